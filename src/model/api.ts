@@ -1,0 +1,57 @@
+// The wire contract between the service's HTTP API and its clients (backend plugin, CLI, tests).
+import type { TrailhoundQuery } from './query';
+
+export type FieldType = 'time' | 'number' | 'string' | 'boolean';
+
+/** One column of a frame. Times are epoch milliseconds; a missing value is null. */
+export interface FrameField {
+  name: string;
+  type: FieldType;
+  values: Array<number | string | boolean | null>;
+  labels?: Record<string, string>;
+  config?: Record<string, unknown>;
+}
+
+/** A columnar data frame, as Grafana models it. */
+export interface Frame {
+  name?: string;
+  meta?: Record<string, unknown>;
+  fields: FrameField[];
+}
+
+export interface TimeRange {
+  /** ISO 8601 or epoch milliseconds. */
+  from: string | number;
+  to: string | number;
+}
+
+export interface QueryRequest {
+  range: TimeRange;
+  intervalMs?: number;
+  maxDataPoints?: number;
+  queries: Array<TrailhoundQuery & { refId: string }>;
+}
+
+export type QueryResult = { frames: Frame[] } | { error: string; status: number };
+
+export interface QueryResponse {
+  results: Record<string, QueryResult>;
+}
+
+export interface HealthResponse {
+  status: 'ok';
+  version: string;
+}
+
+export interface IngestStatus {
+  objects: number;
+  events: number;
+  errors: number;
+  skipped: number;
+  newestEvent: string | null;
+  oldestEvent: string | null;
+  /** Seconds between now and the newest event, null when there are none. */
+  lagSeconds: number | null;
+  lastPoll: string | null;
+  lastPollError: string | null;
+}

@@ -1,0 +1,152 @@
+// The one query model behind every report: editor, dashboards, alert rules, HTTP API and CLI.
+// Pure code, no I/O: it runs in the browser, the backend plugin and the service alike.
+
+export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
+export const FORMATS = ['timeseries', 'table', 'list'] as const;
+export const GROUP_BYS = ['user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'resource', 'errorCode', 'none'] as const;
+export const AGGREGATES = ['auto', 'hour', 'day'] as const;
+export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
+export const READ_ONLY = ['all', 'write', 'read'] as const;
+export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account'] as const;
+/** Dimensions whose distinct values the service lists for dropdowns and variables. */
+export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
+
+export type QueryType = (typeof QUERY_TYPES)[number];
+export type Format = (typeof FORMATS)[number];
+export type GroupBy = (typeof GROUP_BYS)[number];
+export type Aggregate = (typeof AGGREGATES)[number];
+export type Status = (typeof STATUSES)[number];
+export type ReadOnly = (typeof READ_ONLY)[number];
+export type FilterKey = (typeof FILTER_KEYS)[number];
+export type Dimension = (typeof DIMENSIONS)[number];
+export type Filters = Partial<Record<FilterKey, string[]>>;
+
+/** A query as stored in a panel or alert rule: every field optional. */
+export interface TrailhoundQuery {
+  queryType?: QueryType;
+  format?: Format;
+  groupBy?: GroupBy;
+  aggregate?: Aggregate;
+  status?: Status;
+  readOnly?: ReadOnly;
+  resourceId?: string;
+  filters?: Filters;
+  limit?: number;
+}
+
+/** A query with every default applied: what the SQL generator receives. */
+export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
+
+export const DEFAULT_QUERY: ResolvedQuery = {
+  queryType: 'events',
+  format: 'timeseries',
+  groupBy: 'user',
+  aggregate: 'auto',
+  status: 'all',
+  readOnly: 'all',
+  resourceId: '',
+  filters: {},
+  limit: 20,
+};
+
+export const MAX_LIMIT = 10_000;
+/** How many values one filter may list; far above any real selection, low enough to keep SQL small. */
+export const MAX_FILTER_VALUES = 10_000;
+export const MAX_VALUE_LENGTH = 2_048;
+
+export class QueryError extends Error {
+  constructor(
+    readonly field: string,
+    message: string
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'QueryError';
+  }
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null || value === '') {
+    return fallback;
+  }
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
+    return value as T;
+  }
+  throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+}
+
+function text(field: string, value: unknown): string {
+  if (value === undefined || value === null) {
+    return '';
+  }
+  if (typeof value !== 'string') {
+    throw new QueryError(field, 'must be a string');
+  }
+  if (value.length > MAX_VALUE_LENGTH) {
+    throw new QueryError(field, `is longer than ${MAX_VALUE_LENGTH} characters`);
+  }
+  return value.trim();
+}
+
+function filters(value: unknown): Filters {
+  if (value === undefined || value === null) {
+    return {};
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new QueryError('filters', 'must be an object of lists, e.g. {"user": ["alice"]}');
+  }
+  const out: Filters = {};
+  for (const [key, list] of Object.entries(value)) {
+    if (!(FILTER_KEYS as readonly string[]).includes(key)) {
+      throw new QueryError(`filters.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`);
+    }
+    const values = typeof list === 'string' ? [list] : list;
+    if (!Array.isArray(values)) {
+      throw new QueryError(`filters.${key}`, 'must be a list of strings');
+    }
+    if (values.length > MAX_FILTER_VALUES) {
+      throw new QueryError(`filters.${key}`, `has more than ${MAX_FILTER_VALUES} values`);
+    }
+    const cleaned = [...new Set(values.map((v, i) => text(`filters.${key}[${i}]`, v)).filter((v) => v !== ''))];
+    if (cleaned.length > 0) {
+      out[key as FilterKey] = cleaned;
+    }
+  }
+  return out;
+}
+
+function limit(value: unknown): number {
+  if (value === undefined || value === null || value === '') {
+    return DEFAULT_QUERY.limit;
+  }
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
+    throw new QueryError('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  return n;
+}
+
+/** Validates a stored query and fills in every default. Throws QueryError naming the bad field. */
+export function resolveQuery(input: unknown): ResolvedQuery {
+  if (input === undefined || input === null) {
+    input = {};
+  }
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new QueryError('query', 'must be an object');
+  }
+  const q = input as Record<string, unknown>;
+  return {
+    queryType: oneOf('queryType', q.queryType, QUERY_TYPES, DEFAULT_QUERY.queryType),
+    format: oneOf('format', q.format, FORMATS, DEFAULT_QUERY.format),
+    groupBy: oneOf('groupBy', q.groupBy, GROUP_BYS, DEFAULT_QUERY.groupBy),
+    aggregate: oneOf('aggregate', q.aggregate, AGGREGATES, DEFAULT_QUERY.aggregate),
+    status: oneOf('status', q.status, STATUSES, DEFAULT_QUERY.status),
+    readOnly: oneOf('readOnly', q.readOnly, READ_ONLY, DEFAULT_QUERY.readOnly),
+    resourceId: text('resourceId', q.resourceId),
+    filters: filters(q.filters),
+    limit: limit(q.limit),
+  };
+}
+
+export function isDimension(value: string): value is Dimension {
+  return (DIMENSIONS as readonly string[]).includes(value);
+}

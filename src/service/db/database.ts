@@ -1,0 +1,104 @@
+// The one place that opens the DuckDB file. Every value goes in as a bound parameter.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema';
+
+export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+export type Row = Record<string, unknown>;
+
+export interface OpenOptions {
+  /** DuckDB's own memory cap, e.g. '256MB'. Keeps ingestion's memory bounded however big the input. */
+  memoryLimit?: string;
+  threads?: number;
+  readOnly?: boolean;
+}
+
+export class DatabaseLockedError extends Error {
+  constructor(file: string, cause: unknown) {
+    super(
+      `The database ${file} is in use by another process (most likely a running 'trailhound serve'). ` +
+        'Query the running service instead (its HTTP API, or stop it first).',
+      { cause }
+    );
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+export class Database {
+  private constructor(
+    readonly file: string,
+    readonly instance: DuckDBInstance,
+    private readonly main: DuckDBConnection
+  ) {}
+
+  static async open(file: string, options: OpenOptions = {}): Promise<Database> {
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    }
+    const config: Record<string, string> = {};
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.threads) config.threads = String(options.threads);
+    if (options.readOnly) config.access_mode = 'READ_ONLY';
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, config);
+    } catch (err) {
+      if (/lock/i.test(String(err))) {
+        throw new DatabaseLockedError(file, err);
+      }
+      throw err;
+    }
+    const db = new Database(file, instance, await instance.connect());
+    if (!options.readOnly) {
+      await db.migrate();
+    }
+    return db;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.main.run(SCHEMA_SQL);
+    await this.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)`, [String(SCHEMA_VERSION)]);
+  }
+
+  /** A separate connection: readers get their own, so a long query never waits on ingestion's transaction. */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  async run(sql: string, params?: Params, conn: DuckDBConnection = this.main): Promise<void> {
+    await conn.run(sql, params);
+  }
+
+  async all<T = Row>(sql: string, params?: Params, conn: DuckDBConnection = this.main): Promise<T[]> {
+    const reader = await conn.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as T[];
+  }
+
+  async one<T = Row>(sql: string, params?: Params, conn: DuckDBConnection = this.main): Promise<T | undefined> {
+    return (await this.all<T>(sql, params, conn))[0];
+  }
+
+  /** Runs fn inside one transaction on its own connection; rolls back on any error. */
+  async transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connect();
+    try {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(conn);
+        await conn.run('COMMIT');
+        return result;
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  close(): void {
+    this.main.closeSync();
+    this.instance.closeSync();
+  }
+}

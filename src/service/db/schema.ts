@@ -1,0 +1,96 @@
+// The DuckDB schema that ingestion writes and every report reads.
+// Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
+
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key VARCHAR PRIMARY KEY,
+  value VARCHAR
+);
+
+-- One row per unique CloudTrail event (eventID); the normalised columns serve reports, record keeps everything.
+CREATE TABLE IF NOT EXISTS events (
+  event_id          VARCHAR NOT NULL,
+  event_time        TIMESTAMP NOT NULL,
+  event_name        VARCHAR NOT NULL,
+  event_source      VARCHAR NOT NULL,   -- ec2.amazonaws.com
+  service           VARCHAR NOT NULL,   -- ec2
+  region            VARCHAR NOT NULL,   -- awsRegion, as written (not validated)
+  account           VARCHAR NOT NULL,   -- recipientAccountId, else the key's account
+  user_name         VARCHAR NOT NULL,   -- never empty, see the field rules
+  identity_type     VARCHAR NOT NULL,   -- IAMUser, AssumedRole, Root, AWSService, … or 'Unknown'
+  session_name      VARCHAR,            -- AssumedRole session name
+  identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
+  principal_arn     VARCHAR,
+  source_ip         VARCHAR NOT NULL,   -- sourceIPAddress as it is ('' when absent)
+  source_is_ip      BOOLEAN NOT NULL,   -- false for service names, 'AWS Internal' and malformed values
+  user_agent        VARCHAR,
+  event_type        VARCHAR,            -- AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, …
+  read_only         BOOLEAN,            -- null when CloudTrail does not say and the name does not tell
+  error_code        VARCHAR,
+  error_message     VARCHAR,
+  is_error          BOOLEAN NOT NULL,
+  is_unauthorized   BOOLEAN NOT NULL,
+  resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
+  object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
+  record            JSON NOT NULL       -- the full original record
+);
+
+-- The ledger: one row per ingested log object. (source, key, etag) seen means skip.
+CREATE TABLE IF NOT EXISTS ingested_objects (
+  source      VARCHAR NOT NULL,
+  key         VARCHAR NOT NULL,
+  etag        VARCHAR NOT NULL,
+  size        BIGINT NOT NULL,
+  records     INTEGER NOT NULL,
+  inserted    INTEGER NOT NULL,
+  duplicates  INTEGER NOT NULL,
+  ingested_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (source, key, etag)
+);
+
+-- Objects that could not be read, with why. Ingestion carries on past them.
+CREATE TABLE IF NOT EXISTS ingest_errors (
+  source     VARCHAR NOT NULL,
+  key        VARCHAR NOT NULL,
+  etag       VARCHAR NOT NULL,
+  reason     VARCHAR NOT NULL,
+  failed_at  TIMESTAMP NOT NULL,
+  PRIMARY KEY (source, key, etag)
+);
+
+-- One row per ingestion run (CLI or poll), for /api/ingest/status.
+CREATE TABLE IF NOT EXISTS ingest_runs (
+  source      VARCHAR NOT NULL,
+  started_at  TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP,
+  objects     INTEGER,
+  events      INTEGER,
+  duplicates  INTEGER,
+  skipped     INTEGER,
+  errors      INTEGER,
+  error       VARCHAR
+);
+
+-- The trail inventory from the CloudTrail API (DescribeTrails + GetTrailStatus).
+CREATE TABLE IF NOT EXISTS trails (
+  arn                           VARCHAR PRIMARY KEY,
+  name                          VARCHAR NOT NULL,
+  home_region                   VARCHAR,
+  s3_bucket                     VARCHAR,
+  s3_key_prefix                 VARCHAR,
+  is_logging                    BOOLEAN,
+  include_global_service_events BOOLEAN,
+  is_multi_region               BOOLEAN,
+  is_organization_trail         BOOLEAN,
+  logging_started               TIMESTAMP,
+  logging_stopped               TIMESTAMP,
+  last_delivery                 TIMESTAMP,
+  last_delivery_error           VARCHAR,
+  last_notification             TIMESTAMP,
+  last_notification_error       VARCHAR,
+  sns_topic                     VARCHAR,
+  synced_at                     TIMESTAMP NOT NULL
+);
+`;
