@@ -40,6 +40,10 @@ export class Database {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.threads) config.threads = String(options.threads);
     if (options.readOnly) config.access_mode = 'READ_ONLY';
+    // Reports never rely on insertion order; dropping it lets DuckDB stream big inserts in less memory.
+    config.preserve_insertion_order = 'false';
+    // Checkpoint less often than DuckDB's 16 MB default: every ingest batch would otherwise rewrite the file.
+    config.checkpoint_threshold = '256MB';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, config);
@@ -50,6 +54,8 @@ export class Database {
       throw err;
     }
     const db = new Database(file, instance, await instance.connect());
+    // Timestamps are UTC everywhere; the host's zone must never shift them.
+    await db.run(`SET GLOBAL TimeZone = 'UTC'`);
     if (!options.readOnly) {
       await db.migrate();
     }

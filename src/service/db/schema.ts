@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
   source_is_ip      BOOLEAN NOT NULL,   -- false for service names, 'AWS Internal' and malformed values
   user_agent        VARCHAR,
   event_type        VARCHAR,            -- AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, …
-  read_only         BOOLEAN,            -- null when CloudTrail does not say and the name does not tell
+  read_only         BOOLEAN NOT NULL,   -- CloudTrail's readOnly; when absent, read from the event name (Describe*, List*, Get* …)
   error_code        VARCHAR,
   error_message     VARCHAR,
   is_error          BOOLEAN NOT NULL,
@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
   reason     VARCHAR NOT NULL,
   failed_at  TIMESTAMP NOT NULL,
   PRIMARY KEY (source, key, etag)
+);
+
+-- Records that cannot be an event (no readable eventTime), kept whole so nothing is lost.
+CREATE TABLE IF NOT EXISTS rejected_records (
+  source      VARCHAR NOT NULL,
+  key         VARCHAR NOT NULL,
+  reason      VARCHAR NOT NULL,
+  record      JSON NOT NULL,
+  rejected_at TIMESTAMP NOT NULL
 );
 
 -- One row per ingestion run (CLI or poll), for /api/ingest/status.

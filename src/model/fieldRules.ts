@@ -1,0 +1,65 @@
+// CloudTrail field rules (DESIGN.md, "CloudTrail field rules"), kept as data so that the ingestion SQL,
+// the documentation and the editor's help all say the same thing. Pure, no I/O.
+
+/** An error code matching one of these (whole-string regular expressions) is an unauthorized attempt. */
+export const UNAUTHORIZED_ERROR_CODES = [
+  'AccessDenied.*',
+  '.*UnauthorizedOperation',
+  '.*NotAuthorized.*',
+  'UnauthorizedException',
+  'AuthFailure',
+  'Forbidden.*',
+] as const;
+
+/** An errorMessage starting with this (case-insensitive) is an unauthorized attempt too. */
+export const UNAUTHORIZED_MESSAGE_PREFIX = 'not authorized';
+
+/** Not an error: EC2 answers a successful dry run with this code. */
+export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';
+
+/** Event names that read and never change anything, for records that do not carry `readOnly`. */
+export const READ_ONLY_NAME_PREFIXES = ['Describe', 'List', 'Get', 'Head', 'Lookup', 'BatchGet', 'Search'] as const;
+
+/**
+ * Identifier keys the common services put at the top of requestParameters / responseElements.
+ * Each found value becomes a resource of the event, beside every resources[].ARN.
+ */
+export const RESOURCE_ID_KEYS = [
+  'instanceId',
+  'bucketName',
+  'dBInstanceIdentifier',
+  'dBClusterIdentifier',
+  'dBSnapshotIdentifier',
+  'functionName',
+  'groupId',
+  'roleName',
+  'userName',
+  'policyArn',
+  'tableName',
+  'keyId',
+  'secretId',
+  'snapshotId',
+  'imageId',
+  'volumeId',
+  'vpcId',
+  'subnetId',
+  'trailName',
+  'topicArn',
+  'queueUrl',
+  'stackName',
+  'clusterName',
+  'repositoryName',
+  'loadBalancerName',
+  'distributionId',
+  'hostedZoneId',
+  'logGroupName',
+  'parameterName',
+] as const;
+
+/** List-valued identifiers (EC2's item sets), as JSON paths relative to requestParameters / responseElements. */
+export const RESOURCE_ID_LIST_PATHS = ['$.instancesSet.items[*].instanceId', '$.resourcesSet.items[*].resourceId'] as const;
+
+/** A strict IPv4 address (no leading zeros: 255.090.254.5 is not an address). */
+export const IPV4_PATTERN = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
+/** A plausible IPv6 address: two to seven colon-separated hex groups, optionally an IPv4 tail (RE2 syntax). */
+export const IPV6_PATTERN = '^([0-9A-Fa-f]{0,4}:){2,7}([0-9A-Fa-f]{0,4}|[0-9]{1,3}(\\.[0-9]{1,3}){3})$';

@@ -1,0 +1,17 @@
+// The `trailhound` command line. Each sub-command lives in commands/<name>.ts and registers itself here.
+import { Command } from 'commander';
+import { VERSION } from './version';
+import { ingestCommand } from './commands/ingest';
+
+export function buildCli(): Command {
+  const program = new Command('trailhound')
+    .description('CloudTrail logs from S3 into DuckDB, and reports over them for Grafana')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  program.addCommand(ingestCommand());
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  await buildCli().parseAsync(argv);
+}

@@ -1,0 +1,72 @@
+// trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { Database } from '../db/database';
+import { DEFAULTS, dbPath, env } from '../config';
+import { ingest, type IngestSummary } from '../ingest';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, 1 or more');
+  return n;
+}
+
+export function formatSummary(s: IngestSummary): string {
+  const secs = (s.durationMs / 1000).toFixed(1);
+  const lines = [
+    `Ingested ${s.objects} log files from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
+    `  ${s.events} new events, ${s.duplicates} duplicates skipped, ${s.unchanged} files already ingested, ${s.skipped} non-event files skipped`,
+  ];
+  if (s.rejected > 0) lines.push(`  ${s.rejected} records without a usable eventTime kept in rejected_records`);
+  lines.push(
+    s.errors > 0
+      ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`
+      : '  no errors'
+  );
+  return lines.join('\n');
+}
+
+export function ingestCommand(): Command {
+  return new Command('ingest')
+    .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
+    .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
+    .option('--days <n>', `days back from today (default ${DEFAULTS.days})`, positiveInt)
+    .option('--since <date>', 'ingest from this day (YYYY-MM-DD) until today, instead of --days')
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
+    .option('--concurrency <n>', `parallel downloads (default ${DEFAULTS.concurrency})`, positiveInt)
+    .option('--json', 'print a one-line JSON summary instead of a progress bar')
+    .action(async (opts) => {
+      if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
+      const db = await Database.open(dbPath(opts.db), { memoryLimit: DEFAULTS.memoryLimit });
+      const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
+        format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',
+        hideCursor: true,
+        stream: process.stderr,
+      }) : undefined;
+      bar?.start(0, 0, { events: 0, unitsDone: 0, units: 0 });
+      try {
+        const summary = await ingest({
+          source: opts.source,
+          db,
+          days: opts.days,
+          since: opts.since,
+          s3Endpoint: opts.s3Endpoint,
+          concurrency: opts.concurrency,
+          onProgress: (p) => {
+            bar?.setTotal(p.objectsFound);
+            bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
+          },
+          onFileError: (key, reason) => {
+            if (!opts.json) process.stderr.write(`${bar ? '\n' : ''}could not ingest ${key}: ${reason}\n`);
+          },
+        });
+        bar?.stop();
+        const { objects, events, duplicates, skipped, errors } = summary;
+        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged: summary.unchanged, rejected: summary.rejected }) : formatSummary(summary));
+      } finally {
+        bar?.stop();
+        db.close();
+      }
+    });
+}

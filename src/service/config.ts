@@ -1,0 +1,30 @@
+// Settings come from flags first, then TRAILHOUND_* variables, then these defaults.
+export const DEFAULTS = {
+  db: './data/trailhound.duckdb',
+  listen: '127.0.0.1:7480',
+  days: 14,
+  pollIntervalSeconds: 300,
+  concurrency: 8,
+  memoryLimit: '256MB',
+} as const;
+
+/** Reads a TRAILHOUND_* variable; empty counts as unset. */
+export function env(name: string): string | undefined {
+  const value = process.env[`TRAILHOUND_${name}`];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function envNumber(name: string): number | undefined {
+  const value = env(name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) {
+    throw new Error(`TRAILHOUND_${name}=${value} is not a number`);
+  }
+  return n;
+}
+
+/** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
+export function dbPath(flag?: string): string {
+  return flag ?? env('DB') ?? DEFAULTS.db;
+}

@@ -1,0 +1,209 @@
+// Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
+// and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
+import { listValue } from '@duckdb/node-api';
+import type { Database } from '../db/database';
+import { dayWindow, parseKey, type DayWindow } from './keys';
+import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
+import { FolderSource } from './sources/folder';
+import { parseS3Url, S3Source } from './sources/s3';
+import type { FetchedObject, LogObjectRef, LogSource } from './sources/source';
+
+export interface IngestOptions {
+  /** s3://bucket[/prefix] or a local folder. */
+  source: string;
+  db: Database;
+  days?: number;
+  since?: string;
+  s3Endpoint?: string;
+  /** Parallel downloads (S3). */
+  concurrency?: number;
+  now?: Date;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Called for each file that could not be ingested. */
+  onFileError?: (key: string, reason: string) => void;
+}
+
+export interface IngestSummary {
+  source: string;
+  window: DayWindow;
+  /** Log objects ingested by this run. */
+  objects: number;
+  /** New events stored. */
+  events: number;
+  /** Events skipped because their eventID was already stored. */
+  duplicates: number;
+  /** Objects that are not event files (digest, insight, other names). */
+  skipped: number;
+  /** Objects already in the ledger, not read again. */
+  unchanged: number;
+  /** Objects that could not be read (see ingest_errors). */
+  errors: number;
+  /** Records kept in rejected_records (no usable eventTime). */
+  rejected: number;
+  durationMs: number;
+}
+
+export interface IngestProgress {
+  unitsDone: number;
+  units: number;
+  objectsDone: number;
+  /** Objects to ingest found so far (grows as units are listed). */
+  objectsFound: number;
+  events: number;
+}
+
+/** Files per batch and uncompressed-ish bytes per batch: bounds DuckDB's memory whatever the input size. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 24 * 1024 * 1024;
+
+export function openSource(spec: string, options: { s3Endpoint?: string } = {}): LogSource {
+  return spec.startsWith('s3://') ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint }) : new FolderSource(spec);
+}
+
+/** Runs promise-returning jobs with at most `limit` in flight, keeping results in order. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function batches(refs: LogObjectRef[]): LogObjectRef[][] {
+  const out: LogObjectRef[][] = [];
+  let current: LogObjectRef[] = [];
+  let bytes = 0;
+  for (const ref of refs) {
+    // Compressed size × 10 approximates the JSON DuckDB will hold.
+    const weight = ref.key.endsWith('.gz') ? ref.size * 10 : ref.size;
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + weight > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(ref);
+    bytes += weight;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[]): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const rows = await db.all<{ key: string; etag: string }>(
+    `SELECT key, etag FROM ingested_objects WHERE source = $source AND list_contains($keys, key)`,
+    { source, keys: listValue(refs.map((r) => r.key)) }
+  );
+  return new Set(rows.map((r) => `${r.key}\u0000${r.etag}`));
+}
+
+export async function ingest(options: IngestOptions): Promise<IngestSummary> {
+  const started = Date.now();
+  const window = dayWindow(options);
+  const source = openSource(options.source, options);
+  const { db } = options;
+  const loader = new BatchLoader(db, source.id);
+  const summary: IngestSummary = {
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, rejected: 0, durationMs: 0,
+  };
+  await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, now()::TIMESTAMP)`, { source: source.id });
+  const finishRun = (error: string | null) =>
+    db.run(
+      `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
+              skipped = $skipped, errors = $errors, error = $error
+       WHERE source = $source AND finished_at IS NULL`,
+      { source: source.id, objects: summary.objects, events: summary.events, duplicates: summary.duplicates,
+        skipped: summary.skipped, errors: summary.errors, error }
+    );
+
+  const progress: IngestProgress = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
+  const report = () => options.onProgress?.({ ...progress, events: summary.events });
+  const tally = (outcome: FileOutcome) => {
+    if (outcome.error) {
+      summary.errors++;
+      options.onFileError?.(outcome.key, outcome.error);
+    } else {
+      summary.objects++;
+      summary.events += outcome.inserted;
+      summary.duplicates += outcome.duplicates;
+      summary.rejected += outcome.rejected;
+    }
+    progress.objectsDone++;
+  };
+
+  try {
+    const units = await source.plan(window);
+    progress.units = units.length;
+    report();
+    for (const unit of units) {
+      const listed = await source.list(unit, window);
+      const events = listed.filter((ref) => {
+        const parsed = parseKey(ref.key);
+        if (parsed.kind === 'digest' || parsed.kind === 'insight') {
+          summary.skipped++;
+          return false;
+        }
+        return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
+      });
+      const seen = await alreadyIngested(db, source.id, events);
+      const todo = events.filter((ref) => !seen.has(`${ref.key}\u0000${ref.etag}`));
+      summary.unchanged += events.length - todo.length;
+      progress.objectsFound += todo.length;
+      report();
+      await loadPipelined(source, loader, batches(todo), options.concurrency ?? 8, (outcomes) => {
+        outcomes.forEach(tally);
+        report();
+      });
+      progress.unitsDone++;
+      report();
+    }
+    summary.durationMs = Date.now() - started;
+    await finishRun(null);
+    return summary;
+  } catch (err) {
+    await finishRun(err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    throw err;
+  } finally {
+    source.close();
+  }
+}
+
+/** Downloads batch k+1 while DuckDB loads batch k. */
+async function loadPipelined(
+  source: LogSource,
+  loader: BatchLoader,
+  work: LogObjectRef[][],
+  concurrency: number,
+  onLoaded: (outcomes: FileOutcome[]) => void
+): Promise<void> {
+  const fetchBatch = (refs: LogObjectRef[]) =>
+    mapLimited(refs, concurrency, async (ref) => {
+      try {
+        return { ref, fetched: await source.fetch(ref) };
+      } catch (err) {
+        return { ref, error: err instanceof Error ? err.message : String(err) };
+      }
+    });
+  let next = work.length > 0 ? fetchBatch(work[0]) : undefined;
+  for (let i = 0; i < work.length; i++) {
+    const fetched = await next!;
+    next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
+    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
+    try {
+      const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size }));
+      const outcomes = await loader.load(files);
+      // A download that failed is not recorded in the ledger: the next run tries it again.
+      const failed = fetched.filter((f) => 'error' in f).map((f) => ({
+        key: f.ref.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: `download failed: ${(f as { error: string }).error}`,
+      }));
+      onLoaded([...outcomes, ...failed]);
+    } finally {
+      ready.forEach(({ fetched: f }) => f.release());
+    }
+  }
+}

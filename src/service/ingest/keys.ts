@@ -1,0 +1,75 @@
+// CloudTrail's S3 key layout:
+//   [prefix/]AWSLogs/[o-xxxxxxxxxx/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz
+// Digest and Insight files live beside it (CloudTrail-Digest/, CloudTrail-Insight/) and are not event files.
+
+export type KeyKind = 'events' | 'digest' | 'insight' | 'other';
+
+export interface ParsedKey {
+  kind: KeyKind;
+  account?: string;
+  organization?: string;
+  region?: string;
+  /** YYYY-MM-DD of the day folder. */
+  day?: string;
+}
+
+const LAYOUT =
+  /(?:^|\/)AWSLogs\/(?:(o-[a-z0-9]{10,32})\/)?(\d{12})\/(CloudTrail|CloudTrail-Digest|CloudTrail-Insight)\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{2})\/[^/]+$/;
+
+export function parseKey(key: string): ParsedKey {
+  const m = LAYOUT.exec(key);
+  if (!m) {
+    return { kind: /(?:^|\/)CloudTrail-(Digest|Insight)\//.test(key) ? (key.includes('Digest') ? 'digest' : 'insight') : 'other' };
+  }
+  const [, organization, account, folder, region, y, mo, d] = m;
+  const kind: KeyKind = folder === 'CloudTrail' ? 'events' : folder === 'CloudTrail-Digest' ? 'digest' : 'insight';
+  return { kind, account, organization, region, day: `${y}-${mo}-${d}` };
+}
+
+/** True for names ingestion reads: CloudTrail writes .json.gz; plain .json is accepted for exports and tests. */
+export function isLogFileName(key: string): boolean {
+  return /\.json(\.gz)?$/i.test(key);
+}
+
+/** A window of whole UTC days, inclusive, as YYYY-MM-DD. */
+export interface DayWindow {
+  from: string;
+  to: string;
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** The last `days` days up to and including today (UTC), or from `since` to today. */
+export function dayWindow(options: { days?: number; since?: string; now?: Date }): DayWindow {
+  const now = options.now ?? new Date();
+  const to = isoDay(now);
+  if (options.since) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(options.since) || Number.isNaN(Date.parse(options.since))) {
+      throw new Error(`--since ${options.since}: expected a date like 2026-11-01`);
+    }
+    if (options.since > to) {
+      throw new Error(`--since ${options.since} is in the future`);
+    }
+    return { from: options.since, to };
+  }
+  const days = options.days ?? 14;
+  if (!Number.isInteger(days) || days < 1) {
+    throw new Error(`--days ${days}: expected a whole number of days, 1 or more`);
+  }
+  return { from: isoDay(new Date(now.getTime() - (days - 1) * 86_400_000)), to };
+}
+
+/** Every day of the window as its S3 path segment, YYYY/MM/DD. */
+export function daysOf(window: DayWindow): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(window.from); isoDay(new Date(t)) <= window.to; t += 86_400_000) {
+    out.push(isoDay(new Date(t)).replace(/-/g, '/'));
+  }
+  return out;
+}
+
+export function inWindow(day: string | undefined, window: DayWindow): boolean {
+  return day === undefined || (day >= window.from && day <= window.to);
+}

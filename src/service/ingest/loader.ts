@@ -1,0 +1,248 @@
+// Loads batches of local CloudTrail log files into DuckDB. A batch commits in one transaction with its
+// ledger rows, so a crash never leaves half a file; a file DuckDB cannot read is isolated and recorded.
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import zlib from 'node:zlib';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue } from '@duckdb/node-api';
+import type { Database } from '../db/database';
+import { normaliseSql } from './normalise';
+
+/** A log object already on local disk, ready for DuckDB. */
+export interface LocalLogFile {
+  /** Where DuckDB reads it. */
+  path: string;
+  /** Its key in the source (S3 key, or path relative to the folder). */
+  key: string;
+  etag: string;
+  /** Stored size in bytes. */
+  size: number;
+}
+
+export interface FileOutcome {
+  key: string;
+  /** Records read from the file. */
+  records: number;
+  /** New events stored. */
+  inserted: number;
+  /** Events already stored (another delivery of the same eventID). */
+  duplicates: number;
+  /** Records kept in rejected_records because they cannot be events. */
+  rejected: number;
+  /** Why the file could not be ingested; set means nothing of it was stored. */
+  error?: string;
+}
+
+const MIN_OBJECT_SIZE = 16 * 1024 * 1024;
+
+/** Uncompressed size of a file: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
+function uncompressedSize(file: string, size: number): number {
+  if (!file.endsWith('.gz') || size < 18) {
+    return size;
+  }
+  const fd = fs.openSync(file, 'r');
+  try {
+    const trailer = Buffer.alloc(4);
+    fs.readSync(fd, trailer, 0, 4, size - 4);
+    // A trailer can lie (corrupt file, > 4 GiB): never trust it below the compressed size.
+    return Math.max(trailer.readUInt32LE(0), size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** DuckDB's message without its SQL excerpt: what a person needs to know about the file. */
+function reasonOf(err: unknown, file: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message
+    .replace(/\n\s*LINE \d+:[\s\S]*$/, '')
+    .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
+    .replaceAll(file, path.basename(file))
+    .trim();
+}
+
+export class BatchLoader {
+  constructor(
+    private readonly db: Database,
+    private readonly source: string
+  ) {}
+
+  /** Loads the files; returns one outcome per file, in the same order. */
+  async load(files: LocalLogFile[]): Promise<FileOutcome[]> {
+    if (files.length === 0) {
+      return [];
+    }
+    try {
+      return await this.loadTogether(files);
+    } catch (err) {
+      if (files.length === 1) {
+        return [await this.loadAlone(files[0], err)];
+      }
+      // One bad file fails the whole statement: find it by loading each file on its own.
+      const outcomes: FileOutcome[] = [];
+      for (const file of files) {
+        outcomes.push(...(await this.load([file])));
+      }
+      return outcomes;
+    }
+  }
+
+  private async loadAlone(file: LocalLogFile, err: unknown): Promise<FileOutcome> {
+    const reason = reasonOf(err, file.path);
+    if (/invalid UTF-8/i.test(reason)) {
+      // Keep the events: replace the bad bytes with U+FFFD and load the cleaned copy.
+      const cleaned = this.withValidUtf8(file);
+      if (cleaned) {
+        try {
+          return (await this.loadTogether([{ ...file, path: cleaned }]))[0];
+        } catch (retryErr) {
+          return this.recordError(file, reasonOf(retryErr, cleaned));
+        } finally {
+          fs.rmSync(cleaned, { force: true });
+        }
+      }
+    }
+    return this.recordError(file, reason);
+  }
+
+  private withValidUtf8(file: LocalLogFile): string | undefined {
+    try {
+      let bytes = fs.readFileSync(file.path);
+      if (file.path.endsWith('.gz')) {
+        bytes = zlib.gunzipSync(bytes);
+      }
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-utf8-')), 'cleaned.json');
+      fs.writeFileSync(out, text);
+      return out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async recordError(file: LocalLogFile, reason: string): Promise<FileOutcome> {
+    await this.db.run(
+      `INSERT OR REPLACE INTO ingest_errors VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP)`,
+      { source: this.source, key: file.key, etag: file.etag, reason }
+    );
+    return { key: file.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: reason };
+  }
+
+  private async loadTogether(files: LocalLogFile[]): Promise<FileOutcome[]> {
+    const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...files.map((f) => uncompressedSize(f.path, f.size) + 1024));
+    const params = {
+      files: listValue(files.map((f) => f.path)),
+      keys: listValue(files.map((f) => f.key)),
+      maxObjectSize,
+    };
+    return this.db.transaction(async (conn) => {
+      const input = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(Records) AS r
+         FROM read_json($files, columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+      await conn.run(`CREATE OR REPLACE TEMP TABLE staged AS ${normaliseSql(input)}`, params);
+      const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
+      await this.storeEvents(conn);
+      const counts = await this.countsPerFile(conn);
+      const outcomes = files.map((f): FileOutcome => {
+        if (noRecords.has(f.path)) {
+          return { key: f.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: 'no "Records" array: not a CloudTrail log file' };
+        }
+        const c = counts.get(f.key) ?? { records: 0, inserted: 0, rejected: 0 };
+        return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
+      });
+      await this.writeLedger(conn, files, outcomes);
+      await conn.run('DROP TABLE staged; DROP TABLE fresh');
+      return outcomes;
+    });
+  }
+
+  /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */
+  private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], maxObjectSize: number): Promise<Set<string>> {
+    const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM staged`);
+    const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
+    const empty = files.filter((f) => !seen.has(f.key)).map((f) => f.path);
+    if (empty.length === 0) {
+      return new Set();
+    }
+    const reader = await conn.runAndReadAll(
+      `SELECT filename FROM read_json($files, columns = {Records: 'JSON'}, filename = true, maximum_object_size = $size)
+       WHERE Records IS NULL OR json_type(Records) <> 'ARRAY'`,
+      { files: listValue(empty), size: maxObjectSize }
+    );
+    return new Set(reader.getRowsJS().map((r) => String(r[0])));
+  }
+
+  /**
+   * New events only: not stored yet, and the first of any duplicates inside the batch. Deliveries of one
+   * event share its eventTime, so the look-up is limited to the batch's time span, which lets DuckDB skip
+   * every row group outside it: the cost stays flat as the table grows.
+   */
+  private async storeEvents(conn: DuckDBConnection): Promise<void> {
+    const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM staged`);
+    const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
+    await conn.run(
+      `INSERT INTO rejected_records
+       SELECT $source, object_key, 'eventTime is missing or not a time', record, now()::TIMESTAMP
+       FROM staged WHERE event_time IS NULL`,
+      { source: this.source }
+    );
+    // `fresh` holds row ids only: copying whole rows (with the record JSON) would double the batch in memory.
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE fresh AS
+       SELECT s.rowid AS rid, s.object_key FROM staged s
+       WHERE s.event_time IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM events e
+                         WHERE e.event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND e.event_id = s.event_id)
+       QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.object_key, s.rowid) = 1`,
+      { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
+    );
+    await conn.run(`INSERT INTO events BY NAME SELECT s.* FROM staged s SEMI JOIN fresh f ON s.rowid = f.rid`);
+  }
+
+  private async countsPerFile(conn: DuckDBConnection) {
+    const reader = await conn.runAndReadAll(`
+      SELECT s.object_key, s.records, s.rejected, coalesce(f.inserted, 0) AS inserted
+      FROM (SELECT object_key, count(*) AS records, count(*) FILTER (WHERE event_time IS NULL) AS rejected
+            FROM staged GROUP BY 1) s
+      LEFT JOIN (SELECT object_key, count(*) AS inserted FROM fresh GROUP BY 1) f USING (object_key)`);
+    const counts = new Map<string, { records: number; inserted: number; rejected: number }>();
+    for (const [key, records, rejected, inserted] of reader.getRowsJS()) {
+      counts.set(String(key), { records: Number(records), rejected: Number(rejected), inserted: Number(inserted) });
+    }
+    return counts;
+  }
+
+  private async writeLedger(conn: DuckDBConnection, files: LocalLogFile[], outcomes: FileOutcome[]): Promise<void> {
+    const ok = outcomes.map((o, i) => ({ o, f: files[i] })).filter(({ o }) => !o.error);
+    const failed = outcomes.map((o, i) => ({ o, f: files[i] })).filter(({ o }) => o.error);
+    if (ok.length > 0) {
+      await conn.run(
+        `INSERT OR REPLACE INTO ingested_objects
+         SELECT $source, unnest($keys), unnest($etags), unnest($sizes), unnest($records), unnest($inserted),
+                unnest($duplicates), now()::TIMESTAMP`,
+        {
+          source: this.source,
+          keys: listValue(ok.map(({ f }) => f.key)),
+          etags: listValue(ok.map(({ f }) => f.etag)),
+          sizes: listValue(ok.map(({ f }) => f.size)),
+          records: listValue(ok.map(({ o }) => o.records)),
+          inserted: listValue(ok.map(({ o }) => o.inserted)),
+          duplicates: listValue(ok.map(({ o }) => o.duplicates)),
+        }
+      );
+      // A file that failed before and now loads is no longer an error.
+      await conn.run(`DELETE FROM ingest_errors WHERE source = $source AND list_contains($keys, key)`, {
+        source: this.source,
+        keys: listValue(ok.map(({ f }) => f.key)),
+      });
+    }
+    for (const { f, o } of failed) {
+      await conn.run(`INSERT OR REPLACE INTO ingest_errors VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP)`, {
+        source: this.source,
+        key: f.key,
+        etag: f.etag,
+        reason: o.error ?? 'unknown error',
+      });
+    }
+  }
+}

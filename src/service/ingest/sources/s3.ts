@@ -1,0 +1,144 @@
+// CloudTrail logs in S3. Lists only the day prefixes inside the window, never the whole bucket.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { daysOf, type DayWindow } from '../keys';
+import type { FetchedObject, LogObjectRef, LogSource } from './source';
+
+// The SDK warns about Node 20 on every start; Node 20 is supported by this project, so keep users' output clean.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Loaded after the line above, so the warning setting is in place when the SDK initialises.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { S3Client, ListObjectsV2Command, GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+
+export interface S3Location {
+  bucket: string;
+  /** '' or a prefix ending in '/'. */
+  prefix: string;
+}
+
+export function parseS3Url(url: string): S3Location {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m || !m[1]) {
+    throw new Error(`${url} is not an S3 URL: expected s3://bucket or s3://bucket/prefix`);
+  }
+  const prefix = m[2].replace(/\/+$/, '');
+  return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
+}
+
+export interface S3SourceOptions {
+  /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
+  endpoint?: string;
+  region?: string;
+}
+
+/** Turns the SDK's terse errors into what a user can act on. */
+export function explainS3Error(err: unknown, bucket: string): Error {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e?.name ?? '';
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
+    return new Error('No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.');
+  }
+  if (name === 'NoSuchBucket') {
+    return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
+  }
+  if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
+    return new Error(`Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it.`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class S3Source implements LogSource {
+  readonly id: string;
+  private readonly client: InstanceType<typeof S3Client>;
+  private readonly tmp: string;
+  private downloads = 0;
+
+  constructor(
+    private readonly location: S3Location,
+    options: S3SourceOptions = {}
+  ) {
+    this.id = `s3://${location.bucket}/${location.prefix}`;
+    this.client = new S3Client({
+      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      followRegionRedirects: true,
+    });
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
+  }
+
+  /** Folder names directly under a prefix ("accounts", "regions"), following every page. */
+  private async folders(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send(
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })
+      );
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  private async send<T>(command: { input: unknown }): Promise<T> {
+    try {
+      return (await this.client.send(command as never)) as T;
+    } catch (err) {
+      throw explainS3Error(err, this.location.bucket);
+    }
+  }
+
+  /** Accounts (organization trails too) and their regions, then one unit per day of the window. */
+  async plan(window: DayWindow): Promise<string[]> {
+    const root = `${this.location.prefix}AWSLogs/`;
+    const accounts: string[] = [];
+    for (const p of await this.folders(root)) {
+      const name = p.slice(root.length, -1);
+      if (/^\d{12}$/.test(name)) accounts.push(p);
+      else if (/^o-[a-z0-9]+$/.test(name)) {
+        accounts.push(...(await this.folders(p)).filter((a) => /\/\d{12}\/$/.test(a)));
+      }
+    }
+    const days = daysOf(window);
+    const units: string[] = [];
+    for (const account of accounts) {
+      for (const region of await this.folders(`${account}CloudTrail/`)) {
+        for (const day of days) units.push(`${region}${day}/`);
+      }
+    }
+    return units;
+  }
+
+  async list(unit: string): Promise<LogObjectRef[]> {
+    const out: LogObjectRef[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token })
+      );
+      for (const o of page.Contents ?? []) {
+        if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: (o.ETag ?? '').replace(/"/g, ''), size: o.Size ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async fetch(ref: LogObjectRef): Promise<FetchedObject> {
+    const res = await this.send<import('@aws-sdk/client-s3').GetObjectCommandOutput>(
+      new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key })
+    );
+    // Keep the key's extension: DuckDB decides on gzip from it.
+    const file = path.join(this.tmp, `${++this.downloads}-${path.basename(ref.key)}`);
+    await pipeline(res.Body as Readable, fs.createWriteStream(file));
+    return { path: file, release: () => fs.rmSync(file, { force: true }) };
+  }
+
+  close(): void {
+    this.client.destroy();
+    fs.rmSync(this.tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,26 @@
+import type { DayWindow } from '../keys';
+
+/** One log object as listed: enough to check the ledger and to fetch it. */
+export interface LogObjectRef {
+  key: string;
+  etag: string;
+  size: number;
+}
+
+/** A local copy of an object, readable by DuckDB; release() removes it if it was a temporary download. */
+export interface FetchedObject {
+  path: string;
+  release(): void;
+}
+
+/** Where log files come from: an S3 bucket or a local folder with the same layout. */
+export interface LogSource {
+  /** Names the source in the ledger: s3://bucket/prefix or the folder's absolute path. */
+  readonly id: string;
+  /** The listing units inside the window (S3: one per account, region and day), so progress can be shown. */
+  plan(window: DayWindow): Promise<string[]>;
+  /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
+  list(unit: string, window: DayWindow): Promise<LogObjectRef[]>;
+  fetch(ref: LogObjectRef): Promise<FetchedObject>;
+  close(): void;
+}
