@@ -1,0 +1,164 @@
+// The CloudTrail field rules (DESIGN.md), one case each, through the real ingestion path into DuckDB.
+import { ingestRecords } from '../../../tests/support/temp';
+import type { CloudTrailRecord } from '../../../tests/support/stratus';
+
+let seq = 0;
+function record(over: CloudTrailRecord): CloudTrailRecord {
+  seq++;
+  return {
+    eventVersion: '1.09',
+    eventTime: '2026-11-20T10:00:00Z',
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'DescribeInstances',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.7',
+    userAgent: 'aws-cli/2',
+    requestID: `req-${seq}`,
+    eventID: `00000000-0000-0000-0000-${String(seq).padStart(12, '0')}`,
+    eventType: 'AwsApiCall',
+    recipientAccountId: '111122223333',
+    userIdentity: { type: 'IAMUser', userName: 'alice', arn: 'arn:aws:iam::111122223333:user/alice', principalId: 'AIDA1', accountId: '111122223333' },
+    ...over,
+  };
+}
+
+type Row = Record<string, any>;
+
+async function normalise(records: CloudTrailRecord[]): Promise<Map<string, Row>> {
+  const { db, cleanup } = await ingestRecords([records]);
+  try {
+    const rows = await db.all<Row>(`SELECT * EXCLUDE (record), record::VARCHAR AS record FROM events`);
+    return new Map(rows.map((r) => [r.event_id as string, r]));
+  } finally {
+    cleanup();
+  }
+}
+
+describe('user, per identity type', () => {
+  const cases: Array<[string, CloudTrailRecord, string, Partial<Row>?]> = [
+    ['IAMUser → userName', { userIdentity: { type: 'IAMUser', userName: 'bob', arn: 'arn:aws:iam::1:user/bob' } }, 'bob'],
+    [
+      'AssumedRole → role name, session kept',
+      {
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: 'arn:aws:sts::111122223333:assumed-role/Deployer/ci-run-42',
+          principalId: 'AROA1:ci-run-42',
+          sessionContext: { sessionIssuer: { type: 'Role', userName: 'Deployer', arn: 'arn:aws:iam::111122223333:role/Deployer' } },
+        },
+      },
+      'Deployer',
+      { session_name: 'ci-run-42' },
+    ],
+    ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::1:assumed-role/Reader/s1' } }, 'Reader'],
+    ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root'],
+    ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::1:federated-user/carol', principalId: '1:carol' } }, 'carol'],
+    ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com'],
+    ['AWSAccount → accountId', { userIdentity: { type: 'AWSAccount', accountId: '999988887777', principalId: 'AIDAX' } }, '999988887777'],
+    ['SAMLUser → userName, provider kept', { userIdentity: { type: 'SAMLUser', userName: 'dave@example.com', identityProvider: 'arn:aws:iam::1:saml-provider/Okta' } }, 'dave@example.com', { identity_provider: 'arn:aws:iam::1:saml-provider/Okta' }],
+    ['WebIdentityUser → userName, provider kept', { userIdentity: { type: 'WebIdentityUser', userName: 'app-user', identityProvider: 'accounts.google.com' } }, 'app-user', { identity_provider: 'accounts.google.com' }],
+    [
+      'IdentityCenterUser → user id, identity store kept',
+      { userIdentity: { type: 'IdentityCenterUser', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } } },
+      'u-123',
+      { identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
+    ],
+    ['unknown type with no name → principal ARN', { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } }, 'arn:aws:iam::1:thing/x'],
+    ['no name, no ARN → principal id', { userIdentity: { type: 'IAMUser', principalId: 'AIDAONLY' } }, 'AIDAONLY'],
+    ['no userIdentity at all → unknown, never empty', { userIdentity: undefined }, 'unknown', { identity_type: 'Unknown' }],
+  ];
+  const records = cases.map(([, over]) => record(over));
+  let rows: Map<string, Row>;
+  beforeAll(async () => {
+    rows = await normalise(records);
+  });
+  test.each(cases.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
+    const row = rows.get(records[i].eventID)!;
+    expect(row.user_name).toBe(cases[i][2]);
+    expect(row).toMatchObject(cases[i][3] ?? {});
+  });
+});
+
+describe('service, source IP, status, read-only, resources', () => {
+  const r = {
+    s3: record({ eventSource: 's3.amazonaws.com', eventName: 'CreateBucket', readOnly: false, requestParameters: { bucketName: 'logs-bucket' } }),
+    serviceIp: record({ sourceIPAddress: 'ec2.amazonaws.com' }),
+    internal: record({ sourceIPAddress: 'AWS Internal' }),
+    leadingZero: record({ sourceIPAddress: '255.090.254.5' }),
+    ipv6: record({ sourceIPAddress: '2001:db8::8a2e:370:7334' }),
+    noIp: record({ sourceIPAddress: undefined }),
+    accessDenied: record({ errorCode: 'AccessDenied', errorMessage: 'User: x is not authorized to perform: s3:GetObject' }),
+    clientUnauthorized: record({ errorCode: 'Client.UnauthorizedOperation', errorMessage: 'You are not authorized to perform this operation.' }),
+    notAuthorizedMessage: record({ errorCode: 'SomeError', errorMessage: 'Not authorized to perform sts:AssumeRole' }),
+    authFailure: record({ errorCode: 'AuthFailure' }),
+    throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
+    dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
+    consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
+    consoleSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } }),
+    listNoFlag: record({ eventName: 'ListBuckets' }),
+    writeNoFlag: record({ eventName: 'TerminateInstances', requestParameters: { instancesSet: { items: [{ instanceId: 'i-0aaa' }, { instanceId: 'i-0bbb' }] } } }),
+    runInstances: record({
+      eventName: 'RunInstances',
+      readOnly: false,
+      requestParameters: { imageId: 'ami-123' },
+      responseElements: { instancesSet: { items: [{ instanceId: 'i-0new' }] } },
+      resources: [{ ARN: 'arn:aws:iam::111122223333:role/Deployer', accountId: '111122223333' }],
+    }),
+    noRecipient: record({ recipientAccountId: undefined, userIdentity: { type: 'IAMUser', userName: 'x', accountId: '444455556666' } }),
+  };
+  let rows: Map<string, Row>;
+  const get = (rec: CloudTrailRecord) => rows.get(rec.eventID)!;
+  beforeAll(async () => {
+    rows = await normalise(Object.values(r));
+  });
+
+  test('service is eventSource without .amazonaws.com', () => {
+    expect(get(r.s3).service).toBe('s3');
+    expect(get(r.consoleFailure).service).toBe('signin');
+  });
+
+  test('source IP is kept as it is, with a flag saying whether it is an address', () => {
+    expect(get(r.s3)).toMatchObject({ source_ip: '203.0.113.7', source_is_ip: true });
+    expect(get(r.serviceIp)).toMatchObject({ source_ip: 'ec2.amazonaws.com', source_is_ip: false });
+    expect(get(r.internal)).toMatchObject({ source_ip: 'AWS Internal', source_is_ip: false });
+    expect(get(r.leadingZero)).toMatchObject({ source_ip: '255.090.254.5', source_is_ip: false });
+    expect(get(r.ipv6)).toMatchObject({ source_ip: '2001:db8::8a2e:370:7334', source_is_ip: true });
+    expect(get(r.noIp)).toMatchObject({ source_ip: '', source_is_ip: false });
+  });
+
+  test('errors and unauthorized attempts', () => {
+    const status = (rec: CloudTrailRecord) => [get(rec).is_error, get(rec).is_unauthorized];
+    expect(status(r.s3)).toEqual([false, false]);
+    expect(status(r.accessDenied)).toEqual([true, true]);
+    expect(status(r.clientUnauthorized)).toEqual([true, true]);
+    expect(status(r.notAuthorizedMessage)).toEqual([true, true]);
+    expect(status(r.authFailure)).toEqual([true, true]);
+    expect(status(r.throttled)).toEqual([true, false]);
+    expect(status(r.dryRun)).toEqual([false, false]);
+    expect(status(r.consoleFailure)).toEqual([true, true]);
+    expect(status(r.consoleSuccess)).toEqual([false, false]);
+  });
+
+  test('read-only from the record, else from the event name', () => {
+    expect(get(r.s3).read_only).toBe(false);
+    expect(get(r.listNoFlag).read_only).toBe(true);
+    expect(get(r.writeNoFlag).read_only).toBe(false);
+  });
+
+  test('resources: ARNs and identifiers from request and response, with friendly names', () => {
+    const ids = (rec: CloudTrailRecord) => (get(rec).resources as Array<{ id: string; name: string }>).map((x) => `${x.id}=${x.name}`).sort();
+    expect(ids(r.s3)).toEqual(['logs-bucket=logs-bucket']);
+    expect(ids(r.writeNoFlag)).toEqual(['i-0aaa=i-0aaa', 'i-0bbb=i-0bbb']);
+    expect(ids(r.runInstances)).toEqual(['ami-123=ami-123', 'arn:aws:iam::111122223333:role/Deployer=Deployer', 'i-0new=i-0new']);
+    expect(ids(r.listNoFlag)).toEqual([]);
+  });
+
+  test('account is recipientAccountId, else the identity account', () => {
+    expect(get(r.s3).account).toBe('111122223333');
+    expect(get(r.noRecipient).account).toBe('444455556666');
+  });
+
+  test('the full original record is kept', () => {
+    expect(JSON.parse(get(r.runInstances).record)).toEqual(r.runInstances);
+  });
+});

@@ -1,0 +1,134 @@
+// Bad input gets a clear error and loses nothing; re-running never duplicates an event.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { logFile, type CloudTrailRecord } from '../support/stratus';
+import { dayPrefix, tempDir, writeFiles } from '../support/temp';
+
+const NOW = new Date('2026-11-20T12:00:00Z');
+const DAY = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+let n = 0;
+const rec = (over: CloudTrailRecord = {}): CloudTrailRecord => ({
+  eventTime: '2026-11-20T08:00:00Z',
+  eventID: `id-${++n}`,
+  eventName: 'GetObject',
+  eventSource: 's3.amazonaws.com',
+  awsRegion: 'us-east-1',
+  ...over,
+});
+
+let dir: string;
+let db: Database;
+const run = (days = 1) => ingest({ source: path.join(dir, 'logs'), db, days, now: NOW });
+const count = async (sql: string) => Number((await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM ${sql}`))!.n);
+
+beforeEach(async () => {
+  dir = tempDir();
+  db = await Database.open(path.join(dir, 'db.duckdb'));
+});
+afterEach(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('each kind of broken file is recorded with a reason, and ingestion carries on', async () => {
+  const good = [rec(), rec()];
+  const gz = logFile([rec()]);
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}a-good.json.gz`]: logFile(good),
+    [`${DAY}b-truncated.json.gz`]: gz.subarray(0, gz.length - 12),
+    [`${DAY}c-not-gzip.json.gz`]: 'this is not gzip',
+    [`${DAY}d-bad-json.json.gz`]: zlib.gzipSync('{"Records": [ {"eventID": '),
+    [`${DAY}e-no-records.json.gz`]: zlib.gzipSync('{"something": "else"}'),
+    [`${DAY}f-array.json.gz`]: zlib.gzipSync(JSON.stringify([rec()])),
+  });
+  const summary = await run();
+  expect(summary).toMatchObject({ objects: 1, events: 2, errors: 5 });
+  const errors = await db.all<{ key: string; reason: string }>(`SELECT key, reason FROM ingest_errors ORDER BY key`);
+  expect(errors.map((e) => path.basename(e.key))).toEqual([
+    'b-truncated.json.gz', 'c-not-gzip.json.gz', 'd-bad-json.json.gz', 'e-no-records.json.gz', 'f-array.json.gz',
+  ]);
+  for (const e of errors) expect(e.reason.length).toBeGreaterThan(10);
+  expect(errors[3].reason).toMatch(/Records/);
+  // Nothing of a broken file is half-stored.
+  expect(await count(`events WHERE object_key NOT LIKE '%a-good%'`)).toBe(0);
+});
+
+test('a file that failed and is then fixed is ingested, and its error cleared', async () => {
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
+  expect((await run()).errors).toBe(1);
+  const fixed = path.join(dir, 'logs', `${DAY}x.json.gz`);
+  fs.writeFileSync(fixed, logFile([rec()]));
+  fs.utimesSync(fixed, new Date(), new Date(Date.now() + 5000)); // a new modification time is a new version
+  expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  expect(await count('ingest_errors')).toBe(0);
+});
+
+test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () => {
+  const body = Buffer.concat([
+    Buffer.from('{"Records":[{"eventID":"utf","eventTime":"2026-11-20T01:00:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com","userAgent":"caf'),
+    Buffer.from([0xe9, 0xff]),
+    Buffer.from('"}]}'),
+  ]);
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}latin1.json.gz`]: zlib.gzipSync(body) });
+  expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  const row = await db.one<{ user_agent: string }>(`SELECT user_agent FROM events WHERE event_id = 'utf'`);
+  expect(row!.user_agent).toBe('caf\uFFFD\uFFFD');
+});
+
+test('records missing optional fields, or with huge parameters, are stored; records without a time are kept aside', async () => {
+  const huge = rec({ eventName: 'PutBucketPolicy', requestParameters: { bucketName: 'big', policy: 'x'.repeat(20 * 1024 * 1024) } });
+  const bare = { eventID: 'bare', eventTime: '2026-11-20T02:00:00Z' };
+  const timeless = { eventID: 'timeless', eventName: 'Mystery' };
+  const badTime = { eventID: 'bad-time', eventTime: 'yesterday' };
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}mixed.json.gz`]: logFile([huge, bare, timeless, badTime, rec({ eventID: undefined })]) });
+  const summary = await run();
+  expect(summary).toMatchObject({ objects: 1, events: 3, rejected: 2, errors: 0 });
+  const bareRow = await db.one<Record<string, unknown>>(`SELECT user_name, service, region, event_name, source_ip FROM events WHERE event_id = 'bare'`);
+  expect(bareRow).toEqual({ user_name: 'unknown', service: 'unknown', region: 'unknown', event_name: 'unknown', source_ip: '' });
+  const hugeRow = await db.one<{ n: bigint; res: unknown }>(`SELECT strlen(record::VARCHAR) AS n, resources AS res FROM events WHERE event_name = 'PutBucketPolicy'`);
+  expect(Number(hugeRow!.n)).toBeGreaterThan(20 * 1024 * 1024);
+  expect(hugeRow!.res).toEqual([{ id: 'big', name: 'big' }]);
+  // A record without an eventID gets a stable id from its content, so re-delivery still dedupes.
+  expect(await count(`events WHERE event_id LIKE 'md5:%'`)).toBe(1);
+  const rejected = await db.all<{ id: string }>(`SELECT record->>'eventID' AS id FROM rejected_records ORDER BY 1`);
+  expect(rejected.map((r) => r.id)).toEqual(['bad-time', 'timeless']);
+});
+
+test('digest and insight files are skipped and counted; plain .json files are read', async () => {
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}events.json.gz`]: logFile([rec()]),
+    'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/digest.json.gz': zlib.gzipSync('{"digestStartTime":"x"}'),
+    'AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2026/11/20/insight.json.gz': zlib.gzipSync('{"Records":[]}'),
+    'exports/plain.json': JSON.stringify({ Records: [rec(), rec()] }),
+    'exports/notes.txt': 'ignored: not a log file name',
+  });
+  expect(await run()).toMatchObject({ objects: 2, events: 3, skipped: 2, errors: 0 });
+});
+
+test('the same event in several files is stored once; re-running ingests nothing twice', async () => {
+  const shared = rec({ eventSource: 'iam.amazonaws.com', eventName: 'CreateUser' });
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}trail-a.json.gz`]: logFile([shared, rec()]),
+    [dayPrefix('111122223333', 'eu-west-1', '2026-11-20') + 'trail-b.json.gz']: logFile([shared, rec()]),
+    [`${DAY}trail-a-again.json.gz`]: logFile([shared]),
+  });
+  expect(await run()).toMatchObject({ objects: 3, events: 3, duplicates: 2 });
+  expect(await run()).toMatchObject({ objects: 0, events: 0, unchanged: 3 });
+  expect(await count('events')).toBe(3);
+  const ledger = await db.all<{ inserted: number; duplicates: number }>(`SELECT inserted, duplicates FROM ingested_objects ORDER BY key`);
+  expect(ledger.reduce((a, r) => a + r.inserted, 0)).toBe(3);
+  expect(ledger.reduce((a, r) => a + r.duplicates, 0)).toBe(2);
+});
+
+test('the window: day folders outside it are not read', async () => {
+  writeFiles(path.join(dir, 'logs'), {
+    [dayPrefix('111122223333', 'us-east-1', '2026-11-18') + 'old.json.gz']: logFile([rec({ eventTime: '2026-11-18T01:00:00Z' })]),
+    [dayPrefix('111122223333', 'us-east-1', '2026-11-19') + 'in.json.gz']: logFile([rec({ eventTime: '2026-11-19T01:00:00Z' })]),
+    [`${DAY}today.json.gz`]: logFile([rec()]),
+  });
+  expect(await run(2)).toMatchObject({ objects: 2, events: 2 });
+  expect(await run(3)).toMatchObject({ objects: 1, events: 1, unchanged: 2 });
+});

@@ -1,0 +1,93 @@
+// The real Stratus Red Team CloudTrail records: every one stored, fields derived per the design's rules.
+// Expectations are computed here from the raw records, independently of the ingestion SQL.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+function expectedUser(r: CloudTrailRecord): string {
+  const id = r.userIdentity ?? {};
+  switch (id.type) {
+    case 'IAMUser':
+      return id.userName;
+    case 'AssumedRole':
+      return id.sessionContext?.sessionIssuer?.userName ?? id.arn.split('/')[1];
+    case 'FederatedUser':
+      return id.arn.split('federated-user/')[1];
+    default:
+      throw new Error(`the dataset gained identity type ${id.type}: extend this test`);
+  }
+}
+
+function expectedUnauthorized(r: CloudTrailRecord): boolean {
+  return /^(AccessDenied.*|.*UnauthorizedOperation)$/.test(r.errorCode ?? '') || /^not authorized/i.test(r.errorMessage ?? '');
+}
+
+const records = stratusRecords().map((x) => x.record);
+let dir: string;
+let db: Database;
+let rows: Map<string, Record<string, any>>;
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeStratusFolder(path.join(dir, 'logs'));
+  db = await Database.open(path.join(dir, 'db.duckdb'));
+  const summary = await ingest({ source: path.join(dir, 'logs'), db });
+  expect(summary).toMatchObject({ objects: 35, events: records.length, errors: 0, duplicates: 0 });
+  const all = await db.all<Record<string, any>>(`SELECT * EXCLUDE (record), record::VARCHAR AS record FROM events`);
+  rows = new Map(all.map((r) => [r.event_id, r]));
+});
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('every record is stored once, with its full original JSON', () => {
+  expect(new Set(records.map((r) => r.eventID)).size).toBe(records.length);
+  expect(rows.size).toBe(records.length);
+  for (const r of records) expect(JSON.parse(rows.get(r.eventID)!.record)).toEqual(r);
+});
+
+test('user, service, region, account and source IP follow the field rules', () => {
+  for (const r of records) {
+    const row = rows.get(r.eventID)!;
+    expect({ id: r.eventID, user: row.user_name }).toEqual({ id: r.eventID, user: expectedUser(r) });
+    expect(row.service).toBe(r.eventSource.replace(/\.amazonaws\.com$/, ''));
+    expect(row.region).toBe(r.awsRegion);
+    expect(row.account).toBe(r.recipientAccountId);
+    expect(row.source_ip).toBe(r.sourceIPAddress);
+    expect(row.identity_type).toBe(r.userIdentity.type);
+  }
+});
+
+test('made-up regions and invalid IP addresses are kept, and flagged as not addresses', () => {
+  const madeUp = records.filter((r) => /r$/.test(r.awsRegion));
+  expect(madeUp.length).toBeGreaterThan(0);
+  const invalid = records.filter((r) => r.sourceIPAddress.split('.').some((octet: string) => /^0\d/.test(octet) || Number(octet) > 255));
+  expect(invalid.length).toBeGreaterThan(0);
+  for (const r of invalid) expect(rows.get(r.eventID)!.source_is_ip).toBe(false);
+});
+
+test('status: errors and unauthorized attempts', () => {
+  for (const r of records) {
+    const row = rows.get(r.eventID)!;
+    const isError = (r.errorCode !== undefined || r.errorMessage !== undefined || r.responseElements?.ConsoleLogin === 'Failure') && r.errorCode !== 'Client.DryRunOperation';
+    expect({ id: r.eventID, error: row.is_error, unauthorized: row.is_unauthorized }).toEqual({
+      id: r.eventID,
+      error: isError,
+      unauthorized: expectedUnauthorized(r),
+    });
+  }
+  const unauthorized = records.filter(expectedUnauthorized).length;
+  expect(unauthorized).toBeGreaterThan(0);
+});
+
+test('event times are stored in UTC exactly as CloudTrail wrote them', () => {
+  for (const r of records) {
+    const row = rows.get(r.eventID)!;
+    expect((row.event_time as Date).toISOString().replace('.000Z', 'Z')).toBe(r.eventTime);
+  }
+});

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Database } from '../../src/service/db/database';
+import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { logFile, type CloudTrailRecord } from './stratus';
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'trailhound-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The S3 key layout for a day, e.g. AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/. */
+export function dayPrefix(account: string, region: string, day: string, org?: string): string {
+  return `AWSLogs/${org ? `${org}/` : ''}${account}/CloudTrail/${region}/${day.replace(/-/g, '/')}/`;
+}
+
+/** Writes files into a folder (creating sub-folders) and returns the folder. */
+export function writeFiles(dir: string, files: Record<string, Buffer | string>): string {
+  for (const [name, body] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), body);
+  }
+  return dir;
+}
+
+/** Ingests the given records (one log file each list) from a temporary folder into a new database. */
+export async function ingestRecords(
+  files: CloudTrailRecord[][],
+  options: { now?: Date; days?: number } = {}
+): Promise<{ db: Database; summary: IngestSummary; cleanup: () => void }> {
+  const dir = tempDir();
+  files.forEach((records, i) => writeFiles(dir, { [`logs/file-${String(i).padStart(4, '0')}.json.gz`]: logFile(records) }));
+  const db = await Database.open(path.join(dir, 'test.duckdb'));
+  const summary = await ingest({ source: path.join(dir, 'logs'), db, ...options });
+  return { db, summary, cleanup: () => { db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
