@@ -45,6 +45,9 @@ export function ingestCommand(): Command {
         stream: process.stderr,
       }) : undefined;
       bar?.start(0, 0, { events: 0, unitsDone: 0, units: 0 });
+      // Without a terminal (containers, CI, log files): a plain progress line at most every second.
+      const lines = !opts.json && !bar;
+      let lastLine = 0;
       try {
         const summary = await ingest({
           source: opts.source,
@@ -56,6 +59,10 @@ export function ingestCommand(): Command {
           onProgress: (p) => {
             bar?.setTotal(p.objectsFound);
             bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
+            if (lines && Date.now() - lastLine >= 1000) {
+              lastLine = Date.now();
+              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${p.events} events, ${p.unitsDone}/${p.units} prefixes\n`);
+            }
           },
           onFileError: (key, reason) => {
             if (!opts.json) process.stderr.write(`${bar ? '\n' : ''}could not ingest ${key}: ${reason}\n`);

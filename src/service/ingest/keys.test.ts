@@ -1,0 +1,36 @@
+import { dayWindow, daysOf, parseKey } from './keys';
+
+describe('parseKey', () => {
+  test('an event file, with and without prefix and organization', () => {
+    expect(parseKey('AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T0005Z_abc.json.gz')).toEqual({
+      kind: 'events', account: '111122223333', organization: undefined, region: 'us-east-1', day: '2026-11-20',
+    });
+    expect(parseKey('team/trail/AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/weird-region-9/2026/01/02/x.json.gz')).toMatchObject({
+      kind: 'events', account: '444455556666', organization: 'o-a1b2c3d4e5', region: 'weird-region-9', day: '2026-01-02',
+    });
+  });
+  test('digest, insight and other keys', () => {
+    expect(parseKey('AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/d.json.gz').kind).toBe('digest');
+    expect(parseKey('AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2026/11/20/i.json.gz').kind).toBe('insight');
+    expect(parseKey('exports/plain.json').kind).toBe('other');
+    // A 11-digit account is not the layout.
+    expect(parseKey('AWSLogs/11112222333/CloudTrail/us-east-1/2026/11/20/x.json.gz').kind).toBe('other');
+  });
+});
+
+describe('dayWindow', () => {
+  const now = new Date('2026-03-02T05:00:00Z');
+  test('the last N days, today included, across a month end', () => {
+    expect(dayWindow({ days: 3, now })).toEqual({ from: '2026-02-28', to: '2026-03-02' });
+    expect(daysOf(dayWindow({ days: 3, now }))).toEqual(['2026/02/28', '2026/03/01', '2026/03/02']);
+    expect(dayWindow({ now })).toEqual({ from: '2026-02-17', to: '2026-03-02' });
+  });
+  test('--since', () => {
+    expect(dayWindow({ since: '2026-02-27', now })).toEqual({ from: '2026-02-27', to: '2026-03-02' });
+  });
+  test('bad values say what is expected', () => {
+    expect(() => dayWindow({ since: '27/02/2026', now })).toThrow(/expected a date like/);
+    expect(() => dayWindow({ since: '2026-04-01', now })).toThrow(/future/);
+    expect(() => dayWindow({ days: 0, now })).toThrow(/whole number/);
+  });
+});

@@ -1,0 +1,71 @@
+import { startPoller } from './poller';
+
+function recordingLogger() {
+  const lines: Array<{ level: string; obj: any; msg: string }> = [];
+  return {
+    lines,
+    info: (obj: object, msg: string) => lines.push({ level: 'info', obj, msg }),
+    warn: (obj: object, msg: string) => lines.push({ level: 'warn', obj, msg }),
+  };
+}
+
+const waitFor = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('runs at once, then on the interval', async () => {
+  const logger = recordingLogger();
+  let runs = 0;
+  const poller = startPoller({ name: 'poll', run: async () => ++runs, intervalMs: 30, logger, describe: (n) => ({ n }) });
+  await waitFor(() => runs >= 3);
+  await poller.stop();
+  const after = runs;
+  await new Promise((r) => setTimeout(r, 100));
+  expect(runs).toBe(after);
+  expect(logger.lines[0]).toMatchObject({ level: 'info', msg: 'poll finished', obj: { job: 'poll', n: 1 } });
+  expect(poller.lastSuccess).toBeInstanceOf(Date);
+});
+
+test('keeps running after failures, backing off, and recovers', async () => {
+  const logger = recordingLogger();
+  let runs = 0;
+  const poller = startPoller({
+    name: 'ingest',
+    run: async () => {
+      runs++;
+      if (runs <= 3) throw new Error(`S3 unreachable (${runs})`);
+      return runs;
+    },
+    intervalMs: 10_000,
+    retryMs: 10,
+    logger,
+  });
+  await waitFor(() => poller.lastSuccess !== null);
+  await poller.stop();
+  const warnings = logger.lines.filter((l) => l.level === 'warn');
+  expect(warnings.map((w) => w.obj.failures)).toEqual([1, 2, 3]);
+  expect(warnings[0].obj.err).toBe('S3 unreachable (1)');
+  expect(poller.lastError).toBeNull();
+});
+
+test('runNow joins a run in progress instead of starting a second one', async () => {
+  let concurrent = 0;
+  let max = 0;
+  const poller = startPoller({
+    name: 'x',
+    run: async () => {
+      max = Math.max(max, ++concurrent);
+      await new Promise((r) => setTimeout(r, 30));
+      concurrent--;
+    },
+    intervalMs: 60_000,
+    logger: recordingLogger(),
+  });
+  await Promise.all([poller.runNow(), poller.runNow(), poller.runNow()]);
+  await poller.stop();
+  expect(max).toBe(1);
+});

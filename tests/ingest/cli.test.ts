@@ -1,0 +1,42 @@
+// The ingest command as a user runs it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli } from '../support/cli';
+import { writeStratusFolder } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir();
+  writeStratusFolder(path.join(dir, 'logs'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('--json prints a one-line summary; a second run ingests nothing', async () => {
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'db.duckdb'), '--json'];
+  const first = await runCli(args);
+  expect(first.code).toBe(0);
+  expect(first.stdout.trim().split('\n')).toHaveLength(1);
+  expect(JSON.parse(first.stdout)).toMatchObject({ objects: 35, events: 310, duplicates: 0, skipped: 0, errors: 0 });
+  expect(first.stderr).toBe(''); // no SDK warnings, no progress noise
+  const second = await runCli(args);
+  expect(JSON.parse(second.stdout)).toMatchObject({ objects: 0, events: 0, unchanged: 35 });
+});
+
+test('without --json: a readable summary', async () => {
+  const res = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'other.duckdb')]);
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/Ingested 35 log files from .*logs/);
+  expect(res.stdout).toMatch(/310 new events/);
+});
+
+test('mistakes get a clear message and a non-zero exit', async () => {
+  const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/is not a folder/);
+  const both = await runCli(['ingest', '--source', dir, '--days', '2', '--since', '2026-01-01']);
+  expect(both.code).not.toBe(0);
+  expect(both.stderr).toMatch(/--days or --since/);
+  const badS3 = await runCli(['ingest', '--source', 's3://', '--db', path.join(dir, 'y.duckdb')]);
+  expect(badS3.stderr).toMatch(/not an S3 URL/);
+});
