@@ -36,7 +36,7 @@ beforeAll(async () => {
   db = await Database.open(path.join(dir, 'db.duckdb'));
   const summary = await ingest({ source: path.join(dir, 'logs'), db });
   expect(summary).toMatchObject({ objects: 35, events: records.length, errors: 0, duplicates: 0 });
-  const all = await db.all<Record<string, any>>(`SELECT * EXCLUDE (record), record::VARCHAR AS record FROM events`);
+  const all = await db.all<Record<string, any>>(`SELECT * EXCLUDE (record), to_json(record)::VARCHAR AS record FROM events`);
   rows = new Map(all.map((r) => [r.event_id, r]));
 });
 

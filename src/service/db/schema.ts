@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS events (
   is_unauthorized   BOOLEAN NOT NULL,
   resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
   object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
-  record            JSON NOT NULL       -- the full original record
+  record            MAP(VARCHAR, JSON) NOT NULL -- the full original record, one entry per top-level field; to_json(record) gives it back
 );
 
 -- The ledger: one row per ingested log object. (source, key, etag) seen means skip.

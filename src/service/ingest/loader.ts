@@ -138,7 +138,7 @@ export class BatchLoader {
     };
     return this.db.transaction(async (conn) => {
       const input = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(Records) AS r
-         FROM read_json($files, columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+         FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
       await conn.run(`CREATE OR REPLACE TEMP TABLE staged AS ${normaliseSql(input)}`, params);
       const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
       await this.storeEvents(conn);
@@ -182,7 +182,7 @@ export class BatchLoader {
     const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
     await conn.run(
       `INSERT INTO rejected_records
-       SELECT $source, object_key, 'eventTime is missing or not a time', record, now()::TIMESTAMP
+       SELECT $source, object_key, 'eventTime is missing or not a time', to_json(record), now()::TIMESTAMP
        FROM staged WHERE event_time IS NULL`,
       { source: this.source }
     );

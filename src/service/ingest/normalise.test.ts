@@ -27,7 +27,7 @@ type Row = Record<string, any>;
 async function normalise(records: CloudTrailRecord[]): Promise<Map<string, Row>> {
   const { db, cleanup } = await ingestRecords([records]);
   try {
-    const rows = await db.all<Row>(`SELECT * EXCLUDE (record), record::VARCHAR AS record FROM events`);
+    const rows = await db.all<Row>(`SELECT * EXCLUDE (record), to_json(record)::VARCHAR AS record FROM events`);
     return new Map(rows.map((r) => [r.event_id as string, r]));
   } finally {
     cleanup();

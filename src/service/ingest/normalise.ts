@@ -19,41 +19,27 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-// The paths read from each record, in order; EXTRACT[name] is the 1-based list index in SQL.
-const PATHS = {
-  eventID: '$.eventID',
-  eventTime: '$.eventTime',
-  eventName: '$.eventName',
-  eventSource: '$.eventSource',
-  awsRegion: '$.awsRegion',
-  recipientAccountId: '$.recipientAccountId',
-  sourceIPAddress: '$.sourceIPAddress',
-  userAgent: '$.userAgent',
-  errorCode: '$.errorCode',
-  errorMessage: '$.errorMessage',
-  readOnly: '$.readOnly',
-  eventType: '$.eventType',
-  idType: '$.userIdentity.type',
-  idUserName: '$.userIdentity.userName',
-  idArn: '$.userIdentity.arn',
-  idPrincipalId: '$.userIdentity.principalId',
-  idAccountId: '$.userIdentity.accountId',
-  idInvokedBy: '$.userIdentity.invokedBy',
-  issuerUserName: '$.userIdentity.sessionContext.sessionIssuer.userName',
-  identityProvider: '$.userIdentity.identityProvider',
-  federatedProvider: '$.userIdentity.sessionContext.webIdFederationData.federatedProvider',
-  onBehalfOfUserId: '$.userIdentity.onBehalfOf.userId',
-  identityStoreArn: '$.userIdentity.onBehalfOf.identityStoreArn',
-  consoleLogin: '$.responseElements.ConsoleLogin',
-  requestParameters: '$.requestParameters',
-  responseElements: '$.responseElements',
+// The record arrives as MAP(VARCHAR, JSON): DuckDB's reader splits it into top-level fields once, keeps each
+// value as JSON text, and loses no key. Scalars are read from their field; nested paths parse only their subtree.
+const field = (name: string) => `(r[${literal(name)}] ->> '$')`;
+
+const IDENTITY = {
+  type: '$.type',
+  userName: '$.userName',
+  arn: '$.arn',
+  principalId: '$.principalId',
+  accountId: '$.accountId',
+  invokedBy: '$.invokedBy',
+  issuerUserName: '$.sessionContext.sessionIssuer.userName',
+  identityProvider: '$.identityProvider',
+  federatedProvider: '$.sessionContext.webIdFederationData.federatedProvider',
+  onBehalfOfUserId: '$.onBehalfOf.userId',
+  identityStoreArn: '$.onBehalfOf.identityStoreArn',
 } as const;
+const identityPaths = `[${Object.values(IDENTITY).map(literal).join(', ')}]`;
+const id = (name: keyof typeof IDENTITY) => `ident[${Object.keys(IDENTITY).indexOf(name) + 1}]`;
 
-const names = Object.keys(PATHS) as Array<keyof typeof PATHS>;
-const v = (name: keyof typeof PATHS) => `v[${names.indexOf(name) + 1}]`;
-const paths = `[${Object.values(PATHS).map(literal).join(', ')}]`;
 const keyPaths = `[${RESOURCE_ID_KEYS.map((k) => literal(`$.${k}`)).join(', ')}]`;
-
 const unauthorizedCodes = literal(`^(${UNAUTHORIZED_ERROR_CODES.join('|')})$`);
 const readOnlyNames = literal(`^(${READ_ONLY_NAME_PREFIXES.join('|')})`);
 
@@ -65,64 +51,69 @@ function idsIn(doc: string): string {
   return [`json_extract_string(${doc}, ${keyPaths})`, ...lists].map((e) => `coalesce(${e}, [])`).join(', ');
 }
 
-/** Every identifier of the record: resources[].ARN and the ids in its request and response. */
 const resourceIds = [
-  `CASE WHEN contains(r, '"ARN"') THEN json_extract_string(r, '$.resources[*].ARN') END`,
-].map((e) => `coalesce(${e}, [])`).concat(idsIn(v('requestParameters')), idsIn(v('responseElements'))).join(',\n               ');
+  `coalesce(json_extract_string(r['resources'], '$[*].ARN'), [])`,
+  idsIn(`r['requestParameters']`),
+  idsIn(`r['responseElements']`),
+].join(',\n               ');
 
 /**
- * SELECT that turns rows (object_key VARCHAR, r JSON) of relation `input` into rows shaped like the
+ * SELECT that turns rows (object_key VARCHAR, r MAP(VARCHAR, JSON)) of relation `input` into rows shaped like the
  * `events` table, plus `event_time` NULL for records whose eventTime cannot be read (the caller rejects those).
  */
 export function normaliseSql(input: string): string {
   return `
 WITH x AS (
-  SELECT object_key, r, json_extract_string(r, ${paths}) AS v FROM ${input}
+  SELECT object_key, r,
+    ${field('eventID')} AS event_id_raw, ${field('eventTime')} AS event_time_raw, ${field('eventName')} AS event_name_raw,
+    ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
+    ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
+    json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
+    (r['responseElements'] ->> '$.ConsoleLogin') = 'Failure' AS console_failure
+  FROM ${input}
 ), y AS (
   SELECT *,
-    coalesce(${v('idType')}, 'Unknown') AS identity_type,
-    ${v('errorCode')} = ${literal(DRY_RUN_SUCCESS_CODE)} AS dry_run,
-    ${v('consoleLogin')} = 'Failure' AS console_failure
+    coalesce(${id('type')}, 'Unknown') AS identity_type,
+    coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
 )
 SELECT
-  coalesce(${v('eventID')}, 'md5:' || md5(r::VARCHAR)) AS event_id,
-  timezone('UTC', try_cast(${v('eventTime')} AS TIMESTAMPTZ)) AS event_time,
-  coalesce(nullif(${v('eventName')}, ''), 'unknown') AS event_name,
-  coalesce(${v('eventSource')}, '') AS event_source,
-  coalesce(nullif(regexp_replace(${v('eventSource')}, '\\.amazonaws\\.com$', ''), ''), 'unknown') AS service,
-  coalesce(nullif(${v('awsRegion')}, ''), 'unknown') AS region,
-  coalesce(nullif(${v('recipientAccountId')}, ''), nullif(${v('idAccountId')}, ''),
+  coalesce(event_id_raw, 'md5:' || md5(to_json(r)::VARCHAR)) AS event_id,
+  timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) AS event_time,
+  coalesce(nullif(event_name_raw, ''), 'unknown') AS event_name,
+  coalesce(event_source_raw, '') AS event_source,
+  coalesce(nullif(regexp_replace(event_source_raw, '\\.amazonaws\\.com$', ''), ''), 'unknown') AS service,
+  coalesce(nullif(region_raw, ''), 'unknown') AS region,
+  coalesce(nullif(recipient, ''), nullif(${id('accountId')}, ''),
            nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/', 1), ''), 'unknown') AS account,
   coalesce(
     nullif(CASE identity_type
-      WHEN 'IAMUser' THEN ${v('idUserName')}
-      WHEN 'AssumedRole' THEN coalesce(${v('issuerUserName')}, nullif(regexp_extract(${v('idArn')}, 'assumed-role/([^/]+)', 1), ''))
+      WHEN 'IAMUser' THEN ${id('userName')}
+      WHEN 'AssumedRole' THEN coalesce(${id('issuerUserName')}, nullif(regexp_extract(${id('arn')}, 'assumed-role/([^/]+)', 1), ''))
       WHEN 'Root' THEN 'root'
-      WHEN 'FederatedUser' THEN nullif(regexp_extract(${v('idArn')}, 'federated-user/(.+)$', 1), '')
-      WHEN 'AWSService' THEN ${v('idInvokedBy')}
-      WHEN 'AWSAccount' THEN ${v('idAccountId')}
-      WHEN 'IdentityCenterUser' THEN coalesce(${v('idUserName')}, ${v('onBehalfOfUserId')})
-      ELSE ${v('idUserName')}
+      WHEN 'FederatedUser' THEN nullif(regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1), '')
+      WHEN 'AWSService' THEN ${id('invokedBy')}
+      WHEN 'AWSAccount' THEN ${id('accountId')}
+      WHEN 'IdentityCenterUser' THEN coalesce(${id('userName')}, ${id('onBehalfOfUserId')})
+      ELSE ${id('userName')}
     END, ''),
-    nullif(${v('idArn')}, ''), nullif(${v('idPrincipalId')}, ''), nullif(${v('idInvokedBy')}, ''), 'unknown'
+    nullif(${id('arn')}, ''), nullif(${id('principalId')}, ''), nullif(${id('invokedBy')}, ''), 'unknown'
   ) AS user_name,
   identity_type,
-  CASE WHEN identity_type = 'AssumedRole' THEN nullif(regexp_extract(${v('idArn')}, 'assumed-role/[^/]+/(.+)$', 1), '') END AS session_name,
-  coalesce(${v('identityProvider')}, ${v('federatedProvider')}, ${v('identityStoreArn')}) AS identity_provider,
-  ${v('idArn')} AS principal_arn,
-  coalesce(${v('sourceIPAddress')}, '') AS source_ip,
-  coalesce(regexp_full_match(${v('sourceIPAddress')}, ${literal(IPV4_PATTERN)})
-           OR regexp_full_match(${v('sourceIPAddress')}, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
-  ${v('userAgent')} AS user_agent,
-  ${v('eventType')} AS event_type,
-  CASE WHEN ${v('readOnly')} IN ('true', 'false') THEN ${v('readOnly')} = 'true'
-       ELSE coalesce(regexp_matches(${v('eventName')}, ${readOnlyNames}), false) END AS read_only,
-  ${v('errorCode')} AS error_code,
-  ${v('errorMessage')} AS error_message,
-  coalesce(NOT dry_run, true) AND (${v('errorCode')} IS NOT NULL OR ${v('errorMessage')} IS NOT NULL OR coalesce(console_failure, false)) AS is_error,
-  coalesce(regexp_full_match(${v('errorCode')}, ${unauthorizedCodes}), false)
-    OR coalesce(starts_with(lower(${v('errorMessage')}), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
+  CASE WHEN identity_type = 'AssumedRole' THEN nullif(regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1), '') END AS session_name,
+  coalesce(${id('identityProvider')}, ${id('federatedProvider')}, ${id('identityStoreArn')}) AS identity_provider,
+  ${id('arn')} AS principal_arn,
+  coalesce(ip, '') AS source_ip,
+  coalesce(regexp_full_match(ip, ${literal(IPV4_PATTERN)}) OR regexp_full_match(ip, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
+  ${field('userAgent')} AS user_agent,
+  ${field('eventType')} AS event_type,
+  CASE WHEN r['readOnly'] IN ('true', 'false') THEN r['readOnly'] = 'true'
+       ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
+  error_code,
+  error_message,
+  NOT dry_run AND (error_code IS NOT NULL OR error_message IS NOT NULL OR coalesce(console_failure, false)) AS is_error,
+  coalesce(regexp_full_match(error_code, ${unauthorizedCodes}), false)
+    OR coalesce(starts_with(lower(error_message), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
     OR coalesce(console_failure, false) AS is_unauthorized,
   list_transform(
     list_distinct(list_filter(

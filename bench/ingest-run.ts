@@ -1,0 +1,42 @@
+// One side of the ingest benchmark, in its own process so that its peak RSS is its own.
+//   ours <logs> <db>: trailhound's ingestion (the same code as `trailhound ingest`)
+//   raw  <logs> <db>: DuckDB's own read_json of the same event files into a table
+import fs from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Database } from '../src/service/db/database';
+import { DEFAULTS } from '../src/service/config';
+import { ingest } from '../src/service/ingest';
+
+async function main() {
+  const [side, logs, db] = process.argv.slice(2);
+  fs.rmSync(db, { force: true });
+  fs.rmSync(`${db}.wal`, { force: true });
+  const started = process.hrtime.bigint();
+  let events = 0;
+  if (side === 'ours') {
+    const database = await Database.open(db, { memoryLimit: DEFAULTS.memoryLimit });
+    const summary = await ingest({ source: logs, db: database, days: 3650 });
+    events = summary.events + summary.duplicates;
+    await database.run('CHECKPOINT');
+    database.close();
+  } else {
+    const instance = await DuckDBInstance.create(db);
+    const conn = await instance.connect();
+    await conn.run(
+      `CREATE TABLE raw AS SELECT unnest(Records) FROM read_json($glob, maximum_object_size = 268435456)`,
+      { glob: `${logs}/**/CloudTrail/**/*.json.gz` }
+    );
+    const reader = await conn.runAndReadAll('SELECT count(*) FROM raw');
+    events = Number(reader.getRowsJS()[0][0]);
+    await conn.run('CHECKPOINT');
+    conn.closeSync();
+    instance.closeSync();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stdout.write(JSON.stringify({ side, events, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
