@@ -78,6 +78,7 @@ test('killed mid-ingest, then re-run: exact count', async () => {
 
   const rerun = await runCli([...args, '--json']);
   expect(rerun.code).toBe(0);
+  expect(rerun.stderr).toBe(''); // no AWS SDK Node-version warning in users' output
   const summary = JSON.parse(rerun.stdout);
   expect(summary.objects).toBe(FILES - partial.objects);
   expect(summary.errors).toBe(0);

@@ -4,14 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type GetObjectCommandOutput,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
 import { daysOf, type DayWindow } from '../keys';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
 
-// The SDK warns about Node 20 on every start; Node 20 is supported by this project, so keep users' output clean.
+// The SDK warns about Node 20 whenever a client is created; Node 20 is supported here, so keep users' output clean.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// Loaded after the line above, so the warning setting is in place when the SDK initialises.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { S3Client, ListObjectsV2Command, GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
 
 export interface S3Location {
   bucket: string;
@@ -52,7 +56,7 @@ export function explainS3Error(err: unknown, bucket: string): Error {
 
 export class S3Source implements LogSource {
   readonly id: string;
-  private readonly client: InstanceType<typeof S3Client>;
+  private readonly client: S3Client;
   private readonly tmp: string;
   private downloads = 0;
 
@@ -74,7 +78,7 @@ export class S3Source implements LogSource {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.send(
+      const page = await this.send<ListObjectsV2CommandOutput>(
         new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })
       );
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
@@ -116,7 +120,7 @@ export class S3Source implements LogSource {
     const out: LogObjectRef[] = [];
     let token: string | undefined;
     do {
-      const page = await this.send<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>(
+      const page = await this.send<ListObjectsV2CommandOutput>(
         new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token })
       );
       for (const o of page.Contents ?? []) {
@@ -128,7 +132,7 @@ export class S3Source implements LogSource {
   }
 
   async fetch(ref: LogObjectRef): Promise<FetchedObject> {
-    const res = await this.send<import('@aws-sdk/client-s3').GetObjectCommandOutput>(
+    const res = await this.send<GetObjectCommandOutput>(
       new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key })
     );
     // Keep the key's extension: DuckDB decides on gzip from it.

@@ -1,0 +1,13 @@
+// pino logs: readable lines on a terminal, JSON lines otherwise (containers, log shippers).
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+  const level = options.level ?? process.env.TRAILHOUND_LOG_LEVEL ?? 'info';
+  const readable = options.pretty ?? process.stdout.isTTY;
+  return readable
+    ? pino({ level }, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
+    : pino({ level });
+}
