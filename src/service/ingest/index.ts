@@ -52,9 +52,12 @@ export interface IngestProgress {
   events: number;
 }
 
-/** Files per batch and uncompressed-ish bytes per batch: bounds DuckDB's memory whatever the input size. */
-const BATCH_FILES = 64;
-const BATCH_BYTES = 24 * 1024 * 1024;
+/**
+ * Files and (estimated) uncompressed bytes per batch. Big batches keep DuckDB's threads busy; the load streams,
+ * so memory stays bounded by DuckDB's memory limit, and a batch bounds the downloads waiting on disk.
+ */
+const BATCH_FILES = 256;
+const BATCH_BYTES = 256 * 1024 * 1024;
 
 export function openSource(spec: string, options: { s3Endpoint?: string } = {}): LogSource {
   return spec.startsWith('s3://') ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint }) : new FolderSource(spec);

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
-import { normaliseSql } from './normalise';
+import { EVENT_ID_SQL, EVENT_TIME_SQL, normaliseSql } from './normalise';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -129,20 +129,37 @@ export class BatchLoader {
     return { key: file.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: reason };
   }
 
+  /**
+   * Two passes over the batch. The light one reads each record's id and time only: enough to find the new
+   * events and count per file. The full one normalises and inserts just those, streaming into `events`, so
+   * the records are never held or copied twice, whatever the batch size.
+   */
   private async loadTogether(files: LocalLogFile[]): Promise<FileOutcome[]> {
     const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...files.map((f) => uncompressedSize(f.path, f.size) + 1024));
-    const params = {
-      files: listValue(files.map((f) => f.path)),
-      keys: listValue(files.map((f) => f.key)),
-      maxObjectSize,
-    };
+    const params = { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
+    // The key is looked up once per file (before the unnest), not once per record.
+    const records = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records))) AS ord, unnest(Records) AS r
+        FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
     return this.db.transaction(async (conn) => {
-      const input = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(Records) AS r
-         FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
-      await conn.run(`CREATE OR REPLACE TEMP TABLE staged AS ${normaliseSql(input)}`, params);
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE light AS SELECT object_key, ord, ${EVENT_ID_SQL} AS event_id, ${EVENT_TIME_SQL} AS event_time FROM ${records}`,
+        params
+      );
       const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
-      await this.storeEvents(conn);
+      await this.findFresh(conn);
+      await conn.run(
+        `INSERT INTO events BY NAME ${normaliseSql(`(SELECT * FROM ${records} SEMI JOIN fresh USING (object_key, ord))`)}`,
+        params
+      );
       const counts = await this.countsPerFile(conn);
+      if ([...counts.values()].some((c) => c.rejected > 0)) {
+        await conn.run(
+          `INSERT INTO rejected_records
+           SELECT $source, object_key, 'eventTime is missing or not a time', to_json(r), now()::TIMESTAMP
+           FROM ${records} SEMI JOIN (SELECT object_key, ord FROM light WHERE event_time IS NULL) USING (object_key, ord)`,
+          { ...params, source: this.source }
+        );
+      }
       const outcomes = files.map((f): FileOutcome => {
         if (noRecords.has(f.path)) {
           return { key: f.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: 'no "Records" array: not a CloudTrail log file' };
@@ -151,14 +168,14 @@ export class BatchLoader {
         return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
       });
       await this.writeLedger(conn, files, outcomes);
-      await conn.run('DROP TABLE staged; DROP TABLE fresh');
+      await conn.run('DROP TABLE light; DROP TABLE fresh');
       return outcomes;
     });
   }
 
   /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */
   private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], maxObjectSize: number): Promise<Set<string>> {
-    const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM staged`);
+    const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM light`);
     const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
     const empty = files.filter((f) => !seen.has(f.key)).map((f) => f.path);
     if (empty.length === 0) {
@@ -173,37 +190,29 @@ export class BatchLoader {
   }
 
   /**
-   * New events only: not stored yet, and the first of any duplicates inside the batch. Deliveries of one
-   * event share its eventTime, so the look-up is limited to the batch's time span, which lets DuckDB skip
-   * every row group outside it: the cost stays flat as the table grows.
+   * The new events: not stored yet, and the first of any duplicates inside the batch. Deliveries of one event
+   * share its eventTime, so the look-up is limited to the batch's time span, which lets DuckDB skip every row
+   * group outside it: the cost stays flat as the table grows.
    */
-  private async storeEvents(conn: DuckDBConnection): Promise<void> {
-    const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM staged`);
+  private async findFresh(conn: DuckDBConnection): Promise<void> {
+    const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM light`);
     const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
     await conn.run(
-      `INSERT INTO rejected_records
-       SELECT $source, object_key, 'eventTime is missing or not a time', to_json(record), now()::TIMESTAMP
-       FROM staged WHERE event_time IS NULL`,
-      { source: this.source }
-    );
-    // `fresh` holds row ids only: copying whole rows (with the record JSON) would double the batch in memory.
-    await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT s.rowid AS rid, s.object_key FROM staged s
-       WHERE s.event_time IS NOT NULL
+       SELECT l.object_key, l.ord FROM light l
+       WHERE l.event_time IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM events e
-                         WHERE e.event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND e.event_id = s.event_id)
-       QUALIFY row_number() OVER (PARTITION BY s.event_id ORDER BY s.object_key, s.rowid) = 1`,
+                         WHERE e.event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND e.event_id = l.event_id)
+       QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY l.object_key, l.ord) = 1`,
       { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
     );
-    await conn.run(`INSERT INTO events BY NAME SELECT s.* FROM staged s SEMI JOIN fresh f ON s.rowid = f.rid`);
   }
 
   private async countsPerFile(conn: DuckDBConnection) {
     const reader = await conn.runAndReadAll(`
-      SELECT s.object_key, s.records, s.rejected, coalesce(f.inserted, 0) AS inserted
+      SELECT l.object_key, l.records, l.rejected, coalesce(f.inserted, 0) AS inserted
       FROM (SELECT object_key, count(*) AS records, count(*) FILTER (WHERE event_time IS NULL) AS rejected
-            FROM staged GROUP BY 1) s
+            FROM light GROUP BY 1) l
       LEFT JOIN (SELECT object_key, count(*) AS inserted FROM fresh GROUP BY 1) f USING (object_key)`);
     const counts = new Map<string, { records: number; inserted: number; rejected: number }>();
     for (const [key, records, rejected, inserted] of reader.getRowsJS()) {

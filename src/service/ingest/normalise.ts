@@ -57,6 +57,13 @@ const resourceIds = [
   idsIn(`r['responseElements']`),
 ].join(',\n               ');
 
+/** The event's identity, shared by the light pass (dedupe) and the full one: a record without eventID gets a
+ * stable id from its content, so a re-delivery still dedupes. */
+// CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
+export const EVENT_ID_SQL = `CASE WHEN r['eventID'] IS NULL OR r['eventID'] = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE ${field('eventID')} END`;
+/** eventTime as a UTC TIMESTAMP; NULL when missing or not a time (such records are kept aside, not stored). */
+export const EVENT_TIME_SQL = `timezone('UTC', try_cast(${field('eventTime')} AS TIMESTAMPTZ))`;
+
 /**
  * SELECT that turns rows (object_key VARCHAR, r MAP(VARCHAR, JSON)) of relation `input` into rows shaped like the
  * `events` table, plus `event_time` NULL for records whose eventTime cannot be read (the caller rejects those).
@@ -65,7 +72,7 @@ export function normaliseSql(input: string): string {
   return `
 WITH x AS (
   SELECT object_key, r,
-    ${field('eventID')} AS event_id_raw, ${field('eventTime')} AS event_time_raw, ${field('eventName')} AS event_name_raw,
+    ${field('eventName')} AS event_name_raw,
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
     json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
@@ -78,8 +85,8 @@ WITH x AS (
   FROM x
 )
 SELECT
-  coalesce(event_id_raw, 'md5:' || md5(to_json(r)::VARCHAR)) AS event_id,
-  timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) AS event_time,
+  ${EVENT_ID_SQL} AS event_id,
+  ${EVENT_TIME_SQL} AS event_time,
   coalesce(nullif(event_name_raw, ''), 'unknown') AS event_name,
   coalesce(event_source_raw, '') AS event_source,
   coalesce(nullif(regexp_replace(event_source_raw, '\\.amazonaws\\.com$', ''), ''), 'unknown') AS service,
