@@ -139,6 +139,18 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     progress.objectsDone++;
   };
 
+  // Batches span listing units: one day folder alone is too small a transaction to be efficient.
+  let pending: LogObjectRef[] = [];
+  const flush = async (all: boolean) => {
+    const work = batches(pending);
+    const ready = all ? work : work.slice(0, -1);
+    pending = all ? [] : (work[work.length - 1] ?? []);
+    await loadPipelined(source, loader, ready, options.concurrency ?? 8, (outcomes) => {
+      outcomes.forEach(tally);
+      report();
+    });
+  };
+
   try {
     const units = await source.plan(window);
     progress.units = units.length;
@@ -157,14 +169,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       const todo = events.filter((ref) => !seen.has(`${ref.key}\u0000${ref.etag}`));
       summary.unchanged += events.length - todo.length;
       progress.objectsFound += todo.length;
-      report();
-      await loadPipelined(source, loader, batches(todo), options.concurrency ?? 8, (outcomes) => {
-        outcomes.forEach(tally);
-        report();
-      });
       progress.unitsDone++;
+      pending.push(...todo);
+      if (batches(pending).length > 1) await flush(false);
       report();
     }
+    await flush(true);
+    report();
     summary.durationMs = Date.now() - started;
     await finishRun(null);
     return summary;

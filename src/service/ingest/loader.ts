@@ -62,6 +62,15 @@ function reasonOf(err: unknown, file: string): string {
     .trim();
 }
 
+/** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
+export function isFileProblem(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/Out of Memory|No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
+    return false;
+  }
+  return /^(Invalid Input|Conversion) Error/.test(message) || /gzip|malformed|invalid utf-8|JSON/i.test(message);
+}
+
 export class BatchLoader {
   constructor(
     private readonly db: Database,
@@ -76,6 +85,11 @@ export class BatchLoader {
     try {
       return await this.loadTogether(files);
     } catch (err) {
+      if (!isFileProblem(err)) {
+        // Out of memory, disk full, a closed database: not the file's fault. Fail the run (it is retried),
+        // never record a good file as broken.
+        throw err;
+      }
       if (files.length === 1) {
         return [await this.loadAlone(files[0], err)];
       }

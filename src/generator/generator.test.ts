@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { parseKey } from '../service/ingest/keys';
+import { generateLogObjects, writeLogFolder, type GenerateOptions, type LogObject } from '.';
+
+const END = new Date('2026-11-20T12:00:00Z');
+const OPTIONS: GenerateOptions = { events: 20_000, days: 7, end: END, seed: 9 };
+
+function records(objects: LogObject[]): Array<Record<string, any> & { key: string }> {
+  return objects
+    .filter((o) => o.records > 0)
+    .flatMap((o) => (JSON.parse(zlib.gunzipSync(o.body).toString()).Records as Array<Record<string, any>>).map((r) => ({ ...r, key: o.key })));
+}
+
+let objects: LogObject[];
+let all: ReturnType<typeof records>;
+beforeAll(() => {
+  objects = [...generateLogObjects(OPTIONS)];
+  all = records(objects);
+});
+
+test('the same seed gives the same bytes; another seed does not', () => {
+  const again = [...generateLogObjects(OPTIONS)];
+  expect(again.map((o) => o.key)).toEqual(objects.map((o) => o.key));
+  expect(Buffer.concat(again.map((o) => o.body)).equals(Buffer.concat(objects.map((o) => o.body)))).toBe(true);
+  const other = [...generateLogObjects({ ...OPTIONS, seed: 10 })];
+  expect(other[0].body.equals(objects[0].body)).toBe(false);
+});
+
+test('every key is in the CloudTrail layout, and each record agrees with its key', () => {
+  for (const o of objects) {
+    const parsed = parseKey(o.key);
+    expect(parsed.kind).toBe(o.records > 0 ? 'events' : 'digest');
+    if (o.records > 0) expect(o.key).toMatch(/\/\d{12}_CloudTrail_[^_]+_\d{8}T\d{4}Z_[a-z0-9]{16}\.json\.gz$/);
+  }
+  for (const r of all) {
+    const parsed = parseKey(r.key);
+    expect(r.awsRegion).toBe(parsed.region);
+    expect(r.recipientAccountId).toBe(parsed.account);
+    expect(r.eventTime.slice(0, 10)).toBe(parsed.day);
+    expect(Date.parse(r.eventTime)).toBeLessThanOrEqual(END.getTime());
+    expect(r.eventTime >= '2026-11-14').toBe(true); // 7 calendar days up to the 20th
+  }
+  expect(objects.some((o) => o.key.includes('/AWSLogs/o-') || o.key.startsWith('AWSLogs/o-'))).toBe(true);
+});
+
+test('the requested number of unique events, plus duplicate deliveries of global events', () => {
+  const ids = new Set(all.map((r) => r.eventID));
+  expect(ids.size).toBe(OPTIONS.events);
+  const duplicated = all.length - ids.size;
+  expect(duplicated).toBeGreaterThan(0);
+  // Only global services are delivered twice.
+  const seen = new Map<string, number>();
+  for (const r of all) seen.set(r.eventID, (seen.get(r.eventID) ?? 0) + 1);
+  const twice = all.filter((r) => seen.get(r.eventID)! > 1);
+  expect(new Set(twice.map((r) => r.eventSource))).toEqual(new Set(['iam.amazonaws.com', 'sts.amazonaws.com', 'signin.amazonaws.com']));
+});
+
+test('a run of modest size holds every kind of case the reports must handle', () => {
+  const types = new Set(all.map((r) => r.userIdentity.type));
+  for (const t of ['IAMUser', 'AssumedRole', 'Root', 'AWSService', 'FederatedUser', 'SAMLUser', 'WebIdentityUser']) expect(types).toContain(t);
+  const codes = new Set(all.map((r) => r.errorCode).filter(Boolean));
+  for (const c of ['AccessDenied', 'Client.UnauthorizedOperation', 'ThrottlingException', 'Client.DryRunOperation']) expect(codes).toContain(c);
+  const logins = all.filter((r) => r.eventName === 'ConsoleLogin');
+  expect(logins.some((r) => r.responseElements.ConsoleLogin === 'Failure' && r.errorMessage === 'Failed authentication')).toBe(true);
+  expect(logins.some((r) => r.additionalEventData.MFAUsed === 'No')).toBe(true);
+  expect(all.some((r) => r.readOnly === true) && all.some((r) => r.readOnly === false)).toBe(true);
+  expect(all.some((r) => r.sourceIPAddress === 'AWS Internal')).toBe(true);
+  expect(all.some((r) => r.sourceIPAddress.includes(':'))).toBe(true);
+  expect(all.some((r) => r.eventName === 'RunInstances' && r.responseElements?.instancesSet?.items?.[0]?.instanceId)).toBe(true);
+  expect(new Set(all.map((r) => r.awsRegion))).toContain('mars-north-1');
+  expect(objects.filter((o) => o.records === 0).length).toBeGreaterThan(0);
+});
+
+test('writeLogFolder writes the files in their layout; a large run streams in flat memory', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-'));
+  try {
+    const summary = await writeLogFolder(dir, { events: 2_000, days: 2, end: END, seed: 1 });
+    expect(summary.records).toBeGreaterThanOrEqual(2_000);
+    expect(fs.existsSync(path.join(dir, 'AWSLogs'))).toBe(true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // 300 k events consumed without keeping them: the heap must not grow with the input.
+  const before = process.memoryUsage().heapUsed;
+  let count = 0;
+  for (const o of generateLogObjects({ events: 300_000, days: 3, end: END })) count += o.records;
+  expect(count).toBeGreaterThanOrEqual(300_000);
+  expect(process.memoryUsage().heapUsed - before).toBeLessThan(150 * 1024 * 1024);
+});
