@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { VERSION } from './version';
 import { ingestCommand } from './commands/ingest';
+import { generateCommand } from './commands/generate';
+import { trailsCommand } from './commands/trails';
 
 export function buildCli(): Command {
   const program = new Command('trailhound')
@@ -9,6 +11,8 @@ export function buildCli(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(ingestCommand());
+  program.addCommand(generateCommand());
+  program.addCommand(trailsCommand());
   return program;
 }
 

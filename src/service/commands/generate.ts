@@ -1,0 +1,32 @@
+// trailhound generate --out DIR [--events N] [--days D] [--seed S] [--end ISO]
+import { Command, InvalidArgumentError } from 'commander';
+import { writeLogFolder } from '../../generator';
+import { positiveInt } from './ingest';
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
+    .requiredOption('--out <dir>', 'folder to write into')
+    .option('--events <n>', 'unique events (default 100000)', positiveInt, 100_000)
+    .option('--days <n>', 'calendar days up to --end (default 14)', positiveInt, 14)
+    .option('--seed <n>', 'same seed, same files (default 1)', positiveInt, 1)
+    .option('--end <iso>', 'last moment of the logs (default now)', (v: string) => {
+      const d = new Date(v);
+      if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');
+      return d;
+    })
+    .action(async (opts) => {
+      const started = Date.now();
+      let last = 0;
+      const summary = await writeLogFolder(opts.out, { events: opts.events, days: opts.days, seed: opts.seed, end: opts.end }, (n) => {
+        if (process.stderr.isTTY && Date.now() - last > 200) {
+          last = Date.now();
+          process.stderr.write(`\rgenerating: ${Math.min(100, Math.floor((n / opts.events) * 100))}%`);
+        }
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r');
+      console.log(
+        `Wrote ${summary.records} records (${opts.events} unique events) in ${summary.files} log files and ${summary.digests} digest files to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
+      );
+    });
+}

@@ -1,0 +1,161 @@
+// The trail inventory (List of Trails report): ListTrails finds every trail in every region, DescribeTrails
+// (in each trail's home region) gives its configuration, GetTrailStatus its logging and delivery state.
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetTrailStatusCommand,
+  ListTrailsCommand,
+  type GetTrailStatusCommandOutput,
+  type Trail,
+} from '@aws-sdk/client-cloudtrail';
+import type { Database } from '../db/database';
+
+// The SDK warns about Node 20 whenever a client is created; Node 20 is supported here, so keep users' output clean.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface TrailRecord {
+  arn: string;
+  name: string;
+  homeRegion: string | null;
+  s3Bucket: string | null;
+  s3KeyPrefix: string | null;
+  isLogging: boolean | null;
+  includeGlobalServiceEvents: boolean | null;
+  isMultiRegion: boolean | null;
+  isOrganizationTrail: boolean | null;
+  loggingStarted: Date | null;
+  loggingStopped: Date | null;
+  lastDelivery: Date | null;
+  lastDeliveryError: string | null;
+  lastNotification: Date | null;
+  lastNotificationError: string | null;
+  snsTopic: string | null;
+}
+
+export interface TrailOptions {
+  /** Region for ListTrails (any works: it lists all regions). Default: AWS_REGION, else us-east-1. */
+  region?: string;
+  /** Where DescribeTrails runs when ListTrails is not allowed. */
+  fallbackRegions?: string[];
+  /** A CloudTrail-compatible endpoint for every region (tests, proxies). */
+  endpoint?: string;
+}
+
+export interface TrailSync {
+  trails: TrailRecord[];
+  /** Problems that did not stop the sync, e.g. a trail whose status this account may not read. */
+  warnings: string[];
+}
+
+function explain(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
+    return 'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.';
+  }
+  return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+}
+
+const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! : (name ?? null));
+
+export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync> {
+  const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const clients = new Map<string, CloudTrailClient>();
+  const client = (region: string) => {
+    let c = clients.get(region);
+    if (!c) {
+      c = new CloudTrailClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+      clients.set(region, c);
+    }
+    return c;
+  };
+  const warnings: string[] = [];
+  try {
+    // 1. Every trail and its home region.
+    const byRegion = new Map<string, string[]>();
+    try {
+      let token: string | undefined;
+      do {
+        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }));
+        for (const t of page.Trails ?? []) {
+          if (!t.TrailARN) continue;
+          const region = t.HomeRegion ?? home;
+          byRegion.set(region, [...(byRegion.get(region) ?? []), t.TrailARN]);
+        }
+        token = page.NextToken;
+      } while (token);
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'AccessDeniedException') throw new Error(explain(err));
+      warnings.push(`ListTrails was denied; describing trails in ${[home, ...(options.fallbackRegions ?? [])].join(', ')} only`);
+      for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
+    }
+
+    // 2. Their configuration, asked in their home region (an empty list there means "all, with shadow trails").
+    const trails = new Map<string, Trail>();
+    for (const [region, arns] of byRegion) {
+      const res = await client(region).send(
+        new DescribeTrailsCommand(arns.length > 0 ? { trailNameList: arns, includeShadowTrails: false } : { includeShadowTrails: true })
+      );
+      for (const t of res.trailList ?? []) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
+    }
+
+    // 3. Their status; one that cannot be read keeps the trail, with its status unknown.
+    const out: TrailRecord[] = [];
+    for (const t of trails.values()) {
+      let status: GetTrailStatusCommandOutput | undefined;
+      try {
+        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }));
+      } catch (err) {
+        warnings.push(`status of ${t.Name}: ${explain(err)}`);
+      }
+      out.push({
+        arn: t.TrailARN!,
+        name: t.Name ?? t.TrailARN!,
+        homeRegion: t.HomeRegion ?? null,
+        s3Bucket: t.S3BucketName ?? null,
+        s3KeyPrefix: t.S3KeyPrefix ?? null,
+        isLogging: status?.IsLogging ?? null,
+        includeGlobalServiceEvents: t.IncludeGlobalServiceEvents ?? null,
+        isMultiRegion: t.IsMultiRegionTrail ?? null,
+        isOrganizationTrail: t.IsOrganizationTrail ?? null,
+        loggingStarted: status?.StartLoggingTime ?? null,
+        loggingStopped: status?.StopLoggingTime ?? null,
+        lastDelivery: status?.LatestDeliveryTime ?? null,
+        lastDeliveryError: status?.LatestDeliveryError || null,
+        lastNotification: status?.LatestNotificationTime ?? null,
+        lastNotificationError: status?.LatestNotificationError || null,
+        snsTopic: topicName(t.SnsTopicARN, t.SnsTopicName),
+      });
+    }
+    return { trails: out.sort((a, b) => a.name.localeCompare(b.name)), warnings };
+  } finally {
+    for (const c of clients.values()) c.destroy();
+  }
+}
+
+const ts = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').replace('Z', '') : null);
+
+/** Replaces the stored inventory in one transaction. */
+export async function storeTrails(db: Database, trails: TrailRecord[]): Promise<void> {
+  await db.transaction(async (conn) => {
+    await conn.run('DELETE FROM trails');
+    for (const t of trails) {
+      await conn.run(
+        `INSERT INTO trails VALUES ($arn, $name, $home, $bucket, $prefix, $logging, $global, $multi, $org,
+           $started::TIMESTAMP, $stopped::TIMESTAMP, $delivery::TIMESTAMP, $deliveryError, $notification::TIMESTAMP,
+           $notificationError, $sns, now()::TIMESTAMP)`,
+        {
+          arn: t.arn, name: t.name, home: t.homeRegion, bucket: t.s3Bucket, prefix: t.s3KeyPrefix, logging: t.isLogging,
+          global: t.includeGlobalServiceEvents, multi: t.isMultiRegion, org: t.isOrganizationTrail,
+          started: ts(t.loggingStarted), stopped: ts(t.loggingStopped), delivery: ts(t.lastDelivery), deliveryError: t.lastDeliveryError,
+          notification: ts(t.lastNotification), notificationError: t.lastNotificationError, sns: t.snsTopic,
+        }
+      );
+    }
+  });
+}
+
+export async function syncTrails(db: Database, options: TrailOptions = {}): Promise<TrailSync> {
+  const result = await fetchTrails(options);
+  await storeTrails(db, result.trails);
+  return result;
+}

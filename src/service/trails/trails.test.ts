@@ -1,0 +1,138 @@
+// The trail inventory through @aws-sdk/client-cloudtrail against a loopback CloudTrail API (JSON 1.1).
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database } from '../db/database';
+import { syncTrails } from '.';
+import { awsError, startTestCloudTrail, type Handler, type TestCloudTrail } from '../../../tests/support/cloudtrail-api';
+import { runCli } from '../../../tests/support/cli';
+import { tempDir } from '../../../tests/support/temp';
+
+const A = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail';
+const B = 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/eu-audit';
+const C = 'arn:aws:cloudtrail:us-west-2:444455556666:trail/member-trail';
+
+// Documented shapes: ListTrails → Trails[{TrailARN, Name, HomeRegion}] + NextToken; DescribeTrails → trailList;
+// GetTrailStatus → IsLogging, Latest*Time / Start/StopLoggingTime as epoch seconds, Latest*Error.
+const DESCRIBED: Record<string, Record<string, unknown>> = {
+  [A]: {
+    Name: 'org-trail', S3BucketName: 'acme-cloudtrail', S3KeyPrefix: 'org', SnsTopicName: 'ct-topic',
+    SnsTopicARN: 'arn:aws:sns:us-east-1:111122223333:ct-topic', IncludeGlobalServiceEvents: true, IsMultiRegionTrail: true,
+    HomeRegion: 'us-east-1', TrailARN: A, LogFileValidationEnabled: true, HasCustomEventSelectors: false, IsOrganizationTrail: true,
+  },
+  [B]: {
+    Name: 'eu-audit', S3BucketName: 'eu-audit-logs', IncludeGlobalServiceEvents: false, IsMultiRegionTrail: false,
+    HomeRegion: 'eu-west-1', TrailARN: B, IsOrganizationTrail: false,
+  },
+  [C]: { Name: 'member-trail', S3BucketName: 'member-logs', HomeRegion: 'us-west-2', TrailARN: C, IsMultiRegionTrail: true },
+};
+
+const handler: Handler = ({ operation, region, body }) => {
+  switch (operation) {
+    case 'ListTrails':
+      // Two pages; the multi-region trail appears once, with its home region.
+      return body.NextToken === 'page-2'
+        ? { body: { Trails: [{ TrailARN: C, Name: 'member-trail', HomeRegion: 'us-west-2' }] } }
+        : { body: { Trails: [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }, { TrailARN: B, Name: 'eu-audit', HomeRegion: 'eu-west-1' }], NextToken: 'page-2' } };
+    case 'DescribeTrails': {
+      const names = (body.trailNameList as string[]) ?? [];
+      // A trail is described only in its home region, as CloudTrail does without shadow trails.
+      return { body: { trailList: names.filter((n) => DESCRIBED[n]?.HomeRegion === region).map((n) => DESCRIBED[n]) } };
+    }
+    case 'GetTrailStatus':
+      if (body.Name === A) return { body: { IsLogging: true, LatestDeliveryTime: 1763630000, LatestNotificationTime: 1763630005.5, StartLoggingTime: 1700000000, TimeLoggingStarted: '2023-11-14T22:13:20Z' } };
+      if (body.Name === B) return { body: { IsLogging: false, LatestDeliveryError: 'AccessDenied', StopLoggingTime: 1763000000, StartLoggingTime: 1690000000 } };
+      return awsError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:GetTrailStatus');
+    default:
+      return awsError('UnknownOperationException', operation);
+  }
+};
+
+let api: TestCloudTrail;
+let dir: string;
+beforeAll(async () => {
+  api = await startTestCloudTrail(handler);
+  dir = tempDir();
+});
+afterAll(async () => {
+  await api.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  api.calls.length = 0;
+});
+
+test('every trail with its configuration and status, stored field by field', async () => {
+  const db = await Database.open(path.join(dir, 'a.duckdb'));
+  try {
+    const result = await syncTrails(db, { endpoint: api.endpoint, region: 'us-east-1' });
+    expect(result.warnings).toEqual([expect.stringMatching(/^status of member-trail: AccessDeniedException/)]);
+    const rows = await db.all<Record<string, unknown>>(`SELECT * EXCLUDE (synced_at) FROM trails ORDER BY name`);
+    expect(rows).toEqual([
+      {
+        arn: B, name: 'eu-audit', home_region: 'eu-west-1', s3_bucket: 'eu-audit-logs', s3_key_prefix: null, is_logging: false,
+        include_global_service_events: false, is_multi_region: false, is_organization_trail: false,
+        logging_started: new Date(1690000000 * 1000), logging_stopped: new Date(1763000000 * 1000), last_delivery: null,
+        last_delivery_error: 'AccessDenied', last_notification: null, last_notification_error: null, sns_topic: null,
+      },
+      {
+        arn: C, name: 'member-trail', home_region: 'us-west-2', s3_bucket: 'member-logs', s3_key_prefix: null, is_logging: null,
+        include_global_service_events: null, is_multi_region: true, is_organization_trail: null, logging_started: null,
+        logging_stopped: null, last_delivery: null, last_delivery_error: null, last_notification: null, last_notification_error: null, sns_topic: null,
+      },
+      {
+        arn: A, name: 'org-trail', home_region: 'us-east-1', s3_bucket: 'acme-cloudtrail', s3_key_prefix: 'org', is_logging: true,
+        include_global_service_events: true, is_multi_region: true, is_organization_trail: true,
+        logging_started: new Date(1700000000 * 1000), logging_stopped: null, last_delivery: new Date(1763630000 * 1000),
+        last_delivery_error: null, last_notification: new Date(1763630005500), last_notification_error: null, sns_topic: 'ct-topic',
+      },
+    ]);
+  } finally {
+    db.close();
+  }
+  // What the SDK really sent: paging, describing in each home region, status by ARN.
+  expect(api.calls.map((c) => `${c.operation}@${c.region}`)).toEqual([
+    'ListTrails@us-east-1', 'ListTrails@us-east-1',
+    'DescribeTrails@us-east-1', 'DescribeTrails@eu-west-1', 'DescribeTrails@us-west-2',
+    'GetTrailStatus@us-east-1', 'GetTrailStatus@eu-west-1', 'GetTrailStatus@us-west-2',
+  ]);
+  expect(api.calls[1].body).toEqual({ NextToken: 'page-2' });
+  expect(api.calls[3].body).toEqual({ trailNameList: [B], includeShadowTrails: false });
+  expect(api.calls[5].body).toEqual({ Name: A });
+});
+
+test('a second sync replaces the inventory; ListTrails denied falls back to the given regions', async () => {
+  const denied = await startTestCloudTrail((call) =>
+    call.operation === 'ListTrails'
+      ? awsError('AccessDeniedException', 'no')
+      : call.operation === 'DescribeTrails'
+        ? { body: { trailList: call.region === 'eu-west-1' ? [DESCRIBED[B]] : [] } }
+        : { body: { IsLogging: true } }
+  );
+  const db = await Database.open(path.join(dir, 'b.duckdb'));
+  try {
+    await syncTrails(db, { endpoint: api.endpoint, region: 'us-east-1' });
+    const result = await syncTrails(db, { endpoint: denied.endpoint, region: 'us-east-1', fallbackRegions: ['eu-west-1'] });
+    expect(result.warnings[0]).toMatch(/ListTrails was denied/);
+    expect(await db.all(`SELECT name, is_logging FROM trails`)).toEqual([{ name: 'eu-audit', is_logging: true }]);
+    expect(denied.calls.filter((c) => c.operation === 'DescribeTrails').map((c) => c.body)).toEqual([
+      { includeShadowTrails: true },
+      { includeShadowTrails: true },
+    ]);
+  } finally {
+    db.close();
+    await denied.stop();
+  }
+});
+
+test('trails sync --json and trails list, as a user runs them', async () => {
+  const db = path.join(dir, 'cli.duckdb');
+  const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+  const sync = await runCli(['trails', 'sync', '--db', db, '--cloudtrail-endpoint', api.endpoint, '--json'], env);
+  expect(sync.code).toBe(0);
+  expect(JSON.parse(sync.stdout)).toMatchObject({ trails: 3, notLogging: 1 });
+  const list = await runCli(['trails', 'list', '--db', db]);
+  expect(list.code).toBe(0);
+  const lines = list.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^name\s+home_region\s+s3_bucket/);
+  expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['eu-audit', 'member-trail', 'org-trail']);
+});
