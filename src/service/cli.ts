@@ -4,6 +4,7 @@ import { VERSION } from './version';
 import { ingestCommand } from './commands/ingest';
 import { generateCommand } from './commands/generate';
 import { trailsCommand } from './commands/trails';
+import { serveCommand } from './commands/serve';
 
 export function buildCli(): Command {
   const program = new Command('trailhound')
@@ -13,6 +14,7 @@ export function buildCli(): Command {
   program.addCommand(ingestCommand());
   program.addCommand(generateCommand());
   program.addCommand(trailsCommand());
+  program.addCommand(serveCommand());
   return program;
 }
 

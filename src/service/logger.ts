@@ -8,6 +8,6 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   const level = options.level ?? process.env.TRAILHOUND_LOG_LEVEL ?? 'info';
   const readable = options.pretty ?? process.stdout.isTTY;
   return readable
-    ? pino({ level }, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
+    ? pino({ level }, pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
     : pino({ level });
 }

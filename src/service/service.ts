@@ -1,0 +1,96 @@
+// The long-running service: ingestion on a schedule (a backfill first, then today and yesterday each poll),
+// the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
+import type { Database } from './db/database';
+import { ingest, type IngestSummary } from './ingest';
+import { startPoller, type Poller } from './ingest/poller';
+import type { Logger } from './logger';
+import { syncTrails } from './trails';
+
+export interface ServiceOptions {
+  db: Database;
+  source: string;
+  logger: Logger;
+  /** Days of the first run (the backfill), default 14. */
+  days?: number;
+  pollIntervalMs: number;
+  trailsIntervalMs?: number;
+  s3Endpoint?: string;
+  cloudtrailEndpoint?: string;
+  /** Refresh the trail inventory (default: when the source is S3). */
+  syncTrails?: boolean;
+}
+
+export interface Service {
+  /** Ingests the last `days` days now (after any run in progress); what POST /api/backfill calls. */
+  backfill(days: number): Promise<IngestSummary>;
+  readonly lastPoll: Date | null;
+  readonly lastPollError: string | null;
+  stop(): Promise<void>;
+}
+
+/** Polls read today and yesterday: CloudTrail delivers within minutes, and a day boundary must not lose files. */
+export const POLL_DAYS = 2;
+
+export function startService(options: ServiceOptions): Service {
+  const { db, source, logger } = options;
+  let queue: Promise<unknown> = Promise.resolve();
+  // Ingestion runs one at a time, in order: a backfill waits for the poll in progress and the other way round.
+  const exclusive = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = queue.then(job, job);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const runIngest = (days: number) =>
+    exclusive(() =>
+      ingest({
+        source,
+        db,
+        days,
+        s3Endpoint: options.s3Endpoint,
+        onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+      })
+    );
+
+  let first = true;
+  const describe = (s: IngestSummary) => ({ objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors });
+  const poller: Poller = startPoller({
+    name: 'ingest',
+    intervalMs: options.pollIntervalMs,
+    logger,
+    describe,
+    run: async () => {
+      const summary = await runIngest(first ? (options.days ?? 14) : POLL_DAYS);
+      first = false;
+      return summary;
+    },
+  });
+
+  const trails: Poller | undefined = (options.syncTrails ?? source.startsWith('s3://'))
+    ? startPoller({
+        name: 'trails sync',
+        intervalMs: options.trailsIntervalMs ?? 3_600_000,
+        retryMs: 60_000,
+        logger,
+        describe: (r) => ({ trails: r.trails.length, warnings: r.warnings }),
+        run: () => syncTrails(db, { endpoint: options.cloudtrailEndpoint }),
+      })
+    : undefined;
+
+  return {
+    backfill: async (days) => {
+      const summary = await runIngest(days);
+      logger.info({ job: 'backfill', days, ...describe(summary) }, 'backfill finished');
+      return summary;
+    },
+    get lastPoll() {
+      return poller.lastSuccess;
+    },
+    get lastPollError() {
+      return poller.lastError;
+    },
+    stop: async () => {
+      await Promise.all([poller.stop(), trails?.stop()]);
+      await queue;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// The service keeps the database up to date: it backfills, polls, survives a failing source, and stops cleanly.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Database } from '../../src/service/db/database';
+import { startService } from '../../src/service/service';
+import { logFile } from '../support/stratus';
+import { dayPrefix, tempDir, writeFiles } from '../support/temp';
+import { spawnCli } from '../support/cli';
+
+function memoryLogger() {
+  const lines: Array<Record<string, any>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const today = new Date().toISOString().slice(0, 10);
+let n = 0;
+const rec = () => ({ eventID: `svc-${++n}`, eventTime: `${today}T00:00:01Z`, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+
+test('backfills, picks up new files on the next poll, and keeps going when a poll fails', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const prefix = dayPrefix('111122223333', 'us-east-1', today);
+  writeFiles(logs, { [`${prefix}a.json.gz`]: logFile([rec(), rec()]) });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 100 });
+  const count = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))!.n);
+  try {
+    await waitFor('the backfill', async () => ((await count()) === 2 ? true : undefined));
+    writeFiles(logs, { [`${prefix}b.json.gz`]: logFile([rec()]) });
+    await waitFor('the new file', async () => ((await count()) === 3 ? true : undefined));
+
+    // The source disappears: polls fail, are logged and retried; when it is back, polling recovers.
+    fs.renameSync(logs, `${logs}.away`);
+    await waitFor('a failed poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    expect(service.lastPollError).toMatch(/is not a folder/);
+    fs.renameSync(`${logs}.away`, logs);
+    writeFiles(logs, { [`${prefix}c.json.gz`]: logFile([rec()]) });
+    await waitFor('recovery', async () => ((await count()) === 4 ? true : undefined));
+    expect(service.lastPollError).toBeNull();
+
+    // A backfill waits for the poll in progress and then runs; nothing is ingested twice.
+    const summary = await service.backfill(30);
+    expect(summary).toMatchObject({ objects: 0, unchanged: 3 });
+    const finished = lines.find((l) => l.msg === 'ingest finished');
+    expect(finished).toMatchObject({ job: 'ingest', objects: 1, events: 2, errors: 0 });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
+  const dir = tempDir();
+  try {
+    const child = spawnCli(['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600']);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await waitFor('the sample backfill', async () => (out.includes('ingest finished') ? true : undefined), 120_000);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.find((l) => /bundled sample/.test(l.msg))).toBeDefined();
+    const finished = lines.find((l) => l.msg === 'ingest finished');
+    expect(finished.events).toBeGreaterThan(40_000);
+    expect(finished.errors).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'data', 'sample-logs'))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('"msg":"stopped"');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 150_000);
