@@ -1,9 +1,9 @@
-// The real CloudTrail records of ../shared/datasets/stratus-red-team, wrapped into CloudTrail log files.
+// The real CloudTrail records of Stratus Red Team (tests/fixtures/stratus-red-team, Apache-2.0), wrapped into log files.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-export const STRATUS_DIR = path.resolve(__dirname, '../../../shared/datasets/stratus-red-team');
+export const STRATUS_DIR = path.resolve(__dirname, '../fixtures/stratus-red-team');
 
 export type CloudTrailRecord = Record<string, any>;
 
