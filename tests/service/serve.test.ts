@@ -71,12 +71,13 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
 
 test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
   const dir = tempDir();
+  let child: ReturnType<typeof spawnCli> | undefined;
   try {
-    const child = spawnCli(['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600']);
+    const proc = (child = spawnCli(['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: '' }));
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     await waitFor('the sample backfill', async () => (out.includes('ingest finished') ? true : undefined), 120_000);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.find((l) => /bundled sample/.test(l.msg))).toBeDefined();
@@ -84,10 +85,20 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     expect(finished.events).toBeGreaterThan(40_000);
     expect(finished.errors).toBe(0);
     expect(fs.existsSync(path.join(dir, 'data', 'sample-logs'))).toBe(true);
-    child.kill('SIGTERM');
+
+    // The API answers on loopback with the token written to the data folder, and only with it.
+    const listening = lines.find((l) => l.msg.startsWith('API listening'));
+    expect(listening.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const token = fs.readFileSync(path.join(dir, 'data', 'token'), 'utf8').trim();
+    expect((fs.statSync(path.join(dir, 'data', 'token')).mode & 0o777).toString(8)).toBe('600');
+    expect((await fetch(`${listening.url}/api/ingest/status`)).status).toBe(401);
+    const status = await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json();
+    expect(status.events).toBe(finished.events);
+    proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('"msg":"stopped"');
   } finally {
+    child?.kill('SIGKILL'); // a failed expectation must not leave the service running
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 150_000);

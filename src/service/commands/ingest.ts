@@ -48,6 +48,7 @@ export function ingestCommand(): Command {
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
       let lastLine = 0;
+      let lastDone = 0;
       try {
         const summary = await ingest({
           source: opts.source,
@@ -59,8 +60,10 @@ export function ingestCommand(): Command {
           onProgress: (p) => {
             bar?.setTotal(p.objectsFound);
             bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
-            if (lines && Date.now() - lastLine >= 1000) {
+            // A line per committed batch, and one a second while listing: enough to follow, never a flood.
+            if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
+              lastDone = p.objectsDone;
               process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${p.events} events, ${p.unitsDone}/${p.units} prefixes\n`);
             }
           },

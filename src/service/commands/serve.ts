@@ -6,11 +6,21 @@ import { DEFAULTS, dbPath, env, envNumber } from '../config';
 import { createLogger } from '../logger';
 import { ensureSampleLogs } from '../sample';
 import { startService } from '../service';
+import { buildApi } from '../api/server';
+import { resolveToken } from '../api/token';
 import { positiveInt } from './ingest';
+
+/** host:port, or :port for all interfaces (only when asked: the default is loopback). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new Error(`--listen ${value}: expected host:port, e.g. 127.0.0.1:7480`);
+  return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('keep the database up to date: backfill, then poll for new CloudTrail logs')
+    .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
+    .option('--listen <host:port>', `where the API listens (env TRAILHOUND_LISTEN, default ${DEFAULTS.listen})`, env('LISTEN') ?? DEFAULTS.listen)
     .option('--source <source>', 's3://bucket[/prefix] or a folder (env TRAILHOUND_SOURCE; default: the bundled sample logs)', env('SOURCE'))
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--days <n>', `days to backfill on start (default ${DEFAULTS.days})`, positiveInt)
@@ -37,10 +47,21 @@ export function serveCommand(): Command {
         s3Endpoint: opts.s3Endpoint,
         cloudtrailEndpoint: opts.cloudtrailEndpoint,
       });
+      const token = resolveToken(path.dirname(path.resolve(file)));
+      const { host, port } = parseListen(opts.listen);
+      const api = await buildApi({ db, token: token.token, logger, backfill: (days) => service.backfill(days) });
+      const url = await api.listen({ host, port });
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
+      }
+      logger.info(
+        { url, token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file },
+        token.from === 'generated' ? 'API listening; a new bearer token was written to the token file' : 'API listening'
+      );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'stopping: finishing the ingestion in progress');
-          void service.stop().then(() => {
+          void Promise.all([api.close(), service.stop()]).then(() => {
             db.close();
             logger.info('stopped');
             resolve();

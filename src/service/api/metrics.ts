@@ -1,0 +1,37 @@
+// Prometheus metrics of the service: HTTP requests, query durations, and the database's state at scrape time.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Reports } from '../reports';
+
+export function createMetrics(reports: Reports) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'trailhound_' });
+  const requests = new Counter({
+    name: 'trailhound_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const queryDuration = new Histogram({
+    name: 'trailhound_query_duration_seconds',
+    help: 'Report query duration by query type',
+    labelNames: ['query_type'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  // Read from the database when scraped, so they are never stale.
+  const state = new Gauge({
+    name: 'trailhound_ingest',
+    help: 'Ingestion state: objects, events, errors, newest_event_timestamp_seconds, lag_seconds',
+    labelNames: ['measure'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await reports.ingestStatus();
+      this.set({ measure: 'objects' }, s.objects);
+      this.set({ measure: 'events' }, s.events);
+      this.set({ measure: 'errors' }, s.errors);
+      if (s.newestEvent) this.set({ measure: 'newest_event_timestamp_seconds' }, Date.parse(s.newestEvent) / 1000);
+      if (s.lagSeconds !== null) this.set({ measure: 'lag_seconds' }, s.lagSeconds);
+    },
+  });
+  return { registry, requests, queryDuration, state };
+}

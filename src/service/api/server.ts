@@ -1,0 +1,135 @@
+// The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { QueryRequest } from '../../model/api';
+import { DIMENSIONS, isDimension, QueryError } from '../../model/query';
+import type { Database } from '../db/database';
+import type { IngestSummary } from '../ingest';
+import { parseRange, Reports } from '../reports';
+import { VERSION } from '../version';
+import { createMetrics } from './metrics';
+import { sameToken } from './token';
+
+export interface ApiOptions {
+  db: Database;
+  token: string;
+  logger?: Logger;
+  /** Runs a backfill (POST /api/backfill); absent, the endpoint answers 501. */
+  backfill?: (days: number) => Promise<IngestSummary>;
+  queryTimeoutMs?: number;
+  /** Largest request body; a query with thousands of filter values still fits in the default. */
+  bodyLimit?: number;
+}
+
+const MAX_QUERIES = 50;
+const DAY = 86_400_000;
+
+const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] };
+
+const querySchema = {
+  body: {
+    type: 'object',
+    required: ['range', 'queries'],
+    properties: {
+      range: { type: 'object', required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
+      intervalMs: { type: 'number', minimum: 0 },
+      maxDataPoints: { type: 'integer', minimum: 1, maximum: 100_000 },
+      queries: {
+        type: 'array',
+        maxItems: MAX_QUERIES,
+        items: { type: 'object', required: ['refId'], properties: { refId: { type: 'string', minLength: 1, maxLength: 100 } } },
+      },
+    },
+  },
+};
+
+const valuesSchema = {
+  params: { type: 'object', properties: { dimension: { type: 'string' } } },
+  querystring: {
+    type: 'object',
+    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: 10_000 } },
+  },
+};
+
+const backfillSchema = {
+  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
+};
+
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    // Report coercion-free validation: a wrong type is an error, not silently converted.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
+  const reports = new Reports(options.db, options.queryTimeoutMs);
+  const metrics = createMetrics(reports);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/api/health') return;
+    const header = request.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!given || !sameToken(given, options.token)) {
+      return reply.code(401).send({ error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)' });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
+      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\/?/, '') || err.message });
+    }
+    if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: err.message });
+  });
+
+  app.get('/api/health', async () => ({ status: 'ok', version: VERSION }));
+
+  app.post('/api/query', { schema: querySchema }, async (request) => {
+    const body = request.body as QueryRequest;
+    const started = process.hrtime.bigint();
+    const response = await reports.query(body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
+    return response;
+  });
+
+  app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
+    const { dimension } = request.params as { dimension: string };
+    if (!isDimension(dimension)) {
+      return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}` });
+    }
+    const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number };
+    const now = Date.now();
+    const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now });
+    return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100) };
+  });
+
+  app.get('/api/trails', async () => ({ trails: await reports.trails() }));
+
+  app.get('/api/ingest/status', async () => reports.ingestStatus());
+
+  app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {
+    if (!options.backfill) {
+      return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
+    }
+    const { days } = request.body as { days: number };
+    // Older logs can take long: answer at once; /api/ingest/status shows the outcome.
+    options.backfill(days).catch((err) => request.log.error({ err, days }, 'backfill failed'));
+    return reply.code(202).send({ status: 'started', days });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}
+

@@ -1,0 +1,31 @@
+// The API's bearer token: TRAILHOUND_TOKEN, else a token kept in the data folder (made on first start, 0600).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface Token {
+  token: string;
+  /** Where it came from, to tell the user. */
+  from: 'environment' | 'file' | 'generated';
+  file?: string;
+}
+
+export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token {
+  if (fromEnv) return { token: fromEnv, from: 'environment' };
+  const file = path.join(dataDir, 'token');
+  if (fs.existsSync(file)) {
+    const token = fs.readFileSync(file, 'utf8').trim();
+    if (token) return { token, from: 'file', file };
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const token = crypto.randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, from: 'generated', file };
+}
+
+/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+export function sameToken(given: string, expected: string): boolean {
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(expected).digest();
+  return crypto.timingSafeEqual(a, b);
+}

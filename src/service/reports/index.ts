@@ -1,0 +1,255 @@
+// Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
+// ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Frame, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
+import { QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
+import type { Database } from '../db/database';
+import * as SQL from './sql';
+import type { Range, Statement } from './sql';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class QueryTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the query took longer than ${ms / 1000}s and was stopped; narrow the time range or add filters`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** Parses an ISO time or epoch milliseconds. */
+function time(field: string, value: unknown): number {
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : Date.parse(String(value));
+  if (!Number.isFinite(ms)) throw new QueryError(field, `${JSON.stringify(value)} is not a time (ISO 8601 or epoch milliseconds)`);
+  return ms;
+}
+
+export function parseRange(range: { from?: unknown; to?: unknown } | undefined): Range {
+  const from = time('range.from', range?.from);
+  const to = time('range.to', range?.to);
+  if (to <= from) throw new QueryError('range', '"to" must be after "from"');
+  return { from, to };
+}
+
+const BUCKETS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000];
+
+/** Bucket width: fixed for hour/day; for auto, the smallest that honours Grafana's interval and max data points. */
+export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): number {
+  if (q.aggregate === 'hour') return 3_600_000;
+  if (q.aggregate === 'day') return 86_400_000;
+  const wanted = Math.max(intervalMs ?? 0, (range.to - range.from) / (maxDataPoints || 1000));
+  return BUCKETS.find((b) => b >= wanted) ?? Math.ceil(wanted / 86_400_000) * 86_400_000;
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export class Reports {
+  constructor(
+    private readonly db: Database,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS
+  ) {}
+
+  private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
+    const { sql, params } = typeof statement === 'string' ? { sql: statement, params: undefined } : statement;
+    const timer = setTimeout(() => conn.interrupt(), this.timeoutMs);
+    try {
+      const reader = await conn.runAndReadAll(sql, params);
+      return reader.getRowObjectsJS() as Row[];
+    } catch (err) {
+      if (/INTERRUPT/i.test(String(err))) throw new QueryTimeoutError(this.timeoutMs);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.db.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** Every query of a request; one failing query is its refId's error, never the whole answer's. */
+  async query(request: QueryRequest): Promise<QueryResponse> {
+    const results: Record<string, QueryResult> = {};
+    let range: Range | undefined;
+    let rangeError: unknown;
+    try {
+      range = parseRange(request.range);
+    } catch (err) {
+      rangeError = err;
+    }
+    for (const query of request.queries ?? []) {
+      const refId = query.refId ?? 'A';
+      try {
+        if (rangeError) throw rangeError;
+        results[refId] = { frames: await this.frames(resolveQuery(query), range!, request.intervalMs, request.maxDataPoints) };
+      } catch (err) {
+        results[refId] = errorResult(err);
+      }
+    }
+    return { results };
+  }
+
+  async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): Promise<Frame[]> {
+    return this.withConnection(async (conn) => {
+      switch (q.queryType) {
+        case 'totals':
+          return [totalsFrame(await this.all(conn, SQL.totals(q, range)))];
+        case 'trails':
+          return [trailsFrame(await this.all(conn, SQL.TRAILS_SQL))];
+        case 'ingest':
+          return [ingestFrame(await this.ingestStatus(conn))];
+        case 'events':
+          if (q.format === 'list') return [listFrame(await this.all(conn, SQL.eventList(q, range)))];
+          if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range)))];
+          {
+            const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
+            return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket)));
+          }
+      }
+    });
+  }
+
+  async values(dimension: Dimension, range: Range, search: string, limit: number): Promise<Array<{ value: string; count: number }>> {
+    const rows = await this.withConnection((conn) => this.all(conn, SQL.dimensionValues(dimension, range, search, limit)));
+    return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
+  }
+
+  async trails(): Promise<Row[]> {
+    return this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+  }
+
+  async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
+    const read = async (c: DuckDBConnection) => (await this.all(c, SQL.INGEST_SQL))[0];
+    const r = conn ? await read(conn) : await this.withConnection(read);
+    const newest = num(r.newest);
+    return {
+      objects: Number(r.objects),
+      events: Number(r.events),
+      errors: Number(r.errors),
+      skipped: Number(r.skipped),
+      newestEvent: newest === null ? null : new Date(newest).toISOString(),
+      oldestEvent: r.oldest === null ? null : new Date(Number(r.oldest)).toISOString(),
+      lagSeconds: newest === null ? null : Math.max(0, Math.round((Date.now() - newest) / 1000)),
+      lastPoll: r.last_poll === null ? null : new Date(Number(r.last_poll)).toISOString(),
+      lastPollError: (r.last_error as string | null) ?? null,
+    };
+  }
+}
+
+export function errorResult(err: unknown): QueryResult {
+  if (err instanceof QueryError) return { error: err.message, status: 400 };
+  if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
+  return { error: err instanceof Error ? err.message : String(err), status: 500 };
+}
+
+function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[]): Frame[] {
+  // Every bucket of the range, so panels and alert rules see 0, not a gap.
+  const start = Math.floor(range.from / bucket) * bucket;
+  const times: number[] = [];
+  for (let t = start; t < range.to; t += bucket) times.push(t);
+  const groups = new Map<string, Map<number, number>>();
+  for (const r of rows) {
+    const g = String(r.grp);
+    if (!groups.has(g)) groups.set(g, new Map());
+    groups.get(g)!.set(Number(r.t), Number(r.n));
+  }
+  if (groups.size === 0 && q.groupBy === 'none') groups.set('all', new Map());
+  const label = q.groupBy === 'none' ? undefined : SQL.GROUP_LABEL[q.groupBy];
+  return [...groups].map(([group, counts]) => ({
+    name: label ? group : 'events',
+    fields: [
+      { name: 'time', type: 'time', values: times },
+      {
+        name: 'events',
+        type: 'number',
+        values: times.map((t) => counts.get(t) ?? 0),
+        ...(label ? { labels: { [label]: group }, config: { displayNameFromDS: group } } : {}),
+      },
+    ],
+  }));
+}
+
+function tableFrame(q: ResolvedQuery, rows: Row[]): Frame {
+  const label = q.groupBy === 'none' ? 'group' : SQL.GROUP_LABEL[q.groupBy];
+  return {
+    name: `events by ${label}`,
+    fields: [
+      { name: label, type: 'string', values: rows.map((r) => String(r.grp)) },
+      { name: 'events', type: 'number', values: rows.map((r) => Number(r.n)) },
+    ],
+  };
+}
+
+function listFrame(rows: Row[]): Frame {
+  const col = (name: string, type: 'time' | 'number' | 'string' | 'boolean', key: string, conv: (v: unknown) => unknown = (v) => v) => ({
+    name,
+    type,
+    values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : conv(r[key]))) as Array<string | number | boolean | null>,
+  });
+  return {
+    name: 'events',
+    meta: { preferredVisualisationType: 'table' },
+    fields: [
+      col('time', 'time', 'time', Number),
+      col('user', 'string', 'user_name'),
+      col('source IP', 'string', 'source_ip'),
+      col('event name', 'string', 'event_name'),
+      col('service', 'string', 'service'),
+      col('region', 'string', 'region'),
+      col('account', 'string', 'account'),
+      col('resources', 'string', 'resources'),
+      col('error code', 'string', 'error_code'),
+      col('error message', 'string', 'error_message'),
+      col('read only', 'boolean', 'read_only'),
+      col('event id', 'string', 'event_id'),
+    ],
+  };
+}
+
+function totalsFrame(rows: Row[]): Frame {
+  const r = rows[0];
+  const keys = ['trails', 'events', 'success', 'errors', 'unauthorized', 'users', 'ips', 'services', 'regions', 'accounts'];
+  return { name: 'totals', fields: keys.map((k) => ({ name: k, type: 'number' as const, values: [Number(r[k])] })) };
+}
+
+function trailsFrame(rows: Row[]): Frame {
+  const spec: Array<[string, 'string' | 'boolean' | 'time', string]> = [
+    ['name', 'string', 'name'], ['S3 bucket', 'string', 's3_bucket'], ['S3 key prefix', 'string', 's3_key_prefix'],
+    ['is logging', 'boolean', 'is_logging'], ['include global service events', 'boolean', 'include_global_service_events'],
+    ['multi-region', 'boolean', 'is_multi_region'], ['organization trail', 'boolean', 'is_organization_trail'],
+    ['home region', 'string', 'home_region'], ['logging started', 'time', 'logging_started'], ['logging ended', 'time', 'logging_stopped'],
+    ['last delivery', 'time', 'last_delivery'], ['last delivery error', 'string', 'last_delivery_error'],
+    ['last notification', 'time', 'last_notification'], ['last notification error', 'string', 'last_notification_error'],
+    ['SNS topic', 'string', 'sns_topic'], ['ARN', 'string', 'arn'],
+  ];
+  return {
+    name: 'trails',
+    fields: spec.map(([name, type, key]) => ({
+      name,
+      type,
+      values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : type === 'time' ? Number(r[key]) : (r[key] as string | boolean))),
+    })),
+  };
+}
+
+function ingestFrame(s: IngestStatus): Frame {
+  const t = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+  return {
+    name: 'ingestion',
+    fields: [
+      { name: 'objects', type: 'number', values: [s.objects] },
+      { name: 'events', type: 'number', values: [s.events] },
+      { name: 'errors', type: 'number', values: [s.errors] },
+      { name: 'skipped', type: 'number', values: [s.skipped] },
+      { name: 'newest event', type: 'time', values: [t(s.newestEvent)] },
+      { name: 'lag', type: 'number', values: [s.lagSeconds], config: { unit: 's' } },
+      { name: 'last poll', type: 'time', values: [t(s.lastPoll)] },
+      { name: 'last poll error', type: 'string', values: [s.lastPollError] },
+    ],
+  };
+}

@@ -1,0 +1,153 @@
+// The one SQL generator behind every report. Every value is a bound parameter; only identifiers chosen from
+// fixed tables below are written into the SQL text.
+import { listValue, type DuckDBValue } from '@duckdb/node-api';
+import type { Dimension, GroupBy, ResolvedQuery } from '../../model/query';
+
+export interface Statement {
+  sql: string;
+  params: Record<string, DuckDBValue>;
+}
+
+/** A query's time range, as UTC epoch milliseconds. */
+export interface Range {
+  from: number;
+  to: number;
+}
+
+/** The column (or expression) behind each dimension. */
+const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource'> | Dimension, string> = {
+  user: 'user_name',
+  eventName: 'event_name',
+  sourceIp: 'source_ip',
+  service: 'service',
+  region: 'region',
+  account: 'account',
+  errorCode: 'error_code',
+};
+
+/** How group labels are named in frames (and as Grafana labels). */
+export const GROUP_LABEL: Record<Exclude<GroupBy, 'none'>, string> = {
+  user: 'user',
+  eventName: 'eventName',
+  sourceIp: 'sourceIp',
+  service: 'service',
+  region: 'region',
+  account: 'account',
+  resource: 'resource',
+  errorCode: 'errorCode',
+};
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** WHERE clause of an events query: time range, status, read-only, resource and filters. */
+export function whereClause(q: ResolvedQuery, range: Range): Statement {
+  const parts = ['event_time >= $from::TIMESTAMP', 'event_time < $to::TIMESTAMP'];
+  const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to) };
+  if (q.status === 'success') parts.push('NOT is_error');
+  if (q.status === 'error') parts.push('is_error');
+  if (q.status === 'unauthorized') parts.push('is_unauthorized');
+  if (q.readOnly === 'read') parts.push('read_only');
+  if (q.readOnly === 'write') parts.push('NOT read_only');
+  if (q.resourceId) {
+    parts.push('len(list_filter(resources, r -> r.id = $resource OR r.name = $resource)) > 0');
+    params.resource = q.resourceId;
+  }
+  for (const [key, values] of Object.entries(q.filters)) {
+    if (!values?.length) continue;
+    // A semi-join on the list: fast for one value or ten thousand.
+    parts.push(`${COLUMN[key as Dimension]} IN (SELECT unnest($f_${key}))`);
+    params[`f_${key}`] = listValue(values);
+  }
+  return { sql: parts.join(' AND '), params };
+}
+
+/** FROM + the group expression: grouping by resource counts an event once per resource it touched. */
+function groupSource(groupBy: GroupBy): { from: string; key: string } {
+  if (groupBy === 'resource') return { from: 'events, unnest(resources) AS u(res)', key: 'u.res.name' };
+  if (groupBy === 'none') return { from: 'events', key: "'all'" };
+  // Successful calls have no error code: they form their own group.
+  if (groupBy === 'errorCode') return { from: 'events', key: "coalesce(error_code, '(none)')" };
+  return { from: 'events', key: COLUMN[groupBy] };
+}
+
+/** Top groups by count: the table format, and the series a timeseries shows. */
+export function topGroups(q: ResolvedQuery, range: Range): Statement {
+  const where = whereClause(q, range);
+  const { from, key } = groupSource(q.groupBy);
+  return {
+    sql: `SELECT ${key} AS grp, count(*) AS n FROM ${from} WHERE ${where.sql} GROUP BY 1 ORDER BY n DESC, grp LIMIT $limit`,
+    params: { ...where.params, limit: q.limit },
+  };
+}
+
+/** Counts per bucket for the top groups (the caller zero-fills the missing buckets). */
+export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number): Statement {
+  const where = whereClause(q, range);
+  const { from, key } = groupSource(q.groupBy);
+  return {
+    sql: `WITH top AS (SELECT ${key} AS grp, count(*) AS n FROM ${from} WHERE ${where.sql} GROUP BY 1 ORDER BY n DESC, grp LIMIT $limit)
+          SELECT ${key} AS grp, epoch_ms(time_bucket(to_milliseconds($bucket::BIGINT), event_time)) AS t, count(*) AS n
+          FROM ${from} WHERE ${where.sql} AND ${key} IN (SELECT grp FROM top)
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+    params: { ...where.params, limit: q.limit, bucket: bucketMs },
+  };
+}
+
+/** The matching events themselves, newest first. */
+export function eventList(q: ResolvedQuery, range: Range): Statement {
+  const where = whereClause(q, range);
+  return {
+    sql: `SELECT epoch_ms(event_time) AS time, user_name, source_ip, event_name, service, region, account,
+                 array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
+                 read_only, event_id
+          FROM events WHERE ${where.sql} ORDER BY event_time DESC, event_id LIMIT $limit`,
+    params: { ...where.params, limit: q.limit },
+  };
+}
+
+/** The Summary's headline numbers, for the range and filters. */
+export function totals(q: ResolvedQuery, range: Range): Statement {
+  const where = whereClause(q, range);
+  return {
+    sql: `SELECT (SELECT count(*) FROM trails) AS trails, count(*) AS events,
+                 count(*) FILTER (WHERE NOT is_error) AS success, count(*) FILTER (WHERE is_error) AS errors,
+                 count(*) FILTER (WHERE is_unauthorized) AS unauthorized, count(DISTINCT user_name) AS users,
+                 count(DISTINCT source_ip) FILTER (WHERE source_is_ip) AS ips, count(DISTINCT service) AS services,
+                 count(DISTINCT region) AS regions, count(DISTINCT account) AS accounts
+          FROM events WHERE ${where.sql}`,
+    params: where.params,
+  };
+}
+
+/** Distinct values of a dimension in the range, most frequent first, optionally containing `q`. */
+export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number): Statement {
+  const column = COLUMN[dimension];
+  const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to), limit };
+  let filter = '';
+  if (search) {
+    filter = `AND contains(lower(${column}), lower($q))`;
+    params.q = search;
+  }
+  return {
+    sql: `SELECT ${column} AS value, count(*) AS n FROM events
+          WHERE event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP AND ${column} IS NOT NULL ${filter}
+          GROUP BY 1 ORDER BY n DESC, value LIMIT $limit`,
+    params,
+  };
+}
+
+export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, include_global_service_events, is_multi_region,
+    is_organization_trail, home_region, epoch_ms(logging_started) AS logging_started, epoch_ms(logging_stopped) AS logging_stopped,
+    epoch_ms(last_delivery) AS last_delivery, last_delivery_error, epoch_ms(last_notification) AS last_notification,
+    last_notification_error, sns_topic, arn
+  FROM trails ORDER BY name`;
+
+export const INGEST_SQL = `SELECT
+    (SELECT count(*) FROM ingested_objects) AS objects,
+    (SELECT count(*) FROM events) AS events,
+    (SELECT count(*) FROM ingest_errors) AS errors,
+    (SELECT coalesce(sum(skipped), 0) FROM ingest_runs WHERE finished_at = (SELECT max(finished_at) FROM ingest_runs)) AS skipped,
+    (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
+    (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
+    (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
+    (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1) AS last_error`;
