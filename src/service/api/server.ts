@@ -61,8 +61,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
-    // Report coercion-free validation: a wrong type is an error, not silently converted.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // Query strings are text, so numbers there are coerced; nothing unknown is silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   const reports = new Reports(options.db, options.queryTimeoutMs);
   const metrics = createMetrics(reports);

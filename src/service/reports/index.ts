@@ -8,6 +8,10 @@ import * as SQL from './sql';
 import type { Range, Statement } from './sql';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Points per series: about eleven years of hours, far more than any panel draws. */
+export const MAX_POINTS = 100_000;
+/** Points over all series of one timeseries query: zero-filling is done in memory. */
+export const MAX_CELLS = 5_000_000;
 
 export class QueryTimeoutError extends Error {
   constructor(ms: number) {
@@ -36,7 +40,8 @@ const BUCKETS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_
 export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): number {
   if (q.aggregate === 'hour') return 3_600_000;
   if (q.aggregate === 'day') return 86_400_000;
-  const wanted = Math.max(intervalMs ?? 0, (range.to - range.from) / (maxDataPoints || 1000));
+  // Buckets align to whole multiples of their width, which can add one: divide by one less.
+  const wanted = Math.max(intervalMs ?? 0, (range.to - range.from) / Math.max(1, (maxDataPoints || 1000) - 1));
   return BUCKETS.find((b) => b >= wanted) ?? Math.ceil(wanted / 86_400_000) * 86_400_000;
 }
 
@@ -51,7 +56,12 @@ export class Reports {
 
   private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
     const { sql, params } = typeof statement === 'string' ? { sql: statement, params: undefined } : statement;
-    const timer = setTimeout(() => conn.interrupt(), this.timeoutMs);
+    // An interrupt that lands while DuckDB still prepares the statement is lost, so keep interrupting until it ends.
+    let repeat: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      conn.interrupt();
+      repeat = setInterval(() => conn.interrupt(), 10);
+    }, this.timeoutMs);
     try {
       const reader = await conn.runAndReadAll(sql, params);
       return reader.getRowObjectsJS() as Row[];
@@ -60,6 +70,7 @@ export class Reports {
       throw err;
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
     }
   }
 
@@ -108,6 +119,13 @@ export class Reports {
           if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range)))];
           {
             const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
+            const points = Math.ceil((range.to - range.from) / bucket);
+            if (points > MAX_POINTS) {
+              throw new QueryError('aggregate', `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`);
+            }
+            if (points * q.limit > MAX_CELLS) {
+              throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
+            }
             return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket)));
           }
       }
@@ -160,7 +178,10 @@ function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[
   }
   if (groups.size === 0 && q.groupBy === 'none') groups.set('all', new Map());
   const label = q.groupBy === 'none' ? undefined : SQL.GROUP_LABEL[q.groupBy];
-  return [...groups].map(([group, counts]) => ({
+  // Busiest group first, as in the table format (and so in legends).
+  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+  const ordered = [...groups].sort(([a, x], [b, y]) => total(y) - total(x) || (a < b ? -1 : a > b ? 1 : 0));
+  return ordered.map(([group, counts]) => ({
     name: label ? group : 'events',
     fields: [
       { name: 'time', type: 'time', values: times },

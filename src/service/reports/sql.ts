@@ -61,12 +61,16 @@ export function whereClause(q: ResolvedQuery, range: Range): Statement {
   return { sql: parts.join(' AND '), params };
 }
 
+/** Group names for events without an error code. */
+export const SUCCESS_CODE = '(none)';
+export const NO_CODE = '(error without code)';
+
 /** FROM + the group expression: grouping by resource counts an event once per resource it touched. */
 function groupSource(groupBy: GroupBy): { from: string; key: string } {
   if (groupBy === 'resource') return { from: 'events, unnest(resources) AS u(res)', key: 'u.res.name' };
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
-  // Successful calls have no error code: they form their own group.
-  if (groupBy === 'errorCode') return { from: 'events', key: "coalesce(error_code, '(none)')" };
+  // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
+  if (groupBy === 'errorCode') return { from: 'events', key: `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)` };
   return { from: 'events', key: COLUMN[groupBy] };
 }
 

@@ -1,0 +1,48 @@
+import { DEFAULT_QUERY, MAX_FILTER_VALUES, QueryError, resolveQuery } from './query';
+
+test('an empty query is valid and gets every default', () => {
+  expect(resolveQuery({})).toEqual(DEFAULT_QUERY);
+  expect(resolveQuery(undefined)).toEqual(DEFAULT_QUERY);
+  expect(resolveQuery({ queryType: '', groupBy: null })).toEqual(DEFAULT_QUERY);
+});
+
+test('given values are kept; filters are trimmed, de-duplicated and empty ones dropped', () => {
+  const q = resolveQuery({
+    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write',
+    resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', 'bob'], region: 'eu-west-1', service: [] },
+  });
+  expect(q).toEqual({
+    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write',
+    resourceId: 'i-0abc', limit: 50, filters: { user: ['alice', 'bob'], region: ['eu-west-1'] },
+  });
+});
+
+test.each([
+  [{ queryType: 'everything' }, 'queryType'],
+  [{ format: 'pie' }, 'format'],
+  [{ groupBy: 'colour' }, 'groupBy'],
+  [{ aggregate: 'minute' }, 'aggregate'],
+  [{ status: 'ok' }, 'status'],
+  [{ readOnly: true }, 'readOnly'],
+  [{ resourceId: 42 }, 'resourceId'],
+  [{ resourceId: 'x'.repeat(5000) }, 'resourceId'],
+  [{ limit: 0 }, 'limit'],
+  [{ limit: 1.5 }, 'limit'],
+  [{ limit: 1_000_000 }, 'limit'],
+  [{ filters: ['alice'] }, 'filters'],
+  [{ filters: { colour: ['red'] } }, 'filters.colour'],
+  [{ filters: { user: [1] } }, 'filters.user[0]'],
+  [{ filters: { user: { a: 1 } } }, 'filters.user'],
+  [{ filters: { user: Array.from({ length: MAX_FILTER_VALUES + 1 }, (_, i) => `u${i}`) } }, 'filters.user'],
+  ['a string', 'query'],
+])('%j is refused, naming %s', (input, field) => {
+  let error: unknown;
+  try {
+    resolveQuery(input);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(QueryError);
+  expect((error as QueryError).field).toBe(field);
+  expect((error as QueryError).message.startsWith(`${field}: `)).toBe(true);
+});

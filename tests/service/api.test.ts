@@ -1,0 +1,326 @@
+// The service's HTTP API over real loopback HTTP: auth, validation, every endpoint, hostile filter values,
+// and queries racing an ingestion into the same DuckDB file.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { QueryResponse } from '../../src/model/api';
+import { writeLogFolder } from '../../src/generator';
+import { buildApi } from '../../src/service/api/server';
+import { Database } from '../../src/service/db/database';
+import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { oracleUser } from '../support/oracle';
+import { stratusRecords, writeStratusFolder } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+const TOKEN = 'test-token-123';
+const records = stratusRecords().map((x) => x.record);
+const RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
+
+let dir: string;
+let db: Database;
+let api: FastifyInstance;
+let url: string;
+const backfills: number[] = [];
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeStratusFolder(path.join(dir, 'stratus'));
+  db = await Database.open(path.join(dir, 'api.duckdb'));
+  await ingest({ source: path.join(dir, 'stratus'), db });
+  api = await buildApi({
+    db,
+    token: TOKEN,
+    backfill: async (days) => {
+      backfills.push(days);
+      return {} as IngestSummary;
+    },
+  });
+  url = await api.listen({ host: '127.0.0.1', port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await api.close();
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, route: string, body?: unknown, token: string | null = TOKEN) {
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, type: res.headers.get('content-type') ?? '' };
+}
+
+const query = (queries: object[], range: object = RANGE) => call('POST', '/api/query', { range, queries });
+const totalEvents = async () => (await query([{ refId: 'T', queryType: 'totals' }])).json.results.T.frames[0].fields.find((f: any) => f.name === 'events').values[0];
+
+describe('auth', () => {
+  test('health needs no token and tells nothing about the data', async () => {
+    const r = await call('GET', '/api/health', undefined, null);
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.json).sort()).toEqual(['status', 'version']);
+  });
+
+  test.each(['/api/ingest/status', '/api/trails', '/api/values/user', '/metrics'])('%s: 401 without the token, or with a wrong one', async (route) => {
+    for (const token of [null, 'wrong', '']) {
+      const r = await call('GET', route, undefined, token);
+      expect(r.status).toBe(401);
+      expect(r.json.error).toMatch(/bearer token/);
+    }
+    expect((await call('GET', route)).status).toBe(200);
+  });
+
+  test('a query without the token is refused before it runs', async () => {
+    expect((await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A' }] }, null)).status).toBe(401);
+  });
+});
+
+describe('POST /api/query', () => {
+  test('one result per refId; a timeseries is one labelled frame per group', async () => {
+    const r = await query([
+      { refId: 'A', groupBy: 'user', aggregate: 'day', status: 'unauthorized' },
+      { refId: 'B', queryType: 'totals' },
+    ]);
+    expect(r.status).toBe(200);
+    const body = r.json as QueryResponse;
+    const a = (body.results.A as any).frames;
+    const users = new Set(records.filter((x) => /AccessDenied|UnauthorizedOperation/.test(x.errorCode ?? '')).map(oracleUser));
+    expect(new Set(a.map((f: any) => f.fields[1].labels.user))).toEqual(users);
+    expect((body.results.B as any).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+  });
+
+  test('epoch milliseconds work as well as ISO times', async () => {
+    const r = await query([{ refId: 'A', queryType: 'totals' }], { from: 0, to: Date.parse(RANGE.to) });
+    expect(r.json.results.A.frames[0].fields[1].values).toEqual([records.length]);
+  });
+
+  test('a bad query is its refId’s 400 error naming the field; the others still answer', async () => {
+    const r = await query([{ refId: 'bad', groupBy: 'colour' }, { refId: 'good', queryType: 'totals' }]);
+    expect(r.status).toBe(200);
+    expect(r.json.results.bad).toEqual({ status: 400, error: expect.stringMatching(/^groupBy: "colour" is not one of user, eventName/) });
+    expect(r.json.results.good.frames).toHaveLength(1);
+  });
+
+  test.each([
+    [{ queries: [] }, /range/],
+    [{ range: { from: 'x' }, queries: [] }, /range.*to/],
+    [{ range: RANGE }, /queries/],
+    [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /refId/],
+    [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /maxDataPoints/],
+    [{ range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }, /queries/],
+  ])('a malformed body %j is a 400 naming the field', async (body, field) => {
+    const r = await call('POST', '/api/query', body);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(field);
+  });
+
+  test('a bad time range is each query’s 400', async () => {
+    const r = await query([{ refId: 'A' }], { from: 'yesterday-ish', to: 'now' });
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^range.from: /) });
+    const backwards = await query([{ refId: 'A' }], { from: RANGE.to, to: RANGE.from });
+    expect(backwards.json.results.A.error).toMatch(/"to" must be after "from"/);
+  });
+
+  test('not JSON, or too big, is refused with a clear error', async () => {
+    const notJson = await call('POST', '/api/query', '{"range":');
+    expect(notJson.status).toBe(400);
+    const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
+    expect(huge.status).toBe(413);
+  });
+
+  test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
+    // Three million synthetic events in a database of its own, so DuckDB is busy well past a 1 ms timeout.
+    const big = await Database.open(path.join(dir, 'big.duckdb'));
+    await big.run(`INSERT INTO events SELECT 'e' || i, TIMESTAMP '2026-01-01' + to_seconds(i % 864000), 'Event' || (i % 50),
+      'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
+      NULL, NULL, false, NULL, NULL, false, false, [], 'k', MAP {}::MAP(VARCHAR, JSON) FROM range(3000000) t(i)`);
+    const slow = await buildApi({ db: big, token: TOKEN, queryTimeoutMs: 1 });
+    const slowUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${slowUrl}/api/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ range: RANGE, queries: [{ refId: 'A', format: 'table', groupBy: 'sourceIp', status: 'success' }, { refId: 'B', format: 'list', limit: 10000 }] }),
+      });
+      const body = await res.json();
+      expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/) });
+      expect(body.results.B.status).toBe(504);
+    } finally {
+      await slow.close();
+      big.close();
+    }
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a timeseries too big to draw is a 400 that says what to do', async () => {
+    const r = await query([{ refId: 'A', groupBy: 'resource', aggregate: 'day', limit: 10000 }]);
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^limit: 10000 series of \d+ points is too much/) });
+  });
+
+  test('too many points per series is a 400 that says what to do', async () => {
+    const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1900-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
+  });
+});
+
+describe('hostile filter values: right answers, no harm', () => {
+  const hostile = [
+    "'; DROP TABLE events; --",
+    "alice' OR '1'='1",
+    '"); DELETE FROM events; --',
+    'Ünïcødé-用户-🚀',
+    '\u0000nul',
+    '$1',
+    '%',
+    '_',
+    'x'.repeat(2048),
+  ];
+
+  test.each(hostile.map((v) => [v.slice(0, 40)]))('user filter %j matches nothing and the data is intact', async () => {
+    for (const value of hostile) {
+      const r = await query([{ refId: 'A', format: 'table', groupBy: 'none', filters: { user: [value], sourceIp: [value] }, resourceId: value }]);
+      expect(r.status).toBe(200);
+      expect(r.json.results.A.frames[0].fields[0].values).toEqual([]);
+    }
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a hostile value beside a real one still finds the real one', async () => {
+    const user = oracleUser(records[0]);
+    const r = await query([{ refId: 'A', format: 'table', groupBy: 'user', filters: { user: [hostile[0], user, hostile[3]] } }]);
+    expect(r.json.results.A.frames[0].fields[0].values).toEqual([user]);
+    expect(r.json.results.A.frames[0].fields[1].values).toEqual([records.filter((x) => oracleUser(x) === user).length]);
+  });
+
+  test('10 000 filter values work; more is a 400', async () => {
+    const many = Array.from({ length: 9_999 }, (_, i) => `user-${i}-'"`);
+    const user = oracleUser(records[0]);
+    const r = await query([{ refId: 'A', format: 'table', groupBy: 'user', filters: { user: [...many, user] } }]);
+    expect(r.json.results.A.frames[0].fields[0].values).toEqual([user]);
+    const tooMany = await query([{ refId: 'A', filters: { user: [...many, 'a', 'b'] } }]);
+    expect(tooMany.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^filters.user: has more than 10000 values/) });
+  });
+
+  test('a very long value is a 400, not a slow query', async () => {
+    const r = await query([{ refId: 'A', filters: { eventName: ['y'.repeat(100_000)] } }]);
+    expect(r.json.results.A).toEqual({ status: 400, error: 'filters.eventName[0]: is longer than 2048 characters' });
+  });
+
+  test('values search with hostile text: a plain substring match, wildcards included', async () => {
+    const users = [...new Set(records.map(oracleUser))];
+    for (const q of hostile.slice(0, 8)) {
+      const r = await call('GET', `/api/values/user?q=${encodeURIComponent(q)}&from=${RANGE.from}&to=${RANGE.to}&limit=1000`);
+      expect(r.status).toBe(200);
+      expect(r.json.values.map((v: any) => v.value).sort()).toEqual(users.filter((u) => u.toLowerCase().includes(q.toLowerCase())).sort());
+    }
+    expect(await totalEvents()).toBe(records.length);
+  });
+});
+
+describe('other endpoints', () => {
+  test('values of a dimension in a range, most frequent first', async () => {
+    const r = await call('GET', `/api/values/region?from=${encodeURIComponent(RANGE.from)}&to=${encodeURIComponent(RANGE.to)}&limit=3`);
+    expect(r.status).toBe(200);
+    expect(r.json.values).toHaveLength(3);
+    const counts: Record<string, number> = {};
+    for (const x of records) counts[x.awsRegion] = (counts[x.awsRegion] ?? 0) + 1;
+    for (const { value, count } of r.json.values) expect(count).toBe(counts[value]);
+    expect(r.json.values[0].count).toBe(Math.max(...Object.values(counts)));
+  });
+
+  test('an unknown dimension, or a bad limit, is a 400', async () => {
+    expect((await call('GET', '/api/values/password')).json.error).toMatch(/^dimension: "password" is not one of region/);
+    const r = await call('GET', '/api/values/user?limit=0');
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/limit/);
+  });
+
+  test('trails and ingestion status', async () => {
+    expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
+    const status = (await call('GET', '/api/ingest/status')).json;
+    expect(status).toMatchObject({ objects: 35, events: records.length, errors: 0 });
+    expect(Date.parse(status.newestEvent)).toBe(Math.max(...records.map((x) => Date.parse(x.eventTime))));
+  });
+
+  test('backfill starts at once (202) and validates days', async () => {
+    const r = await call('POST', '/api/backfill', { days: 30 });
+    expect(r.status).toBe(202);
+    expect(backfills).toEqual([30]);
+    expect((await call('POST', '/api/backfill', { days: 0 })).status).toBe(400);
+    expect((await call('POST', '/api/backfill', {})).json.error).toMatch(/days/);
+  });
+
+  test('backfill without an ingesting service is a 501 that says why', async () => {
+    const bare = await buildApi({ db, token: TOKEN });
+    const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${bareUrl}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"days":3}' });
+      expect(res.status).toBe(501);
+      expect((await res.json()).error).toMatch(/trailhound serve/);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  test('metrics in the Prometheus text format, counting requests and queries', async () => {
+    const r = await call('GET', '/metrics');
+    expect(r.type).toMatch(/^text\/plain/);
+    expect(r.text).toMatch(/trailhound_http_requests_total\{[^}]*route="\/api\/query"[^}]*\} \d+/);
+    expect(r.text).toMatch(/trailhound_query_duration_seconds_count\{query_type="totals"\} \d+/);
+    expect(r.text).toMatch(new RegExp(`trailhound_ingest\\{measure="events"\\} ${records.length}`));
+  });
+
+  test('unknown routes are a 404', async () => {
+    expect((await call('GET', '/api/nothing')).status).toBe(404);
+  });
+});
+
+test('50 concurrent queries while an ingestion writes: all answer, none sees half a file', async () => {
+  const logs = path.join(dir, 'generated');
+  await writeLogFolder(logs, { events: 60_000, days: 2, seed: 5, eventsPerFile: 200 });
+  let ingesting = true;
+  const running = ingest({ source: logs, db, days: 2 }).finally(() => (ingesting = false));
+  const kinds = [
+    { queryType: 'totals' },
+    { format: 'table', groupBy: 'user' },
+    { groupBy: 'eventName', aggregate: 'hour' },
+    { format: 'list', limit: 50 },
+    { status: 'unauthorized', groupBy: 'user', aggregate: 'hour' },
+  ];
+  const recent = { from: Date.now() - 3 * 86_400_000, to: Date.now() + 3_600_000 };
+  const seen: number[] = [];
+  let rounds = 0;
+  const conn = await db.connect();
+  try {
+    do {
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => query([{ refId: 'A', ...kinds[i % kinds.length] }], recent)));
+      for (const a of answers) {
+        expect(a.status).toBe(200);
+        expect(a.json.results.A).toEqual({ frames: expect.any(Array) });
+      }
+      seen.push(answers[0].json.results.A.frames[0].fields.find((f: any) => f.name === 'events').values[0]);
+      // Within one snapshot, the ledger and the events table always agree: files commit whole.
+      const snap = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM events) AS e, (SELECT sum(inserted) FROM ingested_objects) AS l')).getRowObjectsJS()[0];
+      expect(Number(snap.e)).toBe(Number(snap.l));
+      rounds++;
+    } while (ingesting);
+  } finally {
+    conn.closeSync();
+    await running.catch(() => undefined); // never leave it writing after the test
+  }
+  const summary = await running;
+  expect(summary.errors).toBe(0);
+  expect(rounds).toBeGreaterThan(1);
+  expect([...seen].sort((a, b) => a - b)).toEqual(seen); // never goes backwards
+  expect(await totalEvents()).toBe(records.length + summary.events);
+  expect(seen[seen.length - 1]).toBeLessThanOrEqual(summary.events);
+}, 180_000);

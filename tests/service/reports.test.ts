@@ -1,0 +1,231 @@
+// Every report and Common Search, checked against counts the test computes itself from the input records
+// (the real Stratus Red Team records plus generated logs), never against the SQL's own output.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame } from '../../src/model/api';
+import { COMMON_SEARCHES, commonSearch } from '../../src/model/commonSearches';
+import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
+import { writeLogFolder } from '../../src/generator';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
+import {
+  countBy,
+  generatedRecords,
+  oracleIsError,
+  oracleIsIp,
+  oracleReadOnly,
+  oracleService,
+  oracleUnauthorized,
+  oracleUser,
+} from '../support/oracle';
+import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+const END = new Date('2026-11-20T18:00:00Z');
+const GENERATED = { events: 12_000, days: 3, end: END, seed: 11, eventsPerFile: 300 };
+const HOUR = 3_600_000;
+
+let dir: string;
+let db: Database;
+let reports: Reports;
+let records: CloudTrailRecord[];
+let range: { from: number; to: number };
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeStratusFolder(path.join(dir, 'stratus'));
+  await writeLogFolder(path.join(dir, 'generated'), GENERATED);
+  db = await Database.open(path.join(dir, 'reports.duckdb'));
+  await ingest({ source: path.join(dir, 'stratus'), db });
+  await ingest({ source: path.join(dir, 'generated'), db, days: 3, now: END });
+  records = [...stratusRecords().map((x) => x.record), ...generatedRecords(GENERATED)];
+  const times = records.map((r) => Date.parse(r.eventTime));
+  // Whole hours around every record, so hourly buckets line up with the range.
+  range = { from: Math.floor(Math.min(...times) / HOUR) * HOUR, to: Math.ceil((Math.max(...times) + 1) / HOUR) * HOUR };
+  reports = new Reports(db);
+}, 120_000);
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(query: TrailhoundQuery, r = range, maxDataPoints?: number): Promise<Frame[]> {
+  return reports.frames(resolveQuery(query), r, undefined, maxDataPoints);
+}
+
+/** A table frame as {group: count}. */
+function table(frame: Frame): Record<string, number> {
+  const [groups, counts] = frame.fields;
+  return Object.fromEntries(groups.values.map((g, i) => [String(g), Number(counts.values[i])]));
+}
+
+/** The top `n` of expected counts, ordered as the service orders them (count desc, then name). */
+function top(counts: Record<string, number>, n: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, n));
+}
+
+test('the data is what the test thinks it is: every unique record stored', async () => {
+  const row = await db.one<{ n: bigint }>('SELECT count(*) AS n FROM events');
+  expect(Number(row!.n)).toBe(records.length);
+  expect(new Set(records.map((r) => r.eventID)).size).toBe(records.length);
+});
+
+test('Summary totals', async () => {
+  const [frame] = await run({ queryType: 'totals' });
+  const got = Object.fromEntries(frame.fields.map((f) => [f.name, f.values[0]]));
+  const distinct = (key: (r: CloudTrailRecord) => unknown) => new Set(records.map(key)).size;
+  expect(got).toEqual({
+    trails: 0,
+    events: records.length,
+    success: records.filter((r) => !oracleIsError(r)).length,
+    errors: records.filter(oracleIsError).length,
+    unauthorized: records.filter(oracleUnauthorized).length,
+    users: distinct(oracleUser),
+    ips: new Set(records.filter(oracleIsIp).map((r) => r.sourceIPAddress)).size,
+    services: distinct(oracleService),
+    regions: distinct((r) => r.awsRegion),
+    accounts: distinct((r) => r.recipientAccountId),
+  });
+  expect(got.unauthorized).toBeGreaterThan(0);
+});
+
+test.each([
+  ['user', oracleUser],
+  ['eventName', (r: CloudTrailRecord) => r.eventName],
+  ['sourceIp', (r: CloudTrailRecord) => r.sourceIPAddress],
+  ['service', oracleService],
+  ['region', (r: CloudTrailRecord) => r.awsRegion],
+  ['account', (r: CloudTrailRecord) => r.recipientAccountId],
+  ['errorCode', (r: CloudTrailRecord) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)')],
+] as const)('table grouped by %s: the top 15 with their counts', async (groupBy, key) => {
+  const [frame] = await run({ format: 'table', groupBy, limit: 15 });
+  expect(frame.fields.map((f) => f.name)).toEqual([groupBy, 'events']);
+  expect(table(frame)).toEqual(top(countBy(records, key), 15));
+  expect(Object.keys(table(frame))).toEqual(Object.keys(top(countBy(records, key), 15)));
+});
+
+test('hourly timeseries by user: one labelled frame per user, zero-filled, summing to the user total', async () => {
+  const frames = await run({ groupBy: 'user', aggregate: 'hour', limit: 5 });
+  const expected = top(countBy(records, oracleUser), 5);
+  expect(frames.map((f) => f.name)).toEqual(Object.keys(expected));
+  const buckets = (range.to - range.from) / HOUR;
+  for (const frame of frames) {
+    const [time, events] = frame.fields;
+    expect(time.type).toBe('time');
+    expect(time.values).toHaveLength(buckets);
+    expect(time.values[1] as number).toBe((time.values[0] as number) + HOUR);
+    expect(events.labels).toEqual({ user: frame.name });
+    expect(events.values.some((v) => v === 0)).toBe(true); // quiet hours are 0, not missing
+    expect(events.values.reduce((a, b) => (a as number) + (b as number), 0)).toBe(expected[frame.name!]);
+  }
+  // Per-hour counts of the busiest user, from the records.
+  const [busiest] = frames;
+  const perHour = countBy(records.filter((r) => oracleUser(r) === busiest.name), (r) => String(Math.floor(Date.parse(r.eventTime) / HOUR) * HOUR));
+  busiest.fields[0].values.forEach((t, i) => expect(busiest.fields[1].values[i]).toBe(perHour[String(t)] ?? 0));
+});
+
+test('aggregate auto follows max data points; day buckets when asked', async () => {
+  const auto = await run({ groupBy: 'none' }, range, 50);
+  expect(auto).toHaveLength(1);
+  expect(auto[0].fields[0].values.length).toBeLessThanOrEqual(50);
+  const day = await run({ groupBy: 'none', aggregate: 'day' });
+  const [time, events] = day[0].fields;
+  expect((time.values[1] as number) - (time.values[0] as number)).toBe(86_400_000);
+  expect(events.values.reduce((a, b) => (a as number) + (b as number), 0)).toBe(records.length);
+});
+
+test('a timeseries with no match is empty, and with groupBy none a single zero series', async () => {
+  expect(await run({ filters: { user: ['nobody-at-all'] } })).toEqual([]);
+  const [none] = await run({ groupBy: 'none', filters: { user: ['nobody-at-all'] }, aggregate: 'day' });
+  expect(none.fields[1].values.every((v) => v === 0)).toBe(true);
+});
+
+test.each([
+  [{ status: 'success' }, (r: CloudTrailRecord) => !oracleIsError(r)],
+  [{ status: 'error' }, oracleIsError],
+  [{ status: 'unauthorized' }, oracleUnauthorized],
+  [{ readOnly: 'read' }, oracleReadOnly],
+  [{ readOnly: 'write' }, (r: CloudTrailRecord) => !oracleReadOnly(r)],
+  [{ filters: { region: ['eu-west-1', 'apiso-northsouth-3r'] } }, (r: CloudTrailRecord) => ['eu-west-1', 'apiso-northsouth-3r'].includes(r.awsRegion)],
+  [{ filters: { service: ['ec2'], eventName: ['RunInstances', 'DescribeInstances'] } }, (r: CloudTrailRecord) => oracleService(r) === 'ec2' && ['RunInstances', 'DescribeInstances'].includes(r.eventName)],
+  [{ status: 'error', filters: { account: ['111122223333'] } }, (r: CloudTrailRecord) => oracleIsError(r) && r.recipientAccountId === '111122223333'],
+] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
+  const expected = records.filter(match).length;
+  expect(expected).toBeGreaterThan(0);
+  const [frame] = await run({ ...query, format: 'table', groupBy: 'none' });
+  expect(table(frame)).toEqual({ all: expected });
+});
+
+test('resource id: an instance id finds the events that touched that instance, grouped by friendly name', async () => {
+  const launch = records.find((r) => r.eventName === 'RunInstances' && r.responseElements?.instancesSet)!;
+  const instanceId: string = launch.responseElements.instancesSet.items[0].instanceId;
+  const touching = records.filter((r) => JSON.stringify([r.requestParameters, r.responseElements, r.resources]).includes(instanceId));
+  const [frame] = await run({ format: 'table', groupBy: 'eventName', resourceId: instanceId });
+  expect(table(frame)).toEqual(countBy(touching, (r) => r.eventName));
+
+  const [byResource] = await run({ format: 'table', groupBy: 'resource', resourceId: instanceId, limit: 50 });
+  expect(table(byResource)[instanceId]).toBe(touching.length);
+});
+
+test('event list: newest first, with the columns of the Events report', async () => {
+  const [frame] = await run({ format: 'list', status: 'unauthorized', limit: 7 });
+  const col = (name: string) => frame.fields.find((f) => f.name === name)!.values;
+  const expected = records.filter(oracleUnauthorized).sort((a, b) => Date.parse(b.eventTime) - Date.parse(a.eventTime) || (a.eventID < b.eventID ? -1 : 1)).slice(0, 7);
+  expect(col('event id')).toEqual(expected.map((r) => r.eventID));
+  expect(col('time')).toEqual(expected.map((r) => Date.parse(r.eventTime)));
+  expect(col('user')).toEqual(expected.map(oracleUser));
+  expect(col('source IP')).toEqual(expected.map((r) => r.sourceIPAddress));
+  expect(col('error code')).toEqual(expected.map((r) => r.errorCode ?? null));
+});
+
+describe('Common Searches', () => {
+  const byPreset = async (id: string, inputs = {}) => table((await run({ ...commonSearch(id)!.query(inputs), format: 'table', limit: 1000 }))[0]);
+
+  test('all four are defined once, in the model', () => {
+    expect(COMMON_SEARCHES.map((s) => s.id)).toEqual(['ec2-started-by', 'unauthorized', 'users-activity', 'ips-activity']);
+  });
+
+  test('who started an EC2 instance: RunInstances by user, for all instances or one', async () => {
+    const runs = records.filter((r) => r.eventName === 'RunInstances');
+    expect(await byPreset('ec2-started-by')).toEqual(countBy(runs, oracleUser));
+    const one = runs.find((r) => r.responseElements?.instancesSet)!;
+    const id = one.responseElements.instancesSet.items[0].instanceId;
+    expect(await byPreset('ec2-started-by', { instanceId: ` ${id} ` })).toEqual({ [oracleUser(one)]: 1 });
+  });
+
+  test('unauthorized access attempts by user (the real Stratus attempts among them)', async () => {
+    const got = await byPreset('unauthorized');
+    expect(got).toEqual(countBy(records.filter(oracleUnauthorized), oracleUser));
+    const stratusUsers = new Set(stratusRecords().map((x) => x.record).filter(oracleUnauthorized).map(oracleUser));
+    expect(stratusUsers.size).toBeGreaterThan(0);
+    for (const u of stratusUsers) expect(got[u]).toBeGreaterThan(0);
+  });
+
+  test('all activity of chosen users', async () => {
+    const users = ['root', oracleUser(records[0])];
+    expect(await byPreset('users-activity', { users })).toEqual(countBy(records.filter((r) => users.includes(oracleUser(r))), oracleUser));
+  });
+
+  test('all activity of chosen IPs, grouped by IP — invalid addresses and service names included', async () => {
+    const ips = ['255.090.254.5', 'ec2.amazonaws.com', records.find(oracleIsIp)!.sourceIPAddress];
+    const expected = countBy(records.filter((r) => ips.includes(r.sourceIPAddress)), (r) => r.sourceIPAddress);
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(2);
+    expect(await byPreset('ips-activity', { ips })).toEqual(expected);
+  });
+});
+
+test('dimension values: distinct values in the range, most frequent first, searchable', async () => {
+  const values = await reports.values('region', range, '', 100);
+  const expected = top(countBy(records, (r) => r.awsRegion), 100);
+  expect(values).toEqual(Object.entries(expected).map(([value, count]) => ({ value, count })));
+  const searched = await reports.values('user', range, 'ROOT', 10);
+  expect(searched).toEqual([{ value: 'root', count: records.filter((r) => oracleUser(r) === 'root').length }]);
+});
+
+test('the range always applies: an empty hour has no events', async () => {
+  const before = { from: range.from - 10 * HOUR, to: range.from };
+  const [frame] = await run({ queryType: 'totals' }, before);
+  expect(frame.fields.find((f) => f.name === 'events')!.values).toEqual([0]);
+});
