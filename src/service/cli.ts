@@ -5,6 +5,7 @@ import { ingestCommand } from './commands/ingest';
 import { generateCommand } from './commands/generate';
 import { trailsCommand } from './commands/trails';
 import { serveCommand } from './commands/serve';
+import { reportCommand } from './commands/report';
 
 export function buildCli(): Command {
   const program = new Command('trailhound')
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   program.addCommand(generateCommand());
   program.addCommand(trailsCommand());
   program.addCommand(serveCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

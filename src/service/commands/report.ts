@@ -1,0 +1,139 @@
+// trailhound report <events|totals|trails|ingest>: any report of the product, in the terminal.
+// It reads the DuckDB file itself; while `serve` holds the file, it asks the running service instead.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import type { Frame, QueryResponse } from '../../model/api';
+import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
+import { AGGREGATES, FORMATS, GROUP_BYS, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { DEFAULTS, dbPath, env } from '../config';
+import { Database, DatabaseLockedError } from '../db/database';
+import { errorResult, parseRange, Reports } from '../reports';
+import { printFrames } from '../reports/print';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const DAY = 86_400_000;
+
+interface ReportOptions {
+  groupBy?: string;
+  aggregate?: string;
+  status?: string;
+  readOnly?: string;
+  resourceId?: string;
+  region?: string[];
+  service?: string[];
+  eventName?: string[];
+  user?: string[];
+  sourceIp?: string[];
+  account?: string[];
+  format?: string;
+  from?: string;
+  to?: string;
+  limit?: string;
+  preset?: string;
+  db?: string;
+  json?: boolean;
+}
+
+/** The query the flags describe: a preset first (if any), then every flag given on top of it. */
+export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery {
+  const preset = o.preset ? commonSearch(o.preset) : undefined;
+  if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
+  const base = preset?.query({ instanceId: o.resourceId, users: o.user, ips: o.sourceIp }) ?? {};
+  const filters = { ...base.filters };
+  const lists = { region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account };
+  for (const [key, values] of Object.entries(lists)) if (values?.length) filters[key as keyof typeof filters] = values;
+  const given = <T>(v: T | undefined, fallback: T | undefined) => (v === undefined ? fallback : v);
+  return {
+    ...base,
+    queryType: type as TrailhoundQuery['queryType'],
+    groupBy: given(o.groupBy, base.groupBy) as TrailhoundQuery['groupBy'],
+    aggregate: given(o.aggregate, base.aggregate) as TrailhoundQuery['aggregate'],
+    status: given(o.status, base.status) as TrailhoundQuery['status'],
+    readOnly: given(o.readOnly, base.readOnly) as TrailhoundQuery['readOnly'],
+    format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
+    resourceId: given(o.resourceId, base.resourceId),
+    limit: o.limit === undefined ? base.limit : Number(o.limit),
+    filters,
+  };
+}
+
+/** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
+async function askService(url: string, tokenFile: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
+  const token = env('TOKEN') ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
+  const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  return ((await res.json()) as QueryResponse).results.A;
+}
+
+export function reportCommand(): Command {
+  const choices = (flag: string, text: string, values: readonly string[]) => new Option(flag, text).choices(values);
+  return new Command('report')
+    .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest')
+    .argument('<type>', QUERY_TYPES.join(' | '))
+    .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
+    .addOption(choices('--group-by <dimension>', 'group events by', GROUP_BYS))
+    .addOption(choices('--aggregate <bucket>', 'bucket width of a timeseries', AGGREGATES))
+    .addOption(choices('--format <format>', 'table (default), timeseries or list', FORMATS))
+    .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
+    .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
+    .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
+    .option('--region <region>', 'repeatable', collect)
+    .option('--service <service>', 'e.g. ec2 (repeatable)', collect)
+    .option('--event-name <name>', 'repeatable', collect)
+    .option('--user <user>', 'repeatable', collect)
+    .option('--source-ip <ip>', 'repeatable', collect)
+    .option('--account <account>', 'repeatable', collect)
+    .option('--from <time>', 'ISO time (default: 14 days ago)')
+    .option('--to <time>', 'ISO time (default: now)')
+    .option('--limit <n>', 'top N groups, or events listed')
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? `http://${env('LISTEN') ?? DEFAULTS.listen}`)
+    .option('--json', 'print the frames the API returns for this query')
+    .action(async (type: string, o: ReportOptions & { serviceUrl: string }) => {
+      const fail = (message: string): never => {
+        process.stderr.write(`error: ${message}\n`);
+        process.exit(2);
+      };
+      if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
+      const now = Date.now();
+      const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
+      let result: { frames: Frame[] } | { error: string; status: number };
+      try {
+        const query = resolveQuery(queryFromFlags(type, o));
+        const range = parseRange(rangeIn);
+        const file = dbPath(o.db);
+        if (!fs.existsSync(file)) fail(`there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`);
+        let db: Database | undefined;
+        try {
+          db = await Database.open(file, { readOnly: true });
+        } catch (err) {
+          if (!(err instanceof DatabaseLockedError)) throw err;
+        }
+        if (db) {
+          try {
+            result = { frames: await new Reports(db).frames(query, range) };
+          } finally {
+            db.close();
+          }
+        } else {
+          try {
+            result = await askService(o.serviceUrl, path.join(path.dirname(path.resolve(file)), 'token'), { range, queries: [{ ...query, refId: 'A' }] });
+          } catch (err) {
+            return fail(
+              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${(err as Error).message}). ` +
+                'Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service, or stop it first.'
+            );
+          }
+        }
+      } catch (err) {
+        result = errorResult(err);
+      }
+      if ('error' in result) return fail(result.error);
+      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames));
+    });
+}

@@ -1,0 +1,44 @@
+// Frames as terminal text: the same frames the API returns, laid out as aligned tables.
+import type { Frame, FrameField } from '../../model/api';
+import { formatTable } from '../table';
+
+const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+function cell(field: FrameField, i: number): string {
+  const v = field.values[i];
+  if (v === null || v === undefined) return '';
+  if (field.type === 'time') return minute(Number(v));
+  if (field.type === 'boolean') return v ? 'yes' : 'no';
+  return String(v);
+}
+
+const isSeries = (f: Frame) => f.fields.length === 2 && f.fields[0].type === 'time' && f.fields[1].type === 'number';
+
+const ONE_ROW = new Set(['totals', 'ingestion']);
+
+/** One-row frames (totals, ingestion) read best as "name  value" lines. */
+function vertical(frame: Frame): string {
+  return formatTable(frame.fields.map((f) => ({ [frame.name ?? 'measure']: f.name, value: cell(f, 0) })));
+}
+
+/** Timeseries frames side by side: a time column, then one column per group. */
+function series(frames: Frame[]): string {
+  const times = frames[0].fields[0];
+  const rows = times.values.map((t, i) => {
+    const row: Record<string, string> = { time: minute(Number(t)) };
+    for (const f of frames) row[f.name ?? 'events'] = cell(f.fields[1], i);
+    return row;
+  });
+  return formatTable(rows);
+}
+
+function rows(frame: Frame): string {
+  const count = frame.fields[0]?.values.length ?? 0;
+  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [f.name, cell(f, i)]))));
+}
+
+export function printFrames(frames: Frame[]): string {
+  if (frames.length === 0) return '(no events match)';
+  if (frames.every(isSeries)) return series(frames);
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f))).join('\n\n');
+}

@@ -1,0 +1,111 @@
+// `trailhound report` as a user runs it: aligned tables, --json frames, presets, mistakes, and a database held by
+// a running `serve` (then the report comes from the service).
+import fs from 'node:fs';
+import path from 'node:path';
+import { countBy, oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { runCli, spawnCli } from '../support/cli';
+import { stratusRecords, writeStratusFolder } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+const records = stratusRecords().map((x) => x.record);
+const SINCE = ['--from', '2000-01-01T00:00:00Z'];
+let dir: string;
+let db: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  db = path.join(dir, 'data', 'trailhound.duckdb');
+  writeStratusFolder(path.join(dir, 'logs'));
+  const ingested = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--json']);
+  expect(ingested.code).toBe(0);
+}, 60_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// The records are years old: reports look back to 2000 unless a test says otherwise (the last flag wins).
+const report = ([type, ...args]: string[], env: NodeJS.ProcessEnv = {}) => runCli(['report', type, '--db', db, ...SINCE, ...args], env);
+const table = (frame: any) => Object.fromEntries(frame.fields[0].values.map((g: string, i: number) => [g, frame.fields[1].values[i]]));
+
+test('totals --json: the frames the API returns', async () => {
+  const r = await report(['totals', '--json']);
+  expect(r.code).toBe(0);
+  const { frames } = JSON.parse(r.stdout);
+  const got = Object.fromEntries(frames[0].fields.map((f: any) => [f.name, f.values[0]]));
+  expect(got).toMatchObject({ events: records.length, errors: records.filter(oracleIsError).length, unauthorized: records.filter(oracleUnauthorized).length });
+});
+
+test('events grouped by user, as an aligned table', async () => {
+  const r = await report(['events', '--group-by', 'user', '--limit', '5']);
+  expect(r.code).toBe(0);
+  const lines = r.stdout.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^user\s+events$/);
+  expect(lines[1]).toMatch(/^-+\s+-+$/);
+  const column = lines[0].indexOf('events');
+  const expected = Object.entries(countBy(records, oracleUser)).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, 5);
+  expect(lines.slice(2)).toHaveLength(5);
+  lines.slice(2).forEach((line, i) => {
+    expect(line.slice(0, column).trim()).toBe(expected[i][0]);
+    expect(line.slice(column).trim()).toBe(String(expected[i][1]));
+  });
+});
+
+test('--preset unauthorized with a region filter on top', async () => {
+  const region = records.find(oracleUnauthorized)!.awsRegion;
+  const r = await report(['events', '--preset', 'unauthorized', '--region', region, '--json']);
+  expect(r.code).toBe(0);
+  const expected = countBy(records.filter((x) => oracleUnauthorized(x) && x.awsRegion === region), oracleUser);
+  expect(table(JSON.parse(r.stdout).frames[0])).toEqual(expected);
+});
+
+test('--preset ec2-started-by takes the instance id from --resource-id', async () => {
+  const r = await report(['events', '--preset', 'ec2-started-by', '--resource-id', 'i-does-not-exist', '--json']);
+  expect(JSON.parse(r.stdout).frames[0].fields[0].values).toEqual([]);
+});
+
+test('a timeseries prints one column per group', async () => {
+  const r = await report(['events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z']);
+  expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^time\s+events$/), expect.stringMatching(/^-+\s+-+$/), '2100-01-01 00:00  0', '2100-01-02 00:00  0']);
+});
+
+test.each([
+  [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
+  [['events', '--limit', 'lots'], /^error: limit: must be a whole number/m],
+  [['events', '--to', 'soon'], /^error: range.to: "soon" is not a time/m],
+  [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
+])('%j fails with a clear message', async (args, message) => {
+  const r = await report(args);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(message);
+  expect(r.stdout).toBe('');
+});
+
+test('no database yet: says what to run', async () => {
+  const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
+});
+
+test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {
+  const child = spawnCli(['serve', '--source', path.join(dir, 'logs'), '--db', db, '--listen', '127.0.0.1:0', '--poll-interval', '3600'], { TRAILHOUND_TOKEN: 'cli-test-token' });
+  try {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', () => {
+        const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+    });
+    const env = { TRAILHOUND_TOKEN: 'cli-test-token' };
+    const viaService = await report(['totals', '--json', '--service-url', url], env);
+    expect(viaService.stderr).toBe('');
+    expect(JSON.parse(viaService.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+
+    const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve'.*--service-url/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+  }
+}, 60_000);
