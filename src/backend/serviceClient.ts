@@ -1,0 +1,172 @@
+// HTTP client for the Trailhound service API (src/model/api.ts). Every failure becomes a ServiceError that
+// says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
+import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse } from '../model/api';
+
+export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound';
+
+export class ServiceError extends Error {
+  constructor(
+    message: string,
+    /** HTTP-like status to report to Grafana. */
+    readonly status: number,
+    readonly kind: ServiceErrorKind,
+    /** The service's own HTTP status, when it answered. */
+    readonly httpStatus?: number
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export interface RequestOptions {
+  query?: string;
+  body?: unknown;
+  /** A body already encoded (resource proxying), sent as it is. */
+  rawBody?: Uint8Array;
+  contentType?: string;
+  signal?: AbortSignal;
+  auth?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The error code behind a failed fetch: undici wraps it in cause, sometimes in an AggregateError. */
+function causeCode(err: unknown): string | undefined {
+  let e: any = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code;
+    if (Array.isArray(e.errors) && e.errors[0]?.code) return e.errors[0].code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+export interface ClientOptions {
+  timeoutMs?: number;
+  /** Told about every call: the API path (without per-value parts) and the HTTP status, or "error". */
+  onCall?: (path: string, status: string) => void;
+}
+
+/** /api/values/user → /api/values: a metric label per endpoint, not per value. */
+export function routeOf(path: string): string {
+  return path.startsWith('/api/values/') ? '/api/values' : path;
+}
+
+export class ServiceClient {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+    private readonly options: ClientOptions = {}
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  get hasToken(): boolean {
+    return this.token !== '';
+  }
+
+  /** Any request; answers whatever status the service gives. Throws ServiceError only when there is no answer. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
+    const url = `${this.baseUrl}${path}${options.query ? `?${options.query.replace(/^\?/, '')}` : ''}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.auth !== false && this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: Uint8Array<ArrayBuffer> | string | undefined;
+    if (options.rawBody !== undefined && options.rawBody.length > 0) {
+      body = Uint8Array.from(options.rawBody);
+      headers['content-type'] = options.contentType || 'application/json';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+      const answer = { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+      this.options.onCall?.(routeOf(path), String(answer.status));
+      return answer;
+    } catch (err) {
+      this.options.onCall?.(routeOf(path), 'error');
+      throw this.connectionError(err, timeout.aborted, options.signal?.aborted ?? false);
+    }
+  }
+
+  private connectionError(err: unknown, timedOut: boolean, cancelled: boolean): ServiceError {
+    const where = `the Trailhound service at ${this.baseUrl}`;
+    if (cancelled) return new ServiceError(`the request to ${where} was cancelled`, 499, 'cancelled');
+    if (timedOut) return new ServiceError(`${where} did not answer within ${this.timeoutMs / 1000}s`, 504, 'timeout');
+    const code = causeCode(err);
+    const detail = code ?? (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+    const hints: Record<string, string> = {
+      ECONNREFUSED: 'connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?',
+      ENOTFOUND: 'the host name does not resolve: check the URL in the data source settings',
+      EAI_AGAIN: 'the host name does not resolve (DNS is not answering)',
+      ECONNRESET: 'the connection was reset: is it an HTTP (not HTTPS) URL of a Trailhound service?',
+      EHOSTUNREACH: 'the host is unreachable',
+      ETIMEDOUT: 'the connection timed out',
+    };
+    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? detail}`, 502, 'unreachable');
+  }
+
+  /** A JSON call: a non-2xx answer or a non-JSON body becomes a ServiceError. */
+  async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request(method, path, options);
+    const text = response.body.toString('utf8');
+    let parsed: any;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (response.status >= 200 && response.status < 300 && parsed !== undefined) return parsed as T;
+    throw this.httpError(path, response.status, parsed, text);
+  }
+
+  private httpError(path: string, status: number, parsed: any, text: string): ServiceError {
+    const message = typeof parsed?.error === 'string' ? parsed.error : undefined;
+    if (status === 401 || status === 403) {
+      const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
+      return new ServiceError(
+        `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings`,
+        401,
+        'unauthorized',
+        status
+      );
+    }
+    if (message === undefined) {
+      // No {error} JSON: the URL points at something that is not a Trailhound service (or a proxy's page).
+      const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 120);
+      return new ServiceError(
+        `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, not as a Trailhound service does: check the URL in the data source settings`,
+        502,
+        'not-trailhound',
+        status
+      );
+    }
+    // The service's own errors: its 4xx are the request's fault and keep their code; its 5xx are a bad gateway for Grafana.
+    return new ServiceError(message, status < 500 ? status : status === 504 ? 504 : 502, 'http', status);
+  }
+
+  health(signal?: AbortSignal): Promise<HealthResponse> {
+    return this.json<HealthResponse>('GET', '/api/health', { auth: false, signal });
+  }
+
+  ingestStatus(signal?: AbortSignal): Promise<IngestStatus> {
+    return this.json<IngestStatus>('GET', '/api/ingest/status', { signal });
+  }
+
+  query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
+    return this.json<QueryResponse>('POST', '/api/query', { body: request, signal });
+  }
+}

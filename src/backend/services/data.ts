@@ -1,0 +1,120 @@
+// pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
+// Queries sharing a time range, interval and max data points go to the service in one call.
+import type { QueryRequest, QueryResult } from '../../model/api';
+import { QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { errorResponse } from '../errors';
+import { encodeFrame } from '../frames';
+import type { Runtime } from '../runtime';
+import type { ServiceClient } from '../serviceClient';
+import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
+
+/** The model's own keys: everything else in a panel's query JSON (datasource, hide, key …) stays in Grafana. */
+const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'resourceId', 'filters', 'limit'] as const;
+/** The service takes at most this many queries per call. */
+export const MAX_QUERIES_PER_CALL = 50;
+/** The service accepts maxDataPoints up to this. */
+const MAX_DATA_POINTS = 100_000;
+
+export interface PreparedQuery {
+  refId: string;
+  model: TrailhoundQuery & { refId: string };
+  range: { from: number; to: number };
+  intervalMs?: number;
+  maxDataPoints?: number;
+}
+
+/** Reads one DataQuery: its JSON must be a valid model (checked here with the shared rules, before any call). */
+export function prepareQuery(query: DataQuery): PreparedQuery {
+  let json: unknown = {};
+  const text = Buffer.from(query.json ?? new Uint8Array()).toString('utf8').trim();
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new QueryError('query', 'is not valid JSON');
+    }
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new QueryError('query', 'must be a JSON object');
+  const given = json as Record<string, unknown>;
+  const model: Record<string, unknown> = {};
+  for (const key of MODEL_KEYS) if (given[key] !== undefined) model[key] = given[key];
+  if (model.queryType === undefined && query.queryType) model.queryType = query.queryType;
+  resolveQuery(model);
+  const from = Number(query.timeRange?.fromEpochMS ?? 0);
+  const to = Number(query.timeRange?.toEpochMS ?? 0);
+  if (!query.timeRange || !(to > from)) throw new QueryError('timeRange', 'is missing or empty ("to" must be after "from")');
+  const interval = Number(query.intervalMS);
+  const points = Math.floor(Number(query.maxDataPoints));
+  return {
+    refId: query.refId,
+    model: { ...(model as TrailhoundQuery), refId: query.refId },
+    range: { from, to },
+    intervalMs: interval > 0 ? interval : undefined,
+    maxDataPoints: points > 0 ? Math.min(points, MAX_DATA_POINTS) : undefined,
+  };
+}
+
+/** Batches of queries that can share one service call. */
+export function batchQueries(queries: PreparedQuery[]): QueryRequest[] {
+  const groups = new Map<string, PreparedQuery[]>();
+  for (const q of queries) {
+    const key = JSON.stringify([q.range.from, q.range.to, q.intervalMs, q.maxDataPoints]);
+    groups.set(key, [...(groups.get(key) ?? []), q]);
+  }
+  const batches: QueryRequest[] = [];
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += MAX_QUERIES_PER_CALL) {
+      const chunk = group.slice(i, i + MAX_QUERIES_PER_CALL);
+      const { range, intervalMs, maxDataPoints } = chunk[0];
+      batches.push({
+        range,
+        ...(intervalMs !== undefined ? { intervalMs } : {}),
+        ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
+        queries: chunk.map((q) => q.model),
+      });
+    }
+  }
+  return batches;
+}
+
+function toDataResponse(refId: string, result: QueryResult | undefined): DataResponse {
+  if (!result) return { frames: [], error: `the service answered without a result for query ${refId}`, status: 502, errorSource: 'downstream' };
+  if ('error' in result) return { frames: [], error: result.error, status: result.status || 500, errorSource: 'downstream' };
+  try {
+    return { frames: (result.frames ?? []).map((frame) => encodeFrame(frame, refId)), error: '', status: 200, errorSource: '' };
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+export async function queryData(request: QueryDataRequest, runtime: Runtime, signal?: AbortSignal): Promise<QueryDataResponse> {
+  const responses: Record<string, DataResponse> = {};
+  const queries = request.queries ?? [];
+  let client: ServiceClient;
+  try {
+    client = runtime.instances.get(request.pluginContext).client;
+  } catch (err) {
+    for (const q of queries) responses[q.refId] = errorResponse(err);
+    return { responses };
+  }
+  const prepared: PreparedQuery[] = [];
+  for (const q of queries) {
+    try {
+      prepared.push(prepareQuery(q));
+    } catch (err) {
+      responses[q.refId] = errorResponse(err);
+    }
+  }
+  await Promise.all(
+    batchQueries(prepared).map(async (batch) => {
+      try {
+        const answer = await client.query(batch, signal);
+        for (const q of batch.queries) responses[q.refId] = toDataResponse(q.refId, answer.results?.[q.refId]);
+      } catch (err) {
+        runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
+        for (const q of batch.queries) responses[q.refId] = errorResponse(err);
+      }
+    })
+  );
+  return { responses };
+}

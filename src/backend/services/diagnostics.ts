@@ -1,0 +1,66 @@
+// pluginv2.Diagnostics: CheckHealth is the data source's "Save & test"; CollectMetrics hands Grafana the
+// plugin's own Prometheus metrics.
+import type { HealthResponse, IngestStatus } from '../../model/api';
+import { describeError } from '../errors';
+import type { Runtime } from '../runtime';
+import { type ServiceClient, ServiceError } from '../serviceClient';
+import type { CheckHealthRequest, CheckHealthResponse, CollectMetricsResponse } from '../types';
+
+/** 2026-11-24T10:00:00.000Z → 2026-11-24T10:00:00Z */
+function shortTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+export function healthMessage(health: HealthResponse, status: IngestStatus): string {
+  const where = `Connected to Trailhound ${health.version}`;
+  if (status.events === 0) {
+    const why = status.lastPollError ? `; the last poll failed: ${status.lastPollError}` : '; is a log source configured?';
+    return `${where}: no events ingested yet${why}`;
+  }
+  let message = `${where}: ${status.events.toLocaleString('en-US')} events, newest ${shortTime(status.newestEvent ?? '')}`;
+  if (status.lastPollError) message += `; the last poll failed: ${status.lastPollError}`;
+  return message;
+}
+
+function details(value: Record<string, unknown>): Uint8Array {
+  return Buffer.from(JSON.stringify(value));
+}
+
+export async function checkHealth(request: CheckHealthRequest, runtime: Runtime, signal?: AbortSignal): Promise<CheckHealthResponse> {
+  let client: ServiceClient;
+  try {
+    client = runtime.instances.get(request.pluginContext).client;
+  } catch (err) {
+    return { status: 'ERROR', message: describeError(err).message, jsonDetails: new Uint8Array() };
+  }
+  let health: HealthResponse;
+  try {
+    health = await client.health(signal);
+    if (health?.status !== 'ok' || typeof health.version !== 'string') {
+      throw new ServiceError(`${client.baseUrl}/api/health did not answer as a Trailhound service does: check the URL`, 502, 'not-trailhound');
+    }
+  } catch (err) {
+    let message = describeError(err).message;
+    if (err instanceof ServiceError && (err.kind === 'http' || err.kind === 'unauthorized')) {
+      // /api/health never needs a token and always exists: an error there means the URL points elsewhere
+      // (another web app, or a path after the service's address).
+      message = `${client.baseUrl} does not answer as a Trailhound service (GET /api/health: HTTP ${err.httpStatus}): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`;
+    }
+    return { status: 'ERROR', message, jsonDetails: details({ url: client.baseUrl }) };
+  }
+  try {
+    const status = await client.ingestStatus(signal);
+    return { status: 'OK', message: healthMessage(health, status), jsonDetails: details({ url: client.baseUrl, version: health.version, ingest: status }) };
+  } catch (err) {
+    const message = describeError(err).message;
+    return {
+      status: 'ERROR',
+      message: `Reached Trailhound ${health.version} at ${client.baseUrl}, but ${message.replace(/^the Trailhound service at \S+ /, 'it ')}`,
+      jsonDetails: details({ url: client.baseUrl, version: health.version }),
+    };
+  }
+}
+
+export async function collectMetrics(runtime: Runtime): Promise<CollectMetricsResponse> {
+  return { metrics: { prometheus: Buffer.from(await runtime.metrics.registry.metrics()) } };
+}

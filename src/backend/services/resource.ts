@@ -1,0 +1,68 @@
+// pluginv2.Resource/CallResource: the frontend's getResource/postResource calls, proxied to the service's
+// /api/... endpoints. Only these routes exist; anything else is a 404 here, never forwarded.
+import { describeError } from '../errors';
+import type { Runtime } from '../runtime';
+import type { CallResourceRequest, CallResourceResponse } from '../types';
+
+interface Route {
+  method: 'GET' | 'POST';
+  /** The service path for a matched resource path, or undefined when it does not match. */
+  target: (path: string) => string | undefined;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
+  { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
+  { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
+  { method: 'POST', target: (p) => (p === 'backfill' ? '/api/backfill' : undefined) },
+];
+
+function jsonResponse(code: number, body: unknown, extra: Record<string, string> = {}): CallResourceResponse {
+  const headers: CallResourceResponse['headers'] = { 'Content-Type': { values: ['application/json'] } };
+  for (const [k, v] of Object.entries(extra)) headers[k] = { values: [v] };
+  return { code, headers, body: Buffer.from(JSON.stringify(body)) };
+}
+
+/** The query string of the request, wherever Grafana put it (url is the resource URL with its query). */
+function queryString(request: CallResourceRequest): string {
+  const url = request.url ?? '';
+  const at = url.indexOf('?');
+  return at >= 0 ? url.slice(at + 1) : '';
+}
+
+function header(request: CallResourceRequest, name: string): string | undefined {
+  const entry = Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === name);
+  return entry?.[1]?.values?.[0];
+}
+
+export async function callResource(request: CallResourceRequest, runtime: Runtime, signal?: AbortSignal): Promise<CallResourceResponse> {
+  const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');
+  const method = (request.method || 'GET').toUpperCase();
+  const matches = ROUTES.map((r) => ({ route: r, target: r.target(path) })).filter((m) => m.target !== undefined);
+  if (matches.length === 0) {
+    return jsonResponse(404, { error: `no resource "${path}": use values/<dimension>, trails, ingest/status or backfill` });
+  }
+  const match = matches.find((m) => m.route.method === method);
+  if (!match) {
+    const allowed = matches.map((m) => m.route.method).join(', ');
+    return jsonResponse(405, { error: `${method} is not allowed on "${path}"; use ${allowed}` }, { Allow: allowed });
+  }
+  try {
+    const { client } = runtime.instances.get(request.pluginContext);
+    const answer = await client.request(method, match.target!, {
+      query: method === 'GET' ? queryString(request) : undefined,
+      rawBody: method === 'POST' ? request.body : undefined,
+      contentType: header(request, 'content-type'),
+      signal,
+    });
+    if (answer.status === 401 || answer.status === 403) {
+      // Never hand a 401 to the browser: Grafana's frontend would take it for the user's own session expiring.
+      return jsonResponse(502, { error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): fix the token in the data source settings` });
+    }
+    const type = answer.headers.get('content-type');
+    return { code: answer.status, headers: type ? { 'Content-Type': { values: [type] } } : {}, body: answer.body };
+  } catch (err) {
+    const { status, message } = describeError(err);
+    return jsonResponse(status, { error: message });
+  }
+}

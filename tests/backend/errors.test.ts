@@ -1,0 +1,182 @@
+// How failures reach Grafana: the service client's errors, the status each maps to, and the settings.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { QueryError } from '../../src/model/query';
+import { describeError, errorResponse } from '../../src/backend/errors';
+import { FrameError } from '../../src/backend/frames';
+import { ServiceClient, ServiceError } from '../../src/backend/serviceClient';
+import { DEFAULT_SERVICE_URL, InstanceCache, parseSettings, SettingsError } from '../../src/backend/settings';
+import type { DataSourceInstanceSettings } from '../../src/backend/types';
+import { refusedUrl } from './support/service';
+
+/** A loopback HTTP server answering every request with the given status and body. */
+async function answering(status: number, body: string, type = 'application/json'): Promise<{ url: string; close: () => Promise<void>; seen: http.IncomingMessage[] }> {
+  const seen: http.IncomingMessage[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req);
+    res.writeHead(status, { 'content-type': type }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ServiceError);
+    return err as ServiceError;
+  }
+  throw new Error('expected a ServiceError');
+}
+
+describe('service client', () => {
+  test('connection refused names the URL and says what to check; status 502', async () => {
+    const url = await refusedUrl();
+    const err = await failure(new ServiceClient(url, 't').health());
+    expect(err.kind).toBe('unreachable');
+    expect(err.status).toBe(502);
+    expect(err.message).toBe(`cannot reach the Trailhound service at ${url}: connection refused: is \`trailhound serve\` running there, and is the URL in the data source settings right?`);
+  });
+
+  test('a host that does not resolve says so', async () => {
+    const err = await failure(new ServiceClient('http://no-such-host.invalid:7480', 't').health());
+    expect(err.status).toBe(502);
+    expect(err.message).toMatch(/^cannot reach the Trailhound service at http:\/\/no-such-host\.invalid:7480: /);
+  });
+
+  test('a 401 is a token problem with status 401, worded for a missing or a wrong token', async () => {
+    const server = await answering(401, '{"error":"missing or wrong bearer token"}');
+    try {
+      const wrong = await failure(new ServiceClient(server.url, 'nope').ingestStatus());
+      expect(wrong).toMatchObject({ kind: 'unauthorized', status: 401, httpStatus: 401 });
+      expect(wrong.message).toContain('rejected the API token (HTTP 401)');
+      expect(server.seen[0].headers.authorization).toBe('Bearer nope');
+      const missing = await failure(new ServiceClient(server.url, '').ingestStatus());
+      expect(missing.message).toContain('needs an API token and none is set');
+      expect(server.seen[1].headers.authorization).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('something that is not a Trailhound service (HTML 404) is a URL problem', async () => {
+    const server = await answering(404, '<html><body>Not here</body></html>', 'text/html');
+    try {
+      const err = await failure(new ServiceClient(`${server.url}/`, 't').health());
+      expect(err).toMatchObject({ kind: 'not-trailhound', status: 502, httpStatus: 404 });
+      expect(err.message).toBe(`${server.url}/api/health answered HTTP 404 "<html><body>Not here</body></html>", not as a Trailhound service does: check the URL in the data source settings`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the service's own errors keep their message; its 4xx keep their code, its 5xx become 502", async () => {
+    const bad = await answering(400, '{"error":"queries must NOT have more than 50 items"}');
+    const broken = await answering(500, '{"error":"database is locked"}');
+    try {
+      expect(await failure(new ServiceClient(bad.url, 't').query({ range: { from: 0, to: 1 }, queries: [] }))).toMatchObject({
+        kind: 'http',
+        status: 400,
+        message: 'queries must NOT have more than 50 items',
+      });
+      expect(await failure(new ServiceClient(broken.url, 't').ingestStatus())).toMatchObject({ status: 502, httpStatus: 500, message: 'database is locked' });
+    } finally {
+      await Promise.all([bad.close(), broken.close()]);
+    }
+  });
+
+  test('a service that does not answer in time is a 504', async () => {
+    const server = http.createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const err = await failure(new ServiceClient(url, 't', { timeoutMs: 200 }).health());
+      expect(err).toMatchObject({ kind: 'timeout', status: 504, message: `the Trailhound service at ${url} did not answer within 0.2s` });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a cancelled call (Grafana gave up) is reported as cancelled', async () => {
+    const server = http.createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const controller = new AbortController();
+      const call = new ServiceClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't').health(controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      expect(await failure(call)).toMatchObject({ kind: 'cancelled', status: 499 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('error reports', () => {
+  test('each kind of failure gets a status, a message and who is to blame', () => {
+    expect(describeError(new QueryError('format', '"x" is not one of timeseries, table, list'))).toEqual({
+      status: 400,
+      message: 'invalid query: format: "x" is not one of timeseries, table, list',
+      source: 'downstream',
+    });
+    expect(describeError(new ServiceError('cannot reach …', 502, 'unreachable'))).toEqual({ status: 502, message: 'cannot reach …', source: 'downstream' });
+    expect(describeError(new SettingsError('bad URL'))).toEqual({ status: 400, message: 'data source settings: bad URL', source: 'downstream' });
+    expect(describeError(new FrameError('field "x": 1 is not a boolean'))).toEqual({
+      status: 500,
+      message: 'the service returned a frame the plugin cannot encode: field "x": 1 is not a boolean',
+      source: 'plugin',
+    });
+    expect(describeError(new TypeError('boom'))).toEqual({ status: 500, message: 'boom', source: 'plugin' });
+    expect(errorResponse('odd')).toEqual({ frames: [], error: 'odd', status: 500, errorSource: 'plugin' });
+  });
+});
+
+describe('settings', () => {
+  const ds = (jsonData: unknown, extra: Partial<DataSourceInstanceSettings> = {}): DataSourceInstanceSettings => ({
+    id: 7,
+    name: 'Trailhound',
+    url: '',
+    jsonData: Buffer.from(typeof jsonData === 'string' ? jsonData : JSON.stringify(jsonData)),
+    decryptedSecureJsonData: {},
+    lastUpdatedMS: 1,
+    uid: 'abc',
+    ...extra,
+  });
+
+  test('URL from jsonData.url (trailing slash dropped), token from the secure data, defaults otherwise', () => {
+    expect(parseSettings(ds({ url: 'http://svc:7480/' }, { decryptedSecureJsonData: { token: ' s3cret ' } }))).toEqual({
+      url: 'http://svc:7480',
+      token: 's3cret',
+      timeoutMs: 60_000,
+    });
+    expect(parseSettings(ds('')).url).toBe(DEFAULT_SERVICE_URL);
+    expect(parseSettings(ds({ timeoutSeconds: 5 })).timeoutMs).toBe(5000);
+  });
+
+  test('bad settings are a SettingsError saying what is wrong', () => {
+    expect(() => parseSettings(ds({ url: 'localhost:7480' }))).toThrow(/must start with http:\/\/ or https:\/\//);
+    expect(() => parseSettings(ds({ url: 'not a url' }))).toThrow(/"not a url" is not a URL/);
+    expect(() => parseSettings(ds('{oops'))).toThrow(/not valid JSON/);
+    expect(() => parseSettings(null)).toThrow(/no data source settings/);
+  });
+
+  test('instances are cached per data source and rebuilt when lastUpdatedMS or the settings change', () => {
+    const cache = new InstanceCache();
+    const ctx = (settings: DataSourceInstanceSettings) => ({ orgId: 1, pluginId: 'p', user: null, pluginVersion: '', dataSourceInstanceSettings: settings });
+    const first = cache.get(ctx(ds({ url: 'http://a:1' })));
+    expect(cache.get(ctx(ds({ url: 'http://a:1' })))).toBe(first);
+    const saved = cache.get(ctx(ds({ url: 'http://a:1' }, { lastUpdatedMS: 2 })));
+    expect(saved).not.toBe(first);
+    const newToken = cache.get(ctx(ds({ url: 'http://a:1' }, { lastUpdatedMS: 2, decryptedSecureJsonData: { token: 'x' } })));
+    expect(newToken).not.toBe(saved);
+    expect(newToken.client.hasToken).toBe(true);
+    const other = cache.get(ctx(ds({ url: 'http://b:1' }, { uid: 'other' })));
+    expect(other.settings.url).toBe('http://b:1');
+    // Old callers without a uid are keyed by id.
+    cache.get(ctx(ds({ url: 'http://c:1' }, { uid: '', id: 9 })));
+    expect(cache.size).toBe(3);
+  });
+});

@@ -1,0 +1,181 @@
+// Conformance: HashiCorp go-plugin's own client (tests/backend/harness/main.go, built against Debian's Go
+// packages) starts the built executable exactly as Grafana does and calls every service over gRPC, with
+// messages encoded from the public protocol's field numbers. The plugin talks to a real Trailhound service.
+import { tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
+import { VERSION } from '../../src/service/version';
+import { ensureBackendBuilt } from './support/build';
+import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from './support/harness';
+import { refusedUrl, startStratusService, type TestService } from './support/service';
+
+const haveGo = goAvailable();
+if (!haveGo) {
+  // Only a missing Go toolchain skips this file; CI installs it, so there it always runs.
+  console.warn(`go-plugin conformance test SKIPPED: \`go\` is not installed. Install Go and the packages with:\n  ${GO_INSTALL_HINT}`);
+}
+const describeWithGo = haveGo ? describe : describe.skip;
+
+const FROM = Date.UTC(2024, 6, 1);
+const TO = Date.UTC(2025, 0, 1);
+
+describeWithGo('go-plugin host', () => {
+  let service: TestService;
+  let session: HarnessSession;
+  let settings: HarnessSettings;
+
+  beforeAll(async () => {
+    const [executable, harness, started] = await Promise.all([ensureBackendBuilt(), Promise.resolve().then(buildHarness), startStratusService()]);
+    service = started;
+    settings = { uid: 'th', id: 1, url: service.url, token: service.token, lastUpdatedMS: 1 };
+    session = await HarnessSession.start(harness, executable, { TRAILHOUND_PLUGIN_LOG_LEVEL: 'debug' });
+  }, 120_000);
+
+  afterAll(async () => {
+    session?.kill();
+    await service?.close();
+  });
+
+  const frames = (response: { frames: string[] }): Table[] => response.frames.map((f) => tableFromIPC(Buffer.from(f, 'base64')));
+
+  test('handshake: protocol 2 over gRPC, health "plugin" SERVING, an idle stdio stream', async () => {
+    expect(session.ready).toMatchObject({ ok: true, result: { protocolVersion: 2, protocol: 'grpc', ping: true } });
+    expect(await session.send({ cmd: 'health', service: 'plugin' })).toEqual({ ok: true, result: { status: 'SERVING' } });
+    expect(await session.send({ cmd: 'health', service: 'nope' })).toMatchObject({ ok: false, code: 'NotFound' });
+    expect(await session.send({ cmd: 'stdio' })).toEqual({ ok: true, result: { open: true } });
+  });
+
+  test("the plugin's hclog lines are parsed by go-plugin (level, message, key/values, timestamp)", () => {
+    const started = session.pluginLogs().find((l) => l['@message'] === 'plugin started');
+    // Had go-plugin failed to parse the line (a bad @timestamp, say), it would log the raw line as the message.
+    expect(started).toMatchObject({ '@level': 'debug', '@module': expect.stringMatching(/^host\.gpx_trailhound/), address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(started!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test('CheckHealth: OK against the service; ERROR for a wrong token and a refused connection', async () => {
+    const ok = await session.send({ cmd: 'check-health', settings });
+    expect(ok.result).toMatchObject({ status: 'OK', message: `Connected to Trailhound ${VERSION}: 310 events, newest 2024-11-30T08:43:18Z` });
+    const token = await session.send({ cmd: 'check-health', settings: { ...settings, token: 'wrong', lastUpdatedMS: 2 } });
+    expect(token.result.status).toBe('ERROR');
+    expect(token.result.message).toContain('rejected the API token');
+    const url = await refusedUrl();
+    const refused = await session.send({ cmd: 'check-health', settings: { ...settings, uid: 'gone', url } });
+    expect(refused.result).toMatchObject({ status: 'ERROR', message: `cannot reach the Trailhound service at ${url}: connection refused: is \`trailhound serve\` running there, and is the URL in the data source settings right?` });
+  });
+
+  test('QueryData: Arrow frames with the types and metadata Grafana reads, and per-query errors', async () => {
+    const q = (refId: string, model: Record<string, unknown>) => ({ refId, json: JSON.stringify({ refId, ...model }), from: FROM, to: TO, intervalMs: 60_000, maxDataPoints: 500 });
+    const reply = await session.send({
+      cmd: 'query',
+      settings,
+      queries: [
+        q('series', { groupBy: 'region', aggregate: 'day', filters: { service: ['ec2'] } }),
+        q('list', { format: 'list', limit: 20 }),
+        q('totals', { queryType: 'totals' }),
+        q('trails', { queryType: 'trails' }),
+        q('ingest', { queryType: 'ingest' }),
+        q('bad', { groupBy: 'colour' }),
+      ],
+    });
+    expect(reply.ok).toBe(true);
+    const r = reply.result.responses;
+
+    // Timeseries: one frame per region with a label, time as Timestamp(ns) and counts as Float64.
+    const ec2 = service.records.filter((x) => x.eventSource === 'ec2.amazonaws.com');
+    const regions = new Map<string, number>();
+    for (const x of ec2) regions.set(x.awsRegion, (regions.get(x.awsRegion) ?? 0) + 1);
+    const series = frames(r.series);
+    expect(r.series).toMatchObject({ status: 200, error: '' });
+    expect(series).toHaveLength(Math.min(regions.size, 20));
+    for (const t of series) {
+      expect(Object.fromEntries(t.schema.metadata)).toEqual({ name: expect.any(String), refId: 'series' });
+      const [time, events] = t.schema.fields;
+      expect([time.name, time.type.typeId, (time.type as any).unit, (time.type as any).timezone]).toEqual(['time', Type.Timestamp, TimeUnit.NANOSECOND, null]);
+      expect([events.name, String(events.type)]).toEqual(['events', 'Float64']);
+      const labels = JSON.parse(events.metadata.get('labels')!);
+      expect(JSON.parse(events.metadata.get('config')!)).toEqual({ displayNameFromDS: labels.region });
+      expect(t.schema.metadata.get('name')).toBe(labels.region);
+      const total = [...t.getChild('events')!].reduce((n: number, v) => n + (v as number), 0);
+      expect(total).toBe(regions.get(labels.region));
+      // Daily buckets across the range, on day boundaries.
+      const times = [...t.getChild('time')!] as number[];
+      expect(times.length).toBe(Math.ceil((TO - FROM) / 86_400_000));
+      expect(times.every((ms) => ms % 86_400_000 === 0)).toBe(true);
+    }
+
+    // Event list: strings, times, booleans, nulls.
+    const [list] = frames(r.list);
+    expect(JSON.parse(list.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+    expect(list.numRows).toBe(20);
+    const types = Object.fromEntries(list.schema.fields.map((f) => [f.name, f.type.typeId]));
+    expect(types).toMatchObject({ time: Type.Timestamp, user: Type.Utf8, 'event name': Type.Utf8, 'error code': Type.Utf8, 'read only': Type.Bool, 'event id': Type.Utf8 });
+    const byId = new Map(service.records.map((x) => [x.eventID, x]));
+    for (let i = 0; i < list.numRows; i++) {
+      const row = list.get(i)!.toJSON();
+      const original = byId.get(row['event id'] as string)!;
+      expect(row.time).toBe(Date.parse(original.eventTime));
+      expect(row['event name']).toBe(original.eventName);
+      expect(row['error code']).toBe(original.errorCode ?? null);
+    }
+    // Newest first.
+    const times = [...list.getChild('time')!] as number[];
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    const [totals] = frames(r.totals);
+    expect(totals.getChild('events')!.get(0)).toBe(310);
+    expect(totals.getChild('services')!.get(0)).toBe(14);
+
+    // No trails synced in this database: a frame with every column and no rows.
+    const [trails] = frames(r.trails);
+    expect(trails.numRows).toBe(0);
+    expect(trails.schema.fields.find((f) => f.name === 'is logging')!.type.typeId).toBe(Type.Bool);
+    expect(trails.schema.fields.find((f) => f.name === 'last delivery')!.type.typeId).toBe(Type.Timestamp);
+
+    // Ingestion: the last poll went well, so its error is a null string.
+    const [ingest] = frames(r.ingest);
+    expect(ingest.getChild('events')!.get(0)).toBe(310);
+    expect(ingest.getChild('newest event')!.get(0)).toBe(Date.parse('2024-11-30T08:43:18Z'));
+    expect(ingest.getChild('last poll error')!.get(0)).toBeNull();
+    expect(ingest.schema.fields.find((f) => f.name === 'last poll error')).toMatchObject({ nullable: true, type: expect.objectContaining({ typeId: Type.Utf8 }) });
+    expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'lag')!.metadata.get('config')!)).toEqual({ unit: 's' });
+
+    expect(r.bad).toEqual({ frames: [], status: 400, errorSource: 'downstream', error: expect.stringContaining('groupBy: "colour" is not one of') });
+  });
+
+  test('QueryData: a refused connection is an error for each query that names the URL', async () => {
+    const url = await refusedUrl();
+    const reply = await session.send({ cmd: 'query', settings: { ...settings, uid: 'gone', url }, queries: [{ refId: 'A', json: '{}', from: FROM, to: TO }] });
+    expect(reply.result.responses.A).toMatchObject({ status: 502, errorSource: 'downstream', frames: [] });
+    expect(reply.result.responses.A.error).toContain(url);
+  });
+
+  test('CallResource: values, trails, ingest status and backfill reach the service; others are 404', async () => {
+    const values = await session.send({ cmd: 'resource', settings, path: 'values/region', url: 'values/region?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z&q=eu' });
+    expect(values.result).toMatchObject({ code: 200, messages: 1 });
+    expect(values.result.headers['Content-Type'][0]).toMatch(/^application\/json/);
+    const listed = JSON.parse(values.result.body).values.map((v: { value: string }) => v.value).sort();
+    expect(listed).toEqual([...new Set(service.records.map((x) => x.awsRegion as string).filter((x) => x.includes('eu')))].sort());
+
+    expect((await session.send({ cmd: 'resource', settings, path: 'trails' })).result.code).toBe(200);
+    const status = await session.send({ cmd: 'resource', settings, path: 'ingest/status' });
+    expect(JSON.parse(status.result.body)).toMatchObject({ events: 310, newestEvent: '2024-11-30T08:43:18.000Z' });
+    const backfill = await session.send({ cmd: 'resource', settings, path: 'backfill', method: 'POST', body: '{"days":7}', headers: { 'Content-Type': 'application/json' } });
+    expect(backfill.result.code).toBe(501); // this test service runs without ingestion
+    expect(JSON.parse(backfill.result.body).error).toMatch(/backfill needs the ingesting service/);
+    expect((await session.send({ cmd: 'resource', settings, path: 'admin' })).result.code).toBe(404);
+  });
+
+  test('CollectMetrics: Prometheus text with process and plugin metrics', async () => {
+    const reply = await session.send({ cmd: 'metrics' });
+    expect(reply.result.prometheus).toContain('process_cpu_seconds_total');
+    expect(reply.result.prometheus).toMatch(/trailhound_plugin_requests_total\{endpoint="queryData",status="ok"\} [1-9]/);
+  });
+
+  test('Kill: Shutdown over gRPC ends the process promptly, and stdout never carried more than the handshake', async () => {
+    const reply = await session.send({ cmd: 'kill' });
+    expect(reply.result.exited).toBe(true);
+    // go-plugin waits up to 2 s for a graceful exit before it kills the process.
+    expect(reply.result.ms).toBeLessThan(1900);
+    expect(reply.result.extraStdout).toBe('');
+    expect(await session.exited).toBe(0);
+    expect(session.stderr.some((l) => /plugin process exited/.test(l))).toBe(true);
+  });
+});

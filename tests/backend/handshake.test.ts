@@ -1,0 +1,52 @@
+// The go-plugin start-up contract and the hclog log format, piece by piece.
+import {
+  APP_PROTOCOL_VERSION,
+  handshakeLine,
+  hasMagicCookie,
+  negotiateVersion,
+  portRange,
+} from '../../src/backend/handshake';
+import { createLogger, formatLine, hclogTimestamp, levelFrom } from '../../src/backend/log';
+
+test('the magic cookie is grafana_plugin_type=datasource', () => {
+  expect(hasMagicCookie({ grafana_plugin_type: 'datasource' })).toBe(true);
+  expect(hasMagicCookie({ grafana_plugin_type: 'app' })).toBe(false);
+  expect(hasMagicCookie({})).toBe(false);
+});
+
+test('protocol version 2 is chosen when the host offers it, or offers nothing', () => {
+  expect(APP_PROTOCOL_VERSION).toBe(2);
+  expect(negotiateVersion('2')).toEqual({ version: 2, accepted: true, offered: [2] });
+  expect(negotiateVersion('1,2,3')).toMatchObject({ version: 2, accepted: true });
+  expect(negotiateVersion(undefined)).toMatchObject({ version: 2, accepted: true });
+  expect(negotiateVersion('1')).toEqual({ version: 2, accepted: false, offered: [1] });
+});
+
+test('one handshake line: core 1, app 2, tcp, address, grpc', () => {
+  expect(handshakeLine(2, '127.0.0.1:41234')).toBe('1|2|tcp|127.0.0.1:41234|grpc\n');
+});
+
+test("the host's port range is honoured when sane", () => {
+  expect(portRange({ PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000' })).toEqual({ min: 10000, max: 25000 });
+  expect(portRange({ PLUGIN_MIN_PORT: '0', PLUGIN_MAX_PORT: '0' })).toBeUndefined();
+  expect(portRange({ PLUGIN_MIN_PORT: '30000', PLUGIN_MAX_PORT: '20000' })).toBeUndefined();
+  expect(portRange({})).toBeUndefined();
+});
+
+test('hclog timestamps have exactly six fraction digits (Go layout 2006-01-02T15:04:05.000000Z07:00)', () => {
+  expect(hclogTimestamp(Date.UTC(2026, 10, 24, 10, 0, 0, 123), 0.4567)).toBe('2026-11-24T10:00:00.123456Z');
+  expect(hclogTimestamp(Date.UTC(2026, 0, 1), 0)).toBe('2026-01-01T00:00:00.000000Z');
+  expect(hclogTimestamp()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+});
+
+test('log lines are hclog JSON: @level, @message, @timestamp, then key/values', () => {
+  const line = JSON.parse(formatLine('warn', 'query failed', { error: new Error('refused'), queries: 2, n: 10n, skip: undefined, '@level': 'x' }, 0));
+  expect(line).toEqual({ '@level': 'warn', '@message': 'query failed', '@timestamp': expect.stringMatching(/^1970-01-01T00:00:00\.\d{6}Z$/), error: 'refused', queries: 2, n: '10' });
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', write: (l) => lines.push(l) });
+  logger.debug('hidden');
+  logger.info('shown', { a: 1 });
+  expect(lines.map((l) => JSON.parse(l)['@message'])).toEqual(['shown']);
+  expect(levelFrom('DEBUG')).toBe('debug');
+  expect(levelFrom('loud')).toBe('info');
+});

@@ -1,0 +1,225 @@
+// The gRPC services in-process, called by a @grpc/grpc-js client over loopback, against a real Trailhound
+// service holding the Stratus Red Team records.
+import * as grpc from '@grpc/grpc-js';
+import { tableFromIPC, Type } from 'apache-arrow';
+import { silentLogger } from '../../src/backend/log';
+import { createMetrics } from '../../src/backend/metrics';
+import { loadProtos } from '../../src/backend/protos';
+import type { Runtime } from '../../src/backend/runtime';
+import { startServer, type PluginServer } from '../../src/backend/server';
+import { InstanceCache } from '../../src/backend/settings';
+import type { CallResourceResponse, CheckHealthResponse, QueryDataResponse } from '../../src/backend/types';
+import { VERSION } from '../../src/service/version';
+import { refusedUrl, startStratusService, type TestService } from './support/service';
+
+let service: TestService;
+let plugin: PluginServer;
+let runtime: Runtime;
+const clients: Record<string, grpc.Client> = {};
+
+const FROM = Date.UTC(2024, 6, 1);
+const TO = Date.UTC(2025, 0, 1);
+
+beforeAll(async () => {
+  service = await startStratusService();
+  const metrics = createMetrics({ defaults: false });
+  runtime = { instances: new InstanceCache((path, status) => metrics.serviceCalls.inc({ path, status })), logger: silentLogger, metrics };
+  plugin = await startServer(runtime);
+  const { clients: ctors } = loadProtos();
+  for (const name of ['pluginv2.Data', 'pluginv2.Diagnostics', 'pluginv2.Resource', 'grpc.health.v1.Health']) {
+    clients[name] = new ctors[name](plugin.address, grpc.credentials.createInsecure());
+  }
+});
+
+afterAll(async () => {
+  for (const c of Object.values(clients)) c.close();
+  await plugin?.stop(100);
+  await service?.close();
+});
+
+function unary<T>(client: string, method: string, request: unknown): Promise<T> {
+  return new Promise((resolve, reject) => (clients[client] as any)[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+}
+
+function resource(request: unknown): Promise<CallResourceResponse[]> {
+  return new Promise((resolve, reject) => {
+    const out: CallResourceResponse[] = [];
+    const call = (clients['pluginv2.Resource'] as any).CallResource(request);
+    call.on('data', (m: CallResourceResponse) => out.push(m));
+    call.on('end', () => resolve(out));
+    call.on('error', reject);
+  });
+}
+
+function context(overrides: { url?: string; token?: string; uid?: string; lastUpdatedMS?: number } = {}) {
+  return {
+    orgId: 1,
+    pluginId: 'trailhound-cloudtrail-datasource',
+    dataSourceInstanceSettings: {
+      id: 1,
+      uid: overrides.uid ?? 'trailhound',
+      name: 'Trailhound',
+      jsonData: Buffer.from(JSON.stringify({ url: overrides.url ?? service.url })),
+      decryptedSecureJsonData: { token: overrides.token ?? service.token },
+      lastUpdatedMS: overrides.lastUpdatedMS ?? 1,
+    },
+  };
+}
+
+const query = (refId: string, model: Record<string, unknown>, range = { from: FROM, to: TO }) => ({
+  refId,
+  json: Buffer.from(JSON.stringify({ refId, datasource: { type: 'trailhound-cloudtrail-datasource', uid: 'x' }, ...model })),
+  timeRange: { fromEpochMS: range.from, toEpochMS: range.to },
+  intervalMS: 60_000,
+  maxDataPoints: 1000,
+});
+
+function serviceCalls(path: string): number {
+  const metric = runtime.metrics.serviceCalls as any;
+  return (metric.hashMap ? Object.values(metric.hashMap) : [])
+    .filter((v: any) => v.labels.path === path)
+    .reduce((n: number, v: any) => n + v.value, 0);
+}
+
+test('QueryData: one service call per time range; frames per query, errors per query', async () => {
+  const before = serviceCalls('/api/query');
+  const late = { from: Date.UTC(2024, 7, 1), to: TO };
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [
+      query('A', { queryType: 'events', format: 'timeseries', groupBy: 'service', aggregate: 'day' }),
+      query('B', { queryType: 'events', format: 'table', groupBy: 'service', limit: 3 }),
+      query('C', { queryType: 'totals' }),
+      query('D', { format: 'pie' }),
+      { ...query('E', {}), json: Buffer.from('{not json') },
+      query('F', { queryType: 'events', format: 'list', filters: { service: ['ec2'] }, limit: 5 }, late),
+    ],
+  });
+  // A, B, C share a range: one call; F has its own; D and E never leave the plugin.
+  expect(serviceCalls('/api/query') - before).toBe(2);
+  expect(Object.keys(res.responses).sort()).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+
+  const byService = new Map<string, number>();
+  for (const r of service.records) {
+    const s = r.eventSource.replace('.amazonaws.com', '');
+    byService.set(s, (byService.get(s) ?? 0) + 1);
+  }
+  const a = res.responses.A;
+  expect(a).toMatchObject({ status: 200, error: '' });
+  const series = a.frames.map((f) => tableFromIPC(f));
+  expect(series).toHaveLength(byService.size);
+  for (const t of series) {
+    expect(t.schema.metadata.get('refId')).toBe('A');
+    const [time, events] = t.schema.fields;
+    expect(time.type.typeId).toBe(Type.Timestamp);
+    expect(events.type.typeId).toBe(Type.Float);
+    const labels = JSON.parse(events.metadata.get('labels')!);
+    const total = [...t.getChild('events')!].reduce((n: number, v) => n + (v as number), 0);
+    expect(total).toBe(byService.get(labels.service));
+  }
+
+  const b = tableFromIPC(res.responses.B.frames[0]);
+  expect([...b.getChild('service')!]).toEqual(['ssm', 'ec2', 'secretsmanager']);
+  expect([...b.getChild('events')!]).toEqual([138, 87, 26]);
+
+  const c = tableFromIPC(res.responses.C.frames[0]);
+  expect(c.getChild('events')!.get(0)).toBe(service.records.length);
+
+  expect(res.responses.D).toMatchObject({ status: 400, errorSource: 'downstream', frames: [] });
+  expect(res.responses.D.error).toBe('invalid query: format: "pie" is not one of timeseries, table, list');
+  expect(res.responses.E).toMatchObject({ status: 400, error: 'invalid query: query: is not valid JSON' });
+
+  const f = tableFromIPC(res.responses.F.frames[0]);
+  expect(JSON.parse(f.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+  const ec2Late = service.records.filter((r) => r.eventSource === 'ec2.amazonaws.com' && Date.parse(r.eventTime) >= late.from);
+  expect(ec2Late.length).toBeGreaterThan(5);
+  expect(f.numRows).toBe(5);
+  expect(new Set([...f.getChild('service')!])).toEqual(new Set(['ec2']));
+  for (const id of f.getChild('event id')!) expect(ec2Late.map((r) => r.eventID)).toContain(id);
+  for (const t of f.getChild('time')!) expect(t as number).toBeGreaterThanOrEqual(late.from);
+  expect(f.schema.fields.find((x) => x.name === 'read only')!.type.typeId).toBe(Type.Bool);
+});
+
+test('QueryData: a wrong token, a refused connection or bad settings fail each query with a fitting status', async () => {
+  const wrongToken = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ token: 'nope' }), queries: [query('A', {}), query('B', {})] });
+  for (const r of Object.values(wrongToken.responses)) {
+    expect(r).toMatchObject({ status: 401, errorSource: 'downstream' });
+    expect(r.error).toContain('rejected the API token');
+  }
+  const url = await refusedUrl();
+  const refused = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid: 'refused' }), queries: [query('A', {})] });
+  expect(refused.responses.A).toMatchObject({ status: 502 });
+  expect(refused.responses.A.error).toContain(`cannot reach the Trailhound service at ${url}: connection refused`);
+  const bad = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url: 'ftp://x', uid: 'bad' }), queries: [query('A', {})] });
+  expect(bad.responses.A).toMatchObject({ status: 400, error: 'data source settings: the service URL "ftp://x" must start with http:// or https://' });
+  const empty = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [{ ...query('A', {}), timeRange: { fromEpochMS: TO, toEpochMS: FROM } }],
+  });
+  expect(empty.responses.A.error).toMatch(/timeRange: is missing or empty/);
+});
+
+test('CheckHealth: OK with version and event count; clear errors for a wrong token, URL or port', async () => {
+  const ok = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context() });
+  expect(ok.status).toBe('OK');
+  expect(ok.message).toBe(`Connected to Trailhound ${VERSION}: 310 events, newest 2024-11-30T08:43:18Z`);
+  expect(JSON.parse(Buffer.from(ok.jsonDetails).toString())).toMatchObject({ version: VERSION, ingest: { events: 310 } });
+
+  const token = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ token: 'wrong' }) });
+  expect(token.status).toBe('ERROR');
+  expect(token.message).toMatch(new RegExp(`^Reached Trailhound ${VERSION} at ${service.url}, but it rejected the API token \\(HTTP 401\\)`));
+
+  const url = await refusedUrl();
+  const refused = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url, uid: 'r' }) });
+  expect(refused).toMatchObject({ status: 'ERROR', message: expect.stringContaining(`${url}: connection refused`) });
+
+  const path = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: `${service.url}/grafana`, uid: 'p' }) });
+  expect(path.status).toBe('ERROR');
+  expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
+});
+
+test('CallResource proxies values, trails, ingest status and backfill; anything else is 404', async () => {
+  const [values] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z' });
+  expect(values.code).toBe(200);
+  expect(values.headers['Content-Type'].values[0]).toMatch(/^application\/json/);
+  expect(JSON.parse(Buffer.from(values.body).toString()).values.slice(0, 2)).toEqual([{ value: 'ssm', count: 138 }, { value: 'ec2', count: 87 }]);
+
+  const [trails] = await resource({ pluginContext: context(), path: 'trails', method: 'GET' });
+  expect(trails.code).toBe(200);
+  expect(JSON.parse(Buffer.from(trails.body).toString())).toHaveProperty('trails');
+
+  const [status] = await resource({ pluginContext: context(), path: '/ingest/status', method: 'GET' });
+  expect(JSON.parse(Buffer.from(status.body).toString())).toMatchObject({ events: 310 });
+
+  // This test service has no ingestion, so the service's own 501 comes back as it is; a bad body is its 400.
+  const [backfill] = await resource({ pluginContext: context(), path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } } });
+  expect(backfill.code).toBe(501);
+  const [badBackfill] = await resource({ pluginContext: context(), path: 'backfill', method: 'POST', body: Buffer.from('{"days":"many"}') });
+  expect(badBackfill.code).toBe(400);
+
+  const [unknown] = await resource({ pluginContext: context(), path: 'query', method: 'POST' });
+  expect(unknown.code).toBe(404);
+  const [traversal] = await resource({ pluginContext: context(), path: 'values/../../metrics', method: 'GET' });
+  expect(traversal.code).toBe(404);
+  const [wrongMethod] = await resource({ pluginContext: context(), path: 'trails', method: 'DELETE' });
+  expect(wrongMethod.code).toBe(405);
+  expect(wrongMethod.headers.Allow.values).toEqual(['GET']);
+
+  // A rejected token is never a 401 to the browser (Grafana would think the user's session ended).
+  const [token] = await resource({ pluginContext: context({ token: 'wrong' }), path: 'trails', method: 'GET' });
+  expect(token.code).toBe(502);
+  expect(JSON.parse(Buffer.from(token.body).toString()).error).toContain('rejected the data source');
+  const url = await refusedUrl();
+  const [refused] = await resource({ pluginContext: context({ url, uid: 'gone' }), path: 'trails', method: 'GET' });
+  expect(refused.code).toBe(502);
+  expect(JSON.parse(Buffer.from(refused.body).toString()).error).toContain(url);
+});
+
+test('CollectMetrics returns the plugin metrics in Prometheus text format; health answers for "plugin"', async () => {
+  const res = await unary<{ metrics: { prometheus: Buffer } }>('pluginv2.Diagnostics', 'CollectMetrics', { pluginContext: context() });
+  const text = Buffer.from(res.metrics.prometheus).toString();
+  expect(text).toContain('# TYPE trailhound_plugin_requests_total counter');
+  expect(text).toMatch(/trailhound_plugin_service_requests_total\{path="\/api\/query",status="200"\} \d+/);
+  expect(await unary('grpc.health.v1.Health', 'Check', { service: 'plugin' })).toEqual({ status: 'SERVING' });
+  await expect(unary('grpc.health.v1.Health', 'Check', { service: 'other' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+});
