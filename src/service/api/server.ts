@@ -89,6 +89,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.code(500).send({ error: err.message });
   });
 
+  app.addHook('onClose', async () => reports.close());
+
   app.get('/api/health', async () => ({ status: 'ok', version: VERSION }));
 
   app.post('/api/query', { schema: querySchema }, async (request) => {

@@ -12,6 +12,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_POINTS = 100_000;
 /** Points over all series of one timeseries query: zero-filling is done in memory. */
 export const MAX_CELLS = 5_000_000;
+const MAX_IDLE_CONNECTIONS = 8;
 
 export class QueryTimeoutError extends Error {
   constructor(ms: number) {
@@ -74,13 +75,22 @@ export class Reports {
     }
   }
 
+  /** Idle connections, reused: opening one per query costs as much as a small query itself. */
+  private readonly idle: DuckDBConnection[] = [];
+
   private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = await this.db.connect();
+    const conn = this.idle.pop() ?? (await this.db.connect());
     try {
       return await fn(conn);
     } finally {
-      conn.closeSync();
+      if (this.idle.length < MAX_IDLE_CONNECTIONS) this.idle.push(conn);
+      else conn.closeSync();
     }
+  }
+
+  /** Closes the idle connections (the database stays open). */
+  close(): void {
+    for (const conn of this.idle.splice(0)) conn.closeSync();
   }
 
   /** Every query of a request; one failing query is its refId's error, never the whole answer's. */
