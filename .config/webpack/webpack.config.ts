@@ -1,0 +1,81 @@
+// The frontend build, after @grafana/create-plugin's: swc for TypeScript, an AMD module Grafana's loader can
+// import, Grafana's shared libraries left external, plugin.json / README / logo copied beside module.js.
+import CopyWebpackPlugin from 'copy-webpack-plugin';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Configuration } from 'webpack';
+import { DIST_DIR, PLUGIN_ID, ROOT_DIR, SOURCE_DIR } from './constants';
+import { externals } from './externals';
+
+interface Env {
+  production?: boolean;
+  development?: boolean;
+}
+
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
+
+/** plugin.json's placeholders, as create-plugin fills them. */
+export function fillPluginJson(text: string, now = new Date()): string {
+  return text.replace(/%VERSION%/g, packageJson.version).replace(/%TODAY%/g, now.toISOString().slice(0, 10));
+}
+
+const config = (env: Env = {}): Configuration => {
+  const production = Boolean(env.production) || !env.development;
+  return {
+    mode: production ? 'production' : 'development',
+    context: ROOT_DIR,
+    devtool: production ? 'source-map' : 'eval-source-map',
+    entry: { module: path.join(SOURCE_DIR, 'module.ts') },
+    externals,
+    output: {
+      path: DIST_DIR,
+      filename: '[name].js',
+      library: { type: 'amd' },
+      publicPath: `public/plugins/${PLUGIN_ID}/`,
+      uniqueName: PLUGIN_ID,
+      // The backend build writes gpx_* executables into dist/ too: keep them.
+      clean: { keep: /^gpx_/ },
+    },
+    resolve: {
+      extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'],
+      unsafeCache: true,
+    },
+    module: {
+      rules: [
+        {
+          test: /\.[tj]sx?$/,
+          exclude: /node_modules/,
+          use: {
+            loader: 'swc-loader',
+            options: {
+              jsc: {
+                target: 'es2019',
+                parser: { syntax: 'typescript', tsx: true, decorators: false, dynamicImport: true },
+                transform: { react: { runtime: 'automatic' } },
+              },
+            },
+          },
+        },
+        {
+          // Some ESM packages import without file extensions.
+          test: /\.m?js$/,
+          resolve: { fullySpecified: false },
+        },
+      ],
+    },
+    plugins: [
+      new CopyWebpackPlugin({
+        patterns: [
+          { from: 'plugin.json', to: '.', transform: (content) => fillPluginJson(content.toString()) },
+          { from: 'README.md', to: '.' },
+          { from: 'img/**/*', to: '.' },
+          { from: 'LICENSE', to: '.', noErrorOnMissing: true },
+          { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
+        ],
+      }),
+    ],
+    performance: { hints: false },
+  };
+};
+
+export default config;

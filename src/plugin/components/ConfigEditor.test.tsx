@@ -1,0 +1,191 @@
+// The config editor: service URL, the secret token (set, kept, reset) and the ingestion panel of a saved data
+// source. There is no Grafana server here: the DataSourceSrv is a stand-in installed with setDataSourceSrv,
+// and the saved data source's lookups are stubbed at getResource/postResource.
+import type { DataSourceSettings } from '@grafana/data';
+import { setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
+import { act, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { useState } from 'react';
+import { DataSource } from '../datasource';
+import { instanceSettings } from '../testing/settings';
+import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
+import { ConfigEditor } from './ConfigEditor';
+
+type Settings = DataSourceSettings<Options, SecureOptions>;
+
+const STATUS = {
+  objects: 1234,
+  events: 56789,
+  errors: 2,
+  skipped: 0,
+  newestEvent: '2026-11-25T10:00:00.000Z',
+  oldestEvent: '2026-11-11T00:00:00.000Z',
+  lagSeconds: 600,
+  lastPoll: '2026-11-25T10:05:00.000Z',
+  lastPollError: null,
+};
+
+function settings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    id: 1,
+    uid: 'trailhound-uid',
+    orgId: 1,
+    name: 'Trailhound',
+    type: 'trailhound-cloudtrail-datasource',
+    typeName: 'Trailhound',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    database: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    withCredentials: false,
+    readOnly: false,
+    version: 2,
+    jsonData: { url: 'http://trailhound:7480' },
+    secureJsonFields: {},
+    ...overrides,
+  } as Settings;
+}
+
+async function renderEditor(initial: Settings) {
+  const onOptionsChange = jest.fn<void, [Settings]>();
+  function Harness() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <ConfigEditor
+        options={options}
+        onOptionsChange={(next) => {
+          onOptionsChange(next);
+          setOptions(next);
+        }}
+      />
+    );
+  }
+  render(<Harness />);
+  // Let the saved data source load and answer its first status request.
+  await act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
+  return { onOptionsChange, latest: () => onOptionsChange.mock.calls.at(-1)![0] };
+}
+
+let getResource: jest.SpyInstance;
+let postResource: jest.SpyInstance;
+let get: jest.Mock;
+
+beforeEach(() => {
+  getResource = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue(STATUS);
+  postResource = jest.spyOn(DataSource.prototype, 'postResource').mockResolvedValue({ status: 'started', days: 90 });
+  get = jest.fn(async () => new DataSource(instanceSettings()));
+  setDataSourceSrv({ get } as unknown as DataSourceSrv);
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('ConfigEditor', () => {
+  it('stores the default service URL when none is set', async () => {
+    const { latest } = await renderEditor(settings({ jsonData: {} }));
+    expect(latest().jsonData.url).toBe(DEFAULT_URL);
+    expect(screen.getByRole('textbox', { name: /Service URL/ })).toHaveValue(DEFAULT_URL);
+  });
+
+  it('edits the service URL', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings());
+    const url = screen.getByRole('textbox', { name: /Service URL/ });
+    await user.clear(url);
+    await user.type(url, 'https://trail.example.com');
+    expect(latest().jsonData).toEqual({ url: 'https://trail.example.com' });
+  });
+
+  it('takes a new token as a secret', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings());
+    const token = screen.getByPlaceholderText('Bearer token');
+    expect(token).toHaveAttribute('type', 'password');
+    await user.type(token, 's3cret');
+    expect(latest().secureJsonData).toEqual({ token: 's3cret' });
+    expect(latest().jsonData).toEqual({ url: 'http://trailhound:7480' });
+  });
+
+  it('shows a stored token as configured, never its value, and resets it', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings({ secureJsonFields: { token: true } }));
+    const configured = screen.getByDisplayValue('configured');
+    expect(configured).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    expect(latest().secureJsonFields).toEqual({ token: false });
+    expect(latest().secureJsonData).toEqual({ token: '' });
+    // After a reset a new token can be typed.
+    const token = screen.getByPlaceholderText('Bearer token');
+    expect(token).toBeEnabled();
+    await user.type(token, 'new');
+    expect(latest().secureJsonData).toEqual({ token: 'new' });
+  });
+
+  it('shows the ingestion status of the saved data source', async () => {
+    await renderEditor(settings());
+    expect(await screen.findByText('Log files')).toBeInTheDocument();
+    expect(get).toHaveBeenCalledWith({ uid: 'trailhound-uid' });
+    expect(getResource).toHaveBeenCalledWith('ingest/status');
+    expect(screen.getByText((1234).toLocaleString())).toBeInTheDocument();
+    expect(screen.getByText((56789).toLocaleString())).toBeInTheDocument();
+    expect(screen.getByText('10 min')).toBeInTheDocument();
+    expect(screen.getByText(new Date(STATUS.newestEvent).toLocaleString())).toBeInTheDocument();
+  });
+
+  it('retrieves older logs for the days asked', async () => {
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await user.clear(days);
+    await user.type(days, '90');
+    await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
+    expect(postResource).toHaveBeenCalledWith('backfill', { days: 90 });
+    expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
+  });
+
+  it('refuses a number of days the service would reject', async () => {
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await user.clear(days);
+    await user.type(days, '0');
+    expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
+    expect(screen.getByText('1 to 3650 days')).toBeInTheDocument();
+  });
+
+  it('says why when the service cannot be reached', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    postResource.mockRejectedValue({ status: 501, data: { error: 'backfill needs the ingesting service' } });
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
+    expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
+  });
+
+  it('shows the last poll error', async () => {
+    getResource.mockResolvedValue({ ...STATUS, lastPollError: 'AccessDenied on s3://logs' });
+    await renderEditor(settings());
+    expect(await screen.findByText('The last poll failed')).toBeInTheDocument();
+    expect(screen.getByText('AccessDenied on s3://logs')).toBeInTheDocument();
+  });
+
+  it('refreshes the status', async () => {
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    await waitFor(() => expect(getResource).toHaveBeenCalledTimes(1));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(getResource).toHaveBeenCalledTimes(2));
+  });
+
+  it('has no ingestion panel before the data source exists', async () => {
+    await renderEditor(settings({ uid: '' }));
+    expect(get).not.toHaveBeenCalled();
+    expect(screen.queryByText('Ingestion')).not.toBeInTheDocument();
+  });
+});

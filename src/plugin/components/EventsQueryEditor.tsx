@@ -1,0 +1,79 @@
+// The Events report: what to count and how to show it, then the filters.
+import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
+import { Combobox, RadioButtonGroup } from '@grafana/ui';
+import { DEFAULT_QUERY, MAX_LIMIT } from '../../model/query';
+import type { Query } from '../types';
+import { BlurInput } from './BlurInput';
+import { CommonSearches } from './CommonSearches';
+import { FiltersEditor } from './FiltersEditor';
+import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
+import type { LoadValues } from './useValueLookup';
+
+interface Props {
+  query: Query;
+  onChange: (query: Query) => void;
+  loadValues: LoadValues;
+}
+
+/** A whole number from 1 to MAX_LIMIT, or undefined to use the default. */
+export function parseLimit(text: string): number | undefined {
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1) {
+    return undefined;
+  }
+  return Math.min(n, MAX_LIMIT);
+}
+
+export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
+  const format = query.format ?? DEFAULT_QUERY.format;
+  return (
+    <>
+      <CommonSearches query={query} onChange={onChange} loadValues={loadValues} />
+      <EditorRow>
+        <EditorFieldGroup>
+          <EditorField label="Format">
+            <RadioButtonGroup aria-label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
+          </EditorField>
+          {format !== 'list' && (
+            <EditorField label="Group by" htmlFor="trailhound-group-by">
+              <Combobox
+                id="trailhound-group-by"
+                width={22}
+                options={GROUP_BYS}
+                value={query.groupBy ?? DEFAULT_QUERY.groupBy}
+                onChange={(option) => onChange({ ...query, groupBy: option.value })}
+              />
+            </EditorField>
+          )}
+          {format === 'timeseries' && (
+            <EditorField label="Aggregate" tooltip="Bucket width; Auto follows the panel's interval">
+              <RadioButtonGroup
+                aria-label="Aggregate"
+                options={AGGREGATES}
+                value={query.aggregate ?? DEFAULT_QUERY.aggregate}
+                onChange={(aggregate) => onChange({ ...query, aggregate })}
+              />
+            </EditorField>
+          )}
+          <EditorField
+            label="Limit"
+            htmlFor="trailhound-limit"
+            tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}
+          >
+            <BlurInput
+              id="trailhound-limit"
+              type="number"
+              min={1}
+              max={MAX_LIMIT}
+              width={10}
+              placeholder={String(DEFAULT_QUERY.limit)}
+              value={query.limit === undefined ? '' : String(query.limit)}
+              onCommit={(text) => onChange({ ...query, limit: parseLimit(text) })}
+            />
+          </EditorField>
+        </EditorFieldGroup>
+      </EditorRow>
+      <FiltersEditor query={query} onChange={onChange} loadValues={loadValues} />
+    </>
+  );
+}

@@ -1,0 +1,77 @@
+// What narrows the events, shared by the Events and Summary totals views: status, read/write, resource id
+// and the multi-value filters.
+import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
+import { RadioButtonGroup } from '@grafana/ui';
+import { DEFAULT_QUERY, FILTER_KEYS, type FilterKey } from '../../model/query';
+import type { Query } from '../types';
+import { BlurInput } from './BlurInput';
+import { FilterField } from './FilterField';
+import { FILTER_LABELS, READ_ONLY, STATUSES } from './labels';
+import type { LoadValues } from './useValueLookup';
+
+interface Props {
+  query: Query;
+  onChange: (query: Query) => void;
+  loadValues: LoadValues;
+}
+
+export function FiltersEditor({ query, onChange, loadValues }: Props) {
+  const setFilter = (key: FilterKey, values: string[]) => {
+    const filters = { ...query.filters };
+    if (values.length > 0) {
+      filters[key] = values;
+    } else {
+      delete filters[key];
+    }
+    onChange({ ...query, filters });
+  };
+  return (
+    <>
+      <EditorRow>
+        <EditorFieldGroup>
+          <EditorField label="Status">
+            <RadioButtonGroup
+              aria-label="Status"
+              options={STATUSES}
+              value={query.status ?? DEFAULT_QUERY.status}
+              onChange={(status) => onChange({ ...query, status })}
+            />
+          </EditorField>
+          <EditorField label="Read-only" tooltip="Describe, List and Get calls are read-only">
+            <RadioButtonGroup
+              aria-label="Read-only"
+              options={READ_ONLY}
+              value={query.readOnly ?? DEFAULT_QUERY.readOnly}
+              onChange={(readOnly) => onChange({ ...query, readOnly })}
+            />
+          </EditorField>
+          <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor="trailhound-resource">
+            <BlurInput
+              id="trailhound-resource"
+              width={40}
+              placeholder="i-0abc…, my-bucket, arn:aws:…"
+              value={query.resourceId ?? ''}
+              onCommit={(resourceId) => onChange({ ...query, resourceId: resourceId.trim() })}
+            />
+          </EditorField>
+        </EditorFieldGroup>
+      </EditorRow>
+      <EditorRow>
+        <EditorFieldGroup>
+          {FILTER_KEYS.map((key) => (
+            <EditorField key={key} label={FILTER_LABELS[key]} optional htmlFor={`trailhound-filter-${key}`}>
+              <FilterField
+                id={`trailhound-filter-${key}`}
+                dimension={key}
+                minWidth={20}
+                values={query.filters?.[key]}
+                loadValues={loadValues}
+                onChange={(values) => setFilter(key, values)}
+              />
+            </EditorField>
+          ))}
+        </EditorFieldGroup>
+      </EditorRow>
+    </>
+  );
+}

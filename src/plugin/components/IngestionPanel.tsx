@@ -1,0 +1,124 @@
+// Ingestion status of the service behind a saved data source, and the "retrieve older logs" action that
+// CloudTrail reporting tools keep on their setup page.
+import { ConfigSection } from '@grafana/plugin-ui';
+import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
+import { useCallback, useEffect, useState } from 'react';
+import type { IngestStatus } from '../../model/api';
+import type { BackfillAnswer } from '../types';
+import { formatCount, formatLag, formatTime } from './format';
+import { errorMessage } from './useValueLookup';
+
+export interface IngestionSource {
+  ingestStatus(): Promise<IngestStatus>;
+  backfill(days: number): Promise<BackfillAnswer>;
+}
+
+interface Props {
+  datasource: IngestionSource;
+}
+
+const MAX_DAYS = 3650;
+
+export function IngestionPanel({ datasource }: Props) {
+  const theme = useTheme2();
+  // Inline styles: the plugin has no stylesheet and needs no CSS-in-JS dependency of its own for a small grid.
+  const grid = { display: 'grid', gridTemplateColumns: 'max-content auto', columnGap: theme.spacing(3), rowGap: theme.spacing(0.5), margin: theme.spacing(0, 0, 1) };
+  const term = { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular };
+  const [status, setStatus] = useState<IngestStatus>();
+  const [statusError, setStatusError] = useState<string>();
+  const [days, setDays] = useState('30');
+  const [backfill, setBackfill] = useState<{ message: string; error: boolean }>();
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      setStatus(await datasource.ingestStatus());
+      setStatusError(undefined);
+    } catch (err) {
+      setStatusError(errorMessage(err));
+    }
+  }, [datasource]);
+
+  useEffect(() => {
+    refresh();
+  }, [refresh]);
+
+  const n = Number(days);
+  const daysValid = Number.isInteger(n) && n >= 1 && n <= MAX_DAYS;
+
+  const startBackfill = async () => {
+    setBusy(true);
+    try {
+      const answer = await datasource.backfill(n);
+      setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs. Refresh to follow its progress.`, error: false });
+    } catch (err) {
+      setBackfill({ message: `Could not start: ${errorMessage(err)}`, error: true });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <ConfigSection title="Ingestion" description="What the Trailhound service has stored, read through this data source's saved settings.">
+      {statusError && (
+        <Alert severity="warning" title="Ingestion status unavailable">
+          {statusError}. Save &amp; test the settings above first; the service must be running and reachable.
+        </Alert>
+      )}
+      {status && (
+        <dl aria-label="Ingestion status" style={grid}>
+          <dt style={term}>Log files</dt>
+          <dd style={{ margin: 0 }}>{formatCount(status.objects)}</dd>
+          <dt style={term}>Events</dt>
+          <dd style={{ margin: 0 }}>{formatCount(status.events)}</dd>
+          <dt style={term}>Newest event</dt>
+          <dd style={{ margin: 0 }}>{formatTime(status.newestEvent)}</dd>
+          <dt style={term}>Oldest event</dt>
+          <dd style={{ margin: 0 }}>{formatTime(status.oldestEvent)}</dd>
+          <dt style={term}>Lag</dt>
+          <dd style={{ margin: 0 }}>{formatLag(status.lagSeconds)}</dd>
+          <dt style={term}>Errors</dt>
+          <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
+          <dt style={term}>Last poll</dt>
+          <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
+        </dl>
+      )}
+      {status?.lastPollError && (
+        <Alert severity="error" title="The last poll failed">
+          {status.lastPollError}
+        </Alert>
+      )}
+      <Button variant="secondary" size="sm" icon="sync" onClick={refresh} style={{ marginBottom: theme.spacing(2) }}>
+        Refresh
+      </Button>
+      <Field
+        label="Retrieve older logs"
+        description="Fetch the trail's log files this many days back from today"
+        htmlFor="trailhound-backfill-days"
+        invalid={!daysValid}
+        error={daysValid ? undefined : `1 to ${MAX_DAYS} days`}
+      >
+        {/* A fragment: Field would otherwise hand its "invalid" prop to the Stack's div. */}
+        <>
+          <Stack direction="row" gap={1}>
+            <Input
+              id="trailhound-backfill-days"
+              type="number"
+              min={1}
+              max={MAX_DAYS}
+              width={14}
+              invalid={!daysValid}
+              value={days}
+              onChange={(e) => setDays(e.currentTarget.value)}
+              suffix="days"
+            />
+            <Button icon="history" disabled={!daysValid || busy} onClick={startBackfill}>
+              Retrieve older logs
+            </Button>
+          </Stack>
+        </>
+      </Field>
+      {backfill && <Text color={backfill.error ? 'error' : 'success'}>{backfill.message}</Text>}
+    </ConfigSection>
+  );
+}

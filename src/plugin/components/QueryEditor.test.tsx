@@ -1,0 +1,176 @@
+// The query editor's controls, each checked through what Grafana would store. Value lookups are stubbed at
+// DataSource.prototype.getResource; the TemplateSrv is a stand-in (no Grafana server here).
+import { setTemplateSrv } from '@grafana/runtime';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { DataSource } from '../datasource';
+import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
+import { RANGE, renderQueryEditor } from '../testing/renderQueryEditor';
+import { instanceSettings } from '../testing/settings';
+
+const VALUES: Record<string, Array<{ value: string; count: number }>> = {
+  region: [
+    { value: 'us-east-1', count: 120 },
+    { value: 'eu-west-1', count: 8 },
+  ],
+  user: [
+    { value: 'alice', count: 40 },
+    { value: 'bob', count: 2 },
+  ],
+  sourceIp: [{ value: '203.0.113.7', count: 5 }],
+};
+
+let getResource: jest.SpyInstance;
+
+beforeEach(() => {
+  setTemplateSrv(fakeTemplateSrv({ region: ['eu-west-1'] }));
+  getResource = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(async (path: string, params?: { q?: string }) => {
+    const dimension = path.replace('values/', '');
+    const q = params?.q ?? '';
+    return { values: (VALUES[dimension] ?? []).filter((v) => v.value.includes(q)) };
+  });
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const datasource = () => new DataSource(instanceSettings());
+const radio = (group: string, option: string) => within(screen.getByRole('radiogroup', { name: group })).getByRole('radio', { name: option });
+
+describe('QueryEditor', () => {
+  it('switches report type and runs the query', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = renderQueryEditor(datasource());
+    expect(radio('Report type', 'Events')).toBeChecked();
+
+    await user.click(radio('Report type', 'Summary totals'));
+    expect(latest().queryType).toBe('totals');
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    // Summary totals take filters, but have no format or grouping.
+    expect(screen.queryByRole('radiogroup', { name: 'Format' })).not.toBeInTheDocument();
+    expect(screen.getByRole('radiogroup', { name: 'Status' })).toBeInTheDocument();
+
+    await user.click(radio('Report type', 'List of Trails'));
+    expect(latest().queryType).toBe('trails');
+    expect(screen.getByText(/Every trail with its S3 bucket/)).toBeInTheDocument();
+    expect(screen.queryByRole('radiogroup', { name: 'Status' })).not.toBeInTheDocument();
+
+    await user.click(radio('Report type', 'Ingestion'));
+    expect(latest().queryType).toBe('ingest');
+    expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
+  });
+
+  it('sets format, aggregate, status and read-only', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = renderQueryEditor(datasource());
+    expect(radio('Format', 'Time series')).toBeChecked();
+    expect(radio('Aggregate', 'Auto')).toBeChecked();
+
+    await user.click(radio('Aggregate', 'Day'));
+    expect(latest().aggregate).toBe('day');
+    await user.click(radio('Status', 'Unauthorized'));
+    expect(latest().status).toBe('unauthorized');
+    await user.click(radio('Read-only', 'Write'));
+    expect(latest().readOnly).toBe('write');
+
+    await user.click(radio('Format', 'Table'));
+    expect(latest().format).toBe('table');
+    // Aggregate only matters for time series.
+    expect(screen.queryByRole('radiogroup', { name: 'Aggregate' })).not.toBeInTheDocument();
+
+    await user.click(radio('Format', 'Event list'));
+    expect(latest().format).toBe('list');
+    // An event list is not grouped.
+    expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
+    expect(onRunQuery).toHaveBeenCalledTimes(5);
+    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', status: 'unauthorized', readOnly: 'write', format: 'list' });
+  });
+
+  it('picks what to group by', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    const groupBy = screen.getByRole('combobox', { name: 'Group by' });
+    expect(groupBy).toHaveValue('User');
+    await user.click(groupBy);
+    await user.click(await screen.findByRole('option', { name: 'Event name' }));
+    expect(latest().groupBy).toBe('eventName');
+  });
+
+  it('takes a resource id and a limit when the box is left', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = renderQueryEditor(datasource());
+    const resource = screen.getByLabelText(/^Resource ID/);
+    await user.type(resource, ' i-0abc ');
+    expect(onRunQuery).not.toHaveBeenCalled();
+    await user.tab();
+    expect(latest().resourceId).toBe('i-0abc');
+
+    const limit = screen.getByLabelText('Limit');
+    await user.type(limit, '50{Enter}');
+    expect(latest().limit).toBe(50);
+    await user.clear(limit);
+    await user.tab();
+    expect(latest().limit).toBeUndefined();
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it('offers the values that exist in the time range and stores the picked ones', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Region/));
+    const option = await screen.findByRole('option', { name: /eu-west-1/ });
+    expect(getResource).toHaveBeenCalledWith('values/region', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
+    // The count tells how common a value is.
+    expect(screen.getByText('120 events')).toBeInTheDocument();
+    await user.click(option);
+    expect(latest().filters).toEqual({ region: ['eu-west-1'] });
+  });
+
+  it('searches as the user types, and accepts custom values and template variables', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    const users = screen.getByLabelText(/^User/);
+    await user.click(users);
+    await user.type(users, 'ali');
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('values/user', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf(), q: 'ali' }));
+    await user.click(await screen.findByRole('option', { name: /alice/ }));
+    expect(latest().filters).toEqual({ user: ['alice'] });
+
+    // A value the service has not seen (yet): typed and kept as it is. (The search text stays after a pick.)
+    await user.clear(users);
+    await user.type(users, 'mallory');
+    await user.click(await screen.findByRole('option', { name: /mallory/ }));
+    expect(latest().filters).toEqual({ user: ['alice', 'mallory'] });
+
+    // Dashboard variables are offered alongside the values.
+    const regions = screen.getByLabelText(/^Region/);
+    await user.click(regions);
+    await user.click(await screen.findByRole('option', { name: /\$region/ }));
+    expect(latest().filters).toEqual({ user: ['alice', 'mallory'], region: ['$region'] });
+  });
+
+  it('removes a filter value', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', filters: { account: ['123456789012', '210987654321'] } });
+    expect(screen.getByText('123456789012')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /Remove 123456789012/i }));
+    expect(latest().filters).toEqual({ account: ['210987654321'] });
+  });
+
+  it('says clearly when the service cannot be reached', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument();
+    await user.click(screen.getByLabelText(/^Service/));
+    expect(await screen.findByText('The Trailhound service could not be reached')).toBeInTheDocument();
+    expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
+
+    // Once lookups work again the hint goes away.
+    getResource.mockResolvedValue({ values: [] });
+    await act(async () => {
+      await user.keyboard('{Escape}');
+    });
+    await user.click(screen.getByLabelText(/^Account/));
+    await waitFor(() => expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument());
+  });
+});

@@ -1,0 +1,55 @@
+// The query editor: pick a report, then that report's own small view (as grafana/github-datasource does per
+// query type). Every change runs the query.
+import type { QueryEditorProps } from '@grafana/data';
+import { EditorField, EditorRow, EditorRows } from '@grafana/plugin-ui';
+import { Alert, RadioButtonGroup } from '@grafana/ui';
+import { DEFAULT_QUERY, type QueryType } from '../../model/query';
+import type { DataSource } from '../datasource';
+import type { Options, Query } from '../types';
+import { EventsQueryEditor } from './EventsQueryEditor';
+import { FiltersEditor } from './FiltersEditor';
+import { REPORT_TYPES } from './labels';
+import { ReportNote } from './ReportNote';
+import { useValueLookup, type ValueSource } from './useValueLookup';
+
+/** Only the lookup method is needed, so tests and the screenshot harness can pass a stub. */
+type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & { datasource: DataSource | ValueSource };
+
+export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
+  const { loadValues, error } = useValueLookup(datasource, range);
+  const change = (next: Query) => {
+    onChange(next);
+    onRunQuery();
+  };
+  const queryType = query.queryType ?? DEFAULT_QUERY.queryType;
+
+  return (
+    <EditorRows>
+      {error && (
+        <Alert severity="warning" title="The Trailhound service could not be reached">
+          Value lookups failed: {error}. Check that <code>trailhound serve</code> is running and that the data
+          source&apos;s Service URL and token are right (Save &amp; test on its settings page).
+        </Alert>
+      )}
+      <EditorRow>
+        <EditorField label="Report type">
+          <RadioButtonGroup<QueryType>
+            aria-label="Report type"
+            options={REPORT_TYPES}
+            value={queryType}
+            onChange={(type) => change({ ...query, queryType: type })}
+          />
+        </EditorField>
+      </EditorRow>
+      {queryType === 'events' && <EventsQueryEditor query={query} onChange={change} loadValues={loadValues} />}
+      {queryType === 'totals' && (
+        <>
+          <ReportNote>Headline numbers for the time range: trails, events, successes, errors, unauthorized calls, users, IP addresses, services, regions and accounts.</ReportNote>
+          <FiltersEditor query={query} onChange={change} loadValues={loadValues} />
+        </>
+      )}
+      {queryType === 'trails' && <ReportNote>Every trail with its S3 bucket, logging status, last delivery and errors.</ReportNote>}
+      {queryType === 'ingest' && <ReportNote>Ingestion health: log files and events stored, errors, newest event, lag and the last poll.</ReportNote>}
+    </EditorRows>
+  );
+}

@@ -1,0 +1,42 @@
+// Editor for a query variable: which dimension to list, optionally only values containing a search text.
+import type { QueryEditorProps } from '@grafana/data';
+import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
+import { Combobox } from '@grafana/ui';
+import { DIMENSIONS } from '../../model/query';
+import type { DataSource } from '../datasource';
+import type { Options, Query, VariableQuery } from '../types';
+import { BlurInput } from './BlurInput';
+import { DIMENSION_OPTIONS } from './labels';
+
+type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
+
+export function VariableQueryEditor({ query, onChange }: Props) {
+  // A brand-new variable arrives without a dimension (or, from old dashboards, as a string).
+  const current: VariableQuery = typeof query === 'object' && query && DIMENSIONS.includes(query.dimension) ? query : { refId: 'variable', dimension: 'user', search: '' };
+  return (
+    <EditorRows>
+      <EditorRow>
+        <EditorFieldGroup>
+          <EditorField label="Values of" htmlFor="trailhound-variable-dimension" tooltip="Distinct values in the dashboard's time range, most frequent first">
+            <Combobox
+              id="trailhound-variable-dimension"
+              width={24}
+              options={DIMENSION_OPTIONS}
+              value={current.dimension}
+              onChange={(option) => onChange({ ...current, dimension: option.value })}
+            />
+          </EditorField>
+          <EditorField label="Containing" optional htmlFor="trailhound-variable-search" tooltip="Only values containing this text (case-insensitive); may use other variables">
+            <BlurInput
+              id="trailhound-variable-search"
+              width={30}
+              placeholder="e.g. admin"
+              value={current.search ?? ''}
+              onCommit={(search) => onChange({ ...current, search })}
+            />
+          </EditorField>
+        </EditorFieldGroup>
+      </EditorRow>
+    </EditorRows>
+  );
+}

@@ -1,0 +1,36 @@
+import { formatCount, formatLag, formatTime } from './format';
+import { parseLimit } from './EventsQueryEditor';
+
+describe('formatters', () => {
+  it('says how far behind ingestion is, in a sensible unit', () => {
+    expect(formatLag(null)).toBe('no events yet');
+    expect(formatLag(42)).toBe('42 s');
+    expect(formatLag(600)).toBe('10 min');
+    expect(formatLag(7200)).toBe('2 h');
+    expect(formatLag(3 * 86400)).toBe('3 days');
+  });
+  it('shows times locally, and "never" when missing', () => {
+    expect(formatTime(null)).toBe('never');
+    expect(formatTime('2026-11-25T10:00:00Z')).toBe(new Date('2026-11-25T10:00:00Z').toLocaleString());
+    expect(formatTime('garbage')).toBe('garbage');
+  });
+  it('formats counts', () => {
+    expect(formatCount(undefined)).toBe('–');
+    expect(formatCount(1234)).toBe((1234).toLocaleString());
+  });
+});
+
+describe('parseLimit', () => {
+  it('accepts whole numbers from 1, capped at the model maximum', () => {
+    expect(parseLimit('50')).toBe(50);
+    expect(parseLimit(' 7 ')).toBe(7);
+    expect(parseLimit('999999')).toBe(10_000);
+  });
+  it('falls back to the default for anything else', () => {
+    expect(parseLimit('')).toBeUndefined();
+    expect(parseLimit('0')).toBeUndefined();
+    expect(parseLimit('-3')).toBeUndefined();
+    expect(parseLimit('2.5')).toBeUndefined();
+    expect(parseLimit('abc')).toBeUndefined();
+  });
+});

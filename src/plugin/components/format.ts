@@ -1,0 +1,31 @@
+// Small formatters for the ingestion panel.
+
+/** 42 → "42 s", 600 → "10 min", 7200 → "2 h", 259200 → "3 days". */
+export function formatLag(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) {
+    return 'no events yet';
+  }
+  if (seconds < 90) {
+    return `${Math.round(seconds)} s`;
+  }
+  if (seconds < 90 * 60) {
+    return `${Math.round(seconds / 60)} min`;
+  }
+  if (seconds < 48 * 3600) {
+    return `${Math.round(seconds / 3600)} h`;
+  }
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+/** ISO time → the browser's local date and time; missing → "never". */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) {
+    return 'never';
+  }
+  const date = new Date(iso);
+  return Number.isNaN(date.valueOf()) ? iso : date.toLocaleString();
+}
+
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined ? '–' : n.toLocaleString();
+}

@@ -1,0 +1,68 @@
+// Human labels for the model's enums, in the order the editor shows them.
+import type { Aggregate, Dimension, FilterKey, Format, GroupBy, QueryType, ReadOnly, Status } from '../../model/query';
+
+type Options<T> = Array<{ value: T; label: string; description?: string }>;
+
+export const REPORT_TYPES: Options<QueryType> = [
+  { value: 'events', label: 'Events', description: 'Event counts over time, top lists, or the events themselves' },
+  { value: 'totals', label: 'Summary totals', description: 'Headline numbers: trails, events, errors, users, IPs …' },
+  { value: 'trails', label: 'List of Trails', description: 'The trail inventory and its logging status' },
+  { value: 'ingest', label: 'Ingestion', description: 'How far ingestion has got: objects, events, errors, lag' },
+];
+
+export const FORMATS: Options<Format> = [
+  { value: 'timeseries', label: 'Time series' },
+  { value: 'table', label: 'Table' },
+  { value: 'list', label: 'Event list' },
+];
+
+export const GROUP_BYS: Options<GroupBy> = [
+  { value: 'user', label: 'User' },
+  { value: 'eventName', label: 'Event name' },
+  { value: 'sourceIp', label: 'IP address' },
+  { value: 'service', label: 'Service' },
+  { value: 'region', label: 'Region' },
+  { value: 'account', label: 'Account' },
+  { value: 'resource', label: 'Resource' },
+  { value: 'errorCode', label: 'Error code' },
+  { value: 'none', label: 'Nothing (one total)' },
+];
+
+export const AGGREGATES: Options<Aggregate> = [
+  { value: 'auto', label: 'Auto' },
+  { value: 'hour', label: 'Hour' },
+  { value: 'day', label: 'Day' },
+];
+
+export const STATUSES: Options<Status> = [
+  { value: 'all', label: 'All' },
+  { value: 'success', label: 'Success' },
+  { value: 'error', label: 'Error' },
+  { value: 'unauthorized', label: 'Unauthorized' },
+];
+
+export const READ_ONLY: Options<ReadOnly> = [
+  { value: 'all', label: 'All' },
+  { value: 'write', label: 'Write' },
+  { value: 'read', label: 'Read' },
+];
+
+/** The filter fields, in the order the editor lists them. */
+export const FILTER_LABELS: Record<FilterKey, string> = {
+  region: 'Region',
+  service: 'Service',
+  eventName: 'Event name',
+  user: 'User',
+  sourceIp: 'IP address',
+  account: 'Account',
+};
+
+export const DIMENSION_OPTIONS: Options<Dimension> = [
+  { value: 'region', label: 'Region' },
+  { value: 'service', label: 'Service' },
+  { value: 'eventName', label: 'Event name' },
+  { value: 'user', label: 'User' },
+  { value: 'sourceIp', label: 'IP address' },
+  { value: 'account', label: 'Account' },
+  { value: 'errorCode', label: 'Error code' },
+];

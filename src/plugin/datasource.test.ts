@@ -1,0 +1,98 @@
+// The DataSource's own methods. Lookups are stubbed at getResource/postResource, the edge of the browser code;
+// the TemplateSrv is a stand-in installed with setTemplateSrv, as there is no Grafana server here.
+import { CoreApp, dateTime, type DataQueryRequest } from '@grafana/data';
+import { setTemplateSrv } from '@grafana/runtime';
+import { lastValueFrom } from 'rxjs';
+import { DataSource } from './datasource';
+import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
+import { instanceSettings } from './testing/settings';
+import type { VariableQuery } from './types';
+
+beforeEach(() => {
+  setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'], search: 'adm' }));
+  jest.restoreAllMocks();
+});
+
+describe('DataSource', () => {
+  const ds = () => new DataSource(instanceSettings());
+
+  it('defaults to an events time series grouped by user, with no filters', () => {
+    expect(ds().getDefaultQuery(CoreApp.PanelEditor)).toEqual({
+      queryType: 'events',
+      format: 'timeseries',
+      groupBy: 'user',
+      aggregate: 'auto',
+      status: 'all',
+      readOnly: 'all',
+      limit: 20,
+    });
+  });
+
+  it('skips hidden queries', () => {
+    expect(ds().filterQuery({ refId: 'A' })).toBe(true);
+    expect(ds().filterQuery({ refId: 'A', hide: false })).toBe(true);
+    expect(ds().filterQuery({ refId: 'A', hide: true })).toBe(false);
+  });
+
+  it('expands template variables before the query leaves the browser', () => {
+    const query = { refId: 'A', filters: { user: ['$users'] }, resourceId: 'i-1' };
+    expect(ds().applyTemplateVariables(query, {})).toEqual({ refId: 'A', filters: { user: ['alice', 'bob'] }, resourceId: 'i-1' });
+  });
+
+  it('looks up values of a dimension in a time range', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'alice', count: 3 }] });
+    await expect(ds().values('user', { from: 1000, to: 2000, q: 'al' })).resolves.toEqual([{ value: 'alice', count: 3 }]);
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1000, to: 2000, q: 'al' });
+  });
+
+  it('sends only the lookup parameters that are set', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({});
+    await expect(ds().values('region', { q: '' })).resolves.toEqual([]);
+    expect(get).toHaveBeenCalledWith('values/region', {});
+  });
+
+  it('reads trails and ingestion status, and starts a backfill', async () => {
+    const status = { objects: 1, events: 2, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null };
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(async (path: string) => (path === 'trails' ? { trails: [{ name: 'main' }] } : status));
+    const post = jest.spyOn(DataSource.prototype, 'postResource').mockResolvedValue({ status: 'started', days: 30 });
+    const d = ds();
+    await expect(d.trails()).resolves.toEqual([{ name: 'main' }]);
+    await expect(d.ingestStatus()).resolves.toEqual(status);
+    expect(get).toHaveBeenCalledWith('ingest/status');
+    await expect(d.backfill(30)).resolves.toEqual({ status: 'started', days: 30 });
+    expect(post).toHaveBeenCalledWith('backfill', { days: 30 });
+  });
+
+  it('lets a lookup failure reach the caller', async () => {
+    jest.spyOn(DataSource.prototype, 'getResource').mockRejectedValue(new Error('connect ECONNREFUSED'));
+    await expect(ds().values('user')).rejects.toThrow('ECONNREFUSED');
+  });
+});
+
+describe('variable support', () => {
+  const request = (target: Partial<VariableQuery>) =>
+    ({
+      targets: [{ refId: 'variable', ...target }],
+      range: { from: dateTime(1_000), to: dateTime(9_000), raw: { from: 'now-1h', to: 'now' } },
+      scopedVars: {},
+    }) as unknown as DataQueryRequest<VariableQuery>;
+
+  it('lists values of one dimension in the dashboard time range, filtered by the search text', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'admin', count: 9 }, { value: 'sysadmin', count: 2 }] });
+    const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$search' })));
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, q: 'adm' });
+    const frame = response.data[0];
+    expect(frame.fields[0].name).toBe('text');
+    expect(frame.fields[0].values).toEqual(['admin', 'sysadmin']);
+  });
+
+  it('falls back to users when the variable has no dimension yet', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    await lastValueFrom(ds().variables!.query(request({})));
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000 });
+  });
+
+  function ds() {
+    return new DataSource(instanceSettings()) as DataSource & { variables: { query: (r: DataQueryRequest<VariableQuery>) => ReturnType<DataSource['query']> } };
+  }
+});

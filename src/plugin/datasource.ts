@@ -1,0 +1,49 @@
+// The data source: queries run in the backend plugin (so alert rules work); the browser only expands template
+// variables and offers lookups for the editors.
+import type { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import type { IngestStatus } from '../model/api';
+import { DEFAULT_QUERY, type Dimension } from '../model/query';
+import { annotationSupport } from './annotations';
+import { fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
+import { expandQuery } from './templateVariables';
+import type { BackfillAnswer, Options, Query, ValueCount, ValuesRequest } from './types';
+import { TrailhoundVariableSupport } from './variables';
+
+export class DataSource extends DataSourceWithBackend<Query, Options> {
+  constructor(instanceSettings: DataSourceInstanceSettings<Options>) {
+    super(instanceSettings);
+    this.variables = new TrailhoundVariableSupport(this);
+    this.annotations = annotationSupport;
+  }
+
+  getDefaultQuery(_app: CoreApp): Partial<Query> {
+    // Filters and resource id stay unset: an empty query reads as "every event".
+    const { queryType, format, groupBy, aggregate, status, readOnly, limit } = DEFAULT_QUERY;
+    return { queryType, format, groupBy, aggregate, status, readOnly, limit };
+  }
+
+  filterQuery(query: Query): boolean {
+    return !query.hide;
+  }
+
+  applyTemplateVariables(query: Query, scopedVars: ScopedVars): Query {
+    return expandQuery(query, getTemplateSrv(), scopedVars);
+  }
+
+  values(dimension: Dimension, request?: ValuesRequest): Promise<ValueCount[]> {
+    return fetchValues(this, dimension, request);
+  }
+
+  trails(): Promise<Array<Record<string, unknown>>> {
+    return fetchTrails(this);
+  }
+
+  ingestStatus(): Promise<IngestStatus> {
+    return fetchIngestStatus(this);
+  }
+
+  backfill(days: number): Promise<BackfillAnswer> {
+    return startBackfill(this, days);
+  }
+}

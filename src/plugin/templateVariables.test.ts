@@ -1,0 +1,53 @@
+// Template variables expand inside every filter list and the resource id; multi-value variables become several
+// values. The TemplateSrv is a stand-in (see testing/fakeTemplateSrv): there is no Grafana server here.
+import { expandFilters, expandQuery, expandValue } from './templateVariables';
+import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
+
+const templateSrv = fakeTemplateSrv({
+  users: ['alice', 'bob'],
+  region: 'eu-west-1',
+  ips: ['203.0.113.7'],
+  empty: [],
+  instance: ['i-0abc', 'i-0def'],
+});
+
+describe('expandValue', () => {
+  it('leaves plain values alone', () => {
+    expect(expandValue('carol', templateSrv)).toEqual(['carol']);
+  });
+  it('turns a multi-value variable into several values', () => {
+    expect(expandValue('$users', templateSrv)).toEqual(['alice', 'bob']);
+    expect(expandValue('${users}', templateSrv)).toEqual(['alice', 'bob']);
+  });
+  it('expands a single-value variable', () => {
+    expect(expandValue('[[region]]', templateSrv)).toEqual(['eu-west-1']);
+  });
+  it('drops a variable with nothing selected', () => {
+    expect(expandValue('$empty', templateSrv)).toEqual([]);
+  });
+  it('prefers scoped variables (repeated panels)', () => {
+    expect(expandValue('$users', templateSrv, { users: { text: 'dave', value: 'dave' } })).toEqual(['dave']);
+  });
+});
+
+describe('expandFilters', () => {
+  it('expands inside every filter list and removes duplicates', () => {
+    expect(
+      expandFilters({ user: ['$users', 'alice', 'carol'], region: ['$region'], sourceIp: ['$ips', '198.51.100.1'], account: ['123456789012'] }, templateSrv)
+    ).toEqual({ user: ['alice', 'bob', 'carol'], region: ['eu-west-1'], sourceIp: ['203.0.113.7', '198.51.100.1'], account: ['123456789012'] });
+  });
+});
+
+describe('expandQuery', () => {
+  it('keeps the stored query shape: same keys, filters still lists, resourceId still a string', () => {
+    const query = { refId: 'A', queryType: 'events' as const, groupBy: 'user' as const, resourceId: '$instance', filters: { user: ['$users'], eventName: ['RunInstances'] } };
+    const expanded = expandQuery(query, templateSrv);
+    expect(Object.keys(expanded).sort()).toEqual(Object.keys(query).sort());
+    expect(expanded).toEqual({ ...query, resourceId: 'i-0abc', filters: { user: ['alice', 'bob'], eventName: ['RunInstances'] } });
+    // The stored query itself is not touched.
+    expect(query.filters.user).toEqual(['$users']);
+  });
+  it('adds nothing to a query without filters or resource id', () => {
+    expect(expandQuery({ refId: 'A' }, templateSrv)).toEqual({ refId: 'A' });
+  });
+});

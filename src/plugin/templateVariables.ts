@@ -1,0 +1,43 @@
+// Expands Grafana template variables in a query before it leaves the browser, so the backend, the service and
+// alert rules only ever see plain values. The query keeps its shape: filters stay lists, resourceId a string.
+import type { ScopedVars } from '@grafana/data';
+import type { TemplateSrv } from '@grafana/runtime';
+import type { Filters, FilterKey } from '../model/query';
+import type { Query } from './types';
+
+// A character no CloudTrail value contains: multi-value variables are joined with it, then split apart again.
+const SEPARATOR = '\u001f';
+const joinValues = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(SEPARATOR) : String(value ?? ''));
+
+/** One stored value → the values it stands for: `$users` with alice and bob selected → ['alice', 'bob']. */
+export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
+  return templateSrv
+    .replace(value, scopedVars, joinValues)
+    .split(SEPARATOR)
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Filters {
+  const out: Filters = {};
+  for (const [key, values] of Object.entries(filters) as Array<[FilterKey, string[] | undefined]>) {
+    if (!values) {
+      continue;
+    }
+    // A Set: the same value picked by hand and through a variable counts once.
+    out[key] = [...new Set(values.flatMap((v) => expandValue(v, templateSrv, scopedVars)))];
+  }
+  return out;
+}
+
+export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Query {
+  const expanded: Query = { ...query };
+  if (query.filters) {
+    expanded.filters = expandFilters(query.filters, templateSrv, scopedVars);
+  }
+  if (query.resourceId) {
+    // A resource id is one value: a multi-value variable gives its first selected value.
+    expanded.resourceId = expandValue(query.resourceId, templateSrv, scopedVars)[0] ?? '';
+  }
+  return expanded;
+}

@@ -1,0 +1,28 @@
+// A stand-in for Grafana's TemplateSrv: there is no Grafana server in these tests, so variables are a plain map
+// and replace() follows Grafana's rules closely enough ($name, ${name}, [[name]], custom format functions).
+import type { ScopedVars, TypedVariableModel } from '@grafana/data';
+import type { TemplateSrv } from '@grafana/runtime';
+
+type Formatter = (value: string | string[]) => string;
+
+export function fakeTemplateSrv(variables: Record<string, string | string[]>): TemplateSrv {
+  const pattern = /\$(\w+)|\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]/g;
+  return {
+    getVariables: () => Object.keys(variables).map((name) => ({ name, type: 'custom' }) as unknown as TypedVariableModel),
+    replace(target?: string, scopedVars?: ScopedVars, format?: string | Function): string {
+      return (target ?? '').replace(pattern, (match, a, b, c) => {
+        const name = a ?? b ?? c;
+        const value = scopedVars?.[name]?.value ?? variables[name];
+        if (value === undefined) {
+          return match;
+        }
+        if (typeof format === 'function') {
+          return (format as Formatter)(value);
+        }
+        return Array.isArray(value) ? `{${value.join(',')}}` : String(value);
+      });
+    },
+    containsTemplate: (target?: string) => Boolean(target && /\$\w+|\$\{\w+\}|\[\[\w+\]\]/.test(target)),
+    updateTimeRange: () => {},
+  } as unknown as TemplateSrv;
+}

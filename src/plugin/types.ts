@@ -1,0 +1,45 @@
+// Frontend types: the shared query model wrapped as a Grafana DataQuery, plus the data source settings.
+import type { DataSourceJsonData } from '@grafana/data';
+import type { DataQuery } from '@grafana/schema';
+import type { Dimension, TrailhoundQuery } from '../model/query';
+
+/** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
+export type Query = TrailhoundQuery & DataQuery;
+
+/** jsonData: what the backend needs to reach the service. */
+export interface Options extends DataSourceJsonData {
+  url?: string;
+}
+
+/** secureJsonData: stored encrypted, never sent back to the browser. */
+export interface SecureOptions {
+  token?: string;
+}
+
+/** Where `trailhound serve` listens unless told otherwise. */
+export const DEFAULT_URL = 'http://127.0.0.1:7480';
+
+export interface ValueCount {
+  value: string;
+  count: number;
+}
+
+export interface ValuesRequest {
+  /** Epoch milliseconds or ISO 8601. */
+  from?: number | string;
+  to?: number | string;
+  /** Substring to search for; empty lists the most frequent values. */
+  q?: string;
+  limit?: number;
+}
+
+/** A query variable: the distinct values of one dimension in the dashboard's time range. */
+export interface VariableQuery extends DataQuery {
+  dimension: Dimension;
+  search?: string;
+}
+
+export interface BackfillAnswer {
+  status: string;
+  days: number;
+}

@@ -1,0 +1,56 @@
+// The frontend build, run for real with webpack into a temporary folder: Grafana can load what it produces.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import webpack, { type Configuration, type Stats } from 'webpack';
+import config, { fillPluginJson } from '../../.config/webpack/webpack.config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let out: string;
+
+function compile(c: Configuration): Promise<Stats> {
+  return new Promise((resolve, reject) => webpack(c, (err, stats) => (err || !stats ? reject(err) : resolve(stats))));
+}
+
+beforeAll(async () => {
+  out = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-frontend-'));
+  const c = config({ production: true });
+  const stats = await compile({ ...c, output: { ...c.output, path: out } });
+  expect(stats.hasErrors() ? stats.toString('errors-only') : '').toBe('');
+}, 120_000);
+
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe('npm run build:frontend', () => {
+  it('writes an AMD module that leaves Grafana’s shared libraries external', () => {
+    const js = fs.readFileSync(path.join(out, 'module.js'), 'utf8');
+    const deps = JSON.parse(/define\((\[[^\]]*\])/.exec(js)![1]) as string[];
+    expect(deps).toEqual(expect.arrayContaining(['@grafana/data', '@grafana/runtime', '@grafana/ui', 'react', 'react/jsx-runtime', 'rxjs']));
+    // React itself, its JSX runtime (which reads React's internals) and Grafana UI are never bundled.
+    expect(js).not.toContain('react.production');
+    expect(js).not.toMatch(/__SECRET_INTERNALS_DO_NOT_USE/);
+    expect(fs.statSync(path.join(out, 'module.js')).size).toBeLessThan(500_000);
+  });
+
+  it('copies plugin.json with its version and date filled in, the README and the logo', () => {
+    const pluginJson = JSON.parse(fs.readFileSync(path.join(out, 'plugin.json'), 'utf8'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pluginJson).toMatchObject({
+      id: 'trailhound-cloudtrail-datasource',
+      type: 'datasource',
+      backend: true,
+      executable: 'gpx_trailhound',
+      alerting: true,
+      annotations: true,
+      metrics: true,
+      info: { version: pkg.version, logos: { small: 'img/logo.svg', large: 'img/logo.svg' } },
+    });
+    expect(pluginJson.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(fs.existsSync(path.join(out, 'README.md'))).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'img', 'logo.svg'), 'utf8')).toContain('<svg');
+  });
+
+  it('fills every placeholder', () => {
+    expect(fillPluginJson('"%VERSION%" "%TODAY%" "%VERSION%"', new Date('2026-01-02T03:04:05Z'))).toMatch(/^"\d+\.\d+\.\d+[^"]*" "2026-01-02" "\d/);
+  });
+});
