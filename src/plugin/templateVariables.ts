@@ -30,8 +30,19 @@ export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scoped
   return out;
 }
 
+/** Fields holding one choice (the Events dashboard sets them from custom variables such as $groupBy). */
+const CHOICE_FIELDS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly'] as const;
+
 export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Query {
   const expanded: Query = { ...query };
+  const choices = expanded as Record<(typeof CHOICE_FIELDS)[number], string | undefined>;
+  for (const field of CHOICE_FIELDS) {
+    const value: string | undefined = query[field];
+    if (value) {
+      // One value: a multi-value variable gives its first; nothing selected leaves the model's default.
+      choices[field] = expandValue(value, templateSrv, scopedVars)[0];
+    }
+  }
   if (query.filters) {
     expanded.filters = expandFilters(query.filters, templateSrv, scopedVars);
   }

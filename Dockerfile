@@ -1,0 +1,32 @@
+# The Trailhound service (`trailhound serve`): ingests CloudTrail logs into DuckDB and serves the report API.
+# Built by docker-compose.yml; Grafana reaches it at http://trailhound:7480 on the compose network.
+
+# Build: compile the CLI into one file (build/service/trailhound.cjs).
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm run build:service
+
+# Run: production dependencies only (the Grafana plugin's packages are dev dependencies, bundled at build time).
+FROM node:22-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production \
+    TRAILHOUND_DB=/data/trailhound.duckdb \
+    TRAILHOUND_LISTEN=0.0.0.0:7480
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY --from=build /app/build ./build
+
+# The DuckDB file, the API token file (when TRAILHOUND_TOKEN is unset) and the sample logs live here.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+
+EXPOSE 7480
+# Listens on every interface of the container only; docker-compose.yml publishes it on the host's loopback.
+CMD ["node", "bin/trailhound", "serve", "--listen", "0.0.0.0:7480"]

@@ -1,0 +1,77 @@
+// docker-compose.yml: valid for Compose itself (`docker-compose config -q`, no Docker engine needed) and wired
+// the way the plugin, the provisioning files and the service expect.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ROOT, loadYaml } from './support';
+
+const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+const haveCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+if (!haveCompose) {
+  // CI installs it (.ci/run); locally: apt-get install -y --no-install-recommends docker-compose
+  console.warn('docker-compose config check SKIPPED: `docker-compose` is not installed (apt-get install -y --no-install-recommends docker-compose)');
+}
+const testWithCompose = haveCompose ? test : test.skip;
+
+function runConfig(env: Record<string, string>) {
+  // A clean environment: nothing from the caller's shell (AWS keys, a real token) leaks into the check.
+  return spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' });
+}
+
+testWithCompose('docker-compose config -q accepts the file', () => {
+  const result = runConfig({ TRAILHOUND_TOKEN: 'a-test-token' });
+  expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+});
+
+testWithCompose('without TRAILHOUND_TOKEN it refuses to start, saying what to set', () => {
+  const result = runConfig({});
+  expect(result.status).not.toBe(0);
+  expect(result.stderr).toContain('set TRAILHOUND_TOKEN');
+});
+
+test('Grafana: a pinned glibc image, the plugin, provisioning and dashboards mounted, the unsigned plugin allowed', () => {
+  const grafana = compose.services.grafana;
+  expect(grafana.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+-ubuntu$/);
+  expect(grafana.volumes).toEqual(
+    expect.arrayContaining([
+      './dist:/var/lib/grafana/plugins/trailhound-cloudtrail-datasource:ro',
+      './provisioning:/etc/grafana/provisioning:ro',
+      expect.stringMatching(/^\.\/dashboards:\/var\/lib\/grafana\/dashboards\/trailhound(:ro)?$/),
+    ])
+  );
+  // The dashboard provider reads where the dashboards are mounted.
+  const provider = loadYaml('dashboards/trailhound.yaml').providers[0];
+  expect(grafana.volumes).toContain(`./dashboards:${provider.options.path}:ro`);
+  expect(grafana.environment).toMatchObject({ GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'trailhound-cloudtrail-datasource', TRAILHOUND_TOKEN: expect.stringMatching(/^\$\{TRAILHOUND_TOKEN:\?/) });
+  const pluginJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'plugin.json'), 'utf8'));
+  expect(pluginJson.id).toBe('trailhound-cloudtrail-datasource');
+});
+
+test('the service: built from the Dockerfile, a named volume for its DuckDB file, the same token, ports only on loopback', () => {
+  const service = compose.services.trailhound;
+  expect(service.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+  expect(service.environment).toMatchObject({ TRAILHOUND_DB: '/data/trailhound.duckdb', TRAILHOUND_TOKEN: compose.services.grafana.environment.TRAILHOUND_TOKEN });
+  for (const key of ['TRAILHOUND_SOURCE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE']) {
+    // Passed through from the shell only when set there: an empty AWS_REGION would be taken as a region.
+    expect([key, key in service.environment, service.environment[key]]).toEqual([key, true, null]);
+  }
+  expect(service.volumes).toContain('trailhound-data:/data');
+  expect(Object.keys(compose.volumes)).toContain('trailhound-data');
+  for (const s of Object.values(compose.services) as Array<{ ports?: string[] }>) {
+    for (const port of s.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  }
+  // The data source reaches the service by its compose name.
+  expect(loadYaml('datasources/trailhound.yaml').datasources[0].jsonData.url).toBe('http://trailhound:7480');
+});
+
+test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of the container', () => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/^FROM node:22-bookworm-slim$/m);
+  expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+  expect(dockerfile).toMatch(/^CMD \["node", "bin\/trailhound", "serve", "--listen", "0\.0\.0\.0:7480"\]$/m);
+  // Everything the CMD needs is copied in; what the image does not need stays out (.dockerignore).
+  for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) expect(dockerfile).toMatch(new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'));
+  const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
+  for (const entry of ['node_modules', 'data', '.git', 'dist']) expect(ignored).toContain(entry);
+});

@@ -1,0 +1,393 @@
+// Every dashboard panel and alert rule query, sent the way Grafana sends it: through the built backend
+// executable, started by HashiCorp go-plugin's own client (tests/backend/harness), against a real Trailhound
+// service holding 20,000 generated events over the last 14 days, the Stratus Red Team records and two trails.
+// Each answer must have the shape its panel reads (field names its overrides and transformations use), and
+// the counts the raw records give.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tableFromIPC, Type } from 'apache-arrow';
+import type { FastifyInstance } from 'fastify';
+import { generateLogObjects, writeLogFolder, type GenerateOptions } from '../../src/generator';
+import { resolveQuery, type ResolvedQuery } from '../../src/model/query';
+import { buildApi } from '../../src/service/api/server';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { storeTrails, type TrailRecord } from '../../src/service/trails';
+import { ensureBackendBuilt } from '../backend/support/build';
+import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
+import { countBy, generatedRecords, oracleIsError, oracleReadOnly, oracleService, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { tempDir } from '../support/temp';
+import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
+
+const haveGo = goAvailable();
+if (!haveGo) console.warn(`dashboard queries through the backend SKIPPED: \`go\` is not installed. Install Go and the packages with:\n  ${GO_INSTALL_HINT}`);
+const describeWithGo = haveGo ? describe : describe.skip;
+
+const TOKEN = 'dashboards-test-token';
+const NOW = Date.now();
+const DAY = 86_400_000;
+const RANGE = { from: NOW - 14 * DAY, to: NOW + 60_000 };
+const GENERATED: GenerateOptions = { events: 20_000, days: 14, end: new Date(NOW), seed: 2026 };
+
+const TRAILS: TrailRecord[] = [
+  {
+    arn: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail-1', name: 'org-trail-1', homeRegion: 'us-east-1', s3Bucket: 'acme-cloudtrail', s3KeyPrefix: 'org',
+    isLogging: true, includeGlobalServiceEvents: true, isMultiRegion: true, isOrganizationTrail: true, loggingStarted: new Date(NOW - 30 * DAY), loggingStopped: null,
+    lastDelivery: new Date(NOW - 300_000), lastDeliveryError: null, lastNotification: new Date(NOW - 300_000), lastNotificationError: null, snsTopic: 'cloudtrail-notify',
+  },
+  {
+    arn: 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/legacy-trail', name: 'legacy-trail', homeRegion: 'eu-west-1', s3Bucket: 'legacy-logs', s3KeyPrefix: null,
+    isLogging: false, includeGlobalServiceEvents: false, isMultiRegion: false, isOrganizationTrail: false, loggingStarted: new Date(NOW - 90 * DAY), loggingStopped: new Date(NOW - 2 * DAY),
+    lastDelivery: new Date(NOW - 2 * DAY), lastDeliveryError: 'AccessDenied', lastNotification: null, lastNotificationError: null, snsTopic: null,
+  },
+];
+
+// ---------------------------------------------------------------- frames
+
+interface Field {
+  name: string;
+  type: 'time' | 'number' | 'string' | 'boolean' | 'other';
+  labels?: Record<string, string>;
+  values: unknown[];
+}
+interface Frame {
+  name?: string;
+  fields: Field[];
+  rows: number;
+}
+
+function decode(base64: string): Frame {
+  const table = tableFromIPC(Buffer.from(base64, 'base64'));
+  const kind = (typeId: Type): Field['type'] =>
+    typeId === Type.Timestamp ? 'time' : typeId === Type.Float || typeId === Type.Int ? 'number' : typeId === Type.Utf8 ? 'string' : typeId === Type.Bool ? 'boolean' : 'other';
+  return {
+    name: table.schema.metadata.get('name'),
+    rows: table.numRows,
+    fields: table.schema.fields.map((f) => ({
+      name: f.name,
+      type: kind(f.type.typeId),
+      labels: f.metadata.get('labels') ? JSON.parse(f.metadata.get('labels')!) : undefined,
+      values: [...table.getChild(f.name)!].map((v) => (typeof v === 'bigint' ? Number(v) : v)),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- the records themselves
+
+const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
+const GROUP_KEY: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
+  user: oracleUser,
+  eventName: (r) => r.eventName,
+  sourceIp: (r) => r.sourceIPAddress,
+  service: oracleService,
+  region: (r) => r.awsRegion,
+  account: accountOf,
+};
+const FILTER_VALUE: Record<string, (r: CloudTrailRecord) => string> = {
+  user: oracleUser,
+  eventName: (r) => r.eventName,
+  sourceIp: (r) => r.sourceIPAddress,
+  service: oracleService,
+  region: (r) => r.awsRegion,
+  account: accountOf,
+};
+
+/** Whether a record matches a query, from the raw record (resource ids aside). */
+function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean {
+  const t = Date.parse(r.eventTime);
+  if (!(t >= range.from && t < range.to)) return false;
+  if (q.status === 'success' && oracleIsError(r)) return false;
+  if (q.status === 'error' && !oracleIsError(r)) return false;
+  if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;
+  if (q.readOnly === 'read' && !oracleReadOnly(r)) return false;
+  if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
+  for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(FILTER_VALUE[key](r))) return false;
+  return true;
+}
+
+describeWithGo('dashboards and alert rules through the backend plugin', () => {
+  let dir: string;
+  let db: Database;
+  let api: FastifyInstance;
+  let session: HarnessSession;
+  let settings: HarnessSettings;
+  let records: CloudTrailRecord[];
+
+  beforeAll(async () => {
+    dir = tempDir('trailhound-dashboards-');
+    const [executable, harness] = await Promise.all([ensureBackendBuilt(), Promise.resolve().then(buildHarness)]);
+    await writeLogFolder(path.join(dir, 'generated'), GENERATED);
+    writeStratusFolder(path.join(dir, 'stratus'));
+    db = await Database.open(path.join(dir, 'db.duckdb'));
+    await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
+    await ingest({ source: path.join(dir, 'stratus'), db });
+    await storeTrails(db, TRAILS);
+    api = await buildApi({ db, token: TOKEN });
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    settings = { uid: 'trailhound', id: 1, url, token: TOKEN, lastUpdatedMS: 1 };
+    session = await HarnessSession.start(harness, executable);
+    // Every unique event, as the service stores it: an eventID once.
+    const byId = new Map<string, CloudTrailRecord>();
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record)]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    records = [...byId.values()];
+  }, 180_000);
+
+  afterAll(async () => {
+    // Shutdown through go-plugin first: killing only the host would leave the plugin process running.
+    if (session) await Promise.race([session.send({ cmd: 'kill' }).catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+    session?.kill();
+    await api?.close();
+    db?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sends one panel's (or rule's) queries as Grafana would, and decodes the answers. */
+  async function send(queries: Array<{ refId: string; model: Json }>, range = RANGE, interval?: { intervalMs: number; maxDataPoints: number }) {
+    const maxDataPoints = interval?.maxDataPoints ?? 1000;
+    const intervalMs = interval?.intervalMs ?? Math.max(1000, Math.round((range.to - range.from) / maxDataPoints));
+    const reply = await session.send({
+      cmd: 'query',
+      settings,
+      queries: queries.map(({ refId, model }) => ({ refId, json: JSON.stringify({ refId, ...model }), from: range.from, to: range.to, intervalMs, maxDataPoints, queryType: model.queryType ?? '' })),
+    });
+    expect(reply.ok).toBe(true);
+    const out: Record<string, Frame[]> = {};
+    for (const { refId } of queries) {
+      const response = reply.result.responses[refId];
+      expect({ refId, status: response.status, error: response.error }).toEqual({ refId, status: 200, error: '' });
+      out[refId] = (response.frames ?? []).map(decode);
+    }
+    return out;
+  }
+
+  async function runPanel(dashboard: Dashboard, panel: Json, selection: Selection, range = RANGE) {
+    const queries = panel.targets.map((t: Json) => ({ refId: t.refId, model: { datasource: t.datasource, ...interpolate(t, dashboard, selection) } }));
+    return { queries, frames: await send(queries, range) };
+  }
+
+  /** The names a panel's field config and transformations refer to must be in its frames. */
+  function referencedFields(panel: Json): string[] {
+    const names: string[] = [];
+    for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName') names.push(o.matcher.options);
+    for (const t of panel.transformations ?? []) if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
+    if (panel.options?.xField) names.push(panel.options.xField);
+    for (const s of panel.options?.sortBy ?? []) names.push(s.displayName);
+    const stat = /^\/\^(.+)\$\/$/.exec(panel.options?.reduceOptions?.fields ?? '');
+    if (stat) names.push(stat[1]);
+    return [...new Set(names)];
+  }
+
+  /** Checks one panel's answer: shape for its kind, names it refers to, and (for events) the counts of the records. */
+  function checkPanel(panel: Json, query: ResolvedQuery, frames: Frame[], range = RANGE, expectRows = true) {
+    const where = `${panel.title} (${JSON.stringify(query)})`;
+    const matching = records.filter((r) => matches(r, query, range));
+    switch (query.queryType) {
+      case 'totals': {
+        expect(frames).toHaveLength(1);
+        expect(frames[0].rows).toBe(1);
+        expect(frames[0].fields.every((f) => f.type === 'number')).toBe(true);
+        const value = (name: string) => frames[0].fields.find((f) => f.name === name)!.values[0];
+        expect([where, value('events'), value('trails'), value('unauthorized')]).toEqual([where, matching.length, TRAILS.length, matching.filter(oracleUnauthorized).length]);
+        break;
+      }
+      case 'trails': {
+        expect(frames).toHaveLength(1);
+        expect(frames[0].rows).toBe(TRAILS.length);
+        const logging = frames[0].fields.find((f) => f.name === 'is logging')!;
+        expect([logging.type, logging.values]).toEqual(['boolean', [false, true]]); // ordered by name: legacy-trail first
+        expect(frames[0].fields.find((f) => f.name === 'last delivery error')!.values).toEqual(['AccessDenied', null]);
+        break;
+      }
+      case 'ingest':
+        expect(frames).toHaveLength(1);
+        expect(frames[0].rows).toBe(1);
+        expect(frames[0].fields.find((f) => f.name === 'events')!.values[0]).toBe(records.length);
+        break;
+      case 'events': {
+        if (expectRows) expect([where, matching.length > 0]).toEqual([where, true]);
+        const key = GROUP_KEY[query.groupBy];
+        if (query.format === 'timeseries') {
+          if (matching.length > 0) expect([where, frames.length > 0]).toEqual([where, true]);
+          expect(frames.length).toBeLessThanOrEqual(query.limit);
+          for (const f of frames) {
+            expect(f.fields.map((x) => [x.name, x.type])).toEqual([['time', 'time'], ['events', 'number']]);
+            if (query.groupBy !== 'none') expect(Object.keys(f.fields[1].labels ?? {})).toEqual([query.groupBy]);
+          }
+          if (key) {
+            const expected = countBy(matching, key);
+            for (const f of frames) {
+              const group = f.fields[1].labels![query.groupBy];
+              expect([where, group, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]).toEqual([where, group, expected[group]]);
+            }
+            expect(frames).toHaveLength(Math.min(query.limit, Object.keys(expected).length));
+          }
+        } else if (query.format === 'table') {
+          expect(frames).toHaveLength(1);
+          const [label, events] = frames[0].fields;
+          expect([label.type, events.name, events.type]).toEqual(['string', 'events', 'number']);
+          if (query.groupBy !== 'none') expect(label.name).toBe(query.groupBy);
+          if (matching.length > 0) expect([where, frames[0].rows > 0]).toEqual([where, true]);
+          expect(frames[0].rows).toBeLessThanOrEqual(query.limit);
+          if (key) {
+            const expected = countBy(matching, key);
+            expect(Object.fromEntries(label.values.map((g, i) => [g, events.values[i]]))).toEqual(
+              Object.fromEntries(Object.entries(expected).filter(([g]) => label.values.includes(g)))
+            );
+            expect(frames[0].rows).toBe(Math.min(query.limit, Object.keys(expected).length));
+          }
+        } else {
+          expect(frames).toHaveLength(1);
+          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'event id']);
+          expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
+          const ids = new Set(matching.map((r) => r.eventID));
+          if (!query.resourceId) for (const id of frames[0].fields.find((f) => f.name === 'event id')!.values) expect(ids.has(id as string)).toBe(true);
+        }
+        break;
+      }
+    }
+    if (frames.length > 0) {
+      const names = new Set(frames.flatMap((f) => f.fields.map((x) => x.name)));
+      const missing = referencedFields(panel).filter((n) => !names.has(n));
+      expect({ panel: panel.title, missing }).toEqual({ panel: panel.title, missing: [] });
+    }
+  }
+
+  const dashboards = loadDashboards();
+
+  test.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const))(
+    '%s: every panel with its default variables answers with the frames it reads',
+    async (_file, dashboard) => {
+      for (const panel of queryPanels(dashboard)) {
+        const { queries, frames } = await runPanel(dashboard, panel, defaultSelection(dashboard));
+        for (const q of queries) checkPanel(panel, resolveQuery(q.model), frames[q.refId]);
+      }
+    },
+    120_000
+  );
+
+  test('CloudTrail Events: every Group by, Aggregate, Status and Read-only choice, and picked filter values', async () => {
+    const { dashboard } = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-events')!;
+    for (const selection of sampleSelections(dashboard)) {
+      if (selection.resourceId) continue; // below, with a resource that exists
+      for (const panel of queryPanels(dashboard)) {
+        const { queries, frames } = await runPanel(dashboard, panel, selection);
+        // Picked sample values may match nothing together with the rest; the counts must agree either way.
+        for (const q of queries) checkPanel(panel, resolveQuery(q.model), frames[q.refId], RANGE, false);
+      }
+    }
+  }, 180_000);
+
+  test('CloudTrail Events and Common Searches: a resource / instance id narrows to the events that touched it', async () => {
+    const run = records.find((r) => r.eventName === 'RunInstances' && !r.errorCode && Date.parse(r.eventTime) >= RANGE.from && r.responseElements?.instancesSet?.items?.[0]?.instanceId)!;
+    const instanceId: string = run.responseElements.instancesSet.items[0].instanceId;
+    const events = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-events')!.dashboard;
+    const list = queryPanels(events).find((p) => p.targets[0].format === 'list')!;
+    const { frames } = await runPanel(events, list, { ...defaultSelection(events), resourceId: instanceId });
+    const resources = frames.A[0].fields.find((f) => f.name === 'resources')!.values as string[];
+    expect(resources.length).toBeGreaterThan(0);
+    for (const r of resources) expect(r.split(', ')).toContain(instanceId);
+    expect(frames.A[0].fields.find((f) => f.name === 'event id')!.values).toContain(run.eventID);
+
+    // Who started it: the Common Search names exactly the user of that RunInstances call.
+    const searches = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-common-searches')!.dashboard;
+    const table = queryPanels(searches).find((p) => p.title.startsWith('Who started an EC2 instance') && p.type === 'table')!;
+    const started = await runPanel(searches, table, { ...defaultSelection(searches), instance_id: instanceId });
+    const [users, counts] = started.frames.A[0].fields;
+    expect(users.values).toEqual([oracleUser(run)]);
+    expect(counts.values).toEqual([1]);
+  });
+
+  test('CloudTrail Common Searches: chosen users and IP addresses', async () => {
+    const searches = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-common-searches')!.dashboard;
+    const selection = { ...defaultSelection(searches), user: ['alice', 'mallory'], sourceIp: ['185.220.101.4', '198.51.100.24'] };
+    for (const panel of queryPanels(searches)) {
+      const { queries, frames } = await runPanel(searches, panel, selection);
+      for (const q of queries) checkPanel(panel, resolveQuery(q.model), frames[q.refId]);
+      const groups = frames.A.flatMap((f) => (panel.type === 'table' ? (f.fields[0].values as string[]) : Object.values(f.fields[1].labels ?? {})));
+      if (panel.title.startsWith('All activity of chosen IAM users')) expect(new Set(groups)).toEqual(new Set(['alice', 'mallory']));
+      if (panel.title.startsWith('All activity of chosen IP addresses')) expect(new Set(groups)).toEqual(new Set(['185.220.101.4', '198.51.100.24']));
+    }
+  });
+
+  // ---------------------------------------------------------------- alert rules
+
+  const rules = loadAlertRules().map(({ rule }) => rule);
+
+  /** What Grafana does with the answer: B = reduce each series, C = threshold on B, one instance per series. */
+  function evaluate(rule: AlertRule, frames: Frame[]) {
+    const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model;
+    const threshold = rule.data.find((d) => d.model.type === 'threshold')!.model;
+    const { type, params } = threshold.conditions[0].evaluator;
+    return frames.map((f) => {
+      const values = f.fields[1].values as number[];
+      const b = reduce.reducer === 'max' ? Math.max(...values) : reduce.reducer === 'sum' ? values.reduce((x, y) => x + y, 0) : values[values.length - 1];
+      const firing = type === 'gt' ? b > params[0] : type === 'lt' ? b < params[0] : NaN;
+      return { labels: f.fields[1].labels ?? {}, b, firing };
+    });
+  }
+
+  /** The same from the raw records: events per group per bucket in the window. */
+  function expectedInstances(rule: AlertRule, q: ResolvedQuery, range: { from: number; to: number }, bucketMs: number) {
+    const key = GROUP_KEY[q.groupBy]!;
+    const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model.reducer;
+    const { params } = rule.data.find((d) => d.model.type === 'threshold')!.model.conditions[0].evaluator;
+    const buckets = new Map<string, Map<number, number>>();
+    for (const r of records.filter((x) => matches(x, q, range))) {
+      const g = key(r);
+      const b = Math.floor(Date.parse(r.eventTime) / bucketMs) * bucketMs;
+      if (!buckets.has(g)) buckets.set(g, new Map());
+      buckets.get(g)!.set(b, (buckets.get(g)!.get(b) ?? 0) + 1);
+    }
+    return [...buckets].map(([g, counts]) => {
+      const values = [...counts.values()];
+      const b = reduce === 'max' ? Math.max(...values) : values.reduce((x, y) => x + y, 0);
+      return { labels: { [q.groupBy]: g }, b, firing: b > params[0] };
+    });
+  }
+
+  async function runRule(rule: AlertRule, evaluatedAt: number) {
+    const a = rule.data.find((d) => d.refId === 'A')!;
+    const range = { from: evaluatedAt - a.relativeTimeRange!.from * 1000, to: evaluatedAt - a.relativeTimeRange!.to * 1000 };
+    const interval = { intervalMs: a.model.intervalMs ?? 1000, maxDataPoints: a.model.maxDataPoints ?? 43200 };
+    const frames = (await send([{ refId: 'A', model: a.model }], range, interval)).A;
+    const q = resolveQuery(a.model);
+    for (const f of frames) {
+      expect(f.fields.map((x) => [x.name, x.type])).toEqual([['time', 'time'], ['events', 'number']]);
+      // Every bucket of the window, so the reduction never sees a gap.
+      expect(f.rows).toBe(Math.ceil((range.to - Math.floor(range.from / interval.intervalMs) * interval.intervalMs) / interval.intervalMs));
+    }
+    const sort = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => JSON.stringify(x.labels).localeCompare(JSON.stringify(y.labels)));
+    const actual = evaluate(rule, frames);
+    expect(sort(actual)).toEqual(sort(expectedInstances(rule, q, range, interval.intervalMs)));
+    return actual;
+  }
+
+  test.each(rules.map((r) => [r.title, r] as const))('alert rule "%s": evaluated now, and when its events happened', async (_title, rule) => {
+    // Now: whatever the last 30 minutes hold (possibly nothing: no series, which the rule treats as OK).
+    await runRule(rule, NOW);
+    // Just after the newest matching event: at least one labelled series, one alert instance per group.
+    const q = resolveQuery(rule.data[0].model);
+    const newest = Math.max(...records.filter((r) => matches(r, q, { from: 0, to: Infinity })).map((r) => Date.parse(r.eventTime)));
+    expect(Number.isFinite(newest)).toBe(true);
+    const instances = await runRule(rule, newest + 60_000);
+    expect(instances.length).toBeGreaterThan(0);
+    for (const i of instances) expect(Object.keys(i.labels)).toEqual([q.groupBy]);
+  });
+
+  test('failed authorizations: the Stratus Red Team burst is one instance per user, and only the burst fires', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const instances = await runRule(rule, Date.parse('2024-07-30T21:33:00Z'));
+    expect(instances.map((i) => [i.labels.user, i.b, i.firing]).sort()).toEqual([
+      ['christophe', 2, false],
+      ['stratus-red-team-ec2-get-password-data-role', 30, true],
+    ]);
+  });
+
+  test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-logging-stopped')!;
+    // 12:46:41 DeleteTrail, 12:50:02 PutEventSelectors, 13:06:24 StopLogging: all within the 30 minutes before 13:10.
+    const instances = await runRule(rule, Date.parse('2024-07-31T13:10:00Z'));
+    expect(instances).toEqual([{ labels: { user: 'christophe' }, b: 3, firing: true }]);
+  });
+});

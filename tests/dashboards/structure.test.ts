@@ -1,0 +1,324 @@
+// The provisioned dashboards, data source, dashboard provider and alert rules, checked without Grafana: they
+// parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
+// every query is a valid query model once its variables are expanded.
+import { COMMON_SEARCHES } from '../../src/model/commonSearches';
+import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, DIMENSIONS } from '../../src/model/query';
+import {
+  ALL,
+  allPanels,
+  DATASOURCE,
+  defaultSelection,
+  interpolate,
+  isBuiltIn,
+  loadAlertRules,
+  loadDashboards,
+  loadYaml,
+  queryPanels,
+  sampleSelections,
+  strings,
+  variableRefs,
+  type Dashboard,
+  type Json,
+} from './support';
+
+const dashboards = loadDashboards();
+const byUid = new Map(dashboards.map(({ dashboard }) => [dashboard.uid, dashboard]));
+const EXPECTED = {
+  'trailhound-summary': 'CloudTrail Summary',
+  'trailhound-trails': 'CloudTrail List of Trails',
+  'trailhound-common-searches': 'CloudTrail Common Searches',
+  'trailhound-events': 'CloudTrail Events',
+  'trailhound-ingestion': 'CloudTrail Ingestion',
+};
+const variables = (d: Dashboard) => new Map((d.templating?.list ?? []).map((v) => [v.name, v]));
+
+test('the five report dashboards, with fixed uids, titles and tags', () => {
+  expect(Object.fromEntries(dashboards.map(({ dashboard }) => [dashboard.uid, dashboard.title]))).toEqual(EXPECTED);
+  for (const { dashboard } of dashboards) {
+    expect(dashboard.tags).toEqual(['cloudtrail', 'trailhound']);
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
+    expect(dashboard.schemaVersion).toBeLessThanOrEqual(41);
+    expect(dashboard.id ?? null).toBeNull(); // provisioning assigns ids
+  }
+});
+
+describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const))('%s', (_file, dashboard) => {
+  test('panel ids are unique and panels sit on the 24-column grid without overlapping', () => {
+    const panels = allPanels(dashboard);
+    const ids = panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const cells = new Map<string, string>();
+    for (const p of panels) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x + w).toBeLessThanOrEqual(24);
+      for (let i = x; i < x + w; i++)
+        for (let j = y; j < y + h; j++) {
+          const key = `${i},${j}`;
+          expect([key, cells.get(key)]).toEqual([key, undefined]);
+          cells.set(key, p.title);
+        }
+    }
+  });
+
+  test('every panel and target uses the Trailhound data source; every query variable too', () => {
+    for (const p of allPanels(dashboard)) {
+      if (p.type === 'row' || p.type === 'text') {
+        expect(p.targets ?? []).toEqual([]);
+        continue;
+      }
+      expect([p.title, p.datasource]).toEqual([p.title, DATASOURCE]);
+      expect(p.targets.length).toBeGreaterThan(0);
+      for (const t of p.targets) expect([p.title, t.datasource]).toEqual([p.title, DATASOURCE]);
+      const refIds = p.targets.map((t: Json) => t.refId);
+      expect(new Set(refIds).size).toBe(refIds.length);
+    }
+    for (const v of dashboard.templating?.list ?? []) if (v.type === 'query') expect(v.datasource).toEqual(DATASOURCE);
+  });
+
+  test('every $variable in targets, titles, descriptions and links is defined (or a Grafana built-in)', () => {
+    const defined = variables(dashboard);
+    const used = [...allPanels(dashboard), { links: dashboard.links }].flatMap((p) => strings(p).flatMap(variableRefs));
+    const undefinedRefs = used.filter((r) => !isBuiltIn(r.name) && !defined.has(r.name));
+    expect(undefinedRefs).toEqual([]);
+    // Variables that nothing uses are a sign of a broken panel.
+    const names = new Set(used.map((r) => r.name));
+    expect([...defined.keys()].filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  test('every target is a valid query model with any sample variable values', () => {
+    for (const selection of sampleSelections(dashboard)) {
+      for (const p of queryPanels(dashboard)) {
+        for (const t of p.targets) {
+          const model = interpolate(t, dashboard, selection);
+          expect(() => resolveQuery(model)).not.toThrow();
+          // Nothing unexpanded reaches the backend.
+          expect(strings(model).filter((s) => s.includes('$'))).toEqual([]);
+        }
+      }
+    }
+  });
+
+  test('query variables list a dimension; multi-value ones have an "All" that sends no filter', () => {
+    for (const v of dashboard.templating?.list ?? []) {
+      if (v.type !== 'query') continue;
+      expect(v.query).toEqual({ refId: expect.any(String), dimension: expect.any(String), search: '' });
+      expect(DIMENSIONS).toContain(v.query.dimension);
+      expect(v.refresh).toBe(2); // on time range change
+      if (v.includeAll) {
+        // A blank allValue: the frontend drops blank values, so "All" filters nothing (not only the listed values).
+        expect(v.allValue).toBe(' ');
+        expect(v.current).toEqual({ selected: true, text: ['All'], value: [ALL] });
+      }
+    }
+  });
+
+  test('custom variables offer only values the query model accepts', () => {
+    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY };
+    for (const v of dashboard.templating?.list ?? []) {
+      if (v.type !== 'custom') continue;
+      const values = v.options!.map((o) => o.value);
+      expect(values.every((x) => allowed[v.name]?.includes(x))).toBe(true);
+      // The query string Grafana re-reads says the same as the saved options.
+      expect(v.query.split(',').map((s: string) => s.split(' : ')[1].trim())).toEqual(values);
+      expect(values).toContain(v.current!.value);
+    }
+  });
+
+  test('links go to dashboards that exist, set only their variables and keep the time range', () => {
+    expect(dashboard.links).toEqual([expect.objectContaining({ type: 'dashboards', tags: ['trailhound'], keepTime: true })]);
+    const urls = allPanels(dashboard).flatMap((p) => [
+      ...(p.links ?? []).map((l: Json) => l.url),
+      ...strings(p.fieldConfig ?? {}).filter((s) => s.startsWith('/d/')),
+    ]);
+    for (const url of urls) {
+      const m = /^\/d\/([\w-]+)\/[\w-]+\?(.*)$/.exec(url);
+      expect([url, m !== null]).toEqual([url, true]);
+      const target = byUid.get(m![1]);
+      expect([url, target?.uid]).toEqual([url, m![1]]);
+      const params = m![2].split('&');
+      expect(params[0]).toBe('${__url_time_range}');
+      const targetVars = variables(target!);
+      for (const p of params.slice(1)) {
+        const queryparam = /^\$\{(\w+):queryparam\}$/.exec(p);
+        // ${x:queryparam} writes var-x=…: the target must have a variable of the same name.
+        const name = queryparam ? queryparam[1] : /^var-(\w+)=/.exec(p)?.[1];
+        expect([url, p, name && targetVars.has(name)]).toEqual([url, p, true]);
+      }
+    }
+  });
+});
+
+describe('CloudTrail Summary', () => {
+  const d = byUid.get('trailhound-summary')!;
+  test('headline numbers come from the totals query', () => {
+    const stats = queryPanels(d).filter((p) => p.type === 'stat');
+    const fields = stats.map((p) => /^\/\^(.+)\$\/$/.exec(p.options.reduceOptions.fields)![1]);
+    expect(fields).toEqual(['trails', 'events', 'success', 'errors', 'unauthorized', 'users', 'ips', 'services', 'regions', 'accounts']);
+    for (const p of stats) expect(p.targets[0]).toMatchObject({ queryType: 'totals' });
+  });
+  test('per region, service, event name, user, IP and resource: a table, a bar chart and a timeseries', () => {
+    for (const groupBy of ['region', 'service', 'eventName', 'user', 'sourceIp', 'resource']) {
+      const panels = queryPanels(d).filter((p) => p.targets[0].groupBy === groupBy);
+      const kinds = panels.map((p) => `${p.type}/${p.targets[0].format}`).sort();
+      expect([groupBy, kinds]).toEqual([groupBy, ['barchart/table', 'table/table', 'timeseries/timeseries']]);
+      expect(panels.find((p) => p.type === 'barchart')!.options.xField).toBe(groupBy);
+    }
+  });
+});
+
+describe('CloudTrail Events', () => {
+  const d = byUid.get('trailhound-events')!;
+  test('last two weeks, grouped by user by default', () => {
+    expect(d.time).toEqual({ from: 'now-14d', to: 'now' });
+    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', resourceId: '' });
+  });
+  test('a chart per group over time, the totals per group, and the events themselves — all with the same selection', () => {
+    const [chart, totals, list] = queryPanels(d);
+    expect([chart.type, chart.targets[0].format]).toEqual(['timeseries', 'timeseries']);
+    expect([totals.type, totals.targets[0].format]).toEqual(['table', 'table']);
+    expect([list.type, list.targets[0].format]).toEqual(['table', 'list']);
+    expect(totals.gridPos.y).toBeGreaterThanOrEqual(chart.gridPos.y + chart.gridPos.h);
+    const selection = (t: Json) => ({ ...t, format: undefined, limit: undefined });
+    expect(selection(totals.targets[0])).toEqual(selection(chart.targets[0]));
+    expect(selection(list.targets[0])).toEqual(selection(chart.targets[0]));
+    expect(chart.targets[0]).toMatchObject({
+      groupBy: '$groupBy',
+      aggregate: '$aggregate',
+      status: '$status',
+      readOnly: '$readOnly',
+      resourceId: '$resourceId',
+      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'] },
+    });
+  });
+  test('"All" everywhere sends no filter; picked values are sent as a list', () => {
+    const target = queryPanels(d)[0].targets[0];
+    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [] });
+    expect(resolveQuery(interpolate(target, d, defaultSelection(d))).filters).toEqual({});
+    expect(resolveQuery(interpolate(target, d, { ...defaultSelection(d), user: ['alice', 'bob'], resourceId: 'i-0abc' }))).toMatchObject({
+      filters: { user: ['alice', 'bob'] },
+      resourceId: 'i-0abc',
+    });
+  });
+});
+
+describe('CloudTrail Common Searches', () => {
+  const d = byUid.get('trailhound-common-searches')!;
+  const inputs = { instanceId: '$instance_id', users: ['$user'], ips: ['$sourceIp'] };
+  test.each(COMMON_SEARCHES.map((s) => [s.label, s] as const))('%s: panels built from the preset, linking to the Events report', (_label, search) => {
+    const panels = queryPanels(d).filter((p) => p.title.startsWith(search.label));
+    expect(panels.map((p) => p.type).sort()).toEqual(['table', 'timeseries']);
+    const preset = search.query(inputs);
+    for (const p of panels) {
+      expect(p.targets[0]).toMatchObject(preset);
+      expect(p.links).toEqual([expect.objectContaining({ url: expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/) })]);
+      // The link carries the same search into the Events report.
+      const url: string = p.links[0].url;
+      expect(url).toContain(`var-groupBy=${preset.groupBy}`);
+      if (preset.status) expect(url).toContain(`var-status=${preset.status}`);
+      for (const name of preset.filters?.eventName ?? []) expect(url).toContain(`var-eventName=${name}`);
+      if (search.input === 'instanceId') expect(url).toContain('var-resourceId=${instance_id:percentencode}');
+      if (search.input === 'users') expect(url).toContain('${user:queryparam}');
+      if (search.input === 'ips') expect(url).toContain('${sourceIp:queryparam}');
+    }
+  });
+  test('inputs: an instance id textbox, multi-select users and IP addresses', () => {
+    const vars = variables(d);
+    expect(vars.get('instance_id')).toMatchObject({ type: 'textbox' });
+    expect(vars.get('user')).toMatchObject({ type: 'query', multi: true, query: { dimension: 'user' } });
+    expect(vars.get('sourceIp')).toMatchObject({ type: 'query', multi: true, query: { dimension: 'sourceIp' } });
+  });
+});
+
+describe('CloudTrail List of Trails', () => {
+  const d = byUid.get('trailhound-trails')!;
+  const table = queryPanels(d).find((p) => p.type === 'table')!;
+  const override = (name: string) => table.fieldConfig.overrides.find((o: Json) => o.matcher.options === name)?.properties ?? [];
+  test('every column of the List of Trails has a description', () => {
+    const described = table.fieldConfig.overrides.filter((o: Json) => o.properties.some((p: Json) => p.id === 'description')).map((o: Json) => o.matcher.options);
+    expect(described).toEqual([
+      'name', 'S3 bucket', 'S3 key prefix', 'is logging', 'include global service events', 'multi-region', 'organization trail', 'home region',
+      'logging started', 'logging ended', 'last delivery', 'last delivery error', 'last notification', 'last notification error', 'SNS topic', 'ARN',
+    ]);
+  });
+  test('a trail not logging is red; a delivery or notification error is red', () => {
+    const logging = override('is logging').find((p: Json) => p.id === 'mappings').value[0];
+    expect(logging.options.false).toMatchObject({ color: 'red' });
+    expect(override('is logging')).toContainEqual({ id: 'custom.cellOptions', value: expect.objectContaining({ type: 'color-background' }) });
+    for (const name of ['last delivery error', 'last notification error']) {
+      const mappings = override(name).find((p: Json) => p.id === 'mappings').value;
+      expect(mappings).toContainEqual({ type: 'regex', options: { pattern: '.+', result: expect.objectContaining({ color: 'red' }) } });
+    }
+  });
+});
+
+describe('provisioning', () => {
+  test('the data source: uid trailhound, the service on the compose network, the token from the environment', () => {
+    const file = loadYaml('datasources/trailhound.yaml');
+    expect(file.apiVersion).toBe(1);
+    expect(file.datasources).toEqual([
+      expect.objectContaining({ type: 'trailhound-cloudtrail-datasource', uid: 'trailhound', isDefault: false, jsonData: expect.objectContaining({ url: 'http://trailhound:7480' }), secureJsonData: { token: '$TRAILHOUND_TOKEN' } }),
+    ]);
+  });
+  test('the dashboard provider reads the folder docker-compose.yml mounts, into the CloudTrail folder', () => {
+    const file = loadYaml('dashboards/trailhound.yaml');
+    expect(file.providers).toEqual([expect.objectContaining({ type: 'file', folder: 'CloudTrail', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards/trailhound' }) })]);
+  });
+});
+
+describe('alert rules', () => {
+  const rules = loadAlertRules();
+  test('four rules in the CloudTrail folder, evaluated every minute', () => {
+    expect(rules.map(({ rule }) => rule.title)).toEqual([
+      'Failed authorization attempts per user',
+      'Root account activity',
+      'CloudTrail logging stopped or trail deleted',
+      'Failed console logins',
+    ]);
+    for (const { group, rule } of rules) {
+      expect(group).toMatchObject({ folder: 'CloudTrail', interval: '1m', orgId: 1 });
+      expect(rule.uid).toMatch(/^trailhound-[a-z-]+$/);
+      expect(rule.uid.length).toBeLessThanOrEqual(40);
+      expect(rule.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String), __dashboardUid__: 'trailhound-events' });
+      expect(byUid.get(rule.annotations.__dashboardUid__)).toBeDefined();
+      expect(allPanels(byUid.get('trailhound-events')!).map((p) => String(p.id))).toContain(rule.annotations.__panelId__);
+      expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(warning|critical)$/) });
+      // Grafana expands environment variables in provisioned labels (not in annotations): a `$` there would vanish.
+      expect(strings(rule.labels).filter((l) => l.includes('$'))).toEqual([]);
+      expect(rule.for).toMatch(/^\d+[smh]$/);
+    }
+  });
+
+  test.each(rules.map(({ rule }) => [rule.title, rule] as const))('%s: A is a Trailhound query, B reduces it, C is the condition', (_title, rule) => {
+    const refIds = rule.data.map((d) => d.refId);
+    expect(new Set(refIds).size).toBe(refIds.length);
+    expect(refIds).toContain(rule.condition);
+    const [a, ...expressions] = rule.data;
+    expect(a).toMatchObject({ refId: 'A', datasourceUid: 'trailhound', relativeTimeRange: { from: expect.any(Number), to: 0 } });
+    expect(a.relativeTimeRange!.from).toBeGreaterThanOrEqual(300);
+    expect(a.model.datasource).toEqual(DATASOURCE);
+    const resolved = resolveQuery(a.model);
+    // One series per group, so one alert instance per user (or account), labelled.
+    expect(resolved).toMatchObject({ queryType: 'events', format: 'timeseries' });
+    expect(resolved.groupBy).not.toBe('none');
+    for (const e of expressions) {
+      expect(e.datasourceUid).toBe('__expr__');
+      expect(e.model.refId).toBe(e.refId);
+      expect(refIds.slice(0, refIds.indexOf(e.refId))).toContain(e.model.expression);
+    }
+    expect(expressions.map((e) => e.model.type)).toEqual(['reduce', 'threshold']);
+    expect(rule.condition).toBe('C');
+    // Template variables of the annotations name the group label the query produces.
+    const labelRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$labels\.(\w+)/g)].map((m) => m[1]));
+    expect(new Set(labelRefs)).toEqual(new Set([resolved.groupBy]));
+    const valueRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$values\.(\w+)/g)].map((m) => m[1]));
+    for (const r of valueRefs) expect(refIds).toContain(r);
+  });
+
+  test('rule-specific filters', () => {
+    const model = (title: string) => resolveQuery(rules.find(({ rule }) => rule.title === title)!.rule.data[0].model);
+    expect(model('Failed authorization attempts per user')).toMatchObject({ status: 'unauthorized', groupBy: 'user', aggregate: 'auto' });
+    expect(model('Root account activity').filters).toEqual({ user: ['root'] });
+    expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
+    expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin'] } });
+  });
+});
