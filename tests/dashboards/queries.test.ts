@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC, Type } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
-import { generateLogObjects, writeLogFolder, type GenerateOptions } from '../../src/generator';
+import { writeLogFolder, type GenerateOptions } from '../../src/generator';
 import { resolveQuery, type ResolvedQuery } from '../../src/model/query';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';

@@ -9,7 +9,7 @@ export function fakeTemplateSrv(variables: Record<string, string | string[]>): T
   const pattern = /\$(\w+)|\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]/g;
   return {
     getVariables: () => Object.keys(variables).map((name) => ({ name, type: 'custom' }) as unknown as TypedVariableModel),
-    replace(target?: string, scopedVars?: ScopedVars, format?: string | Function): string {
+    replace(target?: string, scopedVars?: ScopedVars, format?: string | ((value: unknown) => string)): string {
       return (target ?? '').replace(pattern, (match, a, b, c) => {
         const name = a ?? b ?? c;
         const value = scopedVars?.[name]?.value ?? variables[name];
