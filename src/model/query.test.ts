@@ -8,11 +8,11 @@ test('an empty query is valid and gets every default', () => {
 
 test('given values are kept; filters are trimmed, de-duplicated and empty ones dropped', () => {
   const q = resolveQuery({
-    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write',
+    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', 'bob'], region: 'eu-west-1', service: [] },
   });
   expect(q).toEqual({
-    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write',
+    queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     resourceId: 'i-0abc', limit: 50, filters: { user: ['alice', 'bob'], region: ['eu-west-1'] },
   });
 });
@@ -24,6 +24,7 @@ test.each([
   [{ aggregate: 'minute' }, 'aggregate'],
   [{ status: 'ok' }, 'status'],
   [{ readOnly: true }, 'readOnly'],
+  [{ mfa: 'maybe' }, 'mfa'],
   [{ resourceId: 42 }, 'resourceId'],
   [{ resourceId: 'x'.repeat(5000) }, 'resourceId'],
   [{ limit: 0 }, 'limit'],

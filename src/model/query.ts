@@ -7,6 +7,8 @@ export const GROUP_BYS = ['user', 'eventName', 'sourceIp', 'service', 'region', 
 export const AGGREGATES = ['auto', 'hour', 'day'] as const;
 export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
 export const READ_ONLY = ['all', 'write', 'read'] as const;
+/** MFA behind the call, where the record says (console logins, assumed-role sessions). */
+export const MFA = ['all', 'used', 'notUsed'] as const;
 export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
 export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
@@ -17,6 +19,7 @@ export type GroupBy = (typeof GROUP_BYS)[number];
 export type Aggregate = (typeof AGGREGATES)[number];
 export type Status = (typeof STATUSES)[number];
 export type ReadOnly = (typeof READ_ONLY)[number];
+export type Mfa = (typeof MFA)[number];
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export type Filters = Partial<Record<FilterKey, string[]>>;
@@ -29,10 +32,14 @@ export interface TrailhoundQuery {
   aggregate?: Aggregate;
   status?: Status;
   readOnly?: ReadOnly;
+  mfa?: Mfa;
   resourceId?: string;
   filters?: Filters;
   limit?: number;
 }
+
+/** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
+export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
 export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
@@ -44,6 +51,7 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   aggregate: 'auto',
   status: 'all',
   readOnly: 'all',
+  mfa: 'all',
   resourceId: '',
   filters: {},
   limit: 20,
@@ -141,6 +149,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     aggregate: oneOf('aggregate', q.aggregate, AGGREGATES, DEFAULT_QUERY.aggregate),
     status: oneOf('status', q.status, STATUSES, DEFAULT_QUERY.status),
     readOnly: oneOf('readOnly', q.readOnly, READ_ONLY, DEFAULT_QUERY.readOnly),
+    mfa: oneOf('mfa', q.mfa, MFA, DEFAULT_QUERY.mfa),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),

@@ -15,7 +15,7 @@ import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
-import { countBy, generatedRecords, oracleIsError, oracleReadOnly, oracleService, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { countBy, generatedRecords, oracleIsError, oracleMfa, oracleReadOnly, oracleService, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
@@ -102,6 +102,8 @@ function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; t
   if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;
   if (q.readOnly === 'read' && !oracleReadOnly(r)) return false;
   if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
+  if (q.mfa === 'used' && oracleMfa(r) !== true) return false;
+  if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
   for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(FILTER_VALUE[key](r))) return false;
   return true;
 }
@@ -238,7 +240,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
           }
         } else {
           expect(frames).toHaveLength(1);
-          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'event id']);
+          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
           expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
           const ids = new Set(matching.map((r) => r.eventID));
           if (!query.resourceId) for (const id of frames[0].fields.find((f) => f.name === 'event id')!.values) expect(ids.has(id as string)).toBe(true);
@@ -382,6 +384,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       ['christophe', 2, false],
       ['stratus-red-team-ec2-get-password-data-role', 30, true],
     ]);
+  });
+
+  test('console login without MFA: the Stratus Red Team login fires for its user', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-console-login-without-mfa')!;
+    const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;
+    const instances = await runRule(rule, Date.parse(login.eventTime) + 60_000);
+    expect(instances).toContainEqual({ labels: { user: oracleUser(login) }, b: 1, firing: true });
   });
 
   test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user', async () => {

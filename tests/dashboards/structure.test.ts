@@ -267,12 +267,13 @@ describe('provisioning', () => {
 
 describe('alert rules', () => {
   const rules = loadAlertRules();
-  test('four rules in the CloudTrail folder, evaluated every minute', () => {
+  test('five rules in the CloudTrail folder, evaluated every minute', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
       'Failed authorization attempts per user',
       'Root account activity',
       'CloudTrail logging stopped or trail deleted',
       'Failed console logins',
+      'Console logins without MFA',
     ]);
     for (const { group, rule } of rules) {
       expect(group).toMatchObject({ folder: 'CloudTrail', interval: '1m', orgId: 1 });

@@ -168,7 +168,8 @@ function expand(value: string, srv: ReturnType<typeof templateSrv>): string[] {
     .filter((v) => v !== '');
 }
 
-export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'resourceId', 'filters', 'limit'] as const;
+export { MODEL_KEYS } from '../../src/model/query';
+import { MODEL_KEYS } from '../../src/model/query';
 
 /**
  * A panel target with every variable expanded, as the dashboards need it: filter lists gain one entry per selected

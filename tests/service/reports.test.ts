@@ -14,6 +14,7 @@ import {
   generatedRecords,
   oracleIsError,
   oracleIsIp,
+  oracleMfa,
   oracleReadOnly,
   oracleService,
   oracleUnauthorized,
@@ -151,11 +152,23 @@ test.each([
   [{ filters: { region: ['eu-west-1', 'apiso-northsouth-3r'] } }, (r: CloudTrailRecord) => ['eu-west-1', 'apiso-northsouth-3r'].includes(r.awsRegion)],
   [{ filters: { service: ['ec2'], eventName: ['RunInstances', 'DescribeInstances'] } }, (r: CloudTrailRecord) => oracleService(r) === 'ec2' && ['RunInstances', 'DescribeInstances'].includes(r.eventName)],
   [{ status: 'error', filters: { account: ['111122223333'] } }, (r: CloudTrailRecord) => oracleIsError(r) && r.recipientAccountId === '111122223333'],
+  [{ mfa: 'used' }, (r: CloudTrailRecord) => oracleMfa(r) === true],
+  [{ mfa: 'notUsed' }, (r: CloudTrailRecord) => oracleMfa(r) === false],
+  [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } }, (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],
 ] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
   const expected = records.filter(match).length;
   expect(expected).toBeGreaterThan(0);
   const [frame] = await run({ ...query, format: 'table', groupBy: 'none' });
   expect(table(frame)).toEqual({ all: expected });
+});
+
+test('the real console login without MFA (Stratus) is found as such', async () => {
+  const [frame] = await run({ format: 'list', mfa: 'notUsed', filters: { eventName: ['ConsoleLogin'] }, limit: 10_000 });
+  const ids = frame.fields.find((f) => f.name === 'event id')!.values;
+  const stratus = stratusRecords().map((x) => x.record).filter((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No');
+  expect(stratus.length).toBeGreaterThan(0);
+  for (const r of stratus) expect(ids).toContain(r.eventID);
+  expect(frame.fields.find((f) => f.name === 'MFA')!.values.every((v) => v === false)).toBe(true);
 });
 
 test('resource id: an instance id finds the events that touched that instance, grouped by friendly name', async () => {

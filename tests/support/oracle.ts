@@ -54,6 +54,15 @@ export function oracleReadOnly(r: CloudTrailRecord): boolean {
   return /^(Describe|List|Get|Head|Lookup|BatchGet|Search)/.test(r.eventName);
 }
 
+/** MFA behind the call where the record says: a console login's MFAUsed, a session's mfaAuthenticated. */
+export function oracleMfa(r: CloudTrailRecord): boolean | null {
+  const login = r.additionalEventData?.MFAUsed;
+  const session = r.userIdentity?.sessionContext?.attributes?.mfaAuthenticated;
+  if (login === 'Yes' || session === 'true') return true;
+  if (login === 'No' || session === 'false') return false;
+  return null;
+}
+
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
 

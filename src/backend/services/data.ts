@@ -1,7 +1,7 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
 // Queries sharing a time range, interval and max data points go to the service in one call.
 import type { QueryRequest, QueryResult } from '../../model/api';
-import { QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
@@ -9,7 +9,6 @@ import type { ServiceClient } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 
 /** The model's own keys: everything else in a panel's query JSON (datasource, hide, key …) stays in Grafana. */
-const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'resourceId', 'filters', 'limit'] as const;
 /** The service takes at most this many queries per call. */
 export const MAX_QUERIES_PER_CALL = 50;
 /** The service accepts maxDataPoints up to this. */

@@ -6,7 +6,7 @@ import { DEFAULT_QUERY, FILTER_KEYS, type FilterKey } from '../../model/query';
 import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { FilterField } from './FilterField';
-import { FILTER_LABELS, READ_ONLY, STATUSES } from './labels';
+import { FILTER_LABELS, MFA_OPTIONS, READ_ONLY, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -44,6 +44,9 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
               value={query.readOnly ?? DEFAULT_QUERY.readOnly}
               onChange={(readOnly) => onChange({ ...query, readOnly })}
             />
+          </EditorField>
+          <EditorField label="MFA" tooltip="Console logins and role sessions record whether MFA was used; other events match only All">
+            <RadioButtonGroup aria-label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />
           </EditorField>
           <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor="trailhound-resource">
             <BlurInput

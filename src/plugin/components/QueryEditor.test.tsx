@@ -59,7 +59,7 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
-  it('sets format, aggregate, status and read-only', async () => {
+  it('sets format, aggregate, status, read-only and MFA', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
     expect(radio('Format', 'Time series')).toBeChecked();
@@ -71,6 +71,9 @@ describe('QueryEditor', () => {
     expect(latest().status).toBe('unauthorized');
     await user.click(radio('Read-only', 'Write'));
     expect(latest().readOnly).toBe('write');
+    expect(radio('MFA', 'All')).toBeChecked();
+    await user.click(radio('MFA', 'Not used'));
+    expect(latest().mfa).toBe('notUsed');
 
     await user.click(radio('Format', 'Table'));
     expect(latest().format).toBe('table');
@@ -81,8 +84,8 @@ describe('QueryEditor', () => {
     expect(latest().format).toBe('list');
     // An event list is not grouped.
     expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
-    expect(onRunQuery).toHaveBeenCalledTimes(5);
-    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', status: 'unauthorized', readOnly: 'write', format: 'list' });
+    expect(onRunQuery).toHaveBeenCalledTimes(6);
+    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', format: 'list' });
   });
 
   it('picks what to group by', async () => {

@@ -1,5 +1,5 @@
 // Human labels for the model's enums, in the order the editor shows them.
-import type { Aggregate, Dimension, FilterKey, Format, GroupBy, QueryType, ReadOnly, Status } from '../../model/query';
+import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, Status } from '../../model/query';
 
 type Options<T> = Array<{ value: T; label: string; description?: string }>;
 
@@ -45,6 +45,12 @@ export const READ_ONLY: Options<ReadOnly> = [
   { value: 'all', label: 'All' },
   { value: 'write', label: 'Write' },
   { value: 'read', label: 'Read' },
+];
+
+export const MFA_OPTIONS: Options<Mfa> = [
+  { value: 'all', label: 'All' },
+  { value: 'used', label: 'Used' },
+  { value: 'notUsed', label: 'Not used' },
 ];
 
 /** The filter fields, in the order the editor lists them. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -19,6 +19,7 @@ interface ReportOptions {
   aggregate?: string;
   status?: string;
   readOnly?: string;
+  mfa?: string;
   resourceId?: string;
   region?: string[];
   service?: string[];
@@ -51,6 +52,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     aggregate: given(o.aggregate, base.aggregate) as TrailhoundQuery['aggregate'],
     status: given(o.status, base.status) as TrailhoundQuery['status'],
     readOnly: given(o.readOnly, base.readOnly) as TrailhoundQuery['readOnly'],
+    mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
     limit: o.limit === undefined ? base.limit : Number(o.limit),
@@ -81,6 +83,7 @@ export function reportCommand(): Command {
     .addOption(choices('--format <format>', 'table (default), timeseries or list', FORMATS))
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
+    .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)
     .option('--service <service>', 'e.g. ec2 (repeatable)', collect)

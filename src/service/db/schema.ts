@@ -1,7 +1,7 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -32,10 +32,14 @@ CREATE TABLE IF NOT EXISTS events (
   error_message     VARCHAR,
   is_error          BOOLEAN NOT NULL,
   is_unauthorized   BOOLEAN NOT NULL,
+  mfa_used          BOOLEAN,            -- MFA behind the call: a console login's MFAUsed, a session's mfaAuthenticated; NULL when the record does not say
   resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
   object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
   record            MAP(VARCHAR, JSON) NOT NULL -- the full original record, one entry per top-level field; to_json(record) gives it back
 );
+
+-- Version 2 added mfa_used; events stored before it have NULL (unknown).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
 
 -- The ledger: one row per ingested log object. (source, key, etag) seen means skip.
 CREATE TABLE IF NOT EXISTS ingested_objects (

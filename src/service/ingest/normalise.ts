@@ -31,6 +31,7 @@ const IDENTITY = {
   accountId: '$.accountId',
   invokedBy: '$.invokedBy',
   issuerUserName: '$.sessionContext.sessionIssuer.userName',
+  mfaAuthenticated: '$.sessionContext.attributes.mfaAuthenticated',
   identityProvider: '$.identityProvider',
   federatedProvider: '$.sessionContext.webIdFederationData.federatedProvider',
   onBehalfOfUserId: '$.onBehalfOf.userId',
@@ -76,7 +77,8 @@ WITH x AS (
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
     json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
-    (r['responseElements'] ->> '$.ConsoleLogin') = 'Failure' AS console_failure
+    (r['responseElements'] ->> '$.ConsoleLogin') = 'Failure' AS console_failure,
+    r['additionalEventData'] ->> '$.MFAUsed' AS mfa_login
   FROM ${input}
 ), y AS (
   SELECT *,
@@ -122,6 +124,8 @@ SELECT
   coalesce(regexp_full_match(error_code, ${unauthorizedCodes}), false)
     OR coalesce(starts_with(lower(error_message), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
     OR coalesce(console_failure, false) AS is_unauthorized,
+  CASE WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
+       WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
   list_transform(
     list_distinct(list_filter(
       flatten([${resourceIds}]),
@@ -137,6 +141,6 @@ FROM y`;
 export const EVENT_COLUMNS = [
   'event_id', 'event_time', 'event_name', 'event_source', 'service', 'region', 'account', 'user_name',
   'identity_type', 'session_name', 'identity_provider', 'principal_arn', 'source_ip', 'source_is_ip',
-  'user_agent', 'event_type', 'read_only', 'error_code', 'error_message', 'is_error', 'is_unauthorized',
+  'user_agent', 'event_type', 'read_only', 'error_code', 'error_message', 'is_error', 'is_unauthorized', 'mfa_used',
   'resources', 'object_key', 'record',
 ] as const;

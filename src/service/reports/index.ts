@@ -237,6 +237,7 @@ function listFrame(rows: Row[]): Frame {
       col('error code', 'string', 'error_code'),
       col('error message', 'string', 'error_message'),
       col('read only', 'boolean', 'read_only'),
+      col('MFA', 'boolean', 'mfa_used'),
       col('event id', 'string', 'event_id'),
     ],
   };

@@ -48,6 +48,9 @@ export function whereClause(q: ResolvedQuery, range: Range): Statement {
   if (q.status === 'unauthorized') parts.push('is_unauthorized');
   if (q.readOnly === 'read') parts.push('read_only');
   if (q.readOnly === 'write') parts.push('NOT read_only');
+  // Only records that say so count: an unknown MFA state matches neither.
+  if (q.mfa === 'used') parts.push('mfa_used');
+  if (q.mfa === 'notUsed') parts.push('NOT mfa_used');
   if (q.resourceId) {
     parts.push('len(list_filter(resources, r -> r.id = $resource OR r.name = $resource)) > 0');
     params.resource = q.resourceId;
@@ -103,7 +106,7 @@ export function eventList(q: ResolvedQuery, range: Range): Statement {
   return {
     sql: `SELECT epoch_ms(event_time) AS time, user_name, source_ip, event_name, service, region, account,
                  array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
-                 read_only, event_id
+                 read_only, mfa_used, event_id
           FROM events WHERE ${where.sql} ORDER BY event_time DESC, event_id LIMIT $limit`,
     params: { ...where.params, limit: q.limit },
   };

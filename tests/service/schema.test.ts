@@ -1,0 +1,37 @@
+// A database written by an older Trailhound opens and gains the newer columns; its events are kept.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Database } from '../../src/service/db/database';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
+import { tempDir } from '../support/temp';
+
+test('a version 1 database (no mfa_used) is migrated in place', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v1.duckdb');
+  try {
+    // Version 1 is today's schema without mfa_used (and without the statement that adds it).
+    const v1 = SCHEMA_SQL.split('\n').filter((line) => !line.includes('mfa_used')).join('\n');
+    expect(v1).not.toContain('mfa_used');
+    const old = await DuckDBInstance.create(file);
+    const conn = await old.connect();
+    await conn.run(v1);
+    await conn.run(`INSERT INTO events BY NAME SELECT 'old-1' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
+      'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, 'alice' AS user_name,
+      'IAMUser' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
+      [] AS resources, 'k' AS object_key, MAP {}::MAP(VARCHAR, JSON) AS record`);
+    conn.closeSync();
+    old.closeSync();
+
+    const db = await Database.open(file);
+    try {
+      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events');
+      expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null }]);
+      expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
