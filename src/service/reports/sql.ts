@@ -87,15 +87,20 @@ export function topGroups(q: ResolvedQuery, range: Range): Statement {
   };
 }
 
-/** Counts per bucket for the top groups (the caller zero-fills the missing buckets). */
+/**
+ * Counts per bucket for the top groups (the caller zero-fills the missing buckets). One scan: counts per group and
+ * bucket first, then the top groups by their sums. Buckets are whole multiples of their width since the epoch, as
+ * the zero-fill lays them out.
+ */
 export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number): Statement {
   const where = whereClause(q, range);
   const { from, key } = groupSource(q.groupBy);
   return {
-    sql: `WITH top AS (SELECT ${key} AS grp, count(*) AS n FROM ${from} WHERE ${where.sql} GROUP BY 1 ORDER BY n DESC, grp LIMIT $limit)
-          SELECT ${key} AS grp, epoch_ms(time_bucket(to_milliseconds($bucket::BIGINT), event_time)) AS t, count(*) AS n
-          FROM ${from} WHERE ${where.sql} AND ${key} IN (SELECT grp FROM top)
-          GROUP BY 1, 2 ORDER BY 1, 2`,
+    sql: `WITH counts AS MATERIALIZED (
+            SELECT ${key} AS grp, epoch_ms(event_time) // $bucket * $bucket AS t, count(*) AS n
+            FROM ${from} WHERE ${where.sql} GROUP BY 1, 2),
+          top AS (SELECT grp, sum(n) AS total FROM counts GROUP BY 1 ORDER BY total DESC, grp LIMIT $limit)
+          SELECT grp, t, n FROM counts SEMI JOIN top USING (grp) ORDER BY 1, 2`,
     params: { ...where.params, limit: q.limit, bucket: bucketMs },
   };
 }
