@@ -57,7 +57,8 @@ const backfillSchema = {
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    // Warnings and errors only: serve logs its own "API listening" line with the token's whereabouts.
+    loggerInstance: options.logger?.child({}, { level: 'warn' }) as FastifyBaseLogger | undefined,
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
