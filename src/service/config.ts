@@ -5,7 +5,10 @@ export const DEFAULTS = {
   days: 14,
   pollIntervalSeconds: 300,
   concurrency: 8,
+  /** DuckDB's memory cap for `ingest`: batches are sized to stay well inside it. */
   memoryLimit: '256MB',
+  /** For `serve`, where report queries run beside ingestion. */
+  serveMemoryLimit: '512MB',
 } as const;
 
 /** Reads a TRAILHOUND_* variable; empty counts as unset. */
@@ -27,4 +30,9 @@ export function envNumber(name: string): number | undefined {
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
 export function dbPath(flag?: string): string {
   return flag ?? env('DB') ?? DEFAULTS.db;
+}
+
+/** DuckDB's memory cap: TRAILHOUND_MEMORY_LIMIT (e.g. 1GB), else the command's default. */
+export function memoryLimit(fallback: string): string {
+  return env('MEMORY_LIMIT') ?? fallback;
 }

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env } from '../config';
+import { DEFAULTS, dbPath, env, memoryLimit } from '../config';
 import { ingest, type IngestSummary } from '../ingest';
 
 export function positiveInt(value: string): number {
@@ -38,7 +38,7 @@ export function ingestCommand(): Command {
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
-      const db = await Database.open(dbPath(opts.db), { memoryLimit: DEFAULTS.memoryLimit });
+      const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
         format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',
         hideCursor: true,

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, envNumber } from '../config';
+import { DEFAULTS, dbPath, env, memoryLimit, envNumber } from '../config';
 import { createLogger } from '../logger';
 import { ensureSampleLogs } from '../sample';
 import { startService } from '../service';
@@ -30,7 +30,7 @@ export function serveCommand(): Command {
     .action(async (opts) => {
       const logger = createLogger();
       const file = dbPath(opts.db);
-      const db = await Database.open(file, { memoryLimit: DEFAULTS.memoryLimit });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
       let source: string = opts.source;
       if (!source) {
         source = await ensureSampleLogs(path.dirname(path.resolve(file)));
