@@ -2,7 +2,7 @@
 // parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
 // every query is a valid query model once its variables are expanded.
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, DIMENSIONS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, MFA, DIMENSIONS } from '../../src/model/query';
 import {
   ALL,
   allPanels,
@@ -113,7 +113,7 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 
   test('custom variables offer only values the query model accepts', () => {
-    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY };
+    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA };
     for (const v of dashboard.templating?.list ?? []) {
       if (v.type !== 'custom') continue;
       const values = v.options!.map((o) => o.value);
@@ -170,7 +170,7 @@ describe('CloudTrail Events', () => {
   const d = byUid.get('trailhound-events')!;
   test('last two weeks, grouped by user by default', () => {
     expect(d.time).toEqual({ from: 'now-14d', to: 'now' });
-    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', resourceId: '' });
+    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '' });
   });
   test('a chart per group over time, the totals per group, and the events themselves — all with the same selection', () => {
     const [chart, totals, list] = queryPanels(d);
@@ -186,6 +186,7 @@ describe('CloudTrail Events', () => {
       aggregate: '$aggregate',
       status: '$status',
       readOnly: '$readOnly',
+      mfa: '$mfa',
       resourceId: '$resourceId',
       filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'] },
     });
