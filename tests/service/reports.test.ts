@@ -182,6 +182,21 @@ test('resource id: an instance id finds the events that touched that instance, g
   expect(table(byResource)[instanceId]).toBe(touching.length);
 });
 
+test('resource index: by id or friendly name, with few matches or many, always what the records say', async () => {
+  // A bucket named in many events: found by its name and by its ARN, through the index with and without event ids.
+  const named = records.filter((r) => typeof r.requestParameters?.bucketName === 'string');
+  const bucket: string = Object.entries(countBy(named, (r) => r.requestParameters.bucketName)).sort((a, b) => b[1] - a[1])[0][0];
+  const touching = records.filter((r) => JSON.stringify([r.requestParameters, r.responseElements, r.resources]).includes(bucket));
+  expect(touching.length).toBeGreaterThan(3);
+  const fewIds = new Reports(db, undefined, 2); // more matches than 2: the index gives only the time span
+  for (const reports of [new Reports(db), fewIds]) {
+    const [frame] = await reports.frames(resolveQuery({ format: 'table', groupBy: 'eventName', resourceId: bucket }), range);
+    expect(table(frame)).toEqual(countBy(touching, (r) => r.eventName));
+  }
+  const [none] = await run({ format: 'table', groupBy: 'none', resourceId: 'i-0000000000nothere' });
+  expect(table(none)).toEqual({});
+});
+
 test('event list: newest first, with the columns of the Events report', async () => {
   const [frame] = await run({ format: 'list', status: 'unauthorized', limit: 7 });
   const col = (name: string) => frame.fields.find((f) => f.name === name)!.values;

@@ -6,20 +6,24 @@ import { Database } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
 import { tempDir } from '../support/temp';
 
-test('a version 1 database (no mfa_used) is migrated in place', async () => {
+test('a version 1 database (no mfa_used, no resource index) is migrated in place', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v1.duckdb');
   try {
-    // Version 1 is today's schema without mfa_used (and without the statement that adds it).
-    const v1 = SCHEMA_SQL.split('\n').filter((line) => !line.includes('mfa_used')).join('\n');
-    expect(v1).not.toContain('mfa_used');
+    // Version 1 is today's schema without mfa_used and without the resource index.
+    const v1 = SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS event_resources \([^;]*\);/, '')
+      .split('\n')
+      .filter((line) => !line.includes('mfa_used'))
+      .join('\n');
+    expect(v1).not.toMatch(/mfa_used|event_resources/);
     const old = await DuckDBInstance.create(file);
     const conn = await old.connect();
     await conn.run(v1);
     await conn.run(`INSERT INTO events BY NAME SELECT 'old-1' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
       'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, 'alice' AS user_name,
       'IAMUser' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
-      [] AS resources, 'k' AS object_key, MAP {}::MAP(VARCHAR, JSON) AS record`);
+      [{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, 'k' AS object_key, MAP {}::MAP(VARCHAR, JSON) AS record`);
+    await conn.run(`INSERT INTO meta VALUES ('schema_version', '1')`);
     conn.closeSync();
     old.closeSync();
 
@@ -28,6 +32,11 @@ test('a version 1 database (no mfa_used) is migrated in place', async () => {
       const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events');
       expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null }]);
       expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
+      // The resource index is filled from the stored events: one row per distinct id or name.
+      const index = await db.all<{ n: bigint }>(
+        `SELECT count(*) AS n FROM event_resources WHERE event_id = 'old-1' AND key_hash IN (hash('i-0abc'), hash('arn:aws:s3:::logs'), hash('logs'))`
+      );
+      expect(Number(index[0].n)).toBe(3);
     } finally {
       db.close();
     }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema';
+import { BACKFILL_RESOURCE_INDEX_SQL, SCHEMA_SQL, SCHEMA_VERSION } from './schema';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -66,8 +66,17 @@ export class Database {
   }
 
   private async migrate(): Promise<void> {
-    await this.main.run(SCHEMA_SQL);
-    await this.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)`, [String(SCHEMA_VERSION)]);
+    // A new file has no meta table yet: version 0.
+    const previous = await this.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).then(
+      (row) => Number(row?.value ?? 0),
+      () => 0
+    );
+    await this.transaction(async (conn) => {
+      await conn.run(SCHEMA_SQL);
+      // Files from before version 3 have events but no resource index yet (a one-time pass).
+      if (previous > 0 && previous < 3) await conn.run(BACKFILL_RESOURCE_INDEX_SQL);
+      await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
+    });
   }
 
   /** A separate connection: readers get their own, so a long query never waits on ingestion's transaction. */

@@ -1,7 +1,12 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
+export const RESOURCE_INDEX_SELECT = (relation: string) =>
+  `SELECT hash(k) AS key_hash, event_time, event_id
+   FROM (SELECT event_time, event_id, unnest(list_distinct(flatten(list_transform(resources, r -> [r.id, r.name])))) AS k FROM ${relation})`;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -40,6 +45,14 @@ CREATE TABLE IF NOT EXISTS events (
 
 -- Version 2 added mfa_used; events stored before it have NULL (unknown).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
+
+-- The resource index: one row per event and resource id or name, by hash. A resource-id filter finds its events
+-- here first, so the report reads only the row groups of their times instead of every event's resources.
+CREATE TABLE IF NOT EXISTS event_resources (
+  key_hash   UBIGINT NOT NULL,    -- hash(id or name)
+  event_time TIMESTAMP NOT NULL,
+  event_id   VARCHAR NOT NULL
+);
 
 -- The ledger: one row per ingested log object. (source, key, etag) seen means skip.
 CREATE TABLE IF NOT EXISTS ingested_objects (
@@ -107,3 +120,6 @@ CREATE TABLE IF NOT EXISTS trails (
   synced_at                     TIMESTAMP NOT NULL
 );
 `;
+
+/** Fills the resource index from stored events: for files written before schema version 3. */
+export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

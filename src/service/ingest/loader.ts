@@ -7,7 +7,8 @@ import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
-import { EVENT_ID_SQL, EVENT_TIME_SQL, normaliseSql } from './normalise';
+import { RESOURCE_INDEX_SELECT } from '../db/schema';
+import { EVENT_ID_SQL, EVENT_TIME_SQL, normaliseSql, RESOURCES_SQL } from './normalise';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -144,9 +145,9 @@ export class BatchLoader {
   }
 
   /**
-   * Two passes over the batch. The light one reads each record's id and time only: enough to find the new
-   * events and count per file. The full one normalises and inserts just those, streaming into `events`, so
-   * the records are never held or copied twice, whatever the batch size.
+   * Two passes over the batch. The light one reads each record's id, time and resources: enough to find the new
+   * events, count per file and fill the resource index. The full one normalises and inserts just those, streaming
+   * into `events`, so the records are never held or copied twice, whatever the batch size.
    */
   private async loadTogether(files: LocalLogFile[]): Promise<FileOutcome[]> {
     const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...files.map((f) => uncompressedSize(f.path, f.size) + 1024));
@@ -156,15 +157,17 @@ export class BatchLoader {
         FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
     return this.db.transaction(async (conn) => {
       await conn.run(
-        `CREATE OR REPLACE TEMP TABLE light AS SELECT object_key, ord, ${EVENT_ID_SQL} AS event_id, ${EVENT_TIME_SQL} AS event_time FROM ${records}`,
+        `CREATE OR REPLACE TEMP TABLE light AS
+         SELECT object_key, ord, ${EVENT_ID_SQL} AS event_id, ${EVENT_TIME_SQL} AS event_time, ${RESOURCES_SQL} AS resources FROM ${records}`,
         params
       );
       const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
       await this.findFresh(conn);
       await conn.run(
-        `INSERT INTO events BY NAME ${normaliseSql(`(SELECT * FROM ${records} SEMI JOIN fresh USING (object_key, ord))`)}`,
+        `INSERT INTO events BY NAME ${normaliseSql(`(SELECT rec.*, f.resources FROM ${records} rec JOIN fresh f USING (object_key, ord))`)}`,
         params
       );
+      await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('fresh')}`);
       const counts = await this.countsPerFile(conn);
       if ([...counts.values()].some((c) => c.rejected > 0)) {
         await conn.run(
@@ -213,7 +216,7 @@ export class BatchLoader {
     const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT l.object_key, l.ord FROM light l
+       SELECT l.object_key, l.ord, l.event_id, l.event_time, l.resources FROM light l
        WHERE l.event_time IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM events e
                          WHERE e.event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND e.event_id = l.event_id)

@@ -58,6 +58,18 @@ const resourceIds = [
   idsIn(`r['responseElements']`),
 ].join(',\n               ');
 
+/**
+ * The resources an event touched, from a record `r`: every resources[].ARN and the identifiers in
+ * requestParameters / responseElements, each with a friendly name. Computed in the light pass (it also feeds the
+ * resource index) and carried into the full one.
+ */
+export const RESOURCES_SQL = `list_transform(
+    list_distinct(list_filter(
+      flatten([${resourceIds}]),
+      id -> id IS NOT NULL AND id <> '' AND left(id, 1) NOT IN ('{', '['))),
+    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
+  )`;
+
 /** The event's identity, shared by the light pass (dedupe) and the full one: a record without eventID gets a
  * stable id from its content, so a re-delivery still dedupes. */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
@@ -66,13 +78,14 @@ export const EVENT_ID_SQL = `CASE WHEN r['eventID'] IS NULL OR r['eventID'] = 'n
 export const EVENT_TIME_SQL = `timezone('UTC', try_cast(${field('eventTime')} AS TIMESTAMPTZ))`;
 
 /**
- * SELECT that turns rows (object_key VARCHAR, r MAP(VARCHAR, JSON)) of relation `input` into rows shaped like the
- * `events` table, plus `event_time` NULL for records whose eventTime cannot be read (the caller rejects those).
+ * SELECT that turns rows (object_key VARCHAR, r MAP(VARCHAR, JSON), resources — RESOURCES_SQL of r) of relation
+ * `input` into rows shaped like the `events` table, plus `event_time` NULL for records whose eventTime cannot be
+ * read (the caller rejects those).
  */
 export function normaliseSql(input: string): string {
   return `
 WITH x AS (
-  SELECT object_key, r,
+  SELECT object_key, r, resources,
     ${field('eventName')} AS event_name_raw,
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
@@ -126,12 +139,7 @@ SELECT
     OR coalesce(console_failure, false) AS is_unauthorized,
   CASE WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
        WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
-  list_transform(
-    list_distinct(list_filter(
-      flatten([${resourceIds}]),
-      id -> id IS NOT NULL AND id <> '' AND left(id, 1) NOT IN ('{', '['))),
-    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
-  ) AS resources,
+  resources,
   object_key,
   r AS record
 FROM y`;

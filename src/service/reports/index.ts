@@ -52,7 +52,9 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 export class Reports {
   constructor(
     private readonly db: Database,
-    private readonly timeoutMs = DEFAULT_TIMEOUT_MS
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    /** Up to this many events, a resource's event ids go into the query too (tests lower it). */
+    private readonly maxResourceIds = SQL.MAX_RESOURCE_IDS
   ) {}
 
   private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
@@ -117,16 +119,17 @@ export class Reports {
 
   async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): Promise<Frame[]> {
     return this.withConnection(async (conn) => {
+      const match = q.resourceId && (q.queryType === 'events' || q.queryType === 'totals') ? await this.resourceMatch(conn, q.resourceId, range) : undefined;
       switch (q.queryType) {
         case 'totals':
-          return [totalsFrame(await this.all(conn, SQL.totals(q, range)))];
+          return [totalsFrame(await this.all(conn, SQL.totals(q, range, match)))];
         case 'trails':
           return [trailsFrame(await this.all(conn, SQL.TRAILS_SQL))];
         case 'ingest':
           return [ingestFrame(await this.ingestStatus(conn))];
         case 'events':
-          if (q.format === 'list') return [listFrame(await this.all(conn, SQL.eventList(q, range)))];
-          if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range)))];
+          if (q.format === 'list') return [listFrame(await this.all(conn, SQL.eventList(q, range, match)))];
+          if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range, match)))];
           {
             const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
             const points = Math.ceil((range.to - range.from) / bucket);
@@ -136,10 +139,21 @@ export class Reports {
             if (points * q.limit > MAX_CELLS) {
               throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
             }
-            return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket)));
+            return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket, match)));
           }
       }
     });
+  }
+
+  /** Asks the resource index where a resource's events are, so the report reads only those row groups. */
+  private async resourceMatch(conn: DuckDBConnection, resourceId: string, range: Range): Promise<SQL.ResourceMatch> {
+    const [r] = await this.all(conn, SQL.resourceLookup(resourceId, range));
+    const count = Number(r.n);
+    const match: SQL.ResourceMatch = { count, from: Number(r.lo ?? 0), to: Number(r.hi ?? 0) };
+    if (count > 0 && count <= this.maxResourceIds) {
+      match.ids = (await this.all(conn, SQL.resourceEventIds(resourceId, range))).map((row) => String(row.event_id));
+    }
+    return match;
   }
 
   async values(dimension: Dimension, range: Range, search: string, limit: number): Promise<Array<{ value: string; count: number }>> {

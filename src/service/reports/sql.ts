@@ -39,8 +39,37 @@ export const GROUP_LABEL: Record<Exclude<GroupBy, 'none'>, string> = {
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
+/** What the resource index knows of a resource in the range: how many events, their time span, their ids if few. */
+export interface ResourceMatch {
+  count: number;
+  from: number;
+  to: number;
+  ids?: string[];
+}
+
+/** Up to this many events, a resource's event ids go into the query as a list too. */
+export const MAX_RESOURCE_IDS = 10_000;
+
+const INDEX_WHERE = `key_hash = hash($resource) AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`;
+
+/** The resource index's summary of a resource in the range. */
+export function resourceLookup(resourceId: string, range: Range): Statement {
+  return {
+    sql: `SELECT count(*) AS n, epoch_ms(min(event_time)) AS lo, epoch_ms(max(event_time)) AS hi FROM event_resources WHERE ${INDEX_WHERE}`,
+    params: { resource: resourceId, from: iso(range.from), to: iso(range.to) },
+  };
+}
+
+/** The ids of a resource's events in the range (asked only when there are few). */
+export function resourceEventIds(resourceId: string, range: Range): Statement {
+  return {
+    sql: `SELECT DISTINCT event_id FROM event_resources WHERE ${INDEX_WHERE}`,
+    params: { resource: resourceId, from: iso(range.from), to: iso(range.to) },
+  };
+}
+
 /** WHERE clause of an events query: time range, status, read-only, resource and filters. */
-export function whereClause(q: ResolvedQuery, range: Range): Statement {
+export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const parts = ['event_time >= $from::TIMESTAMP', 'event_time < $to::TIMESTAMP'];
   const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to) };
   if (q.status === 'success') parts.push('NOT is_error');
@@ -52,6 +81,17 @@ export function whereClause(q: ResolvedQuery, range: Range): Statement {
   if (q.mfa === 'used') parts.push('mfa_used');
   if (q.mfa === 'notUsed') parts.push('NOT mfa_used');
   if (q.resourceId) {
+    // The resource index narrows the scan to the row groups of the resource's events; the list check stays exact.
+    if (match?.count === 0) parts.push('false');
+    else if (match) {
+      parts.push('event_time BETWEEN $r_from::TIMESTAMP AND $r_to::TIMESTAMP');
+      params.r_from = iso(match.from);
+      params.r_to = iso(match.to);
+      if (match.ids) {
+        parts.push('event_id IN (SELECT unnest($r_ids))');
+        params.r_ids = listValue(match.ids);
+      }
+    }
     parts.push('len(list_filter(resources, r -> r.id = $resource OR r.name = $resource)) > 0');
     params.resource = q.resourceId;
   }
@@ -78,8 +118,8 @@ function groupSource(groupBy: GroupBy): { from: string; key: string } {
 }
 
 /** Top groups by count: the table format, and the series a timeseries shows. */
-export function topGroups(q: ResolvedQuery, range: Range): Statement {
-  const where = whereClause(q, range);
+export function topGroups(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
+  const where = whereClause(q, range, match);
   const { from, key } = groupSource(q.groupBy);
   return {
     sql: `SELECT ${key} AS grp, count(*) AS n FROM ${from} WHERE ${where.sql} GROUP BY 1 ORDER BY n DESC, grp LIMIT $limit`,
@@ -92,8 +132,8 @@ export function topGroups(q: ResolvedQuery, range: Range): Statement {
  * bucket first, then the top groups by their sums. Buckets are whole multiples of their width since the epoch, as
  * the zero-fill lays them out.
  */
-export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number): Statement {
-  const where = whereClause(q, range);
+export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, match?: ResourceMatch): Statement {
+  const where = whereClause(q, range, match);
   const { from, key } = groupSource(q.groupBy);
   return {
     sql: `WITH counts AS MATERIALIZED (
@@ -106,8 +146,8 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number): St
 }
 
 /** The matching events themselves, newest first. */
-export function eventList(q: ResolvedQuery, range: Range): Statement {
-  const where = whereClause(q, range);
+export function eventList(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
+  const where = whereClause(q, range, match);
   return {
     sql: `SELECT epoch_ms(event_time) AS time, user_name, source_ip, event_name, service, region, account,
                  array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
@@ -118,8 +158,8 @@ export function eventList(q: ResolvedQuery, range: Range): Statement {
 }
 
 /** The Summary's headline numbers, for the range and filters. */
-export function totals(q: ResolvedQuery, range: Range): Statement {
-  const where = whereClause(q, range);
+export function totals(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
+  const where = whereClause(q, range, match);
   return {
     sql: `SELECT (SELECT count(*) FROM trails) AS trails, count(*) AS events,
                  count(*) FILTER (WHERE NOT is_error) AS success, count(*) FILTER (WHERE is_error) AS errors,
