@@ -79,13 +79,21 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results;
 }
 
-function batches(refs: LogObjectRef[]): LogObjectRef[][] {
+/** A file this big (uncompressed) is loaded on its own: the reader's buffer for a batch is sized by its largest file. */
+const LONE_FILE_BYTES = 8 * 1024 * 1024;
+
+export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   const out: LogObjectRef[][] = [];
   let current: LogObjectRef[] = [];
   let bytes = 0;
+  const lone: LogObjectRef[][] = [];
   for (const ref of refs) {
     // Compressed size × 10 approximates the JSON DuckDB will hold.
     const weight = ref.key.endsWith('.gz') ? ref.size * 10 : ref.size;
+    if (weight > LONE_FILE_BYTES) {
+      lone.push([ref]);
+      continue;
+    }
     if (current.length > 0 && (current.length >= BATCH_FILES || bytes + weight > BATCH_BYTES)) {
       out.push(current);
       current = [];
@@ -95,7 +103,8 @@ function batches(refs: LogObjectRef[]): LogObjectRef[][] {
     bytes += weight;
   }
   if (current.length > 0) out.push(current);
-  return out;
+  // Before the last (still filling) batch: the caller keeps that one open for the next listing unit.
+  return out.length > 0 ? [...out.slice(0, -1), ...lone, out[out.length - 1]] : lone;
 }
 
 async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[]): Promise<Set<string>> {
