@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import zlib from 'node:zlib';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { RESOURCE_INDEX_SELECT } from '../db/schema';
 import { EVENT_ID_SQL, EVENT_TIME_SQL, normaliseSql, RESOURCES_SQL } from './normalise';
+import { recordsArrayCopy, removeRecordsArrayCopy } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -36,6 +37,8 @@ export interface FileOutcome {
 }
 
 const MIN_OBJECT_SIZE = 16 * 1024 * 1024;
+/** A file bigger than this (uncompressed) is staged record by record: see recordsArray.ts. */
+const STAGE_BYTES = 8 * 1024 * 1024;
 
 /** Uncompressed size of a file: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
 function uncompressedSize(file: string, size: number): number {
@@ -150,12 +153,44 @@ export class BatchLoader {
    * into `events`, so the records are never held or copied twice, whatever the batch size.
    */
   private async loadTogether(files: LocalLogFile[]): Promise<FileOutcome[]> {
-    const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...files.map((f) => uncompressedSize(f.path, f.size) + 1024));
-    const params = { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
-    // The key is looked up once per file (before the unnest), not once per record.
-    const records = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records))) AS ord, unnest(Records) AS r
+    const sizes = files.map((f) => uncompressedSize(f.path, f.size));
+    const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...sizes.map((size) => size + 1024));
+    const staged = files.length === 1 && sizes[0] > STAGE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
+    let records: string;
+    let params: Record<string, DuckDBValue>;
+    if (staged) {
+      records = '(SELECT * FROM staged)';
+      params = {};
+    } else {
+      params = { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
+      // The key is looked up once per file (before the unnest), not once per record.
+      records = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records))) AS ord, unnest(Records) AS r
         FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+    }
+    try {
+      return await this.loadRecords(files, records, params, maxObjectSize, staged);
+    } finally {
+      if (staged) removeRecordsArrayCopy(staged);
+    }
+  }
+
+  private async loadRecords(
+    files: LocalLogFile[],
+    records: string,
+    params: Record<string, DuckDBValue>,
+    maxObjectSize: number,
+    staged: string | undefined
+  ): Promise<FileOutcome[]> {
     return this.db.transaction(async (conn) => {
+      if (staged) {
+        // Once, so both passes see the same records with the same ordinals.
+        await conn.run(
+          `CREATE OR REPLACE TEMP TABLE staged AS
+           SELECT $key AS object_key, (row_number() OVER ()) - 1 AS ord, json::MAP(VARCHAR, JSON) AS r
+           FROM read_json_objects($path, format = 'array', maximum_object_size = $max)`,
+          { key: files[0].key, path: staged, max: MIN_OBJECT_SIZE }
+        );
+      }
       await conn.run(
         `CREATE OR REPLACE TEMP TABLE light AS
          SELECT object_key, ord, ${EVENT_ID_SQL} AS event_id, ${EVENT_TIME_SQL} AS event_time, ${RESOURCES_SQL} AS resources FROM ${records}`,
@@ -185,7 +220,7 @@ export class BatchLoader {
         return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
       });
       await this.writeLedger(conn, files, outcomes);
-      await conn.run('DROP TABLE light; DROP TABLE fresh');
+      await conn.run(`DROP TABLE light; DROP TABLE stored; DROP TABLE fresh${staged ? '; DROP TABLE staged' : ''}`);
       return outcomes;
     });
   }
@@ -214,16 +249,22 @@ export class BatchLoader {
   private async findFresh(conn: DuckDBConnection): Promise<void> {
     const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM light`);
     const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
+    // The batch's ids that are stored already. The batch is the hash table; the stored events of the span stream
+    // past it, so memory follows the batch, not a busy day's millions of events.
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE stored AS
+       SELECT DISTINCT event_id FROM events
+       WHERE event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND event_id IN (SELECT event_id FROM light)`,
+      { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
+    );
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
        SELECT l.object_key, l.ord, l.event_id, l.event_time, l.resources FROM light l
-       WHERE l.event_time IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM events e
-                         WHERE e.event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND e.event_id = l.event_id)
-       QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY l.object_key, l.ord) = 1`,
-      { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
+       WHERE l.event_time IS NOT NULL AND l.event_id NOT IN (SELECT event_id FROM stored)
+       QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY l.object_key, l.ord) = 1`
     );
   }
+
 
   private async countsPerFile(conn: DuckDBConnection) {
     const reader = await conn.runAndReadAll(`

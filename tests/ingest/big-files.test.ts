@@ -1,0 +1,73 @@
+// Log files too big to read whole in DuckDB's memory limit are staged record by record (src/service/ingest/
+// recordsArray.ts). Counts stay exact: duplicates inside the file, rejected records, a re-run.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
+import { tempDir, writeFiles } from '../support/temp';
+
+const pad = 'x'.repeat(1200);
+const record = (i: number, extra: Record<string, unknown> = {}) => ({
+  eventID: `big-${i}`, eventTime: '2026-11-20T10:00:00Z', eventName: 'PutObject', eventSource: 's3.amazonaws.com', awsRegion: 'eu-west-1',
+  userIdentity: { type: 'IAMUser', userName: `user-${i % 7}` }, sourceIPAddress: '203.0.113.9',
+  requestParameters: { bucketName: `bucket-${i % 3}`, key: `${pad}-${i}` }, ...extra,
+});
+
+let dir: string;
+beforeAll(() => (dir = tempDir()));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('recordsArrayCopy', () => {
+  const copy = async (name: string, body: string | Buffer) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, body);
+    const out = await recordsArrayCopy(file);
+    const text = out === undefined ? undefined : fs.readFileSync(out, 'utf8');
+    if (out) removeRecordsArrayCopy(out);
+    return text;
+  };
+
+  test('keeps exactly the Records array, across gzip and chunk boundaries', async () => {
+    const records = Array.from({ length: 20_000 }, (_, i) => record(i, { note: 'é€😀' }));
+    const text = await copy('many.json.gz', zlib.gzipSync(` \n{ "Records" :\n${JSON.stringify(records)}\n}\n`));
+    expect(JSON.parse(text!)).toEqual(records);
+  });
+
+  test.each([
+    ['another key first', '{"foo": 1, "Records": []}'],
+    ['no Records', '{"foo": []}'],
+    ['something after the array', '{"Records": [], "x": 1}'],
+    ['a bare array', '[]'],
+  ])('%s: undefined, so the regular path decides', async (_name, body) => {
+    expect(await copy('shape.json', body)).toBeUndefined();
+  });
+
+  test('a corrupt gzip is left to the regular path too', async () => {
+    expect(await copy('corrupt.json.gz', Buffer.from('not gzip at all'))).toBeUndefined();
+  });
+});
+
+test('a 12 MB log file loads in bounded memory with exact counts, and a re-run adds nothing', async () => {
+  const records = Array.from({ length: 9_000 }, (_, i) => record(i));
+  records.push(record(5)); // the same event twice in one file
+  records.push({ ...record(9_001), eventTime: 'not a time' }); // kept aside in rejected_records
+  const logs = writeFiles(path.join(dir, 'logs'), { 'big.json.gz': zlib.gzipSync(JSON.stringify({ Records: records })) });
+  expect(zlib.gunzipSync(fs.readFileSync(path.join(logs, 'big.json.gz'))).length).toBeGreaterThan(8 * 1024 * 1024);
+  // 128 MB would not hold this file read whole.
+  const db = await Database.open(path.join(dir, 'big.duckdb'), { memoryLimit: '128MB' });
+  try {
+    const first = await ingest({ source: logs, db });
+    expect(first).toMatchObject({ objects: 1, events: 9_000, duplicates: 1, rejected: 1, errors: 0 });
+    const row = await db.one<{ n: bigint; users: bigint; idx: bigint }>(
+      `SELECT (SELECT count(*) FROM events) AS n, (SELECT count(DISTINCT user_name) FROM events) AS users,
+              (SELECT count(*) FROM event_resources WHERE key_hash = hash('bucket-1')) AS idx`
+    );
+    expect({ n: Number(row!.n), users: Number(row!.users), idx: Number(row!.idx) }).toEqual({ n: 9_000, users: 7, idx: 3_000 });
+    const again = await ingest({ source: logs, db });
+    expect(again).toMatchObject({ objects: 0, events: 0, unchanged: 1 });
+  } finally {
+    db.close();
+  }
+});
