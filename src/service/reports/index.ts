@@ -1,7 +1,7 @@
 // Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
+import type { Frame, FrameField, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
 import { QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
 import type { Database } from '../db/database';
 import * as SQL from './sql';
@@ -169,15 +169,16 @@ export class Reports {
     const read = async (c: DuckDBConnection) => (await this.all(c, SQL.INGEST_SQL))[0];
     const r = conn ? await read(conn) : await this.withConnection(read);
     const newest = num(r.newest);
+    const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
     return {
       objects: Number(r.objects),
       events: Number(r.events),
       errors: Number(r.errors),
       skipped: Number(r.skipped),
-      newestEvent: newest === null ? null : new Date(newest).toISOString(),
-      oldestEvent: r.oldest === null ? null : new Date(Number(r.oldest)).toISOString(),
+      newestEvent: iso(newest),
+      oldestEvent: iso(r.oldest),
       lagSeconds: newest === null ? null : Math.max(0, Math.round((Date.now() - newest) / 1000)),
-      lastPoll: r.last_poll === null ? null : new Date(Number(r.last_poll)).toISOString(),
+      lastPoll: iso(r.last_poll),
       lastPollError: (r.last_error as string | null) ?? null,
     };
   }
@@ -230,31 +231,24 @@ function tableFrame(q: ResolvedQuery, rows: Row[]): Frame {
   };
 }
 
-function listFrame(rows: Row[]): Frame {
-  const col = (name: string, type: 'time' | 'number' | 'string' | 'boolean', key: string, conv: (v: unknown) => unknown = (v) => v) => ({
+/** A frame column from result rows: times arrive as epoch milliseconds, a missing value is null. */
+function column(rows: Row[], name: string, type: 'time' | 'string' | 'boolean', key: string): FrameField {
+  return {
     name,
     type,
-    values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : conv(r[key]))) as Array<string | number | boolean | null>,
-  });
-  return {
-    name: 'events',
-    meta: { preferredVisualisationType: 'table' },
-    fields: [
-      col('time', 'time', 'time', Number),
-      col('user', 'string', 'user_name'),
-      col('source IP', 'string', 'source_ip'),
-      col('event name', 'string', 'event_name'),
-      col('service', 'string', 'service'),
-      col('region', 'string', 'region'),
-      col('account', 'string', 'account'),
-      col('resources', 'string', 'resources'),
-      col('error code', 'string', 'error_code'),
-      col('error message', 'string', 'error_message'),
-      col('read only', 'boolean', 'read_only'),
-      col('MFA', 'boolean', 'mfa_used'),
-      col('event id', 'string', 'event_id'),
-    ],
+    values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : type === 'time' ? Number(r[key]) : (r[key] as string | boolean))),
   };
+}
+
+function listFrame(rows: Row[]): Frame {
+  const spec: Array<[string, 'time' | 'string' | 'boolean', string]> = [
+    ['time', 'time', 'time'], ['user', 'string', 'user_name'], ['source IP', 'string', 'source_ip'],
+    ['event name', 'string', 'event_name'], ['service', 'string', 'service'], ['region', 'string', 'region'],
+    ['account', 'string', 'account'], ['resources', 'string', 'resources'], ['error code', 'string', 'error_code'],
+    ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],
+    ['event id', 'string', 'event_id'],
+  ];
+  return { name: 'events', meta: { preferredVisualisationType: 'table' }, fields: spec.map(([name, type, key]) => column(rows, name, type, key)) };
 }
 
 function totalsFrame(rows: Row[]): Frame {
@@ -273,14 +267,7 @@ function trailsFrame(rows: Row[]): Frame {
     ['last notification', 'time', 'last_notification'], ['last notification error', 'string', 'last_notification_error'],
     ['SNS topic', 'string', 'sns_topic'], ['ARN', 'string', 'arn'],
   ];
-  return {
-    name: 'trails',
-    fields: spec.map(([name, type, key]) => ({
-      name,
-      type,
-      values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : type === 'time' ? Number(r[key]) : (r[key] as string | boolean))),
-    })),
-  };
+  return { name: 'trails', fields: spec.map(([name, type, key]) => column(rows, name, type, key)) };
 }
 
 function ingestFrame(s: IngestStatus): Frame {
