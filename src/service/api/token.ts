@@ -10,13 +10,19 @@ export interface Token {
   file?: string;
 }
 
-export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token {
+/** The token a client should send: TRAILHOUND_TOKEN, else the token file in the data folder, if any. */
+export function readToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token | undefined {
   if (fromEnv) return { token: fromEnv, from: 'environment' };
   const file = path.join(dataDir, 'token');
-  if (fs.existsSync(file)) {
-    const token = fs.readFileSync(file, 'utf8').trim();
-    if (token) return { token, from: 'file', file };
-  }
+  const token = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  return token ? { token, from: 'file', file } : undefined;
+}
+
+/** The service's token: as readToken, else a new one written to the data folder. */
+export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token {
+  const known = readToken(dataDir, fromEnv);
+  if (known) return known;
+  const file = path.join(dataDir, 'token');
   fs.mkdirSync(dataDir, { recursive: true });
   const token = crypto.randomBytes(24).toString('base64url');
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });

@@ -1,7 +1,7 @@
 // trailhound generate --out DIR [--events N] [--days D] [--seed S] [--end ISO]
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
-import { positiveInt } from './ingest';
+import { positiveInt } from './options';
 
 export function generateCommand(): Command {
   return new Command('generate')

@@ -4,12 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, memoryLimit } from '../config';
 import { ingest, type IngestSummary } from '../ingest';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, 1 or more');
-  return n;
-}
+import { positiveInt } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);

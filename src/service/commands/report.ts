@@ -10,8 +10,9 @@ import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
+import { readToken } from '../api/token';
+import { collect } from './options';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 const DAY = 86_400_000;
 
 interface ReportOptions {
@@ -61,8 +62,8 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
 }
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
-async function askService(url: string, tokenFile: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
-  const token = env('TOKEN') ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : '');
+async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
+  const token = readToken(dataDir)?.token ?? '';
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -125,7 +126,7 @@ export function reportCommand(): Command {
           }
         } else {
           try {
-            result = await askService(o.serviceUrl, path.join(path.dirname(path.resolve(file)), 'token'), { range, queries: [{ ...query, refId: 'A' }] });
+            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...query, refId: 'A' }] });
           } catch (err) {
             return fail(
               `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${(err as Error).message}). ` +

@@ -8,7 +8,7 @@ import { ensureSampleLogs } from '../sample';
 import { startService } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken } from '../api/token';
-import { positiveInt } from './ingest';
+import { positiveInt } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {

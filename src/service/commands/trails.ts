@@ -4,8 +4,8 @@ import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
+import { collect } from './options';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
