@@ -76,15 +76,8 @@ function decode(base64: string): Frame {
 // ---------------------------------------------------------------- the records themselves
 
 const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
-const GROUP_KEY: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
-  user: oracleUser,
-  eventName: (r) => r.eventName,
-  sourceIp: (r) => r.sourceIPAddress,
-  service: oracleService,
-  region: (r) => r.awsRegion,
-  account: accountOf,
-};
-const FILTER_VALUE: Record<string, (r: CloudTrailRecord) => string> = {
+/** A record's value of each dimension: what filters match and what groups are named by. */
+const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
   user: oracleUser,
   eventName: (r) => r.eventName,
   sourceIp: (r) => r.sourceIPAddress,
@@ -104,7 +97,7 @@ function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; t
   if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
   if (q.mfa === 'used' && oracleMfa(r) !== true) return false;
   if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
-  for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(FILTER_VALUE[key](r))) return false;
+  for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(DIMENSION_VALUE[key]!(r))) return false;
   return true;
 }
 
@@ -208,7 +201,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
         break;
       case 'events': {
         if (expectRows) expect([where, matching.length > 0]).toEqual([where, true]);
-        const key = GROUP_KEY[query.groupBy];
+        const key = DIMENSION_VALUE[query.groupBy];
         if (query.format === 'timeseries') {
           if (matching.length > 0) expect([where, frames.length > 0]).toEqual([where, true]);
           expect(frames.length).toBeLessThanOrEqual(query.limit);
@@ -331,7 +324,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
 
   /** The same from the raw records: events per group per bucket in the window. */
   function expectedInstances(rule: AlertRule, q: ResolvedQuery, range: { from: number; to: number }, bucketMs: number) {
-    const key = GROUP_KEY[q.groupBy]!;
+    const key = DIMENSION_VALUE[q.groupBy]!;
     const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model.reducer;
     const { params } = rule.data.find((d) => d.model.type === 'threshold')!.model.conditions[0].evaluator;
     const buckets = new Map<string, Map<number, number>>();

@@ -1,29 +1,12 @@
 // The real Stratus Red Team CloudTrail records: every one stored, fields derived per the design's rules.
-// Expectations are computed here from the raw records, independently of the ingestion SQL.
+// Expectations come from the raw records through tests/support/oracle.ts, independently of the ingestion SQL.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
-import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
-
-function expectedUser(r: CloudTrailRecord): string {
-  const id = r.userIdentity ?? {};
-  switch (id.type) {
-    case 'IAMUser':
-      return id.userName;
-    case 'AssumedRole':
-      return id.sessionContext?.sessionIssuer?.userName ?? id.arn.split('/')[1];
-    case 'FederatedUser':
-      return id.arn.split('federated-user/')[1];
-    default:
-      throw new Error(`the dataset gained identity type ${id.type}: extend this test`);
-  }
-}
-
-function expectedUnauthorized(r: CloudTrailRecord): boolean {
-  return /^(AccessDenied.*|.*UnauthorizedOperation)$/.test(r.errorCode ?? '') || /^not authorized/i.test(r.errorMessage ?? '');
-}
 
 const records = stratusRecords().map((x) => x.record);
 let dir: string;
@@ -54,7 +37,7 @@ test('every record is stored once, with its full original JSON', () => {
 test('user, service, region, account and source IP follow the field rules', () => {
   for (const r of records) {
     const row = rows.get(r.eventID)!;
-    expect({ id: r.eventID, user: row.user_name }).toEqual({ id: r.eventID, user: expectedUser(r) });
+    expect({ id: r.eventID, user: row.user_name }).toEqual({ id: r.eventID, user: oracleUser(r) });
     expect(row.service).toBe(r.eventSource.replace(/\.amazonaws\.com$/, ''));
     expect(row.region).toBe(r.awsRegion);
     expect(row.account).toBe(r.recipientAccountId);
@@ -74,14 +57,13 @@ test('made-up regions and invalid IP addresses are kept, and flagged as not addr
 test('status: errors and unauthorized attempts', () => {
   for (const r of records) {
     const row = rows.get(r.eventID)!;
-    const isError = (r.errorCode !== undefined || r.errorMessage !== undefined || r.responseElements?.ConsoleLogin === 'Failure') && r.errorCode !== 'Client.DryRunOperation';
     expect({ id: r.eventID, error: row.is_error, unauthorized: row.is_unauthorized }).toEqual({
       id: r.eventID,
-      error: isError,
-      unauthorized: expectedUnauthorized(r),
+      error: oracleIsError(r),
+      unauthorized: oracleUnauthorized(r),
     });
   }
-  const unauthorized = records.filter(expectedUnauthorized).length;
+  const unauthorized = records.filter(oracleUnauthorized).length;
   expect(unauthorized).toBeGreaterThan(0);
 });
 
