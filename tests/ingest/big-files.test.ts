@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
-import { tempDir, writeFiles } from '../support/temp';
+import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const pad = 'x'.repeat(1200);
 const record = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -65,6 +65,10 @@ test('a 12 MB log file loads in bounded memory with exact counts, and a re-run a
               (SELECT count(*) FROM event_resources WHERE key_hash = hash('bucket-1')) AS idx`
     );
     expect({ n: Number(row!.n), users: Number(row!.users), idx: Number(row!.idx) }).toEqual({ n: 9_000, users: 7, idx: 3_000 });
+    // Each event points at its own record in the file (record i sits at index i), and reads back whole.
+    const misplaced = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE event_id <> 'big-' || record_index`);
+    expect(Number(misplaced!.n)).toBe(0);
+    expect(Object.fromEntries(await storedRecords(db, ['big-0', 'big-8999']))).toEqual({ 'big-0': record(0), 'big-8999': record(8999) });
     const again = await ingest({ source: logs, db });
     expect(again).toMatchObject({ objects: 0, events: 0, unchanged: 1 });
   } finally {

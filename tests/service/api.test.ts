@@ -70,7 +70,7 @@ describe('auth', () => {
     expect(Object.keys(r.json).sort()).toEqual(['status', 'version']);
   });
 
-  test.each(['/api/ingest/status', '/api/trails', '/api/values/user', '/metrics'])('%s: 401 without the token, or with a wrong one', async (route) => {
+  test.each(['/api/ingest/status', '/api/trails', '/api/values/user', `/api/events/${records[0].eventID}`, '/metrics'])('%s: 401 without the token, or with a wrong one', async (route) => {
     for (const token of [null, 'wrong', '']) {
       const r = await call('GET', route, undefined, token);
       expect(r.status).toBe(401);
@@ -145,7 +145,7 @@ describe('POST /api/query', () => {
       'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
       NULL, NULL, false, NULL, NULL, false, false, NULL,
       list_transform(range(20), k -> {'id': 'arn:aws:s3:::b-' || ((i * 20 + k) % 100000), 'name': 'b-' || ((i * 20 + k) % 100000)}),
-      'k', MAP {}::MAP(VARCHAR, JSON) FROM range(300000) t(i)`);
+      'k', 0 FROM range(300000) t(i)`);
     const slow = await buildApi({ db: big, token: TOKEN, queryTimeoutMs: 1 });
     const slowUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
     try {
@@ -245,6 +245,15 @@ describe('other endpoints', () => {
     const r = await call('GET', '/api/values/user?limit=0');
     expect(r.status).toBe(400);
     expect(r.json.error).toMatch(/limit/);
+  });
+
+  test('an event’s original record, exactly as CloudTrail delivered it; an unknown id is a 404', async () => {
+    for (const r of [records[0], records[records.length - 1]]) {
+      const res = await call('GET', `/api/events/${encodeURIComponent(r.eventID)}`);
+      expect(res).toMatchObject({ status: 200, json: { eventId: r.eventID, record: r } });
+    }
+    const hostile = "x' OR '1'='1";
+    expect(await call('GET', `/api/events/${encodeURIComponent(hostile)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${hostile}"` } });
   });
 
   test('trails and ingestion status', async () => {

@@ -4,25 +4,29 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
-import { tempDir } from '../support/temp';
+import { ingest } from '../../src/service/ingest';
+import { logFile } from '../support/stratus';
+import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
-test('a version 1 database (no mfa_used, no resource index) is migrated in place', async () => {
+test('a version 1 database (no mfa_used, no resource index, a record copy per event) is migrated in place', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v1.duckdb');
   try {
-    // Version 1 is today's schema without mfa_used and without the resource index.
-    const v1 = SCHEMA_SQL.replace(/CREATE TABLE IF NOT EXISTS event_resources \([^;]*\);/, '')
+    // Version 1 is today's schema without mfa_used and the resource index, and with each record copied into its event.
+    const v1 = SCHEMA_SQL.replace(/--[^\n]*/g, '')
+      .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects) \([^;]*\);/g, '')
+      .replace(/record_index +INTEGER[^\n]*/, 'record MAP(VARCHAR, JSON) NOT NULL')
       .split('\n')
-      .filter((line) => !line.includes('mfa_used'))
+      .filter((line) => !line.includes('mfa_used') && !line.includes('ADD COLUMN IF NOT EXISTS record_index'))
       .join('\n');
-    expect(v1).not.toMatch(/mfa_used|event_resources/);
+    expect(v1).not.toMatch(/mfa_used|event_resources|log_objects|record_index/);
     const old = await DuckDBInstance.create(file);
     const conn = await old.connect();
     await conn.run(v1);
     await conn.run(`INSERT INTO events BY NAME SELECT 'old-1' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
       'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, 'alice' AS user_name,
       'IAMUser' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
-      [{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, 'k' AS object_key, MAP {}::MAP(VARCHAR, JSON) AS record`);
+      [{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, 'k' AS object_key, MAP {'eventID': '"old-1"', 'eventName': '"ConsoleLogin"'}::MAP(VARCHAR, JSON) AS record`);
     await conn.run(`INSERT INTO meta VALUES ('schema_version', '1')`);
     conn.closeSync();
     old.closeSync();
@@ -37,6 +41,15 @@ test('a version 1 database (no mfa_used, no resource index) is migrated in place
         `SELECT count(*) AS n FROM event_resources WHERE event_id = 'old-1' AND key_hash IN (hash('i-0abc'), hash('arn:aws:s3:::logs'), hash('logs'))`
       );
       expect(Number(index[0].n)).toBe(3);
+      // New events keep their records in log_objects; the old ones still read theirs from the copy.
+      const logs = writeFiles(path.join(dir, 'logs'), {
+        'new.json.gz': logFile([{ eventID: 'new-1', eventTime: '2026-01-02T00:00:00Z', eventName: 'StartInstances' }]),
+      });
+      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 1, errors: 0 });
+      expect(Object.fromEntries(await storedRecords(db, ['old-1', 'new-1']))).toEqual({
+        'old-1': { eventID: 'old-1', eventName: 'ConsoleLogin' },
+        'new-1': { eventID: 'new-1', eventTime: '2026-01-02T00:00:00Z', eventName: 'StartInstances' },
+      });
     } finally {
       db.close();
     }

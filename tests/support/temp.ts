@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { originalRecords } from '../../src/service/reports/records';
 import { logFile, type CloudTrailRecord } from './stratus';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
@@ -34,4 +35,15 @@ export async function ingestRecords(
   const db = await Database.open(path.join(dir, 'test.duckdb'));
   const summary = await ingest({ source: path.join(dir, 'logs'), db, ...options });
   return { db, summary, cleanup: () => { db.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** The original records of stored events, by event id, read back the way the service reads them (every event when no ids are given). */
+export async function storedRecords(db: Database, ids?: string[]): Promise<Map<string, Record<string, unknown>>> {
+  const conn = await db.connect();
+  try {
+    const wanted = ids ?? (await db.all<{ id: string }>('SELECT event_id AS id FROM events')).map((r) => r.id);
+    return await originalRecords(conn, wanted);
+  } finally {
+    conn.closeSync();
+  }
 }

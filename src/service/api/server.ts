@@ -51,6 +51,10 @@ const valuesSchema = {
   },
 };
 
+const eventSchema = {
+  params: { type: 'object', properties: { eventId: { type: 'string', minLength: 1, maxLength: 256 } } },
+};
+
 const backfillSchema = {
   body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
 };
@@ -112,6 +116,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const now = Date.now();
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now });
     return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100) };
+  });
+
+  // An event's details: its original record, e.g. for a data link from the Events table.
+  app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
+    const { eventId } = request.params as { eventId: string };
+    const record = await reports.record(eventId);
+    if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
+    return { eventId, record };
   });
 
   app.get('/api/trails', async () => ({ trails: await reports.trails() }));

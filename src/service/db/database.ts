@@ -25,6 +25,14 @@ export class DatabaseLockedError extends Error {
   }
 }
 
+export async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
+  const reader = await conn.runAndReadAll(
+    `SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = $table AND column_name = $column`,
+    { table, column }
+  );
+  return reader.currentRowCount > 0;
+}
+
 export class Database {
   private constructor(
     readonly file: string,
@@ -75,6 +83,10 @@ export class Database {
       await conn.run(SCHEMA_SQL);
       // Files from before version 3 have events but no resource index yet (a one-time pass).
       if (previous > 0 && previous < 3) await conn.run(BACKFILL_RESOURCE_INDEX_SQL);
+      // Before version 4 every event carried a copy of its record; newer events leave that to log_objects.
+      if (previous > 0 && previous < 4 && (await hasColumn(conn, 'events', 'record'))) {
+        await conn.run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
+      }
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

@@ -1,7 +1,7 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS meta (
   value VARCHAR
 );
 
--- One row per unique CloudTrail event (eventID); the normalised columns serve reports, record keeps everything.
+-- One row per unique CloudTrail event (eventID); the normalised columns serve reports. The original record is
+-- record_index in its log object's Records array; the object itself is kept whole in log_objects.
 CREATE TABLE IF NOT EXISTS events (
   event_id          VARCHAR NOT NULL,
   event_time        TIMESTAMP NOT NULL,
@@ -40,11 +41,22 @@ CREATE TABLE IF NOT EXISTS events (
   mfa_used          BOOLEAN,            -- MFA behind the call: a console login's MFAUsed, a session's mfaAuthenticated; NULL when the record does not say
   resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
   object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
-  record            MAP(VARCHAR, JSON) NOT NULL -- the full original record, one entry per top-level field; to_json(record) gives it back
+  record_index      INTEGER             -- its position in that file's Records (NULL for events stored before version 4)
 );
 
 -- Version 2 added mfa_used; events stored before it have NULL (unknown).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
+-- Version 4 keeps the original records in log_objects instead of a per-event copy.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
+
+-- Every log file that gave at least one event, byte for byte as delivered (gzip as it came): the original
+-- records, kept once per file instead of once per event (3x smaller, and cheap to write).
+CREATE TABLE IF NOT EXISTS log_objects (
+  key     VARCHAR PRIMARY KEY,      -- = events.object_key
+  source  VARCHAR NOT NULL,
+  etag    VARCHAR NOT NULL,
+  content BLOB NOT NULL
+);
 
 -- The resource index: one row per event and resource id or name, by hash. A resource-id filter finds its events
 -- here first, so the report reads only the row groups of their times instead of every event's resources.

@@ -5,14 +5,14 @@ import { batches } from './index';
 const ref = (key: string, size: number) => ({ key, size, etag: `"${key}"` });
 const keys = (out: Array<Array<{ key: string }>>) => out.map((b) => b.map((r) => r.key));
 
-test('small files fill batches of at most 256 files', () => {
-  const refs = Array.from({ length: 600 }, (_, i) => ref(`f${i}.json.gz`, 1000));
-  expect(batches(refs).map((b) => b.length)).toEqual([256, 256, 88]);
+test('small files fill batches of at most 1000 files', () => {
+  const refs = Array.from({ length: 2100 }, (_, i) => ref(`f${i}.json.gz`, 1000));
+  expect(batches(refs).map((b) => b.length)).toEqual([1000, 1000, 100]);
 });
 
-test('a batch holds at most 64 MB of uncompressed logs (gzip counted ten times its size)', () => {
-  const refs = Array.from({ length: 30 }, (_, i) => ref(`f${i}.json.gz`, 600 * 1024)); // ~6 MB each uncompressed
-  expect(batches(refs).map((b) => b.length)).toEqual([10, 10, 10]);
+test('a batch holds at most 256 MB of uncompressed logs (gzip counted ten times its size)', () => {
+  const refs = Array.from({ length: 100 }, (_, i) => ref(`f${i}.json.gz`, 800 * 1024)); // ~8 MB each uncompressed
+  expect(batches(refs).map((b) => b.length)).toEqual([32, 32, 32, 4]);
 });
 
 test('a big file goes alone, ahead of the batch still filling', () => {

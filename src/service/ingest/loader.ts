@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { RESOURCE_INDEX_SELECT } from '../db/schema';
-import { EVENT_ID_SQL, EVENT_TIME_SQL, normaliseSql, RESOURCES_SQL } from './normalise';
+import { normaliseSql } from './normalise';
 import { recordsArrayCopy, removeRecordsArrayCopy } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
@@ -113,7 +113,7 @@ export class BatchLoader {
       const cleaned = this.withValidUtf8(file);
       if (cleaned) {
         try {
-          return (await this.loadTogether([{ ...file, path: cleaned }]))[0];
+          return (await this.loadTogether([{ ...file, path: cleaned }], [file.path]))[0];
         } catch (retryErr) {
           return this.recordError(file, reasonOf(retryErr, cleaned));
         } finally {
@@ -148,27 +148,16 @@ export class BatchLoader {
   }
 
   /**
-   * Two passes over the batch. The light one reads each record's id, time and resources: enough to find the new
-   * events, count per file and fill the resource index. The full one normalises and inserts just those, streaming
-   * into `events`, so the records are never held or copied twice, whatever the batch size.
+   * One read of the batch: every record is parsed and normalised once, into a temporary table of events-shaped
+   * rows (small: no record copy). Dedupe, per-file counts and the resource index work on that table; the original
+   * records are kept as the log files themselves, once per file, in log_objects.
    */
-  private async loadTogether(files: LocalLogFile[]): Promise<FileOutcome[]> {
+  private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path)): Promise<FileOutcome[]> {
     const sizes = files.map((f) => uncompressedSize(f.path, f.size));
     const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...sizes.map((size) => size + 1024));
     const staged = files.length === 1 && sizes[0] > STAGE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
-    let records: string;
-    let params: Record<string, DuckDBValue>;
-    if (staged) {
-      records = '(SELECT * FROM staged)';
-      params = {};
-    } else {
-      params = { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
-      // The key is looked up once per file (before the unnest), not once per record.
-      records = `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records))) AS ord, unnest(Records) AS r
-        FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
-    }
     try {
-      return await this.loadRecords(files, records, params, maxObjectSize, staged);
+      return await this.loadRecords(files, originals, maxObjectSize, staged);
     } finally {
       if (staged) removeRecordsArrayCopy(staged);
     }
@@ -176,39 +165,33 @@ export class BatchLoader {
 
   private async loadRecords(
     files: LocalLogFile[],
-    records: string,
-    params: Record<string, DuckDBValue>,
+    originals: string[],
     maxObjectSize: number,
     staged: string | undefined
   ): Promise<FileOutcome[]> {
+    // Rows (object_key, ord, r): ord is the record's index in its file's Records.
+    const records = staged
+      ? `(SELECT $key AS object_key, (row_number() OVER ())::INTEGER - 1 AS ord, json::MAP(VARCHAR, JSON) AS r
+          FROM read_json_objects($path, format = 'array', maximum_object_size = $maxObjectSize))`
+      : // The key is looked up once per file (before the unnest), not once per record.
+        `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
+          FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+    const params: Record<string, DuckDBValue> = staged
+      ? { key: files[0].key, path: staged, maxObjectSize: MIN_OBJECT_SIZE }
+      : { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
     return this.db.transaction(async (conn) => {
-      if (staged) {
-        // Once, so both passes see the same records with the same ordinals.
-        await conn.run(
-          `CREATE OR REPLACE TEMP TABLE staged AS
-           SELECT $key AS object_key, (row_number() OVER ()) - 1 AS ord, json::MAP(VARCHAR, JSON) AS r
-           FROM read_json_objects($path, format = 'array', maximum_object_size = $max)`,
-          { key: files[0].key, path: staged, max: MIN_OBJECT_SIZE }
-        );
-      }
-      await conn.run(
-        `CREATE OR REPLACE TEMP TABLE light AS
-         SELECT object_key, ord, ${EVENT_ID_SQL} AS event_id, ${EVENT_TIME_SQL} AS event_time, ${RESOURCES_SQL} AS resources FROM ${records}`,
-        params
-      );
+      await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
       const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
       await this.findFresh(conn);
-      await conn.run(
-        `INSERT INTO events BY NAME ${normaliseSql(`(SELECT rec.*, f.resources FROM ${records} rec JOIN fresh f USING (object_key, ord))`)}`,
-        params
-      );
-      await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('fresh')}`);
+      await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index)`);
+      await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index))')}`);
       const counts = await this.countsPerFile(conn);
       if ([...counts.values()].some((c) => c.rejected > 0)) {
+        // Rare: read the records once more to keep the ones that cannot be events whole.
         await conn.run(
           `INSERT INTO rejected_records
            SELECT $source, object_key, 'eventTime is missing or not a time', to_json(r), now()::TIMESTAMP
-           FROM ${records} SEMI JOIN (SELECT object_key, ord FROM light WHERE event_time IS NULL) USING (object_key, ord)`,
+           FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
           { ...params, source: this.source }
         );
       }
@@ -219,15 +202,33 @@ export class BatchLoader {
         const c = counts.get(f.key) ?? { records: 0, inserted: 0, rejected: 0 };
         return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
       });
+      await this.keepOriginals(conn, files, originals, outcomes);
       await this.writeLedger(conn, files, outcomes);
-      await conn.run(`DROP TABLE light; DROP TABLE stored; DROP TABLE fresh${staged ? '; DROP TABLE staged' : ''}`);
+      await conn.run(`DROP TABLE batch; DROP TABLE stored; DROP TABLE fresh`);
       return outcomes;
     });
   }
 
+  /** The log files that gave events, as delivered: their records are read back from here (see records.ts). */
+  private async keepOriginals(conn: DuckDBConnection, files: LocalLogFile[], originals: string[], outcomes: FileOutcome[]) {
+    const kept = outcomes.flatMap((o, i) => (o.inserted > 0 ? [i] : []));
+    if (kept.length === 0) return;
+    await conn.run(
+      `INSERT OR REPLACE INTO log_objects
+       SELECT $keys[i] AS key, $source AS source, $etags[i] AS etag, content
+       FROM (SELECT list_position($paths, filename) AS i, content FROM read_blob($paths))`,
+      {
+        source: this.source,
+        paths: listValue(kept.map((i) => originals[i])),
+        keys: listValue(kept.map((i) => files[i].key)),
+        etags: listValue(kept.map((i) => files[i].etag)),
+      }
+    );
+  }
+
   /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */
   private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], maxObjectSize: number): Promise<Set<string>> {
-    const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM light`);
+    const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM batch`);
     const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
     const empty = files.filter((f) => !seen.has(f.key)).map((f) => f.path);
     if (empty.length === 0) {
@@ -247,21 +248,21 @@ export class BatchLoader {
    * group outside it: the cost stays flat as the table grows.
    */
   private async findFresh(conn: DuckDBConnection): Promise<void> {
-    const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM light`);
+    const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM batch`);
     const [lo, hi] = span.getRowsJS()[0] as [string | null, string | null];
     // The batch's ids that are stored already. The batch is the hash table; the stored events of the span stream
     // past it, so memory follows the batch, not a busy day's millions of events.
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE stored AS
        SELECT DISTINCT event_id FROM events
-       WHERE event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND event_id IN (SELECT event_id FROM light)`,
+       WHERE event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND event_id IN (SELECT event_id FROM batch)`,
       { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
     );
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT l.object_key, l.ord, l.event_id, l.event_time, l.resources FROM light l
-       WHERE l.event_time IS NOT NULL AND l.event_id NOT IN (SELECT event_id FROM stored)
-       QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY l.object_key, l.ord) = 1`
+       SELECT object_key, record_index FROM batch
+       WHERE event_time IS NOT NULL AND event_id NOT IN (SELECT event_id FROM stored)
+       QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY object_key, record_index) = 1`
     );
   }
 
@@ -270,7 +271,7 @@ export class BatchLoader {
     const reader = await conn.runAndReadAll(`
       SELECT l.object_key, l.records, l.rejected, coalesce(f.inserted, 0) AS inserted
       FROM (SELECT object_key, count(*) AS records, count(*) FILTER (WHERE event_time IS NULL) AS rejected
-            FROM light GROUP BY 1) l
+            FROM batch GROUP BY 1) l
       LEFT JOIN (SELECT object_key, count(*) AS inserted FROM fresh GROUP BY 1) f USING (object_key)`);
     const counts = new Map<string, { records: number; inserted: number; rejected: number }>();
     for (const [key, records, rejected, inserted] of reader.getRowsJS()) {

@@ -19,8 +19,8 @@ function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-// The record arrives as MAP(VARCHAR, JSON): DuckDB's reader splits it into top-level fields once, keeps each
-// value as JSON text, and loses no key. Scalars are read from their field; nested paths parse only their subtree.
+// The record arrives as MAP(VARCHAR, JSON): DuckDB's reader splits it into top-level fields once and keeps each
+// value as JSON text. Scalars are read from their field; nested paths parse only their subtree.
 const field = (name: string) => `(r[${literal(name)}] ->> '$')`;
 
 const IDENTITY = {
@@ -60,32 +60,30 @@ const resourceIds = [
 
 /**
  * The resources an event touched, from a record `r`: every resources[].ARN and the identifiers in
- * requestParameters / responseElements, each with a friendly name. Computed in the light pass (it also feeds the
- * resource index) and carried into the full one.
+ * requestParameters / responseElements, each with a friendly name.
  */
-export const RESOURCES_SQL = `list_transform(
+const RESOURCES_SQL = `list_transform(
     list_distinct(list_filter(
       flatten([${resourceIds}]),
       id -> id IS NOT NULL AND id <> '' AND left(id, 1) NOT IN ('{', '['))),
     id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
   )`;
 
-/** The event's identity, shared by the light pass (dedupe) and the full one: a record without eventID gets a
- * stable id from its content, so a re-delivery still dedupes. */
+/** The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes. */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
-export const EVENT_ID_SQL = `CASE WHEN r['eventID'] IS NULL OR r['eventID'] = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE ${field('eventID')} END`;
+const EVENT_ID_SQL = `CASE WHEN r['eventID'] IS NULL OR r['eventID'] = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE ${field('eventID')} END`;
 /** eventTime as a UTC TIMESTAMP; NULL when missing or not a time (such records are kept aside, not stored). */
-export const EVENT_TIME_SQL = `timezone('UTC', try_cast(${field('eventTime')} AS TIMESTAMPTZ))`;
+const EVENT_TIME_SQL = `timezone('UTC', try_cast(${field('eventTime')} AS TIMESTAMPTZ))`;
 
 /**
- * SELECT that turns rows (object_key VARCHAR, r MAP(VARCHAR, JSON), resources — RESOURCES_SQL of r) of relation
- * `input` into rows shaped like the `events` table, plus `event_time` NULL for records whose eventTime cannot be
- * read (the caller rejects those).
+ * SELECT that turns rows (object_key VARCHAR, ord INTEGER — the index in the file's Records, r MAP(VARCHAR, JSON))
+ * of relation `input` into rows shaped like the `events` table, with `event_time` NULL for records whose eventTime
+ * cannot be read (the caller rejects those). Everything comes from one read of each record.
  */
 export function normaliseSql(input: string): string {
   return `
 WITH x AS (
-  SELECT object_key, r, resources,
+  SELECT object_key, ord, r, ${RESOURCES_SQL} AS resources,
     ${field('eventName')} AS event_name_raw,
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
@@ -141,14 +139,6 @@ SELECT
        WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
   resources,
   object_key,
-  r AS record
+  ord AS record_index
 FROM y`;
 }
-
-/** Column order of `events`, as normaliseSql produces it. */
-export const EVENT_COLUMNS = [
-  'event_id', 'event_time', 'event_name', 'event_source', 'service', 'region', 'account', 'user_name',
-  'identity_type', 'session_name', 'identity_provider', 'principal_arn', 'source_ip', 'source_is_ip',
-  'user_agent', 'event_type', 'read_only', 'error_code', 'error_message', 'is_error', 'is_unauthorized', 'mfa_used',
-  'resources', 'object_key', 'record',
-] as const;

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, FrameField, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
 import { QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
 import type { Database } from '../db/database';
+import { originalRecords } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';
 
@@ -159,6 +160,11 @@ export class Reports {
   async values(dimension: Dimension, range: Range, search: string, limit: number): Promise<Array<{ value: string; count: number }>> {
     const rows = await this.withConnection((conn) => this.all(conn, SQL.dimensionValues(dimension, range, search, limit)));
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
+  }
+
+  /** The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored. */
+  async record(eventId: string): Promise<Record<string, unknown> | undefined> {
+    return this.withConnection(async (conn) => (await originalRecords(conn, [eventId])).get(eventId));
   }
 
   async trails(): Promise<Row[]> {

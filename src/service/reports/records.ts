@@ -1,0 +1,50 @@
+// The original CloudTrail records behind stored events. Each event points at its log file (object_key) and its
+// position there (record_index); the files are kept whole in log_objects, gzip as delivered. Reading a record back
+// means unpacking its file: fine for an event's details, not meant for scanning millions.
+import zlib from 'node:zlib';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { listValue } from '@duckdb/node-api';
+import { hasColumn } from '../db/database';
+
+type CloudTrailRecord = Record<string, unknown>;
+
+function recordsOf(content: Uint8Array): CloudTrailRecord[] {
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8');
+  const parsed = JSON.parse(text) as { Records?: unknown };
+  return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
+}
+
+/** The stored id of a record: its eventID (records without one are found by position alone). */
+const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID : undefined);
+
+/** The original records of the given event ids; ids that are not stored are absent from the map. */
+export async function originalRecords(conn: DuckDBConnection, eventIds: string[]): Promise<Map<string, CloudTrailRecord>> {
+  const found = new Map<string, CloudTrailRecord>();
+  if (eventIds.length === 0) return found;
+  // Files written before schema version 4 kept a copy of the record in each event.
+  const legacy = (await hasColumn(conn, 'events', 'record')) ? 'to_json(record)::VARCHAR' : 'NULL';
+  const events = await conn.runAndReadAll(
+    `SELECT event_id, object_key, record_index, ${legacy} AS legacy FROM events WHERE event_id IN (SELECT unnest($ids))`,
+    { ids: listValue(eventIds) }
+  );
+  const byObject = new Map<string, Array<{ id: string; index: number }>>();
+  for (const [id, key, index, legacyJson] of events.getRowsJS() as Array<[string, string, number | null, string | null]>) {
+    if (legacyJson !== null) found.set(id, JSON.parse(legacyJson));
+    else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
+  }
+  if (byObject.size === 0) return found;
+  const objects = await conn.runAndReadAll(`SELECT key, content FROM log_objects WHERE key IN (SELECT unnest($keys))`, {
+    keys: listValue([...byObject.keys()]),
+  });
+  for (const [key, content] of objects.getRowsJS() as Array<[string, Uint8Array]>) {
+    const records = recordsOf(content);
+    for (const { id, index } of byObject.get(key) ?? []) {
+      const atIndex = records[index];
+      // An object rewritten under the same key could move records: trust the index only when the id agrees.
+      const record = idOf(atIndex) === id || id.startsWith('md5:') ? atIndex : records.find((r) => idOf(r) === id);
+      if (record) found.set(id, record);
+    }
+  }
+  return found;
+}
