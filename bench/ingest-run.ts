@@ -3,10 +3,13 @@
 //   raw  <logs> <db>: DuckDB's own read_json of the same event files, every record stored as JSON in a table.
 //        (read_json's schema auto-detection cannot serve as the baseline: on varied CloudTrail records it fails
 //        with "unknown key" as soon as a file holds a shape its sample did not.)
+// As the trailhound executable does, before DuckDB loads (the raw side is started with DuckDB's own allocator
+// settings: see ingest.bench.ts).
+import '../src/service/env';
 import fs from 'node:fs';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
 import { Database } from '../src/service/db/database';
-import { DEFAULTS } from '../src/service/config';
+import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
 
 async function main() {
@@ -16,7 +19,7 @@ async function main() {
   const started = process.hrtime.bigint();
   let events = 0;
   if (side === 'ours') {
-    const database = await Database.open(db, { memoryLimit: DEFAULTS.memoryLimit });
+    const database = await Database.open(db, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
     const summary = await ingest({ source: logs, db: database, days: 3650 });
     events = summary.events + summary.duplicates;
     await database.run('CHECKPOINT');

@@ -31,7 +31,8 @@ function run(side: 'ours' | 'raw', logs: string, events: number): Side {
   const out = execFileSync(
     process.execPath,
     ['--require', 'tsx/cjs', path.join(__dirname, 'ingest-run.ts'), side, logs, path.join(BENCH, `${side}-${events}.duckdb`)],
-    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }
+    // The raw side runs DuckDB as it comes: an empty DUCKDB_JE_MALLOC_CONF keeps trailhound's allocator tuning out.
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: side === 'raw' ? { ...process.env, DUCKDB_JE_MALLOC_CONF: '' } : process.env }
   );
   return JSON.parse(out.trim().split('\n').pop()!);
 }

@@ -3,6 +3,7 @@
 // then times each dashboard-style query through the HTTP API (model → SQL → frames → JSON over loopback) and,
 // in the same run and on the same database, the same aggregation as hand-written DuckDB SQL.
 // Goals: p50 through the API ≤ 100 ms; API p50 ÷ raw p50 ≤ 1.25.
+import '../src/service/env'; // as the trailhound executable does, before DuckDB loads
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';

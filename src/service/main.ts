@@ -1,5 +1,5 @@
 // Entry point of the `trailhound` executable: friendly errors, no stack traces for expected failures.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import './env';
 import { main } from './cli';
 
 main().catch((err: unknown) => {

@@ -52,9 +52,6 @@ export class Database {
     config.preserve_insertion_order = 'false';
     // Checkpoint less often than DuckDB's 16 MB default: every ingest batch would otherwise rewrite the file.
     config.checkpoint_threshold = '256MB';
-    // Hand freed memory back to the system early: RSS, not just DuckDB's accounted memory, stays near the limit.
-    config.allocator_flush_threshold = '32MB';
-    config.allocator_background_threads = 'true';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, config);

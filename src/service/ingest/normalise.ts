@@ -71,9 +71,10 @@ const RESOURCES_SQL = `list_transform(
 
 /** The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes. */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
-const EVENT_ID_SQL = `CASE WHEN r['eventID'] IS NULL OR r['eventID'] = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE ${field('eventID')} END`;
+const EVENT_ID_SQL = `CASE WHEN event_id_json IS NULL OR event_id_json = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE event_id_json ->> '$' END`;
 /** eventTime as a UTC TIMESTAMP; NULL when missing or not a time (such records are kept aside, not stored). */
-const EVENT_TIME_SQL = `timezone('UTC', try_cast(${field('eventTime')} AS TIMESTAMPTZ))`;
+// CloudTrail writes 2026-11-20T10:00:00Z: parsed directly; any other form (offsets, fractions) goes the general way.
+const EVENT_TIME_SQL = `CASE WHEN event_time_utc IS NULL THEN timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) ELSE event_time_utc END`;
 
 /**
  * SELECT that turns rows (object_key VARCHAR, ord INTEGER — the index in the file's Records, r MAP(VARCHAR, JSON))
@@ -84,6 +85,7 @@ export function normaliseSql(input: string): string {
   return `
 WITH x AS (
   SELECT object_key, ord, r, ${RESOURCES_SQL} AS resources,
+    r['eventID'] AS event_id_json, ${field('eventTime')} AS event_time_raw,
     ${field('eventName')} AS event_name_raw,
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
@@ -94,6 +96,7 @@ WITH x AS (
 ), y AS (
   SELECT *,
     coalesce(${id('type')}, 'Unknown') AS identity_type,
+    try_strptime(event_time_raw, '%Y-%m-%dT%H:%M:%SZ') AS event_time_utc,
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
 )
@@ -102,10 +105,11 @@ SELECT
   ${EVENT_TIME_SQL} AS event_time,
   coalesce(nullif(event_name_raw, ''), 'unknown') AS event_name,
   coalesce(event_source_raw, '') AS event_source,
-  coalesce(nullif(regexp_replace(event_source_raw, '\\.amazonaws\\.com$', ''), ''), 'unknown') AS service,
+  coalesce(nullif(CASE WHEN suffix(event_source_raw, '.amazonaws.com') THEN left(event_source_raw, -14) ELSE event_source_raw END, ''), 'unknown') AS service,
   coalesce(nullif(region_raw, ''), 'unknown') AS region,
-  coalesce(nullif(recipient, ''), nullif(${id('accountId')}, ''),
-           nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/', 1), ''), 'unknown') AS account,
+  CASE WHEN nullif(recipient, '') IS NOT NULL THEN recipient
+       WHEN nullif(${id('accountId')}, '') IS NOT NULL THEN ${id('accountId')}
+       ELSE coalesce(nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/', 1), ''), 'unknown') END AS account,
   coalesce(
     nullif(CASE identity_type
       WHEN 'IAMUser' THEN ${id('userName')}
