@@ -14,8 +14,7 @@ import { ingest } from '../src/service/ingest';
 
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
-  fs.rmSync(db, { force: true });
-  fs.rmSync(`${db}.wal`, { force: true });
+  for (const leftover of [db, `${db}.wal`, `${db}.originals`]) fs.rmSync(leftover, { recursive: true, force: true });
   const started = process.hrtime.bigint();
   let events = 0;
   if (side === 'ours') {

@@ -54,8 +54,9 @@ async function main() {
       `${Math.round(raw.maxRssMB)} MB`,
       (rate(ours) / rate(raw)).toFixed(2),
     ]);
-    fs.rmSync(path.join(BENCH, `ours-${n}.duckdb`), { force: true });
-    fs.rmSync(path.join(BENCH, `raw-${n}.duckdb`), { force: true });
+    for (const side of ['ours', 'raw']) {
+      for (const suffix of ['', '.wal', '.originals']) fs.rmSync(path.join(BENCH, `${side}-${n}.duckdb${suffix}`), { recursive: true, force: true });
+    }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));

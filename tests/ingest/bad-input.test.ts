@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
-import { dayPrefix, storedRecords, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const DAY = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
@@ -77,8 +77,8 @@ test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () =>
   const row = await db.one<{ user_agent: string }>(`SELECT user_agent FROM events WHERE event_id = 'utf'`);
   expect(row!.user_agent).toBe('caf\uFFFD\uFFFD');
   // The original file is kept as delivered, bad bytes and all; read back, they decode the same way.
-  const kept = await db.one<{ content: Uint8Array }>(`SELECT content FROM log_objects WHERE key LIKE '%latin1.json.gz'`);
-  expect(Buffer.from(kept!.content).equals(zlib.gzipSync(body))).toBe(true);
+  const key = (await db.one<{ key: string }>(`SELECT key FROM log_objects WHERE key LIKE '%latin1.json.gz'`))!.key;
+  expect((await storedFile(db, key))!.equals(zlib.gzipSync(body))).toBe(true);
   expect((await storedRecords(db, ['utf'])).get('utf')).toMatchObject({ userAgent: 'caf\uFFFD\uFFFD' });
 });
 
@@ -135,4 +135,19 @@ test('the window: day folders outside it are not read', async () => {
   });
   expect(await run(2)).toMatchObject({ objects: 2, events: 2 });
   expect(await run(3)).toMatchObject({ objects: 1, events: 1, unchanged: 2 });
+});
+
+test('broken files beside good ones: every kept original is referenced once, nothing else is in the folder', async () => {
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}good-1.json.gz`]: logFile([rec({ eventID: 'kept-1' }), rec()]),
+    [`${DAY}corrupt.json.gz`]: Buffer.from('not gzip'),
+    [`${DAY}good-2.json.gz`]: logFile([rec()]),
+    [`${DAY}no-records.json.gz`]: zlib.gzipSync('{"foo": 1}'),
+    [`${DAY}z-duplicate.json.gz`]: logFile([rec({ eventID: 'kept-1' })]),
+  });
+  expect(await run()).toMatchObject({ events: 3, duplicates: 1, errors: 2 });
+  const kept = await db.all<{ key: string; archive: string }>('SELECT key, archive FROM log_objects ORDER BY key');
+  // Only files that gave events are kept; the failed first attempt at the batch left nothing behind.
+  expect(kept.map((k) => path.basename(k.key))).toEqual(['good-1.json.gz', 'good-2.json.gz']);
+  expect(fs.readdirSync(db.originalsDir).sort()).toEqual([...new Set(kept.map((k) => k.archive))].sort());
 });

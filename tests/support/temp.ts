@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
-import { originalRecords } from '../../src/service/reports/records';
+import { originalFiles, originalRecords } from '../../src/service/reports/records';
 import { logFile, type CloudTrailRecord } from './stratus';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
@@ -42,7 +42,18 @@ export async function storedRecords(db: Database, ids?: string[]): Promise<Map<s
   const conn = await db.connect();
   try {
     const wanted = ids ?? (await db.all<{ id: string }>('SELECT event_id AS id FROM events')).map((r) => r.id);
-    return await originalRecords(conn, wanted);
+    return await originalRecords(conn, db.originalsDir, wanted);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** A kept log file, as delivered, read back the way the service reads it. */
+export async function storedFile(db: Database, key: string): Promise<Buffer | undefined> {
+  const conn = await db.connect();
+  try {
+    const content = (await originalFiles(conn, db.originalsDir, [key])).get(key);
+    return content && Buffer.from(content);
   } finally {
     conn.closeSync();
   }

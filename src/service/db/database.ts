@@ -1,5 +1,6 @@
 // The one place that opens the DuckDB file. Every value goes in as a bound parameter.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { BACKFILL_RESOURCE_INDEX_SQL, SCHEMA_SQL, SCHEMA_VERSION } from './schema';
@@ -86,6 +87,11 @@ export class Database {
       }
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
+  }
+
+  /** Where the ingested log files are kept, as delivered (see log_objects): a folder beside the database file. */
+  get originalsDir(): string {
+    return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-originals-${process.pid}`) : `${path.resolve(this.file)}.originals`;
   }
 
   /** A separate connection: readers get their own, so a long query never waits on ingestion's transaction. */

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 
 -- One row per unique CloudTrail event (eventID); the normalised columns serve reports. The original record is
--- record_index in its log object's Records array; the object itself is kept whole in log_objects.
+-- record_index in its log file's Records array; the file itself is kept whole (see log_objects).
 CREATE TABLE IF NOT EXISTS events (
   event_id          VARCHAR NOT NULL,
   event_time        TIMESTAMP NOT NULL,
@@ -49,13 +49,15 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
 -- Version 4 keeps the original records in log_objects instead of a per-event copy.
 ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
 
--- Every log file that gave at least one event, byte for byte as delivered (gzip as it came): the original
--- records, kept once per file instead of once per event (3x smaller, and cheap to write).
+-- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
+-- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files
+-- (one per ingested batch) in the folder beside it (Database.originalsDir): written straight to disk, they cost
+-- neither the WAL nor memory.
 CREATE TABLE IF NOT EXISTS log_objects (
   key     VARCHAR PRIMARY KEY,      -- = events.object_key
   source  VARCHAR NOT NULL,
   etag    VARCHAR NOT NULL,
-  content BLOB NOT NULL
+  archive VARCHAR NOT NULL          -- the Parquet file (in originalsDir) holding it: columns key, content
 );
 
 -- The resource index: one row per event and resource id or name, by hash. A resource-id filter finds its events

@@ -1,5 +1,6 @@
 // Loads batches of local CloudTrail log files into DuckDB. A batch commits in one transaction with its
 // ledger rows, so a crash never leaves half a file; a file DuckDB cannot read is isolated and recorded.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -73,6 +74,19 @@ export function isFileProblem(err: unknown): boolean {
     return false;
   }
   return /^(Invalid Input|Conversion) Error/.test(message) || /gzip|malformed|invalid utf-8|JSON/i.test(message);
+}
+
+/** One batch on its way into the database. */
+interface Batch {
+  files: LocalLogFile[];
+  /** The files as delivered (a file with invalid UTF-8 is read from a cleaned copy but kept as it came). */
+  originals: string[];
+  /** SQL relation of rows (object_key, ord, r) over the files, with its parameters. */
+  records: string;
+  params: Record<string, DuckDBValue>;
+  maxObjectSize: number;
+  /** The Parquet file that keeps the originals. */
+  archive: string;
 }
 
 export class BatchLoader {
@@ -179,51 +193,66 @@ export class BatchLoader {
     const params: Record<string, DuckDBValue> = staged
       ? { key: files[0].key, path: staged, maxObjectSize: MIN_OBJECT_SIZE }
       : { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
-    return this.db.transaction(async (conn) => {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
-      const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
-      await this.findFresh(conn);
-      await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index)`);
-      await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index))')}`);
-      const counts = await this.countsPerFile(conn);
-      if ([...counts.values()].some((c) => c.rejected > 0)) {
-        // Rare: read the records once more to keep the ones that cannot be events whole.
-        await conn.run(
-          `INSERT INTO rejected_records
-           SELECT $source, object_key, 'eventTime is missing or not a time', to_json(r), now()::TIMESTAMP
-           FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
-          { ...params, source: this.source }
-        );
-      }
-      const outcomes = files.map((f): FileOutcome => {
-        if (noRecords.has(f.path)) {
-          return { key: f.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: 'no "Records" array: not a CloudTrail log file' };
-        }
-        const c = counts.get(f.key) ?? { records: 0, inserted: 0, rejected: 0 };
-        return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
-      });
-      await this.keepOriginals(conn, files, originals, outcomes);
-      await this.writeLedger(conn, files, outcomes);
-      await conn.run(`DROP TABLE batch; DROP TABLE stored; DROP TABLE fresh`);
-      return outcomes;
-    });
+    const archive = path.join(this.db.originalsDir, `${randomUUID()}.parquet`);
+    try {
+      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, originals, records, params, maxObjectSize, archive }));
+    } catch (err) {
+      fs.rmSync(archive, { force: true });
+      throw err;
+    }
   }
 
-  /** The log files that gave events, as delivered: their records are read back from here (see records.ts). */
-  private async keepOriginals(conn: DuckDBConnection, files: LocalLogFile[], originals: string[], outcomes: FileOutcome[]) {
+  private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
+    const { files, records, params, maxObjectSize } = batch;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
+    const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
+    await this.findFresh(conn);
+    await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index)`);
+    await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index))')}`);
+    const counts = await this.countsPerFile(conn);
+    if ([...counts.values()].some((c) => c.rejected > 0)) {
+      // Rare: read the records once more to keep the ones that cannot be events whole.
+      await conn.run(
+        `INSERT INTO rejected_records
+         SELECT $source, object_key, 'eventTime is missing or not a time', to_json(r), now()::TIMESTAMP
+         FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
+        { ...params, source: this.source }
+      );
+    }
+    const outcomes = files.map((f): FileOutcome => {
+      if (noRecords.has(f.path)) {
+        return { key: f.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: 'no "Records" array: not a CloudTrail log file' };
+      }
+      const c = counts.get(f.key) ?? { records: 0, inserted: 0, rejected: 0 };
+      return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
+    });
+    await this.keepOriginals(conn, batch, outcomes);
+    await this.writeLedger(conn, files, outcomes);
+    await conn.run(`DROP TABLE batch; DROP TABLE stored; DROP TABLE fresh`);
+    return outcomes;
+  }
+
+  /**
+   * The log files that gave events, as delivered, into one new Parquet file in the originals folder (read back by
+   * reports/records.ts). Written before the commit: if the transaction fails, the caller removes it.
+   */
+  private async keepOriginals(conn: DuckDBConnection, { files, originals, archive }: Batch, outcomes: FileOutcome[]) {
     const kept = outcomes.flatMap((o, i) => (o.inserted > 0 ? [i] : []));
     if (kept.length === 0) return;
+    const keys = listValue(kept.map((i) => files[i].key));
+    fs.mkdirSync(path.dirname(archive), { recursive: true });
     await conn.run(
-      `INSERT OR REPLACE INTO log_objects
-       SELECT $keys[i] AS key, $source AS source, $etags[i] AS etag, content
-       FROM (SELECT list_position($paths, filename) AS i, content FROM read_blob($paths))`,
-      {
-        source: this.source,
-        paths: listValue(kept.map((i) => originals[i])),
-        keys: listValue(kept.map((i) => files[i].key)),
-        etags: listValue(kept.map((i) => files[i].etag)),
-      }
+      // Small row groups: reading one file back reads only the row group that holds it.
+      `COPY (SELECT $keys[list_position($paths, filename)] AS key, content FROM read_blob($paths))
+       TO $archive (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+      { keys, paths: listValue(kept.map((i) => originals[i])), archive }
     );
+    await conn.run(`INSERT OR REPLACE INTO log_objects SELECT unnest($keys), $source, unnest($etags), $name`, {
+      keys,
+      source: this.source,
+      etags: listValue(kept.map((i) => files[i].etag)),
+      name: path.basename(archive),
+    });
   }
 
   /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */

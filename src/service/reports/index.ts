@@ -164,7 +164,7 @@ export class Reports {
 
   /** The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored. */
   async record(eventId: string): Promise<Record<string, unknown> | undefined> {
-    return this.withConnection(async (conn) => (await originalRecords(conn, [eventId])).get(eventId));
+    return this.withConnection(async (conn) => (await originalRecords(conn, this.db.originalsDir, [eventId])).get(eventId));
   }
 
   async trails(): Promise<Row[]> {

@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { blobValue } from '@duckdb/node-api';
 import { Database } from '../db/database';
 import { ingest } from '../ingest';
 import { storedRecords, tempDir, writeFiles } from '../../../tests/support/temp';
@@ -36,17 +35,34 @@ test('records come back as delivered, from gzip and plain files; unknown ids are
   expect((await storedRecords(db, [])).size).toBe(0);
 });
 
-test('only files that gave events are kept', async () => {
-  const keys = await db.all<{ key: string }>('SELECT key FROM log_objects ORDER BY key');
-  expect(keys.map((k) => k.key)).toEqual(['a.json.gz', 'b.json']);
+test('only files that gave events are kept, in one Parquet file per batch beside the database', async () => {
+  const kept = await db.all<{ key: string; archive: string }>('SELECT key, archive FROM log_objects ORDER BY key');
+  expect(kept.map((k) => k.key)).toEqual(['a.json.gz', 'b.json']);
+  expect(new Set(kept.map((k) => k.archive)).size).toBe(1);
+  expect(fs.readdirSync(db.originalsDir)).toEqual([kept[0].archive]);
+  expect(db.originalsDir).toBe(path.join(dir, 'db.duckdb.originals'));
 });
 
 test('a file whose records moved is searched by eventID rather than trusted by position', async () => {
-  await db.run(`UPDATE log_objects SET content = $c WHERE key = 'a.json.gz'`, {
-    c: blobValue(zlib.gzipSync(JSON.stringify({ Records: [rec('a2', { moved: true }), rec('a1', { moved: true })] }))),
+  // The same key delivered again with its records in another order (CloudTrail never does; a copy tool might).
+  const moved = path.join(dir, 'moved.json.gz');
+  fs.writeFileSync(moved, zlib.gzipSync(JSON.stringify({ Records: [rec('a2', { moved: true }), rec('a1', { moved: true })] })));
+  await db.run(`COPY (SELECT 'a.json.gz' AS key, content FROM read_blob($moved)) TO $out (FORMAT parquet)`, {
+    moved,
+    out: path.join(db.originalsDir, 'moved.parquet'),
   });
+  await db.run(`UPDATE log_objects SET archive = 'moved.parquet' WHERE key = 'a.json.gz'`);
   expect(Object.fromEntries(await storedRecords(db, ['a1', 'a2']))).toEqual({
     a1: rec('a1', { moved: true }),
     a2: rec('a2', { moved: true }),
   });
+});
+
+test('a missing originals folder is an error that says what is gone', async () => {
+  fs.renameSync(db.originalsDir, `${db.originalsDir}.away`);
+  try {
+    await expect(storedRecords(db, ['b1'])).rejects.toThrow(/\.originals\/[^ ]+\.parquet is missing: the original log files kept there are gone/);
+  } finally {
+    fs.renameSync(`${db.originalsDir}.away`, db.originalsDir);
+  }
 });

@@ -1,6 +1,9 @@
 // The original CloudTrail records behind stored events. Each event points at its log file (object_key) and its
-// position there (record_index); the files are kept whole in log_objects, gzip as delivered. Reading a record back
-// means unpacking its file: fine for an event's details, not meant for scanning millions.
+// position there (record_index); the files are kept whole, gzip as delivered, in Parquet files in the originals
+// folder (log_objects says which). Reading a record back means unpacking its file: fine for an event's details,
+// not meant for scanning millions.
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
@@ -19,7 +22,7 @@ function recordsOf(content: Uint8Array): CloudTrailRecord[] {
 const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID : undefined);
 
 /** The original records of the given event ids; ids that are not stored are absent from the map. */
-export async function originalRecords(conn: DuckDBConnection, eventIds: string[]): Promise<Map<string, CloudTrailRecord>> {
+export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[]): Promise<Map<string, CloudTrailRecord>> {
   const found = new Map<string, CloudTrailRecord>();
   if (eventIds.length === 0) return found;
   // Files written before schema version 4 kept a copy of the record in each event.
@@ -34,10 +37,7 @@ export async function originalRecords(conn: DuckDBConnection, eventIds: string[]
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
   if (byObject.size === 0) return found;
-  const objects = await conn.runAndReadAll(`SELECT key, content FROM log_objects WHERE key IN (SELECT unnest($keys))`, {
-    keys: listValue([...byObject.keys()]),
-  });
-  for (const [key, content] of objects.getRowsJS() as Array<[string, Uint8Array]>) {
+  for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()])) {
     const records = recordsOf(content);
     for (const { id, index } of byObject.get(key) ?? []) {
       const atIndex = records[index];
@@ -47,4 +47,24 @@ export async function originalRecords(conn: DuckDBConnection, eventIds: string[]
     }
   }
   return found;
+}
+
+/** The kept log files with the given keys, as delivered. */
+export async function originalFiles(conn: DuckDBConnection, originalsDir: string, keys: string[]): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  const located = await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, {
+    keys: listValue(keys),
+  });
+  for (const [archive, inArchive] of located.getRowsJS() as Array<[string, string[]]>) {
+    const file = path.join(originalsDir, archive);
+    if (!fs.existsSync(file)) {
+      throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
+    }
+    const rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
+      file,
+      keys: listValue(inArchive),
+    });
+    for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) files.set(key, content);
+  }
+  return files;
 }
