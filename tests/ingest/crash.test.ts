@@ -7,7 +7,7 @@ import { Database } from '../../src/service/db/database';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile } from '../support/stratus';
 import { runCli, spawnCli } from '../support/cli';
-import { dayPrefix, tempDir } from '../support/temp';
+import { dayPrefix, storedRecords, tempDir } from '../support/temp';
 
 const FILES = 400;
 const PER_FILE = 250;
@@ -87,4 +87,16 @@ test('killed mid-ingest, then re-run: exact count', async () => {
 
   const final = await stored(db);
   expect(final).toEqual({ events: FILES * PER_FILE, objects: FILES, ids: FILES * PER_FILE });
+
+  // The kept originals: exactly the Parquet files the database refers to (a killed batch's file is gone), and
+  // records read back from them.
+  const d = await Database.open(db);
+  try {
+    const archives = await d.all<{ archive: string }>('SELECT DISTINCT archive FROM log_objects ORDER BY 1');
+    expect(fs.readdirSync(d.originalsDir).sort()).toEqual(archives.map((a) => a.archive));
+    const sample = ['crash-0', `crash-${FILES * PER_FILE - 1}`];
+    expect([...(await storedRecords(d, sample)).keys()].sort()).toEqual(sample.sort());
+  } finally {
+    d.close();
+  }
 }, 180_000);

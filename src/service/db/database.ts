@@ -67,6 +67,7 @@ export class Database {
     await db.run(`SET GLOBAL TimeZone = 'UTC'`);
     if (!options.readOnly) {
       await db.migrate();
+      await db.removeOrphanOriginals();
     }
     return db;
   }
@@ -92,6 +93,18 @@ export class Database {
   /** Where the ingested log files are kept, as delivered (see log_objects): a folder beside the database file. */
   get originalsDir(): string {
     return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-originals-${process.pid}`) : `${path.resolve(this.file)}.originals`;
+  }
+
+  /**
+   * A process killed between writing a batch's originals and committing it leaves a Parquet file nobody refers to.
+   * Only at open, before this process ingests anything, is every unreferenced file surely such a leftover.
+   */
+  private async removeOrphanOriginals(): Promise<void> {
+    const dir = this.originalsDir;
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')) : [];
+    if (files.length === 0) return;
+    const referenced = new Set((await this.all<{ archive: string }>('SELECT DISTINCT archive FROM log_objects')).map((r) => r.archive));
+    for (const file of files) if (!referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });
   }
 
   /** A separate connection: readers get their own, so a long query never waits on ingestion's transaction. */

@@ -55,8 +55,9 @@ export interface IngestProgress {
 /**
  * Files and (estimated) uncompressed bytes per batch. Big batches keep DuckDB's threads busy, write whole row
  * groups straight to the file instead of through the WAL, and bound the downloads waiting on disk. A batch keeps
- * only events-shaped rows in memory (no record copies), so 256 MB of logs (~200 k events) fits a 256 MB memory
- * limit; measured at 1 M and 10 M events (npm run bench:ingest), 64 MB batches were 25% slower.
+ * only events-shaped rows in memory (no record copies), so 256 MB of logs (~200 k events) fits ingest's 224 MB
+ * memory limit (the loader halves a batch that does not); measured at 1 M and 10 M events (npm run
+ * bench:ingest), 64 MB batches were 25% slower and 160 MB ones 20% slower.
  */
 const BATCH_FILES = 1000;
 const BATCH_BYTES = 256 * 1024 * 1024;

@@ -67,6 +67,10 @@ function reasonOf(err: unknown, file: string): string {
     .trim();
 }
 
+export function isOutOfMemory(err: unknown): boolean {
+  return /Out of Memory/i.test(err instanceof Error ? err.message : String(err));
+}
+
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
 export function isFileProblem(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
@@ -103,9 +107,14 @@ export class BatchLoader {
     try {
       return await this.loadTogether(files);
     } catch (err) {
+      if (isOutOfMemory(err) && files.length > 1) {
+        // Files that unpack bigger than their size promised: half the batch at a time fits.
+        const half = Math.ceil(files.length / 2);
+        return [...(await this.load(files.slice(0, half))), ...(await this.load(files.slice(half)))];
+      }
       if (!isFileProblem(err)) {
-        // Out of memory, disk full, a closed database: not the file's fault. Fail the run (it is retried),
-        // never record a good file as broken.
+        // Out of memory on one file, disk full, a closed database: not the file's fault. Fail the run (it is
+        // retried), never record a good file as broken.
         throw err;
       }
       if (files.length === 1) {

@@ -66,3 +66,15 @@ test('a missing originals folder is an error that says what is gone', async () =
     fs.renameSync(`${db.originalsDir}.away`, db.originalsDir);
   }
 });
+
+test('a Parquet file left by a killed run is removed when the database is next opened; the others stay', async () => {
+  const file = db.file;
+  const leftover = path.join(db.originalsDir, '00000000-0000-4000-8000-000000000000.parquet');
+  fs.writeFileSync(leftover, 'half written');
+  const before = fs.readdirSync(db.originalsDir).length;
+  db.close();
+  db = await Database.open(file);
+  expect(fs.existsSync(leftover)).toBe(false);
+  expect(fs.readdirSync(db.originalsDir).length).toBe(before - 1);
+  expect((await storedRecords(db, ['b1'])).get('b1')).toEqual(rec('b1'));
+});
