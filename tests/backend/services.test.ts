@@ -178,7 +178,7 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
   expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
 });
 
-test('CallResource proxies values, trails, ingest status and backfill; anything else is 404', async () => {
+test('CallResource proxies values, trails, ingest status, event records and backfill; anything else is 404', async () => {
   const [values] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z' });
   expect(values.code).toBe(200);
   expect(values.headers['Content-Type'].values[0]).toMatch(/^application\/json/);
@@ -196,6 +196,16 @@ test('CallResource proxies values, trails, ingest status and backfill; anything 
   expect(backfill.code).toBe(501);
   const [badBackfill] = await resource({ pluginContext: context(), path: 'backfill', method: 'POST', body: Buffer.from('{"days":"many"}') });
   expect(badBackfill.code).toBe(400);
+
+  // An event's original record, for the Events table's link; an unknown id is the service's 404.
+  const original = service.records[0];
+  const [event] = await resource({ pluginContext: context(), path: `events/${original.eventID}`, method: 'GET' });
+  expect(event.code).toBe(200);
+  expect(JSON.parse(Buffer.from(event.body).toString())).toEqual({ eventId: original.eventID, record: original });
+  const [noEvent] = await resource({ pluginContext: context(), path: 'events/no-such-event', method: 'GET' });
+  expect(noEvent.code).toBe(404);
+  const [eventTraversal] = await resource({ pluginContext: context(), path: 'events/../../metrics', method: 'GET' });
+  expect(JSON.parse(Buffer.from(eventTraversal.body).toString()).error).toMatch(/^no resource/);
 
   const [unknown] = await resource({ pluginContext: context(), path: 'query', method: 'POST' });
   expect(unknown.code).toBe(404);

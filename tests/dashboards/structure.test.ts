@@ -124,6 +124,12 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
     }
   });
 
+  test('links into the data source go to resources its backend serves', () => {
+    const urls = allPanels(dashboard).flatMap((p) => strings(p.fieldConfig ?? {}).filter((s) => s.startsWith('/api/')));
+    for (const url of urls) expect(url).toBe('/api/datasources/uid/trailhound/resources/events/${__value.raw}');
+    if (dashboard.uid === 'trailhound-events') expect(urls).toHaveLength(1);
+  });
+
   test('links go to dashboards that exist, set only their variables and keep the time range', () => {
     expect(dashboard.links).toEqual([expect.objectContaining({ type: 'dashboards', tags: ['trailhound'], keepTime: true })]);
     const urls = allPanels(dashboard).flatMap((p) => [

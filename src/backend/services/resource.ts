@@ -14,6 +14,8 @@ const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
   { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
+  // An event's original record (eventIDs are UUIDs; records without one get 'md5:…').
+  { method: 'GET', target: (p) => (/^events\/[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'POST', target: (p) => (p === 'backfill' ? '/api/backfill' : undefined) },
 ];
 
@@ -40,7 +42,7 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
   const method = (request.method || 'GET').toUpperCase();
   const matches = ROUTES.map((r) => ({ route: r, target: r.target(path) })).filter((m) => m.target !== undefined);
   if (matches.length === 0) {
-    return jsonResponse(404, { error: `no resource "${path}": use values/<dimension>, trails, ingest/status or backfill` });
+    return jsonResponse(404, { error: `no resource "${path}": use values/<dimension>, trails, ingest/status, events/<eventID> or backfill` });
   }
   const match = matches.find((m) => m.route.method === method);
   if (!match) {

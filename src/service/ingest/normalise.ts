@@ -1,5 +1,6 @@
-// The CloudTrail field rules as one DuckDB SELECT. Normalising in DuckDB keeps ingestion at the speed of
-// DuckDB's own JSON reader: each record is parsed once, by one multi-path json_extract_string.
+// The CloudTrail field rules as one DuckDB SELECT. Normalising in DuckDB keeps ingestion close to the speed of
+// DuckDB's own JSON reader: each record is parsed once into top-level fields, and each nested document (the
+// identity, the parameters) once more by one multi-path json_extract_string.
 //
 // Only constants from src/model/fieldRules.ts are written into the SQL text (JSON paths and patterns, which
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
