@@ -1,5 +1,6 @@
 // Loads batches of local CloudTrail log files into DuckDB. A batch commits in one transaction with its
-// ledger rows, so a crash never leaves half a file; a file DuckDB cannot read is isolated and recorded.
+// ledger rows, so a crash never leaves half a file; a file DuckDB cannot read is isolated and recorded; a batch
+// too big for DuckDB's memory is loaded in halves. The files themselves are kept, one Parquet file per batch.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
