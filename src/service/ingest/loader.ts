@@ -217,8 +217,8 @@ export class BatchLoader {
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
     const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
     await this.findFresh(conn);
-    await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index)`);
-    await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch SEMI JOIN fresh USING (object_key, record_index))')}`);
+    await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh)`);
+    await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))')}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
       // Rare: read the records once more to keep the ones that cannot be events whole.
@@ -282,7 +282,8 @@ export class BatchLoader {
   }
 
   /**
-   * The new events: not stored yet, and the first of any duplicates inside the batch. Deliveries of one event
+   * The new events (as rowids of `batch`, the cheapest key to join back on): not stored yet, and the first of any
+   * duplicates inside the batch. Deliveries of one event
    * share its eventTime, so the look-up is limited to the batch's time span, which lets DuckDB skip every row
    * group outside it: the cost stays flat as the table grows.
    */
@@ -299,7 +300,7 @@ export class BatchLoader {
     );
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT object_key, record_index FROM batch
+       SELECT rowid AS row, object_key FROM batch
        WHERE event_time IS NOT NULL AND event_id NOT IN (SELECT event_id FROM stored)
        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY object_key, record_index) = 1`
     );
