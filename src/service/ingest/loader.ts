@@ -283,9 +283,8 @@ export class BatchLoader {
 
   /**
    * The new events (as rowids of `batch`, the cheapest key to join back on): not stored yet, and the first of any
-   * duplicates inside the batch. Deliveries of one event
-   * share its eventTime, so the look-up is limited to the batch's time span, which lets DuckDB skip every row
-   * group outside it: the cost stays flat as the table grows.
+   * duplicates inside the batch. Deliveries of one event share its eventTime, so the look-up is limited to the
+   * batch's time span, which lets DuckDB skip every row group outside it.
    */
   private async findFresh(conn: DuckDBConnection): Promise<void> {
     const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM batch`);
