@@ -8,13 +8,13 @@
 import '../src/service/env';
 import fs from 'node:fs';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
-import { Database } from '../src/service/db/database';
+import { Database, databaseFiles } from '../src/service/db/database';
 import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
 
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
-  for (const leftover of [db, `${db}.wal`, `${db}.originals`]) fs.rmSync(leftover, { recursive: true, force: true });
+  for (const leftover of Object.values(databaseFiles(db))) fs.rmSync(leftover, { recursive: true, force: true });
   const started = process.hrtime.bigint();
   let events = 0;
   if (side === 'ours') {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeLogFolder } from '../src/generator';
+import { databaseFiles } from '../src/service/db/database';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, '.bench');
@@ -55,7 +56,7 @@ async function main() {
       (rate(ours) / rate(raw)).toFixed(2),
     ]);
     for (const side of ['ours', 'raw']) {
-      for (const suffix of ['', '.wal', '.originals']) fs.rmSync(path.join(BENCH, `${side}-${n}.duckdb${suffix}`), { recursive: true, force: true });
+      for (const leftover of Object.values(databaseFiles(path.join(BENCH, `${side}-${n}.duckdb`)))) fs.rmSync(leftover, { recursive: true, force: true });
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

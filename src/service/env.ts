@@ -1,6 +1,6 @@
 // Process settings that libraries read once, when they load: imported first by every entry point.
 
-// The AWS SDK warns about Node 20 on every run; users cannot act on it.
+// The AWS SDK warns about Node 20 whenever a client is created; Node 20 is supported here and users cannot act on it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // DuckDB's allocator (its own jemalloc) keeps freed memory for seconds, in one arena per core: measured, that

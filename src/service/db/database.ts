@@ -26,6 +26,12 @@ export class DatabaseLockedError extends Error {
   }
 }
 
+/** Every file and folder that makes up the database `file`: itself, its WAL and the kept log files. */
+export function databaseFiles(file: string): { db: string; wal: string; originals: string } {
+  const db = path.resolve(file);
+  return { db, wal: `${db}.wal`, originals: `${db}.originals` };
+}
+
 export async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
   const reader = await conn.runAndReadAll(
     `SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = $table AND column_name = $column`,
@@ -92,7 +98,7 @@ export class Database {
 
   /** Where the ingested log files are kept, as delivered (see log_objects): a folder beside the database file. */
   get originalsDir(): string {
-    return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-originals-${process.pid}`) : `${path.resolve(this.file)}.originals`;
+    return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-originals-${process.pid}`) : databaseFiles(this.file).originals;
   }
 
   /**

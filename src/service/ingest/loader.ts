@@ -75,7 +75,7 @@ export function isOutOfMemory(err: unknown): boolean {
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
 export function isFileProblem(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
-  if (/Out of Memory|No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
+  if (isOutOfMemory(err) || /No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
     return false;
   }
   return /^(Invalid Input|Conversion) Error/.test(message) || /gzip|malformed|invalid utf-8|JSON/i.test(message);
@@ -217,8 +217,9 @@ export class BatchLoader {
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
     const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
     await this.findFresh(conn);
-    await conn.run(`INSERT INTO events BY NAME SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh)`);
-    await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))')}`);
+    const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
+    await conn.run(`INSERT INTO events BY NAME SELECT * FROM ${freshRows}`);
+    await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
       // Rare: read the records once more to keep the ones that cannot be events whole.

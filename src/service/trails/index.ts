@@ -1,5 +1,6 @@
 // The trail inventory (List of Trails report): ListTrails finds every trail in every region, DescribeTrails
 // (in each trail's home region) gives its configuration, GetTrailStatus its logging and delivery state.
+import '../env'; // no AWS SDK Node-version warning, also when used as a library
 import {
   CloudTrailClient,
   DescribeTrailsCommand,
@@ -9,9 +10,6 @@ import {
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
 import type { Database } from '../db/database';
-
-// The SDK warns about Node 20 whenever a client is created; Node 20 is supported here, so keep users' output clean.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export interface TrailRecord {
   arn: string;

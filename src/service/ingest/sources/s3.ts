@@ -1,4 +1,5 @@
 // CloudTrail logs in S3. Lists only the day prefixes inside the window, never the whole bucket.
+import '../../env'; // no AWS SDK Node-version warning, also when used as a library
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,9 +14,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { daysOf, type DayWindow } from '../keys';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
-
-// The SDK warns about Node 20 whenever a client is created; Node 20 is supported here, so keep users' output clean.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export interface S3Location {
   bucket: string;
