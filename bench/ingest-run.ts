@@ -3,6 +3,9 @@
 //   raw  <logs> <db>: DuckDB's own read_json of the same event files, every record stored as JSON in a table.
 //        (read_json's schema auto-detection cannot serve as the baseline: on varied CloudTrail records it fails
 //        with "unknown key" as soon as a file holds a shape its sample did not.)
+//   same <logs> <db>: the same parse, normalisation and write as trailhound, as one DuckDB INSERT over all files,
+//        without what makes ingestion safe to re-run (dedupe, ledger, kept log files, resource index, batches):
+//        the cost of the work itself, to tell it apart from the cost of the pipeline around it.
 // As the trailhound executable does, before DuckDB loads (the raw side is started with DuckDB's own allocator
 // settings: see ingest.bench.ts).
 import '../src/service/env';
@@ -11,6 +14,12 @@ import { DuckDBInstance, listValue } from '@duckdb/node-api';
 import { Database, databaseFiles } from '../src/service/db/database';
 import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
+import { normaliseSql } from '../src/service/ingest/normalise';
+
+/** Event files only, with and without an organization folder: the same files trailhound reads. */
+function eventFiles(logs: string) {
+  return listValue([`${logs}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz`, `${logs}/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz`]);
+}
 
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
@@ -23,14 +32,21 @@ async function main() {
     events = summary.events + summary.duplicates;
     await database.run('CHECKPOINT');
     database.close();
+  } else if (side === 'same') {
+    const database = await Database.open(db);
+    const records = `(SELECT filename AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
+      FROM read_json($glob, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = 268435456))`;
+    await database.run(`INSERT INTO events BY NAME SELECT * FROM (${normaliseSql(records)}) WHERE event_time IS NOT NULL`, { glob: eventFiles(logs) });
+    events = Number((await database.all<{ n: bigint }>('SELECT count(*) AS n FROM events'))[0].n);
+    await database.run('CHECKPOINT');
+    database.close();
   } else {
     const instance = await DuckDBInstance.create(db);
     const conn = await instance.connect();
     await conn.run(
       `CREATE TABLE raw AS SELECT unnest(Records) AS record
        FROM read_json($glob, columns = {Records: 'JSON[]'}, maximum_object_size = 268435456)`,
-      // Event files only, with and without an organization folder: the same files trailhound reads.
-      { glob: listValue([`${logs}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz`, `${logs}/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz`]) }
+      { glob: eventFiles(logs) }
     );
     const reader = await conn.runAndReadAll('SELECT count(*) FROM raw');
     events = Number(reader.getRowsJS()[0][0]);
