@@ -6,7 +6,6 @@ import { syncTrails } from '../trails';
 import { formatTable } from '../table';
 import { collect } from './options';
 
-
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
   trails

@@ -3,7 +3,7 @@
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { dayWindow, parseKey, type DayWindow } from './keys';
-import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
+import { BatchLoader, BIG_FILE_BYTES, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, S3Source } from './sources/s3';
 import type { FetchedObject, LogObjectRef, LogSource } from './sources/source';
@@ -80,9 +80,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results;
 }
 
-/** A file this big (uncompressed) is loaded on its own: the reader's buffer for a batch is sized by its largest file. */
-const LONE_FILE_BYTES = 8 * 1024 * 1024;
-
+/** Groups listed files into load batches; a file over BIG_FILE_BYTES goes alone (see loader.ts). */
 export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   const out: LogObjectRef[][] = [];
   let current: LogObjectRef[] = [];
@@ -91,7 +89,7 @@ export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   for (const ref of refs) {
     // Compressed size × 10 approximates the JSON DuckDB will hold.
     const weight = ref.key.endsWith('.gz') ? ref.size * 10 : ref.size;
-    if (weight > LONE_FILE_BYTES) {
+    if (weight > BIG_FILE_BYTES) {
       lone.push([ref]);
       continue;
     }

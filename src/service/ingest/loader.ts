@@ -39,8 +39,11 @@ export interface FileOutcome {
 }
 
 const MIN_OBJECT_SIZE = 16 * 1024 * 1024;
-/** A file bigger than this (uncompressed) is staged record by record: see recordsArray.ts. */
-const STAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * A file bigger than this (uncompressed) is a batch of its own (ingest/index.ts), and is staged record by record
+ * (recordsArray.ts): DuckDB sizes its reader's buffer for a batch by the largest file in it.
+ */
+export const BIG_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Uncompressed size of a file: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
 function uncompressedSize(file: string, size: number): number {
@@ -179,7 +182,7 @@ export class BatchLoader {
   private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path)): Promise<FileOutcome[]> {
     const sizes = files.map((f) => uncompressedSize(f.path, f.size));
     const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...sizes.map((size) => size + 1024));
-    const staged = files.length === 1 && sizes[0] > STAGE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
+    const staged = files.length === 1 && sizes[0] > BIG_FILE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
     try {
       return await this.loadRecords(files, originals, maxObjectSize, staged);
     } finally {
@@ -305,7 +308,6 @@ export class BatchLoader {
        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY object_key, record_index) = 1`
     );
   }
-
 
   private async countsPerFile(conn: DuckDBConnection) {
     const reader = await conn.runAndReadAll(`
