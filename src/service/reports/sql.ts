@@ -50,22 +50,22 @@ export interface ResourceMatch {
 /** Up to this many events, a resource's event ids go into the query as a list too. */
 export const MAX_RESOURCE_IDS = 10_000;
 
-const INDEX_WHERE = `key_hash = hash($resource) AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`;
-
-/** The resource index's summary of a resource in the range. */
-export function resourceLookup(resourceId: string, range: Range): Statement {
+/** A statement over the resource index's rows for a resource in the range. */
+function overIndex(select: string, resourceId: string, range: Range): Statement {
   return {
-    sql: `SELECT count(*) AS n, epoch_ms(min(event_time)) AS lo, epoch_ms(max(event_time)) AS hi FROM event_resources WHERE ${INDEX_WHERE}`,
+    sql: `${select} FROM event_resources WHERE key_hash = hash($resource) AND event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP`,
     params: { resource: resourceId, from: iso(range.from), to: iso(range.to) },
   };
 }
 
+/** The resource index's summary of a resource in the range. */
+export function resourceLookup(resourceId: string, range: Range): Statement {
+  return overIndex('SELECT count(*) AS n, epoch_ms(min(event_time)) AS lo, epoch_ms(max(event_time)) AS hi', resourceId, range);
+}
+
 /** The ids of a resource's events in the range (asked only when there are few). */
 export function resourceEventIds(resourceId: string, range: Range): Statement {
-  return {
-    sql: `SELECT DISTINCT event_id FROM event_resources WHERE ${INDEX_WHERE}`,
-    params: { resource: resourceId, from: iso(range.from), to: iso(range.to) },
-  };
+  return overIndex('SELECT DISTINCT event_id', resourceId, range);
 }
 
 /** WHERE clause of an events query: time range, status, read-only, resource and filters. */
