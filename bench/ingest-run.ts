@@ -9,9 +9,8 @@
 // As the trailhound executable does, before DuckDB loads (the raw side is started with DuckDB's own allocator
 // settings: see ingest.bench.ts).
 import '../src/service/env';
-import fs from 'node:fs';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
-import { Database, databaseFiles } from '../src/service/db/database';
+import { Database, removeDatabase } from '../src/service/db/database';
 import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
 import { normaliseSql } from '../src/service/ingest/normalise';
@@ -23,7 +22,7 @@ function eventFiles(logs: string) {
 
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
-  for (const leftover of Object.values(databaseFiles(db))) fs.rmSync(leftover, { recursive: true, force: true });
+  removeDatabase(db);
   const started = process.hrtime.bigint();
   let events = 0;
   if (side === 'ours') {

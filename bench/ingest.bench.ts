@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeLogFolder } from '../src/generator';
-import { databaseFiles } from '../src/service/db/database';
+import { removeDatabase } from '../src/service/db/database';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, '.bench');
@@ -61,9 +61,7 @@ async function main() {
       `${Math.round(same.maxRssMB)} MB`,
       (rate(ours) / rate(same)).toFixed(2),
     ]);
-    for (const side of ['ours', 'raw', 'same']) {
-      for (const leftover of Object.values(databaseFiles(path.join(BENCH, `${side}-${n}.duckdb`)))) fs.rmSync(leftover, { recursive: true, force: true });
-    }
+    for (const side of ['ours', 'raw', 'same']) removeDatabase(path.join(BENCH, `${side}-${n}.duckdb`));
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));

@@ -10,7 +10,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { writeLogFolder } from '../src/generator';
 import type { TrailhoundQuery } from '../src/model/query';
 import { buildApi } from '../src/service/api/server';
-import { Database } from '../src/service/db/database';
+import { Database, removeDatabase } from '../src/service/db/database';
 import { ingest } from '../src/service/ingest';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -30,7 +30,7 @@ async function databaseFor(events: number): Promise<string> {
   if (fs.existsSync(`${file}.complete`)) return file;
   const logs = path.join(BENCH, `query-logs-${events}`);
   fs.rmSync(logs, { recursive: true, force: true });
-  fs.rmSync(file, { force: true });
+  removeDatabase(file); // with the WAL and kept files of a run that was interrupted
   process.stderr.write(`generating ${events.toLocaleString('en-US')} events into ${path.relative(ROOT, logs)} …\n`);
   await writeLogFolder(logs, { events, days: DAYS, seed: 7, end: END }, (n) => {
     if (n % 500_000 < 600) process.stderr.write(`  generated ${n.toLocaleString('en-US')}\r`);

@@ -32,6 +32,11 @@ export function databaseFiles(file: string): { db: string; wal: string; original
   return { db, wal: `${db}.wal`, originals: `${db}.originals` };
 }
 
+/** Deletes the database `file` and everything that belongs to it (databaseFiles): a leftover WAL would be replayed. */
+export function removeDatabase(file: string): void {
+  for (const part of Object.values(databaseFiles(file))) fs.rmSync(part, { recursive: true, force: true });
+}
+
 export async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
   const reader = await conn.runAndReadAll(
     `SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = $table AND column_name = $column`,

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Database } from '../db/database';
+import { Database, databaseFiles, removeDatabase } from '../db/database';
 import { ingest } from '../ingest';
 import { storedRecords, tempDir, writeFiles } from '../../../tests/support/temp';
 
@@ -77,4 +77,17 @@ test('a Parquet file left by a killed run is removed when the database is next o
   expect(fs.existsSync(leftover)).toBe(false);
   expect(fs.readdirSync(db.originalsDir).length).toBe(before - 1);
   expect((await storedRecords(db, ['b1'])).get('b1')).toEqual(rec('b1'));
+});
+
+test('removeDatabase deletes a database with its WAL and its kept log files, and nothing beside it', async () => {
+  const file = path.join(dir, 'gone.duckdb');
+  const other = await Database.open(file);
+  expect(await ingest({ source: path.join(dir, 'logs'), db: other, days: 3650 })).toMatchObject({ events: 3 });
+  const parts = databaseFiles(file);
+  other.close();
+  fs.writeFileSync(parts.wal, ''); // as a killed process leaves it
+  expect(fs.readdirSync(parts.originals)).toHaveLength(1);
+  removeDatabase(file);
+  expect(Object.values(parts).filter((p) => fs.existsSync(p))).toEqual([]);
+  expect(fs.existsSync(db.file)).toBe(true);
 });
