@@ -77,10 +77,10 @@ describe('variable support', () => {
       scopedVars: {},
     }) as unknown as DataQueryRequest<VariableQuery>;
 
-  it('lists values of one dimension in the dashboard time range, filtered by the search text', async () => {
+  it('lists every value of one dimension in the dashboard time range, filtered by the search text', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'admin', count: 9 }, { value: 'sysadmin', count: 2 }] });
     const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$search' })));
-    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, q: 'adm' });
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, q: 'adm', limit: 10_000 });
     const frame = response.data[0];
     expect(frame.fields[0].name).toBe('text');
     expect(frame.fields[0].values).toEqual(['admin', 'sysadmin']);
@@ -89,7 +89,7 @@ describe('variable support', () => {
   it('falls back to users when the variable has no dimension yet', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
     await lastValueFrom(ds().variables!.query(request({})));
-    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000 });
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000 });
   });
 
   function ds() {

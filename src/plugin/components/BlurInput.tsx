@@ -15,6 +15,9 @@ export function BlurInput({ value, onCommit, ...rest }: Props) {
   const commit = () => {
     if (text !== value) {
       onCommit(text);
+      // Show what was stored, not what was typed: when the owner keeps the value as it was (a limit of 0 means the
+      // default), the box goes back to it; when the value changes, the effect above shows the new one.
+      setText(value);
     }
   };
   return (

@@ -76,4 +76,16 @@ describe('Common Searches', () => {
     await user.click(screen.getByRole('button', { name: 'Apply: All activity of chosen IP addresses' }));
     expect(latest()).toEqual({ refId: 'A', queryType: 'events', groupBy: 'sourceIp', filters: { sourceIp: ['203.0.113.7', '198.51.100.1'] } });
   });
+
+  it('follows the User filter below it, so Apply never brings back a user taken out since', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', filters: { user: ['alice'] } });
+    expect(screen.getAllByText('alice')).toHaveLength(2);
+    await user.click(screen.getAllByRole('button', { name: /Remove alice/i }).at(-1)!);
+    await user.click(screen.getByLabelText(/^User/));
+    await user.click(await screen.findByRole('option', { name: /bob/ }));
+    expect(latest().filters).toEqual({ user: ['bob'] });
+    await user.click(screen.getByRole('button', { name: 'Apply: All activity of chosen IAM users' }));
+    expect(latest().filters).toEqual({ user: ['bob'] });
+  });
 });

@@ -2,7 +2,7 @@
 // result can be refined with the ordinary controls afterwards.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Button, Input, Stack } from '@grafana/ui';
-import { useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { COMMON_SEARCHES, type CommonSearch, type CommonSearchInputs } from '../../model/commonSearches';
 import { applyCommonSearch } from '../presets';
 import type { Query } from '../types';
@@ -15,13 +15,18 @@ interface Props {
   loadValues: LoadValues;
 }
 
+function inputsOf(resourceId?: string, users?: string[], ips?: string[]): CommonSearchInputs {
+  return { instanceId: resourceId ?? '', users: users ?? [], ips: ips ?? [] };
+}
+
 export function CommonSearches({ query, onChange, loadValues }: Props) {
-  // Start from what the query already asks for, so "Apply" again keeps the same people and addresses.
-  const [inputs, setInputs] = useState<CommonSearchInputs>(() => ({
-    instanceId: query.resourceId ?? '',
-    users: query.filters?.user ?? [],
-    ips: query.filters?.sourceIp ?? [],
-  }));
+  const id = useId();
+  // Follow what the query asks for (also when the filters below change it), so "Apply" never brings back people or
+  // addresses the user has since replaced.
+  const { resourceId } = query;
+  const { user, sourceIp } = query.filters ?? {};
+  const [inputs, setInputs] = useState(() => inputsOf(resourceId, user, sourceIp));
+  useEffect(() => setInputs(inputsOf(resourceId, user, sourceIp)), [resourceId, user, sourceIp]);
   const apply = (search: CommonSearch) => onChange(applyCommonSearch(query, search, inputs));
 
   const inputFor = (search: CommonSearch) => {
@@ -29,7 +34,7 @@ export function CommonSearches({ query, onChange, loadValues }: Props) {
       case 'instanceId':
         return (
           <Input
-            id="trailhound-search-ec2-started-by"
+            id={`${id}-${search.id}`}
             aria-label="Instance ID"
             width={22}
             placeholder="Instance ID, e.g. i-0abc…"
@@ -41,7 +46,7 @@ export function CommonSearches({ query, onChange, loadValues }: Props) {
       case 'users':
         return (
           <FilterField
-            id="trailhound-search-users-activity"
+            id={`${id}-${search.id}`}
             dimension="user"
             minWidth={20}
             placeholder="Users"
@@ -53,7 +58,7 @@ export function CommonSearches({ query, onChange, loadValues }: Props) {
       case 'ips':
         return (
           <FilterField
-            id="trailhound-search-ips-activity"
+            id={`${id}-${search.id}`}
             dimension="sourceIp"
             minWidth={20}
             placeholder="IP addresses"
@@ -71,7 +76,7 @@ export function CommonSearches({ query, onChange, loadValues }: Props) {
     <EditorRow>
       <EditorFieldGroup>
         {COMMON_SEARCHES.map((search) => (
-          <EditorField key={search.id} label={search.label} tooltip={search.description} htmlFor={search.input === 'none' ? undefined : `trailhound-search-${search.id}`}>
+          <EditorField key={search.id} label={search.label} tooltip={search.description} htmlFor={search.input === 'none' ? undefined : `${id}-${search.id}`}>
             <Stack direction="row" gap={1} alignItems="center">
               {inputFor(search)}
               <Button

@@ -1,9 +1,11 @@
 // The Events report: what to count and how to show it, then the filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
-import { Combobox, RadioButtonGroup } from '@grafana/ui';
-import { DEFAULT_QUERY, MAX_LIMIT } from '../../model/query';
+import { Combobox } from '@grafana/ui';
+import { useId } from 'react';
+import { DEFAULT_QUERY, MAX_LIMIT, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
+import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
 import { CommonSearches } from './CommonSearches';
 import { FiltersEditor } from './FiltersEditor';
 import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
@@ -26,29 +28,33 @@ export function parseLimit(text: string): number | undefined {
 
 export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
   const format = query.format ?? DEFAULT_QUERY.format;
+  // Ids unique per editor: a panel's queries A, B … each have these controls.
+  const id = useId();
   return (
     <>
       <CommonSearches query={query} onChange={onChange} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Format">
-            <RadioButtonGroup aria-label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
+          <EditorField label="Format" htmlFor={`${id}-format`}>
+            <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
           </EditorField>
           {format !== 'list' && (
-            <EditorField label="Group by" htmlFor="trailhound-group-by">
+            <EditorField label="Group by" htmlFor={`${id}-group-by`}>
               <Combobox
-                id="trailhound-group-by"
+                id={`${id}-group-by`}
                 width={22}
-                options={GROUP_BYS}
-                value={query.groupBy ?? DEFAULT_QUERY.groupBy}
-                onChange={(option) => onChange({ ...query, groupBy: option.value })}
+                options={async (search) => choicesAndVariables(GROUP_BYS, search)}
+                value={selected(GROUP_BYS, query.groupBy ?? DEFAULT_QUERY.groupBy)}
+                // A dashboard variable ($groupBy) stands for one of the choices.
+                onChange={(option) => onChange({ ...query, groupBy: option.value as GroupBy })}
               />
             </EditorField>
           )}
           {format === 'timeseries' && (
-            <EditorField label="Aggregate" tooltip="Bucket width; Auto follows the panel's interval">
-              <RadioButtonGroup
-                aria-label="Aggregate"
+            <EditorField label="Aggregate" tooltip="Bucket width; Auto follows the panel's interval" htmlFor={`${id}-aggregate`}>
+              <ChoiceField
+                id={`${id}-aggregate`}
+                label="Aggregate"
                 options={AGGREGATES}
                 value={query.aggregate ?? DEFAULT_QUERY.aggregate}
                 onChange={(aggregate) => onChange({ ...query, aggregate })}
@@ -57,18 +63,23 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
           )}
           <EditorField
             label="Limit"
-            htmlFor="trailhound-limit"
+            htmlFor={`${id}-limit`}
             tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}
           >
             <BlurInput
-              id="trailhound-limit"
+              id={`${id}-limit`}
               type="number"
               min={1}
               max={MAX_LIMIT}
               width={10}
               placeholder={String(DEFAULT_QUERY.limit)}
               value={query.limit === undefined ? '' : String(query.limit)}
-              onCommit={(text) => onChange({ ...query, limit: parseLimit(text) })}
+              onCommit={(text) => {
+                const limit = parseLimit(text);
+                if (limit !== query.limit) {
+                  onChange({ ...query, limit });
+                }
+              }}
             />
           </EditorField>
         </EditorFieldGroup>

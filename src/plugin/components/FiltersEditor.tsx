@@ -1,10 +1,11 @@
 // What narrows the events, shared by the Events and Summary totals views: status, read/write, resource id
 // and the multi-value filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
-import { RadioButtonGroup } from '@grafana/ui';
+import { useId } from 'react';
 import { DEFAULT_QUERY, FILTER_KEYS, type FilterKey } from '../../model/query';
 import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
+import { ChoiceField } from './ChoiceField';
 import { FilterField } from './FilterField';
 import { FILTER_LABELS, MFA_OPTIONS, READ_ONLY, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
@@ -16,6 +17,7 @@ interface Props {
 }
 
 export function FiltersEditor({ query, onChange, loadValues }: Props) {
+  const id = useId();
   const setFilter = (key: FilterKey, values: string[]) => {
     const filters = { ...query.filters };
     if (values.length > 0) {
@@ -29,28 +31,34 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
     <>
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Status">
-            <RadioButtonGroup
-              aria-label="Status"
+          <EditorField label="Status" htmlFor={`${id}-status`}>
+            <ChoiceField
+              id={`${id}-status`}
+              label="Status"
               options={STATUSES}
               value={query.status ?? DEFAULT_QUERY.status}
               onChange={(status) => onChange({ ...query, status })}
             />
           </EditorField>
-          <EditorField label="Read-only" tooltip="Describe, List and Get calls are read-only">
-            <RadioButtonGroup
-              aria-label="Read-only"
+          <EditorField label="Read-only" tooltip="Describe, List and Get calls are read-only" htmlFor={`${id}-read-only`}>
+            <ChoiceField
+              id={`${id}-read-only`}
+              label="Read-only"
               options={READ_ONLY}
               value={query.readOnly ?? DEFAULT_QUERY.readOnly}
               onChange={(readOnly) => onChange({ ...query, readOnly })}
             />
           </EditorField>
-          <EditorField label="MFA" tooltip="Console logins and role sessions record whether MFA was used; other events match only All">
-            <RadioButtonGroup aria-label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />
+          <EditorField
+            label="MFA"
+            tooltip="Console logins and role sessions record whether MFA was used; other events match only All"
+            htmlFor={`${id}-mfa`}
+          >
+            <ChoiceField id={`${id}-mfa`} label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />
           </EditorField>
-          <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor="trailhound-resource">
+          <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor={`${id}-resource`}>
             <BlurInput
-              id="trailhound-resource"
+              id={`${id}-resource`}
               width={40}
               placeholder="i-0abc…, my-bucket, arn:aws:…"
               value={query.resourceId ?? ''}
@@ -62,9 +70,9 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
       <EditorRow>
         <EditorFieldGroup>
           {FILTER_KEYS.map((key) => (
-            <EditorField key={key} label={FILTER_LABELS[key]} optional htmlFor={`trailhound-filter-${key}`}>
+            <EditorField key={key} label={FILTER_LABELS[key]} optional htmlFor={`${id}-filter-${key}`}>
               <FilterField
-                id={`trailhound-filter-${key}`}
+                id={`${id}-filter-${key}`}
                 dimension={key}
                 minWidth={20}
                 values={query.filters?.[key]}

@@ -1,5 +1,7 @@
 // The query editor's controls, each checked through what Grafana would store. Value lookups are stubbed at
 // DataSource.prototype.getResource; the TemplateSrv is a stand-in (no Grafana server here).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTemplateSrv } from '@grafana/runtime';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -98,6 +100,33 @@ describe('QueryEditor', () => {
     expect(latest().groupBy).toBe('eventName');
   });
 
+  it("shows and keeps choices that come from dashboard variables, as the Events dashboard's panels have them", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../../dashboards/cloudtrail-events.json'), 'utf8'));
+    const panel = dashboard.panels.find((p: { title?: string }) => p.title?.startsWith('Events over time'));
+    setTemplateSrv(fakeTemplateSrv({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all' }));
+    const user = userEvent.setup();
+    const { latest, onChange } = renderQueryEditor(datasource(), panel.targets[0]);
+    expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('$groupBy');
+    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa']]) {
+      expect(screen.getByRole('combobox', { name: label })).toHaveValue(variable);
+    }
+    // Format is not templated there: still radio buttons.
+    expect(radio('Format', 'Time series')).toBeChecked();
+    expect(onChange).not.toHaveBeenCalled();
+
+    // A choice replaces the variable; a variable can be chosen back.
+    await user.click(screen.getByRole('combobox', { name: 'Status' }));
+    await user.click(await screen.findByRole('option', { name: 'Unauthorized' }));
+    expect(latest().status).toBe('unauthorized');
+    expect(radio('Status', 'Unauthorized')).toBeChecked();
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.click(await screen.findByRole('option', { name: 'Service' }));
+    expect(latest().groupBy).toBe('service');
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.click(await screen.findByRole('option', { name: /\$groupBy/ }));
+    expect(latest().groupBy).toBe('$groupBy');
+  });
+
   it('takes a resource id and a limit when the box is left', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
@@ -114,6 +143,25 @@ describe('QueryEditor', () => {
     await user.tab();
     expect(latest().limit).toBeUndefined();
     expect(onRunQuery).toHaveBeenCalledTimes(3);
+
+    // Not a limit: the box shows the default again and the query does not run for nothing.
+    await user.type(limit, '0');
+    await user.tab();
+    expect(limit).toHaveValue(null);
+    expect(latest().limit).toBeUndefined();
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it("gives each query's controls their own ids, so labels find the right query's control", async () => {
+    const user = userEvent.setup();
+    const a = renderQueryEditor(datasource(), { refId: 'A' });
+    const b = renderQueryEditor(datasource(), { refId: 'B' });
+    const ids = [...document.querySelectorAll('[id]')].map((e) => e.id);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(new Set(ids).size).toBe(ids.length);
+    await user.type(within(b.container).getByLabelText(/^Resource ID/), 'i-0b{Enter}');
+    expect(b.latest().resourceId).toBe('i-0b');
+    expect(a.onChange).not.toHaveBeenCalled();
   });
 
   it('offers the values that exist in the time range and stores the picked ones', async () => {

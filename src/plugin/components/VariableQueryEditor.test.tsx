@@ -27,9 +27,22 @@ function renderEditor(initial: VariableQuery | undefined) {
 }
 
 describe('VariableQueryEditor', () => {
-  it('starts a new variable on users', () => {
-    renderEditor(undefined);
+  it('starts a new variable on users, and stores that', () => {
+    const onChange = renderEditor(undefined);
     expect(screen.getByRole('combobox', { name: 'Values of' })).toHaveValue('User');
+    expect(onChange).toHaveBeenCalledTimes(1);
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'variable', dimension: 'user', search: '' });
+  });
+
+  it("replaces an old dashboard's plain-string query with the default", () => {
+    const onChange = renderEditor('users' as unknown as VariableQuery);
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'variable', dimension: 'user', search: '' });
+  });
+
+  it('leaves a stored query as it is', () => {
+    const onChange = renderEditor({ refId: 'v', dimension: 'region' });
+    expect(screen.getByRole('combobox', { name: 'Values of' })).toHaveValue('Region');
+    expect(onChange).not.toHaveBeenCalled();
   });
 
   it('chooses the dimension', async () => {

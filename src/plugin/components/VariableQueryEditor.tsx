@@ -2,17 +2,24 @@
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
-import { DIMENSIONS } from '../../model/query';
+import { useEffect } from 'react';
 import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
 import { BlurInput } from './BlurInput';
 import { DIMENSION_OPTIONS } from './labels';
+import { variableQueryOf } from '../variableQuery';
 
 type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
 
 export function VariableQueryEditor({ query, onChange }: Props) {
-  // A brand-new variable arrives without a dimension (or, from old dashboards, as a string).
-  const current: VariableQuery = typeof query === 'object' && query && DIMENSIONS.includes(query.dimension) ? query : { refId: 'variable', dimension: 'user', search: '' };
+  // A brand-new variable arrives without a dimension (or, from old dashboards, as a string): store the default the
+  // editor shows, so the saved variable says what it lists.
+  const current = variableQueryOf(query);
+  useEffect(() => {
+    if (current !== query) {
+      onChange(current);
+    }
+  }, [current, query, onChange]);
   return (
     <EditorRows>
       <EditorRow>

@@ -2,7 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { QueryRequest } from '../../model/api';
-import { DIMENSIONS, isDimension, QueryError } from '../../model/query';
+import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError } from '../../model/query';
 import type { Database } from '../db/database';
 import type { IngestSummary } from '../ingest';
 import { parseRange, Reports } from '../reports';
@@ -47,7 +47,7 @@ const valuesSchema = {
   params: { type: 'object', properties: { dimension: { type: 'string' } } },
   querystring: {
     type: 'object',
-    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: 10_000 } },
+    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } },
   },
 };
 

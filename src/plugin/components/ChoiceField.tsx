@@ -1,0 +1,48 @@
+// One choice of the query model (format, aggregate, status …). Radio buttons, unless the query takes the choice from
+// a dashboard variable (the Events dashboard sets $groupBy, $status …): then a box that shows the variable and
+// offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it.
+import type { ComboboxOption } from '@grafana/ui';
+import { Combobox, RadioButtonGroup } from '@grafana/ui';
+import { variableOptions } from './FilterField';
+
+type Options<T extends string> = Array<ComboboxOption<T>>;
+
+/** No value of the model contains "$": one that does refers to a variable ($name, ${name}). */
+export const isVariable = (value: string | undefined): boolean => value?.includes('$') ?? false;
+
+/** The choices and the dashboard variables matching a search, for a Combobox. */
+export function choicesAndVariables<T extends string>(options: Options<T>, search: string): Array<ComboboxOption<string>> {
+  const needle = search.toLowerCase();
+  const choices = options.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle));
+  return [...choices, ...variableOptions(search)];
+}
+
+/** The option for a stored value, so the box shows a label, not the raw value. */
+export function selected<T extends string>(options: Options<T>, value: string): ComboboxOption<string> {
+  return options.find((o) => o.value === value) ?? { value, label: value };
+}
+
+interface Props<T extends string> {
+  /** The id the field's label points at (the box has no name of its own). */
+  id: string;
+  label: string;
+  options: Options<T>;
+  value: string;
+  // A variable stands for one of the choices; the query model's types cannot say so, hence T.
+  onChange: (value: T) => void;
+}
+
+export function ChoiceField<T extends string>({ id, label, options, value, onChange }: Props<T>) {
+  if (!isVariable(value)) {
+    return <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} />;
+  }
+  return (
+    <Combobox<string>
+      id={id}
+      width={20}
+      value={selected(options, value)}
+      options={async (search) => choicesAndVariables(options, search)}
+      onChange={(option) => onChange(option.value as T)}
+    />
+  );
+}
