@@ -14,7 +14,7 @@ export interface DataSourceInstanceSettings {
 export interface PluginContext {
   orgId: number;
   pluginId: string;
-  user: { login: string } | null;
+  user: { login: string; name: string; email: string; role: string } | null;
   dataSourceInstanceSettings: DataSourceInstanceSettings | null;
   pluginVersion: string;
 }

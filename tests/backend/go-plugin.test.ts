@@ -157,9 +157,13 @@ describeWithGo('go-plugin host', () => {
     expect((await session.send({ cmd: 'resource', settings, path: 'trails' })).result.code).toBe(200);
     const status = await session.send({ cmd: 'resource', settings, path: 'ingest/status' });
     expect(JSON.parse(status.result.body)).toMatchObject({ events: 310, newestEvent: '2024-11-30T08:43:18.000Z' });
-    const backfill = await session.send({ cmd: 'resource', settings, path: 'backfill', method: 'POST', body: '{"days":7}', headers: { 'Content-Type': 'application/json' } });
+    const backfill = await session.send({ cmd: 'resource', settings, role: 'Admin', path: 'backfill', method: 'POST', body: '{"days":7}', headers: { 'Content-Type': 'application/json' } });
     expect(backfill.result.code).toBe(501); // this test service runs without ingestion
     expect(JSON.parse(backfill.result.body).error).toMatch(/backfill needs the ingesting service/);
+    // Grafana lets Viewers call a data source's resources: the plugin checks the role it is sent.
+    const viewer = await session.send({ cmd: 'resource', settings, role: 'Viewer', path: 'backfill', method: 'POST', body: '{"days":3650}' });
+    expect(viewer.result.code).toBe(403);
+    expect(JSON.parse(viewer.result.body).error).toMatch(/only an organization Admin may start a backfill \(your role: Viewer\)/);
     expect((await session.send({ cmd: 'resource', settings, path: 'admin' })).result.code).toBe(404);
   });
 

@@ -51,10 +51,11 @@ function resource(request: unknown): Promise<CallResourceResponse[]> {
   });
 }
 
-function context(overrides: { url?: string; token?: string; uid?: string; lastUpdatedMS?: number } = {}) {
+function context(overrides: { url?: string; token?: string; uid?: string; lastUpdatedMS?: number; role?: string } = {}) {
   return {
     orgId: 1,
     pluginId: 'trailhound-cloudtrail-datasource',
+    user: { login: 'someone', role: overrides.role ?? 'Viewer' },
     dataSourceInstanceSettings: {
       id: 1,
       uid: overrides.uid ?? 'trailhound',
@@ -178,6 +179,19 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
   expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
 });
 
+test('CallResource: only an organization Admin may start a backfill; the service is never asked otherwise', async () => {
+  const before = serviceCalls('/api/backfill');
+  for (const pluginContext of [context({ role: 'Viewer' }), context({ role: 'Editor' }), { ...context(), user: null }]) {
+    const [answer] = await resource({ pluginContext, path: 'backfill', method: 'POST', body: Buffer.from('{"days":3650}') });
+    expect(answer.code).toBe(403);
+    expect(JSON.parse(Buffer.from(answer.body).toString()).error).toMatch(/only an organization Admin may start a backfill \(your role: (Viewer|Editor|None)\)/);
+  }
+  expect(serviceCalls('/api/backfill')).toBe(before);
+  // Reading stays open to everyone who may query.
+  const [status] = await resource({ pluginContext: context({ role: 'Viewer' }), path: 'ingest/status', method: 'GET' });
+  expect(status.code).toBe(200);
+});
+
 test('CallResource proxies values, trails, ingest status, event records and backfill; anything else is 404', async () => {
   const [values] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z' });
   expect(values.code).toBe(200);
@@ -192,9 +206,10 @@ test('CallResource proxies values, trails, ingest status, event records and back
   expect(JSON.parse(Buffer.from(status.body).toString())).toMatchObject({ events: 310 });
 
   // This test service has no ingestion, so the service's own 501 comes back as it is; a bad body is its 400.
-  const [backfill] = await resource({ pluginContext: context(), path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } } });
+  const admin = context({ role: 'Admin' });
+  const [backfill] = await resource({ pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } } });
   expect(backfill.code).toBe(501);
-  const [badBackfill] = await resource({ pluginContext: context(), path: 'backfill', method: 'POST', body: Buffer.from('{"days":"many"}') });
+  const [badBackfill] = await resource({ pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":"many"}') });
   expect(badBackfill.code).toBe(400);
 
   // An event's original record, for the Events table's link; an unknown id is the service's 404.

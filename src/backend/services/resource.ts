@@ -8,6 +8,11 @@ interface Route {
   method: 'GET' | 'POST';
   /** The service path for a matched resource path, or undefined when it does not match. */
   target: (path: string) => string | undefined;
+  /**
+   * Only an organization Admin may call it. Grafana lets anyone who may query the data source (Viewers too) call
+   * its resources, so the plugin itself checks the role Grafana sends with the call.
+   */
+  adminOnly?: boolean;
 }
 
 const ROUTES: Route[] = [
@@ -16,7 +21,8 @@ const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
   // An event's original record (eventIDs are UUIDs; records without one get 'md5:…').
   { method: 'GET', target: (p) => (/^events\/[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
-  { method: 'POST', target: (p) => (p === 'backfill' ? '/api/backfill' : undefined) },
+  // A backfill downloads and ingests up to years of logs from S3: an administrator's decision.
+  { method: 'POST', target: (p) => (p === 'backfill' ? '/api/backfill' : undefined), adminOnly: true },
 ];
 
 function jsonResponse(code: number, body: unknown, extra: Record<string, string> = {}): CallResourceResponse {
@@ -48,6 +54,10 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
   if (!match) {
     const allowed = matches.map((m) => m.route.method).join(', ');
     return jsonResponse(405, { error: `${method} is not allowed on "${path}"; use ${allowed}` }, { Allow: allowed });
+  }
+  const role = request.pluginContext?.user?.role || 'None';
+  if (match.route.adminOnly && role !== 'Admin') {
+    return jsonResponse(403, { error: `only an organization Admin may start a backfill (your role: ${role}): ask an Admin to start it` });
   }
   try {
     const { client } = runtime.instances.get(request.pluginContext);

@@ -177,12 +177,17 @@ type command struct {
 	Body     string            `json:"body"`
 	Headers  map[string]string `json:"headers"`
 	Service  string            `json:"service"`
+	// The calling user's organization role (Admin, Editor, Viewer); empty sends no user.
+	Role string `json:"role"`
 }
 
-// pluginv2.PluginContext: orgId 1, pluginId 2, dataSourceInstanceSettings 5.
-func pluginContext(s *settings) []byte {
+// pluginv2.PluginContext: orgId 1, pluginId 2, user 3 (User: login 1, role 4), dataSourceInstanceSettings 5.
+func pluginContext(s *settings, role string) []byte {
 	b := appendInt(nil, 1, 1)
 	b = appendString(b, 2, "trailhound-cloudtrail-datasource")
+	if role != "" {
+		b = appendBytes(b, 3, appendString(appendString(nil, 1, "harness"), 4, role))
+	}
 	if s == nil {
 		return b
 	}
@@ -219,7 +224,7 @@ func (h *host) invoke(method string, request []byte) ([]byte, error) {
 
 func (h *host) checkHealth(c command) (interface{}, error) {
 	// CheckHealthRequest: pluginContext 1.
-	reply, err := h.invoke("/pluginv2.Diagnostics/CheckHealth", appendBytes(nil, 1, pluginContext(c.Settings)))
+	reply, err := h.invoke("/pluginv2.Diagnostics/CheckHealth", appendBytes(nil, 1, pluginContext(c.Settings, c.Role)))
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +249,7 @@ func (h *host) checkHealth(c command) (interface{}, error) {
 
 func (h *host) query(c command) (interface{}, error) {
 	// QueryDataRequest: pluginContext 1, queries 3.
-	req := appendBytes(nil, 1, pluginContext(c.Settings))
+	req := appendBytes(nil, 1, pluginContext(c.Settings, c.Role))
 	for _, q := range c.Queries {
 		// DataQuery: refId 1, maxDataPoints 2, intervalMS 3, timeRange 4 (fromEpochMS 1, toEpochMS 2), json 5, queryType 6.
 		tr := appendInt(appendInt(nil, 1, q.From), 2, q.To)
@@ -310,7 +315,7 @@ func (h *host) query(c command) (interface{}, error) {
 
 func (h *host) resource(c command) (interface{}, error) {
 	// CallResourceRequest: pluginContext 1, path 2, method 3, url 4, headers 5 (map<string, StringList>), body 6.
-	req := appendBytes(nil, 1, pluginContext(c.Settings))
+	req := appendBytes(nil, 1, pluginContext(c.Settings, c.Role))
 	req = appendString(req, 2, c.Path)
 	method := c.Method
 	if method == "" {
@@ -398,7 +403,7 @@ func (h *host) resource(c command) (interface{}, error) {
 
 func (h *host) metrics(c command) (interface{}, error) {
 	// CollectMetricsRequest: pluginContext 1. CollectMetricsResponse: metrics 1 { prometheus 1 }.
-	reply, err := h.invoke("/pluginv2.Diagnostics/CollectMetrics", appendBytes(nil, 1, pluginContext(c.Settings)))
+	reply, err := h.invoke("/pluginv2.Diagnostics/CollectMetrics", appendBytes(nil, 1, pluginContext(c.Settings, c.Role)))
 	if err != nil {
 		return nil, err
 	}
