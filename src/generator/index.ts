@@ -86,7 +86,9 @@ function record(rng: Rng, template: EventTemplate, account: string, region: stri
     if (fail) rec.errorMessage = 'Failed authentication';
     rec.requestParameters = null;
     rec.responseElements = { ConsoleLogin: fail ? 'Failure' : 'Success' };
-    rec.additionalEventData = { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: rng.chance(0.7) ? 'Yes' : 'No' };
+    // CloudTrail writes MFAUsed "No" for every federated (SSO) sign-in: the identity provider did any MFA.
+    const mfa = rng.chance(0.7) && ['IAMUser', 'Root'].includes(String(identity.type));
+    rec.additionalEventData = { LoginTo: 'https://console.aws.amazon.com/console/home', MobileVersion: 'No', MFAUsed: mfa ? 'Yes' : 'No' };
   } else {
     if (failed) {
       const unauthorized = rng.chance(attacker ? 0.9 : 0.55);

@@ -57,3 +57,35 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a version 4 database forgets what it stored as federated sign-ins' MFA; IAM users' stays", async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v4.duckdb');
+  try {
+    const old = await DuckDBInstance.create(file);
+    const conn = await old.connect();
+    await conn.run(SCHEMA_SQL);
+    const login = (id: string, identityType: string) => `SELECT '${id}' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
+      'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, '${id}' AS user_name,
+      '${identityType}' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
+      false AS mfa_used, [] AS resources, 'k' AS object_key`;
+    await conn.run(`INSERT INTO events BY NAME ${login('sso', 'AssumedRole')} UNION ALL ${login('iam', 'IAMUser')} UNION ALL ${login('root', 'Root')}`);
+    await conn.run(`INSERT INTO meta VALUES ('schema_version', '4')`);
+    conn.closeSync();
+    old.closeSync();
+
+    const db = await Database.open(file);
+    try {
+      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events ORDER BY event_id');
+      expect(rows).toEqual([
+        { event_id: 'iam', mfa_used: false },
+        { event_id: 'root', mfa_used: false },
+        { event_id: 'sso', mfa_used: null },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

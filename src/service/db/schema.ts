@@ -1,7 +1,7 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -134,6 +134,13 @@ CREATE TABLE IF NOT EXISTS trails (
   synced_at                     TIMESTAMP NOT NULL
 );
 `;
+
+/**
+ * Version 5: a federated console sign-in's MFA is unknown, not "not used" (see normalise.ts); events stored before
+ * it are corrected once.
+ */
+export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
+  WHERE mfa_used IS NOT NULL AND event_source = 'signin.amazonaws.com' AND event_name = 'ConsoleLogin' AND identity_type NOT IN ('IAMUser', 'Root')`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

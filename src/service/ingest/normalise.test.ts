@@ -163,3 +163,32 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(get(r.runInstances).record).toEqual(r.runInstances);
   });
 });
+
+describe('MFA', () => {
+  const signIn = (userIdentity: CloudTrailRecord['userIdentity'], mfaUsed: string) =>
+    record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', userIdentity, responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: mfaUsed } });
+  const role = (mfaAuthenticated: string) => ({
+    type: 'AssumedRole',
+    arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0a1b/dave@example.com',
+    sessionContext: { sessionIssuer: { type: 'Role', userName: 'AWSReservedSSO_Admin_0a1b' }, attributes: { mfaAuthenticated } },
+  });
+  const r = {
+    userWith: signIn({ type: 'IAMUser', userName: 'alice' }, 'Yes'),
+    userWithout: signIn({ type: 'IAMUser', userName: 'alice' }, 'No'),
+    rootWithout: signIn({ type: 'Root', arn: 'arn:aws:iam::111122223333:root' }, 'No'),
+    // What CloudTrail writes for an IAM Identity Center (SSO) sign-in, whatever the identity provider checked.
+    federated: signIn(role('false'), 'No'),
+    sessionWith: record({ userIdentity: role('true') }),
+    sessionWithout: record({ userIdentity: role('false') }),
+    unknown: record({}),
+  };
+  let rows: Map<string, Row>;
+  beforeAll(async () => {
+    rows = await normalise(Object.values(r));
+  });
+
+  test("a console login's MFAUsed for IAM users and root, a session's mfaAuthenticated, else unknown", () => {
+    const mfa = Object.fromEntries(Object.entries(r).map(([name, rec]) => [name, rows.get(rec.eventID)!.mfa_used]));
+    expect(mfa).toEqual({ userWith: true, userWithout: false, rootWithout: false, federated: null, sessionWith: true, sessionWithout: false, unknown: null });
+  });
+});

@@ -141,7 +141,10 @@ SELECT
   coalesce(regexp_full_match(error_code, ${unauthorizedCodes}), false)
     OR coalesce(starts_with(lower(error_message), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
     OR coalesce(console_failure, false) AS is_unauthorized,
-  CASE WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
+  -- A federated console sign-in (SSO, SAML: an AssumedRole …) says MFAUsed "No" and mfaAuthenticated "false"
+  -- whatever its identity provider did: unknown, not "without MFA" (CIS counts only IAM users' sign-ins).
+  CASE WHEN mfa_login IS NOT NULL AND identity_type NOT IN ('IAMUser', 'Root') THEN NULL
+       WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
        WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
   resources,
   object_key,
