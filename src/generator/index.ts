@@ -53,6 +53,14 @@ const REGIONAL_EVENTS = cumulative(REGIONAL.map((e) => e.weight));
 const PRINCIPAL_WEIGHTS = cumulative(PRINCIPALS.map((p) => p.weight));
 const ACCOUNT_WEIGHTS = cumulative(ACCOUNTS.map((a) => a.weight));
 const REGION_CUMULATIVE = cumulative(REGION_WEIGHTS);
+/** S3 names the bucket (and object) of a call in resources too, as well as in its parameters. */
+function s3Resources(request: unknown, account: string): unknown[] | undefined {
+  const { bucketName, key } = (request ?? {}) as { bucketName?: unknown; key?: unknown };
+  if (typeof bucketName !== 'string') return undefined;
+  const bucket = { accountId: account, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucketName}` };
+  return typeof key === 'string' ? [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucketName}/${key}` }, bucket] : [bucket];
+}
+
 const CONSOLE_USERS = PRINCIPALS.filter((p) => p.userAgent.includes('Console'));
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -105,7 +113,7 @@ function record(rng: Rng, template: EventTemplate, account: string, region: stri
   rec.requestID = rng.uuid();
   rec.eventID = rng.uuid();
   if (template.readOnly !== undefined) rec.readOnly = template.readOnly;
-  const resources = template.resources?.(rng, account, region);
+  const resources = template.resources?.(rng, account, region) ?? s3Resources(rec.requestParameters, account);
   if (resources) rec.resources = resources;
   rec.eventType = template.eventType ?? 'AwsApiCall';
   rec.managementEvent = true;

@@ -195,6 +195,12 @@ test('resource index: by id or friendly name, with few matches or many, always w
   }
   const [none] = await run({ format: 'table', groupBy: 'none', resourceId: 'i-0000000000nothere' });
   expect(table(none)).toEqual({});
+
+  // Grouped by resource, an event that names the bucket twice (its ARN in resources, its name in the parameters)
+  // counts once for it.
+  expect(touching.some((r) => JSON.stringify(r.resources ?? []).includes(`arn:aws:s3:::${bucket}`))).toBe(true);
+  const [byResource] = await run({ format: 'table', groupBy: 'resource', resourceId: bucket, limit: 50 });
+  expect(table(byResource)[bucket]).toBe(touching.length);
 });
 
 test('event list: newest first, with the columns of the Events report', async () => {

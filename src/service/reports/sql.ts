@@ -108,9 +108,12 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
 export const SUCCESS_CODE = '(none)';
 export const NO_CODE = '(error without code)';
 
-/** FROM + the group expression: grouping by resource counts an event once per resource it touched. */
+/**
+ * FROM + the group expression. Grouping by resource counts an event once per resource name it touched: an S3 call
+ * names its bucket twice (the ARN in resources, bucketName in its parameters), and both have the same name.
+ */
 function groupSource(groupBy: GroupBy): { from: string; key: string } {
-  if (groupBy === 'resource') return { from: 'events, unnest(resources) AS u(res)', key: 'u.res.name' };
+  if (groupBy === 'resource') return { from: 'events, unnest(list_distinct(list_transform(resources, r -> r.name))) AS u(name)', key: 'u.name' };
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
   // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
   if (groupBy === 'errorCode') return { from: 'events', key: `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)` };
