@@ -32,7 +32,12 @@ describe('annotations', () => {
   it('always asks for an event list, keeping the filters', () => {
     const target = { refId: 'Anno', format: 'timeseries' as const, filters: { eventName: ['StopLogging', 'DeleteTrail'] } };
     expect(annotationQuery(target)).toEqual({ refId: 'Anno', queryType: 'events', format: 'list', filters: { eventName: ['StopLogging', 'DeleteTrail'] } });
-    expect(annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target })).toEqual(annotationQuery(target));
+    expect(annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target })).toEqual({
+      refId: 'Anno',
+      queryType: 'events',
+      format: 'list',
+      filters: { eventName: ['StopLogging', 'DeleteTrail'] },
+    });
     expect(annotationQuery(undefined)).toBeUndefined();
   });
 

@@ -56,14 +56,17 @@ export function framesToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   return events;
 }
 
+/** A new annotation: the latest 100 matching events. */
+const DEFAULT_ANNOTATION_QUERY = { queryType: 'events', format: 'list', limit: 100 } as const;
+
 export const annotationSupport: AnnotationSupport<Query> = {
-  getDefaultQuery: () => ({ queryType: 'events', format: 'list', limit: 100 }),
+  getDefaultQuery: () => ({ ...DEFAULT_ANNOTATION_QUERY }),
   // Dashboards saved before a target existed still get a runnable query.
   prepareAnnotation(json: AnnotationQuery<Query>): AnnotationQuery<Query> {
     if (json.target) {
       return json;
     }
-    return { ...json, target: { refId: 'Anno', queryType: 'events', format: 'list', limit: 100 } };
+    return { ...json, target: { refId: 'Anno', ...DEFAULT_ANNOTATION_QUERY } };
   },
   prepareQuery: (anno) => annotationQuery(anno.target),
   processEvents: (_anno, frames) => of(framesToAnnotations(frames)),

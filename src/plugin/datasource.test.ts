@@ -24,6 +24,7 @@ describe('DataSource', () => {
       aggregate: 'auto',
       status: 'all',
       readOnly: 'all',
+      mfa: 'all',
       limit: 20,
     });
   });
