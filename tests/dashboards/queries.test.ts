@@ -310,24 +310,30 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const rules = loadAlertRules().map(({ rule }) => rule);
 
   /** What Grafana does with the answer: B = reduce each series, C = threshold on B, one instance per series. */
+  /** Grafana's threshold: is the reduced value B an alarm? */
+  function firingOf(rule: AlertRule, b: number): boolean {
+    const { type, params } = rule.data.find((d) => d.model.type === 'threshold')!.model.conditions[0].evaluator;
+    if (type === 'gt') return b > params[0];
+    if (type === 'lt') return b < params[0];
+    throw new Error(`threshold type ${type} is not evaluated here`);
+  }
+
   function evaluate(rule: AlertRule, frames: Frame[]) {
     const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model;
-    const threshold = rule.data.find((d) => d.model.type === 'threshold')!.model;
-    const { type, params } = threshold.conditions[0].evaluator;
     return frames.map((f) => {
       const values = f.fields[1].values as number[];
       const b = reduce.reducer === 'max' ? Math.max(...values) : reduce.reducer === 'sum' ? values.reduce((x, y) => x + y, 0) : values[values.length - 1];
-      const firing = type === 'gt' ? b > params[0] : type === 'lt' ? b < params[0] : NaN;
-      return { labels: f.fields[1].labels ?? {}, b, firing };
+      return { labels: f.fields[1].labels ?? {}, b, firing: firingOf(rule, b) };
     });
   }
 
   /** The same from the raw records: events per group per bucket in the window. */
   function expectedInstances(rule: AlertRule, q: ResolvedQuery, range: { from: number; to: number }, bucketMs: number) {
-    const key = DIMENSION_VALUE[q.groupBy]!;
+    const key = q.groupBy === 'none' ? () => 'all' : DIMENSION_VALUE[q.groupBy]!;
     const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model.reducer;
-    const { params } = rule.data.find((d) => d.model.type === 'threshold')!.model.conditions[0].evaluator;
     const buckets = new Map<string, Map<number, number>>();
+    // Without grouping there is always the one series, zero-filled.
+    if (q.groupBy === 'none') buckets.set('all', new Map([[range.from, 0]]));
     for (const r of records.filter((x) => matches(x, q, range))) {
       const g = key(r);
       const b = Math.floor(Date.parse(r.eventTime) / bucketMs) * bucketMs;
@@ -337,7 +343,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     return [...buckets].map(([g, counts]) => {
       const values = [...counts.values()];
       const b = reduce === 'max' ? Math.max(...values) : values.reduce((x, y) => x + y, 0);
-      return { labels: { [q.groupBy]: g }, b, firing: b > params[0] };
+      return { labels: q.groupBy === 'none' ? {} : { [q.groupBy]: g }, b, firing: firingOf(rule, b) };
     });
   }
 
@@ -367,7 +373,16 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(Number.isFinite(newest)).toBe(true);
     const instances = await runRule(rule, newest + 60_000);
     expect(instances.length).toBeGreaterThan(0);
-    for (const i of instances) expect(Object.keys(i.labels)).toEqual([q.groupBy]);
+    for (const i of instances) expect(Object.keys(i.labels)).toEqual(q.groupBy === 'none' ? [] : [q.groupBy]);
+  });
+
+  test('no events arriving: quiet while events arrive, fires after an hour without any', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-no-events')!;
+    const newest = Math.max(...records.map((r) => Date.parse(r.eventTime)));
+    const [arriving] = await runRule(rule, newest + 60_000);
+    expect(arriving).toMatchObject({ labels: {}, firing: false });
+    expect(arriving.b).toBeGreaterThan(0);
+    expect(await runRule(rule, newest + 3_600_000 + 60_000)).toEqual([{ labels: {}, b: 0, firing: true }]);
   });
 
   test('failed authorizations: the Stratus Red Team burst is one instance per user, and only the burst fires', async () => {

@@ -274,21 +274,23 @@ describe('provisioning', () => {
 
 describe('alert rules', () => {
   const rules = loadAlertRules();
-  test('five rules in the CloudTrail folder, evaluated every minute', () => {
+  test('six rules in the CloudTrail folder, evaluated every minute', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
       'Failed authorization attempts per user',
       'Root account activity',
       'CloudTrail logging stopped or trail deleted',
       'Failed console logins',
       'Console logins without MFA',
+      'No CloudTrail events arriving',
     ]);
     for (const { group, rule } of rules) {
       expect(group).toMatchObject({ folder: 'CloudTrail', interval: '1m', orgId: 1 });
       expect(rule.uid).toMatch(/^trailhound-[a-z-]+$/);
       expect(rule.uid.length).toBeLessThanOrEqual(40);
-      expect(rule.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String), __dashboardUid__: 'trailhound-events' });
-      expect(byUid.get(rule.annotations.__dashboardUid__)).toBeDefined();
-      expect(allPanels(byUid.get('trailhound-events')!).map((p) => String(p.id))).toContain(rule.annotations.__panelId__);
+      // A security rule opens the Events dashboard; the ingestion rule opens the Ingestion dashboard.
+      const dashboard = rule.uid === 'trailhound-no-events' ? 'trailhound-ingestion' : 'trailhound-events';
+      expect(rule.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String), __dashboardUid__: dashboard });
+      expect(allPanels(byUid.get(dashboard)!).map((p) => String(p.id))).toContain(rule.annotations.__panelId__);
       expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(warning|critical)$/) });
       // Grafana expands environment variables in provisioned labels (not in annotations): a `$` there would vanish.
       expect(strings(rule.labels).filter((l) => l.includes('$'))).toEqual([]);
@@ -305,9 +307,10 @@ describe('alert rules', () => {
     expect(a.relativeTimeRange!.from).toBeGreaterThanOrEqual(300);
     expect(a.model.datasource).toEqual(DATASOURCE);
     const resolved = resolveQuery(a.model);
-    // One series per group, so one alert instance per user (or account), labelled.
+    // One series per group, so one alert instance per user (or account), labelled; the ingestion rule counts
+    // everything in one series.
     expect(resolved).toMatchObject({ queryType: 'events', format: 'timeseries' });
-    expect(resolved.groupBy).not.toBe('none');
+    expect(resolved.groupBy === 'none').toBe(rule.uid === 'trailhound-no-events');
     for (const e of expressions) {
       expect(e.datasourceUid).toBe('__expr__');
       expect(e.model.refId).toBe(e.refId);
@@ -317,7 +320,7 @@ describe('alert rules', () => {
     expect(rule.condition).toBe('C');
     // Template variables of the annotations name the group label the query produces.
     const labelRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$labels\.(\w+)/g)].map((m) => m[1]));
-    expect(new Set(labelRefs)).toEqual(new Set([resolved.groupBy]));
+    expect(new Set(labelRefs)).toEqual(new Set(resolved.groupBy === 'none' ? [] : [resolved.groupBy]));
     const valueRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$values\.(\w+)/g)].map((m) => m[1]));
     for (const r of valueRefs) expect(refIds).toContain(r);
   });
@@ -328,5 +331,11 @@ describe('alert rules', () => {
     expect(model('Root account activity').filters).toEqual({ user: ['root'] });
     expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
     expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin'] } });
+    // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.
+    const noEvents = rules.find(({ rule }) => rule.uid === 'trailhound-no-events')!.rule;
+    expect(model('No CloudTrail events arriving')).toMatchObject({ groupBy: 'none', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', filters: {} });
+    expect(noEvents.data[0].relativeTimeRange).toEqual({ from: 3600, to: 0 });
+    expect(noEvents.data[2].model.conditions[0].evaluator).toEqual({ type: 'lt', params: [1] });
+    expect(noEvents).toMatchObject({ noDataState: 'Alerting', execErrState: 'Error' });
   });
 });
