@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from './protos';
 import type { Runtime } from './runtime';
+import { DeadlineExceeded } from './serviceClient';
 import { shutdown } from './services/controller';
 import { queryData } from './services/data';
 import { checkHealth, collectMetrics } from './services/diagnostics';
@@ -24,11 +25,10 @@ export interface PluginServer {
 /** An AbortSignal that fires when Grafana cancels the call or its deadline passes. */
 function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
-  const cancel = () => controller.abort();
-  call.on('cancelled', cancel);
+  call.on('cancelled', () => controller.abort());
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
-  const timer = Number.isFinite(ms) ? setTimeout(cancel, Math.max(0, ms)) : undefined;
+  const timer = Number.isFinite(ms) ? setTimeout(() => controller.abort(new DeadlineExceeded()), Math.max(0, ms)) : undefined;
   return { signal: controller.signal, done: () => timer && clearTimeout(timer) };
 }
 

@@ -4,6 +4,14 @@ import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse } from '
 
 export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound';
 
+/** The reason a call's signal is aborted with when Grafana's deadline for it passes (not when Grafana gives up). */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super("Grafana's deadline for the request passed");
+    this.name = 'DeadlineExceeded';
+  }
+}
+
 export class ServiceError extends Error {
   constructor(
     message: string,
@@ -98,13 +106,17 @@ export class ServiceClient {
       return answer;
     } catch (err) {
       this.options.onCall?.(routeOf(path), 'error');
-      throw this.connectionError(err, timeout.aborted, options.signal?.aborted ?? false);
+      throw this.connectionError(err, timeout.aborted, options.signal);
     }
   }
 
-  private connectionError(err: unknown, timedOut: boolean, cancelled: boolean): ServiceError {
+  private connectionError(err: unknown, timedOut: boolean, caller: AbortSignal | undefined): ServiceError {
     const where = `the Trailhound service at ${this.baseUrl}`;
-    if (cancelled) return new ServiceError(`the request to ${where} was cancelled`, 499, 'cancelled');
+    if (caller?.aborted && caller.reason instanceof DeadlineExceeded) {
+      // An alert rule's evaluation timing out is a timeout, not a user going away.
+      return new ServiceError(`${where} did not answer before Grafana's deadline for the request`, 504, 'timeout');
+    }
+    if (caller?.aborted) return new ServiceError(`the request to ${where} was cancelled`, 499, 'cancelled');
     if (timedOut) return new ServiceError(`${where} did not answer within ${this.timeoutMs / 1000}s`, 504, 'timeout');
     const code = causeCode(err);
     const detail = code ?? (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryError } from '../../src/model/query';
 import { describeError, errorResponse } from '../../src/backend/errors';
 import { FrameError } from '../../src/backend/frames';
-import { ServiceClient, ServiceError } from '../../src/backend/serviceClient';
+import { DeadlineExceeded, ServiceClient, ServiceError } from '../../src/backend/serviceClient';
 import { DEFAULT_SERVICE_URL, InstanceCache, parseSettings, SettingsError } from '../../src/backend/settings';
 import type { DataSourceInstanceSettings } from '../../src/backend/types';
 import { refusedUrl } from './support/service';
@@ -108,6 +108,21 @@ describe('service client', () => {
       const call = new ServiceClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't').health(controller.signal);
       setTimeout(() => controller.abort(), 50);
       expect(await failure(call)).toMatchObject({ kind: 'cancelled', status: 499 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test("Grafana's deadline passing (an alert evaluation timing out) is a timeout, not a cancellation", async () => {
+    const server = http.createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const controller = new AbortController();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const call = new ServiceClient(url, 't').health(controller.signal);
+      setTimeout(() => controller.abort(new DeadlineExceeded()), 50);
+      expect(await failure(call)).toMatchObject({ kind: 'timeout', status: 504, message: `the Trailhound service at ${url} did not answer before Grafana's deadline for the request` });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
