@@ -54,4 +54,20 @@ export interface IngestStatus {
   lagSeconds: number | null;
   lastPoll: string | null;
   lastPollError: string | null;
+  /**
+   * The last backfill asked for with POST /api/backfill since the service started; null when none was.
+   * Absent from services older than this field, and from `trailhound report ingest`, which has no service.
+   */
+  backfill?: BackfillStatus | null;
+}
+
+export interface BackfillStatus {
+  days: number;
+  /** running also while it waits for the poll in progress: ingestion runs one at a time. */
+  state: 'running' | 'done' | 'failed';
+  /** ISO times. */
+  startedAt: string;
+  finishedAt?: string;
+  /** Why it failed. */
+  error?: string;
 }

@@ -20,12 +20,13 @@ export function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function envNumber(name: string): number | undefined {
+/** A TRAILHOUND_* variable that must be a whole number, 1 or more, as its flag must (commands/options.ts positiveInt). */
+export function envPositiveInt(name: string): number | undefined {
   const value = env(name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n)) {
-    throw new Error(`TRAILHOUND_${name}=${value} is not a number`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`TRAILHOUND_${name}=${value}: expected a whole number, 1 or more (or unset it for the default)`);
   }
   return n;
 }

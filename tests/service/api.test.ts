@@ -8,6 +8,7 @@ import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -21,6 +22,8 @@ let db: Database;
 let api: FastifyInstance;
 let url: string;
 const backfills: number[] = [];
+// Each backfill runs until the test settles it.
+const settle: Array<(err?: Error) => void> = [];
 
 beforeAll(async () => {
   dir = tempDir();
@@ -30,9 +33,9 @@ beforeAll(async () => {
   api = await buildApi({
     db,
     token: TOKEN,
-    backfill: async (days) => {
+    backfill: (days) => {
       backfills.push(days);
-      return {} as IngestSummary;
+      return new Promise<IngestSummary>((resolve, reject) => settle.push((err) => (err ? reject(err) : resolve({} as IngestSummary))));
     },
   });
   url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -77,6 +80,27 @@ describe('auth', () => {
       expect(r.json.error).toMatch(/bearer token/);
     }
     expect((await call('GET', route)).status).toBe(200);
+  });
+
+  test('the Bearer scheme is case-insensitive (RFC 9110); the token is not', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const res = await fetch(`${url}/api/trails`, { headers: { authorization: `${scheme} ${TOKEN}` } });
+      expect(res.status).toBe(200);
+    }
+    const wrongCase = await fetch(`${url}/api/trails`, { headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` } });
+    expect(wrongCase.status).toBe(401);
+    expect((await fetch(`${url}/api/trails`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
+  });
+
+  test('the service’s token is trimmed, as the presented one is; a blank one is refused', async () => {
+    const newline = await buildApi({ db, token: `${TOKEN}\n` });
+    const newlineUrl = await newline.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      expect((await fetch(`${newlineUrl}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      await newline.close();
+    }
+    await expect(buildApi({ db, token: ' \n' })).rejects.toThrow(/needs a bearer token/);
   });
 
   test('a query without the token is refused before it runs', async () => {
@@ -130,6 +154,36 @@ describe('POST /api/query', () => {
     expect(backwards.json.results.A.error).toMatch(/"to" must be after "from"/);
   });
 
+  test.each([
+    [{ from: 1e20, to: 1e20 + 1 }, /^range.from: 100000000000000000000 is outside the times the service can answer for: 1970-01-01 to 9999-12-31/],
+    [{ from: '+020000-01-01', to: '+020000-01-02' }, /^range.from: "\+020000-01-01" is not a time/],
+    [{ from: 0, to: '99999999999999999' }, /^range.to: 1000+ is outside/],
+    [{ from: -86_400_000, to: 0 }, /^range.from: -86400000 is outside/],
+  ])('an extreme time %j is each query’s 400 naming the field, not a 500 with SQL', async (range, message) => {
+    const r = await query([{ refId: 'A' }, { refId: 'B', format: 'list' }], range);
+    expect(r.status).toBe(200);
+    for (const refId of ['A', 'B']) expect(r.json.results[refId]).toEqual({ status: 400, error: expect.stringMatching(message) });
+    expect(r.text).not.toMatch(/SELECT|Invalid time value|Conversion Error/i);
+  });
+
+  test.each([1e300, 366 * 86_400_000 + 1, -1])('intervalMs %p outside 0 to 366 days is a 400 naming it', async (intervalMs) => {
+    const r = await call('POST', '/api/query', { range: RANGE, intervalMs, queries: [{ refId: 'A' }] });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/^intervalMs must be [<>]= /);
+  });
+
+  test('the widest bucket width allowed still answers', async () => {
+    const r = await call('POST', '/api/query', { range: RANGE, intervalMs: 366 * 86_400_000, queries: [{ refId: 'A' }] });
+    expect(r.status).toBe(200);
+    expect(r.json.results.A.frames).toEqual(expect.any(Array));
+  });
+
+  test('a refId used twice is a 400 naming it, not one answer silently lost', async () => {
+    const r = await query([{ refId: 'A', queryType: 'totals' }, { refId: 'B' }, { refId: 'A', format: 'list' }]);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe('queries: refId "A" is used by more than one query: give each query its own refId');
+  });
+
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
     expect(notJson.status).toBe(400);
@@ -170,7 +224,7 @@ describe('POST /api/query', () => {
   });
 
   test('too many points per series is a 400 that says what to do', async () => {
-    const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1900-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
+    const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
   });
 });
@@ -240,6 +294,35 @@ describe('other endpoints', () => {
     expect(r.json.values[0].count).toBe(Math.max(...Object.values(counts)));
   });
 
+  test('values from and to: zone-less times are UTC; extreme ones are a 400 naming the parameter', async () => {
+    const r = await call('GET', `/api/values/user?from=99999999999999999`);
+    expect(r).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^from: 1000+ is outside the times/) } });
+    const far = await call('GET', `/api/values/user?from=0&to=${encodeURIComponent('+020000-01-01')}`);
+    expect(far).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^to: "\+020000-01-01" is not a time/) } });
+    expect((await call('GET', '/api/values/user?from=1e20')).status).toBe(400);
+    expect((await call('GET', '/api/values/user?from=2026-01-02&to=2026-01-01')).json.error).toBe('to: "to" must be after "from"');
+    // Every stored event lies within one zone-less UTC range as within the same range written with Z.
+    const utc = await call('GET', `/api/values/user?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=1000`);
+    const plain = await call('GET', `/api/values/user?from=2000-01-01T00:00:00&to=2100-01-01&limit=1000`);
+    expect(plain.json).toEqual(utc.json);
+  });
+
+  test.each([
+    ['values', '/api/values/user'],
+    ['record', `/api/events/${records[0].eventID}`],
+    ['trails', '/api/trails'],
+    ['ingestStatus', '/api/ingest/status'],
+  ] as const)('a query timeout in %s is a 504 that says what to do, as in /api/query', async (method, route) => {
+    const spy = jest.spyOn(Reports.prototype, method).mockRejectedValueOnce(new QueryTimeoutError(30_000));
+    try {
+      const r = await call('GET', route);
+      expect(r).toMatchObject({ status: 504, json: { error: 'the query took longer than 30s and was stopped; narrow the time range or add filters' } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await call('GET', route)).status).toBe(200);
+  });
+
   test('an unknown dimension, or a bad limit, is a 400', async () => {
     expect((await call('GET', '/api/values/password')).json.error).toMatch(/^dimension: "password" is not one of region/);
     const r = await call('GET', '/api/values/user?limit=0');
@@ -264,11 +347,39 @@ describe('other endpoints', () => {
   });
 
   test('backfill starts at once (202) and validates days', async () => {
+    expect((await call('GET', '/api/ingest/status')).json.backfill).toBeNull();
     const r = await call('POST', '/api/backfill', { days: 30 });
     expect(r.status).toBe(202);
     expect(backfills).toEqual([30]);
     expect((await call('POST', '/api/backfill', { days: 0 })).status).toBe(400);
     expect((await call('POST', '/api/backfill', {})).json.error).toMatch(/days/);
+    settle.shift()!();
+  });
+
+  test('one backfill at a time: another while it runs is a 409; the ingest status shows its state', async () => {
+    const status = async () => (await call('GET', '/api/ingest/status')).json.backfill;
+    const waitFor = async (state: string) => {
+      for (let i = 0; i < 100 && (await status())?.state !== state; i++) await new Promise((r) => setTimeout(r, 10));
+      return status();
+    };
+    backfills.length = 0;
+    expect((await call('POST', '/api/backfill', { days: 3650 })).status).toBe(202);
+    const running = await status();
+    expect(running).toEqual({ days: 3650, state: 'running', startedAt: expect.any(String) });
+    expect(Date.now() - Date.parse(running.startedAt)).toBeLessThan(10_000);
+
+    const again = await call('POST', '/api/backfill', { days: 7 });
+    expect(again.status).toBe(409);
+    expect(again.json.error).toMatch(/^a backfill of 3650 days is already running .*wait for it to finish; \/api\/ingest\/status shows its state$/);
+    expect(backfills).toEqual([3650]); // nothing queued
+
+    settle.shift()!();
+    expect(await waitFor('done')).toEqual({ days: 3650, state: 'done', startedAt: running.startedAt, finishedAt: expect.any(String) });
+    // Finished: the next one may start, and its failure is shown too.
+    expect((await call('POST', '/api/backfill', { days: 7 })).status).toBe(202);
+    settle.shift()!(new Error('AccessDenied on s3://logs'));
+    expect(await waitFor('failed')).toEqual({ days: 7, state: 'failed', startedAt: expect.any(String), finishedAt: expect.any(String), error: 'AccessDenied on s3://logs' });
+    expect(backfills).toEqual([3650, 7]);
   });
 
   test('backfill without an ingesting service is a 501 that says why', async () => {

@@ -66,10 +66,23 @@ test('a timeseries prints one column per group', async () => {
   expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^time\s+events$/), expect.stringMatching(/^-+\s+-+$/), '2100-01-01 00:00  0', '2100-01-02 00:00  0']);
 });
 
+test('--from and --to without a zone are UTC, as stored times are, whatever the host’s time zone', async () => {
+  const times = records.map((x) => Date.parse(x.eventTime));
+  const within = (from: number) => times.filter((t) => t >= from && t < from + 60_000).length;
+  // A minute with events whose New York reading (4 or 5 hours later) counts differently.
+  const from = times.map((t) => t - (t % 60_000)).find((m) => within(m) !== within(m + 4 * 3_600_000) && within(m) !== within(m + 5 * 3_600_000))!;
+  const plain = (ms: number) => new Date(ms).toISOString().slice(0, 19); // 2026-11-20T10:05:00
+  const r = await report(['totals', '--json', '--from', plain(from), '--to', plain(from + 60_000)], { TZ: 'America/New_York' });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([within(from)]);
+});
+
 test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
   [['events', '--limit', 'lots'], /^error: limit: must be a whole number/m],
   [['events', '--to', 'soon'], /^error: range.to: "soon" is not a time/m],
+  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: range.from: "\+020000-01-01" is not a time/m],
+  [['events', '--to', '99999999999999999'], /^error: range.to: "99999999999999999" is outside the times the service can answer for/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);

@@ -1,5 +1,6 @@
 // The service keeps the database up to date: it backfills, polls, survives a failing source, and stops cleanly.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -102,3 +103,97 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 150_000);
+
+/** Runs the CLI; a run still going after `ms` is killed and reported as such (a service that did not stop). */
+async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000) {
+  const proc = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d) => (stdout += d));
+  proc.stderr!.on('data', (d) => (stderr += d));
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    new Promise<number | null>((resolve) => proc.on('exit', resolve)),
+    new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms))),
+  ]);
+  clearTimeout(timer);
+  if (code === 'still running') proc.kill('SIGKILL');
+  return { code, stdout, stderr };
+}
+
+test('serve refuses to start without its API: a bad listen address, a port in use or a bad poll interval stop it at once, saying what to do', async () => {
+  const dir = tempDir();
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const busyPort = (busy.address() as net.AddressInfo).port;
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  const serve = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runWithin(['serve', '--db', path.join(dir, name, 'db.duckdb'), '--source', logs, ...args], { TRAILHOUND_TOKEN: 'secret', ...env });
+  try {
+    const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+      ['flag', ['--listen', 'foo'], {}, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port, e\.g\. 127\.0\.0\.1:7480/],
+      ['variable', [], { TRAILHOUND_LISTEN: 'foo' }, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port/],
+      ['zero', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '0' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=0: expected a whole number, 1 or more/],
+      ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
+      ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
+    ];
+    const runs = await Promise.all(cases.map(([name, args, env]) => serve(name, args, env)));
+    runs.forEach((r, i) => {
+      const [name, , , message] = cases[i];
+      expect({ name, code: r.code, stderr: r.stderr }).toEqual({ name, code: 1, stderr: expect.stringMatching(message) });
+      // Refused before anything was opened or scheduled.
+      expect(r.stdout).toBe('');
+      expect(fs.existsSync(path.join(dir, name, 'db.duckdb'))).toBe(false);
+    });
+    // The (poll interval) flag itself was already held to the rule.
+    const flag = await serve('flag-zero', ['--listen', '127.0.0.1:0', '--poll-interval', '0']);
+    expect(flag.code).not.toBe(0);
+
+    // The port is taken: it stops (closing the database, so it can be opened again) instead of polling without an API.
+    const taken = await serve('taken', ['--listen', `127.0.0.1:${busyPort}`]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(
+      new RegExp(`^trailhound: cannot listen on 127\\.0\\.0\\.1:${busyPort}: the port is in use .*choose another address with --listen host:port \\(or TRAILHOUND_LISTEN\\)`)
+    );
+    expect(taken.stdout).not.toMatch(/trailhound started|ingest finished/);
+    const db = await Database.open(path.join(dir, 'taken', 'db.duckdb'));
+    db.close();
+  } finally {
+    busy.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
+
+test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state shows in the ingest status', async () => {
+  const dir = tempDir();
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec(), rec()]) });
+  let child: ReturnType<typeof spawnCli> | undefined;
+  try {
+    const args = ['serve', '--db', path.join(dir, 'data', 'db.duckdb'), '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: 'secret\n' }));
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const listening = await waitFor('the API', async () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'API listening'));
+    expect(listening.token).toBe('TRAILHOUND_TOKEN');
+    const call = (route: string, init: RequestInit = {}) => fetch(`${listening.url}${route}`, { ...init, headers: { authorization: 'bearer secret', 'content-type': 'application/json' } });
+
+    const status = async () => (await call('/api/ingest/status')).json();
+    const before = await status();
+    expect(before.backfill).toBeNull();
+    const started = await call('/api/backfill', { method: 'POST', body: '{"days":3}' });
+    expect(started.status).toBe(202);
+    const done = await waitFor('the backfill', async () => {
+      const s = await status();
+      return s.backfill?.state === 'done' ? s : undefined;
+    });
+    expect(done).toMatchObject({ events: 2, backfill: { days: 3, state: 'done', startedAt: expect.any(String), finishedAt: expect.any(String) } });
+    expect(out).toContain('"msg":"backfill finished"');
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  } finally {
+    child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -1,11 +1,11 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { QueryRequest } from '../../model/api';
+import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError } from '../../model/query';
 import type { Database } from '../db/database';
 import type { IngestSummary } from '../ingest';
-import { parseRange, Reports } from '../reports';
+import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, Reports } from '../reports';
 import { VERSION } from '../version';
 import { createMetrics } from './metrics';
 import { sameToken } from './token';
@@ -24,7 +24,8 @@ export interface ApiOptions {
 const MAX_QUERIES = 50;
 const DAY = 86_400_000;
 
-const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] };
+// A number first: with type coercion, a string branch first would turn every number into its text.
+const timeValue = { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] };
 
 const querySchema = {
   body: {
@@ -32,7 +33,7 @@ const querySchema = {
     required: ['range', 'queries'],
     properties: {
       range: { type: 'object', required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
-      intervalMs: { type: 'number', minimum: 0 },
+      intervalMs: { type: 'number', minimum: 0, maximum: MAX_INTERVAL_MS },
       maxDataPoints: { type: 'integer', minimum: 1, maximum: 100_000 },
       queries: {
         type: 'array',
@@ -59,7 +60,13 @@ const backfillSchema = {
   body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
 };
 
+/** "Bearer <token>": the scheme is case-insensitive (RFC 9110, 11.1). */
+const BEARER = /^bearer[ \t]+(.*)$/i;
+
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  // A token read from a file or variable may end in a newline; the token presented is trimmed too.
+  const expected = options.token.trim();
+  if (!expected) throw new Error('the API needs a bearer token: set TRAILHOUND_TOKEN to a non-empty value, or unset it to use the token file');
   const app = Fastify({
     // Warnings and errors only: serve logs its own "API listening" line with the token's whereabouts.
     loggerInstance: options.logger?.child({}, { level: 'warn' }) as FastifyBaseLogger | undefined,
@@ -75,8 +82,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/api/health') return;
     const header = request.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!given || !sameToken(given, options.token)) {
+    const given = BEARER.exec(header)?.[1].trim() ?? '';
+    if (!given || !sameToken(given, expected)) {
       return reply.code(401).send({ error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)' });
     }
   });
@@ -89,6 +96,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\/?/, '') || err.message });
     }
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
+    // As in /api/query: the query was interrupted, and the message says what to do.
+    if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: err.message });
@@ -114,7 +123,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number };
     const now = Date.now();
-    const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now });
+    const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
     return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100) };
   });
 
@@ -128,15 +137,35 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/trails', async () => ({ trails: await reports.trails() }));
 
-  app.get('/api/ingest/status', async () => reports.ingestStatus());
+  // The last backfill asked for here: one at a time, so repeated clicks cannot queue years of ingestion.
+  let backfill: BackfillStatus | null = null;
+
+  app.get('/api/ingest/status', async (): Promise<IngestStatus> => ({ ...(await reports.ingestStatus()), backfill: backfill && { ...backfill } }));
 
   app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {
-    if (!options.backfill) {
+    const run = options.backfill;
+    if (!run) {
       return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
     }
     const { days } = request.body as { days: number };
+    if (backfill?.state === 'running') {
+      return reply.code(409).send({
+        error: `a backfill of ${backfill.days} days is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
+        backfill,
+      });
+    }
+    const current: BackfillStatus = { days, state: 'running', startedAt: new Date().toISOString() };
+    backfill = current;
     // Older logs can take long: answer at once; /api/ingest/status shows the outcome.
-    options.backfill(days).catch((err) => request.log.error({ err, days }, 'backfill failed'));
+    Promise.resolve()
+      .then(() => run(days))
+      .then(
+        () => Object.assign(current, { state: 'done', finishedAt: new Date().toISOString() }),
+        (err: unknown) => {
+          Object.assign(current, { state: 'failed', finishedAt: new Date().toISOString(), error: err instanceof Error ? err.message : String(err) });
+          request.log.error({ err, days }, 'backfill failed');
+        }
+      );
     return reply.code(202).send({ status: 'started', days });
   });
 

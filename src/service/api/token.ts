@@ -10,9 +10,18 @@ export interface Token {
   file?: string;
 }
 
-/** The token a client should send: TRAILHOUND_TOKEN, else the token file in the data folder, if any. */
+/**
+ * The token a client should send: TRAILHOUND_TOKEN, else the token file in the data folder, if any. Both are
+ * trimmed, as the presented token is: `TRAILHOUND_TOKEN=$(cat file)` or a secret mounted with a newline must work.
+ */
 export function readToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token | undefined {
-  if (fromEnv) return { token: fromEnv, from: 'environment' };
+  if (fromEnv) {
+    const token = fromEnv.trim();
+    if (!token) {
+      throw new Error('TRAILHOUND_TOKEN is only white space: set it to the bearer token, or unset it to use the token file in the data folder');
+    }
+    return { token, from: 'environment' };
+  }
   const file = path.join(dataDir, 'token');
   const token = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
   return token ? { token, from: 'file', file } : undefined;

@@ -2,10 +2,10 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, memoryLimit, envNumber } from '../config';
+import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit } from '../config';
 import { createLogger } from '../logger';
 import { ensureSampleLogs } from '../sample';
-import { startService } from '../service';
+import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken } from '../api/token';
 import { positiveInt } from './options';
@@ -13,8 +13,28 @@ import { positiveInt } from './options';
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
-  if (!m || Number(m[2]) > 65535) throw new Error(`--listen ${value}: expected host:port, e.g. 127.0.0.1:7480`);
+  if (!m || Number(m[2]) > 65535) {
+    throw new Error(`--listen (or TRAILHOUND_LISTEN) ${JSON.stringify(value)}: expected host:port, e.g. 127.0.0.1:7480, or :7480 for every interface`);
+  }
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+}
+
+/** Why the API could not listen, and what to do about it. */
+export function listenFailure(listen: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const choose = 'choose another address with --listen host:port (or TRAILHOUND_LISTEN)';
+  switch (code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${listen}: the port is in use (another trailhound serve?). Stop what uses it, or ${choose}`;
+    case 'EACCES':
+      return `cannot listen on ${listen}: permission denied (ports below 1024 need privileges); ${choose}`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${listen}: the host is not an address of this machine; ${choose}`;
+    default:
+      return `cannot listen on ${listen} (${err instanceof Error ? err.message : String(err)}); ${choose}`;
+  }
 }
 
 export function serveCommand(): Command {
@@ -28,17 +48,37 @@ export function serveCommand(): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--cloudtrail-endpoint <url>', 'CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .action(async (opts) => {
+      // Settings first: a wrong one stops the start before anything is opened or scheduled.
+      const { host, port } = parseListen(opts.listen);
+      const pollSeconds = opts.pollInterval ?? envPositiveInt('POLL_INTERVAL') ?? DEFAULTS.pollIntervalSeconds;
       const logger = createLogger();
       const file = dbPath(opts.db);
+      const dataDir = path.dirname(path.resolve(file));
+      const token = resolveToken(dataDir);
       const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
+      // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
+      const ingestion: { service?: Service } = {};
+      const api = await buildApi({
+        db,
+        token: token.token,
+        logger,
+        backfill: (days) => ingestion.service?.backfill(days) ?? Promise.reject(new Error('the service is still starting: try again')),
+      });
+      let url: string;
+      try {
+        url = await api.listen({ host, port });
+      } catch (err) {
+        await api.close();
+        db.close();
+        throw new Error(listenFailure(opts.listen, err));
+      }
       let source: string = opts.source;
       if (!source) {
-        source = await ensureSampleLogs(path.dirname(path.resolve(file)));
+        source = await ensureSampleLogs(dataDir);
         logger.info({ source }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
-      const pollSeconds = opts.pollInterval ?? envNumber('POLL_INTERVAL') ?? DEFAULTS.pollIntervalSeconds;
       logger.info({ source, db: file, pollSeconds }, 'trailhound started');
-      const service = startService({
+      const service = (ingestion.service = startService({
         db,
         source,
         logger,
@@ -46,11 +86,7 @@ export function serveCommand(): Command {
         pollIntervalMs: pollSeconds * 1000,
         s3Endpoint: opts.s3Endpoint,
         cloudtrailEndpoint: opts.cloudtrailEndpoint,
-      });
-      const token = resolveToken(path.dirname(path.resolve(file)));
-      const { host, port } = parseListen(opts.listen);
-      const api = await buildApi({ db, token: token.token, logger, backfill: (days) => service.backfill(days) });
-      const url = await api.listen({ host, port });
+      }));
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
       }

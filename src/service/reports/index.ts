@@ -22,17 +22,61 @@ export class QueryTimeoutError extends Error {
   }
 }
 
-/** Parses an ISO time or epoch milliseconds. */
-function time(field: string, value: unknown): number {
-  const ms = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : Date.parse(String(value));
-  if (!Number.isFinite(ms)) throw new QueryError(field, `${JSON.stringify(value)} is not a time (ISO 8601 or epoch milliseconds)`);
+/** The times a request may name: stored times are timestamps DuckDB reads as years 1970 to 9999, UTC. */
+export const MIN_TIME = Date.UTC(1970, 0, 1);
+export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The largest bucket width a request may ask for (intervalMs): a leap year. */
+export const MAX_INTERVAL_MS = 366 * 86_400_000;
+
+// YYYY-MM-DD, optionally with a time (T or a space) and a zone (Z, ±hh:mm or ±hhmm).
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Parses an ISO 8601 time or epoch milliseconds. A date or date-time without a zone is UTC, as stored times are,
+ * whatever the host's time zone.
+ */
+export function parseTime(field: string, value: unknown): number {
+  const notATime = () => new QueryError(field, `${JSON.stringify(value)} is not a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)`);
+  let ms: number;
+  if (typeof value === 'number') {
+    ms = value;
+  } else if (typeof value === 'string' && /^-?\d+$/.test(value)) {
+    ms = Number(value);
+  } else if (typeof value === 'string') {
+    const m = ISO_TIME.exec(value.trim());
+    if (!m) throw notATime();
+    const [, year, month, day, clock, zone] = m;
+    // Date.parse would move a 30 February to March: the day must exist.
+    const date = `${year}-${month}-${day}`;
+    const midnight = Date.parse(`${date}T00:00:00Z`);
+    if (!Number.isFinite(midnight) || isoDay(midnight) !== date) throw notATime();
+    ms = Date.parse(`${date}T${clock ?? '00:00'}${(zone ?? 'Z').toUpperCase()}`);
+  } else {
+    throw notATime();
+  }
+  if (!Number.isFinite(ms)) throw notATime();
+  if (ms < MIN_TIME || ms > MAX_TIME) {
+    throw new QueryError(field, `${JSON.stringify(value)} is outside the times the service can answer for: 1970-01-01 to 9999-12-31 (UTC)`);
+  }
   return ms;
 }
 
-export function parseRange(range: { from?: unknown; to?: unknown } | undefined): Range {
-  const from = time('range.from', range?.from);
-  const to = time('range.to', range?.to);
-  if (to <= from) throw new QueryError('range', '"to" must be after "from"');
+/** The names a range's errors give its bounds: the request's field names. */
+export interface RangeFields {
+  from: string;
+  to: string;
+  range: string;
+}
+
+export function parseRange(
+  range: { from?: unknown; to?: unknown } | undefined,
+  fields: RangeFields = { from: 'range.from', to: 'range.to', range: 'range' }
+): Range {
+  const from = parseTime(fields.from, range?.from);
+  const to = parseTime(fields.to, range?.to);
+  if (to <= from) throw new QueryError(fields.range, '"to" must be after "from"');
   return { from, to };
 }
 
@@ -98,6 +142,16 @@ export class Reports {
 
   /** Every query of a request; one failing query is its refId's error, never the whole answer's. */
   async query(request: QueryRequest): Promise<QueryResponse> {
+    // Answers are keyed by refId: two queries with one refId would silently lose one answer.
+    const seen = new Set<string>();
+    for (const query of request.queries ?? []) {
+      const refId = query.refId ?? 'A';
+      if (seen.has(refId)) throw new QueryError('queries', `refId "${refId}" is used by more than one query: give each query its own refId`);
+      seen.add(refId);
+    }
+    if (request.intervalMs !== undefined && !(request.intervalMs >= 0 && request.intervalMs <= MAX_INTERVAL_MS)) {
+      throw new QueryError('intervalMs', `${request.intervalMs} is not a bucket width from 0 to ${MAX_INTERVAL_MS} ms (366 days)`);
+    }
     const results: Record<string, QueryResult> = {};
     let range: Range | undefined;
     let rangeError: unknown;

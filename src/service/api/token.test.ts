@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readToken, resolveToken, sameToken } from './token';
+
+let dir: string;
+beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-token-'))));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('the token from TRAILHOUND_TOKEN or the token file', () => {
+  test('is trimmed, as the presented token is: a newline from $(cat file) or a mounted secret is not part of it', () => {
+    expect(readToken(dir, 'secret\n')).toEqual({ token: 'secret', from: 'environment' });
+    expect(resolveToken(dir, '  secret\r\n')).toEqual({ token: 'secret', from: 'environment' });
+    fs.writeFileSync(path.join(dir, 'token'), 'from-file\n');
+    expect(readToken(dir, '')).toEqual({ token: 'from-file', from: 'file', file: path.join(dir, 'token') });
+  });
+
+  test('a variable of white space only is refused with what to do, not taken as a token nobody can send', () => {
+    for (const blank of [' ', '\n', '\t \r\n']) {
+      expect(() => readToken(dir, blank)).toThrow(/^TRAILHOUND_TOKEN is only white space: set it to the bearer token, or unset it/);
+      expect(() => resolveToken(dir, blank)).toThrow(/TRAILHOUND_TOKEN is only white space/);
+    }
+    expect(fs.existsSync(path.join(dir, 'token'))).toBe(false);
+  });
+
+  test('unset or empty: the token file, made on first use', () => {
+    const made = resolveToken(dir, undefined);
+    expect(made.from).toBe('generated');
+    expect(resolveToken(dir, '')).toEqual({ token: made.token, from: 'file', file: made.file });
+  });
+});
+
+test('sameToken compares whole tokens', () => {
+  expect(sameToken('secret', 'secret')).toBe(true);
+  expect(sameToken('secret', 'secret\n')).toBe(false);
+  expect(sameToken('secre', 'secret')).toBe(false);
+});

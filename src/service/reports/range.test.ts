@@ -1,0 +1,66 @@
+// Times a request or the CLI names: ISO 8601 (UTC unless it names a zone) or epoch milliseconds, within years
+// 1970 to 9999; anything else is the field's QueryError (a 400), never a DuckDB error.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { QueryError } from '../../model/query';
+import { MAX_TIME, parseRange, parseTime } from '.';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const midnight = Date.UTC(2026, 10, 20);
+
+test('a date or date-time without a zone is UTC; a zone or offset is honoured', () => {
+  expect(parseTime('from', '2026-11-20')).toBe(midnight);
+  expect(parseTime('from', '2026-11-20T00:00:00')).toBe(midnight);
+  expect(parseTime('from', '2026-11-20T00:00')).toBe(midnight);
+  expect(parseTime('from', '2026-11-20 00:00:00.250')).toBe(midnight + 250);
+  expect(parseTime('from', '2026-11-20T00:00:00Z')).toBe(midnight);
+  expect(parseTime('from', '2026-11-20T00:00:00+01:00')).toBe(midnight - 3_600_000);
+  expect(parseTime('from', '2026-11-20T00:00:00-0500')).toBe(midnight + 5 * 3_600_000);
+  expect(parseTime('from', midnight)).toBe(midnight);
+  expect(parseTime('from', String(midnight))).toBe(midnight);
+});
+
+test('under a host time zone that is not UTC, zone-less times are still UTC', () => {
+  // Node reads TZ once per process: a child process with New York's zone.
+  const script = `
+    const { parseRange } = require('./src/service/reports');
+    const range = parseRange({ from: '2026-11-20T00:00:00', to: '2026-11-21' });
+    console.log(JSON.stringify({ local: Date.parse('2026-11-20T00:00:00'), range }));`;
+  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
+  const { local, range } = JSON.parse(out);
+  expect(local).toBe(midnight + 5 * 3_600_000); // the child really runs in New York's zone
+  expect(range).toEqual({ from: midnight, to: midnight + 86_400_000 });
+});
+
+test.each([
+  ['yesterday-ish', /is not a time/],
+  ['Nov 20 2026', /is not a time/], // not ISO 8601: Date.parse would read it in the host's zone
+  ['2026-02-30', /is not a time/],
+  ['2026-11-20T25:00:00Z', /is not a time/],
+  [1e20, /is outside the times the service can answer for: 1970-01-01 to 9999-12-31/],
+  [-1, /is outside/],
+  [MAX_TIME + 1, /is outside/],
+  ['+020000-01-01', /is not a time/],
+  ['99999999999999999', /is outside/],
+  ['1969-12-31T23:59:59Z', /is outside/],
+])('%j is the field’s QueryError', (value, message) => {
+  let error: unknown;
+  try {
+    parseTime('range.from', value);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(QueryError);
+  expect((error as QueryError).message).toMatch(/^range\.from: /);
+  expect((error as QueryError).message).toMatch(message);
+});
+
+test('the first and last supported times', () => {
+  expect(parseRange({ from: '1970-01-01', to: '9999-12-31T23:59:59.999Z' })).toEqual({ from: 0, to: MAX_TIME });
+});
+
+test('range errors name the fields given', () => {
+  expect(() => parseRange({ from: 'x', to: 1 }, { from: 'from', to: 'to', range: 'to' })).toThrow(/^from: "x" is not a time/);
+  expect(() => parseRange({ from: 2, to: 1 }, { from: 'from', to: 'to', range: 'to' })).toThrow('to: "to" must be after "from"');
+  expect(() => parseRange({ from: 2, to: 1 })).toThrow('range: "to" must be after "from"');
+});
