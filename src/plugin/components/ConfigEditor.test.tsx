@@ -142,9 +142,13 @@ describe('ConfigEditor', () => {
     const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
     await user.clear(days);
     await user.type(days, '90');
+    const startedAt = '2026-11-25T10:06:00.000Z';
+    getResource.mockResolvedValue({ ...STATUS, backfill: { days: 90, state: 'running', startedAt } });
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 90 });
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
+    // The status is read again at once, and shows the backfill under way.
+    expect(await screen.findByText(`90 days, running since ${new Date(startedAt).toLocaleString()}`)).toBeInTheDocument();
   });
 
   it('refuses a number of days the service would reject', async () => {

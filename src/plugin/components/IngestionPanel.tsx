@@ -5,7 +5,7 @@ import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui
 import { useCallback, useEffect, useState } from 'react';
 import type { IngestStatus } from '../../model/api';
 import type { BackfillAnswer } from '../types';
-import { formatCount, formatLag, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatTime } from './format';
 import { errorMessage } from './useValueLookup';
 
 export interface IngestionSource {
@@ -51,6 +51,7 @@ export function IngestionPanel({ datasource }: Props) {
     try {
       const answer = await datasource.backfill(n);
       setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs. Refresh to follow its progress.`, error: false });
+      await refresh();
     } catch (err) {
       setBackfill({ message: `Could not start: ${errorMessage(err)}`, error: true });
     } finally {
@@ -81,6 +82,12 @@ export function IngestionPanel({ datasource }: Props) {
           <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
           <dt style={term}>Last poll</dt>
           <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
+          {status.backfill && (
+            <>
+              <dt style={term}>Older logs</dt>
+              <dd style={{ margin: 0 }}>{formatBackfill(status.backfill)}</dd>
+            </>
+          )}
         </dl>
       )}
       {status?.lastPollError && (

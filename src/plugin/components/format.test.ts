@@ -1,4 +1,4 @@
-import { formatCount, formatLag, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatTime } from './format';
 import { parseLimit } from './EventsQueryEditor';
 
 describe('formatters', () => {
@@ -17,6 +17,13 @@ describe('formatters', () => {
   it('formats counts', () => {
     expect(formatCount(undefined)).toBe('–');
     expect(formatCount(1234)).toBe((1234).toLocaleString());
+  });
+  it('says where the last backfill is', () => {
+    const startedAt = '2026-11-25T10:00:00Z';
+    const finishedAt = '2026-11-25T10:30:00Z';
+    expect(formatBackfill({ days: 90, state: 'running', startedAt })).toBe(`90 days, running since ${formatTime(startedAt)}`);
+    expect(formatBackfill({ days: 90, state: 'done', startedAt, finishedAt })).toBe(`90 days, finished ${formatTime(finishedAt)}`);
+    expect(formatBackfill({ days: 7, state: 'failed', startedAt, finishedAt, error: 'AccessDenied' })).toBe('7 days, failed: AccessDenied');
   });
 });
 

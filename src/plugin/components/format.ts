@@ -1,4 +1,5 @@
 // Small formatters for the ingestion panel.
+import type { BackfillStatus } from '../../model/api';
 
 /** 42 → "42 s", 600 → "10 min", 7200 → "2 h", 259200 → "3 days". */
 export function formatLag(seconds: number | null | undefined): string {
@@ -28,4 +29,12 @@ export function formatTime(iso: string | null | undefined): string {
 
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '–' : n.toLocaleString();
+}
+
+/** The last backfill: "90 days, running since …", "90 days, finished …", "90 days, failed: …". */
+export function formatBackfill(b: BackfillStatus): string {
+  const what = `${b.days.toLocaleString()} days`;
+  if (b.state === 'running') return `${what}, running since ${formatTime(b.startedAt)}`;
+  if (b.state === 'done') return `${what}, finished ${formatTime(b.finishedAt)}`;
+  return `${what}, failed: ${b.error ?? 'no reason given'}`;
 }
