@@ -19,6 +19,8 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
+const MAX_POLL_SECONDS = 86_400;
+
 /** Why the API could not listen, and what to do about it. */
 export function listenFailure(listen: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -51,6 +53,10 @@ export function serveCommand(): Command {
       // Settings first: a wrong one stops the start before anything is opened or scheduled.
       const { host, port } = parseListen(opts.listen);
       const pollSeconds = opts.pollInterval ?? envPositiveInt('POLL_INTERVAL') ?? DEFAULTS.pollIntervalSeconds;
+      // Node's timers wrap around after ~24.8 days, and CloudTrail wants watching more often than daily anyway.
+      if (pollSeconds > MAX_POLL_SECONDS) {
+        throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
+      }
       const logger = createLogger();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
