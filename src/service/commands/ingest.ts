@@ -12,7 +12,7 @@ export function formatSummary(s: IngestSummary): string {
     `Ingested ${s.objects} log files from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
     `  ${s.events} new events, ${s.duplicates} duplicates skipped, ${s.unchanged} files already ingested, ${s.skipped} non-event files skipped`,
   ];
-  if (s.rejected > 0) lines.push(`  ${s.rejected} records without a usable eventTime kept in rejected_records`);
+  if (s.rejected > 0) lines.push(`  ${s.rejected} records that cannot be events (no usable eventTime, or not an object) kept in rejected_records`);
   lines.push(
     s.errors > 0
       ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`

@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
   PRIMARY KEY (source, key, etag)
 );
 
--- Records that cannot be an event (no readable eventTime), kept whole so nothing is lost.
+-- Records that cannot be an event (no readable eventTime, or not a JSON object), kept whole so nothing is lost.
 CREATE TABLE IF NOT EXISTS rejected_records (
   source      VARCHAR NOT NULL,
   key         VARCHAR NOT NULL,

@@ -38,7 +38,7 @@ export interface IngestSummary {
   unchanged: number;
   /** Objects that could not be read (see ingest_errors). */
   errors: number;
-  /** Records kept in rejected_records (no usable eventTime). */
+  /** Records kept in rejected_records (no usable eventTime, or not an object). */
   rejected: number;
   durationMs: number;
 }

@@ -66,6 +66,8 @@ function reasonOf(err: unknown, file: string): string {
   const message = err instanceof Error ? err.message : String(err);
   return message
     .replace(/\n\s*LINE \d+:[\s\S]*$/, '')
+    // DuckDB's advice is about its reader's options, which are ours to set, not the user's.
+    .replace(/\n\s*Try setting 'auto_detect'[^\n]*/, '')
     .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
     .replaceAll(file, path.basename(file))
     .trim();
@@ -133,22 +135,23 @@ export class BatchLoader {
     }
   }
 
+  /**
+   * A file that failed on its own gets one more, slower read that keeps what can be kept: invalid UTF-8 is
+   * replaced (U+FFFD), and a record that is not an object (null, a string, a list) is set aside in
+   * rejected_records instead of failing its file's good records. What still fails is recorded with its reason.
+   */
   private async loadAlone(file: LocalLogFile, err: unknown): Promise<FileOutcome> {
     const reason = reasonOf(err, file.path);
-    if (/invalid UTF-8/i.test(reason)) {
-      // Keep the events: replace the bad bytes with U+FFFD and load the cleaned copy.
-      const cleaned = this.withValidUtf8(file);
-      if (cleaned) {
-        try {
-          return (await this.loadTogether([{ ...file, path: cleaned }], [file.path]))[0];
-        } catch (retryErr) {
-          return this.recordError(file, reasonOf(retryErr, cleaned));
-        } finally {
-          fs.rmSync(cleaned, { force: true });
-        }
-      }
+    const cleaned = /invalid UTF-8/i.test(reason) ? this.withValidUtf8(file) : undefined;
+    try {
+      return (await this.loadTogether([{ ...file, path: cleaned ?? file.path }], [file.path], true))[0];
+    } catch (retryErr) {
+      if (!isFileProblem(retryErr)) throw retryErr;
+      // The first reason says what is wrong with the file as delivered.
+      return this.recordError(file, cleaned ? reasonOf(retryErr, cleaned) : reason);
+    } finally {
+      if (cleaned) fs.rmSync(cleaned, { force: true });
     }
-    return this.recordError(file, reason);
   }
 
   private withValidUtf8(file: LocalLogFile): string | undefined {
@@ -179,12 +182,12 @@ export class BatchLoader {
    * rows (small: no record copy). Dedupe, per-file counts and the resource index work on that table; the original
    * records are kept as the log files themselves, once per file, in log_objects.
    */
-  private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path)): Promise<FileOutcome[]> {
+  private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path), tolerant = false): Promise<FileOutcome[]> {
     const sizes = files.map((f) => uncompressedSize(f.path, f.size));
     const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...sizes.map((size) => size + 1024));
     const staged = files.length === 1 && sizes[0] > BIG_FILE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
     try {
-      return await this.loadRecords(files, originals, maxObjectSize, staged);
+      return await this.loadRecords(files, originals, maxObjectSize, staged, tolerant);
     } finally {
       if (staged) removeRecordsArrayCopy(staged);
     }
@@ -194,15 +197,23 @@ export class BatchLoader {
     files: LocalLogFile[],
     originals: string[],
     maxObjectSize: number,
-    staged: string | undefined
+    staged: string | undefined,
+    tolerant: boolean
   ): Promise<FileOutcome[]> {
-    // Rows (object_key, ord, r): ord is the record's index in its file's Records.
+    // Rows (object_key, ord, r, raw): ord is the record's index in its file's Records; r the record split into its
+    // fields. The tolerant read (loadAlone) reads each record as JSON first (raw) and r is NULL for a record that
+    // is not an object; the fast read parses straight into r, and raw is NULL.
     const records = staged
-      ? `(SELECT $key AS object_key, (row_number() OVER ())::INTEGER - 1 AS ord, json::MAP(VARCHAR, JSON) AS r
+      ? `(SELECT $key AS object_key, (row_number() OVER ())::INTEGER - 1 AS ord,
+                 ${tolerant ? 'try_cast(json AS MAP(VARCHAR, JSON)) AS r, json AS raw' : 'json::MAP(VARCHAR, JSON) AS r, NULL::JSON AS raw'}
           FROM read_json_objects($path, format = 'array', maximum_object_size = $maxObjectSize))`
-      : // The key is looked up once per file (before the unnest), not once per record.
-        `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
-          FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+      : tolerant
+        ? `(SELECT object_key, ord, try_cast(raw AS MAP(VARCHAR, JSON)) AS r, raw
+            FROM (SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS raw
+                  FROM read_json($files, columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = $maxObjectSize)))`
+        : // The key is looked up once per file (before the unnest), not once per record.
+          `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r, NULL::JSON AS raw
+            FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
     const params: Record<string, DuckDBValue> = staged
       ? { key: files[0].key, path: staged, maxObjectSize: MIN_OBJECT_SIZE }
       : { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
@@ -225,10 +236,12 @@ export class BatchLoader {
     await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
-      // Rare: read the records once more to keep the ones that cannot be events whole.
+      // Rare: read the records once more to keep the ones that cannot be events whole (a JSON null as null).
       await conn.run(
         `INSERT INTO rejected_records
-         SELECT $source, object_key, 'eventTime is missing or not a time', to_json(r), now()::TIMESTAMP
+         SELECT $source, object_key,
+                CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing or not a time' END,
+                coalesce(to_json(r), raw, 'null'::JSON), now()::TIMESTAMP
          FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
         { ...params, source: this.source }
       );
