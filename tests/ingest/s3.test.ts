@@ -1,5 +1,7 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
@@ -84,4 +86,65 @@ test('the ETag ledger: unchanged objects are skipped, a rewritten object is read
 
 test('a bucket that does not exist is a clear error', async () => {
   await expect(run('s3://no-such-bucket')).rejects.toThrow(/no-such-bucket/);
+});
+
+test('a --source that names the wrong place says where it looked and what to give instead', async () => {
+  await s3.createBucket('misnamed');
+  await s3.put('misnamed', `trail/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  await expect(run('s3://misnamed/trial')).rejects.toThrow(
+    "no CloudTrail logs under s3://misnamed/trial/AWSLogs/: check --source, the bucket and the trail's S3 key prefix"
+  );
+  await expect(run('s3://misnamed/trail/AWSLogs/111122223333')).rejects.toThrow(
+    "no CloudTrail logs under s3://misnamed/trail/AWSLogs/111122223333/AWSLogs/: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://misnamed/trail/"
+  );
+  expect(await run('s3://misnamed/trail')).toMatchObject({ objects: 1, events: 1, errors: 0 });
+});
+
+test('objects in a day folder that are not log files are skipped, not read and failed on every poll', async () => {
+  await s3.createBucket('litter');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('litter', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('litter', `${prefix}notes.txt`, 'a note someone left');
+  await s3.put('litter', `${prefix}a.json.gz.sig`, 'signature');
+  expect(await run('s3://litter')).toMatchObject({ objects: 1, events: 1, skipped: 2, errors: 0 });
+  expect(await count('ingest_errors')).toBe(0);
+});
+
+test('downloads that fail are recorded and tried again; a run where every download failed is a failed run', async () => {
+  await s3.createBucket('flaky');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('flaky', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('flaky', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
+  // In front of the real server, a proxy that lists but refuses every GetObject, as S3 does for credentials without
+  // s3:GetObject (or kms:Decrypt on an encrypted trail).
+  const target = new URL(s3.endpoint);
+  const proxy = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url?.includes('x-id=GetObject')) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return;
+    }
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const denied = ingest({ source: 's3://flaky', db, days: 3, now: NOW, s3Endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    await expect(denied).rejects.toThrow(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/flaky was denied: .*s3:GetObject.*kms:Decrypt/);
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+  const errors = await db.all<{ key: string; reason: string }>(`SELECT key, reason FROM ingest_errors ORDER BY key`);
+  expect(errors.map((e) => [path.basename(e.key), e.reason.startsWith('download failed: Access to s3://flaky was denied')])).toEqual([
+    ['a.json.gz', true],
+    ['b.json.gz', true],
+  ]);
+  const runRow = await db.one<{ error: string }>(`SELECT error FROM ingest_runs ORDER BY started_at DESC LIMIT 1`);
+  expect(runRow!.error).toMatch(/none of the 2 log files could be downloaded/);
+  // Not in the ledger: the next run fetches them, and their errors are cleared.
+  expect(await run('s3://flaky')).toMatchObject({ objects: 2, events: 2, errors: 0 });
+  expect(await count('ingest_errors')).toBe(0);
 });

@@ -2,7 +2,7 @@
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
-import { dayWindow, parseKey, type DayWindow } from './keys';
+import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, BIG_FILE_BYTES, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, S3Source } from './sources/s3';
@@ -151,11 +151,17 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 
   // Batches span listing units: one day folder alone is too small a transaction to be efficient.
   let pending: LogObjectRef[] = [];
+  const downloads = { tried: 0, failed: 0, firstError: '' };
   const flush = async (all: boolean) => {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
     pending = all ? [] : (work[work.length - 1] ?? []);
-    await loadPipelined(source, loader, ready, options.concurrency ?? 8, (outcomes) => {
+    await loadPipelined(source, loader, ready, options.concurrency ?? 8, async (outcomes, failedDownloads) => {
+      downloads.tried += outcomes.length + failedDownloads.length;
+      downloads.failed += failedDownloads.length;
+      downloads.firstError ||= failedDownloads[0]?.error ?? '';
+      // Recorded, so the status shows them; not in the ledger, so the next run tries them again.
+      for (const { ref, error } of failedDownloads) outcomes.push(await loader.recordError(ref, `download failed: ${error}`));
       outcomes.forEach(tally);
       report();
     });
@@ -169,7 +175,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       const listed = await source.list(unit, window);
       const events = listed.filter((ref) => {
         const parsed = parseKey(ref.key);
-        if (parsed.kind === 'digest' || parsed.kind === 'insight') {
+        // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
+        if (parsed.kind === 'digest' || parsed.kind === 'insight' || !isLogFileName(ref.key)) {
           summary.skipped++;
           return false;
         }
@@ -186,6 +193,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     }
     await flush(true);
     report();
+    if (downloads.failed > 0 && downloads.failed === downloads.tried) {
+      // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
+      throw new Error(`none of the ${downloads.failed} log files could be downloaded, e.g. ${downloads.firstError}`);
+    }
     summary.durationMs = Date.now() - started;
     await finishRun(null);
     return summary;
@@ -203,7 +214,7 @@ async function loadPipelined(
   loader: BatchLoader,
   work: LogObjectRef[][],
   concurrency: number,
-  onLoaded: (outcomes: FileOutcome[]) => void
+  onLoaded: (outcomes: FileOutcome[], failedDownloads: Array<{ ref: LogObjectRef; error: string }>) => Promise<void>
 ): Promise<void> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
@@ -221,11 +232,8 @@ async function loadPipelined(
     try {
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size }));
       const outcomes = await loader.load(files);
-      // A download that failed is not recorded in the ledger: the next run tries it again.
-      const failed = fetched.filter((f) => 'error' in f).map((f) => ({
-        key: f.ref.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: `download failed: ${(f as { error: string }).error}`,
-      }));
-      onLoaded([...outcomes, ...failed]);
+      const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error }] : []));
+      await onLoaded(outcomes, failed);
     } finally {
       ready.forEach(({ fetched: f }) => f.release());
     }

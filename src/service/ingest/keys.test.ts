@@ -1,4 +1,4 @@
-import { dayWindow, daysOf, parseKey } from './keys';
+import { dayWindow, daysOf, isLogFileName, parseKey } from './keys';
 
 describe('parseKey', () => {
   test('an event file, with and without prefix and organization', () => {
@@ -32,5 +32,12 @@ describe('dayWindow', () => {
     expect(() => dayWindow({ since: '27/02/2026', now })).toThrow(/expected a date like/);
     expect(() => dayWindow({ since: '2026-04-01', now })).toThrow(/future/);
     expect(() => dayWindow({ days: 0, now })).toThrow(/whole number/);
+  });
+});
+
+describe('isLogFileName', () => {
+  test('.json.gz as CloudTrail writes it, and plain .json; nothing else', () => {
+    expect(['a.json.gz', 'exports/b.json'].map(isLogFileName)).toEqual([true, true]);
+    expect(['notes.txt', 'a.json.gz.sig', 'a.json.gz/', 'EXPORT.JSON.GZ', 'a.gz'].map(isLogFileName)).toEqual([false, false, false, false, false]);
   });
 });

@@ -26,9 +26,12 @@ export function parseKey(key: string): ParsedKey {
   return { kind, account, organization, region, day: `${y}-${mo}-${d}` };
 }
 
-/** True for names ingestion reads: CloudTrail writes .json.gz; plain .json is accepted for exports and tests. */
+/**
+ * True for names ingestion reads: CloudTrail writes .json.gz; plain .json is accepted for exports and tests.
+ * Lower case only, as CloudTrail writes them: DuckDB takes gzip from a lower-case .gz.
+ */
 export function isLogFileName(key: string): boolean {
-  return /\.json(\.gz)?$/i.test(key);
+  return /\.json(\.gz)?$/.test(key);
 }
 
 /** A window of whole UTC days, inclusive, as YYYY-MM-DD. */

@@ -169,7 +169,8 @@ export class BatchLoader {
     }
   }
 
-  private async recordError(file: LocalLogFile, reason: string): Promise<FileOutcome> {
+  /** A file that could not be ingested, with why: kept in ingest_errors until a later run loads it. */
+  async recordError(file: Pick<LocalLogFile, 'key' | 'etag'>, reason: string): Promise<FileOutcome> {
     await this.db.run(
       `INSERT OR REPLACE INTO ingest_errors VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP)`,
       { source: this.source, key: file.key, etag: file.etag, reason }

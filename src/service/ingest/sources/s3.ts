@@ -47,9 +47,21 @@ export function explainS3Error(err: unknown, bucket: string): Error {
     return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
   }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
-    return new Error(`Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it.`);
+    return new Error(
+      `Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted.`
+    );
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Nothing under <prefix>AWSLogs/: almost always a --source that names the wrong place. */
+function noLogsHere({ bucket, prefix }: S3Location): string {
+  const looked = `s3://${bucket}/${prefix}AWSLogs/`;
+  const at = prefix.indexOf('AWSLogs/');
+  if (at >= 0) {
+    return `no CloudTrail logs under ${looked}: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://${bucket}/${prefix.slice(0, at)}`;
+  }
+  return `no CloudTrail logs under ${looked}: check --source, the bucket and the trail's S3 key prefix (s3://bucket/prefix, without AWSLogs/; List of Trails shows both). A new trail delivers its first logs within about 15 minutes.`;
 }
 
 export class S3Source implements LogSource {
@@ -104,6 +116,7 @@ export class S3Source implements LogSource {
         accounts.push(...(await this.folders(p)).filter((a) => /\/\d{12}\/$/.test(a)));
       }
     }
+    if (accounts.length === 0) throw new Error(noLogsHere(this.location));
     const days = daysOf(window);
     const units: string[] = [];
     for (const account of accounts) {
