@@ -1,4 +1,5 @@
-// The long-running service: ingestion on a schedule (a backfill first, then today and yesterday each poll),
+// The long-running service: ingestion on a schedule (a backfill first, then each poll the days since the last
+// successful one, at least today and yesterday),
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
 import { ingest, type IngestSummary } from './ingest';
@@ -18,6 +19,8 @@ export interface ServiceOptions {
   cloudtrailEndpoint?: string;
   /** Refresh the trail inventory (default: when the source is S3). */
   syncTrails?: boolean;
+  /** The clock (tests move it across days). */
+  now?: () => Date;
 }
 
 export interface Service {
@@ -31,8 +34,13 @@ export interface Service {
 /** Polls read today and yesterday: CloudTrail delivers within minutes, and a day boundary must not lose files. */
 export const POLL_DAYS = 2;
 
+const DAY_MS = 86_400_000;
+/** Whole UTC days from a's day to b's day. */
+const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
+
 export function startService(options: ServiceOptions): Service {
   const { db, source, logger } = options;
+  const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
   // Ingestion runs one at a time, in order: a backfill waits for the poll in progress and the other way round.
   const exclusive = <T>(job: () => Promise<T>): Promise<T> => {
@@ -46,12 +54,15 @@ export function startService(options: ServiceOptions): Service {
         source,
         db,
         days,
+        now: now(),
         s3Endpoint: options.s3Endpoint,
         onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
       })
     );
 
-  let first = true;
+  // When the last successful poll started: a poll reads every day folder since then, so days of failed polls
+  // (lost credentials, an outage) leave no gap once polling works again.
+  let lastSuccessStart: Date | null = null;
   const describe = (s: IngestSummary) => ({ objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors });
   const poller: Poller = startPoller({
     name: 'ingest',
@@ -59,8 +70,10 @@ export function startService(options: ServiceOptions): Service {
     logger,
     describe,
     run: async () => {
-      const summary = await runIngest(first ? (options.days ?? 14) : POLL_DAYS);
-      first = false;
+      const startedAt = now();
+      const days = lastSuccessStart === null ? (options.days ?? 14) : Math.max(POLL_DAYS, utcDaysBetween(lastSuccessStart, startedAt) + 1);
+      const summary = await runIngest(days);
+      lastSuccessStart = startedAt;
       return summary;
     },
   });

@@ -129,6 +129,23 @@ test('records that are not objects (null, a string, a list) are kept aside; thei
   expect(await count('rejected_records')).toBe(4);
 });
 
+test('a run row left unfinished by a killed run stays as it was; the next run records only its own', async () => {
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}a.json.gz`]: logFile([rec()]),
+    'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/digest.json.gz': zlib.gzipSync('{}'),
+  });
+  const source = path.resolve(dir, 'logs');
+  await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, TIMESTAMP '2026-11-20 09:00:00')`, { source });
+  expect(await run()).toMatchObject({ objects: 1, skipped: 1 });
+  const runs = await db.all<{ started: string; finished: boolean; skipped: number | null }>(
+    `SELECT strftime(started_at, '%H:%M') AS started, finished_at IS NOT NULL AS finished, skipped FROM ingest_runs WHERE source = $source ORDER BY started_at`,
+    { source }
+  );
+  expect(runs).toHaveLength(2);
+  expect(runs[0]).toEqual({ started: '09:00', finished: false, skipped: null });
+  expect(runs[1]).toMatchObject({ finished: true, skipped: 1 });
+});
+
 test('digest and insight files are skipped and counted; plain .json files are read', async () => {
   writeFiles(path.join(dir, 'logs'), {
     [`${DAY}events.json.gz`]: logFile([rec()]),

@@ -70,6 +70,36 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
   }
 }, 60_000);
 
+test('after days of failed polls, the first poll that works reads every day folder since the last good one', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const file = (day: string, name: string) => ({
+    [`${dayPrefix('111122223333', 'us-east-1', day)}${name}`]: logFile([{ ...rec(), eventTime: `${day}T06:00:00Z` }]),
+  });
+  writeFiles(logs, file('2026-11-20', 'a.json.gz'));
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  let clock = new Date('2026-11-20T12:00:00Z');
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 100, now: () => clock });
+  const days = async () => (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
+  try {
+    await waitFor('the backfill', async () => ((await days()).length === 1 ? true : undefined));
+    // The source is unreadable for three days (polls fail); meanwhile CloudTrail kept delivering.
+    fs.renameSync(logs, `${logs}.away`);
+    const failures = lines.length;
+    await waitFor('a failed poll', async () => (lines.slice(failures).some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    clock = new Date('2026-11-23T12:00:00Z');
+    writeFiles(`${logs}.away`, { ...file('2026-11-21', 'b.json.gz'), ...file('2026-11-22', 'c.json.gz'), ...file('2026-11-23', 'd.json.gz') });
+    fs.renameSync(`${logs}.away`, logs);
+    await waitFor('recovery', async () => ((await days()).length === 4 ? true : undefined));
+    expect(await days()).toEqual(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
   const dir = tempDir();
   let child: ReturnType<typeof spawnCli> | undefined;

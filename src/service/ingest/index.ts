@@ -124,13 +124,15 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const summary: IngestSummary = {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, rejected: 0, durationMs: 0,
   };
-  await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, now()::TIMESTAMP)`, { source: source.id });
+  // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
+  const runStarted = new Date(started).toISOString();
+  await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, $started::TIMESTAMP)`, { source: source.id, started: runStarted });
   const finishRun = (error: string | null) =>
     db.run(
       `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
               skipped = $skipped, errors = $errors, error = $error
-       WHERE source = $source AND finished_at IS NULL`,
-      { source: source.id, objects: summary.objects, events: summary.events, duplicates: summary.duplicates,
+       WHERE source = $source AND started_at = $started::TIMESTAMP AND finished_at IS NULL`,
+      { source: source.id, started: runStarted, objects: summary.objects, events: summary.events, duplicates: summary.duplicates,
         skipped: summary.skipped, errors: summary.errors, error }
     );
 
