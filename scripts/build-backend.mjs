@@ -77,7 +77,12 @@ if (process.argv.includes('--bundle-only')) {
   process.exit(0);
 }
 if (process.platform !== 'linux') {
-  step(`single executables are built on Linux only (this is ${process.platform}); wrote the bundle and the launcher`);
+  // Loud: Grafana (also the docker compose one) runs gpx_trailhound_linux_<arch>, which this build cannot make.
+  console.warn(
+    `build-backend: WARNING: single executables are built on Linux only (this is ${process.platform}): wrote only the bundle and its launcher, ` +
+      'which need a node on the Grafana host. For Grafana on Linux or in Docker, build on Linux, e.g.\n' +
+      '  docker run --rm -v "$PWD":/src -w /src node:22-bookworm sh -c "npm ci && npm run build"'
+  );
   process.exit(0);
 }
 
@@ -87,13 +92,29 @@ step(`making ${path.relative(root, executable)} (Node ${process.version} single 
 const seaConfig = path.join(dist, 'sea-config.json');
 const blob = path.join(dist, 'sea-prep.blob');
 fs.writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Its "Wrote … preparation blob" line is shown only when something goes wrong.
+try {
+  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+} catch (err) {
+  process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}`);
+  throw err;
+}
 const temporary = `${executable}.tmp`;
 fs.rmSync(temporary, { force: true });
 fs.copyFileSync(process.execPath, temporary);
 fs.chmodSync(temporary, 0o755);
 const { inject } = await import('postject');
-await inject(temporary, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: SEA_FUSE });
+// postject's ELF library warns about every note section it leaves alone ("Can't find string offset for section
+// name '.note…'"): known and harmless (src/backend/README.md), so kept out of the build's output.
+const harmless = /Can't find string offset for section name/;
+const quiet = (print) => (...args) => harmless.test(String(args[0])) || print(...args);
+const [log, warn] = [console.log, console.warn];
+[console.log, console.warn] = [quiet(log), quiet(warn)];
+try {
+  await inject(temporary, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: SEA_FUSE });
+} finally {
+  [console.log, console.warn] = [log, warn];
+}
 // Renamed into place only when complete, so a half-written executable is never picked up.
 fs.renameSync(temporary, executable);
 fs.rmSync(blob, { force: true });

@@ -7,7 +7,7 @@ import { FrameError } from '../../src/backend/frames';
 import { DeadlineExceeded, ServiceClient, ServiceError } from '../../src/backend/serviceClient';
 import { DEFAULT_SERVICE_URL, InstanceCache, parseSettings, SettingsError } from '../../src/backend/settings';
 import type { DataSourceInstanceSettings } from '../../src/backend/types';
-import { refusedUrl } from './support/service';
+import { refusedUrl } from '../support/net';
 
 /** A loopback HTTP server answering every request with the given status and body. */
 async function answering(status: number, body: string, type = 'application/json'): Promise<{ url: string; close: () => Promise<void>; seen: http.IncomingMessage[] }> {

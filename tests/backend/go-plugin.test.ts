@@ -5,7 +5,8 @@ import { tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
 import { VERSION } from '../../src/service/version';
 import { ensureBackendBuilt } from './support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from './support/harness';
-import { refusedUrl, startStratusService, type TestService } from './support/service';
+import { refusedUrl } from '../support/net';
+import { startStratusService, type TestService } from './support/service';
 
 const haveGo = goAvailable();
 if (!haveGo) {

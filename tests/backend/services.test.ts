@@ -10,7 +10,8 @@ import { startServer, type PluginServer } from '../../src/backend/server';
 import { InstanceCache } from '../../src/backend/settings';
 import type { CallResourceResponse, CheckHealthResponse, QueryDataResponse } from '../../src/backend/types';
 import { VERSION } from '../../src/service/version';
-import { refusedUrl, startStratusService, type TestService } from './support/service';
+import { refusedUrl } from '../support/net';
+import { startStratusService, type TestService } from './support/service';
 
 let service: TestService;
 let plugin: PluginServer;

@@ -39,4 +39,8 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   expect(both.stderr).toMatch(/--days or --since/);
   const badS3 = await runCli(['ingest', '--source', 's3://', '--db', path.join(dir, 'y.duckdb')]);
   expect(badS3.stderr).toMatch(/not an S3 URL/);
+  const badSince = await runCli(['ingest', '--source', dir, '--since', '27/02/2026', '--db', path.join(dir, 'z.duckdb')]);
+  expect(badSince.stderr).toMatch(/expected a date like/);
+  // Refused before the database is opened: no new, empty database file is left behind.
+  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });

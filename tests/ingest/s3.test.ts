@@ -9,6 +9,7 @@ import { ingest } from '../../src/service/ingest';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, tempDir } from '../support/temp';
+import { refusedUrl } from '../support/net';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 let s3: TestS3;
@@ -86,6 +87,13 @@ test('the ETag ledger: unchanged objects are skipped, a rewritten object is read
 
 test('a bucket that does not exist is a clear error', async () => {
   await expect(run('s3://no-such-bucket')).rejects.toThrow(/no-such-bucket/);
+});
+
+test('an S3 endpoint that does not answer says which one and what to check', async () => {
+  const url = await refusedUrl();
+  await expect(ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url })).rejects.toThrow(
+    new RegExp(`^cannot reach the S3 endpoint ${url} \\(ECONNREFUSED, .*\\): check --s3-endpoint \\(or TRAILHOUND_S3_ENDPOINT\\) and that the server runs$`)
+  );
 });
 
 test('a --source that names the wrong place says where it looked and what to give instead', async () => {

@@ -7,9 +7,9 @@ export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
     .requiredOption('--out <dir>', 'folder to write into')
-    .option('--events <n>', 'unique events (default 100000)', positiveInt, 100_000)
-    .option('--days <n>', 'calendar days up to --end (default 14)', positiveInt, 14)
-    .option('--seed <n>', 'same seed, same files (default 1)', positiveInt, 1)
+    .option('--events <n>', 'unique events', positiveInt, 100_000)
+    .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
+    .option('--seed <n>', 'same seed, same files', positiveInt, 1)
     .option('--end <iso>', 'last moment of the logs (default now)', (v: string) => {
       const d = new Date(v);
       if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');

@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, memoryLimit } from '../config';
-import { ingest, type IngestSummary } from '../ingest';
+import { ingest, openSource, type IngestSummary } from '../ingest';
+import { dayWindow } from '../ingest/keys';
 import { positiveInt } from './options';
 
 export function formatSummary(s: IngestSummary): string {
@@ -33,6 +34,9 @@ export function ingestCommand(): Command {
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
+      // The source and the window first: a mistake in them must not leave a new, empty database behind.
+      dayWindow({ days: opts.days, since: opts.since });
+      openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
         format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',

@@ -42,7 +42,7 @@ export function listenFailure(listen: string, err: unknown): string {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
-    .option('--listen <host:port>', `where the API listens (env TRAILHOUND_LISTEN, default ${DEFAULTS.listen})`, env('LISTEN') ?? DEFAULTS.listen)
+    .option('--listen <host:port>', 'where the API listens (env TRAILHOUND_LISTEN)', env('LISTEN') ?? DEFAULTS.listen)
     .option('--source <source>', 's3://bucket[/prefix] or a folder (env TRAILHOUND_SOURCE; default: the bundled sample logs)', env('SOURCE'))
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--days <n>', `days to backfill on start (default ${DEFAULTS.days})`, positiveInt)

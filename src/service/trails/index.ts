@@ -9,6 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
+import { isMissingCredentials, networkErrorCode, NO_CREDENTIALS } from '../awsErrors';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -45,12 +46,17 @@ export interface TrailSync {
   warnings: string[];
 }
 
-function explain(err: unknown): string {
+function explain(err: unknown, endpoint: string | undefined): string {
   const e = err as { name?: string; message?: string };
-  if (e?.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
-    return 'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.';
+  if (isMissingCredentials(err)) return NO_CREDENTIALS;
+  const code = networkErrorCode(err);
+  if (code) {
+    const where = endpoint ? `the CloudTrail endpoint ${endpoint}` : 'the CloudTrail API';
+    const check = endpoint ? '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' : 'the network, proxy settings and AWS_REGION';
+    return `cannot reach ${where} (${code}, ${e?.message ?? ''}): check ${check}`;
   }
-  return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+  // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.
+  return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message ?? ''}` : (e?.message ?? String(err));
 }
 
 const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! : (name ?? null));
@@ -82,7 +88,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
         token = page.NextToken;
       } while (token);
     } catch (err) {
-      if ((err as { name?: string }).name !== 'AccessDeniedException') throw new Error(explain(err));
+      if ((err as { name?: string }).name !== 'AccessDeniedException') throw new Error(explain(err, options.endpoint));
       warnings.push(`ListTrails was denied; describing trails in ${[home, ...(options.fallbackRegions ?? [])].join(', ')} only`);
       for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
     }
@@ -103,7 +109,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       try {
         status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }));
       } catch (err) {
-        warnings.push(`status of ${t.Name}: ${explain(err)}`);
+        warnings.push(`status of ${t.Name}: ${explain(err, options.endpoint)}`);
       }
       out.push({
         arn: t.TrailARN!,

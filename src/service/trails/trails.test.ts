@@ -6,6 +6,7 @@ import { syncTrails } from '.';
 import { awsError, startTestCloudTrail, type Handler, type TestCloudTrail } from '../../../tests/support/cloudtrail-api';
 import { runCli } from '../../../tests/support/cli';
 import { tempDir } from '../../../tests/support/temp';
+import { refusedUrl } from '../../../tests/support/net';
 
 const A = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail';
 const B = 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/eu-audit';
@@ -121,6 +122,18 @@ test('a second sync replaces the inventory; ListTrails denied falls back to the 
   } finally {
     db.close();
     await denied.stop();
+  }
+});
+
+test('an endpoint that does not answer says which one and what to check', async () => {
+  const url = await refusedUrl();
+  const db = await Database.open(path.join(dir, 'refused.duckdb'));
+  try {
+    await expect(syncTrails(db, { endpoint: url, region: 'us-east-1' })).rejects.toThrow(
+      new RegExp(`^cannot reach the CloudTrail endpoint ${url} \\(ECONNREFUSED, .*\\): check --cloudtrail-endpoint \\(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\\)$`)
+    );
+  } finally {
+    db.close();
   }
 });
 

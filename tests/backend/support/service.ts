@@ -1,7 +1,6 @@
 // A real Trailhound service for backend tests: the Stratus Red Team records ingested into a DuckDB file,
 // served by the service's own HTTP API on a loopback port.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../../src/service/api/server';
@@ -40,11 +39,3 @@ export async function startStratusService(): Promise<TestService> {
   };
 }
 
-/** A loopback URL where nothing listens: connections are refused. */
-export async function refusedUrl(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}

@@ -12,6 +12,7 @@ import {
   type GetObjectCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
+import { isMissingCredentials, networkErrorCode, NO_CREDENTIALS } from '../../awsErrors';
 import { daysOf, type DayWindow } from '../keys';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
 
@@ -37,11 +38,17 @@ export interface S3SourceOptions {
 }
 
 /** Turns the SDK's terse errors into what a user can act on. */
-export function explainS3Error(err: unknown, bucket: string): Error {
+export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
-    return new Error('No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.');
+  if (isMissingCredentials(err)) {
+    return new Error(NO_CREDENTIALS);
+  }
+  const code = networkErrorCode(err);
+  if (code) {
+    const where = endpoint ? `the S3 endpoint ${endpoint}` : 'S3';
+    const check = endpoint ? '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' : 'the network, proxy settings and AWS_REGION';
+    return new Error(`cannot reach ${where} (${code}, ${e?.message ?? ''}): check ${check}`);
   }
   if (name === 'NoSuchBucket') {
     return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
@@ -68,6 +75,7 @@ export class S3Source implements LogSource {
   readonly id: string;
   private readonly client: S3Client;
   private readonly tmp: string;
+  private readonly endpoint?: string;
   private downloads = 0;
 
   constructor(
@@ -75,6 +83,7 @@ export class S3Source implements LogSource {
     options: S3SourceOptions = {}
   ) {
     this.id = `s3://${location.bucket}/${location.prefix}`;
+    this.endpoint = options.endpoint;
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
@@ -101,7 +110,7 @@ export class S3Source implements LogSource {
     try {
       return (await this.client.send(command as never)) as T;
     } catch (err) {
-      throw explainS3Error(err, this.location.bucket);
+      throw explainS3Error(err, this.location.bucket, this.endpoint);
     }
   }
 
