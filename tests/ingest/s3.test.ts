@@ -8,7 +8,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
-import { dayPrefix, tempDir } from '../support/temp';
+import { dayPrefix, storedRecords, tempDir } from '../support/temp';
 import { refusedUrl } from '../support/net';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -83,6 +83,21 @@ test('the ETag ledger: unchanged objects are skipped, a rewritten object is read
   expect(etags).toHaveLength(2);
   expect(etags[0].etag).not.toBe(etags[1].etag);
   expect(etags[0].etag).toMatch(/^[0-9a-f]{32}$/);
+});
+
+test('a rewritten object in another order: every event still reads back its own original record', async () => {
+  await s3.createBucket('reorder');
+  const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}x.json.gz`;
+  const [r1, r2, r3] = [rec('2026-11-20'), rec('2026-11-20'), rec('2026-11-20')];
+  await s3.put('reorder', key, logFile([r1, r2]));
+  expect(await run('s3://reorder')).toMatchObject({ objects: 1, events: 2 });
+  // The new version leads with a new event: r1's and r2's places are not what they were.
+  await s3.put('reorder', key, logFile([r3, r1]));
+  expect(await run('s3://reorder')).toMatchObject({ objects: 1, events: 1, duplicates: 1 });
+  expect(Object.fromEntries(await storedRecords(db))).toEqual({ [r1.eventID]: r1, [r2.eventID]: r2, [r3.eventID]: r3 });
+  // Both versions are kept: the first under its key, the rewrite beside it.
+  const kept = await db.all<{ key: string }>(`SELECT key FROM log_objects ORDER BY key`);
+  expect(kept.map((k) => k.key)).toEqual([key, expect.stringMatching(new RegExp(`^${key.replace(/\./g, '\\.')}#[0-9a-f]{32}$`))]);
 });
 
 test('a bucket that does not exist is a clear error', async () => {

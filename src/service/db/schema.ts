@@ -54,7 +54,7 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
 -- (one per ingested batch) in the folder beside it (Database.originalsDir): written straight to disk, they cost
 -- neither the WAL nor memory.
 CREATE TABLE IF NOT EXISTS log_objects (
-  key     VARCHAR PRIMARY KEY,      -- = events.object_key
+  key     VARCHAR PRIMARY KEY,      -- = events.object_key: the S3 key, or key#etag for a rewritten file's later version
   source  VARCHAR NOT NULL,
   etag    VARCHAR NOT NULL,
   archive VARCHAR NOT NULL          -- the Parquet file (in originalsDir) holding it: columns key, content

@@ -89,6 +89,8 @@ export function isFileProblem(err: unknown): boolean {
 /** One batch on its way into the database. */
 interface Batch {
   files: LocalLogFile[];
+  /** Where each file's events and kept copy are stored (objectKeysFor). */
+  objectKeys: string[];
   /** The files as delivered (a file with invalid UTF-8 is read from a cleaned copy but kept as it came). */
   originals: string[];
   /** SQL relation of rows (object_key, ord, r) over the files, with its parameters. */
@@ -215,22 +217,36 @@ export class BatchLoader {
         : // The key is looked up once per file (before the unnest), not once per record.
           `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r, NULL::JSON AS raw
             FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+    const objectKeys = await this.objectKeysFor(files);
     const params: Record<string, DuckDBValue> = staged
-      ? { key: files[0].key, path: staged, maxObjectSize: MIN_OBJECT_SIZE }
-      : { files: listValue(files.map((f) => f.path)), keys: listValue(files.map((f) => f.key)), maxObjectSize };
+      ? { key: objectKeys[0], path: staged, maxObjectSize: MIN_OBJECT_SIZE }
+      : { files: listValue(files.map((f) => f.path)), keys: listValue(objectKeys), maxObjectSize };
     const archive = path.join(this.db.originalsDir, `${randomUUID()}.parquet`);
     try {
-      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, originals, records, params, maxObjectSize, archive }));
+      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, records, params, maxObjectSize, archive }));
     } catch (err) {
       fs.rmSync(archive, { force: true });
       throw err;
     }
   }
 
+  /**
+   * The key each file's events and kept copy are stored under: its own, unless another version of it (another
+   * ETag: the file was rewritten) is kept already. Events stored from that version point into its copy, so this
+   * version is kept beside it, as key#etag.
+   */
+  private async objectKeysFor(files: LocalLogFile[]): Promise<string[]> {
+    const kept = await this.db.all<{ key: string; etag: string }>(`SELECT key, etag FROM log_objects WHERE key IN (SELECT unnest($keys))`, {
+      keys: listValue(files.map((f) => f.key)),
+    });
+    const etags = new Map(kept.map((k) => [k.key, k.etag]));
+    return files.map((f) => (etags.has(f.key) && etags.get(f.key) !== f.etag ? `${f.key}#${f.etag}` : f.key));
+  }
+
   private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
-    const { files, records, params, maxObjectSize } = batch;
+    const { files, objectKeys, records, params, maxObjectSize } = batch;
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
-    const noRecords = await this.filesWithoutRecords(conn, files, maxObjectSize);
+    const noRecords = await this.filesWithoutRecords(conn, files, objectKeys, maxObjectSize);
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
     await conn.run(`INSERT INTO events BY NAME SELECT * FROM ${freshRows}`);
@@ -247,11 +263,11 @@ export class BatchLoader {
         { ...params, source: this.source }
       );
     }
-    const outcomes = files.map((f): FileOutcome => {
+    const outcomes = files.map((f, i): FileOutcome => {
       if (noRecords.has(f.path)) {
         return { key: f.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: 'no "Records" array: not a CloudTrail log file' };
       }
-      const c = counts.get(f.key) ?? { records: 0, inserted: 0, rejected: 0 };
+      const c = counts.get(objectKeys[i]) ?? { records: 0, inserted: 0, rejected: 0 };
       return { key: f.key, ...c, duplicates: c.records - c.inserted - c.rejected };
     });
     await this.keepOriginals(conn, batch, outcomes);
@@ -264,10 +280,10 @@ export class BatchLoader {
    * The log files that gave events, as delivered, into one new Parquet file in the originals folder (read back by
    * reports/records.ts). Written before the commit: if the transaction fails, the caller removes it.
    */
-  private async keepOriginals(conn: DuckDBConnection, { files, originals, archive }: Batch, outcomes: FileOutcome[]) {
+  private async keepOriginals(conn: DuckDBConnection, { files, objectKeys, originals, archive }: Batch, outcomes: FileOutcome[]) {
     const kept = outcomes.flatMap((o, i) => (o.inserted > 0 ? [i] : []));
     if (kept.length === 0) return;
-    const keys = listValue(kept.map((i) => files[i].key));
+    const keys = listValue(kept.map((i) => objectKeys[i]));
     fs.mkdirSync(path.dirname(archive), { recursive: true });
     await conn.run(
       // Small row groups: reading one file back reads only the row group that holds it.
@@ -284,10 +300,10 @@ export class BatchLoader {
   }
 
   /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */
-  private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], maxObjectSize: number): Promise<Set<string>> {
+  private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], objectKeys: string[], maxObjectSize: number): Promise<Set<string>> {
     const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM batch`);
     const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
-    const empty = files.filter((f) => !seen.has(f.key)).map((f) => f.path);
+    const empty = files.filter((_, i) => !seen.has(objectKeys[i])).map((f) => f.path);
     if (empty.length === 0) {
       return new Set();
     }
