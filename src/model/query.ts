@@ -9,7 +9,7 @@ export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
 export const READ_ONLY = ['all', 'write', 'read'] as const;
 /** MFA behind the call, where the record says (console logins, assumed-role sessions). */
 export const MFA = ['all', 'used', 'notUsed'] as const;
-export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account'] as const;
+export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
 export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
 

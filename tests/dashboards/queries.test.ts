@@ -84,6 +84,8 @@ const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> 
   service: oracleService,
   region: (r) => r.awsRegion,
   account: accountOf,
+  // As the service groups them: successes and failures without a code get groups of their own.
+  errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
 };
 
 /** Whether a record matches a query, from the raw record (resource ids aside). */

@@ -152,6 +152,7 @@ test.each([
   [{ filters: { region: ['eu-west-1', 'apiso-northsouth-3r'] } }, (r: CloudTrailRecord) => ['eu-west-1', 'apiso-northsouth-3r'].includes(r.awsRegion)],
   [{ filters: { service: ['ec2'], eventName: ['RunInstances', 'DescribeInstances'] } }, (r: CloudTrailRecord) => oracleService(r) === 'ec2' && ['RunInstances', 'DescribeInstances'].includes(r.eventName)],
   [{ status: 'error', filters: { account: ['111122223333'] } }, (r: CloudTrailRecord) => oracleIsError(r) && r.recipientAccountId === '111122223333'],
+  [{ filters: { errorCode: ['AccessDenied', 'Client.UnauthorizedOperation'] } }, (r: CloudTrailRecord) => ['AccessDenied', 'Client.UnauthorizedOperation'].includes(r.errorCode)],
   [{ mfa: 'used' }, (r: CloudTrailRecord) => oracleMfa(r) === true],
   [{ mfa: 'notUsed' }, (r: CloudTrailRecord) => oracleMfa(r) === false],
   [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } }, (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],

@@ -61,6 +61,7 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   user: 'User',
   sourceIp: 'IP address',
   account: 'Account',
+  errorCode: 'Error code',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
