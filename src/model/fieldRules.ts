@@ -17,6 +17,17 @@ export const UNAUTHORIZED_MESSAGE_PREFIX = 'not authorized';
 /** Not an error: EC2 answers a successful dry run with this code. */
 export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';
 
+/**
+ * A console sign-in (signin.amazonaws.com ConsoleLogin) says whether MFA was used only for these identities.
+ * Federated sign-ins (SSO, SAML: an AssumedRole …) say MFAUsed "No" whatever their identity provider checked, so
+ * their MFA is unknown (the CIS benchmark's metric filter counts IAM users only).
+ */
+export const SIGN_IN_MFA_IDENTITY_TYPES = ['IAMUser', 'Root'] as const;
+
+/** SQL: the event is a federated console sign-in, from its event source, event name and identity type expressions. */
+export const federatedSignInSql = (source: string, name: string, identityType: string) =>
+  `(${source} = 'signin.amazonaws.com' AND ${name} = 'ConsoleLogin' AND ${identityType} NOT IN (${SIGN_IN_MFA_IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')}))`;
+
 /** Event names that read and never change anything, for records that do not carry `readOnly`. */
 export const READ_ONLY_NAME_PREFIXES = ['Describe', 'List', 'Get', 'Head', 'Lookup', 'BatchGet', 'Search'] as const;
 

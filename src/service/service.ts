@@ -1,8 +1,8 @@
 // The long-running service: ingestion on a schedule (a backfill first, then each poll the days since the last
-// successful one, at least today and yesterday),
+// successful run, at least today and yesterday),
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
-import { ingest, type IngestSummary } from './ingest';
+import { ingest, sourceId, type IngestSummary } from './ingest';
 import { startPoller, type Poller } from './ingest/poller';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
@@ -38,6 +38,14 @@ const DAY_MS = 86_400_000;
 /** Whole UTC days from a's day to b's day. */
 const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
 
+async function lastGoodRunStart(db: Database, source: string): Promise<Date | null> {
+  const row = await db.one<{ ms: bigint | null }>(
+    `SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL`,
+    { source }
+  );
+  return row?.ms === null || row?.ms === undefined ? null : new Date(Number(row.ms));
+}
+
 export function startService(options: ServiceOptions): Service {
   const { db, source, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -60,9 +68,10 @@ export function startService(options: ServiceOptions): Service {
       })
     );
 
-  // When the last successful poll started: a poll reads every day folder since then, so days of failed polls
-  // (lost credentials, an outage) leave no gap once polling works again.
-  let lastSuccessStart: Date | null = null;
+  // When the last successful run started (read from ingest_runs at the first run, so a restart knows it too): a run
+  // reads every day folder since then, so days of failed polls or of a stopped service leave no gap.
+  let lastSuccessStart: Date | null | undefined;
+  let first = true;
   const describe = (s: IngestSummary) => ({ objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors });
   const poller: Poller = startPoller({
     name: 'ingest',
@@ -71,8 +80,10 @@ export function startService(options: ServiceOptions): Service {
     describe,
     run: async () => {
       const startedAt = now();
-      const days = lastSuccessStart === null ? (options.days ?? 14) : Math.max(POLL_DAYS, utcDaysBetween(lastSuccessStart, startedAt) + 1);
-      const summary = await runIngest(days);
+      if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
+      const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
+      const summary = await runIngest(Math.max(first ? (options.days ?? 14) : POLL_DAYS, sinceLastGood));
+      first = false;
       lastSuccessStart = startedAt;
       return summary;
     },

@@ -167,7 +167,12 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   ]);
   const runRow = await db.one<{ error: string }>(`SELECT error FROM ingest_runs ORDER BY started_at DESC LIMIT 1`);
   expect(runRow!.error).toMatch(/none of the 2 log files could be downloaded/);
-  // Not in the ledger: the next run fetches them, and their errors are cleared.
-  expect(await run('s3://flaky')).toMatchObject({ objects: 2, events: 2, errors: 0 });
+  // Not in the ledger: the next run fetches them, even when its window no longer lists their day (a poll five days
+  // later reads only its last days), and their errors are cleared.
+  const later = await ingest({ source: 's3://flaky', db, days: 2, now: new Date('2026-11-25T12:00:00Z'), s3Endpoint: s3.endpoint });
+  expect(later).toMatchObject({ objects: 2, events: 2, errors: 0 });
   expect(await count('ingest_errors')).toBe(0);
+  const sizes = await db.all<{ size: bigint }>(`SELECT size FROM ingested_objects`);
+  expect(sizes.every((s) => Number(s.size) > 0)).toBe(true);
+  expect(await run('s3://flaky')).toMatchObject({ objects: 0, unchanged: 2 });
 });

@@ -82,7 +82,7 @@ test.each([
   [['events', '--limit', 'lots'], /^error: limit: must be a whole number/m],
   [['events', '--to', 'soon'], /^error: range.to: "soon" is not a time/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: range.from: "\+020000-01-01" is not a time/m],
-  [['events', '--to', '99999999999999999'], /^error: range.to: "99999999999999999" is outside the times the service can answer for/m],
+  [['events', '--to', '99999999999999999'], /^error: range.to: 99999999999999999 is outside the times the service can answer for/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);

@@ -100,6 +100,29 @@ test('after days of failed polls, the first poll that works reads every day fold
   }
 }, 60_000);
 
+test('started again after weeks away, the service reads every day since its last good run, beyond --days', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  writeFiles(logs, {
+    [`${dayPrefix('111122223333', 'us-east-1', '2026-11-01')}old.json.gz`]: logFile([{ ...rec(), eventTime: '2026-11-01T06:00:00Z' }]),
+    [`${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}new.json.gz`]: logFile([{ ...rec(), eventTime: '2026-11-20T06:00:00Z' }]),
+  });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
+  await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
+  const { logger } = memoryLogger();
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
+  const days = async () => (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
+  try {
+    await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
+    expect(await days()).toEqual(['2026-11-01', '2026-11-20']);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
   const dir = tempDir();
   let child: ReturnType<typeof spawnCli> | undefined;
@@ -179,6 +202,14 @@ test('serve refuses to start without its API: a bad listen address, a port in us
     // The (poll interval) flag itself was already held to the rule.
     const flag = await serve('flag-zero', ['--listen', '127.0.0.1:0', '--poll-interval', '0']);
     expect(flag.code).not.toBe(0);
+
+    // The sample cannot be written (its folder is a file): it stops before the API answers with nothing behind it.
+    fs.mkdirSync(path.join(dir, 'nosample'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'nosample', 'sample-logs'), 'not a folder');
+    const noSample = await runWithin(['serve', '--db', path.join(dir, 'nosample', 'db.duckdb'), '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'secret' });
+    expect(noSample.code).toBe(1);
+    expect(noSample.stderr).toMatch(/^trailhound: .*(ENOTDIR|EEXIST)/);
+    expect(noSample.stdout).not.toMatch(/API listening/);
 
     // The port is taken: it stops (closing the database, so it can be opened again) instead of polling without an API.
     const taken = await serve('taken', ['--listen', `127.0.0.1:${busyPort}`]);

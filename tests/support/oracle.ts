@@ -59,7 +59,8 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
   const login = r.additionalEventData?.MFAUsed;
   const session = r.userIdentity?.sessionContext?.attributes?.mfaAuthenticated;
   // A federated console sign-in does not know what its identity provider checked.
-  if (login !== undefined && !['IAMUser', 'Root'].includes(String(r.userIdentity?.type))) return null;
+  const signIn = r.eventSource === 'signin.amazonaws.com' && r.eventName === 'ConsoleLogin';
+  if (signIn && !['IAMUser', 'Root'].includes(String(r.userIdentity?.type ?? 'Unknown'))) return null;
   if (login === 'Yes' || session === 'true') return true;
   if (login === 'No' || session === 'false') return false;
   return null;

@@ -51,7 +51,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           </EditorField>
           <EditorField
             label="MFA"
-            tooltip="Console logins and role sessions record whether MFA was used; other events match only All"
+            tooltip="IAM users' and root's console logins and role sessions record whether MFA was used; other events (federated console logins too) match only All"
             htmlFor={`${id}-mfa`}
           >
             <ChoiceField id={`${id}-mfa`} label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />

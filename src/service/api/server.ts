@@ -24,8 +24,9 @@ export interface ApiOptions {
 const MAX_QUERIES = 50;
 const DAY = 86_400_000;
 
-// A number first: with type coercion, a string branch first would turn every number into its text.
-const timeValue = { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 64 }] };
+// A string first: with type coercion, a number branch first would take null and true for 0 and 1 (the epoch);
+// as text they are refused, and numbers arrive as their digits, which parseTime reads as epoch milliseconds.
+const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] };
 
 const querySchema = {
   body: {

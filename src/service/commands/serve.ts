@@ -61,6 +61,12 @@ export function serveCommand(): Command {
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
+      // The source too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
+      let source: string = opts.source;
+      if (!source) {
+        source = await ensureSampleLogs(dataDir);
+        logger.info({ source }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
+      }
       const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
       const ingestion: { service?: Service } = {};
@@ -77,11 +83,6 @@ export function serveCommand(): Command {
         await api.close();
         db.close();
         throw new Error(listenFailure(opts.listen, err));
-      }
-      let source: string = opts.source;
-      if (!source) {
-        source = await ensureSampleLogs(dataDir);
-        logger.info({ source }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
       logger.info({ source, db: file, pollSeconds }, 'trailhound started');
       const service = (ingestion.service = startService({

@@ -1,5 +1,6 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
+import { federatedSignInSql } from '../../model/fieldRules';
 
 export const SCHEMA_VERSION = 5;
 
@@ -140,7 +141,7 @@ CREATE TABLE IF NOT EXISTS trails (
  * it are corrected once.
  */
 export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
-  WHERE mfa_used IS NOT NULL AND event_source = 'signin.amazonaws.com' AND event_name = 'ConsoleLogin' AND identity_type NOT IN ('IAMUser', 'Root')`;
+  WHERE mfa_used IS NOT NULL AND ${federatedSignInSql('event_source', 'event_name', 'identity_type')}`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

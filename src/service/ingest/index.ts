@@ -1,11 +1,13 @@
 // Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
+import fs from 'node:fs';
+import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, BIG_FILE_BYTES, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
-import { parseS3Url, S3Source } from './sources/s3';
+import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { FetchedObject, LogObjectRef, LogSource } from './sources/source';
 
 export interface IngestOptions {
@@ -62,6 +64,11 @@ export interface IngestProgress {
 const BATCH_FILES = 1000;
 const BATCH_BYTES = 256 * 1024 * 1024;
 
+/** The name a source's runs and ledger rows carry (LogSource.id), without opening it. */
+export function sourceId(spec: string): string {
+  return spec.startsWith('s3://') ? s3SourceId(parseS3Url(spec)) : path.resolve(spec);
+}
+
 export function openSource(spec: string, options: { s3Endpoint?: string } = {}): LogSource {
   return spec.startsWith('s3://') ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint }) : new FolderSource(spec);
 }
@@ -115,6 +122,13 @@ async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[
   return new Set(rows.map((r) => `${r.key}\u0000${r.etag}`));
 }
 
+async function failedDownloads(db: Database, source: string): Promise<LogObjectRef[]> {
+  return db.all<LogObjectRef>(
+    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND starts_with(reason, 'download failed: ') ORDER BY key`,
+    { source }
+  );
+}
+
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const window = dayWindow(options);
@@ -162,7 +176,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       downloads.tried += outcomes.length + failedDownloads.length;
       downloads.failed += failedDownloads.length;
       downloads.firstError ||= failedDownloads[0]?.error ?? '';
-      // Recorded, so the status shows them; not in the ledger, so the next run tries them again.
+      // Recorded, so the status shows them; not in the ledger, so the next run tries them again (retryDownloads).
       for (const { ref, error } of failedDownloads) outcomes.push(await loader.recordError(ref, `download failed: ${error}`));
       outcomes.forEach(tally);
       report();
@@ -173,6 +187,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const units = await source.plan(window);
     progress.units = units.length;
     report();
+    const listedKeys = new Set<string>();
     for (const unit of units) {
       const listed = await source.list(unit, window);
       const events = listed.filter((ref) => {
@@ -184,6 +199,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         }
         return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
       });
+      for (const ref of events) listedKeys.add(ref.key);
       const seen = await alreadyIngested(db, source.id, events);
       const todo = events.filter((ref) => !seen.has(`${ref.key}\u0000${ref.etag}`));
       summary.unchanged += events.length - todo.length;
@@ -193,6 +209,11 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (batches(pending).length > 1) await flush(false);
       report();
     }
+    // Downloads that failed in an earlier run, from days this run's window no longer lists (a poll reads only the
+    // last days): fetched again by key.
+    const retries = (await failedDownloads(db, source.id)).filter((ref) => !listedKeys.has(ref.key));
+    progress.objectsFound += retries.length;
+    pending.push(...retries);
     await flush(true);
     report();
     if (downloads.failed > 0 && downloads.failed === downloads.tried) {
@@ -232,7 +253,8 @@ async function loadPipelined(
     next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
     try {
-      const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size }));
+      // A retried download (failedDownloads) comes without a listed size: the downloaded file has it.
+      const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size || fs.statSync(f.path).size }));
       const outcomes = await loader.load(files);
       const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error }] : []));
       await onLoaded(outcomes, failed);

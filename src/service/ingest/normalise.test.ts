@@ -178,6 +178,9 @@ describe('MFA', () => {
     rootWithout: signIn({ type: 'Root', arn: 'arn:aws:iam::111122223333:root' }, 'No'),
     // What CloudTrail writes for an IAM Identity Center (SSO) sign-in, whatever the identity provider checked.
     federated: signIn(role('false'), 'No'),
+    federatedSessionSaysYes: signIn(role('true'), 'No'),
+    // MFAUsed outside a console sign-in is taken as it is.
+    otherEvent: record({ userIdentity: role('false'), additionalEventData: { MFAUsed: 'Yes' } }),
     sessionWith: record({ userIdentity: role('true') }),
     sessionWithout: record({ userIdentity: role('false') }),
     unknown: record({}),
@@ -189,6 +192,16 @@ describe('MFA', () => {
 
   test("a console login's MFAUsed for IAM users and root, a session's mfaAuthenticated, else unknown", () => {
     const mfa = Object.fromEntries(Object.entries(r).map(([name, rec]) => [name, rows.get(rec.eventID)!.mfa_used]));
-    expect(mfa).toEqual({ userWith: true, userWithout: false, rootWithout: false, federated: null, sessionWith: true, sessionWithout: false, unknown: null });
+    expect(mfa).toEqual({
+      userWith: true,
+      userWithout: false,
+      rootWithout: false,
+      federated: null,
+      federatedSessionSaysYes: null,
+      otherEvent: true,
+      sessionWith: true,
+      sessionWithout: false,
+      unknown: null,
+    });
   });
 });

@@ -6,6 +6,7 @@
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
   DRY_RUN_SUCCESS_CODE,
+  federatedSignInSql,
   IPV4_PATTERN,
   IPV6_PATTERN,
   READ_ONLY_NAME_PREFIXES,
@@ -141,9 +142,8 @@ SELECT
   coalesce(regexp_full_match(error_code, ${unauthorizedCodes}), false)
     OR coalesce(starts_with(lower(error_message), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
     OR coalesce(console_failure, false) AS is_unauthorized,
-  -- A federated console sign-in (SSO, SAML: an AssumedRole …) says MFAUsed "No" and mfaAuthenticated "false"
-  -- whatever its identity provider did: unknown, not "without MFA" (CIS counts only IAM users' sign-ins).
-  CASE WHEN mfa_login IS NOT NULL AND identity_type NOT IN ('IAMUser', 'Root') THEN NULL
+  -- A federated console sign-in's MFA is unknown, not "not used" (fieldRules.ts SIGN_IN_MFA_IDENTITY_TYPES).
+  CASE WHEN ${federatedSignInSql('event_source_raw', 'event_name_raw', 'identity_type')} THEN NULL
        WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
        WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
   resources,

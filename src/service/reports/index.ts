@@ -38,11 +38,13 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * whatever the host's time zone.
  */
 export function parseTime(field: string, value: unknown): number {
-  const notATime = () => new QueryError(field, `${JSON.stringify(value)} is not a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)`);
+  // Numbers arrive as their digits (see the API's schema): shown as numbers.
+  const shown = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? value : JSON.stringify(value);
+  const notATime = () => new QueryError(field, `${shown} is not a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)`);
   let ms: number;
   if (typeof value === 'number') {
     ms = value;
-  } else if (typeof value === 'string' && /^-?\d+$/.test(value)) {
+  } else if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) {
     ms = Number(value);
   } else if (typeof value === 'string') {
     const m = ISO_TIME.exec(value.trim());
@@ -58,7 +60,7 @@ export function parseTime(field: string, value: unknown): number {
   }
   if (!Number.isFinite(ms)) throw notATime();
   if (ms < MIN_TIME || ms > MAX_TIME) {
-    throw new QueryError(field, `${JSON.stringify(value)} is outside the times the service can answer for: 1970-01-01 to 9999-12-31 (UTC)`);
+    throw new QueryError(field, `${shown} is outside the times the service can answer for: 1970-01-01 to 9999-12-31 (UTC)`);
   }
   return ms;
 }

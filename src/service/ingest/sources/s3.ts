@@ -31,6 +31,9 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
 }
 
+/** How the ledger and ingest_runs name an S3 source. */
+export const s3SourceId = ({ bucket, prefix }: S3Location) => `s3://${bucket}/${prefix}`;
+
 export interface S3SourceOptions {
   /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
   endpoint?: string;
@@ -82,7 +85,7 @@ export class S3Source implements LogSource {
     private readonly location: S3Location,
     options: S3SourceOptions = {}
   ) {
-    this.id = `s3://${location.bucket}/${location.prefix}`;
+    this.id = s3SourceId(location);
     this.endpoint = options.endpoint;
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
