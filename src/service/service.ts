@@ -82,7 +82,11 @@ export function startService(options: ServiceOptions): Service {
       const startedAt = now();
       if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
       const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
-      const summary = await runIngest(Math.max(first ? (options.days ?? 14) : POLL_DAYS, sinceLastGood));
+      const usual = first ? (options.days ?? 14) : POLL_DAYS;
+      if (sinceLastGood > usual) {
+        logger.info({ days: sinceLastGood, lastGoodRun: lastSuccessStart!.toISOString() }, `catching up: reading the ${sinceLastGood} days since the last good run`);
+      }
+      const summary = await runIngest(Math.max(usual, sinceLastGood));
       first = false;
       lastSuccessStart = startedAt;
       return summary;

@@ -110,12 +110,13 @@ test('started again after weeks away, the service reads every day since its last
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
   await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
-  const { logger } = memoryLogger();
+  const { lines, logger } = memoryLogger();
   const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
   const days = async () => (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
   try {
     await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
     expect(await days()).toEqual(['2026-11-01', '2026-11-20']);
+    expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({ msg: 'catching up: reading the 21 days since the last good run', days: 21 });
   } finally {
     await service.stop();
     db.close();
