@@ -8,6 +8,27 @@ import { ingest } from '../../src/service/ingest';
 import { logFile } from '../support/stratus';
 import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
+/** A ConsoleLogin row as an older Trailhound stored it, with `columns` (SQL `expression AS name`) added. */
+const consoleLogin = (id: string, user: string, identityType: string, columns: string) =>
+  `SELECT '${id}' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
+     'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, '${user}' AS user_name,
+     '${identityType}' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
+     'k' AS object_key, ${columns}`;
+
+/** Writes `file` as an older Trailhound left it: its schema, its events and its schema version. */
+async function writeOldDatabase(file: string, version: number, schema: string, events: string): Promise<void> {
+  const old = await DuckDBInstance.create(file);
+  const conn = await old.connect();
+  try {
+    await conn.run(schema);
+    await conn.run(`INSERT INTO events BY NAME ${events}`);
+    await conn.run(`INSERT INTO meta VALUES ('schema_version', '${version}')`);
+  } finally {
+    conn.closeSync();
+    old.closeSync();
+  }
+}
+
 test('a version 1 database (no mfa_used, no resource index, a record copy per event) is migrated in place', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v1.duckdb');
@@ -20,16 +41,17 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
       .filter((line) => !line.includes('mfa_used') && !line.includes('ADD COLUMN IF NOT EXISTS record_index'))
       .join('\n');
     expect(v1).not.toMatch(/mfa_used|event_resources|log_objects|record_index/);
-    const old = await DuckDBInstance.create(file);
-    const conn = await old.connect();
-    await conn.run(v1);
-    await conn.run(`INSERT INTO events BY NAME SELECT 'old-1' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
-      'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, 'alice' AS user_name,
-      'IAMUser' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
-      [{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, 'k' AS object_key, MAP {'eventID': '"old-1"', 'eventName': '"ConsoleLogin"'}::MAP(VARCHAR, JSON) AS record`);
-    await conn.run(`INSERT INTO meta VALUES ('schema_version', '1')`);
-    conn.closeSync();
-    old.closeSync();
+    await writeOldDatabase(
+      file,
+      1,
+      v1,
+      consoleLogin(
+        'old-1',
+        'alice',
+        'IAMUser',
+        `[{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, MAP {'eventID': '"old-1"', 'eventName': '"ConsoleLogin"'}::MAP(VARCHAR, JSON) AS record`
+      )
+    );
 
     const db = await Database.open(file);
     try {
@@ -62,17 +84,8 @@ test("a version 4 database forgets what it stored as federated sign-ins' MFA; IA
   const dir = tempDir();
   const file = path.join(dir, 'v4.duckdb');
   try {
-    const old = await DuckDBInstance.create(file);
-    const conn = await old.connect();
-    await conn.run(SCHEMA_SQL);
-    const login = (id: string, identityType: string) => `SELECT '${id}' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'ConsoleLogin' AS event_name,
-      'signin.amazonaws.com' AS event_source, 'signin' AS service, 'us-east-1' AS region, '111122223333' AS account, '${id}' AS user_name,
-      '${identityType}' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
-      false AS mfa_used, [] AS resources, 'k' AS object_key`;
-    await conn.run(`INSERT INTO events BY NAME ${login('sso', 'AssumedRole')} UNION ALL ${login('iam', 'IAMUser')} UNION ALL ${login('root', 'Root')}`);
-    await conn.run(`INSERT INTO meta VALUES ('schema_version', '4')`);
-    conn.closeSync();
-    old.closeSync();
+    const login = (id: string, identityType: string) => consoleLogin(id, id, identityType, 'false AS mfa_used, [] AS resources');
+    await writeOldDatabase(file, 4, SCHEMA_SQL, [login('sso', 'AssumedRole'), login('iam', 'IAMUser'), login('root', 'Root')].join(' UNION ALL '));
 
     const db = await Database.open(file);
     try {

@@ -70,18 +70,25 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
   }
 }, 60_000);
 
+/** A log file in `day`'s folder holding one event of that day. */
+const dayFile = (day: string, name: string) => ({
+  [`${dayPrefix('111122223333', 'us-east-1', day)}${name}`]: logFile([{ ...rec(), eventTime: `${day}T06:00:00Z` }]),
+});
+
+/** The days that have events stored, oldest first. */
+async function eventDays(db: Database): Promise<string[]> {
+  return (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
+}
+
 test('after days of failed polls, the first poll that works reads every day folder since the last good one', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
-  const file = (day: string, name: string) => ({
-    [`${dayPrefix('111122223333', 'us-east-1', day)}${name}`]: logFile([{ ...rec(), eventTime: `${day}T06:00:00Z` }]),
-  });
-  writeFiles(logs, file('2026-11-20', 'a.json.gz'));
+  writeFiles(logs, dayFile('2026-11-20', 'a.json.gz'));
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
   let clock = new Date('2026-11-20T12:00:00Z');
   const service = startService({ db, source: logs, logger, pollIntervalMs: 100, now: () => clock });
-  const days = async () => (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
+  const days = () => eventDays(db);
   try {
     await waitFor('the backfill', async () => ((await days()).length === 1 ? true : undefined));
     // The source is unreadable for three days (polls fail); meanwhile CloudTrail kept delivering.
@@ -89,7 +96,7 @@ test('after days of failed polls, the first poll that works reads every day fold
     const failures = lines.length;
     await waitFor('a failed poll', async () => (lines.slice(failures).some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
     clock = new Date('2026-11-23T12:00:00Z');
-    writeFiles(`${logs}.away`, { ...file('2026-11-21', 'b.json.gz'), ...file('2026-11-22', 'c.json.gz'), ...file('2026-11-23', 'd.json.gz') });
+    writeFiles(`${logs}.away`, { ...dayFile('2026-11-21', 'b.json.gz'), ...dayFile('2026-11-22', 'c.json.gz'), ...dayFile('2026-11-23', 'd.json.gz') });
     fs.renameSync(`${logs}.away`, logs);
     await waitFor('recovery', async () => ((await days()).length === 4 ? true : undefined));
     expect(await days()).toEqual(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']);
@@ -103,16 +110,13 @@ test('after days of failed polls, the first poll that works reads every day fold
 test('started again after weeks away, the service reads every day since its last good run, beyond --days', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
-  writeFiles(logs, {
-    [`${dayPrefix('111122223333', 'us-east-1', '2026-11-01')}old.json.gz`]: logFile([{ ...rec(), eventTime: '2026-11-01T06:00:00Z' }]),
-    [`${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}new.json.gz`]: logFile([{ ...rec(), eventTime: '2026-11-20T06:00:00Z' }]),
-  });
+  writeFiles(logs, { ...dayFile('2026-11-01', 'old.json.gz'), ...dayFile('2026-11-20', 'new.json.gz') });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
   await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
   const { lines, logger } = memoryLogger();
   const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
-  const days = async () => (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
+  const days = () => eventDays(db);
   try {
     await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
     expect(await days()).toEqual(['2026-11-01', '2026-11-20']);
