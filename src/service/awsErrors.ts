@@ -11,8 +11,27 @@ export function isMissingCredentials(err: unknown): boolean {
 const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'];
 
 /** The system error code when the endpoint could not be reached at all (no answer, unlike a denied request). */
-export function networkErrorCode(err: unknown): string | undefined {
+function networkErrorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string } | undefined;
   const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && NETWORK_CODES.includes(c));
   return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c));
+}
+
+/** One AWS service as the user configures it: its name, and the flag that points it at another endpoint. */
+export interface AwsService {
+  /** "S3", "CloudTrail" */
+  name: string;
+  /** How to name it without a custom endpoint: "S3", "the CloudTrail API". */
+  aws: string;
+  /** What to check about a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs". */
+  endpointCheck: string;
+}
+
+/** When `err` means the service could not be reached at all: which endpoint, and what to check. */
+export function unreachable(err: unknown, service: AwsService, endpoint: string | undefined): string | undefined {
+  const code = networkErrorCode(err);
+  if (!code) return undefined;
+  const where = endpoint ? `the ${service.name} endpoint ${endpoint}` : service.aws;
+  const check = endpoint ? service.endpointCheck : 'the network, proxy settings and AWS_REGION';
+  return `cannot reach ${where} (${code}, ${(err as { message?: string } | undefined)?.message ?? ''}): check ${check}`;
 }

@@ -122,10 +122,13 @@ async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[
   return new Set(rows.map((r) => `${r.key}\u0000${r.etag}`));
 }
 
+/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
+const DOWNLOAD_FAILED = 'download failed: ';
+
 async function failedDownloads(db: Database, source: string): Promise<LogObjectRef[]> {
   return db.all<LogObjectRef>(
-    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND starts_with(reason, 'download failed: ') ORDER BY key`,
-    { source }
+    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND starts_with(reason, $marker) ORDER BY key`,
+    { source, marker: DOWNLOAD_FAILED }
   );
 }
 
@@ -172,12 +175,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
     pending = all ? [] : (work[work.length - 1] ?? []);
-    await loadPipelined(source, loader, ready, options.concurrency ?? 8, async (outcomes, failedDownloads) => {
-      downloads.tried += outcomes.length + failedDownloads.length;
-      downloads.failed += failedDownloads.length;
-      downloads.firstError ||= failedDownloads[0]?.error ?? '';
-      // Recorded, so the status shows them; not in the ledger, so the next run tries them again (retryDownloads).
-      for (const { ref, error } of failedDownloads) outcomes.push(await loader.recordError(ref, `download failed: ${error}`));
+    await loadPipelined(source, loader, ready, options.concurrency ?? 8, async (outcomes, notFetched) => {
+      downloads.tried += outcomes.length + notFetched.length;
+      downloads.failed += notFetched.length;
+      downloads.firstError ||= notFetched[0]?.error ?? '';
+      // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (failedDownloads).
+      for (const { ref, error } of notFetched) outcomes.push(await loader.recordError(ref, `${DOWNLOAD_FAILED}${error}`));
       outcomes.forEach(tally);
       report();
     });
@@ -237,7 +240,7 @@ async function loadPipelined(
   loader: BatchLoader,
   work: LogObjectRef[][],
   concurrency: number,
-  onLoaded: (outcomes: FileOutcome[], failedDownloads: Array<{ ref: LogObjectRef; error: string }>) => Promise<void>
+  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>) => Promise<void>
 ): Promise<void> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {

@@ -9,7 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import { isMissingCredentials, networkErrorCode, NO_CREDENTIALS } from '../awsErrors';
+import { isMissingCredentials, NO_CREDENTIALS, unreachable } from '../awsErrors';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -49,12 +49,8 @@ export interface TrailSync {
 function explain(err: unknown, endpoint: string | undefined): string {
   const e = err as { name?: string; message?: string };
   if (isMissingCredentials(err)) return NO_CREDENTIALS;
-  const code = networkErrorCode(err);
-  if (code) {
-    const where = endpoint ? `the CloudTrail endpoint ${endpoint}` : 'the CloudTrail API';
-    const check = endpoint ? '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' : 'the network, proxy settings and AWS_REGION';
-    return `cannot reach ${where} (${code}, ${e?.message ?? ''}): check ${check}`;
-  }
+  const notReached = unreachable(err, { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' }, endpoint);
+  if (notReached) return notReached;
   // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.
   return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message ?? ''}` : (e?.message ?? String(err));
 }

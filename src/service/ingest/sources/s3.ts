@@ -12,7 +12,7 @@ import {
   type GetObjectCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, networkErrorCode, NO_CREDENTIALS } from '../../awsErrors';
+import { isMissingCredentials, NO_CREDENTIALS, unreachable } from '../../awsErrors';
 import { daysOf, type DayWindow } from '../keys';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
 
@@ -47,11 +47,9 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   if (isMissingCredentials(err)) {
     return new Error(NO_CREDENTIALS);
   }
-  const code = networkErrorCode(err);
-  if (code) {
-    const where = endpoint ? `the S3 endpoint ${endpoint}` : 'S3';
-    const check = endpoint ? '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' : 'the network, proxy settings and AWS_REGION';
-    return new Error(`cannot reach ${where} (${code}, ${e?.message ?? ''}): check ${check}`);
+  const notReached = unreachable(err, { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' }, endpoint);
+  if (notReached) {
+    return new Error(notReached);
   }
   if (name === 'NoSuchBucket') {
     return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
