@@ -190,7 +190,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const units = await source.plan(window);
     progress.units = units.length;
     report();
-    const listedKeys = new Set<string>();
+    // Downloads that failed in an earlier run: fetched again by key, unless this run's listing finds them anyway (a
+    // poll lists only its last days). Kept by key, so memory follows the failures, not the listing.
+    const retries = new Map((await failedDownloads(db, source.id)).map((ref) => [ref.key, ref]));
     for (const unit of units) {
       const listed = await source.list(unit, window);
       const events = listed.filter((ref) => {
@@ -202,7 +204,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         }
         return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
       });
-      for (const ref of events) listedKeys.add(ref.key);
+      for (const ref of events) retries.delete(ref.key);
       const seen = await alreadyIngested(db, source.id, events);
       const todo = events.filter((ref) => !seen.has(`${ref.key}\u0000${ref.etag}`));
       summary.unchanged += events.length - todo.length;
@@ -212,11 +214,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (batches(pending).length > 1) await flush(false);
       report();
     }
-    // Downloads that failed in an earlier run, from days this run's window no longer lists (a poll reads only the
-    // last days): fetched again by key.
-    const retries = (await failedDownloads(db, source.id)).filter((ref) => !listedKeys.has(ref.key));
-    progress.objectsFound += retries.length;
-    pending.push(...retries);
+    progress.objectsFound += retries.size;
+    pending.push(...retries.values());
     await flush(true);
     report();
     if (downloads.failed > 0 && downloads.failed === downloads.tried) {
