@@ -1,8 +1,10 @@
 // One choice of the query model (format, aggregate, status …). Radio buttons, unless the query takes the choice from
 // a dashboard variable (the Events dashboard sets $groupBy, $status …): then a box that shows the variable and
-// offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it.
+// offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it. On a
+// dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable.
 import type { ComboboxOption } from '@grafana/ui';
-import { Combobox, RadioButtonGroup } from '@grafana/ui';
+import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
+import { useState } from 'react';
 import { variableOptions } from './FilterField';
 
 type Options<T extends string> = Array<ComboboxOption<T>>;
@@ -33,16 +35,30 @@ interface Props<T extends string> {
 }
 
 export function ChoiceField<T extends string>({ id, label, options, value, onChange }: Props<T>) {
-  if (!isVariable(value)) {
-    return <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} />;
+  // The box stays open after the "$" button until something is chosen in it.
+  const [pickingVariable, setPickingVariable] = useState(false);
+  if (isVariable(value) || pickingVariable) {
+    return (
+      <Combobox<string>
+        id={id}
+        width={20}
+        value={selected(options, value)}
+        options={async (search) => choicesAndVariables(options, search)}
+        onChange={(option) => {
+          setPickingVariable(false);
+          onChange(option.value as T);
+        }}
+      />
+    );
+  }
+  const radios = <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} />;
+  if (variableOptions('').length === 0) {
+    return radios;
   }
   return (
-    <Combobox<string>
-      id={id}
-      width={20}
-      value={selected(options, value)}
-      options={async (search) => choicesAndVariables(options, search)}
-      onChange={(option) => onChange(option.value as T)}
-    />
+    <Stack direction="row" gap={0.5} alignItems="center">
+      {radios}
+      <IconButton name="dollar-alt" tooltip={`Use a dashboard variable for ${label}`} onClick={() => setPickingVariable(true)} />
+    </Stack>
   );
 }

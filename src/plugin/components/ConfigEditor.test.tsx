@@ -1,8 +1,8 @@
 // The config editor: service URL, the secret token (set, kept, reset) and the ingestion panel of a saved data
 // source. There is no Grafana server here: the DataSourceSrv is a stand-in installed with setDataSourceSrv,
 // and the saved data source's lookups are stubbed at getResource/postResource.
-import type { DataSourceSettings } from '@grafana/data';
-import { setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
+import { OrgRole, type DataSourceSettings } from '@grafana/data';
+import { config, setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
@@ -81,6 +81,7 @@ beforeEach(() => {
   postResource = jest.spyOn(DataSource.prototype, 'postResource').mockResolvedValue({ status: 'started', days: 90 });
   get = jest.fn(async () => new DataSource(instanceSettings()));
   setDataSourceSrv({ get } as unknown as DataSourceSrv);
+  config.bootData.user.orgRole = OrgRole.Admin;
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -149,6 +150,14 @@ describe('ConfigEditor', () => {
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
     // The status is read again at once, and shows the backfill under way.
     expect(await screen.findByText(`90 days, running since ${new Date(startedAt).toLocaleString()}`)).toBeInTheDocument();
+  });
+
+  it('tells anyone but an organization Admin that they cannot retrieve older logs', async () => {
+    config.bootData.user.orgRole = OrgRole.Editor;
+    await renderEditor(settings());
+    expect(await screen.findByText('Only an organization Admin can retrieve older logs')).toBeInTheDocument();
+    expect(screen.getByRole('spinbutton', { name: /Retrieve older logs/ })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
   });
 
   it('refuses a number of days the service would reject', async () => {

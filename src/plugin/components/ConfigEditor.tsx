@@ -1,7 +1,8 @@
 // Data source settings: where the Trailhound service listens and its bearer token. Grafana's own
 // "Save & test" runs the backend's health check; below it, the service's ingestion status once saved.
-import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { OrgRole, type DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { ConfigSection } from '@grafana/plugin-ui';
+import { config } from '@grafana/runtime';
 import { Field, Input, SecretInput } from '@grafana/ui';
 import { useEffect } from 'react';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
@@ -53,7 +54,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           />
         </Field>
       </ConfigSection>
-      {saved.datasource && <IngestionPanel datasource={saved.datasource} />}
+      {saved.datasource && <IngestionPanel datasource={saved.datasource} canBackfill={config.bootData.user.orgRole === OrgRole.Admin} />}
     </>
   );
 }

@@ -15,11 +15,13 @@ export interface IngestionSource {
 
 interface Props {
   datasource: IngestionSource;
+  /** The backend lets only an organization Admin start a backfill; others see why the button is off. */
+  canBackfill: boolean;
 }
 
 const MAX_DAYS = 3650;
 
-export function IngestionPanel({ datasource }: Props) {
+export function IngestionPanel({ datasource, canBackfill }: Props) {
   const theme = useTheme2();
   // Inline styles: the plugin has no stylesheet and needs no CSS-in-JS dependency of its own for a small grid.
   const grid = { display: 'grid', gridTemplateColumns: 'max-content auto', columnGap: theme.spacing(3), rowGap: theme.spacing(0.5), margin: theme.spacing(0, 0, 1) };
@@ -100,7 +102,9 @@ export function IngestionPanel({ datasource }: Props) {
       </Button>
       <Field
         label="Retrieve older logs"
-        description="Fetch the trail's log files this many days back from today"
+        description={
+          canBackfill ? "Fetch the trail's log files this many days back from today" : 'Only an organization Admin can retrieve older logs'
+        }
         htmlFor="trailhound-backfill-days"
         invalid={!daysValid}
         error={daysValid ? undefined : `1 to ${MAX_DAYS} days`}
@@ -115,11 +119,12 @@ export function IngestionPanel({ datasource }: Props) {
               max={MAX_DAYS}
               width={14}
               invalid={!daysValid}
+              disabled={!canBackfill}
               value={days}
               onChange={(e) => setDays(e.currentTarget.value)}
               suffix="days"
             />
-            <Button icon="history" disabled={!daysValid || busy} onClick={startBackfill}>
+            <Button icon="history" disabled={!canBackfill || !daysValid || busy} onClick={startBackfill}>
               Retrieve older logs
             </Button>
           </Stack>

@@ -127,6 +127,26 @@ describe('QueryEditor', () => {
     expect(latest().groupBy).toBe('$groupBy');
   });
 
+  it('offers a way back from a choice to a dashboard variable', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    expect(radio('Status', 'All')).toBeChecked();
+    await user.click(screen.getByRole('button', { name: 'Use a dashboard variable for Status' }));
+    const status = screen.getByRole('combobox', { name: 'Status' });
+    await user.click(status);
+    await user.click(await screen.findByRole('option', { name: /\$status/ }));
+    expect(latest().status).toBe('$status');
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('$status');
+  });
+
+  it('shows no variable button on a dashboard without variables', () => {
+    setTemplateSrv(fakeTemplateSrv({}));
+    renderQueryEditor(datasource());
+    expect(radio('Status', 'All')).toBeChecked();
+    expect(screen.queryByRole('button', { name: /Use a dashboard variable/ })).not.toBeInTheDocument();
+  });
+
   it('takes a resource id and a limit when the box is left', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
