@@ -1,8 +1,8 @@
 // Screenshot harness: renders the plugin's editors, built from source, with a stub data source, in a Grafana
 // dark theme. scripts/screenshot-editor.mjs bundles this with esbuild and photographs it in headless Chromium.
 // The stubs stand in for the Trailhound service; there is no Grafana server here either.
-import { createTheme, dateTime, ThemeContext, type DataSourceSettings, type TimeRange } from '@grafana/data';
-import { setDataSourceSrv, setTemplateSrv, type DataSourceSrv } from '@grafana/runtime';
+import { createTheme, dateTime, OrgRole, ThemeContext, type DataSourceSettings, type TimeRange } from '@grafana/data';
+import { config, setDataSourceSrv, setTemplateSrv, type DataSourceSrv } from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
 import { useState, type ReactElement, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -62,6 +62,8 @@ const range: TimeRange = { from: dateTime().subtract(1, 'day'), to: dateTime(), 
 
 setTemplateSrv(fakeTemplateSrv({ region: ['us-east-1'], user: ['alice'] }));
 setDataSourceSrv({ get: async () => stub } as unknown as DataSourceSrv);
+// The settings page as an organization Admin sees it (others cannot start a backfill).
+config.bootData.user.orgRole = OrgRole.Admin;
 
 function Frame({ title, children }: { title: string; children: ReactNode }) {
   return (
