@@ -95,6 +95,11 @@ function text(field: string, value: unknown): string {
   return value.trim();
 }
 
+/** One filter's values as a list: the API, and so a saved panel or alert rule, also takes one value as a plain string. */
+export function filterValues(values: string | readonly string[] | undefined): string[] {
+  return typeof values === 'string' ? [values] : [...(values ?? [])];
+}
+
 function filters(value: unknown): Filters {
   if (value === undefined || value === null) {
     return {};

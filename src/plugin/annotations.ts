@@ -1,7 +1,8 @@
 // Annotations: matching events (e.g. failed console logins, StopLogging, DeleteTrail) as marks on time series,
-// each saying who did what from where. The panel's own query editor doubles as the annotation editor.
+// each saying who did what from where. Their editor offers only what chooses the events.
 import { FieldType, type AnnotationEvent, type AnnotationQuery, type AnnotationSupport, type DataFrame, type Field } from '@grafana/data';
 import { of } from 'rxjs';
+import { AnnotationQueryEditor } from './components/AnnotationQueryEditor';
 import type { Query } from './types';
 
 /** An annotation is always an event list: one mark per event. */
@@ -60,6 +61,7 @@ export function framesToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
 const DEFAULT_ANNOTATION_QUERY = { queryType: 'events', format: 'list', limit: 100 } as const;
 
 export const annotationSupport: AnnotationSupport<Query> = {
+  QueryEditor: AnnotationQueryEditor,
   getDefaultQuery: () => ({ ...DEFAULT_ANNOTATION_QUERY }),
   // Dashboards saved before a target existed still get a runnable query.
   prepareAnnotation(json: AnnotationQuery<Query>): AnnotationQuery<Query> {

@@ -87,6 +87,21 @@ describe('variable support', () => {
     expect(frame.fields[0].values).toEqual(['admin', 'sysadmin']);
   });
 
+  it('searches once per value of a multi-value variable, and lists each answer once', async () => {
+    const answers: Record<string, string[]> = { alice: ['alice', 'alice-admin'], bob: ['bob', 'alice-admin'] };
+    const get = jest
+      .spyOn(DataSource.prototype, 'getResource')
+      .mockImplementation(async (_path: string, params?: { q?: string }) => ({ values: answers[params?.q ?? ''].map((value) => ({ value, count: 1 })) }));
+    const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$users' })));
+    expect(get.mock.calls.map((call) => call[1].q)).toEqual(['alice', 'bob']);
+    expect(response.data[0].fields[0].values).toEqual(['alice', 'alice-admin', 'bob']);
+  });
+
+  it('accepts a filter stored as one string, as the API and alert rules do', () => {
+    const query = { refId: 'A', filters: { region: 'eu-west-1', user: '$users' } } as unknown as Parameters<DataSource['applyTemplateVariables']>[0];
+    expect(ds().applyTemplateVariables(query, {}).filters).toEqual({ region: ['eu-west-1'], user: ['alice', 'bob'] });
+  });
+
   it('falls back to users when the variable has no dimension yet', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
     await lastValueFrom(ds().variables!.query(request({})));

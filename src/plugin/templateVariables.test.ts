@@ -25,6 +25,11 @@ describe('expandValue', () => {
   it('drops a variable with nothing selected', () => {
     expect(expandValue('$empty', templateSrv)).toEqual([]);
   });
+  it('gives one value per selected value when text surrounds a multi-value variable', () => {
+    expect(expandValue('$users-admin', templateSrv)).toEqual(['alice-admin', 'bob-admin']);
+    expect(expandValue('${users}@$instance', templateSrv)).toEqual(['alice@i-0abc', 'alice@i-0def', 'bob@i-0abc', 'bob@i-0def']);
+    expect(expandValue('team-$empty', templateSrv)).toEqual([]);
+  });
   it('prefers scoped variables (repeated panels)', () => {
     expect(expandValue('$users', templateSrv, { users: { text: 'dave', value: 'dave' } })).toEqual(['dave']);
   });

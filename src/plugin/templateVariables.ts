@@ -2,30 +2,39 @@
 // alert rules only ever see plain values. The query keeps its shape: filters stay lists, resourceId a string.
 import type { ScopedVars } from '@grafana/data';
 import type { TemplateSrv } from '@grafana/runtime';
-import type { Filters, FilterKey } from '../model/query';
+import { filterValues, type Filters, type FilterKey } from '../model/query';
 import type { Query } from './types';
 
-// A character no CloudTrail value contains: multi-value variables are joined with it, then split apart again.
-const SEPARATOR = '\u001f';
-const joinValues = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(SEPARATOR) : String(value ?? ''));
+// A character no CloudTrail value contains: each variable's place in the text is marked with it and a number.
+const MARK = '\u001f';
 
-/** One stored value → the values it stands for: `$users` with alice and bob selected → ['alice', 'bob']. */
+/**
+ * One stored value → the values it stands for: `$users` with alice and bob selected → ['alice', 'bob'], and
+ * with text around a variable, one value per selected value: `$team-admin` → ['ops-admin', 'dev-admin'].
+ */
 export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
-  return templateSrv
-    .replace(value, scopedVars, joinValues)
-    .split(SEPARATOR)
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+  const selections: string[][] = [];
+  const marked = templateSrv.replace(value, scopedVars, (selected: unknown) => {
+    selections.push(Array.isArray(selected) ? selected.map(String) : [String(selected ?? '')]);
+    return `${MARK}${selections.length - 1}${MARK}`;
+  });
+  // Odd parts are the variables' numbers, even parts the text between them.
+  let values = [''];
+  marked.split(MARK).forEach((part, i) => {
+    const choices = i % 2 === 1 ? selections[Number(part)] : [part];
+    values = values.flatMap((before) => choices.map((choice) => before + choice));
+  });
+  return values.map((v) => v.trim()).filter((v) => v !== '');
 }
 
 export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Filters {
   const out: Filters = {};
-  for (const [key, values] of Object.entries(filters) as Array<[FilterKey, string[] | undefined]>) {
-    if (!values) {
+  for (const [key, values] of Object.entries(filters) as Array<[FilterKey, string | string[] | undefined]>) {
+    if (values === undefined) {
       continue;
     }
     // A Set: the same value picked by hand and through a variable counts once.
-    out[key] = [...new Set(values.flatMap((v) => expandValue(v, templateSrv, scopedVars)))];
+    out[key] = [...new Set(filterValues(values).flatMap((v) => expandValue(v, templateSrv, scopedVars)))];
   }
   return out;
 }

@@ -6,7 +6,10 @@ import { MAX_LIMIT } from '../model/query';
 import type { DataSource } from './datasource';
 import { VariableQueryEditor } from './components/VariableQueryEditor';
 import type { VariableQuery } from './types';
+import { expandValue } from './templateVariables';
 import { variableQueryOf } from './variableQuery';
+
+const MAX_SEARCHES = 20;
 
 export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource, VariableQuery> {
   constructor(private readonly datasource: DataSource) {
@@ -21,20 +24,27 @@ export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource,
 
   private async values(request: DataQueryRequest<VariableQuery>): Promise<DataQueryResponse> {
     const target = variableQueryOf(request.targets[0]);
-    // The search text may itself use other variables (chained variables).
-    const q = getTemplateSrv().replace(target.search ?? '', request.scopedVars);
-    const values = await this.datasource.values(target.dimension, {
-      from: request.range.from.valueOf(),
-      to: request.range.to.valueOf(),
-      q,
-      // Every value the service gives, not its top-100 default: a multi-value variable's "All" is the list of its
-      // options, so a shortened list would silently narrow every query that uses it.
-      limit: MAX_LIMIT,
-    });
+    // The search text may itself use other variables (chained variables); a multi-value one gives one search per
+    // selected value, and the options are all their answers. Past MAX_SEARCHES (a parent's "All" without an "All
+    // value"), one unnarrowed lookup instead of a request per value.
+    const searches = expandValue(target.search ?? '', getTemplateSrv(), request.scopedVars);
+    const answers = await Promise.all(
+      (searches.length > 0 && searches.length <= MAX_SEARCHES ? searches : ['']).map((q) =>
+        this.datasource.values(target.dimension, {
+          from: request.range.from.valueOf(),
+          to: request.range.to.valueOf(),
+          q,
+          // Every value the service gives, not its top-100 default: a multi-value variable's "All" is the list of its
+          // options, so a shortened list would silently narrow every query that uses it.
+          limit: MAX_LIMIT,
+        })
+      )
+    );
+    const values = [...new Set(answers.flat().map((v) => v.value))];
     // Grafana takes a frame's "text" field as the variable's options.
     const frame = createDataFrame({
       refId: target.refId,
-      fields: [{ name: 'text', type: FieldType.string, values: values.map((v) => v.value) }],
+      fields: [{ name: 'text', type: FieldType.string, values }],
     });
     return { data: [frame] };
   }

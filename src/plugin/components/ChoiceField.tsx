@@ -9,8 +9,8 @@ import { variableOptions } from './FilterField';
 
 type Options<T extends string> = Array<ComboboxOption<T>>;
 
-/** No value of the model contains "$": one that does refers to a variable ($name, ${name}). */
-export const isVariable = (value: string | undefined): boolean => value?.includes('$') ?? false;
+/** No value of the model contains "$" or "[[": one that does refers to a variable ($name, ${name}, [[name]]). */
+export const isVariable = (value: string | undefined): boolean => /\$|\[\[/.test(value ?? '');
 
 /** The choices and the dashboard variables matching a search, for a Combobox. */
 export function choicesAndVariables<T extends string>(options: Options<T>, search: string): Array<ComboboxOption<string>> {

@@ -4,6 +4,7 @@ import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Button, Input, Stack } from '@grafana/ui';
 import { useEffect, useId, useState } from 'react';
 import { COMMON_SEARCHES, type CommonSearch, type CommonSearchInputs } from '../../model/commonSearches';
+import { filterValues } from '../../model/query';
 import { applyCommonSearch } from '../presets';
 import type { Query } from '../types';
 import { FilterField } from './FilterField';
@@ -15,8 +16,8 @@ interface Props {
   loadValues: LoadValues;
 }
 
-function inputsOf(resourceId?: string, users?: string[], ips?: string[]): CommonSearchInputs {
-  return { instanceId: resourceId ?? '', users: users ?? [], ips: ips ?? [] };
+function inputsOf(resourceId?: string, users?: string | string[], ips?: string | string[]): CommonSearchInputs {
+  return { instanceId: resourceId ?? '', users: filterValues(users), ips: filterValues(ips) };
 }
 
 export function CommonSearches({ query, onChange, loadValues }: Props) {

@@ -92,6 +92,12 @@ describe('ConfigEditor', () => {
     expect(screen.getByRole('textbox', { name: /Service URL/ })).toHaveValue(DEFAULT_URL);
   });
 
+  it("takes a provisioned data source's own URL, where the backend would look next", async () => {
+    const { latest } = await renderEditor(settings({ url: 'http://trailhound:7480', jsonData: {} }));
+    expect(latest().jsonData.url).toBe('http://trailhound:7480');
+    expect(screen.getByRole('textbox', { name: /Service URL/ })).toHaveValue('http://trailhound:7480');
+  });
+
   it('edits the service URL', async () => {
     const user = userEvent.setup();
     const { latest } = await renderEditor(settings());

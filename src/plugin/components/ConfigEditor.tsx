@@ -14,10 +14,11 @@ type Props = DataSourcePluginOptionsEditorProps<Options, SecureOptions>;
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
 
-  // Store the default explicitly, so the backend and the form agree on where the service is.
+  // Store where the service is explicitly, so the backend and the form agree: the backend falls back to the data
+  // source's own URL (a provisioned "url:"), then to the default, and the form takes the same order.
   useEffect(() => {
     if (jsonData.url === undefined) {
-      onOptionsChange({ ...options, jsonData: { ...jsonData, url: DEFAULT_URL } });
+      onOptionsChange({ ...options, jsonData: { ...jsonData, url: options.url?.trim() || DEFAULT_URL } });
     }
   }, [jsonData, onOptionsChange, options]);
 

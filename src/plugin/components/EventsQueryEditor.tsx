@@ -2,28 +2,19 @@
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
 import { useId } from 'react';
-import { DEFAULT_QUERY, MAX_LIMIT, type GroupBy } from '../../model/query';
+import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
-import { BlurInput } from './BlurInput';
 import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
 import { CommonSearches } from './CommonSearches';
 import { FiltersEditor } from './FiltersEditor';
 import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
+import { LimitField } from './LimitField';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
   query: Query;
   onChange: (query: Query) => void;
   loadValues: LoadValues;
-}
-
-/** A whole number from 1 to MAX_LIMIT, or undefined to use the default. */
-export function parseLimit(text: string): number | undefined {
-  const n = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(n) || n < 1) {
-    return undefined;
-  }
-  return Math.min(n, MAX_LIMIT);
 }
 
 export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
@@ -61,27 +52,12 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
               />
             </EditorField>
           )}
-          <EditorField
-            label="Limit"
-            htmlFor={`${id}-limit`}
+          <LimitField
+            id={`${id}-limit`}
             tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}
-          >
-            <BlurInput
-              id={`${id}-limit`}
-              type="number"
-              min={1}
-              max={MAX_LIMIT}
-              width={10}
-              placeholder={String(DEFAULT_QUERY.limit)}
-              value={query.limit === undefined ? '' : String(query.limit)}
-              onCommit={(text) => {
-                const limit = parseLimit(text);
-                if (limit !== query.limit) {
-                  onChange({ ...query, limit });
-                }
-              }}
-            />
-          </EditorField>
+            query={query}
+            onChange={onChange}
+          />
         </EditorFieldGroup>
       </EditorRow>
       <FiltersEditor query={query} onChange={onChange} loadValues={loadValues} />

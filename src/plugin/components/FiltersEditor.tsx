@@ -2,7 +2,7 @@
 // and the multi-value filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { useId } from 'react';
-import { DEFAULT_QUERY, FILTER_KEYS, type FilterKey } from '../../model/query';
+import { DEFAULT_QUERY, FILTER_KEYS, filterValues, type FilterKey } from '../../model/query';
 import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
@@ -62,7 +62,13 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
               width={40}
               placeholder="i-0abc…, my-bucket, arn:aws:…"
               value={query.resourceId ?? ''}
-              onCommit={(resourceId) => onChange({ ...query, resourceId: resourceId.trim() })}
+              onCommit={(text) => {
+                // Spaces alone change nothing, so they neither store an empty id nor run the query.
+                const resourceId = text.trim();
+                if (resourceId !== (query.resourceId ?? '')) {
+                  onChange({ ...query, resourceId });
+                }
+              }}
             />
           </EditorField>
         </EditorFieldGroup>
@@ -75,7 +81,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
                 id={`${id}-filter-${key}`}
                 dimension={key}
                 minWidth={20}
-                values={query.filters?.[key]}
+                values={filterValues(query.filters?.[key])}
                 loadValues={loadValues}
                 onChange={(values) => setFilter(key, values)}
               />

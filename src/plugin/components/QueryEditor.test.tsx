@@ -9,6 +9,7 @@ import { DataSource } from '../datasource';
 import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import { RANGE, renderQueryEditor } from '../testing/renderQueryEditor';
 import { instanceSettings } from '../testing/settings';
+import type { Query } from '../types';
 
 const VALUES: Record<string, Array<{ value: string; count: number }>> = {
   region: [
@@ -127,6 +128,12 @@ describe('QueryEditor', () => {
     expect(latest().groupBy).toBe('$groupBy');
   });
 
+  it("shows an old-style [[variable]] choice as the variable, and a filter stored as one string as that value", () => {
+    renderQueryEditor(datasource(), { refId: 'A', status: '[[status]]', filters: { region: 'eu-west-1' } } as unknown as Query);
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('[[status]]');
+    expect(screen.getByText('eu-west-1')).toBeInTheDocument();
+  });
+
   it('offers a way back from a choice to a dashboard variable', async () => {
     setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
     const user = userEvent.setup();
@@ -155,6 +162,15 @@ describe('QueryEditor', () => {
     expect(onRunQuery).not.toHaveBeenCalled();
     await user.tab();
     expect(latest().resourceId).toBe('i-0abc');
+    // Spaces alone are no change: nothing stored, nothing run.
+    await user.clear(resource);
+    await user.type(resource, '   ');
+    await user.tab();
+    expect(latest().resourceId).toBe('');
+    const runs = onRunQuery.mock.calls.length;
+    await user.type(resource, '  ');
+    await user.tab();
+    expect(onRunQuery).toHaveBeenCalledTimes(runs);
 
     const limit = screen.getByLabelText('Limit');
     await user.type(limit, '50{Enter}');
@@ -162,14 +178,14 @@ describe('QueryEditor', () => {
     await user.clear(limit);
     await user.tab();
     expect(latest().limit).toBeUndefined();
-    expect(onRunQuery).toHaveBeenCalledTimes(3);
+    expect(onRunQuery).toHaveBeenCalledTimes(4);
 
     // Not a limit: the box shows the default again and the query does not run for nothing.
     await user.type(limit, '0');
     await user.tab();
     expect(limit).toHaveValue(null);
     expect(latest().limit).toBeUndefined();
-    expect(onRunQuery).toHaveBeenCalledTimes(3);
+    expect(onRunQuery).toHaveBeenCalledTimes(4);
   });
 
   it("gives each query's controls their own ids, so labels find the right query's control", async () => {

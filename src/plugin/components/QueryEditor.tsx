@@ -2,13 +2,14 @@
 // query type). Every change runs the query.
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorRow, EditorRows } from '@grafana/plugin-ui';
-import { Alert, RadioButtonGroup } from '@grafana/ui';
+import { RadioButtonGroup } from '@grafana/ui';
 import { DEFAULT_QUERY, type QueryType } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
 import { EventsQueryEditor } from './EventsQueryEditor';
 import { FiltersEditor } from './FiltersEditor';
 import { REPORT_TYPES } from './labels';
+import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
 import { useValueLookup, type ValueSource } from './useValueLookup';
 
@@ -25,12 +26,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
 
   return (
     <EditorRows>
-      {error && (
-        <Alert severity="warning" title="The Trailhound service could not be reached">
-          Value lookups failed: {error}. Check that <code>trailhound serve</code> is running and that the data
-          source&apos;s Service URL and token are right (Save &amp; test on its settings page).
-        </Alert>
-      )}
+      <LookupError error={error} />
       <EditorRow>
         <EditorField label="Report type">
           <RadioButtonGroup<QueryType>

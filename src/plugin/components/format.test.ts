@@ -1,5 +1,5 @@
 import { formatBackfill, formatCount, formatLag, formatTime } from './format';
-import { parseLimit } from './EventsQueryEditor';
+import { parseLimit } from './LimitField';
 
 describe('formatters', () => {
   it('says how far behind ingestion is, in a sensible unit', () => {

@@ -1,0 +1,46 @@
+// The annotation editor offers only what chooses the events; what it stores is what the annotation runs.
+import { setTemplateSrv } from '@grafana/runtime';
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { annotationSupport } from '../annotations';
+import { DataSource } from '../datasource';
+import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
+import { renderQueryEditor } from '../testing/renderQueryEditor';
+import { instanceSettings } from '../testing/settings';
+import { AnnotationQueryEditor } from './AnnotationQueryEditor';
+
+beforeEach(() => {
+  setTemplateSrv(fakeTemplateSrv({}));
+  jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'StopLogging', count: 3 }] });
+});
+afterEach(() => jest.restoreAllMocks());
+
+const render = () => renderQueryEditor(new DataSource(instanceSettings()), { refId: 'Anno' }, AnnotationQueryEditor);
+
+describe('AnnotationQueryEditor', () => {
+  it('is the editor Grafana shows for annotations', () => {
+    expect(annotationSupport.QueryEditor).toBe(AnnotationQueryEditor);
+  });
+
+  it('offers no report type, format or grouping, which an annotation would ignore', () => {
+    render();
+    expect(screen.queryByRole('radiogroup', { name: 'Report type' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('radiogroup', { name: 'Format' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
+    expect(screen.getByText(/Each matching event becomes a mark/)).toBeInTheDocument();
+  });
+
+  it('stores the filters and limit that the annotation then runs with', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = render();
+    await user.click(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' }));
+    await user.click(screen.getByRole('combobox', { name: /Event name/ }));
+    await user.click(await screen.findByRole('option', { name: /StopLogging/ }));
+    const limit = screen.getByRole('spinbutton', { name: /Limit/ });
+    await user.type(limit, '50{Enter}');
+    expect(latest()).toMatchObject({ status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
+    expect(onRunQuery).toHaveBeenCalled();
+    const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
+    expect(request).toMatchObject({ queryType: 'events', format: 'list', status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
+  });
+});

@@ -1,0 +1,37 @@
+// The annotation editor: an annotation is always a list of events (annotations.ts), so this offers only what
+// chooses the events, not the report type, format or grouping that the panel editor has.
+import type { QueryEditorProps } from '@grafana/data';
+import { EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
+import { useId } from 'react';
+import type { DataSource } from '../datasource';
+import type { Options, Query } from '../types';
+import { CommonSearches } from './CommonSearches';
+import { FiltersEditor } from './FiltersEditor';
+import { LimitField } from './LimitField';
+import { LookupError } from './LookupError';
+import { ReportNote } from './ReportNote';
+import { useValueLookup, type ValueSource } from './useValueLookup';
+
+type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & { datasource: DataSource | ValueSource };
+
+export function AnnotationQueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
+  const id = useId();
+  const { loadValues, error } = useValueLookup(datasource, range);
+  const change = (next: Query) => {
+    onChange(next);
+    onRunQuery();
+  };
+  return (
+    <EditorRows>
+      <LookupError error={error} />
+      <ReportNote>Each matching event becomes a mark on time series panels: its event name, user, source IP and error.</ReportNote>
+      <CommonSearches query={query} onChange={change} loadValues={loadValues} />
+      <EditorRow>
+        <EditorFieldGroup>
+          <LimitField id={`${id}-limit`} tooltip="Most marks, newest events first" query={query} onChange={change} />
+        </EditorFieldGroup>
+      </EditorRow>
+      <FiltersEditor query={query} onChange={change} loadValues={loadValues} />
+    </EditorRows>
+  );
+}
