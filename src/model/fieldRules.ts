@@ -9,10 +9,19 @@ export const UNAUTHORIZED_ERROR_CODES = [
   'UnauthorizedException',
   'AuthFailure',
   'Forbidden.*',
+  // SNS refuses with this code ("User: arn:… is not authorized to perform: SNS:Subscribe …").
+  'AuthorizationError',
 ] as const;
 
-/** An errorMessage starting with this (case-insensitive) is an unauthorized attempt too. */
-export const UNAUTHORIZED_MESSAGE_PREFIX = 'not authorized';
+/**
+ * An errorMessage containing this (case-insensitive) is an unauthorized attempt too. AWS writes it inside the
+ * sentence ("User: arn:… is not authorized to perform: …", "You are not authorized to …"), so not only at the start.
+ */
+export const UNAUTHORIZED_MESSAGE_TEXT = 'not authorized';
+
+/** SQL: the error code or message (expressions) says the call was refused as unauthorized; NULLs say no. */
+export const unauthorizedSql = (code: string, message: string) =>
+  `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false) OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
 
 /** Not an error: EC2 answers a successful dry run with this code. */
 export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';

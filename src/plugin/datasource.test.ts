@@ -93,7 +93,7 @@ describe('variable support', () => {
       .spyOn(DataSource.prototype, 'getResource')
       .mockImplementation(async (_path: string, params?: { q?: string }) => ({ values: answers[params?.q ?? ''].map((value) => ({ value, count: 1 })) }));
     const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$users' })));
-    expect(get.mock.calls.map((call) => call[1].q)).toEqual(['alice', 'bob']);
+    expect(get.mock.calls.map((call) => call[1]?.q)).toEqual(['alice', 'bob']);
     expect(response.data[0].fields[0].values).toEqual(['alice', 'alice-admin', 'bob']);
   });
 

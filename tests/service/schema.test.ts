@@ -102,3 +102,37 @@ test("a version 4 database forgets what it stored as federated sign-ins' MFA; IA
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a version 5 database marks as unauthorized the refusals its message rule missed; other errors stay', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v5.duckdb');
+  try {
+    // Stored by version 5, whose rule wanted the message to start with "not authorized": all three were errors only.
+    const refused = (id: string, code: string, message: string) =>
+      consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
+    await writeOldDatabase(
+      file,
+      5,
+      SCHEMA_SQL,
+      [
+        refused('sns', 'AuthorizationError', 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe'),
+        refused('message', 'InvalidClientTokenId', 'You are not authorized to perform this operation.'),
+        refused('throttled', 'ThrottlingException', 'Rate exceeded'),
+      ].join(' UNION ALL ')
+    );
+
+    const db = await Database.open(file);
+    try {
+      const rows = await db.all<{ event_id: string; is_unauthorized: boolean }>('SELECT event_id, is_unauthorized FROM events ORDER BY event_id');
+      expect(rows).toEqual([
+        { event_id: 'message', is_unauthorized: true },
+        { event_id: 'sns', is_unauthorized: true },
+        { event_id: 'throttled', is_unauthorized: false },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

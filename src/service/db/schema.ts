@@ -1,8 +1,8 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
-import { federatedSignInSql } from '../../model/fieldRules';
+import { federatedSignInSql, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -142,6 +142,13 @@ CREATE TABLE IF NOT EXISTS trails (
  */
 export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
   WHERE mfa_used IS NOT NULL AND ${federatedSignInSql('event_source', 'event_name', 'identity_type')}`;
+
+/**
+ * Version 6: "not authorized" anywhere in the error message, and SNS's AuthorizationError, make an unauthorized
+ * attempt (before, only a message starting with it, which AWS never writes); events stored before are corrected once.
+ */
+export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = true
+  WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

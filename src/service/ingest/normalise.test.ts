@@ -91,6 +91,8 @@ describe('service, source IP, status, read-only, resources', () => {
     accessDenied: record({ errorCode: 'AccessDenied', errorMessage: 'User: x is not authorized to perform: s3:GetObject' }),
     clientUnauthorized: record({ errorCode: 'Client.UnauthorizedOperation', errorMessage: 'You are not authorized to perform this operation.' }),
     notAuthorizedMessage: record({ errorCode: 'SomeError', errorMessage: 'Not authorized to perform sts:AssumeRole' }),
+    messageInside: record({ errorCode: 'InvalidClientTokenId', errorMessage: 'User: arn:aws:iam::111122223333:user/x is NOT AUTHORIZED to perform: iam:ListUsers' }),
+    snsRefused: record({ errorCode: 'AuthorizationError', errorMessage: 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe' }),
     authFailure: record({ errorCode: 'AuthFailure' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
@@ -133,6 +135,8 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.accessDenied)).toEqual([true, true]);
     expect(status(r.clientUnauthorized)).toEqual([true, true]);
     expect(status(r.notAuthorizedMessage)).toEqual([true, true]);
+    expect(status(r.messageInside)).toEqual([true, true]);
+    expect(status(r.snsRefused)).toEqual([true, true]);
     expect(status(r.authFailure)).toEqual([true, true]);
     expect(status(r.throttled)).toEqual([true, false]);
     expect(status(r.dryRun)).toEqual([false, false]);

@@ -12,8 +12,7 @@ import {
   READ_ONLY_NAME_PREFIXES,
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
-  UNAUTHORIZED_ERROR_CODES,
-  UNAUTHORIZED_MESSAGE_PREFIX,
+  unauthorizedSql,
 } from '../../model/fieldRules';
 
 /** A SQL string literal for a constant of our own code (never for outside input). */
@@ -43,7 +42,6 @@ const identityPaths = `[${Object.values(IDENTITY).map(literal).join(', ')}]`;
 const id = (name: keyof typeof IDENTITY) => `ident[${Object.keys(IDENTITY).indexOf(name) + 1}]`;
 
 const keyPaths = `[${RESOURCE_ID_KEYS.map((k) => literal(`$.${k}`)).join(', ')}]`;
-const unauthorizedCodes = literal(`^(${UNAUTHORIZED_ERROR_CODES.join('|')})$`);
 const readOnlyNames = literal(`^(${READ_ONLY_NAME_PREFIXES.join('|')})`);
 
 /** Identifiers in one requestParameters / responseElements document (list-valued ones only where present). */
@@ -139,9 +137,7 @@ SELECT
   error_code,
   error_message,
   NOT dry_run AND (error_code IS NOT NULL OR error_message IS NOT NULL OR coalesce(console_failure, false)) AS is_error,
-  coalesce(regexp_full_match(error_code, ${unauthorizedCodes}), false)
-    OR coalesce(starts_with(lower(error_message), ${literal(UNAUTHORIZED_MESSAGE_PREFIX)}), false)
-    OR coalesce(console_failure, false) AS is_unauthorized,
+  ${unauthorizedSql('error_code', 'error_message')} OR coalesce(console_failure, false) AS is_unauthorized,
   -- A federated console sign-in's MFA is unknown, not "not used" (fieldRules.ts SIGN_IN_MFA_IDENTITY_TYPES).
   CASE WHEN ${federatedSignInSql('event_source_raw', 'event_name_raw', 'identity_type')} THEN NULL
        WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
