@@ -76,6 +76,16 @@ export const RESOURCE_ID_KEYS = [
   'parameterName',
 ] as const;
 
+/**
+ * Identifiers some services keep under generic keys, by event source, as JSON paths relative to requestParameters /
+ * responseElements: CloudTrail names the trail (or its ARN) "name" in StopLogging, DeleteTrail, UpdateTrail …;
+ * CloudFront names the distribution "id" and returns it as distribution.id / distribution.aRN.
+ */
+export const SERVICE_RESOURCE_ID_PATHS: Readonly<Record<string, readonly string[]>> = {
+  'cloudtrail.amazonaws.com': ['$.name', '$.trailARN'],
+  'cloudfront.amazonaws.com': ['$.id', '$.distribution.id', '$.distribution.aRN'],
+};
+
 /** List-valued identifiers (EC2's item sets), as JSON paths relative to requestParameters / responseElements. */
 export const RESOURCE_ID_LIST_PATHS = ['$.instancesSet.items[*].instanceId', '$.resourcesSet.items[*].resourceId'] as const;
 

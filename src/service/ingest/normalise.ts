@@ -12,6 +12,7 @@ import {
   READ_ONLY_NAME_PREFIXES,
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
+  SERVICE_RESOURCE_ID_PATHS,
   unauthorizedSql,
 } from '../../model/fieldRules';
 
@@ -52,10 +53,20 @@ function idsIn(doc: string): string {
   return [`json_extract_string(${doc}, ${keyPaths})`, ...lists].map((e) => `coalesce(${e}, [])`).join(', ');
 }
 
+/** Identifiers under the generic keys of the few services in SERVICE_RESOURCE_ID_PATHS, read only for their events. */
+function serviceIdsIn(doc: string): string {
+  const cases = Object.entries(SERVICE_RESOURCE_ID_PATHS).map(
+    ([source, paths]) => `WHEN ${literal(source)} THEN json_extract_string(${doc}, [${paths.map(literal).join(', ')}])`
+  );
+  return `coalesce(CASE ${field('eventSource')} ${cases.join(' ')} END, [])`;
+}
+
 const resourceIds = [
   `coalesce(json_extract_string(r['resources'], '$[*].ARN'), [])`,
   idsIn(`r['requestParameters']`),
   idsIn(`r['responseElements']`),
+  serviceIdsIn(`r['requestParameters']`),
+  serviceIdsIn(`r['responseElements']`),
 ].join(',\n               ');
 
 /**

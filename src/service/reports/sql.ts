@@ -84,7 +84,8 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
     // The resource index narrows the scan to the row groups of the resource's events; the list check stays exact.
     if (match?.count === 0) parts.push('false');
     else if (match) {
-      parts.push('event_time BETWEEN $r_from::TIMESTAMP AND $r_to::TIMESTAMP');
+      // The index gives milliseconds; stored times keep microseconds, so the newest event may lie within 1 ms after `to`.
+      parts.push('event_time >= $r_from::TIMESTAMP AND event_time < $r_to::TIMESTAMP + INTERVAL 1 MILLISECOND');
       params.r_from = iso(match.from);
       params.r_to = iso(match.to);
       if (match.ids) {
@@ -97,6 +98,10 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
   }
   for (const [key, values] of Object.entries(q.filters)) {
     if (!values?.length) continue;
+    if (key === 'errorCode') {
+      parts.push(errorCodeCondition(values, params));
+      continue;
+    }
     // A semi-join on the list: fast for one value or ten thousand.
     parts.push(`${COLUMN[key as Dimension]} IN (SELECT unnest($f_${key}))`);
     params[`f_${key}`] = listValue(values);
@@ -107,6 +112,19 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
 /** Group names for events without an error code. */
 export const SUCCESS_CODE = '(none)';
 export const NO_CODE = '(error without code)';
+
+/** The error-code filter takes these group names too, so a group of the error-code table can be drilled into. */
+function errorCodeCondition(values: string[], params: Record<string, DuckDBValue>): string {
+  const codes = values.filter((v) => v !== SUCCESS_CODE && v !== NO_CODE);
+  const any: string[] = [];
+  if (codes.length > 0) {
+    any.push('error_code IN (SELECT unnest($f_errorCode))');
+    params.f_errorCode = listValue(codes);
+  }
+  if (values.includes(SUCCESS_CODE)) any.push('(error_code IS NULL AND NOT is_error)');
+  if (values.includes(NO_CODE)) any.push('(error_code IS NULL AND is_error)');
+  return `(${any.join(' OR ')})`;
+}
 
 /**
  * FROM + the group expression. Grouping by resource counts an event once per resource name it touched: an S3 call

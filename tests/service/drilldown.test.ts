@@ -1,0 +1,90 @@
+// Resource ID and error-code drill-downs on small hand-written logs whose answers are known by construction: the
+// trail a StopLogging names, a CloudFront distribution, an event time with microseconds, and the error-code groups.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame } from '../../src/model/api';
+import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
+import { logFile } from '../support/stratus';
+import { tempDir, writeFiles } from '../support/temp';
+
+const base = { eventVersion: '1.08', awsRegion: 'us-east-1', recipientAccountId: '111122223333', sourceIPAddress: '203.0.113.7' };
+const user = (name: string) => ({ type: 'IAMUser', userName: name, accountId: '111122223333', arn: `arn:aws:iam::111122223333:user/${name}` });
+const RECORDS = [
+  { ...base, eventID: 'run-1', eventTime: '2026-11-20T11:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', userIdentity: user('erin'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
+  // Microseconds after the last whole millisecond: the newest event of the instance.
+  { ...base, eventID: 'run-2', eventTime: '2026-11-20T12:00:00.999500Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', userIdentity: user('dave'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
+  { ...base, eventID: 'stop', eventTime: '2026-11-20T13:00:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', userIdentity: user('mallory'), requestParameters: { name: 'org-trail' } },
+  {
+    ...base,
+    eventID: 'cdn',
+    eventTime: '2026-11-20T14:00:00Z',
+    eventSource: 'cloudfront.amazonaws.com',
+    eventName: 'UpdateDistribution',
+    userIdentity: user('erin'),
+    requestParameters: { id: 'EDFDVBD6EXAMPLE', ifMatch: 'E2QWRUHEXAMPLE' },
+    responseElements: { distribution: { id: 'EDFDVBD6EXAMPLE', aRN: 'arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE' } },
+  },
+  // A generic "name" elsewhere is not a resource.
+  { ...base, eventID: 'tag', eventTime: '2026-11-20T15:00:00Z', eventSource: 'ssm.amazonaws.com', eventName: 'GetParameter', userIdentity: user('erin'), requestParameters: { name: 'org-trail' } },
+  { ...base, eventID: 'denied', eventTime: '2026-11-20T16:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: user('bob'), errorCode: 'AccessDenied', errorMessage: 'Access Denied' },
+  {
+    ...base,
+    eventID: 'failed-login',
+    eventTime: '2026-11-20T16:30:00Z',
+    eventSource: 'signin.amazonaws.com',
+    eventName: 'ConsoleLogin',
+    userIdentity: user('bob'),
+    responseElements: { ConsoleLogin: 'Failure' },
+  },
+];
+const RANGE = { from: Date.parse('2026-11-20T00:00:00Z'), to: Date.parse('2026-11-21T00:00:00Z') };
+
+let dir: string;
+let db: Database;
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeFiles(path.join(dir, 'logs'), { 'events.json.gz': logFile(RECORDS) });
+  db = await Database.open(path.join(dir, 'resources.duckdb'));
+  expect(await ingest({ source: path.join(dir, 'logs'), db, days: 3650 })).toMatchObject({ events: RECORDS.length, errors: 0 });
+});
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A table frame as {group: count}. */
+async function table(query: TrailhoundQuery, reports = new Reports(db)): Promise<Record<string, number>> {
+  const [frame]: Frame[] = await reports.frames(resolveQuery({ format: 'table', ...query }), RANGE);
+  const [groups, counts] = frame.fields;
+  return Object.fromEntries(groups.values.map((g, i) => [String(g), Number(counts.values[i])]));
+}
+
+test('an instance finds all its events, the newest with microseconds too, with or without the id list', async () => {
+  // One id at most: the index then gives only the time span, which the query must not cut short.
+  for (const reports of [new Reports(db), new Reports(db, undefined, 1)]) {
+    expect(await table({ groupBy: 'user', resourceId: 'i-0frac' }, reports)).toEqual({ dave: 1, erin: 1 });
+  }
+});
+
+test("a trail is found by the name CloudTrail's own calls give it; another service's 'name' is not a resource", async () => {
+  expect(await table({ groupBy: 'eventName', resourceId: 'org-trail' })).toEqual({ StopLogging: 1 });
+});
+
+test('a CloudFront distribution is found by its id and its ARN', async () => {
+  expect(await table({ groupBy: 'eventName', resourceId: 'EDFDVBD6EXAMPLE' })).toEqual({ UpdateDistribution: 1 });
+  expect(await table({ groupBy: 'eventName', resourceId: 'arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE' })).toEqual({ UpdateDistribution: 1 });
+});
+
+test('each group of the error-code table can be drilled into with the error-code filter', async () => {
+  const groups = await table({ groupBy: 'errorCode' });
+  expect(groups).toEqual({ '(none)': 5, '(error without code)': 1, AccessDenied: 1 });
+  for (const [code, count] of Object.entries(groups)) {
+    expect(await table({ groupBy: 'errorCode', filters: { errorCode: [code] } })).toEqual({ [code]: count });
+  }
+  expect(await table({ groupBy: 'user', filters: { errorCode: ['(error without code)', 'AccessDenied'] } })).toEqual({ bob: 2 });
+});
