@@ -44,8 +44,14 @@ describe('recordsArrayCopy', () => {
     expect(await copy('shape.json', body)).toBeUndefined();
   });
 
-  test('a corrupt gzip is left to the regular path too', async () => {
+  test('a corrupt gzip is left to the regular path too, whatever zlib finds wrong', async () => {
     expect(await copy('corrupt.json.gz', Buffer.from('not gzip at all'))).toBeUndefined();
+    // A gzip header with an unknown compression method.
+    expect(await copy('method.json.gz', Buffer.from('\x1f\x8bnot really gzip at all'.repeat(10), 'latin1'))).toBeUndefined();
+    // A whole file whose checksum does not match its content.
+    const badCrc = zlib.gzipSync('{"Records": []}');
+    badCrc[badCrc.length - 8] ^= 0xff;
+    expect(await copy('checksum.json.gz', badCrc)).toBeUndefined();
   });
 });
 
@@ -71,6 +77,31 @@ test('a 12 MB log file loads in bounded memory with exact counts, and a re-run a
     expect(Object.fromEntries(await storedRecords(db, ['big-0', 'big-8999']))).toEqual({ 'big-0': record(0), 'big-8999': record(8999) });
     const again = await ingest({ source: logs, db });
     expect(again).toMatchObject({ objects: 0, events: 0, unchanged: 1 });
+  } finally {
+    db.close();
+  }
+});
+
+test('a big file with a broken gzip checksum, or a gzip that is not one, never stops the run: the good file beside it is stored', async () => {
+  const records = Array.from({ length: 7_000 }, (_, i) => record(i));
+  const badCrc = zlib.gzipSync(JSON.stringify({ Records: records }));
+  badCrc[badCrc.length - 8] ^= 0xff; // the CRC; the size after it still says > 8 MB
+  expect(badCrc.readUInt32LE(badCrc.length - 4)).toBeGreaterThan(8 * 1024 * 1024);
+  const logs = writeFiles(path.join(dir, 'broken-logs'), {
+    'a-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(100_000)] })),
+    'b-checksum.json.gz': badCrc,
+    // Its last four bytes read as a size of 1.8 GB.
+    'c-method.json.gz': Buffer.from('\x1f\x8bnot really gzip at all'.repeat(10), 'latin1'),
+  });
+  const db = await Database.open(path.join(dir, 'broken.duckdb'), { memoryLimit: '224MB' });
+  try {
+    const summary = await ingest({ source: logs, db });
+    // The checksum file's content is whole: DuckDB may read it, or record it as broken; either way nothing is lost
+    // silently and the run goes on.
+    const errors = await db.all<{ key: string; reason: string }>('SELECT key, reason FROM ingest_errors ORDER BY key');
+    expect(errors.map((e) => path.basename(e.key))).toContain('c-method.json.gz');
+    expect(summary.objects + summary.errors).toBe(3);
+    expect(Object.keys(Object.fromEntries(await storedRecords(db, ['big-100000'])))).toEqual(['big-100000']);
   } finally {
     db.close();
   }

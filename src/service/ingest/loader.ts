@@ -45,6 +45,8 @@ const MIN_OBJECT_SIZE = 16 * 1024 * 1024;
  */
 export const BIG_FILE_BYTES = 8 * 1024 * 1024;
 
+const MAX_DEFLATE_RATIO = 1032;
+
 /** Uncompressed size of a file: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
 function uncompressedSize(file: string, size: number): number {
   if (!file.endsWith('.gz') || size < 18) {
@@ -54,8 +56,9 @@ function uncompressedSize(file: string, size: number): number {
   try {
     const trailer = Buffer.alloc(4);
     fs.readSync(fd, trailer, 0, 4, size - 4);
-    // A trailer can lie (corrupt file, > 4 GiB): never trust it below the compressed size.
-    return Math.max(trailer.readUInt32LE(0), size);
+    // A trailer can lie (corrupt file, > 4 GiB): never trust it below the compressed size, nor above what deflate
+    // can reach (at most 1032 bytes out per byte in).
+    return Math.min(Math.max(trailer.readUInt32LE(0), size), size * MAX_DEFLATE_RATIO);
   } finally {
     fs.closeSync(fd);
   }

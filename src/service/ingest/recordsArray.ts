@@ -50,6 +50,8 @@ class StripWrapper extends Transform {
   }
 }
 
+const isZlibError = (err: unknown): boolean => String((err as { code?: unknown })?.code ?? '').startsWith('Z_');
+
 /** Writes the file's Records array to a temporary file and returns its path; undefined when the file has another shape. */
 export async function recordsArrayCopy(file: string): Promise<string | undefined> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-records-'));
@@ -60,8 +62,9 @@ export async function recordsArrayCopy(file: string): Promise<string | undefined
     return out;
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
-    // Another shape, or bad gzip: the regular path loads it, or records why it cannot.
-    if (err instanceof NotRecordsOnly || /incorrect header|unexpected end|invalid/i.test(String(err))) return undefined;
+    // Another shape, or any gzip fault (zlib's codes all start Z_: bad header, method, checksum, length …): the
+    // regular path loads it, or records why it cannot.
+    if (err instanceof NotRecordsOnly || isZlibError(err) || /unexpected end/i.test(String(err))) return undefined;
     throw err;
   }
 }
