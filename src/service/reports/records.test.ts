@@ -35,6 +35,19 @@ test('records come back as delivered, from gzip and plain files; unknown ids are
   expect((await storedRecords(db, [])).size).toBe(0);
 });
 
+test('a file that starts with a byte-order mark, which ingestion accepts, gives its records back too', async () => {
+  const bomDir = tempDir();
+  const logs = writeFiles(path.join(bomDir, 'logs'), { 'bom.json.gz': zlib.gzipSync(`\uFEFF${JSON.stringify({ Records: [rec('c1')] })}`) });
+  const bomDb = await Database.open(path.join(bomDir, 'db.duckdb'));
+  try {
+    expect(await ingest({ source: logs, db: bomDb, days: 3650 })).toMatchObject({ events: 1, errors: 0 });
+    expect(Object.fromEntries(await storedRecords(bomDb, ['c1']))).toEqual({ c1: rec('c1') });
+  } finally {
+    bomDb.close();
+    fs.rmSync(bomDir, { recursive: true, force: true });
+  }
+});
+
 test('only files that gave events are kept, in one Parquet file per batch beside the database', async () => {
   const kept = await db.all<{ key: string; archive: string }>('SELECT key, archive FROM log_objects ORDER BY key');
   expect(kept.map((k) => k.key)).toEqual(['a.json.gz', 'b.json']);

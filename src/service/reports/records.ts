@@ -13,7 +13,8 @@ type CloudTrailRecord = Record<string, unknown>;
 
 function recordsOf(content: Uint8Array): CloudTrailRecord[] {
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8');
+  // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
   const parsed = JSON.parse(text) as { Records?: unknown };
   return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
 }
