@@ -6,14 +6,14 @@ test('an empty query is valid and gets every default', () => {
   expect(resolveQuery({ queryType: '', groupBy: null })).toEqual(DEFAULT_QUERY);
 });
 
-test('given values are kept; filters are trimmed, de-duplicated and empty ones dropped', () => {
+test('given values are kept; filters are de-duplicated, blank ones dropped, and kept as given (a stored value may have spaces)', () => {
   const q = resolveQuery({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', 'bob'], region: 'eu-west-1', service: [] },
+    resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
   });
   expect(q).toEqual({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    resourceId: 'i-0abc', limit: 50, filters: { user: ['alice', 'bob'], region: ['eu-west-1'] },
+    resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
   });
 });
 

@@ -82,7 +82,7 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
 }
 
-function text(field: string, value: unknown): string {
+function untrimmed(field: string, value: unknown): string {
   if (value === undefined || value === null) {
     return '';
   }
@@ -92,8 +92,10 @@ function text(field: string, value: unknown): string {
   if (value.length > MAX_VALUE_LENGTH) {
     throw new QueryError(field, `is longer than ${MAX_VALUE_LENGTH} characters`);
   }
-  return value.trim();
+  return value;
 }
+
+const text = (field: string, value: unknown): string => untrimmed(field, value).trim();
 
 /** One filter's values as a list: the API, and so a saved panel or alert rule, also takes one value as a plain string. */
 export function filterValues(values: string | readonly string[] | undefined): string[] {
@@ -119,7 +121,9 @@ function filters(value: unknown): Filters {
     if (values.length > MAX_FILTER_VALUES) {
       throw new QueryError(`filters.${key}`, `has more than ${MAX_FILTER_VALUES} values`);
     }
-    const cleaned = [...new Set(values.map((v, i) => text(`filters.${key}[${i}]`, v)).filter((v) => v !== ''))];
+    // Kept as given, not trimmed: a stored value can end in a space (a SAML user "bob "), and picked from the lists it
+    // must still match exactly.
+    const cleaned = [...new Set(values.map((v, i) => untrimmed(`filters.${key}[${i}]`, v)).filter((v) => v.trim() !== ''))];
     if (cleaned.length > 0) {
       out[key as FilterKey] = cleaned;
     }

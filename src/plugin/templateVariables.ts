@@ -24,7 +24,8 @@ export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?
     const choices = i % 2 === 1 ? selections[Number(part)] : [part];
     values = values.flatMap((before) => choices.map((choice) => before + choice));
   });
-  return values.map((v) => v.trim()).filter((v) => v !== '');
+  // Not trimmed: a stored value may end in a space, and the service matches values exactly; blank ones go.
+  return values.filter((v) => v.trim() !== '');
 }
 
 export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Filters {

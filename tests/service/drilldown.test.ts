@@ -1,5 +1,6 @@
 // Resource ID and error-code drill-downs on small hand-written logs whose answers are known by construction: the
-// trail a StopLogging names, a CloudFront distribution, an event time with microseconds, and the error-code groups.
+// trail a StopLogging names, a CloudFront distribution, an event time with microseconds, the error-code groups, and
+// values with spaces.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame } from '../../src/model/api';
@@ -29,6 +30,8 @@ const RECORDS = [
   },
   // A generic "name" elsewhere is not a resource.
   { ...base, eventID: 'tag', eventTime: '2026-11-20T15:00:00Z', eventSource: 'ssm.amazonaws.com', eventName: 'GetParameter', userIdentity: user('erin'), requestParameters: { name: 'org-trail' } },
+  // A SAML user name that ends in a space, as identity providers sometimes send it.
+  { ...base, eventID: 'saml', eventTime: '2026-11-20T15:30:00Z', eventSource: 'sts.amazonaws.com', eventName: 'AssumeRoleWithSAML', userIdentity: { type: 'SAMLUser', userName: 'bob ', principalId: 'p' } },
   { ...base, eventID: 'denied', eventTime: '2026-11-20T16:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: user('bob'), errorCode: 'AccessDenied', errorMessage: 'Access Denied' },
   {
     ...base,
@@ -82,9 +85,17 @@ test('a CloudFront distribution is found by its id and its ARN', async () => {
 
 test('each group of the error-code table can be drilled into with the error-code filter', async () => {
   const groups = await table({ groupBy: 'errorCode' });
-  expect(groups).toEqual({ '(none)': 5, '(error without code)': 1, AccessDenied: 1 });
+  expect(groups).toEqual({ '(none)': 6, '(error without code)': 1, AccessDenied: 1 });
   for (const [code, count] of Object.entries(groups)) {
     expect(await table({ groupBy: 'errorCode', filters: { errorCode: [code] } })).toEqual({ [code]: count });
   }
   expect(await table({ groupBy: 'user', filters: { errorCode: ['(error without code)', 'AccessDenied'] } })).toEqual({ bob: 2 });
+});
+
+test('a listed value that ends in a space is found as listed, and only that one', async () => {
+  const reports = new Reports(db);
+  const users = (await reports.values('user', RANGE, '', 100)).map((v) => v.value);
+  expect(users).toContain('bob ');
+  expect(await table({ groupBy: 'eventName', filters: { user: ['bob '] } })).toEqual({ AssumeRoleWithSAML: 1 });
+  expect(await table({ groupBy: 'eventName', filters: { user: ['bob'] } })).toEqual({ ConsoleLogin: 1, GetObject: 1 });
 });
