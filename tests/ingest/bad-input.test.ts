@@ -44,12 +44,17 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
     [`${DAY}e-no-records.json.gz`]: zlib.gzipSync('{"something": "else"}'),
     [`${DAY}f-array.json.gz`]: zlib.gzipSync(JSON.stringify([rec()])),
     [`${DAY}g-records-object.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: rec() })),
+    [`${DAY}h-empty.json`]: '',
+    [`${DAY}i-blank.json.gz`]: zlib.gzipSync(' \n'),
+    // A log file with an empty Records list is fine: no events in that delivery.
+    [`${DAY}j-no-events.json.gz`]: zlib.gzipSync('{"Records": []}'),
   });
   const summary = await run();
-  expect(summary).toMatchObject({ objects: 1, events: 2, errors: 6 });
+  expect(summary).toMatchObject({ objects: 2, events: 2, errors: 8 });
   const errors = await db.all<{ key: string; reason: string }>(`SELECT key, reason FROM ingest_errors ORDER BY key`);
   expect(errors.map((e) => path.basename(e.key))).toEqual([
     'b-truncated.json.gz', 'c-not-gzip.json.gz', 'd-bad-json.json.gz', 'e-no-records.json.gz', 'f-array.json.gz', 'g-records-object.json.gz',
+    'h-empty.json', 'i-blank.json.gz',
   ]);
   for (const e of errors) expect(e.reason.length).toBeGreaterThan(10);
   // DuckDB's advice on its reader's options is ours to follow, not the user's.
@@ -57,6 +62,7 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   expect(errors[3].reason).toMatch(/Records/);
   // Nothing of a broken file is half-stored.
   expect(await count(`events WHERE object_key NOT LIKE '%a-good%'`)).toBe(0);
+  expect(await count(`log_objects`)).toBe(1);
 });
 
 test('a file that failed and is then fixed is ingested, and its error cleared', async () => {

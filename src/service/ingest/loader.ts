@@ -302,7 +302,7 @@ export class BatchLoader {
     });
   }
 
-  /** Files that produced no rows: an empty Records list is fine, a missing one is an error. */
+  /** Files that produced no rows: an empty Records list is fine; a missing one, or an empty file, is an error. */
   private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], objectKeys: string[], maxObjectSize: number): Promise<Set<string>> {
     const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM batch`);
     const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
@@ -310,12 +310,14 @@ export class BatchLoader {
     if (empty.length === 0) {
       return new Set();
     }
+    // An empty file gives read_json no row at all: what counts is which files do have a Records list.
     const reader = await conn.runAndReadAll(
       `SELECT filename FROM read_json($files, columns = {Records: 'JSON'}, filename = true, maximum_object_size = $size)
-       WHERE Records IS NULL OR json_type(Records) <> 'ARRAY'`,
+       WHERE json_type(Records) = 'ARRAY'`,
       { files: listValue(empty), size: maxObjectSize }
     );
-    return new Set(reader.getRowsJS().map((r) => String(r[0])));
+    const withRecords = new Set(reader.getRowsJS().map((r) => String(r[0])));
+    return new Set(empty.filter((file) => !withRecords.has(file)));
   }
 
   /**
