@@ -91,14 +91,22 @@ test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () =>
   expect((await storedRecords(db, ['utf'])).get('utf')).toMatchObject({ userAgent: 'caf\uFFFD\uFFFD' });
 });
 
-test('records missing optional fields, or with huge parameters, are stored; records without a time are kept aside', async () => {
+test('records missing optional fields, or with huge parameters, are stored; records without a usable time are kept aside', async () => {
   const huge = rec({ eventName: 'PutBucketPolicy', requestParameters: { bucketName: 'big', policy: 'x'.repeat(20 * 1024 * 1024) } });
   const bare = { eventID: 'bare', eventTime: '2026-11-20T02:00:00Z' };
   const timeless = { eventID: 'timeless', eventName: 'Mystery' };
   const badTime = { eventID: 'bad-time', eventTime: 'yesterday' };
-  writeFiles(path.join(dir, 'logs'), { [`${DAY}mixed.json.gz`]: logFile([huge, bare, timeless, badTime, rec({ eventID: undefined })]) });
+  // Times no report can reach, and that would freeze the lag at 0 as the newest event.
+  const farFuture = { eventID: 'far-future', eventTime: '99999-01-01T00:00:00Z' };
+  const nextYear = { eventID: 'next-year', eventTime: new Date(Date.now() + 366 * 86_400_000).toISOString() };
+  const yearOne = { eventID: 'year-one', eventTime: '0001-01-01T00:00:00Z' };
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}mixed.json.gz`]: logFile([huge, bare, timeless, badTime, farFuture, nextYear, yearOne, rec({ eventID: undefined })]),
+  });
   const summary = await run();
-  expect(summary).toMatchObject({ objects: 1, events: 3, rejected: 2, errors: 0 });
+  expect(summary).toMatchObject({ objects: 1, events: 3, rejected: 5, errors: 0 });
+  const reasons = await db.all<{ reason: string }>(`SELECT DISTINCT reason FROM rejected_records`);
+  expect(reasons).toEqual([{ reason: 'eventTime is missing, not a time, before 1970 or after tomorrow' }]);
   const bareRow = await db.one<Record<string, unknown>>(`SELECT user_name, service, region, event_name, source_ip FROM events WHERE event_id = 'bare'`);
   expect(bareRow).toEqual({ user_name: 'unknown', service: 'unknown', region: 'unknown', event_name: 'unknown', source_ip: '' });
   const hugeRow = await db.one<{ id: string; res: unknown }>(`SELECT event_id AS id, resources AS res FROM events WHERE event_name = 'PutBucketPolicy'`);
@@ -107,7 +115,7 @@ test('records missing optional fields, or with huge parameters, are stored; reco
   // A record without an eventID gets a stable id from its content, so re-delivery still dedupes.
   expect(await count(`events WHERE event_id LIKE 'md5:%'`)).toBe(1);
   const rejected = await db.all<{ id: string }>(`SELECT record->>'eventID' AS id FROM rejected_records ORDER BY 1`);
-  expect(rejected.map((r) => r.id)).toEqual(['bad-time', 'timeless']);
+  expect(rejected.map((r) => r.id)).toEqual(['bad-time', 'far-future', 'next-year', 'timeless', 'year-one']);
 });
 
 test('records that are not objects (null, a string, a list) are kept aside; their files\' other records are stored', async () => {

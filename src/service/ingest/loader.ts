@@ -260,7 +260,7 @@ export class BatchLoader {
       await conn.run(
         `INSERT INTO rejected_records
          SELECT $source, object_key,
-                CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing or not a time' END,
+                CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing, not a time, before 1970 or after tomorrow' END,
                 coalesce(to_json(r), raw, 'null'::JSON), now()::TIMESTAMP
          FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
         { ...params, source: this.source }

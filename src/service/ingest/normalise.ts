@@ -84,14 +84,18 @@ const RESOURCES_SQL = `list_transform(
 /** The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes. */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
 const EVENT_ID_SQL = `CASE WHEN event_id_json IS NULL OR event_id_json = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE event_id_json ->> '$' END`;
-/** eventTime as a UTC TIMESTAMP; NULL when missing or not a time (such records are kept aside, not stored). */
+/**
+ * eventTime as a UTC TIMESTAMP; NULL when missing, not a time, before 1970 or more than a day ahead of this clock
+ * (such records are kept aside, not stored: no report could reach them, and a year 99999 would freeze the lag at 0).
+ */
 // CloudTrail writes 2026-11-20T10:00:00Z: parsed directly; any other form (offsets, fractions) goes the general way.
-const EVENT_TIME_SQL = `CASE WHEN event_time_utc IS NULL THEN timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) ELSE event_time_utc END`;
+const PARSED_TIME_SQL = `CASE WHEN event_time_utc IS NULL THEN timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) ELSE event_time_utc END`;
+const EVENT_TIME_SQL = `CASE WHEN parsed_time >= TIMESTAMP '1970-01-01' AND parsed_time < now()::TIMESTAMP + INTERVAL 1 DAY THEN parsed_time END`;
 
 /**
  * SELECT that turns rows (object_key VARCHAR, ord INTEGER — the index in the file's Records, r MAP(VARCHAR, JSON))
  * of relation `input` into rows shaped like the `events` table, with `event_time` NULL for records whose eventTime
- * cannot be read (the caller rejects those). Everything comes from one read of each record.
+ * cannot be read or lies outside 1970 … tomorrow (the caller rejects those). Everything comes from one read of each record.
  */
 export function normaliseSql(input: string): string {
   return `
@@ -111,6 +115,8 @@ WITH x AS (
     try_strptime(event_time_raw, '%Y-%m-%dT%H:%M:%SZ') AS event_time_utc,
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
+), z AS (
+  SELECT *, ${PARSED_TIME_SQL} AS parsed_time FROM y
 )
 SELECT
   ${EVENT_ID_SQL} AS event_id,
@@ -156,5 +162,5 @@ SELECT
   resources,
   object_key,
   ord AS record_index
-FROM y`;
+FROM z`;
 }
