@@ -223,6 +223,17 @@ describe('POST /api/query', () => {
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^limit: 10000 series of \d+ points is too much/) });
   });
 
+  test('time series that each fit but together ask too much: the later ones are a 400, the first still answers', async () => {
+    // 1,000 days of hours: 24,000 points per series; 150 series is 3.6 M points, two such queries 7.2 M.
+    const range = { from: '2024-01-01T00:00:00Z', to: '2026-09-27T00:00:00Z' };
+    const heavy = { aggregate: 'hour', groupBy: 'eventName', limit: 150 };
+    const r = await query([{ refId: 'A', ...heavy }, { refId: 'B', ...heavy }, { refId: 'C', format: 'table', groupBy: 'user' }], range);
+    expect(r.json.results.A.status).toBeUndefined();
+    expect(r.json.results.A.frames.length).toBeGreaterThan(0);
+    expect(r.json.results.B).toEqual({ status: 400, error: expect.stringMatching(/^queries: this request's time series together ask for more than 5000000 points/) });
+    expect(r.json.results.C.status).toBeUndefined();
+  });
+
   test('too many points per series is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });

@@ -11,7 +11,7 @@ import type { Range, Statement } from './sql';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Points per series: about eleven years of hours, far more than any panel draws. */
 export const MAX_POINTS = 100_000;
-/** Points over all series of one timeseries query: zero-filling is done in memory. */
+/** Points over all series of one request's time series: zero-filling is done in memory. */
 export const MAX_CELLS = 5_000_000;
 const MAX_IDLE_CONNECTIONS = 8;
 
@@ -100,6 +100,19 @@ export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, ma
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** A time series' bucket width and points per series, within the limits of one query. */
+function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { bucket: number; points: number } {
+  const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
+  const points = Math.ceil((range.to - range.from) / bucket);
+  if (points > MAX_POINTS) {
+    throw new QueryError('aggregate', `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`);
+  }
+  if (points * q.limit > MAX_CELLS) {
+    throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
+  }
+  return { bucket, points };
+}
+
 export class Reports {
   constructor(
     private readonly db: Database,
@@ -163,11 +176,24 @@ export class Reports {
     } catch (err) {
       rangeError = err;
     }
+    // One budget of points for the whole request, so that many queries cannot add up to what one may not ask for.
+    let cellsLeft = MAX_CELLS;
     for (const query of request.queries ?? []) {
       const refId = query.refId ?? 'A';
       try {
         if (rangeError) throw rangeError;
-        results[refId] = { frames: await this.frames(resolveQuery(query), range!, request.intervalMs, request.maxDataPoints) };
+        const q = resolveQuery(query);
+        if (q.queryType === 'events' && q.format === 'timeseries') {
+          const cells = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints).points * q.limit;
+          if (cells > cellsLeft) {
+            throw new QueryError(
+              'queries',
+              `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
+            );
+          }
+          cellsLeft -= cells;
+        }
+        results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints) };
       } catch (err) {
         results[refId] = errorResult(err);
       }
@@ -189,14 +215,7 @@ export class Reports {
           if (q.format === 'list') return [listFrame(await this.all(conn, SQL.eventList(q, range, match)))];
           if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range, match)))];
           {
-            const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
-            const points = Math.ceil((range.to - range.from) / bucket);
-            if (points > MAX_POINTS) {
-              throw new QueryError('aggregate', `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`);
-            }
-            if (points * q.limit > MAX_CELLS) {
-              throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
-            }
+            const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
             return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket, match)));
           }
       }
