@@ -1,7 +1,12 @@
 // What the AWS SDK's errors mean for a user: shared by the S3 source and the trail inventory.
 
-export const NO_CREDENTIALS =
-  'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.';
+/** What to do when the SDK's default credential chain found nothing: a named profile has its own likely causes. */
+export function noCredentials(profile = process.env.AWS_PROFILE): string {
+  if (profile) {
+    return `AWS profile "${profile}" gave no credentials: check that it is in ~/.aws/config or ~/.aws/credentials, and for an SSO profile run "aws sso login --profile ${profile}".`;
+  }
+  return 'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.';
+}
 
 export function isMissingCredentials(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | undefined;

@@ -1,4 +1,5 @@
-import { envPositiveInt } from './config';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { envPositiveInt, memoryLimit } from './config';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
   const name = 'TRAILHOUND_TEST_INTERVAL';
@@ -18,5 +19,26 @@ describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', ()
   test.each(['0', '-5', '1.5', 'soon', ' '])('%j is refused, naming the variable', (value) => {
     process.env[name] = value;
     expect(() => envPositiveInt('TEST_INTERVAL')).toThrow(`TRAILHOUND_TEST_INTERVAL=${value}: expected a whole number, 1 or more`);
+  });
+});
+
+describe('memoryLimit: TRAILHOUND_MEMORY_LIMIT is a size DuckDB takes, or a message naming the variable', () => {
+  const name = 'TRAILHOUND_MEMORY_LIMIT';
+  afterEach(() => delete process.env[name]);
+
+  test('unset is the command’s default', () => {
+    expect(memoryLimit('224MB')).toBe('224MB');
+  });
+
+  test.each(['512MB', '1.5GB', '500MiB', '2 GB', '1G', '1gb'])('%j is passed on, and DuckDB takes it', async (value) => {
+    process.env[name] = value;
+    expect(memoryLimit('224MB')).toBe(value);
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: value });
+    instance.closeSync();
+  });
+
+  test.each(['512', 'lots', '80%', '-1', '1.5.5GB'])('%j is refused before DuckDB says only "Failed to set config"', (value) => {
+    process.env[name] = value;
+    expect(() => memoryLimit('224MB')).toThrow(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB`);
   });
 });

@@ -38,5 +38,11 @@ export function dbPath(flag?: string): string {
 
 /** DuckDB's memory cap: TRAILHOUND_MEMORY_LIMIT (e.g. 1GB), else the command's default. */
 export function memoryLimit(fallback: string): string {
-  return env('MEMORY_LIMIT') ?? fallback;
+  const value = env('MEMORY_LIMIT');
+  if (value === undefined) return fallback;
+  // DuckDB's own refusal says only "Failed to set config".
+  if (!/^\d+(\.\d+)?\s*(B|[KMGT]i?B?)$/i.test(value)) {
+    throw new Error(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB (or unset it for the default, ${fallback})`);
+  }
+  return value;
 }

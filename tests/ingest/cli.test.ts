@@ -44,3 +44,27 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   // Refused before the database is opened: no new, empty database file is left behind.
   for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });
+
+test('no AWS credentials: says what to set, and for a named profile what to check', async () => {
+  // The SDK's real default chain, with nothing for it to find (no keys, no files, no instance role).
+  const none = {
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    AWS_CONFIG_FILE: path.join(dir, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+    AWS_WEB_IDENTITY_TOKEN_FILE: '',
+    AWS_REGION: 'us-east-1',
+  };
+  const args = ['ingest', '--source', 's3://acme-cloudtrail', '--s3-endpoint', 'http://127.0.0.1:1', '--db', path.join(dir, 'creds.duckdb')];
+  const anonymous = await runCli(args, none);
+  expect(anonymous.code).toBe(1);
+  expect(anonymous.stderr).toMatch(/No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID/);
+  const profile = await runCli(args, { ...none, AWS_PROFILE: 'audit' });
+  expect(profile.code).toBe(1);
+  expect(profile.stderr).toMatch(/AWS profile "audit" gave no credentials: .*"aws sso login --profile audit"/);
+}, 60_000);

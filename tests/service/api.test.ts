@@ -135,12 +135,12 @@ describe('POST /api/query', () => {
   });
 
   test.each([
-    [{ queries: [] }, /range/],
-    [{ range: { from: 'x' }, queries: [] }, /range.*to/],
-    [{ range: RANGE }, /queries/],
-    [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /refId/],
-    [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /maxDataPoints/],
-    [{ range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }, /queries/],
+    [{ queries: [] }, /^range is required$/],
+    [{ range: { from: 'x' }, queries: [] }, /^range\.to is required$/],
+    [{ range: RANGE }, /^queries is required$/],
+    [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /^queries\.0\.refId is required$/],
+    [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /^maxDataPoints /],
+    [{ range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }, /^queries must NOT have more than 50 items/],
   ])('a malformed body %j is a 400 naming the field', async (body, field) => {
     const r = await call('POST', '/api/query', body);
     expect(r.status).toBe(400);

@@ -113,6 +113,11 @@ test('while serve holds the file, the report comes from the running service; unr
     const viaService = await report(['totals', '--json', '--service-url', url], env);
     expect(viaService.stderr).toBe('');
     expect(JSON.parse(viaService.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+    // Found from serve's own listen address too, when that names every interface.
+    const port = new URL(url).port;
+    const viaListen = await report(['totals', '--json'], { ...env, TRAILHOUND_LISTEN: `:${port}` });
+    expect(viaListen.stderr).toBe('');
+    expect(JSON.parse(viaListen.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(2);

@@ -94,6 +94,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
       // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
+      const [first] = err.validation;
+      if (first?.keyword === 'required') {
+        const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
+        return reply.code(400).send({ error: `${field} is required` });
+      }
       return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\/?/, '') || err.message });
     }
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });

@@ -12,6 +12,7 @@ import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
 import { readToken } from '../api/token';
 import { collect } from './options';
+import { parseListen } from './serve';
 
 const DAY = 86_400_000;
 
@@ -39,6 +40,18 @@ interface ReportOptions {
 }
 
 /** The query the flags describe: a preset first (if any), then every flag given on top of it. */
+/** Where a serve on this machine answers, from its listen address: one on every interface (:7480, 0.0.0.0, ::) on loopback. */
+export function localServiceUrl(listen: string): string {
+  try {
+    const { host, port } = parseListen(listen);
+    const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  } catch {
+    // serve refuses such an address itself, and says why.
+    return `http://${DEFAULTS.listen}`;
+  }
+}
+
 export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery {
   const preset = o.preset ? commonSearch(o.preset) : undefined;
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
@@ -98,7 +111,7 @@ export function reportCommand(): Command {
     .option('--to <time>', 'ISO time (default: now)')
     .option('--limit <n>', 'top N groups, or events listed')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
-    .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? `http://${env('LISTEN') ?? DEFAULTS.listen}`)
+    .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }) => {
       const fail = (message: string): never => {

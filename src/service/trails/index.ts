@@ -9,7 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import { isMissingCredentials, NO_CREDENTIALS, unreachable } from '../awsErrors';
+import { isMissingCredentials, noCredentials, unreachable } from '../awsErrors';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -48,7 +48,7 @@ export interface TrailSync {
 
 function explain(err: unknown, endpoint: string | undefined): string {
   const e = err as { name?: string; message?: string };
-  if (isMissingCredentials(err)) return NO_CREDENTIALS;
+  if (isMissingCredentials(err)) return noCredentials();
   const notReached = unreachable(err, { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' }, endpoint);
   if (notReached) return notReached;
   // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.

@@ -12,7 +12,7 @@ import {
   type GetObjectCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, NO_CREDENTIALS, unreachable } from '../../awsErrors';
+import { isMissingCredentials, noCredentials, unreachable } from '../../awsErrors';
 import { daysOf, type DayWindow } from '../keys';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
 
@@ -45,7 +45,7 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
   if (isMissingCredentials(err)) {
-    return new Error(NO_CREDENTIALS);
+    return new Error(noCredentials());
   }
   const notReached = unreachable(err, { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' }, endpoint);
   if (notReached) {
