@@ -61,6 +61,7 @@ export function serveCommand(): Command {
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
+      if (token.warning) logger.warn({ file: token.file }, token.warning);
       // The source too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       let source: string = opts.source;
       if (!source) {
