@@ -104,7 +104,7 @@ export function serveCommand(): Command {
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping: finishing the ingestion in progress');
+          logger.info({ signal }, 'stopping');
           void Promise.all([api.close(), service.stop()]).then(() => {
             db.close();
             logger.info('stopped');
