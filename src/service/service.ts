@@ -28,6 +28,7 @@ export interface Service {
   backfill(days: number): Promise<IngestSummary>;
   readonly lastPoll: Date | null;
   readonly lastPollError: string | null;
+  /** Stops polling; a run in progress stops after the batch it is loading (the next start ingests the rest). */
   stop(): Promise<void>;
 }
 
@@ -39,8 +40,10 @@ const DAY_MS = 86_400_000;
 const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
 
 async function lastGoodRunStart(db: Database, source: string): Promise<Date | null> {
+  // A stopped run may have left days of its window unread: the run before it is the one to read on from.
   const row = await db.one<{ ms: bigint | null }>(
-    `SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL`,
+    `SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs
+     WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND stopped IS NOT TRUE`,
     { source }
   );
   return row?.ms === null || row?.ms === undefined ? null : new Date(Number(row.ms));
@@ -50,12 +53,20 @@ export function startService(options: ServiceOptions): Service {
   const { db, source, logger } = options;
   const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
+  let running = 0;
   // Ingestion runs one at a time, in order: a backfill waits for the poll in progress and the other way round.
   const exclusive = <T>(job: () => Promise<T>): Promise<T> => {
-    const run = queue.then(job, job);
+    const counted = () => {
+      running++;
+      return job().finally(() => running--);
+    };
+    const run = queue.then(counted, counted);
     queue = run.catch(() => undefined);
     return run;
   };
+  // stop() aborts it: a run in progress stops after its batch instead of reading the rest of its days, which can take
+  // longer than Docker or Kubernetes wait before SIGKILL.
+  const stopping = new AbortController();
   const runIngest = (days: number) =>
     exclusive(() =>
       ingest({
@@ -64,6 +75,7 @@ export function startService(options: ServiceOptions): Service {
         days,
         now: now(),
         s3Endpoint: options.s3Endpoint,
+        signal: stopping.signal,
         onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
       })
     );
@@ -72,7 +84,9 @@ export function startService(options: ServiceOptions): Service {
   // reads every day folder since then, so days of failed polls or of a stopped service leave no gap.
   let lastSuccessStart: Date | null | undefined;
   let first = true;
-  const describe = (s: IngestSummary) => ({ objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors });
+  const describe = (s: IngestSummary) => ({
+    objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors, ...(s.stopped && { stopped: true }),
+  });
   const poller: Poller = startPoller({
     name: 'ingest',
     intervalMs: options.pollIntervalMs,
@@ -87,6 +101,8 @@ export function startService(options: ServiceOptions): Service {
         logger.info({ days: sinceLastGood, lastGoodRun: lastSuccessStart!.toISOString() }, `catching up: reading the ${sinceLastGood} days since the last good run`);
       }
       const summary = await runIngest(Math.max(usual, sinceLastGood));
+      // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
+      if (summary.stopped) return summary;
       first = false;
       lastSuccessStart = startedAt;
       return summary;
@@ -117,6 +133,8 @@ export function startService(options: ServiceOptions): Service {
       return poller.lastError;
     },
     stop: async () => {
+      if (running > 0) logger.info('stopping after the current batch: the next start ingests the rest');
+      stopping.abort();
       await Promise.all([poller.stop(), trails?.stop()]);
       await queue;
     },

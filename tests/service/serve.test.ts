@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Database } from '../../src/service/db/database';
+import { writeLogFolder } from '../../src/generator';
+import { ingest } from '../../src/service/ingest';
 import { startService } from '../../src/service/service';
 import { logFile } from '../support/stratus';
-import { dayPrefix, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, eventFiles, tempDir, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 
 function memoryLogger() {
@@ -114,6 +116,8 @@ test('started again after weeks away, the service reads every day since its last
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
   await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
+  // A run stopped at shutdown since then (after a batch) is not a complete read: the catch-up still starts at the good one.
+  await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at, stopped) VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`, { source: logs });
   const { lines, logger } = memoryLogger();
   const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
   const days = () => eventDays(db);
@@ -158,6 +162,55 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     expect(out).toContain('"msg":"stopped"');
   } finally {
     child?.kill('SIGKILL'); // a failed expectation must not leave the service running
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 150_000);
+
+test('SIGTERM during a long backfill stops serve after the batch it is loading; the next run ingests exactly the rest', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const file = path.join(dir, 'data', 'db.duckdb');
+  let child: ReturnType<typeof spawnCli> | undefined;
+  try {
+    // Small files: the backfill takes many batches (at most 1000 files each).
+    await writeLogFolder(logs, { events: 80_000, days: 3, eventsPerFile: 10, seed: 21 });
+    const expected = eventFiles(logs);
+    const proc = (child = spawnCli(['serve', '--db', file, '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'secret' }));
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const logLines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const listening = await waitFor('the API', async () => logLines().find((l) => l.msg === 'API listening'));
+    const status = async () => (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: 'Bearer secret' } })).json();
+    await waitFor('the first batch', async () => ((await status()).objects > 0 ? true : undefined), 60_000);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+
+    const db = await Database.open(file);
+    try {
+      // Stopped well before the end: whole batches only, recorded as a stopped run (not a failed one).
+      const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
+      const loaded = await ledger();
+      expect(loaded).toBeGreaterThan(0);
+      expect(loaded).toBeLessThan(expected.files);
+      expect(await db.all(`SELECT error, stopped, objects FROM ingest_runs`)).toEqual([{ error: null, stopped: true, objects: loaded }]);
+
+      const rest = await ingest({ source: logs, db, days: 3 });
+      expect(rest).toMatchObject({ objects: expected.files - loaded, unchanged: loaded, errors: 0, stopped: false });
+      expect(await ledger()).toBe(expected.files);
+      const events = await db.one<{ n: bigint; ids: bigint }>(`SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM events`);
+      expect({ n: Number(events!.n), ids: Number(events!.ids) }).toEqual({ n: expected.unique, ids: expected.unique });
+    } finally {
+      db.close();
+    }
+    const lines = logLines();
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start ingests the rest', 'stopped']));
+    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ stopped: true, errors: 0 });
+    expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
+  } finally {
+    child?.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 150_000);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { originalFiles, originalRecords } from '../../src/service/reports/records';
@@ -9,6 +10,24 @@ import { logFile, type CloudTrailRecord } from './stratus';
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'trailhound-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The event log files under `root` (not digests), and the distinct eventIDs in them. */
+export function eventFiles(root: string): { files: number; unique: number } {
+  const ids = new Set<string>();
+  let files = 0;
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.includes(`${path.sep}CloudTrail${path.sep}`)) {
+        files++;
+        for (const r of JSON.parse(zlib.gunzipSync(fs.readFileSync(p)).toString()).Records) ids.add(r.eventID);
+      }
+    }
+  };
+  walk(root);
+  return { files, unique: ids.size };
 }
 
 /** The S3 key layout for a day, e.g. AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/. */

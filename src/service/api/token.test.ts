@@ -11,7 +11,7 @@ describe('the token from TRAILHOUND_TOKEN or the token file', () => {
   test('is trimmed, as the presented token is: a newline from $(cat file) or a mounted secret is not part of it', () => {
     expect(readToken(dir, 'secret\n')).toEqual({ token: 'secret', from: 'environment' });
     expect(resolveToken(dir, '  secret\r\n')).toEqual({ token: 'secret', from: 'environment' });
-    fs.writeFileSync(path.join(dir, 'token'), 'from-file\n');
+    fs.writeFileSync(path.join(dir, 'token'), 'from-file\n', { mode: 0o600 });
     expect(readToken(dir, '')).toEqual({ token: 'from-file', from: 'file', file: path.join(dir, 'token') });
   });
 
@@ -27,6 +27,40 @@ describe('the token from TRAILHOUND_TOKEN or the token file', () => {
     const made = resolveToken(dir, undefined);
     expect(made.from).toBe('generated');
     expect(resolveToken(dir, '')).toEqual({ token: made.token, from: 'file', file: made.file });
+  });
+});
+
+// Unix modes: Windows has none to check.
+const unix = process.platform === 'win32' ? describe.skip : describe;
+const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+unix('the token file is for its owner alone', () => {
+  test('a token generated into an empty file made beforehand with a readable mode (touch; chmod 644) ends up 600', () => {
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, '');
+    fs.chmodSync(file, 0o644);
+    const made = resolveToken(dir, undefined);
+    expect(made).toMatchObject({ from: 'generated', file });
+    expect(mode(file)).toBe('600');
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${made.token}\n`);
+    expect(fs.readdirSync(dir)).toEqual(['token']);
+  });
+
+  test('an existing token file others can read is still used, with a warning that says how to fix it', () => {
+    const file = path.join(dir, 'token');
+    fs.writeFileSync(file, 'kept\n');
+    for (const readable of [0o644, 0o640, 0o604]) {
+      fs.chmodSync(file, readable);
+      expect(resolveToken(dir, undefined)).toEqual({
+        token: 'kept',
+        from: 'file',
+        file,
+        warning: `the token file can be read by other users of this machine: run chmod 600 ${file}`,
+      });
+      expect(mode(file)).toBe(readable.toString(8));
+    }
+    fs.chmodSync(file, 0o600);
+    expect(resolveToken(dir, undefined)).toEqual({ token: 'kept', from: 'file', file });
   });
 });
 

@@ -8,6 +8,8 @@ export interface Token {
   /** Where it came from, to tell the user. */
   from: 'environment' | 'file' | 'generated';
   file?: string;
+  /** What is wrong with how the token is kept (a token file others can read), and how to fix it. */
+  warning?: string;
 }
 
 /**
@@ -24,7 +26,11 @@ export function readToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKE
   }
   const file = path.join(dataDir, 'token');
   const token = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
-  return token ? { token, from: 'file', file } : undefined;
+  if (!token) return undefined;
+  // Kept in use (refusing to start over a mode would break running setups), but the user is told.
+  const readable = process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0;
+  const warning = readable ? `the token file can be read by other users of this machine: run chmod 600 ${file}` : undefined;
+  return { token, from: 'file', file, ...(warning && { warning }) };
 }
 
 /** The service's token: as readToken, else a new one written to the data folder. */
@@ -34,7 +40,16 @@ export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_T
   const file = path.join(dataDir, 'token');
   fs.mkdirSync(dataDir, { recursive: true });
   const token = crypto.randomBytes(24).toString('base64url');
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  // A new file, renamed over the old: writeFileSync's mode applies only when it creates the file, so a token written
+  // into an empty file someone made beforehand (touch token) would keep that file's mode, often 644.
+  const temp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  try {
+    fs.writeFileSync(temp, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    fs.renameSync(temp, file);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
   return { token, from: 'generated', file };
 }
 

@@ -61,6 +61,7 @@ export function serveCommand(): Command {
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
+      if (token.warning) logger.warn({ file: token.file }, token.warning);
       // The source too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       let source: string = opts.source;
       if (!source) {
@@ -103,7 +104,7 @@ export function serveCommand(): Command {
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping: finishing the ingestion in progress');
+          logger.info({ signal }, 'stopping');
           void Promise.all([api.close(), service.stop()]).then(() => {
             db.close();
             logger.info('stopped');

@@ -113,6 +113,8 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
   errors      INTEGER,
   error       VARCHAR
 );
+-- A run the service's shutdown stopped after a whole batch: not failed, but not a complete read of its days either.
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS stopped BOOLEAN;
 
 -- The trail inventory from the CloudTrail API (DescribeTrails + GetTrailStatus).
 CREATE TABLE IF NOT EXISTS trails (

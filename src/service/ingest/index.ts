@@ -23,6 +23,11 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Called for each file that could not be ingested. */
   onFileError?: (key: string, reason: string) => void;
+  /**
+   * Stops the run after the batch being loaded (the service's shutdown): that batch commits whole with its ledger
+   * rows, and the next run finds the rest by the ledger.
+   */
+  signal?: AbortSignal;
 }
 
 export interface IngestSummary {
@@ -42,6 +47,8 @@ export interface IngestSummary {
   errors: number;
   /** Records kept in rejected_records (no usable eventTime, or not an object). */
   rejected: number;
+  /** Stopped by the signal before the end of its window: not a complete read of it (ingest_runs.stopped). */
+  stopped: boolean;
   durationMs: number;
 }
 
@@ -73,12 +80,12 @@ export function openSource(spec: string, options: { s3Endpoint?: string } = {}):
   return spec.startsWith('s3://') ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint }) : new FolderSource(spec);
 }
 
-/** Runs promise-returning jobs with at most `limit` in flight, keeping results in order. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
+/** Runs promise-returning jobs with at most `limit` in flight, keeping results in order; none starts once `signal` is aborted. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<Array<R | undefined>> {
+  const results = new Array<R | undefined>(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const i = next++;
       results[i] = await fn(items[i]);
     }
@@ -139,18 +146,19 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const { db } = options;
   const loader = new BatchLoader(db, source.id);
   const summary: IngestSummary = {
-    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, rejected: 0, durationMs: 0,
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
   };
+  const stopping = () => options.signal?.aborted ?? false;
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
   await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, $started::TIMESTAMP)`, { source: source.id, started: runStarted });
   const finishRun = (error: string | null) =>
     db.run(
       `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
-              skipped = $skipped, errors = $errors, error = $error
+              skipped = $skipped, errors = $errors, error = $error, stopped = $stopped
        WHERE source = $source AND started_at = $started::TIMESTAMP AND finished_at IS NULL`,
       { source: source.id, started: runStarted, objects: summary.objects, events: summary.events, duplicates: summary.duplicates,
-        skipped: summary.skipped, errors: summary.errors, error }
+        skipped: summary.skipped, errors: summary.errors, error, stopped: summary.stopped }
     );
 
   const progress: IngestProgress = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
@@ -175,7 +183,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
     pending = all ? [] : (work[work.length - 1] ?? []);
-    await loadPipelined(source, loader, ready, options.concurrency ?? 8, async (outcomes, notFetched) => {
+    await loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched) => {
       downloads.tried += outcomes.length + notFetched.length;
       downloads.failed += notFetched.length;
       downloads.firstError ||= notFetched[0]?.error ?? '';
@@ -194,6 +202,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // poll lists only its last days). Kept by key, so memory follows the failures, not the listing.
     const retries = new Map((await failedDownloads(db, source.id)).map((ref) => [ref.key, ref]));
     for (const unit of units) {
+      if (stopping()) break;
       const listed = await source.list(unit, window);
       const events = listed.filter((ref) => {
         const parsed = parseKey(ref.key);
@@ -214,11 +223,15 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (batches(pending).length > 1) await flush(false);
       report();
     }
-    progress.objectsFound += retries.size;
-    pending.push(...retries.values());
-    await flush(true);
-    report();
-    if (downloads.failed > 0 && downloads.failed === downloads.tried) {
+    if (!stopping()) {
+      progress.objectsFound += retries.size;
+      pending.push(...retries.values());
+      await flush(true);
+      report();
+    }
+    // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
+    summary.stopped = stopping();
+    if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       throw new Error(`none of the ${downloads.failed} log files could be downloaded, e.g. ${downloads.firstError}`);
     }
@@ -233,12 +246,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
 }
 
-/** Downloads batch k+1 while DuckDB loads batch k. */
+/** Downloads batch k+1 while DuckDB loads batch k. Once `signal` is aborted, no further batch is loaded. */
 async function loadPipelined(
   source: LogSource,
   loader: BatchLoader,
   work: LogObjectRef[][],
   concurrency: number,
+  signal: AbortSignal | undefined,
   onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>) => Promise<void>
 ): Promise<void> {
   const fetchBatch = (refs: LogObjectRef[]) =>
@@ -248,10 +262,16 @@ async function loadPipelined(
       } catch (err) {
         return { ref, error: err instanceof Error ? err.message : String(err) };
       }
-    });
+    }, signal);
   let next = work.length > 0 ? fetchBatch(work[0]) : undefined;
   for (let i = 0; i < work.length; i++) {
-    const fetched = await next!;
+    // Awaited even when stopping, to release what it downloaded. An abort during its downloads leaves it partial
+    // (mapLimited starts no more), and such a batch is never loaded: aborted stays aborted.
+    const fetched = (await next!).filter((f) => f !== undefined);
+    if (signal?.aborted) {
+      fetched.forEach((f) => f.fetched?.release());
+      return;
+    }
     next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
     try {

@@ -1,0 +1,55 @@
+// A run stopped by its signal (the service's shutdown) commits the batch it is loading and no more; the next run
+// ingests exactly the rest, nothing twice.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database } from '../../src/service/db/database';
+import { writeLogFolder } from '../../src/generator';
+import { ingest } from '../../src/service/ingest';
+import { eventFiles, tempDir } from '../support/temp';
+
+const END = new Date('2026-11-20T12:00:00Z');
+
+test('stopped after its first batch, a run keeps that batch whole and is recorded as stopped; the next run ingests exactly the rest', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  try {
+    // Small files, so the window takes several batches (a batch holds at most 1000 files).
+    await writeLogFolder(logs, { events: 30_000, days: 3, end: END, seed: 11, eventsPerFile: 10 });
+    const expected = eventFiles(logs);
+    expect(expected.files).toBeGreaterThan(2000);
+    const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
+
+    // Stopped as soon as a batch has committed (onProgress reports after each one).
+    const stop = new AbortController();
+    const first = await ingest({
+      source: logs, db, days: 3, now: END, signal: stop.signal,
+      onProgress: (p) => p.objectsDone > 0 && stop.abort(),
+    });
+    expect(first).toMatchObject({ stopped: true, errors: 0 });
+    expect(first.objects).toBeGreaterThan(0);
+    expect(first.objects).toBeLessThanOrEqual(1000);
+    // Its batch whole, ledger and events together, and nothing after it.
+    expect(await ledger()).toBe(first.objects);
+    const stored = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events`);
+    expect(Number(stored!.n)).toBe(first.events);
+    // Recorded as stopped, not failed.
+    expect(await db.all(`SELECT finished_at IS NOT NULL AS finished, error, stopped, objects FROM ingest_runs`)).toEqual([
+      { finished: true, error: null, stopped: true, objects: first.objects },
+    ]);
+
+    // A run whose signal is already aborted loads nothing.
+    expect(await ingest({ source: logs, db, days: 3, now: END, signal: AbortSignal.abort() })).toMatchObject({ stopped: true, objects: 0 });
+    expect(await ledger()).toBe(first.objects);
+
+    const rest = await ingest({ source: logs, db, days: 3, now: END });
+    expect(rest).toMatchObject({ stopped: false, errors: 0, objects: expected.files - first.objects, unchanged: first.objects });
+    expect(await ledger()).toBe(expected.files);
+    const events = await db.one<{ n: bigint; ids: bigint }>(`SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM events`);
+    expect({ n: Number(events!.n), ids: Number(events!.ids) }).toEqual({ n: expected.unique, ids: expected.unique });
+    expect(first.events + rest.events).toBe(expected.unique);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
