@@ -51,7 +51,10 @@ function validity(values: Value[]): { nullCount: number; nullBitmap?: Uint8Array
 function nanoseconds(field: string, value: Value): bigint {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms)) throw new FrameError(`field "${field}": ${JSON.stringify(value)} is not a time`);
-  return Number.isInteger(ms) ? BigInt(ms) * 1_000_000n : BigInt(Math.round(ms * 1000)) * 1000n;
+  const ns = Number.isInteger(ms) ? BigInt(ms) * 1_000_000n : BigInt(Math.round(ms * 1000)) * 1000n;
+  // An int64 of nanoseconds spans 1677-09-21 to 2262-04-11; BigInt64Array would wrap anything beyond silently.
+  if (BigInt.asIntN(64, ns) !== ns) throw new FrameError(`field "${field}": ${JSON.stringify(value)} is outside the times Grafana can show (1677-09-21 to 2262-04-11)`);
+  return ns;
 }
 
 function column(field: FrameField): { type: DataType; data: Data } {

@@ -61,9 +61,14 @@ export interface ClientOptions {
   onCall?: (path: string, status: string) => void;
 }
 
-/** /api/values/user → /api/values: a metric label per endpoint, not per value. */
+const ROUTES = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/backfill'];
+
+/**
+ * /api/values/user → /api/values, /api/events/<eventID> → /api/events: a metric label per endpoint, never per value
+ * a user sent, which would make a series per value and grow the metrics without bound.
+ */
 export function routeOf(path: string): string {
-  return path.startsWith('/api/values/') ? '/api/values' : path;
+  return ROUTES.find((route) => path === route || path.startsWith(`${route}/`)) ?? 'other';
 }
 
 export class ServiceClient {
@@ -119,7 +124,9 @@ export class ServiceClient {
     if (caller?.aborted) return new ServiceError(`the request to ${where} was cancelled`, 499, 'cancelled');
     if (timedOut) return new ServiceError(`${where} did not answer within ${this.timeoutMs / 1000}s`, 504, 'timeout');
     const code = causeCode(err);
-    const detail = code ?? (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+    // An error without a cause is fetch refusing to build the request: its text quotes the headers, token included.
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+    const detail = code ?? cause ?? 'the request could not be made: check the URL and the API token in the data source settings';
     const hints: Record<string, string> = {
       ECONNREFUSED: 'connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?',
       ENOTFOUND: 'the host name does not resolve: check the URL in the data source settings',
@@ -128,7 +135,15 @@ export class ServiceClient {
       EHOSTUNREACH: 'the host is unreachable',
       ETIMEDOUT: 'the connection timed out',
     };
-    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? detail}`, 502, 'unreachable');
+    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? this.redact(detail)}`, 502, 'unreachable');
+  }
+
+  /** A service's or proxy's error page can echo the request's headers: the token never goes further. */
+  private redact(text: string): string {
+    if (!this.token) return text;
+    // A short token would garble ordinary words: then only the header itself is replaced.
+    const [secret, shown] = this.token.length >= 8 ? [this.token, '<token>'] : [`Bearer ${this.token}`, 'Bearer <token>'];
+    return text.split(secret).join(shown);
   }
 
   /** A JSON call: a non-2xx answer or a non-JSON body becomes a ServiceError. */
@@ -146,7 +161,7 @@ export class ServiceClient {
   }
 
   private httpError(path: string, status: number, parsed: any, text: string): ServiceError {
-    const message = typeof parsed?.error === 'string' ? parsed.error : undefined;
+    const message = typeof parsed?.error === 'string' ? this.redact(parsed.error) : undefined;
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       return new ServiceError(
@@ -158,7 +173,7 @@ export class ServiceClient {
     }
     if (message === undefined) {
       // No {error} JSON: the URL points at something that is not a Trailhound service (or a proxy's page).
-      const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 120);
+      const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
       return new ServiceError(
         `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, not as a Trailhound service does: check the URL in the data source settings`,
         502,

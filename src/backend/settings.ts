@@ -4,6 +4,8 @@ import { type ClientOptions, DEFAULT_TIMEOUT_MS, ServiceClient } from './service
 import type { DataSourceInstanceSettings, PluginContext } from './types';
 
 export const DEFAULT_SERVICE_URL = 'http://127.0.0.1:7480';
+/** Far below setTimeout's limit (2^31-1 ms, about 24.8 days), past which Node fires a timer at once. */
+export const MAX_TIMEOUT_SECONDS = 3600;
 
 export interface Settings {
   /** Service base URL without a trailing slash. */
@@ -34,19 +36,35 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
   if (!settings) throw new SettingsError('the request carries no data source settings');
   const data = jsonData(settings.jsonData);
   const given = typeof data.url === 'string' && data.url.trim() !== '' ? data.url.trim() : settings.url?.trim() || DEFAULT_SERVICE_URL;
+  // Messages show the URL without a user:password@ part, so a password typed into it is never repeated.
+  const shown = given.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1');
   let url: URL;
   try {
     url = new URL(given);
   } catch {
-    throw new SettingsError(`the service URL "${given}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
+    throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SettingsError(`the service URL "${given}" must start with http:// or https://`);
+    throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
+  }
+  if (url.username || url.password) {
+    // fetch refuses such URLs, and the service takes only the bearer token.
+    throw new SettingsError(`the service URL "${shown}" must not contain a user name or password (user:password@): remove it, and set the service's token as the API token`);
+  }
+  const token = (settings.decryptedSecureJsonData?.token ?? '').trim();
+  // Tokens are visible ASCII. fetch refuses a header with a line break, NUL or non-Latin-1 character, and its error quotes it.
+  if (token !== '' && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new SettingsError(
+      'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
+    );
   }
   const seconds = Number(data.timeoutSeconds);
+  if (seconds > MAX_TIMEOUT_SECONDS) {
+    throw new SettingsError(`timeoutSeconds is ${seconds}, over the maximum of ${MAX_TIMEOUT_SECONDS} (one hour): set a smaller one`);
+  }
   return {
     url: url.toString().replace(/\/+$/, ''),
-    token: (settings.decryptedSecureJsonData?.token ?? '').trim(),
+    token,
     timeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TIMEOUT_MS,
   };
 }

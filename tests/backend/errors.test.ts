@@ -128,6 +128,37 @@ describe('service client', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  test("a token fetch cannot send is never repeated in the error (fetch's own text quotes the header)", async () => {
+    const server = await answering(200, '{}');
+    try {
+      for (const token of ['secret-part1\nsecret-part2', 'secret\u0000part', '\u201csecret\u201d']) {
+        const err = await failure(new ServiceClient(server.url, token).ingestStatus());
+        expect(err).toMatchObject({ kind: 'unreachable', status: 502 });
+        expect(err.message).toBe(
+          `cannot reach the Trailhound service at ${server.url}: the request could not be made: check the URL and the API token in the data source settings`
+        );
+      }
+      expect(server.seen).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a service or proxy echoing the token in its error has it replaced', async () => {
+    const json = await answering(500, '{"error":"bad header Authorization: Bearer s3cret-token"}');
+    const html = await answering(502, '<html>upstream saw s3cret-token in Authorization: Bearer s3cret-token</html>', 'text/html');
+    const short = await answering(500, '{"error":"upstream saw Authorization: Bearer up"}');
+    try {
+      expect((await failure(new ServiceClient(json.url, 's3cret-token').ingestStatus())).message).toBe('bad header Authorization: Bearer <token>');
+      const page = await failure(new ServiceClient(html.url, 's3cret-token').ingestStatus());
+      expect(page.message).toContain('"<html>upstream saw <token> in Authorization: Bearer <token></html>"');
+      // A short token is replaced only as the header: elsewhere it would garble ordinary words ("upstream").
+      expect((await failure(new ServiceClient(short.url, 'up').ingestStatus())).message).toBe('upstream saw Authorization: Bearer <token>');
+    } finally {
+      await Promise.all([json.close(), html.close(), short.close()]);
+    }
+  });
 });
 
 describe('error reports', () => {
@@ -176,6 +207,42 @@ describe('settings', () => {
     expect(() => parseSettings(ds({ url: 'not a url' }))).toThrow(/"not a url" is not a URL/);
     expect(() => parseSettings(ds('{oops'))).toThrow(/not valid JSON/);
     expect(() => parseSettings(null)).toThrow(/no data source settings/);
+  });
+
+  test('a token that is not visible ASCII is refused without being repeated', () => {
+    for (const token of ['TOPSECRET-1\nTOPSECRET-2', 'TOPSECRET\u0000', 'TOP SECRET', '\u201cTOPSECRET\u201d', 'TOPSECRETé']) {
+      let err: unknown;
+      try {
+        parseSettings(ds({}, { decryptedSecureJsonData: { token } }));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SettingsError);
+      expect((err as Error).message).toBe(
+        'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
+      );
+    }
+    // Every visible ASCII character is fine, and so is no token at all.
+    const ascii = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+    expect(parseSettings(ds({}, { decryptedSecureJsonData: { token: ascii } })).token).toBe(ascii);
+    expect(parseSettings(ds({})).token).toBe('');
+  });
+
+  test('a service URL with a user name or password is refused without repeating the password', () => {
+    const message = 'the service URL "http://127.0.0.1:7480" must not contain a user name or password (user:password@): remove it, and set the service\'s token as the API token';
+    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
+    expect(() => parseSettings(ds({}, { url: 'http://svc:hunter2@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
+    expect(() => parseSettings(ds({ url: 'http://svc@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
+    // Nor when the URL is wrong in other ways.
+    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:99999' }))).toThrow(new SettingsError('the service URL "http://127.0.0.1:99999" is not a URL; use e.g. http://127.0.0.1:7480'));
+    expect(() => parseSettings(ds({ url: 'ftp://svc:hunter2@host' }))).toThrow(new SettingsError('the service URL "ftp://host" must start with http:// or https://'));
+  });
+
+  test('timeoutSeconds has a maximum, far inside what a Node timer can wait', () => {
+    expect(parseSettings(ds({ timeoutSeconds: 3600 })).timeoutMs).toBe(3_600_000);
+    for (const seconds of [3601, 2_592_000, 5_000_000]) {
+      expect(() => parseSettings(ds({ timeoutSeconds: seconds }))).toThrow(new SettingsError(`timeoutSeconds is ${seconds}, over the maximum of 3600 (one hour): set a smaller one`));
+    }
   });
 
   test('instances are cached per data source and rebuilt when lastUpdatedMS or the settings change', () => {

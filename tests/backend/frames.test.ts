@@ -147,3 +147,15 @@ test('malformed frames are a FrameError naming the field, not a crash', () => {
   expect(() => encodeFrame({ fields: [{ name: 'b', type: 'boolean', values: [1] }] }, 'A')).toThrow(/field "b": 1 is not a boolean/);
   expect(() => encodeFrame({ fields: [{ name: 'x', type: 'date' as any, values: [] }] }, 'A')).toThrow(/unknown type "date"/);
 });
+
+test('times outside what int64 nanoseconds hold are a FrameError, never wrapped into other dates', () => {
+  // The first and last milliseconds Grafana's Timestamp(nanosecond) can hold.
+  const last = Date.parse('2262-04-11T23:47:16.854Z');
+  const first = Date.parse('1677-09-21T00:12:43.146Z');
+  const table = decode({ fields: [{ name: 'time', type: 'time', values: [first, last] }] });
+  expect([...table.getChild('time')!]).toEqual([first, last]);
+  const message = (value: unknown) => new FrameError(`field "time": ${JSON.stringify(value)} is outside the times Grafana can show (1677-09-21 to 2262-04-11)`);
+  for (const value of [last + 1, first - 1, Date.UTC(9999, 11, 31), '2262-04-12T00:00:00Z', last + 0.9]) {
+    expect(() => encodeFrame({ fields: [{ name: 'time', type: 'time', values: [value] }] }, 'A')).toThrow(message(value));
+  }
+});

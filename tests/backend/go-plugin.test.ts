@@ -148,6 +148,30 @@ describeWithGo('go-plugin host', () => {
     expect(reply.result.responses.A.error).toContain(url);
   });
 
+  test('QueryData: Go reads one response per refId, for a refId longer than the service takes and for "__proto__"', async () => {
+    const long = 'Failed logins by user, excluding service principals and break-glass accounts (see runbook SEC-142) v2';
+    const refIds = ['A', long, '__proto__'];
+    const reply = await session.send({ cmd: 'query', settings, queries: refIds.map((refId) => ({ refId, json: '{"format":"table","groupBy":"user"}', from: FROM, to: TO })) });
+    expect(Object.keys(reply.result.responses).sort()).toEqual([...refIds].sort());
+    for (const refId of refIds) {
+      const response = Object.getOwnPropertyDescriptor(reply.result.responses, refId)!.value;
+      expect(response).toMatchObject({ status: 200, error: '' });
+      expect(frames(response)[0].schema.metadata.get('refId')).toBe(refId);
+    }
+  });
+
+  test("a token that cannot be a header is refused as a setting: it reaches neither Grafana's answers nor its log", async () => {
+    const secret = { ...settings, uid: 'secret', token: 'TOPSECRET-1\nTOPSECRET-2' };
+    const query = await session.send({ cmd: 'query', settings: secret, queries: [{ refId: 'A', json: '{}', from: FROM, to: TO }] });
+    expect(query.result.responses.A).toMatchObject({ status: 400, errorSource: 'downstream', error: expect.stringMatching(/^data source settings: the API token contains/) });
+    const health = await session.send({ cmd: 'check-health', settings: secret });
+    expect(health.result).toMatchObject({ status: 'ERROR', message: query.result.responses.A.error });
+    const resource = await session.send({ cmd: 'resource', settings: secret, path: 'values/user' });
+    expect(resource.result.code).toBe(400);
+    expect(JSON.stringify([query, health, resource])).not.toContain('TOPSECRET');
+    expect(session.stderr.join('\n')).not.toContain('TOPSECRET');
+  });
+
   test('CallResource: values, trails, ingest status and backfill reach the service; others are 404', async () => {
     const values = await session.send({ cmd: 'resource', settings, path: 'values/region', url: 'values/region?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z&q=eu' });
     expect(values.result).toMatchObject({ code: 200, messages: 1 });

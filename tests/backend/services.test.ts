@@ -1,5 +1,6 @@
 // The gRPC services in-process, called by a @grpc/grpc-js client over loopback, against a real Trailhound
 // service holding the Stratus Red Team records.
+import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, Type } from 'apache-arrow';
 import { silentLogger } from '../../src/backend/log';
@@ -161,6 +162,45 @@ test('QueryData: a wrong token, a refused connection or bad settings fail each q
   expect(empty.responses.A.error).toMatch(/timeRange: is missing or empty/);
 });
 
+test('QueryData: every refId gets its own response, however long, and "__proto__" too', async () => {
+  // The service takes refIds of up to 100 characters: the plugin sends it keys of its own.
+  const long = `Failed logins by user, excluding service principals and break-glass accounts (see runbook SEC-142) ${'v'.repeat(100)}`;
+  const refIds = ['A', long, '__proto__', 'constructor', 'toString'];
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: refIds.map((refId) => query(refId, { queryType: 'totals' })),
+  });
+  expect(Object.keys(res.responses).sort()).toEqual([...refIds].sort());
+  for (const refId of refIds) {
+    const r = Object.getOwnPropertyDescriptor(res.responses, refId)!.value;
+    expect(r).toMatchObject({ status: 200, error: '' });
+    const totals = tableFromIPC(r.frames[0]);
+    expect(totals.schema.metadata.get('refId')).toBe(refId);
+    expect(totals.getChild('events')!.get(0)).toBe(service.records.length);
+  }
+});
+
+test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not dates in 1677', async () => {
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [query('A', { format: 'timeseries', groupBy: 'none', aggregate: 'day' }, { from: Date.UTC(2262, 3, 8), to: Date.UTC(2262, 3, 14) })],
+  });
+  expect(res.responses.A).toMatchObject({ status: 500, errorSource: 'plugin', frames: [] });
+  expect(res.responses.A.error).toMatch(/^the service returned a frame the plugin cannot encode: field "time": .* is outside the times Grafana can show \(1677-09-21 to 2262-04-11\)$/);
+});
+
+test('a token that cannot be sent as a header is a settings error that never repeats it, in every service', async () => {
+  const token = 'TOPSECRET-1\nTOPSECRET-2';
+  const message = 'data source settings: the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)';
+  const data = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ token, uid: 'badtoken' }), queries: [query('A', {})] });
+  expect(data.responses.A).toMatchObject({ status: 400, errorSource: 'downstream', error: message });
+  const health = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ token, uid: 'badtoken' }) });
+  expect(health).toMatchObject({ status: 'ERROR', message });
+  const [values] = await resource({ pluginContext: context({ token, uid: 'badtoken' }), path: 'values/user', method: 'GET' });
+  expect(values.code).toBe(400);
+  expect(JSON.parse(Buffer.from(values.body).toString())).toEqual({ error: message });
+});
+
 test('CheckHealth: OK with version and event count; clear errors for a wrong token, URL or port', async () => {
   const ok = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context() });
   expect(ok.status).toBe('OK');
@@ -239,6 +279,19 @@ test('CallResource proxies values, trails, ingest status, event records and back
   const [refused] = await resource({ pluginContext: context({ url, uid: 'gone' }), path: 'trails', method: 'GET' });
   expect(refused.code).toBe(502);
   expect(JSON.parse(Buffer.from(refused.body).toString()).error).toContain(url);
+});
+
+test('metrics label service calls by endpoint, never by the event id or dimension a user asked for', async () => {
+  const before = serviceCalls('/api/events');
+  const ids = [service.records[0].eventID, 'no-such-event', crypto.randomUUID()];
+  for (const id of ids) await resource({ pluginContext: context(), path: `events/${id}`, method: 'GET' });
+  await resource({ pluginContext: context(), path: 'values/region', method: 'GET' });
+  expect(serviceCalls('/api/events') - before).toBe(3);
+  const res = await unary<{ metrics: { prometheus: Buffer } }>('pluginv2.Diagnostics', 'CollectMetrics', { pluginContext: context() });
+  const paths = new Set([...Buffer.from(res.metrics.prometheus).toString().matchAll(/^trailhound_plugin_service_requests_total\{path="([^"]*)"/gm)].map((m) => m[1]));
+  const endpoints = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/backfill'];
+  expect([...paths].filter((p) => !endpoints.includes(p))).toEqual([]);
+  expect(paths).toContain('/api/events');
 });
 
 test('CollectMetrics returns the plugin metrics in Prometheus text format; health answers for "plugin"', async () => {

@@ -15,7 +15,12 @@ export const MAX_QUERIES_PER_CALL = 50;
 const MAX_DATA_POINTS = 100_000;
 
 export interface PreparedQuery {
+  /** Grafana's refId. */
   refId: string;
+  /**
+   * The model sent to the service, keyed by a short key of our own (q0, q1 …) instead of Grafana's refId: the service
+   * takes refIds of up to 100 characters, and one longer refId would fail its whole batch.
+   */
   model: TrailhoundQuery & { refId: string };
   range: { from: number; to: number };
   intervalMs?: number;
@@ -23,7 +28,7 @@ export interface PreparedQuery {
 }
 
 /** Reads one DataQuery: its JSON must be a valid model (checked here with the shared rules, before any call). */
-export function prepareQuery(query: DataQuery): PreparedQuery {
+export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
   let json: unknown = {};
   const text = Buffer.from(query.json ?? new Uint8Array()).toString('utf8').trim();
   if (text !== '') {
@@ -46,7 +51,7 @@ export function prepareQuery(query: DataQuery): PreparedQuery {
   const points = Math.floor(Number(query.maxDataPoints));
   return {
     refId: query.refId,
-    model: { ...(model as TrailhoundQuery), refId: query.refId },
+    model: { ...(model as TrailhoundQuery), refId: key },
     range: { from, to },
     intervalMs: interval > 0 ? interval : undefined,
     maxDataPoints: points > 0 ? Math.min(points, MAX_DATA_POINTS) : undefined,
@@ -87,7 +92,8 @@ function toDataResponse(refId: string, result: QueryResult | undefined): DataRes
 }
 
 export async function queryData(request: QueryDataRequest, runtime: Runtime, signal?: AbortSignal): Promise<QueryDataResponse> {
-  const responses: Record<string, DataResponse> = {};
+  // No prototype: a refId such as "__proto__" or "constructor" is a key like any other.
+  const responses: Record<string, DataResponse> = Object.create(null);
   const queries = request.queries ?? [];
   let client: ServiceClient;
   try {
@@ -97,21 +103,25 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
     return { responses };
   }
   const prepared: PreparedQuery[] = [];
-  for (const q of queries) {
+  for (const [i, q] of queries.entries()) {
     try {
-      prepared.push(prepareQuery(q));
+      prepared.push(prepareQuery(q, `q${i}`));
     } catch (err) {
       responses[q.refId] = errorResponse(err);
     }
   }
+  const refIds = new Map(prepared.map((q) => [q.model.refId, q.refId]));
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
         const answer = await client.query(batch, signal);
-        for (const q of batch.queries) responses[q.refId] = toDataResponse(q.refId, answer.results?.[q.refId]);
+        for (const { refId: key } of batch.queries) {
+          const refId = refIds.get(key)!;
+          responses[refId] = toDataResponse(refId, answer.results?.[key]);
+        }
       } catch (err) {
         runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
-        for (const q of batch.queries) responses[q.refId] = errorResponse(err);
+        for (const { refId: key } of batch.queries) responses[refIds.get(key)!] = errorResponse(err);
       }
     })
   );
