@@ -13,6 +13,8 @@ export interface GenerateOptions {
   days?: number;
   /** Default: now. */
   end?: Date;
+  /** Where the events begin instead (the live sample adds the minutes since its last delivery). */
+  start?: Date;
   /** Same options and seed → byte-identical output. Default 1. */
   seed?: number;
   /** Average records per log file (default 500; each file varies around it). */
@@ -141,7 +143,7 @@ export function* generateLogObjects(options: GenerateOptions): Generator<LogObje
   const prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
   const endMs = (options.end ?? new Date()).getTime();
   // The same calendar days as `trailhound ingest --days N`: today and the N - 1 days before it (UTC).
-  const startMs = Math.floor(endMs / 86_400_000) * 86_400_000 - (days - 1) * 86_400_000;
+  const startMs = options.start?.getTime() ?? Math.floor(endMs / 86_400_000) * 86_400_000 - (days - 1) * 86_400_000;
   let remaining = options.events;
   let currentDay = '';
   let slots = new Map<string, { account: Account; region: string; files: string[]; last: number }>();

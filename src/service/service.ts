@@ -21,6 +21,8 @@ export interface ServiceOptions {
   syncTrails?: boolean;
   /** The clock (tests move it across days). */
   now?: () => Date;
+  /** Runs before each poll reads the source (the bundled sample delivers its new minutes there). */
+  beforePoll?: (now: Date) => Promise<void>;
 }
 
 export interface Service {
@@ -94,6 +96,7 @@ export function startService(options: ServiceOptions): Service {
     describe,
     run: async () => {
       const startedAt = now();
+      await options.beforePoll?.(startedAt);
       if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
       const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
       const usual = first ? (options.days ?? 14) : POLL_DAYS;

@@ -132,6 +132,31 @@ test('started again after weeks away, the service reads every day since its last
   }
 }, 60_000);
 
+test('what beforePoll delivers is read by that same poll', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const prefix = dayPrefix('111122223333', 'us-east-1', today);
+  writeFiles(logs, { [`${prefix}a.json.gz`]: logFile([rec()]) });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { logger } = memoryLogger();
+  let polls = 0;
+  const beforePoll = async () => {
+    polls++;
+    writeFiles(logs, { [`${prefix}delivered-${polls}.json.gz`]: logFile([rec()]) });
+  };
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, beforePoll });
+  try {
+    // The first poll (the backfill) reads the file that was there and the one delivered just before it.
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    expect(polls).toBe(1);
+    expect(Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))!.n)).toBe(2);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
   const dir = tempDir();
   let child: ReturnType<typeof spawnCli> | undefined;
@@ -157,6 +182,15 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     expect((await fetch(`${listening.url}/api/ingest/status`)).status).toBe(401);
     const status = await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(status.events).toBe(finished.events);
+    // The sample comes with its trails, so the List of Trails is not empty either.
+    const trails = await (
+      await fetch(`${listening.url}/api/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ range: { from: Date.now() - 86_400_000, to: Date.now() }, queries: [{ refId: 'T', queryType: 'trails' }] }),
+      })
+    ).json();
+    expect(trails.results.T.frames[0].fields[0].values).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out).toContain('"msg":"stopped"');

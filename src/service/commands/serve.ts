@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit } from '../config';
 import { createLogger } from '../logger';
-import { ensureSampleLogs } from '../sample';
+import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
+import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken } from '../api/token';
@@ -64,11 +65,17 @@ export function serveCommand(): Command {
       if (token.warning) logger.warn({ file: token.file }, token.warning);
       // The source too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       let source: string = opts.source;
-      if (!source) {
+      const sample = !source;
+      if (sample) {
         source = await ensureSampleLogs(dataDir);
         logger.info({ source }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
       const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
+      // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
+      const deliverSample = async (now: Date) => {
+        await deliverSampleLogs(source, now);
+        await storeTrails(db, sampleTrails(now));
+      };
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
       const ingestion: { service?: Service } = {};
       const api = await buildApi({
@@ -94,6 +101,7 @@ export function serveCommand(): Command {
         pollIntervalMs: pollSeconds * 1000,
         s3Endpoint: opts.s3Endpoint,
         cloudtrailEndpoint: opts.cloudtrailEndpoint,
+        beforePoll: sample ? deliverSample : undefined,
       }));
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');

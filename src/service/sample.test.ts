@@ -1,0 +1,67 @@
+// The bundled sample: made once a day, then delivered minute by minute while serve runs, with its trails.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../../tests/support/temp';
+import { Database } from './db/database';
+import { ingest } from './ingest';
+import { Reports } from './reports';
+import { resolveQuery } from '../model/query';
+import { deliverSampleLogs, ensureSampleLogs, SAMPLE_EVENTS, sampleTrails } from './sample';
+import { storeTrails } from './trails';
+
+const T0 = new Date('2026-11-20T12:00:00Z');
+const MINUTE = 60_000;
+
+let dir: string;
+let db: Database;
+let logs: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  logs = await ensureSampleLogs(dir, T0);
+  db = await Database.open(path.join(dir, 'db.duckdb'));
+  expect(await ingest({ source: logs, db, days: 14, now: T0 })).toMatchObject({ events: SAMPLE_EVENTS, errors: 0 });
+}, 120_000);
+
+afterAll(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const newest = async () => (await db.one<{ t: string }>(`SELECT max(event_time)::VARCHAR AS t FROM events`))!.t;
+
+test('each delivery adds the minutes since the last one, at the sample’s rate, and the next poll reads them', async () => {
+  const at = new Date(T0.getTime() + 10 * MINUTE);
+  // 10 minutes of 50,000 events a fortnight.
+  const due = Math.floor(((10 * MINUTE) / (14 * 86_400_000)) * SAMPLE_EVENTS);
+  expect(await deliverSampleLogs(logs, at)).toBe(due);
+  const before = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE event_time > $t::TIMESTAMP`, { t: T0.toISOString() });
+  expect(Number(before!.n)).toBe(0);
+  expect(await ingest({ source: logs, db, days: 2, now: at })).toMatchObject({ events: due, errors: 0 });
+  const added = await db.one<{ n: bigint; lo: string; hi: string }>(
+    `SELECT count(*) AS n, min(event_time)::VARCHAR AS lo, max(event_time)::VARCHAR AS hi FROM events WHERE event_time > $t::TIMESTAMP`,
+    { t: T0.toISOString() }
+  );
+  expect(Number(added!.n)).toBe(due);
+  expect(Date.parse(`${added!.hi}Z`)).toBeLessThanOrEqual(at.getTime());
+  expect(await newest()).toBe(added!.hi);
+
+  // Nothing more is due at the same moment, nor a few seconds later.
+  expect(await deliverSampleLogs(logs, at)).toBe(0);
+  expect(await deliverSampleLogs(logs, new Date(at.getTime() + 5_000))).toBe(0);
+}, 60_000);
+
+test('after a long pause, at most a day’s worth is delivered', async () => {
+  const later = new Date(T0.getTime() + 3 * 86_400_000);
+  expect(await deliverSampleLogs(logs, later)).toBe(Math.floor(SAMPLE_EVENTS / 14));
+}, 60_000);
+
+test('the sample’s trails fill the List of Trails, one of them stopped', async () => {
+  await storeTrails(db, sampleTrails(T0));
+  const [frame] = await new Reports(db).frames(resolveQuery({ queryType: 'trails' }), { from: T0.getTime() - 86_400_000, to: T0.getTime() });
+  const column = (name: string) => frame.fields.find((f) => f.name === name)!.values;
+  const names = column('name');
+  expect(names).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
+  expect(column('is logging')).toEqual([true, false, true]);
+  expect(column('organization trail')).toEqual([true, false, false]);
+});
