@@ -1,7 +1,7 @@
-// The bundled sample: generated CloudTrail logs for the last 14 days, so `npm start` shows real-looking reports
-// without an AWS account. Made on first use (and again on a later day, so the window stays full). While serve runs,
-// each poll delivers the minutes since the last one, as CloudTrail would, and the sample's trails report them: the
-// dashboards move and the "no events arriving" alert stays quiet.
+// The bundled sample: generated CloudTrail logs of the last 14 days, so `npm start` shows real-looking reports
+// without an AWS account. Made once; after that, the sample goes on as a trail would: each start and each poll of
+// serve delivers the minutes since the last delivery (the time serve was stopped too), so the dashboards move, the
+// "no events arriving" alert stays quiet, and a restart adds only what is new, never a second sample.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ACCOUNTS, writeLogFolder } from '../generator';
@@ -13,27 +13,32 @@ const DAY_MS = 86_400_000;
 /** When the sample's events were last delivered (an ISO time in this file, in the sample's folder). */
 const DELIVERED = '.delivered';
 
-/** The folder of sample logs for today, created if missing. */
+/** The folder of sample logs, made on first use and brought up to `now`. */
 export async function ensureSampleLogs(dataDir: string, now = new Date()): Promise<string> {
-  const day = now.toISOString().slice(0, 10);
-  const dir = path.join(dataDir, 'sample-logs', day);
+  const dir = path.join(dataDir, 'sample-logs');
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new Error(`${dir} is in the way of the sample logs: it is not a folder. Move it, or give a --source`);
+  }
   if (!fs.existsSync(path.join(dir, '.complete'))) {
+    // A sample left half-made by a killed start is made again.
     fs.rmSync(dir, { recursive: true, force: true });
-    await writeLogFolder(dir, { events: SAMPLE_EVENTS, days: SAMPLE_DAYS, end: now, seed: Number(day.replace(/-/g, '')) });
+    await writeLogFolder(dir, { events: SAMPLE_EVENTS, days: SAMPLE_DAYS, end: now, seed: Number(now.toISOString().slice(0, 10).replace(/-/g, '')) });
     fs.writeFileSync(path.join(dir, DELIVERED), now.toISOString());
     fs.writeFileSync(path.join(dir, '.complete'), '');
+  } else {
+    await deliverSampleLogs(dir, now);
   }
   return dir;
 }
 
 /**
  * Adds the sample's events since its last delivery, at the sample's rate (about 2.5 a minute), as new log files in
- * `dir`; at most a day's worth. Returns how many events it wrote (none when less than one is due).
+ * `dir`; at most the sample's 14 days. Returns how many events it wrote (none when less than one is due).
  */
 export async function deliverSampleLogs(dir: string, now = new Date()): Promise<number> {
   const marker = path.join(dir, DELIVERED);
   const last = fs.existsSync(marker) ? new Date(fs.readFileSync(marker, 'utf8').trim()) : now;
-  const start = new Date(Math.max(last.getTime(), now.getTime() - DAY_MS));
+  const start = new Date(Math.max(last.getTime(), now.getTime() - SAMPLE_DAYS * DAY_MS));
   const events = Math.floor(((now.getTime() - start.getTime()) / (SAMPLE_DAYS * DAY_MS)) * SAMPLE_EVENTS);
   if (!(events >= 1)) return 0;
   // Seeded by the time: each delivery is new, and the same one again would be byte for byte the same.
