@@ -30,7 +30,7 @@ export interface Service {
   backfill(days: number): Promise<IngestSummary>;
   readonly lastPoll: Date | null;
   readonly lastPollError: string | null;
-  /** Stops polling; a run in progress stops after the batch it is loading (the next start ingests the rest). */
+  /** Stops polling; a run in progress stops after the batch it is loading (the next run reads the rest of its days). */
   stop(): Promise<void>;
 }
 
@@ -41,14 +41,25 @@ const DAY_MS = 86_400_000;
 /** Whole UTC days from a's day to b's day. */
 const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
 
+/** A run that completed its window: finished, without an error, and not stopped part-way. */
+const GOOD_RUN = 'finished_at IS NOT NULL AND error IS NULL AND stopped IS NOT TRUE';
+
 async function lastGoodRunStart(db: Database, source: string): Promise<Date | null> {
-  // A stopped run may have left days of its window unread: the run before it is the one to read on from.
-  const row = await db.one<{ ms: bigint | null }>(
-    `SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs
-     WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND stopped IS NOT TRUE`,
-    { source }
-  );
+  const row = await db.one<{ ms: bigint | null }>(`SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND ${GOOD_RUN}`, { source });
   return row?.ms === null || row?.ms === undefined ? null : new Date(Number(row.ms));
+}
+
+/**
+ * The first day of any run since `after` that did not complete its window (stopped by a shutdown, failed, or killed):
+ * a stopped backfill of older logs is read again from there, not lost.
+ */
+async function unfinishedWindowFrom(db: Database, source: string, after: Date | null): Promise<Date | null> {
+  const row = await db.one<{ day: string | null }>(
+    `SELECT min(window_from) AS day FROM ingest_runs
+     WHERE source = $source AND window_from IS NOT NULL AND NOT (${GOOD_RUN}) AND ($after IS NULL OR started_at > $after::TIMESTAMP)`,
+    { source, after: after?.toISOString() ?? null }
+  );
+  return row?.day ? new Date(`${row.day}T00:00:00Z`) : null;
 }
 
 export function startService(options: ServiceOptions): Service {
@@ -99,11 +110,15 @@ export function startService(options: ServiceOptions): Service {
       await options.beforePoll?.(startedAt);
       if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
       const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
+      const unfinished = await unfinishedWindowFrom(db, sourceId(source), lastSuccessStart);
+      const sinceUnfinished = unfinished ? utcDaysBetween(unfinished, startedAt) + 1 : 0;
       const usual = first ? (options.days ?? 14) : POLL_DAYS;
-      if (sinceLastGood > usual) {
-        logger.info({ days: sinceLastGood, lastGoodRun: lastSuccessStart!.toISOString() }, `catching up: reading the ${sinceLastGood} days since the last good run`);
+      const days = Math.max(usual, sinceLastGood, sinceUnfinished);
+      if (days > usual) {
+        const why = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
+        logger.info({ days, lastGoodRun: lastSuccessStart?.toISOString() ?? null }, `catching up: reading the ${days} days since ${why}`);
       }
-      const summary = await runIngest(Math.max(usual, sinceLastGood));
+      const summary = await runIngest(days);
       // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
       if (summary.stopped) return summary;
       first = false;
@@ -136,7 +151,7 @@ export function startService(options: ServiceOptions): Service {
       return poller.lastError;
     },
     stop: async () => {
-      if (running > 0) logger.info('stopping after the current batch: the next start ingests the rest');
+      if (running > 0) logger.info('stopping after the current batch: the next start reads the rest of its days');
       stopping.abort();
       await Promise.all([poller.stop(), trails?.stop()]);
       await queue;

@@ -132,6 +132,38 @@ test('started again after weeks away, the service reads every day since its last
   }
 }, 60_000);
 
+test('a backfill of older logs that shutdown stopped is read again by the next start, to its first day', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const NOW = new Date('2026-11-20T12:00:00Z');
+  // 20 days in small files: a 20-day backfill takes several batches, and serve itself reads only 2.
+  await writeLogFolder(logs, { events: 40_000, days: 20, end: NOW, seed: 5, eventsPerFile: 10 });
+  const expected = eventFiles(logs);
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
+  const { lines, logger } = memoryLogger();
+  try {
+    let service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => NOW });
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    const afterFirstPoll = await ledger();
+    const backfill = service.backfill(20);
+    await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
+    await service.stop();
+    expect(await backfill).toMatchObject({ stopped: true });
+    expect(await ledger()).toBeLessThan(expected.files);
+
+    // Started again a few minutes later, still with --days 2.
+    service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(NOW.getTime() + 300_000) });
+    await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
+    await service.stop();
+    expect(await ledger()).toBe(expected.files);
+    expect(lines.map((l) => l.msg)).toContain('catching up: reading the 20 days since a run that did not complete');
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
+
 test('what beforePoll delivers is read by that same poll', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
@@ -240,7 +272,7 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
       db.close();
     }
     const lines = logLines();
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start ingests the rest', 'stopped']));
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
     expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ stopped: true, errors: 0 });
     expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
   } finally {

@@ -115,6 +115,8 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 );
 -- A run the service's shutdown stopped after a whole batch: not failed, but not a complete read of its days either.
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS stopped BOOLEAN;
+-- The first day of the run's window (YYYY-MM-DD): a run that did not complete is read again from there.
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS window_from VARCHAR;
 
 -- The trail inventory from the CloudTrail API (DescribeTrails + GetTrailStatus).
 CREATE TABLE IF NOT EXISTS trails (

@@ -151,7 +151,11 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const stopping = () => options.signal?.aborted ?? false;
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
-  await db.run(`INSERT INTO ingest_runs (source, started_at) VALUES ($source, $started::TIMESTAMP)`, { source: source.id, started: runStarted });
+  await db.run(`INSERT INTO ingest_runs (source, started_at, window_from) VALUES ($source, $started::TIMESTAMP, $from)`, {
+    source: source.id,
+    started: runStarted,
+    from: window.from,
+  });
   const finishRun = (error: string | null) =>
     db.run(
       `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
