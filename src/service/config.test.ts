@@ -30,14 +30,14 @@ describe('memoryLimit: TRAILHOUND_MEMORY_LIMIT is a size DuckDB takes, or a mess
     expect(memoryLimit('224MB')).toBe('224MB');
   });
 
-  test.each(['512MB', '1.5GB', '500MiB', '2 GB', '1G', '1gb'])('%j is passed on, and DuckDB takes it', async (value) => {
+  test.each(['512MB', '1.5GB', '500MiB', '2 GB', '1G', '1gb', '64KiB', '1TB'])('%j is passed on, and DuckDB takes it', async (value) => {
     process.env[name] = value;
     expect(memoryLimit('224MB')).toBe(value);
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: value });
     instance.closeSync();
   });
 
-  test.each(['512', 'lots', '80%', '-1', '1.5.5GB'])('%j is refused before DuckDB says only "Failed to set config"', (value) => {
+  test.each(['512', 'lots', '80%', '-1', '1.5.5GB', '512Mi'])('%j is refused before DuckDB says only "Failed to set config"', (value) => {
     process.env[name] = value;
     expect(() => memoryLimit('224MB')).toThrow(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB`);
   });

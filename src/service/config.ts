@@ -41,7 +41,7 @@ export function memoryLimit(fallback: string): string {
   const value = env('MEMORY_LIMIT');
   if (value === undefined) return fallback;
   // DuckDB's own refusal says only "Failed to set config".
-  if (!/^\d+(\.\d+)?\s*(B|[KMGT]i?B?)$/i.test(value)) {
+  if (!/^\d+(\.\d+)?\s*(B|[KMGT]B?|[KMGT]iB)$/i.test(value)) {
     throw new Error(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB (or unset it for the default, ${fallback})`);
   }
   return value;

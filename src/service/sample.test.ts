@@ -60,6 +60,16 @@ test('a later start delivers the time serve was stopped, not a second sample; at
   expect(await deliverSampleLogs(logs, new Date(restart.getTime() + 90 * 86_400_000))).toBe(SAMPLE_EVENTS);
 }, 120_000);
 
+test('a sample folder without a delivery mark (made by an older version) starts delivering from the first poll', async () => {
+  const old = tempDir();
+  try {
+    expect(await deliverSampleLogs(old, T0)).toBe(0);
+    expect(await deliverSampleLogs(old, new Date(T0.getTime() + 60 * MINUTE))).toBe(Math.floor(((60 * MINUTE) / (14 * 86_400_000)) * SAMPLE_EVENTS));
+  } finally {
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+});
+
 test('the sample’s trails fill the List of Trails, one of them stopped', async () => {
   await storeTrails(db, sampleTrails(T0));
   const [frame] = await new Reports(db).frames(resolveQuery({ queryType: 'trails' }), { from: T0.getTime() - 86_400_000, to: T0.getTime() });

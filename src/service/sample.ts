@@ -37,7 +37,12 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
  */
 export async function deliverSampleLogs(dir: string, now = new Date()): Promise<number> {
   const marker = path.join(dir, DELIVERED);
-  const last = fs.existsSync(marker) ? new Date(fs.readFileSync(marker, 'utf8').trim()) : now;
+  if (!fs.existsSync(marker)) {
+    // A sample made before deliveries existed: they start from now.
+    fs.writeFileSync(marker, now.toISOString());
+    return 0;
+  }
+  const last = new Date(fs.readFileSync(marker, 'utf8').trim());
   const start = new Date(Math.max(last.getTime(), now.getTime() - SAMPLE_DAYS * DAY_MS));
   const events = Math.floor(((now.getTime() - start.getTime()) / (SAMPLE_DAYS * DAY_MS)) * SAMPLE_EVENTS);
   if (!(events >= 1)) return 0;

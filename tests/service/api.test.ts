@@ -234,6 +234,13 @@ describe('POST /api/query', () => {
     expect(r.json.results.C.status).toBeUndefined();
   });
 
+  test('an ungrouped time series counts as one series against the budget, whatever its limit', async () => {
+    // Ten years of hours, 87,672 points: four such series are 350 k points, far inside the budget.
+    const range = { from: '2016-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' };
+    const r = await query(['A', 'B', 'C', 'D'].map((refId) => ({ refId, groupBy: 'none', aggregate: 'hour' })), range);
+    for (const refId of ['A', 'B', 'C', 'D']) expect(r.json.results[refId].status).toBeUndefined();
+  });
+
   test('too many points per series is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });

@@ -100,17 +100,18 @@ export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, ma
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-/** A time series' bucket width and points per series, within the limits of one query. */
-function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { bucket: number; points: number } {
+/** A time series' bucket width and its points in all (at most `limit` series; one when ungrouped), within one query's limits. */
+function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { bucket: number; cells: number } {
   const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
   const points = Math.ceil((range.to - range.from) / bucket);
   if (points > MAX_POINTS) {
     throw new QueryError('aggregate', `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`);
   }
-  if (points * q.limit > MAX_CELLS) {
+  const series = q.groupBy === 'none' ? 1 : q.limit;
+  if (points * series > MAX_CELLS) {
     throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
   }
-  return { bucket, points };
+  return { bucket, cells: points * series };
 }
 
 export class Reports {
@@ -184,7 +185,7 @@ export class Reports {
         if (rangeError) throw rangeError;
         const q = resolveQuery(query);
         if (q.queryType === 'events' && q.format === 'timeseries') {
-          const cells = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints).points * q.limit;
+          const { cells } = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints);
           if (cells > cellsLeft) {
             throw new QueryError(
               'queries',
