@@ -22,6 +22,29 @@ const rec = (day: string, over: CloudTrailRecord = {}): CloudTrailRecord => ({
 const run = (bucketUrl: string, days = 3) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint });
 const count = async (sql: string) => Number((await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM ${sql}`))!.n);
 
+const isGetObject = (req: http.IncomingMessage) => req.method === 'GET' && Boolean(req.url?.includes('x-id=GetObject'));
+
+/** A proxy in front of the real server; `hook` answers a request itself when it returns true. */
+async function proxyTo(hook: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) {
+  const target = new URL(s3.endpoint);
+  const server = http.createServer((req, res) => {
+    if (hook(req, res)) return;
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 beforeAll(async () => {
   s3 = await startTestS3();
 });
@@ -140,25 +163,16 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   await s3.put('flaky', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
   // In front of the real server, a proxy that lists but refuses every GetObject, as S3 does for credentials without
   // s3:GetObject (or kms:Decrypt on an encrypted trail).
-  const target = new URL(s3.endpoint);
-  const proxy = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.includes('x-id=GetObject')) {
-      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-      return;
-    }
-    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return true;
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   try {
-    const denied = ingest({ source: 's3://flaky', db, days: 3, now: NOW, s3Endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const denied = ingest({ source: 's3://flaky', db, days: 3, now: NOW, s3Endpoint: proxy.url });
     await expect(denied).rejects.toThrow(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/flaky was denied: .*s3:GetObject.*kms:Decrypt/);
   } finally {
-    proxy.closeAllConnections();
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
   }
   const errors = await db.all<{ key: string; reason: string }>(`SELECT key, reason FROM ingest_errors ORDER BY key`);
   expect(errors.map((e) => [path.basename(e.key), e.reason.startsWith('download failed: Access to s3://flaky was denied')])).toEqual([
@@ -176,3 +190,33 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   expect(sizes.every((s) => Number(s.size) > 0)).toBe(true);
   expect(await run('s3://flaky')).toMatchObject({ objects: 0, unchanged: 2 });
 });
+
+test('a download that stalls fails after the idle timeout and is tried again later; a stop does not wait for it', async () => {
+  await s3.createBucket('stall');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  const body = logFile(Array.from({ length: 200 }, () => rec('2026-11-20')));
+  await s3.put('stall', `${prefix}a.json.gz`, body);
+  // Headers and the first bytes, then nothing: a connection that hangs mid-download.
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    res.writeHead(200, { 'content-length': String(body.length), etag: '"x"', 'content-type': 'application/octet-stream' });
+    res.write(body.subarray(0, 100));
+    return true;
+  });
+  try {
+    const stalled = ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: proxy.url, s3IdleTimeoutMs: 500 });
+    await expect(stalled).rejects.toThrow(/^none of the 1 log files could be downloaded/);
+    const [failed] = await db.all<{ reason: string }>(`SELECT reason FROM ingest_errors`);
+    expect(failed.reason).toMatch(/^download failed: /);
+
+    // Stopping (the service's shutdown) aborts the download at once, whatever the timeout.
+    const stop = new AbortController();
+    const stopped = ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: proxy.url, signal: stop.signal });
+    setTimeout(() => stop.abort(), 300);
+    await expect(stopped).resolves.toMatchObject({ stopped: true, objects: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // The download is tried again by the next run, and loads.
+  expect(await ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 1, events: 200, errors: 0 });
+}, 60_000);

@@ -17,6 +17,8 @@ export interface IngestOptions {
   days?: number;
   since?: string;
   s3Endpoint?: string;
+  /** How long an S3 request may go without a byte before it fails (default 60 s; tests shorten it). */
+  s3IdleTimeoutMs?: number;
   /** Parallel downloads (S3). */
   concurrency?: number;
   now?: Date;
@@ -76,8 +78,10 @@ export function sourceId(spec: string): string {
   return spec.startsWith('s3://') ? s3SourceId(parseS3Url(spec)) : path.resolve(spec);
 }
 
-export function openSource(spec: string, options: { s3Endpoint?: string } = {}): LogSource {
-  return spec.startsWith('s3://') ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint }) : new FolderSource(spec);
+export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number } = {}): LogSource {
+  return spec.startsWith('s3://')
+    ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs })
+    : new FolderSource(spec);
 }
 
 /** Runs promise-returning jobs with at most `limit` in flight, keeping results in order; none starts once `signal` is aborted. */
@@ -262,7 +266,7 @@ async function loadPipelined(
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
-        return { ref, fetched: await source.fetch(ref) };
+        return { ref, fetched: await source.fetch(ref, signal) };
       } catch (err) {
         return { ref, error: err instanceof Error ? err.message : String(err) };
       }

@@ -38,7 +38,12 @@ export interface S3SourceOptions {
   /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
   endpoint?: string;
   region?: string;
+  /** How long a request may go without a byte, connecting or downloading, before it fails. */
+  idleTimeoutMs?: number;
 }
+
+/** A stalled connection fails after this long instead of holding the run (and every later poll) for ever. */
+const IDLE_TIMEOUT_MS = 60_000;
 
 /** Turns the SDK's terse errors into what a user can act on. */
 export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
@@ -77,6 +82,7 @@ export class S3Source implements LogSource {
   private readonly client: S3Client;
   private readonly tmp: string;
   private readonly endpoint?: string;
+  private readonly idleTimeoutMs: number;
   private downloads = 0;
 
   constructor(
@@ -85,10 +91,13 @@ export class S3Source implements LogSource {
   ) {
     this.id = s3SourceId(location);
     this.endpoint = options.endpoint;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
+      // The SDK sets no timeout of its own on S3 requests.
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: this.idleTimeoutMs },
     });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
   }
@@ -107,9 +116,9 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  private async send<T>(command: { input: unknown }): Promise<T> {
+  private async send<T>(command: { input: unknown }, abortSignal?: AbortSignal): Promise<T> {
     try {
-      return (await this.client.send(command as never)) as T;
+      return (await this.client.send(command as never, { abortSignal })) as T;
     } catch (err) {
       throw explainS3Error(err, this.location.bucket, this.endpoint);
     }
@@ -152,14 +161,26 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  async fetch(ref: LogObjectRef): Promise<FetchedObject> {
-    const res = await this.send<GetObjectCommandOutput>(
-      new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key })
-    );
-    // Keep the key's extension: DuckDB decides on gzip from it.
-    const file = path.join(this.tmp, `${++this.downloads}-${path.basename(ref.key)}`);
-    await pipeline(res.Body as Readable, fs.createWriteStream(file));
-    return { path: file, release: () => fs.rmSync(file, { force: true }) };
+  async fetch(ref: LogObjectRef, signal?: AbortSignal): Promise<FetchedObject> {
+    const res = await this.send<GetObjectCommandOutput>(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), signal);
+    // Only the key's extension: DuckDB decides on gzip from it, and reads ?, * or [] in a file name as a pattern.
+    const file = path.join(this.tmp, `${++this.downloads}${ref.key.endsWith('.gz') ? '.json.gz' : '.json'}`);
+    const release = () => fs.rmSync(file, { force: true });
+    // The SDK's timeouts end once the headers are in: a body that stops coming needs a watch of its own.
+    const body = res.Body as Readable;
+    const stalled = new AbortController();
+    const idleMs = this.idleTimeoutMs;
+    const watch = setTimeout(() => stalled.abort(), idleMs);
+    body.on('data', () => watch.refresh());
+    try {
+      await pipeline(body, fs.createWriteStream(file), { signal: signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal });
+    } catch (err) {
+      release();
+      throw stalled.signal.aborted ? new Error(`the download stalled: no data from S3 for ${idleMs / 1000} s`) : err;
+    } finally {
+      clearTimeout(watch);
+    }
+    return { path: file, release };
   }
 
   close(): void {
