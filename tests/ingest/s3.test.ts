@@ -1,5 +1,6 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import fs from 'node:fs';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -220,3 +221,38 @@ test('a download that stalls fails after the idle timeout and is tried again lat
   // The download is tried again by the next run, and loads.
   expect(await ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 1, events: 200, errors: 0 });
 }, 60_000);
+
+test('an object deleted after it was listed is skipped, and a failed download deleted since is no longer retried', async () => {
+  await s3.createBucket('expiring');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('expiring', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('expiring', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('expiring', `${prefix}c.json.gz`, logFile([rec('2026-11-20')]));
+  // b is deleted between the listing and its download (S3 answers 404 NoSuchKey); c's download is denied this time.
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    if (req.url!.includes('b.json.gz')) {
+      res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+      return true;
+    }
+    if (req.url!.includes('c.json.gz')) {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return true;
+    }
+    return false;
+  });
+  try {
+    const first = await ingest({ source: 's3://expiring', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    expect(first).toMatchObject({ objects: 1, skipped: 1, errors: 1 });
+  } finally {
+    await proxy.close();
+  }
+  expect((await db.all<{ key: string }>(`SELECT key FROM ingest_errors`)).map((e) => path.basename(e.key))).toEqual(['c.json.gz']);
+
+  // c expires before the next run, which retries it by key: gone, so its error goes, and the run is not a failed one.
+  await s3.client.send(new DeleteObjectCommand({ Bucket: 'expiring', Key: `${prefix}c.json.gz` }));
+  const later = await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:00:00Z'), s3Endpoint: s3.endpoint });
+  expect(later).toMatchObject({ objects: 0, skipped: 1, errors: 0 });
+  expect(await count('ingest_errors')).toBe(0);
+  expect(await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:05:00Z'), s3Endpoint: s3.endpoint })).toMatchObject({ objects: 0, skipped: 0, errors: 0 });
+});

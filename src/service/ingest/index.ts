@@ -8,7 +8,7 @@ import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, BIG_FILE_BYTES, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
-import type { FetchedObject, LogObjectRef, LogSource } from './sources/source';
+import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
   /** s3://bucket[/prefix] or a local folder. */
@@ -191,7 +191,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
     pending = all ? [] : (work[work.length - 1] ?? []);
-    await loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched) => {
+    await loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched, gone) => {
+      // Deleted since the listing: skipped, and no longer retried.
+      for (const ref of gone) await loader.forgetError(ref.key);
+      summary.skipped += gone.length;
       downloads.tried += outcomes.length + notFetched.length;
       downloads.failed += notFetched.length;
       downloads.firstError ||= notFetched[0]?.error ?? '';
@@ -261,13 +264,14 @@ async function loadPipelined(
   work: LogObjectRef[][],
   concurrency: number,
   signal: AbortSignal | undefined,
-  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>) => Promise<void>
+  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>, gone: LogObjectRef[]) => Promise<void>
 ): Promise<void> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
         return { ref, fetched: await source.fetch(ref, signal) };
       } catch (err) {
+        if (err instanceof ObjectGoneError) return { ref, gone: true };
         return { ref, error: err instanceof Error ? err.message : String(err) };
       }
     }, signal);
@@ -287,7 +291,8 @@ async function loadPipelined(
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size || fs.statSync(f.path).size }));
       const outcomes = await loader.load(files);
       const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error }] : []));
-      await onLoaded(outcomes, failed);
+      const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
+      await onLoaded(outcomes, failed, gone);
     } finally {
       ready.forEach(({ fetched: f }) => f.release());
     }

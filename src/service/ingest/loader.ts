@@ -174,6 +174,11 @@ export class BatchLoader {
     }
   }
 
+  /** Drops a file's recorded error: it is gone from the source, so no later run can load it. */
+  async forgetError(key: string): Promise<void> {
+    await this.db.run(`DELETE FROM ingest_errors WHERE source = $source AND key = $key`, { source: this.source, key });
+  }
+
   /** A file that could not be ingested, with why: kept in ingest_errors until a later run loads it. */
   async recordError(file: Pick<LocalLogFile, 'key' | 'etag'>, reason: string): Promise<FileOutcome> {
     await this.db.run(

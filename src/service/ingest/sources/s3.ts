@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, noCredentials, unreachable } from '../../awsErrors';
 import { daysOf, type DayWindow } from '../keys';
-import type { FetchedObject, LogObjectRef, LogSource } from './source';
+import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 export interface S3Location {
   bucket: string;
@@ -162,7 +162,14 @@ export class S3Source implements LogSource {
   }
 
   async fetch(ref: LogObjectRef, signal?: AbortSignal): Promise<FetchedObject> {
-    const res = await this.send<GetObjectCommandOutput>(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), signal);
+    let res: GetObjectCommandOutput;
+    try {
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), { abortSignal: signal });
+    } catch (err) {
+      // Deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
+      if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(ref.key);
+      throw explainS3Error(err, this.location.bucket, this.endpoint);
+    }
     // Only the key's extension: DuckDB decides on gzip from it, and reads ?, * or [] in a file name as a pattern.
     const file = path.join(this.tmp, `${++this.downloads}${ref.key.endsWith('.gz') ? '.json.gz' : '.json'}`);
     const release = () => fs.rmSync(file, { force: true });

@@ -25,3 +25,11 @@ export interface LogSource {
   fetch(ref: LogObjectRef, signal?: AbortSignal): Promise<FetchedObject>;
   close(): void;
 }
+
+/** The object is no longer there (deleted or expired between listing and download): nothing to fetch, now or later. */
+export class ObjectGoneError extends Error {
+  constructor(key: string) {
+    super(`${key} is gone (deleted after it was listed)`);
+    this.name = 'ObjectGoneError';
+  }
+}
