@@ -65,9 +65,12 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   expect(await count(`log_objects`)).toBe(1);
 });
 
-test('a file that failed and is then fixed is ingested, and its error cleared', async () => {
+test('a file that failed is not read again until it changes; fixed, it is ingested and its error cleared', async () => {
   writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
   expect((await run()).errors).toBe(1);
+  // Unchanged, it would fail again: the next poll passes it by, and its error stays on record.
+  expect(await run()).toMatchObject({ objects: 0, errors: 0, unchanged: 1 });
+  expect(await count('ingest_errors')).toBe(1);
   const fixed = path.join(dir, 'logs', `${DAY}x.json.gz`);
   fs.writeFileSync(fixed, logFile([rec()]));
   fs.utimesSync(fixed, new Date(), new Date(Date.now() + 5000)); // a new modification time is a new version

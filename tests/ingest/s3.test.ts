@@ -256,3 +256,29 @@ test('an object deleted after it was listed is skipped, and a failed download de
   expect(await count('ingest_errors')).toBe(0);
   expect(await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:05:00Z'), s3Endpoint: s3.endpoint })).toMatchObject({ objects: 0, skipped: 0, errors: 0 });
 });
+
+test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
+  await s3.createBucket('refusing');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('refusing', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+  const kms = 'User: arn:aws:iam::111122223333:user/reader is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/k1';
+  let answer = 'SignatureDoesNotMatch';
+  const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  const proxy = await proxyTo((req, res) => {
+    if (answer === 'SignatureDoesNotMatch') {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'));
+      return true;
+    }
+    if (!isGetObject(req)) return false;
+    res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('AccessDenied', kms));
+    return true;
+  });
+  try {
+    const run = () => ingest({ source: 's3://refusing', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    await expect(run()).rejects.toThrow('S3 refused the credentials (SignatureDoesNotMatch): the secret access key does not match the access key id');
+    answer = 'AccessDenied';
+    await expect(run()).rejects.toThrow(`kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted (AWS says: ${kms})`);
+  } finally {
+    await proxy.close();
+  }
+});

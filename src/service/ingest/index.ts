@@ -124,17 +124,23 @@ export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   return out.length > 0 ? [...out.slice(0, -1), ...lone, out[out.length - 1]] : lone;
 }
 
+/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
+const DOWNLOAD_FAILED = 'download failed: ';
+
+/**
+ * The listed files this source has already dealt with, as it is now (same ETag): ingested, or found unreadable (a
+ * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll).
+ */
 async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[]): Promise<Set<string>> {
   if (refs.length === 0) return new Set();
   const rows = await db.all<{ key: string; etag: string }>(
-    `SELECT key, etag FROM ingested_objects WHERE source = $source AND list_contains($keys, key)`,
-    { source, keys: listValue(refs.map((r) => r.key)) }
+    `SELECT key, etag FROM ingested_objects WHERE source = $source AND list_contains($keys, key)
+     UNION ALL
+     SELECT key, etag FROM ingest_errors WHERE source = $source AND list_contains($keys, key) AND NOT starts_with(reason, $marker)`,
+    { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED }
   );
   return new Set(rows.map((r) => `${r.key}\u0000${r.etag}`));
 }
-
-/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
-const DOWNLOAD_FAILED = 'download failed: ';
 
 async function failedDownloads(db: Database, source: string): Promise<LogObjectRef[]> {
   return db.all<LogObjectRef>(

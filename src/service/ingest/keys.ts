@@ -49,7 +49,8 @@ export function dayWindow(options: { days?: number; since?: string; now?: Date }
   const now = options.now ?? new Date();
   const to = isoDay(now);
   if (options.since) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(options.since) || Number.isNaN(Date.parse(options.since))) {
+    // Date.parse rolls 2026-02-30 over to March 2: a date must read back as itself.
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(options.since) || Number.isNaN(Date.parse(options.since)) || isoDay(new Date(options.since)) !== options.since) {
       throw new Error(`--since ${options.since}: expected a date like 2026-11-01`);
     }
     if (options.since > to) {

@@ -89,11 +89,12 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
     }
 
-    // 2. Their configuration, asked in their home region (an empty list there means "all, with shadow trails").
+    // 2. Their configuration, asked in their home region (an empty list there means "all"). With shadow trails: without
+    // them DescribeTrails leaves out an organization trail seen from a member account (AWS's API reference).
     const trails = new Map<string, Trail>();
     for (const [region, arns] of byRegion) {
       const res = await client(region).send(
-        new DescribeTrailsCommand(arns.length > 0 ? { trailNameList: arns, includeShadowTrails: false } : { includeShadowTrails: true })
+        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true })
       );
       for (const t of res.trailList ?? []) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
     }

@@ -97,7 +97,8 @@ test('every trail with its configuration and status, stored field by field', asy
     'GetTrailStatus@us-east-1', 'GetTrailStatus@eu-west-1', 'GetTrailStatus@us-west-2',
   ]);
   expect(api.calls[1].body).toEqual({ NextToken: 'page-2' });
-  expect(api.calls[3].body).toEqual({ trailNameList: [B], includeShadowTrails: false });
+  // With shadow trails, or a member account's organization trail would be left out.
+  expect(api.calls[3].body).toEqual({ trailNameList: [B], includeShadowTrails: true });
   expect(api.calls[5].body).toEqual({ Name: A });
 });
 

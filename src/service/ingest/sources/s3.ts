@@ -45,6 +45,14 @@ export interface S3SourceOptions {
 /** A stalled connection fails after this long instead of holding the run (and every later poll) for ever. */
 const IDLE_TIMEOUT_MS = 60_000;
 
+/** 403s that are about the credentials themselves, not about what they may do. */
+const CREDENTIAL_ERRORS: Record<string, string> = {
+  InvalidAccessKeyId: 'the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use.',
+  SignatureDoesNotMatch: 'the secret access key does not match the access key id; check AWS_SECRET_ACCESS_KEY or the profile in use.',
+  ExpiredToken: 'the session has expired; renew it (aws sso login, or new temporary credentials).',
+  InvalidToken: 'the session token is not valid; renew it (aws sso login, or new temporary credentials).',
+};
+
 /** Turns the SDK's terse errors into what a user can act on. */
 export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
@@ -59,9 +67,15 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   if (name === 'NoSuchBucket') {
     return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
   }
+  const credentialProblem = CREDENTIAL_ERRORS[name];
+  if (credentialProblem) {
+    return new Error(`S3 refused the credentials (${name}): ${credentialProblem}`);
+  }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
+    // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
+    const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${e.message})` : '';
     return new Error(
-      `Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted.`
+      `Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted${aws}.`
     );
   }
   return err instanceof Error ? err : new Error(String(err));
