@@ -16,8 +16,8 @@ import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
 import { countBy, generatedRecords, oracleIsError, oracleMfa, oracleReadOnly, oracleService, oracleUnauthorized, oracleUser } from '../support/oracle';
-import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
-import { tempDir } from '../support/temp';
+import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { tempDir, writeFiles } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
 
 const haveGo = goAvailable();
@@ -110,6 +110,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   let session: HarnessSession;
   let settings: HarnessSettings;
   let records: CloudTrailRecord[];
+  // Ten refused calls by one user across a 5-minute boundary (12:03:00 to 12:06:36): five on each side of 12:05.
+  const BURST: CloudTrailRecord[] = Array.from({ length: 10 }, (_, i) => ({
+    eventVersion: '1.08', eventID: `burst-${i}`, eventTime: new Date(Date.parse('2023-03-01T12:03:00Z') + i * 24_000).toISOString().replace('.000', ''),
+    eventSource: 's3.amazonaws.com', eventName: 'GetObject', awsRegion: 'us-east-1', sourceIPAddress: '203.0.113.66', recipientAccountId: '111122223333',
+    userIdentity: { type: 'IAMUser', userName: 'eve', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/eve' },
+    errorCode: 'AccessDenied', errorMessage: 'Access Denied',
+  }));
 
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
@@ -119,6 +126,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST) });
+    await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     await storeTrails(db, TRAILS);
     api = await buildApi({ db, token: TOKEN });
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -126,7 +135,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record)]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -394,6 +403,15 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       ['christophe', 2, false],
       ['stratus-red-team-ec2-get-password-data-role', 30, true],
     ]);
+  });
+
+  test('failed authorizations: a burst split by a 5-minute boundary still fires, once it is in the window', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    for (const at of ['2023-03-01T12:10:00Z', '2023-03-01T12:31:00Z']) {
+      expect(await runRule(rule, Date.parse(at))).toEqual([{ labels: { user: 'eve' }, b: 10, firing: true }]);
+    }
+    // Once it has left the 30-minute window, it resolves.
+    expect(await runRule(rule, Date.parse('2023-03-01T12:40:00Z'))).toEqual([]);
   });
 
   test('console login without MFA: the Stratus Red Team login fires for its user', async () => {
