@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { EVENTS, OTHER_ERRORS, PRINCIPALS, UNAUTHORIZED_ERRORS, type CloudTrailRecord, type EventTemplate } from './catalog';
+import { EVENTS, OTHER_ERRORS, PRINCIPALS, ROOT, UNAUTHORIZED_ERRORS, type CloudTrailRecord, type EventTemplate } from './catalog';
 import { cumulative, Rng } from './rng';
 
 export interface GenerateOptions {
@@ -63,7 +63,8 @@ function s3Resources(request: unknown, account: string): unknown[] | undefined {
   return typeof key === 'string' ? [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucketName}/${key}` }, bucket] : [bucket];
 }
 
-const CONSOLE_USERS = PRINCIPALS.filter((p) => p.userAgent.includes('Console'));
+// Root signs in rarely, and only through the few console logins given to it below.
+const CONSOLE_USERS = PRINCIPALS.filter((p) => p.userAgent.includes('Console') && p !== ROOT);
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 const stamp = (t: Date) => `${t.getUTCFullYear()}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}T${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}Z`;
@@ -77,7 +78,7 @@ function accountRoot(prefix: string, account: Account): string {
 function record(rng: Rng, template: EventTemplate, account: string, region: string, timeMs: number): CloudTrailRecord {
   let principal = rng.weighted(PRINCIPALS, PRINCIPAL_WEIGHTS);
   if (principal.services && !principal.services.includes(template.service)) principal = PRINCIPALS[0];
-  if (template.name === 'ConsoleLogin') principal = rng.chance(0.1) ? PRINCIPALS.find((p) => p.weight === 1)! : rng.pick(CONSOLE_USERS);
+  if (template.name === 'ConsoleLogin') principal = rng.chance(0.02) ? ROOT : rng.pick(CONSOLE_USERS);
   const identity = principal.identity(account, rng);
   const rec: CloudTrailRecord = {
     eventVersion: '1.10',
