@@ -8,7 +8,7 @@ import path from 'node:path';
 import { tableFromIPC, Type } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
 import { writeLogFolder, type GenerateOptions } from '../../src/generator';
-import { resolveQuery, type ResolvedQuery } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, type ResolvedQuery } from '../../src/model/query';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
@@ -173,9 +173,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   }
 
   /** The names a panel's field config and transformations refer to must be in its frames. */
-  function referencedFields(panel: Json): string[] {
+  function referencedFields(panel: Json, query: ResolvedQuery): string[] {
     const names: string[] = [];
-    for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName') names.push(o.matcher.options);
+    // A panel grouped by $groupBy names its group column after the choice: only the chosen one's overrides apply.
+    const groupedByVariable = String(panel.targets?.[0]?.groupBy ?? '').includes('$');
+    const otherGroup = (name: string) => groupedByVariable && (GROUP_BYS as readonly string[]).includes(name) && name !== query.groupBy;
+    for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName' && !otherGroup(o.matcher.options)) names.push(o.matcher.options);
     for (const t of panel.transformations ?? []) if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
     if (panel.options?.xField) names.push(panel.options.xField);
     for (const s of panel.options?.sortBy ?? []) names.push(s.displayName);
@@ -254,7 +257,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     }
     if (frames.length > 0) {
       const names = new Set(frames.flatMap((f) => f.fields.map((x) => x.name)));
-      const missing = referencedFields(panel).filter((n) => !names.has(n));
+      const missing = referencedFields(panel, query).filter((n) => !names.has(n));
       expect({ panel: panel.title, missing }).toEqual({ panel: panel.title, missing: [] });
     }
   }

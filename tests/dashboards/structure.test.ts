@@ -194,12 +194,31 @@ describe('CloudTrail Events', () => {
       readOnly: '$readOnly',
       mfa: '$mfa',
       resourceId: '$resourceId',
-      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'] },
+      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'] },
     });
   });
+  test('each row of the totals opens the events of its group, keeping every other choice', () => {
+    const [, totals] = queryPanels(d);
+    const vars = variables(d);
+    const groupBy = vars.get('groupBy')!.options.map((o: Json) => o.value as string);
+    for (const group of groupBy) {
+      const override = totals.fieldConfig.overrides.find((o: Json) => o.matcher.id === 'byName' && o.matcher.options === group);
+      const link = override?.properties.find((p: Json) => p.id === 'links')?.value[0];
+      expect([group, link?.url]).toEqual([group, expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/)]);
+      const params: string[] = link.url.split('?')[1].split('&');
+      // The clicked group becomes its variable's only value (a resource goes to the Resource ID box) …
+      const own = group === 'resource' ? 'resourceId' : group;
+      expect(params).toContain(`var-${own}=\${__value.raw:percentencode}`);
+      // … and every other variable keeps its value.
+      for (const name of [...vars.keys()].filter((n) => n !== own)) {
+        expect([group, name, params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`)]).toEqual([group, name, true]);
+      }
+    }
+  });
+
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
-    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [] });
+    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [] });
     expect(resolveQuery(interpolate(target, d, defaultSelection(d))).filters).toEqual({});
     expect(resolveQuery(interpolate(target, d, { ...defaultSelection(d), user: ['alice', 'bob'], resourceId: 'i-0abc' }))).toMatchObject({
       filters: { user: ['alice', 'bob'] },
