@@ -112,6 +112,8 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
 /** Group names for events without an error code. */
 export const SUCCESS_CODE = '(none)';
 export const NO_CODE = '(error without code)';
+/** The error-code group of an event: its code, or one of the two names above. */
+const ERROR_CODE_GROUP = `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)`;
 
 /** The error-code filter takes these group names too, so a group of the error-code table can be drilled into. */
 function errorCodeCondition(values: string[], params: Record<string, DuckDBValue>): string {
@@ -134,7 +136,7 @@ function groupSource(groupBy: GroupBy): { from: string; key: string } {
   if (groupBy === 'resource') return { from: 'events, unnest(list_distinct(list_transform(resources, r -> r.name))) AS u(name)', key: 'u.name' };
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
   // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
-  if (groupBy === 'errorCode') return { from: 'events', key: `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)` };
+  if (groupBy === 'errorCode') return { from: 'events', key: ERROR_CODE_GROUP };
   return { from: 'events', key: COLUMN[groupBy] };
 }
 
@@ -194,7 +196,8 @@ export function totals(q: ResolvedQuery, range: Range, match?: ResourceMatch): S
 
 /** Distinct values of a dimension in the range, most frequent first, optionally containing `q`. */
 export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number): Statement {
-  const column = COLUMN[dimension];
+  // Error codes are listed as they are grouped, so a group of the table is also a value of the filter.
+  const column = dimension === 'errorCode' ? ERROR_CODE_GROUP : COLUMN[dimension];
   const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to), limit };
   let filter = '';
   if (search) {
