@@ -282,3 +282,23 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
     await proxy.close();
   }
 });
+
+test('a server that stops answering fails the run after the idle timeout, and a stop ends the wait at once', async () => {
+  await s3.createBucket('silent');
+  await s3.put('silent', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  // Every request is taken and never answered.
+  const proxy = await proxyTo(() => true);
+  try {
+    const silent = ingest({ source: 's3://silent', db, days: 1, now: NOW, s3Endpoint: proxy.url, s3IdleTimeoutMs: 500 });
+    await expect(silent).rejects.toThrow(/timed out after 500 ms of inactivity/);
+    const stop = new AbortController();
+    const stopped = ingest({ source: 's3://silent', db, days: 1, now: NOW, s3Endpoint: proxy.url, signal: stop.signal });
+    setTimeout(() => stop.abort(), 300);
+    // Recorded as stopped, not failed: the next run reads its days again.
+    await expect(stopped).resolves.toMatchObject({ stopped: true, objects: 0 });
+    const [run] = await db.all<{ error: string | null; stopped: boolean }>(`SELECT error, stopped FROM ingest_runs ORDER BY started_at DESC LIMIT 1`);
+    expect(run).toEqual({ error: null, stopped: true });
+  } finally {
+    await proxy.close();
+  }
+}, 30_000);

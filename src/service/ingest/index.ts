@@ -78,9 +78,9 @@ export function sourceId(spec: string): string {
   return spec.startsWith('s3://') ? s3SourceId(parseS3Url(spec)) : path.resolve(spec);
 }
 
-export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number } = {}): LogSource {
+export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number; signal?: AbortSignal } = {}): LogSource {
   return spec.startsWith('s3://')
-    ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs })
+    ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs, signal: options.signal })
     : new FolderSource(spec);
 }
 
@@ -256,6 +256,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await finishRun(null);
     return summary;
   } catch (err) {
+    if (stopping()) {
+      // A request the stop aborted (a listing in flight): a stopped run, like one stopped between batches.
+      summary.stopped = true;
+      summary.durationMs = Date.now() - started;
+      await finishRun(null);
+      return summary;
+    }
     await finishRun(err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;
   } finally {
@@ -275,7 +282,7 @@ async function loadPipelined(
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
-        return { ref, fetched: await source.fetch(ref, signal) };
+        return { ref, fetched: await source.fetch(ref) };
       } catch (err) {
         if (err instanceof ObjectGoneError) return { ref, gone: true };
         return { ref, error: err instanceof Error ? err.message : String(err) };

@@ -40,6 +40,8 @@ export interface S3SourceOptions {
   region?: string;
   /** How long a request may go without a byte, connecting or downloading, before it fails. */
   idleTimeoutMs?: number;
+  /** The run's stop signal: it aborts the requests in flight (listings and downloads). */
+  signal?: AbortSignal;
 }
 
 /** A stalled connection fails after this long instead of holding the run (and every later poll) for ever. */
@@ -97,6 +99,7 @@ export class S3Source implements LogSource {
   private readonly tmp: string;
   private readonly endpoint?: string;
   private readonly idleTimeoutMs: number;
+  private readonly signal?: AbortSignal;
   private downloads = 0;
 
   constructor(
@@ -106,12 +109,13 @@ export class S3Source implements LogSource {
     this.id = s3SourceId(location);
     this.endpoint = options.endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    this.signal = options.signal;
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
-      // The SDK sets no timeout of its own on S3 requests.
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: this.idleTimeoutMs },
+      // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: this.idleTimeoutMs },
     });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
   }
@@ -130,9 +134,9 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  private async send<T>(command: { input: unknown }, abortSignal?: AbortSignal): Promise<T> {
+  private async send<T>(command: { input: unknown }): Promise<T> {
     try {
-      return (await this.client.send(command as never, { abortSignal })) as T;
+      return (await this.client.send(command as never, { abortSignal: this.signal })) as T;
     } catch (err) {
       throw explainS3Error(err, this.location.bucket, this.endpoint);
     }
@@ -175,10 +179,10 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  async fetch(ref: LogObjectRef, signal?: AbortSignal): Promise<FetchedObject> {
+  async fetch(ref: LogObjectRef): Promise<FetchedObject> {
     let res: GetObjectCommandOutput;
     try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), { abortSignal: signal });
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), { abortSignal: this.signal });
     } catch (err) {
       // Deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(ref.key);
@@ -193,13 +197,18 @@ export class S3Source implements LogSource {
     const idleMs = this.idleTimeoutMs;
     const watch = setTimeout(() => stalled.abort(), idleMs);
     body.on('data', () => watch.refresh());
+    // The run's stop ends the download too (a listener, not AbortSignal.any, which leaks on Node 20).
+    const stop = () => stalled.abort();
+    this.signal?.addEventListener('abort', stop, { once: true });
+    if (this.signal?.aborted) stalled.abort();
     try {
-      await pipeline(body, fs.createWriteStream(file), { signal: signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal });
+      await pipeline(body, fs.createWriteStream(file), { signal: stalled.signal });
     } catch (err) {
       release();
-      throw stalled.signal.aborted ? new Error(`the download stalled: no data from S3 for ${idleMs / 1000} s`) : err;
+      throw stalled.signal.aborted && !this.signal?.aborted ? new Error(`the download stalled: no data from S3 for ${idleMs / 1000} s`) : err;
     } finally {
       clearTimeout(watch);
+      this.signal?.removeEventListener('abort', stop);
     }
     return { path: file, release };
   }

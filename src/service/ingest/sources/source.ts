@@ -21,8 +21,7 @@ export interface LogSource {
   plan(window: DayWindow): Promise<string[]>;
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
   list(unit: string, window: DayWindow): Promise<LogObjectRef[]>;
-  /** A local copy of the object; `signal` aborts a download in progress (the service is stopping). */
-  fetch(ref: LogObjectRef, signal?: AbortSignal): Promise<FetchedObject>;
+  fetch(ref: LogObjectRef): Promise<FetchedObject>;
   close(): void;
 }
 
