@@ -80,18 +80,16 @@ export function startService(options: ServiceOptions): Service {
   // stop() aborts it: a run in progress stops after its batch instead of reading the rest of its days, which can take
   // longer than Docker or Kubernetes wait before SIGKILL.
   const stopping = new AbortController();
-  const runIngest = (days: number) =>
-    exclusive(() =>
-      ingest({
-        source,
-        db,
-        days,
-        now: now(),
-        s3Endpoint: options.s3Endpoint,
-        signal: stopping.signal,
-        onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
-      })
-    );
+  const ingestDays = (days: number) =>
+    ingest({
+      source,
+      db,
+      days,
+      now: now(),
+      s3Endpoint: options.s3Endpoint,
+      signal: stopping.signal,
+      onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+    });
 
   // When the last successful run started (read from ingest_runs at the first run, so a restart knows it too): a run
   // reads every day folder since then, so days of failed polls or of a stopped service leave no gap.
@@ -105,7 +103,8 @@ export function startService(options: ServiceOptions): Service {
     intervalMs: options.pollIntervalMs,
     logger,
     describe,
-    run: async () => {
+    // Its days are worked out in its turn, once any run before it (a backfill) has finished and is on record.
+    run: () => exclusive(async () => {
       const startedAt = now();
       await options.beforePoll?.(startedAt);
       if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
@@ -118,13 +117,13 @@ export function startService(options: ServiceOptions): Service {
         const why = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
         logger.info({ days, lastGoodRun: lastSuccessStart?.toISOString() ?? null }, `catching up: reading the ${days} days since ${why}`);
       }
-      const summary = await runIngest(days);
+      const summary = await ingestDays(days);
       // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
       if (summary.stopped) return summary;
       first = false;
       lastSuccessStart = startedAt;
       return summary;
-    },
+    }),
   });
 
   const trails: Poller | undefined = (options.syncTrails ?? source.startsWith('s3://'))
@@ -140,7 +139,7 @@ export function startService(options: ServiceOptions): Service {
 
   return {
     backfill: async (days) => {
-      const summary = await runIngest(days);
+      const summary = await exclusive(() => ingestDays(days));
       logger.info({ job: 'backfill', days, ...describe(summary) }, 'backfill finished');
       return summary;
     },

@@ -164,6 +164,28 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
   }
 }, 180_000);
 
+test('a poll that waits behind a backfill does not take the running backfill for an unfinished run', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const NOW = new Date('2026-11-20T12:00:00Z');
+  await writeLogFolder(logs, { events: 20_000, days: 30, end: NOW, seed: 7, eventsPerFile: 10 });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  // Polls every 100 ms: one is always queued behind the backfill.
+  const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => NOW });
+  try {
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    await service.backfill(30);
+    const after = lines.length;
+    await waitFor('a poll after the backfill', async () => (lines.slice(after).some((l) => l.msg === 'ingest finished') ? true : undefined));
+    expect(lines.filter((l) => /^catching up/.test(l.msg))).toEqual([]);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
 test('what beforePoll delivers is read by that same poll', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
