@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../../tests/support/temp';
+import { writeLogFolder } from '../generator';
 import { Database } from './db/database';
 import { ingest } from './ingest';
 import { Reports } from './reports';
@@ -67,6 +68,25 @@ test('a sample folder without a delivery mark (made by an older version) starts 
     expect(await deliverSampleLogs(old, new Date(T0.getTime() + 60 * MINUTE))).toBe(Math.floor(((60 * MINUTE) / (14 * 86_400_000)) * SAMPLE_EVENTS));
   } finally {
     fs.rmSync(old, { recursive: true, force: true });
+  }
+});
+
+test('a sample made by an older version (a folder per day) is kept and delivered on, not made again', async () => {
+  const data = tempDir();
+  try {
+    const old = path.join(data, 'sample-logs', '2026-11-19');
+    await writeLogFolder(old, { events: 1_000, days: 14, end: new Date(T0.getTime() - 86_400_000), seed: 20261119 });
+    fs.writeFileSync(path.join(old, '.complete'), '');
+    const files = () => fs.readdirSync(old, { recursive: true }).length;
+    const before = files();
+    expect(await ensureSampleLogs(data, T0)).toBe(old);
+    expect(files()).toBe(before + 1); // only the delivery mark
+    expect(fs.readdirSync(path.join(data, 'sample-logs'))).toEqual(['2026-11-19']);
+    // From then on, it is delivered on like a new one.
+    expect(await ensureSampleLogs(data, new Date(T0.getTime() + 60 * MINUTE))).toBe(old);
+    expect(files()).toBeGreaterThan(before + 1);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });
 

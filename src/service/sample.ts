@@ -19,6 +19,12 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new Error(`${dir} is in the way of the sample logs: it is not a folder. Move it, or give a --source`);
   }
+  const adopted = !fs.existsSync(path.join(dir, '.complete')) && olderSample(dir);
+  if (adopted) {
+    // Made by an older version, one folder per day: kept and delivered on, so its events are not doubled.
+    await deliverSampleLogs(adopted, now);
+    return adopted;
+  }
   if (!fs.existsSync(path.join(dir, '.complete'))) {
     // A sample left half-made by a killed start is made again.
     fs.rmSync(dir, { recursive: true, force: true });
@@ -29,6 +35,13 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
     await deliverSampleLogs(dir, now);
   }
   return dir;
+}
+
+/** The newest complete sample of the older layout (sample-logs/<day>/), if any. */
+function olderSample(dir: string): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  const days = fs.readdirSync(dir).filter((name) => /^\d{4}-\d{2}-\d{2}$/.test(name) && fs.existsSync(path.join(dir, name, '.complete')));
+  return days.length > 0 ? path.join(dir, days.sort().at(-1)!) : undefined;
 }
 
 /**
