@@ -69,7 +69,7 @@ test('a file that failed is not read again until it changes; fixed, it is ingest
   writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
   expect((await run()).errors).toBe(1);
   // Unchanged, it would fail again: the next poll passes it by, and its error stays on record.
-  expect(await run()).toMatchObject({ objects: 0, errors: 0, unchanged: 1 });
+  expect(await run()).toMatchObject({ objects: 0, errors: 0, unchanged: 0, unreadable: 1 });
   expect(await count('ingest_errors')).toBe(1);
   const fixed = path.join(dir, 'logs', `${DAY}x.json.gz`);
   fs.writeFileSync(fixed, logFile([rec()]));

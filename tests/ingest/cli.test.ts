@@ -68,3 +68,19 @@ test('no AWS credentials: says what to set, and for a named profile what to chec
   expect(profile.code).toBe(1);
   expect(profile.stderr).toMatch(/AWS profile "audit" gave no credentials: .*"aws sso login --profile audit"/);
 }, 60_000);
+
+test('a file still unreadable is said so on later runs, not counted as ingested', async () => {
+  const logs = path.join(dir, 'with-broken');
+  fs.mkdirSync(logs, { recursive: true });
+  fs.writeFileSync(path.join(logs, 'broken.json.gz'), 'not gzip');
+  fs.copyFileSync(path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]), path.join(logs, 'good.json.gz'));
+  const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
+  const first = await runCli(args);
+  expect(first.stdout).toMatch(/1 files could not be read/);
+  const second = await runCli(args);
+  expect(second.code).toBe(0);
+  expect(second.stdout).toMatch(/1 files already ingested/);
+  expect(second.stdout).toMatch(/1 files still unreadable, unchanged since an earlier run/);
+  expect(second.stdout).toMatch(/no new errors/);
+  expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
+});

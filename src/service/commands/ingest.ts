@@ -14,10 +14,11 @@ export function formatSummary(s: IngestSummary): string {
     `  ${s.events} new events, ${s.duplicates} duplicates skipped, ${s.unchanged} files already ingested, ${s.skipped} non-event files skipped`,
   ];
   if (s.rejected > 0) lines.push(`  ${s.rejected} records that cannot be events (no usable eventTime, or not an object) kept in rejected_records`);
+  if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: see the ingest_errors table`);
   lines.push(
     s.errors > 0
       ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`
-      : '  no errors'
+      : '  no new errors'
   );
   return lines.join('\n');
 }
@@ -72,7 +73,7 @@ export function ingestCommand(): Command {
         });
         bar?.stop();
         const { objects, events, duplicates, skipped, errors } = summary;
-        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged: summary.unchanged, rejected: summary.rejected }) : formatSummary(summary));
+        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged: summary.unchanged, unreadable: summary.unreadable, rejected: summary.rejected }) : formatSummary(summary));
       } finally {
         bar?.stop();
         db.close();

@@ -45,6 +45,8 @@ export interface IngestSummary {
   skipped: number;
   /** Objects already in the ledger, not read again. */
   unchanged: number;
+  /** Objects found unreadable by an earlier run and unchanged since (still in ingest_errors), not read again. */
+  unreadable: number;
   /** Objects that could not be read (see ingest_errors). */
   errors: number;
   /** Records kept in rejected_records (no usable eventTime, or not an object). */
@@ -131,15 +133,15 @@ const DOWNLOAD_FAILED = 'download failed: ';
  * The listed files this source has already dealt with, as it is now (same ETag): ingested, or found unreadable (a
  * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll).
  */
-async function alreadyIngested(db: Database, source: string, refs: LogObjectRef[]): Promise<Set<string>> {
-  if (refs.length === 0) return new Set();
-  const rows = await db.all<{ key: string; etag: string }>(
-    `SELECT key, etag FROM ingested_objects WHERE source = $source AND list_contains($keys, key)
+async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, 'ingested' | 'unreadable'>> {
+  if (refs.length === 0) return new Map();
+  const rows = await db.all<{ key: string; etag: string; state: 'ingested' | 'unreadable' }>(
+    `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND list_contains($keys, key)
      UNION ALL
-     SELECT key, etag FROM ingest_errors WHERE source = $source AND list_contains($keys, key) AND NOT starts_with(reason, $marker)`,
+     SELECT key, etag, 'unreadable' FROM ingest_errors WHERE source = $source AND list_contains($keys, key) AND NOT starts_with(reason, $marker)`,
     { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED }
   );
-  return new Set(rows.map((r) => `${r.key}\u0000${r.etag}`));
+  return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
 }
 
 async function failedDownloads(db: Database, source: string): Promise<LogObjectRef[]> {
@@ -156,7 +158,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const { db } = options;
   const loader = new BatchLoader(db, source.id);
   const summary: IngestSummary = {
-    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
   };
   const stopping = () => options.signal?.aborted ?? false;
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
@@ -231,9 +233,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
       });
       for (const ref of events) retries.delete(ref.key);
-      const seen = await alreadyIngested(db, source.id, events);
-      const todo = events.filter((ref) => !seen.has(`${ref.key}\u0000${ref.etag}`));
-      summary.unchanged += events.length - todo.length;
+      const seen = await alreadyDealtWith(db, source.id, events);
+      const todo: LogObjectRef[] = [];
+      for (const ref of events) {
+        const state = seen.get(`${ref.key}\u0000${ref.etag}`);
+        if (state) summary[state === 'ingested' ? 'unchanged' : 'unreadable']++;
+        else todo.push(ref);
+      }
       progress.objectsFound += todo.length;
       progress.unitsDone++;
       pending.push(...todo);
