@@ -105,6 +105,8 @@ export function startService(options: ServiceOptions): Service {
     describe,
     // Its days are worked out in its turn, once any run before it (a backfill) has finished and is on record.
     run: () => exclusive(async () => {
+      // Its turn came after stop(): nothing to start (no sample delivery, no catch-up, no empty stopped run).
+      if (stopping.signal.aborted) return undefined;
       const startedAt = now();
       await options.beforePoll?.(startedAt);
       if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));

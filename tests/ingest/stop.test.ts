@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
+import { BatchLoader } from '../../src/service/ingest/loader';
 import { eventFiles, tempDir } from '../support/temp';
 
 const END = new Date('2026-11-20T12:00:00Z');
@@ -53,3 +54,24 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('an error that is not the stop itself stays the run’s error, even when a stop came meanwhile', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  // A full disk cannot be made to happen here: the loader is made to fail as DuckDB would, just after the stop.
+  const stop = new AbortController();
+  const load = jest.spyOn(BatchLoader.prototype, 'load').mockImplementation(async () => {
+    stop.abort();
+    throw new Error('IO Error: No space left on device');
+  });
+  try {
+    await writeLogFolder(logs, { events: 100, days: 1, end: END, seed: 3 });
+    await expect(ingest({ source: logs, db, days: 1, now: END, signal: stop.signal })).rejects.toThrow('No space left on device');
+    expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: 'IO Error: No space left on device', stopped: false }]);
+  } finally {
+    load.mockRestore();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -186,6 +186,34 @@ test('a poll that waits behind a backfill does not take the running backfill for
   }
 }, 120_000);
 
+test('a poll whose turn comes after stop() does nothing: no delivery, no catch-up, no run', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const NOW = new Date('2026-11-20T12:00:00Z');
+  await writeLogFolder(logs, { events: 20_000, days: 30, end: NOW, seed: 8, eventsPerFile: 10 });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  let deliveries = 0;
+  const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => NOW, beforePoll: async () => void deliveries++ });
+  try {
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    const runsBefore = Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingest_runs'))!.n);
+    const deliveriesBefore = deliveries;
+    // A backfill, a poll queued behind it, and the stop while the backfill loads.
+    const backfill = service.backfill(30);
+    await new Promise((r) => setTimeout(r, 300));
+    await service.stop();
+    await backfill;
+    expect(deliveries).toBe(deliveriesBefore);
+    expect(lines.filter((l) => /^catching up/.test(l.msg))).toEqual([]);
+    // Only the backfill's own row was added.
+    expect(Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingest_runs'))!.n)).toBe(runsBefore + 1);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
 test('what beforePoll delivers is read by that same poll', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');

@@ -262,8 +262,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await finishRun(null);
     return summary;
   } catch (err) {
-    if (stopping()) {
-      // A request the stop aborted (a listing in flight): a stopped run, like one stopped between batches.
+    if (stopping() && (err as { name?: string } | undefined)?.name === 'AbortError') {
+      // A request the stop aborted (a listing in flight): a stopped run, like one stopped between batches. Any other
+      // error (a full disk while the last batch loaded) stays the run's error, stop or not.
       summary.stopped = true;
       summary.durationMs = Date.now() - started;
       await finishRun(null);

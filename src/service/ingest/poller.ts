@@ -7,7 +7,8 @@ export interface PollerLogger {
 
 export interface PollerOptions<T> {
   name: string;
-  run: () => Promise<T>;
+  /** The job; undefined means it did not run (its turn came after a stop), so nothing is logged or recorded. */
+  run: () => Promise<T | undefined>;
   intervalMs: number;
   logger: PollerLogger;
   /** First retry delay after a failure; doubles each time, capped at intervalMs. */
@@ -44,6 +45,7 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
       const started = Date.now();
       try {
         const result = await run();
+        if (result === undefined) return;
         failures = 0;
         state.lastSuccess = new Date();
         state.lastError = null;
