@@ -71,6 +71,12 @@ test('a file that failed is not read again until it changes; fixed, it is ingest
   // Unchanged, it would fail again: the next poll passes it by, and its error stays on record.
   expect(await run()).toMatchObject({ objects: 0, errors: 0, unchanged: 0, unreadable: 1 });
   expect(await count('ingest_errors')).toBe(1);
+  // Rewritten and still broken: read again, and still one error on record for the file.
+  const broken = path.join(dir, 'logs', `${DAY}x.json.gz`);
+  fs.writeFileSync(broken, 'still garbage');
+  fs.utimesSync(broken, new Date(), new Date(Date.now() + 2000));
+  expect((await run()).errors).toBe(1);
+  expect(await count('ingest_errors')).toBe(1);
   const fixed = path.join(dir, 'logs', `${DAY}x.json.gz`);
   fs.writeFileSync(fixed, logFile([rec()]));
   fs.utimesSync(fixed, new Date(), new Date(Date.now() + 5000)); // a new modification time is a new version

@@ -181,6 +181,8 @@ export class BatchLoader {
 
   /** A file that could not be ingested, with why: kept in ingest_errors until a later run loads it. */
   async recordError(file: Pick<LocalLogFile, 'key' | 'etag'>, reason: string): Promise<FileOutcome> {
+    // One row per file: an earlier version's error (another ETag) is replaced, not counted twice.
+    await this.db.run(`DELETE FROM ingest_errors WHERE source = $source AND key = $key AND etag <> $etag`, { source: this.source, key: file.key, etag: file.etag });
     await this.db.run(
       `INSERT OR REPLACE INTO ingest_errors VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP)`,
       { source: this.source, key: file.key, etag: file.etag, reason }
