@@ -19,21 +19,17 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new Error(`${dir} is in the way of the sample logs: it is not a folder. Move it, or give a --source`);
   }
-  const adopted = !fs.existsSync(path.join(dir, '.complete')) && olderSample(dir);
-  if (adopted) {
-    // Made by an older version, one folder per day: kept and delivered on, so its events are not doubled.
-    await deliverSampleLogs(adopted, now);
-    return adopted;
+  // Made already (by an older version, one folder per day): kept and delivered on, so its events are not doubled.
+  const made = fs.existsSync(path.join(dir, '.complete')) ? dir : olderSample(dir);
+  if (made) {
+    await deliverSampleLogs(made, now);
+    return made;
   }
-  if (!fs.existsSync(path.join(dir, '.complete'))) {
-    // A sample left half-made by a killed start is made again.
-    fs.rmSync(dir, { recursive: true, force: true });
-    await writeLogFolder(dir, { events: SAMPLE_EVENTS, days: SAMPLE_DAYS, end: now, seed: Number(now.toISOString().slice(0, 10).replace(/-/g, '')) });
-    fs.writeFileSync(path.join(dir, DELIVERED), now.toISOString());
-    fs.writeFileSync(path.join(dir, '.complete'), '');
-  } else {
-    await deliverSampleLogs(dir, now);
-  }
+  // A sample left half-made by a killed start is made again.
+  fs.rmSync(dir, { recursive: true, force: true });
+  await writeLogFolder(dir, { events: SAMPLE_EVENTS, days: SAMPLE_DAYS, end: now, seed: Number(now.toISOString().slice(0, 10).replace(/-/g, '')) });
+  fs.writeFileSync(path.join(dir, DELIVERED), now.toISOString());
+  fs.writeFileSync(path.join(dir, '.complete'), '');
   return dir;
 }
 

@@ -64,6 +64,7 @@ async function unfinishedWindowFrom(db: Database, source: string, after: Date | 
 
 export function startService(options: ServiceOptions): Service {
   const { db, source, logger } = options;
+  const id = sourceId(source);
   const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
   let running = 0;
@@ -109,9 +110,9 @@ export function startService(options: ServiceOptions): Service {
       if (stopping.signal.aborted) return undefined;
       const startedAt = now();
       await options.beforePoll?.(startedAt);
-      if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, sourceId(source));
+      if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, id);
       const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
-      const unfinished = await unfinishedWindowFrom(db, sourceId(source), lastSuccessStart);
+      const unfinished = await unfinishedWindowFrom(db, id, lastSuccessStart);
       const sinceUnfinished = unfinished ? utcDaysBetween(unfinished, startedAt) + 1 : 0;
       const usual = first ? (options.days ?? 14) : POLL_DAYS;
       const days = Math.max(usual, sinceLastGood, sinceUnfinished);

@@ -177,6 +177,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         skipped: summary.skipped, errors: summary.errors, error, stopped: summary.stopped }
     );
 
+  const finished = async () => {
+    summary.durationMs = Date.now() - started;
+    await finishRun(null);
+    return summary;
+  };
+
   const progress: IngestProgress = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
   const report = () => options.onProgress?.({ ...progress, events: summary.events });
   const tally = (outcome: FileOutcome) => {
@@ -258,17 +264,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       throw new Error(`none of the ${downloads.failed} log files could be downloaded, e.g. ${downloads.firstError}`);
     }
-    summary.durationMs = Date.now() - started;
-    await finishRun(null);
-    return summary;
+    return await finished();
   } catch (err) {
     if (stopping() && (err as { name?: string } | undefined)?.name === 'AbortError') {
       // A request the stop aborted (a listing in flight): a stopped run, like one stopped between batches. Any other
       // error (a full disk while the last batch loaded) stays the run's error, stop or not.
       summary.stopped = true;
-      summary.durationMs = Date.now() - started;
-      await finishRun(null);
-      return summary;
+      return await finished();
     }
     await finishRun(err instanceof Error ? err.message : String(err)).catch(() => undefined);
     throw err;

@@ -138,6 +138,8 @@ export class S3Source implements LogSource {
     try {
       return (await this.client.send(command as never, { abortSignal: this.signal })) as T;
     } catch (err) {
+      // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
+      if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
       throw explainS3Error(err, this.location.bucket, this.endpoint);
     }
   }
@@ -180,14 +182,7 @@ export class S3Source implements LogSource {
   }
 
   async fetch(ref: LogObjectRef): Promise<FetchedObject> {
-    let res: GetObjectCommandOutput;
-    try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }), { abortSignal: this.signal });
-    } catch (err) {
-      // Deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
-      if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(ref.key);
-      throw explainS3Error(err, this.location.bucket, this.endpoint);
-    }
+    const res = await this.send<GetObjectCommandOutput>(new GetObjectCommand({ Bucket: this.location.bucket, Key: ref.key }));
     // Only the key's extension: DuckDB decides on gzip from it, and reads ?, * or [] in a file name as a pattern.
     const file = path.join(this.tmp, `${++this.downloads}${ref.key.endsWith('.gz') ? '.json.gz' : '.json'}`);
     const release = () => fs.rmSync(file, { force: true });
