@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
-import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, rowCount, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const DAY = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
@@ -22,7 +22,7 @@ const rec = (over: CloudTrailRecord = {}): CloudTrailRecord => ({
 let dir: string;
 let db: Database;
 const run = (days = 1) => ingest({ source: path.join(dir, 'logs'), db, days, now: NOW });
-const count = async (sql: string) => Number((await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM ${sql}`))!.n);
+const count = (from: string) => rowCount(db, from);
 
 beforeEach(async () => {
   dir = tempDir();

@@ -9,7 +9,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
-import { dayPrefix, storedRecords, tempDir } from '../support/temp';
+import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { refusedUrl } from '../support/net';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -21,7 +21,7 @@ const rec = (day: string, over: CloudTrailRecord = {}): CloudTrailRecord => ({
   eventTime: `${day}T08:00:00Z`, eventID: `s3-${++n}`, eventName: 'DescribeInstances', eventSource: 'ec2.amazonaws.com', awsRegion: 'us-east-1', ...over,
 });
 const run = (bucketUrl: string, days = 3) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint });
-const count = async (sql: string) => Number((await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM ${sql}`))!.n);
+const count = (from: string) => rowCount(db, from);
 
 const isGetObject = (req: http.IncomingMessage) => req.method === 'GET' && Boolean(req.url?.includes('x-id=GetObject'));
 

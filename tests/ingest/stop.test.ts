@@ -6,7 +6,7 @@ import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
-import { eventFiles, tempDir } from '../support/temp';
+import { eventFiles, rowCount, tempDir } from '../support/temp';
 
 const END = new Date('2026-11-20T12:00:00Z');
 
@@ -19,7 +19,7 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     await writeLogFolder(logs, { events: 30_000, days: 3, end: END, seed: 11, eventsPerFile: 10 });
     const expected = eventFiles(logs);
     expect(expected.files).toBeGreaterThan(2000);
-    const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
+    const ledger = () => rowCount(db, 'ingested_objects');
 
     // Stopped as soon as a batch has committed (onProgress reports after each one).
     const stop = new AbortController();
@@ -32,8 +32,7 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     expect(first.objects).toBeLessThanOrEqual(1000);
     // Its batch whole, ledger and events together, and nothing after it.
     expect(await ledger()).toBe(first.objects);
-    const stored = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events`);
-    expect(Number(stored!.n)).toBe(first.events);
+    expect(await rowCount(db, 'events')).toBe(first.events);
     // Recorded as stopped, not failed.
     expect(await db.all(`SELECT finished_at IS NOT NULL AS finished, error, stopped, objects FROM ingest_runs`)).toEqual([
       { finished: true, error: null, stopped: true, objects: first.objects },

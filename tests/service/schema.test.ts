@@ -80,59 +80,53 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
   }
 });
 
-test("a version 4 database forgets what it stored as federated sign-ins' MFA; IAM users' stays", async () => {
+/** Rows of `sql` once the current Trailhound has opened (and so migrated) a database an older version wrote. */
+async function afterMigration<T>(version: number, events: string, sql: string): Promise<T[]> {
   const dir = tempDir();
-  const file = path.join(dir, 'v4.duckdb');
+  const file = path.join(dir, `v${version}.duckdb`);
   try {
-    const login = (id: string, identityType: string) => consoleLogin(id, id, identityType, 'false AS mfa_used, [] AS resources');
-    await writeOldDatabase(file, 4, SCHEMA_SQL, [login('sso', 'AssumedRole'), login('iam', 'IAMUser'), login('root', 'Root')].join(' UNION ALL '));
-
+    await writeOldDatabase(file, version, SCHEMA_SQL, events);
     const db = await Database.open(file);
     try {
-      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events ORDER BY event_id');
-      expect(rows).toEqual([
-        { event_id: 'iam', mfa_used: false },
-        { event_id: 'root', mfa_used: false },
-        { event_id: 'sso', mfa_used: null },
-      ]);
+      return await db.all<T>(sql);
     } finally {
       db.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("a version 4 database forgets what it stored as federated sign-ins' MFA; IAM users' stays", async () => {
+  const login = (id: string, identityType: string) => consoleLogin(id, id, identityType, 'false AS mfa_used, [] AS resources');
+  const rows = await afterMigration<{ event_id: string; mfa_used: boolean | null }>(
+    4,
+    [login('sso', 'AssumedRole'), login('iam', 'IAMUser'), login('root', 'Root')].join(' UNION ALL '),
+    'SELECT event_id, mfa_used FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'iam', mfa_used: false },
+    { event_id: 'root', mfa_used: false },
+    { event_id: 'sso', mfa_used: null },
+  ]);
 });
 
 test('a version 5 database marks as unauthorized the refusals its message rule missed; other errors stay', async () => {
-  const dir = tempDir();
-  const file = path.join(dir, 'v5.duckdb');
-  try {
-    // Stored by version 5, whose rule wanted the message to start with "not authorized": all three were errors only.
-    const refused = (id: string, code: string, message: string) =>
-      consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
-    await writeOldDatabase(
-      file,
-      5,
-      SCHEMA_SQL,
-      [
-        refused('sns', 'AuthorizationError', 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe'),
-        refused('message', 'InvalidClientTokenId', 'You are not authorized to perform this operation.'),
-        refused('throttled', 'ThrottlingException', 'Rate exceeded'),
-      ].join(' UNION ALL ')
-    );
-
-    const db = await Database.open(file);
-    try {
-      const rows = await db.all<{ event_id: string; is_unauthorized: boolean }>('SELECT event_id, is_unauthorized FROM events ORDER BY event_id');
-      expect(rows).toEqual([
-        { event_id: 'message', is_unauthorized: true },
-        { event_id: 'sns', is_unauthorized: true },
-        { event_id: 'throttled', is_unauthorized: false },
-      ]);
-    } finally {
-      db.close();
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  // Stored by version 5, whose rule wanted the message to start with "not authorized": all three were errors only.
+  const refused = (id: string, code: string, message: string) =>
+    consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
+  const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
+    5,
+    [
+      refused('sns', 'AuthorizationError', 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe'),
+      refused('message', 'InvalidClientTokenId', 'You are not authorized to perform this operation.'),
+      refused('throttled', 'ThrottlingException', 'Rate exceeded'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, is_unauthorized FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'message', is_unauthorized: true },
+    { event_id: 'sns', is_unauthorized: true },
+    { event_id: 'throttled', is_unauthorized: false },
+  ]);
 });

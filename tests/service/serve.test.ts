@@ -9,7 +9,7 @@ import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { startService } from '../../src/service/service';
 import { logFile } from '../support/stratus';
-import { dayPrefix, eventFiles, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, eventFiles, rowCount, tempDir, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 
 function memoryLogger() {
@@ -45,7 +45,7 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
   const service = startService({ db, source: logs, logger, pollIntervalMs: 100 });
-  const count = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))!.n);
+  const count = () => rowCount(db, 'events');
   try {
     await waitFor('the backfill', async () => ((await count()) === 2 ? true : undefined));
     writeFiles(logs, { [`${prefix}b.json.gz`]: logFile([rec()]) });
@@ -132,18 +132,35 @@ test('started again after weeks away, the service reads every day since its last
   }
 }, 60_000);
 
-test('a backfill of older logs that shutdown stopped is read again by the next start, to its first day', async () => {
+/** Noon of the last day of the generated logs below: the service's clock in the tests that use them. */
+const GENERATED_END = new Date('2026-11-20T12:00:00Z');
+
+/**
+ * Generated logs of `days` days in small files (so that a long read takes several batches), a database and a
+ * logger for a test body; removed afterwards.
+ */
+async function withGeneratedLogs(
+  generate: { events: number; days: number; seed: number },
+  body: (bed: { logs: string; db: Database } & ReturnType<typeof memoryLogger>) => Promise<void>
+): Promise<void> {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
-  const NOW = new Date('2026-11-20T12:00:00Z');
-  // 20 days in small files: a 20-day backfill takes several batches, and serve itself reads only 2.
-  await writeLogFolder(logs, { events: 40_000, days: 20, end: NOW, seed: 5, eventsPerFile: 10 });
-  const expected = eventFiles(logs);
+  await writeLogFolder(logs, { ...generate, end: GENERATED_END, eventsPerFile: 10 });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
-  const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
-  const { lines, logger } = memoryLogger();
   try {
-    let service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => NOW });
+    await body({ logs, db, ...memoryLogger() });
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a backfill of older logs that shutdown stopped is read again by the next start, to its first day', async () => {
+  // 20 days: a 20-day backfill takes several batches, and serve itself reads only 2.
+  await withGeneratedLogs({ events: 40_000, days: 20, seed: 5 }, async ({ logs, db, lines, logger }) => {
+    const expected = eventFiles(logs);
+    const ledger = () => rowCount(db, 'ingested_objects');
+    let service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
     const afterFirstPoll = await ledger();
     const backfill = service.backfill(20);
@@ -153,51 +170,36 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
     expect(await ledger()).toBeLessThan(expected.files);
 
     // Started again a few minutes later, still with --days 2.
-    service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(NOW.getTime() + 300_000) });
+    service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(GENERATED_END.getTime() + 300_000) });
     await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
     await service.stop();
     expect(await ledger()).toBe(expected.files);
     expect(lines.map((l) => l.msg)).toContain('catching up: reading the 20 days since a run that did not complete');
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 180_000);
 
 test('a poll that waits behind a backfill does not take the running backfill for an unfinished run', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const NOW = new Date('2026-11-20T12:00:00Z');
-  await writeLogFolder(logs, { events: 20_000, days: 30, end: NOW, seed: 7, eventsPerFile: 10 });
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  const { lines, logger } = memoryLogger();
-  // Polls every 100 ms: one is always queued behind the backfill.
-  const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => NOW });
-  try {
-    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
-    await service.backfill(30);
-    const after = lines.length;
-    await waitFor('a poll after the backfill', async () => (lines.slice(after).some((l) => l.msg === 'ingest finished') ? true : undefined));
-    expect(lines.filter((l) => /^catching up/.test(l.msg))).toEqual([]);
-  } finally {
-    await service.stop();
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await withGeneratedLogs({ events: 20_000, days: 30, seed: 7 }, async ({ logs, db, lines, logger }) => {
+    // Polls every 100 ms: one is always queued behind the backfill.
+    const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END });
+    try {
+      await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+      await service.backfill(30);
+      const after = lines.length;
+      await waitFor('a poll after the backfill', async () => (lines.slice(after).some((l) => l.msg === 'ingest finished') ? true : undefined));
+      expect(lines.filter((l) => /^catching up/.test(l.msg))).toEqual([]);
+    } finally {
+      await service.stop();
+    }
+  });
 }, 120_000);
 
 test('a poll whose turn comes after stop() does nothing: no delivery, no catch-up, no run', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const NOW = new Date('2026-11-20T12:00:00Z');
-  await writeLogFolder(logs, { events: 20_000, days: 30, end: NOW, seed: 8, eventsPerFile: 10 });
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  const { lines, logger } = memoryLogger();
-  let deliveries = 0;
-  const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => NOW, beforePoll: async () => void deliveries++ });
-  try {
+  await withGeneratedLogs({ events: 20_000, days: 30, seed: 8 }, async ({ logs, db, lines, logger }) => {
+    let deliveries = 0;
+    const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END, beforePoll: async () => void deliveries++ });
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
-    const runsBefore = Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingest_runs'))!.n);
+    const runsBefore = await rowCount(db, 'ingest_runs');
     const deliveriesBefore = deliveries;
     // A backfill, a poll queued behind it, and the stop while the backfill loads.
     const backfill = service.backfill(30);
@@ -207,11 +209,8 @@ test('a poll whose turn comes after stop() does nothing: no delivery, no catch-u
     expect(deliveries).toBe(deliveriesBefore);
     expect(lines.filter((l) => /^catching up/.test(l.msg))).toEqual([]);
     // Only the backfill's own row was added.
-    expect(Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingest_runs'))!.n)).toBe(runsBefore + 1);
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    expect(await rowCount(db, 'ingest_runs')).toBe(runsBefore + 1);
+  });
 }, 120_000);
 
 test('what beforePoll delivers is read by that same poll', async () => {
@@ -231,7 +230,7 @@ test('what beforePoll delivers is read by that same poll', async () => {
     // The first poll (the backfill) reads the file that was there and the one delivered just before it.
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
     expect(polls).toBe(1);
-    expect(Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))!.n)).toBe(2);
+    expect(await rowCount(db, 'events')).toBe(2);
   } finally {
     await service.stop();
     db.close();
@@ -307,7 +306,7 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     const db = await Database.open(file);
     try {
       // Stopped well before the end: whole batches only, recorded as a stopped run (not a failed one).
-      const ledger = async () => Number((await db.one<{ n: bigint }>('SELECT count(*) AS n FROM ingested_objects'))!.n);
+      const ledger = () => rowCount(db, 'ingested_objects');
       const loaded = await ledger();
       expect(loaded).toBeGreaterThan(0);
       expect(loaded).toBeLessThan(expected.files);

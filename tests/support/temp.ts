@@ -30,6 +30,11 @@ export function eventFiles(root: string): { files: number; unique: number } {
   return { files, unique: ids.size };
 }
 
+/** How many rows `from` (a table, or a table with its WHERE clause) holds. */
+export async function rowCount(db: Database, from: string): Promise<number> {
+  return Number((await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM ${from}`))!.n);
+}
+
 /** The S3 key layout for a day, e.g. AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/. */
 export function dayPrefix(account: string, region: string, day: string, org?: string): string {
   return `AWSLogs/${org ? `${org}/` : ''}${account}/CloudTrail/${region}/${day.replace(/-/g, '/')}/`;
