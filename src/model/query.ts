@@ -9,6 +9,11 @@ export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
 export const READ_ONLY = ['all', 'write', 'read'] as const;
 /** MFA behind the call, where the record says (console logins, assumed-role sessions). */
 export const MFA = ['all', 'used', 'notUsed'] as const;
+/**
+ * Which time the range and the buckets apply to: when the call was made (eventTime), or when Trailhound stored the
+ * event. Alert rules count by arrival, so that an event delivered or ingested late is still counted once it is there.
+ */
+export const TIME_FIELDS = ['event', 'arrival'] as const;
 export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
 export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
@@ -20,6 +25,7 @@ export type Aggregate = (typeof AGGREGATES)[number];
 export type Status = (typeof STATUSES)[number];
 export type ReadOnly = (typeof READ_ONLY)[number];
 export type Mfa = (typeof MFA)[number];
+export type TimeField = (typeof TIME_FIELDS)[number];
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export type Filters = Partial<Record<FilterKey, string[]>>;
@@ -33,13 +39,14 @@ export interface TrailhoundQuery {
   status?: Status;
   readOnly?: ReadOnly;
   mfa?: Mfa;
+  timeField?: TimeField;
   resourceId?: string;
   filters?: Filters;
   limit?: number;
 }
 
 /** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
-export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
+export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
 export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
@@ -52,10 +59,18 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   status: 'all',
   readOnly: 'all',
   mfa: 'all',
+  timeField: 'event',
   resourceId: '',
   filters: {},
   limit: 20,
 };
+
+/**
+ * An arrival-time query counts the events stored in its range that happened at most this long before the range:
+ * late deliveries and a service's catch-up after an outage are news, the first load of two weeks of history or a
+ * backfill of older logs is not.
+ */
+export const MAX_LATENESS_MS = 86_400_000;
 
 export const MAX_LIMIT = 10_000;
 /** How many values one filter may list; far above any real selection, low enough to keep SQL small. */
@@ -159,6 +174,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     status: oneOf('status', q.status, STATUSES, DEFAULT_QUERY.status),
     readOnly: oneOf('readOnly', q.readOnly, READ_ONLY, DEFAULT_QUERY.readOnly),
     mfa: oneOf('mfa', q.mfa, MFA, DEFAULT_QUERY.mfa),
+    timeField: oneOf('timeField', q.timeField, TIME_FIELDS, DEFAULT_QUERY.timeField),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),

@@ -25,6 +25,7 @@ describe('DataSource', () => {
       status: 'all',
       readOnly: 'all',
       mfa: 'all',
+      timeField: 'event',
       limit: 20,
     });
   });

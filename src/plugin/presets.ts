@@ -1,11 +1,11 @@
 // Common Searches fill the same query model: the preset's fields replace the narrowing ones, while how the
-// panel shows results (format, aggregate, limit) stays as the user set it.
+// panel shows results (format, aggregate, time field, limit) stays as the user set it.
 import { type CommonSearch, type CommonSearchInputs } from '../model/commonSearches';
 import type { Query } from './types';
 
 export function applyCommonSearch(current: Query, search: CommonSearch, inputs: CommonSearchInputs): Query {
-  const { refId, datasource, hide, key, format, aggregate, limit } = current;
-  const kept: Query = { refId, datasource, hide, key, format, aggregate, limit };
+  const { refId, datasource, hide, key, format, aggregate, timeField, limit } = current;
+  const kept: Query = { refId, datasource, hide, key, format, aggregate, timeField, limit };
   // Drop the keys that were never set, so the stored query stays as small as before.
   for (const k of Object.keys(kept) as Array<keyof Query>) {
     if (kept[k] === undefined) {

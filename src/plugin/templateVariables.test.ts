@@ -53,9 +53,11 @@ describe('expandQuery', () => {
     expect(query.filters.user).toEqual(['$users']);
   });
   it('expands the single-choice fields the Events dashboard sets from variables', () => {
-    const vars = fakeTemplateSrv({ groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', none: [] });
-    const query = { refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', format: 'table' } as any;
-    expect(expandQuery(query, vars)).toEqual({ refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', format: 'table' });
+    const vars = fakeTemplateSrv({ groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', time: 'arrival', none: [] });
+    const query = { refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', timeField: '$time', format: 'table' } as any;
+    expect(expandQuery(query, vars)).toEqual({
+      refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', timeField: 'arrival', format: 'table',
+    });
     expect(expandQuery({ refId: 'A', groupBy: '$none' } as any, vars).groupBy).toBeUndefined();
   });
   it('adds nothing to a query without filters or resource id', () => {

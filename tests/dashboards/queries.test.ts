@@ -5,6 +5,7 @@
 // the counts the raw records give.
 import fs from 'node:fs';
 import path from 'node:path';
+import { listValue } from '@duckdb/node-api';
 import { tableFromIPC, Type } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
 import { writeLogFolder, type GenerateOptions } from '../../src/generator';
@@ -88,10 +89,20 @@ const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> 
   errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
 };
 
+/**
+ * When each event reached the database. Ingested here in one go, the events get the times a service polling all
+ * along would have given them (set in beforeAll): CloudTrail's usual 5 minutes after the call, or what LATE says.
+ */
+const DELIVERY_MS = 5 * 60_000;
+const LATE = new Map<string, number>();
+const arrivalOf = (r: CloudTrailRecord): number => LATE.get(r.eventID) ?? Date.parse(r.eventTime) + DELIVERY_MS;
+
 /** Whether a record matches a query, from the raw record (resource ids aside). */
 function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean {
-  const t = Date.parse(r.eventTime);
+  const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
   if (!(t >= range.from && t < range.to)) return false;
+  // By arrival, news only: what happened at most a day before the range.
+  if (q.timeField === 'arrival' && Date.parse(r.eventTime) < range.from - DAY) return false;
   if (q.status === 'success' && oracleIsError(r)) return false;
   if (q.status === 'error' && !oracleIsError(r)) return false;
   if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;
@@ -117,6 +128,14 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     userIdentity: { type: 'IAMUser', userName: 'eve', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/eve' },
     errorCode: 'AccessDenied', errorMessage: 'Access Denied',
   }));
+  // Root calls stored late (a service down for hours): one two hours after it was made, which the root rule counts when
+  // it arrives, and one two days after, which is history and never fires.
+  const rootCall = (id: string, eventTime: string): CloudTrailRecord => ({
+    eventVersion: '1.08', eventID: id, eventTime, eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', awsRegion: 'us-east-1',
+    sourceIPAddress: '203.0.113.9', recipientAccountId: '444455556666', userIdentity: { type: 'Root', accountId: '444455556666', arn: 'arn:aws:iam::444455556666:root' },
+  });
+  const LATE_ROOT = [rootCall('late-root', '2022-06-01T10:00:00Z'), rootCall('old-root', '2022-05-30T12:00:00Z')];
+  const LATE_ARRIVAL = Date.parse('2022-06-01T12:00:00Z');
 
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
@@ -126,8 +145,15 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
+    for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
+    // The arrival times of a service that polled all along (see arrivalOf).
+    await db.run(`UPDATE events SET arrived_at = event_time + to_milliseconds($delivery::BIGINT)`, { delivery: DELIVERY_MS });
+    await db.run(`UPDATE events SET arrived_at = $at::TIMESTAMP WHERE event_id IN (SELECT unnest($ids))`, {
+      at: new Date(LATE_ARRIVAL).toISOString().replace('Z', ''),
+      ids: listValue([...LATE.keys()]),
+    });
     await storeTrails(db, TRAILS);
     api = await buildApi({ db, token: TOKEN });
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -135,7 +161,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -350,7 +376,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     if (q.groupBy === 'none') buckets.set('all', new Map([[range.from, 0]]));
     for (const r of records.filter((x) => matches(x, q, range))) {
       const g = key(r);
-      const b = Math.floor(Date.parse(r.eventTime) / bucketMs) * bucketMs;
+      const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
+      const b = Math.floor(t / bucketMs) * bucketMs;
       if (!buckets.has(g)) buckets.set(g, new Map());
       buckets.get(g)!.set(b, (buckets.get(g)!.get(b) ?? 0) + 1);
     }
@@ -378,21 +405,25 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     return actual;
   }
 
-  test.each(rules.map((r) => [r.title, r] as const))('alert rule "%s": evaluated now, and when its events happened', async (_title, rule) => {
-    // Now: whatever the last 30 minutes hold (possibly nothing: no series, which the rule treats as OK).
+  test.each(rules.map((r) => [r.title, r] as const))('alert rule "%s": evaluated now, and once its events have arrived', async (_title, rule) => {
+    // Now: whatever arrived in the last 30 minutes (possibly nothing: no series, which the rule treats as OK).
     await runRule(rule, NOW);
-    // Just after the newest matching event: at least one labelled series, one alert instance per group.
+    // Just after the newest matching event arrived: at least one labelled series, one alert instance per group.
     const q = resolveQuery(rule.data[0].model);
-    const newest = Math.max(...records.filter((r) => matches(r, q, { from: 0, to: Infinity })).map((r) => Date.parse(r.eventTime)));
+    expect(q.timeField).toBe('arrival');
+    const newest = Math.max(...records.filter((r) => matches(r, q, { from: DAY, to: Infinity })).map(arrivalOf));
     expect(Number.isFinite(newest)).toBe(true);
     const instances = await runRule(rule, newest + 60_000);
     expect(instances.length).toBeGreaterThan(0);
     for (const i of instances) expect(Object.keys(i.labels)).toEqual(q.groupBy === 'none' ? [] : [q.groupBy]);
   });
 
+  // The Stratus Red Team records arrive DELIVERY_MS (5 minutes) after they happened: the rules see them then.
+  const arrived = (eventTime: string) => Date.parse(eventTime) + DELIVERY_MS;
+
   test('no events arriving: quiet while events arrive, fires after an hour without any', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-no-events')!;
-    const newest = Math.max(...records.map((r) => Date.parse(r.eventTime)));
+    const newest = Math.max(...records.map(arrivalOf));
     const [arriving] = await runRule(rule, newest + 60_000);
     expect(arriving).toMatchObject({ labels: {}, firing: false });
     expect(arriving.b).toBeGreaterThan(0);
@@ -401,7 +432,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
 
   test('failed authorizations: the Stratus Red Team burst is one instance per user, and only the burst fires', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
-    const instances = await runRule(rule, Date.parse('2024-07-30T21:33:00Z'));
+    const instances = await runRule(rule, arrived('2024-07-30T21:33:00Z'));
     expect(instances.map((i) => [i.labels.user, i.b, i.firing]).sort()).toEqual([
       ['christophe', 2, false],
       ['stratus-red-team-ec2-get-password-data-role', 30, true],
@@ -410,24 +441,33 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
 
   test('failed authorizations: a burst split by a 5-minute boundary still fires, once it is in the window', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
-    for (const at of ['2023-03-01T12:10:00Z', '2023-03-01T12:31:00Z']) {
+    // Stored from 12:08:00 to 12:11:36: five on each side of 12:10.
+    for (const at of ['2023-03-01T12:12:00Z', '2023-03-01T12:37:00Z']) {
       expect(await runRule(rule, Date.parse(at))).toEqual([{ labels: { user: 'eve' }, b: 10, firing: true }]);
     }
-    // Once it has left the 30-minute window, it resolves.
-    expect(await runRule(rule, Date.parse('2023-03-01T12:40:00Z'))).toEqual([]);
+    // Before it has arrived, nothing; once it has left the 30-minute window, it resolves.
+    expect(await runRule(rule, Date.parse('2023-03-01T12:07:00Z'))).toEqual([]);
+    expect(await runRule(rule, Date.parse('2023-03-01T12:45:00Z'))).toEqual([]);
+  });
+
+  test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
+    // Counted by when it happened, the late call would have been missed: it was not stored yet.
+    expect(await runRule(rule, Date.parse('2022-06-01T10:05:00Z'))).toEqual([]);
+    expect(await runRule(rule, Date.parse('2022-06-01T12:05:00Z'))).toEqual([{ labels: { account: '444455556666' }, b: 1, firing: true }]);
   });
 
   test('console login without MFA: the Stratus Red Team login fires for its user', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-console-login-without-mfa')!;
     const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;
-    const instances = await runRule(rule, Date.parse(login.eventTime) + 60_000);
+    const instances = await runRule(rule, arrived(login.eventTime) + 60_000);
     expect(instances).toContainEqual({ labels: { user: oracleUser(login) }, b: 1, firing: true });
   });
 
   test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-logging-stopped')!;
     // 12:46:41 DeleteTrail, 12:50:02 PutEventSelectors, 13:06:24 StopLogging: all within the 30 minutes before 13:10.
-    const instances = await runRule(rule, Date.parse('2024-07-31T13:10:00Z'));
+    const instances = await runRule(rule, arrived('2024-07-31T13:10:00Z'));
     expect(instances).toEqual([{ labels: { user: 'christophe' }, b: 3, firing: true }]);
   });
 });

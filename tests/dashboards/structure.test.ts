@@ -2,7 +2,7 @@
 // parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
 // every query is a valid query model once its variables are expanded.
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, MFA, DIMENSIONS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, DIMENSIONS } from '../../src/model/query';
 import {
   ALL,
   allPanels,
@@ -113,7 +113,7 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 
   test('custom variables offer only values the query model accepts', () => {
-    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA };
+    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA, timeField: TIME_FIELDS };
     for (const v of dashboard.templating?.list ?? []) {
       if (v.type !== 'custom') continue;
       const values = v.options!.map((o) => o.value);
@@ -176,7 +176,7 @@ describe('CloudTrail Events', () => {
   const d = byUid.get('trailhound-events')!;
   test('last two weeks, grouped by user by default', () => {
     expect(d.time).toEqual({ from: 'now-14d', to: 'now' });
-    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '' });
+    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', timeField: 'event', resourceId: '' });
   });
   test('a chart per group over time, the totals per group, and the events themselves — all with the same selection', () => {
     const [chart, totals, list] = queryPanels(d);
@@ -193,6 +193,7 @@ describe('CloudTrail Events', () => {
       status: '$status',
       readOnly: '$readOnly',
       mfa: '$mfa',
+      timeField: '$timeField',
       resourceId: '$resourceId',
       filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'] },
     });
@@ -354,6 +355,8 @@ describe('alert rules', () => {
     // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.
     const noEvents = rules.find(({ rule }) => rule.uid === 'trailhound-no-events')!.rule;
     expect(model('No CloudTrail events arriving')).toMatchObject({ groupBy: 'none', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', filters: {} });
+    // Every rule counts what arrived in its window: an event stored late fires when it arrives.
+    for (const { rule } of rules) expect(resolveQuery(rule.data[0].model).timeField).toBe('arrival');
     expect(noEvents.data[0].relativeTimeRange).toEqual({ from: 3600, to: 0 });
     expect(noEvents.data[2].model.conditions[0].evaluator).toEqual({ type: 'lt', params: [1] });
     expect(noEvents).toMatchObject({ noDataState: 'Alerting', execErrState: 'Error' });

@@ -199,7 +199,7 @@ describe('POST /api/query', () => {
       'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
       NULL, NULL, false, NULL, NULL, false, false, NULL,
       list_transform(range(20), k -> {'id': 'arn:aws:s3:::b-' || ((i * 20 + k) % 100000), 'name': 'b-' || ((i * 20 + k) % 100000)}),
-      'k', 0 FROM range(300000) t(i)`);
+      'k', 0, NULL FROM range(300000) t(i)`);
     const slow = await buildApi({ db: big, token: TOKEN, queryTimeoutMs: 1 });
     const slowUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
     try {

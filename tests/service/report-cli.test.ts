@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { countBy, oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnCli } from '../support/cli';
-import { stratusRecords, writeStratusFolder } from '../support/stratus';
-import { tempDir } from '../support/temp';
+import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
+import { tempDir, writeFiles } from '../support/temp';
 
 const records = stratusRecords().map((x) => x.record);
 const SINCE = ['--from', '2000-01-01T00:00:00Z'];
@@ -84,11 +84,24 @@ test.each([
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: range.from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^error: range.to: 99999999999999999 is outside the times the service can answer for/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
+  [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(message);
   expect(r.stdout).toBe('');
+});
+
+test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {
+  const own = path.join(dir, 'arrival');
+  const made = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  writeFiles(path.join(own, 'logs'), { 'late.json.gz': logFile([{ eventID: 'late-1', eventTime: made, eventName: 'GetObject', eventSource: 's3.amazonaws.com' }]) });
+  const ownDb = path.join(own, 'db.duckdb');
+  expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--json'])).code).toBe(0);
+  const lastHour = (timeField: string) =>
+    runCli(['report', 'events', '--db', ownDb, '--group-by', 'none', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--time-field', timeField, '--json']);
+  expect(table(JSON.parse((await lastHour('arrival')).stdout).frames[0])).toEqual({ all: 1 });
+  expect(table(JSON.parse((await lastHour('event')).stdout).frames[0])).toEqual({});
 });
 
 test('no database yet: says what to run', async () => {

@@ -15,12 +15,13 @@ const consoleLogin = (id: string, user: string, identityType: string, columns: s
      '${identityType}' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
      'k' AS object_key, ${columns}`;
 
-/** Writes `file` as an older Trailhound left it: its schema, its events and its schema version. */
-async function writeOldDatabase(file: string, version: number, schema: string, events: string): Promise<void> {
+/** Writes `file` as an older Trailhound left it: its schema (with `then` run on it), its events and its schema version. */
+async function writeOldDatabase(file: string, version: number, schema: string, events: string, then = ''): Promise<void> {
   const old = await DuckDBInstance.create(file);
   const conn = await old.connect();
   try {
     await conn.run(schema);
+    if (then) await conn.run(then);
     await conn.run(`INSERT INTO events BY NAME ${events}`);
     await conn.run(`INSERT INTO meta VALUES ('schema_version', '${version}')`);
   } finally {
@@ -33,14 +34,15 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
   const dir = tempDir();
   const file = path.join(dir, 'v1.duckdb');
   try {
-    // Version 1 is today's schema without mfa_used and the resource index, and with each record copied into its event.
+    // Version 1 is today's schema without mfa_used, arrived_at and the resource index, and with each record copied
+    // into its event.
     const v1 = SCHEMA_SQL.replace(/--[^\n]*/g, '')
       .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects) \([^;]*\);/g, '')
-      .replace(/record_index +INTEGER[^\n]*/, 'record MAP(VARCHAR, JSON) NOT NULL')
+      .replace(/record_index +INTEGER,\s*arrived_at +TIMESTAMP/, 'record MAP(VARCHAR, JSON) NOT NULL')
       .split('\n')
-      .filter((line) => !line.includes('mfa_used') && !line.includes('ADD COLUMN IF NOT EXISTS record_index'))
+      .filter((line) => !/mfa_used|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
       .join('\n');
-    expect(v1).not.toMatch(/mfa_used|event_resources|log_objects|record_index/);
+    expect(v1).not.toMatch(/mfa_used|event_resources|log_objects|record_index|arrived_at/);
     await writeOldDatabase(
       file,
       1,
@@ -81,11 +83,11 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
 });
 
 /** Rows of `sql` once the current Trailhound has opened (and so migrated) a database an older version wrote. */
-async function afterMigration<T>(version: number, events: string, sql: string): Promise<T[]> {
+async function afterMigration<T>(version: number, events: string, sql: string, then = ''): Promise<T[]> {
   const dir = tempDir();
   const file = path.join(dir, `v${version}.duckdb`);
   try {
-    await writeOldDatabase(file, version, SCHEMA_SQL, events);
+    await writeOldDatabase(file, version, SCHEMA_SQL, events, then);
     const db = await Database.open(file);
     try {
       return await db.all<T>(sql);
@@ -128,5 +130,27 @@ test('a version 5 database marks as unauthorized the refusals its message rule m
     { event_id: 'message', is_unauthorized: true },
     { event_id: 'sns', is_unauthorized: true },
     { event_id: 'throttled', is_unauthorized: false },
+  ]);
+});
+
+test('a version 6 database gives its events the arrival of their log files, as its ledger recorded it', async () => {
+  const event = (id: string, objectKey: string) =>
+    consoleLogin(id, id, 'IAMUser', 'NULL AS mfa_used, [] AS resources').replace(`'k' AS object_key`, `'${objectKey}' AS object_key`);
+  const rows = await afterMigration<{ event_id: string; arrived_at: string | null }>(
+    6,
+    [event('first', 'a.json.gz'), event('rewritten', 'b.json.gz#e2'), event('unlisted', 'c.json.gz')].join(' UNION ALL '),
+    `SELECT event_id, strftime(arrived_at, '%H:%M') AS arrived_at FROM events ORDER BY event_id`,
+    // Version 6 had no arrived_at; b.json.gz was ingested twice, rewritten in between (its second version is b#e2).
+    `ALTER TABLE events DROP COLUMN arrived_at;
+     INSERT INTO ingested_objects VALUES
+       ('logs', 'a.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 10:00'),
+       ('logs', 'b.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 11:00'),
+       ('logs', 'b.json.gz', 'e2', 1, 1, 1, 0, TIMESTAMP '2026-01-01 12:00')`
+  );
+  expect(rows).toEqual([
+    { event_id: 'first', arrived_at: '10:00' },
+    { event_id: 'rewritten', arrived_at: '12:00' },
+    // Its file is not in the ledger: its arrival is unknown, and arrival-time queries leave it out.
+    { event_id: 'unlisted', arrived_at: null },
   ]);
 });

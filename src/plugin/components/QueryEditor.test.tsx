@@ -62,7 +62,7 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
-  it('sets format, aggregate, status, read-only and MFA', async () => {
+  it('sets format, aggregate, time, status, read-only and MFA', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
     expect(radio('Format', 'Time series')).toBeChecked();
@@ -70,6 +70,9 @@ describe('QueryEditor', () => {
 
     await user.click(radio('Aggregate', 'Day'));
     expect(latest().aggregate).toBe('day');
+    expect(radio('Time', 'Event time')).toBeChecked();
+    await user.click(radio('Time', 'Arrival time'));
+    expect(latest().timeField).toBe('arrival');
     await user.click(radio('Status', 'Unauthorized'));
     expect(latest().status).toBe('unauthorized');
     await user.click(radio('Read-only', 'Write'));
@@ -87,8 +90,10 @@ describe('QueryEditor', () => {
     expect(latest().format).toBe('list');
     // An event list is not grouped.
     expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
-    expect(onRunQuery).toHaveBeenCalledTimes(6);
-    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', format: 'list' });
+    // Every report of events can count by arrival, the list too (latest arrivals first).
+    expect(radio('Time', 'Arrival time')).toBeChecked();
+    expect(onRunQuery).toHaveBeenCalledTimes(7);
+    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', format: 'list' });
   });
 
   it('picks what to group by', async () => {

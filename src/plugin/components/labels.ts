@@ -1,5 +1,5 @@
 // Human labels for the model's enums, in the order the editor shows them.
-import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, Status } from '../../model/query';
+import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, Status, TimeField } from '../../model/query';
 
 type Options<T> = Array<{ value: T; label: string; description?: string }>;
 
@@ -32,6 +32,11 @@ export const AGGREGATES: Options<Aggregate> = [
   { value: 'auto', label: 'Auto' },
   { value: 'hour', label: 'Hour' },
   { value: 'day', label: 'Day' },
+];
+
+export const TIME_FIELDS: Options<TimeField> = [
+  { value: 'event', label: 'Event time', description: 'When the call was made (eventTime)' },
+  { value: 'arrival', label: 'Arrival time', description: 'When Trailhound stored the event (at most a day late)' },
 ];
 
 export const STATUSES: Options<Status> = [

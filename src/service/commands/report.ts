@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -22,6 +22,7 @@ interface ReportOptions {
   status?: string;
   readOnly?: string;
   mfa?: string;
+  timeField?: string;
   resourceId?: string;
   region?: string[];
   service?: string[];
@@ -68,6 +69,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     status: given(o.status, base.status) as TrailhoundQuery['status'],
     readOnly: given(o.readOnly, base.readOnly) as TrailhoundQuery['readOnly'],
     mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
+    timeField: given(o.timeField, base.timeField) as TrailhoundQuery['timeField'],
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
     limit: o.limit === undefined ? base.limit : Number(o.limit),
@@ -99,6 +101,7 @@ export function reportCommand(): Command {
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
     .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
+    .addOption(choices('--time-field <time>', 'what --from and --to apply to: when the call was made (event), or when it was stored (arrival)', TIME_FIELDS))
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)
     .option('--service <service>', 'e.g. ec2 (repeatable)', collect)

@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -42,13 +42,16 @@ CREATE TABLE IF NOT EXISTS events (
   mfa_used          BOOLEAN,            -- MFA behind the call: a console login's MFAUsed, a session's mfaAuthenticated; NULL when the record does not say
   resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
   object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
-  record_index      INTEGER             -- its position in that file's Records (NULL for events stored before version 4)
+  record_index      INTEGER,            -- its position in that file's Records (NULL for events stored before version 4)
+  arrived_at        TIMESTAMP           -- when Trailhound stored it (its batch's transaction began): what alert rules count by
 );
 
 -- Version 2 added mfa_used; events stored before it have NULL (unknown).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
 -- Version 4 keeps the original records in log_objects instead of a per-event copy.
 ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
+-- Version 7 keeps when each event arrived (ARRIVED_AT_SQL fills it in for events stored before).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS arrived_at TIMESTAMP;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
 -- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files
@@ -153,6 +156,17 @@ export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
  */
 export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = true
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
+
+/**
+ * Version 7: events stored before it arrived with their log file, whose ledger row says when (the first version's
+ * row, for a file rewritten under the same key). An event whose file has no ledger row keeps no arrival time.
+ */
+export const ARRIVED_AT_SQL = `UPDATE events SET arrived_at = arrival.t
+  FROM (SELECT k, min(t) AS t
+        FROM (SELECT key AS k, ingested_at AS t FROM ingested_objects
+              UNION ALL SELECT key || '#' || etag, ingested_at FROM ingested_objects)
+        GROUP BY k) AS arrival
+  WHERE events.object_key = arrival.k AND events.arrived_at IS NULL`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

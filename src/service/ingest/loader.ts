@@ -259,7 +259,8 @@ export class BatchLoader {
     const noRecords = await this.filesWithoutRecords(conn, files, objectKeys, maxObjectSize);
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
-    await conn.run(`INSERT INTO events BY NAME SELECT * FROM ${freshRows}`);
+    // Arrived when the batch's transaction began, as its ledger rows say (now() is the transaction's start).
+    await conn.run(`INSERT INTO events BY NAME SELECT *, now()::TIMESTAMP AS arrived_at FROM ${freshRows}`);
     await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {

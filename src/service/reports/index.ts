@@ -204,7 +204,9 @@ export class Reports {
 
   async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): Promise<Frame[]> {
     return this.withConnection(async (conn) => {
-      const match = q.resourceId && (q.queryType === 'events' || q.queryType === 'totals') ? await this.resourceMatch(conn, q.resourceId, range) : undefined;
+      // The resource index is by event time: an arrival-time query checks each event's resources itself.
+      const indexed = q.resourceId && q.timeField === 'event' && (q.queryType === 'events' || q.queryType === 'totals');
+      const match = indexed ? await this.resourceMatch(conn, q.resourceId, range) : undefined;
       switch (q.queryType) {
         case 'totals':
           return [totalsFrame(await this.all(conn, SQL.totals(q, range, match)))];

@@ -1,7 +1,7 @@
 // The one SQL generator behind every report. Every value is a bound parameter; only identifiers chosen from
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
-import type { Dimension, GroupBy, ResolvedQuery } from '../../model/query';
+import { MAX_LATENESS_MS, type Dimension, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
 
 export interface Statement {
   sql: string;
@@ -37,6 +37,9 @@ export const GROUP_LABEL: Record<Exclude<GroupBy, 'none'>, string> = {
   errorCode: 'errorCode',
 };
 
+/** The column a query's range and buckets apply to. */
+const TIME_COLUMN: Record<TimeField, string> = { event: 'event_time', arrival: 'arrived_at' };
+
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** What the resource index knows of a resource in the range: how many events, their time span, their ids if few. */
@@ -68,10 +71,20 @@ export function resourceEventIds(resourceId: string, range: Range): Statement {
   return overIndex('SELECT DISTINCT event_id', resourceId, range);
 }
 
-/** WHERE clause of an events query: time range, status, read-only, resource and filters. */
+/**
+ * WHERE clause of an events query: time range, status, read-only, resource and filters. `match` (the resource index
+ * by event time) narrows an event-time query only.
+ */
 export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
-  const parts = ['event_time >= $from::TIMESTAMP', 'event_time < $to::TIMESTAMP'];
+  const time = TIME_COLUMN[q.timeField];
+  const parts = [`${time} >= $from::TIMESTAMP`, `${time} < $to::TIMESTAMP`];
   const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to) };
+  if (q.timeField === 'arrival') {
+    // News, not history: at most a day late (MAX_LATENESS_MS). Also lets DuckDB skip the row groups of older events.
+    parts.push('event_time >= $earliest::TIMESTAMP');
+    params.earliest = iso(Math.max(0, range.from - MAX_LATENESS_MS));
+    match = undefined;
+  }
   if (q.status === 'success') parts.push('NOT is_error');
   if (q.status === 'error') parts.push('is_error');
   if (q.status === 'unauthorized') parts.push('is_unauthorized');
@@ -160,7 +173,7 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, mat
   const { from, key } = groupSource(q.groupBy);
   return {
     sql: `WITH counts AS MATERIALIZED (
-            SELECT ${key} AS grp, epoch_ms(event_time) // $bucket * $bucket AS t, count(*) AS n
+            SELECT ${key} AS grp, epoch_ms(${TIME_COLUMN[q.timeField]}) // $bucket * $bucket AS t, count(*) AS n
             FROM ${from} WHERE ${where.sql} GROUP BY 1, 2),
           top AS (SELECT grp, sum(n) AS total FROM counts GROUP BY 1 ORDER BY total DESC, grp LIMIT $limit)
           SELECT grp, t, n FROM counts SEMI JOIN top USING (grp) ORDER BY 1, 2`,
@@ -168,14 +181,14 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, mat
   };
 }
 
-/** The matching events themselves, newest first. */
+/** The matching events themselves, newest first (latest arrived first, by arrival time). */
 export function eventList(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const where = whereClause(q, range, match);
   return {
     sql: `SELECT epoch_ms(event_time) AS time, user_name, source_ip, event_name, service, region, account,
                  array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
                  read_only, mfa_used, event_id
-          FROM events WHERE ${where.sql} ORDER BY event_time DESC, event_id LIMIT $limit`,
+          FROM events WHERE ${where.sql} ORDER BY ${q.timeField === 'arrival' ? 'arrived_at DESC, ' : ''}event_time DESC, event_id LIMIT $limit`,
     params: { ...where.params, limit: q.limit },
   };
 }

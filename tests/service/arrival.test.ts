@@ -1,0 +1,118 @@
+// Arrival time: when Trailhound stored an event. Counted by it (timeField: arrival), as the alert rules are, an
+// event stored late is counted when it arrives instead of falling before the window; history stays history.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Frame } from '../../src/model/api';
+import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
+import type { Range } from '../../src/service/reports/sql';
+import type { CloudTrailRecord } from '../support/stratus';
+import { logFile } from '../support/stratus';
+import { tempDir, writeFiles } from '../support/temp';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const START = Date.now();
+
+/** A call refused as not authorized, made `ago` ms before the test started by `user`, touching `resource`. */
+const refused = (id: string, user: string, ago: number, resource = `i-${id}`): CloudTrailRecord => ({
+  eventVersion: '1.08', eventID: id, eventTime: new Date(START - ago).toISOString(), eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances',
+  awsRegion: 'us-east-1', sourceIPAddress: '203.0.113.7', recipientAccountId: '111122223333', errorCode: 'Client.UnauthorizedOperation',
+  userIdentity: { type: 'IAMUser', userName: user, accountId: '111122223333', arn: `arn:aws:iam::111122223333:user/${user}` },
+  resources: [{ ARN: `arn:aws:ec2:us-east-1:111122223333:instance/${resource}`, type: 'AWS::EC2::Instance' }],
+  requestParameters: { instancesSet: { items: [{ instanceId: resource }] } },
+});
+
+let dir: string;
+let db: Database;
+let reports: Reports;
+/** The span of each ingestion run, so the test knows which arrival window holds what. */
+const runs: Range[] = [];
+
+async function ingestFile(name: string, records: CloudTrailRecord[]): Promise<void> {
+  const folder = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile(records) });
+  const from = Date.now();
+  expect(await ingest({ source: folder, db, days: 7 })).toMatchObject({ errors: 0 });
+  runs.push({ from, to: Date.now() + 1 });
+  // Two runs never share a millisecond.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  db = await Database.open(path.join(dir, 'arrival.duckdb'));
+  // The first run finds a call made ten minutes ago, one made two hours ago (delivered late) and one made three days
+  // ago (a first load of older logs).
+  await ingestFile('first', [refused('timely', 'tim', 10 * MINUTE), refused('late', 'lat', 2 * HOUR), refused('history', 'his', 72 * HOUR)]);
+  // The second finds a new call, and the late one delivered again (another trail).
+  await ingestFile('second', [refused('next', 'nex', 5 * MINUTE), refused('late', 'lat', 2 * HOUR)]);
+  reports = new Reports(db);
+}, 60_000);
+
+afterAll(() => {
+  reports.close();
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function frames(query: TrailhoundQuery, range: Range): Promise<Frame[]> {
+  return reports.frames(resolveQuery({ status: 'unauthorized', ...query }), range, 5 * MINUTE, 43_200);
+}
+
+/** Events per user of a time series, summed over its buckets. */
+async function perUser(query: TrailhoundQuery, range: Range): Promise<Record<string, number>> {
+  const series = await frames({ format: 'timeseries', groupBy: 'user', ...query }, range);
+  return Object.fromEntries(series.map((f) => [f.name!, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]));
+}
+
+/** The 30 minutes before `at`, as an alert rule asks. */
+const window30 = (at: number): Range => ({ from: at - 30 * MINUTE, to: at });
+
+test('each event arrives with its run, and keeps its first arrival when delivered again', async () => {
+  const rows = await db.all<{ event_id: string; arrived: number }>(`SELECT event_id, epoch_ms(arrived_at) AS arrived FROM events ORDER BY event_id`);
+  const arrival = Object.fromEntries(rows.map((r) => [r.event_id, Number(r.arrived)]));
+  const within = (t: number, run: Range) => t >= run.from && t < run.to;
+  expect(Object.keys(arrival)).toEqual(['history', 'late', 'next', 'timely']);
+  for (const id of ['history', 'late', 'timely']) expect(within(arrival[id], runs[0])).toBe(true);
+  expect(within(arrival.next, runs[1])).toBe(true);
+  // The ledger says the same of the files.
+  const ledger = await db.all<{ key: string; at: number }>(`SELECT key, epoch_ms(ingested_at) AS at FROM ingested_objects ORDER BY key`);
+  expect(ledger.map((l) => [l.key, Number(l.at)])).toEqual([['first.json.gz', arrival.timely], ['second.json.gz', arrival.next]]);
+});
+
+test('by arrival, a late call counts when it is stored; by event time, only calls made in the window count', async () => {
+  const afterFirst = window30(runs[0].to);
+  // By event time: the calls made in the window (the one the second run found too), not the late one.
+  expect(await perUser({ timeField: 'event' }, afterFirst)).toEqual({ nex: 1, tim: 1 });
+  // The three-day-old call was stored then too, but is more than a day late: history, not news.
+  expect(await perUser({ timeField: 'arrival' }, afterFirst)).toEqual({ lat: 1, tim: 1 });
+  // The second run's window: the new call only; the late call's second delivery is not a second arrival.
+  expect(await perUser({ timeField: 'arrival' }, { from: runs[1].from, to: runs[1].to })).toEqual({ nex: 1 });
+  // The buckets are arrival times.
+  const [series] = await frames({ format: 'timeseries', groupBy: 'none', timeField: 'arrival' }, { from: runs[1].from, to: runs[1].to + 10 * MINUTE });
+  const [times, counts] = series.fields;
+  const bucket = times.values[(counts.values as number[]).findIndex((n) => n > 0)] as number;
+  expect(runs[1].from - bucket).toBeLessThan(5 * MINUTE);
+  expect(bucket).toBeLessThanOrEqual(runs[1].to);
+});
+
+test('every report takes the arrival window: table, list (latest arrival first), totals and a resource id', async () => {
+  const both = { from: runs[0].from, to: runs[1].to };
+  const [table] = await frames({ format: 'table', groupBy: 'user', timeField: 'arrival' }, both);
+  expect(Object.fromEntries(table.fields[0].values.map((u, i) => [u, table.fields[1].values[i]]))).toEqual({ lat: 1, nex: 1, tim: 1 });
+
+  const [list] = await frames({ format: 'list', timeField: 'arrival' }, both);
+  const ids = list.fields.find((f) => f.name === 'event id')!.values;
+  // The second run's call first, then the first run's by when they happened.
+  expect(ids).toEqual(['next', 'timely', 'late']);
+
+  const [totals] = await frames({ queryType: 'totals', timeField: 'arrival' }, both);
+  expect(totals.fields.find((f) => f.name === 'unauthorized')!.values).toEqual([3]);
+
+  // The resource index is by event time; by arrival, each event's resources are checked instead.
+  expect(await perUser({ timeField: 'arrival', resourceId: 'i-late' }, both)).toEqual({ lat: 1 });
+  expect(await perUser({ timeField: 'arrival', resourceId: 'i-history' }, both)).toEqual({});
+  expect(await perUser({ timeField: 'event', resourceId: 'i-history' }, { from: START - 73 * HOUR, to: START })).toEqual({ his: 1 });
+});
