@@ -100,3 +100,39 @@ test('killed mid-ingest, then re-run: exact count', async () => {
     d.close();
   }
 }, 180_000);
+
+test('Ctrl-C stops after the batch being loaded, says so, and the next run reads the rest', async () => {
+  const db = path.join(dir, 'interrupted.duckdb');
+  const args = ['ingest', '--source', 's3://crash', '--s3-endpoint', s3.endpoint, '--db', db, '--days', '1'];
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+      const m = /ingesting: (\d+)\/(\d+) files/.exec(chunk.toString());
+      if (m && Number(m[1]) > 0 && Number(m[1]) < FILES && !child.killed) {
+        child.kill('SIGINT');
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error('ingestion ended before it could be interrupted')));
+  });
+  expect(await exited).toBe(130);
+  expect(stderr).toMatch(/SIGINT: stopping after the batch being loaded \(Ctrl-C again to quit at once\)/);
+  expect(stdout).toMatch(/stopped before the end: run the same command again/);
+
+  // What it says it stored is stored, whole; the rest is not.
+  const said = Number(/Ingested (\d+) log files/.exec(stdout)![1]);
+  const partial = await stored(db);
+  expect(partial.objects).toBe(said);
+  expect(said).toBeGreaterThan(0);
+  expect(said).toBeLessThan(FILES);
+
+  const rerun = await runCli([...args, '--json']);
+  expect(rerun.code).toBe(0);
+  expect(JSON.parse(rerun.stdout)).toMatchObject({ objects: FILES - said, errors: 0 });
+  expect(await stored(db)).toEqual({ events: FILES * PER_FILE, objects: FILES, ids: FILES * PER_FILE });
+}, 180_000);

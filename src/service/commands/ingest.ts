@@ -20,6 +20,7 @@ export function formatSummary(s: IngestSummary): string {
       ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`
       : '  no new errors'
   );
+  if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
   return lines.join('\n');
 }
 
@@ -39,6 +40,20 @@ export function ingestCommand(): Command {
       dayWindow({ days: opts.days, since: opts.since });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
+      // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.
+      const interrupt = new AbortController();
+      let exitCode = 0;
+      const stop = (signal: NodeJS.Signals, code: number) => {
+        if (interrupt.signal.aborted) process.exit(code);
+        exitCode = code;
+        interrupt.abort();
+        process.stderr.write(`\n${signal}: stopping after the batch being loaded (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);
+      };
+      const onInt = () => stop('SIGINT', 130);
+      const onTerm = () => stop('SIGTERM', 143);
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
         format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',
         hideCursor: true,
@@ -57,6 +72,7 @@ export function ingestCommand(): Command {
           since: opts.since,
           s3Endpoint: opts.s3Endpoint,
           concurrency: opts.concurrency,
+          signal: interrupt.signal,
           onProgress: (p) => {
             bar?.setTotal(p.objectsFound);
             bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
@@ -73,8 +89,13 @@ export function ingestCommand(): Command {
         });
         bar?.stop();
         const { objects, events, duplicates, skipped, errors } = summary;
-        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged: summary.unchanged, unreadable: summary.unreadable, rejected: summary.rejected }) : formatSummary(summary));
+        const { unchanged, unreadable, rejected, stopped } = summary;
+        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, ...(stopped && { stopped }) }) : formatSummary(summary));
+        // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
+        if (stopped) process.exitCode = exitCode;
       } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
         bar?.stop();
         db.close();
       }

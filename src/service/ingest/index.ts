@@ -1,5 +1,6 @@
 // Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
@@ -161,6 +162,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
   };
   const stopping = () => options.signal?.aborted ?? false;
+  // Each request in flight listens to the signal (twice for a download: the SDK and the stall watchdog), more than
+  // Node's default of 10 warns about. They are removed as the requests end: none outlives the run.
+  if (options.signal) setMaxListeners(0, options.signal);
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
   await db.run(`INSERT INTO ingest_runs (source, started_at, window_from) VALUES ($source, $started::TIMESTAMP, $from)`, {
