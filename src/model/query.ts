@@ -67,8 +67,8 @@ export const DEFAULT_QUERY: ResolvedQuery = {
 
 /**
  * An arrival-time query counts the events stored in its range that happened at most this long before the range:
- * late deliveries and a service's catch-up after an outage are news, the first load of two weeks of history or a
- * backfill of older logs is not.
+ * late deliveries and a service's catch-up after an outage are news; of a first load of two weeks of history only the
+ * last day is, and a backfill of older logs is not.
  */
 export const MAX_LATENESS_MS = 86_400_000;
 
