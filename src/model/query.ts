@@ -66,9 +66,9 @@ export const DEFAULT_QUERY: ResolvedQuery = {
 };
 
 /**
- * An arrival-time query counts the events stored in its range that happened at most this long before the range:
- * late deliveries and a service's catch-up after an outage are news; of a first load of two weeks of history only the
- * last day is, and a backfill of older logs is not.
+ * An arrival-time query counts the events stored in its range that happened at most this long before they were
+ * stored: late deliveries and a service's catch-up after an outage are news, older logs (a backfill, all but the
+ * last day of a first load) are not.
  */
 export const MAX_LATENESS_MS = 86_400_000;
 

@@ -101,8 +101,8 @@ const arrivalOf = (r: CloudTrailRecord): number => LATE.get(r.eventID) ?? Date.p
 function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean {
   const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
   if (!(t >= range.from && t < range.to)) return false;
-  // By arrival, news only: what happened at most a day before the range.
-  if (q.timeField === 'arrival' && Date.parse(r.eventTime) < range.from - DAY) return false;
+  // By arrival, news only: what happened at most a day before it arrived.
+  if (q.timeField === 'arrival' && Date.parse(r.eventTime) < arrivalOf(r) - DAY) return false;
   if (q.status === 'success' && oracleIsError(r)) return false;
   if (q.status === 'error' && !oracleIsError(r)) return false;
   if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;

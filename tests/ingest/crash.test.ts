@@ -1,12 +1,13 @@
 // A process killed (SIGKILL) in the middle of an ingestion, then run again, gives exactly the expected events:
 // no half file, no duplicate. Real process, real S3-compatible server, real DuckDB file.
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile } from '../support/stratus';
-import { runCli, spawnCli } from '../support/cli';
+import { ROOT, runCli, spawnCli } from '../support/cli';
 import { dayPrefix, storedRecords, tempDir } from '../support/temp';
 
 const FILES = 400;
@@ -135,4 +136,39 @@ test('Ctrl-C stops after the batch being loaded, says so, and the next run reads
   expect(rerun.code).toBe(0);
   expect(JSON.parse(rerun.stdout)).toMatchObject({ objects: FILES - said, errors: 0 });
   expect(await stored(db)).toEqual({ events: FILES * PER_FILE, objects: FILES, ids: FILES * PER_FILE });
+}, 180_000);
+
+// The progress bar needs a terminal: `script` (util-linux) gives the run one, and a Ctrl-C typed into it is a real
+// SIGINT from the terminal.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+(hasScript ? test : test.skip)('a second Ctrl-C quits at once, and gives the terminal its cursor back and leaves no download behind', async () => {
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp);
+  const args = ['ingest', '--source', 's3://crash', '--s3-endpoint', s3.endpoint, '--db', path.join(dir, 'twice.duckdb'), '--days', '1'];
+  const command = ['exec', process.execPath, '--require', 'tsx/cjs', path.join(ROOT, 'src/service/main.ts'), ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qfec', command.replace(/^'exec'/, 'exec'), '/dev/null'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    let typed = 0;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const m = /(\d+)\/(\d+) files/.exec(chunk.toString());
+      // Once a batch has committed (the next one is loading), Ctrl-C; once it says it is stopping, Ctrl-C again.
+      if ((typed === 0 && m && Number(m[1]) > 0 && Number(m[1]) < FILES) || (typed === 1 && /SIGINT: stopping/.test(out))) {
+        child.stdin!.write('\x03');
+        if (++typed === 2) resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`ingestion ended before it could be interrupted twice:\n${out}`)));
+  });
+  expect(await exited).toBe(130);
+  // At once: no summary.
+  expect(out).not.toMatch(/Ingested \d+ log files/);
+  // The bar hid the cursor and turned line wrapping off: both are back.
+  expect(out.lastIndexOf('\x1b[?25h')).toBeGreaterThan(out.lastIndexOf('\x1b[?25l'));
+  expect(out.lastIndexOf('\x1b[?7h')).toBeGreaterThan(out.lastIndexOf('\x1b[?7l'));
+  // The downloads waiting for their batch went with it.
+  expect(fs.readdirSync(tmp).filter((f) => f.startsWith('trailhound-'))).toEqual([]);
 }, 180_000);

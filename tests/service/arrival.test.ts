@@ -98,6 +98,17 @@ test('by arrival, a late call counts when it is stored; by event time, only call
   expect(bucket).toBeLessThanOrEqual(runs[1].to);
 });
 
+test('an arrival counts the same in any range: a call stored more than a day late is history, however wide the range', async () => {
+  const table = async (range: Range) => {
+    const [t] = await frames({ format: 'table', groupBy: 'user', timeField: 'arrival' }, range);
+    return Object.fromEntries(t.fields[0].values.map((u, i) => [u, t.fields[1].values[i]]));
+  };
+  const narrow = await table({ from: runs[0].from, to: runs[1].to });
+  expect(narrow).toEqual({ lat: 1, nex: 1, tim: 1 });
+  // A range that starts before the three-day-old call happened: its arrival is still three days late.
+  expect(await table({ from: START - 100 * HOUR, to: runs[1].to })).toEqual(narrow);
+});
+
 test('every report takes the arrival window: table, list (latest arrival first), totals and a resource id', async () => {
   const both = { from: runs[0].from, to: runs[1].to };
   const [table] = await frames({ format: 'table', groupBy: 'user', timeField: 'arrival' }, both);

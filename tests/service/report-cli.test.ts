@@ -2,6 +2,7 @@
 // a running `serve` (then the report comes from the service).
 import fs from 'node:fs';
 import path from 'node:path';
+import { Database } from '../../src/service/db/database';
 import { countBy, oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnCli } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
@@ -102,6 +103,19 @@ test('--time-field arrival counts what was stored in the range: a call made two 
     runCli(['report', 'events', '--db', ownDb, '--group-by', 'none', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--time-field', timeField, '--json']);
   expect(table(JSON.parse((await lastHour('arrival')).stdout).frames[0])).toEqual({ all: 1 });
   expect(table(JSON.parse((await lastHour('event')).stdout).frames[0])).toEqual({});
+});
+
+test('--time-field arrival on a file an older version wrote (report reads it as it is): says what to run', async () => {
+  const old = path.join(dir, 'old', 'db.duckdb');
+  // As version 6 left it: no arrival times.
+  const d = await Database.open(old);
+  await d.run(`ALTER TABLE events DROP COLUMN arrived_at; UPDATE meta SET value = '6' WHERE key = 'schema_version'`);
+  d.close();
+  const r = await runCli(['report', 'events', '--db', old, '--time-field', 'arrival']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^error: timeField: .*db\.duckdb was written by an older Trailhound, without arrival times: run 'trailhound ingest'/m);
+  // By event time it answers as before.
+  expect((await runCli(['report', 'events', '--db', old])).code).toBe(0);
 });
 
 test('no database yet: says what to run', async () => {

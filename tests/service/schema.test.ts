@@ -138,17 +138,25 @@ test('a version 6 database gives its events the arrival of their log files, as i
     consoleLogin(id, id, 'IAMUser', 'NULL AS mfa_used, [] AS resources').replace(`'k' AS object_key`, `'${objectKey}' AS object_key`);
   const rows = await afterMigration<{ event_id: string; arrived_at: string | null }>(
     6,
-    [event('first', 'a.json.gz'), event('rewritten', 'b.json.gz#e2'), event('unlisted', 'c.json.gz')].join(' UNION ALL '),
+    [
+      event('first', 'a.json.gz'), event('kept', 'b.json.gz'), event('rewritten', 'b.json.gz#e2'), event('later', 'd.json.gz'),
+      event('unlisted', 'c.json.gz'),
+    ].join(' UNION ALL '),
     `SELECT event_id, strftime(arrived_at, '%H:%M') AS arrived_at FROM events ORDER BY event_id`,
     // Version 6 had no arrived_at; b.json.gz was ingested twice, rewritten in between (its second version is b#e2).
+    // d.json.gz too, but its first version held only duplicates: not kept, so the second is stored under d itself.
     `ALTER TABLE events DROP COLUMN arrived_at;
      INSERT INTO ingested_objects VALUES
        ('logs', 'a.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 10:00'),
        ('logs', 'b.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 11:00'),
-       ('logs', 'b.json.gz', 'e2', 1, 1, 1, 0, TIMESTAMP '2026-01-01 12:00')`
+       ('logs', 'b.json.gz', 'e2', 1, 1, 1, 0, TIMESTAMP '2026-01-01 12:00'),
+       ('logs', 'd.json.gz', 'e1', 1, 1, 0, 1, TIMESTAMP '2026-01-01 13:00'),
+       ('logs', 'd.json.gz', 'e2', 1, 2, 1, 1, TIMESTAMP '2026-01-01 14:00')`
   );
   expect(rows).toEqual([
     { event_id: 'first', arrived_at: '10:00' },
+    { event_id: 'kept', arrived_at: '11:00' },
+    { event_id: 'later', arrived_at: '14:00' },
     { event_id: 'rewritten', arrived_at: '12:00' },
     // Its file is not in the ledger: its arrival is unknown, and arrival-time queries leave it out.
     { event_id: 'unlisted', arrived_at: null },

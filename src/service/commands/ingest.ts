@@ -45,7 +45,11 @@ export function ingestCommand(): Command {
       const interrupt = new AbortController();
       let exitCode = 0;
       const stop = (signal: NodeJS.Signals, code: number) => {
-        if (interrupt.signal.aborted) process.exit(code);
+        if (interrupt.signal.aborted) {
+          // The bar hid the cursor and turned line wrapping off: give the terminal back first.
+          bar?.stop();
+          process.exit(code);
+        }
         exitCode = code;
         interrupt.abort();
         process.stderr.write(`\n${signal}: stopping after the batch being loaded (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);

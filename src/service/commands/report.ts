@@ -138,6 +138,14 @@ export function reportCommand(): Command {
         }
         if (db) {
           try {
+            // Read-only, the file is not upgraded: one an older version wrote has no arrival times yet.
+            const arrivals = await db.one(`SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = 'arrived_at'`);
+            if (query.timeField === 'arrival' && !arrivals) {
+              throw new QueryError(
+                'timeField',
+                `${file} was written by an older Trailhound, without arrival times: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`
+              );
+            }
             result = { frames: await new Reports(db).frames(query, range) };
           } finally {
             db.close();

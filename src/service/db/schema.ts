@@ -158,13 +158,15 @@ export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = tru
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
 
 /**
- * Version 7: events stored before it arrived with their log file, whose ledger row says when (the first version's
- * row, for a file rewritten under the same key). An event whose file has no ledger row keeps no arrival time.
+ * Version 7: events stored before it arrived with their log file, whose ledger row says when. A file rewritten under
+ * the same key keeps its events under the key for the first version that stored any (an earlier one that held only
+ * duplicates was not kept), and under key#etag for later ones. An event whose file has no ledger row keeps no
+ * arrival time.
  */
 export const ARRIVED_AT_SQL = `UPDATE events SET arrived_at = arrival.t
-  FROM (SELECT k, min(t) AS t
-        FROM (SELECT key AS k, ingested_at AS t FROM ingested_objects
-              UNION ALL SELECT key || '#' || etag, ingested_at FROM ingested_objects)
+  FROM (SELECT k, coalesce(min(t) FILTER (WHERE inserted > 0), min(t)) AS t
+        FROM (SELECT key AS k, ingested_at AS t, inserted FROM ingested_objects
+              UNION ALL SELECT key || '#' || etag, ingested_at, inserted FROM ingested_objects)
         GROUP BY k) AS arrival
   WHERE events.object_key = arrival.k AND events.arrived_at IS NULL`;
 

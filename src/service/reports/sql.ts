@@ -80,8 +80,11 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
   const parts = [`${time} >= $from::TIMESTAMP`, `${time} < $to::TIMESTAMP`];
   const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to) };
   if (q.timeField === 'arrival') {
-    // News, not history: at most a day late (MAX_LATENESS_MS). Also lets DuckDB skip the row groups of older events.
-    parts.push('event_time >= $earliest::TIMESTAMP');
+    // News, not history: each event at most a day late (MAX_LATENESS_MS), whatever the range, so that an arrival's
+    // count does not grow with a wider range. The bound by the range's start follows from it, and lets DuckDB skip
+    // the row groups of older events.
+    parts.push('event_time >= arrived_at - to_milliseconds($lateness::BIGINT)', 'event_time >= $earliest::TIMESTAMP');
+    params.lateness = MAX_LATENESS_MS;
     params.earliest = iso(Math.max(0, range.from - MAX_LATENESS_MS));
     match = undefined;
   }

@@ -118,7 +118,11 @@ export class S3Source implements LogSource {
       requestHandler: { connectionTimeout: 10_000, socketTimeout: this.idleTimeoutMs },
     });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
+    // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
+    process.on('exit', this.removeDownloads);
   }
+
+  private readonly removeDownloads = () => fs.rmSync(this.tmp, { recursive: true, force: true });
 
   /** Folder names directly under a prefix ("accounts", "regions"), following every page. */
   private async folders(prefix: string): Promise<string[]> {
@@ -210,6 +214,7 @@ export class S3Source implements LogSource {
 
   close(): void {
     this.client.destroy();
-    fs.rmSync(this.tmp, { recursive: true, force: true });
+    process.off('exit', this.removeDownloads);
+    this.removeDownloads();
   }
 }
