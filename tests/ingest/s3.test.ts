@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -302,3 +303,20 @@ test('a server that stops answering fails the run after the idle timeout, and a 
     await proxy.close();
   }
 }, 30_000);
+
+test('a run that fails before it starts still removes its downloads folder and exit hook', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'ro.duckdb');
+  (await Database.open(file)).close();
+  // Read-only: the run's own ingest_runs row is refused, before any listing.
+  const readOnly = await Database.open(file, { readOnly: true });
+  const folders = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('trailhound-s3-')).length;
+  const before = { folders: folders(), hooks: process.listenerCount('exit') };
+  try {
+    await expect(ingest({ source: 's3://nowhere', db: readOnly, days: 1, s3Endpoint: await refusedUrl() })).rejects.toThrow(/read-only/i);
+    expect({ folders: folders(), hooks: process.listenerCount('exit') }).toEqual(before);
+  } finally {
+    readOnly.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -167,11 +167,6 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   if (options.signal) setMaxListeners(0, options.signal);
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
-  await db.run(`INSERT INTO ingest_runs (source, started_at, window_from) VALUES ($source, $started::TIMESTAMP, $from)`, {
-    source: source.id,
-    started: runStarted,
-    from: window.from,
-  });
   const finishRun = (error: string | null) =>
     db.run(
       `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
@@ -224,6 +219,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   };
 
   try {
+    // Inside the try: a database that refuses even this row must still close the source (its downloads folder).
+    await db.run(`INSERT INTO ingest_runs (source, started_at, window_from) VALUES ($source, $started::TIMESTAMP, $from)`, {
+      source: source.id,
+      started: runStarted,
+      from: window.from,
+    });
     const units = await source.plan(window);
     progress.units = units.length;
     report();
