@@ -134,6 +134,12 @@ describe('POST /api/query', () => {
     expect(r.json.results.good.frames).toHaveLength(1);
   });
 
+  test('a field the service does not know is its refId’s 400, never silently ignored (a client newer than the service)', async () => {
+    const r = await query([{ refId: 'newer', queryType: 'events', timeBasis: 'arrival' }, { refId: 'good', queryType: 'totals' }]);
+    expect(r.json.results.newer).toEqual({ status: 400, error: expect.stringMatching(/^timeBasis: is not a field of this service's query model \(queryType, .*\): is the service older than its client\? Upgrade it$/) });
+    expect(r.json.results.good.frames).toHaveLength(1);
+  });
+
   test.each([
     [{ queries: [] }, /^range is required$/],
     [{ range: { from: 'x' }, queries: [] }, /^range\.to is required$/],

@@ -2,7 +2,7 @@
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, FrameField, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
-import { QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
+import { MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords } from './records';
 import * as SQL from './sql';
@@ -183,6 +183,7 @@ export class Reports {
       const refId = query.refId ?? 'A';
       try {
         if (rangeError) throw rangeError;
+        unknownFields(query);
         const q = resolveQuery(query);
         if (q.queryType === 'events' && q.format === 'timeseries') {
           const { cells } = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints);
@@ -266,6 +267,18 @@ export class Reports {
       lastPoll: iso(r.last_poll),
       lastPollError: (r.last_error as string | null) ?? null,
     };
+  }
+}
+
+/**
+ * A field this service does not know is refused, never ignored: a client newer than the service (a plugin upgraded
+ * first) would otherwise get answers that silently leave its new fields out, such as an alert counting by event time.
+ */
+function unknownFields(query: object): void {
+  const known = new Set<string>([...MODEL_KEYS, 'refId']);
+  const unknown = Object.keys(query).find((key) => !known.has(key));
+  if (unknown !== undefined) {
+    throw new QueryError(unknown, `is not a field of this service's query model (${MODEL_KEYS.join(', ')}): is the service older than its client? Upgrade it`);
   }
 }
 
