@@ -67,8 +67,8 @@ export const DEFAULT_QUERY: ResolvedQuery = {
 
 /**
  * An arrival-time query counts the events stored in its range that happened at most this long before they were
- * stored: late deliveries and a service's catch-up after an outage are news, older logs (a backfill, all but the
- * last day of a first load) are not.
+ * stored: late deliveries and a service's catch-up after an outage are news, a backfill of older logs is not (nor is a
+ * source's first load, whose events arrive when they happened: see ingest()).
  */
 export const MAX_LATENESS_MS = 86_400_000;
 

@@ -31,23 +31,29 @@ let reports: Reports;
 /** The span of each ingestion run, so the test knows which arrival window holds what. */
 const runs: Range[] = [];
 
-async function ingestFile(name: string, records: CloudTrailRecord[]): Promise<void> {
-  const folder = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile(records) });
+/** Delivers one more log file into the source folder and runs an ingestion of it; returns the run's span. */
+async function ingestFile(name: string, records: CloudTrailRecord[]): Promise<Range> {
+  writeFiles(path.join(dir, 'logs'), { [`${name}.json.gz`]: logFile(records) });
   const from = Date.now();
-  expect(await ingest({ source: folder, db, days: 7 })).toMatchObject({ errors: 0 });
-  runs.push({ from, to: Date.now() + 1 });
+  expect(await ingest({ source: path.join(dir, 'logs'), db, days: 7 })).toMatchObject({ objects: 1, errors: 0 });
+  const run = { from, to: Date.now() + 1 };
   // Two runs never share a millisecond.
   await new Promise((resolve) => setTimeout(resolve, 20));
+  return run;
 }
+
+let initial: Range;
 
 beforeAll(async () => {
   dir = tempDir();
   db = await Database.open(path.join(dir, 'arrival.duckdb'));
-  // The first run finds a call made ten minutes ago, one made two hours ago (delivered late) and one made three days
-  // ago (a first load of older logs).
-  await ingestFile('first', [refused('timely', 'tim', 10 * MINUTE), refused('late', 'lat', 2 * HOUR), refused('history', 'his', 72 * HOUR)]);
-  // The second finds a new call, and the late one delivered again (another trail).
-  await ingestFile('second', [refused('next', 'nex', 5 * MINUTE), refused('late', 'lat', 2 * HOUR)]);
+  // The source's first run: the history a new installation reads, here a burst of refusals five hours ago.
+  initial = await ingestFile('initial', [refused('old-1', 'old', 5 * HOUR), refused('old-2', 'old', 5 * HOUR), refused('old-3', 'old', 5 * HOUR)]);
+  // The next finds a call made ten minutes ago, one made two hours ago (delivered late) and one made three days ago
+  // (older logs delivered now).
+  runs.push(await ingestFile('first', [refused('timely', 'tim', 10 * MINUTE), refused('late', 'lat', 2 * HOUR), refused('history', 'his', 72 * HOUR)]));
+  // The last finds a new call, and the late one delivered again (another trail).
+  runs.push(await ingestFile('second', [refused('next', 'nex', 5 * MINUTE), refused('late', 'lat', 2 * HOUR)]));
   reports = new Reports(db);
 }, 60_000);
 
@@ -74,12 +80,21 @@ test('each event arrives with its run, and keeps its first arrival when delivere
   const rows = await db.all<{ event_id: string; arrived: number }>(`SELECT event_id, epoch_ms(arrived_at) AS arrived FROM events ORDER BY event_id`);
   const arrival = Object.fromEntries(rows.map((r) => [r.event_id, Number(r.arrived)]));
   const within = (t: number, run: Range) => t >= run.from && t < run.to;
-  expect(Object.keys(arrival)).toEqual(['history', 'late', 'next', 'timely']);
+  expect(Object.keys(arrival)).toEqual(['history', 'late', 'next', 'old-1', 'old-2', 'old-3', 'timely']);
   for (const id of ['history', 'late', 'timely']) expect(within(arrival[id], runs[0])).toBe(true);
   expect(within(arrival.next, runs[1])).toBe(true);
   // The ledger says the same of the files.
-  const ledger = await db.all<{ key: string; at: number }>(`SELECT key, epoch_ms(ingested_at) AS at FROM ingested_objects ORDER BY key`);
+  const ledger = await db.all<{ key: string; at: number }>(`SELECT key, epoch_ms(ingested_at) AS at FROM ingested_objects WHERE key <> 'initial.json.gz' ORDER BY key`);
   expect(ledger.map((l) => [l.key, Number(l.at)])).toEqual([['first.json.gz', arrival.timely], ['second.json.gz', arrival.next]]);
+});
+
+test("a source's first load is history: its events arrive when they happened, not as a burst of news", async () => {
+  const rows = await db.all<{ late: number }>(`SELECT epoch_ms(arrived_at) - epoch_ms(event_time) AS late FROM events WHERE user_name = 'old'`);
+  expect(rows.map((r) => Number(r.late))).toEqual([0, 0, 0]);
+  // An alert rule evaluated after the first load sees nothing of it; by event time, the history is all there.
+  expect(await perUser({ timeField: 'arrival' }, window30(initial.to))).toEqual({});
+  expect(await perUser({ timeField: 'event' }, { from: START - 6 * HOUR, to: START - 4 * HOUR })).toEqual({ old: 3 });
+  expect(await perUser({ timeField: 'arrival' }, { from: START - 6 * HOUR, to: START - 4 * HOUR })).toEqual({ old: 3 });
 });
 
 test('by arrival, a late call counts when it is stored; by event time, only calls made in the window count', async () => {
@@ -105,8 +120,9 @@ test('an arrival counts the same in any range: a call stored more than a day lat
   };
   const narrow = await table({ from: runs[0].from, to: runs[1].to });
   expect(narrow).toEqual({ lat: 1, nex: 1, tim: 1 });
-  // A range that starts before the three-day-old call happened: its arrival is still three days late.
-  expect(await table({ from: START - 100 * HOUR, to: runs[1].to })).toEqual(narrow);
+  // A range that starts before the three-day-old call happened: its arrival is still three days late. (It holds the
+  // first load's history too, which arrived when it happened.)
+  expect(await table({ from: START - 100 * HOUR, to: runs[1].to })).toEqual({ ...narrow, old: 3 });
 });
 
 test('every report takes the arrival window: table, list (latest arrival first), totals and a resource id', async () => {
@@ -126,4 +142,21 @@ test('every report takes the arrival window: table, list (latest arrival first),
   expect(await perUser({ timeField: 'arrival', resourceId: 'i-late' }, both)).toEqual({ lat: 1 });
   expect(await perUser({ timeField: 'arrival', resourceId: 'i-history' }, both)).toEqual({});
   expect(await perUser({ timeField: 'event', resourceId: 'i-history' }, { from: START - 73 * HOUR, to: START })).toEqual({ his: 1 });
+});
+
+test('a first run that was stopped has not finished the first load: the next run is history too', async () => {
+  const own = tempDir();
+  const ownDb = await Database.open(path.join(own, 'stopped.duckdb'));
+  try {
+    writeFiles(own, { 'logs/history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
+    const stop = new AbortController();
+    stop.abort();
+    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, signal: stop.signal })).toMatchObject({ stopped: true, objects: 0 });
+    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb })).toMatchObject({ stopped: false, objects: 1 });
+    const row = await ownDb.one<{ late: number }>(`SELECT epoch_ms(arrived_at) - epoch_ms(event_time) AS late FROM events`);
+    expect(Number(row!.late)).toBe(0);
+  } finally {
+    ownDb.close();
+    fs.rmSync(own, { recursive: true, force: true });
+  }
 });

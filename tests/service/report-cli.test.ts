@@ -96,8 +96,11 @@ test.each([
 test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {
   const own = path.join(dir, 'arrival');
   const made = new Date(Date.now() - 2 * 3_600_000).toISOString();
-  writeFiles(path.join(own, 'logs'), { 'late.json.gz': logFile([{ eventID: 'late-1', eventTime: made, eventName: 'GetObject', eventSource: 's3.amazonaws.com' }]) });
   const ownDb = path.join(own, 'db.duckdb');
+  // The source's first run (an empty folder) is its first load of history; the late call comes after it.
+  fs.mkdirSync(path.join(own, 'logs'), { recursive: true });
+  expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--json'])).code).toBe(0);
+  writeFiles(path.join(own, 'logs'), { 'late.json.gz': logFile([{ eventID: 'late-1', eventTime: made, eventName: 'GetObject', eventSource: 's3.amazonaws.com' }]) });
   expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--json'])).code).toBe(0);
   const lastHour = (timeField: string) =>
     runCli(['report', 'events', '--db', ownDb, '--group-by', 'none', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--time-field', timeField, '--json']);

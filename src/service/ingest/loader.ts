@@ -107,7 +107,9 @@ interface Batch {
 export class BatchLoader {
   constructor(
     private readonly db: Database,
-    private readonly source: string
+    private readonly source: string,
+    /** The source's first load: its events are history, and arrive when they happened (see ingest()). */
+    private readonly firstLoad = false
   ) {}
 
   /** Loads the files; returns one outcome per file, in the same order. */
@@ -260,7 +262,8 @@ export class BatchLoader {
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
     // Arrived when the batch's transaction began, as its ledger rows say (now() is the transaction's start).
-    await conn.run(`INSERT INTO events BY NAME SELECT *, now()::TIMESTAMP AS arrived_at FROM ${freshRows}`);
+    const arrived = this.firstLoad ? 'event_time' : 'now()::TIMESTAMP';
+    await conn.run(`INSERT INTO events BY NAME SELECT *, ${arrived} AS arrived_at FROM ${freshRows}`);
     await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
