@@ -160,3 +160,32 @@ test('a first run that was stopped has not finished the first load: the next run
     fs.rmSync(own, { recursive: true, force: true });
   }
 });
+
+test('what happens while a first load runs is news: it arrives with its batch, only what happened before is history', async () => {
+  const own = tempDir();
+  const ownDb = await Database.open(path.join(own, 'during.duckdb'));
+  try {
+    writeFiles(own, { 'logs/history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
+    // A large organization's first load takes hours: CloudTrail delivers a call made after it started before it lists
+    // that folder (here: once it has planned its folders).
+    let delivered = false;
+    const onProgress = () => {
+      if (delivered) return;
+      delivered = true;
+      // A call made just now (after the run started).
+      writeFiles(own, { 'logs/during.json.gz': logFile([refused('d-1', 'dur', START - Date.now())]) });
+    };
+    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, onProgress })).toMatchObject({ objects: 2, errors: 0 });
+    const rows = await ownDb.all<{ event_id: string; historic: boolean; with_batch: boolean }>(
+      `SELECT event_id, arrived_at = event_time AS historic, arrived_at = ingested_at AS with_batch
+       FROM events JOIN ingested_objects ON key = object_key ORDER BY event_id`
+    );
+    expect(rows).toEqual([
+      { event_id: 'd-1', historic: false, with_batch: true },
+      { event_id: 'h-1', historic: true, with_batch: false },
+    ]);
+  } finally {
+    ownDb.close();
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+});

@@ -158,13 +158,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const { db } = options;
   // Until a run of this source has completed, its loads are its first: the weeks of history a new installation reads,
   // not news. Stored as arriving when they happened, they do not reach the alert rules (which count by arrival) all at
-  // once, where a day's ordinary failed logins would add up to a burst.
+  // once, where a day's ordinary failed logins would add up to a burst. What happens while the run goes on (hours, for
+  // a large organization) is news all the same: stored long after it happened, it would reach no rule at all.
   const firstLoad = !(await db.one(
     `SELECT 1 FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND NOT coalesce(stopped, false) LIMIT 1`,
     { source: sourceId(options.source) }
   ));
   const source = openSource(options.source, options);
-  const loader = new BatchLoader(db, source.id, firstLoad);
+  const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
   const summary: IngestSummary = {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
   };

@@ -108,8 +108,8 @@ export class BatchLoader {
   constructor(
     private readonly db: Database,
     private readonly source: string,
-    /** The source's first load: its events are history, and arrive when they happened (see ingest()). */
-    private readonly firstLoad = false
+    /** When the source's first load started: its events that happened before are history, and arrive when they happened (see ingest()). */
+    private readonly historyBefore?: Date
   ) {}
 
   /** Loads the files; returns one outcome per file, in the same order. */
@@ -262,8 +262,11 @@ export class BatchLoader {
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
     // Arrived when the batch's transaction began, as its ledger rows say (now() is the transaction's start).
-    const arrived = this.firstLoad ? 'event_time' : 'now()::TIMESTAMP';
-    await conn.run(`INSERT INTO events BY NAME SELECT *, ${arrived} AS arrived_at FROM ${freshRows}`);
+    const arrived = this.historyBefore ? 'CASE WHEN event_time < $historyBefore::TIMESTAMP THEN event_time ELSE now()::TIMESTAMP END' : 'now()::TIMESTAMP';
+    await conn.run(
+      `INSERT INTO events BY NAME SELECT *, ${arrived} AS arrived_at FROM ${freshRows}`,
+      this.historyBefore ? { historyBefore: this.historyBefore.toISOString() } : undefined
+    );
     await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
