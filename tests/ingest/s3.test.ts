@@ -310,12 +310,17 @@ test('a run that fails before it starts still removes its downloads folder and e
   (await Database.open(file)).close();
   // Read-only: the run's own ingest_runs row is refused, before any listing.
   const readOnly = await Database.open(file, { readOnly: true });
+  // A temp folder of its own: runs in other test files (killed ones too) make and leave downloads folders in the shared one.
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp);
+  const tmpdir = jest.spyOn(os, 'tmpdir').mockReturnValue(tmp);
   const folders = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('trailhound-s3-')).length;
   const before = { folders: folders(), hooks: process.listenerCount('exit') };
   try {
     await expect(ingest({ source: 's3://nowhere', db: readOnly, days: 1, s3Endpoint: await refusedUrl() })).rejects.toThrow(/read-only/i);
     expect({ folders: folders(), hooks: process.listenerCount('exit') }).toEqual(before);
   } finally {
+    tmpdir.mockRestore();
     readOnly.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
