@@ -189,3 +189,31 @@ test('what happens while a first load runs is news: it arrives with its batch, o
     fs.rmSync(own, { recursive: true, force: true });
   }
 });
+
+test('a first run that reads less than a day back (--days 1) has not finished the first load: the rest of the day is history too', async () => {
+  const own = tempDir();
+  const ownDb = await Database.open(path.join(own, 'oneday.duckdb'));
+  const now = new Date(START);
+  const today = now.toISOString().slice(0, 10);
+  const yesterday = new Date(START - 24 * HOUR).toISOString().slice(0, 10);
+  const folder = (day: string) => `logs/AWSLogs/111122223333/CloudTrail/us-east-1/${day.replace(/-/g, '/')}`;
+  // A call made in the last minute of yesterday: less than a day before any run of this test.
+  const lastOfYesterday = refused('y-1', 'yes', START - Date.parse(`${today}T00:00:00Z`) + MINUTE);
+  try {
+    writeFiles(own, {
+      [`${folder(yesterday)}/y.json.gz`]: logFile([lastOfYesterday]),
+      [`${folder(today)}/t.json.gz`]: logFile([refused('t-1', 'tod', START - Date.parse(`${today}T00:00:00Z`))]),
+    });
+    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, days: 1, now })).toMatchObject({ objects: 1, errors: 0 });
+    // The next run (a poll reads two days) finds yesterday's file: still history, not a day of news at once.
+    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, days: 2, now })).toMatchObject({ objects: 1, errors: 0 });
+    const rows = await ownDb.all<{ event_id: string; historic: boolean }>(`SELECT event_id, arrived_at = event_time AS historic FROM events ORDER BY event_id`);
+    expect(rows).toEqual([
+      { event_id: 't-1', historic: true },
+      { event_id: 'y-1', historic: true },
+    ]);
+  } finally {
+    ownDb.close();
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+});

@@ -159,9 +159,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   // Until a run of this source has completed, its loads are its first: the weeks of history a new installation reads,
   // not news. Stored as arriving when they happened, they do not reach the alert rules (which count by arrival) all at
   // once, where a day's ordinary failed logins would add up to a burst. What happens while the run goes on (hours, for
-  // a large organization) is news all the same: stored long after it happened, it would reach no rule at all.
+  // a large organization) is news all the same: stored long after it happened, it would reach no rule at all. A run
+  // that read less than a day back (--days 1: today only) does not end it, or the next run's yesterday, late by less
+  // than a day (MAX_LATENESS_MS), would be that burst. (A run older than the window_from column counts: its installation is past its first load.)
   const firstLoad = !(await db.one(
-    `SELECT 1 FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND NOT coalesce(stopped, false) LIMIT 1`,
+    `SELECT 1 FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND NOT coalesce(stopped, false)
+       AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d')) LIMIT 1`,
     { source: sourceId(options.source) }
   ));
   const source = openSource(options.source, options);
