@@ -161,7 +161,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   // once, where a day's ordinary failed logins would add up to a burst. What happens while the run goes on (hours, for
   // a large organization) is news all the same: stored long after it happened, it would reach no rule at all. A run
   // that read less than a day back (--days 1: today only) does not end it, or the next run's yesterday, late by less
-  // than a day (MAX_LATENESS_MS), would be that burst. (A run older than the window_from column counts: its installation is past its first load.)
+  // than a day (MAX_LATENESS_MS), would be that burst. A run from before the window_from column counts: its
+  // installation is past its first load.
   const firstLoad = !(await db.one(
     `SELECT 1 FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND NOT coalesce(stopped, false)
        AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d')) LIMIT 1`,
