@@ -54,6 +54,23 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
   }
 }, 120_000);
 
+test('a stop that comes once the last batch is loaded is no stop: the run is complete', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  try {
+    await writeLogFolder(logs, { events: 500, days: 1, end: END, seed: 12 });
+    const stop = new AbortController();
+    // Its one batch is committed before onProgress reports it: everything was read when the stop comes.
+    const run = await ingest({ source: logs, db, days: 1, now: END, signal: stop.signal, onProgress: (p) => p.objectsDone > 0 && stop.abort() });
+    expect(run).toMatchObject({ stopped: false, errors: 0, objects: eventFiles(logs).files });
+    expect(await db.all(`SELECT stopped FROM ingest_runs`)).toEqual([{ stopped: false }]);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an error that is not the stop itself stays the run’s error, even when a stop came meanwhile', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');

@@ -216,7 +216,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
     pending = all ? [] : (work[work.length - 1] ?? []);
-    await loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched, gone) => {
+    return loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched, gone) => {
       // Deleted since the listing: skipped, and no longer retried.
       for (const ref of gone) await loader.forgetError(ref.key);
       summary.skipped += gone.length;
@@ -269,14 +269,16 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (batches(pending).length > 1) await flush(false);
       report();
     }
+    // Whether every batch was loaded: a stop that comes once they are is no stop.
+    let complete = false;
     if (!stopping()) {
       progress.objectsFound += retries.size;
       pending.push(...retries.values());
-      await flush(true);
+      complete = await flush(true);
       report();
     }
     // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
-    summary.stopped = stopping();
+    summary.stopped = !complete && stopping();
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       throw new Error(`none of the ${downloads.failed} log files could be downloaded, e.g. ${downloads.firstError}`);
@@ -296,7 +298,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
 }
 
-/** Downloads batch k+1 while DuckDB loads batch k. Once `signal` is aborted, no further batch is loaded. */
+/**
+ * Downloads batch k+1 while DuckDB loads batch k. Once `signal` is aborted, no further batch is loaded. True when every
+ * batch was.
+ */
 async function loadPipelined(
   source: LogSource,
   loader: BatchLoader,
@@ -304,7 +309,7 @@ async function loadPipelined(
   concurrency: number,
   signal: AbortSignal | undefined,
   onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>, gone: LogObjectRef[]) => Promise<void>
-): Promise<void> {
+): Promise<boolean> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
@@ -321,7 +326,7 @@ async function loadPipelined(
     const fetched = (await next!).filter((f) => f !== undefined);
     if (signal?.aborted) {
       fetched.forEach((f) => f.fetched?.release());
-      return;
+      return false;
     }
     next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
@@ -336,4 +341,5 @@ async function loadPipelined(
       ready.forEach(({ fetched: f }) => f.release());
     }
   }
+  return true;
 }
