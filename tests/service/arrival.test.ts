@@ -73,6 +73,12 @@ async function perUser(query: TrailhoundQuery, range: Range): Promise<Record<str
   return Object.fromEntries(series.map((f) => [f.name!, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]));
 }
 
+/** Events per user of a table. */
+async function tablePerUser(query: TrailhoundQuery, range: Range): Promise<Record<string, unknown>> {
+  const [t] = await frames({ format: 'table', groupBy: 'user', ...query }, range);
+  return Object.fromEntries(t.fields[0].values.map((u, i) => [u, t.fields[1].values[i]]));
+}
+
 /** The 30 minutes before `at`, as an alert rule asks. */
 const window30 = (at: number): Range => ({ from: at - 30 * MINUTE, to: at });
 
@@ -114,21 +120,16 @@ test('by arrival, a late call counts when it is stored; by event time, only call
 });
 
 test('an arrival counts the same in any range: a call stored more than a day late is history, however wide the range', async () => {
-  const table = async (range: Range) => {
-    const [t] = await frames({ format: 'table', groupBy: 'user', timeField: 'arrival' }, range);
-    return Object.fromEntries(t.fields[0].values.map((u, i) => [u, t.fields[1].values[i]]));
-  };
-  const narrow = await table({ from: runs[0].from, to: runs[1].to });
+  const narrow = await tablePerUser({ timeField: 'arrival' }, { from: runs[0].from, to: runs[1].to });
   expect(narrow).toEqual({ lat: 1, nex: 1, tim: 1 });
   // A range that starts before the three-day-old call happened: its arrival is still three days late. (It holds the
   // first load's history too, which arrived when it happened.)
-  expect(await table({ from: START - 100 * HOUR, to: runs[1].to })).toEqual({ ...narrow, old: 3 });
+  expect(await tablePerUser({ timeField: 'arrival' }, { from: START - 100 * HOUR, to: runs[1].to })).toEqual({ ...narrow, old: 3 });
 });
 
 test('every report takes the arrival window: table, list (latest arrival first), totals and a resource id', async () => {
   const both = { from: runs[0].from, to: runs[1].to };
-  const [table] = await frames({ format: 'table', groupBy: 'user', timeField: 'arrival' }, both);
-  expect(Object.fromEntries(table.fields[0].values.map((u, i) => [u, table.fields[1].values[i]]))).toEqual({ lat: 1, nex: 1, tim: 1 });
+  expect(await tablePerUser({ timeField: 'arrival' }, both)).toEqual({ lat: 1, nex: 1, tim: 1 });
 
   const [list] = await frames({ format: 'list', timeField: 'arrival' }, both);
   const ids = list.fields.find((f) => f.name === 'event id')!.values;
@@ -144,28 +145,35 @@ test('every report takes the arrival window: table, list (latest arrival first),
   expect(await perUser({ timeField: 'event', resourceId: 'i-history' }, { from: START - 73 * HOUR, to: START })).toEqual({ his: 1 });
 });
 
-test('a first run that was stopped has not finished the first load: the next run is history too', async () => {
+/** Runs `body` on a log folder and a database of their own, so that its first run is a first load. */
+async function withOwnSource(body: (logs: string, ownDb: Database) => Promise<void>): Promise<void> {
   const own = tempDir();
-  const ownDb = await Database.open(path.join(own, 'stopped.duckdb'));
+  const ownDb = await Database.open(path.join(own, 'own.duckdb'));
   try {
-    writeFiles(own, { 'logs/history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
-    const stop = new AbortController();
-    stop.abort();
-    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, signal: stop.signal })).toMatchObject({ stopped: true, objects: 0 });
-    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb })).toMatchObject({ stopped: false, objects: 1 });
-    const row = await ownDb.one<{ late: number }>(`SELECT epoch_ms(arrived_at) - epoch_ms(event_time) AS late FROM events`);
-    expect(Number(row!.late)).toBe(0);
+    await body(path.join(own, 'logs'), ownDb);
   } finally {
     ownDb.close();
     fs.rmSync(own, { recursive: true, force: true });
   }
-});
+}
 
-test('what happens while a first load runs is news: it arrives with its batch, only what happened before is history', async () => {
-  const own = tempDir();
-  const ownDb = await Database.open(path.join(own, 'during.duckdb'));
-  try {
-    writeFiles(own, { 'logs/history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
+/** Whether each event is history: arrived when it happened. */
+const historic = (ownDb: Database) =>
+  ownDb.all<{ event_id: string; historic: boolean }>(`SELECT event_id, arrived_at = event_time AS historic FROM events ORDER BY event_id`);
+
+test('a first run that was stopped has not finished the first load: the next run is history too', () =>
+  withOwnSource(async (logs, ownDb) => {
+    writeFiles(logs, { 'history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
+    const stop = new AbortController();
+    stop.abort();
+    expect(await ingest({ source: logs, db: ownDb, signal: stop.signal })).toMatchObject({ stopped: true, objects: 0 });
+    expect(await ingest({ source: logs, db: ownDb })).toMatchObject({ stopped: false, objects: 1 });
+    expect(await historic(ownDb)).toEqual([{ event_id: 'h-1', historic: true }]);
+  }));
+
+test('what happens while a first load runs is news: it arrives with its batch, only what happened before is history', () =>
+  withOwnSource(async (logs, ownDb) => {
+    writeFiles(logs, { 'history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
     // A large organization's first load takes hours: CloudTrail delivers a call made after it started before it lists
     // that folder (here: once it has planned its folders).
     let delivered = false;
@@ -173,9 +181,9 @@ test('what happens while a first load runs is news: it arrives with its batch, o
       if (delivered) return;
       delivered = true;
       // A call made just now (after the run started).
-      writeFiles(own, { 'logs/during.json.gz': logFile([refused('d-1', 'dur', START - Date.now())]) });
+      writeFiles(logs, { 'during.json.gz': logFile([refused('d-1', 'dur', START - Date.now())]) });
     };
-    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, onProgress })).toMatchObject({ objects: 2, errors: 0 });
+    expect(await ingest({ source: logs, db: ownDb, onProgress })).toMatchObject({ objects: 2, errors: 0 });
     const rows = await ownDb.all<{ event_id: string; historic: boolean; with_batch: boolean }>(
       `SELECT event_id, arrived_at = event_time AS historic, arrived_at = ingested_at AS with_batch
        FROM events JOIN ingested_objects ON key = object_key ORDER BY event_id`
@@ -184,36 +192,25 @@ test('what happens while a first load runs is news: it arrives with its batch, o
       { event_id: 'd-1', historic: false, with_batch: true },
       { event_id: 'h-1', historic: true, with_batch: false },
     ]);
-  } finally {
-    ownDb.close();
-    fs.rmSync(own, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a first run that reads less than a day back (--days 1) has not finished the first load: the rest of the day is history too', async () => {
-  const own = tempDir();
-  const ownDb = await Database.open(path.join(own, 'oneday.duckdb'));
-  const now = new Date(START);
-  const today = now.toISOString().slice(0, 10);
-  const yesterday = new Date(START - 24 * HOUR).toISOString().slice(0, 10);
-  const folder = (day: string) => `logs/AWSLogs/111122223333/CloudTrail/us-east-1/${day.replace(/-/g, '/')}`;
-  // A call made in the last minute of yesterday: less than a day before any run of this test.
-  const lastOfYesterday = refused('y-1', 'yes', START - Date.parse(`${today}T00:00:00Z`) + MINUTE);
-  try {
-    writeFiles(own, {
+test('a first run that reads less than a day back (--days 1) has not finished the first load: the rest of the day is history too', () =>
+  withOwnSource(async (logs, ownDb) => {
+    const now = new Date(START);
+    const today = now.toISOString().slice(0, 10);
+    const yesterday = new Date(START - 24 * HOUR).toISOString().slice(0, 10);
+    const folder = (day: string) => `AWSLogs/111122223333/CloudTrail/us-east-1/${day.replace(/-/g, '/')}`;
+    // A call made in the last minute of yesterday: less than a day before any run of this test.
+    const lastOfYesterday = refused('y-1', 'yes', START - Date.parse(`${today}T00:00:00Z`) + MINUTE);
+    writeFiles(logs, {
       [`${folder(yesterday)}/y.json.gz`]: logFile([lastOfYesterday]),
       [`${folder(today)}/t.json.gz`]: logFile([refused('t-1', 'tod', START - Date.parse(`${today}T00:00:00Z`))]),
     });
-    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, days: 1, now })).toMatchObject({ objects: 1, errors: 0 });
+    expect(await ingest({ source: logs, db: ownDb, days: 1, now })).toMatchObject({ objects: 1, errors: 0 });
     // The next run (a poll reads two days) finds yesterday's file: still history, not a day of news at once.
-    expect(await ingest({ source: path.join(own, 'logs'), db: ownDb, days: 2, now })).toMatchObject({ objects: 1, errors: 0 });
-    const rows = await ownDb.all<{ event_id: string; historic: boolean }>(`SELECT event_id, arrived_at = event_time AS historic FROM events ORDER BY event_id`);
-    expect(rows).toEqual([
+    expect(await ingest({ source: logs, db: ownDb, days: 2, now })).toMatchObject({ objects: 1, errors: 0 });
+    expect(await historic(ownDb)).toEqual([
       { event_id: 't-1', historic: true },
       { event_id: 'y-1', historic: true },
     ]);
-  } finally {
-    ownDb.close();
-    fs.rmSync(own, { recursive: true, force: true });
-  }
-});
+  }));
