@@ -161,6 +161,21 @@ async function withOwnSource(body: (logs: string, ownDb: Database) => Promise<vo
 const historic = (ownDb: Database) =>
   ownDb.all<{ event_id: string; historic: boolean }>(`SELECT event_id, arrived_at = event_time AS historic FROM events ORDER BY event_id`);
 
+test("a first load's calls of the last 30 minutes reach the alert rules, as they would have had Trailhound been running", () =>
+  withOwnSource(async (logs, ownDb) => {
+    writeFiles(logs, { 'history.json.gz': logFile([refused('r-1', 'rec', 10 * MINUTE), refused('h-1', 'hal', 3 * HOUR)]) });
+    expect(await ingest({ source: logs, db: ownDb })).toMatchObject({ objects: 1, errors: 0 });
+    expect(await historic(ownDb)).toEqual([{ event_id: 'h-1', historic: true }, { event_id: 'r-1', historic: true }]);
+    const ownReports = new Reports(ownDb);
+    try {
+      const query = resolveQuery({ status: 'unauthorized', format: 'table', groupBy: 'user', timeField: 'arrival' });
+      const [table] = await ownReports.frames(query, window30(Date.now()));
+      expect(table.fields[0].values).toEqual(['rec']);
+    } finally {
+      ownReports.close();
+    }
+  }));
+
 test('a first run that was stopped has not finished the first load: the next run is history too', () =>
   withOwnSource(async (logs, ownDb) => {
     writeFiles(logs, { 'history.json.gz': logFile([refused('h-1', 'hal', 3 * HOUR)]) });
