@@ -156,13 +156,11 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const window = dayWindow(options);
   const { db } = options;
-  // Until a run of this source has completed, its loads are its first: the weeks of history a new installation reads,
-  // not news. Stored as arriving when they happened, they do not reach the alert rules (which count by arrival) all at
-  // once, where a day's ordinary failed logins would add up to a burst. What happens while the run goes on (hours, for
-  // a large organization) is news all the same: stored long after it happened, it would reach no rule at all. A run
-  // that read less than a day back (--days 1: today only) does not end it, or the next run's yesterday, late by less
-  // than a day (MAX_LATENESS_MS), would be that burst. A run from before the window_from column counts: its
-  // installation is past its first load.
+  // A source's first load is history, not news: until one of its runs completes, what happened before the run started
+  // arrives when it happened, or the alert rules (which count by arrival) would see a day of ordinary failed logins
+  // stored at once as a burst. What happens during a run of hours stays news, or it would reach no rule. A run that
+  // read less than a day back (--days 1) does not end the first load, or the next run's yesterday would be that burst;
+  // a run from before the window_from column does.
   const firstLoad = !(await db.one(
     `SELECT 1 FROM ingest_runs WHERE source = $source AND finished_at IS NOT NULL AND error IS NULL AND NOT coalesce(stopped, false)
        AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d')) LIMIT 1`,
