@@ -72,8 +72,8 @@ export function resourceEventIds(resourceId: string, range: Range): Statement {
 }
 
 /**
- * WHERE clause of an events query: time range, status, read-only, resource and filters. `match` (the resource index
- * by event time) narrows an event-time query only.
+ * WHERE clause of an events query: time range, status, read-only, resource and filters. `match`, the resource index's
+ * answer, is by event time: for event-time queries only (see Reports.frames).
  */
 export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const time = TIME_COLUMN[q.timeField];
@@ -86,7 +86,6 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
     parts.push('event_time >= arrived_at - to_milliseconds($lateness::BIGINT)', 'event_time >= $earliest::TIMESTAMP');
     params.lateness = MAX_LATENESS_MS;
     params.earliest = iso(Math.max(0, range.from - MAX_LATENESS_MS));
-    match = undefined;
   }
   if (q.status === 'success') parts.push('NOT is_error');
   if (q.status === 'error') parts.push('is_error');
