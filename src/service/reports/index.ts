@@ -183,7 +183,7 @@ export class Reports {
       const refId = query.refId ?? 'A';
       try {
         if (rangeError) throw rangeError;
-        unknownFields(query);
+        refuseUnknownFields(query);
         const q = resolveQuery(query);
         if (q.queryType === 'events' && q.format === 'timeseries') {
           const { cells } = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints);
@@ -274,7 +274,7 @@ export class Reports {
  * A field this service does not know is refused, never ignored: a client newer than the service (a plugin upgraded
  * first) would otherwise get answers that silently leave its new fields out, such as an alert counting by event time.
  */
-function unknownFields(query: object): void {
+function refuseUnknownFields(query: object): void {
   const known = new Set<string>([...MODEL_KEYS, 'refId']);
   const unknown = Object.keys(query).find((key) => !known.has(key));
   if (unknown !== undefined) {
