@@ -92,8 +92,7 @@ export function ingestCommand(): Command {
           },
         });
         bar?.stop();
-        const { objects, events, duplicates, skipped, errors } = summary;
-        const { unchanged, unreadable, rejected, stopped } = summary;
+        const { objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, stopped } = summary;
         console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, ...(stopped && { stopped }) }) : formatSummary(summary));
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
         if (stopped) process.exitCode = exitCode;
