@@ -108,7 +108,7 @@ export class BatchLoader {
   constructor(
     private readonly db: Database,
     private readonly source: string,
-    /** When the source's first load started: its events that happened before are history, and arrive when they happened (see ingest()). */
+    /** In a source's first load, when this run started: events that happened before are history, and arrive when they happened (see ingest()). */
     private readonly historyBefore?: Date
   ) {}
 
