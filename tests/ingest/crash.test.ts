@@ -146,8 +146,8 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
   const tmp = path.join(dir, 'tmp');
   fs.mkdirSync(tmp);
   const args = ['ingest', '--source', 's3://crash', '--s3-endpoint', s3.endpoint, '--db', path.join(dir, 'twice.duckdb'), '--days', '1'];
-  const command = ['exec', process.execPath, '--require', 'tsx/cjs', path.join(ROOT, 'src/service/main.ts'), ...args].map((a) => `'${a}'`).join(' ');
-  const child = spawn('script', ['-qfec', command.replace(/^'exec'/, 'exec'), '/dev/null'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
+  const command = `exec ${[process.execPath, '--require', 'tsx/cjs', path.join(ROOT, 'src/service/main.ts'), ...args].map((a) => `'${a}'`).join(' ')}`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   await new Promise<void>((resolve, reject) => {
