@@ -138,6 +138,12 @@ describe('POST /api/query', () => {
     const r = await query([{ refId: 'newer', queryType: 'events', timeBasis: 'arrival' }, { refId: 'good', queryType: 'totals' }]);
     expect(r.json.results.newer).toEqual({ status: 400, error: expect.stringMatching(/^timeBasis: is not a field of this service's query model \(queryType, .*\): is the service older than its client\? Upgrade it$/) });
     expect(r.json.results.good.frames).toHaveLength(1);
+    // Beside the queries too: the whole request is refused.
+    const whole = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', queryType: 'totals' }], timezone: 'Europe/Paris' });
+    expect(whole.status).toBe(400);
+    expect(whole.json.error).toBe(
+      "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): is the service older than its client? Upgrade it"
+    );
   });
 
   test.each([

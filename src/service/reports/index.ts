@@ -162,6 +162,7 @@ export class Reports {
 
   /** Every query of a request; one failing query is its refId's error, never the whole answer's. */
   async query(request: QueryRequest): Promise<QueryResponse> {
+    refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
     // Answers are keyed by refId: two queries with one refId would silently lose one answer.
     const seen = new Set<string>();
     for (const query of request.queries ?? []) {
@@ -183,7 +184,7 @@ export class Reports {
       const refId = query.refId ?? 'A';
       try {
         if (rangeError) throw rangeError;
-        refuseUnknownFields(query);
+        refuseUnknownFields(query, QUERY_FIELDS, 'query model');
         const q = resolveQuery(query);
         if (q.queryType === 'events' && q.format === 'timeseries') {
           const { cells } = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints);
@@ -274,13 +275,15 @@ export class Reports {
  * A field this service does not know is refused, never ignored: a client newer than the service (a plugin upgraded
  * first) would otherwise get answers that silently leave its new fields out, such as an alert counting by event time.
  */
-function refuseUnknownFields(query: object): void {
-  const known = new Set<string>([...MODEL_KEYS, 'refId']);
-  const unknown = Object.keys(query).find((key) => !known.has(key));
+function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
+  const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
-    throw new QueryError(unknown, `is not a field of this service's query model (${MODEL_KEYS.join(', ')}): is the service older than its client? Upgrade it`);
+    throw new QueryError(unknown, `is not a field of this service's ${what} (${known.join(', ')}): is the service older than its client? Upgrade it`);
   }
 }
+
+const REQUEST_FIELDS = ['range', 'intervalMs', 'maxDataPoints', 'queries'] as const satisfies ReadonlyArray<keyof QueryRequest>;
+const QUERY_FIELDS = [...MODEL_KEYS, 'refId'];
 
 export function errorResult(err: unknown): QueryResult {
   if (err instanceof QueryError) return { error: err.message, status: 400 };
