@@ -2,7 +2,7 @@
 // successful run, at least today and yesterday),
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
-import { ingest, sourceId, type IngestSummary } from './ingest';
+import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
 import { startPoller, type Poller } from './ingest/poller';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
@@ -41,11 +41,8 @@ const DAY_MS = 86_400_000;
 /** Whole UTC days from a's day to b's day. */
 const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
 
-/** A run that completed its window: finished, without an error, and not stopped part-way. */
-const GOOD_RUN = 'finished_at IS NOT NULL AND error IS NULL AND stopped IS NOT TRUE';
-
 async function lastGoodRunStart(db: Database, source: string): Promise<Date | null> {
-  const row = await db.one<{ ms: bigint | null }>(`SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND ${GOOD_RUN}`, { source });
+  const row = await db.one<{ ms: bigint | null }>(`SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND ${COMPLETED_RUN}`, { source });
   return row?.ms === null || row?.ms === undefined ? null : new Date(Number(row.ms));
 }
 
@@ -56,7 +53,7 @@ async function lastGoodRunStart(db: Database, source: string): Promise<Date | nu
 async function unfinishedWindowFrom(db: Database, source: string, after: Date | null): Promise<Date | null> {
   const row = await db.one<{ day: string | null }>(
     `SELECT min(window_from) AS day FROM ingest_runs
-     WHERE source = $source AND window_from IS NOT NULL AND NOT (${GOOD_RUN}) AND ($after IS NULL OR started_at > $after::TIMESTAMP)`,
+     WHERE source = $source AND window_from IS NOT NULL AND NOT (${COMPLETED_RUN}) AND ($after IS NULL OR started_at > $after::TIMESTAMP)`,
     { source, after: after?.toISOString() ?? null }
   );
   return row?.day ? new Date(`${row.day}T00:00:00Z`) : null;
