@@ -139,8 +139,8 @@ export function reportCommand(): Command {
         if (db) {
           try {
             // Read-only, the file is not upgraded: one an older version wrote has no arrival times yet.
-            const arrivals = await db.one(`SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = 'arrived_at'`);
-            if (query.timeField === 'arrival' && !arrivals) {
+            const arrivedAt = `SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = 'arrived_at'`;
+            if (query.timeField === 'arrival' && !(await db.one(arrivedAt))) {
               throw new QueryError(
                 'timeField',
                 `${file} was written by an older Trailhound, without arrival times: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`
