@@ -1,20 +1,16 @@
 // A run stopped by its signal (the service's shutdown) commits the batch it is loading and no more; the next run
 // ingests exactly the rest, nothing twice.
-import fs from 'node:fs';
 import path from 'node:path';
-import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
-import { eventFiles, rowCount, tempDir } from '../support/temp';
+import { eventFiles, rowCount, withTempDatabase } from '../support/temp';
 
 const END = new Date('2026-11-20T12:00:00Z');
 
-test('stopped after its first batch, a run keeps that batch whole and is recorded as stopped; the next run ingests exactly the rest', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  try {
+test('stopped after its first batch, a run keeps that batch whole and is recorded as stopped; the next run ingests exactly the rest', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
     // Small files, so the window takes several batches (a batch holds at most 1000 files).
     await writeLogFolder(logs, { events: 30_000, days: 3, end: END, seed: 11, eventsPerFile: 10 });
     const expected = eventFiles(logs);
@@ -48,46 +44,33 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     const events = await db.one<{ n: bigint; ids: bigint }>(`SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM events`);
     expect({ n: Number(events!.n), ids: Number(events!.ids) }).toEqual({ n: expected.unique, ids: expected.unique });
     expect(first.events + rest.events).toBe(expected.unique);
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+  }), 120_000);
 
-test('a stop that comes once the last batch is loaded is no stop: the run is complete', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  try {
+test('a stop that comes once the last batch is loaded is no stop: the run is complete', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
     await writeLogFolder(logs, { events: 500, days: 1, end: END, seed: 12 });
     const stop = new AbortController();
     // Its one batch is committed before onProgress reports it: everything was read when the stop comes.
     const run = await ingest({ source: logs, db, days: 1, now: END, signal: stop.signal, onProgress: (p) => p.objectsDone > 0 && stop.abort() });
     expect(run).toMatchObject({ stopped: false, errors: 0, objects: eventFiles(logs).files });
     expect(await db.all(`SELECT stopped FROM ingest_runs`)).toEqual([{ stopped: false }]);
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('an error that is not the stop itself stays the run’s error, even when a stop came meanwhile', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  // A full disk cannot be made to happen here: the loader is made to fail as DuckDB would, just after the stop.
-  const stop = new AbortController();
-  const load = jest.spyOn(BatchLoader.prototype, 'load').mockImplementation(async () => {
-    stop.abort();
-    throw new Error('IO Error: No space left on device');
-  });
-  try {
-    await writeLogFolder(logs, { events: 100, days: 1, end: END, seed: 3 });
-    await expect(ingest({ source: logs, db, days: 1, now: END, signal: stop.signal })).rejects.toThrow('No space left on device');
-    expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: 'IO Error: No space left on device', stopped: false }]);
-  } finally {
-    load.mockRestore();
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('an error that is not the stop itself stays the run’s error, even when a stop came meanwhile', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    // A full disk cannot be made to happen here: the loader is made to fail as DuckDB would, just after the stop.
+    const stop = new AbortController();
+    const load = jest.spyOn(BatchLoader.prototype, 'load').mockImplementation(async () => {
+      stop.abort();
+      throw new Error('IO Error: No space left on device');
+    });
+    try {
+      await writeLogFolder(logs, { events: 100, days: 1, end: END, seed: 3 });
+      await expect(ingest({ source: logs, db, days: 1, now: END, signal: stop.signal })).rejects.toThrow('No space left on device');
+      expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: 'IO Error: No space left on device', stopped: false }]);
+    } finally {
+      load.mockRestore();
+    }
+  }));

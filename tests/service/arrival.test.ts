@@ -10,7 +10,7 @@ import { Reports } from '../../src/service/reports';
 import type { Range } from '../../src/service/reports/sql';
 import type { CloudTrailRecord } from '../support/stratus';
 import { logFile } from '../support/stratus';
-import { tempDir, writeFiles } from '../support/temp';
+import { tempDir, withTempDatabase, writeFiles } from '../support/temp';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -146,16 +146,8 @@ test('every report takes the arrival window: table, list (latest arrival first),
 });
 
 /** Runs `body` on a log folder and a database of their own, so that its first run is a first load. */
-async function withOwnSource(body: (logs: string, ownDb: Database) => Promise<void>): Promise<void> {
-  const own = tempDir();
-  const ownDb = await Database.open(path.join(own, 'own.duckdb'));
-  try {
-    await body(path.join(own, 'logs'), ownDb);
-  } finally {
-    ownDb.close();
-    fs.rmSync(own, { recursive: true, force: true });
-  }
-}
+const withOwnSource = (body: (logs: string, ownDb: Database) => Promise<void>) =>
+  withTempDatabase((own, ownDb) => body(path.join(own, 'logs'), ownDb));
 
 /** Whether each event is history: arrived when it happened. */
 const historic = (ownDb: Database) =>

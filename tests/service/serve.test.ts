@@ -9,7 +9,7 @@ import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { startService } from '../../src/service/service';
 import { logFile } from '../support/stratus';
-import { dayPrefix, eventFiles, rowCount, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 
 function memoryLogger() {
@@ -109,28 +109,25 @@ test('after days of failed polls, the first poll that works reads every day fold
   }
 }, 60_000);
 
-test('started again after weeks away, the service reads every day since its last good run, beyond --days', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  writeFiles(logs, { ...dayFile('2026-11-01', 'old.json.gz'), ...dayFile('2026-11-20', 'new.json.gz') });
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
-  await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
-  // A run stopped at shutdown since then (after a batch) is not a complete read: the catch-up still starts at the good one.
-  await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at, stopped) VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`, { source: logs });
-  const { lines, logger } = memoryLogger();
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
-  const days = () => eventDays(db);
-  try {
-    await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
-    expect(await days()).toEqual(['2026-11-01', '2026-11-20']);
-    expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({ msg: 'catching up: reading the 21 days since the last good run', days: 21 });
-  } finally {
-    await service.stop();
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}, 60_000);
+test('started again after weeks away, the service reads every day since its last good run, beyond --days', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    writeFiles(logs, { ...dayFile('2026-11-01', 'old.json.gz'), ...dayFile('2026-11-20', 'new.json.gz') });
+    // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
+    await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
+    // A run stopped at shutdown since then (after a batch) is not a complete read: the catch-up still starts at the good one.
+    await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at, stopped) VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`, { source: logs });
+    const { lines, logger } = memoryLogger();
+    const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
+    const days = () => eventDays(db);
+    try {
+      await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
+      expect(await days()).toEqual(['2026-11-01', '2026-11-20']);
+      expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({ msg: 'catching up: reading the 21 days since the last good run', days: 21 });
+    } finally {
+      await service.stop();
+    }
+  }), 60_000);
 
 /** Noon of the last day of the generated logs below: the service's clock in the tests that use them. */
 const GENERATED_END = new Date('2026-11-20T12:00:00Z');
@@ -143,16 +140,11 @@ async function withGeneratedLogs(
   generate: { events: number; days: number; seed: number },
   body: (bed: { logs: string; db: Database } & ReturnType<typeof memoryLogger>) => Promise<void>
 ): Promise<void> {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  await writeLogFolder(logs, { ...generate, end: GENERATED_END, eventsPerFile: 10 });
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  try {
+  await withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    await writeLogFolder(logs, { ...generate, end: GENERATED_END, eventsPerFile: 10 });
     await body({ logs, db, ...memoryLogger() });
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('a backfill of older logs that shutdown stopped is read again by the next start, to its first day', async () => {
@@ -213,30 +205,27 @@ test('a poll whose turn comes after stop() does nothing: no delivery, no catch-u
   });
 }, 120_000);
 
-test('what beforePoll delivers is read by that same poll', async () => {
-  const dir = tempDir();
-  const logs = path.join(dir, 'logs');
-  const prefix = dayPrefix('111122223333', 'us-east-1', today);
-  writeFiles(logs, { [`${prefix}a.json.gz`]: logFile([rec()]) });
-  const db = await Database.open(path.join(dir, 'db.duckdb'));
-  const { logger } = memoryLogger();
-  let polls = 0;
-  const beforePoll = async () => {
-    polls++;
-    writeFiles(logs, { [`${prefix}delivered-${polls}.json.gz`]: logFile([rec()]) });
-  };
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, beforePoll });
-  try {
-    // The first poll (the backfill) reads the file that was there and the one delivered just before it.
-    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
-    expect(polls).toBe(1);
-    expect(await rowCount(db, 'events')).toBe(2);
-  } finally {
-    await service.stop();
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('what beforePoll delivers is read by that same poll', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    const prefix = dayPrefix('111122223333', 'us-east-1', today);
+    writeFiles(logs, { [`${prefix}a.json.gz`]: logFile([rec()]) });
+    const { logger } = memoryLogger();
+    let polls = 0;
+    const beforePoll = async () => {
+      polls++;
+      writeFiles(logs, { [`${prefix}delivered-${polls}.json.gz`]: logFile([rec()]) });
+    };
+    const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, beforePoll });
+    try {
+      // The first poll (the backfill) reads the file that was there and the one delivered just before it.
+      await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+      expect(polls).toBe(1);
+      expect(await rowCount(db, 'events')).toBe(2);
+    } finally {
+      await service.stop();
+    }
+  }));
 
 test('serve with no source ingests the bundled sample, and SIGTERM stops it cleanly', async () => {
   const dir = tempDir();

@@ -12,6 +12,18 @@ export function tempDir(prefix = 'trailhound-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** Runs `body` with a temporary folder and a new database in it (`db.duckdb`); both are removed afterwards. */
+export async function withTempDatabase<T>(body: (dir: string, db: Database) => Promise<T>): Promise<T> {
+  const dir = tempDir();
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  try {
+    return await body(dir, db);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The event log files under `root` (not digests), and the distinct eventIDs in them. */
 export function eventFiles(root: string): { files: number; unique: number } {
   const ids = new Set<string>();
