@@ -273,10 +273,19 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
           }
         } else {
           expect(frames).toHaveLength(1);
-          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
+          // By arrival, when each event was stored stands beside when it happened.
+          const arrived = query.timeField === 'arrival' ? ['arrived'] : [];
+          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
           expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
-          const ids = new Set(matching.map((r) => r.eventID));
-          if (!query.resourceId) for (const id of frames[0].fields.find((f) => f.name === 'event id')!.values) expect(ids.has(id as string)).toBe(true);
+          const byId = new Map(matching.map((r) => [r.eventID, r]));
+          const column = (name: string) => frames[0].fields.find((f) => f.name === name)?.values ?? [];
+          column('event id').forEach((id, i) => {
+            const r = byId.get(id as string);
+            if (query.resourceId) return;
+            expect([where, id, r !== undefined]).toEqual([where, id, true]);
+            expect([id, column('time')[i]]).toEqual([id, Date.parse(r!.eventTime)]);
+            if (arrived.length) expect([id, column('arrived')[i]]).toEqual([id, arrivalOf(r!)]);
+          });
         }
         break;
       }
@@ -454,6 +463,22 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     // Counted by when it happened, the late call would have been missed: it was not stored yet.
     expect(await runRule(rule, Date.parse('2022-06-01T10:05:00Z'))).toEqual([]);
     expect(await runRule(rule, Date.parse('2022-06-01T12:05:00Z'))).toEqual([{ labels: { account: '444455556666' }, b: 1, firing: true }]);
+  });
+
+  test('CloudTrail Alerts: opened from the root alert, its panels show the call stored two hours late', async () => {
+    const { dashboard } = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-alerts')!;
+    const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
+    const panels = queryPanels(dashboard);
+    const chart = panels.find((p) => String(p.id) === rule.annotations.__panelId__)!;
+    const list = panels[panels.indexOf(chart) + 1];
+    // A notification's panel link opens it from an hour before the alert started until the link is followed.
+    const startsAt = LATE_ARRIVAL + 60_000;
+    const range = { from: startsAt - 3_600_000, to: startsAt + 600_000 };
+    const series = (await runPanel(dashboard, chart, {}, range)).frames.A;
+    expect(series.map((f) => [f.fields[1].labels, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)])).toEqual([[{ account: '444455556666' }, 1]]);
+    const [events] = (await runPanel(dashboard, list, {}, range)).frames.A;
+    const row = Object.fromEntries(events.fields.map((f) => [f.name, f.values[0]]));
+    expect([events.rows, row['event id'], row.time, row.arrived]).toEqual([1, 'late-root', Date.parse('2022-06-01T10:00:00Z'), LATE_ARRIVAL]);
   });
 
   test('console login without MFA: the Stratus Red Team login fires for its user', async () => {

@@ -29,10 +29,11 @@ const EXPECTED = {
   'trailhound-common-searches': 'CloudTrail Common Searches',
   'trailhound-events': 'CloudTrail Events',
   'trailhound-ingestion': 'CloudTrail Ingestion',
+  'trailhound-alerts': 'CloudTrail Alerts',
 };
 const variables = (d: Dashboard) => new Map((d.templating?.list ?? []).map((v) => [v.name, v]));
 
-test('the five report dashboards, with fixed uids, titles and tags', () => {
+test('the report dashboards and the alerts dashboard, with fixed uids, titles and tags', () => {
   expect(Object.fromEntries(dashboards.map(({ dashboard }) => [dashboard.uid, dashboard.title]))).toEqual(EXPECTED);
   for (const { dashboard } of dashboards) {
     expect(dashboard.tags).toEqual(['cloudtrail', 'trailhound']);
@@ -257,6 +258,33 @@ describe('CloudTrail Common Searches', () => {
   });
 });
 
+describe('CloudTrail Alerts', () => {
+  const d = byUid.get('trailhound-alerts')!;
+  const security = loadAlertRules().filter(({ rule }) => rule.uid !== 'trailhound-no-events');
+  // The rule's query as a panel sends it: Grafana gives the panel its own interval and data points.
+  const asPanelTarget = ({ intervalMs: _i, maxDataPoints: _m, ...model }: Json) => model;
+  test.each(security.map(({ rule }) => [rule.title, rule] as const))('%s: its panel runs the rule\'s query, beside the list of its events', (_title, rule) => {
+    const panels = allPanels(d);
+    const chart = panels.find((p) => String(p.id) === rule.annotations.__panelId__)!;
+    expect([chart.type, chart.title]).toEqual(['timeseries', rule.title]);
+    expect(chart.targets).toEqual([asPanelTarget(rule.data[0].model)]);
+    // At least the rule's 5-minute buckets, whatever the panel's width.
+    expect([chart.interval, rule.data[0].model.intervalMs]).toEqual(['5m', 300_000]);
+    // The events themselves, on the right of the chart: the same selection as a list.
+    const list = panels.find((p) => p.gridPos.y === chart.gridPos.y && p.gridPos.x === chart.gridPos.x + chart.gridPos.w)!;
+    expect([list.type, list.title]).toEqual(['table', `${rule.title}: the events`]);
+    expect(list.targets).toEqual([{ ...asPanelTarget(rule.data[0].model), format: 'list' }]);
+    // Both open the same events in CloudTrail Events, by arrival time.
+    for (const p of [chart, list]) expect(p.links).toEqual([expect.objectContaining({ url: expect.stringContaining('&var-timeField=arrival') })]);
+  });
+  test('no panel without its rule: one row per security rule, under an explanation', () => {
+    const rows = allPanels(d).filter((p) => p.type === 'row');
+    expect(rows.map((r) => r.title)).toEqual(security.map(({ rule }) => rule.title));
+    expect(queryPanels(d)).toHaveLength(2 * security.length);
+    expect(allPanels(d)[0]).toMatchObject({ type: 'text', gridPos: { x: 0, y: 0, w: 24 } });
+  });
+});
+
 describe('CloudTrail List of Trails', () => {
   const d = byUid.get('trailhound-trails')!;
   const table = queryPanels(d).find((p) => p.type === 'table')!;
@@ -308,8 +336,8 @@ describe('alert rules', () => {
       expect(group).toMatchObject({ folder: 'CloudTrail', interval: '1m', orgId: 1 });
       expect(rule.uid).toMatch(/^trailhound-[a-z-]+$/);
       expect(rule.uid.length).toBeLessThanOrEqual(40);
-      // A security rule opens the Events dashboard; the ingestion rule opens the Ingestion dashboard.
-      const dashboard = rule.uid === 'trailhound-no-events' ? 'trailhound-ingestion' : 'trailhound-events';
+      // A security rule opens its panel on the Alerts dashboard; the ingestion rule opens the Ingestion dashboard.
+      const dashboard = rule.uid === 'trailhound-no-events' ? 'trailhound-ingestion' : 'trailhound-alerts';
       expect(rule.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String), __dashboardUid__: dashboard });
       expect(allPanels(byUid.get(dashboard)!).map((p) => String(p.id))).toContain(rule.annotations.__panelId__);
       expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(warning|critical)$/) });

@@ -3,7 +3,7 @@ import { skipWithoutGrafana } from './grafana';
 
 skipWithoutGrafana();
 
-for (const uid of ['trailhound-summary', 'trailhound-trails', 'trailhound-common-searches', 'trailhound-events', 'trailhound-ingestion']) {
+for (const uid of ['trailhound-summary', 'trailhound-trails', 'trailhound-common-searches', 'trailhound-events', 'trailhound-ingestion', 'trailhound-alerts']) {
   test(`dashboard ${uid} loads and its panels show no error`, async ({ gotoDashboardPage, page }) => {
     const dashboard = await gotoDashboardPage({ uid });
     await dashboard.waitForPanelsQueriesToComplete({ scrollAll: true });

@@ -135,6 +135,11 @@ test('every report takes the arrival window: table, list (latest arrival first),
   const ids = list.fields.find((f) => f.name === 'event id')!.values;
   // The second run's call first, then the first run's by when they happened.
   expect(ids).toEqual(['next', 'timely', 'late']);
+  // Beside when each call was made, when it was stored: during its run. A list by event time has no such column.
+  const [next, ...first] = list.fields.find((f) => f.name === 'arrived')!.values as number[];
+  expect([next >= runs[1].from, next <= runs[1].to]).toEqual([true, true]);
+  for (const t of first) expect([t >= runs[0].from, t <= runs[0].to]).toEqual([true, true]);
+  expect((await frames({ format: 'list' }, both))[0].fields.map((f) => f.name)).not.toContain('arrived');
 
   const [totals] = await frames({ queryType: 'totals', timeField: 'arrival' }, both);
   expect(totals.fields.find((f) => f.name === 'unauthorized')!.values).toEqual([3]);

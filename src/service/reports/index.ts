@@ -217,7 +217,7 @@ export class Reports {
         case 'ingest':
           return [ingestFrame(await this.ingestStatus(conn))];
         case 'events':
-          if (q.format === 'list') return [listFrame(await this.all(conn, SQL.eventList(q, range, match)))];
+          if (q.format === 'list') return [listFrame(q, await this.all(conn, SQL.eventList(q, range, match)))];
           if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range, match)))];
           {
             const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
@@ -341,9 +341,11 @@ function column(rows: Row[], name: string, type: 'time' | 'string' | 'boolean', 
   };
 }
 
-function listFrame(rows: Row[]): Frame {
-  const spec: Array<[string, 'time' | 'string' | 'boolean', string]> = [
-    ['time', 'time', 'time'], ['user', 'string', 'user_name'], ['source IP', 'string', 'source_ip'],
+function listFrame(q: ResolvedQuery, rows: Row[]): Frame {
+  type Column = [string, 'time' | 'string' | 'boolean', string];
+  const arrived: Column[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived']] : [];
+  const spec: Column[] = [
+    ['time', 'time', 'time'], ...arrived, ['user', 'string', 'user_name'], ['source IP', 'string', 'source_ip'],
     ['event name', 'string', 'event_name'], ['service', 'string', 'service'], ['region', 'string', 'region'],
     ['account', 'string', 'account'], ['resources', 'string', 'resources'], ['error code', 'string', 'error_code'],
     ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],

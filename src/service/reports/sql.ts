@@ -183,14 +183,18 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, mat
   };
 }
 
-/** The matching events themselves, newest first (latest arrived first, by arrival time). */
+/**
+ * The matching events themselves, newest first. By arrival time: the latest stored first, with when each was stored
+ * beside when it happened (a late event is why an alert fired at that moment).
+ */
 export function eventList(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const where = whereClause(q, range, match);
+  const arrival = q.timeField === 'arrival';
   return {
-    sql: `SELECT epoch_ms(event_time) AS time, user_name, source_ip, event_name, service, region, account,
+    sql: `SELECT epoch_ms(event_time) AS time, ${arrival ? 'epoch_ms(arrived_at) AS arrived, ' : ''}user_name, source_ip, event_name, service, region, account,
                  array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
                  read_only, mfa_used, event_id
-          FROM events WHERE ${where.sql} ORDER BY ${q.timeField === 'arrival' ? 'arrived_at DESC, ' : ''}event_time DESC, event_id LIMIT $limit`,
+          FROM events WHERE ${where.sql} ORDER BY ${arrival ? 'arrived_at DESC, ' : ''}event_time DESC, event_id LIMIT $limit`,
     params: { ...where.params, limit: q.limit },
   };
 }
