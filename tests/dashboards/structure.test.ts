@@ -270,6 +270,9 @@ describe('CloudTrail Alerts', () => {
     expect(chart.targets).toEqual([asPanelTarget(rule.data[0].model)]);
     // At least the rule's 5-minute buckets, whatever the panel's width.
     expect([chart.interval, rule.data[0].model.intervalMs]).toEqual(['5m', 300_000]);
+    // Its description tells the rule's threshold.
+    const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
+    expect(chart.description).toContain(threshold > 0 ? `more than ${threshold} arrived` : 'on any that arrived');
     // The events themselves, on the right of the chart: the same selection as a list.
     const list = panels.find((p) => p.gridPos.y === chart.gridPos.y && p.gridPos.x === chart.gridPos.x + chart.gridPos.w)!;
     expect([list.type, list.title]).toEqual(['table', `${rule.title}: the events`]);
