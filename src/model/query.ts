@@ -157,6 +157,11 @@ function limit(value: unknown): number {
   return n;
 }
 
+/** A time field as given (a query's, or the value lists' parameter): the default when absent, else one of TIME_FIELDS. */
+export function resolveTimeField(value: unknown): TimeField {
+  return oneOf('timeField', value, TIME_FIELDS, DEFAULT_QUERY.timeField);
+}
+
 /** Validates a stored query and fills in every default. Throws QueryError naming the bad field. */
 export function resolveQuery(input: unknown): ResolvedQuery {
   if (input === undefined || input === null) {
@@ -174,7 +179,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     status: oneOf('status', q.status, STATUSES, DEFAULT_QUERY.status),
     readOnly: oneOf('readOnly', q.readOnly, READ_ONLY, DEFAULT_QUERY.readOnly),
     mfa: oneOf('mfa', q.mfa, MFA, DEFAULT_QUERY.mfa),
-    timeField: oneOf('timeField', q.timeField, TIME_FIELDS, DEFAULT_QUERY.timeField),
+    timeField: resolveTimeField(q.timeField),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),

@@ -6,10 +6,10 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource } from './datasource';
 import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
 import { instanceSettings } from './testing/settings';
-import type { VariableQuery } from './types';
+import type { ValuesRequest, VariableQuery } from './types';
 
 beforeEach(() => {
-  setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'], search: 'adm' }));
+  setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'], search: 'adm', timeField: 'arrival', times: ['arrival', 'event'], blank: '' }));
   jest.restoreAllMocks();
 });
 
@@ -45,6 +45,28 @@ describe('DataSource', () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'alice', count: 3 }] });
     await expect(ds().values('user', { from: 1000, to: 2000, q: 'al' })).resolves.toEqual([{ value: 'alice', count: 3 }]);
     expect(get).toHaveBeenCalledWith('values/user', { from: 1000, to: 2000, q: 'al' });
+  });
+
+  it('looks up values by arrival time, also from a dashboard variable, expanded as in a query', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    // A stored time field may name a variable, which the model's type cannot say.
+    const stored = (timeField: string) => ({ timeField }) as ValuesRequest;
+    const d = ds();
+    await d.values('user', { from: 1000, to: 2000, timeField: 'arrival' });
+    expect(get).toHaveBeenLastCalledWith('values/user', { from: 1000, to: 2000, timeField: 'arrival' });
+    for (const [timeField, sent] of [
+      ['$timeField', { timeField: 'arrival' }],
+      ['${timeField}', { timeField: 'arrival' }],
+      // A multi-value variable gives its first value; one with nothing selected leaves the default (event time).
+      ['$times', { timeField: 'arrival' }],
+      ['$blank', {}],
+    ] as const) {
+      await d.values('user', stored(timeField));
+      expect([timeField, get.mock.lastCall]).toEqual([timeField, ['values/user', sent]]);
+    }
+    // A repeated panel's own value of the variable wins.
+    await d.values('user', stored('$timeField'), { timeField: { text: 'Event time', value: 'event' } });
+    expect(get).toHaveBeenLastCalledWith('values/user', { timeField: 'event' });
   });
 
   it('sends only the lookup parameters that are set', async () => {
@@ -101,6 +123,18 @@ describe('variable support', () => {
   it('accepts a filter stored as one string, as the API and alert rules do', () => {
     const query = { refId: 'A', filters: { region: 'eu-west-1', user: '$users' } } as unknown as Parameters<DataSource['applyTemplateVariables']>[0];
     expect(ds().applyTemplateVariables(query, {}).filters).toEqual({ region: ['eu-west-1'], user: ['alice', 'bob'] });
+  });
+
+  it('lists by the time field the variable names: $timeField as the dashboard has it set, scoped values first', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'late-user', count: 1 }] });
+    const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '', timeField: '$timeField' as VariableQuery['timeField'] })));
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'arrival' });
+    expect(response.data[0].fields[0].values).toEqual(['late-user']);
+    const scoped = { ...request({ dimension: 'user', timeField: '$timeField' as VariableQuery['timeField'] }), scopedVars: { timeField: { text: 'Event time', value: 'event' } } };
+    await lastValueFrom(ds().variables!.query(scoped));
+    expect(get).toHaveBeenLastCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'event' });
+    await lastValueFrom(ds().variables!.query(request({ dimension: 'region', timeField: 'arrival' })));
+    expect(get).toHaveBeenLastCalledWith('values/region', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'arrival' });
   });
 
   it('falls back to users when the variable has no dimension yet', async () => {

@@ -3,10 +3,10 @@
 import type { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 import type { IngestStatus } from '../model/api';
-import { DEFAULT_QUERY, type Dimension } from '../model/query';
+import { DEFAULT_QUERY, type Dimension, type TimeField } from '../model/query';
 import { annotationSupport } from './annotations';
 import { fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
-import { expandQuery } from './templateVariables';
+import { expandQuery, expandValue } from './templateVariables';
 import type { BackfillAnswer, Options, Query, ValueCount, ValuesRequest } from './types';
 import { TrailhoundVariableSupport } from './variables';
 
@@ -31,8 +31,13 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
     return expandQuery(query, getTemplateSrv(), scopedVars);
   }
 
-  values(dimension: Dimension, request?: ValuesRequest): Promise<ValueCount[]> {
-    return fetchValues(this, dimension, request);
+  /**
+   * Distinct values of a dimension. A time field taken from a dashboard variable ($timeField) is expanded first, as
+   * in a query (a multi-value variable gives its first value), so the lists follow the dashboard's choice.
+   */
+  values(dimension: Dimension, request: ValuesRequest = {}, scopedVars?: ScopedVars): Promise<ValueCount[]> {
+    const timeField = request.timeField && (expandValue(request.timeField, getTemplateSrv(), scopedVars)[0] as TimeField | undefined);
+    return fetchValues(this, dimension, { ...request, timeField });
   }
 
   trails(): Promise<Array<Record<string, unknown>>> {

@@ -14,7 +14,7 @@ export interface ResourceClient {
 export async function fetchValues(client: ResourceClient, dimension: Dimension, request: ValuesRequest = {}): Promise<ValueCount[]> {
   const params: Record<string, unknown> = {};
   // Only send what is set: the service defaults the range to the last 14 days.
-  for (const key of ['from', 'to', 'q', 'limit'] as const) {
+  for (const key of ['from', 'to', 'q', 'limit', 'timeField'] as const) {
     const value = request[key];
     if (value !== undefined && value !== '') {
       params[key] = value;

@@ -1,7 +1,7 @@
 // Frontend types: the shared query model wrapped as a Grafana DataQuery, plus the data source settings.
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
-import type { Dimension, TrailhoundQuery } from '../model/query';
+import type { Dimension, TimeField, TrailhoundQuery } from '../model/query';
 
 /** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
 export type Query = TrailhoundQuery & DataQuery;
@@ -31,12 +31,19 @@ export interface ValuesRequest {
   /** Substring to search for; empty lists the most frequent values. */
   q?: string;
   limit?: number;
+  /**
+   * What the range applies to (unset: event time). By arrival, the values of the events stored in the range, as an
+   * arrival-time query counts them. May be a dashboard variable ($timeField): DataSource.values expands it.
+   */
+  timeField?: TimeField;
 }
 
 /** A query variable: the distinct values of one dimension in the dashboard's time range. */
 export interface VariableQuery extends DataQuery {
   dimension: Dimension;
   search?: string;
+  /** What the range applies to, as in a query (the Events dashboard's lists take $timeField); unset: event time. */
+  timeField?: TimeField;
 }
 
 export interface BackfillAnswer {

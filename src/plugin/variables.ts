@@ -26,18 +26,24 @@ export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource,
     const target = variableQueryOf(request.targets[0]);
     // The search text may itself use other variables (chained variables); a multi-value one gives one search per
     // selected value, and the options are all their answers. Past MAX_SEARCHES (a parent's "All" without an "All
-    // value"), one unnarrowed lookup instead of a request per value.
+    // value"), one unnarrowed lookup instead of a request per value. The time field may be a variable too ($timeField):
+    // the data source expands it.
     const searches = expandValue(target.search ?? '', getTemplateSrv(), request.scopedVars);
     const answers = await Promise.all(
       (searches.length > 0 && searches.length <= MAX_SEARCHES ? searches : ['']).map((q) =>
-        this.datasource.values(target.dimension, {
-          from: request.range.from.valueOf(),
-          to: request.range.to.valueOf(),
-          q,
-          // Every value the service gives, not its top-100 default: a multi-value variable's "All" is the list of its
-          // options, so a shortened list would silently narrow every query that uses it.
-          limit: MAX_LIMIT,
-        })
+        this.datasource.values(
+          target.dimension,
+          {
+            from: request.range.from.valueOf(),
+            to: request.range.to.valueOf(),
+            q,
+            // Every value the service gives, not its top-100 default: a multi-value variable's "All" is the list of
+            // its options, so a shortened list would silently narrow every query that uses it.
+            limit: MAX_LIMIT,
+            timeField: target.timeField,
+          },
+          request.scopedVars
+        )
       )
     );
     const values = [...new Set(answers.flat().map((v) => v.value))];

@@ -178,6 +178,12 @@ describeWithGo('go-plugin host', () => {
     expect(values.result.headers['Content-Type'][0]).toMatch(/^application\/json/);
     const listed = JSON.parse(values.result.body).values.map((v: { value: string }) => v.value).sort();
     expect(listed).toEqual([...new Set(service.records.map((x) => x.awsRegion as string).filter((x) => x.includes('eu')))].sort());
+    // The query string reaches the service as it is: its time field too, and the service's 400 comes back.
+    const byArrival = await session.send({ cmd: 'resource', settings, path: 'values/region', url: 'values/region?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z&q=eu&timeField=arrival' });
+    expect(byArrival.result).toMatchObject({ code: 200, body: values.result.body }); // a first load: stored when they happened
+    const unknown = await session.send({ cmd: 'resource', settings, path: 'values/region', url: 'values/region?timeField=received' });
+    expect(unknown.result.code).toBe(400);
+    expect(JSON.parse(unknown.result.body)).toEqual({ error: 'timeField: "received" is not one of event, arrival' });
 
     expect((await session.send({ cmd: 'resource', settings, path: 'trails' })).result.code).toBe(200);
     const status = await session.send({ cmd: 'resource', settings, path: 'ingest/status' });

@@ -21,6 +21,7 @@ const clients: Record<string, grpc.Client> = {};
 
 const FROM = Date.UTC(2024, 6, 1);
 const TO = Date.UTC(2025, 0, 1);
+const HOUR = 3_600_000;
 
 beforeAll(async () => {
   service = await startStratusService();
@@ -279,6 +280,32 @@ test('CallResource proxies values, trails, ingest status, event records and back
   const [refused] = await resource({ pluginContext: context({ url, uid: 'gone' }), path: 'trails', method: 'GET' });
   expect(refused.code).toBe(502);
   expect(JSON.parse(Buffer.from(refused.body).toString()).error).toContain(url);
+});
+
+test("CallResource passes the value lists' time field on to the service, and the service's 400 for an unknown one back", async () => {
+  const values = async (window: { from: string; to: string }, timeField?: string) => {
+    const url = `values/service?from=${window.from}&to=${window.to}${timeField === undefined ? '' : `&timeField=${timeField}`}`;
+    const [answer] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url });
+    return { code: answer.code, body: JSON.parse(Buffer.from(answer.body).toString()) };
+  };
+  // The newest event, stored two hours after it was made (these records are a first load: stored when they happened).
+  const newest = service.records.reduce((a, b) => (Date.parse(b.eventTime) > Date.parse(a.eventTime) ? b : a));
+  const made = Date.parse(newest.eventTime);
+  const stored = { from: new Date(made + HOUR).toISOString(), to: new Date(made + 3 * HOUR).toISOString() };
+  const late = `UPDATE events SET arrived_at = arrived_at + to_hours($hours::BIGINT) WHERE event_id = $id`;
+  await service.db.run(late, { hours: 2, id: newest.eventID });
+  try {
+    const listed = [{ value: newest.eventSource.replace('.amazonaws.com', ''), count: 1 }];
+    expect(await values(stored, 'arrival')).toEqual({ code: 200, body: { values: listed } });
+    expect(await values(stored, 'event')).toEqual({ code: 200, body: { values: [] } });
+    expect(await values(stored)).toEqual({ code: 200, body: { values: [] } });
+  } finally {
+    await service.db.run(late, { hours: -2, id: newest.eventID });
+  }
+  expect(await values({ from: '2024-07-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }, 'received')).toEqual({
+    code: 400,
+    body: { error: 'timeField: "received" is not one of event, arrival' },
+  });
 });
 
 test('metrics label service calls by endpoint, never by the event id or dimension a user asked for', async () => {

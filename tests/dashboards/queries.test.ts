@@ -9,7 +9,8 @@ import { listValue } from '@duckdb/node-api';
 import { tableFromIPC, Type } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
 import { writeLogFolder, type GenerateOptions } from '../../src/generator';
-import { GROUP_BYS, resolveQuery, type ResolvedQuery } from '../../src/model/query';
+import { GROUP_BYS, MAX_LIMIT, resolveQuery, type ResolvedQuery } from '../../src/model/query';
+import { fetchValues, type ResourceClient } from '../../src/plugin/resources';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
@@ -479,6 +480,34 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const [events] = (await runPanel(dashboard, list, {}, range)).frames.A;
     const row = Object.fromEntries(events.fields.map((f) => [f.name, f.values[0]]));
     expect([events.rows, row['event id'], row.time, row.arrived]).toEqual([1, 'late-root', Date.parse('2022-06-01T10:00:00Z'), LATE_ARRIVAL]);
+  });
+
+  test("CloudTrail Events: the value lists follow its Time choice, as its panels do: by arrival, a late call's user is listed when it arrives", async () => {
+    const { dashboard } = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-events')!;
+    // The frontend's own lookup (resources.ts), its getResource a resource call through go-plugin's host.
+    const client: ResourceClient = {
+      async getResource<T>(resourcePath: string, params: Record<string, unknown> = {}) {
+        const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+        const reply = await session.send({ cmd: 'resource', settings, path: resourcePath, url: `${resourcePath}?${query}` });
+        expect({ resourcePath, code: reply.result.code }).toEqual({ resourcePath, code: 200 });
+        return JSON.parse(reply.result.body) as T;
+      },
+      postResource: () => Promise.reject(new Error('not a lookup')),
+    };
+    const lateRoot = oracleUser(LATE_ROOT[0]);
+    const stored = { from: LATE_ARRIVAL - 3_600_000, to: LATE_ARRIVAL + 3_600_000 };
+    const made = { from: Date.parse(LATE_ROOT[0].eventTime) - 3_600_000, to: Date.parse(LATE_ROOT[0].eventTime) + 3_600_000 };
+    for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
+      for (const [timeField, range, listsLateRoot] of [['arrival', stored, true], ['event', stored, false], ['event', made, true], ['arrival', made, false]] as const) {
+        // The variable's query as the frontend sends it: $timeField expanded to the dashboard's choice.
+        const model = interpolate({ timeField: v.query.timeField }, dashboard, { ...defaultSelection(dashboard), timeField });
+        const listed = (await fetchValues(client, v.query.dimension, { ...range, timeField: model.timeField, limit: MAX_LIMIT })).map((x) => x.value);
+        const q = resolveQuery({ timeField });
+        const expected = new Set(records.filter((r) => matches(r, q, range)).map(DIMENSION_VALUE[v.query.dimension]!));
+        expect({ variable: v.name, timeField, range, listed: new Set(listed) }).toEqual({ variable: v.name, timeField, range, listed: expected });
+        if (v.name === 'user') expect([timeField, range, listed.includes(lateRoot)]).toEqual([timeField, range, listsLateRoot]);
+      }
+    }
   });
 
   test('console login without MFA: the Stratus Red Team login fires for its user', async () => {

@@ -2,7 +2,7 @@
 // parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
 // every query is a valid query model once its variables are expanded.
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, DIMENSIONS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, DIMENSIONS } from '../../src/model/query';
 import {
   ALL,
   allPanels,
@@ -86,6 +86,15 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
     expect([...defined.keys()].filter((n) => !names.has(n))).toEqual([]);
   });
 
+  test('a variable that uses another comes after it in the list, so Grafana has its value first', () => {
+    const list = dashboard.templating?.list ?? [];
+    list.forEach((v, i) => {
+      const before = new Set(list.slice(0, i).map((x) => x.name));
+      const used = strings(v.query ?? '').flatMap(variableRefs).map((r) => r.name).filter((n) => !isBuiltIn(n));
+      expect({ variable: v.name, notBefore: used.filter((n) => !before.has(n)) }).toEqual({ variable: v.name, notBefore: [] });
+    });
+  });
+
   test('every target is a valid query model with any sample variable values', () => {
     for (const selection of sampleSelections(dashboard)) {
       for (const p of queryPanels(dashboard)) {
@@ -100,10 +109,16 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 
   test('query variables list a dimension; multi-value ones have an "All" that sends no filter', () => {
+    // Where the dashboard has a Time choice ($timeField, Events), its lists follow it: by arrival, what arrived.
+    const time = variables(dashboard).has('timeField') ? { timeField: '$timeField' } : {};
     for (const v of dashboard.templating?.list ?? []) {
       if (v.type !== 'query') continue;
-      expect(v.query).toEqual({ refId: expect.any(String), dimension: expect.any(String), search: '' });
+      expect(v.query).toEqual({ refId: expect.any(String), dimension: expect.any(String), search: '', ...time });
       expect(DIMENSIONS).toContain(v.query.dimension);
+      for (const selection of sampleSelections(dashboard)) {
+        const { timeField } = interpolate({ timeField: v.query.timeField }, dashboard, selection);
+        expect(() => resolveTimeField(timeField)).not.toThrow();
+      }
       expect(v.refresh).toBe(2); // on time range change
       if (v.includeAll) {
         // A blank allValue: the frontend drops blank values, so "All" filters nothing (not only the listed values).

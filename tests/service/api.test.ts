@@ -367,11 +367,16 @@ describe('other endpoints', () => {
     expect((await call('GET', route)).status).toBe(200);
   });
 
-  test('an unknown dimension, or a bad limit, is a 400', async () => {
+  test('an unknown dimension, a bad limit or an unknown time field is a 400', async () => {
     expect((await call('GET', '/api/values/password')).json.error).toMatch(/^dimension: "password" is not one of region/);
     const r = await call('GET', '/api/values/user?limit=0');
     expect(r.status).toBe(400);
     expect(r.json.error).toMatch(/limit/);
+    // As in a query: the values allowed, never a silent default.
+    for (const [given, shown] of [['received', '"received"'], ['Arrival', '"Arrival"'], ['arrival&timeField=event', '["arrival","event"]']]) {
+      expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({ status: 400, json: { error: `timeField: ${shown} is not one of event, arrival` } });
+    }
+    expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
   });
 
   test('an event’s original record, exactly as CloudTrail delivered it; an unknown id is a 404', async () => {

@@ -1,9 +1,11 @@
 // Arrival time: when Trailhound stored an event. Counted by it (timeField: arrival), as the alert rules are, an
-// event stored late is counted when it arrives instead of falling before the window; history stays history.
+// event stored late is counted when it arrives instead of falling before the window; history stays history. The
+// value lists (/api/values) follow it too.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame } from '../../src/model/api';
-import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
+import { resolveQuery, type TimeField, type TrailhoundQuery } from '../../src/model/query';
+import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
@@ -148,6 +150,38 @@ test('every report takes the arrival window: table, list (latest arrival first),
   expect(await perUser({ timeField: 'arrival', resourceId: 'i-late' }, both)).toEqual({ lat: 1 });
   expect(await perUser({ timeField: 'arrival', resourceId: 'i-history' }, both)).toEqual({});
   expect(await perUser({ timeField: 'event', resourceId: 'i-history' }, { from: START - 73 * HOUR, to: START })).toEqual({ his: 1 });
+});
+
+test('value lists follow the time field: by arrival, the users of the events stored in the range', async () => {
+  const users = async (range: Range, timeField?: TimeField, search = '') => (await reports.values('user', range, search, 100, timeField)).map((v) => v.value);
+  const afterFirst = window30(runs[0].to);
+  // The late call was stored in the window, not made in it; the newest call was made in it, but stored after it. The
+  // three-day-old call was stored in it too, but is history.
+  expect(await users(afterFirst, 'event')).toEqual(['nex', 'tim']);
+  expect(await users(afterFirst, 'arrival')).toEqual(['lat', 'tim']);
+  expect(await users(afterFirst)).toEqual(['nex', 'tim']);
+  // Around when the late call was made: there by event time, not yet stored.
+  const whenMade = { from: START - 3 * HOUR, to: START - HOUR };
+  expect(await users(whenMade, 'event')).toEqual(['lat']);
+  expect(await users(whenMade, 'arrival')).toEqual([]);
+  // A search narrows the list by arrival too.
+  expect(await users(afterFirst, 'arrival', 'LA')).toEqual(['lat']);
+
+  // The same through the API: timeField is a parameter of /api/values, event time when absent.
+  const api = await buildApi({ db, token: 'arrival-token' });
+  try {
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    const listed = async (params: string) => {
+      const res = await fetch(`${url}/api/values/user?from=${afterFirst.from}&to=${afterFirst.to}${params}`, { headers: { authorization: 'Bearer arrival-token' } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { values: Array<{ value: string; count: number }> }).values;
+    };
+    expect(await listed('&timeField=arrival')).toEqual([{ value: 'lat', count: 1 }, { value: 'tim', count: 1 }]);
+    expect(await listed('&timeField=event')).toEqual([{ value: 'nex', count: 1 }, { value: 'tim', count: 1 }]);
+    expect(await listed('')).toEqual(await listed('&timeField=event'));
+  } finally {
+    await api.close();
+  }
 });
 
 /** Runs `body` on a log folder and a database of their own, so that its first run is a first load. */

@@ -16,7 +16,7 @@ type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & 
 
 export function AnnotationQueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
   const id = useId();
-  const { loadValues, error } = useValueLookup(datasource, range);
+  const { loadValues, error } = useValueLookup(datasource, range, query.timeField);
   const change = (next: Query) => {
     onChange(next);
     onRunQuery();

@@ -7,8 +7,9 @@ import type { Query } from '../types';
 import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
 import { CommonSearches } from './CommonSearches';
 import { FiltersEditor } from './FiltersEditor';
-import { AGGREGATES, FORMATS, GROUP_BYS, TIME_FIELDS } from './labels';
+import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
 import { LimitField } from './LimitField';
+import { TimeFieldChoice } from './TimeFieldChoice';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -52,19 +53,7 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
               />
             </EditorField>
           )}
-          <EditorField
-            label="Time"
-            tooltip="What the time range applies to: when the calls were made, or when Trailhound stored them. Alert rules use arrival time, so that events delivered late still count (up to a day late)."
-            htmlFor={`${id}-time-field`}
-          >
-            <ChoiceField
-              id={`${id}-time-field`}
-              label="Time"
-              options={TIME_FIELDS}
-              value={query.timeField ?? DEFAULT_QUERY.timeField}
-              onChange={(timeField) => onChange({ ...query, timeField })}
-            />
-          </EditorField>
+          <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
           <LimitField
             id={`${id}-limit`}
             tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}

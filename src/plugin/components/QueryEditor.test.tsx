@@ -217,6 +217,24 @@ describe('QueryEditor', () => {
     expect(latest().filters).toEqual({ region: ['eu-west-1'] });
   });
 
+  it("offers the values by the query's own time field, a dashboard variable's included", async () => {
+    setTemplateSrv(fakeTemplateSrv({ timeField: 'arrival' }));
+    const user = userEvent.setup();
+    const range = { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() };
+    renderQueryEditor(datasource(), { refId: 'A', timeField: '$timeField' } as unknown as Query);
+    await user.click(screen.getByLabelText(/^Region/));
+    await screen.findByRole('option', { name: /eu-west-1/ });
+    expect(getResource).toHaveBeenLastCalledWith('values/region', { ...range, timeField: 'arrival' });
+    await user.keyboard('{Escape}');
+
+    // The query switched to event time: so are its suggestions.
+    await user.click(screen.getByRole('combobox', { name: 'Time' }));
+    await user.click(await screen.findByRole('option', { name: /^Event time/ }));
+    await user.click(screen.getByLabelText(/^User/));
+    await screen.findByRole('option', { name: /alice/ });
+    expect(getResource).toHaveBeenLastCalledWith('values/user', { ...range, timeField: 'event' });
+  });
+
   it('searches as the user types, and accepts custom values and template variables', async () => {
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource());

@@ -17,7 +17,8 @@ import { useValueLookup, type ValueSource } from './useValueLookup';
 type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & { datasource: DataSource | ValueSource };
 
 export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
-  const { loadValues, error } = useValueLookup(datasource, range);
+  // Filter suggestions follow the query's own time field: by arrival, what arrived in the range.
+  const { loadValues, error } = useValueLookup(datasource, range, query.timeField);
   const change = (next: Query) => {
     onChange(next);
     onRunQuery();

@@ -1,10 +1,19 @@
-// The variable editor: which dimension to list and an optional search text.
-import { render, screen } from '@testing-library/react';
+// The variable editor: which dimension to list, an optional search text and the time the range applies to. The
+// TemplateSrv is a stand-in (no Grafana server here) holding the Events dashboard's $timeField.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTemplateSrv } from '@grafana/runtime';
+import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import type { DataSource } from '../datasource';
+import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import type { VariableQuery } from '../types';
 import { VariableQueryEditor } from './VariableQueryEditor';
+
+beforeEach(() => setTemplateSrv(fakeTemplateSrv({ timeField: 'arrival' })));
+
+const radio = (group: string, option: string) => within(screen.getByRole('radiogroup', { name: group })).getByRole('radio', { name: option });
 
 function renderEditor(initial: VariableQuery | undefined) {
   const onChange = jest.fn<void, [VariableQuery]>();
@@ -59,6 +68,33 @@ describe('VariableQueryEditor', () => {
     await user.click(screen.getByRole('combobox', { name: 'Values of' }));
     const names = (await screen.findAllByRole('option')).map((o) => o.textContent);
     expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code']);
+  });
+
+  it('lists by event time unless told otherwise; arrival time is stored as the query editor stores it', async () => {
+    const user = userEvent.setup();
+    const onChange = renderEditor({ refId: 'v', dimension: 'user' });
+    expect(radio('Time', 'Event time')).toBeChecked();
+    await user.click(radio('Time', 'Arrival time'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'user', timeField: 'arrival' });
+    expect(radio('Time', 'Arrival time')).toBeChecked();
+  });
+
+  it("shows and keeps a time field from a dashboard variable, as the Events dashboard's lists have it", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../../dashboards/cloudtrail-events.json'), 'utf8'));
+    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'user');
+    const onChange = renderEditor(variable.query);
+    expect(screen.getByRole('combobox', { name: 'Time' })).toHaveValue('$timeField');
+    expect(onChange).not.toHaveBeenCalled();
+
+    // A choice replaces the variable; the "$" button picks it back.
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('combobox', { name: 'Time' }));
+    await user.click(await screen.findByRole('option', { name: /^Event time/ }));
+    expect(onChange).toHaveBeenLastCalledWith({ ...variable.query, timeField: 'event' });
+    await user.click(screen.getByRole('button', { name: 'Use a dashboard variable for Time' }));
+    await user.click(screen.getByRole('combobox', { name: 'Time' }));
+    await user.click(await screen.findByRole('option', { name: /\$timeField/ }));
+    expect(onChange).toHaveBeenLastCalledWith({ ...variable.query, timeField: '$timeField' });
   });
 
   it('takes a search text when the box is left', async () => {

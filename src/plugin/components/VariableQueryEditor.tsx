@@ -1,4 +1,5 @@
-// Editor for a query variable: which dimension to list, optionally only values containing a search text.
+// Editor for a query variable: which dimension to list, optionally only values containing a search text, and by which
+// time the range applies (as the query editor's "Time": the Events dashboard's lists follow its $timeField).
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
@@ -7,6 +8,7 @@ import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
 import { BlurInput } from './BlurInput';
 import { DIMENSION_OPTIONS } from './labels';
+import { TimeFieldChoice } from './TimeFieldChoice';
 import { variableQueryOf } from '../variableQuery';
 
 type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
@@ -42,6 +44,7 @@ export function VariableQueryEditor({ query, onChange }: Props) {
               onCommit={(search) => onChange({ ...current, search })}
             />
           </EditorField>
+          <TimeFieldChoice id="trailhound-variable-time-field" value={current.timeField} onChange={(timeField) => onChange({ ...current, timeField })} />
         </EditorFieldGroup>
       </EditorRow>
     </EditorRows>

@@ -1,8 +1,8 @@
-// The editors' dropdown lookups: values of a dimension within the panel's time range. A failed lookup is
-// remembered so the editor can say the service is unreachable instead of showing an empty list.
+// The editors' dropdown lookups: values of a dimension within the panel's time range, by the query's own time field.
+// A failed lookup is remembered so the editor can say the service is unreachable instead of showing an empty list.
 import type { TimeRange } from '@grafana/data';
 import { useCallback, useState } from 'react';
-import type { Dimension } from '../../model/query';
+import type { Dimension, TimeField } from '../../model/query';
 import type { ValueCount, ValuesRequest } from '../types';
 
 export interface ValueSource {
@@ -11,14 +11,15 @@ export interface ValueSource {
 
 export type LoadValues = (dimension: Dimension, search: string) => Promise<ValueCount[]>;
 
-export function useValueLookup(datasource: ValueSource, range?: TimeRange): { loadValues: LoadValues; error?: string } {
+/** `timeField` is the query's (a $timeField variable included): with arrival time, the values of what arrived in the range. */
+export function useValueLookup(datasource: ValueSource, range?: TimeRange, timeField?: TimeField): { loadValues: LoadValues; error?: string } {
   const [error, setError] = useState<string>();
   const from = range?.from.valueOf();
   const to = range?.to.valueOf();
   const loadValues = useCallback<LoadValues>(
     async (dimension, search) => {
       try {
-        const values = await datasource.values(dimension, { from, to, q: search });
+        const values = await datasource.values(dimension, { from, to, q: search, timeField });
         setError(undefined);
         return values;
       } catch (err) {
@@ -26,7 +27,7 @@ export function useValueLookup(datasource: ValueSource, range?: TimeRange): { lo
         throw err;
       }
     },
-    [datasource, from, to]
+    [datasource, from, to, timeField]
   );
   return { loadValues, error };
 }

@@ -2,7 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
-import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError } from '../../model/query';
+import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import type { IngestSummary } from '../ingest';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, Reports } from '../reports';
@@ -127,10 +127,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!isDimension(dimension)) {
       return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}` });
     }
-    const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number };
+    const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     const now = Date.now();
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
-    return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100) };
+    // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
+    return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100, resolveTimeField(q.timeField)) };
   });
 
   // An event's details: its original record, e.g. for a data link from the Events table.

@@ -2,7 +2,7 @@
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, FrameField, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
-import { MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery } from '../../model/query';
+import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords } from './records';
 import * as SQL from './sql';
@@ -238,8 +238,9 @@ export class Reports {
     return match;
   }
 
-  async values(dimension: Dimension, range: Range, search: string, limit: number): Promise<Array<{ value: string; count: number }>> {
-    const rows = await this.withConnection((conn) => this.all(conn, SQL.dimensionValues(dimension, range, search, limit)));
+  /** Distinct values of a dimension, most frequent first: of the events made in the range, or stored in it (by arrival). */
+  async values(dimension: Dimension, range: Range, search: string, limit: number, timeField: TimeField = DEFAULT_QUERY.timeField): Promise<Array<{ value: string; count: number }>> {
+    const rows = await this.withConnection((conn) => this.all(conn, SQL.dimensionValues(dimension, range, search, limit, timeField)));
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
   }
 

@@ -72,14 +72,14 @@ export function resourceEventIds(resourceId: string, range: Range): Statement {
 }
 
 /**
- * WHERE clause of an events query: time range, status, read-only, resource and filters. `match`, the resource index's
- * answer, is by event time: for event-time queries only (see Reports.frames).
+ * The conditions that put an event in the range, by its time field: every report's, and the value lists'
+ * (dimensionValues), so that a list offers what a report by the same time would count.
  */
-export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
-  const time = TIME_COLUMN[q.timeField];
+function inRange(timeField: TimeField, range: Range): { parts: string[]; params: Record<string, DuckDBValue> } {
+  const time = TIME_COLUMN[timeField];
   const parts = [`${time} >= $from::TIMESTAMP`, `${time} < $to::TIMESTAMP`];
   const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to) };
-  if (q.timeField === 'arrival') {
+  if (timeField === 'arrival') {
     // News, not history: each event at most a day late (MAX_LATENESS_MS), whatever the range, so that an arrival's
     // count does not grow with a wider range. The bound by the range's start follows from it, and lets DuckDB skip
     // the row groups of older events.
@@ -87,6 +87,15 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
     params.lateness = MAX_LATENESS_MS;
     params.earliest = iso(Math.max(0, range.from - MAX_LATENESS_MS));
   }
+  return { parts, params };
+}
+
+/**
+ * WHERE clause of an events query: time range, status, read-only, resource and filters. `match`, the resource index's
+ * answer, is by event time: for event-time queries only (see Reports.frames).
+ */
+export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
+  const { parts, params } = inRange(q.timeField, range);
   if (q.status === 'success') parts.push('NOT is_error');
   if (q.status === 'error') parts.push('is_error');
   if (q.status === 'unauthorized') parts.push('is_unauthorized');
@@ -213,20 +222,22 @@ export function totals(q: ResolvedQuery, range: Range, match?: ResourceMatch): S
   };
 }
 
-/** Distinct values of a dimension in the range, most frequent first, optionally containing `q`. */
-export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number): Statement {
+/**
+ * Distinct values of a dimension in the range, most frequent first, optionally containing `q`. The range applies to
+ * `timeField` as in a report: by arrival, the values of the events stored in it (at most a day late).
+ */
+export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number, timeField: TimeField): Statement {
   // Error codes are listed as they are grouped, so a group of the table is also a value of the filter.
   const column = dimension === 'errorCode' ? ERROR_CODE_GROUP : COLUMN[dimension];
-  const params: Record<string, DuckDBValue> = { from: iso(range.from), to: iso(range.to), limit };
-  let filter = '';
+  const { parts, params } = inRange(timeField, range);
+  parts.push(`${column} IS NOT NULL`);
+  params.limit = limit;
   if (search) {
-    filter = `AND contains(lower(${column}), lower($q))`;
+    parts.push(`contains(lower(${column}), lower($q))`);
     params.q = search;
   }
   return {
-    sql: `SELECT ${column} AS value, count(*) AS n FROM events
-          WHERE event_time >= $from::TIMESTAMP AND event_time < $to::TIMESTAMP AND ${column} IS NOT NULL ${filter}
-          GROUP BY 1 ORDER BY n DESC, value LIMIT $limit`,
+    sql: `SELECT ${column} AS value, count(*) AS n FROM events WHERE ${parts.join(' AND ')} GROUP BY 1 ORDER BY n DESC, value LIMIT $limit`,
     params,
   };
 }

@@ -16,6 +16,8 @@ export interface TestService {
   token: string;
   records: CloudTrailRecord[];
   api: FastifyInstance;
+  /** The service's database, for a test that changes what is stored (and puts it back). */
+  db: Database;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startStratusService(): Promise<TestService> {
     token: TOKEN,
     records: stratusRecords().map((r) => r.record),
     api,
+    db,
     close: async () => {
       await api.close();
       db.close();

@@ -1,0 +1,25 @@
+// The "Time" choice: what the time range applies to, when the calls were made or when Trailhound stored them. The
+// Events report offers it, and the variable editor for its value lists (a dashboard variable such as $timeField too).
+import { EditorField } from '@grafana/plugin-ui';
+import { DEFAULT_QUERY, type TimeField } from '../../model/query';
+import { ChoiceField } from './ChoiceField';
+import { TIME_FIELDS } from './labels';
+
+interface Props {
+  id: string;
+  /** As stored: unset is the model's default (event time). */
+  value: TimeField | undefined;
+  onChange: (timeField: TimeField) => void;
+}
+
+export function TimeFieldChoice({ id, value, onChange }: Props) {
+  return (
+    <EditorField
+      label="Time"
+      tooltip="What the time range applies to: when the calls were made, or when Trailhound stored them. Alert rules use arrival time, so that events delivered late still count (up to a day late)."
+      htmlFor={id}
+    >
+      <ChoiceField id={id} label="Time" options={TIME_FIELDS} value={value ?? DEFAULT_QUERY.timeField} onChange={onChange} />
+    </EditorField>
+  );
+}
