@@ -377,6 +377,8 @@ describe('other endpoints', () => {
       expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({ status: 400, json: { error: `timeField: ${shown} is not one of event, arrival` } });
     }
     expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
+    // A parameter this service does not know is refused, not ignored (a newer client's lists would be quietly wrong).
+    expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/) } });
   });
 
   test('an event’s original record, exactly as CloudTrail delivered it; an unknown id is a 404', async () => {

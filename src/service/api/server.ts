@@ -5,7 +5,7 @@ import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import type { IngestSummary } from '../ingest';
-import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, Reports } from '../reports';
+import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
 import { createMetrics } from './metrics';
 import { sameToken } from './token';
@@ -49,7 +49,8 @@ const valuesSchema = {
   params: { type: 'object', properties: { dimension: { type: 'string' } } },
   querystring: {
     type: 'object',
-    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } },
+    // timeField is checked by the query model's own rule (resolveTimeField), with the same message as in a query.
+    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, timeField: {} },
   },
 };
 
@@ -128,6 +129,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}` });
     }
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
+    // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
+    refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
     const now = Date.now();
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.

@@ -276,7 +276,7 @@ export class Reports {
  * A field this service does not know is refused, never ignored: a client newer than the service (a plugin upgraded
  * first) would otherwise get answers that silently leave its new fields out, such as an alert counting by event time.
  */
-function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
+export function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
     throw new QueryError(unknown, `is not a field of this service's ${what} (${known.join(', ')}): is the service older than its client? Upgrade it`);
