@@ -136,6 +136,19 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     sourceIPAddress: '203.0.113.9', recipientAccountId: '444455556666', userIdentity: { type: 'Root', accountId: '444455556666', arn: 'arn:aws:iam::444455556666:root' },
   });
   const LATE_ROOT = [rootCall('late-root', '2022-06-01T10:00:00Z'), rootCall('old-root', '2022-05-30T12:00:00Z')];
+  // One call for each CIS change-monitoring rule (its list's first event name), two days ago: most are too rare in
+  // generated logs for the rules to have anything to count.
+  const CHANGES: CloudTrailRecord[] = loadAlertRules()
+    .filter(({ group }) => group.name === 'CIS change monitoring')
+    .map(({ rule }, i) => {
+      const { filters } = resolveQuery(rule.data[0].model);
+      const service = filters.service?.[0] ?? (filters.eventName![0].endsWith('Policy') ? 'iam' : 'ec2');
+      return {
+        eventVersion: '1.08', eventID: `change-${i}`, eventTime: new Date(NOW - 2 * DAY + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventSource: `${service}.amazonaws.com`, eventName: filters.eventName![0], awsRegion: 'eu-central-1', sourceIPAddress: '198.51.100.23',
+        recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
+      };
+    });
   const LATE_ARRIVAL = Date.parse('2022-06-01T12:00:00Z');
 
   beforeAll(async () => {
@@ -146,7 +159,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -162,7 +175,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 

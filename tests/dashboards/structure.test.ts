@@ -1,6 +1,8 @@
 // The provisioned dashboards, data source, dashboard provider and alert rules, checked without Grafana: they
 // parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
 // every query is a valid query model once its variables are expanded.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
 import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, DIMENSIONS } from '../../src/model/query';
 import {
@@ -14,6 +16,7 @@ import {
   loadDashboards,
   loadYaml,
   queryPanels,
+  ROOT,
   sampleSelections,
   strings,
   variableRefs,
@@ -295,6 +298,9 @@ describe('CloudTrail Alerts', () => {
     // Both open the same events in CloudTrail Events, by arrival time.
     for (const p of [chart, list]) expect(p.links).toEqual([expect.objectContaining({ url: expect.stringContaining('&var-timeField=arrival') })]);
   });
+  test('is what scripts/alerts-dashboard.mjs writes from the rules', () => {
+    expect(() => execFileSync(process.execPath, [path.join(ROOT, 'scripts/alerts-dashboard.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
   test('no panel without its rule: one row per security rule, under an explanation', () => {
     const rows = allPanels(d).filter((p) => p.type === 'row');
     expect(rows.map((r) => r.title)).toEqual(security.map(({ rule }) => rule.title));
@@ -341,7 +347,7 @@ describe('provisioning', () => {
 
 describe('alert rules', () => {
   const rules = loadAlertRules();
-  test('six rules in the CloudTrail folder, evaluated every minute', () => {
+  test('sixteen rules in the CloudTrail folder, evaluated every minute', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
       'Failed authorization attempts per user',
       'Root account activity',
@@ -349,16 +355,26 @@ describe('alert rules', () => {
       'Failed console logins',
       'Console logins without MFA',
       'No CloudTrail events arriving',
+      'IAM policy changes',
+      'KMS keys disabled or scheduled for deletion',
+      'S3 bucket policy changes',
+      'AWS Config changes',
+      'Security group changes',
+      'Network ACL changes',
+      'Network gateway changes',
+      'Route table changes',
+      'VPC changes',
+      'AWS Organizations changes',
     ]);
     for (const { group, rule } of rules) {
       expect(group).toMatchObject({ folder: 'CloudTrail', interval: '1m', orgId: 1 });
-      expect(rule.uid).toMatch(/^trailhound-[a-z-]+$/);
+      expect(rule.uid).toMatch(/^trailhound-[a-z0-9-]+$/);
       expect(rule.uid.length).toBeLessThanOrEqual(40);
       // A security rule opens its panel on the Alerts dashboard; the ingestion rule opens the Ingestion dashboard.
       const dashboard = rule.uid === 'trailhound-no-events' ? 'trailhound-ingestion' : 'trailhound-alerts';
       expect(rule.annotations).toMatchObject({ summary: expect.any(String), description: expect.any(String), __dashboardUid__: dashboard });
       expect(allPanels(byUid.get(dashboard)!).map((p) => String(p.id))).toContain(rule.annotations.__panelId__);
-      expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(warning|critical)$/) });
+      expect(rule.labels).toMatchObject({ severity: expect.stringMatching(/^(info|warning|critical)$/) });
       // Grafana expands environment variables in provisioned labels (not in annotations): a `$` there would vanish.
       expect(strings(rule.labels).filter((l) => l.includes('$'))).toEqual([]);
       expect(rule.for).toMatch(/^\d+[smh]$/);
@@ -390,6 +406,27 @@ describe('alert rules', () => {
     expect(new Set(labelRefs)).toEqual(new Set(resolved.groupBy === 'none' ? [] : [resolved.groupBy]));
     const valueRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$values\.(\w+)/g)].map((m) => m[1]));
     for (const r of valueRefs) expect(refIds).toContain(r);
+  });
+
+  test('the CIS AWS Foundations Benchmark monitoring controls 4.1-4.15, one rule each; the change-tracking ones paused until chosen', () => {
+    const byCis = new Map(rules.filter(({ rule }) => rule.labels.cis).map(({ group, rule }) => [rule.labels.cis, { group, rule }]));
+    expect([...byCis.keys()].sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))).toEqual(Array.from({ length: 15 }, (_, i) => `4.${i + 1}`));
+    for (const [cis, { group, rule }] of byCis) {
+      const changes = ['4.4', ...Array.from({ length: 9 }, (_, i) => `4.${i + 7}`)].includes(cis);
+      expect([cis, group.name, rule.isPaused, rule.labels.severity]).toEqual(changes ? [cis, 'CIS change monitoring', true, 'info'] : [cis, 'CloudTrail security', false, rule.labels.severity]);
+      if (!changes) continue;
+      // Any call of the list, by anyone, refused or not, as the benchmark's metric filter counts them.
+      expect(resolveQuery(rule.data[0].model)).toMatchObject({ groupBy: 'user', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', timeField: 'arrival' });
+      expect(rule.data[2].model.conditions[0].evaluator).toEqual({ type: 'gt', params: [0] });
+      expect(rule.annotations.description).toContain(`CIS AWS Foundations Benchmark ${cis}`);
+    }
+    const filters = (cis: string) => resolveQuery(byCis.get(cis)!.rule.data[0].model).filters;
+    // Where an event name is not the service's alone (IAM's and Organizations' CreatePolicy), or the benchmark
+    // names the service, the rule does too.
+    expect([filters('4.7').service, filters('4.8').service, filters('4.9').service, filters('4.15').service]).toEqual([['kms'], ['s3'], ['config'], ['organizations']]);
+    expect(filters('4.4').eventName).toEqual(expect.arrayContaining(['PutRolePolicy', 'AttachUserPolicy', 'CreatePolicyVersion']));
+    expect(filters('4.10').eventName).toEqual(expect.arrayContaining(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupEgress']));
+    expect(filters('4.15').eventName).toEqual(expect.arrayContaining(['CreatePolicy', 'AttachPolicy', 'LeaveOrganization']));
   });
 
   test('rule-specific filters', () => {

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Writes dashboards/cloudtrail-alerts.json from the alert rules: for each security rule (every rule but the
+// ingestion one), a row with a chart of the rule's own query and a table of its events. Run it after changing a
+// rule (npm run dashboards:alerts); with --check it only says whether the file is up to date, which
+// tests/dashboards/structure.test.ts asks. The rules'
+// __panelId__ annotations name the charts: text 1, then for the n-th rule (from 0) its row 2 + 3n, chart 3 + 3n and
+// table 4 + 3n.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+const rules = YAML.parse(read('provisioning/alerting/trailhound-rules.yaml'))
+  .groups.flatMap((g) => g.rules)
+  .filter((r) => r.uid !== 'trailhound-no-events');
+// The Events dashboard gives the look shared by every dashboard (annotations, links) and its events table.
+const events = JSON.parse(read('dashboards/cloudtrail-events.json'));
+const eventsTable = events.panels.find((p) => p.title === 'Events');
+const DATASOURCE = { type: 'trailhound-cloudtrail-datasource', uid: 'trailhound' };
+
+/** What the rule's condition says, in words. */
+function fires(rule, groupBy) {
+  const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
+  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupBy} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
+}
+
+/** The same events in CloudTrail Events, by arrival time. */
+function eventsLink(model) {
+  const params = ['${__url_time_range}', `var-groupBy=${model.groupBy}`];
+  if (model.status !== 'all') params.push(`var-status=${model.status}`);
+  if (model.mfa && model.mfa !== 'all') params.push(`var-mfa=${model.mfa}`);
+  params.push('var-timeField=arrival');
+  for (const [dimension, values] of Object.entries(model.filters)) for (const v of values) params.push(`var-${dimension}=${encodeURIComponent(v)}`);
+  return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
+}
+
+/** The Events table's columns, its links kept at arrival time, and an "arrived" column shown as "time" is. */
+function tableOverrides() {
+  const overrides = structuredClone(eventsTable.fieldConfig.overrides);
+  for (const o of overrides) {
+    if (['user', 'source IP'].includes(o.matcher.options)) for (const p of o.properties) if (p.id === 'links') p.value[0].url += '&var-timeField=arrival';
+  }
+  const time = overrides.findIndex((o) => o.matcher.options === 'time');
+  overrides.splice(time + 1, 0, { ...structuredClone(overrides[time]), matcher: { id: 'byName', options: 'arrived' } });
+  return overrides;
+}
+
+const panels = [
+  {
+    id: 1,
+    type: 'text',
+    title: '',
+    gridPos: { h: 3, w: 24, x: 0, y: 0 },
+    options: {
+      mode: 'markdown',
+      content:
+        'What each CloudTrail alert rule counts, **by arrival time**: when Trailhound stored the events, not when the calls were made. ' +
+        'An event stored late (after an outage of log delivery or of the service) counts when it arrives, if it happened at most a day before. ' +
+        "Each rule sums its events over the last 30 minutes. The alert notifications link here; the tables list the events themselves, the latest stored first, and each panel's link opens them in CloudTrail Events.",
+    },
+  },
+];
+let y = 3;
+rules.forEach((rule, n) => {
+  const { intervalMs: _interval, maxDataPoints: _points, ...model } = rule.data[0].model;
+  const links = eventsLink(model);
+  panels.push({ id: 2 + 3 * n, type: 'row', title: rule.title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
+  y += 1;
+  panels.push({
+    id: 3 + 3 * n,
+    type: 'timeseries',
+    title: rule.title,
+    datasource: DATASOURCE,
+    gridPos: { h: 8, w: 12, x: 0, y },
+    // At least the rule's 5-minute buckets, however wide the panel.
+    interval: '5m',
+    targets: [{ ...model, datasource: DATASOURCE }],
+    description: `The rule's events per ${model.groupBy}, by arrival time in 5-minute buckets: the query of the alert rule "${rule.title}", which ${fires(rule, model.groupBy)}.`,
+    links,
+    fieldConfig: {
+      defaults: {
+        color: { mode: 'palette-classic' },
+        unit: 'short',
+        decimals: 0,
+        min: 0,
+        custom: { drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: 'normal', group: 'A' }, axisPlacement: 'auto', axisLabel: 'events' },
+      },
+      overrides: [],
+    },
+    options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: ['sum'], sortBy: 'Total', sortDesc: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+  });
+  panels.push({
+    id: 4 + 3 * n,
+    type: 'table',
+    title: `${rule.title}: the events`,
+    datasource: DATASOURCE,
+    gridPos: { h: 8, w: 12, x: 12, y },
+    targets: [{ ...model, datasource: DATASOURCE, format: 'list' }],
+    description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${model.limit}), with when each was made (time) and when it was stored (arrived).`,
+    links,
+    fieldConfig: { defaults: structuredClone(eventsTable.fieldConfig.defaults), overrides: tableOverrides() },
+    options: structuredClone(eventsTable.options),
+  });
+  y += 8;
+});
+
+const dashboard = {
+  uid: 'trailhound-alerts',
+  title: 'CloudTrail Alerts',
+  description: 'What each CloudTrail alert rule counts, by arrival time, and the events behind it: the alert rules link here.',
+  tags: events.tags,
+  editable: true,
+  graphTooltip: 1,
+  schemaVersion: events.schemaVersion,
+  version: 1,
+  timezone: 'browser',
+  fiscalYearStartMonth: 0,
+  liveNow: false,
+  refresh: '1m',
+  time: { from: 'now-6h', to: 'now' },
+  timepicker: {},
+  annotations: events.annotations,
+  links: events.links,
+  templating: { list: [] },
+  panels,
+};
+const file = path.join(ROOT, 'dashboards/cloudtrail-alerts.json');
+const text = JSON.stringify(dashboard, null, 2) + '\n';
+if (process.argv.includes('--check')) {
+  // For the tests: is the committed dashboard what the rules give?
+  if (fs.readFileSync(file, 'utf8') !== text) {
+    console.error('dashboards/cloudtrail-alerts.json differs from the alert rules: run npm run dashboards:alerts');
+    process.exit(1);
+  }
+} else {
+  fs.writeFileSync(file, text);
+  console.log(`dashboards/cloudtrail-alerts.json: ${rules.length} rules`);
+}
