@@ -485,7 +485,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const panels = queryPanels(dashboard);
     const chart = panels.find((p) => String(p.id) === rule.annotations.__panelId__)!;
     const list = panels[panels.indexOf(chart) + 1];
-    // A notification's panel link opens it from an hour before the alert started until the link is followed.
+    // A notification's panel link opens it from an hour before the alert started to when the notification was sent (or
+    // the alert resolved): fixed times in the link, whenever it is followed.
     const startsAt = LATE_ARRIVAL + 60_000;
     const range = { from: startsAt - 3_600_000, to: startsAt + 600_000 };
     const series = (await runPanel(dashboard, chart, {}, range)).frames.A;

@@ -281,6 +281,20 @@ describe('CloudTrail Alerts', () => {
   const security = loadAlertRules().filter(({ rule }) => rule.uid !== 'trailhound-no-events');
   // The rule's query as a panel sends it: Grafana gives the panel its own interval and data points.
   const asPanelTarget = ({ intervalMs: _i, maxDataPoints: _m, ...model }: Json) => model;
+  /** The query of the Events chart that a link sets up: its variables' defaults, then the link's var-… values. */
+  const openedInEvents = (url: string) => {
+    const events = byUid.get('trailhound-events')!;
+    const vars = variables(events);
+    const selection = defaultSelection(events);
+    for (const [key, value] of new URLSearchParams(url.split('?')[1])) {
+      const name = key.replace(/^var-/, '');
+      if (!vars.has(name)) continue; // ${__url_time_range}
+      // A multi-value variable named more than once takes every value (Grafana reads var-x=a&var-x=b so).
+      const before = selection[name];
+      selection[name] = vars.get(name)!.multi ? [...(Array.isArray(before) && !before.includes(ALL) ? before : []), value] : value;
+    }
+    return interpolate(queryPanels(events)[0].targets[0], events, selection);
+  };
   test.each(security.map(({ rule }) => [rule.title, rule] as const))('%s: its panel runs the rule\'s query, beside the list of its events', (_title, rule) => {
     const panels = allPanels(d);
     const chart = panels.find((p) => String(p.id) === rule.annotations.__panelId__)!;
@@ -295,8 +309,12 @@ describe('CloudTrail Alerts', () => {
     const list = panels.find((p) => p.gridPos.y === chart.gridPos.y && p.gridPos.x === chart.gridPos.x + chart.gridPos.w)!;
     expect([list.type, list.title]).toEqual(['table', `${rule.title}: the events`]);
     expect(list.targets).toEqual([{ ...asPanelTarget(rule.data[0].model), format: 'list' }]);
-    // Both open the same events in CloudTrail Events, by arrival time.
-    for (const p of [chart, list]) expect(p.links).toEqual([expect.objectContaining({ url: expect.stringContaining('&var-timeField=arrival') })]);
+    // Both open the same events in CloudTrail Events: its selection, set by the link, is the rule's query (by arrival).
+    for (const p of [chart, list]) {
+      expect(p.links).toEqual([expect.objectContaining({ url: expect.any(String) })]);
+      const counted = resolveQuery(rule.data[0].model);
+      expect({ ...resolveQuery(openedInEvents(p.links[0].url)), limit: counted.limit }).toEqual(counted);
+    }
   });
   test('is what scripts/alerts-dashboard.mjs writes from the rules', () => {
     expect(() => execFileSync(process.execPath, [path.join(ROOT, 'scripts/alerts-dashboard.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
