@@ -36,11 +36,11 @@ function eventsLink(model) {
   return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
 }
 
-/** The Events table's columns, its links kept at arrival time, and an "arrived" column shown as "time" is. */
+/** The Events table's columns, its links at arrival time (it has no $timeField here), and an "arrived" column shown as "time" is. */
 function tableOverrides() {
   const overrides = structuredClone(eventsTable.fieldConfig.overrides);
   for (const o of overrides) {
-    if (['user', 'source IP'].includes(o.matcher.options)) for (const p of o.properties) if (p.id === 'links') p.value[0].url += '&var-timeField=arrival';
+    for (const p of o.properties) if (p.id === 'links') for (const link of p.value) link.url = link.url.replace('${timeField:queryparam}', 'var-timeField=arrival');
   }
   const time = overrides.findIndex((o) => o.matcher.options === 'time');
   overrides.splice(time + 1, 0, { ...structuredClone(overrides[time]), matcher: { id: 'byName', options: 'arrived' } });

@@ -237,6 +237,14 @@ describe('CloudTrail Events', () => {
     }
   });
 
+  test("the events list's \"Only …\" links keep the Time choice, as they keep the range", () => {
+    const [, , list] = queryPanels(d);
+    const links = list.fieldConfig.overrides.flatMap((o: Json) => o.properties.filter((p: Json) => p.id === 'links').flatMap((p: Json) => p.value));
+    const internal = links.filter((l: Json) => l.url.startsWith('/d/'));
+    expect(internal.map((l: Json) => l.title)).toEqual(['Only ${__value.raw}', 'Only ${__value.raw}']);
+    for (const l of internal) expect(l.url).toContain('&${timeField:queryparam}');
+  });
+
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
     expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [] });
