@@ -14,6 +14,12 @@ export const MFA = ['all', 'used', 'notUsed'] as const;
  * event. Alert rules count by arrival, so that an event delivered or ingested late is still counted once it is there.
  */
 export const TIME_FIELDS = ['event', 'arrival'] as const;
+/**
+ * Whether to count what AWS services did: calls a service made for an identity (its userIdentity.invokedBy:
+ * CloudFormation, Auto Scaling, AWS Support …), calls of the AWSService identity, and AWS service events (eventType
+ * AwsServiceEvent). The CIS benchmark's root-activity filter leaves them out: they are not someone using the account.
+ */
+export const SERVICE_CALLS = ['include', 'exclude'] as const;
 export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
 export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
@@ -26,6 +32,7 @@ export type Status = (typeof STATUSES)[number];
 export type ReadOnly = (typeof READ_ONLY)[number];
 export type Mfa = (typeof MFA)[number];
 export type TimeField = (typeof TIME_FIELDS)[number];
+export type ServiceCalls = (typeof SERVICE_CALLS)[number];
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export type Filters = Partial<Record<FilterKey, string[]>>;
@@ -40,13 +47,14 @@ export interface TrailhoundQuery {
   readOnly?: ReadOnly;
   mfa?: Mfa;
   timeField?: TimeField;
+  serviceCalls?: ServiceCalls;
   resourceId?: string;
   filters?: Filters;
   limit?: number;
 }
 
 /** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
-export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
+export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
 export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
@@ -60,6 +68,7 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   readOnly: 'all',
   mfa: 'all',
   timeField: 'event',
+  serviceCalls: 'include',
   resourceId: '',
   filters: {},
   limit: 20,
@@ -180,6 +189,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     readOnly: oneOf('readOnly', q.readOnly, READ_ONLY, DEFAULT_QUERY.readOnly),
     mfa: oneOf('mfa', q.mfa, MFA, DEFAULT_QUERY.mfa),
     timeField: resolveTimeField(q.timeField),
+    serviceCalls: oneOf('serviceCalls', q.serviceCalls, SERVICE_CALLS, DEFAULT_QUERY.serviceCalls),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),
