@@ -32,6 +32,7 @@ function eventsLink(model) {
   if (model.status !== 'all') params.push(`var-status=${model.status}`);
   if (model.mfa && model.mfa !== 'all') params.push(`var-mfa=${model.mfa}`);
   params.push('var-timeField=arrival');
+  if (model.serviceCalls && model.serviceCalls !== 'include') params.push(`var-serviceCalls=${model.serviceCalls}`);
   for (const [dimension, values] of Object.entries(model.filters)) for (const v of values) params.push(`var-${dimension}=${encodeURIComponent(v)}`);
   return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
 }

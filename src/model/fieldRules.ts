@@ -37,6 +37,14 @@ export const SIGN_IN_MFA_IDENTITY_TYPES = ['IAMUser', 'Root'] as const;
 export const federatedSignInSql = (source: string, name: string, identityType: string) =>
   `(${source} = 'signin.amazonaws.com' AND ${name} = 'ConsoleLogin' AND ${identityType} NOT IN (${SIGN_IN_MFA_IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')}))`;
 
+/**
+ * What an AWS service did, rather than someone using the account: a call a service made for an identity
+ * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
+ * filter leaves these out; a query leaves them out with serviceCalls: exclude.
+ */
+export const serviceCallSql = (invokedBy: string, identityType: string, eventType: string) =>
+  `(${invokedBy} IS NOT NULL OR ${identityType} = 'AWSService' OR coalesce(${eventType} = 'AwsServiceEvent', false))`;
+
 /** Event names that read and never change anything, for records that do not carry `readOnly`. */
 export const READ_ONLY_NAME_PREFIXES = ['Describe', 'List', 'Get', 'Head', 'Lookup', 'BatchGet', 'Search'] as const;
 

@@ -17,7 +17,7 @@ import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
-import { countBy, generatedRecords, oracleIsError, oracleMfa, oracleReadOnly, oracleService, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { countBy, generatedRecords, oracleIsError, oracleMfa, oracleReadOnly, oracleService, oracleServiceCall, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
@@ -111,6 +111,7 @@ function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; t
   if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
   if (q.mfa === 'used' && oracleMfa(r) !== true) return false;
   if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
+  if (q.serviceCalls === 'exclude' && oracleServiceCall(r)) return false;
   for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(DIMENSION_VALUE[key]!(r))) return false;
   return true;
 }
@@ -150,6 +151,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       };
     });
   const LATE_ARRIVAL = Date.parse('2022-06-01T12:00:00Z');
+  // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
+  // Support made for it, and an AWS service event.
+  const ROOT_BY_SERVICE: CloudTrailRecord[] = [
+    { ...rootCall('root-by-support', '2022-06-03T10:00:00Z'), eventName: 'DescribeCases', eventSource: 'support.amazonaws.com', sourceIPAddress: 'support.amazonaws.com' },
+    { ...rootCall('root-service-event', '2022-06-03T10:01:00Z'), eventName: 'CredentialChallenge', eventSource: 'signin.amazonaws.com', eventType: 'AwsServiceEvent' },
+  ];
+  ROOT_BY_SERVICE[0].userIdentity = { ...ROOT_BY_SERVICE[0].userIdentity, invokedBy: 'support.amazonaws.com' };
 
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
@@ -159,7 +167,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -175,7 +183,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -477,6 +485,16 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     // Counted by when it happened, the late call would have been missed: it was not stored yet.
     expect(await runRule(rule, Date.parse('2022-06-01T10:05:00Z'))).toEqual([]);
     expect(await runRule(rule, Date.parse('2022-06-01T12:05:00Z'))).toEqual([{ labels: { account: '444455556666' }, b: 1, firing: true }]);
+  });
+
+  test('root activity: what AWS services did for root (invokedBy, an AWS service event) does not fire, as in the CIS filter', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
+    expect(await runRule(rule, arrived('2022-06-03T10:01:00Z') + 60_000)).toEqual([]);
+    // Counted with them, the same window would fire.
+    const counted = { ...rule, data: [{ ...rule.data[0], model: { ...rule.data[0].model, serviceCalls: 'include' } }, ...rule.data.slice(1)] };
+    expect(evaluate(counted, (await send([{ refId: 'A', model: counted.data[0].model }], { from: arrived('2022-06-03T10:01:00Z') + 60_000 - 1_800_000, to: arrived('2022-06-03T10:01:00Z') + 60_000 }, { intervalMs: 300_000, maxDataPoints: 43_200 })).A)).toEqual([
+      { labels: { account: '444455556666' }, b: 2, firing: true },
+    ]);
   });
 
   test('CloudTrail Alerts: opened from the root alert, its panels show the call stored two hours late', async () => {

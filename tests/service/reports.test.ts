@@ -17,6 +17,7 @@ import {
   oracleMfa,
   oracleReadOnly,
   oracleService,
+  oracleServiceCall,
   oracleUnauthorized,
   oracleUser,
 } from '../support/oracle';
@@ -156,6 +157,8 @@ test.each([
   [{ mfa: 'used' }, (r: CloudTrailRecord) => oracleMfa(r) === true],
   [{ mfa: 'notUsed' }, (r: CloudTrailRecord) => oracleMfa(r) === false],
   [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } }, (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],
+  [{ serviceCalls: 'exclude' }, (r: CloudTrailRecord) => !oracleServiceCall(r)],
+  [{ serviceCalls: 'exclude', filters: { user: ['root'] } }, (r: CloudTrailRecord) => r.userIdentity?.type === 'Root' && !oracleServiceCall(r)],
 ] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
   const expected = records.filter(match).length;
   expect(expected).toBeGreaterThan(0);

@@ -40,9 +40,9 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
       .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects) \([^;]*\);/g, '')
       .replace(/record_index +INTEGER,\s*arrived_at +TIMESTAMP/, 'record MAP(VARCHAR, JSON) NOT NULL')
       .split('\n')
-      .filter((line) => !/mfa_used|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
+      .filter((line) => !/mfa_used|invoked_by|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
       .join('\n');
-    expect(v1).not.toMatch(/mfa_used|event_resources|log_objects|record_index|arrived_at/);
+    expect(v1).not.toMatch(/mfa_used|invoked_by|event_resources|log_objects|record_index|arrived_at/);
     await writeOldDatabase(
       file,
       1,
@@ -160,5 +160,22 @@ test('a version 6 database gives its events the arrival of their log files, as i
     { event_id: 'rewritten', arrived_at: '12:00' },
     // Its file is not in the ledger: its arrival is unknown, and arrival-time queries leave it out.
     { event_id: 'unlisted', arrived_at: null },
+  ]);
+});
+
+test('a version 7 database knows which service made the calls of its AWSService identities; other calls count as their identity\'s', async () => {
+  const rows = await afterMigration<{ event_id: string; invoked_by: string | null }>(
+    7,
+    [
+      consoleLogin('service', 'cloudformation.amazonaws.com', 'AWSService', 'NULL AS mfa_used, [] AS resources'),
+      consoleLogin('user', 'alice', 'IAMUser', 'NULL AS mfa_used, [] AS resources'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, invoked_by FROM events ORDER BY event_id',
+    // Version 7 had no invoked_by.
+    'ALTER TABLE events DROP COLUMN invoked_by'
+  );
+  expect(rows).toEqual([
+    { event_id: 'service', invoked_by: 'cloudformation.amazonaws.com' },
+    { event_id: 'user', invoked_by: null },
   ]);
 });

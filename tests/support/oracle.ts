@@ -66,6 +66,10 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
   return null;
 }
 
+/** What an AWS service did: a call it made for an identity (invokedBy), a call as itself, an AWS service event. */
+export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
+  Boolean(r.userIdentity?.invokedBy) || r.userIdentity?.type === 'AWSService' || r.eventType === 'AwsServiceEvent';
+
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
 

@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
   account           VARCHAR NOT NULL,   -- recipientAccountId, else the key's account
   user_name         VARCHAR NOT NULL,   -- never empty, see the field rules
   identity_type     VARCHAR NOT NULL,   -- IAMUser, AssumedRole, Root, AWSService, … or 'Unknown'
+  invoked_by        VARCHAR,            -- userIdentity.invokedBy: the AWS service that made the call (NULL: the identity itself)
   session_name      VARCHAR,            -- AssumedRole session name
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
   principal_arn     VARCHAR,
@@ -52,6 +53,8 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS mfa_used BOOLEAN;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
 -- Version 7 keeps when each event arrived (ARRIVED_AT_SQL fills it in for events stored before).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS arrived_at TIMESTAMP;
+-- Version 8 keeps which AWS service made a call (INVOKED_BY_SQL fills it in where stored events say).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS invoked_by VARCHAR;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
 -- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files
@@ -169,6 +172,13 @@ export const ARRIVED_AT_SQL = `UPDATE events SET arrived_at = arrival.t
               UNION ALL SELECT key || '#' || etag, ingested_at, inserted FROM ingested_objects)
         GROUP BY k) AS arrival
   WHERE events.object_key = arrival.k AND events.arrived_at IS NULL`;
+
+/**
+ * Version 8: an AWSService identity's user is its invokedBy (the field rules), so its events stored before say which
+ * service made them. Other identities' calls that a service made for them cannot be told apart any more: they count
+ * as the identity's own.
+ */
+export const INVOKED_BY_SQL = `UPDATE events SET invoked_by = user_name WHERE identity_type = 'AWSService' AND invoked_by IS NULL`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

@@ -142,6 +142,7 @@ SELECT
     nullif(${id('arn')}, ''), nullif(${id('principalId')}, ''), nullif(${id('invokedBy')}, ''), 'unknown'
   ) AS user_name,
   identity_type,
+  nullif(${id('invokedBy')}, '') AS invoked_by,
   CASE WHEN identity_type = 'AssumedRole' THEN nullif(regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1), '') END AS session_name,
   coalesce(${id('identityProvider')}, ${id('federatedProvider')}, ${id('identityStoreArn')}) AS identity_provider,
   ${id('arn')} AS principal_arn,

@@ -2,6 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
+import { serviceCallSql } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -96,6 +97,7 @@ function inRange(timeField: TimeField, range: Range): { parts: string[]; params:
  */
 export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const { parts, params } = inRange(q.timeField, range);
+  if (q.serviceCalls === 'exclude') parts.push(`NOT ${serviceCallSql('invoked_by', 'identity_type', 'event_type')}`);
   if (q.status === 'success') parts.push('NOT is_error');
   if (q.status === 'error') parts.push('is_error');
   if (q.status === 'unauthorized') parts.push('is_unauthorized');
