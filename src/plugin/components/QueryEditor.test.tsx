@@ -51,6 +51,7 @@ describe('QueryEditor', () => {
     // Summary totals take filters, but have no format or grouping.
     expect(screen.queryByRole('radiogroup', { name: 'Format' })).not.toBeInTheDocument();
     expect(screen.getByRole('radiogroup', { name: 'Status' })).toBeInTheDocument();
+    expect(screen.getByRole('radiogroup', { name: 'AWS service calls' })).toBeInTheDocument();
 
     await user.click(radio('Report type', 'List of Trails'));
     expect(latest().queryType).toBe('trails');
@@ -62,7 +63,7 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
-  it('sets format, aggregate, time, status, read-only and MFA', async () => {
+  it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
     expect(radio('Format', 'Time series')).toBeChecked();
@@ -80,6 +81,9 @@ describe('QueryEditor', () => {
     expect(radio('MFA', 'All')).toBeChecked();
     await user.click(radio('MFA', 'Not used'));
     expect(latest().mfa).toBe('notUsed');
+    expect(radio('AWS service calls', 'Include')).toBeChecked();
+    await user.click(radio('AWS service calls', 'Exclude'));
+    expect(latest().serviceCalls).toBe('exclude');
 
     await user.click(radio('Format', 'Table'));
     expect(latest().format).toBe('table');
@@ -92,8 +96,8 @@ describe('QueryEditor', () => {
     expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
     // Every report of events can count by arrival, the list too (latest arrivals first).
     expect(radio('Time', 'Arrival time')).toBeChecked();
-    expect(onRunQuery).toHaveBeenCalledTimes(7);
-    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', format: 'list' });
+    expect(onRunQuery).toHaveBeenCalledTimes(8);
+    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'list' });
   });
 
   it('picks what to group by', async () => {
