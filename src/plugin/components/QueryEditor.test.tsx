@@ -113,11 +113,11 @@ describe('QueryEditor', () => {
   it("shows and keeps choices that come from dashboard variables, as the Events dashboard's panels have them", async () => {
     const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../../dashboards/cloudtrail-events.json'), 'utf8'));
     const panel = dashboard.panels.find((p: { title?: string }) => p.title?.startsWith('Events over time'));
-    setTemplateSrv(fakeTemplateSrv({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all' }));
+    setTemplateSrv(fakeTemplateSrv({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', serviceCalls: 'include' }));
     const user = userEvent.setup();
     const { latest, onChange } = renderQueryEditor(datasource(), panel.targets[0]);
     expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('$groupBy');
-    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa']]) {
+    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa'], ['AWS service calls', '$serviceCalls']]) {
       expect(screen.getByRole('combobox', { name: label })).toHaveValue(variable);
     }
     // Format is not templated there: still radio buttons.
