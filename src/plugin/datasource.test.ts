@@ -26,6 +26,7 @@ describe('DataSource', () => {
       readOnly: 'all',
       mfa: 'all',
       timeField: 'event',
+      serviceCalls: 'include',
       limit: 20,
     });
   });

@@ -19,8 +19,8 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
 
   getDefaultQuery(_app: CoreApp): Partial<Query> {
     // Filters and resource id stay unset: an empty query reads as "every event".
-    const { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, limit } = DEFAULT_QUERY;
-    return { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, limit };
+    const { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, serviceCalls, limit } = DEFAULT_QUERY;
+    return { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, serviceCalls, limit };
   }
 
   filterQuery(query: Query): boolean {

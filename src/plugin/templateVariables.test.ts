@@ -53,12 +53,15 @@ describe('expandQuery', () => {
     expect(query.filters.user).toEqual(['$users']);
   });
   it('expands the single-choice fields the Events dashboard sets from variables', () => {
-    const vars = fakeTemplateSrv({ groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', time: 'arrival', none: [] });
-    const query = { refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', timeField: '$time', format: 'table' } as any;
+    const vars = fakeTemplateSrv({ groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', time: 'arrival', serviceCalls: 'exclude', none: [] });
+    const query = { refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', timeField: '$time', serviceCalls: '$serviceCalls', format: 'table' } as any;
     expect(expandQuery(query, vars)).toEqual({
-      refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', timeField: 'arrival', format: 'table',
+      refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', timeField: 'arrival', serviceCalls: 'exclude', format: 'table',
     });
     expect(expandQuery({ refId: 'A', groupBy: '$none' } as any, vars).groupBy).toBeUndefined();
+    // A multi-value variable gives its first value; nothing selected leaves the model's default.
+    expect(expandQuery({ refId: 'A', serviceCalls: '[[both]]' } as any, fakeTemplateSrv({ both: ['exclude', 'include'] })).serviceCalls).toBe('exclude');
+    expect(expandQuery({ refId: 'A', serviceCalls: '$none' } as any, vars).serviceCalls).toBeUndefined();
   });
   it('adds nothing to a query without filters or resource id', () => {
     expect(expandQuery({ refId: 'A' }, templateSrv)).toEqual({ refId: 'A' });

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, DIMENSIONS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS } from '../../src/model/query';
 import {
   ALL,
   allPanels,
@@ -132,7 +132,7 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 
   test('custom variables offer only values the query model accepts', () => {
-    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA, timeField: TIME_FIELDS };
+    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA, timeField: TIME_FIELDS, serviceCalls: SERVICE_CALLS };
     for (const v of dashboard.templating?.list ?? []) {
       if (v.type !== 'custom') continue;
       const values = v.options!.map((o) => o.value);
@@ -195,7 +195,7 @@ describe('CloudTrail Events', () => {
   const d = byUid.get('trailhound-events')!;
   test('last two weeks, grouped by user by default', () => {
     expect(d.time).toEqual({ from: 'now-14d', to: 'now' });
-    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', timeField: 'event', resourceId: '' });
+    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', timeField: 'event', serviceCalls: 'include', resourceId: '' });
   });
   test('a chart per group over time, the totals per group, and the events themselves — all with the same selection', () => {
     const [chart, totals, list] = queryPanels(d);
@@ -213,6 +213,7 @@ describe('CloudTrail Events', () => {
       readOnly: '$readOnly',
       mfa: '$mfa',
       timeField: '$timeField',
+      serviceCalls: '$serviceCalls',
       resourceId: '$resourceId',
       filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'] },
     });

@@ -2,6 +2,7 @@
 // a running `serve` (then the report comes from the service).
 import fs from 'node:fs';
 import path from 'node:path';
+import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { countBy, oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnCli } from '../support/cli';
@@ -86,11 +87,25 @@ test.each([
   [['events', '--to', '99999999999999999'], /^error: range.to: 99999999999999999 is outside the times the service can answer for/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
   [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
+  [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(message);
   expect(r.stdout).toBe('');
+});
+
+test("--service-calls sets the query's serviceCalls, on top of a preset too; include is the default", async () => {
+  expect(queryFromFlags('events', { serviceCalls: 'exclude' }).serviceCalls).toBe('exclude');
+  expect(queryFromFlags('events', { preset: 'unauthorized', serviceCalls: 'exclude' })).toMatchObject({ groupBy: 'user', status: 'unauthorized', serviceCalls: 'exclude' });
+  expect(queryFromFlags('events', {}).serviceCalls).toBeUndefined();
+  const run = async (...args: string[]) => {
+    const r = await report(['events', '--group-by', 'user', ...args, '--json']);
+    expect([args, r.code, r.stderr]).toEqual([args, 0, '']);
+    return table(JSON.parse(r.stdout).frames[0]);
+  };
+  expect(await run('--service-calls', 'include')).toEqual(await run());
+  expect(Object.keys(await run('--service-calls', 'exclude')).length).toBeGreaterThan(0);
 });
 
 test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {

@@ -1,5 +1,5 @@
-// What narrows the events, shared by the Events and Summary totals views: status, read/write, resource id
-// and the multi-value filters.
+// What narrows the events, shared by the Events and Summary totals views: status, read/write, MFA, AWS service
+// calls, resource id and the multi-value filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY, FILTER_KEYS, filterValues, type FilterKey } from '../../model/query';
@@ -7,7 +7,7 @@ import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
 import { FilterField } from './FilterField';
-import { FILTER_LABELS, MFA_OPTIONS, READ_ONLY, STATUSES } from './labels';
+import { FILTER_LABELS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -55,6 +55,19 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
             htmlFor={`${id}-mfa`}
           >
             <ChoiceField id={`${id}-mfa`} label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />
+          </EditorField>
+          <EditorField
+            label="AWS service calls"
+            tooltip="What AWS services did: calls a service made for an identity (invokedBy: CloudFormation, Auto Scaling …), calls of the AWSService identity, and AWS service events. Exclude leaves them out, as the CIS root-activity alert does"
+            htmlFor={`${id}-service-calls`}
+          >
+            <ChoiceField
+              id={`${id}-service-calls`}
+              label="AWS service calls"
+              options={SERVICE_CALLS_OPTIONS}
+              value={query.serviceCalls ?? DEFAULT_QUERY.serviceCalls}
+              onChange={(serviceCalls) => onChange({ ...query, serviceCalls })}
+            />
           </EditorField>
           <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor={`${id}-resource`}>
             <BlurInput

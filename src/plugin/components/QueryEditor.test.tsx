@@ -51,6 +51,7 @@ describe('QueryEditor', () => {
     // Summary totals take filters, but have no format or grouping.
     expect(screen.queryByRole('radiogroup', { name: 'Format' })).not.toBeInTheDocument();
     expect(screen.getByRole('radiogroup', { name: 'Status' })).toBeInTheDocument();
+    expect(screen.getByRole('radiogroup', { name: 'AWS service calls' })).toBeInTheDocument();
 
     await user.click(radio('Report type', 'List of Trails'));
     expect(latest().queryType).toBe('trails');
@@ -62,7 +63,7 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
-  it('sets format, aggregate, time, status, read-only and MFA', async () => {
+  it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
     expect(radio('Format', 'Time series')).toBeChecked();
@@ -80,6 +81,9 @@ describe('QueryEditor', () => {
     expect(radio('MFA', 'All')).toBeChecked();
     await user.click(radio('MFA', 'Not used'));
     expect(latest().mfa).toBe('notUsed');
+    expect(radio('AWS service calls', 'Include')).toBeChecked();
+    await user.click(radio('AWS service calls', 'Exclude'));
+    expect(latest().serviceCalls).toBe('exclude');
 
     await user.click(radio('Format', 'Table'));
     expect(latest().format).toBe('table');
@@ -92,8 +96,8 @@ describe('QueryEditor', () => {
     expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
     // Every report of events can count by arrival, the list too (latest arrivals first).
     expect(radio('Time', 'Arrival time')).toBeChecked();
-    expect(onRunQuery).toHaveBeenCalledTimes(7);
-    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', format: 'list' });
+    expect(onRunQuery).toHaveBeenCalledTimes(8);
+    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'list' });
   });
 
   it('picks what to group by', async () => {
@@ -109,11 +113,11 @@ describe('QueryEditor', () => {
   it("shows and keeps choices that come from dashboard variables, as the Events dashboard's panels have them", async () => {
     const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../../dashboards/cloudtrail-events.json'), 'utf8'));
     const panel = dashboard.panels.find((p: { title?: string }) => p.title?.startsWith('Events over time'));
-    setTemplateSrv(fakeTemplateSrv({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all' }));
+    setTemplateSrv(fakeTemplateSrv({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', serviceCalls: 'include' }));
     const user = userEvent.setup();
     const { latest, onChange } = renderQueryEditor(datasource(), panel.targets[0]);
     expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('$groupBy');
-    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa']]) {
+    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa'], ['AWS service calls', '$serviceCalls']]) {
       expect(screen.getByRole('combobox', { name: label })).toHaveValue(variable);
     }
     // Format is not templated there: still radio buttons.

@@ -1,5 +1,5 @@
 // Human labels for the model's enums, in the order the editor shows them.
-import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, Status, TimeField } from '../../model/query';
+import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, ServiceCalls, Status, TimeField } from '../../model/query';
 
 type Options<T> = Array<{ value: T; label: string; description?: string }>;
 
@@ -56,6 +56,11 @@ export const MFA_OPTIONS: Options<Mfa> = [
   { value: 'all', label: 'All' },
   { value: 'used', label: 'Used' },
   { value: 'notUsed', label: 'Not used' },
+];
+
+export const SERVICE_CALLS_OPTIONS: Options<ServiceCalls> = [
+  { value: 'include', label: 'Include' },
+  { value: 'exclude', label: 'Exclude' },
 ];
 
 /** The filter fields, in the order the editor lists them. */

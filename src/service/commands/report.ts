@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -23,6 +23,7 @@ interface ReportOptions {
   readOnly?: string;
   mfa?: string;
   timeField?: string;
+  serviceCalls?: string;
   resourceId?: string;
   region?: string[];
   service?: string[];
@@ -70,6 +71,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     readOnly: given(o.readOnly, base.readOnly) as TrailhoundQuery['readOnly'],
     mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
     timeField: given(o.timeField, base.timeField) as TrailhoundQuery['timeField'],
+    serviceCalls: given(o.serviceCalls, base.serviceCalls) as TrailhoundQuery['serviceCalls'],
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
     limit: o.limit === undefined ? base.limit : Number(o.limit),
@@ -102,6 +104,13 @@ export function reportCommand(): Command {
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
     .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
     .addOption(choices('--time-field <time>', 'what --from and --to apply to: when the call was made (event), or when it was stored (arrival)', TIME_FIELDS))
+    .addOption(
+      choices(
+        '--service-calls <which>',
+        'include (default) or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, AWS service events',
+        SERVICE_CALLS
+      )
+    )
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)
     .option('--service <service>', 'e.g. ec2 (repeatable)', collect)
