@@ -16,7 +16,7 @@ const ICONS = path.join(ROOT, 'node_modules', '@grafana', 'ui', 'dist', 'public'
 
 const SHOTS = [
   { file: 'query-editor.png', query: 'view=query', size: '1480,600' },
-  { file: 'query-editor-filter.png', query: 'view=query&open=trailhound-filter-region', size: '1480,720' },
+  { file: 'query-editor-filter.png', query: 'view=query&open=filter-region', size: '1480,720' },
   { file: 'variable-editor.png', query: 'view=variable', size: '900,220' },
   { file: 'config-editor.png', query: 'view=config', size: '1000,900' },
 ];

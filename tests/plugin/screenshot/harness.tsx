@@ -128,11 +128,12 @@ createRoot(document.getElementById('root')!).render(
   </ThemeContext.Provider>
 );
 
-// "?open=<input id>" opens that dropdown once rendered, to show the values a filter offers.
+// "?open=<end of an input's id>" opens that dropdown once rendered, to show the values a filter offers. The editors'
+// ids start with React's useId(), which differs from render to render: only their end is known.
 const open = params.get('open');
 if (open) {
   setTimeout(() => {
-    const input = document.getElementById(open);
+    const input = document.querySelector<HTMLElement>(`[id$="-${CSS.escape(open)}"]`);
     input?.focus();
     input?.click();
   }, 300);
