@@ -136,6 +136,19 @@ test('--time-field arrival on a file an older version wrote (report reads it as 
   expect((await runCli(['report', 'events', '--db', old])).code).toBe(0);
 });
 
+test('--service-calls exclude on a file an older version wrote (report reads it as it is): says what to run', async () => {
+  const old = path.join(dir, 'old-7', 'db.duckdb');
+  // As version 7 left it: no invoked_by.
+  const d = await Database.open(old);
+  await d.run(`ALTER TABLE events DROP COLUMN invoked_by; UPDATE meta SET value = '7' WHERE key = 'schema_version'`);
+  d.close();
+  const r = await runCli(['report', 'events', '--db', old, '--service-calls', 'exclude']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^error: serviceCalls: .*db\.duckdb was written by an older Trailhound, without which AWS service made each call: run 'trailhound ingest'/m);
+  // With them, it answers as before.
+  expect((await runCli(['report', 'events', '--db', old, '--service-calls', 'include'])).code).toBe(0);
+});
+
 test('no database yet: says what to run', async () => {
   const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
   expect(r.code).toBe(2);

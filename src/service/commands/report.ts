@@ -147,14 +147,14 @@ export function reportCommand(): Command {
         }
         if (db) {
           try {
-            // Read-only, the file is not upgraded: one an older version wrote has no arrival times yet.
-            const arrivedAt = `SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = 'arrived_at'`;
-            if (query.timeField === 'arrival' && !(await db.one(arrivedAt))) {
-              throw new QueryError(
-                'timeField',
-                `${file} was written by an older Trailhound, without arrival times: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`
-              );
-            }
+            // Read-only, the file is not upgraded: one an older version wrote has no arrival times (before schema
+            // version 7) or no invoked_by (before 8) yet.
+            const stored = db;
+            const lacks = async (column: string) => !(await stored.one(`SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = $c`, { c: column }));
+            const older = (field: string, without: string) =>
+              new QueryError(field, `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`);
+            if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
+            if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
             result = { frames: await new Reports(db).frames(query, range) };
           } finally {
             db.close();
