@@ -37,14 +37,12 @@ function eventsLink(model) {
   return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
 }
 
-/** The Events table's columns, its links at arrival time (it has no $timeField here), and an "arrived" column shown as "time" is. */
+/** The Events table's columns (both times, "time" and "arrived", by their type), its links at arrival time (it has no $timeField here). */
 function tableOverrides() {
   const overrides = structuredClone(eventsTable.fieldConfig.overrides);
   for (const o of overrides) {
     for (const p of o.properties) if (p.id === 'links') for (const link of p.value) link.url = link.url.replace('${timeField:queryparam}', 'var-timeField=arrival');
   }
-  const time = overrides.findIndex((o) => o.matcher.options === 'time');
-  overrides.splice(time + 1, 0, { ...structuredClone(overrides[time]), matcher: { id: 'byName', options: 'arrived' } });
   return overrides;
 }
 

@@ -246,6 +246,11 @@ describe('CloudTrail Events', () => {
     for (const l of internal) expect(l.url).toContain('&${timeField:queryparam}');
   });
 
+  test('both times of the events list (time, and by arrival time arrived) are shown alike, by their type', () => {
+    const [, , list] = queryPanels(d);
+    expect(list.fieldConfig.overrides).toContainEqual({ matcher: { id: 'byType', options: 'time' }, properties: expect.arrayContaining([{ id: 'unit', value: 'dateTimeAsIso' }]) });
+  });
+
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
     expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [] });
