@@ -20,9 +20,9 @@ export const TIME_FIELDS = ['event', 'arrival'] as const;
  * AwsServiceEvent). The CIS benchmark's root-activity filter leaves them out: they are not someone using the account.
  */
 export const SERVICE_CALLS = ['include', 'exclude'] as const;
-export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
+export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
-export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode'] as const;
+export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType'] as const;
 
 export type QueryType = (typeof QUERY_TYPES)[number];
 export type Format = (typeof FORMATS)[number];

@@ -88,6 +88,7 @@ const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> 
   account: accountOf,
   // As the service groups them: successes and failures without a code get groups of their own.
   errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
+  identityType: (r) => r.userIdentity?.type ?? 'Unknown',
 };
 
 /**

@@ -67,7 +67,7 @@ describe('VariableQueryEditor', () => {
     renderEditor({ refId: 'v', dimension: 'region' });
     await user.click(screen.getByRole('combobox', { name: 'Values of' }));
     const names = (await screen.findAllByRole('option')).map((o) => o.textContent);
-    expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code']);
+    expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type']);
   });
 
   it('lists by event time unless told otherwise; arrival time is stored as the query editor stores it', async () => {

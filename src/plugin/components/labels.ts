@@ -72,6 +72,7 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   sourceIp: 'IP address',
   account: 'Account',
   errorCode: 'Error code',
+  identityType: 'Identity type',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
@@ -82,4 +83,5 @@ export const DIMENSION_OPTIONS: Options<Dimension> = [
   { value: 'sourceIp', label: 'IP address' },
   { value: 'account', label: 'Account' },
   { value: 'errorCode', label: 'Error code' },
+  { value: 'identityType', label: 'Identity type' },
 ];

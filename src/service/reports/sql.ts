@@ -24,6 +24,8 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource'> | Dimension, string> 
   region: 'region',
   account: 'account',
   errorCode: 'error_code',
+  // userIdentity.type as written (IAMUser, AssumedRole, Root, AWSService …; 'Unknown' when absent).
+  identityType: 'identity_type',
 };
 
 /** How group labels are named in frames (and as Grafana labels). */

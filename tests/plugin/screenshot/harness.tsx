@@ -27,6 +27,12 @@ const SAMPLE: Record<Dimension, ValueCount[]> = {
     { value: 's3', count: 6_004 },
     { value: 'iam', count: 1_250 },
   ],
+  identityType: [
+    { value: 'AssumedRole', count: 15_877 },
+    { value: 'IAMUser', count: 6_102 },
+    { value: 'AWSService', count: 1_794 },
+    { value: 'Root', count: 21 },
+  ],
   eventName: [
     { value: 'ConsoleLogin', count: 312 },
     { value: 'RunInstances', count: 77 },
