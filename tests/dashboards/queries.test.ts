@@ -159,6 +159,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     { ...rootCall('root-service-event', '2022-06-03T10:01:00Z'), eventName: 'CredentialChallenge', eventSource: 'signin.amazonaws.com', eventType: 'AwsServiceEvent' },
   ];
   ROOT_BY_SERVICE[0].userIdentity = { ...ROOT_BY_SERVICE[0].userIdentity, invokedBy: 'support.amazonaws.com' };
+  // An IAM user whose name is root: its user is root too, but it is not the root identity.
+  const IAM_USER_ROOT: CloudTrailRecord = {
+    ...rootCall('iam-user-root', '2022-06-05T10:00:00Z'),
+    recipientAccountId: '555566667777',
+    userIdentity: { type: 'IAMUser', userName: 'root', accountId: '555566667777', arn: 'arn:aws:iam::555566667777:user/root' },
+  };
 
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
@@ -168,7 +174,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -184,7 +190,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -496,6 +502,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(evaluate(counted, (await send([{ refId: 'A', model: counted.data[0].model }], { from: arrived('2022-06-03T10:01:00Z') + 60_000 - 1_800_000, to: arrived('2022-06-03T10:01:00Z') + 60_000 }, { intervalMs: 300_000, maxDataPoints: 43_200 })).A)).toEqual([
       { labels: { account: '444455556666' }, b: 2, firing: true },
     ]);
+  });
+
+  test('root activity: an IAM user named root is not the root identity, and does not fire', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
+    expect(await runRule(rule, arrived(IAM_USER_ROOT.eventTime) + 60_000)).toEqual([]);
+    // Its user is root: a rule on the user name would have fired.
+    expect(oracleUser(IAM_USER_ROOT)).toBe('root');
   });
 
   test('CloudTrail Alerts: opened from the root alert, its panels show the call stored two hours late', async () => {

@@ -488,7 +488,8 @@ describe('alert rules', () => {
   test('rule-specific filters', () => {
     const model = (title: string) => resolveQuery(rules.find(({ rule }) => rule.title === title)!.rule.data[0].model);
     expect(model('Failed authorization attempts per user')).toMatchObject({ status: 'unauthorized', groupBy: 'user', aggregate: 'auto' });
-    expect(model('Root account activity').filters).toEqual({ user: ['root'] });
+    // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
+    expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
     expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
     expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin'] } });
     // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.

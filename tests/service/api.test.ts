@@ -324,6 +324,15 @@ describe('other endpoints', () => {
     expect(r.json.values[0].count).toBe(Math.max(...Object.values(counts)));
   });
 
+  test('identity types as CloudTrail writes them, with their counts (Unknown without a userIdentity)', async () => {
+    const r = await call('GET', `/api/values/identityType?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
+    expect(r.status).toBe(200);
+    const counts: Record<string, number> = {};
+    for (const x of records) counts[x.userIdentity?.type ?? 'Unknown'] = (counts[x.userIdentity?.type ?? 'Unknown'] ?? 0) + 1;
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(counts);
+    expect(Object.keys(counts).length).toBeGreaterThan(1);
+  });
+
   test('values from and to: zone-less times are UTC; extreme ones are a 400 naming the parameter', async () => {
     const r = await call('GET', `/api/values/user?from=99999999999999999`);
     expect(r).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^from: 9+ is outside the times/) } });
