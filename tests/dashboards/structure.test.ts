@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS } from '../../src/model/query';
 import {
   ALL,
   allPanels,
@@ -215,8 +215,14 @@ describe('CloudTrail Events', () => {
       timeField: '$timeField',
       serviceCalls: '$serviceCalls',
       resourceId: '$resourceId',
-      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'] },
+      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'], identityType: ['$identityType'] },
     });
+  });
+  test('a filter variable for each filter of the query model, in its order: multi-value, "All" sends none, listed by the Time choice', () => {
+    const filters = d.templating.list.filter((v) => v.type === 'query');
+    expect(filters.map((v) => v.name)).toEqual([...FILTER_KEYS]);
+    for (const v of filters) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: ' ', query: { dimension: v.name, timeField: '$timeField' } });
+    expect(variables(d).get('identityType')).toMatchObject({ label: 'Identity type' });
   });
   test('each row of the totals opens the events of its group, keeping every other choice', () => {
     const [, totals] = queryPanels(d);
@@ -253,7 +259,7 @@ describe('CloudTrail Events', () => {
 
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
-    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [] });
+    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [], identityType: [] });
     expect(resolveQuery(interpolate(target, d, defaultSelection(d))).filters).toEqual({});
     expect(resolveQuery(interpolate(target, d, { ...defaultSelection(d), user: ['alice', 'bob'], resourceId: 'i-0abc' }))).toMatchObject({
       filters: { user: ['alice', 'bob'] },

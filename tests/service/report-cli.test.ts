@@ -120,6 +120,36 @@ test("--service-calls sets the query's serviceCalls, on top of a preset too; inc
   expect(await run('--service-calls', 'exclude')).toEqual({ alice: 1 });
 });
 
+test('--identity-type filters on userIdentity.type, on top of a preset too: the root identity, not an IAM user named root', async () => {
+  expect(queryFromFlags('events', { preset: 'unauthorized', identityType: ['Root'] })).toMatchObject({ status: 'unauthorized', filters: { identityType: ['Root'] } });
+  const types = ['IAMUser', 'FederatedUser'];
+  const r = await report(['events', '--group-by', 'user', '--identity-type', types[0], '--identity-type', types[1], '--json']);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  expect(table(JSON.parse(r.stdout).frames[0])).toEqual(countBy(records.filter((x) => types.includes(x.userIdentity?.type)), oracleUser));
+  // The Stratus Red Team records have no root identity: a file of its own has root, an IAM user named root, and a
+  // record without userIdentity.
+  const own = path.join(dir, 'identity-types');
+  const ownDb = path.join(own, 'db.duckdb');
+  const call = { eventTime: '2024-01-01T00:00:00Z', eventSource: 'iam.amazonaws.com' };
+  writeFiles(path.join(own, 'logs'), {
+    'calls.json.gz': logFile([
+      { ...call, eventID: 'by-root', eventName: 'CreateAccessKey', userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root' } },
+      { ...call, eventID: 'by-user-root', eventName: 'ListUsers', userIdentity: { type: 'IAMUser', userName: 'root', arn: 'arn:aws:iam::111122223333:user/root' } },
+      { ...call, eventID: 'by-nobody', eventName: 'GetAccountSummary' },
+    ]),
+  });
+  expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--days', '36500', '--json'])).code).toBe(0);
+  const run = async (...args: string[]) => {
+    const r = await runCli(['report', 'events', '--db', ownDb, ...SINCE, '--group-by', 'eventName', ...args, '--json']);
+    expect([args, r.code, r.stderr]).toEqual([args, 0, '']);
+    return table(JSON.parse(r.stdout).frames[0]);
+  };
+  expect(await run('--user', 'root')).toEqual({ CreateAccessKey: 1, ListUsers: 1 });
+  expect(await run('--identity-type', 'Root')).toEqual({ CreateAccessKey: 1 });
+  expect(await run('--identity-type', 'IAMUser')).toEqual({ ListUsers: 1 });
+  expect(await run('--identity-type', 'Unknown')).toEqual({ GetAccountSummary: 1 });
+});
+
 test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {
   const own = path.join(dir, 'arrival');
   const made = new Date(Date.now() - 2 * 3_600_000).toISOString();

@@ -21,6 +21,10 @@ const VALUES: Record<string, Array<{ value: string; count: number }>> = {
     { value: 'bob', count: 2 },
   ],
   sourceIp: [{ value: '203.0.113.7', count: 5 }],
+  identityType: [
+    { value: 'AssumedRole', count: 90 },
+    { value: 'Root', count: 3 },
+  ],
 };
 
 let getResource: jest.SpyInstance;
@@ -122,6 +126,11 @@ describe('QueryEditor', () => {
     }
     // Format is not templated there: still radio buttons.
     expect(radio('Format', 'Time series')).toBeChecked();
+    // Every filter holds its variable.
+    const filters = [['Region', '$region'], ['Service', '$service'], ['Event name', '$eventName'], ['User', '$user'], ['IP address', '$sourceIp'], ['Account', '$account'], ['Error code', '$errorCode'], ['Identity type', '$identityType']];
+    for (const [label, variable] of filters) {
+      expect(within(screen.getByText(label, { selector: 'label' }).parentElement!).getByText(variable)).toBeInTheDocument();
+    }
     expect(onChange).not.toHaveBeenCalled();
 
     // A choice replaces the variable; a variable can be chosen back.
@@ -260,6 +269,23 @@ describe('QueryEditor', () => {
     await user.click(regions);
     await user.click(await screen.findByRole('option', { name: /\$region/ }));
     expect(latest().filters).toEqual({ user: ['alice', 'mallory'], region: ['$region'] });
+  });
+
+  it('shows a filter for each filter of the query model; Identity type takes the values that exist and dashboard variables', async () => {
+    setTemplateSrv(fakeTemplateSrv({ identityType: ['Root'] }));
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    // In the model's order, each marked optional.
+    const filters = [...document.querySelectorAll('label[for*="-filter-"]')].map((l) => l.textContent?.replace(/ - optional$/, ''));
+    expect(filters).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type']);
+    await user.click(screen.getByLabelText(/^Identity type/));
+    const option = await screen.findByRole('option', { name: /AssumedRole/ });
+    expect(getResource).toHaveBeenCalledWith('values/identityType', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
+    expect(screen.getByText('90 events')).toBeInTheDocument();
+    await user.click(option);
+    expect(latest().filters).toEqual({ identityType: ['AssumedRole'] });
+    await user.click(await screen.findByRole('option', { name: /\$identityType/ }));
+    expect(latest().filters).toEqual({ identityType: ['AssumedRole', '$identityType'] });
   });
 
   it('removes a filter value', async () => {

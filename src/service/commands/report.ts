@@ -32,6 +32,7 @@ interface ReportOptions {
   sourceIp?: string[];
   account?: string[];
   errorCode?: string[];
+  identityType?: string[];
   format?: string;
   from?: string;
   to?: string;
@@ -59,7 +60,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
   const base = preset?.query({ instanceId: o.resourceId, users: o.user, ips: o.sourceIp }) ?? {};
   const filters = { ...base.filters };
-  const lists = { region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account, errorCode: o.errorCode };
+  const lists = { region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account, errorCode: o.errorCode, identityType: o.identityType };
   for (const [key, values] of Object.entries(lists)) if (values?.length) filters[key as keyof typeof filters] = values;
   const given = <T>(v: T | undefined, fallback: T | undefined) => (v === undefined ? fallback : v);
   return {
@@ -119,6 +120,7 @@ export function reportCommand(): Command {
     .option('--source-ip <ip>', 'repeatable', collect)
     .option('--account <account>', 'repeatable', collect)
     .option('--error-code <code>', 'e.g. AccessDenied (repeatable)', collect)
+    .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
     .option('--from <time>', 'ISO time (default: 14 days ago)')
     .option('--to <time>', 'ISO time (default: now)')
     .option('--limit <n>', 'top N groups, or events listed')
