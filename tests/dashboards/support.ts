@@ -114,6 +114,7 @@ export const SAMPLE_OPTIONS: Record<string, string[]> = {
   eventName: ['RunInstances', 'GetObject'],
   sourceIp: ['198.51.100.23', '203.0.113.10'],
   account: ['111122223333'],
+  errorCode: ['AccessDenied', '(none)'],
   identityType: ['Root', 'AssumedRole'],
 };
 
