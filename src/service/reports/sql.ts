@@ -94,8 +94,8 @@ function inRange(timeField: TimeField, range: Range): { parts: string[]; params:
 }
 
 /**
- * WHERE clause of an events query: time range, status, read-only, resource and filters. `match`, the resource index's
- * answer, is by event time: for event-time queries only (see Reports.frames).
+ * WHERE clause of an events query: time range, service calls, status, read-only, MFA, resource and filters. `match`,
+ * the resource index's answer, is by event time: for event-time queries only (see Reports.frames).
  */
 export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const { parts, params } = inRange(q.timeField, range);
