@@ -1,5 +1,5 @@
-// What narrows the events, shared by the Events and Summary totals views: status, read/write, MFA, AWS service
-// calls, resource id and the multi-value filters.
+// What narrows the events, shared by the Events and Summary totals views and the annotation editor: status,
+// read/write, MFA, AWS service calls, resource id and the multi-value filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY, FILTER_KEYS, filterValues, type FilterKey } from '../../model/query';
