@@ -159,7 +159,7 @@ test.each([
   [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } }, (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],
   [{ filters: { identityType: ['Root', 'AWSService'] } }, (r: CloudTrailRecord) => ['Root', 'AWSService'].includes(r.userIdentity?.type ?? 'Unknown')],
   [{ serviceCalls: 'exclude' }, (r: CloudTrailRecord) => !oracleServiceCall(r)],
-  [{ serviceCalls: 'exclude', filters: { user: ['root'] } }, (r: CloudTrailRecord) => r.userIdentity?.type === 'Root' && !oracleServiceCall(r)],
+  [{ serviceCalls: 'exclude', filters: { identityType: ['Root'] } }, (r: CloudTrailRecord) => r.userIdentity?.type === 'Root' && !oracleServiceCall(r)],
 ] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
   const expected = records.filter(match).length;
   expect(expected).toBeGreaterThan(0);
