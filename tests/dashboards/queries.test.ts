@@ -304,7 +304,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
           expect(frames).toHaveLength(1);
           // By arrival, when each event was stored stands beside when it happened.
           const arrived = query.timeField === 'arrival' ? ['arrived'] : [];
-          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
+          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'identity type', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
           expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
           const byId = new Map(matching.map((r) => [r.eventID, r]));
           const column = (name: string) => frames[0].fields.find((f) => f.name === name)?.values ?? [];
@@ -313,6 +313,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
             if (query.resourceId) return;
             expect([where, id, r !== undefined]).toEqual([where, id, true]);
             expect([id, column('time')[i]]).toEqual([id, Date.parse(r!.eventTime)]);
+            expect([id, column('identity type')[i]]).toEqual([id, DIMENSION_VALUE.identityType!(r!)]);
             if (arrived.length) expect([id, column('arrived')[i]]).toEqual([id, arrivalOf(r!)]);
           });
         }
