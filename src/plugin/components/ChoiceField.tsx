@@ -1,7 +1,8 @@
-// One choice of the query model (format, aggregate, status …). Radio buttons, unless the query takes the choice from
+// One choice of the query model (format, aggregate, status …), as an editor field with its label. Radio buttons, unless the query takes the choice from
 // a dashboard variable (the Events dashboard sets $groupBy, $status …): then a box that shows the variable and
 // offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it. On a
 // dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable.
+import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
 import { useState } from 'react';
@@ -28,13 +29,22 @@ interface Props<T extends string> {
   /** The id the field's label points at (the box has no name of its own). */
   id: string;
   label: string;
+  tooltip?: string;
   options: Options<T>;
   value: string;
   // A variable stands for one of the choices; the query model's types cannot say so, hence T.
   onChange: (value: T) => void;
 }
 
-export function ChoiceField<T extends string>({ id, label, options, value, onChange }: Props<T>) {
+export function ChoiceField<T extends string>({ id, label, tooltip, ...choice }: Props<T>) {
+  return (
+    <EditorField label={label} tooltip={tooltip} htmlFor={id}>
+      <Choice id={id} label={label} {...choice} />
+    </EditorField>
+  );
+}
+
+function Choice<T extends string>({ id, label, options, value, onChange }: Omit<Props<T>, 'tooltip'>) {
   // The box stays open after the "$" button until something is chosen in it.
   const [pickingVariable, setPickingVariable] = useState(false);
   if (isVariable(value) || pickingVariable) {

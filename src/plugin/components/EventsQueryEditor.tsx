@@ -27,9 +27,7 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
       <CommonSearches query={query} onChange={onChange} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Format" htmlFor={`${id}-format`}>
-            <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
-          </EditorField>
+          <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
           {format !== 'list' && (
             <EditorField label="Group by" htmlFor={`${id}-group-by`}>
               <Combobox
@@ -43,15 +41,14 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
             </EditorField>
           )}
           {format === 'timeseries' && (
-            <EditorField label="Aggregate" tooltip="Bucket width; Auto follows the panel's interval" htmlFor={`${id}-aggregate`}>
-              <ChoiceField
-                id={`${id}-aggregate`}
-                label="Aggregate"
-                options={AGGREGATES}
-                value={query.aggregate ?? DEFAULT_QUERY.aggregate}
-                onChange={(aggregate) => onChange({ ...query, aggregate })}
-              />
-            </EditorField>
+            <ChoiceField
+              id={`${id}-aggregate`}
+              label="Aggregate"
+              tooltip="Bucket width; Auto follows the panel's interval"
+              options={AGGREGATES}
+              value={query.aggregate ?? DEFAULT_QUERY.aggregate}
+              onChange={(aggregate) => onChange({ ...query, aggregate })}
+            />
           )}
           <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
           <LimitField

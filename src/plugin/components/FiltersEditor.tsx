@@ -31,44 +31,37 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
     <>
       <EditorRow>
         <EditorFieldGroup>
-          <EditorField label="Status" htmlFor={`${id}-status`}>
-            <ChoiceField
-              id={`${id}-status`}
-              label="Status"
-              options={STATUSES}
-              value={query.status ?? DEFAULT_QUERY.status}
-              onChange={(status) => onChange({ ...query, status })}
-            />
-          </EditorField>
-          <EditorField label="Read-only" tooltip="Describe, List and Get calls are read-only" htmlFor={`${id}-read-only`}>
-            <ChoiceField
-              id={`${id}-read-only`}
-              label="Read-only"
-              options={READ_ONLY}
-              value={query.readOnly ?? DEFAULT_QUERY.readOnly}
-              onChange={(readOnly) => onChange({ ...query, readOnly })}
-            />
-          </EditorField>
-          <EditorField
+          <ChoiceField
+            id={`${id}-status`}
+            label="Status"
+            options={STATUSES}
+            value={query.status ?? DEFAULT_QUERY.status}
+            onChange={(status) => onChange({ ...query, status })}
+          />
+          <ChoiceField
+            id={`${id}-read-only`}
+            label="Read-only"
+            tooltip="Describe, List and Get calls are read-only"
+            options={READ_ONLY}
+            value={query.readOnly ?? DEFAULT_QUERY.readOnly}
+            onChange={(readOnly) => onChange({ ...query, readOnly })}
+          />
+          <ChoiceField
+            id={`${id}-mfa`}
             label="MFA"
             tooltip="IAM users' and root's console logins and role sessions record whether MFA was used; other events (federated console logins too) match only All"
-            htmlFor={`${id}-mfa`}
-          >
-            <ChoiceField id={`${id}-mfa`} label="MFA" options={MFA_OPTIONS} value={query.mfa ?? DEFAULT_QUERY.mfa} onChange={(mfa) => onChange({ ...query, mfa })} />
-          </EditorField>
-          <EditorField
+            options={MFA_OPTIONS}
+            value={query.mfa ?? DEFAULT_QUERY.mfa}
+            onChange={(mfa) => onChange({ ...query, mfa })}
+          />
+          <ChoiceField
+            id={`${id}-service-calls`}
             label="AWS service calls"
             tooltip="What AWS services did: calls a service made for an identity (invokedBy: CloudFormation, Auto Scaling …), calls of the AWSService identity, and AWS service events. Exclude leaves them out, as the CIS root-activity alert does"
-            htmlFor={`${id}-service-calls`}
-          >
-            <ChoiceField
-              id={`${id}-service-calls`}
-              label="AWS service calls"
-              options={SERVICE_CALLS_OPTIONS}
-              value={query.serviceCalls ?? DEFAULT_QUERY.serviceCalls}
-              onChange={(serviceCalls) => onChange({ ...query, serviceCalls })}
-            />
-          </EditorField>
+            options={SERVICE_CALLS_OPTIONS}
+            value={query.serviceCalls ?? DEFAULT_QUERY.serviceCalls}
+            onChange={(serviceCalls) => onChange({ ...query, serviceCalls })}
+          />
           <EditorField label="Resource ID" optional tooltip="An instance id, bucket name, role name or ARN" htmlFor={`${id}-resource`}>
             <BlurInput
               id={`${id}-resource`}

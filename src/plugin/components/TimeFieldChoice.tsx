@@ -1,6 +1,5 @@
 // The "Time" choice: what the time range applies to, when the calls were made or when Trailhound stored them. The
 // Events report offers it, and the variable editor for its value lists (a dashboard variable such as $timeField too).
-import { EditorField } from '@grafana/plugin-ui';
 import { DEFAULT_QUERY, type TimeField } from '../../model/query';
 import { ChoiceField } from './ChoiceField';
 import { TIME_FIELDS } from './labels';
@@ -14,12 +13,13 @@ interface Props {
 
 export function TimeFieldChoice({ id, value, onChange }: Props) {
   return (
-    <EditorField
+    <ChoiceField
+      id={id}
       label="Time"
       tooltip="What the time range applies to: when the calls were made, or when Trailhound stored them. Alert rules use arrival time, so that events delivered late still count (up to a day late)."
-      htmlFor={id}
-    >
-      <ChoiceField id={id} label="Time" options={TIME_FIELDS} value={value ?? DEFAULT_QUERY.timeField} onChange={onChange} />
-    </EditorField>
+      options={TIME_FIELDS}
+      value={value ?? DEFAULT_QUERY.timeField}
+      onChange={onChange}
+    />
   );
 }
