@@ -152,7 +152,7 @@ export function reportCommand(): Command {
             // Read-only, the file is not upgraded: one an older version wrote has no arrival times (before schema
             // version 7) or no invoked_by (before 8) yet.
             const stored = db;
-            const lacks = async (column: string) => !(await stored.one(`SELECT 1 FROM duckdb_columns() WHERE table_name = 'events' AND column_name = $c`, { c: column }));
+            const lacks = async (column: string) => !(await stored.hasColumn('events', column));
             const older = (field: string, without: string) =>
               new QueryError(field, `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`);
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');

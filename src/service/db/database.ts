@@ -140,6 +140,11 @@ export class Database {
     return (await this.all<T>(sql, params, conn))[0];
   }
 
+  /** Whether a table has a column: a file an older version wrote, opened read-only, may lack newer ones. */
+  hasColumn(table: string, column: string): Promise<boolean> {
+    return hasColumn(this.main, table, column);
+  }
+
   /** Runs fn inside one transaction on its own connection; rolls back on any error. */
   async transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.connect();
