@@ -165,30 +165,28 @@ test('--time-field arrival counts what was stored in the range: a call made two 
   expect(table(JSON.parse((await lastHour('event')).stdout).frames[0])).toEqual({});
 });
 
-test('--time-field arrival on a file an older version wrote (report reads it as it is): says what to run', async () => {
-  const old = path.join(dir, 'old', 'db.duckdb');
-  // As version 6 left it: no arrival times.
+// Each field that needs a column a newer version added, with the version before it, and the same report without it.
+test.each([
+  { flag: ['--time-field', 'arrival'], column: 'arrived_at', version: '6', field: 'timeField', without: 'arrival times', asBefore: [] as string[] },
+  {
+    flag: ['--service-calls', 'exclude'],
+    column: 'invoked_by',
+    version: '7',
+    field: 'serviceCalls',
+    without: 'which AWS service made each call',
+    asBefore: ['--service-calls', 'include'],
+  },
+])('$flag on a file version $version wrote (report reads it as it is): says what to run', async ({ flag, column, version, field, without, asBefore }) => {
+  const old = path.join(dir, `old-${version}`, 'db.duckdb');
+  // As that version left it: without the column.
   const d = await Database.open(old);
-  await d.run(`ALTER TABLE events DROP COLUMN arrived_at; UPDATE meta SET value = '6' WHERE key = 'schema_version'`);
+  await d.run(`ALTER TABLE events DROP COLUMN ${column}; UPDATE meta SET value = '${version}' WHERE key = 'schema_version'`);
   d.close();
-  const r = await runCli(['report', 'events', '--db', old, '--time-field', 'arrival']);
+  const r = await runCli(['report', 'events', '--db', old, ...flag]);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^error: timeField: .*db\.duckdb was written by an older Trailhound, without arrival times: run 'trailhound ingest'/m);
-  // By event time it answers as before.
-  expect((await runCli(['report', 'events', '--db', old])).code).toBe(0);
-});
-
-test('--service-calls exclude on a file an older version wrote (report reads it as it is): says what to run', async () => {
-  const old = path.join(dir, 'old-7', 'db.duckdb');
-  // As version 7 left it: no invoked_by.
-  const d = await Database.open(old);
-  await d.run(`ALTER TABLE events DROP COLUMN invoked_by; UPDATE meta SET value = '7' WHERE key = 'schema_version'`);
-  d.close();
-  const r = await runCli(['report', 'events', '--db', old, '--service-calls', 'exclude']);
-  expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/^error: serviceCalls: .*db\.duckdb was written by an older Trailhound, without which AWS service made each call: run 'trailhound ingest'/m);
-  // With them, it answers as before.
-  expect((await runCli(['report', 'events', '--db', old, '--service-calls', 'include'])).code).toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`^error: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm'));
+  // Without the field, it answers as before.
+  expect((await runCli(['report', 'events', '--db', old, ...asBefore])).code).toBe(0);
 });
 
 test('no database yet: says what to run', async () => {
