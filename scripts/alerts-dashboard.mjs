@@ -26,13 +26,16 @@ function fires(rule, groupBy) {
   return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupBy} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
 }
 
-/** The same events in CloudTrail Events, by arrival time. */
+/** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */
+const eventsSelectors = events.templating.list.filter((v) => v.type === 'custom').map((v) => [v.name, v.current.value]);
+
+/** The same events in CloudTrail Events, by arrival time: the link sets each selector the rule's query changes. */
 function eventsLink(model) {
-  const params = ['${__url_time_range}', `var-groupBy=${model.groupBy}`];
-  if (model.status !== 'all') params.push(`var-status=${model.status}`);
-  if (model.mfa && model.mfa !== 'all') params.push(`var-mfa=${model.mfa}`);
-  params.push('var-timeField=arrival');
-  if (model.serviceCalls && model.serviceCalls !== 'include') params.push(`var-serviceCalls=${model.serviceCalls}`);
+  const params = ['${__url_time_range}'];
+  for (const [name, fallback] of eventsSelectors) {
+    const value = name === 'timeField' ? 'arrival' : (model[name] ?? fallback);
+    if (value !== fallback) params.push(`var-${name}=${value}`);
+  }
   for (const [dimension, values] of Object.entries(model.filters)) for (const v of values) params.push(`var-${dimension}=${encodeURIComponent(v)}`);
   return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
 }
