@@ -101,6 +101,7 @@ test.each([
   ['region', (r: CloudTrailRecord) => r.awsRegion],
   ['account', (r: CloudTrailRecord) => r.recipientAccountId],
   ['errorCode', (r: CloudTrailRecord) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)')],
+  ['identityType', (r: CloudTrailRecord) => r.userIdentity?.type ?? 'Unknown'],
 ] as const)('table grouped by %s: the top 15 with their counts', async (groupBy, key) => {
   const [frame] = await run({ format: 'table', groupBy, limit: 15 });
   expect(frame.fields.map((f) => f.name)).toEqual([groupBy, 'events']);

@@ -25,6 +25,7 @@ export const GROUP_BYS: Options<GroupBy> = [
   { value: 'account', label: 'Account' },
   { value: 'resource', label: 'Resource' },
   { value: 'errorCode', label: 'Error code' },
+  { value: 'identityType', label: 'Identity type' },
   { value: 'none', label: 'Nothing (one total)' },
 ];
 

@@ -38,6 +38,7 @@ export const GROUP_LABEL: Record<Exclude<GroupBy, 'none'>, string> = {
   account: 'account',
   resource: 'resource',
   errorCode: 'errorCode',
+  identityType: 'identityType',
 };
 
 /** The column a query's range and buckets apply to. */
