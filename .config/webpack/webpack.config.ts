@@ -69,7 +69,9 @@ const config = (env: Env = {}): Configuration => {
           { from: 'plugin.json', to: '.', transform: (content) => fillPluginJson(content.toString()) },
           { from: 'README.md', to: '.' },
           { from: 'img/**/*', to: '.' },
-          { from: 'LICENSE', to: '.', noErrorOnMissing: true },
+          // Apache 2.0 (section 4) asks that a distribution carry the license and the NOTICE.
+          { from: 'LICENSE', to: '.' },
+          { from: 'NOTICE', to: '.' },
           { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
         ],
       }),
