@@ -72,7 +72,7 @@ const config = (env: Env = {}): Configuration => {
           // Apache 2.0 (section 4) asks that a distribution carry the license and the NOTICE.
           { from: 'LICENSE', to: '.' },
           { from: 'NOTICE', to: '.' },
-          { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
+          { from: 'CHANGELOG.md', to: '.' },
         ],
       }),
     ],
