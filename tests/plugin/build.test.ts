@@ -2,21 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import webpack, { type Configuration, type Stats } from 'webpack';
-import config, { fillPluginJson } from '../../.config/webpack/webpack.config';
+import { fillPluginJson } from '../../.config/webpack/webpack.config';
+import { buildFrontend } from './support/frontend';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 let out: string;
 
-function compile(c: Configuration): Promise<Stats> {
-  return new Promise((resolve, reject) => webpack(c, (err, stats) => (err || !stats ? reject(err) : resolve(stats))));
-}
-
 beforeAll(async () => {
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-frontend-'));
-  const c = config({ production: true });
-  const stats = await compile({ ...c, output: { ...c.output, path: out } });
-  expect(stats.hasErrors() ? stats.toString('errors-only') : '').toBe('');
+  expect(await buildFrontend(out)).toBe('');
 }, 120_000);
 
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
