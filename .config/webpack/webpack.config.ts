@@ -1,5 +1,6 @@
 // The frontend build, after @grafana/create-plugin's: swc for TypeScript, an AMD module Grafana's loader can
-// import, Grafana's shared libraries left external, plugin.json / README / logo copied beside module.js.
+// import, Grafana's shared libraries left external, plugin.json / README / LICENSE / NOTICE / CHANGELOG / logo and
+// screenshots copied beside module.js.
 import CopyWebpackPlugin from 'copy-webpack-plugin';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,10 +68,16 @@ const config = (env: Env = {}): Configuration => {
       new CopyWebpackPlugin({
         patterns: [
           { from: 'plugin.json', to: '.', transform: (content) => fillPluginJson(content.toString()) },
-          { from: 'README.md', to: '.' },
+          // The plugin's own README (create-plugin's README.md in the source folder), not the repository's: Grafana
+          // shows it on the plugin's page, where links to the repository's other files would lead nowhere.
+          { from: path.join(SOURCE_DIR, 'README.md'), to: '.' },
           { from: 'img/**/*', to: '.' },
-          { from: 'LICENSE', to: '.', noErrorOnMissing: true },
-          { from: 'CHANGELOG.md', to: '.', noErrorOnMissing: true },
+          // plugin.json's screenshots, kept once where `npm run screenshot` writes them.
+          { from: 'docs/screenshots/*.png', to: 'img/screenshots/[name][ext]' },
+          // Apache 2.0 (section 4) asks that a distribution carry the license and the NOTICE.
+          { from: 'LICENSE', to: '.' },
+          { from: 'NOTICE', to: '.' },
+          { from: 'CHANGELOG.md', to: '.' },
         ],
       }),
     ],

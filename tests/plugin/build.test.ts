@@ -2,21 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import webpack, { type Configuration, type Stats } from 'webpack';
-import config, { fillPluginJson } from '../../.config/webpack/webpack.config';
+import { fillPluginJson } from '../../.config/webpack/webpack.config';
+import { buildFrontend } from './support/frontend';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 let out: string;
 
-function compile(c: Configuration): Promise<Stats> {
-  return new Promise((resolve, reject) => webpack(c, (err, stats) => (err || !stats ? reject(err) : resolve(stats))));
-}
-
 beforeAll(async () => {
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-frontend-'));
-  const c = config({ production: true });
-  const stats = await compile({ ...c, output: { ...c.output, path: out } });
-  expect(stats.hasErrors() ? stats.toString('errors-only') : '').toBe('');
+  expect(await buildFrontend(out)).toBe('');
 }, 120_000);
 
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
@@ -32,7 +26,7 @@ describe('npm run build:frontend', () => {
     expect(fs.statSync(path.join(out, 'module.js')).size).toBeLessThan(500_000);
   });
 
-  it('copies plugin.json with its version and date filled in, the README and the logo', () => {
+  it('copies plugin.json with its version and date filled in, the plugin’s README, LICENSE, NOTICE, CHANGELOG, logo and screenshots', () => {
     const pluginJson = JSON.parse(fs.readFileSync(path.join(out, 'plugin.json'), 'utf8'));
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(pluginJson).toMatchObject({
@@ -46,8 +40,15 @@ describe('npm run build:frontend', () => {
       info: { version: pkg.version, logos: { small: 'img/logo.svg', large: 'img/logo.svg' } },
     });
     expect(pluginJson.info.updated).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(fs.existsSync(path.join(out, 'README.md'))).toBe(true);
+    // The plugin's own README, not the repository's, whose links lead to files Grafana's plugin page does not have.
+    expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'src', 'plugin', 'README.md'), 'utf8'));
+    const sameFile = (copy: string, original: string) => fs.readFileSync(path.join(out, copy)).equals(fs.readFileSync(path.join(ROOT, original)));
+    for (const file of ['LICENSE', 'NOTICE', 'CHANGELOG.md']) expect([file, sameFile(file, file)]).toEqual([file, true]);
     expect(fs.readFileSync(path.join(out, 'img', 'logo.svg'), 'utf8')).toContain('<svg');
+    expect(pluginJson.info.screenshots.length).toBeGreaterThan(0);
+    for (const { path: shot } of pluginJson.info.screenshots) {
+      expect([shot, sameFile(shot, path.join('docs', 'screenshots', path.basename(shot)))]).toEqual([shot, true]);
+    }
   });
 
   it('fills every placeholder', () => {
