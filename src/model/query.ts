@@ -3,7 +3,11 @@
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
 export const FORMATS = ['timeseries', 'table', 'list'] as const;
-export const GROUP_BYS = ['user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'resource', 'errorCode', 'identityType', 'none'] as const;
+/**
+ * What events are grouped by. userAndAccount is the pair (user, account): in an organization trail, a role of the same
+ * name in every account (OrganizationAccountAccessRole, a scanner's role) is a group per account, not one for all.
+ */
+export const GROUP_BYS = ['user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'userAndAccount', 'resource', 'errorCode', 'identityType', 'none'] as const;
 export const AGGREGATES = ['auto', 'hour', 'day'] as const;
 export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
 export const READ_ONLY = ['all', 'write', 'read'] as const;

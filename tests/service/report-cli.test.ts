@@ -50,6 +50,18 @@ test('events grouped by user, as an aligned table', async () => {
   });
 });
 
+test('events grouped by userAndAccount: a user and an account column, a row for each account a user acted in', async () => {
+  const r = await report(['events', '--group-by', 'userAndAccount', '--limit', '5']);
+  expect(r.code).toBe(0);
+  const lines = r.stdout.trimEnd().split('\n');
+  expect(lines[0]).toMatch(/^user\s+account\s+events$/);
+  const rows = lines.slice(2).map((line) => line.trim().split(/\s+/));
+  const pairs = countBy(records, (x) => `${oracleUser(x)} ${x.recipientAccountId}`);
+  expect(rows).toHaveLength(5);
+  for (const [user, account, n] of rows) expect([user, account, Number(n)]).toEqual([user, account, pairs[`${user} ${account}`]]);
+  expect(rows.map(([, , n]) => Number(n))).toEqual(Object.values(pairs).sort((a, b) => b - a).slice(0, 5));
+});
+
 test('--preset unauthorized with a region filter on top', async () => {
   const region = records.find(oracleUnauthorized)!.awsRegion;
   const r = await report(['events', '--preset', 'unauthorized', '--region', region, '--json']);

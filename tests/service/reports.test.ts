@@ -109,6 +109,47 @@ test.each([
   expect(Object.keys(table(frame))).toEqual(Object.keys(top(countBy(records, key), 15)));
 });
 
+/** Events per (user, account) from the records, the busiest first, ties by user then account (as the SQL orders structs). */
+function pairCounts(): Array<{ user: string; account: string; n: number }> {
+  const counts = countBy(records, (r) => JSON.stringify([oracleUser(r), r.recipientAccountId]));
+  const pairs = Object.entries(counts).map(([key, n]) => {
+    const [user, account] = JSON.parse(key) as [string, string];
+    return { user, account, n };
+  });
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return pairs.sort((a, b) => b.n - a.n || byText(a.user, b.user) || byText(a.account, b.account));
+}
+
+test('table grouped by userAndAccount: a user and an account column, a row per pair in order, a user of two accounts in two rows', async () => {
+  // Every pair, so that equal counts show the order of ties: by user, then account.
+  const expected = pairCounts();
+  // The test means something only if one name acts in several accounts, as an organization's roles do, and if some
+  // of its pairs tie.
+  const accountsOf = (user: string) => new Set(expected.filter((p) => p.user === user).map((p) => p.account));
+  expect(expected.slice(0, 15).some((p) => accountsOf(p.user).size > 1)).toBe(true);
+  expect(expected.some((p, i) => i > 0 && p.n === expected[i - 1].n && p.user === expected[i - 1].user)).toBe(true);
+  const [frame] = await run({ format: 'table', groupBy: 'userAndAccount', limit: 1000 });
+  expect(frame.fields.map((f) => [f.name, f.type])).toEqual([['user', 'string'], ['account', 'string'], ['events', 'number']]);
+  const [users, accounts, counts] = frame.fields;
+  expect(users.values.map((user, i) => ({ user, account: accounts.values[i], n: counts.values[i] }))).toEqual(expected);
+});
+
+test('hourly timeseries by userAndAccount: a frame per pair labelled with both, shown as "user (account)"', async () => {
+  const expected = pairCounts().slice(0, 6);
+  expect(new Set(expected.map((p) => p.user)).size).toBeLessThan(expected.length);
+  const frames = await run({ groupBy: 'userAndAccount', aggregate: 'hour', limit: 6 });
+  expect(frames.map((f) => f.fields[1].labels)).toEqual(expected.map(({ user, account }) => ({ user, account })));
+  frames.forEach((frame, i) => {
+    const { user, account, n } = expected[i];
+    const events = frame.fields[1];
+    expect([frame.name, events.config?.displayNameFromDS]).toEqual([`${user} (${account})`, `${user} (${account})`]);
+    expect(events.values.reduce((a, b) => (a as number) + (b as number), 0)).toBe(n);
+    // Per hour, only that account's calls of that user.
+    const perHour = countBy(records.filter((r) => oracleUser(r) === user && r.recipientAccountId === account), (r) => String(Math.floor(Date.parse(r.eventTime) / HOUR) * HOUR));
+    expect(events.values).toEqual(frame.fields[0].values.map((t) => perHour[String(t)] ?? 0));
+  });
+});
+
 test('hourly timeseries by user: one labelled frame per user, zero-filled, summing to the user total', async () => {
   const frames = await run({ groupBy: 'user', aggregate: 'hour', limit: 5 });
   const expected = top(countBy(records, oracleUser), 5);

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { setTemplateSrv } from '@grafana/runtime';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { GROUP_BYS } from '../../model/query';
 import { DataSource } from '../datasource';
 import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
+import { GROUP_BYS as GROUP_BY_OPTIONS } from './labels';
 import { RANGE, renderQueryEditor } from '../testing/renderQueryEditor';
 import { instanceSettings } from '../testing/settings';
 import type { Query } from '../types';
@@ -112,6 +114,21 @@ describe('QueryEditor', () => {
     await user.click(groupBy);
     await user.click(await screen.findByRole('option', { name: 'Event name' }));
     expect(latest().groupBy).toBe('eventName');
+  });
+
+  it('offers every way to group of the query model, the pair of user and account among them', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    // Each of the model's groupBy values has its label, once.
+    expect(GROUP_BY_OPTIONS.map((o) => o.value).sort()).toEqual([...GROUP_BYS].sort());
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    // The choices, each with its description, then the dashboard's variables.
+    const offered = (await screen.findAllByRole('option')).map((o) => o.textContent);
+    expect(offered.slice(0, GROUP_BY_OPTIONS.length)).toEqual(GROUP_BY_OPTIONS.map((o) => o.label + (o.description ?? '')));
+    expect(offered).toContain('User and accountA user (or role) of the same name in another account is a group of its own');
+    await user.click(await screen.findByRole('option', { name: /^User and account/ }));
+    expect(latest().groupBy).toBe('userAndAccount');
+    expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('User and account');
   });
 
   it("shows and keeps choices that come from dashboard variables, as the Events dashboard's panels have them", async () => {

@@ -23,6 +23,7 @@ export const GROUP_BYS: Options<GroupBy> = [
   { value: 'service', label: 'Service' },
   { value: 'region', label: 'Region' },
   { value: 'account', label: 'Account' },
+  { value: 'userAndAccount', label: 'User and account', description: 'A user (or role) of the same name in another account is a group of its own' },
   { value: 'resource', label: 'Resource' },
   { value: 'errorCode', label: 'Error code' },
   { value: 'identityType', label: 'Identity type' },

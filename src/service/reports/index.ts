@@ -292,42 +292,74 @@ export function errorResult(err: unknown): QueryResult {
   return { error: err instanceof Error ? err.message : String(err), status: 500 };
 }
 
+/** A group of a timeseries or table: its labels (one, or a pair's two) and how it is shown. */
+interface Group {
+  labels: Record<string, string>;
+  name: string;
+}
+
+/** A group's label names: a table's group columns. Ungrouped, the one group "all" is in a column "group". */
+const labelNames = (q: ResolvedQuery): readonly string[] => (q.groupBy === 'none' ? ['group'] : SQL.GROUP_LABELS[q.groupBy]);
+
+/**
+ * The group of a result row's key: a value, or a pair's struct whose fields are its labels. A pair is shown as
+ * "alice (111122223333)": the user, then the account it acted in.
+ */
+function groupOf(q: ResolvedQuery, key: unknown): Group {
+  const names = labelNames(q);
+  const values = names.length === 1 ? [String(key)] : names.map((n) => String((key as Record<string, unknown>)[n]));
+  const [first, ...rest] = values;
+  return { labels: Object.fromEntries(names.map((n, i) => [n, values[i]])), name: rest.length ? `${first} (${rest.join(', ')})` : first };
+}
+
+/** Label values in order, as the SQL orders groups of equal counts (a pair's struct field by field). */
+function compareGroups(a: Group, b: Group): number {
+  const x = Object.values(a.labels);
+  const y = Object.values(b.labels);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
+}
+
 function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[]): Frame[] {
   // Every bucket of the range, so panels and alert rules see 0, not a gap.
   const start = Math.floor(range.from / bucket) * bucket;
   const times: number[] = [];
   for (let t = start; t < range.to; t += bucket) times.push(t);
-  const groups = new Map<string, Map<number, number>>();
+  const groups = new Map<string, { group: Group; counts: Map<number, number> }>();
   for (const r of rows) {
-    const g = String(r.grp);
-    if (!groups.has(g)) groups.set(g, new Map());
-    groups.get(g)!.set(Number(r.t), Number(r.n));
+    const group = groupOf(q, r.grp);
+    // Keyed by every label value: two accounts' users of one name are two series.
+    const id = JSON.stringify(Object.values(group.labels));
+    if (!groups.has(id)) groups.set(id, { group, counts: new Map() });
+    groups.get(id)!.counts.set(Number(r.t), Number(r.n));
   }
-  if (groups.size === 0 && q.groupBy === 'none') groups.set('all', new Map());
-  const label = q.groupBy === 'none' ? undefined : SQL.GROUP_LABEL[q.groupBy];
+  if (groups.size === 0 && q.groupBy === 'none') groups.set('all', { group: groupOf(q, 'all'), counts: new Map() });
   // Busiest group first, as in the table format (and so in legends).
   const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
-  const ordered = [...groups].sort(([a, x], [b, y]) => total(y) - total(x) || (a < b ? -1 : a > b ? 1 : 0));
-  return ordered.map(([group, counts]) => ({
-    name: label ? group : 'events',
+  const ordered = [...groups.values()].sort((x, y) => total(y.counts) - total(x.counts) || compareGroups(x.group, y.group));
+  const grouped = q.groupBy !== 'none';
+  return ordered.map(({ group, counts }) => ({
+    name: grouped ? group.name : 'events',
     fields: [
       { name: 'time', type: 'time', values: times },
       {
         name: 'events',
         type: 'number',
         values: times.map((t) => counts.get(t) ?? 0),
-        ...(label ? { labels: { [label]: group }, config: { displayNameFromDS: group } } : {}),
+        ...(grouped ? { labels: group.labels, config: { displayNameFromDS: group.name } } : {}),
       },
     ],
   }));
 }
 
 function tableFrame(q: ResolvedQuery, rows: Row[]): Frame {
-  const label = q.groupBy === 'none' ? 'group' : SQL.GROUP_LABEL[q.groupBy];
+  // A column per label: a pair's user and account side by side, each its own drill-down link on the dashboards.
+  const names = labelNames(q);
+  const groups = rows.map((r) => groupOf(q, r.grp));
   return {
-    name: `events by ${label}`,
+    name: `events by ${names.join(' and ')}`,
     fields: [
-      { name: label, type: 'string', values: rows.map((r) => String(r.grp)) },
+      ...names.map((name) => ({ name, type: 'string' as const, values: groups.map((g) => g.labels[name]) })),
       { name: 'events', type: 'number', values: rows.map((r) => Number(r.n)) },
     ],
   };

@@ -16,7 +16,7 @@ export interface Range {
 }
 
 /** The column (or expression) behind each dimension. */
-const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource'> | Dimension, string> = {
+const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | Dimension, string> = {
   user: 'user_name',
   eventName: 'event_name',
   sourceIp: 'source_ip',
@@ -28,17 +28,21 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource'> | Dimension, string> 
   identityType: 'identity_type',
 };
 
-/** How group labels are named in frames (and as Grafana labels). */
-export const GROUP_LABEL: Record<Exclude<GroupBy, 'none'>, string> = {
-  user: 'user',
-  eventName: 'eventName',
-  sourceIp: 'sourceIp',
-  service: 'service',
-  region: 'region',
-  account: 'account',
-  resource: 'resource',
-  errorCode: 'errorCode',
-  identityType: 'identityType',
+/**
+ * How a group's labels are named in frames (and as Grafana labels), and a table's group columns: one per group,
+ * two for a pair. A pair's key is a struct of these names (groupSource), so its fields are the labels.
+ */
+export const GROUP_LABELS: Record<Exclude<GroupBy, 'none'>, readonly string[]> = {
+  user: ['user'],
+  eventName: ['eventName'],
+  sourceIp: ['sourceIp'],
+  service: ['service'],
+  region: ['region'],
+  account: ['account'],
+  userAndAccount: ['user', 'account'],
+  resource: ['resource'],
+  errorCode: ['errorCode'],
+  identityType: ['identityType'],
 };
 
 /** The column a query's range and buckets apply to. */
@@ -158,14 +162,17 @@ function errorCodeCondition(values: string[], params: Record<string, DuckDBValue
 }
 
 /**
- * FROM + the group expression. Grouping by resource counts an event once per resource name it touched: an S3 call
- * names its bucket twice (the ARN in resources, bucketName in its parameters), and both have the same name.
+ * FROM + the group expression, always one expression (a pair is a struct), so that every statement groups, orders,
+ * joins and partitions by `grp` alike. Grouping by resource counts an event once per resource name it touched: an S3
+ * call names its bucket twice (the ARN in resources, bucketName in its parameters), and both have the same name.
  */
 function groupSource(groupBy: GroupBy): { from: string; key: string } {
   if (groupBy === 'resource') return { from: 'events, unnest(list_distinct(list_transform(resources, r -> r.name))) AS u(name)', key: 'u.name' };
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
   // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
   if (groupBy === 'errorCode') return { from: 'events', key: ERROR_CODE_GROUP };
+  // Structs compare field by field: ties in count order by user, then account, as the table's columns read.
+  if (groupBy === 'userAndAccount') return { from: 'events', key: `{'user': ${COLUMN.user}, 'account': ${COLUMN.account}}` };
   return { from: 'events', key: COLUMN[groupBy] };
 }
 
