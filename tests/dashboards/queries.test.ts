@@ -12,6 +12,7 @@ import { writeLogFolder, type GenerateOptions } from '../../src/generator';
 import { GROUP_BYS, MAX_LIMIT, resolveQuery, type ResolvedQuery } from '../../src/model/query';
 import { fetchValues, type ResourceClient } from '../../src/plugin/resources';
 import { buildApi } from '../../src/service/api/server';
+import { GROUP_LABELS } from '../../src/service/reports/sql';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
@@ -90,6 +91,19 @@ const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> 
   errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
   identityType: (r) => r.userIdentity?.type ?? 'Unknown',
 };
+
+/** A group's label names (a pair's two; none ungrouped). */
+const labelNames = (q: ResolvedQuery): readonly string[] => (q.groupBy === 'none' ? [] : GROUP_LABELS[q.groupBy]);
+
+/** A record's group labels under a query (a pair's user and account both); undefined where the test cannot tell (resource). */
+function labelsOf(q: ResolvedQuery): ((r: CloudTrailRecord) => Record<string, string>) | undefined {
+  const names = labelNames(q);
+  if (q.groupBy === 'none' || !names.every((n) => DIMENSION_VALUE[n])) return undefined;
+  return (r) => Object.fromEntries(names.map((n) => [n, DIMENSION_VALUE[n]!(r)]));
+}
+
+/** One text per group, from its labels: equal labels, one group, whatever their order. */
+const groupKey = (q: ResolvedQuery, labels: Record<string, unknown>): string => JSON.stringify(labelNames(q).map((n) => labels[n]));
 
 /**
  * When each event reached the database. Ingested here in one go, the events get the times a service polling all
@@ -232,7 +246,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const names: string[] = [];
     // A panel grouped by $groupBy names its group column after the choice: only the chosen one's overrides apply.
     const groupedByVariable = String(panel.targets?.[0]?.groupBy ?? '').includes('$');
-    const otherGroup = (name: string) => groupedByVariable && (GROUP_BYS as readonly string[]).includes(name) && name !== query.groupBy;
+    const otherGroup = (name: string) => groupedByVariable && (GROUP_BYS as readonly string[]).includes(name) && !labelNames(query).includes(name);
     for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName' && !otherGroup(o.matcher.options)) names.push(o.matcher.options);
     for (const t of panel.transformations ?? []) if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
     if (panel.options?.xField) names.push(panel.options.xField);
@@ -270,34 +284,37 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
         break;
       case 'events': {
         if (expectRows) expect([where, matching.length > 0]).toEqual([where, true]);
-        const key = DIMENSION_VALUE[query.groupBy];
+        const labels = labelsOf(query);
+        const names = labelNames(query);
         if (query.format === 'timeseries') {
           if (matching.length > 0) expect([where, frames.length > 0]).toEqual([where, true]);
           expect(frames.length).toBeLessThanOrEqual(query.limit);
           for (const f of frames) {
             expect(f.fields.map((x) => [x.name, x.type])).toEqual([['time', 'time'], ['events', 'number']]);
-            if (query.groupBy !== 'none') expect(Object.keys(f.fields[1].labels ?? {})).toEqual([query.groupBy]);
+            // Every label of the group, a pair's both, so alert instances carry them all.
+            if (query.groupBy !== 'none') expect(Object.keys(f.fields[1].labels ?? {}).sort()).toEqual([...names].sort());
           }
-          if (key) {
-            const expected = countBy(matching, key);
+          if (labels) {
+            const expected = countBy(matching, (r) => groupKey(query, labels(r)));
             for (const f of frames) {
-              const group = f.fields[1].labels![query.groupBy];
+              const group = groupKey(query, f.fields[1].labels!);
               expect([where, group, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]).toEqual([where, group, expected[group]]);
             }
             expect(frames).toHaveLength(Math.min(query.limit, Object.keys(expected).length));
           }
         } else if (query.format === 'table') {
           expect(frames).toHaveLength(1);
-          const [label, events] = frames[0].fields;
-          expect([label.type, events.name, events.type]).toEqual(['string', 'events', 'number']);
-          if (query.groupBy !== 'none') expect(label.name).toBe(query.groupBy);
+          // A column per label (a pair's user and account), then the count.
+          const columns = frames[0].fields.slice(0, -1);
+          const events = frames[0].fields[frames[0].fields.length - 1];
+          expect(columns.map((c) => [c.name, c.type])).toEqual((names.length ? names : ['group']).map((n) => [n, 'string']));
+          expect([events.name, events.type]).toEqual(['events', 'number']);
           if (matching.length > 0) expect([where, frames[0].rows > 0]).toEqual([where, true]);
           expect(frames[0].rows).toBeLessThanOrEqual(query.limit);
-          if (key) {
-            const expected = countBy(matching, key);
-            expect(Object.fromEntries(label.values.map((g, i) => [g, events.values[i]]))).toEqual(
-              Object.fromEntries(Object.entries(expected).filter(([g]) => label.values.includes(g)))
-            );
+          if (labels) {
+            const expected = countBy(matching, (r) => groupKey(query, labels(r)));
+            const got = Object.fromEntries(events.values.map((n, i) => [groupKey(query, Object.fromEntries(columns.map((c) => [c.name, c.values[i]]))), n]));
+            expect(got).toEqual(Object.fromEntries(Object.entries(expected).filter(([g]) => g in got)));
             expect(frames[0].rows).toBe(Math.min(query.limit, Object.keys(expected).length));
           }
         } else {
@@ -408,22 +425,24 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
 
   /** The same from the raw records: events per group per bucket in the window. */
   function expectedInstances(rule: AlertRule, q: ResolvedQuery, range: { from: number; to: number }, bucketMs: number) {
-    const key = q.groupBy === 'none' ? () => 'all' : DIMENSION_VALUE[q.groupBy]!;
+    const labels = labelsOf(q) ?? (() => ({}));
     const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model.reducer;
-    const buckets = new Map<string, Map<number, number>>();
+    const buckets = new Map<string, { labels: Record<string, string>; counts: Map<number, number> }>();
     // Without grouping there is always the one series, zero-filled.
-    if (q.groupBy === 'none') buckets.set('all', new Map([[range.from, 0]]));
+    if (q.groupBy === 'none') buckets.set(groupKey(q, {}), { labels: {}, counts: new Map([[range.from, 0]]) });
     for (const r of records.filter((x) => matches(x, q, range))) {
-      const g = key(r);
+      const l = labels(r);
+      const g = groupKey(q, l);
       const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
       const b = Math.floor(t / bucketMs) * bucketMs;
-      if (!buckets.has(g)) buckets.set(g, new Map());
-      buckets.get(g)!.set(b, (buckets.get(g)!.get(b) ?? 0) + 1);
+      if (!buckets.has(g)) buckets.set(g, { labels: l, counts: new Map() });
+      const { counts } = buckets.get(g)!;
+      counts.set(b, (counts.get(b) ?? 0) + 1);
     }
-    return [...buckets].map(([g, counts]) => {
+    return [...buckets.values()].map(({ labels, counts }) => {
       const values = [...counts.values()];
       const b = reduce === 'max' ? Math.max(...values) : values.reduce((x, y) => x + y, 0);
-      return { labels: q.groupBy === 'none' ? {} : { [q.groupBy]: g }, b, firing: firingOf(rule, b) };
+      return { labels, b, firing: firingOf(rule, b) };
     });
   }
 
@@ -438,7 +457,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       // Every bucket of the window, so the reduction never sees a gap.
       expect(f.rows).toBe(Math.ceil((range.to - Math.floor(range.from / interval.intervalMs) * interval.intervalMs) / interval.intervalMs));
     }
-    const sort = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => JSON.stringify(x.labels).localeCompare(JSON.stringify(y.labels)));
+    const sort = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => groupKey(q, x.labels).localeCompare(groupKey(q, y.labels)));
     const actual = evaluate(rule, frames);
     expect(sort(actual)).toEqual(sort(expectedInstances(rule, q, range, interval.intervalMs)));
     return actual;

@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
-import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS } from '../../src/model/query';
+import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS, type GroupBy } from '../../src/model/query';
+import { GROUP_LABELS } from '../../src/service/reports/sql';
 import {
   ALL,
   allPanels,
@@ -227,19 +228,24 @@ describe('CloudTrail Events', () => {
   test('each row of the totals opens the events of its group, keeping every other choice', () => {
     const [, totals] = queryPanels(d);
     const vars = variables(d);
-    const groupBy: string[] = (vars.get('groupBy')!.options ?? []).map((o: Json) => o.value as string);
+    const groupBy = (vars.get('groupBy')!.options ?? []).map((o: Json) => o.value as Exclude<GroupBy, 'none'>);
     expect(groupBy.length).toBeGreaterThan(5);
-    for (const group of groupBy) {
-      const override = totals.fieldConfig.overrides.find((o: Json) => o.matcher.id === 'byName' && o.matcher.options === group);
-      const link = override?.properties.find((p: Json) => p.id === 'links')?.value[0];
-      expect([group, link?.url]).toEqual([group, expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/)]);
-      const params: string[] = link.url.split('?')[1].split('&');
-      // The clicked group becomes its variable's only value (a resource goes to the Resource ID box) …
-      const own = group === 'resource' ? 'resourceId' : group;
-      expect(params).toContain(`var-${own}=\${__value.raw:percentencode}`);
-      // … and every other variable keeps its value.
-      for (const name of [...vars.keys()].filter((n) => n !== own)) {
-        expect([group, name, params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`)]).toEqual([group, name, true]);
+    // A group's columns are its labels: user and account side by side for the pair, each a link of its own.
+    const columns = groupBy.map((group) => [group, GROUP_LABELS[group]] as const);
+    expect(columns.some(([, names]) => names.length > 1)).toBe(true);
+    for (const [group, names] of columns) {
+      for (const column of names) {
+        const override = totals.fieldConfig.overrides.find((o: Json) => o.matcher.id === 'byName' && o.matcher.options === column);
+        const link = override?.properties.find((p: Json) => p.id === 'links')?.value[0];
+        expect([group, column, link?.url]).toEqual([group, column, expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/)]);
+        const params: string[] = link.url.split('?')[1].split('&');
+        // The clicked value becomes its column's variable's only value (a resource goes to the Resource ID box) …
+        const own = column === 'resource' ? 'resourceId' : column;
+        expect(params).toContain(`var-${own}=\${__value.raw:percentencode}`);
+        // … and every other variable keeps its value, the group's other column's too.
+        for (const name of [...vars.keys()].filter((n) => n !== own)) {
+          expect([group, column, name, params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`)]).toEqual([group, column, name, true]);
+        }
       }
     }
   });
@@ -309,6 +315,9 @@ describe('CloudTrail Alerts', () => {
     for (const [key, value] of new URLSearchParams(url.split('?')[1])) {
       const name = key.replace(/^var-/, '');
       if (!vars.has(name)) continue; // ${__url_time_range}
+      // A custom variable keeps only a value it offers (Grafana selects its default instead): the Events dashboard must
+      // offer every choice a rule's query makes, such as its groupBy.
+      if (vars.get(name)!.type === 'custom' && !vars.get(name)!.options!.some((o) => o.value === value)) continue;
       // A multi-value variable named more than once takes every value (Grafana reads var-x=a&var-x=b so).
       const before = selection[name];
       selection[name] = vars.get(name)!.multi ? [...(Array.isArray(before) && !before.includes(ALL) ? before : []), value] : value;
@@ -439,9 +448,10 @@ describe('alert rules', () => {
     }
     expect(expressions.map((e) => e.model.type)).toEqual(['reduce', 'threshold']);
     expect(rule.condition).toBe('C');
-    // Template variables of the annotations name the group label the query produces.
+    // Template variables of the annotations name the group labels the query produces: each of them (a pair's user and
+    // account both), and no other.
     const labelRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$labels\.(\w+)/g)].map((m) => m[1]));
-    expect(new Set(labelRefs)).toEqual(new Set(resolved.groupBy === 'none' ? [] : [resolved.groupBy]));
+    expect(new Set(labelRefs)).toEqual(new Set(resolved.groupBy === 'none' ? [] : GROUP_LABELS[resolved.groupBy]));
     const valueRefs = strings(rule.annotations).flatMap((s) => [...s.matchAll(/\$values\.(\w+)/g)].map((m) => m[1]));
     for (const r of valueRefs) expect(refIds).toContain(r);
   });
