@@ -20,10 +20,15 @@ const events = JSON.parse(read('dashboards/cloudtrail-events.json'));
 const eventsTable = events.panels.find((p) => p.title === 'Events');
 const DATASOURCE = { type: 'trailhound-cloudtrail-datasource', uid: 'trailhound' };
 
+/** A rule's group in words: per ${per}, for one ${one}. */
+function groupWords(groupBy) {
+  return groupBy === 'userAndAccount' ? { per: 'user and account', one: 'user in one account' } : { per: groupBy, one: groupBy };
+}
+
 /** What the rule's condition says, in words. */
 function fires(rule, groupBy) {
   const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
-  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupBy} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
+  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
 }
 
 /** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */
@@ -79,7 +84,7 @@ rules.forEach((rule, n) => {
     // At least the rule's 5-minute buckets, however wide the panel.
     interval: '5m',
     targets: [{ ...model, datasource: DATASOURCE }],
-    description: `The rule's events per ${model.groupBy}, by arrival time in 5-minute buckets: the query of the alert rule "${rule.title}", which ${fires(rule, model.groupBy)}.`,
+    description: `The rule's events per ${groupWords(model.groupBy).per}, by arrival time in 5-minute buckets: the query of the alert rule "${rule.title}", which ${fires(rule, model.groupBy)}.`,
     links,
     fieldConfig: {
       defaults: {

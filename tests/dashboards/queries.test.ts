@@ -180,6 +180,22 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     userIdentity: { type: 'IAMUser', userName: 'root', accountId: '555566667777', arn: 'arn:aws:iam::555566667777:user/root' },
   };
 
+  // An organization's scanner role, one name in every account, refused 6 times in one account and 3 in another within
+  // five minutes: more than 5 in one account, 9 by the name alone.
+  const SCANNER_ROLE = 'org-security-scanner';
+  const SCANNER: CloudTrailRecord[] = [
+    ...Array.from({ length: 6 }, () => '210987654321'),
+    ...Array.from({ length: 3 }, () => '123456789012'),
+  ].map((account, i) => ({
+    eventVersion: '1.08', eventID: `scanner-${i}`, eventTime: new Date(Date.parse('2023-05-10T08:00:00Z') + i * 30_000).toISOString().replace('.000', ''),
+    eventSource: 'iam.amazonaws.com', eventName: 'GetAccountAuthorizationDetails', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.77', recipientAccountId: account,
+    userIdentity: {
+      type: 'AssumedRole', principalId: `AROASCANNER:audit-${i}`, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i}`,
+      sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROASCANNER', arn: `arn:aws:iam::${account}:role/${SCANNER_ROLE}`, accountId: account, userName: SCANNER_ROLE } },
+    },
+    errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} is not authorized to perform: iam:GetAccountAuthorizationDetails`,
+  }));
+
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
     const [executable, harness] = await Promise.all([ensureBackendBuilt(), Promise.resolve().then(buildHarness)]);
@@ -188,7 +204,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -204,7 +220,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -472,8 +488,11 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(Number.isFinite(newest)).toBe(true);
     const instances = await runRule(rule, newest + 60_000);
     expect(instances.length).toBeGreaterThan(0);
-    for (const i of instances) expect(Object.keys(i.labels)).toEqual(q.groupBy === 'none' ? [] : [q.groupBy]);
+    for (const i of instances) expect(Object.keys(i.labels).sort()).toEqual([...labelNames(q)].sort());
   });
+
+  /** Alert instances in the order of their accounts. */
+  const byAccount = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => x.labels.account.localeCompare(y.labels.account));
 
   // The Stratus Red Team records arrive DELIVERY_MS (5 minutes) after they happened: the rules see them then.
   const arrived = (eventTime: string) => Date.parse(eventTime) + DELIVERY_MS;
@@ -487,20 +506,37 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, newest + 3_600_000 + 60_000)).toEqual([{ labels: {}, b: 0, firing: true }]);
   });
 
-  test('failed authorizations: the Stratus Red Team burst is one instance per user, and only the burst fires', async () => {
+  test('failed authorizations: the Stratus Red Team burst is one instance per user and account, and only the burst fires', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
     const instances = await runRule(rule, arrived('2024-07-30T21:33:00Z'));
     expect(instances.map((i) => [i.labels.user, i.b, i.firing]).sort()).toEqual([
       ['christophe', 2, false],
       ['stratus-red-team-ec2-get-password-data-role', 30, true],
     ]);
+    // Each in the account of its calls.
+    const accounts = new Set(records.filter((r) => oracleUnauthorized(r) && r.eventTime.startsWith('2024-07-30T21')).map(accountOf));
+    for (const i of instances) expect(accounts).toContain(i.labels.account);
+  });
+
+  test('failed authorizations: one role name refused in two accounts is an instance per account, each with its own count', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const at = Math.max(...SCANNER.map(arrivalOf)) + 60_000;
+    const perAccount = Object.entries(countBy(SCANNER, accountOf));
+    expect(perAccount).toHaveLength(2);
+    const instances = await runRule(rule, at);
+    expect(byAccount(instances)).toEqual(byAccount(perAccount.map(([account, b]) => ({ labels: { user: SCANNER_ROLE, account }, b, firing: firingOf(rule, b) }))));
+    // Only the account over the threshold fires, and its notification can say which account.
+    expect(instances.map((i) => i.firing).sort()).toEqual([false, true]);
+    // Grouped by user alone, as the rule was, the accounts' calls add up to one instance that names no account.
+    const byUser = { ...rule, data: [{ ...rule.data[0], model: { ...rule.data[0].model, groupBy: 'user' } }, ...rule.data.slice(1)] };
+    expect(await runRule(byUser, at)).toEqual([{ labels: { user: SCANNER_ROLE }, b: SCANNER.length, firing: true }]);
   });
 
   test('failed authorizations: a burst split by a 5-minute boundary still fires, once it is in the window', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
     // Stored from 12:08:00 to 12:11:36: five on each side of 12:10.
     for (const at of ['2023-03-01T12:12:00Z', '2023-03-01T12:37:00Z']) {
-      expect(await runRule(rule, Date.parse(at))).toEqual([{ labels: { user: 'eve' }, b: 10, firing: true }]);
+      expect(await runRule(rule, Date.parse(at))).toEqual([{ labels: { user: 'eve', account: accountOf(BURST[0]) }, b: 10, firing: true }]);
     }
     // Before it has arrived, nothing; once it has left the 30-minute window, it resolves.
     expect(await runRule(rule, Date.parse('2023-03-01T12:07:00Z'))).toEqual([]);
@@ -578,13 +614,16 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const rule = rules.find((r) => r.uid === 'trailhound-console-login-without-mfa')!;
     const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;
     const instances = await runRule(rule, arrived(login.eventTime) + 60_000);
-    expect(instances).toContainEqual({ labels: { user: oracleUser(login) }, b: 1, firing: true });
+    expect(instances).toContainEqual({ labels: { user: oracleUser(login), account: accountOf(login) }, b: 1, firing: true });
   });
 
-  test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user', async () => {
+  test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user, in each account', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-logging-stopped')!;
-    // 12:46:41 DeleteTrail, 12:50:02 PutEventSelectors, 13:06:24 StopLogging: all within the 30 minutes before 13:10.
+    // 12:46:41 DeleteTrail, 12:50:02 PutEventSelectors, 13:06:24 StopLogging: all within the 30 minutes before 13:10,
+    // each by an IAM user christophe of another of the Stratus Red Team's accounts.
+    const calls = records.filter((r) => ['DeleteTrail', 'PutEventSelectors', 'StopLogging'].includes(r.eventName) && r.eventTime.startsWith('2024-07-31T1'));
+    expect(calls.map(oracleUser)).toEqual(['christophe', 'christophe', 'christophe']);
     const instances = await runRule(rule, arrived('2024-07-31T13:10:00Z'));
-    expect(instances).toEqual([{ labels: { user: 'christophe' }, b: 3, firing: true }]);
+    expect(byAccount(instances)).toEqual(byAccount(Object.entries(countBy(calls, accountOf)).map(([account, b]) => ({ labels: { user: 'christophe', account }, b, firing: true }))));
   });
 });

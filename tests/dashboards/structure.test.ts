@@ -437,8 +437,8 @@ describe('alert rules', () => {
     expect(a.relativeTimeRange!.from).toBeGreaterThanOrEqual(300);
     expect(a.model.datasource).toEqual(DATASOURCE);
     const resolved = resolveQuery(a.model);
-    // One series per group, so one alert instance per user (or account), labelled; the ingestion rule counts
-    // everything in one series.
+    // One series per group, so one alert instance per user and account (or per account), labelled; the ingestion rule
+    // counts everything in one series.
     expect(resolved).toMatchObject({ queryType: 'events', format: 'timeseries' });
     expect(resolved.groupBy === 'none').toBe(rule.uid === 'trailhound-no-events');
     for (const e of expressions) {
@@ -464,7 +464,7 @@ describe('alert rules', () => {
       expect([cis, group.name, rule.isPaused, rule.labels.severity]).toEqual(changes ? [cis, 'CIS change monitoring', true, 'info'] : [cis, 'CloudTrail security', false, rule.labels.severity]);
       if (!changes) continue;
       // Any call of the list, by anyone, refused or not, as the benchmark's metric filter counts them.
-      expect(resolveQuery(rule.data[0].model)).toMatchObject({ groupBy: 'user', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', timeField: 'arrival' });
+      expect(resolveQuery(rule.data[0].model)).toMatchObject({ groupBy: 'userAndAccount', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', timeField: 'arrival' });
       expect(rule.data[2].model.conditions[0].evaluator).toEqual({ type: 'gt', params: [0] });
       expect(rule.annotations.description).toContain(`CIS AWS Foundations Benchmark ${cis}`);
     }
@@ -503,7 +503,7 @@ describe('alert rules', () => {
 
   test('rule-specific filters', () => {
     const model = (title: string) => resolveQuery(rules.find(({ rule }) => rule.title === title)!.rule.data[0].model);
-    expect(model('Failed authorization attempts per user')).toMatchObject({ status: 'unauthorized', groupBy: 'user', aggregate: 'auto' });
+    expect(model('Failed authorization attempts per user')).toMatchObject({ status: 'unauthorized', groupBy: 'userAndAccount', aggregate: 'auto' });
     // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
     expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
     expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
