@@ -187,9 +187,12 @@ export function peakReach(q: ResolvedQuery, range: Range): Range {
 
 /**
  * Each event of the range with its peak (grp, counted_at: its time field, n): how many events of its group that match the
- * query happened in the peakWindow minutes up to it, itself and its ties included. The window counts events stored
- * whenever, in the range or not, so one window function runs over the matching events from the earliest time an event
- * of the range can have happened, less the window; only then are the events of the range kept.
+ * query happened in the peakWindow minutes up to it (e - W < x <= e), itself and its ties included. The window counts
+ * events stored whenever, in the range or not, so the candidates are the matching events from the earliest time an
+ * event of the range can have happened, less the window. Each candidate's running count in its group (ties included),
+ * less that of the last candidate made at least W before it (an ASOF join), is its peak. A frame of W, `RANGE BETWEEN
+ * $w PRECEDING`, says the same, but DuckDB evaluates a frame bound that is a parameter row by row: 4× slower at 10 M
+ * events.
  */
 function peaks(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const { parts: inRangeParts, params } = inRange(q.timeField, range);
@@ -200,16 +203,16 @@ function peaks(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement
   const reach = ['event_time >= $peak_from::TIMESTAMP', ...(q.timeField === 'event' ? ['event_time < $to::TIMESTAMP'] : [])];
   const conditions = [...reach, ...matchConditions(q, params, match)];
   params.peak_from = iso(Math.max(0, earliest - windowMs));
-  // Stored times keep microseconds: a frame one microsecond short of the window leaves out an event exactly
-  // peakWindow before (the window is e - W < x <= e).
-  params.peak_frame = windowMs * 1000 - 1;
+  params.peak_window_ms = windowMs;
   const { from, key } = groupSource(q.groupBy);
   return {
-    sql: `SELECT grp, counted_at, n FROM (
-            SELECT ${key} AS grp, ${TIME_COLUMN[q.timeField]} AS counted_at, ${inRangeParts.join(' AND ')} AS in_range,
-                   count(*) OVER (PARTITION BY ${key} ORDER BY event_time RANGE BETWEEN to_microseconds($peak_frame::BIGINT) PRECEDING AND CURRENT ROW) AS n
+    sql: `WITH candidates AS MATERIALIZED (
+            SELECT ${key} AS grp, event_time, ${TIME_COLUMN[q.timeField]} AS counted_at, ${inRangeParts.join(' AND ')} AS in_range,
+                   count(*) OVER (PARTITION BY ${key} ORDER BY event_time RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto
             FROM ${from} WHERE ${conditions.join(' AND ')})
-          WHERE in_range`,
+          SELECT e.grp, e.counted_at, e.upto - coalesce(before.upto, 0) AS n
+          FROM (SELECT grp, counted_at, upto, event_time - to_milliseconds($peak_window_ms::BIGINT) AS window_start FROM candidates WHERE in_range) e
+          ASOF LEFT JOIN candidates before ON e.grp IS NOT DISTINCT FROM before.grp AND e.window_start >= before.event_time`,
     params,
   };
 }
