@@ -210,6 +210,10 @@ describe('QueryEditor', () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
     const peak = screen.getByLabelText('Peak window (min)');
+    // Its tooltip says what a peak counts, in the user's words.
+    const label = screen.getByText('Peak window (min)').closest('label')!;
+    await user.hover(label.querySelector('svg')!);
+    expect(await screen.findByText(/the most events of one group made within this many minutes of each other/)).toBeInTheDocument();
     // Empty: plain counts, and nothing stored.
     expect(peak).toHaveValue(null);
     expect(latest().peakWindow).toBeUndefined();
