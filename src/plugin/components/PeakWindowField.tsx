@@ -5,7 +5,7 @@ import { WholeNumberField } from './WholeNumberField';
 
 export const PEAK_WINDOW_TOOLTIP =
   'Count bursts instead of totals: for the events of each bucket, the most events of one group made within this many ' +
-  'minutes of each other (by when they were made, wherever they were stored). Events stored at once after an outage ' +
+  'minutes of each other (by when they were made, whenever they were stored). Events stored at once after an outage ' +
   'then count only as close together as they happened. Empty: plain counts.';
 
 interface Props {
