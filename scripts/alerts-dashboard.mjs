@@ -26,9 +26,19 @@ function groupWords(groupBy) {
 }
 
 /** What the rule's condition says, in words. */
-function fires(rule, groupBy) {
+function fires(rule, model) {
   const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
-  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
+  if (model.peakWindow) {
+    return `fires when an event that arrived in the last 30 minutes makes more than ${threshold} for one ${groupWords(model.groupBy).one} made within ${model.peakWindow} minutes of each other`;
+  }
+  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(model.groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
+}
+
+/** What a chart of the rule's query shows in each bucket. */
+function counted(model) {
+  const { per, one } = groupWords(model.groupBy);
+  if (!model.peakWindow) return `The rule's events per ${per}, by arrival time in 5-minute buckets`;
+  return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, the most of one ${one} made within ${model.peakWindow} minutes of each other, stored whenever)`;
 }
 
 /** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */
@@ -65,7 +75,8 @@ const panels = [
       content:
         'What each CloudTrail alert rule counts, **by arrival time**: when Trailhound stored the events, not when the calls were made. ' +
         'An event stored late (after an outage of log delivery or of the service) counts when it arrives, if it happened at most a day before. ' +
-        "Each rule sums its events over the last 30 minutes. The alert notifications link here; the tables list the events themselves, the latest stored first, and each panel's link opens them in CloudTrail Events.",
+        'Each rule sums its events over the last 30 minutes; the failed authorization and failed console login rules take the highest peak instead, the most events of one user made within 30 minutes of each other, so that a backlog stored at once after an outage adds up only as densely as it happened. ' +
+        "The alert notifications link here; the tables list the events themselves, the latest stored first, and each panel's link opens them in CloudTrail Events.",
     },
   },
 ];
@@ -84,7 +95,7 @@ rules.forEach((rule, n) => {
     // At least the rule's 5-minute buckets, however wide the panel.
     interval: '5m',
     targets: [{ ...model, datasource: DATASOURCE }],
-    description: `The rule's events per ${groupWords(model.groupBy).per}, by arrival time in 5-minute buckets: the query of the alert rule "${rule.title}", which ${fires(rule, model.groupBy)}.`,
+    description: `${counted(model)}: the query of the alert rule "${rule.title}", which ${fires(rule, model)}.`,
     links,
     fieldConfig: {
       defaults: {
@@ -92,11 +103,13 @@ rules.forEach((rule, n) => {
         unit: 'short',
         decimals: 0,
         min: 0,
-        custom: { drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: 'normal', group: 'A' }, axisPlacement: 'auto', axisLabel: 'events' },
+        // Peaks of several users do not add up: side by side, not stacked.
+        custom: { drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: model.peakWindow ? 'none' : 'normal', group: 'A' }, axisPlacement: 'auto', axisLabel: 'events' },
       },
       overrides: [],
     },
-    options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: ['sum'], sortBy: 'Total', sortDesc: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+    // The legend shows what the rule's reducer takes: the total, or the highest peak.
+    options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: [model.peakWindow ? 'max' : 'sum'], sortBy: model.peakWindow ? 'Max' : 'Total', sortDesc: true }, tooltip: { mode: 'multi', sort: 'desc' } },
   });
   panels.push({
     id: 4 + 3 * n,

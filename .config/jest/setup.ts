@@ -50,11 +50,15 @@ Object.defineProperties(HTMLElement.prototype, {
 });
 
 // Grafana UI's Icon fetches its SVG files over HTTP (react-inlinesvg); there is no Grafana server here, so draw
-// an empty icon instead of failing the fetch after the test has ended.
+// an empty icon instead of failing the fetch after the test has ended. Its event handlers and tabIndex stay, so a
+// tooltip on an icon (an editor field's info icon) opens on hover as in Grafana.
 jest.mock('react-inlinesvg', () => {
   const { createElement, forwardRef } = jest.requireActual<typeof import('react')>('react');
-  const InlineSVG = forwardRef<SVGSVGElement, { title?: string; className?: string }>(({ title, className }, ref) =>
-    createElement('svg', { ref, className, 'aria-hidden': title ? undefined : true }, title ? createElement('title', null, title) : null)
-  );
+  type Props = { title?: string; className?: string; innerRef?: unknown } & Record<string, unknown>;
+  const InlineSVG = forwardRef<SVGSVGElement, Props>(({ title, className, innerRef, ...rest }, ref) => {
+    const handlers = Object.fromEntries(Object.entries(rest).filter(([key]) => /^on[A-Z]/.test(key) || key === 'tabIndex'));
+    // Icon hands its ref (a tooltip's anchor) on as innerRef.
+    return createElement('svg', { ref: innerRef ?? ref, className, 'aria-hidden': title ? undefined : true, ...handlers }, title ? createElement('title', null, title) : null);
+  });
   return { __esModule: true, default: InlineSVG, cacheStore: {} };
 });

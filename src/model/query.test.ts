@@ -9,11 +9,11 @@ test('an empty query is valid and gets every default', () => {
 test('given values are kept; filters are de-duplicated, blank ones dropped, and kept as given (a stored value may have spaces)', () => {
   const q = resolveQuery({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    timeField: 'arrival', serviceCalls: 'exclude', resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
+    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: '30', resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
   });
   expect(q).toEqual({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    timeField: 'arrival', serviceCalls: 'exclude', resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
+    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 30, resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
   });
 });
 
@@ -27,6 +27,11 @@ test.each([
   [{ mfa: 'maybe' }, 'mfa'],
   [{ timeField: 'received' }, 'timeField'],
   [{ serviceCalls: 'some' }, 'serviceCalls'],
+  [{ peakWindow: -5 }, 'peakWindow'],
+  [{ peakWindow: 0.5 }, 'peakWindow'],
+  [{ peakWindow: 1441 }, 'peakWindow'],
+  [{ peakWindow: '30m' }, 'peakWindow'],
+  [{ peakWindow: true }, 'peakWindow'],
   [{ resourceId: 42 }, 'resourceId'],
   [{ resourceId: 'x'.repeat(5000) }, 'resourceId'],
   [{ limit: 0 }, 'limit'],

@@ -52,13 +52,18 @@ export interface TrailhoundQuery {
   mfa?: Mfa;
   timeField?: TimeField;
   serviceCalls?: ServiceCalls;
+  /**
+   * Minutes; absent or 0: plain counts. Otherwise a bucket's value is the most events of one group that happened within
+   * this many minutes of each other (by eventTime), over the windows ending at an event of the bucket (see PEAK_WINDOW).
+   */
+  peakWindow?: number;
   resourceId?: string;
   filters?: Filters;
   limit?: number;
 }
 
 /** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
-export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
+export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'peakWindow', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
 export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
@@ -73,6 +78,7 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   mfa: 'all',
   timeField: 'event',
   serviceCalls: 'include',
+  peakWindow: 0,
   resourceId: '',
   filters: {},
   limit: 20,
@@ -84,6 +90,14 @@ export const DEFAULT_QUERY: ResolvedQuery = {
  * source's first load, whose events arrive when they happened: see ingest()).
  */
 export const MAX_LATENESS_MS = 86_400_000;
+
+/**
+ * The peak window's bounds, in minutes (0 turns it off). A peak counts, for each event of a bucket, the events of its
+ * group in the window before it, stored whenever: so a backlog stored at once after an outage adds up only as densely
+ * as it happened, and a late event still completes a window with events stored earlier. Applies to the timeseries and
+ * table formats of events queries; the others ignore it, as a table ignores aggregate.
+ */
+export const PEAK_WINDOW = { min: 1, max: 1440 } as const;
 
 export const MAX_LIMIT = 10_000;
 /** How many values one filter may list; far above any real selection, low enough to keep SQL small. */
@@ -170,6 +184,17 @@ function limit(value: unknown): number {
   return n;
 }
 
+function peakWindow(value: unknown): number {
+  if (value === undefined || value === null || value === '') {
+    return DEFAULT_QUERY.peakWindow;
+  }
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || (n !== 0 && (n < PEAK_WINDOW.min || n > PEAK_WINDOW.max))) {
+    throw new QueryError('peakWindow', `must be a whole number of minutes from ${PEAK_WINDOW.min} to ${PEAK_WINDOW.max} (a day), or 0 for plain counts`);
+  }
+  return n;
+}
+
 /** A time field as given (a query's, or the value lists' parameter): the default when absent, else one of TIME_FIELDS. */
 export function resolveTimeField(value: unknown): TimeField {
   return oneOf('timeField', value, TIME_FIELDS, DEFAULT_QUERY.timeField);
@@ -194,6 +219,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     mfa: oneOf('mfa', q.mfa, MFA, DEFAULT_QUERY.mfa),
     timeField: resolveTimeField(q.timeField),
     serviceCalls: oneOf('serviceCalls', q.serviceCalls, SERVICE_CALLS, DEFAULT_QUERY.serviceCalls),
+    peakWindow: peakWindow(q.peakWindow),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),

@@ -18,7 +18,7 @@ import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
-import { countBy, generatedRecords, oracleIsError, oracleMfa, oracleReadOnly, oracleService, oracleServiceCall, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
@@ -78,28 +78,14 @@ function decode(base64: string): Frame {
 
 // ---------------------------------------------------------------- the records themselves
 
-const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
-/** A record's value of each dimension: what filters match and what groups are named by. */
-const DIMENSION_VALUE: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
-  user: oracleUser,
-  eventName: (r) => r.eventName,
-  sourceIp: (r) => r.sourceIPAddress,
-  service: oracleService,
-  region: (r) => r.awsRegion,
-  account: accountOf,
-  // As the service groups them: successes and failures without a code get groups of their own.
-  errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
-  identityType: (r) => r.userIdentity?.type ?? 'Unknown',
-};
-
 /** A group's label names (a pair's two; none ungrouped). */
 const labelNames = (q: ResolvedQuery): readonly string[] => (q.groupBy === 'none' ? [] : GROUP_LABELS[q.groupBy]);
 
 /** A record's group labels under a query (a pair's user and account both); undefined where the test cannot tell (resource). */
 function labelsOf(q: ResolvedQuery): ((r: CloudTrailRecord) => Record<string, string>) | undefined {
   const names = labelNames(q);
-  if (q.groupBy === 'none' || !names.every((n) => DIMENSION_VALUE[n])) return undefined;
-  return (r) => Object.fromEntries(names.map((n) => [n, DIMENSION_VALUE[n]!(r)]));
+  if (q.groupBy === 'none' || !names.every((n) => oracleDimension[n])) return undefined;
+  return (r) => Object.fromEntries(names.map((n) => [n, oracleDimension[n]!(r)]));
 }
 
 /** One text per group, from its labels: equal labels, one group, whatever their order. */
@@ -113,23 +99,19 @@ const DELIVERY_MS = 5 * 60_000;
 const LATE = new Map<string, number>();
 const arrivalOf = (r: CloudTrailRecord): number => LATE.get(r.eventID) ?? Date.parse(r.eventTime) + DELIVERY_MS;
 
-/** Whether a record matches a query, from the raw record (resource ids aside). */
-function matches(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean {
-  const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
+/** A record's time by the query's time field. */
+const timeOf = (r: CloudTrailRecord, q: ResolvedQuery): number => (q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime));
+
+/** Whether a record's time puts it in the range, by the query's time field. */
+function inRange(r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean {
+  const t = timeOf(r, q);
   if (!(t >= range.from && t < range.to)) return false;
   // By arrival, news only: what happened at most a day before it arrived.
-  if (q.timeField === 'arrival' && Date.parse(r.eventTime) < arrivalOf(r) - DAY) return false;
-  if (q.status === 'success' && oracleIsError(r)) return false;
-  if (q.status === 'error' && !oracleIsError(r)) return false;
-  if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;
-  if (q.readOnly === 'read' && !oracleReadOnly(r)) return false;
-  if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
-  if (q.mfa === 'used' && oracleMfa(r) !== true) return false;
-  if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
-  if (q.serviceCalls === 'exclude' && oracleServiceCall(r)) return false;
-  for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(DIMENSION_VALUE[key]!(r))) return false;
-  return true;
+  return !(q.timeField === 'arrival' && Date.parse(r.eventTime) < arrivalOf(r) - DAY);
 }
+
+/** Whether a record matches a query, from the raw record (resource ids aside). */
+const matches = (r: CloudTrailRecord, q: ResolvedQuery, range: { from: number; to: number }): boolean => inRange(r, q, range) && oracleMatches(r, q);
 
 describeWithGo('dashboards and alert rules through the backend plugin', () => {
   let dir: string;
@@ -166,6 +148,29 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       };
     });
   const LATE_ARRIVAL = Date.parse('2022-06-01T12:00:00Z');
+  // Refused calls whose arrival the peak tests set: eventTime and when Trailhound stored each.
+  const MINUTE = 60_000;
+  const refusedCall = (id: string, user: string, eventTime: number): CloudTrailRecord => ({
+    ...BURST[0], eventID: id, eventTime: new Date(eventTime).toISOString().replace('.000', ''),
+    userIdentity: { type: 'IAMUser', userName: user, accountId: '111122223333', arn: `arn:aws:iam::111122223333:user/${user}` },
+  });
+  /** `count` refused calls by `user`, `every` ms apart from `first`, each stored at `stored(i)`. */
+  const refusals = (user: string, count: number, first: string, every: number, stored: (i: number) => number) =>
+    Array.from({ length: count }, (_, i) => {
+      const r = refusedCall(`${user}-${i}`, user, Date.parse(first) + i * every);
+      LATE.set(r.eventID, stored(i));
+      return r;
+    });
+  // After an outage: three hours of a monitoring tool's refusals, one every 10 minutes, all stored at 12:00.
+  const BACKLOG_STORED = Date.parse('2021-05-01T12:00:00Z');
+  const BACKLOG = refusals('monitor', 18, '2021-05-01T09:00:00Z', 10 * MINUTE, () => BACKLOG_STORED);
+  // Six refusals within 25 minutes, stored three hours later.
+  const DENSE_STORED = Date.parse('2021-05-02T12:30:00Z');
+  const DENSE_LATE = refusals('dense', 6, '2021-05-02T09:00:00Z', 5 * MINUTE, () => DENSE_STORED);
+  // Six refusals within 25 minutes: the first three stored at 10:15, the others 40 minutes later.
+  const STRADDLE_STORED = [Date.parse('2021-05-03T10:15:00Z'), Date.parse('2021-05-03T10:55:00Z')];
+  const STRADDLE = refusals('straddle', 6, '2021-05-03T10:00:00Z', 5 * MINUTE, (i) => STRADDLE_STORED[i < 3 ? 0 : 1]);
+  const PEAKS = [...BACKLOG, ...DENSE_LATE, ...STRADDLE];
   // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
   // Support made for it, and an AWS service event.
   const ROOT_BY_SERVICE: CloudTrailRecord[] = [
@@ -204,15 +209,17 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'peaks.json.gz': logFile(PEAKS) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
     await db.run(`UPDATE events SET arrived_at = event_time + to_milliseconds($delivery::BIGINT)`, { delivery: DELIVERY_MS });
-    await db.run(`UPDATE events SET arrived_at = $at::TIMESTAMP WHERE event_id IN (SELECT unnest($ids))`, {
-      at: new Date(LATE_ARRIVAL).toISOString().replace('Z', ''),
-      ids: listValue([...LATE.keys()]),
-    });
+    for (const at of new Set(LATE.values())) {
+      await db.run(`UPDATE events SET arrived_at = $at::TIMESTAMP WHERE event_id IN (SELECT unnest($ids))`, {
+        at: new Date(at).toISOString().replace('Z', ''),
+        ids: listValue([...LATE].filter(([, t]) => t === at).map(([id]) => id)),
+      });
+    }
     await storeTrails(db, TRAILS);
     api = await buildApi({ db, token: TOKEN });
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -220,7 +227,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...PEAKS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -272,6 +279,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     return [...new Set(names)];
   }
 
+  /** Each group's highest peak in the range, from the raw records. */
+  function highestPeaks(q: ResolvedQuery, range: { from: number; to: number }, key: (r: CloudTrailRecord) => string): Record<string, number> {
+    const peaks = oraclePeaks(records.filter((r) => oracleMatches(r, q)), { groups: (r) => [key(r)], inRange: (r) => inRange(r, q, range), bucket: () => 0, windowMs: q.peakWindow * 60_000 });
+    return Object.fromEntries([...peaks].map(([g, buckets]) => [g, buckets.get(0)!]));
+  }
+
   /** Checks one panel's answer: shape for its kind, names it refers to, and (for events) the counts of the records. */
   function checkPanel(panel: Json, query: ResolvedQuery, frames: Frame[], range = RANGE, expectRows = true) {
     const where = `${panel.title} (${JSON.stringify(query)})`;
@@ -311,10 +324,14 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
             if (query.groupBy !== 'none') expect(Object.keys(f.fields[1].labels ?? {}).sort()).toEqual([...names].sort());
           }
           if (labels) {
-            const expected = countBy(matching, (r) => groupKey(query, labels(r)));
+            // Each group's events in all, or its highest peak (what the alert rules that count peaks reduce to).
+            const peaks = query.peakWindow > 0;
+            const key = (r: CloudTrailRecord) => groupKey(query, labels(r));
+            const expected = peaks ? highestPeaks(query, range, key) : countBy(matching, key);
             for (const f of frames) {
               const group = groupKey(query, f.fields[1].labels!);
-              expect([where, group, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]).toEqual([where, group, expected[group]]);
+              const values = f.fields[1].values as number[];
+              expect([where, group, peaks ? Math.max(...values) : values.reduce((a, b) => a + b, 0)]).toEqual([where, group, expected[group]]);
             }
             expect(frames).toHaveLength(Math.min(query.limit, Object.keys(expected).length));
           }
@@ -346,7 +363,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
             if (query.resourceId) return;
             expect([where, id, r !== undefined]).toEqual([where, id, true]);
             expect([id, column('time')[i]]).toEqual([id, Date.parse(r!.eventTime)]);
-            expect([id, column('identity type')[i]]).toEqual([id, DIMENSION_VALUE.identityType!(r!)]);
+            expect([id, column('identity type')[i]]).toEqual([id, oracleDimension.identityType!(r!)]);
             if (arrived.length) expect([id, column('arrived')[i]]).toEqual([id, arrivalOf(r!)]);
           });
         }
@@ -439,18 +456,25 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     });
   }
 
-  /** The same from the raw records: events per group per bucket in the window. */
+  /** The same from the raw records: events (or peaks, with a peakWindow) per group per bucket in the window. */
   function expectedInstances(rule: AlertRule, q: ResolvedQuery, range: { from: number; to: number }, bucketMs: number) {
     const labels = labelsOf(q) ?? (() => ({}));
+    const key = (r: CloudTrailRecord) => groupKey(q, labels(r));
     const reduce = rule.data.find((d) => d.model.type === 'reduce')!.model.reducer;
     const buckets = new Map<string, { labels: Record<string, string>; counts: Map<number, number> }>();
     // Without grouping there is always the one series, zero-filled.
     if (q.groupBy === 'none') buckets.set(groupKey(q, {}), { labels: {}, counts: new Map([[range.from, 0]]) });
-    for (const r of records.filter((x) => matches(x, q, range))) {
+    const bucketOf = (r: CloudTrailRecord) => Math.floor(timeOf(r, q) / bucketMs) * bucketMs;
+    if (q.peakWindow > 0) {
+      const matching = records.filter((r) => oracleMatches(r, q));
+      const labelsOfGroup = new Map(matching.map((r) => [key(r), labels(r)]));
+      const peaks = oraclePeaks(matching, { groups: (r) => [key(r)], inRange: (r) => inRange(r, q, range), bucket: bucketOf, windowMs: q.peakWindow * 60_000 });
+      for (const [g, counts] of peaks) buckets.set(g, { labels: labelsOfGroup.get(g)!, counts });
+    }
+    for (const r of q.peakWindow > 0 ? [] : records.filter((x) => matches(x, q, range))) {
       const l = labels(r);
       const g = groupKey(q, l);
-      const t = q.timeField === 'arrival' ? arrivalOf(r) : Date.parse(r.eventTime);
-      const b = Math.floor(t / bucketMs) * bucketMs;
+      const b = bucketOf(r);
       if (!buckets.has(g)) buckets.set(g, { labels: l, counts: new Map() });
       const { counts } = buckets.get(g)!;
       counts.set(b, (counts.get(b) ?? 0) + 1);
@@ -543,6 +567,36 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, Date.parse('2023-03-01T12:45:00Z'))).toEqual([]);
   });
 
+  /** The rule with another query model and reducer: the same window counted another way. */
+  const variant = (rule: AlertRule, model: Json, reducer: string): AlertRule => ({
+    ...rule,
+    data: [{ ...rule.data[0], model: { ...rule.data[0].model, ...model } }, { ...rule.data[1], model: { ...rule.data[1].model, reducer } }, ...rule.data.slice(2)],
+  });
+
+  test('failed authorizations after an outage: three hours of sparse refusals stored at once do not fire; summed, they did', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    // At most three of them within 30 minutes of each other (one every 10 minutes).
+    expect(await runRule(rule, BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor' }, b: 3, firing: false }]);
+    // Summed by arrival, the eighteen add up to a false alarm.
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor' }, b: 18, firing: true }]);
+  });
+
+  test('failed authorizations: six refusals within 25 minutes, stored three hours late, fire when they arrive', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    // Not stored yet when they were made: nothing to count then.
+    expect(await runRule(rule, Date.parse(DENSE_LATE[5].eventTime) + 5 * MINUTE)).toEqual([]);
+    expect(await runRule(rule, DENSE_STORED + MINUTE)).toEqual([{ labels: { user: 'dense' }, b: 6, firing: true }]);
+    expect(await runRule(rule, DENSE_STORED + 31 * MINUTE)).toEqual([]);
+  });
+
+  test('failed authorizations: three refusals stored 40 minutes before three more made within the same 30 minutes fire with the second three', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    expect(await runRule(rule, STRADDLE_STORED[0] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 3, firing: false }]);
+    expect(await runRule(rule, STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 6, firing: true }]);
+    // Summed by arrival, each window held three: the six were never seen together.
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 3, firing: false }]);
+  });
+
   test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
     // Counted by when it happened, the late call would have been missed: it was not stored yet.
@@ -603,7 +657,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
         const model = interpolate({ timeField: v.query.timeField }, dashboard, { ...defaultSelection(dashboard), timeField });
         const listed = (await fetchValues(client, v.query.dimension, { ...range, timeField: model.timeField, limit: MAX_LIMIT })).map((x) => x.value);
         const q = resolveQuery({ timeField });
-        const expected = new Set(records.filter((r) => matches(r, q, range)).map(DIMENSION_VALUE[v.query.dimension]!));
+        const expected = new Set(records.filter((r) => matches(r, q, range)).map(oracleDimension[v.query.dimension]!));
         expect({ variable: v.name, timeField, range, listed: new Set(listed) }).toEqual({ variable: v.name, timeField, range, listed: expected });
         if (v.name === 'user') expect([timeField, range, listed.includes(lateRoot)]).toEqual([timeField, range, listsLateRoot]);
       }

@@ -333,7 +333,10 @@ describe('CloudTrail Alerts', () => {
     expect([chart.interval, rule.data[0].model.intervalMs]).toEqual(['5m', 300_000]);
     // Its description tells the rule's threshold.
     const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
-    expect(chart.description).toContain(threshold > 0 ? `more than ${threshold} arrived` : 'on any that arrived');
+    const { peakWindow, groupBy } = resolveQuery(rule.data[0].model);
+    expect(chart.description).toContain(peakWindow ? `more than ${threshold} for one ${groupBy} made within ${peakWindow} minutes` : threshold > 0 ? `more than ${threshold} arrived` : 'on any that arrived');
+    // Its legend shows what the rule's reducer takes.
+    expect(chart.options.legend.calcs).toEqual([rule.data[1].model.reducer]);
     // The events themselves, on the right of the chart: the same selection as a list.
     const list = panels.find((p) => p.gridPos.y === chart.gridPos.y && p.gridPos.x === chart.gridPos.x + chart.gridPos.w)!;
     expect([list.type, list.title]).toEqual(['table', `${rule.title}: the events`]);
@@ -342,7 +345,8 @@ describe('CloudTrail Alerts', () => {
     for (const p of [chart, list]) {
       expect(p.links).toEqual([expect.objectContaining({ url: expect.any(String) })]);
       const counted = resolveQuery(rule.data[0].model);
-      expect({ ...resolveQuery(openedInEvents(p.links[0].url)), limit: counted.limit }).toEqual(counted);
+      // Events has no selector for the peak window, and its list ignores it: the same events, listed.
+      expect({ ...resolveQuery(openedInEvents(p.links[0].url)), limit: counted.limit, peakWindow: counted.peakWindow }).toEqual(counted);
     }
   });
   test('is what scripts/alerts-dashboard.mjs writes from the rules', () => {
@@ -516,5 +520,15 @@ describe('alert rules', () => {
     expect(noEvents.data[0].relativeTimeRange).toEqual({ from: 3600, to: 0 });
     expect(noEvents.data[2].model.conditions[0].evaluator).toEqual({ type: 'lt', params: [1] });
     expect(noEvents).toMatchObject({ noDataState: 'Alerting', execErrState: 'Error' });
+  });
+
+  test('a rule with a threshold above 0 counts peaks over its own window and takes the highest; the others sum', () => {
+    for (const { rule } of rules) {
+      const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
+      const { peakWindow } = resolveQuery(rule.data[0].model);
+      const peaks = rule.data[2].model.conditions[0].evaluator.type === 'gt' && threshold > 0;
+      // The window is the rule's range: a chart of the query counts what the rule counts, whatever its own range.
+      expect([rule.title, peakWindow, rule.data[1].model.reducer]).toEqual([rule.title, peaks ? rule.data[0].relativeTimeRange!.from / 60 : 0, peaks ? 'max' : 'sum']);
+    }
   });
 });

@@ -134,6 +134,17 @@ describe('POST /api/query', () => {
     expect(r.json.results.good.frames).toHaveLength(1);
   });
 
+  test('a peak window out of bounds is its refId’s 400 naming peakWindow; a good one is a field the service knows', async () => {
+    const r = await query([
+      { refId: 'long', peakWindow: 1441 },
+      { refId: 'text', peakWindow: '30m' },
+      { refId: 'good', peakWindow: 30, format: 'table' },
+    ]);
+    const refused = /^peakWindow: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/;
+    expect([r.json.results.long, r.json.results.text]).toEqual([{ status: 400, error: expect.stringMatching(refused) }, { status: 400, error: expect.stringMatching(refused) }]);
+    expect(r.json.results.good.frames).toHaveLength(1);
+  });
+
   test('a field the service does not know is its refId’s 400, never silently ignored (a client newer than the service)', async () => {
     const r = await query([{ refId: 'newer', queryType: 'events', timeBasis: 'arrival' }, { refId: 'good', queryType: 'totals' }]);
     expect(r.json.results.newer).toEqual({ status: 400, error: expect.stringMatching(/^timeBasis: is not a field of this service's query model \(queryType, .*\): is the service older than its client\? Upgrade it$/) });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
-import { countBy, oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { countBy, oracleIsError, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnCli } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
@@ -100,6 +100,8 @@ test.each([
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
   [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
+  [['events', '--peak-window', '2000'], /^error: peakWindow: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
+  [['events', '--peak-window', '30m'], /^error: peakWindow: must be a whole number of minutes/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);
   expect(r.code).not.toBe(0);
@@ -130,6 +132,19 @@ test("--service-calls sets the query's serviceCalls, on top of a preset too; inc
   expect(await run()).toEqual({ alice: 1, root: 1 });
   expect(await run('--service-calls', 'include')).toEqual({ alice: 1, root: 1 });
   expect(await run('--service-calls', 'exclude')).toEqual({ alice: 1 });
+});
+
+test("--peak-window sets the query's peakWindow: each user's most refused calls within that many minutes of each other", async () => {
+  expect(queryFromFlags('events', { preset: 'unauthorized', peakWindow: '30' })).toMatchObject({ status: 'unauthorized', peakWindow: 30 });
+  expect(queryFromFlags('events', {}).peakWindow).toBeUndefined();
+  const r = await report(['events', '--group-by', 'user', '--status', 'unauthorized', '--peak-window', '5', '--json']);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  const refused = records.filter(oracleUnauthorized);
+  const peaks = oraclePeaks(refused, { groups: (x) => [oracleUser(x)], inRange: () => true, bucket: () => 0, windowMs: 5 * 60_000 });
+  const expected = Object.fromEntries([...peaks].map(([user, buckets]) => [user, buckets.get(0)]));
+  expect(table(JSON.parse(r.stdout).frames[0])).toEqual(expected);
+  // Peaks, not totals: some user made more refused calls than fall within five minutes.
+  expect(Object.entries(countBy(refused, oracleUser)).some(([user, n]) => n > expected[user]!)).toBe(true);
 });
 
 test('--identity-type filters on userIdentity.type, on top of a preset too: the root identity, not an IAM user named root', async () => {

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { generateLogObjects, type GenerateOptions } from '../../src/generator';
+import type { ResolvedQuery } from '../../src/model/query';
 import type { CloudTrailRecord } from './stratus';
 
 export function oracleUser(r: CloudTrailRecord): string {
@@ -72,6 +73,73 @@ export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
 
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
+
+export const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
+
+/** A record's value of each dimension: what filters match and what groups are named by (resources aside). */
+export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
+  user: oracleUser,
+  eventName: (r) => r.eventName,
+  sourceIp: (r) => r.sourceIPAddress,
+  service: oracleService,
+  region: (r) => r.awsRegion,
+  account: accountOf,
+  // As the service groups them: successes and failures without a code get groups of their own.
+  errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
+  identityType: (r) => r.userIdentity?.type ?? 'Unknown',
+};
+
+/** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters. */
+export function oracleMatches(r: CloudTrailRecord, q: ResolvedQuery): boolean {
+  if (q.status === 'success' && oracleIsError(r)) return false;
+  if (q.status === 'error' && !oracleIsError(r)) return false;
+  if (q.status === 'unauthorized' && !oracleUnauthorized(r)) return false;
+  if (q.readOnly === 'read' && !oracleReadOnly(r)) return false;
+  if (q.readOnly === 'write' && oracleReadOnly(r)) return false;
+  if (q.mfa === 'used' && oracleMfa(r) !== true) return false;
+  if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
+  if (q.serviceCalls === 'exclude' && oracleServiceCall(r)) return false;
+  for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(oracleDimension[key]!(r))) return false;
+  return true;
+}
+
+/** How many of the sorted times are at most t. */
+function atMost(sorted: number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Peaks as the query model's peakWindow defines them, counted one event at a time: for each record of the range, the
+ * records of its group (every matching record, stored whenever, in the range or not) made in the window up to it
+ * (e - W < x <= e, by eventTime); per group, the highest in each bucket of the record's `bucket`.
+ */
+export function oraclePeaks(
+  matching: CloudTrailRecord[],
+  options: { groups: (r: CloudTrailRecord) => string[]; inRange: (r: CloudTrailRecord) => boolean; bucket: (r: CloudTrailRecord) => number; windowMs: number }
+): Map<string, Map<number, number>> {
+  const times = new Map<string, number[]>();
+  for (const r of matching) for (const g of options.groups(r)) times.set(g, [...(times.get(g) ?? []), Date.parse(r.eventTime)]);
+  for (const list of times.values()) list.sort((a, b) => a - b);
+  const peaks = new Map<string, Map<number, number>>();
+  for (const r of matching.filter(options.inRange)) {
+    const t = Date.parse(r.eventTime);
+    for (const g of options.groups(r)) {
+      const sorted = times.get(g)!;
+      const n = atMost(sorted, t) - atMost(sorted, t - options.windowMs);
+      const b = options.bucket(r);
+      if (!peaks.has(g)) peaks.set(g, new Map());
+      peaks.get(g)!.set(b, Math.max(n, peaks.get(g)!.get(b) ?? 0));
+    }
+  }
+  return peaks;
+}
 
 /** Every unique record a generator run produces (duplicate deliveries once, digests skipped). */
 export function generatedRecords(options: GenerateOptions): CloudTrailRecord[] {

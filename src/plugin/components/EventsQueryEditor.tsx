@@ -9,6 +9,7 @@ import { CommonSearches } from './CommonSearches';
 import { FiltersEditor } from './FiltersEditor';
 import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
 import { LimitField } from './LimitField';
+import { PeakWindowField } from './PeakWindowField';
 import { TimeFieldChoice } from './TimeFieldChoice';
 import type { LoadValues } from './useValueLookup';
 
@@ -51,6 +52,8 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
             />
           )}
           <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
+          {/* An event list lists events: it has no counts to take peaks of. */}
+          {format !== 'list' && <PeakWindowField id={`${id}-peak-window`} query={query} onChange={onChange} />}
           <LimitField
             id={`${id}-limit`}
             tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}

@@ -223,6 +223,37 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(4);
   });
 
+  it('takes a peak window in minutes for a time series or a table, not for an event list', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = renderQueryEditor(datasource());
+    const peak = screen.getByLabelText('Peak window (min)');
+    // Its tooltip says what a peak counts, in the user's words.
+    const label = screen.getByText('Peak window (min)').closest('label')!;
+    await user.hover(label.querySelector('svg')!);
+    expect(await screen.findByText(/the most events of one group made within this many minutes of each other/)).toBeInTheDocument();
+    // Empty: plain counts, and nothing stored.
+    expect(peak).toHaveValue(null);
+    expect(latest().peakWindow).toBeUndefined();
+    await user.type(peak, '30{Enter}');
+    expect(latest().peakWindow).toBe(30);
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    // More than a day is a day; 0 or nothing is plain counts again.
+    await user.clear(peak);
+    await user.type(peak, '5000');
+    await user.tab();
+    expect(latest().peakWindow).toBe(1440);
+    await user.clear(peak);
+    await user.type(peak, '0');
+    await user.tab();
+    expect(latest().peakWindow).toBeUndefined();
+    expect(peak).toHaveValue(null);
+
+    await user.click(radio('Format', 'Table'));
+    expect(screen.getByLabelText('Peak window (min)')).toBeInTheDocument();
+    await user.click(radio('Format', 'Event list'));
+    expect(screen.queryByLabelText('Peak window (min)')).not.toBeInTheDocument();
+  });
+
   it("gives each query's controls their own ids, so labels find the right query's control", async () => {
     const user = userEvent.setup();
     const a = renderQueryEditor(datasource(), { refId: 'A' });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -24,6 +24,7 @@ interface ReportOptions {
   mfa?: string;
   timeField?: string;
   serviceCalls?: string;
+  peakWindow?: string;
   resourceId?: string;
   region?: string[];
   service?: string[];
@@ -73,6 +74,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
     timeField: given(o.timeField, base.timeField) as TrailhoundQuery['timeField'],
     serviceCalls: given(o.serviceCalls, base.serviceCalls) as TrailhoundQuery['serviceCalls'],
+    peakWindow: o.peakWindow === undefined ? base.peakWindow : Number(o.peakWindow),
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
     limit: o.limit === undefined ? base.limit : Number(o.limit),
@@ -111,6 +113,10 @@ export function reportCommand(): Command {
         'include (default) or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, AWS service events',
         SERVICE_CALLS
       )
+    )
+    .option(
+      '--peak-window <minutes>',
+      `count peaks (table and timeseries): each group's most events made within this many minutes of each other (${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`
     )
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)

@@ -208,7 +208,9 @@ export class Reports {
     return this.withConnection(async (conn) => {
       // The resource index is by event time: an arrival-time query checks each event's resources itself.
       const indexed = q.resourceId && q.timeField === 'event' && (q.queryType === 'events' || q.queryType === 'totals');
-      const match = indexed ? await this.resourceMatch(conn, q.resourceId, range) : undefined;
+      // A peak's window reaches back before the range: the index is asked for those events too.
+      const lookup = SQL.countsPeaks(q) ? SQL.peakReach(q, range) : range;
+      const match = indexed ? await this.resourceMatch(conn, q.resourceId, lookup) : undefined;
       switch (q.queryType) {
         case 'totals':
           return [totalsFrame(await this.all(conn, SQL.totals(q, range, match)))];
@@ -334,8 +336,8 @@ function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[
     groups.get(id)!.counts.set(Number(r.t), Number(r.n));
   }
   if (groups.size === 0 && q.groupBy === 'none') groups.set('all', { group: groupOf(q, 'all'), counts: new Map() });
-  // Busiest group first, as in the table format (and so in legends).
-  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+  // Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first.
+  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => (SQL.countsPeaks(q) ? Math.max(a, b) : a + b), 0);
   const ordered = [...groups.values()].sort((x, y) => total(y.counts) - total(x.counts) || compareGroups(x.group, y.group));
   const grouped = q.groupBy !== 'none';
   return ordered.map(({ group, counts }) => ({
