@@ -29,7 +29,7 @@ function groupWords(groupBy) {
 function fires(rule, model) {
   const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
   if (model.peakWindow) {
-    return `fires when an event that arrived in the last 30 minutes makes more than ${threshold} for one ${groupWords(model.groupBy).one} made within ${model.peakWindow} minutes of each other`;
+    return `fires when more than ${threshold} events of one ${groupWords(model.groupBy).one} were made within ${model.peakWindow} minutes of each other, one of them arriving in the last 30 minutes`;
   }
   return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(model.groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
 }
@@ -38,7 +38,7 @@ function fires(rule, model) {
 function counted(model) {
   const { per, one } = groupWords(model.groupBy);
   if (!model.peakWindow) return `The rule's events per ${per}, by arrival time in 5-minute buckets`;
-  return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, the most of one ${one} made within ${model.peakWindow} minutes of each other, stored whenever)`;
+  return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, the most events of one ${one} made within ${model.peakWindow} minutes of each other, stored whenever)`;
 }
 
 /** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */

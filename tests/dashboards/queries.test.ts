@@ -576,25 +576,25 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   test('failed authorizations after an outage: three hours of sparse refusals stored at once do not fire; summed, they did', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
     // At most three of them within 30 minutes of each other (one every 10 minutes).
-    expect(await runRule(rule, BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor' }, b: 3, firing: false }]);
+    expect(await runRule(rule, BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor', account: accountOf(BACKLOG[0]) }, b: 3, firing: false }]);
     // Summed by arrival, the eighteen add up to a false alarm.
-    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor' }, b: 18, firing: true }]);
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor', account: accountOf(BACKLOG[0]) }, b: 18, firing: true }]);
   });
 
   test('failed authorizations: six refusals within 25 minutes, stored three hours late, fire when they arrive', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
     // Not stored yet when they were made: nothing to count then.
     expect(await runRule(rule, Date.parse(DENSE_LATE[5].eventTime) + 5 * MINUTE)).toEqual([]);
-    expect(await runRule(rule, DENSE_STORED + MINUTE)).toEqual([{ labels: { user: 'dense' }, b: 6, firing: true }]);
+    expect(await runRule(rule, DENSE_STORED + MINUTE)).toEqual([{ labels: { user: 'dense', account: accountOf(DENSE_LATE[0]) }, b: 6, firing: true }]);
     expect(await runRule(rule, DENSE_STORED + 31 * MINUTE)).toEqual([]);
   });
 
   test('failed authorizations: three refusals stored 40 minutes before three more made within the same 30 minutes fire with the second three', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
-    expect(await runRule(rule, STRADDLE_STORED[0] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 3, firing: false }]);
-    expect(await runRule(rule, STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 6, firing: true }]);
+    expect(await runRule(rule, STRADDLE_STORED[0] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
+    expect(await runRule(rule, STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 6, firing: true }]);
     // Summed by arrival, each window held three: the six were never seen together.
-    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle' }, b: 3, firing: false }]);
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
   });
 
   test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {
