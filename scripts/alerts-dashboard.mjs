@@ -41,6 +41,17 @@ function counted(model) {
   return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, the most events of one ${one} made within ${model.peakWindow} minutes of each other, stored whenever)`;
 }
 
+/** What the rules that count peaks take instead of a sum, from their queries (their group and window); none, nothing. */
+function peaksInWords() {
+  const peaks = rules.filter((r) => r.data[0].model.peakWindow);
+  if (peaks.length === 0) return '';
+  const counts = new Set(peaks.map((r) => `the most events of one ${groupWords(r.data[0].model.groupBy).one} made within ${r.data[0].model.peakWindow} minutes of each other`));
+  if (counts.size !== 1) throw new Error(`the rules that count peaks count them in ${counts.size} ways: say each in the text`);
+  const names = peaks.map((r) => `"${r.title}"`);
+  const which = `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' and ' : ''}${names.at(-1)}`;
+  return `; the rules ${which} take the highest peak instead, ${[...counts][0]}, so that a backlog stored at once after an outage adds up only as densely as it happened`;
+}
+
 /** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */
 const eventsSelectors = events.templating.list.filter((v) => v.type === 'custom').map((v) => [v.name, v.current.value]);
 
@@ -75,7 +86,7 @@ const panels = [
       content:
         'What each CloudTrail alert rule counts, **by arrival time**: when Trailhound stored the events, not when the calls were made. ' +
         'An event stored late (after an outage of log delivery or of the service) counts when it arrives, if it happened at most a day before. ' +
-        'Each rule sums its events over the last 30 minutes; the failed authorization and failed console login rules take the highest peak instead, the most events of one user made within 30 minutes of each other, so that a backlog stored at once after an outage adds up only as densely as it happened. ' +
+        `Each rule sums its events over the last 30 minutes${peaksInWords()}. ` +
         "The alert notifications link here; the tables list the events themselves, the latest stored first, and each panel's link opens them in CloudTrail Events.",
     },
   },

@@ -358,6 +358,18 @@ describe('CloudTrail Alerts', () => {
     expect(queryPanels(d)).toHaveLength(2 * security.length);
     expect(allPanels(d)[0]).toMatchObject({ type: 'text', gridPos: { x: 0, y: 0, w: 24 } });
   });
+  test('the explanation says what each rule that counts peaks counts: its group (a pair in words) and its window', () => {
+    const text: string = allPanels(d)[0].options.content;
+    const peaks = security.filter(({ rule }) => resolveQuery(rule.data[0].model).peakWindow > 0);
+    expect(peaks.length).toBeGreaterThan(0);
+    for (const { rule } of peaks) {
+      const { groupBy, peakWindow } = resolveQuery(rule.data[0].model);
+      // userAndAccount: "one user in one account"; a single label: "one user".
+      const group = groupBy === 'none' ? 'group' : GROUP_LABELS[groupBy].join(' in one ');
+      expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`"${rule.title}"`)]);
+      expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`the most events of one ${group} made within ${peakWindow} minutes of each other`)]);
+    }
+  });
 });
 
 describe('CloudTrail List of Trails', () => {
