@@ -2,6 +2,7 @@
 // parse, point at the Trailhound data source, use only variables they define, link to dashboards that exist, and
 // every query is a valid query model once its variables are expanded.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
 import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS, type GroupBy } from '../../src/model/query';
@@ -542,5 +543,16 @@ describe('alert rules', () => {
       // The window is the rule's range: a chart of the query counts what the rule counts, whatever its own range.
       expect([rule.title, peakWindow, rule.data[1].model.reducer]).toEqual([rule.title, peaks ? rule.data[0].relativeTimeRange!.from / 60 : 0, peaks ? 'max' : 'sum']);
     }
+  });
+
+  test('the docs say what the rules that count peaks count (per user and account, not "one user" alone); the plugin README and the CHANGELOG name the Peak window', () => {
+    const peaks = rules.map(({ rule }) => resolveQuery(rule.data[0].model)).filter((q) => q.peakWindow > 0);
+    expect(peaks.map((q) => q.groupBy)).toEqual(['userAndAccount', 'userAndAccount']);
+    // Each file's text as one line: the rules file's comments without their #.
+    const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/\s*\n[\s#]*/g, ' ');
+    for (const file of ['README.md', 'docs/DESIGN.md', 'dashboards/README.md', 'CHANGELOG.md', 'src/plugin/README.md', 'provisioning/alerting/trailhound-rules.yaml']) {
+      expect([file, read(file).match(/\b(?:one|its) user made\b/g)]).toEqual([file, null]);
+    }
+    for (const file of ['src/plugin/README.md', 'CHANGELOG.md']) expect([file, read(file)]).toEqual([file, expect.stringContaining('**Peak window')]);
   });
 });
