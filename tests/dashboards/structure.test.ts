@@ -413,7 +413,7 @@ describe('alert rules', () => {
   const rules = loadAlertRules();
   test('sixteen rules in the CloudTrail folder, evaluated every minute', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
-      'Failed authorization attempts per user',
+      'Failed authorization attempts per user and account',
       'Root account activity',
       'CloudTrail logging stopped or trail deleted',
       'Failed console logins',
@@ -520,7 +520,7 @@ describe('alert rules', () => {
 
   test('rule-specific filters', () => {
     const model = (title: string) => resolveQuery(rules.find(({ rule }) => rule.title === title)!.rule.data[0].model);
-    expect(model('Failed authorization attempts per user')).toMatchObject({ status: 'unauthorized', groupBy: 'userAndAccount', aggregate: 'auto' });
+    expect(model('Failed authorization attempts per user and account')).toMatchObject({ status: 'unauthorized', groupBy: 'userAndAccount', aggregate: 'auto' });
     // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
     expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
     expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
@@ -542,6 +542,15 @@ describe('alert rules', () => {
       const peaks = rule.data[2].model.conditions[0].evaluator.type === 'gt' && threshold > 0;
       // The window is the rule's range: a chart of the query counts what the rule counts, whatever its own range.
       expect([rule.title, peakWindow, rule.data[1].model.reducer]).toEqual([rule.title, peaks ? rule.data[0].relativeTimeRange!.from / 60 : 0, peaks ? 'max' : 'sum']);
+    }
+  });
+
+  test('a title that names what a rule counts per names its group: per user and account for the pair', () => {
+    const per = rules.filter(({ rule }) => / per /.test(rule.title));
+    expect(per.length).toBeGreaterThan(0);
+    for (const { rule } of per) {
+      const { groupBy } = resolveQuery(rule.data[0].model);
+      expect(rule.title).toMatch(new RegExp(` per ${groupBy === 'none' ? 'nothing' : GROUP_LABELS[groupBy].join(' and ')}$`));
     }
   });
 
