@@ -11,7 +11,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import * as SQL from '../../src/service/reports/sql';
-import { countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks } from '../support/oracle';
+import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleUser } from '../support/oracle';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 
@@ -86,6 +86,8 @@ function inRange(r: CloudTrailRecord, q: ResolvedQuery, range = RANGE): boolean 
 function groupsOf(q: ResolvedQuery): (r: CloudTrailRecord) => string[] {
   if (q.groupBy === 'none') return () => ['all'];
   if (q.groupBy === 'resource') return (r) => resourceNames.get(r.eventID) ?? [];
+  // A pair's group: its labels' values in order, as text (see groupName).
+  if (q.groupBy === 'userAndAccount') return (r) => [JSON.stringify([oracleUser(r), accountOf(r)])];
   return (r) => [oracleDimension[q.groupBy]!(r)];
 }
 
@@ -101,25 +103,40 @@ async function run(query: TrailhoundQuery, range = RANGE): Promise<Frame[]> {
   return reports.frames(resolveQuery(query), range, BUCKET, 43_200);
 }
 
+/** A group's name in these tests: its one label's value, or a pair's values as JSON text. */
+const groupName = (values: unknown[]): string => (values.length > 1 ? JSON.stringify(values.map(String)) : String(values[0]));
+
+/** A group's label values, to order groups of equal peaks as the SQL does (a pair field by field). */
+const labelValues = (group: string): string[] => (group.startsWith('[') ? JSON.parse(group) : [group]);
+
 /** A time series' non-zero buckets per group. */
 function seriesValues(frames: Frame[]): Map<string, Map<number, number>> {
   const out = new Map<string, Map<number, number>>();
   for (const f of frames) {
     const [times, values] = f.fields;
-    const group = values.labels ? Object.values(values.labels)[0] : 'all';
+    const group = values.labels ? groupName(Object.values(values.labels)) : 'all';
     const nonZero = times.values.map((t, i) => [Number(t), Number(values.values[i])] as const).filter(([, n]) => n > 0);
     if (nonZero.length > 0) out.set(group, new Map(nonZero));
   }
   return out;
 }
 
-/** A table frame as [group, value] rows, in its order. */
-const tableRows = (frame: Frame) => frame.fields[0].values.map((g, i) => [String(g), Number(frame.fields[1].values[i])]);
+/** A table frame as [group, value] rows, in its order: its group columns (a pair's two), then the count. */
+function tableRows(frame: Frame): Array<[string, number]> {
+  const columns = frame.fields.slice(0, -1);
+  const counts = frame.fields[frame.fields.length - 1];
+  return counts.values.map((n, i) => [groupName(columns.map((c) => c.values[i])), Number(n)]);
+}
 
 /** The table the service must give: each group's highest peak, highest first, then by name, up to the limit. */
 function expectedTable(q: ResolvedQuery): Array<[string, number]> {
   const best = [...expectedPeaks(q)].map(([g, buckets]) => [g, Math.max(...buckets.values())] as [string, number]);
-  return best.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, q.limit);
+  const byLabels = (a: string, b: string) => {
+    const [x, y] = [labelValues(a), labelValues(b)];
+    const i = x.findIndex((v, k) => v !== y[k]);
+    return i < 0 ? 0 : x[i] < y[i] ? -1 : 1;
+  };
+  return best.sort(([a, x], [b, y]) => y - x || byLabels(a, b)).slice(0, q.limit);
 }
 
 /** The busiest value of a dimension among the records, to filter on something that is there. */
@@ -135,6 +152,9 @@ const SERIES: Array<[string, () => TrailhoundQuery]> = [
   ['by event time, per error code, one service, errors', () => ({ groupBy: 'errorCode', status: 'error', peakWindow: 60, filters: { service: [busiest('service', (r) => Boolean(r.errorCode))] } })],
   ['by arrival, per resource, write calls', () => ({ groupBy: 'resource', timeField: 'arrival', readOnly: 'write', peakWindow: 45 })],
   ['by event time, per IP, one user, a minute', () => ({ groupBy: 'sourceIp', peakWindow: 1, filters: { user: [busiest('user')] } })],
+  // A user of one name in several accounts: a group, and a window, per account.
+  ['by event time, per user and account', () => ({ groupBy: 'userAndAccount', peakWindow: 20 })],
+  ['by arrival, per user and account, refused calls', () => ({ groupBy: 'userAndAccount', timeField: 'arrival', status: 'unauthorized', peakWindow: 30 })],
 ];
 
 test('the data is what the test thinks: every record stored, with the arrival the test gave it', async () => {
