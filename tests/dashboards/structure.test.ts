@@ -554,13 +554,19 @@ describe('alert rules', () => {
     }
   });
 
-  test('the docs say what the rules that count peaks count (per user and account, not "one user" alone); the plugin README and the CHANGELOG name the Peak window', () => {
+  test('the docs say what the rules count (per user and account, not "one user" alone); the plugin README and the CHANGELOG name the Peak window', () => {
     const peaks = rules.map(({ rule }) => resolveQuery(rule.data[0].model)).filter((q) => q.peakWindow > 0);
     expect(peaks.map((q) => q.groupBy)).toEqual(['userAndAccount', 'userAndAccount']);
     // Each file's text as one line: the rules file's comments without their #.
     const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/\s*\n[\s#]*/g, ' ');
     for (const file of ['README.md', 'docs/DESIGN.md', 'dashboards/README.md', 'CHANGELOG.md', 'src/plugin/README.md', 'provisioning/alerting/trailhound-rules.yaml']) {
       expect([file, read(file).match(/\b(?:one|its) user made\b/g)]).toEqual([file, null]);
+    }
+    // Every rule grouped by user is grouped by user and account: an instance per user in each account. (The plugin's
+    // README speaks of any query grouped by user.)
+    expect(rules.filter(({ rule }) => resolveQuery(rule.data[0].model).groupBy === 'user')).toEqual([]);
+    for (const file of ['README.md', 'docs/DESIGN.md', 'dashboards/README.md', 'CHANGELOG.md', 'provisioning/alerting/trailhound-rules.yaml']) {
+      expect([file, read(file).match(/\balert instances? per user\b(?! in each account| and account)[^.]*/g)]).toEqual([file, null]);
     }
     for (const file of ['src/plugin/README.md', 'CHANGELOG.md']) expect([file, read(file)]).toEqual([file, expect.stringContaining('**Peak window')]);
   });
