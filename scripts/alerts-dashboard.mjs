@@ -19,6 +19,8 @@ const rules = YAML.parse(read('provisioning/alerting/trailhound-rules.yaml'))
 const events = JSON.parse(read('dashboards/cloudtrail-events.json'));
 const eventsTable = events.panels.find((p) => p.title === 'Events');
 const DATASOURCE = { type: 'trailhound-cloudtrail-datasource', uid: 'trailhound' };
+/** Events listed beside a chart: the latest; the rule's own limit is how many groups (alert instances) it keeps. */
+const LIST_LIMIT = 100;
 
 /** A rule's group in words: per ${per}, for one ${one}. */
 function groupWords(groupBy) {
@@ -128,8 +130,8 @@ rules.forEach((rule, n) => {
     title: `${rule.title}: the events`,
     datasource: DATASOURCE,
     gridPos: { h: 8, w: 12, x: 12, y },
-    targets: [{ ...model, datasource: DATASOURCE, format: 'list' }],
-    description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${model.limit}), with when each was made (time) and when it was stored (arrived).`,
+    targets: [{ ...model, datasource: DATASOURCE, format: 'list', limit: LIST_LIMIT }],
+    description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${LIST_LIMIT}), with when each was made (time) and when it was stored (arrived).`,
     links,
     fieldConfig: { defaults: structuredClone(eventsTable.fieldConfig.defaults), overrides: tableOverrides() },
     options: structuredClone(eventsTable.options),

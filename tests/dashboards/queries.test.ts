@@ -185,21 +185,24 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     userIdentity: { type: 'IAMUser', userName: 'root', accountId: '555566667777', arn: 'arn:aws:iam::555566667777:user/root' },
   };
 
-  // An organization's scanner role, one name in every account, refused 6 times in one account and 3 in another within
-  // five minutes: more than 5 in one account, 9 by the name alone.
+  // An organization's scanner role, one name in every account, refused in each account it scans.
   const SCANNER_ROLE = 'org-security-scanner';
-  const SCANNER: CloudTrailRecord[] = [
-    ...Array.from({ length: 6 }, () => '210987654321'),
-    ...Array.from({ length: 3 }, () => '123456789012'),
-  ].map((account, i) => ({
-    eventVersion: '1.08', eventID: `scanner-${i}`, eventTime: new Date(Date.parse('2023-05-10T08:00:00Z') + i * 30_000).toISOString().replace('.000', ''),
-    eventSource: 'iam.amazonaws.com', eventName: 'GetAccountAuthorizationDetails', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.77', recipientAccountId: account,
-    userIdentity: {
-      type: 'AssumedRole', principalId: `AROASCANNER:audit-${i}`, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i}`,
-      sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROASCANNER', arn: `arn:aws:iam::${account}:role/${SCANNER_ROLE}`, accountId: account, userName: SCANNER_ROLE } },
-    },
-    errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} is not authorized to perform: iam:GetAccountAuthorizationDetails`,
-  }));
+  /** The scanner's refused calls, one per listed account (an account listed n times, n calls), `apartMs` apart. */
+  const scannerRefusals = (idPrefix: string, start: string, apartMs: number, accounts: string[]): CloudTrailRecord[] =>
+    accounts.map((account, i) => ({
+      eventVersion: '1.08', eventID: `${idPrefix}-${i}`, eventTime: new Date(Date.parse(start) + i * apartMs).toISOString().replace('.000', ''),
+      eventSource: 'iam.amazonaws.com', eventName: 'GetAccountAuthorizationDetails', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.77', recipientAccountId: account,
+      userIdentity: {
+        type: 'AssumedRole', principalId: `AROASCANNER:audit-${i}`, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i}`,
+        sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROASCANNER', arn: `arn:aws:iam::${account}:role/${SCANNER_ROLE}`, accountId: account, userName: SCANNER_ROLE } },
+      },
+      errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} is not authorized to perform: iam:GetAccountAuthorizationDetails`,
+    }));
+  // Refused 6 times in one account and 3 in another within five minutes: more than 5 in one account, 9 by the name alone.
+  const SCANNER = scannerRefusals('scanner', '2023-05-10T08:00:00Z', 30_000, [...Array(6).fill('210987654321'), ...Array(3).fill('123456789012')]);
+  // A large organization: 150 accounts, each refusing it 6 times within 15 minutes: 150 alert instances at once.
+  const ORG_ACCOUNTS = Array.from({ length: 150 }, (_, k) => `3000000${String(k).padStart(5, '0')}`);
+  const ORG_SCAN = scannerRefusals('org-scan', '2023-06-10T08:00:00Z', 1_000, ORG_ACCOUNTS.flatMap((a) => Array(6).fill(a)));
 
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
@@ -209,7 +212,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'peaks.json.gz': logFile(PEAKS) });
+    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS) });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -227,7 +230,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...PEAKS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -540,6 +543,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     // Each in the account of its calls.
     const accounts = new Set(records.filter((r) => oracleUnauthorized(r) && r.eventTime.startsWith('2024-07-30T21')).map(accountOf));
     for (const i of instances) expect(accounts).toContain(i.labels.account);
+  });
+
+  test('failed authorizations: a role refused in each of 150 accounts fires in every one of them, none left out by the query limit', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const instances = await runRule(rule, Math.max(...ORG_SCAN.map(arrivalOf)) + 60_000);
+    expect(instances.filter((i) => i.labels.user === SCANNER_ROLE && i.firing).map((i) => i.labels.account).sort()).toEqual(ORG_ACCOUNTS);
   });
 
   test('failed authorizations: one role name refused in two accounts is an instance per account, each with its own count', async () => {

@@ -341,7 +341,9 @@ describe('CloudTrail Alerts', () => {
     // The events themselves, on the right of the chart: the same selection as a list.
     const list = panels.find((p) => p.gridPos.y === chart.gridPos.y && p.gridPos.x === chart.gridPos.x + chart.gridPos.w)!;
     expect([list.type, list.title]).toEqual(['table', `${rule.title}: the events`]);
-    expect(list.targets).toEqual([{ ...asPanelTarget(rule.data[0].model), format: 'list' }]);
+    // The latest events, as many as the list shows: the rule's own limit is how many groups (alert instances) it keeps.
+    expect(list.targets).toEqual([{ ...asPanelTarget(rule.data[0].model), format: 'list', limit: 100 }]);
+    expect(list.description).toContain('(up to 100)');
     // Both open the same events in CloudTrail Events: its selection, set by the link, is the rule's query (by arrival).
     for (const p of [chart, list]) {
       expect(p.links).toEqual([expect.objectContaining({ url: expect.any(String) })]);
