@@ -1,4 +1,4 @@
-import { DEFAULT_QUERY, MAX_FILTER_VALUES, QueryError, resolveQuery } from './query';
+import { DEFAULT_QUERY, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
 
 test('an empty query is valid and gets every default', () => {
   expect(resolveQuery({})).toEqual(DEFAULT_QUERY);
@@ -53,4 +53,18 @@ test.each([
   expect(error).toBeInstanceOf(QueryError);
   expect((error as QueryError).field).toBe(field);
   expect((error as QueryError).message.startsWith(`${field}: `)).toBe(true);
+});
+
+test('withoutDefaults leaves out exactly the fields at their defaults, and resolves back to the same query', () => {
+  expect(withoutDefaults(DEFAULT_QUERY)).toEqual({});
+  const changed = resolveQuery({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
+  expect(withoutDefaults(changed)).toEqual({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
+  // Every field of the model, each set away from its default on its own, is kept, and only it.
+  const others: Record<string, unknown> = { queryType: 'totals', format: 'table', groupBy: 'region', aggregate: 'day', status: 'error', readOnly: 'write', mfa: 'used', timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 5, resourceId: 'i-1', filters: { region: ['eu-west-1'] }, limit: 7 };
+  expect(Object.keys(others).sort()).toEqual([...MODEL_KEYS].sort());
+  for (const key of MODEL_KEYS) {
+    const query = resolveQuery({ [key]: others[key] });
+    expect(withoutDefaults(query)).toEqual({ [key]: others[key] });
+    expect(resolveQuery(withoutDefaults(query))).toEqual(query);
+  }
 });

@@ -226,6 +226,15 @@ export function resolveQuery(input: unknown): ResolvedQuery {
   };
 }
 
+/**
+ * A resolved query with the fields at their defaults left out: what a client sends a service, so that a query using
+ * no field newer than the service is still one it accepts (it refuses fields it does not know, even at a default).
+ */
+export function withoutDefaults(query: ResolvedQuery): TrailhoundQuery {
+  const differs = ([key, value]: [string, unknown]) => JSON.stringify(value) !== JSON.stringify(DEFAULT_QUERY[key as keyof ResolvedQuery]);
+  return Object.fromEntries(Object.entries(query).filter(differs)) as TrailhoundQuery;
+}
+
 export function isDimension(value: string): value is Dimension {
   return (DIMENSIONS as readonly string[]).includes(value);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, withoutDefaults, type TrailhoundQuery } from '../../model/query';
 import { DEFAULTS, dbPath, env } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -169,7 +169,7 @@ export function reportCommand(): Command {
           }
         } else {
           try {
-            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...query, refId: 'A' }] });
+            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...withoutDefaults(query), refId: 'A' }] });
           } catch (err) {
             return fail(
               `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${(err as Error).message}). ` +
