@@ -188,30 +188,32 @@ export function countsPeaks(q: ResolvedQuery): boolean {
   return q.peakWindow > 0 && q.queryType === 'events' && q.format !== 'list';
 }
 
-/** The range of event times a peak query reads: its events' windows reach back peakWindow minutes before the range. */
+/**
+ * The event times a peak query reads: from the earliest an event of the range can have happened (by arrival, a day
+ * before the range), less the window its peak reaches back. Its own statement, and the resource index's look-up.
+ */
 export function peakReach(q: ResolvedQuery, range: Range): Range {
-  return { from: range.from - q.peakWindow * 60_000, to: range.to };
+  const earliest = q.timeField === 'arrival' ? range.from - MAX_LATENESS_MS : range.from;
+  return { from: Math.max(0, earliest - q.peakWindow * 60_000), to: range.to };
 }
 
 /**
  * Each event of the range with its peak (grp, counted_at: its time field, n): how many events of its group that match the
  * query happened in the peakWindow minutes up to it (e - W < x <= e), itself and its ties included. The window counts
- * events stored whenever, in the range or not, so the candidates are the matching events from the earliest time an
- * event of the range can have happened, less the window. Each candidate's running count in its group (ties included),
- * less that of the last candidate made at least W before it (an ASOF join), is its peak. A frame of W, `RANGE BETWEEN
+ * events stored whenever, in the range or not, so the candidates are the matching events of the query's reach
+ * (peakReach). Each candidate's running count in its group (ties included), less that of the last candidate made at
+ * least W before it (an ASOF join), is its peak. A frame of W, `RANGE BETWEEN
  * $w PRECEDING`, says the same, but DuckDB evaluates a frame bound that is a parameter row by row: 4× slower at 10 M
  * events.
  */
 function peaks(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const { parts: inRangeParts, params } = inRange(q.timeField, range);
-  const windowMs = q.peakWindow * 60_000;
-  const earliest = q.timeField === 'arrival' ? range.from - MAX_LATENESS_MS : range.from;
   // By event time nothing after the range can be in an event's window; by arrival, an event of the range may have
   // happened after it (stored late, or a clock ahead).
   const reach = ['event_time >= $peak_from::TIMESTAMP', ...(q.timeField === 'event' ? ['event_time < $to::TIMESTAMP'] : [])];
   const conditions = [...reach, ...matchConditions(q, params, match)];
-  params.peak_from = iso(Math.max(0, earliest - windowMs));
-  params.peak_window_ms = windowMs;
+  params.peak_from = iso(peakReach(q, range).from);
+  params.peak_window_ms = q.peakWindow * 60_000;
   const { from, key } = groupSource(q.groupBy);
   return {
     sql: `WITH candidates AS MATERIALIZED (
