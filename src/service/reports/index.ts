@@ -337,7 +337,8 @@ function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[
   }
   if (groups.size === 0 && q.groupBy === 'none') groups.set('all', { group: groupOf(q, 'all'), counts: new Map() });
   // Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first.
-  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => (SQL.countsPeaks(q) ? Math.max(a, b) : a + b), 0);
+  const peaks = SQL.countsPeaks(q);
+  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => (peaks ? Math.max(a, b) : a + b), 0);
   const ordered = [...groups.values()].sort((x, y) => total(y.counts) - total(x.counts) || compareGroups(x.group, y.group));
   const grouped = q.groupBy !== 'none';
   return ordered.map(({ group, counts }) => ({
