@@ -36,18 +36,21 @@ function fires(rule, model) {
   return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(model.groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
 }
 
+/** What a peak of the rule's query counts, in words. */
+const peakWords = (model) => `the most events of one ${groupWords(model.groupBy).one} made within ${model.peakWindow} minutes of each other`;
+
 /** What a chart of the rule's query shows in each bucket. */
 function counted(model) {
-  const { per, one } = groupWords(model.groupBy);
+  const { per } = groupWords(model.groupBy);
   if (!model.peakWindow) return `The rule's events per ${per}, by arrival time in 5-minute buckets`;
-  return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, the most events of one ${one} made within ${model.peakWindow} minutes of each other, stored whenever)`;
+  return `The rule's peak per ${per}, by arrival time in 5-minute buckets (for the events stored in a bucket, ${peakWords(model)}, stored whenever)`;
 }
 
 /** What the rules that count peaks take instead of a sum, from their queries (their group and window); none, nothing. */
 function peaksInWords() {
   const peaks = rules.filter((r) => r.data[0].model.peakWindow);
   if (peaks.length === 0) return '';
-  const counts = new Set(peaks.map((r) => `the most events of one ${groupWords(r.data[0].model.groupBy).one} made within ${r.data[0].model.peakWindow} minutes of each other`));
+  const counts = new Set(peaks.map((r) => peakWords(r.data[0].model)));
   if (counts.size !== 1) throw new Error(`the rules that count peaks count them in ${counts.size} ways: say each in the text`);
   const names = peaks.map((r) => `"${r.title}"`);
   const which = `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' and ' : ''}${names.at(-1)}`;
