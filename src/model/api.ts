@@ -59,6 +59,17 @@ export interface IngestStatus {
    * Absent from services older than this field, and from `trailhound report ingest`, which has no service.
    */
   backfill?: BackfillStatus | null;
+  /** The last prune under a retention (serve/ingest --retention-days, trailhound prune); null when none ran. */
+  retention?: RetentionStatus | null;
+}
+
+export interface RetentionStatus {
+  /** Days of events kept. */
+  days: number;
+  /** Events before this time were removed (ISO). */
+  before: string;
+  /** When (ISO). */
+  prunedAt: string;
 }
 
 export interface BackfillStatus {

@@ -48,5 +48,7 @@ export interface VariableQuery extends DataQuery {
 
 export interface BackfillAnswer {
   status: string;
+  /** The days it reads: fewer than asked when the service keeps fewer (retentionDays). */
   days: number;
+  retentionDays?: number;
 }

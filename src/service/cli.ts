@@ -6,6 +6,7 @@ import { generateCommand } from './commands/generate';
 import { trailsCommand } from './commands/trails';
 import { serveCommand } from './commands/serve';
 import { reportCommand } from './commands/report';
+import { pruneCommand } from './commands/prune';
 
 export function buildCli(): Command {
   const program = new Command('trailhound')
@@ -17,6 +18,7 @@ export function buildCli(): Command {
   program.addCommand(trailsCommand());
   program.addCommand(serveCommand());
   program.addCommand(reportCommand());
+  program.addCommand(pruneCommand());
   return program;
 }
 

@@ -31,6 +31,18 @@ export function envPositiveInt(name: string): number | undefined {
   return n;
 }
 
+/** A hundred years: more is a typo, and events before 1970 are refused at ingestion anyway. */
+export const MAX_RETENTION_DAYS = 36_500;
+
+/** Days of events to keep (ingest/retention.ts): --retention-days, else TRAILHOUND_RETENTION_DAYS; undefined keeps all. */
+export function retentionDays(flag?: number): number | undefined {
+  const days = flag ?? envPositiveInt('RETENTION_DAYS');
+  if (days !== undefined && days > MAX_RETENTION_DAYS) {
+    throw new Error(`--retention-days (or TRAILHOUND_RETENTION_DAYS) ${days}: at most ${MAX_RETENTION_DAYS} days (a hundred years)`);
+  }
+  return days;
+}
+
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
 export function dbPath(flag?: string): string {
   return flag ?? env('DB') ?? DEFAULTS.db;

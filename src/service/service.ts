@@ -4,6 +4,7 @@
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
 import { startPoller, type Poller } from './ingest/poller';
+import { dayCount, daysWithin, prune } from './ingest/retention';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
 
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Runs before each poll reads the source (the bundled sample delivers its new minutes there). */
   beforePoll?: (now: Date) => Promise<void>;
+  /** Keep this many days of events (ingest/retention.ts): runs read no further back, and an hourly prune removes the rest. */
+  retentionDays?: number;
 }
 
 export interface Service {
@@ -36,6 +39,9 @@ export interface Service {
 
 /** Polls read today and yesterday: CloudTrail delivers within minutes, and a day boundary must not lose files. */
 export const POLL_DAYS = 2;
+
+/** How often the poll that follows also prunes: the cutoff moves by the hour, and a prune reads every table. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 const DAY_MS = 86_400_000;
 /** Whole UTC days from a's day to b's day. */
@@ -78,11 +84,14 @@ export function startService(options: ServiceOptions): Service {
   // stop() aborts it: a run in progress stops after its batch instead of reading the rest of its days, which can take
   // longer than Docker or Kubernetes wait before SIGKILL.
   const stopping = new AbortController();
+  const retention = options.retentionDays;
+  // Under a retention no run reads further back than it keeps: older files would be pruned right after.
+  const withinRetention = (days: number) => (retention ? Math.min(days, daysWithin(retention)) : days);
   const ingestDays = (days: number) =>
     ingest({
       source,
       db,
-      days,
+      days: withinRetention(days),
       now: now(),
       s3Endpoint: options.s3Endpoint,
       signal: stopping.signal,
@@ -93,6 +102,15 @@ export function startService(options: ServiceOptions): Service {
   // reads every day folder since then, so days of failed polls or of a stopped service leave no gap.
   let lastSuccessStart: Date | null | undefined;
   let first = true;
+  let lastPrune: number | undefined;
+  const pruneIfDue = async (at: Date) => {
+    if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
+    const summary = await prune(db, retention, at);
+    lastPrune = at.getTime();
+    if (summary.events + summary.logFiles + summary.ledgerRows + summary.records > 0) {
+      logger.info({ job: 'retention', ...summary }, `removed ${summary.events} events from before ${summary.before} (retention: ${dayCount(retention)})`);
+    }
+  };
   const describe = (s: IngestSummary) => ({
     objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors, ...(s.stopped && { stopped: true }),
   });
@@ -112,16 +130,19 @@ export function startService(options: ServiceOptions): Service {
       const unfinished = await unfinishedWindowFrom(db, id, lastSuccessStart);
       const sinceUnfinished = unfinished ? utcDaysBetween(unfinished, startedAt) + 1 : 0;
       const usual = first ? (options.days ?? 14) : POLL_DAYS;
-      const days = Math.max(usual, sinceLastGood, sinceUnfinished);
+      const wanted = Math.max(usual, sinceLastGood, sinceUnfinished);
+      const days = withinRetention(wanted);
       if (days > usual) {
-        const why = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
-        logger.info({ days, lastGoodRun: lastSuccessStart?.toISOString() ?? null }, `catching up: reading the ${days} days since ${why}`);
+        const since = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
+        const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
+        logger.info({ days, lastGoodRun: lastSuccessStart?.toISOString() ?? null }, `catching up: reading the ${days} days ${which}`);
       }
       const summary = await ingestDays(days);
       // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
       if (summary.stopped) return summary;
       first = false;
       lastSuccessStart = startedAt;
+      await pruneIfDue(startedAt);
       return summary;
     }),
   });
@@ -140,7 +161,7 @@ export function startService(options: ServiceOptions): Service {
   return {
     backfill: async (days) => {
       const summary = await exclusive(() => ingestDays(days));
-      logger.info({ job: 'backfill', days, ...describe(summary) }, 'backfill finished');
+      logger.info({ job: 'backfill', days: withinRetention(days), ...describe(summary) }, 'backfill finished');
       return summary;
     },
     get lastPoll() {

@@ -7,6 +7,7 @@ import { ensureBackendBuilt } from './support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from './support/harness';
 import { refusedUrl } from '../support/net';
 import { startStratusService, type TestService } from './support/service';
+import { stratusRecords } from '../support/stratus';
 
 const haveGo = goAvailable();
 if (!haveGo) {
@@ -137,6 +138,10 @@ describeWithGo('go-plugin host', () => {
     expect(ingest.getChild('last poll error')!.get(0)).toBeNull();
     expect(ingest.schema.fields.find((f) => f.name === 'last poll error')).toMatchObject({ nullable: true, type: expect.objectContaining({ typeId: Type.Utf8 }) });
     expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'lag')!.metadata.get('config')!)).toEqual({ unit: 's' });
+    expect(ingest.getChild('oldest event')!.get(0)).toBe(Math.min(...stratusRecords().map(({ record }) => Date.parse(record.eventTime))));
+    // Never pruned: no retention, a null number in days.
+    expect(ingest.getChild('retention')!.get(0)).toBeNull();
+    expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'retention')!.metadata.get('config')!)).toEqual({ unit: 'd' });
 
     expect(r.bad).toEqual({ frames: [], status: 400, errorSource: 'downstream', error: expect.stringContaining('groupBy: "colour" is not one of') });
   });

@@ -141,6 +141,8 @@ describe('ConfigEditor', () => {
     expect(screen.getByText((56789).toLocaleString())).toBeInTheDocument();
     expect(screen.getByText('10 min')).toBeInTheDocument();
     expect(screen.getByText(new Date(STATUS.newestEvent).toLocaleString())).toBeInTheDocument();
+    // Without a retention, every event is kept: nothing to say.
+    expect(screen.queryByText('Retention')).not.toBeInTheDocument();
   });
 
   it('retrieves older logs for the days asked', async () => {
@@ -156,6 +158,24 @@ describe('ConfigEditor', () => {
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
     // The status is read again at once, and shows the backfill under way.
     expect(await screen.findByText(`90 days, running since ${new Date(startedAt).toLocaleString()}`)).toBeInTheDocument();
+  });
+
+  it('says when the service keeps fewer days than asked for', async () => {
+    const user = userEvent.setup();
+    postResource.mockResolvedValue({ status: 'started', days: 8, retentionDays: 7 });
+    await renderEditor(settings());
+    await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
+    expect(postResource).toHaveBeenCalledWith('backfill', { days: 30 });
+    expect(await screen.findByText('Retrieving the last 8 days of logs (the service keeps 7 days of events). Refresh to follow its progress.')).toBeInTheDocument();
+  });
+
+  it('shows the retention, when the service prunes', async () => {
+    const retention = { days: 90, before: '2026-08-27T10:00:00.000Z', prunedAt: '2026-11-25T10:00:00.000Z' };
+    getResource.mockResolvedValue({ ...STATUS, retention });
+    await renderEditor(settings());
+    expect(await screen.findByText('Retention')).toBeInTheDocument();
+    expect(screen.getByText(`90 days: events before ${new Date(retention.before).toLocaleString()} removed at ${new Date(retention.prunedAt).toLocaleString()}`)).toBeInTheDocument();
   });
 
   it('tells anyone but an organization Admin that they cannot retrieve older logs', async () => {

@@ -5,7 +5,7 @@ import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui
 import { useCallback, useEffect, useState } from 'react';
 import type { IngestStatus } from '../../model/api';
 import type { BackfillAnswer } from '../types';
-import { formatBackfill, formatCount, formatLag, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatRetention, formatTime } from './format';
 import { errorMessage } from './useValueLookup';
 
 export interface IngestionSource {
@@ -52,7 +52,8 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     setBusy(true);
     try {
       const answer = await datasource.backfill(n);
-      setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs. Refresh to follow its progress.`, error: false });
+      const kept = answer?.retentionDays ? ` (the service keeps ${answer.retentionDays} days of events)` : '';
+      setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs${kept}. Refresh to follow its progress.`, error: false });
       await refresh();
     } catch (err) {
       setBackfill({ message: `Could not start: ${errorMessage(err)}`, error: true });
@@ -84,6 +85,12 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
           <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
           <dt style={term}>Last poll</dt>
           <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
+          {status.retention && (
+            <>
+              <dt style={term}>Retention</dt>
+              <dd style={{ margin: 0 }}>{formatRetention(status.retention)}</dd>
+            </>
+          )}
           {status.backfill && (
             <>
               <dt style={term}>Older logs</dt>

@@ -1,4 +1,4 @@
-import { formatBackfill, formatCount, formatLag, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatRetention, formatTime } from './format';
 import { parseLimit } from './LimitField';
 
 describe('formatters', () => {
@@ -24,6 +24,12 @@ describe('formatters', () => {
     expect(formatBackfill({ days: 90, state: 'running', startedAt })).toBe(`90 days, running since ${formatTime(startedAt)}`);
     expect(formatBackfill({ days: 90, state: 'done', startedAt, finishedAt })).toBe(`90 days, finished ${formatTime(finishedAt)}`);
     expect(formatBackfill({ days: 7, state: 'failed', startedAt, finishedAt, error: 'AccessDenied' })).toBe('7 days, failed: AccessDenied');
+  });
+  it('says how many days are kept, and what the last prune removed', () => {
+    const before = '2026-11-24T10:00:00Z';
+    const prunedAt = '2026-11-25T10:00:00Z';
+    expect(formatRetention({ days: 1, before, prunedAt })).toBe(`1 day: events before ${formatTime(before)} removed at ${formatTime(prunedAt)}`);
+    expect(formatRetention({ days: 1000, before, prunedAt })).toMatch(new RegExp(`^${(1000).toLocaleString()} days: `));
   });
 });
 

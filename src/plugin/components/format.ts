@@ -1,5 +1,5 @@
 // Small formatters for the ingestion panel.
-import type { BackfillStatus } from '../../model/api';
+import type { BackfillStatus, RetentionStatus } from '../../model/api';
 
 /** 42 → "42 s", 600 → "10 min", 7200 → "2 h", 259200 → "3 days". */
 export function formatLag(seconds: number | null | undefined): string {
@@ -37,4 +37,9 @@ export function formatBackfill(b: BackfillStatus): string {
   if (b.state === 'running') return `${what}, running since ${formatTime(b.startedAt)}`;
   if (b.state === 'done') return `${what}, finished ${formatTime(b.finishedAt)}`;
   return `${what}, failed: ${b.error ?? 'no reason given'}`;
+}
+
+/** The last prune: "90 days: events before … removed at …". */
+export function formatRetention(r: RetentionStatus): string {
+  return `${r.days.toLocaleString()} day${r.days === 1 ? '' : 's'}: events before ${formatTime(r.before)} removed at ${formatTime(r.prunedAt)}`;
 }

@@ -5,6 +5,7 @@ import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import type { IngestSummary } from '../ingest';
+import { daysWithin } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
 import { createMetrics } from './metrics';
@@ -16,6 +17,8 @@ export interface ApiOptions {
   logger?: Logger;
   /** Runs a backfill (POST /api/backfill); absent, the endpoint answers 501. */
   backfill?: (days: number) => Promise<IngestSummary>;
+  /** The service's retention: a backfill reads no further back than it keeps (the answer says so). */
+  retentionDays?: number;
   queryTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
@@ -157,7 +160,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!run) {
       return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
     }
-    const { days } = request.body as { days: number };
+    const asked = (request.body as { days: number }).days;
+    const retentionDays = options.retentionDays;
+    const days = retentionDays ? Math.min(asked, daysWithin(retentionDays)) : asked;
     if (backfill?.state === 'running') {
       return reply.code(409).send({
         error: `a backfill of ${backfill.days} days is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
@@ -176,7 +181,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           request.log.error({ err, days }, 'backfill failed');
         }
       );
-    return reply.code(202).send({ status: 'started', days });
+    return reply.code(202).send({ status: 'started', days, ...(days < asked && { retentionDays }) });
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -2,9 +2,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, memoryLimit } from '../config';
+import { DEFAULTS, dbPath, env, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { dayWindow } from '../ingest/keys';
+import { dayCount, daysWithin, describePrune, prune, retentionCutoff } from '../ingest/retention';
 import { positiveInt } from './options';
 
 export function formatSummary(s: IngestSummary): string {
@@ -33,12 +34,15 @@ export function ingestCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--concurrency <n>', `parallel downloads (default ${DEFAULTS.concurrency})`, positiveInt)
+    .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
+      const retention = retentionDays(opts.retentionDays);
+      const window = retention ? withinRetention(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.
@@ -72,8 +76,8 @@ export function ingestCommand(): Command {
         const summary = await ingest({
           source: opts.source,
           db,
-          days: opts.days,
-          since: opts.since,
+          days: window.days,
+          since: window.since,
           s3Endpoint: opts.s3Endpoint,
           concurrency: opts.concurrency,
           signal: interrupt.signal,
@@ -93,7 +97,13 @@ export function ingestCommand(): Command {
         });
         bar?.stop();
         const { objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, stopped } = summary;
-        console.log(opts.json ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, ...(stopped && { stopped }) }) : formatSummary(summary));
+        // Not after a stopped run: the user asked it to stop.
+        const pruned = retention && !stopped ? await prune(db, retention) : undefined;
+        console.log(
+          opts.json
+            ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, ...(stopped && { stopped }), ...(pruned && { pruned: pruned.events }) })
+            : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : '')
+        );
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
         if (stopped) process.exitCode = exitCode;
       } finally {
@@ -103,4 +113,19 @@ export function ingestCommand(): Command {
         db.close();
       }
     });
+}
+
+/** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */
+function withinRetention(retention: number, days?: number, since?: string): { days?: number; since?: string } {
+  const { firstDay } = retentionCutoff(retention, new Date());
+  if (since !== undefined) {
+    if (since >= firstDay) return { since };
+    process.stderr.write(`--since ${since} is before what a retention of ${dayCount(retention)} keeps: reading from ${firstDay}\n`);
+    return { since: firstDay };
+  }
+  const most = daysWithin(retention);
+  if (days !== undefined && days > most) {
+    process.stderr.write(`--days ${days} reaches past what a retention of ${dayCount(retention)} keeps: reading ${dayCount(most)}\n`);
+  }
+  return { days: Math.min(days ?? DEFAULTS.days, most) };
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit } from '../config';
+import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays } from '../config';
 import { createLogger } from '../logger';
 import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
@@ -48,6 +48,7 @@ export function serveCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--days <n>', `days to backfill on start (default ${DEFAULTS.days})`, positiveInt)
     .option('--poll-interval <seconds>', `seconds between polls (env TRAILHOUND_POLL_INTERVAL, default ${DEFAULTS.pollIntervalSeconds})`, positiveInt)
+    .option('--retention-days <n>', 'keep this many days of events; older ones are removed hourly (env TRAILHOUND_RETENTION_DAYS; default: keep all)', positiveInt)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--cloudtrail-endpoint <url>', 'CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .action(async (opts) => {
@@ -58,6 +59,7 @@ export function serveCommand(): Command {
       if (pollSeconds > MAX_POLL_SECONDS) {
         throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
       }
+      const retention = retentionDays(opts.retentionDays);
       const logger = createLogger();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
@@ -83,6 +85,7 @@ export function serveCommand(): Command {
         token: token.token,
         logger,
         backfill: (days) => ingestion.service?.backfill(days) ?? Promise.reject(new Error('the service is still starting: try again')),
+        retentionDays: retention,
       });
       let url: string;
       try {
@@ -92,7 +95,7 @@ export function serveCommand(): Command {
         db.close();
         throw new Error(listenFailure(opts.listen, err));
       }
-      logger.info({ source, db: file, pollSeconds }, 'trailhound started');
+      logger.info({ source, db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
       const service = (ingestion.service = startService({
         db,
         source,
@@ -102,6 +105,7 @@ export function serveCommand(): Command {
         s3Endpoint: opts.s3Endpoint,
         cloudtrailEndpoint: opts.cloudtrailEndpoint,
         beforePoll: sample ? deliverSample : undefined,
+        retentionDays: retention,
       }));
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');

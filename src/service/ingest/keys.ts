@@ -13,7 +13,8 @@ export interface ParsedKey {
   day?: string;
 }
 
-const LAYOUT =
+/** A CloudTrail key: groups 1 organization, 2 account, 3 folder, 4 region, 5–7 the day folder's year, month, day. */
+export const LAYOUT =
   /(?:^|\/)AWSLogs\/(?:(o-[a-z0-9]{10,32})\/)?(\d{12})\/(CloudTrail|CloudTrail-Digest|CloudTrail-Insight)\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{2})\/[^/]+$/;
 
 export function parseKey(key: string): ParsedKey {

@@ -1,7 +1,7 @@
 // Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestStatus, QueryRequest, QueryResponse, QueryResult } from '../../model/api';
+import type { Frame, FrameField, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords } from './records';
@@ -270,6 +270,7 @@ export class Reports {
       lagSeconds: newest === null ? null : Math.max(0, Math.round((Date.now() - newest) / 1000)),
       lastPoll: iso(r.last_poll),
       lastPollError: (r.last_error as string | null) ?? null,
+      retention: r.retention ? (JSON.parse(String(r.retention)) as RetentionStatus) : null,
     };
   }
 }
@@ -422,6 +423,8 @@ function ingestFrame(s: IngestStatus): Frame {
       { name: 'lag', type: 'number', values: [s.lagSeconds], config: { unit: 's' } },
       { name: 'last poll', type: 'time', values: [t(s.lastPoll)] },
       { name: 'last poll error', type: 'string', values: [s.lastPollError] },
+      { name: 'oldest event', type: 'time', values: [t(s.oldestEvent)] },
+      { name: 'retention', type: 'number', values: [s.retention?.days ?? null], config: { unit: 'd' } },
     ],
   };
 }

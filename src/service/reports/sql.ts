@@ -337,4 +337,5 @@ export const INGEST_SQL = `SELECT
     (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
     (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
     (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
-    (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1) AS last_error`;
+    (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1) AS last_error,
+    (SELECT value FROM meta WHERE key = 'retention') AS retention`;

@@ -1,0 +1,27 @@
+// trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
+import { Command } from 'commander';
+import { Database } from '../db/database';
+import { DEFAULTS, dbPath, memoryLimit, retentionDays } from '../config';
+import { describePrune, prune } from '../ingest/retention';
+import { positiveInt } from './options';
+
+export function pruneCommand(): Command {
+  return new Command('prune')
+    .description('remove events older than the retention, with the kept log files and ledger rows only they needed')
+    .option('--retention-days <n>', 'days of events to keep (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--json', 'print a one-line JSON summary')
+    .action(async (opts) => {
+      const days = retentionDays(opts.retentionDays);
+      if (days === undefined) {
+        throw new Error('how many days to keep? Give --retention-days N (or set TRAILHOUND_RETENTION_DAYS)');
+      }
+      const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      try {
+        const summary = await prune(db, days);
+        console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));
+      } finally {
+        db.close();
+      }
+    });
+}

@@ -1,0 +1,104 @@
+// Retention: events older than N days leave the database, together with what only they needed: their kept log
+// files, and the ledger rows of day folders that no run lists again. A service that runs for years keeps a bounded
+// file; the trail's S3 bucket stays the record. DuckDB reuses the freed blocks, so the file stops growing rather
+// than shrinking.
+import fs from 'node:fs';
+import path from 'node:path';
+import { listValue } from '@duckdb/node-api';
+import type { RetentionStatus } from '../../model/api';
+import type { Database } from '../db/database';
+import { COMPLETED_RUN } from './index';
+import { LAYOUT } from './keys';
+
+const DAY_MS = 86_400_000;
+
+export interface PruneSummary {
+  retentionDays: number;
+  /** Events that happened before this instant were removed (ISO). */
+  before: string;
+  events: number;
+  /** Kept log files removed because none of their events remained. */
+  logFiles: number;
+  /** Ledger and ingest-error rows of day folders before the cutoff's day, which no run lists again. */
+  ledgerRows: number;
+  /** Rejected records and ingestion runs recorded before the cutoff (each source's last completed run stays). */
+  records: number;
+}
+
+/**
+ * The instant before which events go, and the first day folder a run still needs: files of an earlier day were
+ * delivered before that day began, so every event in them is older than the cutoff.
+ */
+export function retentionCutoff(retentionDays: number, now: Date): { before: Date; firstDay: string } {
+  const before = new Date(now.getTime() - retentionDays * DAY_MS);
+  return { before, firstDay: before.toISOString().slice(0, 10) };
+}
+
+/** The most days a run reads under a retention: the cutoff's day and every day since (ingest's --days). */
+export function daysWithin(retentionDays: number): number {
+  return retentionDays + 1;
+}
+
+/** "1 day", "90 days". */
+export const dayCount = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+
+/** One line for people: what a prune removed. */
+export function describePrune(s: PruneSummary): string {
+  return `Removed ${s.events} events from before ${s.before} (retention: ${dayCount(s.retentionDays)}), ${s.logFiles} kept log files no event needs, and ${s.ledgerRows + s.records} bookkeeping rows`;
+}
+
+// The day folder of a CloudTrail key (the same pattern as parseKey's), as YYYY-MM-DD; NULL for other names, whose
+// files a folder source lists on every run. A constant of our own, so it is written into the SQL (see normalise.ts).
+const KEY_DAY_SQL = (column: string) => {
+  const pattern = `'${LAYOUT.source.replace(/'/g, "''")}'`;
+  return `CASE WHEN regexp_matches(${column}, ${pattern})
+    THEN concat_ws('-', regexp_extract(${column}, ${pattern}, 5), regexp_extract(${column}, ${pattern}, 6), regexp_extract(${column}, ${pattern}, 7)) END`;
+};
+
+/** Removes what lies outside a retention of `retentionDays` days, in one transaction; then the unused kept files. */
+export async function prune(db: Database, retentionDays: number, now = new Date()): Promise<PruneSummary> {
+  const { before, firstDay } = retentionCutoff(retentionDays, now);
+  const params = { before: before.toISOString(), firstDay };
+  const { summary, archives } = await db.transaction(async (conn) => {
+    // DuckDB refuses parameters a statement does not use: each gets only its own.
+    const changed = async (sql: string) =>
+      Number((await conn.run(sql, Object.fromEntries(Object.entries(params).filter(([name]) => sql.includes(`$${name}`))))).rowsChanged);
+    // The files whose events go: a file keeps its copy while any of its events stays (a late delivery can straddle
+    // the cutoff).
+    await changed(`CREATE OR REPLACE TEMP TABLE pruned_files AS SELECT DISTINCT object_key FROM events WHERE event_time < $before::TIMESTAMP AND object_key IS NOT NULL`);
+    const events = await changed(`DELETE FROM events WHERE event_time < $before::TIMESTAMP`);
+    await changed(`DELETE FROM event_resources WHERE event_time < $before::TIMESTAMP`);
+    const gone = await conn.runAndReadAll(
+      `DELETE FROM log_objects
+       WHERE key IN (SELECT object_key FROM pruned_files EXCEPT SELECT object_key FROM events WHERE object_key IN (SELECT object_key FROM pruned_files))
+       RETURNING archive`
+    );
+    // No run under this retention lists an earlier day folder again, so their files need no ledger rows.
+    const ledgerRows =
+      (await changed(`DELETE FROM ingested_objects WHERE ${KEY_DAY_SQL('key')} < $firstDay`)) +
+      (await changed(`DELETE FROM ingest_errors WHERE ${KEY_DAY_SQL('key')} < $firstDay`));
+    const records =
+      (await changed(`DELETE FROM rejected_records WHERE rejected_at < $before::TIMESTAMP`)) +
+      // Each source's last completed run stays: polls read on from it, and without it a source would look new.
+      (await changed(
+        `DELETE FROM ingest_runs r WHERE started_at < $before::TIMESTAMP
+         AND started_at < (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${COMPLETED_RUN})`
+      ));
+    const status: RetentionStatus = { days: retentionDays, before: params.before, prunedAt: now.toISOString() };
+    await conn.run(`INSERT OR REPLACE INTO meta VALUES ('retention', $value)`, { value: JSON.stringify(status) });
+    await conn.run(`DROP TABLE pruned_files`);
+    const candidates = [...new Set(gone.getRowsJS().map((row) => String(row[0])))];
+    const summary: PruneSummary = { retentionDays, before: params.before, events, logFiles: gone.currentRowCount, ledgerRows, records };
+    return { summary, archives: candidates };
+  });
+  // After the commit: a kept file another batch's log file still needs stays. (A crash here leaves files nobody
+  // refers to, which the next open removes.)
+  if (archives.length > 0) {
+    const used = await db.all<{ archive: string }>(`SELECT DISTINCT archive FROM log_objects WHERE archive IN (SELECT unnest($archives))`, {
+      archives: listValue(archives),
+    });
+    const keep = new Set(used.map((row) => row.archive));
+    for (const archive of archives) if (!keep.has(archive)) fs.rmSync(path.join(db.originalsDir, archive), { force: true });
+  }
+  return summary;
+}

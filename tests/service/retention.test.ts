@@ -1,0 +1,270 @@
+// Retention: events older than the cutoff leave the database with what only they needed, nothing a kept event needs
+// goes, runs under a retention read no further back than it keeps, and a second prune finds nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { writeLogFolder } from '../../src/generator';
+import { buildApi } from '../../src/service/api/server';
+import { Database } from '../../src/service/db/database';
+import { ingest, sourceId } from '../../src/service/ingest';
+import { parseKey } from '../../src/service/ingest/keys';
+import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
+import { startService } from '../../src/service/service';
+import { runCli } from '../support/cli';
+import { logFile } from '../support/stratus';
+import { dayPrefix, rowCount, storedRecords, tempDir, writeFiles } from '../support/temp';
+
+const DAY = 86_400_000;
+// Mid-afternoon, so that the cutoff falls inside some log file's five minutes.
+const NOW = new Date('2026-11-20T15:02:30Z');
+const RETENTION = 4;
+const { before, firstDay } = retentionCutoff(RETENTION, NOW);
+
+/** Every record in the generated event files: eventID → eventTime (ms). */
+function recordTimes(root: string): Map<string, number> {
+  const times = new Map<string, number>();
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (parseKey(path.relative(root, p)).kind === 'events') {
+        for (const r of JSON.parse(zlib.gunzipSync(fs.readFileSync(p)).toString()).Records) times.set(r.eventID, Date.parse(r.eventTime));
+      }
+    }
+  };
+  walk(root);
+  return times;
+}
+
+const TOKEN = 'retention-test-token';
+/** The API's JSON answer, over HTTP. */
+async function call(url: string, method: string, route: string, body?: object) {
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body && { 'content-type': 'application/json' }) },
+    body: body && JSON.stringify(body),
+  });
+  return res.json();
+}
+
+const ids = async (db: Database) => new Set((await db.all<{ id: string }>('SELECT event_id AS id FROM events')).map((r) => r.id));
+const column = async (db: Database, sql: string) => (await db.all<{ v: string }>(sql)).map((r) => r.v).sort();
+const keptFiles = (db: Database) => fs.readdirSync(db.originalsDir).filter((f) => f.endsWith('.parquet')).sort();
+
+describe('prune', () => {
+  let dir: string;
+  let logs: string;
+  let db: Database;
+  let times: Map<string, number>;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    logs = path.join(dir, 'logs');
+    await writeLogFolder(logs, { events: 4000, days: 10, seed: 11, end: NOW });
+    // A late delivery in the cutoff's day folder: one event from before the cutoff, one from after.
+    const at = (ms: number) => new Date(before.getTime() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
+    const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'GetObject', eventSource: 's3.amazonaws.com', awsRegion: 'eu-west-1' });
+    writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', firstDay)}straddling.json.gz`]: logFile([event('late-old', at(-60_000)), event('late-new', at(60_000))]) });
+    times = recordTimes(logs);
+    db = await Database.open(path.join(dir, 'db.duckdb'));
+    // Three runs, as a service's days go by: three batches, each kept in its own Parquet file.
+    for (const daysAgo of [6, 3, 0]) await ingest({ source: logs, db, days: 14, now: new Date(NOW.getTime() - daysAgo * DAY) });
+  }, 60_000);
+
+  afterAll(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('removes exactly the events before the cutoff, and what only they needed', async () => {
+    const expected = [...times].filter(([, t]) => t >= before.getTime()).map(([id]) => id);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(times.size);
+    const storedBefore = await rowCount(db, 'events');
+    const keptResources = await rowCount(db, `event_resources WHERE event_time >= '${before.toISOString()}'::TIMESTAMPTZ::TIMESTAMP`);
+    const ledgerBefore = await column(db, 'SELECT key AS v FROM ingested_objects');
+    const archivesBefore = keptFiles(db);
+    expect(archivesBefore).toHaveLength(3);
+    // The first run's files are all older than the cutoff; one file holds events from both sides of it.
+    const firstArchive = (await db.one<{ archive: string }>(
+      `SELECT archive FROM log_objects JOIN events ON key = object_key GROUP BY archive ORDER BY max(event_time) LIMIT 1`
+    ))!.archive;
+    const straddling = (await column(db, `SELECT object_key AS v FROM events WHERE event_id = 'late-old'`))[0];
+    expect(straddling).toMatch(/straddling\.json\.gz$/);
+
+    const summary = await prune(db, RETENTION, NOW);
+
+    expect(await ids(db)).toEqual(new Set(expected));
+    expect(summary).toMatchObject({ retentionDays: RETENTION, before: before.toISOString(), events: storedBefore - expected.length });
+    expect(await rowCount(db, `event_resources WHERE event_time < '${before.toISOString()}'::TIMESTAMPTZ::TIMESTAMP`)).toBe(0);
+    expect(await rowCount(db, 'event_resources')).toBe(keptResources);
+    // A kept copy for every file that still has events, and for no other; the straddling file keeps its copy.
+    expect(await column(db, 'SELECT key AS v FROM log_objects')).toEqual(await column(db, 'SELECT DISTINCT object_key AS v FROM events'));
+    expect(await column(db, 'SELECT key AS v FROM log_objects')).toContain(straddling);
+    expect([...(await ids(db))].filter((id) => id.startsWith('late-'))).toEqual(['late-new']);
+    expect(summary.logFiles).toBeGreaterThan(0);
+    // The first run's Parquet file is gone from disk; the others, which kept events still need, stay.
+    expect(keptFiles(db)).toEqual(archivesBefore.filter((f) => f !== firstArchive));
+    expect(keptFiles(db)).toEqual(await column(db, 'SELECT DISTINCT archive AS v FROM log_objects'));
+    // Every kept event's original record still reads back.
+    const records = await storedRecords(db);
+    expect(records.size).toBe(expected.length);
+    for (const [id, record] of records) expect(record.eventID).toBe(id);
+    // The ledger forgets only the day folders before the cutoff's day, which no run under the retention lists again.
+    expect(await column(db, 'SELECT key AS v FROM ingested_objects')).toEqual(ledgerBefore.filter((key) => parseKey(key).day! >= firstDay));
+    expect(summary.ledgerRows).toBe(ledgerBefore.length - (await rowCount(db, 'ingested_objects')));
+  });
+
+  test('a run under the retention then reads nothing again, and a second prune removes nothing', async () => {
+    const again = await ingest({ source: logs, db, days: daysWithin(RETENTION), now: NOW });
+    expect(again).toMatchObject({ objects: 0, events: 0, window: { from: firstDay } });
+    expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 0, logFiles: 0, ledgerRows: 0, records: 0 });
+  });
+
+  test('records the prune for the ingestion status', async () => {
+    const api = await buildApi({ db, token: TOKEN });
+    try {
+      const status = await call(await api.listen({ host: '127.0.0.1', port: 0 }), 'GET', '/api/ingest/status');
+      expect(status.retention).toEqual({ days: RETENTION, before: before.toISOString(), prunedAt: NOW.toISOString() });
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+test('a retention shorter than everything stored empties the tables but keeps what runs still need', async () => {
+  const dir = tempDir();
+  try {
+    const day = new Date().toISOString().slice(0, 10);
+    const event = (id: string) => ({ eventID: id, eventTime: `${day}T00:00:01Z`, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+    const logs = writeFiles(path.join(dir, 'logs'), {
+      [`${dayPrefix('111122223333', 'us-east-1', day)}a.json.gz`]: logFile([event('in-layout')]),
+      // A plain export has no day folder: a folder source lists it on every run, so its ledger row must stay.
+      'exports/plain.json.gz': logFile([event('plain'), { ...event('no-time'), eventTime: 'yesterday' }]),
+    });
+    const db = await Database.open(path.join(dir, 'db.duckdb'));
+    try {
+      await ingest({ source: logs, db, days: 2 });
+      await ingest({ source: logs, db, days: 2 });
+      expect(await rowCount(db, 'rejected_records')).toBe(1);
+      expect(await rowCount(db, 'ingest_runs')).toBe(2);
+
+      const summary = await prune(db, 1, new Date(Date.now() + 3 * DAY));
+
+      expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 2 });
+      for (const table of ['events', 'event_resources', 'log_objects', 'rejected_records']) expect(await rowCount(db, table)).toBe(0);
+      expect(keptFiles(db)).toEqual([]);
+      expect(await column(db, 'SELECT key AS v FROM ingested_objects')).toEqual(['exports/plain.json.gz']);
+      // The last completed run stays: the next poll reads on from it, and the source is not taken for a new one.
+      expect(await rowCount(db, 'ingest_runs')).toBe(1);
+      // Read again without a retention: the layout file comes back, the plain one is not read twice.
+      expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 1, events: 1 });
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the service reads no further back than its retention, and prunes after its poll', async () => {
+  const dir = tempDir();
+  const lines: Array<Record<string, any>> = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const logs = path.join(dir, 'logs');
+  const now = new Date();
+  await writeLogFolder(logs, { events: 1500, days: 6, seed: 3, end: now });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  // Its last good run was ten days ago: the catch-up would read eleven days.
+  await db.run(
+    `INSERT INTO ingest_runs (source, started_at, finished_at, objects, events, duplicates, skipped, errors)
+     VALUES ($source, $at::TIMESTAMP, $at::TIMESTAMP, 0, 0, 0, 0, 0)`,
+    { source: sourceId(logs), at: new Date(now.getTime() - 10 * DAY).toISOString() }
+  );
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, days: 1, retentionDays: 2, now: () => now });
+  try {
+    const done = async () => lines.some((l) => l.job === 'ingest' && l.msg === 'ingest finished');
+    for (let i = 0; i < 400 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
+    const { before: cutoff, firstDay: first } = retentionCutoff(2, now);
+    // It read 3 days: the cutoff's day and the two since. The old run went with the prune.
+    expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({
+      days: 3,
+      msg: 'catching up: reading the 3 days the retention keeps (the last good run was 10 days ago)',
+    });
+    expect(await db.all('SELECT window_from FROM ingest_runs')).toEqual([{ window_from: first }]);
+    // What it keeps is every event since the cutoff, and only those: older ones were read (the cutoff's day) and pruned.
+    const times = [...recordTimes(logs)];
+    expect(times.some(([, t]) => t < cutoff.getTime() - DAY)).toBe(true);
+    expect(await ids(db)).toEqual(new Set(times.filter(([, t]) => t >= cutoff.getTime()).map(([id]) => id)));
+    expect(lines.find((l) => l.job === 'retention')).toMatchObject({ retentionDays: 2, before: cutoff.toISOString(), msg: expect.stringMatching(/^removed \d+ events from before .* \(retention: 2 days\)$/) });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test('a backfill asked for beyond the retention reads what the retention keeps, and says so', async () => {
+  const dir = tempDir();
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const asked: number[] = [];
+  const api = await buildApi({ db, token: TOKEN, retentionDays: 7, backfill: async (days) => (asked.push(days), {} as never) });
+  try {
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    expect(await call(url, 'POST', '/api/backfill', { days: 30 })).toEqual({ status: 'started', days: 8, retentionDays: 7 });
+    // Wait for the first to finish: one backfill at a time.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await call(url, 'POST', '/api/backfill', { days: 5 })).toEqual({ status: 'started', days: 5 });
+    expect(asked).toEqual([8, 5]);
+  } finally {
+    await api.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('the command line', () => {
+  test('prune wants to know how many days to keep, and checks it', async () => {
+    const dir = tempDir();
+    try {
+      const db = path.join(dir, 'db.duckdb');
+      const none = await runCli(['prune', '--db', db]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/how many days to keep\? Give --retention-days N \(or set TRAILHOUND_RETENTION_DAYS\)/);
+      const typo = await runCli(['prune', '--db', db], { TRAILHOUND_RETENTION_DAYS: '90d' });
+      expect(typo.stderr).toMatch(/TRAILHOUND_RETENTION_DAYS=90d: expected a whole number/);
+      const huge = await runCli(['prune', '--db', db, '--retention-days', '40000']);
+      expect(huge.stderr).toMatch(/at most 36500 days/);
+      // Nothing was created by the mistakes.
+      expect(fs.existsSync(db)).toBe(false);
+      const ok = await runCli(['prune', '--db', db, '--json'], { TRAILHOUND_RETENTION_DAYS: '30' });
+      expect(JSON.parse(ok.stdout)).toMatchObject({ retentionDays: 30, events: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('ingest --retention-days reads no further back and prunes after, saying both', async () => {
+    const dir = tempDir();
+    try {
+      const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().replace(/\.\d+Z$/, 'Z');
+      const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+      const logs = writeFiles(path.join(dir, 'logs'), Object.fromEntries([0, 3].map((n) => [
+        `${dayPrefix('111122223333', 'us-east-1', daysAgo(n).slice(0, 10))}a.json.gz`,
+        logFile([event(`${n}-days-ago`, daysAgo(n))]),
+      ])));
+      const db = path.join(dir, 'db.duckdb');
+      expect(JSON.parse((await runCli(['ingest', '--source', logs, '--db', db, '--json'])).stdout).events).toBe(2);
+      const pruned = await runCli(['ingest', '--source', logs, '--db', db, '--json', '--days', '30', '--retention-days', '1']);
+      expect(pruned.stderr).toMatch(/--days 30 reaches past what a retention of 1 day keeps: reading 2 days/);
+      expect(JSON.parse(pruned.stdout)).toMatchObject({ objects: 0, events: 0, pruned: 1 });
+      const since = await runCli(['ingest', '--source', logs, '--db', db, '--since', '2026-01-01', '--retention-days', '1']);
+      expect(since.stderr).toMatch(/--since 2026-01-01 is before what a retention of 1 day keeps: reading from \d{4}-\d{2}-\d{2}/);
+      expect(since.stdout).toMatch(/^Removed 0 events from before .* \(retention: 1 day\), 0 kept log files/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
