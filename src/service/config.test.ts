@@ -1,5 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { envPositiveInt, memoryLimit } from './config';
+import path from 'node:path';
+import { envPositiveInt, memoryLimit, retentionDays, sourceList } from './config';
+import { distinctSources } from './ingest';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
   const name = 'TRAILHOUND_TEST_INTERVAL';
@@ -40,5 +42,40 @@ describe('memoryLimit: TRAILHOUND_MEMORY_LIMIT is a size DuckDB takes, or a mess
   test.each(['512', 'lots', '80%', '-1', '1.5.5GB', '512Mi'])('%j is refused before DuckDB says only "Failed to set config"', (value) => {
     process.env[name] = value;
     expect(() => memoryLimit('224MB')).toThrow(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB`);
+  });
+});
+
+describe('the sources serve reads', () => {
+  afterEach(() => delete process.env.TRAILHOUND_SOURCE);
+
+  test('each --source, else TRAILHOUND_SOURCE as a comma-separated list; none means the sample', () => {
+    process.env.TRAILHOUND_SOURCE = ' s3://org-trail , ./logs,, ';
+    expect(sourceList()).toEqual(['s3://org-trail', './logs']);
+    expect(sourceList(['s3://a', 's3://b'])).toEqual(['s3://a', 's3://b']);
+    delete process.env.TRAILHOUND_SOURCE;
+    expect(sourceList()).toEqual([]);
+  });
+
+  test('a source given twice, under any of its spellings, is read once', () => {
+    const repeats: string[] = [];
+    const given = ['s3://a', 'logs', 's3://a/', path.resolve('logs'), 's3://a/prefix'];
+    expect(distinctSources(given, (s) => repeats.push(s))).toEqual(['s3://a', 'logs', 's3://a/prefix']);
+    expect(repeats).toEqual(['s3://a/', path.resolve('logs')]);
+  });
+});
+
+describe('retentionDays: --retention-days, else TRAILHOUND_RETENTION_DAYS', () => {
+  afterEach(() => delete process.env.TRAILHOUND_RETENTION_DAYS);
+
+  test('the flag first, then the variable; unset keeps every event', () => {
+    expect(retentionDays()).toBeUndefined();
+    process.env.TRAILHOUND_RETENTION_DAYS = '90';
+    expect(retentionDays()).toBe(90);
+    expect(retentionDays(7)).toBe(7);
+  });
+
+  test('at most a hundred years', () => {
+    expect(retentionDays(36_500)).toBe(36_500);
+    expect(() => retentionDays(36_501)).toThrow('--retention-days (or TRAILHOUND_RETENTION_DAYS) 36501: at most 36500 days (a hundred years)');
   });
 });

@@ -43,6 +43,11 @@ export function retentionDays(flag?: number): number | undefined {
   return days;
 }
 
+/** The sources `serve` reads: each --source, else TRAILHOUND_SOURCE's comma-separated list; none means the sample. */
+export function sourceList(flags?: string[]): string[] {
+  return flags ?? (env('SOURCE') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
 export function dbPath(flag?: string): string {
   return flag ?? env('DB') ?? DEFAULTS.db;

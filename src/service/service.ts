@@ -1,5 +1,5 @@
 // The long-running service: ingestion on a schedule (a backfill first, then each poll the days since the last
-// successful run, at least today and yesterday),
+// successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
@@ -10,7 +10,8 @@ import { syncTrails } from './trails';
 
 export interface ServiceOptions {
   db: Database;
-  source: string;
+  /** s3://bucket[/prefix] or folders: each on its own days (its own last good run), one after the other. */
+  sources: string[];
   logger: Logger;
   /** Days of the first run (the backfill), default 14. */
   days?: number;
@@ -18,19 +19,22 @@ export interface ServiceOptions {
   trailsIntervalMs?: number;
   s3Endpoint?: string;
   cloudtrailEndpoint?: string;
-  /** Refresh the trail inventory (default: when the source is S3). */
+  /** Refresh the trail inventory (default: when a source is S3). */
   syncTrails?: boolean;
   /** The clock (tests move it across days). */
   now?: () => Date;
-  /** Runs before each poll reads the source (the bundled sample delivers its new minutes there). */
+  /** Runs before each poll reads the sources (the bundled sample delivers its new minutes there). */
   beforePoll?: (now: Date) => Promise<void>;
   /** Keep this many days of events (ingest/retention.ts): runs read no further back, and an hourly prune removes the rest. */
   retentionDays?: number;
 }
 
+/** What a poll or a backfill did, over every source. */
+export type RunTotals = Pick<IngestSummary, 'objects' | 'events' | 'duplicates' | 'skipped' | 'unchanged' | 'errors' | 'stopped'>;
+
 export interface Service {
-  /** Ingests the last `days` days now (after any run in progress); what POST /api/backfill calls. */
-  backfill(days: number): Promise<IngestSummary>;
+  /** Ingests the last `days` days of every source now (after any run in progress); what POST /api/backfill calls. */
+  backfill(days: number): Promise<RunTotals>;
   readonly lastPoll: Date | null;
   readonly lastPollError: string | null;
   /** Stops polling; a run in progress stops after the batch it is loading (the next run reads the rest of its days). */
@@ -66,8 +70,7 @@ async function unfinishedWindowFrom(db: Database, source: string, after: Date | 
 }
 
 export function startService(options: ServiceOptions): Service {
-  const { db, source, logger } = options;
-  const id = sourceId(source);
+  const { db, logger } = options;
   const now = options.now ?? (() => new Date());
   let queue: Promise<unknown> = Promise.resolve();
   let running = 0;
@@ -87,7 +90,7 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => (retention ? Math.min(days, daysWithin(retention)) : days);
-  const ingestDays = (days: number) =>
+  const ingestDays = (source: string, days: number) =>
     ingest({
       source,
       db,
@@ -95,13 +98,14 @@ export function startService(options: ServiceOptions): Service {
       now: now(),
       s3Endpoint: options.s3Endpoint,
       signal: stopping.signal,
-      onFileError: (key, reason) => logger.warn({ key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+      onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
     });
 
-  // When the last successful run started (read from ingest_runs at the first run, so a restart knows it too): a run
-  // reads every day folder since then, so days of failed polls or of a stopped service leave no gap.
-  let lastSuccessStart: Date | null | undefined;
-  let first = true;
+  // Each source's own days. lastSuccessStart: when its last successful run started (read from ingest_runs at its
+  // first run, so a restart knows it too): a run reads every day folder since then, so days of failed polls or of a
+  // stopped service leave no gap.
+  const sources = options.sources.map((source) => ({ source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true }));
+  const several = sources.length > 1;
   let lastPrune: number | undefined;
   const pruneIfDue = async (at: Date) => {
     if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
@@ -111,9 +115,64 @@ export function startService(options: ServiceOptions): Service {
       logger.info({ job: 'retention', ...summary }, `removed ${summary.events} events from before ${summary.before} (retention: ${dayCount(retention)})`);
     }
   };
-  const describe = (s: IngestSummary) => ({
+  const describe = (s: RunTotals) => ({
     objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors, ...(s.stopped && { stopped: true }),
   });
+
+  /** One poll of one source: the days since its last good run, at least the usual ones. */
+  const pollSource = async (state: (typeof sources)[number], startedAt: Date): Promise<IngestSummary> => {
+    const { source, id } = state;
+    if (state.lastSuccessStart === undefined) state.lastSuccessStart = await lastGoodRunStart(db, id);
+    const sinceLastGood = state.lastSuccessStart ? utcDaysBetween(state.lastSuccessStart, startedAt) + 1 : 0;
+    const unfinished = await unfinishedWindowFrom(db, id, state.lastSuccessStart);
+    const sinceUnfinished = unfinished ? utcDaysBetween(unfinished, startedAt) + 1 : 0;
+    const usual = state.first ? (options.days ?? 14) : POLL_DAYS;
+    const wanted = Math.max(usual, sinceLastGood, sinceUnfinished);
+    const days = withinRetention(wanted);
+    if (days > usual) {
+      const since = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
+      const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
+      logger.info(
+        { ...(several && { source }), days, lastGoodRun: state.lastSuccessStart?.toISOString() ?? null },
+        `catching up: reading the ${days} days ${which}${several ? ` of ${source}` : ''}`
+      );
+    }
+    const summary = await ingestDays(source, days);
+    // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
+    if (summary.stopped) return summary;
+    state.first = false;
+    state.lastSuccessStart = startedAt;
+    return summary;
+  };
+
+  /**
+   * Runs `read` for every source in turn. A source that fails does not keep the others from being read; the run then
+   * fails with every source's reason, and the poller retries it (what was read is in the ledger).
+   */
+  const eachSource = async (read: (state: (typeof sources)[number]) => Promise<IngestSummary>): Promise<RunTotals> => {
+    const totals: RunTotals = { objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, stopped: false };
+    const failures: Array<{ source: string; err: unknown }> = [];
+    for (const state of sources) {
+      if (stopping.signal.aborted) {
+        totals.stopped = true;
+        break;
+      }
+      try {
+        const summary = await read(state);
+        if (several) logger.info({ job: 'ingest', source: state.source, ...describe(summary) }, 'source read');
+        for (const key of ['objects', 'events', 'duplicates', 'skipped', 'unchanged', 'errors'] as const) totals[key] += summary[key];
+        totals.stopped ||= summary.stopped;
+      } catch (err) {
+        failures.push({ source: state.source, err });
+      }
+    }
+    if (failures.length === 1 && !several) throw failures[0].err;
+    if (failures.length > 0) {
+      throw new Error(failures.map(({ source, err }) => `${source}: ${err instanceof Error ? err.message : String(err)}`).join('; '));
+    }
+    return totals;
+  };
+
   const poller: Poller = startPoller({
     name: 'ingest',
     intervalMs: options.pollIntervalMs,
@@ -125,29 +184,18 @@ export function startService(options: ServiceOptions): Service {
       if (stopping.signal.aborted) return undefined;
       const startedAt = now();
       await options.beforePoll?.(startedAt);
-      if (lastSuccessStart === undefined) lastSuccessStart = await lastGoodRunStart(db, id);
-      const sinceLastGood = lastSuccessStart ? utcDaysBetween(lastSuccessStart, startedAt) + 1 : 0;
-      const unfinished = await unfinishedWindowFrom(db, id, lastSuccessStart);
-      const sinceUnfinished = unfinished ? utcDaysBetween(unfinished, startedAt) + 1 : 0;
-      const usual = first ? (options.days ?? 14) : POLL_DAYS;
-      const wanted = Math.max(usual, sinceLastGood, sinceUnfinished);
-      const days = withinRetention(wanted);
-      if (days > usual) {
-        const since = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
-        const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
-        logger.info({ days, lastGoodRun: lastSuccessStart?.toISOString() ?? null }, `catching up: reading the ${days} days ${which}`);
+      // The ingestion status reports the last error of each of these (reports/sql.ts LAST_ERROR_SQL).
+      await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids)`, { ids: JSON.stringify(sources.map((s) => s.id)) });
+      try {
+        return await eachSource((state) => pollSource(state, startedAt));
+      } finally {
+        // Pruning needs no source: a source that fails must not let the database grow past the retention.
+        if (!stopping.signal.aborted) await pruneIfDue(startedAt);
       }
-      const summary = await ingestDays(days);
-      // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
-      if (summary.stopped) return summary;
-      first = false;
-      lastSuccessStart = startedAt;
-      await pruneIfDue(startedAt);
-      return summary;
     }),
   });
 
-  const trails: Poller | undefined = (options.syncTrails ?? source.startsWith('s3://'))
+  const trails: Poller | undefined = (options.syncTrails ?? options.sources.some((source) => source.startsWith('s3://')))
     ? startPoller({
         name: 'trails sync',
         intervalMs: options.trailsIntervalMs ?? 3_600_000,
@@ -160,9 +208,9 @@ export function startService(options: ServiceOptions): Service {
 
   return {
     backfill: async (days) => {
-      const summary = await exclusive(() => ingestDays(days));
-      logger.info({ job: 'backfill', days: withinRetention(days), ...describe(summary) }, 'backfill finished');
-      return summary;
+      const totals = await exclusive(() => eachSource(({ source }) => ingestDays(source, days)));
+      logger.info({ job: 'backfill', days: withinRetention(days), ...describe(totals) }, 'backfill finished');
+      return totals;
     },
     get lastPoll() {
       return poller.lastSuccess;

@@ -183,7 +183,7 @@ test('the service reads no further back than its retention, and prunes after its
      VALUES ($source, $at::TIMESTAMP, $at::TIMESTAMP, 0, 0, 0, 0, 0)`,
     { source: sourceId(logs), at: new Date(now.getTime() - 10 * DAY).toISOString() }
   );
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, days: 1, retentionDays: 2, now: () => now });
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, days: 1, retentionDays: 2, now: () => now });
   try {
     const done = async () => lines.some((l) => l.job === 'ingest' && l.msg === 'ingest finished');
     for (let i = 0; i < 400 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));

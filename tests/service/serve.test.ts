@@ -7,6 +7,7 @@ import pino from 'pino';
 import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
 import { startService } from '../../src/service/service';
 import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
@@ -44,7 +45,7 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
   writeFiles(logs, { [`${prefix}a.json.gz`]: logFile([rec(), rec()]) });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 100 });
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 100 });
   const count = () => rowCount(db, 'events');
   try {
     await waitFor('the backfill', async () => ((await count()) === 2 ? true : undefined));
@@ -55,6 +56,8 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
     fs.renameSync(logs, `${logs}.away`);
     await waitFor('a failed poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
     expect(service.lastPollError).toMatch(/is not a folder/);
+    // The ingestion status says so too (one source: not named).
+    expect((await new Reports(db).ingestStatus()).lastPollError).toBe(service.lastPollError);
     fs.renameSync(`${logs}.away`, logs);
     writeFiles(logs, { [`${prefix}c.json.gz`]: logFile([rec()]) });
     // The poller records its success just after the events commit: wait for both.
@@ -65,6 +68,42 @@ test('backfills, picks up new files on the next poll, and keeps going when a pol
     expect(summary).toMatchObject({ objects: 0, unchanged: 3 });
     const finished = lines.find((l) => l.msg === 'ingest finished');
     expect(finished).toMatchObject({ job: 'ingest', objects: 1, events: 2, errors: 0 });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('several sources: each is read on its own days, one that fails does not stop the others, and the status names it', async () => {
+  const dir = tempDir();
+  const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];
+  const prefix = dayPrefix('111122223333', 'us-east-1', today);
+  writeFiles(first, { [`${prefix}a.json.gz`]: logFile([rec(), rec()]) });
+  writeFiles(second, { [`${prefix}a.json.gz`]: logFile([rec()]) });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: [first, second], logger, pollIntervalMs: 100 });
+  const status = () => new Reports(db).ingestStatus();
+  try {
+    await waitFor('both sources', async () => ((await rowCount(db, 'events')) === 3 ? true : undefined));
+    expect(lines.filter((l) => l.msg === 'source read').map((l) => [l.source, l.events])).toEqual([[first, 2], [second, 1]]);
+    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 2, events: 3 });
+
+    // The first source goes away: the second is still read at every poll, and the failure names the source.
+    fs.renameSync(first, `${first}.away`);
+    await waitFor('a failed poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    expect(service.lastPollError).toMatch(new RegExp(`^${first}: .*is not a folder`));
+    writeFiles(second, { [`${prefix}b.json.gz`]: logFile([rec()]) });
+    await waitFor('the other source', async () => ((await rowCount(db, 'events')) === 4 ? true : undefined));
+    // The second source's later success does not hide the first one's failure from the ingestion status.
+    expect((await status()).lastPollError).toMatch(new RegExp(`^${first}: [^;]*is not a folder[^;]*$`));
+
+    fs.renameSync(`${first}.away`, first);
+    await waitFor('recovery', async () => (service.lastPollError === null ? true : undefined));
+    expect((await status()).lastPollError).toBeNull();
+    // A backfill reads every source.
+    expect(await service.backfill(3)).toMatchObject({ objects: 0, unchanged: 3, events: 0 });
   } finally {
     await service.stop();
     db.close();
@@ -89,7 +128,7 @@ test('after days of failed polls, the first poll that works reads every day fold
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
   let clock = new Date('2026-11-20T12:00:00Z');
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 100, now: () => clock });
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 100, now: () => clock });
   const days = () => eventDays(db);
   try {
     await waitFor('the backfill', async () => ((await days()).length === 1 ? true : undefined));
@@ -118,7 +157,7 @@ test('started again after weeks away, the service reads every day since its last
     // A run stopped at shutdown since then (after a batch) is not a complete read: the catch-up still starts at the good one.
     await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at, stopped) VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`, { source: logs });
     const { lines, logger } = memoryLogger();
-    const service = startService({ db, source: logs, logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
     const days = () => eventDays(db);
     try {
       await waitFor('the first run', async () => ((await days()).length === 2 ? true : undefined));
@@ -152,7 +191,7 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
   await withGeneratedLogs({ events: 40_000, days: 20, seed: 5 }, async ({ logs, db, lines, logger }) => {
     const expected = eventFiles(logs);
     const ledger = () => rowCount(db, 'ingested_objects');
-    let service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
+    let service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
     const afterFirstPoll = await ledger();
     const backfill = service.backfill(20);
@@ -162,7 +201,7 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
     expect(await ledger()).toBeLessThan(expected.files);
 
     // Started again a few minutes later, still with --days 2.
-    service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(GENERATED_END.getTime() + 300_000) });
+    service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(GENERATED_END.getTime() + 300_000) });
     await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
     await service.stop();
     expect(await ledger()).toBe(expected.files);
@@ -173,7 +212,7 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
 test('a poll that waits behind a backfill does not take the running backfill for an unfinished run', async () => {
   await withGeneratedLogs({ events: 20_000, days: 30, seed: 7 }, async ({ logs, db, lines, logger }) => {
     // Polls every 100 ms: one is always queued behind the backfill.
-    const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END });
+    const service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END });
     try {
       await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
       await service.backfill(30);
@@ -189,7 +228,7 @@ test('a poll that waits behind a backfill does not take the running backfill for
 test('a poll whose turn comes after stop() does nothing: no delivery, no catch-up, no run', async () => {
   await withGeneratedLogs({ events: 20_000, days: 30, seed: 8 }, async ({ logs, db, lines, logger }) => {
     let deliveries = 0;
-    const service = startService({ db, source: logs, logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END, beforePoll: async () => void deliveries++ });
+    const service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END, beforePoll: async () => void deliveries++ });
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
     const runsBefore = await rowCount(db, 'ingest_runs');
     const deliveriesBefore = deliveries;
@@ -216,7 +255,7 @@ test('what beforePoll delivers is read by that same poll', () =>
       polls++;
       writeFiles(logs, { [`${prefix}delivered-${polls}.json.gz`]: logFile([rec()]) });
     };
-    const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, beforePoll });
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, beforePoll });
     try {
       // The first poll (the backfill) reads the file that was there and the one delivered just before it.
       await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
-import type { IngestSummary } from '../ingest';
 import { daysWithin } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
@@ -16,7 +15,7 @@ export interface ApiOptions {
   token: string;
   logger?: Logger;
   /** Runs a backfill (POST /api/backfill); absent, the endpoint answers 501. */
-  backfill?: (days: number) => Promise<IngestSummary>;
+  backfill?: (days: number) => Promise<unknown>;
   /** The service's retention: a backfill reads no further back than it keeps (the answer says so). */
   retentionDays?: number;
   queryTimeoutMs?: number;

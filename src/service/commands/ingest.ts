@@ -36,8 +36,12 @@ export function ingestCommand(): Command {
     .option('--concurrency <n>', `parallel downloads (default ${DEFAULTS.concurrency})`, positiveInt)
     .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
+      // serve reads a comma-separated list from the variable; ingest reads one source per run.
+      if (command.getOptionValueSource('source') === 'default' && opts.source.includes(',')) {
+        throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
+      }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();

@@ -2,14 +2,15 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays } from '../config';
+import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, sourceList } from '../config';
+import { distinctSources } from '../ingest';
 import { createLogger } from '../logger';
 import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken } from '../api/token';
-import { positiveInt } from './options';
+import { collect, positiveInt } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -44,7 +45,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
     .option('--listen <host:port>', 'where the API listens (env TRAILHOUND_LISTEN)', env('LISTEN') ?? DEFAULTS.listen)
-    .option('--source <source>', 's3://bucket[/prefix] or a folder (env TRAILHOUND_SOURCE; default: the bundled sample logs)', env('SOURCE'))
+    .option('--source <source>', 's3://bucket[/prefix] or a folder; repeat it for several (env TRAILHOUND_SOURCE, comma-separated; default: the bundled sample logs)', collect)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--days <n>', `days to backfill on start (default ${DEFAULTS.days})`, positiveInt)
     .option('--poll-interval <seconds>', `seconds between polls (env TRAILHOUND_POLL_INTERVAL, default ${DEFAULTS.pollIntervalSeconds})`, positiveInt)
@@ -65,17 +66,17 @@ export function serveCommand(): Command {
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
       if (token.warning) logger.warn({ file: token.file }, token.warning);
-      // The source too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
-      let source: string = opts.source;
-      const sample = !source;
+      // The sources too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
+      const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
+      const sample = sources.length === 0;
       if (sample) {
-        source = await ensureSampleLogs(dataDir);
-        logger.info({ source }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
+        sources.push(await ensureSampleLogs(dataDir));
+        logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
       const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {
-        await deliverSampleLogs(source, now);
+        await deliverSampleLogs(sources[0], now);
         await storeTrails(db, sampleTrails(now));
       };
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
@@ -95,10 +96,10 @@ export function serveCommand(): Command {
         db.close();
         throw new Error(listenFailure(opts.listen, err));
       }
-      logger.info({ source, db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
+      logger.info({ ...(sources.length === 1 ? { source: sources[0] } : { sources }), db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
       const service = (ingestion.service = startService({
         db,
-        source,
+        sources,
         logger,
         days: opts.days,
         pollIntervalMs: pollSeconds * 1000,

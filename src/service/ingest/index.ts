@@ -81,6 +81,20 @@ export function sourceId(spec: string): string {
   return spec.startsWith('s3://') ? s3SourceId(parseS3Url(spec)) : path.resolve(spec);
 }
 
+/** The sources in order, each once by the name its runs carry (s3://b and s3://b/ are one); onRepeat hears of the others. */
+export function distinctSources(sources: string[], onRepeat: (source: string) => void): string[] {
+  const seen = new Set<string>();
+  return sources.filter((source) => {
+    const id = sourceId(source);
+    if (seen.has(id)) {
+      onRepeat(source);
+      return false;
+    }
+    seen.add(id);
+    return true;
+  });
+}
+
 export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number; signal?: AbortSignal } = {}): LogSource {
   return spec.startsWith('s3://')
     ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs, signal: options.signal })
@@ -169,7 +183,17 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
        AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d')) LIMIT 1`,
     { source: sourceId(options.source) }
   ));
-  const source = openSource(options.source, options);
+  let source: LogSource;
+  try {
+    source = openSource(options.source, options);
+  } catch (err) {
+    // A source that cannot even be opened (a folder that is gone) is a failed run too: the ingestion status says why.
+    await db.run(
+      `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error)`,
+      { source: sourceId(options.source), started: new Date(started).toISOString(), from: window.from, error: err instanceof Error ? err.message : String(err) }
+    );
+    throw err;
+  }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
   const summary: IngestSummary = {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,

@@ -329,6 +329,21 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
     last_notification_error, sns_topic, arn
   FROM trails ORDER BY name`;
 
+/**
+ * Why the last poll failed. A service that reads several sources records them (meta 'sources', service.ts): then each
+ * of those whose last run failed, by name, so that another source's later success does not hide it; else the last run.
+ */
+const LAST_ERROR_SQL = `(SELECT CASE
+    WHEN (SELECT value FROM meta WHERE key = 'sources') IS NULL
+      THEN (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1)
+    ELSE (SELECT string_agg(CASE WHEN n > 1 THEN source || ': ' ELSE '' END || error, '; ' ORDER BY source)
+          FROM (SELECT source, error, json_array_length((SELECT value FROM meta WHERE key = 'sources')) AS n FROM ingest_runs
+                WHERE finished_at IS NOT NULL
+                  AND list_contains(from_json((SELECT value FROM meta WHERE key = 'sources'), '["VARCHAR"]'), source)
+                QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)
+          WHERE error IS NOT NULL)
+  END)`;
+
 export const INGEST_SQL = `SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
@@ -337,5 +352,5 @@ export const INGEST_SQL = `SELECT
     (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
     (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
     (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
-    (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1) AS last_error,
+    ${LAST_ERROR_SQL} AS last_error,
     (SELECT value FROM meta WHERE key = 'retention') AS retention`;
