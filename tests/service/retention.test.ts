@@ -234,6 +234,29 @@ test('the service reads no further back than its retention, and prunes after its
   }
 }, 30_000);
 
+test('a prune that fails is said as such, not as a failed poll', async () => {
+  const dir = tempDir();
+  const lines: Array<Record<string, any>> = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const logs = path.join(dir, 'logs');
+  await writeLogFolder(logs, { events: 200, days: 2, seed: 5, end: new Date() });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  // Ingestion never touches this table when no record is rejected; the prune deletes from it.
+  await db.run('DROP TABLE rejected_records');
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, retentionDays: 1 });
+  try {
+    for (let i = 0; i < 400 && !lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest finished' });
+    expect(service.lastPollError).toBeNull();
+    expect(service.lastPoll).not.toBeNull();
+    expect(lines.find((l) => l.job === 'retention')).toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('a backfill asked for beyond the retention reads what the retention keeps, and says so', async () => {
   const dir = tempDir();
   const db = await Database.open(path.join(dir, 'db.duckdb'));
