@@ -109,7 +109,14 @@ export function startService(options: ServiceOptions): Service {
   let lastPrune: number | undefined;
   const pruneIfDue = async (at: Date) => {
     if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
-    const summary = await prune(db, retention, at);
+    let summary;
+    try {
+      summary = await prune(db, retention, at);
+    } catch (err) {
+      // The poll itself succeeded: a failed prune must not read as a failed poll (nor delay the next one).
+      logger.warn({ job: 'retention', err: err instanceof Error ? err.message : String(err) }, 'prune failed; trying again after the next poll');
+      return;
+    }
     lastPrune = at.getTime();
     if (summary.events + summary.logFiles + summary.ledgerRows + summary.records > 0) {
       logger.info({ job: 'retention', ...summary }, `removed ${summary.events} events from before ${summary.before} (retention: ${dayCount(retention)})`);

@@ -141,7 +141,7 @@ describeWithGo('go-plugin host', () => {
     expect(ingest.getChild('oldest event')!.get(0)).toBe(Math.min(...stratusRecords().map(({ record }) => Date.parse(record.eventTime))));
     // Never pruned: no retention, a null number in days.
     expect(ingest.getChild('retention')!.get(0)).toBeNull();
-    expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'retention')!.metadata.get('config')!)).toEqual({ unit: 'd' });
+    expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'retention')!.metadata.get('config')!)).toEqual({ unit: 'suffix:days' });
 
     expect(r.bad).toEqual({ frames: [], status: 400, errorSource: 'downstream', error: expect.stringContaining('groupBy: "colour" is not one of') });
   });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { parseKey } from '../../src/service/ingest/keys';
+import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
@@ -80,6 +82,29 @@ test('discovers accounts (organization trails too) and regions, and reads only t
   expect(summary).toMatchObject({ objects: 4, events: 5, errors: 0, source: 's3://layout/logs/' });
   const accounts = await db.all<{ k: string }>(`SELECT DISTINCT regexp_extract(object_key, '([0-9]{12})', 1) AS k FROM events ORDER BY 1`);
   expect(accounts.map((a) => a.k)).toEqual(['111122223333', '444455556666', '777788889999']);
+});
+
+test('under a retention, the ledger forgets the day folders before the cutoff (prefix and organization paths) and no run reads them again', async () => {
+  await s3.createBucket('retention');
+  const days = ['2026-11-14', '2026-11-15', '2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20'];
+  for (const day of days) {
+    await s3.put('retention', `trail/${dayPrefix('111122223333', 'us-east-1', day)}a.json.gz`, logFile([rec(day)]));
+    await s3.put('retention', `trail/${dayPrefix('444455556666', 'eu-west-1', day, 'o-abcdef1234')}b.json.gz`, logFile([rec(day)]));
+  }
+  expect(await run('s3://retention/trail', days.length)).toMatchObject({ objects: 14, events: 14 });
+  const { firstDay } = retentionCutoff(2, NOW);
+  expect(firstDay).toBe('2026-11-18');
+
+  const summary = await prune(db, 2, NOW);
+
+  // Four days of two files each: every one of their ledger rows, whichever account path, is gone.
+  expect(summary.ledgerRows).toBe(8);
+  const ledger = (await db.all<{ key: string }>('SELECT key FROM ingested_objects ORDER BY key')).map((r) => r.key);
+  expect(ledger).toHaveLength(6);
+  expect(ledger.every((key) => key.startsWith('trail/AWSLogs/') && parseKey(key).day! >= firstDay)).toBe(true);
+  // The next run under the retention lists the kept days only, and reads none of their files again.
+  expect(await run('s3://retention/trail', daysWithin(2))).toMatchObject({ window: { from: firstDay }, objects: 0, events: 0, unchanged: 6 });
+  expect(await prune(db, 2, NOW)).toMatchObject({ events: 0, logFiles: 0, ledgerRows: 0 });
 });
 
 test('pages past 1000 keys in one day prefix', async () => {

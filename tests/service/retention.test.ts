@@ -169,6 +169,34 @@ test('a retention shorter than everything stored empties the tables but keeps wh
   }
 });
 
+test('a prune keeps the run that ended the first load, though runs from cron read one day', async () => {
+  const dir = tempDir();
+  try {
+    const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+    const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+    const today = new Date().toISOString().slice(0, 10);
+    const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', at(Date.now() - 60_000))]) });
+    const db = await Database.open(path.join(dir, 'db.duckdb'));
+    try {
+      // The first load, then runs of one day (ingest --days 1 from cron), which end no first load of their own.
+      await ingest({ source: logs, db, days: 8 });
+      await ingest({ source: logs, db, days: 1 });
+      // Days later both runs are older than the cutoff.
+      await prune(db, 1, new Date(Date.now() + 3 * DAY));
+      const made = Date.now() - 60_000;
+      writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}b.json.gz`]: logFile([event('news', at(made))]) });
+      await ingest({ source: logs, db, days: 1 });
+      // News, stored when it arrived: as history (arrived when it happened), no alert rule would count it.
+      const arrived = await db.one<{ ms: bigint }>(`SELECT epoch_ms(arrived_at) AS ms FROM events WHERE event_id = 'news'`);
+      expect(Number(arrived!.ms)).toBeGreaterThan(made + 30_000);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the service reads no further back than its retention, and prunes after its poll', async () => {
   const dir = tempDir();
   const lines: Array<Record<string, any>> = [];
@@ -199,6 +227,29 @@ test('the service reads no further back than its retention, and prunes after its
     expect(times.some(([, t]) => t < cutoff.getTime() - DAY)).toBe(true);
     expect(await ids(db)).toEqual(new Set(times.filter(([, t]) => t >= cutoff.getTime()).map(([id]) => id)));
     expect(lines.find((l) => l.job === 'retention')).toMatchObject({ retentionDays: 2, before: cutoff.toISOString(), msg: expect.stringMatching(/^removed \d+ events from before .* \(retention: 2 days\)$/) });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test('a prune that fails is said as such, not as a failed poll', async () => {
+  const dir = tempDir();
+  const lines: Array<Record<string, any>> = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const logs = path.join(dir, 'logs');
+  await writeLogFolder(logs, { events: 200, days: 2, seed: 5, end: new Date() });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  // Ingestion never touches this table when no record is rejected; the prune deletes from it.
+  await db.run('DROP TABLE rejected_records');
+  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, retentionDays: 1 });
+  try {
+    for (let i = 0; i < 400 && !lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest finished' });
+    expect(service.lastPollError).toBeNull();
+    expect(service.lastPoll).not.toBeNull();
+    expect(lines.find((l) => l.job === 'retention')).toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
   } finally {
     await service.stop();
     db.close();

@@ -170,6 +170,15 @@ describe('ConfigEditor', () => {
     expect(await screen.findByText('Retrieving the last 8 days of logs (the service keeps 7 days of events). Refresh to follow its progress.')).toBeInTheDocument();
   });
 
+  it('says a retention of one day in the singular', async () => {
+    const user = userEvent.setup();
+    postResource.mockResolvedValue({ status: 'started', days: 2, retentionDays: 1 });
+    await renderEditor(settings());
+    await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
+    expect(await screen.findByText('Retrieving the last 2 days of logs (the service keeps 1 day of events). Refresh to follow its progress.')).toBeInTheDocument();
+  });
+
   it('shows the retention, when the service prunes', async () => {
     const retention = { days: 90, before: '2026-08-27T10:00:00.000Z', prunedAt: '2026-11-25T10:00:00.000Z' };
     getResource.mockResolvedValue({ ...STATUS, retention });

@@ -52,7 +52,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     setBusy(true);
     try {
       const answer = await datasource.backfill(n);
-      const kept = answer?.retentionDays ? ` (the service keeps ${answer.retentionDays} days of events)` : '';
+      const kept = answer?.retentionDays ? ` (the service keeps ${answer.retentionDays} day${answer.retentionDays === 1 ? '' : 's'} of events)` : '';
       setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs${kept}. Refresh to follow its progress.`, error: false });
       await refresh();
     } catch (err) {

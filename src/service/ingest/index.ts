@@ -169,6 +169,9 @@ async function failedDownloads(db: Database, source: string): Promise<LogObjectR
 /** SQL over ingest_runs: a run that completed its window (finished, without an error, and not stopped part-way). */
 export const COMPLETED_RUN = 'finished_at IS NOT NULL AND error IS NULL AND stopped IS NOT TRUE';
 
+/** SQL over ingest_runs: a completed run that ended its source's first load (see ingest). */
+export const ENDED_FIRST_LOAD = `${COMPLETED_RUN} AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d'))`;
+
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const window = dayWindow(options);
@@ -179,8 +182,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   // read less than a day back (--days 1) does not end the first load, or the next run's yesterday would be that burst;
   // a run from before the window_from column does.
   const firstLoad = !(await db.one(
-    `SELECT 1 FROM ingest_runs WHERE source = $source AND ${COMPLETED_RUN}
-       AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d')) LIMIT 1`,
+    `SELECT 1 FROM ingest_runs WHERE source = $source AND ${ENDED_FIRST_LOAD} LIMIT 1`,
     { source: sourceId(options.source) }
   ));
   let source: LogSource;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { RetentionStatus } from '../../model/api';
 import type { Database } from '../db/database';
-import { COMPLETED_RUN } from './index';
+import { COMPLETED_RUN, ENDED_FIRST_LOAD } from './index';
 import { LAYOUT } from './keys';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +21,7 @@ export interface PruneSummary {
   logFiles: number;
   /** Ledger and ingest-error rows of day folders before the cutoff's day, which no run lists again. */
   ledgerRows: number;
-  /** Rejected records and ingestion runs recorded before the cutoff (each source's last completed run stays). */
+  /** Rejected records and ingestion runs recorded before the cutoff (each source's last completed run, and last that ended its first load, stay). */
   records: number;
 }
 
@@ -79,10 +79,12 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
       (await changed(`DELETE FROM ingest_errors WHERE ${KEY_DAY_SQL('key')} < $firstDay`));
     const records =
       (await changed(`DELETE FROM rejected_records WHERE rejected_at < $before::TIMESTAMP`)) +
-      // Each source's last completed run stays: polls read on from it, and without it a source would look new.
+      // Each source's last completed run stays: polls read on from it. So does its last run that ended the first load
+      // (ingest --days 1 from cron ends none): without it, every later run would store its events as history.
       (await changed(
         `DELETE FROM ingest_runs r WHERE started_at < $before::TIMESTAMP
-         AND started_at < (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${COMPLETED_RUN})`
+         AND started_at < (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${COMPLETED_RUN})
+         AND started_at IS DISTINCT FROM (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${ENDED_FIRST_LOAD})`
       ));
     const status: RetentionStatus = { days: retentionDays, before: params.before, prunedAt: now.toISOString() };
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('retention', $value)`, { value: JSON.stringify(status) });

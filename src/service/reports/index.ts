@@ -410,7 +410,7 @@ function trailsFrame(rows: Row[]): Frame {
   return { name: 'trails', fields: spec.map(([name, type, key]) => column(rows, name, type, key)) };
 }
 
-function ingestFrame(s: IngestStatus): Frame {
+export function ingestFrame(s: IngestStatus): Frame {
   const t = (iso: string | null) => (iso === null ? null : Date.parse(iso));
   return {
     name: 'ingestion',
@@ -424,7 +424,8 @@ function ingestFrame(s: IngestStatus): Frame {
       { name: 'last poll', type: 'time', values: [t(s.lastPoll)] },
       { name: 'last poll error', type: 'string', values: [s.lastPollError] },
       { name: 'oldest event', type: 'time', values: [t(s.oldestEvent)] },
-      { name: 'retention', type: 'number', values: [s.retention?.days ?? null], config: { unit: 'd' } },
+      // Not the unit 'd': Grafana scales it, and 90 days read "12.9 weeks".
+      { name: 'retention', type: 'number', values: [s.retention?.days ?? null], config: { unit: 'suffix:days' } },
     ],
   };
 }
