@@ -144,6 +144,9 @@ export function startService(options: ServiceOptions): Service {
         `catching up: reading the ${days} days ${which}${several ? ` of ${source}` : ''}`
       );
     }
+    if (days < usual) {
+      logger.info({ ...(several && { source }), days }, `reading the ${days} days the retention keeps, not the ${usual} days of the backfill${several ? ` (${source})` : ''}`);
+    }
     const summary = await ingestDays(source, days);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
     if (summary.stopped) return summary;

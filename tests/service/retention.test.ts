@@ -243,10 +243,12 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   // Ingestion never touches this table when no record is rejected; the prune deletes from it.
   await db.run('DROP TABLE rejected_records');
-  const service = startService({ db, source: logs, logger, pollIntervalMs: 3_600_000, retentionDays: 1 });
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, retentionDays: 1 });
   try {
     for (let i = 0; i < 400 && !lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)); i++) await new Promise((r) => setTimeout(r, 50));
     expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest finished' });
+    // The first load of 14 days (the default) is shortened to what the retention keeps, and the log says so.
+    expect(lines.find((l) => l.msg.startsWith('reading the'))).toMatchObject({ days: 2, msg: 'reading the 2 days the retention keeps, not the 14 days of the backfill' });
     expect(service.lastPollError).toBeNull();
     expect(service.lastPoll).not.toBeNull();
     expect(lines.find((l) => l.job === 'retention')).toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
