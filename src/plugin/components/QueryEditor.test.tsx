@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTemplateSrv } from '@grafana/runtime';
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { GROUP_BYS } from '../../model/query';
 import { DataSource } from '../datasource';
@@ -355,9 +355,7 @@ describe('QueryEditor', () => {
 
     // Once lookups work again the hint goes away.
     getResource.mockResolvedValue({ values: [] });
-    await act(async () => {
-      await user.keyboard('{Escape}');
-    });
+    await user.keyboard('{Escape}');
     await user.click(screen.getByLabelText(/^Account/));
     await waitFor(() => expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument());
   });
