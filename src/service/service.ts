@@ -90,12 +90,12 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => (retention ? Math.min(days, daysWithin(retention)) : days);
-  const ingestDays = (source: string, days: number) =>
+  const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,
       db,
       days: withinRetention(days),
-      now: now(),
+      now: at,
       s3Endpoint: options.s3Endpoint,
       signal: stopping.signal,
       onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
@@ -127,8 +127,11 @@ export function startService(options: ServiceOptions): Service {
   });
 
   /** One poll of one source: the days since its last good run, at least the usual ones. */
-  const pollSource = async (state: (typeof sources)[number], startedAt: Date): Promise<IngestSummary> => {
+  const pollSource = async (state: (typeof sources)[number]): Promise<IngestSummary> => {
     const { source, id } = state;
+    // Its own start, not the poll's: the sources before it can take hours (a first load) and cross midnight, and its
+    // days count back from the day it reads to.
+    const startedAt = now();
     if (state.lastSuccessStart === undefined) state.lastSuccessStart = await lastGoodRunStart(db, id);
     const sinceLastGood = state.lastSuccessStart ? utcDaysBetween(state.lastSuccessStart, startedAt) + 1 : 0;
     const unfinished = await unfinishedWindowFrom(db, id, state.lastSuccessStart);
@@ -147,7 +150,7 @@ export function startService(options: ServiceOptions): Service {
     if (days < usual) {
       logger.info({ ...(several && { source }), days }, `reading the ${days} days the retention keeps, not the ${usual} days of the backfill${several ? ` (${source})` : ''}`);
     }
-    const summary = await ingestDays(source, days);
+    const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
     if (summary.stopped) return summary;
     state.first = false;
@@ -197,7 +200,7 @@ export function startService(options: ServiceOptions): Service {
       // The ingestion status reports the last error of each of these (reports/sql.ts LAST_ERROR_SQL).
       await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids)`, { ids: JSON.stringify(sources.map((s) => s.id)) });
       try {
-        return await eachSource((state) => pollSource(state, startedAt));
+        return await eachSource(pollSource);
       } finally {
         // Pruning needs no source: a source that fails must not let the database grow past the retention.
         if (!stopping.signal.aborted) await pruneIfDue(startedAt);

@@ -13,11 +13,13 @@ import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 
-function memoryLogger() {
+/** A logger whose lines the test reads; onLine sees each as it is logged (pino writes this stream at once). */
+function memoryLogger(onLine?: (line: Record<string, any>) => void) {
   const lines: Array<Record<string, any>> = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
       lines.push(JSON.parse(chunk.toString()));
+      onLine?.(lines[lines.length - 1]);
       done();
     },
   });
@@ -120,6 +122,30 @@ const dayFile = (day: string, name: string) => ({
 async function eventDays(db: Database): Promise<string[]> {
   return (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
 }
+
+test('several sources: a source read after midnight counts its days to its own day, not to the poll’s', () =>
+  withTempDatabase(async (dir, db) => {
+    const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];
+    writeFiles(first, dayFile('2026-11-20', 'a.json.gz'));
+    // The second source got a late file of the 19th after its last good run.
+    writeFiles(second, { ...dayFile('2026-11-19', 'late.json.gz'), ...dayFile('2026-11-20', 'b.json.gz') });
+    for (const source of [first, second]) {
+      await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-11-19 23:50:00', TIMESTAMP '2026-11-19 23:51:00')`, { source });
+    }
+    // The poll starts at 23:50; the first source's read takes it past midnight.
+    let clock = new Date('2026-11-20T23:50:00Z');
+    const { lines, logger } = memoryLogger((line) => {
+      if (line.msg === 'source read' && line.source === first) clock = new Date('2026-11-21T00:10:00Z');
+    });
+    const service = startService({ db, sources: [first, second], logger, days: 1, pollIntervalMs: 3_600_000, now: () => clock });
+    try {
+      await waitFor('both sources', async () => (lines.filter((l) => l.msg === 'source read').length === 2 ? true : undefined));
+      expect(await eventDays(db)).toEqual(['2026-11-19', '2026-11-20']);
+      expect(lines.find((l) => l.msg === 'source read' && l.source === second)).toMatchObject({ objects: 2 });
+    } finally {
+      await service.stop();
+    }
+  }), 60_000);
 
 test('after days of failed polls, the first poll that works reads every day folder since the last good one', async () => {
   const dir = tempDir();
