@@ -3,6 +3,7 @@
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
+import { dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { dayCount, daysWithin, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -160,15 +161,20 @@ export function startService(options: ServiceOptions): Service {
 
   /**
    * Runs `read` for every source in turn. A source that fails does not keep the others from being read; the run then
-   * fails with every source's reason, and the poller retries it (what was read is in the ledger).
+   * fails with every source's reason, and the poller retries it (what was read is in the ledger). After a stop, the
+   * sources not reached yet go to notReached.
    */
-  const eachSource = async (read: (state: (typeof sources)[number]) => Promise<IngestSummary>): Promise<RunTotals> => {
+  const eachSource = async (
+    read: (state: (typeof sources)[number]) => Promise<IngestSummary>,
+    notReached?: (state: (typeof sources)[number]) => Promise<void>
+  ): Promise<RunTotals> => {
     const totals: RunTotals = { objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, stopped: false };
     const failures: Array<{ source: string; err: unknown }> = [];
     for (const state of sources) {
       if (stopping.signal.aborted) {
         totals.stopped = true;
-        break;
+        await notReached?.(state);
+        continue;
       }
       try {
         const summary = await read(state);
@@ -221,7 +227,18 @@ export function startService(options: ServiceOptions): Service {
 
   return {
     backfill: async (days) => {
-      const totals = await exclusive(() => eachSource(({ source }) => ingestDays(source, days)));
+      const totals = await exclusive(() =>
+        eachSource(
+          ({ source }) => ingestDays(source, days),
+          // A source the stop came before is on record as a stopped run of the backfill's days: the next start reads
+          // them, as it reads the rest of the source the stop came during.
+          ({ id }) =>
+            db.run(
+              `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, true)`,
+              { source: id, started: new Date().toISOString(), from: dayWindow({ days: withinRetention(days), now: now() }).from }
+            )
+        )
+      );
       logger.info({ job: 'backfill', days: withinRetention(days), ...describe(totals) }, 'backfill finished');
       return totals;
     },

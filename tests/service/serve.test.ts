@@ -235,6 +235,29 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
   });
 }, 180_000);
 
+test('several sources: a backfill that shutdown stopped before it reached a source is read for that source by the next start too', async () => {
+  await withGeneratedLogs({ events: 40_000, days: 20, seed: 6 }, async ({ logs, db, lines, logger }) => {
+    // A second source, after the long one, with a file older than the polls read.
+    const other = path.join(path.dirname(logs), 'other');
+    writeFiles(other, dayFile('2026-11-05', 'old.json.gz'));
+    const ledger = () => rowCount(db, 'ingested_objects');
+    const options = { db, sources: [logs, other], logger, days: 2, pollIntervalMs: 3_600_000 };
+    let service = startService({ ...options, now: () => GENERATED_END });
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    const afterFirstPoll = await ledger();
+    const backfill = service.backfill(20);
+    await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
+    await service.stop();
+    expect(await backfill).toMatchObject({ stopped: true });
+    expect(lines.filter((l) => l.msg === 'source read' && l.source === other)).toHaveLength(1);
+
+    service = startService({ ...options, now: () => new Date(GENERATED_END.getTime() + 300_000) });
+    await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
+    await service.stop();
+    expect(await db.all(`SELECT key FROM ingested_objects WHERE source = $other`, { other })).toEqual([{ key: expect.stringMatching(/old\.json\.gz$/) }]);
+  });
+}, 180_000);
+
 test('a poll that waits behind a backfill does not take the running backfill for an unfinished run', async () => {
   await withGeneratedLogs({ events: 20_000, days: 30, seed: 7 }, async ({ logs, db, lines, logger }) => {
     // Polls every 100 ms: one is always queued behind the backfill.
