@@ -145,7 +145,7 @@ export function startService(options: ServiceOptions): Service {
       const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
       logger.info(
         { ...(several && { source }), days, lastGoodRun: state.lastSuccessStart?.toISOString() ?? null },
-        `catching up: reading the ${days} days ${which}${several ? ` of ${source}` : ''}`
+        `catching up: reading the ${days} days ${which}${several ? ` (${source})` : ''}`
       );
     }
     if (days < usual) {

@@ -142,6 +142,11 @@ test('several sources: a source read after midnight counts its days to its own d
       await waitFor('both sources', async () => (lines.filter((l) => l.msg === 'source read').length === 2 ? true : undefined));
       expect(await eventDays(db)).toEqual(['2026-11-19', '2026-11-20']);
       expect(lines.find((l) => l.msg === 'source read' && l.source === second)).toMatchObject({ objects: 2 });
+      // Which source catches up is said after the reason, which can end in its own parenthesis (the retention's).
+      expect(lines.filter((l) => l.msg.startsWith('catching up')).map((l) => l.msg)).toEqual([
+        `catching up: reading the 2 days since the last good run (${first})`,
+        `catching up: reading the 3 days since the last good run (${second})`,
+      ]);
     } finally {
       await service.stop();
     }
