@@ -52,6 +52,8 @@ describe('the sources serve reads', () => {
     process.env.TRAILHOUND_SOURCE = ' s3://org-trail , ./logs,, ';
     expect(sourceList()).toEqual(['s3://org-trail', './logs']);
     expect(sourceList(['s3://a', 's3://b'])).toEqual(['s3://a', 's3://b']);
+    // An empty flag (a script's unset variable) is no source: the sample, not the current folder.
+    expect(sourceList([''])).toEqual([]);
     delete process.env.TRAILHOUND_SOURCE;
     expect(sourceList()).toEqual([]);
   });

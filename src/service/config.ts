@@ -45,7 +45,8 @@ export function retentionDays(flag?: number): number | undefined {
 
 /** The sources `serve` reads: each --source, else TRAILHOUND_SOURCE's comma-separated list; none means the sample. */
 export function sourceList(flags?: string[]): string[] {
-  return flags ?? (env('SOURCE') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // An empty --source (--source "$UNSET") means the sample, as it always did, not the current folder.
+  return (flags ?? (env('SOURCE') ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */

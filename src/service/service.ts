@@ -3,6 +3,7 @@
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
+import { dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { dayCount, daysWithin, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -90,12 +91,12 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => (retention ? Math.min(days, daysWithin(retention)) : days);
-  const ingestDays = (source: string, days: number) =>
+  const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,
       db,
       days: withinRetention(days),
-      now: now(),
+      now: at,
       s3Endpoint: options.s3Endpoint,
       signal: stopping.signal,
       onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
@@ -127,8 +128,11 @@ export function startService(options: ServiceOptions): Service {
   });
 
   /** One poll of one source: the days since its last good run, at least the usual ones. */
-  const pollSource = async (state: (typeof sources)[number], startedAt: Date): Promise<IngestSummary> => {
+  const pollSource = async (state: (typeof sources)[number]): Promise<IngestSummary> => {
     const { source, id } = state;
+    // Its own start, not the poll's: the sources before it can take hours (a first load) and cross midnight, and its
+    // days count back from the day it reads to.
+    const startedAt = now();
     if (state.lastSuccessStart === undefined) state.lastSuccessStart = await lastGoodRunStart(db, id);
     const sinceLastGood = state.lastSuccessStart ? utcDaysBetween(state.lastSuccessStart, startedAt) + 1 : 0;
     const unfinished = await unfinishedWindowFrom(db, id, state.lastSuccessStart);
@@ -141,13 +145,13 @@ export function startService(options: ServiceOptions): Service {
       const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
       logger.info(
         { ...(several && { source }), days, lastGoodRun: state.lastSuccessStart?.toISOString() ?? null },
-        `catching up: reading the ${days} days ${which}${several ? ` of ${source}` : ''}`
+        `catching up: reading the ${days} days ${which}${several ? ` (${source})` : ''}`
       );
     }
     if (days < usual) {
       logger.info({ ...(several && { source }), days }, `reading the ${days} days the retention keeps, not the ${usual} days of the backfill${several ? ` (${source})` : ''}`);
     }
-    const summary = await ingestDays(source, days);
+    const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
     if (summary.stopped) return summary;
     state.first = false;
@@ -157,15 +161,20 @@ export function startService(options: ServiceOptions): Service {
 
   /**
    * Runs `read` for every source in turn. A source that fails does not keep the others from being read; the run then
-   * fails with every source's reason, and the poller retries it (what was read is in the ledger).
+   * fails with every source's reason, and the poller retries it (what was read is in the ledger). After a stop, the
+   * sources not reached yet go to notReached.
    */
-  const eachSource = async (read: (state: (typeof sources)[number]) => Promise<IngestSummary>): Promise<RunTotals> => {
+  const eachSource = async (
+    read: (state: (typeof sources)[number]) => Promise<IngestSummary>,
+    notReached?: (state: (typeof sources)[number]) => Promise<void>
+  ): Promise<RunTotals> => {
     const totals: RunTotals = { objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, errors: 0, stopped: false };
     const failures: Array<{ source: string; err: unknown }> = [];
     for (const state of sources) {
       if (stopping.signal.aborted) {
         totals.stopped = true;
-        break;
+        await notReached?.(state);
+        continue;
       }
       try {
         const summary = await read(state);
@@ -197,7 +206,7 @@ export function startService(options: ServiceOptions): Service {
       // The ingestion status reports the last error of each of these (reports/sql.ts LAST_ERROR_SQL).
       await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids)`, { ids: JSON.stringify(sources.map((s) => s.id)) });
       try {
-        return await eachSource((state) => pollSource(state, startedAt));
+        return await eachSource(pollSource);
       } finally {
         // Pruning needs no source: a source that fails must not let the database grow past the retention.
         if (!stopping.signal.aborted) await pruneIfDue(startedAt);
@@ -218,7 +227,18 @@ export function startService(options: ServiceOptions): Service {
 
   return {
     backfill: async (days) => {
-      const totals = await exclusive(() => eachSource(({ source }) => ingestDays(source, days)));
+      const totals = await exclusive(() =>
+        eachSource(
+          ({ source }) => ingestDays(source, days),
+          // A source the stop came before is on record as a stopped run of the backfill's days: the next start reads
+          // them, as it reads the rest of the source the stop came during.
+          ({ id }) =>
+            db.run(
+              `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, true)`,
+              { source: id, started: new Date().toISOString(), from: dayWindow({ days: withinRetention(days), now: now() }).from }
+            )
+        )
+      );
       logger.info({ job: 'backfill', days: withinRetention(days), ...describe(totals) }, 'backfill finished');
       return totals;
     },

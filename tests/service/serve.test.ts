@@ -13,11 +13,13 @@ import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 
-function memoryLogger() {
+/** A logger whose lines the test reads; onLine sees each as it is logged (pino writes this stream at once). */
+function memoryLogger(onLine?: (line: Record<string, any>) => void) {
   const lines: Array<Record<string, any>> = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
       lines.push(JSON.parse(chunk.toString()));
+      onLine?.(lines[lines.length - 1]);
       done();
     },
   });
@@ -121,6 +123,35 @@ async function eventDays(db: Database): Promise<string[]> {
   return (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
 }
 
+test('several sources: a source read after midnight counts its days to its own day, not to the poll’s', () =>
+  withTempDatabase(async (dir, db) => {
+    const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];
+    writeFiles(first, dayFile('2026-11-20', 'a.json.gz'));
+    // The second source got a late file of the 19th after its last good run.
+    writeFiles(second, { ...dayFile('2026-11-19', 'late.json.gz'), ...dayFile('2026-11-20', 'b.json.gz') });
+    for (const source of [first, second]) {
+      await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-11-19 23:50:00', TIMESTAMP '2026-11-19 23:51:00')`, { source });
+    }
+    // The poll starts at 23:50; the first source's read takes it past midnight.
+    let clock = new Date('2026-11-20T23:50:00Z');
+    const { lines, logger } = memoryLogger((line) => {
+      if (line.msg === 'source read' && line.source === first) clock = new Date('2026-11-21T00:10:00Z');
+    });
+    const service = startService({ db, sources: [first, second], logger, days: 1, pollIntervalMs: 3_600_000, now: () => clock });
+    try {
+      await waitFor('both sources', async () => (lines.filter((l) => l.msg === 'source read').length === 2 ? true : undefined));
+      expect(await eventDays(db)).toEqual(['2026-11-19', '2026-11-20']);
+      expect(lines.find((l) => l.msg === 'source read' && l.source === second)).toMatchObject({ objects: 2 });
+      // Which source catches up is said after the reason, which can end in its own parenthesis (the retention's).
+      expect(lines.filter((l) => l.msg.startsWith('catching up')).map((l) => l.msg)).toEqual([
+        `catching up: reading the 2 days since the last good run (${first})`,
+        `catching up: reading the 3 days since the last good run (${second})`,
+      ]);
+    } finally {
+      await service.stop();
+    }
+  }), 60_000);
+
 test('after days of failed polls, the first poll that works reads every day folder since the last good one', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
@@ -206,6 +237,29 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
     await service.stop();
     expect(await ledger()).toBe(expected.files);
     expect(lines.map((l) => l.msg)).toContain('catching up: reading the 20 days since a run that did not complete');
+  });
+}, 180_000);
+
+test('several sources: a backfill that shutdown stopped before it reached a source is read for that source by the next start too', async () => {
+  await withGeneratedLogs({ events: 40_000, days: 20, seed: 6 }, async ({ logs, db, lines, logger }) => {
+    // A second source, after the long one, with a file older than the polls read.
+    const other = path.join(path.dirname(logs), 'other');
+    writeFiles(other, dayFile('2026-11-05', 'old.json.gz'));
+    const ledger = () => rowCount(db, 'ingested_objects');
+    const options = { db, sources: [logs, other], logger, days: 2, pollIntervalMs: 3_600_000 };
+    let service = startService({ ...options, now: () => GENERATED_END });
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    const afterFirstPoll = await ledger();
+    const backfill = service.backfill(20);
+    await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
+    await service.stop();
+    expect(await backfill).toMatchObject({ stopped: true });
+    expect(lines.filter((l) => l.msg === 'source read' && l.source === other)).toHaveLength(1);
+
+    service = startService({ ...options, now: () => new Date(GENERATED_END.getTime() + 300_000) });
+    await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
+    await service.stop();
+    expect(await db.all(`SELECT key FROM ingested_objects WHERE source = $other`, { other })).toEqual([{ key: expect.stringMatching(/old\.json\.gz$/) }]);
   });
 }, 180_000);
 
