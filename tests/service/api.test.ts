@@ -471,6 +471,10 @@ describe('other endpoints', () => {
     expect(r.text).toMatch(/trailhound_http_requests_total\{[^}]*route="\/api\/query"[^}]*\} \d+/);
     expect(r.text).toMatch(/trailhound_query_duration_seconds_count\{query_type="totals"\} \d+/);
     expect(r.text).toMatch(new RegExp(`trailhound_ingest\\{measure="events"\\} ${records.length}`));
+    const oldest = Math.min(...records.map((x) => Date.parse(x.eventTime))) / 1000;
+    expect(r.text).toContain(`trailhound_ingest{measure="oldest_event_timestamp_seconds"} ${oldest}`);
+    // Never pruned: no retention to report.
+    expect(r.text).not.toContain('measure="retention_days"');
   });
 
   test('unknown routes are a 404', async () => {

@@ -126,8 +126,11 @@ describe('prune', () => {
   test('records the prune for the ingestion status', async () => {
     const api = await buildApi({ db, token: TOKEN });
     try {
-      const status = await call(await api.listen({ host: '127.0.0.1', port: 0 }), 'GET', '/api/ingest/status');
+      const url = await api.listen({ host: '127.0.0.1', port: 0 });
+      const status = await call(url, 'GET', '/api/ingest/status');
       expect(status.retention).toEqual({ days: RETENTION, before: before.toISOString(), prunedAt: NOW.toISOString() });
+      const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      expect(metrics).toContain(`trailhound_ingest{measure="retention_days"} ${RETENTION}`);
     } finally {
       await api.close();
     }

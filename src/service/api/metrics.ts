@@ -21,7 +21,7 @@ export function createMetrics(reports: Reports) {
   // Read from the database when scraped, so they are never stale.
   const state = new Gauge({
     name: 'trailhound_ingest',
-    help: 'Ingestion state: objects, events, errors, newest_event_timestamp_seconds, lag_seconds',
+    help: 'Ingestion state: objects, events, errors, newest_event_timestamp_seconds, oldest_event_timestamp_seconds, lag_seconds, retention_days',
     labelNames: ['measure'] as const,
     registers: [registry],
     async collect() {
@@ -30,7 +30,10 @@ export function createMetrics(reports: Reports) {
       this.set({ measure: 'events' }, s.events);
       this.set({ measure: 'errors' }, s.errors);
       if (s.newestEvent) this.set({ measure: 'newest_event_timestamp_seconds' }, Date.parse(s.newestEvent) / 1000);
+      if (s.oldestEvent) this.set({ measure: 'oldest_event_timestamp_seconds' }, Date.parse(s.oldestEvent) / 1000);
       if (s.lagSeconds !== null) this.set({ measure: 'lag_seconds' }, s.lagSeconds);
+      // The last prune's: absent when the database was never pruned (every event kept).
+      if (s.retention) this.set({ measure: 'retention_days' }, s.retention.days);
     },
   });
   return { registry, requests, queryDuration, state };
