@@ -152,16 +152,18 @@ test('a retention shorter than everything stored empties the tables but keeps wh
       await ingest({ source: logs, db, days: 2 });
       await ingest({ source: logs, db, days: 2 });
       expect(await rowCount(db, 'rejected_records')).toBe(1);
-      expect(await rowCount(db, 'ingest_runs')).toBe(2);
+      await expect(ingest({ source: path.join(dir, 'mistyped'), db, days: 2 })).rejects.toThrow(/is not a folder/);
+      expect(await rowCount(db, 'ingest_runs')).toBe(3);
 
       const summary = await prune(db, 1, new Date(Date.now() + 3 * DAY));
 
-      expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 2 });
+      expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 3 });
       for (const table of ['events', 'event_resources', 'log_objects', 'rejected_records']) expect(await rowCount(db, table)).toBe(0);
       expect(keptFiles(db)).toEqual([]);
       expect(await column(db, 'SELECT key AS v FROM ingested_objects')).toEqual(['exports/plain.json.gz']);
       // The last completed run stays: the next poll reads on from it, and the source is not taken for a new one.
-      expect(await rowCount(db, 'ingest_runs')).toBe(1);
+      // The failures of a source that never opened go.
+      expect(await db.all('SELECT source FROM ingest_runs')).toEqual([{ source: logs }]);
       // Read again without a retention: the layout file comes back, the plain one is not read twice.
       expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 1, events: 1 });
     } finally {

@@ -80,10 +80,12 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
     const records =
       (await changed(`DELETE FROM rejected_records WHERE rejected_at < $before::TIMESTAMP`)) +
       // Each source's last completed run stays: polls read on from it. So does its last run that ended the first load
-      // (ingest --days 1 from cron ends none): without it, every later run would store its events as history.
+      // (ingest --days 1 from cron ends none): without it, every later run would store its events as history. Older
+      // failed or stopped runs go, even of a source that never completed one (a mistyped folder fails every poll):
+      // the catch-up they would ask for reaches no further back than the retention anyway.
       (await changed(
         `DELETE FROM ingest_runs r WHERE started_at < $before::TIMESTAMP
-         AND started_at < (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${COMPLETED_RUN})
+         AND started_at IS DISTINCT FROM (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${COMPLETED_RUN})
          AND started_at IS DISTINCT FROM (SELECT max(started_at) FROM ingest_runs c WHERE c.source = r.source AND ${ENDED_FIRST_LOAD})`
       ));
     const status: RetentionStatus = { days: retentionDays, before: params.before, prunedAt: now.toISOString() };
