@@ -81,8 +81,10 @@ test('several sources: each is read on its own days, one that fails does not sto
   const dir = tempDir();
   const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];
   const prefix = dayPrefix('111122223333', 'us-east-1', today);
-  writeFiles(first, { [`${prefix}a.json.gz`]: logFile([rec(), rec()]) });
-  writeFiles(second, { [`${prefix}a.json.gz`]: logFile([rec()]) });
+  // Each with a digest file, skipped: the status counts what the last poll skipped across both.
+  const digest = { [`${prefix.replace('/CloudTrail/', '/CloudTrail-Digest/')}digest.json.gz`]: logFile([]) };
+  writeFiles(first, { [`${prefix}a.json.gz`]: logFile([rec(), rec()]), ...digest });
+  writeFiles(second, { [`${prefix}a.json.gz`]: logFile([rec()]), ...digest });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
   const service = startService({ db, sources: [first, second], logger, pollIntervalMs: 100 });
@@ -90,7 +92,8 @@ test('several sources: each is read on its own days, one that fails does not sto
   try {
     await waitFor('both sources', async () => ((await rowCount(db, 'events')) === 3 ? true : undefined));
     expect(lines.filter((l) => l.msg === 'source read').map((l) => [l.source, l.events])).toEqual([[first, 2], [second, 1]]);
-    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 2, events: 3 });
+    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 2, events: 3, skipped: 2 });
+    expect(await status()).toMatchObject({ skipped: 2, lastPollError: null });
 
     // The first source goes away: the second is still read at every poll, and the failure names the source.
     fs.renameSync(first, `${first}.away`);

@@ -330,27 +330,25 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
   FROM trails ORDER BY name`;
 
 /**
- * Why the last poll failed. A service that reads several sources records them (meta 'sources', service.ts): then each
- * of those whose last run failed, by name, so that another source's later success does not hide it; else the last run.
+ * The last poll: the last finished run of each source a service reads (it records them: meta 'sources', service.ts),
+ * so that one source's later success does not hide another's failure; without that list, the last finished run.
  */
-const LAST_ERROR_SQL = `(SELECT CASE
-    WHEN (SELECT value FROM meta WHERE key = 'sources') IS NULL
-      THEN (SELECT error FROM ingest_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1)
-    ELSE (SELECT string_agg(CASE WHEN n > 1 THEN source || ': ' ELSE '' END || error, '; ' ORDER BY source)
-          FROM (SELECT source, error, json_array_length((SELECT value FROM meta WHERE key = 'sources')) AS n FROM ingest_runs
-                WHERE finished_at IS NOT NULL
-                  AND list_contains(from_json((SELECT value FROM meta WHERE key = 'sources'), '["VARCHAR"]'), source)
-                QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)
-          WHERE error IS NOT NULL)
-  END)`;
+const LAST_POLL_RUNS = `(SELECT source, error, skipped FROM ingest_runs
+    WHERE finished_at IS NOT NULL AND CASE
+      WHEN (SELECT value FROM meta WHERE key = 'sources') IS NULL THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
+      ELSE list_contains(from_json((SELECT value FROM meta WHERE key = 'sources'), '["VARCHAR"]'), source) END
+    QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)`;
 
-export const INGEST_SQL = `SELECT
+export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
+  SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
     (SELECT count(*) FROM ingest_errors) AS errors,
-    (SELECT coalesce(sum(skipped), 0) FROM ingest_runs WHERE finished_at = (SELECT max(finished_at) FROM ingest_runs)) AS skipped,
+    (SELECT coalesce(sum(skipped), 0) FROM last_poll) AS skipped,
     (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
     (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
     (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
-    ${LAST_ERROR_SQL} AS last_error,
+    -- Each failing source by name when there are several.
+    (SELECT string_agg(CASE WHEN (SELECT count(*) FROM last_poll) > 1 THEN source || ': ' ELSE '' END || error, '; ' ORDER BY source)
+     FROM last_poll WHERE error IS NOT NULL) AS last_error,
     (SELECT value FROM meta WHERE key = 'retention') AS retention`;
