@@ -61,6 +61,19 @@ export interface IngestStatus {
   backfill?: BackfillStatus | null;
   /** The last prune under a retention (serve/ingest --retention-days, trailhound prune); null when none ran. */
   retention?: RetentionStatus | null;
+  /** Each source the service reads, in its order; null for a database no service has read into. */
+  sources?: SourceStatus[] | null;
+}
+
+export interface SourceStatus {
+  /** As its runs name it: s3://bucket/prefix/ or an absolute folder. */
+  source: string;
+  /** Log files ingested from it. */
+  objects: number;
+  /** When its last run finished (ISO); null before its first. */
+  lastRun: string | null;
+  /** Why that run failed; null when it did not. */
+  lastError: string | null;
 }
 
 export interface RetentionStatus {

@@ -414,6 +414,8 @@ describe('other endpoints', () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
     const status = (await call('GET', '/api/ingest/status')).json;
     expect(status).toMatchObject({ objects: 35, events: records.length, errors: 0 });
+    // No service has read into this database (only ingest): no list of sources.
+    expect(status.sources).toBeNull();
     expect(Date.parse(status.newestEvent)).toBe(Math.max(...records.map((x) => Date.parse(x.eventTime))));
   });
 

@@ -103,6 +103,11 @@ test('several sources: each is read on its own days, one that fails does not sto
     await waitFor('the other source', async () => ((await rowCount(db, 'events')) === 4 ? true : undefined));
     // The second source's later success does not hide the first one's failure from the ingestion status.
     expect((await status()).lastPollError).toMatch(new RegExp(`^${first}: [^;]*is not a folder[^;]*$`));
+    // Each source's own state, in the order the service reads them.
+    expect((await status()).sources).toEqual([
+      { source: first, objects: 1, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/) },
+      { source: second, objects: 2, lastRun: expect.any(String), lastError: null },
+    ]);
 
     fs.renameSync(`${first}.away`, first);
     await waitFor('recovery', async () => (service.lastPollError === null ? true : undefined));

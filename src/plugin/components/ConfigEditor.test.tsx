@@ -187,6 +187,26 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(`90 days: events before ${new Date(retention.before).toLocaleString()} removed at ${new Date(retention.prunedAt).toLocaleString()}`)).toBeInTheDocument();
   });
 
+  it('shows how each source is doing when the service reads several', async () => {
+    const lastRun = '2026-11-25T10:05:00.000Z';
+    const sources = [
+      { source: 's3://audit-logs/prod/', objects: 1200, lastRun, lastError: null },
+      { source: 's3://legacy-trail/', objects: 34, lastRun, lastError: 'AccessDenied' },
+    ];
+    getResource.mockResolvedValue({ ...STATUS, sources });
+    await renderEditor(settings());
+    const list = await screen.findByLabelText('Sources');
+    expect(list).toHaveTextContent(`s3://audit-logs/prod/${(1200).toLocaleString()} log files, last read ${new Date(lastRun).toLocaleString()}`);
+    expect(list).toHaveTextContent('s3://legacy-trail/34 log files, its last run failed: AccessDenied');
+  });
+
+  it('says nothing of sources when there is one', async () => {
+    getResource.mockResolvedValue({ ...STATUS, sources: [{ source: 's3://audit-logs/', objects: 1234, lastRun: null, lastError: null }] });
+    await renderEditor(settings());
+    expect(await screen.findByText('Log files')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Sources')).not.toBeInTheDocument();
+  });
+
   it('tells anyone but an organization Admin that they cannot retrieve older logs', async () => {
     config.bootData.user.orgRole = OrgRole.Editor;
     await renderEditor(settings());

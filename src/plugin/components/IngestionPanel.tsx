@@ -2,10 +2,10 @@
 // CloudTrail reporting tools keep on their setup page.
 import { ConfigSection } from '@grafana/plugin-ui';
 import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
-import { useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useState } from 'react';
 import type { IngestStatus } from '../../model/api';
 import type { BackfillAnswer } from '../types';
-import { formatBackfill, formatCount, formatLag, formatRetention, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatRetention, formatSource, formatTime } from './format';
 import { errorMessage } from './useValueLookup';
 
 export interface IngestionSource {
@@ -97,6 +97,17 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
               <dd style={{ margin: 0 }}>{formatBackfill(status.backfill)}</dd>
             </>
           )}
+        </dl>
+      )}
+      {status?.sources && status.sources.length > 1 && (
+        // Several sources: how each is doing, since the totals above are over all of them.
+        <dl aria-label="Sources" style={grid}>
+          {status.sources.map((source) => (
+            <Fragment key={source.source}>
+              <dt style={term}>{source.source}</dt>
+              <dd style={{ margin: 0 }}>{formatSource(source)}</dd>
+            </Fragment>
+          ))}
         </dl>
       )}
       {status?.lastPollError && (

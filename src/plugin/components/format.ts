@@ -1,5 +1,5 @@
 // Small formatters for the ingestion panel.
-import type { BackfillStatus, RetentionStatus } from '../../model/api';
+import type { BackfillStatus, RetentionStatus, SourceStatus } from '../../model/api';
 
 /** 42 → "42 s", 600 → "10 min", 7200 → "2 h", 259200 → "3 days". */
 export function formatLag(seconds: number | null | undefined): string {
@@ -42,4 +42,11 @@ export function formatBackfill(b: BackfillStatus): string {
 /** The last prune: "90 days: events before … removed at …". */
 export function formatRetention(r: RetentionStatus): string {
   return `${r.days.toLocaleString()} day${r.days === 1 ? '' : 's'}: events before ${formatTime(r.before)} removed at ${formatTime(r.prunedAt)}`;
+}
+
+/** One source of several: "68 log files, last read …", or why its last run failed. */
+export function formatSource(s: SourceStatus): string {
+  const files = `${formatCount(s.objects)} log files`;
+  if (s.lastError) return `${files}, its last run failed: ${s.lastError}`;
+  return s.lastRun ? `${files}, last read ${formatTime(s.lastRun)}` : `${files}, not read yet`;
 }

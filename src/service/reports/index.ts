@@ -256,8 +256,8 @@ export class Reports {
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
-    const read = async (c: DuckDBConnection) => (await this.all(c, SQL.INGEST_SQL))[0];
-    const r = conn ? await read(conn) : await this.withConnection(read);
+    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.INGEST_SQL))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
+    const { r, listed } = conn ? await read(conn) : await this.withConnection(read);
     const newest = num(r.newest);
     const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
     return {
@@ -271,6 +271,10 @@ export class Reports {
       lastPoll: iso(r.last_poll),
       lastPollError: (r.last_error as string | null) ?? null,
       retention: r.retention ? (JSON.parse(String(r.retention)) as RetentionStatus) : null,
+      sources:
+        listed.length === 0
+          ? null
+          : listed.map((s) => ({ source: String(s.source), objects: Number(s.objects), lastRun: iso(s.last_run), lastError: (s.error as string | null) ?? null })),
     };
   }
 }

@@ -339,6 +339,17 @@ const LAST_POLL_RUNS = `(SELECT source, error, skipped FROM ingest_runs
       ELSE list_contains(from_json((SELECT value FROM meta WHERE key = 'sources'), '["VARCHAR"]'), source) END
     QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)`;
 
+/** The sources a service reads (meta 'sources'), in its order, each with its last finished run and its log files. */
+export const SOURCES_SQL = `WITH listed AS (
+    SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i FROM (SELECT from_json(value, '["VARCHAR"]') AS ids FROM meta WHERE key = 'sources')
+  ), last_run AS (
+    SELECT source, finished_at, error FROM ingest_runs WHERE finished_at IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1
+  )
+  SELECT source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
+         epoch_ms(finished_at) AS last_run, error
+  FROM listed LEFT JOIN last_run USING (source) ORDER BY i`;
+
 export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
