@@ -329,26 +329,26 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
     last_notification_error, sns_topic, arn
   FROM trails ORDER BY name`;
 
-/**
- * The last poll: the last finished run of each source a service reads (it records them: meta 'sources', service.ts),
- * so that one source's later success does not hide another's failure; without that list, the last finished run.
- */
-const LAST_POLL_RUNS = `(SELECT source, error, skipped FROM ingest_runs
-    WHERE finished_at IS NOT NULL AND CASE
-      WHEN (SELECT value FROM meta WHERE key = 'sources') IS NULL THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
-      ELSE list_contains(from_json((SELECT value FROM meta WHERE key = 'sources'), '["VARCHAR"]'), source) END
+/** Each source's last finished run. */
+const LAST_RUNS = `(SELECT source, finished_at, error, skipped FROM ingest_runs WHERE finished_at IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)`;
 
-/** The sources a service reads (meta 'sources'), in its order, each with its last finished run and its log files. */
-export const SOURCES_SQL = `WITH listed AS (
-    SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i FROM (SELECT from_json(value, '["VARCHAR"]') AS ids FROM meta WHERE key = 'sources')
-  ), last_run AS (
-    SELECT source, finished_at, error FROM ingest_runs WHERE finished_at IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1
-  )
-  SELECT source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
+/** The sources a service reads (it records them: meta 'sources', service.ts), in its order (i); none when only ingest wrote. */
+const LISTED_SOURCES = `(SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i
+    FROM (SELECT from_json(value, '["VARCHAR"]') AS ids FROM meta WHERE key = 'sources'))`;
+
+/**
+ * The last poll: the last run of each listed source, so that one source's later success does not hide another's
+ * failure; without a list, the last finished run.
+ */
+const LAST_POLL_RUNS = `(SELECT * FROM ${LAST_RUNS} WHERE CASE
+    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
+    ELSE source IN (SELECT source FROM ${LISTED_SOURCES}) END)`;
+
+/** The listed sources, in order, each with its log files and its last finished run. */
+export const SOURCES_SQL = `SELECT source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
          epoch_ms(finished_at) AS last_run, error
-  FROM listed LEFT JOIN last_run USING (source) ORDER BY i`;
+  FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS} last_run USING (source) ORDER BY i`;
 
 export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
   SELECT
