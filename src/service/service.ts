@@ -2,7 +2,7 @@
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
-import { COMPLETED_RUN, ingest, sourceId, type IngestSummary } from './ingest';
+import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
 import { dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { dayCount, daysWithin, prune } from './ingest/retention';
@@ -232,11 +232,7 @@ export function startService(options: ServiceOptions): Service {
           ({ source }) => ingestDays(source, days),
           // A source the stop came before is on record as a stopped run of the backfill's days: the next start reads
           // them, as it reads the rest of the source the stop came during.
-          ({ id }) =>
-            db.run(
-              `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, true)`,
-              { source: id, started: new Date().toISOString(), from: dayWindow({ days: withinRetention(days), now: now() }).from }
-            )
+          ({ source }) => recordEndedRun(db, source, new Date(), dayWindow({ days: withinRetention(days), now: now() }).from, { stopped: true })
         )
       );
       logger.info({ job: 'backfill', days: withinRetention(days), ...describe(totals) }, 'backfill finished');

@@ -172,6 +172,17 @@ export const COMPLETED_RUN = 'finished_at IS NOT NULL AND error IS NULL AND stop
 /** SQL over ingest_runs: a completed run that ended its source's first load (see ingest). */
 export const ENDED_FIRST_LOAD = `${COMPLETED_RUN} AND (window_from IS NULL OR window_from <= strftime(started_at - INTERVAL 1 DAY, '%Y-%m-%d'))`;
 
+/**
+ * A run on record that ended before it read a file: its source could not be opened (error), or a stop came before
+ * its turn (stopped). Either way it did not complete its window, so the next run reads from its first day.
+ */
+export async function recordEndedRun(db: Database, source: string, started: Date, from: string, end: { error: string } | { stopped: true }): Promise<void> {
+  await db.run(
+    `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error, $stopped)`,
+    { source: sourceId(source), started: started.toISOString(), from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null }
+  );
+}
+
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const window = dayWindow(options);
@@ -190,10 +201,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     source = openSource(options.source, options);
   } catch (err) {
     // A source that cannot even be opened (a folder that is gone) is a failed run too: the ingestion status says why.
-    await db.run(
-      `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error)`,
-      { source: sourceId(options.source), started: new Date(started).toISOString(), from: window.from, error: err instanceof Error ? err.message : String(err) }
-    );
+    await recordEndedRun(db, options.source, new Date(started), window.from, { error: err instanceof Error ? err.message : String(err) });
     throw err;
   }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
