@@ -3,8 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
@@ -13,6 +11,7 @@ import { parseKey } from '../../src/service/ingest/keys';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
+import { memoryLogger, waitFor } from '../support/watch';
 import { logFile } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir, writeFiles } from '../support/temp';
 
@@ -204,8 +203,7 @@ test('a prune keeps the run that ended the first load, though runs from cron rea
 
 test('the service reads no further back than its retention, and prunes after its poll', async () => {
   const dir = tempDir();
-  const lines: Array<Record<string, any>> = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const { lines, logger } = memoryLogger();
   const logs = path.join(dir, 'logs');
   const now = new Date();
   await writeLogFolder(logs, { events: 1500, days: 6, seed: 3, end: now });
@@ -218,8 +216,7 @@ test('the service reads no further back than its retention, and prunes after its
   );
   const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, days: 1, retentionDays: 2, now: () => now });
   try {
-    const done = async () => lines.some((l) => l.job === 'ingest' && l.msg === 'ingest finished');
-    for (let i = 0; i < 400 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the first poll', async () => (lines.some((l) => l.job === 'ingest' && l.msg === 'ingest finished') ? true : undefined));
     const { before: cutoff, firstDay: first } = retentionCutoff(2, now);
     // It read 3 days: the cutoff's day and the two since. The old run went with the prune.
     expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({
@@ -241,8 +238,7 @@ test('the service reads no further back than its retention, and prunes after its
 
 test('a prune that fails is said as such, not as a failed poll', async () => {
   const dir = tempDir();
-  const lines: Array<Record<string, any>> = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const { lines, logger } = memoryLogger();
   const logs = path.join(dir, 'logs');
   await writeLogFolder(logs, { events: 200, days: 2, seed: 5, end: new Date() });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
@@ -250,7 +246,7 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
   await db.run('DROP TABLE rejected_records');
   const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, retentionDays: 1 });
   try {
-    for (let i = 0; i < 400 && !lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the first poll', async () => (lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)) ? true : undefined));
     expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest finished' });
     // The first load of 14 days (the default) is shortened to what the retention keeps, and the log says so.
     expect(lines.find((l) => l.msg.startsWith('reading the'))).toMatchObject({ days: 2, msg: 'reading the 2 days the retention keeps, not the 14 days of the backfill' });
