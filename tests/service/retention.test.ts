@@ -21,6 +21,11 @@ const NOW = new Date('2026-11-20T15:02:30Z');
 const RETENTION = 4;
 const { before, firstDay } = retentionCutoff(RETENTION, NOW);
 
+/** A time as CloudTrail writes it, to the second. */
+const cloudTrailTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** The smallest record that is an event of that time. */
+const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+
 /** Every record in the generated event files: eventID → eventTime (ms). */
 function recordTimes(root: string): Map<string, number> {
   const times = new Map<string, number>();
@@ -63,8 +68,7 @@ describe('prune', () => {
     logs = path.join(dir, 'logs');
     await writeLogFolder(logs, { events: 4000, days: 10, seed: 11, end: NOW });
     // A late delivery in the cutoff's day folder: one event from before the cutoff, one from after.
-    const at = (ms: number) => new Date(before.getTime() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
-    const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'GetObject', eventSource: 's3.amazonaws.com', awsRegion: 'eu-west-1' });
+    const at = (ms: number) => cloudTrailTime(before.getTime() + ms);
     writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', firstDay)}straddling.json.gz`]: logFile([event('late-old', at(-60_000)), event('late-new', at(60_000))]) });
     times = recordTimes(logs);
     db = await Database.open(path.join(dir, 'db.duckdb'));
@@ -140,11 +144,11 @@ test('a retention shorter than everything stored empties the tables but keeps wh
   const dir = tempDir();
   try {
     const day = new Date().toISOString().slice(0, 10);
-    const event = (id: string) => ({ eventID: id, eventTime: `${day}T00:00:01Z`, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+    const time = `${day}T00:00:01Z`;
     const logs = writeFiles(path.join(dir, 'logs'), {
-      [`${dayPrefix('111122223333', 'us-east-1', day)}a.json.gz`]: logFile([event('in-layout')]),
+      [`${dayPrefix('111122223333', 'us-east-1', day)}a.json.gz`]: logFile([event('in-layout', time)]),
       // A plain export has no day folder: a folder source lists it on every run, so its ledger row must stay.
-      'exports/plain.json.gz': logFile([event('plain'), { ...event('no-time'), eventTime: 'yesterday' }]),
+      'exports/plain.json.gz': logFile([event('plain', time), event('no-time', 'yesterday')]),
     });
     const db = await Database.open(path.join(dir, 'db.duckdb'));
     try {
@@ -176,10 +180,8 @@ test('a retention shorter than everything stored empties the tables but keeps wh
 test('a prune keeps the run that ended the first load, though runs from cron read one day', async () => {
   const dir = tempDir();
   try {
-    const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-    const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
     const today = new Date().toISOString().slice(0, 10);
-    const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', at(Date.now() - 60_000))]) });
+    const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', cloudTrailTime(Date.now() - 60_000))]) });
     const db = await Database.open(path.join(dir, 'db.duckdb'));
     try {
       // The first load, then runs of one day (ingest --days 1 from cron), which end no first load of their own.
@@ -188,7 +190,7 @@ test('a prune keeps the run that ended the first load, though runs from cron rea
       // Days later both runs are older than the cutoff.
       await prune(db, 1, new Date(Date.now() + 3 * DAY));
       const made = Date.now() - 60_000;
-      writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}b.json.gz`]: logFile([event('news', at(made))]) });
+      writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}b.json.gz`]: logFile([event('news', cloudTrailTime(made))]) });
       await ingest({ source: logs, db, days: 1 });
       // News, stored when it arrived: as history (arrived when it happened), no alert rule would count it.
       const arrived = await db.one<{ ms: bigint }>(`SELECT epoch_ms(arrived_at) AS ms FROM events WHERE event_id = 'news'`);
@@ -303,8 +305,7 @@ describe('the command line', () => {
   test('ingest --retention-days reads no further back and prunes after, saying both', async () => {
     const dir = tempDir();
     try {
-      const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().replace(/\.\d+Z$/, 'Z');
-      const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+      const daysAgo = (n: number) => cloudTrailTime(Date.now() - n * DAY);
       const logs = writeFiles(path.join(dir, 'logs'), Object.fromEntries([0, 3].map((n) => [
         `${dayPrefix('111122223333', 'us-east-1', daysAgo(n).slice(0, 10))}a.json.gz`,
         logFile([event(`${n}-days-ago`, daysAgo(n))]),
