@@ -6,7 +6,7 @@ import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
-import { startService } from '../../src/service/service';
+import { startService, type RunTotals, type ServiceOptions } from '../../src/service/service';
 import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
@@ -201,24 +201,40 @@ async function withGeneratedLogs(
   });
 }
 
+type StartOptions = Pick<ServiceOptions, 'db' | 'sources' | 'logger'>;
+
+/**
+ * Starts the service (--days 2), lets its first poll finish, asks for a 20-day backfill and stops the service once
+ * the backfill has loaded a batch; gives what the stopped backfill did.
+ */
+async function stopDuringBackfill(options: StartOptions): Promise<RunTotals> {
+  const ledger = () => rowCount(options.db, 'ingested_objects');
+  const service = startService({ ...options, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
+  await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+  const afterFirstPoll = await ledger();
+  const backfill = service.backfill(20);
+  await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
+  await service.stop();
+  return backfill;
+}
+
+/** Starts the service again a few minutes later, still with --days 2, and stops it after its first poll. */
+async function startAgain(options: StartOptions): Promise<void> {
+  const service = startService({ ...options, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(GENERATED_END.getTime() + 300_000) });
+  await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
+  await service.stop();
+}
+
 test('a backfill of older logs that shutdown stopped is read again by the next start, to its first day', async () => {
   // 20 days: a 20-day backfill takes several batches, and serve itself reads only 2.
   await withGeneratedLogs({ events: 40_000, days: 20, seed: 5 }, async ({ logs, db, lines, logger }) => {
     const expected = eventFiles(logs);
     const ledger = () => rowCount(db, 'ingested_objects');
-    let service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
-    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
-    const afterFirstPoll = await ledger();
-    const backfill = service.backfill(20);
-    await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
-    await service.stop();
-    expect(await backfill).toMatchObject({ stopped: true });
+    const options = { db, sources: [logs], logger };
+    expect(await stopDuringBackfill(options)).toMatchObject({ stopped: true });
     expect(await ledger()).toBeLessThan(expected.files);
 
-    // Started again a few minutes later, still with --days 2.
-    service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 3_600_000, now: () => new Date(GENERATED_END.getTime() + 300_000) });
-    await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
-    await service.stop();
+    await startAgain(options);
     expect(await ledger()).toBe(expected.files);
     expect(lines.map((l) => l.msg)).toContain('catching up: reading the 20 days since a run that did not complete');
   });
@@ -229,20 +245,11 @@ test('several sources: a backfill that shutdown stopped before it reached a sour
     // A second source, after the long one, with a file older than the polls read.
     const other = path.join(path.dirname(logs), 'other');
     writeFiles(other, dayFile('2026-11-05', 'old.json.gz'));
-    const ledger = () => rowCount(db, 'ingested_objects');
-    const options = { db, sources: [logs, other], logger, days: 2, pollIntervalMs: 3_600_000 };
-    let service = startService({ ...options, now: () => GENERATED_END });
-    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
-    const afterFirstPoll = await ledger();
-    const backfill = service.backfill(20);
-    await waitFor('a batch of the backfill', async () => ((await ledger()) > afterFirstPoll ? true : undefined));
-    await service.stop();
-    expect(await backfill).toMatchObject({ stopped: true });
+    const options = { db, sources: [logs, other], logger };
+    expect(await stopDuringBackfill(options)).toMatchObject({ stopped: true });
     expect(lines.filter((l) => l.msg === 'source read' && l.source === other)).toHaveLength(1);
 
-    service = startService({ ...options, now: () => new Date(GENERATED_END.getTime() + 300_000) });
-    await waitFor('the next start', async () => (service.lastPoll ? true : undefined));
-    await service.stop();
+    await startAgain(options);
     expect(await db.all(`SELECT key FROM ingested_objects WHERE source = $other`, { other })).toEqual([{ key: expect.stringMatching(/old\.json\.gz$/) }]);
   });
 }, 180_000);
