@@ -5,7 +5,7 @@ import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
 import { dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
-import { dayCount, daysWithin, prune } from './ingest/retention';
+import { dayCount, daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
 
@@ -90,7 +90,7 @@ export function startService(options: ServiceOptions): Service {
   const stopping = new AbortController();
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
-  const withinRetention = (days: number) => (retention ? Math.min(days, daysWithin(retention)) : days);
+  const withinRetention = (days: number) => daysUnder(retention, days);
   const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,

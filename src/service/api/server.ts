@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
-import { daysWithin } from '../ingest/retention';
+import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
 import { createMetrics } from './metrics';
@@ -161,7 +161,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     const asked = (request.body as { days: number }).days;
     const retentionDays = options.retentionDays;
-    const days = retentionDays ? Math.min(asked, daysWithin(retentionDays)) : asked;
+    const days = daysUnder(retentionDays, asked);
     if (backfill?.state === 'running') {
       return reply.code(409).send({
         error: `a backfill of ${backfill.days} days is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,

@@ -5,7 +5,7 @@ import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { dayWindow } from '../ingest/keys';
-import { dayCount, daysWithin, describePrune, prune, retentionCutoff } from '../ingest/retention';
+import { dayCount, daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
 import { positiveInt } from './options';
 
 export function formatSummary(s: IngestSummary): string {
@@ -46,7 +46,7 @@ export function ingestCommand(): Command {
       dayWindow({ days: opts.days, since: opts.since });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
-      const window = retention ? withinRetention(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
+      const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.
@@ -120,16 +120,16 @@ export function ingestCommand(): Command {
 }
 
 /** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */
-function withinRetention(retention: number, days?: number, since?: string): { days?: number; since?: string } {
+function windowUnder(retention: number, days?: number, since?: string): { days?: number; since?: string } {
   const { firstDay } = retentionCutoff(retention, new Date());
   if (since !== undefined) {
     if (since >= firstDay) return { since };
     process.stderr.write(`--since ${since} is before what a retention of ${dayCount(retention)} keeps: reading from ${firstDay}\n`);
     return { since: firstDay };
   }
-  const most = daysWithin(retention);
-  if (days !== undefined && days > most) {
-    process.stderr.write(`--days ${days} reaches past what a retention of ${dayCount(retention)} keeps: reading ${dayCount(most)}\n`);
+  const read = daysUnder(retention, days ?? DEFAULTS.days);
+  if (days !== undefined && read < days) {
+    process.stderr.write(`--days ${days} reaches past what a retention of ${dayCount(retention)} keeps: reading ${dayCount(read)}\n`);
   }
-  return { days: Math.min(days ?? DEFAULTS.days, most) };
+  return { days: read };
 }

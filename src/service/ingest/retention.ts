@@ -39,6 +39,11 @@ export function daysWithin(retentionDays: number): number {
   return retentionDays + 1;
 }
 
+/** The days a run asked to read `days` back reads: no further back than a retention keeps (without one, as asked). */
+export function daysUnder(retentionDays: number | undefined, days: number): number {
+  return retentionDays ? Math.min(days, daysWithin(retentionDays)) : days;
+}
+
 /** "1 day", "90 days". */
 export const dayCount = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
 
