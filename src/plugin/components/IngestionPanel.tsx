@@ -5,7 +5,7 @@ import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import type { IngestStatus } from '../../model/api';
 import type { BackfillAnswer } from '../types';
-import { formatBackfill, formatCount, formatLag, formatRetention, formatSource, formatTime } from './format';
+import { formatBackfill, formatCount, formatDays, formatLag, formatRetention, formatSource, formatTime } from './format';
 import { errorMessage } from './useValueLookup';
 
 export interface IngestionSource {
@@ -52,7 +52,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     setBusy(true);
     try {
       const answer = await datasource.backfill(n);
-      const kept = answer?.retentionDays ? ` (the service keeps ${answer.retentionDays} day${answer.retentionDays === 1 ? '' : 's'} of events)` : '';
+      const kept = answer?.retentionDays ? ` (the service keeps ${formatDays(answer.retentionDays)} of events)` : '';
       setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs${kept}. Refresh to follow its progress.`, error: false });
       await refresh();
     } catch (err) {

@@ -39,9 +39,14 @@ export function formatBackfill(b: BackfillStatus): string {
   return `${what}, failed: ${b.error ?? 'no reason given'}`;
 }
 
+/** 1 → "1 day", 1000 → "1,000 days". */
+export function formatDays(n: number): string {
+  return `${n.toLocaleString()} day${n === 1 ? '' : 's'}`;
+}
+
 /** The last prune: "90 days: events before … removed at …". */
 export function formatRetention(r: RetentionStatus): string {
-  return `${r.days.toLocaleString()} day${r.days === 1 ? '' : 's'}: events before ${formatTime(r.before)} removed at ${formatTime(r.prunedAt)}`;
+  return `${formatDays(r.days)}: events before ${formatTime(r.before)} removed at ${formatTime(r.prunedAt)}`;
 }
 
 /** One source of several: "68 log files, last read …", or why its last run failed. */
