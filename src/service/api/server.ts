@@ -152,7 +152,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // The last backfill asked for here: one at a time, so repeated clicks cannot queue years of ingestion.
   let backfill: BackfillStatus | null = null;
 
-  app.get('/api/ingest/status', async (): Promise<IngestStatus> => ({ ...(await reports.ingestStatus()), backfill: backfill && { ...backfill } }));
+  app.get('/api/ingest/status', async (): Promise<IngestStatus> => {
+    // The backfill's state first, then the database: a backfill said done is done in what is read (read the other way
+    // round, a status read before the backfill's commit could say done over tables without its files).
+    const asOf = backfill && { ...backfill };
+    return { ...(await reports.ingestStatus()), backfill: asOf };
+  });
 
   app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {
     const run = options.backfill;
