@@ -243,6 +243,8 @@ describe('CloudTrail Events', () => {
         // The clicked value becomes its column's variable's only value (a resource goes to the Resource ID box) …
         const own = column === 'resource' ? 'resourceId' : column;
         expect(params).toContain(`var-${own}=\${__value.raw:percentencode}`);
+        // … read from its own cell only: ${__data.fields.x} of a column the grouping lacks is '' (docs/DESIGN.md, "Drill-down by user and account").
+        expect([group, column, link.url.includes('${__data.')]).toEqual([group, column, false]);
         // … and every other variable keeps its value, the group's other column's too.
         for (const name of [...vars.keys()].filter((n) => n !== own)) {
           expect([group, column, name, params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`)]).toEqual([group, column, name, true]);
