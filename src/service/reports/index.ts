@@ -119,7 +119,9 @@ export class Reports {
     private readonly db: Database,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
     /** Up to this many events, a resource's event ids go into the query too (tests lower it). */
-    private readonly maxResourceIds = SQL.MAX_RESOURCE_IDS
+    private readonly maxResourceIds = SQL.MAX_RESOURCE_IDS,
+    /** Which sources' last runs the ingestion status reports (SQL.StatusScope): the service's, or every one (the CLI). */
+    private readonly statusScope: SQL.StatusScope = 'service'
   ) {}
 
   private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
@@ -256,7 +258,7 @@ export class Reports {
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
-    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.INGEST_SQL))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
+    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.ingestSql(this.statusScope)))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
     const { r, listed } = conn ? await read(conn) : await this.withConnection(read);
     const newest = num(r.newest);
     const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());

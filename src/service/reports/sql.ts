@@ -343,10 +343,20 @@ const LISTED_SOURCES = `(SELECT source, coalesce(names[i], source) AS name, i
                 FROM meta WHERE key = 'sources')))`;
 
 /**
- * The last poll: the last run of each listed source, so that one source's later success does not hide another's
- * failure; without a list, the last finished run.
+ * Which sources an ingestion status covers. 'service': those the service reads (its list), whose errors it is about;
+ * 'every': every source on record, for the CLI's report of the file itself: no service holds the file then, and runs
+ * of sources outside the last served list (trailhound ingest since) are as much its news.
  */
-const LAST_POLL_RUNS = `(SELECT * FROM ${LAST_RUNS} WHERE CASE
+export type StatusScope = 'service' | 'every';
+
+/**
+ * The last poll: the last run of each listed source, so that one source's later success does not hide another's
+ * failure; without a list, the last finished run. For every source, each source's last run.
+ */
+const lastPollRuns = (scope: StatusScope) =>
+  scope === 'every'
+    ? LAST_RUNS
+    : `(SELECT * FROM ${LAST_RUNS} WHERE CASE
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
     ELSE source IN (SELECT source FROM ${LISTED_SOURCES}) END)`;
 
@@ -355,7 +365,7 @@ export const SOURCES_SQL = `SELECT name AS source, (SELECT count(*) FROM ingeste
          epoch_ms(finished_at) AS last_run, error
   FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS} last_run USING (source) ORDER BY i`;
 
-export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
+export const ingestSql = (scope: StatusScope) => `WITH last_poll AS ${lastPollRuns(scope)}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
