@@ -248,9 +248,15 @@ export class Reports {
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
   }
 
-  /** The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored. */
-  async record(eventId: string): Promise<Record<string, unknown> | undefined> {
-    return this.withConnection(async (conn) => (await originalRecords(conn, this.db.originalsDir, [eventId])).get(eventId));
+  /**
+   * The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored, 'removed'
+   * when a prune (the retention) removed it while it was read.
+   */
+  async record(eventId: string): Promise<Record<string, unknown> | 'removed' | undefined> {
+    return this.withConnection(async (conn) => {
+      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId]);
+      return removed.includes(eventId) ? 'removed' : found.get(eventId);
+    });
   }
 
   async trails(): Promise<Row[]> {
