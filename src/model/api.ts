@@ -66,7 +66,7 @@ export interface IngestStatus {
 }
 
 export interface SourceStatus {
-  /** As its runs name it: s3://bucket/prefix/ or an absolute folder. */
+  /** As the service was given it (--source, TRAILHOUND_SOURCE): s3://bucket/prefix or a folder, perhaps relative to where it runs. */
   source: string;
   /** Log files ingested from it. */
   objects: number;

@@ -203,8 +203,12 @@ export function startService(options: ServiceOptions): Service {
       if (stopping.signal.aborted) return undefined;
       const startedAt = now();
       await options.beforePoll?.(startedAt);
-      // The ingestion status reports the last error of each of these (reports/sql.ts LAST_ERROR_SQL).
-      await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids)`, { ids: JSON.stringify(sources.map((s) => s.id)) });
+      // The ingestion status reports the last error of each of these (reports/sql.ts LISTED_SOURCES): found by the id
+      // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
+      await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
+        ids: JSON.stringify(sources.map((s) => s.id)),
+        names: JSON.stringify(sources.map((s) => s.source)),
+      });
       try {
         return await eachSource(pollSource);
       } finally {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
@@ -167,6 +168,32 @@ test('a run row left unfinished by a killed run stays as it was; the next run re
   expect(runs).toHaveLength(2);
   expect(runs[0]).toEqual({ started: '09:00', finished: false, skipped: null });
   expect(runs[1]).toMatchObject({ finished: true, skipped: 1 });
+});
+
+test('a folder that never opens keeps one failed run however often it is tried: the latest, with the earliest day to read', async () => {
+  const source = path.resolve(dir, 'logs');
+  const runs = () =>
+    db.all<{ from: string; error: string; finished: number }>(
+      `SELECT window_from AS "from", error, epoch_us(finished_at)::DOUBLE AS finished FROM ingest_runs WHERE source = $source ORDER BY started_at`,
+      { source }
+    );
+  await expect(run(3)).rejects.toThrow(/is not a folder/);
+  const [first] = await runs();
+  for (let i = 0; i < 3; i++) await expect(run(1)).rejects.toThrow(/is not a folder/);
+  const [last, ...more] = await runs();
+  expect(more).toEqual([]);
+  expect(last).toEqual({ from: '2026-11-18', error: first.error, finished: expect.any(Number) });
+  expect(last.finished).toBeGreaterThan(first.finished);
+  // The status still says the source fails, why, and when it last did.
+  expect(await new Reports(db).ingestStatus()).toMatchObject({ lastPollError: first.error });
+
+  // Another outcome in between: the failure after it is a row of its own.
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}a.json.gz`]: logFile([rec()]) });
+  expect(await run()).toMatchObject({ objects: 1 });
+  fs.rmSync(path.join(dir, 'logs'), { recursive: true });
+  await expect(run()).rejects.toThrow(/is not a folder/);
+  await expect(run()).rejects.toThrow(/is not a folder/);
+  expect((await runs()).map((r) => r.error)).toEqual([first.error, null, first.error]);
 });
 
 test('digest and insight files are skipped and counted; plain .json files are read', async () => {

@@ -150,8 +150,10 @@ test('a rewritten object in another order: every event still reads back its own 
   expect(kept.map((k) => k.key)).toEqual([key, expect.stringMatching(new RegExp(`^${key.replace(/\./g, '\\.')}#[0-9a-f]{32}$`))]);
 });
 
-test('a bucket that does not exist is a clear error', async () => {
+test('a bucket that does not exist is a clear error, recorded once however often it is tried', async () => {
   await expect(run('s3://no-such-bucket')).rejects.toThrow(/no-such-bucket/);
+  await expect(run('s3://no-such-bucket')).rejects.toThrow(/no-such-bucket/);
+  expect(await db.all('SELECT source, error IS NOT NULL AS failed FROM ingest_runs')).toEqual([{ source: 's3://no-such-bucket/', failed: true }]);
 });
 
 test('an S3 endpoint that does not answer says which one and what to check', async () => {

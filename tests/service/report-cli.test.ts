@@ -4,10 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
+import { startService } from '../../src/service/service';
 import { countBy, oracleIsError, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnCli } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
+import { memoryLogger, waitFor } from '../support/watch';
+import { refusedUrl } from '../support/net';
 
 const records = stratusRecords().map((x) => x.record);
 const SINCE = ['--from', '2000-01-01T00:00:00Z'];
@@ -191,6 +194,25 @@ test('--time-field arrival counts what was stored in the range: a call made two 
   expect(table(JSON.parse((await lastHour('arrival')).stdout).frames[0])).toEqual({ all: 1 });
   expect(table(JSON.parse((await lastHour('event')).stdout).frames[0])).toEqual({});
 });
+
+test('ingest: every source whose last run failed, not only those the last serve read', async () => {
+  const own = path.join(dir, 'served');
+  const ownDb = path.join(own, 'db.duckdb');
+  const event = { eventID: 'served-1', eventTime: '2026-11-20T08:00:00Z', eventName: 'GetObject' };
+  const served = writeFiles(path.join(own, 'logs'), { 'a.json.gz': logFile([event]) });
+  const d = await Database.open(ownDb);
+  const service = startService({ db: d, sources: [served], logger: memoryLogger().logger, pollIntervalMs: 3_600_000 });
+  await waitFor('the first poll', async () => service.lastPoll ?? undefined);
+  await service.stop();
+  d.close();
+  // Since that serve: a run of a source it did not read, which failed (its S3 endpoint does not answer).
+  const endpoint = await refusedUrl();
+  const aws = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+  expect((await runCli(['ingest', '--source', 's3://other', '--s3-endpoint', endpoint, '--db', ownDb], aws)).code).toBe(1);
+  const r = await runCli(['report', 'ingest', '--db', ownDb]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`^last poll error +s3://other/: cannot reach the S3 endpoint ${endpoint} `, 'm'));
+}, 60_000);
 
 // Each field that needs a column a newer version added, with the version before it, and the same report without it.
 test.each([

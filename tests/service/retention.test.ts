@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import type { DuckDBValue } from '@duckdb/node-api';
 import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
@@ -261,6 +262,48 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
+
+// The prune commits, and removes the event's Parquet file, right after that step of the read: its lookup in events, or
+// of its kept file in log_objects.
+test.each([['its event is found', 'WHERE event_id IN'], ['its kept file is found', 'FROM log_objects WHERE key IN']])(
+  'an event the retention removes as GET /api/events reads it (once %s) is a 404 that says so',
+  async (_step, after) => {
+    const dir = tempDir();
+    const old = { [`${dayPrefix('111122223333', 'us-east-1', '2026-11-10')}old.json.gz`]: logFile([event('old-1', '2026-11-10T08:00:00Z')]) };
+    const logs = writeFiles(path.join(dir, 'logs'), old);
+    const db = await Database.open(path.join(dir, 'db.duckdb'));
+    const api = await buildApi({ db, token: TOKEN });
+    try {
+      await ingest({ source: logs, db, days: 14, now: NOW });
+      const connect = db.connect.bind(db);
+      jest.spyOn(db, 'connect').mockImplementationOnce(async () => {
+        const conn = await connect();
+        const read = conn.runAndReadAll.bind(conn);
+        let pruned = false;
+        conn.runAndReadAll = (async (sql: string, params?: Record<string, DuckDBValue>) => {
+          const result = await read(sql, params);
+          if (!pruned && sql.includes(after)) {
+            pruned = true;
+            expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 1, logFiles: 1 });
+          }
+          return result;
+        }) as typeof conn.runAndReadAll;
+        return conn;
+      });
+      const url = await api.listen({ host: '127.0.0.1', port: 0 });
+      const res = await fetch(`${url}/api/events/old-1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect({ status: res.status, json: await res.json() }).toEqual({
+        status: 404,
+        json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read' },
+      });
+      expect(keptFiles(db)).toEqual([]);
+    } finally {
+      await api.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+);
 
 test('a backfill asked for beyond the retention reads what the retention keeps, and says so', async () => {
   const dir = tempDir();

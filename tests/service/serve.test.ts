@@ -97,6 +97,31 @@ test('several sources: each is read on its own days, one that fails does not sto
   }
 }, 60_000);
 
+test('several sources: the status names each as it was configured, not by the id its runs carry', async () => {
+  const dir = tempDir();
+  const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];
+  writeFiles(second, { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  // As a user writes them: relative to where serve runs (this one never opens), and with a trailing slash.
+  const configured = [path.relative(process.cwd(), first), `${second}/`];
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const service = startService({ db, sources: configured, logger: memoryLogger().logger, pollIntervalMs: 3_600_000 });
+  try {
+    await waitFor('the first poll', async () => (service.lastPollError ? true : undefined));
+    const status = await new Reports(db).ingestStatus();
+    expect(status.sources).toEqual([
+      { source: configured[0], objects: 0, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/) },
+      { source: configured[1], objects: 1, lastRun: expect.any(String), lastError: null },
+    ]);
+    // The failure is named as in the service's own message (and its log lines).
+    expect(status.lastPollError).toBe(service.lastPollError);
+    expect(status.lastPollError).toMatch(new RegExp(`^${configured[0]}: `));
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A log file in `day`'s folder holding one event of that day. */
 const dayFile = (day: string, name: string) => ({
   [`${dayPrefix('111122223333', 'us-east-1', day)}${name}`]: logFile([{ ...rec(), eventTime: `${day}T06:00:00Z` }]),

@@ -78,7 +78,7 @@ export async function storedRecords(db: Database, ids?: string[]): Promise<Map<s
   const conn = await db.connect();
   try {
     const wanted = ids ?? (await db.all<{ id: string }>('SELECT event_id AS id FROM events')).map((r) => r.id);
-    return await originalRecords(conn, db.originalsDir, wanted);
+    return (await originalRecords(conn, db.originalsDir, wanted)).found;
   } finally {
     conn.closeSync();
   }

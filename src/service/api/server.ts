@@ -144,6 +144,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const { eventId } = request.params as { eventId: string };
     const record = await reports.record(eventId);
     if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
+    if (record === 'removed') {
+      const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
+      return reply.code(404).send({ error });
+    }
     return { eventId, record };
   });
 

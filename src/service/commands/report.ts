@@ -163,7 +163,8 @@ export function reportCommand(): Command {
               new QueryError(field, `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`);
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
             if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
-            result = { frames: await new Reports(db).frames(query, range) };
+            // No service holds the file: every source's last run is news, not only those the last serve read.
+            result = { frames: await new Reports(db, undefined, undefined, 'every').frames(query, range) };
           } finally {
             db.close();
           }

@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS rejected_records (
   rejected_at TIMESTAMP NOT NULL
 );
 
--- One row per ingestion run (CLI or poll), for /api/ingest/status.
+-- One row per ingestion run (CLI or poll), for /api/ingest/status. A failure that repeats its source's previous run's error
+-- replaces that run's row (ingest/index.ts foldRepeatedFailure): a source that never opens does not add one per poll.
 CREATE TABLE IF NOT EXISTS ingest_runs (
   source      VARCHAR NOT NULL,
   started_at  TIMESTAMP NOT NULL,

@@ -177,10 +177,36 @@ export const ENDED_FIRST_LOAD = `${COMPLETED_RUN} AND (window_from IS NULL OR wi
  * its turn (stopped). Either way it did not complete its window, so the next run reads from its first day.
  */
 export async function recordEndedRun(db: Database, source: string, started: Date, from: string, end: { error: string } | { stopped: true }): Promise<void> {
+  const run = { source: sourceId(source), started: started.toISOString() };
   await db.run(
     `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error, $stopped)`,
-    { source: sourceId(source), started: started.toISOString(), from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null }
+    { ...run, from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null }
   );
+  if ('error' in end) await foldRepeatedFailure(db, run.source, run.started, end.error);
+}
+
+/**
+ * A failed run (source, started) replaces its source's run before it when that one failed with the same error: a source
+ * that never opens (a mistyped folder, a bucket that does not exist) would otherwise add a row at every poll, forever.
+ * The row kept is the latest attempt's, so the status still says the source fails, why, and when it last did; it keeps
+ * the earlier first day of the two (window_from), which the next good run reads from.
+ */
+async function foldRepeatedFailure(db: Database, source: string, started: string, error: string): Promise<void> {
+  await db.transaction(async (conn) => {
+    const previous = await conn.runAndReadAll(
+      `DELETE FROM ingest_runs
+       WHERE source = $source AND error = $error AND stopped IS NOT TRUE
+         AND started_at = (SELECT max(started_at) FROM ingest_runs WHERE source = $source AND started_at < $started::TIMESTAMP)
+       RETURNING window_from`,
+      { source, started, error }
+    );
+    if (previous.currentRowCount === 0) return;
+    await conn.run(`UPDATE ingest_runs SET window_from = least(window_from, $from::VARCHAR) WHERE source = $source AND started_at = $started::TIMESTAMP`, {
+      source,
+      started,
+      from: previous.getRowsJS()[0][0] as string | null,
+    });
+  });
 }
 
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
@@ -326,7 +352,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.stopped = true;
       return await finished();
     }
-    await finishRun(err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    const error = err instanceof Error ? err.message : String(err);
+    await finishRun(error)
+      .then(() => foldRepeatedFailure(db, source.id, runStarted, error))
+      .catch(() => undefined);
     throw err;
   } finally {
     source.close();

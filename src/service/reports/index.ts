@@ -119,7 +119,9 @@ export class Reports {
     private readonly db: Database,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
     /** Up to this many events, a resource's event ids go into the query too (tests lower it). */
-    private readonly maxResourceIds = SQL.MAX_RESOURCE_IDS
+    private readonly maxResourceIds = SQL.MAX_RESOURCE_IDS,
+    /** Which sources' last runs the ingestion status reports (SQL.StatusScope): the service's, or every one (the CLI). */
+    private readonly statusScope: SQL.StatusScope = 'service'
   ) {}
 
   private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
@@ -246,9 +248,15 @@ export class Reports {
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
   }
 
-  /** The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored. */
-  async record(eventId: string): Promise<Record<string, unknown> | undefined> {
-    return this.withConnection(async (conn) => (await originalRecords(conn, this.db.originalsDir, [eventId])).get(eventId));
+  /**
+   * The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored, 'removed'
+   * when a prune (the retention) removed it while it was read.
+   */
+  async record(eventId: string): Promise<Record<string, unknown> | 'removed' | undefined> {
+    return this.withConnection(async (conn) => {
+      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId]);
+      return removed.includes(eventId) ? 'removed' : found.get(eventId);
+    });
   }
 
   async trails(): Promise<Row[]> {
@@ -256,7 +264,7 @@ export class Reports {
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
-    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.INGEST_SQL))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
+    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.ingestSql(this.statusScope)))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
     const { r, listed } = conn ? await read(conn) : await this.withConnection(read);
     const newest = num(r.newest);
     const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());

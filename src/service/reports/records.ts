@@ -22,10 +22,18 @@ function recordsOf(content: Uint8Array): CloudTrailRecord[] {
 /** The stored id of a record: its eventID (records without one are found by position alone). */
 const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID : undefined);
 
-/** The original records of the given event ids; ids that are not stored are absent from the map. */
-export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[]): Promise<Map<string, CloudTrailRecord>> {
+export interface OriginalRecords {
+  /** By event id; ids that are not stored are absent. */
+  found: Map<string, CloudTrailRecord>;
+  /** Ids the lookup found that a prune (the retention) removed, with their kept files, before their records were read. */
+  removed: string[];
+}
+
+/** The original records of the given event ids. */
+export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[]): Promise<OriginalRecords> {
   const found = new Map<string, CloudTrailRecord>();
-  if (eventIds.length === 0) return found;
+  const removed: string[] = [];
+  if (eventIds.length === 0) return { found, removed };
   // Files written before schema version 4 kept a copy of the record in each event.
   const legacy = (await hasColumn(conn, 'events', 'record')) ? 'to_json(record)::VARCHAR' : 'NULL';
   const events = await conn.runAndReadAll(
@@ -37,7 +45,7 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
     if (legacyJson !== null) found.set(id, JSON.parse(legacyJson));
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
-  if (byObject.size === 0) return found;
+  if (byObject.size === 0) return { found, removed };
   for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()])) {
     const records = recordsOf(content);
     for (const { id, index } of byObject.get(key) ?? []) {
@@ -47,10 +55,18 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
       if (record) found.set(id, record);
     }
   }
-  return found;
+  // Each query reads what is committed when it runs: a prune that committed after the lookup took events without
+  // their files. Those no longer in events were removed, not lost.
+  const unread = [...byObject.values()].flat().map(({ id }) => id).filter((id) => !found.has(id));
+  if (unread.length > 0) {
+    const still = await conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) });
+    const kept = new Set(still.getRowsJS().map(([id]) => String(id)));
+    removed.push(...unread.filter((id) => !kept.has(id)));
+  }
+  return { found, removed };
 }
 
-/** The kept log files with the given keys, as delivered. */
+/** The kept log files with the given keys, as delivered; keys not kept (or no longer: see below) are absent. */
 export async function originalFiles(conn: DuckDBConnection, originalsDir: string, keys: string[]): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const located = await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, {
@@ -58,13 +74,21 @@ export async function originalFiles(conn: DuckDBConnection, originalsDir: string
   });
   for (const [archive, inArchive] of located.getRowsJS() as Array<[string, string[]]>) {
     const file = path.join(originalsDir, archive);
-    if (!fs.existsSync(file)) {
-      throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
+    let rows;
+    try {
+      if (!fs.existsSync(file)) {
+        throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
+      }
+      rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
+        file,
+        keys: listValue(inArchive),
+      });
+    } catch (err) {
+      // A prune that committed since the lookup removes the file once nothing refers to it: no longer kept, not lost.
+      const referenced = await conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive });
+      if (referenced.currentRowCount === 0) continue;
+      throw err;
     }
-    const rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
-      file,
-      keys: listValue(inArchive),
-    });
     for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) files.set(key, content);
   }
   return files;

@@ -333,24 +333,39 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
 const LAST_RUNS = `(SELECT source, finished_at, error, skipped FROM ingest_runs WHERE finished_at IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)`;
 
-/** The sources a service reads (it records them: meta 'sources', service.ts), in its order (i); none when only ingest wrote. */
-const LISTED_SOURCES = `(SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i
-    FROM (SELECT from_json(value, '["VARCHAR"]') AS ids FROM meta WHERE key = 'sources'))`;
+/**
+ * The sources a service reads (it records them: meta 'sources', service.ts), in its order (i); none when only ingest
+ * wrote. source is the id their runs carry; name is as configured (a file served before 'source_names': the id).
+ */
+const LISTED_SOURCES = `(SELECT source, coalesce(names[i], source) AS name, i
+    FROM (SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i, names
+          FROM (SELECT from_json(value, '["VARCHAR"]') AS ids, (SELECT from_json(value, '["VARCHAR"]') FROM meta WHERE key = 'source_names') AS names
+                FROM meta WHERE key = 'sources')))`;
+
+/**
+ * Which sources an ingestion status covers. 'service': those the service reads (its list), whose errors it is about;
+ * 'every': every source on record, for the CLI's report of the file itself: no service holds the file then, and runs
+ * of sources outside the last served list (trailhound ingest since) are as much its news.
+ */
+export type StatusScope = 'service' | 'every';
 
 /**
  * The last poll: the last run of each listed source, so that one source's later success does not hide another's
- * failure; without a list, the last finished run.
+ * failure; without a list, the last finished run. For every source, each source's last run.
  */
-const LAST_POLL_RUNS = `(SELECT * FROM ${LAST_RUNS} WHERE CASE
+const lastPollRuns = (scope: StatusScope) =>
+  scope === 'every'
+    ? LAST_RUNS
+    : `(SELECT * FROM ${LAST_RUNS} WHERE CASE
     WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
     ELSE source IN (SELECT source FROM ${LISTED_SOURCES}) END)`;
 
 /** The listed sources, in order, each with its log files and its last finished run. */
-export const SOURCES_SQL = `SELECT source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
+export const SOURCES_SQL = `SELECT name AS source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
          epoch_ms(finished_at) AS last_run, error
   FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS} last_run USING (source) ORDER BY i`;
 
-export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
+export const ingestSql = (scope: StatusScope) => `WITH last_poll AS ${lastPollRuns(scope)}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
@@ -359,7 +374,7 @@ export const INGEST_SQL = `WITH last_poll AS ${LAST_POLL_RUNS}
     (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
     (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
     (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
-    -- Each failing source by name when there are several.
-    (SELECT string_agg(CASE WHEN (SELECT count(*) FROM last_poll) > 1 THEN source || ': ' ELSE '' END || error, '; ' ORDER BY source)
-     FROM last_poll WHERE error IS NOT NULL) AS last_error,
+    -- Each failing source by name when there are several: as configured, where a service listed it.
+    (SELECT string_agg(CASE WHEN (SELECT count(*) FROM last_poll) > 1 THEN coalesce(listed.name, source) || ': ' ELSE '' END || error, '; ' ORDER BY source)
+     FROM last_poll LEFT JOIN ${LISTED_SOURCES} listed USING (source) WHERE error IS NOT NULL) AS last_error,
     (SELECT value FROM meta WHERE key = 'retention') AS retention`;
