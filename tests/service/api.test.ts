@@ -207,6 +207,14 @@ describe('POST /api/query', () => {
     expect(r.json.error).toBe('queries: refId "A" is used by more than one query: give each query its own refId');
   });
 
+  test('a refId that names a property of every object ("__proto__", "constructor") gets its answer like any other', async () => {
+    const r = await query([{ refId: '__proto__', queryType: 'totals' }, { refId: 'constructor', queryType: 'totals' }, { refId: 'toString', limit: 0 }]);
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.json.results).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(r.json.results.__proto__.frames[0].fields[1]).toMatchObject({ name: 'events', values: [records.length] });
+    expect(r.json.results.toString).toMatchObject({ status: 400, error: expect.stringMatching(/^limit: /) });
+  });
+
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
     expect(notJson.status).toBe(400);

@@ -170,7 +170,8 @@ export class Reports {
       if (seen.has(refId)) throw new QueryError('queries', `refId "${refId}" is used by more than one query: give each query its own refId`);
       seen.add(refId);
     }
-    const results: Record<string, QueryResult> = {};
+    // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
+    const results: Record<string, QueryResult> = Object.create(null);
     let range: Range | undefined;
     let rangeError: unknown;
     try {
