@@ -9,6 +9,8 @@ import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
+import { sampleTrails } from '../../src/service/sample';
+import { storeTrails } from '../../src/service/trails';
 import { oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -425,6 +427,23 @@ describe('other endpoints', () => {
     // No service has read into this database (only ingest): no list of sources.
     expect(status.sources).toBeNull();
     expect(Date.parse(status.newestEvent)).toBe(Math.max(...records.map((x) => Date.parse(x.eventTime))));
+  });
+
+  test('trails with their times: JSON with epoch milliseconds, not a 500 over BigInts', async () => {
+    const other = await Database.open(path.join(dir, 'trails.duckdb'));
+    const now = new Date('2026-11-24T10:00:00Z');
+    await storeTrails(other, sampleTrails(now));
+    const app = await buildApi({ db: other, token: TOKEN });
+    try {
+      const res = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(200);
+      const { trails } = await res.json();
+      expect(trails.map((t: { name: string }) => t.name)).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
+      expect(trails[0]).toMatchObject({ is_logging: true, logging_started: now.getTime() - 400 * 86_400_000, last_delivery: now.getTime() - 4 * 60_000, logging_stopped: null });
+    } finally {
+      await app.close();
+      other.close();
+    }
   });
 
   test('backfill starts at once (202) and validates days', async () => {

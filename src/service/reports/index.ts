@@ -252,8 +252,10 @@ export class Reports {
     return this.withConnection(async (conn) => (await originalRecords(conn, this.db.originalsDir, [eventId])).get(eventId));
   }
 
+  /** The trail inventory's rows, as JSON can carry them: its times (epoch_ms, BIGINT) as numbers of milliseconds. */
   async trails(): Promise<Row[]> {
-    return this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+    const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
