@@ -219,7 +219,8 @@ describe('POST /api/query', () => {
 
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
-    expect(notJson.status).toBe(400);
+    expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) } });
+    expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: { error: 'the body is empty: send the request as JSON' } });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
     expect(huge.status).toBe(413);
   });
@@ -299,6 +300,20 @@ describe('hostile filter values: right answers, no harm', () => {
       expect(r.status).toBe(200);
       expect(r.json.results.A.frames[0].fields[0].values).toEqual([]);
     }
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a key that could stand for a prototype is a 400 that names it, wherever it is; the data is intact', async () => {
+    const asText = (queries: string) => `{"range":${JSON.stringify(RANGE)},"queries":[${queries}]}`;
+    const proto = 'the body has a key "__proto__", which no field of this API has: remove it';
+    for (const queries of ['{"refId":"A","filters":{"__proto__":["alice"]}}', '{"refId":"A","__proto__":{"limit":1}}', '{"refId":"A"}],"__proto__":[']) {
+      expect(await call('POST', '/api/query', asText(queries))).toMatchObject({ status: 400, json: { error: proto } });
+    }
+    const constructor = await call('POST', '/api/query', asText('{"refId":"A","filters":{"constructor":{"prototype":{"user":["x"]}}}}'));
+    expect(constructor).toMatchObject({ status: 400, json: { error: 'the body has a key "constructor" holding "prototype", which no field of this API has: remove it' } });
+    // As a value, or a key that is only a name, it is a string like any other: the model says what is wrong.
+    const named = await query([{ refId: 'A', format: 'table', filters: { user: ['__proto__', 'constructor'], constructor: ['x'] } as object }]);
+    expect(named.json.results.A).toMatchObject({ status: 400, error: expect.stringMatching(/^filters\.constructor: is not a filter/) });
     expect(await totalEvents()).toBe(records.length);
   });
 

@@ -64,6 +64,32 @@ const backfillSchema = {
   body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
 };
 
+/** A request body that is not JSON, or is JSON with a key that could stand for an object's prototype. */
+class BodyError extends Error {
+  readonly statusCode = 400;
+}
+
+/**
+ * JSON bodies. fastify's own parser refuses a "__proto__" key (and "constructor" with "prototype") too, but says the
+ * body is not valid JSON: a hostile key, say in filters, must be told apart from a typing error.
+ */
+function parseJsonBody(_request: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  if (body.trim() === '') return done(new BodyError('the body is empty: send the request as JSON'));
+  try {
+    done(
+      null,
+      JSON.parse(body, (key, value) => {
+        if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
+          throw new BodyError(`the body has a key "${key}"${key === 'constructor' ? ' holding "prototype"' : ''}, which no field of this API has: remove it`);
+        }
+        return value;
+      })
+    );
+  } catch (err) {
+    done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
+  }
+}
+
 /** "Bearer <token>": the scheme is case-insensitive (RFC 9110, 11.1). */
 const BEARER = /^bearer[ \t]+(.*)$/i;
 
@@ -80,6 +106,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Query strings are text, so numbers there are coerced; nothing unknown is silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
   const metrics = createMetrics(reports);
 
