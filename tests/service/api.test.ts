@@ -435,6 +435,13 @@ describe('other endpoints', () => {
     expect(await call('GET', `/api/events/${encodeURIComponent(hostile)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${hostile}"` } });
   });
 
+  test('an event id up to 256 characters, percent-encoded or not, is looked up; a longer one is a 400 that says so', async () => {
+    for (const id of ['e'.repeat(256), 'é'.repeat(256), '🚀'.repeat(256)]) {
+      expect(await call('GET', `/api/events/${encodeURIComponent(id)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${id}"` } });
+    }
+    expect(await call('GET', `/api/events/${'e'.repeat(257)}`)).toMatchObject({ status: 400, json: { error: 'eventId must NOT have more than 256 characters' } });
+  });
+
   test('trails and ingestion status', async () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
     const status = (await call('GET', '/api/ingest/status')).json;
