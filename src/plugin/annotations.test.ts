@@ -1,5 +1,5 @@
 // Annotations: event-list frames become marks saying who did what from where.
-import { FieldType, createDataFrame } from '@grafana/data';
+import { FieldType, createDataFrame, textUtil } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
 import { annotationQuery, annotationSupport, framesToAnnotations } from './annotations';
 
@@ -22,6 +22,26 @@ describe('annotations', () => {
       { time: 1_700_000_000_000, text: 'ConsoleLogin by mallory from 203.0.113.7 (Failed authentication)', tags: ['ConsoleLogin', 'error'] },
       { time: 1_700_000_060_000, text: 'StopLogging by admin', tags: ['StopLogging'] },
     ]);
+  });
+
+  it('shows event fields as text where Grafana renders the text as (sanitised) HTML', () => {
+    const link = '<a href="https://phish.example/reset">your session expired: sign in again</a>';
+    const hostile = createDataFrame({
+      fields: [
+        { name: 'time', type: FieldType.time, values: [1_700_000_000_000] },
+        { name: 'user', type: FieldType.string, values: [link] },
+        { name: 'source IP', type: FieldType.string, values: ['<img src="https://track.example/seen.gif">'] },
+        { name: 'event name', type: FieldType.string, values: ['<b style="position:fixed;inset:0">Get</b>'] },
+        { name: 'error code', type: FieldType.string, values: ['A & B'] },
+      ],
+    });
+    const [event] = framesToAnnotations([hostile]);
+    const shown = document.createElement('div');
+    shown.innerHTML = textUtil.sanitize(event.text!);
+    expect(shown.children).toHaveLength(0);
+    expect(shown.textContent).toBe(`<b style="position:fixed;inset:0">Get</b> by ${link} from <img src="https://track.example/seen.gif"> (A & B)`);
+    // Tags are shown as text: they stay as the event says.
+    expect(event.tags).toEqual(['<b style="position:fixed;inset:0">Get</b>', 'error']);
   });
 
   it('skips frames without a time field', () => {

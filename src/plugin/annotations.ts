@@ -1,6 +1,6 @@
 // Annotations: matching events (e.g. failed console logins, StopLogging, DeleteTrail) as marks on time series,
 // each saying who did what from where. Their editor offers only what chooses the events.
-import { FieldType, type AnnotationEvent, type AnnotationQuery, type AnnotationSupport, type DataFrame, type Field } from '@grafana/data';
+import { FieldType, textUtil, type AnnotationEvent, type AnnotationQuery, type AnnotationSupport, type DataFrame, type Field } from '@grafana/data';
 import { of } from 'rxjs';
 import { AnnotationQueryEditor } from './components/AnnotationQueryEditor';
 import type { Query } from './types';
@@ -19,7 +19,11 @@ function findField(frame: DataFrame, ...names: string[]): Field | undefined {
   return frame.fields.find((f) => wanted.includes(f.name.toLowerCase()));
 }
 
-/** Maps event-list frames to annotation events: time → time, text from event name, user, source IP and error. */
+/**
+ * Maps event-list frames to annotation events: time → time, text from event name, user, source IP and error. Grafana
+ * shows an annotation's text as HTML (sanitised, but links, images and styles stay): each value from an event is
+ * escaped, as a log file can say anything in it.
+ */
 export function framesToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
   const events: AnnotationEvent[] = [];
   for (const frame of frames) {
@@ -40,12 +44,12 @@ export function framesToAnnotations(frames: DataFrame[]): AnnotationEvent[] {
       const who = user?.values[i] ?? 'unknown user';
       const from = ip?.values[i];
       const error = errorCode?.values[i];
-      let text = `${name} by ${who}`;
+      let text = `${textUtil.escapeHtml(name)} by ${textUtil.escapeHtml(who)}`;
       if (from) {
-        text += ` from ${from}`;
+        text += ` from ${textUtil.escapeHtml(from)}`;
       }
       if (error) {
-        text += ` (${error})`;
+        text += ` (${textUtil.escapeHtml(error)})`;
       }
       events.push({
         time: typeof at === 'number' ? at : new Date(at).valueOf(),

@@ -263,6 +263,13 @@ test('CallResource proxies values, trails, ingest status, event records and back
   expect(noEvent.code).toBe(404);
   const [eventTraversal] = await resource({ pluginContext: context(), path: 'events/../../metrics', method: 'GET' });
   expect(JSON.parse(Buffer.from(eventTraversal.body).toString()).error).toMatch(/^no resource/);
+  // A dot segment alone is no id either: fetch would resolve it to another path of the service.
+  for (const dots of ['events/..', 'events/.', 'events/../']) {
+    const [answer] = await resource({ pluginContext: context(), path: dots, method: 'GET' });
+    expect([dots, answer.code, JSON.parse(Buffer.from(answer.body).toString()).error]).toEqual([dots, 404, expect.stringMatching(/^no resource/)]);
+  }
+  const [dotted] = await resource({ pluginContext: context(), path: 'events/...', method: 'GET' });
+  expect(JSON.parse(Buffer.from(dotted.body).toString())).toEqual({ error: 'no stored event has eventID "..."' });
 
   const [unknown] = await resource({ pluginContext: context(), path: 'query', method: 'POST' });
   expect(unknown.code).toBe(404);

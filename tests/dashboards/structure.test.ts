@@ -147,8 +147,15 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
 
   test('links into the data source go to resources its backend serves', () => {
     const urls = allPanels(dashboard).flatMap((p) => strings(p.fieldConfig ?? {}).filter((s) => s.startsWith('/api/')));
-    for (const url of urls) expect(url).toBe('/api/datasources/uid/trailhound/resources/events/${__value.raw}');
+    for (const url of urls) expect(url).toBe('/api/datasources/uid/trailhound/resources/events/${__value.raw:percentencode}');
     if (dashboard.uid === 'trailhound-events') expect(urls).toHaveLength(1);
+  });
+
+  test('a link percent-encodes every value it takes from the data', () => {
+    // Event fields are whatever the log files say: a raw "../" or "?" in one would make the link open another page.
+    const urls = allPanels(dashboard).flatMap((p) => [...strings(p.links ?? []), ...strings(p.fieldConfig ?? {})]).filter((s) => /^\/(d|api)\//.test(s));
+    const fromData = urls.flatMap((url) => [...url.matchAll(/\$\{(__value|__data|__series|__field)[^}]*\}/g)].map((m) => [url, m[0]]));
+    for (const [url, ref] of fromData) expect([url, ref]).toEqual([url, expect.stringMatching(/:percentencode\}$/)]);
   });
 
   test('links go to dashboards that exist, set only their variables and keep the time range', () => {

@@ -9,6 +9,8 @@ import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
+import { sampleTrails } from '../../src/service/sample';
+import { storeTrails } from '../../src/service/trails';
 import { oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -207,9 +209,18 @@ describe('POST /api/query', () => {
     expect(r.json.error).toBe('queries: refId "A" is used by more than one query: give each query its own refId');
   });
 
+  test('a refId that names a property of every object ("__proto__", "constructor") gets its answer like any other', async () => {
+    const r = await query([{ refId: '__proto__', queryType: 'totals' }, { refId: 'constructor', queryType: 'totals' }, { refId: 'toString', limit: 0 }]);
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.json.results).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(r.json.results.__proto__.frames[0].fields[1]).toMatchObject({ name: 'events', values: [records.length] });
+    expect(r.json.results.toString).toMatchObject({ status: 400, error: expect.stringMatching(/^limit: /) });
+  });
+
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
-    expect(notJson.status).toBe(400);
+    expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) } });
+    expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: { error: 'the body is empty: send the request as JSON' } });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
     expect(huge.status).toBe(413);
   });
@@ -289,6 +300,20 @@ describe('hostile filter values: right answers, no harm', () => {
       expect(r.status).toBe(200);
       expect(r.json.results.A.frames[0].fields[0].values).toEqual([]);
     }
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a key that could stand for a prototype is a 400 that names it, wherever it is; the data is intact', async () => {
+    const asText = (queries: string) => `{"range":${JSON.stringify(RANGE)},"queries":[${queries}]}`;
+    const proto = 'the body has a key "__proto__", which no field of this API has: remove it';
+    for (const queries of ['{"refId":"A","filters":{"__proto__":["alice"]}}', '{"refId":"A","__proto__":{"limit":1}}', '{"refId":"A"}],"__proto__":[']) {
+      expect(await call('POST', '/api/query', asText(queries))).toMatchObject({ status: 400, json: { error: proto } });
+    }
+    const constructor = await call('POST', '/api/query', asText('{"refId":"A","filters":{"constructor":{"prototype":{"user":["x"]}}}}'));
+    expect(constructor).toMatchObject({ status: 400, json: { error: 'the body has a key "constructor" holding "prototype", which no field of this API has: remove it' } });
+    // As a value, or a key that is only a name, it is a string like any other: the model says what is wrong.
+    const named = await query([{ refId: 'A', format: 'table', filters: { user: ['__proto__', 'constructor'], constructor: ['x'] } as object }]);
+    expect(named.json.results.A).toMatchObject({ status: 400, error: expect.stringMatching(/^filters\.constructor: is not a filter/) });
     expect(await totalEvents()).toBe(records.length);
   });
 
@@ -410,6 +435,13 @@ describe('other endpoints', () => {
     expect(await call('GET', `/api/events/${encodeURIComponent(hostile)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${hostile}"` } });
   });
 
+  test('an event id up to 256 characters, percent-encoded or not, is looked up; a longer one is a 400 that says so', async () => {
+    for (const id of ['e'.repeat(256), 'é'.repeat(256), '🚀'.repeat(256)]) {
+      expect(await call('GET', `/api/events/${encodeURIComponent(id)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${id}"` } });
+    }
+    expect(await call('GET', `/api/events/${'e'.repeat(257)}`)).toMatchObject({ status: 400, json: { error: 'eventId must NOT have more than 256 characters' } });
+  });
+
   test('trails and ingestion status', async () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
     const status = (await call('GET', '/api/ingest/status')).json;
@@ -417,6 +449,23 @@ describe('other endpoints', () => {
     // No service has read into this database (only ingest): no list of sources.
     expect(status.sources).toBeNull();
     expect(Date.parse(status.newestEvent)).toBe(Math.max(...records.map((x) => Date.parse(x.eventTime))));
+  });
+
+  test('trails with their times: JSON with epoch milliseconds, not a 500 over BigInts', async () => {
+    const other = await Database.open(path.join(dir, 'trails.duckdb'));
+    const now = new Date('2026-11-24T10:00:00Z');
+    await storeTrails(other, sampleTrails(now));
+    const app = await buildApi({ db: other, token: TOKEN });
+    try {
+      const res = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(200);
+      const { trails } = await res.json();
+      expect(trails.map((t: { name: string }) => t.name)).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
+      expect(trails[0]).toMatchObject({ is_logging: true, logging_started: now.getTime() - 400 * 86_400_000, last_delivery: now.getTime() - 4 * 60_000, logging_stopped: null });
+    } finally {
+      await app.close();
+      other.close();
+    }
   });
 
   test('backfill starts at once (202) and validates days', async () => {

@@ -348,6 +348,7 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     await waitFor('the sample backfill', async () => (out.includes('ingest finished') ? true : undefined), 120_000);
     const lines = out.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.find((l) => /bundled sample/.test(l.msg))).toBeDefined();
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
     const finished = lines.find((l) => l.msg === 'ingest finished');
     expect(finished.events).toBeGreaterThan(40_000);
     expect(finished.errors).toBe(0);
@@ -510,6 +511,8 @@ test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state 
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
     const listening = await waitFor('the API', async () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'API listening'));
     expect(listening.token).toBe('TRAILHOUND_TOKEN');
+    // Six characters work, and the log says they are too few.
+    expect(out).toContain('"token":"TRAILHOUND_TOKEN","msg":"the bearer token is only 6 characters');
     const call = (route: string, init: RequestInit = {}) => fetch(`${listening.url}${route}`, { ...init, headers: { authorization: 'bearer secret', 'content-type': 'application/json' } });
 
     const status = async () => (await call('/api/ingest/status')).json();

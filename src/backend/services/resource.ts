@@ -19,8 +19,9 @@ const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
   { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
-  // An event's original record (eventIDs are UUIDs; records without one get 'md5:…').
-  { method: 'GET', target: (p) => (/^events\/[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
+  // An event's original record (eventIDs are UUIDs; records without one get 'md5:…'). Not "." or "..": the URL would
+  // resolve them, and ask the service for /api/events/ or /api/ with the token.
+  { method: 'GET', target: (p) => (/^events\/(?!\.\.?$)[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
   // A backfill downloads and ingests up to years of logs from S3: an administrator's decision.
   { method: 'POST', target: (p) => (p === 'backfill' ? '/api/backfill' : undefined), adminOnly: true },
 ];

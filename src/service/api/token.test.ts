@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readToken, resolveToken, sameToken } from './token';
+import { MIN_TOKEN_LENGTH, readToken, resolveToken, sameToken, shortTokenWarning } from './token';
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-token-'))));
@@ -62,6 +62,18 @@ unix('the token file is for its owner alone', () => {
     fs.chmodSync(file, 0o600);
     expect(resolveToken(dir, undefined)).toEqual({ token: 'kept', from: 'file', file });
   });
+});
+
+test('a token shorter than 16 characters is used, with a warning that says how to replace it; a generated one has none', () => {
+  const file = path.join(dir, 'token');
+  expect(shortTokenWarning(readToken(dir, 'secret')!)).toBe(
+    'the bearer token is only 6 characters, which a client trying tokens can guess (at least 16 wanted): set TRAILHOUND_TOKEN to a long random secret, e.g. $(openssl rand -hex 24)'
+  );
+  expect(shortTokenWarning(readToken(dir, 'x'.repeat(MIN_TOKEN_LENGTH))!)).toBeUndefined();
+  fs.writeFileSync(file, 'abc\n', { mode: 0o600 });
+  expect(shortTokenWarning(resolveToken(dir, undefined))).toMatch(new RegExp(`^the bearer token is only 3 characters, .*: delete ${file} \\(a new token is made`));
+  fs.rmSync(file);
+  expect(shortTokenWarning(resolveToken(dir, undefined))).toBeUndefined();
 });
 
 test('sameToken compares whole tokens', () => {

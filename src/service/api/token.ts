@@ -53,6 +53,20 @@ export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_T
   return { token, from: 'generated', file };
 }
 
+/** Shorter tokens are used, with a warning: nothing limits how often a client may guess. The generated ones have 32. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** What is wrong with a token too short to withstand guessing, and how to replace it; undefined when it is long enough. */
+export function shortTokenWarning(token: Token): string | undefined {
+  const length = token.token.length;
+  if (length >= MIN_TOKEN_LENGTH) return undefined;
+  const replace =
+    token.from === 'environment'
+      ? 'set TRAILHOUND_TOKEN to a long random secret, e.g. $(openssl rand -hex 24)'
+      : `delete ${token.file} (a new token is made on the next start) or write a long random secret into it, e.g. openssl rand -hex 24`;
+  return `the bearer token is only ${length} characters, which a client trying tokens can guess (at least ${MIN_TOKEN_LENGTH} wanted): ${replace}`;
+}
+
 /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
 export function sameToken(given: string, expected: string): boolean {
   const a = crypto.createHash('sha256').update(given).digest();

@@ -9,7 +9,7 @@ import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
-import { resolveToken } from '../api/token';
+import { resolveToken, shortTokenWarning } from '../api/token';
 import { collect, positiveInt } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
@@ -66,6 +66,8 @@ export function serveCommand(): Command {
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
       if (token.warning) logger.warn({ file: token.file }, token.warning);
+      const short = shortTokenWarning(token);
+      if (short) logger.warn({ token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file }, short);
       // The sources too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
       const sample = sources.length === 0;

@@ -172,7 +172,8 @@ export class Reports {
       if (seen.has(refId)) throw new QueryError('queries', `refId "${refId}" is used by more than one query: give each query its own refId`);
       seen.add(refId);
     }
-    const results: Record<string, QueryResult> = {};
+    // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
+    const results: Record<string, QueryResult> = Object.create(null);
     let range: Range | undefined;
     let rangeError: unknown;
     try {
@@ -259,8 +260,10 @@ export class Reports {
     });
   }
 
+  /** The trail inventory's rows, as JSON can carry them: its times (epoch_ms, BIGINT) as numbers of milliseconds. */
   async trails(): Promise<Row[]> {
-    return this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+    const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
