@@ -9,6 +9,8 @@ import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
+import { sampleTrails } from '../../src/service/sample';
+import { storeTrails } from '../../src/service/trails';
 import { oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -412,6 +414,21 @@ describe('other endpoints', () => {
 
   test('trails and ingestion status', async () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
+    // A stored inventory's times are BIGINTs in DuckDB: they come out as ISO times, not as a 500 that JSON cannot write them.
+    const now = new Date('2026-11-20T12:00:00Z');
+    await storeTrails(db, sampleTrails(now));
+    try {
+      const trails = await call('GET', '/api/trails');
+      expect(trails.status).toBe(200);
+      expect(trails.json.trails.find((t: { name: string }) => t.name === 'legacy-dev-trail')).toMatchObject({
+        is_logging: false,
+        logging_stopped: '2026-10-21T12:00:00.000Z',
+        last_delivery: '2026-10-21T12:00:00.000Z',
+        last_notification: null,
+      });
+    } finally {
+      await storeTrails(db, []);
+    }
     const status = (await call('GET', '/api/ingest/status')).json;
     expect(status).toMatchObject({ objects: 35, events: records.length, errors: 0 });
     // No service has read into this database (only ingest): no list of sources.
