@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, sourceList } from '../config';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources } from '../ingest';
 import { createLogger } from '../logger';
 import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
@@ -61,6 +61,8 @@ export function serveCommand(): Command {
         throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
       }
       const retention = retentionDays(opts.retentionDays);
+      s3EndpointUrl(opts.s3Endpoint);
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       const logger = createLogger();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));

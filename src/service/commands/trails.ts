@@ -1,7 +1,7 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env } from '../config';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
 import { collect } from './options';
@@ -16,6 +16,7 @@ export function trailsCommand(): Command {
     .option('--cloudtrail-endpoint <url>', 'a CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       const db = await Database.open(dbPath(opts.db));
       try {
         const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
