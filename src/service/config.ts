@@ -1,4 +1,6 @@
 // Settings come from flags first, then TRAILHOUND_* variables, then these defaults.
+import fs from 'node:fs';
+
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
   listen: '127.0.0.1:7480',
@@ -74,6 +76,18 @@ export const cloudtrailEndpointUrl = (value?: string) => endpointUrl(value, '--c
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
 export function dbPath(flag?: string): string {
   return flag ?? env('DB') ?? DEFAULTS.db;
+}
+
+/** Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one). */
+export function missingDatabase(file: string): string | undefined {
+  return fs.existsSync(file) ? undefined : `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+}
+
+/** `file`, when a database is there; else the error missingDatabase says. */
+export function existingDatabase(file: string): string {
+  const missing = missingDatabase(file);
+  if (missing) throw new Error(missing);
+  return file;
 }
 
 /** DuckDB's memory cap: TRAILHOUND_MEMORY_LIMIT (e.g. 1GB), else the command's default. */

@@ -1,12 +1,11 @@
 // trailhound report <events|totals|trails|ingest>: any report of the product, in the terminal.
 // It reads the DuckDB file itself; while `serve` holds the file, it asks the running service instead.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
 import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, withoutDefaults, type TrailhoundQuery } from '../../model/query';
-import { DEFAULTS, dbPath, env } from '../config';
+import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
@@ -146,7 +145,8 @@ export function reportCommand(): Command {
         const query = resolveQuery(queryFromFlags(type, o));
         const range = parseRange(rangeIn);
         const file = dbPath(o.db);
-        if (!fs.existsSync(file)) fail(`there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`);
+        const missing = missingDatabase(file);
+        if (missing) fail(missing);
         let db: Database | undefined;
         try {
           db = await Database.open(file, { readOnly: true });
