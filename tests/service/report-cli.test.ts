@@ -93,15 +93,17 @@ test('--from and --to without a zone are UTC, as stored times are, whatever the 
 
 test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
-  [['events', '--limit', 'lots'], /^error: limit: must be a whole number/m],
-  [['events', '--to', 'soon'], /^error: range.to: "soon" is not a time/m],
-  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: range.from: "\+020000-01-01" is not a time/m],
-  [['events', '--to', '99999999999999999'], /^error: range.to: 99999999999999999 is outside the times the service can answer for/m],
+  // Named by the flag that was given, not by the query model's field (limit, range.to).
+  [['events', '--limit', 'lots'], /^error: --limit: must be a whole number/m],
+  [['events', '--to', 'soon'], /^error: --to: "soon" is not a time/m],
+  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: --from: "\+020000-01-01" is not a time/m],
+  [['events', '--to', '99999999999999999'], /^error: --to: 99999999999999999 is outside the times the service can answer for/m],
+  [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^error: --from\/--to: "to" must be after "from"$/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
   [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
-  [['events', '--peak-window', '2000'], /^error: peakWindow: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
-  [['events', '--peak-window', '30m'], /^error: peakWindow: must be a whole number of minutes/m],
+  [['events', '--peak-window', '2000'], /^error: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
+  [['events', '--peak-window', '30m'], /^error: --peak-window: must be a whole number of minutes/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);
   expect(r.code).not.toBe(0);
@@ -194,12 +196,12 @@ test('--time-field arrival counts what was stored in the range: a call made two 
 
 // Each field that needs a column a newer version added, with the version before it, and the same report without it.
 test.each([
-  { flag: ['--time-field', 'arrival'], column: 'arrived_at', version: '6', field: 'timeField', without: 'arrival times', asBefore: [] as string[] },
+  { flag: ['--time-field', 'arrival'], column: 'arrived_at', version: '6', field: '--time-field', without: 'arrival times', asBefore: [] as string[] },
   {
     flag: ['--service-calls', 'exclude'],
     column: 'invoked_by',
     version: '7',
-    field: 'serviceCalls',
+    field: '--service-calls',
     without: 'which AWS service made each call',
     asBefore: ['--service-calls', 'include'],
   },

@@ -81,6 +81,13 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
   };
 }
 
+/** A query model's error named by the flag that gave the field (peakWindow: --peak-window, filters.user: --user), where there is one. */
+function byFlag(err: QueryError, command: Command): QueryError {
+  const flag = `--${err.field.replace(/^filters\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (!command.options.some((option) => option.long === flag)) return err;
+  return new QueryError(flag, err.message.slice(err.field.length + 2));
+}
+
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const token = readToken(dataDir)?.token ?? '';
@@ -132,7 +139,7 @@ export function reportCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
-    .action(async (type: string, o: ReportOptions & { serviceUrl: string }) => {
+    .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
       const fail = (message: string): never => {
         process.stderr.write(`error: ${message}\n`);
         process.exit(2);
@@ -143,7 +150,7 @@ export function reportCommand(): Command {
       let result: { frames: Frame[] } | { error: string; status: number };
       try {
         const query = resolveQuery(queryFromFlags(type, o));
-        const range = parseRange(rangeIn);
+        const range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         const missing = missingDatabase(file);
         if (missing) fail(missing);
@@ -178,7 +185,7 @@ export function reportCommand(): Command {
           }
         }
       } catch (err) {
-        result = errorResult(err);
+        result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
       console.log(o.json ? JSON.stringify(result) : printFrames(result.frames));
