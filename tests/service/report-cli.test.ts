@@ -248,7 +248,20 @@ test('while serve holds the file, the report comes from the running service; unr
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(2);
-    expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve'.*--service-url/);
+    // Why, not only fetch's "fetch failed".
+    expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve', and asking it at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
+    expect(unreachable.stderr).toMatch(/Point --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN at the running service/);
+
+    // The other commands cannot ask it: each says to stop it first, or what asks it.
+    const held = new RegExp(
+      "^trailhound: The database .*\\.duckdb is in use by another process, most likely a running 'trailhound serve' \\(which ingests and prunes by itself\\)\\. " +
+        "Stop it first, or ask it: 'trailhound report' does"
+    );
+    const others = [['ingest', '--source', path.join(dir, 'logs')], ['prune', '--retention-days', '30'], ['trails', 'list']];
+    for (const args of others) {
+      const r = await runCli([...args, '--db', db]);
+      expect([args, r.code, r.stderr]).toEqual([args, 1, expect.stringMatching(held)]);
+    }
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('exit', resolve));

@@ -178,8 +178,11 @@ export function reportCommand(): Command {
           try {
             result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...withoutDefaults(query), refId: 'A' }] });
           } catch (err) {
+            // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
+            const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+            const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
             return fail(
-              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${(err as Error).message}). ` +
+              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${why}). ` +
                 'Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service, or stop it first.'
             );
           }

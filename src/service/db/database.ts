@@ -18,8 +18,8 @@ export interface OpenOptions {
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
     super(
-      `The database ${file} is in use by another process (most likely a running 'trailhound serve'). ` +
-        'Query the running service instead (its HTTP API, or stop it first).',
+      `The database ${file} is in use by another process, most likely a running 'trailhound serve' (which ingests and prunes by itself). ` +
+        "Stop it first, or ask it: 'trailhound report' does (the List of Trails: 'trailhound report trails'), and so does its HTTP API.",
       { cause }
     );
     this.name = 'DatabaseLockedError';
