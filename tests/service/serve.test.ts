@@ -436,8 +436,14 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
       ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
+      // Without the scheme: the AWS SDK's own "Invalid URL", or "Unknown: UnknownError", at every poll.
       ['s3-endpoint', ['--listen', '127.0.0.1:0'], { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' }, /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/],
-      ['cloudtrail-endpoint', ['--listen', '127.0.0.1:0', '--cloudtrail-endpoint', 'localhost:4566'], {}, /^trailhound: --cloudtrail-endpoint \(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\) localhost:4566: expected an http/],
+      [
+        'cloudtrail-endpoint',
+        ['--listen', '127.0.0.1:0', '--cloudtrail-endpoint', 'localhost:4566'],
+        {},
+        /^trailhound: --cloudtrail-endpoint \(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\) localhost:4566: expected an http/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([name, args, env]) => serve(name, args, env)));
     runs.forEach((r, i) => {

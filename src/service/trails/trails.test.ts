@@ -151,5 +151,8 @@ test('trails sync --json and trails list, as a user runs them', async () => {
   expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['eu-audit', 'member-trail', 'org-trail']);
   // A mistyped --db: what to do, as report says it, not DuckDB's "Cannot open database … in read-only mode".
   const typo = await runCli(['trails', 'list', '--db', path.join(dir, 'cli.duckbd')]);
-  expect([typo.code, typo.stderr]).toEqual([1, `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db\n`]);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toBe(
+    `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db\n`
+  );
 });
