@@ -436,6 +436,9 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
       ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
+      // A mistyped source (beside a good one): said at once, not a poll retried for ever.
+      ['mistyped-folder', ['--listen', '127.0.0.1:0', '--source', path.join(dir, 'lgos')], {}, /^trailhound: .*lgos is not a folder\. Give --source/],
+      ['s3-url', ['--listen', '127.0.0.1:0', '--source', 's3://'], {}, /^trailhound: s3:\/\/ is not an S3 URL: expected s3:\/\/bucket/],
       // Without the scheme: the AWS SDK's own "Invalid URL", or "Unknown: UnknownError", at every poll.
       ['s3-endpoint', ['--listen', '127.0.0.1:0'], { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' }, /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/],
       [
