@@ -496,6 +496,18 @@ describe('other endpoints', () => {
     expect(r.text).not.toContain('measure="retention_days"');
   });
 
+  test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
+    // Not " must be object", with the word that says what is meant cut off.
+    expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'body must be object' } });
+    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days must be >= 1' } });
+    // What curl -d sends without -H 'content-type: application/json'.
+    const body = new URLSearchParams({ days: '3' });
+    const form = await fetch(`${url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
+    expect(form.status).toBe(415);
+    expect(await form.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
+    expect(backfills).not.toContain(3);
+  });
+
   test('unknown routes are a 404', async () => {
     expect((await call('GET', '/api/nothing')).status).toBe(404);
   });
