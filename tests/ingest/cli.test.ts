@@ -82,7 +82,9 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   fs.copyFileSync(path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]), path.join(logs, 'good.json.gz'));
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
   const first = await runCli(args);
-  expect(first.stdout).toMatch(/1 files could not be read/);
+  // Where to read why: the line above it (report ingest only counts errors), and the table.
+  expect(first.stdout).toMatch(/1 files could not be read \(each named above, with why\): the ingest_errors table keeps them/);
+  expect(first.stderr).toMatch(/^could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
   expect(second.stdout).toMatch(/1 files already ingested/);

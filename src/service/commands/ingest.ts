@@ -18,7 +18,7 @@ export function formatSummary(s: IngestSummary): string {
   if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: see the ingest_errors table`);
   lines.push(
     s.errors > 0
-      ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`
+      ? `  ${s.errors} files could not be read (each named above, with why): the ingest_errors table keeps them until they change`
       : '  no new errors'
   );
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
