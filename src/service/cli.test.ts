@@ -1,4 +1,5 @@
 import { runCli } from '../../tests/support/cli';
+import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
 
@@ -14,3 +15,12 @@ test.each([
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(new RegExp(`^${error}\n${usage(command)}\n$`));
 }, 30_000);
+
+test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
+  const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
+  expect(help).toContain('--group-by <dimension> group events by (default user)');
+  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default auto: fits the range)');
+  expect(help).toContain('--limit <n> top N groups, or events listed (default 20, at most 10000)');
+  expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
+  expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
+});

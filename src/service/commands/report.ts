@@ -4,7 +4,10 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, withoutDefaults, type TrailhoundQuery } from '../../model/query';
+import {
+  AGGREGATES, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
+  resolveQuery, withoutDefaults, type TrailhoundQuery,
+} from '../../model/query';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
@@ -106,8 +109,9 @@ export function reportCommand(): Command {
     .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest')
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
-    .addOption(choices('--group-by <dimension>', 'group events by', GROUP_BYS))
-    .addOption(choices('--aggregate <bucket>', 'bucket width of a timeseries', AGGREGATES))
+    // Defaults in the text only: a default value would override a preset's.
+    .addOption(choices('--group-by <dimension>', `group events by (default ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
+    .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default ${DEFAULT_QUERY.aggregate}: fits the range)`, AGGREGATES))
     .addOption(choices('--format <format>', 'table (default), timeseries or list', FORMATS))
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
@@ -133,9 +137,9 @@ export function reportCommand(): Command {
     .option('--account <account>', 'repeatable', collect)
     .option('--error-code <code>', 'e.g. AccessDenied (repeatable)', collect)
     .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
-    .option('--from <time>', 'ISO time (default: 14 days ago)')
-    .option('--to <time>', 'ISO time (default: now)')
-    .option('--limit <n>', 'top N groups, or events listed')
+    .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
+    .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
+    .option('--limit <n>', `top N groups, or events listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
