@@ -16,6 +16,11 @@ test.each([
   expect(r.stderr).toMatch(new RegExp(`^${error}\n${usage(command)}\n$`));
 }, 30_000);
 
+test('generate --out a file says so, before writing anything', async () => {
+  const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
+  expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
+}, 30_000);
+
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
   expect(help).toContain('--group-by <dimension> group events by (default user)');
