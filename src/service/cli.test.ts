@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { runCli } from '../../tests/support/cli';
+import { tempDir } from '../../tests/support/temp';
 import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
@@ -19,6 +21,23 @@ test.each([
 test('generate --out a file says so, before writing anything', async () => {
   const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
+}, 30_000);
+
+test('a --db that cannot be a database file names it and the setting, beside the reason', async () => {
+  const dir = tempDir();
+  try {
+    const run = (db: string) => runCli(['ingest', '--source', dir, '--db', db]);
+    // Its folder would be a file: Node's "EEXIST: file already exists, mkdir '…/package.json'".
+    const inFile = await run('package.json/trailhound.duckdb');
+    expect(inFile.code).toBe(1);
+    expect(inFile.stderr).toMatch(/^trailhound: cannot open the database package\.json\/trailhound\.duckdb \(--db, or TRAILHOUND_DB\): E[A-Z]+: /);
+    // A folder: DuckDB's "IO Error: Could not read from file …: Is a directory".
+    const folder = await run(dir);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toMatch(/^trailhound: cannot open the database .* \(--db, or TRAILHOUND_DB\): IO Error: /);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }, 30_000);
 
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
