@@ -19,6 +19,12 @@ export function buildCli(): Command {
   program.addCommand(serveCommand());
   program.addCommand(reportCommand());
   program.addCommand(pruneCommand());
+  // Commands added whole do not inherit the hint: each names its own help (trailhound ingest --help).
+  const hint = (command: Command, name: string) => {
+    command.showHelpAfterError(`(run 'trailhound ${name} --help' for usage)`);
+    for (const sub of command.commands) hint(sub, `${name} ${sub.name()}`);
+  };
+  for (const command of program.commands) hint(command, command.name());
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import path from 'node:path';
-import { envPositiveInt, memoryLimit, retentionDays, sourceList } from './config';
+import { endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList } from './config';
 import { distinctSources } from './ingest';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
@@ -79,5 +79,22 @@ describe('retentionDays: --retention-days, else TRAILHOUND_RETENTION_DAYS', () =
   test('at most a hundred years', () => {
     expect(retentionDays(36_500)).toBe(36_500);
     expect(() => retentionDays(36_501)).toThrow('--retention-days (or TRAILHOUND_RETENTION_DAYS) 36501: at most 36500 days (a hundred years)');
+  });
+});
+
+describe('endpointUrl: an S3- or CloudTrail-compatible endpoint is an http(s) URL, or a message naming the setting', () => {
+  test.each(['http://127.0.0.1:9000', 'https://s3.example.com/', 'http://[::1]:9000'])('%s is taken as given', (value) => {
+    expect(endpointUrl(value, '--s3-endpoint')).toBe(value);
+  });
+
+  test('unset stays unset (AWS itself)', () => {
+    expect(endpointUrl(undefined, '--s3-endpoint')).toBeUndefined();
+  });
+
+  // The SDK says "Invalid URL" for the first, and takes the second for a URL of the scheme localhost:.
+  test.each(['127.0.0.1:9000', 'localhost:9000', 'ftp://127.0.0.1:9000', ''])('%j is refused, saying what is expected', (value) => {
+    expect(() => endpointUrl(value, '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)')).toThrow(
+      `--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000`
+    );
   });
 });

@@ -1,4 +1,6 @@
 // Settings come from flags first, then TRAILHOUND_* variables, then these defaults.
+import fs from 'node:fs';
+
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
   listen: '127.0.0.1:7480',
@@ -49,9 +51,43 @@ export function sourceList(flags?: string[]): string[] {
   return (flags ?? (env('SOURCE') ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
+/**
+ * An S3- or CloudTrail-compatible endpoint (`setting` names its flag and variable): an http(s) URL. The AWS SDK's own
+ * refusal of 127.0.0.1:9000 says only "Invalid URL", and it takes localhost:9000 for a URL of the scheme localhost:,
+ * which fails at the first request as "Unknown: UnknownError".
+ */
+export function endpointUrl(value: string | undefined, setting: string): string | undefined {
+  if (value === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new Error(`${setting} ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000`);
+  }
+  return value;
+}
+
+export const s3EndpointUrl = (value?: string) => endpointUrl(value, '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)');
+export const cloudtrailEndpointUrl = (value?: string) => endpointUrl(value, '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)');
+
 /** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
 export function dbPath(flag?: string): string {
   return flag ?? env('DB') ?? DEFAULTS.db;
+}
+
+/** Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one). */
+export function missingDatabase(file: string): string | undefined {
+  return fs.existsSync(file) ? undefined : `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+}
+
+/** `file`, when a database is there; else the error missingDatabase says. */
+export function existingDatabase(file: string): string {
+  const missing = missingDatabase(file);
+  if (missing) throw new Error(missing);
+  return file;
 }
 
 /** DuckDB's memory cap: TRAILHOUND_MEMORY_LIMIT (e.g. 1GB), else the command's default. */

@@ -41,8 +41,14 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   expect(badS3.stderr).toMatch(/not an S3 URL/);
   const badSince = await runCli(['ingest', '--source', dir, '--since', '27/02/2026', '--db', path.join(dir, 'z.duckdb')]);
   expect(badSince.stderr).toMatch(/expected a date like/);
+  // Without its scheme: the SDK's own refusal said only "Invalid URL", and after the database was opened.
+  const badEndpoint = await runCli(['ingest', '--source', 's3://logs', '--s3-endpoint', '127.0.0.1:9000', '--db', path.join(dir, 'e.duckdb')]);
+  expect(badEndpoint.code).toBe(1);
+  expect(badEndpoint.stderr).toBe(
+    'trailhound: --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) 127.0.0.1:9000: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n'
+  );
   // Refused before the database is opened: no new, empty database file is left behind.
-  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
+  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });
 
 test('no AWS credentials: says what to set, and for a named profile what to check', async () => {
@@ -76,7 +82,9 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   fs.copyFileSync(path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]), path.join(logs, 'good.json.gz'));
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
   const first = await runCli(args);
-  expect(first.stdout).toMatch(/1 files could not be read/);
+  // Where to read why: the line above it (report ingest only counts errors), and the table.
+  expect(first.stdout).toMatch(/1 files could not be read \(each named above, with why\): the ingest_errors table keeps them/);
+  expect(first.stderr).toMatch(/^could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
   expect(second.stdout).toMatch(/1 files already ingested/);

@@ -444,28 +444,26 @@ describe('other endpoints', () => {
 
   test('trails and ingestion status', async () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
+    // A stored inventory's times are BIGINTs in DuckDB: they come out as ISO times, not as a 500 that JSON cannot write them.
+    const now = new Date('2026-11-20T12:00:00Z');
+    await storeTrails(db, sampleTrails(now));
+    try {
+      const trails = await call('GET', '/api/trails');
+      expect(trails.status).toBe(200);
+      expect(trails.json.trails.find((t: { name: string }) => t.name === 'legacy-dev-trail')).toMatchObject({
+        is_logging: false,
+        logging_stopped: '2026-10-21T12:00:00.000Z',
+        last_delivery: '2026-10-21T12:00:00.000Z',
+        last_notification: null,
+      });
+    } finally {
+      await storeTrails(db, []);
+    }
     const status = (await call('GET', '/api/ingest/status')).json;
     expect(status).toMatchObject({ objects: 35, events: records.length, errors: 0 });
     // No service has read into this database (only ingest): no list of sources.
     expect(status.sources).toBeNull();
     expect(Date.parse(status.newestEvent)).toBe(Math.max(...records.map((x) => Date.parse(x.eventTime))));
-  });
-
-  test('trails with their times: JSON with epoch milliseconds, not a 500 over BigInts', async () => {
-    const other = await Database.open(path.join(dir, 'trails.duckdb'));
-    const now = new Date('2026-11-24T10:00:00Z');
-    await storeTrails(other, sampleTrails(now));
-    const app = await buildApi({ db: other, token: TOKEN });
-    try {
-      const res = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      expect(res.status).toBe(200);
-      const { trails } = await res.json();
-      expect(trails.map((t: { name: string }) => t.name)).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
-      expect(trails[0]).toMatchObject({ is_logging: true, logging_started: now.getTime() - 400 * 86_400_000, last_delivery: now.getTime() - 4 * 60_000, logging_stopped: null });
-    } finally {
-      await app.close();
-      other.close();
-    }
   });
 
   test('backfill starts at once (202) and validates days', async () => {
@@ -526,6 +524,18 @@ describe('other endpoints', () => {
     expect(r.text).toContain(`trailhound_ingest{measure="oldest_event_timestamp_seconds"} ${oldest}`);
     // Never pruned: no retention to report.
     expect(r.text).not.toContain('measure="retention_days"');
+  });
+
+  test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
+    // Not " must be object", with the word that says what is meant cut off.
+    expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'body must be object' } });
+    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days must be >= 1' } });
+    // What curl -d sends without -H 'content-type: application/json'.
+    const body = new URLSearchParams({ days: '3' });
+    const form = await fetch(`${url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
+    expect(form.status).toBe(415);
+    expect(await form.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
+    expect(backfills).not.toContain(3);
   });
 
   test('unknown routes are a 404', async () => {

@@ -96,15 +96,17 @@ test('--from and --to without a zone are UTC, as stored times are, whatever the 
 
 test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
-  [['events', '--limit', 'lots'], /^error: limit: must be a whole number/m],
-  [['events', '--to', 'soon'], /^error: range.to: "soon" is not a time/m],
-  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: range.from: "\+020000-01-01" is not a time/m],
-  [['events', '--to', '99999999999999999'], /^error: range.to: 99999999999999999 is outside the times the service can answer for/m],
+  // Named by the flag that was given, not by the query model's field (limit, range.to).
+  [['events', '--limit', 'lots'], /^error: --limit: must be a whole number/m],
+  [['events', '--to', 'soon'], /^error: --to: "soon" is not a time/m],
+  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: --from: "\+020000-01-01" is not a time/m],
+  [['events', '--to', '99999999999999999'], /^error: --to: 99999999999999999 is outside the times the service can answer for/m],
+  [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^error: --from\/--to: "to" must be after "from"$/m],
   [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
   [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
-  [['events', '--peak-window', '2000'], /^error: peakWindow: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
-  [['events', '--peak-window', '30m'], /^error: peakWindow: must be a whole number of minutes/m],
+  [['events', '--peak-window', '2000'], /^error: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
+  [['events', '--peak-window', '30m'], /^error: --peak-window: must be a whole number of minutes/m],
 ])('%j fails with a clear message', async (args, message) => {
   const r = await report(args);
   expect(r.code).not.toBe(0);
@@ -216,12 +218,12 @@ test('ingest: every source whose last run failed, not only those the last serve 
 
 // Each field that needs a column a newer version added, with the version before it, and the same report without it.
 test.each([
-  { flag: ['--time-field', 'arrival'], column: 'arrived_at', version: '6', field: 'timeField', without: 'arrival times', asBefore: [] as string[] },
+  { flag: ['--time-field', 'arrival'], column: 'arrived_at', version: '6', field: '--time-field', without: 'arrival times', asBefore: [] as string[] },
   {
     flag: ['--service-calls', 'exclude'],
     column: 'invoked_by',
     version: '7',
-    field: 'serviceCalls',
+    field: '--service-calls',
     without: 'which AWS service made each call',
     asBefore: ['--service-calls', 'include'],
   },
@@ -268,7 +270,20 @@ test('while serve holds the file, the report comes from the running service; unr
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(2);
-    expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve'.*--service-url/);
+    // Why, not only fetch's "fetch failed".
+    expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve', and asking it at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
+    expect(unreachable.stderr).toMatch(/Point --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN at the running service/);
+
+    // The other commands cannot ask it: each says to stop it first, or what asks it.
+    const held = new RegExp(
+      "^trailhound: The database .*\\.duckdb is in use by another process, most likely a running 'trailhound serve' \\(which ingests and prunes by itself\\)\\. " +
+        "Stop it first, or ask it: 'trailhound report' does"
+    );
+    const others = [['ingest', '--source', path.join(dir, 'logs')], ['prune', '--retention-days', '30'], ['trails', 'list']];
+    for (const args of others) {
+      const r = await runCli([...args, '--db', db]);
+      expect([args, r.code, r.stderr]).toEqual([args, 1, expect.stringMatching(held)]);
+    }
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.on('exit', resolve));

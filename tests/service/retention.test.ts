@@ -336,8 +336,13 @@ describe('the command line', () => {
       expect(typo.stderr).toMatch(/TRAILHOUND_RETENTION_DAYS=90d: expected a whole number/);
       const huge = await runCli(['prune', '--db', db, '--retention-days', '40000']);
       expect(huge.stderr).toMatch(/at most 36500 days/);
+      // No database there (a mistyped --db, or ./data run from another folder): said, not a new empty one "pruned".
+      const absent = await runCli(['prune', '--db', db, '--retention-days', '30']);
+      expect([absent.code, absent.stdout]).toEqual([1, '']);
+      expect(absent.stderr).toMatch(/^trailhound: there is no database at .*db\.duckdb: run 'trailhound ingest' \(or 'trailhound serve'\) first, or pass --db/);
       // Nothing was created by the mistakes.
       expect(fs.existsSync(db)).toBe(false);
+      (await Database.open(db)).close();
       const ok = await runCli(['prune', '--db', db, '--json'], { TRAILHOUND_RETENTION_DAYS: '30' });
       expect(JSON.parse(ok.stdout)).toMatchObject({ retentionDays: 30, events: 0 });
     } finally {

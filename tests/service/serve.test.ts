@@ -453,7 +453,7 @@ test('serve refuses to start without its API: a bad listen address, a port in us
   const busyPort = (busy.address() as net.AddressInfo).port;
   const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
   const serve = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runWithin(['serve', '--db', path.join(dir, name, 'db.duckdb'), '--source', logs, ...args], { TRAILHOUND_TOKEN: 'secret', ...env });
+    runWithin(['serve', '--db', path.join(dir, name, 'db.duckdb'), '--source', logs, ...args], { TRAILHOUND_TOKEN: 'a-long-enough-test-token', ...env });
   try {
     const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
       ['flag', ['--listen', 'foo'], {}, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port, e\.g\. 127\.0\.0\.1:7480/],
@@ -462,6 +462,17 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
       ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
+      // A mistyped source (beside a good one): said at once, not a poll retried for ever.
+      ['mistyped-folder', ['--listen', '127.0.0.1:0', '--source', path.join(dir, 'lgos')], {}, /^trailhound: .*lgos is not a folder\. Give --source/],
+      ['s3-url', ['--listen', '127.0.0.1:0', '--source', 's3://'], {}, /^trailhound: s3:\/\/ is not an S3 URL: expected s3:\/\/bucket/],
+      // Without the scheme: the AWS SDK's own "Invalid URL", or "Unknown: UnknownError", at every poll.
+      ['s3-endpoint', ['--listen', '127.0.0.1:0'], { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' }, /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/],
+      [
+        'cloudtrail-endpoint',
+        ['--listen', '127.0.0.1:0', '--cloudtrail-endpoint', 'localhost:4566'],
+        {},
+        /^trailhound: --cloudtrail-endpoint \(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\) localhost:4566: expected an http/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([name, args, env]) => serve(name, args, env)));
     runs.forEach((r, i) => {

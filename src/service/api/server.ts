@@ -135,7 +135,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
         return reply.code(400).send({ error: `${field} is required` });
       }
-      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\/?/, '') || err.message });
+      // "body/days must be >= 1" names the field; "body must be object" the body itself, which keeps its name.
+      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
+    }
+    // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
     }
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
     // As in /api/query: the query was interrupted, and the message says what to do.

@@ -1,4 +1,5 @@
 // trailhound generate --out DIR [--events N] [--days D] [--seed S] [--end ISO]
+import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
 import { positiveInt } from './options';
@@ -16,6 +17,10 @@ export function generateCommand(): Command {
       return d;
     })
     .action(async (opts) => {
+      // Not Node's "ENOTDIR: not a directory, mkdir '<file>/AWSLogs/…'" halfway through.
+      if (fs.existsSync(opts.out) && !fs.statSync(opts.out).isDirectory()) {
+        throw new Error(`--out ${opts.out} is a file: give a folder (it is created when missing)`);
+      }
       const started = Date.now();
       let last = 0;
       const summary = await writeLogFolder(opts.out, { events: opts.events, days: opts.days, seed: opts.seed, end: opts.end }, (n) => {

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, memoryLimit, retentionDays } from '../config';
+import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { dayWindow } from '../ingest/keys';
 import { dayCount, daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
@@ -18,7 +18,7 @@ export function formatSummary(s: IngestSummary): string {
   if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: see the ingest_errors table`);
   lines.push(
     s.errors > 0
-      ? `  ${s.errors} files could not be read: see the ingest_errors table or 'trailhound report ingest'`
+      ? `  ${s.errors} files could not be read (each named above, with why): the ingest_errors table keeps them until they change`
       : '  no new errors'
   );
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
@@ -44,6 +44,7 @@ export function ingestCommand(): Command {
       }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
+      s3EndpointUrl(opts.s3Endpoint);
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };

@@ -1,7 +1,7 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, memoryLimit, retentionDays } from '../config';
+import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
 import { positiveInt } from './options';
 
@@ -16,7 +16,8 @@ export function pruneCommand(): Command {
       if (days === undefined) {
         throw new Error('how many days to keep? Give --retention-days N (or set TRAILHOUND_RETENTION_DAYS)');
       }
-      const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
+      const db = await Database.open(existingDatabase(dbPath(opts.db)), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       try {
         const summary = await prune(db, days);
         console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));

@@ -1,12 +1,14 @@
 // trailhound report <events|totals|trails|ingest>: any report of the product, in the terminal.
 // It reads the DuckDB file itself; while `serve` holds the file, it asks the running service instead.
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
-import { AGGREGATES, FORMATS, GROUP_BYS, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS, resolveQuery, withoutDefaults, type TrailhoundQuery } from '../../model/query';
-import { DEFAULTS, dbPath, env } from '../config';
+import {
+  AGGREGATES, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
+  resolveQuery, withoutDefaults, type TrailhoundQuery,
+} from '../../model/query';
+import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
@@ -82,6 +84,13 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
   };
 }
 
+/** A query model's error named by the flag that gave the field (peakWindow: --peak-window, filters.user: --user), where there is one. */
+function byFlag(err: QueryError, command: Command): QueryError {
+  const flag = `--${err.field.replace(/^filters\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (!command.options.some((option) => option.long === flag)) return err;
+  return new QueryError(flag, err.message.slice(err.field.length + 2));
+}
+
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const token = readToken(dataDir)?.token ?? '';
@@ -100,8 +109,9 @@ export function reportCommand(): Command {
     .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest')
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
-    .addOption(choices('--group-by <dimension>', 'group events by', GROUP_BYS))
-    .addOption(choices('--aggregate <bucket>', 'bucket width of a timeseries', AGGREGATES))
+    // Defaults in the text only: a default value would override a preset's.
+    .addOption(choices('--group-by <dimension>', `group events by (default ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
+    .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default ${DEFAULT_QUERY.aggregate}: fits the range)`, AGGREGATES))
     .addOption(choices('--format <format>', 'table (default), timeseries or list', FORMATS))
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
@@ -127,13 +137,13 @@ export function reportCommand(): Command {
     .option('--account <account>', 'repeatable', collect)
     .option('--error-code <code>', 'e.g. AccessDenied (repeatable)', collect)
     .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
-    .option('--from <time>', 'ISO time (default: 14 days ago)')
-    .option('--to <time>', 'ISO time (default: now)')
-    .option('--limit <n>', 'top N groups, or events listed')
+    .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
+    .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
+    .option('--limit <n>', `top N groups, or events listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
-    .action(async (type: string, o: ReportOptions & { serviceUrl: string }) => {
+    .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
       const fail = (message: string): never => {
         process.stderr.write(`error: ${message}\n`);
         process.exit(2);
@@ -144,9 +154,10 @@ export function reportCommand(): Command {
       let result: { frames: Frame[] } | { error: string; status: number };
       try {
         const query = resolveQuery(queryFromFlags(type, o));
-        const range = parseRange(rangeIn);
+        const range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
-        if (!fs.existsSync(file)) fail(`there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`);
+        const missing = missingDatabase(file);
+        if (missing) fail(missing);
         let db: Database | undefined;
         try {
           db = await Database.open(file, { readOnly: true });
@@ -172,14 +183,17 @@ export function reportCommand(): Command {
           try {
             result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...withoutDefaults(query), refId: 'A' }] });
           } catch (err) {
+            // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
+            const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+            const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
             return fail(
-              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${(err as Error).message}). ` +
+              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${why}). ` +
                 'Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service, or stop it first.'
             );
           }
         }
       } catch (err) {
-        result = errorResult(err);
+        result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
       console.log(o.json ? JSON.stringify(result) : printFrames(result.frames));

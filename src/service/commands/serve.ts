@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, sourceList } from '../config';
-import { distinctSources } from '../ingest';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
+import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
 import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
@@ -61,6 +61,8 @@ export function serveCommand(): Command {
         throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
       }
       const retention = retentionDays(opts.retentionDays);
+      s3EndpointUrl(opts.s3Endpoint);
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       const logger = createLogger();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
@@ -71,6 +73,9 @@ export function serveCommand(): Command {
       // The sources too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
       const sample = sources.length === 0;
+      // As ingest does: a mistyped folder or S3 URL is a setting to correct, not a poll to retry with backoff for ever.
+      // (A folder that goes away later is retried: that one was there.)
+      for (const source of sources) openSource(source, { s3Endpoint: opts.s3Endpoint }).close();
       if (sample) {
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');

@@ -1,7 +1,7 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
 import { Database } from '../db/database';
-import { DEFAULTS, dbPath, env } from '../config';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
 import { collect } from './options';
@@ -16,6 +16,7 @@ export function trailsCommand(): Command {
     .option('--cloudtrail-endpoint <url>', 'a CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       const db = await Database.open(dbPath(opts.db));
       try {
         const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
@@ -36,7 +37,8 @@ export function trailsCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--json', 'print JSON rows')
     .action(async (opts) => {
-      const db = await Database.open(dbPath(opts.db), { readOnly: true });
+      // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".
+      const db = await Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true });
       try {
         const rows = await db.all<Record<string, unknown>>(
           `SELECT name, home_region, s3_bucket, s3_key_prefix, is_logging, include_global_service_events, is_multi_region,

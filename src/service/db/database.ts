@@ -18,8 +18,8 @@ export interface OpenOptions {
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
     super(
-      `The database ${file} is in use by another process (most likely a running 'trailhound serve'). ` +
-        'Query the running service instead (its HTTP API, or stop it first).',
+      `The database ${file} is in use by another process, most likely a running 'trailhound serve' (which ingests and prunes by itself). ` +
+        "Stop it first, or ask it: 'trailhound report' does (the List of Trails: 'trailhound report trails'), and so does its HTTP API.",
       { cause }
     );
     this.name = 'DatabaseLockedError';
@@ -53,8 +53,16 @@ export class Database {
   ) {}
 
   static async open(file: string, options: OpenOptions = {}): Promise<Database> {
+    // Which file, and which setting names it: DuckDB's and Node's own words (IO Error: Could not read from file "data":
+    // Is a directory; ENOTDIR: not a directory, mkdir …) name neither.
+    const cannotOpen = (err: unknown) =>
+      new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     if (file !== ':memory:') {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      try {
+        fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      } catch (err) {
+        throw cannotOpen(err);
+      }
     }
     const config: Record<string, string> = {};
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
@@ -71,7 +79,7 @@ export class Database {
       if (/lock/i.test(String(err))) {
         throw new DatabaseLockedError(file, err);
       }
-      throw err;
+      throw cannotOpen(err);
     }
     const db = new Database(file, instance, await instance.connect());
     // Timestamps are UTC everywhere; the host's zone must never shift them.

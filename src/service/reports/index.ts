@@ -99,6 +99,9 @@ export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, ma
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+/** The times of a trail (SQL.TRAILS_SQL), in epoch milliseconds. */
+const TRAIL_TIMES = ['logging_started', 'logging_stopped', 'last_delivery', 'last_notification'];
 
 /** A time series' bucket width and its points in all (at most `limit` series; one when ungrouped), within one query's limits. */
 function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { bucket: number; cells: number } {
@@ -260,17 +263,16 @@ export class Reports {
     });
   }
 
-  /** The trail inventory's rows, as JSON can carry them: its times (epoch_ms, BIGINT) as numbers of milliseconds. */
+  /** The stored trail inventory, its times ISO strings as in the ingestion status (epoch milliseconds are BIGINTs, which JSON cannot carry). */
   async trails(): Promise<Row[]> {
     const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
-    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+    return rows.map((r) => ({ ...r, ...Object.fromEntries(TRAIL_TIMES.map((key) => [key, iso(r[key])])) }));
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
     const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.ingestSql(this.statusScope)))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
     const { r, listed } = conn ? await read(conn) : await this.withConnection(read);
     const newest = num(r.newest);
-    const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
     return {
       objects: Number(r.objects),
       events: Number(r.events),

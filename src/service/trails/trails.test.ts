@@ -149,4 +149,10 @@ test('trails sync --json and trails list, as a user runs them', async () => {
   const lines = list.stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^name\s+home_region\s+s3_bucket/);
   expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['eu-audit', 'member-trail', 'org-trail']);
+  // A mistyped --db: what to do, as report says it, not DuckDB's "Cannot open database … in read-only mode".
+  const typo = await runCli(['trails', 'list', '--db', path.join(dir, 'cli.duckbd')]);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toBe(
+    `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db\n`
+  );
 });

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import { runCli } from '../../tests/support/cli';
+import { tempDir } from '../../tests/support/temp';
+import { queryFromFlags, reportCommand } from './commands/report';
+
+const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
+
+// A mistake in a sub-command's flags says where its usage is, as one in the command itself does.
+test.each([
+  [['ingets'], "error: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
+  [['ingest', '--source', 'logs', '--dayz', '3'], "error: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
+  [['generate'], "error: required option '--out <dir>' not specified", 'generate'],
+  [['trails', 'lst'], "error: unknown command 'lst'\n\\(Did you mean list\\?\\)", 'trails'],
+  [['trails', 'sync', '--regoin', 'eu-west-1'], "error: unknown option '--regoin'\n\\(Did you mean --region\\?\\)", 'trails sync'],
+])('%j: the error, and the help to read', async (args, error, command) => {
+  const r = await runCli(args);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(new RegExp(`^${error}\n${usage(command)}\n$`));
+}, 30_000);
+
+test('generate --out a file says so, before writing anything', async () => {
+  const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
+  expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
+}, 30_000);
+
+test('a --db that cannot be a database file names it and the setting, beside the reason', async () => {
+  const dir = tempDir();
+  try {
+    const run = (db: string) => runCli(['ingest', '--source', dir, '--db', db]);
+    // Its folder would be a file: Node's "EEXIST: file already exists, mkdir '…/package.json'".
+    const inFile = await run('package.json/trailhound.duckdb');
+    expect(inFile.code).toBe(1);
+    expect(inFile.stderr).toMatch(/^trailhound: cannot open the database package\.json\/trailhound\.duckdb \(--db, or TRAILHOUND_DB\): E[A-Z]+: /);
+    // A folder: DuckDB's "IO Error: Could not read from file …: Is a directory".
+    const folder = await run(dir);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toMatch(/^trailhound: cannot open the database .* \(--db, or TRAILHOUND_DB\): IO Error: /);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
+  const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
+  expect(help).toContain('--group-by <dimension> group events by (default user)');
+  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default auto: fits the range)');
+  expect(help).toContain('--limit <n> top N groups, or events listed (default 20, at most 10000)');
+  expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
+  expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
+});
