@@ -1,6 +1,6 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { Database } from '../db/database';
+import { Database, exposedDatabaseWarning } from '../db/database';
 import { DEFAULTS, dbPath, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
 import { positiveInt } from './options';
@@ -16,6 +16,8 @@ export function pruneCommand(): Command {
       if (days === undefined) {
         throw new Error('how many days to keep? Give --retention-days N (or set TRAILHOUND_RETENTION_DAYS)');
       }
+      const exposed = exposedDatabaseWarning(dbPath(opts.db));
+      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       try {
         const summary = await prune(db, days);
