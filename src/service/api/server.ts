@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
+import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import { sameToken } from './token';
 
@@ -141,8 +142,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // As in /api/query: the query was interrupted, and the message says what to do.
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: err.message });
+    return reply.code(500).send(internalError(request.log, err));
   });
 
   app.addHook('onClose', async () => reports.close());
@@ -155,7 +155,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const response = await reports.query(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
-    return response;
+    return hideInternalErrors(response, request.log);
   });
 
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
