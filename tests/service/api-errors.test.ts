@@ -20,7 +20,7 @@ beforeAll(async () => {
   writeStratusFolder(path.join(dir, 'stratus'));
   const db = await Database.open(path.join(dir, 'api.duckdb'));
   await ingest({ source: path.join(dir, 'stratus'), db });
-  const api = await buildApi({ db, token: TOKEN, logger });
+  const api = await buildApi({ db, token: TOKEN, logger, backfill: async () => undefined });
   server = { dir, db, url: await api.listen({ host: '127.0.0.1', port: 0 }), close: () => api.close() };
 }, 60_000);
 
@@ -84,4 +84,20 @@ test('a query that fails unexpectedly is its refId’s 500 with an id; a bad que
   } finally {
     await server.db.run('ALTER TABLE trails_away RENAME TO trails');
   }
+});
+
+test('fastify’s own errors carry a message in `error`, the field the plugin shows, not only "Not Found" or "Bad Request"', async () => {
+  expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/nothing' } });
+  expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/backfill' } });
+  expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'body must be object' } });
+  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days must be integer' } });
+  expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit must be integer' } });
+});
+
+test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {
+  expect(await call('POST', '/api/backfill', { days: 3, since: '2026-01-01' })).toEqual({
+    status: 400,
+    json: { error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it' },
+  });
+  expect((await call('POST', '/api/backfill', { days: 3 })).status).toBe(202);
 });

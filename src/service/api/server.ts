@@ -136,7 +136,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
         return reply.code(400).send({ error: `${field} is required` });
       }
-      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\/?/, '') || err.message });
+      // "body/days must be >= 1" names the field; "body must be object" keeps its subject.
+      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
     }
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
     // As in /api/query: the query was interrupted, and the message says what to do.
@@ -144,6 +145,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     return reply.code(500).send(internalError(request.log, err));
   });
+
+  // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));
 
   app.addHook('onClose', async () => reports.close());
 
@@ -201,6 +205,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!run) {
       return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
     }
+    // As in a query: a client newer than the service must not have a field it sends silently ignored.
+    refuseUnknownFields(request.body as object, Object.keys(backfillSchema.body.properties), 'backfill requests');
     const asked = (request.body as { days: number }).days;
     const retentionDays = options.retentionDays;
     const days = daysUnder(retentionDays, asked);
