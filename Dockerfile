@@ -23,7 +23,8 @@ COPY bin ./bin
 COPY --from=build /app/build ./build
 
 # The DuckDB file, the API token file (when TRAILHOUND_TOKEN is unset) and the sample logs live here.
-RUN mkdir -p /data && chown node:node /data
+# Its owner's only (the service's files in it are 0600): CloudTrail events are sensitive, and Grafana reads them through the API.
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 VOLUME ["/data"]
 USER node
 

@@ -2,6 +2,11 @@
 import './env';
 import { main } from './cli';
 
+// What trailhound writes holds CloudTrail events (the database, its WAL, the kept log files, DuckDB's spill files):
+// its owner's only, as the token file is, whatever the shell's umask (often 022, which left them readable by all).
+// New folders are 0700 and new files 0600; an existing database keeps its modes (serve and ingest warn about them).
+process.umask(0o077);
+
 main().catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`trailhound: ${message}\n`);

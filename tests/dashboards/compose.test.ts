@@ -74,4 +74,7 @@ test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of t
   for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) expect(dockerfile).toMatch(new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'));
   const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
   for (const entry of ['node_modules', 'data', '.git', 'dist']) expect(ignored).toContain(entry);
+  // The data folder is the service's user's only; Grafana has no need of it (it asks the API), nor mounts it.
+  expect(dockerfile).toMatch(/^RUN mkdir -p \/data && chown node:node \/data && chmod 700 \/data$/m);
+  expect(JSON.stringify(compose.services.grafana.volumes)).not.toContain('trailhound-data');
 });

@@ -23,6 +23,31 @@ test('--json prints a one-line summary; a second run ingests nothing', async () 
   expect(JSON.parse(second.stdout)).toMatchObject({ objects: 0, events: 0, unchanged: 35 });
 });
 
+test('a new database is its owner\'s only, whatever the umask; an existing one others can read is used, with a warning', async () => {
+  const file = path.join(dir, 'private', 'data', 'db.duckdb');
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', file, '--json'];
+  // Under the usual umask (022), which used to leave the folder 755 and the files 644.
+  const umask = process.umask(0o022);
+  const running = runCli(args);
+  process.umask(umask);
+  const first = await running;
+  expect(first.code).toBe(0);
+  expect(first.stderr).toBe('');
+  const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+  const originals = `${file}.originals`;
+  const parquet = fs.readdirSync(originals).map((f) => path.join(originals, f));
+  expect(parquet.length).toBeGreaterThan(0);
+  expect([path.join(dir, 'private'), path.dirname(file), file, originals, ...parquet].map(mode)).toEqual(['700', '700', '600', '700', ...parquet.map(() => '600')]);
+
+  // Made readable (an older version, a chmod): kept as it is, and the warning says how to fix it.
+  fs.chmodSync(file, 0o644);
+  fs.chmodSync(originals, 0o755);
+  const second = await runCli(args);
+  expect(second.code).toBe(0);
+  expect(second.stderr).toBe(`warning: the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${file} ${originals}\n`);
+  expect([mode(file), mode(originals)]).toEqual(['644', '755']);
+});
+
 test('without --json: a readable summary', async () => {
   const res = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'other.duckdb')]);
   expect(res.code).toBe(0);

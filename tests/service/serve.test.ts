@@ -340,7 +340,9 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
   const dir = tempDir();
   let child: ReturnType<typeof spawnCli> | undefined;
   try {
+    const umask = process.umask(0o022);
     const proc = (child = spawnCli(['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: '' }));
+    process.umask(umask);
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
@@ -359,6 +361,10 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     expect(listening.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const token = fs.readFileSync(path.join(dir, 'data', 'token'), 'utf8').trim();
     expect((fs.statSync(path.join(dir, 'data', 'token')).mode & 0o777).toString(8)).toBe('600');
+    // The database too, and the folder serve made for them (whatever the umask it was started with: 022 here).
+    const mode = (p: string) => (fs.statSync(path.join(dir, 'data', ...p.split('/'))).mode & 0o777).toString(8);
+    const parquet = fs.readdirSync(path.join(dir, 'data', 'trailhound.duckdb.originals'))[0];
+    expect(['', 'trailhound.duckdb', 'trailhound.duckdb.originals', `trailhound.duckdb.originals/${parquet}`].map(mode)).toEqual(['700', '600', '700', '600']);
     expect((await fetch(`${listening.url}/api/ingest/status`)).status).toBe(401);
     const status = await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(status.events).toBe(finished.events);

@@ -9,7 +9,7 @@ import { useState } from 'react';
 import { DataSource } from '../datasource';
 import { instanceSettings } from '../testing/settings';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
-import { ConfigEditor } from './ConfigEditor';
+import { ConfigEditor, plainHttpWarning } from './ConfigEditor';
 
 type Settings = DataSourceSettings<Options, SecureOptions>;
 
@@ -105,6 +105,41 @@ describe('ConfigEditor', () => {
     await user.clear(url);
     await user.type(url, 'https://trail.example.com');
     expect(latest().jsonData).toEqual({ url: 'https://trail.example.com' });
+  });
+
+  it('warns, without refusing it, about an http URL on a host that looks public: the token would travel unencrypted', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings());
+    const url = screen.getByRole('textbox', { name: /Service URL/ });
+    expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
+    await user.clear(url);
+    await user.type(url, 'http://trail.example.com:7480');
+    const warning = screen.getByText('The token is sent unencrypted to trail.example.com: use https, unless the service is on a private network.');
+    expect(url).toHaveAccessibleDescription(warning.textContent!);
+    expect(latest().jsonData).toEqual({ url: 'http://trail.example.com:7480' });
+    await user.clear(url);
+    await user.type(url, 'https://trail.example.com:7480');
+    expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
+  });
+
+  it.each([
+    ['http://127.0.0.1:7480', false],
+    ['http://localhost:7480', false],
+    ['http://[::1]:7480', false],
+    ['http://trailhound:7480', false],
+    ['http://trailhound.monitoring.svc.cluster.local:7480', false],
+    ['http://10.1.2.3:7480', false],
+    ['http://172.20.0.5:7480', false],
+    ['http://192.168.1.10:7480', false],
+    ['http://[fd12::5]:7480', false],
+    ['https://203.0.113.7:7480', false],
+    ['not a url', false],
+    ['http://203.0.113.7:7480', true],
+    ['http://172.32.0.5:7480', true],
+    ['http://fd.example.com', true],
+    ['http://[2001:db8::1]:7480', true],
+  ])('%s: a warning, %s', (url, warned) => {
+    expect(plainHttpWarning(url) !== undefined).toBe(warned);
   });
 
   it('takes a new token as a secret', async () => {

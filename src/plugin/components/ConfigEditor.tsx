@@ -3,13 +3,39 @@
 import { OrgRole, type DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { ConfigSection } from '@grafana/plugin-ui';
 import { config } from '@grafana/runtime';
-import { Field, Input, SecretInput } from '@grafana/ui';
+import { Field, Input, SecretInput, Text } from '@grafana/ui';
 import { useEffect } from 'react';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
 import { IngestionPanel } from './IngestionPanel';
 import { useSavedDataSource } from './useSavedDataSource';
 
 type Props = DataSourcePluginOptionsEditorProps<Options, SecureOptions>;
+
+/**
+ * Whether a host keeps a plain-http token on this machine or a private network: loopback, a name without a dot (a
+ * docker-compose service, `trailhound`), a private zone (Kubernetes' `.cluster.local`), a private or link-local address.
+ */
+function looksPrivate(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host.includes(':')) return host === '::1' || /^(f[cd]|fe[89ab])/.test(host);
+  if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
+  const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
+  if (!ip) return false;
+  const [a, b] = [Number(ip[1]), Number(ip[2])];
+  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/** A warning for an http:// URL whose host looks public: the bearer token would cross networks unencrypted. Not a refusal. */
+export function plainHttpWarning(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' || looksPrivate(parsed.hostname)) return undefined;
+  return `The token is sent unencrypted to ${parsed.hostname}: use https, unless the service is on a private network.`;
+}
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
@@ -23,6 +49,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   }, [jsonData, onOptionsChange, options]);
 
   const saved = useSavedDataSource(options.uid);
+  const warning = plainHttpWarning(jsonData.url ?? '');
 
   return (
     <>
@@ -34,8 +61,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             placeholder={DEFAULT_URL}
             value={jsonData.url ?? ''}
             onChange={(e) => onOptionsChange({ ...options, jsonData: { ...jsonData, url: e.currentTarget.value.trim() } })}
+            aria-describedby={warning ? 'trailhound-url-warning' : undefined}
           />
         </Field>
+        {warning && (
+          <Text element="p" variant="bodySmall" color="warning" id="trailhound-url-warning">
+            {warning}
+          </Text>
+        )}
         <Field label="Token" description="The service's bearer token: TRAILHOUND_TOKEN, or the token file in its data folder" required>
           <SecretInput
             id="trailhound-token"

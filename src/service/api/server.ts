@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
 import { VERSION } from '../version';
+import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import { sameToken } from './token';
 
@@ -146,9 +147,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // As in /api/query: the query was interrupted, and the message says what to do.
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: err.message });
+    return reply.code(500).send(internalError(request.log, err));
   });
+
+  // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));
 
   app.addHook('onClose', async () => reports.close());
 
@@ -160,7 +163,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const response = await reports.query(body);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
-    return response;
+    return hideInternalErrors(response, request.log);
   });
 
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
@@ -206,6 +209,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!run) {
       return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
     }
+    // As in a query: a client newer than the service must not have a field it sends silently ignored.
+    refuseUnknownFields(request.body as object, Object.keys(backfillSchema.body.properties), 'backfill requests');
     const asked = (request.body as { days: number }).days;
     const retentionDays = options.retentionDays;
     const days = daysUnder(retentionDays, asked);

@@ -38,7 +38,7 @@ export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_T
   const known = readToken(dataDir, fromEnv);
   if (known) return known;
   const file = path.join(dataDir, 'token');
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = crypto.randomBytes(24).toString('base64url');
   // A new file, renamed over the old: writeFileSync's mode applies only when it creates the file, so a token written
   // into an empty file someone made beforehand (touch token) would keep that file's mode, often 644.

@@ -1,7 +1,7 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { Database } from '../db/database';
+import { Database, exposedDatabaseWarning } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { dayWindow } from '../ingest/keys';
@@ -48,6 +48,8 @@ export function ingestCommand(): Command {
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
+      const exposed = exposedDatabaseWarning(dbPath(opts.db));
+      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.

@@ -1,6 +1,6 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { Database } from '../db/database';
+import { Database, exposedDatabaseWarning } from '../db/database';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
 import { positiveInt } from './options';
@@ -17,7 +17,10 @@ export function pruneCommand(): Command {
         throw new Error('how many days to keep? Give --retention-days N (or set TRAILHOUND_RETENTION_DAYS)');
       }
       // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
-      const db = await Database.open(existingDatabase(dbPath(opts.db)), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      const file = existingDatabase(dbPath(opts.db));
+      const exposed = exposedDatabaseWarning(file);
+      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       try {
         const summary = await prune(db, days);
         console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));

@@ -1,7 +1,7 @@
 // trailhound serve: ingestion on a schedule (and, with the report API, HTTP on 127.0.0.1:7480).
 import path from 'node:path';
 import { Command } from 'commander';
-import { Database } from '../db/database';
+import { Database, exposedDatabaseWarning } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
@@ -70,6 +70,8 @@ export function serveCommand(): Command {
       if (token.warning) logger.warn({ file: token.file }, token.warning);
       const short = shortTokenWarning(token);
       if (short) logger.warn({ token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file }, short);
+      const exposed = exposedDatabaseWarning(file);
+      if (exposed) logger.warn({ db: file }, exposed);
       // The sources too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
       const sample = sources.length === 0;

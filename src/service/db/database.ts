@@ -32,6 +32,18 @@ export function databaseFiles(file: string): { db: string; wal: string; original
   return { db, wal: `${db}.wal`, originals: `${db}.originals` };
 }
 
+/**
+ * What is wrong with how an existing database is kept (its file, WAL or kept log files readable by other users of this
+ * machine, as an older version or a umask of 022 left them), and how to fix it; undefined when nothing is. Not
+ * changed here: the folder and its modes are the user's choice.
+ */
+export function exposedDatabaseWarning(file: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const exposed = Object.values(databaseFiles(file)).filter((part) => fs.existsSync(part) && (fs.statSync(part).mode & 0o077) !== 0);
+  if (exposed.length === 0) return undefined;
+  return `the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${exposed.join(' ')}`;
+}
+
 /** Deletes the database `file` and everything that belongs to it (databaseFiles): a leftover WAL would be replayed. */
 export function removeDatabase(file: string): void {
   for (const part of Object.values(databaseFiles(file))) fs.rmSync(part, { recursive: true, force: true });
@@ -58,8 +70,9 @@ export class Database {
     const cannotOpen = (err: unknown) =>
       new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     if (file !== ':memory:') {
+      // The data folder, when it is new: its owner's only (see main.ts).
       try {
-        fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+        fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
       } catch (err) {
         throw cannotOpen(err);
       }

@@ -301,7 +301,7 @@ export class BatchLoader {
     const kept = outcomes.flatMap((o, i) => (o.inserted > 0 ? [i] : []));
     if (kept.length === 0) return;
     const keys = listValue(kept.map((i) => objectKeys[i]));
-    fs.mkdirSync(path.dirname(archive), { recursive: true });
+    fs.mkdirSync(path.dirname(archive), { recursive: true, mode: 0o700 });
     await conn.run(
       // Small row groups: reading one file back reads only the row group that holds it.
       `COPY (SELECT $keys[list_position($paths, filename)] AS key, content FROM read_blob($paths))

@@ -1,0 +1,25 @@
+// Unexpected failures (500s) answer without their text: it can hold absolute paths, SQL or file names, and the plugin
+// passes what the service says to every Grafana user who sees the panel. The text goes to the service log under a
+// short id, which the answer names, so an administrator can find it.
+import crypto from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { QueryResponse } from '../../model/api';
+
+/** Logs `err` in full under a new id; the answer's error names the id only. */
+export function internalError(log: FastifyBaseLogger, err: unknown, context: Record<string, unknown> = {}): { error: string } {
+  const errorId = crypto.randomBytes(4).toString('hex');
+  log.error({ ...context, errorId, err }, 'request failed');
+  return { error: `internal error (id ${errorId}): see the trailhound service log` };
+}
+
+/**
+ * A query's result that failed unexpectedly (reports' errorResult: status 500) as internalError answers it. Deliberate
+ * ones keep their words: a 400 names the field to fix, a 504 says the query took too long.
+ */
+export function hideInternalErrors(response: QueryResponse, log: FastifyBaseLogger): QueryResponse {
+  const results = { ...response.results };
+  for (const [refId, result] of Object.entries(results)) {
+    if ('error' in result && result.status === 500) results[refId] = { ...internalError(log, result.error, { refId }), status: 500 };
+  }
+  return { ...response, results };
+}

@@ -1,0 +1,103 @@
+// What the API says when something goes wrong, over real loopback HTTP: unexpected failures answer an id and no
+// internals (the plugin shows the answer to every Grafana user); the service log has the id and the whole message.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildApi } from '../../src/service/api/server';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { stratusRecords, writeStratusFolder } from '../support/stratus';
+import { tempDir } from '../support/temp';
+import { memoryLogger } from '../support/watch';
+
+const TOKEN = 'test-token-123';
+const RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
+
+const { lines, logger } = memoryLogger();
+let server: { dir: string; db: Database; url: string; close: () => Promise<void> };
+
+beforeAll(async () => {
+  const dir = tempDir();
+  writeStratusFolder(path.join(dir, 'stratus'));
+  const db = await Database.open(path.join(dir, 'api.duckdb'));
+  await ingest({ source: path.join(dir, 'stratus'), db });
+  const api = await buildApi({ db, token: TOKEN, logger, backfill: async () => undefined });
+  server = { dir, db, url: await api.listen({ host: '127.0.0.1', port: 0 }), close: () => api.close() };
+}, 60_000);
+
+afterAll(async () => {
+  await server.close();
+  server.db.close();
+  fs.rmSync(server.dir, { recursive: true, force: true });
+});
+
+async function call(method: string, route: string, body?: unknown) {
+  const res = await fetch(`${server.url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+const ID = /^internal error \(id ([0-9a-f]{8})\): see the trailhound service log$/;
+
+/** The service's log line for an answer's error id. */
+function logged(answer: string) {
+  const id = ID.exec(answer)?.[1];
+  expect(id).toBeDefined();
+  return lines.filter((l) => l.errorId === id);
+}
+
+test('an unexpected failure answers a 500 with an id, not its text; the log line with that id has the whole message', async () => {
+  // The kept log files are gone: the message names their absolute path, which is for the administrator only.
+  const originals = server.db.originalsDir;
+  fs.renameSync(originals, `${originals}.away`);
+  try {
+    const id = stratusRecords()[0].record.eventID;
+    const r = await call('GET', `/api/events/${id}`);
+    expect(r.status).toBe(500);
+    expect(r.json).toEqual({ error: expect.stringMatching(ID) });
+    expect(r.json.error).not.toContain(server.dir);
+    const [line, ...more] = logged(r.json.error);
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({ level: 50, msg: 'request failed', err: { message: expect.stringContaining(`${originals}/`) } });
+    expect(line.err.message).toMatch(/\.parquet is missing: .*restore the folder/);
+  } finally {
+    fs.renameSync(`${originals}.away`, originals);
+  }
+});
+
+test('a query that fails unexpectedly is its refId’s 500 with an id; a bad query’s 400 still says what to fix', async () => {
+  await server.db.run('ALTER TABLE trails RENAME TO trails_away');
+  try {
+    const r = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'T', queryType: 'trails' }, { refId: 'B', groupBy: 'nope' }, { refId: 'E' }] });
+    expect(r.status).toBe(200);
+    expect(r.json.results.T).toEqual({ error: expect.stringMatching(ID), status: 500 });
+    expect(r.json.results.T.error).not.toMatch(/trails|Catalog/);
+    expect(logged(r.json.results.T.error)).toEqual([expect.objectContaining({ level: 50, refId: 'T', err: expect.stringMatching(/trails/) })]);
+    expect(r.json.results.B).toEqual({ error: expect.stringMatching(/^groupBy: /), status: 400 });
+    expect(r.json.results.E.frames).toBeDefined();
+    // The same failure outside a query: the route's 500.
+    const trails = await call('GET', '/api/trails');
+    expect(trails.status).toBe(500);
+    expect(logged(trails.json.error)).toEqual([expect.objectContaining({ err: expect.objectContaining({ message: expect.stringMatching(/trails/) }) })]);
+  } finally {
+    await server.db.run('ALTER TABLE trails_away RENAME TO trails');
+  }
+});
+
+test('fastify’s own errors carry a message in `error`, the field the plugin shows, not only "Not Found" or "Bad Request"', async () => {
+  expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/nothing' } });
+  expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/backfill' } });
+  expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'body must be object' } });
+  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days must be integer' } });
+  expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit must be integer' } });
+});
+
+test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {
+  expect(await call('POST', '/api/backfill', { days: 3, since: '2026-01-01' })).toEqual({
+    status: 400,
+    json: { error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it' },
+  });
+  expect((await call('POST', '/api/backfill', { days: 3 })).status).toBe(202);
+});
