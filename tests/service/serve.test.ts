@@ -66,7 +66,9 @@ test('several sources: each is read on its own days, one that fails does not sto
   const service = startService({ db, sources: [first, second], logger, pollIntervalMs: 100 });
   const status = () => new Reports(db).ingestStatus();
   try {
-    await waitFor('both sources', async () => ((await rowCount(db, 'events')) === 3 ? true : undefined));
+    // The poll's end, not the events' count: the second source's events commit before its "source read" line is logged.
+    await waitFor('both sources', async () => (lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
+    expect(await rowCount(db, 'events')).toBe(3);
     expect(lines.filter((l) => l.msg === 'source read').map((l) => [l.source, l.events])).toEqual([[first, 2], [second, 1]]);
     expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 2, events: 3, skipped: 2 });
     expect(await status()).toMatchObject({ skipped: 2, lastPollError: null });
