@@ -279,6 +279,33 @@ describe('POST /api/query', () => {
     const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
   });
+
+  test('event lists and tables share one budget of rows, by their limits: inside it all answer, past it the later ones are a 400', async () => {
+    // Eight lists and two tables of the largest limit are the 100,000 rows a request may ask for.
+    const full = [
+      ...Array.from({ length: 8 }, (_, i) => ({ refId: `L${i}`, format: 'list', limit: 10_000 })),
+      { refId: 'T0', format: 'table', groupBy: 'resource', limit: 10_000 },
+      { refId: 'T1', format: 'table', groupBy: 'user', limit: 10_000 },
+    ];
+    const inside = await query(full);
+    expect(inside.status).toBe(200);
+    for (const { refId } of full) expect(inside.json.results[refId].frames).toEqual([expect.objectContaining({ fields: expect.any(Array) })]);
+    expect(inside.json.results.L0.frames[0].fields[0].values).toHaveLength(records.length);
+    // One row more is too many, in a list or a table; a time series, totals and a list within the budget still answer.
+    const r = await query([
+      ...full,
+      { refId: 'X', format: 'list', limit: 1 },
+      { refId: 'Y', format: 'table', groupBy: 'user', limit: 1 },
+      { refId: 'S', groupBy: 'user', aggregate: 'day' },
+      { refId: 'N', queryType: 'totals' },
+    ]);
+    const budget = 'queries: this request\'s event lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
+    expect(r.json.results.X).toEqual({ status: 400, error: budget });
+    expect(r.json.results.Y).toEqual({ status: 400, error: budget });
+    for (const refId of ['L7', 'T1', 'S', 'N']) expect(r.json.results[refId].status).toBeUndefined();
+    // The budget is per request: the same lists asked again answer again.
+    expect((await query([{ refId: 'X', format: 'list', limit: 1 }])).json.results.X.frames[0].fields[0].values).toHaveLength(1);
+  });
 });
 
 describe('hostile filter values: right answers, no harm', () => {

@@ -13,6 +13,12 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_POINTS = 100_000;
 /** Points over all series of one request's time series: zero-filling is done in memory. */
 export const MAX_CELLS = 5_000_000;
+/**
+ * Rows over all event lists and tables of one request, counted by their limits: ten lists of the most events one may
+ * ask for. A listed event is ~200 bytes of JSON (a point ~16), so a request's lists weigh about a fourth of what its
+ * time series may (~20 MB of JSON, against ~80 MB for 5 M points).
+ */
+export const MAX_ROWS = 100_000;
 const MAX_IDLE_CONNECTIONS = 8;
 
 export class QueryTimeoutError extends Error {
@@ -181,8 +187,10 @@ export class Reports {
     } catch (err) {
       rangeError = err;
     }
-    // One budget of points for the whole request, so that many queries cannot add up to what one may not ask for.
+    // One budget of points and one of rows for the whole request, so that many queries cannot add up to what one may
+    // not ask for. Both count what a query may return (its planned series, its limit), before it runs.
     let cellsLeft = MAX_CELLS;
+    let rowsLeft = MAX_ROWS;
     for (const query of request.queries ?? []) {
       const refId = query.refId ?? 'A';
       try {
@@ -198,6 +206,15 @@ export class Reports {
             );
           }
           cellsLeft -= cells;
+        }
+        if (q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) {
+          if (q.limit > rowsLeft) {
+            throw new QueryError(
+              'queries',
+              `this request's event lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+            );
+          }
+          rowsLeft -= q.limit;
         }
         results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints) };
       } catch (err) {
