@@ -1,6 +1,8 @@
 // The gRPC services in-process, called by a @grpc/grpc-js client over loopback, against a real Trailhound
 // service holding the Stratus Red Team records.
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, Type } from 'apache-arrow';
 import { silentLogger } from '../../src/backend/log';
@@ -188,6 +190,33 @@ test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not
   });
   expect(res.responses.A).toMatchObject({ status: 500, errorSource: 'plugin', frames: [] });
   expect(res.responses.A.error).toMatch(/^the service returned a frame the plugin cannot encode: field "time": .* is outside the times Grafana can show \(1677-09-21 to 2262-04-11\)$/);
+});
+
+test('QueryData that Grafana cancels (a panel query abandoned) aborts its call to the service, which sees the connection close', async () => {
+  // A service that never answers: only the plugin's abort can end the call, well inside the data source's timeout.
+  let arrived!: () => void;
+  let closed!: () => void;
+  const arrival = new Promise<void>((resolve) => (arrived = resolve));
+  const closing = new Promise<void>((resolve) => (closed = resolve));
+  const hanging = http.createServer((req, res) => {
+    res.on('close', closed);
+    arrived();
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  try {
+    const pluginContext = context({ uid: 'hanging' });
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    pluginContext.dataSourceInstanceSettings.jsonData = Buffer.from(JSON.stringify({ url, timeoutSeconds: 3600 }));
+    const outcome = new Promise<grpc.ServiceError | null>((resolve) => {
+      const call = (clients['pluginv2.Data'] as any).QueryData({ pluginContext, queries: [query('A', {})] }, (err: grpc.ServiceError | null) => resolve(err));
+      void arrival.then(() => call.cancel());
+    });
+    expect((await outcome)?.code).toBe(grpc.status.CANCELLED);
+    await closing;
+  } finally {
+    hanging.closeAllConnections();
+    await new Promise((resolve) => hanging.close(resolve));
+  }
 });
 
 test('a token that cannot be sent as a header is a settings error that never repeats it, in every service', async () => {

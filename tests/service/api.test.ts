@@ -225,33 +225,6 @@ describe('POST /api/query', () => {
     expect(huge.status).toBe(413);
   });
 
-  test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
-    // A database of its own where grouping by resource unnests six million rows: DuckDB is busy for far longer
-    // than the 1 ms timeout, however fast or loaded the machine.
-    const big = await Database.open(path.join(dir, 'big.duckdb'));
-    await big.run(`INSERT INTO events SELECT 'e' || i, TIMESTAMP '2026-01-01' + to_seconds(i % 864000), 'Event' || (i % 50),
-      'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
-      NULL, NULL, false, NULL, NULL, false, false, NULL,
-      list_transform(range(20), k -> {'id': 'arn:aws:s3:::b-' || ((i * 20 + k) % 100000), 'name': 'b-' || ((i * 20 + k) % 100000)}),
-      'k', 0, NULL FROM range(300000) t(i)`);
-    const slow = await buildApi({ db: big, token: TOKEN, queryTimeoutMs: 1 });
-    const slowUrl = await slow.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const res = await fetch(`${slowUrl}/api/query`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ range: RANGE, queries: [{ refId: 'A', format: 'table', groupBy: 'resource', limit: 10000 }, { refId: 'B', format: 'table', groupBy: 'resource', status: 'success' }] }),
-      });
-      const body = await res.json();
-      expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/) });
-      expect(body.results.B.status).toBe(504);
-    } finally {
-      await slow.close();
-      big.close();
-    }
-    expect(await totalEvents()).toBe(records.length);
-  });
-
   test('a timeseries too big to draw is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', groupBy: 'resource', aggregate: 'day', limit: 10000 }]);
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^limit: 10000 series of \d+ points is too much/) });
@@ -278,6 +251,127 @@ describe('POST /api/query', () => {
   test('too many points per series is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
+  });
+
+  test('event lists and tables share one budget of rows, by their limits: inside it all answer, past it the later ones are a 400', async () => {
+    // Eight lists and two tables of the largest limit are the 100,000 rows a request may ask for.
+    const full = [
+      ...Array.from({ length: 8 }, (_, i) => ({ refId: `L${i}`, format: 'list', limit: 10_000 })),
+      { refId: 'T0', format: 'table', groupBy: 'resource', limit: 10_000 },
+      { refId: 'T1', format: 'table', groupBy: 'user', limit: 10_000 },
+    ];
+    const inside = await query(full);
+    expect(inside.status).toBe(200);
+    for (const { refId } of full) expect(inside.json.results[refId].frames).toEqual([expect.objectContaining({ fields: expect.any(Array) })]);
+    expect(inside.json.results.L0.frames[0].fields[0].values).toHaveLength(records.length);
+    // One row more is too many, in a list or a table; a time series, totals and a list within the budget still answer.
+    const r = await query([
+      ...full,
+      { refId: 'X', format: 'list', limit: 1 },
+      { refId: 'Y', format: 'table', groupBy: 'user', limit: 1 },
+      { refId: 'S', groupBy: 'user', aggregate: 'day' },
+      { refId: 'N', queryType: 'totals' },
+    ]);
+    const budget = 'queries: this request\'s event lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
+    expect(r.json.results.X).toEqual({ status: 400, error: budget });
+    expect(r.json.results.Y).toEqual({ status: 400, error: budget });
+    for (const refId of ['L7', 'T1', 'S', 'N']) expect(r.json.results[refId].status).toBeUndefined();
+    // The budget is per request: the same lists asked again answer again.
+    expect((await query([{ refId: 'X', format: 'list', limit: 1 }])).json.results.X.frames[0].fields[0].values).toHaveLength(1);
+  });
+});
+
+describe('long queries are stopped: past the timeout, past the request\'s deadline, or when the client goes away', () => {
+  let big: Database;
+
+  beforeAll(async () => {
+    // A database of its own where grouping by resource unnests six million rows: DuckDB is busy with one such query
+    // for seconds, far longer than a 1 ms timeout or a client's hang-up takes, however fast or loaded the machine.
+    big = await Database.open(path.join(dir, 'big.duckdb'));
+    await big.run(`INSERT INTO events SELECT 'e' || i, TIMESTAMP '2026-01-01' + to_seconds(i % 864000), 'Event' || (i % 50),
+      'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
+      NULL, NULL, false, NULL, NULL, false, false, NULL,
+      list_transform(range(20), k -> {'id': 'arn:aws:s3:::b-' || ((i * 20 + k) % 100000), 'name': 'b-' || ((i * 20 + k) % 100000)}),
+      'k', 0, NULL FROM range(300000) t(i)`);
+  }, 60_000);
+
+  afterAll(() => big.close());
+
+  const slowTable = { format: 'table', groupBy: 'resource', limit: 10000 };
+
+  /** An API on the big database; `run` gets its URL and a reader of its metrics. */
+  async function withApi(options: { queryTimeoutMs?: number; requestTimeoutMs?: number }, run: (url: string, metric: (name: string) => Promise<number>) => Promise<void>) {
+    const api = await buildApi({ db: big, token: TOKEN, ...options });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? 0 : Number(line.slice(name.length + 1));
+    };
+    try {
+      await run(apiUrl, metric);
+    } finally {
+      await api.close();
+    }
+  }
+
+  const post = (apiUrl: string, queries: object[], signal?: AbortSignal) =>
+    fetch(`${apiUrl}/api/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ range: RANGE, queries }),
+      signal,
+    });
+
+  /** Waits until `check` holds, asking again and again: the test's own timeout bounds the wait. */
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
+    await withApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
+      const body = await (await post(slowUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', format: 'table', groupBy: 'resource', status: 'success' }])).json();
+      expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/) });
+      expect(body.results.B.status).toBe(504);
+    });
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a request past its deadline stops: the running query is interrupted, the later ones never run, each a 504 that says what to do', async () => {
+    await withApi({ requestTimeoutMs: 1 }, async (hurriedUrl, metric) => {
+      const res = await post(hurriedUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', queryType: 'totals' }]);
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      const stopped = { status: 504, error: expect.stringMatching(/^this request's queries together ran longer than 0\.001s .* split the queries over panels$/) };
+      expect(body.results).toEqual({ A: stopped, B: stopped });
+      expect(await metric('trailhound_queries_stopped_total{reason="deadline"}')).toBe(2);
+      expect(await metric('trailhound_query_statements_running')).toBe(0);
+    });
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a client that goes away stops its request: the running statement is interrupted and no later query starts', async () => {
+    await withApi({}, async (apiUrl, metric) => {
+      const client = new AbortController();
+      const answer = post(apiUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', ...slowTable, status: 'success' }, { refId: 'C', queryType: 'totals' }], client.signal);
+      const failure = answer.then(
+        () => 'answered',
+        (err: Error) => err.name
+      );
+      // A's one statement is running (it takes seconds): then the client hangs up.
+      await until(async () => (await metric('trailhound_query_statements_running')) === 1);
+      const started = await metric('trailhound_query_statements_total');
+      client.abort();
+      expect(await failure).toBe('AbortError');
+      // Once the request is over (its durations observed, as for any answer), A was interrupted and B and C never ran:
+      // three stopped queries, and not one statement more than had started.
+      await until(async () => (await metric('trailhound_query_duration_seconds_count{query_type="totals"}')) === 1);
+      expect(await metric('trailhound_queries_stopped_total{reason="client_closed"}')).toBe(3);
+      expect(await metric('trailhound_query_statements_running')).toBe(0);
+      expect(await metric('trailhound_query_statements_total')).toBe(started);
+      expect(started).toBe(1);
+    });
+    expect(await totalEvents()).toBe(records.length);
   });
 });
 

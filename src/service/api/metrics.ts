@@ -1,4 +1,4 @@
-// Prometheus metrics of the service: HTTP requests, query durations, and the database's state at scrape time.
+// Prometheus metrics of the service: HTTP requests, query durations and statements, and the database's state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Reports } from '../reports';
 
@@ -18,6 +18,24 @@ export function createMetrics(reports: Reports) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  // The DuckDB statements of report queries, and what a stopped request left undone: a client that went away, or a
+  // request past its deadline, stops its work, so nothing runs on for nobody.
+  const statements = new Counter({ name: 'trailhound_query_statements_total', help: 'DuckDB statements run for report queries', registers: [registry] });
+  const running = new Gauge({ name: 'trailhound_query_statements_running', help: 'DuckDB statements of report queries running now', registers: [registry] });
+  const stopped = new Counter({
+    name: 'trailhound_queries_stopped_total',
+    help: 'Report queries interrupted, or never run, because their request was stopped: its client closed the connection, or its deadline passed',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  reports.observer = {
+    statementStarted: () => {
+      statements.inc();
+      running.inc();
+    },
+    statementEnded: () => running.dec(),
+    queryStopped: (err) => stopped.inc({ reason: err.reason }),
+  };
   // Read from the database when scraped, so they are never stale.
   const state = new Gauge({
     name: 'trailhound_ingest',
@@ -36,5 +54,5 @@ export function createMetrics(reports: Reports) {
       if (s.retention) this.set({ measure: 'retention_days' }, s.retention.days);
     },
   });
-  return { registry, requests, queryDuration, state };
+  return { registry, requests, queryDuration, state, statements, running, stopped };
 }

@@ -1,11 +1,11 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
-import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports } from '../reports';
+import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
@@ -19,13 +19,44 @@ export interface ApiOptions {
   backfill?: (days: number) => Promise<unknown>;
   /** The service's retention: a backfill reads no further back than it keeps (the answer says so). */
   retentionDays?: number;
+  /** Each statement's timeout (DEFAULT_TIMEOUT_MS in the reports). */
   queryTimeoutMs?: number;
+  /** The deadline of a whole POST /api/query, all its queries together. */
+  requestTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
 }
 
 const MAX_QUERIES = 50;
 const DAY = 86_400_000;
+/**
+ * How long one POST /api/query may run, all its queries together: a statement may take 30 s, and fifty of them one
+ * after another kept DuckDB busy for 25 minutes. Under the plugin's default timeout per call (60 s), so that Grafana
+ * gets the answer, with the stopped queries' errors, rather than a timeout of the whole call.
+ */
+export const REQUEST_TIMEOUT_MS = 50_000;
+
+/**
+ * A signal that aborts when the client closes the connection before its answer, or when the request's deadline passes.
+ * (fastify's request.signal aborts once a body has been read: Node closes the request stream then, not at a hang-up.)
+ */
+function stopSignal(reply: FastifyReply, ms: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(RequestStoppedError.deadline(ms)), ms);
+  const closed = () => {
+    if (!reply.raw.writableFinished) controller.abort(RequestStoppedError.clientClosed());
+  };
+  reply.raw.on('close', closed);
+  // A client gone while its body was read and checked: the response closed before anyone listened.
+  if (reply.raw.destroyed || reply.raw.socket?.destroyed) closed();
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      reply.raw.off('close', closed);
+    },
+  };
+}
 
 // A string first: with type coercion, a number branch first would take null and true for 0 and 1 (the epoch);
 // as text they are refused, and numbers arrive as their digits, which parseTime reads as epoch milliseconds.
@@ -157,10 +188,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/health', async () => ({ status: 'ok', version: VERSION }));
 
-  app.post('/api/query', { schema: querySchema }, async (request) => {
+  app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
-    const response = await reports.query(body);
+    const stop = stopSignal(reply, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    const response = await reports.query(body, stop.signal).finally(stop.done);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
     return hideInternalErrors(response, request.log);

@@ -1,5 +1,6 @@
 // Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
-// ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
+// ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB, as its request's
+// signal does (the request's deadline, or its client gone).
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, FrameField, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
@@ -13,6 +14,12 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_POINTS = 100_000;
 /** Points over all series of one request's time series: zero-filling is done in memory. */
 export const MAX_CELLS = 5_000_000;
+/**
+ * Rows over all event lists and tables of one request, counted by their limits: ten lists of the most events one may
+ * ask for. A listed event is ~200 bytes of JSON (a point ~16), so a request's lists weigh about a fourth of what its
+ * time series may (~20 MB of JSON, against ~80 MB for 5 M points).
+ */
+export const MAX_ROWS = 100_000;
 const MAX_IDLE_CONNECTIONS = 8;
 
 export class QueryTimeoutError extends Error {
@@ -20,6 +27,40 @@ export class QueryTimeoutError extends Error {
     super(`the query took longer than ${ms / 1000}s and was stopped; narrow the time range or add filters`);
     this.name = 'QueryTimeoutError';
   }
+}
+
+/**
+ * Why a request's queries were stopped: the reason its signal is aborted with. The query running then is interrupted,
+ * and the later ones never run; each answers with this error.
+ */
+export class RequestStoppedError extends Error {
+  private constructor(
+    readonly reason: 'client_closed' | 'deadline',
+    message: string,
+    /** As Grafana's data sources say it: 499, the client went away; 504, the request ran out of time. */
+    readonly status: 499 | 504
+  ) {
+    super(message);
+    this.name = 'RequestStoppedError';
+  }
+
+  static clientClosed(): RequestStoppedError {
+    return new RequestStoppedError('client_closed', 'the client closed the connection before the answer, so the request was stopped', 499);
+  }
+
+  static deadline(ms: number): RequestStoppedError {
+    const message = `this request's queries together ran longer than ${ms / 1000}s (the most one request may) and were stopped: narrow the time range, add filters, or split the queries over panels`;
+    return new RequestStoppedError('deadline', message, 504);
+  }
+}
+
+/** What the service's metrics count: the DuckDB statements of report queries, and the queries a stopped request left. */
+export interface ReportsObserver {
+  /** A statement of a report query (frames) starts; statementEnded follows, however it ends. */
+  statementStarted(): void;
+  statementEnded(): void;
+  /** A query of a request was interrupted, or never ran, because the request was stopped. */
+  queryStopped(err: RequestStoppedError): void;
 }
 
 /** The times a request may name: stored times are timestamps DuckDB reads as years 1970 to 9999, UTC. */
@@ -98,6 +139,8 @@ export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, ma
 }
 
 type Row = Record<string, unknown>;
+/** Runs a statement on a query's connection (Reports.all, with its signal). */
+type RunStatement = (statement: Statement | string) => Promise<Row[]>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 /** The times of a trail (SQL.TRAILS_SQL), in epoch milliseconds. */
@@ -127,23 +170,35 @@ export class Reports {
     private readonly statusScope: SQL.StatusScope = 'service'
   ) {}
 
-  private async all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
+  /** Told about every statement and stopped query (the service's metrics). */
+  observer?: ReportsObserver;
+
+  /**
+   * Runs one statement, interrupted when it runs past the timeout or when `signal` aborts (the request was stopped:
+   * then the signal's reason is the error). A signal aborted already runs nothing.
+   */
+  private async all(conn: DuckDBConnection, statement: Statement | string, signal?: AbortSignal): Promise<Row[]> {
+    signal?.throwIfAborted();
     const { sql, params } = typeof statement === 'string' ? { sql: statement, params: undefined } : statement;
     // An interrupt that lands while DuckDB still prepares the statement is lost, so keep interrupting until it ends.
     let repeat: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
+    const interrupt = () => {
+      if (repeat) return;
       conn.interrupt();
       repeat = setInterval(() => conn.interrupt(), 10);
-    }, this.timeoutMs);
+    };
+    const timer = setTimeout(interrupt, this.timeoutMs);
+    signal?.addEventListener('abort', interrupt);
     try {
       const reader = await conn.runAndReadAll(sql, params);
       return reader.getRowObjectsJS() as Row[];
     } catch (err) {
-      if (/INTERRUPT/i.test(String(err))) throw new QueryTimeoutError(this.timeoutMs);
+      if (/INTERRUPT/i.test(String(err))) throw signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs);
       throw err;
     } finally {
       clearTimeout(timer);
       clearInterval(repeat);
+      signal?.removeEventListener('abort', interrupt);
     }
   }
 
@@ -165,8 +220,11 @@ export class Reports {
     for (const conn of this.idle.splice(0)) conn.closeSync();
   }
 
-  /** Every query of a request; one failing query is its refId's error, never the whole answer's. */
-  async query(request: QueryRequest): Promise<QueryResponse> {
+  /**
+   * Every query of a request; one failing query is its refId's error, never the whole answer's. When `signal` aborts
+   * (the client left, or the request's deadline passed), the running statement is interrupted and no later query runs.
+   */
+  async query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
     refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
     // Answers are keyed by refId: two queries with one refId would silently lose one answer.
     const seen = new Set<string>();
@@ -184,11 +242,14 @@ export class Reports {
     } catch (err) {
       rangeError = err;
     }
-    // One budget of points for the whole request, so that many queries cannot add up to what one may not ask for.
+    // One budget of points and one of rows for the whole request, so that many queries cannot add up to what one may
+    // not ask for. Both count what a query may return (its planned series, its limit), before it runs.
     let cellsLeft = MAX_CELLS;
+    let rowsLeft = MAX_ROWS;
     for (const query of request.queries ?? []) {
       const refId = query.refId ?? 'A';
       try {
+        signal?.throwIfAborted();
         if (rangeError) throw rangeError;
         refuseUnknownFields(query, QUERY_FIELDS, 'query model');
         const q = resolveQuery(query);
@@ -202,46 +263,66 @@ export class Reports {
           }
           cellsLeft -= cells;
         }
-        results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints) };
+        if (q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) {
+          if (q.limit > rowsLeft) {
+            throw new QueryError(
+              'queries',
+              `this request's event lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+            );
+          }
+          rowsLeft -= q.limit;
+        }
+        results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints, signal) };
       } catch (err) {
+        if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);
         results[refId] = errorResult(err);
       }
     }
     return { results };
   }
 
-  async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): Promise<Frame[]> {
+  /** One query's frames; `signal`, as in query(), stops it. */
+  async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[]> {
     return this.withConnection(async (conn) => {
+      const all = async (statement: Statement | string) => {
+        signal?.throwIfAborted();
+        this.observer?.statementStarted();
+        try {
+          return await this.all(conn, statement, signal);
+        } finally {
+          this.observer?.statementEnded();
+        }
+      };
       // The resource index is by event time: an arrival-time query checks each event's resources itself.
       const indexed = q.resourceId && q.timeField === 'event' && (q.queryType === 'events' || q.queryType === 'totals');
       // A peak's window reaches back before the range: the index is asked for those events too.
       const lookup = SQL.countsPeaks(q) ? SQL.peakReach(q, range) : range;
-      const match = indexed ? await this.resourceMatch(conn, q.resourceId, lookup) : undefined;
+      const match = indexed ? await this.resourceMatch(all, q.resourceId, lookup) : undefined;
       switch (q.queryType) {
         case 'totals':
-          return [totalsFrame(await this.all(conn, SQL.totals(q, range, match)))];
+          return [totalsFrame(await all(SQL.totals(q, range, match)))];
         case 'trails':
-          return [trailsFrame(await this.all(conn, SQL.TRAILS_SQL))];
+          return [trailsFrame(await all(SQL.TRAILS_SQL))];
         case 'ingest':
-          return [ingestFrame(await this.ingestStatus(conn))];
+          return [ingestFrame(await this.readStatus(all))];
         case 'events':
-          if (q.format === 'list') return [listFrame(q, await this.all(conn, SQL.eventList(q, range, match)))];
-          if (q.format === 'table') return [tableFrame(q, await this.all(conn, SQL.topGroups(q, range, match)))];
+          if (q.format === 'list') return [listFrame(q, await all(SQL.eventList(q, range, match)))];
+          if (q.format === 'table') return [tableFrame(q, await all(SQL.topGroups(q, range, match)))];
           {
             const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
-            return seriesFrames(q, range, bucket, await this.all(conn, SQL.timeseries(q, range, bucket, match)));
+            return seriesFrames(q, range, bucket, await all(SQL.timeseries(q, range, bucket, match)));
           }
       }
     });
   }
 
   /** Asks the resource index where a resource's events are, so the report reads only those row groups. */
-  private async resourceMatch(conn: DuckDBConnection, resourceId: string, range: Range): Promise<SQL.ResourceMatch> {
-    const [r] = await this.all(conn, SQL.resourceLookup(resourceId, range));
+  private async resourceMatch(all: RunStatement, resourceId: string, range: Range): Promise<SQL.ResourceMatch> {
+    const [r] = await all(SQL.resourceLookup(resourceId, range));
     const count = Number(r.n);
     const match: SQL.ResourceMatch = { count, from: Number(r.lo ?? 0), to: Number(r.hi ?? 0) };
     if (count > 0 && count <= this.maxResourceIds) {
-      match.ids = (await this.all(conn, SQL.resourceEventIds(resourceId, range))).map((row) => String(row.event_id));
+      match.ids = (await all(SQL.resourceEventIds(resourceId, range))).map((row) => String(row.event_id));
     }
     return match;
   }
@@ -269,9 +350,13 @@ export class Reports {
     return rows.map((r) => ({ ...r, ...Object.fromEntries(TRAIL_TIMES.map((key) => [key, iso(r[key])])) }));
   }
 
-  async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
-    const read = async (c: DuckDBConnection) => ({ r: (await this.all(c, SQL.ingestSql(this.statusScope)))[0], listed: await this.all(c, SQL.SOURCES_SQL) });
-    const { r, listed } = conn ? await read(conn) : await this.withConnection(read);
+  async ingestStatus(): Promise<IngestStatus> {
+    return this.withConnection((conn) => this.readStatus((statement) => this.all(conn, statement)));
+  }
+
+  private async readStatus(all: RunStatement): Promise<IngestStatus> {
+    const r = (await all(SQL.ingestSql(this.statusScope)))[0];
+    const listed = await all(SQL.SOURCES_SQL);
     const newest = num(r.newest);
     return {
       objects: Number(r.objects),
@@ -309,6 +394,7 @@ const QUERY_FIELDS = [...MODEL_KEYS, 'refId'];
 export function errorResult(err: unknown): QueryResult {
   if (err instanceof QueryError) return { error: err.message, status: 400 };
   if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
+  if (err instanceof RequestStoppedError) return { error: err.message, status: err.status };
   return { error: err instanceof Error ? err.message : String(err), status: 500 };
 }
 
