@@ -3,7 +3,7 @@
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
-import { dayWindow } from './ingest/keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { dayCount, daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -91,6 +91,9 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => daysUnder(retention, days);
+  // dayWindow starts no window before CloudTrail began; a start asked to read further back (serve --days) says so.
+  const early = options.days && beforeCloudTrail({ days: withinRetention(options.days), now: now() });
+  if (early) logger.info({ days: options.days, from: CLOUDTRAIL_BEGAN }, `the days asked for reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
   const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,

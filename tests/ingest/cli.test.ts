@@ -55,6 +55,17 @@ test('without --json: a readable summary', async () => {
   expect(res.stdout).toMatch(/310 new events/);
 });
 
+test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
+  const db = path.join(dir, 'early.duckdb');
+  const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
+  expect(since.code).toBe(0);
+  expect(since.stderr).toMatch(/^--since 1971-01-01 is before CloudTrail began: reading from 2013-11-13\n/);
+  expect(since.stdout).toMatch(/\(2013-11-13 to \d{4}-\d{2}-\d{2}\)/);
+  const days = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--days', '36500', '--json']);
+  expect(days.code).toBe(0);
+  expect(days.stderr).toMatch(/^--days 36500 reaches back to 19\d\d-\d\d-\d\d, before CloudTrail began: reading from 2013-11-13\n$/);
+});
+
 test('mistakes get a clear message and a non-zero exit', async () => {
   const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
   expect(missing.code).toBe(1);

@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { Database, exposedDatabaseWarning } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
-import { dayWindow } from '../ingest/keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { dayCount, daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
 import { positiveInt } from './options';
 
@@ -48,6 +48,11 @@ export function ingestCommand(): Command {
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
+      const early = beforeCloudTrail(window);
+      if (early) {
+        const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
+        process.stderr.write(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}\n`);
+      }
       const exposed = exposedDatabaseWarning(dbPath(opts.db));
       if (exposed) process.stderr.write(`warning: ${exposed}\n`);
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
