@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
+import { counted } from '../counted';
 import { positiveInt } from './options';
 
 export function generateCommand(): Command {
@@ -31,7 +32,8 @@ export function generateCommand(): Command {
       });
       if (process.stderr.isTTY) process.stderr.write('\r');
       console.log(
-        `Wrote ${summary.records} records (${opts.events} unique events) in ${summary.files} log files and ${summary.digests} digest files to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
+        `Wrote ${counted(summary.records, 'record')} (${counted(opts.events, 'unique event')}) in ${counted(summary.files, 'log file')} ` +
+          `and ${counted(summary.digests, 'digest file')} to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
       );
     });
 }
