@@ -144,9 +144,10 @@ export function reportCommand(): Command {
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
+      // Exit 1, as for a bad flag (commander's) and every other command's errors.
       const fail = (message: string): never => {
         process.stderr.write(`error: ${message}\n`);
-        process.exit(2);
+        process.exit(1);
       };
       if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
       const now = Date.now();
