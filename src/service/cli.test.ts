@@ -10,6 +10,10 @@ test.each([
   [['ingets'], "error: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
   [['ingest', '--source', 'logs', '--dayz', '3'], "error: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
   [['generate'], "error: required option '--out <dir>' not specified", 'generate'],
+  // A typo is named as one, not hidden behind the required option it misspells.
+  [['ingest', '--sorce', 'logs'], "error: unknown option '--sorce'\n\\(Did you mean --source\\?\\)", 'ingest'],
+  [['generate', '--uot', 'x'], "error: unknown option '--uot'\n\\(Did you mean --out\\?\\)", 'generate'],
+  [['ingest', '--days', '3'], "error: required option '--source <source>' not specified", 'ingest'],
   [['trails', 'lst'], "error: unknown command 'lst'\n\\(Did you mean list\\?\\)", 'trails'],
   [['trails', 'sync', '--regoin', 'eu-west-1'], "error: unknown option '--regoin'\n\\(Did you mean --region\\?\\)", 'trails sync'],
 ])('%j: the error, and the help to read', async (args, error, command) => {
