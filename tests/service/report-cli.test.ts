@@ -154,6 +154,15 @@ test("--peak-window sets the query's peakWindow: each user's most refused calls 
   expect(Object.entries(countBy(refused, oracleUser)).some(([user, n]) => n > expected[user]!)).toBe(true);
 });
 
+test('the printed column of peaks is headed as peaks, not as events', async () => {
+  const heading = async (...args: string[]) => (await report(['events', '--status', 'unauthorized', ...args])).stdout.split('\n')[0].trim().split(/\s{2,}/);
+  expect(await heading('--group-by', 'user', '--peak-window', '5')).toEqual(['user', 'peak (5 min)']);
+  expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day', '--peak-window', '30')).toEqual(['time', 'peak (30 min)']);
+  // Plain counts, and list rows, as before.
+  expect(await heading('--group-by', 'user')).toEqual(['user', 'events']);
+  expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day')).toEqual(['time', 'events']);
+});
+
 test('--identity-type filters on userIdentity.type, on top of a preset too: the root identity, not an IAM user named root', async () => {
   expect(queryFromFlags('events', { preset: 'unauthorized', identityType: ['Root'] })).toMatchObject({ status: 'unauthorized', filters: { identityType: ['Root'] } });
   const types = ['IAMUser', 'FederatedUser'];
