@@ -8,7 +8,7 @@ import { positiveInt } from './options';
 export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
-    .requiredOption('--out <dir>', 'folder to write into')
+    .requiredOption('--out <dir>', 'folder to write into: a new or empty one')
     .option('--events <n>', 'unique events', positiveInt, 100_000)
     .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
     .option('--seed <n>', 'same seed, same files', positiveInt, 1)
@@ -21,6 +21,11 @@ export function generateCommand(): Command {
       // Not Node's "ENOTDIR: not a directory, mkdir '<file>/AWSLogs/…'" halfway through.
       if (fs.existsSync(opts.out) && !fs.statSync(opts.out).isDirectory()) {
         throw new Error(`--out ${opts.out} is a file: give a folder (it is created when missing)`);
+      }
+      // Not added to what is there: another run's files, of other --events, --days or --seed, would be ingested with these.
+      const there = fs.existsSync(opts.out) ? fs.readdirSync(opts.out) : [];
+      if (there.length > 0) {
+        throw new Error(`--out ${opts.out} is not empty (${there.slice(0, 3).join(', ')}${there.length > 3 ? ', …' : ''}): give a new or empty folder, or remove it first`);
       }
       const started = Date.now();
       let last = 0;
