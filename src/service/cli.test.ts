@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
 import { tempDir } from '../../tests/support/temp';
 import { queryFromFlags, reportCommand } from './commands/report';
@@ -10,6 +11,10 @@ test.each([
   [['ingets'], "error: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
   [['ingest', '--source', 'logs', '--dayz', '3'], "error: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
   [['generate'], "error: required option '--out <dir>' not specified", 'generate'],
+  // A typo is named as one, not hidden behind the required option it misspells.
+  [['ingest', '--sorce', 'logs'], "error: unknown option '--sorce'\n\\(Did you mean --source\\?\\)", 'ingest'],
+  [['generate', '--uot', 'x'], "error: unknown option '--uot'\n\\(Did you mean --out\\?\\)", 'generate'],
+  [['ingest', '--days', '3'], "error: required option '--source <source>' not specified", 'ingest'],
   [['trails', 'lst'], "error: unknown command 'lst'\n\\(Did you mean list\\?\\)", 'trails'],
   [['trails', 'sync', '--regoin', 'eu-west-1'], "error: unknown option '--regoin'\n\\(Did you mean --region\\?\\)", 'trails sync'],
 ])('%j: the error, and the help to read', async (args, error, command) => {
@@ -21,6 +26,23 @@ test.each([
 test('generate --out a file says so, before writing anything', async () => {
   const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
+}, 30_000);
+
+test('generate --out a folder that is not empty refuses, before writing anything: runs of other --events or --seed would mix', async () => {
+  const dir = tempDir();
+  try {
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const r = await runCli(['generate', '--out', dir, '--events', '10', '--days', '1']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `trailhound: --out ${dir} is not empty (notes.txt): give a new or empty folder, or remove it first\n` });
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+    // An empty folder is written into.
+    fs.rmSync(path.join(dir, 'notes.txt'));
+    const empty = await runCli(['generate', '--out', dir, '--events', '10', '--days', '1']);
+    expect([empty.code, empty.stdout]).toEqual([0, expect.stringMatching(/^Wrote \d+ records \(10 unique events\)/)]);
+    expect(fs.readdirSync(dir)).toEqual(['AWSLogs']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }, 30_000);
 
 test('a --db that cannot be a database file names it and the setting, beside the reason', async () => {

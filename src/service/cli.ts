@@ -1,5 +1,5 @@
 // The `trailhound` command line. Each sub-command lives in commands/<name>.ts and registers itself here.
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
 import { VERSION } from './version';
 import { ingestCommand } from './commands/ingest';
 import { generateCommand } from './commands/generate';
@@ -19,12 +19,20 @@ export function buildCli(): Command {
   program.addCommand(serveCommand());
   program.addCommand(reportCommand());
   program.addCommand(pruneCommand());
+  // commander checks required options before unknown ones: `ingest --sorce logs` said "required option '--source
+  // <source>' not specified" and hid the typo. They are checked after the unknown ones instead, before the action.
+  const required = new Set<Option>();
   // Commands added whole do not inherit the hint: each names its own help (trailhound ingest --help).
   const hint = (command: Command, name: string) => {
     command.showHelpAfterError(`(run 'trailhound ${name} --help' for usage)`);
+    for (const option of command.options.filter((o) => o.mandatory)) required.add(option.makeOptionMandatory(false));
     for (const sub of command.commands) hint(sub, `${name} ${sub.name()}`);
   };
   for (const command of program.commands) hint(command, command.name());
+  program.hook('preAction', (_program, action) => {
+    const missing = action.options.find((o) => required.has(o) && action.getOptionValue(o.attributeName()) === undefined);
+    if (missing) action.error(`error: required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+  });
   return program;
 }
 

@@ -1,11 +1,12 @@
 // The long-running service: ingestion on a schedule (a backfill first, then each poll the days since the last
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
+import { counted } from './counted';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
-import { dayWindow } from './ingest/keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
-import { dayCount, daysUnder, prune } from './ingest/retention';
+import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
 
@@ -91,6 +92,9 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => daysUnder(retention, days);
+  // dayWindow starts no window before CloudTrail began; a start asked to read further back (serve --days) says so.
+  const early = options.days && beforeCloudTrail({ days: withinRetention(options.days), now: now() });
+  if (early) logger.info({ days: options.days, from: CLOUDTRAIL_BEGAN }, `the days asked for reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
   const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,
@@ -120,7 +124,7 @@ export function startService(options: ServiceOptions): Service {
     }
     lastPrune = at.getTime();
     if (summary.events + summary.logFiles + summary.ledgerRows + summary.records > 0) {
-      logger.info({ job: 'retention', ...summary }, `removed ${summary.events} events from before ${summary.before} (retention: ${dayCount(retention)})`);
+      logger.info({ job: 'retention', ...summary }, `removed ${counted(summary.events, 'event')} from before ${summary.before} (retention: ${counted(retention, 'day')})`);
     }
   };
   const describe = (s: RunTotals) => ({
@@ -142,14 +146,14 @@ export function startService(options: ServiceOptions): Service {
     const days = withinRetention(wanted);
     if (days > usual) {
       const since = sinceUnfinished > sinceLastGood ? 'a run that did not complete' : 'the last good run';
-      const which = days < wanted ? `the retention keeps (${since} was ${wanted - 1} days ago)` : `since ${since}`;
+      const which = days < wanted ? `the retention keeps (${since} was ${counted(wanted - 1, 'day')} ago)` : `since ${since}`;
       logger.info(
         { ...(several && { source }), days, lastGoodRun: state.lastSuccessStart?.toISOString() ?? null },
-        `catching up: reading the ${days} days ${which}${several ? ` (${source})` : ''}`
+        `catching up: reading the ${counted(days, 'day')} ${which}${several ? ` (${source})` : ''}`
       );
     }
     if (days < usual) {
-      logger.info({ ...(several && { source }), days }, `reading the ${days} days the retention keeps, not the ${usual} days of the backfill${several ? ` (${source})` : ''}`);
+      logger.info({ ...(several && { source }), days }, `reading the ${counted(days, 'day')} the retention keeps, not the ${counted(usual, 'day')} of the backfill${several ? ` (${source})` : ''}`);
     }
     const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.

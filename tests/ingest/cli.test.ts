@@ -55,6 +55,17 @@ test('without --json: a readable summary', async () => {
   expect(res.stdout).toMatch(/310 new events/);
 });
 
+test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
+  const db = path.join(dir, 'early.duckdb');
+  const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
+  expect(since.code).toBe(0);
+  expect(since.stderr).toMatch(/^--since 1971-01-01 is before CloudTrail began: reading from 2013-11-13\n/);
+  expect(since.stdout).toMatch(/\(2013-11-13 to \d{4}-\d{2}-\d{2}\)/);
+  const days = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--days', '36500', '--json']);
+  expect(days.code).toBe(0);
+  expect(days.stderr).toMatch(/^--days 36500 reaches back to 19\d\d-\d\d-\d\d, before CloudTrail began: reading from 2013-11-13\n$/);
+});
+
 test('mistakes get a clear message and a non-zero exit', async () => {
   const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
   expect(missing.code).toBe(1);
@@ -108,12 +119,12 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
   const first = await runCli(args);
   // Where to read why: the line above it (report ingest only counts errors), and the table.
-  expect(first.stdout).toMatch(/1 files could not be read \(each named above, with why\): the ingest_errors table keeps them/);
+  expect(first.stdout).toMatch(/ 1 file could not be read \(each named above, with why\): the ingest_errors table keeps them/);
   expect(first.stderr).toMatch(/^could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
-  expect(second.stdout).toMatch(/1 files already ingested/);
-  expect(second.stdout).toMatch(/1 files still unreadable, unchanged since an earlier run/);
+  expect(second.stdout).toMatch(/, 1 file already ingested, /);
+  expect(second.stdout).toMatch(/ 1 file still unreadable, unchanged since an earlier run/);
   expect(second.stdout).toMatch(/no new errors/);
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });

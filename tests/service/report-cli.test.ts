@@ -98,6 +98,8 @@ test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
   // Named by the flag that was given, not by the query model's field (limit, range.to).
   [['events', '--limit', 'lots'], /^error: --limit: must be a whole number/m],
+  [['events', '--limit', '0'], /^error: --limit: must be a whole number from 1 to/m],
+  [['events', '--group-by', 'users'], /^error: option '--group-by <dimension>' argument 'users' is invalid/m],
   [['events', '--to', 'soon'], /^error: --to: "soon" is not a time/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^error: --to: 99999999999999999 is outside the times the service can answer for/m],
@@ -107,9 +109,9 @@ test.each([
   [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
   [['events', '--peak-window', '2000'], /^error: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
   [['events', '--peak-window', '30m'], /^error: --peak-window: must be a whole number of minutes/m],
-])('%j fails with a clear message', async (args, message) => {
+])('%j fails with a clear message, and exits 1 as every command does for an error', async (args, message) => {
   const r = await report(args);
-  expect(r.code).not.toBe(0);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(message);
   expect(r.stdout).toBe('');
 });
@@ -150,6 +152,15 @@ test("--peak-window sets the query's peakWindow: each user's most refused calls 
   expect(table(JSON.parse(r.stdout).frames[0])).toEqual(expected);
   // Peaks, not totals: some user made more refused calls than fall within five minutes.
   expect(Object.entries(countBy(refused, oracleUser)).some(([user, n]) => n > expected[user]!)).toBe(true);
+});
+
+test('the printed column of peaks is headed as peaks, not as events', async () => {
+  const heading = async (...args: string[]) => (await report(['events', '--status', 'unauthorized', ...args])).stdout.split('\n')[0].trim().split(/\s{2,}/);
+  expect(await heading('--group-by', 'user', '--peak-window', '5')).toEqual(['user', 'peak (5 min)']);
+  expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day', '--peak-window', '30')).toEqual(['time', 'peak (30 min)']);
+  // Plain counts, and list rows, as before.
+  expect(await heading('--group-by', 'user')).toEqual(['user', 'events']);
+  expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day')).toEqual(['time', 'events']);
 });
 
 test('--identity-type filters on userIdentity.type, on top of a preset too: the root identity, not an IAM user named root', async () => {
@@ -234,7 +245,7 @@ test.each([
   await d.run(`ALTER TABLE events DROP COLUMN ${column}; UPDATE meta SET value = '${version}' WHERE key = 'schema_version'`);
   d.close();
   const r = await runCli(['report', 'events', '--db', old, ...flag]);
-  expect(r.code).toBe(2);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(new RegExp(`^error: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm'));
   // Without the field, it answers as before.
   expect((await runCli(['report', 'events', '--db', old, ...asBefore])).code).toBe(0);
@@ -242,7 +253,7 @@ test.each([
 
 test('no database yet: says what to run', async () => {
   const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
-  expect(r.code).toBe(2);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
 });
 
@@ -269,7 +280,7 @@ test('while serve holds the file, the report comes from the running service; unr
     expect(JSON.parse(viaListen.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
-    expect(unreachable.code).toBe(2);
+    expect(unreachable.code).toBe(1);
     // Why, not only fetch's "fetch failed".
     expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve', and asking it at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
     expect(unreachable.stderr).toMatch(/Point --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN at the running service/);

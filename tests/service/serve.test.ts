@@ -502,15 +502,15 @@ test('serve refuses to start without its API: a bad listen address, a port in us
     expect(noSample.stderr).toMatch(/^trailhound: .*sample-logs is in the way of the sample logs: it is not a folder/);
     expect(noSample.stdout).not.toMatch(/API listening/);
 
-    // The port is taken: it stops (closing the database, so it can be opened again) instead of polling without an API.
-    const taken = await serve('taken', ['--listen', `127.0.0.1:${busyPort}`]);
+    // The port is taken: it stops instead of polling without an API, before writing anything (no token file, sample
+    // logs or database left behind).
+    const taken = await runWithin(['serve', '--db', path.join(dir, 'taken', 'db.duckdb'), '--listen', `127.0.0.1:${busyPort}`], { TRAILHOUND_TOKEN: '' });
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(
       new RegExp(`^trailhound: cannot listen on 127\\.0\\.0\\.1:${busyPort}: the port is in use .*choose another address with --listen host:port \\(or TRAILHOUND_LISTEN\\)`)
     );
-    expect(taken.stdout).not.toMatch(/trailhound started|ingest finished/);
-    const db = await Database.open(path.join(dir, 'taken', 'db.duckdb'));
-    db.close();
+    expect(taken.stdout).toBe('');
+    expect(fs.existsSync(path.join(dir, 'taken'))).toBe(false);
   } finally {
     busy.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
+import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
@@ -248,7 +249,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const days = daysUnder(retentionDays, asked);
     if (backfill?.state === 'running') {
       return reply.code(409).send({
-        error: `a backfill of ${backfill.days} days is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
+        error: `a backfill of ${counted(backfill.days, 'day')} is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
         backfill,
       });
     }

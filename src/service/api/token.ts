@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { counted } from '../counted';
 
 export interface Token {
   token: string;
@@ -64,7 +65,7 @@ export function shortTokenWarning(token: Token): string | undefined {
     token.from === 'environment'
       ? 'set TRAILHOUND_TOKEN to a long random secret, e.g. $(openssl rand -hex 24)'
       : `delete ${token.file} (a new token is made on the next start) or write a long random secret into it, e.g. openssl rand -hex 24`;
-  return `the bearer token is only ${length} characters, which a client trying tokens can guess (at least ${MIN_TOKEN_LENGTH} wanted): ${replace}`;
+  return `the bearer token is only ${counted(length, 'character')}, which a client trying tokens can guess (at least ${MIN_TOKEN_LENGTH} wanted): ${replace}`;
 }
 
 /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */

@@ -2,12 +2,13 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
+import { counted } from '../counted';
 import { positiveInt } from './options';
 
 export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
-    .requiredOption('--out <dir>', 'folder to write into')
+    .requiredOption('--out <dir>', 'folder to write into: a new or empty one')
     .option('--events <n>', 'unique events', positiveInt, 100_000)
     .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
     .option('--seed <n>', 'same seed, same files', positiveInt, 1)
@@ -21,6 +22,11 @@ export function generateCommand(): Command {
       if (fs.existsSync(opts.out) && !fs.statSync(opts.out).isDirectory()) {
         throw new Error(`--out ${opts.out} is a file: give a folder (it is created when missing)`);
       }
+      // Not added to what is there: another run's files, of other --events, --days or --seed, would be ingested with these.
+      const there = fs.existsSync(opts.out) ? fs.readdirSync(opts.out) : [];
+      if (there.length > 0) {
+        throw new Error(`--out ${opts.out} is not empty (${there.slice(0, 3).join(', ')}${there.length > 3 ? ', …' : ''}): give a new or empty folder, or remove it first`);
+      }
       const started = Date.now();
       let last = 0;
       const summary = await writeLogFolder(opts.out, { events: opts.events, days: opts.days, seed: opts.seed, end: opts.end }, (n) => {
@@ -31,7 +37,8 @@ export function generateCommand(): Command {
       });
       if (process.stderr.isTTY) process.stderr.write('\r');
       console.log(
-        `Wrote ${summary.records} records (${opts.events} unique events) in ${summary.files} log files and ${summary.digests} digest files to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
+        `Wrote ${counted(summary.records, 'record')} (${counted(opts.events, 'unique event')}) in ${counted(summary.files, 'log file')} ` +
+          `and ${counted(summary.digests, 'digest file')} to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
       );
     });
 }

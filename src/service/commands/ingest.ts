@@ -1,24 +1,29 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { counted } from '../counted';
 import { Database, exposedDatabaseWarning } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
-import { dayWindow } from '../ingest/keys';
-import { dayCount, daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
+import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
 import { positiveInt } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
   const lines = [
-    `Ingested ${s.objects} log files from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
-    `  ${s.events} new events, ${s.duplicates} duplicates skipped, ${s.unchanged} files already ingested, ${s.skipped} non-event files skipped`,
+    `Ingested ${counted(s.objects, 'log file')} from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
+    `  ${counted(s.events, 'new event')}, ${counted(s.duplicates, 'duplicate')} skipped, ${counted(s.unchanged, 'file')} already ingested, ` +
+      `${counted(s.skipped, 'non-event file')} skipped`,
   ];
-  if (s.rejected > 0) lines.push(`  ${s.rejected} records that cannot be events (no usable eventTime, or not an object) kept in rejected_records`);
-  if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: see the ingest_errors table`);
+  if (s.rejected > 0) {
+    const rejected = counted(s.rejected, 'record that cannot be an event', 'records that cannot be events');
+    lines.push(`  ${rejected} (no usable eventTime, or not an object) kept in rejected_records`);
+  }
+  if (s.unreadable > 0) lines.push(`  ${counted(s.unreadable, 'file')} still unreadable, unchanged since an earlier run: see the ingest_errors table`);
   lines.push(
     s.errors > 0
-      ? `  ${s.errors} files could not be read (each named above, with why): the ingest_errors table keeps them until they change`
+      ? `  ${counted(s.errors, 'file')} could not be read (each named above, with why): the ingest_errors table keeps them until they change`
       : '  no new errors'
   );
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
@@ -48,6 +53,11 @@ export function ingestCommand(): Command {
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
+      const early = beforeCloudTrail(window);
+      if (early) {
+        const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
+        process.stderr.write(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}\n`);
+      }
       const exposed = exposedDatabaseWarning(dbPath(opts.db));
       if (exposed) process.stderr.write(`warning: ${exposed}\n`);
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
@@ -95,7 +105,7 @@ export function ingestCommand(): Command {
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${p.events} events, ${p.unitsDone}/${p.units} prefixes\n`);
+              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} prefixes\n`);
             }
           },
           onFileError: (key, reason) => {
@@ -127,12 +137,12 @@ function windowUnder(retention: number, days?: number, since?: string): { days?:
   const { firstDay } = retentionCutoff(retention, new Date());
   if (since !== undefined) {
     if (since >= firstDay) return { since };
-    process.stderr.write(`--since ${since} is before what a retention of ${dayCount(retention)} keeps: reading from ${firstDay}\n`);
+    process.stderr.write(`--since ${since} is before what a retention of ${counted(retention, 'day')} keeps: reading from ${firstDay}\n`);
     return { since: firstDay };
   }
   const read = daysUnder(retention, days ?? DEFAULTS.days);
   if (days !== undefined && read < days) {
-    process.stderr.write(`--days ${days} reaches past what a retention of ${dayCount(retention)} keeps: reading ${dayCount(read)}\n`);
+    process.stderr.write(`--days ${days} reaches past what a retention of ${counted(retention, 'day')} keeps: reading ${counted(read, 'day')}\n`);
   }
   return { days: read };
 }

@@ -12,6 +12,7 @@ import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
+import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
 import { collect } from './options';
 import { parseListen } from './serve';
@@ -144,16 +145,19 @@ export function reportCommand(): Command {
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
+      // Exit 1, as for a bad flag (commander's) and every other command's errors.
       const fail = (message: string): never => {
         process.stderr.write(`error: ${message}\n`);
-        process.exit(2);
+        process.exit(1);
       };
       if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
       const now = Date.now();
       const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
       let result: { frames: Frame[] } | { error: string; status: number };
+      let peakMinutes = 0;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
+        if (countsPeaks(query)) peakMinutes = query.peakWindow;
         const range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         const missing = missingDatabase(file);
@@ -196,6 +200,6 @@ export function reportCommand(): Command {
         result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
-      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames));
+      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes));
     });
 }

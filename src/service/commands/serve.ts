@@ -1,4 +1,5 @@
 // trailhound serve: ingestion on a schedule (and, with the report API, HTTP on 127.0.0.1:7480).
+import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
 import { Database, exposedDatabaseWarning } from '../db/database';
@@ -41,6 +42,23 @@ export function listenFailure(listen: string, err: unknown): string {
   }
 }
 
+/**
+ * Fails as the API's listen would, before a start writes anything (the token file, the sample logs, the database):
+ * a server bound to the address and closed again. (Taken in between, the API's own listen still fails cleanly.)
+ */
+async function checkListen(listen: string, host: string, port: number): Promise<void> {
+  const probe = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (err) {
+    throw new Error(listenFailure(listen, err));
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
@@ -63,6 +81,7 @@ export function serveCommand(): Command {
       const retention = retentionDays(opts.retentionDays);
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      await checkListen(opts.listen, host, port);
       const logger = createLogger();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));

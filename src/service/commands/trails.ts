@@ -1,5 +1,6 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
+import { counted } from '../counted';
 import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
@@ -25,7 +26,7 @@ export function trailsCommand(): Command {
           console.log(JSON.stringify({ trails: result.trails.length, notLogging, warnings: result.warnings }));
         } else {
           for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-          console.log(`Stored ${result.trails.length} trails (${notLogging} not logging).`);
+          console.log(`Stored ${counted(result.trails.length, 'trail')} (${notLogging} not logging).`);
         }
       } finally {
         db.close();

@@ -342,7 +342,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     summary.stopped = !complete && stopping();
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
-      throw new Error(`none of the ${downloads.failed} log files could be downloaded, e.g. ${downloads.firstError}`);
+      const none = downloads.failed === 1 ? 'the 1 log file could not be downloaded' : `none of the ${downloads.failed} log files could be downloaded`;
+      throw new Error(`${none}, e.g. ${downloads.firstError}`);
     }
     return await finished();
   } catch (err) {

@@ -1,4 +1,4 @@
-import { dayWindow, daysOf, isLogFileName, parseKey } from './keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow, daysOf, isLogFileName, parseKey } from './keys';
 
 describe('parseKey', () => {
   test('an event file, with and without prefix and organization', () => {
@@ -27,6 +27,14 @@ describe('dayWindow', () => {
   });
   test('--since', () => {
     expect(dayWindow({ since: '2026-02-27', now })).toEqual({ from: '2026-02-27', to: '2026-03-02' });
+  });
+  test('never before CloudTrail began: each day is a LIST request per account and region', () => {
+    expect(dayWindow({ days: 36500, now })).toEqual({ from: CLOUDTRAIL_BEGAN, to: '2026-03-02' });
+    expect(dayWindow({ since: '1971-01-01', now })).toEqual({ from: '2013-11-13', to: '2026-03-02' });
+    expect(daysOf(dayWindow({ since: '1971-01-01', now }))[0]).toBe('2013/11/13');
+    expect(beforeCloudTrail({ since: '1971-01-01', now })).toBe('1971-01-01');
+    expect(beforeCloudTrail({ since: CLOUDTRAIL_BEGAN, now })).toBeUndefined();
+    expect(beforeCloudTrail({ days: 3, now })).toBeUndefined();
   });
   test('bad values say what is expected', () => {
     expect(() => dayWindow({ since: '27/02/2026', now })).toThrow(/expected a date like/);

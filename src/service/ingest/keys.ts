@@ -45,8 +45,25 @@ function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** The last `days` days up to and including today (UTC), or from `since` to today. */
+/**
+ * CloudTrail began delivering logs on this day: no bucket has an earlier day folder. A window starts here at the
+ * earliest, since every day of it costs one LIST request per account and region (--days 36500 made 620,000 of them).
+ */
+export const CLOUDTRAIL_BEGAN = '2013-11-13';
+
+/** The day a window asked for would start on, when that is before CloudTrail began (dayWindow starts at CLOUDTRAIL_BEGAN instead). */
+export function beforeCloudTrail(options: { days?: number; since?: string; now?: Date }): string | undefined {
+  const from = unclippedWindow(options).from;
+  return from < CLOUDTRAIL_BEGAN ? from : undefined;
+}
+
+/** The last `days` days up to and including today (UTC), or from `since` to today; never before CloudTrail began. */
 export function dayWindow(options: { days?: number; since?: string; now?: Date }): DayWindow {
+  const { from, to } = unclippedWindow(options);
+  return { from: from < CLOUDTRAIL_BEGAN ? CLOUDTRAIL_BEGAN : from, to };
+}
+
+function unclippedWindow(options: { days?: number; since?: string; now?: Date }): DayWindow {
   const now = options.now ?? new Date();
   const to = isoDay(now);
   if (options.since) {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { RetentionStatus } from '../../model/api';
+import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { COMPLETED_RUN, ENDED_FIRST_LOAD } from './index';
 import { LAYOUT } from './keys';
@@ -44,12 +45,12 @@ export function daysUnder(retentionDays: number | undefined, days: number): numb
   return retentionDays ? Math.min(days, daysWithin(retentionDays)) : days;
 }
 
-/** "1 day", "90 days". */
-export const dayCount = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
-
 /** One line for people: what a prune removed. */
 export function describePrune(s: PruneSummary): string {
-  return `Removed ${s.events} events from before ${s.before} (retention: ${dayCount(s.retentionDays)}), ${s.logFiles} kept log files no event needs, and ${s.ledgerRows + s.records} bookkeeping rows`;
+  return (
+    `Removed ${counted(s.events, 'event')} from before ${s.before} (retention: ${counted(s.retentionDays, 'day')}), ` +
+    `${counted(s.logFiles, 'kept log file')} no event needs, and ${counted(s.ledgerRows + s.records, 'bookkeeping row')}`
+  );
 }
 
 // The day folder of a CloudTrail key (the same pattern as parseKey's), as YYYY-MM-DD; NULL for other names, whose

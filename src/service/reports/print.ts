@@ -22,23 +22,30 @@ function vertical(frame: Frame): string {
 }
 
 /** Timeseries frames side by side: a time column, then one column per group. */
-function series(frames: Frame[]): string {
+function series(frames: Frame[], counts: string): string {
   const times = frames[0].fields[0];
   const rows = times.values.map((t, i) => {
     const row: Record<string, string> = { time: minute(Number(t)) };
-    for (const f of frames) row[f.name ?? 'events'] = cell(f.fields[1], i);
+    // A group's own name (its values labelled), else the count's.
+    for (const f of frames) row[f.fields[1].labels ? (f.name ?? counts) : counts] = cell(f.fields[1], i);
     return row;
   });
   return formatTable(rows);
 }
 
-function rows(frame: Frame): string {
+function rows(frame: Frame, counts: string): string {
   const count = frame.fields[0]?.values.length ?? 0;
-  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [f.name, cell(f, i)]))));
+  const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
+  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
 }
 
-export function printFrames(frames: Frame[]): string {
+/**
+ * The frames as text. `peakMinutes`: the frames count peaks within that many minutes (the query's peakWindow, when
+ * it counts them): their count column, "events" in the API's frames, is headed "peak (30 min)" instead.
+ */
+export function printFrames(frames: Frame[], peakMinutes = 0): string {
   if (frames.length === 0) return '(no events match)';
-  if (frames.every(isSeries)) return series(frames);
-  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f))).join('\n\n');
+  const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
+  if (frames.every(isSeries)) return series(frames, counts);
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f, counts))).join('\n\n');
 }
