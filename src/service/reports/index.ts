@@ -1,7 +1,7 @@
 // Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB.
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
+import type { Frame, FrameField, IngestErrors, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords } from './records';
@@ -223,6 +223,7 @@ export class Reports {
         case 'trails':
           return [trailsFrame(await this.all(conn, SQL.TRAILS_SQL))];
         case 'ingest':
+          if (q.ingestView === 'errors') return [ingestErrorsFrame(await this.ingestErrors(q.limit, conn))];
           return [ingestFrame(await this.ingestStatus(conn))];
         case 'events':
           if (q.format === 'list') return [listFrame(q, await this.all(conn, SQL.eventList(q, range, match)))];
@@ -267,6 +268,16 @@ export class Reports {
   async trails(): Promise<Row[]> {
     const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
     return rows.map((r) => ({ ...r, ...Object.fromEntries(TRAIL_TIMES.map((key) => [key, iso(r[key])])) }));
+  }
+
+  /** The log files ingestion could not read (ingest_errors), newest first: at most `limit`, and how many there are in all. */
+  async ingestErrors(limit: number, conn?: DuckDBConnection): Promise<IngestErrors> {
+    const read = (c: DuckDBConnection) => this.all(c, { sql: SQL.INGEST_ERRORS_SQL, params: { limit } });
+    const rows = conn ? await read(conn) : await this.withConnection(read);
+    return {
+      total: rows.length === 0 ? 0 : Number(rows[0].total),
+      errors: rows.map((r) => ({ source: String(r.source), key: String(r.key), reason: String(r.reason), failedAt: iso(r.failed_at)! })),
+    };
   }
 
   async ingestStatus(conn?: DuckDBConnection): Promise<IngestStatus> {
@@ -443,6 +454,22 @@ export function ingestFrame(s: IngestStatus): Frame {
       { name: 'oldest event', type: 'time', values: [t(s.oldestEvent)] },
       // Not the unit 'd': Grafana scales it, and 90 days read "12.9 weeks".
       { name: 'retention', type: 'number', values: [s.retention?.days ?? null], config: { unit: 'suffix:days' } },
+    ],
+  };
+}
+
+/** The unreadable files as a table: when each failed, its source, its key and why; a notice says when there are more. */
+export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
+  const more = total - errors.length;
+  const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files: raise the limit to list more` }] : [];
+  return {
+    name: 'unreadable files',
+    meta: { preferredVisualisationType: 'table', ...(notices.length > 0 && { notices }) },
+    fields: [
+      { name: 'time', type: 'time', values: errors.map((e) => Date.parse(e.failedAt)) },
+      { name: 'source', type: 'string', values: errors.map((e) => e.source) },
+      { name: 'key', type: 'string', values: errors.map((e) => e.key) },
+      { name: 'reason', type: 'string', values: errors.map((e) => e.reason) },
     ],
   };
 }

@@ -34,11 +34,19 @@ function series(frames: Frame[]): string {
 
 function rows(frame: Frame): string {
   const count = frame.fields[0]?.values.length ?? 0;
+  // "(no unreadable files)" says more than "(no rows)".
+  if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
   return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [f.name, cell(f, i)]))));
+}
+
+/** A frame's notices (Grafana shows them in the panel's header), as lines under its table. */
+function notices(frame: Frame): string {
+  const list = (frame.meta?.notices ?? []) as Array<{ text: string }>;
+  return list.map((n) => `\n(${n.text})`).join('');
 }
 
 export function printFrames(frames: Frame[]): string {
   if (frames.length === 0) return '(no events match)';
   if (frames.every(isSeries)) return series(frames);
-  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f))).join('\n\n');
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f)) + notices(f)).join('\n\n');
 }
