@@ -15,10 +15,11 @@ export function formatSummary(s: IngestSummary): string {
     `  ${s.events} new events, ${s.duplicates} duplicates skipped, ${s.unchanged} files already ingested, ${s.skipped} non-event files skipped`,
   ];
   if (s.rejected > 0) lines.push(`  ${s.rejected} records that cannot be events (no usable eventTime, or not an object) kept in rejected_records`);
-  if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: see the ingest_errors table`);
+  const listed = "'trailhound report ingest --errors' lists them";
+  if (s.unreadable > 0) lines.push(`  ${s.unreadable} files still unreadable, unchanged since an earlier run: ${listed}, with why`);
   lines.push(
     s.errors > 0
-      ? `  ${s.errors} files could not be read (each named above, with why): the ingest_errors table keeps them until they change`
+      ? `  ${s.errors} files could not be read (each named above, with why): kept until they change; ${listed}`
       : '  no new errors'
   );
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
