@@ -61,7 +61,7 @@ export interface ClientOptions {
   onCall?: (path: string, status: string) => void;
 }
 
-const ROUTES = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/backfill'];
+const ROUTES = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/ingest/errors', '/api/backfill'];
 
 /**
  * /api/values/user → /api/values, /api/events/<eventID> → /api/events: a metric label per endpoint, never per value

@@ -65,6 +65,25 @@ export interface IngestStatus {
   sources?: SourceStatus[] | null;
 }
 
+/** GET /api/ingest/errors: the log files ingestion could not read, kept until a later run reads them (or the retention drops their day). */
+export interface IngestErrors {
+  /** How many there are in all; `errors` holds at most the limit asked for. */
+  total: number;
+  /** Newest failure first. */
+  errors: IngestError[];
+}
+
+export interface IngestError {
+  /** As the service was given it, as in SourceStatus (the resolved folder or s3://bucket/prefix/ for a file only ingest read). */
+  source: string;
+  /** The S3 key, or the file's path under its folder. */
+  key: string;
+  /** Why it could not be read (or fetched: "download failed: …"). */
+  reason: string;
+  /** When it last failed (ISO). */
+  failedAt: string;
+}
+
 export interface SourceStatus {
   /** As the service was given it (--source, TRAILHOUND_SOURCE): s3://bucket/prefix or a folder, perhaps relative to where it runs. */
   source: string;

@@ -10,10 +10,12 @@ test('given values are kept; filters are de-duplicated, blank ones dropped, and 
   const q = resolveQuery({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     timeField: 'arrival', serviceCalls: 'exclude', peakWindow: '30', resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
+    ingestView: 'errors',
   });
   expect(q).toEqual({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 30, resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
+    ingestView: 'errors',
   });
 });
 
@@ -27,6 +29,7 @@ test.each([
   [{ mfa: 'maybe' }, 'mfa'],
   [{ timeField: 'received' }, 'timeField'],
   [{ serviceCalls: 'some' }, 'serviceCalls'],
+  [{ ingestView: 'unreadable' }, 'ingestView'],
   [{ peakWindow: -5 }, 'peakWindow'],
   [{ peakWindow: 0.5 }, 'peakWindow'],
   [{ peakWindow: 1441 }, 'peakWindow'],
@@ -60,7 +63,10 @@ test('withoutDefaults leaves out exactly the fields at their defaults, and resol
   const changed = resolveQuery({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
   expect(withoutDefaults(changed)).toEqual({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
   // Every field of the model, each set away from its default on its own, is kept, and only it.
-  const others: Record<string, unknown> = { queryType: 'totals', format: 'table', groupBy: 'region', aggregate: 'day', status: 'error', readOnly: 'write', mfa: 'used', timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 5, resourceId: 'i-1', filters: { region: ['eu-west-1'] }, limit: 7 };
+  const others: Record<string, unknown> = {
+    queryType: 'totals', format: 'table', groupBy: 'region', aggregate: 'day', status: 'error', readOnly: 'write', mfa: 'used', timeField: 'arrival',
+    serviceCalls: 'exclude', peakWindow: 5, resourceId: 'i-1', filters: { region: ['eu-west-1'] }, limit: 7, ingestView: 'errors',
+  };
   expect(Object.keys(others).sort()).toEqual([...MODEL_KEYS].sort());
   for (const key of MODEL_KEYS) {
     const query = resolveQuery({ [key]: others[key] });

@@ -24,6 +24,11 @@ export const TIME_FIELDS = ['event', 'arrival'] as const;
  * AwsServiceEvent). The CIS benchmark's root-activity filter leaves them out: they are not someone using the account.
  */
 export const SERVICE_CALLS = ['include', 'exclude'] as const;
+/**
+ * What an ingest query shows: the ingestion status (one row of counts and times), or the log files it could not read
+ * (corrupt gzip, invalid JSON, no Records …), newest first, each with its source, key and why, at most `limit` of them.
+ */
+export const INGEST_VIEWS = ['status', 'errors'] as const;
 export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType'] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
 export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType'] as const;
@@ -37,6 +42,7 @@ export type ReadOnly = (typeof READ_ONLY)[number];
 export type Mfa = (typeof MFA)[number];
 export type TimeField = (typeof TIME_FIELDS)[number];
 export type ServiceCalls = (typeof SERVICE_CALLS)[number];
+export type IngestView = (typeof INGEST_VIEWS)[number];
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Dimension = (typeof DIMENSIONS)[number];
 export type Filters = Partial<Record<FilterKey, string[]>>;
@@ -60,10 +66,15 @@ export interface TrailhoundQuery {
   resourceId?: string;
   filters?: Filters;
   limit?: number;
+  /** Ingest queries only: the status, or the unreadable files (see INGEST_VIEWS). */
+  ingestView?: IngestView;
 }
 
 /** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
-export const MODEL_KEYS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'peakWindow', 'resourceId', 'filters', 'limit'] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
+export const MODEL_KEYS = [
+  'queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'peakWindow', 'resourceId', 'filters', 'limit',
+  'ingestView',
+] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
 export type ResolvedQuery = Required<Omit<TrailhoundQuery, 'resourceId'>> & { resourceId: string };
@@ -82,6 +93,7 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   resourceId: '',
   filters: {},
   limit: 20,
+  ingestView: 'status',
 };
 
 /**
@@ -223,6 +235,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
     limit: limit(q.limit),
+    ingestView: oneOf('ingestView', q.ingestView, INGEST_VIEWS, DEFAULT_QUERY.ingestView),
   };
 }
 

@@ -41,7 +41,7 @@ export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scoped
 }
 
 /** Fields holding one choice (the Events dashboard sets them from custom variables such as $groupBy). */
-const CHOICE_FIELDS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls'] as const;
+const CHOICE_FIELDS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'ingestView'] as const;
 
 export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Query {
   const expanded: Query = { ...query };

@@ -74,6 +74,7 @@ describeWithGo('go-plugin host', () => {
         q('totals', { queryType: 'totals' }),
         q('trails', { queryType: 'trails' }),
         q('ingest', { queryType: 'ingest' }),
+        q('unreadable', { queryType: 'ingest', ingestView: 'errors' }),
         q('bad', { groupBy: 'colour' }),
       ],
     });
@@ -142,6 +143,12 @@ describeWithGo('go-plugin host', () => {
     // Never pruned: no retention, a null number in days.
     expect(ingest.getChild('retention')!.get(0)).toBeNull();
     expect(JSON.parse(ingest.schema.fields.find((f) => f.name === 'retention')!.metadata.get('config')!)).toEqual({ unit: 'suffix:days' });
+
+    // The unreadable files: none in this database, so a table with its typed columns and no rows.
+    const [unreadable] = frames(r.unreadable);
+    expect(unreadable.numRows).toBe(0);
+    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8]];
+    expect(unreadable.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);
 
     expect(r.bad).toEqual({ frames: [], status: 400, errorSource: 'downstream', error: expect.stringContaining('groupBy: "colour" is not one of') });
   });

@@ -1,10 +1,13 @@
 // The gRPC services in-process, called by a @grpc/grpc-js client over loopback, against a real Trailhound
 // service holding the Stratus Red Team records.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { tableFromIPC, Type } from 'apache-arrow';
+import { tableFromIPC, TimeUnit, Type } from 'apache-arrow';
 import { silentLogger } from '../../src/backend/log';
 import { createMetrics } from '../../src/backend/metrics';
 import { loadProtos } from '../../src/backend/protos';
@@ -12,8 +15,10 @@ import type { Runtime } from '../../src/backend/runtime';
 import { startServer, type PluginServer } from '../../src/backend/server';
 import { InstanceCache } from '../../src/backend/settings';
 import type { CallResourceResponse, CheckHealthResponse, QueryDataResponse } from '../../src/backend/types';
+import { ingest } from '../../src/service/ingest';
 import { VERSION } from '../../src/service/version';
 import { refusedUrl } from '../support/net';
+import { dayPrefix, tempDir, writeFiles } from '../support/temp';
 import { startStratusService, type TestService } from './support/service';
 
 let service: TestService;
@@ -318,6 +323,58 @@ test('CallResource proxies values, trails, ingest status, event records and back
   expect(JSON.parse(Buffer.from(refused.body).toString()).error).toContain(url);
 });
 
+test('QueryData: the unreadable files, an Arrow table of time, source, key and reason; the ingest/errors resource lists them too', async () => {
+  // Real broken files, read by the service's own ingestion into its database (and removed from it afterwards).
+  const day = dayPrefix('111122223333', 'us-east-1', new Date().toISOString().slice(0, 10));
+  const logs = writeFiles(tempDir('trailhound-unreadable-'), {
+    [`${day}a-not-gzip.json.gz`]: 'this is not gzip',
+    [`${day}b-no-records.json.gz`]: zlib.gzipSync('{"something": "else"}'),
+  });
+  expect((await ingest({ source: logs, db: service.db, days: 1 })).errors).toBe(2);
+  try {
+    const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+      pluginContext: context(),
+      queries: [
+        query('A', { queryType: 'ingest', ingestView: 'errors' }),
+        query('B', { queryType: 'ingest', ingestView: 'errors', limit: 1 }),
+        query('C', { queryType: 'ingest' }),
+      ],
+    });
+    const a = tableFromIPC(res.responses.A.frames[0]);
+    expect(a.schema.metadata.get('name')).toBe('unreadable files');
+    expect(JSON.parse(a.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8]];
+    expect(a.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);
+    expect((a.schema.fields[0].type as { unit: TimeUnit }).unit).toBe(TimeUnit.NANOSECOND);
+    expect(a.numRows).toBe(2);
+    const rows = [...a].map((r) => r.toJSON());
+    expect(rows.map((r) => path.basename(r.key as string)).sort()).toEqual(['a-not-gzip.json.gz', 'b-no-records.json.gz']);
+    for (const r of rows) {
+      expect(r.source).toBe(logs);
+      expect(Date.now() - (r.time as number)).toBeLessThan(60_000);
+      expect(String(r.reason).length).toBeGreaterThan(10);
+    }
+    // Cut by the limit: Grafana's notice says how many there are.
+    const b = tableFromIPC(res.responses.B.frames[0]);
+    expect(b.numRows).toBe(1);
+    const notice = { severity: 'info', text: 'the newest 1 of 2 unreadable files: raise the limit to list more' };
+    expect(JSON.parse(b.schema.metadata.get('meta')!).notices).toEqual([notice]);
+    // The status still counts them.
+    expect(tableFromIPC(res.responses.C.frames[0]).getChild('errors')!.get(0)).toBe(2);
+
+    const [listed] = await resource({ pluginContext: context(), path: 'ingest/errors', method: 'GET', url: 'ingest/errors?limit=1' });
+    expect(listed.code).toBe(200);
+    const body = JSON.parse(Buffer.from(listed.body).toString());
+    expect(body).toEqual({ total: 2, errors: [expect.objectContaining({ source: logs, key: expect.stringMatching(/json\.gz$/) })] });
+    const [tooMany] = await resource({ pluginContext: context(), path: 'ingest/errors', method: 'GET', url: 'ingest/errors?limit=10001' });
+    expect([tooMany.code, JSON.parse(Buffer.from(tooMany.body).toString())]).toEqual([400, { error: 'limit must be <= 10000' }]);
+  } finally {
+    await service.db.run(`DELETE FROM ingest_errors WHERE source = $source`, { source: logs });
+    await service.db.run(`DELETE FROM ingest_runs WHERE source = $source`, { source: logs });
+    fs.rmSync(logs, { recursive: true, force: true });
+  }
+});
+
 test("CallResource passes the value lists' time field on to the service, and the service's 400 for an unknown one back", async () => {
   const values = async (window: { from: string; to: string }, timeField?: string) => {
     const url = `values/service?from=${window.from}&to=${window.to}${timeField === undefined ? '' : `&timeField=${timeField}`}`;
@@ -352,7 +409,7 @@ test('metrics label service calls by endpoint, never by the event id or dimensio
   expect(serviceCalls('/api/events') - before).toBe(3);
   const res = await unary<{ metrics: { prometheus: Buffer } }>('pluginv2.Diagnostics', 'CollectMetrics', { pluginContext: context() });
   const paths = new Set([...Buffer.from(res.metrics.prometheus).toString().matchAll(/^trailhound_plugin_service_requests_total\{path="([^"]*)"/gm)].map((m) => m[1]));
-  const endpoints = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/backfill'];
+  const endpoints = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/ingest/errors', '/api/backfill'];
   expect([...paths].filter((p) => !endpoints.includes(p))).toEqual([]);
   expect(paths).toContain('/api/events');
 });

@@ -212,7 +212,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     db = await Database.open(path.join(dir, 'db.duckdb'));
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
-    writeFiles(path.join(dir, 'burst'), { 'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE), 'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS) });
+    writeFiles(path.join(dir, 'burst'), {
+      'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
+      'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
+      // A log file that cannot be read, for the Unreadable files panels.
+      'broken.json.gz': 'not gzip',
+    });
     await ingest({ source: path.join(dir, 'burst'), db, days: 36500 });
     for (const r of LATE_ROOT) LATE.set(r.eventID, LATE_ARRIVAL);
     // The arrival times of a service that polled all along (see arrivalOf).
@@ -311,8 +316,16 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       }
       case 'ingest':
         expect(frames).toHaveLength(1);
+        if (query.ingestView === 'errors') {
+          // The one broken file of the burst folder: when, its source, its key and why.
+          const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string']];
+          expect(frames[0].fields.map((f) => [f.name, f.type])).toEqual(columns);
+          expect(frames[0].fields.slice(1, 3).map((f) => f.values)).toEqual([[path.join(dir, 'burst')], ['broken.json.gz']]);
+          break;
+        }
         expect(frames[0].rows).toBe(1);
         expect(frames[0].fields.find((f) => f.name === 'events')!.values[0]).toBe(records.length);
+        expect(frames[0].fields.find((f) => f.name === 'errors')!.values[0]).toBe(1);
         break;
       case 'events': {
         if (expectRows) expect([where, matching.length > 0]).toEqual([where, true]);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
 import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS, type GroupBy } from '../../src/model/query';
+import { ingestErrorsFrame } from '../../src/service/reports';
 import { GROUP_LABELS } from '../../src/service/reports/sql';
 import {
   ALL,
@@ -381,6 +382,34 @@ describe('CloudTrail Alerts', () => {
       expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`"${rule.title}"`)]);
       expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`the most events of one ${group} made within ${peakWindow} minutes of each other`)]);
     }
+  });
+});
+
+describe('CloudTrail Ingestion', () => {
+  const d = byUid.get('trailhound-ingestion')!;
+  const panels = queryPanels(d);
+  const stat = panels.find((p) => p.type === 'stat' && p.title === 'Unreadable files')!;
+  const list = panels.find((p) => p.type === 'table' && p.title === 'Unreadable files')!;
+  test('the Unreadable files stat counts them; a table lists them, newest first, up to 100', () => {
+    expect(resolveQuery(stat.targets[0])).toMatchObject({ queryType: 'ingest', ingestView: 'status' });
+    expect(list.targets).toHaveLength(1);
+    expect(resolveQuery(list.targets[0])).toMatchObject({ queryType: 'ingest', ingestView: 'errors', limit: 100 });
+    expect(stat.description).toMatch(/the Unreadable files table below/);
+  });
+  test("the list's overrides name the frame's own columns, and its time is shown as a date", () => {
+    const columns = ingestErrorsFrame({ total: 0, errors: [] }).fields.map((f) => f.name);
+    expect(columns).toEqual(['time', 'source', 'key', 'reason']);
+    const named = list.fieldConfig.overrides.map((o: Json) => o.matcher.options);
+    expect(named.filter((n: string) => !columns.includes(n))).toEqual([]);
+    const time = list.fieldConfig.overrides.find((o: Json) => o.matcher.options === 'time').properties;
+    expect(time).toContainEqual({ id: 'unit', value: 'dateTimeAsIso' });
+  });
+  test('full width under the status table, the panels below it moved down without a gap', () => {
+    const status = panels.find((p) => p.title === 'Ingestion status')!;
+    expect(list.gridPos).toMatchObject({ x: 0, w: 24, y: status.gridPos.y + status.gridPos.h });
+    // Every panel starts at the top or right under another: none floats with a gap above it.
+    const bottoms = new Set(allPanels(d).map((p) => p.gridPos.y + p.gridPos.h));
+    for (const p of allPanels(d)) expect([p.title, p.gridPos.y === 0 || bottoms.has(p.gridPos.y)]).toEqual([p.title, true]);
   });
 });
 

@@ -118,13 +118,13 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   fs.copyFileSync(path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]), path.join(logs, 'good.json.gz'));
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
   const first = await runCli(args);
-  // Where to read why: the line above it (report ingest only counts errors), and the table.
-  expect(first.stdout).toMatch(/ 1 file could not be read \(each named above, with why\): the ingest_errors table keeps them/);
+  // Where to read why: the line above it, and the report that lists them.
+  expect(first.stdout).toMatch(/ 1 file could not be read \(each named above, with why\): kept until they change; 'trailhound report ingest --errors' lists/);
   expect(first.stderr).toMatch(/^could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
   expect(second.stdout).toMatch(/, 1 file already ingested, /);
-  expect(second.stdout).toMatch(/ 1 file still unreadable, unchanged since an earlier run/);
+  expect(second.stdout).toMatch(/ 1 file still unreadable, unchanged since an earlier run: 'trailhound report ingest --errors' lists them, with why/);
   expect(second.stdout).toMatch(/no new errors/);
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });

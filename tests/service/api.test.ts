@@ -75,7 +75,8 @@ describe('auth', () => {
     expect(Object.keys(r.json).sort()).toEqual(['status', 'version']);
   });
 
-  test.each(['/api/ingest/status', '/api/trails', '/api/values/user', `/api/events/${records[0].eventID}`, '/metrics'])('%s: 401 without the token, or with a wrong one', async (route) => {
+  const routes = ['/api/ingest/status', '/api/ingest/errors', '/api/trails', '/api/values/user', `/api/events/${records[0].eventID}`, '/metrics'];
+  test.each(routes)('%s: 401 without the token, or with a wrong one', async (route) => {
     for (const token of [null, 'wrong', '']) {
       const r = await call('GET', route, undefined, token);
       expect(r.status).toBe(401);

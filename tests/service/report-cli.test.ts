@@ -6,7 +6,7 @@ import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
 import { countBy, oracleIsError, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
-import { runCli, spawnCli } from '../support/cli';
+import { runCli, spawnServe } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { memoryLogger, waitFor } from '../support/watch';
@@ -258,17 +258,10 @@ test('no database yet: says what to run', async () => {
 });
 
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {
-  const child = spawnCli(['serve', '--source', path.join(dir, 'logs'), '--db', db, '--listen', '127.0.0.1:0', '--poll-interval', '3600'], { TRAILHOUND_TOKEN: 'cli-test-token' });
+  const args = ['--source', path.join(dir, 'logs'), '--db', db, '--listen', '127.0.0.1:0', '--poll-interval', '3600'];
+  const serve = await spawnServe(args, { TRAILHOUND_TOKEN: 'cli-test-token' });
   try {
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', () => {
-        const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
-    });
+    const url = serve.url;
     const env = { TRAILHOUND_TOKEN: 'cli-test-token' };
     const viaService = await report(['totals', '--json', '--service-url', url], env);
     expect(viaService.stderr).toBe('');
@@ -296,7 +289,6 @@ test('while serve holds the file, the report comes from the running service; unr
       expect([args, r.code, r.stderr]).toEqual([args, 1, expect.stringMatching(held)]);
     }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.on('exit', resolve));
+    await serve.stop();
   }
 }, 60_000);

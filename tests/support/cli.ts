@@ -21,3 +21,37 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout, stderr };
 }
+
+export interface ServeChild {
+  child: ChildProcess;
+  /** Where its API answers. */
+  url: string;
+  /** Everything it printed on stdout so far (its log, as JSON lines). */
+  output(): string;
+  /** SIGTERM, then its exit. */
+  stop(): Promise<void>;
+}
+
+/** `trailhound serve` in a child process, once its API listens (its arguments should say --listen 127.0.0.1:0). */
+export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeChild> {
+  const child = spawnCli(['serve', ...args], env);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return {
+    child,
+    url,
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

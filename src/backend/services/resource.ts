@@ -19,6 +19,7 @@ const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
   { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
+  { method: 'GET', target: (p) => (p === 'ingest/errors' ? '/api/ingest/errors' : undefined) },
   // An event's original record (eventIDs are UUIDs; records without one get 'md5:…'). Not "." or "..": the URL would
   // resolve them, and ask the service for /api/events/ or /api/ with the token.
   { method: 'GET', target: (p) => (/^events\/(?!\.\.?$)[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
@@ -49,7 +50,7 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
   const method = (request.method || 'GET').toUpperCase();
   const matches = ROUTES.map((r) => ({ route: r, target: r.target(path) })).filter((m) => m.target !== undefined);
   if (matches.length === 0) {
-    return jsonResponse(404, { error: `no resource "${path}": use values/<dimension>, trails, ingest/status, events/<eventID> or backfill` });
+    return jsonResponse(404, { error: `no resource "${path}": use values/<dimension>, trails, ingest/status, ingest/errors, events/<eventID> or backfill` });
   }
   const match = matches.find((m) => m.route.method === method);
   if (!match) {

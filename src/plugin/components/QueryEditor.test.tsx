@@ -69,6 +69,34 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it('Ingestion shows the status, or the unreadable files with a limit', async () => {
+    const user = userEvent.setup();
+    const { latest, onRunQuery } = renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest' });
+    // The status by default, without a limit to set.
+    expect(radio('Show', 'Status')).toBeChecked();
+    expect(screen.queryByRole('spinbutton', { name: 'Limit' })).not.toBeInTheDocument();
+
+    await user.click(radio('Show', 'Unreadable files'));
+    expect(latest()).toMatchObject({ queryType: 'ingest', ingestView: 'errors' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.getByText(/kept until a later run reads them/)).toBeInTheDocument();
+    const limit = screen.getByLabelText('Limit');
+    await user.type(limit, '250');
+    await user.tab();
+    expect(latest()).toMatchObject({ ingestView: 'errors', limit: 250 });
+
+    // Back to the status: the default, left out of the query as an older query has it.
+    await user.click(radio('Show', 'Status'));
+    expect(latest().ingestView).toBeUndefined();
+    expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
+  });
+
+  it('a saved unreadable-files query opens with its choice and limit', () => {
+    renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest', ingestView: 'errors', limit: 500 });
+    expect(radio('Show', 'Unreadable files')).toBeChecked();
+    expect(screen.getByLabelText('Limit')).toHaveValue(500);
+  });
+
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());

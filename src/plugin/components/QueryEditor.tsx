@@ -8,6 +8,7 @@ import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
 import { EventsQueryEditor } from './EventsQueryEditor';
 import { FiltersEditor } from './FiltersEditor';
+import { IngestQueryEditor } from './IngestQueryEditor';
 import { REPORT_TYPES } from './labels';
 import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
@@ -46,7 +47,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
         </>
       )}
       {queryType === 'trails' && <ReportNote>Every trail with its S3 bucket, logging status, last delivery and errors.</ReportNote>}
-      {queryType === 'ingest' && <ReportNote>Ingestion health: log files and events stored, errors, newest event, lag and the last poll.</ReportNote>}
+      {queryType === 'ingest' && <IngestQueryEditor query={query} onChange={change} />}
     </EditorRows>
   );
 }

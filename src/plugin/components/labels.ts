@@ -1,5 +1,7 @@
 // Human labels for the model's enums, in the order the editor shows them.
-import type { Aggregate, Dimension, FilterKey, Format, GroupBy, Mfa, QueryType, ReadOnly, ServiceCalls, Status, TimeField } from '../../model/query';
+import type {
+  Aggregate, Dimension, FilterKey, Format, GroupBy, IngestView, Mfa, QueryType, ReadOnly, ServiceCalls, Status, TimeField,
+} from '../../model/query';
 
 type Options<T> = Array<{ value: T; label: string; description?: string }>;
 
@@ -7,7 +9,12 @@ export const REPORT_TYPES: Options<QueryType> = [
   { value: 'events', label: 'Events', description: 'Event counts over time, top lists, or the events themselves' },
   { value: 'totals', label: 'Summary totals', description: 'Headline numbers: trails, events, errors, users, IPs …' },
   { value: 'trails', label: 'List of Trails', description: 'The trail inventory and its logging status' },
-  { value: 'ingest', label: 'Ingestion', description: 'How far ingestion has got: objects, events, errors, lag' },
+  { value: 'ingest', label: 'Ingestion', description: 'How far ingestion has got: objects, events, errors, lag; the files it could not read' },
+];
+
+export const INGEST_VIEWS: Options<IngestView> = [
+  { value: 'status', label: 'Status', description: 'Log files and events stored, errors, newest event, lag, last poll' },
+  { value: 'errors', label: 'Unreadable files', description: 'The log files ingestion could not read, newest first, with why' },
 ];
 
 export const FORMATS: Options<Format> = [

@@ -1,7 +1,7 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { BackfillStatus, IngestStatus, QueryRequest } from '../../model/api';
+import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
@@ -92,6 +92,12 @@ const valuesSchema = {
 const MAX_EVENT_ID = 256;
 const eventSchema = {
   params: { type: 'object', properties: { eventId: { type: 'string', minLength: 1, maxLength: MAX_EVENT_ID } } },
+};
+
+/** Unreadable files listed when no limit is asked for. */
+export const DEFAULT_ERRORS_LIMIT = 100;
+const ingestErrorsSchema = {
+  querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } } },
 };
 
 const backfillSchema = {
@@ -235,6 +241,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // round, a status read before the backfill's commit could say done over tables without its files).
     const asOf = backfill && { ...backfill };
     return { ...(await reports.ingestStatus()), backfill: asOf };
+  });
+
+  // The files counted as errors in the status, each with its source, key and why: the ingest_errors table, which
+  // no one else can read while the service holds the database.
+  app.get('/api/ingest/errors', { schema: ingestErrorsSchema }, async (request): Promise<IngestErrors> => {
+    const q = request.query as { limit?: number };
+    refuseUnknownFields(q, Object.keys(ingestErrorsSchema.querystring.properties), 'unreadable-file lists');
+    return reports.ingestErrors(q.limit ?? DEFAULT_ERRORS_LIMIT);
   });
 
   app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {

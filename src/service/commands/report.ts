@@ -1,4 +1,5 @@
-// trailhound report <events|totals|trails|ingest>: any report of the product, in the terminal.
+// trailhound report <events|totals|trails|ingest>: any report of the product, in the terminal (ingest --errors: the
+// log files ingestion could not read).
 // It reads the DuckDB file itself; while `serve` holds the file, it asks the running service instead.
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -44,6 +45,7 @@ interface ReportOptions {
   preset?: string;
   db?: string;
   json?: boolean;
+  errors?: boolean;
 }
 
 /** The query the flags describe: a preset first (if any), then every flag given on top of it. */
@@ -82,6 +84,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     resourceId: given(o.resourceId, base.resourceId),
     limit: o.limit === undefined ? base.limit : Number(o.limit),
     filters,
+    ingestView: o.errors ? 'errors' : undefined,
   };
 }
 
@@ -107,7 +110,7 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
 export function reportCommand(): Command {
   const choices = (flag: string, text: string, values: readonly string[]) => new Option(flag, text).choices(values);
   return new Command('report')
-    .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest')
+    .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest (--errors: the files it could not read)')
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
     // Defaults in the text only: a default value would override a preset's.
@@ -140,7 +143,8 @@ export function reportCommand(): Command {
     .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
     .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
-    .option('--limit <n>', `top N groups, or events listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
+    .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
+    .option('--limit <n>', `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
@@ -151,6 +155,7 @@ export function reportCommand(): Command {
         process.exit(1);
       };
       if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
+      if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
       const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
       let result: { frames: Frame[] } | { error: string; status: number };

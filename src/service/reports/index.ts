@@ -2,7 +2,7 @@
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB, as its request's
 // signal does (the request's deadline, or its client gone).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
+import type { Frame, FrameField, IngestErrors, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords } from './records';
@@ -304,6 +304,7 @@ export class Reports {
         case 'trails':
           return [trailsFrame(await all(SQL.TRAILS_SQL))];
         case 'ingest':
+          if (q.ingestView === 'errors') return [ingestErrorsFrame(await this.readErrors(all, q.limit))];
           return [ingestFrame(await this.readStatus(all))];
         case 'events':
           if (q.format === 'list') return [listFrame(q, await all(SQL.eventList(q, range, match)))];
@@ -348,6 +349,19 @@ export class Reports {
   async trails(): Promise<Row[]> {
     const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
     return rows.map((r) => ({ ...r, ...Object.fromEntries(TRAIL_TIMES.map((key) => [key, iso(r[key])])) }));
+  }
+
+  /** The log files ingestion could not read (ingest_errors), newest first: at most `limit`, and how many there are in all. */
+  async ingestErrors(limit: number): Promise<IngestErrors> {
+    return this.withConnection((conn) => this.readErrors((statement) => this.all(conn, statement), limit));
+  }
+
+  private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
+    const rows = await all({ sql: SQL.INGEST_ERRORS_SQL, params: { limit } });
+    return {
+      total: rows.length === 0 ? 0 : Number(rows[0].total),
+      errors: rows.map((r) => ({ source: String(r.source), key: String(r.key), reason: String(r.reason), failedAt: iso(r.failed_at)! })),
+    };
   }
 
   async ingestStatus(): Promise<IngestStatus> {
@@ -529,6 +543,22 @@ export function ingestFrame(s: IngestStatus): Frame {
       { name: 'oldest event', type: 'time', values: [t(s.oldestEvent)] },
       // Not the unit 'd': Grafana scales it, and 90 days read "12.9 weeks".
       { name: 'retention', type: 'number', values: [s.retention?.days ?? null], config: { unit: 'suffix:days' } },
+    ],
+  };
+}
+
+/** The unreadable files as a table: when each failed, its source, its key and why; a notice says when there are more. */
+export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
+  const more = total - errors.length;
+  const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files: raise the limit to list more` }] : [];
+  return {
+    name: 'unreadable files',
+    meta: { preferredVisualisationType: 'table', ...(notices.length > 0 && { notices }) },
+    fields: [
+      { name: 'time', type: 'time', values: errors.map((e) => Date.parse(e.failedAt)) },
+      { name: 'source', type: 'string', values: errors.map((e) => e.source) },
+      { name: 'key', type: 'string', values: errors.map((e) => e.key) },
+      { name: 'reason', type: 'string', values: errors.map((e) => e.reason) },
     ],
   };
 }

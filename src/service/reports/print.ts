@@ -35,8 +35,16 @@ function series(frames: Frame[], counts: string): string {
 
 function rows(frame: Frame, counts: string): string {
   const count = frame.fields[0]?.values.length ?? 0;
+  // "(no unreadable files)" says more than "(no rows)".
+  if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
   return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
+}
+
+/** A frame's notices (Grafana shows them in the panel's header), as lines under its table. */
+function notices(frame: Frame): string {
+  const list = (frame.meta?.notices ?? []) as Array<{ text: string }>;
+  return list.map((n) => `\n(${n.text})`).join('');
 }
 
 /**
@@ -47,5 +55,5 @@ export function printFrames(frames: Frame[], peakMinutes = 0): string {
   if (frames.length === 0) return '(no events match)';
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
   if (frames.every(isSeries)) return series(frames, counts);
-  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f, counts))).join('\n\n');
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f, counts)) + notices(f)).join('\n\n');
 }

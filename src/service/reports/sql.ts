@@ -365,6 +365,15 @@ export const SOURCES_SQL = `SELECT name AS source, (SELECT count(*) FROM ingeste
          epoch_ms(finished_at) AS last_run, error
   FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS} last_run USING (source) ORDER BY i`;
 
+/**
+ * The log files ingestion could not read, newest failure first (then by key), at most $limit, each with the count of
+ * them all (total, the same on every row). A source is named as configured where a service listed it, as in the status.
+ */
+export const INGEST_ERRORS_SQL = `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason, epoch_ms(e.failed_at) AS failed_at,
+         count(*) OVER () AS total
+  FROM ingest_errors e LEFT JOIN ${LISTED_SOURCES} listed USING (source)
+  ORDER BY e.failed_at DESC, e.key, e.source LIMIT $limit`;
+
 export const ingestSql = (scope: StatusScope) => `WITH last_poll AS ${lastPollRuns(scope)}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
