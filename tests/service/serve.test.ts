@@ -471,8 +471,9 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
       ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
       // A mistyped source (beside a good one): said at once, not a poll retried for ever.
-      ['mistyped-folder', ['--listen', '127.0.0.1:0', '--source', path.join(dir, 'lgos')], {}, /^trailhound: .*lgos is not a folder\. Give --source/],
-      ['s3-url', ['--listen', '127.0.0.1:0', '--source', 's3://'], {}, /^trailhound: s3:\/\/ is not an S3 URL: expected s3:\/\/bucket/],
+      // Without TRAILHOUND_TOKEN, which would write a token file if the source were checked too late.
+      ['mistyped-folder', ['--listen', '127.0.0.1:0', '--source', path.join(dir, 'lgos')], { TRAILHOUND_TOKEN: '' }, /^trailhound: .*lgos is not a folder/],
+      ['s3-url', ['--listen', '127.0.0.1:0', '--source', 's3://'], { TRAILHOUND_TOKEN: '' }, /^trailhound: s3:\/\/ is not an S3 URL: expected s3:\/\/bucket/],
       // Without the scheme: the AWS SDK's own "Invalid URL", or "Unknown: UnknownError", at every poll.
       ['s3-endpoint', ['--listen', '127.0.0.1:0'], { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' }, /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/],
       [
@@ -489,6 +490,8 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       // Refused before anything was opened or scheduled.
       expect(r.stdout).toBe('');
       expect(fs.existsSync(path.join(dir, name, 'db.duckdb'))).toBe(false);
+      // Nor written: no data folder, token file or database.
+      expect(fs.existsSync(path.join(dir, name))).toBe(false);
     });
     // The (poll interval) flag itself was already held to the rule.
     const flag = await serve('flag-zero', ['--listen', '127.0.0.1:0', '--poll-interval', '0']);

@@ -83,6 +83,13 @@ export function serveCommand(): Command {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       await checkListen(opts.listen, host, port);
       const logger = createLogger();
+      // The sources too, before anything is written (the token file, the database): a start that fails must fail before
+      // the API answers, or it would answer with nothing behind it.
+      const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
+      const sample = sources.length === 0;
+      // As ingest does: a mistyped folder or S3 URL is a setting to correct, not a poll to retry with backoff for ever.
+      // (A folder that goes away later is retried: that one was there.)
+      for (const source of sources) openSource(source, { s3Endpoint: opts.s3Endpoint }).close();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
       const token = resolveToken(dataDir);
@@ -91,12 +98,6 @@ export function serveCommand(): Command {
       if (short) logger.warn({ token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file }, short);
       const exposed = exposedDatabaseWarning(file);
       if (exposed) logger.warn({ db: file }, exposed);
-      // The sources too: a start that fails must fail before the API answers, or it would answer with nothing behind it.
-      const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
-      const sample = sources.length === 0;
-      // As ingest does: a mistyped folder or S3 URL is a setting to correct, not a poll to retry with backoff for ever.
-      // (A folder that goes away later is retried: that one was there.)
-      for (const source of sources) openSource(source, { s3Endpoint: opts.s3Endpoint }).close();
       if (sample) {
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
