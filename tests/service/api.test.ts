@@ -254,7 +254,7 @@ describe('POST /api/query', () => {
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
   });
 
-  test('event lists and tables share one budget of rows, by their limits: inside it all answer, past it the later ones are a 400', async () => {
+  test('lists and tables (of events, of unreadable files) share one budget of rows, by their limits: inside it all answer, past it a 400', async () => {
     // Eight lists and two tables of the largest limit are the 100,000 rows a request may ask for.
     const full = [
       ...Array.from({ length: 8 }, (_, i) => ({ refId: `L${i}`, format: 'list', limit: 10_000 })),
@@ -265,18 +265,22 @@ describe('POST /api/query', () => {
     expect(inside.status).toBe(200);
     for (const { refId } of full) expect(inside.json.results[refId].frames).toEqual([expect.objectContaining({ fields: expect.any(Array) })]);
     expect(inside.json.results.L0.frames[0].fields[0].values).toHaveLength(records.length);
-    // One row more is too many, in a list or a table; a time series, totals and a list within the budget still answer.
+    // One row more is too many, in a list, a table or a list of unreadable files; a time series, totals, the ingestion
+    // status and a list within the budget still answer.
     const r = await query([
       ...full,
       { refId: 'X', format: 'list', limit: 1 },
       { refId: 'Y', format: 'table', groupBy: 'user', limit: 1 },
+      { refId: 'U', queryType: 'ingest', ingestView: 'errors', limit: 1 },
       { refId: 'S', groupBy: 'user', aggregate: 'day' },
       { refId: 'N', queryType: 'totals' },
+      { refId: 'I', queryType: 'ingest' },
     ]);
-    const budget = 'queries: this request\'s event lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
+    const budget = 'queries: this request\'s lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
     expect(r.json.results.X).toEqual({ status: 400, error: budget });
     expect(r.json.results.Y).toEqual({ status: 400, error: budget });
-    for (const refId of ['L7', 'T1', 'S', 'N']) expect(r.json.results[refId].status).toBeUndefined();
+    expect(r.json.results.U).toEqual({ status: 400, error: budget });
+    for (const refId of ['L7', 'T1', 'S', 'N', 'I']) expect(r.json.results[refId].status).toBeUndefined();
     // The budget is per request: the same lists asked again answer again.
     expect((await query([{ refId: 'X', format: 'list', limit: 1 }])).json.results.X.frames[0].fields[0].values).toHaveLength(1);
   });

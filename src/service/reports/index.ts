@@ -15,9 +15,9 @@ export const MAX_POINTS = 100_000;
 /** Points over all series of one request's time series: zero-filling is done in memory. */
 export const MAX_CELLS = 5_000_000;
 /**
- * Rows over all event lists and tables of one request, counted by their limits: ten lists of the most events one may
- * ask for. A listed event is ~200 bytes of JSON (a point ~16), so a request's lists weigh about a fourth of what its
- * time series may (~20 MB of JSON, against ~80 MB for 5 M points).
+ * Rows over all event lists and tables (and lists of unreadable files) of one request, counted by their limits: ten
+ * lists of the most events one may ask for. A listed event is ~200 bytes of JSON (a point ~16), so a request's lists
+ * weigh about a fourth of what its time series may (~20 MB of JSON, against ~80 MB for 5 M points).
  */
 export const MAX_ROWS = 100_000;
 const MAX_IDLE_CONNECTIONS = 8;
@@ -263,11 +263,12 @@ export class Reports {
           }
           cellsLeft -= cells;
         }
-        if (q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) {
+        // The unreadable files are a list up to `limit` too: fifty of 10 000 would be the answer the budget refuses.
+        if ((q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) || (q.queryType === 'ingest' && q.ingestView === 'errors')) {
           if (q.limit > rowsLeft) {
             throw new QueryError(
               'queries',
-              `this request's event lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+              `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
             );
           }
           rowsLeft -= q.limit;
