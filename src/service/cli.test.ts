@@ -57,6 +57,13 @@ test('a --db that cannot be a database file names it and the setting, beside the
     const folder = await run(dir);
     expect(folder.code).toBe(1);
     expect(folder.stderr).toMatch(/^trailhound: cannot open the database .* \(--db, or TRAILHOUND_DB\): IO Error: /);
+    // An existing file under a memory limit too small to open it: DuckDB's "failed to pin block" is no lock held by
+    // another process.
+    const db = path.join(dir, 'db', 'x.duckdb');
+    expect((await runCli(['ingest', '--source', dir, '--db', db])).code).toBe(0);
+    const small = await runCli(['ingest', '--source', dir, '--db', db], { TRAILHOUND_MEMORY_LIMIT: '1KB' });
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(/^trailhound: cannot open the database .*: Out of Memory Error: failed to pin block/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -89,7 +89,9 @@ export class Database {
     try {
       instance = await DuckDBInstance.create(file, config);
     } catch (err) {
-      if (/lock/i.test(String(err))) {
+      // DuckDB's "Could not set lock on file …: Conflicting lock is held": the word, not "block" (a memory limit too
+      // small to open the file is "failed to pin block").
+      if (/\block\b/i.test(String(err))) {
         throw new DatabaseLockedError(file, err);
       }
       throw cannotOpen(err);
