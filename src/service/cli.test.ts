@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
 import { tempDir } from '../../tests/support/temp';
+import { formatSummary } from './commands/ingest';
 import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
@@ -77,4 +78,17 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--errors with ingest: the log files it could not read');
   expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
+});
+
+test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
+  const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
+  const one = formatSummary({ ...summary, unreadable: 1, errors: 1, rejected: 1, stopped: false, durationMs: 0 });
+  expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
+  expect(one).toContain('\n  1 file could not be read (named above, with why): kept until it changes; \'trailhound report ingest --errors\' lists it');
+  expect(one).toContain(' 1 log file from /logs ');
+  expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
+  expect(one).toContain('\n  1 record that cannot be an event (');
+  const two = formatSummary({ ...summary, unreadable: 2, errors: 3, rejected: 0, stopped: false, durationMs: 0 });
+  expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
+  expect(two).toContain('\n  3 files could not be read (named above, with why): kept until they change; \'trailhound report ingest --errors\' lists them');
 });

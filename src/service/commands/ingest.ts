@@ -20,13 +20,11 @@ export function formatSummary(s: IngestSummary): string {
     const rejected = counted(s.rejected, 'record that cannot be an event', 'records that cannot be events');
     lines.push(`  ${rejected} (no usable eventTime, or not an object) kept in rejected_records`);
   }
-  const listed = "'trailhound report ingest --errors' lists them";
-  if (s.unreadable > 0) lines.push(`  ${counted(s.unreadable, 'file')} still unreadable, unchanged since an earlier run: ${listed}, with why`);
-  lines.push(
-    s.errors > 0
-      ? `  ${counted(s.errors, 'file')} could not be read (each named above, with why): kept until they change; ${listed}`
-      : '  no new errors'
-  );
+  // "1 file … lists it", "2 files … lists them".
+  const listed = (n: number) => `'trailhound report ingest --errors' lists ${n === 1 ? 'it' : 'them'}`;
+  if (s.unreadable > 0) lines.push(`  ${counted(s.unreadable, 'file')} still unreadable, unchanged since an earlier run: ${listed(s.unreadable)}, with why`);
+  const kept = `kept until ${s.errors === 1 ? 'it changes' : 'they change'}`;
+  lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (named above, with why): ${kept}; ${listed(s.errors)}` : '  no new errors');
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
   return lines.join('\n');
 }
