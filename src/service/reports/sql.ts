@@ -344,21 +344,23 @@ const LISTED_SOURCES = `(SELECT source, coalesce(names[i], source) AS name, i
 
 /**
  * Which sources an ingestion status covers. 'service': those the service reads (its list), whose errors it is about;
- * 'every': every source on record, for the CLI's report of the file itself: no service holds the file then, and runs
- * of sources outside the last served list (trailhound ingest since) are as much its news.
+ * 'every', for the CLI's report of the file itself (no service holds it then): those too, and whichever source ran
+ * last, so that a run of a source outside the last served list (trailhound ingest since) is news as well.
  */
 export type StatusScope = 'service' | 'every';
 
 /**
  * The last poll: the last run of each listed source, so that one source's later success does not hide another's
- * failure; without a list, the last finished run. For every source, each source's last run.
+ * failure; without a list, the last finished run. For 'every', both. An unlisted source's failure is news until a
+ * later run, not for good: a one-off `ingest` of a mistyped bucket would otherwise be the report's error for ever.
  */
-const lastPollRuns = (scope: StatusScope) =>
-  scope === 'every'
-    ? LAST_RUNS
-    : `(SELECT * FROM ${LAST_RUNS} WHERE CASE
-    WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN finished_at = (SELECT max(finished_at) FROM ingest_runs)
-    ELSE source IN (SELECT source FROM ${LISTED_SOURCES}) END)`;
+const lastPollRuns = (scope: StatusScope) => {
+  const lastRun = 'finished_at = (SELECT max(finished_at) FROM ingest_runs)';
+  const listed = `source IN (SELECT source FROM ${LISTED_SOURCES})`;
+  return scope === 'every'
+    ? `(SELECT * FROM ${LAST_RUNS} WHERE ${lastRun} OR ${listed})`
+    : `(SELECT * FROM ${LAST_RUNS} WHERE CASE WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN ${lastRun} ELSE ${listed} END)`;
+};
 
 /** The listed sources, in order, each with its log files and its last finished run. */
 export const SOURCES_SQL = `SELECT name AS source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
