@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../support/cli';
+import { refusedUrl } from '../support/net';
 import { writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
 
@@ -46,6 +47,9 @@ test('a new database is its owner\'s only, whatever the umask; an existing one o
   expect(second.code).toBe(0);
   expect(second.stderr).toBe(`warning: the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${file} ${originals}\n`);
   expect([mode(file), mode(originals)]).toEqual(['644', '755']);
+  // Every command that writes to it says so too (trails sync warns before it asks CloudTrail, which does not answer here).
+  const sync = await runCli(['trails', 'sync', '--db', file, '--cloudtrail-endpoint', await refusedUrl()], { AWS_REGION: 'us-east-1' });
+  expect(sync.stderr.split('\n')[0]).toBe(second.stderr.trim());
 });
 
 test('without --json: a readable summary', async () => {

@@ -1,7 +1,7 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
 import { counted } from '../counted';
-import { Database } from '../db/database';
+import { Database, exposedDatabaseWarning } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
@@ -18,6 +18,8 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      const exposed = exposedDatabaseWarning(dbPath(opts.db));
+      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
       const db = await Database.open(dbPath(opts.db));
       try {
         const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
