@@ -17,12 +17,19 @@ type Props = DataSourcePluginOptionsEditorProps<Options, SecureOptions>;
  */
 function looksPrivate(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // An IPv4 address written as IPv6 (URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]) is that IPv4 address.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped) {
+    const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+    return looksPrivate([hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'));
+  }
   if (host.includes(':')) return host === '::1' || /^(f[cd]|fe[89ab])/.test(host);
   if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
   const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
   if (!ip) return false;
   const [a, b] = [Number(ip[1]), Number(ip[2])];
-  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  // 0.0.0.0 reaches this host, as 127/8 does.
+  return a === 0 || a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 /** A warning for an http:// URL whose host looks public: the bearer token would cross networks unencrypted. Not a refusal. */
