@@ -2,12 +2,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { counted } from '../counted';
-import { Database, exposedDatabaseWarning } from '../db/database';
+import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
-import { positiveInt } from './options';
+import { positiveInt, warnIfExposed } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -57,8 +57,7 @@ export function ingestCommand(): Command {
         const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
         process.stderr.write(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}\n`);
       }
-      const exposed = exposedDatabaseWarning(dbPath(opts.db));
-      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+      warnIfExposed(dbPath(opts.db));
       const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.

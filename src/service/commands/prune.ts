@@ -1,9 +1,9 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { Database, exposedDatabaseWarning } from '../db/database';
+import { Database } from '../db/database';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
-import { positiveInt } from './options';
+import { positiveInt, warnIfExposed } from './options';
 
 export function pruneCommand(): Command {
   return new Command('prune')
@@ -18,8 +18,7 @@ export function pruneCommand(): Command {
       }
       // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
       const file = existingDatabase(dbPath(opts.db));
-      const exposed = exposedDatabaseWarning(file);
-      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+      warnIfExposed(file);
       const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
       try {
         const summary = await prune(db, days);

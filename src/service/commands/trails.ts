@@ -1,11 +1,11 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
 import { counted } from '../counted';
-import { Database, exposedDatabaseWarning } from '../db/database';
+import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
-import { collect } from './options';
+import { collect, warnIfExposed } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -18,8 +18,7 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
-      const exposed = exposedDatabaseWarning(dbPath(opts.db));
-      if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+      warnIfExposed(dbPath(opts.db));
       const db = await Database.open(dbPath(opts.db));
       try {
         const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
