@@ -215,6 +215,11 @@ export class Reports {
     }
   }
 
+  /** Runs `fn` with statements on one connection (outside a query: no signal, no metrics). */
+  private withStatements<T>(fn: (all: RunStatement) => Promise<T>): Promise<T> {
+    return this.withConnection((conn) => fn((statement) => this.all(conn, statement)));
+  }
+
   /** Closes the idle connections (the database stays open). */
   close(): void {
     for (const conn of this.idle.splice(0)) conn.closeSync();
@@ -354,7 +359,7 @@ export class Reports {
 
   /** The log files ingestion could not read (ingest_errors), newest first: at most `limit`, and how many there are in all. */
   async ingestErrors(limit: number): Promise<IngestErrors> {
-    return this.withConnection((conn) => this.readErrors((statement) => this.all(conn, statement), limit));
+    return this.withStatements((all) => this.readErrors(all, limit));
   }
 
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
@@ -366,7 +371,7 @@ export class Reports {
   }
 
   async ingestStatus(): Promise<IngestStatus> {
-    return this.withConnection((conn) => this.readStatus((statement) => this.all(conn, statement)));
+    return this.withStatements((all) => this.readStatus(all));
   }
 
   private async readStatus(all: RunStatement): Promise<IngestStatus> {
