@@ -53,7 +53,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     try {
       const answer = await datasource.backfill(n);
       const kept = answer?.retentionDays ? ` (the service keeps ${formatDays(answer.retentionDays)} of events)` : '';
-      setBackfill({ message: `Retrieving the last ${answer?.days ?? n} days of logs${kept}. Refresh to follow its progress.`, error: false });
+      setBackfill({ message: `Retrieving the last ${formatDays(answer?.days ?? n)} of logs${kept}. Refresh to follow its progress.`, error: false });
       await refresh();
     } catch (err) {
       setBackfill({ message: `Could not start: ${errorMessage(err)}`, error: true });

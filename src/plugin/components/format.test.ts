@@ -24,12 +24,15 @@ describe('formatters', () => {
     expect(formatBackfill({ days: 90, state: 'running', startedAt })).toBe(`90 days, running since ${formatTime(startedAt)}`);
     expect(formatBackfill({ days: 90, state: 'done', startedAt, finishedAt })).toBe(`90 days, finished ${formatTime(finishedAt)}`);
     expect(formatBackfill({ days: 7, state: 'failed', startedAt, finishedAt, error: 'AccessDenied' })).toBe('7 days, failed: AccessDenied');
+    expect(formatBackfill({ days: 1, state: 'running', startedAt })).toBe(`1 day, running since ${formatTime(startedAt)}`);
   });
   it('says how a source of several is doing', () => {
     const lastRun = '2026-11-25T10:05:00Z';
     expect(formatSource({ source: 's3://a/', objects: 3, lastRun: null, lastError: null })).toBe('3 log files, not read yet');
     expect(formatSource({ source: 's3://a/', objects: 3, lastRun, lastError: null })).toBe(`3 log files, last read ${formatTime(lastRun)}`);
     expect(formatSource({ source: 's3://a/', objects: 0, lastRun, lastError: 'AccessDenied' })).toBe('0 log files, its last run failed: AccessDenied');
+    expect(formatSource({ source: 's3://a/', objects: 1, lastRun, lastError: null })).toBe(`1 log file, last read ${formatTime(lastRun)}`);
+    expect(formatSource({ source: 's3://a/', objects: 1234, lastRun: null, lastError: null })).toBe(`${(1234).toLocaleString()} log files, not read yet`);
   });
   it('says how many days are kept, and what the last prune removed', () => {
     const before = '2026-11-24T10:00:00Z';

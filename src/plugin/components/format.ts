@@ -33,16 +33,19 @@ export function formatCount(n: number | null | undefined): string {
 
 /** The last backfill: "90 days, running since …", "90 days, finished …", "90 days, failed: …". */
 export function formatBackfill(b: BackfillStatus): string {
-  const what = `${b.days.toLocaleString()} days`;
+  const what = formatDays(b.days);
   if (b.state === 'running') return `${what}, running since ${formatTime(b.startedAt)}`;
   if (b.state === 'done') return `${what}, finished ${formatTime(b.finishedAt)}`;
   return `${what}, failed: ${b.error ?? 'no reason given'}`;
 }
 
-/** 1 → "1 day", 1000 → "1,000 days". */
-export function formatDays(n: number): string {
-  return `${n.toLocaleString()} day${n === 1 ? '' : 's'}`;
+/** `n` with its noun, plural unless n is 1: (1, 'day') → "1 day", (1000, 'day') → "1,000 days". */
+export function formatCounted(n: number, noun: string): string {
+  return `${n.toLocaleString()} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+/** 1 → "1 day", 1000 → "1,000 days". */
+export const formatDays = (n: number) => formatCounted(n, 'day');
 
 /** The last prune: "90 days: events before … removed at …". */
 export function formatRetention(r: RetentionStatus): string {
@@ -51,7 +54,7 @@ export function formatRetention(r: RetentionStatus): string {
 
 /** One source of several: "68 log files, last read …", or why its last run failed. */
 export function formatSource(s: SourceStatus): string {
-  const files = `${formatCount(s.objects)} log files`;
+  const files = formatCounted(s.objects, 'log file');
   if (s.lastError) return `${files}, its last run failed: ${s.lastError}`;
   return s.lastRun ? `${files}, last read ${formatTime(s.lastRun)}` : `${files}, not read yet`;
 }
