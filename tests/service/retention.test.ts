@@ -14,7 +14,7 @@ import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
 import { logFile } from '../support/stratus';
-import { dayPrefix, rowCount, storedRecords, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, rowCount, storedRecords, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 
 const DAY = 86_400_000;
 // Mid-afternoon, so that the cutoff falls inside some log file's five minutes.
@@ -141,9 +141,8 @@ describe('prune', () => {
   });
 });
 
-test('a retention shorter than everything stored empties the tables but keeps what runs still need', async () => {
-  const dir = tempDir();
-  try {
+test('a retention shorter than everything stored empties the tables but keeps what runs still need', () =>
+  withTempDatabase(async (dir, db) => {
     const day = new Date().toISOString().slice(0, 10);
     const time = `${day}T00:00:01Z`;
     const logs = writeFiles(path.join(dir, 'logs'), {
@@ -151,58 +150,41 @@ test('a retention shorter than everything stored empties the tables but keeps wh
       // A plain export has no day folder: a folder source lists it on every run, so its ledger row must stay.
       'exports/plain.json.gz': logFile([event('plain', time), event('no-time', 'yesterday')]),
     });
-    const db = await Database.open(path.join(dir, 'db.duckdb'));
-    try {
-      await ingest({ source: logs, db, days: 2 });
-      await ingest({ source: logs, db, days: 2 });
-      expect(await rowCount(db, 'rejected_records')).toBe(1);
-      await expect(ingest({ source: path.join(dir, 'mistyped'), db, days: 2 })).rejects.toThrow(/is not a folder/);
-      expect(await rowCount(db, 'ingest_runs')).toBe(3);
+    await ingest({ source: logs, db, days: 2 });
+    await ingest({ source: logs, db, days: 2 });
+    expect(await rowCount(db, 'rejected_records')).toBe(1);
+    await expect(ingest({ source: path.join(dir, 'mistyped'), db, days: 2 })).rejects.toThrow(/is not a folder/);
+    expect(await rowCount(db, 'ingest_runs')).toBe(3);
 
-      const summary = await prune(db, 1, new Date(Date.now() + 3 * DAY));
+    const summary = await prune(db, 1, new Date(Date.now() + 3 * DAY));
 
-      expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 3 });
-      for (const table of ['events', 'event_resources', 'log_objects', 'rejected_records']) expect(await rowCount(db, table)).toBe(0);
-      expect(keptFiles(db)).toEqual([]);
-      expect(await column(db, 'SELECT key AS v FROM ingested_objects')).toEqual(['exports/plain.json.gz']);
-      // The last completed run stays: the next poll reads on from it, and the source is not taken for a new one.
-      // The failures of a source that never opened go.
-      expect(await db.all('SELECT source FROM ingest_runs')).toEqual([{ source: logs }]);
-      // Read again without a retention: the layout file comes back, the plain one is not read twice.
-      expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 1, events: 1 });
-    } finally {
-      db.close();
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+    expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 3 });
+    for (const table of ['events', 'event_resources', 'log_objects', 'rejected_records']) expect(await rowCount(db, table)).toBe(0);
+    expect(keptFiles(db)).toEqual([]);
+    expect(await column(db, 'SELECT key AS v FROM ingested_objects')).toEqual(['exports/plain.json.gz']);
+    // The last completed run stays: the next poll reads on from it, and the source is not taken for a new one.
+    // The failures of a source that never opened go.
+    expect(await db.all('SELECT source FROM ingest_runs')).toEqual([{ source: logs }]);
+    // Read again without a retention: the layout file comes back, the plain one is not read twice.
+    expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 1, events: 1 });
+  }));
 
-test('a prune keeps the run that ended the first load, though runs from cron read one day', async () => {
-  const dir = tempDir();
-  try {
+test('a prune keeps the run that ended the first load, though runs from cron read one day', () =>
+  withTempDatabase(async (dir, db) => {
     const today = new Date().toISOString().slice(0, 10);
     const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', cloudTrailTime(Date.now() - 60_000))]) });
-    const db = await Database.open(path.join(dir, 'db.duckdb'));
-    try {
-      // The first load, then runs of one day (ingest --days 1 from cron), which end no first load of their own.
-      await ingest({ source: logs, db, days: 8 });
-      await ingest({ source: logs, db, days: 1 });
-      // Days later both runs are older than the cutoff.
-      await prune(db, 1, new Date(Date.now() + 3 * DAY));
-      const made = Date.now() - 60_000;
-      writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}b.json.gz`]: logFile([event('news', cloudTrailTime(made))]) });
-      await ingest({ source: logs, db, days: 1 });
-      // News, stored when it arrived: as history (arrived when it happened), no alert rule would count it.
-      const arrived = await db.one<{ ms: bigint }>(`SELECT epoch_ms(arrived_at) AS ms FROM events WHERE event_id = 'news'`);
-      expect(Number(arrived!.ms)).toBeGreaterThan(made + 30_000);
-    } finally {
-      db.close();
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+    // The first load, then runs of one day (ingest --days 1 from cron), which end no first load of their own.
+    await ingest({ source: logs, db, days: 8 });
+    await ingest({ source: logs, db, days: 1 });
+    // Days later both runs are older than the cutoff.
+    await prune(db, 1, new Date(Date.now() + 3 * DAY));
+    const made = Date.now() - 60_000;
+    writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}b.json.gz`]: logFile([event('news', cloudTrailTime(made))]) });
+    await ingest({ source: logs, db, days: 1 });
+    // News, stored when it arrived: as history (arrived when it happened), no alert rule would count it.
+    const arrived = await db.one<{ ms: bigint }>(`SELECT epoch_ms(arrived_at) AS ms FROM events WHERE event_id = 'news'`);
+    expect(Number(arrived!.ms)).toBeGreaterThan(made + 30_000);
+  }));
 
 test('the service reads no further back than its retention, and prunes after its poll', async () => {
   const dir = tempDir();
