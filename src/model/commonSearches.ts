@@ -1,11 +1,12 @@
 // The four Common Searches of the classic CloudTrail reports, as values of the one query model.
 // Each is an Events query with filters filled in, as the reference report sends you to the Events report.
+import { SUCCESS_CODE } from './fieldRules';
 import type { TrailhoundQuery } from './query';
 
 export type CommonSearchId = 'ec2-started-by' | 'unauthorized' | 'users-activity' | 'ips-activity';
 
 export interface CommonSearchInputs {
-  /** ec2-started-by: one EC2 instance id; empty lists every RunInstances. */
+  /** ec2-started-by: one EC2 instance id; empty lists every instance launched or started. */
   instanceId?: string;
   /** users-activity: one or more users. */
   users?: string[];
@@ -26,12 +27,15 @@ export const COMMON_SEARCHES: CommonSearch[] = [
   {
     id: 'ec2-started-by',
     label: 'Who started an EC2 instance',
-    description: 'RunInstances calls, for one instance id or all of them, grouped by user.',
+    description: 'Instances launched (RunInstances) or started again (StartInstances), for one instance id or all of them, grouped by user.',
     input: 'instanceId',
+    // Only calls that started something: a refused RunInstances started nothing, nor did a dry run, which EC2 answers
+    // with the code Client.DryRunOperation (a success otherwise). A stopped instance is started by StartInstances.
     query: ({ instanceId }) => ({
       queryType: 'events',
       groupBy: 'user',
-      filters: { eventName: ['RunInstances'] },
+      status: 'success',
+      filters: { eventName: ['RunInstances', 'StartInstances'], errorCode: [SUCCESS_CODE] },
       resourceId: instanceId?.trim() ?? '',
     }),
   },

@@ -23,6 +23,10 @@ export const UNAUTHORIZED_MESSAGE_TEXT = 'not authorized';
 export const unauthorizedSql = (code: string, message: string) =>
   `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false) OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
 
+/** Error-code groups (and filter values) of events without an error code: successes, and failures without one. */
+export const SUCCESS_CODE = '(none)';
+export const NO_CODE = '(error without code)';
+
 /** Not an error: EC2 answers a successful dry run with this code. */
 export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';
 

@@ -300,6 +300,7 @@ describe('CloudTrail Common Searches', () => {
       expect(url).toContain(`var-groupBy=${preset.groupBy}`);
       if (preset.status) expect(url).toContain(`var-status=${preset.status}`);
       for (const name of preset.filters?.eventName ?? []) expect(url).toContain(`var-eventName=${name}`);
+      for (const code of preset.filters?.errorCode ?? []) expect(url).toContain(`var-errorCode=${encodeURIComponent(code).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
       if (search.input === 'instanceId') expect(url).toContain('var-resourceId=${instance_id:percentencode}');
       if (search.input === 'users') expect(url).toContain('${user:queryparam}');
       if (search.input === 'ips') expect(url).toContain('${sourceIp:queryparam}');

@@ -268,12 +268,21 @@ describe('Common Searches', () => {
     expect(COMMON_SEARCHES.map((s) => s.id)).toEqual(['ec2-started-by', 'unauthorized', 'users-activity', 'ips-activity']);
   });
 
-  test('who started an EC2 instance: RunInstances by user, for all instances or one', async () => {
-    const runs = records.filter((r) => r.eventName === 'RunInstances');
-    expect(await byPreset('ec2-started-by')).toEqual(countBy(runs, oracleUser));
-    const one = runs.find((r) => r.responseElements?.instancesSet)!;
-    const id = one.responseElements.instancesSet.items[0].instanceId;
-    expect(await byPreset('ec2-started-by', { instanceId: ` ${id} ` })).toEqual({ [oracleUser(one)]: 1 });
+  test('who started an EC2 instance: launches and starts that happened, by user, for all instances or one', async () => {
+    const calls = records.filter((r) => ['RunInstances', 'StartInstances'].includes(r.eventName));
+    // Refused calls and dry runs (code Client.DryRunOperation) started nothing; the inputs have both, and a start.
+    const started = calls.filter((r) => r.errorCode === undefined && !oracleIsError(r));
+    expect(calls.filter((r) => r.errorCode === 'Client.DryRunOperation').length).toBeGreaterThan(0);
+    expect(calls.filter(oracleUnauthorized).length).toBeGreaterThan(0);
+    expect(started.filter((r) => r.eventName === 'StartInstances').length).toBeGreaterThan(0);
+    expect(await byPreset('ec2-started-by')).toEqual(countBy(started, oracleUser));
+    // One instance: whoever launched it or started it again (Stratus's StartInstances names it in both documents).
+    const instances = (r: CloudTrailRecord): string[] =>
+      [r.requestParameters, r.responseElements].flatMap((doc) => (doc?.instancesSet?.items ?? []).map((i: { instanceId?: string }) => i.instanceId)).filter(Boolean);
+    for (const one of [started.find((r) => r.eventName === 'RunInstances')!, started.find((r) => r.eventName === 'StartInstances')!]) {
+      const id = instances(one)[0];
+      expect(await byPreset('ec2-started-by', { instanceId: ` ${id} ` })).toEqual(countBy(started.filter((r) => instances(r).includes(id)), oracleUser));
+    }
   });
 
   test('unauthorized access attempts by user (the real Stratus attempts among them)', async () => {

@@ -29,6 +29,8 @@ const busy = {
   resourceId: 'my-bucket',
   filters: { region: ['eu-west-1'], service: ['s3'] },
 };
+// Who started an EC2 instance: the launches and starts that happened (neither refused nor dry runs).
+const started = { status: 'success', filters: { eventName: ['RunInstances', 'StartInstances'], errorCode: ['(none)'] } };
 
 describe('Common Searches', () => {
   it('lists unauthorized access attempts in one click, keeping how results are shown', async () => {
@@ -44,17 +46,17 @@ describe('Common Searches', () => {
     const { latest } = renderQueryEditor(datasource());
     await user.type(screen.getByRole('textbox', { name: 'Instance ID' }), 'i-0123456789abcdef0');
     await user.click(screen.getByRole('button', { name: 'Apply: Who started an EC2 instance' }));
-    expect(latest()).toEqual({ refId: 'A', queryType: 'events', groupBy: 'user', filters: { eventName: ['RunInstances'] }, resourceId: 'i-0123456789abcdef0' });
+    expect(latest()).toEqual({ refId: 'A', queryType: 'events', groupBy: 'user', ...started, resourceId: 'i-0123456789abcdef0' });
     // The same model drives the ordinary controls.
     expect(screen.getByLabelText(/^Resource ID/)).toHaveValue('i-0123456789abcdef0');
     expect(screen.getByText('RunInstances')).toBeInTheDocument();
   });
 
-  it('applies on Enter in the instance box, and lists every RunInstances when it is empty', async () => {
+  it('applies on Enter in the instance box, and lists every instance launched or started when it is empty', async () => {
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource());
     await user.type(screen.getByRole('textbox', { name: 'Instance ID' }), '{Enter}');
-    expect(latest()).toEqual({ refId: 'A', queryType: 'events', groupBy: 'user', filters: { eventName: ['RunInstances'] }, resourceId: '' });
+    expect(latest()).toEqual({ refId: 'A', queryType: 'events', groupBy: 'user', ...started, resourceId: '' });
   });
 
   it('shows all activity of chosen users', async () => {

@@ -2,7 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { serviceCallSql } from '../../model/fieldRules';
+import { NO_CODE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -149,9 +149,6 @@ function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, 
   return parts;
 }
 
-/** Group names for events without an error code. */
-export const SUCCESS_CODE = '(none)';
-export const NO_CODE = '(error without code)';
 /** The error-code group of an event: its code, or one of the two names above. */
 const ERROR_CODE_GROUP = `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)`;
 
