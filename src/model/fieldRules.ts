@@ -4,7 +4,8 @@
 /** An error code matching one of these (whole-string regular expressions) is an unauthorized attempt. */
 export const UNAUTHORIZED_ERROR_CODES = [
   'AccessDenied.*',
-  '.*UnauthorizedOperation',
+  // EC2 writes Client.UnauthorizedOperation; WorkDocs and Server Migration Service UnauthorizedOperationException.
+  '.*UnauthorizedOperation(Exception)?',
   '.*NotAuthorized.*',
   'UnauthorizedException',
   'AuthFailure',

@@ -133,6 +133,22 @@ test('a version 5 database marks as unauthorized the refusals its message rule m
   ]);
 });
 
+test('a version 8 database marks as unauthorized the UnauthorizedOperationException refusals its rule missed', async () => {
+  const refused = (id: string, code: string, message: string) =>
+    consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
+  const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
+    8,
+    [refused('workdocs', 'UnauthorizedOperationException', 'User lacks permission'), refused('throttled', 'ThrottlingException', 'Rate exceeded')].join(
+      ' UNION ALL '
+    ),
+    'SELECT event_id, is_unauthorized FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'throttled', is_unauthorized: false },
+    { event_id: 'workdocs', is_unauthorized: true },
+  ]);
+});
+
 test('a version 6 database gives its events the arrival of their log files, as its ledger recorded it', async () => {
   const event = (id: string, objectKey: string) =>
     consoleLogin(id, id, 'IAMUser', 'NULL AS mfa_used, [] AS resources').replace(`'k' AS object_key`, `'${objectKey}' AS object_key`);

@@ -121,7 +121,8 @@ export class Database {
         await conn.run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
       }
       if (previous > 0 && previous < 5) await conn.run(FEDERATED_SIGN_IN_MFA_SQL);
-      if (previous > 0 && previous < 6) await conn.run(UNAUTHORIZED_MESSAGE_SQL);
+      // The unauthorized rule grew in versions 6 and 9: stored refusals it missed are marked again.
+      if (previous > 0 && previous < 9) await conn.run(UNAUTHORIZED_MESSAGE_SQL);
       if (previous > 0 && previous < 7) await conn.run(ARRIVED_AT_SQL);
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });

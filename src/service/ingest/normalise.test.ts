@@ -101,6 +101,7 @@ describe('service, source IP, status, read-only, resources', () => {
     messageInside: record({ errorCode: 'InvalidClientTokenId', errorMessage: 'User: arn:aws:iam::111122223333:user/x is NOT AUTHORIZED to perform: iam:ListUsers' }),
     snsRefused: record({ errorCode: 'AuthorizationError', errorMessage: 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe' }),
     authFailure: record({ errorCode: 'AuthFailure' }),
+    operationException: record({ eventSource: 'workdocs.amazonaws.com', errorCode: 'UnauthorizedOperationException', errorMessage: 'User lacks permission' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
     consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
@@ -145,6 +146,7 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.messageInside)).toEqual([true, true]);
     expect(status(r.snsRefused)).toEqual([true, true]);
     expect(status(r.authFailure)).toEqual([true, true]);
+    expect(status(r.operationException)).toEqual([true, true]);
     expect(status(r.throttled)).toEqual([true, false]);
     expect(status(r.dryRun)).toEqual([false, false]);
     expect(status(r.consoleFailure)).toEqual([true, true]);
