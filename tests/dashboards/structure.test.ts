@@ -199,6 +199,13 @@ describe('CloudTrail Summary', () => {
       expect(panels.find((p) => p.type === 'barchart')!.options.xField).toBe(groupBy);
     }
   });
+  test("as the classic report: every event counts (no status, read-only or other filter), a table's busiest first", () => {
+    for (const p of queryPanels(d).filter((x) => x.targets[0].queryType === 'events')) {
+      const q = resolveQuery(p.targets[0]);
+      expect([p.title, q.status, q.readOnly, q.mfa, q.serviceCalls, q.resourceId, q.filters]).toEqual([p.title, 'all', 'all', 'all', 'include', '', {}]);
+      if (p.type === 'table') expect([p.title, p.options.sortBy]).toEqual([p.title, [{ displayName: 'events', desc: true }]]);
+    }
+  });
 });
 
 describe('CloudTrail Events', () => {
