@@ -1,4 +1,5 @@
-// Two projects: Node for the service, backend, model and generator; jsdom for the Grafana frontend.
+// Two projects: Node for the service, backend, model and generator; jsdom for the Grafana frontend, and for the few
+// other tests that run Grafana's own frontend code (named *.jsdom.test.ts).
 const swc = ['@swc/jest', { jsc: { target: 'es2022', transform: { react: { runtime: 'automatic' } } } }];
 
 // Packages that ship only ES modules: Jest must transform them (as @grafana/create-plugin's config does).
@@ -11,14 +12,14 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src', '<rootDir>/tests'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/plugin/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/plugin/', '\\.jsdom\\.test\\.ts$'],
       transform: { '^.+\\.(t|j)sx?$': swc },
     },
     {
       displayName: 'jsdom',
       testEnvironment: 'jsdom',
-      roots: ['<rootDir>/src/plugin'],
-      testMatch: ['**/*.test.ts', '**/*.test.tsx'],
+      roots: ['<rootDir>/src/plugin', '<rootDir>/tests'],
+      testMatch: ['<rootDir>/src/plugin/**/*.test.ts?(x)', '**/*.jsdom.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/.config/jest/setup.ts'],
       moduleNameMapper: { '\\.(css|scss|sass)$': 'identity-obj-proxy' },
       transform: { '^.+\\.(t|j)sx?$': swc, '^.+\\.mjs$': swc },

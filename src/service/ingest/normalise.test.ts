@@ -1,6 +1,8 @@
 // The CloudTrail field rules (DESIGN.md), one case each, through the real ingestion path into DuckDB.
-import { ingestRecords, storedRecords } from '../../../tests/support/temp';
-import type { CloudTrailRecord } from '../../../tests/support/stratus';
+import path from 'node:path';
+import { ingest } from '.';
+import { dayPrefix, ingestRecords, storedRecords, withTempDatabase, writeFiles } from '../../../tests/support/temp';
+import { logFile, type CloudTrailRecord } from '../../../tests/support/stratus';
 
 let seq = 0;
 function record(over: CloudTrailRecord): CloudTrailRecord {
@@ -167,9 +169,18 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(ids(r.listNoFlag)).toEqual([]);
   });
 
-  test('account is recipientAccountId, else the identity account', () => {
+  test('account is recipientAccountId, else (outside the AWSLogs layout) the identity account', () => {
     expect(get(r.s3).account).toBe('111122223333');
     expect(get(r.noRecipient).account).toBe('444455556666');
+  });
+
+  test('without recipientAccountId, the account in the key comes before the caller\'s', async () => {
+    await withTempDatabase(async (dir, db) => {
+      const { noRecipient } = r;
+      writeFiles(dir, { [`logs/${dayPrefix('555566667777', 'us-east-1', '2026-11-20')}file.json.gz`]: logFile([noRecipient]) });
+      await ingest({ source: path.join(dir, 'logs'), db, now: new Date('2026-11-21T00:00:00Z') });
+      expect(await db.all('SELECT event_id, account FROM events')).toEqual([{ event_id: noRecipient.eventID, account: '555566667777' }]);
+    });
   });
 
   test('the full original record is kept', () => {

@@ -125,9 +125,10 @@ SELECT
   coalesce(event_source_raw, '') AS event_source,
   coalesce(nullif(CASE WHEN suffix(event_source_raw, '.amazonaws.com') THEN left(event_source_raw, -14) ELSE event_source_raw END, ''), 'unknown') AS service,
   coalesce(nullif(region_raw, ''), 'unknown') AS region,
-  CASE WHEN nullif(recipient, '') IS NOT NULL THEN recipient
-       WHEN nullif(${id('accountId')}, '') IS NOT NULL THEN ${id('accountId')}
-       ELSE coalesce(nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/', 1), ''), 'unknown') END AS account,
+  -- The key's account logged the event, as recipientAccountId says (records before 2014 lack it); the caller's account
+  -- may be another one, and is the last resort for files outside the AWSLogs layout.
+  coalesce(nullif(recipient, ''), nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/', 1), ''),
+    nullif(${id('accountId')}, ''), 'unknown') AS account,
   coalesce(
     nullif(CASE identity_type
       WHEN 'IAMUser' THEN ${id('userName')}
