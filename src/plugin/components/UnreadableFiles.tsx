@@ -36,9 +36,9 @@ export function UnreadableFiles({ unreadable }: Props) {
       {/* Fixed layout: a long key or reason wraps or is cut inside its column instead of widening the page. */}
       <table style={{ width: '100%', tableLayout: 'fixed', borderCollapse: 'collapse', margin: theme.spacing(0.5, 0, 1) }}>
         <colgroup>
-          <col style={{ width: '11em' }} />
-          <col style={{ width: '20%' }} />
-          <col style={{ width: '35%' }} />
+          <col style={{ width: '13em' }} />
+          <col style={{ width: '15%' }} />
+          <col style={{ width: '40%' }} />
           <col />
         </colgroup>
         <thead>
@@ -56,8 +56,9 @@ export function UnreadableFiles({ unreadable }: Props) {
               <td style={{ ...cell, overflowWrap: 'anywhere' }}>{e.source}</td>
               <td style={cell}>
                 <Stack direction="row" gap={0.5} alignItems="flex-start">
-                  {/* The file name says account, region and time; the folders before it are on hover and in the copy. */}
-                  <span title={e.key} style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', minWidth: 0 }}>
+                  {/* The file name says account, region and time; the folders before it are on hover and in the copy. It
+                      wraps rather than being cut: its end (time, id) is what tells files apart. */}
+                  <span title={e.key} style={{ overflowWrap: 'anywhere', minWidth: 0 }}>
                     {shortKey(e.key)}
                   </span>
                   <ClipboardButton size="sm" variant="secondary" fill="text" icon="copy" getText={() => e.key} aria-label={`Copy the key ${e.key}`} />
