@@ -1,10 +1,10 @@
 // Who reads the service's error messages whole. The messages are the service's own, made by the functions that make
-// them in ingestion (explainS3Error, noCredentials, unreachable, FolderSource), so a rewording there that the kinds
-// no longer recognise fails here, instead of every Viewer reading "an error".
+// them in ingestion (explainS3Error, noLogsHere, noCredentials, unreachable, FolderSource), so a rewording there
+// that the kinds no longer recognise fails here, instead of every Viewer reading "an error".
 import type { IngestStatus } from '../model/api';
 import { noCredentials, unreachable } from '../service/awsErrors';
 import { FolderSource } from '../service/ingest/sources/folder';
-import { explainS3Error } from '../service/ingest/sources/s3';
+import { explainS3Error, noLogsHere } from '../service/ingest/sources/s3';
 import type { PluginContext } from './types';
 import { errorKinds, seesDetails, shortError, shortIngestFrame, shortReason, shortStatus } from './visibility';
 
@@ -57,6 +57,7 @@ describe('errorKinds: the kind of each of the service messages', () => {
       'an endpoint could not be reached',
     ],
     ['a folder not there', folderError(), 'a source folder that is not there'],
+    ['no logs under the source', noLogsHere({ bucket: 'audit-logs', prefix: 'prod/' }), 'no CloudTrail logs where a source points'],
     ['not a bucket', 'Catalog Error: Table with name events does not exist!', 'an error'],
     ['a message of no known kind', 'IO Error: disk full at /var/lib/trailhound', 'an error'],
   ])('%s', (_what, message, kind) => {

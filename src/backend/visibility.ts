@@ -14,7 +14,7 @@ export function seesDetails(context: PluginContext | null | undefined): boolean 
 
 /**
  * The kinds of failure, by the words of the service's own messages (src/service/awsErrors.ts, ingest/sources/):
- * tests/backend/visibility.test.ts feeds it those functions' real output, so a rewording there fails a test here.
+ * visibility.test.ts feeds it those functions' real output, so a rewording there fails a test here.
  */
 const KINDS: Array<[RegExp, string]> = [
   [/no AWS credentials found|gave no credentials|refused the credentials/i, 'AWS credentials missing or refused'],
