@@ -17,8 +17,9 @@ const ICONS = path.join(ROOT, 'node_modules', '@grafana', 'ui', 'dist', 'public'
 const SHOTS = [
   { file: 'query-editor.png', query: 'view=query', size: '1480,600' },
   { file: 'query-editor-filter.png', query: 'view=query&open=filter-region', size: '1480,720' },
+  { file: 'query-editor-ingest.png', query: 'view=ingest', size: '1480,300' },
   { file: 'variable-editor.png', query: 'view=variable', size: '900,220' },
-  { file: 'config-editor.png', query: 'view=config', size: '1000,900' },
+  { file: 'config-editor.png', query: 'view=config', size: '1100,1080' },
 ];
 
 function findChromium() {

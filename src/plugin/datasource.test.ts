@@ -76,14 +76,18 @@ describe('DataSource', () => {
     expect(get).toHaveBeenCalledWith('values/region', {});
   });
 
-  it('reads trails and ingestion status, and starts a backfill', async () => {
-    const status = { objects: 1, events: 2, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null };
-    const get = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(async (path: string) => (path === 'trails' ? { trails: [{ name: 'main' }] } : status));
+  it('reads trails, ingestion status and unreadable files, and starts a backfill', async () => {
+    const status = { objects: 1, events: 2, errors: 1, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null };
+    const unreadable = { total: 1, errors: [{ source: './logs', key: 'bad.json', reason: 'not JSON', failedAt: '2026-11-25T10:00:00.000Z' }] };
+    const answers: Record<string, unknown> = { trails: { trails: [{ name: 'main' }] }, 'ingest/status': status, 'ingest/errors': unreadable };
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(async (path: string) => answers[path]);
     const post = jest.spyOn(DataSource.prototype, 'postResource').mockResolvedValue({ status: 'started', days: 30 });
     const d = ds();
     await expect(d.trails()).resolves.toEqual([{ name: 'main' }]);
     await expect(d.ingestStatus()).resolves.toEqual(status);
     expect(get).toHaveBeenCalledWith('ingest/status');
+    await expect(d.ingestErrors(5)).resolves.toEqual(unreadable);
+    expect(get).toHaveBeenCalledWith('ingest/errors', { limit: 5 });
     await expect(d.backfill(30)).resolves.toEqual({ status: 'started', days: 30 });
     expect(post).toHaveBeenCalledWith('backfill', { days: 30 });
   });

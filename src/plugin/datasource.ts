@@ -2,10 +2,10 @@
 // variables and offers lookups for the editors.
 import type { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
-import type { IngestStatus } from '../model/api';
+import type { IngestErrors, IngestStatus } from '../model/api';
 import { DEFAULT_QUERY, type Dimension, type TimeField } from '../model/query';
 import { annotationSupport } from './annotations';
-import { fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
+import { fetchIngestErrors, fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
 import { expandQuery, expandValue } from './templateVariables';
 import type { BackfillAnswer, Options, Query, ValueCount, ValuesRequest } from './types';
 import { TrailhoundVariableSupport } from './variables';
@@ -46,6 +46,10 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
 
   ingestStatus(): Promise<IngestStatus> {
     return fetchIngestStatus(this);
+  }
+
+  ingestErrors(limit: number): Promise<IngestErrors> {
+    return fetchIngestErrors(this, limit);
   }
 
   backfill(days: number): Promise<BackfillAnswer> {

@@ -1,6 +1,6 @@
 // The editor's lookups, as calls to the backend's resource endpoints (which forward to the service's /api/...).
 // Kept apart from the DataSource class so the class stays thin and these stay easy to test.
-import type { IngestStatus } from '../model/api';
+import type { IngestErrors, IngestStatus } from '../model/api';
 import type { Dimension } from '../model/query';
 import type { BackfillAnswer, ValueCount, ValuesRequest } from './types';
 
@@ -32,6 +32,11 @@ export async function fetchTrails(client: ResourceClient): Promise<Array<Record<
 
 export function fetchIngestStatus(client: ResourceClient): Promise<IngestStatus> {
   return client.getResource<IngestStatus>('ingest/status');
+}
+
+/** The log files ingestion could not read, newest failure first: at most `limit` of them, and how many in all. */
+export function fetchIngestErrors(client: ResourceClient, limit: number): Promise<IngestErrors> {
+  return client.getResource<IngestErrors>('ingest/errors', { limit });
 }
 
 /** Asks the service to fetch older logs; it answers at once and the ingestion status shows progress. */

@@ -6,7 +6,7 @@ import { VERSION } from '../../src/service/version';
 import { ensureBackendBuilt } from './support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from './support/harness';
 import { refusedUrl } from '../support/net';
-import { startStratusService, type TestService } from './support/service';
+import { DENIED, startDeniedService, startStratusService, type TestService } from './support/service';
 import { stratusRecords } from '../support/stratus';
 
 const haveGo = goAvailable();
@@ -209,6 +209,57 @@ describeWithGo('go-plugin host', () => {
     expect(JSON.parse(viewer.result.body).error).toMatch(/only an organization Admin may start a backfill \(your role: Viewer\)/);
     expect((await session.send({ cmd: 'resource', settings, path: 'admin' })).result.code).toBe(404);
   });
+
+  test("the service's messages about its S3 access: whole for an Editor or Admin; for a Viewer or no user, their kind", async () => {
+    const denied = await startDeniedService();
+    try {
+      const where = { ...settings, uid: 'denied', url: denied.url, token: denied.token };
+      const short = 'Access denied: an organization Editor or Admin sees the details here, and the trailhound service log has them';
+      const ask = async (role: string | undefined) => {
+        const as = role ? { role } : {};
+        const [status, errors, health, query] = await Promise.all([
+          session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/status' }),
+          session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/errors', url: 'ingest/errors?limit=5' }),
+          session.send({ cmd: 'check-health', settings: where, ...as }),
+          session.send({
+            cmd: 'query',
+            settings: where,
+            ...as,
+            queries: ['status', 'errors'].map((view) => ({ refId: view, json: JSON.stringify({ queryType: 'ingest', ingestView: view }), from: FROM, to: TO })),
+          }),
+        ]);
+        const [statusFrame] = frames(query.result.responses.status);
+        const [errorsFrame] = frames(query.result.responses.errors);
+        return {
+          all: JSON.stringify([status, errors, health, query.result.responses.status.error, query.result.responses.errors.error]),
+          lastPollError: JSON.parse(status.result.body).lastPollError as string,
+          reason: JSON.parse(errors.result.body).errors[0].reason as string,
+          health: health.result.message as string,
+          details: JSON.parse(health.result.jsonDetails).ingest.lastPollError as string,
+          frameError: statusFrame.getChild('last poll error')!.get(0) as string,
+          frameReason: errorsFrame.getChild('reason')!.get(0) as string,
+        };
+      };
+      const admin = await ask('Admin');
+      // What the service said, AWS's words included, as the Admin reads it.
+      expect(admin.lastPollError).toMatch(new RegExp(`^Access to s3://${DENIED.bucket} was denied: .*AWS says: User: ${DENIED.role} is not authorized to perform: s3:ListBucket`));
+      expect(admin.reason).toMatch(new RegExp(`^download failed: Access to s3://${DENIED.bucket} was denied: .*${DENIED.role} is not authorized to perform: s3:GetObject`));
+      expect(admin.health).toContain(`the last poll failed: ${admin.lastPollError}`);
+      expect([admin.details, admin.frameError, admin.frameReason]).toEqual([admin.lastPollError, admin.lastPollError, admin.reason]);
+      expect(await ask('Editor')).toEqual(admin);
+
+      for (const role of ['Viewer', 'None', undefined]) {
+        const other = await ask(role);
+        expect([other.lastPollError, other.details, other.frameError]).toEqual([short, short, short]);
+        expect([other.reason, other.frameReason]).toEqual([`download failed: ${short}`, `download failed: ${short}`]);
+        expect(other.health).toContain(`the last poll failed: ${short}`);
+        // Nothing of the role, its account or the bucket in any answer but the unreadable file's source and key.
+        expect(other.all.replaceAll(`s3://${DENIED.bucket}/`, '').replaceAll(/AWSLogs\/111122223333\/[\w/.-]+/g, '')).not.toMatch(/arn:|trailhound-reader|111122223333|audit-logs/);
+      }
+    } finally {
+      await denied.close();
+    }
+  }, 60_000);
 
   test('CollectMetrics: Prometheus text with process and plugin metrics', async () => {
     const reply = await session.send({ cmd: 'metrics' });

@@ -268,6 +268,23 @@ test('CallResource: only an organization Admin may start a backfill; the service
   expect(status.code).toBe(200);
 });
 
+test("CallResource: an ingestion answer that is not JSON cannot be shortened, so it reaches no Viewer; an Admin gets it as it came", async () => {
+  // Another web app at the service URL, answering 200 with a page of its own.
+  const other = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in: arn:aws:iam::111122223333:role/x</html>'));
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const [viewer] = await resource({ pluginContext: context({ url, uid: 'other-app' }), path: 'ingest/status', method: 'GET' });
+    expect(viewer.code).toBe(502);
+    expect(JSON.parse(Buffer.from(viewer.body).toString())).toEqual({ error: `${url} answered ingest/status with something other than JSON: check the service URL in the data source settings` });
+    const [admin] = await resource({ pluginContext: context({ url, uid: 'other-app', role: 'Admin' }), path: 'ingest/status', method: 'GET' });
+    expect([admin.code, Buffer.from(admin.body).toString()]).toEqual([200, '<html>sign in: arn:aws:iam::111122223333:role/x</html>']);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
 test('CallResource proxies values, trails, ingest status, event records and backfill; anything else is 404', async () => {
   const [values] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z' });
   expect(values.code).toBe(200);

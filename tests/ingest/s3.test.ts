@@ -1,16 +1,14 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import fs from 'node:fs';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import http from 'node:http';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { parseKey } from '../../src/service/ingest/keys';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
-import { startTestS3, type TestS3 } from '../support/s3';
+import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { refusedUrl } from '../support/net';
@@ -26,28 +24,8 @@ const rec = (day: string, over: CloudTrailRecord = {}): CloudTrailRecord => ({
 const run = (bucketUrl: string, days = 3) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint });
 const count = (from: string) => rowCount(db, from);
 
-const isGetObject = (req: http.IncomingMessage) => req.method === 'GET' && Boolean(req.url?.includes('x-id=GetObject'));
-
-/** A proxy in front of the real server; `hook` answers a request itself when it returns true. */
-async function proxyTo(hook: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) {
-  const target = new URL(s3.endpoint);
-  const server = http.createServer((req, res) => {
-    if (hook(req, res)) return;
-    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+/** A proxy in front of the test server; `hook` answers a request itself when it returns true. */
+const proxyTo = (hook: ProxyHook) => proxyS3(s3, hook);
 
 beforeAll(async () => {
   s3 = await startTestS3();

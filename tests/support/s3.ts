@@ -1,5 +1,7 @@
 // A real S3-compatible server on loopback for tests (fauxqs, in a child process), and a client pointed at it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -44,6 +46,32 @@ export async function startTestS3(): Promise<TestS3> {
         child.kill('SIGTERM');
         await exited;
       }
+    },
+  };
+}
+
+export const isGetObject = (req: http.IncomingMessage) => req.method === 'GET' && Boolean(req.url?.includes('x-id=GetObject'));
+
+/** Answers a request itself (and returns true), or leaves it to the server behind (false). */
+export type ProxyHook = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+/** A proxy in front of the test server: S3's refusals, which fauxqs does not make, where `hook` answers. */
+export async function proxyS3(s3: Pick<TestS3, 'endpoint'>, hook: ProxyHook) {
+  const target = new URL(s3.endpoint);
+  const server = http.createServer((req, res) => {
+    if (hook(req, res)) return;
+    const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }

@@ -7,6 +7,7 @@ import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
 import type { ServiceClient } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
+import { seesDetails, shortIngestFrame } from '../visibility';
 
 /** The model's own keys: everything else in a panel's query JSON (datasource, hide, key …) stays in Grafana. */
 /** The service takes at most this many queries per call. */
@@ -81,11 +82,17 @@ export function batchQueries(queries: PreparedQuery[]): QueryRequest[] {
   return batches;
 }
 
-function toDataResponse(refId: string, result: QueryResult | undefined): DataResponse {
+/** Whether an `ingest` query's frames are shortened for the calling user: they hold the service's error messages. */
+function shortensIngest(request: QueryDataRequest, model: TrailhoundQuery): boolean {
+  return model.queryType === 'ingest' && !seesDetails(request.pluginContext);
+}
+
+function toDataResponse(refId: string, result: QueryResult | undefined, short = false): DataResponse {
   if (!result) return { frames: [], error: `the service answered without a result for query ${refId}`, status: 502, errorSource: 'downstream' };
   if ('error' in result) return { frames: [], error: result.error, status: result.status || 500, errorSource: 'downstream' };
   try {
-    return { frames: (result.frames ?? []).map((frame) => encodeFrame(frame, refId)), error: '', status: 200, errorSource: '' };
+    const frames = (result.frames ?? []).map((frame) => (short ? shortIngestFrame(frame) : frame));
+    return { frames: frames.map((frame) => encodeFrame(frame, refId)), error: '', status: 200, errorSource: '' };
   } catch (err) {
     return errorResponse(err);
   }
@@ -115,9 +122,9 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
     batchQueries(prepared).map(async (batch) => {
       try {
         const answer = await client.query(batch, signal);
-        for (const { refId: key } of batch.queries) {
-          const refId = refIds.get(key)!;
-          responses[refId] = toDataResponse(refId, answer.results?.[key]);
+        for (const model of batch.queries) {
+          const refId = refIds.get(model.refId)!;
+          responses[refId] = toDataResponse(refId, answer.results?.[model.refId], shortensIngest(request, model));
         }
       } catch (err) {
         runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });

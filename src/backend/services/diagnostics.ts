@@ -5,6 +5,7 @@ import { describeError } from '../errors';
 import type { Runtime } from '../runtime';
 import { type ServiceClient, ServiceError } from '../serviceClient';
 import type { CheckHealthRequest, CheckHealthResponse, CollectMetricsResponse } from '../types';
+import { seesDetails, shortStatus } from '../visibility';
 
 /** 2026-11-24T10:00:00.000Z → 2026-11-24T10:00:00Z */
 function shortTime(iso: string): string {
@@ -49,7 +50,9 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
     return { status: 'ERROR', message, jsonDetails: details({ url: client.baseUrl }) };
   }
   try {
-    const status = await client.ingestStatus(signal);
+    // Grafana lets anyone who may query the data source run its health check (GET /api/datasources/uid/…/health).
+    const answer = await client.ingestStatus(signal);
+    const status = seesDetails(request.pluginContext) ? answer : shortStatus(answer);
     return { status: 'OK', message: healthMessage(health, status), jsonDetails: details({ url: client.baseUrl, version: health.version, ingest: status }) };
   } catch (err) {
     const message = describeError(err).message;

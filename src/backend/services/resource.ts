@@ -3,6 +3,7 @@
 import { describeError } from '../errors';
 import type { Runtime } from '../runtime';
 import type { CallResourceRequest, CallResourceResponse } from '../types';
+import { seesDetails, shortErrors, shortStatus } from '../visibility';
 
 interface Route {
   method: 'GET' | 'POST';
@@ -13,13 +14,15 @@ interface Route {
    * its resources, so the plugin itself checks the role Grafana sends with the call.
    */
   adminOnly?: boolean;
+  /** The answer as someone sees it who is not to read the service's own error messages (see visibility.ts). */
+  short?: (answer: never) => unknown;
 }
 
 const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
-  { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined) },
-  { method: 'GET', target: (p) => (p === 'ingest/errors' ? '/api/ingest/errors' : undefined) },
+  { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined), short: shortStatus },
+  { method: 'GET', target: (p) => (p === 'ingest/errors' ? '/api/ingest/errors' : undefined), short: shortErrors },
   // An event's original record (eventIDs are UUIDs; records without one get 'md5:…'). Not "." or "..": the URL would
   // resolve them, and ask the service for /api/events/ or /api/ with the token.
   { method: 'GET', target: (p) => (/^events\/(?!\.\.?$)[\w.:-]{1,256}$/.test(p) ? `/api/${p}` : undefined) },
@@ -74,6 +77,16 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
       return jsonResponse(502, { error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): fix the token in the data source settings` });
     }
     const type = answer.headers.get('content-type');
+    if (match.route.short && answer.status === 200 && !seesDetails(request.pluginContext)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
+      } catch {
+        // Not shortened, so not passed on either.
+        return jsonResponse(502, { error: `${client.baseUrl} answered ${path} with something other than JSON: check the service URL in the data source settings` });
+      }
+      return jsonResponse(200, match.route.short(parsed as never));
+    }
     return { code: answer.status, headers: type ? { 'Content-Type': { values: [type] } } : {}, body: answer.body };
   } catch (err) {
     const { status, message } = describeError(err);

@@ -3,7 +3,7 @@
 // and the saved data source's lookups are stubbed at getResource/postResource.
 import { OrgRole, type DataSourceSettings } from '@grafana/data';
 import { config, setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { DataSource } from '../datasource';
@@ -24,6 +24,25 @@ const STATUS = {
   lastPoll: '2026-11-25T10:05:00.000Z',
   lastPollError: null,
 };
+
+const FAILED_AT = '2026-11-25T09:00:00.000Z';
+const KEY = 'audit/AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/25/123456789012_CloudTrail_eu-west-1_20261125T0900Z_Ab12.json.gz';
+const UNREADABLE = {
+  total: 2,
+  errors: [
+    { source: 's3://audit-logs/audit/', key: KEY, reason: 'Malformed JSON: unexpected end of input', failedAt: FAILED_AT },
+    { source: 's3://audit-logs/audit/', key: 'audit/notes.json', reason: 'no Records array', failedAt: '2026-11-24T09:00:00.000Z' },
+  ],
+};
+
+/** The saved data source's resources, by path: the status, the unreadable files (absent: that call fails as given). */
+function answer(status: object, unreadable: object | Error = UNREADABLE) {
+  return async (path: string) => {
+    if (path !== 'ingest/errors') return status;
+    if (unreadable instanceof Error) throw unreadable;
+    return unreadable;
+  };
+}
 
 function settings(overrides: Partial<Settings> = {}): Settings {
   return {
@@ -77,7 +96,7 @@ let postResource: jest.SpyInstance;
 let get: jest.Mock;
 
 beforeEach(() => {
-  getResource = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue(STATUS);
+  getResource = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(answer(STATUS));
   postResource = jest.spyOn(DataSource.prototype, 'postResource').mockResolvedValue({ status: 'started', days: 90 });
   get = jest.fn(async () => new DataSource(instanceSettings()));
   setDataSourceSrv({ get } as unknown as DataSourceSrv);
@@ -191,7 +210,7 @@ describe('ConfigEditor', () => {
     await user.clear(days);
     await user.type(days, '90');
     const startedAt = '2026-11-25T10:06:00.000Z';
-    getResource.mockResolvedValue({ ...STATUS, backfill: { days: 90, state: 'running', startedAt } });
+    getResource.mockImplementation(answer({ ...STATUS, backfill: { days: 90, state: 'running', startedAt } }));
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 90 });
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
@@ -220,7 +239,7 @@ describe('ConfigEditor', () => {
 
   it('shows the retention, when the service prunes', async () => {
     const retention = { days: 90, before: '2026-08-27T10:00:00.000Z', prunedAt: '2026-11-25T10:00:00.000Z' };
-    getResource.mockResolvedValue({ ...STATUS, retention });
+    getResource.mockImplementation(answer({ ...STATUS, retention }));
     await renderEditor(settings());
     expect(await screen.findByText('Retention')).toBeInTheDocument();
     expect(screen.getByText(`90 days: events before ${new Date(retention.before).toLocaleString()} removed at ${new Date(retention.prunedAt).toLocaleString()}`)).toBeInTheDocument();
@@ -232,7 +251,7 @@ describe('ConfigEditor', () => {
       { source: 's3://audit-logs/prod/', objects: 1200, lastRun, lastError: null },
       { source: 's3://legacy-trail/', objects: 34, lastRun, lastError: 'AccessDenied' },
     ];
-    getResource.mockResolvedValue({ ...STATUS, sources });
+    getResource.mockImplementation(answer({ ...STATUS, sources }));
     await renderEditor(settings());
     const list = await screen.findByLabelText('Sources');
     expect(list).toHaveTextContent(`s3://audit-logs/prod/${(1200).toLocaleString()} log files, last read ${new Date(lastRun).toLocaleString()}`);
@@ -240,7 +259,7 @@ describe('ConfigEditor', () => {
   });
 
   it('says nothing of sources when there is one', async () => {
-    getResource.mockResolvedValue({ ...STATUS, sources: [{ source: 's3://audit-logs/', objects: 1234, lastRun: null, lastError: null }] });
+    getResource.mockImplementation(answer({ ...STATUS, sources: [{ source: 's3://audit-logs/', objects: 1234, lastRun: null, lastError: null }] }));
     await renderEditor(settings());
     expect(await screen.findByText('Log files')).toBeInTheDocument();
     expect(screen.queryByLabelText('Sources')).not.toBeInTheDocument();
@@ -276,18 +295,77 @@ describe('ConfigEditor', () => {
   });
 
   it('shows the last poll error', async () => {
-    getResource.mockResolvedValue({ ...STATUS, lastPollError: 'AccessDenied on s3://logs' });
+    getResource.mockImplementation(answer({ ...STATUS, lastPollError: 'AccessDenied on s3://logs' }));
     await renderEditor(settings());
     expect(await screen.findByText('The last poll failed')).toBeInTheDocument();
     expect(screen.getByText('AccessDenied on s3://logs')).toBeInTheDocument();
   });
 
-  it('refreshes the status', async () => {
+  it('refreshes the status and the unreadable files', async () => {
     const user = userEvent.setup();
     await renderEditor(settings());
-    await waitFor(() => expect(getResource).toHaveBeenCalledTimes(1));
+    const calls = (path: string) => getResource.mock.calls.filter(([p]) => p === path).length;
+    await waitFor(() => expect([calls('ingest/status'), calls('ingest/errors')]).toEqual([1, 1]));
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
-    await waitFor(() => expect(getResource).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect([calls('ingest/status'), calls('ingest/errors')]).toEqual([2, 2]));
+  });
+
+  it('lists the newest unreadable files: when, source, the key by its file name (whole on hover and copied), why', async () => {
+    const user = userEvent.setup();
+    getResource.mockImplementation(answer(STATUS, { ...UNREADABLE, total: 37 }));
+    await renderEditor(settings());
+    const list = await screen.findByRole('region', { name: 'Unreadable files' });
+    expect(getResource).toHaveBeenCalledWith('ingest/errors', { limit: 5 });
+    expect(within(list).getByText('The newest 2 of 37 unreadable files')).toBeInTheDocument();
+    const rows = within(list).getAllByRole('row').map((row) => [...row.querySelectorAll('th, td')].map((c) => c.textContent));
+    expect(rows).toEqual([
+      ['When', 'Source', 'Key', 'Reason'],
+      [new Date(FAILED_AT).toLocaleString(), 's3://audit-logs/audit/', '…/123456789012_CloudTrail_eu-west-1_20261125T0900Z_Ab12.json.gz', 'Malformed JSON: unexpected end of input'],
+      [new Date('2026-11-24T09:00:00.000Z').toLocaleString(), 's3://audit-logs/audit/', '…/notes.json', 'no Records array'],
+    ]);
+    expect(within(list).getByText('…/notes.json')).toHaveAttribute('title', 'audit/notes.json');
+    // Grafana's ClipboardButton writes to navigator.clipboard (user-event's stand-in here) only in a secure context.
+    Object.defineProperty(window, 'isSecureContext', { value: true, configurable: true });
+    try {
+      await user.click(within(list).getByRole('button', { name: `Copy the key ${KEY}` }));
+      expect(await navigator.clipboard.readText()).toBe(KEY);
+    } finally {
+      delete (window as { isSecureContext?: boolean }).isSecureContext;
+    }
+    // Where the rest are.
+    expect(list).toHaveTextContent('the CloudTrail Ingestion dashboard lists them all, as does trailhound report ingest --errors');
+  });
+
+  it('heads the list plainly when it holds every unreadable file', async () => {
+    await renderEditor(settings());
+    const list = await screen.findByRole('region', { name: 'Unreadable files' });
+    expect(within(list).getByRole('heading')).toHaveTextContent(/^Unreadable files$/);
+  });
+
+  it('does not ask for unreadable files when there are none', async () => {
+    getResource.mockImplementation(answer({ ...STATUS, errors: 0 }));
+    await renderEditor(settings());
+    expect(await screen.findByText('Log files')).toBeInTheDocument();
+    expect(getResource).not.toHaveBeenCalledWith('ingest/errors', expect.anything());
+    expect(screen.queryByRole('region', { name: 'Unreadable files' })).not.toBeInTheDocument();
+  });
+
+  it('keeps the status when the list fails, and says to upgrade a service that has no list', async () => {
+    getResource.mockImplementation(answer(STATUS, Object.assign(new Error('no list'), { status: 404, data: { error: 'no such endpoint: GET /api/ingest/errors' } })));
+    await renderEditor(settings());
+    expect(await screen.findByText('Log files')).toBeInTheDocument();
+    expect(
+      await screen.findByText(/^Could not list the unreadable files: no such endpoint: GET \/api\/ingest\/errors \(upgrade the Trailhound service\)\. Meanwhile/)
+    ).toBeInTheDocument();
+  });
+
+  it('asks for no list when the status itself fails: its warning says what to fix', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the data source\'s API token (HTTP 401)' } });
+    await renderEditor(settings());
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    expect(screen.getByText(/rejected the data source's API token/)).toBeInTheDocument();
+    expect(getResource).not.toHaveBeenCalledWith('ingest/errors', expect.anything());
+    expect(screen.queryByText(/unreadable files/)).not.toBeInTheDocument();
   });
 
   it('has no ingestion panel before the data source exists', async () => {

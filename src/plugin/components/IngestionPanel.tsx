@@ -3,13 +3,15 @@
 import { ConfigSection } from '@grafana/plugin-ui';
 import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
 import { Fragment, useCallback, useEffect, useState } from 'react';
-import type { IngestStatus } from '../../model/api';
+import type { IngestErrors, IngestStatus } from '../../model/api';
 import type { BackfillAnswer } from '../types';
 import { formatBackfill, formatCount, formatDays, formatLag, formatRetention, formatSource, formatTime } from './format';
+import { SHOWN_UNREADABLE, UnreadableFiles } from './UnreadableFiles';
 import { errorMessage } from './useValueLookup';
 
 export interface IngestionSource {
   ingestStatus(): Promise<IngestStatus>;
+  ingestErrors(limit: number): Promise<IngestErrors>;
   backfill(days: number): Promise<BackfillAnswer>;
 }
 
@@ -28,16 +30,34 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   const term = { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular };
   const [status, setStatus] = useState<IngestStatus>();
   const [statusError, setStatusError] = useState<string>();
+  const [unreadable, setUnreadable] = useState<{ list: IngestErrors } | { error: string }>();
   const [days, setDays] = useState('30');
   const [backfill, setBackfill] = useState<{ message: string; error: boolean }>();
   const [busy, setBusy] = useState(false);
 
   const refresh = useCallback(async () => {
+    let next: IngestStatus;
     try {
-      setStatus(await datasource.ingestStatus());
+      next = await datasource.ingestStatus();
+      setStatus(next);
       setStatusError(undefined);
     } catch (err) {
+      // The status's error says what is wrong (service down, token); the list would only say it again.
       setStatusError(errorMessage(err));
+      setUnreadable(undefined);
+      return;
+    }
+    // Asked for only when there are some, after the status: the page shows the counts without waiting for it.
+    if (!(next.errors > 0)) {
+      setUnreadable(undefined);
+      return;
+    }
+    try {
+      setUnreadable({ list: await datasource.ingestErrors(SHOWN_UNREADABLE) });
+    } catch (err) {
+      const status = (err as { status?: number } | undefined)?.status;
+      // A service older than the list has no such endpoint.
+      setUnreadable({ error: `${errorMessage(err)}${status === 404 ? ' (upgrade the Trailhound service)' : ''}` });
     }
   }, [datasource]);
 
@@ -115,6 +135,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
           {status.lastPollError}
         </Alert>
       )}
+      {unreadable && <UnreadableFiles unreadable={unreadable} />}
       <Button variant="secondary" size="sm" icon="sync" onClick={refresh} style={{ marginBottom: theme.spacing(2) }}>
         Refresh
       </Button>

@@ -1,4 +1,4 @@
-import { formatBackfill, formatCount, formatLag, formatRetention, formatSource, formatTime } from './format';
+import { formatBackfill, formatCount, formatLag, formatRetention, formatSource, formatTime, shortKey } from './format';
 import { parseLimit } from './LimitField';
 
 describe('formatters', () => {
@@ -13,6 +13,12 @@ describe('formatters', () => {
     expect(formatTime(null)).toBe('never');
     expect(formatTime('2026-11-25T10:00:00Z')).toBe(new Date('2026-11-25T10:00:00Z').toLocaleString());
     expect(formatTime('garbage')).toBe('garbage');
+  });
+  it("shortens a key to its file name, which names a CloudTrail file's account, region and time", () => {
+    const name = '123456789012_CloudTrail_us-east-1_20261125T1005Z_Ab12.json.gz';
+    expect(shortKey(`audit/AWSLogs/o-abc123/123456789012/CloudTrail/us-east-1/2026/11/25/${name}`)).toBe(`…/${name}`);
+    expect(shortKey('loose.json')).toBe('loose.json');
+    expect(shortKey('odd/')).toBe('odd/');
   });
   it('formats counts', () => {
     expect(formatCount(undefined)).toBe('–');

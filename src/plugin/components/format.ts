@@ -58,3 +58,12 @@ export function formatSource(s: SourceStatus): string {
   if (s.lastError) return `${files}, its last run failed: ${s.lastError}`;
   return s.lastRun ? `${files}, last read ${formatTime(s.lastRun)}` : `${files}, not read yet`;
 }
+
+/**
+ * A log file's key as a list shows it: its file name, which for CloudTrail names the account, region and time
+ * (`…/123456789012_CloudTrail_us-east-1_20261125T1005Z_x.json.gz`); the folders before it say the same again.
+ */
+export function shortKey(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return name === key || name === '' ? key : `…/${name}`;
+}

@@ -6,7 +6,7 @@ import { config, setDataSourceSrv, setTemplateSrv, type DataSourceSrv } from '@g
 import { GlobalStyles } from '@grafana/ui';
 import { useState, type ReactElement, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { IngestStatus } from '../../../src/model/api';
+import type { IngestErrors, IngestStatus } from '../../../src/model/api';
 import type { Dimension } from '../../../src/model/query';
 import { ConfigEditor } from '../../../src/plugin/components/ConfigEditor';
 import { QueryEditor } from '../../../src/plugin/components/QueryEditor';
@@ -49,7 +49,7 @@ const SAMPLE: Record<Dimension, ValueCount[]> = {
 const STATUS: IngestStatus = {
   objects: 48_211,
   events: 23_794_310,
-  errors: 3,
+  errors: 7,
   skipped: 12,
   newestEvent: new Date(Date.now() - 7 * 60_000).toISOString(),
   oldestEvent: new Date(Date.now() - 14 * 86_400_000).toISOString(),
@@ -58,9 +58,31 @@ const STATUS: IngestStatus = {
   lastPollError: null,
 };
 
+const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+const day = (minutes: number) => ago(minutes).slice(0, 10).replace(/-/g, '/');
+const cloudTrailKey = (region: string, minutes: number, id: string) =>
+  `prod/AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/${region}/${day(minutes)}/123456789012_CloudTrail_${region}_${ago(minutes).slice(0, 16).replace(/[-:]/g, '')}Z_${id}.json.gz`;
+
+const UNREADABLE: IngestErrors = {
+  total: 7,
+  errors: [
+    { source: 's3://audit-logs/prod', key: cloudTrailKey('eu-west-1', 35, 'Xq3PzL0aYw2TbN7c'), reason: 'incorrect header check (not gzip)', failedAt: ago(31) },
+    { source: 's3://audit-logs/prod', key: cloudTrailKey('us-east-1', 180, 'Fm81kQa0cZ4vR2dE'), reason: 'Malformed JSON: unexpected end of input', failedAt: ago(176) },
+    {
+      source: 's3://audit-logs/prod',
+      key: cloudTrailKey('us-east-1', 1500, 'Lp0sW9nB3xK7aQ1m'),
+      reason: 'download failed: Access to s3://audit-logs was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail\'s KMS key',
+      failedAt: ago(1496),
+    },
+    { source: 's3://audit-logs/prod', key: cloudTrailKey('ap-southeast-2', 2900, 'Tt5yU2iO8pA4sD6f'), reason: 'no Records array', failedAt: ago(2896) },
+    { source: 's3://legacy-trail', key: cloudTrailKey('us-west-2', 4400, 'Gh7jK1lZ3xC5vB9n'), reason: 'incorrect header check (not gzip)', failedAt: ago(4396) },
+  ],
+};
+
 const stub = {
   values: async (dimension: Dimension, request?: { q?: string }) => SAMPLE[dimension].filter((v) => v.value.includes(request?.q ?? '')),
   ingestStatus: async () => STATUS,
+  ingestErrors: async (limit: number) => ({ ...UNREADABLE, errors: UNREADABLE.errors.slice(0, limit) }),
   backfill: async (days: number) => ({ status: 'started', days }),
 };
 
@@ -96,6 +118,15 @@ function QueryEditorView() {
   );
 }
 
+function IngestQueryEditorView() {
+  const [query, setQuery] = useState<Query>({ refId: 'A', queryType: 'ingest', ingestView: 'errors', limit: 50 });
+  return (
+    <Frame title="Trailhound query editor — Ingestion">
+      <QueryEditor query={query} onChange={setQuery} onRunQuery={() => {}} datasource={stub} range={range} />
+    </Frame>
+  );
+}
+
 function VariableEditorView() {
   const [query, setQuery] = useState<VariableQuery>({ refId: 'variable', dimension: 'user', search: 'admin' });
   return (
@@ -121,7 +152,7 @@ function ConfigEditorView() {
   );
 }
 
-const VIEWS: Record<string, () => ReactElement> = { query: QueryEditorView, variable: VariableEditorView, config: ConfigEditorView };
+const VIEWS: Record<string, () => ReactElement> = { query: QueryEditorView, ingest: IngestQueryEditorView, variable: VariableEditorView, config: ConfigEditorView };
 
 const params = new URLSearchParams(window.location.search);
 const View = VIEWS[params.get('view') ?? 'query'] ?? QueryEditorView;

@@ -84,7 +84,7 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
 }
 
 /** Nothing under <prefix>AWSLogs/: almost always a --source that names the wrong place. */
-function noLogsHere({ bucket, prefix }: S3Location): string {
+export function noLogsHere({ bucket, prefix }: S3Location): string {
   const looked = `s3://${bucket}/${prefix}AWSLogs/`;
   const at = prefix.indexOf('AWSLogs/');
   if (at >= 0) {

@@ -1,0 +1,131 @@
+// Who reads the service's error messages whole. The messages are the service's own, made by the functions that make
+// them in ingestion (explainS3Error, noLogsHere, noCredentials, unreachable, FolderSource), so a rewording there
+// that the kinds no longer recognise fails here, instead of every Viewer reading "an error".
+import type { IngestStatus } from '../model/api';
+import { noCredentials, unreachable } from '../service/awsErrors';
+import { FolderSource } from '../service/ingest/sources/folder';
+import { explainS3Error, noLogsHere } from '../service/ingest/sources/s3';
+import type { PluginContext } from './types';
+import { errorKinds, seesDetails, shortError, shortIngestFrame, shortReason, shortStatus } from './visibility';
+
+const ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/trailhound-reader/i-0abc';
+const awsError = (name: string, message: string, httpStatusCode: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+const denied = explainS3Error(awsError('AccessDenied', `User: ${ROLE_ARN} is not authorized to perform: s3:ListBucket`, 403), 'audit-logs').message;
+
+function folderError(): string {
+  try {
+    new FolderSource('/no/such/trailhound/folder');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('FolderSource took a folder that is not there');
+}
+
+const context = (role: string | undefined): PluginContext => ({
+  orgId: 1,
+  pluginId: 'trailhound-cloudtrail-datasource',
+  user: role === undefined ? null : { login: 'someone', name: '', email: '', role },
+  dataSourceInstanceSettings: null,
+  pluginVersion: '',
+});
+
+describe('seesDetails', () => {
+  it.each([
+    ['Admin', true],
+    ['Editor', true],
+    ['Viewer', false],
+    ['None', false],
+    ['', false],
+    [undefined, false],
+  ])('role %p: %p', (role, sees) => {
+    expect(seesDetails(context(role))).toBe(sees);
+  });
+});
+
+describe('errorKinds: the kind of each of the service messages', () => {
+  it.each([
+    ['S3 access denied', denied, 'access denied'],
+    ['a KMS key refused', explainS3Error(awsError('AccessDenied', 'not authorized to perform: kms:Decrypt on resource: arn:aws:kms:…', 403), 'b').message, 'access denied'],
+    ['a bare 403', explainS3Error(awsError('UnknownError', 'UnknownError', 403), 'b').message, 'access denied'],
+    ['no credentials', noCredentials(''), 'AWS credentials missing or refused'],
+    ['a profile without credentials', noCredentials('audit'), 'AWS credentials missing or refused'],
+    ['credentials refused', explainS3Error(awsError('ExpiredToken', 'expired', 400), 'b').message, 'AWS credentials missing or refused'],
+    ['no bucket', explainS3Error(awsError('NoSuchBucket', 'nope', 404), 'audit-logs').message, 'a bucket that does not exist'],
+    [
+      'an endpoint down',
+      unreachable(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:9000'), { code: 'ECONNREFUSED' }), { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint' }, 'http://minio.internal:9000')!,
+      'an endpoint could not be reached',
+    ],
+    ['a folder not there', folderError(), 'a source folder that is not there'],
+    ['no logs under the source', noLogsHere({ bucket: 'audit-logs', prefix: 'prod/' }), 'no CloudTrail logs where a source points'],
+    ['not a bucket', 'Catalog Error: Table with name events does not exist!', 'an error'],
+    ['a message of no known kind', 'IO Error: disk full at /var/lib/trailhound', 'an error'],
+  ])('%s', (_what, message, kind) => {
+    expect(errorKinds(message)).toBe(kind);
+  });
+
+  it("names each kind of a poll of several sources, and none of the message's words", () => {
+    const poll = `s3://audit-logs/: ${denied}; /srv/logs: ${folderError()}`;
+    const short = shortError(poll);
+    expect(short).toBe('Access denied; a source folder that is not there: an organization Editor or Admin sees the details here, and the trailhound service log has them');
+  });
+});
+
+describe('shortened answers', () => {
+  const status: IngestStatus = {
+    objects: 2,
+    events: 3,
+    errors: 1,
+    skipped: 0,
+    newestEvent: null,
+    oldestEvent: null,
+    lagSeconds: null,
+    lastPoll: null,
+    lastPollError: denied,
+    backfill: { days: 30, state: 'failed', startedAt: '2026-11-25T10:00:00.000Z', error: denied },
+    sources: [
+      { source: 's3://audit-logs/', objects: 2, lastRun: null, lastError: denied },
+      { source: './logs', objects: 0, lastRun: null, lastError: null },
+    ],
+  };
+
+  it("shortens the status's messages and keeps the rest", () => {
+    const short = shortStatus(status);
+    expect(JSON.stringify(short)).not.toContain('arn:');
+    expect(short).toEqual({
+      ...status,
+      lastPollError: shortError(denied),
+      backfill: { ...status.backfill, error: shortError(denied) },
+      sources: [
+        { ...status.sources![0], lastError: shortError(denied) },
+        { ...status.sources![1], lastError: null },
+      ],
+    });
+    expect(shortStatus({ ...status, lastPollError: null, backfill: undefined, sources: null })).toEqual({ ...status, lastPollError: null, backfill: undefined, sources: null });
+  });
+
+  it("shortens a failed download's reason, not what is wrong with a file's content", () => {
+    expect(shortReason(`download failed: ${denied}`)).toBe(`download failed: ${shortError(denied)}`);
+    expect(shortReason('Malformed JSON in file "a.json.gz", at byte 1 in record/value 2: unexpected end of input.')).toBe(
+      'Malformed JSON in file "a.json.gz", at byte 1 in record/value 2: unexpected end of input.'
+    );
+  });
+
+  it("shortens an ingest query's message columns only", () => {
+    const frame = shortIngestFrame({
+      name: 'ingestion',
+      fields: [
+        { name: 'events', type: 'number', values: [3] },
+        { name: 'last poll error', type: 'string', values: [denied] },
+      ],
+    });
+    expect(frame.fields).toEqual([
+      { name: 'events', type: 'number', values: [3] },
+      { name: 'last poll error', type: 'string', values: [shortError(denied)] },
+    ]);
+    const none = shortIngestFrame({ name: 'ingestion', fields: [{ name: 'last poll error', type: 'string', values: [null] }] });
+    expect(none.fields[0].values).toEqual([null]);
+    const files = shortIngestFrame({ name: 'unreadable files', fields: [{ name: 'reason', type: 'string', values: [`download failed: ${denied}`, 'not gzip'] }] });
+    expect(files.fields[0].values).toEqual([`download failed: ${shortError(denied)}`, 'not gzip']);
+  });
+});
