@@ -270,8 +270,10 @@ describeWithGo('go-plugin host', () => {
   test('Kill: Shutdown over gRPC ends the process promptly, and stdout never carried more than the handshake', async () => {
     const reply = await session.send({ cmd: 'kill' });
     expect(reply.result.exited).toBe(true);
-    // go-plugin waits up to 2 s for a graceful exit before it kills the process.
-    expect(reply.result.ms).toBeLessThan(1900);
+    // go-plugin waits up to 2 s for a graceful exit, then kills the process and says so; its own log tells which
+    // (not a timing, which a busy machine stretches).
+    expect(session.stderr.some((l) => /failed to exit gracefully/.test(l))).toBe(false);
+    expect(session.stderr.some((l) => /\bplugin exited\b/.test(l))).toBe(true);
     expect(reply.result.extraStdout).toBe('');
     expect(await session.exited).toBe(0);
     expect(session.stderr.some((l) => /plugin process exited/.test(l))).toBe(true);
