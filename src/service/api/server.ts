@@ -22,7 +22,7 @@ export interface ApiOptions {
   retentionDays?: number;
   /** Each statement's timeout (DEFAULT_TIMEOUT_MS in the reports). */
   queryTimeoutMs?: number;
-  /** The deadline of a whole POST /api/query, all its queries together. */
+  /** The deadline of a whole POST /api/query, all its queries together (and of a value list or an event's record). */
   requestTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
@@ -38,25 +38,25 @@ const DAY = 86_400_000;
 export const REQUEST_TIMEOUT_MS = 50_000;
 
 /**
- * A signal that aborts when the client closes the connection before its answer, or when the request's deadline passes.
+ * Runs a request's reads with a signal that aborts when the client closes the connection before its answer, or when the
+ * request's deadline passes: the reports then interrupt the running statement and start no other.
  * (fastify's request.signal aborts once a body has been read: Node closes the request stream then, not at a hang-up.)
  */
-function stopSignal(reply: FastifyReply, ms: number): { signal: AbortSignal; done: () => void } {
+async function untilStopped<T>(reply: FastifyReply, ms: number, read: (signal: AbortSignal) => Promise<T>, advice?: string): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(RequestStoppedError.deadline(ms)), ms);
+  const timer = setTimeout(() => controller.abort(RequestStoppedError.deadline(ms, advice)), ms);
   const closed = () => {
     if (!reply.raw.writableFinished) controller.abort(RequestStoppedError.clientClosed());
   };
   reply.raw.on('close', closed);
   // A client gone while its body was read and checked: the response closed before anyone listened.
   if (reply.raw.destroyed || reply.raw.socket?.destroyed) closed();
-  return {
-    signal: controller.signal,
-    done: () => {
-      clearTimeout(timer);
-      reply.raw.off('close', closed);
-    },
-  };
+  try {
+    return await read(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    reply.raw.off('close', closed);
+  }
 }
 
 // A string first: with type coercion, a number branch first would take null and true for 0 and 1 (the epoch);
@@ -153,6 +153,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const metrics = createMetrics(reports);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -184,6 +185,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
     // As in /api/query: the query was interrupted, and the message says what to do.
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
+    // Its client gone (499, which no one reads), or past the request's deadline (504): as a query's result says it.
+    if (err instanceof RequestStoppedError) return reply.code(err.status).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     return reply.code(500).send(internalError(request.log, err));
   });
@@ -198,8 +201,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
-    const stop = stopSignal(reply, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
-    const response = await reports.query(body, stop.signal).finally(stop.done);
+    const response = await untilStopped(reply, requestTimeoutMs, (signal) => reports.query(body, signal));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
     return hideInternalErrors(response, request.log);
@@ -216,13 +218,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const now = Date.now();
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
-    return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100, resolveTimeField(q.timeField)) };
+    const timeField = resolveTimeField(q.timeField);
+    const read = (signal: AbortSignal) => reports.values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);
+    return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
   });
 
   // An event's details: its original record, e.g. for a data link from the Events table.
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
     const { eventId } = request.params as { eventId: string };
-    const record = await reports.record(eventId);
+    const record = await untilStopped(reply, requestTimeoutMs, (signal) => reports.record(eventId, signal), 'try again when the service is less busy');
     if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
     if (record === 'removed') {
       const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
