@@ -111,6 +111,7 @@ export function startService(options: ServiceOptions): Service {
   // stopped service leave no gap.
   const sources = options.sources.map((source) => ({ source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true }));
   const several = sources.length > 1;
+  let sourcesRecorded = false;
   let lastPrune: number | undefined;
   const pruneIfDue = async (at: Date) => {
     if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
@@ -209,10 +210,14 @@ export function startService(options: ServiceOptions): Service {
       await options.beforePoll?.(startedAt);
       // The ingestion status reports the last error of each of these (reports/sql.ts LISTED_SOURCES): found by the id
       // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
-      await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
-        ids: JSON.stringify(sources.map((s) => s.id)),
-        names: JSON.stringify(sources.map((s) => s.source)),
-      });
+      // Written by the first poll (again by the next, if it failed): the list does not change while the service runs.
+      if (!sourcesRecorded) {
+        await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
+          ids: JSON.stringify(sources.map((s) => s.id)),
+          names: JSON.stringify(sources.map((s) => s.source)),
+        });
+        sourcesRecorded = true;
+      }
       try {
         return await eachSource(pollSource);
       } finally {

@@ -124,6 +124,30 @@ test('several sources: the status names each as it was configured, not by the id
   }
 });
 
+test('the service records its sources once: a later poll does not write them again', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 50 });
+  const polls = () => lines.filter((l) => l.msg === 'ingest finished').length;
+  const names = async () => (await db.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'source_names'`))?.value;
+  try {
+    await waitFor('the first poll', async () => (polls() >= 1 ? true : undefined));
+    expect(await names()).toBe(JSON.stringify([logs]));
+    // Changed behind the service's back: a poll that wrote the list again would put it back.
+    await db.run(`UPDATE meta SET value = $value WHERE key = 'source_names'`, { value: '["changed here"]' });
+    const after = polls();
+    await waitFor('two more polls', async () => (polls() >= after + 2 ? true : undefined));
+    expect(await names()).toBe('["changed here"]');
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A log file in `day`'s folder holding one event of that day. */
 const dayFile = (day: string, name: string) => ({
   [`${dayPrefix('111122223333', 'us-east-1', day)}${name}`]: logFile([{ ...rec(), eventTime: `${day}T06:00:00Z` }]),
