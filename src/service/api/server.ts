@@ -2,7 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
-import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
+import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
@@ -94,8 +94,6 @@ const eventSchema = {
   params: { type: 'object', properties: { eventId: { type: 'string', minLength: 1, maxLength: MAX_EVENT_ID } } },
 };
 
-/** Unreadable files listed when no limit is asked for. */
-export const DEFAULT_ERRORS_LIMIT = 100;
 const ingestErrorsSchema = {
   querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } } },
 };

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
 import {
-  AGGREGATES, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
+  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type TrailhoundQuery,
 } from '../../model/query';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
@@ -144,7 +144,10 @@ export function reportCommand(): Command {
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
     .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
-    .option('--limit <n>', `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
+    .option(
+      '--limit <n>',
+      `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
+    )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')
