@@ -8,6 +8,7 @@ import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
@@ -679,6 +680,22 @@ describe('other endpoints', () => {
     settle.shift()!(new Error('AccessDenied on s3://logs'));
     expect(await waitFor('failed')).toEqual({ days: 7, state: 'failed', startedAt: expect.any(String), finishedAt: expect.any(String), error: 'AccessDenied on s3://logs' });
     expect(backfills).toEqual([3650, 7]);
+  });
+
+  test('a backfill of more days than CloudTrail has existed reads every day since it began, and says so', async () => {
+    backfills.length = 0;
+    const since = cloudTrailDays();
+    expect(since).toBeGreaterThan(3650);
+    const r = await call('POST', '/api/backfill', { days: 100_000 });
+    expect([r.status, r.json]).toEqual([202, { status: 'started', days: since, cloudTrailBegan: CLOUDTRAIL_BEGAN }]);
+    expect((await call('GET', '/api/ingest/status')).json.backfill).toMatchObject({ days: since, state: 'running' });
+    // The service is asked for the days asked: its run starts at CloudTrail's first day, and its log says so.
+    expect(backfills).toEqual([100_000]);
+    settle.shift()!();
+    for (let i = 0; i < 100 && (await call('GET', '/api/ingest/status')).json.backfill.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 10));
+    // Exactly every day since then: nothing to say.
+    expect((await call('POST', '/api/backfill', { days: since })).json).toEqual({ status: 'started', days: since });
+    settle.shift()!();
   });
 
   test('backfill without an ingesting service is a 501 that says why', async () => {

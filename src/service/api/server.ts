@@ -5,6 +5,7 @@ import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '.
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { VERSION } from '../version';
@@ -98,8 +99,9 @@ const ingestErrorsSchema = {
   querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } } },
 };
 
+// No maximum: as with ingest --days, any number of days reads no further back than CloudTrail began (the answer says so).
 const backfillSchema = {
-  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
+  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1 } } },
 };
 
 /** A request body that is not JSON, or is JSON with a key that could stand for an object's prototype. */
@@ -262,7 +264,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     refuseUnknownFields(request.body as object, Object.keys(backfillSchema.body.properties), 'backfill requests');
     const asked = (request.body as { days: number }).days;
     const retentionDays = options.retentionDays;
-    const days = daysUnder(retentionDays, asked);
+    const kept = daysUnder(retentionDays, asked);
+    // What it reads: never a day before CloudTrail began (the service's runs start there, and its log says so).
+    const days = Math.min(kept, cloudTrailDays());
     if (backfill?.state === 'running') {
       return reply.code(409).send({
         error: `a backfill of ${counted(backfill.days, 'day')} is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
@@ -273,7 +277,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     backfill = current;
     // Older logs can take long: answer at once; /api/ingest/status shows the outcome.
     Promise.resolve()
-      .then(() => run(days))
+      .then(() => run(kept))
       .then(
         () => Object.assign(current, { state: 'done', finishedAt: new Date().toISOString() }),
         (err: unknown) => {
@@ -281,7 +285,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           request.log.error({ err, days }, 'backfill failed');
         }
       );
-    return reply.code(202).send({ status: 'started', days, ...(days < asked && { retentionDays }) });
+    return reply.code(202).send({ status: 'started', days, ...(kept < asked && { retentionDays }), ...(days < kept && { cloudTrailBegan: CLOUDTRAIL_BEGAN }) });
   });
 
   app.get('/metrics', async (_request, reply) => {
