@@ -74,6 +74,11 @@ describe('auth', () => {
     const r = await call('GET', '/api/health', undefined, null);
     expect(r.status).toBe(200);
     expect(Object.keys(r.json).sort()).toEqual(['status', 'version']);
+    // With a query string (a load balancer's cache-buster) it is the same check.
+    expect(await call('GET', '/api/health?probe=1', undefined, null)).toMatchObject({ status: 200, json: r.json });
+    // Nothing else passes for it: another path under it is no route, and wants the token first.
+    expect((await call('GET', '/api/health/../trails', undefined, null)).status).toBe(401);
+    expect((await call('GET', '/api/healthz', undefined, null)).status).toBe(401);
   });
 
   const routes = ['/api/ingest/status', '/api/ingest/errors', '/api/trails', '/api/values/user', `/api/events/${records[0].eventID}`, '/metrics'];

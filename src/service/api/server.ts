@@ -157,7 +157,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const metrics = createMetrics(reports);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/api/health') return;
+    // The route, not the URL: a probe's /api/health?check=1 is the health check too.
+    if (request.routeOptions.url === '/api/health') return;
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {

@@ -48,7 +48,6 @@ interface ReportOptions {
   errors?: boolean;
 }
 
-/** The query the flags describe: a preset first (if any), then every flag given on top of it. */
 /** Where a serve on this machine answers, from its listen address: one on every interface (:7480, 0.0.0.0, ::) on loopback. */
 export function localServiceUrl(listen: string): string {
   try {
@@ -61,6 +60,7 @@ export function localServiceUrl(listen: string): string {
   }
 }
 
+/** The query the flags describe: a preset first (if any), then every flag given on top of it. */
 export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery {
   const preset = o.preset ? commonSearch(o.preset) : undefined;
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
