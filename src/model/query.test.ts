@@ -1,4 +1,4 @@
-import { DEFAULT_QUERY, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
+import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
 
 test('an empty query is valid and gets every default', () => {
   expect(resolveQuery({})).toEqual(DEFAULT_QUERY);
@@ -73,4 +73,20 @@ test('withoutDefaults leaves out exactly the fields at their defaults, and resol
     expect(withoutDefaults(query)).toEqual({ [key]: others[key] });
     expect(resolveQuery(withoutDefaults(query))).toEqual(query);
   }
+});
+
+test('the unreadable files list 100 when no limit is given, a work list; every other report its top 20', () => {
+  expect(DEFAULT_ERRORS_LIMIT).toBe(100);
+  expect(resolveQuery({ queryType: 'ingest', ingestView: 'errors' }).limit).toBe(DEFAULT_ERRORS_LIMIT);
+  expect(resolveQuery({ queryType: 'ingest', ingestView: 'errors', limit: '' }).limit).toBe(DEFAULT_ERRORS_LIMIT);
+  expect(resolveQuery({ queryType: 'ingest', ingestView: 'errors', limit: 20 }).limit).toBe(20);
+  // The view belongs to ingest queries: an events query that carries it (left from an earlier choice) keeps its top N.
+  for (const other of [{ queryType: 'ingest' }, { ingestView: 'errors' }, { queryType: 'totals', ingestView: 'errors' }]) {
+    expect([other, resolveQuery(other).limit]).toEqual([other, DEFAULT_QUERY.limit]);
+  }
+  // Left out only at its own default: a list of 20 unreadable files sent without its limit would come back as 100.
+  const errors = (limit?: number) => resolveQuery({ queryType: 'ingest', ingestView: 'errors', limit });
+  expect(withoutDefaults(errors())).toEqual({ queryType: 'ingest', ingestView: 'errors' });
+  expect(withoutDefaults(errors(20))).toEqual({ queryType: 'ingest', ingestView: 'errors', limit: 20 });
+  expect(resolveQuery(withoutDefaults(errors(20)))).toEqual(errors(20));
 });

@@ -97,6 +97,17 @@ export const DEFAULT_QUERY: ResolvedQuery = {
 };
 
 /**
+ * The unreadable files listed when no limit is given (an ingest query's errors view, GET /api/ingest/errors,
+ * `trailhound report ingest --errors`): a work list to go through, not a top N, so more than DEFAULT_QUERY.limit.
+ */
+export const DEFAULT_ERRORS_LIMIT = 100;
+
+/** The limit of a query that gives none: the unreadable files' list's, else every other report's top N. */
+export function defaultLimit(q: Pick<TrailhoundQuery, 'queryType' | 'ingestView'>): number {
+  return (q.queryType || DEFAULT_QUERY.queryType) === 'ingest' && q.ingestView === 'errors' ? DEFAULT_ERRORS_LIMIT : DEFAULT_QUERY.limit;
+}
+
+/**
  * An arrival-time query counts the events stored in its range that happened at most this long before they were
  * stored: late deliveries and a service's catch-up after an outage are news, a backfill of older logs is not (nor is a
  * source's first load, whose events arrive when they happened: see ingest()).
@@ -185,9 +196,9 @@ function filters(value: unknown): Filters {
   return out;
 }
 
-function limit(value: unknown): number {
+function limit(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === '') {
-    return DEFAULT_QUERY.limit;
+    return fallback;
   }
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
@@ -221,8 +232,10 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     throw new QueryError('query', 'must be an object');
   }
   const q = input as Record<string, unknown>;
+  const queryType = oneOf('queryType', q.queryType, QUERY_TYPES, DEFAULT_QUERY.queryType);
+  const ingestView = oneOf('ingestView', q.ingestView, INGEST_VIEWS, DEFAULT_QUERY.ingestView);
   return {
-    queryType: oneOf('queryType', q.queryType, QUERY_TYPES, DEFAULT_QUERY.queryType),
+    queryType,
     format: oneOf('format', q.format, FORMATS, DEFAULT_QUERY.format),
     groupBy: oneOf('groupBy', q.groupBy, GROUP_BYS, DEFAULT_QUERY.groupBy),
     aggregate: oneOf('aggregate', q.aggregate, AGGREGATES, DEFAULT_QUERY.aggregate),
@@ -234,8 +247,8 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     peakWindow: peakWindow(q.peakWindow),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
-    limit: limit(q.limit),
-    ingestView: oneOf('ingestView', q.ingestView, INGEST_VIEWS, DEFAULT_QUERY.ingestView),
+    limit: limit(q.limit, defaultLimit({ queryType, ingestView })),
+    ingestView,
   };
 }
 
@@ -244,7 +257,9 @@ export function resolveQuery(input: unknown): ResolvedQuery {
  * no field newer than the service is still one it accepts (it refuses fields it does not know, even at a default).
  */
 export function withoutDefaults(query: ResolvedQuery): TrailhoundQuery {
-  const differs = ([key, value]: [string, unknown]) => JSON.stringify(value) !== JSON.stringify(DEFAULT_QUERY[key as keyof ResolvedQuery]);
+  // The limit's default is the query's own (defaultLimit): an unreadable-files list of 20 must keep its 20.
+  const defaults: ResolvedQuery = { ...DEFAULT_QUERY, limit: defaultLimit(query) };
+  const differs = ([key, value]: [string, unknown]) => JSON.stringify(value) !== JSON.stringify(defaults[key as keyof ResolvedQuery]);
   return Object.fromEntries(Object.entries(query).filter(differs)) as TrailhoundQuery;
 }
 

@@ -51,4 +51,6 @@ export interface BackfillAnswer {
   /** The days it reads: fewer than asked when the service keeps fewer (retentionDays). */
   days: number;
   retentionDays?: number;
+  /** When CloudTrail began (YYYY-MM-DD): present when the days asked for reach further back, and it reads from there. */
+  cloudTrailBegan?: string;
 }

@@ -74,7 +74,7 @@ test("report's help says the defaults its flags leave to the query (not set as v
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
   expect(help).toContain('--group-by <dimension> group events by (default user)');
   expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default auto: fits the range)');
-  expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default 20, at most 10000)');
+  expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');
   expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');

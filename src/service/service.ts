@@ -4,7 +4,7 @@
 import { counted } from './counted';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
-import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from './ingest/keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -92,9 +92,13 @@ export function startService(options: ServiceOptions): Service {
   const retention = options.retentionDays;
   // Under a retention no run reads further back than it keeps: older files would be pruned right after.
   const withinRetention = (days: number) => daysUnder(retention, days);
-  // dayWindow starts no window before CloudTrail began; a start asked to read further back (serve --days) says so.
-  const early = options.days && beforeCloudTrail({ days: withinRetention(options.days), now: now() });
-  if (early) logger.info({ days: options.days, from: CLOUDTRAIL_BEGAN }, `the days asked for reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
+  // dayWindow starts no window before CloudTrail began; a run asked to read further back (serve --days, a backfill)
+  // says so.
+  const noteEarly = (days: number, asked: string) => {
+    const early = beforeCloudTrail({ days: withinRetention(days), now: now() });
+    if (early) logger.info({ days, from: CLOUDTRAIL_BEGAN }, `${asked} reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
+  };
+  if (options.days) noteEarly(options.days, 'the days asked for');
   const ingestDays = (source: string, days: number, at = now()) =>
     ingest({
       source,
@@ -111,6 +115,7 @@ export function startService(options: ServiceOptions): Service {
   // stopped service leave no gap.
   const sources = options.sources.map((source) => ({ source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true }));
   const several = sources.length > 1;
+  let sourcesRecorded = false;
   let lastPrune: number | undefined;
   const pruneIfDue = async (at: Date) => {
     if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
@@ -209,10 +214,14 @@ export function startService(options: ServiceOptions): Service {
       await options.beforePoll?.(startedAt);
       // The ingestion status reports the last error of each of these (reports/sql.ts LISTED_SOURCES): found by the id
       // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
-      await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
-        ids: JSON.stringify(sources.map((s) => s.id)),
-        names: JSON.stringify(sources.map((s) => s.source)),
-      });
+      // Written by the first poll (again by the next, if it failed): the list does not change while the service runs.
+      if (!sourcesRecorded) {
+        await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
+          ids: JSON.stringify(sources.map((s) => s.id)),
+          names: JSON.stringify(sources.map((s) => s.source)),
+        });
+        sourcesRecorded = true;
+      }
       try {
         return await eachSource(pollSource);
       } finally {
@@ -235,6 +244,7 @@ export function startService(options: ServiceOptions): Service {
 
   return {
     backfill: async (days) => {
+      noteEarly(days, `the ${counted(days, 'day')} of the backfill`);
       const totals = await exclusive(() =>
         eachSource(
           ({ source }) => ingestDays(source, days),
@@ -243,7 +253,7 @@ export function startService(options: ServiceOptions): Service {
           ({ source }) => recordEndedRun(db, source, new Date(), dayWindow({ days: withinRetention(days), now: now() }).from, { stopped: true })
         )
       );
-      logger.info({ job: 'backfill', days: withinRetention(days), ...describe(totals) }, 'backfill finished');
+      logger.info({ job: 'backfill', days: Math.min(withinRetention(days), cloudTrailDays(now())), ...describe(totals) }, 'backfill finished');
       return totals;
     },
     get lastPoll() {

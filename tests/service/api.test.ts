@@ -8,6 +8,7 @@ import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
@@ -73,6 +74,11 @@ describe('auth', () => {
     const r = await call('GET', '/api/health', undefined, null);
     expect(r.status).toBe(200);
     expect(Object.keys(r.json).sort()).toEqual(['status', 'version']);
+    // With a query string (a load balancer's cache-buster) it is the same check.
+    expect(await call('GET', '/api/health?probe=1', undefined, null)).toMatchObject({ status: 200, json: r.json });
+    // Nothing else passes for it: another path under it is no route, and wants the token first.
+    expect((await call('GET', '/api/health/../trails', undefined, null)).status).toBe(401);
+    expect((await call('GET', '/api/healthz', undefined, null)).status).toBe(401);
   });
 
   const routes = ['/api/ingest/status', '/api/ingest/errors', '/api/trails', '/api/values/user', `/api/events/${records[0].eventID}`, '/metrics'];
@@ -286,6 +292,46 @@ describe('POST /api/query', () => {
   });
 });
 
+type StopOptions = { queryTimeoutMs?: number; requestTimeoutMs?: number };
+type WithMetrics = (url: string, metric: (name: string) => Promise<number>) => Promise<void>;
+
+/** An API of its own on `database`; `run` gets its URL and a reader of its metrics. */
+async function withApiOn(database: Database, options: StopOptions, run: WithMetrics): Promise<void> {
+  const api = await buildApi({ db: database, token: TOKEN, ...options });
+  const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? 0 : Number(line.slice(name.length + 1));
+  };
+  try {
+    await run(apiUrl, metric);
+  } finally {
+    await api.close();
+  }
+}
+
+/** Waits until `check` holds, asking again and again: the test's own timeout bounds the wait. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/**
+ * Once a statement of the request `answer` runs, its `client` hangs up (its fetch fails, as an aborted one does): the
+ * statements started until then.
+ */
+async function hangUpMidStatement(client: AbortController, answer: Promise<Response>, metric: (name: string) => Promise<number>): Promise<number> {
+  const failure = answer.then(
+    () => 'answered',
+    (err: Error) => err.name
+  );
+  await until(async () => (await metric('trailhound_query_statements_running')) === 1);
+  const started = await metric('trailhound_query_statements_total');
+  client.abort();
+  expect(await failure).toBe('AbortError');
+  return started;
+}
+
 describe('long queries are stopped: past the timeout, past the request\'s deadline, or when the client goes away', () => {
   let big: Database;
 
@@ -304,21 +350,8 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
 
   const slowTable = { format: 'table', groupBy: 'resource', limit: 10000 };
 
-  /** An API on the big database; `run` gets its URL and a reader of its metrics. */
-  async function withApi(options: { queryTimeoutMs?: number; requestTimeoutMs?: number }, run: (url: string, metric: (name: string) => Promise<number>) => Promise<void>) {
-    const api = await buildApi({ db: big, token: TOKEN, ...options });
-    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
-    const metric = async (name: string) => {
-      const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line === undefined ? 0 : Number(line.slice(name.length + 1));
-    };
-    try {
-      await run(apiUrl, metric);
-    } finally {
-      await api.close();
-    }
-  }
+  /** An API on the big database. */
+  const withApi = (options: StopOptions, run: WithMetrics) => withApiOn(big, options, run);
 
   const post = (apiUrl: string, queries: object[], signal?: AbortSignal) =>
     fetch(`${apiUrl}/api/query`, {
@@ -327,11 +360,6 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       body: JSON.stringify({ range: RANGE, queries }),
       signal,
     });
-
-  /** Waits until `check` holds, asking again and again: the test's own timeout bounds the wait. */
-  async function until(check: () => Promise<boolean>): Promise<void> {
-    while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 
   test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
     await withApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
@@ -359,15 +387,8 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
     await withApi({}, async (apiUrl, metric) => {
       const client = new AbortController();
       const answer = post(apiUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', ...slowTable, status: 'success' }, { refId: 'C', queryType: 'totals' }], client.signal);
-      const failure = answer.then(
-        () => 'answered',
-        (err: Error) => err.name
-      );
       // A's one statement is running (it takes seconds): then the client hangs up.
-      await until(async () => (await metric('trailhound_query_statements_running')) === 1);
-      const started = await metric('trailhound_query_statements_total');
-      client.abort();
-      expect(await failure).toBe('AbortError');
+      const started = await hangUpMidStatement(client, answer, metric);
       // Once the request is over (its durations observed, as for any answer), A was interrupted and B and C never ran:
       // three stopped queries, and not one statement more than had started.
       await until(async () => (await metric('trailhound_query_duration_seconds_count{query_type="totals"}')) === 1);
@@ -377,6 +398,71 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       expect(started).toBe(1);
     });
     expect(await totalEvents()).toBe(records.length);
+  });
+});
+
+describe('a value list or an event\'s record stops as a query does: past the timeout, past the request\'s deadline, or when the client goes away', () => {
+  let endless: Database;
+
+  beforeAll(async () => {
+    // Events that take minutes to list or look up: a view of one stored event repeated five million times, each with its
+    // own id and one of 5000 users, both worked out through a hundred MD5s. The ingestion status (the metrics) reads
+    // neither column, so it stays quick; a value list of users, or the look-up of an event id, runs until interrupted.
+    endless = await Database.open(path.join(dir, 'endless.duckdb'));
+    await endless.run(`INSERT INTO events SELECT 'e0', TIMESTAMP '2026-01-01', 'Event', 'svc.amazonaws.com', 'svc', 'r', 'a', 'user', 'IAMUser', NULL, NULL,
+      NULL, NULL, '10.0.0.1', true, NULL, NULL, false, NULL, NULL, false, false, NULL, [], 'k', 0, TIMESTAMP '2026-01-01'`);
+    await endless.run(`ALTER TABLE events RENAME TO one_event`);
+    await endless.run(`CREATE MACRO slow(s) AS md5(md5(md5(md5(md5(md5(md5(md5(md5(md5(s))))))))))`);
+    await endless.run(`CREATE VIEW events AS SELECT e.* REPLACE (
+        CASE WHEN slow(slow(i::VARCHAR)) = '' THEN NULL ELSE 'e' || i END AS event_id,
+        CASE WHEN slow(slow(i::VARCHAR)) = '' THEN NULL ELSE 'user-' || (i % 5000) END AS user_name)
+      FROM one_event e, range(5000000) t(i)`);
+  }, 60_000);
+
+  afterAll(() => endless.close());
+
+  const lookups = [
+    ['value list', '/api/values/user?from=2025-12-01&to=2026-02-01', 'narrow the time range'],
+    ['record', '/api/events/not-among-them', 'try again when the service is less busy'],
+  ] as const;
+
+  /** An API on the slow events. */
+  const withApi = (options: StopOptions, run: WithMetrics) => withApiOn(endless, options, run);
+
+  const get = (apiUrl: string, route: string, signal?: AbortSignal) => fetch(`${apiUrl}${route}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal });
+
+  test.each(lookups)('a %s that runs past the timeout is interrupted: 504, and the service carries on', async (_what, route) => {
+    await withApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
+      const res = await get(slowUrl, route);
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 504,
+        body: { error: 'the query took longer than 0.001s and was stopped; narrow the time range or add filters' },
+      });
+    });
+    expect(await totalEvents()).toBe(records.length);
+  });
+
+  test.each(lookups)('a %s past its request\'s deadline stops: 504, saying what to do', async (_what, route, advice) => {
+    await withApi({ requestTimeoutMs: 50 }, async (hurriedUrl, metric) => {
+      const res = await get(hurriedUrl, route);
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 504,
+        body: { error: `this request ran longer than 0.05s (the most one request may) and was stopped: ${advice}` },
+      });
+      expect(await metric('trailhound_queries_stopped_total{reason="deadline"}')).toBe(1);
+      expect(await metric('trailhound_query_statements_running')).toBe(0);
+    });
+  });
+
+  test.each(lookups)('a %s whose client goes away stops: its running statement is interrupted and no other starts', async (_what, route) => {
+    await withApi({}, async (apiUrl, metric) => {
+      const client = new AbortController();
+      // Its statement is running (it takes minutes): then the client hangs up.
+      const started = await hangUpMidStatement(client, get(apiUrl, route, client.signal), metric);
+      await until(async () => (await metric('trailhound_queries_stopped_total{reason="client_closed"}')) === 1);
+      expect(await metric('trailhound_query_statements_running')).toBe(0);
+      expect(await metric('trailhound_query_statements_total')).toBe(started);
+    });
   });
 });
 
@@ -599,6 +685,22 @@ describe('other endpoints', () => {
     settle.shift()!(new Error('AccessDenied on s3://logs'));
     expect(await waitFor('failed')).toEqual({ days: 7, state: 'failed', startedAt: expect.any(String), finishedAt: expect.any(String), error: 'AccessDenied on s3://logs' });
     expect(backfills).toEqual([3650, 7]);
+  });
+
+  test('a backfill of more days than CloudTrail has existed reads every day since it began, and says so', async () => {
+    backfills.length = 0;
+    const since = cloudTrailDays();
+    expect(since).toBeGreaterThan(3650);
+    const r = await call('POST', '/api/backfill', { days: 100_000 });
+    expect([r.status, r.json]).toEqual([202, { status: 'started', days: since, cloudTrailBegan: CLOUDTRAIL_BEGAN }]);
+    expect((await call('GET', '/api/ingest/status')).json.backfill).toMatchObject({ days: since, state: 'running' });
+    // The service is asked for the days asked: its run starts at CloudTrail's first day, and its log says so.
+    expect(backfills).toEqual([100_000]);
+    settle.shift()!();
+    for (let i = 0; i < 100 && (await call('GET', '/api/ingest/status')).json.backfill.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 10));
+    // Exactly every day since then: nothing to say.
+    expect((await call('POST', '/api/backfill', { days: since })).json).toEqual({ status: 'started', days: since });
+    settle.shift()!();
   });
 
   test('backfill without an ingesting service is a 501 that says why', async () => {

@@ -158,6 +158,32 @@ test('the ingest query with ingestView errors: a table frame of time, source, ke
   expect((await query({ ingestView: 'unreadable' })).results.A).toEqual({ status: 400, error: 'ingestView: "unreadable" is not one of status, errors' });
 });
 
+test('without a limit, every way of listing the unreadable files lists up to 100 of them, not the top 20 of other reports', async () => {
+  const many = path.join(dir, 'many');
+  const names = Array.from({ length: 30 }, (_, i) => `${DAY}bad-${String(i).padStart(2, '0')}.json.gz`);
+  writeFiles(path.join(many, 'logs'), Object.fromEntries(names.map((name) => [name, 'not gzip'])));
+  const manyFile = path.join(many, 'db.duckdb');
+  const manyDb = await Database.open(manyFile);
+  expect((await ingest({ source: path.join(many, 'logs'), db: manyDb, days: 1 })).errors).toBe(30);
+  const other = await buildApi({ db: manyDb, token: TOKEN });
+  try {
+    const at = await other.listen({ host: '127.0.0.1', port: 0 });
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const listed = (await (await fetch(`${at}/api/ingest/errors`, { headers })).json()) as IngestErrors;
+    expect([listed.total, listed.errors.length]).toEqual([30, 30]);
+    const body = JSON.stringify({ range: { from: '2000-01-01', to: '2100-01-01' }, queries: [{ refId: 'A', queryType: 'ingest', ingestView: 'errors' }] });
+    const [frame] = ((await (await fetch(`${at}/api/query`, { method: 'POST', headers, body })).json()) as any).results.A.frames;
+    expect([frame.fields[2].values.length, frame.meta.notices]).toEqual([30, undefined]);
+  } finally {
+    await other.close();
+    manyDb.close();
+  }
+  const r = await runCli(['report', 'ingest', '--errors', '--db', manyFile]);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  const rows = r.stdout.trimEnd().split('\n').slice(2);
+  expect(rows.map((row) => names.find((name) => row.includes(name))).sort()).toEqual(names);
+}, 60_000);
+
 describe('trailhound report ingest --errors', () => {
   test('on the database file: a table of when, source, key and why; --limit says how many more there are', async () => {
     // The API's server holds no lock of its own: a copy is the file as the CLI finds it when no serve runs.

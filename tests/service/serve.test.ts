@@ -6,7 +6,8 @@ import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
-import { startService, type RunTotals, type ServiceOptions } from '../../src/service/service';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
+import { startService, type RunTotals, type Service, type ServiceOptions } from '../../src/service/service';
 import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
@@ -123,6 +124,52 @@ test('several sources: the status names each as it was configured, not by the id
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A service polling a folder of one log file of today every `pollIntervalMs`; `run` gets it, its database, log and folder. */
+async function withOneFileService(
+  pollIntervalMs: number,
+  run: (service: Service, db: Database, lines: ReturnType<typeof memoryLogger>['lines'], logs: string) => Promise<void>
+): Promise<void> {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  writeFiles(logs, { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs });
+  try {
+    await run(service, db, lines, logs);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the service records its sources once: a later poll does not write them again', () =>
+  withOneFileService(50, async (_service, db, lines, logs) => {
+    const polls = () => lines.filter((l) => l.msg === 'ingest finished').length;
+    const names = async () => (await db.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'source_names'`))?.value;
+    await waitFor('the first poll', async () => (polls() >= 1 ? true : undefined));
+    expect(await names()).toBe(JSON.stringify([logs]));
+    // Changed behind the service's back: a poll that wrote the list again would put it back.
+    await db.run(`UPDATE meta SET value = $value WHERE key = 'source_names'`, { value: '["changed here"]' });
+    const after = polls();
+    await waitFor('two more polls', async () => (polls() >= after + 2 ? true : undefined));
+    expect(await names()).toBe('["changed here"]');
+  }));
+
+test('a backfill reaching back before CloudTrail began reads from its first day, and logs so', () =>
+  withOneFileService(3_600_000, async (service, db, lines) => {
+    expect(await service.backfill(1_000_000_000)).toMatchObject({ unchanged: 1 });
+    expect(lines.find((l) => / of the backfill /.test(l.msg))).toMatchObject({
+      days: 1_000_000_000,
+      from: CLOUDTRAIL_BEGAN,
+      msg: `the 1000000000 days of the backfill reach back to 0001-01-01 or earlier, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`,
+    });
+    expect(lines.find((l) => l.msg === 'backfill finished')).toMatchObject({ days: cloudTrailDays() });
+    const [run] = await db.all<{ window_from: string }>(`SELECT window_from FROM ingest_runs ORDER BY started_at DESC LIMIT 1`);
+    expect(run.window_from).toBe(CLOUDTRAIL_BEGAN);
+  }));
 
 /** A log file in `day`'s folder holding one event of that day. */
 const dayFile = (day: string, name: string) => ({

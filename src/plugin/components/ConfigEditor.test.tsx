@@ -280,7 +280,21 @@ describe('ConfigEditor', () => {
     await user.clear(days);
     await user.type(days, '0');
     expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
-    expect(screen.getByText('1 to 3650 days')).toBeInTheDocument();
+    expect(screen.getByText('A whole number of days, 1 or more')).toBeInTheDocument();
+  });
+
+  it('asks for any number of days, and says when the service reads from when CloudTrail began instead', async () => {
+    const user = userEvent.setup();
+    postResource.mockResolvedValue({ status: 'started', days: 4762, cloudTrailBegan: '2013-11-13' });
+    await renderEditor(settings());
+    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await user.clear(days);
+    await user.type(days, '36500');
+    expect(screen.queryByText('A whole number of days, 1 or more')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
+    expect(postResource).toHaveBeenCalledWith('backfill', { days: 36500 });
+    const message = `Retrieving the last ${(4762).toLocaleString()} days of logs, every day since CloudTrail began (2013-11-13).`;
+    expect(await screen.findByText(`${message} Refresh to follow its progress.`)).toBeInTheDocument();
   });
 
   it('says why when the service cannot be reached', async () => {

@@ -5,7 +5,7 @@ import { DEFAULT_QUERY } from '../../model/query';
 import type { Query } from '../types';
 import { ChoiceField } from './ChoiceField';
 import { INGEST_VIEWS } from './labels';
-import { LimitField } from './LimitField';
+import { LimitField, withChoice } from './LimitField';
 import { ReportNote } from './ReportNote';
 
 interface Props {
@@ -27,7 +27,7 @@ export function IngestQueryEditor({ query, onChange }: Props) {
             value={view}
             // The status is the default: left out of the query, as a query older than the choice has it (and as a
             // service older than it takes it).
-            onChange={(next) => onChange({ ...query, ingestView: next === DEFAULT_QUERY.ingestView ? undefined : next })}
+            onChange={(next) => onChange(withChoice(query, { ingestView: next === DEFAULT_QUERY.ingestView ? undefined : next }))}
           />
           {view === 'errors' && <LimitField id={`${id}-limit`} tooltip="Most unreadable files listed, newest first" query={query} onChange={onChange} />}
         </EditorFieldGroup>

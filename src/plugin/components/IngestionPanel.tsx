@@ -21,8 +21,6 @@ interface Props {
   canBackfill: boolean;
 }
 
-const MAX_DAYS = 3650;
-
 export function IngestionPanel({ datasource, canBackfill }: Props) {
   const theme = useTheme2();
   // Inline styles: the plugin has no stylesheet and needs no CSS-in-JS dependency of its own for a small grid.
@@ -66,14 +64,16 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   }, [refresh]);
 
   const n = Number(days);
-  const daysValid = Number.isInteger(n) && n >= 1 && n <= MAX_DAYS;
+  // No upper bound: the service reads no further back than CloudTrail began, and its answer says so.
+  const daysValid = Number.isInteger(n) && n >= 1;
 
   const startBackfill = async () => {
     setBusy(true);
     try {
       const answer = await datasource.backfill(n);
       const kept = answer?.retentionDays ? ` (the service keeps ${formatDays(answer.retentionDays)} of events)` : '';
-      setBackfill({ message: `Retrieving the last ${formatDays(answer?.days ?? n)} of logs${kept}. Refresh to follow its progress.`, error: false });
+      const began = answer?.cloudTrailBegan ? `, every day since CloudTrail began (${answer.cloudTrailBegan})` : '';
+      setBackfill({ message: `Retrieving the last ${formatDays(answer?.days ?? n)} of logs${began}${kept}. Refresh to follow its progress.`, error: false });
       await refresh();
     } catch (err) {
       setBackfill({ message: `Could not start: ${errorMessage(err)}`, error: true });
@@ -146,7 +146,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
         }
         htmlFor="trailhound-backfill-days"
         invalid={!daysValid}
-        error={daysValid ? undefined : `1 to ${MAX_DAYS} days`}
+        error={daysValid ? undefined : 'A whole number of days, 1 or more'}
       >
         {/* A fragment: Field would otherwise hand its "invalid" prop to the Stack's div. */}
         <>
@@ -155,7 +155,6 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
               id="trailhound-backfill-days"
               type="number"
               min={1}
-              max={MAX_DAYS}
               width={14}
               invalid={!daysValid}
               disabled={!canBackfill}

@@ -2,6 +2,7 @@
 // DataSource.prototype.getResource; the TemplateSrv is a stand-in (no Grafana server here).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CoreApp } from '@grafana/data';
 import { setTemplateSrv } from '@grafana/runtime';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -89,6 +90,30 @@ describe('QueryEditor', () => {
     await user.click(radio('Show', 'Status'));
     expect(latest().ingestView).toBeUndefined();
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
+  });
+
+  it('a new query switched to the unreadable files lists their default 100, not the 20 the new query carried', async () => {
+    const user = userEvent.setup();
+    const ds = datasource();
+    const { latest } = renderQueryEditor(ds, { refId: 'A', ...ds.getDefaultQuery(CoreApp.Explore) });
+    expect(latest().limit).toBe(20);
+    await user.click(radio('Report type', 'Ingestion'));
+    await user.click(radio('Show', 'Unreadable files'));
+    expect(latest()).toMatchObject({ queryType: 'ingest', ingestView: 'errors' });
+    expect(latest().limit).toBeUndefined();
+    expect(screen.getByLabelText('Limit')).toHaveAttribute('placeholder', '100');
+    // Back to the events: their own default again.
+    await user.click(radio('Report type', 'Events'));
+    expect(latest().limit).toBeUndefined();
+    expect(screen.getByLabelText('Limit')).toHaveAttribute('placeholder', '20');
+  });
+
+  it('a limit of its own is kept across a switch of report or view', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', format: 'table', limit: 50 });
+    await user.click(radio('Report type', 'Ingestion'));
+    await user.click(radio('Show', 'Unreadable files'));
+    expect(latest()).toMatchObject({ ingestView: 'errors', limit: 50 });
   });
 
   it('a saved unreadable-files query opens with its choice and limit', () => {

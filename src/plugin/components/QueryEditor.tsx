@@ -9,6 +9,7 @@ import type { Options, Query } from '../types';
 import { EventsQueryEditor } from './EventsQueryEditor';
 import { FiltersEditor } from './FiltersEditor';
 import { IngestQueryEditor } from './IngestQueryEditor';
+import { withChoice } from './LimitField';
 import { REPORT_TYPES } from './labels';
 import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
@@ -35,7 +36,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
             aria-label="Report type"
             options={REPORT_TYPES}
             value={queryType}
-            onChange={(type) => change({ ...query, queryType: type })}
+            onChange={(type) => change(withChoice(query, { queryType: type }))}
           />
         </EditorField>
       </EditorRow>

@@ -18,13 +18,21 @@ export function createMetrics(reports: Reports) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  // The DuckDB statements of report queries, and what a stopped request left undone: a client that went away, or a
+  // The DuckDB statements of report queries (and value lists, event records), and what a stopped request left undone: a client that went away, or a
   // request past its deadline, stops its work, so nothing runs on for nobody.
-  const statements = new Counter({ name: 'trailhound_query_statements_total', help: 'DuckDB statements run for report queries', registers: [registry] });
-  const running = new Gauge({ name: 'trailhound_query_statements_running', help: 'DuckDB statements of report queries running now', registers: [registry] });
+  const statements = new Counter({
+    name: 'trailhound_query_statements_total',
+    help: 'DuckDB statements run for report queries, value lists and event records',
+    registers: [registry],
+  });
+  const running = new Gauge({
+    name: 'trailhound_query_statements_running',
+    help: 'DuckDB statements of report queries, value lists and event records running now',
+    registers: [registry],
+  });
   const stopped = new Counter({
     name: 'trailhound_queries_stopped_total',
-    help: 'Report queries interrupted, or never run, because their request was stopped: its client closed the connection, or its deadline passed',
+    help: 'Report queries, value lists and event records interrupted, or never run, because their request was stopped: its client left, or its deadline passed',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

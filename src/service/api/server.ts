@@ -2,9 +2,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
-import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
+import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
 import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { VERSION } from '../version';
@@ -22,7 +23,7 @@ export interface ApiOptions {
   retentionDays?: number;
   /** Each statement's timeout (DEFAULT_TIMEOUT_MS in the reports). */
   queryTimeoutMs?: number;
-  /** The deadline of a whole POST /api/query, all its queries together. */
+  /** The deadline of a whole POST /api/query, all its queries together (and of a value list or an event's record). */
   requestTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
@@ -38,25 +39,25 @@ const DAY = 86_400_000;
 export const REQUEST_TIMEOUT_MS = 50_000;
 
 /**
- * A signal that aborts when the client closes the connection before its answer, or when the request's deadline passes.
+ * Runs a request's reads with a signal that aborts when the client closes the connection before its answer, or when the
+ * request's deadline passes: the reports then interrupt the running statement and start no other.
  * (fastify's request.signal aborts once a body has been read: Node closes the request stream then, not at a hang-up.)
  */
-function stopSignal(reply: FastifyReply, ms: number): { signal: AbortSignal; done: () => void } {
+async function untilStopped<T>(reply: FastifyReply, ms: number, read: (signal: AbortSignal) => Promise<T>, advice?: string): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(RequestStoppedError.deadline(ms)), ms);
+  const timer = setTimeout(() => controller.abort(RequestStoppedError.deadline(ms, advice)), ms);
   const closed = () => {
     if (!reply.raw.writableFinished) controller.abort(RequestStoppedError.clientClosed());
   };
   reply.raw.on('close', closed);
   // A client gone while its body was read and checked: the response closed before anyone listened.
   if (reply.raw.destroyed || reply.raw.socket?.destroyed) closed();
-  return {
-    signal: controller.signal,
-    done: () => {
-      clearTimeout(timer);
-      reply.raw.off('close', closed);
-    },
-  };
+  try {
+    return await read(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    reply.raw.off('close', closed);
+  }
 }
 
 // A string first: with type coercion, a number branch first would take null and true for 0 and 1 (the epoch);
@@ -94,14 +95,13 @@ const eventSchema = {
   params: { type: 'object', properties: { eventId: { type: 'string', minLength: 1, maxLength: MAX_EVENT_ID } } },
 };
 
-/** Unreadable files listed when no limit is asked for. */
-export const DEFAULT_ERRORS_LIMIT = 100;
 const ingestErrorsSchema = {
   querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT } } },
 };
 
+// No maximum: as with ingest --days, any number of days reads no further back than CloudTrail began (the answer says so).
 const backfillSchema = {
-  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1, maximum: 3650 } } },
+  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1 } } },
 };
 
 /** A request body that is not JSON, or is JSON with a key that could stand for an object's prototype. */
@@ -153,10 +153,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const metrics = createMetrics(reports);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url === '/api/health') return;
+    // The route, not the URL: a probe's /api/health?check=1 is the health check too.
+    if (request.routeOptions.url === '/api/health') return;
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
@@ -184,6 +186,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
     // As in /api/query: the query was interrupted, and the message says what to do.
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
+    // Its client gone (499, which no one reads), or past the request's deadline (504): as a query's result says it.
+    if (err instanceof RequestStoppedError) return reply.code(err.status).send({ error: err.message });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     return reply.code(500).send(internalError(request.log, err));
   });
@@ -198,8 +202,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
-    const stop = stopSignal(reply, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
-    const response = await reports.query(body, stop.signal).finally(stop.done);
+    const response = await untilStopped(reply, requestTimeoutMs, (signal) => reports.query(body, signal));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
     return hideInternalErrors(response, request.log);
@@ -216,13 +219,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const now = Date.now();
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
-    return { values: await reports.values(dimension, range, q.q ?? '', q.limit ?? 100, resolveTimeField(q.timeField)) };
+    const timeField = resolveTimeField(q.timeField);
+    const read = (signal: AbortSignal) => reports.values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);
+    return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
   });
 
   // An event's details: its original record, e.g. for a data link from the Events table.
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
     const { eventId } = request.params as { eventId: string };
-    const record = await reports.record(eventId);
+    const record = await untilStopped(reply, requestTimeoutMs, (signal) => reports.record(eventId, signal), 'try again when the service is less busy');
     if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
     if (record === 'removed') {
       const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
@@ -260,7 +265,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     refuseUnknownFields(request.body as object, Object.keys(backfillSchema.body.properties), 'backfill requests');
     const asked = (request.body as { days: number }).days;
     const retentionDays = options.retentionDays;
-    const days = daysUnder(retentionDays, asked);
+    const kept = daysUnder(retentionDays, asked);
+    // What it reads: never a day before CloudTrail began (the service's runs start there, and its log says so).
+    const days = Math.min(kept, cloudTrailDays());
     if (backfill?.state === 'running') {
       return reply.code(409).send({
         error: `a backfill of ${counted(backfill.days, 'day')} is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
@@ -271,7 +278,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     backfill = current;
     // Older logs can take long: answer at once; /api/ingest/status shows the outcome.
     Promise.resolve()
-      .then(() => run(days))
+      .then(() => run(kept))
       .then(
         () => Object.assign(current, { state: 'done', finishedAt: new Date().toISOString() }),
         (err: unknown) => {
@@ -279,7 +286,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           request.log.error({ err, days }, 'backfill failed');
         }
       );
-    return reply.code(202).send({ status: 'started', days, ...(days < asked && { retentionDays }) });
+    return reply.code(202).send({ status: 'started', days, ...(kept < asked && { retentionDays }), ...(days < kept && { cloudTrailBegan: CLOUDTRAIL_BEGAN }) });
   });
 
   app.get('/metrics', async (_request, reply) => {

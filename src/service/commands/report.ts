@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
 import {
-  AGGREGATES, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
+  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type TrailhoundQuery,
 } from '../../model/query';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
@@ -48,7 +48,6 @@ interface ReportOptions {
   errors?: boolean;
 }
 
-/** The query the flags describe: a preset first (if any), then every flag given on top of it. */
 /** Where a serve on this machine answers, from its listen address: one on every interface (:7480, 0.0.0.0, ::) on loopback. */
 export function localServiceUrl(listen: string): string {
   try {
@@ -61,6 +60,7 @@ export function localServiceUrl(listen: string): string {
   }
 }
 
+/** The query the flags describe: a preset first (if any), then every flag given on top of it. */
 export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery {
   const preset = o.preset ? commonSearch(o.preset) : undefined;
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
@@ -144,7 +144,10 @@ export function reportCommand(): Command {
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
     .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
-    .option('--limit <n>', `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}, at most ${MAX_LIMIT})`)
+    .option(
+      '--limit <n>',
+      `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
+    )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
     .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
     .option('--json', 'print the frames the API returns for this query')

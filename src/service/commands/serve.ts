@@ -1,4 +1,5 @@
 // trailhound serve: ingestion on a schedule (and, with the report API, HTTP on 127.0.0.1:7480).
+import dns from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -42,21 +43,45 @@ export function listenFailure(listen: string, err: unknown): string {
   }
 }
 
+/** Every address of `host`, in the order the system gives them (the first is the one Node's own listen takes). */
+const everyAddress = async (host: string): Promise<string[]> => (await dns.lookup(host, { all: true })).map((a) => a.address);
+
+/** Binds a server to host:port and closes it again. */
+async function probe(host: string, port: number): Promise<void> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, resolve);
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 /**
  * Fails as the API's listen would, before a start writes anything (the token file, the sample logs, the database):
- * a server bound to the address and closed again. (Taken in between, the API's own listen still fails cleanly.)
+ * a server bound to each address it will listen on and closed again. (Taken in between, the API's own listen still
+ * fails cleanly.) For localhost that is every address it resolves to, 127.0.0.1 and ::1 where the hosts file names
+ * both: fastify binds each. It ignores a second one it cannot bind, so a port another program holds on ::1 alone went
+ * unnoticed, and a client resolving localhost to ::1 reached that program. `resolve` gives the addresses (tests).
  */
-async function checkListen(listen: string, host: string, port: number): Promise<void> {
-  const probe = net.createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      probe.once('error', reject);
-      probe.listen({ host, port, exclusive: true }, resolve);
-    });
-  } catch (err) {
-    throw new Error(listenFailure(listen, err));
+export async function checkListen(listen: string, host: string, port: number, resolve = everyAddress): Promise<void> {
+  let addresses = [host];
+  // Port 0 is a new port for each binding: fastify gives the others the first one's, which nothing holds yet.
+  if (host === 'localhost' && port !== 0) {
+    try {
+      addresses = await resolve(host);
+    } catch (err) {
+      throw new Error(listenFailure(listen, err));
+    }
   }
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  for (const [i, address] of addresses.entries()) {
+    try {
+      await probe(address, port);
+    } catch (err) {
+      // As fastify: another address it cannot bind (::1 without IPv6) is left out; one in use is another program's.
+      if (i > 0 && (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') continue;
+      throw new Error(listenFailure(address === host ? listen : `${listen} (${address})`, err));
+    }
+  }
 }
 
 export function serveCommand(): Command {

@@ -1,4 +1,4 @@
-import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow, daysOf, isLogFileName, parseKey } from './keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow, daysOf, isLogFileName, parseKey } from './keys';
 
 describe('parseKey', () => {
   test('an event file, with and without prefix and organization', () => {
@@ -35,6 +35,19 @@ describe('dayWindow', () => {
     expect(beforeCloudTrail({ since: '1971-01-01', now })).toBe('1971-01-01');
     expect(beforeCloudTrail({ since: CLOUDTRAIL_BEGAN, now })).toBeUndefined();
     expect(beforeCloudTrail({ days: 3, now })).toBeUndefined();
+  });
+  test('any number of days: a window past the dates a Date can hold starts where CloudTrail began all the same', () => {
+    expect(dayWindow({ days: 1_000_000_000, now })).toEqual({ from: CLOUDTRAIL_BEGAN, to: '2026-03-02' });
+    expect(beforeCloudTrail({ days: 1_000_000_000, now })).toBe('0001-01-01 or earlier');
+    expect(beforeCloudTrail({ days: 36500, now })).toMatch(/^1926-\d\d-\d\d$/);
+  });
+  test('cloudTrailDays: every day since CloudTrail began, today included; a window of that many starts on its first day', () => {
+    expect(cloudTrailDays(new Date(`${CLOUDTRAIL_BEGAN}T23:59:59Z`))).toBe(1);
+    expect(cloudTrailDays(new Date('2013-11-14T00:00:00Z'))).toBe(2);
+    const days = cloudTrailDays(now);
+    expect(dayWindow({ days, now }).from).toBe(CLOUDTRAIL_BEGAN);
+    expect(beforeCloudTrail({ days, now })).toBeUndefined();
+    expect(beforeCloudTrail({ days: days + 1, now })).toBe('2013-11-12');
   });
   test('bad values say what is expected', () => {
     expect(() => dayWindow({ since: '27/02/2026', now })).toThrow(/expected a date like/);

@@ -51,10 +51,21 @@ function isoDay(date: Date): string {
  */
 export const CLOUDTRAIL_BEGAN = '2013-11-13';
 
-/** The day a window asked for would start on, when that is before CloudTrail began (dayWindow starts at CLOUDTRAIL_BEGAN instead). */
+const DAY_MS = 86_400_000;
+
+/** The most days a window can have: every day since CloudTrail began, today (UTC) included. */
+export function cloudTrailDays(now = new Date()): number {
+  return Math.floor(now.getTime() / DAY_MS) - Date.parse(CLOUDTRAIL_BEGAN) / DAY_MS + 1;
+}
+
+/**
+ * The day a window asked for would start on, when that is before CloudTrail began (dayWindow starts at CLOUDTRAIL_BEGAN
+ * instead); "0001-01-01 or earlier" for days further back than that.
+ */
 export function beforeCloudTrail(options: { days?: number; since?: string; now?: Date }): string | undefined {
   const from = unclippedWindow(options).from;
-  return from < CLOUDTRAIL_BEGAN ? from : undefined;
+  if (from >= CLOUDTRAIL_BEGAN) return undefined;
+  return from === FIRST_DAY ? `${FIRST_DAY} or earlier` : from;
 }
 
 /** The last `days` days up to and including today (UTC), or from `since` to today; never before CloudTrail began. */
@@ -80,8 +91,13 @@ function unclippedWindow(options: { days?: number; since?: string; now?: Date })
   if (!Number.isInteger(days) || days < 1) {
     throw new Error(`--days ${days}: expected a whole number of days, 1 or more`);
   }
-  return { from: isoDay(new Date(now.getTime() - (days - 1) * 86_400_000)), to };
+  // Any number of days: --days 1000000000 reached back past the dates a Date can hold ("Invalid time value"). The
+  // window is clipped at CloudTrail's start anyway.
+  return { from: isoDay(new Date(Math.max(now.getTime() - (days - 1) * DAY_MS, Date.parse(FIRST_DAY)))), to };
 }
+
+/** The first day a window is written with (as YYYY-MM-DD, years have four digits). */
+const FIRST_DAY = '0001-01-01';
 
 /** Every day of the window as its S3 path segment, YYYY/MM/DD. */
 export function daysOf(window: DayWindow): string[] {

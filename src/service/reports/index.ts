@@ -5,7 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, FrameField, IngestErrors, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
-import { originalRecords } from './records';
+import { originalRecords, type StatementGuard } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';
 
@@ -48,8 +48,13 @@ export class RequestStoppedError extends Error {
     return new RequestStoppedError('client_closed', 'the client closed the connection before the answer, so the request was stopped', 499);
   }
 
-  static deadline(ms: number): RequestStoppedError {
-    const message = `this request's queries together ran longer than ${ms / 1000}s (the most one request may) and were stopped: narrow the time range, add filters, or split the queries over panels`;
+  /** A query request's, or, with its own advice, another request's (a value list, an event's record). */
+  static deadline(ms: number, advice?: string): RequestStoppedError {
+    const message =
+      advice === undefined
+        ? `this request's queries together ran longer than ${ms / 1000}s (the most one request may) and were stopped: ` +
+          'narrow the time range, add filters, or split the queries over panels'
+        : `this request ran longer than ${ms / 1000}s (the most one request may) and was stopped: ${advice}`;
     return new RequestStoppedError('deadline', message, 504);
   }
 }
@@ -139,8 +144,13 @@ export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, ma
 }
 
 type Row = Record<string, unknown>;
-/** Runs a statement on a query's connection (Reports.all, with its signal). */
+/** Runs a statement on a query's connection (Reports.all, or a request's guarded statements). */
 type RunStatement = (statement: Statement | string) => Promise<Row[]>;
+/** A statement to run on `conn`, as a guard takes it (see Reports.interruptible), its rows as objects. */
+const rowsOf = (conn: DuckDBConnection, statement: Statement | string) => async (): Promise<Row[]> => {
+  const { sql, params } = typeof statement === 'string' ? { sql: statement, params: undefined } : statement;
+  return (await conn.runAndReadAll(sql, params)).getRowObjectsJS() as Row[];
+};
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 /** The times of a trail (SQL.TRAILS_SQL), in epoch milliseconds. */
@@ -174,12 +184,11 @@ export class Reports {
   observer?: ReportsObserver;
 
   /**
-   * Runs one statement, interrupted when it runs past the timeout or when `signal` aborts (the request was stopped:
-   * then the signal's reason is the error). A signal aborted already runs nothing.
+   * Runs one DuckDB call on `conn` (a statement), interrupted when it runs past the timeout or when `signal` aborts (the
+   * request was stopped: then the signal's reason is the error). A signal aborted already runs nothing.
    */
-  private async all(conn: DuckDBConnection, statement: Statement | string, signal?: AbortSignal): Promise<Row[]> {
+  private async interruptible<T>(conn: DuckDBConnection, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
-    const { sql, params } = typeof statement === 'string' ? { sql: statement, params: undefined } : statement;
     // An interrupt that lands while DuckDB still prepares the statement is lost, so keep interrupting until it ends.
     let repeat: NodeJS.Timeout | undefined;
     const interrupt = () => {
@@ -190,8 +199,7 @@ export class Reports {
     const timer = setTimeout(interrupt, this.timeoutMs);
     signal?.addEventListener('abort', interrupt);
     try {
-      const reader = await conn.runAndReadAll(sql, params);
-      return reader.getRowObjectsJS() as Row[];
+      return await run();
     } catch (err) {
       if (/INTERRUPT/i.test(String(err))) throw signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs);
       throw err;
@@ -199,6 +207,40 @@ export class Reports {
       clearTimeout(timer);
       clearInterval(repeat);
       signal?.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /** Runs one statement (interruptible, outside a request: no signal, no metrics). */
+  private all(conn: DuckDBConnection, statement: Statement | string): Promise<Row[]> {
+    return this.interruptible(conn, rowsOf(conn, statement));
+  }
+
+  /**
+   * The statements of one request's work on `conn`: each counted in the metrics, interrupted past the timeout, and
+   * stopped with the request (`signal`): the running one interrupted, no later one started.
+   */
+  private requestGuard(conn: DuckDBConnection, signal?: AbortSignal): StatementGuard {
+    return async (run) => {
+      signal?.throwIfAborted();
+      this.observer?.statementStarted();
+      try {
+        return await this.interruptible(conn, run, signal);
+      } finally {
+        this.observer?.statementEnded();
+      }
+    };
+  }
+
+  /**
+   * A request's work outside query() (a value list, an event's record), on a connection with its statements guarded as
+   * a query's are (requestGuard); a stop is counted as a query's is.
+   */
+  private async stoppable<T>(signal: AbortSignal | undefined, work: (conn: DuckDBConnection, guard: StatementGuard) => Promise<T>): Promise<T> {
+    try {
+      return await this.withConnection((conn) => work(conn, this.requestGuard(conn, signal)));
+    } catch (err) {
+      if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);
+      throw err;
     }
   }
 
@@ -290,15 +332,8 @@ export class Reports {
   /** One query's frames; `signal`, as in query(), stops it. */
   async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[]> {
     return this.withConnection(async (conn) => {
-      const all = async (statement: Statement | string) => {
-        signal?.throwIfAborted();
-        this.observer?.statementStarted();
-        try {
-          return await this.all(conn, statement, signal);
-        } finally {
-          this.observer?.statementEnded();
-        }
-      };
+      const guard = this.requestGuard(conn, signal);
+      const all = (statement: Statement | string) => guard(rowsOf(conn, statement));
       // The resource index is by event time: an arrival-time query checks each event's resources itself.
       const indexed = q.resourceId && q.timeField === 'event' && (q.queryType === 'events' || q.queryType === 'totals');
       // A peak's window reaches back before the range: the index is asked for those events too.
@@ -334,19 +369,31 @@ export class Reports {
     return match;
   }
 
-  /** Distinct values of a dimension, most frequent first: of the events made in the range, or stored in it (by arrival). */
-  async values(dimension: Dimension, range: Range, search: string, limit: number, timeField: TimeField = DEFAULT_QUERY.timeField): Promise<Array<{ value: string; count: number }>> {
-    const rows = await this.withConnection((conn) => this.all(conn, SQL.dimensionValues(dimension, range, search, limit, timeField)));
+  /**
+   * Distinct values of a dimension, most frequent first: of the events made in the range, or stored in it (by arrival).
+   * `signal`, as in query(), stops it.
+   */
+  async values(
+    dimension: Dimension,
+    range: Range,
+    search: string,
+    limit: number,
+    timeField: TimeField = DEFAULT_QUERY.timeField,
+    signal?: AbortSignal
+  ): Promise<Array<{ value: string; count: number }>> {
+    const statement = SQL.dimensionValues(dimension, range, search, limit, timeField);
+    const rows = await this.stoppable(signal, (conn, guard) => guard(rowsOf(conn, statement)));
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
   }
 
   /**
    * The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored, 'removed'
-   * when a prune (the retention) removed it while it was read.
+   * when a prune (the retention) removed it while it was read. Each of its statements has the timeout; `signal`, as in
+   * query(), stops it.
    */
-  async record(eventId: string): Promise<Record<string, unknown> | 'removed' | undefined> {
-    return this.withConnection(async (conn) => {
-      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId]);
+  async record(eventId: string, signal?: AbortSignal): Promise<Record<string, unknown> | 'removed' | undefined> {
+    return this.stoppable(signal, async (conn, guard) => {
+      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard);
       return removed.includes(eventId) ? 'removed' : found.get(eventId);
     });
   }

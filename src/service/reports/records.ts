@@ -11,6 +11,13 @@ import { hasColumn } from '../db/database';
 
 type CloudTrailRecord = Record<string, unknown>;
 
+/**
+ * Runs one DuckDB statement for the caller: the service's reports interrupt it past their timeout or when its request
+ * is stopped, and count it (Reports.requestGuard). Without one, a statement simply runs.
+ */
+export type StatementGuard = <T>(run: () => Promise<T>) => Promise<T>;
+const unguarded: StatementGuard = (run) => run();
+
 function recordsOf(content: Uint8Array): CloudTrailRecord[] {
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
@@ -29,16 +36,17 @@ export interface OriginalRecords {
   removed: string[];
 }
 
-/** The original records of the given event ids. */
-export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[]): Promise<OriginalRecords> {
+/** The original records of the given event ids; `guard` runs each statement. */
+export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[], guard = unguarded): Promise<OriginalRecords> {
   const found = new Map<string, CloudTrailRecord>();
   const removed: string[] = [];
   if (eventIds.length === 0) return { found, removed };
   // Files written before schema version 4 kept a copy of the record in each event.
-  const legacy = (await hasColumn(conn, 'events', 'record')) ? 'to_json(record)::VARCHAR' : 'NULL';
-  const events = await conn.runAndReadAll(
-    `SELECT event_id, object_key, record_index, ${legacy} AS legacy FROM events WHERE event_id IN (SELECT unnest($ids))`,
-    { ids: listValue(eventIds) }
+  const legacy = (await guard(() => hasColumn(conn, 'events', 'record'))) ? 'to_json(record)::VARCHAR' : 'NULL';
+  const events = await guard(() =>
+    conn.runAndReadAll(`SELECT event_id, object_key, record_index, ${legacy} AS legacy FROM events WHERE event_id IN (SELECT unnest($ids))`, {
+      ids: listValue(eventIds),
+    })
   );
   const byObject = new Map<string, Array<{ id: string; index: number }>>();
   for (const [id, key, index, legacyJson] of events.getRowsJS() as Array<[string, string, number | null, string | null]>) {
@@ -46,7 +54,7 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
   if (byObject.size === 0) return { found, removed };
-  for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()])) {
+  for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()], guard)) {
     const records = recordsOf(content);
     for (const { id, index } of byObject.get(key) ?? []) {
       const atIndex = records[index];
@@ -59,19 +67,19 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
   // their files. Those no longer in events were removed, not lost.
   const unread = [...byObject.values()].flat().map(({ id }) => id).filter((id) => !found.has(id));
   if (unread.length > 0) {
-    const still = await conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) });
+    const still = await guard(() => conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) }));
     const kept = new Set(still.getRowsJS().map(([id]) => String(id)));
     removed.push(...unread.filter((id) => !kept.has(id)));
   }
   return { found, removed };
 }
 
-/** The kept log files with the given keys, as delivered; keys not kept (or no longer: see below) are absent. */
-export async function originalFiles(conn: DuckDBConnection, originalsDir: string, keys: string[]): Promise<Map<string, Uint8Array>> {
+/** The kept log files with the given keys, as delivered; keys not kept (or no longer: see below) are absent. `guard` runs each statement. */
+export async function originalFiles(conn: DuckDBConnection, originalsDir: string, keys: string[], guard = unguarded): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
-  const located = await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, {
-    keys: listValue(keys),
-  });
+  const located = await guard(() =>
+    conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, { keys: listValue(keys) })
+  );
   for (const [archive, inArchive] of located.getRowsJS() as Array<[string, string[]]>) {
     const file = path.join(originalsDir, archive);
     let rows;
@@ -79,13 +87,12 @@ export async function originalFiles(conn: DuckDBConnection, originalsDir: string
       if (!fs.existsSync(file)) {
         throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
       }
-      rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
-        file,
-        keys: listValue(inArchive),
-      });
+      rows = await guard(() =>
+        conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, { file, keys: listValue(inArchive) })
+      );
     } catch (err) {
       // A prune that committed since the lookup removes the file once nothing refers to it: no longer kept, not lost.
-      const referenced = await conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive });
+      const referenced = await guard(() => conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive }));
       if (referenced.currentRowCount === 0) continue;
       throw err;
     }
