@@ -727,6 +727,28 @@ describe('other endpoints', () => {
     expect(r.text).not.toContain('measure="retention_days"');
   });
 
+  test('a failing read of the ingestion status leaves trailhound_ingest out of the scrape, not the whole of /metrics', async () => {
+    const dir = tempDir();
+    const broken = await Database.open(path.join(dir, 'broken.duckdb'));
+    try {
+      // A real failure of the status read: one of the tables it counts is gone.
+      await broken.run('DROP TABLE ingest_errors');
+      await withApiOn(broken, {}, async (apiUrl) => {
+        const get = (route: string) => fetch(`${apiUrl}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect((await get('/api/ingest/status')).status).toBe(500);
+        const scrape = await get('/metrics');
+        const text = await scrape.text();
+        expect(scrape.status).toBe(200);
+        expect(text).toMatch(/trailhound_http_requests_total\{[^}]*route="\/api\/ingest\/status"[^}]*status="500"\} 1/);
+        expect(text).toContain('trailhound_process_cpu_seconds_total');
+        expect(text).not.toMatch(/trailhound_ingest\{/);
+      });
+    } finally {
+      broken.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
     // Not " must be object", with the word that says what is meant cut off.
     expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'body must be object' } });

@@ -454,8 +454,10 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     const status = async () => (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: 'Bearer secret' } })).json();
     await waitFor('the first batch', async () => ((await status()).objects > 0 ? true : undefined), 60_000);
     proc.kill('SIGTERM');
+    // An impatient second signal while it stops: said, and the shutdown still runs once.
+    await waitFor('stopping', async () => logLines().find((l) => l.msg === 'stopping'));
+    proc.kill('SIGINT');
     expect(await exited).toBe(0);
-
 
     const db = await Database.open(file);
     try {
@@ -476,6 +478,8 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     }
     const lines = logLines();
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
+    expect(lines.filter((l) => ['stopping', 'stopped'].includes(l.msg)).map((l) => l.msg)).toEqual(['stopping', 'stopped']);
+    expect(lines.find((l) => l.msg.startsWith('already stopping'))).toMatchObject({ signal: 'SIGINT' });
     expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ stopped: true, errors: 0 });
     expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
   } finally {

@@ -1,8 +1,9 @@
 // Prometheus metrics of the service: HTTP requests, query durations and statements, and the database's state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../logger';
 import type { Reports } from '../reports';
 
-export function createMetrics(reports: Reports) {
+export function createMetrics(reports: Reports, logger?: Logger) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trailhound_' });
   const requests = new Counter({
@@ -51,7 +52,16 @@ export function createMetrics(reports: Reports) {
     labelNames: ['measure'] as const,
     registers: [registry],
     async collect() {
-      const s = await reports.ingestStatus();
+      // A failed read leaves this gauge out of the scrape (absent() can alert on it) rather than failing the whole
+      // scrape, request counters and process metrics included.
+      this.reset();
+      let s;
+      try {
+        s = await reports.ingestStatus();
+      } catch (err) {
+        logger?.warn({ err }, 'metrics: could not read the ingestion status; trailhound_ingest is left out of this scrape');
+        return;
+      }
       this.set({ measure: 'objects' }, s.objects);
       this.set({ measure: 'events' }, s.events);
       this.set({ measure: 'errors' }, s.errors);

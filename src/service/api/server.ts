@@ -154,7 +154,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  const metrics = createMetrics(reports);
+  const metrics = createMetrics(reports, options.logger);
 
   app.addHook('onRequest', async (request, reply) => {
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.

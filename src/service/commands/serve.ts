@@ -170,7 +170,11 @@ export function serveCommand(): Command {
         token.from === 'generated' ? 'API listening; a new bearer token was written to the token file' : 'API listening'
       );
       await new Promise<void>((resolve) => {
+        let stopping = false;
         const stop = (signal: string) => {
+          // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
+          if (stopping) return logger.info({ signal }, 'already stopping: the batch being loaded commits first');
+          stopping = true;
           logger.info({ signal }, 'stopping');
           void Promise.all([api.close(), service.stop()]).then(() => {
             db.close();
@@ -178,8 +182,8 @@ export function serveCommand(): Command {
             resolve();
           });
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
     });
 }
