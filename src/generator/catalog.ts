@@ -28,7 +28,8 @@ const iamUser = (name: string, weight: number, ips: string[], userAgent = 'aws-c
   }),
 });
 
-const assumedRole = (role: string, session: (rng: Rng) => string, weight: number, ips: string[], userAgent: string): Principal => ({
+/** A role's sessions; `rolePath` is the role's IAM path ('' for /), as its session issuer's ARN shows it. */
+const assumedRole = (role: string, session: (rng: Rng) => string, weight: number, ips: string[], userAgent: string, rolePath = ''): Principal => ({
   weight,
   ips,
   userAgent,
@@ -41,12 +42,25 @@ const assumedRole = (role: string, session: (rng: Rng) => string, weight: number
       accountId: account,
       accessKeyId: `ASIA${rng.alnum(16).toUpperCase()}`,
       sessionContext: {
-        sessionIssuer: { type: 'Role', principalId: `AROA${role.length}`, arn: `arn:aws:iam::${account}:role/${role}`, accountId: account, userName: role },
+        sessionIssuer: {
+          type: 'Role',
+          principalId: `AROA${role.length}`,
+          arn: `arn:aws:iam::${account}:role/${rolePath}${role}`,
+          accountId: account,
+          userName: role,
+        },
         attributes: { creationDate: '2026-01-01T00:00:00Z', mfaAuthenticated: 'false' },
       },
     };
   },
 });
+
+/**
+ * An IAM Identity Center permission set's role: one per permission set and account, under Identity Center's path,
+ * shared by everyone given the permission set, each session named after its person.
+ */
+const permissionSet = (role: string, people: string[], weight: number, ips: string[], userAgent: string): Principal =>
+  assumedRole(role, (rng) => rng.pick(people), weight, ips, userAgent, 'aws-reserved/sso.amazonaws.com/');
 
 const awsService = (service: string, weight: number, services: string[]): Principal => ({
   weight,
@@ -75,7 +89,9 @@ export const PRINCIPALS: Principal[] = [
   iamUser('carol', 6, ['192.0.2.130', vpn[1]]),
   iamUser('mallory', 2, ['185.220.101.4', '45.155.205.99'], 'python-requests/2.31.0'),
   assumedRole('Deployer', (rng) => `ci-run-${rng.int(1000, 9999)}`, 25, ['34.201.10.5', '34.201.10.6'], 'aws-sdk-go-v2/1.30.3 os/linux'),
-  assumedRole('AWSReservedSSO_ReadOnly_0a1b2c3d', () => 'dave@example.com', 8, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
+  // Two people share the ReadOnly permission set; one of them also has AdministratorAccess.
+  permissionSet('AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b', ['dave@example.com', 'grace@example.com'], 8, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
+  permissionSet('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', ['dave@example.com'], 2, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
   assumedRole('lambda-orders-exec', () => 'orders-processor', 10, ['lambda.amazonaws.com'], 'aws-sdk-nodejs/3.600.0'),
   awsService('autoscaling.amazonaws.com', 5, ['ec2']),
   awsService('cloudformation.amazonaws.com', 3, ['ec2', 's3', 'iam', 'lambda']),

@@ -6,6 +6,7 @@ import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { parseKey } from '../service/ingest/keys';
 import { generateLogObjects, writeLogFolder, type GenerateOptions, type LogObject } from '.';
+import { countBy } from '../../tests/support/oracle';
 
 const END = new Date('2026-11-20T12:00:00Z');
 const OPTIONS: GenerateOptions = { events: 20_000, days: 7, end: END, seed: 9 };
@@ -73,6 +74,11 @@ test('a run of modest size holds every kind of case the reports must handle', ()
   expect(all.some((r) => r.sourceIPAddress.includes(':'))).toBe(true);
   expect(all.some((r) => r.eventName === 'RunInstances' && r.responseElements?.instancesSet?.items?.[0]?.instanceId)).toBe(true);
   expect(new Set(all.map((r) => r.awsRegion))).toContain('mars-north-1');
+  // IAM Identity Center: people share a permission set's role, and a person has more than one permission set.
+  const sso = all.filter((r) => String(r.userIdentity.sessionContext?.sessionIssuer?.arn).includes(':role/aws-reserved/sso.amazonaws.com/'));
+  const pairs = [...new Set(sso.map((r) => `${r.userIdentity.sessionContext.sessionIssuer.userName} ${r.userIdentity.arn.split('/')[2]}`))];
+  const most = (side: 0 | 1) => Math.max(...Object.values(countBy(pairs, (p) => p.split(' ')[side])));
+  expect({ peopleOfARole: most(0), rolesOfAPerson: most(1) }).toEqual({ peopleOfARole: 2, rolesOfAPerson: 2 });
   expect(objects.filter((o) => o.records === 0).length).toBeGreaterThan(0);
 });
 

@@ -80,6 +80,8 @@ function record(rng: Rng, template: EventTemplate, account: string, region: stri
   if (principal.services && !principal.services.includes(template.service)) principal = PRINCIPALS[0];
   if (template.name === 'ConsoleLogin') principal = rng.chance(0.02) ? ROOT : rng.pick(CONSOLE_USERS);
   const identity = principal.identity(account, rng);
+  // A federated console sign-in names the role session only, not the role that issued it.
+  if (template.name === 'ConsoleLogin' && identity.type === 'AssumedRole') delete identity.sessionContext;
   const rec: CloudTrailRecord = {
     eventVersion: '1.10',
     userIdentity: identity,

@@ -43,6 +43,23 @@ export const federatedSignInSql = (source: string, name: string, identityType: s
   `(${source} = 'signin.amazonaws.com' AND ${name} = 'ConsoleLogin' AND ${identityType} NOT IN (${SIGN_IN_MFA_IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')}))`;
 
 /**
+ * IAM Identity Center (SSO) creates a role per permission set in each account it is assigned to, named
+ * AWSReservedSSO_<permission set>_<suffix> under this path (arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/[region/]…),
+ * and signs its users in to it with their user name as the role session name. Such a role's session is the person.
+ */
+export const IDENTITY_CENTER_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
+/** The name every permission-set role starts with. */
+export const IDENTITY_CENTER_ROLE_PREFIX = 'AWSReservedSSO_';
+
+/**
+ * SQL: a role session's role is an Identity Center permission set's, from its issuer's ARN and role name (expressions).
+ * The path says so where the record names the issuer; a federated console sign-in names none, and there the name does.
+ */
+export const identityCenterRoleSql = (issuerArn: string, role: string) =>
+  `(CASE WHEN nullif(${issuerArn}, '') IS NULL THEN coalesce(starts_with(${role}, '${IDENTITY_CENTER_ROLE_PREFIX}'), false)
+         ELSE contains(${issuerArn}, ':role${IDENTITY_CENTER_ROLE_PATH}') END)`;
+
+/**
  * What an AWS service did, rather than someone using the account: a call a service made for an identity
  * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
  * filter leaves these out; a query leaves them out with serviceCalls: exclude.

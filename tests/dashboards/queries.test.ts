@@ -18,7 +18,7 @@ import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
-import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
@@ -370,7 +370,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
           expect(frames).toHaveLength(1);
           // By arrival, when each event was stored stands beside when it happened.
           const arrived = query.timeField === 'arrival' ? ['arrived'] : [];
-          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'identity type', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
+          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'identity type', 'role', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
           expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
           const byId = new Map(matching.map((r) => [r.eventID, r]));
           const column = (name: string) => frames[0].fields.find((f) => f.name === name)?.values ?? [];
@@ -380,6 +380,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
             expect([where, id, r !== undefined]).toEqual([where, id, true]);
             expect([id, column('time')[i]]).toEqual([id, Date.parse(r!.eventTime)]);
             expect([id, column('identity type')[i]]).toEqual([id, oracleDimension.identityType!(r!)]);
+            // An Identity Center user is the person, the permission set's role beside it.
+            expect([id, column('user')[i], column('role')[i]]).toEqual([id, oracleDimension.user!(r!), oracleRole(r!)]);
             if (arrived.length) expect([id, column('arrived')[i]]).toEqual([id, arrivalOf(r!)]);
           });
         }

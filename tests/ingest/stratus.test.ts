@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
-import { oracleIsError, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { oracleIsError, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { storedRecords, tempDir } from '../support/temp';
 
@@ -39,13 +39,30 @@ test('every record is stored once, with its full original JSON', () => {
 test('user, service, region, account and source IP follow the field rules', () => {
   for (const r of records) {
     const row = rows.get(r.eventID)!;
-    expect({ id: r.eventID, user: row.user_name }).toEqual({ id: r.eventID, user: oracleUser(r) });
+    expect({ id: r.eventID, user: row.user_name, role: row.role_name }).toEqual({ id: r.eventID, user: oracleUser(r), role: oracleRole(r) });
     expect(row.service).toBe(r.eventSource.replace(/\.amazonaws\.com$/, ''));
     expect(row.region).toBe(r.awsRegion);
     expect(row.account).toBe(r.recipientAccountId);
     expect(row.source_ip).toBe(r.sourceIPAddress);
     expect(row.identity_type).toBe(r.userIdentity.type);
   }
+});
+
+test("an IAM Identity Center permission set's role sessions are their person's, the permission set kept as the role", () => {
+  // The one such session in the dataset (ec2-serial-console-send-ssh-public-key): its ARN was anonymised without the
+  // session part, so the person is the session name after the principal id's colon.
+  const sso = records.filter((r) => String(r.userIdentity.sessionContext?.sessionIssuer?.arn).includes(':role/aws-reserved/sso.amazonaws.com/'));
+  expect(sso.length).toBeGreaterThan(0);
+  for (const r of sso) {
+    const row = rows.get(r.eventID)!;
+    expect(row.user_name).toBe(r.userIdentity.principalId.split(':')[1]);
+    expect(row.role_name).toBe(r.userIdentity.sessionContext.sessionIssuer.userName);
+    expect(row.role_name).toMatch(/^AWSReservedSSO_/);
+  }
+  // Other roles' users stay their role: their sessions are instance ids and tools' random names.
+  const roles = records.filter((r) => r.userIdentity.type === 'AssumedRole' && !sso.includes(r));
+  expect(roles.length).toBeGreaterThan(0);
+  for (const r of roles) expect(rows.get(r.eventID)!.user_name).toBe(rows.get(r.eventID)!.role_name);
 });
 
 test('made-up regions and invalid IP addresses are kept, and flagged as not addresses', () => {

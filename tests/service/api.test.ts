@@ -340,7 +340,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
     // for seconds, far longer than a 1 ms timeout or a client's hang-up takes, however fast or loaded the machine.
     big = await Database.open(path.join(dir, 'big.duckdb'));
     await big.run(`INSERT INTO events SELECT 'e' || i, TIMESTAMP '2026-01-01' + to_seconds(i % 864000), 'Event' || (i % 50),
-      'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
+      'svc.amazonaws.com', 'svc', 'r', 'a', 'user-' || (i % 5000), 'IAMUser', NULL, NULL, NULL, NULL, NULL, '10.0.' || (i % 200) || '.1', true,
       NULL, NULL, false, NULL, NULL, false, false, NULL,
       list_transform(range(20), k -> {'id': 'arn:aws:s3:::b-' || ((i * 20 + k) % 100000), 'name': 'b-' || ((i * 20 + k) % 100000)}),
       'k', 0, NULL FROM range(300000) t(i)`);

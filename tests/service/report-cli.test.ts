@@ -241,6 +241,7 @@ test.each([
     without: 'which AWS service made each call',
     asBefore: ['--service-calls', 'include'],
   },
+  { flag: ['--format', 'list'], column: 'role_name', version: '9', field: '--format', without: 'the role of each role session', asBefore: ['--format', 'table'] },
 ])('$flag on a file version $version wrote (report reads it as it is): says what to run', async ({ flag, column, version, field, without, asBefore }) => {
   const old = path.join(dir, `old-${version}`, 'db.duckdb');
   // As that version left it: without the column.

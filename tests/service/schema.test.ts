@@ -40,9 +40,9 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
       .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects) \([^;]*\);/g, '')
       .replace(/record_index +INTEGER,\s*arrived_at +TIMESTAMP/, 'record MAP(VARCHAR, JSON) NOT NULL')
       .split('\n')
-      .filter((line) => !/mfa_used|invoked_by|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
+      .filter((line) => !/mfa_used|invoked_by|role_name|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
       .join('\n');
-    expect(v1).not.toMatch(/mfa_used|invoked_by|event_resources|log_objects|record_index|arrived_at/);
+    expect(v1).not.toMatch(/mfa_used|invoked_by|role_name|event_resources|log_objects|record_index|arrived_at/);
     await writeOldDatabase(
       file,
       1,
@@ -193,5 +193,37 @@ test('a version 7 database knows which service made the calls of its AWSService 
   expect(rows).toEqual([
     { event_id: 'service', invoked_by: 'cloudformation.amazonaws.com' },
     { event_id: 'user', invoked_by: null },
+  ]);
+});
+
+test("a version 9 database keeps its role sessions' roles apart, and gives an Identity Center role's sessions to their person", async () => {
+  // As version 9 stored them: an AssumedRole's user was its role, the session name beside it, no role_name column.
+  const session = (id: string, user: string, identityType: string, sessionName: string | null, arn: string | null) =>
+    consoleLogin(id, user, identityType, `${sessionName === null ? 'NULL' : `'${sessionName}'`} AS session_name, ${arn === null ? 'NULL' : `'${arn}'`} AS principal_arn,
+      NULL AS mfa_used, [] AS resources`);
+  const sso = 'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b';
+  const rows = await afterMigration<{ event_id: string; user_name: string; role_name: string | null; session_name: string | null }>(
+    9,
+    [
+      session('dave', sso, 'AssumedRole', 'dave@example.com', `arn:aws:sts::111122223333:assumed-role/${sso}/dave@example.com`),
+      session('grace', sso, 'AssumedRole', 'grace@example.com', `arn:aws:sts::111122223333:assumed-role/${sso}/grace@example.com`),
+      // Its ARN lacked the session (Stratus anonymised one so): version 9 kept no session name, so the role stays.
+      session('nameless', sso, 'AssumedRole', null, `arn:aws:sts::111122223333:assumed-role/${sso}`),
+      session('deployer', 'Deployer', 'AssumedRole', 'ci-run-42', 'arn:aws:sts::111122223333:assumed-role/Deployer/ci-run-42'),
+      // No issuer and an ARN without assumed-role/: its user was the ARN itself, no role's name.
+      session('odd', 'arn:aws:sts::111122223333:something', 'AssumedRole', null, 'arn:aws:sts::111122223333:something'),
+      session('alice', 'alice', 'IAMUser', null, 'arn:aws:iam::111122223333:user/alice'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, user_name, role_name, session_name FROM events ORDER BY event_id',
+    // Version 9 had no role_name.
+    'ALTER TABLE events DROP COLUMN role_name'
+  );
+  expect(rows).toEqual([
+    { event_id: 'alice', user_name: 'alice', role_name: null, session_name: null },
+    { event_id: 'dave', user_name: 'dave@example.com', role_name: sso, session_name: 'dave@example.com' },
+    { event_id: 'deployer', user_name: 'Deployer', role_name: 'Deployer', session_name: 'ci-run-42' },
+    { event_id: 'grace', user_name: 'grace@example.com', role_name: sso, session_name: 'grace@example.com' },
+    { event_id: 'nameless', user_name: sso, role_name: sso, session_name: null },
+    { event_id: 'odd', user_name: 'arn:aws:sts::111122223333:something', role_name: null, session_name: null },
   ]);
 });

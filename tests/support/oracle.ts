@@ -6,6 +6,30 @@ import { generateLogObjects, type GenerateOptions } from '../../src/generator';
 import type { ResolvedQuery } from '../../src/model/query';
 import type { CloudTrailRecord } from './stratus';
 
+/** The role of a role session (AssumedRole): its issuer's name, else the name in its assumed-role/<role>/<session> ARN. */
+export function oracleRole(r: CloudTrailRecord): string | null {
+  const id = r.userIdentity ?? {};
+  if (id.type !== 'AssumedRole') return null;
+  return (id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1]) || null;
+}
+
+/**
+ * The person behind a role session of an IAM Identity Center permission set: Identity Center keeps those roles under
+ * role/aws-reserved/sso.amazonaws.com/ (one per permission set and account) and names each session after its user.
+ * The session name ends the ARN, and follows the colon of the principal id (roleId:session) when the ARN lacks it.
+ */
+function identityCenterPerson(id: CloudTrailRecord): string | undefined {
+  const issuerArn: string = id.sessionContext?.sessionIssuer?.arn ?? '';
+  // A federated console sign-in names no issuer: there only the role's name (AWSReservedSSO_…) tells.
+  const viaIdentityCenter = issuerArn
+    ? /^arn:[a-z-]+:iam::\d*:role\/aws-reserved\/sso\.amazonaws\.com\//.test(issuerArn)
+    : /^AWSReservedSSO_/.test(id.sessionContext?.sessionIssuer?.userName ?? String(id.arn ?? '').split('/')[1] ?? '');
+  if (!viaIdentityCenter) return undefined;
+  const fromArn = String(id.arn ?? '').split('/').slice(2).join('/');
+  const principalId = String(id.principalId ?? '');
+  return fromArn || (principalId.includes(':') ? principalId.slice(principalId.indexOf(':') + 1) : '') || undefined;
+}
+
 export function oracleUser(r: CloudTrailRecord): string {
   const id = r.userIdentity ?? {};
   const name = (() => {
@@ -16,7 +40,7 @@ export function oracleUser(r: CloudTrailRecord): string {
       case 'IdentityCenterUser':
         return id.userName;
       case 'AssumedRole':
-        return id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
+        return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
       case 'Root':
         return 'root';
       case 'FederatedUser':

@@ -179,13 +179,14 @@ export function reportCommand(): Command {
         if (db) {
           try {
             // Read-only, the file is not upgraded: one an older version wrote has no arrival times (before schema
-            // version 7) or no invoked_by (before 8) yet.
+            // version 7), no invoked_by (before 8) or no role_name (before 10) yet.
             const stored = db;
             const lacks = async (column: string) => !(await stored.hasColumn('events', column));
             const older = (field: string, without: string) =>
               new QueryError(field, `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`);
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
             if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
+            if (query.queryType === 'events' && query.format === 'list' && (await lacks('role_name'))) throw older('format', 'the role of each role session');
             // No service holds the file: every source's last run is news, not only those the last serve read.
             result = { frames: await new Reports(db, undefined, undefined, 'every').frames(query, range) };
           } finally {

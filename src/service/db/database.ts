@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { ARRIVED_AT_SQL, BACKFILL_RESOURCE_INDEX_SQL, FEDERATED_SIGN_IN_MFA_SQL, INVOKED_BY_SQL, SCHEMA_SQL, SCHEMA_VERSION, UNAUTHORIZED_MESSAGE_SQL } from './schema';
+import {
+  ARRIVED_AT_SQL,
+  BACKFILL_RESOURCE_INDEX_SQL,
+  FEDERATED_SIGN_IN_MFA_SQL,
+  IDENTITY_CENTER_USER_SQL,
+  INVOKED_BY_SQL,
+  SCHEMA_SQL,
+  SCHEMA_VERSION,
+  UNAUTHORIZED_MESSAGE_SQL,
+} from './schema';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -125,6 +134,7 @@ export class Database {
       if (previous > 0 && previous < 9) await conn.run(UNAUTHORIZED_MESSAGE_SQL);
       if (previous > 0 && previous < 7) await conn.run(ARRIVED_AT_SQL);
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
+      if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

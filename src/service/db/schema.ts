@@ -1,8 +1,8 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
-import { federatedSignInSql, unauthorizedSql } from '../../model/fieldRules';
+import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS events (
   identity_type     VARCHAR NOT NULL,   -- IAMUser, AssumedRole, Root, AWSService, … or 'Unknown'
   invoked_by        VARCHAR,            -- userIdentity.invokedBy: the AWS service that made the call (NULL: the identity itself)
   session_name      VARCHAR,            -- AssumedRole session name
+  role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set)
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
   principal_arn     VARCHAR,
   source_ip         VARCHAR NOT NULL,   -- sourceIPAddress as it is ('' when absent)
@@ -55,6 +56,8 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS record_index INTEGER;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS arrived_at TIMESTAMP;
 -- Version 8 keeps which AWS service made a call (INVOKED_BY_SQL fills it in where stored events say).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS invoked_by VARCHAR;
+-- Version 10 keeps the role of a role session apart from its user (IDENTITY_CENTER_USER_SQL fills it in).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS role_name VARCHAR;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
 -- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files
@@ -181,6 +184,18 @@ export const ARRIVED_AT_SQL = `UPDATE events SET arrived_at = arrival.t
  * as the identity's own.
  */
 export const INVOKED_BY_SQL = `UPDATE events SET invoked_by = user_name WHERE identity_type = 'AWSService' AND invoked_by IS NULL`;
+
+/**
+ * Version 10: a role session's role is kept in its own column, and the user of an IAM Identity Center permission
+ * set's role is the person (its session name), not the role. Events stored before had the role as their user; the
+ * issuer's ARN, whose path marks such a role at ingestion, was not stored, so they are known by the role's name. A
+ * user that is the principal ARN had no role name to keep.
+ */
+export const IDENTITY_CENTER_USER_SQL = [
+  `UPDATE events SET role_name = user_name WHERE identity_type = 'AssumedRole' AND role_name IS NULL AND user_name IS DISTINCT FROM principal_arn`,
+  `UPDATE events SET user_name = session_name
+   WHERE identity_type = 'AssumedRole' AND starts_with(role_name, '${IDENTITY_CENTER_ROLE_PREFIX}') AND user_name = role_name AND session_name <> ''`,
+];
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

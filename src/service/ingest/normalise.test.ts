@@ -37,9 +37,18 @@ async function normalise(records: CloudTrailRecord[]): Promise<Map<string, Row>>
   }
 }
 
+/** A role session's identity as CloudTrail writes it, the role under `rolePath` ('' for none). */
+const ssoSession = (role: string, rolePath: string, session: string) => ({
+  type: 'AssumedRole',
+  principalId: `AROAEXAMPLE:${session}`,
+  arn: `arn:aws:sts::111122223333:assumed-role/${role}/${session}`,
+  accountId: '111122223333',
+  sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: `arn:aws:iam::111122223333:role/${rolePath}${role}`, userName: role } },
+});
+
 describe('user, per identity type', () => {
   const cases: Array<[string, CloudTrailRecord, string, Partial<Row>?]> = [
-    ['IAMUser → userName', { userIdentity: { type: 'IAMUser', userName: 'bob', arn: 'arn:aws:iam::1:user/bob' } }, 'bob'],
+    ['IAMUser → userName', { userIdentity: { type: 'IAMUser', userName: 'bob', arn: 'arn:aws:iam::1:user/bob' } }, 'bob', { role_name: null }],
     [
       'AssumedRole → role name, session kept',
       {
@@ -51,9 +60,69 @@ describe('user, per identity type', () => {
         },
       },
       'Deployer',
-      { session_name: 'ci-run-42' },
+      { session_name: 'ci-run-42', role_name: 'Deployer' },
     ],
     ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::1:assumed-role/Reader/s1' } }, 'Reader'],
+    [
+      'AssumedRole of an Identity Center permission set → the person (session name), the permission set kept as its role',
+      { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', 'aws-reserved/sso.amazonaws.com/', 'dave@example.com') },
+      'dave@example.com',
+      { session_name: 'dave@example.com', role_name: 'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', identity_type: 'AssumedRole' },
+    ],
+    [
+      'the same permission set, another person → another user',
+      { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', 'aws-reserved/sso.amazonaws.com/', 'grace@example.com') },
+      'grace@example.com',
+      { role_name: 'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b' },
+    ],
+    [
+      'Identity Center outside us-east-1 (the region in the role path) → the person',
+      { userIdentity: ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/eu-west-2/', 'erin') },
+      'erin',
+      { role_name: 'AWSReservedSSO_ReadOnly_1234567890abcdef' },
+    ],
+    [
+      // Anyone may name a role so; only Identity Center's path says the session name is its user's.
+      'a role named AWSReservedSSO_… outside the Identity Center path → the role, its session kept',
+      { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', '', 'dave@example.com') },
+      'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b',
+      { session_name: 'dave@example.com' },
+    ],
+    [
+      'Identity Center role whose ARN lacks the session (as Stratus anonymised it) → the session name after the principal id\'s colon',
+      {
+        userIdentity: {
+          ...ssoSession('AWSReservedSSO_account-admin_599c9e90e350d2ff', 'aws-reserved/sso.amazonaws.com/', 'x'),
+          arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSOrandom@example.com',
+          principalId: 'AROAEXAMPLE:frank@example.com',
+        },
+      },
+      'frank@example.com',
+      { session_name: 'frank@example.com', role_name: 'AWSReservedSSO_account-admin_599c9e90e350d2ff' },
+    ],
+    [
+      // CloudTrail names no session issuer in a federated console sign-in: the role's name is all there is.
+      'a console sign-in through an Identity Center role (no session issuer) → the person',
+      {
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'ConsoleLogin',
+        userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', 'erin'), sessionContext: undefined },
+      },
+      'erin',
+      { role_name: 'AWSReservedSSO_ReadOnly_1234567890abcdef' },
+    ],
+    [
+      'a console sign-in through another role (no session issuer) → the role',
+      { eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', userIdentity: { ...ssoSession('Deployer', '', 'erin'), sessionContext: undefined } },
+      'Deployer',
+      { session_name: 'erin' },
+    ],
+    [
+      'Identity Center role without any session name → the role',
+      { userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', 'x'), arn: undefined, principalId: 'AROAEXAMPLE' } },
+      'AWSReservedSSO_ReadOnly_1234567890abcdef',
+      { session_name: null },
+    ],
     ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root', { invoked_by: null }],
     ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::1:federated-user/carol', principalId: '1:carol' } }, 'carol'],
     ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com', { invoked_by: 'autoscaling.amazonaws.com' }],

@@ -7,6 +7,7 @@
 import {
   DRY_RUN_SUCCESS_CODE,
   federatedSignInSql,
+  identityCenterRoleSql,
   IPV4_PATTERN,
   IPV6_PATTERN,
   READ_ONLY_NAME_PREFIXES,
@@ -33,6 +34,7 @@ const IDENTITY = {
   accountId: '$.accountId',
   invokedBy: '$.invokedBy',
   issuerUserName: '$.sessionContext.sessionIssuer.userName',
+  issuerArn: '$.sessionContext.sessionIssuer.arn',
   mfaAuthenticated: '$.sessionContext.attributes.mfaAuthenticated',
   identityProvider: '$.identityProvider',
   federatedProvider: '$.sessionContext.webIdFederationData.federatedProvider',
@@ -116,7 +118,13 @@ WITH x AS (
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
 ), z AS (
-  SELECT *, ${PARSED_TIME_SQL} AS parsed_time FROM y
+  SELECT *, ${PARSED_TIME_SQL} AS parsed_time,
+    CASE WHEN identity_type = 'AssumedRole'
+      THEN coalesce(${id('issuerUserName')}, nullif(regexp_extract(${id('arn')}, 'assumed-role/([^/]+)', 1), '')) END AS assumed_role,
+    -- The session name is the ARN's last part, and follows the role id in the principal id (AROA…:name) when an ARN lacks it.
+    CASE WHEN identity_type = 'AssumedRole' THEN coalesce(nullif(regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1), ''),
+      nullif(regexp_extract(${id('principalId')}, '^[^:]+:(.+)$', 1), '')) END AS role_session
+  FROM y
 )
 SELECT
   ${EVENT_ID_SQL} AS event_id,
@@ -132,7 +140,8 @@ SELECT
   coalesce(
     nullif(CASE identity_type
       WHEN 'IAMUser' THEN ${id('userName')}
-      WHEN 'AssumedRole' THEN coalesce(${id('issuerUserName')}, nullif(regexp_extract(${id('arn')}, 'assumed-role/([^/]+)', 1), ''))
+      -- An Identity Center permission set's role is shared by everyone given that permission set: its session is the person.
+      WHEN 'AssumedRole' THEN CASE WHEN ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')} AND role_session IS NOT NULL THEN role_session ELSE assumed_role END
       WHEN 'Root' THEN 'root'
       WHEN 'FederatedUser' THEN nullif(regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1), '')
       WHEN 'AWSService' THEN ${id('invokedBy')}
@@ -144,7 +153,8 @@ SELECT
   ) AS user_name,
   identity_type,
   nullif(${id('invokedBy')}, '') AS invoked_by,
-  CASE WHEN identity_type = 'AssumedRole' THEN nullif(regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1), '') END AS session_name,
+  role_session AS session_name,
+  nullif(assumed_role, '') AS role_name,
   coalesce(${id('identityProvider')}, ${id('federatedProvider')}, ${id('identityStoreArn')}) AS identity_provider,
   ${id('arn')} AS principal_arn,
   coalesce(ip, '') AS source_ip,

@@ -552,8 +552,10 @@ function listFrame(q: ResolvedQuery, rows: Row[]): Frame {
   type Column = [string, 'time' | 'string' | 'boolean', string];
   const arrived: Column[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived']] : [];
   const spec: Column[] = [
-    ['time', 'time', 'time'], ...arrived, ['user', 'string', 'user_name'], ['identity type', 'string', 'identity_type'], ['source IP', 'string', 'source_ip'],
-    ['event name', 'string', 'event_name'], ['service', 'string', 'service'], ['region', 'string', 'region'],
+    ['time', 'time', 'time'], ...arrived, ['user', 'string', 'user_name'], ['identity type', 'string', 'identity_type'],
+    // The role a role session acted through: an Identity Center user's permission set, beside the person as the user.
+    ['role', 'string', 'role_name'], ['source IP', 'string', 'source_ip'], ['event name', 'string', 'event_name'], ['service', 'string', 'service'],
+    ['region', 'string', 'region'],
     ['account', 'string', 'account'], ['resources', 'string', 'resources'], ['error code', 'string', 'error_code'],
     ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],
     ['event id', 'string', 'event_id'],

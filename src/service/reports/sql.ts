@@ -278,8 +278,8 @@ export function eventList(q: ResolvedQuery, range: Range, match?: ResourceMatch)
   const where = whereClause(q, range, match);
   const arrival = q.timeField === 'arrival';
   return {
-    sql: `SELECT epoch_ms(event_time) AS time, ${arrival ? 'epoch_ms(arrived_at) AS arrived, ' : ''}user_name, identity_type, source_ip, event_name, service, region, account,
-                 array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
+    sql: `SELECT epoch_ms(event_time) AS time, ${arrival ? 'epoch_ms(arrived_at) AS arrived, ' : ''}user_name, identity_type, role_name, source_ip,
+                 event_name, service, region, account, array_to_string(list_transform(resources, r -> r.id), ', ') AS resources, error_code, error_message,
                  read_only, mfa_used, event_id
           FROM events WHERE ${where.sql} ORDER BY ${arrival ? 'arrived_at DESC, ' : ''}event_time DESC, event_id LIMIT $limit`,
     params: { ...where.params, limit: q.limit },
