@@ -152,10 +152,11 @@ const DOWNLOAD_FAILED = 'download failed: ';
 async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, 'ingested' | 'unreadable'>> {
   if (refs.length === 0) return new Map();
   const rows = await db.all<{ key: string; etag: string; state: 'ingested' | 'unreadable' }>(
-    `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND list_contains($keys, key)
+    // IN (unnest): a hash join. list_contains scanned the listed keys for every ledger row: 16 s for a day of 50 000 files.
+    `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
      UNION ALL
      SELECT key, etag, 'unreadable' FROM ingest_errors
-     WHERE source = $source AND list_contains($keys, key) AND NOT starts_with(reason, $marker) AND NOT starts_with(reason, $memory)`,
+     WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT starts_with(reason, $memory)`,
     { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY }
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
