@@ -1,8 +1,9 @@
 // Prometheus metrics of the service: HTTP requests, query durations and statements, and the database's state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Reports } from '../reports';
+import type { WeightGate } from './gate';
 
-export function createMetrics(reports: Reports) {
+export function createMetrics(reports: Reports, answers: WeightGate) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trailhound_' });
   const requests = new Counter({
@@ -27,6 +28,15 @@ export function createMetrics(reports: Reports) {
     help: 'Report queries interrupted, or never run, because their request was stopped: its client closed the connection, or its deadline passed',
     labelNames: ['reason'] as const,
     registers: [registry],
+  });
+  // Requests waiting for the answers in flight to make room (api/gate.ts): how often the service is at its memory budget.
+  new Gauge({
+    name: 'trailhound_query_requests_waiting',
+    help: 'Query requests waiting their turn: the answers being built and sent at once share one request\'s budgets',
+    registers: [registry],
+    collect() {
+      this.set(answers.queued);
+    },
   });
   reports.observer = {
     statementStarted: () => {

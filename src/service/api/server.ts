@@ -6,7 +6,8 @@ import { DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { daysUnder } from '../ingest/retention';
-import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { answerWeight, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   requestTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
+  /** How much the answers being built and sent may weigh together (MAX_WEIGHT: one request's budgets in full). */
+  answerCapacity?: number;
 }
 
 const MAX_QUERIES = 50;
@@ -153,7 +156,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
-  const metrics = createMetrics(reports);
+  const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);
+  const metrics = createMetrics(reports, answers);
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/api/health') return;
@@ -199,6 +203,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
     const stop = stopSignal(reply, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+    // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
+    const release = await answers.acquire(answerWeight(body), stop.signal);
+    if (reply.raw.closed) release();
+    else reply.raw.once('close', release);
     const response = await reports.query(body, stop.signal).finally(stop.done);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
