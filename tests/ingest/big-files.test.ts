@@ -2,11 +2,13 @@
 // recordsArray.ts). Counts stay exact: duplicates inside the file, rejected records, a re-run.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { OUT_OF_MEMORY } from '../../src/service/ingest/loader';
 import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
-import { storedRecords, tempDir, writeFiles } from '../support/temp';
+import { storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const pad = 'x'.repeat(1200);
 const record = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -75,6 +77,10 @@ test('a 12 MB log file loads in bounded memory with exact counts, and a re-run a
     const misplaced = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE event_id <> 'big-' || record_index`);
     expect(Number(misplaced!.n)).toBe(0);
     expect(Object.fromEntries(await storedRecords(db, ['big-0', 'big-8999']))).toEqual({ 'big-0': record(0), 'big-8999': record(8999) });
+    // Kept as a file of its own, as delivered, not as one Parquet value (which DuckDB holds whole).
+    const kept = await db.all<{ archive: string }>('SELECT archive FROM log_objects');
+    expect(kept).toEqual([{ archive: expect.stringMatching(/^[0-9a-f-]{36}\.json\.gz$/) }]);
+    expect((await storedFile(db, 'big.json.gz'))!.equals(fs.readFileSync(path.join(logs, 'big.json.gz')))).toBe(true);
     const again = await ingest({ source: logs, db });
     expect(again).toMatchObject({ objects: 0, events: 0, unchanged: 1 });
   } finally {
@@ -120,6 +126,58 @@ test('a batch that unpacks bigger than DuckDB’s memory limit allows is loaded 
     expect(await ingest({ source: logs, db })).toMatchObject({ objects: 40, events: 160_000, errors: 0 });
     const row = await db.one<{ n: bigint; kept: bigint }>(`SELECT (SELECT count(*) FROM events) AS n, (SELECT count(*) FROM log_objects) AS kept`);
     expect({ n: Number(row!.n), kept: Number(row!.kept) }).toEqual({ n: 160_000, kept: 40 });
+  } finally {
+    db.close();
+  }
+}, 60_000);
+
+/** A gzip of `head`, `megabytes` of spaces and `tail`, written as a stream: a bomb that never sits in memory whole. */
+async function spacesGzip(file: string, head: string, megabytes: number, tail: string): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const gzip = zlib.createGzip({ level: 9 });
+  const done = pipeline(gzip, fs.createWriteStream(file));
+  const spaces = Buffer.alloc(1024 * 1024, ' ');
+  const write = (chunk: string | Buffer) => new Promise<void>((resolve) => (gzip.write(chunk) ? resolve() : gzip.once('drain', () => resolve())));
+  await write(head);
+  for (let i = 0; i < megabytes; i++) await write(spaces);
+  gzip.end(tail);
+  await done;
+}
+
+test('a gzip bomb is refused once it unpacks past 100× its size, with why, in ingest_errors; the run goes on and does not read it again', async () => {
+  const logs = path.join(dir, 'bombs');
+  writeFiles(logs, { 'a-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(200_000)] })) });
+  // ~100 KB that unpack to 100 MB: in CloudTrail's layout (staged record by record), and not (read whole).
+  await spacesGzip(path.join(logs, 'b-bomb.json.gz'), '{"Records": [', 100, ']}');
+  await spacesGzip(path.join(logs, 'c-spaces.json.gz'), '', 100, '');
+  const db = await Database.open(path.join(dir, 'bombs.duckdb'), { memoryLimit: '224MB' });
+  try {
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 2 });
+    const errors = await db.all<{ key: string; reason: string }>('SELECT key, reason FROM ingest_errors ORDER BY key');
+    expect(errors).toEqual([
+      { key: 'b-bomb.json.gz', reason: expect.stringMatching(/^it unpacks to more than 64 MB, over 100× its 0 MB: .*gzip bomb\. Remove it from the source/) },
+      { key: 'c-spaces.json.gz', reason: expect.stringMatching(/^it is over 16 MB unpacked, and not in CloudTrail's layout .*split it into files/) },
+    ]);
+    expect(Object.keys(Object.fromEntries(await storedRecords(db, ['big-200000'])))).toEqual(['big-200000']);
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 0, errors: 0, unreadable: 2, unchanged: 1 });
+  } finally {
+    db.close();
+  }
+}, 60_000);
+
+test('a record of megabytes that DuckDB’s memory limit does not hold: recorded, the files after it are stored, and every run tries it again', async () => {
+  const logs = writeFiles(path.join(dir, 'huge-record'), {
+    'a-huge.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(300_000, { responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } })] })),
+    'b-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(300_001)] })),
+  });
+  const db = await Database.open(path.join(dir, 'huge-record.duckdb'), { memoryLimit: '128MB' });
+  try {
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 1 });
+    const errors = await db.all<{ key: string; reason: string }>('SELECT key, reason FROM ingest_errors');
+    expect(errors).toEqual([{ key: 'a-huge.json.gz', reason: expect.stringMatching(/raise TRAILHOUND_MEMORY_LIMIT/) }]);
+    expect(errors[0].reason.startsWith(OUT_OF_MEMORY)).toBe(true);
+    // Not the file's fault: the next run reads it again (here it fails again), rather than counting it unreadable.
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 0, errors: 1, unreadable: 0, unchanged: 1 });
   } finally {
     db.close();
   }

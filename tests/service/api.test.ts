@@ -292,7 +292,7 @@ describe('POST /api/query', () => {
   });
 });
 
-type StopOptions = { queryTimeoutMs?: number; requestTimeoutMs?: number };
+type StopOptions = { queryTimeoutMs?: number; requestTimeoutMs?: number; answerCapacity?: number };
 type WithMetrics = (url: string, metric: (name: string) => Promise<number>) => Promise<void>;
 
 /** An API of its own on `database`; `run` gets its URL and a reader of its metrics. */
@@ -383,6 +383,25 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       expect(await metric('trailhound_query_statements_running')).toBe(0);
     });
     expect(await totalEvents()).toBe(records.length);
+  });
+
+  test('a request waits while the answers in flight hold the memory budget, and answers once they are sent', async () => {
+    // Room for the slow table's 10 000 rows (50 points each), not for one row more.
+    await withApi({ answerCapacity: 500_000 }, async (apiUrl, metric) => {
+      const first = post(apiUrl, [{ refId: 'A', ...slowTable }]);
+      await until(async () => (await metric('trailhound_query_statements_running')) === 1);
+      let answered = false;
+      const second = post(apiUrl, [{ refId: 'B', format: 'table', groupBy: 'user', limit: 1 }]).finally(() => (answered = true));
+      await until(async () => answered || (await metric('trailhound_query_requests_waiting')) === 1);
+      // B waits, not started: the one statement running is still A's.
+      expect(answered).toBe(false);
+      expect(await metric('trailhound_query_statements_total')).toBe(1);
+      const [a, b] = await Promise.all([first.then((r) => r.json()), second.then((r) => r.json())]);
+      expect(a.results.A.frames).toHaveLength(1);
+      expect(b.results.B.frames[0].fields[0].values).toHaveLength(1);
+      expect(await metric('trailhound_query_requests_waiting')).toBe(0);
+      expect(await metric('trailhound_query_statements_total')).toBe(2);
+    });
   });
 
   test('a client that goes away stops its request: the running statement is interrupted and no later query starts', async () => {

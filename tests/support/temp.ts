@@ -89,7 +89,7 @@ export async function storedFile(db: Database, key: string): Promise<Buffer | un
   const conn = await db.connect();
   try {
     const content = (await originalFiles(conn, db.originalsDir, [key])).get(key);
-    return content && Buffer.from(content);
+    return content && (content instanceof Uint8Array ? Buffer.from(content) : fs.readFileSync(content.path));
   } finally {
     conn.closeSync();
   }

@@ -2,8 +2,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger';
 import type { Reports } from '../reports';
+import type { WeightGate } from './gate';
 
-export function createMetrics(reports: Reports, logger?: Logger) {
+export function createMetrics(reports: Reports, answers: WeightGate, logger?: Logger) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trailhound_' });
   const requests = new Counter({
@@ -36,6 +37,15 @@ export function createMetrics(reports: Reports, logger?: Logger) {
     help: 'Report queries, value lists and event records interrupted, or never run, because their request was stopped: its client left, or its deadline passed',
     labelNames: ['reason'] as const,
     registers: [registry],
+  });
+  // Requests waiting for the answers in flight to make room (api/gate.ts): how often the service is at its memory budget.
+  new Gauge({
+    name: 'trailhound_query_requests_waiting',
+    help: 'Query requests waiting their turn: the answers being built and sent at once share one request\'s budgets',
+    registers: [registry],
+    collect() {
+      this.set(answers.queued);
+    },
   });
   reports.observer = {
     statementStarted: () => {

@@ -7,7 +7,8 @@ import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { MAX_INTERVAL_MS, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { answerWeight, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
@@ -27,6 +28,8 @@ export interface ApiOptions {
   requestTimeoutMs?: number;
   /** Largest request body; a query with thousands of filter values still fits in the default. */
   bodyLimit?: number;
+  /** How much the answers being built and sent may weigh together (MAX_WEIGHT: one request's budgets in full). */
+  answerCapacity?: number;
 }
 
 const MAX_QUERIES = 50;
@@ -154,7 +157,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const reports = new Reports(options.db, options.queryTimeoutMs);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-  const metrics = createMetrics(reports, options.logger);
+  const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);
+  const metrics = createMetrics(reports, answers, options.logger);
 
   app.addHook('onRequest', async (request, reply) => {
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.
@@ -202,7 +206,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
-    const response = await untilStopped(reply, requestTimeoutMs, (signal) => reports.query(body, signal));
+    const response = await untilStopped(reply, requestTimeoutMs, async (signal) => {
+      // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
+      const release = await answers.acquire(answerWeight(body), signal);
+      if (reply.raw.closed) release();
+      else reply.raw.once('close', release);
+      return reports.query(body, signal);
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
     return hideInternalErrors(response, request.log);

@@ -150,7 +150,7 @@ export class Database {
    */
   private async removeOrphanOriginals(): Promise<void> {
     const dir = this.originalsDir;
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')) : [];
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.(parquet|json|json\.gz)$/.test(f)) : [];
     if (files.length === 0) return;
     const referenced = new Set((await this.all<{ archive: string }>('SELECT DISTINCT archive FROM log_objects')).map((r) => r.archive));
     for (const file of files) if (!referenced.has(file)) fs.rmSync(path.join(dir, file), { force: true });

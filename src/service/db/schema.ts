@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS log_objects (
   key     VARCHAR PRIMARY KEY,      -- = events.object_key: the S3 key, or key#etag for a rewritten file's later version
   source  VARCHAR NOT NULL,
   etag    VARCHAR NOT NULL,
-  archive VARCHAR NOT NULL          -- the Parquet file (in originalsDir) holding it: columns key, content
+  archive VARCHAR NOT NULL          -- the Parquet file (in originalsDir) holding it (columns key, content), or for a
+                                    -- file over 8 MB unpacked its own copy there (<uuid>.json.gz or .json)
 );
 
 -- The resource index: one row per event and resource id or name, by hash. A resource-id filter finds its events

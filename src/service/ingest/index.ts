@@ -6,7 +6,7 @@ import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
-import { BatchLoader, BIG_FILE_BYTES, type FileOutcome, type LocalLogFile } from './loader';
+import { BatchLoader, BIG_FILE_BYTES, OUT_OF_MEMORY, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
@@ -146,15 +146,18 @@ const DOWNLOAD_FAILED = 'download failed: ';
 
 /**
  * The listed files this source has already dealt with, as it is now (same ETag): ingested, or found unreadable (a
- * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll).
+ * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download
+ * and a file that ran out of memory are tried again.
  */
 async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, 'ingested' | 'unreadable'>> {
   if (refs.length === 0) return new Map();
   const rows = await db.all<{ key: string; etag: string; state: 'ingested' | 'unreadable' }>(
-    `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND list_contains($keys, key)
+    // IN (unnest): a hash join. list_contains scanned the listed keys for every ledger row: 16 s for a day of 50 000 files.
+    `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
      UNION ALL
-     SELECT key, etag, 'unreadable' FROM ingest_errors WHERE source = $source AND list_contains($keys, key) AND NOT starts_with(reason, $marker)`,
-    { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED }
+     SELECT key, etag, 'unreadable' FROM ingest_errors
+     WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT starts_with(reason, $memory)`,
+    { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY }
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
 }

@@ -5,13 +5,15 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { RESOURCE_INDEX_SELECT } from '../db/schema';
 import { normaliseSql } from './normalise';
-import { recordsArrayCopy, removeRecordsArrayCopy } from './recordsArray';
+import { recordsArrayCopy, removeRecordsArrayCopy, UnpackLimit, UnreadableLogFile } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -38,10 +40,15 @@ export interface FileOutcome {
   error?: string;
 }
 
-const MIN_OBJECT_SIZE = 16 * 1024 * 1024;
+/**
+ * The largest JSON value DuckDB's reader takes: a whole file of up to 8 MB, or one record of a bigger one. Never more
+ * (DuckDB sizes its buffer by it, outside its memory limit): a 2 GB value took 2 GB of RSS and failed the run.
+ */
+const MAX_OBJECT_SIZE = 16 * 1024 * 1024;
 /**
  * A file bigger than this (uncompressed) is a batch of its own (ingest/index.ts), and is staged record by record
- * (recordsArray.ts): DuckDB sizes its reader's buffer for a batch by the largest file in it.
+ * (recordsArray.ts): DuckDB sizes its reader's buffer for a batch by the largest file in it. It is kept as a file of
+ * its own too (keepOriginals), not as one value in Parquet, which DuckDB would hold whole.
  */
 export const BIG_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -73,8 +80,21 @@ function reasonOf(err: unknown, file: string): string {
     .replace(/\n\s*Try setting 'auto_detect'[^\n]*/, '')
     .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
     .replaceAll(file, path.basename(file))
+    // The staged or cleaned copy (recordsArray.ts, withValidUtf8) is ours: name the file as delivered.
+    .replace(/\S*trailhound-(records|utf8)-[^/\s"]+\/\w+\.json/g, path.basename(file))
+    // DuckDB's advice to raise maximum_object_size is not the user's to follow.
+    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (_m) =>
+      `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB: a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +
+        `CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${MAX_OBJECT_SIZE / 1024 / 1024} MB`)
     .trim();
 }
+
+/**
+ * How ingest_errors marks a file that ran out of DuckDB's memory on its own (a record of megabytes): not the file's
+ * fault, so every run tries it again (ingest/index.ts), but no longer a failed run, which stopped before the files
+ * after it, every time.
+ */
+export const OUT_OF_MEMORY = 'out of memory: ';
 
 export function isOutOfMemory(err: unknown): boolean {
   return /Out of Memory/i.test(err instanceof Error ? err.message : String(err));
@@ -82,6 +102,7 @@ export function isOutOfMemory(err: unknown): boolean {
 
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
 export function isFileProblem(err: unknown): boolean {
+  if (err instanceof UnreadableLogFile) return true;
   const message = err instanceof Error ? err.message : String(err);
   if (isOutOfMemory(err) || /No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
     return false;
@@ -99,8 +120,7 @@ interface Batch {
   /** SQL relation of rows (object_key, ord, r) over the files, with its parameters. */
   records: string;
   params: Record<string, DuckDBValue>;
-  maxObjectSize: number;
-  /** The Parquet file that keeps the originals. */
+  /** Where the originals are kept: a Parquet file, or for a big file loaded alone a copy of it (keepOriginals). */
   archive: string;
 }
 
@@ -120,14 +140,17 @@ export class BatchLoader {
     try {
       return await this.loadTogether(files);
     } catch (err) {
+      // Refused for what it is (unpacks too far): recorded at once, not unpacked again by a second read.
+      if (err instanceof UnreadableLogFile && files.length === 1) return [await this.recordError(files[0], err.message)];
       if (isOutOfMemory(err) && files.length > 1) {
         // Files that unpack bigger than their size promised: half the batch at a time fits.
         const half = Math.ceil(files.length / 2);
         return [...(await this.load(files.slice(0, half))), ...(await this.load(files.slice(half)))];
       }
+      if (isOutOfMemory(err)) return [await this.recordOutOfMemory(files[0])];
       if (!isFileProblem(err)) {
-        // Out of memory on one file, disk full, a closed database: not the file's fault. Fail the run (it is
-        // retried), never record a good file as broken.
+        // A full disk, a closed database: not the file's fault. Fail the run (it is retried), never record a good
+        // file as broken.
         throw err;
       }
       if (files.length === 1) {
@@ -149,31 +172,52 @@ export class BatchLoader {
    */
   private async loadAlone(file: LocalLogFile, err: unknown): Promise<FileOutcome> {
     const reason = reasonOf(err, file.path);
-    const cleaned = /invalid UTF-8/i.test(reason) ? this.withValidUtf8(file) : undefined;
+    const cleaned = /invalid UTF-8/i.test(reason) ? await this.withValidUtf8(file) : undefined;
     try {
-      return (await this.loadTogether([{ ...file, path: cleaned ?? file.path }], [file.path], true))[0];
+      // The cleaned copy is unpacked: its own size says whether it is big (read record by record).
+      const read = cleaned ? { ...file, path: cleaned, size: fs.statSync(cleaned).size } : file;
+      return (await this.loadTogether([read], [file.path], true))[0];
     } catch (retryErr) {
+      if (isOutOfMemory(retryErr)) return this.recordOutOfMemory(file);
       if (!isFileProblem(retryErr)) throw retryErr;
       // The first reason says what is wrong with the file as delivered.
       return this.recordError(file, cleaned ? reasonOf(retryErr, cleaned) : reason);
     } finally {
-      if (cleaned) fs.rmSync(cleaned, { force: true });
+      if (cleaned) fs.rmSync(path.dirname(cleaned), { recursive: true, force: true });
     }
   }
 
-  private withValidUtf8(file: LocalLogFile): string | undefined {
+  /** A copy with invalid UTF-8 replaced, streamed (a file may unpack to GBs), within the same unpack limit as staging. */
+  private async withValidUtf8(file: LocalLogFile): Promise<string | undefined> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-utf8-'));
+    const out = path.join(dir, 'cleaned.json');
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    // stream: true keeps a character split across chunks whole.
+    const clean = new Transform({
+      transform(chunk: Buffer, _encoding, done: TransformCallback) {
+        done(null, Buffer.from(decoder.decode(chunk, { stream: true })));
+      },
+      flush(done: TransformCallback) {
+        done(null, Buffer.from(decoder.decode()));
+      },
+    });
+    const unpack = file.path.endsWith('.gz') ? [zlib.createGunzip()] : [];
     try {
-      let bytes = fs.readFileSync(file.path);
-      if (file.path.endsWith('.gz')) {
-        bytes = zlib.gunzipSync(bytes);
-      }
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-utf8-')), 'cleaned.json');
-      fs.writeFileSync(out, text);
+      await pipeline([fs.createReadStream(file.path), ...unpack, new UnpackLimit(fs.statSync(file.path).size), clean, fs.createWriteStream(out)]);
       return out;
     } catch {
+      fs.rmSync(dir, { recursive: true, force: true });
       return undefined;
     }
+  }
+
+  private async recordOutOfMemory(file: LocalLogFile): Promise<FileOutcome> {
+    const limit = await this.db.one<{ limit: string }>(`SELECT current_setting('memory_limit') AS limit`);
+    return this.recordError(
+      file,
+      `${OUT_OF_MEMORY}DuckDB's memory limit (${limit?.limit ?? '?'}) does not hold this file, which has records of megabytes, ` +
+        'or the service\'s queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again; every run tries it again'
+    );
   }
 
   /** Drops a file's recorded error: it is gone from the source, so no later run can load it. */
@@ -198,11 +242,11 @@ export class BatchLoader {
    * records are kept as the log files themselves, once per file, in log_objects.
    */
   private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path), tolerant = false): Promise<FileOutcome[]> {
-    const sizes = files.map((f) => uncompressedSize(f.path, f.size));
-    const maxObjectSize = Math.max(MIN_OBJECT_SIZE, ...sizes.map((size) => size + 1024));
-    const staged = files.length === 1 && sizes[0] > BIG_FILE_BYTES ? await recordsArrayCopy(files[0].path) : undefined;
+    const unpacked = uncompressedSize(files[0].path, files[0].size);
+    const lone = files.length === 1 && unpacked > BIG_FILE_BYTES;
+    const staged = lone ? await recordsArrayCopy(files[0].path, unpacked <= MAX_OBJECT_SIZE) : undefined;
     try {
-      return await this.loadRecords(files, originals, maxObjectSize, staged, tolerant);
+      return await this.loadRecords(files, originals, lone, staged, tolerant);
     } finally {
       if (staged) removeRecordsArrayCopy(staged);
     }
@@ -211,7 +255,7 @@ export class BatchLoader {
   private async loadRecords(
     files: LocalLogFile[],
     originals: string[],
-    maxObjectSize: number,
+    lone: boolean,
     staged: string | undefined,
     tolerant: boolean
   ): Promise<FileOutcome[]> {
@@ -231,11 +275,11 @@ export class BatchLoader {
             FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
     const objectKeys = await this.objectKeysFor(files);
     const params: Record<string, DuckDBValue> = staged
-      ? { key: objectKeys[0], path: staged, maxObjectSize: MIN_OBJECT_SIZE }
-      : { files: listValue(files.map((f) => f.path)), keys: listValue(objectKeys), maxObjectSize };
-    const archive = path.join(this.db.originalsDir, `${randomUUID()}.parquet`);
+      ? { key: objectKeys[0], path: staged, maxObjectSize: MAX_OBJECT_SIZE }
+      : { files: listValue(files.map((f) => f.path)), keys: listValue(objectKeys), maxObjectSize: MAX_OBJECT_SIZE };
+    const archive = path.join(this.db.originalsDir, randomUUID() + (!lone ? '.parquet' : originals[0].endsWith('.gz') ? '.json.gz' : '.json'));
     try {
-      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, records, params, maxObjectSize, archive }));
+      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, records, params, archive }));
     } catch (err) {
       fs.rmSync(archive, { force: true });
       throw err;
@@ -256,9 +300,9 @@ export class BatchLoader {
   }
 
   private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
-    const { files, objectKeys, records, params, maxObjectSize } = batch;
+    const { files, objectKeys, records, params } = batch;
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
-    const noRecords = await this.filesWithoutRecords(conn, files, objectKeys, maxObjectSize);
+    const noRecords = await this.filesWithoutRecords(conn, files, objectKeys);
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
     // Arrived when the batch's transaction began, as its ledger rows say (now() is the transaction's start).
@@ -295,19 +339,27 @@ export class BatchLoader {
 
   /**
    * The log files that gave events, as delivered, into one new Parquet file in the originals folder (read back by
-   * reports/records.ts). Written before the commit: if the transaction fails, the caller removes it.
+   * reports/records.ts); a big file loaded alone is copied there as it is instead (a Parquet value is read and
+   * written whole: a 100 MB gzip ran the run out of memory, every time it was retried). Written before the commit:
+   * if the transaction fails, the caller removes it.
    */
   private async keepOriginals(conn: DuckDBConnection, { files, objectKeys, originals, archive }: Batch, outcomes: FileOutcome[]) {
     const kept = outcomes.flatMap((o, i) => (o.inserted > 0 ? [i] : []));
     if (kept.length === 0) return;
     const keys = listValue(kept.map((i) => objectKeys[i]));
     fs.mkdirSync(path.dirname(archive), { recursive: true, mode: 0o700 });
-    await conn.run(
-      // Small row groups: reading one file back reads only the row group that holds it.
-      `COPY (SELECT $keys[list_position($paths, filename)] AS key, content FROM read_blob($paths))
-       TO $archive (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-      { keys, paths: listValue(kept.map((i) => originals[i])), archive }
-    );
+    if (!archive.endsWith('.parquet')) {
+      fs.copyFileSync(originals[kept[0]], archive);
+      // A copy takes its source's mode; the database's files are its user's only.
+      fs.chmodSync(archive, 0o600);
+    } else {
+      await conn.run(
+        // Small row groups: reading one file back reads only the row group that holds it.
+        `COPY (SELECT $keys[list_position($paths, filename)] AS key, content FROM read_blob($paths))
+         TO $archive (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+        { keys, paths: listValue(kept.map((i) => originals[i])), archive }
+      );
+    }
     await conn.run(`INSERT OR REPLACE INTO log_objects SELECT unnest($keys), $source, unnest($etags), $name`, {
       keys,
       source: this.source,
@@ -317,7 +369,7 @@ export class BatchLoader {
   }
 
   /** Files that produced no rows: an empty Records list is fine; a missing one, or an empty file, is an error. */
-  private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], objectKeys: string[], maxObjectSize: number): Promise<Set<string>> {
+  private async filesWithoutRecords(conn: DuckDBConnection, files: LocalLogFile[], objectKeys: string[]): Promise<Set<string>> {
     const present = await conn.runAndReadAll(`SELECT DISTINCT object_key FROM batch`);
     const seen = new Set(present.getRowsJS().map((r) => String(r[0])));
     const empty = files.filter((_, i) => !seen.has(objectKeys[i])).map((f) => f.path);
@@ -328,7 +380,7 @@ export class BatchLoader {
     const reader = await conn.runAndReadAll(
       `SELECT filename FROM read_json($files, columns = {Records: 'JSON'}, filename = true, maximum_object_size = $size)
        WHERE json_type(Records) = 'ARRAY'`,
-      { files: listValue(empty), size: maxObjectSize }
+      { files: listValue(empty), size: MAX_OBJECT_SIZE }
     );
     const withRecords = new Set(reader.getRowsJS().map((r) => String(r[0])));
     return new Set(empty.filter((file) => !withRecords.has(file)));

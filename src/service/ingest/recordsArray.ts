@@ -15,6 +15,46 @@ const TAIL_BYTES = 64;
 
 class NotRecordsOnly extends Error {}
 
+/** A file refused for what it is, not for a fault of the machine: the loader records it in ingest_errors with this message. */
+export class UnreadableLogFile extends Error {}
+
+/**
+ * The most a file may unpack to: CloudTrail's logs unpack to about 10× their gzip size, and even a file of a million
+ * records to about 1 GB. A gzip that unpacks further is refused once it has, before it fills the disk (its copy is
+ * written there) or takes minutes: past 4 GB whatever its size, and past 100× its size once over 64 MB.
+ */
+export const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
+const MAX_UNPACK_RATIO = 100;
+const RATIO_FROM_BYTES = 64 * 1024 * 1024;
+
+export function unpackLimit(compressedBytes: number): number {
+  return Math.min(MAX_UNPACKED_BYTES, Math.max(RATIO_FROM_BYTES, compressedBytes * MAX_UNPACK_RATIO));
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+/** Counts the bytes passing through, and fails once they exceed the limit. */
+export class UnpackLimit extends Transform {
+  private seen = 0;
+
+  constructor(private readonly compressedBytes: number) {
+    super();
+  }
+
+  _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    const limit = unpackLimit(this.compressedBytes);
+    if (this.seen <= limit) return done(null, chunk);
+    const why = limit === MAX_UNPACKED_BYTES ? `more than ${mb(limit)}` : `more than ${mb(limit)}, over ${MAX_UNPACK_RATIO}× its ${mb(this.compressedBytes)}`;
+    done(
+      new UnreadableLogFile(
+        `it unpacks to ${why}: not a CloudTrail log file (they unpack to about 10× their size), or a gzip bomb. ` +
+          'Remove it from the source, or split it into smaller files of {"Records": [...]}'
+      )
+    );
+  }
+}
+
 /** Passes the bytes from the Records array's `[` to its `]`; fails when the file is not exactly {"Records": [...]}. */
 class StripWrapper extends Transform {
   private head: Buffer | null = Buffer.alloc(0);
@@ -52,16 +92,29 @@ class StripWrapper extends Transform {
 
 const isZlibError = (err: unknown): boolean => String((err as { code?: unknown })?.code ?? '').startsWith('Z_');
 
-/** Writes the file's Records array to a temporary file and returns its path; undefined when the file has another shape. */
-export async function recordsArrayCopy(file: string): Promise<string | undefined> {
+/**
+ * Writes the file's Records array to a temporary file and returns its path; undefined when the file has another shape
+ * and `readableWhole` (not over 16 MB unpacked: DuckDB reads it whole), or a gzip fault. A file that unpacks past
+ * unpackLimit is an UnreadableLogFile, and so is one of another shape that cannot be read whole.
+ */
+export async function recordsArrayCopy(file: string, readableWhole = true): Promise<string | undefined> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-records-'));
   const out = path.join(dir, 'records.json');
+  const limit = new UnpackLimit(fs.statSync(file).size);
   try {
-    if (file.endsWith('.gz')) await pipeline(fs.createReadStream(file), zlib.createGunzip(), new StripWrapper(), fs.createWriteStream(out));
-    else await pipeline(fs.createReadStream(file), new StripWrapper(), fs.createWriteStream(out));
+    if (file.endsWith('.gz')) await pipeline(fs.createReadStream(file), zlib.createGunzip(), limit, new StripWrapper(), fs.createWriteStream(out));
+    else await pipeline(fs.createReadStream(file), limit, new StripWrapper(), fs.createWriteStream(out));
     return out;
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
+    if (err instanceof UnreadableLogFile) throw err;
+    if (err instanceof NotRecordsOnly && !readableWhole) {
+      // Read whole, DuckDB would unpack all of it only to find a value over its limit (2 GB took a minute, three times).
+      throw new UnreadableLogFile(
+        'it is over 16 MB unpacked, and not in CloudTrail\'s layout ({"Records": [...]} and nothing else), which a file that big needs ' +
+          'to be read record by record: split it into files of {"Records": [...]}'
+      );
+    }
     // Another shape, or any gzip fault (zlib's codes all start Z_: bad header, method, checksum, length …): the
     // regular path loads it, or records why it cannot.
     if (err instanceof NotRecordsOnly || isZlibError(err) || /unexpected end/i.test(String(err))) return undefined;

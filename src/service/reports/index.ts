@@ -20,6 +20,13 @@ export const MAX_CELLS = 5_000_000;
  * weigh about a fourth of what its time series may (~20 MB of JSON, against ~80 MB for 5 M points).
  */
 export const MAX_ROWS = 100_000;
+/** A row weighs as much as this many points in a request's weight (answerWeight): 100 000 rows ~ 5 M points. */
+const ROW_POINTS = MAX_CELLS / MAX_ROWS;
+/**
+ * What the answers being built and sent at once may weigh (api/gate.ts): one budget spent in full. Measured, 5 M points
+ * (or 100 000 rows) took the service ~500 MB more while answered; two or four at once, twice and three times that.
+ */
+export const MAX_WEIGHT = MAX_CELLS;
 const MAX_IDLE_CONNECTIONS = 8;
 
 export class QueryTimeoutError extends Error {
@@ -170,6 +177,39 @@ function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxData
   return { bucket, cells: points * series };
 }
 
+/** What a query may return, counted before it runs: its time series' points, its lists' and tables' rows. */
+function plannedSize(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { cells: number; rows: number } {
+  if (q.queryType === 'events' && q.format === 'timeseries') return { cells: seriesPlan(q, range, intervalMs, maxDataPoints).cells, rows: 0 };
+  // The unreadable files are a list up to `limit` too: fifty of 10 000 would be the answer the budget refuses.
+  if ((q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) || (q.queryType === 'ingest' && q.ingestView === 'errors')) {
+    return { cells: 0, rows: q.limit };
+  }
+  return { cells: 0, rows: 0 };
+}
+
+/**
+ * How much a request's answer may hold, in points (a row counts ROW_POINTS), before anything runs: what the API's gate
+ * lets answer at once (api/gate.ts). Queries that will be refused weigh nothing; a request may weigh twice MAX_WEIGHT
+ * (both budgets in full), and then waits until it answers alone.
+ */
+export function answerWeight(request: QueryRequest): number {
+  let weight = 0;
+  try {
+    const range = parseRange(request.range);
+    for (const query of request.queries ?? []) {
+      try {
+        const { cells, rows } = plannedSize(resolveQuery(query), range, request.intervalMs, request.maxDataPoints);
+        weight += cells + rows * ROW_POINTS;
+      } catch {
+        // Refused when it runs, with its reason.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return weight;
+}
+
 export class Reports {
   constructor(
     private readonly db: Database,
@@ -300,26 +340,21 @@ export class Reports {
         if (rangeError) throw rangeError;
         refuseUnknownFields(query, QUERY_FIELDS, 'query model');
         const q = resolveQuery(query);
-        if (q.queryType === 'events' && q.format === 'timeseries') {
-          const { cells } = seriesPlan(q, range!, request.intervalMs, request.maxDataPoints);
-          if (cells > cellsLeft) {
-            throw new QueryError(
-              'queries',
-              `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
-            );
-          }
-          cellsLeft -= cells;
+        const { cells, rows } = plannedSize(q, range!, request.intervalMs, request.maxDataPoints);
+        if (cells > cellsLeft) {
+          throw new QueryError(
+            'queries',
+            `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
+          );
         }
-        // The unreadable files are a list up to `limit` too: fifty of 10 000 would be the answer the budget refuses.
-        if ((q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) || (q.queryType === 'ingest' && q.ingestView === 'errors')) {
-          if (q.limit > rowsLeft) {
-            throw new QueryError(
-              'queries',
-              `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
-            );
-          }
-          rowsLeft -= q.limit;
+        if (rows > rowsLeft) {
+          throw new QueryError(
+            'queries',
+            `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+          );
         }
+        cellsLeft -= cells;
+        rowsLeft -= rows;
         results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints, signal) };
       } catch (err) {
         if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);

@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
+import { scanRecords } from './recordScan';
 
 type CloudTrailRecord = Record<string, unknown>;
 
@@ -55,7 +56,8 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
   }
   if (byObject.size === 0) return { found, removed };
   for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()], guard)) {
-    const records = recordsOf(content);
+    if (!(content instanceof Uint8Array) && (await scanFile(content.path, byObject.get(key) ?? [], found))) continue;
+    const records = recordsOf(content instanceof Uint8Array ? content : fs.readFileSync(content.path));
     for (const { id, index } of byObject.get(key) ?? []) {
       const atIndex = records[index];
       // An object rewritten under the same key could move records: trust the index only when the id agrees.
@@ -74,9 +76,47 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
   return { found, removed };
 }
 
-/** The kept log files with the given keys, as delivered; keys not kept (or no longer: see below) are absent. `guard` runs each statement. */
-export async function originalFiles(conn: DuckDBConnection, originalsDir: string, keys: string[], guard = unguarded): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
+/**
+ * A big kept file (a file of its own: see scanRecords), read as a stream for the wanted records: by index, and by id
+ * for any whose index holds another (as recordsOf's caller does). False when it is not in CloudTrail's layout.
+ */
+async function scanFile(file: string, wanted: Array<{ id: string; index: number }>, found: Map<string, CloudTrailRecord>): Promise<boolean> {
+  const byIndex = new Map(wanted.map((w) => [w.index, w]));
+  const moved: string[] = [];
+  const layout = await scanRecords(file, (i) => byIndex.has(i), (i, text) => {
+    const record = JSON.parse(text.toString('utf8')) as CloudTrailRecord;
+    const { id } = byIndex.get(i)!;
+    if (idOf(record) === id || id.startsWith('md5:')) found.set(id, record);
+    else moved.push(id);
+    byIndex.delete(i);
+    return byIndex.size === 0;
+  });
+  if (!layout || moved.length === 0) return layout;
+  // Rare: a second pass parses only the records that hold one of the ids.
+  const ids = new Set(moved);
+  await scanRecords(file, () => ids.size > 0, (_i, text) => {
+    const id = [...ids].find((candidate) => text.includes(candidate));
+    const record = id ? (JSON.parse(text.toString('utf8')) as CloudTrailRecord) : undefined;
+    if (id && idOf(record) === id) {
+      found.set(id, record!);
+      ids.delete(id);
+    }
+    return ids.size === 0;
+  });
+  return true;
+}
+
+/**
+ * The kept log files with the given keys, as delivered; keys not kept (or no longer: see below) are absent. A big
+ * file kept as a file of its own is given by its path, to be read as a stream (scanRecords). `guard` runs each statement.
+ */
+export async function originalFiles(
+  conn: DuckDBConnection,
+  originalsDir: string,
+  keys: string[],
+  guard = unguarded
+): Promise<Map<string, Uint8Array | { path: string }>> {
+  const files = new Map<string, Uint8Array | { path: string }>();
   const located = await guard(() =>
     conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, { keys: listValue(keys) })
   );
@@ -86,6 +126,10 @@ export async function originalFiles(conn: DuckDBConnection, originalsDir: string
     try {
       if (!fs.existsSync(file)) {
         throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
+      }
+      if (!archive.endsWith('.parquet')) {
+        files.set(inArchive[0], { path: file });
+        continue;
       }
       rows = await guard(() =>
         conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, { file, keys: listValue(inArchive) })

@@ -1,0 +1,66 @@
+// The streaming reader of big kept log files: every record comes out exactly as JSON.parse of the whole file gives it,
+// whatever the strings hold and wherever the stream's chunks cut; a file of another layout is left to the whole read.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { tempDir } from '../../../tests/support/temp';
+import { scanRecords } from './recordScan';
+
+let dir: string;
+beforeAll(() => (dir = tempDir()));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Strings with the characters the scanner counts ([ ] { } , and quotes, escaped), multi-byte text, nested lists, and
+// sizes that put record boundaries at many places in the stream's 64 KB chunks.
+const records = Array.from({ length: 3_000 }, (_, i) => ({
+  eventID: `id-${i}`,
+  note: `"]}{[,\\ ${'é😀'.repeat(i % 7)} ${'x'.repeat((i * 37) % 900)}`,
+  requestParameters: { items: [[i, { a: ['}', ']'] }], null, true, -1.5e3] },
+}));
+
+async function scanned(file: string, wanted: (i: number) => boolean): Promise<{ layout: boolean; seen: Array<[number, unknown]> }> {
+  const seen: Array<[number, unknown]> = [];
+  const layout = await scanRecords(file, wanted, (i, text) => {
+    seen.push([i, JSON.parse(text.toString('utf8'))]);
+    return false;
+  });
+  return { layout, seen };
+}
+
+test.each([
+  ['gzip', 'all.json.gz', (text: string) => zlib.gzipSync(text)],
+  ['plain', 'all.json', (text: string) => Buffer.from(text)],
+])('every record of a %s file, as JSON.parse reads the whole', async (_kind, name, encode) => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, encode(` \n{ "Records" :\n ${JSON.stringify(records, null, 1)} \n}\n`));
+  const { layout, seen } = await scanned(file, () => true);
+  expect(layout).toBe(true);
+  expect(seen).toEqual(records.map((r, i) => [i, r]));
+});
+
+test('only the wanted records are handed over, and visit can stop the scan', async () => {
+  const file = path.join(dir, 'some.json.gz');
+  fs.writeFileSync(file, zlib.gzipSync(JSON.stringify({ Records: records })));
+  expect((await scanned(file, (i) => i === 0 || i === 1_234 || i === 2_999)).seen).toEqual([[0, records[0]], [1_234, records[1_234]], [2_999, records[2_999]]]);
+  const visited: number[] = [];
+  await scanRecords(file, () => true, (i) => {
+    visited.push(i);
+    return i === 10;
+  });
+  expect(visited).toEqual(Array.from({ length: 11 }, (_, i) => i));
+});
+
+test.each([
+  ['another key first', '{"foo": 1, "Records": [{"eventID": "a"}]}'],
+  ['a bare array', '[{"eventID": "a"}]'],
+])('%s: not the layout, nothing visited', async (_name, body) => {
+  const file = path.join(dir, 'other.json');
+  fs.writeFileSync(file, body);
+  expect(await scanned(file, () => true)).toEqual({ layout: false, seen: [] });
+});
+
+test('empty Records: the layout, with nothing in it', async () => {
+  const file = path.join(dir, 'empty.json');
+  fs.writeFileSync(file, '{"Records": [ ]}');
+  expect(await scanned(file, () => true)).toEqual({ layout: true, seen: [] });
+});
