@@ -24,9 +24,18 @@ export const UNAUTHORIZED_MESSAGE_TEXT = 'not authorized';
 export const unauthorizedSql = (code: string, message: string) =>
   `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false) OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
 
+/** The group (and filter value) of the events that have no value of a dimension where that is news: no code, no role. */
+export const NONE_GROUP = '(none)';
+
 /** Error-code groups (and filter values) of events without an error code: successes, and failures without one. */
-export const SUCCESS_CODE = '(none)';
+export const SUCCESS_CODE = NONE_GROUP;
 export const NO_CODE = '(error without code)';
+
+/**
+ * The role group (and filter value) of the events that are not role sessions (no role_name). IAM role names are
+ * letters, digits and +=,.@_- only, so no role is called so.
+ */
+export const NO_ROLE = NONE_GROUP;
 
 /** Not an error: EC2 answers a successful dry run with this code. */
 export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';

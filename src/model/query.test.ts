@@ -1,4 +1,5 @@
-import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
+import { NO_ROLE } from './fieldRules';
+import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, DIMENSIONS, GROUP_BYS, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
 
 test('an empty query is valid and gets every default', () => {
   expect(resolveQuery({})).toEqual(DEFAULT_QUERY);
@@ -89,4 +90,16 @@ test('the unreadable files list 100 when no limit is given, a work list; every o
   expect(withoutDefaults(errors())).toEqual({ queryType: 'ingest', ingestView: 'errors' });
   expect(withoutDefaults(errors(20))).toEqual({ queryType: 'ingest', ingestView: 'errors', limit: 20 });
   expect(resolveQuery(withoutDefaults(errors(20)))).toEqual(errors(20));
+});
+
+test('role is a way to group and a filter with a value list: a role as given, "(none)" a value like any other', () => {
+  expect(GROUP_BYS).toContain('role');
+  expect(DIMENSIONS).toContain('role');
+  const q = resolveQuery({ groupBy: 'role', filters: { role: ['Deployer', 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', NO_ROLE, 'Deployer', ' '] } });
+  expect(q).toMatchObject({ groupBy: 'role', filters: { role: ['Deployer', 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', '(none)'] } });
+  expect(withoutDefaults(q)).toEqual({ groupBy: 'role', filters: q.filters });
+  // One value as a plain string, as for every filter.
+  expect(resolveQuery({ filters: { role: 'Deployer' } }).filters).toEqual({ role: ['Deployer'] });
+  expect(() => resolveQuery({ filters: { role: [7] } })).toThrow(new QueryError('filters.role[0]', 'must be a string'));
+  expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(/^filters\.roles: is not a filter; use one of .*identityType, role$/);
 });

@@ -232,7 +232,10 @@ describe('CloudTrail Events', () => {
       timeField: '$timeField',
       serviceCalls: '$serviceCalls',
       resourceId: '$resourceId',
-      filters: { region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'], errorCode: ['$errorCode'], identityType: ['$identityType'] },
+      filters: {
+        region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'],
+        errorCode: ['$errorCode'], identityType: ['$identityType'], role: ['$role'],
+      },
     });
   });
   test('a filter variable for each filter of the query model, in its order: multi-value, "All" sends none, listed by the Time choice', () => {
@@ -240,6 +243,7 @@ describe('CloudTrail Events', () => {
     expect(filters.map((v) => v.name)).toEqual([...FILTER_KEYS]);
     for (const v of filters) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: ' ', query: { dimension: v.name, timeField: '$timeField' } });
     expect(variables(d).get('identityType')).toMatchObject({ label: 'Identity type' });
+    expect(variables(d).get('role')).toMatchObject({ label: 'Role' });
   });
   test('each row of the totals opens the events of its group, keeping every other choice', () => {
     const [, totals] = queryPanels(d);
@@ -283,7 +287,8 @@ describe('CloudTrail Events', () => {
 
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
-    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual({ region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [], identityType: [] });
+    const none = { region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [], identityType: [], role: [] };
+    expect(interpolate(target, d, defaultSelection(d)).filters).toEqual(none);
     expect(resolveQuery(interpolate(target, d, defaultSelection(d))).filters).toEqual({});
     expect(resolveQuery(interpolate(target, d, { ...defaultSelection(d), user: ['alice', 'bob'], resourceId: 'i-0abc' }))).toMatchObject({
       filters: { user: ['alice', 'bob'] },

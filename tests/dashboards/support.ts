@@ -116,6 +116,8 @@ export const SAMPLE_OPTIONS: Record<string, string[]> = {
   account: ['111122223333'],
   errorCode: ['AccessDenied', '(none)'],
   identityType: ['Root', 'AssumedRole'],
+  // A role of the generated logs, and the group of the calls made through none.
+  role: ['Deployer', '(none)'],
 };
 
 /** The default selection: each variable's saved current value. */

@@ -12,7 +12,7 @@ import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys'
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
-import { oracleUser } from '../support/oracle';
+import { countBy, oracleRole, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
 
@@ -575,6 +575,23 @@ describe('other endpoints', () => {
     for (const x of records) counts[x.userIdentity?.type ?? 'Unknown'] = (counts[x.userIdentity?.type ?? 'Unknown'] ?? 0) + 1;
     expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(counts);
     expect(Object.keys(counts).length).toBeGreaterThan(1);
+  });
+
+  test('roles with their counts, the calls through none as "(none)"; a table by role and its drill-down filter say the same', async () => {
+    const counts = countBy(records, (x) => oracleRole(x) ?? '(none)');
+    expect(Object.keys(counts).length).toBeGreaterThan(2);
+    const r = await call('GET', `/api/values/role?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
+    expect(r.status).toBe(200);
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(counts);
+    const byRole = await query([{ refId: 'A', format: 'table', groupBy: 'role', limit: 100 }]);
+    const [roles, n] = byRole.json.results.A.frames[0].fields;
+    expect(roles.name).toBe('role');
+    expect(Object.fromEntries(roles.values.map((v: string, i: number) => [v, n.values[i]]))).toEqual(counts);
+    // Each group's name, as a filter, finds that group's events: "(none)" too.
+    for (const role of ['(none)', ...Object.keys(counts).filter((k) => k !== '(none)').slice(0, 2)]) {
+      const one = await query([{ refId: 'A', format: 'table', groupBy: 'none', filters: { role: [role] } }]);
+      expect([role, one.json.results.A.frames[0].fields[1].values]).toEqual([role, [counts[role]]]);
+    }
   });
 
   test('values from and to: zone-less times are UTC; extreme ones are a 400 naming the parameter', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
-import { countBy, oracleIsError, oraclePeaks, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { countBy, oracleIsError, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnServe } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
@@ -191,6 +191,21 @@ test('--identity-type filters on userIdentity.type, on top of a preset too: the 
   expect(await run('--identity-type', 'Root')).toEqual({ CreateAccessKey: 1 });
   expect(await run('--identity-type', 'IAMUser')).toEqual({ ListUsers: 1 });
   expect(await run('--identity-type', 'Unknown')).toEqual({ GetAccountSummary: 1 });
+});
+
+test('--role (repeatable) filters on the role of a role session, "(none)" on the calls through none; --group-by role counts both', async () => {
+  expect(queryFromFlags('events', { preset: 'unauthorized', role: ['Deployer'] })).toMatchObject({ status: 'unauthorized', filters: { role: ['Deployer'] } });
+  const roleOf = (x: (typeof records)[number]) => oracleRole(x) ?? '(none)';
+  const byRole = await report(['events', '--group-by', 'role', '--limit', '100', '--json']);
+  expect([byRole.code, byRole.stderr]).toEqual([0, '']);
+  const counts = countBy(records, roleOf);
+  expect(table(JSON.parse(byRole.stdout).frames[0])).toEqual(counts);
+  const [role] = Object.keys(counts).filter((k) => k !== '(none)');
+  const r = await report(['events', '--group-by', 'user', '--role', role, '--role', '(none)', '--limit', '100', '--json']);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  const expected = countBy(records.filter((x) => [role, '(none)'].includes(roleOf(x))), oracleUser);
+  expect(table(JSON.parse(r.stdout).frames[0])).toEqual(expected);
+  expect(Object.keys(expected).length).toBeGreaterThan(1);
 });
 
 test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {

@@ -16,6 +16,7 @@ import {
   oracleIsIp,
   oracleMfa,
   oracleReadOnly,
+  oracleRole,
   oracleService,
   oracleServiceCall,
   oracleUnauthorized,
@@ -27,6 +28,8 @@ import { tempDir } from '../support/temp';
 const END = new Date('2026-11-20T18:00:00Z');
 const GENERATED = { events: 12_000, days: 3, end: END, seed: 11, eventsPerFile: 300 };
 const HOUR = 3_600_000;
+/** The generator's AdministratorAccess permission set's role (an IAM Identity Center role, shared by its people). */
+const ADMIN_ROLE = 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d';
 
 let dir: string;
 let db: Database;
@@ -102,6 +105,8 @@ test.each([
   ['account', (r: CloudTrailRecord) => r.recipientAccountId],
   ['errorCode', (r: CloudTrailRecord) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)')],
   ['identityType', (r: CloudTrailRecord) => r.userIdentity?.type ?? 'Unknown'],
+  // Calls made through no role are one group, named as successes' error codes are.
+  ['role', (r: CloudTrailRecord) => oracleRole(r) ?? '(none)'],
 ] as const)('table grouped by %s: the top 15 with their counts', async (groupBy, key) => {
   const [frame] = await run({ format: 'table', groupBy, limit: 15 });
   expect(frame.fields.map((f) => f.name)).toEqual([groupBy, 'events']);
@@ -202,11 +207,35 @@ test.each([
   [{ filters: { identityType: ['Root', 'AWSService'] } }, (r: CloudTrailRecord) => ['Root', 'AWSService'].includes(r.userIdentity?.type ?? 'Unknown')],
   [{ serviceCalls: 'exclude' }, (r: CloudTrailRecord) => !oracleServiceCall(r)],
   [{ serviceCalls: 'exclude', filters: { identityType: ['Root'] } }, (r: CloudTrailRecord) => r.userIdentity?.type === 'Root' && !oracleServiceCall(r)],
+  [{ filters: { role: ['Deployer'] } }, (r: CloudTrailRecord) => oracleRole(r) === 'Deployer'],
+  // "Who used the AdministratorAccess permission set": its role, whoever signed in to it.
+  [{ filters: { role: [ADMIN_ROLE] } }, (r: CloudTrailRecord) => oracleRole(r) === ADMIN_ROLE],
+  // The group "(none)" is every call made through no role; beside a role, both.
+  [{ filters: { role: ['(none)'] } }, (r: CloudTrailRecord) => oracleRole(r) === null],
+  [{ status: 'error', filters: { role: ['(none)', 'Deployer'] } }, (r: CloudTrailRecord) => oracleIsError(r) && [null, 'Deployer'].includes(oracleRole(r))],
 ] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
   const expected = records.filter(match).length;
   expect(expected).toBeGreaterThan(0);
   const [frame] = await run({ ...query, format: 'table', groupBy: 'none' });
   expect(table(frame)).toEqual({ all: expected });
+});
+
+test("who used a permission set: its role's events by user are its people, each with their own count", async () => {
+  const readOnly = records.map(oracleRole).find((role) => role?.startsWith('AWSReservedSSO_ReadOnly_'))!;
+  const expected = countBy(records.filter((r) => oracleRole(r) === readOnly), oracleUser);
+  // The permission set is shared: more than one person, none of them the role.
+  expect(Object.keys(expected).length).toBeGreaterThan(1);
+  expect(Object.keys(expected)).not.toContain(readOnly);
+  const [frame] = await run({ format: 'table', groupBy: 'user', filters: { role: [readOnly] }, limit: 100 });
+  expect(table(frame)).toEqual(expected);
+});
+
+test('role values: each role with its count, the calls through none as "(none)", searchable', async () => {
+  const counts = countBy(records, (r) => oracleRole(r) ?? '(none)');
+  expect(await reports.values('role', range, '', 100)).toEqual(Object.entries(top(counts, 100)).map(([value, count]) => ({ value, count })));
+  const admin = await reports.values('role', range, 'administratoraccess', 100);
+  expect(admin).toEqual([{ value: ADMIN_ROLE, count: counts[ADMIN_ROLE] }]);
+  expect(await reports.values('role', range, '(no', 100)).toEqual([{ value: '(none)', count: counts['(none)'] }]);
 });
 
 test('the real console login without MFA (Stratus) is found as such', async () => {

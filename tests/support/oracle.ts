@@ -112,6 +112,8 @@ export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => st
   // As the service groups them: successes and failures without a code get groups of their own.
   errorCode: (r) => r.errorCode ?? (oracleIsError(r) ? '(error without code)' : '(none)'),
   identityType: (r) => r.userIdentity?.type ?? 'Unknown',
+  // A role session's role; other events are a group of their own, named as successes' error codes are.
+  role: (r) => oracleRole(r) ?? '(none)',
 };
 
 /** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters. */

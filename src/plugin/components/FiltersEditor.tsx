@@ -7,7 +7,7 @@ import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
 import { FilterField } from './FilterField';
-import { FILTER_LABELS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
+import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -82,7 +82,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
       <EditorRow>
         <EditorFieldGroup>
           {FILTER_KEYS.map((key) => (
-            <EditorField key={key} label={FILTER_LABELS[key]} optional htmlFor={`${id}-filter-${key}`}>
+            <EditorField key={key} label={FILTER_LABELS[key]} tooltip={FILTER_TOOLTIPS[key]} optional htmlFor={`${id}-filter-${key}`}>
               <FilterField
                 id={`${id}-filter-${key}`}
                 dimension={key}

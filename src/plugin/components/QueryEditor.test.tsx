@@ -28,6 +28,11 @@ const VALUES: Record<string, Array<{ value: string; count: number }>> = {
     { value: 'AssumedRole', count: 90 },
     { value: 'Root', count: 3 },
   ],
+  role: [
+    { value: 'Deployer', count: 60 },
+    { value: '(none)', count: 33 },
+    { value: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', count: 30 },
+  ],
 };
 
 let getResource: jest.SpyInstance;
@@ -197,7 +202,10 @@ describe('QueryEditor', () => {
     // Format is not templated there: still radio buttons.
     expect(radio('Format', 'Time series')).toBeChecked();
     // Every filter holds its variable.
-    const filters = [['Region', '$region'], ['Service', '$service'], ['Event name', '$eventName'], ['User', '$user'], ['IP address', '$sourceIp'], ['Account', '$account'], ['Error code', '$errorCode'], ['Identity type', '$identityType']];
+    const filters = [
+      ['Region', '$region'], ['Service', '$service'], ['Event name', '$eventName'], ['User', '$user'], ['IP address', '$sourceIp'], ['Account', '$account'],
+      ['Error code', '$errorCode'], ['Identity type', '$identityType'], ['Role', '$role'],
+    ];
     for (const [label, variable] of filters) {
       expect(within(screen.getByText(label, { selector: 'label' }).parentElement!).getByText(variable)).toBeInTheDocument();
     }
@@ -211,7 +219,9 @@ describe('QueryEditor', () => {
     await user.click(screen.getByRole('combobox', { name: 'Group by' }));
     await user.click(await screen.findByRole('option', { name: 'Service' }));
     expect(latest().groupBy).toBe('service');
+    // Searched for: the list shows its first options only (jsdom draws no scrolled rows), and the variables come last.
     await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.keyboard('$group');
     await user.click(await screen.findByRole('option', { name: /\$groupBy/ }));
     expect(latest().groupBy).toBe('$groupBy');
   });
@@ -378,7 +388,7 @@ describe('QueryEditor', () => {
     const { latest } = renderQueryEditor(datasource());
     // In the model's order, each marked optional.
     const filters = [...document.querySelectorAll('label[for*="-filter-"]')].map((l) => l.textContent?.replace(/ - optional$/, ''));
-    expect(filters).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type']);
+    expect(filters).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role']);
     await user.click(screen.getByLabelText(/^Identity type/));
     const option = await screen.findByRole('option', { name: /AssumedRole/ });
     expect(getResource).toHaveBeenCalledWith('values/identityType', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
@@ -387,6 +397,34 @@ describe('QueryEditor', () => {
     expect(latest().filters).toEqual({ identityType: ['AssumedRole'] });
     await user.click(await screen.findByRole('option', { name: /\$identityType/ }));
     expect(latest().filters).toEqual({ identityType: ['AssumedRole', '$identityType'] });
+  });
+
+  it('Role takes the roles that exist, "(none)" among them, searched as typed; group by Role counts the calls per role', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    const roles = screen.getByLabelText(/^Role/);
+    // Its tooltip says where a permission set is, and what (none) is.
+    await user.hover(screen.getByText('Role', { selector: 'label' }).querySelector('svg')!);
+    const tooltip = /permission set is its role AWSReservedSSO_<permission set>_…, one per account\. \(none\): every other call/;
+    expect(await screen.findByText(tooltip)).toBeInTheDocument();
+    await user.click(roles);
+    expect(await screen.findByRole('option', { name: /Deployer/ })).toBeInTheDocument();
+    expect(screen.getByRole('option', { name: /\(none\)/ })).toHaveTextContent('33 events');
+    // A permission set's role, found by its name: the service is asked with the text typed.
+    await user.type(roles, 'Administrator');
+    const searched = { from: RANGE.from.valueOf(), to: RANGE.to.valueOf(), q: 'Administrator' };
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('values/role', searched));
+    await waitFor(() => expect(screen.queryByRole('option', { name: /Deployer/ })).not.toBeInTheDocument());
+    await user.click(await screen.findByRole('option', { name: /^AWSReservedSSO_AdministratorAccess_/ }));
+    expect(latest().filters).toEqual({ role: ['AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d'] });
+    await user.clear(roles);
+    await user.click(await screen.findByRole('option', { name: /\(none\)/ }));
+    expect(latest().filters).toEqual({ role: ['AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', '(none)'] });
+
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.click(await screen.findByRole('option', { name: /^Role/ }));
+    expect(latest().groupBy).toBe('role');
+    expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('Role');
   });
 
   it('removes a filter value', async () => {

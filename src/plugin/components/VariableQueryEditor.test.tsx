@@ -64,10 +64,13 @@ describe('VariableQueryEditor', () => {
 
   it('offers every dimension the service lists', async () => {
     const user = userEvent.setup();
-    renderEditor({ refId: 'v', dimension: 'region' });
+    const onChange = renderEditor({ refId: 'v', dimension: 'region' });
     await user.click(screen.getByRole('combobox', { name: 'Values of' }));
     const names = (await screen.findAllByRole('option')).map((o) => o.textContent);
-    expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type']);
+    expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role']);
+    // The roles the calls were made through, for a dashboard's Role variable.
+    await user.click(await screen.findByRole('option', { name: 'Role' }));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'role' });
   });
 
   it('lists by event time unless told otherwise; arrival time is stored as the query editor stores it', async () => {

@@ -34,6 +34,11 @@ export const GROUP_BYS: Options<GroupBy> = [
   { value: 'resource', label: 'Resource' },
   { value: 'errorCode', label: 'Error code' },
   { value: 'identityType', label: 'Identity type' },
+  {
+    value: 'role',
+    label: 'Role',
+    description: "The role a role session acted through (an IAM Identity Center user's permission set); (none) for other events",
+  },
   { value: 'none', label: 'Nothing (one total)' },
 ];
 
@@ -82,6 +87,15 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   account: 'Account',
   errorCode: 'Error code',
   identityType: 'Identity type',
+  role: 'Role',
+};
+
+/** What a filter's values mean, where its list holds more than the values as the records write them. */
+export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
+  errorCode: '(none): successful calls; (error without code): failures without one, such as a failed console login',
+  role:
+    "The role a role session acted through: an IAM Identity Center user's permission set is its role AWSReservedSSO_<permission set>_…, " +
+    'one per account. (none): every other call',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
@@ -93,4 +107,5 @@ export const DIMENSION_OPTIONS: Options<Dimension> = [
   { value: 'account', label: 'Account' },
   { value: 'errorCode', label: 'Error code' },
   { value: 'identityType', label: 'Identity type' },
+  { value: 'role', label: 'Role' },
 ];

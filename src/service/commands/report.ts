@@ -7,7 +7,7 @@ import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
 import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
-  resolveQuery, withoutDefaults, type TrailhoundQuery,
+  resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
@@ -38,6 +38,7 @@ interface ReportOptions {
   account?: string[];
   errorCode?: string[];
   identityType?: string[];
+  role?: string[];
   format?: string;
   from?: string;
   to?: string;
@@ -66,8 +67,12 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
   const base = preset?.query({ instanceId: o.resourceId, users: o.user, ips: o.sourceIp }) ?? {};
   const filters = { ...base.filters };
-  const lists = { region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account, errorCode: o.errorCode, identityType: o.identityType };
-  for (const [key, values] of Object.entries(lists)) if (values?.length) filters[key as keyof typeof filters] = values;
+  // Every filter of the model has its flag.
+  const lists: Record<FilterKey, string[] | undefined> = {
+    region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account, errorCode: o.errorCode,
+    identityType: o.identityType, role: o.role,
+  };
+  for (const [key, values] of Object.entries(lists)) if (values?.length) filters[key as FilterKey] = values;
   const given = <T>(v: T | undefined, fallback: T | undefined) => (v === undefined ? fallback : v);
   return {
     ...base,
@@ -141,6 +146,11 @@ export function reportCommand(): Command {
     .option('--account <account>', 'repeatable', collect)
     .option('--error-code <code>', 'e.g. AccessDenied (repeatable)', collect)
     .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
+    .option(
+      '--role <role>',
+      "a role session's role, e.g. Deployer, AWSReservedSSO_AdministratorAccess_… (an Identity Center permission set); (none): no role (repeatable)",
+      collect
+    )
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
     .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')

@@ -1,8 +1,8 @@
 // The one SQL generator behind every report. Every value is a bound parameter; only identifiers chosen from
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
-import { MAX_LATENESS_MS, type Dimension, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { NO_CODE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
+import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
+import { NO_CODE, NO_ROLE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -26,7 +26,30 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | 
   errorCode: 'error_code',
   // userIdentity.type as written (IAMUser, AssumedRole, Root, AWSService …; 'Unknown' when absent).
   identityType: 'identity_type',
+  // The role a role session acted through (an Identity Center user's permission set); NULL for other events.
+  role: 'role_name',
 };
+
+/**
+ * The groups of the events whose column is NULL, named: their dimension groups and lists them under these names, and
+ * its filter takes the names as values, so that every group of a table can be drilled into. `when` tells them apart.
+ */
+const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when?: string }>>> = {
+  // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
+  errorCode: [
+    { name: SUCCESS_CODE, when: 'NOT is_error' },
+    { name: NO_CODE, when: 'is_error' },
+  ],
+  // Only role sessions act through a role.
+  role: [{ name: NO_ROLE }],
+};
+
+/** A dimension's group of an event: its column, or the name of its NULL's group (NAMED_GROUPS). */
+function groupExpression(dimension: Dimension): string {
+  const named = NAMED_GROUPS[dimension];
+  if (!named) return COLUMN[dimension];
+  return `coalesce(${COLUMN[dimension]}, CASE ${named.map((g) => `WHEN ${g.when ?? 'true'} THEN '${g.name}'`).join(' ')} END)`;
+}
 
 /**
  * How a group's labels are named in frames (and as Grafana labels), and a table's group columns: one per group,
@@ -43,6 +66,7 @@ export const GROUP_LABELS: Record<Exclude<GroupBy, 'none'>, readonly string[]> =
   resource: ['resource'],
   errorCode: ['errorCode'],
   identityType: ['identityType'],
+  role: ['role'],
 };
 
 /** The column a query's range and buckets apply to. */
@@ -137,31 +161,22 @@ function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, 
     params.resource = q.resourceId;
   }
   for (const [key, values] of Object.entries(q.filters)) {
-    if (!values?.length) continue;
-    if (key === 'errorCode') {
-      parts.push(errorCodeCondition(values, params));
-      continue;
-    }
-    // A semi-join on the list: fast for one value or ten thousand.
-    parts.push(`${COLUMN[key as Dimension]} IN (SELECT unnest($f_${key}))`);
-    params[`f_${key}`] = listValue(values);
+    if (values?.length) parts.push(filterCondition(key as FilterKey, values, params));
   }
   return parts;
 }
 
-/** The error-code group of an event: its code, or one of the two names above. */
-const ERROR_CODE_GROUP = `coalesce(error_code, CASE WHEN is_error THEN '${NO_CODE}' ELSE '${SUCCESS_CODE}' END)`;
-
-/** The error-code filter takes these group names too, so a group of the error-code table can be drilled into. */
-function errorCodeCondition(values: string[], params: Record<string, DuckDBValue>): string {
-  const codes = values.filter((v) => v !== SUCCESS_CODE && v !== NO_CODE);
+/** A filter: its values, where a group's name (NAMED_GROUPS) stands for the events of that group. */
+function filterCondition(key: FilterKey, values: string[], params: Record<string, DuckDBValue>): string {
+  const named = NAMED_GROUPS[key] ?? [];
+  const plain = values.filter((v) => !named.some((g) => g.name === v));
   const any: string[] = [];
-  if (codes.length > 0) {
-    any.push('error_code IN (SELECT unnest($f_errorCode))');
-    params.f_errorCode = listValue(codes);
+  if (plain.length > 0) {
+    // A semi-join on the list: fast for one value or ten thousand.
+    any.push(`${COLUMN[key]} IN (SELECT unnest($f_${key}))`);
+    params[`f_${key}`] = listValue(plain);
   }
-  if (values.includes(SUCCESS_CODE)) any.push('(error_code IS NULL AND NOT is_error)');
-  if (values.includes(NO_CODE)) any.push('(error_code IS NULL AND is_error)');
+  for (const g of named) if (values.includes(g.name)) any.push(`(${COLUMN[key]} IS NULL AND ${g.when ?? 'true'})`);
   return `(${any.join(' OR ')})`;
 }
 
@@ -173,11 +188,9 @@ function errorCodeCondition(values: string[], params: Record<string, DuckDBValue
 function groupSource(groupBy: GroupBy): { from: string; key: string } {
   if (groupBy === 'resource') return { from: 'events, unnest(list_distinct(list_transform(resources, r -> r.name))) AS u(name)', key: 'u.name' };
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
-  // Successful calls have no error code, nor do some failures (a failed ConsoleLogin): each gets a group of its own.
-  if (groupBy === 'errorCode') return { from: 'events', key: ERROR_CODE_GROUP };
   // Structs compare field by field: ties in count order by user, then account, as the table's columns read.
   if (groupBy === 'userAndAccount') return { from: 'events', key: `{'user': ${COLUMN.user}, 'account': ${COLUMN.account}}` };
-  return { from: 'events', key: COLUMN[groupBy] };
+  return { from: 'events', key: groupExpression(groupBy) };
 }
 
 /** Whether a query counts peaks (see PEAK_WINDOW): the timeseries and table formats of events queries only. */
@@ -305,8 +318,8 @@ export function totals(q: ResolvedQuery, range: Range, match?: ResourceMatch): S
  * `timeField` as in a report: by arrival, the values of the events stored in it (at most a day late).
  */
 export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number, timeField: TimeField): Statement {
-  // Error codes are listed as they are grouped, so a group of the table is also a value of the filter.
-  const column = dimension === 'errorCode' ? ERROR_CODE_GROUP : COLUMN[dimension];
+  // Listed as they are grouped ((none) among the error codes and roles), so a group of a table is also a value of the filter.
+  const column = groupExpression(dimension);
   const { parts, params } = inRange(timeField, range);
   parts.push(`${column} IS NOT NULL`);
   params.limit = limit;

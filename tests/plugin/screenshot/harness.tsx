@@ -44,6 +44,13 @@ const SAMPLE: Record<Dimension, ValueCount[]> = {
   sourceIp: [{ value: '203.0.113.7', count: 640 }],
   account: [{ value: '123456789012', count: 23_794 }],
   errorCode: [{ value: 'AccessDenied', count: 41 }],
+  // The AssumedRole events by role; the others have none.
+  role: [
+    { value: 'Deployer', count: 9_210 },
+    { value: '(none)', count: 7_917 },
+    { value: 'AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b', count: 4_102 },
+    { value: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', count: 2_565 },
+  ],
 };
 
 const STATUS: IngestStatus = {
