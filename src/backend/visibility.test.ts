@@ -169,8 +169,16 @@ describe('the kinds the service names beside its messages', () => {
       meta: { custom: { reasonKinds: ['access-denied', 'bad-json', null] } },
       fields: [{ name: 'reason', type: 'string', values: [`download failed: ${reworded}`, 'Malformed JSON', `download failed: ${denied}`] }],
     });
-    expect(frame.fields[0].values).toEqual([`download failed: ${shortError(reworded, ['access-denied'])}`, 'Malformed JSON', `download failed: ${shortError(denied)}`]);
-    const poll = shortIngestFrame({ name: 'ingestion', meta: { custom: { lastPollErrorKinds: ['no-logs'] } }, fields: [{ name: 'last poll error', type: 'string', values: [reworded] }] });
+    expect(frame.fields[0].values).toEqual([
+      `download failed: ${shortError(reworded, ['access-denied'])}`,
+      'Malformed JSON',
+      `download failed: ${shortError(denied)}`,
+    ]);
+    const poll = shortIngestFrame({
+      name: 'ingestion',
+      meta: { custom: { lastPollErrorKinds: ['no-logs'] } },
+      fields: [{ name: 'last poll error', type: 'string', values: [reworded] }],
+    });
     expect(poll.fields[0].values[0]).toMatch(/^No CloudTrail logs where a source points:/);
   });
 });

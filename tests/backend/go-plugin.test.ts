@@ -274,7 +274,11 @@ describeWithGo('go-plugin host', () => {
       const server = http.createServer((req, res) => {
         const body: Buffer[] = [];
         req.on('data', (c: Buffer) => body.push(c)).on('end', async () => {
-          const answer = await fetch(new URL(req.url!, denied.url), { method: req.method, headers: req.headers as Record<string, string>, body: body.length ? Buffer.concat(body) : undefined });
+          const answer = await fetch(new URL(req.url!, denied.url), {
+            method: req.method,
+            headers: req.headers as Record<string, string>,
+            body: body.length ? Buffer.concat(body) : undefined,
+          });
           const text = await answer.text();
           res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(change(JSON.parse(text))));
         });
@@ -292,9 +296,8 @@ describeWithGo('go-plugin host', () => {
       }));
     };
     // A service that words its messages otherwise: none of the words the plugin's fallback knows, kinds as they are.
-    const reworded = await proxy((answer) =>
-      walk(answer, (k, v) => [k, typeof v === 'string' ? v.replace(/was denied/g, 'was refused').replace(/not authorized/g, 'not permitted').replace(/AccessDenied/g, 'Refusal') : v])
-    );
+    const reword = (text: string) => text.replace(/was denied/g, 'was refused').replace(/not authorized/g, 'not permitted').replace(/AccessDenied/g, 'Refusal');
+    const reworded = await proxy((answer) => walk(answer, (k, v) => [k, typeof v === 'string' ? reword(v) : v]));
     // A service older than the kinds: its answers without them.
     const KIND_FIELDS = ['kind', 'lastPollErrorKinds', 'lastErrorKind', 'errorKinds', 'custom'];
     const older = await proxy((answer) => walk(answer, (k, v) => (KIND_FIELDS.includes(k) ? undefined : [k, v])));

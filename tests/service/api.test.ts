@@ -708,7 +708,12 @@ describe('other endpoints', () => {
     // As the AWS SDK throws it: its name gives the kind, beside the message.
     settle.shift()!(Object.assign(new Error('AccessDenied on s3://logs'), { name: 'AccessDenied' }));
     expect(await waitFor('failed')).toEqual({
-      days: 7, state: 'failed', startedAt: expect.any(String), finishedAt: expect.any(String), error: 'AccessDenied on s3://logs', errorKinds: ['access-denied'],
+      days: 7,
+      state: 'failed',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      error: 'AccessDenied on s3://logs',
+      errorKinds: ['access-denied'],
     });
     expect(backfills).toEqual([3650, 7]);
   });

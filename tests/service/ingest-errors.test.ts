@@ -203,7 +203,8 @@ describe('trailhound report ingest --errors', () => {
     expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${configured.replace(/[.]/g, '\\.')} +${DAY}c-not-gzip\\.json\\.gz +\\S`));
     // Then the first run's: the file without Records (its batch's), then the two DuckDB cannot read, recorded together
     // (one time: by key).
-    expect(lines.slice(3).map((line) => /[a-e]-[\w-]+\.json\.gz/.exec(line)?.[0])).toEqual(['e-no-records.json.gz', 'b-truncated.json.gz', 'd-bad-json.json.gz']);
+    const named = lines.slice(3).map((line) => /[a-e]-[\w-]+\.json\.gz/.exec(line)?.[0]);
+    expect(named).toEqual(['e-no-records.json.gz', 'b-truncated.json.gz', 'd-bad-json.json.gz']);
 
     const cut = await runCli(['report', 'ingest', '--errors', '--limit', '1', '--db', copy]);
     const notice = '(the newest 1 of 4 unreadable files: raise the limit to list more)';

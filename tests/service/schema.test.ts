@@ -230,7 +230,7 @@ test("a version 9 database keeps its role sessions' roles apart, and gives an Id
 
 test("a version 10 database gives its stored errors their kinds, from the words version 10 wrote", async () => {
   const errors: Array<[string, string]> = [
-    ['download failed: Access to s3://b was denied: the credentials need s3:ListBucket and s3:GetObject on it (AWS says: User: arn:… is not authorized).', 'access-denied'],
+    ['download failed: Access to s3://b was denied: the credentials need s3:ListBucket (AWS says: User: arn:… is not authorized).', 'access-denied'],
     ['download failed: cannot reach the S3 endpoint http://10.0.0.5:9000 (ECONNREFUSED, connect ECONNREFUSED): check --s3-endpoint', 'unreachable'],
     ['download failed: the download stalled: no data from S3 for 60 s', 'unreachable'],
     ['download failed: socket hang up', 'other'],
@@ -253,7 +253,8 @@ test("a version 10 database gives its stored errors their kinds, from the words 
     'ALTER TABLE ingest_errors DROP COLUMN kind',
     'ALTER TABLE ingest_runs DROP COLUMN error_kind',
     ...errors.map(([reason], i) => `INSERT INTO ingest_errors VALUES ('s', 'k${i}', 'e', ${quote(reason)}, TIMESTAMP '2026-11-20')`),
-    ...runs.map(([error], i) => `INSERT INTO ingest_runs (source, started_at, finished_at, error) VALUES ('s${i}', TIMESTAMP '2026-11-20', TIMESTAMP '2026-11-20', ${quote(error)})`),
+    ...runs.map(([error], i) => `INSERT INTO ingest_runs (source, started_at, finished_at, error)
+       VALUES ('s${i}', TIMESTAMP '2026-11-20', TIMESTAMP '2026-11-20', ${quote(error)})`),
   ].join('; ');
   const rows = await afterMigration<{ what: string; kind: string }>(
     10,

@@ -138,8 +138,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 async function looksBad(file: LocalLogFile): Promise<boolean> {
   try {
     const raw = await fs.promises.readFile(file.path);
-    // The batch's files are small (BIG_FILE_BYTES, by their trailers); one that unpacks far more is looked at by DuckDB.
-    const data = file.path.endsWith('.gz') ? await gunzip(raw, { maxOutputLength: 8 * BIG_FILE_BYTES }) : raw;
+    // The batch's files are small (BIG_FILE_BYTES, by their trailers); one that unpacks further (a trailer that lies) is
+    // a suspect without being held whole here: DuckDB judges it.
+    const data = file.path.endsWith('.gz') ? await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES }) : raw;
     const parsed = JSON.parse(strictUtf8.decode(data)) as { Records?: unknown } | null;
     const records = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed.Records : undefined;
     // No Records list at all does not fail a batch (filesWithoutRecords finds it); a Records of the wrong shape does.
@@ -149,6 +150,7 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
     return true;
   }
 }
+
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
 export function isFileProblem(err: unknown): boolean {
   if (err instanceof UnreadableLogFile) return true;
@@ -552,7 +554,8 @@ export class BatchLoader {
       });
     }
     for (const { f, o } of failed) {
-      await conn.run(`INSERT OR REPLACE INTO ingest_errors (source, key, etag, reason, failed_at, kind) VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP, $kind)`, {
+      const columns = '(source, key, etag, reason, failed_at, kind)';
+      await conn.run(`INSERT OR REPLACE INTO ingest_errors ${columns} VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP, $kind)`, {
         source: this.source,
         key: f.key,
         etag: f.etag,

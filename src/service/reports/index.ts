@@ -2,7 +2,18 @@
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB, as its request's
 // signal does (the request's deadline, or its client gone).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isErrorKind, type ErrorKind, type Frame, type FrameField, type IngestErrors, type IngestStatus, type QueryRequest, type RetentionStatus, type QueryResponse, type QueryResult } from '../../model/api';
+import {
+  isErrorKind,
+  type ErrorKind,
+  type Frame,
+  type FrameField,
+  type IngestErrors,
+  type IngestStatus,
+  type QueryRequest,
+  type RetentionStatus,
+  type QueryResponse,
+  type QueryResult,
+} from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords, type StatementGuard } from './records';

@@ -78,11 +78,8 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
     const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${e.message})` : '';
-    return kinded(
-      `Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted${aws}.`,
-      kind,
-      err
-    );
+    const needs = "the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted";
+    return kinded(`Access to s3://${bucket} was denied: ${needs}${aws}.`, kind, err);
   }
   return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
 }
