@@ -118,6 +118,17 @@ test('a file that failed is not read again until it changes; fixed, it is ingest
   expect(await count('ingest_errors')).toBe(0);
 });
 
+test('a file rewritten from not gzip to a file without Records keeps one error on record, with its new reason and kind', async () => {
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
+  expect((await run()).errors).toBe(1);
+  const rewritten = path.join(dir, 'logs', `${DAY}x.json.gz`);
+  fs.writeFileSync(rewritten, zlib.gzipSync('{"something": "else"}'));
+  fs.utimesSync(rewritten, new Date(), new Date(Date.now() + 2000));
+  expect((await run()).errors).toBe(1);
+  // Found by the batch itself (no Records: the statement does not fail), not set aside: the earlier version's row goes too.
+  expect(await db.all(`SELECT kind FROM ingest_errors`)).toEqual([{ kind: 'no-records' }]);
+});
+
 test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () => {
   const body = Buffer.concat([
     Buffer.from('{"Records":[{"eventID":"utf","eventTime":"2026-11-20T01:00:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com","userAgent":"caf'),

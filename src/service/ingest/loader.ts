@@ -553,6 +553,13 @@ export class BatchLoader {
         keys: listValue(ok.map(({ f }) => f.key)),
       });
     }
+    if (failed.length > 0) {
+      // One row per file, as recordErrors keeps: an earlier version's error (another ETag) is replaced, not counted twice.
+      await conn.run(`DELETE FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys))`, {
+        source: this.source,
+        keys: listValue(failed.map(({ f }) => f.key)),
+      });
+    }
     for (const { f, o } of failed) {
       const columns = '(source, key, etag, reason, failed_at, kind)';
       await conn.run(`INSERT OR REPLACE INTO ingest_errors ${columns} VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP, $kind)`, {
