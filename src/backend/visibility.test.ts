@@ -129,3 +129,56 @@ describe('shortened answers', () => {
     expect(files.fields[0].values).toEqual([`download failed: ${shortError(denied)}`, 'not gzip']);
   });
 });
+
+describe('the kinds the service names beside its messages', () => {
+  // Reworded: none of the words the fallback knows. The kind decides; without one (an older service), the words do.
+  const reworded = 'S3 said no to the service: see its log';
+
+  it('reads the kinds, not the words, when the service sends them', () => {
+    expect(errorKinds(reworded, ['access-denied'])).toBe('access denied');
+    expect(errorKinds(reworded)).toBe('an error');
+    expect(errorKinds(denied, ['unreachable'])).toBe('an endpoint could not be reached');
+    // A poll of several sources: each kind once, in order.
+    expect(errorKinds(reworded, ['access-denied', 'no-folder', 'access-denied'])).toBe('access denied; a source folder that is not there');
+    // A kind this plugin does not know (a newer service): the words, as from an older service.
+    expect(errorKinds(denied, ['some-new-kind'])).toBe('access denied');
+  });
+
+  it("shortens a file's reason by its kind: a download's failure, not what is wrong with the file", () => {
+    expect(shortReason(`download failed: ${reworded}`, 'access-denied')).toBe(`download failed: ${shortError(reworded, ['access-denied'])}`);
+    expect(shortReason('Input is not a GZIP stream: 1.json.gz', 'bad-gzip')).toBe('Input is not a GZIP stream: 1.json.gz');
+    expect(shortReason('out of memory: DuckDB\'s memory limit (224MB) does not hold this file', 'out-of-memory')).toMatch(/^out of memory: DuckDB/);
+    // Without a kind: the service's "download failed: " mark decides.
+    expect(shortReason(`download failed: ${denied}`)).toBe(`download failed: ${shortError(denied)}`);
+  });
+
+  it('shortens the status and the frames by their kinds', () => {
+    const status: IngestStatus = {
+      objects: 0, events: 0, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null,
+      lastPollError: reworded, lastPollErrorKinds: ['no-bucket'],
+      backfill: { days: 3, state: 'failed', startedAt: '2026-11-25T10:00:00.000Z', error: reworded, errorKinds: ['credentials'] },
+      sources: [{ source: 's3://b/', objects: 0, lastRun: null, lastError: reworded, lastErrorKind: 'unreachable' }],
+    };
+    const short = shortStatus(status);
+    expect(short.lastPollError).toBe(shortError(reworded, ['no-bucket']));
+    expect(short.lastPollError).toMatch(/^A bucket that does not exist:/);
+    expect(short.backfill?.error).toMatch(/^AWS credentials missing or refused:/);
+    expect(short.sources?.[0].lastError).toMatch(/^An endpoint could not be reached:/);
+    const frame = shortIngestFrame({
+      name: 'unreadable files',
+      meta: { custom: { reasonKinds: ['access-denied', 'bad-json', null] } },
+      fields: [{ name: 'reason', type: 'string', values: [`download failed: ${reworded}`, 'Malformed JSON', `download failed: ${denied}`] }],
+    });
+    expect(frame.fields[0].values).toEqual([
+      `download failed: ${shortError(reworded, ['access-denied'])}`,
+      'Malformed JSON',
+      `download failed: ${shortError(denied)}`,
+    ]);
+    const poll = shortIngestFrame({
+      name: 'ingestion',
+      meta: { custom: { lastPollErrorKinds: ['no-logs'] } },
+      fields: [{ name: 'last poll error', type: 'string', values: [reworded] }],
+    });
+    expect(poll.fields[0].values[0]).toMatch(/^No CloudTrail logs where a source points:/);
+  });
+});

@@ -3,7 +3,7 @@
 // authorized"), the bucket and KMS key; others name an endpoint, a folder on the service's host or an AWS profile.
 // Grafana lets everyone who may query the data source (Viewers, a public dashboard) read the ingestion status, so an
 // organization Editor or Admin gets the message whole, anyone else the kind of error and where the details are.
-import type { Frame, IngestErrors, IngestStatus } from '../model/api';
+import { FILE_ERROR_KINDS, isErrorKind, type ErrorKind, type Frame, type IngestErrors, type IngestStatus } from '../model/api';
 import type { PluginContext } from './types';
 
 /** Whether the calling user sees the service's messages whole: an organization Editor or Admin (Grafana's basic role). */
@@ -12,11 +12,29 @@ export function seesDetails(context: PluginContext | null | undefined): boolean 
   return role === 'Admin' || role === 'Editor';
 }
 
+/** How a Viewer reads each kind the service names beside its messages (model/api.ts ErrorKind). */
+const KIND_TEXT: Record<ErrorKind, string> = {
+  credentials: 'AWS credentials missing or refused',
+  'access-denied': 'access denied',
+  unreachable: 'an endpoint could not be reached',
+  'no-bucket': 'a bucket that does not exist',
+  'no-logs': 'no CloudTrail logs where a source points',
+  'no-folder': 'a source folder that is not there',
+  'out-of-memory': 'out of memory',
+  other: 'an error',
+  'bad-gzip': 'a file that is not gzip',
+  'bad-json': 'a file that is not JSON',
+  'no-records': 'a file without Records',
+  'too-big': 'a file too big for what it is',
+  unreadable: 'an unreadable file',
+};
+
 /**
- * The kinds of failure, by the words of the service's own messages (src/service/awsErrors.ts, ingest/sources/):
- * visibility.test.ts feeds it those functions' real output, so a rewording there fails a test here.
+ * Only for a service older than the kinds it sends (0.1.0's first builds): the kinds by the words of its messages
+ * (src/service/awsErrors.ts, ingest/sources/). visibility.test.ts feeds it those functions' real output, so a
+ * rewording there fails a test here; a service that sends kinds is never read by its words.
  */
-const KINDS: Array<[RegExp, string]> = [
+const KINDS_BY_WORDS: Array<[RegExp, string]> = [
   [/no AWS credentials found|gave no credentials|refused the credentials/i, 'AWS credentials missing or refused'],
   [/was denied|AccessDenied|not authorized|\(HTTP 403\)/i, 'access denied'],
   [/cannot reach/i, 'an endpoint could not be reached'],
@@ -26,53 +44,78 @@ const KINDS: Array<[RegExp, string]> = [
   [/out of memory/i, 'out of memory'],
 ];
 
-/** "access denied": each kind a message holds (a poll of several sources joins theirs), or "an error". */
-export function errorKinds(message: string): string {
-  const kinds = KINDS.filter(([pattern]) => pattern.test(message)).map(([, kind]) => kind);
-  return kinds.length > 0 ? kinds.join('; ') : 'an error';
+/**
+ * "access denied": each kind of a message (a poll of several sources joins theirs), or "an error". `kinds` are what the
+ * service said; without them (an older service), or with one this plugin does not know, the message's words decide.
+ */
+export function errorKinds(message: string, kinds?: readonly unknown[] | null): string {
+  const texts =
+    kinds && kinds.length > 0 && kinds.every(isErrorKind)
+      ? kinds.map((kind) => KIND_TEXT[kind])
+      : KINDS_BY_WORDS.filter(([pattern]) => pattern.test(message)).map(([, kind]) => kind);
+  const distinct = [...new Set(texts)];
+  return distinct.length > 0 ? distinct.join('; ') : 'an error';
 }
 
 /** A message as someone who does not see the details reads it: its kind, and who has the rest. */
-export function shortError(message: string): string {
-  const kinds = errorKinds(message);
-  return `${kinds[0].toUpperCase()}${kinds.slice(1)}: an organization Editor or Admin sees the details here, and the trailhound service log has them`;
+export function shortError(message: string, kinds?: readonly unknown[] | null): string {
+  const text = errorKinds(message, kinds);
+  return `${text[0].toUpperCase()}${text.slice(1)}: an organization Editor or Admin sees the details here, and the trailhound service log has them`;
 }
 
-const orNull = (message: string | null | undefined) => (message ? shortError(message) : message);
+const orNull = (message: string | null | undefined, kinds?: readonly unknown[] | null) => (message ? shortError(message, kinds) : message);
+const one = (kind: unknown) => (kind === undefined || kind === null ? undefined : [kind]);
 
 /** The ingestion status without the service's messages: the last poll's, each source's last run's, the backfill's. */
 export function shortStatus(status: IngestStatus): IngestStatus {
+  const backfill = status.backfill;
   return {
     ...status,
-    lastPollError: orNull(status.lastPollError) ?? null,
-    ...(status.backfill && { backfill: { ...status.backfill, ...(status.backfill.error && { error: shortError(status.backfill.error) }) } }),
-    ...(status.sources && { sources: status.sources.map((s) => ({ ...s, lastError: orNull(s.lastError) ?? null })) }),
+    lastPollError: orNull(status.lastPollError, status.lastPollErrorKinds) ?? null,
+    ...(backfill && { backfill: { ...backfill, ...(backfill.error && { error: shortError(backfill.error, backfill.errorKinds) }) } }),
+    ...(status.sources && { sources: status.sources.map((s) => ({ ...s, lastError: orNull(s.lastError, one(s.lastErrorKind)) ?? null })) }),
   };
 }
 
 /** How ingest_errors marks a file that could not be fetched: what follows is the S3 error, which names the role. */
 const DOWNLOAD_FAILED = 'download failed: ';
 
+/** The kinds of a file read but not loaded: what is wrong with its content, or that it did not fit in memory. */
+const READ_KINDS: readonly ErrorKind[] = [...FILE_ERROR_KINDS, 'out-of-memory'];
+
 /**
  * An unreadable file's reason: a failed download's S3 error is shortened; what is wrong with a file's content (bad
- * gzip, not JSON, no Records) stays, since it names nothing but the file, whose key the list shows anyway.
+ * gzip, not JSON, no Records) stays, since it names nothing but the file, whose key the list shows anyway. The kind
+ * says which is which; without a kind this plugin knows (an older service), the service's "download failed: " mark.
  */
-export function shortReason(reason: string): string {
-  return reason.startsWith(DOWNLOAD_FAILED) ? `${DOWNLOAD_FAILED}${shortError(reason.slice(DOWNLOAD_FAILED.length))}` : reason;
+export function shortReason(reason: string, kind?: unknown): string {
+  const known = isErrorKind(kind);
+  if (known ? READ_KINDS.includes(kind) : !reason.startsWith(DOWNLOAD_FAILED)) return reason;
+  const mark = reason.startsWith(DOWNLOAD_FAILED) ? DOWNLOAD_FAILED : '';
+  return `${mark}${shortError(reason.slice(mark.length), known ? [kind] : undefined)}`;
 }
 
 export function shortErrors(list: IngestErrors): IngestErrors {
-  return { ...list, errors: (list.errors ?? []).map((e) => ({ ...e, reason: shortReason(e.reason) })) };
+  return { ...list, errors: (list.errors ?? []).map((e) => ({ ...e, reason: shortReason(e.reason, e.kind) })) };
 }
 
-/** An `ingest` query's frames: the status's "last poll error" and the unreadable files' "reason" columns. */
+/**
+ * An `ingest` query's frames: the status's "last poll error" and the unreadable files' "reason" columns, by the kinds
+ * the service puts in the frame's meta.custom (lastPollErrorKinds; reasonKinds, row by row), else by their words.
+ */
 export function shortIngestFrame(frame: Frame): Frame {
-  const shorten: Record<string, ((text: string) => string) | undefined> = { 'last poll error': shortError, reason: shortReason };
+  const custom = (frame.meta?.custom ?? {}) as { lastPollErrorKinds?: unknown; reasonKinds?: unknown };
+  const pollKinds = Array.isArray(custom.lastPollErrorKinds) ? custom.lastPollErrorKinds : undefined;
+  const reasonKinds = Array.isArray(custom.reasonKinds) ? custom.reasonKinds : [];
+  const shorten: Record<string, ((text: string, row: number) => string) | undefined> = {
+    'last poll error': (text) => shortError(text, pollKinds),
+    reason: (text, row) => shortReason(text, reasonKinds[row]),
+  };
   return {
     ...frame,
     fields: frame.fields.map((field) => {
       const short = shorten[field.name];
-      return short && field.type === 'string' ? { ...field, values: field.values.map((v) => (typeof v === 'string' && v ? short(v) : v)) } : field;
+      return short && field.type === 'string' ? { ...field, values: field.values.map((v, row) => (typeof v === 'string' && v ? short(v, row) : v)) } : field;
     }),
   };
 }

@@ -55,6 +55,11 @@ export interface IngestStatus {
   lastPoll: string | null;
   lastPollError: string | null;
   /**
+   * The kind of each failing source's error in lastPollError, in its order (one when a single source failed); null
+   * when the last poll did not fail. Absent from services older than the field: a client then has only the words.
+   */
+  lastPollErrorKinds?: ErrorKind[] | null;
+  /**
    * The last backfill asked for with POST /api/backfill since the service started; null when none was.
    * Absent from services older than this field, and from `trailhound report ingest`, which has no service.
    */
@@ -80,6 +85,8 @@ export interface IngestError {
   key: string;
   /** Why it could not be read (or fetched: "download failed: …"). */
   reason: string;
+  /** The reason's kind: a file kind (FILE_ERROR_KINDS) or out-of-memory when it was read, another when its download failed. Absent from older services. */
+  kind?: ErrorKind;
   /** When it last failed (ISO). */
   failedAt: string;
 }
@@ -93,6 +100,8 @@ export interface SourceStatus {
   lastRun: string | null;
   /** Why that run failed; null when it did not. */
   lastError: string | null;
+  /** lastError's kind; null when it did not fail. Absent from older services. */
+  lastErrorKind?: ErrorKind | null;
 }
 
 export interface RetentionStatus {
@@ -113,4 +122,52 @@ export interface BackfillStatus {
   finishedAt?: string;
   /** Why it failed. */
   error?: string;
+  /** The kind of each failing source's error in `error`, in its order. Absent from older services. */
+  errorKinds?: ErrorKind[];
 }
+
+/**
+ * What kind of failure an ingestion error message is: a stable, machine-readable name beside the message, derived
+ * where the error is caught (the AWS SDK's error names and codes, system error codes, DuckDB's error types), so that
+ * clients need not read the message's words, which may change. New kinds may be added: a client treats one it does
+ * not know as it treats `other`.
+ *
+ * About the service's side (its credentials, permissions, endpoints, folders, memory):
+ * - `credentials`: no AWS credentials, or refused ones (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, InvalidToken)
+ * - `access-denied`: AccessDenied or another 403 (an S3 or KMS permission; a file the service may not read)
+ * - `unreachable`: an endpoint that could not be reached (connection refused, DNS, timeouts, a stalled download)
+ * - `no-bucket`: NoSuchBucket
+ * - `no-logs`: nothing under the source's AWSLogs/
+ * - `no-folder`: a folder source that is not there
+ * - `out-of-memory`: DuckDB's memory limit (a run, or one file whose records do not fit)
+ * - `other`: none of these
+ *
+ * About a log file's content (FILE_ERROR_KINDS; the message names only the file):
+ * - `bad-gzip`: not gzip, or a broken gzip stream
+ * - `bad-json`: not JSON, or cut short
+ * - `no-records`: JSON without CloudTrail's Records array
+ * - `too-big`: unpacks too far (a gzip bomb), or too big a value for a file not in CloudTrail's layout
+ * - `unreadable`: another fault of the file's content
+ */
+export const ERROR_KINDS = [
+  'credentials',
+  'access-denied',
+  'unreachable',
+  'no-bucket',
+  'no-logs',
+  'no-folder',
+  'out-of-memory',
+  'other',
+  'bad-gzip',
+  'bad-json',
+  'no-records',
+  'too-big',
+  'unreadable',
+] as const;
+
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** The kinds that say what is wrong with a log file's content. */
+export const FILE_ERROR_KINDS: readonly ErrorKind[] = ['bad-gzip', 'bad-json', 'no-records', 'too-big', 'unreadable'];
+
+export const isErrorKind = (value: unknown): value is ErrorKind => typeof value === 'string' && (ERROR_KINDS as readonly string[]).includes(value);

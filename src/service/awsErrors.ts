@@ -16,7 +16,7 @@ export function isMissingCredentials(err: unknown): boolean {
 const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH'];
 
 /** The system error code when the endpoint could not be reached at all (no answer, unlike a denied request). */
-function networkErrorCode(err: unknown): string | undefined {
+export function networkErrorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string } | undefined;
   const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && NETWORK_CODES.includes(c));
   return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c));
@@ -31,6 +31,9 @@ export interface AwsService {
   /** What to check about a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs". */
   endpointCheck: string;
 }
+
+/** 403s that are about the credentials themselves, not about what they may do (the AWS SDK's error names). */
+export const CREDENTIAL_ERROR_NAMES = ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'];
 
 /** When `err` means the service could not be reached at all: which endpoint, and what to check. */
 export function unreachable(err: unknown, service: AwsService, endpoint: string | undefined): string | undefined {

@@ -2,6 +2,7 @@
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import { counted } from './counted';
+import { kindsOf } from './errorKind';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
@@ -196,7 +197,9 @@ export function startService(options: ServiceOptions): Service {
     }
     if (failures.length === 1 && !several) throw failures[0].err;
     if (failures.length > 0) {
-      throw new Error(failures.map(({ source, err }) => `${source}: ${err instanceof Error ? err.message : String(err)}`).join('; '));
+      // Each source's kind, in the message's order (the ingestion status's lastPollErrorKinds, the backfill's errorKinds).
+      const joined = failures.map(({ source, err }) => `${source}: ${err instanceof Error ? err.message : String(err)}`).join('; ');
+      throw Object.assign(new Error(joined), { kinds: failures.flatMap(({ err }) => kindsOf(err)) });
     }
     return totals;
   };

@@ -1,6 +1,8 @@
 // Conformance: HashiCorp go-plugin's own client (tests/backend/harness/main.go, built against Debian's Go
 // packages) starts the built executable exactly as Grafana does and calls every service over gRPC, with
 // messages encoded from the public protocol's field numbers. The plugin talks to a real Trailhound service.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
 import { VERSION } from '../../src/service/version';
 import { ensureBackendBuilt } from './support/build';
@@ -210,36 +212,40 @@ describeWithGo('go-plugin host', () => {
     expect((await session.send({ cmd: 'resource', settings, path: 'admin' })).result.code).toBe(404);
   });
 
+  /** The answers that carry the service's messages, as a user of `role` gets them through the plugin from `url`. */
+  const askIngest = async (url: string, token: string, role: string | undefined) => {
+    const where = { ...settings, uid: `ingest-${url}`, url, token };
+    const as = role ? { role } : {};
+    const [status, errors, health, query] = await Promise.all([
+      session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/status' }),
+      session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/errors', url: 'ingest/errors?limit=5' }),
+      session.send({ cmd: 'check-health', settings: where, ...as }),
+      session.send({
+        cmd: 'query',
+        settings: where,
+        ...as,
+        queries: ['status', 'errors'].map((view) => ({ refId: view, json: JSON.stringify({ queryType: 'ingest', ingestView: view }), from: FROM, to: TO })),
+      }),
+    ]);
+    const [statusFrame] = frames(query.result.responses.status);
+    const [errorsFrame] = frames(query.result.responses.errors);
+    return {
+      all: JSON.stringify([status, errors, health, query.result.responses.status.error, query.result.responses.errors.error]),
+      lastPollError: JSON.parse(status.result.body).lastPollError as string,
+      reason: JSON.parse(errors.result.body).errors[0].reason as string,
+      health: health.result.message as string,
+      details: JSON.parse(health.result.jsonDetails).ingest.lastPollError as string,
+      frameError: statusFrame.getChild('last poll error')!.get(0) as string,
+      frameReason: errorsFrame.getChild('reason')!.get(0) as string,
+    };
+  };
+  const SHORT_DENIED = 'Access denied: an organization Editor or Admin sees the details here, and the trailhound service log has them';
+
   test("the service's messages about its S3 access: whole for an Editor or Admin; for a Viewer or no user, their kind", async () => {
     const denied = await startDeniedService();
     try {
-      const where = { ...settings, uid: 'denied', url: denied.url, token: denied.token };
-      const short = 'Access denied: an organization Editor or Admin sees the details here, and the trailhound service log has them';
-      const ask = async (role: string | undefined) => {
-        const as = role ? { role } : {};
-        const [status, errors, health, query] = await Promise.all([
-          session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/status' }),
-          session.send({ cmd: 'resource', settings: where, ...as, path: 'ingest/errors', url: 'ingest/errors?limit=5' }),
-          session.send({ cmd: 'check-health', settings: where, ...as }),
-          session.send({
-            cmd: 'query',
-            settings: where,
-            ...as,
-            queries: ['status', 'errors'].map((view) => ({ refId: view, json: JSON.stringify({ queryType: 'ingest', ingestView: view }), from: FROM, to: TO })),
-          }),
-        ]);
-        const [statusFrame] = frames(query.result.responses.status);
-        const [errorsFrame] = frames(query.result.responses.errors);
-        return {
-          all: JSON.stringify([status, errors, health, query.result.responses.status.error, query.result.responses.errors.error]),
-          lastPollError: JSON.parse(status.result.body).lastPollError as string,
-          reason: JSON.parse(errors.result.body).errors[0].reason as string,
-          health: health.result.message as string,
-          details: JSON.parse(health.result.jsonDetails).ingest.lastPollError as string,
-          frameError: statusFrame.getChild('last poll error')!.get(0) as string,
-          frameReason: errorsFrame.getChild('reason')!.get(0) as string,
-        };
-      };
+      const ask = (role: string | undefined) => askIngest(denied.url, denied.token, role);
+      const short = SHORT_DENIED;
       const admin = await ask('Admin');
       // What the service said, AWS's words included, as the Admin reads it.
       expect(admin.lastPollError).toMatch(new RegExp(`^Access to s3://${DENIED.bucket} was denied: .*AWS says: User: ${DENIED.role} is not authorized to perform: s3:ListBucket`));
@@ -257,6 +263,60 @@ describeWithGo('go-plugin host', () => {
         expect(other.all.replaceAll(`s3://${DENIED.bucket}/`, '').replaceAll(/AWSLogs\/111122223333\/[\w/.-]+/g, '')).not.toMatch(/arn:|trailhound-reader|111122223333|audit-logs/);
       }
     } finally {
+      await denied.close();
+    }
+  }, 60_000);
+
+  test("a Viewer reads the kind the service names beside its messages, whatever their words; from a service older than the kinds, by the words", async () => {
+    const denied = await startDeniedService();
+    // Between the plugin and the service: every JSON answer passes through `change`.
+    const proxy = async (change: (value: unknown) => unknown) => {
+      const server = http.createServer((req, res) => {
+        const body: Buffer[] = [];
+        req.on('data', (c: Buffer) => body.push(c)).on('end', async () => {
+          const answer = await fetch(new URL(req.url!, denied.url), {
+            method: req.method,
+            headers: req.headers as Record<string, string>,
+            body: body.length ? Buffer.concat(body) : undefined,
+          });
+          const text = await answer.text();
+          res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(change(JSON.parse(text))));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+    };
+    const walk = (value: unknown, fn: (key: string, v: unknown) => [string, unknown] | undefined): unknown => {
+      if (Array.isArray(value)) return value.map((v) => walk(v, fn));
+      if (typeof value === 'string') return fn('', value)?.[1] ?? value;
+      if (!value || typeof value !== 'object') return value;
+      return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => {
+        const kept = fn(k, v);
+        return kept ? [[kept[0], walk(kept[1], fn)]] : [];
+      }));
+    };
+    // A service that words its messages otherwise: none of the words the plugin's fallback knows, kinds as they are.
+    const reword = (text: string) => text.replace(/was denied/g, 'was refused').replace(/not authorized/g, 'not permitted').replace(/AccessDenied/g, 'Refusal');
+    const reworded = await proxy((answer) => walk(answer, (k, v) => [k, typeof v === 'string' ? reword(v) : v]));
+    // A service older than the kinds: its answers without them.
+    const KIND_FIELDS = ['kind', 'lastPollErrorKinds', 'lastErrorKind', 'errorKinds', 'custom'];
+    const older = await proxy((answer) => walk(answer, (k, v) => (KIND_FIELDS.includes(k) ? undefined : [k, v])));
+    try {
+      const admin = await askIngest(reworded.url, denied.token, 'Admin');
+      expect(admin.lastPollError).toMatch(/^Access to s3:\/\/\S+ was refused: .* is not permitted to perform: s3:ListBucket/);
+      for (const url of [reworded.url, older.url]) {
+        const viewer = await askIngest(url, denied.token, 'Viewer');
+        expect([viewer.lastPollError, viewer.details, viewer.frameError]).toEqual([SHORT_DENIED, SHORT_DENIED, SHORT_DENIED]);
+        expect([viewer.reason, viewer.frameReason]).toEqual([`download failed: ${SHORT_DENIED}`, `download failed: ${SHORT_DENIED}`]);
+        expect(viewer.all).not.toMatch(/arn:|trailhound-reader/);
+      }
+      // The kinds are what the service said: the older one's answers have none, the reworded one's have them.
+      const direct = await fetch(`${denied.url}/api/ingest/status`, { headers: { authorization: `Bearer ${denied.token}` } }).then((r) => r.json());
+      expect(direct).toMatchObject({ lastPollErrorKinds: ['access-denied'] });
+      const list = await fetch(`${denied.url}/api/ingest/errors`, { headers: { authorization: `Bearer ${denied.token}` } }).then((r) => r.json());
+      expect(list.errors[0]).toMatchObject({ kind: 'access-denied', reason: expect.stringMatching(/^download failed: /) });
+    } finally {
+      await Promise.all([reworded.close(), older.close()]);
       await denied.close();
     }
   }, 60_000);

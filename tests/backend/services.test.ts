@@ -359,12 +359,17 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key and r
     });
     const a = tableFromIPC(res.responses.A.frames[0]);
     expect(a.schema.metadata.get('name')).toBe('unreadable files');
-    expect(JSON.parse(a.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+    const meta = JSON.parse(a.schema.metadata.get('meta')!);
+    expect(meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: expect.any(Array) } });
     const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8]];
     expect(a.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);
     expect((a.schema.fields[0].type as { unit: TimeUnit }).unit).toBe(TimeUnit.NANOSECOND);
     expect(a.numRows).toBe(2);
     const rows = [...a].map((r) => r.toJSON());
+    // Each row's kind, in the rows' order.
+    expect(rows.map((r, i) => [path.basename(r.key as string), meta.custom.reasonKinds[i]]).sort()).toEqual([
+      ['a-not-gzip.json.gz', 'bad-gzip'], ['b-no-records.json.gz', 'no-records'],
+    ]);
     expect(rows.map((r) => path.basename(r.key as string)).sort()).toEqual(['a-not-gzip.json.gz', 'b-no-records.json.gz']);
     for (const r of rows) {
       expect(r.source).toBe(logs);

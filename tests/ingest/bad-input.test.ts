@@ -61,9 +61,42 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   // DuckDB's advice on its reader's options is ours to follow, not the user's.
   for (const e of errors) expect(e.reason).not.toMatch(/auto_detect|ignore_errors/);
   expect(errors[3].reason).toMatch(/Records/);
+  // Each with its kind, found where it was caught (DuckDB's error type, what the loader saw).
+  const kinds = await db.all<{ kind: string }>(`SELECT kind FROM ingest_errors ORDER BY key`);
+  expect(kinds.map((k) => k.kind)).toEqual(['bad-json', 'bad-gzip', 'bad-json', 'no-records', 'no-records', 'no-records', 'no-records', 'no-records']);
   // Nothing of a broken file is half-stored.
   expect(await count(`events WHERE object_key NOT LIKE '%a-good%'`)).toBe(0);
   expect(await count(`log_objects`)).toBe(1);
+});
+
+test('a batch with bad files: each found alone and recorded, the good ones stored together in one batch, and what DuckDB reads kept', async () => {
+  const files: Record<string, string | Buffer> = {};
+  for (let i = 0; i < 6; i++) files[`${DAY}good-${i}.json.gz`] = logFile([rec(), rec()]);
+  const gz = logFile([rec()]);
+  Object.assign(files, {
+    [`${DAY}bad-1-not-gzip.json.gz`]: 'not gzip at all',
+    [`${DAY}good-3b-truncated.json.gz`]: gz.subarray(0, gz.length / 2),
+    [`${DAY}good-4b-bad-json.json.gz`]: zlib.gzipSync('{"Records": [{"eventID": "x", '),
+    // Node's JSON.parse refuses a trailing comma, DuckDB's reader takes it: DuckDB judges, and the file is stored.
+    [`${DAY}good-5b-trailing-comma.json.gz`]: zlib.gzipSync(`{"Records": [${JSON.stringify(rec())},]}`),
+    // A record that is not an object: the file's other record is stored, it is kept aside.
+    [`${DAY}good-2b-null-record.json.gz`]: zlib.gzipSync(`{"Records": [${JSON.stringify(rec())}, null]}`),
+  });
+  writeFiles(path.join(dir, 'logs'), files);
+  const summary = await run();
+  expect(summary).toMatchObject({ objects: 8, events: 14, errors: 3, rejected: 1 });
+  const errors = await db.all<{ key: string; kind: string }>(`SELECT key, kind FROM ingest_errors ORDER BY key`);
+  expect(errors.map((e) => [path.basename(e.key), e.kind])).toEqual([
+    ['bad-1-not-gzip.json.gz', 'bad-gzip'], ['good-3b-truncated.json.gz', 'bad-json'], ['good-4b-bad-json.json.gz', 'bad-json'],
+  ]);
+  // The six good files went in as one batch: one Parquet file holds them (a file loaded on its own gets one of its own).
+  const archives = await db.all<{ archive: string; n: bigint }>(
+    `SELECT archive, count(*) AS n FROM log_objects WHERE regexp_matches(key, 'good-[0-9].json.gz$') GROUP BY 1`
+  );
+  expect(archives.map((a) => Number(a.n))).toEqual([6]);
+  expect(await count(`events WHERE object_key LIKE '%trailing-comma%'`)).toBe(1);
+  // Re-run: nothing new, the bad files passed by as unreadable.
+  expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unchanged: 8, unreadable: 3 });
 });
 
 test('a file that failed is not read again until it changes; fixed, it is ingested and its error cleared', async () => {
@@ -83,6 +116,17 @@ test('a file that failed is not read again until it changes; fixed, it is ingest
   fs.utimesSync(fixed, new Date(), new Date(Date.now() + 5000)); // a new modification time is a new version
   expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 0 });
   expect(await count('ingest_errors')).toBe(0);
+});
+
+test('a file rewritten from not gzip to a file without Records keeps one error on record, with its new reason and kind', async () => {
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
+  expect((await run()).errors).toBe(1);
+  const rewritten = path.join(dir, 'logs', `${DAY}x.json.gz`);
+  fs.writeFileSync(rewritten, zlib.gzipSync('{"something": "else"}'));
+  fs.utimesSync(rewritten, new Date(), new Date(Date.now() + 2000));
+  expect((await run()).errors).toBe(1);
+  // Found by the batch itself (no Records: the statement does not fail), not set aside: the earlier version's row goes too.
+  expect(await db.all(`SELECT kind FROM ingest_errors`)).toEqual([{ kind: 'no-records' }]);
 });
 
 test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () => {

@@ -722,8 +722,16 @@ describe('other endpoints', () => {
     expect(await waitFor('done')).toEqual({ days: 3650, state: 'done', startedAt: running.startedAt, finishedAt: expect.any(String) });
     // Finished: the next one may start, and its failure is shown too.
     expect((await call('POST', '/api/backfill', { days: 7 })).status).toBe(202);
-    settle.shift()!(new Error('AccessDenied on s3://logs'));
-    expect(await waitFor('failed')).toEqual({ days: 7, state: 'failed', startedAt: expect.any(String), finishedAt: expect.any(String), error: 'AccessDenied on s3://logs' });
+    // As the AWS SDK throws it: its name gives the kind, beside the message.
+    settle.shift()!(Object.assign(new Error('AccessDenied on s3://logs'), { name: 'AccessDenied' }));
+    expect(await waitFor('failed')).toEqual({
+      days: 7,
+      state: 'failed',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      error: 'AccessDenied on s3://logs',
+      errorKinds: ['access-denied'],
+    });
     expect(backfills).toEqual([3650, 7]);
   });
 

@@ -76,7 +76,7 @@ describe('GET /api/ingest/errors', () => {
     expect(names[0]).toBe('c-not-gzip.json.gz');
     expect([...names].sort()).toEqual(['b-truncated.json.gz', 'c-not-gzip.json.gz', 'd-bad-json.json.gz', 'e-no-records.json.gz']);
     for (const e of body.errors) {
-      expect(Object.keys(e).sort()).toEqual(['failedAt', 'key', 'reason', 'source']);
+      expect(Object.keys(e).sort()).toEqual(['failedAt', 'key', 'kind', 'reason', 'source']);
       // As the status names sources: the folder as given to the service, not the absolute path its runs carry.
       expect(e.source).toBe(configured);
       expect(e.key.startsWith(DAY)).toBe(true);
@@ -145,10 +145,14 @@ test('the ingest query with ingestView errors: a table frame of time, source, ke
   }).then((res) => res.json() as Promise<any>);
   const [frame] = (await query({})).results.A.frames;
   expect(frame.name).toBe('unreadable files');
-  expect(frame.meta).toEqual({ preferredVisualisationType: 'table' });
+  const listed = (await get('/api/ingest/errors')).json as IngestErrors;
+  // Each reason's kind in meta, row by row, as GET /api/ingest/errors gives it.
+  expect(frame.meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: listed.errors.map((e) => e.kind) } });
+  expect(listed.errors.map((e) => [path.basename(e.key), e.kind]).sort()).toEqual([
+    ['b-truncated.json.gz', 'bad-json'], ['c-not-gzip.json.gz', 'bad-gzip'], ['d-bad-json.json.gz', 'bad-json'], ['e-no-records.json.gz', 'no-records'],
+  ]);
   const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string']];
   expect(frame.fields.map((f: { name: string; type: string }) => [f.name, f.type])).toEqual(columns);
-  const listed = (await get('/api/ingest/errors')).json as IngestErrors;
   expect(frame.fields[0].values).toEqual(listed.errors.map((e) => Date.parse(e.failedAt)));
   expect(frame.fields[2].values).toEqual(listed.errors.map((e) => e.key));
   const [cut] = (await query({ limit: 3 })).results.A.frames;
@@ -197,7 +201,10 @@ describe('trailhound report ingest --errors', () => {
     expect(lines[0]).toMatch(/^time +source +key +reason$/);
     expect(lines).toHaveLength(2 + 4);
     expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${configured.replace(/[.]/g, '\\.')} +${DAY}c-not-gzip\\.json\\.gz +\\S`));
-    expect(lines[5]).toContain('b-truncated.json.gz');
+    // Then the first run's: the file without Records (its batch's), then the two DuckDB cannot read, recorded together
+    // (one time: by key).
+    const named = lines.slice(3).map((line) => /[a-e]-[\w-]+\.json\.gz/.exec(line)?.[0]);
+    expect(named).toEqual(['e-no-records.json.gz', 'b-truncated.json.gz', 'd-bad-json.json.gz']);
 
     const cut = await runCli(['report', 'ingest', '--errors', '--limit', '1', '--db', copy]);
     const notice = '(the newest 1 of 4 unreadable files: raise the limit to list more)';

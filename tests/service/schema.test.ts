@@ -227,3 +227,40 @@ test("a version 9 database keeps its role sessions' roles apart, and gives an Id
     { event_id: 'odd', user_name: 'arn:aws:sts::111122223333:something', role_name: null, session_name: null },
   ]);
 });
+
+test("a version 10 database gives its stored errors their kinds, from the words version 10 wrote", async () => {
+  const errors: Array<[string, string]> = [
+    ['download failed: Access to s3://b was denied: the credentials need s3:ListBucket (AWS says: User: arn:… is not authorized).', 'access-denied'],
+    ['download failed: cannot reach the S3 endpoint http://10.0.0.5:9000 (ECONNREFUSED, connect ECONNREFUSED): check --s3-endpoint', 'unreachable'],
+    ['download failed: the download stalled: no data from S3 for 60 s', 'unreachable'],
+    ['download failed: socket hang up', 'other'],
+    ['Input is not a GZIP stream: 1.json.gz', 'bad-gzip'],
+    ['Malformed JSON in file "a.json.gz", at byte 28 in record/value 2: unexpected end of data.', 'bad-json'],
+    ['no "Records" array: not a CloudTrail log file', 'no-records'],
+    ['it unpacks to more than 4096 MB: not a CloudTrail log file (they unpack to about 10× their size), or a gzip bomb.', 'too-big'],
+    ["out of memory: DuckDB's memory limit (224MB) does not hold this file", 'out-of-memory'],
+    ['Binder Error: something DuckDB said', 'unreadable'],
+  ];
+  const runs: Array<[string, string]> = [
+    ['S3 refused the credentials (ExpiredToken): the session has expired; renew it.', 'credentials'],
+    ['The bucket b does not exist (or not in this account/endpoint). Check --source.', 'no-bucket'],
+    ['no CloudTrail logs under s3://b/AWSLogs/: check --source', 'no-logs'],
+    ['./logs is not a folder. Give --source an existing folder or an s3://bucket[/prefix] URL.', 'no-folder'],
+    ['IO Error: Could not write file "x.duckdb.wal": No space left on device', 'other'],
+  ];
+  const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  const then = [
+    'ALTER TABLE ingest_errors DROP COLUMN kind',
+    'ALTER TABLE ingest_runs DROP COLUMN error_kind',
+    ...errors.map(([reason], i) => `INSERT INTO ingest_errors VALUES ('s', 'k${i}', 'e', ${quote(reason)}, TIMESTAMP '2026-11-20')`),
+    ...runs.map(([error], i) => `INSERT INTO ingest_runs (source, started_at, finished_at, error)
+       VALUES ('s${i}', TIMESTAMP '2026-11-20', TIMESTAMP '2026-11-20', ${quote(error)})`),
+  ].join('; ');
+  const rows = await afterMigration<{ what: string; kind: string }>(
+    10,
+    consoleLogin('one', 'alice', 'IAMUser', 'NULL AS mfa_used, [] AS resources'),
+    `SELECT reason AS what, kind FROM ingest_errors UNION ALL SELECT error, error_kind FROM ingest_runs`,
+    then
+  );
+  expect(new Map(rows.map((r) => [r.what, r.kind]))).toEqual(new Map([...errors, ...runs]));
+});

@@ -84,10 +84,11 @@ test('several sources: each is read on its own days, one that fails does not sto
     await waitFor('the other source', async () => ((await rowCount(db, 'events')) === 4 ? true : undefined));
     // The second source's later success does not hide the first one's failure from the ingestion status.
     expect((await status()).lastPollError).toMatch(new RegExp(`^${first}: [^;]*is not a folder[^;]*$`));
+    expect((await status()).lastPollErrorKinds).toEqual(['no-folder']);
     // Each source's own state, in the order the service reads them.
     expect((await status()).sources).toEqual([
-      { source: first, objects: 1, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/) },
-      { source: second, objects: 2, lastRun: expect.any(String), lastError: null },
+      { source: first, objects: 1, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/), lastErrorKind: 'no-folder' },
+      { source: second, objects: 2, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
     ]);
 
     fs.renameSync(`${first}.away`, first);
@@ -114,8 +115,8 @@ test('several sources: the status names each as it was configured, not by the id
     await waitFor('the first poll', async () => (service.lastPollError ? true : undefined));
     const status = await new Reports(db).ingestStatus();
     expect(status.sources).toEqual([
-      { source: configured[0], objects: 0, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/) },
-      { source: configured[1], objects: 1, lastRun: expect.any(String), lastError: null },
+      { source: configured[0], objects: 0, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/), lastErrorKind: 'no-folder' },
+      { source: configured[1], objects: 1, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
     ]);
     // The failure is named as in the service's own message (and its log lines).
     expect(status.lastPollError).toBe(service.lastPollError);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
+import { kindsOf } from '../errorKind';
 import type { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
@@ -292,7 +293,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       .then(
         () => Object.assign(current, { state: 'done', finishedAt: new Date().toISOString() }),
         (err: unknown) => {
-          Object.assign(current, { state: 'failed', finishedAt: new Date().toISOString(), error: err instanceof Error ? err.message : String(err) });
+          Object.assign(current, {
+            state: 'failed',
+            finishedAt: new Date().toISOString(),
+            error: err instanceof Error ? err.message : String(err),
+            errorKinds: kindsOf(err),
+          });
           request.log.error({ err, days }, 'backfill failed');
         }
       );

@@ -8,6 +8,7 @@ import {
   BACKFILL_RESOURCE_INDEX_SQL,
   FEDERATED_SIGN_IN_MFA_SQL,
   IDENTITY_CENTER_USER_SQL,
+  ERROR_KIND_SQL,
   INVOKED_BY_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
@@ -135,6 +136,7 @@ export class Database {
       if (previous > 0 && previous < 7) await conn.run(ARRIVED_AT_SQL);
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
+      if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

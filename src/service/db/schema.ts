@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -101,6 +101,8 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
   failed_at  TIMESTAMP NOT NULL,
   PRIMARY KEY (source, key, etag)
 );
+-- Version 11: the reason's kind (model/api.ts ErrorKind), found where the error was caught.
+ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS kind VARCHAR;
 
 -- Records that cannot be an event (no readable eventTime, or not a JSON object), kept whole so nothing is lost.
 CREATE TABLE IF NOT EXISTS rejected_records (
@@ -128,6 +130,8 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS stopped BOOLEAN;
 -- The first day of the run's window (YYYY-MM-DD): a run that did not complete is read again from there.
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS window_from VARCHAR;
+-- Version 11: the error's kind (model/api.ts ErrorKind).
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS error_kind VARCHAR;
 
 -- The trail inventory from the CloudTrail API (DescribeTrails + GetTrailStatus).
 CREATE TABLE IF NOT EXISTS trails (
@@ -196,6 +200,29 @@ export const IDENTITY_CENTER_USER_SQL = [
   `UPDATE events SET role_name = user_name WHERE identity_type = 'AssumedRole' AND role_name IS NULL AND user_name IS DISTINCT FROM principal_arn`,
   `UPDATE events SET user_name = session_name
    WHERE identity_type = 'AssumedRole' AND starts_with(role_name, '${IDENTITY_CENTER_ROLE_PREFIX}') AND user_name = role_name AND session_name <> ''`,
+];
+
+/**
+ * Version 11: the kind of each stored error (model/api.ts ErrorKind), from the words that earlier versions wrote (they
+ * do not change any more): the one place the kind is read from a message.
+ */
+const kindFromWords = (column: string, otherwise: string) => `CASE
+    WHEN regexp_matches(${column}, 'no AWS credentials found|gave no credentials|refused the credentials', 'i') THEN 'credentials'
+    WHEN regexp_matches(${column}, 'was denied|AccessDenied|not authorized|\\(HTTP 403\\)', 'i') THEN 'access-denied'
+    WHEN regexp_matches(${column}, 'cannot reach|download stalled', 'i') THEN 'unreachable'
+    WHEN regexp_matches(${column}, 'bucket \\S+ does not exist', 'i') THEN 'no-bucket'
+    WHEN regexp_matches(${column}, 'no CloudTrail logs under', 'i') THEN 'no-logs'
+    WHEN regexp_matches(${column}, 'is not a folder', 'i') THEN 'no-folder'
+    WHEN regexp_matches(${column}, 'out of memory', 'i') THEN 'out-of-memory'
+    WHEN starts_with(${column}, 'download failed: ') THEN 'other'
+    WHEN regexp_matches(${column}, 'unpacks to more than|over 16 MB unpacked|a JSON value over', 'i') THEN 'too-big'
+    WHEN regexp_matches(${column}, 'gzip', 'i') THEN 'bad-gzip'
+    WHEN regexp_matches(${column}, 'no "Records" array', 'i') THEN 'no-records'
+    WHEN regexp_matches(${column}, 'JSON|utf-8', 'i') THEN 'bad-json'
+    ELSE ${otherwise} END`;
+export const ERROR_KIND_SQL = [
+  `UPDATE ingest_errors SET kind = ${kindFromWords('reason', "'unreadable'")} WHERE kind IS NULL`,
+  `UPDATE ingest_runs SET error_kind = ${kindFromWords('error', "'other'")} WHERE error IS NOT NULL AND error_kind IS NULL`,
 ];
 
 /** Fills the resource index from stored events: for files written before schema version 3. */

@@ -9,6 +9,8 @@ import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, BIG_FILE_BYTES, OUT_OF_MEMORY, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
+import type { ErrorKind } from '../../model/api';
+import { kinded, kindOf } from '../errorKind';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
@@ -179,11 +181,18 @@ export const ENDED_FIRST_LOAD = `${COMPLETED_RUN} AND (window_from IS NULL OR wi
  * A run on record that ended before it read a file: its source could not be opened (error), or a stop came before
  * its turn (stopped). Either way it did not complete its window, so the next run reads from its first day.
  */
-export async function recordEndedRun(db: Database, source: string, started: Date, from: string, end: { error: string } | { stopped: true }): Promise<void> {
+export async function recordEndedRun(
+  db: Database,
+  source: string,
+  started: Date,
+  from: string,
+  end: { error: string; kind: ErrorKind } | { stopped: true }
+): Promise<void> {
   const run = { source: sourceId(source), started: started.toISOString() };
   await db.run(
-    `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error, stopped) VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error, $stopped)`,
-    { ...run, from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null }
+    `INSERT INTO ingest_runs (source, started_at, window_from, finished_at, error, stopped, error_kind)
+     VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error, $stopped, $kind)`,
+    { ...run, from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null, kind: 'error' in end ? end.kind : null }
   );
   if ('error' in end) await foldRepeatedFailure(db, run.source, run.started, end.error);
 }
@@ -230,7 +239,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     source = openSource(options.source, options);
   } catch (err) {
     // A source that cannot even be opened (a folder that is gone) is a failed run too: the ingestion status says why.
-    await recordEndedRun(db, options.source, new Date(started), window.from, { error: err instanceof Error ? err.message : String(err) });
+    await recordEndedRun(db, options.source, new Date(started), window.from, { error: err instanceof Error ? err.message : String(err), kind: kindOf(err) });
     throw err;
   }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
@@ -243,13 +252,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   if (options.signal) setMaxListeners(0, options.signal);
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
-  const finishRun = (error: string | null) =>
+  const finishRun = (error: string | null, kind: ErrorKind | null = null) =>
     db.run(
       `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, objects = $objects, events = $events, duplicates = $duplicates,
-              skipped = $skipped, errors = $errors, error = $error, stopped = $stopped
+              skipped = $skipped, errors = $errors, error = $error, stopped = $stopped, error_kind = $kind
        WHERE source = $source AND started_at = $started::TIMESTAMP AND finished_at IS NULL`,
       { source: source.id, started: runStarted, objects: summary.objects, events: summary.events, duplicates: summary.duplicates,
-        skipped: summary.skipped, errors: summary.errors, error, stopped: summary.stopped }
+        skipped: summary.skipped, errors: summary.errors, error, stopped: summary.stopped, kind }
     );
 
   const finished = async () => {
@@ -275,7 +284,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 
   // Batches span listing units: one day folder alone is too small a transaction to be efficient.
   let pending: LogObjectRef[] = [];
-  const downloads = { tried: 0, failed: 0, firstError: '' };
+  const downloads = { tried: 0, failed: 0, firstError: '', firstKind: 'other' as ErrorKind };
   const flush = async (all: boolean) => {
     const work = batches(pending);
     const ready = all ? work : work.slice(0, -1);
@@ -286,9 +295,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.skipped += gone.length;
       downloads.tried += outcomes.length + notFetched.length;
       downloads.failed += notFetched.length;
-      downloads.firstError ||= notFetched[0]?.error ?? '';
+      if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
       // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (failedDownloads).
-      for (const { ref, error } of notFetched) outcomes.push(await loader.recordError(ref, `${DOWNLOAD_FAILED}${error}`));
+      outcomes.push(...(await loader.recordErrors(notFetched.map(({ ref, error, kind }) => ({ file: ref, reason: `${DOWNLOAD_FAILED}${error}`, kind })))));
       outcomes.forEach(tally);
       report();
     });
@@ -346,7 +355,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       const none = downloads.failed === 1 ? 'the 1 log file could not be downloaded' : `none of the ${downloads.failed} log files could be downloaded`;
-      throw new Error(`${none}, e.g. ${downloads.firstError}`);
+      throw kinded(`${none}, e.g. ${downloads.firstError}`, downloads.firstKind);
     }
     return await finished();
   } catch (err) {
@@ -357,7 +366,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       return await finished();
     }
     const error = err instanceof Error ? err.message : String(err);
-    await finishRun(error)
+    await finishRun(error, kindOf(err))
       .then(() => foldRepeatedFailure(db, source.id, runStarted, error))
       .catch(() => undefined);
     throw err;
@@ -376,7 +385,7 @@ async function loadPipelined(
   work: LogObjectRef[][],
   concurrency: number,
   signal: AbortSignal | undefined,
-  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string }>, gone: LogObjectRef[]) => Promise<void>
+  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string; kind: ErrorKind }>, gone: LogObjectRef[]) => Promise<void>
 ): Promise<boolean> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
@@ -384,7 +393,7 @@ async function loadPipelined(
         return { ref, fetched: await source.fetch(ref) };
       } catch (err) {
         if (err instanceof ObjectGoneError) return { ref, gone: true };
-        return { ref, error: err instanceof Error ? err.message : String(err) };
+        return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
       }
     }, signal);
   let next = work.length > 0 ? fetchBatch(work[0]) : undefined;
@@ -402,7 +411,7 @@ async function loadPipelined(
       // A retried download (failedDownloads) comes without a listed size: the downloaded file has it.
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size || fs.statSync(f.path).size }));
       const outcomes = await loader.load(files);
-      const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error }] : []));
+      const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
       await onLoaded(outcomes, failed, gone);
     } finally {

@@ -1,4 +1,5 @@
-import { isFileProblem, isOutOfMemory } from './loader';
+import { fileErrorKind, isFileProblem, isOutOfMemory } from './loader';
+import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
 test('errors about a file are told apart from errors about the machine', () => {
@@ -15,4 +16,16 @@ test('out of memory is recognised (the loader then loads the batch in halves)', 
   expect(isOutOfMemory(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB (123.6 MiB/137.3 MiB used)'))).toBe(true);
   expect(isOutOfMemory(new Error('Out of Memory Error: could not allocate block of size 256.0 KiB (121.8 MiB/122.0 MiB used)'))).toBe(true);
   expect(isOutOfMemory(new Error('IO Error: Input is not a GZIP stream'))).toBe(false);
+});
+
+test("fileErrorKind: the kind of DuckDB's errors (its own words, as it reports them) and of the loader's refusals", () => {
+  expect(fileErrorKind(new Error('IO Error: Input is not a GZIP stream: /tmp/x/1.json.gz'))).toBe('bad-gzip');
+  const duckdb = (message: string) => fileErrorKind(new Error(`Invalid Input Error: ${message}`));
+  expect(duckdb('Malformed JSON in file "x.json.gz", at byte 28 in record/value 2: unexpected end of data.')).toBe('bad-json');
+  expect(duckdb('Malformed JSON in file "x.json", at byte 71 in record/value 2: invalid UTF-8 encoding in string.')).toBe('bad-json');
+  expect(duckdb('JSON transform error in file "g.json.gz", in record/value 1: Expected ARRAY, but got OBJECT: {"a":1}')).toBe('no-records');
+  expect(fileErrorKind(new Error('Invalid Input Error: "maximum_object_size" of 16777216 bytes exceeded while reading file "x.json"'))).toBe('too-big');
+  expect(fileErrorKind(new UnreadableLogFile('it unpacks to more than 4096 MB'))).toBe('too-big');
+  expect(fileErrorKind(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB (123.6 MiB/137.3 MiB used)'))).toBe('out-of-memory');
+  expect(fileErrorKind(new Error('Binder Error: something else'))).toBe('unreadable');
 });

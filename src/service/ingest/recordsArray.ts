@@ -16,7 +16,10 @@ const TAIL_BYTES = 64;
 class NotRecordsOnly extends Error {}
 
 /** A file refused for what it is, not for a fault of the machine: the loader records it in ingest_errors with this message. */
-export class UnreadableLogFile extends Error {}
+export class UnreadableLogFile extends Error {
+  /** Every refusal here is of a file too big for what it is (ErrorKind). */
+  readonly kind = 'too-big';
+}
 
 /**
  * The most a file may unpack to: CloudTrail's logs unpack to about 10× their gzip size, and even a file of a million

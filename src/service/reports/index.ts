@@ -2,7 +2,18 @@
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB, as its request's
 // signal does (the request's deadline, or its client gone).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestErrors, IngestStatus, QueryRequest, RetentionStatus, QueryResponse, QueryResult } from '../../model/api';
+import {
+  isErrorKind,
+  type ErrorKind,
+  type Frame,
+  type FrameField,
+  type IngestErrors,
+  type IngestStatus,
+  type QueryRequest,
+  type RetentionStatus,
+  type QueryResponse,
+  type QueryResult,
+} from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords, type StatementGuard } from './records';
@@ -444,11 +455,25 @@ export class Reports {
     return this.withStatements((all) => this.readErrors(all, limit));
   }
 
+  /** Whether the database has the errors' kinds (SQL.WithKinds): asked once, as a file is upgraded only when opened to write. */
+  private kinds?: Promise<boolean>;
+
+  private withKinds(): Promise<boolean> {
+    this.kinds ??= this.db.hasColumn('ingest_errors', 'kind');
+    return this.kinds;
+  }
+
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
-    const rows = await all({ sql: SQL.INGEST_ERRORS_SQL, params: { limit } });
+    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds()), params: { limit } });
     return {
       total: rows.length === 0 ? 0 : Number(rows[0].total),
-      errors: rows.map((r) => ({ source: String(r.source), key: String(r.key), reason: String(r.reason), failedAt: iso(r.failed_at)! })),
+      errors: rows.map((r) => ({
+        source: String(r.source),
+        key: String(r.key),
+        reason: String(r.reason),
+        ...(isErrorKind(r.kind) && { kind: r.kind }),
+        failedAt: iso(r.failed_at)!,
+      })),
     };
   }
 
@@ -457,8 +482,9 @@ export class Reports {
   }
 
   private async readStatus(all: RunStatement): Promise<IngestStatus> {
-    const r = (await all(SQL.ingestSql(this.statusScope)))[0];
-    const listed = await all(SQL.SOURCES_SQL);
+    const kinds = await this.withKinds();
+    const r = (await all(SQL.ingestSql(this.statusScope, kinds)))[0];
+    const listed = await all(SQL.sourcesSql(kinds));
     const newest = num(r.newest);
     return {
       objects: Number(r.objects),
@@ -470,13 +496,26 @@ export class Reports {
       lagSeconds: newest === null ? null : Math.max(0, Math.round((Date.now() - newest) / 1000)),
       lastPoll: iso(r.last_poll),
       lastPollError: (r.last_error as string | null) ?? null,
+      lastPollErrorKinds: r.last_error ? kindList(r.last_error_kinds) : null,
       retention: r.retention ? (JSON.parse(String(r.retention)) as RetentionStatus) : null,
       sources:
         listed.length === 0
           ? null
-          : listed.map((s) => ({ source: String(s.source), objects: Number(s.objects), lastRun: iso(s.last_run), lastError: (s.error as string | null) ?? null })),
+          : listed.map((s) => ({
+              source: String(s.source),
+              objects: Number(s.objects),
+              lastRun: iso(s.last_run),
+              lastError: (s.error as string | null) ?? null,
+              lastErrorKind: s.error ? (isErrorKind(s.error_kind) ? s.error_kind : 'other') : null,
+            })),
     };
   }
+}
+
+/** A list of kinds as DuckDB returns it; an unknown or missing one is 'other'. */
+function kindList(value: unknown): ErrorKind[] {
+  const items = Array.isArray(value) ? value : ((value as { items?: unknown[] } | null)?.items ?? []);
+  return items.map((k) => (isErrorKind(k) ? k : 'other'));
 }
 
 /**
@@ -621,6 +660,8 @@ export function ingestFrame(s: IngestStatus): Frame {
   const t = (iso: string | null) => (iso === null ? null : Date.parse(iso));
   return {
     name: 'ingestion',
+    // The last poll error's kinds, for clients (the plugin's backend) that show the kind instead of the message.
+    ...(s.lastPollErrorKinds && { meta: { custom: { lastPollErrorKinds: s.lastPollErrorKinds } } }),
     fields: [
       { name: 'objects', type: 'number', values: [s.objects] },
       { name: 'events', type: 'number', values: [s.events] },
@@ -643,7 +684,8 @@ export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
   const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files: raise the limit to list more` }] : [];
   return {
     name: 'unreadable files',
-    meta: { preferredVisualisationType: 'table', ...(notices.length > 0 && { notices }) },
+    // Each reason's kind, row by row (an older database's rows have none), as in GET /api/ingest/errors.
+    meta: { preferredVisualisationType: 'table', ...(notices.length > 0 && { notices }), custom: { reasonKinds: errors.map((e) => e.kind ?? null) } },
     fields: [
       { name: 'time', type: 'time', values: errors.map((e) => Date.parse(e.failedAt)) },
       { name: 'source', type: 'string', values: errors.map((e) => e.source) },

@@ -339,8 +339,15 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
     last_notification_error, sns_topic, arn
   FROM trails ORDER BY name`;
 
+/**
+ * Whether the database has the errors' kinds (schema version 11): a file an older version wrote, read-only by
+ * `trailhound report`, has not, and its kinds read as NULL.
+ */
+export type WithKinds = boolean;
+
 /** Each source's last finished run. */
-const LAST_RUNS = `(SELECT source, finished_at, error, skipped FROM ingest_runs WHERE finished_at IS NOT NULL
+const LAST_RUNS = (kinds: WithKinds) => `(SELECT source, finished_at, error, ${kinds ? 'error_kind' : 'NULL::VARCHAR AS error_kind'}, skipped
+    FROM ingest_runs WHERE finished_at IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1)`;
 
 /**
@@ -364,29 +371,30 @@ export type StatusScope = 'service' | 'every';
  * failure; without a list, the last finished run. For 'every', both. An unlisted source's failure is news until a
  * later run, not for good: a one-off `ingest` of a mistyped bucket would otherwise be the report's error for ever.
  */
-const lastPollRuns = (scope: StatusScope) => {
+const lastPollRuns = (scope: StatusScope, kinds: WithKinds) => {
   const lastRun = 'finished_at = (SELECT max(finished_at) FROM ingest_runs)';
   const listed = `source IN (SELECT source FROM ${LISTED_SOURCES})`;
   return scope === 'every'
-    ? `(SELECT * FROM ${LAST_RUNS} WHERE ${lastRun} OR ${listed})`
-    : `(SELECT * FROM ${LAST_RUNS} WHERE CASE WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN ${lastRun} ELSE ${listed} END)`;
+    ? `(SELECT * FROM ${LAST_RUNS(kinds)} WHERE ${lastRun} OR ${listed})`
+    : `(SELECT * FROM ${LAST_RUNS(kinds)} WHERE CASE WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'sources') THEN ${lastRun} ELSE ${listed} END)`;
 };
 
 /** The listed sources, in order, each with its log files and its last finished run. */
-export const SOURCES_SQL = `SELECT name AS source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
-         epoch_ms(finished_at) AS last_run, error
-  FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS} last_run USING (source) ORDER BY i`;
+export const sourcesSql = (kinds: WithKinds) => `SELECT name AS source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
+         epoch_ms(finished_at) AS last_run, error, error_kind
+  FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS(kinds)} last_run USING (source) ORDER BY i`;
 
 /**
  * The log files ingestion could not read, newest failure first (then by key), at most $limit, each with the count of
  * them all (total, the same on every row). A source is named as configured where a service listed it, as in the status.
  */
-export const INGEST_ERRORS_SQL = `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason, epoch_ms(e.failed_at) AS failed_at,
+export const ingestErrorsSql = (kinds: WithKinds) => `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason,
+         ${kinds ? 'e.kind' : 'NULL::VARCHAR AS kind'}, epoch_ms(e.failed_at) AS failed_at,
          count(*) OVER () AS total
   FROM ingest_errors e LEFT JOIN ${LISTED_SOURCES} listed USING (source)
   ORDER BY e.failed_at DESC, e.key, e.source LIMIT $limit`;
 
-export const ingestSql = (scope: StatusScope) => `WITH last_poll AS ${lastPollRuns(scope)}
+export const ingestSql = (scope: StatusScope, kinds: WithKinds) => `WITH last_poll AS ${lastPollRuns(scope, kinds)}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
@@ -398,4 +406,6 @@ export const ingestSql = (scope: StatusScope) => `WITH last_poll AS ${lastPollRu
     -- Each failing source by name when there are several: as configured, where a service listed it.
     (SELECT string_agg(CASE WHEN (SELECT count(*) FROM last_poll) > 1 THEN coalesce(listed.name, source) || ': ' ELSE '' END || error, '; ' ORDER BY source)
      FROM last_poll LEFT JOIN ${LISTED_SOURCES} listed USING (source) WHERE error IS NOT NULL) AS last_error,
+    -- Their kinds, in the same order.
+    (SELECT list(coalesce(error_kind, 'other') ORDER BY source) FROM last_poll WHERE error IS NOT NULL) AS last_error_kinds,
     (SELECT value FROM meta WHERE key = 'retention') AS retention`;

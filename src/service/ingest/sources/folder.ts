@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isLogFileName, parseKey, inWindow, type DayWindow } from '../keys';
+import { kinded } from '../../errorKind';
 import type { FetchedObject, LogObjectRef, LogSource } from './source';
 
 export class FolderSource implements LogSource {
@@ -10,7 +11,7 @@ export class FolderSource implements LogSource {
   constructor(folder: string) {
     this.id = path.resolve(folder);
     if (!fs.existsSync(this.id) || !fs.statSync(this.id).isDirectory()) {
-      throw new Error(`${folder} is not a folder. Give --source an existing folder or an s3://bucket[/prefix] URL.`);
+      throw kinded(`${folder} is not a folder. Give --source an existing folder or an s3://bucket[/prefix] URL.`, 'no-folder');
     }
   }
 

@@ -13,6 +13,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, noCredentials, unreachable } from '../../awsErrors';
+import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -55,32 +56,32 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
   InvalidToken: 'the session token is not valid; renew it (aws sso login, or new temporary credentials).',
 };
 
-/** Turns the SDK's terse errors into what a user can act on. */
+/** Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error. */
 export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
+  const kind = kindOf(err);
   if (isMissingCredentials(err)) {
-    return new Error(noCredentials());
+    return kinded(noCredentials(), kind, err);
   }
   const notReached = unreachable(err, { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' }, endpoint);
   if (notReached) {
-    return new Error(notReached);
+    return kinded(notReached, kind, err);
   }
   if (name === 'NoSuchBucket') {
-    return new Error(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`);
+    return kinded(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`, kind, err);
   }
   const credentialProblem = CREDENTIAL_ERRORS[name];
   if (credentialProblem) {
-    return new Error(`S3 refused the credentials (${name}): ${credentialProblem}`);
+    return kinded(`S3 refused the credentials (${name}): ${credentialProblem}`, kind, err);
   }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
     const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${e.message})` : '';
-    return new Error(
-      `Access to s3://${bucket} was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted${aws}.`
-    );
+    const needs = "the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted";
+    return kinded(`Access to s3://${bucket} was denied: ${needs}${aws}.`, kind, err);
   }
-  return err instanceof Error ? err : new Error(String(err));
+  return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
 }
 
 /** Nothing under <prefix>AWSLogs/: almost always a --source that names the wrong place. */
@@ -159,7 +160,7 @@ export class S3Source implements LogSource {
         accounts.push(...(await this.folders(p)).filter((a) => /\/\d{12}\/$/.test(a)));
       }
     }
-    if (accounts.length === 0) throw new Error(noLogsHere(this.location));
+    if (accounts.length === 0) throw kinded(noLogsHere(this.location), 'no-logs');
     const days = daysOf(window);
     const units: string[] = [];
     for (const account of accounts) {
@@ -204,7 +205,7 @@ export class S3Source implements LogSource {
       await pipeline(body, fs.createWriteStream(file), { signal: stalled.signal });
     } catch (err) {
       release();
-      throw stalled.signal.aborted && !this.signal?.aborted ? new Error(`the download stalled: no data from S3 for ${idleMs / 1000} s`) : err;
+      throw stalled.signal.aborted && !this.signal?.aborted ? kinded(`the download stalled: no data from S3 for ${idleMs / 1000} s`, 'unreachable') : err;
     } finally {
       clearTimeout(watch);
       this.signal?.removeEventListener('abort', stop);

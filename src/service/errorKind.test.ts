@@ -1,0 +1,36 @@
+// The kind of each error as caught: from the AWS SDK's error name and status, system codes and DuckDB's error type.
+import { kindOf, kindsOf } from './errorKind';
+import { FolderSource } from './ingest/sources/folder';
+import { explainS3Error } from './ingest/sources/s3';
+
+const sdk = (name: string, httpStatusCode: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+
+test.each([
+  [sdk('AccessDenied', 403), 'access-denied'],
+  [sdk('UnknownError', 403), 'access-denied'],
+  [sdk('NoSuchBucket', 404), 'no-bucket'],
+  [sdk('InvalidAccessKeyId', 403), 'credentials'],
+  [sdk('SignatureDoesNotMatch', 403), 'credentials'],
+  [sdk('ExpiredToken', 400), 'credentials'],
+  [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'credentials'],
+  [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'unreachable'],
+  [Object.assign(new Error('fetch failed'), { cause: { code: 'ENOTFOUND' } }), 'unreachable'],
+  [Object.assign(new Error("EACCES: permission denied, open '/srv/logs/a.json.gz'"), { code: 'EACCES' }), 'access-denied'],
+  [new Error('Out of Memory Error: failed to allocate data of size 256.0 MiB'), 'out-of-memory'],
+  [new Error('Catalog Error: Table with name events does not exist!'), 'other'],
+])('%p is %p, and keeps it once explained', (err, kind) => {
+  expect(kindOf(err)).toBe(kind);
+  expect(kindOf(explainS3Error(err, 'audit-logs'))).toBe(kind);
+});
+
+test('a folder that is not there; the kinds of several sources joined in one message', () => {
+  let folder: unknown;
+  try {
+    new FolderSource('/no/such/trailhound/folder');
+  } catch (err) {
+    folder = err;
+  }
+  expect(kindOf(folder)).toBe('no-folder');
+  expect(kindsOf(Object.assign(new Error('a: …; b: …'), { kinds: ['access-denied', 'no-folder'] }))).toEqual(['access-denied', 'no-folder']);
+  expect(kindsOf(sdk('NoSuchBucket', 404))).toEqual(['no-bucket']);
+});

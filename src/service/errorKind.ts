@@ -1,0 +1,41 @@
+// The kind of an ingestion error (src/model/api.ts ErrorKind), found where it is caught from what the error is (the
+// AWS SDK's error name and HTTP status, a system error code, DuckDB's error type), not from a message's words, and
+// carried on the Error the service makes for a person to read.
+import { isErrorKind, type ErrorKind } from '../model/api';
+import { CREDENTIAL_ERROR_NAMES, isMissingCredentials, networkErrorCode } from './awsErrors';
+
+/** An error with its kind, or with the kinds of several sources' errors joined in one message. */
+export type KindedError = Error & { kind?: ErrorKind; kinds?: ErrorKind[] };
+
+/** A new error for a person to read that keeps its kind. */
+export function kinded(message: string, kind: ErrorKind, cause?: unknown): KindedError {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { kind });
+}
+
+/** DuckDB's error type, which it names first: "Out of Memory Error: failed to allocate …". */
+export function isOutOfMemory(err: unknown): boolean {
+  return /Out of Memory/i.test(err instanceof Error ? err.message : String(err));
+}
+
+const ACCESS_CODES = ['EACCES', 'EPERM'];
+
+/** The kind of an error as caught: the one it carries, else what the error itself is. */
+export function kindOf(err: unknown): ErrorKind {
+  const e = err as { kind?: unknown; kinds?: unknown; name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (isErrorKind(e?.kind)) return e.kind;
+  if (Array.isArray(e?.kinds) && e.kinds.length === 1 && isErrorKind(e.kinds[0])) return e.kinds[0];
+  if (isMissingCredentials(err)) return 'credentials';
+  if (networkErrorCode(err)) return 'unreachable';
+  const name = typeof e?.name === 'string' ? e.name : '';
+  if (name === 'NoSuchBucket') return 'no-bucket';
+  if (CREDENTIAL_ERROR_NAMES.includes(name)) return 'credentials';
+  if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403 || ACCESS_CODES.includes(String(e?.code))) return 'access-denied';
+  if (isOutOfMemory(err)) return 'out-of-memory';
+  return 'other';
+}
+
+/** The kinds of an error that may join several sources' (service.ts), in its message's order. */
+export function kindsOf(err: unknown): ErrorKind[] {
+  const kinds = (err as { kinds?: unknown } | undefined)?.kinds;
+  return Array.isArray(kinds) && kinds.every(isErrorKind) ? kinds : [kindOf(err)];
+}
