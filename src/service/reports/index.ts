@@ -239,10 +239,14 @@ export class Reports {
     };
     const timer = setTimeout(interrupt, this.timeoutMs);
     signal?.addEventListener('abort', interrupt);
+    const stopped = () => (signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs));
     try {
-      return await run();
+      const value = await run();
+      // A streamed result (SeriesFrames.read) that is interrupted between chunks just ends: its rows are not all there.
+      if (repeat) throw stopped();
+      return value;
     } catch (err) {
-      if (/INTERRUPT/i.test(String(err))) throw signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs);
+      if (/INTERRUPT/i.test(String(err))) throw stopped();
       throw err;
     } finally {
       clearTimeout(timer);
