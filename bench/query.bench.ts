@@ -1,17 +1,22 @@
-// npm run bench:query [-- --events N] [--runs R]
+// npm run bench:query [-- --events N] [--runs R] [--memory-only]
 // Builds (once, cached under .bench/) a database of N generated events (default 10 M) through the real ingestion,
 // then times each dashboard-style query through the HTTP API (model → SQL → frames → JSON over loopback) and,
 // in the same run and on the same database, the same aggregation as hand-written DuckDB SQL.
 // Goals: p50 through the API ≤ 100 ms; API p50 ÷ raw p50 ≤ 1.25.
+// Then the memory of the biggest time series answer (the points budget) in `trailhound serve`, against DuckDB running
+// the same statement alone in a process of its own (see seriesMemory below).
 import '../src/service/env'; // as the trailhound executable does, before DuckDB loads
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { writeLogFolder } from '../src/generator';
-import type { TrailhoundQuery } from '../src/model/query';
+import { resolveQuery, type TrailhoundQuery } from '../src/model/query';
 import { buildApi } from '../src/service/api/server';
+import { DEFAULTS } from '../src/service/config';
 import { Database, removeDatabase } from '../src/service/db/database';
 import { ingest } from '../src/service/ingest';
+import * as SQL from '../src/service/reports/sql';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, '.bench');
@@ -118,10 +123,179 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
+/** The points budget in one query: 8 333 users × 600 hours (25 days), 4 999 800 points. */
+const SERIES_FROM = Date.parse('2026-11-01T00:00:00Z');
+const SERIES_HOURS = 600;
+const SERIES_USERS = 8333;
+const SERIES_QUERY = { format: 'timeseries', groupBy: 'user', aggregate: 'hour', limit: SERIES_USERS } as const;
+const seriesRange = { from: SERIES_FROM, to: SERIES_FROM + SERIES_HOURS * 3_600_000 };
+
+/**
+ * A database for the points budget, made by SQL (once, cached): `sparse`, 1 M events over 14 days, each its own user
+ * (8 333 series of one event, the rest zero-filled); `dense`, each of 8 333 users acting in each of 600 hours (every
+ * point counted, 5 M rows out of DuckDB).
+ */
+async function seriesDatabase(kind: 'sparse' | 'dense'): Promise<string> {
+  const file = path.join(BENCH, `series-${kind}.duckdb`);
+  if (fs.existsSync(`${file}.complete`)) return file;
+  removeDatabase(file);
+  process.stderr.write(`making ${path.relative(ROOT, file)} (once; later runs reuse it) …\n`);
+  const db = await Database.open(file, { memoryLimit: '2GB' });
+  const columns = `'svc.amazonaws.com' AS event_source, 'svc' AS service, 'r' AS region, 'a' AS account, 'IAMUser' AS identity_type,
+    true AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized, [] AS resources, 'k' AS object_key, 0 AS record_index`;
+  const from = new Date(SERIES_FROM).toISOString().slice(0, 19).replace('T', ' ');
+  try {
+    if (kind === 'sparse') {
+      await db.run(
+        `INSERT INTO events BY NAME SELECT 'e' || i AS event_id, $from::TIMESTAMP + to_days(5) + to_milliseconds(i * 1209) AS event_time,
+          'Event' || (i % 50) AS event_name, 'user-' || i AS user_name, '10.' || (i // 65536) || '.' || (i // 256 % 256) || '.' || (i % 256) AS source_ip,
+          $from::TIMESTAMP + to_days(5) + to_milliseconds(i * 1209) AS arrived_at, ${columns} FROM range(1000000) t(i)`,
+        { from }
+      );
+    } else {
+      await db.run(
+        `INSERT INTO events BY NAME SELECT 'e' || h || '-' || u AS event_id, $from::TIMESTAMP + to_hours(h) + to_seconds(u % 3600) AS event_time,
+          'Event' || (u % 50) AS event_name, 'user-' || u AS user_name, '10.0.0.1' AS source_ip,
+          $from::TIMESTAMP + to_hours(h) + to_seconds(u % 3600) AS arrived_at, ${columns} FROM range($hours) a(h), range($users) b(u)`,
+        { from, hours: SERIES_HOURS, users: SERIES_USERS }
+      );
+    }
+  } finally {
+    db.close();
+  }
+  fs.writeFileSync(`${file}.complete`, '');
+  return file;
+}
+
+/** VmRSS and VmHWM (the peak since the last reset) of a process, in MB. */
+function memoryOf(pid: number | 'self'): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string) => Math.round(Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024);
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
+}
+
+/** Forgets a process's peak: VmHWM starts again from its RSS now. */
+const resetPeak = (pid: number | 'self') => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+/**
+ * In a process of its own (this file, --raw-series <db>): DuckDB alone runs the statement the service runs for the points
+ * budget, with the service's memory limit, and reads its rows chunk by chunk, keeping none. Prints its RSS at rest and its peak.
+ */
+async function rawSeries(file: string): Promise<void> {
+  const db = await Database.open(file, { memoryLimit: DEFAULTS.serveMemoryLimit });
+  const conn = await db.connect();
+  const idle = memoryOf('self');
+  resetPeak('self');
+  const { sql, params } = SQL.timeseries(resolveQuery(SERIES_QUERY), seriesRange, 3_600_000);
+  const result = await conn.stream(sql, params);
+  let rows = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) rows += chunk.rowCount;
+  console.log(JSON.stringify({ idle: idle.rss, peak: memoryOf('self').peak, rows }));
+  conn.closeSync();
+  db.close();
+}
+
+interface SeriesMemory {
+  kind: string;
+  rows: number;
+  answerMb: number;
+  seconds: number;
+  serve: { idle: number; one: number; eight: number };
+  raw: { idle: number; peak: number };
+}
+
+/**
+ * The peak RSS of `trailhound serve` (its defaults: 512 MB for DuckDB) answering one request at the points budget, and eight
+ * one after another, over its RSS at rest; beside it, DuckDB's own peak for the same statement alone (rawSeries). What the
+ * service adds to DuckDB's work is the answer's frames and its JSON.
+ */
+async function seriesMemory(kind: 'sparse' | 'dense'): Promise<SeriesMemory> {
+  const file = await seriesDatabase(kind);
+  const tsx = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const raw = await new Promise<{ idle: number; peak: number; rows: number }>((resolve, reject) => {
+    let out = '';
+    const child = spawn(process.execPath, [tsx, __filename, '--raw-series', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`raw DuckDB run exited ${code}`))));
+  });
+  const empty = fs.mkdtempSync(path.join(BENCH, 'empty-source-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const serve = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'trailhound'), 'serve', '--db', file, '--source', empty, '--days', '1', '--poll-interval', '86400', '--listen', `127.0.0.1:${port}`],
+    { env: { ...process.env, TRAILHOUND_TOKEN: `${TOKEN}-memory-token`, TRAILHOUND_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] }
+  );
+  const exited = new Promise((resolve) => serve.on('exit', resolve));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let up = false; !up; ) {
+      up = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // Its first poll (of an empty folder) and start-up settle.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const idle = memoryOf(serve.pid!).rss;
+    resetPeak(serve.pid!);
+    const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries: [{ refId: 'A', ...SERIES_QUERY }] });
+    const ask = async () => {
+      const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body });
+      const bytes = (await res.arrayBuffer()).byteLength;
+      if (res.status !== 200) throw new Error(`the points-budget request answered ${res.status}`);
+      return bytes;
+    };
+    const started = process.hrtime.bigint();
+    const bytes = await ask();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const one = memoryOf(serve.pid!).peak;
+    for (let i = 1; i < 8; i++) await ask();
+    const eight = memoryOf(serve.pid!).peak;
+    return { kind, rows: raw.rows, answerMb: bytes / 1e6, seconds, serve: { idle, one, eight }, raw: { idle: raw.idle, peak: raw.peak } };
+  } finally {
+    serve.kill('SIGTERM');
+    await exited;
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
+}
+
+function printTable(table: string[][]): void {
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const r of table) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+}
+
+async function memoryReport(): Promise<void> {
+  const results = [];
+  for (const kind of ['sparse', 'dense'] as const) results.push(await seriesMemory(kind));
+  const mb = (x: number) => `${Math.round(x)} MB`;
+  const table = [['points budget (8 333 × 600)', 'DuckDB rows', 'answer', 'serve: idle', 'peak', 'eight', 'raw DuckDB: extra', 'serve: extra', 'ratio']];
+  for (const r of results) {
+    const rawExtra = r.raw.peak - r.raw.idle;
+    const serveExtra = r.serve.one - r.serve.idle;
+    table.push([
+      `${r.kind} (${r.seconds.toFixed(1)} s)`,
+      r.rows.toLocaleString('en-US'),
+      mb(r.answerMb),
+      mb(r.serve.idle),
+      mb(r.serve.one),
+      mb(r.serve.eight),
+      mb(rawExtra),
+      mb(serveExtra),
+      (serveExtra / Math.max(1, rawExtra)).toFixed(2),
+    ]);
+  }
+  console.log('\nPeak RSS of `trailhound serve` answering one time series request at the points budget (and eight, one after another):');
+  printTable(table);
+  console.log('\nextra = peak RSS over RSS at rest; raw DuckDB = the same statement alone in a process of its own, rows read and dropped.');
+  console.log('ratio = serve\'s extra ÷ raw DuckDB\'s extra: what building and sending the answer adds to DuckDB\'s own work. Near or under 1,');
+  console.log('DuckDB\'s work is most of it (its peak varies by tens of MB from one process to another; a dense series: ~0.85).');
+}
+
 async function main() {
+  const raw = process.argv.indexOf('--raw-series');
+  if (raw > 0) return rawSeries(process.argv[raw + 1]);
+  fs.mkdirSync(BENCH, { recursive: true });
+  if (process.argv.includes('--memory-only')) return memoryReport();
   const events = Number(arg('events', '10000000'));
   const runs = Number(arg('runs', '30'));
-  fs.mkdirSync(BENCH, { recursive: true });
   const file = await databaseFor(events);
   // Read-write: a cached database from an older Trailhound is migrated first.
   const db = await Database.open(file);
@@ -167,9 +341,9 @@ async function main() {
   db.close();
 
   console.log(`${stored.toLocaleString('en-US')} events over ${DAYS} days, ${runs} runs per query, range = all ${DAYS} days\n`);
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  for (const r of table) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+  printTable(table);
   console.log('\nratio = API p50 ÷ raw DuckDB p50 on the same database in this run. Goals: API p50 ≤ 100 ms, ratio ≤ 1.25.');
+  await memoryReport();
 }
 
 main().catch((err) => {

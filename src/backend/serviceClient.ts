@@ -55,6 +55,21 @@ function causeCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A response's body in one Buffer, from its parts: undici's arrayBuffer() held 2.5–3.5 times an 82 MB body at its peak
+ * (the service's answer at its points budget), its parts and one copy 2–2.5 times.
+ */
+async function readBody(response: Response): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+    parts.push(part.value);
+    size += part.value.length;
+  }
+  return Buffer.concat(parts, size);
+}
+
 export interface ClientOptions {
   timeoutMs?: number;
   /** Told about every call: the API path (without per-value parts) and the HTTP status, or "error". */
@@ -106,7 +121,7 @@ export class ServiceClient {
     let response: Response;
     try {
       response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
-      const answer = { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+      const answer = { status: response.status, headers: response.headers, body: await readBody(response) };
       this.options.onCall?.(routeOf(path), String(answer.status));
       return answer;
     } catch (err) {

@@ -3,7 +3,6 @@
 // short id, which the answer names, so an administrator can find it.
 import crypto from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { QueryResponse } from '../../model/api';
 
 /** Logs `err` in full under a new id; the answer's error names the id only. */
 export function internalError(log: FastifyBaseLogger, err: unknown, context: Record<string, unknown> = {}): { error: string } {
@@ -16,7 +15,7 @@ export function internalError(log: FastifyBaseLogger, err: unknown, context: Rec
  * A query's result that failed unexpectedly (reports' errorResult: status 500) as internalError answers it. Deliberate
  * ones keep their words: a 400 names the field to fix, a 504 says the query took too long.
  */
-export function hideInternalErrors(response: QueryResponse, log: FastifyBaseLogger): QueryResponse {
+export function hideInternalErrors<R extends object>(response: { results: Record<string, R | { error: string; status: number }> }, log: FastifyBaseLogger) {
   const results = { ...response.results };
   for (const [refId, result] of Object.entries(results)) {
     if ('error' in result && result.status === 500) results[refId] = { ...internalError(log, result.error, { refId }), status: 500 };

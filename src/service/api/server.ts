@@ -1,4 +1,5 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
+import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
@@ -8,7 +9,7 @@ import { kindsOf } from '../errorKind';
 import type { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { answerWeight, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { answerJson, answerWeight, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
@@ -212,11 +213,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const release = await answers.acquire(answerWeight(body), signal);
       if (reply.raw.closed) release();
       else reply.raw.once('close', release);
-      return reports.query(body, signal);
+      return reports.answer(body, signal);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
-    return hideInternalErrors(response, request.log);
+    // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole.
+    return reply.type('application/json; charset=utf-8').send(Readable.from(answerJson(hideInternalErrors(response, request.log))));
   });
 
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {

@@ -1,7 +1,7 @@
 // Runs report queries: model in, frames out. Each query gets its own connection (so it never waits on an
 // ingestion's transaction and sees only committed objects) and a timeout that interrupts DuckDB, as its request's
 // signal does (the request's deadline, or its client gone).
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import {
   isErrorKind,
   type ErrorKind,
@@ -23,7 +23,7 @@ import type { Range, Statement } from './sql';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Points per series: about eleven years of hours, far more than any panel draws. */
 export const MAX_POINTS = 100_000;
-/** Points over all series of one request's time series: zero-filling is done in memory. */
+/** Points over all series of one request's time series: each is held as a count (8 bytes) until its frame is written. */
 export const MAX_CELLS = 5_000_000;
 /**
  * Rows over all event lists and tables (and lists of unreadable files) of one request, counted by their limits: ten
@@ -34,8 +34,9 @@ export const MAX_ROWS = 100_000;
 /** A row weighs as much as this many points in a request's weight (answerWeight): 100 000 rows ~ 5 M points. */
 const ROW_POINTS = MAX_CELLS / MAX_ROWS;
 /**
- * What the answers being built and sent at once may weigh (api/gate.ts): one budget spent in full. Measured, 5 M points
- * (or 100 000 rows) took the service ~500 MB more while answered; two or four at once, twice and three times that.
+ * What the answers being built and sent at once may weigh (api/gate.ts): one budget spent in full. Measured, 100 000 rows
+ * took the service ~400 MB more while answered, and 5 M points ~500 MB before SeriesFrames (now ~180–320 MB, most of it
+ * DuckDB's own work); two or four at once, twice and three times that.
  */
 export const MAX_WEIGHT = MAX_CELLS;
 const MAX_IDLE_CONNECTIONS = 8;
@@ -249,10 +250,14 @@ export class Reports {
     };
     const timer = setTimeout(interrupt, this.timeoutMs);
     signal?.addEventListener('abort', interrupt);
+    const stopped = () => (signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs));
     try {
-      return await run();
+      const value = await run();
+      // A streamed result (SeriesFrames.read) that is interrupted between chunks just ends: its rows are not all there.
+      if (repeat) throw stopped();
+      return value;
     } catch (err) {
-      if (/INTERRUPT/i.test(String(err))) throw signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs);
+      if (/INTERRUPT/i.test(String(err))) throw stopped();
       throw err;
     } finally {
       clearTimeout(timer);
@@ -323,6 +328,16 @@ export class Reports {
    * (the client left, or the request's deadline passed), the running statement is interrupted and no later query runs.
    */
   async query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
+    const { results } = await this.answer(request, signal);
+    for (const result of Object.values(results)) if ('frames' in result && result.frames instanceof SeriesFrames) result.frames = result.frames.frames();
+    return { results } as QueryResponse;
+  }
+
+  /**
+   * query()'s answer with each time series query's frames held as counts (SeriesFrames), not built: the API writes them
+   * as JSON a frame at a time (answerJson), so a request at the points budget never holds its frames, or their JSON, whole.
+   */
+  async answer(request: QueryRequest, signal?: AbortSignal): Promise<Answer> {
     refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
     // Answers are keyed by refId: two queries with one refId would silently lose one answer.
     const seen = new Set<string>();
@@ -332,7 +347,7 @@ export class Reports {
       seen.add(refId);
     }
     // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
-    const results: Record<string, QueryResult> = Object.create(null);
+    const results: Record<string, AnswerResult> = Object.create(null);
     let range: Range | undefined;
     let rangeError: unknown;
     try {
@@ -366,7 +381,7 @@ export class Reports {
         }
         cellsLeft -= cells;
         rowsLeft -= rows;
-        results[refId] = { frames: await this.frames(q, range!, request.intervalMs, request.maxDataPoints, signal) };
+        results[refId] = { frames: await this.answerFrames(q, range!, request.intervalMs, request.maxDataPoints, signal) };
       } catch (err) {
         if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);
         results[refId] = errorResult(err);
@@ -377,6 +392,11 @@ export class Reports {
 
   /** One query's frames; `signal`, as in query(), stops it. */
   async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[]> {
+    const frames = await this.answerFrames(q, range, intervalMs, maxDataPoints, signal);
+    return frames instanceof SeriesFrames ? frames.frames() : frames;
+  }
+
+  private async answerFrames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[] | SeriesFrames> {
     return this.withConnection(async (conn) => {
       const guard = this.requestGuard(conn, signal);
       const all = (statement: Statement | string) => guard(rowsOf(conn, statement));
@@ -398,7 +418,9 @@ export class Reports {
           if (q.format === 'table') return [tableFrame(q, await all(SQL.topGroups(q, range, match)))];
           {
             const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
-            return seriesFrames(q, range, bucket, await all(SQL.timeseries(q, range, bucket, match)));
+            const series = new SeriesFrames(q, range, bucket);
+            await guard(() => series.read(conn, SQL.timeseries(q, range, bucket, match)));
+            return series.sorted();
           }
       }
     });
@@ -567,37 +589,154 @@ function compareGroups(a: Group, b: Group): number {
   return 0;
 }
 
-function seriesFrames(q: ResolvedQuery, range: Range, bucket: number, rows: Row[]): Frame[] {
-  // Every bucket of the range, so panels and alert rules see 0, not a gap.
-  const start = Math.floor(range.from / bucket) * bucket;
-  const times: number[] = [];
-  for (let t = start; t < range.to; t += bucket) times.push(t);
-  const groups = new Map<string, { group: Group; counts: Map<number, number> }>();
-  for (const r of rows) {
-    const group = groupOf(q, r.grp);
-    // Keyed by every label value: two accounts' users of one name are two series.
-    const id = JSON.stringify(Object.values(group.labels));
-    if (!groups.has(id)) groups.set(id, { group, counts: new Map() });
-    groups.get(id)!.counts.set(Number(r.t), Number(r.n));
+/** A group's counts, one per bucket, and what orders it among the others: their sum, or with peaks the highest. */
+interface Series {
+  group: Group;
+  counts: Float64Array;
+  total: number;
+}
+
+/**
+ * A time series query's frames, held as one Float64Array of counts per group (8 bytes a point: 40 MB at the points
+ * budget) and written out only when asked: as Frames (frames()), or as their JSON a frame at a time (json()). Built as
+ * objects, zero-filled, with their JSON in one string, a request at the budget took the service ~470 MB more, and
+ * DuckDB's rows read as objects (a series dense with events) 1.9 GB more.
+ */
+export class SeriesFrames {
+  /** The first bucket's time: buckets are whole multiples of their width, every one of the range, so 0 is drawn, not a gap. */
+  private readonly start: number;
+  private readonly points: number;
+  private readonly groups = new Map<string, Series>();
+  private ordered: Series[] = [];
+
+  constructor(
+    private readonly q: ResolvedQuery,
+    range: Range,
+    private readonly bucket: number
+  ) {
+    this.start = Math.floor(range.from / bucket) * bucket;
+    this.points = Math.ceil((range.to - this.start) / bucket);
   }
-  if (groups.size === 0 && q.groupBy === 'none') groups.set('all', { group: groupOf(q, 'all'), counts: new Map() });
-  // Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first.
-  const peaks = SQL.countsPeaks(q);
-  const total = (counts: Map<number, number>) => [...counts.values()].reduce((a, b) => (peaks ? Math.max(a, b) : a + b), 0);
-  const ordered = [...groups.values()].sort((x, y) => total(y.counts) - total(x.counts) || compareGroups(x.group, y.group));
-  const grouped = q.groupBy !== 'none';
-  return ordered.map(({ group, counts }) => ({
-    name: grouped ? group.name : 'events',
-    fields: [
-      { name: 'time', type: 'time', values: times },
-      {
-        name: 'events',
-        type: 'number',
-        values: times.map((t) => counts.get(t) ?? 0),
-        ...(grouped ? { labels: group.labels, config: { displayNameFromDS: group.name } } : {}),
-      },
-    ],
-  }));
+
+  /** Reads SQL.timeseries' rows (grp, t, n), in any order, a DuckDB chunk at a time, into each group's counts. */
+  async read(conn: DuckDBConnection, statement: Statement): Promise<void> {
+    const result = await conn.stream(statement.sql, statement.params);
+    const peaks = SQL.countsPeaks(this.q);
+    // A group's key is worked out once, not for each of its points: a value is its own key, a pair's struct is not.
+    const byValue = new Map<string, Series>();
+    const seriesOf = (key: unknown): Series => {
+      if (typeof key === 'string') {
+        const known = byValue.get(key);
+        if (known) return known;
+      }
+      const group = groupOf(this.q, key);
+      // Keyed by every label value: two accounts' users of one name are two series.
+      const id = JSON.stringify(Object.values(group.labels));
+      let series = this.groups.get(id);
+      if (!series) this.groups.set(id, (series = { group, counts: new Float64Array(this.points), total: 0 }));
+      if (typeof key === 'string') byValue.set(key, series);
+      return series;
+    };
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      const keys = chunk.convertColumnValues(0, JSDuckDBValueConverter);
+      const times = chunk.getColumnVector(1);
+      const counts = chunk.getColumnVector(2);
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const series = seriesOf(keys[i]);
+        const at = (Number(times.getItem(i)) - this.start) / this.bucket;
+        if (!Number.isInteger(at) || at < 0 || at >= this.points) continue;
+        const n = Number(counts.getItem(i));
+        series.counts[at] = n;
+        series.total = peaks ? Math.max(series.total, n) : series.total + n;
+      }
+    }
+  }
+
+  /** Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first. */
+  sorted(): this {
+    if (this.groups.size === 0 && this.q.groupBy === 'none') this.groups.set('all', { group: groupOf(this.q, 'all'), counts: new Float64Array(this.points), total: 0 });
+    this.ordered = [...this.groups.values()].sort((x, y) => y.total - x.total || compareGroups(x.group, y.group));
+    this.groups.clear();
+    return this;
+  }
+
+  private times(): number[] {
+    return Array.from({ length: this.points }, (_, i) => this.start + i * this.bucket);
+  }
+
+  private get grouped(): boolean {
+    return this.q.groupBy !== 'none';
+  }
+
+  frames(): Frame[] {
+    const times = this.times();
+    return this.ordered.map(({ group, counts }) => ({
+      name: this.grouped ? group.name : 'events',
+      fields: [
+        { name: 'time', type: 'time', values: times },
+        {
+          name: 'events',
+          type: 'number',
+          values: Array.from(counts),
+          ...(this.grouped ? { labels: group.labels, config: { displayNameFromDS: group.name } } : {}),
+        },
+      ],
+    }));
+  }
+
+  /** The frames' JSON, as JSON.stringify(this.frames()) writes it, a frame at a time (its items, without the brackets). */
+  *json(): Generator<string> {
+    // Every frame has the same times: their JSON is written once.
+    const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
+    for (const [i, { group, counts }] of this.ordered.entries()) {
+      const name = JSON.stringify(this.grouped ? group.name : 'events');
+      const labels = this.grouped ? `,"labels":${JSON.stringify(group.labels)},"config":${JSON.stringify({ displayNameFromDS: group.name })}` : '';
+      yield `${i > 0 ? ',' : ''}{"name":${name},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`;
+    }
+  }
+}
+
+/** A query's result as Reports.answer() holds it: a time series' frames not yet built (SeriesFrames). */
+export type AnswerResult = { frames: Frame[] | SeriesFrames } | { error: string; status: number };
+
+export interface Answer {
+  results: Record<string, AnswerResult>;
+}
+
+/**
+ * An answer's JSON, as JSON.stringify of its QueryResponse writes it, in pieces: a time series a frame at a time, so
+ * that neither the frames nor the whole string are ever held (an 82 MB answer was an 82 MB string, and as much again
+ * in the buffer sent).
+ */
+export function* answerJson(answer: Answer): Generator<string> {
+  // Pieces of about 64 kB: a write per frame (~10 kB) made as many HTTP chunks, which cost the plugin ~25 MB more to read.
+  let pending: string[] = [];
+  let size = 0;
+  for (const piece of answerPieces(answer)) {
+    pending.push(piece);
+    size += piece.length;
+    if (size >= 64 * 1024) {
+      yield pending.join('');
+      pending = [];
+      size = 0;
+    }
+  }
+  yield pending.join('');
+}
+
+function* answerPieces(answer: Answer): Generator<string> {
+  yield '{"results":{';
+  for (const [i, [refId, result]] of Object.entries(answer.results).entries()) {
+    const key = `${i > 0 ? ',' : ''}${JSON.stringify(refId)}:`;
+    if ('frames' in result && result.frames instanceof SeriesFrames) {
+      yield `${key}{"frames":[`;
+      yield* result.frames.json();
+      yield ']}';
+    } else {
+      yield key + JSON.stringify(result);
+    }
+  }
+  yield '}}';
 }
 
 function tableFrame(q: ResolvedQuery, rows: Row[]): Frame {

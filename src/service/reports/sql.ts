@@ -257,7 +257,8 @@ export function topGroups(q: ResolvedQuery, range: Range, match?: ResourceMatch)
 /**
  * Counts per bucket for the top groups (the caller zero-fills the missing buckets). One scan: counts per group and
  * bucket first, then the top groups by their sums. Buckets are whole multiples of their width since the epoch, as
- * the zero-fill lays them out.
+ * the zero-fill lays them out. In no order: the caller puts each row in its place, and sorting 5 M rows (the points
+ * budget, every bucket counted) took DuckDB ~200 MB more.
  */
 export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, match?: ResourceMatch): Statement {
   if (countsPeaks(q)) {
@@ -267,7 +268,7 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, mat
       sql: `WITH counts AS MATERIALIZED (
             SELECT grp, epoch_ms(counted_at) // $bucket * $bucket AS t, max(n) AS n FROM (${peak.sql}) GROUP BY 1, 2),
           top AS (SELECT grp, max(n) AS peak FROM counts GROUP BY 1 ORDER BY peak DESC, grp LIMIT $limit)
-          SELECT grp, t, n FROM counts SEMI JOIN top USING (grp) ORDER BY 1, 2`,
+          SELECT grp, t, n FROM counts SEMI JOIN top USING (grp)`,
       params: { ...peak.params, limit: q.limit, bucket: bucketMs },
     };
   }
@@ -278,7 +279,7 @@ export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, mat
             SELECT ${key} AS grp, epoch_ms(${TIME_COLUMN[q.timeField]}) // $bucket * $bucket AS t, count(*) AS n
             FROM ${from} WHERE ${where.sql} GROUP BY 1, 2),
           top AS (SELECT grp, sum(n) AS total FROM counts GROUP BY 1 ORDER BY total DESC, grp LIMIT $limit)
-          SELECT grp, t, n FROM counts SEMI JOIN top USING (grp) ORDER BY 1, 2`,
+          SELECT grp, t, n FROM counts SEMI JOIN top USING (grp)`,
     params: { ...where.params, limit: q.limit, bucket: bucketMs },
   };
 }
