@@ -99,6 +99,19 @@ test('a batch with bad files: each found alone and recorded, the good ones store
   expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unchanged: 8, unreadable: 3 });
 });
 
+test('a batch with a file of JSON that is not an object: the file is set aside, not a good file DuckDB names instead', async () => {
+  const files: Record<string, string | Buffer> = {};
+  for (let i = 0; i < 6; i++) files[`${DAY}good-${i}.json.gz`] = logFile([rec(), rec()]);
+  // A top-level list or number makes DuckDB's reader take the batch's files as lists: its error names a good file.
+  Object.assign(files, { [`${DAY}list.json.gz`]: zlib.gzipSync('[1, 2]'), [`${DAY}number.json.gz`]: zlib.gzipSync('5') });
+  writeFiles(path.join(dir, 'logs'), files);
+  expect(await run()).toMatchObject({ objects: 6, events: 12, errors: 2 });
+  const errors = await db.all<{ key: string; kind: string }>(`SELECT key, kind FROM ingest_errors ORDER BY key`);
+  expect(errors.map((e) => [path.basename(e.key), e.kind])).toEqual([['list.json.gz', 'no-records'], ['number.json.gz', 'no-records']]);
+  // The good files went in as one batch, none of them loaded alone (or in halves) for another file's fault.
+  expect(await db.all(`SELECT count(DISTINCT archive)::INTEGER AS n FROM log_objects`)).toEqual([{ n: 1 }]);
+});
+
 test('a file that failed is not read again until it changes; fixed, it is ingested and its error cleared', async () => {
   writeFiles(path.join(dir, 'logs'), { [`${DAY}x.json.gz`]: 'garbage' });
   expect((await run()).errors).toBe(1);

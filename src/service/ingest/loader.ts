@@ -142,7 +142,9 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
     // a suspect without being held whole here: DuckDB judges it.
     const data = file.path.endsWith('.gz') ? await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES }) : raw;
     const parsed = JSON.parse(strictUtf8.decode(data)) as { Records?: unknown } | null;
-    const records = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed.Records : undefined;
+    // A top-level list or number makes DuckDB read the batch's files as lists, and its error names a good file.
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return true;
+    const records = parsed?.Records;
     // No Records list at all does not fail a batch (filesWithoutRecords finds it); a Records of the wrong shape does.
     if (records === undefined) return false;
     return !Array.isArray(records) || records.some((r) => r === null || typeof r !== 'object' || Array.isArray(r));
@@ -222,22 +224,26 @@ export class BatchLoader {
       const half = Math.ceil(files.length / 2);
       return [...(await this.load(files.slice(0, half), true)), ...(await this.load(files.slice(half), true))];
     }
-    const suspects = new Set<LocalLogFile>();
-    // The file DuckDB named (the longest path the message holds: a.json is inside a.json.gz), and any Node finds.
+    // The file DuckDB named (the longest path the message holds: a.json is inside a.json.gz), and any Node finds bad.
     const message = err instanceof Error ? err.message : String(err);
     const named = files.filter((f) => message.includes(f.path)).sort((a, b) => b.path.length - a.path.length)[0];
-    if (named) suspects.add(named);
-    for (const file of files) if (file !== named && (await looksBad(file))) suspects.add(file);
+    const suspects = new Map<LocalLogFile, boolean>();
+    for (const file of files) {
+      const badToNode = await looksBad(file);
+      if (badToNode || file === named) suspects.set(file, badToNode);
+    }
     const outcomes = new Map<LocalLogFile, FileOutcome>();
     const bad: Array<{ file: LocalLogFile; reason: string; kind: ErrorKind }> = [];
-    const alone: LocalLogFile[] = [];
-    for (const file of suspects) {
+    const alone = new Set<LocalLogFile>();
+    for (const [file, badToNode] of suspects) {
       const failure = await this.readFails(file);
       if (failure && failsAnyRead(failure)) bad.push({ file, reason: reasonOf(failure, file.path), kind: fileErrorKind(failure) });
-      else alone.push(file);
+      // Named by DuckDB, yet read alone and good to Node: another file's fault (a top-level list makes DuckDB blame the
+      // next file), so it stays in the batch.
+      else if (failure || badToNode) alone.add(file);
     }
     (await this.recordErrors(bad)).forEach((o, i) => outcomes.set(bad[i].file, o));
-    const rest = files.filter((f) => !suspects.has(f));
+    const rest = files.filter((f) => !alone.has(f) && !outcomes.has(f));
     (await this.load(rest, true)).forEach((o, i) => outcomes.set(rest[i], o));
     // What DuckDB reads alone, or fails for a reason a tolerant read may get past: the path of a file on its own.
     for (const file of alone) outcomes.set(file, (await this.load([file]))[0]);
