@@ -56,8 +56,20 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
   }
   if (byObject.size === 0) return { found, removed };
   for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()], guard)) {
-    if (!(content instanceof Uint8Array) && (await scanFile(content.path, byObject.get(key) ?? [], found))) continue;
-    const records = recordsOf(content instanceof Uint8Array ? content : fs.readFileSync(content.path));
+    let bytes: Uint8Array;
+    if (content instanceof Uint8Array) bytes = content;
+    else {
+      try {
+        if (await scanFile(content.path, byObject.get(key) ?? [], found)) continue;
+        bytes = fs.readFileSync(content.path);
+      } catch (err) {
+        // Opened after its lookup, as a Parquet file is read (originalFiles): a prune may have removed it since.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if (!(await stillKept(conn, path.basename(content.path), guard))) continue;
+        throw missing(content.path);
+      }
+    }
+    const records = recordsOf(bytes);
     for (const { id, index } of byObject.get(key) ?? []) {
       const atIndex = records[index];
       // An object rewritten under the same key could move records: trust the index only when the id agrees.
@@ -124,9 +136,7 @@ export async function originalFiles(
     const file = path.join(originalsDir, archive);
     let rows;
     try {
-      if (!fs.existsSync(file)) {
-        throw new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
-      }
+      if (!fs.existsSync(file)) throw missing(file);
       if (!archive.endsWith('.parquet')) {
         files.set(inArchive[0], { path: file });
         continue;
@@ -135,12 +145,18 @@ export async function originalFiles(
         conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, { file, keys: listValue(inArchive) })
       );
     } catch (err) {
-      // A prune that committed since the lookup removes the file once nothing refers to it: no longer kept, not lost.
-      const referenced = await guard(() => conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive }));
-      if (referenced.currentRowCount === 0) continue;
+      if (!(await stillKept(conn, archive, guard))) continue;
       throw err;
     }
     for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) files.set(key, content);
   }
   return files;
+}
+
+const missing = (file: string) => new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
+
+/** A prune that committed since the lookup removes a kept file once nothing refers to it: no longer kept, not lost. */
+async function stillKept(conn: DuckDBConnection, archive: string, guard: StatementGuard): Promise<boolean> {
+  const referenced = await guard(() => conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive }));
+  return referenced.currentRowCount > 0;
 }
