@@ -245,62 +245,17 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
   }
 }, 30_000);
 
-// The prune commits, and removes the event's Parquet file, right after that step of the read: its lookup in events, or
-// of its kept file in log_objects.
-test.each([['its event is found', 'WHERE event_id IN'], ['its kept file is found', 'FROM log_objects WHERE key IN']])(
-  'an event the retention removes as GET /api/events reads it (once %s) is a 404 that says so',
-  async (_step, after) => {
-    const dir = tempDir();
-    const old = { [`${dayPrefix('111122223333', 'us-east-1', '2026-11-10')}old.json.gz`]: logFile([event('old-1', '2026-11-10T08:00:00Z')]) };
-    const logs = writeFiles(path.join(dir, 'logs'), old);
-    const db = await Database.open(path.join(dir, 'db.duckdb'));
-    const api = await buildApi({ db, token: TOKEN });
-    try {
-      await ingest({ source: logs, db, days: 14, now: NOW });
-      const connect = db.connect.bind(db);
-      jest.spyOn(db, 'connect').mockImplementationOnce(async () => {
-        const conn = await connect();
-        const read = conn.runAndReadAll.bind(conn);
-        let pruned = false;
-        conn.runAndReadAll = (async (sql: string, params?: Record<string, DuckDBValue>) => {
-          const result = await read(sql, params);
-          if (!pruned && sql.includes(after)) {
-            pruned = true;
-            expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 1, logFiles: 1 });
-          }
-          return result;
-        }) as typeof conn.runAndReadAll;
-        return conn;
-      });
-      const url = await api.listen({ host: '127.0.0.1', port: 0 });
-      const res = await fetch(`${url}/api/events/old-1`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      expect({ status: res.status, json: await res.json() }).toEqual({
-        status: 404,
-        json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read' },
-      });
-      expect(keptFiles(db)).toEqual([]);
-    } finally {
-      await api.close();
-      db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
-);
-
-// A big file (over 8 MB unpacked) is kept as a file of its own, opened after its look-up. The prune removes a kept file
-// after its commit: a read that saw the file still there between the two opens it once it is gone.
-test('an event whose big kept file the retention removes as GET /api/events opens it is a 404 that says so', async () => {
+/**
+ * GET /api/events/old-1 of an event stored from a log file of `records`, the prune run right after the read's statement
+ * that holds `after` (`prunes` runs it, for a test that needs more around it); the answer, and the Parquet files kept.
+ */
+async function readAsPruned(records: object[], after: string, prunes = (_db: Database, run: () => Promise<void>) => run()) {
   const dir = tempDir();
-  const padding = Array.from({ length: 9 }, (_, i) => ({ ...event(`pad-${i}`, '2026-11-10T08:00:00Z'), requestParameters: { pad: 'x'.repeat(1 << 20) } }));
-  const old = { [`${dayPrefix('111122223333', 'us-east-1', '2026-11-10')}old.json.gz`]: logFile([event('old-1', '2026-11-10T08:00:00Z'), ...padding]) };
-  const logs = writeFiles(path.join(dir, 'logs'), old);
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', '2026-11-10')}old.json.gz`]: logFile(records) });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const api = await buildApi({ db, token: TOKEN });
   try {
     await ingest({ source: logs, db, days: 14, now: NOW });
-    const [kept] = fs.readdirSync(db.originalsDir);
-    expect(kept).toMatch(/\.json\.gz$/);
-    const file = path.join(db.originalsDir, kept);
     const connect = db.connect.bind(db);
     jest.spyOn(db, 'connect').mockImplementationOnce(async () => {
       const conn = await connect();
@@ -308,14 +263,9 @@ test('an event whose big kept file the retention removes as GET /api/events open
       let pruned = false;
       conn.runAndReadAll = (async (sql: string, params?: Record<string, DuckDBValue>) => {
         const result = await read(sql, params);
-        if (!pruned && sql.includes('FROM log_objects WHERE key IN')) {
+        if (!pruned && sql.includes(after)) {
           pruned = true;
-          // The prune commits; its removal of the file comes only as the file is opened.
-          const copy = fs.readFileSync(file);
-          expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 10, logFiles: 1 });
-          fs.writeFileSync(file, copy);
-          const open = fs.openSync;
-          jest.spyOn(fs, 'openSync').mockImplementation((at, ...rest) => (at === file && fs.rmSync(file), open(at, ...rest)));
+          await prunes(db, async () => expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: records.length, logFiles: 1 }));
         }
         return result;
       }) as typeof conn.runAndReadAll;
@@ -323,16 +273,48 @@ test('an event whose big kept file the retention removes as GET /api/events open
     });
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
     const res = await fetch(`${url}/api/events/old-1`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect({ status: res.status, json: await res.json() }).toEqual({
-      status: 404,
-      json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read' },
-    });
+    return { status: res.status, json: await res.json(), kept: keptFiles(db) };
   } finally {
     jest.restoreAllMocks();
     await api.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const REMOVED_AS_READ = {
+  status: 404,
+  json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read' },
+};
+
+// The prune commits, and removes the event's Parquet file, right after that step of the read: its lookup in events, or
+// of its kept file in log_objects.
+test.each([['its event is found', 'WHERE event_id IN'], ['its kept file is found', 'FROM log_objects WHERE key IN']])(
+  'an event the retention removes as GET /api/events reads it (once %s) is a 404 that says so',
+  async (_step, after) => {
+    expect(await readAsPruned([event('old-1', '2026-11-10T08:00:00Z')], after)).toEqual({ ...REMOVED_AS_READ, kept: [] });
+  }
+);
+
+// A big file (over 8 MB unpacked) is kept as a file of its own, opened after its look-up. The prune removes a kept file
+// after its commit: a read that saw the file still there between the two opens it once it is gone.
+test('an event whose big kept file the retention removes as GET /api/events opens it is a 404 that says so', async () => {
+  const padding = Array.from({ length: 9 }, (_, i) => ({ ...event(`pad-${i}`, '2026-11-10T08:00:00Z'), requestParameters: { pad: 'x'.repeat(1 << 20) } }));
+  const answer = await readAsPruned([event('old-1', '2026-11-10T08:00:00Z'), ...padding], 'FROM log_objects WHERE key IN', async (db, run) => {
+    const [kept] = fs.readdirSync(db.originalsDir);
+    expect(kept).toMatch(/\.json\.gz$/);
+    const file = path.join(db.originalsDir, kept);
+    // The prune commits; its removal of the file comes only as the file is opened.
+    const copy = fs.readFileSync(file);
+    await run();
+    fs.writeFileSync(file, copy);
+    const open = fs.openSync;
+    jest.spyOn(fs, 'openSync').mockImplementation((at, ...rest) => {
+      if (at === file) fs.rmSync(file);
+      return open(at, ...rest);
+    });
+  });
+  expect(answer).toEqual({ ...REMOVED_AS_READ, kept: [] });
 });
 
 test('a backfill asked for beyond the retention reads what the retention keeps, and says so', async () => {
