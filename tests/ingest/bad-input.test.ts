@@ -4,6 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { BatchLoader } from '../../src/service/ingest/loader';
 import { Reports } from '../../src/service/reports';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
@@ -110,6 +111,19 @@ test('a batch with a file of JSON that is not an object: the file is set aside, 
   expect(errors.map((e) => [path.basename(e.key), e.kind])).toEqual([['list.json.gz', 'no-records'], ['number.json.gz', 'no-records']]);
   // The good files went in as one batch, none of them loaded alone (or in halves) for another file's fault.
   expect(await db.all(`SELECT count(DISTINCT archive)::INTEGER AS n FROM log_objects`)).toEqual([{ n: 1 }]);
+});
+
+// DuckDB's error for a file it cannot open names the file (x.json.gz) and quotes its statement (read_json(…'JSON'…)):
+// neither is what is wrong with a file's content. A file that cannot be opened (gone since it was listed; not readable
+// by the service's user) is the machine's state: the run fails and is retried, the file never recorded as broken.
+test('a batch with a file DuckDB cannot open fails the run; nothing is recorded as unreadable, nothing stored', async () => {
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${DAY}good.json.gz`]: logFile([rec()]) });
+  const good = { path: path.join(logs, `${DAY}good.json.gz`), key: `${DAY}good.json.gz`, etag: 'e1', size: 100 };
+  const gone = { path: path.join(logs, `${DAY}gone.json.gz`), key: `${DAY}gone.json.gz`, etag: 'e2', size: 100 };
+  const loader = new BatchLoader(db, 'test-source');
+  for (const files of [[good, gone], [gone]]) await expect(loader.load(files)).rejects.toThrow(/No files found|ENOENT/);
+  expect(await count('ingest_errors')).toBe(0);
+  expect(await count('events')).toBe(0);
 });
 
 test('a file that failed is not read again until it changes; fixed, it is ingested and its error cleared', async () => {

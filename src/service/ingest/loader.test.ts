@@ -10,6 +10,11 @@ test('errors about a file are told apart from errors about the machine', () => {
   expect(isFileProblem(new Error('Out of Memory Error: failed to allocate data of size 256.0 MiB (2.3 MiB/244.1 MiB used)'))).toBe(false);
   expect(isFileProblem(new Error('IO Error: Could not write file "x.duckdb.wal": No space left on device'))).toBe(false);
   expect(isFileProblem(new Error('INTERRUPT Error: Interrupted!'))).toBe(false);
+  // A file that cannot be opened: its name and the statement DuckDB quotes say "json", its content is not the fault.
+  const statement = `\n\nLINE 1: SELECT * FROM read_json($files, columns = {Records: 'JSON'}, filename...\n                      ^`;
+  expect(isFileProblem(new Error(`IO Error: No files found that match the pattern "/logs/a.json.gz"${statement}`))).toBe(false);
+  expect(isFileProblem(new Error('IO Error: Cannot open file "/logs/a.json.gz": Permission denied'))).toBe(false);
+  expect(isFileProblem(Object.assign(new Error("EACCES: permission denied, open '/logs/a.json.gz'"), { code: 'EACCES' }))).toBe(false);
 });
 
 test('out of memory is recognised (the loader then loads the batch in halves)', () => {

@@ -156,7 +156,12 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
 export function isFileProblem(err: unknown): boolean {
   if (err instanceof UnreadableLogFile) return true;
-  const message = err instanceof Error ? err.message : String(err);
+  // A system error (ENOENT, EACCES: a file gone since it was listed, or not readable by the service's user).
+  if (/^E[A-Z]+$/.test(String((err as { code?: unknown })?.code ?? ''))) return false;
+  // Without the names it quotes (a.json.gz) and the statement DuckDB cites (read_json(…'JSON'…)): not the file's content.
+  // (DuckDB's errors are not always instanceof Error: under jest they are not, and String() adds "Error: ".)
+  const text = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
+  const message = text.replace(/\n\s*LINE \d+:[\s\S]*$/, '').replace(/"[^"]*"|'[^']*'/g, '""');
   if (isOutOfMemory(err) || /No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
     return false;
   }
