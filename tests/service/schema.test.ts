@@ -212,6 +212,8 @@ test("a version 9 database keeps its role sessions' roles apart, and gives an Id
       session('deployer', 'Deployer', 'AssumedRole', 'ci-run-42', 'arn:aws:sts::111122223333:assumed-role/Deployer/ci-run-42'),
       // No issuer and an ARN without assumed-role/: its user was the ARN itself, no role's name.
       session('odd', 'arn:aws:sts::111122223333:something', 'AssumedRole', null, 'arn:aws:sts::111122223333:something'),
+      // Neither issuer nor ARN: its user was the principal id (role id and session), no role's name.
+      session('unnamed', 'AROAEXAMPLEROLEID:ci-run-43', 'AssumedRole', null, null),
       session('alice', 'alice', 'IAMUser', null, 'arn:aws:iam::111122223333:user/alice'),
     ].join(' UNION ALL '),
     'SELECT event_id, user_name, role_name, session_name FROM events ORDER BY event_id',
@@ -225,6 +227,7 @@ test("a version 9 database keeps its role sessions' roles apart, and gives an Id
     { event_id: 'grace', user_name: 'grace@example.com', role_name: sso, session_name: 'grace@example.com' },
     { event_id: 'nameless', user_name: sso, role_name: sso, session_name: null },
     { event_id: 'odd', user_name: 'arn:aws:sts::111122223333:something', role_name: null, session_name: null },
+    { event_id: 'unnamed', user_name: 'AROAEXAMPLEROLEID:ci-run-43', role_name: null, session_name: null },
   ]);
 });
 

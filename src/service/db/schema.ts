@@ -194,10 +194,12 @@ export const INVOKED_BY_SQL = `UPDATE events SET invoked_by = user_name WHERE id
  * Version 10: a role session's role is kept in its own column, and the user of an IAM Identity Center permission
  * set's role is the person (its session name), not the role. Events stored before had the role as their user; the
  * issuer's ARN, whose path marks such a role at ingestion, was not stored, so they are known by the role's name. A
- * user that is the principal ARN had no role name to keep.
+ * user that is no role's name (the principal ARN, or the principal id AROA…:session when the record named neither
+ * issuer nor ARN: IAM role names have no colon) had no role to keep, as ingestion now keeps none.
  */
 export const IDENTITY_CENTER_USER_SQL = [
-  `UPDATE events SET role_name = user_name WHERE identity_type = 'AssumedRole' AND role_name IS NULL AND user_name IS DISTINCT FROM principal_arn`,
+  `UPDATE events SET role_name = user_name
+   WHERE identity_type = 'AssumedRole' AND role_name IS NULL AND regexp_full_match(user_name, '[\\w+=,.@-]{1,64}')`,
   `UPDATE events SET user_name = session_name
    WHERE identity_type = 'AssumedRole' AND starts_with(role_name, '${IDENTITY_CENTER_ROLE_PREFIX}') AND user_name = role_name AND session_name <> ''`,
 ];
