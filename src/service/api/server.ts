@@ -9,7 +9,7 @@ import { kindsOf } from '../errorKind';
 import type { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { answerJson, answerWeight, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { answerJson, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
@@ -209,11 +209,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
     const response = await untilStopped(reply, requestTimeoutMs, async (signal) => {
+      const plan = planAnswer(body);
       // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
-      const release = await answers.acquire(answerWeight(body), signal);
+      const release = await answers.acquire(plan.weight, signal);
       if (reply.raw.closed) release();
       else reply.raw.once('close', release);
-      return reports.answer(body, signal);
+      return reports.answer(plan, signal);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);

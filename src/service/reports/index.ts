@@ -31,7 +31,7 @@ export const MAX_CELLS = 5_000_000;
  * weigh about a fourth of what its time series may (~20 MB of JSON, against ~80 MB for 5 M points).
  */
 export const MAX_ROWS = 100_000;
-/** A row weighs as much as this many points in a request's weight (answerWeight): 100 000 rows ~ 5 M points. */
+/** A row weighs as much as this many points in a request's weight (planAnswer): 100 000 rows ~ 5 M points. */
 const ROW_POINTS = MAX_CELLS / MAX_ROWS;
 /**
  * What the answers being built and sent at once may weigh (api/gate.ts): one budget spent in full. Measured, 100 000 rows
@@ -199,27 +199,69 @@ function plannedSize(q: ResolvedQuery, range: Range, intervalMs?: number, maxDat
   return { cells: 0, rows: 0 };
 }
 
+/** A request's query as planned: resolved and within the request's budgets, or refused with its error. */
+type PlannedQuery = { refId: string; q: ResolvedQuery } | { refId: string; error: unknown };
+
 /**
- * How much a request's answer may hold, in points (a row counts ROW_POINTS), before anything runs: what the API's gate
- * lets answer at once (api/gate.ts). Queries that will be refused weigh nothing; a request may weigh twice MAX_WEIGHT
- * (both budgets in full), and then waits until it answers alone.
+ * A POST /api/query request checked once, before anything runs: each query resolved and sized against the request's
+ * budgets (or refused, with its reason), and what its answer may hold, in points (a row counts ROW_POINTS), which the
+ * API's gate lets answer at once (api/gate.ts). Refused queries weigh nothing; a request may weigh twice MAX_WEIGHT
+ * (both budgets in full), and then waits until it answers alone. Throws when the request itself is refused.
  */
-export function answerWeight(request: QueryRequest): number {
-  let weight = 0;
-  try {
-    const range = parseRange(request.range);
-    for (const query of request.queries ?? []) {
-      try {
-        const { cells, rows } = plannedSize(resolveQuery(query), range, request.intervalMs, request.maxDataPoints);
-        weight += cells + rows * ROW_POINTS;
-      } catch {
-        // Refused when it runs, with its reason.
-      }
-    }
-  } catch {
-    return 0;
+export interface AnswerPlan {
+  request: QueryRequest;
+  range?: Range;
+  queries: PlannedQuery[];
+  weight: number;
+}
+
+export function planAnswer(request: QueryRequest): AnswerPlan {
+  refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
+  // Answers are keyed by refId: two queries with one refId would silently lose one answer.
+  const seen = new Set<string>();
+  for (const query of request.queries ?? []) {
+    const refId = query.refId ?? 'A';
+    if (seen.has(refId)) throw new QueryError('queries', `refId "${refId}" is used by more than one query: give each query its own refId`);
+    seen.add(refId);
   }
-  return weight;
+  let range: Range | undefined;
+  let rangeError: unknown;
+  try {
+    range = parseRange(request.range);
+  } catch (err) {
+    rangeError = err;
+  }
+  // One budget of points and one of rows for the whole request, so that many queries cannot add up to what one may
+  // not ask for. Both count what a query may return (its planned series, its limit), before it runs.
+  let cellsLeft = MAX_CELLS;
+  let rowsLeft = MAX_ROWS;
+  const queries = (request.queries ?? []).map((query): PlannedQuery => {
+    const refId = query.refId ?? 'A';
+    try {
+      if (rangeError) throw rangeError;
+      refuseUnknownFields(query, QUERY_FIELDS, 'query model');
+      const q = resolveQuery(query);
+      const { cells, rows } = plannedSize(q, range!, request.intervalMs, request.maxDataPoints);
+      if (cells > cellsLeft) {
+        throw new QueryError(
+          'queries',
+          `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
+        );
+      }
+      if (rows > rowsLeft) {
+        throw new QueryError(
+          'queries',
+          `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+        );
+      }
+      cellsLeft -= cells;
+      rowsLeft -= rows;
+      return { refId, q };
+    } catch (err) {
+      return { refId, error: err };
+    }
+  });
+  return { request, range, queries, weight: MAX_CELLS - cellsLeft + (MAX_ROWS - rowsLeft) * ROW_POINTS };
 }
 
 export class Reports {
@@ -328,63 +370,27 @@ export class Reports {
    * (the client left, or the request's deadline passed), the running statement is interrupted and no later query runs.
    */
   async query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
-    const { results } = await this.answer(request, signal);
+    const { results } = await this.answer(planAnswer(request), signal);
     for (const result of Object.values(results)) if ('frames' in result && result.frames instanceof SeriesFrames) result.frames = result.frames.frames();
     return { results } as QueryResponse;
   }
 
   /**
-   * query()'s answer with each time series query's frames held as counts (SeriesFrames), not built: the API writes them
-   * as JSON a frame at a time (answerJson), so a request at the points budget never holds its frames, or their JSON, whole.
+   * query()'s answer to a planned request (planAnswer), with each time series query's frames held as counts
+   * (SeriesFrames), not built: the API writes them as JSON a frame at a time (answerJson), so a request at the points
+   * budget never holds its frames, or their JSON, whole.
    */
-  async answer(request: QueryRequest, signal?: AbortSignal): Promise<Answer> {
-    refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
-    // Answers are keyed by refId: two queries with one refId would silently lose one answer.
-    const seen = new Set<string>();
-    for (const query of request.queries ?? []) {
-      const refId = query.refId ?? 'A';
-      if (seen.has(refId)) throw new QueryError('queries', `refId "${refId}" is used by more than one query: give each query its own refId`);
-      seen.add(refId);
-    }
+  async answer({ request, range, queries }: AnswerPlan, signal?: AbortSignal): Promise<Answer> {
     // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
     const results: Record<string, AnswerResult> = Object.create(null);
-    let range: Range | undefined;
-    let rangeError: unknown;
-    try {
-      range = parseRange(request.range);
-    } catch (err) {
-      rangeError = err;
-    }
-    // One budget of points and one of rows for the whole request, so that many queries cannot add up to what one may
-    // not ask for. Both count what a query may return (its planned series, its limit), before it runs.
-    let cellsLeft = MAX_CELLS;
-    let rowsLeft = MAX_ROWS;
-    for (const query of request.queries ?? []) {
-      const refId = query.refId ?? 'A';
+    for (const planned of queries) {
       try {
         signal?.throwIfAborted();
-        if (rangeError) throw rangeError;
-        refuseUnknownFields(query, QUERY_FIELDS, 'query model');
-        const q = resolveQuery(query);
-        const { cells, rows } = plannedSize(q, range!, request.intervalMs, request.maxDataPoints);
-        if (cells > cellsLeft) {
-          throw new QueryError(
-            'queries',
-            `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
-          );
-        }
-        if (rows > rowsLeft) {
-          throw new QueryError(
-            'queries',
-            `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
-          );
-        }
-        cellsLeft -= cells;
-        rowsLeft -= rows;
-        results[refId] = { frames: await this.answerFrames(q, range!, request.intervalMs, request.maxDataPoints, signal) };
+        if ('error' in planned) throw planned.error;
+        results[planned.refId] = { frames: await this.answerFrames(planned.q, range!, request.intervalMs, request.maxDataPoints, signal) };
       } catch (err) {
         if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);
-        results[refId] = errorResult(err);
+        results[planned.refId] = errorResult(err);
       }
     }
     return { results };
