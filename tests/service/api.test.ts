@@ -2,7 +2,6 @@
 // and queries racing an ingestion into the same DuckDB file.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { QueryResponse } from '../../src/model/api';
 import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
@@ -12,6 +11,7 @@ import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys'
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
+import { withApi } from '../support/api';
 import { countBy, oracleRole, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -20,38 +20,20 @@ const TOKEN = 'test-token-123';
 const records = stratusRecords().map((x) => x.record);
 const RANGE = { from: '2000-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' };
 
-let dir: string;
-let db: Database;
-let api: FastifyInstance;
-let url: string;
 const backfills: number[] = [];
 // Each backfill runs until the test settles it.
 const settle: Array<(err?: Error) => void> = [];
-
-beforeAll(async () => {
-  dir = tempDir();
+const backfill = (days: number) => {
+  backfills.push(days);
+  return new Promise<IngestSummary>((resolve, reject) => settle.push((err) => (err ? reject(err) : resolve({} as IngestSummary))));
+};
+const served = withApi('api.duckdb', { token: TOKEN, backfill }, async (db, dir) => {
   writeStratusFolder(path.join(dir, 'stratus'));
-  db = await Database.open(path.join(dir, 'api.duckdb'));
   await ingest({ source: path.join(dir, 'stratus'), db });
-  api = await buildApi({
-    db,
-    token: TOKEN,
-    backfill: (days) => {
-      backfills.push(days);
-      return new Promise<IngestSummary>((resolve, reject) => settle.push((err) => (err ? reject(err) : resolve({} as IngestSummary))));
-    },
-  });
-  url = await api.listen({ host: '127.0.0.1', port: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await api.close();
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function call(method: string, route: string, body?: unknown, token: string | null = TOKEN) {
-  const res = await fetch(`${url}${route}`, {
+  const res = await fetch(`${served.url}${route}`, {
     method,
     headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -93,23 +75,23 @@ describe('auth', () => {
 
   test('the Bearer scheme is case-insensitive (RFC 9110); the token is not', async () => {
     for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
-      const res = await fetch(`${url}/api/trails`, { headers: { authorization: `${scheme} ${TOKEN}` } });
+      const res = await fetch(`${served.url}/api/trails`, { headers: { authorization: `${scheme} ${TOKEN}` } });
       expect(res.status).toBe(200);
     }
-    const wrongCase = await fetch(`${url}/api/trails`, { headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` } });
+    const wrongCase = await fetch(`${served.url}/api/trails`, { headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` } });
     expect(wrongCase.status).toBe(401);
-    expect((await fetch(`${url}/api/trails`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
+    expect((await fetch(`${served.url}/api/trails`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
   });
 
   test('the service’s token is trimmed, as the presented one is; a blank one is refused', async () => {
-    const newline = await buildApi({ db, token: `${TOKEN}\n` });
+    const newline = await buildApi({ db: served.db, token: `${TOKEN}\n` });
     const newlineUrl = await newline.listen({ host: '127.0.0.1', port: 0 });
     try {
       expect((await fetch(`${newlineUrl}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     } finally {
       await newline.close();
     }
-    await expect(buildApi({ db, token: ' \n' })).rejects.toThrow(/needs a bearer token/);
+    await expect(buildApi({ db: served.db, token: ' \n' })).rejects.toThrow(/needs a bearer token/);
   });
 
   test('a query without the token is refused before it runs', async () => {
@@ -338,7 +320,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   beforeAll(async () => {
     // A database of its own where grouping by resource unnests six million rows: DuckDB is busy with one such query
     // for seconds, far longer than a 1 ms timeout or a client's hang-up takes, however fast or loaded the machine.
-    big = await Database.open(path.join(dir, 'big.duckdb'));
+    big = await Database.open(path.join(served.dir, 'big.duckdb'));
     // By name: the columns not named are NULL, whatever columns a later schema adds.
     await big.run(`INSERT INTO events BY NAME SELECT 'e' || i AS event_id, TIMESTAMP '2026-01-01' + to_seconds(i % 864000) AS event_time,
       'Event' || (i % 50) AS event_name, 'svc.amazonaws.com' AS event_source, 'svc' AS service, 'r' AS region, 'a' AS account,
@@ -353,7 +335,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   const slowTable = { format: 'table', groupBy: 'resource', limit: 10000 };
 
   /** An API on the big database. */
-  const withApi = (options: StopOptions, run: WithMetrics) => withApiOn(big, options, run);
+  const withOwnApi = (options: StopOptions, run: WithMetrics) => withApiOn(big, options, run);
 
   const post = (apiUrl: string, queries: object[], signal?: AbortSignal) =>
     fetch(`${apiUrl}/api/query`, {
@@ -364,7 +346,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
     });
 
   test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
-    await withApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
+    await withOwnApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
       const body = await (await post(slowUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', format: 'table', groupBy: 'resource', status: 'success' }])).json();
       expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/) });
       expect(body.results.B.status).toBe(504);
@@ -373,7 +355,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   });
 
   test('a request past its deadline stops: the running query is interrupted, the later ones never run, each a 504 that says what to do', async () => {
-    await withApi({ requestTimeoutMs: 1 }, async (hurriedUrl, metric) => {
+    await withOwnApi({ requestTimeoutMs: 1 }, async (hurriedUrl, metric) => {
       const res = await post(hurriedUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', queryType: 'totals' }]);
       expect(res.status).toBe(200);
       const body = await res.json();
@@ -387,7 +369,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
 
   test('a request waits while the answers in flight hold the memory budget, and answers once they are sent', async () => {
     // Room for the slow table's 10 000 rows (50 points each), not for one row more.
-    await withApi({ answerCapacity: 500_000 }, async (apiUrl, metric) => {
+    await withOwnApi({ answerCapacity: 500_000 }, async (apiUrl, metric) => {
       const first = post(apiUrl, [{ refId: 'A', ...slowTable }]);
       await until(async () => (await metric('trailhound_query_statements_running')) === 1);
       let answered = false;
@@ -405,7 +387,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   });
 
   test('a client that goes away stops its request: the running statement is interrupted and no later query starts', async () => {
-    await withApi({}, async (apiUrl, metric) => {
+    await withOwnApi({}, async (apiUrl, metric) => {
       const client = new AbortController();
       const answer = post(apiUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', ...slowTable, status: 'success' }, { refId: 'C', queryType: 'totals' }], client.signal);
       // A's one statement is running (it takes seconds): then the client hangs up.
@@ -429,7 +411,7 @@ describe('a value list or an event\'s record stops as a query does: past the tim
     // Events that take minutes to list or look up: a view of one stored event repeated five million times, each with its
     // own id and one of 5000 users, both worked out through a hundred MD5s. The ingestion status (the metrics) reads
     // neither column, so it stays quick; a value list of users, or the look-up of an event id, runs until interrupted.
-    endless = await Database.open(path.join(dir, 'endless.duckdb'));
+    endless = await Database.open(path.join(served.dir, 'endless.duckdb'));
     await endless.run(`INSERT INTO events BY NAME SELECT 'e0' AS event_id, TIMESTAMP '2026-01-01' AS event_time, 'Event' AS event_name,
       'svc.amazonaws.com' AS event_source, 'svc' AS service, 'r' AS region, 'a' AS account, 'user' AS user_name, 'IAMUser' AS identity_type,
       '10.0.0.1' AS source_ip, true AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized, [] AS resources,
@@ -450,12 +432,12 @@ describe('a value list or an event\'s record stops as a query does: past the tim
   ] as const;
 
   /** An API on the slow events. */
-  const withApi = (options: StopOptions, run: WithMetrics) => withApiOn(endless, options, run);
+  const withOwnApi = (options: StopOptions, run: WithMetrics) => withApiOn(endless, options, run);
 
   const get = (apiUrl: string, route: string, signal?: AbortSignal) => fetch(`${apiUrl}${route}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal });
 
   test.each(lookups)('a %s that runs past the timeout is interrupted: 504, and the service carries on', async (_what, route) => {
-    await withApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
+    await withOwnApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
       const res = await get(slowUrl, route);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 504,
@@ -466,7 +448,7 @@ describe('a value list or an event\'s record stops as a query does: past the tim
   });
 
   test.each(lookups)('a %s past its request\'s deadline stops: 504, saying what to do', async (_what, route, advice) => {
-    await withApi({ requestTimeoutMs: 50 }, async (hurriedUrl, metric) => {
+    await withOwnApi({ requestTimeoutMs: 50 }, async (hurriedUrl, metric) => {
       const res = await get(hurriedUrl, route);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 504,
@@ -478,7 +460,7 @@ describe('a value list or an event\'s record stops as a query does: past the tim
   });
 
   test.each(lookups)('a %s whose client goes away stops: its running statement is interrupted and no other starts', async (_what, route) => {
-    await withApi({}, async (apiUrl, metric) => {
+    await withOwnApi({}, async (apiUrl, metric) => {
       const client = new AbortController();
       // Its statement is running (it takes minutes): then the client hangs up.
       const started = await hangUpMidStatement(client, get(apiUrl, route, client.signal), metric);
@@ -671,7 +653,7 @@ describe('other endpoints', () => {
     expect((await call('GET', '/api/trails')).json).toEqual({ trails: [] });
     // A stored inventory's times are BIGINTs in DuckDB: they come out as ISO times, not as a 500 that JSON cannot write them.
     const now = new Date('2026-11-20T12:00:00Z');
-    await storeTrails(db, sampleTrails(now));
+    await storeTrails(served.db, sampleTrails(now));
     try {
       const trails = await call('GET', '/api/trails');
       expect(trails.status).toBe(200);
@@ -682,7 +664,7 @@ describe('other endpoints', () => {
         last_notification: null,
       });
     } finally {
-      await storeTrails(db, []);
+      await storeTrails(served.db, []);
     }
     const status = (await call('GET', '/api/ingest/status')).json;
     expect(status).toMatchObject({ objects: 35, events: records.length, errors: 0 });
@@ -752,7 +734,7 @@ describe('other endpoints', () => {
   });
 
   test('backfill without an ingesting service is a 501 that says why', async () => {
-    const bare = await buildApi({ db, token: TOKEN });
+    const bare = await buildApi({ db: served.db, token: TOKEN });
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     try {
       const res = await fetch(`${bareUrl}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"days":3}' });
@@ -803,7 +785,7 @@ describe('other endpoints', () => {
     expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days must be >= 1' } });
     // What curl -d sends without -H 'content-type: application/json'.
     const body = new URLSearchParams({ days: '3' });
-    const form = await fetch(`${url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
+    const form = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
     expect(form.status).toBe(415);
     expect(await form.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
     expect(backfills).not.toContain(3);
@@ -815,10 +797,10 @@ describe('other endpoints', () => {
 });
 
 test('50 concurrent queries while an ingestion writes: all answer, none sees half a file', async () => {
-  const logs = path.join(dir, 'generated');
+  const logs = path.join(served.dir, 'generated');
   await writeLogFolder(logs, { events: 60_000, days: 2, seed: 5, eventsPerFile: 200 });
   let ingesting = true;
-  const running = ingest({ source: logs, db, days: 2 }).finally(() => (ingesting = false));
+  const running = ingest({ source: logs, db: served.db, days: 2 }).finally(() => (ingesting = false));
   const kinds = [
     { queryType: 'totals' },
     { format: 'table', groupBy: 'user' },
@@ -829,7 +811,7 @@ test('50 concurrent queries while an ingestion writes: all answer, none sees hal
   const recent = { from: Date.now() - 3 * 86_400_000, to: Date.now() + 3_600_000 };
   const seen: number[] = [];
   let rounds = 0;
-  const conn = await db.connect();
+  const conn = await served.db.connect();
   try {
     do {
       const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => query([{ refId: 'A', ...kinds[i % kinds.length] }], recent)));

@@ -1,14 +1,11 @@
 // Time series big enough to come out of DuckDB in many chunks (2048 rows each): the counts the test lays down itself,
 // read back through the reports and over the API, which writes its answer a frame at a time (answerJson), byte for
 // byte the JSON of the frames built in memory.
-import fs from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Frame, QueryRequest } from '../../src/model/api';
-import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { Reports } from '../../src/service/reports';
-import { tempDir } from '../support/temp';
+import { withApi } from '../support/api';
 
 const TOKEN = 'series-token-1234';
 const HOUR = 3_600_000;
@@ -20,14 +17,7 @@ const ACCOUNTS = ['111111111111', '222222222222'];
 /** The events user u makes in hour h in account a: none in some hours, so series have gaps the answer fills with 0. */
 const made = (u: number, h: number, a: number) => ((u * 7 + h + a) % 5 === 0 ? 0 : 1 + ((u + h * 3 + a) % 4));
 
-let dir: string;
-let db: Database;
-let api: FastifyInstance;
-let url: string;
-
-beforeAll(async () => {
-  dir = tempDir();
-  db = await Database.open(path.join(dir, 'series.duckdb'));
+const served = withApi('series.duckdb', { token: TOKEN }, async (db) => {
   // The same formula in SQL: one row per event, at a minute of its hour. By name: columns not named are NULL.
   await db.run(
     `INSERT INTO events BY NAME
@@ -40,20 +30,12 @@ beforeAll(async () => {
           FROM range($users) tu(u), range($hours) th(h), range(2) ta(a))`,
     { from: new Date(FROM).toISOString().slice(0, 19).replace('T', ' '), account0: ACCOUNTS[0], account1: ACCOUNTS[1], users: USERS, hours: HOURS }
   );
-  api = await buildApi({ db, token: TOKEN });
-  url = await api.listen({ host: '127.0.0.1', port: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await api.close();
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const request = (queries: QueryRequest['queries']): QueryRequest => ({ range: { from: FROM, to: FROM + HOURS * HOUR }, queries });
 
 async function post(body: QueryRequest) {
-  const res = await fetch(`${url}/api/query`, {
+  const res = await fetch(`${served.url}/api/query`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -94,7 +76,7 @@ test.each([
   expect(rows).toBeGreaterThan(5 * 2048);
   const sum = (values: number[]) => values.reduce((x, y) => x + y, 0);
   expect(expected.some((s, i) => i > 0 && sum(s.values) === sum(expected[i - 1].values))).toBe(true);
-  const answer = await new Reports(db).query(request([{ refId: 'A', format: 'timeseries', aggregate: 'hour', ...query }]));
+  const answer = await new Reports(served.db).query(request([{ refId: 'A', format: 'timeseries', aggregate: 'hour', ...query }]));
   const { frames } = answer.results.A as { frames: Frame[] };
   const times = Array.from({ length: HOURS }, (_, h) => FROM + h * HOUR);
   expect(frames.map((f) => f.fields[0].values)).toEqual(expected.map(() => times));
@@ -115,7 +97,7 @@ test('the API writes a time series answer as JSON.stringify writes the frames bu
   const answer = await post(body);
   expect(answer.status).toBe(200);
   expect(answer.type).toBe('application/json; charset=utf-8');
-  const built = await new Reports(db).query(body);
+  const built = await new Reports(served.db).query(body);
   expect(answer.text).toBe(JSON.stringify(built));
   // Each kind of result is in it: frames of each series query, the table, and the refused query's error.
   expect(Object.values(built.results).map((r) => ('frames' in r ? r.frames.length : r.status))).toEqual([250, 20, 1, 0, 1, 400]);
@@ -123,7 +105,7 @@ test('the API writes a time series answer as JSON.stringify writes the frames bu
 
 test('a series interrupted while its rows stream out is a 504, never the rows read so far', async () => {
   // Every user in every hour: a million rows out of DuckDB, which streams them for a good part of the query's time.
-  const dense = await Database.open(path.join(dir, 'dense.duckdb'));
+  const dense = await Database.open(path.join(served.dir, 'dense.duckdb'));
   try {
     await dense.run(
       `INSERT INTO events BY NAME SELECT 'e-' || h || '-' || u AS event_id, $from::TIMESTAMP + to_hours(h) AS event_time, 'GetObject' AS event_name,
