@@ -164,6 +164,8 @@ test('non-UTF-8 bytes: the events are kept, the bad bytes replaced', async () =>
   ]);
   writeFiles(path.join(dir, 'logs'), { [`${DAY}latin1.json.gz`]: zlib.gzipSync(body) });
   expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  // The ledger has the file's size as delivered, not its cleaned copy's (unpacked).
+  expect(await db.all(`SELECT size::INTEGER AS size FROM ingested_objects`)).toEqual([{ size: zlib.gzipSync(body).length }]);
   const row = await db.one<{ user_agent: string }>(`SELECT user_agent FROM events WHERE event_id = 'utf'`);
   expect(row!.user_agent).toBe('caf\uFFFD\uFFFD');
   // The original file is kept as delivered, bad bytes and all; read back, they decode the same way.

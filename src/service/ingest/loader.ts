@@ -59,8 +59,9 @@ export const BIG_FILE_BYTES = 8 * 1024 * 1024;
 
 const MAX_DEFLATE_RATIO = 1032;
 
-/** Uncompressed size of a file: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
-function uncompressedSize(file: string, size: number): number {
+/** Uncompressed size of a file on disk: gzip's trailer holds it (mod 2^32), plain JSON is its own size. */
+function uncompressedSize(file: string): number {
+  const size = fs.statSync(file).size;
   if (!file.endsWith('.gz') || size < 18) {
     return size;
   }
@@ -279,8 +280,8 @@ export class BatchLoader {
     if (failsAnyRead(err)) return this.recordError(file, reason, fileErrorKind(err));
     const cleaned = /invalid UTF-8/i.test(reason) ? await this.withValidUtf8(file) : undefined;
     try {
-      // The cleaned copy is unpacked: its own size says whether it is big (read record by record).
-      const read = cleaned ? { ...file, path: cleaned, size: fs.statSync(cleaned).size } : file;
+      // The cleaned copy is unpacked: its own size on disk says whether it is big (read record by record).
+      const read = cleaned ? { ...file, path: cleaned } : file;
       return (await this.loadTogether([read], [file.path], true))[0];
     } catch (retryErr) {
       if (isOutOfMemory(retryErr)) return this.recordOutOfMemory(file);
@@ -359,7 +360,7 @@ export class BatchLoader {
    * records are kept as the log files themselves, once per file, in log_objects.
    */
   private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path), tolerant = false): Promise<FileOutcome[]> {
-    const unpacked = uncompressedSize(files[0].path, files[0].size);
+    const unpacked = uncompressedSize(files[0].path);
     const lone = files.length === 1 && unpacked > BIG_FILE_BYTES;
     const staged = lone ? await recordsArrayCopy(files[0].path, unpacked <= MAX_OBJECT_SIZE) : undefined;
     try {
