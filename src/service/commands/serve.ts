@@ -7,7 +7,7 @@ import { Database, exposedDatabaseWarning } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
-import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
+import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
@@ -124,6 +124,9 @@ export function serveCommand(): Command {
       const exposed = exposedDatabaseWarning(file);
       if (exposed) logger.warn({ db: file }, exposed);
       if (sample) {
+        if (!sampleLogsMade(dataDir)) {
+          logger.info({ events: SAMPLE_EVENTS }, `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`);
+        }
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
