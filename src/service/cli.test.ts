@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
 import { tempDir } from '../../tests/support/temp';
+import type { Command } from 'commander';
+import { buildCli } from './cli';
 import { formatSummary } from './commands/ingest';
 import { queryFromFlags, reportCommand } from './commands/report';
 
@@ -78,6 +80,34 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--errors with ingest: the log files it could not read');
   expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
+});
+
+/** A command's help as `trailhound <path> --help` prints it (at 80 columns, as without a terminal), on one line. */
+function helpOf(...path: string[]): string {
+  let command: Command = buildCli();
+  for (const name of path) command = command.commands.find((c) => c.name() === name)!;
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s) });
+  command.outputHelp();
+  return text.replace(/\s+/g, ' ');
+}
+
+test('help says which options are required, not only the error when one is missing', () => {
+  expect(helpOf('ingest')).toContain('--source <source> required: s3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)');
+  expect(helpOf('generate')).toContain('--out <dir> required: folder to write into (a new or empty one)');
+  expect(helpOf('ingest')).not.toMatch(/--days <n> required/);
+});
+
+test('help names the settings that have no flag: the token, the memory cap, the log level, AWS credentials', () => {
+  const section = (help: string) => help.slice(help.indexOf('Environment (no flag):'));
+  expect(section(helpOf('serve'))).toMatch(
+    /^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token .* TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default 512MB\) TRAILHOUND_LOG_LEVEL trace, .* AWS_\* credentials and region/
+  );
+  expect(section(helpOf('ingest'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default 224MB\) AWS_\* credentials/);
+  expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default 224MB\) $/);
+  expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
+  expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): AWS_\* credentials and region/);
+  expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });
 
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {

@@ -7,7 +7,7 @@ import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from
 import { ingest, openSource, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
-import { positiveInt, warnIfExposed } from './options';
+import { positiveInt, warnIfExposed, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -30,7 +30,7 @@ export function formatSummary(s: IngestSummary): string {
 }
 
 export function ingestCommand(): Command {
-  return new Command('ingest')
+  const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
     .option('--days <n>', `days back from today (default ${DEFAULTS.days})`, positiveInt)
@@ -128,6 +128,7 @@ export function ingestCommand(): Command {
         db.close();
       }
     });
+  return withEnvironment(definition, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
 }
 
 /** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */

@@ -15,7 +15,7 @@ import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
-import { collect } from './options';
+import { collect, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
@@ -114,7 +114,7 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
 
 export function reportCommand(): Command {
   const choices = (flag: string, text: string, values: readonly string[]) => new Option(flag, text).choices(values);
-  return new Command('report')
+  const definition = new Command('report')
     .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest (--errors: the files it could not read)')
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
@@ -229,4 +229,5 @@ export function reportCommand(): Command {
       if ('error' in result) return fail(result.error);
       console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes));
     });
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
 }

@@ -12,7 +12,7 @@ import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken, shortTokenWarning } from '../api/token';
-import { collect, positiveInt } from './options';
+import { collect, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -85,7 +85,7 @@ export async function checkListen(listen: string, host: string, port: number, re
 }
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
     .option('--listen <host:port>', 'where the API listens (env TRAILHOUND_LISTEN)', env('LISTEN') ?? DEFAULTS.listen)
     .option('--source <source>', 's3://bucket[/prefix] or a folder; repeat it for several (env TRAILHOUND_SOURCE, comma-separated; default: the bundled sample logs)', collect)
@@ -189,4 +189,5 @@ export function serveCommand(): Command {
         process.on('SIGINT', () => stop('SIGINT'));
       });
     });
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'AWS_*'], DEFAULTS.serveMemoryLimit);
 }

@@ -5,11 +5,11 @@ import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
-import { collect, warnIfExposed } from './options';
+import { collect, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
-  trails
+  const sync = trails
     .command('sync')
     .description('read every trail and its status from the CloudTrail API into the database')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
@@ -33,6 +33,7 @@ export function trailsCommand(): Command {
         db.close();
       }
     });
+  withEnvironment(sync, ['AWS_*']);
   trails
     .command('list')
     .description('print the stored trail inventory')
