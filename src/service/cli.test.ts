@@ -4,7 +4,7 @@ import { runCli } from '../../tests/support/cli';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
 import { buildCli } from './cli';
-import { formatSummary } from './commands/ingest';
+import { barFill, formatSummary } from './commands/ingest';
 import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
@@ -121,4 +121,12 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   const two = formatSummary({ ...summary, unreadable: 2, errors: 3, rejected: 0, stopped: false, durationMs: 0 });
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
   expect(two).toContain('\n  3 files could not be read (named above, with why): kept until they change; \'trailhound report ingest --errors\' lists them');
+});
+
+test("ingest's progress bar is empty while the first folders are listed, not full as 0 of 0 files would draw it", () => {
+  const progress = { unitsDone: 0, units: 44, objectsDone: 0, objectsFound: 0, events: 0 };
+  expect(barFill(progress)).toEqual({ value: 0, total: 1 });
+  expect(barFill({ ...progress, unitsDone: 3, objectsFound: 120, objectsDone: 40 })).toEqual({ value: 40, total: 120 });
+  // Every folder listed and nothing new in them (all ingested before): done.
+  expect(barFill({ ...progress, unitsDone: 44 })).toEqual({ value: 1, total: 1 });
 });

@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { counted } from '../counted';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
-import { ingest, openSource, type IngestSummary } from '../ingest';
+import { ingest, openSource, type IngestProgress, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
 import { positiveInt, warnIfExposed, withEnvironment } from './options';
@@ -27,6 +27,16 @@ export function formatSummary(s: IngestSummary): string {
   lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (named above, with why): ${kept}; ${listed(s.errors)}` : '  no new errors');
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
   return lines.join('\n');
+}
+
+/**
+ * The progress bar's fill: the files loaded of those found so far. Before the listing finds any, empty, not full as
+ * cli-progress draws 0 of 0 (a bar that looked done while the first folders of a large bucket were still listed).
+ */
+export function barFill(p: IngestProgress): { value: number; total: number } {
+  if (p.objectsFound > 0) return { value: p.objectsDone, total: p.objectsFound };
+  const listed = p.units > 0 && p.unitsDone === p.units;
+  return { value: listed ? 1 : 0, total: 1 };
 }
 
 export function ingestCommand(): Command {
@@ -78,11 +88,12 @@ export function ingestCommand(): Command {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
-        format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',
+        format: 'ingesting |{bar}| {objectsDone}/{objectsFound} files  {events} events  {unitsDone}/{units} folders listed',
         hideCursor: true,
         stream: process.stderr,
       }) : undefined;
-      bar?.start(0, 0, { events: 0, unitsDone: 0, units: 0 });
+      const start = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
+      bar?.start(barFill(start).total, barFill(start).value, start);
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
       let lastLine = 0;
@@ -97,13 +108,13 @@ export function ingestCommand(): Command {
           concurrency: opts.concurrency,
           signal: interrupt.signal,
           onProgress: (p) => {
-            bar?.setTotal(p.objectsFound);
-            bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
+            bar?.setTotal(barFill(p).total);
+            bar?.update(barFill(p).value, { ...p });
             // A line per committed batch, and one a second while listing: enough to follow, never a flood.
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} prefixes\n`);
+              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} folders listed\n`);
             }
           },
           onFileError: (key, reason) => {
