@@ -57,6 +57,11 @@ test('without --json: a readable summary', async () => {
   expect(res.code).toBe(0);
   expect(res.stdout).toMatch(/Ingested 35 log files from .*logs/);
   expect(res.stdout).toMatch(/310 new events/);
+  // No trails yet in a database only ingest wrote: the list says where they come from.
+  const trails = await runCli(['trails', 'list', '--db', path.join(dir, 'other.duckdb')]);
+  const none = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)\n";
+  expect([trails.code, trails.stdout]).toEqual([0, none]);
+  expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
 test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {

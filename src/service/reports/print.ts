@@ -52,10 +52,14 @@ function series(frames: Frame[], counts: string): string {
   return formatTable(rows);
 }
 
+/** An empty List of Trails (a database only ingest wrote): "(no rows)" would not say where the inventory comes from. */
+export const NO_TRAILS = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)";
+
 function rows(frame: Frame, counts: string): string {
   const count = frame.fields[0]?.values.length ?? 0;
   // "(no unreadable files)" says more than "(no rows)".
   if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
+  if (count === 0 && frame.name === 'trails') return NO_TRAILS;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
   return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
 }
