@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
 import { tempDir } from '../../tests/support/temp';
-import { formatSummary } from './commands/ingest';
+import type { Command } from 'commander';
+import { buildCli } from './cli';
+import { barFill, formatSummary } from './commands/ingest';
 import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
@@ -80,6 +82,34 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
 });
 
+/** A command's help as `trailhound <path> --help` prints it (at 80 columns, as without a terminal), on one line. */
+function helpOf(...path: string[]): string {
+  let command: Command = buildCli();
+  for (const name of path) command = command.commands.find((c) => c.name() === name)!;
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s) });
+  command.outputHelp();
+  return text.replace(/\s+/g, ' ');
+}
+
+test('help says which options are required, not only the error when one is missing', () => {
+  expect(helpOf('ingest')).toContain('--source <source> required: s3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)');
+  expect(helpOf('generate')).toContain('--out <dir> required: folder to write into (a new or empty one)');
+  expect(helpOf('ingest')).not.toMatch(/--days <n> required/);
+});
+
+test('help names the settings that have no flag: the token, the memory cap, the log level, AWS credentials', () => {
+  const section = (help: string) => help.slice(help.indexOf('Environment (no flag):'));
+  expect(section(helpOf('serve'))).toMatch(
+    /^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token .* TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default 512MB\) TRAILHOUND_LOG_LEVEL trace, .* AWS_\* credentials and region/
+  );
+  expect(section(helpOf('ingest'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default 224MB\) AWS_\* credentials/);
+  expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default 224MB\) $/);
+  expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
+  expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): AWS_\* credentials and region/);
+  expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
+});
+
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
   const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
   const one = formatSummary({ ...summary, unreadable: 1, errors: 1, rejected: 1, stopped: false, durationMs: 0 });
@@ -91,4 +121,12 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   const two = formatSummary({ ...summary, unreadable: 2, errors: 3, rejected: 0, stopped: false, durationMs: 0 });
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
   expect(two).toContain('\n  3 files could not be read (named above, with why): kept until they change; \'trailhound report ingest --errors\' lists them');
+});
+
+test("ingest's progress bar is empty while the first folders are listed, not full as 0 of 0 files would draw it", () => {
+  const progress = { unitsDone: 0, units: 44, objectsDone: 0, objectsFound: 0, events: 0 };
+  expect(barFill(progress)).toEqual({ value: 0, total: 1 });
+  expect(barFill({ ...progress, unitsDone: 3, objectsFound: 120, objectsDone: 40 })).toEqual({ value: 40, total: 120 });
+  // Every folder listed and nothing new in them (all ingested before): done.
+  expect(barFill({ ...progress, unitsDone: 44 })).toEqual({ value: 1, total: 1 });
 });

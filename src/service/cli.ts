@@ -7,12 +7,14 @@ import { trailsCommand } from './commands/trails';
 import { serveCommand } from './commands/serve';
 import { reportCommand } from './commands/report';
 import { pruneCommand } from './commands/prune';
+import { withEnvironment } from './commands/options';
 
 export function buildCli(): Command {
   const program = new Command('trailhound')
     .description('CloudTrail logs from S3 into DuckDB, and reports over them for Grafana')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
+  withEnvironment(program, ['TRAILHOUND_DEBUG']);
   program.addCommand(ingestCommand());
   program.addCommand(generateCommand());
   program.addCommand(trailsCommand());
@@ -25,7 +27,11 @@ export function buildCli(): Command {
   // Commands added whole do not inherit the hint: each names its own help (trailhound ingest --help).
   const hint = (command: Command, name: string) => {
     command.showHelpAfterError(`(run 'trailhound ${name} --help' for usage)`);
-    for (const option of command.options.filter((o) => o.mandatory)) required.add(option.makeOptionMandatory(false));
+    for (const option of command.options.filter((o) => o.mandatory)) {
+      // Commander's help does not say which options are required: only the error did.
+      option.description = `required: ${option.description}`;
+      required.add(option.makeOptionMandatory(false));
+    }
     for (const sub of command.commands) hint(sub, `${name} ${sub.name()}`);
   };
   for (const command of program.commands) hint(command, command.name());

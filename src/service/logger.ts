@@ -6,7 +6,17 @@ export type { Logger };
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+/**
+ * JSON lines that a person reading `docker compose logs` and a log store (Loki, which Grafana reads levels from by
+ * name) both understand: "level":"warn" and an ISO time, not pino's "level":40 and epoch milliseconds.
+ */
+const JSON_LINES: pino.LoggerOptions = {
+  formatters: { level: (label) => ({ level: label }) },
+  timestamp: pino.stdTimeFunctions.isoTime,
+};
+
+/** `write`: where JSON lines go instead of stdout (tests). */
+export function createLogger(options: { level?: string; pretty?: boolean; write?: (line: string) => void } = {}): Logger {
   const level = options.level ?? (process.env.TRAILHOUND_LOG_LEVEL || 'info');
   if (!LEVELS.includes(level)) {
     throw new Error(`TRAILHOUND_LOG_LEVEL=${level}: expected one of ${LEVELS.join(', ')} (default info)`);
@@ -14,5 +24,7 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   const readable = options.pretty ?? process.stdout.isTTY;
   return readable
     ? pino({ level }, pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
-    : pino({ level });
+    : options.write
+      ? pino({ level, ...JSON_LINES }, { write: options.write })
+      : pino({ level, ...JSON_LINES });
 }

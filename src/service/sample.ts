@@ -8,7 +8,7 @@ import { ACCOUNTS, writeLogFolder } from '../generator';
 import type { TrailRecord } from './trails';
 
 export const SAMPLE_EVENTS = 50_000;
-const SAMPLE_DAYS = 14;
+export const SAMPLE_DAYS = 14;
 const DAY_MS = 86_400_000;
 /** When the sample's events were last delivered (an ISO time in this file, in the sample's folder). */
 const DELIVERED = '.delivered';
@@ -31,6 +31,12 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
   fs.writeFileSync(path.join(dir, DELIVERED), now.toISOString());
   fs.writeFileSync(path.join(dir, '.complete'), '');
   return dir;
+}
+
+/** Whether ensureSampleLogs finds a sample made already (else it makes one: seconds, which serve says first). */
+export function sampleLogsMade(dataDir: string): boolean {
+  const dir = path.join(dataDir, 'sample-logs');
+  return fs.existsSync(path.join(dir, '.complete')) || olderSample(dir) !== undefined;
 }
 
 /** The newest complete sample of the older layout (sample-logs/<day>/), if any. */

@@ -4,7 +4,7 @@
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
 import type { Database } from './db/database';
-import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestSummary } from './ingest';
+import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
@@ -30,6 +30,8 @@ export interface ServiceOptions {
   beforePoll?: (now: Date) => Promise<void>;
   /** Keep this many days of events (ingest/retention.ts): runs read no further back, and an hourly prune removes the rest. */
   retentionDays?: number;
+  /** How often a run in progress logs how far it is (default every 30 s; a shorter run logs none). */
+  progressLogMs?: number;
 }
 
 /** What a poll or a backfill did, over every source. */
@@ -100,16 +102,33 @@ export function startService(options: ServiceOptions): Service {
     if (early) logger.info({ days, from: CLOUDTRAIL_BEGAN }, `${asked} reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
   };
   if (options.days) noteEarly(options.days, 'the days asked for');
-  const ingestDays = (source: string, days: number, at = now()) =>
-    ingest({
-      source,
-      db,
-      days: withinRetention(days),
-      now: at,
-      s3Endpoint: options.s3Endpoint,
-      signal: stopping.signal,
-      onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
-    });
+  const ingestDays = async (source: string, days: number, at = now()) => {
+    // A first load of a large bucket runs for hours: without a line now and then, the log looks like a hung service.
+    let progress: IngestProgress | undefined;
+    const timer = setInterval(() => {
+      if (!progress) return;
+      const { objectsDone, objectsFound, events, unitsDone, units } = progress;
+      logger.info(
+        { job: 'ingest', source, objectsDone, objectsFound, events, unitsDone, units },
+        `reading ${source}: ${objectsDone} of ${counted(objectsFound, 'log file')} found so far, ${counted(events, 'new event')}, ` +
+          `${unitsDone} of ${counted(units, 'folder')} listed`
+      );
+    }, options.progressLogMs ?? 30_000).unref();
+    try {
+      return await ingest({
+        source,
+        db,
+        days: withinRetention(days),
+        now: at,
+        s3Endpoint: options.s3Endpoint,
+        signal: stopping.signal,
+        onProgress: (p) => (progress = p),
+        onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+      });
+    } finally {
+      clearInterval(timer);
+    }
+  };
 
   // Each source's own days. lastSuccessStart: when its last successful run started (read from ingest_runs at its
   // first run, so a restart knows it too): a run reads every day folder since then, so days of failed polls or of a

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { buildCli } from '../../src/service/cli';
 import { ROOT, loadYaml } from './support';
 
 const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
@@ -63,6 +64,17 @@ test('the service: built from the Dockerfile, a named volume for its DuckDB file
   }
   // The data source reaches the service by its compose name.
   expect(loadYaml('datasources/trailhound.yaml').datasources[0].jsonData.url).toBe('http://trailhound:7480');
+});
+
+test("the service is given every TRAILHOUND_* setting serve's help names, from the shell when set there", () => {
+  const serve = buildCli().commands.find((c) => c.name() === 'serve')!;
+  let help = '';
+  serve.configureOutput({ writeOut: (s) => (help += s) });
+  serve.outputHelp();
+  const named = [...new Set(help.match(/TRAILHOUND_[A-Z0-9_]+/g))];
+  // The memory cap and the log level among them: a user who sets them for `docker compose up` must not be ignored.
+  expect(named).toEqual(expect.arrayContaining(['TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'TRAILHOUND_CLOUDTRAIL_ENDPOINT', 'TRAILHOUND_SOURCE']));
+  expect(named.filter((name) => !(name in compose.services.trailhound.environment))).toEqual([]);
 });
 
 test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of the container', () => {

@@ -57,6 +57,11 @@ test('without --json: a readable summary', async () => {
   expect(res.code).toBe(0);
   expect(res.stdout).toMatch(/Ingested 35 log files from .*logs/);
   expect(res.stdout).toMatch(/310 new events/);
+  // No trails yet in a database only ingest wrote: the list says where they come from.
+  const trails = await runCli(['trails', 'list', '--db', path.join(dir, 'other.duckdb')]);
+  const none = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)\n";
+  expect([trails.code, trails.stdout]).toEqual([0, none]);
+  expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
 test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
@@ -73,7 +78,12 @@ test('a window reaching back before CloudTrail began (2013-11-13) starts there, 
 test('mistakes get a clear message and a non-zero exit', async () => {
   const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
   expect(missing.code).toBe(1);
-  expect(missing.stderr).toMatch(/is not a folder/);
+  // Where it looked, resolved: a relative --source is read from where the command runs.
+  expect(missing.stderr).toBe(
+    `trailhound: ${path.join(dir, 'nope')} is not a folder (there is nothing at ${path.join(dir, 'nope')}). Give --source an existing folder or an s3://bucket[/prefix] URL.\n`
+  );
+  const relative = await runCli(['ingest', '--source', 'package.json', '--db', path.join(dir, 'x.duckdb')]);
+  expect(relative.stderr).toMatch(/^trailhound: package\.json is not a folder \(\/.*\/package\.json is a file\)\. Give --source an existing folder/);
   const both = await runCli(['ingest', '--source', dir, '--days', '2', '--since', '2026-01-01']);
   expect(both.code).not.toBe(0);
   expect(both.stderr).toMatch(/--days or --since/);

@@ -274,6 +274,8 @@ test('no database yet: says what to run', async () => {
   const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
+  // A service elsewhere (Docker) is asked only when named: the message says how.
+  expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {
@@ -290,6 +292,16 @@ test('while serve holds the file, the report comes from the running service; unr
     const viaListen = await report(['totals', '--json'], { ...env, TRAILHOUND_LISTEN: `:${port}` });
     expect(viaListen.stderr).toBe('');
     expect(JSON.parse(viaListen.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+
+    // No file here (a service in Docker keeps it in its volume): a service named by --service-url or TRAILHOUND_URL answers.
+    const elsewhere = ['report', 'totals', '--json', ...SINCE, '--db', path.join(dir, 'not-here', 'trailhound.duckdb')];
+    for (const named of [['--service-url', url], []]) {
+      const remote = await runCli([...elsewhere, ...named], { ...env, ...(named.length === 0 && { TRAILHOUND_URL: url }) });
+      expect([named, remote.stderr]).toEqual([named, '']);
+      expect(JSON.parse(remote.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+    }
+    const down = await runCli([...elsewhere, '--service-url', 'http://127.0.0.1:1'], env);
+    expect(down.stderr).toMatch(/^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(1);

@@ -8,7 +8,7 @@ import { positiveInt } from './options';
 export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
-    .requiredOption('--out <dir>', 'folder to write into: a new or empty one')
+    .requiredOption('--out <dir>', 'folder to write into (a new or empty one)')
     .option('--events <n>', 'unique events', positiveInt, 100_000)
     .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
     .option('--seed <n>', 'same seed, same files', positiveInt, 1)

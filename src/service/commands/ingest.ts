@@ -4,10 +4,10 @@ import { SingleBar } from 'cli-progress';
 import { counted } from '../counted';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
-import { ingest, openSource, type IngestSummary } from '../ingest';
+import { ingest, openSource, type IngestProgress, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
-import { positiveInt, warnIfExposed } from './options';
+import { positiveInt, warnIfExposed, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -29,8 +29,18 @@ export function formatSummary(s: IngestSummary): string {
   return lines.join('\n');
 }
 
+/**
+ * The progress bar's fill: the files loaded of those found so far. Before the listing finds any, empty, not full as
+ * cli-progress draws 0 of 0 (a bar that looked done while the first folders of a large bucket were still listed).
+ */
+export function barFill(p: IngestProgress): { value: number; total: number } {
+  if (p.objectsFound > 0) return { value: p.objectsDone, total: p.objectsFound };
+  const listed = p.units > 0 && p.unitsDone === p.units;
+  return { value: listed ? 1 : 0, total: 1 };
+}
+
 export function ingestCommand(): Command {
-  return new Command('ingest')
+  const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
     .option('--days <n>', `days back from today (default ${DEFAULTS.days})`, positiveInt)
@@ -78,11 +88,12 @@ export function ingestCommand(): Command {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
-        format: 'ingesting |{bar}| {value}/{total} files  {events} events  {unitsDone}/{units} prefixes',
+        format: 'ingesting |{bar}| {objectsDone}/{objectsFound} files  {events} events  {unitsDone}/{units} folders listed',
         hideCursor: true,
         stream: process.stderr,
       }) : undefined;
-      bar?.start(0, 0, { events: 0, unitsDone: 0, units: 0 });
+      const start = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
+      bar?.start(barFill(start).total, barFill(start).value, start);
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
       let lastLine = 0;
@@ -97,13 +108,13 @@ export function ingestCommand(): Command {
           concurrency: opts.concurrency,
           signal: interrupt.signal,
           onProgress: (p) => {
-            bar?.setTotal(p.objectsFound);
-            bar?.update(p.objectsDone, { events: p.events, unitsDone: p.unitsDone, units: p.units });
+            bar?.setTotal(barFill(p).total);
+            bar?.update(barFill(p).value, { ...p });
             // A line per committed batch, and one a second while listing: enough to follow, never a flood.
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} prefixes\n`);
+              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} folders listed\n`);
             }
           },
           onFileError: (key, reason) => {
@@ -128,6 +139,7 @@ export function ingestCommand(): Command {
         db.close();
       }
     });
+  return withEnvironment(definition, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
 }
 
 /** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */

@@ -1,5 +1,6 @@
 // What the sub-commands share: option parsers, and the warning of those that write to the database.
-import { InvalidArgumentError } from 'commander';
+import { Help, InvalidArgumentError, type Command } from 'commander';
+import { DEFAULTS } from '../config';
 import { exposedDatabaseWarning } from '../db/database';
 
 export function positiveInt(value: string): number {
@@ -15,4 +16,27 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 export function warnIfExposed(file: string): void {
   const exposed = exposedDatabaseWarning(file);
   if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+}
+
+/** The settings that have no flag, by name: what a command's help says of each. */
+const ENVIRONMENT = {
+  TRAILHOUND_TOKEN: "the API's bearer token (default: the token file beside the database, which serve writes on its first start)",
+  TRAILHOUND_MEMORY_LIMIT: `DuckDB's memory cap, e.g. 1GB (default ${DEFAULTS.memoryLimit})`,
+  TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default info)',
+  TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
+  'AWS_*': "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
+} as const;
+
+/**
+ * Adds the variables a command reads that no flag sets to its help, laid out as commander lays out its options
+ * (whose help lists only flags). `memoryLimit`: the command's own default, when it is not ingest's.
+ */
+export function withEnvironment(command: Command, names: Array<keyof typeof ENVIRONMENT>, memoryLimit: string = DEFAULTS.memoryLimit): Command {
+  const layout = new Help();
+  const width = Math.max(...names.map((name) => name.length));
+  return command.addHelpText('after', () => {
+    layout.helpWidth = process.stdout.isTTY ? process.stdout.columns : 80;
+    const text = (name: keyof typeof ENVIRONMENT) => ENVIRONMENT[name].replace(DEFAULTS.memoryLimit, memoryLimit);
+    return `\nEnvironment (no flag):\n${names.map((name) => layout.formatItem(name, width, text(name), layout)).join('\n')}`;
+  });
 }

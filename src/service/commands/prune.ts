@@ -3,10 +3,10 @@ import { Command } from 'commander';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
-import { positiveInt, warnIfExposed } from './options';
+import { positiveInt, warnIfExposed, withEnvironment } from './options';
 
 export function pruneCommand(): Command {
-  return new Command('prune')
+  const definition = new Command('prune')
     .description('remove events older than the retention, with the kept log files and ledger rows only they needed')
     .option('--retention-days <n>', 'days of events to keep (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
@@ -27,4 +27,5 @@ export function pruneCommand(): Command {
         db.close();
       }
     });
+  return withEnvironment(definition, ['TRAILHOUND_MEMORY_LIMIT']);
 }

@@ -15,7 +15,7 @@ import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
-import { collect } from './options';
+import { collect, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
@@ -114,7 +114,7 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
 
 export function reportCommand(): Command {
   const choices = (flag: string, text: string, values: readonly string[]) => new Option(flag, text).choices(values);
-  return new Command('report')
+  const definition = new Command('report')
     .description('print a report: events (grouped counts, series or the events themselves), totals, trails or ingest (--errors: the files it could not read)')
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
@@ -159,7 +159,11 @@ export function reportCommand(): Command {
       `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
     )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
-    .option('--service-url <url>', 'the running service to ask when the file is in use (env TRAILHOUND_URL)', env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen))
+    .option(
+      '--service-url <url>',
+      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), also when there is no file here (Docker)',
+      env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen)
+    )
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
       // Exit 1, as for a bad flag (commander's) and every other command's errors.
@@ -178,11 +182,14 @@ export function reportCommand(): Command {
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
         const range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
+        // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
+        // or on another host keeps its database where this command cannot read it.
+        const serviceNamed = command.getOptionValueSource('serviceUrl') === 'cli' || env('URL') !== undefined;
         const missing = missingDatabase(file);
-        if (missing) fail(missing);
+        if (missing && !serviceNamed) fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         let db: Database | undefined;
         try {
-          db = await Database.open(file, { readOnly: true });
+          if (!missing) db = await Database.open(file, { readOnly: true });
         } catch (err) {
           if (!(err instanceof DatabaseLockedError)) throw err;
         }
@@ -209,9 +216,10 @@ export function reportCommand(): Command {
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
+            const asked = missing ? `there is no database at ${file}, and asking the service` : `${file} is in use by a running 'trailhound serve', and asking it`;
             return fail(
-              `${file} is in use by a running 'trailhound serve', and asking it at ${o.serviceUrl} failed (${why}). ` +
-                'Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service, or stop it first.'
+              `${asked} at ${o.serviceUrl} failed (${why}). ` +
+                `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing ? '' : ', or stop it first'}.`
             );
           }
         }
@@ -221,4 +229,5 @@ export function reportCommand(): Command {
       if ('error' in result) return fail(result.error);
       console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes));
     });
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
 }

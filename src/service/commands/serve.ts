@@ -7,12 +7,12 @@ import { Database, exposedDatabaseWarning } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
-import { deliverSampleLogs, ensureSampleLogs, sampleTrails } from '../sample';
+import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
 import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { resolveToken, shortTokenWarning } from '../api/token';
-import { collect, positiveInt } from './options';
+import { collect, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -85,7 +85,7 @@ export async function checkListen(listen: string, host: string, port: number, re
 }
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
     .option('--listen <host:port>', 'where the API listens (env TRAILHOUND_LISTEN)', env('LISTEN') ?? DEFAULTS.listen)
     .option('--source <source>', 's3://bucket[/prefix] or a folder; repeat it for several (env TRAILHOUND_SOURCE, comma-separated; default: the bundled sample logs)', collect)
@@ -124,6 +124,9 @@ export function serveCommand(): Command {
       const exposed = exposedDatabaseWarning(file);
       if (exposed) logger.warn({ db: file }, exposed);
       if (sample) {
+        if (!sampleLogsMade(dataDir)) {
+          logger.info({ events: SAMPLE_EVENTS }, `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`);
+        }
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
@@ -186,4 +189,5 @@ export function serveCommand(): Command {
         process.on('SIGINT', () => stop('SIGINT'));
       });
     });
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'AWS_*'], DEFAULTS.serveMemoryLimit);
 }

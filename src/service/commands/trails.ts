@@ -5,11 +5,12 @@ import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
-import { collect, warnIfExposed } from './options';
+import { NO_TRAILS } from '../reports/print';
+import { collect, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
-  trails
+  const sync = trails
     .command('sync')
     .description('read every trail and its status from the CloudTrail API into the database')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
@@ -33,6 +34,7 @@ export function trailsCommand(): Command {
         db.close();
       }
     });
+  withEnvironment(sync, ['AWS_*']);
   trails
     .command('list')
     .description('print the stored trail inventory')
@@ -49,7 +51,7 @@ export function trailsCommand(): Command {
                   last_delivery_error, strftime(last_notification, '%Y-%m-%d %H:%M') AS last_notification, sns_topic
            FROM trails ORDER BY name`
         );
-        console.log(opts.json ? JSON.stringify(rows) : formatTable(rows));
+        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows));
       } finally {
         db.close();
       }

@@ -4,11 +4,30 @@ import { formatTable } from '../table';
 
 const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
+/** Seconds as Grafana's unit `s` shows them, scaled to what reads at a glance (a lag of 90000 s is 1.0 days). */
+export function duration(seconds: number): string {
+  if (Math.abs(seconds) < 120) return `${seconds} s`;
+  if (Math.abs(seconds) < 7_200) return `${Math.round(seconds / 60)} min`;
+  if (Math.abs(seconds) < 172_800) return `${(seconds / 3_600).toFixed(1)} hours`;
+  return `${(seconds / 86_400).toFixed(1)} days`;
+}
+
+/** A number with the unit its field's config gives Grafana (the ingestion status's lag and retention): "73" alone says nothing. */
+function withUnit(v: number, unit: unknown): string {
+  if (unit === 's') return duration(v);
+  if (typeof unit === 'string' && unit.startsWith('suffix:')) {
+    const suffix = unit.slice('suffix:'.length);
+    return `${v} ${v === 1 ? suffix.replace(/s$/, '') : suffix}`;
+  }
+  return String(v);
+}
+
 function cell(field: FrameField, i: number): string {
   const v = field.values[i];
   if (v === null || v === undefined) return '';
   if (field.type === 'time') return minute(Number(v));
   if (field.type === 'boolean') return v ? 'yes' : 'no';
+  if (field.type === 'number' && field.config?.unit !== undefined) return withUnit(Number(v), field.config.unit);
   return String(v);
 }
 
@@ -33,10 +52,14 @@ function series(frames: Frame[], counts: string): string {
   return formatTable(rows);
 }
 
+/** An empty List of Trails (a database only ingest wrote): "(no rows)" would not say where the inventory comes from. */
+export const NO_TRAILS = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)";
+
 function rows(frame: Frame, counts: string): string {
   const count = frame.fields[0]?.values.length ?? 0;
   // "(no unreadable files)" says more than "(no rows)".
   if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
+  if (count === 0 && frame.name === 'trails') return NO_TRAILS;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
   return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
 }

@@ -11,7 +11,9 @@ export class FolderSource implements LogSource {
   constructor(folder: string) {
     this.id = path.resolve(folder);
     if (!fs.existsSync(this.id) || !fs.statSync(this.id).isDirectory()) {
-      throw kinded(`${folder} is not a folder. Give --source an existing folder or an s3://bucket[/prefix] URL.`, 'no-folder');
+      // Where it looked: a relative source is read from the folder the command runs in, which may not be the one meant.
+      const there = fs.existsSync(this.id) ? `${this.id} is a file` : `there is nothing at ${this.id}`;
+      throw kinded(`${folder} is not a folder (${there}). Give --source an existing folder or an s3://bucket[/prefix] URL.`, 'no-folder');
     }
   }
 
