@@ -171,6 +171,17 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const STRADDLE_STORED = [Date.parse('2021-05-03T10:15:00Z'), Date.parse('2021-05-03T10:55:00Z')];
   const STRADDLE = refusals('straddle', 6, '2021-05-03T10:00:00Z', 5 * MINUTE, (i) => STRADDLE_STORED[i < 3 ? 0 : 1]);
   const PEAKS = [...BACKLOG, ...DENSE_LATE, ...STRADDLE];
+  // Routine refusals the CIS benchmark's filter leaves out, six of each within 6 minutes: the log delivery service
+  // refused writing to a bucket, and a user's HeadBucket calls refused (a tool asking whether buckets exist).
+  const ROUTINE_REFUSALS: CloudTrailRecord[] = Array.from({ length: 12 }, (_, i) => ({
+    ...refusedCall(`routine-${i}`, 'prober', Date.parse('2021-05-04T10:00:00Z') + i * 30_000),
+    ...(i < 6
+      ? {
+          eventName: 'PutObject', sourceIPAddress: 'delivery.logs.amazonaws.com',
+          userIdentity: { type: 'AWSService', invokedBy: 'delivery.logs.amazonaws.com' },
+        }
+      : { eventName: 'HeadBucket' }),
+  }));
   // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
   // Support made for it, and an AWS service event.
   const ROOT_BY_SERVICE: CloudTrailRecord[] = [
@@ -215,6 +226,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     writeFiles(path.join(dir, 'burst'), {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
+      'routine.json.gz': logFile(ROUTINE_REFUSALS),
       // A log file that cannot be read, for the Unreadable files panels.
       'broken.json.gz': 'not gzip',
     });
@@ -235,7 +247,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -619,6 +631,19 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 6, firing: true }]);
     // Summed by arrival, each window held three: the six were never seen together.
     expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
+  });
+
+  test('failed authorizations: the log delivery service and HeadBucket refused (routine, as the CIS filter says) do not fire', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const at = Math.max(...ROUTINE_REFUSALS.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([]);
+    // Counted, each is a burst of six.
+    const counted = variant(rule, { exclude: {} }, 'max');
+    const instances = await runRule(counted, at);
+    expect(instances.map((i) => [i.labels.user, i.labels.account, i.b, i.firing]).sort()).toEqual([
+      ['delivery.logs.amazonaws.com', accountOf(ROUTINE_REFUSALS[0]), 6, true],
+      ['prober', accountOf(ROUTINE_REFUSALS[0]), 6, true],
+    ]);
   });
 
   test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {

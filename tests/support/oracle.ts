@@ -116,7 +116,7 @@ export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => st
   role: (r) => oracleRole(r) ?? '(none)',
 };
 
-/** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters. */
+/** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters, exclusions. */
 export function oracleMatches(r: CloudTrailRecord, q: ResolvedQuery): boolean {
   if (q.status === 'success' && oracleIsError(r)) return false;
   if (q.status === 'error' && !oracleIsError(r)) return false;
@@ -127,6 +127,7 @@ export function oracleMatches(r: CloudTrailRecord, q: ResolvedQuery): boolean {
   if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
   if (q.serviceCalls === 'exclude' && oracleServiceCall(r)) return false;
   for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(oracleDimension[key]!(r))) return false;
+  for (const [key, values] of Object.entries(q.exclude)) if (values?.includes(oracleDimension[key]!(r))) return false;
   return true;
 }
 
