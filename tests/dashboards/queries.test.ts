@@ -173,6 +173,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const PEAKS = [...BACKLOG, ...DENSE_LATE, ...STRADDLE];
   // Routine refusals the CIS benchmark's filter leaves out, six of each within 6 minutes: the log delivery service
   // refused writing to a bucket, and a user's HeadBucket calls refused (a tool asking whether buckets exist).
+  // An IAM Identity Center user's password refused three times within two minutes: no ConsoleLogin, no errorCode.
+  const IDENTITY_CENTER_FAILURES: CloudTrailRecord[] = Array.from({ length: 3 }, (_, i) => ({
+    eventVersion: '1.08', eventID: `idc-failure-${i}`, eventTime: new Date(Date.parse('2021-05-05T10:00:00Z') + i * 40_000).toISOString().replace('.000', ''),
+    eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.9',
+    recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', userName: 'user1' },
+    additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD' }, serviceEventDetails: { CredentialVerification: 'Failure' },
+  }));
   const ROUTINE_REFUSALS: CloudTrailRecord[] = Array.from({ length: 12 }, (_, i) => ({
     ...refusedCall(`routine-${i}`, 'prober', Date.parse('2021-05-04T10:00:00Z') + i * 30_000),
     ...(i < 6
@@ -226,7 +233,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     writeFiles(path.join(dir, 'burst'), {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
-      'routine.json.gz': logFile(ROUTINE_REFUSALS),
+      'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
       // A log file that cannot be read, for the Unreadable files panels.
       'broken.json.gz': 'not gzip',
     });
@@ -247,7 +254,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -644,6 +651,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       ['delivery.logs.amazonaws.com', accountOf(ROUTINE_REFUSALS[0]), 6, true],
       ['prober', accountOf(ROUTINE_REFUSALS[0]), 6, true],
     ]);
+  });
+
+  test("failed console logins: an IAM Identity Center user's password refused three times fires, though no ConsoleLogin failed", async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-console-login-failures')!;
+    const at = Math.max(...IDENTITY_CENTER_FAILURES.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([{ labels: { user: 'user1', account: '111122223333' }, b: 3, firing: true }]);
   });
 
   test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {

@@ -581,7 +581,7 @@ describe('alert rules', () => {
     // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
     expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
     expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
-    expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin'] } });
+    expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin', 'CredentialVerification'] } });
     // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.
     const noEvents = rules.find(({ rule }) => rule.uid === 'trailhound-no-events')!.rule;
     expect(model('No CloudTrail events arriving')).toMatchObject({ groupBy: 'none', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', filters: {} });

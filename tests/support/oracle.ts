@@ -38,6 +38,7 @@ export function oracleUser(r: CloudTrailRecord): string {
       case 'SAMLUser':
       case 'WebIdentityUser':
       case 'IdentityCenterUser':
+      case 'Unknown': // IAM Identity Center's sign-in steps (CredentialVerification …): the user name typed at sign-in
         return id.userName;
       case 'AssumedRole':
         return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
@@ -58,7 +59,15 @@ export function oracleUser(r: CloudTrailRecord): string {
 
 export const oracleService = (r: CloudTrailRecord): string => String(r.eventSource).replace(/\.amazonaws\.com$/, '');
 
-const failedLogin = (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && r.responseElements?.ConsoleLogin === 'Failure';
+/** Where a sign-in event writes its own outcome: ConsoleLogin and CheckMfa in responseElements, IAM Identity Center's steps in serviceEventDetails. */
+const SIGN_IN_OUTCOME_IN: Record<string, string> = {
+  ConsoleLogin: 'responseElements',
+  CheckMfa: 'responseElements',
+  CredentialChallenge: 'serviceEventDetails',
+  CredentialVerification: 'serviceEventDetails',
+  UserAuthentication: 'serviceEventDetails',
+};
+const failedLogin = (r: CloudTrailRecord) => SIGN_IN_OUTCOME_IN[r.eventName] !== undefined && r[SIGN_IN_OUTCOME_IN[r.eventName]]?.[r.eventName] === 'Failure';
 
 export function oracleIsError(r: CloudTrailRecord): boolean {
   if (r.errorCode === 'Client.DryRunOperation') return false;
