@@ -180,6 +180,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', userName: 'user1' },
     additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD' }, serviceEventDetails: { CredentialVerification: 'Failure' },
   }));
+  // A trail created and started (CIS 4.5 counts both): a new trail may deliver a copy of everything elsewhere.
+  const NEW_TRAIL: CloudTrailRecord[] = ['CreateTrail', 'StartLogging'].map((eventName, i) => ({
+    eventVersion: '1.08', eventID: `new-trail-${i}`, eventTime: `2021-05-06T10:0${i}:00Z`, eventSource: 'cloudtrail.amazonaws.com', eventName, awsRegion: 'us-east-1',
+    sourceIPAddress: '198.51.100.23', recipientAccountId: '111122223333', requestParameters: { name: 'exfil-trail' },
+    userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
+  }));
   const ROUTINE_REFUSALS: CloudTrailRecord[] = Array.from({ length: 12 }, (_, i) => ({
     ...refusedCall(`routine-${i}`, 'prober', Date.parse('2021-05-04T10:00:00Z') + i * 30_000),
     ...(i < 6
@@ -234,6 +240,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
       'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
+      'new-trail.json.gz': logFile(NEW_TRAIL),
       // A log file that cannot be read, for the Unreadable files panels.
       'broken.json.gz': 'not gzip',
     });
@@ -254,7 +261,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -731,6 +738,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;
     const instances = await runRule(rule, arrived(login.eventTime) + 60_000);
     expect(instances).toContainEqual({ labels: { user: oracleUser(login), account: accountOf(login) }, b: 1, firing: true });
+  });
+
+  test('CloudTrail configuration changes: a trail created and started fires, as CIS 4.5 counts them', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-logging-stopped')!;
+    const at = Math.max(...NEW_TRAIL.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([{ labels: { user: 'mallory', account: '111122223333' }, b: 2, firing: true }]);
   });
 
   test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user, in each account', async () => {

@@ -472,7 +472,7 @@ describe('alert rules', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
       'Failed authorization attempts per user and account',
       'Root account activity',
-      'CloudTrail logging stopped or trail deleted',
+      'CloudTrail configuration changes',
       'Failed console logins',
       'Console logins without MFA',
       'No CloudTrail events arriving',
@@ -580,7 +580,10 @@ describe('alert rules', () => {
     expect(model('Failed authorization attempts per user and account')).toMatchObject({ status: 'unauthorized', groupBy: 'userAndAccount', aggregate: 'auto' });
     // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
     expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
-    expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
+    // CIS 4.5's filter names these five; PutEventSelectors narrows a trail without them.
+    expect(model('CloudTrail configuration changes').filters.eventName).toEqual(
+      expect.arrayContaining(['CreateTrail', 'UpdateTrail', 'DeleteTrail', 'StartLogging', 'StopLogging', 'PutEventSelectors'])
+    );
     expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin', 'CredentialVerification'] } });
     // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.
     const noEvents = rules.find(({ rule }) => rule.uid === 'trailhound-no-events')!.rule;
