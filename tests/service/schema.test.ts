@@ -290,6 +290,9 @@ test('a database written before version 14 marks its stored sign-in steps that f
     } finally {
       db.close();
     }
+    // A copy whose kept log files are gone: it opens all the same, its events as they were.
+    const lost = path.join(dir, 'lost.duckdb');
+    fs.copyFileSync(file, lost);
     db = await Database.open(file);
     try {
       expect(await db.all('SELECT event_id, is_error, is_unauthorized FROM events ORDER BY event_id')).toEqual([
@@ -298,6 +301,13 @@ test('a database written before version 14 marks its stored sign-in steps that f
         { event_id: 'signed-in', is_error: false, is_unauthorized: false },
         { event_id: 'wrong-password', is_error: true, is_unauthorized: true },
       ]);
+    } finally {
+      db.close();
+    }
+    db = await Database.open(lost);
+    try {
+      expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
+      expect(await db.all('SELECT count(*)::INTEGER AS n FROM events WHERE is_error')).toEqual([{ n: 0 }]);
     } finally {
       db.close();
     }
