@@ -68,7 +68,10 @@ function eventsLink(model) {
     if (value !== fallback) params.push(`var-${name}=${value}`);
   }
   for (const [dimension, values] of Object.entries(model.filters)) for (const v of values) params.push(`var-${dimension}=${encodeURIComponent(v)}`);
-  return [{ title: 'Open in CloudTrail Events (by arrival time)', url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
+  // Events has no selector that leaves values out: the link says what it shows beside the rule's events.
+  const excluded = Object.values(model.exclude ?? {}).flat();
+  const also = excluded.length > 0 ? `; with ${excluded.join(', ')}, which the rule leaves out` : '';
+  return [{ title: `Open in CloudTrail Events (by arrival time${also})`, url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
 }
 
 /** The Events table's columns (both times, "time" and "arrived", by their type), its links at arrival time (it has no $timeField here). */

@@ -42,7 +42,7 @@ export const COMMON_SEARCHES: CommonSearch[] = [
   {
     id: 'unauthorized',
     label: 'Unauthorized access attempts',
-    description: 'Calls refused as not authorized (AccessDenied, UnauthorizedOperation, failed console logins …), grouped by user.',
+    description: 'Calls refused as not authorized (AccessDenied, UnauthorizedOperation, failed sign-ins …), grouped by user.',
     input: 'none',
     query: () => ({ queryType: 'events', groupBy: 'user', status: 'unauthorized' }),
   },

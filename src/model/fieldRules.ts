@@ -37,6 +37,36 @@ export const NO_CODE = '(error without code)';
  */
 export const NO_ROLE = NONE_GROUP;
 
+/**
+ * Sign-in events that write their outcome, "Success" or "Failure", under their own name, with the document that holds
+ * it. A failure has no errorCode, and an errorMessage only sometimes (a failed ConsoleLogin's "Failed authentication",
+ * not in every version; none for IAM Identity Center's steps): the outcome says it. ConsoleLogin and CheckMfa (IAM users,
+ * root, federated console sign-ins) write it in responseElements; IAM Identity Center's sign-in steps, a password or an
+ * MFA code checked (CredentialVerification) among them, in serviceEventDetails.
+ */
+export const SIGN_IN_OUTCOMES = [
+  { eventName: 'ConsoleLogin', in: 'responseElements' },
+  { eventName: 'CheckMfa', in: 'responseElements' },
+  { eventName: 'CredentialChallenge', in: 'serviceEventDetails' },
+  { eventName: 'CredentialVerification', in: 'serviceEventDetails' },
+  { eventName: 'UserAuthentication', in: 'serviceEventDetails' },
+] as const;
+export const SIGN_IN_FAILURE = 'Failure';
+
+/**
+ * SQL: the sign-in event failed, from its event name and its documents' JSON (expressions, by document name). NULL for
+ * other events. A failed sign-in is an error and an unauthorized attempt, as a refused call is.
+ */
+export const signInFailureSql = (name: string, doc: (field: (typeof SIGN_IN_OUTCOMES)[number]['in']) => string) =>
+  `(CASE ${name} ${SIGN_IN_OUTCOMES.map((o) => `WHEN '${o.eventName}' THEN (${doc(o.in)} ->> '$.${o.eventName}') = '${SIGN_IN_FAILURE}'`).join(' ')} END)`;
+
+/** The same, of a record as CloudTrail wrote it (the stored events' migration reads their originals). */
+export function isFailedSignIn(record: Record<string, unknown>): boolean {
+  const outcome = SIGN_IN_OUTCOMES.find((o) => o.eventName === record.eventName);
+  const doc = outcome ? record[outcome.in] : undefined;
+  return typeof doc === 'object' && doc !== null && (doc as Record<string, unknown>)[outcome!.eventName] === SIGN_IN_FAILURE;
+}
+
 /** Not an error: EC2 answers a successful dry run with this code. */
 export const DRY_RUN_SUCCESS_CODE = 'Client.DryRunOperation';
 

@@ -11,12 +11,13 @@ test('given values are kept; filters are de-duplicated, blank ones dropped, and 
   const q = resolveQuery({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     timeField: 'arrival', serviceCalls: 'exclude', peakWindow: '30', resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
+    exclude: { eventName: ['HeadBucket', 'HeadBucket', ''], sourceIp: 'delivery.logs.amazonaws.com', role: [] },
     ingestView: 'errors',
   });
   expect(q).toEqual({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
     timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 30, resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
-    ingestView: 'errors',
+    exclude: { eventName: ['HeadBucket'], sourceIp: ['delivery.logs.amazonaws.com'] }, ingestView: 'errors',
   });
 });
 
@@ -46,6 +47,10 @@ test.each([
   [{ filters: { user: [1] } }, 'filters.user[0]'],
   [{ filters: { user: { a: 1 } } }, 'filters.user'],
   [{ filters: { user: Array.from({ length: MAX_FILTER_VALUES + 1 }, (_, i) => `u${i}`) } }, 'filters.user'],
+  [{ exclude: ['HeadBucket'] }, 'exclude'],
+  [{ exclude: { colour: ['red'] } }, 'exclude.colour'],
+  [{ exclude: { eventName: [1] } }, 'exclude.eventName[0]'],
+  [{ exclude: { eventName: Array.from({ length: MAX_FILTER_VALUES + 1 }, (_, i) => `e${i}`) } }, 'exclude.eventName'],
   ['a string', 'query'],
 ])('%j is refused, naming %s', (input, field) => {
   let error: unknown;
@@ -66,7 +71,8 @@ test('withoutDefaults leaves out exactly the fields at their defaults, and resol
   // Every field of the model, each set away from its default on its own, is kept, and only it.
   const others: Record<string, unknown> = {
     queryType: 'totals', format: 'table', groupBy: 'region', aggregate: 'day', status: 'error', readOnly: 'write', mfa: 'used', timeField: 'arrival',
-    serviceCalls: 'exclude', peakWindow: 5, resourceId: 'i-1', filters: { region: ['eu-west-1'] }, limit: 7, ingestView: 'errors',
+    serviceCalls: 'exclude', peakWindow: 5, resourceId: 'i-1', filters: { region: ['eu-west-1'] }, exclude: { eventName: ['HeadBucket'] }, limit: 7,
+    ingestView: 'errors',
   };
   expect(Object.keys(others).sort()).toEqual([...MODEL_KEYS].sort());
   for (const key of MODEL_KEYS) {

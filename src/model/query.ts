@@ -69,6 +69,11 @@ export interface TrailhoundQuery {
   peakWindow?: number;
   resourceId?: string;
   filters?: Filters;
+  /**
+   * Events to leave out, by the same dimensions and values as filters: an event whose value of a listed dimension is
+   * one of its values does not count. The failed-authorization rule leaves out what the CIS benchmark's filter does.
+   */
+  exclude?: Filters;
   limit?: number;
   /** Ingest queries only: the status, or the unreadable files (see INGEST_VIEWS). */
   ingestView?: IngestView;
@@ -76,8 +81,8 @@ export interface TrailhoundQuery {
 
 /** Every field of the model: what clients keep from a panel's JSON (Grafana adds refId, datasource, hide …). */
 export const MODEL_KEYS = [
-  'queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'peakWindow', 'resourceId', 'filters', 'limit',
-  'ingestView',
+  'queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'peakWindow', 'resourceId', 'filters', 'exclude',
+  'limit', 'ingestView',
 ] as const satisfies ReadonlyArray<keyof TrailhoundQuery>;
 
 /** A query with every default applied: what the SQL generator receives. */
@@ -96,6 +101,7 @@ export const DEFAULT_QUERY: ResolvedQuery = {
   peakWindow: 0,
   resourceId: '',
   filters: {},
+  exclude: {},
   limit: 20,
   ingestView: 'status',
 };
@@ -171,28 +177,29 @@ export function filterValues(values: string | readonly string[] | undefined): st
   return typeof values === 'string' ? [values] : [...(values ?? [])];
 }
 
-function filters(value: unknown): Filters {
+/** The filters, or the exclusions (`field`): lists of values by dimension. */
+function filters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filters {
   if (value === undefined || value === null) {
     return {};
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new QueryError('filters', 'must be an object of lists, e.g. {"user": ["alice"]}');
+    throw new QueryError(field, 'must be an object of lists, e.g. {"user": ["alice"]}');
   }
   const out: Filters = {};
   for (const [key, list] of Object.entries(value)) {
     if (!(FILTER_KEYS as readonly string[]).includes(key)) {
-      throw new QueryError(`filters.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`);
+      throw new QueryError(`${field}.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`);
     }
     const values = typeof list === 'string' ? [list] : list;
     if (!Array.isArray(values)) {
-      throw new QueryError(`filters.${key}`, 'must be a list of strings');
+      throw new QueryError(`${field}.${key}`, 'must be a list of strings');
     }
     if (values.length > MAX_FILTER_VALUES) {
-      throw new QueryError(`filters.${key}`, `has more than ${MAX_FILTER_VALUES} values`);
+      throw new QueryError(`${field}.${key}`, `has more than ${MAX_FILTER_VALUES} values`);
     }
     // Kept as given, not trimmed: a stored value can end in a space (a SAML user "bob "), and picked from the lists it
     // must still match exactly.
-    const cleaned = [...new Set(values.map((v, i) => untrimmed(`filters.${key}[${i}]`, v)).filter((v) => v.trim() !== ''))];
+    const cleaned = [...new Set(values.map((v, i) => untrimmed(`${field}.${key}[${i}]`, v)).filter((v) => v.trim() !== ''))];
     if (cleaned.length > 0) {
       out[key as FilterKey] = cleaned;
     }
@@ -251,6 +258,7 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     peakWindow: peakWindow(q.peakWindow),
     resourceId: text('resourceId', q.resourceId),
     filters: filters(q.filters),
+    exclude: filters(q.exclude, 'exclude'),
     limit: limit(q.limit, defaultLimit({ queryType, ingestView })),
     ingestView,
   };

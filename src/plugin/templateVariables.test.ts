@@ -63,6 +63,10 @@ describe('expandQuery', () => {
     expect(expandQuery({ refId: 'A', serviceCalls: '[[both]]' } as any, fakeTemplateSrv({ both: ['exclude', 'include'] })).serviceCalls).toBe('exclude');
     expect(expandQuery({ refId: 'A', serviceCalls: '$none' } as any, vars).serviceCalls).toBeUndefined();
   });
+  it('expands the exclusions as it does the filters', () => {
+    const query = { refId: 'A', exclude: { user: ['$users'], eventName: ['HeadBucket'] } };
+    expect(expandQuery(query, templateSrv)).toEqual({ refId: 'A', exclude: { user: ['alice', 'bob'], eventName: ['HeadBucket'] } });
+  });
   it('adds nothing to a query without filters or resource id', () => {
     expect(expandQuery({ refId: 'A' }, templateSrv)).toEqual({ refId: 'A' });
   });

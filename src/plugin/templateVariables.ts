@@ -56,6 +56,9 @@ export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?:
   if (query.filters) {
     expanded.filters = expandFilters(query.filters, templateSrv, scopedVars);
   }
+  if (query.exclude) {
+    expanded.exclude = expandFilters(query.exclude, templateSrv, scopedVars);
+  }
   if (query.resourceId) {
     // A resource id is one value: a multi-value variable gives its first selected value.
     expanded.resourceId = expandValue(query.resourceId, templateSrv, scopedVars)[0] ?? '';

@@ -1,6 +1,7 @@
 // Colours of the events tables' cells, as Grafana's own display processor resolves the value mappings (jsdom:
 // @grafana/data needs a window), on every dashboard that lists events.
-import { createTheme, FieldType, getDisplayProcessor, type ValueMapping } from '@grafana/data';
+import { createTheme, FieldType, formattedValueToString, getDisplayProcessor, type ValueMapping } from '@grafana/data';
+import { NO_ROLE } from '../../src/model/fieldRules';
 import { allPanels, loadDashboards, type Json } from './support';
 
 const errorCodeMappings = loadDashboards().flatMap(({ file, dashboard }) =>
@@ -25,5 +26,34 @@ test('an error code is red, a dry run (a success: it would have succeeded) is no
     expect([where, colour('AccessDenied'), colour('Client.UnauthorizedOperation'), colour('Client.DryRunOperation'), colour('')]).toEqual([
       where, red, red, text, plain,
     ]);
+  }
+});
+
+// Every events list's role column: the event list gives no role (null) to the events that are not role sessions (a
+// table grouped by role names that group itself).
+const roleColumns = loadDashboards().flatMap(({ file, dashboard }) =>
+  allPanels(dashboard)
+    .filter((p) => (p.targets ?? []).some((t: Json) => t.format === 'list'))
+    .flatMap((p) =>
+      (p.fieldConfig?.overrides ?? [])
+        .filter((o: Json) => o.matcher.options === 'role')
+        .map((o: Json) => ({
+          where: `${file}: ${p.title}`,
+          mappings: o.properties.find((x: Json) => x.id === 'mappings')?.value as ValueMapping[],
+          link: o.properties.find((x: Json) => x.id === 'links')?.value[0] as { title: string; url: string },
+        }))
+    )
+);
+
+test('an events list\'s role cell without a role shows, and its "Only" link picks, the role filter\'s group "(none)"; a role itself as it is', () => {
+  expect(roleColumns.map((c) => c.where)).toContain('cloudtrail-events.json: Events');
+  for (const { where, mappings, link } of roleColumns) {
+    const display = getDisplayProcessor({ field: { type: FieldType.string, config: { mappings, noValue: '' } }, theme });
+    // ${__value.text} is the display processor's text (grafana/scenes ValueMacro: formattedValueToString of it).
+    const text = (value: string | null) => formattedValueToString(display(value));
+    expect([where, text(null), text('Deployer'), text('AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b')]).toEqual([
+      where, NO_ROLE, 'Deployer', 'AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b',
+    ]);
+    expect([where, link.url]).toEqual([where, expect.stringContaining('&var-role=${__value.text:percentencode}&')]);
   }
 });

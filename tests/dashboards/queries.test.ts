@@ -171,6 +171,30 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const STRADDLE_STORED = [Date.parse('2021-05-03T10:15:00Z'), Date.parse('2021-05-03T10:55:00Z')];
   const STRADDLE = refusals('straddle', 6, '2021-05-03T10:00:00Z', 5 * MINUTE, (i) => STRADDLE_STORED[i < 3 ? 0 : 1]);
   const PEAKS = [...BACKLOG, ...DENSE_LATE, ...STRADDLE];
+  // Routine refusals the CIS benchmark's filter leaves out, six of each within 6 minutes: the log delivery service
+  // refused writing to a bucket, and a user's HeadBucket calls refused (a tool asking whether buckets exist).
+  // An IAM Identity Center user's password refused three times within two minutes: no ConsoleLogin, no errorCode.
+  const IDENTITY_CENTER_FAILURES: CloudTrailRecord[] = Array.from({ length: 3 }, (_, i) => ({
+    eventVersion: '1.08', eventID: `idc-failure-${i}`, eventTime: new Date(Date.parse('2021-05-05T10:00:00Z') + i * 40_000).toISOString().replace('.000', ''),
+    eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.9',
+    recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', userName: 'user1' },
+    additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD' }, serviceEventDetails: { CredentialVerification: 'Failure' },
+  }));
+  // A trail created and started (CIS 4.5 counts both): a new trail may deliver a copy of everything elsewhere.
+  const NEW_TRAIL: CloudTrailRecord[] = ['CreateTrail', 'StartLogging'].map((eventName, i) => ({
+    eventVersion: '1.08', eventID: `new-trail-${i}`, eventTime: `2021-05-06T10:0${i}:00Z`, eventSource: 'cloudtrail.amazonaws.com', eventName, awsRegion: 'us-east-1',
+    sourceIPAddress: '198.51.100.23', recipientAccountId: '111122223333', requestParameters: { name: 'exfil-trail' },
+    userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
+  }));
+  const ROUTINE_REFUSALS: CloudTrailRecord[] = Array.from({ length: 12 }, (_, i) => ({
+    ...refusedCall(`routine-${i}`, 'prober', Date.parse('2021-05-04T10:00:00Z') + i * 30_000),
+    ...(i < 6
+      ? {
+          eventName: 'PutObject', sourceIPAddress: 'delivery.logs.amazonaws.com',
+          userIdentity: { type: 'AWSService', invokedBy: 'delivery.logs.amazonaws.com' },
+        }
+      : { eventName: 'HeadBucket' }),
+  }));
   // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
   // Support made for it, and an AWS service event.
   const ROOT_BY_SERVICE: CloudTrailRecord[] = [
@@ -215,6 +239,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     writeFiles(path.join(dir, 'burst'), {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
+      'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
+      'new-trail.json.gz': logFile(NEW_TRAIL),
       // A log file that cannot be read, for the Unreadable files panels.
       'broken.json.gz': 'not gzip',
     });
@@ -235,7 +261,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -621,6 +647,25 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
   });
 
+  test('failed authorizations: the log delivery service and HeadBucket refused (routine, as the CIS filter says) do not fire', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const at = Math.max(...ROUTINE_REFUSALS.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([]);
+    // Counted, each is a burst of six.
+    const counted = variant(rule, { exclude: {} }, 'max');
+    const instances = await runRule(counted, at);
+    expect(instances.map((i) => [i.labels.user, i.labels.account, i.b, i.firing]).sort()).toEqual([
+      ['delivery.logs.amazonaws.com', accountOf(ROUTINE_REFUSALS[0]), 6, true],
+      ['prober', accountOf(ROUTINE_REFUSALS[0]), 6, true],
+    ]);
+  });
+
+  test("failed console logins: an IAM Identity Center user's password refused three times fires, though no ConsoleLogin failed", async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-console-login-failures')!;
+    const at = Math.max(...IDENTITY_CENTER_FAILURES.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([{ labels: { user: 'user1', account: '111122223333' }, b: 3, firing: true }]);
+  });
+
   test('root activity stored two hours late fires when it arrives; a call stored two days late is history', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
     // Counted by when it happened, the late call would have been missed: it was not stored yet.
@@ -693,6 +738,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;
     const instances = await runRule(rule, arrived(login.eventTime) + 60_000);
     expect(instances).toContainEqual({ labels: { user: oracleUser(login), account: accountOf(login) }, b: 1, firing: true });
+  });
+
+  test('CloudTrail configuration changes: a trail created and started fires, as CIS 4.5 counts them', async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-logging-stopped')!;
+    const at = Math.max(...NEW_TRAIL.map(arrivalOf)) + MINUTE;
+    expect(await runRule(rule, at)).toEqual([{ labels: { user: 'mallory', account: '111122223333' }, b: 2, firing: true }]);
   });
 
   test('logging stopped: the Stratus Red Team DeleteTrail, PutEventSelectors and StopLogging fire for their user, in each account', async () => {

@@ -276,7 +276,8 @@ describe('CloudTrail Events', () => {
     const [, , list] = queryPanels(d);
     const links = list.fieldConfig.overrides.flatMap((o: Json) => o.properties.filter((p: Json) => p.id === 'links').flatMap((p: Json) => p.value));
     const internal = links.filter((l: Json) => l.url.startsWith('/d/'));
-    expect(internal.map((l: Json) => l.title)).toEqual(['Only ${__value.raw}', 'Only ${__value.raw}']);
+    // The role's link takes the cell as shown: an event of no role shows its group's name, "(none)" (mappings.jsdom.test.ts).
+    expect(internal.map((l: Json) => l.title)).toEqual(['Only ${__value.raw}', 'Only ${__value.raw}', 'Only ${__value.text}']);
     for (const l of internal) expect(l.url).toContain('&${timeField:queryparam}');
   });
 
@@ -371,8 +372,12 @@ describe('CloudTrail Alerts', () => {
     for (const p of [chart, list]) {
       expect(p.links).toEqual([expect.objectContaining({ url: expect.any(String) })]);
       const counted = resolveQuery(rule.data[0].model);
-      // Events has no selector for the peak window, and its list ignores it: the same events, listed.
-      expect({ ...resolveQuery(openedInEvents(p.links[0].url)), limit: counted.limit, peakWindow: counted.peakWindow }).toEqual(counted);
+      // Events has no selector for the peak window, and its list ignores it: the same events, listed. Nor has it one
+      // that leaves values out: it shows those too, and the link's title says so.
+      expect({ ...resolveQuery(openedInEvents(p.links[0].url)), limit: counted.limit, peakWindow: counted.peakWindow }).toEqual({ ...counted, exclude: {} });
+      const excluded = Object.values(counted.exclude).flat();
+      for (const value of excluded) expect(p.links[0].title).toContain(value);
+      if (excluded.length === 0) expect(p.links[0].title).toBe('Open in CloudTrail Events (by arrival time)');
     }
   });
   test('is what scripts/alerts-dashboard.mjs writes from the rules', () => {
@@ -468,7 +473,7 @@ describe('alert rules', () => {
     expect(rules.map(({ rule }) => rule.title)).toEqual([
       'Failed authorization attempts per user and account',
       'Root account activity',
-      'CloudTrail logging stopped or trail deleted',
+      'CloudTrail configuration changes',
       'Failed console logins',
       'Console logins without MFA',
       'No CloudTrail events arriving',
@@ -576,8 +581,11 @@ describe('alert rules', () => {
     expect(model('Failed authorization attempts per user and account')).toMatchObject({ status: 'unauthorized', groupBy: 'userAndAccount', aggregate: 'auto' });
     // The Root identity, as the CIS filter has it: an IAM user or a role may be called root too.
     expect(model('Root account activity')).toMatchObject({ filters: { identityType: ['Root'] }, serviceCalls: 'exclude' });
-    expect(model('CloudTrail logging stopped or trail deleted').filters.eventName).toEqual(expect.arrayContaining(['StopLogging', 'DeleteTrail', 'UpdateTrail']));
-    expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin'] } });
+    // CIS 4.5's filter names these five; PutEventSelectors narrows a trail without them.
+    expect(model('CloudTrail configuration changes').filters.eventName).toEqual(
+      expect.arrayContaining(['CreateTrail', 'UpdateTrail', 'DeleteTrail', 'StartLogging', 'StopLogging', 'PutEventSelectors'])
+    );
+    expect(model('Failed console logins')).toMatchObject({ status: 'error', filters: { eventName: ['ConsoleLogin', 'CredentialVerification'] } });
     // Every event counts, and fewer than one in the hour (or no answer at all) is the alarm.
     const noEvents = rules.find(({ rule }) => rule.uid === 'trailhound-no-events')!.rule;
     expect(model('No CloudTrail events arriving')).toMatchObject({ groupBy: 'none', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', filters: {} });

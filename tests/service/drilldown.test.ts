@@ -42,8 +42,34 @@ const RECORDS = [
     userIdentity: user('bob'),
     responseElements: { ConsoleLogin: 'Failure' },
   },
+  // A day of refusals for the exclusions: the log delivery service's, a HeadBucket, a GetObject and a role session's.
+  {
+    ...base,
+    eventID: 'delivery',
+    eventTime: '2026-11-19T10:00:00Z',
+    eventSource: 's3.amazonaws.com',
+    eventName: 'GetBucketAcl',
+    sourceIPAddress: 'delivery.logs.amazonaws.com',
+    userIdentity: { type: 'AWSService', invokedBy: 'delivery.logs.amazonaws.com' },
+    errorCode: 'AccessDenied',
+  },
+  { ...base, eventID: 'head', eventTime: '2026-11-19T10:01:00Z', eventSource: 's3.amazonaws.com', eventName: 'HeadBucket', userIdentity: user('scout'), errorCode: 'AccessDenied' },
+  { ...base, eventID: 'get', eventTime: '2026-11-19T10:02:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: user('scout'), errorCode: 'AccessDenied' },
+  {
+    ...base,
+    eventID: 'role-put',
+    eventTime: '2026-11-19T10:03:00Z',
+    eventSource: 's3.amazonaws.com',
+    eventName: 'PutObject',
+    userIdentity: {
+      type: 'AssumedRole', principalId: 'AROADEPLOY:ci', arn: 'arn:aws:sts::111122223333:assumed-role/Deployer/ci', accountId: '111122223333',
+      sessionContext: { sessionIssuer: { type: 'Role', arn: 'arn:aws:iam::111122223333:role/Deployer', userName: 'Deployer' } },
+    },
+    errorCode: 'AccessDenied',
+  },
 ];
 const RANGE = { from: Date.parse('2026-11-20T00:00:00Z'), to: Date.parse('2026-11-21T00:00:00Z') };
+const REFUSALS_DAY = { from: Date.parse('2026-11-19T00:00:00Z'), to: Date.parse('2026-11-20T00:00:00Z') };
 
 let dir: string;
 let db: Database;
@@ -61,8 +87,8 @@ afterAll(() => {
 });
 
 /** A table frame as {group: count}. */
-async function table(query: TrailhoundQuery, reports = new Reports(db)): Promise<Record<string, number>> {
-  const [frame]: Frame[] = await reports.frames(resolveQuery({ format: 'table', ...query }), RANGE);
+async function table(query: TrailhoundQuery, reports = new Reports(db), range = RANGE): Promise<Record<string, number>> {
+  const [frame]: Frame[] = await reports.frames(resolveQuery({ format: 'table', ...query }), range);
   const [groups, counts] = frame.fields;
   return Object.fromEntries(groups.values.map((g, i) => [String(g), Number(counts.values[i])]));
 }
@@ -98,4 +124,18 @@ test('a listed value that ends in a space is found as listed, and only that one'
   expect(users).toContain('bob ');
   expect(await table({ groupBy: 'eventName', filters: { user: ['bob '] } })).toEqual({ AssumeRoleWithSAML: 1 });
   expect(await table({ groupBy: 'eventName', filters: { user: ['bob'] } })).toEqual({ ConsoleLogin: 1, GetObject: 1 });
+});
+
+test('exclusions leave out the events with a listed value; an event without a value (no role) is not one of them', async () => {
+  const refusals = (query: TrailhoundQuery) => table({ groupBy: 'user', status: 'unauthorized', ...query }, new Reports(db), REFUSALS_DAY);
+  expect(await refusals({})).toEqual({ 'delivery.logs.amazonaws.com': 1, scout: 2, Deployer: 1 });
+  // What the CIS benchmark's filter for unauthorized API calls leaves out.
+  expect(await refusals({ exclude: { sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket'] } })).toEqual({ scout: 1, Deployer: 1 });
+  // Only the role session has a role: the others stay when a role is left out, and only it when "(none)" is.
+  expect(await refusals({ exclude: { role: ['Deployer'] } })).toEqual({ 'delivery.logs.amazonaws.com': 1, scout: 2 });
+  expect(await refusals({ exclude: { role: ['(none)'] } })).toEqual({ Deployer: 1 });
+  // A filter and an exclusion of one dimension: the filter's values but those left out.
+  expect(await refusals({ filters: { eventName: ['HeadBucket', 'GetObject'] }, exclude: { eventName: ['HeadBucket'] } })).toEqual({ scout: 1 });
+  // The successes' group left out of every event is the errors.
+  expect(await table({ groupBy: 'errorCode', exclude: { errorCode: ['(none)'] } })).toEqual(await table({ groupBy: 'errorCode', status: 'error' }));
 });

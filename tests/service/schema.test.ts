@@ -267,3 +267,54 @@ test("a version 10 database gives its stored errors their kinds, from the words 
   );
   expect(new Map(rows.map((r) => [r.what, r.kind]))).toEqual(new Map([...errors, ...runs]));
 });
+
+test('a database written before version 14 marks its stored sign-in steps that failed (CheckMfa, Identity Center credentials), read from their log files', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v13.duckdb');
+  const step = (id: string, eventName: string, outcome: string, where = 'serviceEventDetails') => ({
+    eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName, eventType: 'AwsServiceEvent', recipientAccountId: '111122223333',
+    userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' }, [where]: { [eventName]: outcome },
+  });
+  try {
+    let db = await Database.open(file);
+    try {
+      const logs = writeFiles(path.join(dir, 'logs'), {
+        'signin.json.gz': logFile([
+          step('wrong-password', 'CredentialVerification', 'Failure'),
+          step('right-password', 'CredentialVerification', 'Success'),
+          step('mfa-check-failed', 'CheckMfa', 'Failure', 'responseElements'),
+          step('signed-in', 'UserAuthentication', 'Success'),
+        ]),
+      });
+      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 4, errors: 0 });
+      // As an older Trailhound left them: every step a success.
+      await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
+      await db.run(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    // A copy whose kept log files are gone: it opens all the same, its events as they were.
+    const lost = path.join(dir, 'lost.duckdb');
+    fs.copyFileSync(file, lost);
+    db = await Database.open(file);
+    try {
+      expect(await db.all('SELECT event_id, is_error, is_unauthorized FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'mfa-check-failed', is_error: true, is_unauthorized: true },
+        { event_id: 'right-password', is_error: false, is_unauthorized: false },
+        { event_id: 'signed-in', is_error: false, is_unauthorized: false },
+        { event_id: 'wrong-password', is_error: true, is_unauthorized: true },
+      ]);
+    } finally {
+      db.close();
+    }
+    db = await Database.open(lost);
+    try {
+      expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
+      expect(await db.all('SELECT count(*)::INTEGER AS n FROM events WHERE is_error')).toEqual([{ n: 0 }]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

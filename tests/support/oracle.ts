@@ -38,6 +38,7 @@ export function oracleUser(r: CloudTrailRecord): string {
       case 'SAMLUser':
       case 'WebIdentityUser':
       case 'IdentityCenterUser':
+      case 'Unknown': // IAM Identity Center's sign-in steps (CredentialVerification …): the user name typed at sign-in
         return id.userName;
       case 'AssumedRole':
         return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
@@ -58,7 +59,15 @@ export function oracleUser(r: CloudTrailRecord): string {
 
 export const oracleService = (r: CloudTrailRecord): string => String(r.eventSource).replace(/\.amazonaws\.com$/, '');
 
-const failedLogin = (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && r.responseElements?.ConsoleLogin === 'Failure';
+/** Where a sign-in event writes its own outcome: ConsoleLogin and CheckMfa in responseElements, IAM Identity Center's steps in serviceEventDetails. */
+const SIGN_IN_OUTCOME_IN: Record<string, string> = {
+  ConsoleLogin: 'responseElements',
+  CheckMfa: 'responseElements',
+  CredentialChallenge: 'serviceEventDetails',
+  CredentialVerification: 'serviceEventDetails',
+  UserAuthentication: 'serviceEventDetails',
+};
+const failedLogin = (r: CloudTrailRecord) => SIGN_IN_OUTCOME_IN[r.eventName] !== undefined && r[SIGN_IN_OUTCOME_IN[r.eventName]]?.[r.eventName] === 'Failure';
 
 export function oracleIsError(r: CloudTrailRecord): boolean {
   if (r.errorCode === 'Client.DryRunOperation') return false;
@@ -116,7 +125,7 @@ export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => st
   role: (r) => oracleRole(r) ?? '(none)',
 };
 
-/** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters. */
+/** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters, exclusions. */
 export function oracleMatches(r: CloudTrailRecord, q: ResolvedQuery): boolean {
   if (q.status === 'success' && oracleIsError(r)) return false;
   if (q.status === 'error' && !oracleIsError(r)) return false;
@@ -127,6 +136,7 @@ export function oracleMatches(r: CloudTrailRecord, q: ResolvedQuery): boolean {
   if (q.mfa === 'notUsed' && oracleMfa(r) !== false) return false;
   if (q.serviceCalls === 'exclude' && oracleServiceCall(r)) return false;
   for (const [key, values] of Object.entries(q.filters)) if (values?.length && !values.includes(oracleDimension[key]!(r))) return false;
+  for (const [key, values] of Object.entries(q.exclude)) if (values?.includes(oracleDimension[key]!(r))) return false;
   return true;
 }
 

@@ -7,6 +7,7 @@ import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
 import { FilterField } from './FilterField';
+import { ReportNote } from './ReportNote';
 import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
@@ -18,6 +19,7 @@ interface Props {
 
 export function FiltersEditor({ query, onChange, loadValues }: Props) {
   const id = useId();
+  const excluded = exclusions(query);
   const setFilter = (key: FilterKey, values: string[]) => {
     const filters = { ...query.filters };
     if (values.length > 0) {
@@ -95,6 +97,15 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           ))}
         </EditorFieldGroup>
       </EditorRow>
+      {excluded.length > 0 && <ReportNote>{`Leaves out (set in the panel's JSON): ${excluded.join('; ')}`}</ReportNote>}
     </>
   );
+}
+
+/** A query's exclusions, one text per dimension: the editor has no field for them, so it says what they are. */
+function exclusions(query: Query): string[] {
+  return FILTER_KEYS.flatMap((key) => {
+    const values = filterValues(query.exclude?.[key]);
+    return values.length > 0 ? [`${FILTER_LABELS[key]} ${values.join(', ')}`] : [];
+  });
 }

@@ -127,6 +127,15 @@ describe('QueryEditor', () => {
     expect(screen.getByLabelText('Limit')).toHaveValue(500);
   });
 
+  it("says what a saved query's exclusions leave out, and keeps them through a change", async () => {
+    const user = userEvent.setup();
+    const exclude = { sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket'] };
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', status: 'unauthorized', exclude });
+    expect(screen.getByText(/Leaves out/)).toHaveTextContent('Leaves out (set in the panel\'s JSON): Event name HeadBucket; IP address delivery.logs.amazonaws.com');
+    await user.click(radio('Status', 'Error'));
+    expect(latest()).toMatchObject({ status: 'error', exclude });
+  });
+
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());

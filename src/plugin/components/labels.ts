@@ -92,7 +92,9 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
 
 /** What a filter's values mean, where its list holds more than the values as the records write them. */
 export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
-  errorCode: '(none): successful calls; (error without code): failures without one, such as a failed console login',
+  errorCode:
+    '(none): successful calls; (error without code): failures without one, such as a failed sign-in (a console login, an IAM Identity Center ' +
+    'credential)',
   role:
     "The role a role session acted through: an IAM Identity Center user's permission set is its role AWSReservedSSO_<permission set>_…, " +
     'one per account. (none): every other call',

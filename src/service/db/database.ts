@@ -14,6 +14,7 @@ import {
   SCHEMA_VERSION,
   UNAUTHORIZED_MESSAGE_SQL,
 } from './schema';
+import { markStoredSignInFailures, SIGN_IN_FAILURES_VERSION } from './signInFailures';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -137,6 +138,7 @@ export class Database {
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
+      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) await markStoredSignInFailures(conn, this.originalsDir);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 14;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>

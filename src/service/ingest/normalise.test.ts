@@ -158,6 +158,15 @@ describe('user, per identity type', () => {
   });
 });
 
+/** An IAM Identity Center sign-in step (user guide, "Understanding IAM Identity Center sign-in events"), with its outcome. */
+const identityCenterStep = (eventName: string, outcome: 'Success' | 'Failure', credentialType: string) =>
+  record({
+    eventSource: 'signin.amazonaws.com', eventName, eventType: 'AwsServiceEvent', requestParameters: null, responseElements: null,
+    userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', accessKeyId: '', userName: 'user1' },
+    additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: credentialType },
+    serviceEventDetails: { [eventName]: outcome },
+  });
+
 describe('service, source IP, status, read-only, resources', () => {
   const r = {
     s3: record({ eventSource: 's3.amazonaws.com', eventName: 'CreateBucket', readOnly: false, requestParameters: { bucketName: 'logs-bucket' } }),
@@ -177,6 +186,20 @@ describe('service, source IP, status, read-only, resources', () => {
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
     consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
     consoleSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } }),
+    // As older versions wrote a failed console login: with an errorMessage.
+    consoleFailureMessage: record({
+      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', errorMessage: 'Failed authentication', responseElements: { ConsoleLogin: 'Failure' },
+    }),
+    checkMfaFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'CheckMfa', eventType: 'AwsConsoleSignIn', responseElements: { CheckMfa: 'Failure' } }),
+    checkMfaSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'CheckMfa', eventType: 'AwsConsoleSignIn', responseElements: { CheckMfa: 'Success' } }),
+    // IAM Identity Center's sign-in steps, as its user guide shows them: no errorCode nor errorMessage, the outcome in serviceEventDetails.
+    challenge: identityCenterStep('CredentialChallenge', 'Success', 'PASSWORD'),
+    wrongPassword: identityCenterStep('CredentialVerification', 'Failure', 'PASSWORD'),
+    wrongCode: identityCenterStep('CredentialVerification', 'Failure', 'TOTP'),
+    rightPassword: identityCenterStep('CredentialVerification', 'Success', 'PASSWORD'),
+    signedIn: identityCenterStep('UserAuthentication', 'Success', 'PASSWORD'),
+    // Another step's outcome is not the event's own.
+    otherOutcome: record({ eventSource: 'signin.amazonaws.com', eventName: 'UserAuthentication', serviceEventDetails: { UserAuthentication: 'Success', CredentialVerification: 'Failure' } }),
     listNoFlag: record({ eventName: 'ListBuckets' }),
     writeNoFlag: record({ eventName: 'TerminateInstances', requestParameters: { instancesSet: { items: [{ instanceId: 'i-0aaa' }, { instanceId: 'i-0bbb' }] } } }),
     runInstances: record({
@@ -222,6 +245,21 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.dryRun)).toEqual([false, false]);
     expect(status(r.consoleFailure)).toEqual([true, true]);
     expect(status(r.consoleSuccess)).toEqual([false, false]);
+    expect(status(r.consoleFailureMessage)).toEqual([true, true]);
+  });
+
+  test('a failed sign-in step (CheckMfa, an IAM Identity Center password or MFA code) is a failed login: an error and an unauthorized attempt', () => {
+    const status = (rec: CloudTrailRecord) => [rec.eventName, get(rec).is_error, get(rec).is_unauthorized];
+    expect(status(r.checkMfaFailure)).toEqual(['CheckMfa', true, true]);
+    expect(status(r.checkMfaSuccess)).toEqual(['CheckMfa', false, false]);
+    expect(status(r.wrongPassword)).toEqual(['CredentialVerification', true, true]);
+    expect(status(r.wrongCode)).toEqual(['CredentialVerification', true, true]);
+    expect(status(r.rightPassword)).toEqual(['CredentialVerification', false, false]);
+    expect(status(r.challenge)).toEqual(['CredentialChallenge', false, false]);
+    expect(status(r.signedIn)).toEqual(['UserAuthentication', false, false]);
+    expect(status(r.otherOutcome)).toEqual(['UserAuthentication', false, false]);
+    // The Identity Center user signing in, by the name they typed.
+    expect(get(r.wrongPassword)).toMatchObject({ user_name: 'user1', identity_type: 'Unknown', error_code: null });
   });
 
   test('read-only from the record, else from the event name', () => {

@@ -14,6 +14,7 @@ import {
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
   SERVICE_RESOURCE_ID_PATHS,
+  signInFailureSql,
   unauthorizedSql,
 } from '../../model/fieldRules';
 
@@ -108,7 +109,7 @@ WITH x AS (
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
     json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
-    (r['responseElements'] ->> '$.ConsoleLogin') = 'Failure' AS console_failure,
+    ${signInFailureSql(field('eventName'), (doc) => `r[${literal(doc)}]`)} AS sign_in_failure,
     r['additionalEventData'] ->> '$.MFAUsed' AS mfa_login
   FROM ${input}
 ), y AS (
@@ -165,8 +166,9 @@ SELECT
        ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
   error_code,
   error_message,
-  NOT dry_run AND (error_code IS NOT NULL OR error_message IS NOT NULL OR coalesce(console_failure, false)) AS is_error,
-  ${unauthorizedSql('error_code', 'error_message')} OR coalesce(console_failure, false) AS is_unauthorized,
+  -- A failed sign-in (ConsoleLogin, an IAM Identity Center credential …) says so in its outcome, not in an errorCode.
+  NOT dry_run AND (error_code IS NOT NULL OR error_message IS NOT NULL OR coalesce(sign_in_failure, false)) AS is_error,
+  ${unauthorizedSql('error_code', 'error_message')} OR coalesce(sign_in_failure, false) AS is_unauthorized,
   -- A federated console sign-in's MFA is unknown, not "not used" (fieldRules.ts SIGN_IN_MFA_IDENTITY_TYPES).
   CASE WHEN ${federatedSignInSql('event_source_raw', 'event_name_raw', 'identity_type')} THEN NULL
        WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true

@@ -132,7 +132,7 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
   return { sql: parts.join(' AND '), params };
 }
 
-/** What an event must be to count, its time aside: service calls, status, read-only, MFA, resource and filters. */
+/** What an event must be to count, its time aside: service calls, status, read-only, MFA, resource, filters and exclusions. */
 function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, match?: ResourceMatch): string[] {
   const parts: string[] = [];
   if (q.serviceCalls === 'exclude') parts.push(`NOT ${serviceCallSql('invoked_by', 'identity_type', 'event_type')}`);
@@ -161,20 +161,27 @@ function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, 
     params.resource = q.resourceId;
   }
   for (const [key, values] of Object.entries(q.filters)) {
-    if (values?.length) parts.push(filterCondition(key as FilterKey, values, params));
+    if (values?.length) parts.push(filterCondition(key as FilterKey, values, params, 'f'));
+  }
+  // An event whose column is NULL is not one of a list's values: its exclusion is false, not NULL, so it stays.
+  for (const [key, values] of Object.entries(q.exclude)) {
+    if (values?.length) parts.push(`NOT coalesce(${filterCondition(key as FilterKey, values, params, 'x')}, false)`);
   }
   return parts;
 }
 
-/** A filter: its values, where a group's name (NAMED_GROUPS) stands for the events of that group. */
-function filterCondition(key: FilterKey, values: string[], params: Record<string, DuckDBValue>): string {
+/**
+ * A filter (or an exclusion's match): its values, where a group's name (NAMED_GROUPS) stands for the events of that
+ * group. `prefix` keeps a filter's and an exclusion's parameters apart.
+ */
+function filterCondition(key: FilterKey, values: string[], params: Record<string, DuckDBValue>, prefix: 'f' | 'x'): string {
   const named = NAMED_GROUPS[key] ?? [];
   const plain = values.filter((v) => !named.some((g) => g.name === v));
   const any: string[] = [];
   if (plain.length > 0) {
     // A semi-join on the list: fast for one value or ten thousand.
-    any.push(`${COLUMN[key]} IN (SELECT unnest($f_${key}))`);
-    params[`f_${key}`] = listValue(plain);
+    any.push(`${COLUMN[key]} IN (SELECT unnest($${prefix}_${key}))`);
+    params[`${prefix}_${key}`] = listValue(plain);
   }
   for (const g of named) if (values.includes(g.name)) any.push(`(${COLUMN[key]} IS NULL AND ${g.when ?? 'true'})`);
   return `(${any.join(' OR ')})`;
