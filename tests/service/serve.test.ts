@@ -178,7 +178,7 @@ test('a run in progress logs how far it is now and then, and a short run logs no
   withTempDatabase(async (dir, db) => {
     const logs = path.join(dir, 'logs');
     // Small files: many batches, long enough for a few lines at this interval.
-    await writeLogFolder(logs, { events: 20_000, days: 2, eventsPerFile: 10, seed: 5 });
+    await writeLogFolder(logs, { events: 6_000, days: 2, eventsPerFile: 10, seed: 5 });
     const { lines, logger } = memoryLogger();
     const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, progressLogMs: 20 });
     try {
