@@ -171,7 +171,8 @@ export function reportCommand(): Command {
         process.stderr.write(`error: ${message}\n`);
         process.exit(1);
       };
-      if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
+      // With the hint commander gives after its own usage errors.
+      if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}\n(run 'trailhound report --help' for usage)`);
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
       const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
