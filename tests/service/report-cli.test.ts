@@ -301,7 +301,9 @@ test('while serve holds the file, the report comes from the running service; unr
       expect(JSON.parse(remote.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
     }
     const down = await runCli([...elsewhere, '--service-url', 'http://127.0.0.1:1'], env);
-    expect(down.stderr).toMatch(/^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
+    expect(down.stderr).toMatch(
+      /^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/
+    );
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(1);

@@ -190,8 +190,9 @@ test('a run in progress logs how far it is now and then, and a short run logs no
     expect(progress.length).toBeGreaterThan(0);
     const last = progress.at(-1)!;
     expect(last).toMatchObject({ job: 'ingest', source: logs });
+    const { objectsDone, objectsFound, events, unitsDone, units } = last;
     expect(last.msg).toBe(
-      `reading ${logs}: ${last.objectsDone} of ${last.objectsFound} log files found so far, ${last.events} new events, ${last.unitsDone} of ${last.units} folders listed`
+      `reading ${logs}: ${objectsDone} of ${objectsFound} log files found so far, ${events} new events, ${unitsDone} of ${units} folders listed`
     );
     expect(last.objectsDone).toBeLessThanOrEqual(last.objectsFound);
     // None after the run: its timer is gone with it.

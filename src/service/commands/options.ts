@@ -24,7 +24,8 @@ const ENVIRONMENT = {
   TRAILHOUND_MEMORY_LIMIT: `DuckDB's memory cap, e.g. 1GB (default ${DEFAULTS.memoryLimit})`,
   TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default info)',
   TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
-  'AWS_*': "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
+  'AWS_*':
+    "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
 } as const;
 
 /**
