@@ -36,6 +36,8 @@ export async function ensureSampleLogs(dataDir: string, now = new Date()): Promi
 /** Whether ensureSampleLogs finds a sample made already (else it makes one: seconds, which serve says first). */
 export function sampleLogsMade(dataDir: string): boolean {
   const dir = path.join(dataDir, 'sample-logs');
+  // A file in its way is no sample: ensureSampleLogs says so.
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return false;
   return fs.existsSync(path.join(dir, '.complete')) || olderSample(dir) !== undefined;
 }
 

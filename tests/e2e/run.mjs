@@ -10,7 +10,9 @@ try {
   reachable = false;
 }
 if (!reachable) {
-  console.log(`e2e skipped: no Grafana reachable at ${url}. Start the stack with \`npm run build && docker compose up -d\`, or set GRAFANA_URL.`);
+  // The stack as the README starts it: compose refuses to start without the token.
+  const start = 'npm run build && export TRAILHOUND_TOKEN=$(openssl rand -hex 24) && docker compose up -d';
+  console.log(`e2e skipped: no Grafana reachable at ${url}. Start the stack with \`${start}\`, or set GRAFANA_URL.`);
   process.exit(0);
 }
 const result = spawnSync('npx', ['playwright', 'test', ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, GRAFANA_URL: url } });

@@ -79,9 +79,9 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
   expect(missing.code).toBe(1);
   // Where it looked, resolved: a relative --source is read from where the command runs.
-  expect(missing.stderr).toBe(
-    `trailhound: ${path.join(dir, 'nope')} is not a folder (there is nothing at ${path.join(dir, 'nope')}). Give --source an existing folder or an s3://bucket[/prefix] URL.\n`
-  );
+  const nope = path.join(dir, 'nope');
+  const give = 'Give --source an existing folder or an s3://bucket[/prefix] URL.';
+  expect(missing.stderr).toBe(`trailhound: ${nope} is not a folder (there is nothing at ${nope}). ${give}\n`);
   const relative = await runCli(['ingest', '--source', 'package.json', '--db', path.join(dir, 'x.duckdb')]);
   expect(relative.stderr).toMatch(/^trailhound: package\.json is not a folder \(\/.*\/package\.json is a file\)\. Give --source an existing folder/);
   const both = await runCli(['ingest', '--source', dir, '--days', '2', '--since', '2026-01-01']);

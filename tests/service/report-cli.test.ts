@@ -104,7 +104,7 @@ test.each([
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^error: --to: 99999999999999999 is outside the times the service can answer for/m],
   [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^error: --from\/--to: "to" must be after "from"$/m],
-  [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest/m],
+  [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
   [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
   [['events', '--peak-window', '2000'], /^error: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
@@ -301,7 +301,9 @@ test('while serve holds the file, the report comes from the running service; unr
       expect(JSON.parse(remote.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
     }
     const down = await runCli([...elsewhere, '--service-url', 'http://127.0.0.1:1'], env);
-    expect(down.stderr).toMatch(/^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
+    expect(down.stderr).toMatch(
+      /^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/
+    );
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);
     expect(unreachable.code).toBe(1);

@@ -114,7 +114,8 @@ export function ingestCommand(): Command {
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} folders listed\n`);
+              const listed = `${p.unitsDone}/${p.units} folders listed`;
+              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${listed}\n`);
             }
           },
           onFileError: (key, reason) => {

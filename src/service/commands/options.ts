@@ -18,13 +18,16 @@ export function warnIfExposed(file: string): void {
   if (exposed) process.stderr.write(`warning: ${exposed}\n`);
 }
 
+const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default ${fallback})`;
+
 /** The settings that have no flag, by name: what a command's help says of each. */
 const ENVIRONMENT = {
   TRAILHOUND_TOKEN: "the API's bearer token (default: the token file beside the database, which serve writes on its first start)",
-  TRAILHOUND_MEMORY_LIMIT: `DuckDB's memory cap, e.g. 1GB (default ${DEFAULTS.memoryLimit})`,
+  TRAILHOUND_MEMORY_LIMIT: memoryCap(DEFAULTS.memoryLimit),
   TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default info)',
   TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
-  'AWS_*': "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
+  'AWS_*':
+    "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
 } as const;
 
 /**
@@ -36,7 +39,7 @@ export function withEnvironment(command: Command, names: Array<keyof typeof ENVI
   const width = Math.max(...names.map((name) => name.length));
   return command.addHelpText('after', () => {
     layout.helpWidth = process.stdout.isTTY ? process.stdout.columns : 80;
-    const text = (name: keyof typeof ENVIRONMENT) => ENVIRONMENT[name].replace(DEFAULTS.memoryLimit, memoryLimit);
+    const text = (name: keyof typeof ENVIRONMENT) => (name === 'TRAILHOUND_MEMORY_LIMIT' ? memoryCap(memoryLimit) : ENVIRONMENT[name]);
     return `\nEnvironment (no flag):\n${names.map((name) => layout.formatItem(name, width, text(name), layout)).join('\n')}`;
   });
 }

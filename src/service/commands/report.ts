@@ -171,7 +171,10 @@ export function reportCommand(): Command {
         process.stderr.write(`error: ${message}\n`);
         process.exit(1);
       };
-      if (!(QUERY_TYPES as readonly string[]).includes(type)) fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}`);
+      // With the hint commander gives after its own usage errors.
+      if (!(QUERY_TYPES as readonly string[]).includes(type)) {
+        fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}\n(run 'trailhound report --help' for usage)`);
+      }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
       const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
@@ -186,7 +189,9 @@ export function reportCommand(): Command {
         // or on another host keeps its database where this command cannot read it.
         const serviceNamed = command.getOptionValueSource('serviceUrl') === 'cli' || env('URL') !== undefined;
         const missing = missingDatabase(file);
-        if (missing && !serviceNamed) fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
+        if (missing && !serviceNamed) {
+          fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
+        }
         let db: Database | undefined;
         try {
           if (!missing) db = await Database.open(file, { readOnly: true });
@@ -216,7 +221,9 @@ export function reportCommand(): Command {
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
-            const asked = missing ? `there is no database at ${file}, and asking the service` : `${file} is in use by a running 'trailhound serve', and asking it`;
+            const asked = missing
+              ? `there is no database at ${file}, and asking the service`
+              : `${file} is in use by a running 'trailhound serve', and asking it`;
             return fail(
               `${asked} at ${o.serviceUrl} failed (${why}). ` +
                 `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing ? '' : ', or stop it first'}.`

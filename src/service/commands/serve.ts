@@ -125,7 +125,8 @@ export function serveCommand(): Command {
       if (exposed) logger.warn({ db: file }, exposed);
       if (sample) {
         if (!sampleLogsMade(dataDir)) {
-          logger.info({ events: SAMPLE_EVENTS }, `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`);
+          const making = `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`;
+          logger.info({ events: SAMPLE_EVENTS }, making);
         }
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');

@@ -22,3 +22,9 @@ test('a lag reads at a glance however long it is', () => {
     '0 s', '119 s', '2 min', '90 min', '2.0 hours', '25.0 hours', '2.0 days', '14.0 days',
   ]);
 });
+
+test('an empty events table or list says no events match, as an empty time series does, not "(no rows)"', () => {
+  const empty = { name: 'events by user', fields: [{ name: 'user', type: 'string' as const, values: [] }, { name: 'events', type: 'number' as const, values: [] }] };
+  expect(printFrames([empty])).toBe('(no events match)');
+  expect(printFrames([])).toBe('(no events match)');
+});

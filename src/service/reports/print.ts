@@ -52,6 +52,8 @@ function series(frames: Frame[], counts: string): string {
   return formatTable(rows);
 }
 
+const NO_EVENTS = '(no events match)';
+
 /** An empty List of Trails (a database only ingest wrote): "(no rows)" would not say where the inventory comes from. */
 export const NO_TRAILS = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)";
 
@@ -60,6 +62,8 @@ function rows(frame: Frame, counts: string): string {
   // "(no unreadable files)" says more than "(no rows)".
   if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
   if (count === 0 && frame.name === 'trails') return NO_TRAILS;
+  // An events table or list: as an empty time series says it (no frames at all).
+  if (count === 0) return NO_EVENTS;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
   return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
 }
@@ -75,7 +79,7 @@ function notices(frame: Frame): string {
  * it counts them): their count column, "events" in the API's frames, is headed "peak (30 min)" instead.
  */
 export function printFrames(frames: Frame[], peakMinutes = 0): string {
-  if (frames.length === 0) return '(no events match)';
+  if (frames.length === 0) return NO_EVENTS;
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
   if (frames.every(isSeries)) return series(frames, counts);
   return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f, counts)) + notices(f)).join('\n\n');
