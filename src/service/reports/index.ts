@@ -461,7 +461,8 @@ export class Reports {
    */
   async record(eventId: string, signal?: AbortSignal): Promise<Record<string, unknown> | 'removed' | undefined> {
     return this.stoppable(signal, async (conn, guard) => {
-      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard);
+      // The read of a big kept file is no statement: the signal stops it.
+      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
       return removed.includes(eventId) ? 'removed' : found.get(eventId);
     });
   }
