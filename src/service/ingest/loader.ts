@@ -14,6 +14,7 @@ import { listValue } from '@duckdb/node-api';
 import type { ErrorKind } from '../../model/api';
 import type { Database } from '../db/database';
 import { RESOURCE_INDEX_SELECT } from '../db/schema';
+import { counted } from '../counted';
 import { isOutOfMemory } from '../errorKind';
 import { normaliseSql } from './normalise';
 import { recordsArrayCopy, removeRecordsArrayCopy, UnpackLimit, UnreadableLogFile } from './recordsArray';
@@ -96,10 +97,30 @@ function reasonOf(err: unknown, file: string): string {
 
 /**
  * How ingest_errors marks a file that ran out of DuckDB's memory on its own (a record of megabytes): not the file's
- * fault, so every run tries it again (ingest/index.ts), but no longer a failed run, which stopped before the files
- * after it, every time.
+ * fault, so it is tried again (ingest/index.ts), but no longer a failed run, which stopped before the files after it,
+ * every time. Not at every poll either: each try costs DuckDB's whole memory limit, which the service's queries then
+ * wait for. It waits OUT_OF_MEMORY_FIRST_WAIT_MS, then twice as long after each failure, at most
+ * OUT_OF_MEMORY_MAX_WAIT_MS; another memory limit (a restart with more) tries it at once.
  */
 export const OUT_OF_MEMORY = 'out of memory: ';
+export const OUT_OF_MEMORY_FIRST_WAIT_MS = 5 * 60_000;
+export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
+
+/**
+ * SQL over ingest_errors: a file that ran out of memory whose next try has come (its wait is over, it failed at another
+ * memory limit, or before version 12, which had no waits).
+ */
+export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
+  AND (retry_at IS NULL OR retry_at <= now()::TIMESTAMP OR memory_limit IS DISTINCT FROM current_setting('memory_limit'))`;
+
+/** When a file that ran out of memory is tried again (ingest_errors.attempts, retry_at, memory_limit). */
+interface NextTry {
+  attempts: number;
+  /** When it failed, as the wait and the reason count from it. */
+  failedAt: Date;
+  at: Date;
+  memoryLimit: string;
+}
 
 export { isOutOfMemory };
 
@@ -306,13 +327,31 @@ export class BatchLoader {
   }
 
   private async recordOutOfMemory(file: LocalLogFile): Promise<FileOutcome> {
-    const limit = await this.db.one<{ limit: string }>(`SELECT current_setting('memory_limit') AS limit`);
-    return this.recordError(
-      file,
-      `${OUT_OF_MEMORY}DuckDB's memory limit (${limit?.limit ?? '?'}) does not hold this file, which has records of megabytes, ` +
-        'or the service\'s queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again; every run tries it again',
-      'out-of-memory'
+    // Its failures at this memory limit so far: a new limit starts again from the first wait.
+    const row = await this.db.one<{ memory_limit: string; attempts: number | null }>(
+      `SELECT current_setting('memory_limit') AS memory_limit,
+              (SELECT attempts FROM ingest_errors WHERE source = $source AND key = $key AND starts_with(reason, $marker)
+                 AND memory_limit = current_setting('memory_limit')) AS attempts`,
+      { source: this.source, key: file.key, marker: OUT_OF_MEMORY }
     );
+    const memoryLimit = row?.memory_limit ?? '?';
+    const attempts = (row?.attempts ?? 0) + 1;
+    const wait = Math.min(OUT_OF_MEMORY_FIRST_WAIT_MS * 2 ** (attempts - 1), OUT_OF_MEMORY_MAX_WAIT_MS);
+    const failedAt = new Date();
+    const at = new Date(failedAt.getTime() + wait);
+    return (
+      await this.recordErrors([
+        {
+          file,
+          reason:
+            `${OUT_OF_MEMORY}DuckDB's memory limit (${memoryLimit}) does not hold this file, which has records of megabytes, ` +
+            `or the service's queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again. It failed ${counted(attempts, 'time')} ` +
+            `with this memory limit: the next try is after ${at.toISOString()} (each wait twice the last, at most a day), or at once with another limit`,
+          kind: 'out-of-memory',
+          nextTry: { attempts, failedAt, at, memoryLimit },
+        },
+      ])
+    )[0];
   }
 
   /** Drops a file's recorded error: it is gone from the source, so no later run can load it. */
@@ -325,8 +364,10 @@ export class BatchLoader {
     return (await this.recordErrors([{ file, reason, kind }]))[0];
   }
 
-  /** Files that could not be ingested, in one transaction. */
-  async recordErrors(errors: Array<{ file: Pick<LocalLogFile, 'key' | 'etag'>; reason: string; kind: ErrorKind }>): Promise<FileOutcome[]> {
+  /** Files that could not be ingested, in one transaction; one that ran out of memory with when it is tried again. */
+  async recordErrors(
+    errors: Array<{ file: Pick<LocalLogFile, 'key' | 'etag'>; reason: string; kind: ErrorKind; nextTry?: NextTry }>
+  ): Promise<FileOutcome[]> {
     if (errors.length === 0) return [];
     const keys = listValue(errors.map((e) => e.file.key));
     const etags = listValue(errors.map((e) => e.file.etag));
@@ -338,6 +379,14 @@ export class BatchLoader {
          SELECT $source, unnest($keys), unnest($etags), unnest($reasons), now()::TIMESTAMP, unnest($kinds)`,
         { source: this.source, keys, etags, reasons: listValue(errors.map((e) => e.reason)), kinds: listValue(errors.map((e) => e.kind)) }
       );
+      for (const { file, nextTry } of errors) {
+        if (!nextTry) continue;
+        await conn.run(
+          `UPDATE ingest_errors SET attempts = $attempts, failed_at = epoch_ms($failed::BIGINT), retry_at = epoch_ms($at::BIGINT), memory_limit = $limit
+           WHERE source = $source AND key = $key`,
+          { source: this.source, key: file.key, attempts: nextTry.attempts, failed: nextTry.failedAt.getTime(), at: nextTry.at.getTime(), limit: nextTry.memoryLimit }
+        );
+      }
     });
     return errors.map(({ file, reason, kind }) => ({ key: file.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: reason, kind }));
   }

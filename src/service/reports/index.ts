@@ -491,8 +491,12 @@ export class Reports {
     return this.kinds;
   }
 
+  /** Whether the database has the waits of files that ran out of memory (SQL.WithRetries), asked once as the kinds are. */
+  private retries?: Promise<boolean>;
+
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
-    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds()), params: { limit } });
+    this.retries ??= this.db.hasColumn('ingest_errors', 'retry_at');
+    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds(), await this.retries), params: { limit } });
     return {
       total: rows.length === 0 ? 0 : Number(rows[0].total),
       errors: rows.map((r) => ({
@@ -501,6 +505,7 @@ export class Reports {
         reason: String(r.reason),
         ...(isErrorKind(r.kind) && { kind: r.kind }),
         failedAt: iso(r.failed_at)!,
+        ...(r.retry_at !== null && r.retry_at !== undefined && { retryAt: iso(r.retry_at)! }),
       })),
     };
   }

@@ -349,6 +349,8 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
  * `trailhound report`, has not, and its kinds read as NULL.
  */
 export type WithKinds = boolean;
+/** Whether the database has the waits of files that ran out of memory (ingest_errors.retry_at, version 12). */
+export type WithRetries = boolean;
 
 /** Each source's last finished run. */
 const LAST_RUNS = (kinds: WithKinds) => `(SELECT source, finished_at, error, ${kinds ? 'error_kind' : 'NULL::VARCHAR AS error_kind'}, skipped
@@ -393,8 +395,9 @@ export const sourcesSql = (kinds: WithKinds) => `SELECT name AS source, (SELECT 
  * The log files ingestion could not read, newest failure first (then by key), at most $limit, each with the count of
  * them all (total, the same on every row). A source is named as configured where a service listed it, as in the status.
  */
-export const ingestErrorsSql = (kinds: WithKinds) => `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason,
+export const ingestErrorsSql = (kinds: WithKinds, retries: WithRetries) => `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason,
          ${kinds ? 'e.kind' : 'NULL::VARCHAR AS kind'}, epoch_ms(e.failed_at) AS failed_at,
+         ${retries ? 'epoch_ms(e.retry_at)' : 'NULL::BIGINT'} AS retry_at,
          count(*) OVER () AS total
   FROM ingest_errors e LEFT JOIN ${LISTED_SOURCES} listed USING (source)
   ORDER BY e.failed_at DESC, e.key, e.source LIMIT $limit`;
