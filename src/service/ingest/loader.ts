@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -141,6 +141,29 @@ export function fileErrorKind(err: unknown): ErrorKind {
 }
 
 /**
+ * zlib's word on a gzip file that DuckDB found to be bad JSON: DuckDB reads what a gzip cut short holds, then says its
+ * JSON ends early (a truncated download looked like a bad log file). Node's gunzip checks the stream's end and its
+ * checksum: its message when it fails, else undefined (the gzip is whole, and its JSON is what is bad). Unpacked
+ * within the staging's limit, never held: only on the bad path.
+ */
+async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
+  const magic = Buffer.alloc(2);
+  const fd = fs.openSync(file.path, 'r');
+  try {
+    if (fs.readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  try {
+    await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(fs.statSync(file.path).size), discard);
+    return undefined;
+  } catch (err) {
+    return String((err as { code?: unknown }).code ?? '').startsWith('Z_') ? (err as Error).message : undefined;
+  }
+}
+
+/**
  * Whether a file's read failure is its content's for any read: not gzip, or malformed JSON (the same text fails the
  * tolerant read too, which rescues only invalid UTF-8 and records that are not objects).
  */
@@ -170,6 +193,14 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** Why a file could not be read, and its kind: a gzip cut short or corrupt (brokenGzip) is a bad gzip, whatever DuckDB made of its JSON. */
+async function fileFailure(file: LocalLogFile, err: unknown): Promise<{ reason: string; kind: ErrorKind }> {
+  const reason = reasonOf(err, file.path);
+  const kind = fileErrorKind(err);
+  const gzip = kind === 'bad-json' ? await brokenGzip(file) : undefined;
+  return gzip === undefined ? { reason, kind } : { reason: `${reason}; the gzip itself is broken (${gzip})`, kind: 'bad-gzip' };
 }
 
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
@@ -254,7 +285,7 @@ export class BatchLoader {
     const alone: LocalLogFile[] = [];
     for (const file of suspects) {
       const failure = await this.readFails(file);
-      if (failure && failsAnyRead(failure)) bad.push({ file, reason: reasonOf(failure, file.path), kind: fileErrorKind(failure) });
+      if (failure && failsAnyRead(failure)) bad.push({ file, ...(await fileFailure(file, failure)) });
       else alone.push(file);
     }
     (await this.recordErrors(bad)).forEach((o, i) => outcomes.set(bad[i].file, o));
@@ -284,9 +315,13 @@ export class BatchLoader {
    * rejected_records instead of failing its file's good records. What still fails is recorded with its reason.
    */
   private async loadAlone(file: LocalLogFile, err: unknown): Promise<FileOutcome> {
-    const reason = reasonOf(err, file.path);
+    const failure = () => fileFailure(file, err);
     // Not gzip, or malformed JSON: a second read fails the same way.
-    if (failsAnyRead(err)) return this.recordError(file, reason, fileErrorKind(err));
+    if (failsAnyRead(err)) {
+      const { reason, kind } = await failure();
+      return this.recordError(file, reason, kind);
+    }
+    const reason = reasonOf(err, file.path);
     const cleaned = /invalid UTF-8/i.test(reason) ? await this.withValidUtf8(file) : undefined;
     try {
       // The cleaned copy is unpacked: its own size says whether it is big (read record by record).
@@ -296,7 +331,8 @@ export class BatchLoader {
       if (isOutOfMemory(retryErr)) return this.recordOutOfMemory(file);
       if (!isFileProblem(retryErr)) throw retryErr;
       // The first reason says what is wrong with the file as delivered.
-      return cleaned ? this.recordError(file, reasonOf(retryErr, cleaned), fileErrorKind(retryErr)) : this.recordError(file, reason, fileErrorKind(err));
+      const { reason: why, kind } = cleaned ? { reason: reasonOf(retryErr, cleaned), kind: fileErrorKind(retryErr) } : await failure();
+      return this.recordError(file, why, kind);
     } finally {
       if (cleaned) fs.rmSync(path.dirname(cleaned), { recursive: true, force: true });
     }
