@@ -154,12 +154,14 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
   } finally {
     fs.closeSync(fd);
   }
-  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const size = fs.statSync(file.path).size;
   try {
-    await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(fs.statSync(file.path).size), discard);
+    // A small file in one call, as looksBad reads it; a big one as a stream, never held.
+    if (size <= BIG_FILE_BYTES) await gunzip(await fs.promises.readFile(file.path), { maxOutputLength: 2 * BIG_FILE_BYTES });
+    else await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), new Writable({ write: (_chunk, _encoding, done) => done() }));
     return undefined;
   } catch (err) {
-    return String((err as { code?: unknown }).code ?? '').startsWith('Z_') ? (err as Error).message : undefined;
+    return zlibFailure(err);
   }
 }
 
@@ -179,12 +181,12 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * Whether a file looks like one that fails a batch: not gzip, not JSON (or not strict UTF-8), or Records that is not a
  * list of objects. A cheap look in Node, for a batch that failed only: DuckDB is the judge of what it finds.
  */
-async function looksBad(file: LocalLogFile): Promise<boolean> {
+async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): Promise<boolean> {
   try {
     const raw = await fs.promises.readFile(file.path);
     // The batch's files are small (BIG_FILE_BYTES, by their trailers); one that unpacks further (a trailer that lies) is
     // a suspect without being held whole here: DuckDB judges it.
-    const data = file.path.endsWith('.gz') ? await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES }) : raw;
+    const data = file.path.endsWith('.gz') ? await gunzipJudged(file, raw, gzipVerdicts) : raw;
     const parsed = JSON.parse(strictUtf8.decode(data)) as { Records?: unknown } | null;
     const records = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed.Records : undefined;
     // No Records list at all does not fail a batch (filesWithoutRecords finds it); a Records of the wrong shape does.
@@ -195,11 +197,33 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
   }
 }
 
-/** Why a file could not be read, and its kind: a gzip cut short or corrupt (brokenGzip) is a bad gzip, whatever DuckDB made of its JSON. */
-async function fileFailure(file: LocalLogFile, err: unknown): Promise<{ reason: string; kind: ErrorKind }> {
+/** What Node's gunzip made of a batch's files, by path: zlib's message when it failed, undefined when the gzip is whole. */
+type GzipVerdicts = Map<string, string | undefined>;
+
+/** zlib's message for a broken gzip (not for a limit of ours, nor a file that could not be read). */
+const zlibFailure = (err: unknown): string | undefined => (String((err as { code?: unknown })?.code ?? '').startsWith('Z_') ? (err as Error).message : undefined);
+
+/** A batch's file unpacked by looksBad: what zlib found is kept, so that fileFailure does not unpack it again. */
+async function gunzipJudged(file: LocalLogFile, raw: Buffer, gzipVerdicts: GzipVerdicts): Promise<Buffer> {
+  try {
+    const data = await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES });
+    gzipVerdicts.set(file.path, undefined);
+    return data;
+  } catch (err) {
+    if (zlibFailure(err) !== undefined) gzipVerdicts.set(file.path, zlibFailure(err));
+    throw err;
+  }
+}
+
+/**
+ * Why a file could not be read, and its kind: a gzip cut short or corrupt (brokenGzip, unless looksBad has found out
+ * already) is a bad gzip, whatever DuckDB made of its JSON.
+ */
+async function fileFailure(file: LocalLogFile, err: unknown, gzipVerdicts?: GzipVerdicts): Promise<{ reason: string; kind: ErrorKind }> {
   const reason = reasonOf(err, file.path);
   const kind = fileErrorKind(err);
-  const gzip = kind === 'bad-json' ? await brokenGzip(file) : undefined;
+  const known = gzipVerdicts?.has(file.path);
+  const gzip = kind !== 'bad-json' ? undefined : known ? gzipVerdicts!.get(file.path) : await brokenGzip(file);
   return gzip === undefined ? { reason, kind } : { reason: `${reason}; the gzip itself is broken (${gzip})`, kind: 'bad-gzip' };
 }
 
@@ -279,13 +303,14 @@ export class BatchLoader {
     const message = err instanceof Error ? err.message : String(err);
     const named = files.filter((f) => message.includes(f.path)).sort((a, b) => b.path.length - a.path.length)[0];
     if (named) suspects.add(named);
-    for (const file of files) if (file !== named && (await looksBad(file))) suspects.add(file);
+    const gzipVerdicts: GzipVerdicts = new Map();
+    for (const file of files) if (file !== named && (await looksBad(file, gzipVerdicts))) suspects.add(file);
     const outcomes = new Map<LocalLogFile, FileOutcome>();
     const bad: Array<{ file: LocalLogFile; reason: string; kind: ErrorKind }> = [];
     const alone: LocalLogFile[] = [];
     for (const file of suspects) {
       const failure = await this.readFails(file);
-      if (failure && failsAnyRead(failure)) bad.push({ file, ...(await fileFailure(file, failure)) });
+      if (failure && failsAnyRead(failure)) bad.push({ file, ...(await fileFailure(file, failure, gzipVerdicts)) });
       else alone.push(file);
     }
     (await this.recordErrors(bad)).forEach((o, i) => outcomes.set(bad[i].file, o));
