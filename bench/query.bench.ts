@@ -252,7 +252,8 @@ async function budgetMemory(budget: Budget, kind: 'sparse' | 'dense'): Promise<B
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idle = memoryOf(serve.pid!).rss;
     resetPeak(serve.pid!);
-    const queries = budget === 'series' ? [{ refId: 'A', ...SERIES_QUERY }] : Array.from({ length: LISTS }, (_, i) => ({ refId: `L${i}`, ...LIST_QUERY }));
+    const lists = Array.from({ length: LISTS }, (_, i) => ({ refId: `L${i}`, ...LIST_QUERY }));
+    const queries = budget === 'series' ? [{ refId: 'A', ...SERIES_QUERY }] : lists;
     const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries });
     const ask = async () => {
       const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body });

@@ -83,7 +83,8 @@ test("report's help says the defaults its flags leave to the query (not set as v
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
   const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
   const one = formatSummary({ ...summary, unreadable: 1, waiting: 1, errors: 1, rejected: 1, stopped: false, durationMs: 0 });
-  expect(one).toContain('\n  1 file that ran out of memory before, not read again until its wait is over: \'trailhound report ingest --errors\' lists it, with when\n');
+  const waiting = '\n  1 file that ran out of memory before, not read again until its wait is over: \'trailhound report ingest --errors\' lists it, with when\n';
+  expect(one).toContain(waiting);
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   expect(one).toContain('\n  1 file could not be read (named above, with why): kept until it changes; \'trailhound report ingest --errors\' lists it');
   expect(one).toContain(' 1 log file from /logs ');

@@ -166,7 +166,7 @@ test('a gzip bomb is refused once it unpacks past 100× its size, with why, in i
   }
 }, 60_000);
 
-test('a record of megabytes that DuckDB’s memory limit does not hold: recorded, the files after it are stored, and tried again after doubling waits', async () => {
+test('a record of megabytes that DuckDB’s memory limit does not hold: recorded, the files after it stored, tried again after doubling waits', async () => {
   // In a day folder: a poll lists only its last days, and the file must still be tried once its day is no longer listed.
   const day = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
   const logs = writeFiles(path.join(dir, 'huge-record'), {

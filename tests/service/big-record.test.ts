@@ -19,7 +19,8 @@ let db: Database;
 
 beforeAll(async () => {
   dir = tempDir();
-  const logs = writeFiles(path.join(dir, 'logs'), { 'big.json.gz': zlib.gzipSync(JSON.stringify({ Records: Array.from({ length: RECORDS }, (_, i) => record(i)) })) });
+  const records = Array.from({ length: RECORDS }, (_, i) => record(i));
+  const logs = writeFiles(path.join(dir, 'logs'), { 'big.json.gz': zlib.gzipSync(JSON.stringify({ Records: records })) });
   db = await Database.open(path.join(dir, 'big.duckdb'));
   expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: RECORDS });
   expect(await db.all('SELECT archive FROM log_objects')).toEqual([{ archive: expect.stringMatching(/\.json\.gz$/) }]);

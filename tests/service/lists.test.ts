@@ -152,7 +152,8 @@ test('lists and tables over the API: byte for byte the JSON of the frames the bu
   expect(values('user')).toEqual(expect.arrayContaining(ODD));
   expect(Math.max(...values('error message').map((m) => String(m).length))).toBeGreaterThan(200_000);
   expect(Math.max(...values('resources').map((r) => String(r).length))).toBeGreaterThan(50_000);
-  const expected = { results: Object.fromEntries(await Promise.all(Object.entries(QUERIES).map(async ([refId, query]) => [refId, { frames: await referenceFrames(query) }]))) };
+  const results = await Promise.all(Object.entries(QUERIES).map(async ([refId, query]) => [refId, { frames: await referenceFrames(query) }]));
+  const expected = { results: Object.fromEntries(results) };
   const res = await fetch(`${url}/api/query`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },

@@ -254,7 +254,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
   const summary: IngestSummary = {
-    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, errors: 0, rejected: 0,
+    stopped: false, durationMs: 0,
   };
   const stopping = () => options.signal?.aborted ?? false;
   // Each request in flight listens to the signal (twice for a download: the SDK and the stall watchdog), more than

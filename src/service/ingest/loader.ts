@@ -158,7 +158,10 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
   try {
     // A small file in one call, as looksBad reads it; a big one as a stream, never held.
     if (size <= BIG_FILE_BYTES) await gunzip(await fs.promises.readFile(file.path), { maxOutputLength: 2 * BIG_FILE_BYTES });
-    else await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), new Writable({ write: (_chunk, _encoding, done) => done() }));
+    else {
+      const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+      await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), discard);
+    }
     return undefined;
   } catch (err) {
     return zlibFailure(err);
@@ -201,7 +204,8 @@ async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): Promise
 type GzipVerdicts = Map<string, string | undefined>;
 
 /** zlib's message for a broken gzip (not for a limit of ours, nor a file that could not be read). */
-const zlibFailure = (err: unknown): string | undefined => (String((err as { code?: unknown })?.code ?? '').startsWith('Z_') ? (err as Error).message : undefined);
+const zlibFailure = (err: unknown): string | undefined =>
+  String((err as { code?: unknown })?.code ?? '').startsWith('Z_') ? (err as Error).message : undefined;
 
 /** A batch's file unpacked by looksBad: what zlib found is kept, so that fileFailure does not unpack it again. */
 async function gunzipJudged(file: LocalLogFile, raw: Buffer, gzipVerdicts: GzipVerdicts): Promise<Buffer> {
@@ -445,7 +449,14 @@ export class BatchLoader {
         await conn.run(
           `UPDATE ingest_errors SET attempts = $attempts, failed_at = epoch_ms($failed::BIGINT), retry_at = epoch_ms($at::BIGINT), memory_limit = $limit
            WHERE source = $source AND key = $key`,
-          { source: this.source, key: file.key, attempts: nextTry.attempts, failed: nextTry.failedAt.getTime(), at: nextTry.at.getTime(), limit: nextTry.memoryLimit }
+          {
+            source: this.source,
+            key: file.key,
+            attempts: nextTry.attempts,
+            failed: nextTry.failedAt.getTime(),
+            at: nextTry.at.getTime(),
+            limit: nextTry.memoryLimit,
+          }
         );
       }
     });

@@ -86,7 +86,12 @@ export async function originalRecords(
  * A big kept file (a file of its own: see scanRecords), read as a stream for the wanted records: by index, and by id
  * for any whose index holds another (as recordsOf's caller does). False when it is not in CloudTrail's layout.
  */
-async function scanFile(file: string, wanted: Array<{ id: string; index: number }>, found: Map<string, CloudTrailRecord>, signal?: AbortSignal): Promise<boolean> {
+async function scanFile(
+  file: string,
+  wanted: Array<{ id: string; index: number }>,
+  found: Map<string, CloudTrailRecord>,
+  signal?: AbortSignal
+): Promise<boolean> {
   const byIndex = new Map(wanted.map((w) => [w.index, w]));
   const moved: string[] = [];
   const layout = await scanRecords(file, (i) => byIndex.has(i), (i, text) => {
