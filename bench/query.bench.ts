@@ -1,10 +1,10 @@
-// npm run bench:query [-- --events N] [--runs R] [--memory-only]
+// npm run bench:query [-- --events N] [--runs R] [--memory-only [--lists-only]]
 // Builds (once, cached under .bench/) a database of N generated events (default 10 M) through the real ingestion,
 // then times each dashboard-style query through the HTTP API (model → SQL → frames → JSON over loopback) and,
 // in the same run and on the same database, the same aggregation as hand-written DuckDB SQL.
 // Goals: p50 through the API ≤ 100 ms; API p50 ÷ raw p50 ≤ 1.25.
-// Then the memory of the biggest time series answer (the points budget) in `trailhound serve`, against DuckDB running
-// the same statement alone in a process of its own (see seriesMemory below).
+// Then the memory of the biggest answers (the points budget's time series, the row budget's lists) in `trailhound serve`,
+// against DuckDB running the same statements alone in a process of its own (see budgetMemory below).
 import '../src/service/env'; // as the trailhound executable does, before DuckDB loads
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -177,25 +177,40 @@ function memoryOf(pid: number | 'self'): { rss: number; peak: number } {
 /** Forgets a process's peak: VmHWM starts again from its RSS now. */
 const resetPeak = (pid: number | 'self') => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
+/** The row budget in one request: ten lists of 10 000 events, newest first (each the same list, as a dashboard of ten panels may ask). */
+const LIST_QUERY = { format: 'list', limit: 10_000 } as const;
+const LISTS = 10;
+
+/** What a memory run asks: the points budget's series, or the row budget's lists (on the sparse database: 1 M events). */
+type Budget = 'series' | 'lists';
+
+/** The statements the service runs for a budget's request. */
+function budgetStatements(budget: Budget): SQL.Statement[] {
+  if (budget === 'series') return [SQL.timeseries(resolveQuery(SERIES_QUERY), seriesRange, 3_600_000)];
+  return Array.from({ length: LISTS }, () => SQL.eventList(resolveQuery(LIST_QUERY), seriesRange));
+}
+
 /**
- * In a process of its own (this file, --raw-series <db>): DuckDB alone runs the statement the service runs for the points
- * budget, with the service's memory limit, and reads its rows chunk by chunk, keeping none. Prints its RSS at rest and its peak.
+ * In a process of its own (this file, --raw <series|lists> <db>): DuckDB alone runs the statements the service runs for a
+ * budget's request, with the service's memory limit, and reads their rows chunk by chunk, keeping none. Prints its RSS at
+ * rest and its peak.
  */
-async function rawSeries(file: string): Promise<void> {
+async function rawRun(budget: Budget, file: string): Promise<void> {
   const db = await Database.open(file, { memoryLimit: DEFAULTS.serveMemoryLimit });
   const conn = await db.connect();
   const idle = memoryOf('self');
   resetPeak('self');
-  const { sql, params } = SQL.timeseries(resolveQuery(SERIES_QUERY), seriesRange, 3_600_000);
-  const result = await conn.stream(sql, params);
   let rows = 0;
-  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) rows += chunk.rowCount;
+  for (const { sql, params } of budgetStatements(budget)) {
+    const result = await conn.stream(sql, params);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) rows += chunk.rowCount;
+  }
   console.log(JSON.stringify({ idle: idle.rss, peak: memoryOf('self').peak, rows }));
   conn.closeSync();
   db.close();
 }
 
-interface SeriesMemory {
+interface BudgetMemory {
   kind: string;
   rows: number;
   answerMb: number;
@@ -205,16 +220,17 @@ interface SeriesMemory {
 }
 
 /**
- * The peak RSS of `trailhound serve` (its defaults: 512 MB for DuckDB) answering one request at the points budget, and eight
- * one after another, over its RSS at rest; beside it, DuckDB's own peak for the same statement alone (rawSeries). What the
- * service adds to DuckDB's work is the answer's frames and its JSON.
+ * The peak RSS of `trailhound serve` (its defaults: 512 MB for DuckDB) answering one request at a budget (the points
+ * budget's series, on `kind`'s database; the row budget's lists), and eight one after another, over its RSS at rest;
+ * beside it, DuckDB's own peak for the same statements alone (rawRun). What the service adds to DuckDB's work is the
+ * answer's frames and its JSON.
  */
-async function seriesMemory(kind: 'sparse' | 'dense'): Promise<SeriesMemory> {
+async function budgetMemory(budget: Budget, kind: 'sparse' | 'dense'): Promise<BudgetMemory> {
   const file = await seriesDatabase(kind);
   const tsx = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const raw = await new Promise<{ idle: number; peak: number; rows: number }>((resolve, reject) => {
     let out = '';
-    const child = spawn(process.execPath, [tsx, __filename, '--raw-series', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [tsx, __filename, '--raw', budget, file], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`raw DuckDB run exited ${code}`))));
   });
@@ -236,11 +252,13 @@ async function seriesMemory(kind: 'sparse' | 'dense'): Promise<SeriesMemory> {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idle = memoryOf(serve.pid!).rss;
     resetPeak(serve.pid!);
-    const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries: [{ refId: 'A', ...SERIES_QUERY }] });
+    const lists = Array.from({ length: LISTS }, (_, i) => ({ refId: `L${i}`, ...LIST_QUERY }));
+    const queries = budget === 'series' ? [{ refId: 'A', ...SERIES_QUERY }] : lists;
+    const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries });
     const ask = async () => {
       const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body });
       const bytes = (await res.arrayBuffer()).byteLength;
-      if (res.status !== 200) throw new Error(`the points-budget request answered ${res.status}`);
+      if (res.status !== 200) throw new Error(`the ${budget} budget's request answered ${res.status}`);
       return bytes;
     };
     const started = process.hrtime.bigint();
@@ -262,16 +280,17 @@ function printTable(table: string[][]): void {
   for (const r of table) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 }
 
-async function memoryReport(): Promise<void> {
-  const results = [];
-  for (const kind of ['sparse', 'dense'] as const) results.push(await seriesMemory(kind));
+async function memoryReport(listsOnly = false): Promise<void> {
+  const runs: Array<[string, BudgetMemory]> = [];
+  for (const kind of listsOnly ? [] : (['sparse', 'dense'] as const)) runs.push([`points budget (8 333 × 600), ${kind}`, await budgetMemory('series', kind)]);
+  runs.push([`row budget (${LISTS} lists of ${LIST_QUERY.limit.toLocaleString('en-US')}), sparse`, await budgetMemory('lists', 'sparse')]);
   const mb = (x: number) => `${Math.round(x)} MB`;
-  const table = [['points budget (8 333 × 600)', 'DuckDB rows', 'answer', 'serve: idle', 'peak', 'eight', 'raw DuckDB: extra', 'serve: extra', 'ratio']];
-  for (const r of results) {
+  const table = [['request', 'DuckDB rows', 'answer', 'serve: idle', 'peak', 'eight', 'raw DuckDB: extra', 'serve: extra', 'ratio']];
+  for (const [name, r] of runs) {
     const rawExtra = r.raw.peak - r.raw.idle;
     const serveExtra = r.serve.one - r.serve.idle;
     table.push([
-      `${r.kind} (${r.seconds.toFixed(1)} s)`,
+      `${name} (${r.seconds.toFixed(1)} s)`,
       r.rows.toLocaleString('en-US'),
       mb(r.answerMb),
       mb(r.serve.idle),
@@ -282,18 +301,18 @@ async function memoryReport(): Promise<void> {
       (serveExtra / Math.max(1, rawExtra)).toFixed(2),
     ]);
   }
-  console.log('\nPeak RSS of `trailhound serve` answering one time series request at the points budget (and eight, one after another):');
+  console.log('\nPeak RSS of `trailhound serve` answering one request at a budget (and eight, one after another):');
   printTable(table);
-  console.log('\nextra = peak RSS over RSS at rest; raw DuckDB = the same statement alone in a process of its own, rows read and dropped.');
+  console.log('\nextra = peak RSS over RSS at rest; raw DuckDB = the same statements alone in a process of its own, rows read and dropped.');
   console.log('ratio = serve\'s extra ÷ raw DuckDB\'s extra: what building and sending the answer adds to DuckDB\'s own work. Near or under 1,');
   console.log('DuckDB\'s work is most of it (its peak varies by tens of MB from one process to another; a dense series: ~0.85).');
 }
 
 async function main() {
-  const raw = process.argv.indexOf('--raw-series');
-  if (raw > 0) return rawSeries(process.argv[raw + 1]);
+  const raw = process.argv.indexOf('--raw');
+  if (raw > 0) return rawRun(process.argv[raw + 1] as Budget, process.argv[raw + 2]);
   fs.mkdirSync(BENCH, { recursive: true });
-  if (process.argv.includes('--memory-only')) return memoryReport();
+  if (process.argv.includes('--memory-only')) return memoryReport(process.argv.includes('--lists-only'));
   const events = Number(arg('events', '10000000'));
   const runs = Number(arg('runs', '30'));
   const file = await databaseFor(events);

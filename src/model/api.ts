@@ -89,6 +89,12 @@ export interface IngestError {
   kind?: ErrorKind;
   /** When it last failed (ISO). */
   failedAt: string;
+  /**
+   * Added: when a file that ran out of memory is tried again (ISO), its wait doubling after each failure (a service
+   * with another memory limit tries it at once). Absent for other files (a failed download is tried at every run) and
+   * from older services.
+   */
+  retryAt?: string;
 }
 
 export interface SourceStatus {

@@ -113,13 +113,16 @@ test('help names the settings that have no flag: the token, the memory cap, the 
 
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
   const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
-  const one = formatSummary({ ...summary, unreadable: 1, errors: 1, rejected: 1, stopped: false, durationMs: 0 });
+  const one = formatSummary({ ...summary, unreadable: 1, waiting: 1, errors: 1, rejected: 1, stopped: false, durationMs: 0 });
+  const waiting = '\n  1 file that ran out of memory before, not read again until its wait is over: \'trailhound report ingest --errors\' lists it, with when\n';
+  expect(one).toContain(waiting);
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   expect(one).toContain('\n  1 file could not be read (named above, with why): kept until it changes; \'trailhound report ingest --errors\' lists it');
   expect(one).toContain(' 1 log file from /logs ');
   expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
   expect(one).toContain('\n  1 record that cannot be an event (');
-  const two = formatSummary({ ...summary, unreadable: 2, errors: 3, rejected: 0, stopped: false, durationMs: 0 });
+  const two = formatSummary({ ...summary, unreadable: 2, waiting: 0, errors: 3, rejected: 0, stopped: false, durationMs: 0 });
+  expect(two).not.toContain('ran out of memory');
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
   expect(two).toContain('\n  3 files could not be read (named above, with why): kept until they change; \'trailhound report ingest --errors\' lists them');
 });

@@ -64,10 +64,22 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   expect(errors[3].reason).toMatch(/Records/);
   // Each with its kind, found where it was caught (DuckDB's error type, what the loader saw).
   const kinds = await db.all<{ kind: string }>(`SELECT kind FROM ingest_errors ORDER BY key`);
-  expect(kinds.map((k) => k.kind)).toEqual(['bad-json', 'bad-gzip', 'bad-json', 'no-records', 'no-records', 'no-records', 'no-records', 'no-records']);
+  // A gzip cut short is a bad gzip, though DuckDB reads what it holds and says its JSON ends early; whole gzip of cut JSON is bad JSON.
+  expect(kinds.map((k) => k.kind)).toEqual(['bad-gzip', 'bad-gzip', 'bad-json', 'no-records', 'no-records', 'no-records', 'no-records', 'no-records']);
+  expect(errors[0].reason).toMatch(/the gzip itself is broken \(unexpected end of file\)$/);
   // Nothing of a broken file is half-stored.
   expect(await count(`events WHERE object_key NOT LIKE '%a-good%'`)).toBe(0);
   expect(await count(`log_objects`)).toBe(1);
+});
+
+test.each([
+  ['a gzip cut short', (gz: Buffer) => gz.subarray(0, gz.length - 12), 'bad-gzip', /; the gzip itself is broken \(unexpected end of file\)$/],
+  ['a whole gzip of JSON cut short', () => zlib.gzipSync('{"Records": [ {"eventID": '), 'bad-json', /Malformed JSON[^;]*$/],
+])('%s, read on its own: its kind says whether the gzip or the JSON is broken', async (_name, make, kind, reason) => {
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}alone.json.gz`]: make(logFile([rec(), rec()])) });
+  await run();
+  const errors = await db.all<{ kind: string; reason: string }>(`SELECT kind, reason FROM ingest_errors`);
+  expect(errors).toEqual([{ kind, reason: expect.stringMatching(reason) }]);
 });
 
 test('a batch with bad files: each found alone and recorded, the good ones stored together in one batch, and what DuckDB reads kept', async () => {
@@ -88,7 +100,7 @@ test('a batch with bad files: each found alone and recorded, the good ones store
   expect(summary).toMatchObject({ objects: 8, events: 14, errors: 3, rejected: 1 });
   const errors = await db.all<{ key: string; kind: string }>(`SELECT key, kind FROM ingest_errors ORDER BY key`);
   expect(errors.map((e) => [path.basename(e.key), e.kind])).toEqual([
-    ['bad-1-not-gzip.json.gz', 'bad-gzip'], ['good-3b-truncated.json.gz', 'bad-json'], ['good-4b-bad-json.json.gz', 'bad-json'],
+    ['bad-1-not-gzip.json.gz', 'bad-gzip'], ['good-3b-truncated.json.gz', 'bad-gzip'], ['good-4b-bad-json.json.gz', 'bad-json'],
   ]);
   // The six good files went in as one batch: one Parquet file holds them (a file loaded on its own gets one of its own).
   const archives = await db.all<{ archive: string; n: bigint }>(

@@ -8,7 +8,8 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { OUT_OF_MEMORY } from '../../src/service/ingest/loader';
 import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
-import { storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
+import { Reports } from '../../src/service/reports';
+import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const pad = 'x'.repeat(1200);
 const record = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -165,20 +166,53 @@ test('a gzip bomb is refused once it unpacks past 100× its size, with why, in i
   }
 }, 60_000);
 
-test('a record of megabytes that DuckDB’s memory limit does not hold: recorded, the files after it are stored, and every run tries it again', async () => {
+test('a record of megabytes that DuckDB’s memory limit does not hold: recorded, the files after it stored, tried again after doubling waits', async () => {
+  // In a day folder: a poll lists only its last days, and the file must still be tried once its day is no longer listed.
+  const day = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
   const logs = writeFiles(path.join(dir, 'huge-record'), {
-    'a-huge.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(300_000, { responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } })] })),
-    'b-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(300_001)] })),
+    [`${day}a-huge.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: [record(300_000, { responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } })] })),
+    [`${day}b-good.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: [record(300_001)] })),
   });
-  const db = await Database.open(path.join(dir, 'huge-record.duckdb'), { memoryLimit: '128MB' });
+  const file = path.join(dir, 'huge-record.duckdb');
+  const run = async (db: Database, now: string) => ingest({ source: logs, db, days: 1, now: new Date(now) });
+  /** The file's error: its tries so far and how long it waits after its last failure, in minutes. */
+  const error = async (db: Database) => {
+    const rows = await db.all<{ reason: string; attempts: number; wait: bigint }>(
+      `SELECT reason, attempts, (epoch_ms(retry_at) - epoch_ms(failed_at)) // 60000 AS wait FROM ingest_errors`
+    );
+    return rows.map((r) => ({ ...r, wait: Number(r.wait) }));
+  };
+  /** As if the wait were over: the next run tries it again. */
+  const waitOver = (db: Database) => db.run(`UPDATE ingest_errors SET retry_at = failed_at - INTERVAL 1 SECOND`);
+  let db = await Database.open(file, { memoryLimit: '128MB' });
   try {
-    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 1 });
-    const errors = await db.all<{ key: string; reason: string }>('SELECT key, reason FROM ingest_errors');
-    expect(errors).toEqual([{ key: 'a-huge.json.gz', reason: expect.stringMatching(/raise TRAILHOUND_MEMORY_LIMIT/) }]);
-    expect(errors[0].reason.startsWith(OUT_OF_MEMORY)).toBe(true);
-    // Not the file's fault: the next run reads it again (here it fails again), rather than counting it unreadable.
-    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 0, errors: 1, unreadable: 0, unchanged: 1 });
+    expect(await run(db, '2026-11-20T12:00:00Z')).toMatchObject({ objects: 1, events: 1, errors: 1 });
+    const first = await error(db);
+    expect(first).toEqual([{ reason: expect.stringMatching(/raise TRAILHOUND_MEMORY_LIMIT/), attempts: 1, wait: 5 }]);
+    expect(first[0].reason.startsWith(OUT_OF_MEMORY)).toBe(true);
+    const [listed] = (await new Reports(db).ingestErrors(10)).errors;
+    expect(listed).toMatchObject({ kind: 'out-of-memory', retryAt: expect.stringMatching(/^2\d{3}-.*Z$/) });
+    expect(Date.parse(listed.retryAt!) - Date.parse(listed.failedAt)).toBe(5 * 60_000);
+    expect(first[0].reason).toContain(`the next try is after ${listed.retryAt}`);
+    // Not the file's fault, but not tried at every poll either: the next run, within the wait, leaves it.
+    expect(await run(db, '2026-11-20T12:05:00Z')).toMatchObject({ objects: 0, errors: 0, unreadable: 0, waiting: 1, unchanged: 1 });
+    expect(await error(db)).toEqual([{ ...first[0], reason: first[0].reason }]);
+    // Its wait over, it is tried again, though its day is no longer listed (a poll days later), and waits twice as long.
+    await waitOver(db);
+    expect(await run(db, '2026-11-25T12:00:00Z')).toMatchObject({ objects: 0, errors: 1, waiting: 0 });
+    expect(await error(db)).toEqual([{ reason: expect.stringContaining('failed 2 times with this memory limit'), attempts: 2, wait: 10 }]);
+    await waitOver(db);
+    await run(db, '2026-11-25T12:05:00Z');
+    expect((await error(db))[0]).toMatchObject({ attempts: 3, wait: 20 });
   } finally {
     db.close();
   }
-}, 60_000);
+  // Restarted with more memory: tried at once, whatever its wait, and stored.
+  db = await Database.open(file, { memoryLimit: '1GB' });
+  try {
+    expect(await run(db, '2026-11-25T12:10:00Z')).toMatchObject({ objects: 1, events: 1, errors: 0, waiting: 0 });
+    expect(await error(db)).toEqual([]);
+  } finally {
+    db.close();
+  }
+}, 120_000);

@@ -149,7 +149,7 @@ test('the ingest query with ingestView errors: a table frame of time, source, ke
   // Each reason's kind in meta, row by row, as GET /api/ingest/errors gives it.
   expect(frame.meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: listed.errors.map((e) => e.kind) } });
   expect(listed.errors.map((e) => [path.basename(e.key), e.kind]).sort()).toEqual([
-    ['b-truncated.json.gz', 'bad-json'], ['c-not-gzip.json.gz', 'bad-gzip'], ['d-bad-json.json.gz', 'bad-json'], ['e-no-records.json.gz', 'no-records'],
+    ['b-truncated.json.gz', 'bad-gzip'], ['c-not-gzip.json.gz', 'bad-gzip'], ['d-bad-json.json.gz', 'bad-json'], ['e-no-records.json.gz', 'no-records'],
   ]);
   const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string']];
   expect(frame.fields.map((f: { name: string; type: string }) => [f.name, f.type])).toEqual(columns);

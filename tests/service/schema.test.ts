@@ -254,8 +254,12 @@ test("a version 10 database gives its stored errors their kinds, from the words 
   const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
   const then = [
     'ALTER TABLE ingest_errors DROP COLUMN kind',
+    // Version 12's columns, which version 10 had not either.
+    ...['attempts', 'retry_at', 'memory_limit'].map((column) => `ALTER TABLE ingest_errors DROP COLUMN ${column}`),
     'ALTER TABLE ingest_runs DROP COLUMN error_kind',
-    ...errors.map(([reason], i) => `INSERT INTO ingest_errors VALUES ('s', 'k${i}', 'e', ${quote(reason)}, TIMESTAMP '2026-11-20')`),
+    ...errors.map(
+      ([reason], i) => `INSERT INTO ingest_errors (source, key, etag, reason, failed_at) VALUES ('s', 'k${i}', 'e', ${quote(reason)}, TIMESTAMP '2026-11-20')`
+    ),
     ...runs.map(([error], i) => `INSERT INTO ingest_runs (source, started_at, finished_at, error)
        VALUES ('s${i}', TIMESTAMP '2026-11-20', TIMESTAMP '2026-11-20', ${quote(error)})`),
   ].join('; ');

@@ -23,6 +23,10 @@ export function formatSummary(s: IngestSummary): string {
   // "1 file … lists it", "2 files … lists them".
   const listed = (n: number) => `'trailhound report ingest --errors' lists ${n === 1 ? 'it' : 'them'}`;
   if (s.unreadable > 0) lines.push(`  ${counted(s.unreadable, 'file')} still unreadable, unchanged since an earlier run: ${listed(s.unreadable)}, with why`);
+  if (s.waiting > 0) {
+    const wait = s.waiting === 1 ? 'its wait is' : 'their waits are';
+    lines.push(`  ${counted(s.waiting, 'file')} that ran out of memory before, not read again until ${wait} over: ${listed(s.waiting)}, with when`);
+  }
   const kept = `kept until ${s.errors === 1 ? 'it changes' : 'they change'}`;
   lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (named above, with why): ${kept}; ${listed(s.errors)}` : '  no new errors');
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');

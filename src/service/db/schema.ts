@@ -103,6 +103,11 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
 );
 -- Version 11: the reason's kind (model/api.ts ErrorKind), found where the error was caught.
 ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS kind VARCHAR;
+-- Version 12: a file that ran out of memory waits before its next try (ingest/loader.ts recordOutOfMemory): its failures
+-- so at one memory limit, when it is tried again, and the limit it failed at (another limit tries it at once).
+ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS attempts INTEGER;
+ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS retry_at TIMESTAMP;
+ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS memory_limit VARCHAR;
 
 -- Records that cannot be an event (no readable eventTime, or not a JSON object), kept whole so nothing is lost.
 CREATE TABLE IF NOT EXISTS rejected_records (

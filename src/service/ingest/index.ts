@@ -6,7 +6,7 @@ import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
-import { BatchLoader, BIG_FILE_BYTES, OUT_OF_MEMORY, type FileOutcome, type LocalLogFile } from './loader';
+import { BatchLoader, BIG_FILE_BYTES, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
@@ -50,6 +50,8 @@ export interface IngestSummary {
   unchanged: number;
   /** Objects found unreadable by an earlier run and unchanged since (still in ingest_errors), not read again. */
   unreadable: number;
+  /** Objects that ran out of memory in an earlier run, not read again until their wait is over (ingest_errors.retry_at). */
+  waiting: number;
   /** Objects that could not be read (see ingest_errors). */
   errors: number;
   /** Records kept in rejected_records (no usable eventTime, or not an object). */
@@ -146,27 +148,35 @@ export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
 /** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
 const DOWNLOAD_FAILED = 'download failed: ';
 
+/** What an earlier run made of a listed file: ingested, unreadable, or out of memory and waiting for its next try. */
+type DealtWith = 'ingested' | 'unreadable' | 'waiting';
+
 /**
  * The listed files this source has already dealt with, as it is now (same ETag): ingested, or found unreadable (a
- * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download
- * and a file that ran out of memory are tried again.
+ * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download is
+ * tried again, and so is a file that ran out of memory once its wait is over (OUT_OF_MEMORY_DUE).
  */
-async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, 'ingested' | 'unreadable'>> {
+async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, DealtWith>> {
   if (refs.length === 0) return new Map();
-  const rows = await db.all<{ key: string; etag: string; state: 'ingested' | 'unreadable' }>(
+  const rows = await db.all<{ key: string; etag: string; state: DealtWith }>(
     // IN (unnest): a hash join. list_contains scanned the listed keys for every ledger row: 16 s for a day of 50 000 files.
     `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
      UNION ALL
-     SELECT key, etag, 'unreadable' FROM ingest_errors
-     WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT starts_with(reason, $memory)`,
+     SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' ELSE 'unreadable' END FROM ingest_errors
+     WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT (${OUT_OF_MEMORY_DUE})`,
     { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY }
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
 }
 
-async function failedDownloads(db: Database, source: string): Promise<LogObjectRef[]> {
+/**
+ * The files an earlier run recorded that this one tries again, by key: failed downloads, and files that ran out of
+ * memory whose wait is over. Fetched whether or not the run lists their folder (a poll lists only its last days), so
+ * that none waits for ever.
+ */
+async function retriesDue(db: Database, source: string): Promise<LogObjectRef[]> {
   return db.all<LogObjectRef>(
-    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND starts_with(reason, $marker) ORDER BY key`,
+    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND (starts_with(reason, $marker) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
     { source, marker: DOWNLOAD_FAILED }
   );
 }
@@ -244,7 +254,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
   const summary: IngestSummary = {
-    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, errors: 0, rejected: 0, stopped: false, durationMs: 0,
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, errors: 0, rejected: 0,
+    stopped: false, durationMs: 0,
   };
   const stopping = () => options.signal?.aborted ?? false;
   // Each request in flight listens to the signal (twice for a download: the SDK and the stall watchdog), more than
@@ -313,9 +324,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const units = await source.plan(window);
     progress.units = units.length;
     report();
-    // Downloads that failed in an earlier run: fetched again by key, unless this run's listing finds them anyway (a
-    // poll lists only its last days). Kept by key, so memory follows the failures, not the listing.
-    const retries = new Map((await failedDownloads(db, source.id)).map((ref) => [ref.key, ref]));
+    // Downloads that failed in an earlier run, and files that ran out of memory whose wait is over: fetched again by
+    // key, unless this run's listing finds them anyway (a poll lists only its last days). Kept by key, so memory follows
+    // the failures, not the listing.
+    const retries = new Map((await retriesDue(db, source.id)).map((ref) => [ref.key, ref]));
     for (const unit of units) {
       if (stopping()) break;
       const listed = await source.list(unit, window);
@@ -333,7 +345,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       const todo: LogObjectRef[] = [];
       for (const ref of events) {
         const state = seen.get(`${ref.key}\u0000${ref.etag}`);
-        if (state) summary[state === 'ingested' ? 'unchanged' : 'unreadable']++;
+        if (state) summary[state === 'ingested' ? 'unchanged' : state]++;
         else todo.push(ref);
       }
       progress.objectsFound += todo.length;

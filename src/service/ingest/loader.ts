@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -14,6 +14,7 @@ import { listValue } from '@duckdb/node-api';
 import type { ErrorKind } from '../../model/api';
 import type { Database } from '../db/database';
 import { RESOURCE_INDEX_SELECT } from '../db/schema';
+import { counted } from '../counted';
 import { isOutOfMemory } from '../errorKind';
 import { normaliseSql } from './normalise';
 import { recordsArrayCopy, removeRecordsArrayCopy, UnpackLimit, UnreadableLogFile } from './recordsArray';
@@ -97,10 +98,30 @@ function reasonOf(err: unknown, file: string): string {
 
 /**
  * How ingest_errors marks a file that ran out of DuckDB's memory on its own (a record of megabytes): not the file's
- * fault, so every run tries it again (ingest/index.ts), but no longer a failed run, which stopped before the files
- * after it, every time.
+ * fault, so it is tried again (ingest/index.ts), but no longer a failed run, which stopped before the files after it,
+ * every time. Not at every poll either: each try costs DuckDB's whole memory limit, which the service's queries then
+ * wait for. It waits OUT_OF_MEMORY_FIRST_WAIT_MS, then twice as long after each failure, at most
+ * OUT_OF_MEMORY_MAX_WAIT_MS; another memory limit (a restart with more) tries it at once.
  */
 export const OUT_OF_MEMORY = 'out of memory: ';
+export const OUT_OF_MEMORY_FIRST_WAIT_MS = 5 * 60_000;
+export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
+
+/**
+ * SQL over ingest_errors: a file that ran out of memory whose next try has come (its wait is over, it failed at another
+ * memory limit, or before version 12, which had no waits).
+ */
+export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
+  AND (retry_at IS NULL OR retry_at <= now()::TIMESTAMP OR memory_limit IS DISTINCT FROM current_setting('memory_limit'))`;
+
+/** When a file that ran out of memory is tried again (ingest_errors.attempts, retry_at, memory_limit). */
+interface NextTry {
+  attempts: number;
+  /** When it failed, as the wait and the reason count from it. */
+  failedAt: Date;
+  at: Date;
+  memoryLimit: string;
+}
 
 export { isOutOfMemory };
 
@@ -121,6 +142,34 @@ export function fileErrorKind(err: unknown): ErrorKind {
 }
 
 /**
+ * zlib's word on a gzip file that DuckDB found to be bad JSON: DuckDB reads what a gzip cut short holds, then says its
+ * JSON ends early (a truncated download looked like a bad log file). Node's gunzip checks the stream's end and its
+ * checksum: its message when it fails, else undefined (the gzip is whole, and its JSON is what is bad). Unpacked
+ * within the staging's limit, never held: only on the bad path.
+ */
+async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
+  const magic = Buffer.alloc(2);
+  const fd = fs.openSync(file.path, 'r');
+  try {
+    if (fs.readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const size = fs.statSync(file.path).size;
+  try {
+    // A small file in one call, as looksBad reads it; a big one as a stream, never held.
+    if (size <= BIG_FILE_BYTES) await gunzip(await fs.promises.readFile(file.path), { maxOutputLength: 2 * BIG_FILE_BYTES });
+    else {
+      const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+      await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), discard);
+    }
+    return undefined;
+  } catch (err) {
+    return zlibFailure(err);
+  }
+}
+
+/**
  * Whether a file's read failure is its content's for any read: not gzip, or malformed JSON (the same text fails the
  * tolerant read too, which rescues only invalid UTF-8 and records that are not objects).
  */
@@ -136,12 +185,12 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * Whether a file looks like one that fails a batch: not gzip, not JSON (or not strict UTF-8), or Records that is not a
  * list of objects. A cheap look in Node, for a batch that failed only: DuckDB is the judge of what it finds.
  */
-async function looksBad(file: LocalLogFile): Promise<boolean> {
+async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): Promise<boolean> {
   try {
     const raw = await fs.promises.readFile(file.path);
     // The batch's files are small (BIG_FILE_BYTES, by their trailers); one that unpacks further (a trailer that lies) is
     // a suspect without being held whole here: DuckDB judges it.
-    const data = file.path.endsWith('.gz') ? await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES }) : raw;
+    const data = file.path.endsWith('.gz') ? await gunzipJudged(file, raw, gzipVerdicts) : raw;
     const parsed = JSON.parse(strictUtf8.decode(data)) as { Records?: unknown } | null;
     // A top-level list or number makes DuckDB read the batch's files as lists, and its error names a good file.
     if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return true;
@@ -152,6 +201,37 @@ async function looksBad(file: LocalLogFile): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** What Node's gunzip made of a batch's files, by path: zlib's message when it failed, undefined when the gzip is whole. */
+type GzipVerdicts = Map<string, string | undefined>;
+
+/** zlib's message for a broken gzip (not for a limit of ours, nor a file that could not be read). */
+const zlibFailure = (err: unknown): string | undefined =>
+  String((err as { code?: unknown })?.code ?? '').startsWith('Z_') ? (err as Error).message : undefined;
+
+/** A batch's file unpacked by looksBad: what zlib found is kept, so that fileFailure does not unpack it again. */
+async function gunzipJudged(file: LocalLogFile, raw: Buffer, gzipVerdicts: GzipVerdicts): Promise<Buffer> {
+  try {
+    const data = await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES });
+    gzipVerdicts.set(file.path, undefined);
+    return data;
+  } catch (err) {
+    if (zlibFailure(err) !== undefined) gzipVerdicts.set(file.path, zlibFailure(err));
+    throw err;
+  }
+}
+
+/**
+ * Why a file could not be read, and its kind: a gzip cut short or corrupt (brokenGzip, unless looksBad has found out
+ * already) is a bad gzip, whatever DuckDB made of its JSON.
+ */
+async function fileFailure(file: LocalLogFile, err: unknown, gzipVerdicts?: GzipVerdicts): Promise<{ reason: string; kind: ErrorKind }> {
+  const reason = reasonOf(err, file.path);
+  const kind = fileErrorKind(err);
+  const known = gzipVerdicts?.has(file.path);
+  const gzip = kind !== 'bad-json' ? undefined : known ? gzipVerdicts!.get(file.path) : await brokenGzip(file);
+  return gzip === undefined ? { reason, kind } : { reason: `${reason}; the gzip itself is broken (${gzip})`, kind: 'bad-gzip' };
 }
 
 /** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
@@ -233,9 +313,10 @@ export class BatchLoader {
     // The file DuckDB named (the longest path the message holds: a.json is inside a.json.gz), and any Node finds bad.
     const message = err instanceof Error ? err.message : String(err);
     const named = files.filter((f) => message.includes(f.path)).sort((a, b) => b.path.length - a.path.length)[0];
+    const gzipVerdicts: GzipVerdicts = new Map();
     const suspects = new Map<LocalLogFile, boolean>();
     for (const file of files) {
-      const badToNode = await looksBad(file);
+      const badToNode = await looksBad(file, gzipVerdicts);
       if (badToNode || file === named) suspects.set(file, badToNode);
     }
     const outcomes = new Map<LocalLogFile, FileOutcome>();
@@ -243,7 +324,7 @@ export class BatchLoader {
     const alone = new Set<LocalLogFile>();
     for (const [file, badToNode] of suspects) {
       const failure = await this.readFails(file);
-      if (failure && failsAnyRead(failure)) bad.push({ file, reason: reasonOf(failure, file.path), kind: fileErrorKind(failure) });
+      if (failure && failsAnyRead(failure)) bad.push({ file, ...(await fileFailure(file, failure, gzipVerdicts)) });
       // Named by DuckDB, yet read alone and good to Node: another file's fault (a top-level list makes DuckDB blame the
       // next file), so it stays in the batch.
       else if (failure || badToNode) alone.add(file);
@@ -275,9 +356,13 @@ export class BatchLoader {
    * rejected_records instead of failing its file's good records. What still fails is recorded with its reason.
    */
   private async loadAlone(file: LocalLogFile, err: unknown): Promise<FileOutcome> {
-    const reason = reasonOf(err, file.path);
+    const failure = () => fileFailure(file, err);
     // Not gzip, or malformed JSON: a second read fails the same way.
-    if (failsAnyRead(err)) return this.recordError(file, reason, fileErrorKind(err));
+    if (failsAnyRead(err)) {
+      const { reason, kind } = await failure();
+      return this.recordError(file, reason, kind);
+    }
+    const reason = reasonOf(err, file.path);
     const cleaned = /invalid UTF-8/i.test(reason) ? await this.withValidUtf8(file) : undefined;
     try {
       // The cleaned copy is unpacked: its own size on disk says whether it is big (read record by record).
@@ -287,7 +372,8 @@ export class BatchLoader {
       if (isOutOfMemory(retryErr)) return this.recordOutOfMemory(file);
       if (!isFileProblem(retryErr)) throw retryErr;
       // The first reason says what is wrong with the file as delivered.
-      return cleaned ? this.recordError(file, reasonOf(retryErr, cleaned), fileErrorKind(retryErr)) : this.recordError(file, reason, fileErrorKind(err));
+      const { reason: why, kind } = cleaned ? { reason: reasonOf(retryErr, cleaned), kind: fileErrorKind(retryErr) } : await failure();
+      return this.recordError(file, why, kind);
     } finally {
       if (cleaned) fs.rmSync(path.dirname(cleaned), { recursive: true, force: true });
     }
@@ -318,13 +404,31 @@ export class BatchLoader {
   }
 
   private async recordOutOfMemory(file: LocalLogFile): Promise<FileOutcome> {
-    const limit = await this.db.one<{ limit: string }>(`SELECT current_setting('memory_limit') AS limit`);
-    return this.recordError(
-      file,
-      `${OUT_OF_MEMORY}DuckDB's memory limit (${limit?.limit ?? '?'}) does not hold this file, which has records of megabytes, ` +
-        'or the service\'s queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again; every run tries it again',
-      'out-of-memory'
+    // Its failures at this memory limit so far: a new limit starts again from the first wait.
+    const row = await this.db.one<{ memory_limit: string; attempts: number | null }>(
+      `SELECT current_setting('memory_limit') AS memory_limit,
+              (SELECT attempts FROM ingest_errors WHERE source = $source AND key = $key AND starts_with(reason, $marker)
+                 AND memory_limit = current_setting('memory_limit')) AS attempts`,
+      { source: this.source, key: file.key, marker: OUT_OF_MEMORY }
     );
+    const memoryLimit = row?.memory_limit ?? '?';
+    const attempts = (row?.attempts ?? 0) + 1;
+    const wait = Math.min(OUT_OF_MEMORY_FIRST_WAIT_MS * 2 ** (attempts - 1), OUT_OF_MEMORY_MAX_WAIT_MS);
+    const failedAt = new Date();
+    const at = new Date(failedAt.getTime() + wait);
+    return (
+      await this.recordErrors([
+        {
+          file,
+          reason:
+            `${OUT_OF_MEMORY}DuckDB's memory limit (${memoryLimit}) does not hold this file, which has records of megabytes, ` +
+            `or the service's queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again. It failed ${counted(attempts, 'time')} ` +
+            `with this memory limit: the next try is after ${at.toISOString()} (each wait twice the last, at most a day), or at once with another limit`,
+          kind: 'out-of-memory',
+          nextTry: { attempts, failedAt, at, memoryLimit },
+        },
+      ])
+    )[0];
   }
 
   /** Drops a file's recorded error: it is gone from the source, so no later run can load it. */
@@ -337,8 +441,10 @@ export class BatchLoader {
     return (await this.recordErrors([{ file, reason, kind }]))[0];
   }
 
-  /** Files that could not be ingested, in one transaction. */
-  async recordErrors(errors: Array<{ file: Pick<LocalLogFile, 'key' | 'etag'>; reason: string; kind: ErrorKind }>): Promise<FileOutcome[]> {
+  /** Files that could not be ingested, in one transaction; one that ran out of memory with when it is tried again. */
+  async recordErrors(
+    errors: Array<{ file: Pick<LocalLogFile, 'key' | 'etag'>; reason: string; kind: ErrorKind; nextTry?: NextTry }>
+  ): Promise<FileOutcome[]> {
     if (errors.length === 0) return [];
     const keys = listValue(errors.map((e) => e.file.key));
     const etags = listValue(errors.map((e) => e.file.etag));
@@ -350,6 +456,21 @@ export class BatchLoader {
          SELECT $source, unnest($keys), unnest($etags), unnest($reasons), now()::TIMESTAMP, unnest($kinds)`,
         { source: this.source, keys, etags, reasons: listValue(errors.map((e) => e.reason)), kinds: listValue(errors.map((e) => e.kind)) }
       );
+      for (const { file, nextTry } of errors) {
+        if (!nextTry) continue;
+        await conn.run(
+          `UPDATE ingest_errors SET attempts = $attempts, failed_at = epoch_ms($failed::BIGINT), retry_at = epoch_ms($at::BIGINT), memory_limit = $limit
+           WHERE source = $source AND key = $key`,
+          {
+            source: this.source,
+            key: file.key,
+            attempts: nextTry.attempts,
+            failed: nextTry.failedAt.getTime(),
+            at: nextTry.at.getTime(),
+            limit: nextTry.memoryLimit,
+          }
+        );
+      }
     });
     return errors.map(({ file, reason, kind }) => ({ key: file.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: reason, kind }));
   }

@@ -35,8 +35,9 @@ export const MAX_ROWS = 100_000;
 const ROW_POINTS = MAX_CELLS / MAX_ROWS;
 /**
  * What the answers being built and sent at once may weigh (api/gate.ts): one budget spent in full. Measured, 100 000 rows
- * took the service ~400 MB more while answered, and 5 M points ~500 MB before SeriesFrames (now ~180–320 MB, most of it
- * DuckDB's own work); two or four at once, twice and three times that.
+ * took the service ~400 MB more while answered (now ~130 MB: ColumnFrame, and a list's rows found by rowid), and 5 M
+ * points ~500 MB before SeriesFrames (now ~180–320 MB, most of it DuckDB's own work); two or four at once, twice and three
+ * times that.
  */
 export const MAX_WEIGHT = MAX_CELLS;
 const MAX_IDLE_CONNECTIONS = 8;
@@ -295,7 +296,7 @@ export class Reports {
     const stopped = () => (signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs));
     try {
       const value = await run();
-      // A streamed result (SeriesFrames.read) that is interrupted between chunks just ends: its rows are not all there.
+      // A streamed result (HeldFrames' read) that is interrupted between chunks just ends: its rows are not all there.
       if (repeat) throw stopped();
       return value;
     } catch (err) {
@@ -371,14 +372,15 @@ export class Reports {
    */
   async query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
     const { results } = await this.answer(planAnswer(request), signal);
-    for (const result of Object.values(results)) if ('frames' in result && result.frames instanceof SeriesFrames) result.frames = result.frames.frames();
+    for (const result of Object.values(results)) if ('frames' in result && result.frames instanceof HeldFrames) result.frames = result.frames.frames();
     return { results } as QueryResponse;
   }
 
   /**
    * query()'s answer to a planned request (planAnswer), with each time series query's frames held as counts
-   * (SeriesFrames), not built: the API writes them as JSON a frame at a time (answerJson), so a request at the points
-   * budget never holds its frames, or their JSON, whole.
+   * (SeriesFrames), and each list's and table's as its columns' JSON (ColumnFrame), not built: the API writes them as
+   * JSON a piece at a time (answerJson), so a request at the points or the row budget never holds its frames, or their
+   * JSON, whole.
    */
   async answer({ request, range, queries }: AnswerPlan, signal?: AbortSignal): Promise<Answer> {
     // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
@@ -399,10 +401,10 @@ export class Reports {
   /** One query's frames; `signal`, as in query(), stops it. */
   async frames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[]> {
     const frames = await this.answerFrames(q, range, intervalMs, maxDataPoints, signal);
-    return frames instanceof SeriesFrames ? frames.frames() : frames;
+    return frames instanceof HeldFrames ? frames.frames() : frames;
   }
 
-  private async answerFrames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[] | SeriesFrames> {
+  private async answerFrames(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number, signal?: AbortSignal): Promise<Frame[] | HeldFrames> {
     return this.withConnection(async (conn) => {
       const guard = this.requestGuard(conn, signal);
       const all = (statement: Statement | string) => guard(rowsOf(conn, statement));
@@ -420,8 +422,11 @@ export class Reports {
           if (q.ingestView === 'errors') return [ingestErrorsFrame(await this.readErrors(all, q.limit))];
           return [ingestFrame(await this.readStatus(all))];
         case 'events':
-          if (q.format === 'list') return [listFrame(q, await all(SQL.eventList(q, range, match)))];
-          if (q.format === 'table') return [tableFrame(q, await all(SQL.topGroups(q, range, match)))];
+          if (q.format === 'list' || q.format === 'table') {
+            const frame = q.format === 'list' ? listFrame(q) : tableFrame(q);
+            const statement = q.format === 'list' ? SQL.eventList(q, range, match) : SQL.topGroups(q, range, match);
+            return guard(() => frame.read(conn, statement));
+          }
           {
             const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
             const series = new SeriesFrames(q, range, bucket);
@@ -467,7 +472,8 @@ export class Reports {
    */
   async record(eventId: string, signal?: AbortSignal): Promise<Record<string, unknown> | 'removed' | undefined> {
     return this.stoppable(signal, async (conn, guard) => {
-      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard);
+      // The read of a big kept file is no statement: the signal stops it.
+      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
       return removed.includes(eventId) ? 'removed' : found.get(eventId);
     });
   }
@@ -491,8 +497,12 @@ export class Reports {
     return this.kinds;
   }
 
+  /** Whether the database has the waits of files that ran out of memory (SQL.WithRetries), asked once as the kinds are. */
+  private retries?: Promise<boolean>;
+
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
-    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds()), params: { limit } });
+    this.retries ??= this.db.hasColumn('ingest_errors', 'retry_at');
+    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds(), await this.retries), params: { limit } });
     return {
       total: rows.length === 0 ? 0 : Number(rows[0].total),
       errors: rows.map((r) => ({
@@ -501,6 +511,7 @@ export class Reports {
         reason: String(r.reason),
         ...(isErrorKind(r.kind) && { kind: r.kind }),
         failedAt: iso(r.failed_at)!,
+        ...(r.retry_at !== null && r.retry_at !== undefined && { retryAt: iso(r.retry_at)! }),
       })),
     };
   }
@@ -603,12 +614,21 @@ interface Series {
 }
 
 /**
- * A time series query's frames, held as one Float64Array of counts per group (8 bytes a point: 40 MB at the points
- * budget) and written out only when asked: as Frames (frames()), or as their JSON a frame at a time (json()). Built as
- * objects, zero-filled, with their JSON in one string, a request at the budget took the service ~470 MB more, and
- * DuckDB's rows read as objects (a series dense with events) 1.9 GB more.
+ * A query's frames held in a compact form until they are written: as Frames (frames()), or as their JSON a frame at a
+ * time (json(): the items of the frames list, without its brackets, as JSON.stringify(this.frames()) writes them), which
+ * the API sends as it goes (answerJson).
  */
-export class SeriesFrames {
+export abstract class HeldFrames {
+  abstract frames(): Frame[];
+  abstract json(): Generator<string>;
+}
+
+/**
+ * A time series query's frames, held as one Float64Array of counts per group (8 bytes a point: 40 MB at the points
+ * budget). Built as objects, zero-filled, with their JSON in one string, a request at the budget took the service
+ * ~470 MB more, and DuckDB's rows read as objects (a series dense with events) 1.9 GB more.
+ */
+export class SeriesFrames extends HeldFrames {
   /** The first bucket's time: buckets are whole multiples of their width, every one of the range, so 0 is drawn, not a gap. */
   private readonly start: number;
   private readonly points: number;
@@ -620,6 +640,7 @@ export class SeriesFrames {
     range: Range,
     private readonly bucket: number
   ) {
+    super();
     this.start = Math.floor(range.from / bucket) * bucket;
     this.points = Math.ceil((range.to - this.start) / bucket);
   }
@@ -690,7 +711,6 @@ export class SeriesFrames {
     }));
   }
 
-  /** The frames' JSON, as JSON.stringify(this.frames()) writes it, a frame at a time (its items, without the brackets). */
   *json(): Generator<string> {
     // Every frame has the same times: their JSON is written once.
     const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
@@ -702,8 +722,71 @@ export class SeriesFrames {
   }
 }
 
-/** A query's result as Reports.answer() holds it: a time series' frames not yet built (SeriesFrames). */
-export type AnswerResult = { frames: Frame[] | SeriesFrames } | { error: string; status: number };
+/**
+ * A column of a list's or a table's frame: its field, the result column it comes from, and what a value of that column
+ * (as JSDuckDBValueConverter gives it) is in the frame.
+ */
+interface ColumnSpec {
+  name: string;
+  type: FrameField['type'];
+  from: string;
+  value: (v: unknown) => unknown;
+}
+
+/**
+ * An event list's or a table's one frame, held as its columns' JSON: a DuckDB chunk (2,048 rows) at a time, each column's
+ * values are written as JSON text, a piece per chunk, and the rows are dropped. The row budget (100,000 rows) read as row
+ * objects (getRowObjectsJS), then built into frames and their JSON, peaked ~25 MB higher, and eight such requests in a
+ * row ~100 MB higher (see DESIGN.md, "Event lists and tables are streamed too").
+ */
+export class ColumnFrame extends HeldFrames {
+  /** Each column's values as JSON, a piece (values joined by commas) per chunk. */
+  private readonly pieces: string[][];
+
+  constructor(
+    private readonly name: string,
+    private readonly meta: Frame['meta'],
+    private readonly columns: ColumnSpec[]
+  ) {
+    super();
+    this.pieces = columns.map(() => []);
+  }
+
+  /** Reads the statement's rows a chunk at a time into each column's JSON. */
+  async read(conn: DuckDBConnection, statement: Statement): Promise<this> {
+    const result = await conn.stream(statement.sql, statement.params);
+    const names = result.columnNames();
+    const at = this.columns.map((c) => names.indexOf(c.from));
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      // A result column is converted once, however many columns it makes (a pair's group: its user and its account).
+      const converted = new Map<number, unknown[]>();
+      this.columns.forEach((column, i) => {
+        let values = converted.get(at[i]);
+        if (!values) converted.set(at[i], (values = chunk.convertColumnValues(at[i], JSDuckDBValueConverter)));
+        // undefined, which JSON.stringify leaves out, is null in a list, as in JSON.stringify of the whole frame.
+        this.pieces[i].push(values.map((v) => JSON.stringify(column.value(v)) ?? 'null').join(','));
+      });
+    }
+    return this;
+  }
+
+  frames(): Frame[] {
+    return JSON.parse(`[${[...this.json()].join('')}]`) as Frame[];
+  }
+
+  *json(): Generator<string> {
+    yield `{"name":${JSON.stringify(this.name)}${this.meta === undefined ? '' : `,"meta":${JSON.stringify(this.meta)}`},"fields":[`;
+    for (const [i, { name, type }] of this.columns.entries()) {
+      yield `${i > 0 ? ',' : ''}{"name":${JSON.stringify(name)},"type":${JSON.stringify(type)},"values":[`;
+      for (const [j, piece] of this.pieces[i].entries()) yield j > 0 ? `,${piece}` : piece;
+      yield ']}';
+    }
+    yield ']}';
+  }
+}
+
+/** A query's result as Reports.answer() holds it: a time series', a list's or a table's frames not yet built (HeldFrames). */
+export type AnswerResult = { frames: Frame[] | HeldFrames } | { error: string; status: number };
 
 export interface Answer {
   results: Record<string, AnswerResult>;
@@ -734,7 +817,7 @@ function* answerPieces(answer: Answer): Generator<string> {
   yield '{"results":{';
   for (const [i, [refId, result]] of Object.entries(answer.results).entries()) {
     const key = `${i > 0 ? ',' : ''}${JSON.stringify(refId)}:`;
-    if ('frames' in result && result.frames instanceof SeriesFrames) {
+    if ('frames' in result && result.frames instanceof HeldFrames) {
       yield `${key}{"frames":[`;
       yield* result.frames.json();
       yield ']}';
@@ -745,29 +828,27 @@ function* answerPieces(answer: Answer): Generator<string> {
   yield '}}';
 }
 
-function tableFrame(q: ResolvedQuery, rows: Row[]): Frame {
+/** A table's frame (SQL.topGroups' rows: grp, n). */
+function tableFrame(q: ResolvedQuery): ColumnFrame {
   // A column per label: a pair's user and account side by side, each its own drill-down link on the dashboards.
   const names = labelNames(q);
-  const groups = rows.map((r) => groupOf(q, r.grp));
-  return {
-    name: `events by ${names.join(' and ')}`,
-    fields: [
-      ...names.map((name) => ({ name, type: 'string' as const, values: groups.map((g) => g.labels[name]) })),
-      { name: 'events', type: 'number', values: rows.map((r) => Number(r.n)) },
-    ],
-  };
+  return new ColumnFrame(`events by ${names.join(' and ')}`, undefined, [
+    ...names.map((name) => ({ name, type: 'string' as const, from: 'grp', value: (key: unknown) => groupOf(q, key).labels[name] })),
+    { name: 'events', type: 'number', from: 'n', value: Number },
+  ]);
 }
 
-/** A frame column from result rows: times arrive as epoch milliseconds, a missing value is null. */
+/** A frame column's value from a result value: times arrive as epoch milliseconds, a missing value is null. */
+const fieldValue = (type: 'time' | 'string' | 'boolean') => (v: unknown) => (v === null || v === undefined ? null : type === 'time' ? Number(v) : v);
+
+/** A frame column from result rows (see fieldValue). */
 function column(rows: Row[], name: string, type: 'time' | 'string' | 'boolean', key: string): FrameField {
-  return {
-    name,
-    type,
-    values: rows.map((r) => (r[key] === null || r[key] === undefined ? null : type === 'time' ? Number(r[key]) : (r[key] as string | boolean))),
-  };
+  const value = fieldValue(type);
+  return { name, type, values: rows.map((r) => value(r[key]) as string | number | boolean | null) };
 }
 
-function listFrame(q: ResolvedQuery, rows: Row[]): Frame {
+/** An event list's frame (SQL.eventList's rows). */
+function listFrame(q: ResolvedQuery): ColumnFrame {
   type Column = [string, 'time' | 'string' | 'boolean', string];
   const arrived: Column[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived']] : [];
   const spec: Column[] = [
@@ -779,7 +860,7 @@ function listFrame(q: ResolvedQuery, rows: Row[]): Frame {
     ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],
     ['event id', 'string', 'event_id'],
   ];
-  return { name: 'events', meta: { preferredVisualisationType: 'table' }, fields: spec.map(([name, type, key]) => column(rows, name, type, key)) };
+  return new ColumnFrame('events', { preferredVisualisationType: 'table' }, spec.map(([name, type, from]) => ({ name, type, from, value: fieldValue(type) })));
 }
 
 function totalsFrame(rows: Row[]): Frame {

@@ -64,3 +64,19 @@ test('empty Records: the layout, with nothing in it', async () => {
   fs.writeFileSync(file, '{"Records": [ ]}');
   expect(await scanned(file, () => true)).toEqual({ layout: true, seen: [] });
 });
+
+test('a stopped signal stops the scan with its reason: mid-file, or before it opens', async () => {
+  const file = path.join(dir, 'stopped.json.gz');
+  fs.writeFileSync(file, zlib.gzipSync(JSON.stringify({ Records: records })));
+  const controller = new AbortController();
+  const reason = new Error('the request was stopped');
+  const visited: number[] = [];
+  const scan = scanRecords(file, () => true, (i) => {
+    visited.push(i);
+    if (i === 10) controller.abort(reason);
+    return false;
+  }, controller.signal);
+  await expect(scan).rejects.toBe(reason);
+  expect(visited).toEqual(Array.from({ length: 11 }, (_, i) => i));
+  await expect(scanRecords(file, () => true, () => false, controller.signal)).rejects.toBe(reason);
+});

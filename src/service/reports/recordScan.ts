@@ -20,15 +20,25 @@ const MAX_HEAD = 1024;
 /**
  * Streams `file` (gzip or plain) and passes each record of its Records array, as JSON text, to `visit` when
  * `wanted(index)` says so; `visit` returns true to stop there. False when the file is not {"Records": [...]}
- * (nothing was visited): such a file was at most 16 MB when ingested, and can be read whole.
+ * (nothing was visited): such a file was at most 16 MB when ingested, and can be read whole. When `signal` aborts (its
+ * request was stopped), the scan stops with the signal's reason: a million records take seconds to read for nobody.
  */
-export async function scanRecords(file: string, wanted: (index: number) => boolean, visit: (index: number, text: Buffer) => boolean): Promise<boolean> {
+export async function scanRecords(
+  file: string,
+  wanted: (index: number) => boolean,
+  visit: (index: number, text: Buffer) => boolean,
+  signal?: AbortSignal
+): Promise<boolean> {
+  signal?.throwIfAborted();
   const fd = fs.openSync(file, 'r');
   const magic = Buffer.alloc(2);
   fs.readSync(fd, magic, 0, 2, 0);
   const input = fs.createReadStream(file, { fd });
   const stream = magic[0] === 0x1f && magic[1] === 0x8b ? input.pipe(zlib.createGunzip()) : input;
   input.on('error', (err) => stream.destroy(err));
+  // Destroyed with the reason, the stream's iteration throws it, even while it waits for the next piece.
+  const stop = () => stream.destroy(signal?.reason);
+  signal?.addEventListener('abort', stop);
   let head: Buffer | undefined = Buffer.alloc(0);
   let depth = 0;
   let inString = false;
@@ -62,6 +72,8 @@ export async function scanRecords(file: string, wanted: (index: number) => boole
           index++;
           return false;
         }
+        // Stopped by an earlier visit: not one record more of the piece being read.
+        signal?.throwIfAborted();
         parts.push(chunk.subarray(from, at));
         const text = Buffer.concat(parts);
         parts = [];
@@ -100,6 +112,7 @@ export async function scanRecords(file: string, wanted: (index: number) => boole
     }
     return head === undefined;
   } finally {
+    signal?.removeEventListener('abort', stop);
     stream.destroy();
     input.destroy();
   }

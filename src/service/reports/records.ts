@@ -37,8 +37,14 @@ export interface OriginalRecords {
   removed: string[];
 }
 
-/** The original records of the given event ids; `guard` runs each statement. */
-export async function originalRecords(conn: DuckDBConnection, originalsDir: string, eventIds: string[], guard = unguarded): Promise<OriginalRecords> {
+/** The original records of the given event ids; `guard` runs each statement, and `signal` stops the read of a big file. */
+export async function originalRecords(
+  conn: DuckDBConnection,
+  originalsDir: string,
+  eventIds: string[],
+  guard = unguarded,
+  signal?: AbortSignal
+): Promise<OriginalRecords> {
   const found = new Map<string, CloudTrailRecord>();
   const removed: string[] = [];
   if (eventIds.length === 0) return { found, removed };
@@ -60,7 +66,7 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
     if (content instanceof Uint8Array) bytes = content;
     else {
       try {
-        if (await scanFile(content.path, byObject.get(key) ?? [], found)) continue;
+        if (await scanFile(content.path, byObject.get(key) ?? [], found, signal)) continue;
         bytes = fs.readFileSync(content.path);
       } catch (err) {
         // Opened after its lookup, as a Parquet file is read (originalFiles): a prune may have removed it since.
@@ -92,7 +98,12 @@ export async function originalRecords(conn: DuckDBConnection, originalsDir: stri
  * A big kept file (a file of its own: see scanRecords), read as a stream for the wanted records: by index, and by id
  * for any whose index holds another (as recordsOf's caller does). False when it is not in CloudTrail's layout.
  */
-async function scanFile(file: string, wanted: Array<{ id: string; index: number }>, found: Map<string, CloudTrailRecord>): Promise<boolean> {
+async function scanFile(
+  file: string,
+  wanted: Array<{ id: string; index: number }>,
+  found: Map<string, CloudTrailRecord>,
+  signal?: AbortSignal
+): Promise<boolean> {
   const byIndex = new Map(wanted.map((w) => [w.index, w]));
   const moved: string[] = [];
   const layout = await scanRecords(file, (i) => byIndex.has(i), (i, text) => {
@@ -102,7 +113,7 @@ async function scanFile(file: string, wanted: Array<{ id: string; index: number 
     else moved.push(id);
     byIndex.delete(i);
     return byIndex.size === 0;
-  });
+  }, signal);
   if (!layout || moved.length === 0) return layout;
   // Rare: a second pass parses only the records that hold one of the ids.
   const ids = new Set(moved);
@@ -114,7 +125,7 @@ async function scanFile(file: string, wanted: Array<{ id: string; index: number 
       ids.delete(id);
     }
     return ids.size === 0;
-  });
+  }, signal);
   return true;
 }
 
