@@ -69,6 +69,19 @@ export const identityCenterRoleSql = (issuerArn: string, role: string) =>
          ELSE contains(${issuerArn}, ':role${IDENTITY_CENTER_ROLE_PATH}') END)`;
 
 /**
+ * SQL: the permission set of an Identity Center role (expression), its name without the prefix and the 16 hex digits
+ * Identity Center adds per account (AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d: AdministratorAccess). A name
+ * without those digits keeps all after the prefix. Only for roles identityCenterRoleSql recognises.
+ */
+export const permissionSetSql = (role: string) => `nullif(regexp_extract(${role}, '^${IDENTITY_CENTER_ROLE_PREFIX}(.+?)(_[0-9a-fA-F]{16})?$', 1), '')`;
+
+/**
+ * The permission-set group (and filter value) of the events made through none. Permission set names are letters,
+ * digits and +=,.@_- only, so none is called so.
+ */
+export const NO_PERMISSION_SET = NONE_GROUP;
+
+/**
  * What an AWS service did, rather than someone using the account: a call a service made for an identity
  * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
  * filter leaves these out; a query leaves them out with serviceCalls: exclude.

@@ -1,4 +1,4 @@
-import { NO_ROLE } from './fieldRules';
+import { NO_PERMISSION_SET, NO_ROLE } from './fieldRules';
 import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, DIMENSIONS, GROUP_BYS, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
 
 test('an empty query is valid and gets every default', () => {
@@ -101,5 +101,15 @@ test('role is a way to group and a filter with a value list: a role as given, "(
   // One value as a plain string, as for every filter.
   expect(resolveQuery({ filters: { role: 'Deployer' } }).filters).toEqual({ role: ['Deployer'] });
   expect(() => resolveQuery({ filters: { role: [7] } })).toThrow(new QueryError('filters.role[0]', 'must be a string'));
-  expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(/^filters\.roles: is not a filter; use one of .*identityType, role$/);
+  expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(/^filters\.roles: is not a filter; use one of .*identityType, role, permissionSet$/);
+});
+
+test('permissionSet is a way to group and a filter with a value list: a permission set by its name, "(none)" a value like any other', () => {
+  expect(GROUP_BYS).toContain('permissionSet');
+  expect(DIMENSIONS).toContain('permissionSet');
+  const q = resolveQuery({ groupBy: 'permissionSet', filters: { permissionSet: ['AdministratorAccess', NO_PERMISSION_SET, 'AdministratorAccess'] } });
+  expect(q).toMatchObject({ groupBy: 'permissionSet', filters: { permissionSet: ['AdministratorAccess', '(none)'] } });
+  expect(withoutDefaults(q)).toEqual({ groupBy: 'permissionSet', filters: q.filters });
+  expect(() => resolveQuery({ filters: { permissionSet: [1] } })).toThrow(new QueryError('filters.permissionSet[0]', 'must be a string'));
+  expect(() => resolveQuery({ groupBy: 'permissionSets' })).toThrow(/^groupBy: /);
 });

@@ -118,6 +118,8 @@ export const SAMPLE_OPTIONS: Record<string, string[]> = {
   identityType: ['Root', 'AssumedRole'],
   // A role of the generated logs, and the group of the calls made through none.
   role: ['Deployer', '(none)'],
+  // A permission set of the generated logs (its roles in every account), and the group of the calls made through none.
+  permissionSet: ['AdministratorAccess', '(none)'],
 };
 
 /** The default selection: each variable's saved current value. */

@@ -264,3 +264,39 @@ test("a version 10 database gives its stored errors their kinds, from the words 
   );
   expect(new Map(rows.map((r) => [r.what, r.kind]))).toEqual(new Map([...errors, ...runs]));
 });
+
+test("a version 11 database gives its Identity Center roles' events their permission set, and no other event one", async () => {
+  // As version 11 stored them: the role and, for an Identity Center role, its person as the user; no permission_set column.
+  const session = (id: string, user: string, role: string | null, sessionName: string | null) =>
+    consoleLogin(id, user, role === null ? 'IAMUser' : 'AssumedRole', `${role === null ? 'NULL' : `'${role}'`} AS role_name,
+      ${sessionName === null ? 'NULL' : `'${sessionName}'`} AS session_name, NULL AS mfa_used, [] AS resources`);
+  const admin = (suffix: string) => `AWSReservedSSO_AdministratorAccess_${suffix}`;
+  const rows = await afterMigration<{ event_id: string; permission_set: string | null }>(
+    11,
+    [
+      // The same permission set in two accounts: two roles, one name.
+      session('dave', 'dave@example.com', admin('0a1b2c3d4e5f6a7b'), 'dave@example.com'),
+      session('grace', 'grace@example.com', admin('8c9d0e1f2a3b4c5d'), 'grace@example.com'),
+      // A permission set's name may hold underscores; the 16 hex digits are Identity Center's.
+      session('underscored', 'eve@example.com', 'AWSReservedSSO_Billing_Read_599c9e90e350d2ff', 'eve@example.com'),
+      // Its session name was unknown, so its user stayed the role: known by its name.
+      session('nameless', admin('0a1b2c3d4e5f6a7b'), admin('0a1b2c3d4e5f6a7b'), null),
+      // A role of that name outside Identity Center's path: ingestion kept the role as its user, beside a session.
+      session('lookalike', 'AWSReservedSSO_Fake_0a1b2c3d4e5f6a7b', 'AWSReservedSSO_Fake_0a1b2c3d4e5f6a7b', 'ci'),
+      session('deployer', 'Deployer', 'Deployer', 'ci-run-42'),
+      session('alice', 'alice', null, null),
+    ].join(' UNION ALL '),
+    'SELECT event_id, permission_set FROM events ORDER BY event_id',
+    // Version 11 had no permission_set.
+    'ALTER TABLE events DROP COLUMN permission_set'
+  );
+  expect(rows).toEqual([
+    { event_id: 'alice', permission_set: null },
+    { event_id: 'dave', permission_set: 'AdministratorAccess' },
+    { event_id: 'deployer', permission_set: null },
+    { event_id: 'grace', permission_set: 'AdministratorAccess' },
+    { event_id: 'lookalike', permission_set: null },
+    { event_id: 'nameless', permission_set: 'AdministratorAccess' },
+    { event_id: 'underscored', permission_set: 'Billing_Read' },
+  ]);
+});

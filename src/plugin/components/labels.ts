@@ -39,6 +39,11 @@ export const GROUP_BYS: Options<GroupBy> = [
     label: 'Role',
     description: "The role a role session acted through (an IAM Identity Center user's permission set); (none) for other events",
   },
+  {
+    value: 'permissionSet',
+    label: 'Permission set',
+    description: "An IAM Identity Center user's permission set, one group for its roles in every account; (none) for other events",
+  },
   { value: 'none', label: 'Nothing (one total)' },
 ];
 
@@ -88,6 +93,7 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   errorCode: 'Error code',
   identityType: 'Identity type',
   role: 'Role',
+  permissionSet: 'Permission set',
 };
 
 /** What a filter's values mean, where its list holds more than the values as the records write them. */
@@ -96,6 +102,9 @@ export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
   role:
     "The role a role session acted through: an IAM Identity Center user's permission set is its role AWSReservedSSO_<permission set>_…, " +
     'one per account. (none): every other call',
+  permissionSet:
+    "An IAM Identity Center user's permission set, such as AdministratorAccess: its roles in every account. (none): every call made " +
+    'through no Identity Center role',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
@@ -108,4 +117,5 @@ export const DIMENSION_OPTIONS: Options<Dimension> = [
   { value: 'errorCode', label: 'Error code' },
   { value: 'identityType', label: 'Identity type' },
   { value: 'role', label: 'Role' },
+  { value: 'permissionSet', label: 'Permission set' },
 ];

@@ -10,6 +10,7 @@ import {
   IDENTITY_CENTER_USER_SQL,
   ERROR_KIND_SQL,
   INVOKED_BY_SQL,
+  PERMISSION_SET_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
   UNAUTHORIZED_MESSAGE_SQL,
@@ -137,6 +138,7 @@ export class Database {
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
+      if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

@@ -158,6 +158,55 @@ describe('user, per identity type', () => {
   });
 });
 
+describe('permission set: only of a role Identity Center made, without its prefix and per-account suffix', () => {
+  const IC = 'aws-reserved/sso.amazonaws.com/';
+  const cases: Array<[string, CloudTrailRecord, string | null]> = [
+    ['an Identity Center role', { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', IC, 'dave') }, 'AdministratorAccess'],
+    [
+      'the same permission set in another account (another suffix) → the same name',
+      { recipientAccountId: '444455556666', userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', IC, 'grace@example.com') },
+      'AdministratorAccess',
+    ],
+    [
+      'Identity Center outside us-east-1 (the region in the path)',
+      { userIdentity: ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', `${IC}eu-west-2/`, 'erin') },
+      'ReadOnly',
+    ],
+    ['a name with underscores and dots', { userIdentity: ssoSession('AWSReservedSSO_Billing_Read.v2_599c9e90e350d2ff', IC, 'erin') }, 'Billing_Read.v2'],
+    ['a role name without the 16 hex digits → all after the prefix', { userIdentity: ssoSession('AWSReservedSSO_Custom', IC, 'erin') }, 'Custom'],
+    // Anyone may name a role so; only Identity Center's path says it is a permission set's.
+    [
+      'a role named AWSReservedSSO_… outside the Identity Center path → none',
+      { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', '', 'dave') },
+      null,
+    ],
+    [
+      'a console sign-in through an Identity Center role (no session issuer) → by its name',
+      {
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'ConsoleLogin',
+        userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', IC, 'erin'), sessionContext: undefined },
+      },
+      'ReadOnly',
+    ],
+    ['another role → none', { userIdentity: ssoSession('Deployer', '', 'ci-run-42') }, null],
+    ['an IAM user → none', {}, null],
+    [
+      'an Identity Center user in its portal (no role) → none',
+      { userIdentity: { type: 'IdentityCenterUser', onBehalfOf: { userId: 'u-1', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } } },
+      null,
+    ],
+  ];
+  const records = cases.map(([, over]) => record(over));
+  let rows: Map<string, Row>;
+  beforeAll(async () => {
+    rows = await normalise(records);
+  });
+  test.each(cases.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
+    expect(rows.get(records[i].eventID)!.permission_set).toBe(cases[i][2]);
+  });
+});
+
 describe('service, source IP, status, read-only, resources', () => {
   const r = {
     s3: record({ eventSource: 's3.amazonaws.com', eventName: 'CreateBucket', readOnly: false, requestParameters: { bucketName: 'logs-bucket' } }),

@@ -10,6 +10,7 @@ import {
   identityCenterRoleSql,
   IPV4_PATTERN,
   IPV6_PATTERN,
+  permissionSetSql,
   READ_ONLY_NAME_PREFIXES,
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
@@ -155,6 +156,9 @@ SELECT
   nullif(${id('invokedBy')}, '') AS invoked_by,
   role_session AS session_name,
   nullif(assumed_role, '') AS role_name,
+  -- Only a role Identity Center made (its issuer's path says so) has a permission set: an IAM role of the same name does not.
+  CASE WHEN identity_type = 'AssumedRole' AND ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')}
+    THEN ${permissionSetSql('assumed_role')} END AS permission_set,
   coalesce(${id('identityProvider')}, ${id('federatedProvider')}, ${id('identityStoreArn')}) AS identity_provider,
   ${id('arn')} AS principal_arn,
   coalesce(ip, '') AS source_ip,

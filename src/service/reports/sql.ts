@@ -2,7 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { NO_CODE, NO_ROLE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
+import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -28,6 +28,8 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | 
   identityType: 'identity_type',
   // The role a role session acted through (an Identity Center user's permission set); NULL for other events.
   role: 'role_name',
+  // An Identity Center role's permission set, stored at ingestion (only then is the issuer's path at hand); NULL otherwise.
+  permissionSet: 'permission_set',
 };
 
 /**
@@ -42,6 +44,7 @@ const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when
   ],
   // Only role sessions act through a role.
   role: [{ name: NO_ROLE }],
+  permissionSet: [{ name: NO_PERMISSION_SET }],
 };
 
 /** A dimension's group of an event: its column, or the name of its NULL's group (NAMED_GROUPS). */
@@ -67,6 +70,7 @@ export const GROUP_LABELS: Record<Exclude<GroupBy, 'none'>, readonly string[]> =
   errorCode: ['errorCode'],
   identityType: ['identityType'],
   role: ['role'],
+  permissionSet: ['permissionSet'],
 };
 
 /** The column a query's range and buckets apply to. */
