@@ -146,6 +146,8 @@ export interface EventTemplate {
   /** Global services (IAM, STS, sign-in) log to us-east-1 and are delivered by every trail that includes them. */
   global?: boolean;
   eventType?: string;
+  /** A data event (S3 object calls, Lambda Invoke): logged only where the trail asks for them, managementEvent false. */
+  dataEvent?: boolean;
   request?(rng: Rng, account: string): unknown;
   response?(rng: Rng, account: string): unknown;
   resources?(rng: Rng, account: string, region: string): unknown[];
@@ -158,8 +160,8 @@ const items = (ids: string[], key = 'instanceId') => ({ items: ids.map((id) => (
 export const EVENTS: EventTemplate[] = [
   { service: 'ec2', name: 'DescribeInstances', weight: 30, readOnly: true, request: () => ({ filterSet: {}, instancesSet: {} }) },
   { service: 'ec2', name: 'DescribeSecurityGroups', weight: 10, readOnly: true, request: () => ({ securityGroupSet: {}, filterSet: {} }) },
-  { service: 's3', name: 'GetObject', weight: 25, readOnly: true, request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }) },
-  { service: 's3', name: 'PutObject', weight: 12, readOnly: false, request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }) },
+  { service: 's3', name: 'GetObject', weight: 25, readOnly: true, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }) },
+  { service: 's3', name: 'PutObject', weight: 12, readOnly: false, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }) },
   { service: 's3', name: 'ListBuckets', weight: 4, readOnly: true, request: () => ({ Host: 's3.amazonaws.com' }) },
   { service: 'kms', name: 'Decrypt', weight: 14, readOnly: true, request: () => ({ encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }), resources: (rng, account, region) => [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${rng.uuid()}` }] },
   { service: 'logs', name: 'PutLogEvents', weight: 10, readOnly: false, request: (rng) => ({ logGroupName: `/aws/lambda/orders-${rng.int(1, 3)}`, logStreamName: rng.hex(12) }) },
@@ -167,7 +169,7 @@ export const EVENTS: EventTemplate[] = [
   { service: 'sts', name: 'GetCallerIdentity', weight: 5, readOnly: true, global: true },
   { service: 'iam', name: 'ListRoles', weight: 4, readOnly: true, global: true, request: () => ({ maxItems: 100 }) },
   { service: 'iam', name: 'GetUser', weight: 3, readOnly: true, global: true, request: (rng) => ({ userName: rng.pick(['alice', 'bob', 'carol']) }) },
-  { service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }) },
+  { service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, dataEvent: true, request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }) },
   { service: 'ssm', name: 'GetParameter', weight: 5, readOnly: true, request: (rng) => ({ name: `/app/${rng.pick(['db', 'api'])}/url`, withDecryption: true }) },
   { service: 'secretsmanager', name: 'GetSecretValue', weight: 3, readOnly: true, request: (rng) => ({ secretId: `prod/${rng.pick(['db', 'stripe'])}` }) },
   { service: 'rds', name: 'DescribeDBInstances', weight: 3, readOnly: true, request: () => ({ dBInstanceIdentifier: 'orders-db' }) },

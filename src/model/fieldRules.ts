@@ -82,6 +82,29 @@ export const permissionSetSql = (role: string) => `nullif(regexp_extract(${role}
 export const NO_PERMISSION_SET = NONE_GROUP;
 
 /**
+ * CloudTrail's event categories (eventCategory, since eventVersion 1.07): management events (control plane: the
+ * default of every trail), data events (S3 object calls, Lambda Invoke …: logged only where a trail asks, and often
+ * most of its volume), network activity events (VPC endpoint calls), Insights events.
+ */
+export const EVENT_CATEGORIES = ['Management', 'Data', 'NetworkActivity', 'Insight'] as const;
+
+/**
+ * SQL: an event's category from its eventCategory, managementEvent (since 1.06) and eventType (expressions, as JSON
+ * text). Before eventCategory, the events a trail logged besides management events were data events (network
+ * activity came in 2024, with the field); a record that says neither is a management event, what trails log by default.
+ */
+export const eventCategorySql = (category: string, managementEvent: string, eventType: string) =>
+  `CASE WHEN nullif(${category}, '') IS NOT NULL THEN ${category}
+        WHEN ${managementEvent} = 'true' THEN 'Management' WHEN ${managementEvent} = 'false' THEN 'Data'
+        WHEN ${eventType} = 'AwsCloudTrailInsight' THEN 'Insight' ELSE 'Management' END`;
+
+/**
+ * The event-category group (and filter value) of the events stored before Trailhound kept the category (schema
+ * version 13): their records say it, but are not read again. No category is written so.
+ */
+export const UNKNOWN_CATEGORY = '(unknown)';
+
+/**
  * What an AWS service did, rather than someone using the account: a call a service made for an identity
  * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
  * filter leaves these out; a query leaves them out with serviceCalls: exclude.

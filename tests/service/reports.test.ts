@@ -13,6 +13,7 @@ import { Reports } from '../../src/service/reports';
 import {
   countBy,
   generatedRecords,
+  oracleEventCategory,
   oracleIsError,
   oracleIsIp,
   oracleMfa,
@@ -111,6 +112,8 @@ test.each([
   ['role', (r: CloudTrailRecord) => oracleRole(r) ?? '(none)'],
   // An Identity Center role's permission set, one group for its roles in every account; every other call "(none)".
   ['permissionSet', (r: CloudTrailRecord) => oraclePermissionSet(r) ?? '(none)'],
+  // Management and data events (the generated S3 object calls and Lambda Invoke).
+  ['eventCategory', oracleEventCategory],
 ] as const)('table grouped by %s: the top 15 with their counts', async (groupBy, key) => {
   const [frame] = await run({ format: 'table', groupBy, limit: 15 });
   expect(frame.fields.map((f) => f.name)).toEqual([groupBy, 'events']);
@@ -222,6 +225,10 @@ test.each([
   // The real Stratus detonation's permission set (AWSReservedSSO_account-admin_599c9e90e350d2ff).
   [{ filters: { permissionSet: ['account-admin'] } }, (r: CloudTrailRecord) => oraclePermissionSet(r) === 'account-admin'],
   [{ filters: { permissionSet: ['(none)'] } }, (r: CloudTrailRecord) => oraclePermissionSet(r) === null],
+  // Management events only (the real Stratus records among them), data events only, the two.
+  [{ filters: { eventCategory: ['Management'] } }, (r: CloudTrailRecord) => oracleEventCategory(r) === 'Management'],
+  [{ status: 'unauthorized', filters: { eventCategory: ['Data'] } }, (r: CloudTrailRecord) => oracleUnauthorized(r) && oracleEventCategory(r) === 'Data'],
+  [{ filters: { eventCategory: ['Data', 'Management'], service: ['s3'] } }, (r: CloudTrailRecord) => oracleService(r) === 's3'],
   [
     { status: 'error', filters: { permissionSet: ['(none)', 'ReadOnly'] } },
     (r: CloudTrailRecord) => oracleIsError(r) && [null, 'ReadOnly'].includes(oraclePermissionSet(r)),
@@ -267,6 +274,15 @@ test('permission set values: one per permission set, whatever its roles in each 
   expect(new Set(Object.keys(people).map((k) => k.split(' ')[1])).size).toBeGreaterThan(1);
   const [users, accounts, events] = frame.fields.map((f) => f.values);
   expect(Object.fromEntries(users.map((u, i) => [`${u} ${accounts[i]}`, events[i]]))).toEqual(people);
+});
+
+test('event category values: management and data events with their counts; the filter splits them', async () => {
+  const counts = countBy(records, oracleEventCategory);
+  expect(Object.keys(counts).sort()).toEqual(['Data', 'Management']);
+  expect(await reports.values('eventCategory', range, '', 100)).toEqual(Object.entries(top(counts, 100)).map(([value, count]) => ({ value, count })));
+  // S3's object calls are data events, its bucket calls management events.
+  const [frame] = await run({ format: 'table', groupBy: 'eventName', filters: { service: ['s3'], eventCategory: ['Data'] }, limit: 100 });
+  expect(Object.keys(table(frame)).sort()).toEqual(['GetObject', 'PutObject']);
 });
 
 test('the real console login without MFA (Stratus) is found as such', async () => {

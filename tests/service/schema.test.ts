@@ -4,7 +4,9 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
+import { resolveQuery } from '../../src/model/query';
 import { ingest } from '../../src/service/ingest';
+import { Reports } from '../../src/service/reports';
 import { logFile } from '../support/stratus';
 import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
@@ -299,4 +301,31 @@ test("a version 11 database gives its Identity Center roles' events their permis
     { event_id: 'nameless', permission_set: 'AdministratorAccess' },
     { event_id: 'underscored', permission_set: 'Billing_Read' },
   ]);
+});
+
+test('a version 12 database keeps its events, their category unknown: "(unknown)" to reports, beside the events stored since', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    // Version 12 had no event_category.
+    const old = consoleLogin('old', 'alice', 'IAMUser', 'NULL AS mfa_used, [] AS resources');
+    await writeOldDatabase(file, 12, SCHEMA_SQL, old, 'ALTER TABLE events DROP COLUMN event_category');
+    const db = await Database.open(file);
+    try {
+      expect(await db.all('SELECT event_id, event_category FROM events')).toEqual([{ event_id: 'old', event_category: null }]);
+      // A data event stored now has its category.
+      const getObject = { eventID: 'new', eventTime: '2026-01-01T01:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventCategory: 'Data' };
+      const logs = writeFiles(path.join(dir, 'logs'), { 'new.json.gz': logFile([{ ...getObject, userIdentity: { type: 'IAMUser', userName: 'bob' } }]) });
+      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 1, errors: 0 });
+      const reports = new Reports(db);
+      const range = { from: Date.parse('2025-12-31'), to: Date.parse('2026-01-02') };
+      expect(await reports.values('eventCategory', range, '', 10)).toEqual([{ value: '(unknown)', count: 1 }, { value: 'Data', count: 1 }]);
+      const [frame] = await reports.frames(resolveQuery({ format: 'table', groupBy: 'user', filters: { eventCategory: ['(unknown)'] } }), range);
+      expect(frame.fields.map((f) => f.values)).toEqual([['alice'], [1]]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

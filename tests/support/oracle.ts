@@ -108,6 +108,16 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
 export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
   Boolean(r.userIdentity?.invokedBy) || r.userIdentity?.type === 'AWSService' || r.eventType === 'AwsServiceEvent';
 
+/**
+ * CloudTrail's event category: eventCategory (since 1.07), else managementEvent (since 1.06; before eventCategory the
+ * others were data events), else an Insights event's type, else a management event, what every trail logs.
+ */
+export function oracleEventCategory(r: CloudTrailRecord): string {
+  if (r.eventCategory) return r.eventCategory;
+  if (typeof r.managementEvent === 'boolean') return r.managementEvent ? 'Management' : 'Data';
+  return r.eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management';
+}
+
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
 
@@ -127,6 +137,7 @@ export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => st
   // A role session's role; other events are a group of their own, named as successes' error codes are.
   role: (r) => oracleRole(r) ?? '(none)',
   permissionSet: (r) => oraclePermissionSet(r) ?? '(none)',
+  eventCategory: oracleEventCategory,
 };
 
 /** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters. */

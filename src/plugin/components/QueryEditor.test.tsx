@@ -38,6 +38,10 @@ const VALUES: Record<string, Array<{ value: string; count: number }>> = {
     { value: 'AdministratorAccess', count: 30 },
     { value: 'ReadOnly', count: 12 },
   ],
+  eventCategory: [
+    { value: 'Data', count: 120 },
+    { value: 'Management', count: 15 },
+  ],
 };
 
 let getResource: jest.SpyInstance;
@@ -216,6 +220,7 @@ describe('QueryEditor', () => {
     const filters = [
       ['Region', '$region'], ['Service', '$service'], ['Event name', '$eventName'], ['User', '$user'], ['IP address', '$sourceIp'], ['Account', '$account'],
       ['Error code', '$errorCode'], ['Identity type', '$identityType'], ['Role', '$role'], ['Permission set', '$permissionSet'],
+      ['Event category', '$eventCategory'],
     ];
     for (const [label, variable] of filters) {
       expect(within(screen.getByText(label, { selector: 'label' }).parentElement!).getByText(variable)).toBeInTheDocument();
@@ -399,7 +404,9 @@ describe('QueryEditor', () => {
     const { latest } = renderQueryEditor(datasource());
     // In the model's order, each marked optional.
     const filters = [...document.querySelectorAll('label[for*="-filter-"]')].map((l) => l.textContent?.replace(/ - optional$/, ''));
-    expect(filters).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set']);
+    expect(filters).toEqual([
+      'Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set', 'Event category',
+    ]);
     await user.click(screen.getByLabelText(/^Identity type/));
     const option = await screen.findByRole('option', { name: /AssumedRole/ });
     expect(getResource).toHaveBeenCalledWith('values/identityType', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
@@ -463,6 +470,23 @@ describe('QueryEditor', () => {
     await user.click(await screen.findByRole('option', { name: /^Permission set/ }));
     expect(latest().groupBy).toBe('permissionSet');
     expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('Permission set');
+  });
+
+  it('Event category keeps management or data events, with its tooltip; group by Event category counts each', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    await user.hover(screen.getByText('Event category', { selector: 'label' }).querySelector('svg')!);
+    expect(await screen.findByText(/^Management: control-plane calls, what every trail logs; Data: S3 object calls, Lambda Invoke/)).toBeInTheDocument();
+    await user.click(screen.getByLabelText(/^Event category/));
+    expect(await screen.findByRole('option', { name: /^Data/ })).toHaveTextContent('120 events');
+    expect(getResource).toHaveBeenCalledWith('values/eventCategory', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
+    await user.click(screen.getByRole('option', { name: /^Management/ }));
+    expect(latest().filters).toEqual({ eventCategory: ['Management'] });
+
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.keyboard('Event category');
+    await user.click(await screen.findByRole('option', { name: /^Event category/ }));
+    expect(latest().groupBy).toBe('eventCategory');
   });
 
   it('removes a filter value', async () => {

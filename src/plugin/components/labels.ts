@@ -44,6 +44,11 @@ export const GROUP_BYS: Options<GroupBy> = [
     label: 'Permission set',
     description: "An IAM Identity Center user's permission set, one group for its roles in every account; (none) for other events",
   },
+  {
+    value: 'eventCategory',
+    label: 'Event category',
+    description: 'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight events',
+  },
   { value: 'none', label: 'Nothing (one total)' },
 ];
 
@@ -94,6 +99,7 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   identityType: 'Identity type',
   role: 'Role',
   permissionSet: 'Permission set',
+  eventCategory: 'Event category',
 };
 
 /** What a filter's values mean, where its list holds more than the values as the records write them. */
@@ -105,6 +111,9 @@ export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
   permissionSet:
     "An IAM Identity Center user's permission set, such as AdministratorAccess: its roles in every account. (none): every call made " +
     'through no Identity Center role',
+  eventCategory:
+    'Management: control-plane calls, what every trail logs; Data: S3 object calls, Lambda Invoke … (often most of the volume); ' +
+    'NetworkActivity; Insight. (unknown): events stored before Trailhound kept the category',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
@@ -118,4 +127,5 @@ export const DIMENSION_OPTIONS: Options<Dimension> = [
   { value: 'identityType', label: 'Identity type' },
   { value: 'role', label: 'Role' },
   { value: 'permissionSet', label: 'Permission set' },
+  { value: 'eventCategory', label: 'Event category' },
 ];

@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS events (
   session_name      VARCHAR,            -- AssumedRole session name
   role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set)
   permission_set    VARCHAR,            -- an IAM Identity Center role's permission set (AdministratorAccess), one name across accounts
+  event_category    VARCHAR,            -- Management, Data, NetworkActivity, Insight (NULL: stored before version 13)
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
   principal_arn     VARCHAR,
   source_ip         VARCHAR NOT NULL,   -- sourceIPAddress as it is ('' when absent)
@@ -61,6 +62,8 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS invoked_by VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS role_name VARCHAR;
 -- Version 12 keeps an Identity Center role's permission set (PERMISSION_SET_SQL fills it in).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS permission_set VARCHAR;
+-- Version 13 keeps the event category; events stored before have NULL (not known: their records are not read again).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS event_category VARCHAR;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
 -- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files

@@ -158,6 +158,18 @@ describe('user, per identity type', () => {
   });
 });
 
+/** A test per case: the column its record is stored with. */
+function columnCases(column: string, cases: Array<[string, CloudTrailRecord, unknown]>): void {
+  const records = cases.map(([, over]) => record(over));
+  let rows: Map<string, Row>;
+  beforeAll(async () => {
+    rows = await normalise(records);
+  });
+  test.each(cases.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
+    expect(rows.get(records[i].eventID)![column]).toBe(cases[i][2]);
+  });
+}
+
 describe('permission set: only of a role Identity Center made, without its prefix and per-account suffix', () => {
   const IC = 'aws-reserved/sso.amazonaws.com/';
   const cases: Array<[string, CloudTrailRecord, string | null]> = [
@@ -197,14 +209,26 @@ describe('permission set: only of a role Identity Center made, without its prefi
       null,
     ],
   ];
-  const records = cases.map(([, over]) => record(over));
-  let rows: Map<string, Row>;
-  beforeAll(async () => {
-    rows = await normalise(records);
-  });
-  test.each(cases.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
-    expect(rows.get(records[i].eventID)!.permission_set).toBe(cases[i][2]);
-  });
+  columnCases('permission_set', cases);
+});
+
+describe('event category: eventCategory, else managementEvent, else what trails log by default', () => {
+  const s3Get = { eventSource: 's3.amazonaws.com', eventName: 'GetObject' };
+  const cases: Array<[string, CloudTrailRecord, string]> = [
+    ['eventCategory Management', { eventCategory: 'Management', managementEvent: true }, 'Management'],
+    ['eventCategory Data (an S3 object call)', { ...s3Get, eventCategory: 'Data', managementEvent: false }, 'Data'],
+    ['eventCategory NetworkActivity (a VPC endpoint call)', { eventCategory: 'NetworkActivity', eventType: 'AwsVpceEvent' }, 'NetworkActivity'],
+    ['eventCategory Insight', { eventCategory: 'Insight', eventType: 'AwsCloudTrailInsight' }, 'Insight'],
+    // eventCategory decides where the two disagree.
+    ['eventCategory before managementEvent', { eventCategory: 'Data', managementEvent: true }, 'Data'],
+    // Records of eventVersion 1.06 carry managementEvent only.
+    ['no eventCategory, managementEvent false → Data', { ...s3Get, eventVersion: '1.06', managementEvent: false }, 'Data'],
+    ['no eventCategory, managementEvent true → Management', { eventVersion: '1.06', managementEvent: true }, 'Management'],
+    ['an empty eventCategory is none', { eventCategory: '', managementEvent: false }, 'Data'],
+    ['an Insights event without eventCategory', { eventType: 'AwsCloudTrailInsight' }, 'Insight'],
+    ['neither (eventVersion 1.05 and before) → Management, the default of every trail', { eventVersion: '1.05' }, 'Management'],
+  ];
+  columnCases('event_category', cases);
 });
 
 describe('service, source IP, status, read-only, resources', () => {

@@ -6,6 +6,7 @@
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
   DRY_RUN_SUCCESS_CODE,
+  eventCategorySql,
   federatedSignInSql,
   identityCenterRoleSql,
   IPV4_PATTERN,
@@ -165,6 +166,7 @@ SELECT
   coalesce(regexp_full_match(ip, ${literal(IPV4_PATTERN)}) OR regexp_full_match(ip, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
   ${field('userAgent')} AS user_agent,
   ${field('eventType')} AS event_type,
+  ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))} AS event_category,
   CASE WHEN r['readOnly'] IN ('true', 'false') THEN r['readOnly'] = 'true'
        ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
   error_code,

@@ -2,7 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
+import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -30,6 +30,8 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | 
   role: 'role_name',
   // An Identity Center role's permission set, stored at ingestion (only then is the issuer's path at hand); NULL otherwise.
   permissionSet: 'permission_set',
+  // CloudTrail's event category (Management, Data …), stored at ingestion since schema version 13; NULL before.
+  eventCategory: 'event_category',
 };
 
 /**
@@ -45,6 +47,8 @@ const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when
   // Only role sessions act through a role.
   role: [{ name: NO_ROLE }],
   permissionSet: [{ name: NO_PERMISSION_SET }],
+  // Events stored before the category was kept: not known.
+  eventCategory: [{ name: UNKNOWN_CATEGORY }],
 };
 
 /** A dimension's group of an event: its column, or the name of its NULL's group (NAMED_GROUPS). */
@@ -71,6 +75,7 @@ export const GROUP_LABELS: Record<Exclude<GroupBy, 'none'>, readonly string[]> =
   identityType: ['identityType'],
   role: ['role'],
   permissionSet: ['permissionSet'],
+  eventCategory: ['eventCategory'],
 };
 
 /** The column a query's range and buckets apply to. */

@@ -56,6 +56,10 @@ const SAMPLE: Record<Dimension, ValueCount[]> = {
     { value: 'ReadOnly', count: 4_102 },
     { value: 'AdministratorAccess', count: 2_565 },
   ],
+  eventCategory: [
+    { value: 'Data', count: 20_110 },
+    { value: 'Management', count: 3_684 },
+  ],
 };
 
 const STATUS: IngestStatus = {
