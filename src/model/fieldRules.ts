@@ -99,8 +99,8 @@ export const eventCategorySql = (category: string, managementEvent: string, even
         WHEN ${eventType} = 'AwsCloudTrailInsight' THEN 'Insight' ELSE 'Management' END`;
 
 /**
- * The event-category group (and filter value) of the events stored before Trailhound kept the category (schema
- * version 13): their records say it, but are not read again. No category is written so.
+ * The event-category group (and filter value) of the events without one: stored before Trailhound kept the category
+ * (schema version 13), their kept log file gone since. No category is written so.
  */
 export const UNKNOWN_CATEGORY = '(unknown)';
 

@@ -7,7 +7,9 @@ import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
 import { resolveQuery } from '../../src/model/query';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
-import { logFile } from '../support/stratus';
+import { writeLogFolder } from '../../src/generator';
+import { generatedRecords } from '../support/oracle';
+import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
 /** A ConsoleLogin row as an older Trailhound stored it, with `columns` (SQL `expression AS name`) added. */
@@ -59,8 +61,9 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
 
     const db = await Database.open(file);
     try {
-      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events');
-      expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null }]);
+      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used, event_category FROM events');
+      // Its category read from the record it kept (which says none: what every trail logs).
+      expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null, event_category: 'Management' }]);
       expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
       // The resource index is filled from the stored events: one row per distinct id or name.
       const index = await db.all<{ n: bigint }>(
@@ -303,29 +306,52 @@ test("a version 11 database gives its Identity Center roles' events their permis
   ]);
 });
 
-test('a version 12 database keeps its events, their category unknown: "(unknown)" to reports, beside the events stored since', async () => {
+test("a version 12 database reads its events' categories back from the kept log files, a big one too; a file gone leaves \"(unknown)\"", async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v12.duckdb');
   try {
-    // Version 12 had no event_category.
-    const old = consoleLogin('old', 'alice', 'IAMUser', 'NULL AS mfa_used, [] AS resources');
-    await writeOldDatabase(file, 12, SCHEMA_SQL, old, 'ALTER TABLE events DROP COLUMN event_category');
-    const db = await Database.open(file);
+    const generated = { events: 2_000, days: 2, end: new Date('2026-11-20T18:00:00Z'), seed: 5, eventsPerFile: 10 };
+    await writeLogFolder(path.join(dir, 'generated'), generated);
+    writeStratusFolder(path.join(dir, 'stratus'));
+    // Over 8 MB unpacked: kept as a file of its own and read back as a stream. Data events, one without an eventID.
+    const padding = 'x'.repeat(1_000);
+    const big = Array.from({ length: 9_000 }, (_, i) => ({
+      ...(i === 0 ? {} : { eventID: `big-${i}` }), eventTime: '2026-11-19T10:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject',
+      managementEvent: false, requestParameters: { bucketName: 'b', key: `${i}-${padding}` },
+    }));
+    writeFiles(path.join(dir, 'big'), { 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/19/big.json.gz': logFile(big) });
+    let db = await Database.open(file);
+    for (const source of ['generated', 'stratus', 'big']) await ingest({ source: path.join(dir, source), db, days: 3650, now: generated.end });
+    const categories = `SELECT event_category AS category, count(*)::INTEGER AS n FROM events GROUP BY ALL ORDER BY ALL`;
+    const stored = await db.all(categories);
+    expect(stored).toEqual([
+      { category: 'Data', n: generatedRecords(generated).filter((r) => r.eventCategory === 'Data').length + 9_000 },
+      { category: 'Management', n: generatedRecords(generated).filter((r) => r.eventCategory === 'Management').length + stratusRecords().length },
+    ]);
+    const stratusArchive = (await db.one<{ archive: string }>(`SELECT DISTINCT archive FROM log_objects WHERE source LIKE '%stratus%'`))!.archive;
+    // As version 12 left it.
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    const originals = db.originalsDir;
+    db.close();
+    db = await Database.open(file);
+    expect(await db.all(categories)).toEqual(stored);
+    db.close();
+
+    // Once more, without the Stratus records' kept file: those events stay without a category, "(unknown)" to reports.
+    db = await Database.open(file);
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+    fs.rmSync(path.join(originals, stratusArchive));
+    db = await Database.open(file);
     try {
-      expect(await db.all('SELECT event_id, event_category FROM events')).toEqual([{ event_id: 'old', event_category: null }]);
-      // A data event stored now has its category.
-      const getObject = { eventID: 'new', eventTime: '2026-01-01T01:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventCategory: 'Data' };
-      const logs = writeFiles(path.join(dir, 'logs'), { 'new.json.gz': logFile([{ ...getObject, userIdentity: { type: 'IAMUser', userName: 'bob' } }]) });
-      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 1, errors: 0 });
-      const reports = new Reports(db);
-      const range = { from: Date.parse('2025-12-31'), to: Date.parse('2026-01-02') };
-      expect(await reports.values('eventCategory', range, '', 10)).toEqual([{ value: '(unknown)', count: 1 }, { value: 'Data', count: 1 }]);
-      const [frame] = await reports.frames(resolveQuery({ format: 'table', groupBy: 'user', filters: { eventCategory: ['(unknown)'] } }), range);
-      expect(frame.fields.map((f) => f.values)).toEqual([['alice'], [1]]);
+      const range = { from: Date.parse('2020-01-01'), to: Date.parse('2026-11-21') };
+      expect(await new Reports(db).values('eventCategory', range, 'unknown', 10)).toEqual([{ value: '(unknown)', count: stratusRecords().length }]);
+      const [frame] = await new Reports(db).frames(resolveQuery({ format: 'table', groupBy: 'none', filters: { eventCategory: ['(unknown)'] } }), range);
+      expect(frame.fields[1].values).toEqual([stratusRecords().length]);
     } finally {
       db.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 60_000);

@@ -113,7 +113,7 @@ export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
     'through no Identity Center role',
   eventCategory:
     'Management: control-plane calls, what every trail logs; Data: S3 object calls, Lambda Invoke … (often most of the volume); ' +
-    'NetworkActivity; Insight. (unknown): events stored before Trailhound kept the category',
+    'NetworkActivity; Insight. (unknown): events whose category is not known (stored by an older version, their log file gone)',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [

@@ -160,7 +160,7 @@ export function reportCommand(): Command {
     )
     .option(
       '--event-category <category>',
-      'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): stored before the category was kept (repeatable)',
+      'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known (repeatable)',
       collect
     )
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')

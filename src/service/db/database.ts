@@ -15,6 +15,7 @@ import {
   SCHEMA_VERSION,
   UNAUTHORIZED_MESSAGE_SQL,
 } from './schema';
+import { fillEventCategories } from './categoryBackfill';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 export type Row = Record<string, unknown>;
@@ -139,6 +140,8 @@ export class Database {
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
       if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
+      // The category is in the original records only: read back once, file by file (categoryBackfill.ts).
+      if (previous > 0 && previous < 13) await fillEventCategories(conn, this.originalsDir, await hasColumn(conn, 'events', 'record'));
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

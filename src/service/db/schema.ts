@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS events (
   session_name      VARCHAR,            -- AssumedRole session name
   role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set)
   permission_set    VARCHAR,            -- an IAM Identity Center role's permission set (AdministratorAccess), one name across accounts
-  event_category    VARCHAR,            -- Management, Data, NetworkActivity, Insight (NULL: stored before version 13)
+  event_category    VARCHAR,            -- Management, Data, NetworkActivity, Insight (NULL: not known, its kept log file gone)
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
   principal_arn     VARCHAR,
   source_ip         VARCHAR NOT NULL,   -- sourceIPAddress as it is ('' when absent)
@@ -62,7 +62,7 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS invoked_by VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS role_name VARCHAR;
 -- Version 12 keeps an Identity Center role's permission set (PERMISSION_SET_SQL fills it in).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS permission_set VARCHAR;
--- Version 13 keeps the event category; events stored before have NULL (not known: their records are not read again).
+-- Version 13 keeps the event category (fillEventCategories reads it back from the kept log files for events stored before).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS event_category VARCHAR;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
