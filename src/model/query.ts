@@ -9,7 +9,7 @@ export const FORMATS = ['timeseries', 'table', 'list'] as const;
  * role is the role a role session acted through (an IAM Identity Center user's permission set); other events have
  * none, and are the group NO_ROLE (fieldRules.ts). permissionSet is an Identity Center role's permission set, one name
  * for its roles in every account; other events are the group NO_PERMISSION_SET. eventCategory is CloudTrail's
- * (Management, Data …); events stored before Trailhound kept it are the group UNKNOWN_CATEGORY.
+ * (Management, Data …); an event whose category is not known is the group UNKNOWN_CATEGORY.
  */
 export const GROUP_BYS = [
   'user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'userAndAccount', 'resource', 'errorCode', 'identityType', 'role',

@@ -30,7 +30,7 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | 
   role: 'role_name',
   // An Identity Center role's permission set, stored at ingestion (only then is the issuer's path at hand); NULL otherwise.
   permissionSet: 'permission_set',
-  // CloudTrail's event category (Management, Data …), stored at ingestion since schema version 13; NULL before.
+  // CloudTrail's event category (Management, Data …); NULL where not known (see UNKNOWN_CATEGORY).
   eventCategory: 'event_category',
 };
 
@@ -47,7 +47,7 @@ const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when
   // Only role sessions act through a role.
   role: [{ name: NO_ROLE }],
   permissionSet: [{ name: NO_PERMISSION_SET }],
-  // Events stored before the category was kept: not known.
+  // Stored by an older version, whose kept log file is gone: not known.
   eventCategory: [{ name: UNKNOWN_CATEGORY }],
 };
 
