@@ -28,26 +28,32 @@ const iamUser = (name: string, weight: number, ips: string[], userAgent = 'aws-c
   }),
 });
 
-/** A role's sessions; `rolePath` is the role's IAM path ('' for /), as its session issuer's ARN shows it. */
-const assumedRole = (role: string, session: (rng: Rng) => string, weight: number, ips: string[], userAgent: string, rolePath = ''): Principal => ({
+/**
+ * A role's sessions; `rolePath` is the role's IAM path ('' for /), as its session issuer's ARN shows it. `role` may be
+ * a function of the account, for roles whose name differs per account.
+ */
+const assumedRole = (
+  role: string | ((account: string) => string), session: (rng: Rng) => string, weight: number, ips: string[], userAgent: string, rolePath = ''
+): Principal => ({
   weight,
   ips,
   userAgent,
   identity: (account, rng) => {
     const s = session(rng);
+    const name = typeof role === 'string' ? role : role(account);
     return {
       type: 'AssumedRole',
-      principalId: `AROA${role.toUpperCase().replace(/[^A-Z]/g, '').padEnd(17, 'Y').slice(0, 17)}:${s}`,
-      arn: `arn:aws:sts::${account}:assumed-role/${role}/${s}`,
+      principalId: `AROA${name.toUpperCase().replace(/[^A-Z]/g, '').padEnd(17, 'Y').slice(0, 17)}:${s}`,
+      arn: `arn:aws:sts::${account}:assumed-role/${name}/${s}`,
       accountId: account,
       accessKeyId: `ASIA${rng.alnum(16).toUpperCase()}`,
       sessionContext: {
         sessionIssuer: {
           type: 'Role',
-          principalId: `AROA${role.length}`,
-          arn: `arn:aws:iam::${account}:role/${rolePath}${role}`,
+          principalId: `AROA${name.length}`,
+          arn: `arn:aws:iam::${account}:role/${rolePath}${name}`,
           accountId: account,
-          userName: role,
+          userName: name,
         },
         attributes: { creationDate: '2026-01-01T00:00:00Z', mfaAuthenticated: 'false' },
       },
@@ -56,11 +62,21 @@ const assumedRole = (role: string, session: (rng: Rng) => string, weight: number
 });
 
 /**
- * An IAM Identity Center permission set's role: one per permission set and account, under Identity Center's path,
- * shared by everyone given the permission set, each session named after its person.
+ * The role Identity Center makes for permission set `name` in `account`: AWSReservedSSO_<name>_<16 hex digits>, the
+ * digits differing per account (here fixed for an account and permission set: FNV-1a).
  */
-const permissionSet = (role: string, people: string[], weight: number, ips: string[], userAgent: string): Principal =>
-  assumedRole(role, (rng) => rng.pick(people), weight, ips, userAgent, 'aws-reserved/sso.amazonaws.com/');
+export function permissionSetRole(account: string, name: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const c of `${account}/${name}`) h = BigInt.asUintN(64, (h ^ BigInt(c.charCodeAt(0))) * 0x100000001b3n);
+  return `AWSReservedSSO_${name}_${h.toString(16).padStart(16, '0')}`;
+}
+
+/**
+ * An IAM Identity Center permission set's role: one per permission set and account (permissionSetRole), under Identity
+ * Center's path, shared by everyone given the permission set, each session named after its person.
+ */
+const permissionSet = (name: string, people: string[], weight: number, ips: string[], userAgent: string): Principal =>
+  assumedRole((account) => permissionSetRole(account, name), (rng) => rng.pick(people), weight, ips, userAgent, 'aws-reserved/sso.amazonaws.com/');
 
 const awsService = (service: string, weight: number, services: string[]): Principal => ({
   weight,
@@ -90,8 +106,8 @@ export const PRINCIPALS: Principal[] = [
   iamUser('mallory', 2, ['185.220.101.4', '45.155.205.99'], 'python-requests/2.31.0'),
   assumedRole('Deployer', (rng) => `ci-run-${rng.int(1000, 9999)}`, 25, ['34.201.10.5', '34.201.10.6'], 'aws-sdk-go-v2/1.30.3 os/linux'),
   // Two people share the ReadOnly permission set; one of them also has AdministratorAccess.
-  permissionSet('AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b', ['dave@example.com', 'grace@example.com'], 8, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
-  permissionSet('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', ['dave@example.com'], 2, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
+  permissionSet('ReadOnly', ['dave@example.com', 'grace@example.com'], 8, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
+  permissionSet('AdministratorAccess', ['dave@example.com'], 2, office, 'Mozilla/5.0 (Windows NT 10.0) AWS-Console'),
   assumedRole('lambda-orders-exec', () => 'orders-processor', 10, ['lambda.amazonaws.com'], 'aws-sdk-nodejs/3.600.0'),
   awsService('autoscaling.amazonaws.com', 5, ['ec2']),
   awsService('cloudformation.amazonaws.com', 3, ['ec2', 's3', 'iam', 'lambda']),
@@ -130,6 +146,8 @@ export interface EventTemplate {
   /** Global services (IAM, STS, sign-in) log to us-east-1 and are delivered by every trail that includes them. */
   global?: boolean;
   eventType?: string;
+  /** A data event (S3 object calls, Lambda Invoke): logged only where the trail asks for them, managementEvent false. */
+  dataEvent?: boolean;
   request?(rng: Rng, account: string): unknown;
   response?(rng: Rng, account: string): unknown;
   resources?(rng: Rng, account: string, region: string): unknown[];
@@ -142,8 +160,8 @@ const items = (ids: string[], key = 'instanceId') => ({ items: ids.map((id) => (
 export const EVENTS: EventTemplate[] = [
   { service: 'ec2', name: 'DescribeInstances', weight: 30, readOnly: true, request: () => ({ filterSet: {}, instancesSet: {} }) },
   { service: 'ec2', name: 'DescribeSecurityGroups', weight: 10, readOnly: true, request: () => ({ securityGroupSet: {}, filterSet: {} }) },
-  { service: 's3', name: 'GetObject', weight: 25, readOnly: true, request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }) },
-  { service: 's3', name: 'PutObject', weight: 12, readOnly: false, request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }) },
+  { service: 's3', name: 'GetObject', weight: 25, readOnly: true, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }) },
+  { service: 's3', name: 'PutObject', weight: 12, readOnly: false, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }) },
   { service: 's3', name: 'ListBuckets', weight: 4, readOnly: true, request: () => ({ Host: 's3.amazonaws.com' }) },
   { service: 'kms', name: 'Decrypt', weight: 14, readOnly: true, request: () => ({ encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }), resources: (rng, account, region) => [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${rng.uuid()}` }] },
   { service: 'logs', name: 'PutLogEvents', weight: 10, readOnly: false, request: (rng) => ({ logGroupName: `/aws/lambda/orders-${rng.int(1, 3)}`, logStreamName: rng.hex(12) }) },
@@ -151,7 +169,7 @@ export const EVENTS: EventTemplate[] = [
   { service: 'sts', name: 'GetCallerIdentity', weight: 5, readOnly: true, global: true },
   { service: 'iam', name: 'ListRoles', weight: 4, readOnly: true, global: true, request: () => ({ maxItems: 100 }) },
   { service: 'iam', name: 'GetUser', weight: 3, readOnly: true, global: true, request: (rng) => ({ userName: rng.pick(['alice', 'bob', 'carol']) }) },
-  { service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }) },
+  { service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, dataEvent: true, request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }) },
   { service: 'ssm', name: 'GetParameter', weight: 5, readOnly: true, request: (rng) => ({ name: `/app/${rng.pick(['db', 'api'])}/url`, withDecryption: true }) },
   { service: 'secretsmanager', name: 'GetSecretValue', weight: 3, readOnly: true, request: (rng) => ({ secretId: `prod/${rng.pick(['db', 'stripe'])}` }) },
   { service: 'rds', name: 'DescribeDBInstances', weight: 3, readOnly: true, request: () => ({ dBInstanceIdentifier: 'orders-db' }) },

@@ -76,9 +76,16 @@ test('a run of modest size holds every kind of case the reports must handle', ()
   expect(new Set(all.map((r) => r.awsRegion))).toContain('mars-north-1');
   // IAM Identity Center: people share a permission set's role, and a person has more than one permission set.
   const sso = all.filter((r) => String(r.userIdentity.sessionContext?.sessionIssuer?.arn).includes(':role/aws-reserved/sso.amazonaws.com/'));
-  const pairs = [...new Set(sso.map((r) => `${r.userIdentity.sessionContext.sessionIssuer.userName} ${r.userIdentity.arn.split('/')[2]}`))];
+  const setOf = (role: string) => role.replace(/^AWSReservedSSO_(.+)_[0-9a-f]{16}$/, '$1');
+  const pairs = [...new Set(sso.map((r) => `${setOf(r.userIdentity.sessionContext.sessionIssuer.userName)} ${r.userIdentity.arn.split('/')[2]}`))];
   const most = (side: 0 | 1) => Math.max(...Object.values(countBy(pairs, (p) => p.split(' ')[side])));
-  expect({ peopleOfARole: most(0), rolesOfAPerson: most(1) }).toEqual({ peopleOfARole: 2, rolesOfAPerson: 2 });
+  expect({ peopleOfASet: most(0), setsOfAPerson: most(1) }).toEqual({ peopleOfASet: 2, setsOfAPerson: 2 });
+  // A permission set's role is one per account, each with its own suffix, as Identity Center names them.
+  const roles = [...new Set(sso.map((r) => `${r.recipientAccountId} ${r.userIdentity.sessionContext.sessionIssuer.userName}`))];
+  const admin = roles.filter((r) => r.includes('_AdministratorAccess_'));
+  expect(new Set(admin.map((r) => r.split(' ')[0])).size).toBe(admin.length);
+  expect(new Set(admin.map((r) => r.split(' ')[1])).size).toBe(admin.length);
+  expect(admin.length).toBeGreaterThan(1);
   expect(objects.filter((o) => o.records === 0).length).toBeGreaterThan(0);
 });
 

@@ -121,9 +121,9 @@ function record(rng: Rng, template: EventTemplate, account: string, region: stri
   const resources = template.resources?.(rng, account, region) ?? s3Resources(rec.requestParameters, account);
   if (resources) rec.resources = resources;
   rec.eventType = template.eventType ?? 'AwsApiCall';
-  rec.managementEvent = true;
+  rec.managementEvent = !template.dataEvent;
   rec.recipientAccountId = account;
-  rec.eventCategory = 'Management';
+  rec.eventCategory = template.dataEvent ? 'Data' : 'Management';
   if (!principal.services) {
     rec.tlsDetails = { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `${template.service}.${region}.amazonaws.com` };
   }

@@ -99,6 +99,42 @@ export const identityCenterRoleSql = (issuerArn: string, role: string) =>
          ELSE contains(${issuerArn}, ':role${IDENTITY_CENTER_ROLE_PATH}') END)`;
 
 /**
+ * SQL: the permission set of an Identity Center role (expression), its name without the prefix and the 16 hex digits
+ * Identity Center adds per account (AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d: AdministratorAccess). A name
+ * without those digits keeps all after the prefix. Only for roles identityCenterRoleSql recognises.
+ */
+export const permissionSetSql = (role: string) => `nullif(regexp_extract(${role}, '^${IDENTITY_CENTER_ROLE_PREFIX}(.+?)(_[0-9a-fA-F]{16})?$', 1), '')`;
+
+/**
+ * The permission-set group (and filter value) of the events made through none. Permission set names are letters,
+ * digits and +=,.@_- only, so none is called so.
+ */
+export const NO_PERMISSION_SET = NONE_GROUP;
+
+/**
+ * CloudTrail's event categories (eventCategory, since eventVersion 1.07): management events (control plane: the
+ * default of every trail), data events (S3 object calls, Lambda Invoke …: logged only where a trail asks, and often
+ * most of its volume), network activity events (VPC endpoint calls), Insights events.
+ */
+export const EVENT_CATEGORIES = ['Management', 'Data', 'NetworkActivity', 'Insight'] as const;
+
+/**
+ * SQL: an event's category from its eventCategory, managementEvent (since 1.06) and eventType (expressions, as JSON
+ * text). Before eventCategory, the events a trail logged besides management events were data events (network
+ * activity came in 2024, with the field); a record that says neither is a management event, what trails log by default.
+ */
+export const eventCategorySql = (category: string, managementEvent: string, eventType: string) =>
+  `CASE WHEN nullif(${category}, '') IS NOT NULL THEN ${category}
+        WHEN ${managementEvent} = 'true' THEN 'Management' WHEN ${managementEvent} = 'false' THEN 'Data'
+        WHEN ${eventType} = 'AwsCloudTrailInsight' THEN 'Insight' ELSE 'Management' END`;
+
+/**
+ * The event-category group (and filter value) of the events without one: stored before Trailhound kept the category
+ * (schema version 13), their kept log file gone since. No category is written so.
+ */
+export const UNKNOWN_CATEGORY = '(unknown)';
+
+/**
  * What an AWS service did, rather than someone using the account: a call a service made for an identity
  * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
  * filter leaves these out; a query leaves them out with serviceCalls: exclude.

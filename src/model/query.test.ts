@@ -1,4 +1,4 @@
-import { NO_ROLE } from './fieldRules';
+import { NO_PERMISSION_SET, NO_ROLE, UNKNOWN_CATEGORY } from './fieldRules';
 import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, DIMENSIONS, GROUP_BYS, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
 
 test('an empty query is valid and gets every default', () => {
@@ -107,5 +107,26 @@ test('role is a way to group and a filter with a value list: a role as given, "(
   // One value as a plain string, as for every filter.
   expect(resolveQuery({ filters: { role: 'Deployer' } }).filters).toEqual({ role: ['Deployer'] });
   expect(() => resolveQuery({ filters: { role: [7] } })).toThrow(new QueryError('filters.role[0]', 'must be a string'));
-  expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(/^filters\.roles: is not a filter; use one of .*identityType, role$/);
+  const notAFilter = /^filters\.roles: is not a filter; use one of .*identityType, role, permissionSet, eventCategory$/;
+  expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(notAFilter);
+});
+
+test('permissionSet is a way to group and a filter with a value list: a permission set by its name, "(none)" a value like any other', () => {
+  expect(GROUP_BYS).toContain('permissionSet');
+  expect(DIMENSIONS).toContain('permissionSet');
+  const q = resolveQuery({ groupBy: 'permissionSet', filters: { permissionSet: ['AdministratorAccess', NO_PERMISSION_SET, 'AdministratorAccess'] } });
+  expect(q).toMatchObject({ groupBy: 'permissionSet', filters: { permissionSet: ['AdministratorAccess', '(none)'] } });
+  expect(withoutDefaults(q)).toEqual({ groupBy: 'permissionSet', filters: q.filters });
+  expect(() => resolveQuery({ filters: { permissionSet: [1] } })).toThrow(new QueryError('filters.permissionSet[0]', 'must be a string'));
+  expect(() => resolveQuery({ groupBy: 'permissionSets' })).toThrow(/^groupBy: /);
+});
+
+test('eventCategory is a way to group and a filter with a value list: management events only, data events only, "(unknown)"', () => {
+  expect(GROUP_BYS).toContain('eventCategory');
+  expect(DIMENSIONS).toContain('eventCategory');
+  const q = resolveQuery({ groupBy: 'eventCategory', filters: { eventCategory: 'Management' } });
+  expect(q).toMatchObject({ groupBy: 'eventCategory', filters: { eventCategory: ['Management'] } });
+  expect(withoutDefaults(q)).toEqual({ groupBy: 'eventCategory', filters: { eventCategory: ['Management'] } });
+  expect(resolveQuery({ filters: { eventCategory: ['Data', UNKNOWN_CATEGORY] } }).filters).toEqual({ eventCategory: ['Data', '(unknown)'] });
+  expect(() => resolveQuery({ filters: { eventCategory: [true] } })).toThrow(new QueryError('filters.eventCategory[0]', 'must be a string'));
 });

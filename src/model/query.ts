@@ -7,10 +7,13 @@ export const FORMATS = ['timeseries', 'table', 'list'] as const;
  * What events are grouped by. userAndAccount is the pair (user, account): in an organization trail, a role of the same
  * name in every account (OrganizationAccountAccessRole, a scanner's role) is a group per account, not one for all.
  * role is the role a role session acted through (an IAM Identity Center user's permission set); other events have
- * none, and are the group NO_ROLE (fieldRules.ts).
+ * none, and are the group NO_ROLE (fieldRules.ts). permissionSet is an Identity Center role's permission set, one name
+ * for its roles in every account; other events are the group NO_PERMISSION_SET. eventCategory is CloudTrail's
+ * (Management, Data …); an event whose category is not known is the group UNKNOWN_CATEGORY.
  */
 export const GROUP_BYS = [
-  'user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'userAndAccount', 'resource', 'errorCode', 'identityType', 'role', 'none',
+  'user', 'eventName', 'sourceIp', 'service', 'region', 'account', 'userAndAccount', 'resource', 'errorCode', 'identityType', 'role',
+  'permissionSet', 'eventCategory', 'none',
 ] as const;
 export const AGGREGATES = ['auto', 'hour', 'day'] as const;
 export const STATUSES = ['all', 'success', 'error', 'unauthorized'] as const;
@@ -33,9 +36,13 @@ export const SERVICE_CALLS = ['include', 'exclude'] as const;
  * (corrupt gzip, invalid JSON, no Records …), newest first, each with its source, key and why, at most `limit` of them.
  */
 export const INGEST_VIEWS = ['status', 'errors'] as const;
-export const FILTER_KEYS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType', 'role'] as const;
+export const FILTER_KEYS = [
+  'region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType', 'role', 'permissionSet', 'eventCategory',
+] as const;
 /** Dimensions whose distinct values the service lists for dropdowns and variables. */
-export const DIMENSIONS = ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType', 'role'] as const;
+export const DIMENSIONS = [
+  'region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType', 'role', 'permissionSet', 'eventCategory',
+] as const;
 
 export type QueryType = (typeof QUERY_TYPES)[number];
 export type Format = (typeof FORMATS)[number];

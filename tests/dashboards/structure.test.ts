@@ -234,7 +234,8 @@ describe('CloudTrail Events', () => {
       resourceId: '$resourceId',
       filters: {
         region: ['$region'], service: ['$service'], eventName: ['$eventName'], user: ['$user'], sourceIp: ['$sourceIp'], account: ['$account'],
-        errorCode: ['$errorCode'], identityType: ['$identityType'], role: ['$role'],
+        errorCode: ['$errorCode'], identityType: ['$identityType'], role: ['$role'], permissionSet: ['$permissionSet'],
+        eventCategory: ['$eventCategory'],
       },
     });
   });
@@ -244,6 +245,8 @@ describe('CloudTrail Events', () => {
     for (const v of filters) expect(v).toMatchObject({ multi: true, includeAll: true, allValue: ' ', query: { dimension: v.name, timeField: '$timeField' } });
     expect(variables(d).get('identityType')).toMatchObject({ label: 'Identity type' });
     expect(variables(d).get('role')).toMatchObject({ label: 'Role' });
+    expect(variables(d).get('permissionSet')).toMatchObject({ label: 'Permission set' });
+    expect(variables(d).get('eventCategory')).toMatchObject({ label: 'Event category' });
   });
   test('each row of the totals opens the events of its group, keeping every other choice', () => {
     const [, totals] = queryPanels(d);
@@ -288,7 +291,10 @@ describe('CloudTrail Events', () => {
 
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
     const target = queryPanels(d)[0].targets[0];
-    const none = { region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [], identityType: [], role: [] };
+    const none = {
+      region: [], service: [], eventName: [], user: [], sourceIp: [], account: [], errorCode: [], identityType: [], role: [], permissionSet: [],
+      eventCategory: [],
+    };
     expect(interpolate(target, d, defaultSelection(d)).filters).toEqual(none);
     expect(resolveQuery(interpolate(target, d, defaultSelection(d))).filters).toEqual({});
     expect(resolveQuery(interpolate(target, d, { ...defaultSelection(d), user: ['alice', 'bob'], resourceId: 'i-0abc' }))).toMatchObject({

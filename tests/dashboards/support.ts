@@ -118,6 +118,10 @@ export const SAMPLE_OPTIONS: Record<string, string[]> = {
   identityType: ['Root', 'AssumedRole'],
   // A role of the generated logs, and the group of the calls made through none.
   role: ['Deployer', '(none)'],
+  // A permission set of the generated logs (its roles in every account), and the group of the calls made through none.
+  permissionSet: ['AdministratorAccess', '(none)'],
+  // The generated logs' management events, and their data events (S3 object calls, Lambda Invoke).
+  eventCategory: ['Management', 'Data'],
 };
 
 /** The default selection: each variable's saved current value. */

@@ -12,7 +12,7 @@ import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
 import { withApi } from '../support/api';
-import { countBy, oracleRole, oracleUser } from '../support/oracle';
+import { countBy, oracleEventCategory, oraclePermissionSet, oracleRole, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
 
@@ -574,6 +574,36 @@ describe('other endpoints', () => {
       const one = await query([{ refId: 'A', format: 'table', groupBy: 'none', filters: { role: [role] } }]);
       expect([role, one.json.results.A.frames[0].fields[1].values]).toEqual([role, [counts[role]]]);
     }
+  });
+
+  test('permission sets with their counts, the calls through none as "(none)"; a table by permission set and its drill-down say the same', async () => {
+    const counts = countBy(records, (x) => oraclePermissionSet(x) ?? '(none)');
+    // The real Stratus record's permission set is among them.
+    expect(Object.keys(counts)).toEqual(expect.arrayContaining(['account-admin', '(none)']));
+    const r = await call('GET', `/api/values/permissionSet?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
+    expect(r.status).toBe(200);
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(counts);
+    const bySet = await query([{ refId: 'A', format: 'table', groupBy: 'permissionSet', limit: 100 }]);
+    const [sets, n] = bySet.json.results.A.frames[0].fields;
+    expect(sets.name).toBe('permissionSet');
+    expect(Object.fromEntries(sets.values.map((v: string, i: number) => [v, n.values[i]]))).toEqual(counts);
+    for (const set of Object.keys(counts)) {
+      const one = await query([{ refId: 'A', format: 'table', groupBy: 'none', filters: { permissionSet: [set] } }]);
+      expect([set, one.json.results.A.frames[0].fields[1].values]).toEqual([set, [counts[set]]]);
+    }
+  });
+
+  test('event categories with their counts; a table by category and its drill-down filter say the same', async () => {
+    const counts = countBy(records, oracleEventCategory);
+    const r = await call('GET', `/api/values/eventCategory?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
+    expect(r.status).toBe(200);
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(counts);
+    const byCategory = await query([{ refId: 'A', format: 'table', groupBy: 'eventCategory', limit: 100 }]);
+    const [categories, n] = byCategory.json.results.A.frames[0].fields;
+    expect(categories.name).toBe('eventCategory');
+    expect(Object.fromEntries(categories.values.map((v: string, i: number) => [v, n.values[i]]))).toEqual(counts);
+    const management = await query([{ refId: 'A', format: 'table', groupBy: 'none', filters: { eventCategory: 'Management' } }]);
+    expect(management.json.results.A.frames[0].fields[1].values).toEqual([counts.Management]);
   });
 
   test('values from and to: zone-less times are UTC; extreme ones are a 400 naming the parameter', async () => {

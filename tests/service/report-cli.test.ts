@@ -5,7 +5,7 @@ import path from 'node:path';
 import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
-import { countBy, oracleIsError, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { countBy, oracleEventCategory, oracleIsError, oraclePeaks, oraclePermissionSet, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
 import { runCli, spawnServe } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
@@ -208,6 +208,36 @@ test('--role (repeatable) filters on the role of a role session, "(none)" on the
   expect(Object.keys(expected).length).toBeGreaterThan(1);
 });
 
+test('--permission-set (repeatable) filters on the permission set, "(none)" on the calls through none; --group-by permissionSet counts both', async () => {
+  expect(queryFromFlags('events', { preset: 'unauthorized', permissionSet: ['AdministratorAccess'] })).toMatchObject({
+    status: 'unauthorized', filters: { permissionSet: ['AdministratorAccess'] },
+  });
+  const setOf = (x: (typeof records)[number]) => oraclePermissionSet(x) ?? '(none)';
+  const bySet = await report(['events', '--group-by', 'permissionSet', '--limit', '100', '--json']);
+  expect([bySet.code, bySet.stderr]).toEqual([0, '']);
+  const counts = countBy(records, setOf);
+  expect(table(JSON.parse(bySet.stdout).frames[0])).toEqual(counts);
+  const [set] = Object.keys(counts).filter((k) => k !== '(none)');
+  const r = await report(['events', '--group-by', 'user', '--permission-set', set, '--permission-set', '(none)', '--limit', '100', '--json']);
+  expect([r.code, r.stderr]).toEqual([0, '']);
+  expect(table(JSON.parse(r.stdout).frames[0])).toEqual(countBy(records.filter((x) => [set, '(none)'].includes(setOf(x))), oracleUser));
+});
+
+test('--event-category (repeatable) keeps management or data events; --group-by eventCategory counts them', async () => {
+  expect(queryFromFlags('events', { eventCategory: ['Management'] })).toMatchObject({ filters: { eventCategory: ['Management'] } });
+  const byCategory = await report(['events', '--group-by', 'eventCategory', '--json']);
+  expect([byCategory.code, byCategory.stderr]).toEqual([0, '']);
+  expect(table(JSON.parse(byCategory.stdout).frames[0])).toEqual(countBy(records, oracleEventCategory));
+  // The Stratus records are management events, every one.
+  const byService = async (category: string) => {
+    const r = await report(['events', '--group-by', 'service', '--event-category', category, '--limit', '100', '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    return table(JSON.parse(r.stdout).frames[0]);
+  };
+  expect(await byService('Management')).toEqual(countBy(records, (x) => x.eventSource.replace(/\.amazonaws\.com$/, '')));
+  expect(await byService('Data')).toEqual({});
+});
+
 test('--time-field arrival counts what was stored in the range: a call made two hours ago, stored just now', async () => {
   const own = path.join(dir, 'arrival');
   const made = new Date(Date.now() - 2 * 3_600_000).toISOString();
@@ -257,6 +287,22 @@ test.each([
     asBefore: ['--service-calls', 'include'],
   },
   { flag: ['--format', 'list'], column: 'role_name', version: '9', field: '--format', without: 'the role of each role session', asBefore: ['--format', 'table'] },
+  {
+    flag: ['--group-by', 'permissionSet', '--permission-set', 'ReadOnly'],
+    column: 'permission_set',
+    version: '11',
+    field: '--permission-set',
+    without: 'the permission set of each Identity Center role',
+    asBefore: ['--group-by', 'role'],
+  },
+  {
+    flag: ['--event-category', 'Data'],
+    column: 'event_category',
+    version: '12',
+    field: '--event-category',
+    without: 'the category of each event',
+    asBefore: [],
+  },
 ])('$flag on a file version $version wrote (report reads it as it is): says what to run', async ({ flag, column, version, field, without, asBefore }) => {
   const old = path.join(dir, `old-${version}`, 'db.duckdb');
   // As that version left it: without the column.

@@ -6,15 +6,18 @@ import type { Frame } from '../../src/model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../src/model/commonSearches';
 import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
 import { writeLogFolder } from '../../src/generator';
+import { permissionSetRole } from '../../src/generator/catalog';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import {
   countBy,
   generatedRecords,
+  oracleEventCategory,
   oracleIsError,
   oracleIsIp,
   oracleMfa,
+  oraclePermissionSet,
   oracleReadOnly,
   oracleRole,
   oracleService,
@@ -28,8 +31,8 @@ import { tempDir } from '../support/temp';
 const END = new Date('2026-11-20T18:00:00Z');
 const GENERATED = { events: 12_000, days: 3, end: END, seed: 11, eventsPerFile: 300 };
 const HOUR = 3_600_000;
-/** The generator's AdministratorAccess permission set's role (an IAM Identity Center role, shared by its people). */
-const ADMIN_ROLE = 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d';
+/** The generator's AdministratorAccess permission set's role in its busiest account (an IAM Identity Center role, shared by its people). */
+const ADMIN_ROLE = permissionSetRole('111122223333', 'AdministratorAccess');
 
 let dir: string;
 let db: Database;
@@ -107,6 +110,10 @@ test.each([
   ['identityType', (r: CloudTrailRecord) => r.userIdentity?.type ?? 'Unknown'],
   // Calls made through no role are one group, named as successes' error codes are.
   ['role', (r: CloudTrailRecord) => oracleRole(r) ?? '(none)'],
+  // An Identity Center role's permission set, one group for its roles in every account; every other call "(none)".
+  ['permissionSet', (r: CloudTrailRecord) => oraclePermissionSet(r) ?? '(none)'],
+  // Management and data events (the generated S3 object calls and Lambda Invoke).
+  ['eventCategory', oracleEventCategory],
 ] as const)('table grouped by %s: the top 15 with their counts', async (groupBy, key) => {
   const [frame] = await run({ format: 'table', groupBy, limit: 15 });
   expect(frame.fields.map((f) => f.name)).toEqual([groupBy, 'events']);
@@ -213,6 +220,19 @@ test.each([
   // The group "(none)" is every call made through no role; beside a role, both.
   [{ filters: { role: ['(none)'] } }, (r: CloudTrailRecord) => oracleRole(r) === null],
   [{ status: 'error', filters: { role: ['(none)', 'Deployer'] } }, (r: CloudTrailRecord) => oracleIsError(r) && [null, 'Deployer'].includes(oracleRole(r))],
+  // "Who used AdministratorAccess across the organization": one name for its roles in every account.
+  [{ filters: { permissionSet: ['AdministratorAccess'] } }, (r: CloudTrailRecord) => oraclePermissionSet(r) === 'AdministratorAccess'],
+  // The real Stratus detonation's permission set (AWSReservedSSO_account-admin_599c9e90e350d2ff).
+  [{ filters: { permissionSet: ['account-admin'] } }, (r: CloudTrailRecord) => oraclePermissionSet(r) === 'account-admin'],
+  [{ filters: { permissionSet: ['(none)'] } }, (r: CloudTrailRecord) => oraclePermissionSet(r) === null],
+  // Management events only (the real Stratus records among them), data events only, the two.
+  [{ filters: { eventCategory: ['Management'] } }, (r: CloudTrailRecord) => oracleEventCategory(r) === 'Management'],
+  [{ status: 'unauthorized', filters: { eventCategory: ['Data'] } }, (r: CloudTrailRecord) => oracleUnauthorized(r) && oracleEventCategory(r) === 'Data'],
+  [{ filters: { eventCategory: ['Data', 'Management'], service: ['s3'] } }, (r: CloudTrailRecord) => oracleService(r) === 's3'],
+  [
+    { status: 'error', filters: { permissionSet: ['(none)', 'ReadOnly'] } },
+    (r: CloudTrailRecord) => oracleIsError(r) && [null, 'ReadOnly'].includes(oraclePermissionSet(r)),
+  ],
 ] as Array<[TrailhoundQuery, (r: CloudTrailRecord) => boolean]>)('filter %j counts what the records say', async (query, match) => {
   const expected = records.filter(match).length;
   expect(expected).toBeGreaterThan(0);
@@ -233,9 +253,36 @@ test("who used a permission set: its role's events by user are its people, each 
 test('role values: each role with its count, the calls through none as "(none)", searchable', async () => {
   const counts = countBy(records, (r) => oracleRole(r) ?? '(none)');
   expect(await reports.values('role', range, '', 100)).toEqual(Object.entries(top(counts, 100)).map(([value, count]) => ({ value, count })));
+  // A permission set is a role per account: searching its name finds them all.
   const admin = await reports.values('role', range, 'administratoraccess', 100);
-  expect(admin).toEqual([{ value: ADMIN_ROLE, count: counts[ADMIN_ROLE] }]);
+  const adminRoles = Object.keys(top(counts, 100)).filter((role) => role.includes('_AdministratorAccess_'));
+  expect(adminRoles.length).toBeGreaterThan(1);
+  expect(admin).toEqual(adminRoles.map((value) => ({ value, count: counts[value] })));
   expect(await reports.values('role', range, '(no', 100)).toEqual([{ value: '(none)', count: counts['(none)'] }]);
+});
+
+test('permission set values: one per permission set, whatever its roles in each account, "(none)" among them, searchable', async () => {
+  const counts = countBy(records, (r) => oraclePermissionSet(r) ?? '(none)');
+  expect(Object.keys(counts)).toEqual(expect.arrayContaining(['AdministratorAccess', 'ReadOnly', 'account-admin', '(none)']));
+  expect(await reports.values('permissionSet', range, '', 100)).toEqual(Object.entries(top(counts, 100)).map(([value, count]) => ({ value, count })));
+  expect(await reports.values('permissionSet', range, 'admin', 100)).toEqual(
+    ['AdministratorAccess', 'account-admin'].map((value) => ({ value, count: counts[value] })).sort((a, b) => b.count - a.count)
+  );
+  // Who used it: its people, across the accounts.
+  const [frame] = await run({ format: 'table', groupBy: 'userAndAccount', filters: { permissionSet: ['ReadOnly'] }, limit: 100 });
+  const people = countBy(records.filter((r) => oraclePermissionSet(r) === 'ReadOnly'), (r) => `${oracleUser(r)} ${r.recipientAccountId}`);
+  expect(new Set(Object.keys(people).map((k) => k.split(' ')[1])).size).toBeGreaterThan(1);
+  const [users, accounts, events] = frame.fields.map((f) => f.values);
+  expect(Object.fromEntries(users.map((u, i) => [`${u} ${accounts[i]}`, events[i]]))).toEqual(people);
+});
+
+test('event category values: management and data events with their counts; the filter splits them', async () => {
+  const counts = countBy(records, oracleEventCategory);
+  expect(Object.keys(counts).sort()).toEqual(['Data', 'Management']);
+  expect(await reports.values('eventCategory', range, '', 100)).toEqual(Object.entries(top(counts, 100)).map(([value, count]) => ({ value, count })));
+  // S3's object calls are data events, its bucket calls management events.
+  const [frame] = await run({ format: 'table', groupBy: 'eventName', filters: { service: ['s3'], eventCategory: ['Data'] }, limit: 100 });
+  expect(Object.keys(table(frame)).sort()).toEqual(['GetObject', 'PutObject']);
 });
 
 test('the real console login without MFA (Stratus) is found as such', async () => {

@@ -4,8 +4,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
+import { resolveQuery } from '../../src/model/query';
 import { ingest } from '../../src/service/ingest';
-import { logFile } from '../support/stratus';
+import { Reports } from '../../src/service/reports';
+import { writeLogFolder } from '../../src/generator';
+import { generatedRecords } from '../support/oracle';
+import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { storedRecords, tempDir, writeFiles } from '../support/temp';
 
 /** A ConsoleLogin row as an older Trailhound stored it, with `columns` (SQL `expression AS name`) added. */
@@ -57,8 +61,9 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
 
     const db = await Database.open(file);
     try {
-      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used FROM events');
-      expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null }]);
+      const rows = await db.all<{ event_id: string; mfa_used: boolean | null }>('SELECT event_id, mfa_used, event_category FROM events');
+      // Its category read from the record it kept (which says none: what every trail logs).
+      expect(rows).toEqual([{ event_id: 'old-1', mfa_used: null, event_category: 'Management' }]);
       expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
       // The resource index is filled from the stored events: one row per distinct id or name.
       const index = await db.all<{ n: bigint }>(
@@ -254,7 +259,7 @@ test("a version 10 database gives its stored errors their kinds, from the words 
   const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
   const then = [
     'ALTER TABLE ingest_errors DROP COLUMN kind',
-    // Version 12's columns, which version 10 had not either.
+    // Version 15's columns, which version 10 had not either.
     ...['attempts', 'retry_at', 'memory_limit'].map((column) => `ALTER TABLE ingest_errors DROP COLUMN ${column}`),
     'ALTER TABLE ingest_runs DROP COLUMN error_kind',
     ...errors.map(
@@ -322,3 +327,89 @@ test('a database written before version 14 marks its stored sign-in steps that f
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a version 11 database gives its Identity Center roles' events their permission set, and no other event one", async () => {
+  // As version 11 stored them: the role and, for an Identity Center role, its person as the user; no permission_set column.
+  const session = (id: string, user: string, role: string | null, sessionName: string | null) =>
+    consoleLogin(id, user, role === null ? 'IAMUser' : 'AssumedRole', `${role === null ? 'NULL' : `'${role}'`} AS role_name,
+      ${sessionName === null ? 'NULL' : `'${sessionName}'`} AS session_name, NULL AS mfa_used, [] AS resources`);
+  const admin = (suffix: string) => `AWSReservedSSO_AdministratorAccess_${suffix}`;
+  const rows = await afterMigration<{ event_id: string; permission_set: string | null }>(
+    11,
+    [
+      // The same permission set in two accounts: two roles, one name.
+      session('dave', 'dave@example.com', admin('0a1b2c3d4e5f6a7b'), 'dave@example.com'),
+      session('grace', 'grace@example.com', admin('8c9d0e1f2a3b4c5d'), 'grace@example.com'),
+      // A permission set's name may hold underscores; the 16 hex digits are Identity Center's.
+      session('underscored', 'eve@example.com', 'AWSReservedSSO_Billing_Read_599c9e90e350d2ff', 'eve@example.com'),
+      // Its session name was unknown, so its user stayed the role: known by its name.
+      session('nameless', admin('0a1b2c3d4e5f6a7b'), admin('0a1b2c3d4e5f6a7b'), null),
+      // A role of that name outside Identity Center's path: ingestion kept the role as its user, beside a session.
+      session('lookalike', 'AWSReservedSSO_Fake_0a1b2c3d4e5f6a7b', 'AWSReservedSSO_Fake_0a1b2c3d4e5f6a7b', 'ci'),
+      session('deployer', 'Deployer', 'Deployer', 'ci-run-42'),
+      session('alice', 'alice', null, null),
+    ].join(' UNION ALL '),
+    'SELECT event_id, permission_set FROM events ORDER BY event_id',
+    // Version 11 had no permission_set.
+    'ALTER TABLE events DROP COLUMN permission_set'
+  );
+  expect(rows).toEqual([
+    { event_id: 'alice', permission_set: null },
+    { event_id: 'dave', permission_set: 'AdministratorAccess' },
+    { event_id: 'deployer', permission_set: null },
+    { event_id: 'grace', permission_set: 'AdministratorAccess' },
+    { event_id: 'lookalike', permission_set: null },
+    { event_id: 'nameless', permission_set: 'AdministratorAccess' },
+    { event_id: 'underscored', permission_set: 'Billing_Read' },
+  ]);
+});
+
+test("a version 12 database reads its events' categories back from the kept log files, a big one too; a file gone leaves \"(unknown)\"", async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    const generated = { events: 2_000, days: 2, end: new Date('2026-11-20T18:00:00Z'), seed: 5, eventsPerFile: 10 };
+    await writeLogFolder(path.join(dir, 'generated'), generated);
+    writeStratusFolder(path.join(dir, 'stratus'));
+    // Over 8 MB unpacked: kept as a file of its own and read back as a stream. Data events, one without an eventID.
+    const padding = 'x'.repeat(1_000);
+    const big = Array.from({ length: 9_000 }, (_, i) => ({
+      ...(i === 0 ? {} : { eventID: `big-${i}` }), eventTime: '2026-11-19T10:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject',
+      managementEvent: false, requestParameters: { bucketName: 'b', key: `${i}-${padding}` },
+    }));
+    writeFiles(path.join(dir, 'big'), { 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/19/big.json.gz': logFile(big) });
+    let db = await Database.open(file);
+    for (const source of ['generated', 'stratus', 'big']) await ingest({ source: path.join(dir, source), db, days: 3650, now: generated.end });
+    const categories = `SELECT event_category AS category, count(*)::INTEGER AS n FROM events GROUP BY ALL ORDER BY ALL`;
+    const stored = await db.all(categories);
+    expect(stored).toEqual([
+      { category: 'Data', n: generatedRecords(generated).filter((r) => r.eventCategory === 'Data').length + 9_000 },
+      { category: 'Management', n: generatedRecords(generated).filter((r) => r.eventCategory === 'Management').length + stratusRecords().length },
+    ]);
+    const stratusArchive = (await db.one<{ archive: string }>(`SELECT DISTINCT archive FROM log_objects WHERE source LIKE '%stratus%'`))!.archive;
+    // As version 12 left it.
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    const originals = db.originalsDir;
+    db.close();
+    db = await Database.open(file);
+    expect(await db.all(categories)).toEqual(stored);
+    db.close();
+
+    // Once more, without the Stratus records' kept file: those events stay without a category, "(unknown)" to reports.
+    db = await Database.open(file);
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+    fs.rmSync(path.join(originals, stratusArchive));
+    db = await Database.open(file);
+    try {
+      const range = { from: Date.parse('2020-01-01'), to: Date.parse('2026-11-21') };
+      expect(await new Reports(db).values('eventCategory', range, 'unknown', 10)).toEqual([{ value: '(unknown)', count: stratusRecords().length }]);
+      const [frame] = await new Reports(db).frames(resolveQuery({ format: 'table', groupBy: 'none', filters: { eventCategory: ['(unknown)'] } }), range);
+      expect(frame.fields[1].values).toEqual([stratusRecords().length]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

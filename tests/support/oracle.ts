@@ -13,18 +13,30 @@ export function oracleRole(r: CloudTrailRecord): string | null {
   return (id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1]) || null;
 }
 
+/** Whether a role session's role is one Identity Center made: its issuer's path says so. */
+function viaIdentityCenter(id: CloudTrailRecord): boolean {
+  const issuerArn: string = id.sessionContext?.sessionIssuer?.arn ?? '';
+  // A federated console sign-in names no issuer: there only the role's name (AWSReservedSSO_…) tells.
+  return issuerArn
+    ? /^arn:[a-z-]+:iam::\d*:role\/aws-reserved\/sso\.amazonaws\.com\//.test(issuerArn)
+    : /^AWSReservedSSO_/.test(id.sessionContext?.sessionIssuer?.userName ?? String(id.arn ?? '').split('/')[1] ?? '');
+}
+
+/** The permission set of an Identity Center role's session: the role's name without AWSReservedSSO_ and its account's suffix. */
+export function oraclePermissionSet(r: CloudTrailRecord): string | null {
+  const role = oracleRole(r);
+  if (role === null || !viaIdentityCenter(r.userIdentity)) return null;
+  const name = role.startsWith('AWSReservedSSO_') ? role.slice('AWSReservedSSO_'.length) : '';
+  return name.replace(/_[0-9a-fA-F]{16}$/, '') || null;
+}
+
 /**
  * The person behind a role session of an IAM Identity Center permission set: Identity Center keeps those roles under
  * role/aws-reserved/sso.amazonaws.com/ (one per permission set and account) and names each session after its user.
  * The session name ends the ARN, and follows the colon of the principal id (roleId:session) when the ARN lacks it.
  */
 function identityCenterPerson(id: CloudTrailRecord): string | undefined {
-  const issuerArn: string = id.sessionContext?.sessionIssuer?.arn ?? '';
-  // A federated console sign-in names no issuer: there only the role's name (AWSReservedSSO_…) tells.
-  const viaIdentityCenter = issuerArn
-    ? /^arn:[a-z-]+:iam::\d*:role\/aws-reserved\/sso\.amazonaws\.com\//.test(issuerArn)
-    : /^AWSReservedSSO_/.test(id.sessionContext?.sessionIssuer?.userName ?? String(id.arn ?? '').split('/')[1] ?? '');
-  if (!viaIdentityCenter) return undefined;
+  if (!viaIdentityCenter(id)) return undefined;
   const fromArn = String(id.arn ?? '').split('/').slice(2).join('/');
   const principalId = String(id.principalId ?? '');
   return fromArn || (principalId.includes(':') ? principalId.slice(principalId.indexOf(':') + 1) : '') || undefined;
@@ -105,6 +117,16 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
 export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
   Boolean(r.userIdentity?.invokedBy) || r.userIdentity?.type === 'AWSService' || r.eventType === 'AwsServiceEvent';
 
+/**
+ * CloudTrail's event category: eventCategory (since 1.07), else managementEvent (since 1.06; before eventCategory the
+ * others were data events), else an Insights event's type, else a management event, what every trail logs.
+ */
+export function oracleEventCategory(r: CloudTrailRecord): string {
+  if (r.eventCategory) return r.eventCategory;
+  if (typeof r.managementEvent === 'boolean') return r.managementEvent ? 'Management' : 'Data';
+  return r.eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management';
+}
+
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
 
@@ -123,6 +145,8 @@ export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => st
   identityType: (r) => r.userIdentity?.type ?? 'Unknown',
   // A role session's role; other events are a group of their own, named as successes' error codes are.
   role: (r) => oracleRole(r) ?? '(none)',
+  permissionSet: (r) => oraclePermissionSet(r) ?? '(none)',
+  eventCategory: oracleEventCategory,
 };
 
 /** Whether a query counts a record, its time (and resource id) aside: status, read-only, MFA, service calls, filters, exclusions. */

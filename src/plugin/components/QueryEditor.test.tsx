@@ -33,6 +33,15 @@ const VALUES: Record<string, Array<{ value: string; count: number }>> = {
     { value: '(none)', count: 33 },
     { value: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', count: 30 },
   ],
+  permissionSet: [
+    { value: '(none)', count: 93 },
+    { value: 'AdministratorAccess', count: 30 },
+    { value: 'ReadOnly', count: 12 },
+  ],
+  eventCategory: [
+    { value: 'Data', count: 120 },
+    { value: 'Management', count: 15 },
+  ],
 };
 
 let getResource: jest.SpyInstance;
@@ -189,9 +198,15 @@ describe('QueryEditor', () => {
     // Each of the model's groupBy values has its label, once.
     expect(GROUP_BY_OPTIONS.map((o) => o.value).sort()).toEqual([...GROUP_BYS].sort());
     await user.click(screen.getByRole('combobox', { name: 'Group by' }));
-    // The choices, each with its description, then the dashboard's variables.
+    // The choices in order, each with its description, then the dashboard's variables; jsdom draws no scrolled rows, so
+    // the rows drawn are the first ones, and the last choice is searched for.
+    const labels = GROUP_BY_OPTIONS.map((o) => o.label + (o.description ?? ''));
     const offered = (await screen.findAllByRole('option')).map((o) => o.textContent);
-    expect(offered.slice(0, GROUP_BY_OPTIONS.length)).toEqual(GROUP_BY_OPTIONS.map((o) => o.label + (o.description ?? '')));
+    expect(offered.length).toBeGreaterThan(10);
+    expect(offered.slice(0, GROUP_BY_OPTIONS.length)).toEqual(labels.slice(0, offered.length));
+    await user.keyboard('Nothing');
+    await waitFor(() => expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual([labels.at(-1)]));
+    await user.clear(screen.getByRole('combobox', { name: 'Group by' }));
     expect(offered).toContain('User and accountA user (or role) of the same name in another account is a group of its own');
     await user.click(await screen.findByRole('option', { name: /^User and account/ }));
     expect(latest().groupBy).toBe('userAndAccount');
@@ -213,7 +228,8 @@ describe('QueryEditor', () => {
     // Every filter holds its variable.
     const filters = [
       ['Region', '$region'], ['Service', '$service'], ['Event name', '$eventName'], ['User', '$user'], ['IP address', '$sourceIp'], ['Account', '$account'],
-      ['Error code', '$errorCode'], ['Identity type', '$identityType'], ['Role', '$role'],
+      ['Error code', '$errorCode'], ['Identity type', '$identityType'], ['Role', '$role'], ['Permission set', '$permissionSet'],
+      ['Event category', '$eventCategory'],
     ];
     for (const [label, variable] of filters) {
       expect(within(screen.getByText(label, { selector: 'label' }).parentElement!).getByText(variable)).toBeInTheDocument();
@@ -397,7 +413,9 @@ describe('QueryEditor', () => {
     const { latest } = renderQueryEditor(datasource());
     // In the model's order, each marked optional.
     const filters = [...document.querySelectorAll('label[for*="-filter-"]')].map((l) => l.textContent?.replace(/ - optional$/, ''));
-    expect(filters).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role']);
+    expect(filters).toEqual([
+      'Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set', 'Event category',
+    ]);
     await user.click(screen.getByLabelText(/^Identity type/));
     const option = await screen.findByRole('option', { name: /AssumedRole/ });
     expect(getResource).toHaveBeenCalledWith('values/identityType', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
@@ -434,6 +452,50 @@ describe('QueryEditor', () => {
     await user.click(await screen.findByRole('option', { name: /^Role/ }));
     expect(latest().groupBy).toBe('role');
     expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('Role');
+  });
+
+  it('Permission set takes the permission sets that exist, "(none)" among them, searched as typed; group by Permission set counts them', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    const sets = screen.getByLabelText(/^Permission set/);
+    // Its tooltip says that one name stands for its roles in every account, and what (none) is.
+    await user.hover(screen.getByText('Permission set', { selector: 'label' }).querySelector('svg')!);
+    const tooltip = /such as AdministratorAccess: its roles in every account\. \(none\): every call made through no Identity Center role/;
+    expect(await screen.findByText(tooltip)).toBeInTheDocument();
+    await user.click(sets);
+    expect(await screen.findByRole('option', { name: /ReadOnly/ })).toHaveTextContent('12 events');
+    await user.type(sets, 'Admin');
+    const searched = { from: RANGE.from.valueOf(), to: RANGE.to.valueOf(), q: 'Admin' };
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('values/permissionSet', searched));
+    await waitFor(() => expect(screen.queryByRole('option', { name: /ReadOnly/ })).not.toBeInTheDocument());
+    await user.click(await screen.findByRole('option', { name: /^AdministratorAccess/ }));
+    expect(latest().filters).toEqual({ permissionSet: ['AdministratorAccess'] });
+    await user.clear(sets);
+    await user.click(await screen.findByRole('option', { name: /\(none\)/ }));
+    expect(latest().filters).toEqual({ permissionSet: ['AdministratorAccess', '(none)'] });
+
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.keyboard('Permission');
+    await user.click(await screen.findByRole('option', { name: /^Permission set/ }));
+    expect(latest().groupBy).toBe('permissionSet');
+    expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('Permission set');
+  });
+
+  it('Event category keeps management or data events, with its tooltip; group by Event category counts each', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    await user.hover(screen.getByText('Event category', { selector: 'label' }).querySelector('svg')!);
+    expect(await screen.findByText(/^Management: control-plane calls, what every trail logs; Data: S3 object calls, Lambda Invoke/)).toBeInTheDocument();
+    await user.click(screen.getByLabelText(/^Event category/));
+    expect(await screen.findByRole('option', { name: /^Data/ })).toHaveTextContent('120 events');
+    expect(getResource).toHaveBeenCalledWith('values/eventCategory', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
+    await user.click(screen.getByRole('option', { name: /^Management/ }));
+    expect(latest().filters).toEqual({ eventCategory: ['Management'] });
+
+    await user.click(screen.getByRole('combobox', { name: 'Group by' }));
+    await user.keyboard('Event category');
+    await user.click(await screen.findByRole('option', { name: /^Event category/ }));
+    expect(latest().groupBy).toBe('eventCategory');
   });
 
   it('removes a filter value', async () => {

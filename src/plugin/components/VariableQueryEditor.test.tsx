@@ -67,10 +67,20 @@ describe('VariableQueryEditor', () => {
     const onChange = renderEditor({ refId: 'v', dimension: 'region' });
     await user.click(screen.getByRole('combobox', { name: 'Values of' }));
     const names = (await screen.findAllByRole('option')).map((o) => o.textContent);
-    expect(names).toEqual(['Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role']);
+    expect(names).toEqual([
+      'Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set', 'Event category',
+    ]);
     // The roles the calls were made through, for a dashboard's Role variable.
     await user.click(await screen.findByRole('option', { name: 'Role' }));
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'role' });
+    // The Identity Center permission sets, one name for their roles in every account.
+    await user.click(screen.getByRole('combobox', { name: 'Values of' }));
+    await user.click(await screen.findByRole('option', { name: 'Permission set' }));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'permissionSet' });
+    // Management and data events, for a dashboard's Event category variable.
+    await user.click(screen.getByRole('combobox', { name: 'Values of' }));
+    await user.click(await screen.findByRole('option', { name: 'Event category' }));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'eventCategory' });
   });
 
   it('lists by event time unless told otherwise; arrival time is stored as the query editor stores it', async () => {

@@ -39,6 +39,16 @@ export const GROUP_BYS: Options<GroupBy> = [
     label: 'Role',
     description: "The role a role session acted through (an IAM Identity Center user's permission set); (none) for other events",
   },
+  {
+    value: 'permissionSet',
+    label: 'Permission set',
+    description: "An IAM Identity Center user's permission set, one group for its roles in every account; (none) for other events",
+  },
+  {
+    value: 'eventCategory',
+    label: 'Event category',
+    description: 'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight events',
+  },
   { value: 'none', label: 'Nothing (one total)' },
 ];
 
@@ -88,6 +98,8 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   errorCode: 'Error code',
   identityType: 'Identity type',
   role: 'Role',
+  permissionSet: 'Permission set',
+  eventCategory: 'Event category',
 };
 
 /** What a filter's values mean, where its list holds more than the values as the records write them. */
@@ -98,6 +110,12 @@ export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
   role:
     "The role a role session acted through: an IAM Identity Center user's permission set is its role AWSReservedSSO_<permission set>_…, " +
     'one per account. (none): every other call',
+  permissionSet:
+    "An IAM Identity Center user's permission set, such as AdministratorAccess: its roles in every account. (none): every call made " +
+    'through no Identity Center role',
+  eventCategory:
+    'Management: control-plane calls, what every trail logs; Data: S3 object calls, Lambda Invoke … (often most of the volume); ' +
+    'NetworkActivity; Insight. (unknown): events whose category is not known (stored by an older version, their log file gone)',
 };
 
 export const DIMENSION_OPTIONS: Options<Dimension> = [
@@ -110,4 +128,6 @@ export const DIMENSION_OPTIONS: Options<Dimension> = [
   { value: 'errorCode', label: 'Error code' },
   { value: 'identityType', label: 'Identity type' },
   { value: 'role', label: 'Role' },
+  { value: 'permissionSet', label: 'Permission set' },
+  { value: 'eventCategory', label: 'Event category' },
 ];

@@ -39,6 +39,8 @@ interface ReportOptions {
   errorCode?: string[];
   identityType?: string[];
   role?: string[];
+  permissionSet?: string[];
+  eventCategory?: string[];
   format?: string;
   from?: string;
   to?: string;
@@ -70,7 +72,7 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
   // Every filter of the model has its flag.
   const lists: Record<FilterKey, string[] | undefined> = {
     region: o.region, service: o.service, eventName: o.eventName, user: o.user, sourceIp: o.sourceIp, account: o.account, errorCode: o.errorCode,
-    identityType: o.identityType, role: o.role,
+    identityType: o.identityType, role: o.role, permissionSet: o.permissionSet, eventCategory: o.eventCategory,
   };
   for (const [key, values] of Object.entries(lists)) if (values?.length) filters[key as FilterKey] = values;
   const given = <T>(v: T | undefined, fallback: T | undefined) => (v === undefined ? fallback : v);
@@ -151,6 +153,16 @@ export function reportCommand(): Command {
       "a role session's role, e.g. Deployer, AWSReservedSSO_AdministratorAccess_… (an Identity Center permission set); (none): no role (repeatable)",
       collect
     )
+    .option(
+      '--permission-set <name>',
+      "an IAM Identity Center permission set, e.g. AdministratorAccess: its roles in every account; (none): no permission set (repeatable)",
+      collect
+    )
+    .option(
+      '--event-category <category>',
+      'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known (repeatable)',
+      collect
+    )
     .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
     .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
@@ -201,7 +213,7 @@ export function reportCommand(): Command {
         if (db) {
           try {
             // Read-only, the file is not upgraded: one an older version wrote has no arrival times (before schema
-            // version 7), no invoked_by (before 8) or no role_name (before 10) yet.
+            // version 7), no invoked_by (before 8), no role_name (before 10), no permission_set (before 12) or no event_category (before 13) yet.
             const stored = db;
             const lacks = async (column: string) => !(await stored.hasColumn('events', column));
             const older = (field: string, without: string) =>
@@ -209,6 +221,10 @@ export function reportCommand(): Command {
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
             if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
             if (query.queryType === 'events' && query.format === 'list' && (await lacks('role_name'))) throw older('format', 'the role of each role session');
+            const byPermissionSet = query.groupBy === 'permissionSet' || query.filters.permissionSet?.length;
+            if (byPermissionSet && (await lacks('permission_set'))) throw older('permissionSet', 'the permission set of each Identity Center role');
+            const byCategory = query.groupBy === 'eventCategory' || query.filters.eventCategory?.length;
+            if (byCategory && (await lacks('event_category'))) throw older('eventCategory', 'the category of each event');
             // No service holds the file: every source's last run is news, not only those the last serve read.
             result = { frames: await new Reports(db, undefined, undefined, 'every').frames(query, range) };
           } finally {

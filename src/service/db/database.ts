@@ -10,10 +10,12 @@ import {
   IDENTITY_CENTER_USER_SQL,
   ERROR_KIND_SQL,
   INVOKED_BY_SQL,
+  PERMISSION_SET_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
   UNAUTHORIZED_MESSAGE_SQL,
 } from './schema';
+import { fillEventCategories } from './categoryBackfill';
 import { markStoredSignInFailures, SIGN_IN_FAILURES_VERSION } from './signInFailures';
 
 export type Params = DuckDBValue[] | Record<string, DuckDBValue>;
@@ -138,6 +140,9 @@ export class Database {
       if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
+      if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
+      // The category is in the original records only: read back once, file by file (categoryBackfill.ts).
+      if (previous > 0 && previous < 13) await fillEventCategories(conn, this.originalsDir, await hasColumn(conn, 'events', 'record'));
       if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) await markStoredSignInFailures(conn, this.originalsDir);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });

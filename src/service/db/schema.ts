@@ -1,8 +1,8 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
-import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, unauthorizedSql } from '../../model/fieldRules';
+import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS events (
   invoked_by        VARCHAR,            -- userIdentity.invokedBy: the AWS service that made the call (NULL: the identity itself)
   session_name      VARCHAR,            -- AssumedRole session name
   role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set)
+  permission_set    VARCHAR,            -- an IAM Identity Center role's permission set (AdministratorAccess), one name across accounts
+  event_category    VARCHAR,            -- Management, Data, NetworkActivity, Insight (NULL: not known, its kept log file gone)
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
   principal_arn     VARCHAR,
   source_ip         VARCHAR NOT NULL,   -- sourceIPAddress as it is ('' when absent)
@@ -58,6 +60,10 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS arrived_at TIMESTAMP;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS invoked_by VARCHAR;
 -- Version 10 keeps the role of a role session apart from its user (IDENTITY_CENTER_USER_SQL fills it in).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS role_name VARCHAR;
+-- Version 12 keeps an Identity Center role's permission set (PERMISSION_SET_SQL fills it in).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS permission_set VARCHAR;
+-- Version 13 keeps the event category (fillEventCategories reads it back from the kept log files for events stored before).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS event_category VARCHAR;
 
 -- Every log file that gave at least one event, kept byte for byte as delivered (gzip as it came), so the original
 -- records are at hand without a copy per event. The files themselves live outside the database, in Parquet files
@@ -103,7 +109,7 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
 );
 -- Version 11: the reason's kind (model/api.ts ErrorKind), found where the error was caught.
 ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS kind VARCHAR;
--- Version 12: a file that ran out of memory waits before its next try (ingest/loader.ts recordOutOfMemory): its failures
+-- Version 15: a file that ran out of memory waits before its next try (ingest/loader.ts recordOutOfMemory): its failures
 -- so at one memory limit, when it is tried again, and the limit it failed at (another limit tries it at once).
 ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS attempts INTEGER;
 ALTER TABLE ingest_errors ADD COLUMN IF NOT EXISTS retry_at TIMESTAMP;
@@ -208,6 +214,17 @@ export const IDENTITY_CENTER_USER_SQL = [
   `UPDATE events SET user_name = session_name
    WHERE identity_type = 'AssumedRole' AND starts_with(role_name, '${IDENTITY_CENTER_ROLE_PREFIX}') AND user_name = role_name AND session_name <> ''`,
 ];
+
+/**
+ * Version 12: the permission set of an Identity Center role's events. The issuer's ARN, whose path marks such a role
+ * at ingestion, is not stored (nor does the principal ARN, assumed-role/<role>/<session>, carry the path), but what
+ * ingestion decided by it is: since version 10 an Identity Center role's user is its session (the person), any other
+ * role's user the role. So a role named AWSReservedSSO_… whose user is the role while it has a session name was seen
+ * not to be Identity Center's; the others are known by the role's name, as version 10's migration knew them.
+ */
+export const PERMISSION_SET_SQL = `UPDATE events SET permission_set = ${permissionSetSql('role_name')}
+  WHERE identity_type = 'AssumedRole' AND permission_set IS NULL AND starts_with(role_name, '${IDENTITY_CENTER_ROLE_PREFIX}')
+    AND NOT (user_name = role_name AND coalesce(session_name, '') <> '')`;
 
 /**
  * Version 11: the kind of each stored error (model/api.ts ErrorKind), from the words that earlier versions wrote (they

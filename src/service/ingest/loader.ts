@@ -109,7 +109,7 @@ export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
 
 /**
  * SQL over ingest_errors: a file that ran out of memory whose next try has come (its wait is over, it failed at another
- * memory limit, or before version 12, which had no waits).
+ * memory limit, or before version 15, which had no waits).
  */
 export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
   AND (retry_at IS NULL OR retry_at <= now()::TIMESTAMP OR memory_limit IS DISTINCT FROM current_setting('memory_limit'))`;

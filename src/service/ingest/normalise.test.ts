@@ -167,6 +167,79 @@ const identityCenterStep = (eventName: string, outcome: 'Success' | 'Failure', c
     serviceEventDetails: { [eventName]: outcome },
   });
 
+/** A test per case: the column its record is stored with. */
+function columnCases(column: string, cases: Array<[string, CloudTrailRecord, unknown]>): void {
+  const records = cases.map(([, over]) => record(over));
+  let rows: Map<string, Row>;
+  beforeAll(async () => {
+    rows = await normalise(records);
+  });
+  test.each(cases.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
+    expect(rows.get(records[i].eventID)![column]).toBe(cases[i][2]);
+  });
+}
+
+describe('permission set: only of a role Identity Center made, without its prefix and per-account suffix', () => {
+  const IC = 'aws-reserved/sso.amazonaws.com/';
+  const cases: Array<[string, CloudTrailRecord, string | null]> = [
+    ['an Identity Center role', { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', IC, 'dave') }, 'AdministratorAccess'],
+    [
+      'the same permission set in another account (another suffix) → the same name',
+      { recipientAccountId: '444455556666', userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', IC, 'grace@example.com') },
+      'AdministratorAccess',
+    ],
+    [
+      'Identity Center outside us-east-1 (the region in the path)',
+      { userIdentity: ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', `${IC}eu-west-2/`, 'erin') },
+      'ReadOnly',
+    ],
+    ['a name with underscores and dots', { userIdentity: ssoSession('AWSReservedSSO_Billing_Read.v2_599c9e90e350d2ff', IC, 'erin') }, 'Billing_Read.v2'],
+    ['a role name without the 16 hex digits → all after the prefix', { userIdentity: ssoSession('AWSReservedSSO_Custom', IC, 'erin') }, 'Custom'],
+    // Anyone may name a role so; only Identity Center's path says it is a permission set's.
+    [
+      'a role named AWSReservedSSO_… outside the Identity Center path → none',
+      { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', '', 'dave') },
+      null,
+    ],
+    [
+      'a console sign-in through an Identity Center role (no session issuer) → by its name',
+      {
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'ConsoleLogin',
+        userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', IC, 'erin'), sessionContext: undefined },
+      },
+      'ReadOnly',
+    ],
+    ['another role → none', { userIdentity: ssoSession('Deployer', '', 'ci-run-42') }, null],
+    ['an IAM user → none', {}, null],
+    [
+      'an Identity Center user in its portal (no role) → none',
+      { userIdentity: { type: 'IdentityCenterUser', onBehalfOf: { userId: 'u-1', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } } },
+      null,
+    ],
+  ];
+  columnCases('permission_set', cases);
+});
+
+describe('event category: eventCategory, else managementEvent, else what trails log by default', () => {
+  const s3Get = { eventSource: 's3.amazonaws.com', eventName: 'GetObject' };
+  const cases: Array<[string, CloudTrailRecord, string]> = [
+    ['eventCategory Management', { eventCategory: 'Management', managementEvent: true }, 'Management'],
+    ['eventCategory Data (an S3 object call)', { ...s3Get, eventCategory: 'Data', managementEvent: false }, 'Data'],
+    ['eventCategory NetworkActivity (a VPC endpoint call)', { eventCategory: 'NetworkActivity', eventType: 'AwsVpceEvent' }, 'NetworkActivity'],
+    ['eventCategory Insight', { eventCategory: 'Insight', eventType: 'AwsCloudTrailInsight' }, 'Insight'],
+    // eventCategory decides where the two disagree.
+    ['eventCategory before managementEvent', { eventCategory: 'Data', managementEvent: true }, 'Data'],
+    // Records of eventVersion 1.06 carry managementEvent only.
+    ['no eventCategory, managementEvent false → Data', { ...s3Get, eventVersion: '1.06', managementEvent: false }, 'Data'],
+    ['no eventCategory, managementEvent true → Management', { eventVersion: '1.06', managementEvent: true }, 'Management'],
+    ['an empty eventCategory is none', { eventCategory: '', managementEvent: false }, 'Data'],
+    ['an Insights event without eventCategory', { eventType: 'AwsCloudTrailInsight' }, 'Insight'],
+    ['neither (eventVersion 1.05 and before) → Management, the default of every trail', { eventVersion: '1.05' }, 'Management'],
+  ];
+  columnCases('event_category', cases);
+});
+
 describe('service, source IP, status, read-only, resources', () => {
   const r = {
     s3: record({ eventSource: 's3.amazonaws.com', eventName: 'CreateBucket', readOnly: false, requestParameters: { bucketName: 'logs-bucket' } }),

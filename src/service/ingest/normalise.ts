@@ -6,10 +6,12 @@
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
   DRY_RUN_SUCCESS_CODE,
+  eventCategorySql,
   federatedSignInSql,
   identityCenterRoleSql,
   IPV4_PATTERN,
   IPV6_PATTERN,
+  permissionSetSql,
   READ_ONLY_NAME_PREFIXES,
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
@@ -156,12 +158,16 @@ SELECT
   nullif(${id('invokedBy')}, '') AS invoked_by,
   role_session AS session_name,
   nullif(assumed_role, '') AS role_name,
+  -- Only a role Identity Center made (its issuer's path says so) has a permission set: an IAM role of the same name does not.
+  CASE WHEN identity_type = 'AssumedRole' AND ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')}
+    THEN ${permissionSetSql('assumed_role')} END AS permission_set,
   coalesce(${id('identityProvider')}, ${id('federatedProvider')}, ${id('identityStoreArn')}) AS identity_provider,
   ${id('arn')} AS principal_arn,
   coalesce(ip, '') AS source_ip,
   coalesce(regexp_full_match(ip, ${literal(IPV4_PATTERN)}) OR regexp_full_match(ip, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
   ${field('userAgent')} AS user_agent,
   ${field('eventType')} AS event_type,
+  ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))} AS event_category,
   CASE WHEN r['readOnly'] IN ('true', 'false') THEN r['readOnly'] = 'true'
        ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
   error_code,

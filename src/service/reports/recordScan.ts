@@ -13,6 +13,15 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
+/** The records of a kept log file read whole (gzip or plain), as delivered: `{"Records": [...]}`, or an array. */
+export function recordsOf(content: Uint8Array): Array<Record<string, unknown>> {
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
+  const parsed = JSON.parse(text) as { Records?: unknown };
+  return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
+}
+
 /** What comes before the array in CloudTrail's layout, as the ingestion's staging expects it (recordsArray.ts). */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
 const MAX_HEAD = 1024;

@@ -4,11 +4,10 @@
 // not meant for scanning millions.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
-import { scanRecords } from './recordScan';
+import { recordsOf, scanRecords } from './recordScan';
 
 type CloudTrailRecord = Record<string, unknown>;
 
@@ -18,14 +17,6 @@ type CloudTrailRecord = Record<string, unknown>;
  */
 export type StatementGuard = <T>(run: () => Promise<T>) => Promise<T>;
 const unguarded: StatementGuard = (run) => run();
-
-function recordsOf(content: Uint8Array): CloudTrailRecord[] {
-  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
-  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
-  const parsed = JSON.parse(text) as { Records?: unknown };
-  return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
-}
 
 /** The stored id of a record: its eventID (records without one are found by position alone). */
 const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID : undefined);

@@ -2,7 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { NO_CODE, NO_ROLE, serviceCallSql, SUCCESS_CODE } from '../../model/fieldRules';
+import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -28,6 +28,10 @@ const COLUMN: Record<Exclude<GroupBy, 'none' | 'resource' | 'userAndAccount'> | 
   identityType: 'identity_type',
   // The role a role session acted through (an Identity Center user's permission set); NULL for other events.
   role: 'role_name',
+  // An Identity Center role's permission set, stored at ingestion (only then is the issuer's path at hand); NULL otherwise.
+  permissionSet: 'permission_set',
+  // CloudTrail's event category (Management, Data …); NULL where not known (see UNKNOWN_CATEGORY).
+  eventCategory: 'event_category',
 };
 
 /**
@@ -42,6 +46,9 @@ const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when
   ],
   // Only role sessions act through a role.
   role: [{ name: NO_ROLE }],
+  permissionSet: [{ name: NO_PERMISSION_SET }],
+  // Stored by an older version, whose kept log file is gone: not known.
+  eventCategory: [{ name: UNKNOWN_CATEGORY }],
 };
 
 /** A dimension's group of an event: its column, or the name of its NULL's group (NAMED_GROUPS). */
@@ -67,6 +74,8 @@ export const GROUP_LABELS: Record<Exclude<GroupBy, 'none'>, readonly string[]> =
   errorCode: ['errorCode'],
   identityType: ['identityType'],
   role: ['role'],
+  permissionSet: ['permissionSet'],
+  eventCategory: ['eventCategory'],
 };
 
 /** The column a query's range and buckets apply to. */
@@ -356,7 +365,7 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
  * `trailhound report`, has not, and its kinds read as NULL.
  */
 export type WithKinds = boolean;
-/** Whether the database has the waits of files that ran out of memory (ingest_errors.retry_at, version 12). */
+/** Whether the database has the waits of files that ran out of memory (ingest_errors.retry_at, version 15). */
 export type WithRetries = boolean;
 
 /** Each source's last finished run. */

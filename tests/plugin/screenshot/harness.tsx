@@ -51,6 +51,15 @@ const SAMPLE: Record<Dimension, ValueCount[]> = {
     { value: 'AWSReservedSSO_ReadOnly_0a1b2c3d4e5f6a7b', count: 4_102 },
     { value: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', count: 2_565 },
   ],
+  permissionSet: [
+    { value: '(none)', count: 17_127 },
+    { value: 'ReadOnly', count: 4_102 },
+    { value: 'AdministratorAccess', count: 2_565 },
+  ],
+  eventCategory: [
+    { value: 'Data', count: 20_110 },
+    { value: 'Management', count: 3_684 },
+  ],
 };
 
 const STATUS: IngestStatus = {
