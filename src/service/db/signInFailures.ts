@@ -9,8 +9,11 @@ import { originalRecords } from '../reports/records';
 /** The schema version whose field rules mark failed sign-in steps as errors and unauthorized attempts. */
 export const SIGN_IN_FAILURES_VERSION = 14;
 
-/** How many candidates' records are read at a time: each batch unpacks the log files that hold them once. */
-const BATCH = 5_000;
+/**
+ * How many candidates' records are read at a time: each batch holds the log files that hold them (each up to 8 MB
+ * unpacked) at once, and sign-in steps are few and spread over many files, so a batch is about as many files.
+ */
+const BATCH = 256;
 
 /**
  * Marks the stored sign-in steps that failed as errors and unauthorized attempts; returns how many. ConsoleLogin is no
