@@ -1,12 +1,12 @@
 // Who reads the service's error messages whole. The messages are the service's own, made by the functions that make
 // them in ingestion (explainS3Error, noLogsHere, noCredentials, unreachable, FolderSource), so a rewording there
 // that the kinds no longer recognise fails here, instead of every Viewer reading "an error".
-import type { IngestStatus } from '../model/api';
+import type { IngestErrors, IngestStatus } from '../model/api';
 import { noCredentials, unreachable } from '../service/awsErrors';
 import { FolderSource } from '../service/ingest/sources/folder';
 import { explainS3Error, noLogsHere } from '../service/ingest/sources/s3';
 import type { PluginContext } from './types';
-import { errorKinds, seesDetails, shortError, shortIngestFrame, shortReason, shortStatus } from './visibility';
+import { errorKinds, seesDetails, shortError, shortErrors, shortIngestFrame, shortReason, shortStatus } from './visibility';
 
 const ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/trailhound-reader/i-0abc';
 const awsError = (name: string, message: string, httpStatusCode: number) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
@@ -102,6 +102,48 @@ describe('shortened answers', () => {
       ],
     });
     expect(shortStatus({ ...status, lastPollError: null, backfill: undefined, sources: null })).toEqual({ ...status, lastPollError: null, backfill: undefined, sources: null });
+  });
+
+  it('keeps only the fields a Viewer may read: what a newer service adds is dropped, at every level, until this plugin allows it', () => {
+    const secret = `User: ${ROLE_ARN} is not authorized`;
+    const newer = {
+      ...status,
+      lastPollErrorKinds: ['access-denied'],
+      lastPollDetail: secret,
+      retention: { days: 90, before: '2026-08-28T00:00:00.000Z', prunedAt: '2026-11-26T00:00:00.000Z', by: secret },
+      backfill: { ...status.backfill!, errorKinds: ['access-denied'], requestedBy: secret },
+      sources: [{ ...status.sources![0], lastErrorKind: 'access-denied', roleArn: ROLE_ARN }, status.sources![1]],
+      // A known field of an unexpected shape: an object where a number was, a list of objects.
+      objects: { count: 2, note: secret },
+      skipped: [{ key: 'a', why: secret }],
+    } as unknown as IngestStatus;
+    const short = shortStatus(newer);
+    expect(JSON.stringify(short)).not.toContain('arn:');
+    const { objects: _objects, skipped: _skipped, ...plain } = status;
+    expect(short).toEqual({
+      ...plain,
+      lastPollError: shortError(denied, ['access-denied']),
+      lastPollErrorKinds: ['access-denied'],
+      retention: { days: 90, before: '2026-08-28T00:00:00.000Z', prunedAt: '2026-11-26T00:00:00.000Z' },
+      backfill: { ...status.backfill, error: shortError(denied, ['access-denied']), errorKinds: ['access-denied'] },
+      sources: [
+        { ...status.sources![0], lastError: shortError(denied, ['access-denied']), lastErrorKind: 'access-denied' },
+        { ...status.sources![1], lastError: null },
+      ],
+    });
+    // Not an object at all (not what a service sends): nothing of it.
+    expect(shortStatus('arn:aws:iam::1:role/x' as unknown as IngestStatus)).toEqual({});
+    expect(shortStatus({ ...status, sources: 'arn:' } as unknown as IngestStatus)).not.toHaveProperty('sources');
+
+    const files: IngestErrors = {
+      total: 1,
+      errors: [{ source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' }],
+    };
+    const newerFiles = { ...files, role: ROLE_ARN, errors: [{ ...files.errors[0], retryAt: '2026-11-27T00:00:00.000Z', detail: secret }] } as IngestErrors;
+    expect(shortErrors(newerFiles)).toEqual({
+      total: 1,
+      errors: [{ ...files.errors[0], reason: `download failed: ${shortError(denied, ['access-denied'])}`, retryAt: '2026-11-27T00:00:00.000Z' }],
+    });
   });
 
   it("shortens a failed download's reason, not what is wrong with a file's content", () => {

@@ -3,7 +3,18 @@
 // authorized"), the bucket and KMS key; others name an endpoint, a folder on the service's host or an AWS profile.
 // Grafana lets everyone who may query the data source (Viewers, a public dashboard) read the ingestion status, so an
 // organization Editor or Admin gets the message whole, anyone else the kind of error and where the details are.
-import { FILE_ERROR_KINDS, isErrorKind, type ErrorKind, type Frame, type IngestErrors, type IngestStatus } from '../model/api';
+import {
+  FILE_ERROR_KINDS,
+  isErrorKind,
+  type BackfillStatus,
+  type ErrorKind,
+  type Frame,
+  type IngestError,
+  type IngestErrors,
+  type IngestStatus,
+  type RetentionStatus,
+  type SourceStatus,
+} from '../model/api';
 import type { PluginContext } from './types';
 
 /** Whether the calling user sees the service's messages whole: an organization Editor or Admin (Grafana's basic role). */
@@ -63,18 +74,74 @@ export function shortError(message: string, kinds?: readonly unknown[] | null): 
   return `${text[0].toUpperCase()}${text.slice(1)}: an organization Editor or Admin sees the details here, and the trailhound service log has them`;
 }
 
-const orNull = (message: string | null | undefined, kinds?: readonly unknown[] | null) => (message ? shortError(message, kinds) : message);
 const one = (kind: unknown) => (kind === undefined || kind === null ? undefined : [kind]);
+const shortOrNull = (message: unknown, kinds?: readonly unknown[] | null) => (typeof message === 'string' && message ? shortError(message, kinds) : null);
 
-/** The ingestion status without the service's messages: the last poll's, each source's last run's, the backfill's. */
+/**
+ * What a Viewer reads of an object the service sent: each field of its type, either kept (KEEP: a number, a text,
+ * true or false, null, or a list of those; anything else is dropped) or made by its function. A field the list does
+ * not name is dropped: a newer service's new field (perhaps a message naming its role) reaches no Viewer until this
+ * plugin says how it may. The type names every field of the model, so a field added there must be decided here.
+ */
+const KEEP = 'keep';
+type Allowed<T> = { readonly [K in keyof Required<T>]: typeof KEEP | ((whole: T) => T[K] | undefined) };
+
+const isPlain = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+const keepPlain = (v: unknown) => (isPlain(v) || (Array.isArray(v) && v.every(isPlain)) ? v : undefined);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function allowed<T extends object>(value: T, fields: Allowed<T>): T {
+  const out: Record<string, unknown> = {};
+  if (!isObject(value)) return out as T;
+  for (const [key, rule] of Object.entries(fields) as Array<[keyof T & string, Allowed<T>[keyof T]]>) {
+    if (!Object.hasOwn(value, key)) continue;
+    const kept = rule === KEEP ? keepPlain(value[key]) : rule(value);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return out as T;
+}
+
+/** An object field: null stays null, an object keeps its allowed fields, anything else is dropped. */
+const nested = <T extends object>(v: T | null | undefined, fields: Allowed<T>) => (v === null ? null : isObject(v) ? allowed(v, fields) : undefined);
+
+const BACKFILL_FIELDS: Allowed<BackfillStatus> = {
+  days: KEEP,
+  state: KEEP,
+  startedAt: KEEP,
+  finishedAt: KEEP,
+  error: (b) => shortOrNull(b.error, b.errorKinds) ?? undefined,
+  errorKinds: KEEP,
+};
+const RETENTION_FIELDS: Allowed<RetentionStatus> = { days: KEEP, before: KEEP, prunedAt: KEEP };
+const SOURCE_FIELDS: Allowed<SourceStatus> = {
+  source: KEEP,
+  objects: KEEP,
+  lastRun: KEEP,
+  lastError: (s) => shortOrNull(s.lastError, one(s.lastErrorKind)),
+  lastErrorKind: KEEP,
+};
+const STATUS_FIELDS: Allowed<IngestStatus> = {
+  objects: KEEP,
+  events: KEEP,
+  errors: KEEP,
+  skipped: KEEP,
+  newestEvent: KEEP,
+  oldestEvent: KEEP,
+  lagSeconds: KEEP,
+  lastPoll: KEEP,
+  lastPollError: (s) => shortOrNull(s.lastPollError, s.lastPollErrorKinds),
+  lastPollErrorKinds: KEEP,
+  backfill: (s) => nested(s.backfill, BACKFILL_FIELDS),
+  retention: (s) => nested(s.retention, RETENTION_FIELDS),
+  sources: (s) => (s.sources === null ? null : Array.isArray(s.sources) ? s.sources.map((source) => allowed(source, SOURCE_FIELDS)) : undefined),
+};
+
+/**
+ * The ingestion status as a Viewer reads it: the fields this plugin knows a Viewer may read, the service's messages
+ * (the last poll's, each source's last run's, the backfill's) shortened to their kind, every other field dropped.
+ */
 export function shortStatus(status: IngestStatus): IngestStatus {
-  const backfill = status.backfill;
-  return {
-    ...status,
-    lastPollError: orNull(status.lastPollError, status.lastPollErrorKinds) ?? null,
-    ...(backfill && { backfill: { ...backfill, ...(backfill.error && { error: shortError(backfill.error, backfill.errorKinds) }) } }),
-    ...(status.sources && { sources: status.sources.map((s) => ({ ...s, lastError: orNull(s.lastError, one(s.lastErrorKind)) ?? null })) }),
-  };
+  return allowed(status, STATUS_FIELDS);
 }
 
 /** How ingest_errors marks a file that could not be fetched: what follows is the S3 error, which names the role. */
@@ -95,8 +162,18 @@ export function shortReason(reason: string, kind?: unknown): string {
   return `${mark}${shortError(reason.slice(mark.length), known ? [kind] : undefined)}`;
 }
 
+const FILE_FIELDS: Allowed<IngestError> = {
+  source: KEEP,
+  key: KEEP,
+  reason: (e) => (typeof e.reason === 'string' ? shortReason(e.reason, e.kind) : undefined),
+  kind: KEEP,
+  failedAt: KEEP,
+  retryAt: KEEP,
+};
+
+/** The unreadable files as a Viewer reads them: the fields a Viewer may read, a failed download's reason shortened. */
 export function shortErrors(list: IngestErrors): IngestErrors {
-  return { ...list, errors: (list.errors ?? []).map((e) => ({ ...e, reason: shortReason(e.reason, e.kind) })) };
+  return allowed(list, { total: KEEP, errors: (l) => (Array.isArray(l.errors) ? l.errors.map((e) => allowed(e, FILE_FIELDS)) : []) });
 }
 
 /**
