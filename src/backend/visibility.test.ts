@@ -139,7 +139,7 @@ describe('shortened answers', () => {
       total: 1,
       errors: [{ source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' }],
     };
-    const newerFiles = { ...files, role: ROLE_ARN, errors: [{ ...files.errors[0], retryAt: '2026-11-27T00:00:00.000Z', detail: secret }] } as IngestErrors;
+    const newerFiles = { ...files, role: ROLE_ARN, errors: [{ ...files.errors[0], retryAt: '2026-11-27T00:00:00.000Z', detail: secret }] } as unknown as IngestErrors;
     expect(shortErrors(newerFiles)).toEqual({
       total: 1,
       errors: [{ ...files.errors[0], reason: `download failed: ${shortError(denied, ['access-denied'])}`, retryAt: '2026-11-27T00:00:00.000Z' }],
