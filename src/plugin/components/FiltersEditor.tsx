@@ -19,7 +19,7 @@ interface Props {
 
 export function FiltersEditor({ query, onChange, loadValues }: Props) {
   const id = useId();
-  const excluded = exclusions(query);
+  const excluded = exclusionNote(query.exclude);
   const setFilter = (key: FilterKey, values: string[]) => {
     const filters = { ...query.filters };
     if (values.length > 0) {
@@ -97,15 +97,21 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           ))}
         </EditorFieldGroup>
       </EditorRow>
-      {excluded.length > 0 && <ReportNote>{`Leaves out (set in the panel's JSON): ${excluded.join('; ')}`}</ReportNote>}
+      {excluded && <ReportNote>{excluded}</ReportNote>}
     </>
   );
 }
 
-/** A query's exclusions, one text per dimension: the editor has no field for them, so it says what they are. */
-function exclusions(query: Query): string[] {
-  return FILTER_KEYS.flatMap((key) => {
-    const values = filterValues(query.exclude?.[key]);
-    return values.length > 0 ? [`${FILTER_LABELS[key]} ${values.join(', ')}`] : [];
+/**
+ * What a query's exclusions leave out, as a sentence, or undefined without any: the editor has no field for them (an
+ * alert rule's or a panel's JSON sets them), so it says what they are, in the filters' labels, each dimension's values
+ * joined by "or" and the dimensions by "and those whose", as the service leaves out an event matching any of them.
+ */
+export function exclusionNote(exclude: Query['exclude']): string | undefined {
+  const parts = FILTER_KEYS.flatMap((key) => {
+    // Blank values leave nothing out: the service drops them.
+    const values = filterValues(exclude?.[key]).filter((v) => v.trim() !== '');
+    return values.length > 0 ? [`${FILTER_LABELS[key]} is ${values.join(' or ')}`] : [];
   });
+  return parts.length > 0 ? `Leaves out the events whose ${parts.join(', and those whose ')} (set in the query's JSON; no field here changes it).` : undefined;
 }

@@ -136,13 +136,33 @@ describe('QueryEditor', () => {
     expect(screen.getByLabelText('Limit')).toHaveValue(500);
   });
 
-  it("says what a saved query's exclusions leave out, and keeps them through a change", async () => {
+  it("says what a saved query's exclusions leave out, in the Events and Summary totals views, and keeps them through every change", async () => {
     const user = userEvent.setup();
-    const exclude = { sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket'] };
+    // As the failed-authorization rule sets them, with a second value and a dimension of the newer ones.
+    const exclude = { sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket', 'GetBucketAcl'], eventCategory: ['Data'] };
     const { latest } = renderQueryEditor(datasource(), { refId: 'A', status: 'unauthorized', exclude });
-    expect(screen.getByText(/Leaves out/)).toHaveTextContent('Leaves out (set in the panel\'s JSON): Event name HeadBucket; IP address delivery.logs.amazonaws.com');
+    const note =
+      'Leaves out the events whose Event name is HeadBucket or GetBucketAcl, and those whose IP address is delivery.logs.amazonaws.com, ' +
+      "and those whose Event category is Data (set in the query's JSON; no field here changes it).";
+    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
     await user.click(radio('Status', 'Error'));
     expect(latest()).toMatchObject({ status: 'error', exclude });
+    // A filter picked, a report type changed and back: the exclusions stay, and so does what the editor says of them.
+    await user.click(screen.getByLabelText(/^Event category/));
+    await user.click(await screen.findByRole('option', { name: /^Management/ }));
+    expect(latest()).toMatchObject({ filters: { eventCategory: ['Management'] }, exclude });
+    await user.click(radio('Report type', 'Summary totals'));
+    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
+    await user.click(radio('Report type', 'List of Trails'));
+    expect(screen.queryByText(/^Leaves out/)).not.toBeInTheDocument();
+    await user.click(radio('Report type', 'Events'));
+    expect(latest()).toMatchObject({ queryType: 'events', exclude });
+    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
+  });
+
+  it('says nothing of exclusions a query does not have, or whose lists are empty', () => {
+    renderQueryEditor(datasource(), { refId: 'A', exclude: { eventName: [], user: [''], role: [' '] } });
+    expect(screen.queryByText(/Leaves out/)).not.toBeInTheDocument();
   });
 
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {

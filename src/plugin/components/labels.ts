@@ -47,7 +47,7 @@ export const GROUP_BYS: Options<GroupBy> = [
   {
     value: 'eventCategory',
     label: 'Event category',
-    description: 'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight events',
+    description: 'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight events; (unknown) where it is not known',
   },
   { value: 'none', label: 'Nothing (one total)' },
 ];
