@@ -5,6 +5,7 @@ import type { IngestErrors, IngestStatus } from '../model/api';
 import { noCredentials, unreachable } from '../service/awsErrors';
 import { FolderSource } from '../service/ingest/sources/folder';
 import { explainS3Error, noLogsHere } from '../service/ingest/sources/s3';
+import { ingestErrorsFrame, ingestFrame } from '../service/reports';
 import type { PluginContext } from './types';
 import { errorKinds, seesDetails, shortError, shortErrors, shortIngestFrame, shortReason, shortStatus } from './visibility';
 
@@ -169,6 +170,40 @@ describe('shortened answers', () => {
     expect(none.fields[0].values).toEqual([null]);
     const files = shortIngestFrame({ name: 'unreadable files', fields: [{ name: 'reason', type: 'string', values: [`download failed: ${denied}`, 'not gzip'] }] });
     expect(files.fields[0].values).toEqual([`download failed: ${shortError(denied)}`, 'not gzip']);
+  });
+});
+
+describe("the ingest frames' columns a Viewer reads", () => {
+  const status: IngestStatus = {
+    objects: 1, events: 2, errors: 1, skipped: 0, newestEvent: '2026-11-26T00:00:00.000Z', oldestEvent: '2026-11-20T00:00:00.000Z', lagSeconds: 60,
+    lastPoll: '2026-11-26T00:01:00.000Z', lastPollError: denied, lastPollErrorKinds: ['access-denied'], retention: null,
+  };
+  const files: IngestErrors = {
+    total: 1,
+    errors: [{ source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' }],
+  };
+
+  it("keeps every column the service's frames have (a column it adds fails here until it is decided), its messages shortened", () => {
+    for (const frame of [ingestFrame(status), ingestErrorsFrame(files)]) {
+      const short = shortIngestFrame(frame);
+      expect(short.fields.map((f) => f.name)).toEqual(frame.fields.map((f) => f.name));
+      expect(JSON.stringify(short)).not.toContain('arn:');
+    }
+  });
+
+  it('drops a column a newer service adds, a message column of another type, and every column of a frame of another name', () => {
+    const frame = ingestFrame(status);
+    const newer = {
+      ...frame,
+      fields: [
+        ...frame.fields.filter((f) => f.name !== 'last poll error'),
+        { name: 'last poll error', type: 'number' as const, values: [403] },
+        { name: 'last poll detail', type: 'string' as const, values: [denied] },
+      ],
+    };
+    const short = shortIngestFrame(newer);
+    expect(short.fields.map((f) => f.name)).toEqual(frame.fields.map((f) => f.name).filter((n) => n !== 'last poll error'));
+    expect(shortIngestFrame({ name: 'ingestion details', fields: [{ name: 'objects', type: 'number', values: [1] }, { name: 'why', type: 'string', values: [denied] }] }).fields).toEqual([]);
   });
 });
 

@@ -176,23 +176,42 @@ export function shortErrors(list: IngestErrors): IngestErrors {
   return allowed(list, { total: KEEP, errors: (l) => (Array.isArray(l.errors) ? l.errors.map((e) => allowed(e, FILE_FIELDS)) : []) });
 }
 
+/** How a Viewer reads a column of an ingest frame: kept as it is, or each text shortened (a column of another type is dropped). */
+type Column = typeof KEEP | ((text: string, row: number) => string);
+
 /**
- * An `ingest` query's frames: the status's "last poll error" and the unreadable files' "reason" columns, by the kinds
- * the service puts in the frame's meta.custom (lastPollErrorKinds; reasonKinds, row by row), else by their words.
+ * The columns of the `ingest` frames (the service's ingestFrame and ingestErrorsFrame) a Viewer may read, by frame and
+ * column name; the shortened ones by the kinds the service puts in the frame's meta.custom (lastPollErrorKinds;
+ * reasonKinds, row by row), else by their words. A column a newer service adds, or a frame of another name, is dropped.
  */
-export function shortIngestFrame(frame: Frame): Frame {
+function viewerColumns(frame: Frame): Record<string, Column> {
   const custom = (frame.meta?.custom ?? {}) as { lastPollErrorKinds?: unknown; reasonKinds?: unknown };
   const pollKinds = Array.isArray(custom.lastPollErrorKinds) ? custom.lastPollErrorKinds : undefined;
   const reasonKinds = Array.isArray(custom.reasonKinds) ? custom.reasonKinds : [];
-  const shorten: Record<string, ((text: string, row: number) => string) | undefined> = {
-    'last poll error': (text) => shortError(text, pollKinds),
-    reason: (text, row) => shortReason(text, reasonKinds[row]),
-  };
+  switch (frame.name) {
+    case 'ingestion':
+      return {
+        objects: KEEP, events: KEEP, errors: KEEP, skipped: KEEP, 'newest event': KEEP, lag: KEEP, 'last poll': KEEP, 'oldest event': KEEP, retention: KEEP,
+        'last poll error': (text) => shortError(text, pollKinds),
+      };
+    case 'unreadable files':
+      return { time: KEEP, source: KEEP, key: KEEP, reason: (text, row) => shortReason(text, reasonKinds[row]) };
+    default:
+      return {};
+  }
+}
+
+/** An `ingest` query's frame as a Viewer reads it: the columns viewerColumns allows, its messages shortened. */
+export function shortIngestFrame(frame: Frame): Frame {
+  const columns = viewerColumns(frame);
   return {
     ...frame,
-    fields: frame.fields.map((field) => {
-      const short = shorten[field.name];
-      return short && field.type === 'string' ? { ...field, values: field.values.map((v, row) => (typeof v === 'string' && v ? short(v, row) : v)) } : field;
+    fields: frame.fields.flatMap((field) => {
+      const column = Object.hasOwn(columns, field.name) ? columns[field.name] : undefined;
+      if (column === undefined) return [];
+      if (column === KEEP) return [field];
+      if (field.type !== 'string') return [];
+      return [{ ...field, values: field.values.map((v, row) => (typeof v === 'string' && v ? column(v, row) : v)) }];
     }),
   };
 }
