@@ -67,6 +67,11 @@ describe('expandQuery', () => {
     const query = { refId: 'A', exclude: { user: ['$users'], eventName: ['HeadBucket'] } };
     expect(expandQuery(query, templateSrv)).toEqual({ refId: 'A', exclude: { user: ['alice', 'bob'], eventName: ['HeadBucket'] } });
   });
+  it('an exclusion of a variable at "All" (the dashboards\' blank allValue) or of nothing selected leaves nothing out, not everything', () => {
+    const vars = fakeTemplateSrv({ user: ' ', role: [] });
+    const query = { refId: 'A', exclude: { user: ['$user'], role: ['$role'], eventName: ['HeadBucket'] } };
+    expect(expandQuery(query, vars).exclude).toEqual({ user: [], role: [], eventName: ['HeadBucket'] });
+  });
   it('adds nothing to a query without filters or resource id', () => {
     expect(expandQuery({ refId: 'A' }, templateSrv)).toEqual({ refId: 'A' });
   });
