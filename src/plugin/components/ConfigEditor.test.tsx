@@ -350,6 +350,19 @@ describe('ConfigEditor', () => {
     expect(list).toHaveTextContent('the CloudTrail Ingestion dashboard lists them all, as does trailhound report ingest --errors');
   });
 
+  it('says when a file that ran out of memory is tried again (the service waits longer after each failure)', async () => {
+    const RETRY_AT = '2026-11-25T13:00:00.000Z';
+    const reason = 'out of memory: DuckDB could not hold this file';
+    const outOfMemory = { source: 's3://audit-logs/audit/', key: KEY, reason, kind: 'out-of-memory', failedAt: FAILED_AT, retryAt: RETRY_AT };
+    getResource.mockImplementation(answer(STATUS, { total: 2, errors: [outOfMemory, UNREADABLE.errors[1]] }));
+    await renderEditor(settings());
+    const list = await screen.findByRole('region', { name: 'Unreadable files' });
+    const reasons = within(list).getAllByRole('row').slice(1).map((row) => row.querySelectorAll('td')[3].textContent);
+    // The second, like every file but one that ran out of memory, has no retryAt: nothing is said of it.
+    expect(reasons).toEqual([`${reason}Tried again ${new Date(RETRY_AT).toLocaleString()}`, 'no Records array']);
+    expect(list).toHaveTextContent('a failed download at the next poll, one that ran out of memory when its row says');
+  });
+
   it('heads the list plainly when it holds every unreadable file', async () => {
     await renderEditor(settings());
     const list = await screen.findByRole('region', { name: 'Unreadable files' });

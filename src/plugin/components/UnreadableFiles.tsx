@@ -64,13 +64,22 @@ export function UnreadableFiles({ unreadable }: Props) {
                   <ClipboardButton size="sm" variant="secondary" fill="text" icon="copy" getText={() => e.key} aria-label={`Copy the key ${e.key}`} />
                 </Stack>
               </td>
-              <td style={{ ...cell, overflowWrap: 'anywhere' }}>{e.reason}</td>
+              <td style={{ ...cell, overflowWrap: 'anywhere' }}>
+                {e.reason}
+                {/* A file that ran out of memory waits longer after each failure: when, so nobody waits on the next poll for it. */}
+                {e.retryAt && (
+                  <Text element="p" variant="bodySmall" color="secondary">
+                    Tried again {formatTime(e.retryAt)}
+                  </Text>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <Text element="p" variant="bodySmall" color="secondary">
-        Newest failure first. A file is read again once it changes, a failed download at the next poll; {elsewhere}.
+        Newest failure first. A file is read again once it changes, a failed download at the next poll, one that ran out of memory when its row says;{' '}
+        {elsewhere}.
       </Text>
     </section>
   );
