@@ -82,6 +82,15 @@ const cloudTrailKey = (region: string, minutes: number, id: string) =>
 const UNREADABLE: IngestErrors = {
   total: 7,
   errors: [
+    {
+      source: 's3://audit-logs/prod',
+      key: cloudTrailKey('us-east-1', 15, 'Rv2nM8bX4cL6zP0q'),
+      reason: "out of memory: DuckDB's memory limit (224MB) does not hold this file",
+      kind: 'out-of-memory',
+      failedAt: ago(12),
+      // The service's wait doubles after each failure: here its fifth, 80 minutes.
+      retryAt: ago(-68),
+    },
     { source: 's3://audit-logs/prod', key: cloudTrailKey('eu-west-1', 35, 'Xq3PzL0aYw2TbN7c'), reason: 'incorrect header check (not gzip)', failedAt: ago(31) },
     { source: 's3://audit-logs/prod', key: cloudTrailKey('us-east-1', 180, 'Fm81kQa0cZ4vR2dE'), reason: 'Malformed JSON: unexpected end of input', failedAt: ago(176) },
     {
@@ -91,7 +100,6 @@ const UNREADABLE: IngestErrors = {
       failedAt: ago(1496),
     },
     { source: 's3://audit-logs/prod', key: cloudTrailKey('ap-southeast-2', 2900, 'Tt5yU2iO8pA4sD6f'), reason: 'no Records array', failedAt: ago(2896) },
-    { source: 's3://legacy-trail', key: cloudTrailKey('us-west-2', 4400, 'Gh7jK1lZ3xC5vB9n'), reason: 'incorrect header check (not gzip)', failedAt: ago(4396) },
   ],
 };
 
