@@ -15,7 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const render = () => renderQueryEditor(new DataSource(instanceSettings()), { refId: 'Anno' }, AnnotationQueryEditor);
+const render = (query = {}) => renderQueryEditor(new DataSource(instanceSettings()), { refId: 'Anno', ...query }, AnnotationQueryEditor);
 
 describe('AnnotationQueryEditor', () => {
   it('is the editor Grafana shows for annotations', () => {
@@ -42,5 +42,15 @@ describe('AnnotationQueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalled();
     const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
     expect(request).toMatchObject({ queryType: 'events', format: 'list', status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
+  });
+
+  it("says what an annotation's exclusions leave out, and runs with them after a change", async () => {
+    const user = userEvent.setup();
+    const exclude = { eventName: ['HeadBucket'] };
+    const { latest } = render({ exclude });
+    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(/^Leaves out the events whose Event name is HeadBucket \(set in the query's JSON/);
+    await user.click(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' }));
+    const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
+    expect(request).toMatchObject({ status: 'error', exclude });
   });
 });
