@@ -3,7 +3,7 @@
 // in the same run, loads the same files with DuckDB's own read_json; prints events/s, peak RSS and the ratio.
 // A third run does trailhound's parse, normalisation and write as one bare INSERT (see ingest-run.ts): how much of
 // the gap to read_json is the work itself and how much the pipeline that makes ingestion safe.
-// Goals: ratio >= 1.0, peak RSS <= 512 MB at 10 M events, flat as N grows.
+// Goals: ratio to read_json >= 1.0 (not met: see the README's Benchmarks), peak RSS <= 512 MB at 10 M events, flat as N grows.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,10 @@ import { removeDatabase } from '../src/service/db/database';
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, '.bench');
 
-interface Side { side: string; events: number; seconds: number; maxRssMB: number }
+export interface Side { side: string; events: number; seconds: number; maxRssMB: number }
+
+/** One size's three loads of the same files: trailhound's, DuckDB's read_json, and the same work as one bare INSERT. */
+export interface Measured { events: number; ours: Side; raw: Side; same: Side }
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,36 +43,52 @@ function run(side: 'ours' | 'raw' | 'same', logs: string, events: number): Side 
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-async function main() {
-  const sizes = arg('events', '1000000').split(',').map(Number);
-  fs.mkdirSync(BENCH, { recursive: true });
-  const rows: string[][] = [['events', 'trailhound ev/s', 'peak RSS', 'read_json ev/s', 'peak RSS', 'ratio', 'same work, one INSERT ev/s', 'peak RSS', 'trailhound ÷ it']];
-  for (const n of sizes) {
-    const logs = await logsFor(n);
-    const ours = run('ours', logs, n);
-    const raw = run('raw', logs, n);
-    const same = run('same', logs, n);
-    const rate = (s: Side) => s.events / s.seconds;
-    rows.push([
-      String(n),
+/** What the bench prints: a row per size, the two ratios side by side last, and what they mean. */
+export function resultTable(measured: Measured[]): string {
+  const rate = (s: Side) => s.events / s.seconds;
+  const rows: string[][] = [
+    ['events', 'trailhound ev/s', 'peak RSS', 'read_json ev/s', 'peak RSS', 'one INSERT ev/s', 'peak RSS', 'ratio to read_json', 'ratio to one INSERT'],
+    ...measured.map(({ events, ours, raw, same }) => [
+      String(events),
       Math.round(rate(ours)).toLocaleString('en-US'),
       `${Math.round(ours.maxRssMB)} MB`,
       Math.round(rate(raw)).toLocaleString('en-US'),
       `${Math.round(raw.maxRssMB)} MB`,
-      (rate(ours) / rate(raw)).toFixed(2),
       Math.round(rate(same)).toLocaleString('en-US'),
       `${Math.round(same.maxRssMB)} MB`,
+      (rate(ours) / rate(raw)).toFixed(2),
       (rate(ours) / rate(same)).toFixed(2),
-    ]);
-    for (const side of ['ours', 'raw', 'same']) removeDatabase(path.join(BENCH, `${side}-${n}.duckdb`));
-  }
+    ]),
+  ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
-  console.log('\nratio = trailhound events/s ÷ DuckDB read_json events/s on the same files (goal ≥ 1.0); goal: peak RSS ≤ 512 MB at 10 M events');
-  console.log('same work, one INSERT = the same parse, normalisation and write without dedupe, ledger, kept files or batches; trailhound ÷ it shows what that safety costs');
+  return [
+    ...rows.map((r) => r.map((cell, c) => cell.padStart(widths[c])).join('  ')),
+    '',
+    "ratio to read_json: trailhound's events/s as a share of DuckDB's read_json on the same files, which only stores each record as JSON",
+    "  (no normalisation, dedupe, ledger or kept log files, and no memory limit): 0.35 means trailhound loads at 35% of read_json's speed.",
+    "  The issue's goal is 1.0 or more. At 1 M to 10 M events it measures 0.30 to 0.35 (README, Benchmarks): below 1.0 is that known gap, not a failed run.",
+    "ratio to one INSERT: the same share of trailhound's own parse, normalisation and write done as one bare INSERT over all files",
+    '  (no batches, dedupe, ledger, kept log files or memory limit): what ingestion that is safe to re-run or interrupt costs.',
+    'goal: peak RSS ≤ 512 MB at 10 M events, flat as the events grow.',
+  ].join('\n');
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+async function main() {
+  const sizes = arg('events', '1000000').split(',').map(Number);
+  fs.mkdirSync(BENCH, { recursive: true });
+  const measured: Measured[] = [];
+  for (const n of sizes) {
+    const logs = await logsFor(n);
+    measured.push({ events: n, ours: run('ours', logs, n), raw: run('raw', logs, n), same: run('same', logs, n) });
+    for (const side of ['ours', 'raw', 'same']) removeDatabase(path.join(BENCH, `${side}-${n}.duckdb`));
+  }
+  console.log(resultTable(measured));
+}
+
+// Run, not imported (its test reads resultTable).
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

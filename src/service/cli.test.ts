@@ -11,15 +11,15 @@ const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --h
 
 // A mistake in a sub-command's flags says where its usage is, as one in the command itself does.
 test.each([
-  [['ingets'], "error: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
-  [['ingest', '--source', 'logs', '--dayz', '3'], "error: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
-  [['generate'], "error: required option '--out <dir>' not specified", 'generate'],
+  [['ingets'], "trailhound: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
+  [['ingest', '--source', 'logs', '--dayz', '3'], "trailhound: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
+  [['generate'], "trailhound: required option '--out <dir>' not specified", 'generate'],
   // A typo is named as one, not hidden behind the required option it misspells.
-  [['ingest', '--sorce', 'logs'], "error: unknown option '--sorce'\n\\(Did you mean --source\\?\\)", 'ingest'],
-  [['generate', '--uot', 'x'], "error: unknown option '--uot'\n\\(Did you mean --out\\?\\)", 'generate'],
-  [['ingest', '--days', '3'], "error: required option '--source <source>' not specified", 'ingest'],
-  [['trails', 'lst'], "error: unknown command 'lst'\n\\(Did you mean list\\?\\)", 'trails'],
-  [['trails', 'sync', '--regoin', 'eu-west-1'], "error: unknown option '--regoin'\n\\(Did you mean --region\\?\\)", 'trails sync'],
+  [['ingest', '--sorce', 'logs'], "trailhound: unknown option '--sorce'\n\\(Did you mean --source\\?\\)", 'ingest'],
+  [['generate', '--uot', 'x'], "trailhound: unknown option '--uot'\n\\(Did you mean --out\\?\\)", 'generate'],
+  [['ingest', '--days', '3'], "trailhound: required option '--source <source>' not specified", 'ingest'],
+  [['trails', 'lst'], "trailhound: unknown command 'lst'\n\\(Did you mean list\\?\\)", 'trails'],
+  [['trails', 'sync', '--regoin', 'eu-west-1'], "trailhound: unknown option '--regoin'\n\\(Did you mean --region\\?\\)", 'trails sync'],
 ])('%j: the error, and the help to read', async (args, error, command) => {
   const r = await runCli(args);
   expect(r.code).toBe(1);
@@ -74,9 +74,9 @@ test('a --db that cannot be a database file names it and the setting, beside the
 
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
-  expect(help).toContain('--group-by <dimension> group events by (default user)');
-  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default auto: fits the range)');
-  expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default 20; 100 unreadable files with ingest --errors; at most 10000)');
+  expect(help).toContain('--group-by <dimension> group events by (default: user)');
+  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto, which fits the range)');
+  expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');
   expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
@@ -102,13 +102,19 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   const section = (help: string) => help.slice(help.indexOf('Environment (no flag):'));
   const serve = section(helpOf('serve'));
   expect(serve).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token .* TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap/);
-  expect(serve).toMatch(/ e\.g\. 1GB \(default 512MB\) TRAILHOUND_LOG_LEVEL trace, .* AWS_\* credentials and region/);
+  expect(serve).toMatch(/ e\.g\. 1GB \(default: 512MB\) TRAILHOUND_LOG_LEVEL trace, .* AWS_\* credentials and region/);
   const ingest = section(helpOf('ingest'));
-  expect(ingest).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default 224MB\) AWS_\* credentials/);
-  expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default 224MB\) $/);
+  expect(ingest).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default: 224MB\) AWS_\* credentials/);
+  expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) $/);
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
   expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): AWS_\* credentials and region/);
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
+});
+
+// Commander writes the defaults it knows as "(default: 14)": the ones written in the text take the same form.
+test.each(['', 'ingest', 'serve', 'report', 'generate', 'prune', 'trails sync', 'trails list'])('trailhound %s --help writes every default as "(default: …)"', (command) => {
+  const help = helpOf(...command.split(' ').filter(Boolean));
+  expect(help.match(/\bdefault\b(?!: )[^,;)]*/g) ?? []).toEqual([]);
 });
 
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {

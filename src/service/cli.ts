@@ -9,11 +9,15 @@ import { reportCommand } from './commands/report';
 import { pruneCommand } from './commands/prune';
 import { withEnvironment } from './commands/options';
 
+/** Every error the command prints starts `trailhound: `, as main's do: commander's usage errors too, which it starts with `error: `. */
+const sameErrorPrefix = { outputError: (text: string, write: (text: string) => void) => write(text.replace(/^error: /, 'trailhound: ')) };
+
 export function buildCli(): Command {
   const program = new Command('trailhound')
     .description('CloudTrail logs from S3 into DuckDB, and reports over them for Grafana')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput(sameErrorPrefix);
   withEnvironment(program, ['TRAILHOUND_DEBUG']);
   program.addCommand(ingestCommand());
   program.addCommand(generateCommand());
@@ -26,7 +30,7 @@ export function buildCli(): Command {
   const required = new Set<Option>();
   // Commands added whole do not inherit the hint: each names its own help (trailhound ingest --help).
   const hint = (command: Command, name: string) => {
-    command.showHelpAfterError(`(run 'trailhound ${name} --help' for usage)`);
+    command.showHelpAfterError(`(run 'trailhound ${name} --help' for usage)`).configureOutput(sameErrorPrefix);
     for (const option of command.options.filter((o) => o.mandatory)) {
       // Commander's help does not say which options are required: only the error did.
       option.description = `required: ${option.description}`;

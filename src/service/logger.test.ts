@@ -22,6 +22,6 @@ describe('createLogger', () => {
 
   test('an unknown level says which ones there are', () => {
     process.env.TRAILHOUND_LOG_LEVEL = 'verbose';
-    expect(() => createLogger({ pretty: false })).toThrow('TRAILHOUND_LOG_LEVEL=verbose: expected one of trace, debug, info, warn, error, fatal, silent (default info)');
+    expect(() => createLogger({ pretty: false })).toThrow('TRAILHOUND_LOG_LEVEL=verbose: expected one of trace, debug, info, warn, error, fatal, silent (default: info)');
   });
 });

@@ -19,7 +19,7 @@ const JSON_LINES: pino.LoggerOptions = {
 export function createLogger(options: { level?: string; pretty?: boolean; write?: (line: string) => void } = {}): Logger {
   const level = options.level ?? (process.env.TRAILHOUND_LOG_LEVEL || 'info');
   if (!LEVELS.includes(level)) {
-    throw new Error(`TRAILHOUND_LOG_LEVEL=${level}: expected one of ${LEVELS.join(', ')} (default info)`);
+    throw new Error(`TRAILHOUND_LOG_LEVEL=${level}: expected one of ${LEVELS.join(', ')} (default: info)`);
   }
   const readable = options.pretty ?? process.stdout.isTTY;
   return readable

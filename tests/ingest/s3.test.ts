@@ -12,6 +12,7 @@ import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { refusedUrl } from '../support/net';
+import { runCli } from '../support/cli';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 let s3: TestS3;
@@ -288,6 +289,56 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
     await proxy.close();
   }
 });
+
+test('`trailhound ingest` whose credentials S3 refuses leaves no new database behind, and never removes one that was there', async () => {
+  await s3.createBucket('no-entry');
+  await s3.put('no-entry', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>';
+  const proxy = await proxyTo((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/xml' }).end(xml);
+    return true;
+  });
+  try {
+    const ingestInto = (file: string) => runCli(['ingest', '--source', 's3://no-entry', '--s3-endpoint', proxy.url, '--db', file, '--json']);
+    const fresh = path.join(dir, 'data', 'trailhound.duckdb');
+    const first = await ingestInto(fresh);
+    expect([first.code, first.stdout]).toEqual([1, '']);
+    expect(first.stderr).toMatch(/^trailhound: S3 refused the credentials \(InvalidAccessKeyId\): .*\n\(nothing was stored: the database this run created, .*, is removed again\)\n$/s);
+    expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
+    // One that was there (here with a run of its own) stays, with the failed run recorded.
+    const kept = path.join(dir, 'kept.duckdb');
+    (await Database.open(kept)).close();
+    const again = await ingestInto(kept);
+    expect([again.code, again.stderr]).toEqual([1, expect.not.stringContaining('nothing was stored')]);
+    const reopened = await Database.open(kept);
+    try {
+      expect(await reopened.all('SELECT source FROM ingest_runs')).toEqual([{ source: 's3://no-entry/' }]);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    await proxy.close();
+  }
+}, 60_000);
+
+test('`trailhound ingest` whose every download is refused keeps the new database for the files it could not read, and says so', async () => {
+  await s3.createBucket('no-reading');
+  await s3.put('no-reading', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return true;
+  });
+  try {
+    const file = path.join(dir, 'data', 'trailhound.duckdb');
+    const r = await runCli(['ingest', '--source', 's3://no-reading', '--s3-endpoint', proxy.url, '--db', file, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^trailhound: the 1 log file could not be downloaded, .*\n\(no events were stored, but the database this run created, .*, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them\)\n$/s);
+    expect(fs.existsSync(file)).toBe(true);
+  } finally {
+    await proxy.close();
+  }
+}, 60_000);
 
 test('a server that stops answering fails the run after the idle timeout, and a stop ends the wait at once', async () => {
   await s3.createBucket('silent');

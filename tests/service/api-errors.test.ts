@@ -67,6 +67,28 @@ test('an unexpected failure answers a 500 with an id, not its text; the log line
   }
 });
 
+test('a stored event whose kept log file does not hold it is a 500 that says so and names the log file, not a 404 "no stored event"', async () => {
+  const id = stratusRecords()[0].record.eventID;
+  const [{ key, archive }] = await server.db.all<{ key: string; archive: string }>(
+    'SELECT key, archive FROM log_objects WHERE key = (SELECT object_key FROM events WHERE event_id = $id)',
+    { id }
+  );
+  // A big kept file of its own (as one over 8 MB is), rewritten without the event.
+  const copy = path.join(server.db.originalsDir, 'rewritten.json');
+  fs.writeFileSync(copy, JSON.stringify({ Records: [{ eventID: 'someone-else' }] }));
+  await server.db.run('UPDATE log_objects SET archive = $copy WHERE key = $key', { copy: path.basename(copy), key });
+  try {
+    const r = await call('GET', `/api/events/${id}`);
+    const error = `the event "${id}" is stored, but its original record cannot be read: the kept copy of its log file ${key} does not hold it: not at its record index`;
+    expect([r.status, r.json.error.slice(0, error.length)]).toEqual([500, error]);
+    expect(r.json.error).not.toContain(server.dir);
+    expect(lines.filter((l) => l.msg === 'kept log file damaged').at(-1)).toMatchObject({ level: 50, keptIn: copy, err: { message: r.json.error } });
+  } finally {
+    await server.db.run('UPDATE log_objects SET archive = $archive WHERE key = $key', { archive, key });
+    fs.rmSync(copy);
+  }
+});
+
 test('a query that fails unexpectedly is its refId’s 500 with an id; a bad query’s 400 still says what to fix', async () => {
   await server.db.run('ALTER TABLE trails RENAME TO trails_away');
   try {

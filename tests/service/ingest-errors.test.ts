@@ -218,7 +218,7 @@ describe('trailhound report ingest --errors', () => {
     // Without --errors, the status as before; --errors with another report says what it is for.
     expect((await runCli(['report', 'ingest', '--db', copy])).stdout).toMatch(/^errors +4$/m);
     const wrong = await runCli(['report', 'totals', '--errors', '--db', copy]);
-    expect([wrong.code, wrong.stderr]).toEqual([1, "error: --errors lists the files ingestion could not read: use it with 'report ingest', not 'totals'\n"]);
+    expect([wrong.code, wrong.stderr]).toEqual([1, "trailhound: --errors lists the files ingestion could not read: use it with 'report ingest', not 'totals'\n"]);
   }, 60_000);
 
   test('none unreadable: says so', async () => {

@@ -97,18 +97,18 @@ test('--from and --to without a zone are UTC, as stored times are, whatever the 
 test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
   // Named by the flag that was given, not by the query model's field (limit, range.to).
-  [['events', '--limit', 'lots'], /^error: --limit: must be a whole number/m],
-  [['events', '--limit', '0'], /^error: --limit: must be a whole number from 1 to/m],
-  [['events', '--group-by', 'users'], /^error: option '--group-by <dimension>' argument 'users' is invalid/m],
-  [['events', '--to', 'soon'], /^error: --to: "soon" is not a time/m],
-  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^error: --from: "\+020000-01-01" is not a time/m],
-  [['events', '--to', '99999999999999999'], /^error: --to: 99999999999999999 is outside the times the service can answer for/m],
-  [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^error: --from\/--to: "to" must be after "from"$/m],
-  [['everything'], /^error: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
-  [['events', '--time-field', 'received'], /^error: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
-  [['events', '--service-calls', 'none'], /^error: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
-  [['events', '--peak-window', '2000'], /^error: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
-  [['events', '--peak-window', '30m'], /^error: --peak-window: must be a whole number of minutes/m],
+  [['events', '--limit', 'lots'], /^trailhound: --limit: must be a whole number/m],
+  [['events', '--limit', '0'], /^trailhound: --limit: must be a whole number from 1 to/m],
+  [['events', '--group-by', 'users'], /^trailhound: option '--group-by <dimension>' argument 'users' is invalid/m],
+  [['events', '--to', 'soon'], /^trailhound: --to: "soon" is not a time/m],
+  [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^trailhound: --from: "\+020000-01-01" is not a time/m],
+  [['events', '--to', '99999999999999999'], /^trailhound: --to: 99999999999999999 is outside the times the service can answer for/m],
+  [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^trailhound: --from\/--to: "to" must be after "from"$/m],
+  [['everything'], /^trailhound: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
+  [['events', '--time-field', 'received'], /^trailhound: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
+  [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
+  [['events', '--peak-window', '2000'], /^trailhound: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
+  [['events', '--peak-window', '30m'], /^trailhound: --peak-window: must be a whole number of minutes/m],
 ])('%j fails with a clear message, and exits 1 as every command does for an error', async (args, message) => {
   const r = await report(args);
   expect(r.code).toBe(1);
@@ -311,7 +311,7 @@ test.each([
   d.close();
   const r = await runCli(['report', 'events', '--db', old, ...flag]);
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(new RegExp(`^error: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm'));
+  expect(r.stderr).toMatch(new RegExp(`^trailhound: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm'));
   // Without the field, it answers as before.
   expect((await runCli(['report', 'events', '--db', old, ...asBefore])).code).toBe(0);
 });
@@ -348,7 +348,7 @@ test('while serve holds the file, the report comes from the running service; unr
     }
     const down = await runCli([...elsewhere, '--service-url', 'http://127.0.0.1:1'], env);
     expect(down.stderr).toMatch(
-      /^error: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/
+      /^trailhound: there is no database at .*not-here.*, and asking the service at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/
     );
 
     const unreachable = await report(['totals', '--service-url', 'http://127.0.0.1:1'], env);

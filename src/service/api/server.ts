@@ -10,6 +10,7 @@ import type { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
 import { answerJson, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
@@ -194,6 +195,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
     // Its client gone (499, which no one reads), or past the request's deadline (504): as a query's result says it.
     if (err instanceof RequestStoppedError) return reply.code(err.status).send({ error: err.message });
+    // The service's own data is damaged (a 500), but what is wrong is no internal: the answer names the log file by its
+    // key, and the log also says where its copy is kept (a path, which the answer leaves out).
+    if (err instanceof UnreadableRecordError) {
+      request.log.error({ err, keptIn: err.keptIn }, 'kept log file damaged');
+      return reply.code(500).send({ error: err.message });
+    }
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
     return reply.code(500).send(internalError(request.log, err));
   });

@@ -12,7 +12,7 @@ export function generateCommand(): Command {
     .option('--events <n>', 'unique events', positiveInt, 100_000)
     .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
     .option('--seed <n>', 'same seed, same files', positiveInt, 1)
-    .option('--end <iso>', 'last moment of the logs (default now)', (v: string) => {
+    .option('--end <iso>', 'last moment of the logs (default: now)', (v: string) => {
       const d = new Date(v);
       if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');
       return d;

@@ -1,8 +1,10 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { counted } from '../counted';
-import { Database } from '../db/database';
+import { Database, removeDatabase } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
 import { ingest, openSource, type IngestProgress, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
@@ -47,11 +49,11 @@ export function ingestCommand(): Command {
   const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
-    .option('--days <n>', `days back from today (default ${DEFAULTS.days})`, positiveInt)
+    .option('--days <n>', `days back from today (default: ${DEFAULTS.days})`, positiveInt)
     .option('--since <date>', 'ingest from this day (YYYY-MM-DD) until today, instead of --days')
-    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
-    .option('--concurrency <n>', `parallel downloads (default ${DEFAULTS.concurrency})`, positiveInt)
+    .option('--concurrency <n>', `parallel downloads (default: ${DEFAULTS.concurrency})`, positiveInt)
     .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {
@@ -71,8 +73,15 @@ export function ingestCommand(): Command {
         const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
         process.stderr.write(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}\n`);
       }
-      warnIfExposed(dbPath(opts.db));
-      const db = await Database.open(dbPath(opts.db), { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      const file = dbPath(opts.db);
+      warnIfExposed(file);
+      const folder = path.dirname(path.resolve(file));
+      const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      // A first run that fails before storing anything (bad credentials, a wrong bucket) removes the database it created:
+      // left behind, empty, it made `report` and `serve` look loaded. Only its failed run would be lost, which the
+      // error says.
+      let discard = false;
       // Ctrl-C (or SIGTERM) stops after the batch being loaded, which commits whole with its ledger rows; a second
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.
       const interrupt = new AbortController();
@@ -137,14 +146,38 @@ export function ingestCommand(): Command {
         );
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
         if (stopped) process.exitCode = exitCode;
+      } catch (err) {
+        const stored = newFile ? await storedByRun(db) : undefined;
+        if (!stored || stored.events) throw err;
+        discard = !stored.anything;
+        const message = err instanceof Error ? err.message : String(err);
+        const note = discard
+          ? `nothing was stored: the database this run created, ${file}, is removed again`
+          : `no events were stored, but the database this run created, ${file}, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them`;
+        throw new Error(`${message}\n(${note})`, { cause: err });
       } finally {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
         bar?.stop();
         db.close();
+        if (discard) {
+          removeDatabase(file);
+          try {
+            if (newFolder) fs.rmdirSync(folder);
+          } catch {
+            // Not empty: files of someone else's since, which stay.
+          }
+        }
       }
     });
   return withEnvironment(definition, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
+}
+
+/** What a run stored in `db`: events, or anything at all (kept log files, files it read or could not read, rejected records). */
+async function storedByRun(db: Database): Promise<{ events: boolean; anything: boolean }> {
+  const others = ['log_objects', 'ingested_objects', 'ingest_errors', 'rejected_records'].map((t) => `EXISTS (SELECT 1 FROM ${t})`).join(' OR ');
+  const row = await db.one<{ events: boolean; others: boolean }>(`SELECT EXISTS (SELECT 1 FROM events) AS events, ${others} AS others`);
+  return { events: row?.events ?? true, anything: (row?.events || row?.others) ?? true };
 }
 
 /** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */

@@ -18,13 +18,13 @@ export function warnIfExposed(file: string): void {
   if (exposed) process.stderr.write(`warning: ${exposed}\n`);
 }
 
-const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default ${fallback})`;
+const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default: ${fallback})`;
 
 /** The settings that have no flag, by name: what a command's help says of each. */
 const ENVIRONMENT = {
   TRAILHOUND_TOKEN: "the API's bearer token (default: the token file beside the database, which serve writes on its first start)",
   TRAILHOUND_MEMORY_LIMIT: memoryCap(DEFAULTS.memoryLimit),
-  TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default info)',
+  TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default: info)',
   TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
   'AWS_*':
     "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",

@@ -121,9 +121,9 @@ export function reportCommand(): Command {
     .argument('<type>', QUERY_TYPES.join(' | '))
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
     // Defaults in the text only: a default value would override a preset's.
-    .addOption(choices('--group-by <dimension>', `group events by (default ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
-    .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default ${DEFAULT_QUERY.aggregate}: fits the range)`, AGGREGATES))
-    .addOption(choices('--format <format>', 'table (default), timeseries or list', FORMATS))
+    .addOption(choices('--group-by <dimension>', `group events by (default: ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
+    .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}, which fits the range)`, AGGREGATES))
+    .addOption(choices('--format <format>', 'table, timeseries or list (default: table)', FORMATS))
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
     .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
@@ -131,7 +131,7 @@ export function reportCommand(): Command {
     .addOption(
       choices(
         '--service-calls <which>',
-        'include (default) or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, AWS service events',
+        `include or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, AWS service events (default: ${DEFAULT_QUERY.serviceCalls})`,
         SERVICE_CALLS
       )
     )
@@ -168,9 +168,9 @@ export function reportCommand(): Command {
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
-      `top N groups, or events or unreadable files listed (default ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
+      `top N groups, or events or unreadable files listed (default: ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
     )
-    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(
       '--service-url <url>',
       'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), also when there is no file here (Docker)',
@@ -178,9 +178,9 @@ export function reportCommand(): Command {
     )
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
-      // Exit 1, as for a bad flag (commander's) and every other command's errors.
+      // Exit 1 and the `trailhound: ` prefix, as for a bad flag (commander's) and every other command's errors.
       const fail = (message: string): never => {
-        process.stderr.write(`error: ${message}\n`);
+        process.stderr.write(`trailhound: ${message}\n`);
         process.exit(1);
       };
       // With the hint commander gives after its own usage errors.

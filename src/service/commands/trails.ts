@@ -13,7 +13,7 @@ export function trailsCommand(): Command {
   const sync = trails
     .command('sync')
     .description('read every trail and its status from the CloudTrail API into the database')
-    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--region <region>', 'where to look when ListTrails is denied (repeatable)', collect)
     .option('--cloudtrail-endpoint <url>', 'a CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .option('--json', 'print a one-line JSON summary')
@@ -38,7 +38,7 @@ export function trailsCommand(): Command {
   trails
     .command('list')
     .description('print the stored trail inventory')
-    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB, default ${DEFAULTS.db})`)
+    .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--json', 'print JSON rows')
     .action(async (opts) => {
       // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".

@@ -16,7 +16,7 @@ import {
 } from '../../model/api';
 import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
-import { originalRecords, type StatementGuard } from './records';
+import { originalRecords, UnreadableRecordError, type StatementGuard } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';
 
@@ -467,13 +467,14 @@ export class Reports {
 
   /**
    * The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored, 'removed'
-   * when a prune (the retention) removed it while it was read. Each of its statements has the timeout; `signal`, as in
-   * query(), stops it.
+   * when a prune (the retention) removed it while it was read. A stored event whose kept log file is damaged or does not
+   * hold it throws UnreadableRecordError. Each of its statements has the timeout; `signal`, as in query(), stops it.
    */
   async record(eventId: string, signal?: AbortSignal): Promise<Record<string, unknown> | 'removed' | undefined> {
     return this.stoppable(signal, async (conn, guard) => {
       // The read of a big kept file is no statement: the signal stops it.
-      const { found, removed } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
+      const { found, removed, unreadable } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
+      if (unreadable.length > 0) throw new UnreadableRecordError(unreadable[0]);
       return removed.includes(eventId) ? 'removed' : found.get(eventId);
     });
   }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { tempDir } from '../../../tests/support/temp';
-import { scanRecords } from './recordScan';
+import { DamagedLogFileError, scanRecords } from './recordScan';
 
 let dir: string;
 beforeAll(() => (dir = tempDir()));
@@ -79,4 +79,37 @@ test('a stopped signal stops the scan with its reason: mid-file, or before it op
   await expect(scan).rejects.toBe(reason);
   expect(visited).toEqual(Array.from({ length: 11 }, (_, i) => i));
   await expect(scanRecords(file, () => true, () => false, controller.signal)).rejects.toBe(reason);
+});
+
+test.each([
+  ['cut after a record', (whole: string) => whole.slice(0, whole.lastIndexOf(',') + 1)],
+  ['cut inside the last record', (whole: string) => whole.slice(0, whole.length - 40)],
+  ['cut before the closing "]"', (whole: string) => whole.slice(0, whole.lastIndexOf(']'))],
+])('a plain file %s is damaged, not short of a record: the records before the cut are visited first', async (_name, cut) => {
+  const file = path.join(dir, 'cut.json');
+  const whole = JSON.stringify({ Records: records.slice(0, 50) });
+  fs.writeFileSync(file, cut(whole));
+  const seen: number[] = [];
+  const scan = scanRecords(file, () => true, (i) => {
+    seen.push(i);
+    return false;
+  });
+  await expect(scan).rejects.toThrow(new DamagedLogFileError(file, 'it ends inside its Records array, before the closing "]"'));
+  expect(seen.length).toBeGreaterThanOrEqual(49);
+  expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
+});
+
+test('a gzip file cut short is damaged, named with what zlib says', async () => {
+  const file = path.join(dir, 'cut.json.gz');
+  const whole = zlib.gzipSync(JSON.stringify({ Records: records }));
+  fs.writeFileSync(file, whole.subarray(0, whole.length >> 1));
+  await expect(scanRecords(file, () => true, () => false)).rejects.toThrow(/cut\.json\.gz is damaged: its gzip stream is cut short or corrupt \(unexpected end of file\)$/);
+});
+
+// Linux lists a process's open descriptors in /proc/self/fd.
+(process.platform === 'linux' ? test : test.skip)('a file that opens but cannot be read (a folder) closes its descriptor', async () => {
+  const open = () => fs.readdirSync('/proc/self/fd').length;
+  const before = open();
+  for (let i = 0; i < 20; i++) await expect(scanRecords(dir, () => true, () => false)).rejects.toThrow(/EISDIR/);
+  expect(open()).toBe(before);
 });

@@ -22,6 +22,14 @@ export function recordsOf(content: Uint8Array): Array<Record<string, unknown>> {
   return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
 }
 
+/** A kept log file that cannot be read whole: cut short (its Records array not closed, its gzip stream ended early) or corrupt. */
+export class DamagedLogFileError extends Error {
+  constructor(readonly file: string, readonly why: string) {
+    super(`${file} is damaged: ${why}`);
+    this.name = 'DamagedLogFileError';
+  }
+}
+
 /** What comes before the array in CloudTrail's layout, as the ingestion's staging expects it (recordsArray.ts). */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
 const MAX_HEAD = 1024;
@@ -31,6 +39,8 @@ const MAX_HEAD = 1024;
  * `wanted(index)` says so; `visit` returns true to stop there. False when the file is not {"Records": [...]}
  * (nothing was visited): such a file was at most 16 MB when ingested, and can be read whole. When `signal` aborts (its
  * request was stopped), the scan stops with the signal's reason: a million records take seconds to read for nobody.
+ * A file that ends inside its Records array, or whose gzip stream is cut or corrupt, throws DamagedLogFileError once
+ * the records before the damage are visited: its last records would otherwise be silently missing.
  */
 export async function scanRecords(
   file: string,
@@ -41,7 +51,13 @@ export async function scanRecords(
   signal?.throwIfAborted();
   const fd = fs.openSync(file, 'r');
   const magic = Buffer.alloc(2);
-  fs.readSync(fd, magic, 0, 2, 0);
+  try {
+    fs.readSync(fd, magic, 0, 2, 0);
+  } catch (err) {
+    // Not yet the stream's, which closes it from here on.
+    fs.closeSync(fd);
+    throw err;
+  }
   const input = fs.createReadStream(file, { fd });
   const stream = magic[0] === 0x1f && magic[1] === 0x8b ? input.pipe(zlib.createGunzip()) : input;
   input.on('error', (err) => stream.destroy(err));
@@ -119,7 +135,14 @@ export async function scanRecords(
       }
       if (started && capturing) parts.push(chunk.subarray(from));
     }
-    return head === undefined;
+    // No "[": not the layout. Past it, the array's closing "]" returns above: the file ends inside its Records.
+    if (head === undefined) throw new DamagedLogFileError(file, 'it ends inside its Records array, before the closing "]"');
+    return false;
+  } catch (err) {
+    // zlib's errors (Z_BUF_ERROR: "unexpected end of file", Z_DATA_ERROR): a gzip file cut short or corrupt.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) throw new DamagedLogFileError(file, `its gzip stream is cut short or corrupt (${(err as Error).message})`);
+    throw err;
   } finally {
     signal?.removeEventListener('abort', stop);
     stream.destroy();

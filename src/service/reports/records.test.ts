@@ -4,6 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database, databaseFiles, removeDatabase } from '../db/database';
 import { ingest } from '../ingest';
+import { originalRecords, UnreadableRecordError } from './records';
 import { storedRecords, tempDir, writeFiles } from '../../../tests/support/temp';
 
 const rec = (id: string, extra: Record<string, unknown> = {}) => ({ eventID: id, eventTime: '2026-11-20T10:00:00Z', eventName: 'GetObject', ...extra });
@@ -69,6 +70,39 @@ test('a file whose records moved is searched by eventID rather than trusted by p
     a1: rec('a1', { moved: true }),
     a2: rec('a2', { moved: true }),
   });
+});
+
+/** What originalRecords gives for `ids`, with `key`'s kept copy replaced by `kept` (a big file's own, or a Parquet file) meanwhile. */
+async function withKeptCopy(key: string, kept: { name: string; content: Buffer }, ids: string[]) {
+  const [{ archive }] = await db.all<{ archive: string }>('SELECT archive FROM log_objects WHERE key = $key', { key });
+  const file = path.join(db.originalsDir, kept.name);
+  if (kept.name.endsWith('.parquet')) {
+    const raw = path.join(dir, 'raw');
+    fs.writeFileSync(raw, kept.content);
+    await db.run(`COPY (SELECT $key AS key, content FROM read_blob($raw)) TO $file (FORMAT parquet)`, { key, raw, file });
+  } else fs.writeFileSync(file, kept.content);
+  await db.run('UPDATE log_objects SET archive = $name WHERE key = $key', { name: kept.name, key });
+  const conn = await db.connect();
+  try {
+    return await originalRecords(conn, db.originalsDir, ids);
+  } finally {
+    conn.closeSync();
+    await db.run('UPDATE log_objects SET archive = $archive WHERE key = $key', { archive, key });
+    fs.rmSync(file);
+  }
+}
+
+test.each([
+  ['a big file of its own, cut inside its Records', 'cut.json', Buffer.from('{"Records": [{"eventID": "b1"'), 'is damaged: it ends inside its Records array'],
+  ['a big file of its own, not JSON', 'junk.json', Buffer.from('{"Records": '), 'is damaged: '],
+  ['one in a Parquet file, its gzip cut short', 'cut.parquet', zlib.gzipSync(JSON.stringify({ Records: [rec('b1')] })).subarray(0, 20), 'is damaged: '],
+  ['one that does not hold the event', 'other.parquet', Buffer.from(JSON.stringify({ Records: [rec('x1'), rec('x2')] })), 'does not hold it: not at its record index 0'],
+])('a stored event whose kept log file is %s is unreadable, with why and where: not absent as if never stored', async (_name, name, content, why) => {
+  const { found, removed, unreadable } = await withKeptCopy('b.json', { name, content }, ['b1', 'nope']);
+  expect([found.size, removed]).toEqual([0, []]);
+  expect(unreadable).toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, name), why: expect.stringContaining(why) }]);
+  expect(new UnreadableRecordError(unreadable[0]).message).toMatch(/^the event "b1" is stored, but its original record cannot be read: the kept copy of its log file b\.json (is damaged|does not hold it)/);
+  expect((await storedRecords(db, ['b1'])).get('b1')).toEqual(rec('b1'));
 });
 
 test('a missing originals folder is an error that says what is gone', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
-import { recordsOf, scanRecords } from './recordScan';
+import { DamagedLogFileError, recordsOf, scanRecords } from './recordScan';
 
 type CloudTrailRecord = Record<string, unknown>;
 
@@ -26,6 +26,30 @@ export interface OriginalRecords {
   found: Map<string, CloudTrailRecord>;
   /** Ids the lookup found that a prune (the retention) removed, with their kept files, before their records were read. */
   removed: string[];
+  /** Ids still stored whose record could not be read: the kept copy of their log file `key` (at `file`) is damaged or does not hold them. */
+  unreadable: UnreadableRecord[];
+}
+
+export interface UnreadableRecord {
+  id: string;
+  /** The log file's key, as its source named it. */
+  key: string;
+  /** Where it is kept (a Parquet file of the originals folder, or a big file of its own); absent when it is not kept at all. */
+  file?: string;
+  /** What is wrong, completing "the kept copy of its log file <key> …". */
+  why: string;
+}
+
+/** A stored event whose original record cannot be read back: not "no such event" (a 404), the service's own data is damaged. */
+export class UnreadableRecordError extends Error {
+  /** Where the file is kept: for the service's log only. */
+  readonly keptIn: string | undefined;
+
+  constructor({ id, key, file, why }: UnreadableRecord) {
+    super(`the event "${id}" is stored, but its original record cannot be read: the kept copy of its log file ${key} ${why}`);
+    this.name = 'UnreadableRecordError';
+    this.keptIn = file;
+  }
 }
 
 /** The original records of the given event ids; `guard` runs each statement, and `signal` stops the read of a big file. */
@@ -38,7 +62,8 @@ export async function originalRecords(
 ): Promise<OriginalRecords> {
   const found = new Map<string, CloudTrailRecord>();
   const removed: string[] = [];
-  if (eventIds.length === 0) return { found, removed };
+  const unreadable: UnreadableRecord[] = [];
+  if (eventIds.length === 0) return { found, removed, unreadable };
   // Files written before schema version 4 kept a copy of the record in each event.
   const legacy = (await guard(() => hasColumn(conn, 'events', 'record'))) ? 'to_json(record)::VARCHAR' : 'NULL';
   const events = await guard(() =>
@@ -51,8 +76,11 @@ export async function originalRecords(
     if (legacyJson !== null) found.set(id, JSON.parse(legacyJson));
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
-  if (byObject.size === 0) return { found, removed };
-  for (const [key, content] of await originalFiles(conn, originalsDir, [...byObject.keys()], guard)) {
+  if (byObject.size === 0) return { found, removed, unreadable };
+  // Why the records of a file were not read, by its key: its damage, else (below) that it does not hold them.
+  const damage = new Map<string, string>();
+  const files = await originalFiles(conn, originalsDir, [...byObject.keys()], guard);
+  for (const [key, content] of files) {
     let bytes: Uint8Array;
     if (content instanceof Uint8Array) bytes = content;
     else {
@@ -60,13 +88,24 @@ export async function originalRecords(
         if (await scanFile(content.path, byObject.get(key) ?? [], found, signal)) continue;
         bytes = fs.readFileSync(content.path);
       } catch (err) {
+        if (err instanceof DamagedLogFileError) {
+          damage.set(key, `is damaged: ${err.why}`);
+          continue;
+        }
         // Opened after its lookup, as a Parquet file is read (originalFiles): a prune may have removed it since.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         if (!(await stillKept(conn, path.basename(content.path), guard))) continue;
         throw missing(content.path);
       }
     }
-    const records = recordsOf(bytes);
+    let records: CloudTrailRecord[];
+    try {
+      records = recordsOf(bytes);
+    } catch (err) {
+      // Not JSON, or a gzip stream cut short: the file was read whole when it was ingested, so it changed since.
+      damage.set(key, `is damaged: ${(err as Error).message}`);
+      continue;
+    }
     for (const { id, index } of byObject.get(key) ?? []) {
       const atIndex = records[index];
       // An object rewritten under the same key could move records: trust the index only when the id agrees.
@@ -81,8 +120,26 @@ export async function originalRecords(
     const still = await guard(() => conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) }));
     const kept = new Set(still.getRowsJS().map(([id]) => String(id)));
     removed.push(...unread.filter((id) => !kept.has(id)));
+    // Still stored, yet not read: say why, rather than let the caller answer that no such event is stored.
+    for (const [key, wanted] of byObject) {
+      for (const { id, index } of wanted.filter((w) => kept.has(w.id))) {
+        const content = files.get(key);
+        const why =
+          damage.get(key) ??
+          (content === undefined ? 'is not among the kept log files' : `does not hold it: not at its record index ${index}, nor found by its eventID`);
+        const file = content instanceof Uint8Array ? await keptFile(conn, originalsDir, key, guard) : content?.path;
+        unreadable.push({ id, key, file, why });
+      }
+    }
   }
-  return { found, removed };
+  return { found, removed, unreadable };
+}
+
+/** Where the log file `key` is kept: for the service's log, which may name paths that an answer must not. */
+async function keptFile(conn: DuckDBConnection, originalsDir: string, key: string, guard: StatementGuard): Promise<string | undefined> {
+  const rows = await guard(() => conn.runAndReadAll(`SELECT archive FROM log_objects WHERE key = $key`, { key }));
+  const archive = rows.getRowsJS()[0]?.[0];
+  return archive === undefined ? undefined : path.join(originalsDir, String(archive));
 }
 
 /**

@@ -1,0 +1,51 @@
+// The README's shell examples, run as a newcomer copies them: against a service holding logs of the last days (as
+// the bundled sample is), they must answer events, whatever day they are run.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { writeLogFolder } from '../../src/generator';
+import { buildApi } from '../../src/service/api/server';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import type { QueryResponse } from '../../src/model/api';
+import { ROOT } from '../support/cli';
+import { tempDir } from '../support/temp';
+
+const TOKEN = 'readme-token-1234567890';
+let dir: string;
+let db: Database;
+let url: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  dir = tempDir();
+  await writeLogFolder(path.join(dir, 'logs'), { events: 5_000, days: 14, end: new Date(), seed: 1 });
+  db = await Database.open(path.join(dir, 'db.duckdb'));
+  await ingest({ source: path.join(dir, 'logs'), db });
+  const api = await buildApi({ db, token: TOKEN, backfill: async () => undefined });
+  url = await api.listen({ host: '127.0.0.1', port: 0 });
+  close = () => api.close();
+}, 120_000);
+
+afterAll(async () => {
+  await close();
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the README's /api/query curl example answers events of the last days, not a fixed month's nothing", async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = readme.split('```sh\n').map((b) => b.slice(0, b.indexOf('```'))).find((b) => b.includes('/api/query'));
+  expect(block).toBeDefined();
+  // From the query's comment on; the token from the environment, and this test's service where the README's listens.
+  const lines = block!.split('\n');
+  const script = lines.slice(lines.findIndex((l) => l.startsWith('# unauthorized'))).join('\n').replaceAll('http://127.0.0.1:7480', url);
+  // Fixed dates answer nothing once the logs of the last days have moved past them.
+  expect(script).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+  // Not execFileSync: the service answering curl runs in this process.
+  const { stdout } = await promisify(execFile)('bash', ['-c', script], { env: { ...process.env, TOKEN }, timeout: 20_000 });
+  const answer = JSON.parse(stdout) as QueryResponse;
+  const result = answer.results.A;
+  expect('frames' in result && result.frames[0].fields[0].values.length).toBeGreaterThan(0);
+}, 30_000);
