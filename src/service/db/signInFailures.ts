@@ -10,10 +10,11 @@ import { originalRecords } from '../reports/records';
 export const SIGN_IN_FAILURES_VERSION = 14;
 
 /**
- * How many candidates' records are read at a time: each batch holds the log files that hold them (each up to 8 MB
- * unpacked) at once, and sign-in steps are few and spread over many files, so a batch is about as many files.
+ * What one read of records holds: the log files of its candidates (each up to 8 MB unpacked) at once, at most
+ * FILES_PER_BATCH of them; and at most IDS_PER_BATCH candidates, whose look-up reads every event.
  */
-const BATCH = 256;
+const FILES_PER_BATCH = 64;
+const IDS_PER_BATCH = 10_000;
 
 /**
  * Marks the stored sign-in steps that failed as errors and unauthorized attempts; returns how many. ConsoleLogin is no
@@ -21,17 +22,35 @@ const BATCH = 256;
  */
 export async function markStoredSignInFailures(conn: DuckDBConnection, originalsDir: string): Promise<number> {
   const names = SIGN_IN_OUTCOMES.map((o) => o.eventName).filter((name) => name !== 'ConsoleLogin');
-  const candidates = await conn.runAndReadAll(`SELECT event_id FROM events WHERE NOT is_error AND event_name IN (SELECT unnest($names))`, {
-    names: listValue(names),
-  });
-  const ids = candidates.getRowsJS().map(([id]) => String(id));
+  // By file: the candidates of one file are read together, each file once. Cut every 256 candidates as they came, a
+  // file of many was read again by each batch that held one of them, and every batch scanned the events for its ids:
+  // 46 000 candidates among 3 M events took 28.7 s (414 MB peak), 18.1 s so (444 MB; 256 files a batch: 14.6 s, 570 MB).
+  const candidates = await conn.runAndReadAll(
+    `SELECT event_id, object_key FROM events WHERE NOT is_error AND event_name IN (SELECT unnest($names)) ORDER BY object_key`,
+    { names: listValue(names) }
+  );
   let marked = 0;
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const { found } = await originalRecords(conn, originalsDir, ids.slice(i, i + BATCH)).catch(() => ({ found: new Map<string, Record<string, unknown>>() }));
+  const mark = async (ids: string[]) => {
+    const { found } = await originalRecords(conn, originalsDir, ids).catch(() => ({ found: new Map<string, Record<string, unknown>>() }));
     const failed = [...found].filter(([, record]) => isFailedSignIn(record)).map(([id]) => id);
-    if (failed.length === 0) continue;
+    if (failed.length === 0) return;
     await conn.run(`UPDATE events SET is_error = true, is_unauthorized = true WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(failed) });
     marked += failed.length;
+  };
+  let batch: string[] = [];
+  let files = 0;
+  let lastKey: string | undefined;
+  for (const [id, key] of candidates.getRowsJS() as Array<[string, string]>) {
+    const newFile = key !== lastKey;
+    if (batch.length >= IDS_PER_BATCH || (newFile && files >= FILES_PER_BATCH)) {
+      await mark(batch);
+      batch = [];
+      files = 0;
+    }
+    if (newFile || batch.length === 0) files++;
+    lastKey = key;
+    batch.push(String(id));
   }
+  if (batch.length > 0) await mark(batch);
   return marked;
 }
