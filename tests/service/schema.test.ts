@@ -335,6 +335,44 @@ test('a database written before version 14 marks its stored sign-in steps that f
   }
 });
 
+test('a database written before version 14 whose kept files are partly gone marks the failed sign-ins of those still kept', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v13.duckdb');
+  const failed = (id: string) => ({
+    eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent',
+    recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' },
+    serviceEventDetails: { CredentialVerification: 'Failure' },
+  });
+  try {
+    let db = await Database.open(file);
+    try {
+      // Two runs, two kept archives; the first one's is lost.
+      for (const name of ['lost', 'kept']) {
+        const logs = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile([failed(`${name}-1`), failed(`${name}-2`)]) });
+        expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 2, errors: 0 });
+      }
+      const { archive } = (await db.one<{ archive: string }>(`SELECT archive FROM log_objects WHERE key = 'lost.json.gz'`))!;
+      fs.rmSync(path.join(db.originalsDir, archive));
+      await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
+      await db.run(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    db = await Database.open(file);
+    try {
+      // The lost file's events were read in one batch with the kept one's, whose read it failed: none were marked.
+      expect(await db.all('SELECT event_id, is_error FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'kept-1', is_error: true }, { event_id: 'kept-2', is_error: true },
+        { event_id: 'lost-1', is_error: false }, { event_id: 'lost-2', is_error: false },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a version 11 database gives its Identity Center roles' events their permission set, and no other event one", async () => {
   // As version 11 stored them: the role and, for an Identity Center role, its person as the user; no permission_set column.
   const session = (id: string, user: string, role: string | null, sessionName: string | null) =>

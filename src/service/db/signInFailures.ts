@@ -2,6 +2,8 @@
 // without an errorCode (CheckMfa, IAM Identity Center's CredentialVerification …) were stored as successes before the
 // field rules read their outcome (fieldRules.ts SIGN_IN_OUTCOMES). No stored column holds that outcome, so the
 // candidates' original records are read back from the kept log files, in Node, and those that failed are marked.
+import fs from 'node:fs';
+import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { isFailedSignIn, SIGN_IN_OUTCOMES } from '../../model/fieldRules';
 import { originalRecords } from '../reports/records';
@@ -26,12 +28,21 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, originals
   // file of many was read again by each batch that held one of them, and every batch scanned the events for its ids:
   // 46 000 candidates among 3 M events took 28.7 s (414 MB peak), 18.1 s so (444 MB; 256 files a batch: 14.6 s, 570 MB).
   const candidates = await conn.runAndReadAll(
-    `SELECT event_id, object_key FROM events WHERE NOT is_error AND event_name IN (SELECT unnest($names)) ORDER BY object_key`,
+    `SELECT e.event_id, e.object_key, o.archive FROM events e LEFT JOIN log_objects o ON o.key = e.object_key
+     WHERE NOT e.is_error AND e.event_name IN (SELECT unnest($names)) ORDER BY e.object_key`,
     { names: listValue(names) }
   );
+  // Those whose kept file is gone are left out beforehand: one missing file failed the read of its whole batch, whose
+  // other candidates then stayed unmarked for good. (Without a kept file, an event stored before version 4 has its copy.)
+  const kept = new Map<string, boolean>();
+  const isKept = (archive: string | null) => {
+    if (archive === null) return true;
+    if (!kept.has(archive)) kept.set(archive, fs.existsSync(path.join(originalsDir, archive)));
+    return kept.get(archive)!;
+  };
   let marked = 0;
   const mark = async (ids: string[]) => {
-    const { found } = await originalRecords(conn, originalsDir, ids).catch(() => ({ found: new Map<string, Record<string, unknown>>() }));
+    const { found } = await originalRecords(conn, originalsDir, ids);
     const failed = [...found].filter(([, record]) => isFailedSignIn(record)).map(([id]) => id);
     if (failed.length === 0) return;
     await conn.run(`UPDATE events SET is_error = true, is_unauthorized = true WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(failed) });
@@ -40,7 +51,8 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, originals
   let batch: string[] = [];
   let files = 0;
   let lastKey: string | undefined;
-  for (const [id, key] of candidates.getRowsJS() as Array<[string, string]>) {
+  for (const [id, key, archive] of candidates.getRowsJS() as Array<[string, string, string | null]>) {
+    if (!isKept(archive)) continue;
     const newFile = key !== lastKey;
     if (batch.length >= IDS_PER_BATCH || (newFile && files >= FILES_PER_BATCH)) {
       await mark(batch);
