@@ -335,24 +335,32 @@ test('a database written before version 14 marks its stored sign-in steps that f
   }
 });
 
+/** A failed IAM Identity Center password (managementEvent said, for the category), as CloudTrail writes it. */
+const failedSignIn = (id: string) => ({
+  eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent',
+  managementEvent: true, recipientAccountId: '111122223333',
+  userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' },
+  serviceEventDetails: { CredentialVerification: 'Failure' },
+});
+
+/** Two failed sign-ins in each of `names`' log files, ingested a run each (an archive each); the first one's kept archive file. */
+async function failedSignInArchives(dir: string, db: Database, names: string[]): Promise<string> {
+  for (const name of names) {
+    const logs = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile([failedSignIn(`${name}-1`), failedSignIn(`${name}-2`)]) });
+    expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 2, errors: 0 });
+  }
+  const { archive } = (await db.one<{ archive: string }>(`SELECT archive FROM log_objects WHERE key = $key`, { key: `${names[0]}.json.gz` }))!;
+  return path.join(db.originalsDir, archive);
+}
+
 test('a database written before version 14 whose kept files are partly gone marks the failed sign-ins of those still kept', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v13.duckdb');
-  const failed = (id: string) => ({
-    eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent',
-    recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' },
-    serviceEventDetails: { CredentialVerification: 'Failure' },
-  });
   try {
     let db = await Database.open(file);
     try {
       // Two runs, two kept archives; the first one's is lost.
-      for (const name of ['lost', 'kept']) {
-        const logs = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile([failed(`${name}-1`), failed(`${name}-2`)]) });
-        expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 2, errors: 0 });
-      }
-      const { archive } = (await db.one<{ archive: string }>(`SELECT archive FROM log_objects WHERE key = 'lost.json.gz'`))!;
-      fs.rmSync(path.join(db.originalsDir, archive));
+      fs.rmSync(await failedSignInArchives(dir, db, ['lost', 'kept']));
       await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
       await db.run(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
     } finally {
@@ -364,6 +372,34 @@ test('a database written before version 14 whose kept files are partly gone mark
       expect(await db.all('SELECT event_id, is_error FROM events ORDER BY event_id')).toEqual([
         { event_id: 'kept-1', is_error: true }, { event_id: 'kept-2', is_error: true },
         { event_id: 'lost-1', is_error: false }, { event_id: 'lost-2', is_error: false },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database written before version 13 whose kept file is broken on disk opens: that file\'s events stay as they were, the others are read', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    let db = await Database.open(file);
+    try {
+      // A Parquet file cut short (a disk full when it was copied back, say).
+      fs.truncateSync(await failedSignInArchives(dir, db, ['broken', 'whole']), 100);
+      await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
+      await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    // Read in the migration's transaction, the broken file's "No magic bytes found" aborted it: the database did not open.
+    db = await Database.open(file);
+    try {
+      expect(await db.all('SELECT event_id, event_category, is_error FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'broken-1', event_category: null, is_error: false }, { event_id: 'broken-2', event_category: null, is_error: false },
+        { event_id: 'whole-1', event_category: 'Management', is_error: true }, { event_id: 'whole-2', event_category: 'Management', is_error: true },
       ]);
     } finally {
       db.close();

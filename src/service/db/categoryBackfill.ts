@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { eventCategorySql } from '../../model/fieldRules';
+import { isOutOfMemory } from '../errorKind';
 import { recordsOf, scanRecords } from '../reports/recordScan';
 
 /** What the category rule reads of a record, as the ingestion's SQL sees it (JSON scalars as text; absent is ''). */
@@ -78,9 +79,10 @@ async function addFile(fill: CategoryFill, key: string, content: Uint8Array | { 
  * Sets event_category where it is NULL, from each event's original record: by its file and position, where the
  * record's eventID agrees (records without one were stored under an md5: id); events stored before version 4
  * (`legacyRecords`) from the copy each kept. Events whose kept file is gone keep NULL.
- * Memory: FILES_AT_ONCE kept files at a time in Node; the records' fields in DuckDB (CategoryFill).
+ * Memory: FILES_AT_ONCE kept files at a time in Node; the records' fields in DuckDB (CategoryFill). The kept files
+ * are read on `reader`, not in the migration's transaction (see unlessUnreadable).
  */
-export async function fillEventCategories(conn: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
+export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
   if (legacyRecords) {
     const field = (name: string) => `(record['${name}'] ->> '$')`;
     await conn.run(`UPDATE events SET event_category = ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))}
@@ -91,22 +93,36 @@ export async function fillEventCategories(conn: DuckDBConnection, originalsDir: 
   for (const [archive, keys] of archives.getRowsJS() as Array<[string, string[]]>) {
     const file = path.join(originalsDir, archive);
     if (!fs.existsSync(file)) continue;
-    if (!archive.endsWith('.parquet')) {
-      await addFile(fill, keys[0], { path: file });
-      await fill.flushIfFull();
-      continue;
-    }
-    // A few files at a time, not the whole batch's: memory stays that of FILES_AT_ONCE files, whatever the archive.
-    for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
-      const rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
-        file,
-        keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
-      });
-      for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await addFile(fill, key, content);
-      await fill.flushIfFull();
-    }
+    await unlessUnreadable(async () => {
+      if (!archive.endsWith('.parquet')) return addFile(fill, keys[0], { path: file });
+      // A few files at a time, not the whole batch's: memory stays that of FILES_AT_ONCE files, whatever the archive.
+      for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
+        const rows = await reader.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
+          file,
+          keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
+        });
+        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await addFile(fill, key, content);
+        await fill.flushIfFull();
+      }
+    });
+    await fill.flushIfFull();
   }
   await fill.close();
+}
+
+/**
+ * Runs a read of kept log files; one that cannot be read (a Parquet file cut short, a gzip or JSON broken on disk)
+ * counts as gone: its events keep no category (or stay as they were), instead of the database not opening at all.
+ * What the records read before it gave stays. Running out of memory is the machine's, not the file's: it fails.
+ * The kept files are read on a connection of their own (`reader`): a statement that fails aborts its transaction, and
+ * the migration's must go on.
+ */
+export async function unlessUnreadable(read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (err) {
+    if (isOutOfMemory(err)) throw err;
+  }
 }
 
 /** Kept log files read at once (each at most 8 MB unpacked; bigger ones are files of their own, read as a stream). */

@@ -159,9 +159,17 @@ export class Database {
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
       if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
-      // The category is in the original records only: read back once, file by file (categoryBackfill.ts).
-      if (previous > 0 && previous < 13) await fillEventCategories(conn, this.originalsDir, await hasColumn(conn, 'events', 'record'));
-      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) await markStoredSignInFailures(conn, this.originalsDir);
+      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
+        // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
+        // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).
+        const reader = await this.connect();
+        try {
+          if (previous < 13) await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'));
+          await markStoredSignInFailures(conn, reader, this.originalsDir);
+        } finally {
+          reader.closeSync();
+        }
+      }
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }
