@@ -204,6 +204,11 @@ test('a record of megabytes that DuckDB’s memory limit does not hold: recorded
     await waitOver(db);
     await run(db, '2026-11-25T12:05:00Z');
     expect((await error(db))[0]).toMatchObject({ attempts: 3, wait: 20 });
+    // Changed (another ETag), it is another file: tried at once, and its waits start again from the first.
+    const huge = { responseElements: { document: 'z'.repeat(13 * 1024 * 1024) } };
+    fs.writeFileSync(path.join(logs, `${day}a-huge.json.gz`), zlib.gzipSync(JSON.stringify({ Records: [record(300_000, huge)] })));
+    expect(await run(db, '2026-11-20T12:30:00Z')).toMatchObject({ errors: 1, waiting: 0, unchanged: 1 });
+    expect(await error(db)).toEqual([{ reason: expect.stringContaining('failed 1 time with this memory limit'), attempts: 1, wait: 5 }]);
   } finally {
     db.close();
   }

@@ -139,3 +139,15 @@ test('exclusions leave out the events with a listed value; an event without a va
   // The successes' group left out of every event is the errors.
   expect(await table({ groupBy: 'errorCode', exclude: { errorCode: ['(none)'] } })).toEqual(await table({ groupBy: 'errorCode', status: 'error' }));
 });
+
+test('exclusions are bound values, and hold for peaks and the category and permission set groups too', async () => {
+  const refusals = (query: TrailhoundQuery) => table({ groupBy: 'user', status: 'unauthorized', ...query }, new Reports(db), REFUSALS_DAY);
+  const all = await refusals({});
+  // Quotes and SQL in a value are a value nobody has.
+  expect(await refusals({ exclude: { user: ["scout' OR '1'='1"], eventName: ['x"); DROP TABLE events; --'] } })).toEqual(all);
+  // Peaks count only the events left: scout's two refusals are gone from its window.
+  expect(await refusals({ peakWindow: 60, exclude: { user: ['scout'] } })).toEqual({ 'delivery.logs.amazonaws.com': 1, Deployer: 1 });
+  // Every event here has a category and none a permission set: their unknown and none groups are nothing to leave out.
+  expect(await refusals({ exclude: { eventCategory: ['(unknown)'] } })).toEqual(all);
+  expect(await refusals({ exclude: { permissionSet: ['(none)'] } })).toEqual({});
+});

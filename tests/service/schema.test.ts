@@ -294,8 +294,12 @@ test('a database written before version 14 marks its stored sign-in steps that f
           step('mfa-check-failed', 'CheckMfa', 'Failure', 'responseElements'),
           step('signed-in', 'UserAuthentication', 'Success'),
         ]),
+        // More files than one read holds (64): each read in a batch of its own file's steps, none left out.
+        ...Object.fromEntries(
+          Array.from({ length: 70 }, (_, i) => [`more-${i}.json.gz`, logFile([step(`f-${i}`, 'CredentialVerification', 'Failure'), step(`s-${i}`, 'CredentialChallenge', 'Success')])])
+        ),
       });
-      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 4, errors: 0 });
+      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 144, errors: 0 });
       // As an older Trailhound left them: every step a success.
       await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
       await db.run(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
@@ -307,7 +311,10 @@ test('a database written before version 14 marks its stored sign-in steps that f
     fs.copyFileSync(file, lost);
     db = await Database.open(file);
     try {
-      expect(await db.all('SELECT event_id, is_error, is_unauthorized FROM events ORDER BY event_id')).toEqual([
+      const more = `SELECT left(event_id, 2) AS steps, count(*) FILTER (is_error AND is_unauthorized)::INTEGER AS failed FROM events
+        WHERE left(event_id, 2) IN ('f-', 's-') GROUP BY ALL ORDER BY ALL`;
+      expect(await db.all(more)).toEqual([{ steps: 'f-', failed: 70 }, { steps: 's-', failed: 0 }]);
+      expect(await db.all(`SELECT event_id, is_error, is_unauthorized FROM events WHERE left(event_id, 2) NOT IN ('f-', 's-') ORDER BY event_id`)).toEqual([
         { event_id: 'mfa-check-failed', is_error: true, is_unauthorized: true },
         { event_id: 'right-password', is_error: false, is_unauthorized: false },
         { event_id: 'signed-in', is_error: false, is_unauthorized: false },
@@ -320,6 +327,80 @@ test('a database written before version 14 marks its stored sign-in steps that f
     try {
       expect(await db.one('SELECT value FROM meta WHERE key = $k', { k: 'schema_version' })).toEqual({ value: String(SCHEMA_VERSION) });
       expect(await db.all('SELECT count(*)::INTEGER AS n FROM events WHERE is_error')).toEqual([{ n: 0 }]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A failed IAM Identity Center password (managementEvent said, for the category), as CloudTrail writes it. */
+const failedSignIn = (id: string) => ({
+  eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent',
+  managementEvent: true, recipientAccountId: '111122223333',
+  userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' },
+  serviceEventDetails: { CredentialVerification: 'Failure' },
+});
+
+/** Two failed sign-ins in each of `names`' log files, ingested a run each (an archive each); the first one's kept archive file. */
+async function failedSignInArchives(dir: string, db: Database, names: string[]): Promise<string> {
+  for (const name of names) {
+    const logs = writeFiles(path.join(dir, name), { [`${name}.json.gz`]: logFile([failedSignIn(`${name}-1`), failedSignIn(`${name}-2`)]) });
+    expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 2, errors: 0 });
+  }
+  const { archive } = (await db.one<{ archive: string }>(`SELECT archive FROM log_objects WHERE key = $key`, { key: `${names[0]}.json.gz` }))!;
+  return path.join(db.originalsDir, archive);
+}
+
+test('a database written before version 14 whose kept files are partly gone marks the failed sign-ins of those still kept', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v13.duckdb');
+  try {
+    let db = await Database.open(file);
+    try {
+      // Two runs, two kept archives; the first one's is lost.
+      fs.rmSync(await failedSignInArchives(dir, db, ['lost', 'kept']));
+      await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
+      await db.run(`UPDATE meta SET value = '13' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    db = await Database.open(file);
+    try {
+      // The lost file's events were read in one batch with the kept one's, whose read it failed: none were marked.
+      expect(await db.all('SELECT event_id, is_error FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'kept-1', is_error: true }, { event_id: 'kept-2', is_error: true },
+        { event_id: 'lost-1', is_error: false }, { event_id: 'lost-2', is_error: false },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database written before version 13 whose kept file is broken on disk opens: that file\'s events stay as they were, the others are read', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    let db = await Database.open(file);
+    try {
+      // A Parquet file cut short (a disk full when it was copied back, say).
+      fs.truncateSync(await failedSignInArchives(dir, db, ['broken', 'whole']), 100);
+      await db.run(`UPDATE events SET is_error = false, is_unauthorized = false`);
+      await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    // Read in the migration's transaction, the broken file's "No magic bytes found" aborted it: the database did not open.
+    db = await Database.open(file);
+    try {
+      expect(await db.all('SELECT event_id, event_category, is_error FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'broken-1', event_category: null, is_error: false }, { event_id: 'broken-2', event_category: null, is_error: false },
+        { event_id: 'whole-1', event_category: 'Management', is_error: true }, { event_id: 'whole-2', event_category: 'Management', is_error: true },
+      ]);
     } finally {
       db.close();
     }
@@ -413,3 +494,31 @@ test("a version 12 database reads its events' categories back from the kept log 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('a version 12 database whose kept big file holds more records than a call has arguments (150 000) reads all their categories', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    // Gathered with push(...fields), a file's records overflowed the stack (RangeError), and the database did not open.
+    const records = Array.from({ length: 150_000 }, (_, i) => ({
+      eventID: `d-${i}`, eventTime: '2026-11-19T10:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', managementEvent: false,
+    }));
+    writeFiles(path.join(dir, 'big'), { 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/19/big.json.gz': logFile(records) });
+    const told: Array<[string, number]> = [];
+    const onLongMigration = (message: string, events: number) => told.push([message, events]);
+    let db = await Database.open(file, { onLongMigration });
+    await ingest({ source: path.join(dir, 'big'), db, days: 3650, now: new Date('2026-11-20T00:00:00Z') });
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+    db = await Database.open(file, { onLongMigration });
+    try {
+      expect(await db.all(`SELECT event_category AS category, count(*)::INTEGER AS n FROM events GROUP BY ALL`)).toEqual([{ category: 'Data', n: 150_000 }]);
+      // Said before it ran, with how long it takes; a new database (the first open) says nothing.
+      expect(told).toEqual([[expect.stringMatching(/^updating the database from schema version 12 to \d+: .* its 150000 events .*about 2 s /), 150_000]]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -131,7 +131,11 @@ export function serveCommand(): Command {
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit) });
+      const db = await Database.open(file, {
+        memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit),
+        // The API listens only once the database is open: without this line, a long migration looks like a dead service.
+        onLongMigration: (message, events) => logger.info({ db: file, events }, message),
+      });
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {
         await deliverSampleLogs(sources[0], now);

@@ -3,102 +3,129 @@
 // so this is a pass in Node over every kept file, one archive at a time, not an UPDATE from SQL alone.
 import fs from 'node:fs';
 import path from 'node:path';
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { eventCategorySql } from '../../model/fieldRules';
+import { isOutOfMemory } from '../errorKind';
 import { recordsOf, scanRecords } from '../reports/recordScan';
 
-/**
- * What the category rule reads of a record, as the ingestion's SQL sees it (JSON scalars as text). Absent is '' (a
- * list of strings and NULLs is not bound as strings), which the rule reads as absent too.
- */
-interface CategoryFields {
-  key: string;
-  index: number;
-  id: string;
-  category: string;
-  management: string;
-  type: string;
-}
-
+/** What the category rule reads of a record, as the ingestion's SQL sees it (JSON scalars as text; absent is ''). */
 const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
-function fieldsOf(key: string, index: number, record: Record<string, unknown>): CategoryFields {
-  return { key, index, id: text(record.eventID), category: text(record.eventCategory), management: text(record.managementEvent), type: text(record.eventType) };
+/**
+ * The records' category fields, a row each in the temporary table category_fill, and the events they set, a batch at a
+ * time. Rows go in through DuckDB's appender, which keeps them in DuckDB's memory (within its limit, spilled beyond):
+ * bound as six lists of 100 000 strings each, they took the process ~700 MB above DuckDB's limit (1.07 GB peak for
+ * 500 k events), as each string became a DuckDB value of its own until the next garbage collection.
+ */
+class CategoryFill {
+  private rows = 0;
+
+  private constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly appender: DuckDBAppender
+  ) {}
+
+  static async create(conn: DuckDBConnection): Promise<CategoryFill> {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE category_fill (k VARCHAR, i INTEGER, id VARCHAR, category VARCHAR, management VARCHAR, type VARCHAR)`);
+    return new CategoryFill(conn, await conn.createAppender('category_fill', 'main', 'temp'));
+  }
+
+  add(key: string, index: number, record: Record<string, unknown>): void {
+    const a = this.appender;
+    a.appendVarchar(key);
+    a.appendInteger(index);
+    for (const field of [record.eventID, record.eventCategory, record.managementEvent, record.eventType]) a.appendVarchar(text(field));
+    a.endRow();
+    this.rows++;
+  }
+
+  /** Sets the events of the rows gathered once there are enough for one pass of the UPDATE (each pass reads every event). */
+  async flushIfFull(): Promise<void> {
+    if (this.rows >= RECORDS_PER_UPDATE) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows === 0) return;
+    this.appender.flushSync();
+    await this.conn.run(`UPDATE events SET event_category = ${eventCategorySql('f.category', 'f.management', 'f.type')}
+      FROM category_fill f
+      WHERE events.event_category IS NULL AND events.object_key = f.k AND events.record_index = f.i
+        AND (events.event_id = f.id OR starts_with(events.event_id, 'md5:'))`);
+    await this.conn.run(`DELETE FROM category_fill`);
+    this.rows = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.appender.closeSync();
+    await this.conn.run(`DROP TABLE category_fill`);
+  }
 }
 
-/** The category fields of every record of one kept file given whole, or by its path (a big file: read as a stream). */
-async function fileFields(key: string, content: Uint8Array | { path: string }): Promise<CategoryFields[]> {
-  const fields: CategoryFields[] = [];
+/** Adds every record of one kept file, given whole or by its path (a big file: read as a stream, a record at a time). */
+async function addFile(fill: CategoryFill, key: string, content: Uint8Array | { path: string }): Promise<void> {
   if (!(content instanceof Uint8Array)) {
     const layout = await scanRecords(content.path, () => true, (i, json) => {
-      fields.push(fieldsOf(key, i, JSON.parse(json.toString('utf8')) as Record<string, unknown>));
+      fill.add(key, i, JSON.parse(json.toString('utf8')) as Record<string, unknown>);
       return false;
     });
-    if (layout) return fields;
+    if (layout) return;
     content = fs.readFileSync(content.path);
   }
-  recordsOf(content).forEach((record, i) => fields.push(fieldsOf(key, i, record)));
-  return fields;
+  recordsOf(content).forEach((record, i) => fill.add(key, i, record));
 }
 
 /**
  * Sets event_category where it is NULL, from each event's original record: by its file and position, where the
  * record's eventID agrees (records without one were stored under an md5: id); events stored before version 4
  * (`legacyRecords`) from the copy each kept. Events whose kept file is gone keep NULL.
- * Memory: FILES_AT_ONCE kept files at a time, and five short fields of each of at most RECORDS_PER_UPDATE records.
+ * Memory: FILES_AT_ONCE kept files at a time in Node; the records' fields in DuckDB (CategoryFill). The kept files
+ * are read on `reader`, not in the migration's transaction (see unlessUnreadable).
  */
-export async function fillEventCategories(conn: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
+export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
   if (legacyRecords) {
     const field = (name: string) => `(record['${name}'] ->> '$')`;
     await conn.run(`UPDATE events SET event_category = ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))}
       WHERE event_category IS NULL AND record IS NOT NULL`);
   }
-  await conn.run(`CREATE OR REPLACE TEMP TABLE category_fill (k VARCHAR, i INTEGER, id VARCHAR, category VARCHAR, management VARCHAR, type VARCHAR)`);
-  // Records are gathered until there are enough for one pass of the UPDATE over the events (each pass reads them all).
-  let pending: CategoryFields[] = [];
-  const gather = async (fields: CategoryFields[]) => {
-    pending.push(...fields);
-    if (pending.length < RECORDS_PER_UPDATE) return;
-    await fill(conn, pending);
-    pending = [];
-  };
+  const fill = await CategoryFill.create(conn);
   const archives = await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects GROUP BY archive`);
   for (const [archive, keys] of archives.getRowsJS() as Array<[string, string[]]>) {
     const file = path.join(originalsDir, archive);
     if (!fs.existsSync(file)) continue;
-    if (!archive.endsWith('.parquet')) {
-      await gather(await fileFields(keys[0], { path: file }));
-      continue;
-    }
-    // A few files at a time, not the whole batch's: memory stays that of FILES_AT_ONCE files, whatever the archive.
-    for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
-      const rows = await conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
-        file,
-        keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
-      });
-      for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await gather(await fileFields(key, content));
-    }
+    await unlessUnreadable(async () => {
+      if (!archive.endsWith('.parquet')) return addFile(fill, keys[0], { path: file });
+      // A few files at a time, not the whole batch's: memory stays that of FILES_AT_ONCE files, whatever the archive.
+      for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
+        const rows = await reader.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
+          file,
+          keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
+        });
+        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await addFile(fill, key, content);
+        await fill.flushIfFull();
+      }
+    });
+    await fill.flushIfFull();
   }
-  await fill(conn, pending);
-  await conn.run(`DROP TABLE category_fill`);
+  await fill.close();
+}
+
+/**
+ * Runs a read of kept log files; one that cannot be read (a Parquet file cut short, a gzip or JSON broken on disk)
+ * counts as gone: its events keep no category (or stay as they were), instead of the database not opening at all.
+ * What the records read before it gave stays. Running out of memory is the machine's, not the file's: it fails.
+ * The kept files are read on a connection of their own (`reader`): a statement that fails aborts its transaction, and
+ * the migration's must go on.
+ */
+export async function unlessUnreadable(read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (err) {
+    if (isOutOfMemory(err)) throw err;
+  }
 }
 
 /** Kept log files read at once (each at most 8 MB unpacked; bigger ones are files of their own, read as a stream). */
 const FILES_AT_ONCE = 64;
-/** Records whose events one UPDATE sets: five short strings each. */
+/** Records whose events one UPDATE sets at least (a big file's all at once): each pass reads every event. */
 const RECORDS_PER_UPDATE = 100_000;
-
-/** Sets the category of the events of `fields`' records. */
-async function fill(conn: DuckDBConnection, fields: CategoryFields[]): Promise<void> {
-  if (fields.length === 0) return;
-  const column = <K extends keyof CategoryFields>(name: K) => listValue(fields.map((f) => f[name]));
-  await conn.run(
-    `INSERT INTO category_fill SELECT unnest($k), unnest($i), unnest($id), unnest($category), unnest($management), unnest($type)`,
-    { k: column('key'), i: column('index'), id: column('id'), category: column('category'), management: column('management'), type: column('type') }
-  );
-  await conn.run(`UPDATE events SET event_category = ${eventCategorySql('f.category', 'f.management', 'f.type')}
-    FROM category_fill f
-    WHERE events.event_category IS NULL AND events.object_key = f.k AND events.record_index = f.i
-      AND (events.event_id = f.id OR starts_with(events.event_id, 'md5:'))`);
-  await conn.run(`DELETE FROM category_fill`);
-}

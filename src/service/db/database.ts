@@ -26,7 +26,15 @@ export interface OpenOptions {
   memoryLimit?: string;
   threads?: number;
   readOnly?: boolean;
+  /**
+   * Told, before it starts, of a migration that reads the kept log files back (a database written before version 14):
+   * what it does and roughly how long it takes. Nothing else runs meanwhile (serve's API does not listen yet).
+   */
+  onLongMigration?: (message: string, events: number) => void;
 }
+
+/** The pass over the kept log files of versions 13 and 14, per million stored events (measured: 8–10 s). */
+const MIGRATION_SECONDS_PER_MILLION = 10;
 
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
@@ -113,18 +121,28 @@ export class Database {
     // Timestamps are UTC everywhere; the host's zone must never shift them.
     await db.run(`SET GLOBAL TimeZone = 'UTC'`);
     if (!options.readOnly) {
-      await db.migrate();
+      await db.migrate(options.onLongMigration);
       await db.removeOrphanOriginals();
     }
     return db;
   }
 
-  private async migrate(): Promise<void> {
+  private async migrate(onLongMigration?: OpenOptions['onLongMigration']): Promise<void> {
     // A new file has no meta table yet: version 0.
     const previous = await this.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).then(
       (row) => Number(row?.value ?? 0),
       () => 0
     );
+    if (onLongMigration && previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
+      const events = Number((await this.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))?.n ?? 0);
+      const seconds = (events / 1e6) * MIGRATION_SECONDS_PER_MILLION;
+      const about = seconds < 120 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.ceil(seconds / 60)} minutes`;
+      onLongMigration(
+        `updating the database from schema version ${previous} to ${SCHEMA_VERSION}: reading the kept log files of its ${events} events back once ` +
+          `(their categories and failed sign-ins), about ${about} (~${MIGRATION_SECONDS_PER_MILLION} s a million events); nothing is served until it is done`,
+        events
+      );
+    }
     await this.transaction(async (conn) => {
       await conn.run(SCHEMA_SQL);
       // Files from before version 3 have events but no resource index yet (a one-time pass).
@@ -141,9 +159,17 @@ export class Database {
       if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
       if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
       if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
-      // The category is in the original records only: read back once, file by file (categoryBackfill.ts).
-      if (previous > 0 && previous < 13) await fillEventCategories(conn, this.originalsDir, await hasColumn(conn, 'events', 'record'));
-      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) await markStoredSignInFailures(conn, this.originalsDir);
+      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
+        // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
+        // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).
+        const reader = await this.connect();
+        try {
+          if (previous < 13) await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'));
+          await markStoredSignInFailures(conn, reader, this.originalsDir);
+        } finally {
+          reader.closeSync();
+        }
+      }
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

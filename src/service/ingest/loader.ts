@@ -404,12 +404,12 @@ export class BatchLoader {
   }
 
   private async recordOutOfMemory(file: LocalLogFile): Promise<FileOutcome> {
-    // Its failures at this memory limit so far: a new limit starts again from the first wait.
+    // Its failures at this memory limit so far: a new limit, or a changed file (another ETag), starts again from the first wait.
     const row = await this.db.one<{ memory_limit: string; attempts: number | null }>(
       `SELECT current_setting('memory_limit') AS memory_limit,
-              (SELECT attempts FROM ingest_errors WHERE source = $source AND key = $key AND starts_with(reason, $marker)
+              (SELECT attempts FROM ingest_errors WHERE source = $source AND key = $key AND etag = $etag AND starts_with(reason, $marker)
                  AND memory_limit = current_setting('memory_limit')) AS attempts`,
-      { source: this.source, key: file.key, marker: OUT_OF_MEMORY }
+      { source: this.source, key: file.key, etag: file.etag, marker: OUT_OF_MEMORY }
     );
     const memoryLimit = row?.memory_limit ?? '?';
     const attempts = (row?.attempts ?? 0) + 1;
