@@ -1,6 +1,7 @@
 // The ingest command as a user runs it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Database } from '../../src/service/db/database';
 import { runCli } from '../support/cli';
 import { refusedUrl } from '../support/net';
 import { writeStratusFolder } from '../support/stratus';
@@ -141,4 +142,27 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   expect(second.stdout).toMatch(/ 1 file still unreadable, unchanged since an earlier run: 'trailhound report ingest --errors' lists it, with why$/m);
   expect(second.stdout).toMatch(/no new errors/);
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
+});
+
+test('ingest and prune on a database an older version wrote say first that they update it (it reads the kept log files back once)', async () => {
+  const file = path.join(dir, 'older', 'db.duckdb');
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', file, '--json'];
+  expect((await runCli(args)).code).toBe(0);
+  const asOlder = async () => {
+    const db = await Database.open(file);
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+  };
+  const said = /^trailhound: updating the database from schema version 12 to \d+: reading the kept log files of its 310 events back once .*about 1 s/m;
+  await asOlder();
+  const again = await runCli(args);
+  expect(again.code).toBe(0);
+  expect(again.stderr).toMatch(said);
+  expect(again.stderr).not.toMatch(/served/);
+  // Updated once: the next run says nothing.
+  expect((await runCli(args)).stderr).toBe('');
+  await asOlder();
+  const prune = await runCli(['prune', '--db', file, '--retention-days', '3650']);
+  expect(prune.code).toBe(0);
+  expect(prune.stderr).toMatch(said);
 });

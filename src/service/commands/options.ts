@@ -18,6 +18,9 @@ export function warnIfExposed(file: string): void {
   if (exposed) process.stderr.write(`warning: ${exposed}\n`);
 }
 
+/** A command that opens an older database says so before a migration that reads its kept log files (minutes on a big one). */
+export const sayLongMigration = (message: string) => process.stderr.write(`trailhound: ${message}\n`);
+
 const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default: ${fallback})`;
 
 /** The settings that have no flag, by name: what a command's help says of each. */

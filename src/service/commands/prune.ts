@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { Database } from '../db/database';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import { describePrune, prune } from '../ingest/retention';
-import { positiveInt, warnIfExposed, withEnvironment } from './options';
+import { positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
 
 export function pruneCommand(): Command {
   const definition = new Command('prune')
@@ -19,7 +19,7 @@ export function pruneCommand(): Command {
       // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
       const file = existingDatabase(dbPath(opts.db));
       warnIfExposed(file);
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit) });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
       try {
         const summary = await prune(db, days);
         console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));

@@ -134,7 +134,7 @@ export function serveCommand(): Command {
       const db = await Database.open(file, {
         memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit),
         // The API listens only once the database is open: without this line, a long migration looks like a dead service.
-        onLongMigration: (message, events) => logger.info({ db: file, events }, message),
+        onLongMigration: (message, events) => logger.info({ db: file, events }, `${message}; nothing is served until it is done`),
       });
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {

@@ -139,7 +139,7 @@ export class Database {
       const about = seconds < 120 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.ceil(seconds / 60)} minutes`;
       onLongMigration(
         `updating the database from schema version ${previous} to ${SCHEMA_VERSION}: reading the kept log files of its ${events} events back once ` +
-          `(their categories and failed sign-ins), about ${about} (~${MIGRATION_SECONDS_PER_MILLION} s a million events); nothing is served until it is done`,
+          `(their categories and failed sign-ins), about ${about} (~${MIGRATION_SECONDS_PER_MILLION} s a million events)`,
         events
       );
     }
