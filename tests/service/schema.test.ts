@@ -409,6 +409,47 @@ test('a database written before version 13 whose kept file is broken on disk ope
   }
 });
 
+test('a database written before version 13 with one kept file broken inside a sound archive reads the files after it', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    let db = await Database.open(file);
+    try {
+      // Three files in one run, so one archive; the first in it is broken (its gzip is not gzip), the others are sound.
+      const records = (name: string) =>
+        [1, 2].map((i) => ({
+          eventID: `${name}-${i}`, eventTime: '2026-11-20T10:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', managementEvent: false,
+        }));
+      const logs = writeFiles(path.join(dir, 'logs'), Object.fromEntries(['a-broken', 'b-sound', 'c-sound'].map((n) => [`${n}.json.gz`, logFile(records(n))])));
+      expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 6, errors: 0 });
+      const { archive } = (await db.one<{ archive: string }>(`SELECT DISTINCT archive FROM log_objects`))!;
+      const kept = path.join(db.originalsDir, archive);
+      const rewritten = `${kept}.new`;
+      await db.run(
+        `COPY (SELECT * REPLACE (CASE WHEN key = 'a-broken.json.gz' THEN unhex('1f8b6e6f7420677a6970') ELSE content END AS content)
+           FROM read_parquet($kept) ORDER BY key) TO '${rewritten}' (FORMAT parquet)`,
+        { kept }
+      );
+      fs.renameSync(rewritten, kept);
+      await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    } finally {
+      db.close();
+    }
+    db = await Database.open(file);
+    try {
+      expect(await db.all('SELECT event_id, event_category FROM events ORDER BY event_id')).toEqual([
+        { event_id: 'a-broken-1', event_category: null }, { event_id: 'a-broken-2', event_category: null },
+        { event_id: 'b-sound-1', event_category: 'Data' }, { event_id: 'b-sound-2', event_category: 'Data' },
+        { event_id: 'c-sound-1', event_category: 'Data' }, { event_id: 'c-sound-2', event_category: 'Data' },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a version 11 database gives its Identity Center roles' events their permission set, and no other event one", async () => {
   // As version 11 stored them: the role and, for an Identity Center role, its person as the user; no permission_set column.
   const session = (id: string, user: string, role: string | null, sessionName: string | null) =>

@@ -101,7 +101,8 @@ export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDB
           file,
           keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
         });
-        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await addFile(fill, key, content);
+        // One file's content broken inside a sound archive costs that file's categories only, not the files after it.
+        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await unlessUnreadable(() => addFile(fill, key, content));
         await fill.flushIfFull();
       }
     });
