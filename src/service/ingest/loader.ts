@@ -114,6 +114,14 @@ export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
 export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
   AND (retry_at IS NULL OR retry_at <= now()::TIMESTAMP OR memory_limit IS DISTINCT FROM current_setting('memory_limit'))`;
 
+/** A file that could not be ingested, why, and (one that ran out of memory) when it is tried again. */
+interface FileError {
+  file: Pick<LocalLogFile, 'key' | 'etag'>;
+  reason: string;
+  kind: ErrorKind;
+  nextTry?: NextTry;
+}
+
 /** When a file that ran out of memory is tried again (ingest_errors.attempts, retry_at, memory_limit). */
 interface NextTry {
   attempts: number;
@@ -442,36 +450,9 @@ export class BatchLoader {
   }
 
   /** Files that could not be ingested, in one transaction; one that ran out of memory with when it is tried again. */
-  async recordErrors(
-    errors: Array<{ file: Pick<LocalLogFile, 'key' | 'etag'>; reason: string; kind: ErrorKind; nextTry?: NextTry }>
-  ): Promise<FileOutcome[]> {
+  async recordErrors(errors: FileError[]): Promise<FileOutcome[]> {
     if (errors.length === 0) return [];
-    const keys = listValue(errors.map((e) => e.file.key));
-    const etags = listValue(errors.map((e) => e.file.etag));
-    await this.db.transaction(async (conn) => {
-      // One row per file: an earlier version's error (another ETag) is replaced, not counted twice.
-      await conn.run(`DELETE FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys))`, { source: this.source, keys });
-      await conn.run(
-        `INSERT INTO ingest_errors (source, key, etag, reason, failed_at, kind)
-         SELECT $source, unnest($keys), unnest($etags), unnest($reasons), now()::TIMESTAMP, unnest($kinds)`,
-        { source: this.source, keys, etags, reasons: listValue(errors.map((e) => e.reason)), kinds: listValue(errors.map((e) => e.kind)) }
-      );
-      for (const { file, nextTry } of errors) {
-        if (!nextTry) continue;
-        await conn.run(
-          `UPDATE ingest_errors SET attempts = $attempts, failed_at = epoch_ms($failed::BIGINT), retry_at = epoch_ms($at::BIGINT), memory_limit = $limit
-           WHERE source = $source AND key = $key`,
-          {
-            source: this.source,
-            key: file.key,
-            attempts: nextTry.attempts,
-            failed: nextTry.failedAt.getTime(),
-            at: nextTry.at.getTime(),
-            limit: nextTry.memoryLimit,
-          }
-        );
-      }
-    });
+    await this.db.transaction((conn) => this.storeErrors(conn, errors));
     return errors.map(({ file, reason, kind }) => ({ key: file.key, records: 0, inserted: 0, duplicates: 0, rejected: 0, error: reason, kind }));
   }
 
@@ -662,6 +643,35 @@ export class BatchLoader {
     return counts;
   }
 
+  /** Writes files' errors in `conn`'s transaction (recordErrors', or a batch's with its ledger). */
+  private async storeErrors(conn: DuckDBConnection, errors: FileError[]): Promise<void> {
+    if (errors.length === 0) return;
+    const keys = listValue(errors.map((e) => e.file.key));
+    const etags = listValue(errors.map((e) => e.file.etag));
+    // One row per file: an earlier version's error (another ETag) is replaced, not counted twice.
+    await conn.run(`DELETE FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys))`, { source: this.source, keys });
+    await conn.run(
+      `INSERT INTO ingest_errors (source, key, etag, reason, failed_at, kind)
+       SELECT $source, unnest($keys), unnest($etags), unnest($reasons), now()::TIMESTAMP, unnest($kinds)`,
+      { source: this.source, keys, etags, reasons: listValue(errors.map((e) => e.reason)), kinds: listValue(errors.map((e) => e.kind)) }
+    );
+    for (const { file, nextTry } of errors) {
+      if (!nextTry) continue;
+      await conn.run(
+        `UPDATE ingest_errors SET attempts = $attempts, failed_at = epoch_ms($failed::BIGINT), retry_at = epoch_ms($at::BIGINT), memory_limit = $limit
+         WHERE source = $source AND key = $key`,
+        {
+          source: this.source,
+          key: file.key,
+          attempts: nextTry.attempts,
+          failed: nextTry.failedAt.getTime(),
+          at: nextTry.at.getTime(),
+          limit: nextTry.memoryLimit,
+        }
+      );
+    }
+  }
+
   private async writeLedger(conn: DuckDBConnection, files: LocalLogFile[], outcomes: FileOutcome[]): Promise<void> {
     const ok = outcomes.map((o, i) => ({ o, f: files[i] })).filter(({ o }) => !o.error);
     const failed = outcomes.map((o, i) => ({ o, f: files[i] })).filter(({ o }) => o.error);
@@ -686,22 +696,6 @@ export class BatchLoader {
         keys: listValue(ok.map(({ f }) => f.key)),
       });
     }
-    if (failed.length > 0) {
-      // One row per file, as recordErrors keeps: an earlier version's error (another ETag) is replaced, not counted twice.
-      await conn.run(`DELETE FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys))`, {
-        source: this.source,
-        keys: listValue(failed.map(({ f }) => f.key)),
-      });
-    }
-    for (const { f, o } of failed) {
-      const columns = '(source, key, etag, reason, failed_at, kind)';
-      await conn.run(`INSERT OR REPLACE INTO ingest_errors ${columns} VALUES ($source, $key, $etag, $reason, now()::TIMESTAMP, $kind)`, {
-        source: this.source,
-        key: f.key,
-        etag: f.etag,
-        reason: o.error ?? 'unknown error',
-        kind: o.kind ?? 'unreadable',
-      });
-    }
+    await this.storeErrors(conn, failed.map(({ f, o }) => ({ file: f, reason: o.error ?? 'unknown error', kind: o.kind ?? 'unreadable' })));
   }
 }
