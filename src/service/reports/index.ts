@@ -490,20 +490,19 @@ export class Reports {
     return this.withStatements((all) => this.readErrors(all, limit));
   }
 
-  /** Whether the database has the errors' kinds (SQL.WithKinds): asked once, as a file is upgraded only when opened to write. */
-  private kinds?: Promise<boolean>;
+  /**
+   * Whether the database's ingest_errors has a column: the errors' kinds (`kind`, SQL.WithKinds) or the waits of files
+   * that ran out of memory (`retry_at`, SQL.WithRetries). Each is asked once, as a file is upgraded only when opened to write.
+   */
+  private readonly errorColumns = new Map<string, Promise<boolean>>();
 
-  private withKinds(): Promise<boolean> {
-    this.kinds ??= this.db.hasColumn('ingest_errors', 'kind');
-    return this.kinds;
+  private errorsHave(column: 'kind' | 'retry_at'): Promise<boolean> {
+    if (!this.errorColumns.has(column)) this.errorColumns.set(column, this.db.hasColumn('ingest_errors', column));
+    return this.errorColumns.get(column)!;
   }
 
-  /** Whether the database has the waits of files that ran out of memory (SQL.WithRetries), asked once as the kinds are. */
-  private retries?: Promise<boolean>;
-
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
-    this.retries ??= this.db.hasColumn('ingest_errors', 'retry_at');
-    const rows = await all({ sql: SQL.ingestErrorsSql(await this.withKinds(), await this.retries), params: { limit } });
+    const rows = await all({ sql: SQL.ingestErrorsSql(await this.errorsHave('kind'), await this.errorsHave('retry_at')), params: { limit } });
     return {
       total: rows.length === 0 ? 0 : Number(rows[0].total),
       errors: rows.map((r) => ({
@@ -522,7 +521,7 @@ export class Reports {
   }
 
   private async readStatus(all: RunStatement): Promise<IngestStatus> {
-    const kinds = await this.withKinds();
+    const kinds = await this.errorsHave('kind');
     const r = (await all(SQL.ingestSql(this.statusScope, kinds)))[0];
     const listed = await all(SQL.sourcesSql(kinds));
     const newest = num(r.newest);
