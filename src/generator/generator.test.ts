@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { parseKey } from '../service/ingest/keys';
 import { generateLogObjects, writeLogFolder, type GenerateOptions, type LogObject } from '.';
 import { countBy } from '../../tests/support/oracle';
+import { UNMARKED_DATA_EVENTS } from '../model/fieldRules';
 
 const END = new Date('2026-11-20T12:00:00Z');
 const OPTIONS: GenerateOptions = { events: 20_000, days: 7, end: END, seed: 9 };
@@ -87,6 +88,15 @@ test('a run of modest size holds every kind of case the reports must handle', ()
   expect(new Set(admin.map((r) => r.split(' ')[1])).size).toBe(admin.length);
   expect(admin.length).toBeGreaterThan(1);
   expect(objects.filter((o) => o.records === 0).length).toBeGreaterThan(0);
+});
+
+test('its records say their category, and the rule for records that say none (eventVersion 1.05) would give the same', () => {
+  const categories = new Set(all.map((r) => `${r.eventVersion} ${r.eventCategory} ${r.managementEvent}`));
+  expect(categories).toEqual(new Set(['1.10 Management true', '1.10 Data false']));
+  const unmarked = (r: Record<string, any>) =>
+    Object.hasOwn(UNMARKED_DATA_EVENTS, r.eventSource) && UNMARKED_DATA_EVENTS[r.eventSource].includes(r.eventName) ? 'Data' : 'Management';
+  const disagree = all.filter((r) => unmarked(r) !== r.eventCategory).map((r) => `${r.eventSource} ${r.eventName}`);
+  expect([...new Set(disagree)]).toEqual([]);
 });
 
 test('writeLogFolder writes the files in their layout; a large run streams in flat memory', async () => {

@@ -119,14 +119,40 @@ export const NO_PERMISSION_SET = NONE_GROUP;
 export const EVENT_CATEGORIES = ['Management', 'Data', 'NetworkActivity', 'Insight'] as const;
 
 /**
- * SQL: an event's category from its eventCategory, managementEvent (since 1.06) and eventType (expressions, as JSON
- * text). Before eventCategory, the events a trail logged besides management events were data events (network
- * activity came in 2024, with the field); a record that says neither is a management event, what trails log by default.
+ * The data events a record may carry without saying so: before eventVersion 1.06 a record has neither managementEvent
+ * nor eventCategory (and a service may write 1.05 long after), while S3 object calls (since November 2016) and Lambda
+ * Invoke (since November 2017) were already logged as data events. By event source, the event names AWS documents as
+ * data events: S3's object-level actions, with the bucket-level calls it logs as object-level ones (ListObjects,
+ * ListObjectVersions, HeadBucket, DeleteObjects); bucket-level calls (ListBuckets, CreateBucket, PutBucketAcl …,
+ * GetObjectLockConfiguration) are management events. Sources: DESIGN.md, "event category".
  */
-export const eventCategorySql = (category: string, managementEvent: string, eventType: string) =>
+export const UNMARKED_DATA_EVENTS: Readonly<Record<string, readonly string[]>> = {
+  's3.amazonaws.com': [
+    'AbortMultipartUpload', 'CompleteMultipartUpload', 'CopyObject', 'CreateMultipartUpload', 'DeleteObject', 'DeleteObjects',
+    'GetObject', 'GetObjectAcl', 'GetObjectAttributes', 'GetObjectTagging', 'GetObjectTorrent', 'HeadBucket', 'HeadObject',
+    'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListParts', 'PostObject', 'PutObject', 'PutObjectAcl',
+    'PutObjectTagging', 'RestoreObject', 'SelectObjectContent', 'UploadPart', 'UploadPartCopy',
+  ],
+  'lambda.amazonaws.com': ['Invoke'],
+};
+
+/** SQL: the event source and name (expressions) are one of UNMARKED_DATA_EVENTS; NULLs say no. */
+export const unmarkedDataEventSql = (source: string, name: string) =>
+  `coalesce(${Object.entries(UNMARKED_DATA_EVENTS)
+    .map(([s, names]) => `(${source} = '${s}' AND ${name} IN (${names.map((n) => `'${n}'`).join(', ')}))`)
+    .join(' OR ')}, false)`;
+
+/**
+ * SQL: an event's category from its eventCategory, managementEvent (since 1.06), eventType, eventSource and eventName
+ * (expressions; the first three as JSON text). Before eventCategory, the events a trail logged besides management
+ * events were data events (network activity came in 2024, with the field). A record that says neither is a data event
+ * when it is one of UNMARKED_DATA_EVENTS, else a management event, what trails log by default.
+ */
+export const eventCategorySql = (category: string, managementEvent: string, eventType: string, source: string, name: string) =>
   `CASE WHEN nullif(${category}, '') IS NOT NULL THEN ${category}
         WHEN ${managementEvent} = 'true' THEN 'Management' WHEN ${managementEvent} = 'false' THEN 'Data'
-        WHEN ${eventType} = 'AwsCloudTrailInsight' THEN 'Insight' ELSE 'Management' END`;
+        WHEN ${eventType} = 'AwsCloudTrailInsight' THEN 'Insight'
+        WHEN ${unmarkedDataEventSql(source, name)} THEN 'Data' ELSE 'Management' END`;
 
 /**
  * The event-category group (and filter value) of the events without one: stored before Trailhound kept the category

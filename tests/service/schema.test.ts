@@ -563,3 +563,89 @@ test('a version 12 database whose kept big file holds more records than a call h
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('a version 15 database counts as data events the S3 object calls and Lambda Invokes it counted as management events; nothing else changes', async () => {
+  // As versions 13 to 15 stored them: a record that said no category was a management event.
+  const call = (id: string, source: string, name: string, category: string | null) =>
+    `SELECT '${id}' AS event_id, TIMESTAMP '2017-06-14 08:41:03' AS event_time, '${name}' AS event_name, '${source}' AS event_source,
+       '${source.split('.')[0]}' AS service, 'eu-west-1' AS region, '111122223333' AS account, 'alice' AS user_name, 'IAMUser' AS identity_type,
+       '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized, 'k' AS object_key, [] AS resources,
+       ${category === null ? 'NULL' : `'${category}'`} AS event_category`;
+  const rows = await afterMigration<{ event_id: string; event_category: string | null }>(
+    15,
+    [
+      call('get', 's3.amazonaws.com', 'GetObject', 'Management'),
+      call('list-objects', 's3.amazonaws.com', 'ListObjectsV2', 'Management'),
+      call('invoke', 'lambda.amazonaws.com', 'Invoke', 'Management'),
+      call('list-buckets', 's3.amazonaws.com', 'ListBuckets', 'Management'),
+      call('put-bucket-acl', 's3.amazonaws.com', 'PutBucketAcl', 'Management'),
+      call('lambda-management', 'lambda.amazonaws.com', 'GetFunction20150331', 'Management'),
+      call('ec2', 'ec2.amazonaws.com', 'DescribeInstances', 'Management'),
+      call('already-data', 's3.amazonaws.com', 'PutObject', 'Data'),
+      // Its kept file was gone at version 13: not known, and still not.
+      call('unknown', 's3.amazonaws.com', 'GetObject', null),
+    ].join(' UNION ALL '),
+    'SELECT event_id, event_category FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'already-data', event_category: 'Data' },
+    { event_id: 'ec2', event_category: 'Management' },
+    { event_id: 'get', event_category: 'Data' },
+    { event_id: 'invoke', event_category: 'Data' },
+    { event_id: 'lambda-management', event_category: 'Management' },
+    { event_id: 'list-buckets', event_category: 'Management' },
+    { event_id: 'list-objects', event_category: 'Data' },
+    { event_id: 'put-bucket-acl', event_category: 'Management' },
+    { event_id: 'unknown', event_category: null },
+  ]);
+});
+
+test('records of eventVersion 1.05 get the category of today from their kept files (before version 13) or their names (versions 13 to 15)', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'old.duckdb');
+  const call = (id: string, eventName: string, over: Record<string, unknown> = {}) => ({
+    eventVersion: '1.05', eventID: id, eventTime: '2017-06-14T08:41:03Z', eventSource: 's3.amazonaws.com', eventName, eventType: 'AwsApiCall',
+    recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', userName: 'alice', accountId: '111122223333' },
+    requestParameters: { bucketName: 'acme-exports', key: 'q2/orders.csv' }, ...over,
+  });
+  const categories = `SELECT event_id, event_category FROM events ORDER BY event_id`;
+  try {
+    let db = await Database.open(file);
+    const logs = writeFiles(path.join(dir, 'logs'), {
+      'old.json.gz': logFile([
+        call('get', 'GetObject'),
+        call('list-buckets', 'ListBuckets', { requestParameters: { host: ['s3.amazonaws.com'] } }),
+        // Not known to happen: an object call its record calls a management event.
+        call('said-management', 'GetObject', { eventVersion: '1.06', managementEvent: true }),
+      ]),
+    });
+    expect(await ingest({ source: logs, db, days: 36500 })).toMatchObject({ events: 3, errors: 0 });
+    const today = [
+      { event_id: 'get', event_category: 'Data' },
+      { event_id: 'list-buckets', event_category: 'Management' },
+      { event_id: 'said-management', event_category: 'Management' },
+    ];
+    expect(await db.all(categories)).toEqual(today);
+    // As version 12 left it: read back from the kept file, by the rule of today, record by record.
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+    db = await Database.open(file);
+    expect(await db.all(categories)).toEqual(today);
+    // As version 15 left it (a record that said none a management event): the names decide, and the record that called
+    // an object call a management event, which the stored columns do not tell apart, becomes a data event too.
+    await db.run(`UPDATE events SET event_category = 'Management'; UPDATE meta SET value = '15' WHERE key = 'schema_version'`);
+    db.close();
+    db = await Database.open(file);
+    try {
+      expect(await db.all(categories)).toEqual([
+        { event_id: 'get', event_category: 'Data' },
+        { event_id: 'list-buckets', event_category: 'Management' },
+        { event_id: 'said-management', event_category: 'Data' },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { generateLogObjects, type GenerateOptions } from '../../src/generator';
+import { UNMARKED_DATA_EVENTS } from '../../src/model/fieldRules';
 import type { ResolvedQuery } from '../../src/model/query';
 import type { CloudTrailRecord } from './stratus';
 
@@ -119,12 +120,14 @@ export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
 
 /**
  * CloudTrail's event category: eventCategory (since 1.07), else managementEvent (since 1.06; before eventCategory the
- * others were data events), else an Insights event's type, else a management event, what every trail logs.
+ * others were data events), else an Insights event's type, else a data event where AWS documents its source and name as
+ * one (the list is data, shared with the service), else a management event, what every trail logs.
  */
 export function oracleEventCategory(r: CloudTrailRecord): string {
   if (r.eventCategory) return r.eventCategory;
   if (typeof r.managementEvent === 'boolean') return r.managementEvent ? 'Management' : 'Data';
-  return r.eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management';
+  if (r.eventType === 'AwsCloudTrailInsight') return 'Insight';
+  return Object.hasOwn(UNMARKED_DATA_EVENTS, r.eventSource) && UNMARKED_DATA_EVENTS[r.eventSource].includes(r.eventName) ? 'Data' : 'Management';
 }
 
 /** Node's own parser decides what an IP address is (the service uses patterns in SQL). */

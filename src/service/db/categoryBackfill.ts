@@ -47,7 +47,8 @@ class CategoryFill {
   async flush(): Promise<void> {
     if (this.rows === 0) return;
     this.appender.flushSync();
-    await this.conn.run(`UPDATE events SET event_category = ${eventCategorySql('f.category', 'f.management', 'f.type')}
+    const category = eventCategorySql('f.category', 'f.management', 'f.type', 'events.event_source', 'events.event_name');
+    await this.conn.run(`UPDATE events SET event_category = ${category}
       FROM category_fill f
       WHERE events.event_category IS NULL AND events.object_key = f.k AND events.record_index = f.i
         AND (events.event_id = f.id OR starts_with(events.event_id, 'md5:'))`);
@@ -85,7 +86,8 @@ async function addFile(fill: CategoryFill, key: string, content: Uint8Array | { 
 export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
   if (legacyRecords) {
     const field = (name: string) => `(record['${name}'] ->> '$')`;
-    await conn.run(`UPDATE events SET event_category = ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))}
+    const category = eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'), 'event_source', 'event_name');
+    await conn.run(`UPDATE events SET event_category = ${category}
       WHERE event_category IS NULL AND record IS NOT NULL`);
   }
   const fill = await CategoryFill.create(conn);

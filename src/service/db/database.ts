@@ -14,6 +14,7 @@ import {
   SCHEMA_SQL,
   SCHEMA_VERSION,
   UNAUTHORIZED_MESSAGE_SQL,
+  UNMARKED_DATA_EVENTS_SQL,
 } from './schema';
 import { fillEventCategories } from './categoryBackfill';
 import { markStoredSignInFailures, SIGN_IN_FAILURES_VERSION } from './signInFailures';
@@ -170,6 +171,8 @@ export class Database {
           reader.closeSync();
         }
       }
+      // Categories set by versions 13 to 15; those read back above (before 13) follow the rule of today already.
+      if (previous >= 13 && previous < 16) await conn.run(UNMARKED_DATA_EVENTS_SQL);
       await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
   }

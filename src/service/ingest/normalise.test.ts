@@ -221,6 +221,25 @@ describe('permission set: only of a role Identity Center made, without its prefi
   columnCases('permission_set', cases);
 });
 
+/** An S3 call of eventVersion 1.05 (2016–2018) as CloudTrail wrote it: no managementEvent, no eventCategory. */
+const s3Call105 = (eventName: string, requestParameters: Record<string, unknown>, resources?: unknown[]): CloudTrailRecord => ({
+  eventVersion: '1.05',
+  eventTime: '2017-06-14T08:41:03Z',
+  eventSource: 's3.amazonaws.com',
+  eventName,
+  awsRegion: 'eu-west-1',
+  userAgent: '[aws-sdk-java/1.11.132 Linux/4.9.32-15.41.amzn1.x86_64]',
+  requestParameters,
+  responseElements: null,
+  additionalEventData: { 'x-amz-id-2': 'JnWYdlmHBpHv1lU8Hl3MkbVm0QW3rmQ6z8ZUA6zvuKkGkHMmkLKvbdvPLAyIOiRsDu6cFJFmfDo=' },
+  ...(resources ? { resources } : {}),
+  eventType: 'AwsApiCall',
+});
+const objectResources = (bucket: string, key: string) => [
+  { type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` },
+  { accountId: '111122223333', type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` },
+];
+
 describe('event category: eventCategory, else managementEvent, else what trails log by default', () => {
   const s3Get = { eventSource: 's3.amazonaws.com', eventName: 'GetObject' };
   const cases: Array<[string, CloudTrailRecord, string]> = [
@@ -236,6 +255,40 @@ describe('event category: eventCategory, else managementEvent, else what trails 
     ['an empty eventCategory is none', { eventCategory: '', managementEvent: false }, 'Data'],
     ['an Insights event without eventCategory', { eventType: 'AwsCloudTrailInsight' }, 'Insight'],
     ['neither (eventVersion 1.05 and before) → Management, the default of every trail', { eventVersion: '1.05' }, 'Management'],
+  ];
+  columnCases('event_category', cases);
+});
+
+describe('event category of a record that says none (eventVersion 1.05 and before): a data event where AWS documents one', () => {
+  const cases: Array<[string, CloudTrailRecord, string]> = [
+    ['S3 GetObject → Data', s3Call105('GetObject', { bucketName: 'acme', key: 'q2/orders.csv' }, objectResources('acme', 'q2/orders.csv')), 'Data'],
+    ['S3 PutObject → Data', s3Call105('PutObject', { bucketName: 'acme', key: 'q3/orders.csv' }, objectResources('acme', 'q3/orders.csv')), 'Data'],
+    ['S3 DeleteObjects (logged as an object-level call) → Data', s3Call105('DeleteObjects', { bucketName: 'acme', delete: '' }), 'Data'],
+    ['S3 ListObjects (logged as an object-level call) → Data', s3Call105('ListObjects', { bucketName: 'acme', prefix: 'q2/', 'list-type': '2' }), 'Data'],
+    ['S3 HeadBucket (logged as an object-level call) → Data', s3Call105('HeadBucket', { bucketName: 'acme' }), 'Data'],
+    ['S3 ListBuckets (bucket-level) → Management', s3Call105('ListBuckets', { host: ['s3.amazonaws.com'] }), 'Management'],
+    ['S3 CreateBucket (bucket-level) → Management', s3Call105('CreateBucket', { bucketName: 'acme-new', host: ['s3.amazonaws.com'] }), 'Management'],
+    ['S3 PutBucketAcl (bucket-level) → Management', s3Call105('PutBucketAcl', { bucketName: 'acme', AccessControlPolicy: {} }), 'Management'],
+    ['S3 GetObjectLockConfiguration (bucket-level) → Management', s3Call105('GetObjectLockConfiguration', { bucketName: 'acme' }), 'Management'],
+    [
+      'Lambda Invoke → Data',
+      {
+        eventVersion: '1.05', eventTime: '2018-02-07T16:20:11Z', eventSource: 'lambda.amazonaws.com', eventName: 'Invoke', readOnly: false,
+        requestParameters: { functionName: 'arn:aws:lambda:us-east-1:111122223333:function:orders-1', invocationType: 'RequestResponse' },
+        resources: [{ accountId: '111122223333', type: 'AWS::Lambda::Function', ARN: 'arn:aws:lambda:us-east-1:111122223333:function:orders-1' }],
+      },
+      'Data',
+    ],
+    [
+      'a Lambda management call (GetFunction20150331) → Management',
+      { eventVersion: '1.05', eventSource: 'lambda.amazonaws.com', eventName: 'GetFunction20150331' },
+      'Management',
+    ],
+    // The names count with their own source only.
+    ['GetObject of another service → Management', { eventVersion: '1.05', eventSource: 'mediastore.amazonaws.com', eventName: 'GetObject' }, 'Management'],
+    // A record that says its category keeps it, whatever its name.
+    ['S3 GetObject, managementEvent false → Data, as before', { ...s3Call105('GetObject', {}), eventVersion: '1.06', managementEvent: false }, 'Data'],
+    ['S3 GetObject that says Management → Management', { ...s3Call105('GetObject', {}), eventVersion: '1.07', eventCategory: 'Management' }, 'Management'],
   ];
   columnCases('event_category', cases);
 });

@@ -167,7 +167,7 @@ SELECT
   coalesce(regexp_full_match(ip, ${literal(IPV4_PATTERN)}) OR regexp_full_match(ip, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
   ${field('userAgent')} AS user_agent,
   ${field('eventType')} AS event_type,
-  ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'))} AS event_category,
+  ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'), 'event_source_raw', 'event_name_raw')} AS event_category,
   CASE WHEN r['readOnly'] IN ('true', 'false') THEN r['readOnly'] = 'true'
        ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
   error_code,
