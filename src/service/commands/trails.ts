@@ -6,7 +6,7 @@ import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '
 import { syncTrails } from '../trails';
 import { formatTable } from '../table';
 import { NO_TRAILS } from '../reports/print';
-import { collect, warnIfExposed, withEnvironment } from './options';
+import { collect, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -27,7 +27,7 @@ export function trailsCommand(): Command {
         if (opts.json) {
           console.log(JSON.stringify({ trails: result.trails.length, notLogging, warnings: result.warnings }));
         } else {
-          for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+          for (const w of result.warnings) warn(w);
           console.log(`Stored ${counted(result.trails.length, 'trail')} (${notLogging} not logging).`);
         }
       } finally {
