@@ -13,6 +13,7 @@ import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
 import { printFrames } from '../reports/print';
+import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
 import { collect, withEnvironment } from './options';
@@ -250,7 +251,8 @@ export function reportCommand(): Command {
         result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
-      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes));
+      // Fitted to a terminal; piped (grep, a file), each row whole on its line.
+      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes, terminalWidth()));
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
 }

@@ -4,7 +4,7 @@ import { counted } from '../counted';
 import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
-import { formatTable } from '../table';
+import { formatTable, terminalWidth } from '../table';
 import { NO_TRAILS } from '../reports/print';
 import { collect, warn, warnIfExposed, withEnvironment } from './options';
 
@@ -51,7 +51,7 @@ export function trailsCommand(): Command {
                   last_delivery_error, strftime(last_notification, '%Y-%m-%d %H:%M') AS last_notification, sns_topic
            FROM trails ORDER BY name`
         );
-        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows));
+        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows, terminalWidth()));
       } finally {
         db.close();
       }
