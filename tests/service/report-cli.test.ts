@@ -80,6 +80,19 @@ test('--format list: piped, each event whole on its line; on a terminal, fitted 
   for (const id of ids) expect(printed).toContain(`event id       ${id}`);
 });
 
+test('no events match: says over which range, and, when it is the default 14 days, how to set another', async () => {
+  // The records are years old: the default range misses them all, as it misses logs generated or ingested for older days.
+  const looked = await runCli(['report', 'events', '--db', db]);
+  const minute = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d';
+  const lastDays = new RegExp(`^\\(no events match in the last 14 days, from ${minute} to ${minute} UTC: --from and --to set another range\\)\\n$`);
+  expect([looked.code, looked.stdout]).toEqual([0, expect.stringMatching(lastDays)]);
+  const nobody = await report(['events', '--user', 'nobody', '--to', '2026-01-01']);
+  expect(nobody.stdout).toBe('(no events match from 2000-01-01 00:00 to 2026-01-01 00:00 UTC)\n');
+  // Programs get the frames, as ever: an empty one.
+  const frames = JSON.parse((await report(['events', '--user', 'nobody', '--json'])).stdout).frames;
+  expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
+});
+
 test('events grouped by userAndAccount: a user and an account column, a row for each account a user acted in', async () => {
   const r = await report(['events', '--group-by', 'userAndAccount', '--limit', '5']);
   expect(r.code).toBe(0);

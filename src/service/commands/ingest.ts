@@ -49,7 +49,7 @@ export function ingestCommand(): Command {
   const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
-    .option('--days <n>', `days back from today (default: ${DEFAULTS.days})`, positiveInt)
+    .option('--days <n>', `calendar days (UTC) to read, today's and the n - 1 before it (default: ${DEFAULTS.days})`, positiveInt)
     .option('--since <date>', 'ingest from this day (YYYY-MM-DD) until today, instead of --days')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))

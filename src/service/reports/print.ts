@@ -52,7 +52,7 @@ function series(frames: Frame[], counts: string): string {
   return formatTable(rows);
 }
 
-const NO_EVENTS = '(no events match)';
+export const NO_EVENTS = '(no events match)';
 
 /** An empty List of Trails (a database only ingest wrote): "(no rows)" would not say where the inventory comes from. */
 export const NO_TRAILS = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)";
