@@ -66,7 +66,7 @@ export function localServiceUrl(listen: string): string {
 
 const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
-/** An empty events report, with its range; `lookedBack`: the range is the default one. */
+/** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
 export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
   const within = `from ${minute(range.from)} to ${minute(range.to)} UTC`;
   return lookedBack ? `(no events match in the last 14 days, ${within}: --from and --to set another range)` : `(no events match ${within})`;
@@ -266,7 +266,7 @@ export function reportCommand(): Command {
       // Fitted to a terminal; piped (grep, a file), each row whole on its line.
       const printed = printFrames(result.frames, peakMinutes, terminalWidth());
       // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
-      console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined) : printed);
+      console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
 }
