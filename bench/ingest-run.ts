@@ -9,20 +9,44 @@
 // As the trailhound executable does, before DuckDB loads (the raw side is started with DuckDB's own allocator
 // settings: see ingest.bench.ts).
 import '../src/service/env';
+import fs from 'node:fs';
+import path from 'node:path';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
 import { Database, removeDatabase } from '../src/service/db/database';
 import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
 import { normaliseSql } from '../src/service/ingest/normalise';
 
-/** Event files only, with and without an organization folder: the same files trailhound reads. */
+/** Whether any file matches `pattern`'s path segments under `dir` ('*' any name; '*.json.gz' any name so ending). */
+function matches(dir: string, pattern: string[]): boolean {
+  const [first, ...rest] = pattern;
+  const fits = (name: string) => (first.startsWith('*') ? name.endsWith(first.slice(1)) : name === first);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => fits(e.name) && (rest.length === 0 ? e.isFile() : e.isDirectory() && matches(path.join(dir, e.name), rest)));
+}
+
+/**
+ * Event files only, with and without an organization folder: the same files trailhound reads. Only the patterns that
+ * match a file: read_json fails on one that matches none, as the organization one did at small sizes (300 generated
+ * events: no file fell to the organization's account). At 1 M both match, and the query is the one it always was.
+ */
 function eventFiles(logs: string) {
-  return listValue([`${logs}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz`, `${logs}/AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz`]);
+  const patterns = ['AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz', 'AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz'].filter((p) => matches(logs, p.split('/')));
+  if (patterns.length === 0) throw new Error(`no CloudTrail event files under ${logs}/AWSLogs`);
+  return listValue(patterns.map((p) => `${logs}/${p}`));
 }
 
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
   removeDatabase(db);
+  // Which patterns match is found before the clock starts (and only by the sides that read them): what is timed is
+  // DuckDB's own globbing and reading, as before.
+  const glob = side === 'ours' ? listValue([]) : eventFiles(logs);
   const started = process.hrtime.bigint();
   let events = 0;
   if (side === 'ours') {
@@ -35,7 +59,7 @@ async function main() {
     const database = await Database.open(db);
     const records = `(SELECT filename AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
       FROM read_json($glob, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = 268435456))`;
-    await database.run(`INSERT INTO events BY NAME SELECT * FROM (${normaliseSql(records)}) WHERE event_time IS NOT NULL`, { glob: eventFiles(logs) });
+    await database.run(`INSERT INTO events BY NAME SELECT * FROM (${normaliseSql(records)}) WHERE event_time IS NOT NULL`, { glob });
     events = Number((await database.all<{ n: bigint }>('SELECT count(*) AS n FROM events'))[0].n);
     await database.run('CHECKPOINT');
     database.close();
@@ -45,7 +69,7 @@ async function main() {
     await conn.run(
       `CREATE TABLE raw AS SELECT unnest(Records) AS record
        FROM read_json($glob, columns = {Records: 'JSON[]'}, maximum_object_size = 268435456)`,
-      { glob: eventFiles(logs) }
+      { glob }
     );
     const reader = await conn.runAndReadAll('SELECT count(*) FROM raw');
     events = Number(reader.getRowsJS()[0][0]);

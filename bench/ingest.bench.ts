@@ -1,4 +1,4 @@
-// npm run bench:ingest [-- --events N[,N2,...]]
+// npm run bench:ingest [-- --events N[,N2,...]] [--dir FOLDER]   (any N >= 1; default 1000000, under .bench/)
 // Generates N events as CloudTrail .json.gz files (cached under .bench/), ingests them with trailhound and,
 // in the same run, loads the same files with DuckDB's own read_json; prints events/s, peak RSS and the ratio.
 // A third run does trailhound's parse, normalisation and write as one bare INSERT (see ingest-run.ts): how much of
@@ -11,7 +11,6 @@ import { writeLogFolder } from '../src/generator';
 import { removeDatabase } from '../src/service/db/database';
 
 const ROOT = path.resolve(__dirname, '..');
-const BENCH = path.join(ROOT, '.bench');
 
 export interface Side { side: string; events: number; seconds: number; maxRssMB: number }
 
@@ -22,6 +21,9 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : (process.env[`BENCH_${name.toUpperCase()}`] ?? fallback);
 }
+
+/** Where the generated logs (kept for later runs) and the databases go: --dir or BENCH_DIR (its test's own folder). */
+const BENCH = path.resolve(arg('dir', path.join(ROOT, '.bench')));
 
 async function logsFor(events: number): Promise<string> {
   const dir = path.join(BENCH, `logs-${events}`);
@@ -75,6 +77,8 @@ export function resultTable(measured: Measured[]): string {
 
 async function main() {
   const sizes = arg('events', '1000000').split(',').map(Number);
+  const bad = sizes.find((n) => !Number.isInteger(n) || n < 1);
+  if (bad !== undefined) throw new Error(`--events ${arg('events', '')}: expected whole numbers, 1 or more, separated by commas`);
   fs.mkdirSync(BENCH, { recursive: true });
   const measured: Measured[] = [];
   for (const n of sizes) {

@@ -5,6 +5,7 @@ import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
 import { buildCli } from './cli';
 import { barFill, formatSummary } from './commands/ingest';
+import { nextStep } from './commands/generate';
 import { queryFromFlags, reportCommand } from './commands/report';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
@@ -48,6 +49,31 @@ test('generate --out a folder that is not empty refuses, before writing anything
   }
 }, 30_000);
 
+test('generate says how to ingest and report every day it wrote: older days than the defaults read need --since or --days', async () => {
+  const dir = tempDir();
+  try {
+    const logs = path.join(dir, 'logs');
+    const generated = await runCli(['generate', '--out', logs, '--events', '50', '--days', '3', '--end', '2025-06-01T12:00:00Z']);
+    const next = `Next: trailhound ingest --source ${logs} --since 2025-05-30, then trailhound report events --from 2025-05-30 --to 2025-06-02`;
+    expect([generated.code, generated.stdout.split('\n')[1]]).toEqual([0, next]);
+    // The commands it names, as given: every event is read, and reported.
+    const db = path.join(dir, 'db.duckdb');
+    const ingest = await runCli(['ingest', '--source', logs, '--since', '2025-05-30', '--db', db, '--json']);
+    expect(JSON.parse(ingest.stdout).events).toBe(50);
+    const report = await runCli(['report', 'totals', '--from', '2025-05-30', '--to', '2025-06-02', '--db', db, '--json']);
+    expect(JSON.parse(report.stdout).frames[0].fields.find((f: { name: string }) => f.name === 'events').values).toEqual([50]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('the next step generate names: the defaults where they read every day, --days where more days end today', () => {
+  const now = new Date('2026-11-26T19:00:00Z');
+  expect(nextStep('/tmp/logs', 14, now, now)).toBe('Next: trailhound ingest --source /tmp/logs, then trailhound report events');
+  expect(nextStep('/tmp/logs', 30, now, now)).toBe('Next: trailhound ingest --source /tmp/logs --days 30, then trailhound report events --from 2026-10-28');
+  expect(nextStep("my logs/it's", 2, now, now)).toBe("Next: trailhound ingest --source 'my logs/it'\\''s', then trailhound report events");
+});
+
 test('a --db that cannot be a database file names it and the setting, beside the reason', async () => {
   const dir = tempDir();
   try {
@@ -78,7 +104,10 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto, which fits the range)');
   expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');
-  expect(help).toContain('--from <time> ISO time or day, UTC unless it names a zone (default: 14 days ago)');
+  expect(help).toContain('--from <time> ISO time or day (e.g. 2026-11-20T08:00:00Z, 2026-11-20), UTC unless it names a zone (default: 14 days ago)');
+  // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
+  expect(help).toContain('--to <time> ISO time or day, UTC unless it names a zone; a day is its midnight, where it begins (default: now)');
+  expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
 });
 

@@ -46,7 +46,7 @@ test('a new database is its owner\'s only, whatever the umask; an existing one o
   fs.chmodSync(originals, 0o755);
   const second = await runCli(args);
   expect(second.code).toBe(0);
-  expect(second.stderr).toBe(`warning: the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${file} ${originals}\n`);
+  expect(second.stderr).toBe(`trailhound: warning: the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${file} ${originals}\n`);
   expect([mode(file), mode(originals)]).toEqual(['644', '755']);
   // Every command that writes to it says so too (trails sync warns before it asks CloudTrail, which does not answer here).
   const sync = await runCli(['trails', 'sync', '--db', file, '--cloudtrail-endpoint', await refusedUrl()], { AWS_REGION: 'us-east-1' });
@@ -69,11 +69,11 @@ test('a window reaching back before CloudTrail began (2013-11-13) starts there, 
   const db = path.join(dir, 'early.duckdb');
   const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
   expect(since.code).toBe(0);
-  expect(since.stderr).toMatch(/^--since 1971-01-01 is before CloudTrail began: reading from 2013-11-13\n/);
+  expect(since.stderr).toMatch(/^trailhound: warning: --since 1971-01-01 is before CloudTrail began: reading from 2013-11-13\n/);
   expect(since.stdout).toMatch(/\(2013-11-13 to \d{4}-\d{2}-\d{2}\)/);
   const days = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--days', '36500', '--json']);
   expect(days.code).toBe(0);
-  expect(days.stderr).toMatch(/^--days 36500 reaches back to 19\d\d-\d\d-\d\d, before CloudTrail began: reading from 2013-11-13\n$/);
+  expect(days.stderr).toMatch(/^trailhound: warning: --days 36500 reaches back to 19\d\d-\d\d-\d\d, before CloudTrail began: reading from 2013-11-13\n$/);
 });
 
 test('mistakes get a clear message and a non-zero exit', async () => {
@@ -135,7 +135,7 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   const first = await runCli(args);
   // Where to read why: the line above it, and the report that lists them.
   expect(first.stdout).toMatch(/ 1 file could not be read \(named above, with why\): kept until it changes; 'trailhound report ingest --errors' lists it$/m);
-  expect(first.stderr).toMatch(/^could not ingest broken\.json\.gz: \S/m);
+  expect(first.stderr).toMatch(/^trailhound: warning: could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
   expect(second.stdout).toMatch(/, 1 file already ingested, /);

@@ -6,7 +6,7 @@ import { queryFromFlags } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
 import { countBy, oracleEventCategory, oracleIsError, oraclePeaks, oraclePermissionSet, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
-import { runCli, spawnServe } from '../support/cli';
+import { HAS_SCRIPT, runCli, runCliOnTerminal, spawnServe } from '../support/cli';
 import { logFile, stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { memoryLogger, waitFor } from '../support/watch';
@@ -51,6 +51,46 @@ test('events grouped by user, as an aligned table', async () => {
     expect(line.slice(0, column).trim()).toBe(expected[i][0]);
     expect(line.slice(column).trim()).toBe(String(expected[i][1]));
   });
+});
+
+test('--format list: piped, each event whole on its line; on a terminal, fitted to its width with nothing left out', async () => {
+  const args = ['events', '--format', 'list', '--status', 'unauthorized', '--limit', '5'];
+  const frame = JSON.parse((await report([...args, '--json'])).stdout).frames[0];
+  const messages: string[] = frame.fields.find((f: any) => f.name === 'error message').values;
+  const ids: string[] = frame.fields.find((f: any) => f.name === 'event id').values;
+  expect(messages).toHaveLength(5);
+  expect(Math.max(...messages.map((m) => m.length))).toBeGreaterThan(150);
+  // Piped (grep, a file): a line an event, the message and id on it whole, however wide.
+  const piped = await report(args);
+  const lines = piped.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(2 + 5);
+  lines.slice(2).forEach((line, i) => {
+    expect(line).toContain(messages[i]);
+    expect(line.trimEnd().endsWith(ids[i])).toBe(true);
+  });
+  if (!HAS_SCRIPT) return console.warn("the terminal half of this test SKIPPED: no util-linux 'script' here to make a terminal");
+  // On an 80-column terminal: no line wider, each event a record, every character of the message still there.
+  const shown = await runCliOnTerminal(['report', ...args, '--db', db, ...SINCE], 80);
+  expect(shown.code).toBe(0);
+  const printed = shown.output.trimEnd().split('\n');
+  expect(Math.max(...printed.map((l) => l.length))).toBeLessThanOrEqual(80);
+  expect(printed.filter((l) => /^-\[ \d+ \]$/.test(l))).toHaveLength(5);
+  const bare = (text: string) => text.replace(/\s+/g, '');
+  for (const message of messages) expect(bare(shown.output)).toContain(bare(`error message ${message} read only`));
+  for (const id of ids) expect(printed).toContain(`event id       ${id}`);
+});
+
+test('no events match: says over which range, and, when it is the default 14 days, how to set another', async () => {
+  // The records are years old: the default range misses them all, as it misses logs generated or ingested for older days.
+  const looked = await runCli(['report', 'events', '--db', db]);
+  const minute = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d';
+  const lastDays = new RegExp(`^\\(no events match in the last 14 days, from ${minute} to ${minute} UTC: --from and --to set another range\\)\\n$`);
+  expect([looked.code, looked.stdout]).toEqual([0, expect.stringMatching(lastDays)]);
+  const nobody = await report(['events', '--user', 'nobody', '--to', '2026-01-01']);
+  expect(nobody.stdout).toBe('(no events match from 2000-01-01 00:00 to 2026-01-01 00:00 UTC)\n');
+  // Programs get the frames, as ever: an empty one.
+  const frames = JSON.parse((await report(['events', '--user', 'nobody', '--json'])).stdout).frames;
+  expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
 });
 
 test('events grouped by userAndAccount: a user and an account column, a row for each account a user acted in', async () => {

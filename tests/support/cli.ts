@@ -1,5 +1,5 @@
 // Runs the trailhound CLI from the TypeScript sources in a child process, as a user would run it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -20,6 +20,26 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout, stderr };
+}
+
+const quoted = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/** Whether util-linux's `script`, which runs a command on a pseudo-terminal, is on this machine (Debian: bsdutils). */
+export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+/**
+ * The CLI as on a terminal `columns` wide (a pseudo-terminal made by `script`): for what it prints only there. Its
+ * stdout and stderr both, as the terminal shows them (lines end in \n, not the terminal's \r\n).
+ */
+export async function runCliOnTerminal(args: string[], columns: number): Promise<{ code: number | null; output: string }> {
+  const cli = [process.execPath, '--require', 'tsx/cjs', path.join(ROOT, 'src/service/main.ts'), ...args];
+  const command = `stty cols ${columns} rows 50 && exec ${cli.map(quoted).join(' ')}`;
+  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, output: output.replace(/\r\n/g, '\n') };
 }
 
 export interface ServeChild {

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
 import { counted } from '../counted';
+import { DEFAULTS } from '../config';
 import { positiveInt } from './options';
+
+const DAY_MS = 86_400_000;
 
 export function generateCommand(): Command {
   return new Command('generate')
@@ -40,5 +43,22 @@ export function generateCommand(): Command {
         `Wrote ${counted(summary.records, 'record')} (${counted(opts.events, 'unique event')}) in ${counted(summary.files, 'log file')} ` +
           `and ${counted(summary.digests, 'digest file')} to ${opts.out} in ${((Date.now() - started) / 1000).toFixed(1)}s`
       );
+      console.log(nextStep(opts.out, opts.days, opts.end ?? new Date()));
     });
+}
+
+/**
+ * The ingest (and report) that read every generated day. ingest reads the last 14 days up to today, and report
+ * looks back 14 days: `--days 30`, or an --end in the past, left days out, or every one ("Ingested 0 log files").
+ */
+export function nextStep(out: string, days: number, end: Date, now = new Date()): string {
+  const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const first = dayOf(end.getTime() - (days - 1) * DAY_MS);
+  const folder = /^[\w./-]+$/.test(out) ? out : `'${out.replace(/'/g, `'\\''`)}'`;
+  const ingest = `trailhound ingest --source ${folder}`;
+  if (dayOf(end.getTime()) < dayOf(now.getTime())) {
+    return `Next: ${ingest} --since ${first}, then trailhound report events --from ${first} --to ${dayOf(end.getTime() + DAY_MS)}`;
+  }
+  if (days <= DEFAULTS.days) return `Next: ${ingest}, then trailhound report events`;
+  return `Next: ${ingest} --days ${days}, then trailhound report events --from ${first}`;
 }

@@ -9,7 +9,7 @@ import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from
 import { ingest, openSource, type IngestProgress, type IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
-import { positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
+import { positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -49,7 +49,7 @@ export function ingestCommand(): Command {
   const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
-    .option('--days <n>', `days back from today (default: ${DEFAULTS.days})`, positiveInt)
+    .option('--days <n>', `calendar days (UTC) to read, today's and the n - 1 before it (default: ${DEFAULTS.days})`, positiveInt)
     .option('--since <date>', 'ingest from this day (YYYY-MM-DD) until today, instead of --days')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
@@ -71,7 +71,7 @@ export function ingestCommand(): Command {
       const early = beforeCloudTrail(window);
       if (early) {
         const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
-        process.stderr.write(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}\n`);
+        warn(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
       }
       const file = dbPath(opts.db);
       warnIfExposed(file);
@@ -132,7 +132,10 @@ export function ingestCommand(): Command {
             }
           },
           onFileError: (key, reason) => {
-            if (!opts.json) process.stderr.write(`${bar ? '\n' : ''}could not ingest ${key}: ${reason}\n`);
+            // A warning: the run goes on, and its summary counts these files. Off the bar's line.
+            if (opts.json) return;
+            if (bar) process.stderr.write('\n');
+            warn(`could not ingest ${key}: ${reason}`);
           },
         });
         bar?.stop();
@@ -185,12 +188,12 @@ function windowUnder(retention: number, days?: number, since?: string): { days?:
   const { firstDay } = retentionCutoff(retention, new Date());
   if (since !== undefined) {
     if (since >= firstDay) return { since };
-    process.stderr.write(`--since ${since} is before what a retention of ${counted(retention, 'day')} keeps: reading from ${firstDay}\n`);
+    warn(`--since ${since} is before what a retention of ${counted(retention, 'day')} keeps: reading from ${firstDay}`);
     return { since: firstDay };
   }
   const read = daysUnder(retention, days ?? DEFAULTS.days);
   if (days !== undefined && read < days) {
-    process.stderr.write(`--days ${days} reaches past what a retention of ${counted(retention, 'day')} keeps: reading ${counted(read, 'day')}\n`);
+    warn(`--days ${days} reaches past what a retention of ${counted(retention, 'day')} keeps: reading ${counted(read, 'day')}`);
   }
   return { days: read };
 }

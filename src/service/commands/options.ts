@@ -12,10 +12,16 @@ export function positiveInt(value: string): number {
 /** A repeatable option: every occurrence adds a value. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/**
+ * A warning on stderr: the command goes on (exit 0), but did something other than asked or found something to fix.
+ * Prefixed as errors are (`trailhound: `), so that one grep finds both, then `warning: ` to tell it from an error.
+ */
+export const warn = (message: string) => process.stderr.write(`trailhound: warning: ${message}\n`);
+
 /** Says on stderr when the database at `file` can be read by other users (serve logs it instead). */
 export function warnIfExposed(file: string): void {
   const exposed = exposedDatabaseWarning(file);
-  if (exposed) process.stderr.write(`warning: ${exposed}\n`);
+  if (exposed) warn(exposed);
 }
 
 /** A command that opens an older database says so before a migration that reads its kept log files (minutes on a big one). */

@@ -12,7 +12,8 @@ import {
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, Reports } from '../reports';
-import { printFrames } from '../reports/print';
+import { NO_EVENTS, printFrames } from '../reports/print';
+import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
 import { collect, withEnvironment } from './options';
@@ -61,6 +62,14 @@ export function localServiceUrl(listen: string): string {
     // serve refuses such an address itself, and says why.
     return `http://${DEFAULTS.listen}`;
   }
+}
+
+const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+/** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
+export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
+  const within = `from ${minute(range.from)} to ${minute(range.to)} UTC`;
+  return lookedBack ? `(no events match in the last 14 days, ${within}: --from and --to set another range)` : `(no events match ${within})`;
 }
 
 /** The query the flags describe: a preset first (if any), then every flag given on top of it. */
@@ -123,7 +132,9 @@ export function reportCommand(): Command {
     // Defaults in the text only: a default value would override a preset's.
     .addOption(choices('--group-by <dimension>', `group events by (default: ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
     .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}, which fits the range)`, AGGREGATES))
-    .addOption(choices('--format <format>', 'table, timeseries or list (default: table)', FORMATS))
+    .addOption(
+      choices('--format <format>', 'events as a table of counts by group, a timeseries of them, or a list of the events themselves (default: table)', FORMATS)
+    )
     .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
     .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
     .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
@@ -163,8 +174,8 @@ export function reportCommand(): Command {
       'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known (repeatable)',
       collect
     )
-    .option('--from <time>', 'ISO time or day, UTC unless it names a zone (default: 14 days ago)')
-    .option('--to <time>', 'ISO time or day, UTC unless it names a zone (default: now)')
+    .option('--from <time>', 'ISO time or day (e.g. 2026-11-20T08:00:00Z, 2026-11-20), UTC unless it names a zone (default: 14 days ago)')
+    .option('--to <time>', 'ISO time or day, UTC unless it names a zone; a day is its midnight, where it begins (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -192,10 +203,11 @@ export function reportCommand(): Command {
       const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
+      let range: { from: number; to: number } | undefined;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
-        const range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
+        range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
@@ -250,7 +262,11 @@ export function reportCommand(): Command {
         result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
-      console.log(o.json ? JSON.stringify(result) : printFrames(result.frames, peakMinutes));
+      if (o.json) return console.log(JSON.stringify(result));
+      // Fitted to a terminal; piped (grep, a file), each row whole on its line.
+      const printed = printFrames(result.frames, peakMinutes, terminalWidth());
+      // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
+      console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
 }

@@ -4,9 +4,9 @@ import { counted } from '../counted';
 import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
-import { formatTable } from '../table';
+import { formatTable, terminalWidth } from '../table';
 import { NO_TRAILS } from '../reports/print';
-import { collect, warnIfExposed, withEnvironment } from './options';
+import { collect, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -27,7 +27,7 @@ export function trailsCommand(): Command {
         if (opts.json) {
           console.log(JSON.stringify({ trails: result.trails.length, notLogging, warnings: result.warnings }));
         } else {
-          for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+          for (const w of result.warnings) warn(w);
           console.log(`Stored ${counted(result.trails.length, 'trail')} (${notLogging} not logging).`);
         }
       } finally {
@@ -51,7 +51,7 @@ export function trailsCommand(): Command {
                   last_delivery_error, strftime(last_notification, '%Y-%m-%d %H:%M') AS last_notification, sns_topic
            FROM trails ORDER BY name`
         );
-        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows));
+        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows, terminalWidth()));
       } finally {
         db.close();
       }

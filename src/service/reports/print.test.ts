@@ -28,3 +28,24 @@ test('an empty events table or list says no events match, as an empty time serie
   expect(printFrames([empty])).toBe('(no events match)');
   expect(printFrames([])).toBe('(no events match)');
 });
+
+test('given a width, a long value wraps under its own (the last poll error); a time series stays a grid, as wide as it is', () => {
+  const error = 'ListObjectsV2 on s3://acme-cloudtrail/AWSLogs/ failed: AccessDenied: User: arn:aws:iam::111122223333:user/trailhound is not authorized';
+  const printed = printFrames([ingestFrame({ ...status, lastPollError: error, retention: null })], 0, 60);
+  const lines = printed.split('\n');
+  expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(60);
+  const at = lines.findIndex((l) => l.startsWith('last poll error  '));
+  const column = 'last poll error  '.length;
+  const end = lines.findIndex((l, i) => i > at && l.slice(0, column).trim() !== '');
+  const value = lines.slice(at, end).map((l) => l.slice(column));
+  expect(value.length).toBeGreaterThan(1);
+  // Every character, less the spaces it broke at.
+  expect(value.join('').replace(/\s+/g, '')).toBe(error.replace(/\s+/g, ''));
+  expect(line(printed, 'lag')).toMatch(/^lag +73 s$/);
+  const series = (name: string) => ({
+    name,
+    fields: [{ name: 'time', type: 'time' as const, values: [0, 60_000] }, { name, type: 'number' as const, values: [1, 2], labels: { user: name } }],
+  });
+  const frames = ['a-rather-long-user-name', 'another-long-user-name', 'a-third-one'].map(series);
+  expect(printFrames(frames, 0, 30)).toBe(printFrames(frames));
+});

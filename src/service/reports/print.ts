@@ -36,8 +36,8 @@ const isSeries = (f: Frame) => f.fields.length === 2 && f.fields[0].type === 'ti
 const ONE_ROW = new Set(['totals', 'ingestion']);
 
 /** One-row frames (totals, ingestion) read best as "name  value" lines. */
-function vertical(frame: Frame): string {
-  return formatTable(frame.fields.map((f) => ({ [frame.name ?? 'measure']: f.name, value: cell(f, 0) })));
+function vertical(frame: Frame, width?: number): string {
+  return formatTable(frame.fields.map((f) => ({ [frame.name ?? 'measure']: f.name, value: cell(f, 0) })), width);
 }
 
 /** Timeseries frames side by side: a time column, then one column per group. */
@@ -52,12 +52,12 @@ function series(frames: Frame[], counts: string): string {
   return formatTable(rows);
 }
 
-const NO_EVENTS = '(no events match)';
+export const NO_EVENTS = '(no events match)';
 
 /** An empty List of Trails (a database only ingest wrote): "(no rows)" would not say where the inventory comes from. */
 export const NO_TRAILS = "(no trails stored: 'trailhound trails sync' reads them from the CloudTrail API; serve does it hourly for an S3 source)";
 
-function rows(frame: Frame, counts: string): string {
+function rows(frame: Frame, counts: string, width?: number): string {
   const count = frame.fields[0]?.values.length ?? 0;
   // "(no unreadable files)" says more than "(no rows)".
   if (count === 0 && frame.name === 'unreadable files') return `(no ${frame.name})`;
@@ -65,7 +65,7 @@ function rows(frame: Frame, counts: string): string {
   // An events table or list: as an empty time series says it (no frames at all).
   if (count === 0) return NO_EVENTS;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
-  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))));
+  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))), width);
 }
 
 /** A frame's notices (Grafana shows them in the panel's header), as lines under its table. */
@@ -77,10 +77,12 @@ function notices(frame: Frame): string {
 /**
  * The frames as text. `peakMinutes`: the frames count peaks within that many minutes (the query's peakWindow, when
  * it counts them): their count column, "events" in the API's frames, is headed "peak (30 min)" instead.
+ * `width`: what tables and lists are fitted to (see formatTable); none, rows whole on one line. A time series is
+ * not: a grid of counts, a column a group, reads only as one.
  */
-export function printFrames(frames: Frame[], peakMinutes = 0): string {
+export function printFrames(frames: Frame[], peakMinutes = 0, width?: number): string {
   if (frames.length === 0) return NO_EVENTS;
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
   if (frames.every(isSeries)) return series(frames, counts);
-  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f) : rows(f, counts)) + notices(f)).join('\n\n');
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f, width) : rows(f, counts, width)) + notices(f)).join('\n\n');
 }

@@ -144,6 +144,10 @@ test('trails sync --json and trails list, as a user runs them', async () => {
   const sync = await runCli(['trails', 'sync', '--db', db, '--cloudtrail-endpoint', api.endpoint, '--json'], env);
   expect(sync.code).toBe(0);
   expect(JSON.parse(sync.stdout)).toMatchObject({ trails: 3, notLogging: 1 });
+  // Without --json: the summary on stdout, each warning on stderr, prefixed as every command's warnings are.
+  const plain = await runCli(['trails', 'sync', '--db', db, '--cloudtrail-endpoint', api.endpoint], env);
+  expect([plain.code, plain.stdout]).toEqual([0, 'Stored 3 trails (1 not logging).\n']);
+  expect(plain.stderr).toMatch(/^trailhound: warning: status of member-trail: AccessDeniedException\b.*\n$/);
   const list = await runCli(['trails', 'list', '--db', db]);
   expect(list.code).toBe(0);
   const lines = list.stdout.trim().split('\n');

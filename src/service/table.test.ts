@@ -1,0 +1,80 @@
+import { formatTable, terminalWidth, wrap } from './table';
+
+const MESSAGE = 'User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ec2:DescribeSecurityGroups on resource: *';
+const ID = '7eac81ab-f569-4faa-8023-16828fe5784b';
+const rows = [
+  { time: '2026-11-26 18:51', user: 'alice', 'error message': MESSAGE, 'event id': ID },
+  { time: '2026-11-26 18:52', user: 'bob', 'error message': '', 'event id': 'cc4df3bf-b815-4628-aa01-d1e8c8c52ad1' },
+];
+const longest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
+/** The text without its layout: what a wrap may add (line ends, indents) and drop (the space it broke at) removed. */
+const bare = (text: string) => text.replace(/\s+/g, '');
+
+test('with no width, or one the table fits, a row a line, each cell whole, as before', () => {
+  const whole = formatTable(rows);
+  expect(whole.split('\n')).toHaveLength(4);
+  expect(whole.split('\n')[2]).toContain(MESSAGE);
+  expect(formatTable(rows, longest(whole))).toBe(whole);
+  expect(formatTable([{ a: 1, b: 'x' }])).toBe('a  b\n-  -\n1  x');
+});
+
+test('wider than the width: the widest cells wrap in their column, the others stay whole on the first line', () => {
+  const width = 110;
+  const text = formatTable(rows, width);
+  const lines = text.split('\n');
+  expect(longest(text)).toBeLessThanOrEqual(width);
+  expect(lines[0]).toMatch(/^time +user +error message +event id$/);
+  const column = lines[0].indexOf('error message');
+  const idColumn = lines[0].indexOf('event id');
+  // The message over several lines, in its column; the first row's other cells on its first line.
+  const first = lines.slice(2, lines.findIndex((l) => l.startsWith('2026-11-26 18:52')));
+  expect(first.length).toBeGreaterThan(1);
+  expect(first[0].startsWith('2026-11-26 18:51  alice')).toBe(true);
+  expect(first[0].slice(idColumn)).toBe(ID);
+  expect(first.slice(1).every((l) => l.slice(0, column).trim() === '')).toBe(true);
+  expect(first.map((l) => l.slice(column, idColumn).trim()).join(' ')).toBe(MESSAGE);
+  // The event id is narrower than a cut column ever is: whole.
+  expect(text).toContain('cc4df3bf-b815-4628-aa01-d1e8c8c52ad1');
+});
+
+test('too narrow for any column to keep 20 characters: each row a record, its long values wrapped, nothing left out', () => {
+  const width = 60;
+  const text = formatTable(rows, width);
+  expect(longest(text)).toBeLessThanOrEqual(width);
+  const lines = text.split('\n');
+  expect(lines[0]).toBe('-[ 1 ]');
+  expect(lines[1]).toBe('time           2026-11-26 18:51');
+  expect(lines).toContain('event id       7eac81ab-f569-4faa-8023-16828fe5784b');
+  // The message's lines: the first after its name, the others under it.
+  const at = lines.findIndex((l) => l.startsWith('error message  '));
+  const end = lines.findIndex((l, i) => i > at && !l.startsWith(' '.repeat(15)));
+  const message = lines.slice(at, end);
+  expect(message.length).toBeGreaterThan(2);
+  expect(message.map((l) => l.slice(15)).join(' ')).toBe(MESSAGE);
+  expect(lines).toContain('-[ 2 ]');
+  // An empty value: its name alone.
+  expect(lines.filter((l) => l === 'error message')).toHaveLength(1);
+  expect(bare(text)).toContain(bare(MESSAGE));
+});
+
+test('wrap breaks at a space, else after a / - _ , : ; or =, else anywhere; it keeps every character but the spaces it breaks at', () => {
+  expect(wrap('is not authorized to perform', 12)).toEqual(['is not', 'authorized', 'to perform']);
+  expect(wrap('AWSLogs/111122223333/CloudTrail/us-east-1/x.json.gz', 22)).toEqual(['AWSLogs/111122223333/', 'CloudTrail/us-east-1/', 'x.json.gz']);
+  expect(wrap('abcdefghijklmnop', 6)).toEqual(['abcdef', 'ghijkl', 'mnop']);
+  expect(wrap('two\nlines', 20)).toEqual(['two', 'lines']);
+  expect(wrap('', 5)).toEqual(['']);
+  expect(wrap('exactly10!', 10)).toEqual(['exactly10!']);
+  for (const width of [5, 9, 13, 21, 40]) {
+    const parts = wrap(MESSAGE, width);
+    expect(Math.max(...parts.map((p) => p.length))).toBeLessThanOrEqual(width);
+    expect(bare(parts.join(''))).toBe(bare(MESSAGE));
+  }
+});
+
+test("the width is the terminal's (100 when it says none); piped, none, so that each row stays whole on its line", () => {
+  expect(terminalWidth({ isTTY: true, columns: 132 })).toBe(132);
+  expect(terminalWidth({ isTTY: true, columns: 0 })).toBe(100);
+  expect(terminalWidth({ isTTY: true })).toBe(100);
+  expect(terminalWidth({ isTTY: false, columns: 80 })).toBeUndefined();
+  expect(terminalWidth({})).toBeUndefined();
+});
