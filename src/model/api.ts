@@ -38,9 +38,37 @@ export interface QueryResponse {
   results: Record<string, QueryResult>;
 }
 
+/**
+ * GET /api/health: always 200 while the process runs (a liveness check: a restart would start a migration over).
+ * `status` is 'ok' once the service answers queries; while it opens its database, 'starting', or 'upgrading' during a
+ * migration that reads the kept log files back (minutes on a big database), and every other endpoint answers 503.
+ */
 export interface HealthResponse {
-  status: 'ok';
+  status: 'ok' | DatabaseOpening['status'];
   version: string;
+  /** While starting or upgrading: what the service does, for a person. */
+  message?: string;
+  /** While upgrading. */
+  upgrade?: DatabaseUpgrade;
+}
+
+/** What the service's database is doing before it is open (HealthResponse without its version). */
+export interface DatabaseOpening {
+  status: 'starting' | 'upgrading';
+  message: string;
+  upgrade?: DatabaseUpgrade;
+}
+
+/** A migration that reads the kept log files back. No counts: /api/health needs no token, and tells nothing of the data. */
+export interface DatabaseUpgrade {
+  fromVersion: number;
+  toVersion: number;
+  /** ISO 8601. */
+  startedAt: string;
+  /** About how long it takes in all (~10 s a million events). */
+  estimatedSeconds: number;
+  /** How far the pass over the kept log files running now is, once one runs. */
+  progress?: { step: string; percent: number };
 }
 
 export interface IngestStatus {

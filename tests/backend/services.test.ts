@@ -15,6 +15,9 @@ import type { Runtime } from '../../src/backend/runtime';
 import { startServer, type PluginServer } from '../../src/backend/server';
 import { InstanceCache } from '../../src/backend/settings';
 import type { CallResourceResponse, CheckHealthResponse, QueryDataResponse } from '../../src/backend/types';
+import { DatabaseOpening } from '../../src/service/api/opening';
+import { buildApi } from '../../src/service/api/server';
+import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { ingest } from '../../src/service/ingest';
 import { VERSION } from '../../src/service/version';
 import { refusedUrl } from '../support/net';
@@ -253,6 +256,43 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
   const path = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: `${service.url}/grafana`, uid: 'p' }) });
   expect(path.status).toBe('ERROR');
   expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
+});
+
+test('CheckHealth while the service upgrades its database: OK, saying so and that queries answer when it is done; a wrong token is an error', async () => {
+  // A service whose open is held mid-migration until the test lets it go on (then it serves the Stratus database).
+  let go!: () => void;
+  const held = new Promise<void>((resolve) => (go = resolve));
+  const opening = new DatabaseOpening(async (_file, options = {}) => {
+    options.onLongMigration!('updating the database', { events: 3_000_000, fromVersion: 12, toVersion: SCHEMA_VERSION, estimatedSeconds: 30 });
+    await held;
+    return service.db;
+  });
+  const api = await buildApi({ db: opening, token: service.token });
+  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const opened = opening.open('held.duckdb');
+    const health = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url, uid: 'upgrading' }) });
+    expect(health.status).toBe('OK');
+    expect(health.message).toMatch(
+      new RegExp(
+        `^Reached Trailhound ${VERSION} at ${url}, and the API token works, ` +
+          `but the service is upgrading its database from schema version 12 to ${SCHEMA_VERSION}, ` +
+          `once: it reads the kept log files back \\(about 30 s, started at \\S+\\)\\. Queries answer when it is done\\. Try again in a moment`
+      )
+    );
+    expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject({ url, version: VERSION, status: 'upgrading', upgrade: { fromVersion: 12 } });
+    const pluginContext = context({ url, uid: 'upgrading-bad', token: 'wrong' });
+    const token = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext });
+    expect(token).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/rejected the API token \(HTTP 401\)/) });
+
+    go();
+    await opened;
+    const ok = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url, uid: 'upgraded' }) });
+    expect(ok).toMatchObject({ status: 'OK', message: `Connected to Trailhound ${VERSION}: 310 events, newest 2024-11-30T08:43:18Z` });
+  } finally {
+    go();
+    await api.close();
+  }
 });
 
 test('CallResource: only an organization Admin may start a backfill; the service is never asked otherwise', async () => {

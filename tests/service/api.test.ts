@@ -4,8 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { QueryResponse } from '../../src/model/api';
 import { writeLogFolder } from '../../src/generator';
+import { DatabaseOpening } from '../../src/service/api/opening';
 import { buildApi } from '../../src/service/api/server';
-import { Database } from '../../src/service/db/database';
+import { Database, MIGRATION_STEPS, type OpenOptions } from '../../src/service/db/database';
+import { SCHEMA_VERSION } from '../../src/service/db/schema';
+import { VERSION } from '../../src/service/version';
 import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { QueryTimeoutError, Reports } from '../../src/service/reports';
@@ -404,7 +407,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   });
 });
 
-describe('a value list or an event\'s record stops as a query does: past the timeout, past the request\'s deadline, or when the client goes away', () => {
+describe('a value list, an event\'s record or a trail list stops as a query does: past the timeout or the request\'s deadline, or when the client goes', () => {
   let endless: Database;
 
   beforeAll(async () => {
@@ -422,6 +425,11 @@ describe('a value list or an event\'s record stops as a query does: past the tim
         CASE WHEN slow(slow(i::VARCHAR)) = '' THEN NULL ELSE 'e' || i END AS event_id,
         CASE WHEN slow(slow(i::VARCHAR)) = '' THEN NULL ELSE 'user-' || (i % 5000) END AS user_name)
       FROM one_event e, range(5000000) t(i)`);
+    // And trails, fifteen million of them (the sample's three, repeated), whose names take as long to work out.
+    await storeTrails(endless, sampleTrails(new Date('2026-01-01T00:00:00Z')));
+    await endless.run(`ALTER TABLE trails RENAME TO few_trails`);
+    await endless.run(`CREATE VIEW trails AS SELECT t.* REPLACE (CASE WHEN slow(slow(i::VARCHAR)) = '' THEN NULL ELSE t.name || i END AS name)
+      FROM few_trails t, range(5000000) r(i)`);
   }, 60_000);
 
   afterAll(() => endless.close());
@@ -429,6 +437,8 @@ describe('a value list or an event\'s record stops as a query does: past the tim
   const lookups = [
     ['value list', '/api/values/user?from=2025-12-01&to=2026-02-01', 'narrow the time range'],
     ['record', '/api/events/not-among-them', 'try again when the service is less busy'],
+    // The small reads stop the same way: a list of trails is one of them.
+    ['trail list', '/api/trails', 'try again when the service is less busy'],
   ] as const;
 
   /** An API on the slow events. */
@@ -823,6 +833,129 @@ describe('other endpoints', () => {
 
   test('unknown routes are a 404', async () => {
     expect((await call('GET', '/api/nothing')).status).toBe(404);
+  });
+});
+
+describe('while the database opens (a migration can take minutes)', () => {
+  /** An open held until the test lets it go on: it tells the server what Database.open tells, then opens the file. */
+  function heldOpen() {
+    let go!: () => void;
+    const held = new Promise<void>((resolve) => (go = resolve));
+    let told!: OpenOptions;
+    const openDatabase = async (_file: string, options: OpenOptions = {}) => {
+      told = options;
+      await held;
+      return served.db;
+    };
+    return { opening: new DatabaseOpening(openDatabase), go, told: () => told };
+  }
+
+  test('/api/health answers 200 with what the open does; the other endpoints 401 without the token, 503 with it; /metrics works', async () => {
+    const { opening, go, told } = heldOpen();
+    const api = await buildApi({ db: opening, token: TOKEN, backfill });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+    const get = (route: string, token: string | null = TOKEN, init: RequestInit = {}) =>
+      fetch(`${apiUrl}${route}`, { ...init, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' } });
+    const health = async () => {
+      const res = await get('/api/health', null);
+      return { status: res.status, body: await res.json() };
+    };
+    try {
+      // Listening before the open has even begun.
+      expect(await health()).toEqual({
+        status: 200,
+        body: { status: 'starting', version: VERSION, message: 'the service is opening its database: queries answer in a moment' },
+      });
+      const opened = opening.open(path.join(served.dir, 'api.duckdb'));
+      const migration = { events: 123_456, fromVersion: 12, toVersion: SCHEMA_VERSION, estimatedSeconds: 200 };
+      told().onLongMigration!('updating the database … of its 123456 events', migration);
+      const upgrading = await health();
+      expect(upgrading).toEqual({
+        status: 200,
+        body: {
+          status: 'upgrading',
+          version: VERSION,
+          message: expect.stringMatching(
+            new RegExp(
+              `^the service is upgrading its database from schema version 12 to ${SCHEMA_VERSION}, once: it reads the kept log files back ` +
+                `\\(about 4 minutes, started at \\S+Z\\)\\. Queries answer when it is done$`
+            )
+          ),
+          upgrade: { fromVersion: 12, toVersion: SCHEMA_VERSION, startedAt: expect.any(String), estimatedSeconds: 200 },
+        },
+      });
+      // No token is needed for it, so it tells nothing of the data: not how many events.
+      expect(JSON.stringify(upgrading.body)).not.toMatch(/123/);
+      told().onMigrationProgress!(MIGRATION_STEPS.categories, 1, 4);
+      expect((await health()).body).toMatchObject({
+        message: expect.stringMatching(/; now reading the events' categories back from the kept log files, 25% done\)\. Queries answer when it is done$/),
+        upgrade: { progress: { step: MIGRATION_STEPS.categories, percent: 25 } },
+      });
+
+      const routes: Array<[string, string, unknown?]> = [
+        ['GET', '/api/trails'],
+        ['GET', '/api/ingest/status'],
+        ['GET', '/api/ingest/errors'],
+        ['GET', '/api/values/user'],
+        ['GET', `/api/events/${records[0].eventID}`],
+        ['POST', '/api/query', { range: RANGE, queries: [{ refId: 'A' }] }],
+        ['POST', '/api/backfill', { days: 1 }],
+      ];
+      for (const [method, route, body] of routes) {
+        const init = { method, body: body === undefined ? undefined : JSON.stringify(body) };
+        // The token first: without it, no more than /api/health tells anyone.
+        expect({ route, status: (await get(route, null, init)).status }).toEqual({ route, status: 401 });
+        const res = await get(route, TOKEN, init);
+        expect({ route, status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() }).toEqual({
+          route,
+          status: 503,
+          retryAfter: '10',
+          body: {
+            error: expect.stringMatching(
+              /^the service is upgrading its database from schema version 12 .*25% done\)\. Queries answer when it is done\. Try again in a moment \(GET/
+            ),
+          },
+        });
+      }
+      expect(backfills).not.toContain(1);
+      // An unknown route is still a 404.
+      expect((await get('/api/nothing')).status).toBe(404);
+      // The metrics answer, without the ingestion's gauge (nothing to read yet), counting the 503s.
+      const scrape = await get('/metrics');
+      const text = await scrape.text();
+      expect(scrape.status).toBe(200);
+      expect(text).toMatch(/trailhound_http_requests_total\{method="GET",route="\/api\/trails",status="503"\} 1/);
+      expect(text).not.toMatch(/trailhound_ingest\{/);
+      expect((await get('/metrics', null)).status).toBe(401);
+
+      // Open: everything answers as usual.
+      go();
+      await opened;
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok', version: VERSION } });
+      const trails = await get('/api/trails');
+      expect({ status: trails.status, retryAfter: trails.headers.get('retry-after') }).toEqual({ status: 200, retryAfter: null });
+      expect(await (await get('/api/ingest/status')).json()).toMatchObject({ events: records.length });
+      expect(await (await get('/metrics')).text()).toMatch(new RegExp(`trailhound_ingest\\{measure="events"\\} ${records.length}`));
+    } finally {
+      go();
+      await api.close();
+    }
+  });
+
+  test('an open that fails leaves the API answering 503 (serve then closes it and exits with the error)', async () => {
+    const opening = new DatabaseOpening(async () => {
+      throw new Error('cannot open the database');
+    });
+    const api = await buildApi({ db: opening, token: TOKEN });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      await expect(opening.open('x.duckdb')).rejects.toThrow('cannot open the database');
+      const res = await fetch(`${apiUrl}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(503);
+      expect((await (await fetch(`${apiUrl}/api/health`)).json()).status).toBe('starting');
+    } finally {
+      await api.close();
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { Database } from '../../src/service/db/database';
+import { Database, MIGRATION_STEPS, type LongMigration } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
 import { resolveQuery } from '../../src/model/query';
 import { ingest } from '../../src/service/ingest';
@@ -546,7 +546,7 @@ test('a version 12 database whose kept big file holds more records than a call h
     }));
     writeFiles(path.join(dir, 'big'), { 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/19/big.json.gz': logFile(records) });
     const told: Array<[string, number]> = [];
-    const onLongMigration = (message: string, events: number) => told.push([message, events]);
+    const onLongMigration = (message: string, migration: LongMigration) => told.push([message, migration.events]);
     let db = await Database.open(file, { onLongMigration });
     await ingest({ source: path.join(dir, 'big'), db, days: 3650, now: new Date('2026-11-20T00:00:00Z') });
     await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
@@ -649,3 +649,47 @@ test('records of eventVersion 1.05 get the category of today from their kept fil
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an older database tells how far its migration is; stopped part way, it stays as it was, and the next open migrates it', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v12.duckdb');
+  try {
+    await writeLogFolder(path.join(dir, 'logs'), { events: 3_000, days: 3, end: new Date('2026-11-20T18:00:00Z'), seed: 9, eventsPerFile: 10 });
+    let db = await Database.open(file);
+    // A batch (a kept archive) a day: the pass over them has steps to tell.
+    for (const day of ['2026-11-18', '2026-11-19', '2026-11-20']) {
+      await ingest({ source: path.join(dir, 'logs'), db, days: 1, now: new Date(`${day}T23:59:00Z`) });
+    }
+    const archives = Number((await db.one<{ n: bigint }>(`SELECT count(DISTINCT archive) AS n FROM log_objects`))!.n);
+    expect(archives).toBeGreaterThan(1);
+    const asOlder = `ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`;
+    await db.run(asOlder);
+    db.close();
+
+    // Stopped as it starts reading the kept files: the open fails with the stop's reason, and nothing of it is kept.
+    const stop = new AbortController();
+    const reason = new Error('stopped by the test');
+    const stopped = Database.open(file, { signal: stop.signal, onMigrationProgress: () => stop.abort(reason) });
+    await expect(stopped).rejects.toBe(reason);
+    db = await Database.open(file, { readOnly: true });
+    expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: '12' });
+    // Not even the column its first statement added.
+    expect(await db.hasColumn('events', 'event_category')).toBe(false);
+    db.close();
+
+    const told: Array<[string, number, number]> = [];
+    db = await Database.open(file, { onMigrationProgress: (step, done, total) => told.push([step, done, total]) });
+    try {
+      expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: String(SCHEMA_VERSION) });
+      expect(await db.one(`SELECT count(*)::INTEGER AS n FROM events WHERE event_category IS NULL`)).toEqual({ n: 0 });
+      // Each kept archive in turn, then the sign-in steps (none among these events).
+      const categories = told.filter(([step]) => step === MIGRATION_STEPS.categories).map(([, done, total]) => [done, total]);
+      expect(categories).toEqual(Array.from({ length: archives + 1 }, (_, i) => [i, archives]));
+      expect(told.filter(([step]) => step === MIGRATION_STEPS.signIns)).toEqual([[MIGRATION_STEPS.signIns, 0, 0]]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
+import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
@@ -644,6 +645,94 @@ test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state 
     expect(await exited).toBe(0);
   } finally {
     child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('serve on a database an older version wrote: the API answers while it upgrades, SIGTERM stops the upgrade, the next start finishes it', async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  const file = path.join(dir, 'data', 'db.duckdb');
+  const token = 'a-long-enough-test-token';
+  let child: ReturnType<typeof spawnCli> | undefined;
+  /** serve on the file; its log lines as they come, and its exit. */
+  const serve = () => {
+    const args = ['serve', '--db', file, '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: token }));
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return { proc, exited, lines };
+  };
+  const version = async () => {
+    const db = await Database.open(file, { readOnly: true });
+    try {
+      return (await db.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`))?.value;
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    // Enough events for a migration of seconds (~4 s on two shared cores), as version 12 left them.
+    const generated = await writeLogFolder(logs, { events: 200_000, days: 2, eventsPerFile: 1000, seed: 8 });
+    const db = await Database.open(file);
+    await ingest({ source: logs, db, days: 3 });
+    await db.run(`ALTER TABLE events DROP COLUMN event_category; UPDATE meta SET value = '12' WHERE key = 'schema_version'`);
+    db.close();
+
+    const first = serve();
+    const said = await waitFor('the upgrade', async () => first.lines().find((l) => /^updating the database from schema version 12/.test(l.msg)), 60_000);
+    expect(said.msg).toMatch(/; meanwhile \/api\/health says how far it is, and the other endpoints answer 503 until it is done$/);
+    const health = await fetch(said.health);
+    expect(health.status).toBe(200);
+    const upgrading = { status: 'upgrading', upgrade: { fromVersion: 12 }, message: expect.stringMatching(/^the service is upgrading its database/) };
+    expect(await health.json()).toMatchObject(upgrading);
+    const base = said.health.replace(/\/api\/health$/, '');
+    expect((await fetch(`${base}/api/trails`)).status).toBe(401);
+    const refused = await fetch(`${base}/api/trails`, { headers: { authorization: `Bearer ${token}` } });
+    expect({ status: refused.status, retryAfter: refused.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '10' });
+    expect((await refused.json()).error).toMatch(/^the service is upgrading its database .* Try again in a moment/);
+
+    // Stopped mid-way: said once, exits 0, and the database is as it was (the migration rolled back).
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const messages = first.lines().map((l) => l.msg);
+    expect(messages.filter((m) => ['stopping', 'stopped'].includes(m))).toEqual(['stopping', 'stopped']);
+    expect(messages).not.toContain('API listening');
+    // (The test made the database with its own umask: serve warns that others can read it, and nothing else.)
+    expect(first.lines().filter((l) => ['error', 'fatal'].includes(l.level) || (l.level === 'warn' && !/can be read by other users/.test(l.msg)))).toEqual([]);
+    expect(await version()).toBe('12');
+
+    // The next start does it all again, and then serves as usual.
+    const second = serve();
+    const listening = await waitFor('the API', async () => second.lines().find((l) => l.msg === 'API listening'), 120_000);
+    expect((await (await fetch(`${listening.url}/api/health`)).json()).status).toBe('ok');
+    const status = await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json();
+    expect(status.objects).toBe(generated.files);
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(await version()).toBe(String(SCHEMA_VERSION));
+  } finally {
+    child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 240_000);
+
+test('serve whose database cannot be opened (another process holds it) exits 1 with the reason, its API closed', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'db.duckdb');
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  const held = await Database.open(file);
+  try {
+    const run = await runWithin(['serve', '--db', file, '--source', logs, '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' });
+    // Exited by itself: a listener left open would have kept it running.
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^trailhound: The database .*db\.duckdb is in use by another process, most likely a running 'trailhound serve'/);
+    expect(run.stdout).not.toMatch(/API listening|trailhound started/);
+  } finally {
+    held.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);

@@ -37,7 +37,7 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
   let health: HealthResponse;
   try {
     health = await client.health(signal);
-    if (health?.status !== 'ok' || typeof health.version !== 'string') {
+    if (!['ok', 'starting', 'upgrading'].includes(health?.status) || typeof health.version !== 'string') {
       throw new ServiceError(`${client.baseUrl}/api/health did not answer as a Trailhound service does: check the URL`, 502, 'not-trailhound');
     }
   } catch (err) {
@@ -56,6 +56,15 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
     return { status: 'OK', message: healthMessage(health, status), jsonDetails: details({ url: client.baseUrl, version: health.version, ingest: status }) };
   } catch (err) {
     const message = describeError(err).message;
+    // Opening or upgrading its database (a migration can take minutes): the URL and the token are right (the token is
+    // checked before the 503), the queries answer once it is done. The service's own words say how far it is.
+    if (err instanceof ServiceError && err.httpStatus === 503 && health.status !== 'ok') {
+      return {
+        status: 'OK',
+        message: `Reached Trailhound ${health.version} at ${client.baseUrl}, and the API token works, but ${message}`,
+        jsonDetails: details({ url: client.baseUrl, version: health.version, status: health.status, ...(health.upgrade && { upgrade: health.upgrade }) }),
+      };
+    }
     return {
       status: 'ERROR',
       message: `Reached Trailhound ${health.version} at ${client.baseUrl}, but ${message.replace(/^the Trailhound service at \S+ /, 'it ')}`,

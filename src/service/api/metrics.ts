@@ -1,10 +1,11 @@
 // Prometheus metrics of the service: HTTP requests, query durations and statements, and the database's state at scrape time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger';
-import type { Reports } from '../reports';
+import type { Reports, ReportsObserver } from '../reports';
 import type { WeightGate } from './gate';
 
-export function createMetrics(reports: Reports, answers: WeightGate, logger?: Logger) {
+/** `reports` gives the reports once the database is open (serve's API listens while it opens); set `observer` on them. */
+export function createMetrics(reports: () => Reports | undefined, answers: WeightGate, logger?: Logger) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'trailhound_' });
   const requests = new Counter({
@@ -20,21 +21,22 @@ export function createMetrics(reports: Reports, answers: WeightGate, logger?: Lo
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  // The DuckDB statements of report queries (and value lists, event records), and what a stopped request left undone: a client that went away, or a
+  // The DuckDB statements of report queries (and value lists, event records, the API's trails, ingestion status and
+  // errors), and what a stopped request left undone: a client that went away, or a
   // request past its deadline, stops its work, so nothing runs on for nobody.
   const statements = new Counter({
     name: 'trailhound_query_statements_total',
-    help: 'DuckDB statements run for report queries, value lists and event records',
+    help: 'DuckDB statements run for report queries, value lists, event records and the API\'s other reads',
     registers: [registry],
   });
   const running = new Gauge({
     name: 'trailhound_query_statements_running',
-    help: 'DuckDB statements of report queries, value lists and event records running now',
+    help: 'DuckDB statements of report queries, value lists, event records and the API\'s other reads running now',
     registers: [registry],
   });
   const stopped = new Counter({
     name: 'trailhound_queries_stopped_total',
-    help: 'Report queries, value lists and event records interrupted, or never run, because their request was stopped: its client left, or its deadline passed',
+    help: 'Report queries and the API\'s other reads interrupted, or never run, because their request was stopped: its client left, or its deadline passed',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -47,7 +49,7 @@ export function createMetrics(reports: Reports, answers: WeightGate, logger?: Lo
       this.set(answers.queued);
     },
   });
-  reports.observer = {
+  const observer: ReportsObserver = {
     statementStarted: () => {
       statements.inc();
       running.inc();
@@ -65,9 +67,12 @@ export function createMetrics(reports: Reports, answers: WeightGate, logger?: Lo
       // A failed read leaves this gauge out of the scrape (absent() can alert on it) rather than failing the whole
       // scrape, request counters and process metrics included.
       this.reset();
+      // Not open yet (a migration): nothing to read, and nothing wrong.
+      const open = reports();
+      if (!open) return;
       let s;
       try {
-        s = await reports.ingestStatus();
+        s = await open.ingestStatus();
       } catch (err) {
         logger?.warn({ err }, 'metrics: could not read the ingestion status; trailhound_ingest is left out of this scrape');
         return;
@@ -82,5 +87,5 @@ export function createMetrics(reports: Reports, answers: WeightGate, logger?: Lo
       if (s.retention) this.set({ measure: 'retention_days' }, s.retention.days);
     },
   });
-  return { registry, requests, queryDuration, state, statements, running, stopped };
+  return { registry, requests, queryDuration, state, statements, running, stopped, observer };
 }

@@ -2,11 +2,11 @@
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { BackfillStatus, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
+import type { BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted } from '../counted';
 import { kindsOf } from '../errorKind';
-import type { Database } from '../db/database';
+import { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
 import { answerJson, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
@@ -15,10 +15,15 @@ import { WeightGate } from './gate';
 import { VERSION } from '../version';
 import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
+import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
 
 export interface ApiOptions {
-  db: Database;
+  /**
+   * The database, or serve's while it opens it (a migration can take minutes): until it is open, /api/health says what
+   * the open does, and every other endpoint but /metrics answers 503 (after the token check).
+   */
+  db: Database | DatabaseOpening;
   token: string;
   logger?: Logger;
   /** Runs a backfill (POST /api/backfill); absent, the endpoint answers 501. */
@@ -36,6 +41,10 @@ export interface ApiOptions {
 }
 
 const MAX_QUERIES = 50;
+/** What a request past its deadline that reads no reports' range (a record, the lists of trails and errors, the status) advises. */
+const BUSY = 'try again when the service is less busy';
+/** What a 503 asks for while the database opens: a migration takes minutes, a plain open a moment. */
+const RETRY_AFTER_SECONDS = 10;
 const DAY = 86_400_000;
 /**
  * How long one POST /api/query may run, all its queries together: a statement may take 30 s, and fifty of them one
@@ -158,10 +167,23 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
-  const reports = new Reports(options.db, options.queryTimeoutMs);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);
-  const metrics = createMetrics(reports, answers, options.logger);
+  // The reports once the database is open; until then the gate below answers every route that would read it.
+  let reports: Reports | undefined;
+  const metrics = createMetrics(() => reports, answers, options.logger);
+  const opened = (db: Database) => {
+    reports = new Reports(db, options.queryTimeoutMs);
+    reports.observer = metrics.observer;
+  };
+  const opening = options.db instanceof Database ? undefined : options.db;
+  if (opening) void opening.opened.then(opened, () => undefined);
+  else opened(options.db as Database);
+  /** The reports: a route reaches this only once the database is open (the gate). */
+  const open = (): Reports => {
+    if (!reports) throw new Error('the database is not open yet');
+    return reports;
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.
@@ -170,6 +192,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
       return reply.code(401).send({ error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)' });
+    }
+    // After the token: without it, a caller learns no more than /api/health tells anyone. /metrics reads no reports
+    // (its ingestion gauge is left out meanwhile); an unknown route is still a 404.
+    if (!reports && opening && request.routeOptions.url !== undefined && request.routeOptions.url !== '/metrics') {
+      const { message } = opening.state();
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: `${message}. Try again in a moment (GET /api/health says how far it is)` });
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -208,9 +239,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));
 
-  app.addHook('onClose', async () => reports.close());
+  app.addHook('onClose', async () => reports?.close());
 
-  app.get('/api/health', async () => ({ status: 'ok', version: VERSION }));
+  // 200 while the database opens too: Docker's health check (or an orchestrator's liveness probe) must not take a
+  // long migration for a dead service, and a restart would start it over. The status says whether queries answer.
+  app.get('/api/health', async (): Promise<HealthResponse> =>
+    reports || !opening ? { status: 'ok', version: VERSION } : { ...opening.state(), version: VERSION }
+  );
 
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
@@ -221,7 +256,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const release = await answers.acquire(plan.weight, signal);
       if (reply.raw.closed) release();
       else reply.raw.once('close', release);
-      return reports.answer(plan, signal);
+      return open().answer(plan, signal);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
@@ -241,14 +276,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
-    const read = (signal: AbortSignal) => reports.values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);
+    const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);
     return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
   });
 
   // An event's details: its original record, e.g. for a data link from the Events table.
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
     const { eventId } = request.params as { eventId: string };
-    const record = await untilStopped(reply, requestTimeoutMs, (signal) => reports.record(eventId, signal), 'try again when the service is less busy');
+    const record = await untilStopped(reply, requestTimeoutMs, (signal) => open().record(eventId, signal), BUSY);
     if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
     if (record === 'removed') {
       const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
@@ -257,24 +292,26 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return { eventId, record };
   });
 
-  app.get('/api/trails', async () => ({ trails: await reports.trails() }));
+  // Small reads, but a busy service takes its time over them too: they stop with their client, and at the request's
+  // deadline, as the others do.
+  app.get('/api/trails', async (_request, reply) => ({ trails: await untilStopped(reply, requestTimeoutMs, (signal) => open().trails(signal), BUSY) }));
 
   // The last backfill asked for here: one at a time, so repeated clicks cannot queue years of ingestion.
   let backfill: BackfillStatus | null = null;
 
-  app.get('/api/ingest/status', async (): Promise<IngestStatus> => {
+  app.get('/api/ingest/status', async (_request, reply): Promise<IngestStatus> => {
     // The backfill's state first, then the database: a backfill said done is done in what is read (read the other way
     // round, a status read before the backfill's commit could say done over tables without its files).
     const asOf = backfill && { ...backfill };
-    return { ...(await reports.ingestStatus()), backfill: asOf };
+    return { ...(await untilStopped(reply, requestTimeoutMs, (signal) => open().ingestStatus(signal), BUSY)), backfill: asOf };
   });
 
   // The files counted as errors in the status, each with its source, key and why: the ingest_errors table, which
   // no one else can read while the service holds the database.
-  app.get('/api/ingest/errors', { schema: ingestErrorsSchema }, async (request): Promise<IngestErrors> => {
+  app.get('/api/ingest/errors', { schema: ingestErrorsSchema }, async (request, reply): Promise<IngestErrors> => {
     const q = request.query as { limit?: number };
     refuseUnknownFields(q, Object.keys(ingestErrorsSchema.querystring.properties), 'unreadable-file lists');
-    return reports.ingestErrors(q.limit ?? DEFAULT_ERRORS_LIMIT);
+    return untilStopped(reply, requestTimeoutMs, (signal) => open().ingestErrors(q.limit ?? DEFAULT_ERRORS_LIMIT, signal), BUSY);
   });
 
   app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {

@@ -3,7 +3,7 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
-import { Database, exposedDatabaseWarning } from '../db/database';
+import { exposedDatabaseWarning, type Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
@@ -11,6 +11,7 @@ import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sample
 import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
+import { DatabaseOpening } from '../api/opening';
 import { resolveToken, shortTokenWarning } from '../api/token';
 import { collect, positiveInt, withEnvironment } from './options';
 
@@ -131,20 +132,13 @@ export function serveCommand(): Command {
         sources.push(await ensureSampleLogs(dataDir));
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
-      const db = await Database.open(file, {
-        memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit),
-        // The API listens only once the database is open: without this line, a long migration looks like a dead service.
-        onLongMigration: (message, events) => logger.info({ db: file, events }, `${message}; nothing is served until it is done`),
-      });
-      // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
-      const deliverSample = async (now: Date) => {
-        await deliverSampleLogs(sources[0], now);
-        await storeTrails(db, sampleTrails(now));
-      };
+      // The API listens first, the database opening behind it: a migration can take minutes, and meanwhile /api/health
+      // says so (Docker's health check, the plugin's "Save & test") and the other endpoints answer 503.
+      const opening = new DatabaseOpening();
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
       const ingestion: { service?: Service } = {};
       const api = await buildApi({
-        db,
+        db: opening,
         token: token.token,
         logger,
         backfill: (days) => ingestion.service?.backfill(days) ?? Promise.reject(new Error('the service is still starting: try again')),
@@ -155,11 +149,63 @@ export function serveCommand(): Command {
         url = await api.listen({ host, port });
       } catch (err) {
         await api.close();
-        db.close();
         throw new Error(listenFailure(opts.listen, err));
       }
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
+      }
+
+      // SIGTERM or Ctrl-C, from now on: while the database opens, its migration stops and rolls back (the next start
+      // does it again); once it is open, ingestion stops after the batch it is loading.
+      const stopOpening = new AbortController();
+      let stopping = false;
+      let stopped!: () => void;
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      const stop = (signal: string) => {
+        // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
+        if (stopping) {
+          const why = ingestion.service ? 'the batch being loaded commits first' : 'the database update being made is rolled back first';
+          return logger.info({ signal }, `already stopping: ${why}`);
+        }
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        stopOpening.abort(new Error('serve was stopped while it opened the database'));
+        const opened = opening.opened.catch(() => undefined);
+        void Promise.all([api.close(), ingestion.service?.stop(), opened]).then(([, , db]) => {
+          db?.close();
+          logger.info('stopped');
+          stopped();
+        });
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+
+      let db: Database;
+      try {
+        db = await opening.open(file, {
+          memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit),
+          signal: stopOpening.signal,
+          onLongMigration: (message, migration) =>
+            logger.info(
+              { db: file, events: migration.events, health: `${url}/api/health` },
+              `${message}; meanwhile /api/health says how far it is, and the other endpoints answer 503 until it is done`
+            ),
+        });
+      } catch (err) {
+        // Stopped while it opened: a clean stop, not a failure.
+        if (stopping) return done;
+        await api.close();
+        throw err;
+      }
+      // Stopped as the open ended: the stop closes the database; nothing starts.
+      if (stopping) return done;
+      // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
+      const deliverSample = async (now: Date) => {
+        await deliverSampleLogs(sources[0], now);
+        await storeTrails(db, sampleTrails(now));
+      };
       logger.info({ ...(sources.length === 1 ? { source: sources[0] } : { sources }), db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
-      const service = (ingestion.service = startService({
+      ingestion.service = startService({
         db,
         sources,
         logger,
@@ -169,30 +215,12 @@ export function serveCommand(): Command {
         cloudtrailEndpoint: opts.cloudtrailEndpoint,
         beforePoll: sample ? deliverSample : undefined,
         retentionDays: retention,
-      }));
-      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-        logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
-      }
+      });
       logger.info(
         { url, token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file },
         token.from === 'generated' ? 'API listening; a new bearer token was written to the token file' : 'API listening'
       );
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
-          if (stopping) return logger.info({ signal }, 'already stopping: the batch being loaded commits first');
-          stopping = true;
-          logger.info({ signal }, 'stopping');
-          void Promise.all([api.close(), service.stop()]).then(() => {
-            db.close();
-            logger.info('stopped');
-            resolve();
-          });
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-      });
+      await done;
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'AWS_*'], DEFAULTS.serveMemoryLimit);
 }

@@ -8,6 +8,15 @@ import { eventCategorySql } from '../../model/fieldRules';
 import { isOutOfMemory } from '../errorKind';
 import { recordsOf, scanRecords } from '../reports/recordScan';
 
+/**
+ * How a pass over the kept log files is watched: `signal` stops it between two files (serve stopped while it
+ * upgrades the database: the migration rolls back), `progress` is told after each file (for /api/health).
+ */
+export interface PassWatch {
+  signal?: AbortSignal;
+  progress?: (done: number, total: number) => void;
+}
+
 /** What the category rule reads of a record, as the ingestion's SQL sees it (JSON scalars as text; absent is ''). */
 const text = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
@@ -83,7 +92,13 @@ async function addFile(fill: CategoryFill, key: string, content: Uint8Array | { 
  * Memory: FILES_AT_ONCE kept files at a time in Node; the records' fields in DuckDB (CategoryFill). The kept files
  * are read on `reader`, not in the migration's transaction (see unlessUnreadable).
  */
-export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string, legacyRecords: boolean): Promise<void> {
+export async function fillEventCategories(
+  conn: DuckDBConnection,
+  reader: DuckDBConnection,
+  originalsDir: string,
+  legacyRecords: boolean,
+  watch: PassWatch = {}
+): Promise<void> {
   if (legacyRecords) {
     const field = (name: string) => `(record['${name}'] ->> '$')`;
     const category = eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'), 'event_source', 'event_name');
@@ -91,25 +106,30 @@ export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDB
       WHERE event_category IS NULL AND record IS NOT NULL`);
   }
   const fill = await CategoryFill.create(conn);
-  const archives = await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects GROUP BY archive`);
-  for (const [archive, keys] of archives.getRowsJS() as Array<[string, string[]]>) {
+  const archives = (await conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects GROUP BY archive`)).getRowsJS() as Array<[string, string[]]>;
+  for (const [done, [archive, keys]] of archives.entries()) {
+    watch.progress?.(done, archives.length);
+    watch.signal?.throwIfAborted();
     const file = path.join(originalsDir, archive);
     if (!fs.existsSync(file)) continue;
     await unlessUnreadable(async () => {
       if (!archive.endsWith('.parquet')) return addFile(fill, keys[0], { path: file });
       // A few files at a time, not the whole batch's: memory stays that of FILES_AT_ONCE files, whatever the archive.
       for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
+        watch.signal?.throwIfAborted();
         const rows = await reader.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
           file,
           keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
         });
         // One file's content broken inside a sound archive costs that file's categories only, not the files after it.
-        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await unlessUnreadable(() => addFile(fill, key, content));
+        for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) await unlessUnreadable(() => addFile(fill, key, content), watch.signal);
         await fill.flushIfFull();
       }
-    });
+    }, watch.signal);
     await fill.flushIfFull();
   }
+  watch.signal?.throwIfAborted();
+  watch.progress?.(archives.length, archives.length);
   await fill.close();
 }
 
@@ -118,13 +138,14 @@ export async function fillEventCategories(conn: DuckDBConnection, reader: DuckDB
  * counts as gone: its events keep no category (or stay as they were), instead of the database not opening at all.
  * What the records read before it gave stays. Running out of memory is the machine's, not the file's: it fails.
  * The kept files are read on a connection of their own (`reader`): a statement that fails aborts its transaction, and
- * the migration's must go on.
+ * the migration's must go on. Nor is a stop (`signal`: its interrupt fails the read) a file's: it goes on up.
  */
-export async function unlessUnreadable(read: () => Promise<void>): Promise<void> {
+export async function unlessUnreadable(read: () => Promise<void>, signal?: AbortSignal): Promise<void> {
   try {
     await read();
   } catch (err) {
     if (isOutOfMemory(err)) throw err;
+    signal?.throwIfAborted();
   }
 }
 

@@ -29,13 +29,33 @@ export interface OpenOptions {
   readOnly?: boolean;
   /**
    * Told, before it starts, of a migration that reads the kept log files back (a database written before version 14):
-   * what it does and roughly how long it takes. Nothing else runs meanwhile (serve's API does not listen yet).
+   * what it does and roughly how long it takes. Nothing else runs meanwhile (serve's API answers 503).
    */
-  onLongMigration?: (message: string, events: number) => void;
+  onLongMigration?: (message: string, migration: LongMigration) => void;
+  /** Told as such a migration's passes over the kept log files go: which pass, and how far (after each file or batch). */
+  onMigrationProgress?: (step: string, done: number, total: number) => void;
+  /** Stops the open (serve stopped while it upgrades the database): the migration rolls back, and the next open does it again. */
+  signal?: AbortSignal;
 }
+
+export interface LongMigration {
+  events: number;
+  fromVersion: number;
+  toVersion: number;
+  estimatedSeconds: number;
+}
+
+/** The passes of a long migration, as onMigrationProgress names them. */
+export const MIGRATION_STEPS = {
+  categories: "reading the events' categories back from the kept log files",
+  signIns: 'reading the stored sign-in steps back from the kept log files, for those that failed',
+};
 
 /** The pass over the kept log files of versions 13 and 14, per million stored events (measured: 8–10 s). */
 const MIGRATION_SECONDS_PER_MILLION = 10;
+
+/** "about 40 s", "about 3 minutes": how long a long migration takes, as it is said. */
+export const aboutDuration = (seconds: number) => (seconds < 120 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.ceil(seconds / 60)} minutes`);
 
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
@@ -118,17 +138,27 @@ export class Database {
       }
       throw cannotOpen(err);
     }
-    const db = new Database(file, instance, await instance.connect());
-    // Timestamps are UTC everywhere; the host's zone must never shift them.
-    await db.run(`SET GLOBAL TimeZone = 'UTC'`);
-    if (!options.readOnly) {
-      await db.migrate(options.onLongMigration);
-      await db.removeOrphanOriginals();
+    let db: Database | undefined;
+    try {
+      db = new Database(file, instance, await instance.connect());
+      // Timestamps are UTC everywhere; the host's zone must never shift them.
+      await db.run(`SET GLOBAL TimeZone = 'UTC'`);
+      if (!options.readOnly) {
+        await db.migrate(options);
+        options.signal?.throwIfAborted();
+        await db.removeOrphanOriginals();
+      }
+      return db;
+    } catch (err) {
+      // Closed here: a caller that goes on (serve closing its API, a test) must not hold the file's lock.
+      if (db) db.close();
+      else instance.closeSync();
+      // Stopped: the interrupted statement's own error says less.
+      throw options.signal?.aborted ? options.signal.reason : err;
     }
-    return db;
   }
 
-  private async migrate(onLongMigration?: OpenOptions['onLongMigration']): Promise<void> {
+  private async migrate({ onLongMigration, onMigrationProgress, signal }: OpenOptions): Promise<void> {
     // A new file has no meta table yet: version 0.
     const previous = await this.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).then(
       (row) => Number(row?.value ?? 0),
@@ -137,44 +167,68 @@ export class Database {
     if (onLongMigration && previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
       const events = Number((await this.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))?.n ?? 0);
       const seconds = (events / 1e6) * MIGRATION_SECONDS_PER_MILLION;
-      const about = seconds < 120 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.ceil(seconds / 60)} minutes`;
       onLongMigration(
         `updating the database from schema version ${previous} to ${SCHEMA_VERSION}: reading the kept log files of its ${events} events back once ` +
-          `(their categories and failed sign-ins), about ${about} (~${MIGRATION_SECONDS_PER_MILLION} s a million events)`,
-        events
+          `(their categories and failed sign-ins), about ${aboutDuration(seconds)} (~${MIGRATION_SECONDS_PER_MILLION} s a million events)`,
+        { events, fromVersion: previous, toVersion: SCHEMA_VERSION, estimatedSeconds: Math.ceil(seconds) }
       );
     }
     await this.transaction(async (conn) => {
-      await conn.run(SCHEMA_SQL);
-      // Files from before version 3 have events but no resource index yet (a one-time pass).
-      if (previous > 0 && previous < 3) await conn.run(BACKFILL_RESOURCE_INDEX_SQL);
-      // Before version 4 every event carried a copy of its record; newer events leave that to log_objects.
-      if (previous > 0 && previous < 4 && (await hasColumn(conn, 'events', 'record'))) {
-        await conn.run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
+      // A stop interrupts the statement running (once: a repeated interrupt could land on the ROLLBACK), and the
+      // steps check it between them.
+      const interrupt = () => conn.interrupt();
+      signal?.addEventListener('abort', interrupt, { once: true });
+      try {
+        await this.migrateIn(conn, previous, signal, onMigrationProgress);
+      } finally {
+        signal?.removeEventListener('abort', interrupt);
       }
-      if (previous > 0 && previous < 5) await conn.run(FEDERATED_SIGN_IN_MFA_SQL);
-      // The unauthorized rule grew in versions 6 and 9: stored refusals it missed are marked again.
-      if (previous > 0 && previous < 9) await conn.run(UNAUTHORIZED_MESSAGE_SQL);
-      if (previous > 0 && previous < 7) await conn.run(ARRIVED_AT_SQL);
-      if (previous > 0 && previous < 8) await conn.run(INVOKED_BY_SQL);
-      if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await conn.run(sql);
-      if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await conn.run(sql);
-      if (previous > 0 && previous < 12) await conn.run(PERMISSION_SET_SQL);
-      if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
-        // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
-        // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).
-        const reader = await this.connect();
-        try {
-          if (previous < 13) await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'));
-          await markStoredSignInFailures(conn, reader, this.originalsDir);
-        } finally {
-          reader.closeSync();
-        }
-      }
-      // Categories set by versions 13 to 15; those read back above (before 13) follow the rule of today already.
-      if (previous >= 13 && previous < 16) await conn.run(UNMARKED_DATA_EVENTS_SQL);
-      await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
     });
+  }
+
+  /** The migration's steps from version `previous`, in its transaction on `conn`; a stop (`signal`) ends it between two. */
+  private async migrateIn(conn: DuckDBConnection, previous: number, signal?: AbortSignal, onProgress?: OpenOptions['onMigrationProgress']): Promise<void> {
+    const run = async (sql: string) => {
+      signal?.throwIfAborted();
+      await conn.run(sql);
+    };
+    await run(SCHEMA_SQL);
+    // Files from before version 3 have events but no resource index yet (a one-time pass).
+    if (previous > 0 && previous < 3) await run(BACKFILL_RESOURCE_INDEX_SQL);
+    // Before version 4 every event carried a copy of its record; newer events leave that to log_objects.
+    if (previous > 0 && previous < 4 && (await hasColumn(conn, 'events', 'record'))) {
+      await run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
+    }
+    if (previous > 0 && previous < 5) await run(FEDERATED_SIGN_IN_MFA_SQL);
+    // The unauthorized rule grew in versions 6 and 9: stored refusals it missed are marked again.
+    if (previous > 0 && previous < 9) await run(UNAUTHORIZED_MESSAGE_SQL);
+    if (previous > 0 && previous < 7) await run(ARRIVED_AT_SQL);
+    if (previous > 0 && previous < 8) await run(INVOKED_BY_SQL);
+    if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await run(sql);
+    if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await run(sql);
+    if (previous > 0 && previous < 12) await run(PERMISSION_SET_SQL);
+    if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
+      // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
+      // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).
+      const reader = await this.connect();
+      // A stop interrupts the kept file being read too: taken for an unreadable file, the pass then stops before the next.
+      const interrupt = () => reader.interrupt();
+      signal?.addEventListener('abort', interrupt, { once: true });
+      const watch = (step: string) => ({ signal, progress: onProgress && ((done: number, total: number) => onProgress(step, done, total)) });
+      try {
+        if (previous < 13) {
+          await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'), watch(MIGRATION_STEPS.categories));
+        }
+        await markStoredSignInFailures(conn, reader, this.originalsDir, watch(MIGRATION_STEPS.signIns));
+      } finally {
+        signal?.removeEventListener('abort', interrupt);
+        reader.closeSync();
+      }
+    }
+    // Categories set by versions 13 to 15; those read back above (before 13) follow the rule of today already.
+    if (previous >= 13 && previous < 16) await run(UNMARKED_DATA_EVENTS_SQL);
+    signal?.throwIfAborted();
+    await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }
 
   /** Where the ingested log files are kept, as delivered (see log_objects): a folder beside the database file. */

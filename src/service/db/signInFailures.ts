@@ -7,7 +7,7 @@ import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { isFailedSignIn, SIGN_IN_OUTCOMES } from '../../model/fieldRules';
 import { isOutOfMemory } from '../errorKind';
-import { unlessUnreadable } from './categoryBackfill';
+import { unlessUnreadable, type PassWatch } from './categoryBackfill';
 import { originalRecords } from '../reports/records';
 
 /** The schema version whose field rules mark failed sign-in steps as errors and unauthorized attempts. */
@@ -24,7 +24,7 @@ const IDS_PER_BATCH = 10_000;
  * Marks the stored sign-in steps that failed as errors and unauthorized attempts; returns how many. ConsoleLogin is no
  * candidate: its outcome was read from the start. Events whose kept file is gone stay as they are.
  */
-export async function markStoredSignInFailures(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string): Promise<number> {
+export async function markStoredSignInFailures(conn: DuckDBConnection, reader: DuckDBConnection, originalsDir: string, watch: PassWatch = {}): Promise<number> {
   const names = SIGN_IN_OUTCOMES.map((o) => o.eventName).filter((name) => name !== 'ConsoleLogin');
   // By file: the candidates of one file are read together, each file once. Cut every 256 candidates as they came, a
   // file of many was read again by each batch that held one of them, and every batch scanned the events for its ids:
@@ -43,13 +43,16 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, reader: D
     return kept.get(archive)!;
   };
   let marked = 0;
+  const rows = candidates.getRowsJS() as Array<[string, string, string | null]>;
   const mark = async (candidates: Array<{ id: string; archive: string | null }>) => {
+    watch.signal?.throwIfAborted();
     const found = new Map<string, Record<string, unknown>>();
     const read = async (ids: string[]) => (await originalRecords(reader, originalsDir, ids)).found.forEach((record, id) => found.set(id, record));
     try {
       await read(candidates.map((c) => c.id));
     } catch (err) {
       if (isOutOfMemory(err)) throw err;
+      watch.signal?.throwIfAborted();
       // A kept file that cannot be read (cut short, broken on disk) failed the batch: each archive alone, so that only
       // its own candidates stay as they were (categoryBackfill.ts unlessUnreadable).
       const byArchive = new Map<string | null, string[]>();
@@ -57,7 +60,7 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, reader: D
         if (!byArchive.has(archive)) byArchive.set(archive, []);
         byArchive.get(archive)!.push(id);
       }
-      for (const ids of byArchive.values()) await unlessUnreadable(() => read(ids));
+      for (const ids of byArchive.values()) await unlessUnreadable(() => read(ids), watch.signal);
     }
     const failed = [...found].filter(([, record]) => isFailedSignIn(record)).map(([id]) => id);
     if (failed.length === 0) return;
@@ -67,11 +70,13 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, reader: D
   let batch: Array<{ id: string; archive: string | null }> = [];
   let files = 0;
   let lastKey: string | undefined;
-  for (const [id, key, archive] of candidates.getRowsJS() as Array<[string, string, string | null]>) {
+  for (const [i, [id, key, archive]] of rows.entries()) {
     if (!isKept(archive)) continue;
     const newFile = key !== lastKey;
     if (batch.length >= IDS_PER_BATCH || (newFile && files >= FILES_PER_BATCH)) {
       await mark(batch);
+      // The candidates before this one are done.
+      watch.progress?.(i, rows.length);
       batch = [];
       files = 0;
     }
@@ -80,5 +85,6 @@ export async function markStoredSignInFailures(conn: DuckDBConnection, reader: D
     batch.push({ id: String(id), archive });
   }
   if (batch.length > 0) await mark(batch);
+  watch.progress?.(rows.length, rows.length);
   return marked;
 }

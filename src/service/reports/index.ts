@@ -331,7 +331,7 @@ export class Reports {
   }
 
   /**
-   * A request's work outside query() (a value list, an event's record), on a connection with its statements guarded as
+   * A request's work outside query() (a value list, an event's record, the small reads), on a connection with its statements guarded as
    * a query's are (requestGuard); a stop is counted as a query's is.
    */
   private async stoppable<T>(signal: AbortSignal | undefined, work: (conn: DuckDBConnection, guard: StatementGuard) => Promise<T>): Promise<T> {
@@ -479,15 +479,27 @@ export class Reports {
     });
   }
 
-  /** The stored trail inventory, its times ISO strings as in the ingestion status (epoch milliseconds are BIGINTs, which JSON cannot carry). */
-  async trails(): Promise<Row[]> {
-    const rows = await this.withConnection((conn) => this.all(conn, SQL.TRAILS_SQL));
+  /**
+   * A small read of the API's (`signal` given: stopped with its request, as a value list is) or not (the metrics', the
+   * CLI's: neither counted nor stopped).
+   */
+  private read<T>(signal: AbortSignal | undefined, fn: (all: RunStatement) => Promise<T>): Promise<T> {
+    if (!signal) return this.withStatements(fn);
+    return this.stoppable(signal, (conn, guard) => fn((statement) => guard(rowsOf(conn, statement))));
+  }
+
+  /**
+   * The stored trail inventory, its times ISO strings as in the ingestion status (epoch milliseconds are BIGINTs, which
+   * JSON cannot carry). `signal`, as in query(), stops it.
+   */
+  async trails(signal?: AbortSignal): Promise<Row[]> {
+    const rows = await this.read(signal, (all) => all(SQL.TRAILS_SQL));
     return rows.map((r) => ({ ...r, ...Object.fromEntries(TRAIL_TIMES.map((key) => [key, iso(r[key])])) }));
   }
 
   /** The log files ingestion could not read (ingest_errors), newest first: at most `limit`, and how many there are in all. */
-  async ingestErrors(limit: number): Promise<IngestErrors> {
-    return this.withStatements((all) => this.readErrors(all, limit));
+  async ingestErrors(limit: number, signal?: AbortSignal): Promise<IngestErrors> {
+    return this.read(signal, (all) => this.readErrors(all, limit));
   }
 
   /**
@@ -516,8 +528,9 @@ export class Reports {
     };
   }
 
-  async ingestStatus(): Promise<IngestStatus> {
-    return this.withStatements((all) => this.readStatus(all));
+  /** `signal`, as in query(), stops it (the metrics read it without). */
+  async ingestStatus(signal?: AbortSignal): Promise<IngestStatus> {
+    return this.read(signal, (all) => this.readStatus(all));
   }
 
   private async readStatus(all: RunStatement): Promise<IngestStatus> {
