@@ -179,8 +179,14 @@ describe("the ingest frames' columns a Viewer reads", () => {
     lastPoll: '2026-11-26T00:01:00.000Z', lastPollError: denied, lastPollErrorKinds: ['access-denied'], retention: null,
   };
   const files: IngestErrors = {
-    total: 1,
-    errors: [{ source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' }],
+    total: 2,
+    errors: [
+      { source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' },
+      {
+        source: 's3://audit-logs/', key: 'b.json.gz', reason: 'out of memory: …', kind: 'out-of-memory', failedAt: '2026-11-26T00:00:00.000Z',
+        retryAt: '2026-11-26T00:05:00.000Z',
+      },
+    ],
   };
 
   it("keeps every column the service's frames have (a column it adds fails here until it is decided), its messages shortened", () => {
@@ -189,6 +195,9 @@ describe("the ingest frames' columns a Viewer reads", () => {
       expect(short.fields.map((f) => f.name)).toEqual(frame.fields.map((f) => f.name));
       expect(JSON.stringify(short)).not.toContain('arn:');
     }
+    // When a file that ran out of memory is tried again, as the settings page shows a Viewer too.
+    const retry = shortIngestFrame(ingestErrorsFrame(files)).fields.find((f) => f.name === 'retry after');
+    expect(retry).toEqual({ name: 'retry after', type: 'time', values: [null, Date.parse('2026-11-26T00:05:00.000Z')] });
   });
 
   it('drops a column a newer service adds, a message column of another type, and every column of a frame of another name', () => {

@@ -195,7 +195,8 @@ function viewerColumns(frame: Frame): Record<string, Column> {
         'last poll error': (text) => shortError(text, pollKinds),
       };
     case 'unreadable files':
-      return { time: KEEP, source: KEEP, key: KEEP, reason: (text, row) => shortReason(text, reasonKinds[row]) };
+      // 'retry after' is a time the settings page shows a Viewer too (retryAt): it names nothing.
+      return { time: KEEP, source: KEEP, key: KEEP, reason: (text, row) => shortReason(text, reasonKinds[row]), 'retry after': KEEP };
     default:
       return {};
   }

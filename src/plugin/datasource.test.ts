@@ -42,6 +42,18 @@ describe('DataSource', () => {
     expect(ds().applyTemplateVariables(query, {})).toEqual({ refId: 'A', filters: { user: ['alice', 'bob'] }, resourceId: 'i-1' });
   });
 
+  it('expands them in the exclusions as in the filters: picked in the editor, stored as one string, or scoped to a repeated panel', () => {
+    const exclude = { user: ['$users', 'carol'], eventName: 'HeadBucket' };
+    const query = { refId: 'A', filters: { user: ['$users'] }, exclude } as unknown as Parameters<DataSource['applyTemplateVariables']>[0];
+    expect(ds().applyTemplateVariables(query, {})).toEqual({
+      refId: 'A',
+      filters: { user: ['alice', 'bob'] },
+      exclude: { user: ['alice', 'bob', 'carol'], eventName: ['HeadBucket'] },
+    });
+    const scoped = ds().applyTemplateVariables(query, { users: { text: 'dave', value: 'dave' } });
+    expect(scoped.exclude).toEqual({ user: ['dave', 'carol'], eventName: ['HeadBucket'] });
+  });
+
   it('looks up values of a dimension in a time range', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'alice', count: 3 }] });
     await expect(ds().values('user', { from: 1000, to: 2000, q: 'al' })).resolves.toEqual([{ value: 'alice', count: 3 }]);

@@ -14,6 +14,7 @@ describe('applyCommonSearch', () => {
     groupBy: 'region' as const,
     resourceId: 'old',
     filters: { region: ['eu-west-1'] },
+    exclude: { eventName: ['HeadBucket'], sourceIp: ['delivery.logs.amazonaws.com'] },
   };
 
   it('replaces what narrows the events and keeps how they are shown', () => {
@@ -27,6 +28,18 @@ describe('applyCommonSearch', () => {
       groupBy: 'user',
       filters: { user: ['alice'] },
     });
+  });
+
+  it("clears the user's exclusions, as it does the filters, for every preset", () => {
+    for (const search of COMMON_SEARCHES) {
+      expect(applyCommonSearch(current, search, { users: ['alice'], ips: ['1.2.3.4'] })).not.toHaveProperty('exclude');
+    }
+  });
+
+  it('sets the exclusions of a preset that has its own, in place of the user\'s', () => {
+    const own = { queryType: 'events' as const, status: 'unauthorized' as const, exclude: { eventName: ['HeadObject'] } };
+    const quiet = { ...commonSearch('unauthorized')!, query: () => own };
+    expect(applyCommonSearch(current, quiet, {})).toMatchObject({ status: 'unauthorized', exclude: { eventName: ['HeadObject'] } });
   });
 
   it('gives every preset a valid query of the shared model', () => {

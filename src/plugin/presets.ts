@@ -1,5 +1,7 @@
 // Common Searches fill the same query model: the preset's fields replace the narrowing ones, while how the
-// panel shows results (format, aggregate, time field, limit) stays as the user set it.
+// panel shows results (format, aggregate, time field, limit) stays as the user set it. What the user left out
+// (exclude) narrows too, so it goes with the filters: a preset answers its question whole (every unauthorized
+// attempt, as the classic report counts them), and sets exclusions of its own when it has some.
 import { type CommonSearch, type CommonSearchInputs } from '../model/commonSearches';
 import type { Query } from './types';
 

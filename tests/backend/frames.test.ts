@@ -2,6 +2,7 @@
 import { tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
 import type { Frame } from '../../src/model/api';
 import { encodeFrame, FrameError } from '../../src/backend/frames';
+import { ingestErrorsFrame } from '../../src/service/reports';
 
 function decode(frame: Frame, refId = 'A'): Table {
   const bytes = encodeFrame(frame, refId);
@@ -84,6 +85,24 @@ test('nulls in every type: the field becomes nullable and the values come back n
   expect([...table.getChild('s')!]).toEqual([null, 'x', '']);
   expect([...table.getChild('b')!]).toEqual([false, null, true]);
   expect(table.getChild('n')!.nullCount).toBe(1);
+});
+
+test("the unreadable files' retry time: a time in nanoseconds for a file that ran out of memory, null for the others", () => {
+  const failedAt = '2026-11-24T10:00:00.000Z';
+  const retryAt = '2026-11-24T10:05:00.000Z';
+  const table = decode(
+    ingestErrorsFrame({
+      total: 2,
+      errors: [
+        { source: 's3://logs/', key: 'huge.json.gz', reason: 'out of memory: …', kind: 'out-of-memory', failedAt, retryAt },
+        { source: 's3://logs/', key: 'bad.json.gz', reason: 'not gzip', kind: 'bad-gzip', failedAt },
+      ],
+    })
+  );
+  const retry = table.schema.fields.find((f) => f.name === 'retry after')!;
+  expect([retry.type.typeId, (retry.type as any).unit, retry.nullable]).toEqual([Type.Timestamp, TimeUnit.NANOSECOND, true]);
+  expect([...table.getChild('retry after')!].map((v) => v ?? null)).toEqual([Date.parse(retryAt), null]);
+  expect([...table.getChild('time')!]).toEqual([Date.parse(failedAt), Date.parse(failedAt)]);
 });
 
 test('a frame without a name gets name "" (as Go writes it); a frame without meta has no meta key', () => {

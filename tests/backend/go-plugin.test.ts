@@ -149,7 +149,7 @@ describeWithGo('go-plugin host', () => {
     // The unreadable files: none in this database, so a table with its typed columns and no rows.
     const [unreadable] = frames(r.unreadable);
     expect(unreadable.numRows).toBe(0);
-    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8]];
+    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8], ['retry after', Type.Timestamp]];
     expect(unreadable.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);
 
     expect(r.bad).toEqual({ frames: [], status: 400, errorSource: 'downstream', error: expect.stringContaining('groupBy: "colour" is not one of') });

@@ -380,7 +380,7 @@ test('CallResource proxies values, trails, ingest status, event records and back
   expect(JSON.parse(Buffer.from(refused.body).toString()).error).toContain(url);
 });
 
-test('QueryData: the unreadable files, an Arrow table of time, source, key and reason; the ingest/errors resource lists them too', async () => {
+test('QueryData: the unreadable files, an Arrow table of time, source, key, reason and retry time; the ingest/errors resource lists them too', async () => {
   // Real broken files, read by the service's own ingestion into its database (and removed from it afterwards).
   const day = dayPrefix('111122223333', 'us-east-1', new Date().toISOString().slice(0, 10));
   const logs = writeFiles(tempDir('trailhound-unreadable-'), {
@@ -388,6 +388,13 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key and r
     [`${day}b-no-records.json.gz`]: zlib.gzipSync('{"something": "else"}'),
   });
   expect((await ingest({ source: logs, db: service.db, days: 1 })).errors).toBe(2);
+  // One waits to be tried again, as the loader marks a file that ran out of memory (tests/ingest/big-files.test.ts
+  // makes one for real: too slow to repeat here).
+  const retryAt = Date.UTC(2030, 0, 1, 12, 5);
+  await service.db.run(`UPDATE ingest_errors SET retry_at = epoch_ms($at::BIGINT) WHERE source = $source AND key LIKE '%b-no-records.json.gz'`, {
+    at: retryAt,
+    source: logs,
+  });
   try {
     const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
       pluginContext: context(),
@@ -401,7 +408,8 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key and r
     expect(a.schema.metadata.get('name')).toBe('unreadable files');
     const meta = JSON.parse(a.schema.metadata.get('meta')!);
     expect(meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: expect.any(Array) } });
-    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8]];
+    const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8], ['retry after', Type.Timestamp]];
+    // As a Viewer reads it (context()'s role): the retry time is a column the backend lets through.
     expect(a.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);
     expect((a.schema.fields[0].type as { unit: TimeUnit }).unit).toBe(TimeUnit.NANOSECOND);
     expect(a.numRows).toBe(2);
@@ -410,7 +418,9 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key and r
     expect(rows.map((r, i) => [path.basename(r.key as string), meta.custom.reasonKinds[i]]).sort()).toEqual([
       ['a-not-gzip.json.gz', 'bad-gzip'], ['b-no-records.json.gz', 'no-records'],
     ]);
-    expect(rows.map((r) => path.basename(r.key as string)).sort()).toEqual(['a-not-gzip.json.gz', 'b-no-records.json.gz']);
+    expect(rows.map((r) => [path.basename(r.key as string), r['retry after'] ?? null]).sort()).toEqual([
+      ['a-not-gzip.json.gz', null], ['b-no-records.json.gz', retryAt],
+    ]);
     for (const r of rows) {
       expect(r.source).toBe(logs);
       expect(Date.now() - (r.time as number)).toBeLessThan(60_000);

@@ -57,3 +57,20 @@ test('an events list\'s role cell without a role shows, and its "Only" link pick
     expect([where, link.url]).toEqual([where, expect.stringContaining('&var-role=${__value.text:percentencode}&')]);
   }
 });
+
+// The Ingestion dashboard's unreadable files: when a file that ran out of memory is tried again, the other files none.
+test("the unreadable files' retry time shows as a date, and a file without one an empty cell, not the panel's \"No unreadable files\"", () => {
+  const ingestion = loadDashboards().find(({ file }) => file === 'cloudtrail-ingestion.json')!.dashboard;
+  const table = allPanels(ingestion).find((p) => p.type === 'table' && p.title === 'Unreadable files')!;
+  // As Grafana applies them: the panel's defaults, then the column's override properties (custom.* left aside).
+  const config: Json = { ...table.fieldConfig.defaults };
+  for (const o of table.fieldConfig.overrides.filter((x: Json) => x.matcher.options === 'retry after')) {
+    for (const { id, value } of o.properties) if (!id.startsWith('custom.')) config[id] = value;
+  }
+  const display = getDisplayProcessor({ field: { type: FieldType.time, config }, theme, timeZone: 'utc' });
+  const text = (value: number | null) => formattedValueToString(display(value));
+  expect([text(Date.UTC(2030, 0, 1, 12, 5)), text(null)]).toEqual(['2030-01-01 12:05:00', '']);
+  // Without the override's noValue, the empty cell would read as the panel's message.
+  const withoutOverride = getDisplayProcessor({ field: { type: FieldType.time, config: { ...config, noValue: table.fieldConfig.defaults.noValue } }, theme });
+  expect(formattedValueToString(withoutOverride(null))).toBe('No unreadable files');
+});

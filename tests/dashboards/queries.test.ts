@@ -344,7 +344,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
         expect(frames).toHaveLength(1);
         if (query.ingestView === 'errors') {
           // The one broken file of the burst folder: when, its source, its key and why.
-          const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string']];
+          const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string'], ['retry after', 'time']];
           expect(frames[0].fields.map((f) => [f.name, f.type])).toEqual(columns);
           expect(frames[0].fields.slice(1, 3).map((f) => f.values)).toEqual([[path.join(dir, 'burst')], ['broken.json.gz']]);
           break;

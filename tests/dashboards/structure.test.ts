@@ -420,13 +420,23 @@ describe('CloudTrail Ingestion', () => {
     expect(resolveQuery(list.targets[0])).toMatchObject({ queryType: 'ingest', ingestView: 'errors', limit: 100 });
     expect(stat.description).toMatch(/the Unreadable files table below/);
   });
-  test("the list's overrides name the frame's own columns, and its time is shown as a date", () => {
+  test("the list's overrides name the frame's own columns, and its times are shown as dates", () => {
     const columns = ingestErrorsFrame({ total: 0, errors: [] }).fields.map((f) => f.name);
-    expect(columns).toEqual(['time', 'source', 'key', 'reason']);
+    expect(columns).toEqual(['time', 'source', 'key', 'reason', 'retry after']);
     const named = list.fieldConfig.overrides.map((o: Json) => o.matcher.options);
     expect(named.filter((n: string) => !columns.includes(n))).toEqual([]);
     const time = list.fieldConfig.overrides.find((o: Json) => o.matcher.options === 'time').properties;
     expect(time).toContainEqual({ id: 'unit', value: 'dateTimeAsIso' });
+  });
+  test('when a file that ran out of memory is tried again: a date under a header that says so, explained, empty for the other files', () => {
+    const retry = list.fieldConfig.overrides.find((o: Json) => o.matcher.options === 'retry after').properties;
+    expect(retry).toContainEqual({ id: 'displayName', value: 'next try after' });
+    expect(retry).toContainEqual({ id: 'unit', value: 'dateTimeAsIso' });
+    // Not the panel's "No unreadable files", which a cell without a value would show otherwise (mappings.jsdom.test.ts).
+    expect(list.fieldConfig.defaults.noValue).toBe('No unreadable files');
+    expect(retry).toContainEqual({ id: 'noValue', value: '' });
+    expect(retry.find((p: Json) => p.id === 'description').value).toMatch(/ran out of DuckDB's memory .* Empty for the other files/);
+    expect(list.description).toMatch(/for a file that ran out of memory, when it is tried again/);
   });
   test('full width under the status table, the panels below it moved down without a gap', () => {
     const status = panels.find((p) => p.title === 'Ingestion status')!;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { resolveQuery } from '../../src/model/query';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { OUT_OF_MEMORY } from '../../src/service/ingest/loader';
@@ -194,6 +195,9 @@ test('a record of megabytes that DuckDB’s memory limit does not hold: recorded
     expect(listed).toMatchObject({ kind: 'out-of-memory', retryAt: expect.stringMatching(/^2\d{3}-.*Z$/) });
     expect(Date.parse(listed.retryAt!) - Date.parse(listed.failedAt)).toBe(5 * 60_000);
     expect(first[0].reason).toContain(`the next try is after ${listed.retryAt}`);
+    // The ingest query's table (the Ingestion dashboard's) says when too; the time range does not apply to it.
+    const [table] = await new Reports(db).frames(resolveQuery({ queryType: 'ingest', ingestView: 'errors' }), { from: 0, to: 1 });
+    expect(table.fields.find((f) => f.name === 'retry after')).toEqual({ name: 'retry after', type: 'time', values: [Date.parse(listed.retryAt!)] });
     // Not the file's fault, but not tried at every poll either: the next run, within the wait, leaves it.
     expect(await run(db, '2026-11-20T12:05:00Z')).toMatchObject({ objects: 0, errors: 0, unreadable: 0, waiting: 1, unchanged: 1 });
     expect(await error(db)).toEqual([{ ...first[0], reason: first[0].reason }]);

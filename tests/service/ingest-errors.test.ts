@@ -151,8 +151,10 @@ test('the ingest query with ingestView errors: a table frame of time, source, ke
   expect(listed.errors.map((e) => [path.basename(e.key), e.kind]).sort()).toEqual([
     ['b-truncated.json.gz', 'bad-gzip'], ['c-not-gzip.json.gz', 'bad-gzip'], ['d-bad-json.json.gz', 'bad-json'], ['e-no-records.json.gz', 'no-records'],
   ]);
-  const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string']];
+  const columns = [['time', 'time'], ['source', 'string'], ['key', 'string'], ['reason', 'string'], ['retry after', 'time']];
   expect(frame.fields.map((f: { name: string; type: string }) => [f.name, f.type])).toEqual(columns);
+  // None of these ran out of memory: none is tried again before it changes.
+  expect(frame.fields[4].values).toEqual(listed.errors.map(() => null));
   expect(frame.fields[0].values).toEqual(listed.errors.map((e) => Date.parse(e.failedAt)));
   expect(frame.fields[2].values).toEqual(listed.errors.map((e) => e.key));
   const [cut] = (await query({ limit: 3 })).results.A.frames;
@@ -198,7 +200,7 @@ describe('trailhound report ingest --errors', () => {
     const r = await runCli(['report', 'ingest', '--errors', '--db', copy]);
     expect([r.code, r.stderr]).toEqual([0, '']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^time +source +key +reason$/);
+    expect(lines[0]).toMatch(/^time +source +key +reason +retry after$/);
     expect(lines).toHaveLength(2 + 4);
     expect(lines[2]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d  ${configured.replace(/[.]/g, '\\.')} +${DAY}c-not-gzip\\.json\\.gz +\\S`));
     // Then the first run's: the file without Records (its batch's), then the two DuckDB cannot read, recorded together
@@ -212,7 +214,7 @@ describe('trailhound report ingest --errors', () => {
 
     const json = await runCli(['report', 'ingest', '--errors', '--json', '--db', copy]);
     const [frame] = JSON.parse(json.stdout).frames;
-    expect(frame.fields.map((f: { name: string }) => f.name)).toEqual(['time', 'source', 'key', 'reason']);
+    expect(frame.fields.map((f: { name: string }) => f.name)).toEqual(['time', 'source', 'key', 'reason', 'retry after']);
     expect(frame.fields[1].values).toEqual(Array(4).fill(configured));
 
     // Without --errors, the status as before; --errors with another report says what it is for.

@@ -44,11 +44,16 @@ describe('AnnotationQueryEditor', () => {
     expect(request).toMatchObject({ queryType: 'events', format: 'list', status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
   });
 
-  it("says what an annotation's exclusions leave out, and runs with them after a change", async () => {
+  it("shows an annotation's exclusions, takes new ones, and runs with them", async () => {
     const user = userEvent.setup();
-    const exclude = { eventName: ['HeadBucket'] };
-    const { latest } = render({ exclude });
-    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(/^Leaves out the events whose Event name is HeadBucket \(set in the query's JSON/);
+    const { latest } = render({ exclude: { eventName: ['HeadBucket'] } });
+    expect(within(screen.getByText('Event name is not', { selector: 'label' }).parentElement!).getByText('HeadBucket')).toBeInTheDocument();
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Event category' }));
+    await user.type(screen.getByLabelText('Event category is not'), 'Data');
+    await user.click(await screen.findByRole('option', { name: /^Data/ }));
+    const exclude = { eventName: ['HeadBucket'], eventCategory: ['Data'] };
+    expect(latest().exclude).toEqual(exclude);
     await user.click(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' }));
     const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
     expect(request).toMatchObject({ status: 'error', exclude });

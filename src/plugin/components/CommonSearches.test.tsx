@@ -28,16 +28,20 @@ const busy = {
   groupBy: 'region' as const,
   resourceId: 'my-bucket',
   filters: { region: ['eu-west-1'], service: ['s3'] },
+  exclude: { eventName: ['HeadBucket'] },
 };
 // Who started an EC2 instance: the launches and starts that happened (neither refused nor dry runs).
 const started = { status: 'success', filters: { eventName: ['RunInstances', 'StartInstances'], errorCode: ['(none)'] } };
 
 describe('Common Searches', () => {
-  it('lists unauthorized access attempts in one click, keeping how results are shown', async () => {
+  it('lists unauthorized access attempts in one click, keeping how results are shown and clearing what narrowed them', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource(), busy);
+    expect(screen.getByLabelText('Event name is not')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Apply: Unauthorized access attempts' }));
+    // What the user left out goes with the filters: a refused HeadBucket is an attempt too, as the classic report counts.
     expect(latest()).toEqual({ refId: 'B', format: 'table', aggregate: 'day', limit: 50, queryType: 'events', groupBy: 'user', status: 'unauthorized' });
+    expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
     expect(onRunQuery).toHaveBeenCalledTimes(1);
   });
 

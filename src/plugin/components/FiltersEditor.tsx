@@ -1,13 +1,13 @@
 // What narrows the events, shared by the Events and Summary totals views and the annotation editor: status,
-// read/write, MFA, AWS service calls, resource id and the multi-value filters.
+// read/write, MFA, AWS service calls, resource id, the multi-value filters and what is left out.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY, FILTER_KEYS, filterValues, type FilterKey } from '../../model/query';
 import type { Query } from '../types';
 import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
+import { ExclusionsEditor } from './ExclusionsEditor';
 import { FilterField } from './FilterField';
-import { ReportNote } from './ReportNote';
 import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
@@ -19,7 +19,6 @@ interface Props {
 
 export function FiltersEditor({ query, onChange, loadValues }: Props) {
   const id = useId();
-  const excluded = exclusionNote(query.exclude);
   const setFilter = (key: FilterKey, values: string[]) => {
     const filters = { ...query.filters };
     if (values.length > 0) {
@@ -97,21 +96,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           ))}
         </EditorFieldGroup>
       </EditorRow>
-      {excluded && <ReportNote>{excluded}</ReportNote>}
+      <ExclusionsEditor id={id} query={query} onChange={onChange} loadValues={loadValues} />
     </>
   );
-}
-
-/**
- * What a query's exclusions leave out, as a sentence, or undefined without any: the editor has no field for them (an
- * alert rule's or a panel's JSON sets them), so it says what they are, in the filters' labels, each dimension's values
- * joined by "or" and the dimensions by "and those whose", as the service leaves out an event matching any of them.
- */
-export function exclusionNote(exclude: Query['exclude']): string | undefined {
-  const parts = FILTER_KEYS.flatMap((key) => {
-    // Blank values leave nothing out: the service drops them.
-    const values = filterValues(exclude?.[key]).filter((v) => v.trim() !== '');
-    return values.length > 0 ? [`${FILTER_LABELS[key]} is ${values.join(' or ')}`] : [];
-  });
-  return parts.length > 0 ? `Leaves out the events whose ${parts.join(', and those whose ')} (set in the query's JSON; no field here changes it).` : undefined;
 }

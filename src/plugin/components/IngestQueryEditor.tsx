@@ -34,8 +34,8 @@ export function IngestQueryEditor({ query, onChange }: Props) {
       </EditorRow>
       {view === 'errors' ? (
         <ReportNote>
-          The log files ingestion could not read (corrupt, not JSON, no Records), newest first: when, the source, the key and why. Any time range: they are
-          kept until a later run reads them.
+          The log files ingestion could not read (corrupt, not JSON, no Records, out of memory), newest first: when, the source, the key, why and, for one
+          that ran out of memory, when it is tried again. Any time range: they are kept until a later run reads them.
         </ReportNote>
       ) : (
         <ReportNote>Ingestion health: log files and events stored, errors, newest event, lag and the last poll.</ReportNote>

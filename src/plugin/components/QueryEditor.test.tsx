@@ -59,6 +59,13 @@ afterEach(() => jest.restoreAllMocks());
 
 const datasource = () => new DataSource(instanceSettings());
 const radio = (group: string, option: string) => within(screen.getByRole('radiogroup', { name: group })).getByRole('radio', { name: option });
+/** The exclusion fields' labels, in the order the editor shows them (the Leave out box itself is not one). */
+const exclusionFields = () => [...document.querySelectorAll('label[for*="-exclude-"]:not([for$="-exclude-add"])')].map((l) => l.textContent);
+/** An editor field, its label and its control, by the label's own text. */
+const fieldLabelled = (name: string) => screen.getByText(name, { selector: 'label' }).parentElement!;
+/** The first value a multi-value box shows. */
+const firstValue = (field: HTMLElement) =>
+  within(field).getAllByRole('button', { name: /^Remove (?!the )/ })[0].getAttribute('aria-label')!.replace(/^Remove /, '');
 
 describe('QueryEditor', () => {
   it('switches report type and runs the query', async () => {
@@ -136,35 +143,97 @@ describe('QueryEditor', () => {
     expect(screen.getByLabelText('Limit')).toHaveValue(500);
   });
 
-  it("says what a saved query's exclusions leave out, in the Events and Summary totals views, and keeps them through every change", async () => {
+  it("shows a saved query's exclusions as fields of their own, in the Events and Summary totals views, and keeps them through every change", async () => {
     const user = userEvent.setup();
     // As the failed-authorization rule sets them, with a second value and a dimension of the newer ones.
     const exclude = { sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket', 'GetBucketAcl'], eventCategory: ['Data'] };
     const { latest } = renderQueryEditor(datasource(), { refId: 'A', status: 'unauthorized', exclude });
-    const note =
-      'Leaves out the events whose Event name is HeadBucket or GetBucketAcl, and those whose IP address is delivery.logs.amazonaws.com, ' +
-      "and those whose Event category is Data (set in the query's JSON; no field here changes it).";
-    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
+    // In the query's order, each with its values; the filters of the same dimensions stay empty.
+    expect(exclusionFields()).toEqual(['IP address is not', 'Event name is not', 'Event category is not']);
+    // Each shows its first value (jsdom measures no width, so the others are counted: "1" more).
+    const shown = () => [fieldLabelled('IP address is not'), fieldLabelled('Event name is not'), fieldLabelled('Event category is not')].map(firstValue);
+    const values = ['delivery.logs.amazonaws.com', 'HeadBucket', 'Data'];
+    expect(shown()).toEqual(values);
+    expect(within(fieldLabelled('Event name')).queryByText('HeadBucket')).not.toBeInTheDocument();
     await user.click(radio('Status', 'Error'));
     expect(latest()).toMatchObject({ status: 'error', exclude });
-    // A filter picked, a report type changed and back: the exclusions stay, and so does what the editor says of them.
-    await user.click(screen.getByLabelText(/^Event category/));
+    // A filter picked, a report type changed and back: the exclusions stay, and so do their fields.
+    await user.click(screen.getByLabelText(/^Event category(?! is not)/));
     await user.click(await screen.findByRole('option', { name: /^Management/ }));
     expect(latest()).toMatchObject({ filters: { eventCategory: ['Management'] }, exclude });
     await user.click(radio('Report type', 'Summary totals'));
-    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
+    expect(shown()).toEqual(values);
     await user.click(radio('Report type', 'List of Trails'));
-    expect(screen.queryByText(/^Leaves out/)).not.toBeInTheDocument();
+    expect(exclusionFields()).toEqual([]);
     await user.click(radio('Report type', 'Events'));
     expect(latest()).toMatchObject({ queryType: 'events', exclude });
-    expect(screen.getByText(/^Leaves out/)).toHaveTextContent(note);
+    expect(shown()).toEqual(values);
+    // A saved exclusion emptied keeps its field for other values; the query keeps no empty list.
+    await user.click(within(fieldLabelled('Event category is not')).getByTitle('Clear all'));
+    expect(latest().exclude).toEqual({ sourceIp: ['delivery.logs.amazonaws.com'], eventName: ['HeadBucket', 'GetBucketAcl'] });
+    expect(exclusionFields()).toEqual(['IP address is not', 'Event name is not', 'Event category is not']);
   });
 
-  it('says nothing of exclusions a query does not have, or whose lists are empty', () => {
+  it('shows no exclusion a query does not have, or whose lists are empty: one Leave out box offering every dimension', async () => {
+    const user = userEvent.setup();
     renderQueryEditor(datasource(), { refId: 'A', exclude: { eventName: [], user: [''], role: [' '] } });
-    expect(screen.queryByText(/Leaves out/)).not.toBeInTheDocument();
+    expect(exclusionFields()).toEqual([]);
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    expect((await screen.findAllByRole('option')).map((o) => o.textContent)).toEqual([
+      'Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set', 'Event category',
+    ]);
   });
 
+  it('leaves out values picked as in a filter: the values that exist, typed ones and dashboard variables; removes a value and the exclusion', async () => {
+    setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'] }));
+    const user = userEvent.setup();
+    const { latest, onChange, onRunQuery } = renderQueryEditor(datasource());
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'User' }));
+    // A field without values yet: nothing is stored or run until a value is picked. It has the focus, to pick one.
+    expect(exclusionFields()).toEqual(['User is not']);
+    const users = screen.getByLabelText('User is not');
+    expect(users).toHaveFocus();
+    expect(onChange).not.toHaveBeenCalled();
+    await user.click(users);
+    const alice = await screen.findByRole('option', { name: /alice/ });
+    expect(alice).toHaveTextContent('40 events');
+    expect(getResource).toHaveBeenLastCalledWith('values/user', { from: RANGE.from.valueOf(), to: RANGE.to.valueOf() });
+    await user.click(alice);
+    expect(latest()).toEqual({ refId: 'A', exclude: { user: ['alice'] } });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    await user.click(await screen.findByRole('option', { name: /\$users/ }));
+    await user.clear(users);
+    await user.type(users, 'svc-backup ');
+    await user.click(await screen.findByRole('option', { name: /svc-backup/ }));
+    expect(latest().exclude).toEqual({ user: ['alice', '$users', 'svc-backup '] });
+    expect(latest().filters).toBeUndefined();
+    // The Leave out box no longer offers User; a second dimension comes after it.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    expect(screen.queryByRole('option', { name: 'User' })).not.toBeInTheDocument();
+    await user.click(await screen.findByRole('option', { name: 'Event name' }));
+    expect(exclusionFields()).toEqual(['User is not', 'Event name is not']);
+
+    await user.click(screen.getByRole('button', { name: /Remove alice/i }));
+    expect(latest().exclude).toEqual({ user: ['$users', 'svc-backup '] });
+    // Emptied, the field stays for other values; the query keeps no empty list.
+    await user.click(within(fieldLabelled('User is not')).getByTitle('Clear all'));
+    expect(latest().exclude).toEqual({});
+    expect(exclusionFields()).toEqual(['User is not', 'Event name is not']);
+    const names = screen.getByLabelText('Event name is not');
+    await user.type(names, 'HeadBucket');
+    await user.click(await screen.findByRole('option', { name: /HeadBucket/ }));
+    expect(latest().exclude).toEqual({ eventName: ['HeadBucket'] });
+    // Removed: its field goes, and so does what it left out.
+    await user.click(screen.getByRole('button', { name: 'Remove the Event name exclusion' }));
+    expect(latest().exclude).toEqual({});
+    expect(exclusionFields()).toEqual(['User is not']);
+    const changes = onChange.mock.calls.length;
+    await user.click(screen.getByRole('button', { name: 'Remove the User exclusion' }));
+    expect(exclusionFields()).toEqual([]);
+    // It had no values: the query was already without it.
+    expect(onChange).toHaveBeenCalledTimes(changes);
+  });
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());

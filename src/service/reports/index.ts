@@ -917,7 +917,11 @@ export function ingestFrame(s: IngestStatus): Frame {
   };
 }
 
-/** The unreadable files as a table: when each failed, its source, its key and why; a notice says when there are more. */
+/**
+ * The unreadable files as a table: when each failed, its source, its key, why, and, for a file that ran out of memory,
+ * when it is tried again (the first run after that time; null for the others, read again once they change). A notice
+ * says when there are more.
+ */
 export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
   const more = total - errors.length;
   const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files: raise the limit to list more` }] : [];
@@ -930,6 +934,8 @@ export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
       { name: 'source', type: 'string', values: errors.map((e) => e.source) },
       { name: 'key', type: 'string', values: errors.map((e) => e.key) },
       { name: 'reason', type: 'string', values: errors.map((e) => e.reason) },
+      // Last: a client that reads the columns by position (time, source, key, reason) still finds them.
+      { name: 'retry after', type: 'time', values: errors.map((e) => (e.retryAt ? Date.parse(e.retryAt) : null)) },
     ],
   };
 }
