@@ -213,6 +213,21 @@ test('records missing optional fields, or with huge parameters, are stored; reco
   expect(rejected.map((r) => r.id)).toEqual(['bad-time', 'far-future', 'next-year', 'timeless', 'year-one']);
 });
 
+test('an eventID that is empty or not a string counts as missing: each record is stored, and its original reads back', async () => {
+  const odd = [rec({ eventID: '' }), rec({ eventID: '', eventName: 'PutObject' }), rec({ eventID: 12345 }), rec({ eventID: { x: 1 } }), rec({ eventID: true })];
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}odd-ids.json.gz`]: logFile(odd) });
+  // Two records with an empty eventID were one event (the second a "duplicate"), and a number's id read nothing back.
+  expect(await run()).toMatchObject({ objects: 1, events: 5, duplicates: 0, rejected: 0 });
+  const ids = (await db.all<{ id: string }>(`SELECT event_id AS id FROM events ORDER BY record_index`)).map((r) => r.id);
+  expect(ids.every((id) => id.startsWith('md5:'))).toBe(true);
+  expect(new Set(ids).size).toBe(5);
+  const read = await storedRecords(db, ids);
+  expect(ids.map((id) => read.get(id))).toEqual(odd);
+  // Delivered again (another file), they are the same events.
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}odd-ids-again.json.gz`]: logFile(odd) });
+  expect(await run()).toMatchObject({ events: 0, duplicates: 5 });
+});
+
 test('records that are not objects (null, a string, a list) are kept aside; their files\' other records are stored', async () => {
   const good = [rec({ eventID: 'kept-1' }), rec({ eventID: 'kept-2' })];
   const mixed = (records: unknown[]) => zlib.gzipSync(JSON.stringify({ Records: records }));

@@ -828,6 +828,11 @@ describe('other endpoints', () => {
     const form = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
     expect(form.status).toBe(415);
     expect(await form.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
+    // What fetch sends for a string body without a content-type: text/plain, which was parsed as text and answered
+    // "body must be object", though the body was the object wanted.
+    const text = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"days": 3}' });
+    expect(text.status).toBe(415);
+    expect(await text.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
     expect(backfills).not.toContain(3);
   });
 

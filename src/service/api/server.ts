@@ -166,6 +166,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 4 * MAX_EVENT_ID },
   });
   app.removeContentTypeParser('application/json');
+  // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,
+  // not a string that fails the schema as "body must be object".
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);

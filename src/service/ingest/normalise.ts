@@ -86,9 +86,14 @@ const RESOURCES_SQL = `list_transform(
     id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
   )`;
 
-/** The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes. */
+/**
+ * The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes.
+ * An empty or non-string eventID counts as missing: "" made every such record of a batch one event, and a number's
+ * id never matched its record when read back (records.ts finds an md5 id by its position).
+ */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
-const EVENT_ID_SQL = `CASE WHEN event_id_json IS NULL OR event_id_json = 'null' THEN 'md5:' || md5(to_json(r)::VARCHAR) ELSE event_id_json ->> '$' END`;
+const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND event_id_json <> '""' THEN event_id_json ->> '$'
+  ELSE 'md5:' || md5(to_json(r)::VARCHAR) END`;
 /**
  * eventTime as a UTC TIMESTAMP; NULL when missing, not a time, before 1970 or more than a day ahead of this clock
  * (such records are kept aside, not stored: no report could reach them, and a year 99999 would freeze the lag at 0).
