@@ -101,12 +101,16 @@ test('a --db that cannot be a database file names it and the setting, beside the
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
   expect(help).toContain('--group-by <dimension> group events by (default: user)');
-  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto, which fits the range)');
+  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto: the range in 50 rows at most, e.g. 12 hours over 14 days, an hour over 2)');
   expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');
-  expect(help).toContain('--from <time> ISO time or day (e.g. 2026-11-20T08:00:00Z, 2026-11-20), UTC unless it names a zone (default: 14 days ago)');
+  // Grafana's relative times, ISO and epoch milliseconds: every form there is.
+  expect(help).toContain(
+    "--from <time> now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; " +
+      'UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
+  );
   // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
-  expect(help).toContain('--to <time> ISO time or day, UTC unless it names a zone; a day is its midnight, where it begins (default: now)');
+  expect(help).toContain('--to <time> as --from; a day is its midnight, where it begins (default: now)');
   expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
 });

@@ -78,3 +78,28 @@ test("the width is the terminal's (100 when it says none); piped, none, so that 
   expect(terminalWidth({ isTTY: false, columns: 80 })).toBeUndefined();
   expect(terminalWidth({})).toBeUndefined();
 });
+
+test('a column of numbers (counts) is right-aligned, its heading too, wrapped or not; a column that mixes in text is not', () => {
+  const counts = [
+    { user: 'alice', events: 7, note: 'x' },
+    { user: 'bob', events: 12_345_678, note: 'y' },
+    { user: 'carol', events: null, note: 3 },
+  ];
+  expect(formatTable(counts).split('\n')).toEqual([
+    'user     events  note',
+    '-----  --------  ----',
+    'alice         7  x',
+    'bob    12345678  y',
+    'carol            3',
+  ]);
+  // Wrapped: each line of a wrapped row keeps the number's column right-aligned; the message wraps beside it.
+  const wide = [{ 'error message': MESSAGE, events: 3 }, { 'error message': 'short', events: 1200 }];
+  const lines = formatTable(wide, 60).split('\n');
+  expect(longest(lines.join('\n'))).toBeLessThanOrEqual(60);
+  expect(lines[0]).toMatch(/^error message +events$/);
+  const end = lines[0].length;
+  expect(lines[2].endsWith('     3')).toBe(true);
+  expect(lines[2]).toHaveLength(end);
+  expect(lines.find((l) => l.startsWith('short'))).toMatch(/^short +1200$/);
+  expect(lines.find((l) => l.startsWith('short'))).toHaveLength(end);
+});

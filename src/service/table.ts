@@ -14,24 +14,30 @@ export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = pr
   return stream.columns && stream.columns > 0 ? stream.columns : 100;
 }
 
+/** A cell's value as a number, which its column's right alignment needs to know: a number or bigint, else none. */
+const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+
 /**
  * `rows` as an aligned table, one line a row. Given a `width` the table is wider than, long cells wrap instead
  * (the widest columns give way first, none below 20 characters); where even that cannot fit, each row is printed as
- * a record, a "name  value" line a column, its values wrapped.
+ * a record, a "name  value" line a column, its values wrapped. A column of numbers (counts: every value a number, or
+ * none) is right-aligned, its heading too, so that digits line up by place.
  */
 export function formatTable(rows: Array<Record<string, unknown>>, width?: number): string {
   if (rows.length === 0) return '(no rows)';
   const columns = Object.keys(rows[0]);
   const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
+  const numeric = columns.map((c) => rows.some((r) => isNumber(r[c])) && rows.every((r) => isNumber(r[c]) || r[c] === null || r[c] === undefined));
+  const pad = (v: string, i: number, w: number) => (numeric[i] ? v.padStart(w) : v.padEnd(w));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const whole = widths.reduce((sum, w) => sum + w, GAP.length * (columns.length - 1));
   if (width === undefined || whole <= width) {
-    const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join(GAP).trimEnd();
+    const line = (values: string[]) => values.map((v, i) => pad(v, i, widths[i])).join(GAP).trimEnd();
     return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
   }
   const fitted = fit(widths, width - GAP.length * (columns.length - 1));
-  return fitted ? wrappedTable(columns, cells, fitted) : asRecords(columns, cells, width);
+  return fitted ? wrappedTable(columns, cells, fitted, pad) : asRecords(columns, cells, width);
 }
 
 /** Column widths that add up to `room` at most, the widest cut to one cap; none when that cap would be under NARROWEST. */
@@ -45,11 +51,11 @@ function fit(widths: number[], room: number): number[] | undefined {
   return widths.map((w) => (w > cap && spare > 0 ? (spare--, cap + 1) : Math.min(w, cap)));
 }
 
-function wrappedTable(columns: string[], cells: string[][], widths: number[]): string {
+function wrappedTable(columns: string[], cells: string[][], widths: number[], pad: (v: string, i: number, w: number) => string): string {
   const row = (values: string[]) => {
     const parts = values.map((v, i) => wrap(v, widths[i]));
     const height = Math.max(...parts.map((p) => p.length));
-    return Array.from({ length: height }, (_, k) => parts.map((p, i) => (p[k] ?? '').padEnd(widths[i])).join(GAP).trimEnd());
+    return Array.from({ length: height }, (_, k) => parts.map((p, i) => pad(p[k] ?? '', i, widths[i])).join(GAP).trimEnd());
   };
   return [...row(columns), widths.map((w) => '-'.repeat(w)).join(GAP), ...cells.flatMap(row)].join('\n');
 }

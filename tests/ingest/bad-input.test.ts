@@ -62,6 +62,11 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   // DuckDB's advice on its reader's options is ours to follow, not the user's.
   for (const e of errors) expect(e.reason).not.toMatch(/auto_detect|ignore_errors/);
   expect(errors[3].reason).toMatch(/Records/);
+  // The key is beside the reason wherever it is shown (report ingest --errors, the API, the log, ingest's warning): the
+  // reason does not name the file again.
+  for (const e of errors) expect(e.reason).not.toContain(path.basename(e.key));
+  expect(errors[1].reason).toBe('Input is not a GZIP stream');
+  expect(errors[2].reason).toMatch(/^Malformed JSON at byte \d+ in record\/value 2: unexpected end of data\.$/);
   // Each with its kind, found where it was caught (DuckDB's error type, what the loader saw).
   const kinds = await db.all<{ kind: string }>(`SELECT kind FROM ingest_errors ORDER BY key`);
   // A gzip cut short is a bad gzip, though DuckDB reads what it holds and says its JSON ends early; whole gzip of cut JSON is bad JSON.

@@ -2,7 +2,7 @@
 // a running `serve` (then the report comes from the service).
 import fs from 'node:fs';
 import path from 'node:path';
-import { queryFromFlags } from '../../src/service/commands/report';
+import { queryFromFlags, SERIES_ROWS, timeFlag } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
 import { countBy, oracleEventCategory, oracleIsError, oraclePeaks, oraclePermissionSet, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
@@ -50,6 +50,8 @@ test('events grouped by user, as an aligned table', async () => {
   lines.slice(2).forEach((line, i) => {
     expect(line.slice(0, column).trim()).toBe(expected[i][0]);
     expect(line.slice(column).trim()).toBe(String(expected[i][1]));
+    // Right-aligned: each count ends where its heading does.
+    expect(line).toHaveLength(lines[0].length);
   });
 });
 
@@ -118,9 +120,51 @@ test('--preset ec2-started-by takes the instance id from --resource-id', async (
   expect(JSON.parse(r.stdout).frames[0].fields[0].values).toEqual([]);
 });
 
-test('a timeseries prints one column per group', async () => {
+test('a timeseries prints one column per group, its counts right-aligned', async () => {
   const r = await report(['events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z']);
-  expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^time\s+events$/), expect.stringMatching(/^-+\s+-+$/), '2100-01-01 00:00  0', '2100-01-02 00:00  0']);
+  expect(r.stdout.trimEnd().split('\n')).toEqual(['time              events', '----------------  ------', '2100-01-01 00:00       0', '2100-01-02 00:00       0']);
+});
+
+test("--from and --to take Grafana's relative times, counted from one now; the API is sent the times they come to", () => {
+  const now = Date.UTC(2026, 10, 26, 12, 0);
+  expect(timeFlag('--to', 'now', now)).toBe(now);
+  expect(timeFlag('--from', 'now-7d', now)).toBe(Date.UTC(2026, 10, 19, 12, 0));
+  expect(timeFlag('--from', 'now-12h', now)).toBe(Date.UTC(2026, 10, 26, 0, 0));
+  expect(timeFlag('--from', 'now-30m', now)).toBe(Date.UTC(2026, 10, 26, 11, 30));
+  expect(timeFlag('--from', 'now-2w', now)).toBe(Date.UTC(2026, 10, 12, 12, 0));
+  expect(timeFlag('--from', 'now-90s', now)).toBe(now - 90_000);
+  // What the API takes, as it takes it.
+  expect(timeFlag('--from', '2026-11-20', now)).toBe(Date.UTC(2026, 10, 20));
+  expect(timeFlag('--from', '1763625600000', now)).toBe(1763625600000);
+});
+
+test('relative --from and --to, as a user runs them: the range printed is the one asked for', async () => {
+  const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  const before = Date.now();
+  const r = await report(['events', '--user', 'nobody', '--from', 'now-7d', '--to', 'now-12h']);
+  const after = Date.now();
+  expect(r.stderr).toBe('');
+  const m = /^\(no events match from (.+) to (.+) UTC\)\n$/.exec(r.stdout)!;
+  expect([minute(before - 7 * 86_400_000), minute(after - 7 * 86_400_000)]).toContain(m[1]);
+  expect([minute(before - 12 * 3_600_000), minute(after - 12 * 3_600_000)]).toContain(m[2]);
+});
+
+test(`a timeseries with aggregate auto (the default) fits the range in ${SERIES_ROWS} rows at most: 12 hours over 14 days, an hour over 2`, async () => {
+  const series = async (...args: string[]) => {
+    const r = await report(['events', '--format', 'timeseries', '--group-by', 'none', '--json', ...args]);
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout).frames[0].fields[0].values as number[];
+  };
+  const step = (times: number[]) => times[1] - times[0];
+  const fortnight = await series('--from', '2100-01-01', '--to', '2100-01-15');
+  expect([fortnight.length, step(fortnight)]).toEqual([28, 12 * 3_600_000]);
+  const twoDays = await series('--from', '2100-01-01', '--to', '2100-01-03');
+  expect([twoDays.length, step(twoDays)]).toEqual([48, 3_600_000]);
+  // Given, the bucket is the one asked for.
+  const daily = await series('--from', '2100-01-01', '--to', '2100-01-15', '--aggregate', 'day');
+  expect([daily.length, step(daily)]).toEqual([14, 86_400_000]);
+  const hourly = await series('--from', '2100-01-01', '--to', '2100-01-15', '--aggregate', 'hour');
+  expect(hourly.length).toBe(14 * 24);
 });
 
 test('--from and --to without a zone are UTC, as stored times are, whatever the host’s time zone', async () => {
@@ -140,7 +184,13 @@ test.each([
   [['events', '--limit', 'lots'], /^trailhound: --limit: must be a whole number/m],
   [['events', '--limit', '0'], /^trailhound: --limit: must be a whole number from 1 to/m],
   [['events', '--group-by', 'users'], /^trailhound: option '--group-by <dimension>' argument 'users' is invalid/m],
-  [['events', '--to', 'soon'], /^trailhound: --to: "soon" is not a time/m],
+  [['events', '--to', 'soon'], /^trailhound: --to: "soon" is not a time: use now, now-7d, now-12h or now-30m \(s, m, h, d, w\), an ISO time/m],
+  // A bare duration could be ago or ahead: Grafana's syntax says which.
+  [['events', '--from', '7d'], /^trailhound: --from: "7d" is not a time \(did you mean now-7d\?\): use now, now-7d/m],
+  // Grafana's months and years have no fixed length: not taken.
+  [['events', '--from', 'now-1M'], /^trailhound: --from: "now-1M" is not a time: use now/m],
+  [['events', '--from', 'now-7 d'], /^trailhound: --from: "now-7 d" is not a time: use now/m],
+  [['events', '--from', 'now-9999999d'], /^trailhound: --from: "now-9999999d" is before 1970-01-01, the earliest time the service can answer for$/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^trailhound: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^trailhound: --to: 99999999999999999 is outside the times the service can answer for/m],
   [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^trailhound: --from\/--to: "to" must be after "from"$/m],
@@ -373,6 +423,9 @@ test('while serve holds the file, the report comes from the running service; unr
     const viaService = await report(['totals', '--json', '--service-url', url], env);
     expect(viaService.stderr).toBe('');
     expect(JSON.parse(viaService.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
+    // The service fits a time series to the same rows as a report that reads the file.
+    const fortnight = await report(['events', '--format', 'timeseries', '--group-by', 'none', '--from', '2100-01-01', '--to', '2100-01-15', '--json', '--service-url', url], env);
+    expect(JSON.parse(fortnight.stdout).frames[0].fields[0].values).toHaveLength(28);
     // Found from serve's own listen address too, when that names every interface.
     const port = new URL(url).port;
     const viaListen = await report(['totals', '--json'], { ...env, TRAILHOUND_LISTEN: `:${port}` });

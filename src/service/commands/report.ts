@@ -11,7 +11,7 @@ import {
 } from '../../model/query';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
-import { errorResult, parseRange, Reports } from '../reports';
+import { errorResult, parseRange, parseTime, Reports } from '../reports';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
@@ -20,6 +20,12 @@ import { collect, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
+/**
+ * A time series' rows at most, as Grafana's max data points (a panel's width in pixels) is its points: with aggregate
+ * auto, the buckets fit the range in this many (12 hours over the default 14 days, an hour over 2 days), a screenful
+ * rather than 672 rows of half hours.
+ */
+export const SERIES_ROWS = 50;
 
 interface ReportOptions {
   groupBy?: string;
@@ -61,6 +67,33 @@ export function localServiceUrl(listen: string): string {
   } catch {
     // serve refuses such an address itself, and says why.
     return `http://${DEFAULTS.listen}`;
+  }
+}
+
+/** Grafana's relative times' units, as far as each is a fixed length (its M and y, months and years, are not). */
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: DAY, w: 7 * DAY };
+const RELATIVE = /^now(?:-(\d+)([smhdw]))?$/;
+const TIME_FORMS = 'now, now-7d, now-12h or now-30m (s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20) or epoch milliseconds';
+
+/**
+ * --from or --to as epoch milliseconds: Grafana's relative times (now, now-7d …), counted from `now`, else what the
+ * API reads (parseTime: ISO, UTC unless it names a zone, or epoch milliseconds). The API itself takes no relative
+ * times: the CLI sends it the times they come to.
+ */
+export function timeFlag(flag: string, value: string, now: number): number {
+  const relative = RELATIVE.exec(value.trim());
+  if (relative) {
+    const ms = relative[1] === undefined ? now : now - Number(relative[1]) * UNITS[relative[2]];
+    if (!(ms >= 0)) throw new QueryError(flag, `"${value}" is before 1970-01-01, the earliest time the service can answer for`);
+    return ms;
+  }
+  try {
+    return parseTime(flag, value);
+  } catch (err) {
+    if (!(err instanceof QueryError && / is not a time/.test(err.message))) throw err;
+    // "7d" reads as a week ago or as 7 days ahead: Grafana's own syntax says which.
+    const ago = /^\d+[smhdw]$/.test(value.trim()) ? ` (did you mean now-${value.trim()}?)` : '';
+    throw new QueryError(flag, `"${value}" is not a time${ago}: use ${TIME_FORMS}`);
   }
 }
 
@@ -131,7 +164,13 @@ export function reportCommand(): Command {
     .addOption(new Option('--preset <name>', 'a Common Search').choices(COMMON_SEARCHES.map((s) => s.id)))
     // Defaults in the text only: a default value would override a preset's.
     .addOption(choices('--group-by <dimension>', `group events by (default: ${DEFAULT_QUERY.groupBy})`, GROUP_BYS))
-    .addOption(choices('--aggregate <bucket>', `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}, which fits the range)`, AGGREGATES))
+    .addOption(
+      choices(
+        '--aggregate <bucket>',
+        `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}: the range in ${SERIES_ROWS} rows at most, e.g. 12 hours over 14 days, an hour over 2)`,
+        AGGREGATES
+      )
+    )
     .addOption(
       choices('--format <format>', 'events as a table of counts by group, a timeseries of them, or a list of the events themselves (default: table)', FORMATS)
     )
@@ -174,8 +213,12 @@ export function reportCommand(): Command {
       'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known (repeatable)',
       collect
     )
-    .option('--from <time>', 'ISO time or day (e.g. 2026-11-20T08:00:00Z, 2026-11-20), UTC unless it names a zone (default: 14 days ago)')
-    .option('--to <time>', 'ISO time or day, UTC unless it names a zone; a day is its midnight, where it begins (default: now)')
+    .option(
+      '--from <time>',
+      "now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names " +
+        'a zone) or epoch milliseconds (default: now-14d)'
+    )
+    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -200,14 +243,14 @@ export function reportCommand(): Command {
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
-      const rangeIn = { from: o.from ?? now - 14 * DAY, to: o.to ?? now };
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
       let range: { from: number; to: number } | undefined;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
-        range = parseRange(rangeIn, { from: '--from', to: '--to', range: '--from/--to' });
+        const from = o.from === undefined ? now - 14 * DAY : timeFlag('--from', o.from, now);
+        range = parseRange({ from, to: o.to === undefined ? now : timeFlag('--to', o.to, now) }, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
@@ -238,13 +281,17 @@ export function reportCommand(): Command {
             const byCategory = query.groupBy === 'eventCategory' || query.filters.eventCategory?.length;
             if (byCategory && (await lacks('event_category'))) throw older('eventCategory', 'the category of each event');
             // No service holds the file: every source's last run is news, not only those the last serve read.
-            result = { frames: await new Reports(db, undefined, undefined, 'every').frames(query, range) };
+            result = { frames: await new Reports(db, undefined, undefined, 'every').frames(query, range, undefined, SERIES_ROWS) };
           } finally {
             db.close();
           }
         } else {
           try {
-            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), { range, queries: [{ ...withoutDefaults(query), refId: 'A' }] });
+            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), {
+              range,
+              maxDataPoints: SERIES_ROWS,
+              queries: [{ ...withoutDefaults(query), refId: 'A' }],
+            });
           } catch (err) {
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;

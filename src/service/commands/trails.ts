@@ -4,8 +4,10 @@ import { counted } from '../counted';
 import { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { syncTrails } from '../trails';
-import { formatTable, terminalWidth } from '../table';
-import { NO_TRAILS } from '../reports/print';
+import { terminalWidth } from '../table';
+import { Reports } from '../reports';
+import { printFrames } from '../reports/print';
+import { resolveQuery } from '../../model/query';
 import { collect, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
@@ -37,21 +39,17 @@ export function trailsCommand(): Command {
   withEnvironment(sync, ['AWS_*']);
   trails
     .command('list')
-    .description('print the stored trail inventory')
+    .description("print the stored trail inventory, as 'trailhound report trails' does")
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
-    .option('--json', 'print JSON rows')
+    .option('--json', 'print JSON rows, as GET /api/trails lists them (times in ISO 8601)')
     .action(async (opts) => {
       // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".
       const db = await Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true });
       try {
-        const rows = await db.all<Record<string, unknown>>(
-          `SELECT name, home_region, s3_bucket, s3_key_prefix, is_logging, include_global_service_events, is_multi_region,
-                  is_organization_trail, strftime(logging_started, '%Y-%m-%d %H:%M') AS logging_started,
-                  strftime(logging_stopped, '%Y-%m-%d %H:%M') AS logging_stopped, strftime(last_delivery, '%Y-%m-%d %H:%M') AS last_delivery,
-                  last_delivery_error, strftime(last_notification, '%Y-%m-%d %H:%M') AS last_notification, sns_topic
-           FROM trails ORDER BY name`
-        );
-        console.log(opts.json ? JSON.stringify(rows) : rows.length === 0 ? NO_TRAILS : formatTable(rows, terminalWidth()));
+        // The List of Trails as report trails prints it (its frame's column names), and as the API lists it for --json.
+        const reports = new Reports(db);
+        if (opts.json) console.log(JSON.stringify(await reports.trails()));
+        else console.log(printFrames(await reports.frames(resolveQuery({ queryType: 'trails' }), { from: 0, to: Date.now() }), 0, terminalWidth()));
       } finally {
         db.close();
       }

@@ -78,9 +78,15 @@ function uncompressedSize(file: string): number {
   }
 }
 
-/** DuckDB's message without its SQL excerpt: what a person needs to know about the file. */
+/**
+ * DuckDB's message without its SQL excerpt: what a person needs to know about the file. Nor its name: the error is of
+ * this file read alone, and every place that shows a reason shows its key beside it (report ingest --errors, the API,
+ * the log, ingest's warning), so "Input is not a GZIP stream: a.json.gz" said the name twice.
+ */
 function reasonOf(err: unknown, file: string): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // DuckDB's errors are not always instanceof Error (under jest they are not): String() would add "Error: ".
+  const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
+  const name = path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return message
     .replace(/\n\s*LINE \d+:[\s\S]*$/, '')
     // DuckDB's advice is about its reader's options, which are ours to set, not the user's.
@@ -89,6 +95,9 @@ function reasonOf(err: unknown, file: string): string {
     .replaceAll(file, path.basename(file))
     // The staged or cleaned copy (recordsArray.ts, withValidUtf8) is ours: name the file as delivered.
     .replace(/\S*trailhound-(records|utf8)-[^/\s"]+\/\w+\.json/g, path.basename(file))
+    // 'Malformed JSON in file "a.json.gz", at byte 28 …', 'Input is not a GZIP stream: a.json.gz': the name left out.
+    .replace(new RegExp(` in file "${name}",?`, 'g'), '')
+    .replace(new RegExp(`: ${name}$`, 'gm'), '')
     // DuckDB's advice to raise maximum_object_size is not the user's to follow.
     .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (_m) =>
       `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB: a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +

@@ -22,12 +22,16 @@ function withUnit(v: number, unit: unknown): string {
   return String(v);
 }
 
-function cell(field: FrameField, i: number): string {
+/**
+ * A value as printed; a number without a unit stays a number, which formatTable right-aligns (counts line up by
+ * place), and none stays none (an empty cell, which leaves a column of numbers one).
+ */
+function cell(field: FrameField, i: number): string | number | null {
   const v = field.values[i];
-  if (v === null || v === undefined) return '';
+  if (v === null || v === undefined) return null;
   if (field.type === 'time') return minute(Number(v));
   if (field.type === 'boolean') return v ? 'yes' : 'no';
-  if (field.type === 'number' && field.config?.unit !== undefined) return withUnit(Number(v), field.config.unit);
+  if (field.type === 'number') return field.config?.unit === undefined ? Number(v) : withUnit(Number(v), field.config.unit);
   return String(v);
 }
 
@@ -44,7 +48,7 @@ function vertical(frame: Frame, width?: number): string {
 function series(frames: Frame[], counts: string): string {
   const times = frames[0].fields[0];
   const rows = times.values.map((t, i) => {
-    const row: Record<string, string> = { time: minute(Number(t)) };
+    const row: Record<string, string | number | null> = { time: minute(Number(t)) };
     // A group's own name (its values labelled), else the count's.
     for (const f of frames) row[f.fields[1].labels ? (f.name ?? counts) : counts] = cell(f.fields[1], i);
     return row;

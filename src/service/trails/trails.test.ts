@@ -151,8 +151,19 @@ test('trails sync --json and trails list, as a user runs them', async () => {
   const list = await runCli(['trails', 'list', '--db', db]);
   expect(list.code).toBe(0);
   const lines = list.stdout.trim().split('\n');
-  expect(lines[0]).toMatch(/^name\s+home_region\s+s3_bucket/);
+  // The columns and names of report trails (the List of Trails' frame), not the table's own (home_region, s3_bucket).
+  expect(lines[0]).toMatch(/^name\s+S3 bucket\s+S3 key prefix\s+is logging\s+.*\s+home region\s+.*\s+ARN$/);
   expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['eu-audit', 'member-trail', 'org-trail']);
+  const report = await runCli(['report', 'trails', '--db', db]);
+  expect([report.code, report.stdout]).toEqual([0, list.stdout]);
+  // --json: the rows GET /api/trails lists, times in ISO 8601.
+  const json = await runCli(['trails', 'list', '--db', db, '--json']);
+  const rows = JSON.parse(json.stdout);
+  expect(rows.map((r: { name: string }) => r.name)).toEqual(['eu-audit', 'member-trail', 'org-trail']);
+  expect(rows[0]).toEqual(expect.objectContaining({ home_region: expect.any(String), s3_bucket: expect.any(String), arn: expect.any(String) }));
+  const times = rows.flatMap((r: Record<string, unknown>) => [r.logging_started, r.last_delivery]).filter((t: unknown) => t !== null);
+  expect(times.length).toBeGreaterThan(0);
+  for (const t of times) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   // A mistyped --db: what to do, as report says it, not DuckDB's "Cannot open database … in read-only mode".
   const typo = await runCli(['trails', 'list', '--db', path.join(dir, 'cli.duckbd')]);
   expect(typo.code).toBe(1);
