@@ -136,10 +136,13 @@ export const UNMARKED_DATA_EVENTS: Readonly<Record<string, readonly string[]>> =
   'lambda.amazonaws.com': ['Invoke'],
 };
 
-/** SQL: the event source and name (expressions) are one of UNMARKED_DATA_EVENTS; NULLs say no. */
+/**
+ * SQL: the event source and name (expressions) are one of UNMARKED_DATA_EVENTS; NULLs say no. A list_contains, not an
+ * IN list: DuckDB turns a long IN list into a join, which held a big file's records in memory (out of memory at 128 MB).
+ */
 export const unmarkedDataEventSql = (source: string, name: string) =>
   `coalesce(${Object.entries(UNMARKED_DATA_EVENTS)
-    .map(([s, names]) => `(${source} = '${s}' AND ${name} IN (${names.map((n) => `'${n}'`).join(', ')}))`)
+    .map(([s, names]) => `(${source} = '${s}' AND list_contains([${names.map((n) => `'${n}'`).join(', ')}], ${name}))`)
     .join(' OR ')}, false)`;
 
 /**
