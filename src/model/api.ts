@@ -38,6 +38,14 @@ export interface QueryResponse {
   results: Record<string, QueryResult>;
 }
 
+/**
+ * Added: a line of POST /api/query's answer when the client asks for `Accept: application/x-ndjson` (a service older
+ * than this answers QueryResponse's JSON whatever it is asked: a client checks the answer's Content-Type). A refId and
+ * a part of its result: one frame (the frames of a result come in order, one line each, one line of none for a result
+ * without frames), or its error. The last line is `{ end: true }`; an answer without it was cut short.
+ */
+export type QueryResultLine = ({ refId: string } & QueryResult) | { end: true };
+
 export interface HealthResponse {
   status: 'ok';
   version: string;
