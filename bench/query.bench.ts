@@ -1,15 +1,20 @@
-// npm run bench:query [-- --events N] [--runs R] [--memory-only [--lists-only]]
+// npm run bench:query [-- --events N] [--runs R] [--memory-only [--lists-only]] [--plugin]
 // Builds (once, cached under .bench/) a database of N generated events (default 10 M) through the real ingestion,
 // then times each dashboard-style query through the HTTP API (model → SQL → frames → JSON over loopback) and,
 // in the same run and on the same database, the same aggregation as hand-written DuckDB SQL.
 // Goals: p50 through the API ≤ 100 ms; API p50 ÷ raw p50 ≤ 1.25.
 // Then the memory of the biggest answers (the points budget's time series, the row budget's lists) in `trailhound serve`,
 // against DuckDB running the same statements alone in a process of its own (see budgetMemory below).
+// --plugin: instead, the peak RSS of the plugin's backend executable (as Grafana starts it) turning those answers into
+// Arrow frames for one QueryData call (see pluginMemory below).
 import '../src/service/env'; // as the trailhound executable does, before DuckDB loads
 import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../src/backend/protos';
 import { writeLogFolder } from '../src/generator';
 import { resolveQuery, type TrailhoundQuery } from '../src/model/query';
 import { buildApi } from '../src/service/api/server';
@@ -17,6 +22,7 @@ import { DEFAULTS } from '../src/service/config';
 import { Database, removeDatabase } from '../src/service/db/database';
 import { ingest } from '../src/service/ingest';
 import * as SQL from '../src/service/reports/sql';
+import { ensureBackendBuilt } from '../tests/backend/support/build';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, '.bench');
@@ -234,26 +240,12 @@ async function budgetMemory(budget: Budget, kind: 'sparse' | 'dense'): Promise<B
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`raw DuckDB run exited ${code}`))));
   });
-  const empty = fs.mkdtempSync(path.join(BENCH, 'empty-source-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const serve = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin', 'trailhound'), 'serve', '--db', file, '--source', empty, '--days', '1', '--poll-interval', '86400', '--listen', `127.0.0.1:${port}`],
-    { env: { ...process.env, TRAILHOUND_TOKEN: `${TOKEN}-memory-token`, TRAILHOUND_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] }
-  );
-  const exited = new Promise((resolve) => serve.on('exit', resolve));
+  const serve = await startServe(file);
   try {
-    const url = `http://127.0.0.1:${port}`;
-    for (let up = false; !up; ) {
-      up = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
-      if (!up) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    // Its first poll (of an empty folder) and start-up settle.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const idle = memoryOf(serve.pid!).rss;
-    resetPeak(serve.pid!);
-    const lists = Array.from({ length: LISTS }, (_, i) => ({ refId: `L${i}`, ...LIST_QUERY }));
-    const queries = budget === 'series' ? [{ refId: 'A', ...SERIES_QUERY }] : lists;
+    const { url, pid } = serve;
+    const idle = memoryOf(pid).rss;
+    resetPeak(pid);
+    const queries = budgetQueries(budget);
     const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries });
     const ask = async () => {
       const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body });
@@ -264,15 +256,130 @@ async function budgetMemory(budget: Budget, kind: 'sparse' | 'dense'): Promise<B
     const started = process.hrtime.bigint();
     const bytes = await ask();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const one = memoryOf(serve.pid!).peak;
+    const one = memoryOf(pid).peak;
     for (let i = 1; i < 8; i++) await ask();
-    const eight = memoryOf(serve.pid!).peak;
+    const eight = memoryOf(pid).peak;
     return { kind, rows: raw.rows, answerMb: bytes / 1e6, seconds, serve: { idle, one, eight }, raw: { idle: raw.idle, peak: raw.peak } };
   } finally {
+    await serve.stop();
+  }
+}
+
+/** `trailhound serve` on a database (its defaults: 512 MB for DuckDB), up and settled. */
+async function startServe(file: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const empty = fs.mkdtempSync(path.join(BENCH, 'empty-source-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const serve = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'trailhound'), 'serve', '--db', file, '--source', empty, '--days', '1', '--poll-interval', '86400', '--listen', `127.0.0.1:${port}`],
+    { env: { ...process.env, TRAILHOUND_TOKEN: `${TOKEN}-memory-token`, TRAILHOUND_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] }
+  );
+  const exited = new Promise((resolve) => serve.on('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  for (let up = false; !up; ) {
+    up = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  // Its first poll (of an empty folder) and start-up settle.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const stop = async () => {
     serve.kill('SIGTERM');
     await exited;
     fs.rmSync(empty, { recursive: true, force: true });
+  };
+  return { url, pid: serve.pid!, stop };
+}
+
+/** The queries of a budget's request (the points budget's series; the row budget's ten lists). */
+function budgetQueries(budget: Budget): Array<Record<string, unknown> & { refId: string }> {
+  if (budget === 'series') return [{ refId: 'A', ...SERIES_QUERY }];
+  return Array.from({ length: LISTS }, (_, i) => ({ refId: `L${i}`, ...LIST_QUERY }));
+}
+
+/**
+ * The peak RSS of the plugin's backend executable (built by scripts/build-backend.mjs, started with go-plugin's
+ * environment as Grafana starts it) answering one QueryData call at a budget, and eight one after another, over its RSS at
+ * rest; `trailhound serve` answers it on `kind`'s database. The backend reads the service's answer, turns each frame into
+ * an Arrow IPC file and sends them all in one gRPC message.
+ */
+async function pluginMemory(budget: Budget, kind: 'sparse' | 'dense') {
+  const [file, executable] = await Promise.all([seriesDatabase(kind), ensureBackendBuilt()]);
+  const serve = await startServe(file);
+  const env = { PATH: process.env.PATH, grafana_plugin_type: 'datasource', PLUGIN_PROTOCOL_VERSIONS: '2', PLUGIN_MIN_PORT: '10000', PLUGIN_MAX_PORT: '25000' };
+  const plugin = spawn(executable, [], { env: { ...env, TRAILHOUND_PLUGIN_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => plugin.on('exit', resolve));
+  const client = new Promise<grpc.Client>((resolve, reject) => {
+    readline.createInterface({ input: plugin.stdout! }).once('line', (line) => {
+      const address = /\|(127\.0\.0\.1:\d+)\|grpc$/.exec(line)?.[1];
+      if (!address) return reject(new Error(`unexpected handshake ${JSON.stringify(line)}`));
+      const options = { 'grpc.max_receive_message_length': 512 * 1024 * 1024 };
+      resolve(new (loadProtos().clients['pluginv2.Data'])(address, grpc.credentials.createInsecure(), options));
+    });
+  });
+  try {
+    const data = await client;
+    const pluginContext = {
+      orgId: 1,
+      pluginId: 'trailhound-cloudtrail-datasource',
+      user: { login: 'bench', role: 'Viewer' },
+      dataSourceInstanceSettings: {
+        id: 1,
+        uid: 'bench',
+        name: 'Trailhound',
+        jsonData: Buffer.from(JSON.stringify({ url: serve.url })),
+        decryptedSecureJsonData: { token: `${TOKEN}-memory-token` },
+        lastUpdatedMS: 1,
+      },
+    };
+    const queries = budgetQueries(budget).map((q) => ({
+      refId: q.refId,
+      json: Buffer.from(JSON.stringify(q)),
+      timeRange: { fromEpochMS: seriesRange.from, toEpochMS: seriesRange.to },
+      intervalMS: 3_600_000,
+      maxDataPoints: 100_000,
+    }));
+    const ask = () =>
+      new Promise<{ frames: number; bytes: number }>((resolve, reject) =>
+        (data as any).QueryData({ pluginContext, queries }, { deadline: Date.now() + 120_000 }, (err: Error | null, res: any) => {
+          if (err) return reject(err);
+          const responses = Object.values(res.responses) as Array<{ frames: Uint8Array[]; error: string }>;
+          const failed = responses.find((r) => r.error);
+          if (failed) return reject(new Error(`the ${budget} budget's QueryData failed: ${failed.error}`));
+          resolve({ frames: responses.reduce((n, r) => n + r.frames.length, 0), bytes: responses.reduce((n, r) => n + r.frames.reduce((m, f) => m + f.length, 0), 0) });
+        })
+      );
+    // Start-up settles.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idle = memoryOf(plugin.pid!).rss;
+    resetPeak(plugin.pid!);
+    const started = process.hrtime.bigint();
+    const { frames, bytes } = await ask();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const one = memoryOf(plugin.pid!).peak;
+    for (let i = 1; i < 8; i++) await ask();
+    const eight = memoryOf(plugin.pid!).peak;
+    data.close();
+    return { frames, arrowMb: bytes / 1e6, seconds, idle, one, eight };
+  } finally {
+    plugin.kill('SIGTERM');
+    await exited;
+    await serve.stop();
   }
+}
+
+async function pluginReport(): Promise<void> {
+  const table = [['request', 'frames', 'Arrow', 'backend: idle', 'peak', 'over idle', 'eight']];
+  const runs: Array<[string, Budget, 'sparse' | 'dense']> = [
+    ['points budget (8 333 × 600), sparse', 'series', 'sparse'],
+    [`row budget (${LISTS} lists of ${LIST_QUERY.limit.toLocaleString('en-US')}), sparse`, 'lists', 'sparse'],
+  ];
+  const mb = (x: number) => `${Math.round(x)} MB`;
+  for (const [name, budget, kind] of runs) {
+    const r = await pluginMemory(budget, kind);
+    table.push([`${name} (${r.seconds.toFixed(1)} s)`, String(r.frames), mb(r.arrowMb), mb(r.idle), mb(r.one), mb(r.one - r.idle), mb(r.eight)]);
+  }
+  console.log('\nPeak RSS of the plugin\'s backend answering one QueryData call at a budget (and eight, one after another):');
+  printTable(table);
 }
 
 function printTable(table: string[][]): void {
@@ -312,6 +419,7 @@ async function main() {
   const raw = process.argv.indexOf('--raw');
   if (raw > 0) return rawRun(process.argv[raw + 1] as Budget, process.argv[raw + 2]);
   fs.mkdirSync(BENCH, { recursive: true });
+  if (process.argv.includes('--plugin')) return pluginReport();
   if (process.argv.includes('--memory-only')) return memoryReport(process.argv.includes('--lists-only'));
   const events = Number(arg('events', '10000000'));
   const runs = Number(arg('runs', '30'));

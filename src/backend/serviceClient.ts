@@ -1,6 +1,6 @@
 // HTTP client for the Trailhound service API (src/model/api.ts). Every failure becomes a ServiceError that
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
-import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse } from '../model/api';
+import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
 
 export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound';
 
@@ -40,7 +40,12 @@ export interface RequestOptions {
   contentType?: string;
   signal?: AbortSignal;
   auth?: boolean;
+  /** The Accept header: JSON unless told. */
+  accept?: string;
 }
+
+/** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
+const LINES_TYPE = 'application/x-ndjson';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -68,6 +73,32 @@ async function readBody(response: Response): Promise<Buffer> {
     size += part.value.length;
   }
   return Buffer.concat(parts, size);
+}
+
+/**
+ * A response's body a line at a time (without its newline), each line held only while it is read: a line is a frame of
+ * the answer, ~10 kB at the points budget, where the whole body was 82 MB.
+ */
+async function* bodyLines(response: Response): AsyncGenerator<Buffer> {
+  const reader = response.body?.getReader();
+  let parts: Buffer[] = [];
+  try {
+    for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+      let chunk = Buffer.from(part.value.buffer, part.value.byteOffset, part.value.byteLength);
+      // A newline byte is never inside a UTF-8 character: each line decodes on its own.
+      for (let end = chunk.indexOf(10); end >= 0; end = chunk.indexOf(10)) {
+        parts.push(chunk.subarray(0, end));
+        yield parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        parts = [];
+        chunk = chunk.subarray(end + 1);
+      }
+      if (chunk.length > 0) parts.push(chunk);
+    }
+    if (parts.length > 0) yield Buffer.concat(parts);
+  } finally {
+    // Left early (a bad line, the caller failing): the rest is not read, and the connection not kept waiting.
+    await reader?.cancel().catch(() => undefined);
+  }
 }
 
 export interface ClientOptions {
@@ -105,8 +136,21 @@ export class ServiceClient {
 
   /** Any request; answers whatever status the service gives. Throws ServiceError only when there is no answer. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
+    const { response, timeout } = await this.open(method, path, options);
+    try {
+      const answer = { status: response.status, headers: response.headers, body: await readBody(response) };
+      this.options.onCall?.(routeOf(path), String(answer.status));
+      return answer;
+    } catch (err) {
+      this.options.onCall?.(routeOf(path), 'error');
+      throw this.connectionError(err, timeout.aborted, options.signal);
+    }
+  }
+
+  /** Sends a request and answers its response, the body not read yet, and the signal of its timeout. */
+  private async open(method: string, path: string, options: RequestOptions): Promise<{ response: Response; timeout: AbortSignal }> {
     const url = `${this.baseUrl}${path}${options.query ? `?${options.query.replace(/^\?/, '')}` : ''}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (options.auth !== false && this.token) headers.authorization = `Bearer ${this.token}`;
     let body: Uint8Array<ArrayBuffer> | string | undefined;
     if (options.rawBody !== undefined && options.rawBody.length > 0) {
@@ -118,12 +162,8 @@ export class ServiceClient {
     }
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let response: Response;
     try {
-      response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
-      const answer = { status: response.status, headers: response.headers, body: await readBody(response) };
-      this.options.onCall?.(routeOf(path), String(answer.status));
-      return answer;
+      return { response: await fetch(url, { method, headers, body, signal, redirect: 'manual' }), timeout };
     } catch (err) {
       this.options.onCall?.(routeOf(path), 'error');
       throw this.connectionError(err, timeout.aborted, options.signal);
@@ -163,7 +203,10 @@ export class ServiceClient {
 
   /** A JSON call: a non-2xx answer or a non-JSON body becomes a ServiceError. */
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.request(method, path, options);
+    return this.decode<T>(path, await this.request(method, path, options));
+  }
+
+  private decode<T>(path: string, response: RawResponse): T {
     const text = response.body.toString('utf8');
     let parsed: any;
     try {
@@ -208,7 +251,60 @@ export class ServiceClient {
     return this.json<IngestStatus>('GET', '/api/ingest/status', { signal });
   }
 
-  query(request: QueryRequest, signal?: AbortSignal): Promise<QueryResponse> {
-    return this.json<QueryResponse>('POST', '/api/query', { body: request, signal });
+  /**
+   * POST /api/query, its answer handed to onResult as it comes, a refId and a part of its result: a frame at a time (a
+   * result of no frames, its empty list), so that each frame can be turned into Arrow and its JSON dropped. A service
+   * older than the answer by lines answers JSON whatever it is asked: its results, read whole, are handed over one by one.
+   */
+  async query(request: QueryRequest, onResult: (refId: string, part: QueryResult) => void, signal?: AbortSignal): Promise<void> {
+    const path = '/api/query';
+    const options = { body: request, signal, accept: `${LINES_TYPE}, application/json;q=0.9` };
+    const { response, timeout } = await this.open('POST', path, options);
+    const type = response.headers.get('content-type') ?? '';
+    if (!response.ok || type.split(';')[0].trim().toLowerCase() !== LINES_TYPE) {
+      let raw: RawResponse;
+      try {
+        raw = { status: response.status, headers: response.headers, body: await readBody(response) };
+      } catch (err) {
+        this.options.onCall?.(routeOf(path), 'error');
+        throw this.connectionError(err, timeout.aborted, signal);
+      }
+      this.options.onCall?.(routeOf(path), String(raw.status));
+      const answer = this.decode<QueryResponse>(path, raw);
+      for (const [refId, result] of Object.entries(answer.results ?? {})) onResult(refId, result);
+      return;
+    }
+    let ended = false;
+    let failed: { err: unknown } | undefined;
+    try {
+      for await (const text of bodyLines(response)) {
+        if (text.length === 0) continue;
+        let line: QueryResultLine;
+        try {
+          line = JSON.parse(text.toString('utf8'));
+        } catch {
+          throw new ServiceError(`${this.baseUrl}${path} answered a line that is not JSON, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound');
+        }
+        if ('end' in line) {
+          ended = true;
+          break;
+        }
+        const { refId, ...part } = line;
+        try {
+          onResult(refId, part);
+        } catch (err) {
+          // The caller's own failure, not the connection's: it goes on as it is.
+          failed = { err };
+          break;
+        }
+      }
+    } catch (err) {
+      this.options.onCall?.(routeOf(path), 'error');
+      if (err instanceof ServiceError) throw err;
+      throw this.connectionError(err, timeout.aborted, signal);
+    }
+    if (failed) throw failed.err;
+    this.options.onCall?.(routeOf(path), String(response.status));
+    if (!ended) throw new ServiceError(`the Trailhound service at ${this.baseUrl} cut its answer short: try again`, 502, 'http', response.status);
   }
 }

@@ -39,6 +39,14 @@ export interface QueryResponse {
 }
 
 /**
+ * Added: a line of POST /api/query's answer when the client asks for `Accept: application/x-ndjson` (a service older
+ * than this answers QueryResponse's JSON whatever it is asked: a client checks the answer's Content-Type). A refId and
+ * a part of its result: one frame (the frames of a result come in order, one line each, one line of none for a result
+ * without frames), or its error. The last line is `{ end: true }`; an answer without it was cut short.
+ */
+export type QueryResultLine = ({ refId: string } & QueryResult) | { end: true };
+
+/**
  * GET /api/health: always 200 while the process runs (a liveness check: a restart would start a migration over).
  * `status` is 'ok' once the service answers queries; while it opens its database, 'starting', or 'upgrading' during a
  * migration that reads the kept log files back (minutes on a big database), and every other endpoint answers 503.

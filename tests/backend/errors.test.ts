@@ -76,7 +76,7 @@ describe('service client', () => {
     const bad = await answering(400, '{"error":"queries must NOT have more than 50 items"}');
     const broken = await answering(500, '{"error":"database is locked"}');
     try {
-      expect(await failure(new ServiceClient(bad.url, 't').query({ range: { from: 0, to: 1 }, queries: [] }))).toMatchObject({
+      expect(await failure(new ServiceClient(bad.url, 't').query({ range: { from: 0, to: 1 }, queries: [] }, () => undefined))).toMatchObject({
         kind: 'http',
         status: 400,
         message: 'queries must NOT have more than 50 items',
@@ -84,6 +84,31 @@ describe('service client', () => {
       expect(await failure(new ServiceClient(broken.url, 't').ingestStatus())).toMatchObject({ status: 502, httpStatus: 500, message: 'database is locked' });
     } finally {
       await Promise.all([bad.close(), broken.close()]);
+    }
+  });
+
+  test('an answer by lines: asked for with Accept; cut short (no end line) or with a line not JSON, it is an error, never part of the frames', async () => {
+    const frame = '{"refId":"q0","frames":[{"name":"a","fields":[]}]}';
+    const cut = await answering(200, `${frame}\n`, 'application/x-ndjson; charset=utf-8');
+    const garbled = await answering(200, `${frame}\n<html>\n`, 'application/x-ndjson');
+    const whole = await answering(200, `${frame}\n{"refId":"q0","frames":[]}\n{"refId":"q1","error":"no","status":400}\n{"end":true}\n`, 'application/x-ndjson');
+    const request = { range: { from: 0, to: 1 }, queries: [] };
+    try {
+      const parts: unknown[] = [];
+      await new ServiceClient(whole.url, 't').query(request, (refId, part) => parts.push({ refId, ...part }));
+      expect(whole.seen[0].headers.accept).toBe('application/x-ndjson, application/json;q=0.9');
+      expect(parts).toEqual([JSON.parse(frame), { refId: 'q0', frames: [] }, { refId: 'q1', error: 'no', status: 400 }]);
+      expect(await failure(new ServiceClient(cut.url, 't').query(request, () => undefined))).toMatchObject({
+        status: 502,
+        message: `the Trailhound service at ${cut.url} cut its answer short: try again`,
+      });
+      expect(await failure(new ServiceClient(garbled.url, 't').query(request, () => undefined))).toMatchObject({
+        status: 502,
+        kind: 'not-trailhound',
+        message: `${garbled.url}/api/query answered a line that is not JSON, not as a Trailhound service does: check the URL in the data source settings`,
+      });
+    } finally {
+      await Promise.all([cut.close(), garbled.close(), whole.close()]);
     }
   });
 

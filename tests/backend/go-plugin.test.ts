@@ -273,7 +273,7 @@ describeWithGo('go-plugin host', () => {
 
   test("a Viewer reads the kind the service names beside its messages, whatever their words; from a service older than the kinds, by the words", async () => {
     const denied = await startDeniedService();
-    // Between the plugin and the service: every JSON answer passes through `change`.
+    // Between the plugin and the service: every JSON answer, or each line of a query's answer by lines, passes through `change`.
     const proxy = async (change: (value: unknown) => unknown) => {
       const server = http.createServer((req, res) => {
         const body: Buffer[] = [];
@@ -284,7 +284,10 @@ describeWithGo('go-plugin host', () => {
             body: body.length ? Buffer.concat(body) : undefined,
           });
           const text = await answer.text();
-          res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(change(JSON.parse(text))));
+          const type = answer.headers.get('content-type') ?? 'application/json';
+          const byLines = type.startsWith('application/x-ndjson');
+          const changed = (byLines ? text.split('\n').filter(Boolean) : [text]).map((line) => JSON.stringify(change(JSON.parse(line))));
+          res.writeHead(answer.status, { 'content-type': type }).end(byLines ? `${changed.join('\n')}\n` : changed[0]);
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

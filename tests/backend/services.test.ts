@@ -154,6 +154,54 @@ test('QueryData: one service call per time range; frames per query, errors per q
   expect(f.schema.fields.find((x) => x.name === 'read only')!.type.typeId).toBe(Type.Bool);
 });
 
+test("QueryData: the frames read from the service's answer by lines are byte for byte those read from its JSON answer", async () => {
+  // A service older than the answer by lines answers JSON whatever it is asked: a proxy that asks for JSON stands in for one.
+  const types: string[] = [];
+  const proxy = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const json = req.url!.startsWith('/json');
+      const headers = { ...req.headers, ...(json ? { accept: 'application/json' } : {}) } as Record<string, string>;
+      delete headers.host;
+      delete headers['content-length'];
+      const answer = await fetch(`${service.url}${req.url!.replace(/^\/(json|lines)/, '')}`, { method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      types.push(`${json ? 'json' : 'lines'} ${answer.headers.get('content-type')}`);
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' }).end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  try {
+    const queries = [
+      query('series', { format: 'timeseries', groupBy: 'service', aggregate: 'hour' }),
+      query('pairs', { format: 'timeseries', groupBy: 'userAndAccount', aggregate: 'day', limit: 50 }),
+      query('table', { format: 'table', groupBy: 'user', limit: 50 }),
+      query('list', { format: 'list', limit: 500 }),
+      query('totals', { queryType: 'totals' }),
+      query('nothing', { format: 'timeseries', groupBy: 'user', filters: { user: ['nobody'] } }),
+      query('refused', { format: 'timeseries', aggregate: 'minute', groupBy: 'user', limit: 10_000 }),
+    ];
+    const ask = (mode: string) => unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url: `${base}/${mode}`, uid: mode }), queries });
+    const [lines, json] = [await ask('lines'), await ask('json')];
+    expect(types).toEqual(['lines application/x-ndjson; charset=utf-8', 'json application/json; charset=utf-8']);
+    expect(Object.keys(lines.responses).sort()).toEqual(queries.map((q) => q.refId).sort());
+    for (const refId of Object.keys(json.responses)) {
+      const [a, b] = [lines.responses[refId], json.responses[refId]];
+      expect({ refId, ...a, frames: a.frames.map((f) => Buffer.from(f).toString('base64')) }).toEqual({ refId, ...b, frames: b.frames.map((f) => Buffer.from(f).toString('base64')) });
+      // And as Arrow's reader sees them: the same schema, metadata and rows.
+      const read = (frames: Uint8Array[]) => frames.map((f) => tableFromIPC(f)).map((t) => ({ schema: t.schema.metadata, fields: t.schema.fields.map(String), rows: t.toArray().map(String) }));
+      expect(read(a.frames)).toEqual(read(b.frames));
+    }
+    expect(lines.responses.series.frames.length).toBeGreaterThan(3);
+    expect(lines.responses.list.frames.length).toBe(1);
+    expect(lines.responses.nothing).toMatchObject({ status: 200, frames: [] });
+    expect(lines.responses.refused).toMatchObject({ status: 400, frames: [] });
+  } finally {
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
 test('QueryData: a wrong token, a refused connection or bad settings fail each query with a fitting status', async () => {
   const wrongToken = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ token: 'nope' }), queries: [query('A', {}), query('B', {})] });
   for (const r of Object.values(wrongToken.responses)) {

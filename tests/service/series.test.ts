@@ -34,10 +34,10 @@ const served = withApi('series.duckdb', { token: TOKEN }, async (db) => {
 
 const request = (queries: QueryRequest['queries']): QueryRequest => ({ range: { from: FROM, to: FROM + HOURS * HOUR }, queries });
 
-async function post(body: QueryRequest) {
+async function post(body: QueryRequest, accept?: string) {
   const res = await fetch(`${served.url}/api/query`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...(accept ? { accept } : {}) },
     body: JSON.stringify(body),
   });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
@@ -101,6 +101,35 @@ test('the API writes a time series answer as JSON.stringify writes the frames bu
   expect(answer.text).toBe(JSON.stringify(built));
   // Each kind of result is in it: frames of each series query, the table, and the refused query's error.
   expect(Object.values(built.results).map((r) => ('frames' in r ? r.frames.length : r.status))).toEqual([250, 20, 1, 0, 1, 400]);
+});
+
+test('asked for lines (NDJSON), the API writes a line per frame, each frame as the JSON answer writes it, then an end line', async () => {
+  const body = request([
+    { refId: 'A', format: 'timeseries', groupBy: 'user', aggregate: 'hour', limit: 250 },
+    { refId: 'pairs "quoted"', format: 'timeseries', groupBy: 'userAndAccount', aggregate: 'hour', limit: 20, peakWindow: 90 },
+    { refId: 'empty', format: 'timeseries', groupBy: 'user', filters: { user: ['nobody'] } },
+    { refId: 'T', format: 'table', groupBy: 'account' },
+    { refId: 'L', format: 'list', limit: 30 },
+    { refId: 'bad', format: 'timeseries', aggregate: 'hour', limit: 100_000 },
+  ]);
+  const built = await new Reports(served.db).query(body);
+  const expected: string[] = [];
+  for (const [refId, result] of Object.entries(built.results)) {
+    if (!('frames' in result)) expected.push(JSON.stringify({ refId, ...result }));
+    else if (result.frames.length === 0) expected.push(`{"refId":${JSON.stringify(refId)},"frames":[]}`);
+    else for (const frame of result.frames) expected.push(`{"refId":${JSON.stringify(refId)},"frames":[${JSON.stringify(frame)}]}`);
+  }
+  expected.push('{"end":true}');
+  const answer = await post(body, 'application/x-ndjson, application/json;q=0.9');
+  expect(answer.status).toBe(200);
+  expect(answer.type).toBe('application/x-ndjson; charset=utf-8');
+  expect(answer.text).toBe(`${expected.join('\n')}\n`);
+  expect(expected).toHaveLength(250 + 20 + 1 + 1 + 1 + 1 + 1);
+  // Any other Accept (none, JSON, or lines refused with q=0) gets the JSON answer, as a client older than the lines does.
+  for (const accept of [undefined, 'application/json', '*/*', 'application/x-ndjson;q=0, application/json']) {
+    const json = await post(body, accept);
+    expect({ accept, type: json.type, same: json.text === JSON.stringify(built) }).toEqual({ accept, type: 'application/json; charset=utf-8', same: true });
+  }
 });
 
 test('a series interrupted while its rows stream out is a 504, never the rows read so far', async () => {

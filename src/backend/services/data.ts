@@ -87,14 +87,48 @@ function shortensIngest(request: QueryDataRequest, model: TrailhoundQuery): bool
   return model.queryType === 'ingest' && !seesDetails(request.pluginContext);
 }
 
-function toDataResponse(refId: string, result: QueryResult | undefined, short = false): DataResponse {
+/** A result's error, as Grafana gets it. */
+function errorOf(refId: string, result: QueryResult | undefined): DataResponse {
   if (!result) return { frames: [], error: `the service answered without a result for query ${refId}`, status: 502, errorSource: 'downstream' };
-  if ('error' in result) return { frames: [], error: result.error, status: result.status || 500, errorSource: 'downstream' };
-  try {
-    const frames = (result.frames ?? []).map((frame) => (short ? shortIngestFrame(frame) : frame));
-    return { frames: frames.map((frame) => encodeFrame(frame, refId)), error: '', status: 200, errorSource: '' };
-  } catch (err) {
-    return errorResponse(err);
+  const { error, status } = result as { error: string; status: number };
+  return { frames: [], error, status: status || 500, errorSource: 'downstream' };
+}
+
+/**
+ * The DataResponses of a batch's queries, built as the service's answer comes, a part of a result at a time (a frame, or
+ * an error): each frame is turned into Arrow as it comes and its JSON dropped, so the whole answer's JSON is never held.
+ */
+class BatchAnswer {
+  private readonly responses = new Map<string, DataResponse>();
+
+  constructor(
+    /** Grafana's refId and the model of each of the batch's keys. */
+    private readonly queries: Map<string, { refId: string; model: TrailhoundQuery }>,
+    private readonly short: (model: TrailhoundQuery) => boolean
+  ) {}
+
+  add(key: string, part: QueryResult): void {
+    const query = this.queries.get(key);
+    if (!query) return; // a key the batch did not ask for
+    if ('error' in part) {
+      this.responses.set(key, errorOf(query.refId, part));
+      return;
+    }
+    const response = this.responses.get(key);
+    if (response?.error) return; // an earlier frame of the result failed: the result is that error
+    try {
+      const short = this.short(query.model);
+      const frames = (part.frames ?? []).map((frame) => encodeFrame(short ? shortIngestFrame(frame) : frame, query.refId));
+      if (response) response.frames.push(...frames);
+      else this.responses.set(key, { frames, error: '', status: 200, errorSource: '' });
+    } catch (err) {
+      this.responses.set(key, errorResponse(err));
+    }
+  }
+
+  /** Each of the batch's queries' response, by Grafana's refId. */
+  *done(): Generator<[string, DataResponse]> {
+    for (const [key, { refId }] of this.queries) yield [refId, this.responses.get(key) ?? errorOf(refId, undefined)];
   }
 }
 
@@ -121,11 +155,11 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
-        const answer = await client.query(batch, signal);
-        for (const model of batch.queries) {
-          const refId = refIds.get(model.refId)!;
-          responses[refId] = toDataResponse(refId, answer.results?.[model.refId], shortensIngest(request, model));
-        }
+        const answer = new BatchAnswer(new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model }])), (model) =>
+          shortensIngest(request, model)
+        );
+        await client.query(batch, (key, part) => answer.add(key, part), signal);
+        for (const [refId, response] of answer.done()) responses[refId] = response;
       } catch (err) {
         runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
         for (const { refId: key } of batch.queries) responses[refIds.get(key)!] = errorResponse(err);

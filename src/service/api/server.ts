@@ -9,7 +9,7 @@ import { kindsOf } from '../errorKind';
 import { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { answerJson, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import { ANSWER_LINES_TYPE, answerJson, answerLines, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
@@ -148,6 +148,14 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
 /** "Bearer <token>": the scheme is case-insensitive (RFC 9110, 11.1). */
 const BEARER = /^bearer[ \t]+(.*)$/i;
 
+/** Whether an Accept header asks for the answer a line per frame: it names its type (with a q other than 0). */
+export function acceptsLines(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    return type === ANSWER_LINES_TYPE && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+  });
+}
+
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // A token read from a file or variable may end in a newline; the token presented is trimmed too.
   const expected = options.token.trim();
@@ -263,8 +271,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
-    // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole.
-    return reply.type('application/json; charset=utf-8').send(Readable.from(answerJson(hideInternalErrors(response, request.log))));
+    // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
+    // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
+    const answer = hideInternalErrors(response, request.log);
+    if (acceptsLines(request.headers.accept)) {
+      return reply.type(`${ANSWER_LINES_TYPE}; charset=utf-8`).send(Readable.from(answerLines(answer)));
+    }
+    return reply.type('application/json; charset=utf-8').send(Readable.from(answerJson(answer)));
   });
 
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {

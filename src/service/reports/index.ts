@@ -628,12 +628,21 @@ interface Series {
 
 /**
  * A query's frames held in a compact form until they are written: as Frames (frames()), or as their JSON a frame at a
- * time (json(): the items of the frames list, without its brackets, as JSON.stringify(this.frames()) writes them), which
- * the API sends as it goes (answerJson).
+ * time (eachFrame(); json(): the items of the frames list, without its brackets, as JSON.stringify(this.frames()) writes
+ * them), which the API sends as it goes (answerJson, answerLines).
  */
 export abstract class HeldFrames {
   abstract frames(): Frame[];
-  abstract json(): Generator<string>;
+  /** Each frame's JSON, as JSON.stringify writes it, in pieces. */
+  abstract eachFrame(): Generator<Iterable<string>>;
+
+  *json(): Generator<string> {
+    let i = 0;
+    for (const frame of this.eachFrame()) {
+      if (i++ > 0) yield ',';
+      yield* frame;
+    }
+  }
 }
 
 /**
@@ -724,13 +733,13 @@ export class SeriesFrames extends HeldFrames {
     }));
   }
 
-  *json(): Generator<string> {
+  *eachFrame(): Generator<Iterable<string>> {
     // Every frame has the same times: their JSON is written once.
     const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
-    for (const [i, { group, counts }] of this.ordered.entries()) {
+    for (const { group, counts } of this.ordered) {
       const name = JSON.stringify(this.grouped ? group.name : 'events');
       const labels = this.grouped ? `,"labels":${JSON.stringify(group.labels)},"config":${JSON.stringify({ displayNameFromDS: group.name })}` : '';
-      yield `${i > 0 ? ',' : ''}{"name":${name},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`;
+      yield [`{"name":${name},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`];
     }
   }
 }
@@ -787,7 +796,11 @@ export class ColumnFrame extends HeldFrames {
     return JSON.parse(`[${[...this.json()].join('')}]`) as Frame[];
   }
 
-  *json(): Generator<string> {
+  *eachFrame(): Generator<Iterable<string>> {
+    yield this.frameJson();
+  }
+
+  private *frameJson(): Generator<string> {
     yield `{"name":${JSON.stringify(this.name)}${this.meta === undefined ? '' : `,"meta":${JSON.stringify(this.meta)}`},"fields":[`;
     for (const [i, { name, type }] of this.columns.entries()) {
       yield `${i > 0 ? ',' : ''}{"name":${JSON.stringify(name)},"type":${JSON.stringify(type)},"values":[`;
@@ -811,10 +824,51 @@ export interface Answer {
  * in the buffer sent).
  */
 export function* answerJson(answer: Answer): Generator<string> {
-  // Pieces of about 64 kB: a write per frame (~10 kB) made as many HTTP chunks, which cost the plugin ~25 MB more to read.
+  yield* inChunks(answerPieces(answer));
+}
+
+/**
+ * The media type of an answer a line per frame (answerLines), which a client asks for with `Accept`; any other client
+ * gets answerJson's.
+ */
+export const ANSWER_LINES_TYPE = 'application/x-ndjson';
+
+/**
+ * An answer as lines of JSON (NDJSON), each a QueryResultLine: a refId and one frame of its result (a result of no frames,
+ * one line of none; an error, its line), the lines of a result one after another, in the answer's order, then the line
+ * `{"end":true}`, without which the answer was cut short. A client can turn each frame into what it needs and drop its
+ * text: the plugin's backend held the whole answer's JSON, its text and its objects at once (~440 MB at the points budget).
+ * The frames' JSON is answerJson's.
+ */
+export function* answerLines(answer: Answer): Generator<string> {
+  yield* inChunks(linePieces(answer));
+}
+
+function* linePieces(answer: Answer): Generator<string> {
+  for (const [refId, result] of Object.entries(answer.results)) {
+    const start = `{"refId":${JSON.stringify(refId)},"frames":[`;
+    if ('frames' in result) {
+      const frames = result.frames instanceof HeldFrames ? result.frames.eachFrame() : result.frames.map((frame) => [JSON.stringify(frame)]);
+      let none = true;
+      for (const frame of frames) {
+        none = false;
+        yield start;
+        yield* frame;
+        yield ']}\n';
+      }
+      if (none) yield `${start}]}\n`;
+    } else {
+      yield `${JSON.stringify({ refId, ...result })}\n`;
+    }
+  }
+  yield '{"end":true}\n';
+}
+
+/** Pieces of about 64 kB: a write per frame (~10 kB) made as many HTTP chunks, which cost the plugin ~25 MB more to read. */
+function* inChunks(pieces: Iterable<string>): Generator<string> {
   let pending: string[] = [];
   let size = 0;
-  for (const piece of answerPieces(answer)) {
+  for (const piece of pieces) {
     pending.push(piece);
     size += piece.length;
     if (size >= 64 * 1024) {
