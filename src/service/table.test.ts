@@ -103,3 +103,23 @@ test('a column of numbers (counts) is right-aligned, its heading too, wrapped or
   expect(lines.find((l) => l.startsWith('short'))).toMatch(/^short +1200$/);
   expect(lines.find((l) => l.startsWith('short'))).toHaveLength(end);
 });
+
+test('wide characters (CJK, emoji) take two columns of the terminal: fitted, no line is wider, and no character is cut in two', () => {
+  // S3 keys, resource names and user agents may hold any Unicode.
+  const key = 'logs/' + '日本語のキー'.repeat(8);
+  const text = formatTable([{ key, name: 'x'.repeat(30) }, { key: 'a', name: 'b' }], 60);
+  const columns = (line: string) => [...line].reduce((sum, c) => sum + (/[\u3000-\u9fff]/.test(c) ? 2 : 1), 0);
+  expect(Math.max(...text.split('\n').map(columns))).toBeLessThanOrEqual(60);
+  expect(bare(text).replace(/x+/g, '')).toContain(bare(key));
+  // The second column starts at the same terminal column on every line that has it.
+  const starts = text.split('\n').filter((l) => /(x|b|name)$/.test(l)).map((l) => columns(l.replace(/(x+|b|name)$/, '')));
+  expect(new Set(starts).size).toBe(1);
+
+  const emoji = '😀'.repeat(15);
+  const parts = wrap(emoji, 21);
+  expect(parts.join('')).toBe(emoji);
+  expect(parts.every((p) => !/[\ud800-\udfff]/.test(p.replace(/😀/g, '')))).toBe(true);
+  expect(Math.max(...parts.map((p) => [...p].length * 2))).toBeLessThanOrEqual(21);
+  // A letter with its combining accent stays whole.
+  expect(wrap('e\u0301'.repeat(6), 3)).toEqual(['e\u0301e\u0301e\u0301', 'e\u0301e\u0301e\u0301']);
+});

@@ -15,6 +15,7 @@ import { QueryTimeoutError, Reports } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
 import { withApi } from '../support/api';
+import { runCli } from '../support/cli';
 import { countBy, oracleEventCategory, oraclePermissionSet, oracleRole, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -946,6 +947,28 @@ describe('while the database opens (a migration can take minutes)', () => {
       await api.close();
     }
   });
+
+  test("report asking the service while it upgrades says so, whole, and does not advise to stop it (a stop rolls the upgrade back)", async () => {
+    const { opening, go, told } = heldOpen();
+    const api = await buildApi({ db: opening, token: TOKEN });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const opened = opening.open(path.join(served.dir, 'api.duckdb'));
+      told().onLongMigration!('updating the database', { events: 5_000_000, fromVersion: 12, toVersion: SCHEMA_VERSION, estimatedSeconds: 50 });
+      told().onMigrationProgress!(MIGRATION_STEPS.categories, 1, 3);
+      // No database here: the CLI asks the service named.
+      const missing = path.join(served.dir, 'elsewhere', 'db.duckdb');
+      const r = await runCli(['report', 'totals', '--db', missing, '--service-url', apiUrl], { TRAILHOUND_TOKEN: TOKEN });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/the service is upgrading its database from schema version 12 .*33% done\)\. Queries answer when it is done\. Try again in a moment/);
+      expect(r.stderr).not.toMatch(/stop it first|Point --service-url/);
+      go();
+      await opened;
+    } finally {
+      go();
+      await api.close();
+    }
+  }, 30_000);
 
   test('an open that fails leaves the API answering 503 (serve then closes it and exits with the error)', async () => {
     const opening = new DatabaseOpening(async () => {

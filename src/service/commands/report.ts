@@ -152,8 +152,21 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
-  return ((await res.json()) as QueryResponse).results.A;
+  const text = await res.text();
+  // Opening or upgrading its database (minutes, once): the service is the right one, and stopping it would roll the
+  // upgrade back. Its own words, whole, say how far it is.
+  if (res.status === 503) {
+    const said = (() => {
+      try {
+        return (JSON.parse(text) as { error?: unknown }).error;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${said}`, status: 503 };
+  }
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+  return (JSON.parse(text) as QueryResponse).results.A;
 }
 
 export function reportCommand(): Command {
