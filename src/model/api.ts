@@ -73,7 +73,7 @@ export interface DatabaseUpgrade {
   toVersion: number;
   /** ISO 8601. */
   startedAt: string;
-  /** About how long it takes in all (~10 s a million events). */
+  /** About how long it takes in all (~10 s a million events), rounded up to a coarse step (30 s, 1, 2, 5 … minutes). */
   estimatedSeconds: number;
   /** How far the pass over the kept log files running now is, once one runs. */
   progress?: { step: string; percent: number };

@@ -4,6 +4,17 @@
 import type { DatabaseOpening as OpeningState, DatabaseUpgrade } from '../../model/api';
 import { aboutDuration, Database, type OpenOptions } from '../db/database';
 
+/**
+ * An estimate rounded up to a coarse step (30 s, 1, 2, 5, 10, 20, 30 minutes, then hours doubling): /api/health needs no
+ * token, and the exact estimate (~10 s a million events) would tell how many events are stored.
+ */
+export function roughly(seconds: number): number {
+  const steps = [30, 60, 120, 300, 600, 1200, 1800, 3600];
+  let step = steps.find((s) => seconds <= s);
+  for (step ??= 7200; step < seconds; ) step *= 2;
+  return step;
+}
+
 export class DatabaseOpening {
   /** The open database, once open() has opened it; rejects as the open does (serve exits with that error). */
   readonly opened: Promise<Database>;
@@ -23,7 +34,7 @@ export class DatabaseOpening {
       ...options,
       onLongMigration: (message, migration) => {
         const { fromVersion, toVersion, estimatedSeconds } = migration;
-        this.upgrade = { fromVersion, toVersion, startedAt: new Date().toISOString(), estimatedSeconds };
+        this.upgrade = { fromVersion, toVersion, startedAt: new Date().toISOString(), estimatedSeconds: roughly(estimatedSeconds) };
         options.onLongMigration?.(message, migration);
       },
       onMigrationProgress: (step, done, total) => {
