@@ -137,13 +137,18 @@ export class ServiceClient {
   /** Any request; answers whatever status the service gives. Throws ServiceError only when there is no answer. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
     const { response, timeout } = await this.open(method, path, options);
+    return this.readWhole(path, response, timeout, options.signal);
+  }
+
+  /** A response read whole, its call told; a connection lost while it is read becomes a ServiceError. */
+  private async readWhole(path: string, response: Response, timeout: AbortSignal, signal?: AbortSignal): Promise<RawResponse> {
     try {
       const answer = { status: response.status, headers: response.headers, body: await readBody(response) };
       this.options.onCall?.(routeOf(path), String(answer.status));
       return answer;
     } catch (err) {
       this.options.onCall?.(routeOf(path), 'error');
-      throw this.connectionError(err, timeout.aborted, options.signal);
+      throw this.connectionError(err, timeout.aborted, signal);
     }
   }
 
@@ -262,15 +267,7 @@ export class ServiceClient {
     const { response, timeout } = await this.open('POST', path, options);
     const type = response.headers.get('content-type') ?? '';
     if (!response.ok || type.split(';')[0].trim().toLowerCase() !== LINES_TYPE) {
-      let raw: RawResponse;
-      try {
-        raw = { status: response.status, headers: response.headers, body: await readBody(response) };
-      } catch (err) {
-        this.options.onCall?.(routeOf(path), 'error');
-        throw this.connectionError(err, timeout.aborted, signal);
-      }
-      this.options.onCall?.(routeOf(path), String(raw.status));
-      const answer = this.decode<QueryResponse>(path, raw);
+      const answer = this.decode<QueryResponse>(path, await this.readWhole(path, response, timeout, signal));
       for (const [refId, result] of Object.entries(answer.results ?? {})) onResult(refId, result);
       return;
     }

@@ -57,6 +57,20 @@ const MIGRATION_SECONDS_PER_MILLION = 10;
 /** "about 40 s", "about 3 minutes": how long a long migration takes, as it is said. */
 export const aboutDuration = (seconds: number) => (seconds < 120 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.ceil(seconds / 60)} minutes`);
 
+/**
+ * `work`, with a stop (`signal`) interrupting the statement `conn` runs. Once: a repeated interrupt could land on the
+ * transaction's ROLLBACK.
+ */
+async function interruptedBy<T>(signal: AbortSignal | undefined, conn: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  const interrupt = () => conn.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal?.removeEventListener('abort', interrupt);
+  }
+}
+
 export class DatabaseLockedError extends Error {
   constructor(file: string, cause: unknown) {
     super(
@@ -173,17 +187,8 @@ export class Database {
         { events, fromVersion: previous, toVersion: SCHEMA_VERSION, estimatedSeconds: Math.ceil(seconds) }
       );
     }
-    await this.transaction(async (conn) => {
-      // A stop interrupts the statement running (once: a repeated interrupt could land on the ROLLBACK), and the
-      // steps check it between them.
-      const interrupt = () => conn.interrupt();
-      signal?.addEventListener('abort', interrupt, { once: true });
-      try {
-        await this.migrateIn(conn, previous, signal, onMigrationProgress);
-      } finally {
-        signal?.removeEventListener('abort', interrupt);
-      }
-    });
+    // A stop interrupts the statement running, and the steps check it between them.
+    await this.transaction((conn) => interruptedBy(signal, conn, () => this.migrateIn(conn, previous, signal, onMigrationProgress)));
   }
 
   /** The migration's steps from version `previous`, in its transaction on `conn`; a stop (`signal`) ends it between two. */
@@ -211,17 +216,16 @@ export class Database {
       // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
       // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).
       const reader = await this.connect();
-      // A stop interrupts the kept file being read too: taken for an unreadable file, the pass then stops before the next.
-      const interrupt = () => reader.interrupt();
-      signal?.addEventListener('abort', interrupt, { once: true });
       const watch = (step: string) => ({ signal, progress: onProgress && ((done: number, total: number) => onProgress(step, done, total)) });
       try {
-        if (previous < 13) {
-          await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'), watch(MIGRATION_STEPS.categories));
-        }
-        await markStoredSignInFailures(conn, reader, this.originalsDir, watch(MIGRATION_STEPS.signIns));
+        // A stop interrupts the kept file being read too: taken for an unreadable file, the pass then stops before the next.
+        await interruptedBy(signal, reader, async () => {
+          if (previous < 13) {
+            await fillEventCategories(conn, reader, this.originalsDir, await hasColumn(conn, 'events', 'record'), watch(MIGRATION_STEPS.categories));
+          }
+          await markStoredSignInFailures(conn, reader, this.originalsDir, watch(MIGRATION_STEPS.signIns));
+        });
       } finally {
-        signal?.removeEventListener('abort', interrupt);
         reader.closeSync();
       }
     }

@@ -78,14 +78,16 @@ function uncompressedSize(file: string): number {
   }
 }
 
+/** An error's message: DuckDB's errors are not always instanceof Error (under jest they are not), and String() adds "Error: ". */
+const messageOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
+
 /**
  * DuckDB's message without its SQL excerpt: what a person needs to know about the file. Nor its name: the error is of
  * this file read alone, and every place that shows a reason shows its key beside it (report ingest --errors, the API,
  * the log, ingest's warning), so "Input is not a GZIP stream: a.json.gz" said the name twice.
  */
 function reasonOf(err: unknown, file: string): string {
-  // DuckDB's errors are not always instanceof Error (under jest they are not): String() would add "Error: ".
-  const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
+  const message = messageOf(err);
   const name = path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return message
     .replace(/\n\s*LINE \d+:[\s\S]*$/, '')
@@ -257,9 +259,7 @@ export function isFileProblem(err: unknown): boolean {
   // A system error (ENOENT, EACCES: a file gone since it was listed, or not readable by the service's user).
   if (/^E[A-Z]+$/.test(String((err as { code?: unknown })?.code ?? ''))) return false;
   // Without the names it quotes (a.json.gz) and the statement DuckDB cites (read_json(…'JSON'…)): not the file's content.
-  // (DuckDB's errors are not always instanceof Error: under jest they are not, and String() adds "Error: ".)
-  const text = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
-  const message = text.replace(/\n\s*LINE \d+:[\s\S]*$/, '').replace(/"[^"]*"|'[^']*'/g, '""');
+  const message = messageOf(err).replace(/\n\s*LINE \d+:[\s\S]*$/, '').replace(/"[^"]*"|'[^']*'/g, '""');
   if (isOutOfMemory(err) || /No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
     return false;
   }
