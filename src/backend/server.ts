@@ -1,5 +1,6 @@
 // The gRPC server Grafana talks to: the pluginv2 services plus go-plugin's health, controller and stdio.
 import * as grpc from '@grpc/grpc-js';
+import { QueryDataMessage } from './message';
 import { loadProtos } from './protos';
 import type { Runtime } from './runtime';
 import { DeadlineExceeded } from './serviceClient';
@@ -9,6 +10,7 @@ import { checkHealth, collectMetrics } from './services/diagnostics';
 import { healthCheck } from './services/health';
 import { callResource } from './services/resource';
 import { StdioStreams } from './services/stdio';
+import type { QueryDataResponse } from './types';
 
 /** Frames of a big event list can be large; Grafana's own client accepts far more than gRPC's 4 MB default. */
 export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -67,7 +69,9 @@ export function createServer(runtime: Runtime, stdio = new StdioStreams()): grpc
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  server.addService(protos.Data, {
+  // QueryData's answer is written straight into the buffer grpc-js sends (see message.ts), not encoded by protobufjs and copied.
+  const queryDataMethod = { ...protos.Data.QueryData, responseSerialize: (response: QueryDataResponse) => new QueryDataMessage(response) as unknown as Buffer };
+  server.addService({ ...protos.Data, QueryData: queryDataMethod }, {
     QueryData: unary(runtime, 'queryData', (req: any, signal) => queryData(req, runtime, signal)),
   });
   server.addService(protos.Diagnostics, {

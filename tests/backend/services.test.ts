@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, TimeUnit, Type } from 'apache-arrow';
 import { silentLogger } from '../../src/backend/log';
 import { createMetrics } from '../../src/backend/metrics';
+import { QueryDataMessage } from '../../src/backend/message';
 import { loadProtos } from '../../src/backend/protos';
 import type { Runtime } from '../../src/backend/runtime';
 import { startServer, type PluginServer } from '../../src/backend/server';
@@ -152,6 +153,24 @@ test('QueryData: one service call per time range; frames per query, errors per q
   for (const id of f.getChild('event id')!) expect(ec2Late.map((r) => r.eventID)).toContain(id);
   for (const t of f.getChild('time')!) expect(t as number).toBeGreaterThanOrEqual(late.from);
   expect(f.schema.fields.find((x) => x.name === 'read only')!.type.typeId).toBe(Type.Bool);
+});
+
+test("QueryData's answer is written once, straight into the buffer grpc-js sends: after its 5-byte header", async () => {
+  const copy = jest.spyOn(QueryDataMessage.prototype, 'copy');
+  try {
+    const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+      pluginContext: context(),
+      queries: [query('A', { queryType: 'events', format: 'timeseries', groupBy: 'service', aggregate: 'day' })],
+    });
+    expect(res.responses.A).toMatchObject({ status: 200, error: '' });
+    expect(copy).toHaveBeenCalledTimes(1);
+    const [output, offset] = copy.mock.calls[0];
+    expect(offset).toBe(5);
+    expect(output.length).toBe((copy.mock.instances[0] as unknown as QueryDataMessage).byteLength + 5);
+    expect(res.responses.A.frames.length).toBeGreaterThan(1);
+  } finally {
+    copy.mockRestore();
+  }
 });
 
 test("QueryData: the frames read from the service's answer by lines are byte for byte those read from its JSON answer", async () => {
