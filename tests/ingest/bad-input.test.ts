@@ -258,6 +258,40 @@ test('records that are not objects (null, a string, a list) are kept aside; thei
   expect(await count('rejected_records')).toBe(4);
 });
 
+test('a log file delivered again (a new ETag, the same records) keeps its rejected records once; what the new version adds is kept', async () => {
+  const file = path.join(dir, 'logs', `${DAY}again.json.gz`);
+  // Rewritten at another time, so its stand-in ETag (size and time) is another: read again, as S3 reads a new ETag.
+  const deliver = (records: unknown[], at: string) => {
+    writeFiles(path.join(dir, 'logs'), { [`${DAY}again.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: records })) });
+    fs.utimesSync(file, new Date(at), new Date(at));
+  };
+  const good = rec({ eventID: 'delivered' });
+  const timeless = { eventID: 'timeless-again', eventName: 'Mystery' };
+  deliver([good, timeless, null, null], '2026-11-20T09:00:00Z');
+  expect(await run()).toMatchObject({ objects: 1, events: 1, rejected: 3 });
+  // The same records: each is a duplicate now, the rejected ones as the event (a record that is null twice is kept twice).
+  deliver([good, timeless, null, null], '2026-11-20T10:00:00Z');
+  expect(await run()).toMatchObject({ objects: 1, events: 0, duplicates: 4, rejected: 0 });
+  expect(await count('rejected_records')).toBe(3);
+  // Once more, with a third null and a new record without eventTime: only those two are kept.
+  const third = [good, null, timeless, null, { eventID: 'new-timeless' }, null];
+  deliver(third, '2026-11-20T11:00:00Z');
+  expect(await run()).toMatchObject({ objects: 1, events: 0, duplicates: 4, rejected: 2 });
+  // Those two are kept under that version's key (key#etag): delivered again, they are found there.
+  expect(await count(`rejected_records WHERE key LIKE '%#%'`)).toBe(2);
+  deliver(third, '2026-11-20T12:00:00Z');
+  expect(await run()).toMatchObject({ objects: 1, events: 0, duplicates: 6, rejected: 0 });
+  const kept = await db.all<{ record: string; copies: bigint }>(`SELECT record::VARCHAR AS record, count(*) AS copies FROM rejected_records GROUP BY 1 ORDER BY 1`);
+  expect(kept).toEqual([
+    { record: 'null', copies: 3n },
+    { record: JSON.stringify({ eventID: 'new-timeless' }), copies: 1n },
+    { record: JSON.stringify(timeless), copies: 1n },
+  ]);
+  // Another file with the same records is another delivery point: its rejected records are its own.
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}other.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: [timeless, null] })) });
+  expect(await run()).toMatchObject({ objects: 1, rejected: 2 });
+});
+
 test('a run row left unfinished by a killed run stays as it was; the next run records only its own', async () => {
   writeFiles(path.join(dir, 'logs'), {
     [`${DAY}a.json.gz`]: logFile([rec()]),

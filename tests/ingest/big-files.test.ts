@@ -225,3 +225,27 @@ test('a record of megabytes that DuckDB’s memory limit does not hold: recorded
     db.close();
   }
 }, 120_000);
+
+test('a file that ran out of memory is retried as it is now: a rewrite is read and recorded as rewritten, a removed one is forgotten', async () => {
+  const day = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  const huge = (i: number) => zlib.gzipSync(JSON.stringify({ Records: [record(i, { responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } })] }));
+  const logs = writeFiles(path.join(dir, 'retried'), { [`${day}a.json.gz`]: huge(400_000), [`${day}b.json.gz`]: huge(400_001) });
+  const db = await Database.open(path.join(dir, 'retried.duckdb'), { memoryLimit: '128MB' });
+  const run = (now: string) => ingest({ source: logs, db, days: 1, now: new Date(now) });
+  try {
+    expect(await run('2026-11-20T12:00:00Z')).toMatchObject({ objects: 0, errors: 2 });
+    // Before their next try (a poll days later, which no longer lists their day): a rewritten with records that fit, b removed.
+    const a = path.join(logs, `${day}a.json.gz`);
+    fs.writeFileSync(a, zlib.gzipSync(JSON.stringify({ Records: [record(400_002)] })));
+    fs.rmSync(path.join(logs, `${day}b.json.gz`));
+    await db.run(`UPDATE ingest_errors SET retry_at = failed_at - INTERVAL 1 SECOND`);
+    expect(await run('2026-11-25T12:00:00Z')).toMatchObject({ objects: 1, events: 1, skipped: 1, errors: 0 });
+    expect(await db.all(`SELECT key FROM ingest_errors`)).toEqual([]);
+    // Its size and time as they are now stand in for its ETag: a run that lists its day finds it unchanged.
+    const stat = fs.statSync(a);
+    expect(await db.all(`SELECT etag, size FROM ingested_objects`)).toEqual([{ etag: `${stat.size}-${Math.trunc(stat.mtimeMs)}`, size: BigInt(stat.size) }]);
+    expect(await run('2026-11-20T12:30:00Z')).toMatchObject({ objects: 0, unchanged: 1, errors: 0 });
+  } finally {
+    db.close();
+  }
+}, 120_000);

@@ -1,6 +1,7 @@
 // The ingest command as a user runs it.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { runCli } from '../support/cli';
 import { refusedUrl } from '../support/net';
@@ -133,8 +134,10 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   fs.copyFileSync(path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]), path.join(logs, 'good.json.gz'));
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'broken.duckdb'), '--days', '3650'];
   const first = await runCli(args);
-  // Where to read why: the line above it, and the report that lists them.
-  expect(first.stdout).toMatch(/ 1 file could not be read \(named above, with why\): kept until it changes; 'trailhound report ingest --errors' lists it$/m);
+  // Where to read why: the warning on stderr (not "above" the summary once stderr is sent elsewhere), and the report.
+  const warned = "each in a 'could not ingest' warning on stderr, with why";
+  const summary = ` 1 file could not be read \\(${warned}\\): kept until it changes; 'trailhound report ingest --errors' lists it$`;
+  expect(first.stdout).toMatch(new RegExp(summary, 'm'));
   expect(first.stderr).toMatch(/^trailhound: warning: could not ingest broken\.json\.gz: \S/m);
   const second = await runCli(args);
   expect(second.code).toBe(0);
@@ -143,6 +146,22 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   expect(second.stdout).toMatch(/no new errors/);
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });
+
+test('--json counts a file that ran out of memory and waits for its next try, as the text summary does', async () => {
+  const logs = path.join(dir, 'with-huge');
+  fs.mkdirSync(logs, { recursive: true });
+  // A record of 12 MB, more than a 128 MB DuckDB holds: an out-of-memory error, tried again after a wait.
+  const huge = { eventID: 'huge', eventTime: new Date().toISOString(), eventName: 'PutObject', responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } };
+  fs.writeFileSync(path.join(logs, 'huge.json.gz'), zlib.gzipSync(JSON.stringify({ Records: [huge] })));
+  const args = ['ingest', '--source', logs, '--db', path.join(dir, 'huge.duckdb'), '--json'];
+  const memory = { TRAILHOUND_MEMORY_LIMIT: '128MB' };
+  expect(JSON.parse((await runCli(args, memory)).stdout)).toMatchObject({ objects: 0, errors: 1 });
+  const keys = ['objects', 'events', 'duplicates', 'skipped', 'errors', 'unchanged', 'unreadable', 'waiting', 'rejected'];
+  const second = await runCli(args, memory);
+  expect(JSON.parse(second.stdout)).toEqual(Object.fromEntries(keys.map((k) => [k, k === 'waiting' ? 1 : 0])));
+  const text = await runCli(args.slice(0, -1), memory);
+  expect(text.stdout).toMatch(/^ {2}1 file that ran out of memory before, not read again until its wait is over: /m);
+}, 60_000);
 
 test('ingest and prune on a database an older version wrote say first that they update it (it reads the kept log files back once)', async () => {
   const file = path.join(dir, 'older', 'db.duckdb');

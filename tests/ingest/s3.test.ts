@@ -1,6 +1,6 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import fs from 'node:fs';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -263,6 +263,35 @@ test('an object deleted after it was listed is skipped, and a failed download de
   expect(await count('ingest_errors')).toBe(0);
   expect(await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:05:00Z'), s3Endpoint: s3.endpoint })).toMatchObject({ objects: 0, skipped: 0, errors: 0 });
 });
+
+test('a file that ran out of memory and was rewritten before its next try is read as it is now, and recorded with its current ETag', async () => {
+  await s3.createBucket('rewritten');
+  const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`;
+  const etagNow = async () => (await s3.client.send(new HeadObjectCommand({ Bucket: 'rewritten', Key: key }))).ETag!.replace(/"/g, '');
+  // A record of 12 MB, more than a 128 MB DuckDB holds: an out-of-memory error, tried again after its wait.
+  await s3.put('rewritten', key, logFile([rec('2026-11-20', { responseElements: { document: 'y'.repeat(12 * 1024 * 1024) } })]));
+  const failedEtag = await etagNow();
+  const small = await Database.open(path.join(dir, 'small.duckdb'), { memoryLimit: '128MB' });
+  const runSmall = (now: string) => ingest({ source: 's3://rewritten', db: small, days: 1, now: new Date(now), s3Endpoint: s3.endpoint });
+  try {
+    expect(await runSmall('2026-11-20T12:00:00Z')).toMatchObject({ objects: 0, errors: 1 });
+    expect(await small.all(`SELECT etag, kind FROM ingest_errors`)).toEqual([{ etag: failedEtag, kind: 'out-of-memory' }]);
+    // Rewritten with records that fit, then its wait is over: retried by key, though its day is no longer listed.
+    const event = rec('2026-11-20');
+    await s3.put('rewritten', key, logFile([event]));
+    const current = await etagNow();
+    expect(current).not.toBe(failedEtag);
+    await small.run(`UPDATE ingest_errors SET retry_at = failed_at - INTERVAL 1 SECOND`);
+    expect(await runSmall('2026-11-25T12:00:00Z')).toMatchObject({ objects: 1, events: 1, errors: 0 });
+    // The ledger holds the version read: a run that lists its day finds it unchanged, not read again as a rewrite.
+    expect(await small.all(`SELECT key, etag FROM ingested_objects`)).toEqual([{ key, etag: current }]);
+    expect(await small.all(`SELECT key, etag FROM log_objects`)).toEqual([{ key, etag: current }]);
+    expect(await runSmall('2026-11-20T12:30:00Z')).toMatchObject({ objects: 0, unchanged: 1, errors: 0 });
+    expect(await storedRecords(small)).toEqual(new Map([[event.eventID, event]]));
+  } finally {
+    small.close();
+  }
+}, 60_000);
 
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
   await s3.createBucket('refusing');

@@ -30,9 +30,18 @@ export function formatSummary(s: IngestSummary): string {
     lines.push(`  ${counted(s.waiting, 'file')} that ran out of memory before, not read again until ${wait} over: ${listed(s.waiting)}, with when`);
   }
   const kept = `kept until ${s.errors === 1 ? 'it changes' : 'they change'}`;
-  lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (named above, with why): ${kept}; ${listed(s.errors)}` : '  no new errors');
+  // Each file's warning went to stderr as it failed, not necessarily "above" this line (2>/dev/null, a log of stdout).
+  const warned = `each in a 'could not ingest' warning on stderr, with why`;
+  lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (${warned}): ${kept}; ${listed(s.errors)}` : '  no new errors');
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
   return lines.join('\n');
+}
+
+/** The --json line: the summary's counts, `stopped` only when it was, `pruned` (events removed) only under a retention. */
+export function jsonSummary(s: IngestSummary, pruned?: number): string {
+  const { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, stopped } = s;
+  const counts = { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected };
+  return JSON.stringify({ ...counts, ...(stopped && { stopped }), ...(pruned !== undefined && { pruned }) });
 }
 
 /**
@@ -139,16 +148,11 @@ export function ingestCommand(): Command {
           },
         });
         bar?.stop();
-        const { objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, stopped } = summary;
         // Not after a stopped run: the user asked it to stop.
-        const pruned = retention && !stopped ? await prune(db, retention) : undefined;
-        console.log(
-          opts.json
-            ? JSON.stringify({ objects, events, duplicates, skipped, errors, unchanged, unreadable, rejected, ...(stopped && { stopped }), ...(pruned && { pruned: pruned.events }) })
-            : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : '')
-        );
+        const pruned = retention && !summary.stopped ? await prune(db, retention) : undefined;
+        console.log(opts.json ? jsonSummary(summary, pruned?.events) : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : ''));
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
-        if (stopped) process.exitCode = exitCode;
+        if (summary.stopped) process.exitCode = exitCode;
       } catch (err) {
         const stored = newFile ? await storedByRun(db) : undefined;
         if (!stored || stored.events) throw err;

@@ -1,7 +1,6 @@
 // Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
 import { setMaxListeners } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
@@ -307,7 +306,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       downloads.tried += outcomes.length + notFetched.length;
       downloads.failed += notFetched.length;
       if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
-      // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (failedDownloads).
+      // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue).
       outcomes.push(...(await loader.recordErrors(notFetched.map(({ ref, error, kind }) => ({ file: ref, reason: `${DOWNLOAD_FAILED}${error}`, kind })))));
       outcomes.forEach(tally);
       report();
@@ -420,8 +419,8 @@ async function loadPipelined(
     next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
     try {
-      // A retried download (failedDownloads) comes without a listed size: the downloaded file has it.
-      const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: ref.etag, size: ref.size || fs.statSync(f.path).size }));
+      // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.
+      const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: f.etag, size: f.size }));
       const outcomes = await loader.load(files);
       const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));

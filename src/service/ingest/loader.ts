@@ -543,15 +543,9 @@ export class BatchLoader {
     await conn.run(`INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(freshRows)}`);
     const counts = await this.countsPerFile(conn);
     if ([...counts.values()].some((c) => c.rejected > 0)) {
-      // Rare: read the records once more to keep the ones that cannot be events whole (a JSON null as null).
-      await conn.run(
-        `INSERT INTO rejected_records
-         SELECT $source, object_key,
-                CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing, not a time, before 1970 or after tomorrow' END,
-                coalesce(to_json(r), raw, 'null'::JSON), now()::TIMESTAMP
-         FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`,
-        { ...params, source: this.source }
-      );
+      const kept = await this.keepRejected(conn, batch);
+      // Kept before (the file delivered again): a duplicate, as an event stored before is.
+      for (const [key, c] of counts) c.rejected = kept.get(key) ?? 0;
     }
     const outcomes = files.map((f, i): FileOutcome => {
       if (noRecords.has(f.path)) {
@@ -595,6 +589,44 @@ export class BatchLoader {
       etags: listValue(kept.map((i) => files[i].etag)),
       name: path.basename(archive),
     });
+  }
+
+  /**
+   * Keeps the batch's records that cannot be events whole (a JSON null as null), in rejected_records; returns how many
+   * per object key. Rare: the records are read once more. A file delivered again (rewritten, another ETag) has them
+   * kept already: a record is kept as often as any version of its file holds it, so a re-delivery adds only what it
+   * adds. Their identity is their file's key and their content: they have no usable eventTime (or are not objects) to
+   * dedupe by as events do, and the same content in another file (a `null`, a template's record) is another record.
+   */
+  private async keepRejected(conn: DuckDBConnection, { files, objectKeys, records, params }: Batch): Promise<Map<string, number>> {
+    const reader = await conn.runAndReadAll(
+      `INSERT INTO rejected_records
+       WITH rejected AS (
+         SELECT object_key, ord,
+                CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing, not a time, before 1970 or after tomorrow' END AS reason,
+                coalesce(to_json(r), raw, 'null'::JSON) AS record
+         FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)),
+       files AS (SELECT unnest($objectKeys) AS object_key, unnest($fileKeys) AS file_key),
+       -- Kept from any version of the file: under its key, or key#etag for a rewrite kept beside it (objectKeysFor).
+       -- A log file's own key ends in .json or .json.gz, a version's in its ETag. The regexp only for keys with a #:
+       -- with 2 M rows kept, a batch took 1.1 s longer to look up its rejected records, 0.3 s without it.
+       kept AS (
+         SELECT files.object_key, record::VARCHAR AS text, count(*) AS copies
+         FROM (SELECT CASE WHEN NOT contains(key, '#') OR regexp_matches(key, '\\.json(\\.gz)?$') THEN key ELSE regexp_replace(key, '#[^#]*$', '') END
+                        AS file_key,
+                      record
+               FROM rejected_records WHERE source = $source) JOIN files USING (file_key)
+         GROUP BY ALL)
+       SELECT $source, object_key, reason, record, now()::TIMESTAMP
+       FROM (SELECT *, row_number() OVER (PARTITION BY object_key, text ORDER BY ord) AS copy FROM (SELECT *, record::VARCHAR AS text FROM rejected))
+       LEFT JOIN kept USING (object_key, text)
+       WHERE copy > coalesce(copies, 0)
+       RETURNING key`,
+      { ...params, source: this.source, objectKeys: listValue(objectKeys), fileKeys: listValue(files.map((f) => f.key)) }
+    );
+    const kept = new Map<string, number>();
+    for (const [key] of reader.getRowsJS()) kept.set(String(key), (kept.get(String(key)) ?? 0) + 1);
+    return kept;
   }
 
   /** Files that produced no rows: an empty Records list is fine; a missing one, or an empty file, is an error. */

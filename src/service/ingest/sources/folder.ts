@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isLogFileName, parseKey, inWindow, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
-import type { FetchedObject, LogObjectRef, LogSource } from './source';
+import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
+
+/** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
+const etagOf = (stat: fs.Stats) => `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
 
 export class FolderSource implements LogSource {
   readonly id: string;
@@ -41,14 +44,22 @@ export class FolderSource implements LogSource {
       .map((e) => {
         const stat = fs.statSync(path.join(dir, e.name));
         const key = unit ? `${unit}/${e.name}` : e.name;
-        // A local file has no ETag: size and modification time stand in, so a rewritten file is read again.
-        return { key, etag: `${stat.size}-${Math.trunc(stat.mtimeMs)}`, size: stat.size };
+        return { key, etag: etagOf(stat), size: stat.size };
       })
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
   async fetch(ref: LogObjectRef): Promise<FetchedObject> {
-    return { path: path.join(this.id, ref.key), release: () => undefined };
+    const file = path.join(this.id, ref.key);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch (err) {
+      // Removed since it was listed, or since it failed (a retry by key): nothing to read, now or later.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(ref.key);
+      throw err;
+    }
+    return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
   }
 
   close(): void {}

@@ -32,6 +32,9 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
 }
 
+/** An ETag as the ledger keeps it: S3 quotes it ("…"). */
+const unquoted = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
+
 /** How the ledger and ingest_runs name an S3 source. */
 export const s3SourceId = ({ bucket, prefix }: S3Location) => `s3://${bucket}/${prefix}`;
 
@@ -179,7 +182,7 @@ export class S3Source implements LogSource {
         new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token })
       );
       for (const o of page.Contents ?? []) {
-        if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: (o.ETag ?? '').replace(/"/g, ''), size: o.Size ?? 0 });
+        if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: unquoted(o.ETag), size: o.Size ?? 0 });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -210,7 +213,8 @@ export class S3Source implements LogSource {
       clearTimeout(watch);
       this.signal?.removeEventListener('abort', stop);
     }
-    return { path: file, release };
+    // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
+    return { path: file, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(file).size, release };
   }
 
   close(): void {

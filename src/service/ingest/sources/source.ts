@@ -10,6 +10,12 @@ export interface LogObjectRef {
 /** A local copy of an object, readable by DuckDB; release() removes it if it was a temporary download. */
 export interface FetchedObject {
   path: string;
+  /**
+   * The ETag and size of the version fetched, which the ledger records: not always the ref's. A retry is fetched by key
+   * with the ETag it failed with, and the object may have been rewritten since (as it may between a listing and a fetch).
+   */
+  etag: string;
+  size: number;
   release(): void;
 }
 
