@@ -190,6 +190,67 @@ test('without a limit, every way of listing the unreadable files lists up to 100
   expect(rows.map((row) => names.find((name) => row.includes(name))).sort()).toEqual(names);
 }, 60_000);
 
+test('many unreadable files (rows written straight into the database): the list is the newest, complete and in order, the limit cuts it', async () => {
+  const manyDb = await Database.open(path.join(dir, 'rows.duckdb'));
+  const other = await buildApi({ db: manyDb, token: TOKEN });
+  // Two sources, one listed by a service under a name; keys shared by both, failures sharing a second: the order's ties.
+  await manyDb.run(`INSERT OR REPLACE INTO meta VALUES ('sources', '["listed-id"]'), ('source_names', '["Listed name"]')`);
+  const add = (from: number, to: number) =>
+    manyDb.run(
+      `INSERT INTO ingest_errors (source, key, etag, reason, failed_at, kind, retry_at)
+       SELECT CASE WHEN i % 2 = 0 THEN 'listed-id' ELSE 'other-id' END, $prefix || md5((i // 2)::VARCHAR) || '.json.gz', 'etag',
+              'not gzip (' || i || ')', TIMESTAMP '2026-11-20' + to_seconds(i % 997), CASE WHEN i % 3 = 0 THEN 'bad-json' ELSE 'bad-gzip' END,
+              CASE WHEN i % 7 = 0 THEN TIMESTAMP '2026-11-21' + to_seconds(i) END
+       FROM range($from, $to) t(i)`,
+      { prefix: DAY, from, to }
+    );
+  /** Every row, as the list gives it, in the list's order (newest failure, then key, then source). */
+  const expected = async () => {
+    const rows = await manyDb.all<{ source: string; key: string; reason: string; kind: string; failed: number; retry: number | null }>(
+      `SELECT source, key, reason, kind, epoch_ms(failed_at)::DOUBLE AS failed, epoch_ms(retry_at)::DOUBLE AS retry FROM ingest_errors`
+    );
+    const by = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    rows.sort((a, b) => b.failed - a.failed || by(a.key, b.key) || by(a.source, b.source));
+    return rows.map((r) => ({
+      source: r.source === 'listed-id' ? 'Listed name' : r.source,
+      key: r.key,
+      reason: r.reason,
+      kind: r.kind,
+      failedAt: new Date(r.failed).toISOString(),
+      ...(r.retry !== null && { retryAt: new Date(r.retry).toISOString() }),
+    }));
+  };
+  try {
+    const at = await other.listen({ host: '127.0.0.1', port: 0 });
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const list = async (limit: number) => (await (await fetch(`${at}/api/ingest/errors?limit=${limit}`, { headers })).json()) as IngestErrors;
+    const frame = async (limit: number) => {
+      const body = JSON.stringify({ range: { from: '2000-01-01', to: '2100-01-01' }, queries: [{ refId: 'A', queryType: 'ingest', ingestView: 'errors', limit }] });
+      return ((await (await fetch(`${at}/api/query`, { method: 'POST', headers, body })).json()) as any).results.A.frames[0];
+    };
+
+    // As many as a list takes: every one of them, nothing cut.
+    await add(0, 10_000);
+    const all = await expected();
+    expect(await list(10_000)).toEqual({ total: 10_000, errors: all });
+    expect((await frame(10_000)).meta.notices).toBeUndefined();
+    expect(await list(2_500)).toEqual({ total: 10_000, errors: all.slice(0, 2_500) });
+
+    // Thrice that: the newest 10 000, the total all of them, and a notice that does not say to raise the limit past its most.
+    await add(10_000, 30_000);
+    const newest = (await expected()).slice(0, 10_000);
+    expect(newest).not.toEqual(all);
+    expect(await list(10_000)).toEqual({ total: 30_000, errors: newest });
+    const cut = await frame(10_000);
+    expect(cut.fields[2].values).toEqual(newest.map((e) => e.key));
+    expect(cut.meta.notices).toEqual([{ severity: 'info', text: 'the newest 10000 of 30000 unreadable files (a list shows at most 10000)' }]);
+    expect((await frame(7)).meta.notices).toEqual([{ severity: 'info', text: 'the newest 7 of 30000 unreadable files: raise the limit to list more' }]);
+  } finally {
+    await other.close();
+    manyDb.close();
+  }
+}, 60_000);
+
 describe('trailhound report ingest --errors', () => {
   test('on the database file: a table of when, source, key and why; --limit says how many more there are', async () => {
     // The API's server holds no lock of its own: a copy is the file as the CLI finds it when no serve runs.

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { eventCategorySql } from '../../model/fieldRules';
 import { isOutOfMemory } from '../errorKind';
-import { recordsOf, scanRecords } from '../reports/recordScan';
+import { readRecords, type CloudTrailRecord, type KeptFile } from '../reports/recordScan';
 
 /**
  * How a pass over the kept log files is watched: `signal` stops it between two files (serve stopped while it
@@ -39,7 +39,7 @@ class CategoryFill {
     return new CategoryFill(conn, await conn.createAppender('category_fill', 'main', 'temp'));
   }
 
-  add(key: string, index: number, record: Record<string, unknown>): void {
+  add(key: string, index: number, record: CloudTrailRecord): void {
     const a = this.appender;
     a.appendVarchar(key);
     a.appendInteger(index);
@@ -72,18 +72,8 @@ class CategoryFill {
   }
 }
 
-/** Adds every record of one kept file, given whole or by its path (a big file: read as a stream, a record at a time). */
-async function addFile(fill: CategoryFill, key: string, content: Uint8Array | { path: string }): Promise<void> {
-  if (!(content instanceof Uint8Array)) {
-    const layout = await scanRecords(content.path, () => true, (i, json) => {
-      fill.add(key, i, JSON.parse(json.toString('utf8')) as Record<string, unknown>);
-      return false;
-    });
-    if (layout) return;
-    content = fs.readFileSync(content.path);
-  }
-  recordsOf(content).forEach((record, i) => fill.add(key, i, record));
-}
+/** Adds every record of one kept file (a big file read as a stream, a record at a time: readRecords). */
+const addFile = (fill: CategoryFill, key: string, content: KeptFile) => readRecords(content, (i, record) => fill.add(key, i, record));
 
 /**
  * Sets event_category where it is NULL, from each event's original record: by its file and position, where the

@@ -14,7 +14,7 @@ import {
   type QueryResponse,
   type QueryResult,
 } from '../../model/api';
-import { DEFAULT_QUERY, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
+import { DEFAULT_QUERY, MAX_LIMIT, MODEL_KEYS, QueryError, resolveQuery, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
 import { originalRecords, UnreadableRecordError, type StatementGuard } from './records';
 import * as SQL from './sql';
@@ -978,7 +978,9 @@ export function ingestFrame(s: IngestStatus): Frame {
  */
 export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
   const more = total - errors.length;
-  const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files: raise the limit to list more` }] : [];
+  // At the most a list takes, raising the limit lists no more: not advice to give then.
+  const advice = errors.length < MAX_LIMIT ? ': raise the limit to list more' : ` (a list shows at most ${MAX_LIMIT})`;
+  const notices = more > 0 ? [{ severity: 'info', text: `the newest ${errors.length} of ${total} unreadable files${advice}` }] : [];
   return {
     name: 'unreadable files',
     // Each reason's kind, row by row (an older database's rows have none), as in GET /api/ingest/errors.

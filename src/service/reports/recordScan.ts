@@ -13,8 +13,14 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
+/** One record of a CloudTrail log file, as delivered. */
+export type CloudTrailRecord = Record<string, unknown>;
+
+/** A kept log file: its bytes (from a Parquet file of the originals folder), or the path of a big file kept as a file of its own. */
+export type KeptFile = Uint8Array | { path: string };
+
 /** The records of a kept log file read whole (gzip or plain), as delivered: `{"Records": [...]}`, or an array. */
-export function recordsOf(content: Uint8Array): Array<Record<string, unknown>> {
+export function recordsOf(content: Uint8Array): CloudTrailRecord[] {
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
   const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
@@ -148,4 +154,25 @@ export async function scanRecords(
     stream.destroy();
     input.destroy();
   }
+}
+
+/**
+ * Reads a kept log file's records in order, and gives each one `wanted(index)` asks for to `visit`, parsed; `visit`
+ * returns true to stop there. A file given by its path is streamed a record at a time (scanRecords; `signal` stops it
+ * between two records); one given whole, or not in CloudTrail's layout (at most 16 MB when ingested), is parsed whole.
+ * A damaged file throws (DamagedLogFileError, or JSON's or gzip's error) once the records before the damage are visited.
+ */
+export async function readRecords(
+  file: KeptFile,
+  visit: (index: number, record: CloudTrailRecord) => boolean | void,
+  wanted: (index: number) => boolean = () => true,
+  signal?: AbortSignal
+): Promise<void> {
+  if (!(file instanceof Uint8Array)) {
+    const parse = (text: Buffer) => JSON.parse(text.toString('utf8')) as CloudTrailRecord;
+    if (await scanRecords(file.path, wanted, (i, text) => visit(i, parse(text)) === true, signal)) return;
+    file = fs.readFileSync(file.path);
+  }
+  const records = recordsOf(file);
+  for (let i = 0; i < records.length; i++) if (wanted(i) && visit(i, records[i]) === true) return;
 }

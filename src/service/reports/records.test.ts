@@ -105,6 +105,18 @@ test.each([
   expect((await storedRecords(db, ['b1'])).get('b1')).toEqual(rec('b1'));
 });
 
+test('a big file of its own whose records moved is searched by eventID too, as it streams', async () => {
+  const content = Buffer.from(JSON.stringify({ Records: [rec('x1'), rec('b1', { moved: true })] }));
+  const { found, unreadable } = await withKeptCopy('b.json', { name: 'moved.json', content }, ['b1']);
+  expect([Object.fromEntries(found), unreadable]).toEqual([{ b1: rec('b1', { moved: true }) }, []]);
+});
+
+test('a big file of its own with a record that is not JSON is damaged, as one in a Parquet file would be', async () => {
+  const content = Buffer.from('{"Records": [{"eventID": "b1", oops}]}');
+  const { unreadable } = await withKeptCopy('b.json', { name: 'broken-record.json', content }, ['b1']);
+  expect(unreadable).toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, 'broken-record.json'), why: expect.stringMatching(/^is damaged: /) }]);
+});
+
 test('a missing originals folder is an error that says what is gone', async () => {
   fs.renameSync(db.originalsDir, `${db.originalsDir}.away`);
   try {

@@ -7,9 +7,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
-import { DamagedLogFileError, recordsOf, scanRecords } from './recordScan';
-
-type CloudTrailRecord = Record<string, unknown>;
+import { DamagedLogFileError, readRecords, type CloudTrailRecord, type KeptFile } from './recordScan';
 
 /**
  * Runs one DuckDB statement for the caller: the service's reports interrupt it past their timeout or when its request
@@ -81,36 +79,24 @@ export async function originalRecords(
   const damage = new Map<string, string>();
   const files = await originalFiles(conn, originalsDir, [...byObject.keys()], guard);
   for (const [key, content] of files) {
-    let bytes: Uint8Array;
-    if (content instanceof Uint8Array) bytes = content;
-    else {
-      try {
-        if (await scanFile(content.path, byObject.get(key) ?? [], found, signal)) continue;
-        bytes = fs.readFileSync(content.path);
-      } catch (err) {
-        if (err instanceof DamagedLogFileError) {
-          damage.set(key, `is damaged: ${err.why}`);
-          continue;
-        }
+    try {
+      await readWanted(content, byObject.get(key) ?? [], found, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (err instanceof DamagedLogFileError) {
+        damage.set(key, `is damaged: ${err.why}`);
+        continue;
+      }
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !(content instanceof Uint8Array)) {
         // Opened after its lookup, as a Parquet file is read (originalFiles): a prune may have removed it since.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         if (!(await stillKept(conn, path.basename(content.path), guard))) continue;
         throw missing(content.path);
       }
-    }
-    let records: CloudTrailRecord[];
-    try {
-      records = recordsOf(bytes);
-    } catch (err) {
+      // The machine's (a file that cannot be opened or read), not the file's.
+      if (typeof code === 'string' && !code.startsWith('Z_')) throw err;
       // Not JSON, or a gzip stream cut short: the file was read whole when it was ingested, so it changed since.
       damage.set(key, `is damaged: ${(err as Error).message}`);
-      continue;
-    }
-    for (const { id, index } of byObject.get(key) ?? []) {
-      const atIndex = records[index];
-      // An object rewritten under the same key could move records: trust the index only when the id agrees.
-      const record = idOf(atIndex) === id || id.startsWith('md5:') ? atIndex : records.find((r) => idOf(r) === id);
-      if (record) found.set(id, record);
     }
   }
   // Each query reads what is committed when it runs: a prune that committed after the lookup took events without
@@ -143,38 +129,32 @@ async function keptFile(conn: DuckDBConnection, originalsDir: string, key: strin
 }
 
 /**
- * A big kept file (a file of its own: see scanRecords), read as a stream for the wanted records: by index, and by id
- * for any whose index holds another (as recordsOf's caller does). False when it is not in CloudTrail's layout.
+ * Reads the wanted records of one kept file into `found`: by index, and by id for any whose index holds another (an
+ * object rewritten under the same key could move records: the index is trusted only when the id agrees).
  */
-async function scanFile(
-  file: string,
+async function readWanted(
+  content: KeptFile,
   wanted: Array<{ id: string; index: number }>,
   found: Map<string, CloudTrailRecord>,
   signal?: AbortSignal
-): Promise<boolean> {
-  const byIndex = new Map(wanted.map((w) => [w.index, w]));
-  const moved: string[] = [];
-  const layout = await scanRecords(file, (i) => byIndex.has(i), (i, text) => {
-    const record = JSON.parse(text.toString('utf8')) as CloudTrailRecord;
-    const { id } = byIndex.get(i)!;
+): Promise<void> {
+  const byIndex = new Map(wanted.map((w) => [w.index, w.id]));
+  const moved = new Set<string>();
+  if (byIndex.size === 0) return;
+  await readRecords(content, (i, record) => {
+    const id = byIndex.get(i)!;
     if (idOf(record) === id || id.startsWith('md5:')) found.set(id, record);
-    else moved.push(id);
+    else moved.add(id);
     byIndex.delete(i);
     return byIndex.size === 0;
-  }, signal);
-  if (!layout || moved.length === 0) return layout;
-  // Rare: a second pass parses only the records that hold one of the ids.
-  const ids = new Set(moved);
-  await scanRecords(file, () => ids.size > 0, (_i, text) => {
-    const id = [...ids].find((candidate) => text.includes(candidate));
-    const record = id ? (JSON.parse(text.toString('utf8')) as CloudTrailRecord) : undefined;
-    if (id && idOf(record) === id) {
-      found.set(id, record!);
-      ids.delete(id);
-    }
-    return ids.size === 0;
-  }, signal);
-  return true;
+  }, (i) => byIndex.has(i), signal);
+  if (moved.size === 0) return;
+  // Rare: a second pass, for those ids wherever they are (the first record with the id).
+  await readRecords(content, (_i, record) => {
+    const id = idOf(record);
+    if (id !== undefined && moved.delete(id)) found.set(id, record);
+    return moved.size === 0;
+  }, () => true, signal);
 }
 
 /**
@@ -186,8 +166,8 @@ export async function originalFiles(
   originalsDir: string,
   keys: string[],
   guard = unguarded
-): Promise<Map<string, Uint8Array | { path: string }>> {
-  const files = new Map<string, Uint8Array | { path: string }>();
+): Promise<Map<string, KeptFile>> {
+  const files = new Map<string, KeptFile>();
   const located = await guard(() =>
     conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, { keys: listValue(keys) })
   );
