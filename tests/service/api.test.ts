@@ -624,6 +624,10 @@ describe('other endpoints', () => {
     expect(far).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^to: "\+020000-01-01" is not a time/) } });
     expect((await call('GET', '/api/values/user?from=1e20')).status).toBe(400);
     expect((await call('GET', '/api/values/user?from=2026-01-02&to=2026-01-01')).json.error).toBe('to: "to" must be after "from"');
+    // `to` alone: the 14 days before it, as `report --to` looks; from 14 days before now, a past `to` was refused.
+    const before = await call('GET', `/api/values/user?to=${Date.parse(records[0].eventTime) + 1}&limit=1000`);
+    expect(before.status).toBe(200);
+    expect(before.json.values.map((v: any) => v.value)).toContain(oracleUser(records[0]));
     // A zone-less hour holds the events of that UTC hour. (This process runs in the host's zone; range.test.ts
     // proves the same under another zone.)
     const hour = new Date(Math.floor(Date.parse(records[0].eventTime) / 3_600_000) * 3_600_000);

@@ -95,6 +95,11 @@ test('no events match: says over which range, and, when it is the default 14 day
   expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
 });
 
+test('--to alone looks at the 14 days before it, not from 14 days before now (which a past --to comes before)', async () => {
+  const r = await runCli(['report', 'events', '--db', db, '--user', 'nobody', '--to', '2026-01-01']);
+  expect([r.code, r.stdout, r.stderr]).toEqual([0, '(no events match from 2025-12-18 00:00 to 2026-01-01 00:00 UTC)\n', '']);
+});
+
 test('events grouped by userAndAccount: a user and an account column, a row for each account a user acted in', async () => {
   const r = await report(['events', '--group-by', 'userAndAccount', '--limit', '5']);
   expect(r.code).toBe(0);

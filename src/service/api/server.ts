@@ -9,7 +9,20 @@ import { kindsOf } from '../errorKind';
 import { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { ANSWER_LINES_TYPE, answerJson, answerLines, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import {
+  ANSWER_LINES_TYPE,
+  answerJson,
+  answerLines,
+  MAX_INTERVAL_MS,
+  MAX_WEIGHT,
+  parseRange,
+  parseTime,
+  planAnswer,
+  QueryTimeoutError,
+  refuseUnknownFields,
+  Reports,
+  RequestStoppedError,
+} from '../reports';
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
@@ -288,8 +301,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
-    const now = Date.now();
-    const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
+    // The 14 days before `to`, as `report --to` looks: counted from now, a `to` in the past came before them.
+    const from = q.from === undefined ? undefined : parseTime('from', q.from);
+    const to = q.to === undefined ? Date.now() : parseTime('to', q.to);
+    const range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
     const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);

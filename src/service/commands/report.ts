@@ -231,7 +231,7 @@ export function reportCommand(): Command {
       "now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names " +
         'a zone) or epoch milliseconds (default: now-14d)'
     )
-    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now)')
+    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -262,8 +262,10 @@ export function reportCommand(): Command {
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
-        const from = o.from === undefined ? now - 14 * DAY : timeFlag('--from', o.from, now);
-        range = parseRange({ from, to: o.to === undefined ? now : timeFlag('--to', o.to, now) }, { from: '--from', to: '--to', range: '--from/--to' });
+        const from = o.from === undefined ? undefined : timeFlag('--from', o.from, now);
+        const to = o.to === undefined ? now : timeFlag('--to', o.to, now);
+        // The 14 days before --to (from 1970 on): counted from now, a --to in the past came before them, and was refused.
+        range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
