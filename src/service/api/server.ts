@@ -173,12 +173,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // A token read from a file or variable may end in a newline; the token presented is trimmed too.
   const expected = options.token.trim();
   if (!expected) throw new Error('the API needs a bearer token: set TRAILHOUND_TOKEN to a non-empty value, or unset it to use the token file');
+  const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
   const app = Fastify({
     // Warnings and errors only: serve logs its own "API listening" line with the token's whereabouts.
     loggerInstance: options.logger?.child({}, { level: 'warn' }) as FastifyBaseLogger | undefined,
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    bodyLimit,
     // Query strings are text, so numbers there are coerced; nothing unknown is silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     // The router's own cap (100 by default) would refuse a longer event id before the schema's, with a 414 in a shape
@@ -234,6 +235,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err.validation) {
       // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
       const [first] = err.validation;
+      // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
+      if (first?.keyword === 'maxItems' && first.instancePath === '/queries') {
+        const given = (request.body as { queries: unknown[] }).queries.length;
+        return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
+      }
       if (first?.keyword === 'required') {
         const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
         return reply.code(400).send({ error: `${field} is required` });
@@ -242,6 +248,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
     }
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
+    // fastify says only "Request body is too large": say how large it may be, and what to do instead.
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = `${+(bodyLimit / 1024 / 1024).toFixed(1)} MB`;
+      return reply.code(413).send({ error: `the body is over ${limit}, the most this service reads: send fewer or shorter queries, in several requests` });
+    }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
     }
