@@ -169,6 +169,11 @@ describe('POST /api/query', () => {
     expect(r.json.error).toMatch(field);
   });
 
+  test("a time that is neither text nor a number is a 400 naming it and what a time is, not ajv's lines about an anyOf", async () => {
+    const r = await call('POST', '/api/query', { range: { from: {}, to: RANGE.to }, queries: [{ refId: 'A' }] });
+    expect(r).toMatchObject({ status: 400, json: { error: 'range.from: must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)' } });
+  });
+
   test('a bad time range is each query’s 400', async () => {
     const r = await query([{ refId: 'A' }], { from: 'yesterday-ish', to: 'now' });
     expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^range.from: /) });
@@ -680,6 +685,11 @@ describe('other endpoints', () => {
       expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({ status: 400, json: { error: `timeField: ${shown} is not one of event, arrival` } });
     }
     expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
+    // A parameter given twice: which one, not "limit must be integer" or three of ajv's lines about an anyOf.
+    expect(await call('GET', '/api/values/user?limit=5&limit=6')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
+    expect(await call('GET', '/api/ingest/errors?limit=1&limit=2')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
+    const twice = await call('GET', '/api/values/user?from=2026-11-20&from=2026-11-21');
+    expect(twice).toMatchObject({ status: 400, json: { error: 'from: given 2 times: give it once' } });
     // A parameter this service does not know is refused, not ignored (a newer client's lists would be quietly wrong).
     expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/) } });
   });

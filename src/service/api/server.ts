@@ -17,6 +17,7 @@ import {
   MAX_WEIGHT,
   parseRange,
   parseTime,
+  TIME_FORMS,
   planAnswer,
   QueryTimeoutError,
   refuseUnknownFields,
@@ -235,14 +236,22 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err.validation) {
       // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
       const [first] = err.validation;
+      const field = (path: string) => path.replace(/^\//, '').replaceAll('/', '.');
+      // A parameter given twice arrives as a list, which ajv calls "must be integer" (or, for a time, three lines).
+      const params = err.validationContext === 'querystring' ? (request.query as Record<string, unknown>) : {};
+      const repeated = Object.keys(params).find((name) => Array.isArray(params[name]));
+      if (repeated) return reply.code(400).send({ error: `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once` });
+      // Only times are text or a number (timeValue): ajv says so in three lines, of which the last reads "anyOf".
+      const time = err.validation.find((v) => v.keyword === 'anyOf');
+      if (time) return reply.code(400).send({ error: `${field(time.instancePath)}: must be a time (${TIME_FORMS})` });
       // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
       if (first?.keyword === 'maxItems' && first.instancePath === '/queries') {
         const given = (request.body as { queries: unknown[] }).queries.length;
         return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
       }
       if (first?.keyword === 'required') {
-        const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
-        return reply.code(400).send({ error: `${field} is required` });
+        const missing = [field(first.instancePath), first.params.missingProperty].filter(Boolean).join('.');
+        return reply.code(400).send({ error: `${missing} is required` });
       }
       // "body/days must be >= 1" names the field; "body must be object" the body itself, which keeps its name.
       return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
