@@ -419,6 +419,18 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
+test('a service named on another host over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };
+  const remote = await runCli(['report', 'totals', '--db', none, '--service-url', 'http://trailhound.invalid:7480'], env);
+  expect(remote.code).toBe(1);
+  const warned = /^trailhound: warning: http:\/\/trailhound\.invalid:7480 is another host, asked over plain http: the bearer token .* use https/m;
+  expect(remote.stderr).toMatch(warned);
+  const local = await runCli(['report', 'totals', '--db', none, '--service-url', await refusedUrl()], env);
+  expect(local.code).toBe(1);
+  expect(local.stderr).not.toMatch(/warning/);
+});
+
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {
   const args = ['--source', path.join(dir, 'logs'), '--db', db, '--listen', '127.0.0.1:0', '--poll-interval', '3600'];
   const serve = await spawnServe(args, { TRAILHOUND_TOKEN: 'cli-test-token' });

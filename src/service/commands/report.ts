@@ -16,7 +16,7 @@ import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
-import { collect, withEnvironment } from './options';
+import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
@@ -144,9 +144,27 @@ function byFlag(err: QueryError, command: Command): QueryError {
   return new QueryError(flag, err.message.slice(err.field.length + 2));
 }
 
+/**
+ * What to say before the token goes to `url`: on another host over plain http anyone on the way can read it (and,
+ * without TRAILHOUND_TOKEN, it is the local data folder's). Loopback, or https, is safe.
+ */
+export function plainHttpWarning(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (parsed.protocol !== 'http:' || host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
+  return `${url} is another host, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
+}
+
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const token = readToken(dataDir)?.token ?? '';
+  const insecure = plainHttpWarning(url);
+  if (insecure) warn(insecure);
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
