@@ -158,11 +158,20 @@ describe('POST /api/query', () => {
     [{ range: RANGE }, /^queries is required$/],
     [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /^queries\.0\.refId is required$/],
     [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /^maxDataPoints /],
-    [{ range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }, /^queries must NOT have more than 50 items/],
+    // What to do, not ajv's "must NOT have more than 50 items".
+    [
+      { range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) },
+      /^queries: 51 in one request, at most 50: send them in several requests$/,
+    ],
   ])('a malformed body %j is a 400 naming the field', async (body, field) => {
     const r = await call('POST', '/api/query', body);
     expect(r.status).toBe(400);
     expect(r.json.error).toMatch(field);
+  });
+
+  test("a time that is neither text nor a number is a 400 naming it and what a time is, not ajv's lines about an anyOf", async () => {
+    const r = await call('POST', '/api/query', { range: { from: {}, to: RANGE.to }, queries: [{ refId: 'A' }] });
+    expect(r).toMatchObject({ status: 400, json: { error: 'range.from: must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)' } });
   });
 
   test('a bad time range is each query’s 400', async () => {
@@ -215,7 +224,9 @@ describe('POST /api/query', () => {
     expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) } });
     expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: { error: 'the body is empty: send the request as JSON' } });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
-    expect(huge.status).toBe(413);
+    // The limit and what to do, not fastify's bare "Request body is too large".
+    const tooBig = 'the body is over 4 MB, the most this service reads: send fewer or shorter queries, in several requests';
+    expect(huge).toMatchObject({ status: 413, json: { error: tooBig } });
   });
 
   test('a timeseries too big to draw is a 400 that says what to do', async () => {
@@ -624,6 +635,10 @@ describe('other endpoints', () => {
     expect(far).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^to: "\+020000-01-01" is not a time/) } });
     expect((await call('GET', '/api/values/user?from=1e20')).status).toBe(400);
     expect((await call('GET', '/api/values/user?from=2026-01-02&to=2026-01-01')).json.error).toBe('to: "to" must be after "from"');
+    // `to` alone: the 14 days before it, as `report --to` looks; from 14 days before now, a past `to` was refused.
+    const before = await call('GET', `/api/values/user?to=${Date.parse(records[0].eventTime) + 1}&limit=1000`);
+    expect(before.status).toBe(200);
+    expect(before.json.values.map((v: any) => v.value)).toContain(oracleUser(records[0]));
     // A zone-less hour holds the events of that UTC hour. (This process runs in the host's zone; range.test.ts
     // proves the same under another zone.)
     const hour = new Date(Math.floor(Date.parse(records[0].eventTime) / 3_600_000) * 3_600_000);
@@ -670,6 +685,11 @@ describe('other endpoints', () => {
       expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({ status: 400, json: { error: `timeField: ${shown} is not one of event, arrival` } });
     }
     expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
+    // A parameter given twice: which one, not "limit must be integer" or three of ajv's lines about an anyOf.
+    expect(await call('GET', '/api/values/user?limit=5&limit=6')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
+    expect(await call('GET', '/api/ingest/errors?limit=1&limit=2')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
+    const twice = await call('GET', '/api/values/user?from=2026-11-20&from=2026-11-21');
+    expect(twice).toMatchObject({ status: 400, json: { error: 'from: given 2 times: give it once' } });
     // A parameter this service does not know is refused, not ignored (a newer client's lists would be quietly wrong).
     expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/) } });
   });

@@ -49,3 +49,14 @@ test("the README's /api/query curl example answers events of the last days, not 
   const result = answer.results.A;
   expect('frames' in result && result.frames[0].fields[0].values.length).toBeGreaterThan(0);
 }, 30_000);
+
+test("the README's --role example names a permission set's role that the sample's logs hold, so it answers events", async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const role = /trailhound report events --role (\S+)/.exec(readme)?.[1];
+  expect(role).toMatch(/^AWSReservedSSO_AdministratorAccess_[0-9a-f]{16}$/);
+  const queries = [{ refId: 'A', format: 'table', groupBy: 'none', filters: { role: [role] } }];
+  const body = JSON.stringify({ range: { from: Date.now() - 15 * 86_400_000, to: Date.now() }, queries });
+  const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
+  const result = ((await res.json()) as QueryResponse).results.A;
+  expect('frames' in result && result.frames[0].fields[1].values[0]).toBeGreaterThan(0);
+});

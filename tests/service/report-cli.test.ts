@@ -95,6 +95,11 @@ test('no events match: says over which range, and, when it is the default 14 day
   expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
 });
 
+test('--to alone looks at the 14 days before it, not from 14 days before now (which a past --to comes before)', async () => {
+  const r = await runCli(['report', 'events', '--db', db, '--user', 'nobody', '--to', '2026-01-01']);
+  expect([r.code, r.stdout, r.stderr]).toEqual([0, '(no events match from 2025-12-18 00:00 to 2026-01-01 00:00 UTC)\n', '']);
+});
+
 test('events grouped by userAndAccount: a user and an account column, a row for each account a user acted in', async () => {
   const r = await report(['events', '--group-by', 'userAndAccount', '--limit', '5']);
   expect(r.code).toBe(0);
@@ -412,6 +417,18 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
   // A service elsewhere (Docker) is asked only when named: the message says how.
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
+});
+
+test('a service named on another host over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };
+  const remote = await runCli(['report', 'totals', '--db', none, '--service-url', 'http://trailhound.invalid:7480'], env);
+  expect(remote.code).toBe(1);
+  const warned = /^trailhound: warning: http:\/\/trailhound\.invalid:7480 is another host, asked over plain http: the bearer token .* use https/m;
+  expect(remote.stderr).toMatch(warned);
+  const local = await runCli(['report', 'totals', '--db', none, '--service-url', await refusedUrl()], env);
+  expect(local.code).toBe(1);
+  expect(local.stderr).not.toMatch(/warning/);
 });
 
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {

@@ -9,7 +9,21 @@ import { kindsOf } from '../errorKind';
 import { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
 import { daysUnder } from '../ingest/retention';
-import { ANSWER_LINES_TYPE, answerJson, answerLines, MAX_INTERVAL_MS, MAX_WEIGHT, parseRange, planAnswer, QueryTimeoutError, refuseUnknownFields, Reports, RequestStoppedError } from '../reports';
+import {
+  ANSWER_LINES_TYPE,
+  answerJson,
+  answerLines,
+  MAX_INTERVAL_MS,
+  MAX_WEIGHT,
+  parseRange,
+  parseTime,
+  TIME_FORMS,
+  planAnswer,
+  QueryTimeoutError,
+  refuseUnknownFields,
+  Reports,
+  RequestStoppedError,
+} from '../reports';
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
@@ -160,12 +174,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // A token read from a file or variable may end in a newline; the token presented is trimmed too.
   const expected = options.token.trim();
   if (!expected) throw new Error('the API needs a bearer token: set TRAILHOUND_TOKEN to a non-empty value, or unset it to use the token file');
+  const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
   const app = Fastify({
     // Warnings and errors only: serve logs its own "API listening" line with the token's whereabouts.
     loggerInstance: options.logger?.child({}, { level: 'warn' }) as FastifyBaseLogger | undefined,
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    bodyLimit,
     // Query strings are text, so numbers there are coerced; nothing unknown is silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     // The router's own cap (100 by default) would refuse a longer event id before the schema's, with a 414 in a shape
@@ -221,14 +236,32 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err.validation) {
       // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
       const [first] = err.validation;
+      const field = (path: string) => path.replace(/^\//, '').replaceAll('/', '.');
+      // A parameter given twice arrives as a list, which ajv calls "must be integer" (or, for a time, three lines).
+      const params = err.validationContext === 'querystring' ? (request.query as Record<string, unknown>) : {};
+      const repeated = Object.keys(params).find((name) => Array.isArray(params[name]));
+      if (repeated) return reply.code(400).send({ error: `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once` });
+      // Only times are text or a number (timeValue): ajv says so in three lines, of which the last reads "anyOf".
+      const time = err.validation.find((v) => v.keyword === 'anyOf');
+      if (time) return reply.code(400).send({ error: `${field(time.instancePath)}: must be a time (${TIME_FORMS})` });
+      // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
+      if (first?.keyword === 'maxItems' && first.instancePath === '/queries') {
+        const given = (request.body as { queries: unknown[] }).queries.length;
+        return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
+      }
       if (first?.keyword === 'required') {
-        const field = [first.instancePath.replace(/^\//, '').replaceAll('/', '.'), first.params.missingProperty].filter(Boolean).join('.');
-        return reply.code(400).send({ error: `${field} is required` });
+        const missing = [field(first.instancePath), first.params.missingProperty].filter(Boolean).join('.');
+        return reply.code(400).send({ error: `${missing} is required` });
       }
       // "body/days must be >= 1" names the field; "body must be object" the body itself, which keeps its name.
       return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
     }
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
+    // fastify says only "Request body is too large": say how large it may be, and what to do instead.
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = `${+(bodyLimit / 1024 / 1024).toFixed(1)} MB`;
+      return reply.code(413).send({ error: `the body is over ${limit}, the most this service reads: send fewer or shorter queries, in several requests` });
+    }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
     }
@@ -288,8 +321,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
-    const now = Date.now();
-    const range = parseRange({ from: q.from ?? now - 14 * DAY, to: q.to ?? now }, { from: 'from', to: 'to', range: 'to' });
+    // The 14 days before `to`, as `report --to` looks: counted from now, a `to` in the past came before them.
+    const from = q.from === undefined ? undefined : parseTime('from', q.from);
+    const to = q.to === undefined ? Date.now() : parseTime('to', q.to);
+    const range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
     const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);

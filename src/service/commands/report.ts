@@ -16,7 +16,7 @@ import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
 import { readToken } from '../api/token';
-import { collect, withEnvironment } from './options';
+import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
@@ -144,9 +144,27 @@ function byFlag(err: QueryError, command: Command): QueryError {
   return new QueryError(flag, err.message.slice(err.field.length + 2));
 }
 
+/**
+ * What to say before the token goes to `url`: on another host over plain http anyone on the way can read it (and,
+ * without TRAILHOUND_TOKEN, it is the local data folder's). Loopback, or https, is safe.
+ */
+export function plainHttpWarning(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (parsed.protocol !== 'http:' || host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
+  return `${url} is another host, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
+}
+
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const token = readToken(dataDir)?.token ?? '';
+  const insecure = plainHttpWarning(url);
+  if (insecure) warn(insecure);
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -231,7 +249,7 @@ export function reportCommand(): Command {
       "now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names " +
         'a zone) or epoch milliseconds (default: now-14d)'
     )
-    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now)')
+    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)')
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -262,8 +280,10 @@ export function reportCommand(): Command {
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
-        const from = o.from === undefined ? now - 14 * DAY : timeFlag('--from', o.from, now);
-        range = parseRange({ from, to: o.to === undefined ? now : timeFlag('--to', o.to, now) }, { from: '--from', to: '--to', range: '--from/--to' });
+        const from = o.from === undefined ? undefined : timeFlag('--from', o.from, now);
+        const to = o.to === undefined ? now : timeFlag('--to', o.to, now);
+        // The 14 days before --to (from 1970 on): counted from now, a --to in the past came before them, and was refused.
+        range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.

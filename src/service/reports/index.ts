@@ -102,6 +102,9 @@ const EPOCH_MS = /^-?\d+(\.\d+)?$/;
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** What the API takes for a time, as its errors say it. */
+export const TIME_FORMS = 'ISO 8601, UTC unless it names a zone, or epoch milliseconds';
+
 /**
  * Parses an ISO 8601 time or epoch milliseconds. A date or date-time without a zone is UTC, as stored times are,
  * whatever the host's time zone.
@@ -110,7 +113,7 @@ export function parseTime(field: string, value: unknown): number {
   // Numbers arrive as their digits (see the API's schema): read and shown as numbers.
   const digits = typeof value === 'string' && EPOCH_MS.test(value);
   const shown = digits ? value : JSON.stringify(value);
-  const notATime = () => new QueryError(field, `${shown} is not a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)`);
+  const notATime = () => new QueryError(field, `${shown} is not a time (${TIME_FORMS})`);
   let ms: number;
   if (typeof value === 'number') {
     ms = value;
