@@ -77,6 +77,25 @@ describe('auth', () => {
     expect((await call('GET', route)).status).toBe(200);
   });
 
+  test('no answer may be cached or sniffed as another type: they hold audit data (a 401, a report, a stream, a 404)', async () => {
+    const answers = [
+      await fetch(`${served.url}/api/trails`),
+      await fetch(`${served.url}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+      await fetch(`${served.url}/api/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify({ range: RANGE, queries: [{ refId: 'A', queryType: 'events', limit: 5 }] }),
+      }),
+      await fetch(`${served.url}/api/nothing`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+      await fetch(`${served.url}/api/health`),
+    ];
+    for (const res of answers) {
+      await res.arrayBuffer();
+      expect([res.status, res.headers.get('cache-control'), res.headers.get('x-content-type-options')]).toEqual([res.status, 'no-store', 'nosniff']);
+    }
+    expect(answers.map((r) => r.status)).toEqual([401, 200, 200, 404, 200]);
+  });
+
   test('the Bearer scheme is case-insensitive (RFC 9110); the token is not', async () => {
     for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
       const res = await fetch(`${served.url}/api/trails`, { headers: { authorization: `${scheme} ${TOKEN}` } });

@@ -212,6 +212,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   };
 
   app.addHook('onRequest', async (request, reply) => {
+    // Answers hold audit data: no cache (a proxy's or a browser's) keeps them, and no browser reads them as another type.
+    reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.
     if (request.routeOptions.url === '/api/health') return;
     const header = request.headers.authorization ?? '';
