@@ -1,5 +1,5 @@
 // The kind of each error as caught: from the AWS SDK's error name and status, system codes and DuckDB's error type.
-import { kindOf, kindsOf } from './errorKind';
+import { isOutOfMemory, kindOf, kindsOf } from './errorKind';
 import { FolderSource } from './ingest/sources/folder';
 import { explainS3Error } from './ingest/sources/s3';
 
@@ -33,4 +33,10 @@ test('a folder that is not there; the kinds of several sources joined in one mes
   expect(kindOf(folder)).toBe('no-folder');
   expect(kindsOf(Object.assign(new Error('a: …; b: …'), { kinds: ['access-denied', 'no-folder'] }))).toEqual(['access-denied', 'no-folder']);
   expect(kindsOf(sdk('NoSuchBucket', 404))).toEqual(['no-bucket']);
+});
+
+test('out of memory is recognised (the loader then loads the batch in halves)', () => {
+  expect(isOutOfMemory(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB (123.6 MiB/137.3 MiB used)'))).toBe(true);
+  expect(isOutOfMemory(new Error('Out of Memory Error: could not allocate block of size 256.0 KiB (121.8 MiB/122.0 MiB used)'))).toBe(true);
+  expect(isOutOfMemory(new Error('IO Error: Input is not a GZIP stream'))).toBe(false);
 });

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import { resolveQuery } from '../../src/model/query';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
-import { OUT_OF_MEMORY } from '../../src/service/ingest/loader';
+import { OUT_OF_MEMORY } from '../../src/service/ingest/fileFailures';
 import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
 import { Reports } from '../../src/service/reports';
 import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';

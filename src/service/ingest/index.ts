@@ -4,8 +4,10 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Database } from '../db/database';
+import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
+import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
-import { BatchLoader, BIG_FILE_BYTES, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE, type FileOutcome, type LocalLogFile } from './loader';
+import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
@@ -118,7 +120,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   return results;
 }
 
-/** Groups listed files into load batches; a file over BIG_FILE_BYTES goes alone (see loader.ts). */
+/** Groups listed files into load batches; a file over BIG_FILE_BYTES goes alone (see fileSizes.ts). */
 export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   const out: LogObjectRef[][] = [];
   let current: LogObjectRef[] = [];

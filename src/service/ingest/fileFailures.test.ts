@@ -1,4 +1,4 @@
-import { fileErrorKind, isFileProblem, isOutOfMemory } from './loader';
+import { fileErrorKind, isFileProblem } from './fileFailures';
 import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
@@ -15,12 +15,6 @@ test('errors about a file are told apart from errors about the machine', () => {
   expect(isFileProblem(new Error(`IO Error: No files found that match the pattern "/logs/a.json.gz"${statement}`))).toBe(false);
   expect(isFileProblem(new Error('IO Error: Cannot open file "/logs/a.json.gz": Permission denied'))).toBe(false);
   expect(isFileProblem(Object.assign(new Error("EACCES: permission denied, open '/logs/a.json.gz'"), { code: 'EACCES' }))).toBe(false);
-});
-
-test('out of memory is recognised (the loader then loads the batch in halves)', () => {
-  expect(isOutOfMemory(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB (123.6 MiB/137.3 MiB used)'))).toBe(true);
-  expect(isOutOfMemory(new Error('Out of Memory Error: could not allocate block of size 256.0 KiB (121.8 MiB/122.0 MiB used)'))).toBe(true);
-  expect(isOutOfMemory(new Error('IO Error: Input is not a GZIP stream'))).toBe(false);
 });
 
 test("fileErrorKind: the kind of DuckDB's errors (its own words, as it reports them) and of the loader's refusals", () => {

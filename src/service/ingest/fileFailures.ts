@@ -1,0 +1,209 @@
+// A log file that failed to load, judged without the database: whether the fault is the file's or the machine's, its
+// reason for a person and its kind (ErrorKind), a gzip cut short, the cheap look in Node that picks a failed batch's
+// suspects, and the copy with invalid UTF-8 replaced that the tolerant read takes; and how ingest_errors marks a file
+// that ran out of memory. Apart from loader.ts, which writes batches into DuckDB and calls these on its bad path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { ErrorKind } from '../../model/api';
+import { isOutOfMemory } from '../errorKind';
+import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
+import type { LocalLogFile } from './loader';
+import { UnpackLimit, UnreadableLogFile } from './recordsArray';
+
+/** An error's message: DuckDB's errors are not always instanceof Error (under jest they are not), and String() adds "Error: ". */
+const messageOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
+
+/**
+ * DuckDB's message without its SQL excerpt: what a person needs to know about the file. Nor its name: the error is of
+ * this file read alone, and every place that shows a reason shows its key beside it (report ingest --errors, the API,
+ * the log, ingest's warning), so "Input is not a GZIP stream: a.json.gz" said the name twice.
+ */
+export function reasonOf(err: unknown, file: string): string {
+  const message = messageOf(err);
+  const name = path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return message
+    .replace(/\n\s*LINE \d+:[\s\S]*$/, '')
+    // DuckDB's advice is about its reader's options, which are ours to set, not the user's.
+    .replace(/\n\s*Try setting 'auto_detect'[^\n]*/, '')
+    .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
+    .replaceAll(file, path.basename(file))
+    // The staged or cleaned copy (recordsArray.ts, withValidUtf8) is ours: name the file as delivered.
+    .replace(/\S*trailhound-(records|utf8)-[^/\s"]+\/\w+\.json/g, path.basename(file))
+    // 'Malformed JSON in file "a.json.gz", at byte 28 …', 'Input is not a GZIP stream: a.json.gz': the name left out.
+    .replace(new RegExp(` in file "${name}",?`, 'g'), '')
+    .replace(new RegExp(`: ${name}$`, 'gm'), '')
+    // DuckDB's advice to raise maximum_object_size is not the user's to follow.
+    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (_m) =>
+      `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB: a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +
+        `CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${MAX_OBJECT_SIZE / 1024 / 1024} MB`)
+    .trim();
+}
+
+/**
+ * How ingest_errors marks a file that ran out of DuckDB's memory on its own (a record of megabytes): not the file's
+ * fault, so it is tried again (ingest/index.ts), but no longer a failed run, which stopped before the files after it,
+ * every time. Not at every poll either: each try costs DuckDB's whole memory limit, which the service's queries then
+ * wait for. It waits OUT_OF_MEMORY_FIRST_WAIT_MS, then twice as long after each failure, at most
+ * OUT_OF_MEMORY_MAX_WAIT_MS; another memory limit (a restart with more) tries it at once.
+ */
+export const OUT_OF_MEMORY = 'out of memory: ';
+export const OUT_OF_MEMORY_FIRST_WAIT_MS = 5 * 60_000;
+export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
+
+/**
+ * SQL over ingest_errors: a file that ran out of memory whose next try has come (its wait is over, it failed at another
+ * memory limit, or before version 15, which had no waits).
+ */
+export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
+  AND (retry_at IS NULL OR retry_at <= now()::TIMESTAMP OR memory_limit IS DISTINCT FROM current_setting('memory_limit'))`;
+
+/**
+ * The kind of a file's read failure, by DuckDB's error type and what it names (gzip, JSON): its messages carry no codes.
+ * fileFailures.test.ts feeds it DuckDB's real errors.
+ */
+export function fileErrorKind(err: unknown): ErrorKind {
+  if (err instanceof UnreadableLogFile) return err.kind;
+  if (isOutOfMemory(err)) return 'out-of-memory';
+  const message = err instanceof Error ? err.message : String(err);
+  if (/maximum_object_size/.test(message)) return 'too-big';
+  if (/gzip/i.test(message) || String((err as { code?: unknown })?.code ?? '').startsWith('Z_')) return 'bad-gzip';
+  // JSON of the wrong shape: Records not a list (DuckDB's "JSON transform error … Expected ARRAY"), not a list of objects.
+  if (/JSON transform error|^Conversion Error/.test(message)) return 'no-records';
+  if (/JSON|utf-8/i.test(message)) return 'bad-json';
+  return 'unreadable';
+}
+
+/**
+ * zlib's word on a gzip file that DuckDB found to be bad JSON: DuckDB reads what a gzip cut short holds, then says its
+ * JSON ends early (a truncated download looked like a bad log file). Node's gunzip checks the stream's end and its
+ * checksum: its message when it fails, else undefined (the gzip is whole, and its JSON is what is bad). Unpacked
+ * within the staging's limit, never held: only on the bad path.
+ */
+async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
+  const magic = Buffer.alloc(2);
+  const fd = fs.openSync(file.path, 'r');
+  try {
+    if (fs.readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const size = fs.statSync(file.path).size;
+  try {
+    // A small file in one call, as looksBad reads it; a big one as a stream, never held.
+    if (size <= BIG_FILE_BYTES) await gunzip(await fs.promises.readFile(file.path), { maxOutputLength: 2 * BIG_FILE_BYTES });
+    else {
+      const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+      await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), discard);
+    }
+    return undefined;
+  } catch (err) {
+    return zlibFailure(err);
+  }
+}
+
+/**
+ * Whether a file's read failure is its content's for any read: not gzip, or malformed JSON (the same text fails the
+ * tolerant read too, which rescues only invalid UTF-8 and records that are not objects).
+ */
+export function failsAnyRead(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|maximum_object_size/i.test(message);
+}
+
+const gunzip = promisify(zlib.gunzip);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether a file looks like one that fails a batch: not gzip, not JSON (or not strict UTF-8), or Records that is not a
+ * list of objects. A cheap look in Node, for a batch that failed only: DuckDB is the judge of what it finds.
+ */
+export async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): Promise<boolean> {
+  try {
+    const raw = await fs.promises.readFile(file.path);
+    // The batch's files are small (BIG_FILE_BYTES, by their trailers); one that unpacks further (a trailer that lies) is
+    // a suspect without being held whole here: DuckDB judges it.
+    const data = file.path.endsWith('.gz') ? await gunzipJudged(file, raw, gzipVerdicts) : raw;
+    const parsed = JSON.parse(strictUtf8.decode(data)) as { Records?: unknown } | null;
+    // A top-level list or number makes DuckDB read the batch's files as lists, and its error names a good file.
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return true;
+    const records = parsed?.Records;
+    // No Records list at all does not fail a batch (filesWithoutRecords finds it); a Records of the wrong shape does.
+    if (records === undefined) return false;
+    return !Array.isArray(records) || records.some((r) => r === null || typeof r !== 'object' || Array.isArray(r));
+  } catch {
+    return true;
+  }
+}
+
+/** What Node's gunzip made of a batch's files, by path: zlib's message when it failed, undefined when the gzip is whole. */
+export type GzipVerdicts = Map<string, string | undefined>;
+
+/** zlib's message for a broken gzip (not for a limit of ours, nor a file that could not be read). */
+const zlibFailure = (err: unknown): string | undefined =>
+  String((err as { code?: unknown })?.code ?? '').startsWith('Z_') ? (err as Error).message : undefined;
+
+/** A batch's file unpacked by looksBad: what zlib found is kept, so that fileFailure does not unpack it again. */
+async function gunzipJudged(file: LocalLogFile, raw: Buffer, gzipVerdicts: GzipVerdicts): Promise<Buffer> {
+  try {
+    const data = await gunzip(raw, { maxOutputLength: 2 * BIG_FILE_BYTES });
+    gzipVerdicts.set(file.path, undefined);
+    return data;
+  } catch (err) {
+    if (zlibFailure(err) !== undefined) gzipVerdicts.set(file.path, zlibFailure(err));
+    throw err;
+  }
+}
+
+/**
+ * Why a file could not be read, and its kind: a gzip cut short or corrupt (brokenGzip, unless looksBad has found out
+ * already) is a bad gzip, whatever DuckDB made of its JSON.
+ */
+export async function fileFailure(file: LocalLogFile, err: unknown, gzipVerdicts?: GzipVerdicts): Promise<{ reason: string; kind: ErrorKind }> {
+  const reason = reasonOf(err, file.path);
+  const kind = fileErrorKind(err);
+  const known = gzipVerdicts?.has(file.path);
+  const gzip = kind !== 'bad-json' ? undefined : known ? gzipVerdicts!.get(file.path) : await brokenGzip(file);
+  return gzip === undefined ? { reason, kind } : { reason: `${reason}; the gzip itself is broken (${gzip})`, kind: 'bad-gzip' };
+}
+
+/** Errors that describe a file's content (bad gzip, bad JSON, wrong shape), as opposed to the machine's state. */
+export function isFileProblem(err: unknown): boolean {
+  if (err instanceof UnreadableLogFile) return true;
+  // A system error (ENOENT, EACCES: a file gone since it was listed, or not readable by the service's user).
+  if (/^E[A-Z]+$/.test(String((err as { code?: unknown })?.code ?? ''))) return false;
+  // Without the names it quotes (a.json.gz) and the statement DuckDB cites (read_json(…'JSON'…)): not the file's content.
+  const message = messageOf(err).replace(/\n\s*LINE \d+:[\s\S]*$/, '').replace(/"[^"]*"|'[^']*'/g, '""');
+  if (isOutOfMemory(err) || /No space left|disk is full|database has been closed|Interrupt/i.test(message)) {
+    return false;
+  }
+  return /^(Invalid Input|Conversion) Error/.test(message) || /gzip|malformed|invalid utf-8|JSON/i.test(message);
+}
+
+/** A copy with invalid UTF-8 replaced, streamed (a file may unpack to GBs), within the same unpack limit as staging. */
+export async function withValidUtf8(file: LocalLogFile): Promise<string | undefined> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-utf8-'));
+  const out = path.join(dir, 'cleaned.json');
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  // stream: true keeps a character split across chunks whole.
+  const clean = new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true })));
+    },
+    flush(done: TransformCallback) {
+      done(null, Buffer.from(decoder.decode()));
+    },
+  });
+  const unpack = file.path.endsWith('.gz') ? [zlib.createGunzip()] : [];
+  try {
+    await pipeline([fs.createReadStream(file.path), ...unpack, new UnpackLimit(fs.statSync(file.path).size), clean, fs.createWriteStream(out)]);
+    return out;
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
