@@ -91,6 +91,17 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it('Summary totals show what the time range applies to, which they count by as the Events report does', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', timeField: 'arrival' });
+    await user.click(radio('Report type', 'Summary totals'));
+    // Switched from an Events query by arrival time: the totals count by arrival too, and say so.
+    expect(latest()).toMatchObject({ queryType: 'totals', timeField: 'arrival' });
+    expect(radio('Time', 'Arrival time')).toBeChecked();
+    await user.click(radio('Time', 'Event time'));
+    expect(latest()).toMatchObject({ queryType: 'totals', timeField: 'event' });
+  });
+
   it('Ingestion shows the status, or the unreadable files with a limit', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest' });
@@ -596,18 +607,34 @@ describe('QueryEditor', () => {
   });
 
   it('says clearly when the service cannot be reached', async () => {
-    getResource.mockRejectedValue({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    const refused = 'cannot reach http://127.0.0.1:7480: connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?';
+    getResource.mockRejectedValue({ status: 502, data: { error: refused } });
     const user = userEvent.setup();
     renderQueryEditor(datasource());
-    expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/suggestions are unavailable/)).not.toBeInTheDocument();
     await user.click(screen.getByLabelText(/^Service/));
-    expect(await screen.findByText('The Trailhound service could not be reached')).toBeInTheDocument();
-    expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
+    expect(await screen.findByText('Value suggestions are unavailable')).toBeInTheDocument();
+    expect(screen.getByText(/connection refused: is `trailhound serve` running there/)).toBeInTheDocument();
 
     // Once lookups work again the hint goes away.
     getResource.mockResolvedValue({ values: [] });
     await user.keyboard('{Escape}');
     await user.click(screen.getByLabelText(/^Account/));
-    await waitFor(() => expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.queryByText(/suggestions are unavailable/)).not.toBeInTheDocument());
+  });
+
+  it('says what the service answered when it was reached but could not look values up, not that it was unreachable', async () => {
+    // The service's 503 while it upgrades its database, as the backend passes it on.
+    const upgrading = 'the service is upgrading its database from schema version 11 to 12, once: it reads the kept log files back (about 5 minutes, ' +
+      'started at 2026-11-26T22:00:00Z). Queries answer when it is done. Try again in a moment (GET /api/health says how far it is)';
+    getResource.mockRejectedValue({ status: 503, data: { error: upgrading } });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Service/));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Value suggestions are unavailable');
+    expect(alert).toHaveTextContent(/upgrading its database from schema version 11 to 12/);
+    expect(alert).toHaveTextContent('The fields still take typed values and dashboard variables');
+    expect(alert).not.toHaveTextContent(/could not be reached|is running/);
   });
 });
