@@ -308,6 +308,19 @@ describe('ConfigEditor', () => {
     expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
   });
 
+  it('asks again once the settings are saved: a fixed URL shows the status, not the failure from before', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://trailhound:7480: connection refused' } });
+    const onOptionsChange = jest.fn();
+    const before = settings();
+    const { rerender } = render(<ConfigEditor options={before} onOptionsChange={onOptionsChange} />);
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    // Save & test stored a URL that works: Grafana hands the editor the saved settings, their version one up.
+    getResource.mockImplementation(answer(STATUS));
+    rerender(<ConfigEditor options={{ ...before, jsonData: { url: 'http://trailhound-2:7480' }, version: (before.version ?? 1) + 1 }} onOptionsChange={onOptionsChange} />);
+    expect(await screen.findByText((56789).toLocaleString())).toBeInTheDocument();
+    expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument();
+  });
+
   it('shows the last poll error', async () => {
     getResource.mockImplementation(answer({ ...STATUS, lastPollError: 'AccessDenied on s3://logs' }));
     await renderEditor(settings());

@@ -95,7 +95,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           />
         </Field>
       </ConfigSection>
-      {saved.datasource && <IngestionPanel datasource={saved.datasource} canBackfill={config.bootData.user.orgRole === OrgRole.Admin} />}
+      {/* Each save (Save & test) raises the version: the panel starts over and asks the service with the settings just saved,
+          rather than keep showing what the old ones got (a failure to reach it, say). */}
+      {saved.datasource && <IngestionPanel key={options.version} datasource={saved.datasource} canBackfill={config.bootData.user.orgRole === OrgRole.Admin} />}
     </>
   );
 }
