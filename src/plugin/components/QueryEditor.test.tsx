@@ -607,7 +607,8 @@ describe('QueryEditor', () => {
   });
 
   it('says clearly when the service cannot be reached', async () => {
-    const refused = 'cannot reach http://127.0.0.1:7480: connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?';
+    const refused =
+      'cannot reach http://127.0.0.1:7480: connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?';
     getResource.mockRejectedValue({ status: 502, data: { error: refused } });
     const user = userEvent.setup();
     renderQueryEditor(datasource());

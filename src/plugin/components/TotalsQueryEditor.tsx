@@ -18,7 +18,9 @@ export function TotalsQueryEditor({ query, onChange, loadValues }: Props) {
   const id = useId();
   return (
     <>
-      <ReportNote>Headline numbers for the time range: trails, events, successes, errors, unauthorized calls, users, IP addresses, services, regions and accounts.</ReportNote>
+      <ReportNote>
+        Headline numbers for the time range: trails, events, successes, errors, unauthorized calls, users, IP addresses, services, regions and accounts.
+      </ReportNote>
       <EditorRow>
         <EditorFieldGroup>
           <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
