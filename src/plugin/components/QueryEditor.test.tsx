@@ -638,4 +638,20 @@ describe('QueryEditor', () => {
     expect(alert).toHaveTextContent('The fields still take typed values and dashboard variables');
     expect(alert).not.toHaveTextContent(/could not be reached|is running/);
   });
+
+  it('says nothing of failed lookups in the reports without value lists', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://127.0.0.1:7480: connection refused' } });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Region/));
+    expect(await screen.findByText('Value suggestions are unavailable')).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await user.click(radio('Report type', 'List of Trails'));
+    expect(screen.queryByText('Value suggestions are unavailable')).not.toBeInTheDocument();
+    await user.click(radio('Report type', 'Ingestion'));
+    expect(screen.queryByText('Value suggestions are unavailable')).not.toBeInTheDocument();
+    // Back where the lists are, the failure is still the last word on them.
+    await user.click(radio('Report type', 'Summary totals'));
+    expect(screen.getByText('Value suggestions are unavailable')).toBeInTheDocument();
+  });
 });

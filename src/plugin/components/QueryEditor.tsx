@@ -29,7 +29,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
 
   return (
     <EditorRows>
-      <LookupError error={error} />
+      {/* Only the views with value lists: a failed lookup says nothing about the trails or the ingestion reports. */}
+      {(queryType === 'events' || queryType === 'totals') && <LookupError error={error} />}
       <EditorRow>
         <EditorField label="Report type">
           <RadioButtonGroup<QueryType>
