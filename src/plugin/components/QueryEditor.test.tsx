@@ -370,6 +370,20 @@ describe('QueryEditor', () => {
     expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('$status');
   });
 
+  it('hands the focus to the variable box its "$" button opens, so a keyboard can pick in it', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    screen.getByRole('button', { name: 'Use a dashboard variable for Status' }).focus();
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+    // The box shows the choice, All: select it and type over it.
+    await user.keyboard('{Control>}a{/Control}$stat');
+    await screen.findByRole('option', { name: /\$status/ });
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect(latest().status).toBe('$status');
+  });
+
   it('shows no variable button on a dashboard without variables', () => {
     setTemplateSrv(fakeTemplateSrv({}));
     renderQueryEditor(datasource());
