@@ -239,6 +239,8 @@ describe('QueryEditor', () => {
     await user.click(screen.getByRole('button', { name: 'Remove the Event name exclusion' }));
     expect(latest().exclude).toEqual({});
     expect(exclusionFields()).toEqual(['User is not']);
+    // The trash button is gone: the focus goes to the Leave out box, not back to the page's start.
+    expect(screen.getByRole('combobox', { name: /^Leave out/ })).toHaveFocus();
     const changes = onChange.mock.calls.length;
     await user.click(screen.getByRole('button', { name: 'Remove the User exclusion' }));
     expect(exclusionFields()).toEqual([]);
