@@ -58,4 +58,15 @@ describe('AnnotationQueryEditor', () => {
     const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
     expect(request).toMatchObject({ status: 'error', exclude });
   });
+  it('takes away a Leave out field added but left empty when a Common Search is applied', async () => {
+    const user = userEvent.setup();
+    const { latest } = render();
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Event name' }));
+    expect(screen.getByLabelText('Event name is not')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Apply: Unauthorized access attempts' }));
+    expect(latest()).toMatchObject({ status: 'unauthorized' });
+    expect(latest().exclude).toBeUndefined();
+    expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
+  });
 });

@@ -2,7 +2,7 @@
 // chooses the events, not the report type, format or grouping that the panel editor has.
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
 import { CommonSearches } from './CommonSearches';
@@ -21,17 +21,23 @@ export function AnnotationQueryEditor({ query, onChange, onRunQuery, datasource,
     onChange(next);
     onRunQuery();
   };
+  // A preset starts the filters over (a new key): none keeps a field the query no longer holds (EventsQueryEditor).
+  const [presets, setPresets] = useState(0);
+  const applyPreset = (next: Query) => {
+    setPresets((n) => n + 1);
+    change(next);
+  };
   return (
     <EditorRows>
       <LookupError error={error} />
       <ReportNote>Each matching event becomes a mark on time series panels: its event name, user, source IP and error.</ReportNote>
-      <CommonSearches query={query} onChange={change} loadValues={loadValues} />
+      <CommonSearches query={query} onChange={applyPreset} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
           <LimitField id={`${id}-limit`} tooltip="Most marks, newest events first" query={query} onChange={change} />
         </EditorFieldGroup>
       </EditorRow>
-      <FiltersEditor query={query} onChange={change} loadValues={loadValues} />
+      <FiltersEditor key={presets} query={query} onChange={change} loadValues={loadValues} />
     </EditorRows>
   );
 }

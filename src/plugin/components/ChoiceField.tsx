@@ -52,6 +52,8 @@ function Choice<T extends string>({ id, label, options, value, onChange }: Omit<
       <Combobox<string>
         id={id}
         width={20}
+        // Opened by the "$" button, which this box replaces: the focus comes here, not to the page's start.
+        autoFocus={pickingVariable}
         value={selected(options, value)}
         options={async (search) => choicesAndVariables(options, search)}
         onChange={(option) => {

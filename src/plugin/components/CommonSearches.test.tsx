@@ -1,7 +1,7 @@
 // Common Searches: one click fills the Events query from src/model/commonSearches.ts. Lookups are stubbed at
 // DataSource.prototype.getResource; the TemplateSrv is a stand-in (no Grafana server here).
 import { setTemplateSrv } from '@grafana/runtime';
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { DataSource } from '../datasource';
 import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
@@ -43,6 +43,26 @@ describe('Common Searches', () => {
     expect(latest()).toEqual({ refId: 'B', format: 'table', aggregate: 'day', limit: 50, queryType: 'events', groupBy: 'user', status: 'unauthorized' });
     expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
     expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes away the Leave out fields a preset cleared, empty ones too: the editor shows what the query holds', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), busy);
+    // One field added and left empty, one saved and emptied: neither is in the query, both are on screen.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Role' }));
+    await user.click(within(screen.getByText('Event name is not', { selector: 'label' }).parentElement!).getByTitle('Clear all'));
+    expect(latest().exclude).toEqual({});
+    expect(screen.getByLabelText('Role is not')).toBeInTheDocument();
+    expect(screen.getByLabelText('Event name is not')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Apply: Unauthorized access attempts' }));
+    expect(latest().exclude).toBeUndefined();
+    expect(screen.queryByLabelText('Role is not')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
+    // The Leave out box offers every dimension again, and a field added after the preset stays.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Role' }));
+    expect(screen.getByLabelText('Role is not')).toHaveFocus();
   });
 
   it('finds who started an EC2 instance, for the instance id typed', async () => {

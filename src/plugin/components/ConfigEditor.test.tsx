@@ -141,6 +141,29 @@ describe('ConfigEditor', () => {
     expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
   });
 
+  it('says, as it is typed, what is wrong with a URL the backend would refuse', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings());
+    const url = screen.getByRole('textbox', { name: /Service URL/ });
+    expect(url).not.toBeInvalid();
+    // Without its scheme, a host and port read as a URL of the scheme "trailhound:".
+    await user.clear(url);
+    await user.type(url, 'trailhound:7480');
+    expect(screen.getByText(`Start it with http:// or https://, e.g. ${DEFAULT_URL}`)).toBeInTheDocument();
+    expect(url).toBeInvalid();
+    // Kept as typed: a bad URL loses nothing, and Save & test refuses it too.
+    expect(latest().jsonData).toEqual({ url: 'trailhound:7480' });
+    await user.clear(url);
+    await user.type(url, 'http://admin:secret@trailhound:7480');
+    expect(screen.getByText(/^Leave out the user name and password/)).toBeInTheDocument();
+    await user.clear(url);
+    await user.type(url, 'http://');
+    expect(screen.getByText(`Not a URL: write it whole, e.g. ${DEFAULT_URL}`)).toBeInTheDocument();
+    await user.type(url, 'trailhound:7480');
+    expect(url).not.toBeInvalid();
+    expect(screen.queryByText(/^Not a URL|^Start it with/)).not.toBeInTheDocument();
+  });
+
   it.each([
     ['http://127.0.0.1:7480', false],
     ['http://localhost:7480', false],
@@ -306,6 +329,20 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
+  });
+
+  it('asks again once the settings are saved: a fixed URL shows the status, not the failure from before', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://trailhound:7480: connection refused' } });
+    const onOptionsChange = jest.fn();
+    const before = settings();
+    const { rerender } = render(<ConfigEditor options={before} onOptionsChange={onOptionsChange} />);
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    // Save & test stored a URL that works: Grafana hands the editor the saved settings, their version one up.
+    getResource.mockImplementation(answer(STATUS));
+    const saved = { ...before, jsonData: { url: 'http://trailhound-2:7480' }, version: (before.version ?? 1) + 1 };
+    rerender(<ConfigEditor options={saved} onOptionsChange={onOptionsChange} />);
+    expect(await screen.findByText((56789).toLocaleString())).toBeInTheDocument();
+    expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument();
   });
 
   it('shows the last poll error', async () => {

@@ -44,6 +44,24 @@ export function plainHttpWarning(url: string): string | undefined {
   return `The token is sent unencrypted to ${parsed.hostname}: use https, unless the service is on a private network.`;
 }
 
+/**
+ * Why the backend would refuse a service URL (parseSettings in src/backend/settings.ts, whose rules these follow), said
+ * as the user types rather than only by Save & test. Empty is no problem: the backend then uses the default.
+ */
+export function urlProblem(url: string): string | undefined {
+  if (url === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `Not a URL: write it whole, e.g. ${DEFAULT_URL}`;
+  }
+  // "trailhound:7480" parses, as a URL of the scheme "trailhound:".
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `Start it with http:// or https://, e.g. ${DEFAULT_URL}`;
+  if (parsed.username || parsed.password) return 'Leave out the user name and password (user:password@): the service takes only the token below';
+  return undefined;
+}
+
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
 
@@ -56,15 +74,17 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   }, [jsonData, onOptionsChange, options]);
 
   const saved = useSavedDataSource(options.uid);
-  const warning = plainHttpWarning(jsonData.url ?? '');
+  const problem = urlProblem(jsonData.url ?? '');
+  const warning = problem ? undefined : plainHttpWarning(jsonData.url ?? '');
 
   return (
     <>
       <ConfigSection title="Trailhound service" description="The service that ingests CloudTrail logs and answers report queries (trailhound serve).">
-        <Field label="Service URL" description={`Where trailhound serve listens; default ${DEFAULT_URL}`} required>
+        <Field label="Service URL" description={`Where trailhound serve listens; default ${DEFAULT_URL}`} required invalid={Boolean(problem)} error={problem}>
           <Input
             id="trailhound-url"
             width={50}
+            invalid={Boolean(problem)}
             placeholder={DEFAULT_URL}
             value={jsonData.url ?? ''}
             onChange={(e) => onOptionsChange({ ...options, jsonData: { ...jsonData, url: e.currentTarget.value.trim() } })}
@@ -95,7 +115,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           />
         </Field>
       </ConfigSection>
-      {saved.datasource && <IngestionPanel datasource={saved.datasource} canBackfill={config.bootData.user.orgRole === OrgRole.Admin} />}
+      {/* Each save (Save & test) raises the version: the panel starts over and asks the service with the settings just saved,
+          rather than keep showing what the old ones got (a failure to reach it, say). */}
+      {saved.datasource && <IngestionPanel key={options.version} datasource={saved.datasource} canBackfill={config.bootData.user.orgRole === OrgRole.Admin} />}
     </>
   );
 }

@@ -1,7 +1,7 @@
 // The Events report: what to count and how to show it, then the filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
 import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
@@ -23,9 +23,16 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
   const format = query.format ?? DEFAULT_QUERY.format;
   // Ids unique per editor: a panel's queries A, B … each have these controls.
   const id = useId();
+  // A preset replaces what narrows the events: the filters start over with it (a new key), so no field of their own,
+  // such as a Leave out field added but left empty, outlives it.
+  const [presets, setPresets] = useState(0);
+  const applyPreset = (next: Query) => {
+    setPresets((n) => n + 1);
+    onChange(next);
+  };
   return (
     <>
-      <CommonSearches query={query} onChange={onChange} loadValues={loadValues} />
+      <CommonSearches query={query} onChange={applyPreset} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
           <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
@@ -62,7 +69,7 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
           />
         </EditorFieldGroup>
       </EditorRow>
-      <FiltersEditor query={query} onChange={onChange} loadValues={loadValues} />
+      <FiltersEditor key={presets} query={query} onChange={onChange} loadValues={loadValues} />
     </>
   );
 }

@@ -29,15 +29,18 @@ export const EXCLUDE_TOOLTIP =
 export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
   // Dimensions added (or emptied) here without values yet: they show, but the query holds only lists with values.
   const [pending, setPending] = useState<FilterKey[]>([]);
-  const [focus, setFocus] = useState<FilterKey>();
+  // The id of the control to focus after this render.
+  const [focus, setFocus] = useState<string>();
   const fieldId = (key: FilterKey) => `${id}-exclude-${key}`;
-  // A dimension just added: its field takes the focus, to pick the values (the box has no autoFocus of its own).
+  const addId = `${id}-exclude-add`;
+  // A dimension just added: its field takes the focus, to pick the values (the box has no autoFocus of its own). One
+  // just removed: the Leave out box does, as the trash button that had it is gone.
   useEffect(() => {
     if (focus) {
-      document.getElementById(`${id}-exclude-${focus}`)?.focus();
+      document.getElementById(focus)?.focus();
       setFocus(undefined);
     }
-  }, [focus, id]);
+  }, [focus]);
 
   // In the query's own order (a new one comes last, where it was added), then the ones without values yet.
   const stored = Object.keys(query.exclude ?? {}).filter((key): key is FilterKey => isFilterKey(key) && valuesOf(query.exclude, key).length > 0);
@@ -57,6 +60,7 @@ export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
   };
   const remove = (key: FilterKey) => {
     setPending((keys) => keys.filter((k) => k !== key));
+    setFocus(addId);
     if (query.exclude && key in query.exclude) {
       const exclude = { ...query.exclude };
       delete exclude[key];
@@ -68,9 +72,9 @@ export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
     <EditorRow>
       <EditorFieldGroup>
         {addable.length > 0 && (
-          <EditorField label="Leave out" optional tooltip={EXCLUDE_TOOLTIP} htmlFor={`${id}-exclude-add`}>
+          <EditorField label="Leave out" optional tooltip={EXCLUDE_TOOLTIP} htmlFor={addId}>
             <Combobox<FilterKey>
-              id={`${id}-exclude-add`}
+              id={addId}
               width={20}
               placeholder="Add exclusion"
               options={addable}
@@ -78,7 +82,7 @@ export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
               value={null}
               onChange={(option) => {
                 setPending((keys) => [...keys, option.value]);
-                setFocus(option.value);
+                setFocus(fieldId(option.value));
               }}
             />
           </EditorField>

@@ -1,4 +1,6 @@
-// Shown above an editor's rows when value lookups fail: the controls still work, but the service did not answer.
+// Shown above an editor's rows when value lookups fail: the controls still work, but the lists have no suggestions.
+// The error says why in the service's or the backend's words (unreachable, token refused, upgrading its database …),
+// so the title claims no cause of its own: a service that is upgrading was reached.
 import { Alert } from '@grafana/ui';
 
 export function LookupError({ error }: { error?: string }) {
@@ -6,9 +8,9 @@ export function LookupError({ error }: { error?: string }) {
     return null;
   }
   return (
-    <Alert severity="warning" title="The Trailhound service could not be reached">
-      Value lookups failed: {error}. Check that <code>trailhound serve</code> is running and that the data
-      source&apos;s Service URL and token are right (Save &amp; test on its settings page).
+    <Alert severity="warning" title="Value suggestions are unavailable">
+      The lookup failed: {error.replace(/\.$/, '')}. The fields still take typed values and dashboard variables; Save &amp; test on the data
+      source&apos;s settings page says more.
     </Alert>
   );
 }

@@ -91,6 +91,17 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it('Summary totals show what the time range applies to, which they count by as the Events report does', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', timeField: 'arrival' });
+    await user.click(radio('Report type', 'Summary totals'));
+    // Switched from an Events query by arrival time: the totals count by arrival too, and say so.
+    expect(latest()).toMatchObject({ queryType: 'totals', timeField: 'arrival' });
+    expect(radio('Time', 'Arrival time')).toBeChecked();
+    await user.click(radio('Time', 'Event time'));
+    expect(latest()).toMatchObject({ queryType: 'totals', timeField: 'event' });
+  });
+
   it('Ingestion shows the status, or the unreadable files with a limit', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest' });
@@ -228,6 +239,8 @@ describe('QueryEditor', () => {
     await user.click(screen.getByRole('button', { name: 'Remove the Event name exclusion' }));
     expect(latest().exclude).toEqual({});
     expect(exclusionFields()).toEqual(['User is not']);
+    // The trash button is gone: the focus goes to the Leave out box, not back to the page's start.
+    expect(screen.getByRole('combobox', { name: /^Leave out/ })).toHaveFocus();
     const changes = onChange.mock.calls.length;
     await user.click(screen.getByRole('button', { name: 'Remove the User exclusion' }));
     expect(exclusionFields()).toEqual([]);
@@ -357,6 +370,20 @@ describe('QueryEditor', () => {
     await user.click(await screen.findByRole('option', { name: /\$status/ }));
     expect(latest().status).toBe('$status');
     expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('$status');
+  });
+
+  it('hands the focus to the variable box its "$" button opens, so a keyboard can pick in it', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource());
+    screen.getByRole('button', { name: 'Use a dashboard variable for Status' }).focus();
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+    // The box shows the choice, All: select it and type over it.
+    await user.keyboard('{Control>}a{/Control}$stat');
+    await screen.findByRole('option', { name: /\$status/ });
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect(latest().status).toBe('$status');
   });
 
   it('shows no variable button on a dashboard without variables', () => {
@@ -596,18 +623,51 @@ describe('QueryEditor', () => {
   });
 
   it('says clearly when the service cannot be reached', async () => {
-    getResource.mockRejectedValue({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    const refused =
+      'cannot reach http://127.0.0.1:7480: connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?';
+    getResource.mockRejectedValue({ status: 502, data: { error: refused } });
     const user = userEvent.setup();
     renderQueryEditor(datasource());
-    expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/suggestions are unavailable/)).not.toBeInTheDocument();
     await user.click(screen.getByLabelText(/^Service/));
-    expect(await screen.findByText('The Trailhound service could not be reached')).toBeInTheDocument();
-    expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
+    expect(await screen.findByText('Value suggestions are unavailable')).toBeInTheDocument();
+    expect(screen.getByText(/connection refused: is `trailhound serve` running there/)).toBeInTheDocument();
 
     // Once lookups work again the hint goes away.
     getResource.mockResolvedValue({ values: [] });
     await user.keyboard('{Escape}');
     await user.click(screen.getByLabelText(/^Account/));
-    await waitFor(() => expect(screen.queryByText(/could not be reached/)).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.queryByText(/suggestions are unavailable/)).not.toBeInTheDocument());
+  });
+
+  it('says what the service answered when it was reached but could not look values up, not that it was unreachable', async () => {
+    // The service's 503 while it upgrades its database, as the backend passes it on.
+    const upgrading = 'the service is upgrading its database from schema version 11 to 12, once: it reads the kept log files back (about 5 minutes, ' +
+      'started at 2026-11-26T22:00:00Z). Queries answer when it is done. Try again in a moment (GET /api/health says how far it is)';
+    getResource.mockRejectedValue({ status: 503, data: { error: upgrading } });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Service/));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Value suggestions are unavailable');
+    expect(alert).toHaveTextContent(/upgrading its database from schema version 11 to 12/);
+    expect(alert).toHaveTextContent('The fields still take typed values and dashboard variables');
+    expect(alert).not.toHaveTextContent(/could not be reached|is running/);
+  });
+
+  it('says nothing of failed lookups in the reports without value lists', async () => {
+    getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://127.0.0.1:7480: connection refused' } });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Region/));
+    expect(await screen.findByText('Value suggestions are unavailable')).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await user.click(radio('Report type', 'List of Trails'));
+    expect(screen.queryByText('Value suggestions are unavailable')).not.toBeInTheDocument();
+    await user.click(radio('Report type', 'Ingestion'));
+    expect(screen.queryByText('Value suggestions are unavailable')).not.toBeInTheDocument();
+    // Back where the lists are, the failure is still the last word on them.
+    await user.click(radio('Report type', 'Summary totals'));
+    expect(screen.getByText('Value suggestions are unavailable')).toBeInTheDocument();
   });
 });

@@ -7,12 +7,12 @@ import { DEFAULT_QUERY, type QueryType } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
 import { EventsQueryEditor } from './EventsQueryEditor';
-import { FiltersEditor } from './FiltersEditor';
 import { IngestQueryEditor } from './IngestQueryEditor';
 import { withChoice } from './LimitField';
 import { REPORT_TYPES } from './labels';
 import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
+import { TotalsQueryEditor } from './TotalsQueryEditor';
 import { useValueLookup, type ValueSource } from './useValueLookup';
 
 /** Only the lookup method is needed, so tests and the screenshot harness can pass a stub. */
@@ -29,7 +29,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
 
   return (
     <EditorRows>
-      <LookupError error={error} />
+      {/* Only the views with value lists: a failed lookup says nothing about the trails or the ingestion reports. */}
+      {(queryType === 'events' || queryType === 'totals') && <LookupError error={error} />}
       <EditorRow>
         <EditorField label="Report type">
           <RadioButtonGroup<QueryType>
@@ -41,12 +42,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
         </EditorField>
       </EditorRow>
       {queryType === 'events' && <EventsQueryEditor query={query} onChange={change} loadValues={loadValues} />}
-      {queryType === 'totals' && (
-        <>
-          <ReportNote>Headline numbers for the time range: trails, events, successes, errors, unauthorized calls, users, IP addresses, services, regions and accounts.</ReportNote>
-          <FiltersEditor query={query} onChange={change} loadValues={loadValues} />
-        </>
-      )}
+      {queryType === 'totals' && <TotalsQueryEditor query={query} onChange={change} loadValues={loadValues} />}
       {queryType === 'trails' && <ReportNote>Every trail with its S3 bucket, logging status, last delivery and errors.</ReportNote>}
       {queryType === 'ingest' && <IngestQueryEditor query={query} onChange={change} />}
     </EditorRows>
