@@ -1,7 +1,7 @@
 // A request's plan: what its answer may hold (the API's gate lets answers of one budget's worth run at once) counts
 // only the queries that will run; those refused, whatever for, weigh nothing.
 import { MAX_LIMIT } from '../../model/query';
-import { MAX_ROWS, MAX_WEIGHT, planAnswer } from './index';
+import { MAX_ROWS, MAX_WEIGHT, planAnswer } from './answerPlan';
 
 const range = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' };
 const list = (refId: string, extra: object = {}) => ({ refId, format: 'list' as const, limit: MAX_LIMIT, ...extra });

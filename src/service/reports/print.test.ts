@@ -1,4 +1,4 @@
-import { ingestFrame } from './index';
+import { ingestFrame } from './frames';
 import { duration, printFrames } from './print';
 
 const status = {

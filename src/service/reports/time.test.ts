@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { QueryError } from '../../model/query';
-import { MAX_TIME, parseRange, parseTime } from '.';
+import { MAX_TIME, parseRange, parseTime } from './time';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const midnight = Date.UTC(2026, 10, 20);
@@ -23,7 +23,7 @@ test('a date or date-time without a zone is UTC; a zone or offset is honoured', 
 test('under a host time zone that is not UTC, zone-less times are still UTC', () => {
   // Node reads TZ once per process: a child process with New York's zone.
   const script = `
-    const { parseRange } = require('./src/service/reports');
+    const { parseRange } = require('./src/service/reports/time');
     const range = parseRange({ from: '2026-11-20T00:00:00', to: '2026-11-21' });
     console.log(JSON.stringify({ local: Date.parse('2026-11-20T00:00:00'), range }));`;
   const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });

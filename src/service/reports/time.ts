@@ -1,0 +1,81 @@
+// The times and ranges a request names (ISO 8601 or epoch milliseconds, years 1970 to 9999), and a time series' bucket width.
+import { QueryError, type ResolvedQuery } from '../../model/query';
+import type { Range } from './sql';
+
+/** The times a request may name: stored times are timestamps DuckDB reads as years 1970 to 9999, UTC. */
+export const MIN_TIME = Date.UTC(1970, 0, 1);
+export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The largest bucket width a request may ask for (intervalMs): a leap year. */
+export const MAX_INTERVAL_MS = 366 * 86_400_000;
+
+// YYYY-MM-DD, optionally with a time (T or a space) and a zone (Z, ±hh:mm or ±hhmm).
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+// Epoch milliseconds written as text.
+const EPOCH_MS = /^-?\d+(\.\d+)?$/;
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** What the API takes for a time, as its errors say it. */
+export const TIME_FORMS = 'ISO 8601, UTC unless it names a zone, or epoch milliseconds';
+
+/**
+ * Parses an ISO 8601 time or epoch milliseconds. A date or date-time without a zone is UTC, as stored times are,
+ * whatever the host's time zone.
+ */
+export function parseTime(field: string, value: unknown): number {
+  // Numbers arrive as their digits (see the API's schema): read and shown as numbers.
+  const digits = typeof value === 'string' && EPOCH_MS.test(value);
+  const shown = digits ? value : JSON.stringify(value);
+  const notATime = () => new QueryError(field, `${shown} is not a time (${TIME_FORMS})`);
+  let ms: number;
+  if (typeof value === 'number') {
+    ms = value;
+  } else if (digits) {
+    ms = Number(value);
+  } else if (typeof value === 'string') {
+    const m = ISO_TIME.exec(value.trim());
+    if (!m) throw notATime();
+    const [, year, month, day, clock, zone] = m;
+    // Date.parse would move a 30 February to March: the day must exist.
+    const date = `${year}-${month}-${day}`;
+    const midnight = Date.parse(`${date}T00:00:00Z`);
+    if (!Number.isFinite(midnight) || isoDay(midnight) !== date) throw notATime();
+    ms = Date.parse(`${date}T${clock ?? '00:00'}${(zone ?? 'Z').toUpperCase()}`);
+  } else {
+    throw notATime();
+  }
+  if (!Number.isFinite(ms)) throw notATime();
+  if (ms < MIN_TIME || ms > MAX_TIME) {
+    throw new QueryError(field, `${shown} is outside the times the service can answer for: 1970-01-01 to 9999-12-31 (UTC)`);
+  }
+  return ms;
+}
+
+/** The names a range's errors give its bounds: the request's field names. */
+export interface RangeFields {
+  from: string;
+  to: string;
+  range: string;
+}
+
+export function parseRange(
+  range: { from?: unknown; to?: unknown } | undefined,
+  fields: RangeFields = { from: 'range.from', to: 'range.to', range: 'range' }
+): Range {
+  const from = parseTime(fields.from, range?.from);
+  const to = parseTime(fields.to, range?.to);
+  if (to <= from) throw new QueryError(fields.range, '"to" must be after "from"');
+  return { from, to };
+}
+
+const BUCKETS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000];
+
+/** Bucket width: fixed for hour/day; for auto, the smallest that honours Grafana's interval and max data points. */
+export function bucketMs(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): number {
+  if (q.aggregate === 'hour') return 3_600_000;
+  if (q.aggregate === 'day') return 86_400_000;
+  // Buckets align to whole multiples of their width, which can add one: divide by one less.
+  const wanted = Math.max(intervalMs ?? 0, (range.to - range.from) / Math.max(1, (maxDataPoints || 1000) - 1));
+  return BUCKETS.find((b) => b >= wanted) ?? Math.ceil(wanted / 86_400_000) * 86_400_000;
+}
