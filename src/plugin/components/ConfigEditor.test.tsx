@@ -370,6 +370,33 @@ describe('ConfigEditor', () => {
     expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
   });
 
+  it('after a failed refresh, says the counts it keeps are from the last successful read, and dims them', async () => {
+    const user = userEvent.setup();
+    const before = Date.now();
+    await renderEditor(settings());
+    await screen.findByText('Log files');
+    const after = Date.now();
+    const list = screen.getByLabelText('Ingestion status');
+    expect(list).not.toHaveAccessibleDescription();
+    expect(list.parentElement).not.toHaveStyle({ opacity: '0.6' });
+    getResource.mockRejectedValue({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    // Still there, but as of when they were read.
+    expect(within(list).getByText((56789).toLocaleString())).toBeInTheDocument();
+    const note = /^As of (.+), the last successful read: the service may have changed since\.$/;
+    expect(list).toHaveAccessibleDescription(note);
+    const shown = note.exec(screen.getByText(note).textContent!)![1];
+    expect([new Date(before).toLocaleString(), new Date(after).toLocaleString()]).toContain(shown);
+    expect(list.parentElement).toHaveStyle({ opacity: '0.6' });
+    // A refresh that works shows the status as current again.
+    getResource.mockImplementation(answer(STATUS));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument());
+    expect(screen.queryByText(note)).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
+  });
+
   it('asks again once the settings are saved: a fixed URL shows the status, not the failure from before', async () => {
     getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://trailhound:7480: connection refused' } });
     const onOptionsChange = jest.fn();
