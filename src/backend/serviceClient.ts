@@ -1,6 +1,7 @@
 // HTTP client for the Trailhound service API (src/model/api.ts). Every failure becomes a ServiceError that
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
 import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
+import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
 
 export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound';
 
@@ -47,7 +48,7 @@ export interface RequestOptions {
 /** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
 const LINES_TYPE = 'application/x-ndjson';
 
-export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_TIMEOUT_MS = DEFAULT_TIMEOUT_SECONDS * 1000;
 
 /** The error code behind a failed fetch: undici wraps it in cause, sometimes in an AggregateError. */
 function causeCode(err: unknown): string | undefined {

@@ -1,11 +1,10 @@
 // Data source settings and the per-data-source instance cache. Grafana sends the settings with every
 // call; an instance (its HTTP client) is kept per data source and rebuilt when the settings change.
 import { type ClientOptions, DEFAULT_TIMEOUT_MS, ServiceClient } from './serviceClient';
+import { DEFAULT_SERVICE_URL, MAX_TIMEOUT_SECONDS, serviceUrlProblem, timeoutSeconds } from '../model/settings';
 import type { DataSourceInstanceSettings, PluginContext } from './types';
 
-export const DEFAULT_SERVICE_URL = 'http://127.0.0.1:7480';
-/** Far below setTimeout's limit (2^31-1 ms, about 24.8 days), past which Node fires a timer at once. */
-export const MAX_TIMEOUT_SECONDS = 3600;
+export { DEFAULT_SERVICE_URL, MAX_TIMEOUT_SECONDS };
 
 export interface Settings {
   /** Service base URL without a trailing slash. */
@@ -38,19 +37,14 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
   const given = typeof data.url === 'string' && data.url.trim() !== '' ? data.url.trim() : settings.url?.trim() || DEFAULT_SERVICE_URL;
   // Messages show the URL without a user:password@ part, so a password typed into it is never repeated.
   const shown = given.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1');
-  let url: URL;
-  try {
-    url = new URL(given);
-  } catch {
-    throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
-  }
-  if (url.username || url.password) {
-    // fetch refuses such URLs, and the service takes only the bearer token.
+  // The rules are the config editor's too (src/model/settings.ts), which marks such a URL as it is typed.
+  const problem = serviceUrlProblem(given);
+  if (problem === 'not-a-url') throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
+  if (problem === 'not-http') throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
+  if (problem === 'credentials') {
     throw new SettingsError(`the service URL "${shown}" must not contain a user name or password (user:password@): remove it, and set the service's token as the API token`);
   }
+  const url = new URL(given);
   const token = (settings.decryptedSecureJsonData?.token ?? '').trim();
   // Tokens are visible ASCII. fetch refuses a header with a line break, NUL or non-Latin-1 character, and its error quotes it.
   if (token !== '' && !/^[\x21-\x7e]+$/.test(token)) {
@@ -58,14 +52,20 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
       'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
     );
   }
-  const seconds = Number(data.timeoutSeconds);
-  if (seconds > MAX_TIMEOUT_SECONDS) {
-    throw new SettingsError(`timeoutSeconds is ${seconds}, over the maximum of ${MAX_TIMEOUT_SECONDS} (one hour): set a smaller one`);
+  const seconds = timeoutSeconds(data.timeoutSeconds);
+  if (Number.isNaN(seconds)) {
+    const n = Number(data.timeoutSeconds);
+    throw new SettingsError(
+      n > MAX_TIMEOUT_SECONDS
+        ? `timeoutSeconds is ${n}, over the maximum of ${MAX_TIMEOUT_SECONDS} (one hour): set a smaller one`
+        : `timeoutSeconds is ${JSON.stringify(data.timeoutSeconds)}, not a number of seconds above 0: ` +
+          `set one up to ${MAX_TIMEOUT_SECONDS}, or leave it out for the default`
+    );
   }
   return {
     url: url.toString().replace(/\/+$/, ''),
     token,
-    timeoutMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_TIMEOUT_MS,
+    timeoutMs: seconds === undefined ? DEFAULT_TIMEOUT_MS : seconds * 1000,
   };
 }
 

@@ -2,6 +2,7 @@
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
 import type { Dimension, TimeField, TrailhoundQuery } from '../model/query';
+import { DEFAULT_SERVICE_URL } from '../model/settings';
 
 /** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
 export type Query = TrailhoundQuery & DataQuery;
@@ -9,6 +10,8 @@ export type Query = TrailhoundQuery & DataQuery;
 /** jsonData: what the backend needs to reach the service. */
 export interface Options extends DataSourceJsonData {
   url?: string;
+  /** Per call to the service; the backend's default and maximum are in src/model/settings.ts. */
+  timeoutSeconds?: number;
 }
 
 /** secureJsonData: stored encrypted, never sent back to the browser. */
@@ -17,7 +20,7 @@ export interface SecureOptions {
 }
 
 /** Where `trailhound serve` listens unless told otherwise. */
-export const DEFAULT_URL = 'http://127.0.0.1:7480';
+export const DEFAULT_URL = DEFAULT_SERVICE_URL;
 
 export interface ValueCount {
   value: string;

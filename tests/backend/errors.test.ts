@@ -270,6 +270,17 @@ describe('settings', () => {
     }
   });
 
+  test('timeoutSeconds that is not a number of seconds above 0 is refused, not quietly replaced by the default', () => {
+    expect(parseSettings(ds({ timeoutSeconds: '90' })).timeoutMs).toBe(90_000);
+    expect(parseSettings(ds({ timeoutSeconds: 0.5 })).timeoutMs).toBe(500);
+    for (const timeoutSeconds of [undefined, null, '']) expect(parseSettings(ds({ timeoutSeconds })).timeoutMs).toBe(60_000);
+    for (const [given, shown] of [[0, '0'], [-5, '-5'], ['soon', '"soon"'], [true, 'true'], [[60], '[60]']] as const) {
+      expect(() => parseSettings(ds({ timeoutSeconds: given }))).toThrow(
+        new SettingsError(`timeoutSeconds is ${shown}, not a number of seconds above 0: set one up to 3600, or leave it out for the default`)
+      );
+    }
+  });
+
   test('instances are cached per data source and rebuilt when lastUpdatedMS or the settings change', () => {
     const cache = new InstanceCache();
     const ctx = (settings: DataSourceInstanceSettings) => ({ orgId: 1, pluginId: 'p', user: null, pluginVersion: '', dataSourceInstanceSettings: settings });

@@ -1,65 +1,38 @@
-// Data source settings: where the Trailhound service listens and its bearer token. Grafana's own
+// Data source settings: where the Trailhound service listens, its bearer token and how long a call to it may take. Grafana's own
 // "Save & test" runs the backend's health check; below it, the service's ingestion status once saved.
 import { OrgRole, type DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { ConfigSection } from '@grafana/plugin-ui';
 import { config } from '@grafana/runtime';
 import { Field, Input, SecretInput, Text } from '@grafana/ui';
 import { useEffect } from 'react';
+import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, plainHttpHost, serviceUrlProblem, timeoutSeconds } from '../../model/settings';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
 import { IngestionPanel } from './IngestionPanel';
 import { useSavedDataSource } from './useSavedDataSource';
 
 type Props = DataSourcePluginOptionsEditorProps<Options, SecureOptions>;
 
-/**
- * Whether a host keeps a plain-http token on this machine or a private network: loopback, a name without a dot (a
- * docker-compose service, `trailhound`), a private zone (Kubernetes' `.cluster.local`), a private or link-local address.
- */
-function looksPrivate(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  // An IPv4 address written as IPv6 (URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]) is that IPv4 address.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (mapped) {
-    const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
-    return looksPrivate([hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'));
-  }
-  if (host.includes(':')) return host === '::1' || /^(f[cd]|fe[89ab])/.test(host);
-  if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
-  const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
-  if (!ip) return false;
-  const [a, b] = [Number(ip[1]), Number(ip[2])];
-  // 0.0.0.0 reaches this host, as 127/8 does.
-  return a === 0 || a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-}
-
-/** A warning for an http:// URL whose host looks public: the bearer token would cross networks unencrypted. Not a refusal. */
+/** A warning for an http:// URL to a host that is not loopback: the bearer token would cross the network unencrypted. Not a refusal. */
 export function plainHttpWarning(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== 'http:' || looksPrivate(parsed.hostname)) return undefined;
-  return `The token is sent unencrypted to ${parsed.hostname}: use https, unless the service is on a private network.`;
+  const host = plainHttpHost(url);
+  return host && `Plain http to ${host}: the token and audit data cross the network unencrypted. Prefer https, or a private network.`;
 }
 
 /**
- * Why the backend would refuse a service URL (parseSettings in src/backend/settings.ts, whose rules these follow), said
- * as the user types rather than only by Save & test. Empty is no problem: the backend then uses the default.
+ * Why the backend would refuse a service URL (the rules are parseSettings's, from src/model/settings.ts), said as the
+ * user types rather than only by Save & test. Empty is no problem: the backend then uses the default.
  */
 export function urlProblem(url: string): string | undefined {
-  if (url === '') return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `Not a URL: write it whole, e.g. ${DEFAULT_URL}`;
+  switch (url === '' ? undefined : serviceUrlProblem(url)) {
+    case 'not-a-url':
+      return `Not a URL: write it whole, e.g. ${DEFAULT_URL}`;
+    case 'not-http':
+      return `Start it with http:// or https://, e.g. ${DEFAULT_URL}`;
+    case 'credentials':
+      return 'Leave out the user name and password (user:password@): the service takes only the token below';
+    default:
+      return undefined;
   }
-  // "trailhound:7480" parses, as a URL of the scheme "trailhound:".
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `Start it with http:// or https://, e.g. ${DEFAULT_URL}`;
-  if (parsed.username || parsed.password) return 'Leave out the user name and password (user:password@): the service takes only the token below';
-  return undefined;
 }
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -76,6 +49,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const saved = useSavedDataSource(options.uid);
   const problem = urlProblem(jsonData.url ?? '');
   const warning = problem ? undefined : plainHttpWarning(jsonData.url ?? '');
+  const timeoutInvalid = Number.isNaN(timeoutSeconds(jsonData.timeoutSeconds));
 
   return (
     <>
@@ -112,6 +86,30 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
                 secureJsonData: { ...secureJsonData, token: '' },
               })
             }
+          />
+        </Field>
+        <Field
+          label="Timeout"
+          description={`Seconds to wait for each call to the service; default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS} (one hour)`}
+          invalid={timeoutInvalid}
+          error={timeoutInvalid ? `More than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds; empty for the default` : undefined}
+        >
+          <Input
+            id="trailhound-timeout"
+            type="number"
+            min={1}
+            max={MAX_TIMEOUT_SECONDS}
+            width={16}
+            suffix="seconds"
+            invalid={timeoutInvalid}
+            placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
+            value={jsonData.timeoutSeconds ?? ''}
+            onChange={(e) => {
+              // Stored as typed, even when out of range: Save & test refuses it too, and says why.
+              const { timeoutSeconds: _old, ...rest } = jsonData;
+              const text = e.currentTarget.value.trim();
+              onOptionsChange({ ...options, jsonData: text === '' ? rest : { ...rest, timeoutSeconds: Number(text) } });
+            }}
           />
         </Field>
       </ConfigSection>

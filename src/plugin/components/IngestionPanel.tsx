@@ -27,6 +27,8 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   const grid = { display: 'grid', gridTemplateColumns: 'max-content auto', columnGap: theme.spacing(3), rowGap: theme.spacing(0.5), margin: theme.spacing(0, 0, 1) };
   const term = { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular };
   const [status, setStatus] = useState<IngestStatus>();
+  /** When the status above was read (epoch ms): after a failed refresh, its figures are as of then. */
+  const [readAt, setReadAt] = useState<number>();
   const [statusError, setStatusError] = useState<string>();
   const [unreadable, setUnreadable] = useState<{ list: IngestErrors } | { error: string }>();
   const [days, setDays] = useState('30');
@@ -38,6 +40,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     try {
       next = await datasource.ingestStatus();
       setStatus(next);
+      setReadAt(Date.now());
       setStatusError(undefined);
     } catch (err) {
       // The status's error says what is wrong (service down, token); the list would only say it again.
@@ -63,6 +66,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     refresh();
   }, [refresh]);
 
+  const stale = Boolean(statusError && status);
   const n = Number(days);
   // No upper bound: the service reads no further back than CloudTrail began, and its answer says so.
   const daysValid = Number.isInteger(n) && n >= 1;
@@ -89,52 +93,61 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
           {statusError}. Save &amp; test the settings above first; the service must be running and reachable.
         </Alert>
       )}
-      {status && (
-        <dl aria-label="Ingestion status" style={grid}>
-          <dt style={term}>Log files</dt>
-          <dd style={{ margin: 0 }}>{formatCount(status.objects)}</dd>
-          <dt style={term}>Events</dt>
-          <dd style={{ margin: 0 }}>{formatCount(status.events)}</dd>
-          <dt style={term}>Newest event</dt>
-          <dd style={{ margin: 0 }}>{formatTime(status.newestEvent)}</dd>
-          <dt style={term}>Oldest event</dt>
-          <dd style={{ margin: 0 }}>{formatTime(status.oldestEvent)}</dd>
-          <dt style={term}>Lag</dt>
-          <dd style={{ margin: 0 }}>{formatLag(status.lagSeconds)}</dd>
-          <dt style={term}>Errors</dt>
-          <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
-          <dt style={term}>Last poll</dt>
-          <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
-          {status.retention && (
-            <>
-              <dt style={term}>Retention</dt>
-              <dd style={{ margin: 0 }}>{formatRetention(status.retention)}</dd>
-            </>
-          )}
-          {status.backfill && (
-            <>
-              <dt style={term}>Older logs</dt>
-              <dd style={{ margin: 0 }}>{formatBackfill(status.backfill)}</dd>
-            </>
-          )}
-        </dl>
+      {/* A refresh that failed keeps what the last one read, as a Grafana panel keeps its data beside a query error, but
+          says when that was and dims it: beside the warning, it would otherwise read as the service's current state. */}
+      {stale && (
+        <Text element="p" variant="bodySmall" color="secondary" id="trailhound-status-stale">
+          {`As of ${new Date(readAt!).toLocaleString()}, the last successful read: the service may have changed since.`}
+        </Text>
       )}
-      {status?.sources && status.sources.length > 1 && (
-        // Several sources: how each is doing, since the totals above are over all of them.
-        <dl aria-label="Sources" style={grid}>
-          {status.sources.map((source) => (
-            <Fragment key={source.source}>
-              <dt style={term}>{source.source}</dt>
-              <dd style={{ margin: 0 }}>{formatSource(source)}</dd>
-            </Fragment>
-          ))}
-        </dl>
-      )}
-      {status?.lastPollError && (
-        <Alert severity="error" title="The last poll failed">
-          {status.lastPollError}
-        </Alert>
-      )}
+      <div style={stale ? { opacity: 0.6 } : undefined}>
+        {status && (
+          <dl aria-label="Ingestion status" aria-describedby={stale ? 'trailhound-status-stale' : undefined} style={grid}>
+            <dt style={term}>Log files</dt>
+            <dd style={{ margin: 0 }}>{formatCount(status.objects)}</dd>
+            <dt style={term}>Events</dt>
+            <dd style={{ margin: 0 }}>{formatCount(status.events)}</dd>
+            <dt style={term}>Newest event</dt>
+            <dd style={{ margin: 0 }}>{formatTime(status.newestEvent)}</dd>
+            <dt style={term}>Oldest event</dt>
+            <dd style={{ margin: 0 }}>{formatTime(status.oldestEvent)}</dd>
+            <dt style={term}>Lag</dt>
+            <dd style={{ margin: 0 }}>{formatLag(status.lagSeconds)}</dd>
+            <dt style={term}>Errors</dt>
+            <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
+            <dt style={term}>Last poll</dt>
+            <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
+            {status.retention && (
+              <>
+                <dt style={term}>Retention</dt>
+                <dd style={{ margin: 0 }}>{formatRetention(status.retention)}</dd>
+              </>
+            )}
+            {status.backfill && (
+              <>
+                <dt style={term}>Older logs</dt>
+                <dd style={{ margin: 0 }}>{formatBackfill(status.backfill)}</dd>
+              </>
+            )}
+          </dl>
+        )}
+        {status?.sources && status.sources.length > 1 && (
+          // Several sources: how each is doing, since the totals above are over all of them.
+          <dl aria-label="Sources" style={grid}>
+            {status.sources.map((source) => (
+              <Fragment key={source.source}>
+                <dt style={term}>{source.source}</dt>
+                <dd style={{ margin: 0 }}>{formatSource(source)}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        )}
+        {status?.lastPollError && (
+          <Alert severity="error" title="The last poll failed">
+            {status.lastPollError}
+          </Alert>
+        )}
+      </div>
       {unreadable && <UnreadableFiles unreadable={unreadable} />}
       <Button variant="secondary" size="sm" icon="sync" onClick={refresh} style={{ marginBottom: theme.spacing(2) }}>
         Refresh

@@ -9,6 +9,7 @@ import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
+import { plainHttpHost } from '../../model/settings';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
 import { errorResult, parseRange, parseTime, Reports } from '../reports';
@@ -149,14 +150,8 @@ function byFlag(err: QueryError, command: Command): QueryError {
  * without TRAILHOUND_TOKEN, it is the local data folder's). Loopback, or https, is safe.
  */
 export function plainHttpWarning(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (parsed.protocol !== 'http:' || host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
+  // Loopback as the Grafana data source's settings page judges it (src/model/settings.ts).
+  if (plainHttpHost(url) === undefined) return undefined;
   return `${url} is another host, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
 }
 
