@@ -1,5 +1,5 @@
 // The settings rules the backend, the config editor and the CLI's report share.
-import { isLoopback, plainHttpHost, serviceUrlProblem, timeoutSeconds } from './settings';
+import { isPrivateHost, plainHttpHost, serviceUrlProblem, timeoutSeconds } from './settings';
 
 describe('serviceUrlProblem', () => {
   it.each([
@@ -26,7 +26,7 @@ describe('timeoutSeconds', () => {
   });
 });
 
-describe('isLoopback and plainHttpHost', () => {
+describe('isPrivateHost and plainHttpHost', () => {
   it.each([
     ['localhost', true],
     ['127.0.0.1', true],
@@ -34,21 +34,37 @@ describe('isLoopback and plainHttpHost', () => {
     ['[::1]', true],
     ['0.0.0.0', true],
     ['[::ffff:7f00:1]', true],
-    ['[::ffff:c0a8:10a]', false],
-    ['trailhound', false],
-    ['10.0.0.1', false],
+    ['[::ffff:c0a8:10a]', true],
+    ['trailhound', true],
+    ['trailhound.monitoring.svc.cluster.local', true],
+    ['grafana.internal', true],
+    ['10.0.0.1', true],
+    ['172.16.0.1', true],
+    ['172.31.255.1', true],
+    ['192.168.1.10', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['[fd00::1]', true],
+    ['[fe80::1]', true],
+    ['172.32.0.1', false],
+    ['128.0.0.1', false],
+    ['203.0.113.7', false],
+    ['[::ffff:cb00:7107]', false],
     ['127.example.com', false],
     ['localhost.example.com', false],
+    ['trail.example.com', false],
+    ['[2001:db8::1]', false],
     ['[::2]', false],
-  ])('%s: %s', (host, loopback) => {
-    expect(isLoopback(host)).toBe(loopback);
+  ])('%s: %s', (host, isPrivate) => {
+    expect(isPrivateHost(host)).toBe(isPrivate);
   });
 
-  it('names the host of an http URL that is not loopback, and nothing else', () => {
-    expect(plainHttpHost('http://trailhound:7480')).toBe('trailhound');
+  it('names the host of an http URL that looks public, and nothing else', () => {
+    expect(plainHttpHost('http://trail.example.com:7480')).toBe('trail.example.com');
     expect(plainHttpHost('http://[2001:db8::1]:7480')).toBe('[2001:db8::1]');
+    expect(plainHttpHost('http://trailhound:7480')).toBeUndefined();
     expect(plainHttpHost('http://[::ffff:127.0.0.1]:7480')).toBeUndefined();
-    expect(plainHttpHost('https://trailhound:7480')).toBeUndefined();
+    expect(plainHttpHost('https://trail.example.com:7480')).toBeUndefined();
     expect(plainHttpHost('http://localhost:7480')).toBeUndefined();
     expect(plainHttpHost('not a url')).toBeUndefined();
   });

@@ -34,17 +34,28 @@ export function timeoutSeconds(value: unknown): number | undefined {
 }
 
 /**
- * Whether a host is this machine: localhost, 127.0.0.0/8 (also as IPv6, [::ffff:127.0.0.1], which URL writes
- * [::ffff:7f00:1]), ::1, and 0.0.0.0, by which a client reaches this host too.
+ * Whether a host keeps a plain-http token on this machine or a private network: loopback (0.0.0.0 reaches this host
+ * too), a name without a dot (a docker-compose service, `trailhound`: the shipped setup), a private zone (Kubernetes'
+ * `.cluster.local`, `.internal`, `.lan`), a private, shared or link-local address. Plain http there is the usual setup, and
+ * a warning on it would be noise every install shows.
  */
-export function isLoopback(hostname: string): boolean {
+export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(host);
-  if (mapped) return parseInt(mapped[1], 16) >> 8 === 127;
-  return host === 'localhost' || host === '::1' || host === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  // An IPv4 address written as IPv6 (URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]) is that IPv4 address.
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped) {
+    const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+    return isPrivateHost([hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'));
+  }
+  if (host.includes(':')) return host === '::1' || /^(f[cd]|fe[89ab])/.test(host);
+  if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
+  const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
+  if (!ip) return false;
+  const [a, b] = [Number(ip[1]), Number(ip[2])];
+  return a === 0 || a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
-/** The host a bearer token would cross the network to unencrypted (an http:// URL to a host that is not loopback), if any. */
+/** The host a bearer token would cross networks to unencrypted (an http:// URL to a host that looks public), if any. */
 export function plainHttpHost(url: string): string | undefined {
   let parsed: URL;
   try {
@@ -52,5 +63,5 @@ export function plainHttpHost(url: string): string | undefined {
   } catch {
     return undefined;
   }
-  return parsed.protocol === 'http:' && !isLoopback(parsed.hostname) ? parsed.hostname : undefined;
+  return parsed.protocol === 'http:' && !isPrivateHost(parsed.hostname) ? parsed.hostname : undefined;
 }

@@ -419,12 +419,12 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
-test('a service named on another host over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
+test('a service named on a host that looks public over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
   const none = path.join(dir, 'none', 'x.duckdb');
   const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };
   const remote = await runCli(['report', 'totals', '--db', none, '--service-url', 'http://trailhound.invalid:7480'], env);
   expect(remote.code).toBe(1);
-  const warned = /^trailhound: warning: http:\/\/trailhound\.invalid:7480 is another host, asked over plain http: the bearer token .* use https/m;
+  const warned = /^trailhound: warning: http:\/\/trailhound\.invalid:7480 looks public, asked over plain http: the bearer token .* use https/m;
   expect(remote.stderr).toMatch(warned);
   const local = await runCli(['report', 'totals', '--db', none, '--service-url', await refusedUrl()], env);
   expect(local.code).toBe(1);

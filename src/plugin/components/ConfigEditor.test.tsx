@@ -126,20 +126,22 @@ describe('ConfigEditor', () => {
     expect(latest().jsonData).toEqual({ url: 'https://trail.example.com' });
   });
 
-  it('warns, without refusing it, about an http URL to a host that is not loopback: the token and audit data cross the network unencrypted', async () => {
+  it('warns, without refusing it, about an http URL to a host that looks public: the token and audit data would cross networks unencrypted', async () => {
     const user = userEvent.setup();
     const { latest } = await renderEditor(settings({ jsonData: { url: DEFAULT_URL } }));
     const url = screen.getByRole('textbox', { name: /Service URL/ });
-    expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
-    // A service in the same Docker network is common: warned of, and kept.
+    // The shipped docker-compose setup: a service in the same Docker network, no warning.
     await user.clear(url);
     await user.type(url, 'http://trailhound:7480');
-    const warning = screen.getByText('Plain http to trailhound: the token and audit data cross the network unencrypted. Prefer https, or a private network.');
+    expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
+    await user.clear(url);
+    await user.type(url, 'http://trail.example.com:7480');
+    const warning = screen.getByText('Plain http to trail.example.com: the token and audit data cross the network unencrypted. Prefer https, or a private network.');
     expect(url).toHaveAccessibleDescription(warning.textContent!);
     expect(url).not.toBeInvalid();
-    expect(latest().jsonData).toEqual({ url: 'http://trailhound:7480' });
+    expect(latest().jsonData).toEqual({ url: 'http://trail.example.com:7480' });
     await user.clear(url);
-    await user.type(url, 'https://trailhound:7480');
+    await user.type(url, 'https://trail.example.com:7480');
     expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
   });
 
@@ -166,7 +168,7 @@ describe('ConfigEditor', () => {
     expect(screen.queryByText(/^Not a URL|^Start it with/)).not.toBeInTheDocument();
   });
 
-  // Loopback as the CLI's report judges it (both use src/model/settings.ts): every other host is warned of.
+  // As the CLI's report judges it (both use src/model/settings.ts): loopback and private networks are not warned of.
   it.each([
     ['http://127.0.0.1:7480', false],
     ['http://127.1.2.3:7480', false],
@@ -178,11 +180,11 @@ describe('ConfigEditor', () => {
     ['https://203.0.113.7:7480', false],
     ['https://trailhound:7480', false],
     ['not a url', false],
-    ['http://trailhound:7480', true],
-    ['http://trailhound.monitoring.svc.cluster.local:7480', true],
-    ['http://10.1.2.3:7480', true],
-    ['http://192.168.1.10:7480', true],
-    ['http://[::ffff:192.168.1.10]:7480', true],
+    ['http://trailhound:7480', false],
+    ['http://trailhound.monitoring.svc.cluster.local:7480', false],
+    ['http://10.1.2.3:7480', false],
+    ['http://192.168.1.10:7480', false],
+    ['http://[::ffff:192.168.1.10]:7480', false],
     ['http://128.0.0.1:7480', true],
     ['http://127.example.com:7480', true],
     ['http://localhost.example.com:7480', true],

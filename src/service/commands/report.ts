@@ -147,12 +147,12 @@ function byFlag(err: QueryError, command: Command): QueryError {
 
 /**
  * What to say before the token goes to `url`: on another host over plain http anyone on the way can read it (and,
- * without TRAILHOUND_TOKEN, it is the local data folder's). Loopback, or https, is safe.
+ * without TRAILHOUND_TOKEN, it is the local data folder's). Loopback, a private network (as the settings page judges
+ * it), or https is not warned of.
  */
 export function plainHttpWarning(url: string): string | undefined {
-  // Loopback as the Grafana data source's settings page judges it (src/model/settings.ts).
   if (plainHttpHost(url) === undefined) return undefined;
-  return `${url} is another host, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
+  return `${url} looks public, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
 }
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
