@@ -73,13 +73,13 @@ describe('service client', () => {
   });
 
   test("the service's own errors keep their message; its 4xx keep their code, its 5xx become 502", async () => {
-    const bad = await answering(400, '{"error":"queries must NOT have more than 50 items"}');
+    const bad = await answering(400, '{"error":"queries: 51 in one request, at most 50: send them in several requests"}');
     const broken = await answering(500, '{"error":"database is locked"}');
     try {
       expect(await failure(new ServiceClient(bad.url, 't').query({ range: { from: 0, to: 1 }, queries: [] }, () => undefined))).toMatchObject({
         kind: 'http',
         status: 400,
-        message: 'queries must NOT have more than 50 items',
+        message: 'queries: 51 in one request, at most 50: send them in several requests',
       });
       expect(await failure(new ServiceClient(broken.url, 't').ingestStatus())).toMatchObject({ status: 502, httpStatus: 500, message: 'database is locked' });
     } finally {

@@ -506,7 +506,7 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key, reas
     const body = JSON.parse(Buffer.from(listed.body).toString());
     expect(body).toEqual({ total: 2, errors: [expect.objectContaining({ source: logs, key: expect.stringMatching(/json\.gz$/) })] });
     const [tooMany] = await resource({ pluginContext: context(), path: 'ingest/errors', method: 'GET', url: 'ingest/errors?limit=10001' });
-    expect([tooMany.code, JSON.parse(Buffer.from(tooMany.body).toString())]).toEqual([400, { error: 'limit must be <= 10000' }]);
+    expect([tooMany.code, JSON.parse(Buffer.from(tooMany.body).toString())]).toEqual([400, { error: 'limit: must be a whole number from 1 to 10000' }]);
   } finally {
     await service.db.run(`DELETE FROM ingest_errors WHERE source = $source`, { source: logs });
     await service.db.run(`DELETE FROM ingest_runs WHERE source = $source`, { source: logs });

@@ -111,9 +111,9 @@ test('a query that fails unexpectedly is its refId’s 500 with an id; a bad que
 test('fastify’s own errors carry a message in `error`, the field the plugin shows, not only "Not Found" or "Bad Request"', async () => {
   expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/nothing' } });
   expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/backfill' } });
-  expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'body must be object' } });
-  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days must be integer' } });
-  expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit must be integer' } });
+  expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
+  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
+  expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit: must be a whole number from 1 to 10000' } });
 });
 
 test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {

@@ -175,8 +175,8 @@ describe('POST /api/query', () => {
     [{ queries: [] }, /^range is required$/],
     [{ range: { from: 'x' }, queries: [] }, /^range\.to is required$/],
     [{ range: RANGE }, /^queries is required$/],
-    [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /^queries\.0\.refId is required$/],
-    [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /^maxDataPoints /],
+    [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /^queries\[0\]\.refId is required$/],
+    [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /^maxDataPoints: must be a whole number from 1 to 100000$/],
     // What to do, not ajv's "must NOT have more than 50 items".
     [
       { range: RANGE, queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) },
@@ -215,7 +215,7 @@ describe('POST /api/query', () => {
   test.each([1e300, 366 * 86_400_000 + 1, -1])('intervalMs %p outside 0 to 366 days is a 400 naming it', async (intervalMs) => {
     const r = await call('POST', '/api/query', { range: RANGE, intervalMs, queries: [{ refId: 'A' }] });
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatch(/^intervalMs must be [<>]= /);
+    expect(r.json.error).toBe("intervalMs: must be a number from 0 to 31622400000 (a bucket's width in milliseconds, at most 366 days)");
   });
 
   test('the widest bucket width allowed still answers', async () => {
@@ -726,7 +726,8 @@ describe('other endpoints', () => {
     for (const id of ['e'.repeat(256), 'é'.repeat(256), '🚀'.repeat(256)]) {
       expect(await call('GET', `/api/events/${encodeURIComponent(id)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${id}"` } });
     }
-    expect(await call('GET', `/api/events/${'e'.repeat(257)}`)).toMatchObject({ status: 400, json: { error: 'eventId must NOT have more than 256 characters' } });
+    const long = await call('GET', `/api/events/${'e'.repeat(257)}`);
+    expect(long).toMatchObject({ status: 400, json: { error: 'eventId: must be at most 256 characters long (it has 257)' } });
   });
 
   test('trails and ingestion status', async () => {
@@ -860,9 +861,9 @@ describe('other endpoints', () => {
   });
 
   test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
-    // Not " must be object", with the word that says what is meant cut off.
-    expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'body must be object' } });
-    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days must be >= 1' } });
+    // Not ajv's "body must be object": what to send.
+    expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
+    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
     // What curl -d sends without -H 'content-type: application/json'.
     const body = new URLSearchParams({ days: '3' });
     const form = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
@@ -878,6 +879,117 @@ describe('other endpoints', () => {
 
   test('unknown routes are a 404', async () => {
     expect((await call('GET', '/api/nothing')).status).toBe(404);
+  });
+});
+
+describe('a request the schema refuses: the field as the model names it, what it must be, and what to send', () => {
+  const QUERY_BODY = 'the body must be a JSON object: {"range": {"from": ..., "to": ...}, "queries": [{"refId": "A", ...}]}';
+  const BACKFILL_BODY = 'the body must be a JSON object: {"days": 30}';
+  const bodies = ['[]', '"x"', '3', 'null', 'true'];
+  test.each(bodies.flatMap((body) => [['/api/query', body, QUERY_BODY], ['/api/backfill', body, BACKFILL_BODY]]))(
+    'POST %s with the JSON %s says what to send, not "body must be object"',
+    async (route, body, error) => {
+      const before = backfills.length;
+      expect(await call('POST', route, body)).toMatchObject({ status: 400, json: { error } });
+      expect(backfills).toHaveLength(before);
+    }
+  );
+
+  test('a POST without a body says what to send too', async () => {
+    for (const [route, error] of [['/api/query', QUERY_BODY], ['/api/backfill', BACKFILL_BODY]]) {
+      const res = await fetch(`${served.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect([res.status, await res.json()]).toEqual([400, { error }]);
+    }
+  });
+
+  const TIME = 'must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)';
+  const WHOLE = 'must be a whole number from 1 to 10000';
+  const queryBody = (fields: object) => ({ range: RANGE, queries: [{ refId: 'A' }], ...fields });
+  const queryA = (fields: object) => queryBody({ queries: [{ refId: 'A', ...fields }] });
+  const JARGON = /\w\/\w|must NOT|anyOf|must match|must have required|must be (object|array|string|number|integer|[<>]=)|^(body|querystring|params)\b/;
+  // [what, method, route, body, error]: the request's error, or (for a query's own fields) its refId A's.
+  const refusals: Array<[string, string, string, unknown, string | RegExp]> = [
+    ['query: missing range', 'POST', '/api/query', { queries: [] }, 'range is required'],
+    ['query: missing range.to', 'POST', '/api/query', { range: { from: 0 }, queries: [] }, 'range.to is required'],
+    ['query: missing refId', 'POST', '/api/query', { range: RANGE, queries: [{ refId: 'A' }, { queryType: 'totals' }] }, 'queries[1].refId is required'],
+    ['query: range not an object', 'POST', '/api/query', { range: 'last week', queries: [] }, 'range: must be a JSON object: {"from": ..., "to": ...}'],
+    ['query: time of a wrong type', 'POST', '/api/query', { range: { from: 0, to: [] }, queries: [] }, `range.to: ${TIME}`],
+    ['query: queries not a list', 'POST', '/api/query', { range: RANGE, queries: {} }, 'queries: must be a list: [{"refId": "A", ...}]'],
+    ['query: a query not an object', 'POST', '/api/query', { range: RANGE, queries: [3] }, 'queries[0]: must be a JSON object: {"refId": "A", ...}'],
+    ['query: empty refId', 'POST', '/api/query', queryBody({ queries: [{ refId: '' }] }), 'queries[0].refId: must not be empty'],
+    [
+      'query: refId too long',
+      'POST',
+      '/api/query',
+      queryBody({ queries: [{ refId: 'A' }, { refId: 'x'.repeat(101) }] }),
+      'queries[1].refId: must be at most 100 characters long (it has 101)',
+    ],
+    ['query: refId not text', 'POST', '/api/query', queryBody({ queries: [{ refId: {} }] }), 'queries[0].refId: must be text'],
+    ['query: intervalMs not a number', 'POST', '/api/query', queryBody({ intervalMs: 'hourly' }), /^intervalMs: must be a number from 0 to 31622400000 \(/],
+    ['query: maxDataPoints too small', 'POST', '/api/query', queryBody({ maxDataPoints: 0 }), 'maxDataPoints: must be a whole number from 1 to 100000'],
+    ['query: too many queries', 'POST', '/api/query', queryBody({ queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }), /^queries: 51 /],
+    ['query: unknown field', 'POST', '/api/query', queryBody({ timezone: 'UTC' }), /^timezone: is not a field of this service's query request/],
+    ['query: a groupBy not in the list', 'POST', '/api/query', queryA({ groupBy: 'colour' }), /^groupBy: "colour" is not one of user, /],
+    ['query: a limit not a number', 'POST', '/api/query', queryA({ limit: 'three' }), `limit: ${WHOLE}`],
+    ['query: a filter not a list', 'POST', '/api/query', queryA({ filters: { user: 3 } }), 'filters.user: must be a list of strings'],
+    ['backfill: missing days', 'POST', '/api/backfill', {}, 'days is required'],
+    ['backfill: days not a number', 'POST', '/api/backfill', { days: 'three' }, 'days: must be a whole number of at least 1'],
+    ['backfill: days too small', 'POST', '/api/backfill', { days: 0 }, 'days: must be a whole number of at least 1'],
+    ['backfill: unknown field', 'POST', '/api/backfill', { days: 1, since: '2026-01-01' }, /^since: is not a field of this service's backfill requests/],
+    ['values: a dimension not in the list', 'GET', '/api/values/password', undefined, /^dimension: "password" is not one of region, /],
+    ['values: limit not a number', 'GET', '/api/values/user?limit=three', undefined, `limit: ${WHOLE}`],
+    ['values: limit too big', 'GET', '/api/values/user?limit=10001', undefined, `limit: ${WHOLE}`],
+    ['values: q too long', 'GET', `/api/values/user?q=${'x'.repeat(257)}`, undefined, 'q: must be at most 256 characters long (it has 257)'],
+    ['values: a time field not in the list', 'GET', '/api/values/user?timeField=received', undefined, 'timeField: "received" is not one of event, arrival'],
+    ['values: not a time', 'GET', '/api/values/user?from=soon', undefined, /^from: "soon" is not a time/],
+    ['values: a parameter twice', 'GET', '/api/values/user?limit=1&limit=2', undefined, 'limit: given 2 times: give it once'],
+    ['event: id too long', 'GET', `/api/events/${'e'.repeat(257)}`, undefined, 'eventId: must be at most 256 characters long (it has 257)'],
+    ['event: empty id', 'GET', '/api/events/', undefined, 'eventId: must not be empty'],
+    ['unreadable files: limit not a number', 'GET', '/api/ingest/errors?limit=x', undefined, `limit: ${WHOLE}`],
+    ['unreadable files: limit too small', 'GET', '/api/ingest/errors?limit=0', undefined, `limit: ${WHOLE}`],
+    ['unreadable files: unknown parameter', 'GET', '/api/ingest/errors?since=1', undefined, /^since: is not a field of this service's unreadable-file lists/],
+  ];
+  test.each(refusals)('%s: a 400 in plain words, no slash path or ajv jargon', async (_what, method, route, body, error) => {
+    const before = backfills.length;
+    const r = await call(method, route, body);
+    const answer = r.json.results ? r.json.results.A : { status: r.status, error: r.json.error };
+    expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error) });
+    // ajv's paths (queries/0/refId, body/days) and words ("must NOT have", "must match a schema in anyOf", "must be >= 1").
+    expect(answer.error).not.toMatch(JARGON);
+    expect(backfills).toHaveLength(before);
+  });
+
+  test('numbers may come as text, as Grafana variables do ("3"); text that is no number is a 400 naming the field', async () => {
+    const r = await query([
+      { refId: 'text', format: 'list', limit: '3' },
+      { refId: 'number', format: 'list', limit: 3 },
+      { refId: 'peakText', format: 'table', groupBy: 'user', peakWindow: '30' },
+      { refId: 'peak', format: 'table', groupBy: 'user', peakWindow: 30 },
+      { refId: 'badLimit', format: 'list', limit: 'three' },
+      { refId: 'badPeak', format: 'table', groupBy: 'user', peakWindow: 'thirty' },
+    ]);
+    expect(r.json.results.text.frames[0].fields[0].values).toHaveLength(3);
+    expect(r.json.results.text).toEqual(r.json.results.number);
+    expect(r.json.results.peakText.frames[0].fields[0].values.length).toBeGreaterThan(1);
+    expect(r.json.results.peakText).toEqual(r.json.results.peak);
+    expect(r.json.results.badLimit).toEqual({ status: 400, error: `limit: ${WHOLE}` });
+    expect(r.json.results.badPeak).toEqual({ status: 400, error: expect.stringMatching(/^peakWindow: must be a whole number of minutes/) });
+    // The request's own numbers too.
+    const series = (intervalMs: unknown, maxDataPoints: unknown) => call('POST', '/api/query', { ...queryA({ groupBy: 'none' }), intervalMs, maxDataPoints });
+    const asText = await series('86400000', '500');
+    expect(asText.status).toBe(200);
+    expect(asText.json).toEqual((await series(86_400_000, 500)).json);
+    expect((await series('a day', 500)).json.error).toMatch(/^intervalMs: must be a number/);
+    // A query string is all text: ?limit=3 is a number, ?limit=three is not.
+    expect((await call('GET', '/api/values/user?from=0&limit=3')).json.values).toHaveLength(3);
+    expect(await call('GET', '/api/ingest/errors?limit=three')).toMatchObject({ status: 400, json: { error: `limit: ${WHOLE}` } });
+    // A backfill's days.
+    backfills.length = 0;
+    expect(await call('POST', '/api/backfill', { days: 'five' })).toMatchObject({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
+    expect(await call('POST', '/api/backfill', { days: '5' })).toMatchObject({ status: 202, json: { status: 'started', days: 5 } });
+    expect(backfills).toEqual([5]);
+    settle.shift()!();
+    for (let i = 0; i < 100 && (await call('GET', '/api/ingest/status')).json.backfill.state !== 'done'; i++) await new Promise((res) => setTimeout(res, 10));
   });
 });
 

@@ -102,11 +102,11 @@ describe('GET /api/ingest/errors', () => {
   });
 
   test.each([
-    ['limit=0', 'limit must be >= 1'],
-    ['limit=10001', 'limit must be <= 10000'],
-    ['limit=many', 'limit must be integer'],
-    ['limit=1.5', 'limit must be integer'],
-    ["limit=1;DROP TABLE ingest_errors", 'limit must be integer'],
+    ['limit=0', 'limit: must be a whole number from 1 to 10000'],
+    ['limit=10001', 'limit: must be a whole number from 1 to 10000'],
+    ['limit=many', 'limit: must be a whole number from 1 to 10000'],
+    ['limit=1.5', 'limit: must be a whole number from 1 to 10000'],
+    ["limit=1;DROP TABLE ingest_errors", 'limit: must be a whole number from 1 to 10000'],
     ['since=2026-01-01', 'since: is not a field of this service'],
   ])('%s is a 400 that says why', async (query, error) => {
     const r = await get(`/api/ingest/errors?${query}`);

@@ -31,6 +31,7 @@ import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
+import { validationMessage, type SchemaError } from './validation';
 
 export interface ApiOptions {
   /**
@@ -91,20 +92,29 @@ async function untilStopped<T>(reply: FastifyReply, ms: number, read: (signal: A
 
 // A string first: with type coercion, a number branch first would take null and true for 0 and 1 (the epoch);
 // as text they are refused, and numbers arrive as their digits, which parseTime reads as epoch milliseconds.
-const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] };
+// Its description is what a refusal says it must be (validation.ts), as a query's time that does not parse says.
+const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }], description: `a time (${TIME_FORMS})` };
 
 const querySchema = {
   body: {
     type: 'object',
+    // An object's or a list's description is what to send, which a refusal of it says (validation.ts).
+    description: '{"range": {"from": ..., "to": ...}, "queries": [{"refId": "A", ...}]}',
     required: ['range', 'queries'],
     properties: {
-      range: { type: 'object', required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
-      intervalMs: { type: 'number', minimum: 0, maximum: MAX_INTERVAL_MS },
+      range: { type: 'object', description: '{"from": ..., "to": ...}', required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
+      intervalMs: { type: 'number', minimum: 0, maximum: MAX_INTERVAL_MS, description: "a bucket's width in milliseconds, at most 366 days" },
       maxDataPoints: { type: 'integer', minimum: 1, maximum: 100_000 },
       queries: {
         type: 'array',
+        description: '[{"refId": "A", ...}]',
         maxItems: MAX_QUERIES,
-        items: { type: 'object', required: ['refId'], properties: { refId: { type: 'string', minLength: 1, maxLength: 100 } } },
+        items: {
+          type: 'object',
+          description: '{"refId": "A", ...}',
+          required: ['refId'],
+          properties: { refId: { type: 'string', minLength: 1, maxLength: 100 } },
+        },
       },
     },
   },
@@ -130,7 +140,7 @@ const ingestErrorsSchema = {
 
 // No maximum: as with ingest --days, any number of days reads no further back than CloudTrail began (the answer says so).
 const backfillSchema = {
-  body: { type: 'object', required: ['days'], properties: { days: { type: 'integer', minimum: 1 } } },
+  body: { type: 'object', description: '{"days": 30}', required: ['days'], properties: { days: { type: 'integer', minimum: 1 } } },
 };
 
 /** A request body that is not JSON, or is JSON with a key that could stand for an object's prototype. */
@@ -181,8 +191,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    // Query strings are text, so numbers there are coerced; nothing unknown is silently dropped.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Query strings are text, so numbers there are coerced (in bodies too: Grafana's variables arrive as text); nothing
+    // unknown is silently dropped. verbose: an error carries its field's schema and value, which its message reads.
+    ajv: { customOptions: { removeAdditional: false, verbose: true } },
     // The router's own cap (100 by default) would refuse a longer event id before the schema's, with a 414 in a shape
     // of its own. It counts UTF-16 units, two for an emoji: room for any id the schema takes, and for the schema to
     // say what is wrong with a longer one.
@@ -236,27 +247,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
-      // ajv says e.g. "body/range must have required property 'from'": name the field, as the model does.
       const [first] = err.validation;
-      const field = (path: string) => path.replace(/^\//, '').replaceAll('/', '.');
       // A parameter given twice arrives as a list, which ajv calls "must be integer" (or, for a time, three lines).
       const params = err.validationContext === 'querystring' ? (request.query as Record<string, unknown>) : {};
       const repeated = Object.keys(params).find((name) => Array.isArray(params[name]));
       if (repeated) return reply.code(400).send({ error: `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once` });
-      // Only times are text or a number (timeValue): ajv says so in three lines, of which the last reads "anyOf".
-      const time = err.validation.find((v) => v.keyword === 'anyOf');
-      if (time) return reply.code(400).send({ error: `${field(time.instancePath)}: must be a time (${TIME_FORMS})` });
       // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
       if (first?.keyword === 'maxItems' && first.instancePath === '/queries') {
         const given = (request.body as { queries: unknown[] }).queries.length;
         return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
       }
-      if (first?.keyword === 'required') {
-        const missing = [field(first.instancePath), first.params.missingProperty].filter(Boolean).join('.');
-        return reply.code(400).send({ error: `${missing} is required` });
-      }
-      // "body/days must be >= 1" names the field; "body must be object" the body itself, which keeps its name.
-      return reply.code(400).send({ error: err.message.replace(/^(body|querystring|params)\//, '') });
+      // Not ajv's "body/queries/0/refId must NOT have fewer than 1 characters": the field as the model names it, and what it must be.
+      return reply.code(400).send({ error: validationMessage(err.validation as SchemaError[], err.validationContext) });
     }
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
     // fastify says only "Request body is too large": say how large it may be, and what to do instead.

@@ -1,0 +1,89 @@
+// What the API says of a request its route's schema refuses, in the words of the query model's own errors: the field
+// with dots and [i] ("queries[0].refId: must not be empty"), what it must be, and for an object what to send. ajv's
+// own messages name fields by slash paths ("queries/0/refId") and speak its jargon ("must NOT have fewer than 1
+// characters", "must match a schema in anyOf"), which tell a user of the API neither what is wrong nor what to do.
+
+/** A field's schema, as far as the messages read it: `description` says what to send (an object's, an example). */
+export interface FieldSchema {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+/** The parts of an ajv error read here; `parentSchema` and `data` are there with ajv's `verbose` option. */
+export interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+  parentSchema?: FieldSchema;
+  data?: unknown;
+}
+
+/** A field's name from ajv's path: "/queries/0/refId" is "queries[0].refId", as the model names "filters.user[2]". */
+export function fieldName(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
+}
+
+const KINDS: Record<string, string> = {
+  object: 'a JSON object',
+  array: 'a list',
+  string: 'text',
+  boolean: 'true or false',
+  number: 'a number',
+  integer: 'a whole number',
+};
+
+/** What a value must be, from its schema: "a whole number from 1 to 10000", as the model says of a query's limit. */
+function expected(schema: FieldSchema): string {
+  const kind = KINDS[schema.type ?? ''] ?? `of type ${schema.type}`;
+  const { minimum: min, maximum: max } = schema;
+  let bounds = '';
+  if (min !== undefined && max !== undefined) bounds = ` from ${min} to ${max}`;
+  else if (min !== undefined) bounds = ` of at least ${min}`;
+  else if (max !== undefined) bounds = ` of at most ${max}`;
+  if (!schema.description) return kind + bounds;
+  // An object's or a list's description is what to send; a number's says what it counts.
+  return schema.type === 'object' || schema.type === 'array' ? `${kind}: ${schema.description}` : `${kind}${bounds} (${schema.description})`;
+}
+
+/** The message for the first of a request part's schema errors (its body, query string or path parameters). */
+export function validationMessage(errors: readonly SchemaError[], context: string | undefined): string {
+  // For a union (a time: text or a number), ajv lists each branch's error, then the anyOf's: its description says it all.
+  const error = errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+  if (!error) return 'the request is not valid';
+  const field = fieldName(error.instancePath);
+  const schema = error.parentSchema ?? {};
+  const about = (what: string) => (field ? `${field}: ${what}` : `${context === 'body' ? 'the body' : 'the request'} ${what}`);
+  switch (error.keyword) {
+    case 'required':
+      return `${[field, String(error.params.missingProperty)].filter(Boolean).join('.')} is required`;
+    case 'type':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return about(`must be ${expected(schema)}`);
+    case 'anyOf':
+      return about(`must be ${schema.description ?? 'of another type'}`);
+    case 'minLength':
+      return about(error.params.limit === 1 ? 'must not be empty' : `must be at least ${error.params.limit} characters long`);
+    case 'maxLength': {
+      // ajv counts characters (code points), not UTF-16 units: an emoji is one.
+      const given = typeof error.data === 'string' ? ` (it has ${[...error.data].length})` : '';
+      return about(`must be at most ${error.params.limit} characters long${given}`);
+    }
+    case 'maxItems':
+      return about(`must hold at most ${error.params.limit} items`);
+    case 'enum':
+      return about(`${JSON.stringify(error.data)} is not one of ${(error.params.allowedValues as unknown[]).join(', ')}`);
+    default:
+      // A keyword the schemas above do not use yet: ajv's words, at least without its capitals and with the field named.
+      return about((error.message ?? 'is not valid').replaceAll('must NOT', 'must not'));
+  }
+}
