@@ -1,5 +1,6 @@
 // The annotation editor: an annotation is always a list of events (annotations.ts), so this offers only what
-// chooses the events, not the report type, format or grouping that the panel editor has.
+// chooses the events, not the report type, format or grouping that the panel editor has. Time is one of them: a saved
+// `timeField` applies to the annotation, so it shows, as in the Events report.
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
 import { useId, useState } from 'react';
@@ -10,6 +11,7 @@ import { FiltersEditor } from './FiltersEditor';
 import { LimitField } from './LimitField';
 import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
+import { TimeFieldChoice } from './TimeFieldChoice';
 import { useValueLookup, type ValueSource } from './useValueLookup';
 
 type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & { datasource: DataSource | ValueSource };
@@ -34,6 +36,7 @@ export function AnnotationQueryEditor({ query, onChange, onRunQuery, datasource,
       <CommonSearches query={query} onChange={applyPreset} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
+          <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => change({ ...query, timeField })} />
           <LimitField id={`${id}-limit`} tooltip="Most marks, newest events first" query={query} onChange={change} />
         </EditorFieldGroup>
       </EditorRow>
