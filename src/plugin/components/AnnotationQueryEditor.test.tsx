@@ -86,4 +86,15 @@ describe('AnnotationQueryEditor', () => {
     expect(latest().exclude).toBeUndefined();
     expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
   });
+
+  it('takes away a Leave out field added but left empty when the annotation is replaced from outside', async () => {
+    const user = userEvent.setup();
+    const { replace } = render();
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Event name' }));
+    expect(screen.getByLabelText('Event name is not')).toBeInTheDocument();
+    replace({ refId: 'Anno', status: 'error' });
+    expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
+    expect(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' })).toBeChecked();
+  });
 });

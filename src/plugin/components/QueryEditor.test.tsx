@@ -247,6 +247,43 @@ describe('QueryEditor', () => {
     // It had no values: the query was already without it.
     expect(onChange).toHaveBeenCalledTimes(changes);
   });
+  it('shows what the query holds after it is replaced from outside: a Leave out field added but still empty goes', async () => {
+    const user = userEvent.setup();
+    const { latest, replace } = renderQueryEditor(datasource(), { refId: 'A', exclude: { eventName: ['HeadBucket'] } });
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'User' }));
+    // The editor's own changes keep it: it waits for its values.
+    await user.click(radio('Status', 'Error'));
+    await user.click(screen.getByRole('button', { name: 'Remove the Event name exclusion' }));
+    expect(exclusionFields()).toEqual(['User is not']);
+    expect(latest()).toEqual({ refId: 'A', status: 'error', exclude: {} });
+
+    // A query from history, with exclusions of its own: they show, and nothing else.
+    replace({ refId: 'A', exclude: { sourceIp: ['203.0.113.7'] } });
+    expect(exclusionFields()).toEqual(['IP address is not']);
+    // The JSON edited (or an undo) to a query without exclusions, the status alone changed: no field is left over.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Region' }));
+    expect(exclusionFields()).toEqual(['IP address is not', 'Region is not']);
+    replace({ refId: 'A', status: 'unauthorized', exclude: { sourceIp: ['203.0.113.7'] } });
+    expect(exclusionFields()).toEqual(['IP address is not']);
+    expect(radio('Status', 'Unauthorized')).toBeChecked();
+    // In the Summary totals too.
+    await user.click(radio('Report type', 'Summary totals'));
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Account' }));
+    expect(exclusionFields()).toEqual(['IP address is not', 'Account is not']);
+    replace({ refId: 'A', queryType: 'totals' });
+    expect(exclusionFields()).toEqual([]);
+    // A field added after the replacement still takes its values.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'User' }));
+    await user.click(screen.getByLabelText('User is not'));
+    await user.click(await screen.findByRole('option', { name: /alice/ }));
+    expect(latest()).toEqual({ refId: 'A', queryType: 'totals', exclude: { user: ['alice'] } });
+    expect(exclusionFields()).toEqual(['User is not']);
+  });
+
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
