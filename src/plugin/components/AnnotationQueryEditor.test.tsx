@@ -44,6 +44,23 @@ describe('AnnotationQueryEditor', () => {
     expect(request).toMatchObject({ queryType: 'events', format: 'list', status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
   });
 
+  it('shows and sets what the time range applies to, which the annotation and its value lookups then go by', async () => {
+    const user = userEvent.setup();
+    // Saved by arrival time (an alert's view of the same events): the editor says so instead of applying it unseen.
+    const { latest } = render({ timeField: 'arrival' });
+    const radio = (name: string) => within(screen.getByRole('radiogroup', { name: 'Time' })).getByRole('radio', { name });
+    expect(radio('Arrival time')).toBeChecked();
+    await user.click(radio('Event time'));
+    expect(latest().timeField).toBe('event');
+    await user.click(screen.getByRole('combobox', { name: /Event name/ }));
+    await screen.findByRole('option', { name: /StopLogging/ });
+    expect(DataSource.prototype.getResource).toHaveBeenLastCalledWith('values/eventName', expect.objectContaining({ timeField: 'event' }));
+    await user.keyboard('{Escape}');
+    await user.click(radio('Arrival time'));
+    const request = annotationSupport.prepareQuery!({ name: 'a', enable: true, iconColor: 'red', target: latest() });
+    expect(request).toMatchObject({ queryType: 'events', format: 'list', timeField: 'arrival' });
+  });
+
   it("shows an annotation's exclusions, takes new ones, and runs with them", async () => {
     const user = userEvent.setup();
     const { latest } = render({ exclude: { eventName: ['HeadBucket'] } });
@@ -68,5 +85,16 @@ describe('AnnotationQueryEditor', () => {
     expect(latest()).toMatchObject({ status: 'unauthorized' });
     expect(latest().exclude).toBeUndefined();
     expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
+  });
+
+  it('takes away a Leave out field added but left empty when the annotation is replaced from outside', async () => {
+    const user = userEvent.setup();
+    const { replace } = render();
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Event name' }));
+    expect(screen.getByLabelText('Event name is not')).toBeInTheDocument();
+    replace({ refId: 'Anno', status: 'error' });
+    expect(screen.queryByLabelText('Event name is not')).not.toBeInTheDocument();
+    expect(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' })).toBeChecked();
   });
 });

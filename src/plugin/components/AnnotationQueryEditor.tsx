@@ -1,8 +1,9 @@
 // The annotation editor: an annotation is always a list of events (annotations.ts), so this offers only what
-// chooses the events, not the report type, format or grouping that the panel editor has.
+// chooses the events, not the report type, format or grouping that the panel editor has. Time is one of them: a saved
+// `timeField` applies to the annotation, so it shows, as in the Events report.
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
 import { CommonSearches } from './CommonSearches';
@@ -10,6 +11,8 @@ import { FiltersEditor } from './FiltersEditor';
 import { LimitField } from './LimitField';
 import { LookupError } from './LookupError';
 import { ReportNote } from './ReportNote';
+import { TimeFieldChoice } from './TimeFieldChoice';
+import { useStartOver } from './useStartOver';
 import { useValueLookup, type ValueSource } from './useValueLookup';
 
 type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & { datasource: DataSource | ValueSource };
@@ -17,27 +20,24 @@ type Props = Omit<QueryEditorProps<DataSource, Query, Options>, 'datasource'> & 
 export function AnnotationQueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
   const id = useId();
   const { loadValues, error } = useValueLookup(datasource, range, query.timeField);
-  const change = (next: Query) => {
+  // A preset, or an annotation replaced from outside, starts the filters over (a new key): none keeps a field the query
+  // no longer holds (EventsQueryEditor).
+  const { key, change, startOver } = useStartOver(query, (next) => {
     onChange(next);
     onRunQuery();
-  };
-  // A preset starts the filters over (a new key): none keeps a field the query no longer holds (EventsQueryEditor).
-  const [presets, setPresets] = useState(0);
-  const applyPreset = (next: Query) => {
-    setPresets((n) => n + 1);
-    change(next);
-  };
+  });
   return (
     <EditorRows>
       <LookupError error={error} />
       <ReportNote>Each matching event becomes a mark on time series panels: its event name, user, source IP and error.</ReportNote>
-      <CommonSearches query={query} onChange={applyPreset} loadValues={loadValues} />
+      <CommonSearches query={query} onChange={startOver} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
+          <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => change({ ...query, timeField })} />
           <LimitField id={`${id}-limit`} tooltip="Most marks, newest events first" query={query} onChange={change} />
         </EditorFieldGroup>
       </EditorRow>
-      <FiltersEditor key={presets} query={query} onChange={change} loadValues={loadValues} />
+      <FiltersEditor key={key} query={query} onChange={change} loadValues={loadValues} />
     </EditorRows>
   );
 }

@@ -1,7 +1,7 @@
 // The Events report: what to count and how to show it, then the filters.
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
 import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
@@ -11,6 +11,7 @@ import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
 import { LimitField } from './LimitField';
 import { PeakWindowField } from './PeakWindowField';
 import { TimeFieldChoice } from './TimeFieldChoice';
+import { useStartOver } from './useStartOver';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -19,20 +20,16 @@ interface Props {
   loadValues: LoadValues;
 }
 
-export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
+export function EventsQueryEditor({ query, onChange: send, loadValues }: Props) {
   const format = query.format ?? DEFAULT_QUERY.format;
   // Ids unique per editor: a panel's queries A, B … each have these controls.
   const id = useId();
-  // A preset replaces what narrows the events: the filters start over with it (a new key), so no field of their own,
-  // such as a Leave out field added but left empty, outlives it.
-  const [presets, setPresets] = useState(0);
-  const applyPreset = (next: Query) => {
-    setPresets((n) => n + 1);
-    onChange(next);
-  };
+  // A preset, or a query replaced from outside, starts the filters over (a new key): no field of their own, such as a
+  // Leave out field added but left empty, outlives it.
+  const { key, change: onChange, startOver } = useStartOver(query, send);
   return (
     <>
-      <CommonSearches query={query} onChange={applyPreset} loadValues={loadValues} />
+      <CommonSearches query={query} onChange={startOver} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
           <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
@@ -69,7 +66,7 @@ export function EventsQueryEditor({ query, onChange, loadValues }: Props) {
           />
         </EditorFieldGroup>
       </EditorRow>
-      <FiltersEditor key={presets} query={query} onChange={onChange} loadValues={loadValues} />
+      <FiltersEditor key={key} query={query} onChange={onChange} loadValues={loadValues} />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreApp } from '@grafana/data';
 import { setTemplateSrv } from '@grafana/runtime';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { GROUP_BYS } from '../../model/query';
 import { DataSource } from '../datasource';
@@ -247,6 +247,43 @@ describe('QueryEditor', () => {
     // It had no values: the query was already without it.
     expect(onChange).toHaveBeenCalledTimes(changes);
   });
+  it('shows what the query holds after it is replaced from outside: a Leave out field added but still empty goes', async () => {
+    const user = userEvent.setup();
+    const { latest, replace } = renderQueryEditor(datasource(), { refId: 'A', exclude: { eventName: ['HeadBucket'] } });
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'User' }));
+    // The editor's own changes keep it: it waits for its values.
+    await user.click(radio('Status', 'Error'));
+    await user.click(screen.getByRole('button', { name: 'Remove the Event name exclusion' }));
+    expect(exclusionFields()).toEqual(['User is not']);
+    expect(latest()).toEqual({ refId: 'A', status: 'error', exclude: {} });
+
+    // A query from history, with exclusions of its own: they show, and nothing else.
+    replace({ refId: 'A', exclude: { sourceIp: ['203.0.113.7'] } });
+    expect(exclusionFields()).toEqual(['IP address is not']);
+    // The JSON edited (or an undo) to a query without exclusions, the status alone changed: no field is left over.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Region' }));
+    expect(exclusionFields()).toEqual(['IP address is not', 'Region is not']);
+    replace({ refId: 'A', status: 'unauthorized', exclude: { sourceIp: ['203.0.113.7'] } });
+    expect(exclusionFields()).toEqual(['IP address is not']);
+    expect(radio('Status', 'Unauthorized')).toBeChecked();
+    // In the Summary totals too.
+    await user.click(radio('Report type', 'Summary totals'));
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'Account' }));
+    expect(exclusionFields()).toEqual(['IP address is not', 'Account is not']);
+    replace({ refId: 'A', queryType: 'totals' });
+    expect(exclusionFields()).toEqual([]);
+    // A field added after the replacement still takes its values.
+    await user.click(screen.getByRole('combobox', { name: /^Leave out/ }));
+    await user.click(await screen.findByRole('option', { name: 'User' }));
+    await user.click(screen.getByLabelText('User is not'));
+    await user.click(await screen.findByRole('option', { name: /alice/ }));
+    expect(latest()).toEqual({ refId: 'A', queryType: 'totals', exclude: { user: ['alice'] } });
+    expect(exclusionFields()).toEqual(['User is not']);
+  });
+
   it('sets format, aggregate, time, status, read-only, MFA and AWS service calls', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());
@@ -633,11 +670,51 @@ describe('QueryEditor', () => {
     expect(await screen.findByText('Value suggestions are unavailable')).toBeInTheDocument();
     expect(screen.getByText(/connection refused: is `trailhound serve` running there/)).toBeInTheDocument();
 
-    // Once lookups work again the hint goes away.
+    // Once lookups work again the hint goes away: when the field that failed has its values.
     getResource.mockResolvedValue({ values: [] });
     await user.keyboard('{Escape}');
-    await user.click(screen.getByLabelText(/^Account/));
+    await user.click(screen.getByLabelText(/^Service/));
     await waitFor(() => expect(screen.queryByText(/suggestions are unavailable/)).not.toBeInTheDocument());
+  });
+
+  it("warns of a field's failed lookup until that field's lookup works, whatever other fields do meanwhile", async () => {
+    getResource.mockImplementation(async (path: string) => {
+      if (path === 'values/service') {
+        throw { status: 500, data: { error: 'reading the kept log files failed' } };
+      }
+      return { values: [] };
+    });
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^Service/));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The Service lookup failed: reading the kept log files failed');
+    // Another field's values came: the Service field still has none.
+    await user.keyboard('{Escape}');
+    await user.click(screen.getByLabelText(/^Account/));
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('values/account', expect.anything()));
+    await act(async () => {});
+    expect(screen.getByRole('alert')).toHaveTextContent('The Service lookup failed');
+    // Its own lookup working again clears it.
+    getResource.mockResolvedValue({ values: [] });
+    await user.keyboard('{Escape}');
+    await user.click(screen.getByLabelText(/^Service/));
+    await waitFor(() => expect(screen.queryByRole('alert')).not.toBeInTheDocument());
+  });
+
+  it('lets no older lookup that failed late overwrite the answer of a newer one', async () => {
+    let failLate: (err: unknown) => void = () => {};
+    const values = getResource.getMockImplementation()!;
+    // The first lookup of the users hangs, and fails after the search typed next has had its values.
+    getResource.mockImplementationOnce(() => new Promise((_resolve, reject) => (failLate = reject)));
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.click(screen.getByLabelText(/^User/));
+    await waitFor(() => expect(getResource).toHaveBeenCalledWith('values/user', expect.anything()));
+    getResource.mockImplementation(values);
+    await user.type(screen.getByLabelText(/^User/), 'ali');
+    expect(await screen.findByRole('option', { name: /alice/ })).toHaveTextContent('40 events');
+    await act(async () => failLate({ status: 502, data: { error: 'cannot reach http://127.0.0.1:7480: connection refused' } }));
+    expect(screen.queryByText('Value suggestions are unavailable')).not.toBeInTheDocument();
   });
 
   it('says what the service answered when it was reached but could not look values up, not that it was unreachable', async () => {

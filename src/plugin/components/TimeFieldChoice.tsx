@@ -1,5 +1,6 @@
 // The "Time" choice: what the time range applies to, when the calls were made or when Trailhound stored them. The
-// Events report offers it, and the variable editor for its value lists (a dashboard variable such as $timeField too).
+// Events and Summary totals reports and the annotation editor offer it, and the variable editor for its value lists
+// (a dashboard variable such as $timeField too).
 import { DEFAULT_QUERY, type TimeField } from '../../model/query';
 import { ChoiceField } from './ChoiceField';
 import { TIME_FIELDS } from './labels';

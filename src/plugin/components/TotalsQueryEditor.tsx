@@ -6,6 +6,7 @@ import type { Query } from '../types';
 import { FiltersEditor } from './FiltersEditor';
 import { ReportNote } from './ReportNote';
 import { TimeFieldChoice } from './TimeFieldChoice';
+import { useStartOver } from './useStartOver';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -14,8 +15,10 @@ interface Props {
   loadValues: LoadValues;
 }
 
-export function TotalsQueryEditor({ query, onChange, loadValues }: Props) {
+export function TotalsQueryEditor({ query, onChange: send, loadValues }: Props) {
   const id = useId();
+  // A query replaced from outside starts the filters over, as in the Events report.
+  const { key, change: onChange } = useStartOver(query, send);
   return (
     <>
       <ReportNote>
@@ -26,7 +29,7 @@ export function TotalsQueryEditor({ query, onChange, loadValues }: Props) {
           <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
         </EditorFieldGroup>
       </EditorRow>
-      <FiltersEditor query={query} onChange={onChange} loadValues={loadValues} />
+      <FiltersEditor key={key} query={query} onChange={onChange} loadValues={loadValues} />
     </>
   );
 }

@@ -1,8 +1,8 @@
 // Renders a query editor the way Grafana does: it owns the query, the editor reports changes. Every change is
 // kept, so a test can make several in a row; the mocks record what Grafana would have received.
 import { dateTime, type QueryEditorProps, type TimeRange } from '@grafana/data';
-import { render } from '@testing-library/react';
-import { useState, type ComponentType } from 'react';
+import { act, render } from '@testing-library/react';
+import { useEffect, useState, type ComponentType } from 'react';
 import { QueryEditor } from '../components/QueryEditor';
 import type { DataSource } from '../datasource';
 import type { Query } from '../types';
@@ -15,8 +15,13 @@ type EditorComponent = ComponentType<Pick<QueryEditorProps<DataSource, Query>, '
 export function renderQueryEditor(datasource: DataSource, initial: Query = { refId: 'A' }, Editor: EditorComponent = QueryEditor) {
   const onChange = jest.fn<void, [Query]>();
   const onRunQuery = jest.fn();
+  let current = initial;
+  let setOutside: (query: Query) => void = () => {};
   function Harness() {
     const [query, setQuery] = useState(initial);
+    useEffect(() => {
+      setOutside = setQuery;
+    }, []);
     return (
       <Editor
         query={query}
@@ -25,6 +30,7 @@ export function renderQueryEditor(datasource: DataSource, initial: Query = { ref
         onRunQuery={onRunQuery}
         onChange={(next) => {
           onChange(next);
+          current = next;
           setQuery(next);
         }}
       />
@@ -32,6 +38,11 @@ export function renderQueryEditor(datasource: DataSource, initial: Query = { ref
   }
   const utils = render(<Harness />);
   /** The query as Grafana holds it now. */
-  const latest = (): Query => onChange.mock.calls.at(-1)?.[0] ?? initial;
-  return { ...utils, onChange, onRunQuery, latest };
+  const latest = (): Query => current;
+  /** Replaces the query from outside the editor, as query history, the query inspector's JSON or undo do. */
+  const replace = (query: Query) => {
+    current = query;
+    act(() => setOutside(query));
+  };
+  return { ...utils, onChange, onRunQuery, latest, replace };
 }
