@@ -258,6 +258,9 @@ describe('QueryEditor', () => {
     expect(exclusionFields()).toEqual(['User is not']);
     expect(latest()).toEqual({ refId: 'A', status: 'error', exclude: {} });
 
+    // Grafana passing the query back with what it keeps on it (the data source, the row's key) has not replaced it.
+    replace({ ...latest(), datasource: { type: 'trailhound-cloudtrail-datasource', uid: 'th' }, key: 'Q-1', hide: false } as Query);
+    expect(exclusionFields()).toEqual(['User is not']);
     // A query from history, with exclusions of its own: they show, and nothing else.
     replace({ refId: 'A', exclude: { sourceIp: ['203.0.113.7'] } });
     expect(exclusionFields()).toEqual(['IP address is not']);

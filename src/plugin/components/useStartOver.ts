@@ -8,11 +8,18 @@ import type { Query } from '../types';
  * `change` is the editor's own onChange; a query that arrives other than as it last sent one is an outside change.
  * `startOver` sends a query that replaces what narrows the events (a preset).
  */
+/**
+ * The query as the editor writes it, without what Grafana keeps on it (the data source reference, the row's key and
+ * hidden switch): a host that adds those to the query it passes back has not replaced it, and starting over on each of
+ * the editor's own changes would drop the focus from the filter being picked.
+ */
+const ownPart = (query: Query) => JSON.stringify({ ...query, datasource: undefined, key: undefined, hide: undefined });
+
 export function useStartOver(query: Query, onChange: (query: Query) => void) {
   const [sent, setSent] = useState(query);
   const [key, setKey] = useState(0);
   // By value: a host that passes back a copy of the query it was sent has not changed it.
-  if (query !== sent && JSON.stringify(query) !== JSON.stringify(sent)) {
+  if (query !== sent && ownPart(query) !== ownPart(sent)) {
     setSent(query);
     setKey((k) => k + 1);
   }
