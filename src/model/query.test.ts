@@ -42,6 +42,11 @@ test.each([
   [{ limit: 0 }, 'limit'],
   [{ limit: 1.5 }, 'limit'],
   [{ limit: 1_000_000 }, 'limit'],
+  // Decimal text only: Number() reads hex, binary and Infinity, which no one means.
+  [{ limit: '0x10' }, 'limit'],
+  [{ limit: '0b11' }, 'limit'],
+  [{ peakWindow: '0x1e' }, 'peakWindow'],
+  [{ limit: [3] }, 'limit'],
   [{ filters: ['alice'] }, 'filters'],
   [{ filters: { colour: ['red'] } }, 'filters.colour'],
   [{ filters: { user: [1] } }, 'filters.user[0]'],

@@ -214,11 +214,18 @@ function filters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filt
   return out;
 }
 
+/**
+ * A number given as text (a Grafana variable's "3") is read as one; decimal only: Number() also reads "0x10" as 16,
+ * "0b1" and "Infinity", which no one means as a limit. Anything else is returned as given, for the caller to refuse.
+ */
+export const DECIMAL_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+const numberOf = (value: unknown): unknown => (typeof value === 'string' && DECIMAL_TEXT.test(value) ? Number(value) : value);
+
 function limit(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === '') {
     return fallback;
   }
-  const n = typeof value === 'string' ? Number(value) : value;
+  const n = numberOf(value);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
     throw new QueryError('limit', `must be a whole number from 1 to ${MAX_LIMIT}`);
   }
@@ -229,7 +236,7 @@ function peakWindow(value: unknown): number {
   if (value === undefined || value === null || value === '') {
     return DEFAULT_QUERY.peakWindow;
   }
-  const n = typeof value === 'string' ? Number(value) : value;
+  const n = numberOf(value);
   if (typeof n !== 'number' || !Number.isInteger(n) || (n !== 0 && (n < PEAK_WINDOW.min || n > PEAK_WINDOW.max))) {
     throw new QueryError('peakWindow', `must be a whole number of minutes from ${PEAK_WINDOW.min} to ${PEAK_WINDOW.max} (a day), or 0 for plain counts`);
   }

@@ -991,6 +991,53 @@ describe('a request the schema refuses: the field as the model names it, what it
     settle.shift()!();
     for (let i = 0; i < 100 && (await call('GET', '/api/ingest/status')).json.backfill.state !== 'done'; i++) await new Promise((res) => setTimeout(res, 10));
   });
+
+  // Every number a JSON body holds: [field, route, the body with a value for it, the error naming it]. The request's and
+  // the backfill's are ajv's, which coerces (for query strings) and took true for 1, null for 0, [3] for 3; a query's are the model's.
+  const numberFields: Array<[string, string, (value: unknown) => object, string | RegExp]> = [
+    ['intervalMs', '/api/query', (v) => ({ ...queryA({ groupBy: 'none' }), intervalMs: v }), /^intervalMs: must be a number from 0 to 31622400000 \(/],
+    ['maxDataPoints', '/api/query', (v) => ({ ...queryA({ groupBy: 'none' }), maxDataPoints: v }), 'maxDataPoints: must be a whole number from 1 to 100000'],
+    ['queries[0].limit', '/api/query', (v) => queryA({ format: 'list', limit: v }), `limit: ${WHOLE}`],
+    ['queries[0].peakWindow', '/api/query', (v) => queryA({ format: 'table', groupBy: 'user', peakWindow: v }), /^peakWindow: must be a whole number of minutes /],
+    ['days', '/api/backfill', (v) => ({ days: v }), 'days: must be a whole number of at least 1'],
+  ];
+  // A query's null is its default, as for every field of the model (a saved query may hold one); hex is no decimal number.
+  const notNumbers = (field: string) => [true, false, null, [3], {}, 'three', '0x10'].filter((v) => v !== null || !field.startsWith('queries'));
+  test.each(numberFields.flatMap(([field, route, body, error]) => notNumbers(field).map((v) => [field, JSON.stringify(v), route, body(v), error] as const)))(
+    '%s: %s in a JSON body is a 400 naming the field, not a number',
+    async (_field, _value, route, body, error) => {
+      const before = backfills.length;
+      const r = await call('POST', route, body);
+      const answer = r.json.results ? r.json.results.A : { status: r.status, error: r.json.error };
+      expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error) });
+      expect(backfills).toHaveLength(before);
+    }
+  );
+
+  test.each(numberFields)('%s: 3 and "3" are the same request', async (field, route, body) => {
+    const ask = async (value: unknown) => {
+      const r = await call('POST', route, body(value));
+      if (route === '/api/backfill') {
+        settle.shift()!();
+        const done = async () => (await call('GET', '/api/ingest/status')).json.backfill.state === 'done';
+        for (let i = 0; i < 100 && !(await done()); i++) await new Promise((res) => setTimeout(res, 10));
+      }
+      return [r.status, r.json];
+    };
+    backfills.length = 0;
+    const asNumber = await ask(3);
+    expect(asNumber[0]).toBe(route === '/api/backfill' ? 202 : 200);
+    if (route === '/api/query') expect(asNumber[1].results.A.frames).toBeDefined();
+    expect(await ask('3')).toEqual(asNumber);
+    if (route === '/api/backfill') expect(backfills).toEqual([3, 3]);
+    // A query's null is as if it were absent.
+    if (field.startsWith('queries')) expect(await ask(null)).toEqual(await ask(undefined));
+  });
+
+  test('a list sent as one value is refused, not taken as a list of it', async () => {
+    const r = await call('POST', '/api/query', { range: RANGE, queries: 'x' });
+    expect(r).toMatchObject({ status: 400, json: { error: 'queries: must be a list: [{"refId": "A", ...}]' } });
+  });
 });
 
 describe('while the database opens (a migration can take minutes)', () => {

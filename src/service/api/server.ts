@@ -31,7 +31,7 @@ import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
-import { validationMessage, type SchemaError } from './validation';
+import { strictBodyTypes, validationMessage, type BodySchema, type SchemaError } from './validation';
 
 export interface ApiOptions {
   /**
@@ -191,8 +191,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    // Query strings are text, so numbers there are coerced (in bodies too: Grafana's variables arrive as text); nothing
-    // unknown is silently dropped. verbose: an error carries its field's schema and value, which its message reads.
+    // Query strings are text, so numbers there are coerced (in bodies only from decimal text, Grafana's variables: the
+    // preValidation hook refuses the rest before ajv coerces it); nothing unknown is silently dropped. verbose: an error
+    // carries its field's schema and value, which its message reads.
     ajv: { customOptions: { removeAdditional: false, verbose: true } },
     // The router's own cap (100 by default) would refuse a longer event id before the schema's, with a 414 in a shape
     // of its own. It counts UTF-16 units, two for an emoji: room for any id the schema takes, and for the schema to
@@ -241,6 +242,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         .header('retry-after', String(RETRY_AFTER_SECONDS))
         .send({ error: `${message}. Try again in a moment (GET /api/health says how far it is)` });
     }
+  });
+  // Before the schema's ajv, which coerces (it must, for query strings): a JSON body's true, null or [3] for a number,
+  // or "x" for a list, is refused naming the field, not taken as 1, 0, 3 or ["x"].
+  app.addHook('preValidation', async (request, reply) => {
+    const schema = request.routeOptions.schema?.body as BodySchema | undefined;
+    const error = schema && strictBodyTypes(request.body, schema);
+    if (error) return reply.code(400).send({ error: validationMessage([error], 'body') });
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });

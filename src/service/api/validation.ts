@@ -2,6 +2,7 @@
 // with dots and [i] ("queries[0].refId: must not be empty"), what it must be, and for an object what to send. ajv's
 // own messages name fields by slash paths ("queries/0/refId") and speak its jargon ("must NOT have fewer than 1
 // characters", "must match a schema in anyOf"), which tell a user of the API neither what is wrong nor what to do.
+import { DECIMAL_TEXT } from '../../model/query';
 
 /** A field's schema, as far as the messages read it: `description` says what to send (an object's, an example). */
 export interface FieldSchema {
@@ -9,6 +10,47 @@ export interface FieldSchema {
   minimum?: number;
   maximum?: number;
   description?: string;
+}
+
+/** A body's schema, as far as strictBodyTypes walks it. */
+export interface BodySchema extends FieldSchema {
+  properties?: Record<string, BodySchema>;
+  items?: BodySchema;
+}
+
+/**
+ * The first field of a JSON body whose value ajv would coerce into the type its schema declares: for query strings,
+ * which are text, ajv must coerce; a JSON body has types of its own, and coerced, {"days": true} started a 1-day
+ * backfill, [3] was 3, null was 0 and "queries": "x" was ["x"]. A number may still come as decimal text (Grafana's
+ * variables are text), which ajv then coerces; "0x10" may not. Returned as the schema error validationMessage words.
+ */
+export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): SchemaError | undefined {
+  const refused = (): SchemaError => ({ keyword: 'type', instancePath: path, params: { type: schema.type }, parentSchema: schema, data });
+  switch (schema.type) {
+    case 'number':
+    case 'integer':
+      return typeof data === 'number' || (typeof data === 'string' && DECIMAL_TEXT.test(data)) ? undefined : refused();
+    case 'array':
+      if (!Array.isArray(data)) return refused();
+      if (!schema.items) return undefined;
+      for (const [i, item] of data.entries()) {
+        const error = strictBodyTypes(item, schema.items, `${path}/${i}`);
+        if (error) return error;
+      }
+      return undefined;
+    case 'object':
+      // Not an object: ajv cannot coerce one, and refuses it in the same words.
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+      for (const [key, field] of Object.entries(schema.properties ?? {})) {
+        const value = (data as Record<string, unknown>)[key];
+        const error = value === undefined ? undefined : strictBodyTypes(value, field, `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+        if (error) return error;
+      }
+      return undefined;
+    default:
+      // Text (a number as text is harmless in a refId) and unions (a time is text or a number, read by parseTime).
+      return undefined;
+  }
 }
 
 /** The parts of an ajv error read here; `parentSchema` and `data` are there with ajv's `verbose` option. */
