@@ -22,7 +22,7 @@ describe('timeoutSeconds', () => {
   it('is undefined when absent or empty, the seconds when from above 0 to 3600, NaN otherwise', () => {
     for (const value of [undefined, null, '']) expect(timeoutSeconds(value)).toBeUndefined();
     expect([1, 0.5, 3600, '90', ' 90 '].map(timeoutSeconds)).toEqual([1, 0.5, 3600, 90, 90]);
-    for (const value of [0, -1, 3601, Infinity, NaN, 'soon', ' ', true, [60], {}]) expect(timeoutSeconds(value)).toBeNaN();
+    for (const value of [0, -1, 3601, Infinity, NaN, 'soon', ' ', '0x10', '0b11', 'Infinity', true, [60], {}]) expect(timeoutSeconds(value)).toBeNaN();
   });
 });
 

@@ -1,6 +1,7 @@
 // The data source settings' rules, shared by the backend (parseSettings) and the config editor, so that what the
 // editor marks as typed is what Save & test refuses, and by the CLI's `report`, which sends a token as the backend does.
 // Plain TypeScript: no Node or browser API beyond URL.
+import { decimalNumber } from './decimal';
 
 export const DEFAULT_SERVICE_URL = 'http://127.0.0.1:7480';
 export const DEFAULT_TIMEOUT_SECONDS = 60;
@@ -29,7 +30,7 @@ export function serviceUrlProblem(url: string): ServiceUrlProblem | undefined {
  */
 export function timeoutSeconds(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const seconds = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '') ? Number(value) : NaN;
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' ? decimalNumber(value) : NaN;
   return Number.isFinite(seconds) && seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS ? seconds : NaN;
 }
 

@@ -204,6 +204,9 @@ test.each([
   [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
   [['events', '--peak-window', '2000'], /^trailhound: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
   [['events', '--peak-window', '30m'], /^trailhound: --peak-window: must be a whole number of minutes/m],
+  // Number() reads 0x10 as 16; the API refuses it as text, so the flag does too.
+  [['events', '--peak-window', '0x10'], /^trailhound: --peak-window: must be a whole number of minutes/m],
+  [['events', '--limit', '0x10'], /^trailhound: --limit: must be a whole number from 1 to 10000$/m],
 ])('%j fails with a clear message, and exits 1 as every command does for an error', async (args, message) => {
   const r = await report(args);
   expect(r.code).toBe(1);

@@ -4,6 +4,7 @@ import { ConfigSection } from '@grafana/plugin-ui';
 import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import type { IngestErrors, IngestStatus } from '../../model/api';
+import { decimalNumber } from '../../model/decimal';
 import type { BackfillAnswer } from '../types';
 import { formatBackfill, formatCount, formatDays, formatLag, formatRetention, formatSource, formatTime } from './format';
 import { SHOWN_UNREADABLE, UnreadableFiles } from './UnreadableFiles';
@@ -67,7 +68,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   }, [refresh]);
 
   const stale = Boolean(statusError && status);
-  const n = Number(days);
+  const n = decimalNumber(days);
   // No upper bound: the service reads no further back than CloudTrail began, and its answer says so.
   const daysValid = Number.isInteger(n) && n >= 1;
 

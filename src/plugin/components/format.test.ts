@@ -60,5 +60,9 @@ describe('parseLimit', () => {
     expect(parseLimit('-3')).toBeUndefined();
     expect(parseLimit('2.5')).toBeUndefined();
     expect(parseLimit('abc')).toBeUndefined();
+    // Number() reads these as 16, 3 and Infinity; the service refuses them as text, so the box does too.
+    expect(parseLimit('0x10')).toBeUndefined();
+    expect(parseLimit('0b11')).toBeUndefined();
+    expect(parseLimit('Infinity')).toBeUndefined();
   });
 });

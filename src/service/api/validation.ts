@@ -2,7 +2,7 @@
 // with dots and [i] ("queries[0].refId: must not be empty"), what it must be, and for an object what to send. ajv's
 // own messages name fields by slash paths ("queries/0/refId") and speak its jargon ("must NOT have fewer than 1
 // characters", "must match a schema in anyOf"), which tell a user of the API neither what is wrong nor what to do.
-import { DECIMAL_TEXT } from '../../model/query';
+import { DECIMAL_TEXT } from '../../model/decimal';
 
 /** A field's schema, as far as the messages read it: `description` says what to send (an object's, an example). */
 export interface FieldSchema {

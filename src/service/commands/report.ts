@@ -9,6 +9,7 @@ import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
+import { decimalNumber } from '../../model/decimal';
 import { plainHttpHost } from '../../model/settings';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
@@ -129,10 +130,10 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
     timeField: given(o.timeField, base.timeField) as TrailhoundQuery['timeField'],
     serviceCalls: given(o.serviceCalls, base.serviceCalls) as TrailhoundQuery['serviceCalls'],
-    peakWindow: o.peakWindow === undefined ? base.peakWindow : Number(o.peakWindow),
+    peakWindow: o.peakWindow === undefined ? base.peakWindow : decimalNumber(o.peakWindow),
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
-    limit: o.limit === undefined ? base.limit : Number(o.limit),
+    limit: o.limit === undefined ? base.limit : decimalNumber(o.limit),
     filters,
     ingestView: o.errors ? 'errors' : undefined,
   };
