@@ -926,6 +926,10 @@ describe('a request the schema refuses: the field as the model names it, what it
       'queries[1].refId: must be at most 100 characters long (it has 101)',
     ],
     ['query: refId not text', 'POST', '/api/query', queryBody({ queries: [{ refId: {} }] }), 'queries[0].refId: must be text'],
+    // Not "must not be empty" (ajv's coercion made null ""), nor true taken as "true" or ["A"] as "A".
+    ['query: refId null', 'POST', '/api/query', queryBody({ queries: [{ refId: null }] }), 'queries[0].refId: must be text'],
+    ['query: refId true', 'POST', '/api/query', queryBody({ queries: [{ refId: true }] }), 'queries[0].refId: must be text'],
+    ['query: refId a list', 'POST', '/api/query', queryBody({ queries: [{ refId: ['A'] }] }), 'queries[0].refId: must be text'],
     ['query: intervalMs not a number', 'POST', '/api/query', queryBody({ intervalMs: 'hourly' }), /^intervalMs: must be a number from 0 to 31622400000 \(/],
     ['query: maxDataPoints too small', 'POST', '/api/query', queryBody({ maxDataPoints: 0 }), 'maxDataPoints: must be a whole number from 1 to 100000'],
     ['query: too many queries', 'POST', '/api/query', queryBody({ queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }), /^queries: 51 /],

@@ -31,6 +31,9 @@ export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): S
     case 'number':
     case 'integer':
       return typeof data === 'number' || (typeof data === 'string' && DECIMAL_TEXT.test(data)) ? undefined : refused();
+    case 'string':
+      // A number is harmless as text (a refId of 1); null was "" (then "must not be empty"), true "true" and ["A"] "A".
+      return typeof data === 'string' || typeof data === 'number' ? undefined : refused();
     case 'array':
       if (!Array.isArray(data)) return refused();
       if (!schema.items) return undefined;
@@ -54,7 +57,6 @@ export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): S
       if (schema.anyOf?.every((s) => s.type === 'string' || s.type === 'number') && typeof data !== 'string' && typeof data !== 'number') {
         return { ...refused(), keyword: 'anyOf', params: {} };
       }
-      // Text (a number as text is harmless in a refId).
       return undefined;
   }
 }
