@@ -16,6 +16,7 @@ export interface FieldSchema {
 export interface BodySchema extends FieldSchema {
   properties?: Record<string, BodySchema>;
   items?: BodySchema;
+  anyOf?: BodySchema[];
 }
 
 /**
@@ -30,6 +31,9 @@ export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): S
     case 'number':
     case 'integer':
       return typeof data === 'number' || (typeof data === 'string' && DECIMAL_TEXT.test(data)) ? undefined : refused();
+    case 'string':
+      // A number is harmless as text (a refId of 1); null was "" (then "must not be empty"), true "true" and ["A"] "A".
+      return typeof data === 'string' || typeof data === 'number' ? undefined : refused();
     case 'array':
       if (!Array.isArray(data)) return refused();
       if (!schema.items) return undefined;
@@ -48,7 +52,11 @@ export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): S
       }
       return undefined;
     default:
-      // Text (a number as text is harmless in a refId) and unions (a time is text or a number, read by parseTime).
+      // A union of text and a number (a time, read by parseTime): ajv's coercion would take [0] as "0" (the epoch), null
+      // as "" and true as "true", which a refusal would then quote as if they had been sent.
+      if (schema.anyOf?.every((s) => s.type === 'string' || s.type === 'number') && typeof data !== 'string' && typeof data !== 'number') {
+        return { ...refused(), keyword: 'anyOf', params: {} };
+      }
       return undefined;
   }
 }

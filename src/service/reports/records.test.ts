@@ -111,6 +111,13 @@ test('a big file of its own whose records moved is searched by eventID too, as i
   expect([Object.fromEntries(found), unreadable]).toEqual([{ b1: rec('b1', { moved: true }) }, []]);
 });
 
+test.each(['short.parquet', 'short.json'])('a record whose index is past the end of its file, rewritten shorter (%s), is searched by eventID too', async (name) => {
+  // a2 was stored from index 1 of a.json.gz; the copy now holds it alone, at index 0.
+  const content = Buffer.from(JSON.stringify({ Records: [rec('a2', { moved: true })] }));
+  const { found, unreadable } = await withKeptCopy('a.json.gz', { name, content }, ['a2']);
+  expect([Object.fromEntries(found), unreadable]).toEqual([{ a2: rec('a2', { moved: true }) }, []]);
+});
+
 test('a big file of its own with a record that is not JSON is damaged, as one in a Parquet file would be', async () => {
   const content = Buffer.from('{"Records": [{"eventID": "b1", oops}]}');
   const { unreadable } = await withKeptCopy('b.json', { name: 'broken-record.json', content }, ['b1']);

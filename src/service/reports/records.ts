@@ -148,6 +148,8 @@ async function readWanted(
     byIndex.delete(i);
     return byIndex.size === 0;
   }, (i) => byIndex.has(i), signal);
+  // An index past the file's end (rewritten shorter) was never visited: its id may have moved too.
+  for (const id of byIndex.values()) if (!id.startsWith('md5:')) moved.add(id);
   if (moved.size === 0) return;
   // Rare: a second pass, for those ids wherever they are (the first record with the id).
   await readRecords(content, (_i, record) => {
