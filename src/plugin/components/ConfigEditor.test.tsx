@@ -399,6 +399,22 @@ describe('ConfigEditor', () => {
     expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
   });
 
+  it('lets no overtaken Refresh that fails late mark the newer figures as old', async () => {
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    await screen.findByText('Log files');
+    // The first Refresh hangs (a slow service), and fails after a second one has read the status.
+    let failLate: (err: unknown) => void = () => {};
+    getResource.mockImplementationOnce(() => new Promise((_resolve, reject) => (failLate = reject)));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('ingest/errors', expect.anything()));
+    await act(async () => failLate({ status: 504, data: { error: 'the Trailhound service did not answer within 60 s' } }));
+    expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument();
+    expect(screen.queryByText(/^As of /)).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
+  });
+
   it('asks again once the settings are saved: a fixed URL shows the status, not the failure from before', async () => {
     getResource.mockRejectedValue({ status: 502, data: { error: 'cannot reach http://trailhound:7480: connection refused' } });
     const onOptionsChange = jest.fn();
