@@ -213,6 +213,13 @@ describe('ConfigEditor', () => {
       expect(timeout).toBeInvalid();
       expect(screen.getByText(error)).toBeInTheDocument();
     }
+    // Part of a second counts, as the backend takes it: the browser's own check (min, step) does not refuse it either.
+    for (const typed of ['0.5', '90.5']) {
+      await user.clear(timeout);
+      await user.type(timeout, typed);
+      expect(latest().jsonData).toEqual({ url: 'http://trailhound:7480', timeoutSeconds: Number(typed) });
+      expect(timeout).not.toBeInvalid();
+    }
     await user.clear(timeout);
     await user.type(timeout, '3600');
     expect(timeout).not.toBeInvalid();
