@@ -33,6 +33,7 @@ describe('isPrivateHost and plainHttpHost', () => {
     ['127.255.0.9', true],
     ['[::1]', true],
     ['0.0.0.0', true],
+    ['[::]', true],
     ['[::ffff:7f00:1]', true],
     ['[::ffff:c0a8:10a]', true],
     ['trailhound', true],

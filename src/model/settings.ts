@@ -48,7 +48,8 @@ export function isPrivateHost(hostname: string): boolean {
     const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
     return isPrivateHost([hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'));
   }
-  if (host.includes(':')) return host === '::1' || /^(f[cd]|fe[89ab])/.test(host);
+  // [::], as 0.0.0.0, reaches this host.
+  if (host.includes(':')) return host === '::1' || host === '::' || /^(f[cd]|fe[89ab])/.test(host);
   if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
   const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
   if (!ip) return false;

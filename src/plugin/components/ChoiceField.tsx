@@ -5,7 +5,7 @@
 import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { variableOptions } from './FilterField';
 
 type Options<T extends string> = Array<ComboboxOption<T>>;
@@ -47,6 +47,11 @@ export function ChoiceField<T extends string>({ id, label, tooltip, ...choice }:
 function Choice<T extends string>({ id, label, options, value, onChange }: Omit<Props<T>, 'tooltip'>) {
   // The box stays open after the "$" button until something is chosen in it.
   const [pickingVariable, setPickingVariable] = useState(false);
+  // A choice picked in the box brings the buttons back in its place: the chosen one takes the focus the box had, once.
+  const [focusButtons, setFocusButtons] = useState(false);
+  useEffect(() => {
+    if (focusButtons) setFocusButtons(false);
+  }, [focusButtons]);
   if (isVariable(value) || pickingVariable) {
     return (
       <Combobox<string>
@@ -58,12 +63,13 @@ function Choice<T extends string>({ id, label, options, value, onChange }: Omit<
         options={async (search) => choicesAndVariables(options, search)}
         onChange={(option) => {
           setPickingVariable(false);
+          setFocusButtons(!isVariable(option.value));
           onChange(option.value as T);
         }}
       />
     );
   }
-  const radios = <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} />;
+  const radios = <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusButtons} />;
   if (variableOptions('').length === 0) {
     return radios;
   }

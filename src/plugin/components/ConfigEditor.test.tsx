@@ -213,6 +213,13 @@ describe('ConfigEditor', () => {
       expect(timeout).toBeInvalid();
       expect(screen.getByText(error)).toBeInTheDocument();
     }
+    // Part of a second counts, as the backend takes it: the browser's own check (min, step) does not refuse it either.
+    for (const typed of ['0.5', '90.5']) {
+      await user.clear(timeout);
+      await user.type(timeout, typed);
+      expect(latest().jsonData).toEqual({ url: 'http://trailhound:7480', timeoutSeconds: Number(typed) });
+      expect(timeout).not.toBeInvalid();
+    }
     await user.clear(timeout);
     await user.type(timeout, '3600');
     expect(timeout).not.toBeInvalid();
@@ -396,6 +403,22 @@ describe('ConfigEditor', () => {
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
     await waitFor(() => expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument());
     expect(screen.queryByText(note)).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
+  });
+
+  it('lets no overtaken Refresh that fails late mark the newer figures as old', async () => {
+    const user = userEvent.setup();
+    await renderEditor(settings());
+    await screen.findByText('Log files');
+    // The first Refresh hangs (a slow service), and fails after a second one has read the status.
+    let failLate: (err: unknown) => void = () => {};
+    getResource.mockImplementationOnce(() => new Promise((_resolve, reject) => (failLate = reject)));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(getResource).toHaveBeenLastCalledWith('ingest/errors', expect.anything()));
+    await act(async () => failLate({ status: 504, data: { error: 'the Trailhound service did not answer within 60 s' } }));
+    expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument();
+    expect(screen.queryByText(/^As of /)).not.toBeInTheDocument();
     expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
   });
 

@@ -97,7 +97,9 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           <Input
             id="trailhound-timeout"
             type="number"
-            min={1}
+            // The rule takes any number above 0 (0.5, 90.5): the browser's own check must not refuse what it takes.
+            min={0}
+            step="any"
             max={MAX_TIMEOUT_SECONDS}
             width={16}
             suffix="seconds"

@@ -2,7 +2,7 @@
 // CloudTrail reporting tools keep on their setup page.
 import { ConfigSection } from '@grafana/plugin-ui';
 import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
-import { Fragment, useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { IngestErrors, IngestStatus } from '../../model/api';
 import { decimalNumber } from '../../model/decimal';
 import type { BackfillAnswer } from '../types';
@@ -36,14 +36,21 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   const [backfill, setBackfill] = useState<{ message: string; error: boolean }>();
   const [busy, setBusy] = useState(false);
 
+  // Each refresh's number: the answer of one overtaken by a newer (Refresh clicked again while the service was slow)
+  // says nothing, and a late failure of it would dim the newer figures as "As of" an older read.
+  const started = useRef(0);
   const refresh = useCallback(async () => {
+    const own = ++started.current;
+    const overtaken = () => own !== started.current;
     let next: IngestStatus;
     try {
       next = await datasource.ingestStatus();
+      if (overtaken()) return;
       setStatus(next);
       setReadAt(Date.now());
       setStatusError(undefined);
     } catch (err) {
+      if (overtaken()) return;
       // The status's error says what is wrong (service down, token); the list would only say it again.
       setStatusError(errorMessage(err));
       setUnreadable(undefined);
@@ -55,8 +62,10 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
       return;
     }
     try {
-      setUnreadable({ list: await datasource.ingestErrors(SHOWN_UNREADABLE) });
+      const list = await datasource.ingestErrors(SHOWN_UNREADABLE);
+      if (!overtaken()) setUnreadable({ list });
     } catch (err) {
+      if (overtaken()) return;
       const status = (err as { status?: number } | undefined)?.status;
       // A service older than the list has no such endpoint.
       setUnreadable({ error: `${errorMessage(err)}${status === 404 ? ' (upgrade the Trailhound service)' : ''}` });

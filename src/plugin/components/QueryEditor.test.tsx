@@ -426,6 +426,31 @@ describe('QueryEditor', () => {
     expect(latest().status).toBe('$status');
   });
 
+  it('hands the focus back to the buttons when a choice, not a variable, is picked in the box', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { latest, replace } = renderQueryEditor(datasource(), { refId: 'A', status: '$status' } as unknown as Query);
+    // The box, which had the focus, gives way to the buttons: the chosen one takes it, not the page's start.
+    await user.click(screen.getByRole('combobox', { name: 'Status' }));
+    await user.click(await screen.findByRole('option', { name: 'Error' }));
+    expect(latest().status).toBe('error');
+    expect(radio('Status', 'Error')).toHaveFocus();
+    // Opened by "$" and left the same way.
+    await act(async () => screen.getByRole('button', { name: 'Use a dashboard variable for Status' }).focus());
+    await user.keyboard('{Enter}');
+    await user.keyboard('{Control>}a{/Control}Unauth');
+    await screen.findByRole('option', { name: 'Unauthorized' });
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect(latest().status).toBe('unauthorized');
+    expect(radio('Status', 'Unauthorized')).toHaveFocus();
+    // Only then: a query replaced from outside, to a variable and back, takes no focus from where it is.
+    act(() => radio('Time', 'Arrival time').focus());
+    replace({ refId: 'A', status: '$status' } as unknown as Query);
+    replace({ refId: 'A', status: 'error' });
+    expect(radio('Status', 'Error')).toBeChecked();
+    expect(radio('Time', 'Arrival time')).toHaveFocus();
+  });
+
   it('shows no variable button on a dashboard without variables', () => {
     setTemplateSrv(fakeTemplateSrv({}));
     renderQueryEditor(datasource());
