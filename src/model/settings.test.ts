@@ -47,6 +47,11 @@ describe('isPrivateHost and plainHttpHost', () => {
     ['100.64.0.1', true],
     ['[fd00::1]', true],
     ['[fe80::1]', true],
+    // Private by their first group, fd00::/8 and fe80::/10, not by how it is written: fd::1 is 00fd::1.
+    ['[fd12:3456::1]', true],
+    ['[febf::1]', true],
+    ['[fd::1]', false],
+    ['[fec0::1]', false],
     ['172.32.0.1', false],
     ['128.0.0.1', false],
     ['203.0.113.7', false],

@@ -49,7 +49,7 @@ export function isPrivateHost(hostname: string): boolean {
     return isPrivateHost([hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'));
   }
   // [::], as 0.0.0.0, reaches this host.
-  if (host.includes(':')) return host === '::1' || host === '::' || /^(f[cd]|fe[89ab])/.test(host);
+  if (host.includes(':')) return host === '::1' || host === '::' || /^(f[cd][0-9a-f]{2}|fe[89ab][0-9a-f]):/.test(host);
   if (!host.includes('.') || /(^|\.)(localhost|local|internal|lan|home\.arpa)$/.test(host)) return true;
   const ip = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
   if (!ip) return false;
