@@ -110,7 +110,7 @@ test("report's help says the defaults its flags leave to the query (not set as v
       'UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
   );
   // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
-  expect(help).toContain('--to <time> as --from; a day is its midnight, where it begins (default: now)');
+  expect(help).toContain('--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)');
   expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
 });

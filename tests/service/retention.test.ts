@@ -191,7 +191,9 @@ test('the service reads no further back than its retention, and prunes after its
   const { lines, logger } = memoryLogger();
   const logs = path.join(dir, 'logs');
   const now = new Date();
-  await writeLogFolder(logs, { events: 1500, days: 6, seed: 3, end: now });
+  // Files of 100 events: some fall on every day, whatever the time of day (with ~500 a file, three files spread over six
+  // days left none before the cutoff's day when the test ran just after midnight).
+  await writeLogFolder(logs, { events: 1500, days: 6, seed: 3, end: now, eventsPerFile: 100 });
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   // Its last good run was ten days ago: the catch-up would read eleven days.
   await db.run(

@@ -416,7 +416,8 @@ describe('QueryEditor', () => {
     setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource());
-    screen.getByRole('button', { name: 'Use a dashboard variable for Status' }).focus();
+    // In act: the focus shows the button's tooltip, a state update.
+    act(() => screen.getByRole('button', { name: 'Use a dashboard variable for Status' }).focus());
     await user.keyboard('{Enter}');
     expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
     // The box shows the choice, All: select it and type over it.
