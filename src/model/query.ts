@@ -1,6 +1,6 @@
 // The one query model behind every report: editor, dashboards, alert rules, HTTP API and CLI.
 // Pure code, no I/O: it runs in the browser, the backend plugin and the service alike.
-import { DECIMAL_TEXT } from './decimal';
+import { decimalNumber } from './decimal';
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
 export const FORMATS = ['timeseries', 'table', 'list'] as const;
@@ -215,8 +215,8 @@ function filters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filt
   return out;
 }
 
-/** A number given as text (a Grafana variable's "3") is read as one, decimal only; anything else is returned as given, for the caller to refuse. */
-const numberOf = (value: unknown): unknown => (typeof value === 'string' && DECIMAL_TEXT.test(value) ? Number(value) : value);
+/** A number given as text (a Grafana variable's "3") is read as one, decimal only (other text is NaN, which the caller refuses). */
+const numberOf = (value: unknown): unknown => (typeof value === 'string' ? decimalNumber(value) : value);
 
 function limit(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === '') {

@@ -13,6 +13,7 @@ import {
   ANSWER_LINES_TYPE,
   answerJson,
   answerLines,
+  defaultFrom,
   MAX_INTERVAL_MS,
   MAX_WEIGHT,
   parseRange,
@@ -60,7 +61,6 @@ const MAX_QUERIES = 50;
 const BUSY = 'try again when the service is less busy';
 /** What a 503 asks for while the database opens: a migration takes minutes, a plain open a moment. */
 const RETRY_AFTER_SECONDS = 10;
-const DAY = 86_400_000;
 /**
  * How long one POST /api/query may run, all its queries together: a statement may take 30 s, and fifty of them one
  * after another kept DuckDB busy for 25 minutes. Under the plugin's default timeout per call (60 s), so that Grafana
@@ -337,10 +337,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
-    // The 14 days before `to`, as `report --to` looks: counted from now, a `to` in the past came before them.
+    // `from` read first, so that its error comes first, as in a query.
     const from = q.from === undefined ? undefined : parseTime('from', q.from);
     const to = q.to === undefined ? Date.now() : parseTime('to', q.to);
-    const range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: 'from', to: 'to', range: 'to' });
+    const range = parseRange({ from: from ?? defaultFrom(to), to }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
     const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);

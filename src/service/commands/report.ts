@@ -13,7 +13,7 @@ import { decimalNumber } from '../../model/decimal';
 import { plainHttpHost } from '../../model/settings';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
 import { Database, DatabaseLockedError } from '../db/database';
-import { errorResult, parseRange, parseTime, Reports } from '../reports';
+import { defaultFrom, errorResult, parseRange, parseTime, Reports } from '../reports';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
@@ -278,8 +278,7 @@ export function reportCommand(): Command {
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
         const from = o.from === undefined ? undefined : timeFlag('--from', o.from, now);
         const to = o.to === undefined ? now : timeFlag('--to', o.to, now);
-        // The 14 days before --to (from 1970 on): counted from now, a --to in the past came before them, and was refused.
-        range = parseRange({ from: from ?? Math.max(0, to - 14 * DAY), to }, { from: '--from', to: '--to', range: '--from/--to' });
+        range = parseRange({ from: from ?? defaultFrom(to), to }, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.

@@ -5,6 +5,12 @@ import type { Range } from './sql';
 /** The times a request may name: stored times are timestamps DuckDB reads as years 1970 to 9999, UTC. */
 export const MIN_TIME = Date.UTC(1970, 0, 1);
 export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/**
+ * The start of a range given only its end (or neither, ending now): the 14 days before it, as ingest reads by default,
+ * from 1970 on. The CLI's report and GET /api/values both count back from the end: counted from now, a past end came
+ * before its start.
+ */
+export const defaultFrom = (to: number) => Math.max(MIN_TIME, to - 14 * 86_400_000);
 /** The largest bucket width a request may ask for (intervalMs): a leap year. */
 export const MAX_INTERVAL_MS = 366 * 86_400_000;
 
