@@ -521,6 +521,12 @@ describe('alert rules', () => {
     }
   });
 
+  test('every description says what to do about the alert (its runbook, in a sentence of its own), not only what fired', () => {
+    // A clause that starts with one of these: "… root and why: check who signed in", "Require MFA …", "Open the Ingestion dashboard".
+    const action = /(?:^|[.:;] )(?:check|cancel|require|open|start)\b/i;
+    for (const { rule } of rules) expect([rule.title, action.test(rule.annotations.description)]).toEqual([rule.title, true]);
+  });
+
   test.each(rules.map(({ rule }) => [rule.title, rule] as const))('%s: A is a Trailhound query, B reduces it, C is the condition', (_title, rule) => {
     const refIds = rule.data.map((d) => d.refId);
     expect(new Set(refIds).size).toBe(refIds.length);
