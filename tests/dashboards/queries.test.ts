@@ -307,7 +307,13 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName' && !otherGroup(o.matcher.options)) names.push(o.matcher.options);
     for (const t of panel.transformations ?? []) if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
     if (panel.options?.xField) names.push(panel.options.xField);
-    for (const s of panel.options?.sortBy ?? []) names.push(s.displayName);
+    // sortBy names a column as shown: a column an override renames is sorted by its new name (headers.jsdom.test.ts).
+    const shownAs = new Map<string, string>();
+    for (const o of panel.fieldConfig?.overrides ?? []) {
+      const displayName = o.matcher.id === 'byName' && o.properties.find((p: Json) => p.id === 'displayName')?.value;
+      if (displayName) shownAs.set(displayName, o.matcher.options);
+    }
+    for (const s of panel.options?.sortBy ?? []) names.push(shownAs.get(s.displayName) ?? s.displayName);
     const stat = /^\/\^(.+)\$\/$/.exec(panel.options?.reduceOptions?.fields ?? '');
     if (stat) names.push(stat[1]);
     return [...new Set(names)];
