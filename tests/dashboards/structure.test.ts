@@ -485,6 +485,49 @@ describe('provisioning', () => {
   });
 });
 
+// The keys Grafana's file provisioning reads (the yaml tags of its v1 structs: pkg/services/provisioning/datasources/types.go,
+// dashboards/types.go, alerting/rules_types.go). Go's YAML decoder ignores any other key, so a misspelt one
+// (noDataStat, isPasued) would be dropped without a word and the rule run with Grafana's default.
+const GRAFANA_KEYS = {
+  datasourcesFile: ['apiVersion', 'datasources', 'deleteDatasources', 'prune'],
+  datasource: ['orgId', 'orgName', 'version', 'name', 'type', 'access', 'url', 'user', 'database', 'basicAuth', 'basicAuthUser', 'withCredentials', 'isDefault', 'correlations', 'jsonData', 'secureJsonData', 'editable', 'uid'],
+  providersFile: ['apiVersion', 'providers'],
+  provider: ['name', 'type', 'orgId', 'folder', 'folderUid', 'editable', 'options', 'disableDeletion', 'updateIntervalSeconds', 'allowUiUpdates'],
+  providerOptions: ['path', 'foldersFromFilesStructure'],
+  rulesFile: ['apiVersion', 'groups', 'deleteRules', 'contactPoints', 'deleteContactPoints', 'policies', 'resetPolicies', 'templates', 'deleteTemplates', 'muteTimes', 'deleteMuteTimes'],
+  group: ['orgId', 'name', 'folder', 'interval', 'rules'],
+  rule: ['uid', 'title', 'condition', 'data', 'dashboardUid', 'panelId', 'noDataState', 'execErrState', 'for', 'keepFiringFor', 'missing_series_evals_to_resolve', 'annotations', 'labels', 'isPaused', 'notification_settings', 'record'],
+  query: ['refId', 'queryType', 'relativeTimeRange', 'datasourceUid', 'model'],
+};
+const unknownKeys = (where: string, value: Json, known: string[]) => Object.keys(value).filter((k) => !known.includes(k)).map((k) => `${where}.${k}`);
+
+test('the provisioning files use only keys Grafana reads, and states it knows', () => {
+  const datasources = loadYaml('datasources/trailhound.yaml');
+  const providers = loadYaml('dashboards/trailhound.yaml');
+  const rulesFile = loadYaml('alerting/trailhound-rules.yaml');
+  const unknown = [
+    ...unknownKeys('datasources', datasources, GRAFANA_KEYS.datasourcesFile),
+    ...datasources.datasources.flatMap((d: Json) => unknownKeys(`datasource ${d.name}`, d, GRAFANA_KEYS.datasource)),
+    ...unknownKeys('providers', providers, GRAFANA_KEYS.providersFile),
+    ...providers.providers.flatMap((p: Json) => [...unknownKeys(`provider ${p.name}`, p, GRAFANA_KEYS.provider), ...unknownKeys(`provider ${p.name}.options`, p.options, GRAFANA_KEYS.providerOptions)]),
+    ...unknownKeys('rules', rulesFile, GRAFANA_KEYS.rulesFile),
+    ...rulesFile.groups.flatMap((g: Json) => [
+      ...unknownKeys(`group ${g.name}`, g, GRAFANA_KEYS.group),
+      ...g.rules.flatMap((r: Json) => [
+        ...unknownKeys(`rule ${r.uid}`, r, GRAFANA_KEYS.rule),
+        ...r.data.flatMap((q: Json) => [...unknownKeys(`rule ${r.uid} ${q.refId}`, q, GRAFANA_KEYS.query), ...unknownKeys(`rule ${r.uid} ${q.refId}.relativeTimeRange`, q.relativeTimeRange ?? {}, ['from', 'to'])]),
+      ]),
+    ]),
+  ];
+  expect(unknown).toEqual([]);
+  for (const { rule } of loadAlertRules()) {
+    // pkg/services/ngalert/models: NoDataStateFromString, ErrStateFromString (an unknown one fails the whole file).
+    expect([rule.uid, rule.noDataState, rule.execErrState]).toEqual([rule.uid, expect.stringMatching(/^(NoData|Alerting|OK|KeepLast)$/), expect.stringMatching(/^(Alerting|Error|OK|KeepLast)$/)]);
+    // Grafana's uid rule for alert rules: at most 40 letters, digits, - and _.
+    expect(rule.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+  }
+});
+
 describe('alert rules', () => {
   const rules = loadAlertRules();
   test('sixteen rules in the CloudTrail folder, evaluated every minute', () => {
