@@ -185,6 +185,11 @@ describe('ConfigEditor', () => {
     ['http://10.1.2.3:7480', false],
     ['http://192.168.1.10:7480', false],
     ['http://[::ffff:192.168.1.10]:7480', false],
+    // A trailing dot is the same host, and a short loopback address is loopback, as the URL parser reads them.
+    ['http://localhost.:7480', false],
+    ['http://trailhound.:7480', false],
+    ['http://127.1:7480', false],
+    ['http://trail.example.com.:7480', true],
     ['http://128.0.0.1:7480', true],
     ['http://127.example.com:7480', true],
     ['http://localhost.example.com:7480', true],
