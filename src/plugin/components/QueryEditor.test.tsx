@@ -452,6 +452,57 @@ describe('QueryEditor', () => {
     expect(radio('Time', 'Arrival time')).toHaveFocus();
   });
 
+  it('closes the variable box without a choice: Escape hands the focus back to the "$" button, which closes it too', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { onChange } = renderQueryEditor(datasource());
+    // Grafana's own Escape (leave the panel editor) listens on the document: the box's Escape must not reach it.
+    const grafanaEscape = jest.fn();
+    const listener = (e: KeyboardEvent) => e.key === 'Escape' && grafanaEscape();
+    document.addEventListener('keydown', listener);
+    try {
+      const dollar = screen.getByRole('button', { name: 'Use a dashboard variable for Status' });
+      expect(dollar).toHaveAttribute('aria-pressed', 'false');
+      act(() => dollar.focus());
+      await user.keyboard('{Enter}');
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      expect(dollar).toHaveAttribute('aria-pressed', 'true');
+      // The first Escape closes the list, the box stays; the second closes the box.
+      await user.keyboard('{Control>}a{/Control}$stat');
+      await screen.findByRole('option', { name: /\$status/ });
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('option')).not.toBeInTheDocument();
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('combobox', { name: 'Status' })).not.toBeInTheDocument();
+      expect(radio('Status', 'All')).toBeChecked();
+      expect(screen.getByRole('button', { name: 'Use a dashboard variable for Status' })).toHaveFocus();
+      expect(dollar).toHaveAttribute('aria-pressed', 'false');
+      expect(grafanaEscape).not.toHaveBeenCalled();
+      // By mouse: the "$" button opens the box and closes it again.
+      await user.click(dollar);
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      await user.click(dollar);
+      expect(screen.queryByRole('combobox', { name: 'Status' })).not.toBeInTheDocument();
+      expect(radio('Status', 'All')).toBeChecked();
+      expect(dollar).toHaveFocus();
+      expect(onChange).not.toHaveBeenCalled();
+    } finally {
+      document.removeEventListener('keydown', listener);
+    }
+  });
+
+  it('leaves a variable in its box on Escape: the buttons cannot show it', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { onChange } = renderQueryEditor(datasource(), { refId: 'A', status: '$status' } as unknown as Query);
+    await user.click(screen.getByRole('combobox', { name: 'Status' }));
+    await user.keyboard('{Escape}{Escape}');
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('$status');
+    expect(screen.queryByRole('button', { name: 'Use a dashboard variable for Status' })).not.toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
   it('shows no variable button on a dashboard without variables', () => {
     setTemplateSrv(fakeTemplateSrv({}));
     renderQueryEditor(datasource());
