@@ -329,9 +329,13 @@ describe('ConfigEditor', () => {
     await user.type(days, '90');
     const startedAt = '2026-11-25T10:06:00.000Z';
     getResource.mockImplementation(answer({ ...STATUS, backfill: { days: 90, state: 'running', startedAt } }));
+    // Where the answer will be said: a live region, there (empty) before it, so a screen reader reads the answer out.
+    const said = screen.getByRole('status');
+    expect(said).toBeEmptyDOMElement();
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 90 });
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
+    expect(said).toHaveTextContent(/^Retrieving the last 90 days of logs/);
     // The status is read again at once, and shows the backfill under way.
     expect(await screen.findByText(`90 days, running since ${new Date(startedAt).toLocaleString()}`)).toBeInTheDocument();
   });
@@ -424,6 +428,7 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Could not start: backfill needs the ingesting service');
   });
 
   it('after a failed refresh, says the counts it keeps are from the last successful read, and dims them', async () => {
