@@ -107,7 +107,7 @@ describe('QueryEditor', () => {
     const { latest, onRunQuery } = renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest' });
     // The status by default, without a limit to set.
     expect(radio('Show', 'Status')).toBeChecked();
-    expect(screen.queryByRole('spinbutton', { name: 'Limit' })).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Limit')).not.toBeInTheDocument();
 
     await user.click(radio('Show', 'Unreadable files'));
     expect(latest()).toMatchObject({ queryType: 'ingest', ingestView: 'errors' });
@@ -151,7 +151,7 @@ describe('QueryEditor', () => {
   it('a saved unreadable-files query opens with its choice and limit', () => {
     renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest', ingestView: 'errors', limit: 500 });
     expect(radio('Show', 'Unreadable files')).toBeChecked();
-    expect(screen.getByLabelText('Limit')).toHaveValue(500);
+    expect(screen.getByLabelText('Limit')).toHaveValue('500');
   });
 
   it("shows a saved query's exclusions as fields of their own, in the Events and Summary totals views, and keeps them through every change", async () => {
@@ -539,9 +539,30 @@ describe('QueryEditor', () => {
     // Not a limit: the box shows the default again and the query does not run for nothing.
     await user.type(limit, '0');
     await user.tab();
-    expect(limit).toHaveValue(null);
+    expect(limit).toHaveValue('');
     expect(latest().limit).toBeUndefined();
     expect(onRunQuery).toHaveBeenCalledTimes(4);
+  });
+
+  it('shows what is typed in a number box until it is left, then what the query took: text it cannot read gives way to the default', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', limit: 50 });
+    const limit = screen.getByLabelText('Limit');
+    expect(limit).toHaveValue('50');
+    await user.clear(limit);
+    // A number box reports text it cannot read as empty, as a browser's does, and a browser's keeps showing it.
+    await user.type(limit, '1e400');
+    expect(limit).toHaveValue('1e400');
+    await user.tab();
+    expect(latest().limit).toBeUndefined();
+    expect(limit).toHaveValue('');
+    expect(limit).toHaveAttribute('placeholder', '20');
+    const peak = screen.getByLabelText('Peak window (min)');
+    await user.type(peak, '12 min');
+    expect(peak).toHaveValue('12 min');
+    await user.tab();
+    expect(latest().peakWindow).toBeUndefined();
+    expect(peak).toHaveValue('');
   });
 
   it('takes a peak window in minutes for a time series or a table, not for an event list', async () => {
@@ -553,7 +574,7 @@ describe('QueryEditor', () => {
     await user.hover(label.querySelector('svg')!);
     expect(await screen.findByText(/the most events of one group made within this many minutes of each other/)).toBeInTheDocument();
     // Empty: plain counts, and nothing stored.
-    expect(peak).toHaveValue(null);
+    expect(peak).toHaveValue('');
     expect(latest().peakWindow).toBeUndefined();
     await user.type(peak, '30{Enter}');
     expect(latest().peakWindow).toBe(30);
@@ -567,7 +588,7 @@ describe('QueryEditor', () => {
     await user.type(peak, '0');
     await user.tab();
     expect(latest().peakWindow).toBeUndefined();
-    expect(peak).toHaveValue(null);
+    expect(peak).toHaveValue('');
 
     await user.click(radio('Format', 'Table'));
     expect(screen.getByLabelText('Peak window (min)')).toBeInTheDocument();
