@@ -1,6 +1,7 @@
 // Data source settings and the per-data-source instance cache. Grafana sends the settings with every
 // call; an instance (its HTTP client) is kept per data source and rebuilt when the settings change.
 import { type ClientOptions, DEFAULT_TIMEOUT_MS, ServiceClient } from './serviceClient';
+import { decimalNumber } from '../model/decimal';
 import { DEFAULT_SERVICE_URL, MAX_TIMEOUT_SECONDS, serviceUrlProblem, timeoutSeconds } from '../model/settings';
 import type { DataSourceInstanceSettings, PluginContext } from './types';
 
@@ -52,13 +53,15 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
       'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
     );
   }
-  const seconds = timeoutSeconds(data.timeoutSeconds);
+  const typed = data.timeoutSeconds;
+  const seconds = timeoutSeconds(typed);
   if (Number.isNaN(seconds)) {
-    const n = Number(data.timeoutSeconds);
+    // Read as timeoutSeconds reads it, and quoted as stored: the config editor keeps text no number can hold ("1e400").
+    const n = typeof typed === 'number' ? typed : typeof typed === 'string' ? decimalNumber(typed) : NaN;
     throw new SettingsError(
       n > MAX_TIMEOUT_SECONDS
-        ? `timeoutSeconds is ${n}, over the maximum of ${MAX_TIMEOUT_SECONDS} (one hour): set a smaller one`
-        : `timeoutSeconds is ${JSON.stringify(data.timeoutSeconds)}, not a number of seconds above 0: ` +
+        ? `timeoutSeconds is ${JSON.stringify(typed)}, over the maximum of ${MAX_TIMEOUT_SECONDS} (one hour): set a smaller one`
+        : `timeoutSeconds is ${JSON.stringify(typed)}, not a number of seconds above 0: ` +
           `set one up to ${MAX_TIMEOUT_SECONDS}, or leave it out for the default`
     );
   }

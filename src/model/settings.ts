@@ -35,13 +35,32 @@ export function timeoutSeconds(value: unknown): number | undefined {
 }
 
 /**
+ * A host as a URL writes it, the URL parser's spelling, so every way of writing an address is judged as the one it
+ * is: 127.1 and 0x7f.0.0.1 are 127.0.0.1, [::ffff:127.0.0.1] is [::ffff:7f00:1], names are lower case. Without the
+ * brackets of an IPv6 address, nor the trailing dot of a fully qualified name: `localhost.` is `localhost`.
+ */
+function urlHost(hostname: string): string {
+  let host = hostname.toLowerCase();
+  // Only a host: anything that would make it a URL's other parts (user@, /path) is judged as written.
+  if (!/[/?#@\\\s]/.test(host)) {
+    try {
+      host = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}`).hostname;
+    } catch {
+      // Not a host a URL can hold: judged as written.
+    }
+  }
+  return host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
+/**
  * Whether a host keeps a plain-http token on this machine or a private network: loopback (0.0.0.0 reaches this host
  * too), a name without a dot (a docker-compose service, `trailhound`: the shipped setup), a private zone (Kubernetes'
  * `.cluster.local`, `.internal`, `.lan`), a private, shared or link-local address. Plain http there is the usual setup, and
- * a warning on it would be noise every install shows.
+ * a warning on it would be noise every install shows. A trailing dot changes nothing: `trailhound.` is `trailhound`.
  */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = urlHost(hostname);
+  if (host === '') return false;
   // An IPv4 address written as IPv6 (URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]) is that IPv4 address.
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
   if (mapped) {

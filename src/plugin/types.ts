@@ -10,8 +10,11 @@ export type Query = TrailhoundQuery & DataQuery;
 /** jsonData: what the backend needs to reach the service. */
 export interface Options extends DataSourceJsonData {
   url?: string;
-  /** Per call to the service; the backend's default and maximum are in src/model/settings.ts. */
-  timeoutSeconds?: number;
+  /**
+   * Per call to the service; the backend's default and maximum are in src/model/settings.ts. Text when provisioned
+   * quoted ("90"), or when the config editor keeps what was typed that is no number JSON can carry ("1e400").
+   */
+  timeoutSeconds?: number | string;
 }
 
 /** secureJsonData: stored encrypted, never sent back to the browser. */

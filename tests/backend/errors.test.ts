@@ -270,6 +270,19 @@ describe('settings', () => {
     }
   });
 
+  test('timeoutSeconds as the config editor keeps text no number can hold (1e400) is refused, quoted as typed', () => {
+    expect(() => parseSettings(ds({ timeoutSeconds: '1e400' }))).toThrow(
+      new SettingsError('timeoutSeconds is "1e400", over the maximum of 3600 (one hour): set a smaller one')
+    );
+    expect(() => parseSettings(ds({ timeoutSeconds: '4000' }))).toThrow(new SettingsError('timeoutSeconds is "4000", over the maximum of 3600 (one hour): set a smaller one'));
+    // Hex text is no number of seconds, as the editor and the CLI read it: not 4096 over the maximum.
+    for (const given of ['-1e400', '1e-400', '0x1000']) {
+      expect(() => parseSettings(ds({ timeoutSeconds: given }))).toThrow(
+        new SettingsError(`timeoutSeconds is "${given}", not a number of seconds above 0: set one up to 3600, or leave it out for the default`)
+      );
+    }
+  });
+
   test('timeoutSeconds that is not a number of seconds above 0 is refused, not quietly replaced by the default', () => {
     expect(parseSettings(ds({ timeoutSeconds: '90' })).timeoutMs).toBe(90_000);
     expect(parseSettings(ds({ timeoutSeconds: 0.5 })).timeoutMs).toBe(500);

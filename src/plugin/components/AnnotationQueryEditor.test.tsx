@@ -36,7 +36,7 @@ describe('AnnotationQueryEditor', () => {
     await user.click(within(screen.getByRole('radiogroup', { name: 'Status' })).getByRole('radio', { name: 'Error' }));
     await user.click(screen.getByRole('combobox', { name: /Event name/ }));
     await user.click(await screen.findByRole('option', { name: /StopLogging/ }));
-    const limit = screen.getByRole('spinbutton', { name: /Limit/ });
+    const limit = screen.getByRole('textbox', { name: /Limit/ });
     await user.type(limit, '50{Enter}');
     expect(latest()).toMatchObject({ status: 'error', filters: { eventName: ['StopLogging'] }, limit: 50 });
     expect(onRunQuery).toHaveBeenCalled();

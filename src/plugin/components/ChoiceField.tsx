@@ -1,11 +1,12 @@
 // One choice of the query model (format, aggregate, status …), as an editor field with its label. Radio buttons, unless the query takes the choice from
 // a dashboard variable (the Events dashboard sets $groupBy, $status …): then a box that shows the variable and
 // offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it. On a
-// dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable.
+// dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable. The
+// button stays beside the box it opened, pressed: clicking it again, or Escape in the box, brings the buttons back.
 import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { variableOptions } from './FilterField';
 
 type Options<T extends string> = Array<ComboboxOption<T>>;
@@ -45,38 +46,73 @@ export function ChoiceField<T extends string>({ id, label, tooltip, ...choice }:
 }
 
 function Choice<T extends string>({ id, label, options, value, onChange }: Omit<Props<T>, 'tooltip'>) {
-  // The box stays open after the "$" button until something is chosen in it.
+  // The box stays open after the "$" button until something is chosen in it, or it is closed (Escape, the button again).
   const [pickingVariable, setPickingVariable] = useState(false);
-  // A choice picked in the box brings the buttons back in its place: the chosen one takes the focus the box had, once.
-  const [focusButtons, setFocusButtons] = useState(false);
+  // After the box gives way to the buttons, the focus it had goes to the chosen button (a choice picked in the box)
+  // or to the "$" button (the box closed without a choice), once: not to the page's start.
+  const [focusAfter, setFocusAfter] = useState<'choice' | 'dollar'>();
+  const dollar = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    if (focusButtons) setFocusButtons(false);
-  }, [focusButtons]);
-  if (isVariable(value) || pickingVariable) {
-    return (
+    if (focusAfter === 'dollar') dollar.current?.focus();
+    if (focusAfter) setFocusAfter(undefined);
+  }, [focusAfter]);
+  const variable = isVariable(value);
+  // Opened by the "$" button for a value that is no variable: closing goes back to the buttons, which can show it.
+  const closable = pickingVariable && !variable;
+  // Whether the box's list is open: Escape then closes only the list (the Combobox stops it there).
+  const [listOpen, setListOpen] = useState(false);
+  const box = (
+    // Escape with the list closed closes the box, the focus going back to the "$" button; stopped here, or Grafana's own
+    // Escape (leave the panel editor) would follow. Downshift would clear the box's text on it (a variable kept would
+    // look gone), so it is told not to: in the capture phase, before the input's own handler.
+    <div
+      onKeyDownCapture={(e) => {
+        if (e.key !== 'Escape' || listOpen) return;
+        (e.nativeEvent as KeyboardEvent & { preventDownshiftDefault?: boolean }).preventDownshiftDefault = true;
+        if (closable) {
+          e.stopPropagation();
+          setPickingVariable(false);
+          setFocusAfter('dollar');
+        }
+      }}
+    >
       <Combobox<string>
         id={id}
         width={20}
-        // Opened by the "$" button, which this box replaces: the focus comes here, not to the page's start.
+        // Opened by the "$" button, which stays beside it: the focus comes here, not to the page's start.
         autoFocus={pickingVariable}
         value={selected(options, value)}
         options={async (search) => choicesAndVariables(options, search)}
+        onIsOpenChange={setListOpen}
         onChange={(option) => {
           setPickingVariable(false);
-          setFocusButtons(!isVariable(option.value));
+          if (!isVariable(option.value)) setFocusAfter('choice');
           onChange(option.value as T);
         }}
       />
-    );
-  }
-  const radios = <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusButtons} />;
-  if (variableOptions('').length === 0) {
+    </div>
+  );
+  const radios = (
+    <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusAfter === 'choice'} />
+  );
+  if (!variable && !pickingVariable && variableOptions('').length === 0) {
     return radios;
   }
+  // One layout for every state, so the box and the button stay the same elements, and keep the focus, as they change.
+  // A variable stays in the box, without the button: the radio buttons cannot show it, so there is nothing to go back to.
   return (
     <Stack direction="row" gap={0.5} alignItems="center">
-      {radios}
-      <IconButton name="dollar-alt" tooltip={`Use a dashboard variable for ${label}`} onClick={() => setPickingVariable(true)} />
+      {variable || pickingVariable ? box : radios}
+      {!variable && (
+        <IconButton
+          ref={dollar}
+          name="dollar-alt"
+          tooltip={`Use a dashboard variable for ${label}`}
+          aria-pressed={pickingVariable}
+          variant={pickingVariable ? 'primary' : 'secondary'}
+          onClick={() => setPickingVariable(!pickingVariable)}
+        />
+      )}
     </Stack>
   );
 }

@@ -9,6 +9,7 @@ import { useState } from 'react';
 import { DataSource } from '../datasource';
 import { instanceSettings } from '../testing/settings';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
+import { timeoutSeconds } from '../../model/settings';
 import { ConfigEditor, plainHttpWarning } from './ConfigEditor';
 
 type Settings = DataSourceSettings<Options, SecureOptions>;
@@ -185,6 +186,11 @@ describe('ConfigEditor', () => {
     ['http://10.1.2.3:7480', false],
     ['http://192.168.1.10:7480', false],
     ['http://[::ffff:192.168.1.10]:7480', false],
+    // A trailing dot is the same host, and a short loopback address is loopback, as the URL parser reads them.
+    ['http://localhost.:7480', false],
+    ['http://trailhound.:7480', false],
+    ['http://127.1:7480', false],
+    ['http://trail.example.com.:7480', true],
     ['http://128.0.0.1:7480', true],
     ['http://127.example.com:7480', true],
     ['http://localhost.example.com:7480', true],
@@ -197,8 +203,8 @@ describe('ConfigEditor', () => {
   it('sets the timeout per call to the service, where the backend reads it, and marks one it would refuse as typed', async () => {
     const user = userEvent.setup();
     const { latest } = await renderEditor(settings());
-    const timeout = screen.getByRole('spinbutton', { name: /Timeout/ });
-    expect(timeout).toHaveValue(null);
+    const timeout = screen.getByRole('textbox', { name: /Timeout/ });
+    expect(timeout).toHaveValue('');
     expect(timeout).toHaveAttribute('placeholder', '60');
     expect(screen.getByText('Seconds to wait for each call to the service; default 60, at most 3600 (one hour)')).toBeInTheDocument();
     await user.type(timeout, '120');
@@ -213,7 +219,7 @@ describe('ConfigEditor', () => {
       expect(timeout).toBeInvalid();
       expect(screen.getByText(error)).toBeInTheDocument();
     }
-    // Part of a second counts, as the backend takes it: the browser's own check (min, step) does not refuse it either.
+    // Part of a second counts, as the backend takes it.
     for (const typed of ['0.5', '90.5']) {
       await user.clear(timeout);
       await user.type(timeout, typed);
@@ -230,10 +236,51 @@ describe('ConfigEditor', () => {
     expect(timeout).not.toBeInvalid();
   });
 
+  it('keeps a timeout too big for a number as typed, marked, and saves it so that Save & test names it, not as the default', async () => {
+    const user = userEvent.setup();
+    const { latest } = await renderEditor(settings({ jsonData: { url: 'http://trailhound:7480', timeoutSeconds: 90 } }));
+    const timeout = screen.getByLabelText(/^Timeout/);
+    const error = 'More than 0 and at most 3600 seconds; empty for the default';
+    // What Grafana saves is the JSON of jsonData: Infinity would go as null, which is the default.
+    const saved = () => JSON.parse(JSON.stringify(latest().jsonData)).timeoutSeconds;
+    for (const typed of ['1e400', '-1e400', '1e999', 'soon', '0x10']) {
+      await user.clear(timeout);
+      await user.type(timeout, typed);
+      expect(timeout).toHaveValue(typed);
+      expect(timeout).toBeInvalid();
+      expect(screen.getByText(error)).toBeInTheDocument();
+      expect(saved()).toBe(typed);
+      // Read as the backend reads it (src/model/settings.ts): refused, so Save & test says so.
+      expect(timeoutSeconds(saved())).toBeNaN();
+    }
+    // What it shows is what was typed, a number being written too ("90." on the way to "90.5").
+    await user.clear(timeout);
+    await user.type(timeout, '90.');
+    expect(timeout).toHaveValue('90.');
+    expect(saved()).toBe(90);
+    await user.type(timeout, '5');
+    expect(saved()).toBe(90.5);
+    expect(timeout).not.toBeInvalid();
+  });
+
+  it('shows a timeout saved as null (an older version saved 1e400 so) as empty, the default, and a newer save as stored', async () => {
+    const onOptionsChange = jest.fn();
+    const old = settings({ jsonData: { url: 'http://trailhound:7480', timeoutSeconds: null as unknown as number } });
+    const { rerender } = render(<ConfigEditor options={old} onOptionsChange={onOptionsChange} />);
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    });
+    const timeout = screen.getByRole('textbox', { name: /Timeout/ });
+    expect(timeout).toHaveValue('');
+    expect(timeout).not.toBeInvalid();
+    rerender(<ConfigEditor options={{ ...old, jsonData: { url: 'http://trailhound:7480', timeoutSeconds: 120 } }} onOptionsChange={onOptionsChange} />);
+    expect(timeout).toHaveValue('120');
+  });
+
   it('shows a provisioned timeout, quoted in the YAML or not', async () => {
     await renderEditor(settings({ jsonData: { url: 'http://trailhound:7480', timeoutSeconds: '90' as unknown as number } }));
-    expect(screen.getByRole('spinbutton', { name: /Timeout/ })).toHaveValue(90);
-    expect(screen.getByRole('spinbutton', { name: /Timeout/ })).not.toBeInvalid();
+    expect(screen.getByRole('textbox', { name: /Timeout/ })).toHaveValue('90');
+    expect(screen.getByRole('textbox', { name: /Timeout/ })).not.toBeInvalid();
   });
 
   it('takes a new token as a secret', async () => {
@@ -282,9 +329,13 @@ describe('ConfigEditor', () => {
     await user.type(days, '90');
     const startedAt = '2026-11-25T10:06:00.000Z';
     getResource.mockImplementation(answer({ ...STATUS, backfill: { days: 90, state: 'running', startedAt } }));
+    // Where the answer will be said: a live region, there (empty) before it, so a screen reader reads the answer out.
+    const said = screen.getByRole('status');
+    expect(said).toBeEmptyDOMElement();
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 90 });
     expect(await screen.findByText(/Retrieving the last 90 days of logs/)).toBeInTheDocument();
+    expect(said).toHaveTextContent(/^Retrieving the last 90 days of logs/);
     // The status is read again at once, and shows the backfill under way.
     expect(await screen.findByText(`90 days, running since ${new Date(startedAt).toLocaleString()}`)).toBeInTheDocument();
   });
@@ -377,6 +428,7 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/ECONNREFUSED/)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(await screen.findByText(/Could not start: backfill needs the ingesting service/)).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Could not start: backfill needs the ingesting service');
   });
 
   it('after a failed refresh, says the counts it keeps are from the last successful read, and dims them', async () => {

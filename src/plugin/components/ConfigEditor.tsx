@@ -4,7 +4,8 @@ import { OrgRole, type DataSourcePluginOptionsEditorProps } from '@grafana/data'
 import { ConfigSection } from '@grafana/plugin-ui';
 import { config } from '@grafana/runtime';
 import { Field, Input, SecretInput, Text } from '@grafana/ui';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { decimalNumber } from '../../model/decimal';
 import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, plainHttpHost, serviceUrlProblem, timeoutSeconds } from '../../model/settings';
 import { DEFAULT_URL, type Options, type SecureOptions } from '../types';
 import { IngestionPanel } from './IngestionPanel';
@@ -33,6 +34,49 @@ export function urlProblem(url: string): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What the Timeout box stores for its text: nothing when empty (the default applies), a number when the text is one
+ * JSON can carry, else the text itself. Grafana saves jsonData as JSON, which writes Infinity (1e400) as null, the
+ * default: the box's problem would vanish on save, where as text it stays what was typed and Save & test refuses it.
+ */
+export function storedTimeout(text: string): number | string | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const n = decimalNumber(trimmed);
+  return Number.isFinite(n) ? n : trimmed;
+}
+
+const timeoutText = (value: Options['timeoutSeconds'] | null): string => (value === undefined || value === null ? '' : String(value));
+
+interface TimeoutInputProps {
+  invalid: boolean;
+  value: Options['timeoutSeconds'] | null;
+  onChange: (stored: number | string | undefined) => void;
+}
+
+function TimeoutInput({ invalid, value, onChange }: TimeoutInputProps) {
+  // Text, not type="number": a number box hides what it cannot read (1e400, or "soon" in Firefox) and reports it as
+  // empty, the default. The text typed is shown as typed ("90." on the way to "90.5"); a value changed otherwise
+  // (another save loaded) shows as stored.
+  const [text, setText] = useState(() => timeoutText(value));
+  const shown = storedTimeout(text) === value ? text : timeoutText(value);
+  return (
+    <Input
+      id="trailhound-timeout"
+      inputMode="decimal"
+      width={16}
+      suffix="seconds"
+      invalid={invalid}
+      placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
+      value={shown}
+      onChange={(e) => {
+        setText(e.currentTarget.value);
+        onChange(storedTimeout(e.currentTarget.value));
+      }}
+    />
+  );
 }
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -90,27 +134,18 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
         <Field
           label="Timeout"
+          htmlFor="trailhound-timeout"
           description={`Seconds to wait for each call to the service; default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS} (one hour)`}
           invalid={timeoutInvalid}
           error={timeoutInvalid ? `More than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds; empty for the default` : undefined}
         >
-          <Input
-            id="trailhound-timeout"
-            type="number"
-            // The rule takes any number above 0 (0.5, 90.5): the browser's own check must not refuse what it takes.
-            min={0}
-            step="any"
-            max={MAX_TIMEOUT_SECONDS}
-            width={16}
-            suffix="seconds"
+          <TimeoutInput
             invalid={timeoutInvalid}
-            placeholder={String(DEFAULT_TIMEOUT_SECONDS)}
-            value={jsonData.timeoutSeconds ?? ''}
-            onChange={(e) => {
-              // Stored as typed, even when out of range: Save & test refuses it too, and says why.
+            value={jsonData.timeoutSeconds}
+            onChange={(stored) => {
+              // Stored even when out of range: Save & test refuses it too, and says why.
               const { timeoutSeconds: _old, ...rest } = jsonData;
-              const text = e.currentTarget.value.trim();
-              onOptionsChange({ ...options, jsonData: text === '' ? rest : { ...rest, timeoutSeconds: Number(text) } });
+              onOptionsChange({ ...options, jsonData: stored === undefined ? rest : { ...rest, timeoutSeconds: stored } });
             }}
           />
         </Field>

@@ -191,7 +191,9 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
           </Stack>
         </>
       </Field>
-      {backfill && <Text color={backfill.error ? 'error' : 'success'}>{backfill.message}</Text>}
+      {/* A live region there before the answer, so that a screen reader says the answer when it comes: the button gives
+          no other sign (the status below it is read again, out of sight). */}
+      <div role="status">{backfill && <Text color={backfill.error ? 'error' : 'success'}>{backfill.message}</Text>}</div>
     </ConfigSection>
   );
 }

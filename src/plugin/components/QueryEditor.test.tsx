@@ -107,7 +107,7 @@ describe('QueryEditor', () => {
     const { latest, onRunQuery } = renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest' });
     // The status by default, without a limit to set.
     expect(radio('Show', 'Status')).toBeChecked();
-    expect(screen.queryByRole('spinbutton', { name: 'Limit' })).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Limit')).not.toBeInTheDocument();
 
     await user.click(radio('Show', 'Unreadable files'));
     expect(latest()).toMatchObject({ queryType: 'ingest', ingestView: 'errors' });
@@ -151,7 +151,7 @@ describe('QueryEditor', () => {
   it('a saved unreadable-files query opens with its choice and limit', () => {
     renderQueryEditor(datasource(), { refId: 'A', queryType: 'ingest', ingestView: 'errors', limit: 500 });
     expect(radio('Show', 'Unreadable files')).toBeChecked();
-    expect(screen.getByLabelText('Limit')).toHaveValue(500);
+    expect(screen.getByLabelText('Limit')).toHaveValue('500');
   });
 
   it("shows a saved query's exclusions as fields of their own, in the Events and Summary totals views, and keeps them through every change", async () => {
@@ -452,6 +452,57 @@ describe('QueryEditor', () => {
     expect(radio('Time', 'Arrival time')).toHaveFocus();
   });
 
+  it('closes the variable box without a choice: Escape hands the focus back to the "$" button, which closes it too', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { onChange } = renderQueryEditor(datasource());
+    // Grafana's own Escape (leave the panel editor) listens on the document: the box's Escape must not reach it.
+    const grafanaEscape = jest.fn();
+    const listener = (e: KeyboardEvent) => e.key === 'Escape' && grafanaEscape();
+    document.addEventListener('keydown', listener);
+    try {
+      const dollar = screen.getByRole('button', { name: 'Use a dashboard variable for Status' });
+      expect(dollar).toHaveAttribute('aria-pressed', 'false');
+      act(() => dollar.focus());
+      await user.keyboard('{Enter}');
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      expect(dollar).toHaveAttribute('aria-pressed', 'true');
+      // The first Escape closes the list, the box stays; the second closes the box.
+      await user.keyboard('{Control>}a{/Control}$stat');
+      await screen.findByRole('option', { name: /\$status/ });
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('option')).not.toBeInTheDocument();
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('combobox', { name: 'Status' })).not.toBeInTheDocument();
+      expect(radio('Status', 'All')).toBeChecked();
+      expect(screen.getByRole('button', { name: 'Use a dashboard variable for Status' })).toHaveFocus();
+      expect(dollar).toHaveAttribute('aria-pressed', 'false');
+      expect(grafanaEscape).not.toHaveBeenCalled();
+      // By mouse: the "$" button opens the box and closes it again.
+      await user.click(dollar);
+      expect(screen.getByRole('combobox', { name: 'Status' })).toHaveFocus();
+      await user.click(dollar);
+      expect(screen.queryByRole('combobox', { name: 'Status' })).not.toBeInTheDocument();
+      expect(radio('Status', 'All')).toBeChecked();
+      expect(dollar).toHaveFocus();
+      expect(onChange).not.toHaveBeenCalled();
+    } finally {
+      document.removeEventListener('keydown', listener);
+    }
+  });
+
+  it('leaves a variable in its box on Escape: the buttons cannot show it', async () => {
+    setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
+    const user = userEvent.setup();
+    const { onChange } = renderQueryEditor(datasource(), { refId: 'A', status: '$status' } as unknown as Query);
+    await user.click(screen.getByRole('combobox', { name: 'Status' }));
+    await user.keyboard('{Escape}{Escape}');
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('$status');
+    expect(screen.queryByRole('button', { name: 'Use a dashboard variable for Status' })).not.toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
   it('shows no variable button on a dashboard without variables', () => {
     setTemplateSrv(fakeTemplateSrv({}));
     renderQueryEditor(datasource());
@@ -488,9 +539,30 @@ describe('QueryEditor', () => {
     // Not a limit: the box shows the default again and the query does not run for nothing.
     await user.type(limit, '0');
     await user.tab();
-    expect(limit).toHaveValue(null);
+    expect(limit).toHaveValue('');
     expect(latest().limit).toBeUndefined();
     expect(onRunQuery).toHaveBeenCalledTimes(4);
+  });
+
+  it('shows what is typed in a number box until it is left, then what the query took: text it cannot read gives way to the default', async () => {
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), { refId: 'A', limit: 50 });
+    const limit = screen.getByLabelText('Limit');
+    expect(limit).toHaveValue('50');
+    await user.clear(limit);
+    // A number box reports text it cannot read as empty, as a browser's does, and a browser's keeps showing it.
+    await user.type(limit, '1e400');
+    expect(limit).toHaveValue('1e400');
+    await user.tab();
+    expect(latest().limit).toBeUndefined();
+    expect(limit).toHaveValue('');
+    expect(limit).toHaveAttribute('placeholder', '20');
+    const peak = screen.getByLabelText('Peak window (min)');
+    await user.type(peak, '12 min');
+    expect(peak).toHaveValue('12 min');
+    await user.tab();
+    expect(latest().peakWindow).toBeUndefined();
+    expect(peak).toHaveValue('');
   });
 
   it('takes a peak window in minutes for a time series or a table, not for an event list', async () => {
@@ -502,7 +574,7 @@ describe('QueryEditor', () => {
     await user.hover(label.querySelector('svg')!);
     expect(await screen.findByText(/the most events of one group made within this many minutes of each other/)).toBeInTheDocument();
     // Empty: plain counts, and nothing stored.
-    expect(peak).toHaveValue(null);
+    expect(peak).toHaveValue('');
     expect(latest().peakWindow).toBeUndefined();
     await user.type(peak, '30{Enter}');
     expect(latest().peakWindow).toBe(30);
@@ -516,7 +588,7 @@ describe('QueryEditor', () => {
     await user.type(peak, '0');
     await user.tab();
     expect(latest().peakWindow).toBeUndefined();
-    expect(peak).toHaveValue(null);
+    expect(peak).toHaveValue('');
 
     await user.click(radio('Format', 'Table'));
     expect(screen.getByLabelText('Peak window (min)')).toBeInTheDocument();

@@ -29,9 +29,9 @@ export function WholeNumberField({ id, label, tooltip, max, placeholder, value, 
     <EditorField label={label} htmlFor={id} tooltip={tooltip}>
       <BlurInput
         id={id}
-        type="number"
-        min={1}
-        max={max}
+        // Text, not type="number": a number box reports what it cannot read (1e400, "12 min" in Firefox) as empty and
+        // keeps showing it, so the box would show what the query does not use; as text, leaving it shows what it took.
+        inputMode="numeric"
         width={10}
         placeholder={placeholder}
         value={value === undefined ? '' : String(value)}
