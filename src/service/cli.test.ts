@@ -298,3 +298,13 @@ test('report asking a service that refuses its token says which token it sent, a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test.each(['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'])('--source %s, a URL but not s3://, says what a source is', async (source) => {
+  const dir = tempDir();
+  const r = await runCli(['ingest', '--source', source, '--db', path.join(dir, 'x.duckdb')]);
+  // Refused before the database is made.
+  expect(fs.readdirSync(dir)).toEqual([]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const what = "give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder";
+  expect(r).toEqual({ code: 1, stdout: '', stderr: `trailhound: ${source} is not a source: ${what}\n` });
+}, 30_000);
