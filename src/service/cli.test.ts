@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
+import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
+import { buildApi } from './api/server';
+import { Database } from './db/database';
 import { buildCli } from './cli';
 import { barFill, formatSummary } from './commands/ingest';
 import { nextStep } from './commands/generate';
@@ -140,7 +143,7 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   expect(ingest).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default: 224MB\) AWS_\* credentials/);
   expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) $/);
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
-  expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): AWS_\* credentials and region/);
+  expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) AWS_\* credentials and region/);
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });
 
@@ -175,3 +178,133 @@ test("ingest's progress bar is empty while the first folders are listed, not ful
   // Every folder listed and nothing new in them (all ingested before): done.
   expect(barFill({ ...progress, unitsDone: 44 })).toEqual({ value: 1, total: 1 });
 });
+
+// Static credentials (nothing answers at the endpoints anyway) and no instance metadata: the SDK must not look for real ones.
+const AWS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+
+test("the AWS SDK's Node version warning stays out of what the commands print, unless the user asks for it", async () => {
+  const dir = tempDir();
+  try {
+    const endpoint = await refusedUrl();
+    const ingest = ['ingest', '--source', 's3://logs', '--s3-endpoint', endpoint, '--db', path.join(dir, 'x.duckdb')];
+    const sync = ['trails', 'sync', '--cloudtrail-endpoint', endpoint, '--db', path.join(dir, 'y.duckdb')];
+    // Not inherited from this process: the CLI sets it itself (env.ts).
+    const quiet = { ...AWS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined };
+    for (const args of [ingest, sync]) {
+      const r = await runCli(args, quiet);
+      expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(/^trailhound: cannot reach the (S3|CloudTrail) endpoint/)]);
+      expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|Warning/);
+    }
+    // The SDK warns on Node before 22: a user's own setting wins, which shows that the check above can see the warning.
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      const asked = await runCli(ingest, { ...AWS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' });
+      expect(asked.stderr).toMatch(/NodeVersionSupportWarning/);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('trails sync that fails on a new database removes it (it would look loaded), and keeps one that was there', async () => {
+  const dir = tempDir();
+  try {
+    const endpoint = await refusedUrl();
+    const file = path.join(dir, 'new', 'db.duckdb');
+    const r = await runCli(['trails', 'sync', '--cloudtrail-endpoint', endpoint, '--db', file], AWS);
+    expect(r.code).toBe(1);
+    const removed = `\\(nothing was stored: the database this run created, ${file}, is removed again\\)`;
+    expect(r.stderr).toMatch(new RegExp(`^trailhound: cannot reach the CloudTrail endpoint .*\n${removed}\n$`));
+    expect(fs.existsSync(path.join(dir, 'new'))).toBe(false);
+    // A database ingest wrote stays, with what it holds.
+    const kept = path.join(dir, 'kept.duckdb');
+    expect((await runCli(['ingest', '--source', dir, '--db', kept])).code).toBe(0);
+    const again = await runCli(['trails', 'sync', '--cloudtrail-endpoint', endpoint, '--db', kept], AWS);
+    expect([again.code, again.stderr]).toEqual([1, expect.not.stringMatching(/nothing was stored/)]);
+    expect(fs.existsSync(kept)).toBe(true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('serve refuses a bad TRAILHOUND_MEMORY_LIMIT or port before it writes anything (token file, sample logs, database)', async () => {
+  const dir = tempDir();
+  try {
+    const serve = (name: string, listen: string, env: NodeJS.ProcessEnv = {}) =>
+      runCli(['serve', '--db', path.join(dir, name, 'db.duckdb'), '--listen', listen], { TRAILHOUND_TOKEN: '', ...env });
+    const memory = await serve('memory', '127.0.0.1:0', { TRAILHOUND_MEMORY_LIMIT: '512' });
+    expect(memory).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'trailhound: TRAILHOUND_MEMORY_LIMIT=512: expected a size with its unit, e.g. 512MB or 2GB (or unset it for the default, 512MB)\n',
+    });
+    const port = await serve('port', '127.0.0.1:99999');
+    const tooHigh = 'trailhound: --listen (or TRAILHOUND_LISTEN) "127.0.0.1:99999": the port must be 65535 or less, e.g. 127.0.0.1:7480\n';
+    expect(port).toEqual({ code: 1, stdout: '', stderr: tooHigh });
+    expect(fs.readdirSync(dir)).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('serve says which token file it cannot write, and what to do; a second serve on a database in use is told to give it its own', async () => {
+  const dir = tempDir();
+  const held = path.join(dir, 'held', 'db.duckdb');
+  fs.mkdirSync(path.join(dir, 'held'));
+  const db = await Database.open(held);
+  try {
+    // The database's folder is a file: no token file can be written there (as in a folder this user cannot write).
+    fs.writeFileSync(path.join(dir, 'file'), '');
+    const noToken = await runCli(['serve', '--db', path.join(dir, 'file', 'db.duckdb'), '--listen', '127.0.0.1:0', '--source', dir], { TRAILHOUND_TOKEN: '' });
+    expect([noToken.code, noToken.stdout]).toEqual([1, '']);
+    const where = "serve keeps it, and the database, in the database's folder; give a --db";
+    expect(noToken.stderr).toMatch(new RegExp(`^trailhound: cannot write the token file ${dir}/file/token \\(E[A-Z]+: .*\\): ${where}`));
+    const second = await runCli(['serve', '--db', held, '--listen', '127.0.0.1:0', '--source', dir], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(
+      `trailhound: The database ${held} is in use by another process, most likely a running 'trailhound serve'. Stop it first, or give this one a ` +
+        'database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN)\n'
+    );
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('report asking a service that refuses its token says which token it sent, and to set TRAILHOUND_TOKEN', async () => {
+  const dir = tempDir();
+  const db = await Database.open(':memory:');
+  const api = await buildApi({ db, token: 'the-right-token-1234', backfill: async () => undefined });
+  try {
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    // No database here: the service named is asked, with the token file beside where the database would be.
+    const report = (env: NodeJS.ProcessEnv) => runCli(['report', 'totals', '--db', path.join(dir, 'db.duckdb'), '--service-url', url], env);
+    const fix = ': set TRAILHOUND_TOKEN to its token (serve logs where its token file is)\n';
+    const none = await report({ TRAILHOUND_TOKEN: '' });
+    expect(none).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `trailhound: the service at ${url} refused no token (TRAILHOUND_TOKEN is not set, and there is no token file in ${dir})${fix}`,
+    });
+    fs.writeFileSync(path.join(dir, 'token'), 'an-old-token-from-before\n');
+    expect((await report({ TRAILHOUND_TOKEN: '' })).stderr).toBe(`trailhound: the service at ${url} refused the token in ${dir}/token${fix}`);
+    const leftOver = await report({ TRAILHOUND_TOKEN: 'left-from-docker-1234' });
+    expect(leftOver.stderr).toBe(`trailhound: the service at ${url} refused the token in TRAILHOUND_TOKEN${fix}`);
+    // The right one answers.
+    const right = await report({ TRAILHOUND_TOKEN: 'the-right-token-1234' });
+    expect([right.code, right.stderr, right.stdout]).toEqual([0, '', expect.stringMatching(/^totals +value\n/)]);
+  } finally {
+    await api.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test.each(['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'])('--source %s, a URL but not s3://, says what a source is', async (source) => {
+  const dir = tempDir();
+  const r = await runCli(['ingest', '--source', source, '--db', path.join(dir, 'x.duckdb')]);
+  // Refused before the database is made.
+  expect(fs.readdirSync(dir)).toEqual([]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const what = "give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder";
+  expect(r).toEqual({ code: 1, stdout: '', stderr: `trailhound: ${source} is not a source: ${what}\n` });
+}, 30_000);

@@ -198,7 +198,15 @@ test.each([
   [['events', '--from', 'now-9999999d'], /^trailhound: --from: "now-9999999d" is before 1970-01-01, the earliest time the service can answer for$/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^trailhound: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^trailhound: --to: 99999999999999999 is outside the times the service can answer for/m],
-  [['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19T00:00:00Z'], /^trailhound: --from\/--to: "to" must be after "from"$/m],
+  // Both ends, as given and as read: a --to not given is now.
+  [
+    ['events', '--from', '2026-11-20T00:00:00Z', '--to', '2026-11-19'],
+    /^trailhound: --from: 2026-11-20T00:00:00Z \(2026-11-20 00:00 UTC\) is not before --to 2026-11-19 \(2026-11-19 00:00 UTC\): give a --from before it$/m,
+  ],
+  [
+    ['events', '--from', '9999-01-01'],
+    /^trailhound: --from: 9999-01-01 \(9999-01-01 00:00 UTC\) is not before now \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): give a --from before it$/m,
+  ],
   [['everything'], /^trailhound: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
   [['events', '--time-field', 'received'], /^trailhound: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],

@@ -158,12 +158,12 @@ export function plainHttpWarning(url: string): string | undefined {
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
-  const token = readToken(dataDir)?.token ?? '';
+  const token = readToken(dataDir);
   const insecure = plainHttpWarning(url);
   if (insecure) warn(insecure);
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token?.token ?? ''}` },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -178,6 +178,13 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
       }
     })();
     if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${said}`, status: 503 };
+  }
+  // Which token was refused, as the service answers alike whatever was wrong: a TRAILHOUND_TOKEN left set by another
+  // setup (Docker's) wins over the token file, and a service elsewhere has a token file this command cannot see.
+  if (res.status === 401) {
+    const none = `no token (TRAILHOUND_TOKEN is not set, and there is no token file in ${dataDir})`;
+    const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
+    return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
   }
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
   return (JSON.parse(text) as QueryResponse).results.A;
@@ -278,6 +285,11 @@ export function reportCommand(): Command {
         if (countsPeaks(query)) peakMinutes = query.peakWindow;
         const from = o.from === undefined ? undefined : timeFlag('--from', o.from, now);
         const to = o.to === undefined ? now : timeFlag('--to', o.to, now);
+        // The range's own words, "to" must be after "from", name a --to that may not have been given (now).
+        if (from !== undefined && to <= from) {
+          const end = o.to === undefined ? 'now' : `--to ${o.to}`;
+          throw new QueryError('--from', `${o.from} (${minute(from)} UTC) is not before ${end} (${minute(to)} UTC): give a --from before it`);
+        }
         range = parseRange({ from: from ?? defaultFrom(to), to }, { from: '--from', to: '--to', range: '--from/--to' });
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker

@@ -3,7 +3,7 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
-import { exposedDatabaseWarning, type Database } from '../db/database';
+import { DatabaseLockedError, exposedDatabaseWarning, type Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { distinctSources, openSource } from '../ingest';
 import { createLogger } from '../logger';
@@ -12,15 +12,16 @@ import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { DatabaseOpening } from '../api/opening';
-import { resolveToken, shortTokenWarning } from '../api/token';
+import { resolveToken, shortTokenWarning, type Token } from '../api/token';
 import { collect, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(value);
-  if (!m || Number(m[2]) > 65535) {
+  if (!m) {
     throw new Error(`--listen (or TRAILHOUND_LISTEN) ${JSON.stringify(value)}: expected host:port, e.g. 127.0.0.1:7480, or :7480 for every interface`);
   }
+  if (Number(m[2]) > 65535) throw new Error(`--listen (or TRAILHOUND_LISTEN) ${JSON.stringify(value)}: the port must be 65535 or less, e.g. 127.0.0.1:7480`);
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
 
@@ -85,6 +86,21 @@ export async function checkListen(listen: string, host: string, port: number, re
   }
 }
 
+/** The API's token (api/token.ts resolveToken); one it cannot write beside the database says which file, and what to do. */
+function tokenBeside(dataDir: string): Token {
+  try {
+    return resolveToken(dataDir);
+  } catch (err) {
+    // Only the file system's errors (EACCES, ENOTDIR …): a blank TRAILHOUND_TOKEN says what to do itself.
+    if (!(err as NodeJS.ErrnoException).code) throw err;
+    throw new Error(
+      `cannot write the token file ${path.join(dataDir, 'token')} (${(err as Error).message}): serve keeps it, and the database, in the database's ` +
+        'folder; give a --db (or TRAILHOUND_DB) in a folder this user can write',
+      { cause: err }
+    );
+  }
+}
+
 export function serveCommand(): Command {
   const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
@@ -105,6 +121,8 @@ export function serveCommand(): Command {
         throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
       }
       const retention = retentionDays(opts.retentionDays);
+      // Not once the token file, the sample and the API are made: DuckDB reads it when the database opens.
+      const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       await checkListen(opts.listen, host, port);
@@ -118,7 +136,7 @@ export function serveCommand(): Command {
       for (const source of sources) openSource(source, { s3Endpoint: opts.s3Endpoint }).close();
       const file = dbPath(opts.db);
       const dataDir = path.dirname(path.resolve(file));
-      const token = resolveToken(dataDir);
+      const token = tokenBeside(dataDir);
       if (token.warning) logger.warn({ file: token.file }, token.warning);
       const short = shortTokenWarning(token);
       if (short) logger.warn({ token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file }, short);
@@ -183,7 +201,7 @@ export function serveCommand(): Command {
       let db: Database;
       try {
         db = await opening.open(file, {
-          memoryLimit: memoryLimit(DEFAULTS.serveMemoryLimit),
+          memoryLimit: memory,
           signal: stopOpening.signal,
           onLongMigration: (message, migration) =>
             logger.info(
@@ -195,6 +213,14 @@ export function serveCommand(): Command {
         // Stopped while it opened: a clean stop, not a failure.
         if (stopping) return done;
         await api.close();
+        // The shared words say to ask the running service; a second serve wants a database (and an address) of its own.
+        if (err instanceof DatabaseLockedError) {
+          throw new Error(
+            `The database ${file} is in use by another process, most likely a running 'trailhound serve'. ` +
+              'Stop it first, or give this one a database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN)',
+            { cause: err }
+          );
+        }
         throw err;
       }
       // Stopped as the open ended: the stop closes the database; nothing starts.

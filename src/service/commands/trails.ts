@@ -1,14 +1,16 @@
 // trailhound trails sync | list
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { counted } from '../counted';
-import { Database } from '../db/database';
-import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
+import { Database, removeDatabase } from '../db/database';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase, memoryLimit } from '../config';
 import { syncTrails } from '../trails';
 import { terminalWidth } from '../table';
 import { Reports } from '../reports';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
-import { collect, warn, warnIfExposed, withEnvironment } from './options';
+import { collect, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -21,8 +23,13 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
-      warnIfExposed(dbPath(opts.db));
-      const db = await Database.open(dbPath(opts.db));
+      const file = dbPath(opts.db);
+      warnIfExposed(file);
+      const folder = path.dirname(path.resolve(file));
+      const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
+      // As ingest: within its memory cap, and saying so before a migration that reads the kept log files.
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      let failed = false;
       try {
         const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
         const notLogging = result.trails.filter((t) => t.isLogging === false).length;
@@ -32,11 +39,26 @@ export function trailsCommand(): Command {
           for (const w of result.warnings) warn(w);
           console.log(`Stored ${counted(result.trails.length, 'trail')} (${notLogging} not logging).`);
         }
+      } catch (err) {
+        failed = true;
+        if (!newFile) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(`${message}\n(nothing was stored: the database this run created, ${file}, is removed again)`, { cause: err });
       } finally {
         db.close();
+        // A first sync that failed (no credentials, an endpoint not reached) stored nothing: the empty database it
+        // created would make 'report' and 'serve' look loaded, as ingest's would.
+        if (failed && newFile) {
+          removeDatabase(file);
+          try {
+            if (newFolder) fs.rmdirSync(folder);
+          } catch {
+            // Not empty: files of someone else's since, which stay.
+          }
+        }
       }
     });
-  withEnvironment(sync, ['AWS_*']);
+  withEnvironment(sync, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
   trails
     .command('list')
     .description("print the stored trail inventory, as 'trailhound report trails' does")

@@ -101,6 +101,10 @@ export function distinctSources(sources: string[], onRepeat: (source: string) =>
 }
 
 export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number; signal?: AbortSignal } = {}): LogSource {
+  // Another URL (a bucket's https:// address, an S3-compatible server's) was read as a folder: "there is nothing at …/https:/…".
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(spec) && !spec.startsWith('s3://')) {
+    throw new Error(`${spec} is not a source: give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder`);
+  }
   return spec.startsWith('s3://')
     ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs, signal: options.signal })
     : new FolderSource(spec);

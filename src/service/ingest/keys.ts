@@ -83,7 +83,8 @@ function unclippedWindow(options: { days?: number; since?: string; now?: Date })
       throw new Error(`--since ${options.since}: expected a date like 2026-11-01`);
     }
     if (options.since > to) {
-      throw new Error(`--since ${options.since} is in the future`);
+      // Days are UTC's: east of it, the local date can be a day ahead.
+      throw new Error(`--since ${options.since} is in the future: today is ${to} (UTC); give a day up to it`);
     }
     return { from: options.since, to };
   }
