@@ -199,6 +199,46 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   expect(await run('s3://flaky')).toMatchObject({ objects: 0, unchanged: 2 });
 });
 
+test('a key is loaded once per run, as the version S3 has now: a failed download of its old version, listed again rewritten, keeps its rejected records once', async () => {
+  // The loader takes each file's rejected records as that key's (keepRejected): two versions of one key in one batch
+  // would keep them twice. A run cannot make such a batch: ListObjectsV2 lists one (the current) version per key, a
+  // retry is fetched by key and dropped when the listing has the key, and a fetch reads the version there now.
+  await s3.createBucket('versions');
+  const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}again.json.gz`;
+  const timeless = { eventID: 'timeless-v', eventName: 'Mystery' };
+  const file = (records: unknown[]) => zlib.gzipSync(JSON.stringify({ Records: records }));
+  const [good1, good2] = [rec('2026-11-20'), rec('2026-11-20')];
+  await s3.put('versions', key, file([good1, timeless, null]));
+  // The first version's download fails: a retry by key is due at the next run.
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    res.writeHead(500, { 'content-type': 'application/xml' }).end('<Error><Code>InternalError</Code><Message>try again</Message></Error>');
+    return true;
+  });
+  try {
+    await expect(ingest({ source: 's3://versions', db, days: 3, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow(/could not be downloaded/);
+  } finally {
+    await proxy.close();
+  }
+  const [due] = await db.all<{ key: string; etag: string }>(`SELECT key, etag FROM ingest_errors`);
+  expect(due.key).toBe(key);
+  // Rewritten before the next run: the same rejected records and one more good one.
+  await s3.put('versions', key, file([good1, timeless, null, good2]));
+  const now = await s3.client.send(new HeadObjectCommand({ Bucket: 'versions', Key: key }));
+  expect(now.ETag!.replace(/"/g, '')).not.toBe(due.etag);
+  // Due again and listed again: one file, the version there now.
+  expect(await run('s3://versions')).toMatchObject({ objects: 1, events: 2, rejected: 2, errors: 0 });
+  const kept = await db.all<{ key: string; record: string }>(`SELECT key, record::VARCHAR AS record FROM rejected_records ORDER BY record`);
+  expect(kept).toEqual([
+    { key, record: 'null' },
+    { key, record: JSON.stringify(timeless) },
+  ]);
+  expect(await db.all(`SELECT key, etag FROM ingested_objects`)).toEqual([{ key, etag: now.ETag!.replace(/"/g, '') }]);
+  expect(await count('ingest_errors')).toBe(0);
+  expect(await run('s3://versions')).toMatchObject({ objects: 0, unchanged: 1 });
+  expect(await count('rejected_records')).toBe(2);
+});
+
 test('a download that stalls fails after the idle timeout and is tried again later; a stop does not wait for it', async () => {
   await s3.createBucket('stall');
   const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { QueryResponse } from '../../src/model/api';
 import { writeLogFolder } from '../../src/generator';
 import { DatabaseOpening } from '../../src/service/api/opening';
-import { buildApi } from '../../src/service/api/server';
+import { buildApi, sizeText } from '../../src/service/api/server';
 import { Database, MIGRATION_STEPS, type OpenOptions } from '../../src/service/db/database';
 import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { VERSION } from '../../src/service/version';
@@ -246,6 +246,29 @@ describe('POST /api/query', () => {
     // The limit and what to do, not fastify's bare "Request body is too large".
     const tooBig = 'the body is over 4 MB, the most this service reads: send fewer or shorter queries, in several requests';
     expect(huge).toMatchObject({ status: 413, json: { error: tooBig } });
+  });
+
+  test('a smaller body limit is said in the unit that fits, not as "0 MB"', async () => {
+    const limits: Array<[number, string]> = [[600, '600 bytes'], [10 * 1024, '10 KB'], [40_000, '39 KB'], [1536 * 1024, '1.5 MB']];
+    for (const [bodyLimit, said] of limits) {
+      const api = await buildApi({ db: served.db, token: TOKEN, bodyLimit });
+      try {
+        const url = await api.listen({ host: '127.0.0.1', port: 0 });
+        const res = await fetch(`${url}/api/query`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(bodyLimit) }] }),
+        });
+        expect({ status: res.status, json: await res.json() }).toEqual({
+          status: 413,
+          json: { error: `the body is over ${said}, the most this service reads: send fewer or shorter queries, in several requests` },
+        });
+      } finally {
+        await api.close();
+      }
+    }
+    // Rounded down, so that a body of the size said fits; a unit's edge is still in the smaller unit.
+    expect([1, 1023, 1024, 1024 * 1024 - 1, 4 * 1024 * 1024].map(sizeText)).toEqual(['1 byte', '1023 bytes', '1 KB', '1023.9 KB', '4 MB']);
   });
 
   test('a timeseries too big to draw is a 400 that says what to do', async () => {

@@ -149,6 +149,8 @@ const SERIES: Array<[string, () => TrailhoundQuery]> = [
   ['by event time, per user', () => ({ groupBy: 'user', peakWindow: 30 })],
   ['by arrival, per user, refused calls', () => ({ groupBy: 'user', timeField: 'arrival', status: 'unauthorized', peakWindow: 30 })],
   ['by arrival, ungrouped, a two-hour window', () => ({ groupBy: 'none', timeField: 'arrival', peakWindow: 120 })],
+  // Ungrouped and per pair, the statement has no partition, or two columns (peakGroup): by event time too.
+  ['by event time, ungrouped, write calls', () => ({ groupBy: 'none', readOnly: 'write', peakWindow: 15 })],
   ['by event time, per error code, one service, errors', () => ({ groupBy: 'errorCode', status: 'error', peakWindow: 60, filters: { service: [busiest('service', (r) => Boolean(r.errorCode))] } })],
   ['by arrival, per resource, write calls', () => ({ groupBy: 'resource', timeField: 'arrival', readOnly: 'write', peakWindow: 45 })],
   ['by event time, per IP, one user, a minute', () => ({ groupBy: 'sourceIp', peakWindow: 1, filters: { user: [busiest('user')] } })],

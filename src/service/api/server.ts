@@ -169,6 +169,16 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
   }
 }
 
+/**
+ * A size in the unit that fits: bytes under a KB, else KB or MB to a tenth, rounded down so that a body of the size
+ * said always fits (a limit of 40 KB was "0 MB" in MB alone).
+ */
+export function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KB'] : [bytes / 1024 / 1024, 'MB'];
+  return `${Math.floor(value * 10) / 10} ${unit}`;
+}
+
 /** "Bearer <token>": the scheme is case-insensitive (RFC 9110, 11.1). */
 const BEARER = /^bearer[ \t]+(.*)$/i;
 
@@ -275,8 +285,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
     // fastify says only "Request body is too large": say how large it may be, and what to do instead.
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const limit = `${+(bodyLimit / 1024 / 1024).toFixed(1)} MB`;
-      return reply.code(413).send({ error: `the body is over ${limit}, the most this service reads: send fewer or shorter queries, in several requests` });
+      return reply.code(413).send({ error: `the body is over ${sizeText(bodyLimit)}, the most this service reads: send fewer or shorter queries, in several requests` });
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
