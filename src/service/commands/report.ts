@@ -17,7 +17,7 @@ import { defaultFrom, errorResult, parseRange, parseTime, Reports } from '../rep
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
-import { readToken } from '../api/token';
+import { readToken, withoutToken } from '../api/token';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
 
@@ -177,9 +177,9 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
         return undefined;
       }
     })();
-    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${said}`, status: 503 };
+    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${withoutToken(said, token)}`, status: 503 };
   }
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${withoutToken(text, token).slice(0, 200)}`);
   return (JSON.parse(text) as QueryResponse).results.A;
 }
 
