@@ -65,24 +65,46 @@ function causeCode(err: unknown): string | undefined {
  * A response's body in one Buffer, from its parts: undici's arrayBuffer() held 2.5–3.5 times an 82 MB body at its peak
  * (the service's answer at its points budget), its parts and one copy 2–2.5 times.
  */
-async function readBody(response: Response): Promise<Buffer> {
+async function readBody(response: Response, maxBytes: number): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = response.body?.getReader();
-  for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
-    parts.push(part.value);
-    size += part.value.length;
+  try {
+    for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+      size += part.value.length;
+      if (size > maxBytes) throw new AnswerTooBig('');
+      parts.push(part.value);
+    }
+  } catch (err) {
+    // Not read on: the connection is dropped rather than drained.
+    await reader?.cancel().catch(() => undefined);
+    throw err;
   }
   return Buffer.concat(parts, size);
+}
+
+/**
+ * The most a whole answer (or a line of one) may weigh: the service's largest, a query at its points budget, is ~82 MB
+ * of JSON, an event's record at most 16 MB. Something else at the URL that never ends would hold the plugin's memory
+ * until Grafana's host kills it, every panel of every user with it.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
+/** An answer past MAX_ANSWER_BYTES; `what` is "" for a whole answer, "a line of " for a line. */
+class AnswerTooBig extends Error {
+  constructor(readonly what: string) {
+    super('the answer is too big');
+  }
 }
 
 /**
  * A response's body a line at a time (without its newline), each line held only while it is read: a line is a frame of
  * the answer, ~10 kB at the points budget, where the whole body was 82 MB.
  */
-async function* bodyLines(response: Response): AsyncGenerator<Buffer> {
+async function* bodyLines(response: Response, maxBytes: number): AsyncGenerator<Buffer> {
   const reader = response.body?.getReader();
   let parts: Buffer[] = [];
+  let size = 0;
   try {
     for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
       let chunk = Buffer.from(part.value.buffer, part.value.byteOffset, part.value.byteLength);
@@ -91,8 +113,11 @@ async function* bodyLines(response: Response): AsyncGenerator<Buffer> {
         parts.push(chunk.subarray(0, end));
         yield parts.length === 1 ? parts[0] : Buffer.concat(parts);
         parts = [];
+        size = 0;
         chunk = chunk.subarray(end + 1);
       }
+      size += chunk.length;
+      if (size > maxBytes) throw new AnswerTooBig('a line of ');
       if (chunk.length > 0) parts.push(chunk);
     }
     if (parts.length > 0) yield Buffer.concat(parts);
@@ -106,6 +131,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Told about every call: the API path (without per-value parts) and the HTTP status, or "error". */
   onCall?: (path: string, status: string) => void;
+  /** The most an answer, or a line of one, may weigh (MAX_ANSWER_BYTES; less in tests). */
+  maxAnswerBytes?: number;
 }
 
 const ROUTES = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/ingest/errors', '/api/backfill'];
@@ -121,6 +148,7 @@ export function routeOf(path: string): string {
 export class ServiceClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly maxAnswerBytes: number;
 
   constructor(
     baseUrl: string,
@@ -129,6 +157,7 @@ export class ServiceClient {
   ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
   }
 
   get hasToken(): boolean {
@@ -144,13 +173,23 @@ export class ServiceClient {
   /** A response read whole, its call told; a connection lost while it is read becomes a ServiceError. */
   private async readWhole(path: string, response: Response, timeout: AbortSignal, signal?: AbortSignal): Promise<RawResponse> {
     try {
-      const answer = { status: response.status, headers: response.headers, body: await readBody(response) };
+      const answer = { status: response.status, headers: response.headers, body: await readBody(response, this.maxAnswerBytes) };
       this.options.onCall?.(routeOf(path), String(answer.status));
       return answer;
     } catch (err) {
       this.options.onCall?.(routeOf(path), 'error');
+      if (err instanceof AnswerTooBig) throw this.tooBig(path, err);
       throw this.connectionError(err, timeout.aborted, signal);
     }
+  }
+
+  private tooBig(path: string, err: AnswerTooBig): ServiceError {
+    const mb = `${+(this.maxAnswerBytes / 1024 / 1024).toFixed(1)} MB`;
+    return new ServiceError(
+      `${this.baseUrl}${path} answered ${err.what}more than ${mb}, more than a Trailhound service ever does: check the URL in the data source settings`,
+      502,
+      'not-trailhound'
+    );
   }
 
   /** Sends a request and answers its response, the body not read yet, and the signal of its timeout. */
@@ -275,7 +314,7 @@ export class ServiceClient {
     let ended = false;
     let failed: { err: unknown } | undefined;
     try {
-      for await (const text of bodyLines(response)) {
+      for await (const text of bodyLines(response, this.maxAnswerBytes)) {
         if (text.length === 0) continue;
         let line: QueryResultLine;
         try {
@@ -299,6 +338,7 @@ export class ServiceClient {
     } catch (err) {
       this.options.onCall?.(routeOf(path), 'error');
       if (err instanceof ServiceError) throw err;
+      if (err instanceof AnswerTooBig) throw this.tooBig(path, err);
       throw this.connectionError(err, timeout.aborted, signal);
     }
     if (failed) throw failed.err;

@@ -15,6 +15,20 @@ const JSON_LINES: pino.LoggerOptions = {
   timestamp: pino.stdTimeFunctions.isoTime,
 };
 
+/**
+ * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici
+ * or the AWS SDK shape them. Nothing logs them today (fastify logs no request lines here, and its req serializer leaves
+ * headers out); this keeps a later `log.error({ req })` or a library's error object from writing the token to the log.
+ */
+const REDACT = {
+  paths: ['authorization', 'cookie', 'x-amz-security-token'].flatMap((h) => [
+    `headers["${h}"]`,
+    `*.headers["${h}"]`,
+    `*.*.headers["${h}"]`,
+  ]),
+  censor: '[redacted]',
+};
+
 /** `write`: where JSON lines go instead of stdout (tests). */
 export function createLogger(options: { level?: string; pretty?: boolean; write?: (line: string) => void } = {}): Logger {
   const level = options.level ?? (process.env.TRAILHOUND_LOG_LEVEL || 'info');
@@ -23,8 +37,8 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
   }
   const readable = options.pretty ?? process.stdout.isTTY;
   return readable
-    ? pino({ level }, pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
+    ? pino({ level, redact: REDACT }, pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
     : options.write
-      ? pino({ level, ...JSON_LINES }, { write: options.write })
-      : pino({ level, ...JSON_LINES });
+      ? pino({ level, redact: REDACT, ...JSON_LINES }, { write: options.write })
+      : pino({ level, redact: REDACT, ...JSON_LINES });
 }

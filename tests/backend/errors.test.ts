@@ -112,6 +112,43 @@ describe('service client', () => {
     }
   });
 
+  test('an answer without end (a wrong URL streaming for ever) stops at its cap, whole or in one line: a 502, not the plugin out of memory', async () => {
+    // Each server streams 64 kB chunks until its client leaves, and counts what it sent.
+    const endless = async (type: string, chunk: string) => {
+      let sent = 0;
+      const server = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': type });
+        const more = () => {
+          while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+          if (!res.destroyed) res.once('drain', more);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        more();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return { url, sent: () => sent, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+    };
+    const whole = await endless('application/json', ' '.repeat(65_536));
+    const oneLine = await endless('application/x-ndjson', 'x'.repeat(65_536));
+    const cap = 1024 * 1024;
+    try {
+      const tooBig = await failure(new ServiceClient(whole.url, 't', { maxAnswerBytes: cap }).ingestStatus());
+      expect(tooBig).toMatchObject({ status: 502, kind: 'not-trailhound' });
+      expect(tooBig.message).toBe(`${whole.url}/api/ingest/status answered more than 1 MB, more than a Trailhound service ever does: check the URL in the data source settings`);
+      const parts: unknown[] = [];
+      const request = { range: { from: 0, to: 1 }, queries: [] };
+      const tooLong = await failure(new ServiceClient(oneLine.url, 't', { maxAnswerBytes: cap }).query(request, (refId, part) => parts.push(part)));
+      expect(tooLong).toMatchObject({ status: 502, kind: 'not-trailhound' });
+      expect(tooLong.message).toBe(`${oneLine.url}/api/query answered a line of more than 1 MB, more than a Trailhound service ever does: check the URL in the data source settings`);
+      expect(parts).toEqual([]);
+      // Read no further than the cap and what the sockets hold on the way.
+      expect([whole.sent(), oneLine.sent()].every((n) => n < 16 * cap)).toBe(true);
+    } finally {
+      await Promise.all([whole.close(), oneLine.close()]);
+    }
+  }, 20_000);
+
   test('a service that does not answer in time is a 504', async () => {
     const server = http.createServer(() => {});
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

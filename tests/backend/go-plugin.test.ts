@@ -162,6 +162,31 @@ describeWithGo('go-plugin host', () => {
     expect(reply.result.responses.A.error).toContain(url);
   });
 
+  test('QueryData: a URL answering without end is a 502 past the answer cap (256 MB), and the plugin lives on', async () => {
+    // One line that never ends, as fast as the plugin reads it.
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const endless = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+    try {
+      const reply = await session.send({ cmd: 'query', settings: { ...settings, uid: 'endless', url }, queries: [{ refId: 'A', json: '{}', from: FROM, to: TO }] });
+      expect(reply.result.responses.A).toMatchObject({ status: 502, frames: [] });
+      expect(reply.result.responses.A.error).toBe(`${url}/api/query answered a line of more than 256 MB, more than a Trailhound service ever does: check the URL in the data source settings`);
+      // The same process answers the next call.
+      expect((await session.send({ cmd: 'check-health', settings })).result).toMatchObject({ status: 'OK' });
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  }, 60_000);
+
   test('QueryData: Go reads one response per refId, for a refId longer than the service takes and for "__proto__"', async () => {
     const long = 'Failed logins by user, excluding service principals and break-glass accounts (see runbook SEC-142) v2';
     const refIds = ['A', long, '__proto__'];

@@ -185,3 +185,34 @@ test('ingest and prune on a database an older version wrote say first that they 
   expect(prune.code).toBe(0);
   expect(prune.stderr).toMatch(said);
 });
+
+test('a file nested thousands of levels deep is refused with why, the file beside it stored: DuckDB’s reader crashed the process on it', async () => {
+  const logs = path.join(dir, 'deep', 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', '2026', '11', '20');
+  fs.mkdirSync(logs, { recursive: true });
+  const record = (id: string, requestParameters: string) =>
+    `{"eventTime":"2026-11-20T08:00:00Z","eventID":"${id}","eventName":"GetObject","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","requestParameters":${requestParameters}}`;
+  // 20,000 levels: a segmentation fault in DuckDB's read_json with 8 MB stacks (at 10,000 it still read it).
+  const deep = '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000);
+  const deepKey = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/deep.json.gz';
+  fs.writeFileSync(path.join(logs, 'deep.json.gz'), zlib.gzipSync(`{"Records":[${record('deep-1', deep)}]}`));
+  // Brackets in strings are text: a value of 5,000 "[" is no nesting.
+  fs.writeFileSync(path.join(logs, 'good.json'), `{"Records":[${record('good-1', JSON.stringify({ text: '['.repeat(5_000) + '\\"{' }))}]}`);
+  const file = path.join(dir, 'deep.duckdb');
+  const args = ['ingest', '--source', path.join(dir, 'deep'), '--db', file, '--since', '2026-11-20', '--json'];
+  const run = await runCli(args);
+  expect([run.code, run.stderr]).toEqual([0, '']);
+  expect(JSON.parse(run.stdout)).toMatchObject({ objects: 1, events: 1, errors: 1 });
+  const db = await Database.open(file);
+  try {
+    expect(await db.all('SELECT key, kind, reason FROM ingest_errors')).toEqual([
+      {
+        key: deepKey,
+        kind: 'unreadable',
+        reason: `download failed: ${deepKey} nests its JSON more than 1000 levels deep (a CloudTrail record nests about a dozen): not read, as DuckDB would crash on it. Remove or replace the file; it is tried again at every run until then`,
+      },
+    ]);
+    expect(await db.all('SELECT event_id FROM events')).toEqual([{ event_id: 'good-1' }]);
+  } finally {
+    db.close();
+  }
+}, 60_000);

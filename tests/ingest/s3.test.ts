@@ -450,3 +450,22 @@ test('a run that fails before it starts still removes its downloads folder and e
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an object nested thousands of levels deep is refused with why, its neighbour stored, and tried again the next run; DuckDB crashed on it', async () => {
+  await s3.createBucket('deep');
+  const prefix = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;
+  const deep = '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000);
+  const record = JSON.stringify(rec('2026-11-20')).replace(/}$/, `,"requestParameters":${deep}}`);
+  await s3.put('deep', `${prefix}deep.json.gz`, zlib.gzipSync(`{"Records":[${record}]}`));
+  await s3.put('deep', `${prefix}good.json.gz`, logFile([rec('2026-11-20')]));
+  const first = await run('s3://deep/logs');
+  expect(first).toMatchObject({ objects: 1, events: 1, errors: 1 });
+  const reason = `download failed: ${prefix}deep.json.gz nests its JSON more than 1000 levels deep`;
+  expect(await db.all('SELECT key, kind, starts_with(reason, $reason) AS said FROM ingest_errors', { reason })).toEqual([
+    { key: `${prefix}deep.json.gz`, kind: 'unreadable', said: true },
+  ]);
+  // Retried by key at the next run, and refused again: alone, as every download of a run that failed, a failed run
+  // that names it (the loader's unreadable files are not retried, and would be the better home for this check).
+  await expect(run('s3://deep/logs')).rejects.toThrow(`the 1 log file could not be downloaded, e.g. ${prefix}deep.json.gz nests its JSON more than 1000`);
+  expect(await count('events')).toBe(1);
+}, 60_000);

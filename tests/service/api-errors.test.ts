@@ -114,6 +114,14 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
   expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
   expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
   expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit: must be a whole number from 1 to 10000' } });
+  // A path that does not decode (not UTF-8) is refused before the route and its token check: still a message, and no cache.
+  const res = await fetch(`${server.url}/api/events/%FF`);
+  expect([res.status, res.headers.get('cache-control'), res.headers.get('x-content-type-options'), await res.json()]).toEqual([
+    400,
+    'no-store',
+    'nosniff',
+    { error: "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent" },
+  ]);
 });
 
 test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {

@@ -1,6 +1,8 @@
 // `trailhound report` as a user runs it: aligned tables, --json frames, presets, mistakes, and a database held by
 // a running `serve` (then the report comes from the service).
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { queryFromFlags, SERIES_ROWS, timeFlag } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
@@ -440,6 +442,38 @@ test('a service named on a host that looks public over plain http: a warning tha
   const local = await runCli(['report', 'totals', '--db', none, '--service-url', await refusedUrl()], env);
   expect(local.code).toBe(1);
   expect(local.stderr).not.toMatch(/warning/);
+});
+
+test('the token is never printed: a proxy echoing the request\'s headers has it replaced; one no client can send is refused unrepeated', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  const echo = http.createServer((req, res) => {
+    const status = req.url === '/opening/api/query' ? 503 : 502;
+    const error = `bad gateway; you sent authorization: ${req.headers.authorization}`;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error, headers: req.headers }));
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(echo.address() as net.AddressInfo).port}`;
+  try {
+    // A short token: only the header is replaced, not the same letters in other words.
+    for (const token of ['echoed-secret-token-1234', 'short1']) {
+      for (const route of ['', '/opening']) {
+        const r = await runCli(['report', 'totals', '--db', none, '--service-url', `${url}${route}`], { TRAILHOUND_TOKEN: token });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('authorization: Bearer <token>');
+        expect(r.stderr).not.toContain(token);
+      }
+    }
+    // fetch refuses such a header with an error that quotes it; the plugin's settings refuse such a token too. (An
+    // environment cannot hold NUL.)
+    for (const token of ['line\nbreak-secret-token', 'non-ascii-€-secret-token', 'a space-secret-token']) {
+      const r = await runCli(['report', 'totals', '--db', none, '--service-url', url], { TRAILHOUND_TOKEN: token });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/failed \(TRAILHOUND_TOKEN holds spaces, line breaks or non-ASCII characters, which no client can send as a bearer token: set it/);
+      expect(r.stderr).not.toContain('secret-token');
+    }
+  } finally {
+    await new Promise((resolve) => echo.close(resolve));
+  }
 });
 
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {

@@ -562,6 +562,13 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['zero', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '0' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=0: expected a whole number, 1 or more/],
       ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
+      // Guessable by anyone who reaches the port: refused there (on loopback only warned of, as the sample's start below).
+      [
+        'short-token-public',
+        ['--listen', '0.0.0.0:0'],
+        { TRAILHOUND_TOKEN: 'secret' },
+        /^trailhound: the bearer token is only 6 characters, .*The API listens beyond this machine \(--listen 0\.0\.0\.0:0\), so serve does not start/,
+      ],
       ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
       // A mistyped source (beside a good one): said at once, not a poll retried for ever.
       // Without TRAILHOUND_TOKEN, which would write a token file if the source were checked too late.

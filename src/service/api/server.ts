@@ -209,6 +209,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // of its own. It counts UTF-16 units, two for an emoji: room for any id the schema takes, and for the schema to
     // say what is wrong with a longer one.
     routerOptions: { maxParamLength: 4 * MAX_EVENT_ID },
+    // A path that does not decode (%FF) fails before any route or hook: fastify's answer said only "Bad Request" in
+    // `error`, the field the plugin shows, and without the headers every other answer has.
+    frameworkErrors: (err, _request, bare) => {
+      const reply = bare as FastifyReply;
+      reply.code(400).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+      const error =
+        err.code === 'FST_ERR_BAD_URL'
+          ? "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent"
+          : `the request could not be routed (${err.message})`;
+      return reply.send({ error });
+    },
   });
   app.removeContentTypeParser('application/json');
   // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,

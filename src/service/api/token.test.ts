@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIN_TOKEN_LENGTH, readToken, resolveToken, sameToken, shortTokenWarning } from './token';
+import { exposedShortToken, isLoopback, MIN_TOKEN_LENGTH, readToken, resolveToken, sameToken, shortTokenWarning } from './token';
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-token-'))));
@@ -74,6 +74,25 @@ test('a token shorter than 16 characters is used, with a warning that says how t
   expect(shortTokenWarning(resolveToken(dir, undefined))).toMatch(new RegExp(`^the bearer token is only 3 characters, .*: delete ${file} \\(a new token is made`));
   fs.rmSync(file);
   expect(shortTokenWarning(resolveToken(dir, undefined))).toBeUndefined();
+});
+
+test('loopback is 127.0.0.0/8, ::1 and localhost, in any spelling; every interface and other addresses are not', () => {
+  for (const host of ['127.0.0.1', '127.0.0.2', '127.255.255.254', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
+    expect([host, isLoopback(host)]).toEqual([host, true]);
+  }
+  for (const host of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', '127.example.com', 'localhost.example.com', '::ffff:10.0.0.1', '']) {
+    expect([host, isLoopback(host)]).toEqual([host, false]);
+  }
+});
+
+test('a short token is refused on an API listening beyond this machine, only warned of on loopback', () => {
+  const short = readToken(dir, 'secret')!;
+  expect(exposedShortToken(short, '0.0.0.0', ':7480')).toBe(
+    `${shortTokenWarning(short)}. The API listens beyond this machine (--listen :7480), so serve does not start with it (on 127.0.0.1 it only warns)`
+  );
+  expect(exposedShortToken(short, '10.1.2.3', '10.1.2.3:7480')).toMatch(/so serve does not start with it/);
+  expect(exposedShortToken(short, '127.0.0.1', '127.0.0.1:7480')).toBeUndefined();
+  expect(exposedShortToken(readToken(dir, 'x'.repeat(MIN_TOKEN_LENGTH))!, '0.0.0.0', ':7480')).toBeUndefined();
 });
 
 test('sameToken compares whole tokens', () => {

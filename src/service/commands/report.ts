@@ -17,7 +17,7 @@ import { defaultFrom, errorResult, parseRange, parseTime, Reports } from '../rep
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { countsPeaks } from '../reports/sql';
-import { readToken } from '../api/token';
+import { readToken, withoutToken } from '../api/token';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
 
@@ -159,11 +159,12 @@ export function plainHttpWarning(url: string): string | undefined {
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const token = readToken(dataDir);
+  const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
   if (insecure) warn(insecure);
   const res = await fetch(`${url.replace(/\/+$/, '')}/api/query`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token?.token ?? ''}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -177,7 +178,7 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
         return undefined;
       }
     })();
-    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${said}`, status: 503 };
+    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${withoutToken(said, secret)}`, status: 503 };
   }
   // Which token was refused, as the service answers alike whatever was wrong: a TRAILHOUND_TOKEN left set by another
   // setup (Docker's) wins over the token file, and a service elsewhere has a token file this command cannot see.
@@ -186,7 +187,7 @@ async function askService(url: string, dataDir: string, body: object): Promise<{
     const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
     return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
   }
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 200)}`);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${withoutToken(text, secret).slice(0, 200)}`);
   return (JSON.parse(text) as QueryResponse).results.A;
 }
 

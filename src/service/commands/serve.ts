@@ -12,7 +12,7 @@ import { storeTrails } from '../trails';
 import { startService, type Service } from '../service';
 import { buildApi } from '../api/server';
 import { DatabaseOpening } from '../api/opening';
-import { resolveToken, shortTokenWarning, type Token } from '../api/token';
+import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
 import { collect, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
@@ -138,6 +138,8 @@ export function serveCommand(): Command {
       const dataDir = path.dirname(path.resolve(file));
       const token = tokenBeside(dataDir);
       if (token.warning) logger.warn({ file: token.file }, token.warning);
+      const exposedToken = exposedShortToken(token, host, opts.listen);
+      if (exposedToken) throw new Error(exposedToken);
       const short = shortTokenWarning(token);
       if (short) logger.warn({ token: token.from === 'environment' ? 'TRAILHOUND_TOKEN' : token.file }, short);
       const exposed = exposedDatabaseWarning(file);
@@ -169,7 +171,7 @@ export function serveCommand(): Command {
         await api.close();
         throw new Error(listenFailure(opts.listen, err));
       }
-      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      if (!isLoopback(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
       }
 

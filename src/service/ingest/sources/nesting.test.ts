@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { tempDir } from '../../../../tests/support/temp';
+import { nestsTooDeep } from './nesting';
+
+let dir: string;
+beforeAll(() => (dir = tempDir()));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, content: string | Buffer) => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return file;
+};
+
+test('counts lists and objects, not brackets in strings, escaped quotes and backslashes included', async () => {
+  const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  expect(await nestsTooDeep(write('at.json', nested(10)), 10)).toBe(false);
+  expect(await nestsTooDeep(write('over.json', nested(11)), 10)).toBe(true);
+  // In strings: an escaped quote does not end one, an escaped backslash before a quote does.
+  expect(await nestsTooDeep(write('strings.json', JSON.stringify({ a: '[[[[\\"[[[[{{{{', b: '\\', c: '[[[[[[[[[[[[' })), 2)).toBe(false);
+  expect(await nestsTooDeep(write('after.json', `${JSON.stringify({ a: 'x\\' })}`.replace(/}$/, ',"b":[[[]]]}')), 2)).toBe(true);
+  // A backslash that ends a read's chunk (64 kB) escapes the quote that starts the next.
+  expect(await nestsTooDeep(write('boundary.json', `["${'a'.repeat(65_533)}\\"[[[["]`), 1)).toBe(false);
+  // Siblings are not deeper than one of them.
+  expect(await nestsTooDeep(write('siblings.json', `[${Array(50).fill(nested(5)).join(',')}]`), 6)).toBe(false);
+});
+
+test('gzip is read unpacked, across chunks; a file that is not gzip or not JSON is left to the loader', async () => {
+  const deep = '{"a":'.repeat(3_000) + '1' + '}'.repeat(3_000);
+  expect(await nestsTooDeep(write('deep.json.gz', zlib.gzipSync(`${' '.repeat(200_000)}${deep}`)))).toBe(true);
+  expect(await nestsTooDeep(write('flat.json.gz', zlib.gzipSync(JSON.stringify({ Records: [{ a: 1 }] }))))).toBe(false);
+  expect(await nestsTooDeep(write('broken.json.gz', 'not gzip at all'))).toBe(false);
+  expect(await nestsTooDeep(write('text.json', '<html>[[[['))).toBe(false);
+});

@@ -1,0 +1,84 @@
+// How deep a log file's JSON nests, checked before DuckDB reads it: DuckDB's JSON reader recurses once per level and
+// overflows its thread's stack on a deep enough value (~17,000 levels with 8 MB stacks, ~2,500 with 1 MB), which is
+// a segmentation fault: the service dies, and dies again on the same file at every restart.
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { kinded } from '../../errorKind';
+import { unpackLimit } from '../recordsArray';
+
+/** Far deeper than a CloudTrail record nests (a dozen levels), far below where DuckDB's reader crashes. */
+export const MAX_NESTING = 1_000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_LIST = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_LIST = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Whether the JSON in `file` (gzip if its name ends in .gz) nests deeper than `max` lists and objects, brackets in
+ * strings aside. A file that is not gzip or not JSON is not this check's business: it answers false, and the loader
+ * says what is wrong with it.
+ */
+export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boolean> {
+  // Past the loader's gzip bomb limit it refuses the file itself: the scan stops there.
+  const limit = unpackLimit(fs.statSync(file).size);
+  const input = fs.createReadStream(file);
+  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip()) : input;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let read = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let i = 0;
+      // The next backslash at or after i, found once and kept until passed (-1: none in the chunk).
+      let backslash = -2;
+      if (escaped && chunk.length > 0) {
+        escaped = false;
+        i = 1;
+      }
+      while (i < chunk.length) {
+        if (inString) {
+          // Most of a log is text: jump to its next quote or backslash (memchr), not byte by byte.
+          const quote = chunk.indexOf(QUOTE, i);
+          if (backslash !== -1 && backslash < i) backslash = chunk.indexOf(BACKSLASH, i);
+          if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+            // The escaped byte is skipped, in this chunk or at the start of the next.
+            if (backslash + 1 >= chunk.length) escaped = true;
+            i = backslash + 2;
+          } else if (quote === -1) i = chunk.length;
+          else {
+            inString = false;
+            i = quote + 1;
+          }
+          continue;
+        }
+        const b = chunk[i++];
+        if (b === QUOTE) inString = true;
+        else if (b === OPEN_LIST || b === OPEN_OBJECT) {
+          if (++depth > max) return true;
+        } else if (b === CLOSE_LIST || b === CLOSE_OBJECT) depth--;
+      }
+      read += chunk.length;
+      if (read > limit) return false;
+    }
+  } catch {
+    return false;
+  } finally {
+    input.destroy();
+    if (stream !== input) stream.destroy();
+  }
+  return false;
+}
+
+/** Throws, naming the file by its key, when its JSON nests too deep for DuckDB to read it (nestsTooDeep). */
+export async function refuseDeepNesting(file: string, key: string): Promise<void> {
+  if (!(await nestsTooDeep(file))) return;
+  throw kinded(
+    `${key} nests its JSON more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
+      'as DuckDB would crash on it. Remove or replace the file; it is tried again at every run until then',
+    'unreadable'
+  );
+}
