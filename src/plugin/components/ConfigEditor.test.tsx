@@ -321,10 +321,20 @@ describe('ConfigEditor', () => {
     expect(screen.queryByText('Retention')).not.toBeInTheDocument();
   });
 
+  it('names the days box and the Retrieve older logs button apart, and says what the box is for', async () => {
+    await renderEditor(settings());
+    // Each its own name: a screen reader heard "Retrieve older logs" for both.
+    const days = await screen.findByRole('spinbutton', { name: 'Days back' });
+    const button = screen.getByRole('button', { name: 'Retrieve older logs' });
+    expect(days).not.toHaveAccessibleName(/Retrieve older logs/);
+    expect(days).toHaveAccessibleDescription("How many days of older logs to retrieve: the trail's log files this many days back from today");
+    expect(button).not.toHaveAccessibleName(/Days back/);
+  });
+
   it('retrieves older logs for the days asked', async () => {
     const user = userEvent.setup();
     await renderEditor(settings());
-    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    const days = await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.clear(days);
     await user.type(days, '90');
     const startedAt = '2026-11-25T10:06:00.000Z';
@@ -344,7 +354,7 @@ describe('ConfigEditor', () => {
     const user = userEvent.setup();
     postResource.mockResolvedValue({ status: 'started', days: 8, retentionDays: 7 });
     await renderEditor(settings());
-    await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 30 });
     expect(await screen.findByText('Retrieving the last 8 days of logs (the service keeps 7 days of events). Refresh to follow its progress.')).toBeInTheDocument();
@@ -354,7 +364,7 @@ describe('ConfigEditor', () => {
     const user = userEvent.setup();
     postResource.mockResolvedValue({ status: 'started', days: 2, retentionDays: 1 });
     await renderEditor(settings());
-    await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(await screen.findByText('Retrieving the last 2 days of logs (the service keeps 1 day of events). Refresh to follow its progress.')).toBeInTheDocument();
   });
@@ -391,25 +401,30 @@ describe('ConfigEditor', () => {
     config.bootData.user.orgRole = OrgRole.Editor;
     await renderEditor(settings());
     expect(await screen.findByText('Only an organization Admin can retrieve older logs')).toBeInTheDocument();
-    expect(screen.getByRole('spinbutton', { name: /Retrieve older logs/ })).toBeDisabled();
+    const days = screen.getByRole('spinbutton', { name: 'Days back' });
+    expect(days).toBeDisabled();
+    expect(days).toHaveAccessibleDescription('Only an organization Admin can retrieve older logs');
     expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
   });
 
   it('refuses a number of days the service would reject', async () => {
     const user = userEvent.setup();
     await renderEditor(settings());
-    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    const days = await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.clear(days);
     await user.type(days, '0');
     expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
     expect(screen.getByText('A whole number of days, 1 or more')).toBeInTheDocument();
+    // Said with the box, not only shown below it.
+    expect(days).toBeInvalid();
+    expect(days).toHaveAccessibleDescription(/this many days back from today A whole number of days, 1 or more$/);
   });
 
   it('asks for any number of days, and says when the service reads from when CloudTrail began instead', async () => {
     const user = userEvent.setup();
     postResource.mockResolvedValue({ status: 'started', days: 4762, cloudTrailBegan: '2013-11-13' });
     await renderEditor(settings());
-    const days = await screen.findByRole('spinbutton', { name: /Retrieve older logs/ });
+    const days = await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.clear(days);
     await user.type(days, '36500');
     expect(screen.queryByText('A whole number of days, 1 or more')).not.toBeInTheDocument();

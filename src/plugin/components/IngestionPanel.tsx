@@ -1,7 +1,7 @@
 // Ingestion status of the service behind a saved data source, and the "retrieve older logs" action that
 // CloudTrail reporting tools keep on their setup page.
 import { ConfigSection } from '@grafana/plugin-ui';
-import { Alert, Button, Field, Input, Stack, Text, useTheme2 } from '@grafana/ui';
+import { Alert, Button, Field, FieldValidationMessage, Input, Label, Stack, Text, useTheme2 } from '@grafana/ui';
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { IngestErrors, IngestStatus } from '../../model/api';
 import { decimalNumber } from '../../model/decimal';
@@ -162,16 +162,22 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
       <Button variant="secondary" size="sm" icon="sync" onClick={refresh} style={{ marginBottom: theme.spacing(2) }}>
         Refresh
       </Button>
+      {/* The box is named Days back, apart from the button beside it (a screen reader heard "Retrieve older logs" twice);
+          its description and error describe it, outside its label, so that its name stays short. A fragment: Field
+          would otherwise hand its "invalid" prop to the Stack's div, and with it the error's id, which is ours instead. */}
       <Field
-        label="Retrieve older logs"
-        description={
-          canBackfill ? "Fetch the trail's log files this many days back from today" : 'Only an organization Admin can retrieve older logs'
+        label={
+          <>
+            <Label htmlFor="trailhound-backfill-days">Days back</Label>
+            <Text element="p" variant="bodySmall" color="secondary" id="trailhound-backfill-days-description">
+              {canBackfill
+                ? "How many days of older logs to retrieve: the trail's log files this many days back from today"
+                : 'Only an organization Admin can retrieve older logs'}
+            </Text>
+          </>
         }
         htmlFor="trailhound-backfill-days"
-        invalid={!daysValid}
-        error={daysValid ? undefined : 'A whole number of days, 1 or more'}
       >
-        {/* A fragment: Field would otherwise hand its "invalid" prop to the Stack's div. */}
         <>
           <Stack direction="row" gap={1}>
             <Input
@@ -180,6 +186,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
               min={1}
               width={14}
               invalid={!daysValid}
+              aria-describedby={`trailhound-backfill-days-description${daysValid ? '' : ' trailhound-backfill-days-error'}`}
               disabled={!canBackfill}
               value={days}
               onChange={(e) => setDays(e.currentTarget.value)}
@@ -189,6 +196,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
               Retrieve older logs
             </Button>
           </Stack>
+          {!daysValid && <FieldValidationMessage id="trailhound-backfill-days-error">A whole number of days, 1 or more</FieldValidationMessage>}
         </>
       </Field>
       {/* A live region there before the answer, so that a screen reader says the answer when it comes: the button gives
