@@ -208,11 +208,15 @@ test('a file nested thousands of levels deep is refused with why, the file besid
       {
         key: deepKey,
         kind: 'unreadable',
-        reason: `download failed: ${deepKey} nests its JSON more than 1000 levels deep (a CloudTrail record nests about a dozen): not read, as DuckDB would crash on it. Remove or replace the file; it is tried again at every run until then`,
+        reason: `${deepKey} nests its JSON more than 1000 levels deep (a CloudTrail record nests about a dozen): not read, as DuckDB would crash on it. Remove or replace the file; it is read again once it changes`,
       },
     ]);
     expect(await db.all('SELECT event_id FROM events')).toEqual([{ event_id: 'good-1' }]);
   } finally {
     db.close();
   }
+  // Unchanged, it is not read again: the next run counts it as unreadable, and fails nothing.
+  const again = await runCli(args);
+  expect([again.code, again.stderr]).toEqual([0, '']);
+  expect(JSON.parse(again.stdout)).toMatchObject({ objects: 0, events: 0, errors: 0, unreadable: 1 });
 }, 60_000);

@@ -12,6 +12,7 @@ import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { kinded, kindOf } from '../errorKind';
+import { tooDeepReason } from './sources/nesting';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
@@ -407,7 +408,13 @@ async function loadPipelined(
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
-        return { ref, fetched: await source.fetch(ref) };
+        const fetched = await source.fetch(ref);
+        // Checked beside the download, so the scan overlaps the load of the batch before, as the download does.
+        const refused = await tooDeepReason(fetched.path, ref.key).catch((err: unknown) => {
+          fetched.release();
+          throw err;
+        });
+        return { ref, fetched, refused };
       } catch (err) {
         if (err instanceof ObjectGoneError) return { ref, gone: true };
         return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
@@ -423,11 +430,14 @@ async function loadPipelined(
       return false;
     }
     next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
-    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject } => 'fetched' in f && !!f.fetched);
+    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: string | undefined } => 'fetched' in f && !!f.fetched);
     try {
       // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: f.etag, size: f.size }));
-      const outcomes = await loader.load(files);
+      // Unreadable as they are: recorded for this version (ETag), read again only once they change.
+      const refused = new Map(ready.flatMap(({ ref, refused: reason }) => (reason ? [[ref.key, reason]] : [])));
+      const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, reason: refused.get(file.key)!, kind: 'unreadable' as const }));
+      const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loader.load(files.filter((f) => !refused.has(f.key))))];
       const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
       await onLoaded(outcomes, failed, gone);

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isLogFileName, parseKey, inWindow, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
-import { refuseDeepNesting } from './nesting';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
@@ -60,7 +59,6 @@ export class FolderSource implements LogSource {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(ref.key);
       throw err;
     }
-    await refuseDeepNesting(file, ref.key);
     return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
   }
 

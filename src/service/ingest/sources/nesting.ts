@@ -3,7 +3,6 @@
 // a segmentation fault: the service dies, and dies again on the same file at every restart.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { kinded } from '../../errorKind';
 import { unpackLimit } from '../recordsArray';
 
 /** Far deeper than a CloudTrail record nests (a dozen levels), far below where DuckDB's reader crashes. */
@@ -73,12 +72,14 @@ export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boo
   return false;
 }
 
-/** Throws, naming the file by its key, when its JSON nests too deep for DuckDB to read it (nestsTooDeep). */
-export async function refuseDeepNesting(file: string, key: string): Promise<void> {
-  if (!(await nestsTooDeep(file))) return;
-  throw kinded(
+/**
+ * Why the file cannot be read, naming it by its key, when its JSON nests too deep for DuckDB (nestsTooDeep); undefined
+ * when it does not. The ingest pipeline checks each file as it is fetched, and records such a file for its ETag.
+ */
+export async function tooDeepReason(file: string, key: string): Promise<string | undefined> {
+  if (!(await nestsTooDeep(file))) return undefined;
+  return (
     `${key} nests its JSON more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
-      'as DuckDB would crash on it. Remove or replace the file; it is tried again at every run until then',
-    'unreadable'
+    'as DuckDB would crash on it. Remove or replace the file; it is read again once it changes'
   );
 }

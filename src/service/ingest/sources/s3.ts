@@ -15,7 +15,6 @@ import {
 import { isMissingCredentials, noCredentials, unreachable } from '../../awsErrors';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
-import { refuseDeepNesting } from './nesting';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 export interface S3Location {
@@ -213,12 +212,6 @@ export class S3Source implements LogSource {
     } finally {
       clearTimeout(watch);
       this.signal?.removeEventListener('abort', stop);
-    }
-    try {
-      await refuseDeepNesting(file, ref.key);
-    } catch (err) {
-      release();
-      throw err;
     }
     // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
     return { path: file, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(file).size, release };
