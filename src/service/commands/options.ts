@@ -1,7 +1,7 @@
 // What the sub-commands share: option parsers, and the warning of those that write to the database.
 import { Help, InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../config';
-import { exposedDatabaseWarning } from '../db/database';
+import * as lazy from './lazy';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,7 +20,7 @@ export const warn = (message: string) => process.stderr.write(`trailhound: warni
 
 /** Says on stderr when the database at `file` can be read by other users (serve logs it instead). */
 export function warnIfExposed(file: string): void {
-  const exposed = exposedDatabaseWarning(file);
+  const exposed = lazy.database().exposedDatabaseWarning(file);
   if (exposed) warn(exposed);
 }
 
