@@ -130,6 +130,11 @@ test('--version and help load none of the libraries only a command needs', async
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
   expect(help).toContain('--group-by <dimension> group events by (default: user)');
+  // Every filter's default, as --group-by's: all calls, counted by when they were made.
+  expect(help).toContain('--status <status> only successful, failed or unauthorized calls (default: all) (choices: "all",');
+  expect(help).toContain('--read-only <which> only write or read calls (default: all) (choices: "all",');
+  expect(help).toContain('--mfa <which> only calls made with (used) or without (notUsed) MFA, where the record says (default: all) (choices: "all",');
+  expect(help).toContain('when the call was made (event), or when it was stored (arrival) (default: event) (choices: "event", "arrival")');
   expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto: the range in 50 rows at most, e.g. 12 hours over 14 days, an hour over 2)');
   expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');

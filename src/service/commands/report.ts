@@ -207,10 +207,18 @@ export function reportCommand(): Command {
     .addOption(
       choices('--format <format>', 'events as a table of counts by group, a timeseries of them, or a list of the events themselves (default: table)', FORMATS)
     )
-    .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
-    .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
-    .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
-    .addOption(choices('--time-field <time>', 'what --from and --to apply to: when the call was made (event), or when it was stored (arrival)', TIME_FIELDS))
+    .addOption(choices('--status <status>', `only successful, failed or unauthorized calls (default: ${DEFAULT_QUERY.status})`, STATUSES))
+    .addOption(choices('--read-only <which>', `only write or read calls (default: ${DEFAULT_QUERY.readOnly})`, READ_ONLY))
+    .addOption(
+      choices('--mfa <which>', `only calls made with (used) or without (notUsed) MFA, where the record says (default: ${DEFAULT_QUERY.mfa})`, MFA)
+    )
+    .addOption(
+      choices(
+        '--time-field <time>',
+        `what --from and --to apply to: when the call was made (event), or when it was stored (arrival) (default: ${DEFAULT_QUERY.timeField})`,
+        TIME_FIELDS
+      )
+    )
     .addOption(
       choices(
         '--service-calls <which>',
