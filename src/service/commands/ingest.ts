@@ -8,7 +8,7 @@ import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
-import { positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import { IN_USE, positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -88,7 +88,7 @@ export function ingestCommand(): Command {
       warnIfExposed(file);
       const folder = path.dirname(path.resolve(file));
       const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.ingest });
       // A first run that fails before storing anything (bad credentials, a wrong bucket) removes the database it created:
       // left behind, empty, it made `report` and `serve` look loaded. Only its failed run would be lost, which the
       // error says.

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import * as lazy from './lazy';
-import { positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
+import { IN_USE, positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
 
 export function pruneCommand(): Command {
   const definition = new Command('prune')
@@ -19,7 +19,8 @@ export function pruneCommand(): Command {
       const file = existingDatabase(dbPath(opts.db));
       warnIfExposed(file);
       const { describePrune, prune } = lazy.retention();
-      const db = await lazy.database().Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const options = { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.prune };
+      const db = await lazy.database().Database.open(file, options);
       try {
         const summary = await prune(db, days);
         console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));

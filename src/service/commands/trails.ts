@@ -8,7 +8,7 @@ import { terminalWidth } from '../table';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
 import * as lazy from './lazy';
-import { collect, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import { collect, IN_USE, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -27,7 +27,7 @@ export function trailsCommand(): Command {
       const folder = path.dirname(path.resolve(file));
       const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
       // As ingest: within its memory cap, and saying so before a migration that reads the kept log files.
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.trailsSync });
       let failed = false;
       try {
         const result = await lazy.trails().syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
@@ -65,7 +65,7 @@ export function trailsCommand(): Command {
     .option('--json', 'print JSON rows, as GET /api/trails lists them (times in ISO 8601)')
     .action(async (opts) => {
       // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".
-      const db = await lazy.database().Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true });
+      const db = await lazy.database().Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true, inUse: IN_USE.trailsList });
       try {
         // The List of Trails as report trails prints it (its frame's column names), and as the API lists it for --json.
         const reports = new (lazy.reports().Reports)(db);
