@@ -101,9 +101,40 @@ test('a --db that cannot be a database file names it and the setting, beside the
   }
 }, 30_000);
 
+// Each command loads DuckDB, the AWS SDK, fastify, prom-client and pino when it runs: loaded by every call, they made
+// even --version take 2 to 3 s. A module imported at the top of cli.ts or a command file would bring them back.
+test('--version and help load none of the libraries only a command needs', async () => {
+  const dir = tempDir();
+  try {
+    // Loaded before the CLI, this writes the packages every call loaded to a file on exit.
+    const preload = path.join(dir, 'loaded.cjs');
+    const out = path.join(dir, 'loaded.json');
+    fs.writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache).map((f) => ` +
+        `(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f) || [])[1]).filter(Boolean))));\n`
+    );
+    const heavy = ['@duckdb/node-api', '@aws-sdk/client-s3', '@aws-sdk/client-cloudtrail', 'fastify', 'prom-client', 'pino', 'cli-progress'];
+    for (const args of [['--version'], ['--help'], ['report', '--help'], ['serve', '--help'], ['trails', 'list', '--help']]) {
+      const r = await runCli(args, { NODE_OPTIONS: `--require ${preload}` });
+      expect([args, r.code]).toEqual([args, 0]);
+      const loaded: string[] = JSON.parse(fs.readFileSync(out, 'utf8'));
+      expect([args, loaded]).toEqual([args, expect.arrayContaining(['commander'])]);
+      expect([args, heavy.filter((name) => loaded.includes(name))]).toEqual([args, []]);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test("report's help says the defaults its flags leave to the query (not set as values: a preset's would be overridden)", () => {
   const help = reportCommand().helpInformation().replace(/\s+/g, ' ');
   expect(help).toContain('--group-by <dimension> group events by (default: user)');
+  // Every filter's default, as --group-by's: all calls, counted by when they were made.
+  expect(help).toContain('--status <status> only successful, failed or unauthorized calls (default: all) (choices: "all",');
+  expect(help).toContain('--read-only <which> only write or read calls (default: all) (choices: "all",');
+  expect(help).toContain('--mfa <which> only calls made with (used) or without (notUsed) MFA, where the record says (default: all) (choices: "all",');
+  expect(help).toContain('when the call was made (event), or when it was stored (arrival) (default: event) (choices: "event", "arrival")');
   expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto: the range in 50 rows at most, e.g. 12 hours over 14 days, an hour over 2)');
   expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
   expect(help).toContain('--errors with ingest: the log files it could not read');

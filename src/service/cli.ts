@@ -1,4 +1,5 @@
-// The `trailhound` command line. Each sub-command lives in commands/<name>.ts and registers itself here.
+// The `trailhound` command line. Each sub-command lives in commands/<name>.ts and registers itself here; each loads the
+// libraries only it needs (DuckDB, the AWS SDK, fastify) when it runs, through commands/lazy.ts, so that --help is quick.
 import { Command, type Option } from 'commander';
 import { VERSION } from './version';
 import { ingestCommand } from './commands/ingest';

@@ -512,15 +512,18 @@ test('while serve holds the file, the report comes from the running service; unr
     expect(unreachable.stderr).toMatch(/is in use by a running 'trailhound serve', and asking it at http:\/\/127\.0\.0\.1:1 failed \(fetch failed: bad port\)/);
     expect(unreachable.stderr).toMatch(/Point --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN at the running service/);
 
-    // The other commands cannot ask it: each says to stop it first, or what asks it.
-    const held = new RegExp(
-      "^trailhound: The database .*\\.duckdb is in use by another process, most likely a running 'trailhound serve' \\(which ingests and prunes by itself\\)\\. " +
-        "Stop it first, or ask it: 'trailhound report' does"
-    );
-    const others = [['ingest', '--source', path.join(dir, 'logs')], ['prune', '--retention-days', '30'], ['trails', 'list']];
-    for (const args of others) {
+    // The other commands cannot ask it: each says what it can do instead (serve ingests and prunes itself; report asks it).
+    const held = `trailhound: The database ${path.resolve(db)} is in use by another process, most likely a running 'trailhound serve'. `;
+    const others: Array<[string[], string]> = [
+      [['ingest', '--source', path.join(dir, 'logs')], 'It ingests into this database itself, polling its sources: to read this one too, restart it with this --source'],
+      [['prune', '--retention-days', '30'], 'It prunes this database itself, hourly, when started with --retention-days (or TRAILHOUND_RETENTION_DAYS)'],
+      [['trails', 'list'], "Ask it instead: 'trailhound report trails' prints the same List of Trails, through its API. Or stop it first."],
+      [['trails', 'sync'], 'It reads the trails into this database itself, hourly, when it polls an S3 source. To sync now, stop it first.'],
+    ];
+    for (const [args, advice] of others) {
       const r = await runCli([...args, '--db', db]);
-      expect([args, r.code, r.stderr]).toEqual([args, 1, expect.stringMatching(held)]);
+      expect([args, r.code, r.stderr]).toEqual([args, 1, expect.stringContaining(held + advice)]);
+      expect(r.stderr.startsWith(held)).toBe(true);
     }
   } finally {
     await serve.stop();

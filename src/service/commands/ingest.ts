@@ -2,14 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { counted } from '../counted';
-import { Database, removeDatabase } from '../db/database';
+import type { Database } from '../db/database';
 import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
-import { ingest, openSource, type IngestProgress, type IngestSummary } from '../ingest';
+import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
-import { daysUnder, describePrune, prune, retentionCutoff } from '../ingest/retention';
-import { positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import * as lazy from './lazy';
+import { IN_USE, positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -67,6 +66,9 @@ export function ingestCommand(): Command {
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
+      const { Database, removeDatabase } = lazy.database();
+      const { ingest, openSource } = lazy.ingestion();
+      const { describePrune, prune } = lazy.retention();
       // serve reads a comma-separated list from the variable; ingest reads one source per run.
       if (command.getOptionValueSource('source') === 'default' && opts.source.includes(',')) {
         throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
@@ -86,7 +88,7 @@ export function ingestCommand(): Command {
       warnIfExposed(file);
       const folder = path.dirname(path.resolve(file));
       const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.ingest });
       // A first run that fails before storing anything (bad credentials, a wrong bucket) removes the database it created:
       // left behind, empty, it made `report` and `serve` look loaded. Only its failed run would be lost, which the
       // error says.
@@ -109,7 +111,7 @@ export function ingestCommand(): Command {
       const onTerm = () => stop('SIGTERM', 143);
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
-      const bar = !opts.json && process.stderr.isTTY ? new SingleBar({
+      const bar = !opts.json && process.stderr.isTTY ? new (lazy.progressBar().SingleBar)({
         format: 'ingesting |{bar}| {objectsDone}/{objectsFound} files  {events} events  {unitsDone}/{units} folders listed',
         hideCursor: true,
         stream: process.stderr,
@@ -189,6 +191,7 @@ async function storedByRun(db: Database): Promise<{ events: boolean; anything: b
 
 /** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */
 function windowUnder(retention: number, days?: number, since?: string): { days?: number; since?: string } {
+  const { daysUnder, retentionCutoff } = lazy.retention();
   const { firstDay } = retentionCutoff(retention, new Date());
   if (since !== undefined) {
     if (since >= firstDay) return { since };

@@ -1,7 +1,7 @@
 // What the sub-commands share: option parsers, and the warning of those that write to the database.
 import { Help, InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../config';
-import { exposedDatabaseWarning } from '../db/database';
+import * as lazy from './lazy';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,9 +20,22 @@ export const warn = (message: string) => process.stderr.write(`trailhound: warni
 
 /** Says on stderr when the database at `file` can be read by other users (serve logs it instead). */
 export function warnIfExposed(file: string): void {
-  const exposed = exposedDatabaseWarning(file);
+  const exposed = lazy.database().exposedDatabaseWarning(file);
   if (exposed) warn(exposed);
 }
+
+/**
+ * What each command that writes or lists can do instead while a running serve holds the database (DuckDB lets one
+ * process open a file that another writes to): report asks the service itself, and says nothing of this.
+ */
+export const IN_USE = {
+  ingest:
+    'It ingests into this database itself, polling its sources: to read this one too, restart it with this --source added (repeatable; ' +
+    'TRAILHOUND_SOURCE takes a comma-separated list), or give this ingest a database of its own: --db (or TRAILHOUND_DB).',
+  prune: 'It prunes this database itself, hourly, when started with --retention-days (or TRAILHOUND_RETENTION_DAYS): restart it so, or stop it first.',
+  trailsList: "Ask it instead: 'trailhound report trails' prints the same List of Trails, through its API. Or stop it first.",
+  trailsSync: 'It reads the trails into this database itself, hourly, when it polls an S3 source. To sync now, stop it first.',
+} as const;
 
 /** A command that opens an older database says so before a migration that reads its kept log files (minutes on a big one). */
 export const sayLongMigration = (message: string) => process.stderr.write(`trailhound: ${message}\n`);

@@ -1,9 +1,8 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { Database } from '../db/database';
 import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
-import { describePrune, prune } from '../ingest/retention';
-import { positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
+import * as lazy from './lazy';
+import { IN_USE, positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
 
 export function pruneCommand(): Command {
   const definition = new Command('prune')
@@ -19,7 +18,9 @@ export function pruneCommand(): Command {
       // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
       const file = existingDatabase(dbPath(opts.db));
       warnIfExposed(file);
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const { describePrune, prune } = lazy.retention();
+      const options = { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.prune };
+      const db = await lazy.database().Database.open(file, options);
       try {
         const summary = await prune(db, days);
         console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));

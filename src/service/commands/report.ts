@@ -12,12 +12,11 @@ import {
 import { decimalNumber } from '../../model/decimal';
 import { plainHttpHost } from '../../model/settings';
 import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
-import { Database, DatabaseLockedError } from '../db/database';
-import { defaultFrom, errorResult, parseRange, parseTime, Reports } from '../reports';
+import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
-import { countsPeaks } from '../reports/sql';
 import { readToken, withoutToken } from '../api/token';
+import * as lazy from './lazy';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
 
@@ -90,7 +89,7 @@ export function timeFlag(flag: string, value: string, now: number): number {
     return ms;
   }
   try {
-    return parseTime(flag, value);
+    return lazy.reports().parseTime(flag, value);
   } catch (err) {
     if (!(err instanceof QueryError && / is not a time/.test(err.message))) throw err;
     // "7d" reads as a week ago or as 7 days ahead: Grafana's own syntax says which.
@@ -209,10 +208,18 @@ export function reportCommand(): Command {
     .addOption(
       choices('--format <format>', 'events as a table of counts by group, a timeseries of them, or a list of the events themselves (default: table)', FORMATS)
     )
-    .addOption(choices('--status <status>', 'only successful, failed or unauthorized calls', STATUSES))
-    .addOption(choices('--read-only <which>', 'only write or read calls', READ_ONLY))
-    .addOption(choices('--mfa <which>', 'only calls made with (used) or without (notUsed) MFA, where the record says', MFA))
-    .addOption(choices('--time-field <time>', 'what --from and --to apply to: when the call was made (event), or when it was stored (arrival)', TIME_FIELDS))
+    .addOption(choices('--status <status>', `only successful, failed or unauthorized calls (default: ${DEFAULT_QUERY.status})`, STATUSES))
+    .addOption(choices('--read-only <which>', `only write or read calls (default: ${DEFAULT_QUERY.readOnly})`, READ_ONLY))
+    .addOption(
+      choices('--mfa <which>', `only calls made with (used) or without (notUsed) MFA, where the record says (default: ${DEFAULT_QUERY.mfa})`, MFA)
+    )
+    .addOption(
+      choices(
+        '--time-field <time>',
+        `what --from and --to apply to: when the call was made (event), or when it was stored (arrival) (default: ${DEFAULT_QUERY.timeField})`,
+        TIME_FIELDS
+      )
+    )
     .addOption(
       choices(
         '--service-calls <which>',
@@ -278,12 +285,14 @@ export function reportCommand(): Command {
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
+      const { Database, DatabaseLockedError } = lazy.database();
+      const { defaultFrom, errorResult, parseRange, Reports } = lazy.reports();
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
       let range: { from: number; to: number } | undefined;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
-        if (countsPeaks(query)) peakMinutes = query.peakWindow;
+        if (lazy.reportSql().countsPeaks(query)) peakMinutes = query.peakWindow;
         const from = o.from === undefined ? undefined : timeFlag('--from', o.from, now);
         const to = o.to === undefined ? now : timeFlag('--to', o.to, now);
         // The range's own words, "to" must be after "from", name a --to that may not have been given (now).

@@ -3,16 +3,12 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
-import { DatabaseLockedError, exposedDatabaseWarning, type Database } from '../db/database';
+import type { Database } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
-import { distinctSources, openSource } from '../ingest';
-import { createLogger } from '../logger';
 import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
-import { storeTrails } from '../trails';
-import { startService, type Service } from '../service';
-import { buildApi } from '../api/server';
-import { DatabaseOpening } from '../api/opening';
+import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
+import * as lazy from './lazy';
 import { collect, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
@@ -126,7 +122,9 @@ export function serveCommand(): Command {
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       await checkListen(opts.listen, host, port);
-      const logger = createLogger();
+      const { DatabaseLockedError, exposedDatabaseWarning } = lazy.database();
+      const { distinctSources, openSource } = lazy.ingestion();
+      const logger = lazy.logger().createLogger();
       // The sources too, before anything is written (the token file, the database): a start that fails must fail before
       // the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
@@ -154,10 +152,10 @@ export function serveCommand(): Command {
       }
       // The API listens first, the database opening behind it: a migration can take minutes, and meanwhile /api/health
       // says so (Docker's health check, the plugin's "Save & test") and the other endpoints answer 503.
-      const opening = new DatabaseOpening();
+      const opening = new (lazy.opening().DatabaseOpening)();
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
       const ingestion: { service?: Service } = {};
-      const api = await buildApi({
+      const api = await lazy.apiServer().buildApi({
         db: opening,
         token: token.token,
         logger,
@@ -230,10 +228,10 @@ export function serveCommand(): Command {
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {
         await deliverSampleLogs(sources[0], now);
-        await storeTrails(db, sampleTrails(now));
+        await lazy.trails().storeTrails(db, sampleTrails(now));
       };
       logger.info({ ...(sources.length === 1 ? { source: sources[0] } : { sources }), db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
-      ingestion.service = startService({
+      ingestion.service = lazy.service().startService({
         db,
         sources,
         logger,

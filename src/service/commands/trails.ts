@@ -3,14 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { counted } from '../counted';
-import { Database, removeDatabase } from '../db/database';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase, memoryLimit } from '../config';
-import { syncTrails } from '../trails';
 import { terminalWidth } from '../table';
-import { Reports } from '../reports';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
-import { collect, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import * as lazy from './lazy';
+import { collect, IN_USE, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -23,15 +21,16 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      const { Database, removeDatabase } = lazy.database();
       const file = dbPath(opts.db);
       warnIfExposed(file);
       const folder = path.dirname(path.resolve(file));
       const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
       // As ingest: within its memory cap, and saying so before a migration that reads the kept log files.
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration });
+      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.trailsSync });
       let failed = false;
       try {
-        const result = await syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
+        const result = await lazy.trails().syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
         const notLogging = result.trails.filter((t) => t.isLogging === false).length;
         if (opts.json) {
           console.log(JSON.stringify({ trails: result.trails.length, notLogging, warnings: result.warnings }));
@@ -66,10 +65,10 @@ export function trailsCommand(): Command {
     .option('--json', 'print JSON rows, as GET /api/trails lists them (times in ISO 8601)')
     .action(async (opts) => {
       // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".
-      const db = await Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true });
+      const db = await lazy.database().Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true, inUse: IN_USE.trailsList });
       try {
         // The List of Trails as report trails prints it (its frame's column names), and as the API lists it for --json.
-        const reports = new Reports(db);
+        const reports = new (lazy.reports().Reports)(db);
         if (opts.json) console.log(JSON.stringify(await reports.trails()));
         else console.log(printFrames(await reports.frames(resolveQuery({ queryType: 'trails' }), { from: 0, to: Date.now() }), 0, terminalWidth()));
       } finally {

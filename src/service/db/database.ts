@@ -36,6 +36,8 @@ export interface OpenOptions {
   onMigrationProgress?: (step: string, done: number, total: number) => void;
   /** Stops the open (serve stopped while it upgrades the database): the migration rolls back, and the next open does it again. */
   signal?: AbortSignal;
+  /** What to do instead when a running serve holds the file: each command's own advice (DatabaseLockedError's message). */
+  inUse?: string;
 }
 
 export interface LongMigration {
@@ -72,12 +74,9 @@ async function interruptedBy<T>(signal: AbortSignal | undefined, conn: DuckDBCon
 }
 
 export class DatabaseLockedError extends Error {
-  constructor(file: string, cause: unknown) {
-    super(
-      `The database ${file} is in use by another process, most likely a running 'trailhound serve' (which ingests and prunes by itself). ` +
-        "Stop it first, or ask it: 'trailhound report' does (the List of Trails: 'trailhound report trails'), and so does its HTTP API.",
-      { cause }
-    );
+  /** `inUse`: what the command that opened it can do instead (ingest, prune and trails each can do something else). */
+  constructor(file: string, cause: unknown, inUse = "Stop it first, or ask it: 'trailhound report' does, and so does its HTTP API.") {
+    super(`The database ${file} is in use by another process, most likely a running 'trailhound serve'. ${inUse}`, { cause });
     this.name = 'DatabaseLockedError';
   }
 }
@@ -148,7 +147,7 @@ export class Database {
       // DuckDB's "Could not set lock on file …: Conflicting lock is held": the word, not "block" (a memory limit too
       // small to open the file is "failed to pin block").
       if (/\block\b/i.test(String(err))) {
-        throw new DatabaseLockedError(file, err);
+        throw new DatabaseLockedError(file, err, options.inUse);
       }
       throw cannotOpen(err);
     }
