@@ -124,6 +124,7 @@ export function startService(options: ServiceOptions): Service {
         signal: stopping.signal,
         onProgress: (p) => (progress = p),
         onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+        onPassedOver: (key, reason) => logger.warn({ source, key, reason }, 'links in the source folder are not followed'),
       });
     } finally {
       clearInterval(timer);

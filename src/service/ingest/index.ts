@@ -31,6 +31,11 @@ export interface IngestOptions {
   /** Called for each file that could not be ingested. */
   onFileError?: (key: string, reason: string) => void;
   /**
+   * Called once a run when the listing left something out unread (a folder's links that lead outside it): not an
+   * error of a file, so not in ingest_errors. Without it, onFileError hears of it (the CLI's warnings).
+   */
+  onPassedOver?: (key: string, reason: string) => void;
+  /**
    * Stops the run after the batch being loaded (the service's shutdown): that batch commits whole with its ledger
    * rows, and the next run finds the rest by the ledger.
    */
@@ -328,6 +333,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       from: window.from,
     });
     const units = await source.plan(window);
+    const passed = source.passedOver?.();
+    if (passed) (options.onPassedOver ?? options.onFileError)?.(passed.key, passed.reason);
     progress.units = units.length;
     report();
     // Downloads that failed in an earlier run, and files that ran out of memory whose wait is over: fetched again by

@@ -8,8 +8,19 @@ import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
 const etagOf = (stat: fs.Stats) => `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
 
+/** A symbolic link the walk does not follow: it leads outside the source folder, or nowhere. */
+interface PassedLink {
+  key: string;
+  target: string;
+  /** Where it leads: outside the folder, or why it leads nowhere (ENOENT: its target is gone; ELOOP; EACCES). */
+  problem: 'outside' | string;
+}
+
 export class FolderSource implements LogSource {
   readonly id: string;
+  /** The folder with every link resolved: a link is followed only when its target is under it. */
+  private readonly root: string;
+  private passed: PassedLink[] = [];
 
   constructor(folder: string) {
     this.id = path.resolve(folder);
@@ -18,32 +29,91 @@ export class FolderSource implements LogSource {
       const there = fs.existsSync(this.id) ? `${this.id} is a file` : `there is nothing at ${this.id}`;
       throw kinded(`${folder} is not a folder (${there}). Give --source an existing folder or an s3://bucket[/prefix] URL.`, 'no-folder');
     }
+    this.root = fs.realpathSync(this.id);
+  }
+
+  private inside(real: string): boolean {
+    return real === this.root || real.startsWith(this.root + path.sep);
+  }
+
+  private keyOf(dir: string, name: string): string {
+    return path.relative(this.id, path.join(dir, name)).split(path.sep).join('/');
+  }
+
+  /**
+   * A folder's log file names and sub-folders. A link to a file inside the source folder counts as a file (a layout
+   * remapped by links). A link to a folder inside it is not walked: that folder is reached by its own path, and a
+   * link to a parent would loop. A link that leads outside (nothing there is read: the folder is what was given) or
+   * nowhere is noted when `note` is set, so the run can say why those files are missing.
+   */
+  private entries(dir: string, note: boolean): { files: string[]; dirs: string[] } {
+    const files: string[] = [];
+    const dirs: string[] = [];
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) dirs.push(e.name);
+      else if (e.isFile()) {
+        if (isLogFileName(e.name)) files.push(e.name);
+      } else if (e.isSymbolicLink()) {
+        const link = path.join(dir, e.name);
+        let real: string | undefined;
+        let problem = 'outside';
+        try {
+          real = fs.realpathSync(link);
+        } catch (err) {
+          problem = (err as NodeJS.ErrnoException).code ?? String(err);
+        }
+        if (real && this.inside(real)) {
+          if (isLogFileName(e.name) && fs.statSync(real).isFile()) files.push(e.name);
+        } else if (note) {
+          this.passed.push({ key: this.keyOf(dir, e.name), target: real ?? fs.readlinkSync(link), problem });
+        }
+      }
+    }
+    return { files, dirs };
   }
 
   /** One unit per folder that holds files, so a large tree is listed and loaded piece by piece. */
   async plan(window: DayWindow): Promise<string[]> {
     const units: string[] = [];
+    this.passed = [];
     const walk = (dir: string) => {
-      const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-      if (entries.some((e) => e.isFile() && isLogFileName(e.name))) {
+      const { files, dirs } = this.entries(dir, true);
+      if (files.length > 0) {
         const rel = path.relative(this.id, dir).split(path.sep).join('/');
         // Skip day folders outside the window without reading them.
         if (inWindow(parseKey(`${rel}/x.json.gz`).day, window)) units.push(rel);
       }
-      for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+      for (const name of dirs) walk(path.join(dir, name));
     };
     walk(this.id);
     return units;
   }
 
+  /** The links the last plan did not follow, said once: how many, one of them, and what to do. */
+  passedOver(): { key: string; reason: string } | undefined {
+    if (this.passed.length === 0) return undefined;
+    const [first] = this.passed;
+    const where =
+      first.problem === 'outside' ? `${first.target}, outside the source folder ${this.root}`
+      : first.problem === 'ENOENT' ? `${first.target}, which is not there`
+      : `${first.target}, which cannot be followed (${first.problem})`;
+    const others = this.passed.length - 1;
+    const nor = others > 0 ? `, nor ${others === 1 ? '1 other link' : `${others} other links`} that lead outside it or nowhere` : '';
+    return {
+      key: first.key,
+      reason:
+        `a symbolic link to ${where}: not followed${nor}. Links are followed only to files inside the source folder; ` +
+        'give the folder a link leads to as --source, or copy its files in',
+    };
+  }
+
   async list(unit: string): Promise<LogObjectRef[]> {
     const dir = path.join(this.id, unit);
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && isLogFileName(e.name))
-      .map((e) => {
-        const stat = fs.statSync(path.join(dir, e.name));
-        const key = unit ? `${unit}/${e.name}` : e.name;
+    return this.entries(dir, false)
+      .files.map((name) => {
+        // A followed link's target: its size and time are the file's, so a rewrite of it is read again.
+        const stat = fs.statSync(path.join(dir, name));
+        const key = unit ? `${unit}/${name}` : name;
         return { key, etag: etagOf(stat), size: stat.size };
       })
       .sort((a, b) => a.key.localeCompare(b.key));
@@ -52,13 +122,17 @@ export class FolderSource implements LogSource {
   async fetch(ref: LogObjectRef): Promise<FetchedObject> {
     const file = path.join(this.id, ref.key);
     let stat: fs.Stats;
+    let real: string;
     try {
       stat = fs.statSync(file);
+      real = fs.realpathSync(file);
     } catch (err) {
       // Removed since it was listed, or since it failed (a retry by key): nothing to read, now or later.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(ref.key);
       throw err;
     }
+    // A retry by key, of a file made a link outside since: not read, as the listing would not have listed it.
+    if (!this.inside(real)) throw new Error(`${ref.key} is now a symbolic link to ${real}, outside the source folder ${this.root}: not read`);
     return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
   }
 

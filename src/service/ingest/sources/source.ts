@@ -28,6 +28,8 @@ export interface LogSource {
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
   list(unit: string, window: DayWindow): Promise<LogObjectRef[]>;
   fetch(ref: LogObjectRef): Promise<FetchedObject>;
+  /** What the last plan left out unread that the user should hear of, once a run: a folder's links it does not follow. */
+  passedOver?(): { key: string; reason: string } | undefined;
   close(): void;
 }
 

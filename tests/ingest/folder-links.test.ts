@@ -1,0 +1,111 @@
+// Symbolic links in a folder source, through the ingest command as a user runs it: followed to files inside the
+// folder, and those leading outside it or nowhere skipped with one warning a run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { FolderSource } from '../../src/service/ingest/sources/folder';
+import { runCli } from '../support/cli';
+import { logFile, stratusRecords } from '../support/stratus';
+import { tempDir } from '../support/temp';
+
+let dir: string;
+// Three log files of distinct records: one real, one a link's target inside the folder, one outside it.
+let bodies: Buffer[];
+beforeAll(() => {
+  dir = tempDir();
+  const records = stratusRecords().map((r) => r.record);
+  bodies = [records.slice(0, 3), records.slice(3, 5), records.slice(5, 9)].map(logFile);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A folder with a real file, a link to a file inside it, and links that are not followed: outside, broken, a loop. */
+function linkedFolder(name: string): { root: string; outside: string } {
+  const root = path.join(dir, name);
+  const outside = path.join(dir, `${name}-elsewhere`);
+  fs.mkdirSync(path.join(root, 'store'), { recursive: true });
+  fs.mkdirSync(outside, { recursive: true });
+  fs.writeFileSync(path.join(root, 'a.json.gz'), bodies[0]);
+  // Not a log file name: read only through the link, as a layout remapped by links is.
+  fs.writeFileSync(path.join(root, 'store', 'b.blob'), bodies[1]);
+  fs.symlinkSync(path.join('store', 'b.blob'), path.join(root, 'b.json.gz'));
+  fs.writeFileSync(path.join(outside, 'c.json.gz'), bodies[2]);
+  fs.symlinkSync(outside, path.join(root, 'archive'));
+  fs.symlinkSync(path.join(outside, 'c.json.gz'), path.join(root, 'c.json.gz'));
+  fs.symlinkSync(path.join(dir, 'nothing-here.json.gz'), path.join(root, 'd.json.gz'));
+  // A link to a parent: reached by its own path already, and walking it would never end.
+  fs.symlinkSync('..', path.join(root, 'store', 'up'));
+  return { root, outside };
+}
+
+const warnings = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('trailhound: warning:'));
+
+test('links to files inside the folder are read, by their target\'s size and time; the others are said once, not read', async () => {
+  const { root, outside } = linkedFolder('logs');
+  const args = ['ingest', '--source', root, '--db', path.join(dir, 'links.duckdb')];
+  const first = await runCli(args);
+  expect(first.code).toBe(0);
+  expect(first.stdout).toMatch(/^Ingested 2 log files from .*\n {2}5 new events, /);
+  // One warning for the three links not followed (the loop is not one: its folder is read by its own path).
+  expect(warnings(first.stderr)).toEqual([
+    `trailhound: warning: could not ingest archive: a symbolic link to ${outside}, outside the source folder ${root}: not followed, ` +
+      'nor 2 other links that lead outside it or nowhere. Links are followed only to files inside the source folder; ' +
+      'give the folder a link leads to as --source, or copy its files in',
+  ]);
+  expect(first.stdout).toMatch(/no new errors/);
+
+  // Unchanged: nothing read again. The link's target rewritten (new size and time): read again, by the link's key.
+  const second = await runCli(args);
+  expect(second.stdout).toMatch(/^Ingested 0 log files .*\n.* 2 files already ingested/);
+  fs.writeFileSync(path.join(root, 'store', 'b.blob'), logFile(stratusRecords().slice(3, 6).map((r) => r.record)));
+  const third = await runCli(args);
+  expect(third.stdout).toMatch(/^Ingested 1 log file .*\n {2}1 new event, 2 duplicates skipped, 1 file already ingested/);
+});
+
+test('a source folder that is itself a link is read as a folder, its inside links followed and no warning', async () => {
+  const real = path.join(dir, 'real');
+  fs.mkdirSync(path.join(real, 'store'), { recursive: true });
+  fs.writeFileSync(path.join(real, 'a.json.gz'), bodies[0]);
+  fs.writeFileSync(path.join(real, 'store', 'b.blob'), bodies[1]);
+  fs.symlinkSync(path.join(real, 'store', 'b.blob'), path.join(real, 'b.json.gz')); // absolute, through the real path
+  const linked = path.join(dir, 'linked');
+  fs.symlinkSync(real, linked);
+  const res = await runCli(['ingest', '--source', linked, '--db', path.join(dir, 'linked.duckdb')]);
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/^Ingested 2 log files from .*linked \(/);
+  expect(res.stdout).toMatch(/5 new events/);
+  expect(warnings(res.stderr)).toEqual([]);
+});
+
+test('the service hears of the links not followed apart from file errors; none is an error, and a retry never reads outside', async () => {
+  const { root } = linkedFolder('served');
+  const db = await Database.open(path.join(dir, 'served.duckdb'));
+  try {
+    const passed: Array<[string, string]> = [];
+    const fileErrors: string[] = [];
+    const summary = await ingest({
+      source: root,
+      db,
+      days: 1,
+      onPassedOver: (key, reason) => passed.push([key, reason]),
+      onFileError: (key) => fileErrors.push(key),
+    });
+    expect(summary).toMatchObject({ objects: 2, errors: 0 });
+    expect(passed).toEqual([['archive', expect.stringMatching(/^a symbolic link to .*, outside the source folder .*: not followed, nor 2 other links/)]]);
+    expect(fileErrors).toEqual([]);
+    expect(await db.all(`SELECT key FROM ingest_errors`)).toEqual([]);
+  } finally {
+    db.close();
+  }
+
+  // A file made a link outside after it was listed (or after it failed, as a retry is fetched by its key): not read.
+  const source = new FolderSource(root);
+  const ref = (await source.list('')).find((r) => r.key === 'a.json.gz')!;
+  fs.rmSync(path.join(root, 'a.json.gz'));
+  fs.symlinkSync(path.join(`${root}-elsewhere`, 'c.json.gz'), path.join(root, 'a.json.gz'));
+  await expect(source.fetch(ref)).rejects.toThrow(/^a\.json\.gz is now a symbolic link to .*c\.json\.gz, outside the source folder /);
+  // A broken link alone says so, not "outside".
+  for (const link of ['a.json.gz', 'archive', 'c.json.gz']) fs.rmSync(path.join(root, link));
+  await source.plan({ from: '2026-01-01', to: '2026-01-01' });
+  expect(source.passedOver()?.reason).toMatch(/^a symbolic link to .*nothing-here\.json\.gz, which is not there: not followed\. /);
+});
