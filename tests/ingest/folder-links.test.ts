@@ -48,7 +48,7 @@ test('links to files inside the folder are read, by their target\'s size and tim
   expect(first.stdout).toMatch(/^Ingested 2 log files from .*\n {2}5 new events, /);
   // One warning for the three links not followed (the loop is not one: its folder is read by its own path).
   expect(warnings(first.stderr)).toEqual([
-    `trailhound: warning: could not ingest archive: a symbolic link to ${outside}, outside the source folder ${root}: not followed, ` +
+    `trailhound: warning: archive is a symbolic link to ${outside}, outside the source folder ${root}: not followed, ` +
       'nor 2 other links that lead outside it or nowhere. Links are followed only to files inside the source folder; ' +
       'give the folder a link leads to as --source, or copy its files in',
   ]);
@@ -60,6 +60,16 @@ test('links to files inside the folder are read, by their target\'s size and tim
   fs.writeFileSync(path.join(root, 'store', 'b.blob'), logFile(stratusRecords().slice(3, 6).map((r) => r.record)));
   const third = await runCli(args);
   expect(third.stdout).toMatch(/^Ingested 1 log file .*\n {2}1 new event, 2 duplicates skipped, 1 file already ingested/);
+});
+
+test('under --json the links not followed are still said on stderr, and stdout is the one JSON line', async () => {
+  const { root } = linkedFolder('json');
+  const res = await runCli(['ingest', '--json', '--source', root, '--db', path.join(dir, 'json.duckdb')]);
+  expect(res.code).toBe(0);
+  const lines = res.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0])).toMatchObject({ objects: 2, events: 5, errors: 0 });
+  expect(warnings(res.stderr)).toEqual([expect.stringMatching(/^trailhound: warning: archive is a symbolic link to .*, outside the source folder .*: not followed, nor 2 other links/)]);
 });
 
 test('a source folder that is itself a link is read as a folder, its inside links followed and no warning', async () => {

@@ -148,6 +148,11 @@ export function ingestCommand(): Command {
             if (bar) process.stderr.write('\n');
             warn(`could not ingest ${key}: ${reason}`);
           },
+          // Said under --json too, as the command's other warnings: no count in the summary tells of these links.
+          onPassedOver: (key, reason) => {
+            if (bar) process.stderr.write('\n');
+            warn(`${key} is ${reason}`);
+          },
         });
         bar?.stop();
         // Not after a stopped run: the user asked it to stop.
