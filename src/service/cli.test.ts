@@ -293,7 +293,7 @@ test('serve says which token file it cannot write, and what to do; a second serv
     expect(second.code).toBe(1);
     expect(second.stderr).toBe(
       `trailhound: The database ${held} is in use by another process, most likely a running 'trailhound serve'. Stop it first, or give this one a ` +
-        'database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN)\n'
+        'database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN).\n'
     );
   } finally {
     db.close();

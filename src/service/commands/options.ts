@@ -35,6 +35,8 @@ export const IN_USE = {
   prune: 'It prunes this database itself, hourly, when started with --retention-days (or TRAILHOUND_RETENTION_DAYS): restart it so, or stop it first.',
   trailsList: "Ask it instead: 'trailhound report trails' prints the same List of Trails, through its API. Or stop it first.",
   trailsSync: 'It reads the trails into this database itself, hourly, when it polls an S3 source. To sync now, stop it first.',
+  // A second serve wants a database (and an address) of its own.
+  serve: 'Stop it first, or give this one a database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN).',
 } as const;
 
 /** A command that opens an older database says so before a migration that reads its kept log files (minutes on a big one). */

@@ -9,7 +9,7 @@ import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sample
 import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
 import * as lazy from './lazy';
-import { collect, positiveInt, withEnvironment } from './options';
+import { collect, IN_USE, positiveInt, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -122,7 +122,7 @@ export function serveCommand(): Command {
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       await checkListen(opts.listen, host, port);
-      const { DatabaseLockedError, exposedDatabaseWarning } = lazy.database();
+      const { exposedDatabaseWarning } = lazy.database();
       const { distinctSources, openSource } = lazy.ingestion();
       const logger = lazy.logger().createLogger();
       // The sources too, before anything is written (the token file, the database): a start that fails must fail before
@@ -203,6 +203,7 @@ export function serveCommand(): Command {
         db = await opening.open(file, {
           memoryLimit: memory,
           signal: stopOpening.signal,
+          inUse: IN_USE.serve,
           onLongMigration: (message, migration) =>
             logger.info(
               { db: file, events: migration.events, health: `${url}/api/health` },
@@ -213,14 +214,6 @@ export function serveCommand(): Command {
         // Stopped while it opened: a clean stop, not a failure.
         if (stopping) return done;
         await api.close();
-        // The shared words say to ask the running service; a second serve wants a database (and an address) of its own.
-        if (err instanceof DatabaseLockedError) {
-          throw new Error(
-            `The database ${file} is in use by another process, most likely a running 'trailhound serve'. ` +
-              'Stop it first, or give this one a database of its own: --db (or TRAILHOUND_DB), and another --listen (or TRAILHOUND_LISTEN)',
-            { cause: err }
-          );
-        }
         throw err;
       }
       // Stopped as the open ended: the stop closes the database; nothing starts.
