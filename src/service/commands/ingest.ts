@@ -1,14 +1,12 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
-import { DEFAULTS, dbPath, env, s3EndpointUrl, memoryLimit, retentionDays } from '../config';
+import { DEFAULTS, env, s3EndpointUrl, retentionDays } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
-import { IN_USE, positiveInt, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import { IN_USE, openForWriting, positiveInt, warn, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -66,7 +64,6 @@ export function ingestCommand(): Command {
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
-      const { Database, removeDatabase } = lazy.database();
       const { ingest, openSource } = lazy.ingestion();
       const { describePrune, prune } = lazy.retention();
       // serve reads a comma-separated list from the variable; ingest reads one source per run.
@@ -84,11 +81,7 @@ export function ingestCommand(): Command {
         const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
         warn(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
       }
-      const file = dbPath(opts.db);
-      warnIfExposed(file);
-      const folder = path.dirname(path.resolve(file));
-      const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.ingest });
+      const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.ingest);
       // A first run that fails before storing anything (bad credentials, a wrong bucket) removes the database it created:
       // left behind, empty, it made `report` and `serve` look loaded. Only its failed run would be lost, which the
       // error says.
@@ -174,14 +167,7 @@ export function ingestCommand(): Command {
         process.off('SIGTERM', onTerm);
         bar?.stop();
         db.close();
-        if (discard) {
-          removeDatabase(file);
-          try {
-            if (newFolder) fs.rmdirSync(folder);
-          } catch {
-            // Not empty: files of someone else's since, which stay.
-          }
-        }
+        if (discard) discardIfNew();
       }
     });
   return withEnvironment(definition, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);

@@ -1,6 +1,9 @@
 // What the sub-commands share: option parsers, and the warning of those that write to the database.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Help, InvalidArgumentError, type Command } from 'commander';
-import { DEFAULTS } from '../config';
+import { DEFAULTS, dbPath, memoryLimit } from '../config';
+import type { Database } from '../db/database';
 import * as lazy from './lazy';
 
 export function positiveInt(value: string): number {
@@ -41,6 +44,39 @@ export const IN_USE = {
 
 /** A command that opens an older database says so before a migration that reads its kept log files (minutes on a big one). */
 export const sayLongMigration = (message: string) => process.stderr.write(`trailhound: ${message}\n`);
+
+/** A database a command writes to, and whether this run created its file. */
+export interface WritableDatabase {
+  db: Database;
+  file: string;
+  newFile: boolean;
+  /** Removes the file, and its folder if this run made that too, when this run created it; after db.close(). */
+  discardIfNew(): void;
+}
+
+/**
+ * Opens --db (or TRAILHOUND_DB) for ingest and trails sync: warned of when others can read it, within the memory cap,
+ * saying so before a long migration. A first run that fails removes what it created (discardIfNew): left behind,
+ * empty, it made `report` and `serve` look loaded.
+ */
+export async function openForWriting(dbOption: string | undefined, inUse: string): Promise<WritableDatabase> {
+  const { Database, removeDatabase } = lazy.database();
+  const file = dbPath(dbOption);
+  warnIfExposed(file);
+  const folder = path.dirname(path.resolve(file));
+  const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
+  const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse });
+  const discardIfNew = () => {
+    if (!newFile) return;
+    removeDatabase(file);
+    try {
+      if (newFolder) fs.rmdirSync(folder);
+    } catch {
+      // Not empty: files of someone else's since, which stay.
+    }
+  };
+  return { db, file, newFile, discardIfNew };
+}
 
 const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default: ${fallback})`;
 

@@ -1,14 +1,12 @@
 // trailhound trails sync | list
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { counted } from '../counted';
-import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase, memoryLimit } from '../config';
+import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { terminalWidth } from '../table';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
 import * as lazy from './lazy';
-import { collect, IN_USE, sayLongMigration, warn, warnIfExposed, withEnvironment } from './options';
+import { collect, IN_USE, openForWriting, warn, withEnvironment } from './options';
 
 export function trailsCommand(): Command {
   const trails = new Command('trails').description('the CloudTrail trail inventory (List of Trails)');
@@ -21,13 +19,7 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
-      const { Database, removeDatabase } = lazy.database();
-      const file = dbPath(opts.db);
-      warnIfExposed(file);
-      const folder = path.dirname(path.resolve(file));
-      const [newFolder, newFile] = [!fs.existsSync(folder), !fs.existsSync(file)];
-      // As ingest: within its memory cap, and saying so before a migration that reads the kept log files.
-      const db = await Database.open(file, { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.trailsSync });
+      const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.trailsSync);
       let failed = false;
       try {
         const result = await lazy.trails().syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
@@ -47,14 +39,7 @@ export function trailsCommand(): Command {
         db.close();
         // A first sync that failed (no credentials, an endpoint not reached) stored nothing: the empty database it
         // created would make 'report' and 'serve' look loaded, as ingest's would.
-        if (failed && newFile) {
-          removeDatabase(file);
-          try {
-            if (newFolder) fs.rmdirSync(folder);
-          } catch {
-            // Not empty: files of someone else's since, which stay.
-          }
-        }
+        if (failed) discardIfNew();
       }
     });
   withEnvironment(sync, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
