@@ -102,6 +102,8 @@ export function startService(options: ServiceOptions): Service {
     if (early) logger.info({ days, from: CLOUDTRAIL_BEGAN }, `${asked} reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
   };
   if (options.days) noteEarly(options.days, 'the days asked for');
+  /** Per source, the unfollowed links last warned of (FolderSource.passedOver). */
+  const passedOverSaid = new Map<string, string>();
   const ingestDays = async (source: string, days: number, at = now()) => {
     // A first load of a large bucket runs for hours: without a line now and then, the log looks like a hung service.
     let progress: IngestProgress | undefined;
@@ -124,7 +126,12 @@ export function startService(options: ServiceOptions): Service {
         signal: stopping.signal,
         onProgress: (p) => (progress = p),
         onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
-        onPassedOver: (key, reason) => logger.warn({ source, key, reason }, 'links in the source folder are not followed'),
+        onPassedOver: (key, reason) => {
+          // Said once, and again only when what is passed over changes: the same links would warn at every poll.
+          const level = passedOverSaid.get(source) === reason ? 'debug' : 'warn';
+          passedOverSaid.set(source, reason);
+          logger[level]({ source, key, reason }, 'links in the source folder are not followed');
+        },
       });
     } finally {
       clearInterval(timer);

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { FolderSource } from '../../src/service/ingest/sources/folder';
+import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { logFile, stratusRecords } from '../support/stratus';
 import { tempDir } from '../support/temp';
+import { memoryLogger, waitFor } from '../support/watch';
 
 let dir: string;
 // Three log files of distinct records: one real, one a link's target inside the folder, one outside it.
@@ -119,3 +121,32 @@ test('the service hears of the links not followed apart from file errors; none i
   await source.plan({ from: '2026-01-01', to: '2026-01-01' });
   expect(source.passedOver()?.reason).toMatch(/^a symbolic link to .*nothing-here\.json\.gz, which is not there: not followed\. /);
 });
+
+test('serve warns of the links it does not follow once, not at every poll, and again when they change', async () => {
+  const { root, outside } = linkedFolder('polled');
+  const db = await Database.open(path.join(dir, 'polled.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const warned = () => lines.filter((l) => l.msg === 'links in the source folder are not followed' && l.level === 40);
+  const service = startService({ db, sources: [root], logger, pollIntervalMs: 100 });
+  try {
+    const polls = async (n: number) => {
+      const seen = new Set<number>();
+      await waitFor(`${n} polls`, async () => {
+        const at = service.lastPoll?.getTime();
+        if (at !== undefined) seen.add(at);
+        return seen.size >= n ? true : undefined;
+      });
+    };
+    await polls(3);
+    expect(warned()).toHaveLength(1);
+    // Another link outside: what is passed over changed, so it is said again.
+    fs.symlinkSync(path.join(outside, 'c.json.gz'), path.join(root, 'e.json.gz'));
+    await waitFor('a second warning', async () => (warned().length === 2 ? true : undefined));
+    await polls(3);
+    expect(warned()).toHaveLength(2);
+    expect(warned()[1].reason).toContain('nor 3 other links');
+  } finally {
+    await service.stop();
+    db.close();
+  }
+}, 60_000);
