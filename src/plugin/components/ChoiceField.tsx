@@ -84,7 +84,10 @@ function Choice<T extends string>({ id, label, options, value, onChange }: Omit<
         value={selected(options, value)}
         options={async (search) => choicesAndVariables(options, search)}
         onIsOpenChange={setListOpen}
-        onChange={(option) => {
+        onChange={(option: ComboboxOption<string> | null) => {
+          // Typing over the text can clear downshift's selection (null), whatever the types say: a choice is never
+          // cleared, so the query keeps its value until something is picked.
+          if (!option) return;
           setPickingVariable(false);
           if (!isVariable(option.value)) setFocusAfter('choice');
           onChange(option.value as T);
