@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { OPEN_ARRAY } from '../jsonBytes';
 
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
 const TAIL = /\]\s*\}\s*$/;
@@ -67,7 +68,7 @@ class StripWrapper extends Transform {
     let data = chunk;
     if (this.head) {
       const seen = Buffer.concat([this.head, chunk]);
-      const open = seen.indexOf(0x5b); // '['
+      const open = seen.indexOf(OPEN_ARRAY);
       if (open < 0) {
         if (seen.length > 1024) return done(new NotRecordsOnly());
         this.head = seen;

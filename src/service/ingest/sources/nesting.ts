@@ -1,19 +1,14 @@
-// How deep a log file's JSON nests, checked before DuckDB reads it: DuckDB's JSON reader recurses once per level and
-// overflows its thread's stack on a deep enough value (~17,000 levels with 8 MB stacks, ~2,500 with 1 MB), which is
-// a segmentation fault: the service dies, and dies again on the same file at every restart.
+// How deep a log file's JSON nests, checked before DuckDB reads it: read_json recurses once per level as it turns a
+// record into a JSON value (its parse alone, read_json_objects, does not), and overflows its thread's stack on a deep
+// one (~17,000 levels with 8 MB stacks, ~2,500 with 1 MB): a segmentation fault, and the service dies again on the
+// same file at every restart.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../../jsonBytes';
 import { unpackLimit } from '../recordsArray';
 
 /** Far deeper than a CloudTrail record nests (a dozen levels), far below where DuckDB's reader crashes. */
 export const MAX_NESTING = 1_000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_LIST = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_LIST = 0x5d;
-const CLOSE_OBJECT = 0x7d;
 
 /**
  * Whether the JSON in `file` (gzip if its name ends in .gz) nests deeper than `max` lists and objects, brackets in
@@ -56,9 +51,9 @@ export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boo
         }
         const b = chunk[i++];
         if (b === QUOTE) inString = true;
-        else if (b === OPEN_LIST || b === OPEN_OBJECT) {
+        else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
           if (++depth > max) return true;
-        } else if (b === CLOSE_LIST || b === CLOSE_OBJECT) depth--;
+        } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--;
       }
       read += chunk.length;
       if (read > limit) return false;
