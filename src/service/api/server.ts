@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
-import { counted } from '../counted';
+import { counted, sizeText } from '../counted';
 import { kindsOf } from '../errorKind';
 import { Database } from '../db/database';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
@@ -167,16 +167,6 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
   } catch (err) {
     done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
   }
-}
-
-/**
- * A size in the unit that fits: bytes under a KB, else KB or MB to a tenth, rounded down so that a body of the size
- * said always fits (a limit of 40 KB was "0 MB" in MB alone).
- */
-export function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'KB'] : [bytes / 1024 / 1024, 'MB'];
-  return `${Math.floor(value * 10) / 10} ${unit}`;
 }
 
 /** "Bearer <token>": the scheme is case-insensitive (RFC 9110, 11.1). */

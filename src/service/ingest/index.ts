@@ -12,7 +12,7 @@ import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { kinded, kindOf } from '../errorKind';
-import { tooDeepReason } from './sources/nesting';
+import { refusalOf } from './sources/nesting';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
@@ -405,6 +405,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
 }
 
+/** Why a fetched file is not given to DuckDB (refusalOf). */
+type Refusal = NonNullable<Awaited<ReturnType<typeof refusalOf>>>;
+
 /** A file whose download failed, and why. */
 interface NotFetched {
   ref: LogObjectRef;
@@ -430,7 +433,7 @@ async function loadPipelined(
       try {
         const fetched = await source.fetch(ref);
         // Checked beside the download, so the scan overlaps the load of the batch before, as the download does.
-        const refused = await tooDeepReason(fetched.path, ref.key).catch((err: unknown) => {
+        const refused = await refusalOf(fetched.path, ref.key).catch((err: unknown) => {
           fetched.release();
           throw err;
         });
@@ -457,13 +460,13 @@ async function loadPipelined(
       throw err;
     });
     next = following.done ? undefined : fetchBatch(following.value);
-    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: string | undefined } => 'fetched' in f && !!f.fetched);
+    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: Refusal | undefined } => 'fetched' in f && !!f.fetched);
     try {
       // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: f.etag, size: f.size }));
       // Unreadable as they are: recorded for this version (ETag), read again only once they change.
-      const refused = new Map(ready.flatMap(({ ref, refused: reason }) => (reason ? [[ref.key, reason]] : [])));
-      const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, reason: refused.get(file.key)!, kind: 'unreadable' as const }));
+      const refused = new Map(ready.flatMap(({ ref, refused: refusal }) => (refusal ? [[ref.key, refusal]] : [])));
+      const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, ...refused.get(file.key)! }));
       const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loader.load(files.filter((f) => !refused.has(f.key))))];
       const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));

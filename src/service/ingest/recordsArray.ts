@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import { sizeText } from '../counted';
 import { JSON_BYTES } from '../jsonBytes';
 
 const { OPEN_ARRAY } = JSON_BYTES;
@@ -37,7 +38,15 @@ export function unpackLimit(compressedBytes: number): number {
   return Math.min(MAX_UNPACKED_BYTES, Math.max(RATIO_FROM_BYTES, compressedBytes * MAX_UNPACK_RATIO));
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+/** Why a file that unpacks past unpackLimit is refused: for the staging copy here, and for the check of every file as it is fetched (sources/nesting.ts). */
+export function unpacksTooFar(compressedBytes: number): string {
+  const limit = unpackLimit(compressedBytes);
+  const why = limit === MAX_UNPACKED_BYTES ? `more than ${sizeText(limit)}` : `more than ${sizeText(limit)}, over ${MAX_UNPACK_RATIO}× its ${sizeText(compressedBytes)}`;
+  return (
+    `it unpacks to ${why}: not a CloudTrail log file (they unpack to about 10× their size), or a gzip bomb. ` +
+    'Remove it from the source, or split it into smaller files of {"Records": [...]}'
+  );
+}
 
 /** Counts the bytes passing through, and fails once they exceed the limit. */
 export class UnpackLimit extends Transform {
@@ -49,15 +58,8 @@ export class UnpackLimit extends Transform {
 
   _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.seen += chunk.length;
-    const limit = unpackLimit(this.compressedBytes);
-    if (this.seen <= limit) return done(null, chunk);
-    const why = limit === MAX_UNPACKED_BYTES ? `more than ${mb(limit)}` : `more than ${mb(limit)}, over ${MAX_UNPACK_RATIO}× its ${mb(this.compressedBytes)}`;
-    done(
-      new UnreadableLogFile(
-        `it unpacks to ${why}: not a CloudTrail log file (they unpack to about 10× their size), or a gzip bomb. ` +
-          'Remove it from the source, or split it into smaller files of {"Records": [...]}'
-      )
-    );
+    if (this.seen <= unpackLimit(this.compressedBytes)) return done(null, chunk);
+    done(new UnreadableLogFile(unpacksTooFar(this.compressedBytes)));
   }
 }
 

@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { tempDir } from '../../../../tests/support/temp';
-import { DepthScan, nestsTooDeep } from './nesting';
+import { DepthScan, scanLogFile } from './nesting';
 
 let dir: string;
 beforeAll(() => (dir = tempDir()));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const nestsTooDeep = async (file: string, max?: number) => (await scanLogFile(file, max)) === 'too-deep';
 
 const write = (name: string, content: string | Buffer) => {
   const file = path.join(dir, name);
@@ -28,6 +30,7 @@ test('counts lists and objects, not brackets in strings, escaped quotes and back
 });
 
 test('gzip is read unpacked, across chunks; a file that is not gzip or not JSON is left to the loader', async () => {
+  expect(await scanLogFile(write('ok.json.gz', zlib.gzipSync(JSON.stringify({ Records: [{ a: [1, { b: 2 }] }] }))))).toBe('ok');
   const deep = '{"a":'.repeat(3_000) + '1' + '}'.repeat(3_000);
   expect(await nestsTooDeep(write('deep.json.gz', zlib.gzipSync(`${' '.repeat(200_000)}${deep}`)))).toBe(true);
   expect(await nestsTooDeep(write('flat.json.gz', zlib.gzipSync(JSON.stringify({ Records: [{ a: 1 }] }))))).toBe(false);
@@ -59,4 +62,14 @@ test('a scan fed in chunks split anywhere, even inside a run of backslashes, cou
     const everyByte = Array.from({ length: bytes.length }, (_, i) => i);
     expect([scanned(depth, everyByte), scanned(depth - 1, everyByte)]).toEqual([false, true]);
   }
+});
+
+test('a gzip that unpacks past 100× its size (64 MB at least) is refused, whatever its trailer says', async () => {
+  // 65 MB of spaces in ~65 kB, and a trailer that says the file unpacks to 1 kB, as one over 4 GB seems to (its size mod 2³²).
+  const bomb = zlib.gzipSync(Buffer.concat([Buffer.from('{"Records": ['), Buffer.alloc(65 * 1024 * 1024, ' '), Buffer.from(']}')]));
+  bomb.writeUInt32LE(1024, bomb.length - 4);
+  expect(await scanLogFile(write('lying.json.gz', bomb))).toBe('unpacks-too-far');
+  // Under the limit (63 MB of spaces): not this scan's business.
+  const under = zlib.gzipSync(Buffer.alloc(63 * 1024 * 1024, ' '));
+  expect(await scanLogFile(write('under.json.gz', under))).toBe('ok');
 });

@@ -1,11 +1,13 @@
 // How deep a log file's JSON nests, checked before DuckDB reads it: read_json recurses once per level as it turns a
 // record into a JSON value (its parse alone, read_json_objects, does not), and overflows its thread's stack on a deep
 // one (~17,000 levels with 8 MB stacks, ~2,500 with 1 MB): a segmentation fault, and the service dies again on the
-// same file at every restart.
+// same file at every restart. The same pass refuses a gzip that unpacks past the loader's limit, whatever its
+// trailer says.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import type { ErrorKind } from '../../../model/api';
 import { JSON_BYTES } from '../../jsonBytes';
-import { unpackLimit } from '../recordsArray';
+import { unpackLimit, unpacksTooFar } from '../recordsArray';
 
 const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
@@ -68,13 +70,15 @@ export class DepthScan {
   }
 }
 
+/** What the scan of a file found: nothing wrong, JSON that nests too deep, or more bytes than the file may unpack to. */
+export type ScanVerdict = 'ok' | 'too-deep' | 'unpacks-too-far';
+
 /**
- * Whether the JSON in `file` (gzip if its name ends in .gz) nests deeper than `max` lists and objects, brackets in
- * strings aside. A file that is not gzip or not JSON is not this check's business: it answers false, and the loader
- * says what is wrong with it.
+ * Reads the JSON in `file` (gzip if its name ends in .gz) as DuckDB will: whether it nests deeper than `max` lists and
+ * objects, brackets in strings aside, or unpacks past the loader's gzip bomb limit (unpackLimit). A file that is not
+ * gzip or not JSON is not this scan's business: 'ok', and the loader says what is wrong with it.
  */
-export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boolean> {
-  // Past the loader's gzip bomb limit it refuses the file itself: the scan stops there.
+export async function scanLogFile(file: string, max = MAX_NESTING): Promise<ScanVerdict> {
   const limit = unpackLimit(fs.statSync(file).size);
   // Big chunks: zlib's default 16 kB ones cost more than the scan.
   const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
@@ -83,27 +87,33 @@ export async function nestsTooDeep(file: string, max = MAX_NESTING): Promise<boo
   let read = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (scan.push(chunk)) return true;
+      if (scan.push(chunk)) return 'too-deep';
       read += chunk.length;
-      if (read > limit) return false;
+      // A gzip whose trailer lies (its size mod 4 GB looks small) was batched as a small file, and DuckDB unpacked
+      // all of it (4 GB: 73 s) before it failed. Past the limit, the scan stops and the file is refused.
+      if (read > limit) return 'unpacks-too-far';
     }
   } catch {
-    return false;
+    return 'ok';
   } finally {
     input.destroy();
     if (stream !== input) stream.destroy();
   }
-  return false;
+  return 'ok';
 }
 
 /**
- * Why the file cannot be read, naming it by its key, when its JSON nests too deep for DuckDB (nestsTooDeep); undefined
- * when it does not. The ingest pipeline checks each file as it is fetched, and records such a file for its ETag.
+ * Why the file cannot be read and the error's kind, when its scan (scanLogFile) refuses it; undefined when it does not.
+ * The ingest pipeline scans each file as it is fetched, and records a refused one for its ETag.
  */
-export async function tooDeepReason(file: string, key: string): Promise<string | undefined> {
-  if (!(await nestsTooDeep(file))) return undefined;
-  return (
-    `${key} nests its JSON more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
-    'as DuckDB would crash on it. Remove or replace the file; it is read again once it changes'
-  );
+export async function refusalOf(file: string, key: string): Promise<{ reason: string; kind: ErrorKind } | undefined> {
+  const verdict = await scanLogFile(file);
+  if (verdict === 'unpacks-too-far') return { reason: unpacksTooFar(fs.statSync(file).size), kind: 'too-big' };
+  if (verdict === 'ok') return undefined;
+  return {
+    reason:
+      `${key} nests its JSON more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
+      'as DuckDB would crash on it. Remove or replace the file; it is read again once it changes',
+    kind: 'unreadable',
+  };
 }
