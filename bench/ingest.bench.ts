@@ -68,7 +68,7 @@ export function resultTable(measured: Measured[]): string {
     '',
     "ratio to read_json: trailhound's events/s as a share of DuckDB's read_json on the same files, which only stores each record as JSON",
     "  (no normalisation, dedupe, ledger or kept log files, and no memory limit): 0.35 means trailhound loads at 35% of read_json's speed.",
-    "  The issue's goal is 1.0 or more. At 1 M to 10 M events it measures 0.30 to 0.35 (README, Benchmarks): below 1.0 is that known gap, not a failed run.",
+    "  The issue's goal is 1.0 or more. Below it is the known gap the README's Benchmarks section measures and explains, not a failed run.",
     "ratio to one INSERT: the same share of trailhound's own parse, normalisation and write done as one bare INSERT over all files",
     '  (no batches, dedupe, ledger, kept log files or memory limit): what ingestion that is safe to re-run or interrupt costs.',
     'goal: peak RSS ≤ 512 MB at 10 M events, flat as the events grow.',
