@@ -459,6 +459,11 @@ async function loadPipelined(
       releaseAll();
       throw err;
     });
+    // A stop that came while the listing ran: this batch is not loaded either.
+    if (signal?.aborted) {
+      releaseAll();
+      return false;
+    }
     next = following.done ? undefined : fetchBatch(following.value);
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: Refusal | undefined } => 'fetched' in f && !!f.fetched);
     try {
