@@ -1,4 +1,5 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { BatchLoader } from '../../src/service/ingest/loader';
 import { parseKey } from '../../src/service/ingest/keys';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
@@ -471,4 +473,82 @@ test('an object nested thousands of levels deep is refused with why, its neighbo
   expect(await run('s3://deep/logs')).toMatchObject({ objects: 1, events: 1, errors: 0 });
   expect(await db.all('SELECT key FROM ingest_errors')).toEqual([]);
   expect(await count('events')).toBe(2);
+}, 60_000);
+
+/** A log file of one event, over 800 kB compressed (random bytes do not compress): a load batch of its own. */
+const loneBatchLog = (day: string) => logFile([rec(day, { requestParameters: { blob: crypto.randomBytes(900_000).toString('base64') } })]);
+
+/** Runs `body` with a temporary folder of its own, and says how many downloads folders and exit hooks S3 sources left. */
+async function withOwnTmp(body: () => Promise<void>): Promise<{ folders: number; hooks: number }> {
+  const own = tempDir();
+  const tmpdir = jest.spyOn(os, 'tmpdir').mockReturnValue(own);
+  const hooks = process.listenerCount('exit');
+  try {
+    await body();
+    return { folders: fs.readdirSync(own).filter((f) => f.startsWith('trailhound-s3-')).length, hooks: process.listenerCount('exit') - hooks };
+  } finally {
+    tmpdir.mockRestore();
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+}
+
+test('a listing refused on a later day fails the run; the batches loaded before stay, the fetched one is removed, the next run reads the rest', async () => {
+  await s3.createBucket('listfails');
+  const days = ['2026-11-17', '2026-11-18', '2026-11-19'];
+  for (const day of days) await s3.put('listfails', `${dayPrefix('111122223333', 'us-east-1', day)}big.json.gz`, loneBatchLog(day));
+  await s3.put('listfails', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  // The last day's listing is refused: by then the first day's batch has loaded and the second day's is fetched.
+  const proxy = await proxyTo((req, res) => {
+    const url = decodeURIComponent(req.url!);
+    if (!url.includes('list-type=2') || !url.includes('/2026/11/20/')) return false;
+    res.writeHead(403, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return true;
+  });
+  try {
+    const left = await withOwnTmp(async () => {
+      await expect(ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow(/denied/);
+    });
+    expect(left).toEqual({ folders: 0, hooks: 0 });
+  } finally {
+    await proxy.close();
+  }
+  expect((await db.all<{ key: string }>(`SELECT key FROM ingested_objects`)).map((r) => parseKey(r.key).day)).toEqual(['2026-11-17']);
+  expect(await count('events')).toBe(1);
+  const [failed] = await db.all<{ error: string; stopped: boolean }>(`SELECT error, stopped FROM ingest_runs`);
+  expect(failed).toMatchObject({ error: expect.stringMatching(/denied/), stopped: false });
+  expect(await ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 3, unchanged: 1, errors: 0 });
+  expect(await count('events')).toBe(4);
+}, 60_000);
+
+test('a load that fails while the next batch downloads ends those downloads and removes them before the run fails', async () => {
+  await s3.createBucket('loadfails');
+  const next = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}big.json.gz`;
+  const body = loneBatchLog('2026-11-20');
+  await s3.put('loadfails', `${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}big.json.gz`, loneBatchLog('2026-11-19'));
+  await s3.put('loadfails', next, body);
+  // The second batch's download is held a second, so it is under way when the first batch's load fails.
+  let served = false;
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req) || !decodeURIComponent(req.url!).includes(next)) return false;
+    setTimeout(() => {
+      res.writeHead(200, { 'content-length': String(body.length), etag: '"held"', 'content-type': 'application/octet-stream' });
+      res.end(body, () => (served = true));
+    }, 1000);
+    return true;
+  });
+  // A full disk cannot be made to happen here: the loader fails as DuckDB would.
+  const load = jest.spyOn(BatchLoader.prototype, 'load').mockRejectedValue(new Error('IO Error: No space left on device'));
+  try {
+    const left = await withOwnTmp(async () => {
+      await expect(ingest({ source: 's3://loadfails', db, days: 2, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow('No space left on device');
+      // Left running, the download went on after the run had failed and closed its source.
+      expect(served).toBe(true);
+    });
+    expect(left).toEqual({ folders: 0, hooks: 0 });
+  } finally {
+    load.mockRestore();
+    await proxy.close();
+  }
+  expect(await db.all(`SELECT error FROM ingest_runs`)).toEqual([{ error: 'IO Error: No space left on device' }]);
 }, 60_000);

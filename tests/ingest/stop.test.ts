@@ -46,6 +46,33 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     expect(first.events + rest.events).toBe(expected.unique);
   }), 120_000);
 
+test('a stop during the listing that follows a fetched batch loads nothing: that batch is the next run’s', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    await writeLogFolder(logs, { events: 15_000, days: 2, end: END, seed: 13, eventsPerFile: 10 });
+    const expected = eventFiles(logs);
+    expect(expected.files).toBeGreaterThan(1000);
+    // The listing reports each folder. Once it has found more than a batch, that batch is fetched, and the listing goes
+    // on for the next while nothing loads yet: the stop comes at its next report. The batch used to load all the same,
+    // seconds a shutdown may not have.
+    const stop = new AbortController();
+    let batchFound = false;
+    const run = await ingest({
+      source: logs, db, days: 2, now: END, signal: stop.signal,
+      onProgress: (p) => {
+        if (batchFound) stop.abort();
+        batchFound ||= p.objectsFound > 1000;
+      },
+    });
+    expect(stop.signal.aborted).toBe(true);
+    expect(run).toMatchObject({ stopped: true, objects: 0, errors: 0 });
+    expect(await rowCount(db, 'ingested_objects')).toBe(0);
+    expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: null, stopped: true }]);
+
+    expect(await ingest({ source: logs, db, days: 2, now: END })).toMatchObject({ stopped: false, errors: 0, objects: expected.files });
+    expect(await rowCount(db, 'events')).toBe(expected.unique);
+  }), 120_000);
+
 test('a stop that comes once the last batch is loaded is no stop: the run is complete', () =>
   withTempDatabase(async (dir, db) => {
     const logs = path.join(dir, 'logs');

@@ -116,12 +116,12 @@ export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleT
     : new FolderSource(spec);
 }
 
-/** Runs promise-returning jobs with at most `limit` in flight, keeping results in order; none starts once `signal` is aborted. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<Array<R | undefined>> {
+/** Runs promise-returning jobs with at most `limit` in flight, keeping results in order; none starts once `halted` says so. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, halted: () => boolean): Promise<Array<R | undefined>> {
   const results = new Array<R | undefined>(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length && !signal?.aborted) {
+    while (next < items.length && !halted()) {
       const i = next++;
       results[i] = await fn(items[i]);
     }
@@ -428,6 +428,8 @@ async function loadPipelined(
   signal: AbortSignal | undefined,
   onLoaded: (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => Promise<void>
 ): Promise<boolean> {
+  // Set when a load fails: the batch being fetched meanwhile starts no more downloads.
+  let failed = false;
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
@@ -442,7 +444,7 @@ async function loadPipelined(
         if (err instanceof ObjectGoneError) return { ref, gone: true };
         return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
       }
-    }, signal);
+    }, () => failed || !!signal?.aborted);
   const first = await work.next();
   let next = first.done ? undefined : fetchBatch(first.value);
   while (next) {
@@ -454,12 +456,12 @@ async function loadPipelined(
       releaseAll();
       return false;
     }
-    // The next batch is listed (a poll's listing reads S3 and the ledger) and fetched while this one loads.
+    // The next batch is listed (a poll's listing reads S3 and the ledger), then fetched while this one loads.
     const following = await work.next().catch((err: unknown) => {
       releaseAll();
       throw err;
     });
-    // A stop that came while the listing ran: this batch is not loaded either.
+    // A stop during the listing: this batch is not loaded either (a load takes seconds a shutdown may not have).
     if (signal?.aborted) {
       releaseAll();
       return false;
@@ -473,9 +475,15 @@ async function loadPipelined(
       const refused = new Map(ready.flatMap(({ ref, refused: refusal }) => (refusal ? [[ref.key, refusal]] : [])));
       const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, ...refused.get(file.key)! }));
       const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loader.load(files.filter((f) => !refused.has(f.key))))];
-      const failed = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
+      const notFetched = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
-      await onLoaded(outcomes, failed, gone);
+      await onLoaded(outcomes, notFetched, gone);
+    } catch (err) {
+      // The next batch's downloads in flight end, and are released, before the error goes up: left running, the batch
+      // went on downloading (up to 1000 requests) after the run had failed and closed its source.
+      failed = true;
+      ((await next) ?? []).forEach((f) => f?.fetched?.release());
+      throw err;
     } finally {
       ready.forEach(({ fetched: f }) => f.release());
     }

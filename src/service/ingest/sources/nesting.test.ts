@@ -36,6 +36,10 @@ test('gzip is read unpacked, across chunks; a file that is not gzip or not JSON 
   expect(await nestsTooDeep(write('flat.json.gz', zlib.gzipSync(JSON.stringify({ Records: [{ a: 1 }] }))))).toBe(false);
   expect(await nestsTooDeep(write('broken.json.gz', 'not gzip at all'))).toBe(false);
   expect(await nestsTooDeep(write('text.json', '<html>[[[['))).toBe(false);
+  // One that cannot be read at all (here a folder; for the service, a file its user may not read): left to the loader
+  // too. Its read error went nowhere through the gunzip, and was an uncaught exception that ended the process.
+  fs.mkdirSync(path.join(dir, 'folder.json.gz'));
+  expect(await scanLogFile(path.join(dir, 'folder.json.gz'))).toBe('ok');
 });
 
 /** How deep a JSON value nests, by JSON.parse: the scan's answer to match. */
@@ -61,6 +65,14 @@ test('a scan fed in chunks split anywhere, even inside a run of backslashes, cou
     // A byte at a time: every backslash run ends a chunk.
     const everyByte = Array.from({ length: bytes.length }, (_, i) => i);
     expect([scanned(depth, everyByte), scanned(depth - 1, everyByte)]).toEqual([false, true]);
+    // Empty chunks between them, as plain Uint8Array views into a larger buffer (not Buffers): the same.
+    const viewed = (max: number) => {
+      const scan = new DepthScan(max);
+      const padded = new Uint8Array(bytes.length + 8);
+      padded.set(bytes, 4);
+      return everyByte.some((i) => scan.push(new Uint8Array(padded.buffer, 4 + i, 0)) || scan.push(new Uint8Array(padded.buffer, 4 + i, 1)));
+    };
+    expect([viewed(depth), viewed(depth - 1)]).toEqual([false, true]);
   }
 });
 

@@ -83,6 +83,9 @@ export async function scanLogFile(file: string, max = MAX_NESTING): Promise<Scan
   // Big chunks: zlib's default 16 kB ones cost more than the scan.
   const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
   const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : input;
+  // pipe() passes no error on: a file that cannot be read (not readable by the service's user) threw in no one's
+  // hands, and the process died on it at every poll.
+  if (stream !== input) input.on('error', (err) => stream.destroy(err));
   const scan = new DepthScan(max);
   let read = 0;
   try {
