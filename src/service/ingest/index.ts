@@ -452,16 +452,12 @@ async function loadPipelined(
     // (mapLimited starts no more), and such a batch is never loaded: aborted stays aborted.
     const fetched = (await next).filter((f) => f !== undefined);
     const releaseAll = () => fetched.forEach((f) => f.fetched?.release());
-    if (signal?.aborted) {
-      releaseAll();
-      return false;
-    }
     // The next batch is listed (a poll's listing reads S3 and the ledger), then fetched while this one loads.
     const following = await work.next().catch((err: unknown) => {
       releaseAll();
       throw err;
     });
-    // A stop during the listing: this batch is not loaded either (a load takes seconds a shutdown may not have).
+    // A stop during this batch's fetch or the listing: it is not loaded (a load takes seconds a shutdown may not have).
     if (signal?.aborted) {
       releaseAll();
       return false;
