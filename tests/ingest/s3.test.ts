@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
-import { ingest } from '../../src/service/ingest';
+import { ingest, type IngestProgress } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { parseKey } from '../../src/service/ingest/keys';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
@@ -291,8 +291,11 @@ test('an object deleted after it was listed is skipped, and a failed download de
     return false;
   });
   try {
-    const first = await ingest({ source: 's3://expiring', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    let progress: IngestProgress | undefined;
+    const first = await ingest({ source: 's3://expiring', db, days: 1, now: NOW, s3Endpoint: proxy.url, onProgress: (p) => (progress = p) });
     expect(first).toMatchObject({ objects: 1, skipped: 1, errors: 1 });
+    // The progress bar ends full: the file gone counts as done with.
+    expect(progress).toMatchObject({ objectsFound: 3, objectsDone: 3 });
   } finally {
     await proxy.close();
   }

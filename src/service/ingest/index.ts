@@ -306,9 +306,11 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 
   const downloads = { tried: 0, failed: 0, firstError: '', firstKind: 'other' as ErrorKind };
   const onLoaded = async (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => {
-    // Deleted since the listing: skipped, and no longer retried.
+    // Deleted since the listing: skipped, and no longer retried. Done with, for the progress bar, which they would
+    // otherwise leave short of its end.
     for (const ref of gone) await loader.forgetError(ref.key);
     summary.skipped += gone.length;
+    progress.objectsDone += gone.length;
     downloads.tried += outcomes.length + notFetched.length;
     downloads.failed += notFetched.length;
     if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
