@@ -495,12 +495,13 @@ async function withOwnTmp(body: () => Promise<void>): Promise<{ folders: number;
   }
 }
 
-test('a listing refused on a later day fails the run; the batches loaded before stay, the fetched one is removed, the next run reads the rest', async () => {
+test('a listing refused on a later day fails the run once the batches before it are loaded; they stay, nothing is left behind, the next run reads the rest', async () => {
   await s3.createBucket('listfails');
   const days = ['2026-11-17', '2026-11-18', '2026-11-19'];
   for (const day of days) await s3.put('listfails', `${dayPrefix('111122223333', 'us-east-1', day)}big.json.gz`, loneBatchLog(day));
   await s3.put('listfails', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
-  // The last day's listing is refused: by then the first day's batch has loaded and the second day's is fetched.
+  // The last day's listing is refused. Its turn comes as the second day's batch loads (each file is a batch): the
+  // first two days are stored, and the third day's file, listed, is never fetched.
   const proxy = await proxyTo((req, res) => {
     const url = decodeURIComponent(req.url!);
     if (!url.includes('list-type=2') || !url.includes('/2026/11/20/')) return false;
@@ -516,11 +517,12 @@ test('a listing refused on a later day fails the run; the batches loaded before 
   } finally {
     await proxy.close();
   }
-  expect((await db.all<{ key: string }>(`SELECT key FROM ingested_objects`)).map((r) => parseKey(r.key).day)).toEqual(['2026-11-17']);
-  expect(await count('events')).toBe(1);
+  const stored = await db.all<{ key: string }>(`SELECT key FROM ingested_objects ORDER BY key`);
+  expect(stored.map((r) => parseKey(r.key).day)).toEqual(['2026-11-17', '2026-11-18']);
+  expect(await count('events')).toBe(2);
   const [failed] = await db.all<{ error: string; stopped: boolean }>(`SELECT error, stopped FROM ingest_runs`);
   expect(failed).toMatchObject({ error: expect.stringMatching(/denied/), stopped: false });
-  expect(await ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 3, unchanged: 1, errors: 0 });
+  expect(await ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 2, unchanged: 2, errors: 0 });
   expect(await count('events')).toBe(4);
 }, 60_000);
 
@@ -530,10 +532,13 @@ test('a load that fails while the next batch downloads ends those downloads and 
   const body = loneBatchLog('2026-11-20');
   await s3.put('loadfails', `${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}big.json.gz`, loneBatchLog('2026-11-19'));
   await s3.put('loadfails', next, body);
-  // The second batch's download is held a second, so it is under way when the first batch's load fails.
+  // The second batch's download is held a second; the first batch's load fails once it is under way.
   let served = false;
+  let downloading = () => undefined as void;
+  const underWay = new Promise<void>((resolve) => (downloading = resolve));
   const proxy = await proxyTo((req, res) => {
     if (!isGetObject(req) || !decodeURIComponent(req.url!).includes(next)) return false;
+    downloading();
     setTimeout(() => {
       res.writeHead(200, { 'content-length': String(body.length), etag: '"held"', 'content-type': 'application/octet-stream' });
       res.end(body, () => (served = true));
@@ -541,7 +546,10 @@ test('a load that fails while the next batch downloads ends those downloads and 
     return true;
   });
   // A full disk cannot be made to happen here: the loader fails as DuckDB would.
-  const load = jest.spyOn(BatchLoader.prototype, 'load').mockRejectedValue(new Error('IO Error: No space left on device'));
+  const load = jest.spyOn(BatchLoader.prototype, 'load').mockImplementation(async () => {
+    await underWay;
+    throw new Error('IO Error: No space left on device');
+  });
   try {
     const left = await withOwnTmp(async () => {
       await expect(ingest({ source: 's3://loadfails', db, days: 2, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow('No space left on device');

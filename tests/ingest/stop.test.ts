@@ -46,15 +46,14 @@ test('stopped after its first batch, a run keeps that batch whole and is recorde
     expect(first.events + rest.events).toBe(expected.unique);
   }), 120_000);
 
-test('a stop during the listing that follows a fetched batch loads nothing: that batch is the next run’s', () =>
+test('a stop while the next batch is listed, as a batch loads, lets that batch commit whole and loads nothing after it', () =>
   withTempDatabase(async (dir, db) => {
     const logs = path.join(dir, 'logs');
     await writeLogFolder(logs, { events: 15_000, days: 2, end: END, seed: 13, eventsPerFile: 10 });
     const expected = eventFiles(logs);
     expect(expected.files).toBeGreaterThan(1000);
-    // The listing reports each folder. Once it has found more than a batch, that batch is fetched, and the listing goes
-    // on for the next while nothing loads yet: the stop comes at its next report. The batch used to load all the same,
-    // seconds a shutdown may not have.
+    // The listing reports each folder. Once it has found more than a batch (1000 files), that batch is fetched, then
+    // loaded while the listing goes on for the next: the stop comes at its next report, during the load.
     const stop = new AbortController();
     let batchFound = false;
     const run = await ingest({
@@ -65,11 +64,11 @@ test('a stop during the listing that follows a fetched batch loads nothing: that
       },
     });
     expect(stop.signal.aborted).toBe(true);
-    expect(run).toMatchObject({ stopped: true, objects: 0, errors: 0 });
-    expect(await rowCount(db, 'ingested_objects')).toBe(0);
+    expect(run).toMatchObject({ stopped: true, objects: 1000, errors: 0 });
+    expect(await rowCount(db, 'ingested_objects')).toBe(1000);
     expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: null, stopped: true }]);
 
-    expect(await ingest({ source: logs, db, days: 2, now: END })).toMatchObject({ stopped: false, errors: 0, objects: expected.files });
+    expect(await ingest({ source: logs, db, days: 2, now: END })).toMatchObject({ stopped: false, errors: 0, objects: expected.files - 1000 });
     expect(await rowCount(db, 'events')).toBe(expected.unique);
   }), 120_000);
 

@@ -2,7 +2,7 @@
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
-import { listValue } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
@@ -116,6 +116,29 @@ export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleT
     : new FolderSource(spec);
 }
 
+/** Listings of units run ahead of the one being read: each S3 listing is a round trip or more, and a first load of an organization's trail has thousands of units. */
+const LIST_AHEAD = 8;
+
+/**
+ * The listing of unit i, for i = 0, 1, 2 … in turn, with the next LIST_AHEAD units' listings already under way.
+ * Each is awaited in its turn: a failure ahead is not an unhandled rejection meanwhile, and one the stop aborted is
+ * never awaited.
+ */
+function listedAhead(source: LogSource, units: string[], window: DayWindow): (i: number) => Promise<LogObjectRef[]> {
+  const listings = new Map<number, Promise<LogObjectRef[]>>();
+  return (i) => {
+    for (let j = i; j < Math.min(units.length, i + 1 + LIST_AHEAD); j++) {
+      if (listings.has(j)) continue;
+      const listing = source.list(units[j], window);
+      listing.catch(() => undefined);
+      listings.set(j, listing);
+    }
+    const listing = listings.get(i)!;
+    listings.delete(i);
+    return listing;
+  };
+}
+
 /** Runs promise-returning jobs with at most `limit` in flight, keeping results in order; none starts once `halted` says so. */
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, halted: () => boolean): Promise<Array<R | undefined>> {
   const results = new Array<R | undefined>(items.length);
@@ -167,7 +190,7 @@ type DealtWith = 'ingested' | 'unreadable' | 'waiting';
  * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download is
  * tried again, and so is a file that ran out of memory once its wait is over (OUT_OF_MEMORY_DUE).
  */
-async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[]): Promise<Map<string, DealtWith>> {
+async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[], conn: DuckDBConnection): Promise<Map<string, DealtWith>> {
   if (refs.length === 0) return new Map();
   const rows = await db.all<{ key: string; etag: string; state: DealtWith }>(
     // IN (unnest): a hash join. list_contains scanned the listed keys for every ledger row: 16 s for a day of 50 000 files.
@@ -175,7 +198,8 @@ async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef
      UNION ALL
      SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' ELSE 'unreadable' END FROM ingest_errors
      WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT (${OUT_OF_MEMORY_DUE})`,
-    { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY }
+    { source, keys: listValue(refs.map((r) => r.key)), marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY },
+    conn
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
 }
@@ -320,6 +344,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     report();
   };
 
+  let ledger: DuckDBConnection | undefined;
   try {
     // Inside the try: a database that refuses even this row must still close the source (its downloads folder).
     await db.run(`INSERT INTO ingest_runs (source, started_at, window_from) VALUES ($source, $started::TIMESTAMP, $from)`, {
@@ -340,11 +365,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     let listedAll = false;
     // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
     // day folder alone is too small a transaction to be efficient.
+    const listings = listedAhead(source, units, window);
+    // Its own connection: the listing looks up the ledger while a batch loads, and the loader uses the main one.
+    const ledgerConn = (ledger = await db.connect());
     async function* planned(): AsyncGenerator<LogObjectRef[]> {
       let pending: LogObjectRef[] = [];
-      for (const unit of units) {
+      for (let i = 0; i < units.length; i++) {
         if (stopping()) return;
-        const listed = await source.list(unit, window);
+        const listed = await listings(i);
         const events = listed.filter((ref) => {
           const parsed = parseKey(ref.key);
           // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
@@ -355,7 +383,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
         });
         for (const ref of events) retries.delete(ref.key);
-        const seen = await alreadyDealtWith(db, source.id, events);
+        const seen = await alreadyDealtWith(db, source.id, events, ledgerConn);
         const todo: LogObjectRef[] = [];
         for (const ref of events) {
           const state = seen.get(`${ref.key}\u0000${ref.etag}`);
@@ -403,6 +431,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       .catch(() => undefined);
     throw err;
   } finally {
+    ledger?.closeSync();
     source.close();
   }
 }
@@ -447,24 +476,27 @@ async function loadPipelined(
         return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
       }
     }, () => failed || !!signal?.aborted);
-  const first = await work.next();
-  let next = first.done ? undefined : fetchBatch(first.value);
-  while (next) {
+  // The next batch: listed (a poll's listing reads S3 and the ledger), then fetched, while the one before loads.
+  const following = () => {
+    const batch = work.next().then((r) => (r.done ? undefined : fetchBatch(r.value)));
+    // Awaited in its turn, once the load before it is done; until then its failure is not an unhandled rejection.
+    batch.catch(() => undefined);
+    return batch;
+  };
+  let next = following();
+  for (;;) {
     // Awaited even when stopping, to release what it downloaded. An abort during its downloads leaves it partial
-    // (mapLimited starts no more), and such a batch is never loaded: aborted stays aborted.
-    const fetched = (await next).filter((f) => f !== undefined);
-    const releaseAll = () => fetched.forEach((f) => f.fetched?.release());
-    // The next batch is listed (a poll's listing reads S3 and the ledger), then fetched while this one loads.
-    const following = await work.next().catch((err: unknown) => {
-      releaseAll();
-      throw err;
-    });
-    // A stop during this batch's fetch or the listing: it is not loaded (a load takes seconds a shutdown may not have).
+    // (mapLimited starts no more), and such a batch is never loaded: aborted stays aborted. A listing that failed
+    // throws here, once the batch before is loaded, with nothing of this one fetched.
+    const batch = await next;
+    if (!batch) return true;
+    const fetched = batch.filter((f) => f !== undefined);
+    // A stop during this batch's listing or fetch: it is not loaded (a load takes seconds a shutdown may not have).
     if (signal?.aborted) {
-      releaseAll();
+      fetched.forEach((f) => f.fetched?.release());
       return false;
     }
-    next = following.done ? undefined : fetchBatch(following.value);
+    next = following();
     const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: Refusal | undefined } => 'fetched' in f && !!f.fetched);
     try {
       // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.
@@ -480,7 +512,7 @@ async function loadPipelined(
       // The next batch's downloads in flight end, and are released, before the error goes up: left running, the batch
       // went on downloading (up to 1000 requests) after the run had failed and closed its source.
       failed = true;
-      ((await next) ?? []).forEach((f) => f?.fetched?.release());
+      ((await next.catch(() => undefined)) ?? []).forEach((f) => f?.fetched?.release());
       throw err;
     } finally {
       ready.forEach(({ fetched: f }) => f.release());
