@@ -116,8 +116,11 @@ export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleT
     : new FolderSource(spec);
 }
 
-/** Listings of units run ahead of the one being read: each S3 listing is a round trip or more, and a first load of an organization's trail has thousands of units. */
-const LIST_AHEAD = 8;
+/**
+ * Listings of units run ahead of the one being read: each S3 listing is a round trip or more, and a first load of an
+ * organization's trail has thousands of units. Few: each holds its unit's whole listing (a busy day, 10,000s of keys).
+ */
+const LIST_AHEAD = 4;
 
 /**
  * The listing of unit i, for i = 0, 1, 2 … in turn, with the next LIST_AHEAD units' listings already under way.
