@@ -450,9 +450,9 @@ interface NotFetched {
 }
 
 /**
- * Downloads batch k+1 while DuckDB loads batch k, asking `work` for each batch only once the one before is fetched, so
- * that no more than two batches wait on disk. Once `signal` is aborted, no further batch is loaded. True when every
- * batch `work` gave was.
+ * Lists and downloads batch k+1 while DuckDB loads batch k, asking `work` for each batch only once the one before is
+ * fetched, so that no more than two batches wait on disk. Once `signal` is aborted, no further batch is loaded. True
+ * when every batch `work` gave was.
  */
 async function loadPipelined(
   source: LogSource,
