@@ -282,10 +282,17 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     `SELECT 1 FROM ingest_runs WHERE source = $source AND ${ENDED_FIRST_LOAD} LIMIT 1`,
     { source: sourceId(options.source) }
   ));
+  // Ends the source's requests in flight: at a stop, and once a load fails (the next batch's downloads are not wanted).
+  // A listener, not AbortSignal.any, which leaks on Node 20.
+  const halt = new AbortController();
+  const stop = () => halt.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) halt.abort();
   let source: LogSource;
   try {
-    source = openSource(options.source, options);
+    source = openSource(options.source, { ...options, signal: halt.signal });
   } catch (err) {
+    options.signal?.removeEventListener('abort', stop);
     // A source that cannot even be opened (a folder that is gone) is a failed run too: the ingestion status says why.
     await recordEndedRun(db, options.source, new Date(started), window.from, { error: err instanceof Error ? err.message : String(err), kind: kindOf(err) });
     throw err;
@@ -298,7 +305,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const stopping = () => options.signal?.aborted ?? false;
   // Each request in flight listens to the signal (twice for a download: the SDK and the stall watchdog), more than
   // Node's default of 10 warns about. They are removed as the requests end: none outlives the run.
-  if (options.signal) setMaxListeners(0, options.signal);
+  setMaxListeners(0, halt.signal);
   // This run's row is (source, started_at): a row left unfinished by a killed run is not this one.
   const runStarted = new Date(started).toISOString();
   const finishRun = (error: string | null, kind: ErrorKind | null = null) =>
@@ -412,7 +419,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       yield* batches(pending);
     }
     // Whether every batch was loaded: a stop that comes once they are is no stop.
-    const complete = (await loadPipelined(source, loader, planned(), options.concurrency ?? 8, options.signal, onLoaded)) && listedAll;
+    const complete = (await loadPipelined(source, loader, planned(), options.concurrency ?? 8, options.signal, halt, onLoaded)) && listedAll;
     // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
     summary.stopped = !complete && stopping();
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
@@ -436,6 +443,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   } finally {
     ledger?.closeSync();
     source.close();
+    options.signal?.removeEventListener('abort', stop);
   }
 }
 
@@ -451,8 +459,8 @@ interface NotFetched {
 
 /**
  * Lists and downloads batch k+1 while DuckDB loads batch k, asking `work` for each batch only once the one before is
- * fetched, so that no more than two batches wait on disk. Once `signal` is aborted, no further batch is loaded. True
- * when every batch `work` gave was.
+ * fetched, so that no more than two batches wait on disk. Once `signal` (the stop) is aborted, no further batch is
+ * loaded; once `halt` is (the stop, or a failed load), no further download starts. True when every batch `work` gave was.
  */
 async function loadPipelined(
   source: LogSource,
@@ -460,10 +468,9 @@ async function loadPipelined(
   work: AsyncIterator<LogObjectRef[]>,
   concurrency: number,
   signal: AbortSignal | undefined,
+  halt: AbortController,
   onLoaded: (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => Promise<void>
 ): Promise<boolean> {
-  // Set when a load fails: the batch being fetched meanwhile starts no more downloads.
-  let failed = false;
   const fetchBatch = (refs: LogObjectRef[]) =>
     mapLimited(refs, concurrency, async (ref) => {
       try {
@@ -478,7 +485,7 @@ async function loadPipelined(
         if (err instanceof ObjectGoneError) return { ref, gone: true };
         return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
       }
-    }, () => failed || !!signal?.aborted);
+    }, () => halt.signal.aborted);
   // The next batch: listed (a poll's listing reads S3 and the ledger), then fetched, while the one before loads.
   const following = () => {
     const batch = work.next().then((r) => (r.done ? undefined : fetchBatch(r.value)));
@@ -512,9 +519,10 @@ async function loadPipelined(
       const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
       await onLoaded(outcomes, notFetched, gone);
     } catch (err) {
-      // The next batch's downloads in flight end, and are released, before the error goes up: left running, the batch
-      // went on downloading (up to 1000 requests) after the run had failed and closed its source.
-      failed = true;
+      // The next batch's listing and downloads in flight are aborted, and what they fetched released, before the error
+      // goes up: left running, the batch went on downloading after the run had failed and closed its source, and the
+      // failure waited for a stalled download's idle timeout.
+      halt.abort();
       ((await next.catch(() => undefined)) ?? []).forEach((f) => f?.fetched?.release());
       throw err;
     } finally {
