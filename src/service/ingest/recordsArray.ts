@@ -48,6 +48,9 @@ export function unpacksTooFar(compressedBytes: number): string {
   );
 }
 
+/** Read and unpack in big chunks: with zlib's default 16 kB ones, the streams' overhead costs more than the work (an 85 MB records copy took twice as long). */
+export const UNPACK_CHUNK_BYTES = 256 * 1024;
+
 /** Counts the bytes passing through, and fails once they exceed the limit. */
 export class UnpackLimit extends Transform {
   private seen = 0;
@@ -110,8 +113,8 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
   const out = path.join(dir, 'records.json');
   const limit = new UnpackLimit(fs.statSync(file).size);
   try {
-    if (file.endsWith('.gz')) await pipeline(fs.createReadStream(file), zlib.createGunzip(), limit, new StripWrapper(), fs.createWriteStream(out));
-    else await pipeline(fs.createReadStream(file), limit, new StripWrapper(), fs.createWriteStream(out));
+    const unpack = file.endsWith('.gz') ? [zlib.createGunzip({ chunkSize: UNPACK_CHUNK_BYTES })] : [];
+    await pipeline([fs.createReadStream(file, { highWaterMark: UNPACK_CHUNK_BYTES }), ...unpack, limit, new StripWrapper(), fs.createWriteStream(out)]);
     return out;
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -7,14 +7,12 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../../model/api';
 import { JSON_BYTES } from '../../jsonBytes';
-import { unpackLimit, unpacksTooFar } from '../recordsArray';
+import { UNPACK_CHUNK_BYTES, unpackLimit, unpacksTooFar } from '../recordsArray';
 
 const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
 /** Far deeper than a CloudTrail record nests (a dozen levels), far below where DuckDB's reader crashes. */
 export const MAX_NESTING = 1_000;
-
-const CHUNK_BYTES = 256 * 1024;
 
 /**
  * The running nesting depth of JSON fed to it in chunks, brackets in strings aside. Every log file passes through it
@@ -80,9 +78,8 @@ export type ScanVerdict = 'ok' | 'too-deep' | 'unpacks-too-far';
  */
 export async function scanLogFile(file: string, max = MAX_NESTING): Promise<ScanVerdict> {
   const limit = unpackLimit(fs.statSync(file).size);
-  // Big chunks: zlib's default 16 kB ones cost more than the scan.
-  const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
-  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES })) : input;
+  const input = fs.createReadStream(file, { highWaterMark: UNPACK_CHUNK_BYTES });
+  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip({ chunkSize: UNPACK_CHUNK_BYTES })) : input;
   // pipe() passes no error on: a file that cannot be read (not readable by the service's user) threw in no one's
   // hands, and the process died on it at every poll.
   if (stream !== input) input.on('error', (err) => stream.destroy(err));
