@@ -6,6 +6,8 @@ import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
+import { parseKey } from '../../src/service/ingest/keys';
+import { BatchLoader } from '../../src/service/ingest/loader';
 import { tempDir } from '../support/temp';
 
 const END = new Date('2026-11-20T12:00:00Z');
@@ -62,3 +64,23 @@ test('every unique event stored once; duplicates, digests and per-account counts
   const stored = await db.one<{ n: bigint }>(`SELECT count(*) AS n FROM events WHERE is_unauthorized`);
   expect(Number(stored!.n)).toBe(unauthorized);
 }, 60_000);
+
+test('files are loaded day by day, every account and region of a day before the next, so that a time range reads few row groups', async () => {
+  // The order files reach the loader is the order their events are appended in, batch after batch.
+  const load = jest.spyOn(BatchLoader.prototype, 'load');
+  const fresh = await Database.open(path.join(dir, 'in-order.duckdb'));
+  let loaded;
+  try {
+    await ingest({ source: path.join(dir, 'logs'), db: fresh, days: 5, now: END });
+    loaded = load.mock.calls.flatMap(([files]) => files.map((f) => parseKey(f.key)));
+  } finally {
+    load.mockRestore();
+    fresh.close();
+  }
+  // Several accounts and regions over several days, or the order below would prove nothing.
+  expect(new Set(loaded.map((k) => k.account)).size).toBeGreaterThan(1);
+  expect(new Set(loaded.map((k) => k.region)).size).toBeGreaterThan(1);
+  const days = loaded.map((k) => k.day!);
+  expect(new Set(days).size).toBeGreaterThanOrEqual(5);
+  expect(days.join(' ')).toBe([...days].sort().join(' '));
+});

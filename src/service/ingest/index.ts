@@ -6,7 +6,7 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
-import { dayWindow, isLogFileName, parseKey, type DayWindow } from './keys';
+import { dayWindow, inDayOrder, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
@@ -362,7 +362,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       started: runStarted,
       from: window.from,
     });
-    const units = await source.plan(window);
+    const units = inDayOrder(await source.plan(window));
     const passed = source.passedOver?.();
     if (passed) (options.onPassedOver ?? options.onFileError)?.(passed.key, passed.reason);
     progress.units = units.length;

@@ -1,4 +1,4 @@
-import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow, daysOf, isLogFileName, parseKey } from './keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow, daysOf, inDayOrder, isLogFileName, parseKey } from './keys';
 
 describe('parseKey', () => {
   test('an event file, with and without prefix and organization', () => {
@@ -63,5 +63,32 @@ describe('isLogFileName', () => {
   test('.json.gz as CloudTrail writes it, and plain .json; nothing else', () => {
     expect(['a.json.gz', 'exports/b.json'].map(isLogFileName)).toEqual([true, true]);
     expect(['notes.txt', 'a.json.gz.sig', 'a.json.gz/', 'EXPORT.JSON.GZ', 'a.gz'].map(isLogFileName)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('inDayOrder', () => {
+  test("every account's and region's folder of a day before the next day; units without a day first, as planned", () => {
+    const s3 = (account: string, region: string, day: string) => `logs/AWSLogs/${account}/CloudTrail/${region}/${day.replace(/-/g, '/')}/`;
+    const planned = [
+      s3('111122223333', 'us-east-1', '2026-11-19'),
+      s3('111122223333', 'us-east-1', '2026-11-20'),
+      s3('111122223333', 'eu-west-1', '2026-11-19'),
+      s3('111122223333', 'eu-west-1', '2026-11-20'),
+      'exports/plain',
+      // A folder source's units are relative paths without the trailing slash; an organization's account too.
+      'AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2026/11/18',
+      'AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2026/11/20',
+      '',
+    ];
+    expect(inDayOrder(planned)).toEqual([
+      'exports/plain',
+      '',
+      'AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2026/11/18',
+      s3('111122223333', 'us-east-1', '2026-11-19'),
+      s3('111122223333', 'eu-west-1', '2026-11-19'),
+      s3('111122223333', 'us-east-1', '2026-11-20'),
+      s3('111122223333', 'eu-west-1', '2026-11-20'),
+      'AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/us-east-1/2026/11/20',
+    ]);
   });
 });

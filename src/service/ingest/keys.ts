@@ -28,6 +28,20 @@ export function parseKey(key: string): ParsedKey {
 }
 
 /**
+ * Listing units (day folders) day by day: every account and region of a day before the next day; units without a day
+ * (a folder of plain files) first, in their order. Loaded so, each of the events table's row groups holds hours, not
+ * the whole window, and DuckDB's min/max per row group skips the rest for a time range: an alert rule's last minutes,
+ * a report's day, the look-up of a batch's duplicates among the stored events of its time span.
+ */
+export function inDayOrder(units: string[]): string[] {
+  const dayOf = (unit: string) => parseKey(`${unit.endsWith('/') ? unit : `${unit}/`}x.json.gz`).day ?? '';
+  return units
+    .map((unit, i) => ({ unit, day: dayOf(unit), i }))
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.i - b.i))
+    .map((u) => u.unit);
+}
+
+/**
  * True for names ingestion reads: CloudTrail writes .json.gz; plain .json is accepted for exports and tests.
  * Lower case only, as CloudTrail writes them: DuckDB takes gzip from a lower-case .gz.
  */
