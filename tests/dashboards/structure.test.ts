@@ -191,6 +191,28 @@ describe('CloudTrail Summary', () => {
     expect(fields).toEqual(['trails', 'events', 'success', 'errors', 'unauthorized', 'users', 'ips', 'services', 'regions', 'accounts']);
     for (const p of stats) expect(p.targets[0]).toMatchObject({ queryType: 'totals' });
   });
+  test('each headline number opens the report that lists what it counts, in the same range', () => {
+    // A click on the number: the stat's data link (fieldConfig), as the tables' cells link, not a header icon.
+    const events = '/d/trailhound-events/cloudtrail-events?${__url_time_range}';
+    const expected: Record<string, string> = {
+      trails: '/d/trailhound-trails/cloudtrail-list-of-trails?${__url_time_range}',
+      events,
+      success: `${events}&var-status=success`,
+      errors: `${events}&var-status=error&var-groupBy=errorCode`,
+      unauthorized: `${events}&var-status=unauthorized&var-groupBy=user`,
+      users: `${events}&var-groupBy=user`,
+      ips: `${events}&var-groupBy=sourceIp`,
+      services: `${events}&var-groupBy=service`,
+      regions: `${events}&var-groupBy=region`,
+      accounts: `${events}&var-groupBy=account`,
+    };
+    const stats = queryPanels(d).filter((p) => p.type === 'stat');
+    const links = stats.map((p) => [/^\/\^(.+)\$\/$/.exec(p.options.reduceOptions.fields)![1], p.fieldConfig.defaults.links?.map((l: Json) => l.url)]);
+    expect(Object.fromEntries(links)).toEqual(Object.fromEntries(Object.entries(expected).map(([field, url]) => [field, [url]])));
+    // Each status is one the Events report offers, counted as the number counts it (success: no error).
+    const statuses = (variables(byUid.get('trailhound-events')!).get('status')!.options ?? []).map((o: Json) => o.value);
+    for (const url of Object.values(expected)) for (const [, status] of url.matchAll(/var-status=(\w+)/g)) expect(statuses).toContain(status);
+  });
   test('per region, service, event name, user, IP and resource: a table, a bar chart and a timeseries', () => {
     for (const groupBy of ['region', 'service', 'eventName', 'user', 'sourceIp', 'resource']) {
       const panels = queryPanels(d).filter((p) => p.targets[0].groupBy === groupBy);
