@@ -152,6 +152,16 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
     if (dashboard.uid === 'trailhound-events') expect(urls).toHaveLength(1);
   });
 
+  test('a chart with nothing to show says what that means, not Grafana\'s "No data"', () => {
+    // A query that matches nothing answers no series, and Grafana's panel then shows fieldConfig.defaults.noValue, or
+    // "No data" (PanelDataErrorView's getMessageFor): on the Alerts dashboard the usual state of a quiet rule, which
+    // "No data" makes look broken.
+    for (const p of allPanels(dashboard).filter((x) => x.type === 'timeseries')) {
+      expect([p.title, p.fieldConfig.defaults.noValue]).toEqual([p.title, expect.stringMatching(/^No(ne)? .+ in the time range\b/)]);
+      if (dashboard.uid === 'trailhound-alerts') expect(p.fieldConfig.defaults.noValue).toBe("None of this rule's events arrived in the time range");
+    }
+  });
+
   test('a link percent-encodes every value it takes from the data', () => {
     // Event fields are whatever the log files say: a raw "../" or "?" in one would make the link open another page.
     const urls = allPanels(dashboard).flatMap((p) => [...strings(p.links ?? []), ...strings(p.fieldConfig ?? {})]).filter((s) => /^\/(d|api)\//.test(s));
