@@ -99,6 +99,7 @@ const panels = [
     },
   },
 ];
+const NO_RULE_EVENTS = "None of this rule's events arrived in the time range";
 let y = 3;
 rules.forEach((rule, n) => {
   const { intervalMs: _interval, maxDataPoints: _points, ...model } = rule.data[0].model;
@@ -122,6 +123,8 @@ rules.forEach((rule, n) => {
         unit: 'short',
         decimals: 0,
         min: 0,
+        // Grafana's message for a chart without series (the usual state of a quiet rule): not "No data", which reads as broken.
+        noValue: NO_RULE_EVENTS,
         // Peaks of several users do not add up: side by side, not stacked.
         custom: { drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: model.peakWindow ? 'none' : 'normal', group: 'A' }, axisPlacement: 'auto', axisLabel: 'events' },
       },

@@ -152,6 +152,16 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
     if (dashboard.uid === 'trailhound-events') expect(urls).toHaveLength(1);
   });
 
+  test('a chart with nothing to show says what that means, not Grafana\'s "No data"', () => {
+    // A query that matches nothing answers no series, and Grafana's panel then shows fieldConfig.defaults.noValue, or
+    // "No data" (PanelDataErrorView's getMessageFor): on the Alerts dashboard the usual state of a quiet rule, which
+    // "No data" makes look broken.
+    for (const p of allPanels(dashboard).filter((x) => x.type === 'timeseries')) {
+      expect([p.title, p.fieldConfig.defaults.noValue]).toEqual([p.title, expect.stringMatching(/^No(ne)? .+ in the time range\b/)]);
+      if (dashboard.uid === 'trailhound-alerts') expect(p.fieldConfig.defaults.noValue).toBe("None of this rule's events arrived in the time range");
+    }
+  });
+
   test('a link percent-encodes every value it takes from the data', () => {
     // Event fields are whatever the log files say: a raw "../" or "?" in one would make the link open another page.
     const urls = allPanels(dashboard).flatMap((p) => [...strings(p.links ?? []), ...strings(p.fieldConfig ?? {})]).filter((s) => /^\/(d|api)\//.test(s));
@@ -190,6 +200,28 @@ describe('CloudTrail Summary', () => {
     const fields = stats.map((p) => /^\/\^(.+)\$\/$/.exec(p.options.reduceOptions.fields)![1]);
     expect(fields).toEqual(['trails', 'events', 'success', 'errors', 'unauthorized', 'users', 'ips', 'services', 'regions', 'accounts']);
     for (const p of stats) expect(p.targets[0]).toMatchObject({ queryType: 'totals' });
+  });
+  test('each headline number opens the report that lists what it counts, in the same range', () => {
+    // A click on the number: the stat's data link (fieldConfig), as the tables' cells link, not a header icon.
+    const events = '/d/trailhound-events/cloudtrail-events?${__url_time_range}';
+    const expected: Record<string, string> = {
+      trails: '/d/trailhound-trails/cloudtrail-list-of-trails?${__url_time_range}',
+      events,
+      success: `${events}&var-status=success`,
+      errors: `${events}&var-status=error&var-groupBy=errorCode`,
+      unauthorized: `${events}&var-status=unauthorized&var-groupBy=user`,
+      users: `${events}&var-groupBy=user`,
+      ips: `${events}&var-groupBy=sourceIp`,
+      services: `${events}&var-groupBy=service`,
+      regions: `${events}&var-groupBy=region`,
+      accounts: `${events}&var-groupBy=account`,
+    };
+    const stats = queryPanels(d).filter((p) => p.type === 'stat');
+    const links = stats.map((p) => [/^\/\^(.+)\$\/$/.exec(p.options.reduceOptions.fields)![1], p.fieldConfig.defaults.links?.map((l: Json) => l.url)]);
+    expect(Object.fromEntries(links)).toEqual(Object.fromEntries(Object.entries(expected).map(([field, url]) => [field, [url]])));
+    // Each status is one the Events report offers, counted as the number counts it (success: no error).
+    const statuses = (variables(byUid.get('trailhound-events')!).get('status')!.options ?? []).map((o: Json) => o.value);
+    for (const url of Object.values(expected)) for (const [, status] of url.matchAll(/var-status=(\w+)/g)) expect(statuses).toContain(status);
   });
   test('per region, service, event name, user, IP and resource: a table, a bar chart and a timeseries', () => {
     for (const groupBy of ['region', 'service', 'eventName', 'user', 'sourceIp', 'resource']) {

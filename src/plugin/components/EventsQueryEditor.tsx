@@ -32,9 +32,20 @@ export function EventsQueryEditor({ query, onChange: send, loadValues }: Props) 
       <CommonSearches query={query} onChange={startOver} loadValues={loadValues} />
       <EditorRow>
         <EditorFieldGroup>
-          <ChoiceField id={`${id}-format`} label="Format" options={FORMATS} value={format} onChange={(f) => onChange({ ...query, format: f })} />
+          <ChoiceField
+            id={`${id}-format`}
+            label="Format"
+            tooltip="Time series: a series per group over time; Table: a row per group with its total; Event list: the events themselves"
+            options={FORMATS}
+            value={format}
+            onChange={(f) => onChange({ ...query, format: f })}
+          />
           {format !== 'list' && (
-            <EditorField label="Group by" htmlFor={`${id}-group-by`}>
+            <EditorField
+              label="Group by"
+              tooltip="What a series or a row counts the events of: each user, event name, IP address …"
+              htmlFor={`${id}-group-by`}
+            >
               <Combobox
                 id={`${id}-group-by`}
                 width={22}

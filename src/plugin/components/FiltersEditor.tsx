@@ -8,7 +8,7 @@ import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
 import { ExclusionsEditor } from './ExclusionsEditor';
 import { FilterField } from './FilterField';
-import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUSES } from './labels';
+import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUS_TOOLTIP, STATUSES } from './labels';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -35,6 +35,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           <ChoiceField
             id={`${id}-status`}
             label="Status"
+            tooltip={STATUS_TOOLTIP}
             options={STATUSES}
             value={query.status ?? DEFAULT_QUERY.status}
             onChange={(status) => onChange({ ...query, status })}

@@ -23,6 +23,7 @@ export function IngestQueryEditor({ query, onChange }: Props) {
           <ChoiceField
             id={`${id}-show`}
             label="Show"
+            tooltip="The ingestion status (one row), or the log files it could not read, with why"
             options={INGEST_VIEWS}
             value={view}
             // The status is the default: left out of the query, as a query older than the choice has it (and as a

@@ -91,6 +91,34 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it('says what every field of every report is: a tooltip beside each label', async () => {
+    // A field's label is the one before its control, not a radio button's own (whose label is its text).
+    const untold = () =>
+      [...document.querySelectorAll('label')]
+        .filter((l) => !(l.htmlFor && document.getElementById(l.htmlFor)?.matches('input[type="radio"]')))
+        .filter((l) => l.querySelector('svg') === null)
+        .map((l) => l.textContent);
+    const views: Query[] = [
+      { refId: 'A', format: 'timeseries' },
+      { refId: 'A', format: 'table' },
+      { refId: 'A', format: 'list' },
+      { refId: 'A', queryType: 'totals' },
+      { refId: 'A', queryType: 'trails' },
+      { refId: 'A', queryType: 'ingest' },
+      { refId: 'A', queryType: 'ingest', ingestView: 'errors' },
+    ];
+    for (const query of views) {
+      const { unmount } = renderQueryEditor(datasource(), query);
+      expect([query, untold()]).toEqual([query, []]);
+      unmount();
+    }
+    // Status tells an error from a call refused as not authorized, which the buttons' words alone do not.
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    await user.hover(screen.getByText('Status', { selector: 'label' }).querySelector('svg')!);
+    expect(await screen.findByText(/^Error: any call that failed .*Unauthorized: the calls refused as not authorized/)).toBeInTheDocument();
+  });
+
   it('Summary totals show what the time range applies to, which they count by as the Events report does', async () => {
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource(), { refId: 'A', timeField: 'arrival' });

@@ -32,7 +32,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
       {/* Only the views with value lists: a failed lookup says nothing about the trails or the ingestion reports. */}
       {(queryType === 'events' || queryType === 'totals') && <LookupError error={error} />}
       <EditorRow>
-        <EditorField label="Report type">
+        <EditorField label="Report type" tooltip="Which of the classic CloudTrail reports the query answers: hover a choice for what it holds">
           <RadioButtonGroup<QueryType>
             aria-label="Report type"
             options={REPORT_TYPES}

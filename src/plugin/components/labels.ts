@@ -63,6 +63,11 @@ export const TIME_FIELDS: Options<TimeField> = [
   { value: 'arrival', label: 'Arrival time', description: 'When Trailhound stored the event (at most a day late)' },
 ];
 
+/** The Status field's tooltip: what tells an error from a refusal, which the buttons' words do not say. */
+export const STATUS_TOOLTIP =
+  'Error: any call that failed (an error code or message, a failed sign-in), refusals included. Unauthorized: the calls refused as not ' +
+  'authorized (AccessDenied, UnauthorizedOperation, failed sign-ins …). Success: every other call';
+
 export const STATUSES: Options<Status> = [
   { value: 'all', label: 'All' },
   { value: 'success', label: 'Success' },
@@ -102,8 +107,15 @@ export const FILTER_LABELS: Record<FilterKey, string> = {
   eventCategory: 'Event category',
 };
 
-/** What a filter's values mean, where its list holds more than the values as the records write them. */
-export const FILTER_TOOLTIPS: Partial<Record<FilterKey, string>> = {
+/** What a filter's values are, and what the names of its own groups mean ((none) …), shown beside its label. */
+export const FILTER_TOOLTIPS: Record<FilterKey, string> = {
+  region: 'The AWS region the call was made in (us-east-1, eu-west-1 …)',
+  service: 'The AWS service called: its event source without .amazonaws.com (ec2, s3, iam …)',
+  eventName: 'The API action called (RunInstances, PutBucketPolicy, ConsoleLogin …)',
+  user: "Who made the call: an IAM user's name, a role's, an IAM Identity Center user (the person, not the permission set's role), root …",
+  sourceIp: "The caller's IP address as CloudTrail writes it: calls AWS services make for you show the service (ec2.amazonaws.com) or AWS Internal",
+  account: 'The AWS account whose trail logged the call (recipientAccountId)',
+  identityType: 'userIdentity.type as written: IAMUser, AssumedRole, Root (the root user itself), AWSService, FederatedUser …; Unknown where there is none',
   errorCode:
     '(none): successful calls; (error without code): failures without one, such as a failed sign-in (a console login, an IAM Identity Center ' +
     'credential)',
