@@ -17,10 +17,19 @@ const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'E
 
 /** The system error code when the endpoint could not be reached at all (no answer, unlike a denied request). */
 export function networkErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string } | undefined;
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string; name?: unknown } | undefined;
   const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && NETWORK_CODES.includes(c));
-  return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c));
+  // The SDK's own timeouts (no connection within 10 s, or no byte for 60 s: a firewall that drops packets, a server
+  // that hangs) are a TimeoutError without a code: they are as unreachable as a refused connection.
+  return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c)) ?? (e?.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
 }
+
+/** The SDK's message without its package's name and its note on where the timeout was set, which say nothing to a user. */
+const sdkMessage = (err: unknown) =>
+  ((err as { message?: string } | undefined)?.message ?? '')
+    .replace(/^@smithy\/[\w-]+ - /, '')
+    .replace(/ \((configured by client requestHandler|service default socket timeout)\)/, '')
+    .replace(/\.$/, '');
 
 /** One AWS service as the user configures it: its name, and the flag that points it at another endpoint. */
 export interface AwsService {
@@ -41,5 +50,5 @@ export function unreachable(err: unknown, service: AwsService, endpoint: string 
   if (!code) return undefined;
   const where = endpoint ? `the ${service.name} endpoint ${endpoint}` : service.aws;
   const check = endpoint ? service.endpointCheck : 'the network, proxy settings and AWS_REGION';
-  return `cannot reach ${where} (${code}, ${(err as { message?: string } | undefined)?.message ?? ''}): check ${check}`;
+  return `cannot reach ${where} (${code}, ${sdkMessage(err)}): check ${check}`;
 }

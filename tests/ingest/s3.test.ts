@@ -1,6 +1,7 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,6 +144,26 @@ test('an S3 endpoint that does not answer says which one and what to check', asy
     new RegExp(`^cannot reach the S3 endpoint ${url} \\(ECONNREFUSED, .*\\): check --s3-endpoint \\(or TRAILHOUND_S3_ENDPOINT\\) and that the server runs$`)
   );
 });
+
+test('an S3 endpoint that takes connections and never answers is unreachable too, named, with what to check', async () => {
+  // A server that hangs (or a firewall's dead end): the SDK's socket timeout, a TimeoutError without a system code.
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  try {
+    const run = ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url, s3IdleTimeoutMs: 200 });
+    const err = await run.then(() => undefined, (e: unknown) => e as Error & { kind?: string });
+    expect(err?.message).toBe(
+      `cannot reach the S3 endpoint ${url} (ETIMEDOUT, the request socket timed out after 200 ms of inactivity): ` +
+        'check --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs'
+    );
+    expect(err?.kind).toBe('unreachable');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+  }
+}, 30_000);
 
 test('a --source that names the wrong place says where it looked and what to give instead', async () => {
   await s3.createBucket('misnamed');
