@@ -39,6 +39,8 @@ export interface AwsService {
   aws: string;
   /** What to check about a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs". */
   endpointCheck: string;
+  /** The setting that names a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)". */
+  setting: string;
 }
 
 /** 403s that are about the credentials themselves, not about what they may do (the AWS SDK's error names). */
@@ -51,4 +53,17 @@ export function unreachable(err: unknown, service: AwsService, endpoint: string 
   const where = endpoint ? `the ${service.name} endpoint ${endpoint}` : service.aws;
   const check = endpoint ? service.endpointCheck : 'the network, proxy settings and AWS_REGION';
   return `cannot reach ${where} (${code}, ${sdkMessage(err)}): check ${check}`;
+}
+
+/**
+ * When the endpoint answered, but not as the service does: no error code the SDK can read, only its "UnknownError" (an
+ * empty 404) or a "Deserialization error" (a web page, another API's JSON). Another server at that address (Grafana,
+ * trailhound's own API), or a proxy in the way; the SDK's words send a user to a hidden `$response` field.
+ */
+export function notTheService(err: unknown, service: AwsService, endpoint: string | undefined): string | undefined {
+  const e = err as { message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === undefined || (e?.message !== 'UnknownError' && !/Deserialization error/.test(e?.message ?? ''))) return undefined;
+  if (!endpoint) return `${service.aws} answered HTTP ${status}, but not as ${service.name} does: a proxy in the way? Check the network and proxy settings`;
+  return `the ${service.name} endpoint ${endpoint} answered HTTP ${status}, but not as ${service.name} does: check that ${service.setting} is the address of the ${service.name}-compatible server`;
 }

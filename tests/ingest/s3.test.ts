@@ -1,6 +1,7 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
@@ -164,6 +165,22 @@ test('an S3 endpoint that takes connections and never answers is unreachable too
     await new Promise((resolve) => hung.close(resolve));
   }
 }, 30_000);
+
+test('an --s3-endpoint that answers, but not as S3 does (another server at that address), says so, not the SDK\'s "UnknownError"', async () => {
+  // An empty 404 (the SDK's "UnknownError"), and a web page (its "XML parse error … inspect the hidden field {error}.$response").
+  for (const [status, body] of [[404, ''], [200, '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>Grafana</body></html>']] as const) {
+    const other = http.createServer((req, res) => res.writeHead(status, { 'content-type': 'text/html' }).end(body));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+    try {
+      await expect(ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url })).rejects.toThrow(
+        `the S3 endpoint ${url} answered HTTP ${status}, but not as S3 does: check that --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) is the address of the S3-compatible server`
+      );
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  }
+});
 
 test('a --source that names the wrong place says where it looked and what to give instead', async () => {
   await s3.createBucket('misnamed');

@@ -9,7 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import { isMissingCredentials, noCredentials, unreachable } from '../awsErrors';
+import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -46,10 +46,13 @@ export interface TrailSync {
   warnings: string[];
 }
 
+const SETTING = '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)';
+const CLOUDTRAIL: AwsService = { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: SETTING, setting: SETTING };
+
 function explain(err: unknown, endpoint: string | undefined): string {
   const e = err as { name?: string; message?: string };
   if (isMissingCredentials(err)) return noCredentials();
-  const notReached = unreachable(err, { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' }, endpoint);
+  const notReached = unreachable(err, CLOUDTRAIL, endpoint) ?? notTheService(err, CLOUDTRAIL, endpoint);
   if (notReached) return notReached;
   // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.
   return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message ?? ''}` : (e?.message ?? String(err));

@@ -1,5 +1,7 @@
 // The trail inventory through @aws-sdk/client-cloudtrail against a loopback CloudTrail API (JSON 1.1).
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Database } from '../db/database';
 import { syncTrails } from '.';
@@ -136,6 +138,27 @@ test('an endpoint that does not answer says which one and what to check', async 
   } finally {
     db.close();
   }
+});
+
+test('an endpoint that answers, but not as CloudTrail does (another server at that address), says so, not the SDK\'s "UnknownError"', async () => {
+  // An empty 404 (the SDK's "Unknown: UnknownError"), and a web page (its "… is not valid JSON  Deserialization error …").
+  const db = await Database.open(path.join(dir, 'other.duckdb'));
+  for (const [status, body] of [[404, ''], [200, '<!DOCTYPE html><html><body>Grafana</body></html>']] as const) {
+    const other = http.createServer((req, res) => res.writeHead(status, { 'content-type': 'text/html' }).end(body));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      await expect(syncTrails(db, { endpoint: url, region: 'us-east-1' })).rejects.toThrow(
+        new RegExp(
+          `^the CloudTrail endpoint ${url} answered HTTP ${status}, but not as CloudTrail does: ` +
+            'check that --cloudtrail-endpoint \\(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\\) is the address of the CloudTrail-compatible server$'
+        )
+      );
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  }
+  db.close();
 });
 
 test('trails sync --json and trails list, as a user runs them', async () => {
