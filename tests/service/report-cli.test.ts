@@ -432,6 +432,15 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
+test('a --service-url (or TRAILHOUND_URL) without http:// says what to give, not fetch\'s "Failed to parse URL" or "unknown scheme"', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  for (const [args, env] of [[['--service-url', '127.0.0.1:7480'], {}], [[], { TRAILHOUND_URL: 'localhost:7480' }]] as const) {
+    const r = await runCli(['report', 'totals', '--db', none, ...args], env);
+    const given = args[1] ?? env.TRAILHOUND_URL;
+    expect([r.code, r.stderr]).toEqual([1, `trailhound: --service-url (or TRAILHOUND_URL) ${given}: expected an http:// or https:// URL, e.g. http://127.0.0.1:7480\n`]);
+  }
+});
+
 test('a service named on a host that looks public over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
   const none = path.join(dir, 'none', 'x.duckdb');
   const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };

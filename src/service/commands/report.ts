@@ -11,7 +11,7 @@ import {
 } from '../../model/query';
 import { decimalNumber } from '../../model/decimal';
 import { plainHttpHost } from '../../model/settings';
-import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
+import { DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
@@ -336,6 +336,8 @@ export function reportCommand(): Command {
             db.close();
           }
         } else {
+          // fetch's own words for 127.0.0.1:7480 are "Failed to parse URL", for localhost:7480 "unknown scheme".
+          endpointUrl(o.serviceUrl, '--service-url (or TRAILHOUND_URL)', `http://${DEFAULTS.listen}`);
           try {
             result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), {
               range,
