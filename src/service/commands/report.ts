@@ -15,7 +15,7 @@ import { DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
-import { readToken, withoutToken } from '../api/token';
+import { readToken, withoutToken, type Token } from '../api/token';
 import * as lazy from './lazy';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
@@ -156,8 +156,7 @@ export function plainHttpWarning(url: string): string | undefined {
 }
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
-async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
-  const token = readToken(dataDir);
+async function askService(url: string, dataDir: string, token: Token | undefined, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
   if (insecure) warn(insecure);
@@ -338,8 +337,11 @@ export function reportCommand(): Command {
         } else {
           // fetch's own words for 127.0.0.1:7480 are "Failed to parse URL", for localhost:7480 "unknown scheme".
           endpointUrl(o.serviceUrl, '--service-url (or TRAILHOUND_URL)', `http://${DEFAULTS.listen}`);
+          // A token no client can send is an error of its own, not a service that could not be asked.
+          const dataDir = path.dirname(path.resolve(file));
+          const token = readToken(dataDir);
           try {
-            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), {
+            result = await askService(o.serviceUrl, dataDir, token, {
               range,
               maxDataPoints: SERIES_ROWS,
               queries: [{ ...withoutDefaults(query), refId: 'A' }],
