@@ -38,7 +38,13 @@ export interface TrailOptions {
   fallbackRegions?: string[];
   /** A CloudTrail-compatible endpoint for every region (tests, proxies). */
   endpoint?: string;
+  /** How long a request may go without a byte before it fails (tests). */
+  idleTimeoutMs?: number;
 }
+
+/** As S3's (ingest/sources/s3.ts): without them, an endpoint that takes the connection and never answers held the sync for ever. */
+const CONNECTION_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 60_000;
 
 export interface TrailSync {
   trails: TrailRecord[];
@@ -66,7 +72,12 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
   const client = (region: string) => {
     let c = clients.get(region);
     if (!c) {
-      c = new CloudTrailClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+      c = new CloudTrailClient({
+        region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        // The SDK sets no timeout of its own: a hung sync held `trails sync`, and serve's stop, which waits for it.
+        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS },
+      });
       clients.set(region, c);
     }
     return c;
