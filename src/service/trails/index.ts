@@ -40,6 +40,8 @@ export interface TrailOptions {
   endpoint?: string;
   /** How long a request may go without a byte before it fails (tests). */
   idleTimeoutMs?: number;
+  /** Ends the requests in flight (serve's stop, which waits for a sync in progress). */
+  signal?: AbortSignal;
 }
 
 /** As S3's (ingest/sources/s3.ts): without them, an endpoint that takes the connection and never answers held the sync for ever. */
@@ -89,7 +91,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     try {
       let token: string | undefined;
       do {
-        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }));
+        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }), { abortSignal: options.signal });
         for (const t of page.Trails ?? []) {
           if (!t.TrailARN) continue;
           const region = t.HomeRegion ?? home;
@@ -108,7 +110,8 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     const trails = new Map<string, Trail>();
     for (const [region, arns] of byRegion) {
       const res = await client(region).send(
-        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true })
+        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }),
+        { abortSignal: options.signal }
       );
       for (const t of res.trailList ?? []) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
     }
@@ -118,8 +121,10 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     for (const t of trails.values()) {
       let status: GetTrailStatusCommandOutput | undefined;
       try {
-        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }));
+        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }), { abortSignal: options.signal });
       } catch (err) {
+        // Stopped: not a trail whose status is unknown, to store as such over the inventory.
+        if (options.signal?.aborted) throw err;
         warnings.push(`status of ${t.Name}: ${explain(err, options.endpoint)}`);
       }
       out.push({
