@@ -174,6 +174,8 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   expect(ingest).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default: 224MB\) AWS_\* credentials/);
   expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) $/);
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
+  // serve's own setting, which report reads to find it: a newcomer's serve on another port.
+  expect(section(helpOf('report'))).toMatch(/ TRAILHOUND_LISTEN serve's address \(its --listen\): where report asks it without --service-url or TRAILHOUND_URL \(default: 127\.0\.0\.1:7480\) $/);
   expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) AWS_\* credentials and region/);
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });

@@ -369,5 +369,5 @@ export function reportCommand(): Command {
       // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
       console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
     });
-  return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_LISTEN']);
 }
