@@ -66,6 +66,24 @@ test('without --json: a readable summary', async () => {
   expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
+test('a run that finds no log file in its window says so: a mistyped --source, or logs older than the window', async () => {
+  const empty = path.join(dir, 'empty');
+  fs.mkdirSync(empty);
+  for (const json of [[], ['--json']]) {
+    const res = await runCli(['ingest', '--source', empty, '--db', path.join(dir, 'empty.duckdb'), ...json]);
+    expect(res.code).toBe(0);
+    const warning = new RegExp(
+      `^trailhound: warning: found no log files under ${empty} from \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: check --source, or give --days or --since for older logs$`,
+      'm'
+    );
+    expect(res.stderr).toMatch(warning);
+  }
+  // Files read before are files found: a second run of a source is not warned of.
+  const again = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);
+  const second = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);
+  expect([again.stderr, second.stderr]).toEqual(['', '']);
+});
+
 test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
   const db = path.join(dir, 'early.duckdb');
   const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
