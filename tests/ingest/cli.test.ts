@@ -117,8 +117,14 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   expect(badEndpoint.stderr).toBe(
     'trailhound: --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) 127.0.0.1:9000: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n'
   );
+  // serve's list, given to ingest: not one bucket named "a,s3:".
+  const several = await runCli(['ingest', '--source', 's3://a,s3://b', '--db', path.join(dir, 's.duckdb')]);
+  expect([several.code, several.stderr]).toEqual([
+    1,
+    'trailhound: --source s3://a,s3://b lists several sources: ingest reads one per run, so run it once for each (serve reads several)\n',
+  ]);
   // Refused before the database is opened: no new, empty database file is left behind.
-  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
+  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb', 's.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });
 
 test('no AWS credentials: says what to set, and for a named profile what to check', async () => {

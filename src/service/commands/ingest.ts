@@ -70,6 +70,10 @@ export function ingestCommand(): Command {
       if (command.getOptionValueSource('source') === 'default' && opts.source.includes(',')) {
         throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
       }
+      // The same list as a flag (a bucket's name has no comma): it was read as one bucket, "logs,s3:", that does not exist.
+      if (/,\s*s3:\/\//.test(opts.source)) {
+        throw new Error(`--source ${opts.source} lists several sources: ingest reads one per run, so run it once for each (serve reads several)`);
+      }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
       s3EndpointUrl(opts.s3Endpoint);
