@@ -441,6 +441,17 @@ test('a --service-url (or TRAILHOUND_URL) without http:// says what to give, not
   }
 });
 
+test('TRAILHOUND_DEBUG prints the stack trace of a failing report too, as of every other command', async () => {
+  const args = ['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb'), '--service-url', await refusedUrl()];
+  const quiet = await runCli(args);
+  expect([quiet.code, quiet.stderr]).toEqual([1, expect.stringMatching(/^trailhound: there is no database at .*, and asking the service at .* failed[^\n]*\n$/)]);
+  const debug = await runCli(args, { TRAILHOUND_DEBUG: '1' });
+  expect(debug.code).toBe(1);
+  expect(debug.stderr).toMatch(/^trailhound: there is no database at .*\n(TypeError: )?fetch failed\n\s+at /);
+  const bad = await runCli(['report', 'events', '--db', db, '--from', 'yesterday'], { TRAILHOUND_DEBUG: '1' });
+  expect(bad.stderr).toMatch(/^trailhound: --from: "yesterday" is not a time[^\n]*\n\S*Error: [^\n]*\n\s+at /);
+});
+
 test('a service named on a host that looks public over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
   const none = path.join(dir, 'none', 'x.duckdb');
   const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };

@@ -274,8 +274,11 @@ export function reportCommand(): Command {
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
       // Exit 1 and the `trailhound: ` prefix, as for a bad flag (commander's) and every other command's errors.
+      // The error behind the message, whose stack TRAILHOUND_DEBUG asks for, as main prints every other command's.
+      let caught: unknown;
       const fail = (message: string): never => {
         process.stderr.write(`trailhound: ${message}\n`);
+        if (process.env.TRAILHOUND_DEBUG && caught instanceof Error) process.stderr.write(`${caught.stack}\n`);
         process.exit(1);
       };
       // With the hint commander gives after its own usage errors.
@@ -347,6 +350,7 @@ export function reportCommand(): Command {
               queries: [{ ...withoutDefaults(query), refId: 'A' }],
             });
           } catch (err) {
+            caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
@@ -360,6 +364,7 @@ export function reportCommand(): Command {
           }
         }
       } catch (err) {
+        caught = err;
         result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
