@@ -35,6 +35,19 @@ test('generate --out a file says so, before writing anything', async () => {
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
 }, 30_000);
 
+test('generate --end in the future is refused, before writing anything: no ingest would find those logs (its window ends today)', async () => {
+  const dir = tempDir();
+  try {
+    const out = path.join(dir, 'logs');
+    const r = await runCli(['generate', '--out', out, '--events', '10', '--end', '2999-01-01T00:00:00Z']);
+    const error = "trailhound: option '--end <iso>' argument '2999-01-01T00:00:00Z' is invalid. expected a time up to now: ingest reads no logs of days to come";
+    expect([r.code, r.stderr]).toEqual([1, `${error}\n(run 'trailhound generate --help' for usage)\n`]);
+    expect(fs.existsSync(out)).toBe(false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('generate --out a folder that is not empty refuses, before writing anything: runs of other --events or --seed would mix', async () => {
   const dir = tempDir();
   try {
