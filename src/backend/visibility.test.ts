@@ -54,7 +54,7 @@ describe('errorKinds: the kind of each of the service messages', () => {
     ['no bucket', explainS3Error(awsError('NoSuchBucket', 'nope', 404), 'audit-logs').message, 'a bucket that does not exist'],
     [
       'an endpoint down',
-      unreachable(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:9000'), { code: 'ECONNREFUSED' }), { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint' }, 'http://minio.internal:9000')!,
+      unreachable(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:9000'), { code: 'ECONNREFUSED' }), { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint', setting: '--s3-endpoint' }, 'http://minio.internal:9000')!,
       'an endpoint could not be reached',
     ],
     ['a folder not there', folderError(), 'a source folder that is not there'],

@@ -17,10 +17,19 @@ const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'E
 
 /** The system error code when the endpoint could not be reached at all (no answer, unlike a denied request). */
 export function networkErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string } | undefined;
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string; name?: unknown } | undefined;
   const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && NETWORK_CODES.includes(c));
-  return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c));
+  // The SDK's own timeouts (no connection within 10 s, or no byte for 60 s: a firewall that drops packets, a server
+  // that hangs) are a TimeoutError without a code: they are as unreachable as a refused connection.
+  return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c)) ?? (e?.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
 }
+
+/** The SDK's message without its package's name and its note on where the timeout was set, which say nothing to a user. */
+const sdkMessage = (err: unknown) =>
+  ((err as { message?: string } | undefined)?.message ?? '')
+    .replace(/^@smithy\/[\w-]+ - /, '')
+    .replace(/ \((configured by client requestHandler|service default socket timeout)\)/, '')
+    .replace(/\.$/, '');
 
 /** One AWS service as the user configures it: its name, and the flag that points it at another endpoint. */
 export interface AwsService {
@@ -30,6 +39,8 @@ export interface AwsService {
   aws: string;
   /** What to check about a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs". */
   endpointCheck: string;
+  /** The setting that names a custom endpoint: "--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)". */
+  setting: string;
 }
 
 /** 403s that are about the credentials themselves, not about what they may do (the AWS SDK's error names). */
@@ -41,5 +52,18 @@ export function unreachable(err: unknown, service: AwsService, endpoint: string 
   if (!code) return undefined;
   const where = endpoint ? `the ${service.name} endpoint ${endpoint}` : service.aws;
   const check = endpoint ? service.endpointCheck : 'the network, proxy settings and AWS_REGION';
-  return `cannot reach ${where} (${code}, ${(err as { message?: string } | undefined)?.message ?? ''}): check ${check}`;
+  return `cannot reach ${where} (${code}, ${sdkMessage(err)}): check ${check}`;
+}
+
+/**
+ * When the endpoint answered, but not as the service does: no error code the SDK can read, only its "UnknownError" (an
+ * empty 404) or a "Deserialization error" (a web page, another API's JSON). Another server at that address (Grafana,
+ * trailhound's own API), or a proxy in the way; the SDK's words send a user to a hidden `$response` field.
+ */
+export function notTheService(err: unknown, service: AwsService, endpoint: string | undefined): string | undefined {
+  const e = err as { message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === undefined || (e?.message !== 'UnknownError' && !/Deserialization error/.test(e?.message ?? ''))) return undefined;
+  if (!endpoint) return `${service.aws} answered HTTP ${status}, but not as ${service.name} does: a proxy in the way? Check the network and proxy settings`;
+  return `the ${service.name} endpoint ${endpoint} answered HTTP ${status}, but not as ${service.name} does: check that ${service.setting} is the address of the ${service.name}-compatible server`;
 }

@@ -35,6 +35,19 @@ test('generate --out a file says so, before writing anything', async () => {
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
 }, 30_000);
 
+test('generate --end in the future is refused, before writing anything: no ingest would find those logs (its window ends today)', async () => {
+  const dir = tempDir();
+  try {
+    const out = path.join(dir, 'logs');
+    const r = await runCli(['generate', '--out', out, '--events', '10', '--end', '2999-01-01T00:00:00Z']);
+    const error = "trailhound: option '--end <iso>' argument '2999-01-01T00:00:00Z' is invalid. expected a time up to now: ingest reads no logs of days to come";
+    expect([r.code, r.stderr]).toEqual([1, `${error}\n(run 'trailhound generate --help' for usage)\n`]);
+    expect(fs.existsSync(out)).toBe(false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('generate --out a folder that is not empty refuses, before writing anything: runs of other --events or --seed would mix', async () => {
   const dir = tempDir();
   try {
@@ -174,6 +187,8 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   expect(ingest).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT DuckDB's memory cap, e\.g\. 1GB \(default: 224MB\) AWS_\* credentials/);
   expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) $/);
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
+  // serve's own setting, which report reads to find it: a newcomer's serve on another port.
+  expect(section(helpOf('report'))).toMatch(/ TRAILHOUND_LISTEN serve's address \(its --listen\): where report asks it without --service-url or TRAILHOUND_URL \(default: 127\.0\.0\.1:7480\) $/);
   expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) AWS_\* credentials and region/);
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });

@@ -56,7 +56,7 @@ export function sourceList(flags?: string[]): string[] {
  * refusal of 127.0.0.1:9000 says only "Invalid URL", and it takes localhost:9000 for a URL of the scheme localhost:,
  * which fails at the first request as "Unknown: UnknownError".
  */
-export function endpointUrl(value: string | undefined, setting: string): string | undefined {
+export function endpointUrl(value: string | undefined, setting: string, example = 'http://127.0.0.1:9000'): string | undefined {
   if (value === undefined) return undefined;
   let protocol: string | undefined;
   try {
@@ -65,7 +65,7 @@ export function endpointUrl(value: string | undefined, setting: string): string 
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new Error(`${setting} ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000`);
+    throw new Error(`${setting} ${value}: expected an http:// or https:// URL, e.g. ${example}`);
   }
   return value;
 }

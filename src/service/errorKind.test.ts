@@ -4,6 +4,7 @@ import { FolderSource } from './ingest/sources/folder';
 import { explainS3Error } from './ingest/sources/s3';
 
 const sdk = (name: string, httpStatusCode: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+const timeout = (message: string) => Object.assign(new Error(`@smithy/node-http-handler - ${message}`), { name: 'TimeoutError' });
 
 test.each([
   [sdk('AccessDenied', 403), 'access-denied'],
@@ -15,6 +16,9 @@ test.each([
   [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'credentials'],
   [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'unreachable'],
   [Object.assign(new Error('fetch failed'), { cause: { code: 'ENOTFOUND' } }), 'unreachable'],
+  // The AWS SDK's own timeouts carry no code: a firewall that drops the connection, a server that never answers.
+  [timeout('the request socket did not establish a connection with the server within the configured timeout of 10000 ms.'), 'unreachable'],
+  [timeout('the request socket timed out after 60000 ms of inactivity (configured by client requestHandler).'), 'unreachable'],
   [Object.assign(new Error("EACCES: permission denied, open '/srv/logs/a.json.gz'"), { code: 'EACCES' }), 'access-denied'],
   [new Error('Out of Memory Error: failed to allocate data of size 256.0 MiB'), 'out-of-memory'],
   [new Error('Catalog Error: Table with name events does not exist!'), 'other'],

@@ -268,7 +268,15 @@ export function startService(options: ServiceOptions): Service {
         retryMs: 60_000,
         logger,
         describe: (r) => ({ trails: r.trails.length, warnings: r.warnings }),
-        run: () => syncTrails(db, { endpoint: options.cloudtrailEndpoint }),
+        run: async () => {
+          try {
+            return await syncTrails(db, { endpoint: options.cloudtrailEndpoint, signal: stopping.signal });
+          } catch (err) {
+            // Ended by the stop, which must not wait for an endpoint that is slow to answer: not a failure to log.
+            if (stopping.signal.aborted) return undefined;
+            throw err;
+          }
+        },
       })
     : undefined;
 

@@ -66,6 +66,24 @@ test('without --json: a readable summary', async () => {
   expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
+test('a run that finds no log file in its window says so: a mistyped --source, or logs older than the window', async () => {
+  const empty = path.join(dir, 'empty');
+  fs.mkdirSync(empty);
+  for (const json of [[], ['--json']]) {
+    const res = await runCli(['ingest', '--source', empty, '--db', path.join(dir, 'empty.duckdb'), ...json]);
+    expect(res.code).toBe(0);
+    const warning = new RegExp(
+      `^trailhound: warning: found no log files under ${empty} from \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: check --source, or give --days or --since for older logs$`,
+      'm'
+    );
+    expect(res.stderr).toMatch(warning);
+  }
+  // Files read before are files found: a second run of a source is not warned of.
+  const again = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);
+  const second = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);
+  expect([again.stderr, second.stderr]).toEqual(['', '']);
+});
+
 test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
   const db = path.join(dir, 'early.duckdb');
   const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
@@ -99,8 +117,14 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   expect(badEndpoint.stderr).toBe(
     'trailhound: --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) 127.0.0.1:9000: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n'
   );
+  // serve's list, given to ingest: not one bucket named "a,s3:".
+  const several = await runCli(['ingest', '--source', 's3://a,s3://b', '--db', path.join(dir, 's.duckdb')]);
+  expect([several.code, several.stderr]).toEqual([
+    1,
+    'trailhound: --source s3://a,s3://b lists several sources: ingest reads one per run, so run it once for each (serve reads several)\n',
+  ]);
   // Refused before the database is opened: no new, empty database file is left behind.
-  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
+  for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb', 's.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });
 
 test('no AWS credentials: says what to set, and for a named profile what to check', async () => {

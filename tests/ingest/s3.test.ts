@@ -1,6 +1,8 @@
 // Ingestion from S3, against fauxqs (a real S3-compatible server) on loopback, through @aws-sdk/client-s3.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,6 +144,42 @@ test('an S3 endpoint that does not answer says which one and what to check', asy
   await expect(ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url })).rejects.toThrow(
     new RegExp(`^cannot reach the S3 endpoint ${url} \\(ECONNREFUSED, .*\\): check --s3-endpoint \\(or TRAILHOUND_S3_ENDPOINT\\) and that the server runs$`)
   );
+});
+
+test('an S3 endpoint that takes connections and never answers is unreachable too, named, with what to check', async () => {
+  // A server that hangs (or a firewall's dead end): the SDK's socket timeout, a TimeoutError without a system code.
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  try {
+    const run = ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url, s3IdleTimeoutMs: 200 });
+    const err = await run.then(() => undefined, (e: unknown) => e as Error & { kind?: string });
+    expect(err?.message).toBe(
+      `cannot reach the S3 endpoint ${url} (ETIMEDOUT, the request socket timed out after 200 ms of inactivity): ` +
+        'check --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs'
+    );
+    expect(err?.kind).toBe('unreachable');
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+  }
+}, 30_000);
+
+test('an --s3-endpoint that answers, but not as S3 does (another server at that address), says so, not the SDK\'s "UnknownError"', async () => {
+  // An empty 404 (the SDK's "UnknownError"), and a web page (its "XML parse error … inspect the hidden field {error}.$response").
+  for (const [status, body] of [[404, ''], [200, '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>Grafana</body></html>']] as const) {
+    const other = http.createServer((req, res) => res.writeHead(status, { 'content-type': 'text/html' }).end(body));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+    try {
+      await expect(ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url })).rejects.toThrow(
+        `the S3 endpoint ${url} answered HTTP ${status}, but not as S3 does: check that --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) is the address of the S3-compatible server`
+      );
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  }
 });
 
 test('a --source that names the wrong place says where it looked and what to give instead', async () => {

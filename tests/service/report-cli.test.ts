@@ -432,6 +432,26 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
+test('a --service-url (or TRAILHOUND_URL) without http:// says what to give, not fetch\'s "Failed to parse URL" or "unknown scheme"', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  for (const [args, env] of [[['--service-url', '127.0.0.1:7480'], {}], [[], { TRAILHOUND_URL: 'localhost:7480' }]] as const) {
+    const r = await runCli(['report', 'totals', '--db', none, ...args], env);
+    const given = args[1] ?? env.TRAILHOUND_URL;
+    expect([r.code, r.stderr]).toEqual([1, `trailhound: --service-url (or TRAILHOUND_URL) ${given}: expected an http:// or https:// URL, e.g. http://127.0.0.1:7480\n`]);
+  }
+});
+
+test('TRAILHOUND_DEBUG prints the stack trace of a failing report too, as of every other command', async () => {
+  const args = ['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb'), '--service-url', await refusedUrl()];
+  const quiet = await runCli(args);
+  expect([quiet.code, quiet.stderr]).toEqual([1, expect.stringMatching(/^trailhound: there is no database at .*, and asking the service at .* failed[^\n]*\n$/)]);
+  const debug = await runCli(args, { TRAILHOUND_DEBUG: '1' });
+  expect(debug.code).toBe(1);
+  expect(debug.stderr).toMatch(/^trailhound: there is no database at .*\n(TypeError: )?fetch failed\n\s+at /);
+  const bad = await runCli(['report', 'events', '--db', db, '--from', 'yesterday'], { TRAILHOUND_DEBUG: '1' });
+  expect(bad.stderr).toMatch(/^trailhound: --from: "yesterday" is not a time[^\n]*\n\S*Error: [^\n]*\n\s+at /);
+});
+
 test('a service named on a host that looks public over plain http: a warning that the token crosses the network readable; none on loopback', async () => {
   const none = path.join(dir, 'none', 'x.duckdb');
   const env = { TRAILHOUND_TOKEN: 'remote-token-1234567890' };
@@ -468,7 +488,9 @@ test('the token is never printed: a proxy echoing the request\'s headers has it 
     for (const token of ['line\nbreak-secret-token', 'non-ascii-€-secret-token', 'a space-secret-token']) {
       const r = await runCli(['report', 'totals', '--db', none, '--service-url', url], { TRAILHOUND_TOKEN: token });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/failed \(TRAILHOUND_TOKEN holds spaces, line breaks or non-ASCII characters, which no client can send as a bearer token: set it/);
+      // Said alone: the service is not what failed.
+      expect(r.stderr).toMatch(/^trailhound: TRAILHOUND_TOKEN holds spaces, line breaks or non-ASCII characters, which no client can send as a bearer token: set it/);
+      expect(r.stderr).not.toMatch(/asking the service|Point --service-url/);
       expect(r.stderr).not.toContain('secret-token');
     }
   } finally {

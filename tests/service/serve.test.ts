@@ -402,6 +402,33 @@ test('a poll whose turn comes after stop() does nothing: no delivery, no catch-u
   });
 }, 120_000);
 
+test('stop() ends a trails sync waiting on a CloudTrail endpoint that does not answer, at once and without logging a failure', async () => {
+  const dir = tempDir();
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const cloudtrailEndpoint = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { lines, logger } = memoryLogger();
+  const env = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  const service = startService({ db, sources: [path.join(dir, 'logs')], logger, pollIntervalMs: 3_600_000, syncTrails: true, cloudtrailEndpoint });
+  try {
+    await waitFor('the sync to ask the endpoint', async () => (sockets.size > 0 ? true : undefined));
+    const started = Date.now();
+    await service.stop();
+    // The SDK would wait 60 s without a byte, three times.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(lines.filter((l) => l.job === 'trails sync')).toEqual([]);
+  } finally {
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
+    db.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('what beforePoll delivers is read by that same poll', () =>
   withTempDatabase(async (dir, db) => {
     const logs = path.join(dir, 'logs');

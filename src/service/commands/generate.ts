@@ -18,6 +18,8 @@ export function generateCommand(): Command {
     .option('--end <iso>', 'last moment of the logs (default: now)', (v: string) => {
       const d = new Date(v);
       if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');
+      // Logs of days to come are none that ingest reads (its window ends today), and their events would be refused.
+      if (d.getTime() > Date.now()) throw new InvalidArgumentError('expected a time up to now: ingest reads no logs of days to come');
       return d;
     })
     .action(async (opts) => {

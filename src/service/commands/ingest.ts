@@ -70,6 +70,10 @@ export function ingestCommand(): Command {
       if (command.getOptionValueSource('source') === 'default' && opts.source.includes(',')) {
         throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
       }
+      // The same list as a flag (a bucket's name has no comma): it was read as one bucket, "logs,s3:", that does not exist.
+      if (/,\s*s3:\/\//.test(opts.source)) {
+        throw new Error(`--source ${opts.source} lists several sources: ingest reads one per run, so run it once for each (serve reads several)`);
+      }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
       s3EndpointUrl(opts.s3Endpoint);
@@ -148,6 +152,13 @@ export function ingestCommand(): Command {
           },
         });
         bar?.stop();
+        // Nothing at all in the window (not even a file read before): a mistyped --source, or logs older than the window.
+        // The summary alone ("Ingested 0 log files") read as a success.
+        const { objects, unchanged, skipped, errors, unreadable, waiting } = summary;
+        if (!summary.stopped && objects + unchanged + skipped + errors + unreadable + waiting === 0) {
+          const { from, to } = summary.window;
+          warn(`found no log files under ${summary.source} from ${from} to ${to}: check --source, or give --days or --since for older logs`);
+        }
         // Not after a stopped run: the user asked it to stop.
         const pruned = retention && !summary.stopped ? await prune(db, retention) : undefined;
         console.log(opts.json ? jsonSummary(summary, pruned?.events) : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : ''));

@@ -84,6 +84,8 @@ const memoryCap = (fallback: string) => `DuckDB's memory cap, e.g. 1GB (default:
 const ENVIRONMENT = {
   TRAILHOUND_TOKEN: "the API's bearer token (default: the token file beside the database, which serve writes on its first start)",
   TRAILHOUND_MEMORY_LIMIT: memoryCap(DEFAULTS.memoryLimit),
+  // report reads serve's own setting: a serve started on another port is found without a --service-url.
+  TRAILHOUND_LISTEN: `serve's address (its --listen): where report asks it without --service-url or TRAILHOUND_URL (default: ${DEFAULTS.listen})`,
   TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default: info)',
   TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
   'AWS_*':

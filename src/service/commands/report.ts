@@ -11,11 +11,11 @@ import {
 } from '../../model/query';
 import { decimalNumber } from '../../model/decimal';
 import { plainHttpHost } from '../../model/settings';
-import { DEFAULTS, dbPath, env, missingDatabase } from '../config';
+import { DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
-import { readToken, withoutToken } from '../api/token';
+import { readToken, withoutToken, type Token } from '../api/token';
 import * as lazy from './lazy';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
@@ -156,8 +156,7 @@ export function plainHttpWarning(url: string): string | undefined {
 }
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
-async function askService(url: string, dataDir: string, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
-  const token = readToken(dataDir);
+async function askService(url: string, dataDir: string, token: Token | undefined, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
   if (insecure) warn(insecure);
@@ -275,8 +274,11 @@ export function reportCommand(): Command {
     .option('--json', 'print the frames the API returns for this query')
     .action(async (type: string, o: ReportOptions & { serviceUrl: string }, command: Command) => {
       // Exit 1 and the `trailhound: ` prefix, as for a bad flag (commander's) and every other command's errors.
+      // The error behind the message, whose stack TRAILHOUND_DEBUG asks for, as main prints every other command's.
+      let caught: unknown;
       const fail = (message: string): never => {
         process.stderr.write(`trailhound: ${message}\n`);
+        if (process.env.TRAILHOUND_DEBUG && caught instanceof Error) process.stderr.write(`${caught.stack}\n`);
         process.exit(1);
       };
       // With the hint commander gives after its own usage errors.
@@ -336,13 +338,19 @@ export function reportCommand(): Command {
             db.close();
           }
         } else {
+          // fetch's own words for 127.0.0.1:7480 are "Failed to parse URL", for localhost:7480 "unknown scheme".
+          endpointUrl(o.serviceUrl, '--service-url (or TRAILHOUND_URL)', `http://${DEFAULTS.listen}`);
+          // A token no client can send is an error of its own, not a service that could not be asked.
+          const dataDir = path.dirname(path.resolve(file));
+          const token = readToken(dataDir);
           try {
-            result = await askService(o.serviceUrl, path.dirname(path.resolve(file)), {
+            result = await askService(o.serviceUrl, dataDir, token, {
               range,
               maxDataPoints: SERIES_ROWS,
               queries: [{ ...withoutDefaults(query), refId: 'A' }],
             });
           } catch (err) {
+            caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
@@ -356,6 +364,7 @@ export function reportCommand(): Command {
           }
         }
       } catch (err) {
+        caught = err;
         result = errorResult(err instanceof QueryError ? byFlag(err, command) : err);
       }
       if ('error' in result) return fail(result.error);
@@ -365,5 +374,5 @@ export function reportCommand(): Command {
       // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
       console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
     });
-  return withEnvironment(definition, ['TRAILHOUND_TOKEN']);
+  return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_LISTEN']);
 }

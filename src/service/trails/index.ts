@@ -9,7 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import { isMissingCredentials, noCredentials, unreachable } from '../awsErrors';
+import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -38,7 +38,15 @@ export interface TrailOptions {
   fallbackRegions?: string[];
   /** A CloudTrail-compatible endpoint for every region (tests, proxies). */
   endpoint?: string;
+  /** How long a request may go without a byte before it fails (tests). */
+  idleTimeoutMs?: number;
+  /** Ends the requests in flight (serve's stop, which waits for a sync in progress). */
+  signal?: AbortSignal;
 }
+
+/** As S3's (ingest/sources/s3.ts): without them, an endpoint that takes the connection and never answers held the sync for ever. */
+const CONNECTION_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 60_000;
 
 export interface TrailSync {
   trails: TrailRecord[];
@@ -46,10 +54,13 @@ export interface TrailSync {
   warnings: string[];
 }
 
+const SETTING = '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)';
+const CLOUDTRAIL: AwsService = { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: SETTING, setting: SETTING };
+
 function explain(err: unknown, endpoint: string | undefined): string {
   const e = err as { name?: string; message?: string };
   if (isMissingCredentials(err)) return noCredentials();
-  const notReached = unreachable(err, { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)' }, endpoint);
+  const notReached = unreachable(err, CLOUDTRAIL, endpoint) ?? notTheService(err, CLOUDTRAIL, endpoint);
   if (notReached) return notReached;
   // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.
   return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message ?? ''}` : (e?.message ?? String(err));
@@ -63,7 +74,12 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
   const client = (region: string) => {
     let c = clients.get(region);
     if (!c) {
-      c = new CloudTrailClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+      c = new CloudTrailClient({
+        region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        // The SDK sets no timeout of its own: a hung sync held `trails sync`, and serve's stop, which waits for it.
+        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS },
+      });
       clients.set(region, c);
     }
     return c;
@@ -75,7 +91,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     try {
       let token: string | undefined;
       do {
-        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }));
+        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }), { abortSignal: options.signal });
         for (const t of page.Trails ?? []) {
           if (!t.TrailARN) continue;
           const region = t.HomeRegion ?? home;
@@ -94,7 +110,8 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     const trails = new Map<string, Trail>();
     for (const [region, arns] of byRegion) {
       const res = await client(region).send(
-        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true })
+        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }),
+        { abortSignal: options.signal }
       );
       for (const t of res.trailList ?? []) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
     }
@@ -104,8 +121,10 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     for (const t of trails.values()) {
       let status: GetTrailStatusCommandOutput | undefined;
       try {
-        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }));
+        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }), { abortSignal: options.signal });
       } catch (err) {
+        // Stopped: not a trail whose status is unknown, to store as such over the inventory.
+        if (options.signal?.aborted) throw err;
         warnings.push(`status of ${t.Name}: ${explain(err, options.endpoint)}`);
       }
       out.push({

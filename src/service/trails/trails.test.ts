@@ -1,5 +1,7 @@
 // The trail inventory through @aws-sdk/client-cloudtrail against a loopback CloudTrail API (JSON 1.1).
 import fs from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Database } from '../db/database';
 import { syncTrails } from '.';
@@ -137,6 +139,45 @@ test('an endpoint that does not answer says which one and what to check', async 
     db.close();
   }
 });
+
+test('an endpoint that answers, but not as CloudTrail does (another server at that address), says so, not the SDK\'s "UnknownError"', async () => {
+  // An empty 404 (the SDK's "Unknown: UnknownError"), and a web page (its "… is not valid JSON  Deserialization error …").
+  const db = await Database.open(path.join(dir, 'other.duckdb'));
+  for (const [status, body] of [[404, ''], [200, '<!DOCTYPE html><html><body>Grafana</body></html>']] as const) {
+    const other = http.createServer((req, res) => res.writeHead(status, { 'content-type': 'text/html' }).end(body));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      await expect(syncTrails(db, { endpoint: url, region: 'us-east-1' })).rejects.toThrow(
+        new RegExp(
+          `^the CloudTrail endpoint ${url} answered HTTP ${status}, but not as CloudTrail does: ` +
+            'check that --cloudtrail-endpoint \\(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\\) is the address of the CloudTrail-compatible server$'
+        )
+      );
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  }
+  db.close();
+});
+
+test('an endpoint that takes the connection and never answers fails after the idle timeout, named, instead of holding the sync for ever', async () => {
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  const db = await Database.open(path.join(dir, 'hung.duckdb'));
+  try {
+    await expect(syncTrails(db, { endpoint: url, region: 'us-east-1', idleTimeoutMs: 200 })).rejects.toThrow(
+      `cannot reach the CloudTrail endpoint ${url} (ETIMEDOUT, the request socket timed out after 200 ms of inactivity): ` +
+        'check --cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)'
+    );
+  } finally {
+    db.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+  }
+}, 30_000);
 
 test('trails sync --json and trails list, as a user runs them', async () => {
   const db = path.join(dir, 'cli.duckdb');

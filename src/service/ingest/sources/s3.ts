@@ -12,7 +12,7 @@ import {
   type GetObjectCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, noCredentials, unreachable } from '../../awsErrors';
+import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
@@ -59,6 +59,9 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
   InvalidToken: 'the session token is not valid; renew it (aws sso login, or new temporary credentials).',
 };
 
+const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
+const S3_SERVICE: AwsService = { name: 'S3', aws: 'S3', endpointCheck: `${S3_SETTING} and that the server runs`, setting: S3_SETTING };
+
 /** Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error. */
 export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
@@ -67,7 +70,7 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   if (isMissingCredentials(err)) {
     return kinded(noCredentials(), kind, err);
   }
-  const notReached = unreachable(err, { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs' }, endpoint);
+  const notReached = unreachable(err, S3_SERVICE, endpoint);
   if (notReached) {
     return kinded(notReached, kind, err);
   }
@@ -84,6 +87,8 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
     const needs = "the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted";
     return kinded(`Access to s3://${bucket} was denied: ${needs}${aws}.`, kind, err);
   }
+  const notS3 = notTheService(err, S3_SERVICE, endpoint);
+  if (notS3) return kinded(notS3, kind, err);
   return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
 }
 
