@@ -127,6 +127,22 @@ describe('prune', () => {
     expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 0, logFiles: 0, ledgerRows: 0, records: 0 });
   });
 
+  test('a run that reads days before the cutoff reads again the files the prune took events from: every event is back, once', async () => {
+    // The cutoff's day folder: files whose events before the cutoff went, and the ledger rows that skip them under the retention.
+    const partly = await column(db, `SELECT key AS v FROM ingested_objects WHERE events_pruned_before IS NOT NULL`);
+    expect(partly.length).toBeGreaterThan(0);
+    expect(partly.every((key) => parseKey(key).day === firstDay)).toBe(true);
+    expect(partly.some((key) => key.endsWith('straddling.json.gz'))).toBe(true);
+    // No retention, 14 days: the days before the cutoff's are listed again (their ledger rows went), and so is its day's
+    // files the prune took from. Without them, the cutoff's day before its time stayed empty.
+    const missing = times.size - (await ids(db)).size;
+    const restored = await ingest({ source: logs, db, days: 14, now: NOW });
+    expect(await ids(db)).toEqual(new Set(times.keys()));
+    expect(restored.events).toBe(missing);
+    expect(await column(db, `SELECT key AS v FROM ingested_objects WHERE events_pruned_before IS NOT NULL`)).toEqual([]);
+    expect(await ingest({ source: logs, db, days: 14, now: NOW })).toMatchObject({ objects: 0, events: 0 });
+  });
+
   test('records the prune for the ingestion status', async () => {
     const api = await buildApi({ db, token: TOKEN });
     try {

@@ -167,6 +167,7 @@ test('a version 6 database gives its events the arrival of their log files, as i
     // Version 6 had no arrived_at; b.json.gz was ingested twice, rewritten in between (its second version is b#e2).
     // d.json.gz too, but its first version held only duplicates: not kept, so the second is stored under d itself.
     `ALTER TABLE events DROP COLUMN arrived_at;
+     ALTER TABLE ingested_objects DROP COLUMN events_pruned_before;
      INSERT INTO ingested_objects VALUES
        ('logs', 'a.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 10:00'),
        ('logs', 'b.json.gz', 'e1', 1, 1, 1, 0, TIMESTAMP '2026-01-01 11:00'),
@@ -598,6 +599,17 @@ test('a version 15 database counts as data events the S3 object calls and Lambda
     { event_id: 'put-bucket-acl', event_category: 'Management' },
     { event_id: 'unknown', event_category: null },
   ]);
+});
+
+test('a version 16 database keeps its ledger, and learns which files a prune takes events from from then on', async () => {
+  const rows = await afterMigration<{ key: string; events_pruned_before: string | null }>(
+    16,
+    consoleLogin('e', 'alice', 'IAMUser', '[] AS resources'),
+    'SELECT key, events_pruned_before FROM ingested_objects',
+    `ALTER TABLE ingested_objects DROP COLUMN events_pruned_before;
+     INSERT INTO ingested_objects VALUES ('s', 'k', 'etag', 1, 1, 1, 0, TIMESTAMP '2026-01-01')`
+  );
+  expect(rows).toEqual([{ key: 'k', events_pruned_before: null }]);
 });
 
 test('records of eventVersion 1.05 get the category of today from their kept files (before version 13) or their names (versions 13 to 15)', async () => {

@@ -230,6 +230,8 @@ export class Database {
     }
     // Categories set by versions 13 to 15; those read back above (before 13) follow the rule of today already.
     if (previous >= 13 && previous < 16) await run(UNMARKED_DATA_EVENTS_SQL);
+    // Files a prune of an older version left in part: not known, so not read again (as before).
+    if (previous > 0 && previous < 17) await run(`ALTER TABLE ingested_objects ADD COLUMN IF NOT EXISTS events_pruned_before TIMESTAMP`);
     signal?.throwIfAborted();
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }

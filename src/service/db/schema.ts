@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -95,6 +95,9 @@ CREATE TABLE IF NOT EXISTS ingested_objects (
   inserted    INTEGER NOT NULL,
   duplicates  INTEGER NOT NULL,
   ingested_at TIMESTAMP NOT NULL,
+  -- Set by a prune that removed some of the file's events (those before this instant, its cutoff): a run that reads
+  -- days before the cutoff's day (a longer retention, or none) reads the file again. Added in version 17.
+  events_pruned_before TIMESTAMP,
   PRIMARY KEY (source, key, etag)
 );
 

@@ -500,9 +500,10 @@ export class BatchLoader {
     const failed = outcomes.map((o, i) => ({ o, f: files[i] })).filter(({ o }) => o.error);
     if (ok.length > 0) {
       await conn.run(
-        `INSERT OR REPLACE INTO ingested_objects
+        // Read whole again: no longer pruned in part (named, as INSERT OR REPLACE keeps the columns it does not name).
+        `INSERT OR REPLACE INTO ingested_objects (source, key, etag, size, records, inserted, duplicates, ingested_at, events_pruned_before)
          SELECT $source, unnest($keys), unnest($etags), unnest($sizes), unnest($records), unnest($inserted),
-                unnest($duplicates), now()::TIMESTAMP`,
+                unnest($duplicates), now()::TIMESTAMP, NULL`,
         {
           source: this.source,
           keys: listValue(ok.map(({ f }) => f.key)),

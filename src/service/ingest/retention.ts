@@ -79,6 +79,13 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
        WHERE key IN (SELECT object_key FROM pruned_files EXCEPT SELECT object_key FROM events WHERE object_key IN (SELECT object_key FROM pruned_files))
        RETURNING archive`
     );
+    // The cutoff's day folder is listed again by runs under this retention, which read nothing of it again; a run that
+    // reads further back (a longer retention, or none) reads again the files this prune took events from.
+    await changed(
+      `UPDATE ingested_objects SET events_pruned_before = $before::TIMESTAMP
+       WHERE ${KEY_DAY_SQL('key')} >= $firstDay
+         AND (key IN (SELECT object_key FROM pruned_files) OR key || '#' || etag IN (SELECT object_key FROM pruned_files))`
+    );
     // No run under this retention lists an earlier day folder again, so their files need no ledger rows.
     const ledgerRows =
       (await changed(`DELETE FROM ingested_objects WHERE ${KEY_DAY_SQL('key')} < $firstDay`)) +
