@@ -27,6 +27,11 @@ export function parseKey(key: string): ParsedKey {
   return { kind, account, organization, region, day: `${y}-${mo}-${d}` };
 }
 
+/** The day of a folder in CloudTrail's layout (…/CloudTrail/<region>/YYYY/MM/DD, with or without a trailing slash), as a file in it has. */
+export function folderDay(folder: string): string | undefined {
+  return parseKey(`${folder.endsWith('/') ? folder : `${folder}/`}x.json.gz`).day;
+}
+
 /**
  * Listing units (day folders) day by day: every account and region of a day before the next day; units without a day
  * (a folder of plain files) first, in their order. Loaded so, each of the events table's row groups holds hours, not
@@ -34,9 +39,8 @@ export function parseKey(key: string): ParsedKey {
  * a report's day, the look-up of a batch's duplicates among the stored events of its time span.
  */
 export function inDayOrder(units: string[]): string[] {
-  const dayOf = (unit: string) => parseKey(`${unit.endsWith('/') ? unit : `${unit}/`}x.json.gz`).day ?? '';
   return units
-    .map((unit, i) => ({ unit, day: dayOf(unit), i }))
+    .map((unit, i) => ({ unit, day: folderDay(unit) ?? '', i }))
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.i - b.i))
     .map((u) => u.unit);
 }

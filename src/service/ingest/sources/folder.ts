@@ -1,7 +1,7 @@
 // A local folder of CloudTrail logs: the S3 layout (AWSLogs/...) or plain .json / .json.gz files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isLogFileName, parseKey, inWindow, type DayWindow } from '../keys';
+import { folderDay, inWindow, isLogFileName, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -81,7 +81,7 @@ export class FolderSource implements LogSource {
       if (files.length > 0) {
         const rel = path.relative(this.id, dir).split(path.sep).join('/');
         // Skip day folders outside the window without reading them.
-        if (inWindow(parseKey(`${rel}/x.json.gz`).day, window)) units.push(rel);
+        if (inWindow(folderDay(rel), window)) units.push(rel);
       }
       for (const name of dirs) walk(path.join(dir, name));
     };
