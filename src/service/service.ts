@@ -122,6 +122,7 @@ export function startService(options: ServiceOptions): Service {
         db,
         days: withinRetention(days),
         now: at,
+        retentionDays: retention,
         s3Endpoint: options.s3Endpoint,
         signal: stopping.signal,
         onProgress: (p) => (progress = p),

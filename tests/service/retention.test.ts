@@ -24,6 +24,8 @@ const { before, firstDay } = retentionCutoff(RETENTION, NOW);
 
 /** A time as CloudTrail writes it, to the second. */
 const cloudTrailTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** The UTC day of a time, as YYYY-MM-DD. */
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The smallest record that is an event of that time. */
 const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
 
@@ -122,9 +124,30 @@ describe('prune', () => {
   });
 
   test('a run under the retention then reads nothing again, and a second prune removes nothing', async () => {
-    const again = await ingest({ source: logs, db, days: daysWithin(RETENTION), now: NOW });
+    const again = await ingest({ source: logs, db, days: daysWithin(RETENTION), now: NOW, retentionDays: RETENTION });
     expect(again).toMatchObject({ objects: 0, events: 0, window: { from: firstDay } });
+    // Nor an hour later, when the files the prune took from hold events from before the run's own cutoff only.
+    const later = new Date(NOW.getTime() + 3_600_000);
+    expect(await ingest({ source: logs, db, days: daysWithin(RETENTION), now: later, retentionDays: RETENTION })).toMatchObject({ objects: 0, events: 0 });
     expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: 0, logFiles: 0, ledgerRows: 0, records: 0 });
+  });
+
+  test("a run without a retention whose window starts on the cutoff's day reads again that day's files the prune took from", async () => {
+    const partly = await column(db, `SELECT key AS v FROM ingested_objects WHERE events_pruned_before IS NOT NULL`);
+    expect(partly.length).toBeGreaterThan(0);
+    // The same window as a run under the retention, but this run keeps everything it reads: the cutoff's day from
+    // midnight to the cutoff is inside it, and the prune removed those events.
+    const missing = [...times].filter(([, t]) => t < before.getTime() && isoDay(t) === firstDay).map(([id]) => id);
+    expect(missing.length).toBeGreaterThan(0);
+    const run = await ingest({ source: logs, db, days: daysWithin(RETENTION), now: NOW });
+    expect(run).toMatchObject({ objects: partly.length, window: { from: firstDay } });
+    const stored = await ids(db);
+    expect(missing.filter((id) => !stored.has(id))).toEqual([]);
+    expect(stored.has('late-old')).toBe(true);
+    // Read whole again: a later run reads them no more, and the prune takes the events back out (and marks them again).
+    expect(await ingest({ source: logs, db, days: daysWithin(RETENTION), now: NOW })).toMatchObject({ objects: 0, events: 0 });
+    expect(await prune(db, RETENTION, NOW)).toMatchObject({ events: run.events });
+    expect(await column(db, `SELECT key AS v FROM ingested_objects WHERE events_pruned_before IS NOT NULL`)).toEqual(partly);
   });
 
   test('a run that reads days before the cutoff reads again the files the prune took events from: every event is back, once', async () => {
@@ -232,6 +255,33 @@ test('the service reads no further back than its retention, and prunes after its
     expect(times.some(([, t]) => t < cutoff.getTime() - DAY)).toBe(true);
     expect(await ids(db)).toEqual(new Set(times.filter(([, t]) => t >= cutoff.getTime()).map(([id]) => id)));
     expect(lines.find((l) => l.job === 'retention')).toMatchObject({ retentionDays: 2, before: cutoff.toISOString(), msg: expect.stringMatching(/^removed \d+ events from before .* \(retention: 2 days\)$/) });
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+/** A log folder whose one file lies in the cutoff's day folder of a retention of a day at `now`, one event either side of the cutoff. */
+function straddlingFolder(dir: string, now: Date) {
+  const cutoff = now.getTime() - DAY;
+  const records = [event('old', cloudTrailTime(cutoff - 60_000)), event('new', cloudTrailTime(cutoff + 60_000))];
+  return writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', isoDay(cutoff))}a.json.gz`]: logFile(records) });
+}
+
+test("the service's later polls under its retention do not read again the files its prune took events from", async () => {
+  const dir = tempDir();
+  const { lines, logger } = memoryLogger();
+  // A fixed now: each poll's window (today and yesterday) holds the cutoff's day, and its cutoff is the prune's.
+  const now = new Date();
+  const logs = straddlingFolder(dir, now);
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const service = startService({ db, sources: [logs], logger, pollIntervalMs: 50, days: 2, retentionDays: 1, now: () => now });
+  try {
+    const polls = () => lines.filter((l) => l.job === 'ingest' && l.msg === 'ingest finished');
+    await waitFor('three polls', async () => (polls().length >= 3 ? true : undefined));
+    expect(polls().slice(0, 3).map((l) => l.objects)).toEqual([1, 0, 0]);
+    expect(await ids(db)).toEqual(new Set(['new']));
   } finally {
     await service.stop();
     db.close();
@@ -379,6 +429,21 @@ describe('the command line', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  test('ingest --retention-days does not read again the files its last prune took events from; ingest without one does', async () => {
+    const dir = tempDir();
+    try {
+      const logs = straddlingFolder(dir, new Date());
+      const args = ['ingest', '--source', logs, '--db', path.join(dir, 'db.duckdb'), '--json'];
+      const summary = async (more: string[]) => JSON.parse((await runCli([...args, ...more])).stdout);
+      expect(await summary(['--retention-days', '1'])).toMatchObject({ objects: 1, events: 2, pruned: 1 });
+      expect(await summary(['--retention-days', '1'])).toMatchObject({ objects: 0, events: 0, pruned: 0 });
+      // Without a retention, the same two days: the event the prune took comes back.
+      expect(await summary(['--days', '2'])).toMatchObject({ objects: 1, events: 1, duplicates: 1 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('ingest --retention-days reads no further back and prunes after, saying both', async () => {
     const dir = tempDir();

@@ -125,6 +125,7 @@ export function ingestCommand(): Command {
           db,
           days: window.days,
           since: window.since,
+          retentionDays: retention,
           s3Endpoint: opts.s3Endpoint,
           concurrency: opts.concurrency,
           signal: interrupt.signal,

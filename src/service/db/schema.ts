@@ -95,8 +95,8 @@ CREATE TABLE IF NOT EXISTS ingested_objects (
   inserted    INTEGER NOT NULL,
   duplicates  INTEGER NOT NULL,
   ingested_at TIMESTAMP NOT NULL,
-  -- Set by a prune that removed some of the file's events (those before this instant, its cutoff): a run that reads
-  -- days before the cutoff's day (a longer retention, or none) reads the file again. Added in version 17.
+  -- Set by a prune that removed some of the file's events (those before this instant, its cutoff): a run that keeps
+  -- events from before it (one without a retention, or under a longer one) reads the file again. Added in version 17.
   events_pruned_before TIMESTAMP,
   PRIMARY KEY (source, key, etag)
 );

@@ -13,6 +13,7 @@ import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { kinded, kindOf } from '../errorKind';
 import { refusalOf } from './sources/nesting';
+import { retentionCutoff } from './retention';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
@@ -27,6 +28,11 @@ export interface IngestOptions {
   /** Parallel downloads (S3). */
   concurrency?: number;
   now?: Date;
+  /**
+   * The retention the caller prunes to after this run (serve's, ingest --retention-days): files a prune took events
+   * from are not read again for events this one's prune would take out again. Without it the run keeps all it reads.
+   */
+  retentionDays?: number;
   onProgress?: (progress: IngestProgress) => void;
   /** Called for each file that could not be ingested. */
   onFileError?: (key: string, reason: string) => void;
@@ -193,17 +199,21 @@ type DealtWith = 'ingested' | 'unreadable' | 'waiting';
  * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download is
  * tried again, and so is a file that ran out of memory once its wait is over (OUT_OF_MEMORY_DUE).
  */
-async function alreadyDealtWith(db: Database, source: string, refs: LogObjectRef[], window: DayWindow, conn: DuckDBConnection): Promise<Map<string, DealtWith>> {
+async function alreadyDealtWith(
+  db: Database, source: string, refs: LogObjectRef[], keptFrom: Date | null, conn: DuckDBConnection
+): Promise<Map<string, DealtWith>> {
   if (refs.length === 0) return new Map();
   const rows = await db.all<{ key: string; etag: string; state: DealtWith }>(
     // IN (unnest): a hash join. list_contains scanned the listed keys for every ledger row: 16 s for a day of 50 000 files.
-    // A file a prune took events from is read again by a run that reads days before that prune's cutoff (retention.ts).
+    // A file a prune took events from is read again by a run that keeps events from before that prune's cutoff
+    // (retention.ts): one without a retention (keptFrom NULL), or under a longer one. Not by the window's first day:
+    // a day holds the hours before a cutoff on it, and a run under the same retention starts on that day too.
     `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
-       AND NOT coalesce($from::DATE < events_pruned_before::DATE, false)
+       AND (events_pruned_before IS NULL OR coalesce($keptFrom::TIMESTAMP >= events_pruned_before, false))
      UNION ALL
      SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' ELSE 'unreadable' END FROM ingest_errors
      WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT (${OUT_OF_MEMORY_DUE})`,
-    { source, keys: listValue(refs.map((r) => r.key)), from: window.from, marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY },
+    { source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY },
     conn
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
@@ -275,6 +285,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const window = dayWindow(options);
   const { db } = options;
+  // The first instant whose events the run keeps: under a retention, its cutoff as the prune after the run sets it.
+  const keptFrom = options.retentionDays ? retentionCutoff(options.retentionDays, options.now ?? new Date(started)).before : null;
   // A source's first load is history, not news: until one of its runs completes, what happened before the run started
   // arrives when it happened, or the alert rules (which count by arrival) would see a day of ordinary failed logins
   // stored at once as a burst. What happens during a run of hours stays news, or it would reach no rule. A run that
@@ -395,7 +407,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
         });
         for (const ref of events) retries.delete(ref.key);
-        const seen = await alreadyDealtWith(db, source.id, events, window, ledgerConn);
+        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, ledgerConn);
         const todo: LogObjectRef[] = [];
         for (const ref of events) {
           const state = seen.get(`${ref.key}\u0000${ref.etag}`);

@@ -80,7 +80,7 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
        RETURNING archive`
     );
     // The cutoff's day folder is listed again by runs under this retention, which read nothing of it again; a run that
-    // reads further back (a longer retention, or none) reads again the files this prune took events from.
+    // keeps events from before the cutoff (a longer retention, or none) reads again the files this prune took events from.
     await changed(
       `UPDATE ingested_objects SET events_pruned_before = $before::TIMESTAMP
        WHERE ${KEY_DAY_SQL('key')} >= $firstDay
