@@ -8,7 +8,7 @@ import { FolderSource } from '../../src/service/ingest/sources/folder';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { logFile, stratusRecords } from '../support/stratus';
-import { tempDir } from '../support/temp';
+import { dayPrefix, tempDir, writeFiles } from '../support/temp';
 import { memoryLogger, waitFor } from '../support/watch';
 
 let dir: string;
@@ -150,3 +150,31 @@ test('serve warns of the links it does not follow once, not at every poll, and a
     db.close();
   }
 }, 60_000);
+
+test('a file inside the folder that links also lead to is read once: by its own path, or by the first link to it', async () => {
+  const root = path.join(dir, 'aliases');
+  const day = `${dayPrefix('111122223333', 'us-east-1', '2026-01-05')}x.json.gz`;
+  writeFiles(root, { 'a.json.gz': bodies[0], 'store/b.blob': bodies[1], [day]: bodies[2] });
+  // Links to a log file (read by its own path), two links to one file that is read only through a link, and one from
+  // the folder's top, which every run lists, to a file in a day folder.
+  fs.symlinkSync('a.json.gz', path.join(root, 'latest.json.gz'));
+  fs.mkdirSync(path.join(root, 'sub'));
+  fs.symlinkSync(path.join('..', 'a.json.gz'), path.join(root, 'sub', 'again.json.gz'));
+  fs.symlinkSync(path.join('store', 'b.blob'), path.join(root, 'b.json.gz'));
+  fs.symlinkSync(path.join(root, 'store', 'b.blob'), path.join(root, 'sub', 'b.json.gz'));
+  fs.symlinkSync(day, path.join(root, 'newest.json.gz'));
+  const db = await Database.open(path.join(dir, 'aliases.duckdb'));
+  try {
+    const passed: string[] = [];
+    const run = (window: { days?: number; since?: string }) => ingest({ source: root, db, ...window, onPassedOver: (key) => passed.push(key) });
+    // The day folder is outside the window: its file is not read through the link either.
+    expect(await run({ days: 1 })).toMatchObject({ objects: 2, events: 5, duplicates: 0, errors: 0 });
+    expect(await run({ since: '2026-01-05' })).toMatchObject({ objects: 1, events: 4, duplicates: 0, unchanged: 2 });
+    expect(await run({ since: '2026-01-05' })).toMatchObject({ objects: 0, unchanged: 3 });
+    expect((await db.all<{ key: string }>('SELECT key FROM ingested_objects ORDER BY key')).map((r) => r.key)).toEqual([day, 'a.json.gz', 'b.json.gz']);
+    // Links it reads the target of by another path are not passed over: nothing is missing.
+    expect(passed).toEqual([]);
+  } finally {
+    db.close();
+  }
+});

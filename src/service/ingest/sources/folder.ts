@@ -21,6 +21,8 @@ export class FolderSource implements LogSource {
   /** The folder with every link resolved: a link is followed only when its target is under it. */
   private readonly root: string;
   private passed: PassedLink[] = [];
+  /** Per real file read only through links, the key of the first link to it in the last plan's walk (see entries). */
+  private linkKeys = new Map<string, string>();
 
   constructor(folder: string) {
     this.id = path.resolve(folder);
@@ -42,9 +44,14 @@ export class FolderSource implements LogSource {
 
   /**
    * A folder's log file names and sub-folders. A link to a file inside the source folder counts as a file (a layout
-   * remapped by links). A link to a folder inside it is not walked: that folder is reached by its own path, and a
-   * link to a parent would loop. A link that leads outside (nothing there is read: the folder is what was given) or
-   * nowhere is noted when `note` is set, so the run can say why those files are missing.
+   * remapped by links), unless that file is read under another key: each file is read once, or its events count as
+   * duplicates and it has two ledger rows. A file with a log file's name is read by its own path (the walk reaches
+   * every real folder), so a link to it is not; one read only through links is read by the first of them in the
+   * walk (`note` is set while planning, which records it). The walk covers the whole folder whatever the window, so
+   * which key reads a file does not change with the days a run reads. A link to a folder inside it is not walked:
+   * that folder is reached by its own path, and a link to a parent would loop. A link that leads outside (nothing
+   * there is read: the folder is what was given) or nowhere is noted when `note` is set, so the run can say why those
+   * files are missing.
    */
   private entries(dir: string, note: boolean): { files: string[]; dirs: string[] } {
     const files: string[] = [];
@@ -63,7 +70,11 @@ export class FolderSource implements LogSource {
           problem = (err as NodeJS.ErrnoException).code ?? String(err);
         }
         if (real && this.inside(real)) {
-          if (isLogFileName(e.name) && fs.statSync(real).isFile()) files.push(e.name);
+          if (isLogFileName(e.name) && !isLogFileName(path.basename(real)) && fs.statSync(real).isFile()) {
+            const key = this.keyOf(dir, e.name);
+            if (note && !this.linkKeys.has(real)) this.linkKeys.set(real, key);
+            if ((this.linkKeys.get(real) ?? key) === key) files.push(e.name);
+          }
         } else if (note) {
           this.passed.push({ key: this.keyOf(dir, e.name), target: real ?? fs.readlinkSync(link), problem });
         }
@@ -76,6 +87,7 @@ export class FolderSource implements LogSource {
   async plan(window: DayWindow): Promise<string[]> {
     const units: string[] = [];
     this.passed = [];
+    this.linkKeys = new Map();
     const walk = (dir: string) => {
       const { files, dirs } = this.entries(dir, true);
       if (files.length > 0) {
