@@ -178,3 +178,23 @@ test('a file inside the folder that links also lead to is read once: by its own 
     db.close();
   }
 });
+
+test('a file removed between the read of its folder and the look at its size is left out, and the run goes on', async () => {
+  const root = path.join(dir, 'vanishing');
+  writeFiles(root, { 'a.json.gz': bodies[0], 'b.json.gz': bodies[1] });
+  const db = await Database.open(path.join(dir, 'vanishing.duckdb'));
+  // The real folder read, then b removed before the listing looks at it, as a tool that tidies the folder might.
+  const readdir = fs.readdirSync;
+  const spy = jest.spyOn(fs, 'readdirSync').mockImplementation(((...args: Parameters<typeof readdir>) => {
+    const entries = readdir(...args);
+    if (spy.mock.calls.length === 2) fs.unlinkSync(path.join(root, 'b.json.gz'));
+    return entries;
+  }) as typeof readdir);
+  try {
+    expect(await ingest({ source: root, db, days: 1 })).toMatchObject({ objects: 1, events: 3, errors: 0 });
+    expect(spy.mock.calls.length).toBeGreaterThanOrEqual(2);
+  } finally {
+    spy.mockRestore();
+    db.close();
+  }
+});

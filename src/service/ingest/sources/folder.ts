@@ -122,11 +122,18 @@ export class FolderSource implements LogSource {
   async list(unit: string): Promise<LogObjectRef[]> {
     const dir = path.join(this.id, unit);
     return this.entries(dir, false)
-      .files.map((name) => {
+      .files.flatMap((name) => {
         // A followed link's target: its size and time are the file's, so a rewrite of it is read again.
-        const stat = fs.statSync(path.join(dir, name));
+        let stat: fs.Stats;
+        try {
+          stat = fs.statSync(path.join(dir, name));
+        } catch (err) {
+          // Removed (or its link's target) since the folder was read: nothing to read, and no reason to fail the run.
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw err;
+        }
         const key = unit ? `${unit}/${name}` : name;
-        return { key, etag: etagOf(stat), size: stat.size };
+        return [{ key, etag: etagOf(stat), size: stat.size }];
       })
       .sort((a, b) => a.key.localeCompare(b.key));
   }
