@@ -142,7 +142,8 @@ rules.forEach((rule, n) => {
     targets: [{ ...model, datasource: DATASOURCE, format: 'list', limit: LIST_LIMIT }],
     description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${LIST_LIMIT}), with when each was made (time) and when it was stored (arrived).`,
     links,
-    fieldConfig: { defaults: structuredClone(eventsTable.fieldConfig.defaults), overrides: tableOverrides() },
+    // Grafana's table shows the panel's noValue when the list is empty; the overrides keep an empty cell blank.
+    fieldConfig: { defaults: { ...structuredClone(eventsTable.fieldConfig.defaults), noValue: NO_RULE_EVENTS }, overrides: tableOverrides() },
     options: structuredClone(eventsTable.options),
   });
   y += 8;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Photographs the plugin's editors, built from source, in headless Chromium (Debian package `chromium`):
+// Photographs the plugin's editors, built from source, in headless Chromium (Debian package `chromium`), in
+// Grafana's font Inter (Debian package `fonts-inter`; without it Chromium takes another, wider, and labels wrap):
 // bundles tests/plugin/screenshot/harness.tsx with esbuild, serves it on loopback with Grafana UI's icons, and
 // saves PNGs into docs/screenshots/. Usage: npm run screenshot [-- --chromium /path/to/chromium]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ const SHOTS = [
   { file: 'query-editor-filter.png', query: 'view=query&open=filter-region', size: '1480,720' },
   { file: 'query-editor-ingest.png', query: 'view=ingest', size: '1480,300' },
   { file: 'variable-editor.png', query: 'view=variable', size: '900,220' },
-  { file: 'config-editor.png', query: 'view=config', size: '1100,1080' },
+  { file: 'config-editor.png', query: 'view=config', size: '1100,1240' },
 ];
 
 function findChromium() {
@@ -67,8 +68,15 @@ function run(program, args, timeoutMs) {
   });
 }
 
+/** Says so when Grafana's font is missing: the shots would still be taken, in a wider font that wraps labels. */
+function checkFont() {
+  const found = spawnSync('fc-list', [':family=Inter', 'family'], { encoding: 'utf8' });
+  if (found.error || !found.stdout.trim()) console.warn("Grafana's font Inter is not installed (Debian: apt-get install fonts-inter): the shots use another");
+}
+
 async function main() {
   const chromium = findChromium();
+  checkFont();
   const work = mkdtempSync(path.join(tmpdir(), 'trailhound-shot-'));
   try {
     await build({

@@ -1,7 +1,9 @@
 // Colours of the events tables' cells, as Grafana's own display processor resolves the value mappings (jsdom:
 // @grafana/data needs a window), on every dashboard that lists events.
-import { createTheme, FieldType, formattedValueToString, getDisplayProcessor, type ValueMapping } from '@grafana/data';
+import { createTheme, fieldMatchers, FieldType, formattedValueToString, getDisplayProcessor, toDataFrame, type ValueMapping } from '@grafana/data';
 import { NO_ROLE } from '../../src/model/fieldRules';
+import { resolveQuery, TIME_FIELDS } from '../../src/model/query';
+import { listFrame } from '../../src/service/reports/frames';
 import { allPanels, loadDashboards, type Json } from './support';
 
 const errorCodeMappings = loadDashboards().flatMap(({ file, dashboard }) =>
@@ -73,4 +75,37 @@ test("the unreadable files' retry time shows as a date, and a file without one a
   // Without the override's noValue, the empty cell would read as the panel's message.
   const withoutOverride = getDisplayProcessor({ field: { type: FieldType.time, config: { ...config, noValue: table.fieldConfig.defaults.noValue } }, theme });
   expect(formattedValueToString(withoutOverride(null))).toBe('No unreadable files');
+});
+
+// Every events list: Grafana's table shows the panel's fieldConfig.defaults.noValue in place of the rows when it has
+// none (TableNG's EmptyTablePlaceholder; PanelDataErrorView's message when there is no frame at all), and "" there is
+// a blank panel under the headers. A cell shows its own field's noValue when it has no value.
+const eventLists = loadDashboards().flatMap(({ file, dashboard }) =>
+  allPanels(dashboard)
+    .filter((p) => p.type === 'table' && (p.targets ?? []).some((t: Json) => t.format === 'list'))
+    .map((p) => ({ where: `${file}: ${p.title}`, panel: p }))
+);
+
+test("an empty events list says so under its headers; a cell without a value stays empty, not the panel's message", () => {
+  expect(eventLists.map((l) => l.where)).toContain('cloudtrail-events.json: Events');
+  expect(eventLists.length).toBeGreaterThan(1);
+  for (const { where, panel } of eventLists) {
+    const message = panel.fieldConfig.defaults.noValue;
+    expect([where, message]).toEqual([where, expect.stringMatching(/^No(ne)? .+ in the time range$/)]);
+    for (const timeField of TIME_FIELDS) {
+      // The service's own columns (no rows), each with its config as Grafana applies it: the panel's defaults, then the
+      // properties of each override whose matcher (Grafana's own) takes the column, in order (custom.* left aside).
+      const frame = toDataFrame(listFrame(resolveQuery({ format: 'list', timeField })).frames()[0]);
+      for (const field of frame.fields) {
+        const config: Json = { ...panel.fieldConfig.defaults };
+        for (const o of panel.fieldConfig.overrides) {
+          if (!fieldMatchers.get(o.matcher.id).get(o.matcher.options)(field, frame, [frame])) continue;
+          for (const { id, value } of o.properties) if (!id.startsWith('custom.')) config[id] = value;
+        }
+        const display = getDisplayProcessor({ field: { type: field.type, config }, theme, timeZone: 'utc' });
+        const texts = [null, ''].map((v) => formattedValueToString(display(v)));
+        expect([where, field.name, texts.includes(message)]).toEqual([where, field.name, false]);
+      }
+    }
+  }
 });

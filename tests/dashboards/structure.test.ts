@@ -223,6 +223,15 @@ describe('CloudTrail Summary', () => {
     const statuses = (variables(byUid.get('trailhound-events')!).get('status')!.options ?? []).map((o: Json) => o.value);
     for (const url of Object.values(expected)) for (const [, status] of url.matchAll(/var-status=(\w+)/g)) expect(statuses).toContain(status);
   });
+  test('the IP addresses number counts addresses only, and says that the events by source IP it opens list AWS services too', () => {
+    // The count takes source_is_ip; Events grouped by sourceIp has every sourceIPAddress as CloudTrail wrote it, and
+    // the query model has no filter to keep addresses only: the number and its link say what each holds.
+    const ips = queryPanels(d).find((p) => p.type === 'stat' && p.options.reduceOptions.fields === '/^ips$/')!;
+    const [link] = ips.fieldConfig.defaults.links;
+    expect(link.url).toMatch(/&var-groupBy=sourceIp$/);
+    expect(ips.description).toMatch(/^Distinct source IP addresses\. Service names .*\(ec2\.amazonaws\.com, AWS Internal\) are not counted; .* list them too/);
+    expect(link.title).toBe('The events by source IP, in CloudTrail Events (AWS services calling for you listed too)');
+  });
   test('per region, service, event name, user, IP and resource: a table, a bar chart and a timeseries', () => {
     for (const groupBy of ['region', 'service', 'eventName', 'user', 'sourceIp', 'resource']) {
       const panels = queryPanels(d).filter((p) => p.targets[0].groupBy === groupBy);

@@ -119,6 +119,24 @@ describe('QueryEditor', () => {
     expect(await screen.findByText(/^Error: any call that failed .*Unauthorized: the calls refused as not authorized/)).toBeInTheDocument();
   });
 
+  it('a field\'s tooltip is there by keyboard too: Tab reaches its info icon, which shows it; Escape hides it', async () => {
+    // EditorField's info icon has tabIndex 0 (@grafana/plugin-ui 0.13; Grafana's Tooltip also gives its trigger one), and
+    // the Tooltip opens on focus (floating-ui's useFocus) and closes on Escape (useDismiss): nothing of ours to add.
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    const icons = [...document.querySelectorAll('label svg')];
+    expect(icons.length).toBeGreaterThan(5);
+    for (const icon of icons) expect([icon.closest('label')!.textContent, icon.getAttribute('tabindex')]).toEqual([icon.closest('label')!.textContent, '0']);
+    const status = screen.getByText('Status', { selector: 'label' }).querySelector('svg')!;
+    // Tab by Tab from the page's start, as a keyboard user gets there.
+    for (let i = 0; i < 100 && document.activeElement !== status; i++) await user.tab();
+    expect(status).toHaveFocus();
+    const tooltip = /^Error: any call that failed .*Unauthorized: the calls refused as not authorized/;
+    expect(await screen.findByText(tooltip)).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByText(tooltip)).not.toBeInTheDocument());
+  });
+
   it('Summary totals show what the time range applies to, which they count by as the Events report does', async () => {
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource(), { refId: 'A', timeField: 'arrival' });
