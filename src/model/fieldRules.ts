@@ -4,6 +4,9 @@
 /** An error code matching one of these (whole-string regular expressions) is an unauthorized attempt. */
 export const UNAUTHORIZED_ERROR_CODES = [
   'AccessDenied.*',
+  // A network activity event refused by a VPC endpoint's policy; its message ("The request was denied due to a VPC
+  // endpoint policy") does not say "not authorized".
+  'VpceAccessDenied',
   // EC2 writes Client.UnauthorizedOperation; WorkDocs and Server Migration Service UnauthorizedOperationException.
   '.*UnauthorizedOperation(Exception)?',
   '.*NotAuthorized.*',

@@ -309,6 +309,15 @@ describe('service, source IP, status, read-only, resources', () => {
     authFailure: record({ errorCode: 'AuthFailure' }),
     operationException: record({ eventSource: 'workdocs.amazonaws.com', errorCode: 'UnauthorizedOperationException', errorMessage: 'User lacks permission' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
+    // A network activity event refused by a VPC endpoint's policy, as the CloudTrail user guide shows one (logging network
+    // activity events): its own code, and a message without "not authorized". The caller is of another account.
+    vpceRefused: record({
+      eventVersion: '1.09', eventSource: 'kms.amazonaws.com', eventName: 'ListKeys', eventType: 'AwsVpceEvent', eventCategory: 'NetworkActivity',
+      userIdentity: { type: 'AWSAccount', principalId: 'AKIAIOSFODNN7EXAMPLE', accountId: '777788889999' },
+      errorCode: 'VpceAccessDenied', errorMessage: 'The request was denied due to a VPC endpoint policy',
+      recipientAccountId: '123456789012', sharedEventID: '702f74c4-f692-4bfd-8491-EXAMPLEb1ac4',
+      vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7', vpcEndpointAccountId: '123456789012',
+    }),
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
     consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
     consoleSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } }),
@@ -368,6 +377,8 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.authFailure)).toEqual([true, true]);
     expect(status(r.operationException)).toEqual([true, true]);
     expect(status(r.throttled)).toEqual([true, false]);
+    expect(status(r.vpceRefused)).toEqual([true, true]);
+    expect(get(r.vpceRefused)).toMatchObject({ user_name: '777788889999', identity_type: 'AWSAccount', event_category: 'NetworkActivity' });
     expect(status(r.dryRun)).toEqual([false, false]);
     expect(status(r.consoleFailure)).toEqual([true, true]);
     expect(status(r.consoleSuccess)).toEqual([false, false]);
