@@ -344,6 +344,23 @@ describe('service, source IP, status, read-only, resources', () => {
       responseElements: { instancesSet: { items: [{ instanceId: 'i-0new' }] } },
       resources: [{ ARN: 'arn:aws:iam::111122223333:role/Deployer', accountId: '111122223333' }],
     }),
+    // SSM's calls on instances, as Stratus Red Team recorded them (ssm-send-command, ssm-start-session): a list of instance
+    // ids, and one instance as the session's target.
+    sendCommand: record({
+      eventSource: 'ssm.amazonaws.com', eventName: 'SendCommand', readOnly: false,
+      requestParameters: {
+        documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'], interactive: false,
+        parameters: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+      },
+      responseElements: {
+        command: { commandId: '4e973221-443e-4a56-a0b4-1cb3c7923fc3', documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'] },
+      },
+    }),
+    startSession: record({
+      eventSource: 'ssm.amazonaws.com', eventName: 'StartSession', readOnly: false,
+      requestParameters: { target: 'i-eA1d1296c1dE3Aa1f' },
+      responseElements: { sessionId: 'christophe-wzleysigzmbd6fmkefjqvt5w4u', tokenValue: 'Value hidden due to security reasons.' },
+    }),
     noRecipient: record({ recipientAccountId: undefined, userIdentity: { type: 'IAMUser', userName: 'x', accountId: '444455556666' } }),
   };
   let rows: Map<string, Row>;
@@ -411,6 +428,9 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(ids(r.writeNoFlag)).toEqual(['i-0aaa=i-0aaa', 'i-0bbb=i-0bbb']);
     expect(ids(r.runInstances)).toEqual(['ami-123=ami-123', 'arn:aws:iam::111122223333:role/Deployer=Deployer', 'i-0new=i-0new']);
     expect(ids(r.listNoFlag)).toEqual([]);
+    // An instance's id finds the commands run on it and the shells opened on it.
+    expect(ids(r.sendCommand)).toEqual(['i-00456A8D163f546Ff=i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86=i-cfE23b1a7ceba6f86']);
+    expect(ids(r.startSession)).toEqual(['i-eA1d1296c1dE3Aa1f=i-eA1d1296c1dE3Aa1f']);
   });
 
   test('account is recipientAccountId, else (outside the AWSLogs layout) the identity account', () => {
