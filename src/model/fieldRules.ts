@@ -4,6 +4,9 @@
 /** An error code matching one of these (whole-string regular expressions) is an unauthorized attempt. */
 export const UNAUTHORIZED_ERROR_CODES = [
   'AccessDenied.*',
+  // A network activity event refused by a VPC endpoint's policy; its message ("The request was denied due to a VPC
+  // endpoint policy") does not say "not authorized".
+  'VpceAccessDenied',
   // EC2 writes Client.UnauthorizedOperation; WorkDocs and Server Migration Service UnauthorizedOperationException.
   '.*UnauthorizedOperation(Exception)?',
   '.*NotAuthorized.*',
@@ -213,11 +216,14 @@ export const RESOURCE_ID_KEYS = [
 /**
  * Identifiers some services keep under generic keys, by event source, as JSON paths relative to requestParameters /
  * responseElements: CloudTrail names the trail (or its ARN) "name" in StopLogging, DeleteTrail, UpdateTrail …;
- * CloudFront names the distribution "id" and returns it as distribution.id / distribution.aRN.
+ * CloudFront names the distribution "id" and returns it as distribution.id / distribution.aRN; Systems Manager names
+ * the instances a command runs on "instanceIds" (SendCommand) and a session's instance "target" (StartSession), so an
+ * instance's id finds who ran commands or opened a shell on it. A path may be a list's ([*]).
  */
 export const SERVICE_RESOURCE_ID_PATHS: Readonly<Record<string, readonly string[]>> = {
   'cloudtrail.amazonaws.com': ['$.name', '$.trailARN'],
   'cloudfront.amazonaws.com': ['$.id', '$.distribution.id', '$.distribution.aRN'],
+  'ssm.amazonaws.com': ['$.target', '$.instanceIds[*]'],
 };
 
 /** List-valued identifiers (EC2's item sets), as JSON paths relative to requestParameters / responseElements. */

@@ -655,8 +655,12 @@ describe('alert rules', () => {
     // Where an event name is not the service's alone (IAM's and Organizations' CreatePolicy, EC2's and API Gateway's
     // CreateRoute), or the benchmark names the service, the rule does too.
     expect(['4.4', '4.7', '4.8', '4.9', '4.13', '4.15'].map((cis) => filters(cis).service)).toEqual([['iam'], ['kms'], ['s3'], ['config'], ['ec2'], ['organizations']]);
-    expect(filters('4.4').eventName).toEqual(expect.arrayContaining(['PutRolePolicy', 'AttachUserPolicy', 'CreatePolicyVersion']));
-    expect(filters('4.10').eventName).toEqual(expect.arrayContaining(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupEgress']));
+    // Beside the benchmark's names, the call that makes an older version of a managed policy the one in force, and the
+    // one that rewrites an existing security group rule (since 2021): each changes what is allowed without any other.
+    expect(filters('4.4').eventName).toEqual(expect.arrayContaining(['PutRolePolicy', 'AttachUserPolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion']));
+    expect(filters('4.10').eventName).toEqual(
+      expect.arrayContaining(['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupEgress', 'ModifySecurityGroupRules'])
+    );
     expect(filters('4.15').eventName).toEqual(expect.arrayContaining(['CreatePolicy', 'AttachPolicy', 'LeaveOrganization']));
   });
 
@@ -668,6 +672,7 @@ describe('alert rules', () => {
       DeletePolicy: ['iam', 'organizations', 'iot', 'autoscaling'],
       CreatePolicyVersion: ['iam', 'iot'],
       DeletePolicyVersion: ['iam', 'iot'],
+      SetDefaultPolicyVersion: ['iam', 'iot'],
       AttachPolicy: ['organizations', 'iot'],
       DetachPolicy: ['organizations', 'iot'],
       CreateRoute: ['ec2', 'apigateway', 'appmesh'],

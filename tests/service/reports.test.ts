@@ -305,6 +305,19 @@ test('resource id: an instance id finds the events that touched that instance, g
   expect(table(byResource)[instanceId]).toBe(touching.length);
 });
 
+test("resource id: an instance's id finds the commands run (SSM SendCommand) and the shells opened (StartSession) on it", async () => {
+  // The real records (Stratus ssm-send-command, ssm-start-session) name the instances in instanceIds and target.
+  const ssm = records.filter((r) => ['SendCommand', 'StartSession'].includes(r.eventName));
+  const instances: string[] = ssm.flatMap((r) => r.requestParameters.instanceIds ?? [r.requestParameters.target]);
+  expect(instances.length).toBeGreaterThan(3);
+  for (const instanceId of instances) {
+    const onIt = ssm.filter((r) => [...(r.requestParameters.instanceIds ?? []), r.requestParameters.target].includes(instanceId));
+    const [frame] = await run({ format: 'table', groupBy: 'eventName', resourceId: instanceId });
+    // Among what else names it (an instance's own calls, a DescribeInstanceInformation filtered by its id).
+    expect([instanceId, table(frame)]).toMatchObject([instanceId, countBy(onIt, (r) => r.eventName)]);
+  }
+});
+
 test('resource index: by id or friendly name, with few matches or many, always what the records say', async () => {
   // A bucket named in many events: found by its name and by its ARN, through the index with and without event ids.
   const named = records.filter((r) => typeof r.requestParameters?.bucketName === 'string');

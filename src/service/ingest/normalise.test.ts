@@ -309,6 +309,15 @@ describe('service, source IP, status, read-only, resources', () => {
     authFailure: record({ errorCode: 'AuthFailure' }),
     operationException: record({ eventSource: 'workdocs.amazonaws.com', errorCode: 'UnauthorizedOperationException', errorMessage: 'User lacks permission' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
+    // A network activity event refused by a VPC endpoint's policy, as the CloudTrail user guide shows one (logging network
+    // activity events): its own code, and a message without "not authorized". The caller is of another account.
+    vpceRefused: record({
+      eventVersion: '1.09', eventSource: 'kms.amazonaws.com', eventName: 'ListKeys', eventType: 'AwsVpceEvent', eventCategory: 'NetworkActivity',
+      userIdentity: { type: 'AWSAccount', principalId: 'AKIAIOSFODNN7EXAMPLE', accountId: '777788889999' },
+      errorCode: 'VpceAccessDenied', errorMessage: 'The request was denied due to a VPC endpoint policy',
+      recipientAccountId: '123456789012', sharedEventID: '702f74c4-f692-4bfd-8491-EXAMPLEb1ac4',
+      vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7', vpcEndpointAccountId: '123456789012',
+    }),
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
     consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
     consoleSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } }),
@@ -334,6 +343,23 @@ describe('service, source IP, status, read-only, resources', () => {
       requestParameters: { imageId: 'ami-123' },
       responseElements: { instancesSet: { items: [{ instanceId: 'i-0new' }] } },
       resources: [{ ARN: 'arn:aws:iam::111122223333:role/Deployer', accountId: '111122223333' }],
+    }),
+    // SSM's calls on instances, as Stratus Red Team recorded them (ssm-send-command, ssm-start-session): a list of instance
+    // ids, and one instance as the session's target.
+    sendCommand: record({
+      eventSource: 'ssm.amazonaws.com', eventName: 'SendCommand', readOnly: false,
+      requestParameters: {
+        documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'], interactive: false,
+        parameters: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+      },
+      responseElements: {
+        command: { commandId: '4e973221-443e-4a56-a0b4-1cb3c7923fc3', documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'] },
+      },
+    }),
+    startSession: record({
+      eventSource: 'ssm.amazonaws.com', eventName: 'StartSession', readOnly: false,
+      requestParameters: { target: 'i-eA1d1296c1dE3Aa1f' },
+      responseElements: { sessionId: 'christophe-wzleysigzmbd6fmkefjqvt5w4u', tokenValue: 'Value hidden due to security reasons.' },
     }),
     noRecipient: record({ recipientAccountId: undefined, userIdentity: { type: 'IAMUser', userName: 'x', accountId: '444455556666' } }),
   };
@@ -368,6 +394,8 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.authFailure)).toEqual([true, true]);
     expect(status(r.operationException)).toEqual([true, true]);
     expect(status(r.throttled)).toEqual([true, false]);
+    expect(status(r.vpceRefused)).toEqual([true, true]);
+    expect(get(r.vpceRefused)).toMatchObject({ user_name: '777788889999', identity_type: 'AWSAccount', event_category: 'NetworkActivity' });
     expect(status(r.dryRun)).toEqual([false, false]);
     expect(status(r.consoleFailure)).toEqual([true, true]);
     expect(status(r.consoleSuccess)).toEqual([false, false]);
@@ -400,6 +428,9 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(ids(r.writeNoFlag)).toEqual(['i-0aaa=i-0aaa', 'i-0bbb=i-0bbb']);
     expect(ids(r.runInstances)).toEqual(['ami-123=ami-123', 'arn:aws:iam::111122223333:role/Deployer=Deployer', 'i-0new=i-0new']);
     expect(ids(r.listNoFlag)).toEqual([]);
+    // An instance's id finds the commands run on it and the shells opened on it.
+    expect(ids(r.sendCommand)).toEqual(['i-00456A8D163f546Ff=i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86=i-cfE23b1a7ceba6f86']);
+    expect(ids(r.startSession)).toEqual(['i-eA1d1296c1dE3Aa1f=i-eA1d1296c1dE3Aa1f']);
   });
 
   test('account is recipientAccountId, else (outside the AWSLogs layout) the identity account', () => {

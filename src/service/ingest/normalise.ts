@@ -60,9 +60,13 @@ function idsIn(doc: string): string {
 
 /** Identifiers under the generic keys of the few services in SERVICE_RESOURCE_ID_PATHS, read only for their events. */
 function serviceIdsIn(doc: string): string {
-  const cases = Object.entries(SERVICE_RESOURCE_ID_PATHS).map(
-    ([source, paths]) => `WHEN ${literal(source)} THEN json_extract_string(${doc}, [${paths.map(literal).join(', ')}])`
-  );
+  // DuckDB reads several paths at once only when none is a list's ([*]): those are read one by one.
+  const cases = Object.entries(SERVICE_RESOURCE_ID_PATHS).map(([source, paths]) => {
+    const single = paths.filter((p) => !p.includes('[*]'));
+    const lists = paths.filter((p) => p.includes('[*]')).map((p) => `coalesce(json_extract_string(${doc}, ${literal(p)}), [])`);
+    const all = [...(single.length ? [`coalesce(json_extract_string(${doc}, [${single.map(literal).join(', ')}]), [])`] : []), ...lists];
+    return `WHEN ${literal(source)} THEN ${all.length === 1 ? all[0] : `flatten([${all.join(', ')}])`}`;
+  });
   return `coalesce(CASE ${field('eventSource')} ${cases.join(' ')} END, [])`;
 }
 
