@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -179,7 +179,8 @@ export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
 /**
  * Version 6: "not authorized" anywhere in the error message, and SNS's AuthorizationError, make an unauthorized
  * attempt (before, only a message starting with it, which AWS never writes); version 9: UnauthorizedOperationException
- * too. Events stored before are corrected once, by the rule as it is now.
+ * too; version 18: VpceAccessDenied (a VPC endpoint's policy refused it). Events stored before are corrected once, by
+ * the rule as it is now.
  */
 export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = true
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
