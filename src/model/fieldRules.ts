@@ -11,7 +11,8 @@ export const UNAUTHORIZED_ERROR_CODES = [
   '.*UnauthorizedOperation(Exception)?',
   '.*NotAuthorized.*',
   'UnauthorizedException',
-  'AuthFailure',
+  // EC2 prefixes its codes with Client. in CloudTrail (Client.UnauthorizedOperation); its credential refusal too.
+  '(Client\\.)?AuthFailure',
   'Forbidden.*',
   // SNS refuses with this code ("User: arn:… is not authorized to perform: SNS:Subscribe …").
   'AuthorizationError',

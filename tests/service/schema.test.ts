@@ -154,17 +154,20 @@ test('a version 8 database marks as unauthorized the UnauthorizedOperationExcept
   ]);
 });
 
-test('a version 17 database marks as unauthorized the refusals of a VPC endpoint\'s policy (VpceAccessDenied)', async () => {
+test('a version 17 database marks as unauthorized the refusals of a VPC endpoint\'s policy (VpceAccessDenied) and EC2\'s Client.AuthFailure', async () => {
   const refused = (id: string, code: string, message: string) =>
     consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
   const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
     17,
-    [refused('vpce', 'VpceAccessDenied', 'The request was denied due to a VPC endpoint policy'), refused('throttled', 'ThrottlingException', 'Rate exceeded')].join(
-      ' UNION ALL '
-    ),
+    [
+      refused('vpce', 'VpceAccessDenied', 'The request was denied due to a VPC endpoint policy'),
+      refused('ec2', 'Client.AuthFailure', 'AWS was not able to validate the provided access credentials'),
+      refused('throttled', 'ThrottlingException', 'Rate exceeded'),
+    ].join(' UNION ALL '),
     'SELECT event_id, is_unauthorized FROM events ORDER BY event_id'
   );
   expect(rows).toEqual([
+    { event_id: 'ec2', is_unauthorized: true },
     { event_id: 'throttled', is_unauthorized: false },
     { event_id: 'vpce', is_unauthorized: true },
   ]);

@@ -90,7 +90,7 @@ export function oracleIsError(r: CloudTrailRecord): boolean {
 export function oracleUnauthorized(r: CloudTrailRecord): boolean {
   const code: string = r.errorCode ?? '';
   return (
-    /^AccessDenied|^VpceAccessDenied$|UnauthorizedOperation(Exception)?$|NotAuthorized|^UnauthorizedException$|^AuthFailure$|^Forbidden|^AuthorizationError$/
+    /^AccessDenied|^VpceAccessDenied$|UnauthorizedOperation(Exception)?$|NotAuthorized|^UnauthorizedException$|^(Client\.)?AuthFailure$|^Forbidden|^AuthorizationError$/
       .test(code) ||
     // Anywhere in the message: AWS writes "User: arn:… is not authorized to perform: …".
     /not authorized/i.test(r.errorMessage ?? '') ||

@@ -307,6 +307,8 @@ describe('service, source IP, status, read-only, resources', () => {
     messageInside: record({ errorCode: 'InvalidClientTokenId', errorMessage: 'User: arn:aws:iam::111122223333:user/x is NOT AUTHORIZED to perform: iam:ListUsers' }),
     snsRefused: record({ errorCode: 'AuthorizationError', errorMessage: 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe' }),
     authFailure: record({ errorCode: 'AuthFailure' }),
+    // EC2's, as CloudTrail writes its codes; no message saying "not authorized".
+    ec2AuthFailure: record({ eventSource: 'ec2.amazonaws.com', errorCode: 'Client.AuthFailure', errorMessage: 'AWS was not able to validate the provided access credentials' }),
     operationException: record({ eventSource: 'workdocs.amazonaws.com', errorCode: 'UnauthorizedOperationException', errorMessage: 'User lacks permission' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
     // A network activity event refused by a VPC endpoint's policy, as the CloudTrail user guide shows one (logging network
@@ -392,6 +394,7 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(status(r.messageInside)).toEqual([true, true]);
     expect(status(r.snsRefused)).toEqual([true, true]);
     expect(status(r.authFailure)).toEqual([true, true]);
+    expect(status(r.ec2AuthFailure)).toEqual([true, true]);
     expect(status(r.operationException)).toEqual([true, true]);
     expect(status(r.throttled)).toEqual([true, false]);
     expect(status(r.vpceRefused)).toEqual([true, true]);
