@@ -3,6 +3,7 @@
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
+import { foundNoLogs } from './foundNoLogs';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
@@ -146,7 +147,10 @@ export function startService(options: ServiceOptions): Service {
   // Each source's own days. lastSuccessStart: when its last successful run started (read from ingest_runs at its
   // first run, so a restart knows it too): a run reads every day folder since then, so days of failed polls or of a
   // stopped service leave no gap.
-  const sources = options.sources.map((source) => ({ source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true }));
+  // emptySaid: its last poll found no log file, and said so.
+  const sources = options.sources.map((source) => ({
+    source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true, emptySaid: false,
+  }));
   const several = sources.length > 1;
   let sourcesRecorded = false;
   let lastPrune: number | undefined;
@@ -196,6 +200,14 @@ export function startService(options: ServiceOptions): Service {
     const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
     if (summary.stopped) return summary;
+    const nothing = foundNoLogs(summary);
+    if (nothing) {
+      // As ingest warns: a folder that is there but the wrong one. Once until the source has files again: the same line
+      // at every poll would bury the rest of the log.
+      const older = state.first ? ', or give --days for older logs' : '';
+      logger[state.emptySaid ? 'debug' : 'warn']({ source, days }, `${nothing}: check --source (or TRAILHOUND_SOURCE)${older}`);
+    }
+    state.emptySaid = nothing !== undefined;
     state.first = false;
     state.lastSuccessStart = startedAt;
     return summary;

@@ -430,6 +430,40 @@ test('stop() ends a trails sync waiting on a CloudTrail endpoint that does not a
   }
 }, 30_000);
 
+test('a folder with no log files in its window is warned of, as ingest warns: once, and again only after it had files', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs);
+    const { lines, logger } = memoryLogger();
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 100, days: 3 });
+    const polls = () => lines.filter((l) => l.msg === 'ingest finished').length;
+    const empty = () => lines.filter((l) => /^found no log files/.test(l.msg));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const saying = (hint: string) => new RegExp(`^found no log files under ${escaped(logs)} from \\d{4}-\\d\\d-\\d\\d to ${today}: ${escaped(hint)}$`);
+    try {
+      await waitFor('three polls', async () => (polls() >= 3 ? true : undefined));
+      // The backfill's: its days, and what to give for older logs. The polls after it, as empty, say nothing new.
+      expect(empty()).toEqual([
+        expect.objectContaining({
+          level: 40, source: logs, days: 3,
+          msg: expect.stringMatching(saying('check --source (or TRAILHOUND_SOURCE), or give --days for older logs')),
+        }),
+      ]);
+      // Files come, and go again: said again, with the days of a poll.
+      const file = `${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`;
+      writeFiles(logs, { [file]: logFile([rec()]) });
+      await waitFor('the file', async () => ((await rowCount(db, 'events')) === 1 ? true : undefined));
+      fs.rmSync(path.join(logs, file));
+      await waitFor('a second warning', async () => (empty().length === 2 ? true : undefined));
+      expect(empty()[1].msg).toMatch(saying('check --source (or TRAILHOUND_SOURCE)'));
+      const after = polls();
+      await waitFor('two more polls', async () => (polls() >= after + 2 ? true : undefined));
+      expect(empty()).toHaveLength(2);
+    } finally {
+      await service.stop();
+    }
+  }));
+
 test('with --s3-endpoint and no --cloudtrail-endpoint, a failed trails sync says to set --cloudtrail-endpoint; with one, it does not', () =>
   withTempDatabase(async (dir, db) => {
     // The sync fails at once, on no network: a profile that is in no config file (these, not this machine's), and no
