@@ -19,8 +19,8 @@ const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'E
 export function networkErrorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown }; message?: string; name?: unknown } | undefined;
   const code = [e?.code, e?.cause?.code].find((c): c is string => typeof c === 'string' && NETWORK_CODES.includes(c));
-  // The SDK's own timeouts (no connection within 10 s, or no byte for 60 s: a firewall that drops packets, a server
-  // that hangs) are a TimeoutError without a code: they are as unreachable as a refused connection.
+  // The SDK's own timeouts (no connection within 10 s, no byte for 60 s, no answer to a listing within 15 s: a firewall
+  // that drops packets, a server that hangs) are a TimeoutError: they are as unreachable as a refused connection.
   return code ?? NETWORK_CODES.find((c) => e?.message?.includes(c)) ?? (e?.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
 }
 
@@ -29,6 +29,8 @@ const sdkMessage = (err: unknown) =>
   ((err as { message?: string } | undefined)?.message ?? '')
     .replace(/^@smithy\/[\w-]+ - /, '')
     .replace(/ \((configured by client requestHandler|service default socket timeout)\)/, '')
+    // The answer timeout (awsTimeouts.ts): "[ERROR] a request has exceeded the configured 15000 ms requestTimeout".
+    .replace(/^\[ERROR\] a request has exceeded the configured (\d+) ms requestTimeout\b.*/, 'no answer within $1 ms')
     .replace(/\.$/, '');
 
 /** One AWS service as the user configures it: its name, and the flag that points it at another endpoint. */

@@ -3,6 +3,7 @@
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
+import { foundNoLogs } from './foundNoLogs';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
@@ -45,6 +46,11 @@ export interface Service {
   /** Stops polling; a run in progress stops after the batch it is loading (the next run reads the rest of its days). */
   stop(): Promise<void>;
 }
+
+/** Why a trails sync fails when S3 has its own endpoint and CloudTrail has none. */
+export const CLOUDTRAIL_ENDPOINT_HINT =
+  'S3 is read from --s3-endpoint, but the trail list from AWS CloudTrail: set --cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT) ' +
+  'to the server\'s CloudTrail-compatible endpoint if it has one; without one, List of Trails stays empty and the logs are still ingested';
 
 /** Polls read today and yesterday: CloudTrail delivers within minutes, and a day boundary must not lose files. */
 export const POLL_DAYS = 2;
@@ -142,7 +148,10 @@ export function startService(options: ServiceOptions): Service {
   // Each source's own days. lastSuccessStart: when its last successful run started (read from ingest_runs at its
   // first run, so a restart knows it too): a run reads every day folder since then, so days of failed polls or of a
   // stopped service leave no gap.
-  const sources = options.sources.map((source) => ({ source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true }));
+  // emptySaid: its last poll found no log file, and said so.
+  const sources = options.sources.map((source) => ({
+    source, id: sourceId(source), lastSuccessStart: undefined as Date | null | undefined, first: true, emptySaid: false,
+  }));
   const several = sources.length > 1;
   let sourcesRecorded = false;
   let lastPrune: number | undefined;
@@ -192,6 +201,14 @@ export function startService(options: ServiceOptions): Service {
     const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
     if (summary.stopped) return summary;
+    const nothing = foundNoLogs(summary);
+    if (nothing) {
+      // As ingest warns: a folder that is there but the wrong one. Once until the source has files again: the same line
+      // at every poll would bury the rest of the log.
+      const older = state.first ? ', or give --days for older logs' : '';
+      logger[state.emptySaid ? 'debug' : 'warn']({ source, days }, `${nothing}: check --source (or TRAILHOUND_SOURCE)${older}`);
+    }
+    state.emptySaid = nothing !== undefined;
     state.first = false;
     state.lastSuccessStart = startedAt;
     return summary;
@@ -275,6 +292,11 @@ export function startService(options: ServiceOptions): Service {
           } catch (err) {
             // Ended by the stop, which must not wait for an endpoint that is slow to answer: not a failure to log.
             if (stopping.signal.aborted) return undefined;
+            // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone
+            // (AWS refusing MinIO's keys) did not say which setting was missing.
+            if (options.s3Endpoint && !options.cloudtrailEndpoint) {
+              throw new Error(`${err instanceof Error ? err.message : String(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
+            }
             throw err;
           }
         },

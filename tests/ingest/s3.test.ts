@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { ingest, type IngestProgress } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
-import { parseKey } from '../../src/service/ingest/keys';
+import { dayWindow, parseKey } from '../../src/service/ingest/keys';
+import { parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
@@ -163,6 +164,50 @@ test('an S3 endpoint that takes connections and never answers is unreachable too
   } finally {
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => hung.close(resolve));
+  }
+}, 30_000);
+
+test('a listing that gets no answer fails after the answer timeout, not three idle timeouts; a download slower than that to start is not cut', async () => {
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  // The idle timeout as it ships (60 s, 3 tries: 3 minutes before the run failed); only the answer timeout shortened.
+  const source = new S3Source(parseS3Url('s3://logs'), { endpoint: url, answerTimeoutMs: 300 });
+  const started = Date.now();
+  try {
+    const err = await source.plan(dayWindow({ days: 1, now: NOW })).then(() => undefined, (e: unknown) => e as Error & { kind?: string });
+    expect(err?.message).toBe(
+      `cannot reach the S3 endpoint ${url} (ETIMEDOUT, no answer within 300 ms): check --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) and that the server runs`
+    );
+    expect(err?.kind).toBe('unreachable');
+    // Three tries of 300 ms, with the SDK's backoff between them.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    source.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+  }
+
+  // A download whose answer starts later than a listing's may: its wait is the idle timeout's.
+  await s3.createBucket('slowstart');
+  const body = logFile([rec('2026-11-20')]);
+  await s3.put('slowstart', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, body);
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    setTimeout(() => res.writeHead(200, { 'content-length': String(body.length), etag: '"slow"' }).end(body), 800);
+    return true;
+  });
+  const slow = new S3Source(parseS3Url('s3://slowstart'), { endpoint: proxy.url, answerTimeoutMs: 300 });
+  try {
+    const [unit] = await slow.plan(dayWindow({ days: 1, now: NOW }));
+    const [ref] = await slow.list(unit);
+    const fetched = await slow.fetch(ref);
+    expect(fetched).toMatchObject({ etag: 'slow', size: body.length });
+    fetched.release();
+  } finally {
+    slow.close();
+    await proxy.close();
   }
 }, 30_000);
 

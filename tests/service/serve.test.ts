@@ -8,11 +8,12 @@ import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
-import { startService, type RunTotals, type Service, type ServiceOptions } from '../../src/service/service';
+import { CLOUDTRAIL_ENDPOINT_HINT, startService, type RunTotals, type Service, type ServiceOptions } from '../../src/service/service';
 import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
+import { refusedUrl } from '../support/net';
 
 const today = new Date().toISOString().slice(0, 10);
 let n = 0;
@@ -428,6 +429,78 @@ test('stop() ends a trails sync waiting on a CloudTrail endpoint that does not a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
+
+test('a folder with no log files in its window is warned of, as ingest warns: once, and again only after it had files', () =>
+  withTempDatabase(async (dir, db) => {
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs);
+    const { lines, logger } = memoryLogger();
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 100, days: 3 });
+    const polls = () => lines.filter((l) => l.msg === 'ingest finished').length;
+    const empty = () => lines.filter((l) => /^found no log files/.test(l.msg));
+    const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const saying = (hint: string) => new RegExp(`^found no log files under ${escaped(logs)} from \\d{4}-\\d\\d-\\d\\d to ${today}: ${escaped(hint)}$`);
+    try {
+      await waitFor('three polls', async () => (polls() >= 3 ? true : undefined));
+      // The backfill's: its days, and what to give for older logs. The polls after it, as empty, say nothing new.
+      expect(empty()).toEqual([
+        expect.objectContaining({
+          level: 40, source: logs, days: 3,
+          msg: expect.stringMatching(saying('check --source (or TRAILHOUND_SOURCE), or give --days for older logs')),
+        }),
+      ]);
+      // Files come, and go again: said again, with the days of a poll.
+      const file = `${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`;
+      writeFiles(logs, { [file]: logFile([rec()]) });
+      await waitFor('the file', async () => ((await rowCount(db, 'events')) === 1 ? true : undefined));
+      fs.rmSync(path.join(logs, file));
+      await waitFor('a second warning', async () => (empty().length === 2 ? true : undefined));
+      expect(empty()[1].msg).toMatch(saying('check --source (or TRAILHOUND_SOURCE)'));
+      const after = polls();
+      await waitFor('two more polls', async () => (polls() >= after + 2 ? true : undefined));
+      expect(empty()).toHaveLength(2);
+    } finally {
+      await service.stop();
+    }
+  }));
+
+test('with --s3-endpoint and no --cloudtrail-endpoint, a failed trails sync says to set --cloudtrail-endpoint; with one, it does not', () =>
+  withTempDatabase(async (dir, db) => {
+    // The sync fails at once, on no network: a profile that is in no config file (these, not this machine's), and no
+    // instance role. MinIO's keys, which AWS refuses, fail it as surely.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_PROFILE: 'trailhound-test-no-such-profile', AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[name];
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs);
+    const failure = async (options: Partial<ServiceOptions>) => {
+      const { lines, logger } = memoryLogger();
+      const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, syncTrails: true, ...options });
+      try {
+        return await waitFor('the failed sync', async () => lines.find((l) => l.msg === 'trails sync failed; retrying')?.err as string | undefined);
+      } finally {
+        await service.stop();
+      }
+    };
+    try {
+      const s3Endpoint = await refusedUrl();
+      const noCredentials = 'AWS profile "trailhound-test-no-such-profile" gave no credentials';
+      const hinted = await failure({ s3Endpoint });
+      expect([hinted.startsWith(noCredentials), hinted.endsWith(`; ${CLOUDTRAIL_ENDPOINT_HINT}`)]).toEqual([true, true]);
+      expect(CLOUDTRAIL_ENDPOINT_HINT).toMatch(/set --cloudtrail-endpoint \(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\)/);
+      // CloudTrail's own endpoint given (right or wrong), or S3 from AWS too: the error alone, as before.
+      for (const options of [{ s3Endpoint, cloudtrailEndpoint: await refusedUrl() }, {}]) {
+        const err = await failure(options);
+        expect([err.startsWith(noCredentials), err.includes('--cloudtrail-endpoint')]).toEqual([true, false]);
+      }
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  }));
 
 test('what beforePoll delivers is read by that same poll', () =>
   withTempDatabase(async (dir, db) => {

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { foundNoLogs } from '../foundNoLogs';
 import { DEFAULTS, env, s3EndpointUrl, retentionDays } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
@@ -153,13 +154,8 @@ export function ingestCommand(): Command {
           },
         });
         bar?.stop();
-        // Nothing at all in the window (not even a file read before): a mistyped --source, or logs older than the window.
-        // The summary alone ("Ingested 0 log files") read as a success.
-        const { objects, unchanged, skipped, errors, unreadable, waiting } = summary;
-        if (!summary.stopped && objects + unchanged + skipped + errors + unreadable + waiting === 0) {
-          const { from, to } = summary.window;
-          warn(`found no log files under ${summary.source} from ${from} to ${to}: check --source, or give --days or --since for older logs`);
-        }
+        const nothing = foundNoLogs(summary);
+        if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.
         const pruned = retention && !summary.stopped ? await prune(db, retention) : undefined;
         console.log(opts.json ? jsonSummary(summary, pruned?.events) : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : ''));

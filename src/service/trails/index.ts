@@ -10,6 +10,7 @@ import {
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
 import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
+import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
 
 export interface TrailRecord {
@@ -40,13 +41,11 @@ export interface TrailOptions {
   endpoint?: string;
   /** How long a request may go without a byte before it fails (tests). */
   idleTimeoutMs?: number;
+  /** How long a request may wait for its answer (awsTimeouts.ts; tests). */
+  answerTimeoutMs?: number;
   /** Ends the requests in flight (serve's stop, which waits for a sync in progress). */
   signal?: AbortSignal;
 }
-
-/** As S3's (ingest/sources/s3.ts): without them, an endpoint that takes the connection and never answers held the sync for ever. */
-const CONNECTION_TIMEOUT_MS = 10_000;
-const IDLE_TIMEOUT_MS = 60_000;
 
 export interface TrailSync {
   trails: TrailRecord[];
@@ -77,8 +76,9 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       c = new CloudTrailClient({
         region,
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        // The SDK sets no timeout of its own: a hung sync held `trails sync`, and serve's stop, which waits for it.
-        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS },
+        // The SDK sets no timeout of its own: a hung sync held `trails sync`, and serve's stop, which waits for it. Every
+        // call is a small one, answered at once.
+        requestHandler: requestHandler(options.idleTimeoutMs, options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS),
       });
       clients.set(region, c);
     }

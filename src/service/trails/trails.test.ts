@@ -179,6 +179,26 @@ test('an endpoint that takes the connection and never answers fails after the id
   }
 }, 30_000);
 
+test('a request that gets no answer fails after the answer timeout, long before three idle timeouts', async () => {
+  const sockets = new Set<net.Socket>();
+  const hung = net.createServer((socket) => sockets.add(socket.resume()));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  const db = await Database.open(path.join(dir, 'answer.duckdb'));
+  const started = Date.now();
+  try {
+    // The idle timeout as it ships (60 s, 3 tries: the sync failed after 3 minutes); only the answer timeout shortened.
+    await expect(syncTrails(db, { endpoint: url, region: 'us-east-1', answerTimeoutMs: 300 })).rejects.toThrow(
+      `cannot reach the CloudTrail endpoint ${url} (ETIMEDOUT, no answer within 300 ms): check --cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)`
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    db.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hung.close(resolve));
+  }
+}, 30_000);
+
 test('trails sync --json and trails list, as a user runs them', async () => {
   const db = path.join(dir, 'cli.duckdb');
   const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };

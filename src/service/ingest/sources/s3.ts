@@ -13,6 +13,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
+import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
@@ -44,12 +45,11 @@ export interface S3SourceOptions {
   region?: string;
   /** How long a request may go without a byte, connecting or downloading, before it fails. */
   idleTimeoutMs?: number;
+  /** How long a listing may wait for S3's answer (awsTimeouts.ts; tests). */
+  answerTimeoutMs?: number;
   /** The run's stop signal: it aborts the requests in flight (listings and downloads). */
   signal?: AbortSignal;
 }
-
-/** A stalled connection fails after this long instead of holding the run (and every later poll) for ever. */
-const IDLE_TIMEOUT_MS = 60_000;
 
 /** 403s that are about the credentials themselves, not about what they may do. */
 const CREDENTIAL_ERRORS: Record<string, string> = {
@@ -108,6 +108,7 @@ export class S3Source implements LogSource {
   private readonly tmp: string;
   private readonly endpoint?: string;
   private readonly idleTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
   private readonly signal?: AbortSignal;
   private downloads = 0;
 
@@ -118,13 +119,14 @@ export class S3Source implements LogSource {
     this.id = s3SourceId(location);
     this.endpoint = options.endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
       // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
-      requestHandler: { connectionTimeout: 10_000, socketTimeout: this.idleTimeoutMs },
+      requestHandler: requestHandler(this.idleTimeoutMs),
     });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
     // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
@@ -139,7 +141,8 @@ export class S3Source implements LogSource {
     let token: string | undefined;
     do {
       const page = await this.send<ListObjectsV2CommandOutput>(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+        this.answerTimeoutMs
       );
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -147,9 +150,10 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  private async send<T>(command: { input: unknown }): Promise<T> {
+  /** `answerMs`: how long a listing waits for its answer. A download has the idle timeout alone, not to cut a slow large one. */
+  private async send<T>(command: { input: unknown }, answerMs?: number): Promise<T> {
     try {
-      return (await this.client.send(command as never, { abortSignal: this.signal })) as T;
+      return (await this.client.send(command as never, { abortSignal: this.signal, requestTimeout: answerMs })) as T;
     } catch (err) {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
@@ -184,7 +188,8 @@ export class S3Source implements LogSource {
     let token: string | undefined;
     do {
       const page = await this.send<ListObjectsV2CommandOutput>(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token })
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token }),
+        this.answerTimeoutMs
       );
       for (const o of page.Contents ?? []) {
         if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: unquoted(o.ETag), size: o.Size ?? 0 });
