@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { sizeText } from '../counted';
 import { JSON_BYTES } from '../jsonBytes';
+import { openLogFile } from '../logFileStream';
 
 const { OPEN_ARRAY } = JSON_BYTES;
 
@@ -47,9 +47,6 @@ export function unpacksTooFar(compressedBytes: number): string {
     'Remove it from the source, or split it into smaller files of {"Records": [...]}'
   );
 }
-
-/** Read and unpack in big chunks: with zlib's default 16 kB ones, the streams' overhead costs more than the work (an 85 MB records copy took twice as long). */
-export const UNPACK_CHUNK_BYTES = 256 * 1024;
 
 /** Counts the bytes passing through, and fails once they exceed the limit. */
 export class UnpackLimit extends Transform {
@@ -113,8 +110,7 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
   const out = path.join(dir, 'records.json');
   const limit = new UnpackLimit(fs.statSync(file).size);
   try {
-    const unpack = file.endsWith('.gz') ? [zlib.createGunzip({ chunkSize: UNPACK_CHUNK_BYTES })] : [];
-    await pipeline([fs.createReadStream(file, { highWaterMark: UNPACK_CHUNK_BYTES }), ...unpack, limit, new StripWrapper(), fs.createWriteStream(out)]);
+    await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), fs.createWriteStream(out));
     return out;
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ beforeAll(() => (dir = tempDir()));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // Strings with the characters the scanner counts ([ ] { } , and quotes, escaped), multi-byte text, nested lists, and
-// sizes that put record boundaries at many places in the stream's 64 KB chunks.
+// sizes that put record boundaries at many places in the stream's chunks.
 const records = Array.from({ length: 3_000 }, (_, i) => ({
   eventID: `id-${i}`,
   note: `"]}{[,\\ ${'é😀'.repeat(i % 7)} ${'x'.repeat((i * 37) % 900)}`,

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { JSON_BYTES } from '../jsonBytes';
+import { openLogFile } from '../logFileStream';
 
 const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
@@ -60,9 +61,7 @@ export async function scanRecords(
     fs.closeSync(fd);
     throw err;
   }
-  const input = fs.createReadStream(file, { fd });
-  const stream = magic[0] === 0x1f && magic[1] === 0x8b ? input.pipe(zlib.createGunzip()) : input;
-  input.on('error', (err) => stream.destroy(err));
+  const stream = openLogFile(file, magic[0] === 0x1f && magic[1] === 0x8b, fd);
   // Destroyed with the reason, the stream's iteration throws it, even while it waits for the next piece.
   const stop = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', stop);
@@ -148,7 +147,6 @@ export async function scanRecords(
   } finally {
     signal?.removeEventListener('abort', stop);
     stream.destroy();
-    input.destroy();
   }
 }
 

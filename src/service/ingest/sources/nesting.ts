@@ -4,10 +4,10 @@
 // same file at every restart. The same pass refuses a gzip that unpacks past the loader's limit, whatever its
 // trailer says.
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import type { ErrorKind } from '../../../model/api';
 import { JSON_BYTES } from '../../jsonBytes';
-import { UNPACK_CHUNK_BYTES, unpackLimit, unpacksTooFar } from '../recordsArray';
+import { openLogFile } from '../../logFileStream';
+import { unpackLimit, unpacksTooFar } from '../recordsArray';
 
 const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
@@ -78,11 +78,7 @@ export type ScanVerdict = 'ok' | 'too-deep' | 'unpacks-too-far';
  */
 export async function scanLogFile(file: string, max = MAX_NESTING): Promise<ScanVerdict> {
   const limit = unpackLimit(fs.statSync(file).size);
-  const input = fs.createReadStream(file, { highWaterMark: UNPACK_CHUNK_BYTES });
-  const stream = file.endsWith('.gz') ? input.pipe(zlib.createGunzip({ chunkSize: UNPACK_CHUNK_BYTES })) : input;
-  // pipe() passes no error on: a file that cannot be read (not readable by the service's user) threw in no one's
-  // hands, and the process died on it at every poll.
-  if (stream !== input) input.on('error', (err) => stream.destroy(err));
+  const stream = openLogFile(file, file.endsWith('.gz'));
   const scan = new DepthScan(max);
   let read = 0;
   try {
@@ -96,8 +92,7 @@ export async function scanLogFile(file: string, max = MAX_NESTING): Promise<Scan
   } catch {
     return 'ok';
   } finally {
-    input.destroy();
-    if (stream !== input) stream.destroy();
+    stream.destroy();
   }
   return 'ok';
 }
