@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** Read and unpack in big chunks: with zlib's default 16 kB ones, the streams' overhead costs more than the work (an 85 MB records copy took twice as long). */
-const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 
 /**
  * The bytes of `file`, gunzipped when `gzip`; `fd`, when given, is a descriptor already open on it, which the stream

@@ -3,10 +3,10 @@
 // of RSS for one event's details, and a file of a million records does not even fit in one string.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { JSON_BYTES } from '../jsonBytes';
+import { JSON_BYTES, StringEnds } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
 
-const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
+const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
@@ -68,7 +68,7 @@ export async function scanRecords(
   let head: Buffer | undefined = Buffer.alloc(0);
   let depth = 0;
   let inString = false;
-  let escaped = false;
+  const strings = new StringEnds();
   let index = 0;
   let started = false;
   let capturing = false;
@@ -111,13 +111,15 @@ export async function scanRecords(
         from = at;
       };
       for (let i = 0; i < chunk.length; i++) {
-        const b = chunk[i];
+        // Inside a string, brackets and commas are text: skipped to its closing quote.
         if (inString) {
-          if (escaped) escaped = false;
-          else if (b === BACKSLASH) escaped = true;
-          else if (b === QUOTE) inString = false;
+          const quote = strings.closingQuote(chunk, i);
+          if (quote < 0) break;
+          inString = false;
+          i = quote;
           continue;
         }
+        const b = chunk[i];
         if (b === QUOTE) {
           inString = true;
           if (depth === 0 && !started) start(i);
