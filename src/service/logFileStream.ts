@@ -1,5 +1,6 @@
-// A log file's bytes as a stream, unpacked, for the scanners that read log files without parsing them whole
-// (ingest/sources/nesting.ts, ingest/recordsArray.ts, reports/recordScan.ts).
+// A log file's bytes as a stream, unpacked, for what reads log files in Node without holding them whole: the nesting
+// scan (ingest/sources/nesting.ts), the records copy (ingest/recordsArray.ts), the look at a failed file
+// (ingest/fileFailures.ts) and the record scan (reports/recordScan.ts).
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
