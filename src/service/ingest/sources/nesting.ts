@@ -76,11 +76,17 @@ export async function scanLogFile(file: string, max = MAX_NESTING): Promise<Scan
   return 'ok';
 }
 
+/** Why a fetched file is not given to DuckDB, and the error's kind. */
+export interface Refusal {
+  reason: string;
+  kind: ErrorKind;
+}
+
 /**
- * Why the file cannot be read and the error's kind, when its scan (scanLogFile) refuses it; undefined when it does not.
- * The ingest pipeline scans each file as it is fetched, and records a refused one for its ETag.
+ * Why the file cannot be read, when its scan (scanLogFile) refuses it; undefined when it does not. The ingest pipeline
+ * scans each file as it is fetched, and records a refused one for its ETag.
  */
-export async function refusalOf(file: string, key: string): Promise<{ reason: string; kind: ErrorKind } | undefined> {
+export async function refusalOf(file: string, key: string): Promise<Refusal | undefined> {
   const verdict = await scanLogFile(file);
   if (verdict === 'unpacks-too-far') return { reason: unpacksTooFar(fs.statSync(file).size), kind: 'too-big' };
   if (verdict === 'ok') return undefined;
