@@ -12,12 +12,26 @@ import { openLogFile } from '../logFileStream';
 
 const { OPEN_ARRAY } = JSON_BYTES;
 
+/** What comes before the Records array's `[` in CloudTrail's layout, and the most bytes looked at to find it. */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
+const MAX_HEAD_BYTES = 1024;
 const TAIL = /\]\s*\}\s*$/;
 /** Bytes kept back at the end, to find the closing brace once the stream ends. */
 const TAIL_BYTES = 64;
 
 class NotRecordsOnly extends Error {}
+
+/**
+ * Where the Records array opens (its `[`) in the first bytes of a file in CloudTrail's layout: 'other-layout' when
+ * something else comes before it, 'need-more' when these bytes are too few to say. For the records copy and for the
+ * stream that reads a big kept file's records (reports/recordScan.ts), which go by the same layout.
+ */
+export function recordsArrayStart(head: Buffer): number | 'need-more' | 'other-layout' {
+  const open = head.indexOf(OPEN_ARRAY);
+  if (open < 0) return head.length > MAX_HEAD_BYTES ? 'other-layout' : 'need-more';
+  // The structure characters are ASCII, so latin1 reads them byte for byte.
+  return HEAD.test(head.subarray(0, open).toString('latin1')) ? open : 'other-layout';
+}
 
 /** A file refused for what it is, not for a fault of the machine: the loader records it in ingest_errors with this message. */
 export class UnreadableLogFile extends Error {
@@ -72,14 +86,12 @@ class StripWrapper extends Transform {
     let data = chunk;
     if (this.head) {
       const seen = Buffer.concat([this.head, chunk]);
-      const open = seen.indexOf(OPEN_ARRAY);
-      if (open < 0) {
-        if (seen.length > 1024) return done(new NotRecordsOnly());
+      const open = recordsArrayStart(seen);
+      if (open === 'other-layout') return done(new NotRecordsOnly());
+      if (open === 'need-more') {
         this.head = seen;
         return done();
       }
-      // The structure characters are ASCII, so latin1 reads them byte for byte.
-      if (!HEAD.test(seen.subarray(0, open).toString('latin1'))) return done(new NotRecordsOnly());
       this.head = null;
       data = seen.subarray(open);
     }

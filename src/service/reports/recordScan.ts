@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { JSON_BYTES, StringEnds } from '../jsonBytes';
+import { recordsArrayStart } from '../ingest/recordsArray';
 import { openLogFile } from '../logFileStream';
 
 const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
@@ -32,10 +33,6 @@ export class DamagedLogFileError extends Error {
     this.name = 'DamagedLogFileError';
   }
 }
-
-/** What comes before the array in CloudTrail's layout, as the ingestion's staging expects it (recordsArray.ts). */
-const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
-const MAX_HEAD = 1024;
 
 /**
  * Streams `file` (gzip or plain) and passes each record of its Records array, as JSON text, to `visit` when
@@ -78,15 +75,14 @@ export async function scanRecords(
     for await (const piece of stream) {
       let chunk = piece as Buffer;
       if (head) {
+        // CloudTrail's layout, as the ingestion's records copy expects it.
         const seen = Buffer.concat([head, chunk]);
-        const open = seen.indexOf(OPEN_ARRAY);
-        if (open < 0) {
-          if (seen.length > MAX_HEAD) return false;
+        const open = recordsArrayStart(seen);
+        if (open === 'other-layout') return false;
+        if (open === 'need-more') {
           head = seen;
           continue;
         }
-        // Structure characters are ASCII, so latin1 reads them byte for byte.
-        if (!HEAD.test(seen.subarray(0, open).toString('latin1'))) return false;
         head = undefined;
         chunk = seen.subarray(open + 1);
       }
