@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../model/api';
 import { isOutOfMemory } from '../errorKind';
+import { openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
 import type { LocalLogFile } from './loader';
 import { UnpackLimit, UnreadableLogFile } from './recordsArray';
@@ -98,7 +99,7 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
     if (size <= BIG_FILE_BYTES) await gunzip(await fs.promises.readFile(file.path), { maxOutputLength: 2 * BIG_FILE_BYTES });
     else {
       const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-      await pipeline(fs.createReadStream(file.path), zlib.createGunzip(), new UnpackLimit(size), discard);
+      await pipeline(openLogFile(file.path, true), new UnpackLimit(size), discard);
     }
     return undefined;
   } catch (err) {
@@ -198,9 +199,8 @@ export async function withValidUtf8(file: LocalLogFile): Promise<string | undefi
       done(null, Buffer.from(decoder.decode()));
     },
   });
-  const unpack = file.path.endsWith('.gz') ? [zlib.createGunzip()] : [];
   try {
-    await pipeline([fs.createReadStream(file.path), ...unpack, new UnpackLimit(fs.statSync(file.path).size), clean, fs.createWriteStream(out)]);
+    await pipeline(openLogFile(file.path, file.path.endsWith('.gz')), new UnpackLimit(fs.statSync(file.path).size), clean, fs.createWriteStream(out));
     return out;
   } catch {
     fs.rmSync(dir, { recursive: true, force: true });

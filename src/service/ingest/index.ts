@@ -6,13 +6,13 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
-import { dayWindow, inDayOrder, isLogFileName, parseKey, type DayWindow } from './keys';
+import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { kinded, kindOf } from '../errorKind';
-import { refusalOf } from './sources/nesting';
+import { refusalOf, type Refusal } from './sources/nesting';
 import { retentionCutoff } from './retention';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
@@ -368,6 +368,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     report();
   };
 
+  // The listing looks up the ledger on a connection of its own while a batch loads on the main one.
   let ledger: DuckDBConnection | undefined;
   try {
     // Inside the try: a database that refuses even this row must still close the source (its downloads folder).
@@ -390,24 +391,23 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
     // day folder alone is too small a transaction to be efficient.
     const listings = listedAhead(source, units, window);
-    // Its own connection: the listing looks up the ledger while a batch loads, and the loader uses the main one.
-    const ledgerConn = (ledger = await db.connect());
-    async function* planned(): AsyncGenerator<LogObjectRef[]> {
+    ledger = await db.connect();
+    async function* planned(ledger: DuckDBConnection): AsyncGenerator<LogObjectRef[]> {
       let pending: LogObjectRef[] = [];
       for (let i = 0; i < units.length; i++) {
         if (stopping()) return;
         const listed = await listings(i);
         const events = listed.filter((ref) => {
-          const parsed = parseKey(ref.key);
+          const { kind, day } = parseKey(ref.key);
           // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
-          if (parsed.kind === 'digest' || parsed.kind === 'insight' || !isLogFileName(ref.key)) {
+          if (kind === 'digest' || kind === 'insight' || !isLogFileName(ref.key)) {
             summary.skipped++;
             return false;
           }
-          return parsed.kind === 'other' || (parsed.day! >= window.from && parsed.day! <= window.to);
+          return inWindow(day, window);
         });
         for (const ref of events) retries.delete(ref.key);
-        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, ledgerConn);
+        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, ledger);
         const todo: LogObjectRef[] = [];
         for (const ref of events) {
           const state = seen.get(`${ref.key}\u0000${ref.etag}`);
@@ -433,7 +433,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       yield* batches(pending);
     }
     // Whether every batch was loaded: a stop that comes once they are is no stop.
-    const complete = (await loadPipelined(source, loader, planned(), options.concurrency ?? 8, options.signal, halt, onLoaded)) && listedAll;
+    const complete = (await loadPipelined(source, loader, planned(ledger), options.concurrency ?? 8, options.signal, halt, onLoaded)) && listedAll;
     // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
     summary.stopped = !complete && stopping();
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
@@ -461,8 +461,18 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
 }
 
-/** Why a fetched file is not given to DuckDB (refusalOf). */
-type Refusal = NonNullable<Awaited<ReturnType<typeof refusalOf>>>;
+/** A file of a batch on local disk, with why DuckDB must not read it when its scan refused it (refusalOf). */
+interface Fetched {
+  ref: LogObjectRef;
+  fetched: FetchedObject;
+  refused: Refusal | undefined;
+}
+
+/** A file of a batch deleted from the source since it was listed: nothing to fetch, now or later. */
+interface Gone {
+  ref: LogObjectRef;
+  gone: true;
+}
 
 /** A file whose download failed, and why. */
 interface NotFetched {
@@ -486,7 +496,7 @@ async function loadPipelined(
   onLoaded: (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => Promise<void>
 ): Promise<boolean> {
   const fetchBatch = (refs: LogObjectRef[]) =>
-    mapLimited(refs, concurrency, async (ref) => {
+    mapLimited(refs, concurrency, async (ref): Promise<Fetched | Gone | NotFetched> => {
       try {
         const fetched = await source.fetch(ref);
         // Checked beside the download, so the scan overlaps the load of the batch before, as the download does.
@@ -514,14 +524,15 @@ async function loadPipelined(
     // throws here, once the batch before is loaded, with nothing of this one fetched.
     const batch = await next;
     if (!batch) return true;
-    const fetched = batch.filter((f) => f !== undefined);
+    // Undefined for the files mapLimited did not start, once halted.
+    const tried = batch.filter((f) => f !== undefined);
+    const ready = tried.filter((f): f is Fetched => 'fetched' in f);
     // A stop during this batch's listing or fetch: it is not loaded (a load takes seconds a shutdown may not have).
     if (signal?.aborted) {
-      fetched.forEach((f) => f.fetched?.release());
+      ready.forEach((f) => f.fetched.release());
       return false;
     }
     next = following();
-    const ready = fetched.filter((f): f is { ref: LogObjectRef; fetched: FetchedObject; refused: Refusal | undefined } => 'fetched' in f && !!f.fetched);
     try {
       // Recorded as fetched: a retry (retriesDue) names the version that failed, and a rewrite since is read as it is now.
       const files: LocalLogFile[] = ready.map(({ ref, fetched: f }) => ({ path: f.path, key: ref.key, etag: f.etag, size: f.size }));
@@ -529,15 +540,15 @@ async function loadPipelined(
       const refused = new Map(ready.flatMap(({ ref, refused: refusal }) => (refusal ? [[ref.key, refusal]] : [])));
       const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, ...refused.get(file.key)! }));
       const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loader.load(files.filter((f) => !refused.has(f.key))))];
-      const notFetched = fetched.flatMap((f) => ('error' in f && f.error !== undefined ? [{ ref: f.ref, error: f.error, kind: f.kind }] : []));
-      const gone = fetched.flatMap((f) => ('gone' in f ? [f.ref] : []));
+      const notFetched = tried.filter((f): f is NotFetched => 'error' in f);
+      const gone = tried.flatMap((f) => ('gone' in f ? [f.ref] : []));
       await onLoaded(outcomes, notFetched, gone);
     } catch (err) {
       // The next batch's listing and downloads in flight are aborted, and what they fetched released, before the error
       // goes up: left running, the batch went on downloading after the run had failed and closed its source, and the
       // failure waited for a stalled download's idle timeout.
       halt.abort();
-      ((await next.catch(() => undefined)) ?? []).forEach((f) => f?.fetched?.release());
+      for (const f of (await next.catch(() => undefined)) ?? []) if (f && 'fetched' in f) f.fetched.release();
       throw err;
     } finally {
       ready.forEach(({ fetched: f }) => f.release());

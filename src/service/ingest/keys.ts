@@ -121,12 +121,13 @@ const FIRST_DAY = '0001-01-01';
 /** Every day of the window as its S3 path segment, YYYY/MM/DD. */
 export function daysOf(window: DayWindow): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(window.from); isoDay(new Date(t)) <= window.to; t += 86_400_000) {
+  for (let t = Date.parse(window.from); isoDay(new Date(t)) <= window.to; t += DAY_MS) {
     out.push(isoDay(new Date(t)).replace(/-/g, '/'));
   }
   return out;
 }
 
+/** Whether a day is in the window; a file outside CloudTrail's layout has no day, and is in every window. */
 export function inWindow(day: string | undefined, window: DayWindow): boolean {
   return day === undefined || (day >= window.from && day <= window.to);
 }

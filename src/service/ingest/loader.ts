@@ -94,11 +94,12 @@ export class BatchLoader {
     private readonly historyBefore?: Date
   ) {}
 
-  /** Loads the files; returns one outcome per file, in the same order. */
+  /**
+   * Loads the files; returns one outcome per file, in the same order. `triaged`: the batch's suspects were judged
+   * already (isolateBadFiles), so a bad file that is still in it is found by halves.
+   */
   async load(files: LocalLogFile[], triaged = false): Promise<FileOutcome[]> {
-    if (files.length === 0) {
-      return [];
-    }
+    if (files.length === 0) return [];
     try {
       return await this.loadTogether(files);
     } catch (err) {

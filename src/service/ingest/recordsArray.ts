@@ -6,18 +6,32 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { sizeText } from '../counted';
 import { JSON_BYTES } from '../jsonBytes';
+import { openLogFile } from '../logFileStream';
 
 const { OPEN_ARRAY } = JSON_BYTES;
 
+/** What comes before the Records array's `[` in CloudTrail's layout, and the most bytes looked at to find it. */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
+const MAX_HEAD_BYTES = 1024;
 const TAIL = /\]\s*\}\s*$/;
 /** Bytes kept back at the end, to find the closing brace once the stream ends. */
 const TAIL_BYTES = 64;
 
 class NotRecordsOnly extends Error {}
+
+/**
+ * Where the Records array opens (its `[`) in the first bytes of a file in CloudTrail's layout: 'other-layout' when
+ * something else comes before it, 'need-more' when these bytes are too few to say. For the records copy and for the
+ * stream that reads a big kept file's records (reports/recordScan.ts), which go by the same layout.
+ */
+export function recordsArrayStart(head: Buffer): number | 'need-more' | 'other-layout' {
+  const open = head.indexOf(OPEN_ARRAY);
+  if (open < 0) return head.length > MAX_HEAD_BYTES ? 'other-layout' : 'need-more';
+  // The structure characters are ASCII, so latin1 reads them byte for byte.
+  return HEAD.test(head.subarray(0, open).toString('latin1')) ? open : 'other-layout';
+}
 
 /** A file refused for what it is, not for a fault of the machine: the loader records it in ingest_errors with this message. */
 export class UnreadableLogFile extends Error {
@@ -48,9 +62,6 @@ export function unpacksTooFar(compressedBytes: number): string {
   );
 }
 
-/** Read and unpack in big chunks: with zlib's default 16 kB ones, the streams' overhead costs more than the work (an 85 MB records copy took twice as long). */
-export const UNPACK_CHUNK_BYTES = 256 * 1024;
-
 /** Counts the bytes passing through, and fails once they exceed the limit. */
 export class UnpackLimit extends Transform {
   private seen = 0;
@@ -75,14 +86,12 @@ class StripWrapper extends Transform {
     let data = chunk;
     if (this.head) {
       const seen = Buffer.concat([this.head, chunk]);
-      const open = seen.indexOf(OPEN_ARRAY);
-      if (open < 0) {
-        if (seen.length > 1024) return done(new NotRecordsOnly());
+      const open = recordsArrayStart(seen);
+      if (open === 'other-layout') return done(new NotRecordsOnly());
+      if (open === 'need-more') {
         this.head = seen;
         return done();
       }
-      // The structure characters are ASCII, so latin1 reads them byte for byte.
-      if (!HEAD.test(seen.subarray(0, open).toString('latin1'))) return done(new NotRecordsOnly());
       this.head = null;
       data = seen.subarray(open);
     }
@@ -113,8 +122,7 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
   const out = path.join(dir, 'records.json');
   const limit = new UnpackLimit(fs.statSync(file).size);
   try {
-    const unpack = file.endsWith('.gz') ? [zlib.createGunzip({ chunkSize: UNPACK_CHUNK_BYTES })] : [];
-    await pipeline([fs.createReadStream(file, { highWaterMark: UNPACK_CHUNK_BYTES }), ...unpack, limit, new StripWrapper(), fs.createWriteStream(out)]);
+    await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), fs.createWriteStream(out));
     return out;
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { tempDir } from '../../../tests/support/temp';
+import { CHUNK_BYTES } from '../logFileStream';
 import { DamagedLogFileError, scanRecords } from './recordScan';
 
 let dir: string;
@@ -11,7 +12,7 @@ beforeAll(() => (dir = tempDir()));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // Strings with the characters the scanner counts ([ ] { } , and quotes, escaped), multi-byte text, nested lists, and
-// sizes that put record boundaries at many places in the stream's 64 KB chunks.
+// sizes that put record boundaries at many places in the stream's chunks.
 const records = Array.from({ length: 3_000 }, (_, i) => ({
   eventID: `id-${i}`,
   note: `"]}{[,\\ ${'é😀'.repeat(i % 7)} ${'x'.repeat((i * 37) % 900)}`,
@@ -36,6 +37,20 @@ test.each([
   const { layout, seen } = await scanned(file, () => true);
   expect(layout).toBe(true);
   expect(seen).toEqual(records.map((r, i) => [i, r]));
+});
+
+// Strings are skipped to their closing quote a chunk at a time: the end of a chunk may leave a run of backslashes open.
+test('a chunk that ends anywhere in a string of escapes reads as the whole file does', async () => {
+  const note = '\\\\"\\\\\\"]},{[\\';
+  const after = { eventID: 'after', note: '"' };
+  for (let at = 0; at <= JSON.stringify(note).length; at++) {
+    // The padding puts the first chunk's end `at` bytes into the note's JSON string.
+    const head = '{"Records":[{"pad":"", "note":';
+    const pad = 'x'.repeat(CHUNK_BYTES - head.length - at);
+    const file = path.join(dir, `escapes-${at}.json`);
+    fs.writeFileSync(file, `{"Records":[{"pad":"${pad}", "note":${JSON.stringify(note)}},${JSON.stringify(after)}]}`);
+    expect((await scanned(file, () => true)).seen).toEqual([[0, { pad, note }], [1, after]]);
+  }
 });
 
 test('only the wanted records are handed over, and visit can stop the scan', async () => {

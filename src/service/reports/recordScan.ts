@@ -3,9 +3,11 @@
 // of RSS for one event's details, and a file of a million records does not even fit in one string.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { JSON_BYTES } from '../jsonBytes';
+import { JSON_BYTES, StringEnds } from '../jsonBytes';
+import { recordsArrayStart } from '../ingest/recordsArray';
+import { openLogFile } from '../logFileStream';
 
-const { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
+const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
@@ -32,10 +34,6 @@ export class DamagedLogFileError extends Error {
   }
 }
 
-/** What comes before the array in CloudTrail's layout, as the ingestion's staging expects it (recordsArray.ts). */
-const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
-const MAX_HEAD = 1024;
-
 /**
  * Streams `file` (gzip or plain) and passes each record of its Records array, as JSON text, to `visit` when
  * `wanted(index)` says so; `visit` returns true to stop there. False when the file is not {"Records": [...]}
@@ -60,16 +58,14 @@ export async function scanRecords(
     fs.closeSync(fd);
     throw err;
   }
-  const input = fs.createReadStream(file, { fd });
-  const stream = magic[0] === 0x1f && magic[1] === 0x8b ? input.pipe(zlib.createGunzip()) : input;
-  input.on('error', (err) => stream.destroy(err));
+  const stream = openLogFile(file, magic[0] === 0x1f && magic[1] === 0x8b, fd);
   // Destroyed with the reason, the stream's iteration throws it, even while it waits for the next piece.
   const stop = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', stop);
   let head: Buffer | undefined = Buffer.alloc(0);
   let depth = 0;
   let inString = false;
-  let escaped = false;
+  const strings = new StringEnds();
   let index = 0;
   let started = false;
   let capturing = false;
@@ -79,15 +75,14 @@ export async function scanRecords(
     for await (const piece of stream) {
       let chunk = piece as Buffer;
       if (head) {
+        // CloudTrail's layout, as the ingestion's records copy expects it.
         const seen = Buffer.concat([head, chunk]);
-        const open = seen.indexOf(OPEN_ARRAY);
-        if (open < 0) {
-          if (seen.length > MAX_HEAD) return false;
+        const open = recordsArrayStart(seen);
+        if (open === 'other-layout') return false;
+        if (open === 'need-more') {
           head = seen;
           continue;
         }
-        // Structure characters are ASCII, so latin1 reads them byte for byte.
-        if (!HEAD.test(seen.subarray(0, open).toString('latin1'))) return false;
         head = undefined;
         chunk = seen.subarray(open + 1);
       }
@@ -112,13 +107,15 @@ export async function scanRecords(
         from = at;
       };
       for (let i = 0; i < chunk.length; i++) {
-        const b = chunk[i];
+        // Inside a string, brackets and commas are text: skipped to its closing quote.
         if (inString) {
-          if (escaped) escaped = false;
-          else if (b === BACKSLASH) escaped = true;
-          else if (b === QUOTE) inString = false;
+          const quote = strings.closingQuote(chunk, i);
+          if (quote < 0) break;
+          inString = false;
+          i = quote;
           continue;
         }
+        const b = chunk[i];
         if (b === QUOTE) {
           inString = true;
           if (depth === 0 && !started) start(i);
@@ -148,7 +145,6 @@ export async function scanRecords(
   } finally {
     signal?.removeEventListener('abort', stop);
     stream.destroy();
-    input.destroy();
   }
 }
 
