@@ -1,0 +1,141 @@
+// The docs against the code they describe: links that lead somewhere, every TRAILHOUND_* variable the code reads
+// documented, and README's configuration table agreeing with the commands' own flags and --help. Cheap: no process,
+// no database; the CLI is built in-process, as --help builds it.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { buildCli } from '../../src/service/cli';
+import { ROOT } from '../support/cli';
+
+const DOCS = ['README.md', 'docs/DESIGN.md', 'src/backend/README.md', 'src/plugin/README.md', 'dashboards/README.md', 'CHANGELOG.md'];
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+/** Markdown without its fenced code, where a `# comment` is no heading and `[x](y)` no link. */
+const prose = (text: string) => text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
+
+/** GitHub's anchor of a heading: lower case, punctuation but - and _ dropped, spaces as dashes. */
+const anchor = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+const anchorsOf = (file: string) => new Set([...prose(read(file)).matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1])));
+
+test.each(DOCS)('%s: every relative link names a file that is there, and every #anchor a heading of its file', (file) => {
+  const broken: string[] = [];
+  for (const [, target] of prose(read(file)).matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (/^[a-z]+:/.test(target)) continue;
+    const [linked, hash] = target.split('#');
+    const into = linked ? path.normalize(path.join(path.dirname(file), linked)) : file;
+    if (!fs.existsSync(path.join(ROOT, into))) broken.push(`${target}: no file ${into}`);
+    else if (hash !== undefined && into.endsWith('.md') && !anchorsOf(into).has(hash)) broken.push(`${target}: no heading of ${into} has that anchor`);
+  }
+  expect(broken).toEqual([]);
+});
+
+/** The source files (not tests) of a folder, recursively. */
+function sources(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(rel);
+    return /\.(ts|tsx|mjs)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) ? [rel] : [];
+  });
+}
+
+test('every TRAILHOUND_* variable the code reads is documented (the service in README.md, the plugin in its backend README)', () => {
+  const code = [...sources('src'), ...sources('scripts')].map(read).join('\n');
+  // Read through config.ts's env('NAME') and envPositiveInt('NAME'), or named whole.
+  const names = new Set([
+    ...[...code.matchAll(/\benv(?:PositiveInt)?\('([A-Z0-9_]+)'\)/g)].map((m) => `TRAILHOUND_${m[1]}`),
+    ...[...code.matchAll(/\bTRAILHOUND_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]),
+  ]);
+  // Enough variables to be the real list, not a pattern that stopped matching.
+  expect(names.size).toBeGreaterThanOrEqual(12);
+  const documented = read('README.md') + read('src/backend/README.md');
+  expect([...names].filter((name) => !new RegExp(`\\b${name}\\b`).test(documented)).sort()).toEqual([]);
+});
+
+/** README's configuration table: its rows' flag, variable and commands cells. */
+function configurationRows(): Array<{ flag?: string; variable?: string; commands: string }> {
+  const section = read('README.md').split(/^## Configuration$/m)[1].split(/^## /m)[0];
+  const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| flag') && !line.startsWith('|---'));
+  return rows.map((row) => {
+    const [flag, variable, commands] = row.split('|').slice(1, 4).map((cell) => cell.trim());
+    const code = (cell: string) => /^`([^`]+)`$/.exec(cell)?.[1];
+    return { flag: code(flag), variable: code(variable), commands };
+  });
+}
+
+/** Every command a user runs, by its name as README writes it (`trails sync`). */
+function commands(): Map<string, Command> {
+  const all = new Map<string, Command>();
+  const walk = (command: Command, prefix: string) => {
+    for (const sub of command.commands) {
+      const name = `${prefix}${sub.name()}`;
+      if (sub.commands.length > 0) walk(sub, `${name} `);
+      else all.set(name, sub);
+    }
+  };
+  walk(buildCli(), '');
+  return all;
+}
+
+/**
+ * The commands a row's "commands" cell names (`serve`, `ingest` …, or "all but `generate`"; its remarks in brackets
+ * left out), and those it says have no flag for it: "`report` (no flag: …)".
+ */
+function named(cell: string, all: Map<string, Command>): { names: string[]; noFlag: string[] } {
+  const listed = [...cell.replace(/\([^)]*\)/g, '').matchAll(/`([a-z ]+)`/g)].map((m) => m[1]);
+  const noFlag = [...cell.matchAll(/`([a-z ]+)` \(no flag/g)].map((m) => m[1]);
+  if (cell.startsWith('all but')) return { names: [...all.keys()].filter((name) => !listed.includes(name)), noFlag };
+  return { names: listed, noFlag };
+}
+
+function help(command: Command): string {
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s) });
+  command.outputHelp();
+  return text.replace(/\s+/g, ' ');
+}
+
+test("README's configuration table names the flags each command has, and the variables its --help names", () => {
+  const all = commands();
+  const rows = configurationRows();
+  expect(rows.length).toBeGreaterThanOrEqual(10);
+  const wrong: string[] = [];
+  for (const { flag, variable, commands: cell } of rows) {
+    // A setting of every command (TRAILHOUND_DEBUG) is in the help of the command itself, trailhound --help.
+    if (cell === 'all') {
+      if (!variable || !help(buildCli()).includes(variable)) wrong.push(`${flag ?? variable}: trailhound --help does not name it`);
+      continue;
+    }
+    const { names, noFlag } = named(cell, all);
+    if (names.length === 0) wrong.push(`${flag ?? variable}: names no command`);
+    for (const name of names) {
+      const command = all.get(name);
+      if (!command) {
+        wrong.push(`${flag ?? variable}: no command ${name}`);
+        continue;
+      }
+      const has = flag !== undefined && command.options.some((o) => o.long === flag);
+      if (flag && has === noFlag.includes(name)) wrong.push(`${flag}: ${name} ${has ? 'has the flag, which the table says it has not' : 'has no such flag'}`);
+      // A variable beside a flag is named in the flag's help; one without, or a flag the command has not, in the
+      // help's "Environment (no flag)" list.
+      if (variable && !help(command).includes(variable)) wrong.push(`${variable}: ${name} --help does not name it`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+test('every flag of the commands that read or write the database is in the configuration table (report has its own section)', () => {
+  const documented = new Set(configurationRows().map((row) => row.flag));
+  const missing: string[] = [];
+  for (const [name, command] of commands()) {
+    if (name === 'report' || name === 'generate') continue;
+    for (const option of command.options) {
+      // --json and --help choose the output, not a setting.
+      if (option.long && !['--json', '--help'].includes(option.long) && !documented.has(option.long)) missing.push(`${name} ${option.long}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
