@@ -56,13 +56,13 @@ test('every TRAILHOUND_* variable the code reads is documented (the service in R
 });
 
 /** README's configuration table: its rows' flag, variable and commands cells. */
-function configurationRows(): Array<{ flag?: string; variable?: string; commands: string }> {
+function configurationRows(): Array<{ flag?: string; variable?: string; commands: string; defaults: string }> {
   const section = read('README.md').split(/^## Configuration$/m)[1].split(/^## /m)[0];
   const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| flag') && !line.startsWith('|---'));
   return rows.map((row) => {
-    const [flag, variable, commands] = row.split('|').slice(1, 4).map((cell) => cell.trim());
+    const [flag, variable, commands, defaults] = row.split('|').slice(1, 5).map((cell) => cell.trim());
     const code = (cell: string) => /^`([^`]+)`$/.exec(cell)?.[1];
-    return { flag: code(flag), variable: code(variable), commands };
+    return { flag: code(flag), variable: code(variable), commands, defaults };
   });
 }
 
@@ -103,7 +103,9 @@ test("README's configuration table names the flags each command has, and the var
   const rows = configurationRows();
   expect(rows.length).toBeGreaterThanOrEqual(10);
   const wrong: string[] = [];
-  for (const { flag, variable, commands: cell } of rows) {
+  for (const { flag, variable, commands: cell, defaults } of rows) {
+    // The default cell says which commands need the setting: "`ingest`: required".
+    const required = [...defaults.matchAll(/`([a-z ]+)`: required/g)].map((m) => m[1]);
     // A setting of every command (TRAILHOUND_DEBUG) is in the help of the command itself, trailhound --help.
     if (cell === 'all') {
       if (!variable || !help(buildCli()).includes(variable)) wrong.push(`${flag ?? variable}: trailhound --help does not name it`);
@@ -117,8 +119,12 @@ test("README's configuration table names the flags each command has, and the var
         wrong.push(`${flag ?? variable}: no command ${name}`);
         continue;
       }
-      const has = flag !== undefined && command.options.some((o) => o.long === flag);
-      if (flag && has === noFlag.includes(name)) wrong.push(`${flag}: ${name} ${has ? 'has the flag, which the table says it has not' : 'has no such flag'}`);
+      const option = flag === undefined ? undefined : command.options.find((o) => o.long === flag);
+      if (flag && !!option === noFlag.includes(name)) wrong.push(`${flag}: ${name} ${option ? 'has the flag, which the table says it has not' : 'has no such flag'}`);
+      // Its help says "required: " where the table does (cli.ts adds it to commander's mandatory options).
+      if (option && option.description.startsWith('required:') !== required.includes(name)) {
+        wrong.push(`${flag}: ${name} --help ${required.includes(name) ? 'does not say it is required, as the table does' : 'says it is required, the table does not'}`);
+      }
       // A variable beside a flag is named in the flag's help; one without, or a flag the command has not, in the
       // help's "Environment (no flag)" list.
       if (variable && !help(command).includes(variable)) wrong.push(`${variable}: ${name} --help does not name it`);
