@@ -120,10 +120,13 @@ test("README's configuration table names the flags each command has, and the var
         continue;
       }
       const option = flag === undefined ? undefined : command.options.find((o) => o.long === flag);
-      if (flag && !!option === noFlag.includes(name)) wrong.push(`${flag}: ${name} ${option ? 'has the flag, which the table says it has not' : 'has no such flag'}`);
+      if (flag && !!option === noFlag.includes(name)) {
+        wrong.push(`${flag}: ${name} ${option ? 'has the flag, which the table says it has not' : 'has no such flag'}`);
+      }
       // Its help says "required: " where the table does (cli.ts adds it to commander's mandatory options).
       if (option && option.description.startsWith('required:') !== required.includes(name)) {
-        wrong.push(`${flag}: ${name} --help ${required.includes(name) ? 'does not say it is required, as the table does' : 'says it is required, the table does not'}`);
+        const says = required.includes(name) ? 'does not say it is required, as the table does' : 'says it is required, the table does not';
+        wrong.push(`${flag}: ${name} --help ${says}`);
       }
       // A variable beside a flag is named in the flag's help; one without, or a flag the command has not, in the
       // help's "Environment (no flag)" list.
@@ -144,4 +147,31 @@ test('every flag of the commands that read or write the database is in the confi
     }
   }
   expect(missing).toEqual([]);
+});
+
+test("the docs' commands use only flags those commands have (`report --format list`, `npx trailhound ingest --source …`)", () => {
+  const all = commands();
+  const names = [...all.keys()].sort((a, b) => b.length - a.length).map((name) => name.replace(' ', '\\s+'));
+  // A command's name, then its words up to the end of the span, a comment or the next command of a pipeline.
+  const use = new RegExp(`(?<![\\w:/.-])(${names.join('|')})(?![\\w-])((?:[ \\t]+[^\\s#&|;\`]+)*)`, 'g');
+  const wrong: string[] = [];
+  let uses = 0;
+  for (const file of DOCS) {
+    const text = read(file);
+    // Shell lines without their comments, which are prose.
+    const code = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1].split('\n').map((line) => line.replace(/(^|\s)#.*$/, '')));
+    const spans = [...prose(text).matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+    for (const span of [...code, ...spans]) {
+      for (const [, name, words] of span.matchAll(use)) {
+        const command = all.get(name.replace(/\s+/, ' '))!;
+        for (const flag of words.match(/(?<=\s)--[a-z][a-z0-9-]*/g) ?? []) {
+          uses++;
+          if (flag !== '--help' && !command.options.some((o) => o.long === flag)) wrong.push(`${file}: ${name} ${flag}`);
+        }
+      }
+    }
+  }
+  // Enough flags seen to be the docs' examples, not a pattern that stopped matching.
+  expect(uses).toBeGreaterThanOrEqual(50);
+  expect([...new Set(wrong)]).toEqual([]);
 });
