@@ -4,6 +4,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import {
+  AGGREGATES,
+  DEFAULT_QUERY,
+  DIMENSIONS,
+  FILTER_KEYS,
+  FORMATS,
+  GROUP_BYS,
+  INGEST_VIEWS,
+  MFA,
+  MODEL_KEYS,
+  QUERY_TYPES,
+  READ_ONLY,
+  SERVICE_CALLS,
+  STATUSES,
+  TIME_FIELDS,
+} from '../../src/model/query';
 import { buildCli } from '../../src/service/cli';
 import { ROOT } from '../support/cli';
 
@@ -174,4 +190,62 @@ test("the docs' commands use only flags those commands have (`report --format li
   // Enough flags seen to be the docs' examples, not a pattern that stopped matching.
   expect(uses).toBeGreaterThanOrEqual(50);
   expect([...new Set(wrong)]).toEqual([]);
+});
+
+/** A Markdown table's rows whose first cell is a code span, by that name: the row's other cells. */
+function tableRows(section: string): Map<string, string[]> {
+  const rows = section.split('\n').filter((line) => /^\| `[^`]+` \|/.test(line));
+  return new Map(rows.map((row) => {
+    const [name, ...cells] = row.split(/ \| /).map((cell) => cell.replace(/^\| |\|$/g, '').trim());
+    return [name.replace(/`/g, ''), cells];
+  }));
+}
+
+/** A cell's leading list of code spans (`events`, `totals` (…), `trails`), its remarks in brackets left out. */
+const leadingValues = (cell: string) => {
+  const list = cell.replace(/\([^()]*\)/g, '').split(/[:.](?=\s|$)/)[0];
+  return [...list.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+};
+
+/** The query model's choices, default first, as every client offers them. */
+const CHOICES: Record<string, readonly string[]> = {
+  queryType: QUERY_TYPES,
+  ingestView: INGEST_VIEWS,
+  format: FORMATS,
+  groupBy: GROUP_BYS,
+  aggregate: AGGREGATES,
+  status: STATUSES,
+  readOnly: READ_ONLY,
+  mfa: MFA,
+  timeField: TIME_FIELDS,
+  serviceCalls: SERVICE_CALLS,
+};
+
+test("README's query table has every field of the query model, each choice field's values in the model's order (default first)", () => {
+  const section = read('README.md').split('A query is the one model every report uses')[1].split('\n\n')[1];
+  const rows = tableRows(section);
+  expect([...rows.keys()].sort()).toEqual([...MODEL_KEYS].sort());
+  for (const [field, values] of Object.entries(CHOICES)) {
+    expect([field, leadingValues(rows.get(field)![0])]).toEqual([field, [...values]]);
+    expect([field, values[0]]).toEqual([field, DEFAULT_QUERY[field as keyof typeof DEFAULT_QUERY]]);
+  }
+  expect(rows.get('filters')![0]).toContain(`\`{${FILTER_KEYS.join(', ')}}\``);
+});
+
+test("DESIGN's query model table agrees with the model: its fields, their values, and the filters' keys", () => {
+  const section = read('docs/DESIGN.md').split(/^## The query model/m)[1].split(/^## /m)[0];
+  const rows = tableRows(section);
+  // mfa came later, and is described under "Where the implementation differs".
+  expect([...rows.keys()].sort()).toEqual(MODEL_KEYS.filter((key) => key !== 'mfa').sort());
+  for (const [field, values] of Object.entries(CHOICES)) {
+    if (rows.has(field)) expect([field, leadingValues(rows.get(field)![0])]).toEqual([field, [...values]]);
+  }
+  expect(rows.get('filters')![0]).toContain(`\`{ ${FILTER_KEYS.map((key) => `${key}?`).join(', ')} }\``);
+});
+
+test("the value lists' dimensions, as README's and DESIGN's API tables name them, are the model's", () => {
+  const readme = tableRows(read('README.md')).get('GET /api/values/<dimension>?from&to&q&limit&timeField')![0];
+  expect(leadingValues(readme.replace(/^distinct values of /, ''))).toEqual([...DIMENSIONS]);
+  const design = tableRows(read('docs/DESIGN.md')).get('GET /api/values/<dimension>?from&to&q&limit&timeField')![0];
+  expect(design).toContain(`distinct values of ${DIMENSIONS.join(', ')} —`);
 });
