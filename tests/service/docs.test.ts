@@ -249,3 +249,18 @@ test("the value lists' dimensions, as README's and DESIGN's API tables name them
   const design = tableRows(read('docs/DESIGN.md')).get('GET /api/values/<dimension>?from&to&q&limit&timeField')![0];
   expect(design).toContain(`distinct values of ${DIMENSIONS.join(', ')} —`);
 });
+
+test("README's and DESIGN's API tables list the service's routes, every one of them", () => {
+  // The routes as server.ts registers them (app.get('/api/values/:dimension', …)), a parameter written ":".
+  const routes = [...read('src/service/api/server.ts').matchAll(/\bapp\.(get|post|put|delete|patch)\('([^']+)'/g)].map(
+    ([, method, url]) => `${method.toUpperCase()} ${url.replace(/:\w+/g, ':')}`
+  );
+  expect(routes.length).toBeGreaterThanOrEqual(9);
+  for (const file of ['README.md', 'docs/DESIGN.md']) {
+    // Documented as `GET /api/values/<dimension>?from&to…`: its parameter in angle brackets, then the query string.
+    const documented = [...tableRows(read(file)).keys()]
+      .filter((name) => /^(GET|POST|PUT|DELETE|PATCH) \//.test(name))
+      .map((name) => name.split('?')[0].replace(/<[^>]+>/g, ':'));
+    expect([file, [...documented].sort()]).toEqual([file, [...routes].sort()]);
+  }
+});
