@@ -1,6 +1,7 @@
 // The docs against the code they describe: links that lead somewhere, every TRAILHOUND_* variable the code reads
-// documented, and README's configuration table agreeing with the commands' own flags and --help. Cheap: no process,
-// no database; the CLI is built in-process, as --help builds it.
+// documented, README's configuration table agreeing with the commands' own flags and --help, the commands the docs
+// show using flags that exist, the query model's tables agreeing with the model, the API tables with the routes.
+// Cheap: no process, no database; the CLI is built in-process, as --help builds it.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
