@@ -176,6 +176,8 @@ test('help says which options are required, not only the error when one is missi
   expect(helpOf('ingest')).toContain('--source <source> required: s3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)');
   expect(helpOf('generate')).toContain('--out <dir> required: folder to write into (a new or empty one)');
   expect(helpOf('ingest')).not.toMatch(/--days <n> required/);
+  // Required as the flag or its variable, which commander cannot tell: prune says so in the words cli.ts adds.
+  expect(helpOf('prune')).toContain('--retention-days <n> required: days of events to keep (or env TRAILHOUND_RETENTION_DAYS)');
 });
 
 test('help names the settings that have no flag: the token, the memory cap, the log level, AWS credentials', () => {

@@ -7,7 +7,7 @@ import { IN_USE, positiveInt, sayLongMigration, warnIfExposed, withEnvironment }
 export function pruneCommand(): Command {
   const definition = new Command('prune')
     .description('remove events older than the retention, with the kept log files and ledger rows only they needed')
-    .option('--retention-days <n>', 'days of events to keep (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
+    .option('--retention-days <n>', 'required: days of events to keep (or env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
