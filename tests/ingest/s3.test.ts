@@ -27,7 +27,7 @@ let n = 0;
 const rec = (day: string, over: CloudTrailRecord = {}): CloudTrailRecord => ({
   eventTime: `${day}T08:00:00Z`, eventID: `s3-${++n}`, eventName: 'DescribeInstances', eventSource: 'ec2.amazonaws.com', awsRegion: 'us-east-1', ...over,
 });
-const run = (bucketUrl: string, days = 3) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint });
+const run = (bucketUrl: string, days = 3, retentionDays?: number) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint, retentionDays });
 const count = (from: string) => rowCount(db, from);
 
 /** A proxy in front of the test server; `hook` answers a request itself when it returns true. */
@@ -87,7 +87,7 @@ test('under a retention, the ledger forgets the day folders before the cutoff (p
   expect(ledger).toHaveLength(6);
   expect(ledger.every((key) => key.startsWith('trail/AWSLogs/') && parseKey(key).day! >= firstDay)).toBe(true);
   // The next run under the retention lists the kept days only, and reads none of their files again.
-  expect(await run('s3://retention/trail', daysWithin(2))).toMatchObject({ window: { from: firstDay }, objects: 0, events: 0, unchanged: 6 });
+  expect(await run('s3://retention/trail', daysWithin(2), 2)).toMatchObject({ window: { from: firstDay }, objects: 0, events: 0, unchanged: 6 });
   expect(await prune(db, 2, NOW)).toMatchObject({ events: 0, logFiles: 0, ledgerRows: 0 });
 });
 
