@@ -195,7 +195,8 @@ test('a retention shorter than everything stored empties the tables but keeps wh
     await expect(ingest({ source: path.join(dir, 'mistyped'), db, days: 2 })).rejects.toThrow(/is not a folder/);
     expect(await rowCount(db, 'ingest_runs')).toBe(3);
 
-    const summary = await prune(db, 1, new Date(Date.now() + 3 * DAY));
+    const later = new Date(Date.now() + 3 * DAY);
+    const summary = await prune(db, 1, later);
 
     expect(summary).toMatchObject({ events: 2, logFiles: 2, ledgerRows: 1, records: 3 });
     for (const table of ['events', 'event_resources', 'log_objects', 'rejected_records']) expect(await rowCount(db, table)).toBe(0);
@@ -204,8 +205,15 @@ test('a retention shorter than everything stored empties the tables but keeps wh
     // The last completed run stays: the next poll reads on from it, and the source is not taken for a new one.
     // The failures of a source that never opened go.
     expect(await db.all('SELECT source FROM ingest_runs')).toEqual([{ source: logs }]);
-    // Read again without a retention: the layout file comes back, the plain one is not read twice.
-    expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 1, events: 1 });
+    // The prune took the plain file's event: marked, as the cutoff's day's files are.
+    expect(await column(db, 'SELECT key AS v FROM ingested_objects WHERE events_pruned_before IS NOT NULL')).toEqual(['exports/plain.json.gz']);
+    // A run under the retention does not read it again, as it would remove its event again.
+    expect(await ingest({ source: logs, db, days: 2, now: later, retentionDays: 1 })).toMatchObject({ objects: 0, events: 0 });
+    // Read again without a retention: the layout file comes back, and so does the plain one's event, once.
+    expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 2, events: 2 });
+    expect(await ids(db)).toEqual(new Set(['in-layout', 'plain']));
+    expect(await rowCount(db, 'rejected_records')).toBe(1);
+    expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 0, events: 0 });
   }));
 
 test('a prune keeps the run that ended the first load, though runs from cron read one day', () =>

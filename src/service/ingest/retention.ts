@@ -79,17 +79,17 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
        WHERE key IN (SELECT object_key FROM pruned_files EXCEPT SELECT object_key FROM events WHERE object_key IN (SELECT object_key FROM pruned_files))
        RETURNING archive`
     );
-    // The cutoff's day folder is listed again by runs under this retention, which read nothing of it again; a run that
-    // keeps events from before the cutoff (a longer retention, or none) reads again the files this prune took events from.
-    await changed(
-      `UPDATE ingested_objects SET events_pruned_before = $before::TIMESTAMP
-       WHERE ${KEY_DAY_SQL('key')} >= $firstDay
-         AND (key IN (SELECT object_key FROM pruned_files) OR key || '#' || etag IN (SELECT object_key FROM pruned_files))`
-    );
     // No run under this retention lists an earlier day folder again, so their files need no ledger rows.
     const ledgerRows =
       (await changed(`DELETE FROM ingested_objects WHERE ${KEY_DAY_SQL('key')} < $firstDay`)) +
       (await changed(`DELETE FROM ingest_errors WHERE ${KEY_DAY_SQL('key')} < $firstDay`));
+    // What stays is listed again: the cutoff's day folder, and files without a day (a folder source's plain files, on
+    // every run). Runs under this retention read nothing of them again; a run that keeps events from before the cutoff
+    // (a longer retention, or none) reads again the files this prune took events from, and gets those events back.
+    await changed(
+      `UPDATE ingested_objects SET events_pruned_before = $before::TIMESTAMP
+       WHERE key IN (SELECT object_key FROM pruned_files) OR key || '#' || etag IN (SELECT object_key FROM pruned_files)`
+    );
     const records =
       (await changed(`DELETE FROM rejected_records WHERE rejected_at < $before::TIMESTAMP`)) +
       // Each source's last completed run stays: polls read on from it. So does its last run that ended the first load
