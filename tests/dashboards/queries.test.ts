@@ -19,6 +19,7 @@ import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
 import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
+import { CALLER, RECIPIENT, ROLE, roleReads } from '../support/crossAccount';
 import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
 import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
@@ -228,6 +229,12 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const ORG_ACCOUNTS = Array.from({ length: 150 }, (_, k) => `3000000${String(k).padStart(5, '0')}`);
   const ORG_SCAN = scannerRefusals('org-scan', '2023-06-10T08:00:00Z', 1_000, ORG_ACCOUNTS.flatMap((a) => Array(6).fill(a)));
 
+  // Account B's DataPipeline role refused 6 times reading account A's bucket, A's own DataPipeline 3 times, within 5 minutes.
+  const CROSS_ACCOUNT = [
+    ...roleReads('foreign-refused', CALLER, 6, '2023-05-12T08:00:00Z', 30_000, true),
+    ...roleReads('own-refused', RECIPIENT, 3, '2023-05-12T08:01:00Z', 30_000, true),
+  ];
+
   beforeAll(async () => {
     dir = tempDir('trailhound-dashboards-');
     const [executable, harness] = await Promise.all([ensureBackendBuilt(), Promise.resolve().then(buildHarness)]);
@@ -240,7 +247,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
       'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
-      'new-trail.json.gz': logFile(NEW_TRAIL),
+      'new-trail.json.gz': logFile(NEW_TRAIL), 'cross-account.json.gz': logFile(CROSS_ACCOUNT),
       // A log file that cannot be read, for the Unreadable files panels.
       'broken.json.gz': 'not gzip',
     });
@@ -261,7 +268,11 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     session = await HarnessSession.start(harness, executable);
     // Every unique event, as the service stores it: an eventID once.
     const byId = new Map<string, CloudTrailRecord>();
-    for (const r of [...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL]) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
+    const all = [
+      ...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT,
+      ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL, ...CROSS_ACCOUNT,
+    ];
+    for (const r of all) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
   }, 180_000);
 
@@ -565,6 +576,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     for (const i of instances) expect(Object.keys(i.labels).sort()).toEqual([...labelNames(q)].sort());
   });
 
+  /** Alert instances in the order of their users. */
+  const byUser = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => x.labels.user.localeCompare(y.labels.user));
   /** Alert instances in the order of their accounts. */
   const byAccount = (xs: Array<{ labels: Record<string, string> }>) => [...xs].sort((x, y) => x.labels.account.localeCompare(y.labels.account));
 
@@ -610,6 +623,24 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     // Grouped by user alone, as the rule was, the accounts' calls add up to one instance that names no account.
     const byUser = { ...rule, data: [{ ...rule.data[0], model: { ...rule.data[0].model, groupBy: 'user' } }, ...rule.data.slice(1)] };
     expect(await runRule(byUser, at)).toEqual([{ labels: { user: SCANNER_ROLE }, b: SCANNER.length, firing: true }]);
+  });
+
+  test("failed authorizations: another account's role refused in this one is an instance of its own, named with its account", async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-failed-authorizations')!;
+    const at = Math.max(...CROSS_ACCOUNT.map(arrivalOf)) + 60_000;
+    const foreign = `${ROLE} (account ${CALLER})`;
+    // Not "DataPipeline in account A" with A's own role's 3 refusals added: B's role, in A, 6 times.
+    expect(byUser(await runRule(rule, at))).toEqual([
+      { labels: { user: ROLE, account: RECIPIENT }, b: 3, firing: false },
+      { labels: { user: foreign, account: RECIPIENT }, b: 6, firing: true },
+    ]);
+    // The name the alert says, picked as the CloudTrail Events dashboard's User, finds B's role's calls and no others.
+    const events = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-events')!.dashboard;
+    const list = queryPanels(events).find((p) => p.targets[0].format === 'list')!;
+    const made = { from: Date.parse('2023-05-12T07:00:00Z'), to: Date.parse('2023-05-12T09:00:00Z') };
+    const { frames } = await runPanel(events, list, { ...defaultSelection(events), user: [foreign] }, made);
+    expect(frames.A[0].fields.find((f) => f.name === 'user')!.values).toEqual(Array(6).fill(foreign));
+    expect(frames.A[0].fields.find((f) => f.name === 'event id')!.values.sort()).toEqual(CROSS_ACCOUNT.slice(0, 6).map((r) => r.eventID).sort());
   });
 
   test('failed authorizations: a burst split by a 5-minute boundary still fires, once it is in the window', async () => {

@@ -25,7 +25,8 @@ import {
   oracleUnauthorized,
   oracleUser,
 } from '../support/oracle';
-import { stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
+import { CALLER, RECIPIENT, ROLE, roleReads } from '../support/crossAccount';
+import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir } from '../support/temp';
 
 const END = new Date('2026-11-20T18:00:00Z');
@@ -33,6 +34,12 @@ const GENERATED = { events: 12_000, days: 3, end: END, seed: 11, eventsPerFile: 
 const HOUR = 3_600_000;
 /** The generator's AdministratorAccess permission set's role in its busiest account (an IAM Identity Center role, shared by its people). */
 const ADMIN_ROLE = permissionSetRole('111122223333', 'AdministratorAccess');
+/** A's bucket read by A's own DataPipeline role, and by account B's role of the same name (5 reads, one refused). */
+const OWN_READS = roleReads('own-reads', RECIPIENT, 3, '2026-11-20T10:00:00Z', 60_000, false);
+const FOREIGN_READS = [
+  ...roleReads('foreign-reads', CALLER, 4, '2026-11-20T10:01:00Z', 60_000, false),
+  ...roleReads('foreign-refused', CALLER, 1, '2026-11-20T10:09:00Z', 0, true),
+];
 
 let dir: string;
 let db: Database;
@@ -47,7 +54,10 @@ beforeAll(async () => {
   db = await Database.open(path.join(dir, 'reports.duckdb'));
   await ingest({ source: path.join(dir, 'stratus'), db });
   await ingest({ source: path.join(dir, 'generated'), db, days: 3, now: END });
-  records = [...stratusRecords().map((x) => x.record), ...generatedRecords(GENERATED)];
+  fs.mkdirSync(path.join(dir, 'cross-account'));
+  fs.writeFileSync(path.join(dir, 'cross-account', 'reads.json.gz'), logFile([...OWN_READS, ...FOREIGN_READS]));
+  await ingest({ source: path.join(dir, 'cross-account'), db, days: 3, now: END });
+  records = [...stratusRecords().map((x) => x.record), ...generatedRecords(GENERATED), ...OWN_READS, ...FOREIGN_READS];
   const times = records.map((r) => Date.parse(r.eventTime));
   // Whole hours around every record, so hourly buckets line up with the range.
   range = { from: Math.floor(Math.min(...times) / HOUR) * HOUR, to: Math.ceil((Math.max(...times) + 1) / HOUR) * HOUR };
@@ -392,6 +402,37 @@ describe('Common Searches', () => {
     const expected = countBy(records.filter((r) => ips.includes(r.sourceIPAddress)), (r) => r.sourceIPAddress);
     expect(Object.keys(expected).length).toBeGreaterThanOrEqual(2);
     expect(await byPreset('ips-activity', { ips })).toEqual(expected);
+  });
+});
+
+describe('a role of another account acting in this one (recipientAccountId A, the caller of account B)', () => {
+  const foreign = `${ROLE} (account ${CALLER})`;
+  const ids = (frame: Frame) => frame.fields.find((f) => f.name === 'event id')!.values.map(String).sort();
+
+  test("is a user of its own, named with its account: not merged with A's role of the same name, nor said to be in A alone", async () => {
+    const [byUser] = await run({ format: 'table', groupBy: 'user', filters: { account: [RECIPIENT] }, limit: 10_000 });
+    expect(table(byUser)).toMatchObject({ [ROLE]: 3, [foreign]: 5 });
+    const [pairs] = await run({ format: 'table', groupBy: 'userAndAccount', filters: { user: [ROLE, foreign] } });
+    expect(pairs.fields.map((f) => f.values)).toEqual([[foreign, ROLE], [RECIPIENT, RECIPIENT], [5, 3]]);
+    // Per user over time too, peaks included (as the alert rules count them).
+    const series = await run({ format: 'timeseries', groupBy: 'userAndAccount', filters: { user: [ROLE, foreign] }, peakWindow: 30 });
+    expect(series.map((f) => f.fields[1].labels).sort((a, b) => a!.user.localeCompare(b!.user))).toEqual([
+      { user: ROLE, account: RECIPIENT },
+      { user: foreign, account: RECIPIENT },
+    ]);
+  });
+
+  test('listed under that name, which as a filter finds its events: in the events list, an exclusion and the users search', async () => {
+    expect(await reports.values('user', range, CALLER, 10)).toEqual([{ value: foreign, count: 5 }]);
+    const [list] = await run({ format: 'list', filters: { user: [foreign] } });
+    expect(ids(list)).toEqual(FOREIGN_READS.map((r) => r.eventID).sort());
+    expect(new Set(list.fields.find((f) => f.name === 'user')!.values)).toEqual(new Set([foreign]));
+    const [own] = await run({ format: 'list', filters: { user: [ROLE] } });
+    expect(ids(own)).toEqual(OWN_READS.map((r) => r.eventID).sort());
+    const [rest] = await run({ format: 'list', filters: { user: [ROLE, foreign] }, exclude: { user: [ROLE] } });
+    expect(ids(rest)).toEqual(FOREIGN_READS.map((r) => r.eventID).sort());
+    const search = commonSearch('users-activity')!.query({ users: [foreign] });
+    expect(table((await run({ ...search, format: 'table' }))[0])).toEqual({ [foreign]: 5 });
   });
 });
 

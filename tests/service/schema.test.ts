@@ -173,6 +173,26 @@ test('a version 17 database marks as unauthorized the refusals of a VPC endpoint
   ]);
 });
 
+test('a version 17 database names a caller of another account with its account, as ingestion now does', async () => {
+  const call = (id: string, user: string, arn: string) =>
+    consoleLogin(id, user, 'AssumedRole', `'${arn}' AS principal_arn, NULL AS mfa_used, [] AS resources`);
+  const rows = await afterMigration<{ event_id: string; user_name: string }>(
+    17,
+    [
+      call('theirs', 'RoleX', 'arn:aws:sts::444455556666:assumed-role/RoleX/s1'),
+      call('ours', 'RoleX', 'arn:aws:sts::111122223333:assumed-role/RoleX/s2'),
+      // The ARN is the name (the last resort): it says its account already.
+      call('arn-named', 'arn:aws:iam::444455556666:user/x', 'arn:aws:iam::444455556666:user/x'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, user_name FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'arn-named', user_name: 'arn:aws:iam::444455556666:user/x' },
+    { event_id: 'ours', user_name: 'RoleX' },
+    { event_id: 'theirs', user_name: 'RoleX (account 444455556666)' },
+  ]);
+});
+
 test('a version 6 database gives its events the arrival of their log files, as its ledger recorded it', async () => {
   const event = (id: string, objectKey: string) =>
     consoleLogin(id, id, 'IAMUser', 'NULL AS mfa_used, [] AS resources').replace(`'k' AS object_key`, `'${objectKey}' AS object_key`);

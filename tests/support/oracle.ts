@@ -43,7 +43,20 @@ function identityCenterPerson(id: CloudTrailRecord): string | undefined {
   return fromArn || (principalId.includes(':') ? principalId.slice(principalId.indexOf(':') + 1) : '') || undefined;
 }
 
+/**
+ * A record's user: its name, and for a caller of another account than the record's (a role of account B reading
+ * account A's bucket, as its ARN says) that account too, as `RoleX (account B)`; not where the record's own
+ * account is not known.
+ */
 export function oracleUser(r: CloudTrailRecord): string {
+  const name = userName(r);
+  const arn = String(r.userIdentity?.arn ?? '');
+  const caller = arn.split(':')[4] ?? '';
+  const account = accountOf(r);
+  return caller && caller !== account && account !== 'unknown' && name !== arn ? `${name} (account ${caller})` : name;
+}
+
+function userName(r: CloudTrailRecord): string {
   const id = r.userIdentity ?? {};
   const name = (() => {
     switch (id.type) {

@@ -1,6 +1,6 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
-import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
+import { callerUserSql, federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
 export const SCHEMA_VERSION = 18;
 
@@ -184,6 +184,13 @@ export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
  */
 export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = true
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
+
+/**
+ * Version 18: a caller of another account than the event's is the user `RoleX (account B)` (fieldRules.ts
+ * callerUserSql); stored events get the label from their stored ARN and account, as new ones get it at ingestion.
+ */
+export const CALLER_ACCOUNT_USER_SQL = `UPDATE events SET user_name = ${callerUserSql('user_name', 'account', 'principal_arn')}
+  WHERE split_part(principal_arn, ':', 5) NOT IN ('', account)`;
 
 /**
  * Version 7: events stored before it arrived with their log file, whose ledger row says when. A file rewritten under

@@ -48,7 +48,7 @@ const ssoSession = (role: string, rolePath: string, session: string) => ({
 
 describe('user, per identity type', () => {
   const cases: Array<[string, CloudTrailRecord, string, Partial<Row>?]> = [
-    ['IAMUser → userName', { userIdentity: { type: 'IAMUser', userName: 'bob', arn: 'arn:aws:iam::1:user/bob' } }, 'bob', { role_name: null }],
+    ['IAMUser → userName', { userIdentity: { type: 'IAMUser', userName: 'bob', arn: 'arn:aws:iam::111122223333:user/bob' } }, 'bob', { role_name: null }],
     [
       'AssumedRole → role name, session kept',
       {
@@ -62,7 +62,9 @@ describe('user, per identity type', () => {
       'Deployer',
       { session_name: 'ci-run-42', role_name: 'Deployer' },
     ],
-    ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::1:assumed-role/Reader/s1' } }, 'Reader'],
+    // A role of another account acting in this one (the record's recipientAccountId): its own user, not this account's RoleX.
+    ['AssumedRole of another account → role name and its account', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::444455556666:assumed-role/Reader/s1', accountId: '444455556666' } }, 'Reader (account 444455556666)'],
+    ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Reader/s1' } }, 'Reader'],
     [
       'AssumedRole of an Identity Center permission set → the person (session name), the permission set kept as its role',
       { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', 'aws-reserved/sso.amazonaws.com/', 'dave@example.com') },
@@ -124,7 +126,7 @@ describe('user, per identity type', () => {
       { session_name: null },
     ],
     ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root', { invoked_by: null }],
-    ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::1:federated-user/carol', principalId: '1:carol' } }, 'carol'],
+    ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/carol', principalId: '111122223333:carol' } }, 'carol'],
     ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com', { invoked_by: 'autoscaling.amazonaws.com' }],
     [
       'Root, a call AWS Support made for it → root, the service kept',
