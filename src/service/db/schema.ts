@@ -186,10 +186,11 @@ export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = tru
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
 
 /**
- * Version 18: a caller of another account than the event's is the user `RoleX (account B)` (fieldRules.ts
- * callerUserSql); stored events get the label from their stored ARN and account, as new ones get it at ingestion.
+ * A caller of another account than the event's is the user `RoleX (account B)` (fieldRules.ts callerUserSql), set
+ * on the rows of `table`: each batch's at ingestion (a step of its own: one more in normaliseSql's projections ran a
+ * 12 MB file out of a 128 MB memory limit), and in version 18 the events stored before, from their stored ARN.
  */
-export const CALLER_ACCOUNT_USER_SQL = `UPDATE events SET user_name = ${callerUserSql('user_name', 'account', 'principal_arn')}
+export const CALLER_ACCOUNT_USER_SQL = (table: string) => `UPDATE ${table} SET user_name = ${callerUserSql('user_name', 'account', 'principal_arn')}
   WHERE split_part(principal_arn, ':', 5) NOT IN ('', account)`;
 
 /**

@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { ErrorKind } from '../../model/api';
 import type { Database } from '../db/database';
-import { RESOURCE_INDEX_SELECT } from '../db/schema';
+import { CALLER_ACCOUNT_USER_SQL, RESOURCE_INDEX_SELECT } from '../db/schema';
 import { counted } from '../counted';
 import { isOutOfMemory } from '../errorKind';
 import {
@@ -314,6 +314,7 @@ export class BatchLoader {
   private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
     const { files, objectKeys, records, params } = batch;
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
+    await conn.run(CALLER_ACCOUNT_USER_SQL('batch'));
     const noRecords = await this.filesWithoutRecords(conn, files, objectKeys);
     await this.findFresh(conn);
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';

@@ -5,7 +5,6 @@
 // Only constants from src/model/fieldRules.ts are written into the SQL text (JSON paths and patterns, which
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
-  callerUserSql,
   DRY_RUN_SUCCESS_CODE,
   eventCategorySql,
   federatedSignInSql,
@@ -113,9 +112,7 @@ const EVENT_TIME_SQL = `CASE WHEN parsed_time >= TIMESTAMP '1970-01-01' AND pars
  * cannot be read or lies outside 1970 … tomorrow (the caller rejects those). Everything comes from one read of each record.
  */
 export function normaliseSql(input: string): string {
-  // The user as the record names it, then (callerUserSql) with its account for a caller of another account.
   return `
-SELECT * REPLACE (${callerUserSql('user_name', 'account', 'principal_arn')} AS user_name) FROM (
 WITH x AS (
   SELECT object_key, ord, r, ${RESOURCES_SQL} AS resources,
     r['eventID'] AS event_id_json, ${field('eventTime')} AS event_time_raw,
@@ -194,5 +191,5 @@ SELECT
   resources,
   object_key,
   ord AS record_index
-FROM z)`;
+FROM z`;
 }
