@@ -28,18 +28,6 @@ export const UNAUTHORIZED_MESSAGE_TEXT = 'not authorized';
 export const unauthorizedSql = (code: string, message: string) =>
   `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false) OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
 
-/**
- * SQL: the user of an event, with its account when the caller is of another account than the event's (a role of
- * account B reading account A's bucket is in A's log under its name alone: `RoleX (account B)`, not A's own RoleX).
- * The caller's account is the fifth part of its ARN. Not for a name that is the ARN itself (it says its account), nor
- * an event whose own account is not known. A space and parentheses are in no IAM name, so the label names no other user.
- */
-export const callerUserSql = (user: string, account: string, arn: string) => {
-  const caller = `split_part(${arn}, ':', 5)`;
-  return `CASE WHEN ${caller} NOT IN ('', ${account}) AND ${account} <> 'unknown' AND ${user} <> ${arn}
-    THEN ${user} || ' (account ' || ${caller} || ')' ELSE ${user} END`;
-};
-
 /** The group (and filter value) of the events that have no value of a dimension where that is news: no code, no role. */
 export const NONE_GROUP = '(none)';
 

@@ -205,9 +205,12 @@ export class Database {
       await run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
     }
     if (previous > 0 && previous < 5) await run(FEDERATED_SIGN_IN_MFA_SQL);
-    // The unauthorized rule grew in versions 6 and 9: stored refusals it missed are marked again.
-    if (previous > 0 && previous < 18) await run(UNAUTHORIZED_MESSAGE_SQL);
-    if (previous > 0 && previous < 18) await run(CALLER_ACCOUNT_USER_SQL('events'));
+    if (previous > 0 && previous < 18) {
+      // The unauthorized rule grew in versions 6, 9 and 18: stored refusals it missed are marked again.
+      await run(UNAUTHORIZED_MESSAGE_SQL);
+      // Version 18: a caller of another account is named with it, as ingestion names it.
+      await run(CALLER_ACCOUNT_USER_SQL('events'));
+    }
     if (previous > 0 && previous < 7) await run(ARRIVED_AT_SQL);
     if (previous > 0 && previous < 8) await run(INVOKED_BY_SQL);
     if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await run(sql);

@@ -1,6 +1,6 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
-import { callerUserSql, federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
+import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
 export const SCHEMA_VERSION = 18;
 
@@ -186,12 +186,17 @@ export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = tru
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
 
 /**
- * A caller of another account than the event's is the user `RoleX (account B)` (fieldRules.ts callerUserSql), set
- * on the rows of `table`: each batch's at ingestion (a step of its own: one more in normaliseSql's projections ran a
- * 12 MB file out of a 128 MB memory limit), and in version 18 the events stored before, from their stored ARN.
+ * Names a caller of another account than the event's with its account, in `table` (each batch's at ingestion; in
+ * version 18 the events stored before): a role of account B reading account A's bucket is in A's log under its name
+ * alone, and is `RoleX (account B)`, not A's own RoleX. The caller's account is the fifth part of its ARN. Not for a
+ * name that is the ARN itself (it says its account), nor an event whose own account is not known. A space and
+ * parentheses are in no IAM name, so the label names no other user.
  */
-export const CALLER_ACCOUNT_USER_SQL = (table: string) => `UPDATE ${table} SET user_name = ${callerUserSql('user_name', 'account', 'principal_arn')}
-  WHERE split_part(principal_arn, ':', 5) NOT IN ('', account)`;
+export const CALLER_ACCOUNT_USER_SQL = (table: string) => {
+  const caller = "split_part(principal_arn, ':', 5)";
+  return `UPDATE ${table} SET user_name = user_name || ' (account ' || ${caller} || ')'
+    WHERE ${caller} NOT IN ('', account) AND account <> 'unknown' AND user_name <> principal_arn`;
+};
 
 /**
  * Version 7: events stored before it arrived with their log file, whose ledger row says when. A file rewritten under

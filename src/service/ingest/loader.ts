@@ -314,6 +314,8 @@ export class BatchLoader {
   private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
     const { files, objectKeys, records, params } = batch;
     await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
+    // A step of its own, on the few rows it changes: one more projection in normaliseSql ran a 12 MB file out of a
+    // 128 MB memory limit.
     await conn.run(CALLER_ACCOUNT_USER_SQL('batch'));
     const noRecords = await this.filesWithoutRecords(conn, files, objectKeys);
     await this.findFresh(conn);
