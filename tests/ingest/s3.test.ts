@@ -16,7 +16,7 @@ import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/ret
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
-import { refusedUrl } from '../support/net';
+import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -149,10 +149,8 @@ test('an S3 endpoint that does not answer says which one and what to check', asy
 
 test('an S3 endpoint that takes connections and never answers is unreachable too, named, with what to check', async () => {
   // A server that hangs (or a firewall's dead end): the SDK's socket timeout, a TimeoutError without a system code.
-  const sockets = new Set<net.Socket>();
-  const hung = net.createServer((socket) => sockets.add(socket.resume()));
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  const hung = await hungServer();
+  const { url } = hung;
   try {
     const run = ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url, s3IdleTimeoutMs: 200 });
     const err = await run.then(() => undefined, (e: unknown) => e as Error & { kind?: string });
@@ -162,16 +160,13 @@ test('an S3 endpoint that takes connections and never answers is unreachable too
     );
     expect(err?.kind).toBe('unreachable');
   } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => hung.close(resolve));
+    await hung.close();
   }
 }, 30_000);
 
 test('a listing that gets no answer fails after the answer timeout, not three idle timeouts; a download slower than that to start is not cut', async () => {
-  const sockets = new Set<net.Socket>();
-  const hung = net.createServer((socket) => sockets.add(socket.resume()));
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  const hung = await hungServer();
+  const { url } = hung;
   // The idle timeout as it ships (60 s, 3 tries: 3 minutes before the run failed); only the answer timeout shortened.
   const source = new S3Source(parseS3Url('s3://logs'), { endpoint: url, answerTimeoutMs: 300 });
   const started = Date.now();
@@ -185,8 +180,7 @@ test('a listing that gets no answer fails after the answer timeout, not three id
     expect(Date.now() - started).toBeLessThan(5_000);
   } finally {
     source.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => hung.close(resolve));
+    await hung.close();
   }
 
   // A download whose answer starts later than a listing's may: its wait is the idle timeout's.

@@ -19,6 +19,10 @@ const consoleLogin = (id: string, user: string, identityType: string, columns: s
      '${identityType}' AS identity_type, '' AS source_ip, false AS source_is_ip, false AS read_only, false AS is_error, false AS is_unauthorized,
      'k' AS object_key, ${columns}`;
 
+/** A ConsoleLogin an older Trailhound stored as refused with this error code and message. */
+const refused = (id: string, code: string, message: string) =>
+  consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
+
 /** Writes `file` as an older Trailhound left it: its schema (with `then` run on it), its events and its schema version. */
 async function writeOldDatabase(file: string, version: number, schema: string, events: string, then = ''): Promise<void> {
   const old = await DuckDBInstance.create(file);
@@ -120,8 +124,6 @@ test("a version 4 database forgets what it stored as federated sign-ins' MFA; IA
 
 test('a version 5 database marks as unauthorized the refusals its message rule missed; other errors stay', async () => {
   // Stored by version 5, whose rule wanted the message to start with "not authorized": all three were errors only.
-  const refused = (id: string, code: string, message: string) =>
-    consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
   const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
     5,
     [
@@ -139,8 +141,6 @@ test('a version 5 database marks as unauthorized the refusals its message rule m
 });
 
 test('a version 8 database marks as unauthorized the UnauthorizedOperationException refusals its rule missed', async () => {
-  const refused = (id: string, code: string, message: string) =>
-    consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
   const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
     8,
     [refused('workdocs', 'UnauthorizedOperationException', 'User lacks permission'), refused('throttled', 'ThrottlingException', 'Rate exceeded')].join(
@@ -155,8 +155,6 @@ test('a version 8 database marks as unauthorized the UnauthorizedOperationExcept
 });
 
 test('a version 17 database marks as unauthorized the refusals of a VPC endpoint\'s policy (VpceAccessDenied) and EC2\'s Client.AuthFailure', async () => {
-  const refused = (id: string, code: string, message: string) =>
-    consoleLogin(id, id, 'IAMUser', `'${code}' AS error_code, '${message}' AS error_message, NULL AS mfa_used, [] AS resources`);
   const rows = await afterMigration<{ event_id: string; is_unauthorized: boolean }>(
     17,
     [

@@ -13,7 +13,7 @@ import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 import { spawnCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
-import { refusedUrl } from '../support/net';
+import { hungServer, refusedUrl } from '../support/net';
 
 const today = new Date().toISOString().slice(0, 10);
 let n = 0;
@@ -405,17 +405,15 @@ test('a poll whose turn comes after stop() does nothing: no delivery, no catch-u
 
 test('stop() ends a trails sync waiting on a CloudTrail endpoint that does not answer, at once and without logging a failure', async () => {
   const dir = tempDir();
-  const sockets = new Set<net.Socket>();
-  const hung = net.createServer((socket) => sockets.add(socket.resume()));
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  const cloudtrailEndpoint = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+  const hung = await hungServer();
+  const cloudtrailEndpoint = hung.url;
   const db = await Database.open(path.join(dir, 'db.duckdb'));
   const { lines, logger } = memoryLogger();
   const env = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
   const service = startService({ db, sources: [path.join(dir, 'logs')], logger, pollIntervalMs: 3_600_000, syncTrails: true, cloudtrailEndpoint });
   try {
-    await waitFor('the sync to ask the endpoint', async () => (sockets.size > 0 ? true : undefined));
+    await waitFor('the sync to ask the endpoint', async () => (hung.connections() > 0 ? true : undefined));
     const started = Date.now();
     await service.stop();
     // The SDK would wait 60 s without a byte, three times.
@@ -424,8 +422,7 @@ test('stop() ends a trails sync waiting on a CloudTrail endpoint that does not a
   } finally {
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete process.env[name]; else process.env[name] = value;
     db.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => hung.close(resolve));
+    await hung.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);

@@ -1,14 +1,14 @@
 // The trail inventory through @aws-sdk/client-cloudtrail against a loopback CloudTrail API (JSON 1.1).
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Database } from '../db/database';
 import { syncTrails } from '.';
 import { awsError, startTestCloudTrail, type Handler, type TestCloudTrail } from '../../../tests/support/cloudtrail-api';
 import { runCli } from '../../../tests/support/cli';
 import { tempDir } from '../../../tests/support/temp';
-import { refusedUrl } from '../../../tests/support/net';
+import { hungServer, refusedUrl } from '../../../tests/support/net';
 
 const A = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail';
 const B = 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/eu-audit';
@@ -162,10 +162,8 @@ test('an endpoint that answers, but not as CloudTrail does (another server at th
 });
 
 test('an endpoint that takes the connection and never answers fails after the idle timeout, named, instead of holding the sync for ever', async () => {
-  const sockets = new Set<net.Socket>();
-  const hung = net.createServer((socket) => sockets.add(socket.resume()));
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  const hung = await hungServer();
+  const { url } = hung;
   const db = await Database.open(path.join(dir, 'hung.duckdb'));
   try {
     await expect(syncTrails(db, { endpoint: url, region: 'us-east-1', idleTimeoutMs: 200 })).rejects.toThrow(
@@ -174,16 +172,13 @@ test('an endpoint that takes the connection and never answers fails after the id
     );
   } finally {
     db.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => hung.close(resolve));
+    await hung.close();
   }
 }, 30_000);
 
 test('a request that gets no answer fails after the answer timeout, long before three idle timeouts', async () => {
-  const sockets = new Set<net.Socket>();
-  const hung = net.createServer((socket) => sockets.add(socket.resume()));
-  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  const hung = await hungServer();
+  const { url } = hung;
   const db = await Database.open(path.join(dir, 'answer.duckdb'));
   const started = Date.now();
   try {
@@ -194,8 +189,7 @@ test('a request that gets no answer fails after the answer timeout, long before 
     expect(Date.now() - started).toBeLessThan(5_000);
   } finally {
     db.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => hung.close(resolve));
+    await hung.close();
   }
 }, 30_000);
 
