@@ -22,21 +22,9 @@ import {
   TIME_FIELDS,
 } from '../../src/model/query';
 import { buildCli } from '../../src/service/cli';
-import { ROOT } from '../support/cli';
+import { anchorsOf, prose, readDoc as read, ROOT } from '../support/markdown';
 
 const DOCS = ['README.md', 'docs/DESIGN.md', 'src/backend/README.md', 'src/plugin/README.md', 'dashboards/README.md', 'CHANGELOG.md'];
-const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
-/** Markdown without its fenced code, where a `# comment` is no heading and `[x](y)` no link. */
-const prose = (text: string) => text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
-
-/** GitHub's anchor of a heading: lower case, punctuation but - and _ dropped, spaces as dashes. */
-const anchor = (heading: string) =>
-  heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-const anchorsOf = (file: string) => new Set([...prose(read(file)).matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1])));
 
 test.each(DOCS)('%s: every relative link names a file that is there, and every #anchor a heading of its file', (file) => {
   const broken: string[] = [];
