@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Writes dashboards/cloudtrail-alerts.json from the alert rules: for each security rule (every rule but the
-// ingestion one), a row with a chart of the rule's own query and a table of its events. Run it after changing a
-// rule (npm run dashboards:alerts); with --check it only says whether the file is up to date, which
+// Writes dashboards/cloudtrail-alerts.json from the alert rules and their runbooks (docs/runbooks.md): for each
+// security rule (every rule but the ingestion one), a row with a chart of the rule's own query and a table of its
+// events, its runbook under them; a last row holds the ingestion rule's runbook. Run it after changing a rule or a
+// runbook (npm run dashboards:alerts); with --check it only says whether the file is up to date, which
 // tests/dashboards/structure.test.ts asks. The rules'
-// __panelId__ annotations name the charts: text 1, then for the n-th rule (from 0) its row 2 + 3n, chart 3 + 3n and
-// table 4 + 3n.
+// __panelId__ annotations name the charts: text 1, then for the n-th security rule (from 0) its row 2 + 3n, chart
+// 3 + 3n and table 4 + 3n. Their runbook_url annotations name the runbooks: 100 + the rule's place in the rules file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +13,32 @@ import YAML from 'yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
-const rules = YAML.parse(read('provisioning/alerting/trailhound-rules.yaml'))
-  .groups.flatMap((g) => g.rules)
-  .filter((r) => r.uid !== 'trailhound-no-events');
+const allRules = YAML.parse(read('provisioning/alerting/trailhound-rules.yaml')).groups.flatMap((g) => g.rules);
+const rules = allRules.filter((r) => r.uid !== 'trailhound-no-events');
+const RUNBOOK_IDS_FROM = 100;
+
+/** docs/runbooks.md's sections, by heading: each `## <rule title>` and its text up to the next heading. */
+const runbooks = new Map(
+  read('docs/runbooks.md')
+    .split(/^## /m)
+    .slice(1)
+    .map((section) => {
+      const [heading, ...body] = section.split('\n');
+      return [heading.trim(), body.join('\n').trim()];
+    })
+);
+
+/** The rule's runbook as a text panel, as wide as the dashboard. */
+function runbookPanel(rule, y) {
+  const content = runbooks.get(rule.title);
+  if (!content) throw new Error(`docs/runbooks.md has no section "## ${rule.title}": write the rule's runbook there`);
+  // Tall enough for the text at full width (about 180 characters a line of 21 px, a blank line between paragraphs, the
+  // title above, 30 px a grid unit), so that the dashboard shows it whole, not in a box to scroll.
+  const lines = content.split(/\n\n+/).reduce((n, paragraph) => n + Math.ceil(paragraph.length / 180) + 1, 0);
+  const h = Math.ceil((lines * 21 + 48) / 30);
+  const id = RUNBOOK_IDS_FROM + allRules.indexOf(rule);
+  return { id, type: 'text', title: `${rule.title}: runbook`, gridPos: { h, w: 24, x: 0, y }, options: { mode: 'markdown', content } };
+}
 // The Events dashboard gives the look shared by every dashboard (annotations, links) and its events table.
 const events = JSON.parse(read('dashboards/cloudtrail-events.json'));
 const eventsTable = events.panels.find((p) => p.title === 'Events');
@@ -88,19 +112,21 @@ const panels = [
     id: 1,
     type: 'text',
     title: '',
-    gridPos: { h: 3, w: 24, x: 0, y: 0 },
+    gridPos: { h: 4, w: 24, x: 0, y: 0 },
     options: {
       mode: 'markdown',
       content:
         'What each CloudTrail alert rule counts, **by arrival time**: when Trailhound stored the events, not when the calls were made. ' +
         'An event stored late (after an outage of log delivery or of the service) counts when it arrives, if it happened at most a day before. ' +
         `Each rule sums its events over the last 30 minutes${peaksInWords()}. ` +
-        "The alert notifications link here; the tables list the events themselves, the latest stored first, and each panel's link opens them in CloudTrail Events.",
+        'The alert notifications link here; the tables list the events themselves, the latest stored first, ' +
+        "and each panel's link opens them in CloudTrail Events. " +
+        "Under them, the rule's runbook (docs/runbooks.md): what is usually benign, how to investigate, what to do.",
     },
   },
 ];
 const NO_RULE_EVENTS = "None of this rule's events arrived in the time range";
-let y = 3;
+let y = 4;
 rules.forEach((rule, n) => {
   const { intervalMs: _interval, maxDataPoints: _points, ...model } = rule.data[0].model;
   const links = eventsLink(model);
@@ -147,7 +173,14 @@ rules.forEach((rule, n) => {
     options: structuredClone(eventsTable.options),
   });
   y += 8;
+  const runbook = runbookPanel(rule, y);
+  panels.push(runbook);
+  y += runbook.gridPos.h;
 });
+// The ingestion rule opens the Ingestion dashboard; its runbook is here with the others, in a row of its own.
+const ingestion = allRules.find((r) => r.uid === 'trailhound-no-events');
+panels.push({ id: 2 + 3 * rules.length, type: 'row', title: ingestion.title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
+panels.push(runbookPanel(ingestion, y + 1));
 
 const dashboard = {
   uid: 'trailhound-alerts',
@@ -179,5 +212,5 @@ if (process.argv.includes('--check')) {
   }
 } else {
   fs.writeFileSync(file, text);
-  console.log(`dashboards/cloudtrail-alerts.json: ${rules.length} rules`);
+  console.log(`dashboards/cloudtrail-alerts.json: ${rules.length} rules, ${allRules.length} runbooks`);
 }

@@ -39,7 +39,11 @@ func main() {
 	if err := json.NewDecoder(os.Stdin).Decode(&input); err != nil {
 		panic(err)
 	}
-	funcs := template.FuncMap{"reReplaceAll": func(pattern, repl, text string) string { return regexp.MustCompile(pattern).ReplaceAllString(text, repl) }}
+	funcs := template.FuncMap{
+		"reReplaceAll": func(pattern, repl, text string) string { return regexp.MustCompile(pattern).ReplaceAllString(text, repl) },
+		// Grafana's root_url, which it always ends with a slash.
+		"externalURL": func() string { return "https://grafana.example.com/sub/" },
+	}
 	data := map[string]interface{}{"Labels": input.Labels, "Values": map[string]float64{"B": 6}}
 	out := []string{}
 	for _, text := range input.Templates {
@@ -57,14 +61,14 @@ func main() {
 const haveGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 if (!haveGo) console.warn('alert template rendering SKIPPED: `go` is not installed (Debian: apt-get install golang-go)');
 
-(haveGo ? test : test.skip)('rendered, a hostile user name is plain code; an ordinary one reads as before, in code', () => {
+(haveGo ? test : test.skip)('rendered, a hostile user name is plain code; an ordinary one reads as before, in code; runbook links are whole URLs', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-templates-'));
   try {
     fs.writeFileSync(path.join(dir, 'render.go'), RENDER);
-    const render = (user: string): string[] =>
+    const render = (user: string, templates = annotations.map((a) => a.text)): string[] =>
       JSON.parse(
         execFileSync('go', ['run', path.join(dir, 'render.go')], {
-          input: JSON.stringify({ Labels: { user, account: '111122223333' }, Templates: annotations.map((a) => a.text) }),
+          input: JSON.stringify({ Labels: { user, account: '111122223333' }, Templates: templates }),
           env: { ...process.env, GO111MODULE: 'off', GOFLAGS: '', CGO_ENABLED: '0', GOCACHE: path.join(os.tmpdir(), 'trailhound-go-cache') },
         }).toString()
       );
@@ -77,6 +81,10 @@ if (!haveGo) console.warn('alert template rendering SKIPPED: `go` is not install
     }
     const plain = render('alice');
     expect(plain[annotations.findIndex((a) => a.rule === rules[0].title && a.key === 'summary')]).toMatch(/^`alice` in account 111122223333: 6 /);
+    // The runbook links: the user's own Grafana, under its root_url.
+    const runbooks = render('alice', rules.map((rule) => String(rule.annotations.runbook_url)));
+    const link = /^https:\/\/grafana\.example\.com\/sub\/d\/trailhound-alerts\/cloudtrail-alerts\?viewPanel=\d+$/;
+    expect(runbooks).toEqual(rules.map(() => expect.stringMatching(link)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ import {
   type Dashboard,
   type Json,
 } from './support';
+import { anchor, anchorsOf, sectionAt } from '../support/markdown';
 
 const dashboards = loadDashboards();
 const byUid = new Map(dashboards.map(({ dashboard }) => [dashboard.uid, dashboard]));
@@ -432,11 +433,13 @@ describe('CloudTrail Alerts', () => {
   test('is what scripts/alerts-dashboard.mjs writes from the rules', () => {
     expect(() => execFileSync(process.execPath, [path.join(ROOT, 'scripts/alerts-dashboard.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
   });
-  test('no panel without its rule: one row per security rule, under an explanation', () => {
+  test('no panel without its rule: one row per security rule, under an explanation, and a last one for the ingestion rule', () => {
     const rows = allPanels(d).filter((p) => p.type === 'row');
-    expect(rows.map((r) => r.title)).toEqual(security.map(({ rule }) => rule.title));
+    expect(rows.map((r) => r.title)).toEqual([...security.map(({ rule }) => rule.title), 'No CloudTrail events arriving']);
     expect(queryPanels(d)).toHaveLength(2 * security.length);
     expect(allPanels(d)[0]).toMatchObject({ type: 'text', gridPos: { x: 0, y: 0, w: 24 } });
+    // The explanation, then a runbook per rule.
+    expect(allPanels(d).filter((p) => p.type === 'text')).toHaveLength(1 + loadAlertRules().length);
   });
   test('the explanation says what each rule that counts peaks counts: its group (a pair in words) and its window', () => {
     const text: string = allPanels(d)[0].options.content;
@@ -603,6 +606,36 @@ describe('alert rules', () => {
       expect(strings(rule.labels).filter((l) => l.includes('$'))).toEqual([]);
       expect(rule.for).toMatch(/^\d+[smh]$/);
     }
+  });
+
+  // A notification's runbook_url opens the rule's runbook in the user's own Grafana (the project has no public
+  // address): the rule's section of docs/runbooks.md, which scripts/alerts-dashboard.mjs copies into a text panel of
+  // the Alerts dashboard. Grafana's annotation templates give externalURL, its root_url (always ending in /).
+  test('every rule has a runbook_url: a section of docs/runbooks.md headed by its title, shown alone on the Alerts dashboard', () => {
+    const alerts = byUid.get('trailhound-alerts')!;
+    const headings = anchorsOf('docs/runbooks.md');
+    const ids = new Set<string>();
+    for (const { rule } of rules) {
+      const url = /^\{\{ externalURL \}\}d\/trailhound-alerts\/cloudtrail-alerts\?viewPanel=(\d+)$/.exec(rule.annotations.runbook_url ?? '');
+      expect([rule.title, url?.[0]]).toEqual([rule.title, expect.any(String)]);
+      ids.add(url![1]);
+      expect([rule.title, headings.has(anchor(rule.title))]).toEqual([rule.title, true]);
+      const section = sectionAt('docs/runbooks.md', anchor(rule.title))!;
+      // What fired, what is usually benign, how to investigate, what to do.
+      for (const part of ['**What fired.**', '**Usually benign.**', '**Investigate.**', '**Act.**']) {
+        expect([rule.title, section]).toEqual([rule.title, expect.stringContaining(part)]);
+      }
+      // A CIS rule's runbook names its control, as the rule's label does.
+      const control = new RegExp(`\\b(CIS|Benchmark)\\s+${rule.labels.cis?.replace('.', '\\.')}\\b`);
+      if (rule.labels.cis) expect([rule.title, section]).toEqual([rule.title, expect.stringMatching(control)]);
+      const panel = allPanels(alerts).find((p) => String(p.id) === url![1]);
+      expect([rule.title, panel?.type, panel?.options?.mode, panel?.options?.content]).toEqual([rule.title, 'text', 'markdown', section]);
+      // A security rule's runbook is under its chart and list, in the rule's row.
+      if (rule.annotations.__dashboardUid__ !== 'trailhound-alerts') continue;
+      const chart = allPanels(alerts).find((p) => String(p.id) === rule.annotations.__panelId__)!;
+      expect([rule.title, panel!.gridPos]).toEqual([rule.title, { x: 0, y: chart.gridPos.y + chart.gridPos.h, w: 24, h: expect.any(Number) }]);
+    }
+    expect(ids.size).toBe(rules.length);
   });
 
   test('every description says what to do about the alert (its runbook, in a sentence of its own), not only what fired', () => {
