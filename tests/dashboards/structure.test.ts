@@ -638,6 +638,13 @@ describe('alert rules', () => {
     expect(ids.size).toBe(rules.length);
   });
 
+  // When Grafana cannot query Trailhound, every rule fails at once: one rule reports it (a DatasourceError after its
+  // pending period), the others keep their state, instead of one DatasourceError each for the same outage.
+  test('one rule reports an outage of Trailhound (execErrState Error, not at once); every other rule keeps its last state', () => {
+    const reporting = rules.filter(({ rule }) => rule.execErrState !== 'KeepLast').map(({ rule }) => [rule.uid, rule.execErrState, rule.for, rule.isPaused]);
+    expect(reporting).toEqual([['trailhound-no-events', 'Error', '15m', false]]);
+  });
+
   test('every description says what to do about the alert (its runbook, in a sentence of its own), not only what fired', () => {
     // A clause that starts with one of these: "… root and why: check who signed in", "Require MFA …", "Open the Ingestion dashboard".
     const action = /(?:^|[.:;] )(?:check|cancel|require|open|start)\b/i;
