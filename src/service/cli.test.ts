@@ -5,11 +5,13 @@ import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
 import { buildApi } from './api/server';
+import { noCredentials } from './awsErrors';
 import { Database } from './db/database';
 import { buildCli } from './cli';
 import { barFill, formatSummary } from './commands/ingest';
 import { nextStep } from './commands/generate';
 import { queryFromFlags, reportCommand } from './commands/report';
+import { CLOUDTRAIL_ENDPOINT_HINT } from './trails';
 
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
 
@@ -191,7 +193,10 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
   // serve's own setting, which report reads to find it: a newcomer's serve on another port.
   expect(section(helpOf('report'))).toMatch(/ TRAILHOUND_LISTEN serve's address \(its --listen\): where report asks it without --service-url or TRAILHOUND_URL \(default: 127\.0\.0\.1:7480\) $/);
-  expect(section(helpOf('trails', 'sync'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) AWS_\* credentials and region/);
+  const sync = section(helpOf('trails', 'sync'));
+  expect(sync).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) TRAILHOUND_S3_ENDPOINT .* AWS_\* credentials and region/);
+  // Read only for the hint when a sync fails: serve's and ingest's S3 is not AWS's.
+  expect(sync).toContain(' TRAILHOUND_S3_ENDPOINT the S3-compatible endpoint of serve and ingest: set, and no --cloudtrail-endpoint, a failed sync says to set that too ');
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });
 
@@ -269,6 +274,29 @@ test('trails sync that fails on a new database removes it (it would look loaded)
     const again = await runCli(['trails', 'sync', '--cloudtrail-endpoint', endpoint, '--db', kept], AWS);
     expect([again.code, again.stderr]).toEqual([1, expect.not.stringMatching(/nothing was stored/)]);
     expect(fs.existsSync(kept)).toBe(true);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('trails sync with TRAILHOUND_S3_ENDPOINT set and no CloudTrail endpoint says to set one when it fails, as serve does', async () => {
+  const dir = tempDir();
+  try {
+    // It fails at once, on no network: a profile that is in no config file (these, not this machine's), and no instance role.
+    const profile = 'trailhound-test-no-such-profile';
+    const none = path.join(dir, 'none');
+    const noAws = { AWS_PROFILE: profile, AWS_CONFIG_FILE: none, AWS_SHARED_CREDENTIALS_FILE: none, AWS_EC2_METADATA_DISABLED: 'true' };
+    const unset = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, TRAILHOUND_CLOUDTRAIL_ENDPOINT: undefined };
+    const sync = (env: NodeJS.ProcessEnv) => runCli(['trails', 'sync', '--db', path.join(dir, 'db.duckdb')], { ...noAws, ...unset, ...env });
+    const removed = `(nothing was stored: the database this run created, ${path.join(dir, 'db.duckdb')}, is removed again)`;
+    const s3 = await refusedUrl();
+    const hinted = await sync({ TRAILHOUND_S3_ENDPOINT: s3 });
+    expect(hinted).toEqual({ code: 1, stdout: '', stderr: `trailhound: ${noCredentials(profile)}; ${CLOUDTRAIL_ENDPOINT_HINT}\n${removed}\n` });
+    // S3 from AWS too, or CloudTrail's own endpoint given (right or wrong): the error alone, as before.
+    for (const env of [{ TRAILHOUND_S3_ENDPOINT: undefined }, { TRAILHOUND_S3_ENDPOINT: s3, TRAILHOUND_CLOUDTRAIL_ENDPOINT: await refusedUrl() }]) {
+      const r = await sync(env);
+      expect([r.code, r.stderr.startsWith(`trailhound: ${noCredentials(profile)}\n`), r.stderr.includes(CLOUDTRAIL_ENDPOINT_HINT)]).toEqual([1, true, false]);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

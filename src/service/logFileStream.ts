@@ -1,12 +1,16 @@
 // A log file's bytes as a stream, unpacked, for what reads log files in Node without holding them whole: the nesting
 // scan (ingest/sources/nesting.ts), the records copy (ingest/recordsArray.ts), the look at a failed file
-// (ingest/fileFailures.ts) and the record scan (reports/recordScan.ts).
+// (ingest/fileFailures.ts) and the record scan (reports/recordScan.ts); and isGzip, how the last two tell gzip from
+// plain JSON by its first bytes.
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 /** Read and unpack in big chunks: with zlib's default 16 kB ones, the streams' overhead costs more than the work (an 85 MB records copy took twice as long). */
 export const CHUNK_BYTES = 256 * 1024;
+
+/** Whether `head`, a file's first bytes, starts as every gzip stream does (0x1f 0x8b, RFC 1952): the bytes decide, not the name. */
+export const isGzip = (head: Uint8Array) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 /**
  * The bytes of `file`, gunzipped when `gzip`; `fd`, when given, is a descriptor already open on it, which the stream

@@ -47,11 +47,6 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Why a trails sync fails when S3 has its own endpoint and CloudTrail has none. */
-export const CLOUDTRAIL_ENDPOINT_HINT =
-  'S3 is read from --s3-endpoint, but the trail list from AWS CloudTrail: set --cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT) ' +
-  'to the server\'s CloudTrail-compatible endpoint if it has one; without one, List of Trails stays empty and the logs are still ingested';
-
 /** Polls read today and yesterday: CloudTrail delivers within minutes, and a day boundary must not lose files. */
 export const POLL_DAYS = 2;
 
@@ -288,15 +283,10 @@ export function startService(options: ServiceOptions): Service {
         describe: (r) => ({ trails: r.trails.length, warnings: r.warnings }),
         run: async () => {
           try {
-            return await syncTrails(db, { endpoint: options.cloudtrailEndpoint, signal: stopping.signal });
+            return await syncTrails(db, { endpoint: options.cloudtrailEndpoint, s3Endpoint: options.s3Endpoint, signal: stopping.signal });
           } catch (err) {
             // Ended by the stop, which must not wait for an endpoint that is slow to answer: not a failure to log.
             if (stopping.signal.aborted) return undefined;
-            // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone
-            // (AWS refusing MinIO's keys) did not say which setting was missing.
-            if (options.s3Endpoint && !options.cloudtrailEndpoint) {
-              throw new Error(`${err instanceof Error ? err.message : String(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
-            }
             throw err;
           }
         },

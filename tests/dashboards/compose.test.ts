@@ -66,14 +66,17 @@ test('the service: built from the Dockerfile, a named volume for its DuckDB file
   expect(loadYaml('datasources/trailhound.yaml').datasources[0].jsonData.url).toBe('http://trailhound:7480');
 });
 
-test("the service is given every TRAILHOUND_* setting serve's help names, from the shell when set there", () => {
-  const serve = buildCli().commands.find((c) => c.name() === 'serve')!;
+test("the service is given every TRAILHOUND_* setting serve's help and trailhound --help name, from the shell when set there", () => {
+  const cli = buildCli();
   let help = '';
-  serve.configureOutput({ writeOut: (s) => (help += s) });
-  serve.outputHelp();
+  // trailhound --help names the settings of every command (TRAILHOUND_DEBUG), serve --help its own.
+  for (const command of [cli, cli.commands.find((c) => c.name() === 'serve')!]) {
+    command.configureOutput({ writeOut: (s) => (help += s) });
+    command.outputHelp();
+  }
   const named = [...new Set(help.match(/TRAILHOUND_[A-Z0-9_]+/g))];
   // The memory cap and the log level among them: a user who sets them for `docker compose up` must not be ignored.
-  expect(named).toEqual(expect.arrayContaining(['TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'TRAILHOUND_CLOUDTRAIL_ENDPOINT', 'TRAILHOUND_SOURCE']));
+  expect(named).toEqual(expect.arrayContaining(['TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'TRAILHOUND_CLOUDTRAIL_ENDPOINT', 'TRAILHOUND_SOURCE', 'TRAILHOUND_DEBUG']));
   expect(named.filter((name) => !(name in compose.services.trailhound.environment))).toEqual([]);
 });
 

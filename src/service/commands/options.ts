@@ -88,6 +88,8 @@ const ENVIRONMENT = {
   TRAILHOUND_LISTEN: `serve's address (its --listen): where report asks it without --service-url or TRAILHOUND_URL (default: ${DEFAULTS.listen})`,
   TRAILHOUND_LOG_LEVEL: 'trace, debug, info, warn, error, fatal or silent (default: info)',
   TRAILHOUND_DEBUG: 'set: a failing command prints its stack trace too',
+  // trails sync reads no S3: the variable only says that serve's and ingest's S3 is not AWS's.
+  TRAILHOUND_S3_ENDPOINT: 'the S3-compatible endpoint of serve and ingest: set, and no --cloudtrail-endpoint, a failed sync says to set that too',
   'AWS_*':
     "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles",
 } as const;

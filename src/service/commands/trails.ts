@@ -22,7 +22,9 @@ export function trailsCommand(): Command {
       const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.trailsSync);
       let failed = false;
       try {
-        const result = await lazy.trails().syncTrails(db, { endpoint: opts.cloudtrailEndpoint, fallbackRegions: opts.region });
+        // This command reads no S3, but a TRAILHOUND_S3_ENDPOINT set for serve and ingest means their S3 is not AWS's.
+        const endpoints = { endpoint: opts.cloudtrailEndpoint, s3Endpoint: env('S3_ENDPOINT') };
+        const result = await lazy.trails().syncTrails(db, { ...endpoints, fallbackRegions: opts.region });
         const notLogging = result.trails.filter((t) => t.isLogging === false).length;
         if (opts.json) {
           console.log(JSON.stringify({ trails: result.trails.length, notLogging, warnings: result.warnings }));
@@ -42,7 +44,7 @@ export function trailsCommand(): Command {
         if (failed) discardIfNew();
       }
     });
-  withEnvironment(sync, ['TRAILHOUND_MEMORY_LIMIT', 'AWS_*']);
+  withEnvironment(sync, ['TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_S3_ENDPOINT', 'AWS_*']);
   trails
     .command('list')
     .description("print the stored trail inventory, as 'trailhound report trails' does")

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../model/api';
 import { isOutOfMemory } from '../errorKind';
-import { openLogFile } from '../logFileStream';
+import { isGzip, openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
 import type { LocalLogFile } from './loader';
 import { UnpackLimit, UnreadableLogFile } from './recordsArray';
@@ -89,7 +89,7 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
   const magic = Buffer.alloc(2);
   const fd = fs.openSync(file.path, 'r');
   try {
-    if (fs.readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return undefined;
+    if (!isGzip(magic.subarray(0, fs.readSync(fd, magic, 0, 2, 0)))) return undefined;
   } finally {
     fs.closeSync(fd);
   }

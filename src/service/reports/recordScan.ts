@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { JSON_BYTES, StringEnds } from '../jsonBytes';
 import { recordsArrayStart } from '../ingest/recordsArray';
-import { openLogFile } from '../logFileStream';
+import { isGzip, openLogFile } from '../logFileStream';
 
 const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
@@ -21,7 +21,7 @@ export type KeptFile = Uint8Array | { path: string };
 export function recordsOf(content: Uint8Array): CloudTrailRecord[] {
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
-  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
+  const text = (isGzip(bytes) ? zlib.gunzipSync(bytes) : bytes).toString('utf8').replace(/^\uFEFF/, '');
   const parsed = JSON.parse(text) as { Records?: unknown };
   return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
 }
@@ -51,14 +51,15 @@ export async function scanRecords(
   signal?.throwIfAborted();
   const fd = fs.openSync(file, 'r');
   const magic = Buffer.alloc(2);
+  let read: number;
   try {
-    fs.readSync(fd, magic, 0, 2, 0);
+    read = fs.readSync(fd, magic, 0, 2, 0);
   } catch (err) {
     // Not yet the stream's, which closes it from here on.
     fs.closeSync(fd);
     throw err;
   }
-  const stream = openLogFile(file, magic[0] === 0x1f && magic[1] === 0x8b, fd);
+  const stream = openLogFile(file, isGzip(magic.subarray(0, read)), fd);
   // Destroyed with the reason, the stream's iteration throws it, even while it waits for the next piece.
   const stop = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', stop);

@@ -39,6 +39,8 @@ export interface TrailOptions {
   fallbackRegions?: string[];
   /** A CloudTrail-compatible endpoint for every region (tests, proxies). */
   endpoint?: string;
+  /** S3's own endpoint (--s3-endpoint or TRAILHOUND_S3_ENDPOINT): without `endpoint`, a failed sync ends with CLOUDTRAIL_ENDPOINT_HINT. */
+  s3Endpoint?: string;
   /** How long a request may go without a byte before it fails (tests). */
   idleTimeoutMs?: number;
   /** How long a request may wait for its answer (awsTimeouts.ts; tests). */
@@ -54,6 +56,11 @@ export interface TrailSync {
 }
 
 const SETTING = '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)';
+
+/** Why a trails sync fails when S3 has its own endpoint and CloudTrail has none: what serve and `trails sync` add to its error. */
+export const CLOUDTRAIL_ENDPOINT_HINT =
+  `S3 is read from --s3-endpoint (or TRAILHOUND_S3_ENDPOINT), but the trail list from AWS CloudTrail: set ${SETTING} ` +
+  'to the server\'s CloudTrail-compatible endpoint if it has one; without one, List of Trails stays empty and the logs are still ingested';
 const CLOUDTRAIL: AwsService = { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: SETTING, setting: SETTING };
 
 function explain(err: unknown, endpoint: string | undefined): string {
@@ -147,6 +154,11 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       });
     }
     return { trails: out.sort((a, b) => a.name.localeCompare(b.name)), warnings };
+  } catch (err) {
+    // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone (AWS
+    // refusing MinIO's keys) did not say which setting was missing.
+    if (!options.s3Endpoint || options.endpoint || options.signal?.aborted) throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
   } finally {
     for (const c of clients.values()) c.destroy();
   }

@@ -204,24 +204,15 @@ export class S3Source implements LogSource {
     // Only the key's extension: DuckDB decides on gzip from it, and reads ?, * or [] in a file name as a pattern.
     const file = path.join(this.tmp, `${++this.downloads}${ref.key.endsWith('.gz') ? '.json.gz' : '.json'}`);
     const release = () => fs.rmSync(file, { force: true });
-    // The SDK's timeouts end once the headers are in: a body that stops coming needs a watch of its own.
-    const body = res.Body as Readable;
-    const stalled = new AbortController();
-    const idleMs = this.idleTimeoutMs;
-    const watch = setTimeout(() => stalled.abort(), idleMs);
-    body.on('data', () => watch.refresh());
-    // The run's stop ends the download too (a listener, not AbortSignal.any, which leaks on Node 20).
-    const stop = () => stalled.abort();
-    this.signal?.addEventListener('abort', stop, { once: true });
-    if (this.signal?.aborted) stalled.abort();
     try {
-      await pipeline(body, fs.createWriteStream(file), { signal: stalled.signal });
+      // The run's stop ends the download too.
+      await pipeline(res.Body as Readable, fs.createWriteStream(file), { signal: this.signal });
     } catch (err) {
       release();
-      throw stalled.signal.aborted && !this.signal?.aborted ? kinded(`the download stalled: no data from S3 for ${idleMs / 1000} s`, 'unreachable') : err;
-    } finally {
-      clearTimeout(watch);
-      this.signal?.removeEventListener('abort', stop);
+      // The idle timeout (the SDK's socketTimeout) watches the body too: the SDK destroys a body that stops coming with
+      // its TimeoutError (a listing's requestTimeout, unlike it, ends with the headers), whose words name its package.
+      const stalled = (err as { name?: string }).name === 'TimeoutError' && !this.signal?.aborted;
+      throw stalled ? kinded(`the download stalled: no data from S3 for ${this.idleTimeoutMs / 1000} s`, 'unreachable', err) : err;
     }
     // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
     return { path: file, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(file).size, release };
