@@ -53,7 +53,7 @@ test('the service: built from the Dockerfile, a named volume for its DuckDB file
   const service = compose.services.trailhound;
   expect(service.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
   expect(service.environment).toMatchObject({ TRAILHOUND_DB: '/data/trailhound.duckdb', TRAILHOUND_TOKEN: compose.services.grafana.environment.TRAILHOUND_TOKEN });
-  for (const key of ['TRAILHOUND_SOURCE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE']) {
+  for (const key of ['TRAILHOUND_SOURCE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_CLOUDTRAIL']) {
     // Passed through from the shell only when set there: an empty AWS_REGION would be taken as a region.
     expect([key, key in service.environment, service.environment[key]]).toEqual([key, true, null]);
   }
