@@ -63,7 +63,22 @@ describe('user, per identity type', () => {
       { session_name: 'ci-run-42', role_name: 'Deployer' },
     ],
     // A role of another account acting in this one (the record's recipientAccountId): its own user, not this account's RoleX.
-    ['AssumedRole of another account → role name and its account', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::444455556666:assumed-role/Reader/s1', accountId: '444455556666' } }, 'Reader (account 444455556666)'],
+    // Its role too: grouped or filtered by role, it is not this account's Reader either.
+    [
+      'AssumedRole of another account → role name and its account, as its role',
+      { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::444455556666:assumed-role/Reader/s1', accountId: '444455556666' } },
+      'Reader (account 444455556666)',
+      { role_name: 'Reader (account 444455556666)' },
+    ],
+    [
+      'Identity Center role of another account → the person and the role with its account, the permission set one name',
+      {
+        recipientAccountId: '444455556666',
+        userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', 'aws-reserved/sso.amazonaws.com/', 'grace@example.com'),
+      },
+      'grace@example.com (account 111122223333)',
+      { role_name: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d (account 111122223333)', permission_set: 'AdministratorAccess' },
+    ],
     ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Reader/s1' } }, 'Reader'],
     [
       'AssumedRole of an Identity Center permission set → the person (session name), the permission set kept as its role',
