@@ -141,6 +141,13 @@ describe('user, per identity type', () => {
       { session_name: null },
     ],
     ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root', { invoked_by: null }],
+    // The bucket owner's copy of a call its bucket policy let another account make, with that account's root user.
+    [
+      'Root of another account → root and its account',
+      { userIdentity: { type: 'Root', arn: 'arn:aws:iam::444455556666:root', principalId: '444455556666', accountId: '444455556666' } },
+      'root (account 444455556666)',
+      { identity_type: 'Root', role_name: null, account: '111122223333' },
+    ],
     ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/carol', principalId: '111122223333:carol' } }, 'carol'],
     ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com', { invoked_by: 'autoscaling.amazonaws.com' }],
     [
