@@ -73,11 +73,12 @@ function userName(r: CloudTrailRecord): string {
   const name = (() => {
     switch (id.type) {
       case 'IAMUser':
+        return id.userName;
       case 'SAMLUser':
       case 'WebIdentityUser':
       case 'IdentityCenterUser':
-      case 'Unknown': // IAM Identity Center's sign-in steps (CredentialVerification …): the user name typed at sign-in
-        return id.userName;
+      case 'Unknown': // IAM Identity Center's sign-in steps: the user name typed; since July 2025 none, the user id
+        return id.userName ?? id.onBehalfOf?.userId;
       case 'AssumedRole':
         return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
       case 'Root':

@@ -166,6 +166,17 @@ describe('user, per identity type', () => {
       'u-123',
       { identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
     ],
+    // Since July 2025 Identity Center writes no userName: an authenticated user's step says its user id alone.
+    [
+      'Unknown (an Identity Center sign-in step) without userName → the Identity Center user id',
+      {
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'CredentialVerification',
+        userIdentity: { type: 'Unknown', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } },
+      },
+      'u-123',
+      { identity_type: 'Unknown', identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
+    ],
     ['unknown type with no name → principal ARN', { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } }, 'arn:aws:iam::1:thing/x'],
     ['no name, no ARN → principal id', { userIdentity: { type: 'IAMUser', principalId: 'AIDAONLY' } }, 'AIDAONLY'],
     ['no userIdentity at all → unknown, never empty', { userIdentity: undefined }, 'unknown', { identity_type: 'Unknown' }],
