@@ -85,6 +85,10 @@ if (!haveGo) console.warn('alert template rendering SKIPPED: `go` is not install
     const runbooks = render('alice', rules.map((rule) => String(rule.annotations.runbook_url)));
     const link = /^https:\/\/grafana\.example\.com\/sub\/d\/trailhound-alerts\/cloudtrail-alerts\?viewPanel=\d+$/;
     expect(runbooks).toEqual(rules.map(() => expect.stringMatching(link)));
+    // The root rule names the root user whose calls they were: this account's own, or another's acting in it.
+    const rootSummary = annotations.findIndex((a) => a.rule === 'Root account activity' && a.key === 'summary');
+    expect(render('root')[rootSummary]).toBe('Root user `root` made 6 calls in account 111122223333');
+    expect(render('root (account 444455556666)')[rootSummary]).toBe('Root user `root (account 444455556666)` made 6 calls in account 111122223333');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -209,6 +209,14 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     recipientAccountId: '555566667777',
     userIdentity: { type: 'IAMUser', userName: 'root', accountId: '555566667777', arn: 'arn:aws:iam::555566667777:user/root' },
   };
+  // Account B's root user reading account A's bucket, which a bucket policy lets B in: A's copy of the data event
+  // (recipientAccountId A, the root user's ARN and account B's).
+  const FOREIGN_ROOT: CloudTrailRecord = {
+    ...rootCall('foreign-root', '2022-06-07T10:00:00Z'),
+    eventSource: 's3.amazonaws.com', eventName: 'GetObject', recipientAccountId: '111122223333', eventCategory: 'Data', managementEvent: false,
+    requestParameters: { bucketName: 'acme-shared-exports', key: 'daily/0.parquet' },
+    resources: [{ type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::acme-shared-exports', accountId: '111122223333' }],
+  };
 
   // An organization's scanner role, one name in every account, refused in each account it scans.
   const SCANNER_ROLE = 'org-security-scanner';
@@ -245,7 +253,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     await ingest({ source: path.join(dir, 'stratus'), db });
     writeFiles(path.join(dir, 'burst'), {
       'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
-      'iam-user-root.json.gz': logFile([IAM_USER_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN), 'peaks.json.gz': logFile(PEAKS),
+      'iam-user-root.json.gz': logFile([IAM_USER_ROOT, FOREIGN_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN),
+      'peaks.json.gz': logFile(PEAKS),
       'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
       'new-trail.json.gz': logFile(NEW_TRAIL), 'cross-account.json.gz': logFile(CROSS_ACCOUNT),
       // A log file that cannot be read, for the Unreadable files panels.
@@ -270,7 +279,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const byId = new Map<string, CloudTrailRecord>();
     const all = [
       ...generatedRecords(GENERATED), ...stratusRecords().map((s) => s.record), ...BURST, ...LATE_ROOT, ...CHANGES, ...ROOT_BY_SERVICE, IAM_USER_ROOT,
-      ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL, ...CROSS_ACCOUNT,
+      FOREIGN_ROOT, ...SCANNER, ...ORG_SCAN, ...PEAKS, ...ROUTINE_REFUSALS, ...IDENTITY_CENTER_FAILURES, ...NEW_TRAIL, ...CROSS_ACCOUNT,
     ];
     for (const r of all) if (!byId.has(r.eventID)) byId.set(r.eventID, r);
     records = [...byId.values()];
@@ -707,7 +716,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
     // Counted by when it happened, the late call would have been missed: it was not stored yet.
     expect(await runRule(rule, Date.parse('2022-06-01T10:05:00Z'))).toEqual([]);
-    expect(await runRule(rule, Date.parse('2022-06-01T12:05:00Z'))).toEqual([{ labels: { account: '444455556666' }, b: 1, firing: true }]);
+    expect(await runRule(rule, Date.parse('2022-06-01T12:05:00Z'))).toEqual([{ labels: { user: 'root', account: '444455556666' }, b: 1, firing: true }]);
   });
 
   test('root activity: what AWS services did for root (invokedBy, an AWS service event) does not fire, as in the CIS filter', async () => {
@@ -715,7 +724,9 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, arrived('2022-06-03T10:01:00Z') + 60_000)).toEqual([]);
     // Counted with them, the same window would fire.
     const counted = { ...rule, data: [{ ...rule.data[0], model: { ...rule.data[0].model, serviceCalls: 'include' } }, ...rule.data.slice(1)] };
-    expect(await runRule(counted, arrived('2022-06-03T10:01:00Z') + 60_000)).toEqual([{ labels: { account: '444455556666' }, b: 2, firing: true }]);
+    expect(await runRule(counted, arrived('2022-06-03T10:01:00Z') + 60_000)).toEqual([
+      { labels: { user: 'root', account: '444455556666' }, b: 2, firing: true },
+    ]);
   });
 
   test('root activity: an IAM user named root is not the root identity, and does not fire', async () => {
@@ -723,6 +734,14 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, arrived(IAM_USER_ROOT.eventTime) + 60_000)).toEqual([]);
     // Its user is root: a rule on the user name would have fired.
     expect(oracleUser(IAM_USER_ROOT)).toBe('root');
+  });
+
+  test("root activity: another account's root user acting in this one is named as that account's root, not this one's", async () => {
+    const rule = rules.find((r) => r.uid === 'trailhound-root-activity')!;
+    // Grouped by account alone, as the rule was, it was "the root user of account 111122223333".
+    expect(await runRule(rule, arrived(FOREIGN_ROOT.eventTime) + 60_000)).toEqual([
+      { labels: { user: 'root (account 444455556666)', account: '111122223333' }, b: 1, firing: true },
+    ]);
   });
 
   test('CloudTrail Alerts: opened from the root alert, its panels show the call stored two hours late', async () => {
@@ -736,7 +755,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const startsAt = LATE_ARRIVAL + 60_000;
     const range = { from: startsAt - 3_600_000, to: startsAt + 600_000 };
     const series = (await runPanel(dashboard, chart, {}, range)).frames.A;
-    expect(series.map((f) => [f.fields[1].labels, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)])).toEqual([[{ account: '444455556666' }, 1]]);
+    const sums = series.map((f) => [f.fields[1].labels, (f.fields[1].values as number[]).reduce((a, b) => a + b, 0)]);
+    expect(sums).toEqual([[{ user: 'root', account: '444455556666' }, 1]]);
     const [events] = (await runPanel(dashboard, list, {}, range)).frames.A;
     const row = Object.fromEntries(events.fields.map((f) => [f.name, f.values[0]]));
     expect([events.rows, row['event id'], row.time, row.arrived]).toEqual([1, 'late-root', Date.parse('2022-06-01T10:00:00Z'), LATE_ARRIVAL]);

@@ -434,6 +434,20 @@ describe('a role of another account acting in this one (recipientAccountId A, th
     const search = commonSearch('users-activity')!.query({ users: [foreign] });
     expect(table((await run({ ...search, format: 'table' }))[0])).toEqual({ [foreign]: 5 });
   });
+
+  test("its role is apart from A's role of the same name, named as its user is: grouped, filtered, listed and searched", async () => {
+    const [byRole] = await run({ format: 'table', groupBy: 'role', filters: { account: [RECIPIENT] }, limit: 10_000 });
+    expect(table(byRole)).toMatchObject({ [ROLE]: 3, [foreign]: 5 });
+    const [list] = await run({ format: 'list', filters: { role: [foreign] } });
+    expect(ids(list)).toEqual(FOREIGN_READS.map((r) => r.eventID).sort());
+    expect(new Set(list.fields.find((f) => f.name === 'role')!.values)).toEqual(new Set([foreign]));
+    const [own] = await run({ format: 'list', filters: { role: [ROLE] } });
+    expect(ids(own)).toEqual(OWN_READS.map((r) => r.eventID).sort());
+    expect(await reports.values('role', range, ROLE, 10)).toEqual([
+      { value: foreign, count: 5 },
+      { value: ROLE, count: 3 },
+    ]);
+  });
 });
 
 test('dimension values: distinct values in the range, most frequent first, searchable', async () => {

@@ -191,6 +191,53 @@ test('a version 17 database names a caller of another account with its account, 
   ]);
 });
 
+test('a version 18 database names the role of a caller of another account with its account, as its user already is', async () => {
+  // As version 18 stored them: the user named with the caller's account, the role not.
+  const call = (id: string, user: string, role: string | null, arn: string) =>
+    consoleLogin(id, user, role === null ? 'IAMUser' : 'AssumedRole', `${role === null ? 'NULL' : `'${role}'`} AS role_name, '${arn}' AS principal_arn,
+      NULL AS mfa_used, [] AS resources`);
+  const rows = await afterMigration<{ event_id: string; user_name: string; role_name: string | null }>(
+    18,
+    [
+      call('theirs', 'RoleX (account 444455556666)', 'RoleX', 'arn:aws:sts::444455556666:assumed-role/RoleX/s1'),
+      call('ours', 'RoleX', 'RoleX', 'arn:aws:sts::111122223333:assumed-role/RoleX/s2'),
+      call('their-user', 'bob (account 444455556666)', null, 'arn:aws:iam::444455556666:user/bob'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, user_name, role_name FROM events ORDER BY event_id'
+  );
+  expect(rows).toEqual([
+    { event_id: 'ours', user_name: 'RoleX', role_name: 'RoleX' },
+    { event_id: 'their-user', user_name: 'bob (account 444455556666)', role_name: null },
+    // The user is not named twice.
+    { event_id: 'theirs', user_name: 'RoleX (account 444455556666)', role_name: 'RoleX (account 444455556666)' },
+  ]);
+});
+
+test("a version 9 database gives another account's role sessions their role and person before naming both with that account", async () => {
+  // As version 9 stored them: an AssumedRole's user was its role, no role_name column.
+  const session = (id: string, user: string, sessionName: string, arn: string) =>
+    consoleLogin(id, user, 'AssumedRole', `'${sessionName}' AS session_name, '${arn}' AS principal_arn, NULL AS mfa_used, [] AS resources`);
+  const sso = 'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b';
+  const rows = await afterMigration<{ event_id: string; user_name: string; role_name: string | null; permission_set: string | null }>(
+    9,
+    [
+      session('grace', sso, 'grace@example.com', `arn:aws:sts::444455556666:assumed-role/${sso}/grace@example.com`),
+      session('reader', 'Reader', 'ci-run-7', 'arn:aws:sts::444455556666:assumed-role/Reader/ci-run-7'),
+    ].join(' UNION ALL '),
+    'SELECT event_id, user_name, role_name, permission_set FROM events ORDER BY event_id',
+    'ALTER TABLE events DROP COLUMN role_name'
+  );
+  expect(rows).toEqual([
+    {
+      event_id: 'grace',
+      user_name: 'grace@example.com (account 444455556666)',
+      role_name: `${sso} (account 444455556666)`,
+      permission_set: 'AdministratorAccess',
+    },
+    { event_id: 'reader', user_name: 'Reader (account 444455556666)', role_name: 'Reader (account 444455556666)', permission_set: null },
+  ]);
+});
+
 test('a version 6 database gives its events the arrival of their log files, as its ledger recorded it', async () => {
   const event = (id: string, objectKey: string) =>
     consoleLogin(id, id, 'IAMUser', 'NULL AS mfa_used, [] AS resources').replace(`'k' AS object_key`, `'${objectKey}' AS object_key`);

@@ -8,10 +8,17 @@ import type { ResolvedQuery } from '../../src/model/query';
 import type { CloudTrailRecord } from './stratus';
 
 /** The role of a role session (AssumedRole): its issuer's name, else the name in its assumed-role/<role>/<session> ARN. */
-export function oracleRole(r: CloudTrailRecord): string | null {
+function roleOf(r: CloudTrailRecord): string | null {
   const id = r.userIdentity ?? {};
   if (id.type !== 'AssumedRole') return null;
   return (id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1]) || null;
+}
+
+/** A role session's role, and for a role of another account than the record's that account too, as its user is named. */
+export function oracleRole(r: CloudTrailRecord): string | null {
+  const role = roleOf(r);
+  const caller = otherCallerAccount(r);
+  return role !== null && caller ? `${role} (account ${caller})` : role;
 }
 
 /** Whether a role session's role is one Identity Center made: its issuer's path says so. */
@@ -25,7 +32,7 @@ function viaIdentityCenter(id: CloudTrailRecord): boolean {
 
 /** The permission set of an Identity Center role's session: the role's name without AWSReservedSSO_ and its account's suffix. */
 export function oraclePermissionSet(r: CloudTrailRecord): string | null {
-  const role = oracleRole(r);
+  const role = roleOf(r);
   if (role === null || !viaIdentityCenter(r.userIdentity)) return null;
   const name = role.startsWith('AWSReservedSSO_') ? role.slice('AWSReservedSSO_'.length) : '';
   return name.replace(/_[0-9a-fA-F]{16}$/, '') || null;
@@ -50,10 +57,15 @@ function identityCenterPerson(id: CloudTrailRecord): string | undefined {
  */
 export function oracleUser(r: CloudTrailRecord): string {
   const name = userName(r);
-  const arn = String(r.userIdentity?.arn ?? '');
-  const caller = arn.split(':')[4] ?? '';
+  const caller = otherCallerAccount(r);
+  return caller && name !== String(r.userIdentity?.arn ?? '') ? `${name} (account ${caller})` : name;
+}
+
+/** The caller's account (its ARN's) where it is another than the record's, and the record's own is known. */
+function otherCallerAccount(r: CloudTrailRecord): string | undefined {
+  const caller = String(r.userIdentity?.arn ?? '').split(':')[4] ?? '';
   const account = accountOf(r);
-  return caller && caller !== account && account !== 'unknown' && name !== arn ? `${name} (account ${caller})` : name;
+  return caller && caller !== account && account !== 'unknown' ? caller : undefined;
 }
 
 function userName(r: CloudTrailRecord): string {
@@ -61,11 +73,12 @@ function userName(r: CloudTrailRecord): string {
   const name = (() => {
     switch (id.type) {
       case 'IAMUser':
+        return id.userName;
       case 'SAMLUser':
       case 'WebIdentityUser':
       case 'IdentityCenterUser':
-      case 'Unknown': // IAM Identity Center's sign-in steps (CredentialVerification …): the user name typed at sign-in
-        return id.userName;
+      case 'Unknown': // IAM Identity Center's sign-in steps: the user name typed; since July 2025 none, the user id
+        return id.userName ?? id.onBehalfOf?.userId;
       case 'AssumedRole':
         return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
       case 'Root':

@@ -6,6 +6,7 @@ import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node
 import {
   ARRIVED_AT_SQL,
   BACKFILL_RESOURCE_INDEX_SQL,
+  CALLER_ACCOUNT_ROLE_SQL,
   CALLER_ACCOUNT_USER_SQL,
   FEDERATED_SIGN_IN_MFA_SQL,
   IDENTITY_CENTER_USER_SQL,
@@ -205,17 +206,17 @@ export class Database {
       await run(`ALTER TABLE events ALTER COLUMN record DROP NOT NULL`);
     }
     if (previous > 0 && previous < 5) await run(FEDERATED_SIGN_IN_MFA_SQL);
-    if (previous > 0 && previous < 18) {
-      // The unauthorized rule grew in versions 6, 9 and 18: stored refusals it missed are marked again.
-      await run(UNAUTHORIZED_MESSAGE_SQL);
-      // Version 18: a caller of another account is named with it, as ingestion names it.
-      await run(CALLER_ACCOUNT_USER_SQL('events'));
-    }
+    // The unauthorized rule grew in versions 6, 9 and 18: stored refusals it missed are marked again.
+    if (previous > 0 && previous < 18) await run(UNAUTHORIZED_MESSAGE_SQL);
     if (previous > 0 && previous < 7) await run(ARRIVED_AT_SQL);
     if (previous > 0 && previous < 8) await run(INVOKED_BY_SQL);
     if (previous > 0 && previous < 10) for (const sql of IDENTITY_CENTER_USER_SQL) await run(sql);
     if (previous > 0 && previous < 11) for (const sql of ERROR_KIND_SQL) await run(sql);
     if (previous > 0 && previous < 12) await run(PERMISSION_SET_SQL);
+    // Version 18: a caller of another account is named with it, as ingestion names it; version 19 its role too. After
+    // versions 10 and 12, which read the role and the permission set from the names as they were stored.
+    if (previous > 0 && previous < 18) await run(CALLER_ACCOUNT_USER_SQL('events'));
+    else if (previous === 18) await run(CALLER_ACCOUNT_ROLE_SQL);
     if (previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
       // Read back once from the original records, file by file, on a connection of their own: a kept file that cannot
       // be read is passed over, and its failed statement must not abort this transaction (categoryBackfill.ts).

@@ -2,7 +2,7 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 18;
+export const SCHEMA_VERSION = 19;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS events (
   identity_type     VARCHAR NOT NULL,   -- IAMUser, AssumedRole, Root, AWSService, … or 'Unknown'
   invoked_by        VARCHAR,            -- userIdentity.invokedBy: the AWS service that made the call (NULL: the identity itself)
   session_name      VARCHAR,            -- AssumedRole session name
-  role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set)
+  role_name         VARCHAR,            -- AssumedRole: the role the call was made through (an Identity Center user's permission set), RoleX (account B) for B's
   permission_set    VARCHAR,            -- an IAM Identity Center role's permission set (AdministratorAccess), one name across accounts
   event_category    VARCHAR,            -- Management, Data, NetworkActivity, Insight (NULL: not known, its kept log file gone)
   identity_provider VARCHAR,            -- SAML / web identity / Identity Center provider
@@ -185,18 +185,28 @@ export const FEDERATED_SIGN_IN_MFA_SQL = `UPDATE events SET mfa_used = NULL
 export const UNAUTHORIZED_MESSAGE_SQL = `UPDATE events SET is_unauthorized = true
   WHERE NOT is_unauthorized AND ${unauthorizedSql('error_code', 'error_message')}`;
 
+/** SQL: the caller's account, the fifth part of its ARN ('' where the ARN says none). */
+const CALLER_ACCOUNT = "split_part(principal_arn, ':', 5)";
+/** SQL: `column` (a user or role name) with the caller's account, as `RoleX (account B)`; NULL stays NULL. */
+const withCallerAccount = (column: string) => `${column} || ' (account ' || ${CALLER_ACCOUNT} || ')'`;
+/** SQL: the caller is of another account than the event's, and the event's own account is known. */
+const OTHER_ACCOUNT_CALLER = `${CALLER_ACCOUNT} NOT IN ('', account) AND account <> 'unknown'`;
+
 /**
  * Names a caller of another account than the event's with its account, in `table` (each batch's at ingestion; in
  * version 18 the events stored before): a role of account B reading account A's bucket is in A's log under its name
- * alone, and is `RoleX (account B)`, not A's own RoleX. The caller's account is the fifth part of its ARN. Not for a
- * name that is the ARN itself (it says its account), nor an event whose own account is not known. A space and
- * parentheses are in no IAM name, so the label names no other user.
+ * alone, and is `RoleX (account B)`, not A's own RoleX. Its role too (version 19), so that grouped or filtered by
+ * role B's RoleX is not A's either. Not for a name that is the ARN itself (it says its account; such a role session
+ * has no role name either), nor an event whose own account is not known. A space and parentheses are in no IAM name,
+ * so the label names no other user or role. The permission set stays one name across accounts.
  */
-export const CALLER_ACCOUNT_USER_SQL = (table: string) => {
-  const caller = "split_part(principal_arn, ':', 5)";
-  return `UPDATE ${table} SET user_name = user_name || ' (account ' || ${caller} || ')'
-    WHERE ${caller} NOT IN ('', account) AND account <> 'unknown' AND user_name <> principal_arn`;
-};
+export const CALLER_ACCOUNT_USER_SQL = (table: string) =>
+  `UPDATE ${table} SET user_name = ${withCallerAccount('user_name')}, role_name = ${withCallerAccount('role_name')}
+    WHERE ${OTHER_ACCOUNT_CALLER} AND user_name <> principal_arn`;
+
+/** Version 19: the role of the events version 18 named with their caller's account (it named their user only). */
+export const CALLER_ACCOUNT_ROLE_SQL = `UPDATE events SET role_name = ${withCallerAccount('role_name')}
+  WHERE ${OTHER_ACCOUNT_CALLER} AND role_name IS NOT NULL`;
 
 /**
  * Version 7: events stored before it arrived with their log file, whose ledger row says when. A file rewritten under

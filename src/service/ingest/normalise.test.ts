@@ -63,7 +63,22 @@ describe('user, per identity type', () => {
       { session_name: 'ci-run-42', role_name: 'Deployer' },
     ],
     // A role of another account acting in this one (the record's recipientAccountId): its own user, not this account's RoleX.
-    ['AssumedRole of another account → role name and its account', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::444455556666:assumed-role/Reader/s1', accountId: '444455556666' } }, 'Reader (account 444455556666)'],
+    // Its role too: grouped or filtered by role, it is not this account's Reader either.
+    [
+      'AssumedRole of another account → role name and its account, as its role',
+      { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::444455556666:assumed-role/Reader/s1', accountId: '444455556666' } },
+      'Reader (account 444455556666)',
+      { role_name: 'Reader (account 444455556666)' },
+    ],
+    [
+      'Identity Center role of another account → the person and the role with its account, the permission set one name',
+      {
+        recipientAccountId: '444455556666',
+        userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d', 'aws-reserved/sso.amazonaws.com/', 'grace@example.com'),
+      },
+      'grace@example.com (account 111122223333)',
+      { role_name: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d (account 111122223333)', permission_set: 'AdministratorAccess' },
+    ],
     ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Reader/s1' } }, 'Reader'],
     [
       'AssumedRole of an Identity Center permission set → the person (session name), the permission set kept as its role',
@@ -126,6 +141,13 @@ describe('user, per identity type', () => {
       { session_name: null },
     ],
     ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root', { invoked_by: null }],
+    // The bucket owner's copy of a call its bucket policy let another account make, with that account's root user.
+    [
+      'Root of another account → root and its account',
+      { userIdentity: { type: 'Root', arn: 'arn:aws:iam::444455556666:root', principalId: '444455556666', accountId: '444455556666' } },
+      'root (account 444455556666)',
+      { identity_type: 'Root', role_name: null, account: '111122223333' },
+    ],
     ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/carol', principalId: '111122223333:carol' } }, 'carol'],
     ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com', { invoked_by: 'autoscaling.amazonaws.com' }],
     [
@@ -143,6 +165,17 @@ describe('user, per identity type', () => {
       { userIdentity: { type: 'IdentityCenterUser', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } } },
       'u-123',
       { identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
+    ],
+    // Since July 2025 Identity Center writes no userName: an authenticated user's step says its user id alone.
+    [
+      'Unknown (an Identity Center sign-in step) without userName → the Identity Center user id',
+      {
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'CredentialVerification',
+        userIdentity: { type: 'Unknown', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } },
+      },
+      'u-123',
+      { identity_type: 'Unknown', identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
     ],
     ['unknown type with no name → principal ARN', { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } }, 'arn:aws:iam::1:thing/x'],
     ['no name, no ARN → principal id', { userIdentity: { type: 'IAMUser', principalId: 'AIDAONLY' } }, 'AIDAONLY'],

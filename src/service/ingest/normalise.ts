@@ -158,8 +158,9 @@ SELECT
       WHEN 'FederatedUser' THEN nullif(regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1), '')
       WHEN 'AWSService' THEN ${id('invokedBy')}
       WHEN 'AWSAccount' THEN ${id('accountId')}
-      WHEN 'IdentityCenterUser' THEN coalesce(${id('userName')}, ${id('onBehalfOfUserId')})
-      ELSE ${id('userName')}
+      -- IdentityCenterUser, and Unknown (IAM Identity Center's sign-in steps): since July 2025 no userName, only the
+      -- Identity Center user id (onBehalfOf.userId); SAMLUser, WebIdentityUser: userName.
+      ELSE coalesce(${id('userName')}, ${id('onBehalfOfUserId')})
     END, ''),
     nullif(${id('arn')}, ''), nullif(${id('principalId')}, ''), nullif(${id('invokedBy')}, ''), 'unknown'
   ) AS user_name,
