@@ -350,6 +350,11 @@ test('CheckHealth while the service upgrades its database: OK, saying so and tha
     );
     const details = { url, version: VERSION, pluginVersion: VERSION, database: 'upgrading', upgrade: { fromVersion: 12 } };
     expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject(details);
+    // A build between 0.1.0 and the `database` field said "upgrading" in `status`: the same.
+    const interim = await skewedService(url, { version: VERSION, opening: 'in status' });
+    const before = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: interim.url, uid: 'interim' }) });
+    await interim.close();
+    expect(before).toMatchObject({ status: 'OK', message: health.message.replace(url, interim.url) });
     const pluginContext = context({ url, uid: 'upgrading-bad', token: 'wrong' });
     const token = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext });
     expect(token).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/rejected the API token \(HTTP 401\)/) });

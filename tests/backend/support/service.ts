@@ -100,12 +100,13 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
  * A real service as one at another version would answer the plugin: a loopback proxy in front of it that says
  * `version` (and `status`) in /api/health, and for what only a service at another version would do, adds `extra` to
  * each query it passes on (as a newer plugin sends a field the service does not know: the service's own refusal
- * answers) and answers the `missing` endpoints as 0.1.0's fastify did one it had not. A service of another version
+ * answers), answers the `missing` endpoints as 0.1.0's fastify did one it had not, and says the opening of its database
+ * `in status`, as builds before the `database` field did. A service of another version
  * cannot run here (the version is package.json's): the rest is the real service's answer.
  */
 export async function skewedService(
   target: string,
-  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[] }
+  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[]; opening?: 'in status' }
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -127,7 +128,10 @@ export async function skewedService(
     let text = Buffer.from(await answer.arrayBuffer());
     if (route === '/api/health') {
       const health = JSON.parse(text.toString('utf8'));
-      text = Buffer.from(JSON.stringify({ ...health, version: skew.version, ...(skew.status && { status: skew.status }) }));
+      const said = { ...health, version: skew.version, ...(skew.status && { status: skew.status }) };
+      // As the builds between 0.1.0 and `database` said the opening: in `status`.
+      if (skew.opening === 'in status' && health.database !== 'open') Object.assign(said, { status: health.database, database: undefined });
+      text = Buffer.from(JSON.stringify(said));
     }
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
     res.end(text);
