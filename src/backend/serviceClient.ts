@@ -3,7 +3,7 @@
 import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
 import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
 
-export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound';
+export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound' | 'gateway';
 
 /** The reason a call's signal is aborted with when Grafana's deadline for it passes (not when Grafana gives up). */
 export class DeadlineExceeded extends Error {
@@ -44,6 +44,15 @@ export interface RequestOptions {
   /** The Accept header: JSON unless told. */
   accept?: string;
 }
+
+/** What a proxy answers for a service behind it that does not answer (502 Bad Gateway, 503, 504 Gateway Timeout). */
+const GATEWAY_STATUSES = [502, 503, 504];
+
+/**
+ * The words of a refusal of something the service does not know (a field, a value, a filter, an endpoint), in its
+ * versions since 0.1.0: a plugin that checked the same with its own model is at another version than the service.
+ */
+export const UNKNOWN_TO_SERVICE = /is not a field of this service's|is not one of |is not a filter; use one of|^no such endpoint: |^Not Found$/;
 
 /** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
 const LINES_TYPE = 'application/x-ndjson';
@@ -274,9 +283,20 @@ export class ServiceClient {
         status
       );
     }
+    const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
+    if (message === undefined && GATEWAY_STATUSES.includes(status)) {
+      // A proxy's page for a service behind it that is down: a restart (an upgrade) looked like a wrong URL.
+      return new ServiceError(
+        `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, a proxy's answer rather than the service's: ` +
+          'the service behind it may be stopped or restarting (an upgrade, say): try again in a moment; ' +
+          'if it lasts, check that the service runs and the URL in the data source settings',
+        status === 504 ? 504 : 502,
+        'gateway',
+        status
+      );
+    }
     if (message === undefined) {
       // No {error} JSON: the URL points at something that is not a Trailhound service (or a proxy's page).
-      const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
       return new ServiceError(
         `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, not as a Trailhound service does: check the URL in the data source settings`,
         502,
@@ -290,6 +310,16 @@ export class ServiceClient {
 
   health(signal?: AbortSignal): Promise<HealthResponse> {
     return this.json<HealthResponse>('GET', '/api/health', { auth: false, signal });
+  }
+
+  /** The service's version, from /api/health, for a refusal that may come of versions; undefined when it does not say. */
+  async serviceVersion(signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const { version } = await this.health(signal);
+      return typeof version === 'string' ? version : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   ingestStatus(signal?: AbortSignal): Promise<IngestStatus> {

@@ -48,19 +48,23 @@ export type QueryResultLine = ({ refId: string } & QueryResult) | { end: true };
 
 /**
  * GET /api/health: always 200 while the process runs (a liveness check: a restart would start a migration over).
- * `status` is 'ok' once the service answers queries; while it opens its database, 'starting', or 'upgrading' during a
- * migration that reads the kept log files back (minutes on a big database), and every other endpoint answers 503.
+ * `status` is always 'ok': clients since 0.1.0 (its plugin's Save & test) take anything else for something that is not
+ * a Trailhound service, so whether queries answer is in `database`: 'open' once they do; while the service opens its
+ * database, 'starting', or 'upgrading' during a migration that reads the kept log files back (minutes on a big
+ * database), and every other endpoint answers 503.
  */
 export interface HealthResponse {
-  status: 'ok' | DatabaseOpening['status'];
+  status: 'ok';
   version: string;
+  /** Added: absent from 0.1.0, which answered only once its database was open. */
+  database?: 'open' | DatabaseOpening['status'];
   /** While starting or upgrading: what the service does, for a person. */
   message?: string;
   /** While upgrading. */
   upgrade?: DatabaseUpgrade;
 }
 
-/** What the service's database is doing before it is open (HealthResponse without its version). */
+/** What the service's database is doing before it is open (HealthResponse's `database`, `message` and `upgrade`). */
 export interface DatabaseOpening {
   status: 'starting' | 'upgrading';
   message: string;

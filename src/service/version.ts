@@ -1,3 +1,1 @@
-import pkg from '../../package.json';
-
-export const VERSION: string = pkg.version;
+export { VERSION } from '../model/version';

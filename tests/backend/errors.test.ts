@@ -72,6 +72,23 @@ describe('service client', () => {
     }
   });
 
+  test("a proxy's 502, 503 or 504 page says the service behind it may be down or restarting, not that the URL is wrong", async () => {
+    const down = await answering(503, '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>', 'text/html');
+    const slow = await answering(504, 'upstream request timeout', 'text/plain');
+    try {
+      const err = await failure(new ServiceClient(down.url, 't').ingestStatus());
+      expect(err).toMatchObject({ kind: 'gateway', status: 502, httpStatus: 503 });
+      expect(err.message).toBe(
+        `${down.url}/api/ingest/status answered HTTP 503 "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", ` +
+          "a proxy's answer rather than the service's: the service behind it may be stopped or restarting (an upgrade, say): " +
+          'try again in a moment; if it lasts, check that the service runs and the URL in the data source settings'
+      );
+      expect(await failure(new ServiceClient(slow.url, 't').health())).toMatchObject({ kind: 'gateway', status: 504, httpStatus: 504 });
+    } finally {
+      await Promise.all([down.close(), slow.close()]);
+    }
+  });
+
   test("the service's own errors keep their message; its 4xx keep their code, its 5xx become 502", async () => {
     const bad = await answering(400, '{"error":"queries: 51 in one request, at most 50: send them in several requests"}');
     const broken = await answering(500, '{"error":"database is locked"}');

@@ -8,7 +8,7 @@ import { VERSION } from '../../src/service/version';
 import { ensureBackendBuilt } from './support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from './support/harness';
 import { refusedUrl } from '../support/net';
-import { DENIED, startDeniedService, startStratusService, type TestService } from './support/service';
+import { DENIED, skewedService, startDeniedService, startStratusService, type TestService } from './support/service';
 import { stratusRecords } from '../support/stratus';
 
 const haveGo = goAvailable();
@@ -209,6 +209,24 @@ describeWithGo('go-plugin host', () => {
     expect(resource.result.code).toBe(400);
     expect(JSON.stringify([query, health, resource])).not.toContain('TOPSECRET');
     expect(session.stderr.join('\n')).not.toContain('TOPSECRET');
+  });
+
+  test('a service at another version: Save & test names both versions and which to upgrade, as does a query it refuses as unknown', async () => {
+    const older = await skewedService(service.url, { version: '0.0.9', extra: { countBy: 'account' } });
+    try {
+      const at = { ...settings, uid: 'older', url: older.url };
+      const health = await session.send({ cmd: 'check-health', settings: at });
+      expect(health.result).toMatchObject({
+        status: 'OK',
+        message: `Connected to Trailhound 0.0.9 (this plugin is ${VERSION}: upgrade the service to ${VERSION}): 310 events, newest 2024-11-30T08:43:18Z`,
+      });
+      const q = { refId: 'A', json: JSON.stringify({ refId: 'A' }), from: FROM, to: TO, intervalMs: 60_000, maxDataPoints: 500 };
+      const reply = await session.send({ cmd: 'query', settings: at, queries: [q] });
+      expect(reply.result.responses.A).toMatchObject({ status: 400, error: expect.stringMatching(/^countBy: is not a field of this service's query model/) });
+      expect(reply.result.responses.A.error).toMatch(new RegExp(`\\(the service is Trailhound 0\\.0\\.9, this plugin ${VERSION}: upgrade the service to ${VERSION}\\)$`));
+    } finally {
+      await older.close();
+    }
   });
 
   test('CallResource: values, trails, ingest status and backfill reach the service; others are 404', async () => {

@@ -23,7 +23,8 @@ import { ingest } from '../../src/service/ingest';
 import { VERSION } from '../../src/service/version';
 import { refusedUrl } from '../support/net';
 import { dayPrefix, tempDir, writeFiles } from '../support/temp';
-import { startStratusService, type TestService } from './support/service';
+import { DIMENSIONS } from '../../src/model/query';
+import { skewedService, startStratusService, type TestService } from './support/service';
 
 let service: TestService;
 let plugin: PluginServer;
@@ -347,7 +348,13 @@ test('CheckHealth while the service upgrades its database: OK, saying so and tha
           `once: it reads the kept log files back \\(about 30 s, started at \\S+\\)\\. Queries answer when it is done\\. Try again in a moment`
       )
     );
-    expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject({ url, version: VERSION, status: 'upgrading', upgrade: { fromVersion: 12 } });
+    const details = { url, version: VERSION, pluginVersion: VERSION, database: 'upgrading', upgrade: { fromVersion: 12 } };
+    expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject(details);
+    // A build between 0.1.0 and the `database` field said "upgrading" in `status`: the same.
+    const interim = await skewedService(url, { version: VERSION, opening: 'in status' });
+    const before = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: interim.url, uid: 'interim' }) });
+    await interim.close();
+    expect(before).toMatchObject({ status: 'OK', message: health.message.replace(url, interim.url) });
     const pluginContext = context({ url, uid: 'upgrading-bad', token: 'wrong' });
     const token = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext });
     expect(token).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/rejected the API token \(HTTP 401\)/) });
@@ -360,6 +367,95 @@ test('CheckHealth while the service upgrades its database: OK, saying so and tha
     go();
     await api.close();
   }
+});
+
+describe('the plugin and the service at different versions', () => {
+  const OLDER = '0.0.9';
+  const NEWER = '99.0.0';
+  const older = `the service is Trailhound ${OLDER}, this plugin ${VERSION}: upgrade the service to ${VERSION}`;
+  const check = (url: string, uid: string) => unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url, uid }) });
+  const get = async (url: string, uid: string, path: string) => {
+    const [answer] = await resource({ pluginContext: context({ url, uid }), path: path.split('?')[0], url: path, method: 'GET' });
+    return { code: answer.code, body: JSON.parse(Buffer.from(answer.body).toString()) };
+  };
+
+  test('CheckHealth: OK, naming both versions and which to upgrade; a status it does not know is a newer service, not another URL', async () => {
+    const [behind, ahead, unknown] = await Promise.all([
+      skewedService(service.url, { version: OLDER }),
+      skewedService(service.url, { version: NEWER }),
+      skewedService(service.url, { version: NEWER, status: 'draining' }),
+    ]);
+    try {
+      expect(await check(behind.url, 'behind')).toMatchObject({
+        status: 'OK',
+        message: `Connected to Trailhound ${OLDER} (this plugin is ${VERSION}: upgrade the service to ${VERSION}): 310 events, newest 2024-11-30T08:43:18Z`,
+      });
+      const health = await check(ahead.url, 'ahead');
+      const connected = new RegExp(`^Connected to Trailhound ${NEWER} \\(this plugin is ${VERSION}: upgrade the plugin to ${NEWER}\\): 310 events`);
+      expect(health).toMatchObject({ status: 'OK', message: expect.stringMatching(connected) });
+      expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject({ version: NEWER, pluginVersion: VERSION, ingest: { events: 310 } });
+      expect(await check(unknown.url, 'unknown')).toMatchObject({
+        status: 'ERROR',
+        message:
+          `Reached Trailhound ${NEWER} at ${unknown.url}, but its status is "draining", which this plugin does not know: ` +
+          `the service is Trailhound ${NEWER}, this plugin ${VERSION}: upgrade the plugin to ${NEWER}`,
+      });
+      // At the same version, nothing is said of versions.
+      expect((await check(service.url, 'same')).message).toBe(`Connected to Trailhound ${VERSION}: 310 events, newest 2024-11-30T08:43:18Z`);
+    } finally {
+      await Promise.all([behind.close(), ahead.close(), unknown.close()]);
+    }
+  });
+
+  test('QueryData: a field the service does not know is its refusal, naming the field, both versions and which to upgrade', async () => {
+    const extra = { countBy: 'account' };
+    const [behind, between, plain] = await Promise.all([
+      skewedService(service.url, { version: OLDER, extra }),
+      skewedService(service.url, { version: VERSION, extra }),
+      skewedService(service.url, { version: OLDER }),
+    ]);
+    try {
+      const ask = (url: string, uid: string, queries: unknown[]) =>
+        unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid }), queries });
+      const res = await ask(behind.url, 'q-behind', [query('A', {})]);
+      expect(res.responses.A).toMatchObject({ status: 400, errorSource: 'downstream' });
+      const refusal = `^countBy: is not a field of this service's query model \\(.*\\): is the service older than its client\\? Upgrade it`;
+      expect(res.responses.A.error).toMatch(new RegExp(`${refusal} \\(${older}\\)$`));
+      // Both at one version, but builds between releases (the version is bumped at a release): the builds differ.
+      const build = await ask(between.url, 'q-between', [query('A', {})]);
+      const builds =
+        `the service and this plugin are both Trailhound ${VERSION}, but different builds: ` +
+        "the plugin's model takes this query; upgrade the older to the newer build";
+      expect(build.responses.A.error).toMatch(new RegExp(`${refusal} \\(${builds}\\)$`));
+      // A refusal of another kind (over the budget) says nothing of versions.
+      const lists = 'BCDEFGHIJK'.split('').map((r) => query(r, { format: 'list', limit: 10_000 }));
+      const budget = await ask(plain.url, 'q-plain', [query('A', { format: 'table', limit: 10_000 }), ...lists]);
+      expect(budget.responses.K.status).toBe(400);
+      expect(budget.responses.K.error).toMatch(/^queries: this request's lists and tables together ask for more than 100000 rows/);
+      expect(budget.responses.K.error).not.toMatch(/this plugin/);
+    } finally {
+      await Promise.all([behind.close(), between.close(), plain.close()]);
+    }
+  });
+
+  test("CallResource: the service's refusal of a dimension or parameter it does not know, and an endpoint it has not, name both versions", async () => {
+    const behind = await skewedService(service.url, { version: OLDER, missing: ['/api/ingest/errors'] });
+    try {
+      const colour = `dimension: "colour" is not one of ${DIMENSIONS.join(', ')}`;
+      expect(await get(behind.url, 'r-behind', 'values/colour')).toEqual({ code: 400, body: { error: `${colour} (${older})` } });
+      const unknown = await get(behind.url, 'r-behind', 'values/user?since=1d');
+      expect(unknown.code).toBe(400);
+      expect(unknown.body.error).toMatch(new RegExp(`^since: is not a field of this service's value lists \\(.*\\(${older}\\)$`));
+      expect(await get(behind.url, 'r-behind', 'ingest/errors')).toEqual({
+        code: 404,
+        body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
+      });
+      // The same refusal from a service of the plugin's version is the service's own words.
+      expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour } });
+    } finally {
+      await behind.close();
+    }
+  });
 });
 
 test('CallResource: only an organization Admin may start a backfill; the service is never asked otherwise', async () => {

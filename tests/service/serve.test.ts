@@ -792,7 +792,8 @@ test('serve on a database an older version wrote: the API answers while it upgra
     expect(said.msg).toMatch(/; meanwhile \/api\/health says how far it is, and the other endpoints answer 503 until it is done$/);
     const health = await fetch(said.health);
     expect(health.status).toBe(200);
-    const upgrading = { status: 'upgrading', upgrade: { fromVersion: 12 }, message: expect.stringMatching(/^the service is upgrading its database/) };
+    const message = expect.stringMatching(/^the service is upgrading its database/);
+    const upgrading = { status: 'ok', database: 'upgrading', upgrade: { fromVersion: 12 }, message };
     expect(await health.json()).toMatchObject(upgrading);
     const base = said.health.replace(/\/api\/health$/, '');
     expect((await fetch(`${base}/api/trails`)).status).toBe(401);
@@ -813,7 +814,7 @@ test('serve on a database an older version wrote: the API answers while it upgra
     // The next start does it all again, and then serves as usual.
     const second = serve();
     const listening = await waitFor('the API', async () => second.lines().find((l) => l.msg === 'API listening'), 120_000);
-    expect((await (await fetch(`${listening.url}/api/health`)).json()).status).toBe('ok');
+    expect(await (await fetch(`${listening.url}/api/health`)).json()).toMatchObject({ status: 'ok', database: 'open' });
     const status = await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json();
     expect(status.objects).toBe(generated.files);
     second.proc.kill('SIGTERM');

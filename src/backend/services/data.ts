@@ -2,10 +2,11 @@
 // Queries sharing a time range, interval and max data points go to the service in one call.
 import type { QueryRequest, QueryResult } from '../../model/api';
 import { MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { versionAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
-import type { ServiceClient } from '../serviceClient';
+import { type ServiceClient, ServiceError, UNKNOWN_TO_SERVICE } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 import { seesDetails, shortIngestFrame } from '../visibility';
 
@@ -132,6 +133,23 @@ class BatchAnswer {
   }
 }
 
+/**
+ * A refusal of a field, a value or a filter that the plugin's own model took is the service at another version (a
+ * plugin upgraded first, say): its error gets both versions and which to upgrade, from /api/health (asked only then).
+ */
+async function adviseOnVersions(client: ServiceClient, refused: DataResponse[], signal?: AbortSignal): Promise<void> {
+  const skewed = refused.filter((r) => UNKNOWN_TO_SERVICE.test(r.error));
+  if (skewed.length === 0) return;
+  const version = await client.serviceVersion(signal);
+  if (version === undefined) return;
+  // The same version with another model: builds between releases (the version is bumped at a release).
+  const advice =
+    versionAdvice(version) ??
+    `the service and this plugin are both Trailhound ${version}, but different builds: the plugin's model takes this query; ` +
+      'upgrade the older to the newer build';
+  for (const response of skewed) response.error += ` (${advice})`;
+}
+
 export async function queryData(request: QueryDataRequest, runtime: Runtime, signal?: AbortSignal): Promise<QueryDataResponse> {
   // No prototype: a refId such as "__proto__" or "constructor" is a key like any other.
   const responses: Record<string, DataResponse> = Object.create(null);
@@ -152,6 +170,8 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
     }
   }
   const refIds = new Map(prepared.map((q) => [q.model.refId, q.refId]));
+  // The service's refusals (400) of queries the plugin's own model took.
+  const refused: DataResponse[] = [];
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
@@ -159,12 +179,19 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
           shortensIngest(request, model)
         );
         await client.query(batch, (key, part) => answer.add(key, part), signal);
-        for (const [refId, response] of answer.done()) responses[refId] = response;
+        for (const [refId, response] of answer.done()) {
+          responses[refId] = response;
+          if (response.status === 400) refused.push(response);
+        }
       } catch (err) {
         runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
-        for (const { refId: key } of batch.queries) responses[refIds.get(key)!] = errorResponse(err);
+        for (const { refId: key } of batch.queries) {
+          const response = (responses[refIds.get(key)!] = errorResponse(err));
+          if (err instanceof ServiceError && err.kind === 'http' && err.status === 400) refused.push(response);
+        }
       }
     })
   );
+  await adviseOnVersions(client, refused, signal);
   return { responses };
 }

@@ -1,6 +1,7 @@
 // pluginv2.Diagnostics: CheckHealth is the data source's "Save & test"; CollectMetrics hands Grafana the
 // plugin's own Prometheus metrics.
 import type { HealthResponse, IngestStatus } from '../../model/api';
+import { upgradeAdvice, VERSION, versionAdvice } from '../../model/version';
 import { describeError } from '../errors';
 import type { Runtime } from '../runtime';
 import { type ServiceClient, ServiceError } from '../serviceClient';
@@ -12,8 +13,14 @@ function shortTime(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z');
 }
 
+/** "Trailhound 0.2.0", and when the plugin is at another version, both and which to upgrade. */
+function serviceName(health: HealthResponse): string {
+  const advice = upgradeAdvice(health.version);
+  return `Trailhound ${health.version}${advice ? ` (this plugin is ${VERSION}: ${advice})` : ''}`;
+}
+
 export function healthMessage(health: HealthResponse, status: IngestStatus): string {
-  const where = `Connected to Trailhound ${health.version}`;
+  const where = `Connected to ${serviceName(health)}`;
   if (status.events === 0) {
     const why = status.lastPollError ? `; the last poll failed: ${status.lastPollError}` : '; is a log source configured?';
     return `${where}: no events ingested yet${why}`;
@@ -37,7 +44,8 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
   let health: HealthResponse;
   try {
     health = await client.health(signal);
-    if (!['ok', 'starting', 'upgrading'].includes(health?.status) || typeof health.version !== 'string') {
+    // A version and a status make a Trailhound service: a status this plugin does not know is a newer service's.
+    if (typeof health?.version !== 'string' || typeof health.status !== 'string') {
       throw new ServiceError(`${client.baseUrl}/api/health did not answer as a Trailhound service does: check the URL`, 502, 'not-trailhound');
     }
   } catch (err) {
@@ -47,28 +55,43 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
       // (another web app, or a path after the service's address).
       message = `${client.baseUrl} does not answer as a Trailhound service (GET /api/health: HTTP ${err.httpStatus}): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`;
     }
-    return { status: 'ERROR', message, jsonDetails: details({ url: client.baseUrl }) };
+    return { status: 'ERROR', message, jsonDetails: details({ url: client.baseUrl, pluginVersion: VERSION }) };
+  }
+  const versions = { version: health.version, pluginVersion: VERSION };
+  // Builds before `database` said the opening in `status` (never released, but run between releases).
+  const state: string = health.status;
+  const opening = state === 'starting' || state === 'upgrading';
+  const database = health.database ?? (opening ? state : 'open');
+  if ((state !== 'ok' && !opening) || !['open', 'starting', 'upgrading'].includes(database)) {
+    const said = state !== 'ok' ? `its status is "${state}"` : `its database is "${database}"`;
+    const words = health.message ? ` (${health.message})` : '';
+    const advice = versionAdvice(health.version) ?? 'the same version as this plugin, which should know it: report it';
+    return {
+      status: 'ERROR',
+      message: `Reached Trailhound ${health.version} at ${client.baseUrl}, but ${said}, which this plugin does not know${words}: ${advice}`,
+      jsonDetails: details({ url: client.baseUrl, ...versions, status: health.status, database }),
+    };
   }
   try {
     // Grafana lets anyone who may query the data source run its health check (GET /api/datasources/uid/…/health).
     const answer = await client.ingestStatus(signal);
     const status = seesDetails(request.pluginContext) ? answer : shortStatus(answer);
-    return { status: 'OK', message: healthMessage(health, status), jsonDetails: details({ url: client.baseUrl, version: health.version, ingest: status }) };
+    return { status: 'OK', message: healthMessage(health, status), jsonDetails: details({ url: client.baseUrl, ...versions, ingest: status }) };
   } catch (err) {
     const message = describeError(err).message;
     // Opening or upgrading its database (a migration can take minutes): the URL and the token are right (the token is
     // checked before the 503), the queries answer once it is done. The service's own words say how far it is.
-    if (err instanceof ServiceError && err.httpStatus === 503 && health.status !== 'ok') {
+    if (err instanceof ServiceError && err.httpStatus === 503 && database !== 'open') {
       return {
         status: 'OK',
-        message: `Reached Trailhound ${health.version} at ${client.baseUrl}, and the API token works, but ${message}`,
-        jsonDetails: details({ url: client.baseUrl, version: health.version, status: health.status, ...(health.upgrade && { upgrade: health.upgrade }) }),
+        message: `Reached ${serviceName(health)} at ${client.baseUrl}, and the API token works, but ${message}`,
+        jsonDetails: details({ url: client.baseUrl, ...versions, database, ...(health.upgrade && { upgrade: health.upgrade }) }),
       };
     }
     return {
       status: 'ERROR',
-      message: `Reached Trailhound ${health.version} at ${client.baseUrl}, but ${message.replace(/^the Trailhound service at \S+ /, 'it ')}`,
-      jsonDetails: details({ url: client.baseUrl, version: health.version }),
+      message: `Reached ${serviceName(health)} at ${client.baseUrl}, but ${message.replace(/^the Trailhound service at \S+ /, 'it ')}`,
+      jsonDetails: details({ url: client.baseUrl, ...versions }),
     };
   }
 }

@@ -1,7 +1,9 @@
 // pluginv2.Resource/CallResource: the frontend's getResource/postResource calls, proxied to the service's
 // /api/... endpoints. Only these routes exist; anything else is a 404 here, never forwarded.
 import { describeError } from '../errors';
+import { VERSION, versionAdvice } from '../../model/version';
 import type { Runtime } from '../runtime';
+import { type ServiceClient, UNKNOWN_TO_SERVICE } from '../serviceClient';
 import type { CallResourceRequest, CallResourceResponse } from '../types';
 import { seesDetails, shortErrors, shortStatus } from '../visibility';
 
@@ -48,6 +50,30 @@ function header(request: CallResourceRequest, name: string): string | undefined 
   return entry?.[1]?.values?.[0];
 }
 
+/**
+ * A refusal of what the service does not know (an endpoint, a parameter, a dimension), with both versions and which
+ * to upgrade when the service is at another version than the plugin; undefined for any other answer.
+ */
+async function unknownToService(client: ServiceClient, body: Buffer, method: string, target: string, signal?: AbortSignal) {
+  let said: { error?: unknown; message?: unknown };
+  try {
+    said = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof said?.error !== 'string' || !UNKNOWN_TO_SERVICE.test(said.error)) return undefined;
+  const version = await client.serviceVersion(signal);
+  const advice = version === undefined ? undefined : versionAdvice(version);
+  // 0.1.0 answered an endpoint it has not with fastify's own {"error": "Not Found", "message": "Route GET:… not found"}.
+  if (said.error === 'Not Found' || said.error.startsWith('no such endpoint: ')) {
+    const path = target.split('?')[0];
+    // At the same version (work since a release is not numbered yet), still most likely an older service.
+    const why = advice ?? `is it older than this plugin (${VERSION})? Upgrade it; else check the URL in the data source settings`;
+    return { error: `the Trailhound service at ${client.baseUrl} has no ${method} ${path}: ${why}` };
+  }
+  return advice ? { ...said, error: `${said.error} (${advice})` } : undefined;
+}
+
 export async function callResource(request: CallResourceRequest, runtime: Runtime, signal?: AbortSignal): Promise<CallResourceResponse> {
   const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');
   const method = (request.method || 'GET').toUpperCase();
@@ -77,6 +103,10 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
       return jsonResponse(502, { error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): fix the token in the data source settings` });
     }
     const type = answer.headers.get('content-type');
+    if (answer.status === 400 || answer.status === 404) {
+      const told = await unknownToService(client, answer.body, method, match.target!, signal);
+      if (told) return jsonResponse(answer.status, told);
+    }
     if (match.route.short && answer.status === 200 && !seesDetails(request.pluginContext)) {
       let parsed: unknown;
       try {

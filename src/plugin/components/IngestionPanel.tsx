@@ -67,8 +67,9 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
     } catch (err) {
       if (overtaken()) return;
       const status = (err as { status?: number } | undefined)?.status;
-      // A service older than the list has no such endpoint.
-      setUnreadable({ error: `${errorMessage(err)}${status === 404 ? ' (upgrade the Trailhound service)' : ''}` });
+      // A service older than the list has no such endpoint: the backend says so, naming both versions; else the hint here.
+      const message = errorMessage(err);
+      setUnreadable({ error: `${message}${status === 404 && !/upgrade/i.test(message) ? ' (upgrade the Trailhound service)' : ''}` });
     }
   }, [datasource]);
 

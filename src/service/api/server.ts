@@ -313,9 +313,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // 200 while the database opens too: Docker's health check (or an orchestrator's liveness probe) must not take a
   // long migration for a dead service, and a restart would start it over. The status says whether queries answer.
-  app.get('/api/health', async (): Promise<HealthResponse> =>
-    reports || !opening ? { status: 'ok', version: VERSION } : { ...opening.state(), version: VERSION }
-  );
+  // `status` stays 'ok' while it opens: a 0.1.0 plugin said that anything else was not a Trailhound service.
+  app.get('/api/health', async (): Promise<HealthResponse> => {
+    if (reports || !opening) return { status: 'ok', version: VERSION, database: 'open' };
+    const { status: database, ...state } = opening.state();
+    return { status: 'ok', version: VERSION, database, ...state };
+  });
 
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;

@@ -1,6 +1,8 @@
 // A real Trailhound service for backend tests: the Stratus Red Team records ingested into a DuckDB file,
 // served by the service's own HTTP API on a loopback port.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../../src/service/api/server';
@@ -92,4 +94,49 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A real service as one at another version would answer the plugin: a loopback proxy in front of it that says
+ * `version` (and `status`) in /api/health, and for what only a service at another version would do, adds `extra` to
+ * each query it passes on (as a newer plugin sends a field the service does not know: the service's own refusal
+ * answers), answers the `missing` endpoints as 0.1.0's fastify did one it had not, and says the opening of its database
+ * `in status`, as builds before the `database` field did. A service of another version
+ * cannot run here (the version is package.json's): the rest is the real service's answer.
+ */
+export async function skewedService(
+  target: string,
+  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[]; opening?: 'in status' }
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: string | undefined = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
+    const route = (req.url ?? '').split('?')[0];
+    if (skew.missing?.includes(route)) {
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+      return res.end(JSON.stringify({ message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 }));
+    }
+    if (route === '/api/query' && body && skew.extra) {
+      const request = JSON.parse(body);
+      request.queries = request.queries.map((q: object) => ({ ...q, ...skew.extra }));
+      body = JSON.stringify(request);
+    }
+    const headers: Record<string, string> = {};
+    for (const name of ['accept', 'authorization', 'content-type']) if (req.headers[name]) headers[name] = String(req.headers[name]);
+    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body });
+    let text = Buffer.from(await answer.arrayBuffer());
+    if (route === '/api/health') {
+      const health = JSON.parse(text.toString('utf8'));
+      const said = { ...health, version: skew.version, ...(skew.status && { status: skew.status }) };
+      // As the builds between 0.1.0 and `database` said the opening: in `status`.
+      if (skew.opening === 'in status' && health.database !== 'open') Object.assign(said, { status: health.database, database: undefined });
+      text = Buffer.from(JSON.stringify(said));
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
