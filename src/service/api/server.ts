@@ -431,7 +431,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.scrape();
   });
 
   return app;
