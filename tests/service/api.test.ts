@@ -1158,6 +1158,13 @@ describe('while the database opens (a migration can take minutes)', () => {
         });
       }
       expect(backfills).not.toContain(1);
+      // The readiness check says the same with its code, for a probe that reads only that: no token needed, as for health.
+      const notReady = await get('/api/ready', null);
+      expect({ status: notReady.status, retryAfter: notReady.headers.get('retry-after'), body: await notReady.json() }).toEqual({
+        status: 503,
+        retryAfter: '10',
+        body: (await health()).body,
+      });
       // An unknown route is still a 404.
       expect((await get('/api/nothing')).status).toBe(404);
       // The metrics answer, without the ingestion's gauge (nothing to read yet), counting the 503s.
@@ -1172,6 +1179,12 @@ describe('while the database opens (a migration can take minutes)', () => {
       go();
       await opened;
       expect(await health()).toEqual({ status: 200, body: { status: 'ok', version: VERSION } });
+      const ready = await get('/api/ready', null);
+      expect({ status: ready.status, retryAfter: ready.headers.get('retry-after'), body: await ready.json() }).toEqual({
+        status: 200,
+        retryAfter: null,
+        body: { status: 'ok', version: VERSION },
+      });
       const trails = await get('/api/trails');
       expect({ status: trails.status, retryAfter: trails.headers.get('retry-after') }).toEqual({ status: 200, retryAfter: null });
       expect(await (await get('/api/ingest/status')).json()).toMatchObject({ events: records.length });
