@@ -32,6 +32,7 @@ const KIND_TEXT: Record<ErrorKind, string> = {
   'no-logs': 'no CloudTrail logs where a source points',
   'no-folder': 'a source folder that is not there',
   'out-of-memory': 'out of memory',
+  'disk-full': 'the disk is full',
   other: 'an error',
   'bad-gzip': 'a file that is not gzip',
   'bad-json': 'a file that is not JSON',

@@ -186,6 +186,7 @@ export interface BackfillStatus {
  * - `no-logs`: nothing under the source's AWSLogs/
  * - `no-folder`: a folder source that is not there
  * - `out-of-memory`: DuckDB's memory limit (a run, or one file whose records do not fit)
+ * - `disk-full`: no space left on the disk (or quota) the database, its kept log files or DuckDB's spill files are on
  * - `other`: none of these
  *
  * About a log file's content (FILE_ERROR_KINDS; the message names only the file):
@@ -203,6 +204,7 @@ export const ERROR_KINDS = [
   'no-logs',
   'no-folder',
   'out-of-memory',
+  'disk-full',
   'other',
   'bad-gzip',
   'bad-json',

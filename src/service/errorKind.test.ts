@@ -1,5 +1,7 @@
 // The kind of each error as caught: from the AWS SDK's error name and status, system codes and DuckDB's error type.
-import { isOutOfMemory, kindOf, kindsOf } from './errorKind';
+import fs from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { isDiskFull, isOutOfMemory, kindOf, kindsOf } from './errorKind';
 import { FolderSource } from './ingest/sources/folder';
 import { explainS3Error } from './ingest/sources/s3';
 
@@ -37,6 +39,34 @@ test('a folder that is not there; the kinds of several sources joined in one mes
   expect(kindOf(folder)).toBe('no-folder');
   expect(kindsOf(Object.assign(new Error('a: …; b: …'), { kinds: ['access-denied', 'no-folder'] }))).toEqual(['access-denied', 'no-folder']);
   expect(kindsOf(sdk('NoSuchBucket', 404))).toEqual(['no-bucket']);
+});
+
+test("a full disk is disk-full, as Node and DuckDB each say it (/dev/full: a real write that finds no space)", async () => {
+  let node: unknown;
+  try {
+    fs.writeFileSync('/dev/full', 'x');
+  } catch (err) {
+    node = err;
+  }
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  let duck: unknown;
+  try {
+    await conn.run(`COPY (SELECT range AS a FROM range(100000)) TO '/dev/full' (FORMAT csv)`);
+  } catch (err) {
+    duck = err;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  // DuckDB's carries no code: only the system's words.
+  expect(String(duck)).toMatch(/^Error: IO Error: Could not write file "\/dev\/full": No space left on device/);
+  expect([kindOf(node), kindOf(duck), kindOf(Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT' }))]).toEqual([
+    'disk-full',
+    'disk-full',
+    'disk-full',
+  ]);
+  expect(isDiskFull(new Error('IO Error: Could not read from file "x": Is a directory'))).toBe(false);
 });
 
 test('out of memory is recognised (the loader then loads the batch in halves)', () => {

@@ -17,6 +17,16 @@ export function isOutOfMemory(err: unknown): boolean {
   return /Out of Memory/i.test(err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * A full disk (or quota): Node's ENOSPC or EDQUOT, or DuckDB's IO Error, which carries no code, only the system's words
+ * ("Could not write file …: No space left on device").
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  return /No space left on device|Disk quota exceeded/i.test(err instanceof Error ? err.message : String(err));
+}
+
 const ACCESS_CODES = ['EACCES', 'EPERM'];
 
 /** The kind of an error as caught: the one it carries, else what the error itself is. */
@@ -31,6 +41,7 @@ export function kindOf(err: unknown): ErrorKind {
   if (CREDENTIAL_ERROR_NAMES.includes(name)) return 'credentials';
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403 || ACCESS_CODES.includes(String(e?.code))) return 'access-denied';
   if (isOutOfMemory(err)) return 'out-of-memory';
+  if (isDiskFull(err)) return 'disk-full';
   return 'other';
 }
 

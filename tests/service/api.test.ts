@@ -856,14 +856,17 @@ describe('other endpoints', () => {
     expect(r.type).toMatch(/^text\/plain/);
     expect(r.text).toMatch(/trailhound_http_requests_total\{[^}]*route="\/api\/query"[^}]*\} \d+/);
     expect(r.text).toMatch(/trailhound_query_duration_seconds_count\{query_type="totals"\} \d+/);
-    expect(r.text).toMatch(new RegExp(`trailhound_ingest\\{measure="events"\\} ${records.length}`));
+    expect(r.text).toMatch(new RegExp(`^trailhound_ingest_events ${records.length}$`, 'm'));
     const oldest = Math.min(...records.map((x) => Date.parse(x.eventTime))) / 1000;
-    expect(r.text).toContain(`trailhound_ingest{measure="oldest_event_timestamp_seconds"} ${oldest}`);
+    expect(r.text).toMatch(new RegExp(`^trailhound_ingest_oldest_event_timestamp_seconds ${oldest}$`, 'm'));
     // Never pruned: no retention to report.
-    expect(r.text).not.toContain('measure="retention_days"');
+    expect(r.text).not.toMatch(/^trailhound_ingest_retention_days /m);
+    // A gauge each, in its own unit, with its help: no mixed gauge with the measure in a label.
+    expect(r.text).toMatch(/^# HELP trailhound_ingest_lag_seconds Seconds from the newest stored event to now$/m);
+    expect(r.text).not.toMatch(/measure=/);
   });
 
-  test('a failing read of the ingestion status leaves trailhound_ingest out of the scrape, not the whole of /metrics', async () => {
+  test('a failing read of the ingestion status leaves the trailhound_ingest_* gauges out of the scrape, not the whole of /metrics', async () => {
     const dir = tempDir();
     const broken = await Database.open(path.join(dir, 'broken.duckdb'));
     try {
@@ -877,7 +880,7 @@ describe('other endpoints', () => {
         expect(scrape.status).toBe(200);
         expect(text).toMatch(/trailhound_http_requests_total\{[^}]*route="\/api\/ingest\/status"[^}]*status="500"\} 1/);
         expect(text).toContain('trailhound_process_cpu_seconds_total');
-        expect(text).not.toMatch(/trailhound_ingest\{/);
+        expect(text).not.toMatch(/^trailhound_ingest_/m);
       });
     } finally {
       broken.close();
@@ -1157,6 +1160,13 @@ describe('while the database opens (a migration can take minutes)', () => {
         });
       }
       expect(backfills).not.toContain(1);
+      // The readiness check says the same with its code, for a probe that reads only that: no token needed, as for health.
+      const notReady = await get('/api/ready', null);
+      expect({ status: notReady.status, retryAfter: notReady.headers.get('retry-after'), body: await notReady.json() }).toEqual({
+        status: 503,
+        retryAfter: '10',
+        body: (await health()).body,
+      });
       // An unknown route is still a 404.
       expect((await get('/api/nothing')).status).toBe(404);
       // The metrics answer, without the ingestion's gauge (nothing to read yet), counting the 503s.
@@ -1164,17 +1174,23 @@ describe('while the database opens (a migration can take minutes)', () => {
       const text = await scrape.text();
       expect(scrape.status).toBe(200);
       expect(text).toMatch(/trailhound_http_requests_total\{method="GET",route="\/api\/trails",status="503"\} 1/);
-      expect(text).not.toMatch(/trailhound_ingest\{/);
+      expect(text).not.toMatch(/^trailhound_ingest_/m);
       expect((await get('/metrics', null)).status).toBe(401);
 
       // Open: everything answers as usual.
       go();
       await opened;
       expect(await health()).toEqual({ status: 200, body: { status: 'ok', version: VERSION, database: 'open' } });
+      const ready = await get('/api/ready', null);
+      expect({ status: ready.status, retryAfter: ready.headers.get('retry-after'), body: await ready.json() }).toEqual({
+        status: 200,
+        retryAfter: null,
+        body: { status: 'ok', version: VERSION, database: 'open' },
+      });
       const trails = await get('/api/trails');
       expect({ status: trails.status, retryAfter: trails.headers.get('retry-after') }).toEqual({ status: 200, retryAfter: null });
       expect(await (await get('/api/ingest/status')).json()).toMatchObject({ events: records.length });
-      expect(await (await get('/metrics')).text()).toMatch(new RegExp(`trailhound_ingest\\{measure="events"\\} ${records.length}`));
+      expect(await (await get('/metrics')).text()).toMatch(new RegExp(`^trailhound_ingest_events ${records.length}$`, 'm'));
     } finally {
       go();
       await api.close();

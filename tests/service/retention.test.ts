@@ -173,7 +173,7 @@ describe('prune', () => {
       const status = await call(url, 'GET', '/api/ingest/status');
       expect(status.retention).toEqual({ days: RETENTION, before: before.toISOString(), prunedAt: NOW.toISOString() });
       const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-      expect(metrics).toContain(`trailhound_ingest{measure="retention_days"} ${RETENTION}`);
+      expect(metrics).toMatch(new RegExp(`^trailhound_ingest_retention_days ${RETENTION}$`, 'm'));
     } finally {
       await api.close();
     }

@@ -789,3 +789,31 @@ test('an older database tells how far its migration is; stopped part way, it sta
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test('a database a newer version wrote (an image rolled back) is refused, read-only too, and keeps its version', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'newer.duckdb');
+  try {
+    const db = await Database.open(file);
+    await db.run(`UPDATE meta SET value = $v WHERE key = 'schema_version'`, { v: String(SCHEMA_VERSION + 1) });
+    db.close();
+    const refusal = new RegExp(
+      `^the database .*newer\\.duckdb was written by a newer Trailhound \\(schema version ${SCHEMA_VERSION + 1}; this one knows versions up to ${SCHEMA_VERSION}\\): ` +
+        'run that version \\(or a later one\\) on it, or give this one a database of its own \\(--db, or TRAILHOUND_DB\\)$'
+    );
+    await expect(Database.open(file)).rejects.toThrow(refusal);
+    await expect(Database.open(file, { readOnly: true })).rejects.toThrow(refusal);
+    // Not stamped with this version's number, nor held: the newer version opens it as it left it.
+    const newer = await DuckDBInstance.create(file);
+    const conn = await newer.connect();
+    try {
+      const rows = (await conn.runAndReadAll(`SELECT value FROM meta WHERE key = 'schema_version'`)).getRowObjectsJS();
+      expect(rows).toEqual([{ value: String(SCHEMA_VERSION + 1) }]);
+    } finally {
+      conn.closeSync();
+      newer.closeSync();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

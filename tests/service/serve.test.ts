@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { writeLogFolder } from '../../src/generator';
@@ -69,6 +70,15 @@ test('several sources: each is read on its own days, one that fails does not sto
   const { lines, logger } = memoryLogger();
   const service = startService({ db, sources: [first, second], logger, pollIntervalMs: 100 });
   const status = () => new Reports(db).ingestStatus();
+  // What Prometheus scrapes: each source's failing gauge, and when a run last did not fail.
+  const api = await buildApi({ db, token: 'metrics-token-0123456789' });
+  const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+  const scrape = async () => {
+    const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789' } })).text();
+    const value = (series: string) => text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1];
+    const failing = (source: string) => value(`trailhound_ingest_source_failing{source="${source}"}`);
+    return { first: failing(first), second: failing(second), lastSuccess: Number(value('trailhound_ingest_last_success_timestamp_seconds')) };
+  };
   try {
     // The poll's end, not the events' count: the second source's events commit before its "source read" line is logged.
     await waitFor('both sources', async () => (lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
@@ -76,6 +86,9 @@ test('several sources: each is read on its own days, one that fails does not sto
     expect(lines.filter((l) => l.msg === 'source read').map((l) => [l.source, l.events])).toEqual([[first, 2], [second, 1]]);
     expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 2, events: 3, skipped: 2 });
     expect(await status()).toMatchObject({ skipped: 2, lastPollError: null });
+    const read = await scrape();
+    expect(read).toEqual({ first: '0', second: '0', lastSuccess: expect.any(Number) });
+    expect(Math.abs(read.lastSuccess * 1000 - Date.now())).toBeLessThan(30_000);
 
     // The first source goes away: the second is still read at every poll, and the failure names the source.
     fs.renameSync(first, `${first}.away`);
@@ -93,13 +106,17 @@ test('several sources: each is read on its own days, one that fails does not sto
       { source: first, objects: 1, lastRun: expect.any(String), lastError: expect.stringMatching(/is not a folder/), lastErrorKind: 'no-folder' },
       { source: second, objects: 2, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
     ]);
+    // Prometheus can alert on it: the source that fails, by name, and not the one read.
+    expect(await scrape()).toMatchObject({ first: '1', second: '0' });
 
     fs.renameSync(`${first}.away`, first);
     await waitFor('recovery', async () => (service.lastPollError === null ? true : undefined));
     expect((await status()).lastPollError).toBeNull();
+    expect(await scrape()).toMatchObject({ first: '0', second: '0' });
     // A backfill reads every source.
     expect(await service.backfill(3)).toMatchObject({ objects: 0, unchanged: 3, events: 0 });
   } finally {
+    await api.close();
     await service.stop();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });

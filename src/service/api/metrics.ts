@@ -57,35 +57,54 @@ export function createMetrics(reports: () => Reports | undefined, answers: Weigh
     statementEnded: () => running.dec(),
     queryStopped: (err) => stopped.inc({ reason: err.reason }),
   };
-  // Read from the database when scraped, so they are never stale.
-  const state = new Gauge({
-    name: 'trailhound_ingest',
-    help: 'Ingestion state: objects, events, errors, newest_event_timestamp_seconds, oldest_event_timestamp_seconds, lag_seconds, retention_days',
-    labelNames: ['measure'] as const,
-    registers: [registry],
-    async collect() {
-      // A failed read leaves this gauge out of the scrape (absent() can alert on it) rather than failing the whole
-      // scrape, request counters and process metrics included.
-      this.reset();
-      // Not open yet (a migration): nothing to read, and nothing wrong.
-      const open = reports();
-      if (!open) return;
-      let s;
-      try {
-        s = await open.ingestStatus();
-      } catch (err) {
-        logger?.warn({ err }, 'metrics: could not read the ingestion status; trailhound_ingest is left out of this scrape');
-        return;
-      }
-      this.set({ measure: 'objects' }, s.objects);
-      this.set({ measure: 'events' }, s.events);
-      this.set({ measure: 'errors' }, s.errors);
-      if (s.newestEvent) this.set({ measure: 'newest_event_timestamp_seconds' }, Date.parse(s.newestEvent) / 1000);
-      if (s.oldestEvent) this.set({ measure: 'oldest_event_timestamp_seconds' }, Date.parse(s.oldestEvent) / 1000);
-      if (s.lagSeconds !== null) this.set({ measure: 'lag_seconds' }, s.lagSeconds);
-      // The last prune's: absent when the database was never pruned (every event kept).
-      if (s.retention) this.set({ measure: 'retention_days' }, s.retention.days);
-    },
-  });
-  return { registry, requests, queryDuration, state, statements, running, stopped, observer };
+  /**
+   * The ingestion's state, read from the database at each scrape, so it is never stale: a gauge each, in its own unit
+   * (one gauge with the measure in a label mixed counts, times and seconds, and none said whether polls failed). Made
+   * anew for each scrape, in a registry of its own: a gauge without labels that was reset says 0, which for a time or
+   * a lag reads as a value, and concurrent scrapes share nothing. A failed read leaves them all out of the scrape
+   * (absent() can alert on it) rather than failing the whole scrape, request counters and process metrics included; so
+   * does a database not open yet (a migration), where nothing is wrong.
+   */
+  const ingestMetrics = async (): Promise<Registry> => {
+    const ingest = new Registry();
+    const open = reports();
+    let s;
+    try {
+      s = open && (await open.ingestStatus());
+    } catch (err) {
+      logger?.warn({ err }, 'metrics: could not read the ingestion status; the trailhound_ingest_* gauges are left out of this scrape');
+    }
+    if (!s) return ingest;
+    const gauge = (name: string, help: string, value: number | null | undefined) => {
+      if (value !== null && value !== undefined) new Gauge({ name: `trailhound_ingest_${name}`, help, registers: [ingest] }).set(value);
+    };
+    const seconds = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 1000 : null);
+    gauge('objects', 'Log files ingested', s.objects);
+    gauge('events', 'Events stored', s.events);
+    gauge('errors', 'Log files ingestion could not read, now (GET /api/ingest/errors lists them)', s.errors);
+    gauge('newest_event_timestamp_seconds', 'When the newest stored event happened (its eventTime), in Unix seconds', seconds(s.newestEvent));
+    gauge('oldest_event_timestamp_seconds', 'When the oldest stored event happened (its eventTime), in Unix seconds', seconds(s.oldestEvent));
+    gauge('lag_seconds', 'Seconds from the newest stored event to now', s.lagSeconds);
+    // The last prune's: absent when the database was never pruned (every event kept).
+    gauge('retention_days', 'Days of events the last prune kept', s.retention?.days);
+    gauge(
+      'last_success_timestamp_seconds',
+      'When the last ingestion run that did not fail finished, in Unix seconds: ingestion has stopped when it falls behind the poll interval',
+      seconds(s.lastPoll)
+    );
+    if (s.sources) {
+      const failing = new Gauge({
+        name: 'trailhound_ingest_source_failing',
+        help: 'Whether the last run of a source the service reads failed (1) or not (0); GET /api/ingest/status says why',
+        labelNames: ['source'] as const,
+        registers: [ingest],
+      });
+      // The sources the service reads, as configured: a handful, never a label per file or per event.
+      for (const source of s.sources) failing.set({ source: source.source }, source.lastError ? 1 : 0);
+    }
+    return ingest;
+  };
+  /** The text of a scrape: the service's metrics, and the ingestion's read now. */
+  const scrape = async (): Promise<string> => Registry.merge([registry, await ingestMetrics()]).metrics();
+  return { registry, scrape, requests, queryDuration, statements, running, stopped, observer };
 }

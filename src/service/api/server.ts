@@ -238,7 +238,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Answers hold audit data: no cache (a proxy's or a browser's) keeps them, and no browser reads them as another type.
     reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.
-    if (request.routeOptions.url === '/api/health') return;
+    if (request.routeOptions.url === '/api/health' || request.routeOptions.url === '/api/ready') return;
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
@@ -314,10 +314,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // 200 while the database opens too: Docker's health check (or an orchestrator's liveness probe) must not take a
   // long migration for a dead service, and a restart would start it over. The status says whether queries answer.
   // `status` stays 'ok' while it opens: a 0.1.0 plugin said that anything else was not a Trailhound service.
-  app.get('/api/health', async (): Promise<HealthResponse> => {
+  const health = (): HealthResponse => {
     if (reports || !opening) return { status: 'ok', version: VERSION, database: 'open' };
     const { status: database, ...state } = opening.state();
     return { status: 'ok', version: VERSION, database, ...state };
+  };
+  app.get('/api/health', async () => health());
+
+  // The readiness check, for probes that read only the status code (Kubernetes' httpGet, a load balancer's): 503 with
+  // Retry-After until queries answer, with what /api/health says. Not for liveness: a restart would start a migration over.
+  app.get('/api/ready', async (_request, reply): Promise<HealthResponse> => {
+    const now = health();
+    if (now.database !== 'open') reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+    return now;
   });
 
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
@@ -434,7 +443,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.scrape();
   });
 
   return app;

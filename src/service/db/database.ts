@@ -83,6 +83,20 @@ export class DatabaseLockedError extends Error {
   }
 }
 
+/**
+ * A database a newer Trailhound wrote (an image rolled back): this version does not know its tables, and opening it for
+ * writing would set its schema version back, so that the newer one, run again, would redo its updates over its own data.
+ */
+export class NewerDatabaseError extends Error {
+  constructor(file: string, version: number) {
+    super(
+      `the database ${file} was written by a newer Trailhound (schema version ${version}; this one knows versions up to ${SCHEMA_VERSION}): ` +
+        'run that version (or a later one) on it, or give this one a database of its own (--db, or TRAILHOUND_DB)'
+    );
+    this.name = 'NewerDatabaseError';
+  }
+}
+
 /** Every file and folder that makes up the database `file`: itself, its WAL and the kept log files. */
 export function databaseFiles(file: string): { db: string; wal: string; originals: string } {
   const db = path.resolve(file);
@@ -158,6 +172,9 @@ export class Database {
       db = new Database(file, instance, await instance.connect());
       // Timestamps are UTC everywhere; the host's zone must never shift them.
       await db.run(`SET GLOBAL TimeZone = 'UTC'`);
+      // Before anything is written: a migration would stamp a newer file with this version's number over its own.
+      const version = await db.schemaVersion();
+      if (version > SCHEMA_VERSION) throw new NewerDatabaseError(file, version);
       if (!options.readOnly) {
         await db.migrate(options);
         options.signal?.throwIfAborted();
@@ -173,12 +190,16 @@ export class Database {
     }
   }
 
-  private async migrate({ onLongMigration, onMigrationProgress, signal }: OpenOptions): Promise<void> {
-    // A new file has no meta table yet: version 0.
-    const previous = await this.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).then(
+  /** The schema version the file was last written with; 0 for a new file, which has no meta table yet. */
+  private schemaVersion(): Promise<number> {
+    return this.one<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).then(
       (row) => Number(row?.value ?? 0),
       () => 0
     );
+  }
+
+  private async migrate({ onLongMigration, onMigrationProgress, signal }: OpenOptions): Promise<void> {
+    const previous = await this.schemaVersion();
     if (onLongMigration && previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
       const events = Number((await this.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))?.n ?? 0);
       const seconds = (events / 1e6) * MIGRATION_SECONDS_PER_MILLION;

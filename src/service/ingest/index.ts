@@ -11,7 +11,7 @@ import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
-import { kinded, kindOf } from '../errorKind';
+import { isDiskFull, kinded, kindOf } from '../errorKind';
 import { refusalOf, type Refusal } from './sources/nesting';
 import { retentionCutoff } from './retention';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
@@ -449,16 +449,32 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.stopped = true;
       return await finished();
     }
-    const error = err instanceof Error ? err.message : String(err);
-    await finishRun(error, kindOf(err))
+    const failure = diskFull(err);
+    const error = failure instanceof Error ? failure.message : String(failure);
+    // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
+    await finishRun(error, kindOf(failure))
       .then(() => foldRepeatedFailure(db, source.id, runStarted, error))
       .catch(() => undefined);
-    throw err;
+    throw failure;
   } finally {
     ledger?.closeSync();
     source.close();
     options.signal?.removeEventListener('abort', stop);
   }
+}
+
+/**
+ * A full disk, said with what to do: DuckDB's words name the file it could not write, not that the run will keep failing
+ * (every retry reads its files again first) until there is room.
+ */
+function diskFull(err: unknown): unknown {
+  if (!isDiskFull(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return kinded(
+    `${message}: free space on that disk, or give it more; a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again`,
+    'disk-full',
+    err
+  );
 }
 
 /** A file of a batch on local disk, with why DuckDB must not read it when its scan refused it (refusalOf). */
