@@ -32,7 +32,34 @@ export interface QueryRequest {
   queries: Array<TrailhoundQuery & { refId: string }>;
 }
 
-export type QueryResult = { frames: Frame[] } | { error: string; status: number };
+/**
+ * Added: the code of a refusal of something the service does not know, beside its `error`: a stable name to act on
+ * instead of the words, which change from one version to the next. A client newer than the service (a plugin upgraded
+ * first) sends what it does not know, and can say which to upgrade. Absent from other errors, and from every answer of
+ * services up to 0.1.0, which have only the words. More codes may come: a client treats one it does not know as the
+ * HTTP status says.
+ */
+export type ApiErrorCode =
+  /** A field or parameter the service does not know (`refuseUnknownFields`). */
+  | 'unknown-field'
+  /** A value that is not one of a field's (a groupBy, a dimension, a time field). */
+  | 'unknown-value'
+  /** A filter (or exclusion) the service does not know. */
+  | 'unknown-filter'
+  /** No such endpoint (404). */
+  | 'unknown-endpoint';
+
+/** Every error answer of the API (and a query's failed result, with its status). */
+export interface ApiError {
+  error: string;
+  /** Added: absent from other errors, and from 0.1.0's answers. */
+  code?: ApiErrorCode;
+}
+
+/** The codes of a refusal of something the service does not know (every ApiErrorCode, so far). */
+export const UNKNOWN_CODES = ['unknown-field', 'unknown-value', 'unknown-filter', 'unknown-endpoint'] as const satisfies readonly ApiErrorCode[];
+
+export type QueryResult = { frames: Frame[] } | (ApiError & { status: number });
 
 export interface QueryResponse {
   results: Record<string, QueryResult>;

@@ -1,5 +1,6 @@
 // The one query model behind every report: editor, dashboards, alert rules, HTTP API and CLI.
 // Pure code, no I/O: it runs in the browser, the backend plugin and the service alike.
+import type { ApiErrorCode } from './api';
 import { decimalNumber } from './decimal';
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
@@ -148,7 +149,9 @@ export const MAX_VALUE_LENGTH = 2_048;
 export class QueryError extends Error {
   constructor(
     readonly field: string,
-    message: string
+    message: string,
+    /** The service's answer's code (ApiErrorCode), for a field, a value or a filter it does not know; none for other errors. */
+    readonly code?: ApiErrorCode
   ) {
     super(`${field}: ${message}`);
     this.name = 'QueryError';
@@ -162,7 +165,7 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
     return value as T;
   }
-  throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, 'unknown-value');
 }
 
 function untrimmed(field: string, value: unknown): string {
@@ -196,7 +199,7 @@ function filters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filt
   const out: Filters = {};
   for (const [key, list] of Object.entries(value)) {
     if (!(FILTER_KEYS as readonly string[]).includes(key)) {
-      throw new QueryError(`${field}.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`);
+      throw new QueryError(`${field}.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`, 'unknown-filter');
     }
     const values = typeof list === 'string' ? [list] : list;
     if (!Array.isArray(values)) {

@@ -97,7 +97,7 @@ test('a query that fails unexpectedly is its refId’s 500 with an id; a bad que
     expect(r.json.results.T).toEqual({ error: expect.stringMatching(ID), status: 500 });
     expect(r.json.results.T.error).not.toMatch(/trails|Catalog/);
     expect(logged(r.json.results.T.error)).toEqual([expect.objectContaining({ level: 50, refId: 'T', err: expect.stringMatching(/trails/) })]);
-    expect(r.json.results.B).toEqual({ error: expect.stringMatching(/^groupBy: /), status: 400 });
+    expect(r.json.results.B).toEqual({ error: expect.stringMatching(/^groupBy: /), code: 'unknown-value', status: 400 });
     expect(r.json.results.E.frames).toBeDefined();
     // The same failure outside a query: the route's 500.
     const trails = await call('GET', '/api/trails');
@@ -109,8 +109,10 @@ test('a query that fails unexpectedly is its refId’s 500 with an id; a bad que
 });
 
 test('fastify’s own errors carry a message in `error`, the field the plugin shows, not only "Not Found" or "Bad Request"', async () => {
-  expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/nothing' } });
-  expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: { error: 'no such endpoint: GET /api/backfill' } });
+  // With its code, which a client (the plugin) reads rather than the words: an endpoint this service has not.
+  const noSuch = (endpoint: string) => ({ error: `no such endpoint: ${endpoint}`, code: 'unknown-endpoint' });
+  expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: noSuch('GET /api/nothing') });
+  expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: noSuch('GET /api/backfill') });
   expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
   expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
   expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit: must be a whole number from 1 to 10000' } });
@@ -127,7 +129,7 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
 test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {
   expect(await call('POST', '/api/backfill', { days: 3, since: '2026-01-01' })).toEqual({
     status: 400,
-    json: { error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it' },
+    json: { error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it', code: 'unknown-field' },
   });
   expect((await call('POST', '/api/backfill', { days: 3 })).status).toBe(202);
 });

@@ -145,7 +145,7 @@ describe('POST /api/query', () => {
   test('a bad query is its refId’s 400 error naming the field; the others still answer', async () => {
     const r = await query([{ refId: 'bad', groupBy: 'colour' }, { refId: 'good', queryType: 'totals' }]);
     expect(r.status).toBe(200);
-    expect(r.json.results.bad).toEqual({ status: 400, error: expect.stringMatching(/^groupBy: "colour" is not one of user, eventName/) });
+    expect(r.json.results.bad).toEqual({ status: 400, error: expect.stringMatching(/^groupBy: "colour" is not one of user, eventName/), code: 'unknown-value' });
     expect(r.json.results.good.frames).toHaveLength(1);
   });
 
@@ -162,14 +162,19 @@ describe('POST /api/query', () => {
 
   test('a field the service does not know is its refId’s 400, never silently ignored (a client newer than the service)', async () => {
     const r = await query([{ refId: 'newer', queryType: 'events', timeBasis: 'arrival' }, { refId: 'good', queryType: 'totals' }]);
-    expect(r.json.results.newer).toEqual({ status: 400, error: expect.stringMatching(/^timeBasis: is not a field of this service's query model \(queryType, .*\): is the service older than its client\? Upgrade it$/) });
+    expect(r.json.results.newer).toEqual({
+      status: 400,
+      error: expect.stringMatching(/^timeBasis: is not a field of this service's query model \(queryType, .*\): is the service older than its client\? Upgrade it$/),
+      code: 'unknown-field',
+    });
     expect(r.json.results.good.frames).toHaveLength(1);
     // Beside the queries too: the whole request is refused.
     const whole = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', queryType: 'totals' }], timezone: 'Europe/Paris' });
     expect(whole.status).toBe(400);
-    expect(whole.json.error).toBe(
-      "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): is the service older than its client? Upgrade it"
-    );
+    expect(whole.json).toEqual({
+      error: "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): is the service older than its client? Upgrade it",
+      code: 'unknown-field',
+    });
   });
 
   test.each([
@@ -964,6 +969,7 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['query: a groupBy not in the list', 'POST', '/api/query', queryA({ groupBy: 'colour' }), /^groupBy: "colour" is not one of user, /],
     ['query: a limit not a number', 'POST', '/api/query', queryA({ limit: 'three' }), `limit: ${WHOLE}`],
     ['query: a filter not a list', 'POST', '/api/query', queryA({ filters: { user: 3 } }), 'filters.user: must be a list of strings'],
+    ['query: a filter not known', 'POST', '/api/query', queryA({ exclude: { colour: ['red'] } }), /^exclude\.colour: is not a filter; use one of region, /],
     ['backfill: missing days', 'POST', '/api/backfill', {}, 'days is required'],
     ['backfill: days not a number', 'POST', '/api/backfill', { days: 'three' }, 'days: must be a whole number of at least 1'],
     ['backfill: days too small', 'POST', '/api/backfill', { days: 0 }, 'days: must be a whole number of at least 1'],
@@ -984,11 +990,24 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['unreadable files: limit too small', 'GET', '/api/ingest/errors?limit=0', undefined, `limit: ${WHOLE}`],
     ['unreadable files: unknown parameter', 'GET', '/api/ingest/errors?since=1', undefined, /^since: is not a field of this service's unreadable-file lists/],
   ];
-  test.each(refusals)('%s: a 400 in plain words, no slash path or ajv jargon', async (_what, method, route, body, error) => {
+  // The refusals of what this service does not know carry a code beside their words (a client newer than the service
+  // reads it); the others none.
+  const codes: Record<string, string> = {
+    'query: unknown field': 'unknown-field',
+    'query: a groupBy not in the list': 'unknown-value',
+    'query: a filter not known': 'unknown-filter',
+    'backfill: unknown field': 'unknown-field',
+    'values: a dimension not in the list': 'unknown-value',
+    'values: a time field not in the list': 'unknown-value',
+    'values: an unknown parameter twice': 'unknown-field',
+    'unreadable files: unknown parameter': 'unknown-field',
+  };
+  test.each(refusals)('%s: a 400 in plain words, no slash path or ajv jargon', async (what, method, route, body, error) => {
     const before = backfills.length;
     const r = await call(method, route, body);
-    const answer = r.json.results ? r.json.results.A : { status: r.status, error: r.json.error };
-    expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error) });
+    const answer = r.json.results ? r.json.results.A : { status: r.status, ...r.json };
+    const code = codes[what as string];
+    expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error), ...(code && { code }) });
     // ajv's paths (queries/0/refId, body/days) and words ("must NOT have", "must match a schema in anyOf", "must be >= 1").
     expect(answer.error).not.toMatch(JARGON);
     expect(backfills).toHaveLength(before);

@@ -32,7 +32,7 @@ import { hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
-import { strictBodyTypes, validationMessage, type BodySchema, type SchemaError } from './validation';
+import { strictBodyTypes, validationError, type BodySchema, type SchemaError } from './validation';
 
 export interface ApiOptions {
   /**
@@ -267,7 +267,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     const schema = request.routeOptions.schema?.body as BodySchema | undefined;
     const error = schema && strictBodyTypes(request.body, schema);
-    if (error) return reply.code(400).send({ error: validationMessage([error], 'body') });
+    if (error) return reply.code(400).send(validationError([error], 'body'));
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
@@ -281,7 +281,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
       }
       // Not ajv's "body/queries/0/refId must NOT have fewer than 1 characters": the field as the model names it, and what it must be.
-      return reply.code(400).send({ error: validationMessage(err.validation as SchemaError[], err.validationContext) });
+      return reply.code(400).send(validationError(err.validation as SchemaError[], err.validationContext));
     }
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
     // fastify says only "Request body is too large": say how large it may be, and what to do instead.
@@ -291,7 +291,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
     }
-    if (err instanceof QueryError) return reply.code(400).send({ error: err.message });
+    // Its code, when it is of something this service does not know: a client newer than the service sent it.
+    if (err instanceof QueryError) return reply.code(400).send({ error: err.message, ...(err.code && { code: err.code }) });
     // As in /api/query: the query was interrupted, and the message says what to do.
     if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
     // Its client gone (499, which no one reads), or past the request's deadline (504): as a query's result says it.
@@ -307,7 +308,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}`, code: 'unknown-endpoint' })
+  );
 
   app.addHook('onClose', async () => reports?.close());
 
@@ -354,7 +357,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
     const { dimension } = request.params as { dimension: string };
     if (!isDimension(dimension)) {
-      return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}` });
+      return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`, code: 'unknown-value' });
     }
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.

@@ -2,6 +2,7 @@
 // with dots and [i] ("queries[0].refId: must not be empty"), what it must be, and for an object what to send. ajv's
 // own messages name fields by slash paths ("queries/0/refId") and speak its jargon ("must NOT have fewer than 1
 // characters", "must match a schema in anyOf"), which tell a user of the API neither what is wrong nor what to do.
+import type { ApiErrorCode } from '../../model/api';
 import { DECIMAL_TEXT } from '../../model/decimal';
 
 /** A field's schema, as far as the messages read it: `description` says what to send (an object's, an example). */
@@ -102,10 +103,17 @@ function expected(schema: FieldSchema): string {
   return schema.type === 'object' || schema.type === 'array' ? `${kind}: ${schema.description}` : `${kind}${bounds} (${schema.description})`;
 }
 
+/** The error validationMessage words: for a union (a time: text or a number), ajv lists each branch's error, then the anyOf's, whose description says it all. */
+const worded = (errors: readonly SchemaError[]): SchemaError | undefined => errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+
+/** validationMessage's error and, for a value not among a schema's enum (a value this service does not know), its code. */
+export function validationError(errors: readonly SchemaError[], context: string | undefined): { error: string; code?: ApiErrorCode } {
+  return { error: validationMessage(errors, context), ...(worded(errors)?.keyword === 'enum' && { code: 'unknown-value' as const }) };
+}
+
 /** The message for the first of a request part's schema errors (its body, query string or path parameters). */
 export function validationMessage(errors: readonly SchemaError[], context: string | undefined): string {
-  // For a union (a time: text or a number), ajv lists each branch's error, then the anyOf's: its description says it all.
-  const error = errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+  const error = worded(errors);
   if (!error) return 'the request is not valid';
   const field = fieldName(error.instancePath);
   const schema = error.parentSchema ?? {};

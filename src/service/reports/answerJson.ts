@@ -1,9 +1,9 @@
 // An answer (Reports.answer) written as JSON a piece at a time: whole, as its QueryResponse (answerJson), or a line per frame (answerLines).
-import type { Frame } from '../../model/api';
+import type { ApiError, Frame } from '../../model/api';
 import { HeldFrames } from './frames';
 
 /** A query's result as Reports.answer() holds it: a time series', a list's or a table's frames not yet built (HeldFrames). */
-export type AnswerResult = { frames: Frame[] | HeldFrames } | { error: string; status: number };
+export type AnswerResult = { frames: Frame[] | HeldFrames } | (ApiError & { status: number });
 
 export interface Answer {
   results: Record<string, AnswerResult>;

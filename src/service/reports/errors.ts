@@ -40,7 +40,7 @@ export class RequestStoppedError extends Error {
 }
 
 export function errorResult(err: unknown): QueryResult {
-  if (err instanceof QueryError) return { error: err.message, status: 400 };
+  if (err instanceof QueryError) return { error: err.message, ...(err.code && { code: err.code }), status: 400 };
   if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
   if (err instanceof RequestStoppedError) return { error: err.message, status: err.status };
   return { error: err instanceof Error ? err.message : String(err), status: 500 };
