@@ -1,7 +1,8 @@
 // HTTP client for the Trailhound service API (src/model/api.ts). Every failure becomes a ServiceError that
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
-import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
+import { type HealthResponse, type IngestStatus, type QueryRequest, type QueryResponse, type QueryResult, type QueryResultLine, UNKNOWN_CODES } from '../model/api';
 import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
+import { compareVersions } from '../model/version';
 
 export type ServiceErrorKind = 'unreachable' | 'timeout' | 'cancelled' | 'unauthorized' | 'http' | 'not-trailhound' | 'gateway';
 
@@ -20,7 +21,9 @@ export class ServiceError extends Error {
     readonly status: number,
     readonly kind: ServiceErrorKind,
     /** The service's own HTTP status, when it answered. */
-    readonly httpStatus?: number
+    readonly httpStatus?: number,
+    /** The code of the service's error answer (ApiErrorCode), when it gave one (not 0.1.0). */
+    readonly code?: string
   ) {
     super(message);
     this.name = 'ServiceError';
@@ -48,11 +51,43 @@ export interface RequestOptions {
 /** What a proxy answers for a service behind it that does not answer (502 Bad Gateway, 503, 504 Gateway Timeout). */
 const GATEWAY_STATUSES = [502, 503, 504];
 
+export type UnknownCode = (typeof UNKNOWN_CODES)[number];
+
 /**
- * The words of a refusal of something the service does not know (a field, a value, a filter, an endpoint), in its
- * versions since 0.1.0: a plugin that checked the same with its own model is at another version than the service.
+ * The words of each refusal of something the service does not know, for services up to 0.1.0 (and builds before the
+ * answers' `code`), which have only words: any rewording of them would go unnoticed, so they are read only when an
+ * answer has no code. 0.1.0 answered an endpoint it has not with fastify's own "Not Found".
  */
-export const UNKNOWN_TO_SERVICE = /is not a field of this service's|is not one of |is not a filter; use one of|^no such endpoint: |^Not Found$/;
+const UNKNOWN_WORDS: ReadonlyArray<[UnknownCode, RegExp]> = [
+  ['unknown-field', /is not a field of this service's/],
+  ['unknown-value', /is not one of /],
+  ['unknown-filter', /is not a filter; use one of/],
+  ['unknown-endpoint', /^no such endpoint: |^Not Found$/],
+];
+
+/** The last version whose answers have no code. */
+const LAST_WITHOUT_CODES = '0.1.0';
+
+/**
+ * Whether unknownToService's reading of an answer without a code holds for a service at `version`: up to 0.1.0 (or
+ * when it does not say which), as a newer one gives the code of every refusal of the unknown, and its other errors may
+ * use the same words.
+ */
+export function readsWords(version: string | undefined): boolean {
+  const order = version === undefined ? undefined : compareVersions(version, LAST_WITHOUT_CODES);
+  return order === undefined || order <= 0;
+}
+
+/**
+ * Which refusal of something the service does not know (a field, a value, a filter, an endpoint) an error answer is,
+ * or undefined for any other: a plugin that checked the same with its own model is at another version than the service.
+ * From the answer's code; from its words only when it has none (a service up to 0.1.0: see readsWords).
+ */
+export function unknownToService(answer: { error?: unknown; code?: unknown }): UnknownCode | undefined {
+  if (typeof answer.code === 'string') return (UNKNOWN_CODES as readonly string[]).includes(answer.code) ? (answer.code as UnknownCode) : undefined;
+  const { error } = answer;
+  return typeof error === 'string' ? UNKNOWN_WORDS.find(([, words]) => words.test(error))?.[0] : undefined;
+}
 
 /** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
 const LINES_TYPE = 'application/x-ndjson';
@@ -305,7 +340,8 @@ export class ServiceClient {
       );
     }
     // The service's own errors: its 4xx are the request's fault and keep their code; its 5xx are a bad gateway for Grafana.
-    return new ServiceError(message, status < 500 ? status : status === 504 ? 504 : 502, 'http', status);
+    const code = typeof parsed.code === 'string' ? parsed.code : undefined;
+    return new ServiceError(message, status < 500 ? status : status === 504 ? 504 : 502, 'http', status, code);
   }
 
   health(signal?: AbortSignal): Promise<HealthResponse> {

@@ -14,6 +14,7 @@ import { QueryDataMessage } from '../../src/backend/message';
 import { loadProtos } from '../../src/backend/protos';
 import type { Runtime } from '../../src/backend/runtime';
 import { startServer, type PluginServer } from '../../src/backend/server';
+import { ServiceClient } from '../../src/backend/serviceClient';
 import { InstanceCache } from '../../src/backend/settings';
 import type { CallResourceResponse, CheckHealthResponse, QueryDataResponse } from '../../src/backend/types';
 import { DatabaseOpening } from '../../src/service/api/opening';
@@ -24,7 +25,7 @@ import { VERSION } from '../../src/service/version';
 import { refusedUrl } from '../support/net';
 import { dayPrefix, tempDir, writeFiles } from '../support/temp';
 import { DIMENSIONS } from '../../src/model/query';
-import { skewedService, startStratusService, type TestService } from './support/service';
+import { type AnswerStyle, skewedService, startStratusService, type TestService } from './support/service';
 
 let service: TestService;
 let plugin: PluginServer;
@@ -407,19 +408,31 @@ describe('the plugin and the service at different versions', () => {
     }
   });
 
-  test('QueryData: a field the service does not know is its refusal, naming the field, both versions and which to upgrade', async () => {
+  // As the service answers today (code and words), as a later version might word its refusals (the code alone tells),
+  // and as 0.1.0 did (the words alone).
+  const styles: Array<[string, AnswerStyle | undefined]> = [
+    ['code and words', undefined],
+    ['code alone', 'reworded'],
+    ['words alone (0.1.0)', 'as 0.1.0'],
+  ];
+  /** The refusal's words as the style gives them: a pattern of today's, or the rewording of its code. */
+  const said = (style: AnswerStyle | undefined, words: string, code: string) =>
+    style === 'reworded' ? `refused by the service, in words of another version \\(${code}\\)` : words;
+
+  test.each(styles)('QueryData (%s): a field the service does not know is its refusal, naming both versions and which to upgrade', async (_name, answers) => {
     const extra = { countBy: 'account' };
     const [behind, between, plain] = await Promise.all([
-      skewedService(service.url, { version: OLDER, extra }),
-      skewedService(service.url, { version: VERSION, extra }),
-      skewedService(service.url, { version: OLDER }),
+      skewedService(service.url, { version: OLDER, extra, answers }),
+      skewedService(service.url, { version: VERSION, extra, answers }),
+      skewedService(service.url, { version: OLDER, answers }),
     ]);
     try {
       const ask = (url: string, uid: string, queries: unknown[]) =>
-        unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid }), queries });
+        unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid: `${uid}-${answers}` }), queries });
       const res = await ask(behind.url, 'q-behind', [query('A', {})]);
       expect(res.responses.A).toMatchObject({ status: 400, errorSource: 'downstream' });
-      const refusal = `^countBy: is not a field of this service's query model \\(.*\\): is the service older than its client\\? Upgrade it`;
+      const words = "countBy: is not a field of this service's query model \\(.*\\): is the service older than its client\\? Upgrade it";
+      const refusal = `^${said(answers, words, 'unknown-field')}`;
       expect(res.responses.A.error).toMatch(new RegExp(`${refusal} \\(${older}\\)$`));
       // Both at one version, but builds between releases (the version is bumped at a release): the builds differ.
       const build = await ask(between.url, 'q-between', [query('A', {})]);
@@ -438,24 +451,60 @@ describe('the plugin and the service at different versions', () => {
     }
   });
 
-  test("CallResource: the service's refusal of a dimension or parameter it does not know, and an endpoint it has not, name both versions", async () => {
-    const behind = await skewedService(service.url, { version: OLDER, missing: ['/api/ingest/errors'] });
+  test('the words of an answer without a code are read only from a service up to 0.1.0: a newer one gives the code of each refusal of the unknown', async () => {
+    // Synthetic: a service newer than 0.1.0 whose refusal has no code, though in the old words (as another error might be).
+    const ahead = await skewedService(service.url, { version: NEWER, extra: { countBy: 'account' }, answers: 'as 0.1.0' });
     try {
+      const pluginContext = context({ url: ahead.url, uid: 'words-ahead' });
+      const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext, queries: [query('A', {})] });
+      expect(res.responses.A).toMatchObject({ status: 400, error: expect.stringMatching(/^countBy: is not a field of this service's query model \(.*Upgrade it$/) });
       const colour = `dimension: "colour" is not one of ${DIMENSIONS.join(', ')}`;
-      expect(await get(behind.url, 'r-behind', 'values/colour')).toEqual({ code: 400, body: { error: `${colour} (${older})` } });
-      const unknown = await get(behind.url, 'r-behind', 'values/user?since=1d');
-      expect(unknown.code).toBe(400);
-      expect(unknown.body.error).toMatch(new RegExp(`^since: is not a field of this service's value lists \\(.*\\(${older}\\)$`));
-      expect(await get(behind.url, 'r-behind', 'ingest/errors')).toEqual({
-        code: 404,
-        body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
-      });
-      // The same refusal from a service of the plugin's version is the service's own words.
-      expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour } });
+      expect(await get(ahead.url, 'words-ahead', 'values/colour')).toEqual({ code: 400, body: { error: colour } });
+    } finally {
+      await ahead.close();
+    }
+  });
+
+  test("the client keeps the code of a whole request's refusal (a field beside the queries), which QueryData reads", async () => {
+    const behind = await skewedService(service.url, { version: OLDER, answers: 'reworded' });
+    try {
+      // A field of the request itself, as a newer plugin might send one: the whole call's 400, not a query's.
+      const request = { range: { from: FROM, to: TO }, queries: [{ refId: 'A' }], timezone: 'UTC' };
+      const refused = await new ServiceClient(behind.url, service.token).query(request, () => undefined).catch((err: unknown) => err);
+      const message = 'refused by the service, in words of another version (unknown-field)';
+      expect(refused).toMatchObject({ status: 400, kind: 'http', code: 'unknown-field', message });
     } finally {
       await behind.close();
     }
   });
+
+  test.each(styles)(
+    "CallResource (%s): the service's refusal of a dimension or parameter it does not know, and an endpoint it has not, name both versions",
+    async (_name, answers) => {
+      const behind = await skewedService(service.url, { version: OLDER, missing: ['/api/ingest/errors'], answers });
+      const uid = `r-behind-${answers}`;
+      try {
+        const colour = `dimension: "colour" is not one of ${DIMENSIONS.join(', ')}`;
+        const dimension = await get(behind.url, uid, 'values/colour');
+        expect(dimension.code).toBe(400);
+        expect(dimension.body.error).toMatch(new RegExp(`^${said(answers, colour.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'unknown-value')} \\(${older}\\)$`));
+        // The service's code goes on to the frontend as it came (none from 0.1.0).
+        expect(dimension.body.code).toBe(answers === 'as 0.1.0' ? undefined : 'unknown-value');
+        const unknown = await get(behind.url, uid, 'values/user?since=1d');
+        expect(unknown.code).toBe(400);
+        const since = "since: is not a field of this service's value lists \\(.*";
+        expect(unknown.body.error).toMatch(new RegExp(`^${said(answers, since, 'unknown-field')} \\(${older}\\)$`));
+        expect(await get(behind.url, uid, 'ingest/errors')).toEqual({
+          code: 404,
+          body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
+        });
+        // The same refusal from a service of the plugin's version is the service's own words, and its code.
+        expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour, code: 'unknown-value' } });
+      } finally {
+        await behind.close();
+      }
+    }
+  );
 });
 
 test('CallResource: only an organization Admin may start a backfill; the service is never asked otherwise', async () => {
@@ -632,7 +681,7 @@ test("CallResource passes the value lists' time field on to the service, and the
   }
   expect(await values({ from: '2024-07-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }, 'received')).toEqual({
     code: 400,
-    body: { error: 'timeField: "received" is not one of event, arrival' },
+    body: { error: 'timeField: "received" is not one of event, arrival', code: 'unknown-value' },
   });
 });
 

@@ -6,7 +6,7 @@ import { versionAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
-import { type ServiceClient, ServiceError, UNKNOWN_TO_SERVICE } from '../serviceClient';
+import { readsWords, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 import { seesDetails, shortIngestFrame } from '../visibility';
 
@@ -101,6 +101,8 @@ function errorOf(refId: string, result: QueryResult | undefined): DataResponse {
  */
 class BatchAnswer {
   private readonly responses = new Map<string, DataResponse>();
+  /** The code of each failed result's error, by key, as the service said it (none from 0.1.0). */
+  private readonly codes = new Map<string, string | undefined>();
 
   constructor(
     /** Grafana's refId and the model of each of the batch's keys. */
@@ -113,6 +115,7 @@ class BatchAnswer {
     if (!query) return; // a key the batch did not ask for
     if ('error' in part) {
       this.responses.set(key, errorOf(query.refId, part));
+      this.codes.set(key, part.code);
       return;
     }
     const response = this.responses.get(key);
@@ -127,21 +130,29 @@ class BatchAnswer {
     }
   }
 
-  /** Each of the batch's queries' response, by Grafana's refId. */
-  *done(): Generator<[string, DataResponse]> {
-    for (const [key, { refId }] of this.queries) yield [refId, this.responses.get(key) ?? errorOf(refId, undefined)];
+  /** Each of the batch's queries' response, by Grafana's refId, and its error's code. */
+  *done(): Generator<[string, DataResponse, string | undefined]> {
+    for (const [key, { refId }] of this.queries) yield [refId, this.responses.get(key) ?? errorOf(refId, undefined), this.codes.get(key)];
   }
+}
+
+/** A query the service refused (400), and its error's code, when the service gave one. */
+interface Refused {
+  response: DataResponse;
+  code?: string;
 }
 
 /**
  * A refusal of a field, a value or a filter that the plugin's own model took is the service at another version (a
  * plugin upgraded first, say): its error gets both versions and which to upgrade, from /api/health (asked only then).
  */
-async function adviseOnVersions(client: ServiceClient, refused: DataResponse[], signal?: AbortSignal): Promise<void> {
-  const skewed = refused.filter((r) => UNKNOWN_TO_SERVICE.test(r.error));
-  if (skewed.length === 0) return;
+async function adviseOnVersions(client: ServiceClient, refused: Refused[], signal?: AbortSignal): Promise<void> {
+  const unknown = refused.filter(({ response, code }) => unknownToService({ error: response.error, code }));
+  if (unknown.length === 0) return;
   const version = await client.serviceVersion(signal);
   if (version === undefined) return;
+  // Read by its words only from a service that gives no codes.
+  const skewed = unknown.filter((r) => r.code !== undefined || readsWords(version)).map((r) => r.response);
   // The same version with another model: builds between releases (the version is bumped at a release).
   const advice =
     versionAdvice(version) ??
@@ -171,7 +182,7 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
   }
   const refIds = new Map(prepared.map((q) => [q.model.refId, q.refId]));
   // The service's refusals (400) of queries the plugin's own model took.
-  const refused: DataResponse[] = [];
+  const refused: Refused[] = [];
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
@@ -179,15 +190,15 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
           shortensIngest(request, model)
         );
         await client.query(batch, (key, part) => answer.add(key, part), signal);
-        for (const [refId, response] of answer.done()) {
+        for (const [refId, response, code] of answer.done()) {
           responses[refId] = response;
-          if (response.status === 400) refused.push(response);
+          if (response.status === 400) refused.push({ response, code });
         }
       } catch (err) {
         runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
         for (const { refId: key } of batch.queries) {
           const response = (responses[refIds.get(key)!] = errorResponse(err));
-          if (err instanceof ServiceError && err.kind === 'http' && err.status === 400) refused.push(response);
+          if (err instanceof ServiceError && err.kind === 'http' && err.status === 400) refused.push({ response, code: err.code });
         }
       }
     })

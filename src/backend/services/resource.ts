@@ -3,7 +3,7 @@
 import { describeError } from '../errors';
 import { VERSION, versionAdvice } from '../../model/version';
 import type { Runtime } from '../runtime';
-import { type ServiceClient, UNKNOWN_TO_SERVICE } from '../serviceClient';
+import { readsWords, type ServiceClient, unknownToService } from '../serviceClient';
 import type { CallResourceRequest, CallResourceResponse } from '../types';
 import { seesDetails, shortErrors, shortStatus } from '../visibility';
 
@@ -54,18 +54,21 @@ function header(request: CallResourceRequest, name: string): string | undefined 
  * A refusal of what the service does not know (an endpoint, a parameter, a dimension), with both versions and which
  * to upgrade when the service is at another version than the plugin; undefined for any other answer.
  */
-async function unknownToService(client: ServiceClient, body: Buffer, method: string, target: string, signal?: AbortSignal) {
-  let said: { error?: unknown; message?: unknown };
+async function adviseOnVersions(client: ServiceClient, body: Buffer, method: string, target: string, signal?: AbortSignal) {
+  let said: { error?: unknown; code?: unknown; message?: unknown };
   try {
     said = JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
   }
-  if (typeof said?.error !== 'string' || !UNKNOWN_TO_SERVICE.test(said.error)) return undefined;
+  if (typeof said?.error !== 'string') return undefined;
+  const unknown = unknownToService(said);
+  if (!unknown) return undefined;
   const version = await client.serviceVersion(signal);
+  // Read by its words only from a service that gives no codes.
+  if (typeof said.code !== 'string' && !readsWords(version)) return undefined;
   const advice = version === undefined ? undefined : versionAdvice(version);
-  // 0.1.0 answered an endpoint it has not with fastify's own {"error": "Not Found", "message": "Route GET:… not found"}.
-  if (said.error === 'Not Found' || said.error.startsWith('no such endpoint: ')) {
+  if (unknown === 'unknown-endpoint') {
     const path = target.split('?')[0];
     // At the same version (work since a release is not numbered yet), still most likely an older service.
     const why = advice ?? `is it older than this plugin (${VERSION})? Upgrade it; else check the URL in the data source settings`;
@@ -104,7 +107,7 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
     }
     const type = answer.headers.get('content-type');
     if (answer.status === 400 || answer.status === 404) {
-      const told = await unknownToService(client, answer.body, method, match.target!, signal);
+      const told = await adviseOnVersions(client, answer.body, method, match.target!, signal);
       if (told) return jsonResponse(answer.status, told);
     }
     if (match.route.short && answer.status === 200 && !seesDetails(request.pluginContext)) {

@@ -101,21 +101,28 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
  * `version` (and `status`) in /api/health, and for what only a service at another version would do, adds `extra` to
  * each query it passes on (as a newer plugin sends a field the service does not know: the service's own refusal
  * answers), answers the `missing` endpoints as 0.1.0's fastify did one it had not, and says the opening of its database
- * `in status`, as builds before the `database` field did. A service of another version
+ * `in status`, as builds before the `database` field did. Its error answers are the service's, or `reworded` as a later
+ * version might word them (their codes kept), or `as 0.1.0` gave them, without codes. A service of another version
  * cannot run here (the version is package.json's): the rest is the real service's answer.
  */
 export async function skewedService(
   target: string,
-  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[]; opening?: 'in status' }
+  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[]; opening?: 'in status'; answers?: AnswerStyle }
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body: string | undefined = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
     const route = (req.url ?? '').split('?')[0];
+    let url = req.url ?? '';
     if (skew.missing?.includes(route)) {
-      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
-      return res.end(JSON.stringify({ message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 }));
+      if (skew.answers !== 'as 0.1.0') {
+        // The service's own answer to an endpoint it has not.
+        url = `/api/not-in-this-version${url}`;
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+        return res.end(JSON.stringify({ message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 }));
+      }
     }
     if (route === '/api/query' && body && skew.extra) {
       const request = JSON.parse(body);
@@ -124,8 +131,9 @@ export async function skewedService(
     }
     const headers: Record<string, string> = {};
     for (const name of ['accept', 'authorization', 'content-type']) if (req.headers[name]) headers[name] = String(req.headers[name]);
-    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body });
-    let text = Buffer.from(await answer.arrayBuffer());
+    const answer = await fetch(`${target}${url}`, { method: req.method, headers, body });
+    let text: Buffer = Buffer.from(await answer.arrayBuffer());
+    if (skew.answers && route !== '/api/health') text = restyled(text, answer.headers.get('content-type') ?? '', skew.answers);
     if (route === '/api/health') {
       const health = JSON.parse(text.toString('utf8'));
       const said = { ...health, version: skew.version, ...(skew.status && { status: skew.status }) };
@@ -139,4 +147,33 @@ export async function skewedService(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export type AnswerStyle = 'reworded' | 'as 0.1.0';
+
+/**
+ * An answer's errors (its own, or each query's in its results or lines) in another style: `reworded`, a refusal with a
+ * code in words that are none of those the plugin knows (a later version's rewording: only the code tells what it
+ * is); `as 0.1.0`, without codes (0.1.0's words are today's).
+ */
+function restyled(text: Buffer, type: string, style: AnswerStyle): Buffer {
+  type Said = { error?: unknown; code?: unknown; results?: Record<string, Said> };
+  const restyle = (said: Said): Said => {
+    if (typeof said?.error !== 'string' || said.code === undefined) return said;
+    if (style === 'as 0.1.0') return { ...said, code: undefined };
+    return { ...said, error: `refused by the service, in words of another version (${String(said.code)})` };
+  };
+  const lines = type.startsWith('application/x-ndjson');
+  const parts = lines ? text.toString('utf8').split('\n') : [text.toString('utf8')];
+  const each = parts.map((part) => {
+    let said: Said;
+    try {
+      said = JSON.parse(part);
+    } catch {
+      return part; // not JSON (a line's end, a page): as it came
+    }
+    const results = said.results && Object.fromEntries(Object.entries(said.results).map(([refId, result]) => [refId, restyle(result)]));
+    return JSON.stringify(restyle({ ...said, ...(results && { results }) }));
+  });
+  return Buffer.from(each.join('\n'));
 }
