@@ -240,7 +240,7 @@ describeWithGo('go-plugin host', () => {
     expect(byArrival.result).toMatchObject({ code: 200, body: values.result.body }); // a first load: stored when they happened
     const unknown = await session.send({ cmd: 'resource', settings, path: 'values/region', url: 'values/region?timeField=received' });
     expect(unknown.result.code).toBe(400);
-    expect(JSON.parse(unknown.result.body)).toEqual({ error: 'timeField: "received" is not one of event, arrival' });
+    expect(JSON.parse(unknown.result.body)).toEqual({ error: 'timeField: "received" is not one of event, arrival', code: 'unknown-value' });
 
     expect((await session.send({ cmd: 'resource', settings, path: 'trails' })).result.code).toBe(200);
     const status = await session.send({ cmd: 'resource', settings, path: 'ingest/status' });
