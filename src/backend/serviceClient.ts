@@ -1,6 +1,7 @@
 // HTTP client for the Trailhound service API (src/model/api.ts). Every failure becomes a ServiceError that
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
-import { type HealthResponse, type IngestStatus, type QueryRequest, type QueryResponse, type QueryResult, type QueryResultLine, UNKNOWN_CODES } from '../model/api';
+import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
+import { UNKNOWN_CODES } from '../model/api';
 import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
 import { compareVersions } from '../model/version';
 

@@ -451,13 +451,14 @@ describe('the plugin and the service at different versions', () => {
     }
   });
 
-  test('the words of an answer without a code are read only from a service up to 0.1.0: a newer one gives the code of each refusal of the unknown', async () => {
+  test('the words of an answer without a code are read only from a service up to 0.1.0: a newer one codes each refusal of the unknown', async () => {
     // Synthetic: a service newer than 0.1.0 whose refusal has no code, though in the old words (as another error might be).
     const ahead = await skewedService(service.url, { version: NEWER, extra: { countBy: 'account' }, answers: 'as 0.1.0' });
     try {
       const pluginContext = context({ url: ahead.url, uid: 'words-ahead' });
       const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext, queries: [query('A', {})] });
-      expect(res.responses.A).toMatchObject({ status: 400, error: expect.stringMatching(/^countBy: is not a field of this service's query model \(.*Upgrade it$/) });
+      const words = /^countBy: is not a field of this service's query model \(.*Upgrade it$/;
+      expect(res.responses.A).toMatchObject({ status: 400, error: expect.stringMatching(words) });
       const colour = `dimension: "colour" is not one of ${DIMENSIONS.join(', ')}`;
       expect(await get(ahead.url, 'words-ahead', 'values/colour')).toEqual({ code: 400, body: { error: colour } });
     } finally {

@@ -129,7 +129,10 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
 test('a backfill request with a field the service does not know is a 400 naming it, not silently run without it', async () => {
   expect(await call('POST', '/api/backfill', { days: 3, since: '2026-01-01' })).toEqual({
     status: 400,
-    json: { error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it', code: 'unknown-field' },
+    json: {
+      error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it',
+      code: 'unknown-field',
+    },
   });
   expect((await call('POST', '/api/backfill', { days: 3 })).status).toBe(202);
 });

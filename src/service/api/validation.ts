@@ -103,7 +103,10 @@ function expected(schema: FieldSchema): string {
   return schema.type === 'object' || schema.type === 'array' ? `${kind}: ${schema.description}` : `${kind}${bounds} (${schema.description})`;
 }
 
-/** The error validationMessage words: for a union (a time: text or a number), ajv lists each branch's error, then the anyOf's, whose description says it all. */
+/**
+ * The error validationMessage words: for a union (a time: text or a number), ajv lists each branch's error, then the
+ * anyOf's, whose description says it all.
+ */
 const worded = (errors: readonly SchemaError[]): SchemaError | undefined => errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
 
 /** validationMessage's error and, for a value not among a schema's enum (a value this service does not know), its code. */

@@ -120,7 +120,8 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
 export function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
-    throw new QueryError(unknown, `is not a field of this service's ${what} (${known.join(', ')}): is the service older than its client? Upgrade it`, 'unknown-field');
+    const message = `is not a field of this service's ${what} (${known.join(', ')}): is the service older than its client? Upgrade it`;
+    throw new QueryError(unknown, message, 'unknown-field');
   }
 }
 
