@@ -8,6 +8,7 @@ import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
+import { sampleLogsMade } from '../../src/service/sample';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { startService, type RunTotals, type Service, type ServiceOptions } from '../../src/service/service';
 import { CLOUDTRAIL_ENDPOINT_HINT } from '../../src/service/trails';
@@ -591,6 +592,37 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 150_000);
+
+test('SIGTERM before the API listens (the sample being made) stops serve cleanly: exit 0, the step finished, no database opened', async () => {
+  const dir = tempDir();
+  const data = path.join(dir, 'data');
+  let child: ReturnType<typeof spawnCli> | undefined;
+  try {
+    const args = ['serve', '--db', path.join(data, 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }));
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // As PID 1 in a container, a signal no handler takes is ignored: serve waited for SIGKILL until the API listened.
+    await waitFor('the sample being made', async () => lines().find((l) => /^no --source given: making the bundled sample logs/.test(l.msg)), 60_000);
+    const sent = Date.now();
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const messages = lines().map((l) => l.msg);
+    expect(messages.filter((m) => ['stopping', 'stopped'].includes(m))).toEqual(['stopping', 'stopped']);
+    expect(messages).not.toContain('API listening');
+    expect(lines().filter((l) => ['warn', 'error', 'fatal'].includes(l.level))).toEqual([]);
+    // The sample it was making is whole (the next start uses it), and the database was never opened.
+    expect(sampleLogsMade(data)).toBe(true);
+    expect(fs.existsSync(path.join(data, 'trailhound.duckdb'))).toBe(false);
+    expect(Date.now() - sent).toBeLessThan(20_000);
+  } finally {
+    child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
 
 test('SIGTERM during a long backfill stops serve after the batch it is loading; the next run ingests exactly the rest', async () => {
   const dir = tempDir();

@@ -121,10 +121,41 @@ export function serveCommand(): Command {
       const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      const logger = lazy.logger().createLogger();
+
+      // SIGTERM or Ctrl-C, from the start: as PID 1 in a container, a signal no handler takes is ignored, and serve
+      // would wait for SIGKILL. Before the API listens, the start ends at its next step (making the sample takes ~2 s);
+      // while the database opens, its migration stops and rolls back (the next start does it again); once it is
+      // open, ingestion stops after the batch it is loading.
+      const stopOpening = new AbortController();
+      const ingestion: { service?: Service } = {};
+      let stopping = false;
+      // What the stop closes, from when the database begins to open: undefined before.
+      let shutdown: (() => void) | undefined = undefined;
+      const stop = (signal: NodeJS.Signals) => {
+        // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
+        if (stopping) {
+          const why = ingestion.service
+            ? 'the batch being loaded commits first'
+            : shutdown
+              ? 'the database update being made is rolled back first'
+              : 'the step of the start in progress ends first';
+          return logger.info({ signal }, `already stopping: ${why}`);
+        }
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        stopOpening.abort(new Error('serve was stopped while it opened the database'));
+        shutdown?.();
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      /** Stopped before the database opened: nothing to wait for but the step that was running. */
+      const stoppedEarly = () => logger.info('stopped');
+
       await checkListen(opts.listen, host, port);
+      if (stopping) return stoppedEarly();
       const { exposedDatabaseWarning } = lazy.database();
       const { distinctSources, openSource } = lazy.ingestion();
-      const logger = lazy.logger().createLogger();
       // The sources too, before anything is written (the token file, the database): a start that fails must fail before
       // the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
@@ -148,13 +179,13 @@ export function serveCommand(): Command {
           logger.info({ events: SAMPLE_EVENTS }, making);
         }
         sources.push(await ensureSampleLogs(dataDir));
+        if (stopping) return stoppedEarly();
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
       // The API listens first, the database opening behind it: a migration can take minutes, and meanwhile /api/health
       // says so (Docker's health check, the plugin's "Save & test") and the other endpoints answer 503.
       const opening = new (lazy.opening().DatabaseOpening)();
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
-      const ingestion: { service?: Service } = {};
       const api = await lazy.apiServer().buildApi({
         db: opening,
         token: token.token,
@@ -169,34 +200,24 @@ export function serveCommand(): Command {
         await api.close();
         throw new Error(listenFailure(opts.listen, err));
       }
+      if (stopping) {
+        await api.close();
+        return stoppedEarly();
+      }
       if (!isLoopback(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
       }
 
-      // SIGTERM or Ctrl-C, from now on: while the database opens, its migration stops and rolls back (the next start
-      // does it again); once it is open, ingestion stops after the batch it is loading.
-      const stopOpening = new AbortController();
-      let stopping = false;
       let stopped!: () => void;
       const done = new Promise<void>((resolve) => (stopped = resolve));
-      const stop = (signal: string) => {
-        // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
-        if (stopping) {
-          const why = ingestion.service ? 'the batch being loaded commits first' : 'the database update being made is rolled back first';
-          return logger.info({ signal }, `already stopping: ${why}`);
-        }
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        stopOpening.abort(new Error('serve was stopped while it opened the database'));
-        const opened = opening.opened.catch(() => undefined);
-        void Promise.all([api.close(), ingestion.service?.stop(), opened]).then(([, , db]) => {
+      shutdown = () => {
+        const closing = opening.opened.catch(() => undefined);
+        void Promise.all([api.close(), ingestion.service?.stop(), closing]).then(([, , db]) => {
           db?.close();
           logger.info('stopped');
           stopped();
         });
       };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
 
       let db: Database;
       try {
