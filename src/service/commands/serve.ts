@@ -128,24 +128,30 @@ export function serveCommand(): Command {
       // while the database opens, its migration stops and rolls back (the next start does it again); once it is
       // open, ingestion stops after the batch it is loading.
       const stopOpening = new AbortController();
-      const ingestion: { service?: Service } = {};
+      const ingestion: { service?: Service; db?: Database } = {};
       let stopping = false;
       // What the stop closes, from when the database begins to open: undefined before.
       let shutdown: (() => void) | undefined = undefined;
       const stop = (signal: NodeJS.Signals) => {
-        // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
-        if (stopping) {
-          const why = ingestion.service
-            ? 'the batch being loaded commits first'
-            : shutdown
-              ? 'the database update being made is rolled back first'
-              : 'the step of the start in progress ends first';
-          return logger.info({ signal }, `already stopping: ${why}`);
-        }
+        if (stopping) return quit(signal);
         stopping = true;
         logger.info({ signal }, 'stopping');
         stopOpening.abort(new Error('serve was stopped while it opened the database'));
         shutdown?.();
+      };
+      // A second Ctrl-C (or SIGTERM) quits at once, as ingest's does: a batch or a prune can take minutes. That is safe:
+      // each batch (with its ledger rows), prune and migration commits in one transaction, so the one cut short is rolled
+      // back, and done again by the next start (its run, never finished, is read again; its kept file, left over, is
+      // removed at open). Exit 130 or 143, as the shell's for the signal: not a clean stop.
+      const quit = (signal: NodeJS.Signals) => {
+        const undone = ingestion.service
+          ? 'the batch being loaded (or the prune) is rolled back, and the next start loads it again'
+          : shutdown
+            ? 'the database update being made is rolled back, and the next start makes it again'
+            : 'the database was not opened yet';
+        logger.warn({ signal }, `${signal} again: quitting at once; ${undone}`);
+        ingestion.db?.interrupt();
+        process.exit(signal === 'SIGINT' ? 130 : 143);
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
@@ -239,6 +245,7 @@ export function serveCommand(): Command {
       }
       // Stopped as the open ended: the stop closes the database; nothing starts.
       if (stopping) return done;
+      ingestion.db = db;
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {
         await deliverSampleLogs(sources[0], now);
