@@ -366,6 +366,7 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
     const options = { db, sources: [logs], logger };
     expect(await stopDuringBackfill(options)).toMatchObject({ stopped: true });
     expect(await ledger()).toBeLessThan(expected.files);
+    expect(lines.find((l) => l.job === 'backfill')).toMatchObject({ msg: 'backfill stopped', stopped: true });
 
     await startAgain(options);
     expect(await ledger()).toBe(expected.files);
@@ -675,7 +676,9 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     const lines = first.lines();
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
     expect(lines.filter((l) => ['stopping', 'stopped'].includes(l.msg)).map((l) => l.msg)).toEqual(['stopping', 'stopped']);
-    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ stopped: true, errors: 0 });
+    // Said in words: a stopped run is no finished one.
+    expect(lines.find((l) => l.job === 'ingest' && l.stopped)).toMatchObject({ msg: 'ingest stopped', errors: 0 });
+    expect(lines.map((l) => l.msg)).not.toContain('ingest finished');
     expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
 
     // An impatient second signal while it stops: it quits at once, as ingest does, with the shell's code for SIGINT.
