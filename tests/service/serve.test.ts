@@ -721,8 +721,8 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
 }, 180_000);
 
 /** Runs the CLI; a run still going after `ms` is killed and reported as such (a service that did not stop). */
-async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000) {
-  const proc = spawnCli(args, env);
+async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000, user: Parameters<typeof spawnCli>[2] = {}) {
+  const proc = spawnCli(args, env, user);
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
@@ -809,6 +809,31 @@ test('serve refuses to start without its API: a bad listen address, a port in us
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 90_000);
+
+test('serve with no source on a data folder it cannot write says to give a writable --db or a --source', async () => {
+  const dir = tempDir();
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data);
+  // Not this user's to write: as root, which writes anywhere, serve runs as nobody in a folder root owns.
+  const root = process.getuid?.() === 0;
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(data, root ? 0o755 : 0o555);
+  try {
+    // With TRAILHOUND_TOKEN (as in Docker): no token file to write, so the sample is the first thing written.
+    const run = await runWithin(['serve', '--db', path.join(data, 'trailhound.duckdb'), '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }, 30_000, root ? { uid: 65534, gid: 65534 } : {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^trailhound: cannot write the bundled sample logs into ${data}/sample-logs \\(EACCES: permission denied, .*\\): with no --source, serve writes them in the ` +
+          `database's folder; give a --db \\(or TRAILHOUND_DB\\) in a folder this user can write, or a --source \\(or TRAILHOUND_SOURCE\\) of your own logs\n$`
+      )
+    );
+    expect(run.stdout).not.toMatch(/API listening/);
+  } finally {
+    fs.chmodSync(data, 0o755);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state shows in the ingest status', async () => {
   const dir = tempDir();

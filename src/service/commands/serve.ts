@@ -97,6 +97,24 @@ function tokenBeside(dataDir: string): Token {
   }
 }
 
+/** What the file system refuses when a folder is not this user's to write (or is mounted read-only). */
+const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
+
+/** The bundled sample logs in the database's folder (sample.ts); a folder this user cannot write says what to do. */
+async function sampleBeside(dataDir: string): Promise<string> {
+  try {
+    return await ensureSampleLogs(dataDir);
+  } catch (err) {
+    if (!NOT_WRITABLE.includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    throw new Error(
+      `cannot write the bundled sample logs into ${path.join(dataDir, 'sample-logs')} (${(err as Error).message}): with no --source, serve ` +
+        'writes them in the database\'s folder; give a --db (or TRAILHOUND_DB) in a folder this user can write, or a --source ' +
+        '(or TRAILHOUND_SOURCE) of your own logs',
+      { cause: err }
+    );
+  }
+}
+
 export function serveCommand(): Command {
   const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
@@ -184,7 +202,7 @@ export function serveCommand(): Command {
           const making = `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`;
           logger.info({ events: SAMPLE_EVENTS }, making);
         }
-        sources.push(await ensureSampleLogs(dataDir));
+        sources.push(await sampleBeside(dataDir));
         if (stopping) return stoppedEarly();
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
