@@ -249,6 +249,7 @@ export function startService(options: ServiceOptions): Service {
     intervalMs: options.pollIntervalMs,
     logger,
     describe,
+    stopped: (totals) => totals.stopped,
     // Its days are worked out in its turn, once any run before it (a backfill) has finished and is on record.
     run: () => exclusive(async () => {
       // Its turn came after stop(): nothing to start (no sample delivery, no catch-up, no empty stopped run).
@@ -304,7 +305,7 @@ export function startService(options: ServiceOptions): Service {
           ({ source }) => recordEndedRun(db, source, new Date(), dayWindow({ days: withinRetention(days), now: now() }).from, { stopped: true })
         )
       );
-      logger.info({ job: 'backfill', days: Math.min(withinRetention(days), cloudTrailDays(now())), ...describe(totals) }, 'backfill finished');
+      logger.info({ job: 'backfill', days: Math.min(withinRetention(days), cloudTrailDays(now())), ...describe(totals) }, totals.stopped ? 'backfill stopped' : 'backfill finished');
       return totals;
     },
     get lastPoll() {

@@ -6,6 +6,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { buildCli } from '../../src/service/cli';
 import { ROOT, loadYaml } from './support';
+import { spawnServe } from '../support/cli';
+import { tempDir } from '../support/temp';
+import { refusedUrl } from '../support/net';
 
 const compose = YAML.parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
 const haveCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
@@ -84,7 +87,10 @@ test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of t
   const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/^FROM node:22-bookworm-slim$/m);
   expect(dockerfile).toMatch(/^RUN npm ci\b/m);
-  expect(dockerfile).toMatch(/^CMD \["node", "bin\/trailhound", "serve", "--listen", "0\.0\.0\.0:7480"\]$/m);
+  // Where TRAILHOUND_LISTEN says, which the health check reads too: a --listen in the CMD would win over it.
+  expect(dockerfile).toMatch(/^CMD \["node", "bin\/trailhound", "serve"\]$/m);
+  expect(dockerfile).toMatch(/^ {4}TRAILHOUND_LISTEN=0\.0\.0\.0:7480$/m);
+  expect(compose.services.trailhound.environment.TRAILHOUND_LISTEN).toBe('0.0.0.0:7480');
   // Everything the CMD needs is copied in; what the image does not need stays out (.dockerignore).
   for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) expect(dockerfile).toMatch(new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'));
   const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
@@ -93,3 +99,38 @@ test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of t
   expect(dockerfile).toMatch(/^RUN mkdir -p \/data && chown node:node \/data && chmod 700 \/data$/m);
   expect(JSON.stringify(compose.services.grafana.volumes)).not.toContain('trailhound-data');
 });
+
+/** The Dockerfile's HEALTHCHECK: its options, and its command (the exec form's list). */
+function imageHealthcheck(): { options: Record<string, string>; command: string[] } {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, '');
+  const m = /^HEALTHCHECK((?: --[a-z-]+=\S+)*) CMD (\[.*\])$/m.exec(dockerfile);
+  if (!m) throw new Error('the Dockerfile has no HEALTHCHECK … CMD [ … ] line');
+  return { options: Object.fromEntries([...m[1].matchAll(/--([a-z-]+)=(\S+)/g)].map(([, name, value]) => [name, value])), command: JSON.parse(m[2]) };
+}
+
+test('the image has a health check of its own (docker run users get one), and compose runs the same', () => {
+  const { options, command } = imageHealthcheck();
+  const healthcheck = compose.services.trailhound.healthcheck;
+  expect(healthcheck.test).toEqual(['CMD', ...command]);
+  expect(options).toEqual({ interval: healthcheck.interval, timeout: healthcheck.timeout, 'start-period': healthcheck.start_period, retries: String(healthcheck.retries) });
+  // Long enough for a first start (the sample) before a failing check counts.
+  expect(options['start-period']).toBe('120s');
+});
+
+test('the health check passes on the port TRAILHOUND_LISTEN names while serve answers there, and fails where nothing does', async () => {
+  const { command } = imageHealthcheck();
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  fs.mkdirSync(logs);
+  const serve = await spawnServe(['--db', path.join(dir, 'db.duckdb'), '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' });
+  /** The check's exit code, run as Docker runs it in the container: with the container's TRAILHOUND_LISTEN. */
+  const check = (listen: string) => spawnSync(command[0], command.slice(1), { env: { PATH: process.env.PATH ?? '', TRAILHOUND_LISTEN: listen }, timeout: 10_000 }).status;
+  try {
+    const port = new URL(serve.url).port;
+    expect(check(`0.0.0.0:${port}`)).toBe(0);
+    expect(check(`0.0.0.0:${new URL(await refusedUrl()).port}`)).toBe(1);
+  } finally {
+    await serve.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -8,6 +8,7 @@ import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { writeLogFolder } from '../../src/generator';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
+import { sampleLogsMade } from '../../src/service/sample';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { startService, type RunTotals, type Service, type ServiceOptions } from '../../src/service/service';
 import { CLOUDTRAIL_ENDPOINT_HINT } from '../../src/service/trails';
@@ -365,6 +366,7 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
     const options = { db, sources: [logs], logger };
     expect(await stopDuringBackfill(options)).toMatchObject({ stopped: true });
     expect(await ledger()).toBeLessThan(expected.files);
+    expect(lines.find((l) => l.job === 'backfill')).toMatchObject({ msg: 'backfill stopped', stopped: true });
 
     await startAgain(options);
     expect(await ledger()).toBe(expected.files);
@@ -592,62 +594,135 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
   }
 }, 150_000);
 
-test('SIGTERM during a long backfill stops serve after the batch it is loading; the next run ingests exactly the rest', async () => {
+test('SIGTERM before the API listens (the sample being made) stops serve cleanly: exit 0, the step finished, no database opened', async () => {
+  const dir = tempDir();
+  const data = path.join(dir, 'data');
+  let child: ReturnType<typeof spawnCli> | undefined;
+  try {
+    const args = ['serve', '--db', path.join(data, 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }));
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // As PID 1 in a container, a signal no handler takes is ignored: serve waited for SIGKILL until the API listened.
+    await waitFor('the sample being made', async () => lines().find((l) => /^no --source given: making the bundled sample logs/.test(l.msg)), 60_000);
+    const sent = Date.now();
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const messages = lines().map((l) => l.msg);
+    expect(messages.filter((m) => ['stopping', 'stopped'].includes(m))).toEqual(['stopping', 'stopped']);
+    expect(messages).not.toContain('API listening');
+    expect(lines().filter((l) => ['warn', 'error', 'fatal'].includes(l.level))).toEqual([]);
+    // The sample it was making is whole (the next start uses it), and the database was never opened.
+    expect(sampleLogsMade(data)).toBe(true);
+    expect(fs.existsSync(path.join(data, 'trailhound.duckdb'))).toBe(false);
+    expect(Date.now() - sent).toBeLessThan(20_000);
+  } finally {
+    child?.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
+
+test('SIGTERM during a long backfill stops serve after the batch it is loading; a second signal quits at once; the next run ingests exactly the rest', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
   const file = path.join(dir, 'data', 'db.duckdb');
   let child: ReturnType<typeof spawnCli> | undefined;
-  try {
-    // Small files: the backfill takes many batches (at most 1000 files each).
-    await writeLogFolder(logs, { events: 80_000, days: 3, eventsPerFile: 10, seed: 21 });
-    const expected = eventFiles(logs);
+  /** serve on the file, once its API listens; its log lines, its exit, and the objects its ingest status counts. */
+  const serve = async () => {
     const proc = (child = spawnCli(['serve', '--db', file, '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'secret' }));
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    const logLines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const listening = await waitFor('the API', async () => logLines().find((l) => l.msg === 'API listening'));
-    const status = async () => (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: 'Bearer secret' } })).json();
-    await waitFor('the first batch', async () => ((await status()).objects > 0 ? true : undefined), 60_000);
-    proc.kill('SIGTERM');
-    // An impatient second signal while it stops: said, and the shutdown still runs once.
-    await waitFor('stopping', async () => logLines().find((l) => l.msg === 'stopping'));
-    proc.kill('SIGINT');
-    expect(await exited).toBe(0);
+    const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const listening = await waitFor('the API', async () => lines().find((l) => l.msg === 'API listening'));
+    const objects = async () => (await (await fetch(`${listening.url}/api/ingest/status`, { headers: { authorization: 'Bearer secret' } })).json()).objects;
+    return { proc, exited, lines, objects };
+  };
+  /** What is in the database: the files in the ledger, the events their batches stored, and the runs. */
+  const stored = async () => {
+    const db = await Database.open(file);
+    try {
+      const ledger = await db.one<{ files: bigint; inserted: bigint }>(`SELECT count(*) AS files, sum(inserted) AS inserted FROM ingested_objects`);
+      return {
+        files: Number(ledger!.files),
+        inserted: Number(ledger!.inserted),
+        events: await rowCount(db, 'events'),
+        runs: await db.all<{ finished: boolean; error: string | null; stopped: boolean | null; objects: number | null }>(
+          `SELECT finished_at IS NOT NULL AS finished, error, stopped, objects FROM ingest_runs ORDER BY started_at`
+        ),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    // Small files: the backfill takes many batches (at most 1000 files each).
+    await writeLogFolder(logs, { events: 80_000, days: 3, eventsPerFile: 10, seed: 21 });
+    const expected = eventFiles(logs);
+
+    const first = await serve();
+    await waitFor('the first batch', async () => ((await first.objects()) > 0 ? true : undefined), 60_000);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    // Stopped well before the end: whole batches only, recorded as a stopped run (not a failed one).
+    const afterStop = await stored();
+    expect(afterStop.files).toBeGreaterThan(0);
+    expect(afterStop.files).toBeLessThan(expected.files);
+    expect(afterStop.runs).toEqual([{ finished: true, error: null, stopped: true, objects: afterStop.files }]);
+    const lines = first.lines();
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
+    expect(lines.filter((l) => ['stopping', 'stopped'].includes(l.msg)).map((l) => l.msg)).toEqual(['stopping', 'stopped']);
+    // Said in words: a stopped run is no finished one.
+    expect(lines.find((l) => l.job === 'ingest' && l.stopped)).toMatchObject({ msg: 'ingest stopped', errors: 0 });
+    expect(lines.map((l) => l.msg)).not.toContain('ingest finished');
+    expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
+
+    // An impatient second signal while it stops: it quits at once, as ingest does, with the shell's code for SIGINT.
+    const second = await serve();
+    await waitFor('a batch of the next start', async () => ((await second.objects()) > afterStop.files ? true : undefined), 60_000);
+    second.proc.kill('SIGTERM');
+    await waitFor('stopping', async () => second.lines().find((l) => l.msg === 'stopping'));
+    const sent = Date.now();
+    second.proc.kill('SIGINT');
+    expect(await second.exited).toBe(130);
+    // At once: the statement running is interrupted (Node's exit waited for it, ~2 s of this batch's first one).
+    expect(Date.now() - sent).toBeLessThan(1000);
+    expect(second.lines().find((l) => l.signal === 'SIGINT')).toMatchObject({
+      level: 'warn',
+      msg: 'SIGINT again: quitting at once; the batch being loaded (or the prune) is rolled back, and the next start loads it again',
+    });
+    expect(second.lines().map((l) => l.msg)).not.toContain('stopped');
+    // No part of a batch is stored: every event stored came with its file's ledger row, in one transaction. The run
+    // never finished, so the next start reads its days again.
+    const afterQuit = await stored();
+    expect(afterQuit.files).toBeGreaterThan(afterStop.files);
+    expect(afterQuit.files).toBeLessThan(expected.files);
+    expect(afterQuit.events).toBe(afterQuit.inserted);
+    expect(afterQuit.runs).toEqual([afterStop.runs[0], { finished: false, error: null, stopped: null, objects: null }]);
 
     const db = await Database.open(file);
     try {
-      // Stopped well before the end: whole batches only, recorded as a stopped run (not a failed one).
-      const ledger = () => rowCount(db, 'ingested_objects');
-      const loaded = await ledger();
-      expect(loaded).toBeGreaterThan(0);
-      expect(loaded).toBeLessThan(expected.files);
-      expect(await db.all(`SELECT error, stopped, objects FROM ingest_runs`)).toEqual([{ error: null, stopped: true, objects: loaded }]);
-
       const rest = await ingest({ source: logs, db, days: 3 });
-      expect(rest).toMatchObject({ objects: expected.files - loaded, unchanged: loaded, errors: 0, stopped: false });
-      expect(await ledger()).toBe(expected.files);
+      expect(rest).toMatchObject({ objects: expected.files - afterQuit.files, unchanged: afterQuit.files, errors: 0, stopped: false });
+      expect(await rowCount(db, 'ingested_objects')).toBe(expected.files);
       const events = await db.one<{ n: bigint; ids: bigint }>(`SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM events`);
       expect({ n: Number(events!.n), ids: Number(events!.ids) }).toEqual({ n: expected.unique, ids: expected.unique });
     } finally {
       db.close();
     }
-    const lines = logLines();
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
-    expect(lines.filter((l) => ['stopping', 'stopped'].includes(l.msg)).map((l) => l.msg)).toEqual(['stopping', 'stopped']);
-    expect(lines.find((l) => l.msg.startsWith('already stopping'))).toMatchObject({ signal: 'SIGINT' });
-    expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ stopped: true, errors: 0 });
-    expect(lines.some((l) => /failed/.test(l.msg))).toBe(false);
   } finally {
     child?.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}, 150_000);
+}, 180_000);
 
 /** Runs the CLI; a run still going after `ms` is killed and reported as such (a service that did not stop). */
-async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000) {
-  const proc = spawnCli(args, env);
+async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000, user: Parameters<typeof spawnCli>[2] = {}) {
+  const proc = spawnCli(args, env, user);
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
@@ -734,6 +809,31 @@ test('serve refuses to start without its API: a bad listen address, a port in us
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 90_000);
+
+test('serve with no source on a data folder it cannot write says to give a writable --db or a --source', async () => {
+  const dir = tempDir();
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data);
+  // Not this user's to write: as root, which writes anywhere, serve runs as nobody in a folder root owns.
+  const root = process.getuid?.() === 0;
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(data, root ? 0o755 : 0o555);
+  try {
+    // With TRAILHOUND_TOKEN (as in Docker): no token file to write, so the sample is the first thing written.
+    const run = await runWithin(['serve', '--db', path.join(data, 'trailhound.duckdb'), '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }, 30_000, root ? { uid: 65534, gid: 65534 } : {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^trailhound: cannot write the bundled sample logs into ${data}/sample-logs \\(EACCES: permission denied, .*\\): with no --source, serve writes them in the ` +
+          `database's folder; give a --db \\(or TRAILHOUND_DB\\) in a folder this user can write, or a --source \\(or TRAILHOUND_SOURCE\\) of your own logs\n$`
+      )
+    );
+    expect(run.stdout).not.toMatch(/API listening/);
+  } finally {
+    fs.chmodSync(data, 0o755);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state shows in the ingest status', async () => {
   const dir = tempDir();

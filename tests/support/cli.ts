@@ -1,14 +1,16 @@
 // Runs the trailhound CLI from the TypeScript sources in a child process, as a user would run it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** `user`: the uid and gid to run as (a test run as root that needs a folder it cannot write). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, user: Pick<SpawnOptions, 'uid' | 'gid'> = {}): ChildProcess {
   return spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'src/service/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
   });
 }
 

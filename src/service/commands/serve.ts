@@ -97,6 +97,24 @@ function tokenBeside(dataDir: string): Token {
   }
 }
 
+/** What the file system refuses when a folder is not this user's to write (or is mounted read-only). */
+const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
+
+/** The bundled sample logs in the database's folder (sample.ts); a folder this user cannot write says what to do. */
+async function sampleBeside(dataDir: string): Promise<string> {
+  try {
+    return await ensureSampleLogs(dataDir);
+  } catch (err) {
+    if (!NOT_WRITABLE.includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    throw new Error(
+      `cannot write the bundled sample logs into ${path.join(dataDir, 'sample-logs')} (${(err as Error).message}): with no --source, serve ` +
+        'writes them in the database\'s folder; give a --db (or TRAILHOUND_DB) in a folder this user can write, or a --source ' +
+        '(or TRAILHOUND_SOURCE) of your own logs',
+      { cause: err }
+    );
+  }
+}
+
 export function serveCommand(): Command {
   const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
@@ -121,10 +139,47 @@ export function serveCommand(): Command {
       const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
       s3EndpointUrl(opts.s3Endpoint);
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      const logger = lazy.logger().createLogger();
+
+      // SIGTERM or Ctrl-C, from the start: as PID 1 in a container, a signal no handler takes is ignored, and serve
+      // would wait for SIGKILL. Before the API listens, the start ends at its next step (making the sample takes ~2 s);
+      // while the database opens, its migration stops and rolls back (the next start does it again); once it is
+      // open, ingestion stops after the batch it is loading.
+      const stopOpening = new AbortController();
+      const ingestion: { service?: Service; db?: Database } = {};
+      let stopping = false;
+      // What the stop closes, from when the database begins to open: undefined before.
+      let shutdown: (() => void) | undefined = undefined;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return quit(signal);
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        stopOpening.abort(new Error('serve was stopped while it opened the database'));
+        shutdown?.();
+      };
+      // A second Ctrl-C (or SIGTERM) quits at once, as ingest's does: a batch or a prune can take minutes. That is safe:
+      // each batch (with its ledger rows), prune and migration commits in one transaction, so the one cut short is rolled
+      // back, and done again by the next start (its run, never finished, is read again; its kept file, left over, is
+      // removed at open). Exit 130 or 143, as the shell's for the signal: not a clean stop.
+      const quit = (signal: NodeJS.Signals) => {
+        const undone = ingestion.service
+          ? 'the batch being loaded (or the prune) is rolled back, and the next start loads it again'
+          : shutdown
+            ? 'the database update being made is rolled back, and the next start makes it again'
+            : 'the database was not opened yet';
+        logger.warn({ signal }, `${signal} again: quitting at once; ${undone}`);
+        ingestion.db?.interrupt();
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      /** Stopped before the database opened: nothing to wait for but the step that was running. */
+      const stoppedEarly = () => logger.info('stopped');
+
       await checkListen(opts.listen, host, port);
+      if (stopping) return stoppedEarly();
       const { exposedDatabaseWarning } = lazy.database();
       const { distinctSources, openSource } = lazy.ingestion();
-      const logger = lazy.logger().createLogger();
       // The sources too, before anything is written (the token file, the database): a start that fails must fail before
       // the API answers, or it would answer with nothing behind it.
       const sources = distinctSources(sourceList(opts.source), (source) => logger.warn({ source }, 'this source is given twice: it is read once'));
@@ -147,14 +202,14 @@ export function serveCommand(): Command {
           const making = `no --source given: making the bundled sample logs, ${SAMPLE_EVENTS} events of the last ${SAMPLE_DAYS} days (on the first start only)`;
           logger.info({ events: SAMPLE_EVENTS }, making);
         }
-        sources.push(await ensureSampleLogs(dataDir));
+        sources.push(await sampleBeside(dataDir));
+        if (stopping) return stoppedEarly();
         logger.info({ source: sources[0] }, 'no --source given: serving the bundled sample logs (set TRAILHOUND_SOURCE=s3://your-bucket for real ones)');
       }
       // The API listens first, the database opening behind it: a migration can take minutes, and meanwhile /api/health
       // says so (Docker's health check, the plugin's "Save & test") and the other endpoints answer 503.
       const opening = new (lazy.opening().DatabaseOpening)();
       // The API listens before ingestion starts: a service that cannot answer must not keep polling without its API.
-      const ingestion: { service?: Service } = {};
       const api = await lazy.apiServer().buildApi({
         db: opening,
         token: token.token,
@@ -169,34 +224,24 @@ export function serveCommand(): Command {
         await api.close();
         throw new Error(listenFailure(opts.listen, err));
       }
+      if (stopping) {
+        await api.close();
+        return stoppedEarly();
+      }
       if (!isLoopback(host)) {
         logger.warn({ host }, 'the API listens beyond this machine: keep the token secret and put TLS in front of it');
       }
 
-      // SIGTERM or Ctrl-C, from now on: while the database opens, its migration stops and rolls back (the next start
-      // does it again); once it is open, ingestion stops after the batch it is loading.
-      const stopOpening = new AbortController();
-      let stopping = false;
       let stopped!: () => void;
       const done = new Promise<void>((resolve) => (stopped = resolve));
-      const stop = (signal: string) => {
-        // A second Ctrl-C, or a SIGTERM after it, must not run the shutdown twice.
-        if (stopping) {
-          const why = ingestion.service ? 'the batch being loaded commits first' : 'the database update being made is rolled back first';
-          return logger.info({ signal }, `already stopping: ${why}`);
-        }
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        stopOpening.abort(new Error('serve was stopped while it opened the database'));
-        const opened = opening.opened.catch(() => undefined);
-        void Promise.all([api.close(), ingestion.service?.stop(), opened]).then(([, , db]) => {
+      shutdown = () => {
+        const closing = opening.opened.catch(() => undefined);
+        void Promise.all([api.close(), ingestion.service?.stop(), closing]).then(([, , db]) => {
           db?.close();
           logger.info('stopped');
           stopped();
         });
       };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
 
       let db: Database;
       try {
@@ -218,6 +263,7 @@ export function serveCommand(): Command {
       }
       // Stopped as the open ended: the stop closes the database; nothing starts.
       if (stopping) return done;
+      ingestion.db = db;
       // The sample goes on as a trail would: new minutes of events at each poll, and its trails' last delivery.
       const deliverSample = async (now: Date) => {
         await deliverSampleLogs(sources[0], now);

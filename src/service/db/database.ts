@@ -135,6 +135,9 @@ export class Database {
     private readonly main: DuckDBConnection
   ) {}
 
+  /** The connections of the transactions in progress (interrupt). */
+  private readonly transactions = new Set<DuckDBConnection>();
+
   static async open(file: string, options: OpenOptions = {}): Promise<Database> {
     // Which file, and which setting names it: DuckDB's and Node's own words (IO Error: Could not read from file "data":
     // Is a directory; ENOTDIR: not a directory, mkdir …) name neither.
@@ -306,6 +309,7 @@ export class Database {
   /** Runs fn inside one transaction on its own connection; rolls back on any error. */
   async transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.connect();
+    this.transactions.add(conn);
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
@@ -317,8 +321,18 @@ export class Database {
         throw err;
       }
     } finally {
+      this.transactions.delete(conn);
       conn.closeSync();
     }
+  }
+
+  /**
+   * Interrupts the statement of the main connection and of each transaction in progress, which are then not committed.
+   * For a process about to exit (serve's second Ctrl-C): Node's exit waits for the statement running, and a batch's
+   * first one can take a minute.
+   */
+  interrupt(): void {
+    for (const conn of [this.main, ...this.transactions]) conn.interrupt();
   }
 
   close(): void {

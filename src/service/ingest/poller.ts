@@ -14,6 +14,8 @@ export interface PollerOptions<T> {
   /** First retry delay after a failure; doubles each time, capped at intervalMs. */
   retryMs?: number;
   describe?: (result: T) => object;
+  /** Whether a run was cut short by a stop: logged as "<name> stopped", not "finished". */
+  stopped?: (result: T) => boolean;
 }
 
 export interface Poller {
@@ -49,7 +51,8 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
         failures = 0;
         state.lastSuccess = new Date();
         state.lastError = null;
-        logger.info({ job: name, ms: Date.now() - started, ...options.describe?.(result) }, `${name} finished`);
+        const ended = options.stopped?.(result) ? 'stopped' : 'finished';
+        logger.info({ job: name, ms: Date.now() - started, ...options.describe?.(result) }, `${name} ${ended}`);
         schedule(intervalMs);
       } catch (err) {
         failures++;
