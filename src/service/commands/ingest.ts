@@ -99,6 +99,8 @@ export function ingestCommand(): Command {
         if (interrupt.signal.aborted) {
           // The bar hid the cursor and turned line wrapping off: give the terminal back first.
           bar?.stop();
+          // Node's exit waits for the DuckDB statement running (seconds on a big batch): interrupt it, it is rolled back.
+          db.interrupt();
           process.exit(code);
         }
         exitCode = code;
