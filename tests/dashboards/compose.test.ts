@@ -60,6 +60,8 @@ test('the service: built from the Dockerfile, a named volume for its DuckDB file
     // Passed through from the shell only when set there: an empty AWS_REGION would be taken as a region.
     expect([key, key in service.environment, service.environment[key]]).toEqual([key, true, null]);
   }
+  // Signals from the first moment: Node as PID 1 ignores one it has no handler for yet.
+  expect(service.init).toBe(true);
   expect(service.volumes).toContain('trailhound-data:/data');
   expect(Object.keys(compose.volumes)).toContain('trailhound-data');
   for (const s of Object.values(compose.services) as Array<{ ports?: string[] }>) {
