@@ -7,7 +7,10 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
 import { prune } from '../../src/service/ingest/retention';
+import { startService } from '../../src/service/service';
+import { runCli } from '../support/cli';
 import { logFile } from '../support/stratus';
+import { memoryLogger, waitFor } from '../support/watch';
 import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -220,4 +223,31 @@ describe('compactOriginals', () => {
       db.close();
     }
   });
+
+  test('serve compacts after its poll; prune compacts after its prune, and says so', async () => {
+    const { db, file, logs } = await scenario(dir);
+    const before = await storedRecords(db);
+    const { logger, lines } = memoryLogger();
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, days: 14, now: () => NOW });
+    try {
+      const line = await waitFor('the compaction', async () => lines.find((l) => l.job === 'compaction'));
+      expect(line).toMatchObject({ level: 30, days: 4, filesWritten: 4, msg: expect.stringMatching(/^Compacted the kept log files of 4 days/) });
+      expect(parquetFiles(db)).toHaveLength(7);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+    } finally {
+      await service.stop();
+      db.close();
+    }
+    // The CLI's clock is today's: the scenario's yesterday is finished too (its 2 files become 1; its today has 1 file already).
+    const res = await runCli(['prune', '--db', file, '--retention-days', '3650', '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ events: 0, compaction: { days: 1, filesRead: 2, filesWritten: 1, filesRemoved: 2, failed: [] } });
+    const reopened = await Database.open(file);
+    try {
+      expect(parquetFiles(reopened)).toHaveLength(6);
+      expect(asJson(await storedRecords(reopened))).toBe(asJson(before));
+    } finally {
+      reopened.close();
+    }
+  }, 60_000);
 });
