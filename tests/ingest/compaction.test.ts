@@ -7,6 +7,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
 import { prune } from '../../src/service/ingest/retention';
+import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { logFile } from '../support/stratus';
@@ -250,4 +251,26 @@ describe('compactOriginals', () => {
       reopened.close();
     }
   }, 60_000);
+
+  test('a reader that looked a file up just before a compaction removed it finds it in the new one', async () => {
+    const { db, keys } = await scenario(dir);
+    const conn = await db.connect();
+    try {
+      const filesBefore = new Map<string, Buffer | undefined>();
+      for (const key of keys) filesBefore.set(key, await storedFile(db, key));
+      // The compaction commits and deletes the old files right after the reader's look-up, before it opens them.
+      let statements = 0;
+      const guard: StatementGuard = async (run) => {
+        const result = await run();
+        if (statements++ === 0) expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 4, filesRemoved: 8 });
+        return result;
+      };
+      const files = await originalFiles(conn, db.originalsDir, keys, guard);
+      expect(files.size).toBe(keys.length);
+      for (const key of keys) expect(Buffer.from(files.get(key) as Uint8Array).equals(filesBefore.get(key)!)).toBe(true);
+    } finally {
+      conn.closeSync();
+      db.close();
+    }
+  });
 });
