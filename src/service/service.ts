@@ -54,7 +54,7 @@ export const POLL_DAYS = 2;
 /** How often the poll that follows also prunes: the cutoff moves by the hour, and a prune reads every table. */
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** As often, the kept log files of finished days are compacted (ingest/originals.ts), a day at a time for at most this long. */
+/** As often, the kept log files of finished days are compacted (ingest/originals.ts), a day at a time, starting no new day after this long. */
 const COMPACT_EVERY_MS = 3_600_000;
 const COMPACT_BUDGET_MS = 60_000;
 
