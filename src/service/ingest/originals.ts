@@ -143,8 +143,9 @@ async function compactDay(
     // The day's files where their rows say they are: an older copy of a key in another Parquet file (a file kept again
     // after a prune took some of its events) is not the one its events point into. A filter the Parquet scan applies
     // itself: through a join (or IN a subquery) DuckDB gathers the matching rows, whole log files, into chunks of 2048
-    // before writing them (measured apart: the join ran out of a 61 MB limit copying 96 MB, this filter did not).
-    // A day still needs memory as it grows: docs/DESIGN.md (Compaction) has the measures.
+    // before writing them. And in insertion order, on this connection only: without it (the service's setting, for
+    // ingestion's inserts) the copy ran out of a 64 MB memory limit on a day of 122 MB, which it copies within it so.
+    await conn.run(`SET SESSION preserve_insertion_order = true`);
     const copied = await conn.run(
       // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
       `COPY (SELECT key, content FROM read_parquet($files, filename = true) WHERE list_contains($wanted, filename || chr(0) || key))
