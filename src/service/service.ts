@@ -7,6 +7,7 @@ import { foundNoLogs } from './foundNoLogs';
 import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
+import { compactOriginals, describeCompaction } from './ingest/originals';
 import { startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -52,6 +53,10 @@ export const POLL_DAYS = 2;
 
 /** How often the poll that follows also prunes: the cutoff moves by the hour, and a prune reads every table. */
 const PRUNE_EVERY_MS = 3_600_000;
+
+/** As often, the kept log files of finished days are compacted (ingest/originals.ts), a day at a time, starting no new day after this long. */
+const COMPACT_EVERY_MS = 3_600_000;
+const COMPACT_BUDGET_MS = 60_000;
 
 const DAY_MS = 86_400_000;
 /** Whole UTC days from a's day to b's day. */
@@ -165,6 +170,21 @@ export function startService(options: ServiceOptions): Service {
       logger.info({ job: 'retention', ...summary }, `removed ${counted(summary.events, 'event')} from before ${summary.before} (retention: ${counted(retention, 'day')})`);
     }
   };
+  let lastCompaction: number | undefined;
+  const compactIfDue = async (at: Date) => {
+    if (lastCompaction !== undefined && at.getTime() - lastCompaction < COMPACT_EVERY_MS) return;
+    lastCompaction = at.getTime();
+    try {
+      // Within the poll's turn, so no batch writes a file meanwhile; the budget keeps the next poll on time (a first
+      // compaction of a year of small files takes several turns).
+      const summary = await compactOriginals(db, { now: at, budgetMs: COMPACT_BUDGET_MS, signal: stopping.signal });
+      const said = describeCompaction(summary);
+      if (said) logger[summary.failed.length > 0 ? 'warn' : 'info']({ job: 'compaction', ...summary }, said);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.warn({ job: 'compaction', err: message }, 'compacting the kept log files failed; trying again in an hour');
+    }
+  };
   const describe = (s: RunTotals) => ({
     objects: s.objects, events: s.events, duplicates: s.duplicates, skipped: s.skipped, errors: s.errors, ...(s.stopped && { stopped: true }),
   });
@@ -269,8 +289,10 @@ export function startService(options: ServiceOptions): Service {
       try {
         return await eachSource(pollSource);
       } finally {
-        // Pruning needs no source: a source that fails must not let the database grow past the retention.
+        // Pruning needs no source: a source that fails must not let the database grow past the retention. Compaction
+        // after it, which then finds what the prune left of a file of several days.
         if (!stopping.signal.aborted) await pruneIfDue(startedAt);
+        if (!stopping.signal.aborted) await compactIfDue(startedAt);
       }
     }),
   });

@@ -160,7 +160,11 @@ export function ingestCommand(): Command {
         if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.
         const pruned = retention && !summary.stopped ? await prune(db, retention) : undefined;
-        console.log(opts.json ? jsonSummary(summary, pruned?.events) : formatSummary(summary) + (pruned ? `\n${describePrune(pruned)}` : ''));
+        // Each run keeps its batches' files in Parquet files of their own: a cron job every 5 minutes would pile them up.
+        const { compactOriginals, describeCompaction } = lazy.originals();
+        const compacted = summary.stopped ? undefined : describeCompaction(await compactOriginals(db, { signal: interrupt.signal }));
+        const said = [formatSummary(summary), ...(pruned ? [describePrune(pruned)] : []), ...(compacted ? [compacted] : [])];
+        console.log(opts.json ? jsonSummary(summary, pruned?.events) : said.join('\n'));
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
         if (summary.stopped) process.exitCode = exitCode;
       } catch (err) {

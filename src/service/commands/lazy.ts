@@ -7,6 +7,7 @@
 export const database = () => require('../db/database') as typeof import('../db/database');
 export const ingestion = () => require('../ingest') as typeof import('../ingest');
 export const retention = () => require('../ingest/retention') as typeof import('../ingest/retention');
+export const originals = () => require('../ingest/originals') as typeof import('../ingest/originals');
 export const reports = () => require('../reports') as typeof import('../reports');
 export const reportSql = () => require('../reports/sql') as typeof import('../reports/sql');
 export const trails = () => require('../trails') as typeof import('../trails');

@@ -6,7 +6,7 @@ import { IN_USE, positiveInt, sayLongMigration, warnIfExposed, withEnvironment }
 
 export function pruneCommand(): Command {
   const definition = new Command('prune')
-    .description('remove events older than the retention, with the kept log files and ledger rows only they needed')
+    .description('remove events older than the retention, with the kept log files and ledger rows only they needed; then compact the kept log files')
     .option('--retention-days <n>', 'required: days of events to keep (or env TRAILHOUND_RETENTION_DAYS)', positiveInt)
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--json', 'print a one-line JSON summary')
@@ -23,7 +23,11 @@ export function pruneCommand(): Command {
       const db = await lazy.database().Database.open(file, options);
       try {
         const summary = await prune(db, days);
-        console.log(opts.json ? JSON.stringify(summary) : describePrune(summary));
+        // Then the kept log files of finished days, one Parquet file each: what the prune left of a file of several days goes too.
+        const { compactOriginals, describeCompaction } = lazy.originals();
+        const compaction = await compactOriginals(db);
+        const compacted = describeCompaction(compaction);
+        console.log(opts.json ? JSON.stringify({ ...summary, compaction }) : describePrune(summary) + (compacted ? `\n${compacted}` : ''));
       } finally {
         db.close();
       }

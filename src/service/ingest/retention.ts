@@ -55,7 +55,7 @@ export function describePrune(s: PruneSummary): string {
 
 // The day folder of a CloudTrail key (the same pattern as parseKey's), as YYYY-MM-DD; NULL for other names, whose
 // files a folder source lists on every run. A constant of our own, so it is written into the SQL (see normalise.ts).
-const KEY_DAY_SQL = (column: string) => {
+export const KEY_DAY_SQL = (column: string) => {
   const pattern = `'${LAYOUT.source.replace(/'/g, "''")}'`;
   return `CASE WHEN regexp_matches(${column}, ${pattern})
     THEN concat_ws('-', regexp_extract(${column}, ${pattern}, 5), regexp_extract(${column}, ${pattern}, 6), regexp_extract(${column}, ${pattern}, 7)) END`;

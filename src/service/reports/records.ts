@@ -167,12 +167,15 @@ export async function originalFiles(
   conn: DuckDBConnection,
   originalsDir: string,
   keys: string[],
-  guard = unguarded
+  guard = unguarded,
+  again = false
 ): Promise<Map<string, KeptFile>> {
   const files = new Map<string, KeptFile>();
   const located = await guard(() =>
     conn.runAndReadAll(`SELECT archive, list(key) FROM log_objects WHERE key IN (SELECT unnest($keys)) GROUP BY archive`, { keys: listValue(keys) })
   );
+  // Keys whose Parquet file went after their lookup, as a compaction (ingest/originals.ts) moved them to another.
+  const moved: string[] = [];
   for (const [archive, inArchive] of located.getRowsJS() as Array<[string, string[]]>) {
     const file = path.join(originalsDir, archive);
     let rows;
@@ -186,17 +189,25 @@ export async function originalFiles(
         conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, { file, keys: listValue(inArchive) })
       );
     } catch (err) {
-      if (!(await stillKept(conn, archive, guard))) continue;
+      if (!(await stillKept(conn, archive, guard))) {
+        moved.push(...inArchive);
+        continue;
+      }
       throw err;
     }
     for (const [key, content] of rows.getRowsJS() as Array<[string, Uint8Array]>) files.set(key, content);
   }
+  // Looked up once more: those a prune removed are found nowhere, and stay absent.
+  if (moved.length > 0 && !again) for (const [key, content] of await originalFiles(conn, originalsDir, moved, guard, true)) files.set(key, content);
   return files;
 }
 
 const missing = (file: string) => new Error(`${file} is missing: the original log files kept there are gone (restore the folder with its database file)`);
 
-/** A prune that committed since the lookup removes a kept file once nothing refers to it: no longer kept, not lost. */
+/**
+ * A prune that committed since the lookup removes a kept file once nothing refers to it: no longer kept, not lost. A
+ * compaction does too, once it moved the file's contents to another.
+ */
 async function stillKept(conn: DuckDBConnection, archive: string, guard: StatementGuard): Promise<boolean> {
   const referenced = await guard(() => conn.runAndReadAll(`SELECT 1 FROM log_objects WHERE archive = $archive LIMIT 1`, { archive }));
   return referenced.currentRowCount > 0;

@@ -1,0 +1,307 @@
+// Compaction of the kept log files (ingest/originals.ts): many small batches, and a first load's batch of several
+// days, become one Parquet file per finished day; every event's original record reads the same before and after, and
+// after a compaction interrupted before its commit or before its deletions. Real DuckDB, real files.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database } from '../../src/service/db/database';
+import { ingest } from '../../src/service/ingest';
+import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
+import { prune } from '../../src/service/ingest/retention';
+import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
+import { startService } from '../../src/service/service';
+import { runCli } from '../support/cli';
+import { logFile } from '../support/stratus';
+import { memoryLogger, waitFor } from '../support/watch';
+import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
+
+const NOW = new Date('2026-11-20T12:00:00Z');
+// Finished days (before yesterday), yesterday and today: only the first are compacted.
+const OLD_DAYS = ['2026-11-14', '2026-11-15', '2026-11-16', '2026-11-17'];
+const YESTERDAY = '2026-11-19';
+const TODAY = '2026-11-20';
+
+let fileNo = 0;
+/** A log file of `day`, with three events (and a long field, so the files are not all alike). */
+function addFile(logs: string, day: string): string {
+  const n = fileNo++;
+  const records = [0, 1, 2].map((i) => ({
+    eventID: `e-${n}-${i}`, eventTime: `${day}T10:${String(n % 60).padStart(2, '0')}:0${i}Z`, eventName: 'GetObject', eventSource: 's3.amazonaws.com',
+    awsRegion: 'eu-west-1', requestParameters: { key: `object-${n}-${i}-${'x'.repeat(n * 7)}` },
+  }));
+  const key = `${dayPrefix('111122223333', 'eu-west-1', day)}111122223333_CloudTrail_eu-west-1_f${String(n).padStart(4, '0')}.json.gz`;
+  writeFiles(logs, { [key]: logFile(records) });
+  return key;
+}
+
+const parquetFiles = (db: Database) => fs.readdirSync(db.originalsDir).filter((f) => f.endsWith('.parquet')).sort();
+const referenced = async (db: Database) => (await db.all<{ a: string }>('SELECT DISTINCT archive AS a FROM log_objects ORDER BY 1')).map((r) => r.a);
+const asJson = (m: Map<string, unknown>) => JSON.stringify([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+
+/**
+ * A database of 12 batches: a first load of two old days together (one Parquet file of both), then one file per run:
+ * 4 for the third old day, 3 for the fourth, 2 for yesterday, 1 for today.
+ */
+async function scenario(dir: string): Promise<{ db: Database; file: string; logs: string; keys: string[] }> {
+  const logs = path.join(dir, 'logs');
+  const file = path.join(dir, 'db.duckdb');
+  const db = await Database.open(file);
+  const keys: string[] = [];
+  keys.push(addFile(logs, OLD_DAYS[0]), addFile(logs, OLD_DAYS[0]), addFile(logs, OLD_DAYS[1]), addFile(logs, OLD_DAYS[1]));
+  await ingest({ source: logs, db, days: 14, now: NOW });
+  for (const day of [...Array(4).fill(OLD_DAYS[2]), ...Array(3).fill(OLD_DAYS[3]), YESTERDAY, YESTERDAY, TODAY]) {
+    keys.push(addFile(logs, day));
+    await ingest({ source: logs, db, days: 14, now: NOW });
+  }
+  return { db, file, logs, keys };
+}
+
+describe('compactOriginals', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('one Parquet file per finished day; every record and kept file reads the same; a second run does nothing', async () => {
+    const { db, keys } = await scenario(dir);
+    try {
+      expect(parquetFiles(db)).toHaveLength(11);
+      const before = await storedRecords(db);
+      expect(before.size).toBe(keys.length * 3);
+      const filesBefore = new Map<string, Buffer | undefined>();
+      for (const key of keys) filesBefore.set(key, await storedFile(db, key));
+
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(summary).toMatchObject({ days: 4, filesRead: 1 + 4 + 3, filesWritten: 4, filesRemoved: 8, daysLeft: 0, failed: [] });
+      expect(describeCompaction(summary)).toMatch(/^Compacted the kept log files of 4 days: 8 Parquet files into 4, 8 files removed/);
+      // 4 day files, yesterday's 2 and today's 1; nothing on disk that no row refers to.
+      expect(parquetFiles(db)).toHaveLength(7);
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      // Each finished day in a file of its own.
+      const perDay = await db.all<{ n: bigint }>(
+        `SELECT count(DISTINCT archive) AS n FROM log_objects WHERE key SIMILAR TO '.*/2026/11/1[4-7]/.*' GROUP BY substr(key, 1, 60)`
+      );
+      expect(perDay.every((r) => Number(r.n) === 1)).toBe(true);
+
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+      for (const key of keys) expect((await storedFile(db, key))?.equals(filesBefore.get(key)!)).toBe(true);
+
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, filesRemoved: 0 });
+      expect(describeCompaction(await compactOriginals(db, { now: NOW }))).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+
+  test('after a prune, a first load file of two days keeps only the day that stays', async () => {
+    const { db } = await scenario(dir);
+    try {
+      const mixed = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/14/%'`))!.a;
+      const mixedBytes = fs.statSync(path.join(db.originalsDir, mixed)).size;
+      // The cutoff at 2026-11-15T00:00: the 14th goes, the 15th stays, and so does the file of both.
+      await prune(db, 5, new Date('2026-11-20T00:00:00Z'));
+      expect(fs.existsSync(path.join(db.originalsDir, mixed))).toBe(true);
+      const before = await storedRecords(db);
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(fs.existsSync(path.join(db.originalsDir, mixed))).toBe(false);
+      const day15 = (await db.one<{ a: string }>(`SELECT DISTINCT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/15/%'`))!.a;
+      expect(fs.statSync(path.join(db.originalsDir, day15)).size).toBeLessThan(mixedBytes);
+      expect(summary.days).toBe(3);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+    } finally {
+      db.close();
+    }
+  });
+
+  test('interrupted before its commit: the day is left as it was, the new file gone, everything readable; the next run does it', async () => {
+    const { db } = await scenario(dir);
+    try {
+      const before = await storedRecords(db);
+      const filesBefore = parquetFiles(db);
+      let written = '';
+      const summary = await compactOriginals(db, {
+        now: NOW,
+        onStep: (step, file) => {
+          if (step !== 'written') return;
+          written = file;
+          // The written file is complete and in the folder, and no row points at it yet.
+          expect(fs.existsSync(file)).toBe(true);
+          throw new Error('simulated crash before the commit');
+        },
+      });
+      expect(summary).toMatchObject({ days: 0, filesWritten: 0, filesRemoved: 0 });
+      expect(summary.failed).toHaveLength(4);
+      expect(summary.failed[0]).toEqual({ day: OLD_DAYS[0], error: 'simulated crash before the commit' });
+      expect(fs.existsSync(written)).toBe(false);
+      expect(parquetFiles(db)).toEqual(filesBefore);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 4, failed: [] });
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+      expect(parquetFiles(db)).toHaveLength(7);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a new file left by a killed compaction is removed at the next open, and nothing is lost', async () => {
+    const { db, file } = await scenario(dir);
+    const before = await storedRecords(db);
+    const filesBefore = parquetFiles(db);
+    const leftover = path.join(dir, 'leftover.parquet');
+    // As a process killed right after the COPY leaves it: a complete file, which no row refers to.
+    await compactOriginals(db, {
+      now: NOW,
+      onStep: (step, written) => {
+        if (step !== 'written') return;
+        fs.copyFileSync(written, leftover);
+        throw new Error('killed');
+      },
+    });
+    db.close();
+    fs.renameSync(leftover, path.join(`${file}.originals`, 'leftover.parquet'));
+    const reopened = await Database.open(file);
+    try {
+      expect(parquetFiles(reopened)).toEqual(filesBefore);
+      expect(asJson(await storedRecords(reopened))).toBe(asJson(before));
+    } finally {
+      reopened.close();
+    }
+  });
+
+  test('interrupted after its commit: the old files are left over, every record reads from the new one; the next open removes them', async () => {
+    const { db, file } = await scenario(dir);
+    const before = await storedRecords(db);
+    const summary = await compactOriginals(db, {
+      now: NOW,
+      onStep: (step) => {
+        if (step === 'committed') throw new Error('simulated crash before the deletion');
+      },
+    });
+    // Every day switched, no old file deleted.
+    expect(summary).toMatchObject({ days: 4, filesWritten: 4, filesRemoved: 0 });
+    expect(parquetFiles(db)).toHaveLength(11 + 4);
+    expect(await referenced(db)).toHaveLength(7);
+    expect(asJson(await storedRecords(db))).toBe(asJson(before));
+    // Nothing more to do: the days are done.
+    expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0 });
+    db.close();
+    const reopened = await Database.open(file);
+    try {
+      expect(parquetFiles(reopened)).toHaveLength(7);
+      expect(parquetFiles(reopened)).toEqual(await referenced(reopened));
+      expect(asJson(await storedRecords(reopened))).toBe(asJson(before));
+    } finally {
+      reopened.close();
+    }
+  });
+
+  test('a time budget stops between days, and the next run does the rest; a damaged file leaves its day as it was', async () => {
+    const { db } = await scenario(dir);
+    try {
+      const before = await storedRecords(db);
+      expect(await compactOriginals(db, { now: NOW, budgetMs: 0 })).toMatchObject({ days: 0, daysLeft: 4 });
+      // A kept Parquet file of the 17th cut short: its day stays as it is, the other days are compacted.
+      const damaged = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/17/%' LIMIT 1`))!.a;
+      const damagedPath = path.join(db.originalsDir, damaged);
+      fs.truncateSync(damagedPath, 20);
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(summary).toMatchObject({ days: 3 });
+      expect(summary.failed).toHaveLength(1);
+      expect(summary.failed[0].day).toBe(OLD_DAYS[3]);
+      expect(fs.existsSync(damagedPath)).toBe(true);
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      // Every event of the other files reads as before.
+      const damagedKey = (await db.one<{ k: string }>(`SELECT key AS k FROM log_objects WHERE archive = $a`, { a: damaged }))!.k;
+      const ids = (await db.all<{ id: string }>(`SELECT event_id AS id FROM events WHERE object_key <> $k`, { k: damagedKey })).map((r) => r.id);
+      const after = await storedRecords(db, ids);
+      for (const id of ids) expect(after.get(id)).toEqual(before.get(id));
+      // Now alone in its day, the damaged file's footer cannot be read: the day is not due, and nothing fails.
+      await db.run(`DELETE FROM log_objects WHERE key LIKE '%/2026/11/17/%' AND archive <> $a`, { a: damaged });
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+    } finally {
+      db.close();
+    }
+  });
+
+  test('serve compacts after its poll; prune compacts after its prune, and says so', async () => {
+    const { db, file, logs } = await scenario(dir);
+    const before = await storedRecords(db);
+    const { logger, lines } = memoryLogger();
+    const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, days: 14, now: () => NOW });
+    try {
+      const line = await waitFor('the compaction', async () => lines.find((l) => l.job === 'compaction'));
+      expect(line).toMatchObject({ level: 30, days: 4, filesWritten: 4, msg: expect.stringMatching(/^Compacted the kept log files of 4 days/) });
+      expect(parquetFiles(db)).toHaveLength(7);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+    } finally {
+      await service.stop();
+      db.close();
+    }
+    // The CLI's clock is today's: the scenario's yesterday is finished too (its 2 files become 1; its today has 1 file already).
+    const res = await runCli(['prune', '--db', file, '--retention-days', '3650', '--json']);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ events: 0, compaction: { days: 1, filesRead: 2, filesWritten: 1, filesRemoved: 2, failed: [] } });
+    const reopened = await Database.open(file);
+    try {
+      expect(parquetFiles(reopened)).toHaveLength(6);
+      expect(asJson(await storedRecords(reopened))).toBe(asJson(before));
+    } finally {
+      reopened.close();
+    }
+  }, 60_000);
+
+  test('a reader that looked a file up just before a compaction removed it finds it in the new one', async () => {
+    const { db, keys } = await scenario(dir);
+    const conn = await db.connect();
+    try {
+      const filesBefore = new Map<string, Buffer | undefined>();
+      for (const key of keys) filesBefore.set(key, await storedFile(db, key));
+      // The compaction commits and deletes the old files right after the reader's look-up, before it opens them.
+      let statements = 0;
+      const guard: StatementGuard = async (run) => {
+        const result = await run();
+        if (statements++ === 0) expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 4, filesRemoved: 8 });
+        return result;
+      };
+      const files = await originalFiles(conn, db.originalsDir, keys, guard);
+      expect(files.size).toBe(keys.length);
+      for (const key of keys) expect(Buffer.from(files.get(key) as Uint8Array).equals(filesBefore.get(key)!)).toBe(true);
+    } finally {
+      conn.closeSync();
+      db.close();
+    }
+  });
+
+  // What a copy holds follows its row groups (64 log files each, read and written: here 12 MB), not the day's size;
+  // without insertion order this day ran out of the limit.
+  test('a day of 90 MB is compacted within a 128 MB memory limit: the copy streams', async () => {
+    const logs = path.join(dir, 'logs');
+    const file = path.join(dir, 'db.duckdb');
+    // 500 files of 180 kB (gzip) that do not compress further, loaded in several batches (a batch holds at most 256 MB unpacked, as estimated).
+    for (let n = 0; n < 500; n++) {
+      const records = [{ eventID: `big-${n}`, eventTime: `${OLD_DAYS[0]}T10:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com',
+        awsRegion: 'eu-west-1', requestParameters: { blob: crypto.randomBytes(180_000).toString('base64') } }];
+      writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0])}111122223333_CloudTrail_eu-west-1_b${n}.json.gz`]: logFile(records) });
+    }
+    const loading = await Database.open(file);
+    await ingest({ source: logs, db: loading, days: 14, now: NOW });
+    loading.close();
+    const db = await Database.open(file, { memoryLimit: '128MB' });
+    try {
+      const archives = parquetFiles(db).length;
+      expect(archives).toBeGreaterThan(1);
+      const bytes = parquetFiles(db).reduce((sum, f) => sum + fs.statSync(path.join(db.originalsDir, f)).size, 0);
+      expect(bytes).toBeGreaterThan(85e6);
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(summary).toMatchObject({ days: 1, filesRead: archives, filesWritten: 1, failed: [] });
+      expect(parquetFiles(db)).toHaveLength(1);
+      const records = await storedRecords(db, ['big-0', 'big-499']);
+      expect(records.size).toBe(2);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});
