@@ -179,7 +179,7 @@ export class Database {
       const version = await db.schemaVersion();
       if (version > SCHEMA_VERSION) throw new NewerDatabaseError(file, version);
       if (!options.readOnly) {
-        await db.migrate(options);
+        await db.migrate(version, options);
         options.signal?.throwIfAborted();
         await db.removeOrphanOriginals();
       }
@@ -201,8 +201,8 @@ export class Database {
     );
   }
 
-  private async migrate({ onLongMigration, onMigrationProgress, signal }: OpenOptions): Promise<void> {
-    const previous = await this.schemaVersion();
+  /** From `previous`, the file's schema version as open read it, to this one's. */
+  private async migrate(previous: number, { onLongMigration, onMigrationProgress, signal }: OpenOptions): Promise<void> {
     if (onLongMigration && previous > 0 && previous < SIGN_IN_FAILURES_VERSION) {
       const events = Number((await this.one<{ n: bigint }>('SELECT count(*) AS n FROM events'))?.n ?? 0);
       const seconds = (events / 1e6) * MIGRATION_SECONDS_PER_MILLION;
