@@ -70,11 +70,12 @@ const UNKNOWN_WORDS: ReadonlyArray<[UnknownCode, RegExp]> = [
 const LAST_WITHOUT_CODES = '0.1.0';
 
 /**
- * Whether unknownToService's reading of an answer without a code holds for a service at `version`: up to 0.1.0 (or
- * when it does not say which), as a newer one gives the code of every refusal of the unknown, and its other errors may
- * use the same words.
+ * Whether a refusal unknownToService read is one of versions, for a service at `version`: its code says so; its words
+ * only up to 0.1.0 (or when it does not say which), as a newer service gives the code of every refusal of the unknown,
+ * and its other errors may use the same words.
  */
-export function readsWords(version: string | undefined): boolean {
+export function fromVersions(answer: { code?: unknown }, version: string | undefined): boolean {
+  if (typeof answer.code === 'string') return true;
   const order = version === undefined ? undefined : compareVersions(version, LAST_WITHOUT_CODES);
   return order === undefined || order <= 0;
 }
@@ -82,7 +83,7 @@ export function readsWords(version: string | undefined): boolean {
 /**
  * Which refusal of something the service does not know (a field, a value, a filter, an endpoint) an error answer is,
  * or undefined for any other: a plugin that checked the same with its own model is at another version than the service.
- * From the answer's code; from its words only when it has none (a service up to 0.1.0: see readsWords).
+ * From the answer's code; from its words only when it has none (a service up to 0.1.0: see fromVersions).
  */
 export function unknownToService(answer: { error?: unknown; code?: unknown }): UnknownCode | undefined {
   if (typeof answer.code === 'string') return (UNKNOWN_CODES as readonly string[]).includes(answer.code) ? (answer.code as UnknownCode) : undefined;

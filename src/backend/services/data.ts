@@ -6,7 +6,7 @@ import { versionAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
-import { readsWords, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
+import { fromVersions, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 import { seesDetails, shortIngestFrame } from '../visibility';
 
@@ -151,8 +151,7 @@ async function adviseOnVersions(client: ServiceClient, refused: Refused[], signa
   if (unknown.length === 0) return;
   const version = await client.serviceVersion(signal);
   if (version === undefined) return;
-  // Read by its words only from a service that gives no codes.
-  const skewed = unknown.filter((r) => r.code !== undefined || readsWords(version)).map((r) => r.response);
+  const skewed = unknown.filter((r) => fromVersions(r, version)).map((r) => r.response);
   // The same version with another model: builds between releases (the version is bumped at a release).
   const advice =
     versionAdvice(version) ??

@@ -3,7 +3,7 @@
 import { describeError } from '../errors';
 import { VERSION, versionAdvice } from '../../model/version';
 import type { Runtime } from '../runtime';
-import { readsWords, type ServiceClient, unknownToService } from '../serviceClient';
+import { fromVersions, type ServiceClient, unknownToService } from '../serviceClient';
 import type { CallResourceRequest, CallResourceResponse } from '../types';
 import { seesDetails, shortErrors, shortStatus } from '../visibility';
 
@@ -65,8 +65,7 @@ async function adviseOnVersions(client: ServiceClient, body: Buffer, method: str
   const unknown = unknownToService(said);
   if (!unknown) return undefined;
   const version = await client.serviceVersion(signal);
-  // Read by its words only from a service that gives no codes.
-  if (typeof said.code !== 'string' && !readsWords(version)) return undefined;
+  if (!fromVersions(said, version)) return undefined;
   const advice = version === undefined ? undefined : versionAdvice(version);
   if (unknown === 'unknown-endpoint') {
     const path = target.split('?')[0];
