@@ -50,6 +50,14 @@ export const SIGN_IN_SOURCE = 'signin.amazonaws.com';
  * not in every version; none for IAM Identity Center's steps): the outcome says it. ConsoleLogin and CheckMfa (IAM users,
  * root, federated console sign-ins) write it in responseElements; IAM Identity Center's sign-in steps, a password or an
  * MFA code checked (CredentialVerification) among them, in serviceEventDetails.
+ *
+ * What AWS documents: a refused console password or MFA code is a ConsoleLogin "Failure" (its MFAUsed "Yes" when an MFA
+ * code was asked), and CheckMfa, the sign-in asking whether an IAM user needs MFA, is shown only as "Success"
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html). CheckMfa "Failure" is read the same way
+ * but is nowhere shown. SwitchRole (a console role switch, "SwitchRole": "Success" in responseElements in records seen)
+ * is not here: no AWS page shows one, failed or not, so what a refused switch writes is not known (the sts:AssumeRole a
+ * switch needs, refused, would be an AccessDenied, which its error code counts; unconfirmed for the console).
  */
 export const SIGN_IN_OUTCOMES = [
   { eventName: 'ConsoleLogin', in: 'responseElements' },
