@@ -184,9 +184,11 @@ export const UNKNOWN_CATEGORY = '(unknown)';
  * filter leaves these out; a query leaves them out with serviceCalls: exclude. A service event of AWS sign-in is not one:
  * IAM Identity Center writes a person's sign-in steps (CredentialChallenge, CredentialVerification, UserAuthentication)
  * as AwsServiceEvent, because no public API lies behind them (https://docs.aws.amazon.com/singlesignon/latest/userguide/understanding-sign-in-events.html).
+ * Nor is a call invoked by AWS sign-in: older records write a console user's own calls so (invokedBy and userAgent
+ * signin.amazonaws.com, https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html, GetUserPolicy).
  */
 export const serviceCallSql = (invokedBy: string, identityType: string, eventType: string, eventSource: string) =>
-  `(${invokedBy} IS NOT NULL OR ${identityType} = 'AWSService'
+  `(coalesce(${invokedBy} <> '${SIGN_IN_SOURCE}', false) OR ${identityType} = 'AWSService'
     OR coalesce(${eventType} = 'AwsServiceEvent' AND ${eventSource} IS DISTINCT FROM '${SIGN_IN_SOURCE}', false))`;
 
 /** Event names that read and never change anything, for records that do not carry `readOnly`. */

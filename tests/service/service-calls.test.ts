@@ -41,6 +41,17 @@ const PERSON = [
     userIdentity: { type: 'IdentityCenterUser', accountId: ACCOUNT, onBehalfOf: { userId: '544894e8-1234', identityStoreArn: IDENTITY_STORE } },
   }),
   base({ eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', eventType: 'AwsApiCall', userIdentity: { type: 'IAMUser', userName: 'alice' } }),
+  // A console user's own call in an older record, as IAM's user guide shows one (GetUserPolicy): invoked by AWS sign-in.
+  base({
+    eventVersion: '1.05', eventSource: 'iam.amazonaws.com', eventName: 'GetUserPolicy',
+    sourceIPAddress: 'signin.amazonaws.com', userAgent: 'signin.amazonaws.com',
+    requestParameters: { userName: 'JaneDoe', policyName: 'ReadOnlyAccess-JaneDoe-201407151307' },
+    userIdentity: {
+      type: 'IAMUser', principalId: 'AIDACKCEVSQ6C2EXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/JaneDoe`, accountId: ACCOUNT,
+      accessKeyId: 'AKIAI44QH8DHBEXAMPLE', userName: 'JaneDoe', invokedBy: 'signin.amazonaws.com',
+      sessionContext: { attributes: { mfaAuthenticated: 'false', creationDate: '2014-07-15T21:39:40Z' } },
+    },
+  }),
 ];
 const SERVICES = [
   // A KMS key rotated by KMS, the CloudTrail user guide's example of an AWS service event ("AWS service events").
@@ -71,11 +82,11 @@ test('leaving out AWS service calls keeps IAM Identity Center sign-in steps and 
     const byEvent = async (serviceCalls: 'include' | 'exclude') =>
       table((await reports.frames(resolveQuery({ format: 'table', groupBy: 'eventName', serviceCalls }), range))[0]);
     expect(await byEvent('include')).toEqual({
-      CredentialChallenge: 1, CredentialVerification: 2, UserAuthentication: 2, ListApplications: 1, DescribeInstances: 1,
+      CredentialChallenge: 1, CredentialVerification: 2, UserAuthentication: 2, ListApplications: 1, DescribeInstances: 1, GetUserPolicy: 1,
       RotateKey: 1, AWSHealthEvent: 1, RunInstances: 1, PutObject: 1,
     });
     expect(await byEvent('exclude')).toEqual({
-      CredentialChallenge: 1, CredentialVerification: 2, UserAuthentication: 2, ListApplications: 1, DescribeInstances: 1,
+      CredentialChallenge: 1, CredentialVerification: 2, UserAuthentication: 2, ListApplications: 1, DescribeInstances: 1, GetUserPolicy: 1,
     });
     // The refused password still counts as an unauthorized attempt of the person, service calls left out.
     const refused = (await reports.frames(resolveQuery({ format: 'table', groupBy: 'user', status: 'unauthorized', serviceCalls: 'exclude' }), range))[0];

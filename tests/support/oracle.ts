@@ -143,10 +143,10 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
 
 /**
  * What an AWS service did: a call it made for an identity (invokedBy), a call as itself, an AWS service event other
- * than AWS sign-in's (IAM Identity Center's sign-in steps are a person's).
+ * than AWS sign-in's (IAM Identity Center's sign-in steps are a person's); a call invoked by sign-in is a console user's own.
  */
 export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
-  Boolean(r.userIdentity?.invokedBy) ||
+  (Boolean(r.userIdentity?.invokedBy) && r.userIdentity?.invokedBy !== 'signin.amazonaws.com') ||
   r.userIdentity?.type === 'AWSService' ||
   (r.eventType === 'AwsServiceEvent' && r.eventSource !== 'signin.amazonaws.com');
 
