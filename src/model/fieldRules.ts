@@ -41,12 +41,23 @@ export const NO_CODE = '(error without code)';
  */
 export const NO_ROLE = NONE_GROUP;
 
+/** The event source of AWS sign-in: console logins, CheckMfa, IAM Identity Center's sign-in steps. */
+export const SIGN_IN_SOURCE = 'signin.amazonaws.com';
+
 /**
  * Sign-in events that write their outcome, "Success" or "Failure", under their own name, with the document that holds
  * it. A failure has no errorCode, and an errorMessage only sometimes (a failed ConsoleLogin's "Failed authentication",
  * not in every version; none for IAM Identity Center's steps): the outcome says it. ConsoleLogin and CheckMfa (IAM users,
  * root, federated console sign-ins) write it in responseElements; IAM Identity Center's sign-in steps, a password or an
  * MFA code checked (CredentialVerification) among them, in serviceEventDetails.
+ *
+ * What AWS documents: a refused console password or MFA code is a ConsoleLogin "Failure" (its MFAUsed "Yes" when an MFA
+ * code was asked), and CheckMfa, the sign-in asking whether an IAM user needs MFA, is shown only as "Success"
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html). CheckMfa "Failure" is read the same way
+ * but is nowhere shown. SwitchRole (a console role switch, "SwitchRole": "Success" in responseElements in records seen)
+ * is not here: no AWS page shows one, failed or not, so what a refused switch writes is not known (the sts:AssumeRole a
+ * switch needs, refused, would be an AccessDenied, which its error code counts; unconfirmed for the console).
  */
 export const SIGN_IN_OUTCOMES = [
   { eventName: 'ConsoleLogin', in: 'responseElements' },
@@ -83,7 +94,7 @@ export const SIGN_IN_MFA_IDENTITY_TYPES = ['IAMUser', 'Root'] as const;
 
 /** SQL: the event is a federated console sign-in, from its event source, event name and identity type expressions. */
 export const federatedSignInSql = (source: string, name: string, identityType: string) =>
-  `(${source} = 'signin.amazonaws.com' AND ${name} = 'ConsoleLogin' AND ${identityType} NOT IN (${SIGN_IN_MFA_IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')}))`;
+  `(${source} = '${SIGN_IN_SOURCE}' AND ${name} = 'ConsoleLogin' AND ${identityType} NOT IN (${SIGN_IN_MFA_IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')}))`;
 
 /**
  * IAM Identity Center (SSO) creates a role per permission set in each account it is assigned to, named
@@ -170,10 +181,15 @@ export const UNKNOWN_CATEGORY = '(unknown)';
 /**
  * What an AWS service did, rather than someone using the account: a call a service made for an identity
  * (userIdentity.invokedBy), a call of the AWSService identity, an AWS service event. The CIS benchmark's root-activity
- * filter leaves these out; a query leaves them out with serviceCalls: exclude.
+ * filter leaves these out; a query leaves them out with serviceCalls: exclude. A service event of AWS sign-in is not one:
+ * IAM Identity Center writes a person's sign-in steps (CredentialChallenge, CredentialVerification, UserAuthentication)
+ * as AwsServiceEvent, because no public API lies behind them (https://docs.aws.amazon.com/singlesignon/latest/userguide/understanding-sign-in-events.html).
+ * Nor is a call invoked by AWS sign-in: older records write a console user's own calls so (invokedBy and userAgent
+ * signin.amazonaws.com, https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html, GetUserPolicy).
  */
-export const serviceCallSql = (invokedBy: string, identityType: string, eventType: string) =>
-  `(${invokedBy} IS NOT NULL OR ${identityType} = 'AWSService' OR coalesce(${eventType} = 'AwsServiceEvent', false))`;
+export const serviceCallSql = (invokedBy: string, identityType: string, eventType: string, eventSource: string) =>
+  `(coalesce(${invokedBy} <> '${SIGN_IN_SOURCE}', false) OR ${identityType} = 'AWSService'
+    OR coalesce(${eventType} = 'AwsServiceEvent' AND ${eventSource} IS DISTINCT FROM '${SIGN_IN_SOURCE}', false))`;
 
 /** Event names that read and never change anything, for records that do not carry `readOnly`. */
 export const READ_ONLY_NAME_PREFIXES = ['Describe', 'List', 'Get', 'Head', 'Lookup', 'BatchGet', 'Search'] as const;

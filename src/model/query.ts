@@ -30,7 +30,8 @@ export const TIME_FIELDS = ['event', 'arrival'] as const;
 /**
  * Whether to count what AWS services did: calls a service made for an identity (its userIdentity.invokedBy:
  * CloudFormation, Auto Scaling, AWS Support …), calls of the AWSService identity, and AWS service events (eventType
- * AwsServiceEvent). The CIS benchmark's root-activity filter leaves them out: they are not someone using the account.
+ * AwsServiceEvent, but not AWS sign-in's: IAM Identity Center writes a person's sign-in steps so). The CIS benchmark's
+ * root-activity filter leaves them out: they are not someone using the account.
  */
 export const SERVICE_CALLS = ['include', 'exclude'] as const;
 /**

@@ -197,10 +197,10 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       : { eventName: 'HeadBucket' }),
   }));
   // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
-  // Support made for it, and an AWS service event.
+  // Support made for it, and an AWS service event (a key KMS rotated; AWS sign-in's service events are a person's).
   const ROOT_BY_SERVICE: CloudTrailRecord[] = [
     { ...rootCall('root-by-support', '2022-06-03T10:00:00Z'), eventName: 'DescribeCases', eventSource: 'support.amazonaws.com', sourceIPAddress: 'support.amazonaws.com' },
-    { ...rootCall('root-service-event', '2022-06-03T10:01:00Z'), eventName: 'CredentialChallenge', eventSource: 'signin.amazonaws.com', eventType: 'AwsServiceEvent' },
+    { ...rootCall('root-service-event', '2022-06-03T10:01:00Z'), eventName: 'RotateKey', eventSource: 'kms.amazonaws.com', eventType: 'AwsServiceEvent' },
   ];
   ROOT_BY_SERVICE[0].userIdentity = { ...ROOT_BY_SERVICE[0].userIdentity, invokedBy: 'support.amazonaws.com' };
   // An IAM user whose name is root: its user is root too, but it is not the root identity.

@@ -141,9 +141,14 @@ export function oracleMfa(r: CloudTrailRecord): boolean | null {
   return null;
 }
 
-/** What an AWS service did: a call it made for an identity (invokedBy), a call as itself, an AWS service event. */
+/**
+ * What an AWS service did: a call it made for an identity (invokedBy), a call as itself, an AWS service event other
+ * than AWS sign-in's (IAM Identity Center's sign-in steps are a person's); a call invoked by sign-in is a console user's own.
+ */
 export const oracleServiceCall = (r: CloudTrailRecord): boolean =>
-  Boolean(r.userIdentity?.invokedBy) || r.userIdentity?.type === 'AWSService' || r.eventType === 'AwsServiceEvent';
+  (Boolean(r.userIdentity?.invokedBy) && r.userIdentity?.invokedBy !== 'signin.amazonaws.com') ||
+  r.userIdentity?.type === 'AWSService' ||
+  (r.eventType === 'AwsServiceEvent' && r.eventSource !== 'signin.amazonaws.com');
 
 /**
  * CloudTrail's event category: eventCategory (since 1.07), else managementEvent (since 1.06; before eventCategory the

@@ -144,7 +144,7 @@ export function whereClause(q: ResolvedQuery, range: Range, match?: ResourceMatc
 /** What an event must be to count, its time aside: service calls, status, read-only, MFA, resource, filters and exclusions. */
 function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, match?: ResourceMatch): string[] {
   const parts: string[] = [];
-  if (q.serviceCalls === 'exclude') parts.push(`NOT ${serviceCallSql('invoked_by', 'identity_type', 'event_type')}`);
+  if (q.serviceCalls === 'exclude') parts.push(`NOT ${serviceCallSql('invoked_by', 'identity_type', 'event_type', 'event_source')}`);
   if (q.status === 'success') parts.push('NOT is_error');
   if (q.status === 'error') parts.push('is_error');
   if (q.status === 'unauthorized') parts.push('is_unauthorized');
