@@ -166,13 +166,15 @@ describe('user, per identity type', () => {
       'u-123',
       { identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
     ],
-    // Since July 2025 Identity Center writes no userName: an authenticated user's step says its user id alone.
+    // Since July 2025 Identity Center writes no userName: an authenticated user's step says its user id, which its portal
+    // calls say too (the name it typed, in additionalEventData, is not: AWS advises the id).
     [
       'Unknown (an Identity Center sign-in step) without userName → the Identity Center user id',
       {
         eventSource: 'signin.amazonaws.com',
         eventName: 'CredentialVerification',
         userIdentity: { type: 'Unknown', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } },
+        additionalEventData: { CredentialType: 'PASSWORD', UserName: 'jane' },
       },
       'u-123',
       { identity_type: 'Unknown', identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
@@ -193,18 +195,23 @@ describe('user, per identity type', () => {
   });
 });
 
-// A known gap (not fixed): an IAM Identity Center sign-in step that names nobody, neither userName (gone since July
-// 2025) nor onBehalfOf (a user Identity Center could not identify, as a refused unknown name may be: no AWS page shows
-// one), falls back to its principalId, which in Identity Center's documented steps is the account id. Such a user looks
-// like the AWSAccount caller of that id. test.failing: it starts to fail once the rule no longer does so.
-test.failing('an Identity Center sign-in step naming nobody is not the account as its user', async () => {
-  const step = record({
-    eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent',
-    userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', accessKeyId: '' },
-    serviceEventDetails: { CredentialVerification: 'Failure' },
-  });
-  const row = (await normalise([step])).get(step.eventID)!;
-  expect(row.user_name).not.toBe('111122223333');
+// An IAM Identity Center sign-in step for a name it does not know names nobody: no userName (gone since July 2025), no
+// onBehalfOf. Its principalId is the account id, which would make the account itself the user; its
+// additionalEventData.UserName is masked (user guide, "Username in sign-in CloudTrail events"), as a refused IAM console
+// name is. Without even that, the principal id is all there is.
+test('an Identity Center sign-in step for an unknown name is the masked name, not the account', async () => {
+  const step = (additionalEventData?: object) =>
+    record({
+      eventSource: 'signin.amazonaws.com', eventName: 'CredentialChallenge', eventType: 'AwsServiceEvent',
+      userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', accessKeyId: '' },
+      serviceEventDetails: { CredentialChallenge: 'Failure' },
+      ...(additionalEventData && { additionalEventData }),
+    });
+  const masked = step({ AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD', UserName: 'HIDDEN_DUE_TO_SECURITY_REASONS' });
+  const bare = step();
+  const rows = await normalise([masked, bare]);
+  expect(rows.get(masked.eventID)!.user_name).toBe('HIDDEN_DUE_TO_SECURITY_REASONS');
+  expect(rows.get(bare.eventID)!.user_name).toBe('111122223333');
 });
 
 /** An IAM Identity Center sign-in step (user guide, "Understanding IAM Identity Center sign-in events"), with its outcome. */

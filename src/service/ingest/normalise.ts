@@ -121,7 +121,8 @@ WITH x AS (
     ${field('sourceIPAddress')} AS ip, ${field('errorCode')} AS error_code, ${field('errorMessage')} AS error_message,
     json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
     ${signInFailureSql(field('eventName'), (doc) => `r[${literal(doc)}]`)} AS sign_in_failure,
-    r['additionalEventData'] ->> '$.MFAUsed' AS mfa_login
+    r['additionalEventData'] ->> '$.MFAUsed' AS mfa_login,
+    r['additionalEventData'] ->> '$.UserName' AS sign_in_user_name
   FROM ${input}
 ), y AS (
   SELECT *,
@@ -159,8 +160,11 @@ SELECT
       WHEN 'AWSService' THEN ${id('invokedBy')}
       WHEN 'AWSAccount' THEN ${id('accountId')}
       -- IdentityCenterUser, and Unknown (IAM Identity Center's sign-in steps): since July 2025 no userName, only the
-      -- Identity Center user id (onBehalfOf.userId); SAMLUser, WebIdentityUser: userName.
-      ELSE coalesce(${id('userName')}, ${id('onBehalfOfUserId')})
+      -- Identity Center user id (onBehalfOf.userId); SAMLUser, WebIdentityUser: userName. A step for a name Identity
+      -- Center does not know has neither: its additionalEventData.UserName says HIDDEN_DUE_TO_SECURITY_REASONS (user
+      -- guide, "Username in sign-in CloudTrail events"), as a refused IAM console name does, where the principal id
+      -- would make the account itself the user.
+      ELSE coalesce(${id('userName')}, ${id('onBehalfOfUserId')}, sign_in_user_name)
     END, ''),
     nullif(${id('arn')}, ''), nullif(${id('principalId')}, ''), nullif(${id('invokedBy')}, ''), 'unknown'
   ) AS user_name,
