@@ -77,8 +77,8 @@ function userName(r: CloudTrailRecord): string {
       case 'SAMLUser':
       case 'WebIdentityUser':
       case 'IdentityCenterUser':
-      case 'Unknown': // IAM Identity Center's sign-in steps: the user name typed; since July 2025 none, the user id
-        return id.userName ?? id.onBehalfOf?.userId;
+      case 'Unknown': // IAM Identity Center's sign-in steps: the user name typed; since July 2025 none, the user id; for an unknown name, masked
+        return id.userName ?? id.onBehalfOf?.userId ?? r.additionalEventData?.UserName;
       case 'AssumedRole':
         return identityCenterPerson(id) ?? id.sessionContext?.sessionIssuer?.userName ?? id.arn?.split('/')[1];
       case 'Root':
