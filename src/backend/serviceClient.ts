@@ -23,7 +23,10 @@ export class ServiceError extends Error {
     readonly kind: ServiceErrorKind,
     /** The service's own HTTP status, when it answered. */
     readonly httpStatus?: number,
-    /** The code of the service's error answer (ApiErrorCode), when it gave one (not 0.1.0). */
+    /**
+     * The code of the service's error answer (ApiErrorCode: a newer service's may be one this plugin does not know),
+     * when it gave one (every error since the codes; none up to 0.1.0).
+     */
     readonly code?: string
   ) {
     super(message);
@@ -57,7 +60,8 @@ export type UnknownCode = (typeof UNKNOWN_CODES)[number];
 /**
  * The words of each refusal of something the service does not know, for services up to 0.1.0 (and builds before the
  * answers' `code`), which have only words: any rewording of them would go unnoticed, so they are read only when an
- * answer has no code. 0.1.0 answered an endpoint it has not with fastify's own "Not Found".
+ * answer has no code, and believed only from such a service (fromVersions). 0.1.0 answered an endpoint it has not with
+ * fastify's own "Not Found".
  */
 const UNKNOWN_WORDS: ReadonlyArray<[UnknownCode, RegExp]> = [
   ['unknown-field', /is not a field of this service's/],
@@ -71,8 +75,8 @@ const LAST_WITHOUT_CODES = '0.1.0';
 
 /**
  * Whether a refusal unknownToService read is one of versions, for a service at `version`: its code says so; its words
- * only up to 0.1.0 (or when it does not say which), as a newer service gives the code of every refusal of the unknown,
- * and its other errors may use the same words.
+ * only up to 0.1.0 (or when it does not say which), as a newer service gives every error answer its code, and an
+ * answer without one is not its own (a proxy's, say), whatever its words.
  */
 export function fromVersions(answer: { code?: unknown }, version: string | undefined): boolean {
   if (typeof answer.code === 'string') return true;

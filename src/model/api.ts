@@ -33,30 +33,57 @@ export interface QueryRequest {
 }
 
 /**
- * Added: the code of a refusal of something the service does not know, beside its `error`: a stable name to act on
- * instead of the words, which change from one version to the next. A client newer than the service (a plugin upgraded
- * first) sends what it does not know, and can say which to upgrade. Absent from other errors, and from every answer of
- * services up to 0.1.0, which have only the words. More codes may come: a client treats one it does not know as the
- * HTTP status says.
+ * Added: the code of every error answer, beside its `error` (a query's failed result too): a stable name to act on
+ * instead of the words, which change from one version to the next. The one list of them; docs/DESIGN.md's and
+ * README's tables name each. Absent from every answer of services up to 0.1.0, which have only the words (and from
+ * the builds after it that coded only the refusals of the unknown). More codes may come: a client treats one it does
+ * not know as the HTTP status says.
  */
-export type ApiErrorCode =
-  /** A field or parameter the service does not know (`refuseUnknownFields`). */
-  | 'unknown-field'
-  /** A value that is not one of a field's (a groupBy, a dimension, a time field). */
-  | 'unknown-value'
-  /** A filter (or exclusion) the service does not know. */
-  | 'unknown-filter'
-  /** No such endpoint (404). */
-  | 'unknown-endpoint';
+export const API_ERROR_CODES = [
+  /** 400 (or 415): a request the service cannot take as it is, which the words say how to fix. */
+  'invalid-request',
+  /** 400: a field or parameter the service does not know (`refuseUnknownFields`): a client newer than the service. */
+  'unknown-field',
+  /** 400: a value that is not one of a field's (a groupBy, a dimension, a time field). */
+  'unknown-value',
+  /** 400: a filter (or exclusion) the service does not know. */
+  'unknown-filter',
+  /** 404: no such endpoint. */
+  'unknown-endpoint',
+  /** 400 or 413: more than the service answers at once (a body over its limit, over 50 queries, a points or rows budget): ask for less, or split it. */
+  'too-large',
+  /** 401: the bearer token is missing or wrong. */
+  'unauthorized',
+  /** 503: the service is opening its database; queries answer in a moment. */
+  'starting',
+  /** 503: the service is upgrading its database (minutes); queries answer when it is done. */
+  'upgrading',
+  /** 404: no stored event has that eventID (or the retention removed it as it was read). */
+  'not-found',
+  /** 409: a backfill is already running. */
+  'backfill-running',
+  /** 501: this service does not ingest (no source), so it has no backfill. */
+  'no-backfill',
+  /** 504: a query, or the whole request, ran longer than the service lets it, and was stopped. */
+  'timeout',
+  /** 499: the client closed the connection before the answer (no one reads it; a metric counts it). */
+  'client-closed',
+  /** 500: an event's kept log file is damaged or does not hold it; the words name the file. */
+  'unreadable-record',
+  /** 500: anything unexpected; the words name the id of its line in the service log, and nothing else. */
+  'internal',
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** Every error answer of the API (and a query's failed result, with its status). */
 export interface ApiError {
   error: string;
-  /** Added: absent from other errors, and from 0.1.0's answers. */
+  /** Added: absent from 0.1.0's answers. */
   code?: ApiErrorCode;
 }
 
-/** The codes of a refusal of something the service does not know (every ApiErrorCode, so far). */
+/** The codes of a refusal of something the service does not know: what a client newer than the service sends. */
 export const UNKNOWN_CODES = ['unknown-field', 'unknown-value', 'unknown-filter', 'unknown-endpoint'] as const satisfies readonly ApiErrorCode[];
 
 export type QueryResult = { frames: Frame[] } | (ApiError & { status: number });

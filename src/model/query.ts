@@ -151,7 +151,7 @@ export class QueryError extends Error {
   constructor(
     readonly field: string,
     message: string,
-    /** The service's answer's code (ApiErrorCode), for a field, a value or a filter it does not know; none for other errors. */
+    /** The service's answer's code (ApiErrorCode): a field, a value or a filter it does not know, too much; none is `invalid-request`. */
     readonly code?: ApiErrorCode
   ) {
     super(`${field}: ${message}`);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryError } from '../../src/model/query';
 import { describeError, errorResponse } from '../../src/backend/errors';
 import { FrameError } from '../../src/backend/frames';
-import { DeadlineExceeded, ServiceClient, ServiceError } from '../../src/backend/serviceClient';
+import { DeadlineExceeded, fromVersions, ServiceClient, ServiceError, unknownToService } from '../../src/backend/serviceClient';
 import { DEFAULT_SERVICE_URL, InstanceCache, parseSettings, SettingsError } from '../../src/backend/settings';
 import type { DataSourceInstanceSettings } from '../../src/backend/types';
 import { refusedUrl } from '../support/net';
@@ -256,6 +256,23 @@ describe('error reports', () => {
     });
     expect(describeError(new TypeError('boom'))).toEqual({ status: 500, message: 'boom', source: 'plugin' });
     expect(errorResponse('odd')).toEqual({ frames: [], error: 'odd', status: 500, errorSource: 'plugin' });
+  });
+});
+
+describe("which refusals are of something the service does not know: the code first, the words only without one", () => {
+  test('a code says it, whatever the words; without a code, the words, believed only from a service up to 0.1.0', () => {
+    // Words of an unknown value, but the code of another error (a later version may word its errors so): not unknown.
+    const coded = { error: 'limit: 0 is not one of the limits this service takes', code: 'invalid-request' };
+    expect(unknownToService(coded)).toBeUndefined();
+    expect(unknownToService({ error: 'reworded entirely', code: 'unknown-filter' })).toBe('unknown-filter');
+    // A code this plugin does not know (a newer service's) is no refusal of the unknown: the status says what it is.
+    expect(unknownToService({ error: 'is not one of', code: 'rate-limited' })).toBeUndefined();
+    const words: { error: string; code?: string } = { error: 'groupBy: "x" is not one of user, eventName' };
+    expect(unknownToService(words)).toBe('unknown-value');
+    expect([fromVersions(words, '0.1.0'), fromVersions(words, '0.0.9'), fromVersions(words, undefined)]).toEqual([true, true, true]);
+    // A newer service codes every error: one without is not its refusal of the unknown (a proxy's page, say).
+    expect(fromVersions(words, '0.2.0')).toBe(false);
+    expect(fromVersions({ code: 'unknown-value' }, '0.2.0')).toBe(true);
   });
 });
 

@@ -351,8 +351,8 @@ test('CheckHealth while the service upgrades its database: OK, saying so and tha
     );
     const details = { url, version: VERSION, pluginVersion: VERSION, database: 'upgrading', upgrade: { fromVersion: 12 } };
     expect(JSON.parse(Buffer.from(health.jsonDetails).toString())).toMatchObject(details);
-    // A build between 0.1.0 and the `database` field said "upgrading" in `status`: the same.
-    const interim = await skewedService(url, { version: VERSION, opening: 'in status' });
+    // A build between 0.1.0 and the `database` field said "upgrading" in `status`, and its 503 had no code: the same.
+    const interim = await skewedService(url, { version: VERSION, opening: 'in status', answers: 'as 0.1.0' });
     const before = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: interim.url, uid: 'interim' }) });
     await interim.close();
     expect(before).toMatchObject({ status: 'OK', message: health.message.replace(url, interim.url) });
@@ -440,12 +440,13 @@ describe('the plugin and the service at different versions', () => {
         `the service and this plugin are both Trailhound ${VERSION}, but different builds: ` +
         "the plugin's model takes this query; upgrade the older to the newer build";
       expect(build.responses.A.error).toMatch(new RegExp(`${refusal} \\(${builds}\\)$`));
-      // A refusal of another kind (over the budget) says nothing of versions.
+      // A refusal of another kind (over the budget) says nothing of versions, by its code or, from 0.1.0, its words.
       const lists = 'BCDEFGHIJK'.split('').map((r) => query(r, { format: 'list', limit: 10_000 }));
       const budget = await ask(plain.url, 'q-plain', [query('A', { format: 'table', limit: 10_000 }), ...lists]);
-      expect(budget.responses.K.status).toBe(400);
-      expect(budget.responses.K.error).toMatch(/^queries: this request's lists and tables together ask for more than 100000 rows/);
-      expect(budget.responses.K.error).not.toMatch(/this plugin/);
+      const over =
+        "queries: this request's lists and tables together ask for more than 100000 rows \\(the sum of their limits\\): " +
+        'lower the limits, or split the queries over panels';
+      expect(budget.responses.K).toMatchObject({ status: 400, error: expect.stringMatching(new RegExp(`^${said(answers, over, 'too-large')}$`)) });
     } finally {
       await Promise.all([behind.close(), between.close(), plain.close()]);
     }
@@ -555,8 +556,10 @@ test('CallResource proxies values, trails, ingest status, event records and back
   const admin = context({ role: 'Admin' });
   const [backfill] = await resource({ pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } } });
   expect(backfill.code).toBe(501);
+  // With their codes, which the frontend gets as the service gave them.
+  expect(JSON.parse(Buffer.from(backfill.body).toString())).toMatchObject({ code: 'no-backfill' });
   const [badBackfill] = await resource({ pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":"many"}') });
-  expect(badBackfill.code).toBe(400);
+  expect([badBackfill.code, JSON.parse(Buffer.from(badBackfill.body).toString())]).toEqual([400, { error: expect.any(String), code: 'invalid-request' }]);
 
   // An event's original record, for the Events table's link; an unknown id is the service's 404.
   const original = service.records[0];
@@ -573,7 +576,7 @@ test('CallResource proxies values, trails, ingest status, event records and back
     expect([dots, answer.code, JSON.parse(Buffer.from(answer.body).toString()).error]).toEqual([dots, 404, expect.stringMatching(/^no resource/)]);
   }
   const [dotted] = await resource({ pluginContext: context(), path: 'events/...', method: 'GET' });
-  expect(JSON.parse(Buffer.from(dotted.body).toString())).toEqual({ error: 'no stored event has eventID "..."' });
+  expect(JSON.parse(Buffer.from(dotted.body).toString())).toEqual({ error: 'no stored event has eventID "..."', code: 'not-found' });
 
   const [unknown] = await resource({ pluginContext: context(), path: 'query', method: 'POST' });
   expect(unknown.code).toBe(404);
@@ -652,7 +655,8 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key, reas
     const body = JSON.parse(Buffer.from(listed.body).toString());
     expect(body).toEqual({ total: 2, errors: [expect.objectContaining({ source: logs, key: expect.stringMatching(/json\.gz$/) })] });
     const [tooMany] = await resource({ pluginContext: context(), path: 'ingest/errors', method: 'GET', url: 'ingest/errors?limit=10001' });
-    expect([tooMany.code, JSON.parse(Buffer.from(tooMany.body).toString())]).toEqual([400, { error: 'limit: must be a whole number from 1 to 10000' }]);
+    const limit = { error: 'limit: must be a whole number from 1 to 10000', code: 'invalid-request' };
+    expect([tooMany.code, JSON.parse(Buffer.from(tooMany.body).toString())]).toEqual([400, limit]);
   } finally {
     await service.db.run(`DELETE FROM ingest_errors WHERE source = $source`, { source: logs });
     await service.db.run(`DELETE FROM ingest_runs WHERE source = $source`, { source: logs });

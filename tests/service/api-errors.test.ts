@@ -2,9 +2,13 @@
 // internals (the plugin shows the answer to every Grafana user); the service log has the id and the whole message.
 import fs from 'node:fs';
 import path from 'node:path';
+import { API_ERROR_CODES, type ApiErrorCode } from '../../src/model/api';
+import { DatabaseOpening } from '../../src/service/api/opening';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { QueryTimeoutError, Reports, RequestStoppedError } from '../../src/service/reports';
+import { UnreadableRecordError } from '../../src/service/reports/records';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
 import { memoryLogger } from '../support/watch';
@@ -30,10 +34,10 @@ afterAll(async () => {
   fs.rmSync(server.dir, { recursive: true, force: true });
 });
 
-async function call(method: string, route: string, body?: unknown) {
-  const res = await fetch(`${server.url}${route}`, {
+async function call(method: string, route: string, body?: unknown, url = server.url, token = TOKEN) {
+  const res = await fetch(`${url}${route}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() };
@@ -56,7 +60,7 @@ test('an unexpected failure answers a 500 with an id, not its text; the log line
     const id = stratusRecords()[0].record.eventID;
     const r = await call('GET', `/api/events/${id}`);
     expect(r.status).toBe(500);
-    expect(r.json).toEqual({ error: expect.stringMatching(ID) });
+    expect(r.json).toEqual({ error: expect.stringMatching(ID), code: 'internal' });
     expect(r.json.error).not.toContain(server.dir);
     const [line, ...more] = logged(r.json.error);
     expect(more).toEqual([]);
@@ -80,7 +84,7 @@ test('a stored event whose kept log file does not hold it is a 500 that says so 
   try {
     const r = await call('GET', `/api/events/${id}`);
     const error = `the event "${id}" is stored, but its original record cannot be read: the kept copy of its log file ${key} does not hold it: not at its record index`;
-    expect([r.status, r.json.error.slice(0, error.length)]).toEqual([500, error]);
+    expect([r.status, r.json.error.slice(0, error.length), r.json.code]).toEqual([500, error, 'unreadable-record']);
     expect(r.json.error).not.toContain(server.dir);
     expect(lines.filter((l) => l.msg === 'kept log file damaged').at(-1)).toMatchObject({ level: 50, keptIn: copy, err: { message: r.json.error } });
   } finally {
@@ -94,14 +98,14 @@ test('a query that fails unexpectedly is its refId’s 500 with an id; a bad que
   try {
     const r = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'T', queryType: 'trails' }, { refId: 'B', groupBy: 'nope' }, { refId: 'E' }] });
     expect(r.status).toBe(200);
-    expect(r.json.results.T).toEqual({ error: expect.stringMatching(ID), status: 500 });
+    expect(r.json.results.T).toEqual({ error: expect.stringMatching(ID), code: 'internal', status: 500 });
     expect(r.json.results.T.error).not.toMatch(/trails|Catalog/);
     expect(logged(r.json.results.T.error)).toEqual([expect.objectContaining({ level: 50, refId: 'T', err: expect.stringMatching(/trails/) })]);
     expect(r.json.results.B).toEqual({ error: expect.stringMatching(/^groupBy: /), code: 'unknown-value', status: 400 });
     expect(r.json.results.E.frames).toBeDefined();
     // The same failure outside a query: the route's 500.
     const trails = await call('GET', '/api/trails');
-    expect(trails.status).toBe(500);
+    expect([trails.status, trails.json.code]).toEqual([500, 'internal']);
     expect(logged(trails.json.error)).toEqual([expect.objectContaining({ err: expect.objectContaining({ message: expect.stringMatching(/trails/) }) })]);
   } finally {
     await server.db.run('ALTER TABLE trails_away RENAME TO trails');
@@ -113,16 +117,17 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
   const noSuch = (endpoint: string) => ({ error: `no such endpoint: ${endpoint}`, code: 'unknown-endpoint' });
   expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: noSuch('GET /api/nothing') });
   expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: noSuch('GET /api/backfill') });
-  expect(await call('POST', '/api/backfill', '5')).toEqual({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
-  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
-  expect(await call('GET', '/api/values/user?limit=x')).toEqual({ status: 400, json: { error: 'limit: must be a whole number from 1 to 10000' } });
+  const invalid = (error: string) => ({ status: 400, json: { error, code: 'invalid-request' } });
+  expect(await call('POST', '/api/backfill', '5')).toEqual(invalid('the body must be a JSON object: {"days": 30}'));
+  expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual(invalid('days: must be a whole number of at least 1'));
+  expect(await call('GET', '/api/values/user?limit=x')).toEqual(invalid('limit: must be a whole number from 1 to 10000'));
   // A path that does not decode (not UTF-8) is refused before the route and its token check: still a message, and no cache.
   const res = await fetch(`${server.url}/api/events/%FF`);
   expect([res.status, res.headers.get('cache-control'), res.headers.get('x-content-type-options'), await res.json()]).toEqual([
     400,
     'no-store',
     'nosniff',
-    { error: "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent" },
+    { error: "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent", code: 'invalid-request' },
   ]);
 });
 
@@ -135,4 +140,75 @@ test('a backfill request with a field the service does not know is a 400 naming 
     },
   });
   expect((await call('POST', '/api/backfill', { days: 3 })).status).toBe(202);
+});
+
+describe('every error answer has its code, one of API_ERROR_CODES, and every code is some error\'s', () => {
+  /** What a request answers: its status and its error's code (a failed query's, for POST /api/query's 200). */
+  const coded = async (answer: Promise<{ status: number; json: any }>) => {
+    const { status, json } = await answer;
+    const failed = json.results ? Object.values(json.results as Record<string, any>)[0] : { ...json, status };
+    return { status: failed.status, code: failed.code, error: typeof failed.error };
+  };
+  /** A read of the reports failing with `err`, once: what it answers. */
+  const failing = async (err: Error) => {
+    const spy = jest.spyOn(Reports.prototype, 'trails').mockRejectedValueOnce(err);
+    try {
+      return await coded(call('GET', '/api/trails'));
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  test('each kind of error, by its code', async () => {
+    const answers: Array<[ApiErrorCode, number, Promise<{ status: number; code: unknown; error: string }>]> = [
+      ['invalid-request', 400, coded(call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', limit: 0 }] }))],
+      ['unknown-field', 400, coded(call('GET', '/api/ingest/errors?since=1'))],
+      ['unknown-value', 400, coded(call('GET', '/api/values/colour'))],
+      ['unknown-filter', 400, coded(call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', filters: { colour: ['red'] } }] }))],
+      ['unknown-endpoint', 404, coded(call('GET', '/api/nothing'))],
+      ['too-large', 400, coded(call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', aggregate: 'hour' }] }))],
+      ['unauthorized', 401, coded(call('GET', '/api/trails', undefined, server.url, 'wrong'))],
+      ['not-found', 404, coded(call('GET', '/api/events/no-such-event'))],
+    ];
+    const results = await Promise.all(answers.map(async ([code, status, answer]) => [code, status, await answer] as const));
+    // These one after another: each replaces the read once.
+    results.push(['timeout', 504, await failing(new QueryTimeoutError(30_000))]);
+    results.push(['timeout', 504, await failing(RequestStoppedError.deadline(50_000, 'try again'))]);
+    // No one reads a 499 (its client is gone): here the client stays, to read what it says.
+    results.push(['client-closed', 499, await failing(RequestStoppedError.clientClosed())]);
+    results.push(['unreadable-record', 500, await failing(new UnreadableRecordError({ id: 'e', key: 'k', file: undefined, why: 'is cut short' }))]);
+    results.push(['internal', 500, await failing(new Error('boom'))]);
+
+    // Too large a body, and the backfills', with an API of their own.
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const own = await buildApi({ db: server.db, token: TOKEN, bodyLimit: 100, backfill: () => held });
+    const bare = await buildApi({ db: server.db, token: TOKEN });
+    // Opens that never end: one as a plain open, one in a long migration, as Database.open tells it.
+    const starting = new DatabaseOpening(() => new Promise<Database>(() => undefined));
+    const upgrading = new DatabaseOpening((_file, options = {}) => {
+      options.onLongMigration!('updating the database', { events: 1, fromVersion: 12, toVersion: 13, estimatedSeconds: 1 });
+      return new Promise<Database>(() => undefined);
+    });
+    void starting.open('starting.duckdb');
+    void upgrading.open('upgrading.duckdb');
+    const opening = [await buildApi({ db: starting, token: TOKEN }), await buildApi({ db: upgrading, token: TOKEN })];
+    const apis = [own, bare, ...opening];
+    try {
+      const [ownUrl, bareUrl, startingUrl, upgradingUrl] = await Promise.all(apis.map((api) => api.listen({ host: '127.0.0.1', port: 0 })));
+      results.push(['too-large', 413, await coded(call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'x'.repeat(100) }] }, ownUrl))]);
+      expect((await call('POST', '/api/backfill', { days: 1 }, ownUrl)).status).toBe(202);
+      results.push(['backfill-running', 409, await coded(call('POST', '/api/backfill', { days: 1 }, ownUrl))]);
+      results.push(['no-backfill', 501, await coded(call('POST', '/api/backfill', { days: 1 }, bareUrl))]);
+      results.push(['starting', 503, await coded(call('GET', '/api/trails', undefined, startingUrl))]);
+      results.push(['upgrading', 503, await coded(call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A' }] }, upgradingUrl))]);
+    } finally {
+      finish();
+      await Promise.all(apis.map((api) => api.close()));
+    }
+    for (const [code, status, answer] of results) expect({ code, answer }).toEqual({ code, answer: { status, code, error: 'string' } });
+    // Every code is some error's: the list names no kind the service never answers.
+    const seen = new Set(results.map(([code]) => code));
+    expect(API_ERROR_CODES.filter((code) => !seen.has(code))).toEqual([]);
+  });
 });

@@ -73,7 +73,7 @@ describe('auth', () => {
     for (const token of [null, 'wrong', '']) {
       const r = await call('GET', route, undefined, token);
       expect(r.status).toBe(401);
-      expect(r.json.error).toMatch(/bearer token/);
+      expect(r.json).toEqual({ error: expect.stringMatching(/bearer token/), code: 'unauthorized' });
     }
     expect((await call('GET', route)).status).toBe(200);
   });
@@ -157,7 +157,8 @@ describe('POST /api/query', () => {
       { refId: 'good', peakWindow: 30, format: 'table' },
     ]);
     const refused = /^peakWindow: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/;
-    expect([r.json.results.long, r.json.results.text]).toEqual([{ status: 400, error: expect.stringMatching(refused) }, { status: 400, error: expect.stringMatching(refused) }]);
+    const answer = { status: 400, error: expect.stringMatching(refused), code: 'invalid-request' };
+    expect([r.json.results.long, r.json.results.text]).toEqual([answer, answer]);
     expect(r.json.results.good.frames).toHaveLength(1);
   });
 
@@ -192,17 +193,19 @@ describe('POST /api/query', () => {
   ])('a malformed body %j is a 400 naming the field', async (body, field) => {
     const r = await call('POST', '/api/query', body);
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatch(field);
+    // More queries than one request takes is too much, not a mistake: the same queries, in several requests, answer.
+    expect(r.json).toEqual({ error: expect.stringMatching(field), code: 'queries' in body && body.queries!.length > 50 ? 'too-large' : 'invalid-request' });
   });
 
   test("a time that is neither text nor a number is a 400 naming it and what a time is, not ajv's lines about an anyOf", async () => {
     const r = await call('POST', '/api/query', { range: { from: {}, to: RANGE.to }, queries: [{ refId: 'A' }] });
-    expect(r).toMatchObject({ status: 400, json: { error: 'range.from: must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)' } });
+    const error = 'range.from: must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)';
+    expect(r).toMatchObject({ status: 400, json: { error, code: 'invalid-request' } });
   });
 
   test('a bad time range is each query’s 400', async () => {
     const r = await query([{ refId: 'A' }], { from: 'yesterday-ish', to: 'now' });
-    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^range.from: /) });
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^range.from: /), code: 'invalid-request' });
     const backwards = await query([{ refId: 'A' }], { from: RANGE.to, to: RANGE.from });
     expect(backwards.json.results.A.error).toMatch(/"to" must be after "from"/);
   });
@@ -215,14 +218,15 @@ describe('POST /api/query', () => {
   ])('an extreme time %j is each query’s 400 naming the field, not a 500 with SQL', async (range, message) => {
     const r = await query([{ refId: 'A' }, { refId: 'B', format: 'list' }], range);
     expect(r.status).toBe(200);
-    for (const refId of ['A', 'B']) expect(r.json.results[refId]).toEqual({ status: 400, error: expect.stringMatching(message) });
+    for (const refId of ['A', 'B']) expect(r.json.results[refId]).toEqual({ status: 400, error: expect.stringMatching(message), code: 'invalid-request' });
     expect(r.text).not.toMatch(/SELECT|Invalid time value|Conversion Error/i);
   });
 
   test.each([1e300, 366 * 86_400_000 + 1, -1])('intervalMs %p outside 0 to 366 days is a 400 naming it', async (intervalMs) => {
     const r = await call('POST', '/api/query', { range: RANGE, intervalMs, queries: [{ refId: 'A' }] });
     expect(r.status).toBe(400);
-    expect(r.json.error).toBe("intervalMs: must be a number from 0 to 31622400000 (a bucket's width in milliseconds, at most 366 days)");
+    const error = "intervalMs: must be a number from 0 to 31622400000 (a bucket's width in milliseconds, at most 366 days)";
+    expect(r.json).toEqual({ error, code: 'invalid-request' });
   });
 
   test('the widest bucket width allowed still answers', async () => {
@@ -234,7 +238,7 @@ describe('POST /api/query', () => {
   test('a refId used twice is a 400 naming it, not one answer silently lost', async () => {
     const r = await query([{ refId: 'A', queryType: 'totals' }, { refId: 'B' }, { refId: 'A', format: 'list' }]);
     expect(r.status).toBe(400);
-    expect(r.json.error).toBe('queries: refId "A" is used by more than one query: give each query its own refId');
+    expect(r.json).toEqual({ error: 'queries: refId "A" is used by more than one query: give each query its own refId', code: 'invalid-request' });
   });
 
   test('a refId that names a property of every object ("__proto__", "constructor") gets its answer like any other', async () => {
@@ -242,17 +246,18 @@ describe('POST /api/query', () => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.json.results).sort()).toEqual(['__proto__', 'constructor', 'toString']);
     expect(r.json.results.__proto__.frames[0].fields[1]).toMatchObject({ name: 'events', values: [records.length] });
-    expect(r.json.results.toString).toMatchObject({ status: 400, error: expect.stringMatching(/^limit: /) });
+    expect(r.json.results.toString).toEqual({ status: 400, error: expect.stringMatching(/^limit: /), code: 'invalid-request' });
   });
 
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
-    expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/) } });
-    expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: { error: 'the body is empty: send the request as JSON' } });
+    expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/), code: 'invalid-request' } });
+    const empty = { error: 'the body is empty: send the request as JSON', code: 'invalid-request' };
+    expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: empty });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
     // The limit and what to do, not fastify's bare "Request body is too large".
     const tooBig = 'the body is over 4 MB, the most this service reads: send fewer or shorter queries, in several requests';
-    expect(huge).toMatchObject({ status: 413, json: { error: tooBig } });
+    expect(huge).toMatchObject({ status: 413, json: { error: tooBig, code: 'too-large' } });
   });
 
   test('a smaller body limit is said in the unit that fits, not as "0 MB"', async () => {
@@ -268,7 +273,7 @@ describe('POST /api/query', () => {
         });
         expect({ status: res.status, json: await res.json() }).toEqual({
           status: 413,
-          json: { error: `the body is over ${said}, the most this service reads: send fewer or shorter queries, in several requests` },
+          json: { error: `the body is over ${said}, the most this service reads: send fewer or shorter queries, in several requests`, code: 'too-large' },
         });
       } finally {
         await api.close();
@@ -280,7 +285,7 @@ describe('POST /api/query', () => {
 
   test('a timeseries too big to draw is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', groupBy: 'resource', aggregate: 'day', limit: 10000 }]);
-    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^limit: 10000 series of \d+ points is too much/) });
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^limit: 10000 series of \d+ points is too much/), code: 'too-large' });
   });
 
   test('time series that each fit but together ask too much: the later ones are a 400, the first still answers', async () => {
@@ -290,7 +295,11 @@ describe('POST /api/query', () => {
     const r = await query([{ refId: 'A', ...heavy }, { refId: 'B', ...heavy }, { refId: 'C', format: 'table', groupBy: 'user' }], range);
     expect(r.json.results.A.status).toBeUndefined();
     expect(r.json.results.A.frames.length).toBeGreaterThan(0);
-    expect(r.json.results.B).toEqual({ status: 400, error: expect.stringMatching(/^queries: this request's time series together ask for more than 5000000 points/) });
+    expect(r.json.results.B).toEqual({
+      status: 400,
+      error: expect.stringMatching(/^queries: this request's time series together ask for more than 5000000 points/),
+      code: 'too-large',
+    });
     expect(r.json.results.C.status).toBeUndefined();
   });
 
@@ -303,7 +312,7 @@ describe('POST /api/query', () => {
 
   test('too many points per series is a 400 that says what to do', async () => {
     const r = await query([{ refId: 'A', aggregate: 'hour' }], { from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' });
-    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/) });
+    expect(r.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^aggregate: .* use day or auto/), code: 'too-large' });
   });
 
   test('lists and tables (of events, of unreadable files) share one budget of rows, by their limits: inside it all answer, past it a 400', async () => {
@@ -329,9 +338,7 @@ describe('POST /api/query', () => {
       { refId: 'I', queryType: 'ingest' },
     ]);
     const budget = 'queries: this request\'s lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
-    expect(r.json.results.X).toEqual({ status: 400, error: budget });
-    expect(r.json.results.Y).toEqual({ status: 400, error: budget });
-    expect(r.json.results.U).toEqual({ status: 400, error: budget });
+    for (const refId of ['X', 'Y', 'U']) expect(r.json.results[refId]).toEqual({ status: 400, error: budget, code: 'too-large' });
     for (const refId of ['L7', 'T1', 'S', 'N', 'I']) expect(r.json.results[refId].status).toBeUndefined();
     // The budget is per request: the same lists asked again answer again.
     expect((await query([{ refId: 'X', format: 'list', limit: 1 }])).json.results.X.frames[0].fields[0].values).toHaveLength(1);
@@ -412,7 +419,7 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   test('a query that runs past the timeout is interrupted: 504, and the service carries on', async () => {
     await withOwnApi({ queryTimeoutMs: 1 }, async (slowUrl) => {
       const body = await (await post(slowUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', format: 'table', groupBy: 'resource', status: 'success' }])).json();
-      expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/) });
+      expect(body.results.A).toEqual({ status: 504, error: expect.stringMatching(/took longer than .* narrow the time range/), code: 'timeout' });
       expect(body.results.B.status).toBe(504);
     });
     expect(await totalEvents()).toBe(records.length);
@@ -423,7 +430,8 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       const res = await post(hurriedUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', queryType: 'totals' }]);
       expect(res.status).toBe(200);
       const body = await res.json();
-      const stopped = { status: 504, error: expect.stringMatching(/^this request's queries together ran longer than 0\.001s .* split the queries over panels$/) };
+      const error = expect.stringMatching(/^this request's queries together ran longer than 0\.001s .* split the queries over panels$/);
+      const stopped = { status: 504, error, code: 'timeout' };
       expect(body.results).toEqual({ A: stopped, B: stopped });
       expect(await metric('trailhound_queries_stopped_total{reason="deadline"}')).toBe(2);
       expect(await metric('trailhound_query_statements_running')).toBe(0);
@@ -512,7 +520,7 @@ describe('a value list, an event\'s record or a trail list stops as a query does
       const res = await get(slowUrl, route);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 504,
-        body: { error: 'the query took longer than 0.001s and was stopped; narrow the time range or add filters' },
+        body: { error: 'the query took longer than 0.001s and was stopped; narrow the time range or add filters', code: 'timeout' },
       });
     });
     expect(await totalEvents()).toBe(records.length);
@@ -523,7 +531,7 @@ describe('a value list, an event\'s record or a trail list stops as a query does
       const res = await get(hurriedUrl, route);
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 504,
-        body: { error: `this request ran longer than 0.05s (the most one request may) and was stopped: ${advice}` },
+        body: { error: `this request ran longer than 0.05s (the most one request may) and was stopped: ${advice}`, code: 'timeout' },
       });
       expect(await metric('trailhound_queries_stopped_total{reason="deadline"}')).toBe(1);
       expect(await metric('trailhound_query_statements_running')).toBe(0);
@@ -568,13 +576,14 @@ describe('hostile filter values: right answers, no harm', () => {
     const asText = (queries: string) => `{"range":${JSON.stringify(RANGE)},"queries":[${queries}]}`;
     const proto = 'the body has a key "__proto__", which no field of this API has: remove it';
     for (const queries of ['{"refId":"A","filters":{"__proto__":["alice"]}}', '{"refId":"A","__proto__":{"limit":1}}', '{"refId":"A"}],"__proto__":[']) {
-      expect(await call('POST', '/api/query', asText(queries))).toMatchObject({ status: 400, json: { error: proto } });
+      expect(await call('POST', '/api/query', asText(queries))).toMatchObject({ status: 400, json: { error: proto, code: 'invalid-request' } });
     }
     const constructor = await call('POST', '/api/query', asText('{"refId":"A","filters":{"constructor":{"prototype":{"user":["x"]}}}}'));
-    expect(constructor).toMatchObject({ status: 400, json: { error: 'the body has a key "constructor" holding "prototype", which no field of this API has: remove it' } });
+    const holding = 'the body has a key "constructor" holding "prototype", which no field of this API has: remove it';
+    expect(constructor).toMatchObject({ status: 400, json: { error: holding, code: 'invalid-request' } });
     // As a value, or a key that is only a name, it is a string like any other: the model says what is wrong.
     const named = await query([{ refId: 'A', format: 'table', filters: { user: ['__proto__', 'constructor'], constructor: ['x'] } as object }]);
-    expect(named.json.results.A).toMatchObject({ status: 400, error: expect.stringMatching(/^filters\.constructor: is not a filter/) });
+    expect(named.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^filters\.constructor: is not a filter/), code: 'unknown-filter' });
     expect(await totalEvents()).toBe(records.length);
   });
 
@@ -591,12 +600,12 @@ describe('hostile filter values: right answers, no harm', () => {
     const r = await query([{ refId: 'A', format: 'table', groupBy: 'user', filters: { user: [...many, user] } }]);
     expect(r.json.results.A.frames[0].fields[0].values).toEqual([user]);
     const tooMany = await query([{ refId: 'A', filters: { user: [...many, 'a', 'b'] } }]);
-    expect(tooMany.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^filters.user: has more than 10000 values/) });
+    expect(tooMany.json.results.A).toEqual({ status: 400, error: expect.stringMatching(/^filters.user: has more than 10000 values/), code: 'invalid-request' });
   });
 
   test('a very long value is a 400, not a slow query', async () => {
     const r = await query([{ refId: 'A', filters: { eventName: ['y'.repeat(100_000)] } }]);
-    expect(r.json.results.A).toEqual({ status: 400, error: 'filters.eventName[0]: is longer than 2048 characters' });
+    expect(r.json.results.A).toEqual({ status: 400, error: 'filters.eventName[0]: is longer than 2048 characters', code: 'invalid-request' });
   });
 
   test('values search with hostile text: a plain substring match, wildcards included', async () => {
@@ -679,9 +688,9 @@ describe('other endpoints', () => {
 
   test('values from and to: zone-less times are UTC; extreme ones are a 400 naming the parameter', async () => {
     const r = await call('GET', `/api/values/user?from=99999999999999999`);
-    expect(r).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^from: 9+ is outside the times/) } });
+    expect(r).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^from: 9+ is outside the times/), code: 'invalid-request' } });
     const far = await call('GET', `/api/values/user?from=0&to=${encodeURIComponent('+020000-01-01')}`);
-    expect(far).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^to: "\+020000-01-01" is not a time/) } });
+    expect(far).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^to: "\+020000-01-01" is not a time/), code: 'invalid-request' } });
     expect((await call('GET', '/api/values/user?from=1e20')).status).toBe(400);
     expect((await call('GET', '/api/values/user?from=2026-01-02&to=2026-01-01')).json.error).toBe('to: "to" must be after "from"');
     // `to` alone: the 14 days before it, as `report --to` looks; from 14 days before now, a past `to` was refused.
@@ -705,7 +714,7 @@ describe('other endpoints', () => {
     // ajv's coercion made null "", true "true" (each quoted back as if sent) and a list of one its item: [0] the epoch.
     for (const from of [null, true, [0], ['now-1h']]) {
       const r = await call('POST', '/api/query', { range: { from, to: RANGE.to }, queries: [{ refId: 'A', format: 'table', groupBy: 'none' }] });
-      expect([from, r.status, r.json]).toEqual([from, 400, { error: `range.from: must be a time (${TIME_FORMS})` }]);
+      expect([from, r.status, r.json]).toEqual([from, 400, { error: `range.from: must be a time (${TIME_FORMS})`, code: 'invalid-request' }]);
     }
   });
 
@@ -718,7 +727,8 @@ describe('other endpoints', () => {
     const spy = jest.spyOn(Reports.prototype, method).mockRejectedValueOnce(new QueryTimeoutError(30_000));
     try {
       const r = await call('GET', route);
-      expect(r).toMatchObject({ status: 504, json: { error: 'the query took longer than 30s and was stopped; narrow the time range or add filters' } });
+      const error = 'the query took longer than 30s and was stopped; narrow the time range or add filters';
+      expect(r).toMatchObject({ status: 504, json: { error, code: 'timeout' } });
     } finally {
       spy.mockRestore();
     }
@@ -726,22 +736,28 @@ describe('other endpoints', () => {
   });
 
   test('an unknown dimension, a bad limit or an unknown time field is a 400', async () => {
-    expect((await call('GET', '/api/values/password')).json.error).toMatch(/^dimension: "password" is not one of region/);
+    const dimension = expect.stringMatching(/^dimension: "password" is not one of region/);
+    expect((await call('GET', '/api/values/password')).json).toEqual({ error: dimension, code: 'unknown-value' });
     const r = await call('GET', '/api/values/user?limit=0');
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatch(/limit/);
+    expect(r.json).toEqual({ error: expect.stringMatching(/limit/), code: 'invalid-request' });
     // As in a query: the values allowed, never a silent default.
     for (const [given, shown] of [['received', '"received"'], ['Arrival', '"Arrival"']]) {
-      expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({ status: 400, json: { error: `timeField: ${shown} is not one of event, arrival` } });
+      expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({
+        status: 400,
+        json: { error: `timeField: ${shown} is not one of event, arrival`, code: 'unknown-value' },
+      });
     }
     expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
     // A parameter given twice: which one, not "limit must be integer" or three of ajv's lines about an anyOf.
-    expect(await call('GET', '/api/values/user?limit=5&limit=6')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
-    expect(await call('GET', '/api/ingest/errors?limit=1&limit=2')).toMatchObject({ status: 400, json: { error: 'limit: given 2 times: give it once' } });
-    const twice = await call('GET', '/api/values/user?from=2026-11-20&from=2026-11-21');
-    expect(twice).toMatchObject({ status: 400, json: { error: 'from: given 2 times: give it once' } });
+    const given = (name: string) => ({ status: 400, json: { error: `${name}: given 2 times: give it once`, code: 'invalid-request' } });
+    expect(await call('GET', '/api/values/user?limit=5&limit=6')).toMatchObject(given('limit'));
+    expect(await call('GET', '/api/ingest/errors?limit=1&limit=2')).toMatchObject(given('limit'));
+    expect(await call('GET', '/api/values/user?from=2026-11-20&from=2026-11-21')).toMatchObject(given('from'));
     // A parameter this service does not know is refused, not ignored (a newer client's lists would be quietly wrong).
-    expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/) } });
+    const unknown = /^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/;
+    const answer = { status: 400, json: { error: expect.stringMatching(unknown), code: 'unknown-field' } };
+    expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject(answer);
   });
 
   test('an event’s original record, exactly as CloudTrail delivered it; an unknown id is a 404', async () => {
@@ -750,15 +766,19 @@ describe('other endpoints', () => {
       expect(res).toMatchObject({ status: 200, json: { eventId: r.eventID, record: r } });
     }
     const hostile = "x' OR '1'='1";
-    expect(await call('GET', `/api/events/${encodeURIComponent(hostile)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${hostile}"` } });
+    expect(await call('GET', `/api/events/${encodeURIComponent(hostile)}`)).toMatchObject({
+      status: 404,
+      json: { error: `no stored event has eventID "${hostile}"`, code: 'not-found' },
+    });
   });
 
   test('an event id up to 256 characters, percent-encoded or not, is looked up; a longer one is a 400 that says so', async () => {
     for (const id of ['e'.repeat(256), 'é'.repeat(256), '🚀'.repeat(256)]) {
-      expect(await call('GET', `/api/events/${encodeURIComponent(id)}`)).toMatchObject({ status: 404, json: { error: `no stored event has eventID "${id}"` } });
+      const none = { status: 404, json: { error: `no stored event has eventID "${id}"`, code: 'not-found' } };
+      expect(await call('GET', `/api/events/${encodeURIComponent(id)}`)).toMatchObject(none);
     }
     const long = await call('GET', `/api/events/${'e'.repeat(257)}`);
-    expect(long).toMatchObject({ status: 400, json: { error: 'eventId: must be at most 256 characters long (it has 257)' } });
+    expect(long).toMatchObject({ status: 400, json: { error: 'eventId: must be at most 256 characters long (it has 257)', code: 'invalid-request' } });
   });
 
   test('trails and ingestion status', async () => {
@@ -809,7 +829,11 @@ describe('other endpoints', () => {
 
     const again = await call('POST', '/api/backfill', { days: 7 });
     expect(again.status).toBe(409);
-    expect(again.json.error).toMatch(/^a backfill of 3650 days is already running .*wait for it to finish; \/api\/ingest\/status shows its state$/);
+    expect(again.json).toEqual({
+      error: expect.stringMatching(/^a backfill of 3650 days is already running .*wait for it to finish; \/api\/ingest\/status shows its state$/),
+      code: 'backfill-running',
+      backfill: running,
+    });
     expect(backfills).toEqual([3650]); // nothing queued
 
     settle.shift()!();
@@ -851,7 +875,7 @@ describe('other endpoints', () => {
     try {
       const res = await fetch(`${bareUrl}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"days":3}' });
       expect(res.status).toBe(501);
-      expect((await res.json()).error).toMatch(/trailhound serve/);
+      expect(await res.json()).toEqual({ error: expect.stringMatching(/trailhound serve/), code: 'no-backfill' });
     } finally {
       await bare.close();
     }
@@ -896,18 +920,20 @@ describe('other endpoints', () => {
 
   test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
     // Not ajv's "body must be object": what to send.
-    expect(await call('POST', '/api/backfill', '3')).toMatchObject({ status: 400, json: { error: 'the body must be a JSON object: {"days": 30}' } });
-    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
+    const refused = (error: string) => ({ status: 400, json: { error, code: 'invalid-request' } });
+    expect(await call('POST', '/api/backfill', '3')).toMatchObject(refused('the body must be a JSON object: {"days": 30}'));
+    expect(await call('POST', '/api/backfill', { days: 0 })).toMatchObject(refused('days: must be a whole number of at least 1'));
     // What curl -d sends without -H 'content-type: application/json'.
     const body = new URLSearchParams({ days: '3' });
     const form = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
     expect(form.status).toBe(415);
-    expect(await form.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
+    const unsupported = { error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"', code: 'invalid-request' };
+    expect(await form.json()).toEqual(unsupported);
     // What fetch sends for a string body without a content-type: text/plain, which was parsed as text and answered
     // "body must be object", though the body was the object wanted.
     const text = await fetch(`${served.url}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"days": 3}' });
     expect(text.status).toBe(415);
-    expect(await text.json()).toEqual({ error: 'Unsupported Media Type: send the body as JSON, with the header "content-type: application/json"' });
+    expect(await text.json()).toEqual(unsupported);
     expect(backfills).not.toContain(3);
   });
 
@@ -924,7 +950,7 @@ describe('a request the schema refuses: the field as the model names it, what it
     'POST %s with the JSON %s says what to send, not "body must be object"',
     async (route, body, error) => {
       const before = backfills.length;
-      expect(await call('POST', route, body)).toMatchObject({ status: 400, json: { error } });
+      expect(await call('POST', route, body)).toMatchObject({ status: 400, json: { error, code: 'invalid-request' } });
       expect(backfills).toHaveLength(before);
     }
   );
@@ -932,7 +958,7 @@ describe('a request the schema refuses: the field as the model names it, what it
   test('a POST without a body says what to send too', async () => {
     for (const [route, error] of [['/api/query', QUERY_BODY], ['/api/backfill', BACKFILL_BODY]]) {
       const res = await fetch(`${served.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-      expect([res.status, await res.json()]).toEqual([400, { error }]);
+      expect([res.status, await res.json()]).toEqual([400, { error, code: 'invalid-request' }]);
     }
   });
 
@@ -991,9 +1017,10 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['unreadable files: limit too small', 'GET', '/api/ingest/errors?limit=0', undefined, `limit: ${WHOLE}`],
     ['unreadable files: unknown parameter', 'GET', '/api/ingest/errors?since=1', undefined, /^since: is not a field of this service's unreadable-file lists/],
   ];
-  // The refusals of what this service does not know carry a code beside their words (a client newer than the service
-  // reads it); the others none.
+  // Each refusal's code beside its words: of what this service does not know (a client newer than the service reads
+  // it), of more than one request may ask, and `invalid-request` for the others.
   const codes: Record<string, string> = {
+    'query: too many queries': 'too-large',
     'query: unknown field': 'unknown-field',
     'query: a groupBy not in the list': 'unknown-value',
     'query: a filter not known': 'unknown-filter',
@@ -1007,8 +1034,8 @@ describe('a request the schema refuses: the field as the model names it, what it
     const before = backfills.length;
     const r = await call(method, route, body);
     const answer = r.json.results ? r.json.results.A : { status: r.status, ...r.json };
-    const code = codes[what as string];
-    expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error), ...(code && { code }) });
+    const code = codes[what as string] ?? 'invalid-request';
+    expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error), code });
     // ajv's paths (queries/0/refId, body/days) and words ("must NOT have", "must match a schema in anyOf", "must be >= 1").
     expect(answer.error).not.toMatch(JARGON);
     expect(backfills).toHaveLength(before);
@@ -1027,8 +1054,9 @@ describe('a request the schema refuses: the field as the model names it, what it
     expect(r.json.results.text).toEqual(r.json.results.number);
     expect(r.json.results.peakText.frames[0].fields[0].values.length).toBeGreaterThan(1);
     expect(r.json.results.peakText).toEqual(r.json.results.peak);
-    expect(r.json.results.badLimit).toEqual({ status: 400, error: `limit: ${WHOLE}` });
-    expect(r.json.results.badPeak).toEqual({ status: 400, error: expect.stringMatching(/^peakWindow: must be a whole number of minutes/) });
+    expect(r.json.results.badLimit).toEqual({ status: 400, error: `limit: ${WHOLE}`, code: 'invalid-request' });
+    const peak = expect.stringMatching(/^peakWindow: must be a whole number of minutes/);
+    expect(r.json.results.badPeak).toEqual({ status: 400, error: peak, code: 'invalid-request' });
     // The request's own numbers too.
     const series = (intervalMs: unknown, maxDataPoints: unknown) => call('POST', '/api/query', { ...queryA({ groupBy: 'none' }), intervalMs, maxDataPoints });
     const asText = await series('86400000', '500');
@@ -1037,10 +1065,11 @@ describe('a request the schema refuses: the field as the model names it, what it
     expect((await series('a day', 500)).json.error).toMatch(/^intervalMs: must be a number/);
     // A query string is all text: ?limit=3 is a number, ?limit=three is not.
     expect((await call('GET', '/api/values/user?from=0&limit=3')).json.values).toHaveLength(3);
-    expect(await call('GET', '/api/ingest/errors?limit=three')).toMatchObject({ status: 400, json: { error: `limit: ${WHOLE}` } });
+    expect(await call('GET', '/api/ingest/errors?limit=three')).toMatchObject({ status: 400, json: { error: `limit: ${WHOLE}`, code: 'invalid-request' } });
     // A backfill's days.
     backfills.length = 0;
-    expect(await call('POST', '/api/backfill', { days: 'five' })).toMatchObject({ status: 400, json: { error: 'days: must be a whole number of at least 1' } });
+    const days = { error: 'days: must be a whole number of at least 1', code: 'invalid-request' };
+    expect(await call('POST', '/api/backfill', { days: 'five' })).toMatchObject({ status: 400, json: days });
     expect(await call('POST', '/api/backfill', { days: '5' })).toMatchObject({ status: 202, json: { status: 'started', days: 5 } });
     expect(backfills).toEqual([5]);
     settle.shift()!();
@@ -1063,8 +1092,8 @@ describe('a request the schema refuses: the field as the model names it, what it
     async (_field, _value, route, body, error) => {
       const before = backfills.length;
       const r = await call('POST', route, body);
-      const answer = r.json.results ? r.json.results.A : { status: r.status, error: r.json.error };
-      expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error) });
+      const answer = r.json.results ? r.json.results.A : { status: r.status, ...r.json };
+      expect(answer).toEqual({ status: 400, error: typeof error === 'string' ? error : expect.stringMatching(error), code: 'invalid-request' });
       expect(backfills).toHaveLength(before);
     }
   );
@@ -1091,7 +1120,7 @@ describe('a request the schema refuses: the field as the model names it, what it
 
   test('a list sent as one value is refused, not taken as a list of it', async () => {
     const r = await call('POST', '/api/query', { range: RANGE, queries: 'x' });
-    expect(r).toMatchObject({ status: 400, json: { error: 'queries: must be a list: [{"refId": "A", ...}]' } });
+    expect(r).toMatchObject({ status: 400, json: { error: 'queries: must be a list: [{"refId": "A", ...}]', code: 'invalid-request' } });
   });
 });
 
@@ -1176,6 +1205,7 @@ describe('while the database opens (a migration can take minutes)', () => {
             error: expect.stringMatching(
               /^the service is upgrading its database from schema version 12 .*25% done\)\. Queries answer when it is done\. Try again in a moment \(GET/
             ),
+            code: 'upgrading',
           },
         });
       }
@@ -1249,6 +1279,9 @@ describe('while the database opens (a migration can take minutes)', () => {
       await expect(opening.open('x.duckdb')).rejects.toThrow('cannot open the database');
       const res = await fetch(`${apiUrl}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(503);
+      // Its code says it is opening still (a client that reads it waits); the words, that queries answer in a moment.
+      const starting = expect.stringMatching(/^the service is opening its database: queries answer in a moment\. Try again/);
+      expect(await res.json()).toEqual({ error: starting, code: 'starting' });
       expect(await (await fetch(`${apiUrl}/api/health`)).json()).toMatchObject({ status: 'ok', database: 'starting' });
     } finally {
       await api.close();

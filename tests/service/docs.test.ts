@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { API_ERROR_CODES } from '../../src/model/api';
 import {
   AGGREGATES,
   DEFAULT_QUERY,
@@ -251,5 +252,17 @@ test("README's and DESIGN's API tables list the service's routes, every one of t
       .filter((name) => /^(GET|POST|PUT|DELETE|PATCH) \//.test(name))
       .map((name) => name.split('?')[0].replace(/<[^>]+>/g, ':'));
     expect([file, [...documented].sort()]).toEqual([file, [...routes].sort()]);
+  }
+});
+
+test("README's and DESIGN's tables of the API's error codes list API_ERROR_CODES, in its order, each with a status", () => {
+  for (const file of ['README.md', 'docs/DESIGN.md']) {
+    const [, after] = read(file).split(/^\| code \| status \| [^|]+\|$/m);
+    expect([file, after]).toEqual([file, expect.any(String)]);
+    const table = after.split('\n\n')[0];
+    const rows = [...tableRows(table)];
+    expect([file, rows.map(([code]) => code)]).toEqual([file, [...API_ERROR_CODES]]);
+    // Each row's status: the HTTP statuses the code comes with.
+    for (const [code, [status]] of rows) expect([file, code, status]).toEqual([file, code, expect.stringMatching(/^\d{3}(, \d{3})*$/)]);
   }
 });

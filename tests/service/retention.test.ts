@@ -360,7 +360,7 @@ async function readAsPruned(records: object[], after: string, prunes = (_db: Dat
 
 const REMOVED_AS_READ = {
   status: 404,
-  json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read' },
+  json: { error: 'the event "old-1" is no longer stored: the retention removed it, with its original record, as it was being read', code: 'not-found' },
 };
 
 // The prune commits, and removes the event's Parquet file, right after that step of the read: its lookup in events, or

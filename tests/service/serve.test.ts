@@ -916,7 +916,8 @@ test('serve on a database an older version wrote: the API answers while it upgra
     expect((await fetch(`${base}/api/trails`)).status).toBe(401);
     const refused = await fetch(`${base}/api/trails`, { headers: { authorization: `Bearer ${token}` } });
     expect({ status: refused.status, retryAfter: refused.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '10' });
-    expect((await refused.json()).error).toMatch(/^the service is upgrading its database .* Try again in a moment/);
+    const upgradingNow = expect.stringMatching(/^the service is upgrading its database .* Try again in a moment/);
+    expect(await refused.json()).toEqual({ error: upgradingNow, code: 'upgrading' });
 
     // Stopped mid-way: said once, exits 0, and the database is as it was (the migration rolled back).
     first.proc.kill('SIGTERM');

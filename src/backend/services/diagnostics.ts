@@ -34,6 +34,15 @@ function details(value: Record<string, unknown>): Uint8Array {
   return Buffer.from(JSON.stringify(value));
 }
 
+/**
+ * Whether the status call's error is the service's 503 while it opens its database: its code says so; a service without
+ * codes (the builds before them: 0.1.0 had no such 503), a 503 while /api/health said the database is not open.
+ */
+function isOpening(err: ServiceError, database: string): boolean {
+  if (err.code !== undefined) return err.code === 'starting' || err.code === 'upgrading';
+  return err.httpStatus === 503 && database !== 'open';
+}
+
 export async function checkHealth(request: CheckHealthRequest, runtime: Runtime, signal?: AbortSignal): Promise<CheckHealthResponse> {
   let client: ServiceClient;
   try {
@@ -81,7 +90,7 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
     const message = describeError(err).message;
     // Opening or upgrading its database (a migration can take minutes): the URL and the token are right (the token is
     // checked before the 503), the queries answer once it is done. The service's own words say how far it is.
-    if (err instanceof ServiceError && err.httpStatus === 503 && database !== 'open') {
+    if (err instanceof ServiceError && isOpening(err, database)) {
       return {
         status: 'OK',
         message: `Reached ${serviceName(health)} at ${client.baseUrl}, and the API token works, but ${message}`,

@@ -3,12 +3,20 @@
 // short id, which the answer names, so an administrator can find it.
 import crypto from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ApiErrorCode } from '../../model/api';
+
+/** An error answer as every one is: its words, for people, and its code (ApiErrorCode), for a client to act on. */
+export type ErrorAnswer = { error: string; code: ApiErrorCode };
+
+export function errorAnswer(code: ApiErrorCode, error: string): ErrorAnswer {
+  return { error, code };
+}
 
 /** Logs `err` in full under a new id; the answer's error names the id only. */
-export function internalError(log: FastifyBaseLogger, err: unknown, context: Record<string, unknown> = {}): { error: string } {
+export function internalError(log: FastifyBaseLogger, err: unknown, context: Record<string, unknown> = {}): ErrorAnswer {
   const errorId = crypto.randomBytes(4).toString('hex');
   log.error({ ...context, errorId, err }, 'request failed');
-  return { error: `internal error (id ${errorId}): see the trailhound service log` };
+  return errorAnswer('internal', `internal error (id ${errorId}): see the trailhound service log`);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
+import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted, sizeText } from '../counted';
 import { kindsOf } from '../errorKind';
@@ -28,7 +28,7 @@ import {
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
-import { hideInternalErrors, internalError } from './errors';
+import { errorAnswer, hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
@@ -148,6 +148,9 @@ class BodyError extends Error {
   readonly statusCode = 400;
 }
 
+/** The code of a 4xx fastify gave without this service saying which (an unparsable content-length, say). */
+const codeOfStatus = (status: number): ApiErrorCode => (status === 413 ? 'too-large' : 'invalid-request');
+
 /**
  * JSON bodies. fastify's own parser refuses a "__proto__" key (and "constructor" with "prototype") too, but says the
  * body is not valid JSON: a hostile key, say in filters, must be told apart from a typing error.
@@ -208,7 +211,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         err.code === 'FST_ERR_BAD_URL'
           ? "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent"
           : `the request could not be routed (${err.message})`;
-      return reply.send({ error });
+      return reply.send(errorAnswer('invalid-request', error));
     },
   });
   app.removeContentTypeParser('application/json');
@@ -242,16 +245,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
-      return reply.code(401).send({ error: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)' });
+      const error = 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)';
+      return reply.code(401).send(errorAnswer('unauthorized', error));
     }
     // After the token: without it, a caller learns no more than /api/health tells anyone. /metrics reads no reports
     // (its ingestion gauge is left out meanwhile); an unknown route is still a 404.
     if (!reports && opening && request.routeOptions.url !== undefined && request.routeOptions.url !== '/metrics') {
-      const { message } = opening.state();
+      const { status, message } = opening.state();
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .send({ error: `${message}. Try again in a moment (GET /api/health says how far it is)` });
+        .send(errorAnswer(status, `${message}. Try again in a moment (GET /api/health says how far it is)`));
     }
   });
   // Before the schema's ajv, which coerces (it must, for query strings): a JSON body's true, null or [3] for a number,
@@ -263,7 +267,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (known) {
       const params = request.query as Record<string, unknown>;
       const repeated = Object.keys(known).find((name) => Array.isArray(params[name]));
-      if (repeated) return reply.code(400).send({ error: `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once` });
+      if (repeated) {
+        return reply.code(400).send(errorAnswer('invalid-request', `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once`));
+      }
     }
     const schema = request.routeOptions.schema?.body as BodySchema | undefined;
     const error = schema && strictBodyTypes(request.body, schema);
@@ -278,7 +284,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
       if (first?.keyword === 'maxItems' && first.instancePath === '/queries') {
         const given = (request.body as { queries: unknown[] }).queries.length;
-        return reply.code(400).send({ error: `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests` });
+        return reply.code(400).send(errorAnswer('too-large', `queries: ${given} in one request, at most ${MAX_QUERIES}: send them in several requests`));
       }
       // Not ajv's "body/queries/0/refId must NOT have fewer than 1 characters": the field as the model names it, and what it must be.
       return reply.code(400).send(validationError(err.validation as SchemaError[], err.validationContext));
@@ -286,30 +292,31 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
     // fastify says only "Request body is too large": say how large it may be, and what to do instead.
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ error: `the body is over ${sizeText(bodyLimit)}, the most this service reads: send fewer or shorter queries, in several requests` });
+      const error = `the body is over ${sizeText(bodyLimit)}, the most this service reads: send fewer or shorter queries, in several requests`;
+      return reply.code(413).send(errorAnswer('too-large', error));
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({ error: `${err.message}: send the body as JSON, with the header "content-type: application/json"` });
+      return reply.code(415).send(errorAnswer('invalid-request', `${err.message}: send the body as JSON, with the header "content-type: application/json"`));
     }
-    // Its code, when it is of something this service does not know: a client newer than the service sent it.
-    if (err instanceof QueryError) return reply.code(400).send({ error: err.message, ...(err.code && { code: err.code }) });
+    // Its code, when it is of something this service does not know (a client newer than the service sent it), or too much.
+    if (err instanceof QueryError) return reply.code(400).send(errorAnswer(err.code ?? 'invalid-request', err.message));
     // As in /api/query: the query was interrupted, and the message says what to do.
-    if (err instanceof QueryTimeoutError) return reply.code(504).send({ error: err.message });
+    if (err instanceof QueryTimeoutError) return reply.code(504).send(errorAnswer('timeout', err.message));
     // Its client gone (499, which no one reads), or past the request's deadline (504): as a query's result says it.
-    if (err instanceof RequestStoppedError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof RequestStoppedError) return reply.code(err.status).send(errorAnswer(err.code, err.message));
     // The service's own data is damaged (a 500), but what is wrong is no internal: the answer names the log file by its
     // key, and the log also says where its copy is kept (a path, which the answer leaves out).
     if (err instanceof UnreadableRecordError) {
       request.log.error({ err, keptIn: err.keptIn }, 'kept log file damaged');
-      return reply.code(500).send({ error: err.message });
+      return reply.code(500).send(errorAnswer('unreadable-record', err.message));
     }
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send(errorAnswer(codeOfStatus(err.statusCode), err.message));
     return reply.code(500).send(internalError(request.log, err));
   });
 
   // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}`, code: 'unknown-endpoint' })
+    reply.code(404).send(errorAnswer('unknown-endpoint', `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}`))
   );
 
   app.addHook('onClose', async () => reports?.close());
@@ -357,7 +364,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
     const { dimension } = request.params as { dimension: string };
     if (!isDimension(dimension)) {
-      return reply.code(400).send({ error: `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`, code: 'unknown-value' });
+      return reply.code(400).send(errorAnswer('unknown-value', `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`));
     }
     const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
@@ -376,10 +383,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
     const { eventId } = request.params as { eventId: string };
     const record = await untilStopped(reply, requestTimeoutMs, (signal) => open().record(eventId, signal), BUSY);
-    if (!record) return reply.code(404).send({ error: `no stored event has eventID "${eventId}"` });
+    if (!record) return reply.code(404).send(errorAnswer('not-found', `no stored event has eventID "${eventId}"`));
     if (record === 'removed') {
       const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
-      return reply.code(404).send({ error });
+      return reply.code(404).send(errorAnswer('not-found', error));
     }
     return { eventId, record };
   });
@@ -409,7 +416,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/backfill', { schema: backfillSchema }, async (request, reply) => {
     const run = options.backfill;
     if (!run) {
-      return reply.code(501).send({ error: 'backfill needs the ingesting service: run `trailhound serve` with a --source' });
+      return reply.code(501).send(errorAnswer('no-backfill', 'backfill needs the ingesting service: run `trailhound serve` with a --source'));
     }
     // As in a query: a client newer than the service must not have a field it sends silently ignored.
     refuseUnknownFields(request.body as object, Object.keys(backfillSchema.body.properties), 'backfill requests');
@@ -419,10 +426,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // What it reads: never a day before CloudTrail began (the service's runs start there, and its log says so).
     const days = Math.min(kept, cloudTrailDays());
     if (backfill?.state === 'running') {
-      return reply.code(409).send({
-        error: `a backfill of ${counted(backfill.days, 'day')} is already running (asked for at ${backfill.startedAt}): wait for it to finish; /api/ingest/status shows its state`,
-        backfill,
-      });
+      const error =
+        `a backfill of ${counted(backfill.days, 'day')} is already running (asked for at ${backfill.startedAt}): ` +
+        'wait for it to finish; /api/ingest/status shows its state';
+      return reply.code(409).send({ ...errorAnswer('backfill-running', error), backfill });
     }
     const current: BackfillStatus = { days, state: 'running', startedAt: new Date().toISOString() };
     backfill = current;

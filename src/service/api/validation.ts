@@ -109,9 +109,9 @@ function expected(schema: FieldSchema): string {
  */
 const worded = (errors: readonly SchemaError[]): SchemaError | undefined => errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
 
-/** validationMessage's error and, for a value not among a schema's enum (a value this service does not know), its code. */
-export function validationError(errors: readonly SchemaError[], context: string | undefined): { error: string; code?: ApiErrorCode } {
-  return { error: validationMessage(errors, context), ...(worded(errors)?.keyword === 'enum' && { code: 'unknown-value' as const }) };
+/** validationMessage's error and its code: `unknown-value` for a value not among a schema's enum (one this service does not know). */
+export function validationError(errors: readonly SchemaError[], context: string | undefined): { error: string; code: ApiErrorCode } {
+  return { error: validationMessage(errors, context), code: worded(errors)?.keyword === 'enum' ? 'unknown-value' : 'invalid-request' };
 }
 
 /** The message for the first of a request part's schema errors (its body, query string or path parameters). */

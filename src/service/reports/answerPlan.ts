@@ -29,11 +29,19 @@ export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, 
   const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
   const points = Math.ceil((range.to - range.from) / bucket);
   if (points > MAX_POINTS) {
-    throw new QueryError('aggregate', `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`);
+    throw new QueryError(
+      'aggregate',
+      `${q.aggregate} buckets over this range make ${points} points per series (at most ${MAX_POINTS}); use day or auto, or a shorter range`,
+      'too-large'
+    );
   }
   const series = q.groupBy === 'none' ? 1 : q.limit;
   if (points * series > MAX_CELLS) {
-    throw new QueryError('limit', `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`);
+    throw new QueryError(
+      'limit',
+      `${q.limit} series of ${points} points is too much to draw (at most ${MAX_CELLS} points in all); lower the limit or widen the buckets`,
+      'too-large'
+    );
   }
   return { bucket, cells: points * series };
 }
@@ -94,13 +102,15 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
       if (cells > cellsLeft) {
         throw new QueryError(
           'queries',
-          `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`
+          `this request's time series together ask for more than ${MAX_CELLS} points: lower the limits, widen the buckets, or split the queries over panels`,
+          'too-large'
         );
       }
       if (rows > rowsLeft) {
         throw new QueryError(
           'queries',
-          `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`
+          `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`,
+          'too-large'
         );
       }
       cellsLeft -= cells;

@@ -24,6 +24,11 @@ export class RequestStoppedError extends Error {
     this.name = 'RequestStoppedError';
   }
 
+  /** The answer's code (ApiErrorCode). */
+  get code(): 'client-closed' | 'timeout' {
+    return this.reason === 'client_closed' ? 'client-closed' : 'timeout';
+  }
+
   static clientClosed(): RequestStoppedError {
     return new RequestStoppedError('client_closed', 'the client closed the connection before the answer, so the request was stopped', 499);
   }
@@ -39,9 +44,10 @@ export class RequestStoppedError extends Error {
   }
 }
 
+/** A query's failed result: its words, its code (ApiErrorCode; `internal` for a 500, whose words the API hides) and status. */
 export function errorResult(err: unknown): QueryResult {
-  if (err instanceof QueryError) return { error: err.message, ...(err.code && { code: err.code }), status: 400 };
-  if (err instanceof QueryTimeoutError) return { error: err.message, status: 504 };
-  if (err instanceof RequestStoppedError) return { error: err.message, status: err.status };
-  return { error: err instanceof Error ? err.message : String(err), status: 500 };
+  if (err instanceof QueryError) return { error: err.message, code: err.code ?? 'invalid-request', status: 400 };
+  if (err instanceof QueryTimeoutError) return { error: err.message, code: 'timeout', status: 504 };
+  if (err instanceof RequestStoppedError) return { error: err.message, code: err.code, status: err.status };
+  return { error: err instanceof Error ? err.message : String(err), code: 'internal', status: 500 };
 }

@@ -152,9 +152,9 @@ export async function skewedService(
 export type AnswerStyle = 'reworded' | 'as 0.1.0';
 
 /**
- * An answer's errors (its own, or each query's in its results or lines) in another style: `reworded`, a refusal with a
- * code in words that are none of those the plugin knows (a later version's rewording: only the code tells what it
- * is); `as 0.1.0`, without codes (0.1.0's words are today's).
+ * An answer's errors (its own, or each query's in its results or lines) in another style: `reworded`, each error (each
+ * has a code) in words that are none of those the plugin knows (a later version's rewording: only the code tells what
+ * it is); `as 0.1.0`, without codes (0.1.0's words are today's).
  */
 function restyled(text: Buffer, type: string, style: AnswerStyle): Buffer {
   type Said = { error?: unknown; code?: unknown; results?: Record<string, Said> };
