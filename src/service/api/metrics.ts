@@ -89,7 +89,7 @@ export function createMetrics(reports: () => Reports | undefined, answers: Weigh
     gauge('retention_days', 'Days of events the last prune kept', s.retention?.days);
     gauge(
       'last_success_timestamp_seconds',
-      'When the last ingestion run that did not fail finished, in Unix seconds: ingestion has stopped when it falls behind the poll interval',
+      'When the last ingestion run that read all its days (neither failed nor stopped) finished, in Unix seconds: ingestion has stopped when it falls behind the poll interval',
       seconds(s.lastPoll)
     );
     if (s.sources) {
