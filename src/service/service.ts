@@ -281,6 +281,7 @@ export function startService(options: ServiceOptions): Service {
       // Its turn came after stop(): nothing to start (no sample delivery, no catch-up, no empty stopped run).
       if (stopping.signal.aborted) return undefined;
       const startedAt = now();
+      pollStarted = startedAt;
       await options.beforePoll?.(startedAt);
       // The ingestion status reports the last error of each of these (reports/sql.ts LISTED_SOURCES): found by the id
       // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
@@ -292,7 +293,6 @@ export function startService(options: ServiceOptions): Service {
         });
         sourcesRecorded = true;
       }
-      pollStarted = startedAt;
       return eachSource(pollSource);
     }),
     // After the poll's line, which so counts the ingestion alone, and after a failed poll too: pruning needs no source,
