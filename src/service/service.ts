@@ -158,31 +158,35 @@ export function startService(options: ServiceOptions): Service {
   const pruneIfDue = async (at: Date) => {
     if (!retention || (lastPrune !== undefined && at.getTime() - lastPrune < PRUNE_EVERY_MS)) return;
     let summary;
+    const started = Date.now();
     try {
       summary = await prune(db, retention, at);
     } catch (err) {
-      // The poll itself succeeded: a failed prune must not read as a failed poll (nor delay the next one).
-      logger.warn({ job: 'retention', err: err instanceof Error ? err.message : String(err) }, 'prune failed; trying again after the next poll');
+      // Not the poll's failure: a failed prune must not read as a failed poll (nor delay the next one).
+      const ms = Date.now() - started;
+      logger.warn({ job: 'retention', ms, err: err instanceof Error ? err.message : String(err) }, 'prune failed; trying again after the next poll');
       return;
     }
     lastPrune = at.getTime();
     if (summary.events + summary.logFiles + summary.ledgerRows + summary.records > 0) {
-      logger.info({ job: 'retention', ...summary }, `removed ${counted(summary.events, 'event')} from before ${summary.before} (retention: ${counted(retention, 'day')})`);
+      const said = `removed ${counted(summary.events, 'event')} from before ${summary.before} (retention: ${counted(retention, 'day')})`;
+      logger.info({ job: 'retention', ms: Date.now() - started, ...summary }, said);
     }
   };
   let lastCompaction: number | undefined;
   const compactIfDue = async (at: Date) => {
     if (lastCompaction !== undefined && at.getTime() - lastCompaction < COMPACT_EVERY_MS) return;
     lastCompaction = at.getTime();
+    const started = Date.now();
     try {
-      // Within the poll's turn, so no batch writes a file meanwhile; the budget keeps the next poll on time (a first
+      // In a turn of the poller's, so no batch writes a file meanwhile; the budget keeps the next poll on time (a first
       // compaction of a year of small files takes several turns).
       const summary = await compactOriginals(db, { now: at, budgetMs: COMPACT_BUDGET_MS, signal: stopping.signal });
       const said = describeCompaction(summary);
-      if (said) logger[summary.failed.length > 0 ? 'warn' : 'info']({ job: 'compaction', ...summary }, said);
+      if (said) logger[summary.failed.length > 0 ? 'warn' : 'info']({ job: 'compaction', ms: Date.now() - started, ...summary }, said);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      logger.warn({ job: 'compaction', err: message }, 'compacting the kept log files failed; trying again in an hour');
+      logger.warn({ job: 'compaction', ms: Date.now() - started, err: message }, 'compacting the kept log files failed; trying again in an hour');
     }
   };
   const describe = (s: RunTotals) => ({
@@ -264,6 +268,8 @@ export function startService(options: ServiceOptions): Service {
     return totals;
   };
 
+  /** When the last poll started: the prune's and the compaction's clock. */
+  let pollStarted: Date | undefined;
   const poller: Poller = startPoller({
     name: 'ingest',
     intervalMs: options.pollIntervalMs,
@@ -275,6 +281,7 @@ export function startService(options: ServiceOptions): Service {
       // Its turn came after stop(): nothing to start (no sample delivery, no catch-up, no empty stopped run).
       if (stopping.signal.aborted) return undefined;
       const startedAt = now();
+      pollStarted = startedAt;
       await options.beforePoll?.(startedAt);
       // The ingestion status reports the last error of each of these (reports/sql.ts LISTED_SOURCES): found by the id
       // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
@@ -286,14 +293,15 @@ export function startService(options: ServiceOptions): Service {
         });
         sourcesRecorded = true;
       }
-      try {
-        return await eachSource(pollSource);
-      } finally {
-        // Pruning needs no source: a source that fails must not let the database grow past the retention. Compaction
-        // after it, which then finds what the prune left of a file of several days.
-        if (!stopping.signal.aborted) await pruneIfDue(startedAt);
-        if (!stopping.signal.aborted) await compactIfDue(startedAt);
-      }
+      return eachSource(pollSource);
+    }),
+    // After the poll's line, which so counts the ingestion alone, and after a failed poll too: pruning needs no source,
+    // and one that fails must not let the database grow past the retention. Compaction after it, which then finds what
+    // the prune left of a file of several days. A turn of their own: no batch writes a file meanwhile.
+    after: () => exclusive(async () => {
+      if (stopping.signal.aborted || !pollStarted) return;
+      await pruneIfDue(pollStarted);
+      if (!stopping.signal.aborted) await compactIfDue(pollStarted);
     }),
   });
 

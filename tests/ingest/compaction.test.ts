@@ -234,6 +234,9 @@ describe('compactOriginals', () => {
     try {
       const line = await waitFor('the compaction', async () => lines.find((l) => l.job === 'compaction'));
       expect(line).toMatchObject({ level: 30, days: 4, filesWritten: 4, msg: expect.stringMatching(/^Compacted the kept log files of 4 days/) });
+      expect(line.ms).toEqual(expect.any(Number));
+      // After the poll's line, whose ms is the ingestion's own.
+      expect(lines.slice(0, lines.indexOf(line)).map((l) => l.msg)).toContain('ingest finished');
       expect(parquetFiles(db)).toHaveLength(7);
       expect(asJson(await storedRecords(db))).toBe(asJson(before));
     } finally {

@@ -7,10 +7,10 @@ import { writeLogFolder } from '../../src/generator';
 import { DatabaseOpening } from '../../src/service/api/opening';
 import { buildApi } from '../../src/service/api/server';
 import { sizeText } from '../../src/service/counted';
-import { Database, MIGRATION_STEPS, type OpenOptions } from '../../src/service/db/database';
+import { Database, databaseFiles, MIGRATION_STEPS, type OpenOptions } from '../../src/service/db/database';
 import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { VERSION } from '../../src/service/version';
-import { ingest, type IngestSummary } from '../../src/service/ingest';
+import { ingest, sourceId, type IngestSummary } from '../../src/service/ingest';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys';
 import { QueryTimeoutError, Reports, TIME_FORMS } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
@@ -918,6 +918,47 @@ describe('other endpoints', () => {
     }
   });
 
+  test('metrics: the disk the database takes, its DuckDB file with the WAL and its kept log files, read at each scrape', async () => {
+    const files = databaseFiles(served.db.file);
+    const size = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    const kept = () => fs.readdirSync(files.originals).reduce((sum, name) => sum + size(path.join(files.originals, name)), 0);
+    const gauge = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec((await call('GET', '/metrics')).text)?.[1]);
+    expect(kept()).toBeGreaterThan(0);
+    expect(await gauge('trailhound_kept_log_files_bytes')).toBe(kept());
+    expect(size(files.db)).toBeGreaterThan(0);
+    expect(await gauge('trailhound_database_bytes')).toBe(size(files.db) + size(files.wal));
+    // A file more: a scrape soon counts it (a walk of a few files is reused for a moment only).
+    const extra = path.join(files.originals, 'extra.parquet');
+    fs.writeFileSync(extra, Buffer.alloc(12_345));
+    try {
+      await until(async () => (await gauge('trailhound_kept_log_files_bytes')) === kept());
+    } finally {
+      fs.rmSync(extra);
+    }
+  });
+
+  test("README's Monitoring rules name only metrics a scrape has", async () => {
+    const monitoring = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8').split(/^### Monitoring$/m)[1].split(/^## /m)[0];
+    const named = new Set([...monitoring.matchAll(/^ {2}expr: (.*)$/gm)].flatMap(([, expr]) => expr.match(/\btrailhound_\w+/g) ?? []));
+    expect(named.size).toBeGreaterThanOrEqual(6);
+    // A database as serve keeps it: a run read all its days, and the list of the sources it reads (each one's gauge).
+    const dir = tempDir();
+    const db = await Database.open(path.join(dir, 'served.duckdb'));
+    try {
+      const source = path.join(dir, 'stratus');
+      writeStratusFolder(source);
+      await ingest({ source, db });
+      await db.run(`INSERT INTO meta VALUES ('sources', $ids), ('source_names', $ids)`, { ids: JSON.stringify([sourceId(source)]) });
+      await withApiOn(db, {}, async (apiUrl) => {
+        const text = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+        expect([...named].filter((name) => !new RegExp(`^${name}[ {]`, 'm').test(text))).toEqual([]);
+      });
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a body that is not a JSON object, or not sent as JSON, is refused saying what to send', async () => {
     // Not ajv's "body must be object": what to send.
     const refused = (error: string) => ({ status: 400, json: { error, code: 'invalid-request' } });
@@ -1225,6 +1266,7 @@ describe('while the database opens (a migration can take minutes)', () => {
       expect(scrape.status).toBe(200);
       expect(text).toMatch(/trailhound_http_requests_total\{method="GET",route="\/api\/trails",status="503"\} 1/);
       expect(text).not.toMatch(/^trailhound_ingest_/m);
+      expect(text).not.toMatch(/^trailhound_(database|kept_log_files)_bytes /m);
       expect((await get('/metrics', null)).status).toBe(401);
 
       // Open: everything answers as usual.

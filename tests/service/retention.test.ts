@@ -250,7 +250,10 @@ test('the service reads no further back than its retention, and prunes after its
   );
   const service = startService({ db, sources: [logs], logger, pollIntervalMs: 3_600_000, days: 1, retentionDays: 2, now: () => now });
   try {
-    await waitFor('the first poll', async () => (lines.some((l) => l.job === 'ingest' && l.msg === 'ingest finished') ? true : undefined));
+    // The prune follows the poll's line, whose ms so counts the ingestion alone; its own line has its own.
+    await waitFor('the prune', async () => (lines.some((l) => l.job === 'retention') ? true : undefined));
+    const jobs = lines.filter((l) => ['ingest', 'retention'].includes(l.job));
+    expect(jobs.map((l) => [l.job, l.msg.split(' ')[0], typeof l.ms])).toEqual([['ingest', 'ingest', 'number'], ['retention', 'removed', 'number']]);
     const { before: cutoff, firstDay: first } = retentionCutoff(2, now);
     // It read 3 days: the cutoff's day and the two since. The old run went with the prune.
     expect(lines.find((l) => l.msg.startsWith('catching up'))).toMatchObject({

@@ -817,3 +817,23 @@ test('a database a newer version wrote (an image rolled back) is refused, read-o
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a database older than stopped runs (version 5), read as it is (trailhound report), tells when its last run ended', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v5.duckdb');
+  try {
+    // No column of a later version on ingest_runs (stopped came with 6) nor on ingest_errors.
+    const v5 = SCHEMA_SQL.split('\n').filter((line) => !/ALTER TABLE ingest_(runs|errors) ADD COLUMN/.test(line)).join('\n');
+    const run = `INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ('logs', TIMESTAMP '2026-01-01 10:00:00', TIMESTAMP '2026-01-01 10:05:00')`;
+    await writeOldDatabase(file, 5, v5, refused('old-1', 'AccessDenied', 'not authorized'), run);
+    const db = await Database.open(file, { readOnly: true });
+    try {
+      expect(await db.hasColumn('ingest_runs', 'stopped')).toBe(false);
+      expect(await new Reports(db).ingestStatus()).toMatchObject({ events: 1, lastPoll: '2026-01-01T10:05:00.000Z' });
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -374,6 +374,36 @@ test('a backfill of older logs that shutdown stopped is read again by the next s
   });
 }, 180_000);
 
+test('a first load that shutdown stopped is no success: no last poll, no last-success gauge, and the next start reads the rest', async () => {
+  await withGeneratedLogs({ events: 40_000, days: 2, seed: 9 }, async ({ logs, db, lines, logger }) => {
+    const expected = eventFiles(logs);
+    const ledger = () => rowCount(db, 'ingested_objects');
+    const api = await buildApi({ db, token: 'metrics-token-0123456789' });
+    const apiUrl = await api.listen({ host: '127.0.0.1', port: 0 });
+    const scrape = async () => (await fetch(`${apiUrl}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789' } })).text();
+    try {
+      const service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 3_600_000, now: () => GENERATED_END });
+      await waitFor('a batch of the first load', async () => ((await ledger()) > 0 ? true : undefined));
+      await service.stop();
+      expect(await ledger()).toBeLessThan(expected.files);
+      expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest stopped', stopped: true });
+      // Part of its days only: what Prometheus and the status read as the last success must not say it was one.
+      expect(service.lastPoll).toBeNull();
+      expect((await new Reports(db).ingestStatus()).lastPoll).toBeNull();
+      const text = await scrape();
+      expect(text).toMatch(/^trailhound_ingest_events \d+$/m);
+      expect(text).not.toMatch(/^trailhound_ingest_last_success_timestamp_seconds /m);
+
+      await startAgain({ db, sources: [logs], logger });
+      expect(await ledger()).toBe(expected.files);
+      expect((await new Reports(db).ingestStatus()).lastPoll).not.toBeNull();
+      expect(await scrape()).toMatch(/^trailhound_ingest_last_success_timestamp_seconds \d/m);
+    } finally {
+      await api.close();
+    }
+  });
+}, 180_000);
+
 test('several sources: a backfill that shutdown stopped before it reached a source is read for that source by the next start too', async () => {
   await withGeneratedLogs({ events: 40_000, days: 20, seed: 6 }, async ({ logs, db, lines, logger }) => {
     // A second source, after the long one, with a file older than the polls read.

@@ -223,8 +223,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);
   // The reports once the database is open; until then the gate below answers every route that would read it.
   let reports: Reports | undefined;
-  const metrics = createMetrics(() => reports, answers, options.logger);
+  let database: Database | undefined;
+  const metrics = createMetrics(() => reports, answers, options.logger, () => database);
   const opened = (db: Database) => {
+    database = db;
     reports = new Reports(db, options.queryTimeoutMs);
     reports.observer = metrics.observer;
   };

@@ -36,6 +36,40 @@ test('a run cut short by a stop is logged as stopped, not finished', async () =>
   await waitFor(() => logger.lines.length > 0);
   await poller.stop();
   expect(logger.lines).toEqual([{ level: 'info', msg: 'ingest stopped', obj: { job: 'ingest', ms: expect.any(Number), stopped: true } }]);
+  // Not a success: it read part of its days, which the next start reads again.
+  expect(poller.lastSuccess).toBeNull();
+});
+
+test('what follows a run comes after its line, which counts the run alone, and before the next run', async () => {
+  const logger = recordingLogger();
+  const order: string[] = [];
+  let runs = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const poller = startPoller({
+    name: 'ingest',
+    run: async () => {
+      order.push(`run ${++runs}`);
+      await sleep(20);
+      if (runs === 2) throw new Error('S3 unreachable');
+      return runs;
+    },
+    intervalMs: 10,
+    retryMs: 10,
+    logger,
+    after: async () => {
+      order.push(`after: ${logger.lines.at(-1)?.msg}`);
+      await sleep(300);
+      if (runs === 1) throw new Error('disk full');
+    },
+  });
+  await waitFor(() => runs >= 3);
+  await poller.stop();
+  // After a failed run too; one that throws is said, and the polls go on.
+  expect(order.slice(0, 5)).toEqual(['run 1', 'after: ingest finished', 'run 2', 'after: ingest failed; retrying', 'run 3']);
+  expect(logger.lines.find((l) => l.msg === 'ingest: what follows the run failed')).toMatchObject({ level: 'warn', obj: { err: 'disk full' } });
+  const finished = logger.lines.find((l) => l.msg === 'ingest finished')!;
+  expect(finished.obj.ms).toBeGreaterThanOrEqual(15);
+  expect(finished.obj.ms).toBeLessThan(300);
 });
 
 test('keeps running after failures, backing off, and recovers', async () => {

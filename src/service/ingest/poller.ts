@@ -14,8 +14,16 @@ export interface PollerOptions<T> {
   /** First retry delay after a failure; doubles each time, capped at intervalMs. */
   retryMs?: number;
   describe?: (result: T) => object;
-  /** Whether a run was cut short by a stop: logged as "<name> stopped", not "finished". */
+  /**
+   * Whether a run was cut short by a stop: logged as "<name> stopped", not "finished", and no success (lastSuccess
+   * stays that of the last run that read all it had to).
+   */
   stopped?: (result: T) => boolean;
+  /**
+   * Work that follows each run that ran, failed or not, before the next is scheduled: serve's hourly prune and
+   * compaction. After the run's line, so that line's ms is the run's own; it logs its own lines.
+   */
+  after?: () => Promise<void>;
 }
 
 export interface Poller {
@@ -23,6 +31,7 @@ export interface Poller {
   stop(): Promise<void>;
   /** Starts a run now unless one is running; resolves with its result. */
   runNow(): Promise<void>;
+  /** When the last run that was neither failed nor stopped ended. */
   readonly lastSuccess: Date | null;
   readonly lastError: string | null;
 }
@@ -40,26 +49,42 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
     if (!stopped) timer = setTimeout(() => void tick(), ms);
   };
 
+  /** One run, logged; gives when the next is due, or undefined when it did not run. */
+  const once = async (): Promise<number | undefined> => {
+    const started = Date.now();
+    try {
+      const result = await run();
+      if (result === undefined) return undefined;
+      failures = 0;
+      state.lastError = null;
+      const stoppedShort = options.stopped?.(result) ?? false;
+      // A stopped run read only part of its days (the next start reads them again): no success until a run reads them all.
+      if (!stoppedShort) state.lastSuccess = new Date();
+      logger.info({ job: name, ms: Date.now() - started, ...options.describe?.(result) }, `${name} ${stoppedShort ? 'stopped' : 'finished'}`);
+      return intervalMs;
+    } catch (err) {
+      failures++;
+      state.lastError = err instanceof Error ? err.message : String(err);
+      const delay = Math.min(intervalMs, retryMs * 2 ** (failures - 1));
+      logger.warn({ job: name, err: state.lastError, failures, retryInSeconds: Math.round(delay / 1000) }, `${name} failed; retrying`);
+      return delay;
+    }
+  };
+
   const tick = (): Promise<void> => {
     if (running) return running;
     clearTimeout(timer);
     running = (async () => {
-      const started = Date.now();
       try {
-        const result = await run();
-        if (result === undefined) return;
-        failures = 0;
-        state.lastSuccess = new Date();
-        state.lastError = null;
-        const ended = options.stopped?.(result) ? 'stopped' : 'finished';
-        logger.info({ job: name, ms: Date.now() - started, ...options.describe?.(result) }, `${name} ${ended}`);
-        schedule(intervalMs);
-      } catch (err) {
-        failures++;
-        state.lastError = err instanceof Error ? err.message : String(err);
-        const delay = Math.min(intervalMs, retryMs * 2 ** (failures - 1));
-        logger.warn({ job: name, err: state.lastError, failures, retryInSeconds: Math.round(delay / 1000) }, `${name} failed; retrying`);
-        schedule(delay);
+        const next = await once();
+        if (next === undefined) return;
+        try {
+          await options.after?.();
+        } catch (err) {
+          logger.warn({ job: name, err: err instanceof Error ? err.message : String(err) }, `${name}: what follows the run failed`);
+        }
+        // After it: a timer that fired while it ran would find this run still going, and be lost.
+        schedule(next);
       } finally {
         running = undefined;
       }

@@ -291,14 +291,20 @@ export class Reports {
   }
 
   /**
-   * Whether the database's ingest_errors has a column: the errors' kinds (`kind`, SQL.WithKinds) or the waits of files
-   * that ran out of memory (`retry_at`, SQL.WithRetries). Each is asked once, as a file is upgraded only when opened to write.
+   * Whether the database has a column: ingest_errors' kinds (`kind`, SQL.WithKinds) or waits of files that ran out of
+   * memory (`retry_at`, SQL.WithRetries), ingest_runs' `stopped` (SQL.WithStopped). Each is asked once, as a file is
+   * upgraded only when opened to write.
    */
-  private readonly errorColumns = new Map<string, Promise<boolean>>();
+  private readonly columns = new Map<string, Promise<boolean>>();
+
+  private has(table: 'ingest_errors' | 'ingest_runs', column: string): Promise<boolean> {
+    const name = `${table}.${column}`;
+    if (!this.columns.has(name)) this.columns.set(name, this.db.hasColumn(table, column));
+    return this.columns.get(name)!;
+  }
 
   private errorsHave(column: 'kind' | 'retry_at'): Promise<boolean> {
-    if (!this.errorColumns.has(column)) this.errorColumns.set(column, this.db.hasColumn('ingest_errors', column));
-    return this.errorColumns.get(column)!;
+    return this.has('ingest_errors', column);
   }
 
   private async readErrors(all: RunStatement, limit: number): Promise<IngestErrors> {
@@ -323,7 +329,7 @@ export class Reports {
 
   private async readStatus(all: RunStatement): Promise<IngestStatus> {
     const kinds = await this.errorsHave('kind');
-    const r = (await all(SQL.ingestSql(this.statusScope, kinds)))[0];
+    const r = (await all(SQL.ingestSql(this.statusScope, kinds, await this.has('ingest_runs', 'stopped'))))[0];
     const listed = await all(SQL.sourcesSql(kinds));
     const newest = num(r.newest);
     return {

@@ -385,6 +385,8 @@ export const TRAILS_SQL = `SELECT name, s3_bucket, s3_key_prefix, is_logging, in
 export type WithKinds = boolean;
 /** Whether the database has the waits of files that ran out of memory (ingest_errors.retry_at, version 15). */
 export type WithRetries = boolean;
+/** Whether the database says which runs a stop cut short (ingest_runs.stopped, version 6). */
+export type WithStopped = boolean;
 
 /** Each source's last finished run. */
 const LAST_RUNS = (kinds: WithKinds) => `(SELECT source, finished_at, error, ${kinds ? 'error_kind' : 'NULL::VARCHAR AS error_kind'}, skipped
@@ -440,7 +442,7 @@ export const ingestErrorsSql = (kinds: WithKinds, retries: WithRetries) => `SELE
   LEFT JOIN ${LISTED_SOURCES} listed USING (source)
   ORDER BY e.failed_at DESC, e.key, e.source`;
 
-export const ingestSql = (scope: StatusScope, kinds: WithKinds) => `WITH last_poll AS ${lastPollRuns(scope, kinds)}
+export const ingestSql = (scope: StatusScope, kinds: WithKinds, stopped: WithStopped) => `WITH last_poll AS ${lastPollRuns(scope, kinds)}
   SELECT
     (SELECT count(*) FROM ingested_objects) AS objects,
     (SELECT count(*) FROM events) AS events,
@@ -448,7 +450,8 @@ export const ingestSql = (scope: StatusScope, kinds: WithKinds) => `WITH last_po
     (SELECT coalesce(sum(skipped), 0) FROM last_poll) AS skipped,
     (SELECT epoch_ms(max(event_time)) FROM events) AS newest,
     (SELECT epoch_ms(min(event_time)) FROM events) AS oldest,
-    (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL) AS last_poll,
+    -- The last run that read all its days: not one a stop cut short, whose days the next start reads again.
+    (SELECT epoch_ms(max(finished_at)) FROM ingest_runs WHERE error IS NULL${stopped ? ' AND stopped IS NOT TRUE' : ''}) AS last_poll,
     -- Each failing source by name when there are several: as configured, where a service listed it.
     (SELECT string_agg(CASE WHEN (SELECT count(*) FROM last_poll) > 1 THEN coalesce(listed.name, source) || ': ' ELSE '' END || error, '; ' ORDER BY source)
      FROM last_poll LEFT JOIN ${LISTED_SOURCES} listed USING (source) WHERE error IS NOT NULL) AS last_error,
