@@ -723,7 +723,7 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     expect(Date.now() - sent).toBeLessThan(1000);
     expect(second.lines().find((l) => l.signal === 'SIGINT')).toMatchObject({
       level: 'warn',
-      msg: 'SIGINT again: quitting at once; the batch being loaded (or the prune) is rolled back, and the next start loads it again',
+      msg: 'SIGINT while stopping: quitting at once; the batch being loaded (or the prune) is rolled back, and the next start loads it again',
     });
     expect(second.lines().map((l) => l.msg)).not.toContain('stopped');
     // No part of a batch is stored: every event stored came with its file's ledger row, in one transaction. The run

@@ -3,7 +3,7 @@
 // Go), and a host may pass it back a render late. None of these is a replacement: a Leave out field just added stays.
 // A query that does differ is still one, and starts the filters over.
 import { setTemplateSrv } from '@grafana/runtime';
-import { act, render, screen, within } from '@testing-library/react';
+import { act, render, renderHook, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useEffect, useState } from 'react';
 import { DataSource } from '../datasource';
@@ -12,7 +12,7 @@ import { RANGE } from '../testing/renderQueryEditor';
 import { instanceSettings } from '../testing/settings';
 import type { Query } from '../types';
 import { QueryEditor } from './QueryEditor';
-import { shownOf } from './useStartOver';
+import { shownOf, useStartOver } from './useStartOver';
 
 beforeEach(() => {
   setTemplateSrv(fakeTemplateSrv({}));
@@ -107,4 +107,20 @@ test('a query shows the same whatever else the host keeps on it, its keys in any
   // The values' order is what the editor shows, and a changed value is another query.
   expect(shownOf({ ...query, filters: { user: ['alice'], region: ['eu-west-1'] } })).not.toBe(shownOf(query));
   expect(shownOf({ ...query, filters: { user: ['alice', 'bob'] } })).not.toBe(shownOf({ ...query, filters: { user: ['bob', 'alice'] } }));
+});
+
+test("a change back to the query the host passed, sent while an earlier change is on its way, is the editor's own too", () => {
+  // A host a render late: the editor sends a change, then one back to the query it shows, before the host passes the
+  // first back. The host then passes both, in their order: neither is a replacement.
+  const sent: Query[] = [];
+  const given: Query = { refId: 'A', status: 'error' };
+  const { result, rerender } = renderHook(({ query }) => useStartOver(query, (next) => sent.push(next)), { initialProps: { query: given } });
+  act(() => result.current.change({ ...given, status: 'all' }));
+  act(() => result.current.change({ ...given }));
+  rerender({ query: sent[0] });
+  rerender({ query: sent[1] });
+  expect(result.current.key).toBe(0);
+  // A query the editor did not send still starts over.
+  rerender({ query: { refId: 'A', status: 'unauthorized' } });
+  expect(result.current.key).toBe(1);
 });

@@ -59,7 +59,10 @@ export function useStartOver(query: Query, onChange: (query: Query) => void) {
   }
   const change = (next: Query) => {
     const shown = shownOf(next);
-    setSeen((s) => (shown === shownOf(s.given) ? s : { ...s, pending: [...s.pending, shown].slice(-MAX_PENDING) }));
+    // Not on its way when it shows what the host will hold anyway: the last change on its way, else the query it passed.
+    // (Not the query it passed alone: a change back to it, sent before the host passed the one on its way back, is on
+    // its way too, and the host passes it after that one.)
+    setSeen((s) => (shown === (s.pending.at(-1) ?? shownOf(s.given)) ? s : { ...s, pending: [...s.pending, shown].slice(-MAX_PENDING) }));
     onChange(next);
   };
   const startOver = (next: Query) => {

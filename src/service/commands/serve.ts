@@ -167,7 +167,7 @@ export function serveCommand(): Command {
           : shutdown
             ? 'the database update being made is rolled back, and the next start makes it again'
             : 'the database was not opened yet';
-        logger.warn({ signal }, `${signal} again: quitting at once; ${undone}`);
+        logger.warn({ signal }, `${signal} while stopping: quitting at once; ${undone}`);
         ingestion.db?.interrupt();
         process.exit(signal === 'SIGINT' ? 130 : 143);
       };
