@@ -31,9 +31,10 @@ USER node
 EXPOSE 7480
 # For `docker run` too, not only compose (docker-compose.yml's is the same): /api/health answers 200 as soon as serve
 # listens, and while it upgrades a database (minutes for a big one), so a slow start is never restarted as unhealthy.
-# It asks the port TRAILHOUND_LISTEN names: set that, not --listen, to serve on another.
+# It asks the address TRAILHOUND_LISTEN names (loopback for every interface, as `trailhound report` does): set that, not
+# --listen, to serve on another.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD ["node", "-e", "const p=(process.env.TRAILHOUND_LISTEN||':7480').split(':').pop();fetch('http://127.0.0.1:'+p+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const l=process.env.TRAILHOUND_LISTEN||':7480',i=l.lastIndexOf(':'),h=l.slice(0,i).replace(/[[\\]]/g,''),a=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h;fetch('http://'+(a.includes(':')?'['+a+']':a)+':'+l.slice(i+1)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Listens where TRAILHOUND_LISTEN says (above: every interface of the container); docker-compose.yml publishes it on the
 # host's loopback.
 CMD ["node", "bin/trailhound", "serve"]

@@ -119,7 +119,7 @@ test('the image has a health check of its own (docker run users get one), and co
   expect(options['start-period']).toBe('120s');
 });
 
-test('the health check passes on the port TRAILHOUND_LISTEN names while serve answers there, and fails where nothing does', async () => {
+test('the health check passes on the address TRAILHOUND_LISTEN names while serve answers there, and fails where nothing does', async () => {
   const { command } = imageHealthcheck();
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
@@ -130,7 +130,11 @@ test('the health check passes on the port TRAILHOUND_LISTEN names while serve an
   try {
     const port = new URL(serve.url).port;
     expect(check(`0.0.0.0:${port}`)).toBe(0);
+    expect(check(`:${port}`)).toBe(0);
     expect(check(`0.0.0.0:${new URL(await refusedUrl()).port}`)).toBe(1);
+    // An address of its own is asked there, not on 127.0.0.1 (serve listens on 127.0.0.1 alone: 127.0.0.2 is refused).
+    expect(check(`127.0.0.1:${port}`)).toBe(0);
+    expect(check(`127.0.0.2:${port}`)).toBe(1);
   } finally {
     await serve.stop();
     fs.rmSync(dir, { recursive: true, force: true });
