@@ -226,6 +226,39 @@ describe('compactOriginals', () => {
     }
   });
 
+  test('a log file rewritten in S3, kept again as key#etag beside its first version, is compacted with its day', async () => {
+    const logs = path.join(dir, 'logs');
+    const db = await Database.open(path.join(dir, 'db.duckdb'));
+    try {
+      const key = addFile(logs, OLD_DAYS[2]);
+      addFile(logs, OLD_DAYS[2]);
+      await ingest({ source: logs, db, days: 14, now: NOW });
+      // The same key with other content (another size, so the folder source sees another ETag), and one more event.
+      const records = [
+        { eventID: 'rewritten-0', eventTime: `${OLD_DAYS[2]}T11:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com', awsRegion: 'eu-west-1' },
+      ];
+      writeFiles(logs, { [key]: logFile(records) });
+      await ingest({ source: logs, db, days: 14, now: NOW });
+      const versions = await db.all<{ key: string; archive: string }>(`SELECT key, archive FROM log_objects WHERE starts_with(key, $k) ORDER BY key`, {
+        k: key,
+      });
+      expect(versions.map((v) => v.key)).toEqual([key, expect.stringMatching(new RegExp(`^${key.replace(/\./g, '\\.')}#.+`))]);
+      expect(versions[0].archive).not.toBe(versions[1].archive);
+      const before = await storedRecords(db);
+      expect(before.has('rewritten-0')).toBe(true);
+      const filesBefore = new Map<string, Buffer | undefined>();
+      for (const v of versions) filesBefore.set(v.key, await storedFile(db, v.key));
+
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 1, filesRead: 2, filesWritten: 1, filesRemoved: 2, failed: [] });
+      expect(parquetFiles(db)).toHaveLength(1);
+      expect(await referenced(db)).toEqual(parquetFiles(db));
+      for (const v of versions) expect((await storedFile(db, v.key))?.equals(filesBefore.get(v.key)!)).toBe(true);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+    } finally {
+      db.close();
+    }
+  });
+
   test('serve compacts after its poll; prune compacts after its prune, and says so', async () => {
     const { db, file, logs } = await scenario(dir);
     const before = await storedRecords(db);
