@@ -4,10 +4,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { listValue } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
-import { prune } from '../../src/service/ingest/retention';
+import { parseKey } from '../../src/service/ingest/keys';
+import { KEY_DAY_SQL, prune } from '../../src/service/ingest/retention';
 import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
@@ -55,6 +57,27 @@ async function scenario(dir: string): Promise<{ db: Database; file: string; logs
   }
   return { db, file, logs, keys };
 }
+
+test("a key's day in SQL (KEY_DAY_SQL) is parseKey's", async () => {
+  const keys = [
+    'AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/14/111122223333_CloudTrail_eu-west-1_f.json.gz',
+    'trails/AWSLogs/o-abcdefghij/111122223333/CloudTrail/us-east-1/2025/01/31/f.json.gz#0123abcd-2',
+    'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/02/01/d.json.gz',
+    'AWSLogs/111122223333/CloudTrail/us-east-1/2025/02/01/',
+    'AWSLogs/111122223333/CloudTrail/us-east-1/2025/2/01/f.json.gz',
+    'logs/2026/11/14/f.json.gz',
+    'plain.json',
+  ];
+  const db = await Database.open(':memory:');
+  try {
+    const rows = await db.all<{ key: string; day: string | null }>(`SELECT key, ${KEY_DAY_SQL('key')} AS day FROM (SELECT unnest($keys) AS key)`, {
+      keys: listValue(keys),
+    });
+    expect(new Map(rows.map((r) => [r.key, r.day ?? undefined]))).toEqual(new Map(keys.map((k) => [k, parseKey(k).day])));
+  } finally {
+    db.close();
+  }
+});
 
 describe('compactOriginals', () => {
   let dir: string;
