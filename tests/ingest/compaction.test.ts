@@ -4,10 +4,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { listValue } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
-import { prune } from '../../src/service/ingest/retention';
+import { parseKey } from '../../src/service/ingest/keys';
+import { KEY_DAY_SQL, prune } from '../../src/service/ingest/retention';
 import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
@@ -55,6 +57,27 @@ async function scenario(dir: string): Promise<{ db: Database; file: string; logs
   }
   return { db, file, logs, keys };
 }
+
+test("a key's day in SQL (KEY_DAY_SQL) is parseKey's", async () => {
+  const keys = [
+    'AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/14/111122223333_CloudTrail_eu-west-1_f.json.gz',
+    'trails/AWSLogs/o-abcdefghij/111122223333/CloudTrail/us-east-1/2025/01/31/f.json.gz#0123abcd-2',
+    'AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/02/01/d.json.gz',
+    'AWSLogs/111122223333/CloudTrail/us-east-1/2025/02/01/',
+    'AWSLogs/111122223333/CloudTrail/us-east-1/2025/2/01/f.json.gz',
+    'logs/2026/11/14/f.json.gz',
+    'plain.json',
+  ];
+  const db = await Database.open(':memory:');
+  try {
+    const rows = await db.all<{ key: string; day: string | null }>(`SELECT key, ${KEY_DAY_SQL('key')} AS day FROM (SELECT unnest($keys) AS key)`, {
+      keys: listValue(keys),
+    });
+    expect(new Map(rows.map((r) => [r.key, r.day ?? undefined]))).toEqual(new Map(keys.map((k) => [k, parseKey(k).day])));
+  } finally {
+    db.close();
+  }
+});
 
 describe('compactOriginals', () => {
   let dir: string;
@@ -198,29 +221,95 @@ describe('compactOriginals', () => {
     }
   });
 
-  test('a time budget stops between days, and the next run does the rest; a damaged file leaves its day as it was', async () => {
+  test('a time budget stops between days, and the next run does the rest', async () => {
     const { db } = await scenario(dir);
     try {
-      const before = await storedRecords(db);
       expect(await compactOriginals(db, { now: NOW, budgetMs: 0 })).toMatchObject({ days: 0, daysLeft: 4 });
-      // A kept Parquet file of the 17th cut short: its day stays as it is, the other days are compacted.
-      const damaged = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/17/%' LIMIT 1`))!.a;
-      const damagedPath = path.join(db.originalsDir, damaged);
-      fs.truncateSync(damagedPath, 20);
-      const summary = await compactOriginals(db, { now: NOW });
-      expect(summary).toMatchObject({ days: 3 });
-      expect(summary.failed).toHaveLength(1);
-      expect(summary.failed[0].day).toBe(OLD_DAYS[3]);
-      expect(fs.existsSync(damagedPath)).toBe(true);
-      expect(parquetFiles(db)).toEqual(await referenced(db));
-      // Every event of the other files reads as before.
-      const damagedKey = (await db.one<{ k: string }>(`SELECT key AS k FROM log_objects WHERE archive = $a`, { a: damaged }))!.k;
-      const ids = (await db.all<{ id: string }>(`SELECT event_id AS id FROM events WHERE object_key <> $k`, { k: damagedKey })).map((r) => r.id);
-      const after = await storedRecords(db, ids);
-      for (const id of ids) expect(after.get(id)).toEqual(before.get(id));
-      // Now alone in its day, the damaged file's footer cannot be read: the day is not due, and nothing fails.
-      await db.run(`DELETE FROM log_objects WHERE key LIKE '%/2026/11/17/%' AND archive <> $a`, { a: damaged });
-      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 4, daysLeft: 0, failed: [] });
+    } finally {
+      db.close();
+    }
+  });
+
+  // A file cut short (its footer gone), or with a damaged page (its footer intact: only reading it says so).
+  for (const damage of ['cut short', 'a damaged page'] as const) {
+    test(`a kept Parquet file ${damage}: its log files stay in it, the rest of its day is compacted, and it is named once`, async () => {
+      const { db } = await scenario(dir);
+      try {
+        const before = await storedRecords(db);
+        // One of the 17th's 3 files (one batch each).
+        const damaged = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/17/%' ORDER BY key LIMIT 1`))!.a;
+        const damagedPath = path.join(db.originalsDir, damaged);
+        const damagedKey = (await db.one<{ k: string }>(`SELECT key AS k FROM log_objects WHERE archive = $a`, { a: damaged }))!.k;
+        if (damage === 'cut short') fs.truncateSync(damagedPath, 20);
+        else {
+          // Past the magic number, the first page's header and data: the footer still reads.
+          const fd = fs.openSync(damagedPath, 'r+');
+          fs.writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4);
+          fs.closeSync(fd);
+          await expect(db.all(`SELECT num_rows FROM parquet_file_metadata($f)`, { f: damagedPath })).resolves.toHaveLength(1);
+        }
+        const bytes = fs.readFileSync(damagedPath);
+
+        const summary = await compactOriginals(db, { now: NOW });
+        expect(summary).toMatchObject({ days: 4, filesWritten: 4, filesRemoved: 7 });
+        expect(summary.failed).toEqual([
+          { day: OLD_DAYS[3], file: damaged, error: expect.stringContaining(`the kept Parquet file ${damagedPath} cannot be read (`) },
+        ]);
+        expect(summary.failed[0].error).toMatch(
+          /the day's log files in it \(1\) were left there, the rest of the day compacted.*restore the file from a backup of the data folder/
+        );
+        expect(describeCompaction(summary)).toContain(`; ${OLD_DAYS[3]}: the kept Parquet file ${damagedPath} cannot be read`);
+        // Left as it was, its log file still pointing at it; the day's two others in one new file.
+        expect(fs.readFileSync(damagedPath).equals(bytes)).toBe(true);
+        expect((await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key = $k`, { k: damagedKey }))!.a).toBe(damaged);
+        expect(await db.one<{ n: bigint }>(`SELECT count(DISTINCT archive) AS n FROM log_objects WHERE key LIKE '%/2026/11/17/%'`)).toEqual({ n: 2n });
+        expect(parquetFiles(db)).toEqual(await referenced(db));
+        // Every other event's record reads as before.
+        const ids = (await db.all<{ id: string }>(`SELECT event_id AS id FROM events WHERE object_key <> $k`, { k: damagedKey })).map((r) => r.id);
+        const after = await storedRecords(db, ids);
+        for (const id of ids) expect(after.get(id)).toEqual(before.get(id));
+
+        // The next runs: nothing else to do for its day, and nothing said.
+        expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+        expect(describeCompaction(await compactOriginals(db, { now: NOW }))).toBeUndefined();
+        // Alone in its day, a file whose footer cannot be read is not due either.
+        await db.run(`DELETE FROM log_objects WHERE key LIKE '%/2026/11/17/%' AND archive <> $a`, { a: damaged });
+        expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  test('a log file rewritten in S3, kept again as key#etag beside its first version, is compacted with its day', async () => {
+    const logs = path.join(dir, 'logs');
+    const db = await Database.open(path.join(dir, 'db.duckdb'));
+    try {
+      const key = addFile(logs, OLD_DAYS[2]);
+      addFile(logs, OLD_DAYS[2]);
+      await ingest({ source: logs, db, days: 14, now: NOW });
+      // The same key with other content (another size, so the folder source sees another ETag), and one more event.
+      const records = [
+        { eventID: 'rewritten-0', eventTime: `${OLD_DAYS[2]}T11:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com', awsRegion: 'eu-west-1' },
+      ];
+      writeFiles(logs, { [key]: logFile(records) });
+      await ingest({ source: logs, db, days: 14, now: NOW });
+      const versions = await db.all<{ key: string; archive: string }>(`SELECT key, archive FROM log_objects WHERE starts_with(key, $k) ORDER BY key`, {
+        k: key,
+      });
+      expect(versions.map((v) => v.key)).toEqual([key, expect.stringMatching(new RegExp(`^${key.replace(/\./g, '\\.')}#.+`))]);
+      expect(versions[0].archive).not.toBe(versions[1].archive);
+      const before = await storedRecords(db);
+      expect(before.has('rewritten-0')).toBe(true);
+      const filesBefore = new Map<string, Buffer | undefined>();
+      for (const v of versions) filesBefore.set(v.key, await storedFile(db, v.key));
+
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 1, filesRead: 2, filesWritten: 1, filesRemoved: 2, failed: [] });
+      expect(parquetFiles(db)).toHaveLength(1);
+      expect(await referenced(db)).toEqual(parquetFiles(db));
+      for (const v of versions) expect((await storedFile(db, v.key))?.equals(filesBefore.get(v.key)!)).toBe(true);
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
     } finally {
       db.close();
     }
@@ -280,7 +369,7 @@ describe('compactOriginals', () => {
 
   // What a copy holds follows its row groups (64 log files each, read and written: here 12 MB), not the day's size;
   // without insertion order this day ran out of the limit.
-  test('a day of 90 MB is compacted within a 128 MB memory limit: the copy streams', async () => {
+  test('a day of 90 MB is compacted within a 128 MB memory limit: the copy streams; a stop interrupts it', async () => {
     const logs = path.join(dir, 'logs');
     const file = path.join(dir, 'db.duckdb');
     // 500 files of 180 kB (gzip) that do not compress further, loaded in several batches (a batch holds at most 256 MB unpacked, as estimated).
@@ -298,6 +387,22 @@ describe('compactOriginals', () => {
       expect(archives).toBeGreaterThan(1);
       const bytes = parquetFiles(db).reduce((sum, f) => sum + fs.statSync(path.join(db.originalsDir, f)).size, 0);
       expect(bytes).toBeGreaterThan(85e6);
+      // A stop during the copy interrupts it (it takes about a second here): the day is left as it was, for the next run.
+      const stop = new AbortController();
+      let written = '';
+      const stopped = await compactOriginals(db, {
+        now: NOW,
+        signal: stop.signal,
+        onStep: (step, file) => {
+          written = file;
+          if (step === 'copying') setTimeout(() => stop.abort(), 20);
+        },
+      });
+      expect(stopped).toMatchObject({ days: 0, filesWritten: 0, daysLeft: 1, failed: [] });
+      expect(fs.existsSync(written)).toBe(false);
+      expect(parquetFiles(db)).toHaveLength(archives);
+      expect(await referenced(db)).toEqual(parquetFiles(db));
+
       const summary = await compactOriginals(db, { now: NOW });
       expect(summary).toMatchObject({ days: 1, filesRead: archives, filesWritten: 1, failed: [] });
       expect(parquetFiles(db)).toHaveLength(1);

