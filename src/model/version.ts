@@ -33,3 +33,15 @@ export function versionAdvice(serviceVersion: string, pluginVersion: string = VE
   const advice = upgradeAdvice(serviceVersion, pluginVersion);
   return advice && `the service is Trailhound ${serviceVersion}, this plugin ${pluginVersion}: ${advice}`;
 }
+
+/**
+ * What a refusal of something the plugin sent that the service does not know says of versions: both versions and which
+ * to upgrade, or, at one version, that builds between releases differ (the version is bumped only at a release).
+ */
+export function refusalAdvice(serviceVersion: string, pluginVersion: string = VERSION): string {
+  return (
+    versionAdvice(serviceVersion, pluginVersion) ??
+    `the service and this plugin are both Trailhound ${serviceVersion}, but different builds of it, which know different fields: ` +
+      'upgrade the older to the newer build'
+  );
+}

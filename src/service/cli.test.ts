@@ -1,12 +1,15 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runCli } from '../../tests/support/cli';
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
+import { DatabaseOpening } from './api/opening';
 import { buildApi } from './api/server';
 import { noCredentials } from './awsErrors';
-import { Database } from './db/database';
+import { Database, type OpenOptions } from './db/database';
 import { buildCli } from './cli';
 import { barFill, formatSummary } from './commands/ingest';
 import { nextStep } from './commands/generate';
@@ -371,6 +374,65 @@ test('report asking a service that refuses its token says which token it sent, a
   } finally {
     await api.close();
     db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test("report reads the service's 503 and 401 by their code: opening or upgrading, a wrong token; a proxy's page is not taken for the service's", async () => {
+  const dir = tempDir();
+  const token = 'the-right-token-1234';
+  // serve's API while its database opens, held there: the open is told of a long migration when the test says so.
+  let told!: OpenOptions;
+  const opening = new DatabaseOpening(async (_file, options = {}) => {
+    told = options;
+    return new Promise<Database>(() => undefined);
+  });
+  const api = await buildApi({ db: opening, token, backfill: async () => undefined });
+  // A proxy's own pages (a sign-in, a service down behind it), and a service up to 0.1.0, whose {error} has no code.
+  const other = http.createServer((req, res) => {
+    const [status, type, body] = req.url!.startsWith('/old')
+      ? [Number(req.url!.split('/')[2]), 'application/json', JSON.stringify({ error: `the 0.1.0 service's ${req.url!.split('/')[2]}` })]
+      : [Number(req.url!.split('/')[1]), 'text/html', `<html><body>${req.url!.split('/')[1]} sign in to the proxy</body></html>`];
+    res.writeHead(status, { 'content-type': type }).end(body);
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const proxy = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    const report = async (at: string, env: NodeJS.ProcessEnv = { TRAILHOUND_TOKEN: token }) => {
+      const r = await runCli(['report', 'totals', '--db', path.join(dir, 'db.duckdb'), '--service-url', at], env);
+      expect([r.code, r.stdout]).toEqual([1, '']);
+      return r.stderr;
+    };
+    opening.open(path.join(dir, 'held.duckdb'));
+    const again = '. Try again in a moment (GET /api/health says how far it is)';
+    const starting = 'the service is opening its database: queries answer in a moment';
+    expect(await report(url)).toBe(`trailhound: the service at ${url} cannot answer now: ${starting}${again}\n`);
+    told.onLongMigration!('updating', { events: 1000, fromVersion: 12, toVersion: 13, estimatedSeconds: 20 });
+    expect(await report(url)).toMatch(
+      new RegExp(`^trailhound: the service at ${url} cannot answer now: the service is upgrading its database .*\\(do not stop it meanwhile: a stop rolls`)
+    );
+    // The service's 401 (code unauthorized): the token is what to fix.
+    const fix = 'set TRAILHOUND_TOKEN to its token (serve logs where its token file is)';
+    const wrong = await report(url, { TRAILHOUND_TOKEN: 'a-wrong-token-1234' });
+    expect(wrong).toBe(`trailhound: the service at ${url} refused the token in TRAILHOUND_TOKEN: ${fix}\n`);
+    // A proxy's 401 page is no refusal of the token, nor its 503 page the service opening its database.
+    const signIn = await report(`${proxy}/401`);
+    expect(signIn).toBe(
+      `trailhound: ${proxy}/401 answered HTTP 401 "<html><body>401 sign in to the proxy</body></html>", not as the Trailhound service does: ` +
+        'a proxy in front of it (or another app at that URL) asks for a sign-in of its own: point --service-url (or TRAILHOUND_URL) at the service itself, ' +
+        'or at a proxy that passes the Authorization header on\n'
+    );
+    const down = await report(`${proxy}/503`);
+    const proxyDown = 'not as the Trailhound service does: a proxy in front of it says it is down: .*try again';
+    expect(down).toMatch(new RegExp(`^trailhound: ${proxy}/503 answered HTTP 503 ".*", ${proxyDown}`));
+    expect(down).not.toMatch(/cannot answer now/);
+    // A service without codes (up to 0.1.0) is read by the status alone, as before.
+    expect(await report(`${proxy}/old/401`)).toBe(`trailhound: the service at ${proxy}/old/401 refused the token in TRAILHOUND_TOKEN: ${fix}\n`);
+    expect(await report(`${proxy}/old/503`)).toBe(`trailhound: the service at ${proxy}/old/503 cannot answer now: the 0.1.0 service's 503\n`);
+  } finally {
+    await api.close();
+    await new Promise((resolve) => other.close(resolve));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);

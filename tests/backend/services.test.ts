@@ -415,15 +415,25 @@ describe('the plugin and the service at different versions', () => {
     ['code alone', 'reworded'],
     ['words alone (0.1.0)', 'as 0.1.0'],
   ];
+  /** The advice that ends the service's refusal of an unknown field (a pattern): 0.1.0's asked to upgrade the service. */
+  const fieldAdvice = (style: AnswerStyle | undefined) =>
+    style === 'as 0.1.0'
+      ? 'is the service older than its client\\? Upgrade it'
+      : 'is the client at another version than the service\\? Run the same version of both';
+  const newest = `the service is Trailhound ${NEWER}, this plugin ${VERSION}: upgrade the plugin to ${NEWER}`;
+  const builds =
+    `the service and this plugin are both Trailhound ${VERSION}, but different builds of it, which know different fields: ` +
+    'upgrade the older to the newer build';
   /** The refusal's words as the style gives them: a pattern of today's, or the rewording of its code. */
   const said = (style: AnswerStyle | undefined, words: string, code: string) =>
     style === 'reworded' ? `refused by the service, in words of another version \\(${code}\\)` : words;
 
   test.each(styles)('QueryData (%s): a field the service does not know is its refusal, naming both versions and which to upgrade', async (_name, answers) => {
     const extra = { countBy: 'account' };
-    const [behind, between, plain] = await Promise.all([
+    const [behind, between, ahead, plain] = await Promise.all([
       skewedService(service.url, { version: OLDER, extra, answers }),
       skewedService(service.url, { version: VERSION, extra, answers }),
+      skewedService(service.url, { version: NEWER, extra, answers }),
       skewedService(service.url, { version: OLDER, answers }),
     ]);
     try {
@@ -431,15 +441,18 @@ describe('the plugin and the service at different versions', () => {
         unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid: `${uid}-${answers}` }), queries });
       const res = await ask(behind.url, 'q-behind', [query('A', {})]);
       expect(res.responses.A).toMatchObject({ status: 400, errorSource: 'downstream' });
-      const words = "countBy: is not a field of this service's query model \\(.*\\): is the service older than its client\\? Upgrade it";
+      const words = `countBy: is not a field of this service's query model \\(.*\\): ${fieldAdvice(answers)}`;
       const refusal = `^${said(answers, words, 'unknown-field')}`;
       expect(res.responses.A.error).toMatch(new RegExp(`${refusal} \\(${older}\\)$`));
       // Both at one version, but builds between releases (the version is bumped at a release): the builds differ.
       const build = await ask(between.url, 'q-between', [query('A', {})]);
-      const builds =
-        `the service and this plugin are both Trailhound ${VERSION}, but different builds: ` +
-        "the plugin's model takes this query; upgrade the older to the newer build";
       expect(build.responses.A.error).toMatch(new RegExp(`${refusal} \\(${builds}\\)$`));
+      if (answers !== 'as 0.1.0') {
+        // The service newer (a 0.1.0 service cannot be): the service's words must not ask to upgrade the service.
+        const newer = await ask(ahead.url, 'q-ahead', [query('A', {})]);
+        expect(newer.responses.A.error).toMatch(new RegExp(`${refusal} \\(${newest}\\)$`));
+        expect(newer.responses.A.error).not.toMatch(/older than|upgrade (it|the service)/i);
+      }
       // A refusal of another kind (over the budget) says nothing of versions, by its code or, from 0.1.0, its words.
       const lists = 'BCDEFGHIJK'.split('').map((r) => query(r, { format: 'list', limit: 10_000 }));
       const budget = await ask(plain.url, 'q-plain', [query('A', { format: 'table', limit: 10_000 }), ...lists]);
@@ -448,7 +461,7 @@ describe('the plugin and the service at different versions', () => {
         'lower the limits, or split the queries over panels';
       expect(budget.responses.K).toMatchObject({ status: 400, error: expect.stringMatching(new RegExp(`^${said(answers, over, 'too-large')}$`)) });
     } finally {
-      await Promise.all([behind.close(), between.close(), plain.close()]);
+      await Promise.all([behind.close(), between.close(), ahead.close(), plain.close()]);
     }
   });
 
@@ -483,7 +496,10 @@ describe('the plugin and the service at different versions', () => {
   test.each(styles)(
     "CallResource (%s): the service's refusal of a dimension or parameter it does not know, and an endpoint it has not, name both versions",
     async (_name, answers) => {
-      const behind = await skewedService(service.url, { version: OLDER, missing: ['/api/ingest/errors'], answers });
+      const [behind, between] = await Promise.all([
+        skewedService(service.url, { version: OLDER, missing: ['/api/ingest/errors'], answers }),
+        skewedService(service.url, { version: VERSION, answers }),
+      ]);
       const uid = `r-behind-${answers}`;
       try {
         const colour = `dimension: "colour" is not one of ${DIMENSIONS.join(', ')}`;
@@ -496,6 +512,10 @@ describe('the plugin and the service at different versions', () => {
         expect(unknown.code).toBe(400);
         const since = "since: is not a field of this service's value lists \\(.*";
         expect(unknown.body.error).toMatch(new RegExp(`^${said(answers, since, 'unknown-field')} \\(${older}\\)$`));
+        // At the same version, another build, as QueryData says of a field: a parameter's name is the plugin's own.
+        const build = await get(between.url, `${uid}-between`, 'values/user?since=1d');
+        expect(build.code).toBe(400);
+        expect(build.body.error).toMatch(new RegExp(`^${said(answers, since, 'unknown-field')} \\(${builds}\\)$`));
         expect(await get(behind.url, uid, 'ingest/errors')).toEqual({
           code: 404,
           body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
@@ -503,7 +523,7 @@ describe('the plugin and the service at different versions', () => {
         // The same refusal from a service of the plugin's version is the service's own words, and its code.
         expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour, code: 'unknown-value' } });
       } finally {
-        await behind.close();
+        await Promise.all([behind.close(), between.close()]);
       }
     }
   );

@@ -135,7 +135,8 @@ test('a backfill request with a field the service does not know is a 400 naming 
   expect(await call('POST', '/api/backfill', { days: 3, since: '2026-01-01' })).toEqual({
     status: 400,
     json: {
-      error: 'since: is not a field of this service\'s backfill requests (days): is the service older than its client? Upgrade it',
+      error:
+        "since: is not a field of this service's backfill requests (days): is the client at another version than the service? Run the same version of both",
       code: 'unknown-field',
     },
   });

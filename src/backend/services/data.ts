@@ -2,7 +2,7 @@
 // Queries sharing a time range, interval and max data points go to the service in one call.
 import type { QueryRequest, QueryResult } from '../../model/api';
 import { MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
-import { versionAdvice } from '../../model/version';
+import { refusalAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
@@ -152,11 +152,8 @@ async function adviseOnVersions(client: ServiceClient, refused: Refused[], signa
   const version = await client.serviceVersion(signal);
   if (version === undefined) return;
   const skewed = unknown.filter((r) => fromVersions(r, version)).map((r) => r.response);
-  // The same version with another model: builds between releases (the version is bumped at a release).
-  const advice =
-    versionAdvice(version) ??
-    `the service and this plugin are both Trailhound ${version}, but different builds: the plugin's model takes this query; ` +
-      'upgrade the older to the newer build';
+  // At the same version too: the plugin's model took the query, so the service is another build.
+  const advice = refusalAdvice(version);
   for (const response of skewed) response.error += ` (${advice})`;
 }
 

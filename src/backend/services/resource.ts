@@ -1,7 +1,7 @@
 // pluginv2.Resource/CallResource: the frontend's getResource/postResource calls, proxied to the service's
 // /api/... endpoints. Only these routes exist; anything else is a 404 here, never forwarded.
 import { describeError } from '../errors';
-import { VERSION, versionAdvice } from '../../model/version';
+import { refusalAdvice, VERSION, versionAdvice } from '../../model/version';
 import type { Runtime } from '../runtime';
 import { fromVersions, type ServiceClient, unknownToService } from '../serviceClient';
 import type { CallResourceRequest, CallResourceResponse } from '../types';
@@ -66,7 +66,9 @@ async function adviseOnVersions(client: ServiceClient, body: Buffer, method: str
   if (!unknown) return undefined;
   const version = await client.serviceVersion(signal);
   if (!fromVersions(said, version)) return undefined;
-  const advice = version === undefined ? undefined : versionAdvice(version);
+  // A parameter's name is this plugin's frontend's, as QueryData's fields are its model's: at the same version, another
+  // build (refusalAdvice). A dimension in the path may be a user's own (a variable's values/colour): only at another version.
+  const advice = version === undefined ? undefined : unknown === 'unknown-field' ? refusalAdvice(version) : versionAdvice(version);
   if (unknown === 'unknown-endpoint') {
     const path = target.split('?')[0];
     // At the same version (work since a release is not numbered yet), still most likely an older service.

@@ -166,24 +166,45 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     body: JSON.stringify(body),
   });
   const text = await res.text();
+  const said = (() => {
+    try {
+      return JSON.parse(text) as { error?: unknown; code?: unknown };
+    } catch {
+      return undefined;
+    }
+  })();
+  // The service's own answer: its code says what it is; a service up to 0.1.0 gives none, only its {error} JSON, which
+  // is then taken by the status alone. Anything else (a page, another code) is not the service's: a proxy's, say.
+  const theService = (...codes: string[]) =>
+    typeof said?.error === 'string' && (said.code === undefined ? true : typeof said.code === 'string' && codes.includes(said.code));
+  const page = () => {
+    const snippet = withoutToken(text, secret).replace(/\s+/g, ' ').trim().slice(0, 120);
+    return `${url} answered HTTP ${res.status}${snippet ? ` "${snippet}"` : ''}, not as the Trailhound service does`;
+  };
   // Opening or upgrading its database (minutes, once): the service is the right one, and stopping it would roll the
   // upgrade back. Its own words, whole, say how far it is.
+  if (res.status === 503 && theService('starting', 'upgrading')) {
+    const wait = said!.code === 'upgrading' ? ' (do not stop it meanwhile: a stop rolls the upgrade back, and the next start begins it again)' : '';
+    return { error: `the service at ${url} cannot answer now: ${withoutToken(said!.error as string, secret)}${wait}`, status: 503 };
+  }
   if (res.status === 503) {
-    const said = (() => {
-      try {
-        return (JSON.parse(text) as { error?: unknown }).error;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (typeof said === 'string') return { error: `the service at ${url} cannot answer now: ${withoutToken(said, secret)}`, status: 503 };
+    const why =
+      'a proxy in front of it says it is down: it may be stopped or restarting (an upgrade, say); try again in a moment, and if it lasts, check that it runs';
+    return { error: `${page()}: ${why}`, status: 503 };
   }
   // Which token was refused, as the service answers alike whatever was wrong: a TRAILHOUND_TOKEN left set by another
   // setup (Docker's) wins over the token file, and a service elsewhere has a token file this command cannot see.
-  if (res.status === 401) {
+  if (res.status === 401 && theService('unauthorized')) {
     const none = `no token (TRAILHOUND_TOKEN is not set, and there is no token file in ${dataDir})`;
     const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
     return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
+  }
+  if (res.status === 401) {
+    // Not the token's fault: setting another one would not help.
+    const why =
+      'a proxy in front of it (or another app at that URL) asks for a sign-in of its own: point --service-url (or TRAILHOUND_URL) at the service ' +
+      'itself, or at a proxy that passes the Authorization header on';
+    return { error: `${page()}: ${why}`, status: 401 };
   }
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${withoutToken(text, secret).slice(0, 200)}`);
   return (JSON.parse(text) as QueryResponse).results.A;

@@ -126,11 +126,15 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
 /**
  * A field this service does not know is refused, never ignored: a client newer than the service (a plugin upgraded
  * first) would otherwise get answers that silently leave its new fields out, such as an alert counting by event time.
+ * The service does not know the client's version, so its words do not say which is older: the plugin, which knows
+ * both, adds which to upgrade, and "upgrade the service" beside "upgrade the plugin" contradicted it. The words up to
+ * the colon are 0.1.0's, which the plugin reads from a service without codes (serviceClient.ts UNKNOWN_WORDS).
  */
 export function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
-    const message = `is not a field of this service's ${what} (${known.join(', ')}): is the service older than its client? Upgrade it`;
+    const advice = 'is the client at another version than the service? Run the same version of both';
+    const message = `is not a field of this service's ${what} (${known.join(', ')}): ${advice}`;
     throw new QueryError(unknown, message, 'unknown-field');
   }
 }

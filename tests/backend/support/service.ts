@@ -151,16 +151,22 @@ export async function skewedService(
 
 export type AnswerStyle = 'reworded' | 'as 0.1.0';
 
+/** The advice 0.1.0 ended an unknown field's refusal with, which today's words replaced (answerPlan.ts refuseUnknownFields). */
+export const UNKNOWN_FIELD_ADVICE_0_1_0 = 'is the service older than its client? Upgrade it';
+
 /**
  * An answer's errors (its own, or each query's in its results or lines) in another style: `reworded`, each error (each
  * has a code) in words that are none of those the plugin knows (a later version's rewording: only the code tells what
- * it is); `as 0.1.0`, without codes (0.1.0's words are today's).
+ * it is); `as 0.1.0`, without codes, in 0.1.0's words (today's, but for an unknown field's advice).
  */
 function restyled(text: Buffer, type: string, style: AnswerStyle): Buffer {
   type Said = { error?: unknown; code?: unknown; results?: Record<string, Said> };
   const restyle = (said: Said): Said => {
     if (typeof said?.error !== 'string' || said.code === undefined) return said;
-    if (style === 'as 0.1.0') return { ...said, code: undefined };
+    if (style === 'as 0.1.0') {
+      const error = said.code === 'unknown-field' ? said.error.replace(/\): [^)]*$/, `): ${UNKNOWN_FIELD_ADVICE_0_1_0}`) : said.error;
+      return { ...said, error, code: undefined };
+    }
     return { ...said, error: `refused by the service, in words of another version (${String(said.code)})` };
   };
   const lines = type.startsWith('application/x-ndjson');
