@@ -316,6 +316,8 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
     expect(lines.find((l) => l.msg.startsWith('reading the'))).toMatchObject({ days: 2, msg: 'reading the 2 days the retention keeps, not the 14 days of the backfill' });
     expect(service.lastPollError).toBeNull();
     expect(service.lastPoll).not.toBeNull();
+    // The prune runs after the poll's line.
+    await waitFor('the prune', async () => (lines.some((l) => l.job === 'retention') ? true : undefined));
     expect(lines.find((l) => l.job === 'retention')).toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
   } finally {
     await service.stop();
