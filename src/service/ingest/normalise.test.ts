@@ -182,6 +182,7 @@ describe('user, per identity type', () => {
     ['unknown type with no name → principal ARN', { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } }, 'arn:aws:iam::1:thing/x'],
     ['no name, no ARN → principal id', { userIdentity: { type: 'IAMUser', principalId: 'AIDAONLY' } }, 'AIDAONLY'],
     ['no userIdentity at all → unknown, never empty', { userIdentity: undefined }, 'unknown', { identity_type: 'Unknown' }],
+    ['an empty type → Unknown, as a missing one (a filter on it finds it)', { userIdentity: { type: '', principalId: 'P2' } }, 'P2', { identity_type: 'Unknown' }],
   ];
   const records = cases.map(([, over]) => record(over));
   let rows: Map<string, Row>;

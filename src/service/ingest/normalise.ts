@@ -126,7 +126,7 @@ WITH x AS (
   FROM ${input}
 ), y AS (
   SELECT *,
-    coalesce(${id('type')}, 'Unknown') AS identity_type,
+    coalesce(nullif(${id('type')}, ''), 'Unknown') AS identity_type,
     try_strptime(event_time_raw, '%Y-%m-%dT%H:%M:%SZ') AS event_time_utc,
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
