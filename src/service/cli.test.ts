@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { runCli } from '../../tests/support/cli';
+import { HEAVY_PACKAGES, loadedPackagesProbe, runCli } from '../../tests/support/cli';
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
@@ -124,21 +124,13 @@ test('a --db that cannot be a database file names it and the setting, beside the
 test('--version and help load none of the libraries only a command needs', async () => {
   const dir = tempDir();
   try {
-    // Loaded before the CLI, this writes the packages every call loaded to a file on exit.
-    const preload = path.join(dir, 'loaded.cjs');
-    const out = path.join(dir, 'loaded.json');
-    fs.writeFileSync(
-      preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache).map((f) => ` +
-        `(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f) || [])[1]).filter(Boolean))));\n`
-    );
-    const heavy = ['@duckdb/node-api', '@aws-sdk/client-s3', '@aws-sdk/client-cloudtrail', 'fastify', 'prom-client', 'pino', 'cli-progress'];
+    const { preload, loaded: loadedBy } = loadedPackagesProbe(dir);
     for (const args of [['--version'], ['--help'], ['report', '--help'], ['serve', '--help'], ['trails', 'list', '--help']]) {
       const r = await runCli(args, { NODE_OPTIONS: `--require ${preload}` });
       expect([args, r.code]).toEqual([args, 0]);
-      const loaded: string[] = JSON.parse(fs.readFileSync(out, 'utf8'));
+      const loaded = loadedBy();
       expect([args, loaded]).toEqual([args, expect.arrayContaining(['commander'])]);
-      expect([args, heavy.filter((name) => loaded.includes(name))]).toEqual([args, []]);
+      expect([args, HEAVY_PACKAGES.filter((name) => loaded.includes(name))]).toEqual([args, []]);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -5,11 +5,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeLogFolder } from '../../src/generator';
-import { ROOT } from '../support/cli';
+import { HEAVY_PACKAGES, loadedPackagesProbe, ROOT } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 const BUILT = path.join(ROOT, 'build', 'service', 'trailhound.cjs');
-const HEAVY = ['@duckdb/node-api', '@aws-sdk/client-s3', '@aws-sdk/client-cloudtrail', 'fastify', 'prom-client', 'pino', 'cli-progress'];
 
 function runBuilt(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BUILT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,22 +27,16 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('--version and --help load none of the modules only a command needs (esbuild kept them lazy)', async () => {
-  const preload = path.join(dir, 'loaded.cjs');
-  const out = path.join(dir, 'loaded.json');
-  fs.writeFileSync(
-    preload,
-    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache).map((f) => ` +
-      `(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f) || [])[1]).filter(Boolean))));\n`
-  );
+  const { preload, loaded: loadedBy } = loadedPackagesProbe(dir);
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   for (const args of [['--version'], ['serve', '--help']]) {
     const r = await runBuilt(args, { NODE_OPTIONS: `--require ${preload}` });
     expect([args, r.code, r.stderr]).toEqual([args, 0, '']);
     if (args[0] === '--version') expect(r.stdout.trim()).toBe(version);
-    const loaded: string[] = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const loaded = loadedBy();
     // commander is loaded: the preload sees the bundle's packages (they stay in node_modules), so an empty list proves something.
     expect([args, loaded]).toEqual([args, expect.arrayContaining(['commander'])]);
-    expect([args, HEAVY.filter((name) => loaded.includes(name))]).toEqual([args, []]);
+    expect([args, HEAVY_PACKAGES.filter((name) => loaded.includes(name))]).toEqual([args, []]);
   }
 }, 30_000);
 

@@ -1,5 +1,6 @@
 // Runs the trailhound CLI from the TypeScript sources in a child process, as a user would run it.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -76,4 +77,22 @@ export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): P
       await exited;
     },
   };
+}
+
+/** The packages only a command needs: loaded by --version or a help, they made every call of trailhound take seconds. */
+export const HEAVY_PACKAGES = ['@duckdb/node-api', '@aws-sdk/client-s3', '@aws-sdk/client-cloudtrail', 'fastify', 'prom-client', 'pino', 'cli-progress'];
+
+/**
+ * A script to preload (`NODE_OPTIONS: --require <preload>`) that writes, as the process exits, the packages it loaded;
+ * `loaded()` reads them after the run.
+ */
+export function loadedPackagesProbe(dir: string): { preload: string; loaded: () => string[] } {
+  const preload = path.join(dir, 'loaded.cjs');
+  const out = path.join(dir, 'loaded.json');
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache).map((f) => ` +
+      `(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f) || [])[1]).filter(Boolean))));\n`
+  );
+  return { preload, loaded: () => JSON.parse(fs.readFileSync(out, 'utf8')) };
 }
