@@ -518,7 +518,7 @@ describe('the plugin and the service at different versions', () => {
         expect(build.body.error).toMatch(new RegExp(`^${said(answers, since, 'unknown-field')} \\(${builds}\\)$`));
         expect(await get(behind.url, uid, 'ingest/errors')).toEqual({
           code: 404,
-          body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
+          body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}`, code: 'unknown-endpoint' },
         });
         // The same refusal from a service of the plugin's version is the service's own words, and its code.
         expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour, code: 'unknown-value' } });
