@@ -360,7 +360,8 @@ test("CheckHealth: a proxy's 401 (a sign-in page, or no code from a service past
     // A page is never the service's, at any version; an {error} without a code is 0.1.0's own 401, read by its status.
     expect((await check(`${base}/0.1.0/html`)).message).toMatch(/answered HTTP 401 "<html>.*asks for a sign-in of its own/);
     const old = await check(`${base}/0.1.0/json`);
-    expect(old).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/, but it rejected the API token \(HTTP 401\): set the token from the service/) });
+    const token = /, but it rejected the API token \(HTTP 401\): set the token from the service/;
+    expect(old).toMatchObject({ status: 'ERROR', message: expect.stringMatching(token) });
   } finally {
     await new Promise((resolve) => proxy.close(resolve));
   }
