@@ -27,7 +27,9 @@ export class ServiceError extends Error {
      * The code of the service's error answer (ApiErrorCode: a newer service's may be one this plugin does not know),
      * when it gave one (every error since the codes; none up to 0.1.0).
      */
-    readonly code?: string
+    readonly code?: string,
+    /** The start of a 401's or 403's answer that is no {error} JSON (a page: never the service's), "" when empty. */
+    readonly page?: string
   ) {
     super(message);
     this.name = 'ServiceError';
@@ -82,6 +84,16 @@ export function fromVersions(answer: { code?: unknown }, version: string | undef
   if (typeof answer.code === 'string') return true;
   const order = version === undefined ? undefined : compareVersions(version, LAST_WITHOUT_CODES);
   return order === undefined || order <= 0;
+}
+
+/**
+ * Whether a 401 or 403 (kind unauthorized) is the service's refusal of the token: its code `unauthorized` says so; an
+ * {error} without a code only from a service up to 0.1.0 (fromVersions), read by its status alone as before; a page
+ * never (every version answers its 401 with {error}). Else a proxy (or another app at the URL) asks for a sign-in.
+ */
+export function tokenRefused(err: ServiceError, version: string | undefined): boolean {
+  if (err.page !== undefined) return false;
+  return err.code === undefined ? fromVersions(err, version) : err.code === 'unauthorized';
 }
 
 /**
@@ -315,16 +327,19 @@ export class ServiceClient {
 
   private httpError(path: string, status: number, parsed: any, text: string): ServiceError {
     const message = typeof parsed?.error === 'string' ? this.redact(parsed.error) : undefined;
+    const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
+      // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).
       return new ServiceError(
         `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings`,
         401,
         'unauthorized',
-        status
+        status,
+        typeof parsed?.code === 'string' ? parsed.code : undefined,
+        message === undefined ? snippet : undefined
       );
     }
-    const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
     if (message === undefined && GATEWAY_STATUSES.includes(status)) {
       // A proxy's page for a service behind it that is down: a restart (an upgrade) looked like a wrong URL.
       return new ServiceError(

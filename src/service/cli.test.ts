@@ -419,6 +419,13 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
     const proxyDown = 'not as the Trailhound service does: a proxy in front of it says it is down: .*try again';
     expect(down).toMatch(new RegExp(`^trailhound: ${proxy}/503 answered HTTP 503 ".*", ${proxyDown}`));
     expect(down).not.toMatch(/cannot answer now/);
+    // Its 502 and 504 pages too: the service behind it may be restarting, not asking it 'failed'.
+    for (const status of [502, 504]) {
+      const page = await report(`${proxy}/${status}`);
+      const behind = 'not as the Trailhound service does: a proxy in front of it did not get its answer: it may be stopped or restarting .*try again';
+      expect(page).toMatch(new RegExp(`^trailhound: ${proxy}/${status} answered HTTP ${status} ".*", ${behind}`));
+      expect(page).not.toMatch(/failed/);
+    }
     // A service without codes (up to 0.1.0) is read by the status alone, as before.
     expect(await report(`${proxy}/old/401`)).toBe(`trailhound: the service at ${proxy}/old/401 refused the token in TRAILHOUND_TOKEN: ${fix}\n`);
     expect(await report(`${proxy}/old/503`)).toBe(`trailhound: the service at ${proxy}/old/503 cannot answer now: the 0.1.0 service's 503\n`);

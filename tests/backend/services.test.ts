@@ -327,6 +327,46 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
   expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
 });
 
+test("CheckHealth: a proxy's 401 (a sign-in page, or no code from a service past 0.1.0) is not a wrong token; up to 0.1.0, by its status", async () => {
+  // /<version>/<html|json>: the real service's /api/health at that version; every other endpoint the proxy's 401.
+  const proxy = http.createServer(async (req, res) => {
+    const [, version, kind, ...rest] = req.url!.split('/');
+    if (rest.join('/') === 'api/health') {
+      const health = await (await fetch(`${service.url}/api/health`)).json();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...health, version }));
+    } else if (kind === 'html') {
+      res.writeHead(401, { 'content-type': 'text/html' }).end('<html><body>Sign in to the proxy</body></html>');
+    } else {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Unauthorized' }));
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const check = (url: string) => unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url, uid: url }) });
+  const signIn =
+    'not as the service does: a proxy in front of it (or another app at that URL) asks for a sign-in of its own: ' +
+    'point the URL at the service itself, or at a proxy that passes the Authorization header on';
+  // A version past 0.1.0 (the plugin's own may still be 0.1.0 between releases), whose 401 has the code unauthorized.
+  const newer = '0.2.0';
+  const reached = (kind: string) => `Reached Trailhound ${newer} (this plugin is ${VERSION}: upgrade the plugin to ${newer}) at ${base}/${newer}/${kind}`;
+  try {
+    const page = await check(`${base}/${newer}/html`);
+    expect(page).toMatchObject({ status: 'ERROR' });
+    expect(page.message).toBe(
+      `${reached('html')}, but GET /api/ingest/status answered HTTP 401 "<html><body>Sign in to the proxy</body></html>", ${signIn}`
+    );
+    const json = await check(`${base}/${newer}/json`);
+    expect(json.message).toBe(`${reached('json')}, but GET /api/ingest/status answered HTTP 401, ${signIn}`);
+    // A page is never the service's, at any version; an {error} without a code is 0.1.0's own 401, read by its status.
+    expect((await check(`${base}/0.1.0/html`)).message).toMatch(/answered HTTP 401 "<html>.*asks for a sign-in of its own/);
+    const old = await check(`${base}/0.1.0/json`);
+    const token = /, but it rejected the API token \(HTTP 401\): set the token from the service/;
+    expect(old).toMatchObject({ status: 'ERROR', message: expect.stringMatching(token) });
+  } finally {
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
 test('CheckHealth while the service upgrades its database: OK, saying so and that queries answer when it is done; a wrong token is an error', async () => {
   // A service whose open is held mid-migration until the test lets it go on (then it serves the Stratus database).
   let go!: () => void;
@@ -518,7 +558,7 @@ describe('the plugin and the service at different versions', () => {
         expect(build.body.error).toMatch(new RegExp(`^${said(answers, since, 'unknown-field')} \\(${builds}\\)$`));
         expect(await get(behind.url, uid, 'ingest/errors')).toEqual({
           code: 404,
-          body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}` },
+          body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}`, code: 'unknown-endpoint' },
         });
         // The same refusal from a service of the plugin's version is the service's own words, and its code.
         expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour, code: 'unknown-value' } });

@@ -4,7 +4,7 @@ import type { HealthResponse, IngestStatus } from '../../model/api';
 import { upgradeAdvice, VERSION, versionAdvice } from '../../model/version';
 import { describeError } from '../errors';
 import type { Runtime } from '../runtime';
-import { type ServiceClient, ServiceError } from '../serviceClient';
+import { type ServiceClient, ServiceError, tokenRefused } from '../serviceClient';
 import type { CheckHealthRequest, CheckHealthResponse, CollectMetricsResponse } from '../types';
 import { seesDetails, shortStatus } from '../visibility';
 
@@ -95,6 +95,18 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
         status: 'OK',
         message: `Reached ${serviceName(health)} at ${client.baseUrl}, and the API token works, but ${message}`,
         jsonDetails: details({ url: client.baseUrl, ...versions, database, ...(health.upgrade && { upgrade: health.upgrade }) }),
+      };
+    }
+    if (err instanceof ServiceError && err.kind === 'unauthorized' && !tokenRefused(err, health.version)) {
+      // Not the token's fault (/api/health answered without one): another token would not help.
+      const page = err.page ? ` "${err.page}"` : '';
+      return {
+        status: 'ERROR',
+        message:
+          `Reached ${serviceName(health)} at ${client.baseUrl}, but GET /api/ingest/status answered HTTP ${err.httpStatus}${page}, not as the service does: ` +
+          'a proxy in front of it (or another app at that URL) asks for a sign-in of its own: point the URL at the service itself, ' +
+          'or at a proxy that passes the Authorization header on',
+        jsonDetails: details({ url: client.baseUrl, ...versions }),
       };
     }
     return {

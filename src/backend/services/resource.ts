@@ -73,7 +73,8 @@ async function adviseOnVersions(client: ServiceClient, body: Buffer, method: str
     const path = target.split('?')[0];
     // At the same version (work since a release is not numbered yet), still most likely an older service.
     const why = advice ?? `is it older than this plugin (${VERSION})? Upgrade it; else check the URL in the data source settings`;
-    return { error: `the Trailhound service at ${client.baseUrl} has no ${method} ${path}: ${why}` };
+    // With its code (0.1.0's too, read from its words): the frontend reads that the versions are said, not the words.
+    return { error: `the Trailhound service at ${client.baseUrl} has no ${method} ${path}: ${why}`, code: unknown };
   }
   return advice ? { ...said, error: `${said.error} (${advice})` } : undefined;
 }

@@ -581,6 +581,14 @@ describe('ConfigEditor', () => {
     ).toBeInTheDocument();
   });
 
+  it("adds no hint of its own to the backend's unknown-endpoint, which names the versions, whatever its words", async () => {
+    const error = 'the Trailhound service at http://trailhound:7480 has no GET /api/ingest/errors: the service is Trailhound 0.1.0, this plugin 0.2.0';
+    getResource.mockImplementation(answer(STATUS, Object.assign(new Error('no list'), { status: 404, data: { error, code: 'unknown-endpoint' } })));
+    await renderEditor(settings());
+    expect(await screen.findByText(`Could not list the unreadable files: ${error}. Meanwhile`, { exact: false })).toBeInTheDocument();
+    expect(screen.queryByText(/upgrade the Trailhound service/)).not.toBeInTheDocument();
+  });
+
   it('asks for no list when the status itself fails: its warning says what to fix', async () => {
     getResource.mockRejectedValue({ status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the data source\'s API token (HTTP 401)' } });
     await renderEditor(settings());

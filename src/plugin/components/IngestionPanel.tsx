@@ -66,10 +66,11 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
       if (!overtaken()) setUnreadable({ list });
     } catch (err) {
       if (overtaken()) return;
-      const status = (err as { status?: number } | undefined)?.status;
-      // A service older than the list has no such endpoint: the backend says so, naming both versions; else the hint here.
-      const message = errorMessage(err);
-      setUnreadable({ error: `${message}${status === 404 && !/upgrade/i.test(message) ? ' (upgrade the Trailhound service)' : ''}` });
+      const { status, data } = (err ?? {}) as { status?: number; data?: { code?: unknown } };
+      // A service older than the list has no such endpoint: the backend says so, naming both versions, with the code
+      // unknown-endpoint (its words may change); a 404 it did not take for one gets the hint here.
+      const told = data?.code === 'unknown-endpoint';
+      setUnreadable({ error: `${errorMessage(err)}${status === 404 && !told ? ' (upgrade the Trailhound service)' : ''}` });
     }
   }, [datasource]);
 

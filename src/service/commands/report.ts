@@ -187,10 +187,13 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     const wait = said!.code === 'upgrading' ? ' (do not stop it meanwhile: a stop rolls the upgrade back, and the next start begins it again)' : '';
     return { error: `the service at ${url} cannot answer now: ${withoutToken(said!.error as string, secret)}${wait}`, status: 503 };
   }
-  if (res.status === 503) {
-    const why =
-      'a proxy in front of it says it is down: it may be stopped or restarting (an upgrade, say); try again in a moment, and if it lasts, check that it runs';
-    return { error: `${page()}: ${why}`, status: 503 };
+  // A proxy's page for the service behind it (503, or 502 Bad Gateway and 504 Gateway Timeout without the service's
+  // {error}, as its own 504 for a query too long has): a restart (an upgrade) read as the service failing.
+  const gateway = (res.status === 502 || res.status === 504) && typeof said?.error !== 'string';
+  if (res.status === 503 || gateway) {
+    const says = gateway ? 'did not get its answer' : 'says it is down';
+    const why = `a proxy in front of it ${says}: it may be stopped or restarting (an upgrade, say); try again in a moment, and if it lasts, check that it runs`;
+    return { error: `${page()}: ${why}`, status: res.status };
   }
   // Which token was refused, as the service answers alike whatever was wrong: a TRAILHOUND_TOKEN left set by another
   // setup (Docker's) wins over the token file, and a service elsewhere has a token file this command cannot see.
