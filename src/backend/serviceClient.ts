@@ -328,6 +328,7 @@ export class ServiceClient {
   private httpError(path: string, status: number, parsed: any, text: string): ServiceError {
     const message = typeof parsed?.error === 'string' ? this.redact(parsed.error) : undefined;
     const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
+    const code = typeof parsed?.code === 'string' ? parsed.code : undefined;
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).
@@ -336,7 +337,7 @@ export class ServiceClient {
         401,
         'unauthorized',
         status,
-        typeof parsed?.code === 'string' ? parsed.code : undefined,
+        code,
         message === undefined ? snippet : undefined
       );
     }
@@ -361,7 +362,6 @@ export class ServiceClient {
       );
     }
     // The service's own errors: its 4xx are the request's fault and keep their code; its 5xx are a bad gateway for Grafana.
-    const code = typeof parsed.code === 'string' ? parsed.code : undefined;
     return new ServiceError(message, status < 500 ? status : status === 504 ? 504 : 502, 'http', status, code);
   }
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { isOutOfMemory } from '../errorKind';
 import { KEY_DAY_SQL } from './retention';
 
 const DAY_MS = 86_400_000;
@@ -221,7 +222,7 @@ async function unreadableOf(conn: DuckDBConnection, db: Database, archives: stri
       .run(`SELECT sum(length(key) + octet_length(content)) FROM read_parquet($file)`, { file: path.join(db.originalsDir, archive) })
       .catch((err) => {
         // Interrupted by a stop, or out of memory: not the file's fault.
-        if (signal?.aborted || messageOf(err).startsWith('Out of Memory')) throw err;
+        if (signal?.aborted || isOutOfMemory(err)) throw err;
         bad.set(archive, messageOf(err));
       });
   }
