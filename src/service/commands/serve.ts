@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
 import type { Database } from '../db/database';
+import { unusableDatabasePath } from '../db/filePaths';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
 import type { Service } from '../service';
@@ -188,6 +189,9 @@ export function serveCommand(): Command {
       // (A folder that goes away later is retried: that one was there.)
       for (const source of sources) openSource(source, { s3Endpoint: opts.s3Endpoint }).close();
       const file = dbPath(opts.db);
+      // Before the token file and the sample are written beside it.
+      const unusable = unusableDatabasePath(file);
+      if (unusable) throw unusable;
       const dataDir = path.dirname(path.resolve(file));
       const token = tokenBeside(dataDir);
       if (token.warning) logger.warn({ file: token.file }, token.warning);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { eventCategorySql } from '../../model/fieldRules';
 import { isOutOfMemory } from '../errorKind';
+import { literalPath } from './filePaths';
 import { readRecords, type CloudTrailRecord, type KeptFile } from '../reports/recordScan';
 
 /**
@@ -108,7 +109,7 @@ export async function fillEventCategories(
       for (let at = 0; at < keys.length; at += FILES_AT_ONCE) {
         watch.signal?.throwIfAborted();
         const rows = await reader.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
-          file,
+          file: literalPath(file),
           keys: listValue(keys.slice(at, at + FILES_AT_ONCE)),
         });
         // One file's content broken inside a sound archive costs that file's categories only, not the files after it.

@@ -18,6 +18,7 @@ import {
   UNAUTHORIZED_MESSAGE_SQL,
   UNMARKED_DATA_EVENTS_SQL,
 } from './schema';
+import { unusableDatabasePath } from './filePaths';
 import { fillEventCategories } from './categoryBackfill';
 import { markStoredSignInFailures, SIGN_IN_FAILURES_VERSION } from './signInFailures';
 
@@ -144,6 +145,9 @@ export class Database {
     const cannotOpen = (err: unknown) =>
       new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     if (file !== ':memory:') {
+      // Before anything is made: refused later, it leaves a database that cannot commit, or whose kept files read as others'.
+      const unusable = unusableDatabasePath(file);
+      if (unusable) throw unusable;
       // The data folder, when it is new: its owner's only (see main.ts).
       try {
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });

@@ -1,9 +1,11 @@
 // Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
 import { setMaxListeners } from 'node:events';
+import os from 'node:os';
 import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { Database } from '../db/database';
+import { duckDbMisreads } from '../db/filePaths';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
@@ -116,6 +118,11 @@ export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleT
   // Another URL (a bucket's https:// address, an S3-compatible server's) was read as a folder: "there is nothing at …/https:/…".
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(spec) && !spec.startsWith('s3://')) {
     throw new Error(`${spec} is not a source: give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder`);
+  }
+  // Downloads, and copies of files to clean or unpack, are read by DuckDB from there (filePaths.ts).
+  const misread = duckDbMisreads(os.tmpdir());
+  if (misread) {
+    throw new Error(`DuckDB cannot read the log files put in the temporary folder ${os.tmpdir()}: its path ${misread}. Set TMPDIR to another folder`);
   }
   return spec.startsWith('s3://')
     ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs, signal: options.signal })

@@ -10,6 +10,7 @@ import type { ErrorKind } from '../../model/api';
 import type { Database } from '../db/database';
 import { CALLER_ACCOUNT_USER_SQL, RESOURCE_INDEX_SELECT } from '../db/schema';
 import { counted } from '../counted';
+import { literalPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 import {
   failsAnyRead,
@@ -165,7 +166,7 @@ export class BatchLoader {
   private async readFails(file: LocalLogFile): Promise<unknown> {
     try {
       await this.db.run(`SELECT count(*) FROM read_json($file, columns = {Records: 'JSON'}, maximum_object_size = $size)`, {
-        file: file.path,
+        file: literalPath(file.path),
         size: MAX_OBJECT_SIZE,
       });
       return undefined;
@@ -280,15 +281,16 @@ export class BatchLoader {
           FROM read_json_objects($path, format = 'array', maximum_object_size = $maxObjectSize))`
       : tolerant
         ? `(SELECT object_key, ord, try_cast(raw AS MAP(VARCHAR, JSON)) AS r, raw
-            FROM (SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS raw
-                  FROM read_json($files, columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = $maxObjectSize)))`
-        : // The key is looked up once per file (before the unnest), not once per record.
-          `(SELECT $keys[list_position($files, filename)] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r, NULL::JSON AS raw
-            FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = $maxObjectSize))`;
+            FROM (SELECT $keys[file_index::BIGINT + 1] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS raw
+                  FROM read_json($files, columns = {Records: 'JSON[]'}, maximum_object_size = $maxObjectSize)))`
+        : // The key is looked up once per file (before the unnest), not once per record; by the file's place in the list,
+          // as its name in DuckDB's filename column is not always the path given (literalPath).
+          `(SELECT $keys[file_index::BIGINT + 1] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r, NULL::JSON AS raw
+            FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, maximum_object_size = $maxObjectSize))`;
     const objectKeys = await this.objectKeysFor(files);
     const params: Record<string, DuckDBValue> = staged
-      ? { key: objectKeys[0], path: staged, maxObjectSize: MAX_OBJECT_SIZE }
-      : { files: listValue(files.map((f) => f.path)), keys: listValue(objectKeys), maxObjectSize: MAX_OBJECT_SIZE };
+      ? { key: objectKeys[0], path: literalPath(staged), maxObjectSize: MAX_OBJECT_SIZE }
+      : { files: listValue(files.map((f) => literalPath(f.path))), keys: listValue(objectKeys), maxObjectSize: MAX_OBJECT_SIZE };
     const archive = path.join(this.db.originalsDir, randomUUID() + (!lone ? '.parquet' : originals[0].endsWith('.gz') ? '.json.gz' : '.json'));
     try {
       return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, records, params, archive }));
@@ -364,9 +366,9 @@ export class BatchLoader {
     } else {
       await conn.run(
         // Small row groups: reading one file back reads only the row group that holds it.
-        `COPY (SELECT $keys[list_position($paths, filename)] AS key, content FROM read_blob($paths))
+        `COPY (SELECT $keys[file_index::BIGINT + 1] AS key, content FROM read_blob($paths))
          TO $archive (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-        { keys, paths: listValue(kept.map((i) => originals[i])), archive }
+        { keys, paths: listValue(kept.map((i) => literalPath(originals[i]))), archive }
       );
     }
     await conn.run(`INSERT OR REPLACE INTO log_objects SELECT unnest($keys), $source, unnest($etags), $name`, {
@@ -423,13 +425,13 @@ export class BatchLoader {
     if (empty.length === 0) {
       return new Set();
     }
-    // An empty file gives read_json no row at all: what counts is which files do have a Records list.
+    // An empty file gives read_json no row at all: what counts is which files do have a Records list (by place in the list).
     const reader = await conn.runAndReadAll(
-      `SELECT filename FROM read_json($files, columns = {Records: 'JSON'}, filename = true, maximum_object_size = $size)
+      `SELECT file_index FROM read_json($files, columns = {Records: 'JSON'}, maximum_object_size = $size)
        WHERE json_type(Records) = 'ARRAY'`,
-      { files: listValue(empty), size: MAX_OBJECT_SIZE }
+      { files: listValue(empty.map(literalPath)), size: MAX_OBJECT_SIZE }
     );
-    const withRecords = new Set(reader.getRowsJS().map((r) => String(r[0])));
+    const withRecords = new Set(reader.getRowsJS().map((r) => empty[Number(r[0])]));
     return new Set(empty.filter((file) => !withRecords.has(file)));
   }
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { literalPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 import { KEY_DAY_SQL } from './retention';
 
@@ -72,7 +73,7 @@ export function describeCompaction(s: CompactionSummary): string | undefined {
 async function footers(db: Database, names: string[]): Promise<{ rows: Map<string, number>; unreadable: Map<string, string> }> {
   const read = (some: string[]) =>
     db.all<{ file: string; n: bigint }>(`SELECT file_name AS file, num_rows AS n FROM parquet_file_metadata($files)`, {
-      files: listValue(some.map((name) => path.join(db.originalsDir, name))),
+      files: listValue(some.map((name) => literalPath(path.join(db.originalsDir, name)))),
     });
   const rows = new Map<string, number>();
   const unreadable = new Map<string, string>();
@@ -177,7 +178,7 @@ async function select(conn: DuckDBConnection, db: Database, archives: string[], 
     offsets.push(rows);
     rows += rowsIn.get(archive) ?? 0;
   }
-  const files = listValue(archives.map((a) => path.join(db.originalsDir, a)));
+  const files = listValue(archives.map((a) => literalPath(path.join(db.originalsDir, a))));
   // Each file's index in the list, as read_parquet numbers them (file_index), by its name in log_objects.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE wanted AS
@@ -219,7 +220,7 @@ async function unreadableOf(conn: DuckDBConnection, db: Database, archives: stri
   const bad = new Map<string, string>();
   for (const archive of archives) {
     await conn
-      .run(`SELECT sum(length(key) + octet_length(content)) FROM read_parquet($file)`, { file: path.join(db.originalsDir, archive) })
+      .run(`SELECT sum(length(key) + octet_length(content)) FROM read_parquet($file)`, { file: literalPath(path.join(db.originalsDir, archive)) })
       .catch((err) => {
         // Interrupted by a stop, or out of memory: not the file's fault.
         if (signal?.aborted || isOutOfMemory(err)) throw err;
@@ -268,7 +269,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
         // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
         `COPY (SELECT key, content FROM read_parquet($files) WHERE get_bit($bits::BITSTRING, ($offsets[file_index::BIGINT + 1] + file_row_number)::INTEGER) = 1)
          TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-        { files: listValue(sources.map((a) => path.join(dir, a))), bits, offsets: listValue(offsets), target }
+        { files: listValue(sources.map((a) => literalPath(path.join(dir, a)))), bits, offsets: listValue(offsets), target }
       );
       const expected = total(found);
       if (Number(copied.rowsChanged) !== expected) {
@@ -323,7 +324,7 @@ async function compactDay(db: Database, day: string, { summary, read, named, opt
       // did not read. Each key was copied from the file its row named, and only from it.
       const moved = await tx.run(
         `UPDATE log_objects SET archive = $name WHERE archive IN (SELECT unnest($sources)) AND key IN (SELECT key FROM read_parquet($target))`,
-        { name: path.basename(target), sources: listValue(sources), target }
+        { name: path.basename(target), sources: listValue(sources), target: literalPath(target) }
       );
       if (Number(moved.rowsChanged) !== total(found)) {
         throw new Error(`${total(found)} log files copied, ${moved.rowsChanged} of their rows found where they were read from`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
+import { literalPath } from '../db/filePaths';
 import { DamagedLogFileError, readRecords, type CloudTrailRecord, type KeptFile } from './recordScan';
 
 /**
@@ -186,7 +187,10 @@ export async function originalFiles(
         continue;
       }
       rows = await guard(() =>
-        conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, { file, keys: listValue(inArchive) })
+        conn.runAndReadAll(`SELECT key, content FROM read_parquet($file) WHERE key IN (SELECT unnest($keys))`, {
+          file: literalPath(file),
+          keys: listValue(inArchive),
+        })
       );
     } catch (err) {
       if (!(await stillKept(conn, archive, guard))) {

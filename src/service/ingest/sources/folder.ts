@@ -1,6 +1,8 @@
 // A local folder of CloudTrail logs: the S3 layout (AWSLogs/...) or plain .json / .json.gz files.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { duckDbMisreads } from '../../db/filePaths';
 import { folderDay, inWindow, isLogFileName, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
@@ -23,6 +25,9 @@ export class FolderSource implements LogSource {
   private passed: PassedLink[] = [];
   /** Per real file read only through links, the key of the first link to it in the last plan's walk (see entries). */
   private linkKeys = new Map<string, string>();
+  /** Where files DuckDB cannot be given by their own path are linked from, made on first need (fetch). */
+  private links?: string;
+  private linked = 0;
 
   constructor(folder: string) {
     this.id = path.resolve(folder);
@@ -152,8 +157,16 @@ export class FolderSource implements LogSource {
     }
     // A retry by key, of a file made a link outside since: not read, as the listing would not have listed it.
     if (!this.inside(real)) throw new Error(`${ref.key} is now a symbolic link to ${real}, outside the source folder ${this.root}: not read`);
-    return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
+    if (!duckDbMisreads(file)) return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
+    // A path DuckDB would misread (a '?' in it, say: filePaths.ts): read through a link of a plain name.
+    this.links ??= fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-links-'));
+    const link = path.join(this.links, `${++this.linked}${file.endsWith('.gz') ? '.json.gz' : '.json'}`);
+    fs.symlinkSync(real, link);
+    return { path: link, etag: etagOf(stat), size: stat.size, release: () => fs.rmSync(link, { force: true }) };
   }
 
-  close(): void {}
+  close(): void {
+    if (this.links) fs.rmSync(this.links, { recursive: true, force: true });
+    this.links = undefined;
+  }
 }
