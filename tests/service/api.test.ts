@@ -899,6 +899,19 @@ describe('other endpoints', () => {
     expect(r.text).not.toMatch(/measure=/);
   });
 
+  test('query durations are labelled by the query types the service knows, not by whatever a request sends as one', async () => {
+    const sent = await query([
+      { refId: 'A', queryType: 'made-up-1' },
+      { refId: 'B', queryType: { nested: true } },
+      { refId: 'C', queryType: 'totals', limit: 0 },
+      { refId: 'D' },
+    ]);
+    expect(Object.values(sent.json.results).map((result: any) => result.status)).toEqual([400, 400, 400, undefined]);
+    const types = [...(await call('GET', '/metrics')).text.matchAll(/^trailhound_query_duration_seconds_count\{query_type="([^"]*)"\}/gm)].map((m) => m[1]);
+    expect(types.filter((type) => !['events', 'totals', 'trails', 'ingest', 'refused'].includes(type))).toEqual([]);
+    expect(types).toEqual(expect.arrayContaining(['refused', 'events']));
+  });
+
   test('a failing read of the ingestion status leaves the trailhound_ingest_* gauges out of the scrape, not the whole of /metrics', async () => {
     const dir = tempDir();
     const broken = await Database.open(path.join(dir, 'broken.duckdb'));

@@ -344,8 +344,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
+    const plan = planAnswer(body);
     const response = await untilStopped(reply, requestTimeoutMs, async (signal) => {
-      const plan = planAnswer(body);
       // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
       const release = await answers.acquire(plan.weight, signal);
       if (reply.raw.closed) release();
@@ -353,7 +353,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return open().answer(plan, signal);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
+    // Labelled by the resolved query type, never by what was sent: any text there would be a series of its own.
+    for (const planned of plan.queries) {
+      metrics.queryDuration.observe({ query_type: 'q' in planned ? planned.q.queryType : 'refused' }, seconds / plan.queries.length);
+    }
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);
