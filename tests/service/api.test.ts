@@ -255,6 +255,10 @@ describe('POST /api/query', () => {
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
     expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/), code: 'invalid-request' } });
+    // Valid JSON nested past what the reader's stack holds: said so, not called invalid.
+    const nested = `{"range":{"from":0,"to":1},"queries":[{"refId":"A","filters":{"user":${'['.repeat(100_000)}${']'.repeat(100_000)}}}]}`;
+    const deep = { error: 'the body nests its JSON too deep to read: no request of this API nests more than a few levels', code: 'invalid-request' };
+    expect(await call('POST', '/api/query', nested)).toMatchObject({ status: 400, json: deep });
     const empty = { error: 'the body is empty: send the request as JSON', code: 'invalid-request' };
     expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: empty });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });

@@ -168,6 +168,8 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
       })
     );
   } catch (err) {
+    // Reading a body nested thousands deep runs out of stack: valid JSON, which "not valid JSON" would misname.
+    if (err instanceof RangeError) return done(new BodyError('the body nests its JSON too deep to read: no request of this API nests more than a few levels'));
     done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
   }
 }
