@@ -28,7 +28,7 @@ import {
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
-import { errorAnswer, hideInternalErrors, internalError } from './errors';
+import { answerClientError, errorAnswer, hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
@@ -215,6 +215,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           : `the request could not be routed (${err.message})`;
       return reply.send(errorAnswer('invalid-request', error));
     },
+    clientErrorHandler: answerClientError,
   });
   app.removeContentTypeParser('application/json');
   // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,
