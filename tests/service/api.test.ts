@@ -171,15 +171,16 @@ describe('POST /api/query', () => {
       code: 'unknown-field',
     });
     expect(r.json.results.good.frames).toHaveLength(1);
-    // Beside the queries too: the whole request is refused.
-    const whole = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', queryType: 'totals' }], timezone: 'Europe/Paris' });
-    expect(whole.status).toBe(400);
-    expect(whole.json).toEqual({
-      error:
-        "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): " +
-        'is the client at another version than the service? Run the same version of both',
-      code: 'unknown-field',
-    });
+    // Beside the queries too, and in the range (named with it): the whole request is refused.
+    const refusals: Array<[object, string]> = [
+      [{ range: RANGE, timezone: 'Europe/Paris' }, "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): "],
+      [{ range: { ...RANGE, timezone: 'Europe/Paris' } }, "range.timezone: is not a field of this service's time range (from, to): "],
+    ];
+    for (const [request, refusal] of refusals) {
+      const whole = await call('POST', '/api/query', { ...request, queries: [{ refId: 'A', queryType: 'totals' }] });
+      expect(whole.status).toBe(400);
+      expect(whole.json).toEqual({ error: `${refusal}is the client at another version than the service? Run the same version of both`, code: 'unknown-field' });
+    }
   });
 
   test.each([
