@@ -1066,6 +1066,9 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['values: a dimension not in the list', 'GET', '/api/values/password', undefined, /^dimension: "password" is not one of region, /],
     ['values: limit not a number', 'GET', '/api/values/user?limit=three', undefined, `limit: ${WHOLE}`],
     ['values: limit too big', 'GET', '/api/values/user?limit=10001', undefined, `limit: ${WHOLE}`],
+    // Decimal, as in a body: not 16, nor a limit of Infinity.
+    ['values: limit in hex', 'GET', '/api/values/user?limit=0x10', undefined, `limit: ${WHOLE}`],
+    ['unreadable files: limit in binary', 'GET', '/api/ingest/errors?limit=0b11', undefined, `limit: ${WHOLE}`],
     ['values: q too long', 'GET', `/api/values/user?q=${'x'.repeat(257)}`, undefined, 'q: must be at most 256 characters long (it has 257)'],
     ['values: a time field not in the list', 'GET', '/api/values/user?timeField=received', undefined, 'timeField: "received" is not one of event, arrival'],
     ['values: not a time', 'GET', '/api/values/user?from=soon', undefined, /^from: "soon" is not a time/],

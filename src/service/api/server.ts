@@ -268,13 +268,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request, reply) => {
     // A parameter given twice arrives as a list, which ajv calls "must be integer" (or, for a time, three lines), and
     // which a field the model checks (timeField) would quote as a list: name it. An unknown one is refused as unknown.
-    const known = (request.routeOptions.schema?.querystring as { properties?: object } | undefined)?.properties;
+    const querystring = request.routeOptions.schema?.querystring as BodySchema | undefined;
+    const known = querystring?.properties;
     if (known) {
       const params = request.query as Record<string, unknown>;
       const repeated = Object.keys(known).find((name) => Array.isArray(params[name]));
       if (repeated) {
         return reply.code(400).send(errorAnswer('invalid-request', `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once`));
       }
+      // A number in a query string is decimal, as in a body: ajv's coercion read limit=0x10 as 16, which no one means.
+      const notDecimal = strictBodyTypes(params, querystring);
+      if (notDecimal) return reply.code(400).send(validationError([notDecimal], 'querystring'));
     }
     const schema = request.routeOptions.schema?.body as BodySchema | undefined;
     const error = schema && strictBodyTypes(request.body, schema);
