@@ -40,7 +40,7 @@ export interface QueryRequest {
  * not know as the HTTP status says.
  */
 export const API_ERROR_CODES = [
-  /** 400 (or 415): a request the service cannot take as it is, which the words say how to fix. */
+  /** 400 (or 408, 415): a request the service cannot take as it is, which the words say how to fix. */
   'invalid-request',
   /** 400: a field or parameter the service does not know (`refuseUnknownFields`): a client newer than the service. */
   'unknown-field',
@@ -50,7 +50,10 @@ export const API_ERROR_CODES = [
   'unknown-filter',
   /** 404: no such endpoint. */
   'unknown-endpoint',
-  /** 400 or 413: more than the service answers at once (a body over its limit, over 50 queries, a points or rows budget): ask for less, or split it. */
+  /**
+   * 400, 413 or 431: more than the service answers at once (a body or headers over their limits, over 50 queries, a
+   * points or rows budget): ask for less, or split it.
+   */
   'too-large',
   /** 401: the bearer token is missing or wrong. */
   'unauthorized',

@@ -1,6 +1,7 @@
 // What the API says when something goes wrong, over real loopback HTTP: unexpected failures answer an id and no
 // internals (the plugin shows the answer to every Grafana user); the service log has the id and the whole message.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { API_ERROR_CODES, type ApiErrorCode } from '../../src/model/api';
 import { DatabaseOpening } from '../../src/service/api/opening';
@@ -211,5 +212,38 @@ describe('every error answer has its code, one of API_ERROR_CODES, and every cod
     // Every code is some error's: the list names no kind the service never answers.
     const seen = new Set(results.map(([code]) => code));
     expect(API_ERROR_CODES.filter((code) => !seen.has(code))).toEqual([]);
+  });
+});
+
+describe('a request Node cannot read as HTTP', () => {
+  /** Sends `request` as it is, on a socket of its own, and reads what comes back until the service closes it. */
+  const sendRaw = (request: string) =>
+    new Promise<{ status: number; headers: Record<string, string>; json: unknown }>((resolve, reject) => {
+      let text = '';
+      const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(request));
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk)).on('error', reject);
+      socket.on('close', () => {
+        const [head, body] = text.split('\r\n\r\n');
+        const [statusLine, ...lines] = head.split('\r\n');
+        const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+        resolve({ status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(body) });
+      });
+    });
+
+  test.each([
+    [
+      'a content-length that is no number',
+      'POST /api/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}',
+      400,
+      'invalid-request',
+    ],
+    ['headers over Node\'s limit', `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'too-large'],
+  ])('%s: {error, code} that says what to do, with the headers every answer has, not fastify\'s "Client Error"', async (_what, request, status, code) => {
+    const answer = await sendRaw(request);
+    expect(answer).toMatchObject({ status, json: { code, error: expect.stringMatching(/: (check the client|send fewer or shorter headers)/) } });
+    expect(Object.keys(answer.json as object)).toEqual(['error', 'code']);
+    const everyAnswers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8' };
+    expect(answer.headers).toMatchObject(everyAnswers);
   });
 });

@@ -171,15 +171,16 @@ describe('POST /api/query', () => {
       code: 'unknown-field',
     });
     expect(r.json.results.good.frames).toHaveLength(1);
-    // Beside the queries too: the whole request is refused.
-    const whole = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', queryType: 'totals' }], timezone: 'Europe/Paris' });
-    expect(whole.status).toBe(400);
-    expect(whole.json).toEqual({
-      error:
-        "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): " +
-        'is the client at another version than the service? Run the same version of both',
-      code: 'unknown-field',
-    });
+    // Beside the queries too, and in the range (named with it): the whole request is refused.
+    const refusals: Array<[object, string]> = [
+      [{ range: RANGE, timezone: 'Europe/Paris' }, "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): "],
+      [{ range: { ...RANGE, timezone: 'Europe/Paris' } }, "range.timezone: is not a field of this service's time range (from, to): "],
+    ];
+    for (const [request, refusal] of refusals) {
+      const whole = await call('POST', '/api/query', { ...request, queries: [{ refId: 'A', queryType: 'totals' }] });
+      expect(whole.status).toBe(400);
+      expect(whole.json).toEqual({ error: `${refusal}is the client at another version than the service? Run the same version of both`, code: 'unknown-field' });
+    }
   });
 
   test.each([
@@ -255,6 +256,10 @@ describe('POST /api/query', () => {
   test('not JSON, or too big, is refused with a clear error', async () => {
     const notJson = await call('POST', '/api/query', '{"range":');
     expect(notJson).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^the body is not valid JSON \(.+\)$/), code: 'invalid-request' } });
+    // Valid JSON nested past what the reader's stack holds: said so, not called invalid.
+    const nested = `{"range":{"from":0,"to":1},"queries":[{"refId":"A","filters":{"user":${'['.repeat(100_000)}${']'.repeat(100_000)}}}]}`;
+    const deep = { error: 'the body nests its JSON too deep to read: no request of this API nests more than a few levels', code: 'invalid-request' };
+    expect(await call('POST', '/api/query', nested)).toMatchObject({ status: 400, json: deep });
     const empty = { error: 'the body is empty: send the request as JSON', code: 'invalid-request' };
     expect(await call('POST', '/api/query', ' ')).toMatchObject({ status: 400, json: empty });
     const huge = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'A', resourceId: 'x'.repeat(5 * 1024 * 1024) }] });
@@ -899,6 +904,19 @@ describe('other endpoints', () => {
     expect(r.text).not.toMatch(/measure=/);
   });
 
+  test('query durations are labelled by the query types the service knows, not by whatever a request sends as one', async () => {
+    const sent = await query([
+      { refId: 'A', queryType: 'made-up-1' },
+      { refId: 'B', queryType: { nested: true } },
+      { refId: 'C', queryType: 'totals', limit: 0 },
+      { refId: 'D' },
+    ]);
+    expect(Object.values(sent.json.results).map((result: any) => result.status)).toEqual([400, 400, 400, undefined]);
+    const types = [...(await call('GET', '/metrics')).text.matchAll(/^trailhound_query_duration_seconds_count\{query_type="([^"]*)"\}/gm)].map((m) => m[1]);
+    expect(types.filter((type) => !['events', 'totals', 'trails', 'ingest', 'refused'].includes(type))).toEqual([]);
+    expect(types).toEqual(expect.arrayContaining(['refused', 'events']));
+  });
+
   test('a failing read of the ingestion status leaves the trailhound_ingest_* gauges out of the scrape, not the whole of /metrics', async () => {
     const dir = tempDir();
     const broken = await Database.open(path.join(dir, 'broken.duckdb'));
@@ -1048,6 +1066,9 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['values: a dimension not in the list', 'GET', '/api/values/password', undefined, /^dimension: "password" is not one of region, /],
     ['values: limit not a number', 'GET', '/api/values/user?limit=three', undefined, `limit: ${WHOLE}`],
     ['values: limit too big', 'GET', '/api/values/user?limit=10001', undefined, `limit: ${WHOLE}`],
+    // Decimal, as in a body: not 16, nor a limit of Infinity.
+    ['values: limit in hex', 'GET', '/api/values/user?limit=0x10', undefined, `limit: ${WHOLE}`],
+    ['unreadable files: limit in binary', 'GET', '/api/ingest/errors?limit=0b11', undefined, `limit: ${WHOLE}`],
     ['values: q too long', 'GET', `/api/values/user?q=${'x'.repeat(257)}`, undefined, 'q: must be at most 256 characters long (it has 257)'],
     ['values: a time field not in the list', 'GET', '/api/values/user?timeField=received', undefined, 'timeField: "received" is not one of event, arrival'],
     ['values: not a time', 'GET', '/api/values/user?from=soon', undefined, /^from: "soon" is not a time/],

@@ -2,8 +2,11 @@
 // passes what the service says to every Grafana user who sees the panel. The text goes to the service log under a
 // short id, which the answer names, so an administrator can find it.
 import crypto from 'node:crypto';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiErrorCode } from '../../model/api';
+import { sizeText } from '../counted';
 
 /** An error answer as every one is: its words, for people, and its code (ApiErrorCode), for a client to act on. */
 export type ErrorAnswer = { error: string; code: ApiErrorCode };
@@ -29,4 +32,31 @@ export function hideInternalErrors<R extends object>(response: { results: Record
     if ('error' in result && result.status === 500) results[refId] = { ...internalError(log, result.error, { refId }), status: 500 };
   }
   return { ...response, results };
+}
+
+/**
+ * The answer to a request Node's HTTP parser refuses (a content-length that is no number, headers over its limit, a
+ * request that did not arrive in time), which reaches no route or hook: fastify's own answer there had no `code`, a
+ * `message` of "Client Error", and none of the headers every other answer has. Written on the socket, which then closes.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  // A connection reset: no one is there to read an answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let answer = errorAnswer('invalid-request', `the request could not be read as HTTP (${err.message}): check the client, or the proxy that sent it`);
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    answer = errorAnswer('too-large', `the request's headers are larger than this service reads (${sizeText(maxHeaderSize)}): send fewer or shorter headers`);
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    answer = errorAnswer('invalid-request', 'the request did not arrive in time: send it again');
+  }
+  const body = JSON.stringify(answer);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `cache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`
+    );
+  }
+  socket.destroy(err);
 }

@@ -28,7 +28,7 @@ import {
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
-import { errorAnswer, hideInternalErrors, internalError } from './errors';
+import { answerClientError, errorAnswer, hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
@@ -168,6 +168,8 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
       })
     );
   } catch (err) {
+    // Reading a body nested thousands deep runs out of stack: valid JSON, which "not valid JSON" would misname.
+    if (err instanceof RangeError) return done(new BodyError('the body nests its JSON too deep to read: no request of this API nests more than a few levels'));
     done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
   }
 }
@@ -213,6 +215,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           : `the request could not be routed (${err.message})`;
       return reply.send(errorAnswer('invalid-request', error));
     },
+    clientErrorHandler: answerClientError,
   });
   app.removeContentTypeParser('application/json');
   // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,
@@ -265,13 +268,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request, reply) => {
     // A parameter given twice arrives as a list, which ajv calls "must be integer" (or, for a time, three lines), and
     // which a field the model checks (timeField) would quote as a list: name it. An unknown one is refused as unknown.
-    const known = (request.routeOptions.schema?.querystring as { properties?: object } | undefined)?.properties;
+    const querystring = request.routeOptions.schema?.querystring as BodySchema | undefined;
+    const known = querystring?.properties;
     if (known) {
       const params = request.query as Record<string, unknown>;
       const repeated = Object.keys(known).find((name) => Array.isArray(params[name]));
       if (repeated) {
         return reply.code(400).send(errorAnswer('invalid-request', `${repeated}: given ${(params[repeated] as unknown[]).length} times: give it once`));
       }
+      // A number in a query string is decimal, as in a body: ajv's coercion read limit=0x10 as 16, which no one means.
+      const notDecimal = strictBodyTypes(params, querystring);
+      if (notDecimal) return reply.code(400).send(validationError([notDecimal], 'querystring'));
     }
     const schema = request.routeOptions.schema?.body as BodySchema | undefined;
     const error = schema && strictBodyTypes(request.body, schema);
@@ -344,8 +351,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
     const started = process.hrtime.bigint();
+    const plan = planAnswer(body);
     const response = await untilStopped(reply, requestTimeoutMs, async (signal) => {
-      const plan = planAnswer(body);
       // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
       const release = await answers.acquire(plan.weight, signal);
       if (reply.raw.closed) release();
@@ -353,7 +360,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return open().answer(plan, signal);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    for (const q of body.queries) metrics.queryDuration.observe({ query_type: String(q.queryType ?? 'events') }, seconds / body.queries.length);
+    // Labelled by the resolved query type, never by what was sent: any text there would be a series of its own.
+    for (const planned of plan.queries) {
+      metrics.queryDuration.observe({ query_type: 'q' in planned ? planned.q.queryType : 'refused' }, seconds / plan.queries.length);
+    }
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);

@@ -74,6 +74,8 @@ export interface AnswerPlan {
 
 export function planAnswer(request: QueryRequest): AnswerPlan {
   refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
+  // Its range too: a newer client's field there (a time zone, say) would otherwise be ignored without a word.
+  if (request.range) refuseUnknownFields(request.range, RANGE_FIELDS, 'time range', 'range.');
   // Answers are keyed by refId: two queries with one refId would silently lose one answer.
   const seen = new Set<string>();
   for (const query of request.queries ?? []) {
@@ -130,14 +132,15 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
  * both, adds which to upgrade, and "upgrade the service" beside "upgrade the plugin" contradicted it. The words up to
  * the colon are 0.1.0's, which the plugin reads from a service without codes (serviceClient.ts UNKNOWN_WORDS).
  */
-export function refuseUnknownFields(given: object, known: readonly string[], what: string): void {
+export function refuseUnknownFields(given: object, known: readonly string[], what: string, path = ''): void {
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
     const advice = 'is the client at another version than the service? Run the same version of both';
     const message = `is not a field of this service's ${what} (${known.join(', ')}): ${advice}`;
-    throw new QueryError(unknown, message, 'unknown-field');
+    throw new QueryError(`${path}${unknown}`, message, 'unknown-field');
   }
 }
 
 const REQUEST_FIELDS = ['range', 'intervalMs', 'maxDataPoints', 'queries'] as const satisfies ReadonlyArray<keyof QueryRequest>;
+const RANGE_FIELDS = ['from', 'to'] as const satisfies ReadonlyArray<keyof QueryRequest['range']>;
 const QUERY_FIELDS = [...MODEL_KEYS, 'refId'];
