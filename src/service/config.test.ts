@@ -76,6 +76,12 @@ describe('retentionDays: --retention-days, else TRAILHOUND_RETENTION_DAYS', () =
     expect(retentionDays(7)).toBe(7);
   });
 
+  // Unset, prune asks for a number: "unset it for the default" would send its user round in a circle.
+  test('a variable that is no number says what unsetting it does, not that a default follows', () => {
+    process.env.TRAILHOUND_RETENTION_DAYS = '0';
+    expect(() => retentionDays()).toThrow(/^TRAILHOUND_RETENTION_DAYS=0: expected a whole number, 1 or more \(or unset it to keep every event\)$/);
+  });
+
   test('at most a hundred years', () => {
     expect(retentionDays(36_500)).toBe(36_500);
     expect(() => retentionDays(36_501)).toThrow('--retention-days (or TRAILHOUND_RETENTION_DAYS) 36501: at most 36500 days (a hundred years)');

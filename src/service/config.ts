@@ -23,12 +23,12 @@ export function env(name: string): string | undefined {
 }
 
 /** A TRAILHOUND_* variable that must be a whole number, 1 or more, as its flag must (commands/options.ts positiveInt). */
-export function envPositiveInt(name: string): number | undefined {
+export function envPositiveInt(name: string, ifUnset = 'for the default'): number | undefined {
   const value = env(name);
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`TRAILHOUND_${name}=${value}: expected a whole number, 1 or more (or unset it for the default)`);
+    throw new Error(`TRAILHOUND_${name}=${value}: expected a whole number, 1 or more (or unset it ${ifUnset})`);
   }
   return n;
 }
@@ -38,7 +38,8 @@ export const MAX_RETENTION_DAYS = 36_500;
 
 /** Days of events to keep (ingest/retention.ts): --retention-days, else TRAILHOUND_RETENTION_DAYS; undefined keeps all. */
 export function retentionDays(flag?: number): number | undefined {
-  const days = flag ?? envPositiveInt('RETENTION_DAYS');
+  // Unset, serve and ingest keep every event, and prune asks for a number: no default to offer.
+  const days = flag ?? envPositiveInt('RETENTION_DAYS', 'to keep every event');
   if (days !== undefined && days > MAX_RETENTION_DAYS) {
     throw new Error(`--retention-days (or TRAILHOUND_RETENTION_DAYS) ${days}: at most ${MAX_RETENTION_DAYS} days (a hundred years)`);
   }

@@ -317,6 +317,8 @@ describe('ConfigEditor', () => {
     expect(screen.getByText((56789).toLocaleString())).toBeInTheDocument();
     expect(screen.getByText('10 min')).toBeInTheDocument();
     expect(screen.getByText(new Date(STATUS.newestEvent).toLocaleString())).toBeInTheDocument();
+    // lastPoll is the last run that succeeded: a failed one beside it is told by the error below, not by this time.
+    expect(screen.getByText('Last successful poll').nextElementSibling).toHaveTextContent(new Date(STATUS.lastPoll!).toLocaleString());
     // Without a retention, every event is kept: nothing to say.
     expect(screen.queryByText('Retention')).not.toBeInTheDocument();
   });

@@ -127,7 +127,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
             <dd style={{ margin: 0 }}>{formatLag(status.lagSeconds)}</dd>
             <dt style={term}>Errors</dt>
             <dd style={{ margin: 0 }}>{formatCount(status.errors)}</dd>
-            <dt style={term}>Last poll</dt>
+            <dt style={term}>Last successful poll</dt>
             <dd style={{ margin: 0 }}>{formatTime(status.lastPoll)}</dd>
             {status.retention && (
               <>
