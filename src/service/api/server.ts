@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
+import { messageOf } from '../../model/errorMessage';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted, sizeText } from '../counted';
 import { kindsOf } from '../errorKind';
@@ -168,7 +169,7 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
       })
     );
   } catch (err) {
-    done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
+    done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${messageOf(err)})`));
   }
 }
 
@@ -444,7 +445,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           Object.assign(current, {
             state: 'failed',
             finishedAt: new Date().toISOString(),
-            error: err instanceof Error ? err.message : String(err),
+            error: messageOf(err),
             errorKinds: kindsOf(err),
           });
           request.log.error({ err, days }, 'backfill failed');
