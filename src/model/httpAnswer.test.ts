@@ -19,11 +19,12 @@ test("the service's own answer: its {error} with its code, at any status", () =>
   expect(readHttpAnswer(502, json({ error: 'a newer error', code: 'not-known-yet' }))).toMatchObject({ from: 'service', code: 'not-known-yet' });
 });
 
-test('a service without codes (up to 0.1.0): its {error} alone', () => {
+test("a service without codes (up to 0.1.0): its {error} alone, and where a proxy answers JSON too (401, 503), only in that service's words", () => {
   expect(readHttpAnswer(401, json({ error: TOKEN_REFUSED }))).toEqual({ from: 'service', error: TOKEN_REFUSED, snippet: expect.any(String) });
   expect(readHttpAnswer(503, json({ error: OPENING }))).toMatchObject({ from: 'service', error: OPENING });
   expect(readHttpAnswer(400, json({ error: 'groupBy: "colour" is not one of service, region' }))).toMatchObject({ from: 'service' });
   expect(readHttpAnswer(404, json({ message: 'Route GET:/api/trails not found', error: 'Not Found', statusCode: 404 }))).toMatchObject({ from: 'service' });
+  // Its 504, a query stopped, was worded several ways: any {error} there is still the service's.
   expect(readHttpAnswer(504, json({ error: 'the query took longer than 30s and was stopped; narrow the time range or add filters' }))).toMatchObject({
     from: 'service',
   });
@@ -33,9 +34,12 @@ test("a proxy's sign-in: a page, or JSON not the service's, at 401 or 403", () =
   const page = '<html>\n  <body>\n    Sign in to the proxy\n  </body>\n</html>';
   expect(readHttpAnswer(401, page)).toEqual({ from: 'sign-in', snippet: '<html> <body> Sign in to the proxy </body> </html>' });
   expect(readHttpAnswer(403, '')).toEqual({ from: 'sign-in', snippet: '' });
-  // JSON without an {error}, or with a code that is not a string (no service's).
+  // JSON without an {error}, without a code in words no service said, or with a code that is not a string (no service's).
   expect(readHttpAnswer(401, json({ message: 'Unauthorized' }))).toMatchObject({ from: 'sign-in', snippet: '{"message":"Unauthorized"}' });
+  expect(readHttpAnswer(401, json({ error: 'Unauthorized' }))).toMatchObject({ from: 'sign-in', snippet: '{"error":"Unauthorized"}' });
   expect(readHttpAnswer(401, json({ error: 'Unauthorized', code: 401 }))).toMatchObject({ from: 'sign-in' });
+  // The service never answered 403.
+  expect(readHttpAnswer(403, json({ error: 'Forbidden' }))).toMatchObject({ from: 'sign-in' });
 });
 
 test("a gateway's page: a 502, 503 or 504 that is not the service's", () => {
@@ -46,6 +50,8 @@ test("a gateway's page: a 502, 503 or 504 that is not the service's", () => {
     });
   }
   expect(readHttpAnswer(503, json({ message: 'Service Unavailable' }))).toMatchObject({ from: 'gateway' });
+  expect(readHttpAnswer(503, json({ error: 'Service Unavailable' }))).toMatchObject({ from: 'gateway' });
+  expect(readHttpAnswer(502, json({ error: 'upstream connect error' }))).toMatchObject({ from: 'gateway' });
 });
 
 test("anything else is not the service's: a page at another status, a 2xx that is not JSON", () => {

@@ -21,6 +21,20 @@ const SIGN_IN_STATUSES: readonly number[] = [401, 403];
 /** How much of an answer that is not the service's is quoted, its whitespace folded. */
 const SNIPPET_CHARS = 120;
 
+/**
+ * The words of a service without codes (0.1.0, and the builds after it until the codes, which say 0.1.0 too) at the
+ * statuses a proxy answers with its own JSON as well: an {error} without a code there is the service's only with these
+ * words. Its 401 has said the same since the first version; the builds' 503 while the database opened ended with the
+ * same sentence (0.1.0 itself had no 503). It never answered 403 or 502. Its 504, a query stopped, was worded in several
+ * ways over those builds, so any {error} there is still taken for the service's.
+ */
+const WORDS_WITHOUT_CODES: Readonly<Record<number, RegExp | 'none'>> = {
+  401: /^missing or wrong bearer token\b/,
+  403: 'none',
+  502: 'none',
+  503: / Try again in a moment \(GET \/api\/health says how far it is\)$/,
+};
+
 export interface HttpAnswer {
   /** service: its own {error}; sign-in, gateway: a proxy's 401 or 403, 502, 503 or 504; other: not the service's. */
   from: 'service' | 'sign-in' | 'gateway' | 'other';
@@ -44,8 +58,9 @@ export function readHttpAnswer(status: number, body: string, token = ''): HttpAn
   const { error, code } = said ?? {};
   // The service's code is a string: a number (a proxy's {error, code: 401}) is not one of its.
   const coded = typeof code === 'string';
-  // A service up to 0.1.0 gave no code.
-  const own = typeof error === 'string' && (coded || code === undefined);
+  const words = WORDS_WITHOUT_CODES[status];
+  const inItsWords = (text: string) => words === undefined || (words !== 'none' && words.test(text));
+  const own = typeof error === 'string' && (coded || (code === undefined && inItsWords(error)));
   if (own) return { from: 'service', error: withoutToken(error, token), ...(coded && { code }), snippet };
   if (SIGN_IN_STATUSES.includes(status)) return { from: 'sign-in', snippet };
   return { from: GATEWAY_STATUSES.includes(status) ? 'gateway' : 'other', snippet };
