@@ -1,5 +1,6 @@
 // One place that decides how a failure is reported to Grafana: an HTTP-like status, a message a user can
 // act on, and who is to blame ("downstream": the service, the settings or the query; "plugin": a bug here).
+import { messageOf } from '../model/errorMessage';
 import { QueryError } from '../model/query';
 import { FrameError } from './frames';
 import { ServiceError } from './serviceClient';
@@ -19,7 +20,7 @@ export function describeError(err: unknown): ErrorReport {
   if (err instanceof FrameError) {
     return { status: 500, message: `the service returned a frame the plugin cannot encode: ${err.message}`, source: 'plugin' };
   }
-  return { status: 500, message: err instanceof Error ? err.message : String(err), source: 'plugin' };
+  return { status: 500, message: messageOf(err), source: 'plugin' };
 }
 
 export function errorResponse(err: unknown): DataResponse {

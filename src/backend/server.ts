@@ -1,5 +1,6 @@
 // The gRPC server Grafana talks to: the pluginv2 services plus go-plugin's health, controller and stdio.
 import * as grpc from '@grpc/grpc-js';
+import { messageOf } from '../model/errorMessage';
 import { QueryDataMessage } from './message';
 import { loadProtos } from './protos';
 import type { Runtime } from './runtime';
@@ -36,7 +37,7 @@ function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWr
 
 function grpcError(err: unknown): Partial<grpc.ServiceError> {
   const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : grpc.status.INTERNAL;
-  return { code, details: err instanceof Error ? err.message : String(err), message: err instanceof Error ? err.message : String(err) };
+  return { code, details: messageOf(err), message: messageOf(err) };
 }
 
 function unary<Req, Res>(runtime: Runtime, endpoint: string, fn: (request: Req, signal: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {

@@ -2,6 +2,7 @@
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
 import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
 import { UNKNOWN_CODES } from '../model/api';
+import { readHttpAnswer, withoutToken } from '../model/httpAnswer';
 import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
 import { compareVersions } from '../model/version';
 
@@ -28,7 +29,7 @@ export class ServiceError extends Error {
      * when it gave one (every error since the codes; none up to 0.1.0).
      */
     readonly code?: string,
-    /** The start of a 401's or 403's answer that is no {error} JSON (a page: never the service's), "" when empty. */
+    /** The start of a 401's or 403's answer that is not the service's (readHttpAnswer: a page, say), "" when empty. */
     readonly page?: string
   ) {
     super(message);
@@ -53,9 +54,6 @@ export interface RequestOptions {
   /** The Accept header: JSON unless told. */
   accept?: string;
 }
-
-/** What a proxy answers for a service behind it that does not answer (502 Bad Gateway, 503, 504 Gateway Timeout). */
-const GATEWAY_STATUSES = [502, 503, 504];
 
 export type UnknownCode = (typeof UNKNOWN_CODES)[number];
 
@@ -297,15 +295,7 @@ export class ServiceClient {
       EHOSTUNREACH: 'the host is unreachable',
       ETIMEDOUT: 'the connection timed out',
     };
-    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? this.redact(detail)}`, 502, 'unreachable');
-  }
-
-  /** A service's or proxy's error page can echo the request's headers: the token never goes further. */
-  private redact(text: string): string {
-    if (!this.token) return text;
-    // A short token would garble ordinary words: then only the header itself is replaced.
-    const [secret, shown] = this.token.length >= 8 ? [this.token, '<token>'] : [`Bearer ${this.token}`, 'Bearer <token>'];
-    return text.split(secret).join(shown);
+    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? withoutToken(detail, this.token)}`, 502, 'unreachable');
   }
 
   /** A JSON call: a non-2xx answer or a non-JSON body becomes a ServiceError. */
@@ -315,20 +305,19 @@ export class ServiceClient {
 
   private decode<T>(path: string, response: RawResponse): T {
     const text = response.body.toString('utf8');
-    let parsed: any;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
+    if (response.status >= 200 && response.status < 300 && text !== '') {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        // Not JSON: not the service's answer (httpError says whose).
+      }
     }
-    if (response.status >= 200 && response.status < 300 && parsed !== undefined) return parsed as T;
-    throw this.httpError(path, response.status, parsed, text);
+    throw this.httpError(path, response.status, text);
   }
 
-  private httpError(path: string, status: number, parsed: any, text: string): ServiceError {
-    const message = typeof parsed?.error === 'string' ? this.redact(parsed.error) : undefined;
-    const snippet = this.redact(text).replace(/\s+/g, ' ').trim().slice(0, 120);
-    const code = typeof parsed?.code === 'string' ? parsed.code : undefined;
+  private httpError(path: string, status: number, text: string): ServiceError {
+    const answer = readHttpAnswer(status, text, this.token);
+    const quoted = `${this.baseUrl}${path} answered HTTP ${status}${answer.snippet ? ` "${answer.snippet}"` : ''}`;
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).
@@ -337,14 +326,14 @@ export class ServiceClient {
         401,
         'unauthorized',
         status,
-        code,
-        message === undefined ? snippet : undefined
+        answer.code,
+        answer.from === 'service' ? undefined : answer.snippet
       );
     }
-    if (message === undefined && GATEWAY_STATUSES.includes(status)) {
+    if (answer.from === 'gateway') {
       // A proxy's page for a service behind it that is down: a restart (an upgrade) looked like a wrong URL.
       return new ServiceError(
-        `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, a proxy's answer rather than the service's: ` +
+        `${quoted}, a proxy's answer rather than the service's: ` +
           'the service behind it may be stopped or restarting (an upgrade, say): try again in a moment; ' +
           'if it lasts, check that the service runs and the URL in the data source settings',
         status === 504 ? 504 : 502,
@@ -352,17 +341,12 @@ export class ServiceClient {
         status
       );
     }
-    if (message === undefined) {
-      // No {error} JSON: the URL points at something that is not a Trailhound service (or a proxy's page).
-      return new ServiceError(
-        `${this.baseUrl}${path} answered HTTP ${status}${snippet ? ` "${snippet}"` : ''}, not as a Trailhound service does: check the URL in the data source settings`,
-        502,
-        'not-trailhound',
-        status
-      );
+    if (answer.from !== 'service') {
+      // No {error} JSON of the service's: the URL points at something that is not a Trailhound service.
+      return new ServiceError(`${quoted}, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound', status);
     }
     // The service's own errors: its 4xx are the request's fault and keep their code; its 5xx are a bad gateway for Grafana.
-    return new ServiceError(message, status < 500 ? status : status === 504 ? 504 : 502, 'http', status, code);
+    return new ServiceError(answer.error!, status < 500 ? status : status === 504 ? 504 : 502, 'http', status, answer.code);
   }
 
   health(signal?: AbortSignal): Promise<HealthResponse> {

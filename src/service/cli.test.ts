@@ -380,12 +380,21 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
     return new Promise<Database>(() => undefined);
   });
   const api = await buildApi({ db: opening, token, backfill: async () => undefined });
-  // A proxy's own pages (a sign-in, a service down behind it), and a service up to 0.1.0, whose {error} has no code.
+  // A proxy's own pages (a sign-in, a service down behind it) and JSON (/json/…), and a service up to 0.1.0 (/old/…),
+  // whose {error} has no code: its 401's words, and its 503's (the builds after 0.1.0 that said they were 0.1.0).
+  const oldWords: Record<string, string> = {
+    401: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)',
+    503: 'the service is opening its database: queries answer in a moment. Try again in a moment (GET /api/health says how far it is)',
+  };
   const other = http.createServer((req, res) => {
-    const [status, type, body] = req.url!.startsWith('/old')
-      ? [Number(req.url!.split('/')[2]), 'application/json', JSON.stringify({ error: `the 0.1.0 service's ${req.url!.split('/')[2]}` })]
-      : [Number(req.url!.split('/')[1]), 'text/html', `<html><body>${req.url!.split('/')[1]} sign in to the proxy</body></html>`];
-    res.writeHead(status, { 'content-type': type }).end(body);
+    const [, kind, status] = req.url!.split('/');
+    const [type, body] =
+      kind === 'old'
+        ? ['application/json', JSON.stringify({ error: oldWords[status] })]
+        : kind === 'json'
+          ? ['application/json', JSON.stringify({ error: `proxy's ${status}` })]
+          : ['text/html', `<html><body>${kind} sign in to the proxy</body></html>`];
+    res.writeHead(Number(kind === 'old' || kind === 'json' ? status : kind), { 'content-type': type }).end(body);
   });
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
   const proxy = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
@@ -426,9 +435,13 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
       expect(page).toMatch(new RegExp(`^trailhound: ${proxy}/${status} answered HTTP ${status} ".*", ${behind}`));
       expect(page).not.toMatch(/failed/);
     }
-    // A service without codes (up to 0.1.0) is read by the status alone, as before.
+    // A service without codes (up to 0.1.0) is read by its status and its words.
     expect(await report(`${proxy}/old/401`)).toBe(`trailhound: the service at ${proxy}/old/401 refused the token in TRAILHOUND_TOKEN: ${fix}\n`);
-    expect(await report(`${proxy}/old/503`)).toBe(`trailhound: the service at ${proxy}/old/503 cannot answer now: the 0.1.0 service's 503\n`);
+    expect(await report(`${proxy}/old/503`)).toBe(`trailhound: the service at ${proxy}/old/503 cannot answer now: ${oldWords[503]}\n`);
+    // A proxy's JSON without a code, in other words, is the proxy's, as its page is.
+    const signInJson = new RegExp(`^trailhound: ${proxy}/json/401 answered HTTP 401 ".*proxy's 401.*", not as .* asks for a sign-in of its own`);
+    expect(await report(`${proxy}/json/401`)).toMatch(signInJson);
+    expect(await report(`${proxy}/json/503`)).toMatch(new RegExp(`^trailhound: ${proxy}/json/503 answered HTTP 503 ".*proxy's 503.*", ${proxyDown}`));
   } finally {
     await api.close();
     await new Promise((resolve) => other.close(resolve));

@@ -2,6 +2,7 @@
 // AWS SDK's error name and HTTP status, a system error code, DuckDB's error type), not from a message's words, and
 // carried on the Error the service makes for a person to read.
 import { isErrorKind, type ErrorKind } from '../model/api';
+import { messageOf } from '../model/errorMessage';
 import { CREDENTIAL_ERROR_NAMES, isMissingCredentials, networkErrorCode } from './awsErrors';
 
 /** An error with its kind, or with the kinds of several sources' errors joined in one message. */
@@ -14,7 +15,7 @@ export function kinded(message: string, kind: ErrorKind, cause?: unknown): Kinde
 
 /** DuckDB's error type, which it names first: "Out of Memory Error: failed to allocate …". */
 export function isOutOfMemory(err: unknown): boolean {
-  return /Out of Memory/i.test(err instanceof Error ? err.message : String(err));
+  return /Out of Memory/i.test(messageOf(err));
 }
 
 /**
@@ -24,7 +25,7 @@ export function isOutOfMemory(err: unknown): boolean {
 export function isDiskFull(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  return /No space left on device|Disk quota exceeded/i.test(err instanceof Error ? err.message : String(err));
+  return /No space left on device|Disk quota exceeded/i.test(messageOf(err));
 }
 
 const ACCESS_CODES = ['EACCES', 'EPERM'];

@@ -1,5 +1,6 @@
 // Entry point of the `trailhound` executable: friendly errors, no stack traces for expected failures.
 import './env';
+import { messageOf } from '../model/errorMessage';
 import { main } from './cli';
 
 // What trailhound writes holds CloudTrail events (the database, its WAL, the kept log files, DuckDB's spill files):
@@ -8,7 +9,7 @@ import { main } from './cli';
 process.umask(0o077);
 
 main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   process.stderr.write(`trailhound: ${message}\n`);
   if (process.env.TRAILHOUND_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;

@@ -1,6 +1,7 @@
 // The long-running service: ingestion on a schedule (a backfill first, then each poll the days since the last
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
+import { messageOf } from '../model/errorMessage';
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
 import { foundNoLogs } from './foundNoLogs';
@@ -164,7 +165,7 @@ export function startService(options: ServiceOptions): Service {
     } catch (err) {
       // Not the poll's failure: a failed prune must not read as a failed poll (nor delay the next one).
       const ms = Date.now() - started;
-      logger.warn({ job: 'retention', ms, err: err instanceof Error ? err.message : String(err) }, 'prune failed; trying again after the next poll');
+      logger.warn({ job: 'retention', ms, err: messageOf(err) }, 'prune failed; trying again after the next poll');
       return;
     }
     lastPrune = at.getTime();
@@ -185,7 +186,7 @@ export function startService(options: ServiceOptions): Service {
       const said = describeCompaction(summary);
       if (said) logger[summary.failed.length > 0 ? 'warn' : 'info']({ job: 'compaction', ms: Date.now() - started, ...summary }, said);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       logger.warn({ job: 'compaction', ms: Date.now() - started, err: message }, 'compacting the kept log files failed; trying again in an hour');
     }
   };
@@ -262,7 +263,7 @@ export function startService(options: ServiceOptions): Service {
     if (failures.length === 1 && !several) throw failures[0].err;
     if (failures.length > 0) {
       // Each source's kind, in the message's order (the ingestion status's lastPollErrorKinds, the backfill's errorKinds).
-      const joined = failures.map(({ source, err }) => `${source}: ${err instanceof Error ? err.message : String(err)}`).join('; ');
+      const joined = failures.map(({ source, err }) => `${source}: ${messageOf(err)}`).join('; ');
       throw Object.assign(new Error(joined), { kinds: failures.flatMap(({ err }) => kindsOf(err)) });
     }
     return totals;

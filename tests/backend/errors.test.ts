@@ -89,6 +89,22 @@ describe('service client', () => {
     }
   });
 
+  test("a proxy's JSON 502 or 503 without the service's code is the proxy's too, but a 0.1.0 service's 503 in its words is the service's", async () => {
+    const proxy = await answering(503, JSON.stringify({ error: 'Service Unavailable' }), 'application/json');
+    const opening = 'the service is opening its database: queries answer in a moment. Try again in a moment (GET /api/health says how far it is)';
+    const old = await answering(503, JSON.stringify({ error: opening }), 'application/json');
+    const bad = await answering(502, JSON.stringify({ error: 'upstream connect error' }), 'application/json');
+    try {
+      const down = await failure(new ServiceClient(proxy.url, 't').ingestStatus());
+      expect(down).toMatchObject({ kind: 'gateway', status: 502, httpStatus: 503 });
+      expect(down.message).toMatch(/answered HTTP 503 "\{"error":"Service Unavailable"\}", a proxy's answer rather than the service's/);
+      expect(await failure(new ServiceClient(bad.url, 't').ingestStatus())).toMatchObject({ kind: 'gateway', status: 502, httpStatus: 502 });
+      expect(await failure(new ServiceClient(old.url, 't').ingestStatus())).toMatchObject({ kind: 'http', status: 502, httpStatus: 503, message: opening });
+    } finally {
+      await Promise.all([proxy.close(), old.close(), bad.close()]);
+    }
+  });
+
   test("the service's own errors keep their message; its 4xx keep their code, its 5xx become 502", async () => {
     const bad = await answering(400, '{"error":"queries: 51 in one request, at most 50: send them in several requests"}');
     const broken = await answering(500, '{"error":"database is locked"}');

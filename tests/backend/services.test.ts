@@ -327,8 +327,9 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
   expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
 });
 
-test("CheckHealth: a proxy's 401 (a sign-in page, or no code from a service past 0.1.0) is not a wrong token; up to 0.1.0, by its status", async () => {
-  // /<version>/<html|json>: the real service's /api/health at that version; every other endpoint the proxy's 401.
+test("CheckHealth: a proxy's 401 (a page, JSON in other words, no code from a service past 0.1.0) is no wrong token; up to 0.1.0, by its words", async () => {
+  // /<version>/<html|json|service>: the real service's /api/health at that version; every other endpoint the proxy's
+  // 401 (a page, or JSON), or the service's without its code.
   const proxy = http.createServer(async (req, res) => {
     const [, version, kind, ...rest] = req.url!.split('/');
     if (rest.join('/') === 'api/health') {
@@ -336,6 +337,10 @@ test("CheckHealth: a proxy's 401 (a sign-in page, or no code from a service past
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...health, version }));
     } else if (kind === 'html') {
       res.writeHead(401, { 'content-type': 'text/html' }).end('<html><body>Sign in to the proxy</body></html>');
+    } else if (kind === 'service') {
+      // The service's own 401 (no token sent) without its code, as 0.1.0 answered it.
+      const { error } = await (await fetch(`${service.url}/${rest.join('/')}`)).json();
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
     } else {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Unauthorized' }));
     }
@@ -356,10 +361,14 @@ test("CheckHealth: a proxy's 401 (a sign-in page, or no code from a service past
       `${reached('html')}, but GET /api/ingest/status answered HTTP 401 "<html><body>Sign in to the proxy</body></html>", ${signIn}`
     );
     const json = await check(`${base}/${newer}/json`);
-    expect(json.message).toBe(`${reached('json')}, but GET /api/ingest/status answered HTTP 401, ${signIn}`);
-    // A page is never the service's, at any version; an {error} without a code is 0.1.0's own 401, read by its status.
+    expect(json.message).toBe(`${reached('json')}, but GET /api/ingest/status answered HTTP 401 "{"error":"Unauthorized"}", ${signIn}`);
+    const uncoded = await check(`${base}/${newer}/service`);
+    expect(uncoded.message).toBe(`${reached('service')}, but GET /api/ingest/status answered HTTP 401, ${signIn}`);
+    // A page is never the service's, at any version, nor JSON in words no service said; 0.1.0's own 401, without a
+    // code, is read by its status.
     expect((await check(`${base}/0.1.0/html`)).message).toMatch(/answered HTTP 401 "<html>.*asks for a sign-in of its own/);
-    const old = await check(`${base}/0.1.0/json`);
+    expect((await check(`${base}/0.1.0/json`)).message).toMatch(/answered HTTP 401 "\{"error":"Unauthorized"\}".*asks for a sign-in of its own/);
+    const old = await check(`${base}/0.1.0/service`);
     const token = /, but it rejected the API token \(HTTP 401\): set the token from the service/;
     expect(old).toMatchObject({ status: 'ERROR', message: expect.stringMatching(token) });
   } finally {

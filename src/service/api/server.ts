@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
+import { messageOf } from '../../model/errorMessage';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
 import { counted, sizeText } from '../counted';
 import { kindsOf } from '../errorKind';
@@ -170,7 +171,7 @@ function parseJsonBody(_request: unknown, body: string, done: (err: Error | null
   } catch (err) {
     // Reading a body nested thousands deep runs out of stack: valid JSON, which "not valid JSON" would misname.
     if (err instanceof RangeError) return done(new BodyError('the body nests its JSON too deep to read: no request of this API nests more than a few levels'));
-    done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${err instanceof Error ? err.message : String(err)})`));
+    done(err instanceof BodyError ? err : new BodyError(`the body is not valid JSON (${messageOf(err)})`));
   }
 }
 
@@ -454,7 +455,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           Object.assign(current, {
             state: 'failed',
             finishedAt: new Date().toISOString(),
-            error: err instanceof Error ? err.message : String(err),
+            error: messageOf(err),
             errorKinds: kindsOf(err),
           });
           request.log.error({ err, days }, 'backfill failed');

@@ -50,16 +50,6 @@ function refuseUnsendable(token: string, where: string): void {
   );
 }
 
-/**
- * `text` (an answer quoted to the user) without the token: a proxy's error page can echo the request's headers. A
- * short token would garble ordinary words: then only the header itself is replaced.
- */
-export function withoutToken(text: string, token: string): string {
-  if (!token) return text;
-  const [secret, shown] = token.length >= 8 ? [token, '<token>'] : [`Bearer ${token}`, 'Bearer <token>'];
-  return text.split(secret).join(shown);
-}
-
 /** The service's token: as readToken, else a new one written to the data folder. */
 export function resolveToken(dataDir: string, fromEnv = process.env.TRAILHOUND_TOKEN): Token {
   const known = readToken(dataDir, fromEnv);

@@ -1,5 +1,6 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
 import { Command, InvalidArgumentError } from 'commander';
+import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { foundNoLogs } from '../foundNoLogs';
@@ -171,7 +172,7 @@ export function ingestCommand(): Command {
         const stored = newFile ? await storedByRun(db) : undefined;
         if (!stored || stored.events) throw err;
         discard = !stored.anything;
-        const message = err instanceof Error ? err.message : String(err);
+        const message = messageOf(err);
         const note = discard
           ? `nothing was stored: the database this run created, ${file}, is removed again`
           : `no events were stored, but the database this run created, ${file}, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them`;

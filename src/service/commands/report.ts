@@ -10,12 +10,13 @@ import {
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
 import { decimalNumber } from '../../model/decimal';
+import { readHttpAnswer, withoutToken } from '../../model/httpAnswer';
 import { plainHttpHost } from '../../model/settings';
 import { DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
-import { readToken, withoutToken, type Token } from '../api/token';
+import { readToken, type Token } from '../api/token';
 import * as lazy from './lazy';
 import { collect, warn, withEnvironment } from './options';
 import { parseListen } from './serve';
@@ -166,32 +167,23 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     body: JSON.stringify(body),
   });
   const text = await res.text();
-  const said = (() => {
-    try {
-      return JSON.parse(text) as { error?: unknown; code?: unknown };
-    } catch {
-      return undefined;
-    }
-  })();
+  if (res.ok) return (JSON.parse(text) as QueryResponse).results.A;
+  const answer = readHttpAnswer(res.status, text, secret);
   // The service's own answer: its code says what it is; a service up to 0.1.0 gives none, only its {error} JSON, which
-  // is then taken by the status alone. Anything else (a page, another code) is not the service's: a proxy's, say.
-  const theService = (...codes: string[]) =>
-    typeof said?.error === 'string' && (said.code === undefined ? true : typeof said.code === 'string' && codes.includes(said.code));
-  const page = () => {
-    const snippet = withoutToken(text, secret).replace(/\s+/g, ' ').trim().slice(0, 120);
-    return `${url} answered HTTP ${res.status}${snippet ? ` "${snippet}"` : ''}, not as the Trailhound service does`;
-  };
+  // is then taken by the status alone (by its words, where a proxy answers JSON too: readHttpAnswer). Anything else (a
+  // page, another code) is not the service's: a proxy's, say.
+  const theService = (...codes: string[]) => answer.from === 'service' && (answer.code === undefined || codes.includes(answer.code));
+  const page = () => `${url} answered HTTP ${res.status}${answer.snippet ? ` "${answer.snippet}"` : ''}, not as the Trailhound service does`;
   // Opening or upgrading its database (minutes, once): the service is the right one, and stopping it would roll the
   // upgrade back. Its own words, whole, say how far it is.
   if (res.status === 503 && theService('starting', 'upgrading')) {
-    const wait = said!.code === 'upgrading' ? ' (do not stop it meanwhile: a stop rolls the upgrade back, and the next start begins it again)' : '';
-    return { error: `the service at ${url} cannot answer now: ${withoutToken(said!.error as string, secret)}${wait}`, status: 503 };
+    const wait = answer.code === 'upgrading' ? ' (do not stop it meanwhile: a stop rolls the upgrade back, and the next start begins it again)' : '';
+    return { error: `the service at ${url} cannot answer now: ${answer.error}${wait}`, status: 503 };
   }
-  // A proxy's page for the service behind it (503, or 502 Bad Gateway and 504 Gateway Timeout without the service's
-  // {error}, as its own 504 for a query too long has): a restart (an upgrade) read as the service failing.
-  const gateway = (res.status === 502 || res.status === 504) && typeof said?.error !== 'string';
-  if (res.status === 503 || gateway) {
-    const says = gateway ? 'did not get its answer' : 'says it is down';
+  // A proxy's page for the service behind it (503, 502 Bad Gateway or 504 Gateway Timeout not the service's: its own 504
+  // for a query too long has its {error}): a restart (an upgrade) read as the service failing.
+  if (res.status === 503 || answer.from === 'gateway') {
+    const says = res.status === 503 ? 'says it is down' : 'did not get its answer';
     const why = `a proxy in front of it ${says}: it may be stopped or restarting (an upgrade, say); try again in a moment, and if it lasts, check that it runs`;
     return { error: `${page()}: ${why}`, status: res.status };
   }
@@ -209,8 +201,7 @@ async function askService(url: string, dataDir: string, token: Token | undefined
       'itself, or at a proxy that passes the Authorization header on';
     return { error: `${page()}: ${why}`, status: 401 };
   }
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${withoutToken(text, secret).slice(0, 200)}`);
-  return (JSON.parse(text) as QueryResponse).results.A;
+  throw new Error(`${url} answered ${res.status}: ${withoutToken(text, secret).slice(0, 200)}`);
 }
 
 export function reportCommand(): Command {

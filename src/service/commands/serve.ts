@@ -3,6 +3,7 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
+import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { unusableDatabasePath } from '../db/filePaths';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
@@ -38,7 +39,7 @@ export function listenFailure(listen: string, err: unknown): string {
     case 'EAI_AGAIN':
       return `cannot listen on ${listen}: the host is not an address of this machine; ${choose}`;
     default:
-      return `cannot listen on ${listen} (${err instanceof Error ? err.message : String(err)}); ${choose}`;
+      return `cannot listen on ${listen} (${messageOf(err)}); ${choose}`;
   }
 }
 

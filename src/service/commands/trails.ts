@@ -1,5 +1,6 @@
 // trailhound trails sync | list
 import { Command } from 'commander';
+import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
 import { terminalWidth } from '../table';
@@ -35,7 +36,7 @@ export function trailsCommand(): Command {
       } catch (err) {
         failed = true;
         if (!newFile) throw err;
-        const message = err instanceof Error ? err.message : String(err);
+        const message = messageOf(err);
         throw new Error(`${message}\n(nothing was stored: the database this run created, ${file}, is removed again)`, { cause: err });
       } finally {
         db.close();

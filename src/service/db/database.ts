@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { messageOf } from '../../model/errorMessage';
 import {
   ARRIVED_AT_SQL,
   BACKFILL_RESOURCE_INDEX_SQL,
@@ -143,7 +144,7 @@ export class Database {
     // Which file, and which setting names it: DuckDB's and Node's own words (IO Error: Could not read from file "data":
     // Is a directory; ENOTDIR: not a directory, mkdir …) name neither.
     const cannotOpen = (err: unknown) =>
-      new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${messageOf(err)}`, { cause: err });
     if (file !== ':memory:') {
       // Before anything is made: refused later, it leaves a database that cannot commit, or whose kept files read as others'.
       const unusable = unusableDatabasePath(file);

@@ -10,14 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../model/api';
+import { messageOf } from '../../model/errorMessage';
 import { isOutOfMemory } from '../errorKind';
 import { isGzip, openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
 import type { LocalLogFile } from './loader';
 import { UnpackLimit, UnreadableLogFile } from './recordsArray';
-
-/** An error's message: DuckDB's errors are not always instanceof Error (under jest they are not), and String() adds "Error: ". */
-const messageOf = (err: unknown): string => (typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err));
 
 /**
  * DuckDB's message without its SQL excerpt: what a person needs to know about the file. Nor its name: the error is of
@@ -70,7 +68,7 @@ export const OUT_OF_MEMORY_DUE = `starts_with(reason, '${OUT_OF_MEMORY}')
 export function fileErrorKind(err: unknown): ErrorKind {
   if (err instanceof UnreadableLogFile) return err.kind;
   if (isOutOfMemory(err)) return 'out-of-memory';
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (/maximum_object_size/.test(message)) return 'too-big';
   if (/gzip/i.test(message) || String((err as { code?: unknown })?.code ?? '').startsWith('Z_')) return 'bad-gzip';
   // JSON of the wrong shape: Records not a list (DuckDB's "JSON transform error … Expected ARRAY"), not a list of objects.
@@ -112,7 +110,7 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
  * tolerant read too, which rescues only invalid UTF-8 and records that are not objects).
  */
 export function failsAnyRead(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|maximum_object_size/i.test(message);
 }
 

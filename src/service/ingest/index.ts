@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
@@ -315,7 +316,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   } catch (err) {
     options.signal?.removeEventListener('abort', stop);
     // A source that cannot even be opened (a folder that is gone) is a failed run too: the ingestion status says why.
-    await recordEndedRun(db, options.source, new Date(started), window.from, { error: err instanceof Error ? err.message : String(err), kind: kindOf(err) });
+    await recordEndedRun(db, options.source, new Date(started), window.from, { error: messageOf(err), kind: kindOf(err) });
     throw err;
   }
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
@@ -457,7 +458,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       return await finished();
     }
     const failure = diskFull(err);
-    const error = failure instanceof Error ? failure.message : String(failure);
+    const error = messageOf(failure);
     // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
     await finishRun(error, kindOf(failure))
       .then(() => foldRepeatedFailure(db, source.id, runStarted, error))
@@ -476,7 +477,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
  */
 function diskFull(err: unknown): unknown {
   if (!isDiskFull(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return kinded(
     `${message}: free space on that disk, or give it more; a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again`,
     'disk-full',
@@ -530,7 +531,7 @@ async function loadPipelined(
         return { ref, fetched, refused };
       } catch (err) {
         if (err instanceof ObjectGoneError) return { ref, gone: true };
-        return { ref, error: err instanceof Error ? err.message : String(err), kind: kindOf(err) };
+        return { ref, error: messageOf(err), kind: kindOf(err) };
       }
     }, () => halt.signal.aborted);
   // The next batch: listed (a poll's listing reads S3 and the ledger), then fetched, while the one before loads.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import type { ErrorKind } from '../../model/api';
+import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { CALLER_ACCOUNT_USER_SQL, RESOURCE_INDEX_SELECT } from '../db/schema';
 import { counted } from '../counted';
@@ -136,7 +137,7 @@ export class BatchLoader {
       return [...(await this.load(files.slice(0, half), true)), ...(await this.load(files.slice(half), true))];
     }
     // The file DuckDB named (the longest path the message holds: a.json is inside a.json.gz), and any Node finds bad.
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     const named = files.filter((f) => message.includes(f.path)).sort((a, b) => b.path.length - a.path.length)[0];
     const gzipVerdicts: GzipVerdicts = new Map();
     const suspects = new Map<LocalLogFile, boolean>();

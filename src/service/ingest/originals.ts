@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { literalPath } from '../db/filePaths';
@@ -86,8 +87,6 @@ async function footers(db: Database, names: string[]): Promise<{ rows: Map<strin
   for (const { file, n } of all) rows.set(path.basename(file), Number(n));
   return { rows, unreadable };
 }
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * The days to compact, oldest first: days before yesterday whose kept log files lie in more than one Parquet file, or

@@ -1,5 +1,7 @@
 // Runs a job now and then every `intervalMs`; a failed run is logged and retried sooner, with backoff,
 // so a transient S3 or network problem never stops the service.
+import { messageOf } from '../../model/errorMessage';
+
 export interface PollerLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -64,7 +66,7 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
       return intervalMs;
     } catch (err) {
       failures++;
-      state.lastError = err instanceof Error ? err.message : String(err);
+      state.lastError = messageOf(err);
       const delay = Math.min(intervalMs, retryMs * 2 ** (failures - 1));
       logger.warn({ job: name, err: state.lastError, failures, retryInSeconds: Math.round(delay / 1000) }, `${name} failed; retrying`);
       return delay;
@@ -81,7 +83,7 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
         try {
           await options.after?.();
         } catch (err) {
-          logger.warn({ job: name, err: err instanceof Error ? err.message : String(err) }, `${name}: what follows the run failed`);
+          logger.warn({ job: name, err: messageOf(err) }, `${name}: what follows the run failed`);
         }
         // After it: a timer that fired while it ran would find this run still going, and be lost.
         schedule(next);

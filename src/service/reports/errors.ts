@@ -1,5 +1,6 @@
 // The errors that stop a report query (its timeout; its request's deadline or client gone), and any query error's result (errorResult).
 import type { QueryResult } from '../../model/api';
+import { messageOf } from '../../model/errorMessage';
 import { QueryError } from '../../model/query';
 
 export class QueryTimeoutError extends Error {
@@ -49,5 +50,5 @@ export function errorResult(err: unknown): QueryResult {
   if (err instanceof QueryError) return { error: err.message, code: err.code ?? 'invalid-request', status: 400 };
   if (err instanceof QueryTimeoutError) return { error: err.message, code: 'timeout', status: 504 };
   if (err instanceof RequestStoppedError) return { error: err.message, code: err.code, status: err.status };
-  return { error: err instanceof Error ? err.message : String(err), code: 'internal', status: 500 };
+  return { error: messageOf(err), code: 'internal', status: 500 };
 }

@@ -9,6 +9,7 @@ import {
   type GetTrailStatusCommandOutput,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
+import { messageOf } from '../../model/errorMessage';
 import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
@@ -158,7 +159,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone (AWS
     // refusing MinIO's keys) did not say which setting was missing.
     if (!options.s3Endpoint || options.endpoint || options.signal?.aborted) throw err;
-    throw new Error(`${err instanceof Error ? err.message : String(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
+    throw new Error(`${messageOf(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
   } finally {
     for (const c of clients.values()) c.destroy();
   }
