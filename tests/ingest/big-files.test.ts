@@ -65,11 +65,15 @@ test('a 12 MB log file loads in bounded memory with exact counts, and a re-run a
   records.push({ ...record(9_001), eventTime: 'not a time' }); // kept aside in rejected_records
   const logs = writeFiles(path.join(dir, 'logs'), { 'big.json.gz': zlib.gzipSync(JSON.stringify({ Records: records })) });
   expect(zlib.gunzipSync(fs.readFileSync(path.join(logs, 'big.json.gz'))).length).toBeGreaterThan(8 * 1024 * 1024);
-  // 128 MB would not hold this file read whole.
-  const db = await Database.open(path.join(dir, 'big.duckdb'), { memoryLimit: '128MB' });
+  // Read whole, this file needs more than 192 MB. Read record by record, DuckDB peaks at 117–121 MiB: ~115 MiB to read and
+  // normalise one chunk of 2048 of these records (the same for 3,000 records or 36,000), and the batch's table as it fills.
+  // 128 MB (122 MiB) left 1–5 MiB, and the file ran out of memory in about one run in ten.
+  const db = await Database.open(path.join(dir, 'big.duckdb'), { memoryLimit: '160MB' });
   try {
     const first = await ingest({ source: logs, db });
-    expect(first).toMatchObject({ objects: 1, events: 9_000, duplicates: 1, rejected: 1, errors: 0 });
+    // The stored reason beside the counts: a failure says why the file went to ingest_errors.
+    const reasons = await db.all<{ reason: string }>('SELECT reason FROM ingest_errors');
+    expect({ ...first, reasons }).toMatchObject({ objects: 1, events: 9_000, duplicates: 1, rejected: 1, errors: 0, reasons: [] });
     const row = await db.one<{ n: bigint; users: bigint; idx: bigint }>(
       `SELECT (SELECT count(*) FROM events) AS n, (SELECT count(DISTINCT user_name) FROM events) AS users,
               (SELECT count(*) FROM event_resources WHERE key_hash = hash('bucket-1')) AS idx`
