@@ -12,6 +12,7 @@ import {
   IDENTITY_CENTER_USER_SQL,
   ERROR_KIND_SQL,
   INVOKED_BY_SQL,
+  LOG_OBJECT_DAY_SQL,
   PERMISSION_SET_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
@@ -262,6 +263,8 @@ export class Database {
     if (previous >= 13 && previous < 16) await run(UNMARKED_DATA_EVENTS_SQL);
     // Files a prune of an older version left in part: not known, so not read again (as before).
     if (previous > 0 && previous < 17) await run(`ALTER TABLE ingested_objects ADD COLUMN IF NOT EXISTS events_pruned_before TIMESTAMP`);
+    // Version 20: each kept file's day, which compaction found by a regexp over every key each hour.
+    if (previous > 0 && previous < 20) await run(LOG_OBJECT_DAY_SQL);
     signal?.throwIfAborted();
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }
