@@ -160,6 +160,10 @@ export class Database {
     config.preserve_insertion_order = 'false';
     // Checkpoint less often than DuckDB's 16 MB default: every ingest batch would otherwise rewrite the file.
     config.checkpoint_threshold = '256MB';
+    // No cache of the files it reads (the kept Parquet files, log files): the OS caches them already, and DuckDB's copy
+    // lay outside its memory limit. A compaction of a day of 4 286 Parquet files at a 128 MB limit peaked 214-244 MB
+    // above its start with it, 151-201 MB without, and was no slower.
+    config.enable_external_file_cache = 'false';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, config);

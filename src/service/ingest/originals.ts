@@ -375,7 +375,13 @@ async function compactDay(db: Database, day: string, { summary, read, named, now
   const target = path.join(db.originalsDir, `${randomUUID()}.parquet`);
   const conn = await db.connect();
   // A stop interrupts the copy, which can take minutes for a big day: nothing of the day has changed before its commit.
-  const interrupt = () => conn.interrupt();
+  // Again every 20 ms until the day ends: DuckDB forgets an interrupt that lands before its statement runs (waiting for a
+  // thread on a loaded machine), and the copy then ran to its end.
+  let again: NodeJS.Timeout | undefined;
+  const interrupt = () => {
+    conn.interrupt();
+    again = setInterval(() => conn.interrupt(), 20);
+  };
   options.signal?.addEventListener('abort', interrupt, { once: true });
   let copy: DayCopy;
   try {
@@ -401,6 +407,7 @@ async function compactDay(db: Database, day: string, { summary, read, named, now
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', interrupt);
+    clearInterval(again);
     conn.closeSync();
   }
   // Named once: a file that cannot be read is remembered, and left out without a read until it changes; one that lacks
