@@ -8,8 +8,8 @@ import { listValue } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
-import { parseKey } from '../../src/service/ingest/keys';
-import { KEY_DAY_SQL, prune } from '../../src/service/ingest/retention';
+import { KEY_DAY_SQL, parseKey } from '../../src/service/ingest/keys';
+import { prune } from '../../src/service/ingest/retention';
 import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
@@ -241,6 +241,7 @@ describe('compactOriginals', () => {
         const damaged = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/17/%' ORDER BY key LIMIT 1`))!.a;
         const damagedPath = path.join(db.originalsDir, damaged);
         const damagedKey = (await db.one<{ k: string }>(`SELECT key AS k FROM log_objects WHERE archive = $a`, { a: damaged }))!.k;
+        const original = fs.readFileSync(damagedPath);
         if (damage === 'cut short') fs.truncateSync(damagedPath, 20);
         else {
           // Past the magic number, the first page's header and data: the footer still reads.
@@ -270,17 +271,53 @@ describe('compactOriginals', () => {
         const after = await storedRecords(db, ids);
         for (const id of ids) expect(after.get(id)).toEqual(before.get(id));
 
-        // The next runs: nothing else to do for its day, and nothing said.
-        expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+        // The next runs: nothing else to do for its day, nothing said, and the file not read again (a damaged page
+        // showed only when a copy of it failed, each hour).
+        const steps: string[] = [];
+        expect(await compactOriginals(db, { now: NOW, onStep: (step) => steps.push(step) })).toMatchObject({ days: 0, failed: [] });
+        expect(steps).toEqual([]);
         expect(describeCompaction(await compactOriginals(db, { now: NOW }))).toBeUndefined();
-        // Alone in its day, a file whose footer cannot be read is not due either.
-        await db.run(`DELETE FROM log_objects WHERE key LIKE '%/2026/11/17/%' AND archive <> $a`, { a: damaged });
-        expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+        expect(await db.all(`SELECT archive FROM unreadable_originals`)).toEqual([{ archive: damaged }]);
+
+        // Restored from a backup, it is read again: its day becomes one file, and every record reads as before.
+        fs.writeFileSync(damagedPath, original);
+        // A minute after it was read, as a restore would be: nothing may take it for the bytes read before.
+        const later = new Date(Date.now() + 60_000);
+        fs.utimesSync(damagedPath, later, later);
+        expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 1, filesRead: 2, filesRemoved: 2, failed: [] });
+        expect(fs.existsSync(damagedPath)).toBe(false);
+        expect(await db.one<{ n: bigint }>(`SELECT count(DISTINCT archive) AS n FROM log_objects WHERE key LIKE '%/2026/11/17/%'`)).toEqual({ n: 1n });
+        expect(asJson(await storedRecords(db))).toBe(asJson(before));
+        expect(await db.all(`SELECT archive FROM unreadable_originals`)).toEqual([]);
       } finally {
         db.close();
       }
     });
   }
+
+  test("a day's one kept Parquet file cut short, with nothing else of its day to rewrite, is named once", async () => {
+    const { db } = await scenario(dir);
+    try {
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 4, failed: [] });
+      // The 17th's one file (3 log files), cut short after it was compacted.
+      const damaged = (await db.one<{ a: string }>(`SELECT DISTINCT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/17/%'`))!.a;
+      const damagedPath = path.join(db.originalsDir, damaged);
+      fs.truncateSync(damagedPath, 20);
+
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(summary).toMatchObject({ days: 0, filesWritten: 0 });
+      expect(summary.failed).toEqual([
+        { day: OLD_DAYS[3], file: damaged, error: expect.stringContaining(`the kept Parquet file ${damagedPath} cannot be read (`) },
+      ]);
+      expect(summary.failed[0].error).toContain("the day's log files in it (3) were left there");
+      expect(fs.statSync(damagedPath).size).toBe(20);
+      // Once: the next runs say nothing of it.
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+      expect(describeCompaction(await compactOriginals(db, { now: NOW }))).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
 
   test('a log file rewritten in S3, kept again as key#etag beside its first version, is compacted with its day', async () => {
     const logs = path.join(dir, 'logs');
@@ -363,6 +400,16 @@ describe('compactOriginals', () => {
       for (const key of keys) expect(Buffer.from(files.get(key) as Uint8Array).equals(filesBefore.get(key)!)).toBe(true);
     } finally {
       conn.closeSync();
+      db.close();
+    }
+  });
+
+  // A day spread over thousands of Parquet files went further past the memory limit with it (bench/compaction.ts).
+  test("DuckDB keeps no cache of the kept files' bytes, which lay outside its memory limit", async () => {
+    const db = await Database.open(path.join(dir, 'db.duckdb'), { memoryLimit: '128MB' });
+    try {
+      expect(await db.all(`SELECT current_setting('enable_external_file_cache') AS cached`)).toEqual([{ cached: false }]);
+    } finally {
       db.close();
     }
   });

@@ -45,10 +45,10 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
     // Version 1 is today's schema without mfa_used, arrived_at and the resource index, and with each record copied
     // into its event.
     const v1 = SCHEMA_SQL.replace(/--[^\n]*/g, '')
-      .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects) \([^;]*\);/g, '')
+      .replace(/CREATE TABLE IF NOT EXISTS (event_resources|log_objects|unreadable_originals) \([^;]*\);/g, '')
       .replace(/record_index +INTEGER,\s*arrived_at +TIMESTAMP/, 'record MAP(VARCHAR, JSON) NOT NULL')
       .split('\n')
-      .filter((line) => !/mfa_used|invoked_by|role_name|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)/.test(line))
+      .filter((line) => !/mfa_used|invoked_by|role_name|ADD COLUMN IF NOT EXISTS (record_index|arrived_at)|ALTER TABLE log_objects/.test(line))
       .join('\n');
     expect(v1).not.toMatch(/mfa_used|invoked_by|role_name|event_resources|log_objects|record_index|arrived_at/);
     await writeOldDatabase(
@@ -211,6 +211,60 @@ test('a version 18 database names the role of a caller of another account with i
     // The user is not named twice.
     { event_id: 'theirs', user_name: 'RoleX (account 444455556666)', role_name: 'RoleX (account 444455556666)' },
   ]);
+});
+
+test("a version 19 database gives its kept log files their key's day, once; stopped, it stays as it was", async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'v19.duckdb');
+  const keys = [
+    'AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/14/111122223333_CloudTrail_eu-west-1_a.json.gz',
+    'trails/AWSLogs/o-abcdefghij/111122223333/CloudTrail/us-east-1/2025/01/31/b.json.gz#0123abcd-2',
+    'AWSLogs/111122223333/CloudTrail/us-east-1/2025/13/01/month-13.json.gz',
+    'plain.json',
+  ];
+  const days = `SELECT key, day::VARCHAR AS day FROM log_objects ORDER BY key`;
+  const expected = [
+    { key: keys[0], day: '2026-11-14' },
+    { key: keys[2], day: null },
+    { key: keys[3], day: null },
+    { key: keys[1], day: '2025-01-31' },
+  ];
+  try {
+    // Version 19: log_objects without its day, and no table of unreadable kept files.
+    const v19 = SCHEMA_SQL.replace('archive VARCHAR NOT NULL,', 'archive VARCHAR NOT NULL')
+      .replace(/CREATE TABLE IF NOT EXISTS unreadable_originals \([^;]*\);/, '')
+      .split('\n')
+      .filter((line) => !/^\s*day +DATE|ADD COLUMN IF NOT EXISTS day/.test(line))
+      .join('\n');
+    expect(v19).not.toMatch(/\bday +DATE|unreadable_originals/);
+    const rows = keys.map((key, i) => `('${key}', 'logs', 'etag', 'batch-${i}.parquet')`).join(', ');
+    await writeOldDatabase(file, 19, v19, consoleLogin('e', 'alice', 'IAMUser', '[] AS resources'), `INSERT INTO log_objects VALUES ${rows}`);
+
+    // Stopped as it opens: nothing of the migration is kept, not even the column.
+    const stop = new AbortController();
+    stop.abort(new Error('stopped by the test'));
+    await expect(Database.open(file, { signal: stop.signal })).rejects.toThrow('stopped by the test');
+    let db = await Database.open(file, { readOnly: true });
+    expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: '19' });
+    expect(await db.hasColumn('log_objects', 'day')).toBe(false);
+    db.close();
+
+    db = await Database.open(file);
+    expect(await db.all(days)).toEqual(expected);
+    expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: String(SCHEMA_VERSION) });
+    expect(await db.all(`SELECT * FROM unreadable_originals`)).toEqual([]);
+    // Again from version 19 (the column there already): the same days.
+    await db.run(`UPDATE meta SET value = '19' WHERE key = 'schema_version'`);
+    db.close();
+    db = await Database.open(file);
+    try {
+      expect(await db.all(days)).toEqual(expected);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a version 9 database gives another account's role sessions their role and person before naming both with that account", async () => {

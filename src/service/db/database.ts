@@ -13,6 +13,7 @@ import {
   IDENTITY_CENTER_USER_SQL,
   ERROR_KIND_SQL,
   INVOKED_BY_SQL,
+  LOG_OBJECT_DAY_SQL,
   PERMISSION_SET_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
@@ -164,6 +165,10 @@ export class Database {
     config.preserve_insertion_order = 'false';
     // Checkpoint less often than DuckDB's 16 MB default: every ingest batch would otherwise rewrite the file.
     config.checkpoint_threshold = '256MB';
+    // No cache of the files it reads (the kept Parquet files, log files): the OS caches them already, and DuckDB's copy
+    // lay outside its memory limit. A compaction of a day of 4 286 Parquet files at a 128 MB limit peaked 214-244 MB
+    // above its start with it, 151-201 MB without, and was no slower.
+    config.enable_external_file_cache = 'false';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, config);
@@ -267,6 +272,8 @@ export class Database {
     if (previous >= 13 && previous < 16) await run(UNMARKED_DATA_EVENTS_SQL);
     // Files a prune of an older version left in part: not known, so not read again (as before).
     if (previous > 0 && previous < 17) await run(`ALTER TABLE ingested_objects ADD COLUMN IF NOT EXISTS events_pruned_before TIMESTAMP`);
+    // Version 20: each kept file's day, which compaction found by a regexp over every key each hour.
+    if (previous > 0 && previous < 20) await run(LOG_OBJECT_DAY_SQL);
     signal?.throwIfAborted();
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }

@@ -1,8 +1,9 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
+import { KEY_DATE_SQL } from '../ingest/keys';
 import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 19;
+export const SCHEMA_VERSION = 20;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -73,8 +74,23 @@ CREATE TABLE IF NOT EXISTS log_objects (
   key     VARCHAR PRIMARY KEY,      -- = events.object_key: the S3 key, or key#etag for a rewritten file's later version
   source  VARCHAR NOT NULL,
   etag    VARCHAR NOT NULL,
-  archive VARCHAR NOT NULL          -- the Parquet file (in originalsDir) holding it (columns key, content), or for a
+  archive VARCHAR NOT NULL,         -- the Parquet file (in originalsDir) holding it (columns key, content), or for a
                                     -- file over 8 MB unpacked its own copy there (<uuid>.json.gz or .json)
+  day     DATE                      -- its key's day folder (KEY_DATE_SQL), which compaction groups by: NULL outside the CloudTrail layout
+);
+-- Version 20: the key's day, stored (LOG_OBJECT_DAY_SQL fills it in for rows stored before): compaction looks for its
+-- due days each hour, and the regexp over every key took ~1.5 s a million kept files.
+ALTER TABLE log_objects ADD COLUMN IF NOT EXISTS day DATE;
+
+-- Kept Parquet files that compaction found it cannot read (cut short, a damaged page), as they were then: named once,
+-- left as they are, and not read again each hour until they change (restored from a backup) or hold no kept log file.
+-- Added in version 20.
+CREATE TABLE IF NOT EXISTS unreadable_originals (
+  archive     VARCHAR PRIMARY KEY, -- as log_objects.archive
+  bytes       BIGINT NOT NULL,     -- its size and modification time (ns) when found, -1 and 0 if it was gone
+  modified_ns BIGINT NOT NULL,
+  reason      VARCHAR NOT NULL,    -- DuckDB's words
+  found_at    TIMESTAMP NOT NULL
 );
 
 -- The resource index: one row per event and resource id or name, by hash. A resource-id filter finds its events
@@ -285,6 +301,9 @@ export const ERROR_KIND_SQL = [
  */
 export const UNMARKED_DATA_EVENTS_SQL = `UPDATE events SET event_category = 'Data'
   WHERE event_category = 'Management' AND ${unmarkedDataEventSql('event_source', 'event_name')}`;
+
+/** Version 20: the day of each kept log file's key, for the rows stored before (see log_objects.day). */
+export const LOG_OBJECT_DAY_SQL = `UPDATE log_objects SET day = ${KEY_DATE_SQL('key')} WHERE day IS NULL`;
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

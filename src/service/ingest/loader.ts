@@ -27,6 +27,7 @@ import {
   type GzipVerdicts,
 } from './fileFailures';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
+import { KEY_DATE_SQL } from './keys';
 import { normaliseSql } from './normalise';
 import { recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile } from './recordsArray';
 
@@ -372,12 +373,17 @@ export class BatchLoader {
         { keys, paths: listValue(kept.map((i) => literalPath(originals[i]))), archive }
       );
     }
-    await conn.run(`INSERT OR REPLACE INTO log_objects SELECT unnest($keys), $source, unnest($etags), $name`, {
-      keys,
-      source: this.source,
-      etags: listValue(kept.map((i) => files[i].etag)),
-      name: path.basename(archive),
-    });
+    // Its day too, which compaction groups the kept files by.
+    await conn.run(
+      `INSERT OR REPLACE INTO log_objects (key, source, etag, archive, day)
+       SELECT k, $source, e, $name, ${KEY_DATE_SQL('k')} FROM (SELECT unnest($keys) AS k, unnest($etags) AS e)`,
+      {
+        keys,
+        source: this.source,
+        etags: listValue(kept.map((i) => files[i].etag)),
+        name: path.basename(archive),
+      }
+    );
   }
 
   /**

@@ -18,7 +18,6 @@ import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { literalPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
-import { KEY_DAY_SQL } from './retention';
 
 const DAY_MS = 86_400_000;
 
@@ -81,37 +80,91 @@ async function footers(db: Database, names: string[]): Promise<{ rows: Map<strin
   if (names.length === 0) return { rows, unreadable };
   const all = await read(names).catch(async () => {
     const each = [];
-    for (const name of names) each.push(...(await read([name]).catch((err) => (unreadable.set(name, messageOf(err)), []))));
+    for (const name of names) {
+      const one = await read([name]).catch((err) => {
+        // Out of memory is not the file's fault: it would be remembered as unreadable.
+        if (isOutOfMemory(err)) throw err;
+        unreadable.set(name, messageOf(err));
+        return [];
+      });
+      each.push(...one);
+    }
     return each;
   });
   for (const { file, n } of all) rows.set(path.basename(file), Number(n));
   return { rows, unreadable };
 }
 
+/** A kept Parquet file that cannot be read: what compaction says of it, with the count of its day's log files in it. */
+const unreadableWhy = (file: string, why: string, logFiles: number) =>
+  `the kept Parquet file ${file} cannot be read (${why}): the day's log files in it (${logFiles}) were left there, ` +
+  `the rest of the day compacted. Their events stay stored, but their original records (the event details) may not read back: restore the ` +
+  `file from a backup of the data folder (the database file with its .originals folder); compaction leaves it as it is`;
+
 /**
  * The days to compact, oldest first: days before yesterday whose kept log files lie in more than one Parquet file, or
  * in one that also holds another day's (a first load's batch, which a prune of one day would otherwise not remove), or
  * in one that holds at least twice as many files as are still kept (a prune took half of them or more). Keys without a
- * day folder (a folder source's plain files) and big files kept as files of their own are left alone.
+ * day folder (a folder source's plain files), big files kept as files of their own, and the Parquet files known to be
+ * unreadable are left alone. A day's one file whose footer cannot be read is in `unreadable`, with its day.
  */
-async function dueDays(db: Database, before: string): Promise<string[]> {
+async function dueDays(db: Database, before: string): Promise<{ days: string[]; unreadable: Map<string, { day: string; reason: string; why: string }> }> {
+  // The stored day (log_objects.day): no regexp over every key, which took ~1.5 s a million kept files each hour.
   const rows = await db.all<{ day: string; archives: bigint; mixed: boolean; archive: string; files: bigint }>(
-    `WITH kept AS (SELECT archive, ${KEY_DAY_SQL('key')} AS day FROM log_objects WHERE suffix(archive, '.parquet')),
-          mixed AS (SELECT archive FROM kept GROUP BY archive HAVING count(DISTINCT coalesce(day, '')) > 1)
-     SELECT day, count(DISTINCT archive) AS archives, bool_or(archive IN (SELECT archive FROM mixed)) AS mixed, min(archive) AS archive, count(*) AS files
+    `WITH kept AS (SELECT archive, day FROM log_objects WHERE suffix(archive, '.parquet') AND archive NOT IN (SELECT archive FROM unreadable_originals)),
+          mixed AS (SELECT archive FROM kept GROUP BY archive HAVING count(DISTINCT day) + max((day IS NULL)::INTEGER) > 1)
+     SELECT day::VARCHAR AS day, count(DISTINCT archive) AS archives, bool_or(archive IN (SELECT archive FROM mixed)) AS mixed,
+       min(archive) AS archive, count(*) AS files
      FROM kept
-     WHERE day < $before
+     WHERE day < $before::DATE
      GROUP BY day
      ORDER BY day`,
     { before }
   );
   const due = new Set(rows.filter((r) => Number(r.archives) > 1 || r.mixed).map((r) => r.day));
   // The others are one file each (after a first compaction, one per day): their Parquet footers say how many files they
-  // hold. A damaged one is left as it is: nothing else of its day is to be compacted.
+  // hold. One whose footer cannot be read is named (nothing else of its day is to be compacted).
   const single = rows.filter((r) => !due.has(r.day) && fs.existsSync(path.join(db.originalsDir, r.archive)));
-  const { rows: rowsIn } = await footers(db, single.map((r) => r.archive));
+  const { rows: rowsIn, unreadable: damaged } = await footers(db, single.map((r) => r.archive));
   for (const r of single) if ((rowsIn.get(r.archive) ?? 0) >= 2 * Number(r.files)) due.add(r.day);
-  return rows.map((r) => r.day).filter((day) => due.has(day));
+  const unreadable = new Map<string, { day: string; reason: string; why: string }>();
+  for (const r of single) {
+    const why = damaged.get(r.archive);
+    if (why === undefined) continue;
+    unreadable.set(r.archive, { day: r.day, reason: why, why: unreadableWhy(path.join(db.originalsDir, r.archive), why, Number(r.files)) });
+  }
+  return { days: rows.map((r) => r.day).filter((day) => due.has(day)), unreadable };
+}
+
+/** Its size and modification time, which tell a file restored (or replaced) since it was found unreadable. */
+function signature(file: string): { bytes: number; modifiedNs: bigint } {
+  const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stat ? { bytes: Number(stat.size), modifiedNs: stat.mtimeNs } : { bytes: -1, modifiedNs: 0n };
+}
+
+/**
+ * Forgets the kept Parquet files found unreadable (unreadable_originals) that changed since (restored from a backup) or
+ * hold no kept log file any more: the others are left out without a read.
+ */
+async function forgetChanged(db: Database): Promise<void> {
+  const rows = await db.all<{ archive: string; bytes: bigint; modified_ns: bigint }>(`SELECT archive, bytes, modified_ns FROM unreadable_originals`);
+  if (rows.length === 0) return;
+  const changed = rows.filter((r) => {
+    const now = signature(path.join(db.originalsDir, r.archive));
+    return now.bytes !== Number(r.bytes) || now.modifiedNs !== BigInt(r.modified_ns);
+  });
+  if (changed.length > 0) {
+    await db.run(`DELETE FROM unreadable_originals WHERE archive IN (SELECT unnest($changed))`, { changed: listValue(changed.map((r) => r.archive)) });
+  }
+  await db.run(`DELETE FROM unreadable_originals WHERE archive NOT IN (SELECT archive FROM log_objects)`);
+}
+
+/** Remembers a file just named unreadable, as it is now (see forgetChanged), with DuckDB's reason. */
+async function remember(db: Database, archive: string, reason: string, at: Date): Promise<void> {
+  const { bytes, modifiedNs } = signature(path.join(db.originalsDir, archive));
+  await db.run(`INSERT OR REPLACE INTO unreadable_originals VALUES ($archive, $bytes, $modifiedNs, $reason, $at::TIMESTAMP)`, {
+    archive, bytes, modifiedNs, reason, at: at.toISOString(),
+  });
 }
 
 const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
@@ -122,8 +175,14 @@ export async function compactOriginals(db: Database, options: CompactionOptions 
   const now = options.now ?? new Date();
   const yesterday = new Date(now.getTime() - DAY_MS).toISOString().slice(0, 10);
   const summary: CompactionSummary = { days: 0, filesRead: 0, filesWritten: 0, filesRemoved: 0, bytesRemoved: 0, bytesWritten: 0, daysLeft: 0, failed: [] };
-  const days = await dueDays(db, yesterday);
-  const run: Run = { summary, read: new Set(), named: new Set(), options };
+  await forgetChanged(db);
+  const { days, unreadable } = await dueDays(db, yesterday);
+  // A day's one file whose footer cannot be read: named once, and not looked at again while it stays as it is.
+  for (const [archive, { day, reason, why }] of unreadable) {
+    summary.failed.push({ day, file: archive, error: why });
+    await remember(db, archive, reason, now);
+  }
+  const run: Run = { summary, read: new Set(), named: new Set(), now, options };
   for (let i = 0; i < days.length; i++) {
     if (options.signal?.aborted || (options.budgetMs !== undefined && Date.now() - started >= options.budgetMs)) {
       summary.daysLeft = days.length - i;
@@ -150,6 +209,7 @@ interface Run {
   /** The Parquet files read, and those already named in `failed` (a first load's file holds many days). */
   read: Set<string>;
   named: Set<string>;
+  now: Date;
   options: CompactionOptions;
 }
 
@@ -229,58 +289,64 @@ async function unreadableOf(conn: DuckDBConnection, db: Database, archives: stri
   return bad;
 }
 
-/** A day's copy, written: which files it read, how many log files from each, and what it left where it was, with why. */
+/** What a day's copy left where it was, with why; `unreadable` (DuckDB's reason) for a file that cannot be read. */
+type Left = { archive: string; why: string; unreadable?: string };
+
+/** Copies the rows `selection` chose into `target`; fails when a file changed since it was selected. */
+async function copySelection(conn: DuckDBConnection, dir: string, { sources, bits, offsets, found }: Selection, target: string): Promise<void> {
+  const copied = await conn.run(
+    // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
+    `COPY (SELECT key, content FROM read_parquet($files) WHERE get_bit($bits::BITSTRING, ($offsets[file_index::BIGINT + 1] + file_row_number)::INTEGER) = 1)
+     TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+    { files: listValue(sources.map((a) => literalPath(path.join(dir, a)))), bits, offsets: listValue(offsets), target }
+  );
+  const expected = total(found);
+  if (Number(copied.rowsChanged) !== expected) {
+    throw new Error(`copied ${copied.rowsChanged} of the ${expected} log files selected: a kept Parquet file changed meanwhile`);
+  }
+}
+
+/** A day's copy, written: which files it read, how many log files from each; none when there was nothing to rewrite. */
 interface DayCopy {
-  sources: string[];
-  found: Map<string, number>;
-  left: Array<{ archive: string; why: string }>;
+  written?: { sources: string[]; found: Map<string, number> };
+  left: Left[];
 }
 
 /**
- * Copies the day's kept files into `target`, from the Parquet files their rows name; undefined when there is nothing to
- * rewrite. A damaged file is left as it is, with the day's log files in it: they stay as readable as they were, and
- * the rest of the day is copied. Cut short (its footer gone) its footer shows it; a damaged page only a failed copy
- * (or selection), after which each file is read whole and the copy made once more without the ones that fail.
+ * Copies the day's kept files into `target`, from the Parquet files their rows name; nothing `written` when there is
+ * nothing to rewrite. A damaged file is left as it is, with the day's log files in it: they stay as readable as they
+ * were, and the rest of the day is copied. Cut short (its footer gone) its footer shows it; a damaged page only a failed
+ * copy (or selection), after which each file is read whole and the copy made once more without the ones that fail.
+ * The files found unreadable before (unreadable_originals) are left out without a read.
  */
-async function copyDay(conn: DuckDBConnection, db: Database, day: string, target: string, options: CompactionOptions): Promise<DayCopy | undefined> {
+async function copyDay(conn: DuckDBConnection, db: Database, day: string, target: string, options: CompactionOptions): Promise<DayCopy> {
   const dir = db.originalsDir;
-  // The day's kept files, on this connection: its day folder's name first, as the regexp costs ~1 s for 100 000 keys.
+  // The day's kept files, on this connection, by their stored day.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE kept AS
-     SELECT key, archive FROM log_objects WHERE suffix(archive, '.parquet') AND contains(key, $folder) AND ${KEY_DAY_SQL('key')} = $day`,
-    { folder: `/${day.replace(/-/g, '/')}/`, day }
+     SELECT key, archive FROM log_objects WHERE day = $day::DATE AND suffix(archive, '.parquet') AND archive NOT IN (SELECT archive FROM unreadable_originals)`,
+    { day }
   );
   const held = (await conn.runAndReadAll(`SELECT archive, count(*) FROM kept GROUP BY archive ORDER BY archive`)).getRowsJS() as Array<[string, bigint]>;
   const kept = new Map(held.map(([archive, n]) => [archive, Number(n)]));
   const { rows: rowsIn, unreadable } = await footers(db, [...kept.keys()]);
   let archives = [...kept.keys()].filter((a) => rowsIn.has(a));
+  const unreadableLeft = () =>
+    [...unreadable].map(([archive, why]): Left => ({ archive, unreadable: why, why: unreadableWhy(path.join(dir, archive), why, kept.get(archive)!) }));
   // In insertion order, on this connection only: without it (the service's setting, for ingestion's inserts) the copy
   // held the day (whole log files) and ran out of a 64 MB memory limit on a day of 122 MB, which it copies within it so.
   await conn.run(`SET SESSION preserve_insertion_order = true`);
   for (let attempt = 0; ; attempt++) {
     try {
-      const { sources, bits, offsets, found } = await select(conn, db, archives, rowsIn);
-      // Nothing to rewrite: the day's readable files are one Parquet file of that day alone (its other ones damaged).
-      if (sources.length === 0 || (sources.length === 1 && found.get(sources[0]) === rowsIn.get(sources[0]))) return undefined;
+      const selection = await select(conn, db, archives, rowsIn);
+      const { sources, found } = selection;
+      // Nothing to rewrite: the day's readable files are one Parquet file of that day alone. A file that cannot be read
+      // is still named (once: then it is known).
+      if (sources.length === 0 || (sources.length === 1 && found.get(sources[0]) === rowsIn.get(sources[0]))) return { left: unreadableLeft() };
       options.onStep?.('copying', target);
       if (options.signal?.aborted) throw new Error('stopped');
-      const copied = await conn.run(
-        // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
-        `COPY (SELECT key, content FROM read_parquet($files) WHERE get_bit($bits::BITSTRING, ($offsets[file_index::BIGINT + 1] + file_row_number)::INTEGER) = 1)
-         TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-        { files: listValue(sources.map((a) => literalPath(path.join(dir, a)))), bits, offsets: listValue(offsets), target }
-      );
-      const expected = total(found);
-      if (Number(copied.rowsChanged) !== expected) {
-        throw new Error(`copied ${copied.rowsChanged} of the ${expected} log files selected: a kept Parquet file changed meanwhile`);
-      }
-      const left = [...unreadable].map(([archive, why]) => ({
-        archive,
-        why:
-          `the kept Parquet file ${path.join(dir, archive)} cannot be read (${why}): the day's log files in it (${kept.get(archive)}) were left there, ` +
-          `the rest of the day compacted. Their events stay stored, but their original records (the event details) may not read back: restore the ` +
-          `file from a backup of the data folder (the database file with its .originals folder); compaction leaves it as it is`,
-      }));
+      await copySelection(conn, dir, selection, target);
+      const left = unreadableLeft();
       for (const archive of archives) {
         const missing = kept.get(archive)! - (found.get(archive) ?? 0);
         if (missing === 0) continue;
@@ -291,7 +357,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
             `pointing at it: their events' original records cannot be read. Restore the file from a backup of the data folder if there is one`,
         });
       }
-      return { sources, found, left };
+      return { written: { sources, found }, left };
     } catch (err) {
       fs.rmSync(target, { force: true });
       if (options.signal?.aborted || attempt > 0) throw err;
@@ -305,53 +371,67 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
 
 const total = (found: Map<string, number>) => [...found.values()].reduce((sum, n) => sum + n, 0);
 
-async function compactDay(db: Database, day: string, { summary, read, named, options }: Run): Promise<void> {
+async function compactDay(db: Database, day: string, { summary, read, named, now, options }: Run): Promise<void> {
   const target = path.join(db.originalsDir, `${randomUUID()}.parquet`);
   const conn = await db.connect();
   // A stop interrupts the copy, which can take minutes for a big day: nothing of the day has changed before its commit.
-  const interrupt = () => conn.interrupt();
+  // Again every 20 ms until the day ends: DuckDB forgets an interrupt that lands before its statement runs (waiting for a
+  // thread on a loaded machine), and the copy then ran to its end.
+  let again: NodeJS.Timeout | undefined;
+  const interrupt = () => {
+    conn.interrupt();
+    again = setInterval(() => conn.interrupt(), 20);
+  };
   options.signal?.addEventListener('abort', interrupt, { once: true });
-  let copy: DayCopy | undefined;
+  let copy: DayCopy;
   try {
     copy = await copyDay(conn, db, day, target, options);
-    if (!copy) return;
-    fs.chmodSync(target, 0o600);
-    options.onStep?.('written', target);
-    const { sources, found } = copy;
-    await db.transaction(async (tx) => {
-      // The rows of the keys copied, still where they were read from: one that changed since points at a file this copy
-      // did not read. Each key was copied from the file its row named, and only from it.
-      const moved = await tx.run(
-        `UPDATE log_objects SET archive = $name WHERE archive IN (SELECT unnest($sources)) AND key IN (SELECT key FROM read_parquet($target))`,
-        { name: path.basename(target), sources: listValue(sources), target: literalPath(target) }
-      );
-      if (Number(moved.rowsChanged) !== total(found)) {
-        throw new Error(`${total(found)} log files copied, ${moved.rowsChanged} of their rows found where they were read from`);
-      }
-    });
+    if (copy.written) {
+      fs.chmodSync(target, 0o600);
+      options.onStep?.('written', target);
+      const { sources, found } = copy.written;
+      await db.transaction(async (tx) => {
+        // The rows of the keys copied, still where they were read from: one that changed since points at a file this copy
+        // did not read. Each key was copied from the file its row named, and only from it.
+        const moved = await tx.run(
+          `UPDATE log_objects SET archive = $name WHERE archive IN (SELECT unnest($sources)) AND key IN (SELECT key FROM read_parquet($target))`,
+          { name: path.basename(target), sources: listValue(sources), target: literalPath(target) }
+        );
+        if (Number(moved.rowsChanged) !== total(found)) {
+          throw new Error(`${total(found)} log files copied, ${moved.rowsChanged} of their rows found where they were read from`);
+        }
+      });
+    }
   } catch (err) {
     fs.rmSync(target, { force: true });
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', interrupt);
+    clearInterval(again);
     conn.closeSync();
   }
+  // Named once: a file that cannot be read is remembered, and left out without a read until it changes; one that lacks
+  // log files is named as the rest of its day is rewritten, and a later run that finds nothing else to rewrite says nothing.
+  for (const { archive, why, unreadable } of copy.left) {
+    if (named.has(archive) || (!copy.written && unreadable === undefined)) continue;
+    named.add(archive);
+    summary.failed.push({ day, file: archive, error: why });
+    if (unreadable !== undefined) {
+      await remember(db, archive, unreadable, now);
+    }
+  }
+  if (!copy.written) return;
   summary.days++;
-  for (const archive of copy.sources) read.add(archive);
+  for (const archive of copy.written.sources) read.add(archive);
   summary.filesWritten++;
   summary.bytesWritten += sizeOf(target);
   options.onStep?.('committed', target);
-  // Named once, as the rest of the day is rewritten; a later run that finds nothing else to rewrite says nothing.
-  for (const { archive, why } of copy.left.filter((l) => !named.has(l.archive))) {
-    named.add(archive);
-    summary.failed.push({ day, file: archive, error: why });
-  }
   // After the commit: a file that still holds another day's kept files (a first load's batch) stays until that day's turn.
   const used = await db.all<{ archive: string }>(`SELECT DISTINCT archive FROM log_objects WHERE archive IN (SELECT unnest($archives))`, {
-    archives: listValue(copy.sources),
+    archives: listValue(copy.written.sources),
   });
   const keep = new Set(used.map((row) => row.archive));
-  for (const archive of copy.sources.filter((a) => !keep.has(a))) {
+  for (const archive of copy.written.sources.filter((a) => !keep.has(a))) {
     const file = path.join(db.originalsDir, archive);
     summary.bytesRemoved += sizeOf(file);
     fs.rmSync(file, { force: true });

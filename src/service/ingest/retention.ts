@@ -9,7 +9,7 @@ import type { RetentionStatus } from '../../model/api';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { COMPLETED_RUN, ENDED_FIRST_LOAD } from './index';
-import { LAYOUT } from './keys';
+import { KEY_DAY_SQL } from './keys';
 
 const DAY_MS = 86_400_000;
 
@@ -52,15 +52,6 @@ export function describePrune(s: PruneSummary): string {
     `${counted(s.logFiles, 'kept log file')} no event needs, and ${counted(s.ledgerRows + s.records, 'bookkeeping row')}`
   );
 }
-
-// The day folder of a CloudTrail key (the same pattern as parseKey's), as YYYY-MM-DD; NULL for other names, whose
-// files a folder source lists on every run. A constant of our own, so it is written into the SQL (see normalise.ts).
-// Once the pattern matches, the day is the folder's last 10 characters: three regexp_extract calls (capture groups)
-// took 13 s for a million keys, 5 times as long, and compaction finds its due days this way every hour.
-export const KEY_DAY_SQL = (column: string) => {
-  const pattern = `'${LAYOUT.source.replace(/'/g, "''")}'`;
-  return `CASE WHEN regexp_matches(${column}, ${pattern}) THEN replace(right(parse_dirpath(${column}, 'forward_slash'), 10), '/', '-') END`;
-};
 
 /** Removes what lies outside a retention of `retentionDays` days, in one transaction; then the unused kept files. */
 export async function prune(db: Database, retentionDays: number, now = new Date()): Promise<PruneSummary> {
