@@ -424,6 +424,10 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
         'a proxy in front of it (or another app at that URL) asks for a sign-in of its own: point --service-url (or TRAILHOUND_URL) at the service itself, ' +
         'or at a proxy that passes the Authorization header on\n'
     );
+    // Its 403 (an auth proxy turning a path away) as its 401, as the plugin reads it: not a bare status and the page.
+    const forbidden = new RegExp(`^trailhound: ${proxy}/403 answered HTTP 403 ".*403 sign in to the proxy.*", not as .* asks for a sign-in of its own`);
+    expect(await report(`${proxy}/403`)).toMatch(forbidden);
+    expect(await report(`${proxy}/json/403`)).toMatch(/answered HTTP 403 ".*proxy's 403.*", not as .* asks for a sign-in of its own/);
     const down = await report(`${proxy}/503`);
     const proxyDown = 'not as the Trailhound service does: a proxy in front of it says it is down: .*try again';
     expect(down).toMatch(new RegExp(`^trailhound: ${proxy}/503 answered HTTP 503 ".*", ${proxyDown}`));

@@ -419,6 +419,43 @@ test('CheckHealth while the service upgrades its database: OK, saying so and tha
   }
 });
 
+test("CheckHealth: a proxy's 503 after /api/health said the database opens is the proxy's, not the service opening", async () => {
+  // Else Save & test said "the API token works" of a token no one checked.
+  // A service whose open never ends, behind a proxy that passes /api/health on and answers every other path itself:
+  // a 503 page, or JSON in words the service never said.
+  const opening = new DatabaseOpening(() => new Promise<never>(() => undefined));
+  void opening.open('never.duckdb');
+  const api = await buildApi({ db: opening, token: service.token });
+  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  const proxy = http.createServer(async (req, res) => {
+    const [, kind, ...rest] = req.url!.split('/');
+    if (rest.join('/') === 'api/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(await (await fetch(`${url}/api/health`)).text());
+    } else if (kind === 'html') {
+      res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>503 Service Unavailable</body></html>');
+    } else {
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Service Unavailable' }));
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const check = (at: string) => unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: at, uid: at }) });
+  try {
+    // The service itself, opening: OK, and its token was checked before its 503.
+    const itself = /, and the API token works, but the service is opening its database/;
+    expect(await check(url)).toMatchObject({ status: 'OK', message: expect.stringMatching(itself) });
+    for (const kind of ['html', 'json']) {
+      const health = await check(`${base}/${kind}`);
+      expect(health).toMatchObject({ status: 'ERROR', message: expect.stringMatching(/answered HTTP 503 .*, a proxy's answer rather than the service's: /) });
+      expect(health.message).toMatch(new RegExp(`^Reached Trailhound ${VERSION} at ${base}/${kind}, but `));
+      expect(health.message).not.toMatch(/token works/);
+    }
+  } finally {
+    await new Promise((resolve) => proxy.close(resolve));
+    await api.close();
+  }
+});
+
 describe('the plugin and the service at different versions', () => {
   const OLDER = '0.0.9';
   const NEWER = '99.0.0';

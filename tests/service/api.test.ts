@@ -1026,6 +1026,7 @@ describe('a request the schema refuses: the field as the model names it, what it
 
   const TIME = 'must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)';
   const WHOLE = 'must be a whole number from 1 to 10000';
+  const OTHER_VERSION = 'is the client at another version than the service? Run the same version of both';
   const queryBody = (fields: object) => ({ range: RANGE, queries: [{ refId: 'A' }], ...fields });
   const queryA = (fields: object) => queryBody({ queries: [{ refId: 'A', ...fields }] });
   const JARGON = /\w\/\w|must NOT|anyOf|must match|must have required|must be (object|array|string|number|integer|[<>]=)|^(body|querystring|params)\b/;
@@ -1081,6 +1082,9 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['unreadable files: limit not a number', 'GET', '/api/ingest/errors?limit=x', undefined, `limit: ${WHOLE}`],
     ['unreadable files: limit too small', 'GET', '/api/ingest/errors?limit=0', undefined, `limit: ${WHOLE}`],
     ['unreadable files: unknown parameter', 'GET', '/api/ingest/errors?since=1', undefined, /^since: is not a field of this service's unreadable-file lists/],
+    // These take none: one given is not silently ignored either.
+    ['trails: unknown parameter', 'GET', '/api/trails?name=main', undefined, `name: is not a field of this service's trail lists (it takes none): ${OTHER_VERSION}`],
+    ['status: unknown parameter', 'GET', '/api/ingest/status?source=x', undefined, `source: is not a field of this service's ingestion status (it takes none): ${OTHER_VERSION}`],
   ];
   // Each refusal's code beside its words: of what this service does not know (a client newer than the service reads
   // it), of more than one request may ask, and `invalid-request` for the others.
@@ -1094,6 +1098,8 @@ describe('a request the schema refuses: the field as the model names it, what it
     'values: a time field not in the list': 'unknown-value',
     'values: an unknown parameter twice': 'unknown-field',
     'unreadable files: unknown parameter': 'unknown-field',
+    'trails: unknown parameter': 'unknown-field',
+    'status: unknown parameter': 'unknown-field',
   };
   test.each(refusals)('%s: a 400 in plain words, no slash path or ajv jargon', async (what, method, route, body, error) => {
     const before = backfills.length;

@@ -36,9 +36,11 @@ function details(value: Record<string, unknown>): Uint8Array {
 
 /**
  * Whether the status call's error is the service's 503 while it opens its database: its code says so; a service without
- * codes (the builds before them: 0.1.0 had no such 503), a 503 while /api/health said the database is not open.
+ * codes (the builds before them: 0.1.0 had no such 503), a 503 in its words while /api/health said the database is not
+ * open. A proxy's 503 (kind gateway: a page, or JSON in other words) is never it: no token was checked behind it.
  */
 function isOpening(err: ServiceError, database: string): boolean {
+  if (err.kind !== 'http') return false;
   if (err.code !== undefined) return err.code === 'starting' || err.code === 'upgrading';
   return err.httpStatus === 503 && database !== 'open';
 }

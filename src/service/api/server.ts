@@ -406,12 +406,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // Small reads, but a busy service takes its time over them too: they stop with their client, and at the request's
   // deadline, as the others do.
-  app.get('/api/trails', async (_request, reply) => ({ trails: await untilStopped(reply, requestTimeoutMs, (signal) => open().trails(signal), BUSY) }));
+  // No parameters, and none ignored: the plugin and Grafana send none here, so one given is a newer client's (or a typo).
+  app.get('/api/trails', async (request, reply) => {
+    refuseUnknownFields(request.query as object, [], 'trail lists');
+    return { trails: await untilStopped(reply, requestTimeoutMs, (signal) => open().trails(signal), BUSY) };
+  });
 
   // The last backfill asked for here: one at a time, so repeated clicks cannot queue years of ingestion.
   let backfill: BackfillStatus | null = null;
 
-  app.get('/api/ingest/status', async (_request, reply): Promise<IngestStatus> => {
+  app.get('/api/ingest/status', async (request, reply): Promise<IngestStatus> => {
+    refuseUnknownFields(request.query as object, [], 'ingestion status');
     // The backfill's state first, then the database: a backfill said done is done in what is read (read the other way
     // round, a status read before the backfill's commit could say done over tables without its files).
     const asOf = backfill && { ...backfill };
@@ -464,6 +469,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.code(202).send({ status: 'started', days, ...(kept < asked && { retentionDays }), ...(days < kept && { cloudTrailBegan: CLOUDTRAIL_BEGAN }) });
   });
 
+  // Parameters ignored here, unlike the API's: a Prometheus scrape job's `params` add some the service cannot foresee.
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.scrape();

@@ -194,12 +194,13 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
     return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
   }
-  if (res.status === 401) {
+  // A 403 too, as the plugin reads it: an auth proxy turns away a path it does not let through (the service never answers 403).
+  if (res.status === 401 || answer.from === 'sign-in') {
     // Not the token's fault: setting another one would not help.
     const why =
       'a proxy in front of it (or another app at that URL) asks for a sign-in of its own: point --service-url (or TRAILHOUND_URL) at the service ' +
       'itself, or at a proxy that passes the Authorization header on';
-    return { error: `${page()}: ${why}`, status: 401 };
+    return { error: `${page()}: ${why}`, status: res.status };
   }
   throw new Error(`${url} answered ${res.status}: ${withoutToken(text, secret).slice(0, 200)}`);
 }

@@ -136,7 +136,7 @@ export function refuseUnknownFields(given: object, known: readonly string[], wha
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
     const advice = 'is the client at another version than the service? Run the same version of both';
-    const message = `is not a field of this service's ${what} (${known.join(', ')}): ${advice}`;
+    const message = `is not a field of this service's ${what} (${known.length ? known.join(', ') : 'it takes none'}): ${advice}`;
     throw new QueryError(`${path}${unknown}`, message, 'unknown-field');
   }
 }
