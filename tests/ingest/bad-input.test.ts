@@ -361,6 +361,24 @@ test('the same event in several files is stored once; re-running ingests nothing
   expect(ledger.reduce((a, r) => a + r.duplicates, 0)).toBe(2);
 });
 
+// The copy kept of an event twice in a batch is the first by key, not by the batch's order (loader.ts findFresh).
+test('an event twice in one batch is stored from the file first by key, whatever the batch\'s order, and that file counts it', async () => {
+  const shared = rec();
+  const logs = writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}a-first.json.gz`]: logFile([rec(), shared]),
+    [`${DAY}z-last.json.gz`]: logFile([shared]),
+  });
+  const file = (name: string) => ({ path: path.join(logs, `${DAY}${name}`), key: `${DAY}${name}`, etag: name, size: 100 });
+  const outcomes = await new BatchLoader(db, 'test-source').load([file('z-last.json.gz'), file('a-first.json.gz')]);
+  expect(outcomes.map(({ key, inserted, duplicates }) => [path.basename(key), inserted, duplicates])).toEqual([
+    ['z-last.json.gz', 0, 1],
+    ['a-first.json.gz', 2, 0],
+  ]);
+  expect(await db.all(`SELECT object_key, record_index FROM events WHERE event_id = $id`, { id: shared.eventID as string })).toEqual([
+    { object_key: `${DAY}a-first.json.gz`, record_index: 1 },
+  ]);
+});
+
 test('the window: day folders outside it are not read', async () => {
   writeFiles(path.join(dir, 'logs'), {
     [dayPrefix('111122223333', 'us-east-1', '2026-11-18') + 'old.json.gz']: logFile([rec({ eventTime: '2026-11-18T01:00:00Z' })]),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { resolveQuery } from '../../src/model/query';
+import { DEFAULTS } from '../../src/service/config';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { OUT_OF_MEMORY } from '../../src/service/ingest/fileFailures';
@@ -89,6 +90,23 @@ test('a 12 MB log file loads in bounded memory with exact counts, and a re-run a
     expect((await storedFile(db, 'big.json.gz'))!.equals(fs.readFileSync(path.join(logs, 'big.json.gz')))).toBe(true);
     const again = await ingest({ source: logs, db });
     expect(again).toMatchObject({ objects: 0, events: 0, unchanged: 1 });
+  } finally {
+    db.close();
+  }
+});
+
+// CloudTrail records of 5-10 KB are common (RunInstances' responseElements, a policy document in requestParameters).
+test('a 10 MB log file of 5 KB records loads at the default memory limit, each record whole', async () => {
+  const padded = 'p'.repeat(5_000);
+  const records = Array.from({ length: 2_000 }, (_, i) => record(i, { responseElements: { policy: `${padded}-${i}` } }));
+  const logs = writeFiles(path.join(dir, 'wide-logs'), { 'wide.json.gz': zlib.gzipSync(JSON.stringify({ Records: records })) });
+  expect(zlib.gunzipSync(fs.readFileSync(path.join(logs, 'wide.json.gz'))).length).toBeGreaterThan(8 * 1024 * 1024); // staged, as above
+  const db = await Database.open(path.join(dir, 'wide.duckdb'), { memoryLimit: DEFAULTS.memoryLimit });
+  try {
+    const result = await ingest({ source: logs, db });
+    const reasons = await db.all<{ reason: string }>('SELECT reason FROM ingest_errors');
+    expect({ ...result, reasons }).toMatchObject({ objects: 1, events: 2_000, errors: 0, reasons: [] });
+    expect(Object.fromEntries(await storedRecords(db, ['big-1999']))).toEqual({ 'big-1999': records[1999] });
   } finally {
     db.close();
   }
