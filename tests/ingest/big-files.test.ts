@@ -112,6 +112,23 @@ test('a 10 MB log file of 5 KB records loads at the default memory limit, each r
   }
 });
 
+test('a 10 MB log file with records that are no objects: those kept aside, every other record stored', async () => {
+  const records: unknown[] = Array.from({ length: 7_000 }, (_, i) => record(i));
+  records.splice(10, 0, 'not a record', 42, ['a', 'list'], null);
+  const logs = writeFiles(path.join(dir, 'odd-logs'), { 'odd.json.gz': zlib.gzipSync(JSON.stringify({ Records: records })) });
+  expect(zlib.gunzipSync(fs.readFileSync(path.join(logs, 'odd.json.gz'))).length).toBeGreaterThan(8 * 1024 * 1024); // staged
+  const db = await Database.open(path.join(dir, 'odd.duckdb'), { memoryLimit: DEFAULTS.memoryLimit });
+  try {
+    const result = await ingest({ source: logs, db });
+    const reasons = await db.all<{ reason: string }>('SELECT reason FROM ingest_errors');
+    expect({ ...result, reasons }).toMatchObject({ objects: 1, events: 7_000, rejected: 4, errors: 0, reasons: [] });
+    // Each event still points at its own record, past the ones kept aside.
+    expect(Object.fromEntries(await storedRecords(db, ['big-6999']))).toEqual({ 'big-6999': record(6999) });
+  } finally {
+    db.close();
+  }
+});
+
 test('a big file with a broken gzip checksum, or a gzip that is not one, never stops the run: the good file beside it is stored', async () => {
   const records = Array.from({ length: 7_000 }, (_, i) => record(i));
   const badCrc = zlib.gzipSync(JSON.stringify({ Records: records }));
