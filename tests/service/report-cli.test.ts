@@ -498,6 +498,26 @@ test('the token is never printed: a proxy echoing the request\'s headers has it 
   }
 });
 
+test('a 2xx answer that is not the service\'s (a sign-in page answered with 200, another app\'s JSON) is quoted as not the service\'s', async () => {
+  const none = path.join(dir, 'none', 'x.duckdb');
+  const other = http.createServer((req, res) => {
+    if (req.url === '/json/api/query') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in</body></html>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+  try {
+    for (const [route, body] of [['', '<html><body>Sign in</body></html>'], ['/json', '{"ok":true}']]) {
+      const r = await runCli(['report', 'totals', '--db', none, '--service-url', `${url}${route}`], { TRAILHOUND_TOKEN: 'some-token-1234567890' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${url}${route} answered 200: ${body}`);
+      expect(r.stderr).not.toMatch(/Unexpected token|is not valid JSON|Cannot read properties/);
+    }
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
 test('while serve holds the file, the report comes from the running service; unreachable, a clear message', async () => {
   const args = ['--source', path.join(dir, 'logs'), '--db', db, '--listen', '127.0.0.1:0', '--poll-interval', '3600'];
   const serve = await spawnServe(args, { TRAILHOUND_TOKEN: 'cli-test-token' });

@@ -156,6 +156,15 @@ export function plainHttpWarning(url: string): string | undefined {
   return `${url} looks public, asked over plain http: the bearer token crosses the network readable; use https (a TLS proxy) or an SSH tunnel`;
 }
 
+/** A query response's result for refId A; undefined for any other body. */
+function parsedQueryResult(text: string): QueryResponse['results'][string] | undefined {
+  try {
+    return (JSON.parse(text) as Partial<QueryResponse> | null)?.results?.A;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
 async function askService(url: string, dataDir: string, token: Token | undefined, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
@@ -167,7 +176,11 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     body: JSON.stringify(body),
   });
   const text = await res.text();
-  if (res.ok) return (JSON.parse(text) as QueryResponse).results.A;
+  if (res.ok) {
+    // Not the service's when it is no query response: a proxy's sign-in page answered with 200, another app's JSON.
+    const result = parsedQueryResult(text);
+    if (result) return result;
+  }
   const answer = readHttpAnswer(res.status, text, secret);
   // The service's own answer: its code says what it is; a service up to 0.1.0 gives none, only its {error} JSON, which
   // is then taken by the status alone (by its words, where a proxy answers JSON too: readHttpAnswer). Anything else (a
