@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
 import { Database, removeDatabase } from '../src/service/db/database';
+import { literalPath } from '../src/service/db/filePaths';
 import { DEFAULTS, memoryLimit } from '../src/service/config';
 import { ingest } from '../src/service/ingest';
 import { normaliseSql } from '../src/service/ingest/normalise';
@@ -38,7 +39,8 @@ function matches(dir: string, pattern: string[]): boolean {
 function eventFiles(logs: string) {
   const patterns = ['AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz', 'AWSLogs/*/*/CloudTrail/*/*/*/*/*.json.gz'].filter((p) => matches(logs, p.split('/')));
   if (patterns.length === 0) throw new Error(`no CloudTrail event files under ${logs}/AWSLogs`);
-  return listValue(patterns.map((p) => `${logs}/${p}`));
+  // The folder as written (brackets around any * ? [ in it), the patterns after it as patterns.
+  return listValue(patterns.map((p) => `${literalPath(path.resolve(logs))}/${p}`));
 }
 
 async function main() {

@@ -3,13 +3,20 @@
 // read_json pattern then matched nothing and failed the whole run.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../support/cli';
 import { tempDir } from '../support/temp';
 
+// A folder name DuckDB would take for a pattern: its read_json side must read this folder's files, not match none.
+let root: string;
 let dir: string;
-beforeAll(() => (dir = tempDir()));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => {
+  root = tempDir();
+  dir = path.join(root, 'runs [x] *');
+  fs.mkdirSync(dir);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 test('runs at 1 and at 300 events: a row per size, every side measured', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', 'bench/ingest.bench.ts', '--events', '1,300', '--dir', dir], {
