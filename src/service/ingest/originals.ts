@@ -16,6 +16,7 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 
@@ -375,13 +376,9 @@ async function compactDay(db: Database, day: string, { summary, read, named, now
   const target = path.join(db.originalsDir, `${randomUUID()}.parquet`);
   const conn = await db.connect();
   // A stop interrupts the copy, which can take minutes for a big day: nothing of the day has changed before its commit.
-  // Again every 20 ms until the day ends: DuckDB forgets an interrupt that lands before its statement runs (waiting for a
-  // thread on a loaded machine), and the copy then ran to its end.
-  let again: NodeJS.Timeout | undefined;
-  const interrupt = () => {
-    conn.interrupt();
-    again = setInterval(() => conn.interrupt(), 20);
-  };
+  // Again every 20 ms until the day ends (repeatedInterrupt): on a loaded machine the first one could be lost.
+  const interrupter = repeatedInterrupt(conn, 20);
+  const interrupt = () => interrupter.start();
   options.signal?.addEventListener('abort', interrupt, { once: true });
   let copy: DayCopy;
   try {
@@ -407,7 +404,7 @@ async function compactDay(db: Database, day: string, { summary, read, named, now
     throw err;
   } finally {
     options.signal?.removeEventListener('abort', interrupt);
-    clearInterval(again);
+    interrupter.stop();
     conn.closeSync();
   }
   // Named once: a file that cannot be read is remembered, and left out without a read until it changes; one that lacks

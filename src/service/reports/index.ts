@@ -14,6 +14,7 @@ import {
 } from '../../model/api';
 import { DEFAULT_QUERY, type Dimension, type ResolvedQuery, type TimeField } from '../../model/query';
 import type { Database } from '../db/database';
+import { repeatedInterrupt } from '../db/interrupt';
 import type { Answer, AnswerResult } from './answerJson';
 import { planAnswer, seriesPlan, type AnswerPlan } from './answerPlan';
 import { errorResult, QueryTimeoutError, RequestStoppedError } from './errors';
@@ -72,27 +73,23 @@ export class Reports {
    */
   private async interruptible<T>(conn: DuckDBConnection, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
-    // An interrupt that lands while DuckDB still prepares the statement is lost, so keep interrupting until it ends.
-    let repeat: NodeJS.Timeout | undefined;
-    const interrupt = () => {
-      if (repeat) return;
-      conn.interrupt();
-      repeat = setInterval(() => conn.interrupt(), 10);
-    };
+    // Until the statement ends: an interrupt that lands while DuckDB still prepares it is lost.
+    const interrupter = repeatedInterrupt(conn, 10);
+    const interrupt = () => interrupter.start();
     const timer = setTimeout(interrupt, this.timeoutMs);
     signal?.addEventListener('abort', interrupt);
     const stopped = () => (signal?.aborted ? signal.reason : new QueryTimeoutError(this.timeoutMs));
     try {
       const value = await run();
       // A streamed result (HeldFrames' read) that is interrupted between chunks just ends: its rows are not all there.
-      if (repeat) throw stopped();
+      if (interrupter.started) throw stopped();
       return value;
     } catch (err) {
       if (/INTERRUPT/i.test(String(err))) throw stopped();
       throw err;
     } finally {
       clearTimeout(timer);
-      clearInterval(repeat);
+      interrupter.stop();
       signal?.removeEventListener('abort', interrupt);
     }
   }
