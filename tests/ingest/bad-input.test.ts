@@ -130,6 +130,20 @@ test('a batch with a file of JSON that is not an object: the file is set aside, 
   expect(await db.all(`SELECT count(DISTINCT archive)::INTEGER AS n FROM log_objects`)).toEqual([{ n: 1 }]);
 });
 
+test('a batch with a corrupt file whose name holds [ and *: DuckDB names it, it is recorded with its reason, the good ones go in as one batch', async () => {
+  const files: Record<string, string | Buffer> = {};
+  for (let i = 0; i < 6; i++) files[`${DAY}good [${i}].json.gz`] = logFile([rec(), rec()]);
+  // A lone surrogate: good to Node's JSON.parse, malformed to DuckDB, so only DuckDB's naming it makes it a suspect. Its
+  // path is given to DuckDB escaped (literalPath); were it not found in DuckDB's words, the batch would go in by halves.
+  files[`${DAY}bad [1]*.json.gz`] = zlib.gzipSync(`{"Records": [${JSON.stringify(rec()).replace(/"id-\d+"/, '"\\ud800"')}]}`);
+  writeFiles(path.join(dir, 'logs'), files);
+  expect(await run()).toMatchObject({ objects: 6, events: 12, errors: 1 });
+  expect(await db.all(`SELECT key, kind, reason FROM ingest_errors`)).toEqual([
+    { key: `${DAY}bad [1]*.json.gz`, kind: 'bad-json', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in record\/value 2: no low surrogate in string\.$/) },
+  ]);
+  expect(await db.all(`SELECT count(DISTINCT archive)::INTEGER AS n FROM log_objects`)).toEqual([{ n: 1 }]);
+});
+
 // DuckDB's error for a file it cannot open names the file (x.json.gz) and quotes its statement (read_json(…'JSON'…)):
 // neither is what is wrong with a file's content. A file that cannot be opened (gone since it was listed; not readable
 // by the service's user) is the machine's state: the run fails and is retried, the file never recorded as broken.

@@ -1,4 +1,4 @@
-import { fileErrorKind, isFileProblem } from './fileFailures';
+import { fileErrorKind, isFileProblem, namedFile } from './fileFailures';
 import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
@@ -27,4 +27,19 @@ test("fileErrorKind: the kind of DuckDB's errors (its own words, as it reports t
   expect(fileErrorKind(new UnreadableLogFile('it unpacks to more than 4096 MB'))).toBe('too-big');
   expect(fileErrorKind(new Error('Out of Memory Error: failed to allocate data of size 16.0 MiB (123.6 MiB/137.3 MiB used)'))).toBe('out-of-memory');
   expect(fileErrorKind(new Error('Binder Error: something else'))).toBe('unreadable');
+});
+
+test('namedFile: the file DuckDB names, as it found it or as it was given (escaped), the longest path before a shorter one', () => {
+  const files = ['/logs/a [1].json', '/logs/a [1].json.gz', '/logs/b *.json.gz', '/logs/c [*].json', '/logs/c *.json'].map((p) => ({ path: p }));
+  const named = (message: string) => namedFile(`Invalid Input Error: Malformed JSON in file "${message}", at byte 1 in record/value 2: invalid literal.`, files)?.path;
+  // As DuckDB 1.5 names it: the file it found.
+  expect(named('/logs/a [1].json.gz')).toBe('/logs/a [1].json.gz');
+  expect(named('/logs/a [1].json')).toBe('/logs/a [1].json');
+  // As it was given to DuckDB (literalPath).
+  expect(named('/logs/a [[]1].json.gz')).toBe('/logs/a [1].json.gz');
+  expect(named('/logs/b [*].json.gz')).toBe('/logs/b *.json.gz');
+  expect(named('/logs/c [[][*]].json')).toBe('/logs/c [*].json');
+  // c *.json given is c [*].json's own path: the file of that name is the one named.
+  expect(named('/logs/c [*].json')).toBe('/logs/c [*].json');
+  expect(named('/logs/d.json')).toBeUndefined();
 });

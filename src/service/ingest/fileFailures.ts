@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
+import { escapedPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 import { isGzip, openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
@@ -137,6 +138,15 @@ export async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): 
   } catch {
     return true;
   }
+}
+
+/**
+ * The file of a failed batch that DuckDB's message names: the longest path it holds (a.json is inside a.json.gz). DuckDB
+ * names the file it found; the path it was given (escaped by literalPath) is looked for too, should a version say that.
+ */
+export function namedFile<F extends { path: string }>(message: string, files: F[]): F | undefined {
+  const named = files.filter((f) => message.includes(f.path) || message.includes(escapedPath(f.path)));
+  return named.sort((a, b) => b.path.length - a.path.length)[0];
 }
 
 /** What Node's gunzip made of a batch's files, by path: zlib's message when it failed, undefined when the gzip is whole. */

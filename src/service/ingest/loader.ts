@@ -19,6 +19,7 @@ import {
   fileFailure,
   isFileProblem,
   looksBad,
+  namedFile,
   OUT_OF_MEMORY,
   OUT_OF_MEMORY_FIRST_WAIT_MS,
   OUT_OF_MEMORY_MAX_WAIT_MS,
@@ -137,9 +138,8 @@ export class BatchLoader {
       const half = Math.ceil(files.length / 2);
       return [...(await this.load(files.slice(0, half), true)), ...(await this.load(files.slice(half), true))];
     }
-    // The file DuckDB named (the longest path the message holds: a.json is inside a.json.gz), and any Node finds bad.
-    const message = messageOf(err);
-    const named = files.filter((f) => message.includes(f.path)).sort((a, b) => b.path.length - a.path.length)[0];
+    // The file DuckDB named, and any Node finds bad.
+    const named = namedFile(messageOf(err), files);
     const gzipVerdicts: GzipVerdicts = new Map();
     const suspects = new Map<LocalLogFile, boolean>();
     for (const file of files) {
