@@ -1,6 +1,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList } from './config';
+import { endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn } from './config';
 import { distinctSources } from './ingest';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
@@ -56,6 +58,34 @@ describe('the sources serve reads', () => {
     expect(sourceList([''])).toEqual([]);
     delete process.env.TRAILHOUND_SOURCE;
     expect(sourceList()).toEqual([]);
+  });
+
+  test('TRAILHOUND_SOURCE: a comma inside an S3 prefix, or inside the name of a folder that exists, is part of the name', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-sources-'));
+    try {
+      for (const name of ['trail,2024', 'a', 'a,b', 'a,b,c', 'logs']) fs.mkdirSync(path.join(root, name));
+      fs.writeFileSync(path.join(root, 'file,x'), '');
+      const at = (name: string) => path.join(root, name);
+      // Lists as they were written before read as they did.
+      expect(sourcesIn('s3://a,s3://b')).toEqual(['s3://a', 's3://b']);
+      expect(sourcesIn('./x,./y')).toEqual(['./x', './y']);
+      expect(sourcesIn('logs,archive')).toEqual(['logs', 'archive']);
+      expect(sourcesIn(`${at('logs')},${at('archive')}`)).toEqual([at('logs'), at('archive')]);
+      expect(sourcesIn(`s3://a,${at('trail,2024')},../z,.`)).toEqual(['s3://a', at('trail,2024'), '../z', '.']);
+      // A bucket's name has no comma; its prefix may.
+      expect(sourcesIn('s3://a,logs')).toEqual(['s3://a', 'logs']);
+      expect(sourcesIn('s3://bucket/2024,eu/prod,s3://other/x,y')).toEqual(['s3://bucket/2024,eu/prod', 's3://other/x,y']);
+      // A folder whose name holds commas, and the longest such name first (a,b,c beside folders a and a,b).
+      expect(sourcesIn(at('trail,2024'))).toEqual([at('trail,2024')]);
+      expect(sourcesIn(`${at('a,b,c')},archive`)).toEqual([at('a,b,c'), 'archive']);
+      expect(sourcesIn(`${at('trail')},2025`)).toEqual([at('trail'), '2025']);
+      // A file is not a folder source: a list, as before (ingest then says which is not a folder).
+      expect(sourcesIn(at('file,x'))).toEqual([at('file'), 'x']);
+      process.env.TRAILHOUND_SOURCE = ` ${at('trail,2024')} , s3://b `;
+      expect(sourceList()).toEqual([at('trail,2024'), 's3://b']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('a source given twice, under any of its spellings, is read once', () => {

@@ -46,10 +46,55 @@ export function retentionDays(flag?: number): number | undefined {
   return days;
 }
 
-/** The sources `serve` reads: each --source, else TRAILHOUND_SOURCE's comma-separated list; none means the sample. */
+/** The sources `serve` reads: each --source, else TRAILHOUND_SOURCE's comma-separated list (sourcesIn); none means the sample. */
 export function sourceList(flags?: string[]): string[] {
   // An empty --source (--source "$UNSET") means the sample, as it always did, not the current folder.
-  return (flags ?? (env('SOURCE') ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  return (flags ?? sourcesIn(env('SOURCE') ?? '')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Text after a comma that starts a source of its own: s3://, an absolute or ./ ../ path, . or .., or nothing (a,,b). */
+const STARTS_SOURCE = /^\s*(s3:\/\/|\.{0,2}\/|\.{0,2}\s*$)/;
+
+/**
+ * A comma-separated list of sources, where a comma may also be part of a name (a folder /data/trail,2024, an S3
+ * prefix). A comma before s3://, /, ./ or ../ always separates. Otherwise it is kept in an S3 prefix (a bucket's name
+ * has none), and in a folder's name when the folder exists with it: the longest run of pieces that names one is one
+ * source. So a list as it was written before (s3://a,s3://b; ./x,./y; logs,archive) reads as it did.
+ */
+export function sourcesIn(value: string): string[] {
+  const runs: string[][] = [];
+  for (const piece of value.split(',')) {
+    if (runs.length === 0 || STARTS_SOURCE.test(piece)) runs.push([piece]);
+    else runs[runs.length - 1].push(piece);
+  }
+  return runs.flatMap((pieces) => {
+    // Past the bucket, the commas are the prefix's.
+    if (/^\s*s3:\/\/[^/]*\//.test(pieces[0])) return [pieces.join(',')];
+    // A bucket's name has no comma: s3://a,logs is two sources.
+    if (/^\s*s3:\/\//.test(pieces[0])) return [pieces[0], ...folderNames(pieces.slice(1))];
+    return folderNames(pieces);
+  });
+}
+
+/** Pieces of a list, joined where a folder's name holds the comma: the longest run from each piece that names a folder. */
+function folderNames(pieces: string[]): string[] {
+  const names: string[] = [];
+  for (let from = 0; from < pieces.length; ) {
+    let to = pieces.length;
+    while (to > from + 1 && !isFolder(pieces.slice(from, to).join(',').trim())) to--;
+    names.push(pieces.slice(from, to).join(','));
+    from = to;
+  }
+  return names;
+}
+
+function isFolder(name: string): boolean {
+  try {
+    return fs.statSync(name).isDirectory();
+  } catch {
+    // Nothing there, or a file on the way (ENOTDIR): not one folder, so a list.
+    return false;
+  }
 }
 
 /**

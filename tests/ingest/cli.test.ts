@@ -127,6 +127,20 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   for (const file of ['x.duckdb', 'y.duckdb', 'z.duckdb', 'e.duckdb', 's.duckdb']) expect(fs.existsSync(path.join(dir, file))).toBe(false);
 });
 
+test('TRAILHOUND_SOURCE naming a folder whose name holds a comma is that folder; a list of folders is still refused', async () => {
+  writeStratusFolder(path.join(dir, 'trail,2024'));
+  const db = path.join(dir, 'comma.duckdb');
+  const one = await runCli(['ingest', '--db', db, '--json'], { TRAILHOUND_SOURCE: path.join(dir, 'trail,2024') });
+  expect([one.code, one.stderr]).toEqual([0, '']);
+  expect(JSON.parse(one.stdout)).toMatchObject({ objects: 35, errors: 0 });
+  const list = `${path.join(dir, 'trail,2024')},${path.join(dir, 'logs')}`;
+  const several = await runCli(['ingest', '--db', db, '--json'], { TRAILHOUND_SOURCE: list });
+  expect([several.code, several.stderr]).toEqual([
+    1,
+    `trailhound: TRAILHOUND_SOURCE lists several sources (${list}): ingest reads one per run, so give it with --source\n`,
+  ]);
+});
+
 test('no AWS credentials: says what to set, and for a named profile what to check', async () => {
   // The SDK's real default chain, with nothing for it to find (no keys, no files, no instance role).
   const none = {

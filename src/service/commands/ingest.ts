@@ -4,7 +4,7 @@ import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { foundNoLogs } from '../foundNoLogs';
-import { DEFAULTS, env, s3EndpointUrl, retentionDays } from '../config';
+import { DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
@@ -68,9 +68,13 @@ export function ingestCommand(): Command {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
       const { ingest, openSource } = lazy.ingestion();
       const { describePrune, prune } = lazy.retention();
-      // serve reads a comma-separated list from the variable; ingest reads one source per run.
-      if (command.getOptionValueSource('source') === 'default' && opts.source.includes(',')) {
-        throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
+      // serve reads a comma-separated list from the variable (a folder /data/trail,2024 is one); ingest reads one source per run.
+      if (command.getOptionValueSource('source') === 'default') {
+        const listed = sourceList();
+        if (listed.length > 1) {
+          throw new Error(`TRAILHOUND_SOURCE lists several sources (${opts.source}): ingest reads one per run, so give it with --source`);
+        }
+        opts.source = listed[0] ?? opts.source;
       }
       // The same list as a flag (a bucket's name has no comma): it was read as one bucket, "logs,s3:", that does not exist.
       if (/,\s*s3:\/\//.test(opts.source)) {
