@@ -27,11 +27,6 @@ export function literalPath(file: string): string {
   if (!GLOB_CHARACTER.test(file)) return file;
   const misread = duckDbMisreads(file);
   if (misread) throw new Error(`DuckDB cannot read ${file}: its path ${misread}. Rename the folder, or reach it through a symbolic link without them`);
-  return escapedPath(file);
-}
-
-/** `file` as literalPath gives it to DuckDB, unchecked: for finding it in DuckDB's words, where a refusal would not help. */
-export function escapedPath(file: string): string {
   const top = path.isAbsolute(file) ? /^[\\/]*[^\\/]*/.exec(file)![0] : '';
   return top + file.slice(top.length).replace(/[*?[]/g, (c) => `[${c}]`);
 }

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorKind } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
-import { escapedPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 import { isGzip, openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
@@ -142,10 +141,10 @@ export async function looksBad(file: LocalLogFile, gzipVerdicts: GzipVerdicts): 
 
 /**
  * The file of a failed batch that DuckDB's message names: the longest path it holds (a.json is inside a.json.gz). DuckDB
- * names the file it found; the path it was given (escaped by literalPath) is looked for too, should a version say that.
+ * names the file it found, not the escaped path it was given (literalPath), so a name with [ * ? is matched as it is.
  */
 export function namedFile<F extends { path: string }>(message: string, files: F[]): F | undefined {
-  const named = files.filter((f) => message.includes(f.path) || message.includes(escapedPath(f.path)));
+  const named = files.filter((f) => message.includes(f.path));
   return named.sort((a, b) => b.path.length - a.path.length)[0];
 }
 
