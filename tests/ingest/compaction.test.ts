@@ -404,6 +404,37 @@ describe('compactOriginals', () => {
     }
   });
 
+  test('a kept Parquet file that lacks some of its log files: those stay pointing at it, the rest of the day is compacted', async () => {
+    const { db } = await scenario(dir);
+    try {
+      const before = await storedRecords(db);
+      // One of the 16th's 4 files (one batch each) is said to hold one more log file than it does.
+      const lacking = (await db.one<{ a: string }>(`SELECT archive AS a FROM log_objects WHERE key LIKE '%/2026/11/16/%' ORDER BY key LIMIT 1`))!.a;
+      const lost = `${dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[2])}111122223333_CloudTrail_eu-west-1_lost.json.gz`;
+      await db.run(`INSERT INTO log_objects VALUES ($lost, 'x', 'etag', $lacking, $day::DATE)`, { lost, lacking, day: OLD_DAYS[2] });
+
+      const summary = await compactOriginals(db, { now: NOW });
+      expect(summary).toMatchObject({ days: 4, filesWritten: 4, filesRemoved: 7 });
+      expect(summary.failed).toEqual([
+        {
+          day: OLD_DAYS[2],
+          file: lacking,
+          error: `1 log file of the day that log_objects says are kept in ${path.join(db.originalsDir, lacking)} are not in it, and were left ` +
+            "pointing at it: their events' original records cannot be read. Restore the file from a backup of the data folder if there is one",
+        },
+      ]);
+      // The day's 4 log files in one new file, the lost one where it was said to be.
+      const day16 = await db.all<{ a: string; n: bigint }>(
+        `SELECT archive AS a, count(*) AS n FROM log_objects WHERE day = $day::DATE GROUP BY archive ORDER BY n`, { day: OLD_DAYS[2] });
+      expect(day16).toEqual([{ a: lacking, n: 1n }, { a: expect.not.stringMatching(lacking), n: 4n }]);
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      expect(asJson(await storedRecords(db))).toBe(asJson(before));
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 0, failed: [] });
+    } finally {
+      db.close();
+    }
+  });
+
   // A day spread over thousands of Parquet files went further past the memory limit with it (bench/compaction.ts).
   test("DuckDB keeps no cache of the kept files' bytes, which lay outside its memory limit", async () => {
     const db = await Database.open(path.join(dir, 'db.duckdb'), { memoryLimit: '128MB' });
@@ -413,6 +444,54 @@ describe('compactOriginals', () => {
       db.close();
     }
   });
+
+  // The selection held every key of the day at once (two temporary tables, joined whole), and so did the commit's
+  // UPDATE (a join with the new file's keys): this day ran out of a 48 MB memory limit, with either alone out of 44 MB,
+  // and 300 000 kept files out of 64 MB even with spilling (bench/compaction.ts). Now the selection joins a few files'
+  // keys at a time, and the commit names the files: within 34 MB. Two threads, as what a query holds grows with them.
+  test('a day of 120 000 kept log files in 500 Parquet files is compacted within a 40 MB memory limit, nothing spilled to disk', async () => {
+    const file = path.join(dir, 'db.duckdb');
+    const prefix = `${dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0])}111122223333_CloudTrail_eu-west-1_`;
+    const perFile = 240;
+    const setup = await Database.open(file);
+    fs.mkdirSync(setup.originalsDir, { recursive: true });
+    for (let first = 0; first < 120_000; first += perFile) {
+      const archive = `${crypto.randomUUID()}.parquet`;
+      // A log file's bytes are its key's md5: a few bytes, as what matters here is how many there are.
+      await setup.run(
+        `COPY (SELECT $prefix || i || '.json.gz' AS key, unhex(md5($prefix || i || '.json.gz'))::BLOB AS content FROM range($first, $first + $n) t(i))
+         TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+        { prefix, first, n: perFile, target: path.join(setup.originalsDir, archive) }
+      );
+      await setup.run(
+        `INSERT INTO log_objects SELECT $prefix || i || '.json.gz', 'logs', 'etag', $archive, $day::DATE FROM range($first, $first + $n) t(i)`,
+        { prefix, first, n: perFile, archive, day: OLD_DAYS[0] }
+      );
+    }
+    setup.close();
+    const limited = await Database.open(file, { memoryLimit: '40MB', threads: 2 });
+    try {
+      // Nothing spilled to disk: what it holds must fit (the temporary tables spilled, at 128 MB too).
+      await limited.run(`SET temp_directory = ''`);
+      expect(await compactOriginals(limited, { now: NOW })).toMatchObject({ days: 1, filesRead: 500, filesWritten: 1, filesRemoved: 500, failed: [] });
+    } finally {
+      limited.close();
+    }
+    // Every log file in the new file, under its own key (read back without the limit: that join is a test's).
+    const db = await Database.open(file);
+    try {
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      const [compacted] = parquetFiles(db);
+      expect(
+        await db.one(
+          `SELECT count(*) AS n, count(*) FILTER (WHERE content = unhex(md5(key))::BLOB) AS same FROM read_parquet($f) JOIN log_objects USING (key)`,
+          { f: path.join(db.originalsDir, compacted) }
+        )
+      ).toEqual({ n: 120_000n, same: 120_000n });
+    } finally {
+      db.close();
+    }
+  }, 120_000);
 
   // What a copy holds follows its row groups (64 log files each, read and written: here 12 MB), not the day's size;
   // without insertion order this day ran out of the limit.

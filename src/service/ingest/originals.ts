@@ -225,51 +225,82 @@ interface Selection {
 }
 
 /**
+ * How many rows of the kept Parquet files one selection query joins with their keys: its hash table holds that many
+ * keys (~100 bytes each) and no more, whatever the day's size. A day of 300 000 kept files in two temporary tables of
+ * all its keys, joined at once, held ~85 MB of its memory limit (and spilled at 128 MB); 30 000 rows are ~10 queries.
+ */
+const SELECT_ROWS = 30_000;
+
+/**
  * Which rows of `archives` to copy. A join finds them, on the keys alone (the key column, not the log files): the copy
  * itself then tests one bit per row, which its Parquet scan streams. A filter that looked each row up in a list of the
  * day's keys grew with the square of the day (2 s for 20 000 files, 190 s for 100 000); a join in the copy itself
  * gathered its matching rows (whole log files) before writing them, past a 128 MB memory limit for a day of 90 MB.
+ * Some files at a time (SELECT_ROWS), each group's bits after the one before.
  */
-async function select(conn: DuckDBConnection, db: Database, archives: string[], rowsIn: Map<string, number>): Promise<Selection> {
-  if (archives.length === 0) return { sources: [], bits: '', offsets: [], found: new Map() };
+async function select(conn: DuckDBConnection, db: Database, day: string, archives: string[], rowsIn: Map<string, number>): Promise<Selection> {
+  const groups: string[][] = [];
+  let groupRows = Infinity;
+  for (const archive of archives) {
+    const rows = rowsIn.get(archive) ?? 0;
+    if (groupRows + rows > SELECT_ROWS) {
+      groups.push([]);
+      groupRows = 0;
+    }
+    groups[groups.length - 1].push(archive);
+    groupRows += rows;
+  }
+  let all = '';
+  for (const group of groups) all += await selectGroup(conn, db, day, group, rowsIn);
+  const found = new Map<string, number>();
+  const sources: string[] = [];
+  const parts: string[] = [];
+  const starts: number[] = [];
+  let offset = 0;
+  let length = 0;
+  for (const archive of archives) {
+    const rows = rowsIn.get(archive) ?? 0;
+    const part = all.slice(offset, offset + rows);
+    offset += rows;
+    const n = part.split('1').length - 1;
+    if (n === 0) continue;
+    found.set(archive, n);
+    sources.push(archive);
+    starts.push(length);
+    parts.push(part);
+    length += part.length;
+  }
+  return { sources, bits: parts.join(''), offsets: starts, found };
+}
+
+/** One group of `select`: a bit per row of its files (in order), set for the rows whose key the day's rows name in that file. */
+async function selectGroup(conn: DuckDBConnection, db: Database, day: string, archives: string[], rowsIn: Map<string, number>): Promise<string> {
   const offsets: number[] = [];
   let rows = 0;
   for (const archive of archives) {
     offsets.push(rows);
     rows += rowsIn.get(archive) ?? 0;
   }
-  const files = listValue(archives.map((a) => literalPath(path.join(db.originalsDir, a))));
-  // Each file's index in the list, as read_parquet numbers them (file_index), by its name in log_objects.
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE wanted AS
-     SELECT key, i AS file_index FROM kept JOIN (SELECT unnest($archives) AS archive, generate_subscripts($archives, 1) - 1 AS i) USING (archive)`,
-    { archives: listValue(archives) }
-  );
-  // Only rows where the footer said (a row past it would be another file's bit): a file rewritten since fails the copy's count.
+  if (rows === 0) return '';
+  // Each file's index in the list, as read_parquet numbers them (file_index), by its name in log_objects. Only rows
+  // where the footer said (a row past it would be another file's bit): a file rewritten since fails the copy's count.
   const selected = await conn.runAndReadAll(
     `SELECT bitstring_agg(($offsets[p.file_index::BIGINT + 1] + p.file_row_number)::BIGINT, 0, $last)::VARCHAR
-     FROM read_parquet($files) p SEMI JOIN wanted w ON w.file_index = p.file_index AND w.key = p.key
+     FROM read_parquet($files) p SEMI JOIN (
+       SELECT key, i AS file_index FROM log_objects JOIN (SELECT unnest($archives) AS archive, generate_subscripts($archives, 1) - 1 AS i) USING (archive)
+       WHERE day = $day::DATE) w ON w.file_index = p.file_index AND w.key = p.key
      WHERE p.file_row_number < $rows[p.file_index::BIGINT + 1]`,
-    { files, offsets: listValue(offsets), rows: listValue(archives.map((a) => rowsIn.get(a) ?? 0)), last: Math.max(rows - 1, 0) }
+    {
+      files: listValue(archives.map((a) => literalPath(path.join(db.originalsDir, a)))),
+      archives: listValue(archives),
+      day,
+      offsets: listValue(offsets),
+      rows: listValue(archives.map((a) => rowsIn.get(a) ?? 0)),
+      last: rows - 1,
+    }
   );
-  await conn.run(`DROP TABLE wanted`);
-  const all = String(selected.getRowsJS()[0]?.[0] ?? '');
-  const found = new Map<string, number>();
-  const sources: string[] = [];
-  const parts: string[] = [];
-  const starts: number[] = [];
-  let length = 0;
-  archives.forEach((archive, i) => {
-    const part = all.slice(offsets[i], offsets[i] + (rowsIn.get(archive) ?? 0));
-    const n = part.split('1').length - 1;
-    if (n === 0) return;
-    found.set(archive, n);
-    sources.push(archive);
-    starts.push(length);
-    parts.push(part);
-    length += part.length;
-  });
-  return { sources, bits: parts.join(''), offsets: starts, found };
+  // None selected: NULL, which is as many zeros.
+  return String(selected.getRowsJS()[0]?.[0] ?? '').padEnd(rows, '0');
 }
 
 /**
@@ -309,7 +340,8 @@ async function copySelection(conn: DuckDBConnection, dir: string, { sources, bit
 
 /** A day's copy, written: which files it read, how many log files from each; none when there was nothing to rewrite. */
 interface DayCopy {
-  written?: { sources: string[]; found: Map<string, number> };
+  /** `whole`: the sources whose every row of the day was copied (found as many as kept). */
+  written?: { sources: string[]; found: Map<string, number>; whole: Set<string> };
   left: Left[];
 }
 
@@ -322,13 +354,15 @@ interface DayCopy {
  */
 async function copyDay(conn: DuckDBConnection, db: Database, day: string, target: string, options: CompactionOptions): Promise<DayCopy> {
   const dir = db.originalsDir;
-  // The day's kept files, on this connection, by their stored day.
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE kept AS
-     SELECT key, archive FROM log_objects WHERE day = $day::DATE AND suffix(archive, '.parquet') AND archive NOT IN (SELECT archive FROM unreadable_originals)`,
-    { day }
-  );
-  const held = (await conn.runAndReadAll(`SELECT archive, count(*) FROM kept GROUP BY archive ORDER BY archive`)).getRowsJS() as Array<[string, bigint]>;
+  // The day's kept files, by their stored day: how many in each Parquet file.
+  const held = (
+    await conn.runAndReadAll(
+      `SELECT archive, count(*) FROM log_objects
+       WHERE day = $day::DATE AND suffix(archive, '.parquet') AND archive NOT IN (SELECT archive FROM unreadable_originals)
+       GROUP BY archive ORDER BY archive`,
+      { day }
+    )
+  ).getRowsJS() as Array<[string, bigint]>;
   const kept = new Map(held.map(([archive, n]) => [archive, Number(n)]));
   const { rows: rowsIn, unreadable } = await footers(db, [...kept.keys()]);
   let archives = [...kept.keys()].filter((a) => rowsIn.has(a));
@@ -339,7 +373,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
   await conn.run(`SET SESSION preserve_insertion_order = true`);
   for (let attempt = 0; ; attempt++) {
     try {
-      const selection = await select(conn, db, archives, rowsIn);
+      const selection = await select(conn, db, day, archives, rowsIn);
       const { sources, found } = selection;
       // Nothing to rewrite: the day's readable files are one Parquet file of that day alone. A file that cannot be read
       // is still named (once: then it is known).
@@ -358,7 +392,8 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
             `pointing at it: their events' original records cannot be read. Restore the file from a backup of the data folder if there is one`,
         });
       }
-      return { written: { sources, found }, left };
+      const whole = new Set(sources.filter((a) => found.get(a) === kept.get(a)));
+      return { written: { sources, found, whole }, left };
     } catch (err) {
       fs.rmSync(target, { force: true });
       if (options.signal?.aborted || attempt > 0) throw err;
@@ -386,16 +421,30 @@ async function compactDay(db: Database, day: string, { summary, read, named, now
     if (copy.written) {
       fs.chmodSync(target, 0o600);
       options.onStep?.('written', target);
-      const { sources, found } = copy.written;
+      const { sources, found, whole } = copy.written;
       await db.transaction(async (tx) => {
         // The rows of the keys copied, still where they were read from: one that changed since points at a file this copy
-        // did not read. Each key was copied from the file its row named, and only from it.
-        const moved = await tx.run(
-          `UPDATE log_objects SET archive = $name WHERE archive IN (SELECT unnest($sources)) AND key IN (SELECT key FROM read_parquet($target))`,
-          { name: path.basename(target), sources: listValue(sources), target: literalPath(target) }
+        // did not read. Each key was copied from the file its row named, and only from it. Of a file whose every row of
+        // the day was copied (a file holds a key once), its rows of the day; of one that lacks some, those whose key it
+        // holds (as select() chose them). A join of every row with the new file's keys held ~50 MB for 300 000 files.
+        const name = path.basename(target);
+        let moved = Number(
+          (
+            await tx.run(`UPDATE log_objects SET archive = $name WHERE day = $day::DATE AND archive IN (SELECT unnest($whole))`, {
+              name, day, whole: listValue([...whole]),
+            })
+          ).rowsChanged
         );
-        if (Number(moved.rowsChanged) !== total(found)) {
-          throw new Error(`${total(found)} log files copied, ${moved.rowsChanged} of their rows found where they were read from`);
+        for (const archive of sources.filter((a) => !whole.has(a))) {
+          const { rowsChanged } = await tx.run(
+            `UPDATE log_objects SET archive = $name
+             WHERE day = $day::DATE AND archive = $archive AND key IN (SELECT key FROM read_parquet($file))`,
+            { name, day, archive, file: literalPath(path.join(db.originalsDir, archive)) }
+          );
+          moved += Number(rowsChanged);
+        }
+        if (moved !== total(found)) {
+          throw new Error(`${total(found)} log files copied, ${moved} of their rows found where they were read from`);
         }
       });
     }
