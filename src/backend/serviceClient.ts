@@ -312,11 +312,11 @@ export class ServiceClient {
         // Not JSON: not the service's answer (httpError says whose).
       }
     }
-    throw this.httpError(path, response.status, text);
+    throw this.httpError(path, response, text);
   }
 
-  private httpError(path: string, status: number, text: string): ServiceError {
-    const answer = readHttpAnswer(status, text, this.token);
+  private httpError(path: string, { status, headers }: RawResponse, text: string): ServiceError {
+    const answer = readHttpAnswer(status, headers, text, this.token);
     const quoted = `${this.baseUrl}${path} answered HTTP ${status}${answer.snippet ? ` "${answer.snippet}"` : ''}`;
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';

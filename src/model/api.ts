@@ -79,6 +79,13 @@ export const API_ERROR_CODES = [
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
+/**
+ * Added: the header on every answer of the service (its version), success or error, on every route: a client takes an
+ * answer that has it for the service's own, as a proxy's own page (a sign-in, a gateway's 502 or 504) does not carry
+ * its upstream's headers. An answer without it is a proxy's, or an older service's (readHttpAnswer).
+ */
+export const SERVICE_HEADER = 'trailhound-version';
+
 /** Every error answer of the API (and a query's failed result, with its status). */
 export interface ApiError {
   error: string;

@@ -6,6 +6,7 @@ import { HEAVY_PACKAGES, loadedPackagesProbe, runCli } from '../../tests/support
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
+import { SERVICE_HEADER } from '../model/api';
 import { DatabaseOpening } from './api/opening';
 import { buildApi } from './api/server';
 import { noCredentials } from './awsErrors';
@@ -380,21 +381,24 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
     return new Promise<Database>(() => undefined);
   });
   const api = await buildApi({ db: opening, token, backfill: async () => undefined });
-  // A proxy's own pages (a sign-in, a service down behind it) and JSON (/json/…), and a service up to 0.1.0 (/old/…),
-  // whose {error} has no code: its 401's words, and its 503's (the builds after 0.1.0 that said they were 0.1.0).
+  // A proxy's own pages (a sign-in, a service down behind it) and JSON (/json/…, /coded/… with a code of its own), and a
+  // service up to 0.1.0 (/old/…), whose {error} has no code: its 401's words, and its 503's (the builds after 0.1.0 that
+  // said they were 0.1.0). None has the service's header but /signed/…, a newer service's own answer with a new code.
   const oldWords: Record<string, string> = {
     401: 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)',
     503: 'the service is opening its database: queries answer in a moment. Try again in a moment (GET /api/health says how far it is)',
   };
   const other = http.createServer((req, res) => {
     const [, kind, status] = req.url!.split('/');
+    const words = `${kind === 'signed' ? 'service' : 'proxy'}'s ${status}`;
     const [type, body] =
       kind === 'old'
         ? ['application/json', JSON.stringify({ error: oldWords[status] })]
-        : kind === 'json'
-          ? ['application/json', JSON.stringify({ error: `proxy's ${status}` })]
+        : kind === 'json' || kind === 'coded' || kind === 'signed'
+          ? ['application/json', JSON.stringify({ error: words, ...(kind !== 'json' && { code: 'forbidden' }) })]
           : ['text/html', `<html><body>${kind} sign in to the proxy</body></html>`];
-    res.writeHead(Number(kind === 'old' || kind === 'json' ? status : kind), { 'content-type': type }).end(body);
+    const signed = kind === 'signed' ? { [SERVICE_HEADER]: '9.0.0' } : {};
+    res.writeHead(Number(['old', 'json', 'coded', 'signed'].includes(kind) ? status : kind), { ...signed, 'content-type': type }).end(body);
   });
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
   const proxy = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
@@ -428,6 +432,10 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
     const forbidden = new RegExp(`^trailhound: ${proxy}/403 answered HTTP 403 ".*403 sign in to the proxy.*", not as .* asks for a sign-in of its own`);
     expect(await report(`${proxy}/403`)).toMatch(forbidden);
     expect(await report(`${proxy}/json/403`)).toMatch(/answered HTTP 403 ".*proxy's 403.*", not as .* asks for a sign-in of its own/);
+    // With a code the service never sent, as an auth proxy's JSON may have: still its sign-in, not a bare "answered 403".
+    expect(await report(`${proxy}/coded/403`)).toMatch(/answered HTTP 403 ".*proxy's 403.*forbidden.*", not as .* asks for a sign-in of its own/);
+    // With the service's header it is the service's own (a newer one's), quoted as it answered, not taken for a sign-in.
+    expect(await report(`${proxy}/signed/403`)).toMatch(/answered 403: \{"error":"service's 403","code":"forbidden"\}/);
     const down = await report(`${proxy}/503`);
     const proxyDown = 'not as the Trailhound service does: a proxy in front of it says it is down: .*try again';
     expect(down).toMatch(new RegExp(`^trailhound: ${proxy}/503 answered HTTP 503 ".*", ${proxyDown}`));
@@ -446,6 +454,9 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
     const signInJson = new RegExp(`^trailhound: ${proxy}/json/401 answered HTTP 401 ".*proxy's 401.*", not as .* asks for a sign-in of its own`);
     expect(await report(`${proxy}/json/401`)).toMatch(signInJson);
     expect(await report(`${proxy}/json/503`)).toMatch(new RegExp(`^trailhound: ${proxy}/json/503 answered HTTP 503 ".*proxy's 503.*", ${proxyDown}`));
+    // Its JSON 504 is not the service's query stopped: the service behind it did not answer in time.
+    const gatewayJson = new RegExp(`^trailhound: ${proxy}/json/504 answered HTTP 504 ".*proxy's 504.*", not as .* did not get its answer`);
+    expect(await report(`${proxy}/json/504`)).toMatch(gatewayJson);
   } finally {
     await api.close();
     await new Promise((resolve) => other.close(resolve));

@@ -1,6 +1,7 @@
 // How failures reach Grafana: the service client's errors, the status each maps to, and the settings.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SERVICE_HEADER } from '../../src/model/api';
 import { QueryError } from '../../src/model/query';
 import { describeError, errorResponse } from '../../src/backend/errors';
 import { FrameError } from '../../src/backend/frames';
@@ -10,11 +11,16 @@ import type { DataSourceInstanceSettings } from '../../src/backend/types';
 import { refusedUrl } from '../support/net';
 
 /** A loopback HTTP server answering every request with the given status and body. */
-async function answering(status: number, body: string, type = 'application/json'): Promise<{ url: string; close: () => Promise<void>; seen: http.IncomingMessage[] }> {
+async function answering(
+  status: number,
+  body: string,
+  type = 'application/json',
+  headers: Record<string, string> = {}
+): Promise<{ url: string; close: () => Promise<void>; seen: http.IncomingMessage[] }> {
   const seen: http.IncomingMessage[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req);
-    res.writeHead(status, { 'content-type': type }).end(body);
+    res.writeHead(status, { ...headers, 'content-type': type }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -89,19 +95,29 @@ describe('service client', () => {
     }
   });
 
-  test("a proxy's JSON 502 or 503 without the service's code is the proxy's too, but a 0.1.0 service's 503 in its words is the service's", async () => {
+  test("a proxy's JSON 502, 503 or 504 (no service's header or code) is the proxy's too, but a 0.1.0 service's 503 in its words is the service's", async () => {
     const proxy = await answering(503, JSON.stringify({ error: 'Service Unavailable' }), 'application/json');
     const opening = 'the service is opening its database: queries answer in a moment. Try again in a moment (GET /api/health says how far it is)';
     const old = await answering(503, JSON.stringify({ error: opening }), 'application/json');
     const bad = await answering(502, JSON.stringify({ error: 'upstream connect error' }), 'application/json');
+    // A proxy's JSON 504 is not the service's query stopped; its 403 with a code no service sent is its sign-in.
+    const slow = await answering(504, JSON.stringify({ error: 'upstream request timeout' }));
+    const forbidden = await answering(403, JSON.stringify({ error: 'Forbidden', code: 'forbidden' }));
+    // With the service's header, an {error} is the service's whatever its code: a newer service's.
+    const newer = await answering(502, JSON.stringify({ error: 'a newer error', code: 'not-known-yet' }), 'application/json', { [SERVICE_HEADER]: '9.0.0' });
     try {
+      expect(await failure(new ServiceClient(slow.url, 't').ingestStatus())).toMatchObject({ kind: 'gateway', status: 504, httpStatus: 504 });
+      const signIn = await failure(new ServiceClient(forbidden.url, 't').ingestStatus());
+      expect(signIn).toMatchObject({ kind: 'unauthorized', httpStatus: 403, code: undefined, page: '{"error":"Forbidden","code":"forbidden"}' });
+      const itsOwn = { kind: 'http', status: 502, httpStatus: 502, code: 'not-known-yet', message: 'a newer error' };
+      expect(await failure(new ServiceClient(newer.url, 't').ingestStatus())).toMatchObject(itsOwn);
       const down = await failure(new ServiceClient(proxy.url, 't').ingestStatus());
       expect(down).toMatchObject({ kind: 'gateway', status: 502, httpStatus: 503 });
       expect(down.message).toMatch(/answered HTTP 503 "\{"error":"Service Unavailable"\}", a proxy's answer rather than the service's/);
       expect(await failure(new ServiceClient(bad.url, 't').ingestStatus())).toMatchObject({ kind: 'gateway', status: 502, httpStatus: 502 });
       expect(await failure(new ServiceClient(old.url, 't').ingestStatus())).toMatchObject({ kind: 'http', status: 502, httpStatus: 503, message: opening });
     } finally {
-      await Promise.all([proxy.close(), old.close(), bad.close()]);
+      await Promise.all([proxy.close(), old.close(), bad.close(), slow.close(), forbidden.close(), newer.close()]);
     }
   });
 

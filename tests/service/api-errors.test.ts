@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { API_ERROR_CODES, type ApiErrorCode } from '../../src/model/api';
+import { API_ERROR_CODES, type ApiErrorCode, SERVICE_HEADER } from '../../src/model/api';
 import { DatabaseOpening } from '../../src/service/api/opening';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { QueryTimeoutError, Reports, RequestStoppedError } from '../../src/service/reports';
 import { UnreadableRecordError } from '../../src/service/reports/records';
+import { VERSION } from '../../src/service/version';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
 import { memoryLogger } from '../support/watch';
@@ -124,10 +125,12 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
   expect(await call('GET', '/api/values/user?limit=x')).toEqual(invalid('limit: must be a whole number from 1 to 10000'));
   // A path that does not decode (not UTF-8) is refused before the route and its token check: still a message, and no cache.
   const res = await fetch(`${server.url}/api/events/%FF`);
-  expect([res.status, res.headers.get('cache-control'), res.headers.get('x-content-type-options'), await res.json()]).toEqual([
+  const headers = ['cache-control', 'x-content-type-options', SERVICE_HEADER].map((name) => res.headers.get(name));
+  expect([res.status, ...headers, await res.json()]).toEqual([
     400,
     'no-store',
     'nosniff',
+    VERSION,
     { error: "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent", code: 'invalid-request' },
   ]);
 });
@@ -243,7 +246,12 @@ describe('a request Node cannot read as HTTP', () => {
     const answer = await sendRaw(request);
     expect(answer).toMatchObject({ status, json: { code, error: expect.stringMatching(/: (check the client|send fewer or shorter headers)/) } });
     expect(Object.keys(answer.json as object)).toEqual(['error', 'code']);
-    const everyAnswers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': 'application/json; charset=utf-8' };
+    const everyAnswers = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      [SERVICE_HEADER]: VERSION,
+      'content-type': 'application/json; charset=utf-8',
+    };
     expect(answer.headers).toMatchObject(everyAnswers);
   });
 });

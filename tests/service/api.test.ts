@@ -2,7 +2,7 @@
 // and queries racing an ingestion into the same DuckDB file.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { QueryResponse } from '../../src/model/api';
+import { type QueryResponse, SERVICE_HEADER } from '../../src/model/api';
 import { writeLogFolder } from '../../src/generator';
 import { DatabaseOpening } from '../../src/service/api/opening';
 import { buildApi } from '../../src/service/api/server';
@@ -78,7 +78,8 @@ describe('auth', () => {
     expect((await call('GET', route)).status).toBe(200);
   });
 
-  test('no answer may be cached or sniffed as another type: they hold audit data (a 401, a report, a stream, a 404)', async () => {
+  // And each says it is the service's (SERVICE_HEADER), so a client tells it from a proxy's own answer at the same status.
+  test('no answer may be cached or sniffed as another type: they hold audit data (a 401, a report, a stream, a 404, a 400, metrics)', async () => {
     const answers = [
       await fetch(`${served.url}/api/trails`),
       await fetch(`${served.url}/api/trails`, { headers: { authorization: `Bearer ${TOKEN}` } }),
@@ -89,12 +90,15 @@ describe('auth', () => {
       }),
       await fetch(`${served.url}/api/nothing`, { headers: { authorization: `Bearer ${TOKEN}` } }),
       await fetch(`${served.url}/api/health`),
+      await fetch(`${served.url}/api/values/user?limit=x`, { headers: { authorization: `Bearer ${TOKEN}` } }),
+      await fetch(`${served.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }),
     ];
     for (const res of answers) {
       await res.arrayBuffer();
-      expect([res.status, res.headers.get('cache-control'), res.headers.get('x-content-type-options')]).toEqual([res.status, 'no-store', 'nosniff']);
+      const headers = ['cache-control', 'x-content-type-options', SERVICE_HEADER].map((name) => res.headers.get(name));
+      expect([res.status, ...headers]).toEqual([res.status, 'no-store', 'nosniff', VERSION]);
     }
-    expect(answers.map((r) => r.status)).toEqual([401, 200, 200, 404, 200]);
+    expect(answers.map((r) => r.status)).toEqual([401, 200, 200, 404, 200, 400, 200]);
   });
 
   test('the Bearer scheme is case-insensitive (RFC 9110); the token is not', async () => {
@@ -1268,10 +1272,12 @@ describe('while the database opens (a migration can take minutes)', () => {
         // The token first: without it, no more than /api/health tells anyone.
         expect({ route, status: (await get(route, null, init)).status }).toEqual({ route, status: 401 });
         const res = await get(route, TOKEN, init);
-        expect({ route, status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() }).toEqual({
+        const service = res.headers.get(SERVICE_HEADER);
+        expect({ route, status: res.status, retryAfter: res.headers.get('retry-after'), service, body: await res.json() }).toEqual({
           route,
           status: 503,
           retryAfter: '10',
+          service: VERSION,
           body: {
             error: expect.stringMatching(
               /^the service is upgrading its database from schema version 12 .*25% done\)\. Queries answer when it is done\. Try again in a moment \(GET/

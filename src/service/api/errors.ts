@@ -5,8 +5,15 @@ import crypto from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ApiErrorCode } from '../../model/api';
+import { type ApiErrorCode, SERVICE_HEADER } from '../../model/api';
 import { sizeText } from '../counted';
+import { VERSION } from '../version';
+
+/**
+ * The headers of every answer: audit data that no cache (a proxy's or a browser's) keeps and no browser reads as another
+ * type, and the service's own header, by which a client tells its answers from a proxy's (readHttpAnswer).
+ */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION };
 
 /** An error answer as every one is: its words, for people, and its code (ApiErrorCode), for a client to act on. */
 export type ErrorAnswer = { error: string; code: ApiErrorCode };
@@ -55,7 +62,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `cache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`
+        `${Object.entries(ANSWER_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('')}connection: close\r\n\r\n${body}`
     );
   }
   socket.destroy(err);

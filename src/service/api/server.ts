@@ -29,7 +29,7 @@ import {
 import { UnreadableRecordError } from '../reports/records';
 import { WeightGate } from './gate';
 import { VERSION } from '../version';
-import { answerClientError, errorAnswer, hideInternalErrors, internalError } from './errors';
+import { ANSWER_HEADERS, answerClientError, errorAnswer, hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
 import { sameToken } from './token';
@@ -209,7 +209,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // `error`, the field the plugin shows, and without the headers every other answer has.
     frameworkErrors: (err, _request, bare) => {
       const reply = bare as FastifyReply;
-      reply.code(400).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+      reply.code(400).headers(ANSWER_HEADERS);
       const error =
         err.code === 'FST_ERR_BAD_URL'
           ? "the URL's path does not decode (a %-escape that is not UTF-8): escape an event ID with encodeURIComponent"
@@ -244,8 +244,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    // Answers hold audit data: no cache (a proxy's or a browser's) keeps them, and no browser reads them as another type.
-    reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    reply.headers(ANSWER_HEADERS);
     // The route, not the URL: a probe's /api/health?check=1 is the health check too.
     if (request.routeOptions.url === '/api/health' || request.routeOptions.url === '/api/ready') return;
     const header = request.headers.authorization ?? '';

@@ -181,10 +181,10 @@ async function askService(url: string, dataDir: string, token: Token | undefined
     const result = parsedQueryResult(text);
     if (result) return result;
   }
-  const answer = readHttpAnswer(res.status, text, secret);
-  // The service's own answer: its code says what it is; a service up to 0.1.0 gives none, only its {error} JSON, which
-  // is then taken by the status alone (by its words, where a proxy answers JSON too: readHttpAnswer). Anything else (a
-  // page, another code) is not the service's: a proxy's, say.
+  const answer = readHttpAnswer(res.status, res.headers, text, secret);
+  // The service's own answer (its header, or an older service's code or words: readHttpAnswer): its code says what it
+  // is; a service up to 0.1.0 gives none, only its {error} JSON, which is then taken by the status alone. Anything else
+  // (a page, a code no service sent) is not the service's: a proxy's, say.
   const theService = (...codes: string[]) => answer.from === 'service' && (answer.code === undefined || codes.includes(answer.code));
   const page = () => `${url} answered HTTP ${res.status}${answer.snippet ? ` "${answer.snippet}"` : ''}, not as the Trailhound service does`;
   // Opening or upgrading its database (minutes, once): the service is the right one, and stopping it would roll the
