@@ -74,6 +74,8 @@ describe('the sources serve reads', () => {
       expect(sourcesIn(`s3://a,${at('trail,2024')},../z,.`)).toEqual(['s3://a', at('trail,2024'), '../z', '.']);
       // A bucket's name has no comma; its prefix may.
       expect(sourcesIn('s3://a,logs')).toEqual(['s3://a', 'logs']);
+      // Nor has a bucket written with its slash (s3://a/ is s3://a): a prefix does not start with a comma.
+      expect(sourcesIn('s3://a/,logs, s3://b/ ,archive')).toEqual(['s3://a/', 'logs', ' s3://b/ ', 'archive']);
       expect(sourcesIn('s3://bucket/2024,eu/prod,s3://other/x,y')).toEqual(['s3://bucket/2024,eu/prod', 's3://other/x,y']);
       // A folder whose name holds commas, and the longest such name first (a,b,c beside folders a and a,b).
       expect(sourcesIn(at('trail,2024'))).toEqual([at('trail,2024')]);

@@ -69,8 +69,8 @@ export function sourcesIn(value: string): string[] {
   }
   return runs.flatMap((pieces) => {
     // Past the bucket, the commas are the prefix's.
-    if (/^\s*s3:\/\/[^/]*\//.test(pieces[0])) return [pieces.join(',')];
-    // A bucket's name has no comma: s3://a,logs is two sources.
+    if (/^\s*s3:\/\/[^/]*\/\s*\S/.test(pieces[0])) return [pieces.join(',')];
+    // A bucket's name has no comma, and a prefix does not start with one: s3://a,logs and s3://a/,logs are two sources.
     if (/^\s*s3:\/\//.test(pieces[0])) return [pieces[0], ...folderNames(pieces.slice(1))];
     return folderNames(pieces);
   });
