@@ -218,6 +218,14 @@ describe('every error answer has its code, one of API_ERROR_CODES, and every cod
   });
 });
 
+/** One HTTP/1.1 answer as it came on a socket: its status, headers (by lower-case name) and JSON body. */
+function readAnswer(text: string): { status: number; headers: Record<string, string>; json: unknown } {
+  const [head, body] = text.split('\r\n\r\n');
+  const [statusLine, ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(body) };
+}
+
 describe('a request Node cannot read as HTTP', () => {
   /** Sends `request` as it is, on a socket of its own, and reads what comes back until the service closes it. */
   const sendRaw = (request: string) =>
@@ -226,12 +234,7 @@ describe('a request Node cannot read as HTTP', () => {
       const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(request));
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (text += chunk)).on('error', reject);
-      socket.on('close', () => {
-        const [head, body] = text.split('\r\n\r\n');
-        const [statusLine, ...lines] = head.split('\r\n');
-        const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-        resolve({ status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(body) });
-      });
+      socket.on('close', () => resolve(readAnswer(text)));
     });
 
   test.each([
@@ -253,5 +256,33 @@ describe('a request Node cannot read as HTTP', () => {
       'content-type': 'application/json; charset=utf-8',
     };
     expect(answer.headers).toMatchObject(everyAnswers);
+  });
+});
+
+// fastify's own 503 to a request that arrives while it closes ({"error": "Service Unavailable"}, none of the headers
+// every answer has) read as a proxy's page for a service down. A stopping service answers it as any other, and closes
+// the connection after it.
+test('a request on a kept-alive connection while the service stops is answered as any other, with its headers, then the connection closed', async () => {
+  const api = await buildApi({ db: server.db, token: TOKEN });
+  const port = Number(new URL(await api.listen({ host: '127.0.0.1', port: 0 })).port);
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let text = '';
+  socket.on('data', (chunk: string) => (text += chunk));
+  const ended = new Promise((resolve) => socket.on('close', resolve));
+  // A request in progress (its body not sent yet) keeps the connection busy, so the stop does not close it as idle.
+  const received = new Promise((resolve) => api.server.once('request', resolve));
+  socket.write(`POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`);
+  await received;
+  const closed = api.close();
+  while (api.server.listening) await new Promise((resolve) => setImmediate(resolve));
+  // The body, and the next request on the same connection, which arrives while the service stops.
+  socket.write(`{}GET /api/trails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+  await Promise.all([ended, closed]);
+  const [, second] = text.split(/(?=HTTP\/1\.1 \d{3} )/);
+  expect(readAnswer(second)).toMatchObject({
+    status: 200,
+    headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION, connection: 'close' },
+    json: { trails: expect.any(Array) },
   });
 });

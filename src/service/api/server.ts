@@ -217,6 +217,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return reply.send(errorAnswer('invalid-request', error));
     },
     clientErrorHandler: answerClientError,
+    // A request that comes on a kept-alive connection while the service stops is answered as any other (fastify closes
+    // the connection after it): fastify's own 503 for it had none of the headers every answer has, the service's
+    // (readHttpAnswer took it for a proxy's page).
+    return503OnClosing: false,
   });
   app.removeContentTypeParser('application/json');
   // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,
