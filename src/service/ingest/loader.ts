@@ -290,8 +290,12 @@ export class BatchLoader {
                   FROM read_json($files, columns = {Records: 'JSON[]'}, maximum_object_size = $maxObjectSize)))`
         : // The key is looked up once per file (before the unnest), not once per record; by the file's place in the list,
           // as its name in DuckDB's filename column is not always the path given (literalPath).
+          // Format and records given: detecting them, DuckDB reads each file into a new 32 MiB buffer (twice the 16 MB
+          // least maximum_object_size) while each thread still holds its last one. Those buffers cannot spill: at 2
+          // threads they took 162 of the 214 MiB (224 MB) limit, and 256 MB batches ran out of memory; now 88 MiB.
           `(SELECT $keys[file_index::BIGINT + 1] AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r, NULL::JSON AS raw
-            FROM read_json($files, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, maximum_object_size = $maxObjectSize))`;
+            FROM read_json($files, format = 'unstructured', records = true, columns = {Records: 'MAP(VARCHAR, JSON)[]'},
+                           maximum_object_size = $maxObjectSize))`;
     const objectKeys = await this.objectKeysFor(files);
     const params: Record<string, DuckDBValue> = staged
       ? { key: objectKeys[0], path: literalPath(staged), maxObjectSize: MAX_OBJECT_SIZE }
