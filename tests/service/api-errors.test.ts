@@ -1,6 +1,7 @@
 // What the API says when something goes wrong, over real loopback HTTP: unexpected failures answer an id and no
 // internals (the plugin shows the answer to every Grafana user); the service log has the id and the whole message.
 import fs from 'node:fs';
+import type http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { API_ERROR_CODES, type ApiErrorCode, SERVICE_HEADER } from '../../src/model/api';
@@ -218,23 +219,43 @@ describe('every error answer has its code, one of API_ERROR_CODES, and every cod
   });
 });
 
-/** One HTTP/1.1 answer as it came on a socket: its status, headers (by lower-case name) and JSON body. */
-function readAnswer(text: string): { status: number; headers: Record<string, string>; json: unknown } {
-  const [head, body] = text.split('\r\n\r\n');
-  const [statusLine, ...lines] = head.split('\r\n');
-  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-  return { status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(body) };
+type RawAnswer = { status: number; headers: Record<string, string>; json: unknown };
+
+/** The HTTP/1.1 answers as they came on a socket, one after another: each one's status, headers (by lower-case name) and JSON body. */
+function readAnswers(bytes: Buffer): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const headEnd = bytes.indexOf('\r\n\r\n', at);
+    const [statusLine, ...lines] = bytes.toString('latin1', at, headEnd).split('\r\n');
+    const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    at = headEnd + 4;
+    const body: Buffer[] = [];
+    if (headers['transfer-encoding'] === 'chunked') {
+      for (let size = -1; size !== 0; ) {
+        const sizeEnd = bytes.indexOf('\r\n', at);
+        size = parseInt(bytes.toString('latin1', at, sizeEnd), 16);
+        body.push(bytes.subarray(sizeEnd + 2, sizeEnd + 2 + size));
+        at = sizeEnd + 2 + size + 2;
+      }
+    } else {
+      const length = Number(headers['content-length']);
+      body.push(bytes.subarray(at, at + length));
+      at += length;
+    }
+    answers.push({ status: Number(statusLine.split(' ')[1]), headers, json: JSON.parse(Buffer.concat(body).toString('utf8')) });
+  }
+  return answers;
 }
 
 describe('a request Node cannot read as HTTP', () => {
   /** Sends `request` as it is, on a socket of its own, and reads what comes back until the service closes it. */
   const sendRaw = (request: string) =>
-    new Promise<{ status: number; headers: Record<string, string>; json: unknown }>((resolve, reject) => {
-      let text = '';
+    new Promise<RawAnswer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
       const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(request));
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk)).on('error', reject);
-      socket.on('close', () => resolve(readAnswer(text)));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject);
+      socket.on('close', () => resolve(readAnswers(Buffer.concat(chunks))[0]));
     });
 
   test.each([
@@ -259,30 +280,101 @@ describe('a request Node cannot read as HTTP', () => {
   });
 });
 
-// fastify's own 503 to a request that arrives while it closes ({"error": "Service Unavailable"}, none of the headers
-// every answer has) read as a proxy's page for a service down. A stopping service answers it as any other, and closes
-// the connection after it.
-test('a request on a kept-alive connection while the service stops is answered as any other, with its headers, then the connection closed', async () => {
-  const api = await buildApi({ db: server.db, token: TOKEN });
-  const port = Number(new URL(await api.listen({ host: '127.0.0.1', port: 0 })).port);
-  const socket = net.connect(port, '127.0.0.1');
-  socket.setEncoding('utf8');
-  let text = '';
-  socket.on('data', (chunk: string) => (text += chunk));
-  const ended = new Promise((resolve) => socket.on('close', resolve));
-  // A request in progress (its body not sent yet) keeps the connection busy, so the stop does not close it as idle.
-  const received = new Promise((resolve) => api.server.once('request', resolve));
-  socket.write(`POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`);
-  await received;
-  const closed = api.close();
-  while (api.server.listening) await new Promise((resolve) => setImmediate(resolve));
-  // The body, and the next request on the same connection, which arrives while the service stops.
-  socket.write(`{}GET /api/trails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
-  await Promise.all([ended, closed]);
-  const [, second] = text.split(/(?=HTTP\/1\.1 \d{3} )/);
-  expect(readAnswer(second)).toMatchObject({
-    status: 200,
-    headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION, connection: 'close' },
-    json: { trails: expect.any(Array) },
+describe('a stopping service ends the kept-alive connections after their answers', () => {
+  const QUERY = JSON.stringify({ range: RANGE, queries: [{ refId: 'A' }] });
+  const POST_QUERY = `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${QUERY.length}\r\n\r\n${QUERY}`;
+  const everyAnswers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION };
+  let api: Awaited<ReturnType<typeof buildApi>>;
+
+  beforeEach(async () => {
+    api = await buildApi({ db: server.db, token: TOKEN });
+    await api.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await api.close();
+  });
+
+  /**
+   * A connection of a client that keeps it open after its answers, as a keep-alive client does: it never ends it. `ended`
+   * resolves when the service ends it (an end, not a reset).
+   */
+  function keptConnection() {
+    const socket = net.connect((api.server.address() as net.AddressInfo).port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise<void>((resolve, reject) => socket.on('end', resolve).on('error', reject));
+    return { socket, ended, answers: () => readAnswers(Buffer.concat(chunks)) };
+  }
+
+  /** Begins the stop, and waits until the service listens no more: its preClose hooks have run. */
+  async function beginStop(): Promise<{ closed: Promise<undefined> }> {
+    const closed = api.close();
+    while (api.server.listening) await new Promise((resolve) => setImmediate(resolve));
+    return { closed };
+  }
+
+  // Node's close ends the idle connections only, and fastify marks only the requests that come after it: the answer to
+  // a query already running kept its connection, and the stop waited for the client, or fastify's 72 s keep-alive
+  // timeout, past Docker's 30 s grace.
+  test('a query running when the stop begins: its answer, whole, says connection: close, and the service ends the connection after it', async () => {
+    const realAnswer = Reports.prototype.answer;
+    let running!: () => void;
+    let go!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    const held = new Promise<void>((resolve) => (go = resolve));
+    jest.spyOn(Reports.prototype, 'answer').mockImplementationOnce(async function (this: Reports, ...args) {
+      running();
+      await held;
+      return realAnswer.apply(this, args);
+    });
+    const client = keptConnection();
+    client.socket.write(POST_QUERY);
+    await started;
+    const { closed } = await beginStop();
+    go();
+    await Promise.all([client.ended, closed]);
+    const answers = client.answers();
+    expect(answers.map(({ status, headers }) => [status, headers.connection])).toEqual([[200, 'close']]);
+    expect(answers[0].headers).toMatchObject(everyAnswers);
+    expect(answers[0].json).toEqual({ results: { A: { frames: expect.any(Array) } } });
+  });
+
+  /** A query's answer of 64 MB (more than the kernel's buffers hold), to a client that read its first bytes before the stop, then stopped reading. */
+  async function answerBegunBeforeStop(client: ReturnType<typeof keptConnection>) {
+    const frame = { name: 'big', fields: [{ name: 'text', type: 'string', values: ['x'.repeat(256 * 1024)] }] };
+    jest.spyOn(Reports.prototype, 'answer').mockResolvedValueOnce({ results: { A: { frames: Array(256).fill(frame) } } });
+    const response = new Promise<http.ServerResponse>((resolve) => api.server.once('request', (_request, res) => resolve(res)));
+    const firstBytes = new Promise((resolve) => client.socket.once('data', resolve));
+    client.socket.write(POST_QUERY);
+    await firstBytes;
+    client.socket.pause();
+    // Its headers are sent, and said the connection stays; the rest waits for the client.
+    expect([(await response).headersSent, (await response).writableFinished]).toEqual([true, false]);
+  }
+
+  test('an answer whose headers went before the stop: sent whole, then the service ends the connection', async () => {
+    const client = keptConnection();
+    await answerBegunBeforeStop(client);
+    const { closed } = await beginStop();
+    client.socket.resume();
+    await Promise.all([client.ended, closed]);
+    const [answer] = client.answers();
+    expect(answer).toMatchObject({ status: 200, headers: { connection: 'keep-alive' } });
+    expect((answer.json as { results: { A: { frames: unknown[] } } }).results.A.frames).toHaveLength(256);
+  });
+
+  // fastify's own 503 to a request that arrives while it closes ({"error": "Service Unavailable"}, none of the headers
+  // every answer has) read as a proxy's page for a service down.
+  test('a request on a kept-alive connection while the service stops is answered as any other, with its headers, then the connection ended', async () => {
+    const client = keptConnection();
+    await answerBegunBeforeStop(client);
+    const { closed } = await beginStop();
+    client.socket.write(`GET /api/trails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    client.socket.resume();
+    await Promise.all([client.ended, closed]);
+    const [first, second] = client.answers();
+    expect(first).toMatchObject({ status: 200, headers: { connection: 'keep-alive' } });
+    expect(second).toMatchObject({ status: 200, headers: { ...everyAnswers, connection: 'close' }, json: { trails: expect.any(Array) } });
   });
 });

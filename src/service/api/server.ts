@@ -288,8 +288,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const error = schema && strictBodyTypes(request.body, schema);
     if (error) return reply.code(400).send(validationError([error], 'body'));
   });
+  // Once the service stops, every answer closes its connection after it. Node's close ends only the idle connections,
+  // and fastify marks only the requests that come after it: a client that kept its connection after an answer to a
+  // request already running held the close, and serve's stop, until the keep-alive timeout (72 s), past Docker's 30 s.
+  let stopping = false;
+  app.addHook('preClose', async () => {
+    stopping = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    // An answer whose headers went before the stop (a long answer to a slow reader) could not say it closes: its
+    // connection, idle once the answer is sent, is closed here (Node passes over one still busy).
+    if (stopping && reply.getHeader('connection') !== 'close') app.server.closeIdleConnections();
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
