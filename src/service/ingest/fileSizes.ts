@@ -15,6 +15,13 @@ export const MAX_OBJECT_SIZE = 16 * 1024 * 1024;
  * its own too (keepOriginals), not as one value in Parquet, which DuckDB would hold whole.
  */
 export const BIG_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * A staged file is read in pieces of about this many bytes, one statement each (recordsArray.ts): what DuckDB takes to
+ * read and normalise a chunk of up to 2048 records grows with its bytes (~10× for long strings, none of it spilled).
+ * At 224 MB, 1000 records of 20 KB read as one chunk ran out of memory; in pieces of 4 MB a staged load peaks at
+ * 95–141 MiB, of 8 MB at up to 188 MiB.
+ */
+export const STAGED_PIECE_BYTES = 4 * 1024 * 1024;
 
 const MAX_DEFLATE_RATIO = 1032;
 

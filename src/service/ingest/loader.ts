@@ -30,7 +30,7 @@ import {
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
 import { KEY_DATE_SQL } from './keys';
 import { normaliseSql } from './normalise';
-import { recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile } from './recordsArray';
+import { recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -83,9 +83,11 @@ interface Batch {
   objectKeys: string[];
   /** The files as delivered (a file with invalid UTF-8 is read from a cleaned copy but kept as it came). */
   originals: string[];
-  /** SQL relation of rows (object_key, ord, r) over the files, with its parameters. */
-  records: string;
-  params: Record<string, DuckDBValue>;
+  /**
+   * SQL relations of rows (object_key, ord, r, raw) over the files, each with its parameters: one over the batch, or
+   * one per piece of a staged file, each read by a statement of its own (STAGED_PIECE_BYTES).
+   */
+  parts: Array<{ records: string; params: Record<string, DuckDBValue> }>;
   /** Where the originals are kept: a Parquet file, or for a big file loaded alone a copy of it (keepOriginals). */
   archive: string;
 }
@@ -271,7 +273,7 @@ export class BatchLoader {
     files: LocalLogFile[],
     originals: string[],
     lone: boolean,
-    staged: string | undefined,
+    staged: StagedRecords | undefined,
     tolerant: boolean
   ): Promise<FileOutcome[]> {
     // Rows (object_key, ord, r, raw): ord is the record's index in its file's Records; r the record split into its
@@ -279,8 +281,9 @@ export class BatchLoader {
     // is not an object; the fast read parses straight into r, and raw is NULL.
     // A staged file is its Records array: read_json parses each record as it reads it, where read_json_objects' text
     // cast to a MAP took ~200 MiB for records of 5-10 KB (a 10 MB file ran out of the default 224 MB; this fits it).
+    // Each piece's records are numbered from its first's index in the file.
     const records = staged
-      ? `(SELECT $key AS object_key, (row_number() OVER ())::INTEGER - 1 AS ord,
+      ? `(SELECT $key AS object_key, ($first + row_number() OVER ())::INTEGER - 1 AS ord,
                  ${tolerant ? 'try_cast(json AS MAP(VARCHAR, JSON)) AS r, json AS raw' : 'json AS r, NULL::JSON AS raw'}
           FROM read_json($path, format = 'array', records = false, columns = {json: '${tolerant ? 'JSON' : 'MAP(VARCHAR, JSON)'}'},
                          maximum_object_size = $maxObjectSize))`
@@ -297,12 +300,15 @@ export class BatchLoader {
             FROM read_json($files, format = 'unstructured', records = true, columns = {Records: 'MAP(VARCHAR, JSON)[]'},
                            maximum_object_size = $maxObjectSize))`;
     const objectKeys = await this.objectKeysFor(files);
-    const params: Record<string, DuckDBValue> = staged
-      ? { key: objectKeys[0], path: literalPath(staged), maxObjectSize: MAX_OBJECT_SIZE }
-      : { files: listValue(files.map((f) => literalPath(f.path))), keys: listValue(objectKeys), maxObjectSize: MAX_OBJECT_SIZE };
+    const parts = staged
+      ? staged.pieces.map((piece) => ({
+          records,
+          params: { key: objectKeys[0], path: literalPath(piece.path), first: piece.first, maxObjectSize: MAX_OBJECT_SIZE },
+        }))
+      : [{ records, params: { files: listValue(files.map((f) => literalPath(f.path))), keys: listValue(objectKeys), maxObjectSize: MAX_OBJECT_SIZE } }];
     const archive = path.join(this.db.originalsDir, randomUUID() + (!lone ? '.parquet' : originals[0].endsWith('.gz') ? '.json.gz' : '.json'));
     try {
-      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, records, params, archive }));
+      return await this.db.transaction((conn) => this.loadInTransaction(conn, { files, objectKeys, originals, parts, archive }));
     } catch (err) {
       fs.rmSync(archive, { force: true });
       throw err;
@@ -323,8 +329,8 @@ export class BatchLoader {
   }
 
   private async loadInTransaction(conn: DuckDBConnection, batch: Batch): Promise<FileOutcome[]> {
-    const { files, objectKeys, records, params } = batch;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE batch AS ${normaliseSql(records)}`, params);
+    const { files, objectKeys, parts } = batch;
+    await fillFromParts(conn, 'batch', parts, normaliseSql);
     // A step of its own, on the few rows it changes: one more projection in normaliseSql ran a 12 MB file out of a
     // 128 MB memory limit.
     await conn.run(CALLER_ACCOUNT_USER_SQL('batch'));
@@ -400,14 +406,21 @@ export class BatchLoader {
    * adds. Their identity is their file's key and their content: they have no usable eventTime (or are not objects) to
    * dedupe by as events do, and the same content in another file (a `null`, a template's record) is another record.
    */
-  private async keepRejected(conn: DuckDBConnection, { files, objectKeys, records, params }: Batch): Promise<Map<string, number>> {
+  private async keepRejected(conn: DuckDBConnection, { files, objectKeys, parts }: Batch): Promise<Map<string, number>> {
+    // Read again as the batch was filled, part by part; only the rejected ones are kept for the statement below.
+    await fillFromParts(
+      conn,
+      'rejected_read',
+      parts,
+      (records) => `SELECT * FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)`
+    );
     const reader = await conn.runAndReadAll(
       `INSERT INTO rejected_records
        WITH rejected AS (
          SELECT object_key, ord,
                 CASE WHEN r IS NULL THEN 'the record is not a JSON object' ELSE 'eventTime is missing, not a time, before 1970 or after tomorrow' END AS reason,
                 coalesce(to_json(r), raw, 'null'::JSON) AS record
-         FROM ${records} SEMI JOIN (SELECT object_key, record_index AS ord FROM batch WHERE event_time IS NULL) USING (object_key, ord)),
+         FROM rejected_read),
        files AS (SELECT unnest($objectKeys) AS object_key, unnest($fileKeys) AS file_key),
        -- Kept from any version of the file: under its key, or key#etag for a rewrite kept beside it (objectKeysFor).
        -- A log file's own key ends in .json or .json.gz, a version's in its ETag. The regexp only for keys with a #:
@@ -424,8 +437,9 @@ export class BatchLoader {
        LEFT JOIN kept USING (object_key, text)
        WHERE copy > coalesce(copies, 0)
        RETURNING key`,
-      { ...params, source: this.source, objectKeys: listValue(objectKeys), fileKeys: listValue(files.map((f) => f.key)) }
+      { source: this.source, objectKeys: listValue(objectKeys), fileKeys: listValue(files.map((f) => f.key)) }
     );
+    await conn.run(`DROP TABLE rejected_read`);
     const kept = new Map<string, number>();
     for (const [key] of reader.getRowsJS()) kept.set(String(key), (kept.get(String(key)) ?? 0) + 1);
     return kept;
@@ -541,5 +555,15 @@ export class BatchLoader {
       });
     }
     await this.storeErrors(conn, failed.map(({ f, o }) => ({ file: f, reason: o.error ?? 'unknown error', kind: o.kind ?? 'unreadable' })));
+  }
+}
+
+/**
+ * Fills a new temporary table with `select` over each part of a batch, one statement per part: a staged file's pieces
+ * one after another, as one statement over them all would read (and hold) chunks of any size again.
+ */
+async function fillFromParts(conn: DuckDBConnection, table: string, parts: Batch['parts'], select: (records: string) => string): Promise<void> {
+  for (const [i, { records, params }] of parts.entries()) {
+    await conn.run(`${i === 0 ? `CREATE OR REPLACE TEMP TABLE ${table} AS` : `INSERT INTO ${table}`} ${select(records)}`, params);
   }
 }

@@ -1,16 +1,18 @@
 // A big CloudTrail log file, rewritten as the plain JSON array of its records. DuckDB reads `{"Records": [...]}` as
 // one row holding every record at once (a 35 MB file needs more than 256 MB), but reads a top-level array record by
-// record, in bounded memory. The rewrite streams: gunzip, drop the `{"Records":` head and the closing `}`.
+// record, in bounded memory. The rewrite streams: gunzip, drop the `{"Records":` head and the closing `}`, and cut the
+// array into pieces of a few MB (STAGED_PIECE_BYTES).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sizeText } from '../counted';
-import { JSON_BYTES } from '../jsonBytes';
+import { JSON_BYTES, StringEnds } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
+import { STAGED_PIECE_BYTES } from './fileSizes';
 
-const { OPEN_ARRAY } = JSON_BYTES;
+const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
 /** What comes before the Records array's `[` in CloudTrail's layout, and the most bytes looked at to find it. */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
@@ -110,20 +112,116 @@ class StripWrapper extends Transform {
   }
 }
 
+/** A staged file: its Records array as JSON arrays of consecutive records, each with its first record's index. */
+export interface StagedRecords {
+  dir: string;
+  pieces: Array<{ path: string; first: number }>;
+}
+
+const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/**
+ * Writes the array it is given (`[...]`, from StripWrapper) as pieces of whole records, each a JSON array, cut at the
+ * first record boundary once a piece holds STAGED_PIECE_BYTES. DuckDB parses and normalises a chunk of up to 2048
+ * records at a time, and what a chunk takes grows with its bytes (fileSizes.ts); a piece is at most one chunk's worth.
+ */
+class RecordPieces extends Writable {
+  readonly pieces: StagedRecords['pieces'] = [];
+  private fd = -1;
+  private pieceBytes = 0;
+  private depth = 0;
+  private inString = false;
+  private readonly strings = new StringEnds();
+  /** After the array's `[` or a `,` between records: the next byte that is no space starts a record. */
+  private expectRecord = false;
+  private records = 0;
+
+  constructor(private readonly dir: string) {
+    super();
+  }
+
+  _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    try {
+      if (this.fd < 0) this.open();
+      let from = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        // Inside a string, brackets and commas are text: skipped to its closing quote.
+        if (this.inString) {
+          const quote = this.strings.closingQuote(chunk, i);
+          if (quote < 0) break;
+          this.inString = false;
+          i = quote;
+          continue;
+        }
+        const byte = chunk[i];
+        if (this.depth === 1 && this.expectRecord && !isSpace(byte) && byte !== CLOSE_ARRAY) {
+          this.expectRecord = false;
+          this.records++;
+        }
+        if (byte === QUOTE) this.inString = true;
+        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) this.expectRecord = ++this.depth === 1;
+        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) this.depth--;
+        else if (byte === COMMA && this.depth === 1) {
+          this.expectRecord = true;
+          if (this.pieceBytes + i - from >= STAGED_PIECE_BYTES) {
+            this.append(chunk.subarray(from, i));
+            this.append(Buffer.from(']'));
+            fs.closeSync(this.fd);
+            this.open();
+            this.append(Buffer.from('['));
+            from = i + 1;
+          }
+        }
+      }
+      this.append(chunk.subarray(from));
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  _final(done: (err?: Error | null) => void): void {
+    this.close();
+    done();
+  }
+
+  _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.close();
+    done(err);
+  }
+
+  private open(): void {
+    const piece = path.join(this.dir, `records-${this.pieces.length}.json`);
+    this.fd = fs.openSync(piece, 'w', 0o600);
+    this.pieceBytes = 0;
+    this.pieces.push({ path: piece, first: this.records });
+  }
+
+  private append(bytes: Buffer): void {
+    fs.writeSync(this.fd, bytes);
+    this.pieceBytes += bytes.length;
+  }
+
+  private close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
 const isZlibError = (err: unknown): boolean => String((err as { code?: unknown })?.code ?? '').startsWith('Z_');
 
 /**
- * Writes the file's Records array to a temporary file and returns its path; undefined when the file has another shape
- * and `readableWhole` (not over 16 MB unpacked: DuckDB reads it whole), or a gzip fault. A file that unpacks past
+ * Writes the file's Records array to temporary files, in pieces (RecordPieces); undefined when the file has another
+ * shape and `readableWhole` (not over 16 MB unpacked: DuckDB reads it whole), or a gzip fault. A file that unpacks past
  * unpackLimit is an UnreadableLogFile, and so is one of another shape that cannot be read whole.
  */
-export async function recordsArrayCopy(file: string, readableWhole = true): Promise<string | undefined> {
+export async function recordsArrayCopy(file: string, readableWhole = true): Promise<StagedRecords | undefined> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-records-'));
-  const out = path.join(dir, 'records.json');
   const limit = new UnpackLimit(fs.statSync(file).size);
+  const pieces = new RecordPieces(dir);
   try {
-    await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), fs.createWriteStream(out));
-    return out;
+    await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), pieces);
+    return { dir, pieces: pieces.pieces };
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
     if (err instanceof UnreadableLogFile) throw err;
@@ -142,6 +240,6 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
 }
 
 /** Removes a copy made by recordsArrayCopy. */
-export function removeRecordsArrayCopy(copy: string): void {
-  fs.rmSync(path.dirname(copy), { recursive: true, force: true });
+export function removeRecordsArrayCopy(copy: StagedRecords): void {
+  fs.rmSync(copy.dir, { recursive: true, force: true });
 }
