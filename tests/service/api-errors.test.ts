@@ -250,10 +250,10 @@ function readAnswers(bytes: Buffer): RawAnswer[] {
 
 describe('a request Node cannot read as HTTP', () => {
   /** Sends `request` as it is, on a socket of its own, and reads what comes back until the service closes it. */
-  const sendRaw = (request: string) =>
+  const sendRaw = (request: string, url = server.url) =>
     new Promise<RawAnswer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.write(request));
+      const socket = net.connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(request));
       socket.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject);
       socket.on('close', () => resolve(readAnswers(Buffer.concat(chunks))[0]));
     });
@@ -278,6 +278,24 @@ describe('a request Node cannot read as HTTP', () => {
     };
     expect(answer.headers).toMatchObject(everyAnswers);
   });
+
+  // fastify sets no time for a request to arrive: a client that sent part of one (or nothing) held its connection for ever.
+  test.each([
+    ['its headers', `GET /api/trails HTTP/1.1\r\nHost: x\r\n`],
+    ['its body', `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"r`],
+  ])('a request whose client stalls sending %s is answered 408 when its time is up, and its connection closed', async (_what, part) => {
+    const api = await buildApi({ db: server.db, token: TOKEN, receiveTimeoutMs: 100 });
+    try {
+      const answer = await sendRaw(part, await api.listen({ host: '127.0.0.1', port: 0 }));
+      expect(answer).toMatchObject({
+        status: 408,
+        headers: { [SERVICE_HEADER]: VERSION },
+        json: { code: 'invalid-request', error: expect.stringMatching(/send it again/) },
+      });
+    } finally {
+      await api.close();
+    }
+  });
 });
 
 describe('a stopping service ends the kept-alive connections after their answers', () => {
@@ -286,10 +304,13 @@ describe('a stopping service ends the kept-alive connections after their answers
   const everyAnswers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION };
   let api: Awaited<ReturnType<typeof buildApi>>;
 
-  beforeEach(async () => {
-    api = await buildApi({ db: server.db, token: TOKEN });
+  // No grace for the connections giving no answer: those giving one (every test but the half-sent requests') must not be
+  // ended by it. The deadline, which ends every connection, out of a test's reach unless it is the one tested.
+  async function start(options: { stopDeadlineMs?: number } = {}) {
+    api = await buildApi({ db: server.db, token: TOKEN, stopGraceMs: 0, stopDeadlineMs: 600_000, ...options });
     await api.listen({ host: '127.0.0.1', port: 0 });
-  });
+  }
+  beforeEach(() => start());
   afterEach(async () => {
     jest.restoreAllMocks();
     await api.close();
@@ -317,17 +338,23 @@ describe('a stopping service ends the kept-alive connections after their answers
   // Node's close ends the idle connections only, and fastify marks only the requests that come after it: the answer to
   // a query already running kept its connection, and the stop waited for the client, or fastify's 72 s keep-alive
   // timeout, past Docker's 30 s grace.
-  test('a query running when the stop begins: its answer, whole, says connection: close, and the service ends the connection after it', async () => {
+  /** Holds the next query's answer until `go`; `started` resolves with its signal when it runs. */
+  function holdQuery() {
     const realAnswer = Reports.prototype.answer;
-    let running!: () => void;
+    let running!: (signal: AbortSignal | undefined) => void;
     let go!: () => void;
-    const started = new Promise<void>((resolve) => (running = resolve));
+    const started = new Promise<AbortSignal | undefined>((resolve) => (running = resolve));
     const held = new Promise<void>((resolve) => (go = resolve));
     jest.spyOn(Reports.prototype, 'answer').mockImplementationOnce(async function (this: Reports, ...args) {
-      running();
+      running(args[1]);
       await held;
       return realAnswer.apply(this, args);
     });
+    return { started, go };
+  }
+
+  test('a query running when the stop begins: its answer, whole, says connection: close, and the service ends the connection after it', async () => {
+    const { started, go } = holdQuery();
     const client = keptConnection();
     client.socket.write(POST_QUERY);
     await started;
@@ -376,5 +403,41 @@ describe('a stopping service ends the kept-alive connections after their answers
     const [first, second] = client.answers();
     expect(first).toMatchObject({ status: 200, headers: { connection: 'keep-alive' } });
     expect(second).toMatchObject({ status: 200, headers: { ...everyAnswers, connection: 'close' }, json: { trails: expect.any(Array) } });
+  });
+
+  // Node's close waits for a connection whose request is half sent (or that sent none) until its client goes, and no
+  // longer checks the time requests take: the stop waited for the client, past Docker's 30 s grace.
+  test.each([
+    ['nothing', ''],
+    ['half its headers', 'GET /api/trails HTTP/1.1\r\nHost: x\r\n'],
+    ['its headers and half its body', POST_QUERY.slice(0, -5)],
+  ])('a connection that sent %s when the stop begins: the service ends it after the grace, and the stop ends', async (_what, part) => {
+    const accepted = new Promise((resolve) => api.server.once('connection', resolve));
+    const client = keptConnection();
+    const gone = new Promise((resolve) => client.socket.on('close', resolve));
+    client.ended.catch(() => undefined);
+    client.socket.write(part);
+    await accepted;
+    const { closed } = await beginStop();
+    await Promise.all([gone, closed]);
+    expect(client.answers()).toEqual([]);
+  });
+
+  test('an answer still being made at the stop\'s deadline: its connection is ended, its query stopped, and the stop ends', async () => {
+    await api.close();
+    await start({ stopDeadlineMs: 0 });
+    const { started, go } = holdQuery();
+    const client = keptConnection();
+    const gone = new Promise((resolve) => client.socket.on('close', resolve));
+    client.ended.catch(() => undefined);
+    client.socket.write(POST_QUERY);
+    const signal = (await started) as AbortSignal;
+    const stopped = new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
+    const { closed } = await beginStop();
+    const [, , reason] = await Promise.all([gone, closed, stopped]);
+    go();
+    expect(client.answers()).toEqual([]);
+    // As for a client gone: the running statement is interrupted, and the database closes behind it.
+    expect(reason).toBeInstanceOf(RequestStoppedError);
   });
 });

@@ -1,4 +1,6 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -55,6 +57,11 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** How much the answers being built and sent may weigh together (MAX_WEIGHT: one request's budgets in full). */
   answerCapacity?: number;
+  /** How long a request's headers and body may take to arrive (RECEIVE_TIMEOUT_MS; tests shorten it). */
+  receiveTimeoutMs?: number;
+  /** Once the stop begins: when the connections giving no answer are ended (STOP_GRACE_MS), and every one (STOP_DEADLINE_MS). */
+  stopGraceMs?: number;
+  stopDeadlineMs?: number;
 }
 
 const MAX_QUERIES = 50;
@@ -68,6 +75,23 @@ const RETRY_AFTER_SECONDS = 10;
  * gets the answer, with the stopped queries' errors, rather than a timeout of the whole call.
  */
 export const REQUEST_TIMEOUT_MS = 50_000;
+/**
+ * How long a request's headers and body may take to arrive; a later one is a 408 (within half that again: Node checks
+ * twice per period). fastify has no limit, and asks for one when no proxy is in front, as here: a client sending
+ * slowly (or nothing) held its connection for ever. 60 s: the plugin gives up on its call by then.
+ */
+export const RECEIVE_TIMEOUT_MS = 60_000;
+/**
+ * Once the stop begins, how long a connection that gives no answer (its request half sent, or none) is left before the
+ * service ends it. Node's close waits for it until the client goes, and no longer checks the time requests take.
+ */
+export const STOP_GRACE_MS = 5_000;
+/**
+ * Once the stop begins, when every connection is ended, answers still being made too (their statements interrupted,
+ * as for a client gone). A statement may run 30 s and a request 50 s, past Docker's 30 s grace; 20 s leaves the rest
+ * for the interrupt and the database's close.
+ */
+export const STOP_DEADLINE_MS = 20_000;
 
 /**
  * Runs a request's reads with a signal that aborts when the client closes the connection before its answer, or when the
@@ -191,7 +215,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const expected = options.token.trim();
   if (!expected) throw new Error('the API needs a bearer token: set TRAILHOUND_TOKEN to a non-empty value, or unset it to use the token file');
   const bodyLimit = options.bodyLimit ?? 4 * 1024 * 1024;
+  const receiveTimeoutMs = options.receiveTimeoutMs ?? RECEIVE_TIMEOUT_MS;
   const app = Fastify({
+    // Node times a request's body out only past its headers' timeout too (60 s by default): both get the same.
+    requestTimeout: receiveTimeoutMs,
+    http: { headersTimeout: receiveTimeoutMs, connectionsCheckingInterval: Math.ceil(receiveTimeoutMs / 2) },
     // Warnings and errors only: serve logs its own "API listening" line with the token's whereabouts.
     loggerInstance: options.logger?.child({}, { level: 'warn' }) as FastifyBaseLogger | undefined,
     // Per-request lines would drown the ingestion log; requests are counted in /metrics instead.
@@ -292,8 +320,32 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // and fastify marks only the requests that come after it: a client that kept its connection after an answer to a
   // request already running held the close, and serve's stop, until the keep-alive timeout (72 s), past Docker's 30 s.
   let stopping = false;
+  // And a connection giving no answer (a request half sent, or none: Node's close waits for it until the client goes)
+  // is ended after a grace, and every one at the deadline: the stop is bounded whatever the clients do.
+  const connections = new Set<Socket>();
+  const latestAnswer = new WeakMap<Socket, ServerResponse>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => latestAnswer.set(request.socket, response));
+  /** Whether a connection is giving an answer: one not sent whole yet, to a request that arrived whole (or begun before it had). */
+  const answering = (socket: Socket) => {
+    const response = latestAnswer.get(socket);
+    return response !== undefined && !response.writableFinished && (response.req.complete || response.headersSent);
+  };
   app.addHook('preClose', async () => {
     stopping = true;
+    const endIdle = setTimeout(() => {
+      for (const socket of connections) if (!answering(socket)) socket.destroy();
+    }, options.stopGraceMs ?? STOP_GRACE_MS);
+    const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
+    const endAll = setTimeout(() => {
+      const cut = [...connections].filter(answering).length;
+      if (cut) app.log.warn({ answers: cut, afterMs: deadlineMs }, 'the stop ended the answers still being made: they took longer than a stop waits');
+      app.server.closeAllConnections();
+    }, deadlineMs);
+    app.server.once('close', () => [endIdle, endAll].forEach(clearTimeout));
   });
   app.addHook('onSend', async (_request, reply) => {
     if (stopping) reply.header('connection', 'close');
