@@ -191,11 +191,7 @@ test('a big file with a broken gzip checksum, or a gzip that is not one, never s
 
 test('a batch that unpacks bigger than DuckDB’s memory limit allows is loaded in halves: nothing lost', async () => {
   // 40 files of 5 MB JSON that gzip to almost nothing, so the batching estimate (gzip × 10) puts them together.
-  const files: Record<string, Buffer> = {};
-  for (let f = 0; f < 40; f++) {
-    files[`f${f}.json.gz`] = zlib.gzipSync(JSON.stringify({ Records: Array.from({ length: 4000 }, (_, i) => record(100_000 + f * 4000 + i)) }));
-  }
-  const logs = writeFiles(path.join(dir, 'halves'), files);
+  const logs = writeFiles(path.join(dir, 'halves'), gzippedLogFiles(40, 4000, 100_000));
   // Together these need more than 144 MB (DuckDB: "Out of Memory"); threads pinned, as memory grows with them.
   const db = await Database.open(path.join(dir, 'halves.duckdb'), { memoryLimit: '144MB', threads: 2 });
   try {
@@ -208,11 +204,7 @@ test('a batch that unpacks bigger than DuckDB’s memory limit allows is loaded 
 }, 180_000); // a guard against a hang, not a speed goal: it takes 25–85 s on a loaded 2-core machine
 
 test('a batch of small log files loads in one piece: DuckDB’s reader holds one 32 MiB buffer per thread, not one more per file', async () => {
-  const files: Record<string, Buffer> = {};
-  for (let f = 0; f < 10; f++) {
-    files[`f${f}.json.gz`] = zlib.gzipSync(JSON.stringify({ Records: Array.from({ length: 50 }, (_, i) => record(300_000 + f * 50 + i)) }));
-  }
-  const logs = writeFiles(path.join(dir, 'buffers'), files);
+  const logs = writeFiles(path.join(dir, 'buffers'), gzippedLogFiles(10, 50, 300_000));
   // One thread, so the reader's buffers do not depend on timing. Detecting each file's format took a second buffer
   // beside the thread's last one: the batch needed 72-80 MB and was loaded one file at a time; now it loads at 48 MB.
   const db = await Database.open(path.join(dir, 'buffers.duckdb'), { memoryLimit: '64MB', threads: 1 });
@@ -224,6 +216,15 @@ test('a batch of small log files loads in one piece: DuckDB’s reader holds one
     db.close();
   }
 });
+
+/** `count` gzipped log files f0.json.gz … of `perFile` generated records each, their ids numbered from `first`. */
+function gzippedLogFiles(count: number, perFile: number, first: number): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {};
+  for (let f = 0; f < count; f++) {
+    files[`f${f}.json.gz`] = zlib.gzipSync(JSON.stringify({ Records: Array.from({ length: perFile }, (_, i) => record(first + f * perFile + i)) }));
+  }
+  return files;
+}
 
 /** A gzip of `head`, `megabytes` of spaces and `tail`, written as a stream: a bomb that never sits in memory whole. */
 async function spacesGzip(file: string, head: string, megabytes: number, tail: string): Promise<void> {
