@@ -1,7 +1,8 @@
 // What the API says when something goes wrong, over real loopback HTTP: unexpected failures answer an id and no
 // internals (the plugin shows the answer to every Grafana user); the service log has the id and the whole message.
+import dns from 'node:dns';
 import fs from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { API_ERROR_CODES, type ApiErrorCode, SERVICE_HEADER } from '../../src/model/api';
@@ -421,6 +422,42 @@ describe('a stopping service ends the kept-alive connections after their answers
     const { closed } = await beginStop();
     await Promise.all([gone, closed]);
     expect(client.answers()).toEqual([]);
+  });
+
+  // Listening on localhost, fastify binds ::1 too, with a server of its own whose connections its close does not wait for:
+  // one kept open there held the process after serve's "stopped", with the database closed under its answers.
+  // (This machine's localhost may have no ::1: its lookup is made to answer both, as most systems' does.)
+  test('a connection on localhost\'s other address (::1) that sent half its headers: ended after the grace, and the stop waits for it', async () => {
+    await api.close();
+    const realLookup = dns.lookup as (...args: unknown[]) => void;
+    jest.spyOn(dns, 'lookup').mockImplementation(((host: string, ...rest: unknown[]) => {
+      const callback = rest[rest.length - 1] as (err: null, ...answer: unknown[]) => void;
+      if (host !== 'localhost') return realLookup(host, ...rest);
+      if ((rest[0] as dns.LookupOptions).all) return callback(null, [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }]);
+      callback(null, '127.0.0.1', 4);
+    }) as typeof dns.lookup);
+    api = await buildApi({ db: server.db, token: TOKEN, stopGraceMs: 0, stopDeadlineMs: 600_000 });
+    const made: http.Server[] = [];
+    const realCreate = http.createServer as (...args: unknown[]) => http.Server;
+    jest.spyOn(http, 'createServer').mockImplementation(((...args: unknown[]) => made[made.push(realCreate(...args)) - 1]) as typeof http.createServer);
+    await api.listen({ host: 'localhost', port: 0 });
+    const [ipv6] = made;
+    expect([made.length, ipv6.address()]).toEqual([1, expect.objectContaining({ address: '::1' })]);
+    const socket = net.connect((api.server.address() as net.AddressInfo).port, '::1');
+    const gone = new Promise((resolve) => socket.on('close', resolve));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => ipv6.once('connection', resolve));
+    socket.write('GET /api/trails HTTP/1.1\r\nHost: x\r\n');
+    try {
+      const { closed } = await beginStop();
+      await closed;
+      // The stop ended once the connection had been ended: the ::1 server has none left, and listens no more.
+      const left = await new Promise((resolve) => ipv6.getConnections((_err, count) => resolve(count)));
+      expect([left, ipv6.listening]).toEqual([0, false]);
+      await gone;
+    } finally {
+      socket.destroy(); // left open, it would hold the test process
+    }
   });
 
   test('an answer still being made at the stop\'s deadline: its connection is ended, its query stopped, and the stop ends', async () => {

@@ -1,5 +1,6 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -324,11 +325,29 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // is ended after a grace, and every one at the deadline: the stop is bounded whatever the clients do.
   const connections = new Set<Socket>();
   const latestAnswer = new WeakMap<Socket, ServerResponse>();
-  app.server.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
+  // Listening on localhost, fastify binds each of its addresses (127.0.0.1 and ::1) with a server of its own beside
+  // app.server, and its close waits for app.server only: their connections are tracked and ended alike, and the stop
+  // waits for them, or one kept open on ::1 held the process after serve's "stopped" (with the database closed under it).
+  const servers: Server[] = [];
+  let serversClosed: Promise<unknown> = Promise.resolve();
+  const track = (server: Server) => {
+    servers.push(server);
+    server.on('connection', (socket: Socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => latestAnswer.set(request.socket, response));
+  };
+  track(app.server);
+  // fastify names no public way to them; the lookup is checked against its public addresses(), which counts them.
+  app.addHook('onListen', async () => {
+    const bindings = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings');
+    const others = ((bindings && (app as unknown as Record<symbol, unknown>)[bindings]) ?? []) as Server[];
+    if (others.length !== app.addresses().length - 1) {
+      throw new Error("the API cannot find the servers fastify listens with besides its own: this fastify's internals changed");
+    }
+    others.forEach(track);
   });
-  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => latestAnswer.set(request.socket, response));
   /** Whether a connection is giving an answer: one not sent whole yet, to a request that arrived whole (or begun before it had). */
   const answering = (socket: Socket) => {
     const response = latestAnswer.get(socket);
@@ -343,9 +362,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const endAll = setTimeout(() => {
       const cut = [...connections].filter(answering).length;
       if (cut) app.log.warn({ answers: cut, afterMs: deadlineMs }, 'the stop ended the answers still being made: they took longer than a stop waits');
-      app.server.closeAllConnections();
+      servers.forEach((server) => server.closeAllConnections());
     }, deadlineMs);
-    app.server.once('close', () => [endIdle, endAll].forEach(clearTimeout));
+    // fastify closes the other servers once app.server has closed.
+    serversClosed = Promise.all(servers.filter((server) => server.listening).map((server) => once(server, 'close')));
+    void serversClosed.then(() => [endIdle, endAll].forEach(clearTimeout));
   });
   app.addHook('onSend', async (_request, reply) => {
     if (stopping) reply.header('connection', 'close');
@@ -354,7 +375,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
     // An answer whose headers went before the stop (a long answer to a slow reader) could not say it closes: its
     // connection, idle once the answer is sent, is closed here (Node passes over one still busy).
-    if (stopping && reply.getHeader('connection') !== 'close') app.server.closeIdleConnections();
+    if (stopping && reply.getHeader('connection') !== 'close') servers.forEach((server) => server.closeIdleConnections());
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
@@ -397,7 +418,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     reply.code(404).send(errorAnswer('unknown-endpoint', `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}`))
   );
 
-  app.addHook('onClose', async () => reports?.close());
+  // After fastify's close of app.server: the reports close, and the stop ends, once every server's connections are gone.
+  app.addHook('onClose', async () => {
+    await serversClosed;
+    reports?.close();
+  });
 
   // 200 while the database opens too: Docker's health check (or an orchestrator's liveness probe) must not take a
   // long migration for a dead service, and a restart would start it over. The status says whether queries answer.
