@@ -339,12 +339,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     server.on('request', (request: IncomingMessage, response: ServerResponse) => latestAnswer.set(request.socket, response));
   };
   track(app.server);
-  // fastify names no public way to them; the lookup is checked against its public addresses(), which counts them.
+  // fastify names no public way to them; the lookup is checked against its public addresses(), which counts them. Should
+  // a fastify upgrade move them, the service still runs (the stop just does not reach them) and says so; a test fails.
   app.addHook('onListen', async () => {
     const bindings = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings');
     const others = ((bindings && (app as unknown as Record<symbol, unknown>)[bindings]) ?? []) as Server[];
     if (others.length !== app.addresses().length - 1) {
-      throw new Error("the API cannot find the servers fastify listens with besides its own: this fastify's internals changed");
+      app.log.warn({ addresses: app.addresses().length }, "a stop may wait for clients of the API's other addresses: this fastify keeps its servers elsewhere");
+      return;
     }
     others.forEach(track);
   });
