@@ -1,7 +1,4 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
-import { once } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -35,6 +32,7 @@ import { VERSION } from '../version';
 import { ANSWER_HEADERS, answerClientError, errorAnswer, hideInternalErrors, internalError } from './errors';
 import { createMetrics } from './metrics';
 import type { DatabaseOpening } from './opening';
+import { boundStop } from './stopping';
 import { sameToken } from './token';
 import { strictBodyTypes, validationError, type BodySchema, type SchemaError } from './validation';
 
@@ -60,7 +58,7 @@ export interface ApiOptions {
   answerCapacity?: number;
   /** How long a request's headers and body may take to arrive (RECEIVE_TIMEOUT_MS; tests shorten it). */
   receiveTimeoutMs?: number;
-  /** Once the stop begins: when the connections giving no answer are ended (STOP_GRACE_MS), and every one (STOP_DEADLINE_MS). */
+  /** Once the stop begins: when the connections giving no answer are ended (stopping.ts STOP_GRACE_MS), and every one (STOP_DEADLINE_MS). */
   stopGraceMs?: number;
   stopDeadlineMs?: number;
 }
@@ -82,17 +80,6 @@ export const REQUEST_TIMEOUT_MS = 50_000;
  * slowly (or nothing) held its connection for ever. 60 s: the plugin gives up on its call by then.
  */
 export const RECEIVE_TIMEOUT_MS = 60_000;
-/**
- * Once the stop begins, how long a connection that gives no answer (its request half sent, or none) is left before the
- * service ends it. Node's close waits for it until the client goes, and no longer checks the time requests take.
- */
-export const STOP_GRACE_MS = 5_000;
-/**
- * Once the stop begins, when every connection is ended, answers still being made too (their statements interrupted,
- * as for a client gone). A statement may run 30 s and a request 50 s, past Docker's 30 s grace; 20 s leaves the rest
- * for the interrupt and the database's close.
- */
-export const STOP_DEADLINE_MS = 20_000;
 
 /**
  * Runs a request's reads with a signal that aborts when the client closes the connection before its answer, or when the
@@ -317,67 +304,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const error = schema && strictBodyTypes(request.body, schema);
     if (error) return reply.code(400).send(validationError([error], 'body'));
   });
-  // Once the service stops, every answer closes its connection after it. Node's close ends only the idle connections,
-  // and fastify marks only the requests that come after it: a client that kept its connection after an answer to a
-  // request already running held the close, and serve's stop, until the keep-alive timeout (72 s), past Docker's 30 s.
-  let stopping = false;
-  // And a connection giving no answer (a request half sent, or none: Node's close waits for it until the client goes)
-  // is ended after a grace, and every one at the deadline: the stop is bounded whatever the clients do.
-  const connections = new Set<Socket>();
-  const latestAnswer = new WeakMap<Socket, ServerResponse>();
-  // Listening on localhost, fastify binds each of its addresses (127.0.0.1 and ::1) with a server of its own beside
-  // app.server, and its close waits for app.server only: their connections are tracked and ended alike, and the stop
-  // waits for them, or one kept open on ::1 held the process after serve's "stopped" (with the database closed under it).
-  const servers: Server[] = [];
-  let serversClosed: Promise<unknown> = Promise.resolve();
-  const track = (server: Server) => {
-    servers.push(server);
-    server.on('connection', (socket: Socket) => {
-      connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
-    });
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => latestAnswer.set(request.socket, response));
-  };
-  track(app.server);
-  // fastify names no public way to them; the lookup is checked against its public addresses(), which counts them. Should
-  // a fastify upgrade move them, the service still runs (the stop just does not reach them) and says so; a test fails.
-  app.addHook('onListen', async () => {
-    const bindings = Object.getOwnPropertySymbols(app).find((symbol) => symbol.description === 'fastify.serverBindings');
-    const others = ((bindings && (app as unknown as Record<symbol, unknown>)[bindings]) ?? []) as Server[];
-    if (others.length !== app.addresses().length - 1) {
-      app.log.warn({ addresses: app.addresses().length }, "a stop may wait for clients of the API's other addresses: this fastify keeps its servers elsewhere");
-      return;
-    }
-    others.forEach(track);
-  });
-  /** Whether a connection is giving an answer: one not sent whole yet, to a request that arrived whole (or begun before it had). */
-  const answering = (socket: Socket) => {
-    const response = latestAnswer.get(socket);
-    return response !== undefined && !response.writableFinished && (response.req.complete || response.headersSent);
-  };
-  app.addHook('preClose', async () => {
-    stopping = true;
-    const endIdle = setTimeout(() => {
-      for (const socket of connections) if (!answering(socket)) socket.destroy();
-    }, options.stopGraceMs ?? STOP_GRACE_MS);
-    const deadlineMs = options.stopDeadlineMs ?? STOP_DEADLINE_MS;
-    const endAll = setTimeout(() => {
-      const cut = [...connections].filter(answering).length;
-      if (cut) app.log.warn({ answers: cut, afterMs: deadlineMs }, 'the stop ended the answers still being made: they took longer than a stop waits');
-      servers.forEach((server) => server.closeAllConnections());
-    }, deadlineMs);
-    // fastify closes the other servers once app.server has closed.
-    serversClosed = Promise.all(servers.filter((server) => server.listening).map((server) => once(server, 'close')));
-    void serversClosed.then(() => [endIdle, endAll].forEach(clearTimeout));
-  });
-  app.addHook('onSend', async (_request, reply) => {
-    if (stopping) reply.header('connection', 'close');
-  });
+  const stop = boundStop(app, { graceMs: options.stopGraceMs, deadlineMs: options.stopDeadlineMs });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
-    // An answer whose headers went before the stop (a long answer to a slow reader) could not say it closes: its
-    // connection, idle once the answer is sent, is closed here (Node passes over one still busy).
-    if (stopping && reply.getHeader('connection') !== 'close') servers.forEach((server) => server.closeIdleConnections());
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
@@ -422,7 +351,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // After fastify's close of app.server: the reports close, and the stop ends, once every server's connections are gone.
   app.addHook('onClose', async () => {
-    await serversClosed;
+    await stop.serversClosed();
     reports?.close();
   });
 
