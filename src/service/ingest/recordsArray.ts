@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sizeText } from '../counted';
-import { JSON_BYTES, StringEnds } from '../jsonBytes';
+import { isJsonSpace, JSON_BYTES, StringEnds } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
 import { STAGED_PIECE_BYTES } from './fileSizes';
 
@@ -118,7 +118,7 @@ export interface StagedRecords {
   pieces: Array<{ path: string; first: number }>;
 }
 
-const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+const isSpace = isJsonSpace;
 
 /**
  * Writes the array it is given (`[...]`, from StripWrapper) as pieces of whole records, each a JSON array, cut at the

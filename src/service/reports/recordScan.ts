@@ -3,13 +3,13 @@
 // of RSS for one event's details, and a file of a million records does not even fit in one string.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { JSON_BYTES, StringEnds } from '../jsonBytes';
+import { isJsonSpace, JSON_BYTES, StringEnds } from '../jsonBytes';
 import { recordsArrayStart } from '../ingest/recordsArray';
 import { isGzip, openLogFile } from '../logFileStream';
 
 const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
 
-const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+const isSpace = isJsonSpace;
 
 /** One record of a CloudTrail log file, as delivered. */
 export type CloudTrailRecord = Record<string, unknown>;
