@@ -134,6 +134,7 @@ export function startService(options: ServiceOptions): Service {
         signal: stopping.signal,
         onProgress: (p) => (progress = p),
         onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
+        onHalved: ({ said, ...batch }) => logger.info({ job: 'ingest', source, ...batch }, said),
         onPassedOver: (key, reason) => {
           // Said once, and again only when what is passed over changes: the same links would warn at every poll.
           const level = passedOverSaid.get(source) === reason ? 'debug' : 'warn';

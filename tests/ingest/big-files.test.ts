@@ -6,9 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { resolveQuery } from '../../src/model/query';
 import { DEFAULTS } from '../../src/service/config';
+import { sizeText } from '../../src/service/counted';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { OUT_OF_MEMORY } from '../../src/service/ingest/fileFailures';
+import type { HalvedBatch } from '../../src/service/ingest/loader';
 import { recordsArrayCopy, removeRecordsArrayCopy } from '../../src/service/ingest/recordsArray';
 import { Reports } from '../../src/service/reports';
 import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
@@ -191,11 +193,25 @@ test('a big file with a broken gzip checksum, or a gzip that is not one, never s
 
 test('a batch that unpacks bigger than DuckDB’s memory limit allows is loaded in halves: nothing lost', async () => {
   // 40 files of 5 MB JSON that gzip to almost nothing, so the batching estimate (gzip × 10) puts them together.
-  const logs = writeFiles(path.join(dir, 'halves'), gzippedLogFiles(40, 4000, 100_000));
+  const files = gzippedLogFiles(40, 4000, 100_000);
+  const logs = writeFiles(path.join(dir, 'halves'), files);
   // Together these need more than 144 MB (DuckDB: "Out of Memory"); threads pinned, as memory grows with them.
   const db = await Database.open(path.join(dir, 'halves.duckdb'), { memoryLimit: '144MB', threads: 2 });
   try {
-    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 40, events: 160_000, errors: 0 });
+    const said: HalvedBatch[] = [];
+    const summary = await ingest({ source: logs, db, onHalved: (batch) => said.push(batch) });
+    expect(summary).toMatchObject({ objects: 40, events: 160_000, errors: 0 });
+    // Each reload is said, with the batch's files, bytes and the limit, and counted; the first is the whole batch.
+    const gzipBytes = Object.values(files).reduce((n, f) => n + f.length, 0);
+    expect(said[0]).toEqual({
+      files: 40, bytes: gzipBytes, unpackedBytes: expect.any(Number), memoryLimit: expect.stringMatching(/MiB$/), said: expect.any(String),
+    });
+    expect(said[0].unpackedBytes).toBeGreaterThan(40 * 4_000_000);
+    expect(said[0].said).toBe(
+      `a batch of 40 log files, ${sizeText(gzipBytes)} (${sizeText(said[0].unpackedBytes)} unpacked), ran out of DuckDB's memory ` +
+        `(limit ${said[0].memoryLimit}): loading it again in two parts, of 20 files and 20`
+    );
+    expect(summary.halved).toBe(said.length);
     const row = await db.one<{ n: bigint; kept: bigint }>(`SELECT (SELECT count(*) FROM events) AS n, (SELECT count(*) FROM log_objects) AS kept`);
     expect({ n: Number(row!.n), kept: Number(row!.kept) }).toEqual({ n: 160_000, kept: 40 });
   } finally {

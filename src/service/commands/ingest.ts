@@ -28,6 +28,11 @@ export function formatSummary(s: IngestSummary): string {
     const wait = s.waiting === 1 ? 'its wait is' : 'their waits are';
     lines.push(`  ${counted(s.waiting, 'file')} that ran out of memory before, not read again until ${wait} over: ${listed(s.waiting)}, with when`);
   }
+  if (s.halved > 0) {
+    const was = s.halved === 1 ? 'was' : 'were';
+    const saves = 'a bigger TRAILHOUND_MEMORY_LIMIT saves the rereads';
+    lines.push(`  ${counted(s.halved, 'batch', 'batches')} ran out of DuckDB's memory and ${was} loaded again in two parts (${saves})`);
+  }
   const kept = `kept until ${s.errors === 1 ? 'it changes' : 'they change'}`;
   // Each file's warning went to stderr as it failed, not necessarily "above" this line (2>/dev/null, a log of stdout).
   const warned = `each in a 'could not ingest' warning on stderr, with why`;
@@ -38,8 +43,8 @@ export function formatSummary(s: IngestSummary): string {
 
 /** The --json line: the summary's counts, `stopped` only when it was, `pruned` (events removed) only under a retention. */
 export function jsonSummary(s: IngestSummary, pruned?: number): string {
-  const { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, stopped } = s;
-  const counts = { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected };
+  const { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, halved, stopped } = s;
+  const counts = { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, halved };
   return JSON.stringify({ ...counts, ...(stopped && { stopped }), ...(pruned !== undefined && { pruned }) });
 }
 
@@ -153,6 +158,12 @@ export function ingestCommand(): Command {
             if (opts.json) return;
             if (bar) process.stderr.write('\n');
             warn(`could not ingest ${key}: ${reason}`);
+          },
+          // Not a fault, and counted in the summary (halved): said as it happens, as the progress is.
+          onHalved: ({ said }) => {
+            if (opts.json) return;
+            if (bar) process.stderr.write('\n');
+            process.stderr.write(`trailhound: ${said}\n`);
           },
           // Said under --json too, as the command's other warnings: no count in the summary tells of these links.
           onPassedOver: (key, reason) => {

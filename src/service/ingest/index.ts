@@ -10,7 +10,7 @@ import { duckDbMisreads } from '../db/filePaths';
 import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
-import { BatchLoader, type FileOutcome, type LocalLogFile } from './loader';
+import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
 import { FolderSource } from './sources/folder';
 import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
@@ -44,6 +44,8 @@ export interface IngestOptions {
    * error of a file, so not in ingest_errors. Without it, onFileError hears of it (the CLI's warnings).
    */
   onPassedOver?: (key: string, reason: string) => void;
+  /** Called for each batch that ran out of DuckDB's memory and is loaded again in two parts (summary.halved counts them). */
+  onHalved?: (batch: HalvedBatch) => void;
   /**
    * Stops the run after the batch being loaded (the service's shutdown): that batch commits whole with its ledger
    * rows, and the next run finds the rest by the ledger.
@@ -72,6 +74,8 @@ export interface IngestSummary {
   errors: number;
   /** Records kept in rejected_records (no usable eventTime, or not an object). */
   rejected: number;
+  /** Batches that ran out of DuckDB's memory and were loaded again in two parts (each part may be halved again, and counts too). */
+  halved: number;
   /** Stopped by the signal before the end of its window: not a complete read of it (ingest_runs.stopped). */
   stopped: boolean;
   durationMs: number;
@@ -319,11 +323,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await recordEndedRun(db, options.source, new Date(started), window.from, { error: messageOf(err), kind: kindOf(err) });
     throw err;
   }
-  const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined);
   const summary: IngestSummary = {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, errors: 0, rejected: 0,
-    stopped: false, durationMs: 0,
+    halved: 0, stopped: false, durationMs: 0,
   };
+  const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined, (batch) => {
+    summary.halved++;
+    options.onHalved?.(batch);
+  });
   const stopping = () => options.signal?.aborted ?? false;
   // Each request in flight listens to the signal (twice for a download: the SDK and the stall watchdog), more than
   // Node's default of 10 warns about. They are removed as the requests end: none outlives the run.

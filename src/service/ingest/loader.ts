@@ -10,7 +10,7 @@ import type { ErrorKind } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { CALLER_ACCOUNT_USER_SQL, RESOURCE_INDEX_SELECT } from '../db/schema';
-import { counted } from '../counted';
+import { counted, sizeText } from '../counted';
 import { literalPath } from '../db/filePaths';
 import { isOutOfMemory } from '../errorKind';
 import {
@@ -59,6 +59,18 @@ export interface FileOutcome {
   kind?: ErrorKind;
 }
 
+/** A batch that ran out of DuckDB's memory together and is loaded again in two parts (BatchLoader.load). */
+export interface HalvedBatch {
+  files: number;
+  /** The files' bytes as fetched, and unpacked (as their gzip trailers say). */
+  bytes: number;
+  unpackedBytes: number;
+  /** DuckDB's memory limit, as it says it ('137.3 MiB'). */
+  memoryLimit: string;
+  /** The line for the log and the CLI. */
+  said: string;
+}
+
 /** A file that could not be ingested, why, and (one that ran out of memory) when it is tried again. */
 interface FileError {
   file: Pick<LocalLogFile, 'key' | 'etag'>;
@@ -97,7 +109,9 @@ export class BatchLoader {
     private readonly db: Database,
     private readonly source: string,
     /** In a source's first load, when this run started: events that happened before are history, and arrive when they happened (see ingest()). */
-    private readonly historyBefore?: Date
+    private readonly historyBefore?: Date,
+    /** Hears of each batch loaded again in two parts: each reload reads its files again, which a bigger memory limit saves. */
+    private readonly onHalved?: (batch: HalvedBatch) => void
   ) {}
 
   /**
@@ -114,6 +128,7 @@ export class BatchLoader {
       if (isOutOfMemory(err) && files.length > 1) {
         // Files that unpack bigger than their size promised: half the batch at a time fits.
         const half = Math.ceil(files.length / 2);
+        await this.sayHalved(files, half);
         return [...(await this.load(files.slice(0, half), triaged)), ...(await this.load(files.slice(half), triaged))];
       }
       if (isOutOfMemory(err)) return [await this.recordOutOfMemory(files[0])];
@@ -127,6 +142,20 @@ export class BatchLoader {
       }
       return this.isolateBadFiles(files, err, triaged);
     }
+  }
+
+  /** Tells onHalved of a batch that ran out of memory together: its files, their bytes, the memory limit. */
+  private async sayHalved(files: LocalLogFile[], half: number): Promise<void> {
+    if (!this.onHalved) return;
+    const row = await this.db.one<{ memory_limit: string }>(`SELECT current_setting('memory_limit') AS memory_limit`);
+    const memoryLimit = row?.memory_limit ?? '?';
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    const unpackedBytes = files.reduce((n, f) => n + uncompressedSize(f.path), 0);
+    const unpacked = unpackedBytes === bytes ? '' : ` (${sizeText(unpackedBytes)} unpacked)`;
+    const said =
+      `a batch of ${counted(files.length, 'log file')}, ${sizeText(bytes)}${unpacked}, ran out of DuckDB's memory (limit ${memoryLimit}): ` +
+      `loading it again in two parts, of ${counted(half, 'file')} and ${files.length - half}`;
+    this.onHalved({ files: files.length, bytes, unpackedBytes, memoryLimit, said });
   }
 
   /**
