@@ -166,6 +166,36 @@ test('a 10 MB log file with records that are no objects: those kept aside, every
   }
 });
 
+// A big file is read as pieces of its Records (records-N.json, temporary files): DuckDB's error about one named the
+// piece and counted within it, which told the user of a file they never had.
+test('a big file whose record DuckDB cannot read: the reason says which of its Records, not the temporary piece', async () => {
+  const records = Array.from({ length: 7_000 }, (_, i) => JSON.stringify(record(i)));
+  records[6_000] = '{"eventID": "big-6000", "eventTime": nope}'; // in the second or a later piece
+  const hugeRecords = [...Array.from({ length: 100 }, (_, i) => record(i)), record(100, { requestParameters: { key: 'h'.repeat(48 * 1024 * 1024) } })];
+  // Each alone in its source: they gzip so well that the batching's estimate would put them in one batch, not staged.
+  const malformed = writeFiles(path.join(dir, 'piece-logs', 'a'), { 'malformed.json.gz': zlib.gzipSync(`{"Records": [${records.join(',')}]}`) });
+  const huge = writeFiles(path.join(dir, 'piece-logs', 'b'), { 'huge-record.json.gz': zlib.gzipSync(JSON.stringify({ Records: hugeRecords })) });
+  expect(zlib.gunzipSync(fs.readFileSync(path.join(malformed, 'malformed.json.gz'))).length).toBeGreaterThan(8 * 1024 * 1024); // staged
+  const db = await Database.open(path.join(dir, 'piece.duckdb'), { memoryLimit: DEFAULTS.memoryLimit });
+  try {
+    const warned: string[] = [];
+    for (const source of [malformed, huge]) {
+      expect(await ingest({ source, db, onFileError: (key, reason) => warned.push(`${key}: ${reason}`) })).toMatchObject({ objects: 0, errors: 1 });
+    }
+    const errors = await db.all<{ key: string; reason: string; kind: string }>('SELECT key, reason, kind FROM ingest_errors ORDER BY key');
+    expect(errors).toEqual([
+      // No record counted: the piece's records (the first piece ends with the first record after its 4 MB).
+      { key: 'huge-record.json.gz', reason: expect.stringMatching(/^a JSON value over 16 MB \(reading Records\[0\] to Records\[100\]\): a file over 8 MB/), kind: 'too-big' },
+      // DuckDB's words, its count within the piece made the record's index in the file (record i is big-i).
+      { key: 'malformed.json.gz', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in Records\[6000\]: invalid literal\.$/), kind: 'bad-json' },
+    ]);
+    // What the log and the CLI's warning say: the same.
+    expect(warned.sort()).toEqual(errors.map((e) => `${e.key}: ${e.reason}`));
+  } finally {
+    db.close();
+  }
+});
+
 test('a big file with a broken gzip checksum, or a gzip that is not one, never stops the run: the good file beside it is stored', async () => {
   const records = Array.from({ length: 7_000 }, (_, i) => record(i));
   const badCrc = zlib.gzipSync(JSON.stringify({ Records: records }));

@@ -17,6 +17,9 @@ import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
 import type { LocalLogFile } from './loader';
 import { UnpackLimit, UnreadableLogFile } from './recordsArray';
 
+/** The records of a staged file that DuckDB was reading when it failed, as errorOfStagedFile says them. */
+const STAGED_RECORDS = / \(reading Records\[\d+\] to Records\[\d+\]\)/;
+
 /**
  * DuckDB's message without its SQL excerpt: what a person needs to know about the file. Nor its name: the error is of
  * this file read alone, and every place that shows a reason shows its key beside it (report ingest --errors, the API,
@@ -32,13 +35,15 @@ export function reasonOf(err: unknown, file: string): string {
     .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
     .replaceAll(file, path.basename(file))
     // The staged or cleaned copy (recordsArray.ts, withValidUtf8) is ours: name the file as delivered.
-    .replace(/\S*trailhound-(records|utf8)-[^/\s"]+\/\w+\.json/g, path.basename(file))
+    .replace(/[^\s"]*trailhound-(records|utf8)-[^/\s"]+\/[\w-]+\.json/g, path.basename(file))
     // 'Malformed JSON in file "a.json.gz", at byte 28 …', 'Input is not a GZIP stream: a.json.gz': the name left out.
     .replace(new RegExp(` in file "${name}",?`, 'g'), '')
     .replace(new RegExp(`: ${name}$`, 'gm'), '')
-    // DuckDB's advice to raise maximum_object_size is not the user's to follow.
-    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (_m) =>
-      `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB: a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +
+    // DuckDB's advice to raise maximum_object_size is not the user's to follow. Which records of a staged file it read
+    // (errorOfStagedFile) is kept.
+    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (m) =>
+      `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB${STAGED_RECORDS.exec(m)?.[0] ?? ''}: ` +
+        `a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +
         `CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${MAX_OBJECT_SIZE / 1024 / 1024} MB`)
     .trim();
 }

@@ -30,7 +30,7 @@ import {
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
 import { KEY_DATE_SQL } from './keys';
 import { normaliseSql } from './normalise';
-import { recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
+import { errorOfStagedFile, recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -293,6 +293,8 @@ export class BatchLoader {
     const staged = lone ? await recordsArrayCopy(files[0].path, unpacked <= MAX_OBJECT_SIZE) : undefined;
     try {
       return await this.loadRecords(files, originals, lone, staged, tolerant);
+    } catch (err) {
+      throw staged ? errorOfStagedFile(err, staged, files[0].path) : err;
     } finally {
       if (staged) removeRecordsArrayCopy(staged);
     }

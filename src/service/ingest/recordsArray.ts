@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { messageOf } from '../../model/errorMessage';
 import { sizeText } from '../counted';
 import { isJsonSpace, JSON_BYTES, StringEnds } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
@@ -116,6 +117,8 @@ class StripWrapper extends Transform {
 export interface StagedRecords {
   dir: string;
   pieces: Array<{ path: string; first: number }>;
+  /** How many records the array holds: the last piece's end. */
+  records: number;
 }
 
 const isSpace = isJsonSpace;
@@ -134,7 +137,8 @@ class RecordPieces extends Writable {
   private readonly strings = new StringEnds();
   /** After the array's `[` or a `,` between records: the next byte that is no space starts a record. */
   private expectRecord = false;
-  private records = 0;
+  /** Records seen so far: at the end, all of them. */
+  records = 0;
 
   constructor(private readonly dir: string) {
     super();
@@ -221,7 +225,7 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
   const pieces = new RecordPieces(dir);
   try {
     await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), pieces);
-    return { dir, pieces: pieces.pieces };
+    return { dir, pieces: pieces.pieces, records: pieces.records };
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
     if (err instanceof UnreadableLogFile) throw err;
@@ -237,6 +241,28 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
     if (err instanceof NotRecordsOnly || isZlibError(err) || /unexpected end/i.test(String(err))) return undefined;
     throw err;
   }
+}
+
+/**
+ * DuckDB's error about a piece of a staged file, said of the file: the piece (records-N.json, a temporary file no user
+ * has seen) is named as the file, and the record DuckDB numbers within the piece (its "record/value") as its
+ * place in the file's Records; an error that numbers none says which of the Records the piece holds (fileFailures.ts
+ * reasonOf keeps that). DuckDB's words are kept. Any other error is returned as it is.
+ */
+export function errorOfStagedFile(err: unknown, staged: StagedRecords, file: string): unknown {
+  const message = messageOf(err);
+  const at = staged.pieces.findIndex((p) => message.includes(p.path));
+  if (at < 0) return err;
+  const { path: piece, first } = staged.pieces[at];
+  const last = (staged.pieces[at + 1]?.first ?? staged.records) - 1;
+  const named = message.replaceAll(piece, file);
+  // DuckDB (1.5) numbers the values of a JSON array from 2: from 1, and the array itself first (big-files.test.ts checks).
+  const value = Number(/\brecord\/value (\d+)/.exec(named)?.[1] ?? NaN);
+  const told =
+    value >= 2
+      ? named.replace(/\brecord\/value \d+/, `Records[${first + value - 2}]`)
+      : named.replace(/^[^\n]*/, (line) => (last >= first ? `${line} (reading Records[${first}] to Records[${last}])` : line));
+  return new Error(told, { cause: err });
 }
 
 /** Removes a copy made by recordsArrayCopy. */
