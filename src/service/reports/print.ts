@@ -87,6 +87,7 @@ function notices(frame: Frame): string {
 export function printFrames(frames: Frame[], peakMinutes = 0, width?: number): string {
   if (frames.length === 0) return NO_EVENTS;
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
-  if (frames.every(isSeries)) return series(frames, counts);
+  // A time series' notices are its first frame's (SeriesFrames).
+  if (frames.every(isSeries)) return series(frames, counts) + notices(frames[0]);
   return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f, width) : rows(f, counts, width)) + notices(f)).join('\n\n');
 }

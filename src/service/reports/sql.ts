@@ -233,6 +233,26 @@ export function peakReach(q: ResolvedQuery, range: Range): Range {
 }
 
 /**
+ * The earliest event time a query reads: its range's start; by arrival, a day before it (MAX_LATENESS_MS); with peaks,
+ * the window before that (peakReach). Where the retention removed events, a report says so (Reports.retentionNotices).
+ */
+export function earliestEventTime(q: ResolvedQuery, range: Range): number {
+  if (countsPeaks(q)) return peakReach(q, range).from;
+  return q.timeField === 'arrival' ? Math.max(0, range.from - MAX_LATENESS_MS) : range.from;
+}
+
+/** The last prune's retention (RetentionStatus, as JSON), if any. */
+export const RETENTION_SQL = `SELECT value FROM meta WHERE key = 'retention'`;
+
+/**
+ * Whether any event older than a time is stored: after a prune, a run without the retention (or a longer one) may have
+ * read them back. A bound time, so that DuckDB skips the row groups by their bounds.
+ */
+export function storedBefore(time: string): Statement {
+  return { sql: 'SELECT EXISTS (SELECT 1 FROM events WHERE event_time < $before::TIMESTAMP) AS stored', params: { before: iso(Date.parse(time)) } };
+}
+
+/**
  * A peak query's group, as the columns its windows are partitioned by and its ASOF join matches on (g0, g1 …), and
  * the group they make (`grp`, as groupSource gives it). A pair is two columns, not a struct: partitioned and joined
  * on a struct, peaks per user and account (the alert rules') took a third more CPU on the 2 M-event benchmark. No
