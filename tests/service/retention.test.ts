@@ -441,6 +441,11 @@ test("a report whose range reaches before the retention's cutoff says that the r
       expect([query, await notices(query, before.getTime() - 2 * DAY)]).toEqual([query, [removed]]);
       expect([query, await notices(query, before.getTime())]).toEqual([query, []]);
     }
+    // A range before the cutoff alone has no events: a grouped time series has no series, but a frame for the notice.
+    const removedOnly = await reports.frames(resolveQuery({ format: 'timeseries' }), { from: before.getTime() - 3 * DAY, to: before.getTime() - DAY });
+    expect(removedOnly).toEqual([
+      { name: 'events', meta: { notices: [{ severity: 'info', text: removed }] }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] },
+    ]);
     // A peak's window reaches back before its range, and an arrival's events may have happened a day before it.
     expect(await notices({ format: 'table', peakWindow: 60 }, before.getTime() + 30 * 60_000)).toEqual([removed]);
     expect(await notices({ format: 'table', timeField: 'arrival' }, before.getTime() + HOUR)).toEqual([removed]);

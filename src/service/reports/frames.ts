@@ -142,7 +142,18 @@ export class SeriesFrames extends HeldFrames {
     return this.q.groupBy !== 'none';
   }
 
+  /**
+   * A grouped series without any event has no frame, but a notice needs one to be shown (the retention's, over a range
+   * it emptied): then a frame of no points.
+   */
+  private noticeOnly(): Frame | undefined {
+    if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
+    return { name: 'events', meta: { notices: this.notices }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] };
+  }
+
   frames(): Frame[] {
+    const empty = this.noticeOnly();
+    if (empty) return [empty];
     const times = this.times();
     return this.ordered.map(({ group, counts }, i) => ({
       name: this.grouped ? group.name : 'events',
@@ -160,6 +171,8 @@ export class SeriesFrames extends HeldFrames {
   }
 
   *eachFrame(): Generator<Iterable<string>> {
+    const empty = this.noticeOnly();
+    if (empty) yield [JSON.stringify(empty)];
     // Every frame has the same times: their JSON is written once.
     const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
     for (const [i, { group, counts }] of this.ordered.entries()) {

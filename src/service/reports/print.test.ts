@@ -59,3 +59,13 @@ test("a time series' notice (the retention's) is printed under it, as a table's 
   };
   expect(printFrames([frame]).split('\n').slice(-1)).toEqual([`(${text})`]);
 });
+
+test('a time series without a point but with a notice (a range the retention emptied) says no events match, then the notice', () => {
+  const text = 'the retention (90 days) removed the events before 2026-08-28 00:00 UTC, which this range reaches: they are left out';
+  const frame = {
+    name: 'events',
+    meta: { notices: [{ severity: 'info', text }] },
+    fields: [{ name: 'time', type: 'time' as const, values: [] }, { name: 'events', type: 'number' as const, values: [] }],
+  };
+  expect(printFrames([frame])).toBe(`(no events match)\n(${text})`);
+});

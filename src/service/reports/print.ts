@@ -47,6 +47,8 @@ function vertical(frame: Frame, width?: number): string {
 /** Timeseries frames side by side: a time column, then one column per group. */
 function series(frames: Frame[], counts: string): string {
   const times = frames[0].fields[0];
+  // Only there for its notice (SeriesFrames.noticeOnly).
+  if (times.values.length === 0) return NO_EVENTS;
   const rows = times.values.map((t, i) => {
     const row: Record<string, string | number | null> = { time: minute(Number(t)) };
     // A group's own name (its values labelled), else the count's.
