@@ -235,7 +235,8 @@ export class Reports {
     const [row] = await rowsOf(conn, SQL.RETENTION_SQL)();
     if (!row) return [];
     const { days, before } = JSON.parse(String(row.value)) as RetentionStatus;
-    if (SQL.earliestEventTime(q, range) >= Date.parse(before)) return [];
+    // Not a time (a row without its cutoff): nothing to say, rather than a failed report.
+    if (!(SQL.earliestEventTime(q, range) < Date.parse(before))) return [];
     const [{ stored }] = await all(SQL.storedBefore(before));
     if (stored) return [];
     const cutoff = new Date(before).toISOString().slice(0, 16).replace('T', ' ');
