@@ -31,6 +31,9 @@ export const unauthorizedSql = (code: string, message: string) =>
 /** The group (and filter value) of the events that have no value of a dimension where that is news: no code, no role. */
 export const NONE_GROUP = '(none)';
 
+/** The source IP group (and filter value) of the events whose record has no sourceIPAddress (Insight events); no address is written so. */
+export const NO_SOURCE_IP = NONE_GROUP;
+
 /** Error-code groups (and filter values) of events without an error code: successes, and failures without one. */
 export const SUCCESS_CODE = NONE_GROUP;
 export const NO_CODE = '(error without code)';

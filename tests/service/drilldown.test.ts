@@ -9,7 +9,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import { logFile } from '../support/stratus';
-import { tempDir, writeFiles } from '../support/temp';
+import { ingestRecords, tempDir, writeFiles } from '../support/temp';
 
 const base = { eventVersion: '1.08', awsRegion: 'us-east-1', recipientAccountId: '111122223333', sourceIPAddress: '203.0.113.7' };
 const user = (name: string) => ({ type: 'IAMUser', userName: name, accountId: '111122223333', arn: `arn:aws:iam::111122223333:user/${name}` });
@@ -150,4 +150,26 @@ test('exclusions are bound values, and hold for peaks and the category and permi
   // Every event here has a category and none a permission set: their unknown and none groups are nothing to leave out.
   expect(await refusals({ exclude: { eventCategory: ['(unknown)'] } })).toEqual(all);
   expect(await refusals({ exclude: { permissionSet: ['(none)'] } })).toEqual({});
+});
+
+test('the events without a source IP address (Insight events) are the source IP group "(none)", listed, filtered and left out by that name', async () => {
+  const insight = {
+    eventVersion: '1.07', eventID: 'insight', eventTime: '2026-11-20T10:30:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances',
+    awsRegion: 'us-east-1', recipientAccountId: '111122223333', eventType: 'AwsCloudTrailInsight', eventCategory: 'Insight', insightDetails: { state: 'Start' },
+  };
+  const call = { ...base, eventID: 'call', eventTime: '2026-11-20T10:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', userIdentity: user('erin') };
+  const { db: own, cleanup } = await ingestRecords([[insight, call]], { days: 3650 });
+  try {
+    const reports = new Reports(own);
+    expect(await table({ groupBy: 'sourceIp' }, reports)).toEqual({ '203.0.113.7': 1, '(none)': 1 });
+    expect(await reports.values('sourceIp', RANGE, '', 100)).toEqual([
+      { value: '(none)', count: 1 },
+      { value: '203.0.113.7', count: 1 },
+    ]);
+    expect(await table({ groupBy: 'eventName', filters: { sourceIp: ['(none)'] } }, reports)).toEqual({ RunInstances: 1 });
+    expect(await table({ groupBy: 'eventName', exclude: { sourceIp: ['(none)'] } }, reports)).toEqual({ DescribeInstances: 1 });
+    expect(await table({ groupBy: 'sourceIp', peakWindow: 60 }, reports)).toEqual({ '203.0.113.7': 1, '(none)': 1 });
+  } finally {
+    cleanup();
+  }
 });

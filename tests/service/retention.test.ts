@@ -4,12 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { DuckDBValue } from '@duckdb/node-api';
+import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
 import { writeLogFolder } from '../../src/generator';
 import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, sourceId } from '../../src/service/ingest';
 import { parseKey } from '../../src/service/ingest/keys';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
+import { Reports } from '../../src/service/reports';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
@@ -416,6 +418,45 @@ test('a backfill asked for beyond the retention reads what the retention keeps, 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a report whose range reaches before the retention's cutoff says that the retention removed those events", () =>
+  withTempDatabase(async (dir, db) => {
+    const HOUR = DAY / 24;
+    const records = [event('old', cloudTrailTime(before.getTime() - DAY)), event('kept', cloudTrailTime(before.getTime() + 2 * HOUR))];
+    writeFiles(path.join(dir, 'logs'), { 'events.json.gz': logFile(records) });
+    await ingest({ source: path.join(dir, 'logs'), db, days: 3650, now: NOW });
+    const reports = new Reports(db);
+    const notices = async (query: TrailhoundQuery, from: number) => {
+      const frames = await reports.frames(resolveQuery(query), { from, to: NOW.getTime() });
+      return frames.flatMap((f) => ((f.meta?.notices ?? []) as Array<{ text: string }>).map((n) => n.text));
+    };
+    const removed = `the retention (${RETENTION} days) removed the events before ${before.toISOString().slice(0, 16).replace('T', ' ')} UTC, which this range reaches: they are left out`;
+    const QUERIES: TrailhoundQuery[] = [
+      { queryType: 'totals' }, { format: 'table' }, { format: 'list' }, { format: 'timeseries' }, { format: 'timeseries', groupBy: 'none' },
+    ];
+    // Not pruned yet: the old event is there, and nothing is said.
+    for (const query of QUERIES) expect([query, await notices(query, before.getTime() - 2 * DAY)]).toEqual([query, []]);
+    await prune(db, RETENTION, NOW);
+    for (const query of QUERIES) {
+      expect([query, await notices(query, before.getTime() - 2 * DAY)]).toEqual([query, [removed]]);
+      expect([query, await notices(query, before.getTime())]).toEqual([query, []]);
+    }
+    // A range before the cutoff alone has no events: a grouped time series has no series, but a frame for the notice.
+    const removedOnly = await reports.frames(resolveQuery({ format: 'timeseries' }), { from: before.getTime() - 3 * DAY, to: before.getTime() - DAY });
+    expect(removedOnly).toEqual([
+      { name: 'events', meta: { notices: [{ severity: 'info', text: removed }] }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] },
+    ]);
+    // A peak's window reaches back before its range, and an arrival's events may have happened a day before it.
+    expect(await notices({ format: 'table', peakWindow: 60 }, before.getTime() + 30 * 60_000)).toEqual([removed]);
+    expect(await notices({ format: 'table', timeField: 'arrival' }, before.getTime() + HOUR)).toEqual([removed]);
+    // A retention row without its cutoff (written by hand, or by a version to come) says nothing, and fails no report.
+    await db.run(`UPDATE meta SET value = '{"days": 4}' WHERE key = 'retention'`);
+    expect(await notices({ queryType: 'totals' }, before.getTime() - 2 * DAY)).toEqual([]);
+    // Read back by a run without the retention, the old event is stored again: nothing is said.
+    await ingest({ source: path.join(dir, 'logs'), db, days: 3650, now: NOW });
+    expect(await rowCount(db, 'events')).toBe(2);
+    expect(await notices({ queryType: 'totals' }, before.getTime() - 2 * DAY)).toEqual([]);
+  }));
 
 describe('the command line', () => {
   test('prune wants to know how many days to keep, and checks it', async () => {

@@ -113,7 +113,9 @@ export const FILTER_TOOLTIPS: Record<FilterKey, string> = {
   service: 'The AWS service called: its event source without .amazonaws.com (ec2, s3, iam …)',
   eventName: 'The API action called (RunInstances, PutBucketPolicy, ConsoleLogin …)',
   user: "Who made the call: an IAM user's name, a role's, an IAM Identity Center user (the person, not the permission set's role), root …",
-  sourceIp: "The caller's IP address as CloudTrail writes it: calls AWS services make for you show the service (ec2.amazonaws.com) or AWS Internal",
+  sourceIp:
+    "The caller's IP address as CloudTrail writes it: calls AWS services make for you show the service (ec2.amazonaws.com) or AWS Internal. " +
+    '(none): events without one (Insight events)',
   account: 'The AWS account whose trail logged the call (recipientAccountId)',
   identityType: 'userIdentity.type as written: IAMUser, AssumedRole, Root (the root user itself), AWSService, FederatedUser …; Unknown where there is none',
   errorCode:

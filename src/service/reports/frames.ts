@@ -7,6 +7,12 @@ import type { Range, Statement } from './sql';
 
 export type Row = Record<string, unknown>;
 
+/** A frame's notice, as Grafana reads meta.notices. */
+export interface Notice {
+  severity: 'info' | 'warning';
+  text: string;
+}
+
 /** A group of a timeseries or table: its labels (one, or a pair's two) and how it is shown. */
 interface Group {
   labels: Record<string, string>;
@@ -48,6 +54,9 @@ interface Series {
  * them), which the API sends as it goes (answerJson, answerLines).
  */
 export abstract class HeldFrames {
+  /** What Grafana shows in the panel's header (the retention's, Reports.retentionNotices): the first frame's meta. */
+  notices: Notice[] = [];
+
   abstract frames(): Frame[];
   /** Each frame's JSON, as JSON.stringify writes it, in pieces. */
   abstract eachFrame(): Generator<Iterable<string>>;
@@ -133,10 +142,22 @@ export class SeriesFrames extends HeldFrames {
     return this.q.groupBy !== 'none';
   }
 
+  /**
+   * A grouped series without any event has no frame, but a notice needs one to be shown (the retention's, over a range
+   * it emptied): then a frame of no points.
+   */
+  private noticeOnly(): Frame | undefined {
+    if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
+    return { name: 'events', meta: { notices: this.notices }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] };
+  }
+
   frames(): Frame[] {
+    const empty = this.noticeOnly();
+    if (empty) return [empty];
     const times = this.times();
-    return this.ordered.map(({ group, counts }) => ({
+    return this.ordered.map(({ group, counts }, i) => ({
       name: this.grouped ? group.name : 'events',
+      ...(i === 0 && this.notices.length > 0 && { meta: { notices: this.notices } }),
       fields: [
         { name: 'time', type: 'time', values: times },
         {
@@ -150,12 +171,15 @@ export class SeriesFrames extends HeldFrames {
   }
 
   *eachFrame(): Generator<Iterable<string>> {
+    const empty = this.noticeOnly();
+    if (empty) yield [JSON.stringify(empty)];
     // Every frame has the same times: their JSON is written once.
     const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
-    for (const { group, counts } of this.ordered) {
+    for (const [i, { group, counts }] of this.ordered.entries()) {
       const name = JSON.stringify(this.grouped ? group.name : 'events');
+      const meta = i === 0 && this.notices.length > 0 ? `,"meta":${JSON.stringify({ notices: this.notices })}` : '';
       const labels = this.grouped ? `,"labels":${JSON.stringify(group.labels)},"config":${JSON.stringify({ displayNameFromDS: group.name })}` : '';
-      yield [`{"name":${name},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`];
+      yield [`{"name":${name}${meta},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`];
     }
   }
 }
@@ -217,7 +241,8 @@ export class ColumnFrame extends HeldFrames {
   }
 
   private *frameJson(): Generator<string> {
-    yield `{"name":${JSON.stringify(this.name)}${this.meta === undefined ? '' : `,"meta":${JSON.stringify(this.meta)}`},"fields":[`;
+    const meta = this.notices.length > 0 ? { ...this.meta, notices: this.notices } : this.meta;
+    yield `{"name":${JSON.stringify(this.name)}${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`},"fields":[`;
     for (const [i, { name, type }] of this.columns.entries()) {
       yield `${i > 0 ? ',' : ''}{"name":${JSON.stringify(name)},"type":${JSON.stringify(type)},"values":[`;
       for (const [j, piece] of this.pieces[i].entries()) yield j > 0 ? `,${piece}` : piece;

@@ -18,7 +18,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import type { Answer, AnswerResult } from './answerJson';
 import { planAnswer, seriesPlan, type AnswerPlan } from './answerPlan';
 import { errorResult, QueryTimeoutError, RequestStoppedError } from './errors';
-import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Row } from './frames';
+import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Notice, type Row } from './frames';
 import { originalRecords, UnreadableRecordError, type StatementGuard } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';
@@ -198,9 +198,10 @@ export class Reports {
       // A peak's window reaches back before the range: the index is asked for those events too.
       const lookup = SQL.countsPeaks(q) ? SQL.peakReach(q, range) : range;
       const match = indexed ? await this.resourceMatch(all, q.resourceId, lookup) : undefined;
+      const notices = q.queryType === 'events' || q.queryType === 'totals' ? await this.retentionNotices(conn, all, q, range) : [];
       switch (q.queryType) {
         case 'totals':
-          return [totalsFrame(await all(SQL.totals(q, range, match)))];
+          return [{ ...totalsFrame(await all(SQL.totals(q, range, match))), ...(notices.length > 0 && { meta: { notices } }) }];
         case 'trails':
           return [trailsFrame(await all(SQL.TRAILS_SQL))];
         case 'ingest':
@@ -209,17 +210,37 @@ export class Reports {
         case 'events':
           if (q.format === 'list' || q.format === 'table') {
             const frame = q.format === 'list' ? listFrame(q) : tableFrame(q);
+            frame.notices = notices;
             const statement = q.format === 'list' ? SQL.eventList(q, range, match) : SQL.topGroups(q, range, match);
             return guard(() => frame.read(conn, statement));
           }
           {
             const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
             const series = new SeriesFrames(q, range, bucket);
+            series.notices = notices;
             await guard(() => series.read(conn, SQL.timeseries(q, range, bucket, match)));
             return series.sorted();
           }
       }
     });
+  }
+
+  /**
+   * A report's notice when it reads event times (SQL.earliestEventTime) before the last prune's cutoff: the retention
+   * removed those events, and a range of zeros there is no quiet time. None when events that old are stored again (a
+   * run without the retention read them back). The retention's one meta row is read outside the query's statements
+   * (`all`: counted, stopped with the request), which stay one per query when the range is within it.
+   */
+  private async retentionNotices(conn: DuckDBConnection, all: RunStatement, q: ResolvedQuery, range: Range): Promise<Notice[]> {
+    const [row] = await rowsOf(conn, SQL.RETENTION_SQL)();
+    if (!row) return [];
+    const { days, before } = JSON.parse(String(row.value)) as RetentionStatus;
+    // Not a time (a row without its cutoff): nothing to say, rather than a failed report.
+    if (!(SQL.earliestEventTime(q, range) < Date.parse(before))) return [];
+    const [{ stored }] = await all(SQL.storedBefore(before));
+    if (stored) return [];
+    const cutoff = new Date(before).toISOString().slice(0, 16).replace('T', ' ');
+    return [{ severity: 'info', text: `the retention (${days} days) removed the events before ${cutoff} UTC, which this range reaches: they are left out` }];
   }
 
   /** Asks the resource index where a resource's events are, so the report reads only those row groups. */

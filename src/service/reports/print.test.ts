@@ -49,3 +49,23 @@ test('given a width, a long value wraps under its own (the last poll error); a t
   const frames = ['a-rather-long-user-name', 'another-long-user-name', 'a-third-one'].map(series);
   expect(printFrames(frames, 0, 30)).toBe(printFrames(frames));
 });
+
+test("a time series' notice (the retention's) is printed under it, as a table's is", () => {
+  const text = 'the retention (90 days) removed the events before 2026-08-28 00:00 UTC, which this range reaches: they are left out';
+  const frame = {
+    name: 'events',
+    meta: { notices: [{ severity: 'info', text }] },
+    fields: [{ name: 'time', type: 'time' as const, values: [0, 60_000] }, { name: 'events', type: 'number' as const, values: [1, 2] }],
+  };
+  expect(printFrames([frame]).split('\n').slice(-1)).toEqual([`(${text})`]);
+});
+
+test('a time series without a point but with a notice (a range the retention emptied) says no events match, then the notice', () => {
+  const text = 'the retention (90 days) removed the events before 2026-08-28 00:00 UTC, which this range reaches: they are left out';
+  const frame = {
+    name: 'events',
+    meta: { notices: [{ severity: 'info', text }] },
+    fields: [{ name: 'time', type: 'time' as const, values: [] }, { name: 'events', type: 'number' as const, values: [] }],
+  };
+  expect(printFrames([frame])).toBe(`(no events match)\n(${text})`);
+});

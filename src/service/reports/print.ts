@@ -47,6 +47,8 @@ function vertical(frame: Frame, width?: number): string {
 /** Timeseries frames side by side: a time column, then one column per group. */
 function series(frames: Frame[], counts: string): string {
   const times = frames[0].fields[0];
+  // Only there for its notice (SeriesFrames.noticeOnly).
+  if (times.values.length === 0) return NO_EVENTS;
   const rows = times.values.map((t, i) => {
     const row: Record<string, string | number | null> = { time: minute(Number(t)) };
     // A group's own name (its values labelled), else the count's.
@@ -87,6 +89,7 @@ function notices(frame: Frame): string {
 export function printFrames(frames: Frame[], peakMinutes = 0, width?: number): string {
   if (frames.length === 0) return NO_EVENTS;
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
-  if (frames.every(isSeries)) return series(frames, counts);
+  // A time series' notices are its first frame's (SeriesFrames).
+  if (frames.every(isSeries)) return series(frames, counts) + notices(frames[0]);
   return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f, width) : rows(f, counts, width)) + notices(f)).join('\n\n');
 }

@@ -2,7 +2,7 @@
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
-import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
+import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, NO_SOURCE_IP, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
 
 export interface Statement {
   sql: string;
@@ -49,13 +49,22 @@ const NAMED_GROUPS: Partial<Record<Dimension, ReadonlyArray<{ name: string; when
   permissionSet: [{ name: NO_PERMISSION_SET }],
   // Stored by an older version, whose kept log file is gone: not known.
   eventCategory: [{ name: UNKNOWN_CATEGORY }],
+  // No sourceIPAddress (stored ''): the model drops an empty filter value, so '' could be neither picked nor left out.
+  sourceIp: [{ name: NO_SOURCE_IP }],
 };
+
+/**
+ * A dimension's column with "no value" as NULL, for its named group: source_ip is '' where the record has no
+ * sourceIPAddress (Insight events). A filter's listed values, never '' (the model drops empty ones), match the column
+ * itself: nullif there made an IP filter's scan twice as slow.
+ */
+const valueOrNull = (dimension: Dimension): string => (dimension === 'sourceIp' ? `nullif(${COLUMN.sourceIp}, '')` : COLUMN[dimension]);
 
 /** A dimension's group of an event: its column, or the name of its NULL's group (NAMED_GROUPS). */
 function groupExpression(dimension: Dimension): string {
   const named = NAMED_GROUPS[dimension];
   if (!named) return COLUMN[dimension];
-  return `coalesce(${COLUMN[dimension]}, CASE ${named.map((g) => `WHEN ${g.when ?? 'true'} THEN '${g.name}'`).join(' ')} END)`;
+  return `coalesce(${valueOrNull(dimension)}, CASE ${named.map((g) => `WHEN ${g.when ?? 'true'} THEN '${g.name}'`).join(' ')} END)`;
 }
 
 /**
@@ -192,7 +201,7 @@ function filterCondition(key: FilterKey, values: string[], params: Record<string
     any.push(`${COLUMN[key]} IN (SELECT unnest($${prefix}_${key}))`);
     params[`${prefix}_${key}`] = listValue(plain);
   }
-  for (const g of named) if (values.includes(g.name)) any.push(`(${COLUMN[key]} IS NULL AND ${g.when ?? 'true'})`);
+  for (const g of named) if (values.includes(g.name)) any.push(`(${valueOrNull(key)} IS NULL AND ${g.when ?? 'true'})`);
   return `(${any.join(' OR ')})`;
 }
 
@@ -221,6 +230,26 @@ export function countsPeaks(q: ResolvedQuery): boolean {
 export function peakReach(q: ResolvedQuery, range: Range): Range {
   const earliest = q.timeField === 'arrival' ? range.from - MAX_LATENESS_MS : range.from;
   return { from: Math.max(0, earliest - q.peakWindow * 60_000), to: range.to };
+}
+
+/**
+ * The earliest event time a query reads: its range's start; by arrival, a day before it (MAX_LATENESS_MS); with peaks,
+ * the window before that (peakReach). Where the retention removed events, a report says so (Reports.retentionNotices).
+ */
+export function earliestEventTime(q: ResolvedQuery, range: Range): number {
+  if (countsPeaks(q)) return peakReach(q, range).from;
+  return q.timeField === 'arrival' ? Math.max(0, range.from - MAX_LATENESS_MS) : range.from;
+}
+
+/** The last prune's retention (RetentionStatus, as JSON), if any. */
+export const RETENTION_SQL = `SELECT value FROM meta WHERE key = 'retention'`;
+
+/**
+ * Whether any event older than a time is stored: after a prune, a run without the retention (or a longer one) may have
+ * read them back. A bound time, so that DuckDB skips the row groups by their bounds.
+ */
+export function storedBefore(time: string): Statement {
+  return { sql: 'SELECT EXISTS (SELECT 1 FROM events WHERE event_time < $before::TIMESTAMP) AS stored', params: { before: iso(Date.parse(time)) } };
 }
 
 /**
