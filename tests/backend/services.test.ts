@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, TimeUnit, Type } from 'apache-arrow';
-import { silentLogger } from '../../src/backend/log';
+import { createLogger, silentLogger } from '../../src/backend/log';
 import { createMetrics } from '../../src/backend/metrics';
 import { QueryDataMessage } from '../../src/backend/message';
 import { loadProtos } from '../../src/backend/protos';
@@ -270,6 +270,9 @@ test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not
 });
 
 test('QueryData that Grafana cancels (a panel query abandoned) aborts its call to the service, which sees the connection close', async () => {
+  // Grafana cancels a panel's queries at each refresh or range change while they run: routine, not a failure to warn of.
+  const lines: string[] = [];
+  runtime.logger = createLogger({ level: 'trace', write: (line) => lines.push(line) });
   // A service that never answers: only the plugin's abort can end the call, well inside the data source's timeout.
   let arrived!: () => void;
   let closed!: () => void;
@@ -290,7 +293,11 @@ test('QueryData that Grafana cancels (a panel query abandoned) aborts its call t
     });
     expect((await outcome)?.code).toBe(grpc.status.CANCELLED);
     await closing;
+    const said = () => lines.map((line) => JSON.parse(line)).filter((line) => /cancelled/.test(String(line.error)));
+    while (said().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(said()).toEqual([expect.objectContaining({ '@level': 'debug', '@message': 'query cancelled', queries: 1 })]);
   } finally {
+    runtime.logger = silentLogger;
     hanging.closeAllConnections();
     await new Promise((resolve) => hanging.close(resolve));
   }
