@@ -25,12 +25,21 @@ export interface PluginServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * How early before its deadline a call's cancellation is still the deadline's: the client cancels at its own deadline,
+ * which the server reckons from the moment the call arrived, a network's delay later.
+ */
+const DEADLINE_SLACK_MS = 100;
+
 /** An AbortSignal that fires when Grafana cancels the call or its deadline passes. */
 function callSignal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
   const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
+  const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  // At the deadline grpc-js cancels the call itself (and Grafana's client does), before the timer below fires: a deadline
+  // passing (an alert rule's evaluation timing out) is a timeout to warn of, not someone who went away.
+  call.on('cancelled', () => controller.abort(Date.now() >= at - DEADLINE_SLACK_MS ? new DeadlineExceeded() : undefined));
+  const ms = at - Date.now();
   const timer = Number.isFinite(ms) ? setTimeout(() => controller.abort(new DeadlineExceeded()), Math.max(0, ms)) : undefined;
   return { signal: controller.signal, done: () => timer && clearTimeout(timer) };
 }

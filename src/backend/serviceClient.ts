@@ -105,6 +105,9 @@ export function unknownToService(answer: { error?: unknown; code?: unknown }): U
   return typeof error === 'string' ? UNKNOWN_WORDS.find(([, words]) => words.test(error))?.[0] : undefined;
 }
 
+/** Whether parsed JSON is an object: what every answer and line of the service is. */
+const isJsonObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
 const LINES_TYPE = 'application/x-ndjson';
 
@@ -377,8 +380,12 @@ export class ServiceClient {
     const options = { body: request, signal, accept: `${LINES_TYPE}, application/json;q=0.9` };
     const { response, timeout } = await this.open('POST', path, options);
     const type = response.headers.get('content-type') ?? '';
+    // JSON that is no object (null, a list) is no answer of the service's: not to be read as one, nor taken for the plugin's fault.
+    const notAnAnswer = (what: string) =>
+      new ServiceError(`${this.baseUrl}${path} answered ${what}, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound');
     if (!response.ok || type.split(';')[0].trim().toLowerCase() !== LINES_TYPE) {
       const answer = this.decode<QueryResponse>(path, await this.readWhole(path, response, timeout, signal));
+      if (!isJsonObject(answer)) throw notAnAnswer('JSON that is not an object');
       for (const [refId, result] of Object.entries(answer.results ?? {})) onResult(refId, result);
       return;
     }
@@ -391,8 +398,9 @@ export class ServiceClient {
         try {
           line = JSON.parse(text.toString('utf8'));
         } catch {
-          throw new ServiceError(`${this.baseUrl}${path} answered a line that is not JSON, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound');
+          throw notAnAnswer('a line that is not JSON');
         }
+        if (!isJsonObject(line)) throw notAnAnswer('a line that is not a JSON object');
         if ('end' in line) {
           ended = true;
           break;

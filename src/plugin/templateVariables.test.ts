@@ -1,5 +1,6 @@
 // Template variables expand inside every filter list and the resource id; multi-value variables become several
 // values. The TemplateSrv is a stand-in (see testing/fakeTemplateSrv): there is no Grafana server here.
+import { DEFAULT_QUERY, resolveQuery } from '../model/query';
 import { expandFilters, expandQuery, expandValue } from './templateVariables';
 import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
 
@@ -71,6 +72,15 @@ describe('expandQuery', () => {
     const vars = fakeTemplateSrv({ user: ' ', role: [] });
     const query = { refId: 'A', exclude: { user: ['$user'], role: ['$role'], eventName: ['HeadBucket'] } };
     expect(expandQuery(query, vars).exclude).toEqual({ user: [], role: [], eventName: ['HeadBucket'] });
+  });
+  it('expands a limit or peak window taken from a variable ("$top"), which the model reads as a number; numbers stay as they are', () => {
+    const vars = fakeTemplateSrv({ top: '50', window: ['30', '60'], none: [] });
+    const expanded = expandQuery({ refId: 'A', limit: '$top', peakWindow: '${window}' } as any, vars);
+    expect(expanded).toMatchObject({ limit: '50', peakWindow: '30' });
+    expect(resolveQuery(expanded)).toMatchObject({ limit: 50, peakWindow: 30 });
+    // Nothing selected: the model's default, as for the choices.
+    expect(resolveQuery(expandQuery({ refId: 'A', limit: '$none' } as any, vars)).limit).toBe(DEFAULT_QUERY.limit);
+    expect(expandQuery({ refId: 'A', limit: 7, peakWindow: 0 }, vars)).toEqual({ refId: 'A', limit: 7, peakWindow: 0 });
   });
   it('adds nothing to a query without filters or resource id', () => {
     expect(expandQuery({ refId: 'A' }, templateSrv)).toEqual({ refId: 'A' });

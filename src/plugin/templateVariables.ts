@@ -43,6 +43,9 @@ export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scoped
 /** Fields holding one choice (the Events dashboard sets them from custom variables such as $groupBy). */
 const CHOICE_FIELDS = ['queryType', 'format', 'groupBy', 'aggregate', 'status', 'readOnly', 'mfa', 'timeField', 'serviceCalls', 'ingestView'] as const;
 
+/** Whole numbers of the model that a saved query may take from a variable as text ("limit": "$top"). */
+const NUMBER_FIELDS = ['limit', 'peakWindow'] as const;
+
 export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Query {
   const expanded: Query = { ...query };
   const choices = expanded as Record<(typeof CHOICE_FIELDS)[number], string | undefined>;
@@ -58,6 +61,13 @@ export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?:
   }
   if (query.exclude) {
     expanded.exclude = expandFilters(query.exclude, templateSrv, scopedVars);
+  }
+  for (const field of NUMBER_FIELDS) {
+    const value: unknown = query[field];
+    if (typeof value === 'string') {
+      // A number from a variable ($top): its text, which the model reads as a number; nothing selected is the default.
+      (expanded as Record<(typeof NUMBER_FIELDS)[number], unknown>)[field] = expandValue(value, templateSrv, scopedVars)[0];
+    }
   }
   if (query.resourceId) {
     // A resource id is one value: a multi-value variable gives its first selected value.

@@ -161,6 +161,34 @@ describe('service client', () => {
     }
   });
 
+  test("JSON that is no object (null, a list, a number), whole or a line, is not the service's answer: a 502 to check the URL, not a lost connection", async () => {
+    const request = { range: { from: 0, to: 1 }, queries: [] };
+    const servers = await Promise.all([
+      answering(200, 'null'),
+      answering(200, '[]'),
+      ...['null', '5', '["q0"]'].map((line) => answering(200, `${line}\n{"end":true}\n`, 'application/x-ndjson')),
+    ]);
+    try {
+      const [whole, list, ...byLines] = servers;
+      for (const { url } of [whole, list]) {
+        expect(await failure(new ServiceClient(url, 't').query(request, () => undefined))).toMatchObject({
+          status: 502,
+          kind: 'not-trailhound',
+          message: `${url}/api/query answered JSON that is not an object, not as a Trailhound service does: check the URL in the data source settings`,
+        });
+      }
+      for (const { url } of byLines) {
+        expect(await failure(new ServiceClient(url, 't').query(request, () => undefined))).toMatchObject({
+          status: 502,
+          kind: 'not-trailhound',
+          message: `${url}/api/query answered a line that is not a JSON object, not as a Trailhound service does: check the URL in the data source settings`,
+        });
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+
   test('an answer without end (a wrong URL streaming for ever) stops at its cap, whole or in one line: a 502, not the plugin out of memory', async () => {
     // Each server streams 64 kB chunks until its client leaves, and counts what it sent.
     const endless = async (type: string, chunk: string) => {

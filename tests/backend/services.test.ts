@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { tableFromIPC, TimeUnit, Type } from 'apache-arrow';
-import { silentLogger } from '../../src/backend/log';
+import { createLogger, silentLogger } from '../../src/backend/log';
 import { createMetrics } from '../../src/backend/metrics';
 import { QueryDataMessage } from '../../src/backend/message';
 import { loadProtos } from '../../src/backend/protos';
@@ -22,7 +22,7 @@ import { buildApi } from '../../src/service/api/server';
 import { SCHEMA_VERSION } from '../../src/service/db/schema';
 import { ingest } from '../../src/service/ingest';
 import { VERSION } from '../../src/service/version';
-import { refusedUrl } from '../support/net';
+import { hungServer, refusedUrl } from '../support/net';
 import { dayPrefix, tempDir, writeFiles } from '../support/temp';
 import { DIMENSIONS } from '../../src/model/query';
 import { type AnswerStyle, skewedService, startStratusService, type TestService } from './support/service';
@@ -269,7 +269,23 @@ test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not
   expect(res.responses.A.error).toMatch(/^the service returned a frame the plugin cannot encode: field "time": .* is outside the times Grafana can show \(1677-09-21 to 2262-04-11\)$/);
 });
 
+/**
+ * Logs the plugin's lines, until the silent logger is put back; the function returned waits for the lines whose error
+ * matches, parsed.
+ */
+function captureLogs(): (error: RegExp) => Promise<Array<Record<string, unknown>>> {
+  const lines: string[] = [];
+  runtime.logger = createLogger({ level: 'trace', write: (line) => lines.push(line) });
+  return async (error) => {
+    const matching = () => lines.map((line) => JSON.parse(line)).filter((line) => error.test(String(line.error)));
+    while (matching().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    return matching();
+  };
+}
+
 test('QueryData that Grafana cancels (a panel query abandoned) aborts its call to the service, which sees the connection close', async () => {
+  // Grafana cancels a panel's queries at each refresh or range change while they run: routine, not a failure to warn of.
+  const logged = captureLogs();
   // A service that never answers: only the plugin's abort can end the call, well inside the data source's timeout.
   let arrived!: () => void;
   let closed!: () => void;
@@ -290,9 +306,33 @@ test('QueryData that Grafana cancels (a panel query abandoned) aborts its call t
     });
     expect((await outcome)?.code).toBe(grpc.status.CANCELLED);
     await closing;
+    expect(await logged(/cancelled/)).toEqual([expect.objectContaining({ '@level': 'debug', '@message': 'query cancelled', queries: 1 })]);
   } finally {
+    runtime.logger = silentLogger;
     hanging.closeAllConnections();
     await new Promise((resolve) => hanging.close(resolve));
+  }
+});
+
+test("QueryData past Grafana's deadline (an alert rule's evaluation timing out) is a timeout, warned of, not a cancellation", async () => {
+  const logged = captureLogs();
+  const hung = await hungServer();
+  try {
+    const pluginContext = context({ uid: 'hung' });
+    pluginContext.dataSourceInstanceSettings.jsonData = Buffer.from(JSON.stringify({ url: hung.url }));
+    const code = await new Promise<number | undefined>((resolve) =>
+      (clients['pluginv2.Data'] as any).QueryData({ pluginContext, queries: [query('A', {})] }, { deadline: Date.now() + 300 }, (err: grpc.ServiceError | null) =>
+        resolve(err?.code)
+      )
+    );
+    expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    // grpc-js cancels the call at its deadline, before any timer of the plugin's: that cancellation is the deadline's.
+    expect(await logged(/deadline|cancelled/)).toEqual([
+      expect.objectContaining({ '@level': 'warn', '@message': 'query failed', error: `the Trailhound service at ${hung.url} did not answer before Grafana's deadline for the request` }),
+    ]);
+  } finally {
+    runtime.logger = silentLogger;
+    await hung.close();
   }
 });
 

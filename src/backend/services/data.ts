@@ -191,7 +191,10 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
           if (response.status === 400) refused.push({ response, code });
         }
       } catch (err) {
-        runtime.logger.warn('query failed', { error: err, queries: batch.queries.length, url: client.baseUrl });
+        // Grafana cancels a panel's queries at each refresh or range change while they run: routine, not worth a warning.
+        const fields = { error: err, queries: batch.queries.length, url: client.baseUrl };
+        if (err instanceof ServiceError && err.kind === 'cancelled') runtime.logger.debug('query cancelled', fields);
+        else runtime.logger.warn('query failed', fields);
         for (const { refId: key } of batch.queries) {
           const response = (responses[refIds.get(key)!] = errorResponse(err));
           if (err instanceof ServiceError && err.kind === 'http' && err.status === 400) refused.push({ response, code: err.code });

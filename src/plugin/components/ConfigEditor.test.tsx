@@ -475,6 +475,29 @@ describe('ConfigEditor', () => {
     expect(screen.getByLabelText('Ingestion status').parentElement).not.toHaveStyle({ opacity: '0.6' });
   });
 
+  it('says that it reads the status while a slow service has not answered, rather than show nothing; Refresh is busy until it answers', async () => {
+    const user = userEvent.setup();
+    let answerNow: (status: object) => void = () => {};
+    getResource.mockImplementationOnce(() => new Promise((resolve) => (answerNow = resolve)));
+    await renderEditor(settings());
+    expect(screen.getByText('Reading the ingestion status…')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Refresh' })).toHaveAttribute('aria-busy', 'true');
+    await act(async () => answerNow(STATUS));
+    expect(await screen.findByText('Log files')).toBeInTheDocument();
+    expect(screen.queryByText('Reading the ingestion status…')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Refresh' })).toHaveAttribute('aria-busy', 'false');
+    // A Refresh after a failure: the warning stays until the answer, and the button says a read is on its way.
+    getResource.mockRejectedValueOnce({ status: 502, data: { error: 'connect ECONNREFUSED 127.0.0.1:7480' } });
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
+    getResource.mockImplementationOnce(() => new Promise((resolve) => (answerNow = resolve)));
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(screen.getByRole('button', { name: 'Refresh' })).toHaveAttribute('aria-busy', 'true');
+    await act(async () => answerNow(STATUS));
+    await waitFor(() => expect(screen.queryByText('Ingestion status unavailable')).not.toBeInTheDocument());
+    expect(screen.getByRole('button', { name: 'Refresh' })).toHaveAttribute('aria-busy', 'false');
+  });
+
   it('lets no overtaken Refresh that fails late mark the newer figures as old', async () => {
     const user = userEvent.setup();
     await renderEditor(settings());

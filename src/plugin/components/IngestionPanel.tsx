@@ -1,7 +1,7 @@
 // Ingestion status of the service behind a saved data source, and the "retrieve older logs" action that
 // CloudTrail reporting tools keep on their setup page.
 import { ConfigSection } from '@grafana/plugin-ui';
-import { Alert, Button, Field, FieldValidationMessage, Input, Label, Stack, Text, useTheme2 } from '@grafana/ui';
+import { Alert, Button, Field, FieldValidationMessage, Input, Label, LoadingPlaceholder, Stack, Text, useTheme2 } from '@grafana/ui';
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { IngestErrors, IngestStatus } from '../../model/api';
 import { decimalNumber } from '../../model/decimal';
@@ -31,6 +31,8 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   /** When the status above was read (epoch ms): after a failed refresh, its figures are as of then. */
   const [readAt, setReadAt] = useState<number>();
   const [statusError, setStatusError] = useState<string>();
+  /** Whether the newest read of the status has not answered yet: a slow service (up to the timeout) left the panel blank. */
+  const [reading, setReading] = useState(false);
   const [unreadable, setUnreadable] = useState<{ list: IngestErrors } | { error: string }>();
   const [days, setDays] = useState('30');
   const [backfill, setBackfill] = useState<{ message: string; error: boolean }>();
@@ -42,15 +44,18 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   const refresh = useCallback(async () => {
     const own = ++started.current;
     const overtaken = () => own !== started.current;
+    setReading(true);
     let next: IngestStatus;
     try {
       next = await datasource.ingestStatus();
       if (overtaken()) return;
+      setReading(false);
       setStatus(next);
       setReadAt(Date.now());
       setStatusError(undefined);
     } catch (err) {
       if (overtaken()) return;
+      setReading(false);
       // The status's error says what is wrong (service down, token); the list would only say it again.
       setStatusError(errorMessage(err));
       setUnreadable(undefined);
@@ -112,6 +117,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
           {`As of ${new Date(readAt!).toLocaleString()}, the last successful read: the service may have changed since.`}
         </Text>
       )}
+      {reading && !status && !statusError && <LoadingPlaceholder text="Reading the ingestion status…" />}
       <div style={stale ? { opacity: 0.6 } : undefined}>
         {status && (
           <dl aria-label="Ingestion status" aria-describedby={stale ? 'trailhound-status-stale' : undefined} style={grid}>
@@ -161,7 +167,15 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
         )}
       </div>
       {unreadable && <UnreadableFiles unreadable={unreadable} />}
-      <Button variant="secondary" size="sm" icon="sync" onClick={refresh} style={{ marginBottom: theme.spacing(2) }}>
+      {/* Busy while a read is on its way: the figures or the warning it will replace stay as they are until it answers. */}
+      <Button
+        variant="secondary"
+        size="sm"
+        icon={reading ? 'fa fa-spinner' : 'sync'}
+        aria-busy={reading}
+        onClick={refresh}
+        style={{ marginBottom: theme.spacing(2) }}
+      >
         Refresh
       </Button>
       {/* The box is named Days back, apart from the button beside it (a screen reader heard "Retrieve older logs" twice);

@@ -62,6 +62,21 @@ describe('VariableQueryEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'errorCode' });
   });
 
+  it('keeps the dimension when Enter hands over no option, a search typed that shortened the list below the chosen one', async () => {
+    const user = userEvent.setup();
+    const onChange = renderEditor({ refId: 'v', dimension: 'user' });
+    const box = screen.getByRole('combobox', { name: 'Values of' });
+    await user.click(box);
+    // Region is the one match, first of the list, where User was fourth: it threw reading the value of undefined.
+    await user.keyboard('reg{Enter}');
+    expect(onChange).not.toHaveBeenCalled();
+    // The box shows its dimension again when opened, and a dimension picked from the list is taken.
+    await user.click(box);
+    expect(box).toHaveValue('User');
+    await user.click(await screen.findByRole('option', { name: 'Region' }));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'region' });
+  });
+
   it('offers every dimension the service lists', async () => {
     const user = userEvent.setup();
     const onChange = renderEditor({ refId: 'v', dimension: 'region' });

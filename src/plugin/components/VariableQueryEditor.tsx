@@ -2,8 +2,9 @@
 // time the range applies (as the query editor's "Time": the Events dashboard's lists follow its $timeField).
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
-import { Combobox } from '@grafana/ui';
+import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useEffect } from 'react';
+import type { Dimension } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
 import { BlurInput } from './BlurInput';
@@ -32,7 +33,9 @@ export function VariableQueryEditor({ query, onChange }: Props) {
               width={24}
               options={DIMENSION_OPTIONS}
               value={current.dimension}
-              onChange={(option) => onChange({ ...current, dimension: option.value })}
+              // Enter on a typed search hands over no option (undefined) when the list it filtered is shorter than the
+              // position of the dimension chosen before: the dimension stays until one is picked.
+              onChange={(option?: ComboboxOption<Dimension> | null) => option && onChange({ ...current, dimension: option.value })}
             />
           </EditorField>
           <EditorField label="Containing" optional htmlFor="trailhound-variable-search" tooltip="Only values containing this text (case-insensitive); may use other variables">
