@@ -1,7 +1,7 @@
 // Colours of the events tables' cells, as Grafana's own display processor resolves the value mappings (jsdom:
 // @grafana/data needs a window), on every dashboard that lists events.
 import { createTheme, fieldMatchers, FieldType, formattedValueToString, getDisplayProcessor, toDataFrame, type ValueMapping } from '@grafana/data';
-import { NO_ROLE } from '../../src/model/fieldRules';
+import { NO_ROLE, NO_SOURCE_IP } from '../../src/model/fieldRules';
 import { resolveQuery, TIME_FIELDS } from '../../src/model/query';
 import { listFrame } from '../../src/service/reports/frames';
 import { allPanels, loadDashboards, type Json } from './support';
@@ -107,5 +107,22 @@ test("an empty events list says so under its headers; a cell without a value sta
         expect([where, field.name, texts.includes(message)]).toEqual([where, field.name, false]);
       }
     }
+  }
+});
+
+// Every events list's source IP column: the event list gives '' to an event without an address (an Insight event),
+// which the source IP filter takes as its group "(none)" (a table grouped by source IP names that group itself).
+test('an events list\'s source IP cell without an address shows, for its "Only" link, the source IP group "(none)"; an address as it is', () => {
+  const columns = eventLists.flatMap(({ where, panel }) =>
+    panel.fieldConfig.overrides.filter((o: Json) => o.matcher.options === 'source IP').map((o: Json) => ({ where, panel, override: o }))
+  );
+  expect(columns.map((c) => c.where)).toContain('cloudtrail-events.json: Events');
+  for (const { where, panel, override } of columns) {
+    // As Grafana applies them: the panel's defaults, then the every-column override's noValue, then the column's own.
+    const config: Json = { ...panel.fieldConfig.defaults, noValue: '' };
+    for (const { id, value } of override.properties) if (!id.startsWith('custom.')) config[id] = value;
+    const display = getDisplayProcessor({ field: { type: FieldType.string, config }, theme });
+    const text = (value: string) => formattedValueToString(display(value));
+    expect([where, text(''), text('203.0.113.7'), text('AWS Internal')]).toEqual([where, NO_SOURCE_IP, '203.0.113.7', 'AWS Internal']);
   }
 });

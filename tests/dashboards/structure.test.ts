@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
+import { NO_SOURCE_IP } from '../../src/model/fieldRules';
 import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS, type GroupBy } from '../../src/model/query';
 import { ingestErrorsFrame } from '../../src/service/reports';
 import { GROUP_LABELS } from '../../src/service/reports/sql';
@@ -194,6 +195,27 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 });
 
+// An events list's source IP cell is '' for an event without an address (an Insight event), which the service's filter
+// takes as the group "(none)" (a '' filter value is dropped: every event): the cell shows that name, the link sends it.
+test('every source IP link of an events list sends the cell as shown, "(none)" for an event without an address', () => {
+  const columns = dashboards.flatMap(({ file, dashboard }) =>
+    allPanels(dashboard)
+      .filter((p) => (p.targets ?? []).some((t: Json) => t.format === 'list'))
+      .flatMap((p) => (p.fieldConfig?.overrides ?? []).map((o: Json) => ({ where: `${file}: ${p.title}`, override: o })))
+      .filter(({ override }) => strings(override).some((s) => s.includes('var-sourceIp=')))
+  );
+  expect(columns.map((c) => c.where)).toContain('cloudtrail-events.json: Events');
+  expect(columns.filter((c) => c.where.startsWith('cloudtrail-alerts.json')).length).toBeGreaterThan(1);
+  for (const { where, override } of columns) {
+    const property = (id: string) => override.properties.find((x: Json) => x.id === id)?.value;
+    expect([where, override.matcher]).toEqual([where, { id: 'byName', options: 'source IP' }]);
+    const empty = { type: 'special', options: { match: 'empty', result: expect.objectContaining({ text: NO_SOURCE_IP }) } };
+    expect([where, property('mappings')]).toEqual([where, expect.arrayContaining([empty])]);
+    const sendsText = expect.stringMatching(/&var-sourceIp=\$\{__value\.text:percentencode\}(&|$)/);
+    for (const link of property('links')) expect([where, link.title, link.url]).toEqual([where, 'Only ${__value.text}', sendsText]);
+  }
+});
+
 describe('CloudTrail Summary', () => {
   const d = byUid.get('trailhound-summary')!;
   test('headline numbers come from the totals query', () => {
@@ -323,8 +345,8 @@ describe('CloudTrail Events', () => {
     const [, , list] = queryPanels(d);
     const links = list.fieldConfig.overrides.flatMap((o: Json) => o.properties.filter((p: Json) => p.id === 'links').flatMap((p: Json) => p.value));
     const internal = links.filter((l: Json) => l.url.startsWith('/d/'));
-    // The role's link takes the cell as shown: an event of no role shows its group's name, "(none)" (mappings.jsdom.test.ts).
-    expect(internal.map((l: Json) => l.title)).toEqual(['Only ${__value.raw}', 'Only ${__value.raw}', 'Only ${__value.text}']);
+    // The source IP's and the role's links take the cell as shown: an event of no address or no role shows its group's name, "(none)".
+    expect(internal.map((l: Json) => l.title)).toEqual(['Only ${__value.raw}', 'Only ${__value.text}', 'Only ${__value.text}']);
     for (const l of internal) expect(l.url).toContain('&${timeField:queryparam}');
   });
 
