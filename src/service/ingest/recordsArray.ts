@@ -9,11 +9,11 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { messageOf } from '../../model/errorMessage';
 import { sizeText } from '../counted';
-import { isJsonSpace, JSON_BYTES, StringEnds } from '../jsonBytes';
+import { JSON_BYTES, RecordBoundaries } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
 import { STAGED_PIECE_BYTES } from './fileSizes';
 
-const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
+const { OPEN_ARRAY } = JSON_BYTES;
 
 /** What comes before the Records array's `[` in CloudTrail's layout, and the most bytes looked at to find it. */
 const HEAD = /^\s*\{\s*"Records"\s*:\s*$/;
@@ -121,8 +121,6 @@ export interface StagedRecords {
   records: number;
 }
 
-const isSpace = isJsonSpace;
-
 /**
  * Writes the array it is given (`[...]`, from StripWrapper) as pieces of whole records, each a JSON array, cut at the
  * first record boundary once a piece holds STAGED_PIECE_BYTES. DuckDB parses and normalises a chunk of up to 2048
@@ -132,11 +130,7 @@ class RecordPieces extends Writable {
   readonly pieces: StagedRecords['pieces'] = [];
   private fd = -1;
   private pieceBytes = 0;
-  private depth = 0;
-  private inString = false;
-  private readonly strings = new StringEnds();
-  /** After the array's `[` or a `,` between records: the next byte that is no space starts a record. */
-  private expectRecord = false;
+  private readonly boundaries = new RecordBoundaries();
   /** Records seen so far: at the end, all of them. */
   records = 0;
 
@@ -148,35 +142,20 @@ class RecordPieces extends Writable {
     try {
       if (this.fd < 0) this.open();
       let from = 0;
-      for (let i = 0; i < chunk.length; i++) {
-        // Inside a string, brackets and commas are text: skipped to its closing quote.
-        if (this.inString) {
-          const quote = this.strings.closingQuote(chunk, i);
-          if (quote < 0) break;
-          this.inString = false;
-          i = quote;
-          continue;
-        }
-        const byte = chunk[i];
-        if (this.depth === 1 && this.expectRecord && !isSpace(byte) && byte !== CLOSE_ARRAY) {
-          this.expectRecord = false;
-          this.records++;
-        }
-        if (byte === QUOTE) this.inString = true;
-        else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) this.expectRecord = ++this.depth === 1;
-        else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) this.depth--;
-        else if (byte === COMMA && this.depth === 1) {
-          this.expectRecord = true;
-          if (this.pieceBytes + i - from >= STAGED_PIECE_BYTES) {
-            this.append(chunk.subarray(from, i));
-            this.append(Buffer.from(']'));
-            fs.closeSync(this.fd);
-            this.open();
-            this.append(Buffer.from('['));
-            from = i + 1;
-          }
-        }
-      }
+      this.boundaries.push(chunk, {
+        start: () => this.records++,
+        // At a record's comma, the piece ends before it once it is big enough (the array's `]` ends the last piece anyway).
+        end: (at) => {
+          if (this.boundaries.closed || this.pieceBytes + at - from < STAGED_PIECE_BYTES) return false;
+          this.append(chunk.subarray(from, at));
+          this.append(Buffer.from(']'));
+          fs.closeSync(this.fd);
+          this.open();
+          this.append(Buffer.from('['));
+          from = at + 1;
+          return false;
+        },
+      });
       this.append(chunk.subarray(from));
       done();
     } catch (err) {

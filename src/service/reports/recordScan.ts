@@ -3,13 +3,9 @@
 // of RSS for one event's details, and a file of a million records does not even fit in one string.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { isJsonSpace, JSON_BYTES, StringEnds } from '../jsonBytes';
+import { RecordBoundaries } from '../jsonBytes';
 import { recordsArrayStart } from '../ingest/recordsArray';
 import { isGzip, openLogFile } from '../logFileStream';
-
-const { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } = JSON_BYTES;
-
-const isSpace = isJsonSpace;
 
 /** One record of a CloudTrail log file, as delivered. */
 export type CloudTrailRecord = Record<string, unknown>;
@@ -64,14 +60,11 @@ export async function scanRecords(
   const stop = () => stream.destroy(signal?.reason);
   signal?.addEventListener('abort', stop);
   let head: Buffer | undefined = Buffer.alloc(0);
-  let depth = 0;
-  let inString = false;
-  const strings = new StringEnds();
+  const records = new RecordBoundaries();
   let index = 0;
-  let started = false;
+  /** Whether the record being read is wanted: its bytes so far, from chunks before, are in `parts`. */
   let capturing = false;
   let parts: Buffer[] = [];
-  let from = 0;
   try {
     for await (const piece of stream) {
       let chunk = piece as Buffer;
@@ -85,55 +78,32 @@ export async function scanRecords(
           continue;
         }
         head = undefined;
-        chunk = seen.subarray(open + 1);
+        chunk = seen.subarray(open);
       }
-      from = 0;
-      const end = (at: number): boolean => {
-        if (!started) return false;
-        started = false;
-        if (!capturing) {
-          index++;
-          return false;
-        }
-        // Stopped by an earlier visit: not one record more of the piece being read.
-        signal?.throwIfAborted();
-        parts.push(chunk.subarray(from, at));
-        const text = Buffer.concat(parts);
-        parts = [];
-        return visit(index++, text);
-      };
-      const start = (at: number) => {
-        started = true;
-        capturing = wanted(index);
-        from = at;
-      };
-      for (let i = 0; i < chunk.length; i++) {
-        // Inside a string, brackets and commas are text: skipped to its closing quote.
-        if (inString) {
-          const quote = strings.closingQuote(chunk, i);
-          if (quote < 0) break;
-          inString = false;
-          i = quote;
-          continue;
-        }
-        const b = chunk[i];
-        if (b === QUOTE) {
-          inString = true;
-          if (depth === 0 && !started) start(i);
-        } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
-          if (depth === 0 && !started) start(i);
-          depth++;
-        } else if (depth > 0) {
-          if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--;
-        } else if (b === COMMA) {
-          if (end(i)) return true;
-        } else if (b === CLOSE_ARRAY) {
-          // The end of Records: what follows is the wrapper's closing brace.
-          end(i);
-          return true;
-        } else if (!isSpace(b) && !started) start(i);
-      }
-      if (started && capturing) parts.push(chunk.subarray(from));
+      // Where the wanted record's bytes begin in this chunk.
+      let from = 0;
+      const stopped = records.push(chunk, {
+        start: (at) => {
+          capturing = wanted(index);
+          from = at;
+        },
+        end: (at) => {
+          if (!capturing) {
+            index++;
+            return false;
+          }
+          capturing = false;
+          // Stopped by an earlier visit: not one record more of the piece being read.
+          signal?.throwIfAborted();
+          parts.push(chunk.subarray(from, at));
+          const text = Buffer.concat(parts);
+          parts = [];
+          return visit(index++, text);
+        },
+      });
+      // A visit stopped it, or Records ended: what follows is the wrapper's closing brace.
+      if (stopped || records.closed) return true;
+      if (capturing) parts.push(chunk.subarray(from));
     }
     // No "[": not the layout. Past it, the array's closing "]" returns above: the file ends inside its Records.
     if (head === undefined) throw new DamagedLogFileError(file, 'it ends inside its Records array, before the closing "]"');
