@@ -30,7 +30,8 @@ describe('recordsArrayCopy', () => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, body);
     const out = await recordsArrayCopy(file);
-    const pieces = out?.pieces.map((p) => ({ first: p.first, records: JSON.parse(fs.readFileSync(p.path, 'utf8')) as unknown[], bytes: fs.statSync(p.path).size }));
+    const pieces = out?.pieces.map((p) =>
+      ({ first: p.first, records: JSON.parse(fs.readFileSync(p.path, 'utf8')) as unknown[], bytes: fs.statSync(p.path).size }));
     if (out) removeRecordsArrayCopy(out);
     return pieces;
   };
@@ -257,7 +258,10 @@ test('a gzip bomb is refused once it unpacks past 100× its size, with why, in i
   try {
     expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 4 });
     const errors = await db.all<{ key: string; reason: string; kind: string }>('SELECT key, reason, kind FROM ingest_errors ORDER BY key');
-    const bomb = { reason: expect.stringMatching(/^it unpacks to more than 64 MB, over 100× its \d+(\.\d)? KB: .*gzip bomb\. Remove it from the source/), kind: 'too-big' };
+    const bomb = {
+      reason: expect.stringMatching(/^it unpacks to more than 64 MB, over 100× its \d+(\.\d)? KB: .*gzip bomb\. Remove it from the source/),
+      kind: 'too-big',
+    };
     expect(errors).toEqual([
       { key: 'b-bomb.json.gz', ...bomb },
       { key: 'c-spaces.json.gz', ...bomb },
