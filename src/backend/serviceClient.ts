@@ -322,7 +322,8 @@ export class ServiceClient {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).
       return new ServiceError(
-        `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings`,
+        `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): ` +
+          'set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings',
         401,
         'unauthorized',
         status,
@@ -391,7 +392,11 @@ export class ServiceClient {
         try {
           line = JSON.parse(text.toString('utf8'));
         } catch {
-          throw new ServiceError(`${this.baseUrl}${path} answered a line that is not JSON, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound');
+          throw new ServiceError(
+            `${this.baseUrl}${path} answered a line that is not JSON, not as a Trailhound service does: check the URL in the data source settings`,
+            502,
+            'not-trailhound'
+          );
         }
         if ('end' in line) {
           ended = true;
