@@ -119,7 +119,9 @@ export class SeriesFrames extends HeldFrames {
 
   /** Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first. */
   sorted(): this {
-    if (this.groups.size === 0 && this.q.groupBy === 'none') this.groups.set('all', { group: groupOf(this.q, 'all'), counts: new Float64Array(this.points), total: 0 });
+    if (this.groups.size === 0 && this.q.groupBy === 'none') {
+      this.groups.set('all', { group: groupOf(this.q, 'all'), counts: new Float64Array(this.points), total: 0 });
+    }
     this.ordered = [...this.groups.values()].sort((x, y) => y.total - x.total || compareGroups(x.group, y.group));
     this.groups.clear();
     return this;
