@@ -4,18 +4,33 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+// A line over 160 columns passes only when it holds nothing but one URL or one regex literal (after the indent and any
+// comment marker), which cannot be wrapped: everything else, strings and comments too, is split instead.
+const UNWRAPPABLE = String.raw`^\s*(?:(?://|\*)\s*)?(?:\S*https?://\S+|/(?:[^/\\[]|\\.|\[(?:[^\]\\]|\\.)*\])+/[dgimsuyv]*)[,;)\]]*$`;
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'build/', 'coverage/', '.bench/', 'data/', 'playwright-report/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx,mjs,js,cjs}'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', structuredClone: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly', process: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', structuredClone: 'readonly',
+      },
+    },
     rules: {
       // CloudTrail records are untyped JSON: `any` is the honest type at those edges.
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'max-len': ['error', { code: 160, tabWidth: 2, ignorePattern: UNWRAPPABLE }],
     },
+  },
+  {
+    // Being changed elsewhere right now: their long lines are wrapped after that work is merged; then remove this block.
+    files: ['src/service/ingest/loader.ts', 'src/service/ingest/recordsArray.ts', 'src/service/ingest/normalise.ts', 'src/service/reports/recordScan.ts'],
+    rules: { 'max-len': 'off' },
   },
   {
     files: ['src/plugin/**/*.{ts,tsx}'],

@@ -3,7 +3,11 @@
 const swc = ['@swc/jest', { jsc: { target: 'es2022', transform: { react: { runtime: 'automatic' } } } }];
 
 // Packages that ship only ES modules: Jest must transform them (as @grafana/create-plugin's config does).
-const esModules = ['@grafana/plugin-ui', 'react-calendar', '@wojtekmaj/date-utils', 'get-user-locale', 'memoize', 'mimic-function', 'd3', 'd3-[a-z-]+', 'internmap', 'delaunator', 'robust-predicates', 'ol', 'react-colorful', 'uuid', 'marked', 'marked-mangle', 'rxjs', 'rbush', 'quickselect', 'earcut', 'pbf', 'geotiff', 'quick-lru', 'web-worker', 'zstddec'];
+const esModules = [
+  '@grafana/plugin-ui', 'react-calendar', '@wojtekmaj/date-utils', 'get-user-locale', 'memoize', 'mimic-function', 'd3', 'd3-[a-z-]+', 'internmap',
+  'delaunator', 'robust-predicates', 'ol', 'react-colorful', 'uuid', 'marked', 'marked-mangle', 'rxjs', 'rbush', 'quickselect', 'earcut', 'pbf',
+  'geotiff', 'quick-lru', 'web-worker', 'zstddec',
+];
 
 module.exports = {
   projects: [

@@ -292,7 +292,9 @@ async function budgetMemory(budget: Budget, kind: 'sparse' | 'dense'): Promise<B
     const queries = budgetQueries(budget);
     const body = JSON.stringify({ range: { from: new Date(seriesRange.from).toISOString(), to: new Date(seriesRange.to).toISOString() }, queries });
     const ask = async () => {
-      const res = await fetch(`${url}/api/query`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body });
+      const res = await fetch(`${url}/api/query`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}-memory-token`, 'content-type': 'application/json' }, body,
+      });
       const bytes = (await res.arrayBuffer()).byteLength;
       if (res.status !== 200) throw new Error(`the ${budget} budget's request answered ${res.status}`);
       return bytes;
@@ -315,7 +317,10 @@ async function startServe(file: string): Promise<{ url: string; pid: number; sto
   const port = 20000 + Math.floor(Math.random() * 20000);
   const serve = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin', 'trailhound'), 'serve', '--db', file, '--source', empty, '--days', '1', '--poll-interval', '86400', '--listen', `127.0.0.1:${port}`],
+    [
+      path.join(ROOT, 'bin', 'trailhound'), 'serve', '--db', file, '--source', empty, '--days', '1', '--poll-interval', '86400',
+      '--listen', `127.0.0.1:${port}`,
+    ],
     { env: { ...process.env, TRAILHOUND_TOKEN: `${TOKEN}-memory-token`, TRAILHOUND_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] }
   );
   const exited = new Promise((resolve) => serve.on('exit', resolve));
@@ -389,7 +394,10 @@ async function pluginMemory(budget: Budget, kind: 'sparse' | 'dense') {
           const responses = Object.values(res.responses) as Array<{ frames: Uint8Array[]; error: string }>;
           const failed = responses.find((r) => r.error);
           if (failed) return reject(new Error(`the ${budget} budget's QueryData failed: ${failed.error}`));
-          resolve({ frames: responses.reduce((n, r) => n + r.frames.length, 0), bytes: responses.reduce((n, r) => n + r.frames.reduce((m, f) => m + f.length, 0), 0) });
+          resolve({
+            frames: responses.reduce((n, r) => n + r.frames.length, 0),
+            bytes: responses.reduce((n, r) => n + r.frames.reduce((m, f) => m + f.length, 0), 0),
+          });
         })
       );
     // Start-up settles.

@@ -55,9 +55,12 @@ function groupWords(groupBy) {
 function fires(rule, model) {
   const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
   if (model.peakWindow) {
-    return `fires when more than ${threshold} events of one ${groupWords(model.groupBy).one} were made within ${model.peakWindow} minutes of each other, one of them arriving in the last 30 minutes`;
+    return `fires when more than ${threshold} events of one ${groupWords(model.groupBy).one} were made within ${model.peakWindow} minutes ` +
+      'of each other, one of them arriving in the last 30 minutes';
   }
-  return threshold > 0 ? `fires when more than ${threshold} arrived for one ${groupWords(model.groupBy).one} in the last 30 minutes` : 'fires on any that arrived in the last 30 minutes';
+  return threshold > 0
+    ? `fires when more than ${threshold} arrived for one ${groupWords(model.groupBy).one} in the last 30 minutes`
+    : 'fires on any that arrived in the last 30 minutes';
 }
 
 /** What a peak of the rule's query counts, in words. */
@@ -78,7 +81,8 @@ function peaksInWords() {
   if (counts.size !== 1) throw new Error(`the rules that count peaks count them in ${counts.size} ways: say each in the text`);
   const names = peaks.map((r) => `"${r.title}"`);
   const which = `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' and ' : ''}${names.at(-1)}`;
-  return `; the rules ${which} take the highest peak instead, ${[...counts][0]}, so that a backlog stored at once after an outage adds up only as densely as it happened`;
+  return `; the rules ${which} take the highest peak instead, ${[...counts][0]}, ` +
+    'so that a backlog stored at once after an outage adds up only as densely as it happened';
 }
 
 /** The Events dashboard's selectors (groupBy, status, mfa …) and the value each takes unless a link sets it. */
@@ -95,14 +99,18 @@ function eventsLink(model) {
   // Events has no selector that leaves values out: the link says what it shows beside the rule's events.
   const excluded = Object.values(model.exclude ?? {}).flat();
   const also = excluded.length > 0 ? `; with ${excluded.join(', ')}, which the rule leaves out` : '';
-  return [{ title: `Open in CloudTrail Events (by arrival time${also})`, url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false }];
+  return [
+    { title: `Open in CloudTrail Events (by arrival time${also})`, url: `/d/trailhound-events/cloudtrail-events?${params.join('&')}`, targetBlank: false },
+  ];
 }
 
 /** The Events table's columns (both times, "time" and "arrived", by their type), its links at arrival time (it has no $timeField here). */
 function tableOverrides() {
   const overrides = structuredClone(eventsTable.fieldConfig.overrides);
   for (const o of overrides) {
-    for (const p of o.properties) if (p.id === 'links') for (const link of p.value) link.url = link.url.replace('${timeField:queryparam}', 'var-timeField=arrival');
+    for (const p of o.properties) {
+      if (p.id === 'links') for (const link of p.value) link.url = link.url.replace('${timeField:queryparam}', 'var-timeField=arrival');
+    }
   }
   return overrides;
 }
@@ -152,12 +160,21 @@ rules.forEach((rule, n) => {
         // Grafana's message for a chart without series (the usual state of a quiet rule): not "No data", which reads as broken.
         noValue: NO_RULE_EVENTS,
         // Peaks of several users do not add up: side by side, not stacked.
-        custom: { drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: model.peakWindow ? 'none' : 'normal', group: 'A' }, axisPlacement: 'auto', axisLabel: 'events' },
+        custom: {
+          drawStyle: 'bars', fillOpacity: 70, lineWidth: 1, showPoints: 'never', stacking: { mode: model.peakWindow ? 'none' : 'normal', group: 'A' },
+          axisPlacement: 'auto', axisLabel: 'events',
+        },
       },
       overrides: [],
     },
     // The legend shows what the rule's reducer takes: the total, or the highest peak.
-    options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: [model.peakWindow ? 'max' : 'sum'], sortBy: model.peakWindow ? 'Max' : 'Total', sortDesc: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+    options: {
+      legend: {
+        showLegend: true, displayMode: 'table', placement: 'right', calcs: [model.peakWindow ? 'max' : 'sum'], sortBy: model.peakWindow ? 'Max' : 'Total',
+        sortDesc: true,
+      },
+      tooltip: { mode: 'multi', sort: 'desc' },
+    },
   });
   panels.push({
     id: 4 + 3 * n,
@@ -166,7 +183,8 @@ rules.forEach((rule, n) => {
     datasource: DATASOURCE,
     gridPos: { h: 8, w: 12, x: 12, y },
     targets: [{ ...model, datasource: DATASOURCE, format: 'list', limit: LIST_LIMIT }],
-    description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${LIST_LIMIT}), with when each was made (time) and when it was stored (arrived).`,
+    description: `The events the rule "${rule.title}" counts, the latest stored first (up to ${LIST_LIMIT}), ` +
+      'with when each was made (time) and when it was stored (arrived).',
     links,
     // Grafana's table shows the panel's noValue when the list is empty; the overrides keep an empty cell blank.
     fieldConfig: { defaults: { ...structuredClone(eventsTable.fieldConfig.defaults), noValue: NO_RULE_EVENTS }, overrides: tableOverrides() },

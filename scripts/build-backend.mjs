@@ -29,7 +29,8 @@ const inlineProtos = {
       const texts = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(protoDir, f), 'utf8')]));
       return {
         loader: 'ts',
-        contents: `export const PROTO_FILES = ${JSON.stringify(files)};\nconst TEXTS = ${JSON.stringify(texts)};\nexport function protoSource(name) { return TEXTS[name]; }\n`,
+        contents: `export const PROTO_FILES = ${JSON.stringify(files)};\nconst TEXTS = ${JSON.stringify(texts)};\n` +
+          'export function protoSource(name) { return TEXTS[name]; }\n',
         watchFiles: files.map((f) => path.join(protoDir, f)),
       };
     });

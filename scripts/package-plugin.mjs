@@ -44,7 +44,8 @@ if (!fs.existsSync(pluginJsonPath)) fail(`${pluginJsonPath} is missing: run npm 
 const plugin = JSON.parse(fs.readFileSync(pluginJsonPath, 'utf8'));
 const version = plugin.info?.version;
 if (!plugin.id || !plugin.executable || !/^\d+\.\d+\.\d+/.test(version ?? '')) {
-  fail(`${pluginJsonPath} lacks an id, an executable or a filled-in version (found ${JSON.stringify({ id: plugin.id, executable: plugin.executable, version })})`);
+  const found = JSON.stringify({ id: plugin.id, executable: plugin.executable, version });
+  fail(`${pluginJsonPath} lacks an id, an executable or a filled-in version (found ${found})`);
 }
 
 const files = listFiles(dist);

@@ -25,7 +25,9 @@ const SHOTS = [
 
 function findChromium() {
   const i = process.argv.indexOf('--chromium');
-  const candidates = [i > 0 ? process.argv[i + 1] : undefined, process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  const candidates = [
+    i > 0 ? process.argv[i + 1] : undefined, process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome',
+  ];
   const found = candidates.find((c) => c && existsSync(c));
   if (!found) {
     console.error('No Chromium found: install it (Debian: apt-get install chromium) or pass --chromium /path/to/chrome');
@@ -34,7 +36,9 @@ function findChromium() {
   return found;
 }
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.woff2': 'font/woff2', '.map': 'application/json' };
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.woff2': 'font/woff2', '.map': 'application/json',
+};
 
 function serve(dir) {
   const server = createServer((req, res) => {

@@ -58,7 +58,11 @@ jest.mock('react-inlinesvg', () => {
   const InlineSVG = forwardRef<SVGSVGElement, Props>(({ title, className, innerRef, ...rest }, ref) => {
     const handlers = Object.fromEntries(Object.entries(rest).filter(([key]) => /^on[A-Z]/.test(key) || key === 'tabIndex'));
     // Icon hands its ref (a tooltip's anchor) on as innerRef.
-    return createElement('svg', { ref: innerRef ?? ref, className, 'aria-hidden': title ? undefined : true, ...handlers }, title ? createElement('title', null, title) : null);
+    return createElement(
+      'svg',
+      { ref: innerRef ?? ref, className, 'aria-hidden': title ? undefined : true, ...handlers },
+      title ? createElement('title', null, title) : null
+    );
   });
   return { __esModule: true, default: InlineSVG, cacheStore: {} };
 });

@@ -53,7 +53,9 @@ function nanoseconds(field: string, value: Value): bigint {
   if (!Number.isFinite(ms)) throw new FrameError(`field "${field}": ${JSON.stringify(value)} is not a time`);
   const ns = Number.isInteger(ms) ? BigInt(ms) * 1_000_000n : BigInt(Math.round(ms * 1000)) * 1000n;
   // An int64 of nanoseconds spans 1677-09-21 to 2262-04-11; BigInt64Array would wrap anything beyond silently.
-  if (BigInt.asIntN(64, ns) !== ns) throw new FrameError(`field "${field}": ${JSON.stringify(value)} is outside the times Grafana can show (1677-09-21 to 2262-04-11)`);
+  if (BigInt.asIntN(64, ns) !== ns) {
+    throw new FrameError(`field "${field}": ${JSON.stringify(value)} is outside the times Grafana can show (1677-09-21 to 2262-04-11)`);
+  }
   return ns;
 }
 

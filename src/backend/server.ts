@@ -123,7 +123,8 @@ export function createServer(runtime: Runtime, stdio = new StdioStreams()): grpc
 }
 
 function bind(server: grpc.Server, address: string): Promise<number> {
-  return new Promise((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
 }
 
 /** Binds to 127.0.0.1: a free port of the host's range (tried from a random start), else any free port. */

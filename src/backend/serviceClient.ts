@@ -325,7 +325,8 @@ export class ServiceClient {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).
       return new ServiceError(
-        `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings`,
+        `the Trailhound service at ${this.baseUrl} ${why} (HTTP ${status}): ` +
+          'set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings',
         401,
         'unauthorized',
         status,
@@ -382,7 +383,11 @@ export class ServiceClient {
     const type = response.headers.get('content-type') ?? '';
     // JSON that is no object (null, a list) is no answer of the service's: not to be read as one, nor taken for the plugin's fault.
     const notAnAnswer = (what: string) =>
-      new ServiceError(`${this.baseUrl}${path} answered ${what}, not as a Trailhound service does: check the URL in the data source settings`, 502, 'not-trailhound');
+      new ServiceError(
+        `${this.baseUrl}${path} answered ${what}, not as a Trailhound service does: check the URL in the data source settings`,
+        502,
+        'not-trailhound'
+      );
     if (!response.ok || type.split(';')[0].trim().toLowerCase() !== LINES_TYPE) {
       const answer = this.decode<QueryResponse>(path, await this.readWhole(path, response, timeout, signal));
       if (!isJsonObject(answer)) throw notAnAnswer('JSON that is not an object');

@@ -43,14 +43,18 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
   if (problem === 'not-a-url') throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
   if (problem === 'not-http') throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
   if (problem === 'credentials') {
-    throw new SettingsError(`the service URL "${shown}" must not contain a user name or password (user:password@): remove it, and set the service's token as the API token`);
+    throw new SettingsError(
+      `the service URL "${shown}" must not contain a user name or password (user:password@): ` +
+        "remove it, and set the service's token as the API token"
+    );
   }
   const url = new URL(given);
   const token = (settings.decryptedSecureJsonData?.token ?? '').trim();
   // Tokens are visible ASCII. fetch refuses a header with a line break, NUL or non-Latin-1 character, and its error quotes it.
   if (token !== '' && !/^[\x21-\x7e]+$/.test(token)) {
     throw new SettingsError(
-      'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
+      'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: ' +
+        'paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
     );
   }
   const typed = data.timeoutSeconds;

@@ -46,7 +46,8 @@ describe('seesDetails', () => {
 describe('errorKinds: the kind of each of the service messages', () => {
   it.each([
     ['S3 access denied', denied, 'access denied'],
-    ['a KMS key refused', explainS3Error(awsError('AccessDenied', 'not authorized to perform: kms:Decrypt on resource: arn:aws:kms:…', 403), 'b').message, 'access denied'],
+    ['a KMS key refused',
+      explainS3Error(awsError('AccessDenied', 'not authorized to perform: kms:Decrypt on resource: arn:aws:kms:…', 403), 'b').message, 'access denied'],
     ['a bare 403', explainS3Error(awsError('UnknownError', 'UnknownError', 403), 'b').message, 'access denied'],
     ['no credentials', noCredentials(''), 'AWS credentials missing or refused'],
     ['a profile without credentials', noCredentials('audit'), 'AWS credentials missing or refused'],
@@ -54,7 +55,11 @@ describe('errorKinds: the kind of each of the service messages', () => {
     ['no bucket', explainS3Error(awsError('NoSuchBucket', 'nope', 404), 'audit-logs').message, 'a bucket that does not exist'],
     [
       'an endpoint down',
-      unreachable(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:9000'), { code: 'ECONNREFUSED' }), { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint', setting: '--s3-endpoint' }, 'http://minio.internal:9000')!,
+      unreachable(
+        Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:9000'), { code: 'ECONNREFUSED' }),
+        { name: 'S3', aws: 'S3', endpointCheck: '--s3-endpoint', setting: '--s3-endpoint' },
+        'http://minio.internal:9000'
+      )!,
       'an endpoint could not be reached',
     ],
     ['a folder not there', folderError(), 'a source folder that is not there'],
@@ -68,7 +73,9 @@ describe('errorKinds: the kind of each of the service messages', () => {
   it("names each kind of a poll of several sources, and none of the message's words", () => {
     const poll = `s3://audit-logs/: ${denied}; /srv/logs: ${folderError()}`;
     const short = shortError(poll);
-    expect(short).toBe('Access denied; a source folder that is not there: an organization Editor or Admin sees the details here, and the trailhound service log has them');
+    expect(short).toBe(
+      'Access denied; a source folder that is not there: an organization Editor or Admin sees the details here, and the trailhound service log has them'
+    );
   });
 });
 
@@ -102,7 +109,8 @@ describe('shortened answers', () => {
         { ...status.sources![1], lastError: null },
       ],
     });
-    expect(shortStatus({ ...status, lastPollError: null, backfill: undefined, sources: null })).toEqual({ ...status, lastPollError: null, backfill: undefined, sources: null });
+    expect(shortStatus({ ...status, lastPollError: null, backfill: undefined, sources: null }))
+      .toEqual({ ...status, lastPollError: null, backfill: undefined, sources: null });
   });
 
   it('keeps only the fields a Viewer may read: what a newer service adds is dropped, at every level, until this plugin allows it', () => {
@@ -138,9 +146,13 @@ describe('shortened answers', () => {
 
     const files: IngestErrors = {
       total: 1,
-      errors: [{ source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' }],
+      errors: [
+        { source: 's3://audit-logs/', key: 'a.json.gz', reason: `download failed: ${denied}`, kind: 'access-denied', failedAt: '2026-11-26T00:00:00.000Z' },
+      ],
     };
-    const newerFiles = { ...files, role: ROLE_ARN, errors: [{ ...files.errors[0], retryAt: '2026-11-27T00:00:00.000Z', detail: secret }] } as unknown as IngestErrors;
+    const newerFiles = {
+      ...files, role: ROLE_ARN, errors: [{ ...files.errors[0], retryAt: '2026-11-27T00:00:00.000Z', detail: secret }],
+    } as unknown as IngestErrors;
     expect(shortErrors(newerFiles)).toEqual({
       total: 1,
       errors: [{ ...files.errors[0], reason: `download failed: ${shortError(denied, ['access-denied'])}`, retryAt: '2026-11-27T00:00:00.000Z' }],
@@ -168,7 +180,9 @@ describe('shortened answers', () => {
     ]);
     const none = shortIngestFrame({ name: 'ingestion', fields: [{ name: 'last poll error', type: 'string', values: [null] }] });
     expect(none.fields[0].values).toEqual([null]);
-    const files = shortIngestFrame({ name: 'unreadable files', fields: [{ name: 'reason', type: 'string', values: [`download failed: ${denied}`, 'not gzip'] }] });
+    const files = shortIngestFrame({
+      name: 'unreadable files', fields: [{ name: 'reason', type: 'string', values: [`download failed: ${denied}`, 'not gzip'] }],
+    });
     expect(files.fields[0].values).toEqual([`download failed: ${shortError(denied)}`, 'not gzip']);
   });
 });
@@ -212,7 +226,10 @@ describe("the ingest frames' columns a Viewer reads", () => {
     };
     const short = shortIngestFrame(newer);
     expect(short.fields.map((f) => f.name)).toEqual(frame.fields.map((f) => f.name).filter((n) => n !== 'last poll error'));
-    expect(shortIngestFrame({ name: 'ingestion details', fields: [{ name: 'objects', type: 'number', values: [1] }, { name: 'why', type: 'string', values: [denied] }] }).fields).toEqual([]);
+    const otherName = shortIngestFrame({
+      name: 'ingestion details', fields: [{ name: 'objects', type: 'number', values: [1] }, { name: 'why', type: 'string', values: [denied] }],
+    });
+    expect(otherName.fields).toEqual([]);
   });
 });
 

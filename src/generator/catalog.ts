@@ -128,7 +128,9 @@ export const PRINCIPALS: Principal[] = [
     weight: 1,
     ips: ['192.0.2.55'],
     userAgent: 'aws-sdk-java/2.25',
-    identity: () => ({ type: 'SAMLUser', principalId: 'SAML:frank@example.com', userName: 'frank@example.com', identityProvider: 'arn:aws:iam::111122223333:saml-provider/Okta' }),
+    identity: () => ({
+      type: 'SAMLUser', principalId: 'SAML:frank@example.com', userName: 'frank@example.com', identityProvider: 'arn:aws:iam::111122223333:saml-provider/Okta',
+    }),
   },
   {
     weight: 1,
@@ -160,32 +162,78 @@ const items = (ids: string[], key = 'instanceId') => ({ items: ids.map((id) => (
 export const EVENTS: EventTemplate[] = [
   { service: 'ec2', name: 'DescribeInstances', weight: 30, readOnly: true, request: () => ({ filterSet: {}, instancesSet: {} }) },
   { service: 'ec2', name: 'DescribeSecurityGroups', weight: 10, readOnly: true, request: () => ({ securityGroupSet: {}, filterSet: {} }) },
-  { service: 's3', name: 'GetObject', weight: 25, readOnly: true, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }) },
-  { service: 's3', name: 'PutObject', weight: 12, readOnly: false, dataEvent: true, request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }) },
+  {
+    service: 's3', name: 'GetObject', weight: 25, readOnly: true, dataEvent: true,
+    request: (rng) => ({ bucketName: bucket(rng), key: `data/${rng.int(1, 5000)}.json`, Host: 's3.amazonaws.com' }),
+  },
+  {
+    service: 's3', name: 'PutObject', weight: 12, readOnly: false, dataEvent: true,
+    request: (rng) => ({ bucketName: bucket(rng), key: `uploads/${rng.hex(8)}.csv` }),
+  },
   { service: 's3', name: 'ListBuckets', weight: 4, readOnly: true, request: () => ({ Host: 's3.amazonaws.com' }) },
-  { service: 'kms', name: 'Decrypt', weight: 14, readOnly: true, request: () => ({ encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }), resources: (rng, account, region) => [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${rng.uuid()}` }] },
-  { service: 'logs', name: 'PutLogEvents', weight: 10, readOnly: false, request: (rng) => ({ logGroupName: `/aws/lambda/orders-${rng.int(1, 3)}`, logStreamName: rng.hex(12) }) },
-  { service: 'sts', name: 'AssumeRole', weight: 8, readOnly: false, global: true, request: (rng) => ({ roleArn: 'arn:aws:iam::111122223333:role/Deployer', roleSessionName: `ci-run-${rng.int(1000, 9999)}`, durationSeconds: 3600 }) },
+  {
+    service: 'kms', name: 'Decrypt', weight: 14, readOnly: true, request: () => ({ encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }),
+    resources: (rng, account, region) => [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${rng.uuid()}` }],
+  },
+  {
+    service: 'logs', name: 'PutLogEvents', weight: 10, readOnly: false,
+    request: (rng) => ({ logGroupName: `/aws/lambda/orders-${rng.int(1, 3)}`, logStreamName: rng.hex(12) }),
+  },
+  {
+    service: 'sts', name: 'AssumeRole', weight: 8, readOnly: false, global: true,
+    request: (rng) => ({ roleArn: 'arn:aws:iam::111122223333:role/Deployer', roleSessionName: `ci-run-${rng.int(1000, 9999)}`, durationSeconds: 3600 }),
+  },
   { service: 'sts', name: 'GetCallerIdentity', weight: 5, readOnly: true, global: true },
   { service: 'iam', name: 'ListRoles', weight: 4, readOnly: true, global: true, request: () => ({ maxItems: 100 }) },
   { service: 'iam', name: 'GetUser', weight: 3, readOnly: true, global: true, request: (rng) => ({ userName: rng.pick(['alice', 'bob', 'carol']) }) },
-  { service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, dataEvent: true, request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }) },
-  { service: 'ssm', name: 'GetParameter', weight: 5, readOnly: true, request: (rng) => ({ name: `/app/${rng.pick(['db', 'api'])}/url`, withDecryption: true }) },
+  {
+    service: 'lambda', name: 'Invoke', weight: 6, readOnly: false, dataEvent: true,
+    request: (rng) => ({ functionName: `orders-${rng.int(1, 3)}`, invocationType: 'RequestResponse' }),
+  },
+  {
+    service: 'ssm', name: 'GetParameter', weight: 5, readOnly: true,
+    request: (rng) => ({ name: `/app/${rng.pick(['db', 'api'])}/url`, withDecryption: true }),
+  },
   { service: 'secretsmanager', name: 'GetSecretValue', weight: 3, readOnly: true, request: (rng) => ({ secretId: `prod/${rng.pick(['db', 'stripe'])}` }) },
   { service: 'rds', name: 'DescribeDBInstances', weight: 3, readOnly: true, request: () => ({ dBInstanceIdentifier: 'orders-db' }) },
   {
     service: 'ec2', name: 'RunInstances', weight: 2, readOnly: false,
-    request: (rng) => ({ instancesSet: { items: [{ imageId: `ami-0${rng.hex(16)}`, minCount: 1, maxCount: 1 }] }, instanceType: rng.pick(['t3.micro', 'm6i.large', 'p4d.24xlarge']) }),
+    request: (rng) => ({
+      instancesSet: { items: [{ imageId: `ami-0${rng.hex(16)}`, minCount: 1, maxCount: 1 }] },
+      instanceType: rng.pick(['t3.micro', 'm6i.large', 'p4d.24xlarge']),
+    }),
     response: (rng) => ({ requestId: rng.uuid(), reservationId: `r-0${rng.hex(16)}`, instancesSet: items([instanceId(rng)]) }),
   },
   { service: 'ec2', name: 'StopInstances', weight: 1, readOnly: false, request: (rng) => ({ instancesSet: items([instanceId(rng)]), force: false }) },
   { service: 'ec2', name: 'TerminateInstances', weight: 1, readOnly: false, request: (rng) => ({ instancesSet: items([instanceId(rng), instanceId(rng)]) }) },
-  { service: 'ec2', name: 'AuthorizeSecurityGroupIngress', weight: 1, readOnly: false, request: (rng) => ({ groupId: `sg-0${rng.hex(16)}`, ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } }] } }) },
+  {
+    service: 'ec2', name: 'AuthorizeSecurityGroupIngress', weight: 1, readOnly: false,
+    request: (rng) => ({
+      groupId: `sg-0${rng.hex(16)}`,
+      ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } }] },
+    }),
+  },
   { service: 's3', name: 'CreateBucket', weight: 0.5, readOnly: false, request: (rng) => ({ bucketName: `tmp-${rng.hex(6)}`, Host: 's3.amazonaws.com' }) },
-  { service: 's3', name: 'PutBucketPolicy', weight: 0.5, readOnly: false, request: (rng) => ({ bucketName: bucket(rng), bucketPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }] } }) },
-  { service: 'iam', name: 'CreateUser', weight: 0.3, readOnly: false, global: true, request: (rng) => ({ userName: `svc-${rng.hex(4)}` }), response: (rng, account) => ({ user: { userName: `svc-${rng.hex(4)}`, arn: `arn:aws:iam::${account}:user/svc`, createDate: 'Nov 20, 2026 8:00:00 AM' } }) },
-  { service: 'iam', name: 'AttachRolePolicy', weight: 0.3, readOnly: false, global: true, request: () => ({ roleName: 'Deployer', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }) },
-  { service: 'cloudtrail', name: 'StopLogging', weight: 0.05, readOnly: false, request: (rng, account) => ({ name: `arn:aws:cloudtrail:us-east-1:${account}:trail/org-trail-${rng.int(1, 2)}` }) },
+  {
+    service: 's3', name: 'PutBucketPolicy', weight: 0.5, readOnly: false,
+    request: (rng) => ({
+      bucketName: bucket(rng), bucketPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject' }] },
+    }),
+  },
+  {
+    service: 'iam', name: 'CreateUser', weight: 0.3, readOnly: false, global: true, request: (rng) => ({ userName: `svc-${rng.hex(4)}` }),
+    response: (rng, account) => ({
+      user: { userName: `svc-${rng.hex(4)}`, arn: `arn:aws:iam::${account}:user/svc`, createDate: 'Nov 20, 2026 8:00:00 AM' },
+    }),
+  },
+  {
+    service: 'iam', name: 'AttachRolePolicy', weight: 0.3, readOnly: false, global: true,
+    request: () => ({ roleName: 'Deployer', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }),
+  },
+  {
+    service: 'cloudtrail', name: 'StopLogging', weight: 0.05, readOnly: false,
+    request: (rng, account) => ({ name: `arn:aws:cloudtrail:us-east-1:${account}:trail/org-trail-${rng.int(1, 2)}` }),
+  },
   { service: 'cloudtrail', name: 'DeleteTrail', weight: 0.02, readOnly: false, request: () => ({ name: 'legacy-trail' }) },
   { service: 'cloudtrail', name: 'UpdateTrail', weight: 0.05, readOnly: false, request: () => ({ name: 'org-trail-1', s3BucketName: 'acme-cloudtrail' }) },
   { service: 'signin', name: 'ConsoleLogin', weight: 1.5, global: true, eventType: 'AwsConsoleSignIn' },

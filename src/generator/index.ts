@@ -157,7 +157,8 @@ export function* generateLogObjects(options: GenerateOptions): Generator<LogObje
       const account = ACCOUNTS.find((a) => a.id === accountId)!;
       const last = Date.parse(String(records[records.length - 1].eventTime)) + 60_000;
       const t = new Date(Math.min(last, endMs));
-      yield logObject(`${accountRoot(prefix, account)}/CloudTrail/us-east-1/${dayPath(t)}/${account.id}_CloudTrail_us-east-1_${stamp(t)}_${rng.alnum(16)}.json.gz`, records);
+      const key = `${accountRoot(prefix, account)}/CloudTrail/us-east-1/${dayPath(t)}/${account.id}_CloudTrail_us-east-1_${stamp(t)}_${rng.alnum(16)}.json.gz`;
+      yield logObject(key, records);
     }
     if (options.digest ?? true) {
       for (const { account, region, files, last } of slots.values()) {
@@ -172,7 +173,8 @@ export function* generateLogObjects(options: GenerateOptions): Generator<LogObje
           logFiles: files.map((key) => ({ s3Bucket: 'acme-cloudtrail', s3Object: key, hashValue: rng.hex(64), hashAlgorithm: 'SHA-256' })),
         };
         yield {
-          key: `${accountRoot(prefix, account)}/CloudTrail-Digest/${region}/${dayPath(t)}/${account.id}_CloudTrail-Digest_${region}_org-trail_us-east-1_${stamp(t)}.json.gz`,
+          key: `${accountRoot(prefix, account)}/CloudTrail-Digest/${region}/${dayPath(t)}/` +
+            `${account.id}_CloudTrail-Digest_${region}_org-trail_us-east-1_${stamp(t)}.json.gz`,
           body: zlib.gzipSync(JSON.stringify(body), { level: 1 }),
           records: 0,
         };

@@ -26,7 +26,8 @@ export const UNAUTHORIZED_MESSAGE_TEXT = 'not authorized';
 
 /** SQL: the error code or message (expressions) says the call was refused as unauthorized; NULLs say no. */
 export const unauthorizedSql = (code: string, message: string) =>
-  `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false) OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
+  `(coalesce(regexp_full_match(${code}, '^(${UNAUTHORIZED_ERROR_CODES.join('|')})$'), false)
+    OR coalesce(contains(lower(${message}), '${UNAUTHORIZED_MESSAGE_TEXT}'), false))`;
 
 /** The group (and filter value) of the events that have no value of a dimension where that is news: no code, no role. */
 export const NONE_GROUP = '(none)';

@@ -10,13 +10,15 @@ test('an empty query is valid and gets every default', () => {
 test('given values are kept; filters are de-duplicated, blank ones dropped, and kept as given (a stored value may have spaces)', () => {
   const q = resolveQuery({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: '30', resourceId: ' i-0abc ', limit: '50', filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
+    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: '30', resourceId: ' i-0abc ', limit: '50',
+    filters: { user: [' alice', 'alice', '', '  ', 'bob', 'bob'], region: 'eu-west-1', service: [] },
     exclude: { eventName: ['HeadBucket', 'HeadBucket', ''], sourceIp: 'delivery.logs.amazonaws.com', role: [] },
     ingestView: 'errors',
   });
   expect(q).toEqual({
     queryType: 'events', format: 'table', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed',
-    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 30, resourceId: 'i-0abc', limit: 50, filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
+    timeField: 'arrival', serviceCalls: 'exclude', peakWindow: 30, resourceId: 'i-0abc', limit: 50,
+    filters: { user: [' alice', 'alice', 'bob'], region: ['eu-west-1'] },
     exclude: { eventName: ['HeadBucket'], sourceIp: ['delivery.logs.amazonaws.com'] }, ingestView: 'errors',
   });
 });
@@ -71,8 +73,11 @@ test.each([
 
 test('withoutDefaults leaves out exactly the fields at their defaults, and resolves back to the same query', () => {
   expect(withoutDefaults(DEFAULT_QUERY)).toEqual({});
-  const changed = resolveQuery({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
-  expect(withoutDefaults(changed)).toEqual({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
+  const changed = resolveQuery({
+    groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000,
+  });
+  expect(withoutDefaults(changed))
+    .toEqual({ groupBy: 'userAndAccount', status: 'unauthorized', timeField: 'arrival', peakWindow: 30, filters: { user: ['alice'] }, limit: 1000 });
   // Every field of the model, each set away from its default on its own, is kept, and only it.
   const others: Record<string, unknown> = {
     queryType: 'totals', format: 'table', groupBy: 'region', aggregate: 'day', status: 'error', readOnly: 'write', mfa: 'used', timeField: 'arrival',

@@ -89,7 +89,9 @@ describe('DataSource', () => {
   });
 
   it('reads trails, ingestion status and unreadable files, and starts a backfill', async () => {
-    const status = { objects: 1, events: 2, errors: 1, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null };
+    const status = {
+      objects: 1, events: 2, errors: 1, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null,
+    };
     const unreadable = { total: 1, errors: [{ source: './logs', key: 'bad.json', reason: 'not JSON', failedAt: '2026-11-25T10:00:00.000Z' }] };
     const answers: Record<string, unknown> = { trails: { trails: [{ name: 'main' }] }, 'ingest/status': status, 'ingest/errors': unreadable };
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockImplementation(async (path: string) => answers[path]);
@@ -144,10 +146,14 @@ describe('variable support', () => {
 
   it('lists by the time field the variable names: $timeField as the dashboard has it set, scoped values first', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'late-user', count: 1 }] });
-    const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '', timeField: '$timeField' as VariableQuery['timeField'] })));
+    const byVariable = request({ dimension: 'user', search: '', timeField: '$timeField' as VariableQuery['timeField'] });
+    const response = await lastValueFrom(ds().variables!.query(byVariable));
     expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'arrival' });
     expect(response.data[0].fields[0].values).toEqual(['late-user']);
-    const scoped = { ...request({ dimension: 'user', timeField: '$timeField' as VariableQuery['timeField'] }), scopedVars: { timeField: { text: 'Event time', value: 'event' } } };
+    const scoped = {
+      ...request({ dimension: 'user', timeField: '$timeField' as VariableQuery['timeField'] }),
+      scopedVars: { timeField: { text: 'Event time', value: 'event' } },
+    };
     await lastValueFrom(ds().variables!.query(scoped));
     expect(get).toHaveBeenLastCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'event' });
     await lastValueFrom(ds().variables!.query(request({ dimension: 'region', timeField: 'arrival' })));

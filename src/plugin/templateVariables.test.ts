@@ -46,7 +46,9 @@ describe('expandFilters', () => {
 
 describe('expandQuery', () => {
   it('keeps the stored query shape: same keys, filters still lists, resourceId still a string', () => {
-    const query = { refId: 'A', queryType: 'events' as const, groupBy: 'user' as const, resourceId: '$instance', filters: { user: ['$users'], eventName: ['RunInstances'] } };
+    const query = {
+      refId: 'A', queryType: 'events' as const, groupBy: 'user' as const, resourceId: '$instance', filters: { user: ['$users'], eventName: ['RunInstances'] },
+    };
     const expanded = expandQuery(query, templateSrv);
     expect(Object.keys(expanded).sort()).toEqual(Object.keys(query).sort());
     expect(expanded).toEqual({ ...query, resourceId: 'i-0abc', filters: { user: ['alice', 'bob'], eventName: ['RunInstances'] } });
@@ -54,10 +56,16 @@ describe('expandQuery', () => {
     expect(query.filters.user).toEqual(['$users']);
   });
   it('expands the single-choice fields the Events dashboard sets from variables', () => {
-    const vars = fakeTemplateSrv({ groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', time: 'arrival', serviceCalls: 'exclude', none: [] });
-    const query = { refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', timeField: '$time', serviceCalls: '$serviceCalls', format: 'table' } as any;
+    const vars = fakeTemplateSrv({
+      groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', time: 'arrival', serviceCalls: 'exclude', none: [],
+    });
+    const query = {
+      refId: 'A', groupBy: '$groupBy', aggregate: '${aggregate}', status: '$status', readOnly: '$readOnly', timeField: '$time', serviceCalls: '$serviceCalls',
+      format: 'table',
+    } as any;
     expect(expandQuery(query, vars)).toEqual({
-      refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', timeField: 'arrival', serviceCalls: 'exclude', format: 'table',
+      refId: 'A', groupBy: 'sourceIp', aggregate: 'day', status: 'unauthorized', readOnly: 'write', timeField: 'arrival', serviceCalls: 'exclude',
+      format: 'table',
     });
     expect(expandQuery({ refId: 'A', groupBy: '$none' } as any, vars).groupBy).toBeUndefined();
     // A multi-value variable gives its first value; nothing selected leaves the model's default.

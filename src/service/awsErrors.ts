@@ -3,7 +3,8 @@
 /** What to do when the SDK's default credential chain found nothing: a named profile has its own likely causes. */
 export function noCredentials(profile = process.env.AWS_PROFILE): string {
   if (profile) {
-    return `AWS profile "${profile}" gave no credentials: check that it is in ~/.aws/config or ~/.aws/credentials, and for an SSO profile run "aws sso login --profile ${profile}".`;
+    return `AWS profile "${profile}" gave no credentials: check that it is in ~/.aws/config or ~/.aws/credentials, ` +
+      `and for an SSO profile run "aws sso login --profile ${profile}".`;
   }
   return 'No AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available.';
 }
@@ -67,5 +68,6 @@ export function notTheService(err: unknown, service: AwsService, endpoint: strin
   const status = e?.$metadata?.httpStatusCode;
   if (status === undefined || (e?.message !== 'UnknownError' && !/Deserialization error/.test(e?.message ?? ''))) return undefined;
   if (!endpoint) return `${service.aws} answered HTTP ${status}, but not as ${service.name} does: a proxy in the way? Check the network and proxy settings`;
-  return `the ${service.name} endpoint ${endpoint} answered HTTP ${status}, but not as ${service.name} does: check that ${service.setting} is the address of the ${service.name}-compatible server`;
+  return `the ${service.name} endpoint ${endpoint} answered HTTP ${status}, but not as ${service.name} does: ` +
+    `check that ${service.setting} is the address of the ${service.name}-compatible server`;
 }

@@ -46,7 +46,8 @@ test('generate --end in the future is refused, before writing anything: no inges
   try {
     const out = path.join(dir, 'logs');
     const r = await runCli(['generate', '--out', out, '--events', '10', '--end', '2999-01-01T00:00:00Z']);
-    const error = "trailhound: option '--end <iso>' argument '2999-01-01T00:00:00Z' is invalid. expected a time up to now: ingest reads no logs of days to come";
+    const error = "trailhound: option '--end <iso>' argument '2999-01-01T00:00:00Z' is invalid. " +
+      'expected a time up to now: ingest reads no logs of days to come';
     expect([r.code, r.stderr]).toEqual([1, `${error}\n(run 'trailhound generate --help' for usage)\n`]);
     expect(fs.existsSync(out)).toBe(false);
   } finally {
@@ -146,8 +147,12 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--read-only <which> only write or read calls (default: all) (choices: "all",');
   expect(help).toContain('--mfa <which> only calls made with (used) or without (notUsed) MFA, where the record says (default: all) (choices: "all",');
   expect(help).toContain('when the call was made (event), or when it was stored (arrival) (default: event) (choices: "event", "arrival")');
-  expect(help).toContain('--aggregate <bucket> bucket width of a timeseries (default: auto: the range in 50 rows at most, e.g. 12 hours over 14 days, an hour over 2)');
-  expect(help).toContain('--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)');
+  expect(help).toContain(
+    '--aggregate <bucket> bucket width of a timeseries (default: auto: the range in 50 rows at most, e.g. 12 hours over 14 days, an hour over 2)'
+  );
+  expect(help).toContain(
+    '--limit <n> top N groups, or events or unreadable files listed (default: 20; 100 unreadable files with ingest --errors; at most 10000)'
+  );
   expect(help).toContain('--errors with ingest: the log files it could not read');
   // Grafana's relative times, ISO and epoch milliseconds: every form there is.
   expect(help).toContain(
@@ -155,7 +160,9 @@ test("report's help says the defaults its flags leave to the query (not set as v
       'UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
   );
   // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
-  expect(help).toContain('--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)');
+  expect(help).toContain(
+    '--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)'
+  );
   expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
 });
@@ -188,16 +195,21 @@ test('help names the settings that have no flag: the token, the memory cap, the 
   expect(section(helpOf('prune'))).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) $/);
   expect(section(helpOf('report'))).toMatch(/^Environment \(no flag\): TRAILHOUND_TOKEN the API's bearer token/);
   // serve's own setting, which report reads to find it: a newcomer's serve on another port.
-  expect(section(helpOf('report'))).toMatch(/ TRAILHOUND_LISTEN serve's address \(its --listen\): where report asks it without --service-url or TRAILHOUND_URL \(default: 127\.0\.0\.1:7480\) $/);
+  expect(section(helpOf('report'))).toMatch(
+    / TRAILHOUND_LISTEN serve's address \(its --listen\): where report asks it without --service-url or TRAILHOUND_URL \(default: 127\.0\.0\.1:7480\) $/
+  );
   const sync = section(helpOf('trails', 'sync'));
   expect(sync).toMatch(/^Environment \(no flag\): TRAILHOUND_MEMORY_LIMIT .*\(default: 224MB\) TRAILHOUND_S3_ENDPOINT .* AWS_\* credentials and region/);
   // Read only for the hint when a sync fails: serve's and ingest's S3 is not AWS's.
-  expect(sync).toContain(' TRAILHOUND_S3_ENDPOINT the S3-compatible endpoint of serve and ingest: set, and no --cloudtrail-endpoint, a failed sync says to set that too ');
+  expect(sync).toContain(
+    ' TRAILHOUND_S3_ENDPOINT the S3-compatible endpoint of serve and ingest: set, and no --cloudtrail-endpoint, a failed sync says to set that too '
+  );
   expect(section(helpOf())).toMatch(/^Environment \(no flag\): TRAILHOUND_DEBUG set: a failing command prints its stack trace too $/);
 });
 
 // Commander writes the defaults it knows as "(default: 14)": the ones written in the text take the same form.
-test.each(['', 'ingest', 'serve', 'report', 'generate', 'prune', 'trails sync', 'trails list'])('trailhound %s --help writes every default as "(default: …)"', (command) => {
+const EVERY_COMMAND = ['', 'ingest', 'serve', 'report', 'generate', 'prune', 'trails sync', 'trails list'];
+test.each(EVERY_COMMAND)('trailhound %s --help writes every default as "(default: …)"', (command) => {
   const help = helpOf(...command.split(' ').filter(Boolean));
   expect(help.match(/\bdefault\b(?!: )[^,;)]*/g) ?? []).toEqual([]);
 });
@@ -205,7 +217,8 @@ test.each(['', 'ingest', 'serve', 'report', 'generate', 'prune', 'trails sync', 
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
   const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
   const one = formatSummary({ ...summary, unreadable: 1, waiting: 1, errors: 1, rejected: 1, halved: 1, stopped: false, durationMs: 0 });
-  const waiting = '\n  1 file that ran out of memory before, not read again until its wait is over: \'trailhound report ingest --errors\' lists it, with when\n';
+  const waiting =
+    "\n  1 file that ran out of memory before, not read again until its wait is over: 'trailhound report ingest --errors' lists it, with when\n";
   expect(one).toContain(waiting);
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   // Each file's warning goes to stderr, and the summary to stdout: "named above" was not so with 2>/dev/null, or in a log.
@@ -467,7 +480,8 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
   }
 }, 60_000);
 
-test.each(['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'])('--source %s, a URL but not s3://, says what a source is', async (source) => {
+const NOT_S3_URLS = ['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'];
+test.each(NOT_S3_URLS)('--source %s, a URL but not s3://, says what a source is', async (source) => {
   const dir = tempDir();
   const r = await runCli(['ingest', '--source', source, '--db', path.join(dir, 'x.duckdb')]);
   // Refused before the database is made.

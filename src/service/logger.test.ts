@@ -16,14 +16,18 @@ describe('createLogger', () => {
     const logger = createLogger({ pretty: false, write: (line) => lines.push(JSON.parse(line)) });
     logger.warn({ source: 's3://logs' }, 'ingest failed; retrying');
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'warn', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), source: 's3://logs', msg: 'ingest failed; retrying' }),
+      expect.objectContaining({
+        level: 'warn', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), source: 's3://logs', msg: 'ingest failed; retrying',
+      }),
     ]);
   });
 
   test('a token or a cookie in headers, however deep the object logged holds them, is never written', () => {
     const lines: string[] = [];
     const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
-    const headers = { authorization: 'Bearer secret-token-1', cookie: 'grafana_session=secret-cookie-2', 'x-amz-security-token': 'secret-session-3', accept: 'x' };
+    const headers = {
+      authorization: 'Bearer secret-token-1', cookie: 'grafana_session=secret-cookie-2', 'x-amz-security-token': 'secret-session-3', accept: 'x',
+    };
     logger.error({ headers }, 'a');
     logger.error({ req: { method: 'GET', headers } }, 'b');
     logger.error({ err: { request: { headers } } }, 'c');
@@ -39,6 +43,7 @@ describe('createLogger', () => {
 
   test('an unknown level says which ones there are', () => {
     process.env.TRAILHOUND_LOG_LEVEL = 'verbose';
-    expect(() => createLogger({ pretty: false })).toThrow('TRAILHOUND_LOG_LEVEL=verbose: expected one of trace, debug, info, warn, error, fatal, silent (default: info)');
+    expect(() => createLogger({ pretty: false }))
+      .toThrow('TRAILHOUND_LOG_LEVEL=verbose: expected one of trace, debug, info, warn, error, fatal, silent (default: info)');
   });
 });

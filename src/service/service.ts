@@ -64,7 +64,10 @@ const DAY_MS = 86_400_000;
 const utcDaysBetween = (a: Date, b: Date) => Math.floor(b.getTime() / DAY_MS) - Math.floor(a.getTime() / DAY_MS);
 
 async function lastGoodRunStart(db: Database, source: string): Promise<Date | null> {
-  const row = await db.one<{ ms: bigint | null }>(`SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND ${COMPLETED_RUN}`, { source });
+  const row = await db.one<{ ms: bigint | null }>(
+    `SELECT epoch_ms(max(started_at)) AS ms FROM ingest_runs WHERE source = $source AND ${COMPLETED_RUN}`,
+    { source }
+  );
   return row?.ms === null || row?.ms === undefined ? null : new Date(Number(row.ms));
 }
 
@@ -217,7 +220,10 @@ export function startService(options: ServiceOptions): Service {
       );
     }
     if (days < usual) {
-      logger.info({ ...(several && { source }), days }, `reading the ${counted(days, 'day')} the retention keeps, not the ${counted(usual, 'day')} of the backfill${several ? ` (${source})` : ''}`);
+      logger.info(
+        { ...(several && { source }), days },
+        `reading the ${counted(days, 'day')} the retention keeps, not the ${counted(usual, 'day')} of the backfill${several ? ` (${source})` : ''}`
+      );
     }
     const summary = await ingestDays(source, days, startedAt);
     // Not a complete read of its days (the service is stopping): the next start reads on from the last good run.
@@ -337,7 +343,10 @@ export function startService(options: ServiceOptions): Service {
           ({ source }) => recordEndedRun(db, source, new Date(), dayWindow({ days: withinRetention(days), now: now() }).from, { stopped: true })
         )
       );
-      logger.info({ job: 'backfill', days: Math.min(withinRetention(days), cloudTrailDays(now())), ...describe(totals) }, totals.stopped ? 'backfill stopped' : 'backfill finished');
+      logger.info(
+        { job: 'backfill', days: Math.min(withinRetention(days), cloudTrailDays(now())), ...describe(totals) },
+        totals.stopped ? 'backfill stopped' : 'backfill finished'
+      );
       return totals;
     },
     get lastPoll() {

@@ -7,7 +7,8 @@ const NARROWEST = 20;
 // A terminal gives East Asian wide characters and emoji two columns, combining marks none: widths count columns, not
 // UTF-16 units, and a line is cut between graphemes (an emoji's two halves, or a letter and its accent, stay together).
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-const WIDE = /^[\p{Emoji_Presentation}\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\ufe0f/u;
+const WIDE =
+  /^[\p{Emoji_Presentation}\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\ufe0f/u;
 /** Text of one column a UTF-16 unit (ASCII, Latin, Greek, Cyrillic; no combining marks): measured by its length, fast. */
 const NARROW = /^[\x20-\x7e\u00a0-\u02ff\u0370-\u0482\u048a-\u052f]*$/;
 const graphemeWidth = (g: string) => (WIDE.test(g) ? 2 : /^[\p{M}\u200b-\u200f]/u.test(g) ? 0 : 1);
@@ -111,8 +112,8 @@ function asRecords(columns: string[], cells: string[][], width: number): string 
 }
 
 /**
- * `text` in lines of `width` columns at most (a character wider than that alone on its line): broken at a space, else after a / - _ , : ; or = (keys, ARNs, ids), else
- * anywhere. Nothing is left out.
+ * `text` in lines of `width` columns at most (a character wider than that alone on its line): broken at a space, else after
+ * a / - _ , : ; or = (keys, ARNs, ids), else anywhere. Nothing is left out.
  */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];

@@ -43,7 +43,10 @@ describe('service client', () => {
     const err = await failure(new ServiceClient(url, 't').health());
     expect(err.kind).toBe('unreachable');
     expect(err.status).toBe(502);
-    expect(err.message).toBe(`cannot reach the Trailhound service at ${url}: connection refused: is \`trailhound serve\` running there, and is the URL in the data source settings right?`);
+    expect(err.message).toBe(
+      `cannot reach the Trailhound service at ${url}: connection refused: ` +
+        'is `trailhound serve` running there, and is the URL in the data source settings right?'
+    );
   });
 
   test('a host that does not resolve says so', async () => {
@@ -72,7 +75,10 @@ describe('service client', () => {
     try {
       const err = await failure(new ServiceClient(`${server.url}/`, 't').health());
       expect(err).toMatchObject({ kind: 'not-trailhound', status: 502, httpStatus: 404 });
-      expect(err.message).toBe(`${server.url}/api/health answered HTTP 404 "<html><body>Not here</body></html>", not as a Trailhound service does: check the URL in the data source settings`);
+      expect(err.message).toBe(
+        `${server.url}/api/health answered HTTP 404 "<html><body>Not here</body></html>", not as a Trailhound service does: ` +
+          'check the URL in the data source settings'
+      );
     } finally {
       await server.close();
     }
@@ -140,7 +146,11 @@ describe('service client', () => {
     const frame = '{"refId":"q0","frames":[{"name":"a","fields":[]}]}';
     const cut = await answering(200, `${frame}\n`, 'application/x-ndjson; charset=utf-8');
     const garbled = await answering(200, `${frame}\n<html>\n`, 'application/x-ndjson');
-    const whole = await answering(200, `${frame}\n{"refId":"q0","frames":[]}\n{"refId":"q1","error":"no","status":400}\n{"end":true}\n`, 'application/x-ndjson');
+    const whole = await answering(
+      200,
+      `${frame}\n{"refId":"q0","frames":[]}\n{"refId":"q1","error":"no","status":400}\n{"end":true}\n`,
+      'application/x-ndjson'
+    );
     const request = { range: { from: 0, to: 1 }, queries: [] };
     try {
       const parts: unknown[] = [];
@@ -161,7 +171,8 @@ describe('service client', () => {
     }
   });
 
-  test("JSON that is no object (null, a list, a number), whole or a line, is not the service's answer: a 502 to check the URL, not a lost connection", async () => {
+  test("JSON that is no object (null, a list, a number), whole or a line, is not the service's answer: " +
+    'a 502 to check the URL, not a lost connection', async () => {
     const request = { range: { from: 0, to: 1 }, queries: [] };
     const servers = await Promise.all([
       answering(200, 'null'),
@@ -212,12 +223,17 @@ describe('service client', () => {
     try {
       const tooBig = await failure(new ServiceClient(whole.url, 't', { maxAnswerBytes: cap }).ingestStatus());
       expect(tooBig).toMatchObject({ status: 502, kind: 'not-trailhound' });
-      expect(tooBig.message).toBe(`${whole.url}/api/ingest/status answered more than 1 MB, more than a Trailhound service ever does: check the URL in the data source settings`);
+      expect(tooBig.message).toBe(
+        `${whole.url}/api/ingest/status answered more than 1 MB, more than a Trailhound service ever does: check the URL in the data source settings`
+      );
       const parts: unknown[] = [];
       const request = { range: { from: 0, to: 1 }, queries: [] };
       const tooLong = await failure(new ServiceClient(oneLine.url, 't', { maxAnswerBytes: cap }).query(request, (refId, part) => parts.push(part)));
       expect(tooLong).toMatchObject({ status: 502, kind: 'not-trailhound' });
-      expect(tooLong.message).toBe(`${oneLine.url}/api/query answered a line of more than 1 MB, more than a Trailhound service ever does: check the URL in the data source settings`);
+      expect(tooLong.message).toBe(
+        `${oneLine.url}/api/query answered a line of more than 1 MB, more than a Trailhound service ever does: ` +
+          'check the URL in the data source settings'
+      );
       expect(parts).toEqual([]);
       // Read no further than the cap and what the sockets hold on the way.
       expect([whole.sent(), oneLine.sent()].every((n) => n < 16 * cap)).toBe(true);
@@ -261,7 +277,9 @@ describe('service client', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const call = new ServiceClient(url, 't').health(controller.signal);
       setTimeout(() => controller.abort(new DeadlineExceeded()), 50);
-      expect(await failure(call)).toMatchObject({ kind: 'timeout', status: 504, message: `the Trailhound service at ${url} did not answer before Grafana's deadline for the request` });
+      expect(await failure(call)).toMatchObject({
+        kind: 'timeout', status: 504, message: `the Trailhound service at ${url} did not answer before Grafana's deadline for the request`,
+      });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -375,7 +393,8 @@ describe('settings', () => {
       }
       expect(err).toBeInstanceOf(SettingsError);
       expect((err as Error).message).toBe(
-        'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
+        'the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: ' +
+          'paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)'
       );
     }
     // Every visible ASCII character is fine, and so is no token at all.
@@ -385,19 +404,23 @@ describe('settings', () => {
   });
 
   test('a service URL with a user name or password is refused without repeating the password', () => {
-    const message = 'the service URL "http://127.0.0.1:7480" must not contain a user name or password (user:password@): remove it, and set the service\'s token as the API token';
+    const message = 'the service URL "http://127.0.0.1:7480" must not contain a user name or password (user:password@): ' +
+      'remove it, and set the service\'s token as the API token';
     expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
     expect(() => parseSettings(ds({}, { url: 'http://svc:hunter2@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
     expect(() => parseSettings(ds({ url: 'http://svc@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
     // Nor when the URL is wrong in other ways.
-    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:99999' }))).toThrow(new SettingsError('the service URL "http://127.0.0.1:99999" is not a URL; use e.g. http://127.0.0.1:7480'));
-    expect(() => parseSettings(ds({ url: 'ftp://svc:hunter2@host' }))).toThrow(new SettingsError('the service URL "ftp://host" must start with http:// or https://'));
+    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:99999' })))
+      .toThrow(new SettingsError('the service URL "http://127.0.0.1:99999" is not a URL; use e.g. http://127.0.0.1:7480'));
+    expect(() => parseSettings(ds({ url: 'ftp://svc:hunter2@host' })))
+      .toThrow(new SettingsError('the service URL "ftp://host" must start with http:// or https://'));
   });
 
   test('timeoutSeconds has a maximum, far inside what a Node timer can wait', () => {
     expect(parseSettings(ds({ timeoutSeconds: 3600 })).timeoutMs).toBe(3_600_000);
     for (const seconds of [3601, 2_592_000, 5_000_000]) {
-      expect(() => parseSettings(ds({ timeoutSeconds: seconds }))).toThrow(new SettingsError(`timeoutSeconds is ${seconds}, over the maximum of 3600 (one hour): set a smaller one`));
+      expect(() => parseSettings(ds({ timeoutSeconds: seconds })))
+        .toThrow(new SettingsError(`timeoutSeconds is ${seconds}, over the maximum of 3600 (one hour): set a smaller one`));
     }
   });
 
@@ -405,7 +428,8 @@ describe('settings', () => {
     expect(() => parseSettings(ds({ timeoutSeconds: '1e400' }))).toThrow(
       new SettingsError('timeoutSeconds is "1e400", over the maximum of 3600 (one hour): set a smaller one')
     );
-    expect(() => parseSettings(ds({ timeoutSeconds: '4000' }))).toThrow(new SettingsError('timeoutSeconds is "4000", over the maximum of 3600 (one hour): set a smaller one'));
+    expect(() => parseSettings(ds({ timeoutSeconds: '4000' })))
+      .toThrow(new SettingsError('timeoutSeconds is "4000", over the maximum of 3600 (one hour): set a smaller one'));
     // Hex text is no number of seconds, as the editor and the CLI read it: not 4096 over the maximum.
     for (const given of ['-1e400', '1e-400', '0x1000']) {
       expect(() => parseSettings(ds({ timeoutSeconds: given }))).toThrow(

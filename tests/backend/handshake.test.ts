@@ -41,7 +41,10 @@ test('hclog timestamps have exactly six fraction digits (Go layout 2006-01-02T15
 
 test('log lines are hclog JSON: @level, @message, @timestamp, then key/values', () => {
   const line = JSON.parse(formatLine('warn', 'query failed', { error: new Error('refused'), queries: 2, n: 10n, skip: undefined, '@level': 'x' }, 0));
-  expect(line).toEqual({ '@level': 'warn', '@message': 'query failed', '@timestamp': expect.stringMatching(/^1970-01-01T00:00:00\.\d{6}Z$/), error: 'refused', queries: 2, n: '10' });
+  expect(line).toEqual({
+    '@level': 'warn', '@message': 'query failed', '@timestamp': expect.stringMatching(/^1970-01-01T00:00:00\.\d{6}Z$/),
+    error: 'refused', queries: 2, n: '10',
+  });
   const lines: string[] = [];
   const logger = createLogger({ level: 'info', write: (l) => lines.push(l) });
   logger.debug('hidden');

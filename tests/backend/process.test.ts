@@ -23,7 +23,9 @@ interface Running {
 }
 
 async function launch(file = executable, env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(file, [], { env: { PATH: process.env.PATH, ...HOST_ENV, TRAILHOUND_PLUGIN_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, [], {
+    env: { PATH: process.env.PATH, ...HOST_ENV, TRAILHOUND_PLUGIN_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const err: string[] = [];
   child.stdout!.on('data', (d) => (out += d));
@@ -77,7 +79,8 @@ test('SIGINT is ignored; SIGTERM ends the process within 2 s; stdout holds only 
     expect(p.stdout()).toMatch(/^1\|2\|tcp\|127\.0\.0\.1:\d+\|grpc\n$/);
     // Every stderr line is an hclog JSON line.
     for (const line of p.stderr()) {
-      expect(JSON.parse(line)).toMatchObject({ '@level': expect.any(String), '@message': expect.any(String), '@timestamp': expect.stringMatching(/\.\d{6}Z$/) });
+      expect(JSON.parse(line))
+        .toMatchObject({ '@level': expect.any(String), '@message': expect.any(String), '@timestamp': expect.stringMatching(/\.\d{6}Z$/) });
     }
     expect(p.stderr().map((l) => JSON.parse(l)['@message'])).toEqual(expect.arrayContaining(['plugin started', 'stopping']));
   } finally {

@@ -186,7 +186,9 @@ test("QueryData: the frames read from the service's answer by lines are byte for
       const headers = { ...req.headers, ...(json ? { accept: 'application/json' } : {}) } as Record<string, string>;
       delete headers.host;
       delete headers['content-length'];
-      const answer = await fetch(`${service.url}${req.url!.replace(/^\/(json|lines)/, '')}`, { method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      const answer = await fetch(`${service.url}${req.url!.replace(/^\/(json|lines)/, '')}`, {
+        method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+      });
       types.push(`${json ? 'json' : 'lines'} ${answer.headers.get('content-type')}`);
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' }).end(Buffer.from(await answer.arrayBuffer()));
     });
@@ -203,15 +205,19 @@ test("QueryData: the frames read from the service's answer by lines are byte for
       query('nothing', { format: 'timeseries', groupBy: 'user', filters: { user: ['nobody'] } }),
       query('refused', { format: 'timeseries', aggregate: 'minute', groupBy: 'user', limit: 10_000 }),
     ];
-    const ask = (mode: string) => unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url: `${base}/${mode}`, uid: mode }), queries });
+    const ask = (mode: string) =>
+      unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url: `${base}/${mode}`, uid: mode }), queries });
     const [lines, json] = [await ask('lines'), await ask('json')];
     expect(types).toEqual(['lines application/x-ndjson; charset=utf-8', 'json application/json; charset=utf-8']);
     expect(Object.keys(lines.responses).sort()).toEqual(queries.map((q) => q.refId).sort());
     for (const refId of Object.keys(json.responses)) {
       const [a, b] = [lines.responses[refId], json.responses[refId]];
-      expect({ refId, ...a, frames: a.frames.map((f) => Buffer.from(f).toString('base64')) }).toEqual({ refId, ...b, frames: b.frames.map((f) => Buffer.from(f).toString('base64')) });
+      const base64 = (frames: Uint8Array[]) => frames.map((f) => Buffer.from(f).toString('base64'));
+      expect({ refId, ...a, frames: base64(a.frames) }).toEqual({ refId, ...b, frames: base64(b.frames) });
       // And as Arrow's reader sees them: the same schema, metadata and rows.
-      const read = (frames: Uint8Array[]) => frames.map((f) => tableFromIPC(f)).map((t) => ({ schema: t.schema.metadata, fields: t.schema.fields.map(String), rows: t.toArray().map(String) }));
+      const read = (frames: Uint8Array[]) => frames
+        .map((f) => tableFromIPC(f))
+        .map((t) => ({ schema: t.schema.metadata, fields: t.schema.fields.map(String), rows: t.toArray().map(String) }));
       expect(read(a.frames)).toEqual(read(b.frames));
     }
     expect(lines.responses.series.frames.length).toBeGreaterThan(3);
@@ -224,7 +230,9 @@ test("QueryData: the frames read from the service's answer by lines are byte for
 });
 
 test('QueryData: a wrong token, a refused connection or bad settings fail each query with a fitting status', async () => {
-  const wrongToken = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ token: 'nope' }), queries: [query('A', {}), query('B', {})] });
+  const wrongToken = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context({ token: 'nope' }), queries: [query('A', {}), query('B', {})],
+  });
   for (const r of Object.values(wrongToken.responses)) {
     expect(r).toMatchObject({ status: 401, errorSource: 'downstream' });
     expect(r.error).toContain('rejected the API token');
@@ -233,7 +241,9 @@ test('QueryData: a wrong token, a refused connection or bad settings fail each q
   const refused = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url, uid: 'refused' }), queries: [query('A', {})] });
   expect(refused.responses.A).toMatchObject({ status: 502 });
   expect(refused.responses.A.error).toContain(`cannot reach the Trailhound service at ${url}: connection refused`);
-  const bad = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ url: 'ftp://x', uid: 'bad' }), queries: [query('A', {})] });
+  const bad = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context({ url: 'ftp://x', uid: 'bad' }), queries: [query('A', {})],
+  });
   expect(bad.responses.A).toMatchObject({ status: 400, error: 'data source settings: the service URL "ftp://x" must start with http:// or https://' });
   const empty = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
     pluginContext: context(),
@@ -266,7 +276,9 @@ test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not
     queries: [query('A', { format: 'timeseries', groupBy: 'none', aggregate: 'day' }, { from: Date.UTC(2262, 3, 8), to: Date.UTC(2262, 3, 14) })],
   });
   expect(res.responses.A).toMatchObject({ status: 500, errorSource: 'plugin', frames: [] });
-  expect(res.responses.A.error).toMatch(/^the service returned a frame the plugin cannot encode: field "time": .* is outside the times Grafana can show \(1677-09-21 to 2262-04-11\)$/);
+  expect(res.responses.A.error).toMatch(
+    /^the service returned a frame the plugin cannot encode: field "time": .* is outside the times Grafana can show \(1677-09-21 to 2262-04-11\)$/
+  );
 });
 
 /**
@@ -321,14 +333,20 @@ test("QueryData past Grafana's deadline (an alert rule's evaluation timing out) 
     const pluginContext = context({ uid: 'hung' });
     pluginContext.dataSourceInstanceSettings.jsonData = Buffer.from(JSON.stringify({ url: hung.url }));
     const code = await new Promise<number | undefined>((resolve) =>
-      (clients['pluginv2.Data'] as any).QueryData({ pluginContext, queries: [query('A', {})] }, { deadline: Date.now() + 300 }, (err: grpc.ServiceError | null) =>
-        resolve(err?.code)
+      (clients['pluginv2.Data'] as any).QueryData(
+        { pluginContext, queries: [query('A', {})] },
+        { deadline: Date.now() + 300 },
+        (err: grpc.ServiceError | null) => resolve(err?.code)
       )
     );
     expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
     // grpc-js cancels the call at its deadline, before any timer of the plugin's: that cancellation is the deadline's.
     expect(await logged(/deadline|cancelled/)).toEqual([
-      expect.objectContaining({ '@level': 'warn', '@message': 'query failed', error: `the Trailhound service at ${hung.url} did not answer before Grafana's deadline for the request` }),
+      expect.objectContaining({
+        '@level': 'warn',
+        '@message': 'query failed',
+        error: `the Trailhound service at ${hung.url} did not answer before Grafana's deadline for the request`,
+      }),
     ]);
   } finally {
     runtime.logger = silentLogger;
@@ -338,8 +356,11 @@ test("QueryData past Grafana's deadline (an alert rule's evaluation timing out) 
 
 test('a token that cannot be sent as a header is a settings error that never repeats it, in every service', async () => {
   const token = 'TOPSECRET-1\nTOPSECRET-2';
-  const message = 'data source settings: the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)';
-  const data = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context({ token, uid: 'badtoken' }), queries: [query('A', {})] });
+  const message = 'data source settings: the API token contains spaces, line breaks or non-ASCII characters, which a token cannot have: ' +
+    'paste it again from the service (TRAILHOUND_TOKEN, or the token file in its data folder)';
+  const data = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context({ token, uid: 'badtoken' }), queries: [query('A', {})],
+  });
   expect(data.responses.A).toMatchObject({ status: 400, errorSource: 'downstream', error: message });
   const health = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ token, uid: 'badtoken' }) });
   expect(health).toMatchObject({ status: 'ERROR', message });
@@ -364,7 +385,10 @@ test('CheckHealth: OK with version and event count; clear errors for a wrong tok
 
   const path = await unary<CheckHealthResponse>('pluginv2.Diagnostics', 'CheckHealth', { pluginContext: context({ url: `${service.url}/grafana`, uid: 'p' }) });
   expect(path.status).toBe('ERROR');
-  expect(path.message).toBe(`${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`);
+  expect(path.message).toBe(
+    `${service.url}/grafana does not answer as a Trailhound service (GET /api/health: HTTP 401): ` +
+      "check the URL; it is the service's address, e.g. http://127.0.0.1:7480"
+  );
 });
 
 test("CheckHealth: a proxy's 401 (a page, JSON in other words, no code from a service past 0.1.0) is no wrong token; up to 0.1.0, by its words", async () => {
@@ -660,7 +684,8 @@ test('CallResource: only an organization Admin may start a backfill; the service
   for (const pluginContext of [context({ role: 'Viewer' }), context({ role: 'Editor' }), { ...context(), user: null }]) {
     const [answer] = await resource({ pluginContext, path: 'backfill', method: 'POST', body: Buffer.from('{"days":3650}') });
     expect(answer.code).toBe(403);
-    expect(JSON.parse(Buffer.from(answer.body).toString()).error).toMatch(/only an organization Admin may start a backfill \(your role: (Viewer|Editor|None)\)/);
+    expect(JSON.parse(Buffer.from(answer.body).toString()).error)
+      .toMatch(/only an organization Admin may start a backfill \(your role: (Viewer|Editor|None)\)/);
   }
   expect(serviceCalls('/api/backfill')).toBe(before);
   // Reading stays open to everyone who may query.
@@ -670,13 +695,16 @@ test('CallResource: only an organization Admin may start a backfill; the service
 
 test("CallResource: an ingestion answer that is not JSON cannot be shortened, so it reaches no Viewer; an Admin gets it as it came", async () => {
   // Another web app at the service URL, answering 200 with a page of its own.
-  const other = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in: arn:aws:iam::111122223333:role/x</html>'));
+  const other = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in: arn:aws:iam::111122223333:role/x</html>'));
   await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     const [viewer] = await resource({ pluginContext: context({ url, uid: 'other-app' }), path: 'ingest/status', method: 'GET' });
     expect(viewer.code).toBe(502);
-    expect(JSON.parse(Buffer.from(viewer.body).toString())).toEqual({ error: `${url} answered ingest/status with something other than JSON: check the service URL in the data source settings` });
+    expect(JSON.parse(Buffer.from(viewer.body).toString())).toEqual({
+      error: `${url} answered ingest/status with something other than JSON: check the service URL in the data source settings`,
+    });
     const [admin] = await resource({ pluginContext: context({ url, uid: 'other-app', role: 'Admin' }), path: 'ingest/status', method: 'GET' });
     expect([admin.code, Buffer.from(admin.body).toString()]).toEqual([200, '<html>sign in: arn:aws:iam::111122223333:role/x</html>']);
   } finally {
@@ -686,7 +714,9 @@ test("CallResource: an ingestion answer that is not JSON cannot be shortened, so
 });
 
 test('CallResource proxies values, trails, ingest status, event records and backfill; anything else is 404', async () => {
-  const [values] = await resource({ pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z' });
+  const [values] = await resource({
+    pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z',
+  });
   expect(values.code).toBe(200);
   expect(values.headers['Content-Type'].values[0]).toMatch(/^application\/json/);
   expect(JSON.parse(Buffer.from(values.body).toString()).values.slice(0, 2)).toEqual([{ value: 'ssm', count: 138 }, { value: 'ec2', count: 87 }]);
@@ -700,7 +730,9 @@ test('CallResource proxies values, trails, ingest status, event records and back
 
   // This test service has no ingestion, so the service's own 501 comes back as it is; a bad body is its 400.
   const admin = context({ role: 'Admin' });
-  const [backfill] = await resource({ pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } } });
+  const [backfill] = await resource({
+    pluginContext: admin, path: 'backfill', method: 'POST', body: Buffer.from('{"days":30}'), headers: { 'Content-Type': { values: ['application/json'] } },
+  });
   expect(backfill.code).toBe(501);
   // With their codes, which the frontend gets as the service gave them.
   expect(JSON.parse(Buffer.from(backfill.body).toString())).toMatchObject({ code: 'no-backfill' });
@@ -843,7 +875,8 @@ test('metrics label service calls by endpoint, never by the event id or dimensio
   await resource({ pluginContext: context(), path: 'values/region', method: 'GET' });
   expect(serviceCalls('/api/events') - before).toBe(3);
   const res = await unary<{ metrics: { prometheus: Buffer } }>('pluginv2.Diagnostics', 'CollectMetrics', { pluginContext: context() });
-  const paths = new Set([...Buffer.from(res.metrics.prometheus).toString().matchAll(/^trailhound_plugin_service_requests_total\{path="([^"]*)"/gm)].map((m) => m[1]));
+  const counted = Buffer.from(res.metrics.prometheus).toString().matchAll(/^trailhound_plugin_service_requests_total\{path="([^"]*)"/gm);
+  const paths = new Set([...counted].map((m) => m[1]));
   const endpoints = ['/api/health', '/api/query', '/api/values', '/api/events', '/api/trails', '/api/ingest/status', '/api/ingest/errors', '/api/backfill'];
   expect([...paths].filter((p) => !endpoints.includes(p))).toEqual([]);
   expect(paths).toContain('/api/events');

@@ -12,7 +12,9 @@ const USER = '$labels.user';
 const SHOWN = '`{{ reReplaceAll "[`<>]" "" $labels.user }}`';
 
 const rules = loadAlertRules().map(({ rule }) => rule);
-const annotations = rules.flatMap((rule) => (['summary', 'description'] as const).map((key) => ({ rule: rule.title, key, text: String(rule.annotations[key]) })));
+const annotations = rules.flatMap((rule) =>
+  (['summary', 'description'] as const).map((key) => ({ rule: rule.title, key, text: String(rule.annotations[key]) }))
+);
 
 test('every annotation that names the user shows it as code, with nothing that could end the code span', () => {
   const naming = annotations.filter(({ text }) => text.includes(USER));

@@ -20,7 +20,8 @@ const testWithCompose = haveCompose ? test : test.skip;
 
 function runConfig(env: Record<string, string>) {
   // A clean environment: nothing from the caller's shell (AWS keys, a real token) leaks into the check.
-  return spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' });
+  const clean = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  return spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT, env: clean, encoding: 'utf8' });
 }
 
 testWithCompose('docker-compose config -q accepts the file', () => {
@@ -47,7 +48,10 @@ test('Grafana: a pinned glibc image, the plugin, provisioning and dashboards mou
   // The dashboard provider reads where the dashboards are mounted.
   const provider = loadYaml('dashboards/trailhound.yaml').providers[0];
   expect(grafana.volumes).toContain(`./dashboards:${provider.options.path}:ro`);
-  expect(grafana.environment).toMatchObject({ GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'trailhound-cloudtrail-datasource', TRAILHOUND_TOKEN: expect.stringMatching(/^\$\{TRAILHOUND_TOKEN:\?/) });
+  expect(grafana.environment).toMatchObject({
+    GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS: 'trailhound-cloudtrail-datasource',
+    TRAILHOUND_TOKEN: expect.stringMatching(/^\$\{TRAILHOUND_TOKEN:\?/),
+  });
   const pluginJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'plugin.json'), 'utf8'));
   expect(pluginJson.id).toBe('trailhound-cloudtrail-datasource');
 });
@@ -55,8 +59,15 @@ test('Grafana: a pinned glibc image, the plugin, provisioning and dashboards mou
 test('the service: built from the Dockerfile, a named volume for its DuckDB file, the same token, ports only on loopback', () => {
   const service = compose.services.trailhound;
   expect(service.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
-  expect(service.environment).toMatchObject({ TRAILHOUND_DB: '/data/trailhound.duckdb', TRAILHOUND_TOKEN: compose.services.grafana.environment.TRAILHOUND_TOKEN });
-  for (const key of ['TRAILHOUND_SOURCE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_CLOUDTRAIL']) {
+  expect(service.environment).toMatchObject({
+    TRAILHOUND_DB: '/data/trailhound.duckdb',
+    TRAILHOUND_TOKEN: compose.services.grafana.environment.TRAILHOUND_TOKEN,
+  });
+  const passedThrough = [
+    'TRAILHOUND_SOURCE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE',
+    'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_CLOUDTRAIL',
+  ];
+  for (const key of passedThrough) {
     // Passed through from the shell only when set there: an empty AWS_REGION would be taken as a region.
     expect([key, key in service.environment, service.environment[key]]).toEqual([key, true, null]);
   }
@@ -81,7 +92,9 @@ test("the service is given every TRAILHOUND_* setting serve's help and trailhoun
   }
   const named = [...new Set(help.match(/TRAILHOUND_[A-Z0-9_]+/g))];
   // The memory cap and the log level among them: a user who sets them for `docker compose up` must not be ignored.
-  expect(named).toEqual(expect.arrayContaining(['TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'TRAILHOUND_CLOUDTRAIL_ENDPOINT', 'TRAILHOUND_SOURCE', 'TRAILHOUND_DEBUG']));
+  expect(named).toEqual(expect.arrayContaining([
+    'TRAILHOUND_MEMORY_LIMIT', 'TRAILHOUND_LOG_LEVEL', 'TRAILHOUND_CLOUDTRAIL_ENDPOINT', 'TRAILHOUND_SOURCE', 'TRAILHOUND_DEBUG',
+  ]));
   expect(named.filter((name) => !(name in compose.services.trailhound.environment))).toEqual([]);
 });
 
@@ -94,7 +107,9 @@ test('the Dockerfile: Node 22 on Debian, the CLI serving on every interface of t
   expect(dockerfile).toMatch(/^ {4}TRAILHOUND_LISTEN=0\.0\.0\.0:7480$/m);
   expect(compose.services.trailhound.environment.TRAILHOUND_LISTEN).toBe('0.0.0.0:7480');
   // Everything the CMD needs is copied in; what the image does not need stays out (.dockerignore).
-  for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) expect(dockerfile).toMatch(new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'));
+  for (const needed of ['package.json', 'package-lock.json', 'bin', 'src']) {
+    expect(dockerfile).toMatch(new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'));
+  }
   const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
   for (const entry of ['node_modules', 'data', '.git', 'dist']) expect(ignored).toContain(entry);
   // The data folder is the service's user's only; Grafana has no need of it (it asks the API), nor mounts it.
@@ -114,7 +129,9 @@ test('the image has a health check of its own (docker run users get one), and co
   const { options, command } = imageHealthcheck();
   const healthcheck = compose.services.trailhound.healthcheck;
   expect(healthcheck.test).toEqual(['CMD', ...command]);
-  expect(options).toEqual({ interval: healthcheck.interval, timeout: healthcheck.timeout, 'start-period': healthcheck.start_period, retries: String(healthcheck.retries) });
+  expect(options).toEqual({
+    interval: healthcheck.interval, timeout: healthcheck.timeout, 'start-period': healthcheck.start_period, retries: String(healthcheck.retries),
+  });
   // Long enough for a first start (the sample) before a failing check counts.
   expect(options['start-period']).toBe('120s');
 });
@@ -124,9 +141,13 @@ test('the health check passes on the address TRAILHOUND_LISTEN names while serve
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
   fs.mkdirSync(logs);
-  const serve = await spawnServe(['--db', path.join(dir, 'db.duckdb'), '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' });
+  const serve = await spawnServe(
+    ['--db', path.join(dir, 'db.duckdb'), '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'],
+    { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }
+  );
   /** The check's exit code, run as Docker runs it in the container: with the container's TRAILHOUND_LISTEN. */
-  const check = (listen: string) => spawnSync(command[0], command.slice(1), { env: { PATH: process.env.PATH ?? '', TRAILHOUND_LISTEN: listen }, timeout: 10_000 }).status;
+  const check = (listen: string) =>
+    spawnSync(command[0], command.slice(1), { env: { PATH: process.env.PATH ?? '', TRAILHOUND_LISTEN: listen }, timeout: 10_000 }).status;
   try {
     const port = new URL(serve.url).port;
     expect(check(`0.0.0.0:${port}`)).toBe(0);

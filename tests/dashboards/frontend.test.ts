@@ -23,7 +23,8 @@ describeIfFrontend('dashboards through the frontend’s applyTemplateVariables',
     return Object.fromEntries(MODEL_KEYS.filter((k) => (q as Json)[k] !== undefined).map((k) => [k, (q as Json)[k]]));
   };
 
-  test.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const))('%s: every target, with any sample variable values, becomes a valid model with no variables left', (_f, dashboard) => {
+  const byFile = dashboards.map(({ file, dashboard }) => [file, dashboard] as const);
+  test.each(byFile)('%s: every target, with any sample variable values, becomes a valid model with no variables left', (_f, dashboard) => {
     for (const selection of sampleSelections(dashboard)) {
       const srv = templateSrv(dashboard, selection);
       for (const p of queryPanels(dashboard)) {

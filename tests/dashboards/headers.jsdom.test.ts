@@ -10,7 +10,9 @@ import { listFrame, tableFrame, trailsFrame } from '../../src/service/reports/fr
 import type { IngestStatus } from '../../src/model/api';
 import { allPanels, interpolate, loadDashboards, sampleSelections, type Dashboard, type Json } from './support';
 
-const STATUS = { objects: 0, events: 0, errors: 0, skipped: 0, newestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null, oldestEvent: null } as unknown as IngestStatus;
+const STATUS = {
+  objects: 0, events: 0, errors: 0, skipped: 0, newestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null, oldestEvent: null,
+} as unknown as IngestStatus;
 
 /** The frame the service answers a panel's target with (no rows: the columns are what matters). */
 function frameOf(target: Json, dashboard: Dashboard, selection: ReturnType<typeof sampleSelections>[number]): DataFrame {
@@ -44,7 +46,8 @@ const tables = loadDashboards().flatMap(({ file, dashboard }) =>
     .map((p) => ({ where: `${file}: ${p.title}`, dashboard, panel: p }))
 );
 
-test.each(tables.map((t) => [t.where, t] as const))('%s: sorted by a column as shown; overrides name its columns; headers are words', (_w, { dashboard, panel }) => {
+const byWhere = tables.map((t) => [t.where, t] as const);
+test.each(byWhere)('%s: sorted by a column as shown; overrides name its columns; headers are words', (_w, { dashboard, panel }) => {
   const unmatchedEverywhere = new Set<string>(panel.fieldConfig.overrides.filter((o: Json) => o.matcher.id === 'byName').map((o: Json) => o.matcher.options));
   for (const selection of sampleSelections(dashboard)) {
     const { names, unmatched } = shown(frameOf(panel.targets[0], dashboard, selection), panel);
@@ -58,7 +61,9 @@ test.each(tables.map((t) => [t.where, t] as const))('%s: sorted by a column as s
 
 test('the Summary reads as the classic report: each dimension and its count of events, the event names with a count', () => {
   const summary = tables.filter((t) => t.where.startsWith('cloudtrail-summary.json'));
-  const headers = Object.fromEntries(summary.map(({ dashboard, panel }) => [panel.targets[0].groupBy, shown(frameOf(panel.targets[0], dashboard, {}), panel).names]));
+  const headers = Object.fromEntries(
+    summary.map(({ dashboard, panel }) => [panel.targets[0].groupBy, shown(frameOf(panel.targets[0], dashboard, {}), panel).names])
+  );
   expect(headers).toEqual({
     region: ['region', 'events'],
     service: ['service', 'events'],

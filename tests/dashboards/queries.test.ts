@@ -18,11 +18,16 @@ import { ingest } from '../../src/service/ingest';
 import { storeTrails, type TrailRecord } from '../../src/service/trails';
 import { ensureBackendBuilt } from '../backend/support/build';
 import { buildHarness, GO_INSTALL_HINT, goAvailable, HarnessSession, type HarnessSettings } from '../backend/support/harness';
-import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
+import {
+  accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleRole, oracleUnauthorized, oracleUser,
+} from '../support/oracle';
 import { CALLER, RECIPIENT, ROLE, roleReads } from '../support/crossAccount';
 import { logFile, stratusRecords, writeStratusFolder, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
-import { defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections, type AlertRule, type Dashboard, type Json, type Selection } from './support';
+import {
+  defaultSelection, interpolate, loadAlertRules, loadDashboards, queryPanels, sampleSelections,
+  type AlertRule, type Dashboard, type Json, type Selection,
+} from './support';
 
 const haveGo = goAvailable();
 if (!haveGo) console.warn(`dashboard queries through the backend SKIPPED: \`go\` is not installed. Install Go and the packages with:\n  ${GO_INSTALL_HINT}`);
@@ -36,13 +41,18 @@ const GENERATED: GenerateOptions = { events: 20_000, days: 14, end: new Date(NOW
 
 const TRAILS: TrailRecord[] = [
   {
-    arn: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail-1', name: 'org-trail-1', homeRegion: 'us-east-1', s3Bucket: 'acme-cloudtrail', s3KeyPrefix: 'org',
-    isLogging: true, includeGlobalServiceEvents: true, isMultiRegion: true, isOrganizationTrail: true, loggingStarted: new Date(NOW - 30 * DAY), loggingStopped: null,
-    lastDelivery: new Date(NOW - 300_000), lastDeliveryError: null, lastNotification: new Date(NOW - 300_000), lastNotificationError: null, snsTopic: 'cloudtrail-notify',
+    arn: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail-1', name: 'org-trail-1',
+    homeRegion: 'us-east-1', s3Bucket: 'acme-cloudtrail', s3KeyPrefix: 'org',
+    isLogging: true, includeGlobalServiceEvents: true, isMultiRegion: true,
+    isOrganizationTrail: true, loggingStarted: new Date(NOW - 30 * DAY), loggingStopped: null,
+    lastDelivery: new Date(NOW - 300_000), lastDeliveryError: null,
+    lastNotification: new Date(NOW - 300_000), lastNotificationError: null, snsTopic: 'cloudtrail-notify',
   },
   {
-    arn: 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/legacy-trail', name: 'legacy-trail', homeRegion: 'eu-west-1', s3Bucket: 'legacy-logs', s3KeyPrefix: null,
-    isLogging: false, includeGlobalServiceEvents: false, isMultiRegion: false, isOrganizationTrail: false, loggingStarted: new Date(NOW - 90 * DAY), loggingStopped: new Date(NOW - 2 * DAY),
+    arn: 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/legacy-trail',
+    name: 'legacy-trail', homeRegion: 'eu-west-1', s3Bucket: 'legacy-logs', s3KeyPrefix: null,
+    isLogging: false, includeGlobalServiceEvents: false, isMultiRegion: false, isOrganizationTrail: false,
+    loggingStarted: new Date(NOW - 90 * DAY), loggingStopped: new Date(NOW - 2 * DAY),
     lastDelivery: new Date(NOW - 2 * DAY), lastDeliveryError: 'AccessDenied', lastNotification: null, lastNotificationError: null, snsTopic: null,
   },
 ];
@@ -64,7 +74,11 @@ interface Frame {
 function decode(base64: string): Frame {
   const table = tableFromIPC(Buffer.from(base64, 'base64'));
   const kind = (typeId: Type): Field['type'] =>
-    typeId === Type.Timestamp ? 'time' : typeId === Type.Float || typeId === Type.Int ? 'number' : typeId === Type.Utf8 ? 'string' : typeId === Type.Bool ? 'boolean' : 'other';
+    typeId === Type.Timestamp ? 'time'
+      : typeId === Type.Float || typeId === Type.Int ? 'number'
+      : typeId === Type.Utf8 ? 'string'
+      : typeId === Type.Bool ? 'boolean'
+      : 'other';
   return {
     name: table.schema.metadata.get('name'),
     rows: table.numRows,
@@ -132,7 +146,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   // it arrives, and one two days after, which is history and never fires.
   const rootCall = (id: string, eventTime: string): CloudTrailRecord => ({
     eventVersion: '1.08', eventID: id, eventTime, eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', awsRegion: 'us-east-1',
-    sourceIPAddress: '203.0.113.9', recipientAccountId: '444455556666', userIdentity: { type: 'Root', accountId: '444455556666', arn: 'arn:aws:iam::444455556666:root' },
+    sourceIPAddress: '203.0.113.9', recipientAccountId: '444455556666',
+    userIdentity: { type: 'Root', accountId: '444455556666', arn: 'arn:aws:iam::444455556666:root' },
   });
   const LATE_ROOT = [rootCall('late-root', '2022-06-01T10:00:00Z'), rootCall('old-root', '2022-05-30T12:00:00Z')];
   // One call for each CIS change-monitoring rule (its list's first event name), two days ago: most are too rare in
@@ -145,7 +160,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
       return {
         eventVersion: '1.08', eventID: `change-${i}`, eventTime: new Date(NOW - 2 * DAY + i * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         eventSource: `${service}.amazonaws.com`, eventName: filters.eventName![0], awsRegion: 'eu-central-1', sourceIPAddress: '198.51.100.23',
-        recipientAccountId: '111122223333', userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
+        recipientAccountId: '111122223333',
+        userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
       };
     });
   const LATE_ARRIVAL = Date.parse('2022-06-01T12:00:00Z');
@@ -177,13 +193,16 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   // An IAM Identity Center user's password refused three times within two minutes: no ConsoleLogin, no errorCode.
   const IDENTITY_CENTER_FAILURES: CloudTrailRecord[] = Array.from({ length: 3 }, (_, i) => ({
     eventVersion: '1.08', eventID: `idc-failure-${i}`, eventTime: new Date(Date.parse('2021-05-05T10:00:00Z') + i * 40_000).toISOString().replace('.000', ''),
-    eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification', eventType: 'AwsServiceEvent', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.9',
+    eventSource: 'signin.amazonaws.com', eventName: 'CredentialVerification',
+    eventType: 'AwsServiceEvent', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.9',
     recipientAccountId: '111122223333', userIdentity: { type: 'Unknown', principalId: '111122223333', arn: '', accountId: '111122223333', userName: 'user1' },
-    additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD' }, serviceEventDetails: { CredentialVerification: 'Failure' },
+    additionalEventData: { AuthWorkflowID: 'adbf67c4-8188-4e2b-8527-fe539e328fa7', CredentialType: 'PASSWORD' },
+    serviceEventDetails: { CredentialVerification: 'Failure' },
   }));
   // A trail created and started (CIS 4.5 counts both): a new trail may deliver a copy of everything elsewhere.
   const NEW_TRAIL: CloudTrailRecord[] = ['CreateTrail', 'StartLogging'].map((eventName, i) => ({
-    eventVersion: '1.08', eventID: `new-trail-${i}`, eventTime: `2021-05-06T10:0${i}:00Z`, eventSource: 'cloudtrail.amazonaws.com', eventName, awsRegion: 'us-east-1',
+    eventVersion: '1.08', eventID: `new-trail-${i}`, eventTime: `2021-05-06T10:0${i}:00Z`,
+    eventSource: 'cloudtrail.amazonaws.com', eventName, awsRegion: 'us-east-1',
     sourceIPAddress: '198.51.100.23', recipientAccountId: '111122223333', requestParameters: { name: 'exfil-trail' },
     userIdentity: { type: 'IAMUser', userName: 'mallory', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/mallory' },
   }));
@@ -199,7 +218,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   // What AWS services did for root, which the root rule leaves out as the CIS benchmark's filter does: a call AWS
   // Support made for it, and an AWS service event (a key KMS rotated; AWS sign-in's service events are a person's).
   const ROOT_BY_SERVICE: CloudTrailRecord[] = [
-    { ...rootCall('root-by-support', '2022-06-03T10:00:00Z'), eventName: 'DescribeCases', eventSource: 'support.amazonaws.com', sourceIPAddress: 'support.amazonaws.com' },
+    { ...rootCall('root-by-support', '2022-06-03T10:00:00Z'),
+      eventName: 'DescribeCases', eventSource: 'support.amazonaws.com', sourceIPAddress: 'support.amazonaws.com' },
     { ...rootCall('root-service-event', '2022-06-03T10:01:00Z'), eventName: 'RotateKey', eventSource: 'kms.amazonaws.com', eventType: 'AwsServiceEvent' },
   ];
   ROOT_BY_SERVICE[0].userIdentity = { ...ROOT_BY_SERVICE[0].userIdentity, invokedBy: 'support.amazonaws.com' };
@@ -224,12 +244,17 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   const scannerRefusals = (idPrefix: string, start: string, apartMs: number, accounts: string[]): CloudTrailRecord[] =>
     accounts.map((account, i) => ({
       eventVersion: '1.08', eventID: `${idPrefix}-${i}`, eventTime: new Date(Date.parse(start) + i * apartMs).toISOString().replace('.000', ''),
-      eventSource: 'iam.amazonaws.com', eventName: 'GetAccountAuthorizationDetails', awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.77', recipientAccountId: account,
+      eventSource: 'iam.amazonaws.com', eventName: 'GetAccountAuthorizationDetails',
+      awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.77', recipientAccountId: account,
       userIdentity: {
         type: 'AssumedRole', principalId: `AROASCANNER:audit-${i}`, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i}`,
-        sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROASCANNER', arn: `arn:aws:iam::${account}:role/${SCANNER_ROLE}`, accountId: account, userName: SCANNER_ROLE } },
+        sessionContext: {
+          errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} ` +
+            'is not authorized to perform: iam:GetAccountAuthorizationDetails',
+        },
       },
-      errorCode: 'AccessDenied', errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} is not authorized to perform: iam:GetAccountAuthorizationDetails`,
+      errorCode: 'AccessDenied',
+      errorMessage: `User: arn:aws:sts::${account}:assumed-role/${SCANNER_ROLE}/audit-${i} is not authorized to perform: iam:GetAccountAuthorizationDetails`,
     }));
   // Refused 6 times in one account and 3 in another within five minutes: more than 5 in one account, 9 by the name alone.
   const SCANNER = scannerRefusals('scanner', '2023-05-10T08:00:00Z', 30_000, [...Array(6).fill('210987654321'), ...Array(3).fill('123456789012')]);
@@ -252,7 +277,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     await ingest({ source: path.join(dir, 'generated'), db, now: new Date(NOW) });
     await ingest({ source: path.join(dir, 'stratus'), db });
     writeFiles(path.join(dir, 'burst'), {
-      'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT), 'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
+      'burst.json.gz': logFile(BURST), 'late.json.gz': logFile(LATE_ROOT),
+      'changes.json.gz': logFile(CHANGES), 'root-by-service.json.gz': logFile(ROOT_BY_SERVICE),
       'iam-user-root.json.gz': logFile([IAM_USER_ROOT, FOREIGN_ROOT]), 'scanner.json.gz': logFile(SCANNER), 'org-scan.json.gz': logFile(ORG_SCAN),
       'peaks.json.gz': logFile(PEAKS),
       'routine.json.gz': logFile(ROUTINE_REFUSALS), 'identity-center.json.gz': logFile(IDENTITY_CENTER_FAILURES),
@@ -301,7 +327,9 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const reply = await session.send({
       cmd: 'query',
       settings,
-      queries: queries.map(({ refId, model }) => ({ refId, json: JSON.stringify({ refId, ...model }), from: range.from, to: range.to, intervalMs, maxDataPoints, queryType: model.queryType ?? '' })),
+      queries: queries.map(({ refId, model }) => ({
+        refId, json: JSON.stringify({ refId, ...model }), from: range.from, to: range.to, intervalMs, maxDataPoints, queryType: model.queryType ?? '',
+      })),
     });
     expect(reply.ok).toBe(true);
     const out: Record<string, Frame[]> = {};
@@ -325,7 +353,9 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const groupedByVariable = String(panel.targets?.[0]?.groupBy ?? '').includes('$');
     const otherGroup = (name: string) => groupedByVariable && (GROUP_BYS as readonly string[]).includes(name) && !labelNames(query).includes(name);
     for (const o of panel.fieldConfig?.overrides ?? []) if (o.matcher.id === 'byName' && !otherGroup(o.matcher.options)) names.push(o.matcher.options);
-    for (const t of panel.transformations ?? []) if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
+    for (const t of panel.transformations ?? []) {
+      if (t.id === 'organize') names.push(...Object.keys(t.options.excludeByName ?? {}), ...Object.keys(t.options.indexByName ?? {}));
+    }
     if (panel.options?.xField) names.push(panel.options.xField);
     // sortBy names a column as shown: a column an override renames is sorted by its new name (headers.jsdom.test.ts).
     const shownAs = new Map<string, string>();
@@ -341,7 +371,9 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
 
   /** Each group's highest peak in the range, from the raw records. */
   function highestPeaks(q: ResolvedQuery, range: { from: number; to: number }, key: (r: CloudTrailRecord) => string): Record<string, number> {
-    const peaks = oraclePeaks(records.filter((r) => oracleMatches(r, q)), { groups: (r) => [key(r)], inRange: (r) => inRange(r, q, range), bucket: () => 0, windowMs: q.peakWindow * 60_000 });
+    const peaks = oraclePeaks(records.filter((r) => oracleMatches(r, q)), {
+      groups: (r) => [key(r)], inRange: (r) => inRange(r, q, range), bucket: () => 0, windowMs: q.peakWindow * 60_000,
+    });
     return Object.fromEntries([...peaks].map(([g, buckets]) => [g, buckets.get(0)!]));
   }
 
@@ -355,7 +387,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
         expect(frames[0].rows).toBe(1);
         expect(frames[0].fields.every((f) => f.type === 'number')).toBe(true);
         const value = (name: string) => frames[0].fields.find((f) => f.name === name)!.values[0];
-        expect([where, value('events'), value('trails'), value('unauthorized')]).toEqual([where, matching.length, TRAILS.length, matching.filter(oracleUnauthorized).length]);
+        expect([where, value('events'), value('trails'), value('unauthorized')])
+          .toEqual([where, matching.length, TRAILS.length, matching.filter(oracleUnauthorized).length]);
         break;
       }
       case 'trails': {
@@ -422,7 +455,10 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
           expect(frames).toHaveLength(1);
           // By arrival, when each event was stored stands beside when it happened.
           const arrived = query.timeField === 'arrival' ? ['arrived'] : [];
-          expect(frames[0].fields.map((f) => f.name)).toEqual(['time', ...arrived, 'user', 'identity type', 'role', 'source IP', 'event name', 'service', 'region', 'account', 'resources', 'error code', 'error message', 'read only', 'MFA', 'event id']);
+          expect(frames[0].fields.map((f) => f.name)).toEqual([
+            'time', ...arrived, 'user', 'identity type', 'role', 'source IP', 'event name', 'service', 'region', 'account', 'resources',
+            'error code', 'error message', 'read only', 'MFA', 'event id',
+          ]);
           expect(frames[0].rows).toBe(Math.min(query.limit, query.resourceId ? frames[0].rows : matching.length));
           const byId = new Map(matching.map((r) => [r.eventID, r]));
           const column = (name: string) => frames[0].fields.find((f) => f.name === name)?.values ?? [];
@@ -473,7 +509,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   }, 180_000);
 
   test('CloudTrail Events and Common Searches: a resource / instance id narrows to the events that touched it', async () => {
-    const run = records.find((r) => r.eventName === 'RunInstances' && !r.errorCode && Date.parse(r.eventTime) >= RANGE.from && r.responseElements?.instancesSet?.items?.[0]?.instanceId)!;
+    const run = records.find((r) =>
+      r.eventName === 'RunInstances' && !r.errorCode && Date.parse(r.eventTime) >= RANGE.from && r.responseElements?.instancesSet?.items?.[0]?.instanceId)!;
     const instanceId: string = run.responseElements.instancesSet.items[0].instanceId;
     const events = dashboards.find(({ dashboard }) => dashboard.uid === 'trailhound-events')!.dashboard;
     const list = queryPanels(events).find((p) => p.targets[0].format === 'list')!;
@@ -626,7 +663,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const perAccount = Object.entries(countBy(SCANNER, accountOf));
     expect(perAccount).toHaveLength(2);
     const instances = await runRule(rule, at);
-    expect(byAccount(instances)).toEqual(byAccount(perAccount.map(([account, b]) => ({ labels: { user: SCANNER_ROLE, account }, b, firing: firingOf(rule, b) }))));
+    expect(byAccount(instances))
+      .toEqual(byAccount(perAccount.map(([account, b]) => ({ labels: { user: SCANNER_ROLE, account }, b, firing: firingOf(rule, b) }))));
     // Only the account over the threshold fires, and its notification can say which account.
     expect(instances.map((i) => i.firing).sort()).toEqual([false, true]);
     // Grouped by user alone, as the rule was, the accounts' calls add up to one instance that names no account.
@@ -666,7 +704,11 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   /** The rule with another query model and reducer: the same window counted another way. */
   const variant = (rule: AlertRule, model: Json, reducer: string): AlertRule => ({
     ...rule,
-    data: [{ ...rule.data[0], model: { ...rule.data[0].model, ...model } }, { ...rule.data[1], model: { ...rule.data[1].model, reducer } }, ...rule.data.slice(2)],
+    data: [
+      { ...rule.data[0], model: { ...rule.data[0].model, ...model } },
+      { ...rule.data[1], model: { ...rule.data[1].model, reducer } },
+      ...rule.data.slice(2),
+    ],
   });
 
   test('failed authorizations after an outage: three hours of sparse refusals stored at once do not fire; summed, they did', async () => {
@@ -674,7 +716,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     // At most three of them within 30 minutes of each other (one every 10 minutes).
     expect(await runRule(rule, BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor', account: accountOf(BACKLOG[0]) }, b: 3, firing: false }]);
     // Summed by arrival, the eighteen add up to a false alarm.
-    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), BACKLOG_STORED + MINUTE)).toEqual([{ labels: { user: 'monitor', account: accountOf(BACKLOG[0]) }, b: 18, firing: true }]);
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), BACKLOG_STORED + MINUTE))
+      .toEqual([{ labels: { user: 'monitor', account: accountOf(BACKLOG[0]) }, b: 18, firing: true }]);
   });
 
   test('failed authorizations: six refusals within 25 minutes, stored three hours late, fire when they arrive', async () => {
@@ -690,7 +733,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     expect(await runRule(rule, STRADDLE_STORED[0] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
     expect(await runRule(rule, STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 6, firing: true }]);
     // Summed by arrival, each window held three: the six were never seen together.
-    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE)).toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
+    expect(await runRule(variant(rule, { peakWindow: 0 }, 'sum'), STRADDLE_STORED[1] + MINUTE))
+      .toEqual([{ labels: { user: 'straddle', account: accountOf(STRADDLE[0]) }, b: 3, firing: false }]);
   });
 
   test('failed authorizations: the log delivery service and HeadBucket refused (routine, as the CIS filter says) do not fire', async () => {
@@ -778,7 +822,8 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const stored = { from: LATE_ARRIVAL - 3_600_000, to: LATE_ARRIVAL + 3_600_000 };
     const made = { from: Date.parse(LATE_ROOT[0].eventTime) - 3_600_000, to: Date.parse(LATE_ROOT[0].eventTime) + 3_600_000 };
     for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
-      for (const [timeField, range, listsLateRoot] of [['arrival', stored, true], ['event', stored, false], ['event', made, true], ['arrival', made, false]] as const) {
+      const cases = [['arrival', stored, true], ['event', stored, false], ['event', made, true], ['arrival', made, false]] as const;
+      for (const [timeField, range, listsLateRoot] of cases) {
         // The variable's query as the frontend sends it: $timeField expanded to the dashboard's choice.
         const model = interpolate({ timeField: v.query.timeField }, dashboard, { ...defaultSelection(dashboard), timeField });
         const listed = (await fetchValues(client, v.query.dimension, { ...range, timeField: model.timeField, limit: MAX_LIMIT })).map((x) => x.value);
@@ -810,6 +855,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     const calls = records.filter((r) => ['DeleteTrail', 'PutEventSelectors', 'StopLogging'].includes(r.eventName) && r.eventTime.startsWith('2024-07-31T1'));
     expect(calls.map(oracleUser)).toEqual(['christophe', 'christophe', 'christophe']);
     const instances = await runRule(rule, arrived('2024-07-31T13:10:00Z'));
-    expect(byAccount(instances)).toEqual(byAccount(Object.entries(countBy(calls, accountOf)).map(([account, b]) => ({ labels: { user: 'christophe', account }, b, firing: true }))));
+    const perAccount = Object.entries(countBy(calls, accountOf));
+    expect(byAccount(instances)).toEqual(byAccount(perAccount.map(([account, b]) => ({ labels: { user: 'christophe', account }, b, firing: true }))));
   });
 });

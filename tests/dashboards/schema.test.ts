@@ -17,12 +17,15 @@ const source = [
   '  dashboard: Omit<Dashboard, "panels" | "templating">; panel: Omit<Panel, "options">; row: Omit<RowPanel, "panels">; variable: VariableModel;',
   '  fieldConfig: FieldConfig;',
   // Text and stat panels have no field config of their own.
-  ...Object.keys(PANELS).map((type) => `  ${type}Options: ${type}.Options; ${type}FieldConfig: ${['text', 'stat'].includes(type) ? '{}' : `${type}.FieldConfig`};`),
+  ...Object.keys(PANELS).map((type) =>
+    `  ${type}Options: ${type}.Options; ${type}FieldConfig: ${['text', 'stat'].includes(type) ? '{}' : `${type}.FieldConfig`};`),
   '};',
 ].join('\n');
 
 const file = path.join(ROOT, 'tests/dashboards/__schema__.ts');
-const options: ts.CompilerOptions = { strict: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true };
+const options: ts.CompilerOptions = {
+  strict: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true,
+};
 const host = ts.createCompilerHost(options);
 const readFile = host.readFile.bind(host);
 host.readFile = (name) => (path.resolve(name) === file ? source : readFile(name));
@@ -54,7 +57,8 @@ function problems(value: unknown, type: ts.Type, where: string): string[] {
     // An open string or number accepts anything; otherwise only the enum's or literal union's values.
     if (fitting.some((m) => (m.flags & (ts.TypeFlags.String | ts.TypeFlags.Number | ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) !== 0)) return [];
     const allowed = fitting.map((m) => (m as ts.LiteralType).value);
-    return allowed.includes(value as string | number) ? [] : [`${where}: ${JSON.stringify(value)} is none of ${allowed.map((v) => JSON.stringify(v)).sort().join(', ')}`];
+    const listed = allowed.map((v) => JSON.stringify(v)).sort().join(', ');
+    return allowed.includes(value as string | number) ? [] : [`${where}: ${JSON.stringify(value)} is none of ${listed}`];
   }
   let best: string[] | undefined;
   for (const m of options) {
@@ -140,9 +144,14 @@ test('the checker finds what Grafana would ignore: an unknown option, a value ou
     panels: [
       { id: 1, type: 'timeseries', gridPos: { x: 0, y: 0, w: 1, h: 1 }, options: { legend: { showLegend: true, placement: 'middle', calcs: [] }, tootip: {} },
         fieldConfig: { defaults: { unit: 'short', custom: { drawStyle: 'bar' } }, overrides: [] } },
-      { id: 2, type: 'table', gridPos: { x: 0, y: 0, w: 1, h: 1 }, options: { footer: { show: true, reducer: ['sum'] } }, fieldConfig: { defaults: {}, overrides: [] } },
+      { id: 2, type: 'table', gridPos: { x: 0, y: 0, w: 1, h: 1 }, options: { footer: { show: true, reducer: ['sum'] } },
+        fieldConfig: { defaults: {}, overrides: [] } },
       { id: 3, type: 'graph', gridPos: { x: 0, y: 0, w: 1, h: 1 } },
-      { id: 4, type: 'table', gridPos: { x: 0, y: 0, w: 1, h: 1 }, fieldConfig: { defaults: { custom: { footer: { reducers: ['sum'] } } }, overrides: [{ matcher: { id: 'byName', options: 'a' }, properties: [{ id: 'custom.colour', value: 1 }] }] } },
+      { id: 4, type: 'table', gridPos: { x: 0, y: 0, w: 1, h: 1 },
+        fieldConfig: {
+          defaults: { custom: { footer: { reducers: ['sum'] } } },
+          overrides: [{ matcher: { id: 'byName', options: 'a' }, properties: [{ id: 'custom.colour', value: 1 }] }],
+        } },
     ],
   };
   expect(schemaProblems(dashboard)).toEqual([
@@ -156,6 +165,7 @@ test('the checker finds what Grafana would ignore: an unknown option, a value ou
   ]);
 });
 
-test.each(loadDashboards().map(({ file, dashboard }) => [file, dashboard] as const))('%s: every key and enum value is one Grafana 13 knows', (_file, dashboard) => {
+const byFile = loadDashboards().map(({ file, dashboard }) => [file, dashboard] as const);
+test.each(byFile)('%s: every key and enum value is one Grafana 13 knows', (_file, dashboard) => {
   expect(schemaProblems(dashboard)).toEqual([]);
 });

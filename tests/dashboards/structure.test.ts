@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COMMON_SEARCHES } from '../../src/model/commonSearches';
 import { NO_SOURCE_IP } from '../../src/model/fieldRules';
-import { GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS, type GroupBy } from '../../src/model/query';
+import {
+  GROUP_BYS, resolveQuery, resolveTimeField, AGGREGATES, STATUSES, READ_ONLY, MFA, TIME_FIELDS, SERVICE_CALLS, DIMENSIONS, FILTER_KEYS,
+  type GroupBy,
+} from '../../src/model/query';
 import { ingestErrorsFrame } from '../../src/service/reports';
 import { GROUP_LABELS } from '../../src/service/reports/sql';
 import {
@@ -137,7 +140,9 @@ describe.each(dashboards.map(({ file, dashboard }) => [file, dashboard] as const
   });
 
   test('custom variables offer only values the query model accepts', () => {
-    const allowed: Record<string, readonly string[]> = { groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA, timeField: TIME_FIELDS, serviceCalls: SERVICE_CALLS };
+    const allowed: Record<string, readonly string[]> = {
+      groupBy: GROUP_BYS, aggregate: AGGREGATES, status: STATUSES, readOnly: READ_ONLY, mfa: MFA, timeField: TIME_FIELDS, serviceCalls: SERVICE_CALLS,
+    };
     for (const v of dashboard.templating?.list ?? []) {
       if (v.type !== 'custom') continue;
       const values = v.options!.map((o) => o.value);
@@ -278,7 +283,9 @@ describe('CloudTrail Events', () => {
   const d = byUid.get('trailhound-events')!;
   test('last two weeks, grouped by user by default', () => {
     expect(d.time).toEqual({ from: 'now-14d', to: 'now' });
-    expect(defaultSelection(d)).toMatchObject({ groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', timeField: 'event', serviceCalls: 'include', resourceId: '' });
+    expect(defaultSelection(d)).toMatchObject({
+      groupBy: 'user', aggregate: 'auto', status: 'all', readOnly: 'all', mfa: 'all', timeField: 'event', serviceCalls: 'include', resourceId: '',
+    });
   });
   test('a chart per group over time, the totals per group, and the events themselves — all with the same selection', () => {
     const [chart, totals, list] = queryPanels(d);
@@ -326,7 +333,8 @@ describe('CloudTrail Events', () => {
       for (const column of names) {
         const override = totals.fieldConfig.overrides.find((o: Json) => o.matcher.id === 'byName' && o.matcher.options === column);
         const link = override?.properties.find((p: Json) => p.id === 'links')?.value[0];
-        expect([group, column, link?.url]).toEqual([group, column, expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/)]);
+        expect([group, column, link?.url])
+          .toEqual([group, column, expect.stringMatching(/^\/d\/trailhound-events\/cloudtrail-events\?\$\{__url_time_range\}&/)]);
         const params: string[] = link.url.split('?')[1].split('&');
         // The clicked value becomes its column's variable's only value (a resource goes to the Resource ID box) …
         const own = column === 'resource' ? 'resourceId' : column;
@@ -335,7 +343,8 @@ describe('CloudTrail Events', () => {
         expect([group, column, link.url.includes('${__data.')]).toEqual([group, column, false]);
         // … and every other variable keeps its value, the group's other column's too.
         for (const name of [...vars.keys()].filter((n) => n !== own)) {
-          expect([group, column, name, params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`)]).toEqual([group, column, name, true]);
+          const kept = params.some((p) => p === `var-${name}=\${${name}}` || p === `\${${name}:queryparam}`);
+          expect([group, column, name, kept]).toEqual([group, column, name, true]);
         }
       }
     }
@@ -352,7 +361,9 @@ describe('CloudTrail Events', () => {
 
   test('both times of the events list (time, and by arrival time arrived) are shown alike, by their type', () => {
     const [, , list] = queryPanels(d);
-    expect(list.fieldConfig.overrides).toContainEqual({ matcher: { id: 'byType', options: 'time' }, properties: expect.arrayContaining([{ id: 'unit', value: 'dateTimeAsIso' }]) });
+    expect(list.fieldConfig.overrides).toContainEqual({
+      matcher: { id: 'byType', options: 'time' }, properties: expect.arrayContaining([{ id: 'unit', value: 'dateTimeAsIso' }]),
+    });
   });
 
   test('"All" everywhere sends no filter; picked values are sent as a list', () => {
@@ -385,7 +396,9 @@ describe('CloudTrail Common Searches', () => {
       expect(url).toContain(`var-groupBy=${preset.groupBy}`);
       if (preset.status) expect(url).toContain(`var-status=${preset.status}`);
       for (const name of preset.filters?.eventName ?? []) expect(url).toContain(`var-eventName=${name}`);
-      for (const code of preset.filters?.errorCode ?? []) expect(url).toContain(`var-errorCode=${encodeURIComponent(code).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
+      for (const code of preset.filters?.errorCode ?? []) {
+        expect(url).toContain(`var-errorCode=${encodeURIComponent(code).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
+      }
       if (search.input === 'instanceId') expect(url).toContain('var-resourceId=${instance_id:percentencode}');
       if (search.input === 'users') expect(url).toContain('${user:queryparam}');
       if (search.input === 'ips') expect(url).toContain('${sourceIp:queryparam}');
@@ -431,7 +444,11 @@ describe('CloudTrail Alerts', () => {
     // Its description tells the rule's threshold.
     const [threshold] = rule.data[2].model.conditions[0].evaluator.params;
     const { peakWindow } = resolveQuery(rule.data[0].model);
-    expect(chart.description).toMatch(peakWindow ? new RegExp(`more than ${threshold} events of one .* within ${peakWindow} minutes of each other`) : threshold > 0 ? `more than ${threshold} arrived` : 'on any that arrived');
+    expect(chart.description).toMatch(
+      peakWindow ? new RegExp(`more than ${threshold} events of one .* within ${peakWindow} minutes of each other`)
+      : threshold > 0 ? `more than ${threshold} arrived`
+      : 'on any that arrived'
+    );
     // Its legend shows what the rule's reducer takes.
     expect(chart.options.legend.calcs).toEqual([rule.data[1].model.reducer]);
     // The events themselves, on the right of the chart: the same selection as a list.
@@ -472,7 +489,8 @@ describe('CloudTrail Alerts', () => {
       // userAndAccount: "one user in one account"; a single label: "one user".
       const group = groupBy === 'none' ? 'group' : GROUP_LABELS[groupBy].join(' in one ');
       expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`"${rule.title}"`)]);
-      expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(`the most events of one ${group} made within ${peakWindow} minutes of each other`)]);
+      const wording = `the most events of one ${group} made within ${peakWindow} minutes of each other`;
+      expect([rule.title, text]).toEqual([rule.title, expect.stringContaining(wording)]);
     }
   });
 });
@@ -520,7 +538,9 @@ describe('CloudTrail List of Trails', () => {
   const table = queryPanels(d).find((p) => p.type === 'table')!;
   const override = (name: string) => table.fieldConfig.overrides.find((o: Json) => o.matcher.options === name)?.properties ?? [];
   test('every column of the List of Trails has a description', () => {
-    const described = table.fieldConfig.overrides.filter((o: Json) => o.properties.some((p: Json) => p.id === 'description')).map((o: Json) => o.matcher.options);
+    const described = table.fieldConfig.overrides
+      .filter((o: Json) => o.properties.some((p: Json) => p.id === 'description'))
+      .map((o: Json) => o.matcher.options);
     expect(described).toEqual([
       'name', 'S3 bucket', 'S3 key prefix', 'is logging', 'include global service events', 'multi-region', 'organization trail', 'home region',
       'logging started', 'logging ended', 'last delivery', 'last delivery error', 'last notification', 'last notification error', 'SNS topic', 'ARN',
@@ -542,12 +562,17 @@ describe('provisioning', () => {
     const file = loadYaml('datasources/trailhound.yaml');
     expect(file.apiVersion).toBe(1);
     expect(file.datasources).toEqual([
-      expect.objectContaining({ type: 'trailhound-cloudtrail-datasource', uid: 'trailhound', isDefault: false, jsonData: expect.objectContaining({ url: 'http://trailhound:7480' }), secureJsonData: { token: '$TRAILHOUND_TOKEN' } }),
+      expect.objectContaining({
+        type: 'trailhound-cloudtrail-datasource', uid: 'trailhound', isDefault: false,
+        jsonData: expect.objectContaining({ url: 'http://trailhound:7480' }), secureJsonData: { token: '$TRAILHOUND_TOKEN' },
+      }),
     ]);
   });
   test('the dashboard provider reads the folder docker-compose.yml mounts, into the CloudTrail folder', () => {
     const file = loadYaml('dashboards/trailhound.yaml');
-    expect(file.providers).toEqual([expect.objectContaining({ type: 'file', folder: 'CloudTrail', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards/trailhound' }) })]);
+    expect(file.providers).toEqual([
+      expect.objectContaining({ type: 'file', folder: 'CloudTrail', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards/trailhound' }) }),
+    ]);
   });
 });
 
@@ -556,13 +581,22 @@ describe('provisioning', () => {
 // (noDataStat, isPasued) would be dropped without a word and the rule run with Grafana's default.
 const GRAFANA_KEYS = {
   datasourcesFile: ['apiVersion', 'datasources', 'deleteDatasources', 'prune'],
-  datasource: ['orgId', 'orgName', 'version', 'name', 'type', 'access', 'url', 'user', 'database', 'basicAuth', 'basicAuthUser', 'withCredentials', 'isDefault', 'correlations', 'jsonData', 'secureJsonData', 'editable', 'uid'],
+  datasource: [
+    'orgId', 'orgName', 'version', 'name', 'type', 'access', 'url', 'user', 'database', 'basicAuth', 'basicAuthUser', 'withCredentials',
+    'isDefault', 'correlations', 'jsonData', 'secureJsonData', 'editable', 'uid',
+  ],
   providersFile: ['apiVersion', 'providers'],
   provider: ['name', 'type', 'orgId', 'folder', 'folderUid', 'editable', 'options', 'disableDeletion', 'updateIntervalSeconds', 'allowUiUpdates'],
   providerOptions: ['path', 'foldersFromFilesStructure'],
-  rulesFile: ['apiVersion', 'groups', 'deleteRules', 'contactPoints', 'deleteContactPoints', 'policies', 'resetPolicies', 'templates', 'deleteTemplates', 'muteTimes', 'deleteMuteTimes'],
+  rulesFile: [
+    'apiVersion', 'groups', 'deleteRules', 'contactPoints', 'deleteContactPoints', 'policies', 'resetPolicies', 'templates', 'deleteTemplates',
+    'muteTimes', 'deleteMuteTimes',
+  ],
   group: ['orgId', 'name', 'folder', 'interval', 'rules'],
-  rule: ['uid', 'title', 'condition', 'data', 'dashboardUid', 'panelId', 'noDataState', 'execErrState', 'for', 'keepFiringFor', 'missing_series_evals_to_resolve', 'annotations', 'labels', 'isPaused', 'notification_settings', 'record'],
+  rule: [
+    'uid', 'title', 'condition', 'data', 'dashboardUid', 'panelId', 'noDataState', 'execErrState', 'for', 'keepFiringFor',
+    'missing_series_evals_to_resolve', 'annotations', 'labels', 'isPaused', 'notification_settings', 'record',
+  ],
   query: ['refId', 'queryType', 'relativeTimeRange', 'datasourceUid', 'model'],
 };
 const unknownKeys = (where: string, value: Json, known: string[]) => Object.keys(value).filter((k) => !known.includes(k)).map((k) => `${where}.${k}`);
@@ -575,20 +609,28 @@ test('the provisioning files use only keys Grafana reads, and states it knows', 
     ...unknownKeys('datasources', datasources, GRAFANA_KEYS.datasourcesFile),
     ...datasources.datasources.flatMap((d: Json) => unknownKeys(`datasource ${d.name}`, d, GRAFANA_KEYS.datasource)),
     ...unknownKeys('providers', providers, GRAFANA_KEYS.providersFile),
-    ...providers.providers.flatMap((p: Json) => [...unknownKeys(`provider ${p.name}`, p, GRAFANA_KEYS.provider), ...unknownKeys(`provider ${p.name}.options`, p.options, GRAFANA_KEYS.providerOptions)]),
+    ...providers.providers.flatMap((p: Json) => [
+      ...unknownKeys(`provider ${p.name}`, p, GRAFANA_KEYS.provider),
+      ...unknownKeys(`provider ${p.name}.options`, p.options, GRAFANA_KEYS.providerOptions),
+    ]),
     ...unknownKeys('rules', rulesFile, GRAFANA_KEYS.rulesFile),
     ...rulesFile.groups.flatMap((g: Json) => [
       ...unknownKeys(`group ${g.name}`, g, GRAFANA_KEYS.group),
       ...g.rules.flatMap((r: Json) => [
         ...unknownKeys(`rule ${r.uid}`, r, GRAFANA_KEYS.rule),
-        ...r.data.flatMap((q: Json) => [...unknownKeys(`rule ${r.uid} ${q.refId}`, q, GRAFANA_KEYS.query), ...unknownKeys(`rule ${r.uid} ${q.refId}.relativeTimeRange`, q.relativeTimeRange ?? {}, ['from', 'to'])]),
+        ...r.data.flatMap((q: Json) => [
+          ...unknownKeys(`rule ${r.uid} ${q.refId}`, q, GRAFANA_KEYS.query),
+          ...unknownKeys(`rule ${r.uid} ${q.refId}.relativeTimeRange`, q.relativeTimeRange ?? {}, ['from', 'to']),
+        ]),
       ]),
     ]),
   ];
   expect(unknown).toEqual([]);
   for (const { rule } of loadAlertRules()) {
     // pkg/services/ngalert/models: NoDataStateFromString, ErrStateFromString (an unknown one fails the whole file).
-    expect([rule.uid, rule.noDataState, rule.execErrState]).toEqual([rule.uid, expect.stringMatching(/^(NoData|Alerting|OK|KeepLast)$/), expect.stringMatching(/^(Alerting|Error|OK|KeepLast)$/)]);
+    expect([rule.uid, rule.noDataState, rule.execErrState]).toEqual([
+      rule.uid, expect.stringMatching(/^(NoData|Alerting|OK|KeepLast)$/), expect.stringMatching(/^(Alerting|Error|OK|KeepLast)$/),
+    ]);
     // Grafana's uid rule for alert rules: at most 40 letters, digits, - and _.
     expect(rule.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
   }
@@ -706,17 +748,20 @@ describe('alert rules', () => {
     expect([...byCis.keys()].sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))).toEqual(Array.from({ length: 15 }, (_, i) => `4.${i + 1}`));
     for (const [cis, { group, rule }] of byCis) {
       const changes = ['4.4', ...Array.from({ length: 9 }, (_, i) => `4.${i + 7}`)].includes(cis);
-      expect([cis, group.name, rule.isPaused, rule.labels.severity]).toEqual(changes ? [cis, 'CIS change monitoring', true, 'info'] : [cis, 'CloudTrail security', false, rule.labels.severity]);
+      expect([cis, group.name, rule.isPaused, rule.labels.severity])
+        .toEqual(changes ? [cis, 'CIS change monitoring', true, 'info'] : [cis, 'CloudTrail security', false, rule.labels.severity]);
       if (!changes) continue;
       // Any call of the list, by anyone, refused or not, as the benchmark's metric filter counts them.
-      expect(resolveQuery(rule.data[0].model)).toMatchObject({ groupBy: 'userAndAccount', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', timeField: 'arrival' });
+      expect(resolveQuery(rule.data[0].model))
+        .toMatchObject({ groupBy: 'userAndAccount', status: 'all', readOnly: 'all', mfa: 'all', resourceId: '', timeField: 'arrival' });
       expect(rule.data[2].model.conditions[0].evaluator).toEqual({ type: 'gt', params: [0] });
       expect(rule.annotations.description).toContain(`CIS AWS Foundations Benchmark ${cis}`);
     }
     const filters = (cis: string) => resolveQuery(byCis.get(cis)!.rule.data[0].model).filters;
     // Where an event name is not the service's alone (IAM's and Organizations' CreatePolicy, EC2's and API Gateway's
     // CreateRoute), or the benchmark names the service, the rule does too.
-    expect(['4.4', '4.7', '4.8', '4.9', '4.13', '4.15'].map((cis) => filters(cis).service)).toEqual([['iam'], ['kms'], ['s3'], ['config'], ['ec2'], ['organizations']]);
+    expect(['4.4', '4.7', '4.8', '4.9', '4.13', '4.15'].map((cis) => filters(cis).service))
+      .toEqual([['iam'], ['kms'], ['s3'], ['config'], ['ec2'], ['organizations']]);
     // Beside the benchmark's names, the call that makes an older version of a managed policy the one in force, and the
     // one that rewrites an existing security group rule (since 2021): each changes what is allowed without any other.
     expect(filters('4.4').eventName).toEqual(expect.arrayContaining(['PutRolePolicy', 'AttachUserPolicy', 'CreatePolicyVersion', 'SetDefaultPolicyVersion']));
@@ -777,7 +822,8 @@ describe('alert rules', () => {
       const { peakWindow } = resolveQuery(rule.data[0].model);
       const peaks = rule.data[2].model.conditions[0].evaluator.type === 'gt' && threshold > 0;
       // The window is the rule's range: a chart of the query counts what the rule counts, whatever its own range.
-      expect([rule.title, peakWindow, rule.data[1].model.reducer]).toEqual([rule.title, peaks ? rule.data[0].relativeTimeRange!.from / 60 : 0, peaks ? 'max' : 'sum']);
+      expect([rule.title, peakWindow, rule.data[1].model.reducer])
+        .toEqual([rule.title, peaks ? rule.data[0].relativeTimeRange!.from / 60 : 0, peaks ? 'max' : 'sum']);
     }
   });
 
@@ -795,7 +841,10 @@ describe('alert rules', () => {
     expect(peaks.map((q) => q.groupBy)).toEqual(['userAndAccount', 'userAndAccount']);
     // Each file's text as one line: the rules file's comments without their #.
     const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/\s*\n[\s#]*/g, ' ');
-    for (const file of ['README.md', 'docs/DESIGN.md', 'dashboards/README.md', 'CHANGELOG.md', 'src/plugin/README.md', 'provisioning/alerting/trailhound-rules.yaml']) {
+    const files = [
+      'README.md', 'docs/DESIGN.md', 'dashboards/README.md', 'CHANGELOG.md', 'src/plugin/README.md', 'provisioning/alerting/trailhound-rules.yaml',
+    ];
+    for (const file of files) {
       expect([file, read(file).match(/\b(?:one|its) user made\b/g)]).toEqual([file, null]);
     }
     // Every rule grouped by user is grouped by user and account: an instance per user in each account. (The plugin's

@@ -139,7 +139,8 @@ test('a batch with a corrupt file whose name holds [ and *: DuckDB names it, it 
   writeFiles(path.join(dir, 'logs'), files);
   expect(await run()).toMatchObject({ objects: 6, events: 12, errors: 1 });
   expect(await db.all(`SELECT key, kind, reason FROM ingest_errors`)).toEqual([
-    { key: `${DAY}bad [1]*.json.gz`, kind: 'bad-json', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in record\/value 2: no low surrogate in string\.$/) },
+    { key: `${DAY}bad [1]*.json.gz`, kind: 'bad-json',
+      reason: expect.stringMatching(/^Malformed JSON at byte \d+ in record\/value 2: no low surrogate in string\.$/) },
   ]);
   expect(await db.all(`SELECT count(DISTINCT archive)::INTEGER AS n FROM log_objects`)).toEqual([{ n: 1 }]);
 });
@@ -295,7 +296,9 @@ test('a log file delivered again (a new ETag, the same records) keeps its reject
   expect(await count(`rejected_records WHERE key LIKE '%#%'`)).toBe(2);
   deliver(third, '2026-11-20T12:00:00Z');
   expect(await run()).toMatchObject({ objects: 1, events: 0, duplicates: 6, rejected: 0 });
-  const kept = await db.all<{ record: string; copies: bigint }>(`SELECT record::VARCHAR AS record, count(*) AS copies FROM rejected_records GROUP BY 1 ORDER BY 1`);
+  const kept = await db.all<{ record: string; copies: bigint }>(
+    `SELECT record::VARCHAR AS record, count(*) AS copies FROM rejected_records GROUP BY 1 ORDER BY 1`
+  );
   expect(kept).toEqual([
     { record: 'null', copies: 3n },
     { record: JSON.stringify({ eventID: 'new-timeless' }), copies: 1n },

@@ -32,7 +32,8 @@ describe('recordsArrayCopy', () => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, body);
     const out = await recordsArrayCopy(file);
-    const pieces = out?.pieces.map((p) => ({ first: p.first, records: JSON.parse(fs.readFileSync(p.path, 'utf8')) as unknown[], bytes: fs.statSync(p.path).size }));
+    const pieces = out?.pieces.map((p) =>
+      ({ first: p.first, records: JSON.parse(fs.readFileSync(p.path, 'utf8')) as unknown[], bytes: fs.statSync(p.path).size }));
     if (out) removeRecordsArrayCopy(out);
     return pieces;
   };
@@ -185,7 +186,11 @@ test('a big file whose record DuckDB cannot read: the reason says which of its R
     const errors = await db.all<{ key: string; reason: string; kind: string }>('SELECT key, reason, kind FROM ingest_errors ORDER BY key');
     expect(errors).toEqual([
       // No record counted: the piece's records (the first piece ends with the first record after its 4 MB).
-      { key: 'huge-record.json.gz', reason: expect.stringMatching(/^a JSON value over 16 MB \(reading Records\[0\] to Records\[100\]\): a file over 8 MB/), kind: 'too-big' },
+      {
+        key: 'huge-record.json.gz',
+        reason: expect.stringMatching(/^a JSON value over 16 MB \(reading Records\[0\] to Records\[100\]\): a file over 8 MB/),
+        kind: 'too-big',
+      },
       // DuckDB's words, its count within the piece made the record's index in the file (record i is big-i).
       { key: 'malformed.json.gz', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in Records\[6000\]: invalid literal\.$/), kind: 'bad-json' },
     ]);
@@ -303,7 +308,10 @@ test('a gzip bomb is refused once it unpacks past 100× its size, with why, in i
   try {
     expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 4 });
     const errors = await db.all<{ key: string; reason: string; kind: string }>('SELECT key, reason, kind FROM ingest_errors ORDER BY key');
-    const bomb = { reason: expect.stringMatching(/^it unpacks to more than 64 MB, over 100× its \d+(\.\d)? KB: .*gzip bomb\. Remove it from the source/), kind: 'too-big' };
+    const bomb = {
+      reason: expect.stringMatching(/^it unpacks to more than 64 MB, over 100× its \d+(\.\d)? KB: .*gzip bomb\. Remove it from the source/),
+      kind: 'too-big',
+    };
     expect(errors).toEqual([
       { key: 'b-bomb.json.gz', ...bomb },
       { key: 'c-spaces.json.gz', ...bomb },

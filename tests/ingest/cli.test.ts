@@ -40,14 +40,18 @@ test('a new database is its owner\'s only, whatever the umask; an existing one o
   const originals = `${file}.originals`;
   const parquet = fs.readdirSync(originals).map((f) => path.join(originals, f));
   expect(parquet.length).toBeGreaterThan(0);
-  expect([path.join(dir, 'private'), path.dirname(file), file, originals, ...parquet].map(mode)).toEqual(['700', '700', '600', '700', ...parquet.map(() => '600')]);
+  expect([path.join(dir, 'private'), path.dirname(file), file, originals, ...parquet].map(mode))
+    .toEqual(['700', '700', '600', '700', ...parquet.map(() => '600')]);
 
   // Made readable (an older version, a chmod): kept as it is, and the warning says how to fix it.
   fs.chmodSync(file, 0o644);
   fs.chmodSync(originals, 0o755);
   const second = await runCli(args);
   expect(second.code).toBe(0);
-  expect(second.stderr).toBe(`trailhound: warning: the database can be read by other users of this machine, and it holds CloudTrail events: run chmod -R go-rwx ${file} ${originals}\n`);
+  expect(second.stderr).toBe(
+    'trailhound: warning: the database can be read by other users of this machine, and it holds CloudTrail events: ' +
+      `run chmod -R go-rwx ${file} ${originals}\n`
+  );
   expect([mode(file), mode(originals)]).toEqual(['644', '755']);
   // Every command that writes to it says so too (trails sync warns before it asks CloudTrail, which does not answer here).
   const sync = await runCli(['trails', 'sync', '--db', file, '--cloudtrail-endpoint', await refusedUrl()], { AWS_REGION: 'us-east-1' });
@@ -73,7 +77,8 @@ test('a run that finds no log file in its window says so: a mistyped --source, o
     const res = await runCli(['ingest', '--source', empty, '--db', path.join(dir, 'empty.duckdb'), ...json]);
     expect(res.code).toBe(0);
     const warning = new RegExp(
-      `^trailhound: warning: found no log files under ${empty} from \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: check --source, or give --days or --since for older logs$`,
+      `^trailhound: warning: found no log files under ${empty} from \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: ` +
+        'check --source, or give --days or --since for older logs$',
       'm'
     );
     expect(res.stderr).toMatch(warning);
@@ -228,7 +233,8 @@ test('a file nested thousands of levels deep is refused with why, the file besid
   const logs = path.join(dir, 'deep', 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', '2026', '11', '20');
   fs.mkdirSync(logs, { recursive: true });
   const record = (id: string, requestParameters: string) =>
-    `{"eventTime":"2026-11-20T08:00:00Z","eventID":"${id}","eventName":"GetObject","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","requestParameters":${requestParameters}}`;
+    `{"eventTime":"2026-11-20T08:00:00Z","eventID":"${id}","eventName":"GetObject","eventSource":"s3.amazonaws.com",` +
+      `"awsRegion":"us-east-1","requestParameters":${requestParameters}}`;
   // 20,000 levels: a segmentation fault in DuckDB's read_json with 8 MB stacks (at 10,000 it still read it).
   const deep = '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000);
   const deepKey = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/deep.json.gz';
@@ -246,7 +252,8 @@ test('a file nested thousands of levels deep is refused with why, the file besid
       {
         key: deepKey,
         kind: 'unreadable',
-        reason: `${deepKey} nests its JSON more than 1000 levels deep (a CloudTrail record nests about a dozen): not read, as DuckDB would crash on it. Remove or replace the file; it is read again once it changes`,
+        reason: `${deepKey} nests its JSON more than 1000 levels deep (a CloudTrail record nests about a dozen): ` +
+          'not read, as DuckDB would crash on it. Remove or replace the file; it is read again once it changes',
       },
     ]);
     expect(await db.all('SELECT event_id FROM events')).toEqual([{ event_id: 'good-1' }]);

@@ -26,7 +26,10 @@ beforeAll(async () => {
   const event = (i: number) => ({
     eventID: `crash-${i}`, eventTime: `${today}T00:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1',
     // Hard-to-compress keys make each file heavy enough that the 400 files load in several batches (transactions).
-    requestParameters: { bucketName: `bucket-${i % 7}`, key: Array.from({ length: 10 }, (_, k) => createHash('sha512').update(`${i}:${k}`).digest('hex')).join('') },
+    requestParameters: {
+      bucketName: `bucket-${i % 7}`,
+      key: Array.from({ length: 10 }, (_, k) => createHash('sha512').update(`${i}:${k}`).digest('hex')).join(''),
+    },
   });
   for (let f = 0; f < FILES; f += 40) {
     await Promise.all(

@@ -43,7 +43,8 @@ testWithMount('a full disk fails the run as disk-full, saying what to do; with r
       /No space left on device: free space on that disk, or give it more; a retention \(--retention-days, or TRAILHOUND_RETENTION_DAYS\) keeps the database/
     );
     const status = await new Reports(db).ingestStatus();
-    expect({ kinds: status.lastPollErrorKinds, error: status.lastPollError }).toEqual({ kinds: ['disk-full'], error: expect.stringMatching(/free space on that disk/) });
+    expect({ kinds: status.lastPollErrorKinds, error: status.lastPollError })
+      .toEqual({ kinds: ['disk-full'], error: expect.stringMatching(/free space on that disk/) });
     // Not the files' fault: none is recorded as unreadable (which would not be read again until it changed).
     expect(await rowCount(db, 'ingest_errors')).toBe(0);
 

@@ -71,7 +71,9 @@ test('under --json the links not followed are still said on stderr, and stdout i
   const lines = res.stdout.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
   expect(JSON.parse(lines[0])).toMatchObject({ objects: 2, events: 5, errors: 0 });
-  expect(warnings(res.stderr)).toEqual([expect.stringMatching(/^trailhound: warning: archive is a symbolic link to .*, outside the source folder .*: not followed, nor 2 other links/)]);
+  expect(warnings(res.stderr)).toEqual([
+    expect.stringMatching(/^trailhound: warning: archive is a symbolic link to .*, outside the source folder .*: not followed, nor 2 other links/),
+  ]);
 });
 
 test('a source folder that is itself a link is read as a folder, its inside links followed and no warning', async () => {

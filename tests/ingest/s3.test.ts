@@ -213,7 +213,8 @@ test('an --s3-endpoint that answers, but not as S3 does (another server at that 
     const url = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
     try {
       await expect(ingest({ source: 's3://logs', db, days: 1, now: NOW, s3Endpoint: url })).rejects.toThrow(
-        `the S3 endpoint ${url} answered HTTP ${status}, but not as S3 does: check that --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) is the address of the S3-compatible server`
+        `the S3 endpoint ${url} answered HTTP ${status}, but not as S3 does: ` +
+          'check that --s3-endpoint (or TRAILHOUND_S3_ENDPOINT) is the address of the S3-compatible server'
       );
     } finally {
       await new Promise((resolve) => other.close(resolve));
@@ -228,7 +229,8 @@ test('a --source that names the wrong place says where it looked and what to giv
     "no CloudTrail logs under s3://misnamed/trial/AWSLogs/: check --source, the bucket and the trail's S3 key prefix"
   );
   await expect(run('s3://misnamed/trail/AWSLogs/111122223333')).rejects.toThrow(
-    "no CloudTrail logs under s3://misnamed/trail/AWSLogs/111122223333/AWSLogs/: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://misnamed/trail/"
+    'no CloudTrail logs under s3://misnamed/trail/AWSLogs/111122223333/AWSLogs/: ' +
+      "give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://misnamed/trail/"
   );
   expect(await run('s3://misnamed/trail')).toMatchObject({ objects: 1, events: 1, errors: 0 });
 });
@@ -252,7 +254,8 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   // s3:GetObject (or kms:Decrypt on an encrypted trail).
   const proxy = await proxyTo((req, res) => {
     if (!isGetObject(req)) return false;
-    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    res.writeHead(403, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
     return true;
   });
   try {
@@ -278,7 +281,8 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   expect(await run('s3://flaky')).toMatchObject({ objects: 0, unchanged: 2 });
 });
 
-test('a key is loaded once per run, as the version S3 has now: a failed download of its old version, listed again rewritten, keeps its rejected records once', async () => {
+test('a key is loaded once per run, as the version S3 has now: ' +
+  'a failed download of its old version, listed again rewritten, keeps its rejected records once', async () => {
   // The loader takes each file's rejected records as that key's (keepRejected): two versions of one key in one batch
   // would keep them twice. A run cannot make such a batch: ListObjectsV2 lists one (the current) version per key, a
   // retry is fetched by key and dropped when the listing has the key, and a fetch reads the version there now.
@@ -358,7 +362,8 @@ test('a download that stalls fails after the idle timeout, saying so, and is tri
     await proxy.close();
   }
   // The downloads are tried again by the next run, and load.
-  expect(await ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 2, events: 200, duplicates: 200, errors: 0 });
+  expect(await ingest({ source: 's3://stall', db, days: 1, now: NOW, s3Endpoint: s3.endpoint }))
+    .toMatchObject({ objects: 2, events: 200, duplicates: 200, errors: 0 });
 }, 60_000);
 
 test('an object deleted after it was listed is skipped, and a failed download deleted since is no longer retried', async () => {
@@ -371,11 +376,13 @@ test('an object deleted after it was listed is skipped, and a failed download de
   const proxy = await proxyTo((req, res) => {
     if (!isGetObject(req)) return false;
     if (req.url!.includes('b.json.gz')) {
-      res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+      res.writeHead(404, { 'content-type': 'application/xml' })
+        .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
       return true;
     }
     if (req.url!.includes('c.json.gz')) {
-      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      res.writeHead(403, { 'content-type': 'application/xml' })
+        .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
       return true;
     }
     return false;
@@ -396,7 +403,8 @@ test('an object deleted after it was listed is skipped, and a failed download de
   const later = await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:00:00Z'), s3Endpoint: s3.endpoint });
   expect(later).toMatchObject({ objects: 0, skipped: 1, errors: 0 });
   expect(await count('ingest_errors')).toBe(0);
-  expect(await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:05:00Z'), s3Endpoint: s3.endpoint })).toMatchObject({ objects: 0, skipped: 0, errors: 0 });
+  expect(await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:05:00Z'), s3Endpoint: s3.endpoint }))
+    .toMatchObject({ objects: 0, skipped: 0, errors: 0 });
 });
 
 test('a file that ran out of memory and was rewritten before its next try is read as it is now, and recorded with its current ETag', async () => {
@@ -437,7 +445,8 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
   const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
   const proxy = await proxyTo((req, res) => {
     if (answer === 'SignatureDoesNotMatch') {
-      res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'));
+      res.writeHead(403, { 'content-type': 'application/xml' })
+        .end(xml('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'));
       return true;
     }
     if (!isGetObject(req)) return false;
@@ -457,7 +466,8 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
 test('`trailhound ingest` whose credentials S3 refuses leaves no new database behind, and never removes one that was there', async () => {
   await s3.createBucket('no-entry');
   await s3.put('no-entry', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
-  const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>';
+  const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>' +
+    '<Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>';
   const proxy = await proxyTo((_req, res) => {
     res.writeHead(403, { 'content-type': 'application/xml' }).end(xml);
     return true;
@@ -467,7 +477,9 @@ test('`trailhound ingest` whose credentials S3 refuses leaves no new database be
     const fresh = path.join(dir, 'data', 'trailhound.duckdb');
     const first = await ingestInto(fresh);
     expect([first.code, first.stdout]).toEqual([1, '']);
-    expect(first.stderr).toMatch(/^trailhound: S3 refused the credentials \(InvalidAccessKeyId\): .*\n\(nothing was stored: the database this run created, .*, is removed again\)\n$/s);
+    expect(first.stderr).toMatch(
+      /^trailhound: S3 refused the credentials \(InvalidAccessKeyId\): .*\n\(nothing was stored: the database this run created, .*, is removed again\)\n$/s
+    );
     expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
     // One that was there (here with a run of its own) stays, with the failed run recorded.
     const kept = path.join(dir, 'kept.duckdb');
@@ -490,14 +502,18 @@ test('`trailhound ingest` whose every download is refused keeps the new database
   await s3.put('no-reading', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
   const proxy = await proxyTo((req, res) => {
     if (!isGetObject(req)) return false;
-    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    res.writeHead(403, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
     return true;
   });
   try {
     const file = path.join(dir, 'data', 'trailhound.duckdb');
     const r = await runCli(['ingest', '--source', 's3://no-reading', '--s3-endpoint', proxy.url, '--db', file, '--json']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^trailhound: the 1 log file could not be downloaded, .*\n\(no events were stored, but the database this run created, .*, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them\)\n$/s);
+    expect(r.stderr).toMatch(/^trailhound: the 1 log file could not be downloaded, .*\n/);
+    expect(r.stderr).toMatch(
+      /\n\(no events were stored, but the database this run created, .*, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them\)\n$/
+    );
     expect(fs.existsSync(file)).toBe(true);
   } finally {
     await proxy.close();
@@ -546,7 +562,8 @@ test('a run that fails before it starts still removes its downloads folder and e
   }
 });
 
-test('an object nested thousands of levels deep is refused with why, its neighbour stored, and not read again until it changes; DuckDB crashed on it', async () => {
+test('an object nested thousands of levels deep is refused with why, its neighbour stored, and not read again until it changes; ' +
+  'DuckDB crashed on it', async () => {
   await s3.createBucket('deep');
   const prefix = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;
   const deep = '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000);
@@ -585,7 +602,8 @@ async function withOwnTmp(body: () => Promise<void>): Promise<{ folders: number;
   }
 }
 
-test('a listing refused on a later day fails the run once the batches before it are loaded; they stay, nothing is left behind, the next run reads the rest', async () => {
+test('a listing refused on a later day fails the run once the batches before it are loaded; ' +
+  'they stay, nothing is left behind, the next run reads the rest', async () => {
   await s3.createBucket('listfails');
   const days = ['2026-11-17', '2026-11-18', '2026-11-19'];
   for (const day of days) await s3.put('listfails', `${dayPrefix('111122223333', 'us-east-1', day)}big.json.gz`, loneBatchLog(day));
@@ -652,5 +670,6 @@ test('a load that fails while the next batch downloads aborts those downloads an
     load.mockRestore();
     await proxy.close();
   }
-  expect(await db.all(`SELECT error FROM ingest_runs`)).toEqual([{ error: expect.stringMatching(/^IO Error: No space left on device: free space on that disk/) }]);
+  expect(await db.all(`SELECT error FROM ingest_runs`))
+    .toEqual([{ error: expect.stringMatching(/^IO Error: No space left on device: free space on that disk/) }]);
 }, 30_000);

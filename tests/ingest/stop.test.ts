@@ -95,7 +95,8 @@ test('an error that is not the stop itself stays the run’s error, even when a 
     try {
       await writeLogFolder(logs, { events: 100, days: 1, end: END, seed: 3 });
       await expect(ingest({ source: logs, db, days: 1, now: END, signal: stop.signal })).rejects.toThrow('No space left on device');
-      expect(await db.all(`SELECT error, stopped FROM ingest_runs`)).toEqual([{ error: expect.stringMatching(/^IO Error: No space left on device: free space on that disk/), stopped: false }]);
+      expect(await db.all(`SELECT error, stopped FROM ingest_runs`))
+        .toEqual([{ error: expect.stringMatching(/^IO Error: No space left on device: free space on that disk/), stopped: false }]);
     } finally {
       load.mockRestore();
     }

@@ -53,7 +53,11 @@ describe('npm run package', () => {
   it('holds the plugin folder, named by its id, with the build’s files and nothing else', () => {
     const inBuild = readExtracted(built).map((e) => `${ID}/${e.path}`);
     expect(entries.map((e) => e.path)).toEqual([`${ID}/`, ...inBuild]);
-    for (const file of ['plugin.json', 'module.js', 'README.md', 'LICENSE', 'NOTICE', 'CHANGELOG.md', 'img/logo.svg', 'gpx_trailhound_linux_amd64', 'gpx_trailhound_linux_amd64.sh']) {
+    const packaged = [
+      'plugin.json', 'module.js', 'README.md', 'LICENSE', 'NOTICE', 'CHANGELOG.md', 'img/logo.svg',
+      'gpx_trailhound_linux_amd64', 'gpx_trailhound_linux_amd64.sh',
+    ];
+    for (const file of packaged) {
       expect(entries.map((e) => e.path)).toContain(`${ID}/${file}`);
     }
   });
@@ -118,7 +122,8 @@ describe('the validator’s checks, each failing on an archive broken in its way
     ['an empty README.md', replace('README.md', () => '\n'), 'missing-readme:'],
     ['a comment in the README', replace('README.md', (t) => `${t}<!-- todo -->\n`), 'readme-comment:'],
     ['the template README', replace('README.md', () => '# Grafana Data Source Backend Plugin Template\n'), 'template-readme:'],
-    ['a relative link in the README', replace('README.md', (t) => `${t}\nSee [the design](../docs/DESIGN.md).\n`), 'relative-link: README.md links to ../docs/DESIGN.md'],
+    ['a relative link in the README', replace('README.md', (t) => `${t}\nSee [the design](../docs/DESIGN.md).\n`),
+      'relative-link: README.md links to ../docs/DESIGN.md'],
     ['a relative image in the README', replace('README.md', (t) => `${t}\n![editor](img/screenshots/query-editor.png)\n`), 'relative-link:'],
     ['no screenshots', editPluginJson((p) => (p.info.screenshots = [])), 'screenshots:'],
     ['a screenshot not in the archive', without('img/screenshots/query-editor.png'), 'path-not-exists: the screenshot img/screenshots/query-editor.png'],

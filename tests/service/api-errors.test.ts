@@ -87,7 +87,8 @@ test('a stored event whose kept log file does not hold it is a 500 that says so 
   await server.db.run('UPDATE log_objects SET archive = $copy WHERE key = $key', { copy: path.basename(copy), key });
   try {
     const r = await call('GET', `/api/events/${id}`);
-    const error = `the event "${id}" is stored, but its original record cannot be read: the kept copy of its log file ${key} does not hold it: not at its record index`;
+    const error = `the event "${id}" is stored, but its original record cannot be read: ` +
+      `the kept copy of its log file ${key} does not hold it: not at its record index`;
     expect([r.status, r.json.error.slice(0, error.length), r.json.code]).toEqual([500, error, 'unreadable-record']);
     expect(r.json.error).not.toContain(server.dir);
     expect(lines.filter((l) => l.msg === 'kept log file damaged').at(-1)).toMatchObject({ level: 50, keptIn: copy, err: { message: r.json.error } });
@@ -100,7 +101,9 @@ test('a stored event whose kept log file does not hold it is a 500 that says so 
 test('a query that fails unexpectedly is its refId’s 500 with an id; a bad query’s 400 still says what to fix', async () => {
   await server.db.run('ALTER TABLE trails RENAME TO trails_away');
   try {
-    const r = await call('POST', '/api/query', { range: RANGE, queries: [{ refId: 'T', queryType: 'trails' }, { refId: 'B', groupBy: 'nope' }, { refId: 'E' }] });
+    const r = await call('POST', '/api/query', {
+      range: RANGE, queries: [{ refId: 'T', queryType: 'trails' }, { refId: 'B', groupBy: 'nope' }, { refId: 'E' }],
+    });
     expect(r.status).toBe(200);
     expect(r.json.results.T).toEqual({ error: expect.stringMatching(ID), code: 'internal', status: 500 });
     expect(r.json.results.T.error).not.toMatch(/trails|Catalog/);
@@ -301,7 +304,8 @@ describe('a request Node cannot read as HTTP', () => {
 
 describe('a stopping service ends the kept-alive connections after their answers', () => {
   const QUERY = JSON.stringify({ range: RANGE, queries: [{ refId: 'A' }] });
-  const POST_QUERY = `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${QUERY.length}\r\n\r\n${QUERY}`;
+  const POST_QUERY = `POST /api/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${QUERY.length}\r\n\r\n${QUERY}`;
   const everyAnswers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', [SERVICE_HEADER]: VERSION };
   let api: Awaited<ReturnType<typeof buildApi>>;
 

@@ -54,7 +54,8 @@ async function call(method: string, route: string, body?: unknown, token: string
 }
 
 const query = (queries: object[], range: object = RANGE) => call('POST', '/api/query', { range, queries });
-const totalEvents = async () => (await query([{ refId: 'T', queryType: 'totals' }])).json.results.T.frames[0].fields.find((f: any) => f.name === 'events').values[0];
+const totalEvents = async () =>
+  (await query([{ refId: 'T', queryType: 'totals' }])).json.results.T.frames[0].fields.find((f: any) => f.name === 'events').values[0];
 
 describe('auth', () => {
   test('health needs no token and tells nothing about the data', async () => {
@@ -349,7 +350,8 @@ describe('POST /api/query', () => {
       { refId: 'N', queryType: 'totals' },
       { refId: 'I', queryType: 'ingest' },
     ]);
-    const budget = 'queries: this request\'s lists and tables together ask for more than 100000 rows (the sum of their limits): lower the limits, or split the queries over panels';
+    const budget = 'queries: this request\'s lists and tables together ask for more than 100000 rows (the sum of their limits): ' +
+      'lower the limits, or split the queries over panels';
     for (const refId of ['X', 'Y', 'U']) expect(r.json.results[refId]).toEqual({ status: 400, error: budget, code: 'too-large' });
     for (const refId of ['L7', 'T1', 'S', 'N', 'I']) expect(r.json.results[refId].status).toBeUndefined();
     // The budget is per request: the same lists asked again answer again.
@@ -473,7 +475,8 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
   test('a client that goes away stops its request: the running statement is interrupted and no later query starts', async () => {
     await withOwnApi({}, async (apiUrl, metric) => {
       const client = new AbortController();
-      const answer = post(apiUrl, [{ refId: 'A', ...slowTable }, { refId: 'B', ...slowTable, status: 'success' }, { refId: 'C', queryType: 'totals' }], client.signal);
+      const queries = [{ refId: 'A', ...slowTable }, { refId: 'B', ...slowTable, status: 'success' }, { refId: 'C', queryType: 'totals' }];
+      const answer = post(apiUrl, queries, client.signal);
       // A's one statement is running (it takes seconds): then the client hangs up.
       const started = await hangUpMidStatement(client, answer, metric);
       // Once the request is over (its durations observed, as for any answer), A was interrupted and B and C never ran:
@@ -885,7 +888,9 @@ describe('other endpoints', () => {
     const bare = await buildApi({ db: served.db, token: TOKEN });
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const res = await fetch(`${bareUrl}/api/backfill`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"days":3}' });
+      const res = await fetch(`${bareUrl}/api/backfill`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"days":3}',
+      });
       expect(res.status).toBe(501);
       expect(await res.json()).toEqual({ error: expect.stringMatching(/trailhound serve/), code: 'no-backfill' });
     } finally {
@@ -1087,8 +1092,10 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['unreadable files: limit too small', 'GET', '/api/ingest/errors?limit=0', undefined, `limit: ${WHOLE}`],
     ['unreadable files: unknown parameter', 'GET', '/api/ingest/errors?since=1', undefined, /^since: is not a field of this service's unreadable-file lists/],
     // These take none: one given is not silently ignored either.
-    ['trails: unknown parameter', 'GET', '/api/trails?name=main', undefined, `name: is not a field of this service's trail lists (it takes none): ${OTHER_VERSION}`],
-    ['status: unknown parameter', 'GET', '/api/ingest/status?source=x', undefined, `source: is not a field of this service's ingestion status (it takes none): ${OTHER_VERSION}`],
+    ['trails: unknown parameter', 'GET', '/api/trails?name=main', undefined,
+      `name: is not a field of this service's trail lists (it takes none): ${OTHER_VERSION}`],
+    ['status: unknown parameter', 'GET', '/api/ingest/status?source=x', undefined,
+      `source: is not a field of this service's ingestion status (it takes none): ${OTHER_VERSION}`],
   ];
   // Each refusal's code beside its words: of what this service does not know (a client newer than the service reads
   // it), of more than one request may ask, and `invalid-request` for the others.
@@ -1157,7 +1164,8 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['intervalMs', '/api/query', (v) => ({ ...queryA({ groupBy: 'none' }), intervalMs: v }), /^intervalMs: must be a number from 0 to 31622400000 \(/],
     ['maxDataPoints', '/api/query', (v) => ({ ...queryA({ groupBy: 'none' }), maxDataPoints: v }), 'maxDataPoints: must be a whole number from 1 to 100000'],
     ['queries[0].limit', '/api/query', (v) => queryA({ format: 'list', limit: v }), `limit: ${WHOLE}`],
-    ['queries[0].peakWindow', '/api/query', (v) => queryA({ format: 'table', groupBy: 'user', peakWindow: v }), /^peakWindow: must be a whole number of minutes /],
+    ['queries[0].peakWindow', '/api/query', (v) => queryA({ format: 'table', groupBy: 'user', peakWindow: v }),
+      /^peakWindow: must be a whole number of minutes /],
     ['days', '/api/backfill', (v) => ({ days: v }), 'days: must be a whole number of at least 1'],
   ];
   // A query's null is its default, as for every field of the model (a saved query may hold one); hex is no decimal number.
@@ -1337,7 +1345,9 @@ describe('while the database opens (a migration can take minutes)', () => {
       const missing = path.join(served.dir, 'elsewhere', 'db.duckdb');
       const r = await runCli(['report', 'totals', '--db', missing, '--service-url', apiUrl], { TRAILHOUND_TOKEN: TOKEN });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/the service is upgrading its database from schema version 12 .*33% done\)\. Queries answer when it is done\. Try again in a moment/);
+      expect(r.stderr).toMatch(
+        /the service is upgrading its database from schema version 12 .*33% done\)\. Queries answer when it is done\. Try again in a moment/
+      );
       expect(r.stderr).not.toMatch(/stop it first|Point --service-url/);
       go();
       await opened;
@@ -1392,7 +1402,8 @@ test('50 concurrent queries while an ingestion writes: all answer, none sees hal
       }
       seen.push(answers[0].json.results.A.frames[0].fields.find((f: any) => f.name === 'events').values[0]);
       // Within one snapshot, the ledger and the events table always agree: files commit whole.
-      const snap = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM events) AS e, (SELECT sum(inserted) FROM ingested_objects) AS l')).getRowObjectsJS()[0];
+      const counts = 'SELECT (SELECT count(*) FROM events) AS e, (SELECT sum(inserted) FROM ingested_objects) AS l';
+      const snap = (await conn.runAndReadAll(counts)).getRowObjectsJS()[0];
       expect(Number(snap.e)).toBe(Number(snap.l));
       rounds++;
     } while (ingesting);

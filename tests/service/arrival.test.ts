@@ -92,7 +92,9 @@ test('each event arrives with its run, and keeps its first arrival when delivere
   for (const id of ['history', 'late', 'timely']) expect(within(arrival[id], runs[0])).toBe(true);
   expect(within(arrival.next, runs[1])).toBe(true);
   // The ledger says the same of the files.
-  const ledger = await db.all<{ key: string; at: number }>(`SELECT key, epoch_ms(ingested_at) AS at FROM ingested_objects WHERE key <> 'initial.json.gz' ORDER BY key`);
+  const ledger = await db.all<{ key: string; at: number }>(
+    `SELECT key, epoch_ms(ingested_at) AS at FROM ingested_objects WHERE key <> 'initial.json.gz' ORDER BY key`
+  );
   expect(ledger.map((l) => [l.key, Number(l.at)])).toEqual([['first.json.gz', arrival.timely], ['second.json.gz', arrival.next]]);
 });
 
@@ -172,7 +174,9 @@ test('value lists follow the time field: by arrival, the users of the events sto
   try {
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
     const listed = async (params: string) => {
-      const res = await fetch(`${url}/api/values/user?from=${afterFirst.from}&to=${afterFirst.to}${params}`, { headers: { authorization: 'Bearer arrival-token' } });
+      const res = await fetch(`${url}/api/values/user?from=${afterFirst.from}&to=${afterFirst.to}${params}`, {
+        headers: { authorization: 'Bearer arrival-token' },
+      });
       expect(res.status).toBe(200);
       return ((await res.json()) as { values: Array<{ value: string; count: number }> }).values;
     };

@@ -14,10 +14,13 @@ import { ingestRecords, tempDir, writeFiles } from '../support/temp';
 const base = { eventVersion: '1.08', awsRegion: 'us-east-1', recipientAccountId: '111122223333', sourceIPAddress: '203.0.113.7' };
 const user = (name: string) => ({ type: 'IAMUser', userName: name, accountId: '111122223333', arn: `arn:aws:iam::111122223333:user/${name}` });
 const RECORDS = [
-  { ...base, eventID: 'run-1', eventTime: '2026-11-20T11:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', userIdentity: user('erin'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
+  { ...base, eventID: 'run-1', eventTime: '2026-11-20T11:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances',
+    userIdentity: user('erin'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
   // Microseconds after the last whole millisecond: the newest event of the instance.
-  { ...base, eventID: 'run-2', eventTime: '2026-11-20T12:00:00.999500Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', userIdentity: user('dave'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
-  { ...base, eventID: 'stop', eventTime: '2026-11-20T13:00:00Z', eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging', userIdentity: user('mallory'), requestParameters: { name: 'org-trail' } },
+  { ...base, eventID: 'run-2', eventTime: '2026-11-20T12:00:00.999500Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances',
+    userIdentity: user('dave'), responseElements: { instancesSet: { items: [{ instanceId: 'i-0frac' }] } } },
+  { ...base, eventID: 'stop', eventTime: '2026-11-20T13:00:00Z', eventSource: 'cloudtrail.amazonaws.com',
+    eventName: 'StopLogging', userIdentity: user('mallory'), requestParameters: { name: 'org-trail' } },
   {
     ...base,
     eventID: 'cdn',
@@ -29,10 +32,13 @@ const RECORDS = [
     responseElements: { distribution: { id: 'EDFDVBD6EXAMPLE', aRN: 'arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE' } },
   },
   // A generic "name" elsewhere is not a resource.
-  { ...base, eventID: 'tag', eventTime: '2026-11-20T15:00:00Z', eventSource: 'ssm.amazonaws.com', eventName: 'GetParameter', userIdentity: user('erin'), requestParameters: { name: 'org-trail' } },
+  { ...base, eventID: 'tag', eventTime: '2026-11-20T15:00:00Z', eventSource: 'ssm.amazonaws.com',
+    eventName: 'GetParameter', userIdentity: user('erin'), requestParameters: { name: 'org-trail' } },
   // A SAML user name that ends in a space, as identity providers sometimes send it.
-  { ...base, eventID: 'saml', eventTime: '2026-11-20T15:30:00Z', eventSource: 'sts.amazonaws.com', eventName: 'AssumeRoleWithSAML', userIdentity: { type: 'SAMLUser', userName: 'bob ', principalId: 'p' } },
-  { ...base, eventID: 'denied', eventTime: '2026-11-20T16:00:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: user('bob'), errorCode: 'AccessDenied', errorMessage: 'Access Denied' },
+  { ...base, eventID: 'saml', eventTime: '2026-11-20T15:30:00Z', eventSource: 'sts.amazonaws.com',
+    eventName: 'AssumeRoleWithSAML', userIdentity: { type: 'SAMLUser', userName: 'bob ', principalId: 'p' } },
+  { ...base, eventID: 'denied', eventTime: '2026-11-20T16:00:00Z', eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject', userIdentity: user('bob'), errorCode: 'AccessDenied', errorMessage: 'Access Denied' },
   {
     ...base,
     eventID: 'failed-login',
@@ -53,8 +59,10 @@ const RECORDS = [
     userIdentity: { type: 'AWSService', invokedBy: 'delivery.logs.amazonaws.com' },
     errorCode: 'AccessDenied',
   },
-  { ...base, eventID: 'head', eventTime: '2026-11-19T10:01:00Z', eventSource: 's3.amazonaws.com', eventName: 'HeadBucket', userIdentity: user('scout'), errorCode: 'AccessDenied' },
-  { ...base, eventID: 'get', eventTime: '2026-11-19T10:02:00Z', eventSource: 's3.amazonaws.com', eventName: 'GetObject', userIdentity: user('scout'), errorCode: 'AccessDenied' },
+  { ...base, eventID: 'head', eventTime: '2026-11-19T10:01:00Z', eventSource: 's3.amazonaws.com',
+    eventName: 'HeadBucket', userIdentity: user('scout'), errorCode: 'AccessDenied' },
+  { ...base, eventID: 'get', eventTime: '2026-11-19T10:02:00Z', eventSource: 's3.amazonaws.com',
+    eventName: 'GetObject', userIdentity: user('scout'), errorCode: 'AccessDenied' },
   {
     ...base,
     eventID: 'role-put',
@@ -157,7 +165,9 @@ test('the events without a source IP address (Insight events) are the source IP 
     eventVersion: '1.07', eventID: 'insight', eventTime: '2026-11-20T10:30:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances',
     awsRegion: 'us-east-1', recipientAccountId: '111122223333', eventType: 'AwsCloudTrailInsight', eventCategory: 'Insight', insightDetails: { state: 'Start' },
   };
-  const call = { ...base, eventID: 'call', eventTime: '2026-11-20T10:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', userIdentity: user('erin') };
+  const call = {
+    ...base, eventID: 'call', eventTime: '2026-11-20T10:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', userIdentity: user('erin'),
+  };
   const { db: own, cleanup } = await ingestRecords([[insight, call]], { days: 3650 });
   try {
     const reports = new Reports(own);

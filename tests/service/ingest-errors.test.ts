@@ -226,7 +226,9 @@ test('many unreadable files (rows written straight into the database): the list 
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
     const list = async (limit: number) => (await (await fetch(`${at}/api/ingest/errors?limit=${limit}`, { headers })).json()) as IngestErrors;
     const frame = async (limit: number) => {
-      const body = JSON.stringify({ range: { from: '2000-01-01', to: '2100-01-01' }, queries: [{ refId: 'A', queryType: 'ingest', ingestView: 'errors', limit }] });
+      const body = JSON.stringify({
+        range: { from: '2000-01-01', to: '2100-01-01' }, queries: [{ refId: 'A', queryType: 'ingest', ingestView: 'errors', limit }],
+      });
       return ((await (await fetch(`${at}/api/query`, { method: 'POST', headers, body })).json()) as any).results.A.frames[0];
     };
 
@@ -282,7 +284,8 @@ describe('trailhound report ingest --errors', () => {
     // Without --errors, the status as before; --errors with another report says what it is for.
     expect((await runCli(['report', 'ingest', '--db', copy])).stdout).toMatch(/^errors +4$/m);
     const wrong = await runCli(['report', 'totals', '--errors', '--db', copy]);
-    expect([wrong.code, wrong.stderr]).toEqual([1, "trailhound: --errors lists the files ingestion could not read: use it with 'report ingest', not 'totals'\n"]);
+    expect([wrong.code, wrong.stderr])
+      .toEqual([1, "trailhound: --errors lists the files ingestion could not read: use it with 'report ingest', not 'totals'\n"]);
   }, 60_000);
 
   test('none unreadable: says so', async () => {

@@ -33,7 +33,8 @@ function delay(index: number): number {
 
 // Three calls touching one instance, two of them in the 20 minutes before the range: its peak at the third is 3.
 const touching = (id: string, eventTime: number): CloudTrailRecord => ({
-  eventVersion: '1.08', eventID: id, eventTime: new Date(eventTime).toISOString().replace('.000', ''), eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances',
+  eventVersion: '1.08', eventID: id, eventTime: new Date(eventTime).toISOString().replace('.000', ''),
+  eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances',
   awsRegion: 'us-east-1', sourceIPAddress: '203.0.113.7', recipientAccountId: '111122223333', errorCode: 'Client.UnauthorizedOperation',
   userIdentity: { type: 'IAMUser', userName: 'pat', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/pat' },
   requestParameters: { instancesSet: { items: [{ instanceId: 'i-0peak' }] } },
@@ -64,7 +65,9 @@ beforeAll(async () => {
       ids: listValue(records.filter((_, i) => delay(i) === late).map((r) => r.eventID)),
     });
   }
-  const rows = await db.all<{ id: string; names: string[] }>(`SELECT event_id AS id, list_distinct(list_transform(resources, r -> r.name)) AS names FROM events`);
+  const rows = await db.all<{ id: string; names: string[] }>(
+    `SELECT event_id AS id, list_distinct(list_transform(resources, r -> r.name)) AS names FROM events`
+  );
   for (const r of rows) resourceNames.set(r.id, [...(r.names ?? [])]);
   reports = new Reports(db);
 }, 120_000);
@@ -151,7 +154,8 @@ const SERIES: Array<[string, () => TrailhoundQuery]> = [
   ['by arrival, ungrouped, a two-hour window', () => ({ groupBy: 'none', timeField: 'arrival', peakWindow: 120 })],
   // Ungrouped and per pair, the statement has no partition, or two columns (peakGroup): by event time too.
   ['by event time, ungrouped, write calls', () => ({ groupBy: 'none', readOnly: 'write', peakWindow: 15 })],
-  ['by event time, per error code, one service, errors', () => ({ groupBy: 'errorCode', status: 'error', peakWindow: 60, filters: { service: [busiest('service', (r) => Boolean(r.errorCode))] } })],
+  ['by event time, per error code, one service, errors',
+    () => ({ groupBy: 'errorCode', status: 'error', peakWindow: 60, filters: { service: [busiest('service', (r) => Boolean(r.errorCode))] } })],
   ['by arrival, per resource, write calls', () => ({ groupBy: 'resource', timeField: 'arrival', readOnly: 'write', peakWindow: 45 })],
   ['by event time, per IP, one user, a minute', () => ({ groupBy: 'sourceIp', peakWindow: 1, filters: { user: [busiest('user')] } })],
   // A user of one name in several accounts: a group, and a window, per account.
@@ -163,7 +167,8 @@ test('the data is what the test thinks: every record stored, with the arrival th
   const rows = await db.all<{ id: string; at: number }>(`SELECT event_id AS id, epoch_ms(arrived_at) AS at FROM events`);
   expect(new Map(rows.map((r) => [r.id, Number(r.at)]))).toEqual(arrival);
   // Late events in the range, and windows reaching before it: the cases peaks are about.
-  expect(records.filter((r) => inRange(r, resolveQuery({ timeField: 'arrival' })) && arrival.get(r.eventID)! - Date.parse(r.eventTime) === 3 * HOUR).length).toBeGreaterThan(10);
+  const late = records.filter((r) => inRange(r, resolveQuery({ timeField: 'arrival' })) && arrival.get(r.eventID)! - Date.parse(r.eventTime) === 3 * HOUR);
+  expect(late.length).toBeGreaterThan(10);
 });
 
 test.each(SERIES)('timeseries, %s: each bucket holds its events’ highest peak', async (_name, query) => {

@@ -128,8 +128,11 @@ test('--preset ec2-started-by takes the instance id from --resource-id', async (
 });
 
 test('a timeseries prints one column per group, its counts right-aligned', async () => {
-  const r = await report(['events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z']);
-  expect(r.stdout.trimEnd().split('\n')).toEqual(['time              events', '----------------  ------', '2100-01-01 00:00       0', '2100-01-02 00:00       0']);
+  const r = await report([
+    'events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z',
+  ]);
+  expect(r.stdout.trimEnd().split('\n'))
+    .toEqual(['time              events', '----------------  ------', '2100-01-01 00:00       0', '2100-01-02 00:00       0']);
 });
 
 test("--from and --to take Grafana's relative times, counted from one now; the API is sent the times they come to", () => {
@@ -226,7 +229,8 @@ test.each([
 
 test("--service-calls sets the query's serviceCalls, on top of a preset too; include is the default", async () => {
   expect(queryFromFlags('events', { serviceCalls: 'exclude' }).serviceCalls).toBe('exclude');
-  expect(queryFromFlags('events', { preset: 'unauthorized', serviceCalls: 'exclude' })).toMatchObject({ groupBy: 'user', status: 'unauthorized', serviceCalls: 'exclude' });
+  expect(queryFromFlags('events', { preset: 'unauthorized', serviceCalls: 'exclude' }))
+    .toMatchObject({ groupBy: 'user', status: 'unauthorized', serviceCalls: 'exclude' });
   expect(queryFromFlags('events', {}).serviceCalls).toBeUndefined();
   // The Stratus Red Team records have no service calls: a file of its own has one, a call AWS Support made for root.
   const own = path.join(dir, 'service-calls');
@@ -272,7 +276,8 @@ test('the printed column of peaks is headed as peaks, not as events', async () =
 });
 
 test('--identity-type filters on userIdentity.type, on top of a preset too: the root identity, not an IAM user named root', async () => {
-  expect(queryFromFlags('events', { preset: 'unauthorized', identityType: ['Root'] })).toMatchObject({ status: 'unauthorized', filters: { identityType: ['Root'] } });
+  expect(queryFromFlags('events', { preset: 'unauthorized', identityType: ['Root'] }))
+    .toMatchObject({ status: 'unauthorized', filters: { identityType: ['Root'] } });
   const types = ['IAMUser', 'FederatedUser'];
   const r = await report(['events', '--group-by', 'user', '--identity-type', types[0], '--identity-type', types[1], '--json']);
   expect([r.code, r.stderr]).toEqual([0, '']);
@@ -285,7 +290,8 @@ test('--identity-type filters on userIdentity.type, on top of a preset too: the 
   writeFiles(path.join(own, 'logs'), {
     'calls.json.gz': logFile([
       { ...call, eventID: 'by-root', eventName: 'CreateAccessKey', userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root' } },
-      { ...call, eventID: 'by-user-root', eventName: 'ListUsers', userIdentity: { type: 'IAMUser', userName: 'root', arn: 'arn:aws:iam::111122223333:user/root' } },
+      { ...call, eventID: 'by-user-root', eventName: 'ListUsers',
+        userIdentity: { type: 'IAMUser', userName: 'root', arn: 'arn:aws:iam::111122223333:user/root' } },
       { ...call, eventID: 'by-nobody', eventName: 'GetAccountSummary' },
     ]),
   });
@@ -353,10 +359,15 @@ test('--time-field arrival counts what was stored in the range: a call made two 
   // The source's first run (an empty folder) is its first load of history; the late call comes after it.
   fs.mkdirSync(path.join(own, 'logs'), { recursive: true });
   expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--json'])).code).toBe(0);
-  writeFiles(path.join(own, 'logs'), { 'late.json.gz': logFile([{ eventID: 'late-1', eventTime: made, eventName: 'GetObject', eventSource: 's3.amazonaws.com' }]) });
+  writeFiles(path.join(own, 'logs'), {
+    'late.json.gz': logFile([{ eventID: 'late-1', eventTime: made, eventName: 'GetObject', eventSource: 's3.amazonaws.com' }]),
+  });
   expect((await runCli(['ingest', '--source', path.join(own, 'logs'), '--db', ownDb, '--json'])).code).toBe(0);
   const lastHour = (timeField: string) =>
-    runCli(['report', 'events', '--db', ownDb, '--group-by', 'none', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--time-field', timeField, '--json']);
+    runCli([
+      'report', 'events', '--db', ownDb, '--group-by', 'none', '--from', new Date(Date.now() - 3_600_000).toISOString(),
+      '--time-field', timeField, '--json',
+    ]);
   expect(table(JSON.parse((await lastHour('arrival')).stdout).frames[0])).toEqual({ all: 1 });
   expect(table(JSON.parse((await lastHour('event')).stdout).frames[0])).toEqual({});
 });
@@ -394,7 +405,10 @@ test.each([
     without: 'which AWS service made each call',
     asBefore: ['--service-calls', 'include'],
   },
-  { flag: ['--format', 'list'], column: 'role_name', version: '9', field: '--format', without: 'the role of each role session', asBefore: ['--format', 'table'] },
+  {
+    flag: ['--format', 'list'], column: 'role_name', version: '9', field: '--format', without: 'the role of each role session',
+    asBefore: ['--format', 'table'],
+  },
   {
     flag: ['--group-by', 'permissionSet', '--permission-set', 'ReadOnly'],
     column: 'permission_set',
@@ -419,7 +433,9 @@ test.each([
   d.close();
   const r = await runCli(['report', 'events', '--db', old, ...flag]);
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(new RegExp(`^trailhound: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm'));
+  expect(r.stderr).toMatch(
+    new RegExp(`^trailhound: ${field}: .*db\\.duckdb was written by an older Trailhound, without ${without}: run 'trailhound ingest'`, 'm')
+  );
   // Without the field, it answers as before.
   expect((await runCli(['report', 'events', '--db', old, ...asBefore])).code).toBe(0);
 });
@@ -437,14 +453,16 @@ test('a --service-url (or TRAILHOUND_URL) without http:// says what to give, not
   for (const [args, env] of [[['--service-url', '127.0.0.1:7480'], {}], [[], { TRAILHOUND_URL: 'localhost:7480' }]] as const) {
     const r = await runCli(['report', 'totals', '--db', none, ...args], env);
     const given = args[1] ?? env.TRAILHOUND_URL;
-    expect([r.code, r.stderr]).toEqual([1, `trailhound: --service-url (or TRAILHOUND_URL) ${given}: expected an http:// or https:// URL, e.g. http://127.0.0.1:7480\n`]);
+    const expected = `trailhound: --service-url (or TRAILHOUND_URL) ${given}: expected an http:// or https:// URL, e.g. http://127.0.0.1:7480\n`;
+    expect([r.code, r.stderr]).toEqual([1, expected]);
   }
 });
 
 test('TRAILHOUND_DEBUG prints the stack trace of a failing report too, as of every other command', async () => {
   const args = ['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb'), '--service-url', await refusedUrl()];
   const quiet = await runCli(args);
-  expect([quiet.code, quiet.stderr]).toEqual([1, expect.stringMatching(/^trailhound: there is no database at .*, and asking the service at .* failed[^\n]*\n$/)]);
+  expect([quiet.code, quiet.stderr])
+    .toEqual([1, expect.stringMatching(/^trailhound: there is no database at .*, and asking the service at .* failed[^\n]*\n$/)]);
   const debug = await runCli(args, { TRAILHOUND_DEBUG: '1' });
   expect(debug.code).toBe(1);
   expect(debug.stderr).toMatch(/^trailhound: there is no database at .*\n(TypeError: )?fetch failed\n\s+at /);
@@ -489,7 +507,9 @@ test('the token is never printed: a proxy echoing the request\'s headers has it 
       const r = await runCli(['report', 'totals', '--db', none, '--service-url', url], { TRAILHOUND_TOKEN: token });
       expect(r.code).toBe(1);
       // Said alone: the service is not what failed.
-      expect(r.stderr).toMatch(/^trailhound: TRAILHOUND_TOKEN holds spaces, line breaks or non-ASCII characters, which no client can send as a bearer token: set it/);
+      expect(r.stderr).toMatch(
+        /^trailhound: TRAILHOUND_TOKEN holds spaces, line breaks or non-ASCII characters, which no client can send as a bearer token: set it/
+      );
       expect(r.stderr).not.toMatch(/asking the service|Point --service-url/);
       expect(r.stderr).not.toContain('secret-token');
     }
@@ -528,7 +548,10 @@ test('while serve holds the file, the report comes from the running service; unr
     expect(viaService.stderr).toBe('');
     expect(JSON.parse(viaService.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([records.length]);
     // The service fits a time series to the same rows as a report that reads the file.
-    const fortnight = await report(['events', '--format', 'timeseries', '--group-by', 'none', '--from', '2100-01-01', '--to', '2100-01-15', '--json', '--service-url', url], env);
+    const fortnight = await report(
+      ['events', '--format', 'timeseries', '--group-by', 'none', '--from', '2100-01-01', '--to', '2100-01-15', '--json', '--service-url', url],
+      env
+    );
     expect(JSON.parse(fortnight.stdout).frames[0].fields[0].values).toHaveLength(28);
     // Found from serve's own listen address too, when that names every interface.
     const port = new URL(url).port;
@@ -557,7 +580,8 @@ test('while serve holds the file, the report comes from the running service; unr
     // The other commands cannot ask it: each says what it can do instead (serve ingests and prunes itself; report asks it).
     const held = `trailhound: The database ${path.resolve(db)} is in use by another process, most likely a running 'trailhound serve'. `;
     const others: Array<[string[], string]> = [
-      [['ingest', '--source', path.join(dir, 'logs')], 'It ingests into this database itself, polling its sources: to read this one too, restart it with this --source'],
+      [['ingest', '--source', path.join(dir, 'logs')],
+        'It ingests into this database itself, polling its sources: to read this one too, restart it with this --source'],
       [['prune', '--retention-days', '30'], 'It prunes this database itself, hourly, when started with --retention-days (or TRAILHOUND_RETENTION_DAYS)'],
       [['trails', 'list'], "Ask it instead: 'trailhound report trails' prints the same List of Trails, through its API. Or stop it first."],
       [['trails', 'sync'], 'It reads the trails into this database itself, hourly, when it polls an S3 source. To sync now, stop it first.'],

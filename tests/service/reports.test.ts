@@ -167,7 +167,8 @@ test('hourly timeseries by userAndAccount: a frame per pair labelled with both, 
     expect([frame.name, events.config?.displayNameFromDS]).toEqual([`${user} (${account})`, `${user} (${account})`]);
     expect(events.values.reduce((a, b) => (a as number) + (b as number), 0)).toBe(n);
     // Per hour, only that account's calls of that user.
-    const perHour = countBy(records.filter((r) => oracleUser(r) === user && r.recipientAccountId === account), (r) => String(Math.floor(Date.parse(r.eventTime) / HOUR) * HOUR));
+    const theirs = records.filter((r) => oracleUser(r) === user && r.recipientAccountId === account);
+    const perHour = countBy(theirs, (r) => String(Math.floor(Date.parse(r.eventTime) / HOUR) * HOUR));
     expect(events.values).toEqual(frame.fields[0].values.map((t) => perHour[String(t)] ?? 0));
   });
 });
@@ -215,12 +216,15 @@ test.each([
   [{ readOnly: 'read' }, oracleReadOnly],
   [{ readOnly: 'write' }, (r: CloudTrailRecord) => !oracleReadOnly(r)],
   [{ filters: { region: ['eu-west-1', 'apiso-northsouth-3r'] } }, (r: CloudTrailRecord) => ['eu-west-1', 'apiso-northsouth-3r'].includes(r.awsRegion)],
-  [{ filters: { service: ['ec2'], eventName: ['RunInstances', 'DescribeInstances'] } }, (r: CloudTrailRecord) => oracleService(r) === 'ec2' && ['RunInstances', 'DescribeInstances'].includes(r.eventName)],
+  [{ filters: { service: ['ec2'], eventName: ['RunInstances', 'DescribeInstances'] } },
+    (r: CloudTrailRecord) => oracleService(r) === 'ec2' && ['RunInstances', 'DescribeInstances'].includes(r.eventName)],
   [{ status: 'error', filters: { account: ['111122223333'] } }, (r: CloudTrailRecord) => oracleIsError(r) && r.recipientAccountId === '111122223333'],
-  [{ filters: { errorCode: ['AccessDenied', 'Client.UnauthorizedOperation'] } }, (r: CloudTrailRecord) => ['AccessDenied', 'Client.UnauthorizedOperation'].includes(r.errorCode)],
+  [{ filters: { errorCode: ['AccessDenied', 'Client.UnauthorizedOperation'] } },
+    (r: CloudTrailRecord) => ['AccessDenied', 'Client.UnauthorizedOperation'].includes(r.errorCode)],
   [{ mfa: 'used' }, (r: CloudTrailRecord) => oracleMfa(r) === true],
   [{ mfa: 'notUsed' }, (r: CloudTrailRecord) => oracleMfa(r) === false],
-  [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } }, (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],
+  [{ mfa: 'notUsed', status: 'success', filters: { eventName: ['ConsoleLogin'] } },
+    (r: CloudTrailRecord) => r.eventName === 'ConsoleLogin' && oracleMfa(r) === false && !oracleIsError(r)],
   [{ filters: { identityType: ['Root', 'AWSService'] } }, (r: CloudTrailRecord) => ['Root', 'AWSService'].includes(r.userIdentity?.type ?? 'Unknown')],
   [{ serviceCalls: 'exclude' }, (r: CloudTrailRecord) => !oracleServiceCall(r)],
   [{ serviceCalls: 'exclude', filters: { identityType: ['Root'] } }, (r: CloudTrailRecord) => r.userIdentity?.type === 'Root' && !oracleServiceCall(r)],
@@ -352,7 +356,10 @@ test('resource index: by id or friendly name, with few matches or many, always w
 test('event list: newest first, with the columns of the Events report', async () => {
   const [frame] = await run({ format: 'list', status: 'unauthorized', limit: 7 });
   const col = (name: string) => frame.fields.find((f) => f.name === name)!.values;
-  const expected = records.filter(oracleUnauthorized).sort((a, b) => Date.parse(b.eventTime) - Date.parse(a.eventTime) || (a.eventID < b.eventID ? -1 : 1)).slice(0, 7);
+  const expected = records
+    .filter(oracleUnauthorized)
+    .sort((a, b) => Date.parse(b.eventTime) - Date.parse(a.eventTime) || (a.eventID < b.eventID ? -1 : 1))
+    .slice(0, 7);
   expect(col('event id')).toEqual(expected.map((r) => r.eventID));
   expect(col('time')).toEqual(expected.map((r) => Date.parse(r.eventTime)));
   expect(col('user')).toEqual(expected.map(oracleUser));
@@ -377,7 +384,9 @@ describe('Common Searches', () => {
     expect(await byPreset('ec2-started-by')).toEqual(countBy(started, oracleUser));
     // One instance: whoever launched it or started it again (Stratus's StartInstances names it in both documents).
     const instances = (r: CloudTrailRecord): string[] =>
-      [r.requestParameters, r.responseElements].flatMap((doc) => (doc?.instancesSet?.items ?? []).map((i: { instanceId?: string }) => i.instanceId)).filter(Boolean);
+      [r.requestParameters, r.responseElements]
+        .flatMap((doc) => (doc?.instancesSet?.items ?? []).map((i: { instanceId?: string }) => i.instanceId))
+        .filter(Boolean);
     for (const one of [started.find((r) => r.eventName === 'RunInstances')!, started.find((r) => r.eventName === 'StartInstances')!]) {
       const id = instances(one)[0];
       expect(await byPreset('ec2-started-by', { instanceId: ` ${id} ` })).toEqual(countBy(started.filter((r) => instances(r).includes(id)), oracleUser));

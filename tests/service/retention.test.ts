@@ -29,7 +29,8 @@ const cloudTrailTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d+
 /** The UTC day of a time, as YYYY-MM-DD. */
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The smallest record that is an event of that time. */
-const event = (id: string, time: string) => ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+const event = (id: string, time: string) =>
+  ({ eventID: id, eventTime: time, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
 
 /** Every record in the generated event files: eventID → eventTime (ms). */
 function recordTimes(root: string): Map<string, number> {
@@ -74,7 +75,9 @@ describe('prune', () => {
     await writeLogFolder(logs, { events: 4000, days: 10, seed: 11, end: NOW });
     // A late delivery in the cutoff's day folder: one event from before the cutoff, one from after.
     const at = (ms: number) => cloudTrailTime(before.getTime() + ms);
-    writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', firstDay)}straddling.json.gz`]: logFile([event('late-old', at(-60_000)), event('late-new', at(60_000))]) });
+    writeFiles(logs, {
+      [`${dayPrefix('111122223333', 'eu-west-1', firstDay)}straddling.json.gz`]: logFile([event('late-old', at(-60_000)), event('late-new', at(60_000))]),
+    });
     times = recordTimes(logs);
     db = await Database.open(path.join(dir, 'db.duckdb'));
     // Three runs, as a service's days go by: three batches, each kept in its own Parquet file.
@@ -221,7 +224,9 @@ test('a retention shorter than everything stored empties the tables but keeps wh
 test('a prune keeps the run that ended the first load, though runs from cron read one day', () =>
   withTempDatabase(async (dir, db) => {
     const today = new Date().toISOString().slice(0, 10);
-    const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', cloudTrailTime(Date.now() - 60_000))]) });
+    const logs = writeFiles(path.join(dir, 'logs'), {
+      [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([event('first', cloudTrailTime(Date.now() - 60_000))]),
+    });
     // The first load, then runs of one day (ingest --days 1 from cron), which end no first load of their own.
     await ingest({ source: logs, db, days: 8 });
     await ingest({ source: logs, db, days: 1 });
@@ -267,7 +272,9 @@ test('the service reads no further back than its retention, and prunes after its
     const times = [...recordTimes(logs)];
     expect(times.some(([, t]) => t < cutoff.getTime() - DAY)).toBe(true);
     expect(await ids(db)).toEqual(new Set(times.filter(([, t]) => t >= cutoff.getTime()).map(([id]) => id)));
-    expect(lines.find((l) => l.job === 'retention')).toMatchObject({ retentionDays: 2, before: cutoff.toISOString(), msg: expect.stringMatching(/^removed \d+ events from before .* \(retention: 2 days\)$/) });
+    expect(lines.find((l) => l.job === 'retention')).toMatchObject({
+      retentionDays: 2, before: cutoff.toISOString(), msg: expect.stringMatching(/^removed \d+ events from before .* \(retention: 2 days\)$/),
+    });
   } finally {
     await service.stop();
     db.close();
@@ -315,12 +322,14 @@ test('a prune that fails is said as such, not as a failed poll', async () => {
     await waitFor('the first poll', async () => (lines.some((l) => l.job === 'ingest' && /finished|failed/.test(l.msg)) ? true : undefined));
     expect(lines.find((l) => l.job === 'ingest')).toMatchObject({ msg: 'ingest finished' });
     // The first load of 14 days (the default) is shortened to what the retention keeps, and the log says so.
-    expect(lines.find((l) => l.msg.startsWith('reading the'))).toMatchObject({ days: 2, msg: 'reading the 2 days the retention keeps, not the 14 days of the backfill' });
+    expect(lines.find((l) => l.msg.startsWith('reading the')))
+      .toMatchObject({ days: 2, msg: 'reading the 2 days the retention keeps, not the 14 days of the backfill' });
     expect(service.lastPollError).toBeNull();
     expect(service.lastPoll).not.toBeNull();
     // The prune runs after the poll's line.
     await waitFor('the prune', async () => (lines.some((l) => l.job === 'retention') ? true : undefined));
-    expect(lines.find((l) => l.job === 'retention')).toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
+    expect(lines.find((l) => l.job === 'retention'))
+      .toMatchObject({ level: 40, msg: 'prune failed; trying again after the next poll', err: expect.stringMatching(/rejected_records/) });
   } finally {
     await service.stop();
     db.close();
@@ -430,7 +439,8 @@ test("a report whose range reaches before the retention's cutoff says that the r
       const frames = await reports.frames(resolveQuery(query), { from, to: NOW.getTime() });
       return frames.flatMap((f) => ((f.meta?.notices ?? []) as Array<{ text: string }>).map((n) => n.text));
     };
-    const removed = `the retention (${RETENTION} days) removed the events before ${before.toISOString().slice(0, 16).replace('T', ' ')} UTC, which this range reaches: they are left out`;
+    const cutoff = before.toISOString().slice(0, 16).replace('T', ' ');
+    const removed = `the retention (${RETENTION} days) removed the events before ${cutoff} UTC, which this range reaches: they are left out`;
     const QUERIES: TrailhoundQuery[] = [
       { queryType: 'totals' }, { format: 'table' }, { format: 'list' }, { format: 'timeseries' }, { format: 'timeseries', groupBy: 'none' },
     ];
@@ -444,7 +454,11 @@ test("a report whose range reaches before the retention's cutoff says that the r
     // A range before the cutoff alone has no events: a grouped time series has no series, but a frame for the notice.
     const removedOnly = await reports.frames(resolveQuery({ format: 'timeseries' }), { from: before.getTime() - 3 * DAY, to: before.getTime() - DAY });
     expect(removedOnly).toEqual([
-      { name: 'events', meta: { notices: [{ severity: 'info', text: removed }] }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] },
+      {
+        name: 'events',
+        meta: { notices: [{ severity: 'info', text: removed }] },
+        fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }],
+      },
     ]);
     // A peak's window reaches back before its range, and an arrival's events may have happened a day before it.
     expect(await notices({ format: 'table', peakWindow: 60 }, before.getTime() + 30 * 60_000)).toEqual([removed]);

@@ -59,7 +59,8 @@ test('a version 1 database (no mfa_used, no resource index, a record copy per ev
         'old-1',
         'alice',
         'IAMUser',
-        `[{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources, MAP {'eventID': '"old-1"', 'eventName': '"ConsoleLogin"'}::MAP(VARCHAR, JSON) AS record`
+        `[{'id': 'i-0abc', 'name': 'i-0abc'}, {'id': 'arn:aws:s3:::logs', 'name': 'logs'}] AS resources,
+          MAP {'eventID': '"old-1"', 'eventName': '"ConsoleLogin"'}::MAP(VARCHAR, JSON) AS record`
       )
     );
 
@@ -343,8 +344,8 @@ test('a version 7 database knows which service made the calls of its AWSService 
 test("a version 9 database keeps its role sessions' roles apart, and gives an Identity Center role's sessions to their person", async () => {
   // As version 9 stored them: an AssumedRole's user was its role, the session name beside it, no role_name column.
   const session = (id: string, user: string, identityType: string, sessionName: string | null, arn: string | null) =>
-    consoleLogin(id, user, identityType, `${sessionName === null ? 'NULL' : `'${sessionName}'`} AS session_name, ${arn === null ? 'NULL' : `'${arn}'`} AS principal_arn,
-      NULL AS mfa_used, [] AS resources`);
+    consoleLogin(id, user, identityType, `${sessionName === null ? 'NULL' : `'${sessionName}'`} AS session_name,
+      ${arn === null ? 'NULL' : `'${arn}'`} AS principal_arn, NULL AS mfa_used, [] AS resources`);
   const sso = 'AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b';
   const rows = await afterMigration<{ event_id: string; user_name: string; role_name: string | null; session_name: string | null }>(
     9,
@@ -416,11 +417,13 @@ test("a version 10 database gives its stored errors their kinds, from the words 
   expect(new Map(rows.map((r) => [r.what, r.kind]))).toEqual(new Map([...errors, ...runs]));
 });
 
-test('a database written before version 14 marks its stored sign-in steps that failed (CheckMfa, Identity Center credentials), read from their log files', async () => {
+test('a database written before version 14 marks its stored sign-in steps that failed (CheckMfa, Identity Center credentials), ' +
+  'read from their log files', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'v13.duckdb');
   const step = (id: string, eventName: string, outcome: string, where = 'serviceEventDetails') => ({
-    eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName, eventType: 'AwsServiceEvent', recipientAccountId: '111122223333',
+    eventID: id, eventTime: '2026-11-20T10:00:00Z', eventSource: 'signin.amazonaws.com', eventName, eventType: 'AwsServiceEvent',
+    recipientAccountId: '111122223333',
     userIdentity: { type: 'Unknown', principalId: '111122223333', accountId: '111122223333', userName: 'user1' }, [where]: { [eventName]: outcome },
   });
   try {
@@ -435,7 +438,10 @@ test('a database written before version 14 marks its stored sign-in steps that f
         ]),
         // More files than one read holds (64): each read in a batch of its own file's steps, none left out.
         ...Object.fromEntries(
-          Array.from({ length: 70 }, (_, i) => [`more-${i}.json.gz`, logFile([step(`f-${i}`, 'CredentialVerification', 'Failure'), step(`s-${i}`, 'CredentialChallenge', 'Success')])])
+          Array.from({ length: 70 }, (_, i) => [
+            `more-${i}.json.gz`,
+            logFile([step(`f-${i}`, 'CredentialVerification', 'Failure'), step(`s-${i}`, 'CredentialChallenge', 'Success')]),
+          ])
         ),
       });
       expect(await ingest({ source: logs, db, days: 3650 })).toMatchObject({ events: 144, errors: 0 });
@@ -852,7 +858,8 @@ test('a database a newer version wrote (an image rolled back) is refused, read-o
     await db.run(`UPDATE meta SET value = $v WHERE key = 'schema_version'`, { v: String(SCHEMA_VERSION + 1) });
     db.close();
     const refusal = new RegExp(
-      `^the database .*newer\\.duckdb was written by a newer Trailhound \\(schema version ${SCHEMA_VERSION + 1}; this one knows versions up to ${SCHEMA_VERSION}\\): ` +
+      `^the database .*newer\\.duckdb was written by a newer Trailhound ` +
+        `\\(schema version ${SCHEMA_VERSION + 1}; this one knows versions up to ${SCHEMA_VERSION}\\): ` +
         'run that version \\(or a later one\\) on it, or give this one a database of its own \\(--db, or TRAILHOUND_DB\\)$'
     );
     await expect(Database.open(file)).rejects.toThrow(refusal);

@@ -143,7 +143,10 @@ test('a series interrupted while its rows stream out is a 504, never the rows re
         'k' AS object_key, 0 AS record_index, $from::TIMESTAMP + to_hours(h) AS arrived_at FROM range(2000) tu(u), range(500) th(h)`,
       { from: new Date(FROM).toISOString().slice(0, 19).replace('T', ' ') }
     );
-    const body = { range: { from: FROM, to: FROM + 500 * HOUR }, queries: [{ refId: 'A', format: 'timeseries', groupBy: 'user', aggregate: 'hour', limit: 2000 }] };
+    const body = {
+      range: { from: FROM, to: FROM + 500 * HOUR },
+      queries: [{ refId: 'A', format: 'timeseries', groupBy: 'user', aggregate: 'hour', limit: 2000 }],
+    };
     const started = Date.now();
     const whole = (await new Reports(dense).query(body as QueryRequest)).results.A as { frames: Frame[] };
     const took = Date.now() - started;

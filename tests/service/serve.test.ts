@@ -20,7 +20,8 @@ import { hungServer, refusedUrl } from '../support/net';
 
 const today = new Date().toISOString().slice(0, 10);
 let n = 0;
-const rec = () => ({ eventID: `svc-${++n}`, eventTime: `${today}T00:00:01Z`, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+const rec = () =>
+  ({ eventID: `svc-${++n}`, eventTime: `${today}T00:00:01Z`, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
 
 test('backfills, picks up new files on the next poll, and keeps going when a poll fails', async () => {
   const dir = tempDir();
@@ -247,7 +248,11 @@ test('several sources: a source read after midnight counts its days to its own d
     // The second source got a late file of the 19th after its last good run.
     writeFiles(second, { ...dayFile('2026-11-19', 'late.json.gz'), ...dayFile('2026-11-20', 'b.json.gz') });
     for (const source of [first, second]) {
-      await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-11-19 23:50:00', TIMESTAMP '2026-11-19 23:51:00')`, { source });
+      await db.run(
+        `INSERT INTO ingest_runs (source, started_at, finished_at)
+         VALUES ($source, TIMESTAMP '2026-11-19 23:50:00', TIMESTAMP '2026-11-19 23:51:00')`,
+        { source }
+      );
     }
     // The poll starts at 23:50; the first source's read takes it past midnight.
     let clock = new Date('2026-11-20T23:50:00Z');
@@ -301,9 +306,17 @@ test('started again after weeks away, the service reads every day since its last
     const logs = path.join(dir, 'logs');
     writeFiles(logs, { ...dayFile('2026-11-01', 'old.json.gz'), ...dayFile('2026-11-20', 'new.json.gz') });
     // The last good run of this source, 20 days before "now"; the default backfill would cover 14.
-    await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at) VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`, { source: logs });
+    await db.run(
+      `INSERT INTO ingest_runs (source, started_at, finished_at)
+       VALUES ($source, TIMESTAMP '2026-10-31 12:00:00', TIMESTAMP '2026-10-31 12:01:00')`,
+      { source: logs }
+    );
     // A run stopped at shutdown since then (after a batch) is not a complete read: the catch-up still starts at the good one.
-    await db.run(`INSERT INTO ingest_runs (source, started_at, finished_at, stopped) VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`, { source: logs });
+    await db.run(
+      `INSERT INTO ingest_runs (source, started_at, finished_at, stopped)
+       VALUES ($source, TIMESTAMP '2026-11-19 12:00:00', TIMESTAMP '2026-11-19 12:01:00', true)`,
+      { source: logs }
+    );
     const { lines, logger } = memoryLogger();
     const service = startService({ db, sources: [logs], logger, pollIntervalMs: 60_000, now: () => new Date('2026-11-20T12:00:00Z') });
     const days = () => eventDays(db);
@@ -437,7 +450,9 @@ test('a poll that waits behind a backfill does not take the running backfill for
 test('a poll whose turn comes after stop() does nothing: no delivery, no catch-up, no run', async () => {
   await withGeneratedLogs({ events: 20_000, days: 30, seed: 8 }, async ({ logs, db, lines, logger }) => {
     let deliveries = 0;
-    const service = startService({ db, sources: [logs], logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END, beforePoll: async () => void deliveries++ });
+    const service = startService({
+      db, sources: [logs], logger, days: 2, pollIntervalMs: 100, now: () => GENERATED_END, beforePoll: async () => void deliveries++,
+    });
     await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
     const runsBefore = await rowCount(db, 'ingest_runs');
     const deliveriesBefore = deliveries;
@@ -576,7 +591,8 @@ test('serve with no source ingests the bundled sample, and SIGTERM stops it clea
   let child: ReturnType<typeof spawnCli> | undefined;
   try {
     const umask = process.umask(0o022);
-    const proc = (child = spawnCli(['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: '' }));
+    const args = ['serve', '--db', path.join(dir, 'data', 'trailhound.duckdb'), '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: '' }));
     process.umask(umask);
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
@@ -655,14 +671,16 @@ test('SIGTERM before the API listens (the sample being made) stops serve cleanly
   }
 }, 90_000);
 
-test('SIGTERM during a long backfill stops serve after the batch it is loading; a second signal quits at once; the next run ingests exactly the rest', async () => {
+test('SIGTERM during a long backfill stops serve after the batch it is loading; a second signal quits at once; ' +
+  'the next run ingests exactly the rest', async () => {
   const dir = tempDir();
   const logs = path.join(dir, 'logs');
   const file = path.join(dir, 'data', 'db.duckdb');
   let child: ReturnType<typeof spawnCli> | undefined;
   /** serve on the file, once its API listens; its log lines, its exit, and the objects its ingest status counts. */
   const serve = async () => {
-    const proc = (child = spawnCli(['serve', '--db', file, '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'secret' }));
+    const args = ['serve', '--db', file, '--source', logs, '--poll-interval', '3600', '--listen', '127.0.0.1:0'];
+    const proc = (child = spawnCli(args, { TRAILHOUND_TOKEN: 'secret' }));
     let out = '';
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
@@ -704,7 +722,8 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     expect(afterStop.files).toBeLessThan(expected.files);
     expect(afterStop.runs).toEqual([{ finished: true, error: null, stopped: true, objects: afterStop.files }]);
     const lines = first.lines();
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
+    expect(lines.map((l) => l.msg))
+      .toEqual(expect.arrayContaining(['stopping', 'stopping after the current batch: the next start reads the rest of its days', 'stopped']));
     expect(lines.filter((l) => ['stopping', 'stopped'].includes(l.msg)).map((l) => l.msg)).toEqual(['stopping', 'stopped']);
     // Said in words: a stopped run is no finished one.
     expect(lines.find((l) => l.job === 'ingest' && l.stopped)).toMatchObject({ msg: 'ingest stopped', errors: 0 });
@@ -780,7 +799,12 @@ test('serve refuses to start without its API: a bad listen address, a port in us
       ['flag', ['--listen', 'foo'], {}, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port, e\.g\. 127\.0\.0\.1:7480/],
       ['variable', [], { TRAILHOUND_LISTEN: 'foo' }, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port/],
       ['zero', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '0' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=0: expected a whole number, 1 or more/],
-      ['negative', ['--listen', '127.0.0.1:0'], { TRAILHOUND_POLL_INTERVAL: '-60' }, /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/],
+      [
+        'negative',
+        ['--listen', '127.0.0.1:0'],
+        { TRAILHOUND_POLL_INTERVAL: '-60' },
+        /^trailhound: TRAILHOUND_POLL_INTERVAL=-60: expected a whole number, 1 or more/,
+      ],
       ['blank-token', ['--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: ' \n' }, /^trailhound: TRAILHOUND_TOKEN is only white space/],
       // Guessable by anyone who reaches the port: refused there (on loopback only warned of, as the sample's start below).
       [
@@ -789,13 +813,23 @@ test('serve refuses to start without its API: a bad listen address, a port in us
         { TRAILHOUND_TOKEN: 'secret' },
         /^trailhound: the bearer token is only 6 characters, .*The API listens beyond this machine \(--listen 0\.0\.0\.0:0\), so serve does not start/,
       ],
-      ['too-long', ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'], {}, /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/],
+      [
+        'too-long',
+        ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'],
+        {},
+        /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/,
+      ],
       // A mistyped source (beside a good one): said at once, not a poll retried for ever.
       // Without TRAILHOUND_TOKEN, which would write a token file if the source were checked too late.
       ['mistyped-folder', ['--listen', '127.0.0.1:0', '--source', path.join(dir, 'lgos')], { TRAILHOUND_TOKEN: '' }, /^trailhound: .*lgos is not a folder/],
       ['s3-url', ['--listen', '127.0.0.1:0', '--source', 's3://'], { TRAILHOUND_TOKEN: '' }, /^trailhound: s3:\/\/ is not an S3 URL: expected s3:\/\/bucket/],
       // Without the scheme: the AWS SDK's own "Invalid URL", or "Unknown: UnknownError", at every poll.
-      ['s3-endpoint', ['--listen', '127.0.0.1:0'], { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' }, /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/],
+      [
+        's3-endpoint',
+        ['--listen', '127.0.0.1:0'],
+        { TRAILHOUND_S3_ENDPOINT: '127.0.0.1:9000' },
+        /^trailhound: --s3-endpoint \(or TRAILHOUND_S3_ENDPOINT\) 127\.0\.0\.1:9000: expected an http/,
+      ],
       [
         'cloudtrail-endpoint',
         ['--listen', '127.0.0.1:0', '--cloudtrail-endpoint', 'localhost:4566'],
@@ -830,7 +864,10 @@ test('serve refuses to start without its API: a bad listen address, a port in us
     const taken = await runWithin(['serve', '--db', path.join(dir, 'taken', 'db.duckdb'), '--listen', `127.0.0.1:${busyPort}`], { TRAILHOUND_TOKEN: '' });
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(
-      new RegExp(`^trailhound: cannot listen on 127\\.0\\.0\\.1:${busyPort}: the port is in use .*choose another address with --listen host:port \\(or TRAILHOUND_LISTEN\\)`)
+      new RegExp(
+        `^trailhound: cannot listen on 127\\.0\\.0\\.1:${busyPort}: the port is in use .*` +
+          'choose another address with --listen host:port \\(or TRAILHOUND_LISTEN\\)'
+      )
     );
     expect(taken.stdout).toBe('');
     expect(fs.existsSync(path.join(dir, 'taken'))).toBe(false);
@@ -850,12 +887,18 @@ test('serve with no source on a data folder it cannot write says to give a writa
   fs.chmodSync(data, root ? 0o755 : 0o555);
   try {
     // With TRAILHOUND_TOKEN (as in Docker): no token file to write, so the sample is the first thing written.
-    const run = await runWithin(['serve', '--db', path.join(data, 'trailhound.duckdb'), '--listen', '127.0.0.1:0'], { TRAILHOUND_TOKEN: 'a-long-enough-test-token' }, 30_000, root ? { uid: 65534, gid: 65534 } : {});
+    const run = await runWithin(
+      ['serve', '--db', path.join(data, 'trailhound.duckdb'), '--listen', '127.0.0.1:0'],
+      { TRAILHOUND_TOKEN: 'a-long-enough-test-token' },
+      30_000,
+      root ? { uid: 65534, gid: 65534 } : {}
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       new RegExp(
-        `^trailhound: cannot write the bundled sample logs into ${data}/sample-logs \\(EACCES: permission denied, .*\\): with no --source, serve writes them in the ` +
-          `database's folder; give a --db \\(or TRAILHOUND_DB\\) in a folder this user can write, or a --source \\(or TRAILHOUND_SOURCE\\) of your own logs\n$`
+        `^trailhound: cannot write the bundled sample logs into ${data}/sample-logs \\(EACCES: permission denied, .*\\): ` +
+          'with no --source, serve writes them in the database\'s folder; ' +
+          'give a --db \\(or TRAILHOUND_DB\\) in a folder this user can write, or a --source \\(or TRAILHOUND_SOURCE\\) of your own logs\n$'
       )
     );
     expect(run.stdout).not.toMatch(/API listening/);
@@ -880,7 +923,8 @@ test('serve: a TRAILHOUND_TOKEN ending in a newline works; a backfill’s state 
     expect(listening.token).toBe('TRAILHOUND_TOKEN');
     // Six characters work, and the log says they are too few.
     expect(out).toContain('"token":"TRAILHOUND_TOKEN","msg":"the bearer token is only 6 characters');
-    const call = (route: string, init: RequestInit = {}) => fetch(`${listening.url}${route}`, { ...init, headers: { authorization: 'bearer secret', 'content-type': 'application/json' } });
+    const call = (route: string, init: RequestInit = {}) =>
+      fetch(`${listening.url}${route}`, { ...init, headers: { authorization: 'bearer secret', 'content-type': 'application/json' } });
 
     const status = async () => (await call('/api/ingest/status')).json();
     const before = await status();

@@ -64,7 +64,8 @@ export async function checkHealth(request: CheckHealthRequest, runtime: Runtime,
     if (err instanceof ServiceError && (err.kind === 'http' || err.kind === 'unauthorized')) {
       // /api/health never needs a token and always exists: an error there means the URL points elsewhere
       // (another web app, or a path after the service's address).
-      message = `${client.baseUrl} does not answer as a Trailhound service (GET /api/health: HTTP ${err.httpStatus}): check the URL; it is the service's address, e.g. http://127.0.0.1:7480`;
+      message = `${client.baseUrl} does not answer as a Trailhound service (GET /api/health: HTTP ${err.httpStatus}): ` +
+        "check the URL; it is the service's address, e.g. http://127.0.0.1:7480";
     }
     return { status: 'ERROR', message, jsonDetails: details({ url: client.baseUrl, pluginVersion: VERSION }) };
   }

@@ -105,7 +105,10 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
     });
     if (answer.status === 401 || answer.status === 403) {
       // Never hand a 401 to the browser: Grafana's frontend would take it for the user's own session expiring.
-      return jsonResponse(502, { error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): fix the token in the data source settings` });
+      return jsonResponse(502, {
+        error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): ` +
+          'fix the token in the data source settings',
+      });
     }
     const type = answer.headers.get('content-type');
     if (answer.status === 400 || answer.status === 404) {
@@ -118,7 +121,9 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
         parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
       } catch {
         // Not shortened, so not passed on either.
-        return jsonResponse(502, { error: `${client.baseUrl} answered ${path} with something other than JSON: check the service URL in the data source settings` });
+        return jsonResponse(502, {
+          error: `${client.baseUrl} answered ${path} with something other than JSON: check the service URL in the data source settings`,
+        });
       }
       return jsonResponse(200, match.route.short(parsed as never));
     }

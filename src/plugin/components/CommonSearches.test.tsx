@@ -91,7 +91,8 @@ describe('Common Searches', () => {
     await user.click(await screen.findByRole('option', { name: /alice/ }));
     await user.click(await screen.findByRole('option', { name: /bob/ }));
     await user.click(screen.getByRole('button', { name: 'Apply: All activity of chosen IAM users' }));
-    expect(latest()).toEqual({ refId: 'B', format: 'table', aggregate: 'day', limit: 50, queryType: 'events', groupBy: 'user', filters: { user: ['alice', 'bob'] } });
+    expect(latest())
+      .toEqual({ refId: 'B', format: 'table', aggregate: 'day', limit: 50, queryType: 'events', groupBy: 'user', filters: { user: ['alice', 'bob'] } });
   });
 
   it('shows all activity of chosen IP addresses, starting from the ones already filtered', async () => {

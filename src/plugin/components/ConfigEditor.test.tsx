@@ -137,7 +137,9 @@ describe('ConfigEditor', () => {
     expect(screen.queryByText(/unencrypted/)).not.toBeInTheDocument();
     await user.clear(url);
     await user.type(url, 'http://trail.example.com:7480');
-    const warning = screen.getByText('Plain http to trail.example.com: the token and audit data cross the network unencrypted. Prefer https, or a private network.');
+    const warning = screen.getByText(
+      'Plain http to trail.example.com: the token and audit data cross the network unencrypted. Prefer https, or a private network.'
+    );
     expect(url).toHaveAccessibleDescription(warning.textContent!);
     expect(url).not.toBeInvalid();
     expect(latest().jsonData).toEqual({ url: 'http://trail.example.com:7480' });
@@ -359,7 +361,8 @@ describe('ConfigEditor', () => {
     await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
     expect(postResource).toHaveBeenCalledWith('backfill', { days: 30 });
-    expect(await screen.findByText('Retrieving the last 8 days of logs (the service keeps 7 days of events). Refresh to follow its progress.')).toBeInTheDocument();
+    expect(await screen.findByText('Retrieving the last 8 days of logs (the service keeps 7 days of events). Refresh to follow its progress.'))
+      .toBeInTheDocument();
   });
 
   it('says a retention of one day in the singular', async () => {
@@ -368,7 +371,8 @@ describe('ConfigEditor', () => {
     await renderEditor(settings());
     await screen.findByRole('spinbutton', { name: 'Days back' });
     await user.click(screen.getByRole('button', { name: 'Retrieve older logs' }));
-    expect(await screen.findByText('Retrieving the last 2 days of logs (the service keeps 1 day of events). Refresh to follow its progress.')).toBeInTheDocument();
+    expect(await screen.findByText('Retrieving the last 2 days of logs (the service keeps 1 day of events). Refresh to follow its progress.'))
+      .toBeInTheDocument();
   });
 
   it('shows the retention, when the service prunes', async () => {
@@ -376,7 +380,8 @@ describe('ConfigEditor', () => {
     getResource.mockImplementation(answer({ ...STATUS, retention }));
     await renderEditor(settings());
     expect(await screen.findByText('Retention')).toBeInTheDocument();
-    expect(screen.getByText(`90 days: events before ${new Date(retention.before).toLocaleString()} removed at ${new Date(retention.prunedAt).toLocaleString()}`)).toBeInTheDocument();
+    const pruned = `90 days: events before ${new Date(retention.before).toLocaleString()} removed at ${new Date(retention.prunedAt).toLocaleString()}`;
+    expect(screen.getByText(pruned)).toBeInTheDocument();
   });
 
   it('shows how each source is doing when the service reads several', async () => {
@@ -554,7 +559,10 @@ describe('ConfigEditor', () => {
     const rows = within(list).getAllByRole('row').map((row) => [...row.querySelectorAll('th, td')].map((c) => c.textContent));
     expect(rows).toEqual([
       ['When', 'Source', 'Key', 'Reason'],
-      [new Date(FAILED_AT).toLocaleString(), 's3://audit-logs/audit/', '…/123456789012_CloudTrail_eu-west-1_20261125T0900Z_Ab12.json.gz', 'Malformed JSON: unexpected end of input'],
+      [
+        new Date(FAILED_AT).toLocaleString(), 's3://audit-logs/audit/', '…/123456789012_CloudTrail_eu-west-1_20261125T0900Z_Ab12.json.gz',
+        'Malformed JSON: unexpected end of input',
+      ],
       [new Date('2026-11-24T09:00:00.000Z').toLocaleString(), 's3://audit-logs/audit/', '…/notes.json', 'no Records array'],
     ]);
     expect(within(list).getByText('…/notes.json')).toHaveAttribute('title', 'audit/notes.json');
@@ -598,11 +606,14 @@ describe('ConfigEditor', () => {
   });
 
   it('keeps the status when the list fails, and says to upgrade a service that has no list', async () => {
-    getResource.mockImplementation(answer(STATUS, Object.assign(new Error('no list'), { status: 404, data: { error: 'no such endpoint: GET /api/ingest/errors' } })));
+    const noList = Object.assign(new Error('no list'), { status: 404, data: { error: 'no such endpoint: GET /api/ingest/errors' } });
+    getResource.mockImplementation(answer(STATUS, noList));
     await renderEditor(settings());
     expect(await screen.findByText('Log files')).toBeInTheDocument();
     expect(
-      await screen.findByText(/^Could not list the unreadable files: no such endpoint: GET \/api\/ingest\/errors \(upgrade the Trailhound service\)\. Meanwhile/)
+      await screen.findByText(
+        /^Could not list the unreadable files: no such endpoint: GET \/api\/ingest\/errors \(upgrade the Trailhound service\)\. Meanwhile/
+      )
     ).toBeInTheDocument();
   });
 
@@ -615,7 +626,9 @@ describe('ConfigEditor', () => {
   });
 
   it('asks for no list when the status itself fails: its warning says what to fix', async () => {
-    getResource.mockRejectedValue({ status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the data source\'s API token (HTTP 401)' } });
+    getResource.mockRejectedValue({
+      status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the data source\'s API token (HTTP 401)' },
+    });
     await renderEditor(settings());
     expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
     expect(screen.getByText(/rejected the data source's API token/)).toBeInTheDocument();

@@ -8,7 +8,9 @@ import { BlurInput } from './BlurInput';
 import { ChoiceField } from './ChoiceField';
 import { ExclusionsEditor } from './ExclusionsEditor';
 import { FilterField } from './FilterField';
-import { FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, READ_ONLY, SERVICE_CALLS_OPTIONS, STATUS_TOOLTIP, STATUSES } from './labels';
+import {
+  FILTER_LABELS, FILTER_TOOLTIPS, MFA_OPTIONS, MFA_TOOLTIP, READ_ONLY, SERVICE_CALLS_OPTIONS, SERVICE_CALLS_TOOLTIP, STATUS_TOOLTIP, STATUSES,
+} from './labels';
 import type { LoadValues } from './useValueLookup';
 
 interface Props {
@@ -51,7 +53,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           <ChoiceField
             id={`${id}-mfa`}
             label="MFA"
-            tooltip="IAM users' and root's console logins and role sessions record whether MFA was used; other events (federated console logins too) match only All"
+            tooltip={MFA_TOOLTIP}
             options={MFA_OPTIONS}
             value={query.mfa ?? DEFAULT_QUERY.mfa}
             onChange={(mfa) => onChange({ ...query, mfa })}
@@ -59,7 +61,7 @@ export function FiltersEditor({ query, onChange, loadValues }: Props) {
           <ChoiceField
             id={`${id}-service-calls`}
             label="AWS service calls"
-            tooltip="What AWS services did: calls a service made for an identity (invokedBy: CloudFormation, Auto Scaling …), calls of the AWSService identity, and AWS service events. Exclude leaves them out, as the CIS root-activity alert does"
+            tooltip={SERVICE_CALLS_TOOLTIP}
             options={SERVICE_CALLS_OPTIONS}
             value={query.serviceCalls ?? DEFAULT_QUERY.serviceCalls}
             onChange={(serviceCalls) => onChange({ ...query, serviceCalls })}

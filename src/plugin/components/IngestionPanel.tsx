@@ -25,7 +25,9 @@ interface Props {
 export function IngestionPanel({ datasource, canBackfill }: Props) {
   const theme = useTheme2();
   // Inline styles: the plugin has no stylesheet and needs no CSS-in-JS dependency of its own for a small grid.
-  const grid = { display: 'grid', gridTemplateColumns: 'max-content auto', columnGap: theme.spacing(3), rowGap: theme.spacing(0.5), margin: theme.spacing(0, 0, 1) };
+  const grid = {
+    display: 'grid', gridTemplateColumns: 'max-content auto', columnGap: theme.spacing(3), rowGap: theme.spacing(0.5), margin: theme.spacing(0, 0, 1),
+  };
   const term = { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightRegular };
   const [status, setStatus] = useState<IngestStatus>();
   /** When the status above was read (epoch ms): after a failed refresh, its figures are as of then. */

@@ -367,7 +367,9 @@ describe('QueryEditor', () => {
     // Every report of events can count by arrival, the list too (latest arrivals first).
     expect(radio('Time', 'Arrival time')).toBeChecked();
     expect(onRunQuery).toHaveBeenCalledTimes(8);
-    expect(latest()).toEqual({ refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'list' });
+    expect(latest()).toEqual({
+      refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'list',
+    });
   });
 
   it('picks what to group by', async () => {
@@ -408,7 +410,8 @@ describe('QueryEditor', () => {
     const user = userEvent.setup();
     const { latest, onChange } = renderQueryEditor(datasource(), panel.targets[0]);
     expect(screen.getByRole('combobox', { name: 'Group by' })).toHaveValue('$groupBy');
-    for (const [label, variable] of [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa'], ['AWS service calls', '$serviceCalls']]) {
+    const chosen = [['Aggregate', '$aggregate'], ['Status', '$status'], ['Read-only', '$readOnly'], ['MFA', '$mfa'], ['AWS service calls', '$serviceCalls']];
+    for (const [label, variable] of chosen) {
       expect(screen.getByRole('combobox', { name: label })).toHaveValue(variable);
     }
     // Format is not templated there: still radio buttons.

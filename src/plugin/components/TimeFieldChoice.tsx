@@ -3,7 +3,7 @@
 // (a dashboard variable such as $timeField too).
 import { DEFAULT_QUERY, type TimeField } from '../../model/query';
 import { ChoiceField } from './ChoiceField';
-import { TIME_FIELDS } from './labels';
+import { TIME_FIELD_TOOLTIP, TIME_FIELDS } from './labels';
 
 interface Props {
   id: string;
@@ -17,7 +17,7 @@ export function TimeFieldChoice({ id, value, onChange }: Props) {
     <ChoiceField
       id={id}
       label="Time"
-      tooltip="What the time range applies to: when the calls were made, or when Trailhound stored them. Alert rules use arrival time, so that events delivered late still count (up to a day late)."
+      tooltip={TIME_FIELD_TOOLTIP}
       options={TIME_FIELDS}
       value={value ?? DEFAULT_QUERY.timeField}
       onChange={onChange}

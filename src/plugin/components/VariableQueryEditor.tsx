@@ -38,7 +38,12 @@ export function VariableQueryEditor({ query, onChange }: Props) {
               onChange={(option?: ComboboxOption<Dimension> | null) => option && onChange({ ...current, dimension: option.value })}
             />
           </EditorField>
-          <EditorField label="Containing" optional htmlFor="trailhound-variable-search" tooltip="Only values containing this text (case-insensitive); may use other variables">
+          <EditorField
+            label="Containing"
+            optional
+            htmlFor="trailhound-variable-search"
+            tooltip="Only values containing this text (case-insensitive); may use other variables"
+          >
             <BlurInput
               id="trailhound-variable-search"
               width={30}

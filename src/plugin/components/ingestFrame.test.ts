@@ -3,7 +3,9 @@ import { formattedValueToString, getValueFormat } from '@grafana/data';
 import type { IngestStatus } from '../../model/api';
 import { ingestFrame } from '../../service/reports';
 
-const STATUS: IngestStatus = { objects: 1, events: 1, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null };
+const STATUS: IngestStatus = {
+  objects: 1, events: 1, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null, lastPollError: null,
+};
 
 test("a retention reads as its days, not scaled to weeks or years as the unit 'd' does", () => {
   for (const days of [7, 90, 400]) {

@@ -63,6 +63,10 @@ export const TIME_FIELDS: Options<TimeField> = [
   { value: 'arrival', label: 'Arrival time', description: 'When Trailhound stored the event (at most a day late)' },
 ];
 
+export const TIME_FIELD_TOOLTIP =
+  'What the time range applies to: when the calls were made, or when Trailhound stored them. ' +
+  'Alert rules use arrival time, so that events delivered late still count (up to a day late).';
+
 /** The Status field's tooltip: what tells an error from a refusal, which the buttons' words do not say. */
 export const STATUS_TOOLTIP =
   'Error: any call that failed (an error code or message, a failed sign-in), refusals included. Unauthorized: the calls refused as not ' +
@@ -87,10 +91,17 @@ export const MFA_OPTIONS: Options<Mfa> = [
   { value: 'notUsed', label: 'Not used' },
 ];
 
+export const MFA_TOOLTIP =
+  "IAM users' and root's console logins and role sessions record whether MFA was used; other events (federated console logins too) match only All";
+
 export const SERVICE_CALLS_OPTIONS: Options<ServiceCalls> = [
   { value: 'include', label: 'Include' },
   { value: 'exclude', label: 'Exclude' },
 ];
+
+export const SERVICE_CALLS_TOOLTIP =
+  'What AWS services did: calls a service made for an identity (invokedBy: CloudFormation, Auto Scaling …), calls of the AWSService identity, ' +
+  'and AWS service events. Exclude leaves them out, as the CIS root-activity alert does';
 
 /** The filter fields, in the order the editor lists them. */
 export const FILTER_LABELS: Record<FilterKey, string> = {

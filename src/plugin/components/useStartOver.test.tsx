@@ -64,7 +64,9 @@ describe('useStartOver', () => {
   it("keeps a Leave out field through the editor's own changes when the host passes back a rebuilt copy, keys sorted, with its own fields", async () => {
     const user = userEvent.setup();
     const alerting = (query: Query) =>
-      sortedKeys(JSON.parse(JSON.stringify({ ...query, datasource: { type: 'trailhound-cloudtrail-datasource', uid: 'th' }, intervalMs: 1000, maxDataPoints: 43200 })));
+      sortedKeys(JSON.parse(JSON.stringify({
+        ...query, datasource: { type: 'trailhound-cloudtrail-datasource', uid: 'th' }, intervalMs: 1000, maxDataPoints: 43200,
+      })));
     const { replace } = renderInHost((query) => alerting(query) as Query);
     await addUserExclusion(user);
     await user.click(radio('Status', 'Error'));
@@ -102,7 +104,9 @@ describe('useStartOver', () => {
 
 test('a query shows the same whatever else the host keeps on it, its keys in any order, and empty lists or objects as none', () => {
   const query: Query = { refId: 'A', status: 'error', filters: { user: ['alice'], region: ['us-east-1'] } };
-  const rebuilt = { filters: { region: ['us-east-1'], user: ['alice'], account: [] }, exclude: {}, hide: false, key: 'Q-1', refId: 'B', status: 'error' } as Query;
+  const rebuilt = {
+    filters: { region: ['us-east-1'], user: ['alice'], account: [] }, exclude: {}, hide: false, key: 'Q-1', refId: 'B', status: 'error',
+  } as Query;
   expect(shownOf(rebuilt)).toBe(shownOf(query));
   // The values' order is what the editor shows, and a changed value is another query.
   expect(shownOf({ ...query, filters: { user: ['alice'], region: ['eu-west-1'] } })).not.toBe(shownOf(query));

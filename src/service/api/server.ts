@@ -138,7 +138,9 @@ const valuesSchema = {
   querystring: {
     type: 'object',
     // timeField is checked by the query model's own rule (resolveTimeField), with the same message as in a query.
-    properties: { from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, timeField: {} },
+    properties: {
+      from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, timeField: {},
+    },
   },
 };
 

@@ -67,11 +67,13 @@ unix('the token file is for its owner alone', () => {
 test('a token shorter than 16 characters is used, with a warning that says how to replace it; a generated one has none', () => {
   const file = path.join(dir, 'token');
   expect(shortTokenWarning(readToken(dir, 'secret')!)).toBe(
-    'the bearer token is only 6 characters, which a client trying tokens can guess (at least 16 wanted): set TRAILHOUND_TOKEN to a long random secret, e.g. $(openssl rand -hex 24)'
+    'the bearer token is only 6 characters, which a client trying tokens can guess (at least 16 wanted): ' +
+      'set TRAILHOUND_TOKEN to a long random secret, e.g. $(openssl rand -hex 24)'
   );
   expect(shortTokenWarning(readToken(dir, 'x'.repeat(MIN_TOKEN_LENGTH))!)).toBeUndefined();
   fs.writeFileSync(file, 'abc\n', { mode: 0o600 });
-  expect(shortTokenWarning(resolveToken(dir, undefined))).toMatch(new RegExp(`^the bearer token is only 3 characters, .*: delete ${file} \\(a new token is made`));
+  expect(shortTokenWarning(resolveToken(dir, undefined)))
+    .toMatch(new RegExp(`^the bearer token is only 3 characters, .*: delete ${file} \\(a new token is made`));
   fs.rmSync(file);
   expect(shortTokenWarning(resolveToken(dir, undefined))).toBeUndefined();
 });

@@ -30,7 +30,8 @@ export function generateCommand(): Command {
       // Not added to what is there: another run's files, of other --events, --days or --seed, would be ingested with these.
       const there = fs.existsSync(opts.out) ? fs.readdirSync(opts.out) : [];
       if (there.length > 0) {
-        throw new Error(`--out ${opts.out} is not empty (${there.slice(0, 3).join(', ')}${there.length > 3 ? ', …' : ''}): give a new or empty folder, or remove it first`);
+        const listed = `${there.slice(0, 3).join(', ')}${there.length > 3 ? ', …' : ''}`;
+        throw new Error(`--out ${opts.out} is not empty (${listed}): give a new or empty folder, or remove it first`);
       }
       const started = Date.now();
       let last = 0;

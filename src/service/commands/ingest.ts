@@ -190,7 +190,8 @@ export function ingestCommand(): Command {
         const message = messageOf(err);
         const note = discard
           ? `nothing was stored: the database this run created, ${file}, is removed again`
-          : `no events were stored, but the database this run created, ${file}, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them`;
+          : `no events were stored, but the database this run created, ${file}, is kept for the log files it could not read: ` +
+            "'trailhound report ingest --errors' lists them";
         throw new Error(`${message}\n(${note})`, { cause: err });
       } finally {
         process.off('SIGINT', onInt);

@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
 import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
 import {
-  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS, STATUSES, TIME_FIELDS,
+  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS,
+  STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
 import { decimalNumber } from '../../model/decimal';
@@ -166,7 +167,12 @@ function parsedQueryResult(text: string): QueryResponse['results'][string] | und
 }
 
 /** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
-async function askService(url: string, dataDir: string, token: Token | undefined, body: object): Promise<{ frames: Frame[] } | { error: string; status: number }> {
+async function askService(
+  url: string,
+  dataDir: string,
+  token: Token | undefined,
+  body: object
+): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
   if (insecure) warn(insecure);
@@ -229,7 +235,8 @@ export function reportCommand(): Command {
     .addOption(
       choices(
         '--aggregate <bucket>',
-        `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}: the range in ${SERIES_ROWS} rows at most, e.g. 12 hours over 14 days, an hour over 2)`,
+        `bucket width of a timeseries (default: ${DEFAULT_QUERY.aggregate}: the range in ${SERIES_ROWS} rows at most, ` +
+          'e.g. 12 hours over 14 days, an hour over 2)',
         AGGREGATES
       )
     )
@@ -251,13 +258,15 @@ export function reportCommand(): Command {
     .addOption(
       choices(
         '--service-calls <which>',
-        `include or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, AWS service events (default: ${DEFAULT_QUERY.serviceCalls})`,
+        'include or exclude what AWS services did: calls a service made for an identity (invokedBy), calls of the AWSService identity, ' +
+          `AWS service events (default: ${DEFAULT_QUERY.serviceCalls})`,
         SERVICE_CALLS
       )
     )
     .option(
       '--peak-window <minutes>',
-      `count peaks (table and timeseries): each group's most events made within this many minutes of each other (${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`
+      "count peaks (table and timeseries): each group's most events made within this many minutes of each other " +
+        `(${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`
     )
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)
@@ -292,7 +301,8 @@ export function reportCommand(): Command {
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
-      `top N groups, or events or unreadable files listed (default: ${DEFAULT_QUERY.limit}; ${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
+      `top N groups, or events or unreadable files listed (default: ${DEFAULT_QUERY.limit}; ` +
+        `${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
     )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(
@@ -353,7 +363,10 @@ export function reportCommand(): Command {
             const stored = db;
             const lacks = async (column: string) => !(await stored.hasColumn('events', column));
             const older = (field: string, without: string) =>
-              new QueryError(field, `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`);
+              new QueryError(
+                field,
+                `${file} was written by an older Trailhound, without ${without}: run 'trailhound ingest' (or 'trailhound serve') once to upgrade it`
+              );
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
             if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
             if (query.queryType === 'events' && query.format === 'list' && (await lacks('role_name'))) throw older('format', 'the role of each role session');

@@ -121,11 +121,19 @@ export function serveCommand(): Command {
   const definition = new Command('serve')
     .description('serve the report API and keep the database up to date: backfill, then poll for new CloudTrail logs')
     .option('--listen <host:port>', 'where the API listens (env TRAILHOUND_LISTEN)', env('LISTEN') ?? DEFAULTS.listen)
-    .option('--source <source>', 's3://bucket[/prefix] or a folder; repeat it for several (env TRAILHOUND_SOURCE, comma-separated; default: the bundled sample logs)', collect)
+    .option(
+      '--source <source>',
+      's3://bucket[/prefix] or a folder; repeat it for several (env TRAILHOUND_SOURCE, comma-separated; default: the bundled sample logs)',
+      collect
+    )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--days <n>', `days to backfill on start (default: ${DEFAULTS.days})`, positiveInt)
     .option('--poll-interval <seconds>', `seconds between polls (env TRAILHOUND_POLL_INTERVAL; default: ${DEFAULTS.pollIntervalSeconds})`, positiveInt)
-    .option('--retention-days <n>', 'keep this many days of events; older ones are removed hourly (env TRAILHOUND_RETENTION_DAYS; default: keep all)', positiveInt)
+    .option(
+      '--retention-days <n>',
+      'keep this many days of events; older ones are removed hourly (env TRAILHOUND_RETENTION_DAYS; default: keep all)',
+      positiveInt
+    )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--cloudtrail-endpoint <url>', 'CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .action(async (opts) => {
@@ -274,7 +282,8 @@ export function serveCommand(): Command {
         await deliverSampleLogs(sources[0], now);
         await lazy.trails().storeTrails(db, sampleTrails(now));
       };
-      logger.info({ ...(sources.length === 1 ? { source: sources[0] } : { sources }), db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
+      const where = sources.length === 1 ? { source: sources[0] } : { sources };
+      logger.info({ ...where, db: file, pollSeconds, retentionDays: retention ?? null }, 'trailhound started');
       ingestion.service = lazy.service().startService({
         db,
         sources,

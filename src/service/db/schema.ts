@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS events (
   resources         STRUCT(id VARCHAR, name VARCHAR)[] NOT NULL,
   object_key        VARCHAR NOT NULL,   -- the log file it came from (first delivery)
   record_index      INTEGER,            -- its position in that file's Records (NULL for events stored before version 4)
-  arrived_at        TIMESTAMP           -- when Trailhound stored it (its batch's transaction began; in a first load, event_time for what happened before the run started): what alert rules count by
+  arrived_at        TIMESTAMP           -- when Trailhound stored it (its batch's transaction began; in a first load, event_time for
+                                        -- what happened before the run started): what alert rules count by
 );
 
 -- Version 2 added mfa_used; events stored before it have NULL (unknown).

@@ -4,7 +4,8 @@ import { UnreadableLogFile } from './recordsArray';
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
 test('errors about a file are told apart from errors about the machine', () => {
   expect(isFileProblem(new Error('Invalid Input Error: Malformed JSON in file "x.json.gz", at byte 15 in record/value 2: unexpected end of data.'))).toBe(true);
-  expect(isFileProblem(new Error('Invalid Input Error: Malformed JSON in file "x.json", at byte 71 in record/value 2: invalid UTF-8 encoding in string.'))).toBe(true);
+  const malformed = 'Invalid Input Error: Malformed JSON in file "x.json", at byte 71 in record/value 2: invalid UTF-8 encoding in string.';
+  expect(isFileProblem(new Error(malformed))).toBe(true);
   expect(isFileProblem(new Error('Conversion Error: Type VARCHAR with value "x" can\'t be cast to the destination type MAP'))).toBe(true);
   expect(isFileProblem(new Error('IO Error: Input is not a GZIP stream'))).toBe(true);
   expect(isFileProblem(new Error('Out of Memory Error: failed to allocate data of size 256.0 MiB (2.3 MiB/244.1 MiB used)'))).toBe(false);
@@ -31,7 +32,8 @@ test("fileErrorKind: the kind of DuckDB's errors (its own words, as it reports t
 
 test('namedFile: the file DuckDB names, the longest path before a shorter one (a.json is inside a.json.gz)', () => {
   const files = ['/logs/a [1].json', '/logs/a [1].json.gz', '/logs/b *.json.gz'].map((p) => ({ path: p }));
-  const named = (message: string) => namedFile(`Invalid Input Error: Malformed JSON in file "${message}", at byte 1 in record/value 2: invalid literal.`, files)?.path;
+  const named = (message: string) =>
+    namedFile(`Invalid Input Error: Malformed JSON in file "${message}", at byte 1 in record/value 2: invalid literal.`, files)?.path;
   expect(named('/logs/a [1].json.gz')).toBe('/logs/a [1].json.gz');
   expect(named('/logs/a [1].json')).toBe('/logs/a [1].json');
   expect(named('/logs/b *.json.gz')).toBe('/logs/b *.json.gz');

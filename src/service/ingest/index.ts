@@ -486,7 +486,8 @@ function diskFull(err: unknown): unknown {
   if (!isDiskFull(err)) return err;
   const message = messageOf(err);
   return kinded(
-    `${message}: free space on that disk, or give it more; a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again`,
+    `${message}: free space on that disk, or give it more; ` +
+      'a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again',
     'disk-full',
     err
   );

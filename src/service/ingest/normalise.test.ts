@@ -79,7 +79,11 @@ describe('user, per identity type', () => {
       'grace@example.com (account 111122223333)',
       { role_name: 'AWSReservedSSO_AdministratorAccess_8c9d0e1f2a3b4c5d (account 111122223333)', permission_set: 'AdministratorAccess' },
     ],
-    ['AssumedRole without issuer → role name from the ARN', { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Reader/s1' } }, 'Reader'],
+    [
+      'AssumedRole without issuer → role name from the ARN',
+      { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/Reader/s1' } },
+      'Reader',
+    ],
     [
       'AssumedRole of an Identity Center permission set → the person (session name), the permission set kept as its role',
       { userIdentity: ssoSession('AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b', 'aws-reserved/sso.amazonaws.com/', 'dave@example.com') },
@@ -136,7 +140,11 @@ describe('user, per identity type', () => {
     ],
     [
       'Identity Center role without any session name → the role',
-      { userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', 'x'), arn: undefined, principalId: 'AROAEXAMPLE' } },
+      {
+        userIdentity: {
+          ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', 'x'), arn: undefined, principalId: 'AROAEXAMPLE',
+        },
+      },
       'AWSReservedSSO_ReadOnly_1234567890abcdef',
       { session_name: null },
     ],
@@ -148,8 +156,17 @@ describe('user, per identity type', () => {
       'root (account 444455556666)',
       { identity_type: 'Root', role_name: null, account: '111122223333' },
     ],
-    ['FederatedUser → name after federated-user/', { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/carol', principalId: '111122223333:carol' } }, 'carol'],
-    ['AWSService → invokedBy', { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } }, 'autoscaling.amazonaws.com', { invoked_by: 'autoscaling.amazonaws.com' }],
+    [
+      'FederatedUser → name after federated-user/',
+      { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/carol', principalId: '111122223333:carol' } },
+      'carol',
+    ],
+    [
+      'AWSService → invokedBy',
+      { userIdentity: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' } },
+      'autoscaling.amazonaws.com',
+      { invoked_by: 'autoscaling.amazonaws.com' },
+    ],
     [
       'Root, a call AWS Support made for it → root, the service kept',
       { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333', invokedBy: 'support.amazonaws.com' } },
@@ -158,11 +175,25 @@ describe('user, per identity type', () => {
     ],
     ['IAMUser, invokedBy empty → no service', { userIdentity: { type: 'IAMUser', userName: 'erin', invokedBy: '' } }, 'erin', { invoked_by: null }],
     ['AWSAccount → accountId', { userIdentity: { type: 'AWSAccount', accountId: '999988887777', principalId: 'AIDAX' } }, '999988887777'],
-    ['SAMLUser → userName, provider kept', { userIdentity: { type: 'SAMLUser', userName: 'dave@example.com', identityProvider: 'arn:aws:iam::1:saml-provider/Okta' } }, 'dave@example.com', { identity_provider: 'arn:aws:iam::1:saml-provider/Okta' }],
-    ['WebIdentityUser → userName, provider kept', { userIdentity: { type: 'WebIdentityUser', userName: 'app-user', identityProvider: 'accounts.google.com' } }, 'app-user', { identity_provider: 'accounts.google.com' }],
+    [
+      'SAMLUser → userName, provider kept',
+      { userIdentity: { type: 'SAMLUser', userName: 'dave@example.com', identityProvider: 'arn:aws:iam::1:saml-provider/Okta' } },
+      'dave@example.com',
+      { identity_provider: 'arn:aws:iam::1:saml-provider/Okta' },
+    ],
+    [
+      'WebIdentityUser → userName, provider kept',
+      { userIdentity: { type: 'WebIdentityUser', userName: 'app-user', identityProvider: 'accounts.google.com' } },
+      'app-user',
+      { identity_provider: 'accounts.google.com' },
+    ],
     [
       'IdentityCenterUser → user id, identity store kept',
-      { userIdentity: { type: 'IdentityCenterUser', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' } } },
+      {
+        userIdentity: {
+          type: 'IdentityCenterUser', accountId: '1', onBehalfOf: { userId: 'u-123', identityStoreArn: 'arn:aws:identitystore::1:identitystore/d-1' },
+        },
+      },
       'u-123',
       { identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
     ],
@@ -179,10 +210,19 @@ describe('user, per identity type', () => {
       'u-123',
       { identity_type: 'Unknown', identity_provider: 'arn:aws:identitystore::1:identitystore/d-1' },
     ],
-    ['unknown type with no name → principal ARN', { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } }, 'arn:aws:iam::1:thing/x'],
+    [
+      'unknown type with no name → principal ARN',
+      { userIdentity: { type: 'SomethingNew', arn: 'arn:aws:iam::1:thing/x', principalId: 'P1' } },
+      'arn:aws:iam::1:thing/x',
+    ],
     ['no name, no ARN → principal id', { userIdentity: { type: 'IAMUser', principalId: 'AIDAONLY' } }, 'AIDAONLY'],
     ['no userIdentity at all → unknown, never empty', { userIdentity: undefined }, 'unknown', { identity_type: 'Unknown' }],
-    ['an empty type → Unknown, as a missing one (a filter on it finds it)', { userIdentity: { type: '', principalId: 'P2' } }, 'P2', { identity_type: 'Unknown' }],
+    [
+      'an empty type → Unknown, as a missing one (a filter on it finds it)',
+      { userIdentity: { type: '', principalId: 'P2' } },
+      'P2',
+      { identity_type: 'Unknown' },
+    ],
   ];
   const records = cases.map(([, over]) => record(over));
   let rows: Map<string, Row>;
@@ -361,11 +401,17 @@ describe('service, source IP, status, read-only, resources', () => {
     accessDenied: record({ errorCode: 'AccessDenied', errorMessage: 'User: x is not authorized to perform: s3:GetObject' }),
     clientUnauthorized: record({ errorCode: 'Client.UnauthorizedOperation', errorMessage: 'You are not authorized to perform this operation.' }),
     notAuthorizedMessage: record({ errorCode: 'SomeError', errorMessage: 'Not authorized to perform sts:AssumeRole' }),
-    messageInside: record({ errorCode: 'InvalidClientTokenId', errorMessage: 'User: arn:aws:iam::111122223333:user/x is NOT AUTHORIZED to perform: iam:ListUsers' }),
-    snsRefused: record({ errorCode: 'AuthorizationError', errorMessage: 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe' }),
+    messageInside: record({
+      errorCode: 'InvalidClientTokenId', errorMessage: 'User: arn:aws:iam::111122223333:user/x is NOT AUTHORIZED to perform: iam:ListUsers',
+    }),
+    snsRefused: record({
+      errorCode: 'AuthorizationError', errorMessage: 'User: arn:aws:iam::111122223333:user/bob is not authorized to perform: SNS:Subscribe',
+    }),
     authFailure: record({ errorCode: 'AuthFailure' }),
     // EC2's, as CloudTrail writes its codes; no message saying "not authorized".
-    ec2AuthFailure: record({ eventSource: 'ec2.amazonaws.com', errorCode: 'Client.AuthFailure', errorMessage: 'AWS was not able to validate the provided access credentials' }),
+    ec2AuthFailure: record({
+      eventSource: 'ec2.amazonaws.com', errorCode: 'Client.AuthFailure', errorMessage: 'AWS was not able to validate the provided access credentials',
+    }),
     operationException: record({ eventSource: 'workdocs.amazonaws.com', errorCode: 'UnauthorizedOperationException', errorMessage: 'User lacks permission' }),
     throttled: record({ errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }),
     // A network activity event refused by a VPC endpoint's policy, as the CloudTrail user guide shows one (logging network
@@ -378,11 +424,16 @@ describe('service, source IP, status, read-only, resources', () => {
       vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7', vpcEndpointAccountId: '123456789012',
     }),
     dryRun: record({ errorCode: 'Client.DryRunOperation', errorMessage: 'Request would have succeeded, but DryRun flag is set.' }),
-    consoleFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' } }),
-    consoleSuccess: record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' } }),
+    consoleFailure: record({
+      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Failure' },
+    }),
+    consoleSuccess: record({
+      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', responseElements: { ConsoleLogin: 'Success' },
+    }),
     // As older versions wrote a failed console login: with an errorMessage.
     consoleFailureMessage: record({
-      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', errorMessage: 'Failed authentication', responseElements: { ConsoleLogin: 'Failure' },
+      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', errorMessage: 'Failed authentication',
+      responseElements: { ConsoleLogin: 'Failure' },
     }),
     // The console sign-in records AWS documents (CloudTrail user guide, "AWS Management Console sign-in events"): an IAM
     // user's failed sign-in, MFA asked (MFAUsed "Yes"), is a ConsoleLogin "Failure"; CheckMfa is shown as "Success" only.
@@ -398,7 +449,9 @@ describe('service, source IP, status, read-only, resources', () => {
       requestParameters: null, responseElements: { CheckMfa: 'Success' }, additionalEventData: { MfaType: 'U2F MFA' },
     }),
     // Not documented: a CheckMfa "Failure", read as ConsoleLogin's outcome is, should AWS write one.
-    checkMfaFailure: record({ eventSource: 'signin.amazonaws.com', eventName: 'CheckMfa', eventType: 'AwsConsoleSignIn', responseElements: { CheckMfa: 'Failure' } }),
+    checkMfaFailure: record({
+      eventSource: 'signin.amazonaws.com', eventName: 'CheckMfa', eventType: 'AwsConsoleSignIn', responseElements: { CheckMfa: 'Failure' },
+    }),
     // A console role switch as records show it (no AWS page does): the role's session, no session issuer; not a sign-in outcome read.
     switchRole: record({
       eventVersion: '1.08', eventSource: 'signin.amazonaws.com', eventName: 'SwitchRole', eventType: 'AwsConsoleSignIn', requestParameters: null,
@@ -415,9 +468,14 @@ describe('service, source IP, status, read-only, resources', () => {
     rightPassword: identityCenterStep('CredentialVerification', 'Success', 'PASSWORD'),
     signedIn: identityCenterStep('UserAuthentication', 'Success', 'PASSWORD'),
     // Another step's outcome is not the event's own.
-    otherOutcome: record({ eventSource: 'signin.amazonaws.com', eventName: 'UserAuthentication', serviceEventDetails: { UserAuthentication: 'Success', CredentialVerification: 'Failure' } }),
+    otherOutcome: record({
+      eventSource: 'signin.amazonaws.com', eventName: 'UserAuthentication',
+      serviceEventDetails: { UserAuthentication: 'Success', CredentialVerification: 'Failure' },
+    }),
     listNoFlag: record({ eventName: 'ListBuckets' }),
-    writeNoFlag: record({ eventName: 'TerminateInstances', requestParameters: { instancesSet: { items: [{ instanceId: 'i-0aaa' }, { instanceId: 'i-0bbb' }] } } }),
+    writeNoFlag: record({
+      eventName: 'TerminateInstances', requestParameters: { instancesSet: { items: [{ instanceId: 'i-0aaa' }, { instanceId: 'i-0bbb' }] } },
+    }),
     runInstances: record({
       eventName: 'RunInstances',
       readOnly: false,
@@ -434,7 +492,9 @@ describe('service, source IP, status, read-only, resources', () => {
         parameters: 'HIDDEN_DUE_TO_SECURITY_REASONS',
       },
       responseElements: {
-        command: { commandId: '4e973221-443e-4a56-a0b4-1cb3c7923fc3', documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'] },
+        command: {
+          commandId: '4e973221-443e-4a56-a0b4-1cb3c7923fc3', documentName: 'AWS-RunShellScript', instanceIds: ['i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86'],
+        },
       },
     }),
     startSession: record({
@@ -542,7 +602,10 @@ describe('service, source IP, status, read-only, resources', () => {
 
 describe('MFA', () => {
   const signIn = (userIdentity: CloudTrailRecord['userIdentity'], mfaUsed: string) =>
-    record({ eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', userIdentity, responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: mfaUsed } });
+    record({
+      eventSource: 'signin.amazonaws.com', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', userIdentity,
+      responseElements: { ConsoleLogin: 'Success' }, additionalEventData: { MFAUsed: mfaUsed },
+    });
   const role = (mfaAuthenticated: string) => ({
     type: 'AssumedRole',
     arn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0a1b/dave@example.com',

@@ -32,7 +32,9 @@ test('runs at once, then on the interval', async () => {
 
 test('a run cut short by a stop is logged as stopped, not finished', async () => {
   const logger = recordingLogger();
-  const poller = startPoller({ name: 'ingest', run: async () => ({ stopped: true }), intervalMs: 10_000, logger, describe: (r) => r, stopped: (r) => r.stopped });
+  const poller = startPoller({
+    name: 'ingest', run: async () => ({ stopped: true }), intervalMs: 10_000, logger, describe: (r) => r, stopped: (r) => r.stopped,
+  });
   await waitFor(() => logger.lines.length > 0);
   await poller.stop();
   expect(logger.lines).toEqual([{ level: 'info', msg: 'ingest stopped', obj: { job: 'ingest', ms: expect.any(Number), stopped: true } }]);

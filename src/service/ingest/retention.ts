@@ -63,7 +63,10 @@ export async function prune(db: Database, retentionDays: number, now = new Date(
       Number((await conn.run(sql, Object.fromEntries(Object.entries(params).filter(([name]) => sql.includes(`$${name}`))))).rowsChanged);
     // The files whose events go: a file keeps its copy while any of its events stays (a late delivery can straddle
     // the cutoff).
-    await changed(`CREATE OR REPLACE TEMP TABLE pruned_files AS SELECT DISTINCT object_key FROM events WHERE event_time < $before::TIMESTAMP AND object_key IS NOT NULL`);
+    await changed(
+      `CREATE OR REPLACE TEMP TABLE pruned_files AS
+       SELECT DISTINCT object_key FROM events WHERE event_time < $before::TIMESTAMP AND object_key IS NOT NULL`
+    );
     const events = await changed(`DELETE FROM events WHERE event_time < $before::TIMESTAMP`);
     await changed(`DELETE FROM event_resources WHERE event_time < $before::TIMESTAMP`);
     const gone = await conn.runAndReadAll(

@@ -13,7 +13,9 @@ test('lists weigh their limits, up to the row budget: a list past it is refused,
   expect(planAnswer({ range, queries: lists(3) }).weight).toBe(3 * LIST);
   const plan = planAnswer({ range, queries: lists(MAX_ROWS / MAX_LIMIT + 1) });
   expect(plan.weight).toBe(MAX_WEIGHT);
-  expect(plan.queries.at(-1)).toMatchObject({ refId: `q${MAX_ROWS / MAX_LIMIT}`, error: expect.objectContaining({ message: expect.stringMatching(/more than 100000 rows/) }) });
+  expect(plan.queries.at(-1)).toMatchObject({
+    refId: `q${MAX_ROWS / MAX_LIMIT}`, error: expect.objectContaining({ message: expect.stringMatching(/more than 100000 rows/) }),
+  });
 });
 
 test('queries refused for what they ask weigh nothing: an unknown field, a bad range', () => {

@@ -111,7 +111,8 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
       if (rows > rowsLeft) {
         throw new QueryError(
           'queries',
-          `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): lower the limits, or split the queries over panels`,
+          `this request's lists and tables together ask for more than ${MAX_ROWS} rows (the sum of their limits): ` +
+            'lower the limits, or split the queries over panels',
           'too-large'
         );
       }

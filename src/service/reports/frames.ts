@@ -128,7 +128,9 @@ export class SeriesFrames extends HeldFrames {
 
   /** Busiest group first, as in the table format (and so in legends); with peaks, the highest peak first. */
   sorted(): this {
-    if (this.groups.size === 0 && this.q.groupBy === 'none') this.groups.set('all', { group: groupOf(this.q, 'all'), counts: new Float64Array(this.points), total: 0 });
+    if (this.groups.size === 0 && this.q.groupBy === 'none') {
+      this.groups.set('all', { group: groupOf(this.q, 'all'), counts: new Float64Array(this.points), total: 0 });
+    }
     this.ordered = [...this.groups.values()].sort((x, y) => y.total - x.total || compareGroups(x.group, y.group));
     this.groups.clear();
     return this;
@@ -148,7 +150,8 @@ export class SeriesFrames extends HeldFrames {
    */
   private noticeOnly(): Frame | undefined {
     if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
-    return { name: 'events', meta: { notices: this.notices }, fields: [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }] };
+    const fields: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
+    return { name: 'events', meta: { notices: this.notices }, fields };
   }
 
   frames(): Frame[] {

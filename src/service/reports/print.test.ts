@@ -24,7 +24,9 @@ test('a lag reads at a glance however long it is', () => {
 });
 
 test('an empty events table or list says no events match, as an empty time series does, not "(no rows)"', () => {
-  const empty = { name: 'events by user', fields: [{ name: 'user', type: 'string' as const, values: [] }, { name: 'events', type: 'number' as const, values: [] }] };
+  const empty = {
+    name: 'events by user', fields: [{ name: 'user', type: 'string' as const, values: [] }, { name: 'events', type: 'number' as const, values: [] }],
+  };
   expect(printFrames([empty])).toBe('(no events match)');
   expect(printFrames([])).toBe('(no events match)');
 });

@@ -118,7 +118,8 @@ test('a gzip file cut short is damaged, named with what zlib says', async () => 
   const file = path.join(dir, 'cut.json.gz');
   const whole = zlib.gzipSync(JSON.stringify({ Records: records }));
   fs.writeFileSync(file, whole.subarray(0, whole.length >> 1));
-  await expect(scanRecords(file, () => true, () => false)).rejects.toThrow(/cut\.json\.gz is damaged: its gzip stream is cut short or corrupt \(unexpected end of file\)$/);
+  await expect(scanRecords(file, () => true, () => false))
+    .rejects.toThrow(/cut\.json\.gz is damaged: its gzip stream is cut short or corrupt \(unexpected end of file\)$/);
 });
 
 // Linux lists a process's open descriptors in /proc/self/fd.

@@ -96,12 +96,19 @@ test.each([
   ['a big file of its own, cut inside its Records', 'cut.json', Buffer.from('{"Records": [{"eventID": "b1"'), 'is damaged: it ends inside its Records array'],
   ['a big file of its own, not JSON', 'junk.json', Buffer.from('{"Records": '), 'is damaged: '],
   ['one in a Parquet file, its gzip cut short', 'cut.parquet', zlib.gzipSync(JSON.stringify({ Records: [rec('b1')] })).subarray(0, 20), 'is damaged: '],
-  ['one that does not hold the event', 'other.parquet', Buffer.from(JSON.stringify({ Records: [rec('x1'), rec('x2')] })), 'does not hold it: not at its record index 0'],
+  [
+    'one that does not hold the event',
+    'other.parquet',
+    Buffer.from(JSON.stringify({ Records: [rec('x1'), rec('x2')] })),
+    'does not hold it: not at its record index 0',
+  ],
 ])('a stored event whose kept log file is %s is unreadable, with why and where: not absent as if never stored', async (_name, name, content, why) => {
   const { found, removed, unreadable } = await withKeptCopy('b.json', { name, content }, ['b1', 'nope']);
   expect([found.size, removed]).toEqual([0, []]);
   expect(unreadable).toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, name), why: expect.stringContaining(why) }]);
-  expect(new UnreadableRecordError(unreadable[0]).message).toMatch(/^the event "b1" is stored, but its original record cannot be read: the kept copy of its log file b\.json (is damaged|does not hold it)/);
+  expect(new UnreadableRecordError(unreadable[0]).message).toMatch(
+    /^the event "b1" is stored, but its original record cannot be read: the kept copy of its log file b\.json (is damaged|does not hold it)/
+  );
   expect((await storedRecords(db, ['b1'])).get('b1')).toEqual(rec('b1'));
 });
 
@@ -111,7 +118,8 @@ test('a big file of its own whose records moved is searched by eventID too, as i
   expect([Object.fromEntries(found), unreadable]).toEqual([{ b1: rec('b1', { moved: true }) }, []]);
 });
 
-test.each(['short.parquet', 'short.json'])('a record whose index is past the end of its file, rewritten shorter (%s), is searched by eventID too', async (name) => {
+test.each(['short.parquet', 'short.json'])('a record whose index is past the end of its file, rewritten shorter (%s), ' +
+  'is searched by eventID too', async (name) => {
   // a2 was stored from index 1 of a.json.gz; the copy now holds it alone, at index 0.
   const content = Buffer.from(JSON.stringify({ Records: [rec('a2', { moved: true })] }));
   const { found, unreadable } = await withKeptCopy('a.json.gz', { name, content }, ['a2']);
@@ -121,7 +129,8 @@ test.each(['short.parquet', 'short.json'])('a record whose index is past the end
 test('a big file of its own with a record that is not JSON is damaged, as one in a Parquet file would be', async () => {
   const content = Buffer.from('{"Records": [{"eventID": "b1", oops}]}');
   const { unreadable } = await withKeptCopy('b.json', { name: 'broken-record.json', content }, ['b1']);
-  expect(unreadable).toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, 'broken-record.json'), why: expect.stringMatching(/^is damaged: /) }]);
+  expect(unreadable)
+    .toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, 'broken-record.json'), why: expect.stringMatching(/^is damaged: /) }]);
 });
 
 test('a missing originals folder is an error that says what is gone', async () => {

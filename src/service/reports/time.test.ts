@@ -26,7 +26,9 @@ test('under a host time zone that is not UTC, zone-less times are still UTC', ()
     const { parseRange } = require('./src/service/reports/time');
     const range = parseRange({ from: '2026-11-20T00:00:00', to: '2026-11-21' });
     console.log(JSON.stringify({ local: Date.parse('2026-11-20T00:00:00'), range }));`;
-  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: ROOT, env: { ...process.env, TZ: 'America/New_York' }, encoding: 'utf8',
+  });
   const { local, range } = JSON.parse(out);
   expect(local).toBe(midnight + 5 * 3_600_000); // the child really runs in New York's zone
   expect(range).toEqual({ from: midnight, to: midnight + 86_400_000 });

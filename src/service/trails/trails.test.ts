@@ -35,15 +35,29 @@ const handler: Handler = ({ operation, region, body }) => {
       // Two pages; the multi-region trail appears once, with its home region.
       return body.NextToken === 'page-2'
         ? { body: { Trails: [{ TrailARN: C, Name: 'member-trail', HomeRegion: 'us-west-2' }] } }
-        : { body: { Trails: [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }, { TrailARN: B, Name: 'eu-audit', HomeRegion: 'eu-west-1' }], NextToken: 'page-2' } };
+        : {
+          body: {
+            Trails: [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }, { TrailARN: B, Name: 'eu-audit', HomeRegion: 'eu-west-1' }],
+            NextToken: 'page-2',
+          },
+        };
     case 'DescribeTrails': {
       const names = (body.trailNameList as string[]) ?? [];
       // A trail is described only in its home region, as CloudTrail does without shadow trails.
       return { body: { trailList: names.filter((n) => DESCRIBED[n]?.HomeRegion === region).map((n) => DESCRIBED[n]) } };
     }
     case 'GetTrailStatus':
-      if (body.Name === A) return { body: { IsLogging: true, LatestDeliveryTime: 1763630000, LatestNotificationTime: 1763630005.5, StartLoggingTime: 1700000000, TimeLoggingStarted: '2023-11-14T22:13:20Z' } };
-      if (body.Name === B) return { body: { IsLogging: false, LatestDeliveryError: 'AccessDenied', StopLoggingTime: 1763000000, StartLoggingTime: 1690000000 } };
+      if (body.Name === A) {
+        return {
+          body: {
+            IsLogging: true, LatestDeliveryTime: 1763630000, LatestNotificationTime: 1763630005.5, StartLoggingTime: 1700000000,
+            TimeLoggingStarted: '2023-11-14T22:13:20Z',
+          },
+        };
+      }
+      if (body.Name === B) {
+        return { body: { IsLogging: false, LatestDeliveryError: 'AccessDenied', StopLoggingTime: 1763000000, StartLoggingTime: 1690000000 } };
+      }
       return awsError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:GetTrailStatus');
     default:
       return awsError('UnknownOperationException', operation);

@@ -58,7 +58,8 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
   const dir = tempDir('trailhound-denied-');
   const s3 = await startTestS3();
   const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
-  const record = (id: string) => ({ eventTime: '2026-11-20T08:00:00Z', eventID: id, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
+  const record = (id: string) =>
+    ({ eventTime: '2026-11-20T08:00:00Z', eventID: id, eventName: 'ListBuckets', eventSource: 's3.amazonaws.com', awsRegion: 'us-east-1' });
   await s3.createBucket(DENIED.bucket);
   await s3.put(DENIED.bucket, `${prefix}a.json.gz`, logFile([record('denied-a')]));
   await s3.put(DENIED.bucket, `${prefix}b.json.gz`, logFile([record('denied-b')]));
@@ -66,8 +67,10 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
   const proxy = await proxyS3(s3, (req, res) => {
     if (refuse === 'a' && !(isGetObject(req) && req.url!.includes('a.json.gz'))) return false;
     const action = isGetObject(req) ? 's3:GetObject' : 's3:ListBucket';
-    const message = `User: ${DENIED.role} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${DENIED.bucket}" because no identity-based policy allows the ${action} action`;
-    res.writeHead(403, { 'content-type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`);
+    const message = `User: ${DENIED.role} is not authorized to perform: ${action} on resource: "arn:aws:s3:::${DENIED.bucket}" ` +
+      `because no identity-based policy allows the ${action} action`;
+    res.writeHead(403, { 'content-type': 'application/xml' })
+      .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`);
     return true;
   });
   const db = await Database.open(path.join(dir, 'db.duckdb'));

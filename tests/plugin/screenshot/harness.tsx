@@ -77,7 +77,8 @@ const STATUS: IngestStatus = {
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const day = (minutes: number) => ago(minutes).slice(0, 10).replace(/-/g, '/');
 const cloudTrailKey = (region: string, minutes: number, id: string) =>
-  `prod/AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/${region}/${day(minutes)}/123456789012_CloudTrail_${region}_${ago(minutes).slice(0, 16).replace(/[-:]/g, '')}Z_${id}.json.gz`;
+  `prod/AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/${region}/${day(minutes)}/` +
+    `123456789012_CloudTrail_${region}_${ago(minutes).slice(0, 16).replace(/[-:]/g, '')}Z_${id}.json.gz`;
 
 const UNREADABLE: IngestErrors = {
   total: 7,
@@ -92,11 +93,13 @@ const UNREADABLE: IngestErrors = {
       retryAt: ago(-68),
     },
     { source: 's3://audit-logs/prod', key: cloudTrailKey('eu-west-1', 35, 'Xq3PzL0aYw2TbN7c'), reason: 'incorrect header check (not gzip)', failedAt: ago(31) },
-    { source: 's3://audit-logs/prod', key: cloudTrailKey('us-east-1', 180, 'Fm81kQa0cZ4vR2dE'), reason: 'Malformed JSON: unexpected end of input', failedAt: ago(176) },
+    { source: 's3://audit-logs/prod', key: cloudTrailKey('us-east-1', 180, 'Fm81kQa0cZ4vR2dE'),
+      reason: 'Malformed JSON: unexpected end of input', failedAt: ago(176) },
     {
       source: 's3://audit-logs/prod',
       key: cloudTrailKey('us-east-1', 1500, 'Lp0sW9nB3xK7aQ1m'),
-      reason: 'download failed: Access to s3://audit-logs was denied: the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail\'s KMS key',
+      reason: 'download failed: Access to s3://audit-logs was denied: ' +
+        'the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail\'s KMS key',
       failedAt: ago(1496),
     },
     { source: 's3://audit-logs/prod', key: cloudTrailKey('ap-southeast-2', 2900, 'Tt5yU2iO8pA4sD6f'), reason: 'no Records array', failedAt: ago(2896) },
@@ -178,7 +181,9 @@ function ConfigEditorView() {
   );
 }
 
-const VIEWS: Record<string, () => ReactElement> = { query: QueryEditorView, ingest: IngestQueryEditorView, variable: VariableEditorView, config: ConfigEditorView };
+const VIEWS: Record<string, () => ReactElement> = {
+  query: QueryEditorView, ingest: IngestQueryEditorView, variable: VariableEditorView, config: ConfigEditorView,
+};
 
 const params = new URLSearchParams(window.location.search);
 const View = VIEWS[params.get('view') ?? 'query'] ?? QueryEditorView;

@@ -106,7 +106,9 @@ export function pluginArchiveProblems(entries: ArchiveEntry[]): string[] {
   }
   // brokenlinks requests every link: each needs a name and an absolute address.
   for (const link of plugin.info?.links ?? []) {
-    if (!link.name || !/^https?:\/\/[^/\s]+/.test(link.url ?? '')) report('invalid-metadata', `info.links entry ${JSON.stringify(link)} needs a name and an http(s) URL`);
+    if (!link.name || !/^https?:\/\/[^/\s]+/.test(link.url ?? '')) {
+      report('invalid-metadata', `info.links entry ${JSON.stringify(link)} needs a name and an http(s) URL`);
+    }
   }
   const nested = [...files.keys()].filter((f) => f.endsWith('/plugin.json'));
   if (nested.length > 0 && plugin.type !== 'app') report('nested-plugin-id-in-non-app', `${nested.join(', ')}: only app plugins hold other plugins`);
@@ -134,7 +136,9 @@ export function pluginArchiveProblems(entries: ArchiveEntry[]): string[] {
     else if (!isLinuxAmd64Elf(linuxAmd64.read())) report('backend-binary-not-linux-amd64', `${plugin.executable}_linux_amd64 is not an x86-64 ELF executable`);
   }
   // manifest (for signed archives): every file readable by everyone, so Grafana's user can read it.
-  for (const [file, entry] of files) if ((entry.mode & 0o444) !== 0o444) report('wrong-permissions', `${file} is ${entry.mode.toString(8)}, not readable by all`);
+  for (const [file, entry] of files) {
+    if ((entry.mode & 0o444) !== 0o444) report('wrong-permissions', `${file} is ${entry.mode.toString(8)}, not readable by all`);
+  }
 
   // license: a license file the validator's detector takes for an accepted one (Apache 2.0 here), template filled.
   const license = text('LICENSE');
@@ -144,7 +148,9 @@ export function pluginArchiveProblems(entries: ArchiveEntry[]): string[] {
     if (!license.includes('Apache License') || !license.includes('Version 2.0, January 2004') || absent.length > 0) {
       report('license-not-valid', `LICENSE is not the full Apache License 2.0 text${absent.length > 0 ? ` (missing ${absent.join(', ')})` : ''}`);
     }
-    if (license.includes('{yyyy}') || license.includes('{name of copyright owner}')) report('license-with-generic-text', 'LICENSE holds {yyyy} or {name of copyright owner}');
+    if (license.includes('{yyyy}') || license.includes('{name of copyright owner}')) {
+      report('license-with-generic-text', 'LICENSE holds {yyyy} or {name of copyright owner}');
+    }
   }
 
   // changelog: present, not empty, and (our own rule) with an entry for this version.
@@ -159,7 +165,9 @@ export function pluginArchiveProblems(entries: ArchiveEntry[]): string[] {
   if (!readme?.trim()) report('missing-readme', 'README.md is missing or empty');
   else {
     if (/<!--(.*?)-->/.test(readme)) report('readme-comment', 'README.md holds an HTML comment');
-    if (/Grafana (Panel|Data Source|Datasource|App|Data Source Backend) Plugin Template/i.test(readme)) report('template-readme', 'README.md is create-plugin’s template');
+    if (/Grafana (Panel|Data Source|Datasource|App|Data Source Backend) Plugin Template/i.test(readme)) {
+      report('template-readme', 'README.md is create-plugin’s template');
+    }
     for (const [, target] of readme.matchAll(/\[.+?\]\((.+?)\)/g)) {
       const address = target.trim().split(/\s+/)[0];
       if (!/^(#|mailto:|https?:\/\/)/.test(address)) report('relative-link', `README.md links to ${address}, relative`);
@@ -187,7 +195,9 @@ export function pluginArchiveProblems(entries: ArchiveEntry[]): string[] {
 
   // unsafesvg.
   for (const [file, entry] of files) {
-    if (file.endsWith('.svg') && UNSAFE_SVG.test(entry.read().toString('utf8'))) report('unsafe-svg-file', `${file} holds a script-like element or an on* attribute`);
+    if (file.endsWith('.svg') && UNSAFE_SVG.test(entry.read().toString('utf8'))) {
+      report('unsafe-svg-file', `${file} holds a script-like element or an on* attribute`);
+    }
   }
   return problems;
 }

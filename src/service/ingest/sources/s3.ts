@@ -97,9 +97,11 @@ export function noLogsHere({ bucket, prefix }: S3Location): string {
   const looked = `s3://${bucket}/${prefix}AWSLogs/`;
   const at = prefix.indexOf('AWSLogs/');
   if (at >= 0) {
-    return `no CloudTrail logs under ${looked}: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://${bucket}/${prefix.slice(0, at)}`;
+    return `no CloudTrail logs under ${looked}: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, ` +
+      `e.g. s3://${bucket}/${prefix.slice(0, at)}`;
   }
-  return `no CloudTrail logs under ${looked}: check --source, the bucket and the trail's S3 key prefix (s3://bucket/prefix, without AWSLogs/; List of Trails shows both). A new trail delivers its first logs within about 15 minutes.`;
+  return `no CloudTrail logs under ${looked}: check --source, the bucket and the trail's S3 key prefix ` +
+    '(s3://bucket/prefix, without AWSLogs/; List of Trails shows both). A new trail delivers its first logs within about 15 minutes.';
 }
 
 export class S3Source implements LogSource {
