@@ -255,7 +255,8 @@ export class BatchLoader {
         {
           file,
           reason:
-            `${OUT_OF_MEMORY}DuckDB's memory limit (${memoryLimit}) does not hold this file as DuckDB reads it (many times its size: more, the bigger its records), ` +
+            `${OUT_OF_MEMORY}DuckDB's memory limit (${memoryLimit}) does not hold this file as DuckDB reads it ` +
+            '(many times its size: more, the bigger its records), ' +
             `or the service's queries held the memory: raise TRAILHOUND_MEMORY_LIMIT if it fails again. It failed ${counted(attempts, 'time')} ` +
             `with this memory limit: the next try is after ${at.toISOString()} (each wait twice the last, at most a day), or at once with another limit`,
           kind: 'out-of-memory',

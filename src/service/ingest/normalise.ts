@@ -154,7 +154,8 @@ SELECT
     nullif(CASE identity_type
       WHEN 'IAMUser' THEN ${id('userName')}
       -- An Identity Center permission set's role is shared by everyone given that permission set: its session is the person.
-      WHEN 'AssumedRole' THEN CASE WHEN ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')} AND role_session IS NOT NULL THEN role_session ELSE assumed_role END
+      WHEN 'AssumedRole' THEN CASE WHEN ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')} AND role_session IS NOT NULL
+        THEN role_session ELSE assumed_role END
       WHEN 'Root' THEN 'root'
       WHEN 'FederatedUser' THEN nullif(regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1), '')
       WHEN 'AWSService' THEN ${id('invokedBy')}

@@ -58,7 +58,8 @@ export function unpackLimit(compressedBytes: number): number {
 /** Why a file that unpacks past unpackLimit is refused: for the staging copy here, and for the check of every file as it is fetched (sources/nesting.ts). */
 export function unpacksTooFar(compressedBytes: number): string {
   const limit = unpackLimit(compressedBytes);
-  const why = limit === MAX_UNPACKED_BYTES ? `more than ${sizeText(limit)}` : `more than ${sizeText(limit)}, over ${MAX_UNPACK_RATIO}× its ${sizeText(compressedBytes)}`;
+  const why =
+    limit === MAX_UNPACKED_BYTES ? `more than ${sizeText(limit)}` : `more than ${sizeText(limit)}, over ${MAX_UNPACK_RATIO}× its ${sizeText(compressedBytes)}`;
   return (
     `it unpacks to ${why}: not a CloudTrail log file (they unpack to about 10× their size), or a gzip bomb. ` +
     'Remove it from the source, or split it into smaller files of {"Records": [...]}'

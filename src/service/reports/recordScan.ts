@@ -111,7 +111,9 @@ export async function scanRecords(
   } catch (err) {
     // zlib's errors (Z_BUF_ERROR: "unexpected end of file", Z_DATA_ERROR): a gzip file cut short or corrupt.
     const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) throw new DamagedLogFileError(file, `its gzip stream is cut short or corrupt (${(err as Error).message})`);
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw new DamagedLogFileError(file, `its gzip stream is cut short or corrupt (${(err as Error).message})`);
+    }
     throw err;
   } finally {
     signal?.removeEventListener('abort', stop);
