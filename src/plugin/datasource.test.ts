@@ -1,12 +1,12 @@
 // The DataSource's own methods. Lookups are stubbed at getResource/postResource, the edge of the browser code;
 // the TemplateSrv is a stand-in installed with setTemplateSrv, as there is no Grafana server here.
-import { CoreApp, dateTime, type DataQueryRequest } from '@grafana/data';
-import { setTemplateSrv } from '@grafana/runtime';
-import { lastValueFrom } from 'rxjs';
+import { CoreApp, dateTime, LoadingState, type AdHocVariableFilter, type DataQueryRequest, type TimeRange } from '@grafana/data';
+import { setBackendSrv, setDataSourceSrv, setTemplateSrv, type BackendSrv, type BackendSrvRequest, type DataSourceSrv } from '@grafana/runtime';
+import { lastValueFrom, of } from 'rxjs';
 import { DataSource } from './datasource';
 import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
 import { instanceSettings } from './testing/settings';
-import type { ValuesRequest, VariableQuery } from './types';
+import type { Query, ValuesRequest, VariableQuery } from './types';
 
 beforeEach(() => {
   setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'], search: 'adm', timeField: 'arrival', times: ['arrival', 'event'], blank: '' }));
@@ -109,6 +109,138 @@ describe('DataSource', () => {
   it('lets a lookup failure reach the caller', async () => {
     jest.spyOn(DataSource.prototype, 'getResource').mockRejectedValue(new Error('connect ECONNREFUSED'));
     await expect(ds().values('user')).rejects.toThrow('ECONNREFUSED');
+  });
+});
+
+describe('ad hoc filters', () => {
+  const ds = () => new DataSource(instanceSettings());
+  const range = { from: dateTime(1_000), to: dateTime(9_000), raw: { from: 'now-1h', to: 'now' } } as TimeRange;
+
+  it('offers the filters as keys, by the labels the editor shows', async () => {
+    const keys = await ds().getTagKeys();
+    expect(keys).toHaveLength(11);
+    expect(keys[0]).toEqual({ text: 'Region', value: 'region' });
+    expect(keys).toContainEqual({ text: 'IP address', value: 'sourceIp' });
+  });
+
+  it("offers a key's values from the service's list in the dashboard's time range, every one of them", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'alice', count: 9 }, { value: 'bob ', count: 2 }] });
+    await expect(ds().getTagValues({ key: 'user', filters: [], timeRange: range })).resolves.toEqual([
+      { text: 'alice', value: 'alice' },
+      { text: 'bob ', value: 'bob ' },
+    ]);
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000 });
+    // No range given: the service's default one.
+    await ds().getTagValues({ key: 'eventCategory', filters: [] });
+    expect(get).toHaveBeenLastCalledWith('values/eventCategory', { limit: 10_000 });
+  });
+
+  it('offers no values for a key that is no filter, and asks the service nothing', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'x', count: 1 }] });
+    await expect(ds().getTagValues({ key: 'User', filters: [], timeRange: range })).resolves.toEqual([]);
+    expect(get).not.toHaveBeenCalled();
+  });
+
+  it("adds them after the query's own variables are expanded: = narrows the filter, != adds an exclusion", () => {
+    const query: Query = { refId: 'A', queryType: 'events', filters: { user: ['$users'] } };
+    const filters: AdHocVariableFilter[] = [
+      { key: 'user', operator: '=', value: 'bob' },
+      { key: 'region', operator: '!=|', value: 'us-east-1', values: ['us-east-1', 'eu-west-1'] },
+    ];
+    expect(ds().applyTemplateVariables(query, {}, filters)).toEqual({
+      refId: 'A',
+      queryType: 'events',
+      filters: { user: ['bob'] },
+      exclude: { region: ['us-east-1', 'eu-west-1'] },
+    });
+    // An ad hoc value is taken as it is: '$users' is a user named so, not the variable.
+    expect(ds().applyTemplateVariables({ refId: 'A' }, {}, [{ key: 'user', operator: '=', value: '$users' }]).filters).toEqual({ user: ['$users'] });
+  });
+
+  it("decides by the report type the query's variable names: a trails list from $report takes no filters, not even one it could not apply", () => {
+    setTemplateSrv(fakeTemplateSrv({ report: 'trails', summary: 'totals' }));
+    const regex: AdHocVariableFilter[] = [{ key: 'user', operator: '=~', value: 'adm.*' }];
+    const trails = { refId: 'A', queryType: '$report' } as unknown as Query;
+    expect(ds().applyTemplateVariables(trails, {}, regex)).toEqual({ refId: 'A', queryType: 'trails' });
+    const totals = { refId: 'A', queryType: '$summary' } as unknown as Query;
+    const notRoot: AdHocVariableFilter[] = [{ key: 'user', operator: '!=', value: 'root' }];
+    expect(ds().applyTemplateVariables(totals, {}, notRoot)).toMatchObject({ queryType: 'totals', exclude: { user: ['root'] } });
+    expect(() => ds().applyTemplateVariables(totals, {}, regex)).toThrow('=~ is not supported');
+  });
+
+  describe('query', () => {
+    let sent: Query[][];
+    beforeEach(() => {
+      sent = [];
+      // Grafana's /api/ds/query, which cannot run here: it records the queries and answers each with no frames.
+      const fetch = (options: BackendSrvRequest) => {
+        const queries = (options.data as { queries: Query[] }).queries;
+        sent.push(queries);
+        const results = Object.fromEntries(queries.map((q) => [q.refId, { status: 200, frames: [] }]));
+        const response = { status: 200, ok: true, headers: new Headers(), redirected: false, statusText: 'OK', type: 'basic' };
+        return of({ ...response, url: options.url, config: options, data: { results } });
+      };
+      setBackendSrv({ fetch } as unknown as BackendSrv);
+    });
+    const request = (targets: Query[], filters: AdHocVariableFilter[]) =>
+      ({ requestId: 'Q1', targets, filters, range, scopedVars: {}, interval: '1m', intervalMs: 60_000 }) as unknown as DataQueryRequest<Query>;
+
+    it('sends every query with the filters applied where they apply; the trails list and ingestion as they are', async () => {
+      const targets: Query[] = [
+        { refId: 'A', queryType: 'events', filters: { user: ['alice'] } },
+        { refId: 'B', queryType: 'totals' },
+        { refId: 'C', queryType: 'trails' },
+        { refId: 'D', queryType: 'ingest', ingestView: 'errors' },
+      ];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '=', value: 'bob' }])));
+      expect(answer.errors).toBeUndefined();
+      const [queries] = sent;
+      expect(queries.map((q) => [q.refId, q.filters, q.exclude])).toEqual([
+        // alice, and bob: no one.
+        ['A', { user: ['bob'] }, { user: ['bob'] }],
+        ['B', { user: ['bob'] }, {}],
+        ['C', undefined, undefined],
+        ['D', undefined, undefined],
+      ]);
+    });
+
+    it('answers a query with an unsupported filter with its own error, runs the others, and runs a query without filters as it is', async () => {
+      const targets: Query[] = [
+        { refId: 'A', queryType: 'events' },
+        { refId: 'B', queryType: 'trails' },
+      ];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '=~', value: 'adm.*' }])));
+      expect(sent).toEqual([[expect.objectContaining({ refId: 'B', queryType: 'trails' })]]);
+      expect(sent[0][0].filters).toBeUndefined();
+      const message =
+        'invalid query: ad hoc filter "user =~ adm.*": =~ is not supported: Trailhound matches whole values; use =, !=, or their "one of" forms (=| and !=|)';
+      expect(answer.errors).toEqual([{ refId: 'A', message, status: 400 }]);
+      expect(answer.error).toEqual({ refId: 'A', message, status: 400 });
+      expect(answer.state).toBe(LoadingState.Error);
+    });
+
+    it("checks the queries of this data source only, a panel's $datasource variable naming it included: not an expression", async () => {
+      // Grafana's data source registry, which cannot run here: `${ds}` is this data source, __expr__ the expressions.
+      const own = instanceSettings();
+      const expressions = instanceSettings({ uid: '__expr__', type: '__expr__', name: 'Expression' });
+      const registry = { [own.uid]: own, '${ds}': own, __expr__: expressions };
+      setDataSourceSrv({ getInstanceSettings: (ref?: { uid?: string } | null) => registry[ref?.uid ?? own.uid] } as unknown as DataSourceSrv);
+      const targets = [
+        { refId: 'A', datasource: { type: own.type, uid: '${ds}' }, queryType: 'events' },
+        { refId: 'B', datasource: { type: '__expr__', uid: '__expr__' }, type: 'math', expression: '$A * 2' },
+      ] as Query[];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '<', value: 'm' }])));
+      expect(answer.errors?.map((e) => [e.refId, e.message?.slice(0, 40)])).toEqual([['A', 'invalid query: ad hoc filter "user < m":']]);
+      expect(sent[0].map((q) => [q.refId, q.filters])).toEqual([['B', undefined]]);
+    });
+
+    it('sends nothing when every query has a filter it cannot apply', async () => {
+      const targets: Query[] = [{ refId: 'A' }, { refId: 'B', queryType: 'totals' }];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'sourceIp', operator: '!~', value: '^10\\.' }])));
+      expect(sent).toEqual([]);
+      expect(answer.data).toEqual([]);
+      expect(answer.errors?.map((e) => e.refId)).toEqual(['A', 'B']);
+    });
   });
 });
 

@@ -1,9 +1,14 @@
 // The data source: queries run in the backend plugin (so alert rules work); the browser only expands template
-// variables and offers lookups for the editors.
-import type { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
-import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+// variables, adds a dashboard's ad hoc filters, and offers lookups for the editors and the ad hoc filters.
+import {
+  LoadingState, type AdHocVariableFilter, type CoreApp, type DataQueryError, type DataQueryRequest, type DataQueryResponse,
+  type DataSourceGetTagValuesOptions, type DataSourceInstanceSettings, type MetricFindValue, type ScopedVars,
+} from '@grafana/data';
+import { DataSourceWithBackend, getDataSourceSrv, getTemplateSrv } from '@grafana/runtime';
+import { map, of, type Observable } from 'rxjs';
 import type { IngestErrors, IngestStatus } from '../model/api';
-import { DEFAULT_QUERY, type Dimension, type TimeField } from '../model/query';
+import { DEFAULT_QUERY, MAX_LIMIT, QueryError, type Dimension, type TimeField } from '../model/query';
+import { adHocKeys, isFilterKey, withAdHocFilters } from './adHocFilters';
 import { annotationSupport } from './annotations';
 import { fetchIngestErrors, fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
 import { expandQuery, expandValue } from './templateVariables';
@@ -27,8 +32,60 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
     return !query.hide;
   }
 
-  applyTemplateVariables(query: Query, scopedVars: ScopedVars): Query {
-    return expandQuery(query, getTemplateSrv(), scopedVars);
+  /** Variables expanded, then the dashboard's ad hoc filters added (adHocFilters.ts); throws QueryError for one it cannot apply. */
+  applyTemplateVariables(query: Query, scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): Query {
+    return withAdHocFilters(expandQuery(query, getTemplateSrv(), scopedVars), filters);
+  }
+
+  /**
+   * A query whose ad hoc filters cannot be applied (a regular expression …) answers with its own error, as the backend
+   * answers an invalid query, and is not sent: run without the filter, it would show more than the dashboard says.
+   * The panel's other queries still run.
+   */
+  query(request: DataQueryRequest<Query>): Observable<DataQueryResponse> {
+    const refused: DataQueryError[] = [];
+    for (const target of request.targets) {
+      // Another data source's query (an expression, a mixed panel's) is not expanded: DataSourceWithBackend leaves it.
+      if (target.datasource && getDataSourceSrv().getInstanceSettings(target.datasource, request.scopedVars)?.uid !== this.uid) {
+        continue;
+      }
+      try {
+        this.applyTemplateVariables(target, request.scopedVars, request.filters);
+      } catch (err) {
+        if (!(err instanceof QueryError)) {
+          throw err;
+        }
+        refused.push({ refId: target.refId, message: `invalid query: ${err.message}`, status: 400 });
+      }
+    }
+    if (refused.length === 0) {
+      return super.query(request);
+    }
+    const targets = request.targets.filter((t) => !refused.some((r) => r.refId === t.refId));
+    const answers = targets.length > 0 ? super.query({ ...request, targets }) : of<DataQueryResponse>({ data: [] });
+    // As toDataQueryResponse reports the backend's errors: each in `errors`, the first in `error`, the state Error.
+    return answers.pipe(
+      map((answer) => ({ ...answer, state: LoadingState.Error, error: answer.error ?? refused[0], errors: [...(answer.errors ?? []), ...refused] }))
+    );
+  }
+
+  /** Ad hoc filters' keys: the editor's filter fields. */
+  async getTagKeys(): Promise<MetricFindValue[]> {
+    return adHocKeys();
+  }
+
+  /**
+   * Ad hoc filters' values: the key's value list in the dashboard's time range, by event time (the variable belongs
+   * to no one query to take a time field from). Every value the service gives, as a query variable's list, for
+   * Grafana searches the list it is given; most frequent first.
+   */
+  async getTagValues(options: DataSourceGetTagValuesOptions<Query>): Promise<MetricFindValue[]> {
+    if (!isFilterKey(options.key)) {
+      return [];
+    }
+    const range = options.timeRange;
+    const values = await this.values(options.key, { from: range?.from.valueOf(), to: range?.to.valueOf(), limit: MAX_LIMIT });
+    return values.map(({ value }) => ({ text: value, value }));
   }
 
   /**
