@@ -31,6 +31,16 @@ describe('DataSource', () => {
     });
   });
 
+  it('starts a new alert rule as the provisioned rules: by arrival time, per user and account, keeping 1000 groups', () => {
+    expect(ds().getDefaultQuery(CoreApp.UnifiedAlerting)).toEqual({
+      ...ds().getDefaultQuery(CoreApp.PanelEditor),
+      timeField: 'arrival',
+      groupBy: 'userAndAccount',
+      limit: 1000,
+    });
+    expect(ds().getDefaultQuery(CoreApp.Explore)).toMatchObject({ timeField: 'event', groupBy: 'user', limit: 20 });
+  });
+
   it('skips hidden queries', () => {
     expect(ds().filterQuery({ refId: 'A' })).toBe(true);
     expect(ds().filterQuery({ refId: 'A', hide: false })).toBe(true);
@@ -166,6 +176,37 @@ describe('ad hoc filters', () => {
     const notRoot: AdHocVariableFilter[] = [{ key: 'user', operator: '!=', value: 'root' }];
     expect(ds().applyTemplateVariables(totals, {}, notRoot)).toMatchObject({ queryType: 'totals', exclude: { user: ['root'] } });
     expect(() => ds().applyTemplateVariables(totals, {}, regex)).toThrow('=~ is not supported');
+  });
+
+  describe('Explore from a panel', () => {
+    const ref = { type: instanceSettings().type, uid: instanceSettings().uid };
+
+    it("expands the variables and adds the ad hoc filters, as a panel's query is sent, naming this data source", () => {
+      const queries: Query[] = [
+        // A stored time field may name a variable, which the model's type cannot say.
+        { refId: 'A', datasource: { type: ref.type, uid: '${ds}' }, queryType: 'events', filters: { user: ['$users'] }, timeField: '$timeField' as 'event' },
+        { refId: 'B', queryType: 'trails' },
+      ];
+      const filters: AdHocVariableFilter[] = [{ key: 'user', operator: '=', value: 'bob' }, { key: 'region', operator: '!=', value: 'us-east-1' }];
+      expect(ds().interpolateVariablesInQueries(queries, {}, filters)).toEqual([
+        { refId: 'A', datasource: ref, queryType: 'events', filters: { user: ['bob'] }, exclude: { region: ['us-east-1'] }, timeField: 'arrival' },
+        { refId: 'B', datasource: ref, queryType: 'trails' },
+      ]);
+      // A repeated panel's own value of a variable wins; no ad hoc filters, none added.
+      const scoped = ds().interpolateVariablesInQueries(queries.slice(0, 1), { users: { text: 'dave', value: 'dave' } });
+      expect(scoped[0].filters).toEqual({ user: ['dave'] });
+      expect(scoped[0].exclude).toBeUndefined();
+    });
+
+    it('opens with the ad hoc filters the query can take, leaving out one it cannot', () => {
+      const filters: AdHocVariableFilter[] = [
+        { key: 'user', operator: '=~', value: 'adm.*' },
+        { key: 'region', operator: '=|', value: 'eu-west-1', values: ['eu-west-1', 'us-east-1'] },
+        { key: 'region', operator: '=', value: 'us-east-1' },
+      ];
+      const [query] = ds().interpolateVariablesInQueries([{ refId: 'A', queryType: 'totals', filters: { user: ['$users'] } }], {}, filters);
+      expect(query).toEqual({ refId: 'A', datasource: ref, queryType: 'totals', filters: { user: ['alice', 'bob'], region: ['us-east-1'] }, exclude: {} });
+    });
   });
 
   describe('query', () => {

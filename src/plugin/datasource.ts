@@ -1,7 +1,7 @@
 // The data source: queries run in the backend plugin (so alert rules work); the browser only expands template
 // variables, adds a dashboard's ad hoc filters, and offers lookups for the editors and the ad hoc filters.
 import {
-  LoadingState, type AdHocVariableFilter, type CoreApp, type DataQueryError, type DataQueryRequest, type DataQueryResponse,
+  CoreApp, LoadingState, type AdHocVariableFilter, type DataQueryError, type DataQueryRequest, type DataQueryResponse,
   type DataSourceGetTagValuesOptions, type DataSourceInstanceSettings, type MetricFindValue, type ScopedVars,
 } from '@grafana/data';
 import { DataSourceWithBackend, getDataSourceSrv, getTemplateSrv } from '@grafana/runtime';
@@ -15,6 +15,9 @@ import { expandQuery, expandValue } from './templateVariables';
 import type { BackfillAnswer, Options, Query, ValueCount, ValuesRequest } from './types';
 import { TrailhoundVariableSupport } from './variables';
 
+/** How many groups a new alert rule's query keeps, so how many alert instances it can have: the provisioned rules' number. */
+const ALERT_RULE_LIMIT = 1000;
+
 export class DataSource extends DataSourceWithBackend<Query, Options> {
   constructor(instanceSettings: DataSourceInstanceSettings<Options>) {
     super(instanceSettings);
@@ -22,10 +25,16 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
     this.annotations = annotationSupport;
   }
 
-  getDefaultQuery(_app: CoreApp): Partial<Query> {
+  getDefaultQuery(app: CoreApp): Partial<Query> {
     // Filters and resource id stay unset: an empty query reads as "every event".
     const { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, serviceCalls, limit } = DEFAULT_QUERY;
-    return { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, serviceCalls, limit };
+    const query = { queryType, format, groupBy, aggregate, status, readOnly, mfa, timeField, serviceCalls, limit };
+    if (app === CoreApp.UnifiedAlerting) {
+      // As the provisioned rules: by arrival, as events come 5-20 minutes late and by event time would be older than the
+      // window when stored; one instance per user in each account (labels user, account); a limit that keeps them all.
+      return { ...query, timeField: 'arrival', groupBy: 'userAndAccount', limit: ALERT_RULE_LIMIT };
+    }
+    return query;
   }
 
   filterQuery(query: Query): boolean {
@@ -35,6 +44,22 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
   /** Variables expanded, then the dashboard's ad hoc filters added (adHocFilters.ts); throws QueryError for one it cannot apply. */
   applyTemplateVariables(query: Query, scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): Query {
     return withAdHocFilters(expandQuery(query, getTemplateSrv(), scopedVars), filters);
+  }
+
+  /**
+   * The queries as applyTemplateVariables sends them, for Explore (a panel's "Explore"), which has neither the
+   * dashboard's variables nor its ad hoc filters. An ad hoc filter the query cannot take (=~, <, …) is left out, the
+   * others kept: a panel refuses such a query, as it would silently show more than the dashboard says, but Explore
+   * shows the query in its editor, so what it filters on is in view, and refusing would leave Explore nothing to open.
+   */
+  interpolateVariablesInQueries(queries: Query[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): Query[] {
+    return queries.map((query) => {
+      const expanded = expandQuery(query, getTemplateSrv(), scopedVars);
+      // One filter at a time gives what all at once would: each is one more condition (an AND).
+      const filtered = (filters ?? []).reduce((q, filter) => applicable(q, filter) ?? q, expanded);
+      // This data source's own ref, also for a query naming it by a variable ($ds), which Explore does not have.
+      return { ...filtered, datasource: this.getRef() };
+    });
   }
 
   /**
@@ -111,5 +136,17 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
 
   backfill(days: number): Promise<BackfillAnswer> {
     return startBackfill(this, days);
+  }
+}
+
+/** The query with one more ad hoc filter, or undefined if it cannot take that filter. */
+function applicable(query: Query, filter: AdHocVariableFilter): Query | undefined {
+  try {
+    return withAdHocFilters(query, [filter]);
+  } catch (err) {
+    if (err instanceof QueryError) {
+      return undefined;
+    }
+    throw err;
   }
 }
