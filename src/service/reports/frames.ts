@@ -57,6 +57,11 @@ export abstract class HeldFrames {
   /** What Grafana shows in the panel's header (the retention's, Reports.retentionNotices): the first frame's meta. */
   notices: Notice[] = [];
 
+  /** A frame's `meta` with the notices added, for the frame that carries them; undefined when there is neither. */
+  protected withNotices(meta?: Frame['meta']): Frame['meta'] {
+    return this.notices.length > 0 ? { ...meta, notices: this.notices } : meta;
+  }
+
   abstract frames(): Frame[];
   /** Each frame's JSON, as JSON.stringify writes it, in pieces. */
   abstract eachFrame(): Generator<Iterable<string>>;
@@ -151,16 +156,17 @@ export class SeriesFrames extends HeldFrames {
   private noticeOnly(): Frame | undefined {
     if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
     const fields: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
-    return { name: 'events', meta: { notices: this.notices }, fields };
+    return { name: 'events', meta: this.withNotices(), fields };
   }
 
   frames(): Frame[] {
     const empty = this.noticeOnly();
     if (empty) return [empty];
     const times = this.times();
+    const first = this.withNotices();
     return this.ordered.map(({ group, counts }, i) => ({
       name: this.grouped ? group.name : 'events',
-      ...(i === 0 && this.notices.length > 0 && { meta: { notices: this.notices } }),
+      ...(i === 0 && first && { meta: first }),
       fields: [
         { name: 'time', type: 'time', values: times },
         {
@@ -178,9 +184,10 @@ export class SeriesFrames extends HeldFrames {
     if (empty) yield [JSON.stringify(empty)];
     // Every frame has the same times: their JSON is written once.
     const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
+    const first = this.withNotices();
     for (const [i, { group, counts }] of this.ordered.entries()) {
       const name = JSON.stringify(this.grouped ? group.name : 'events');
-      const meta = i === 0 && this.notices.length > 0 ? `,"meta":${JSON.stringify({ notices: this.notices })}` : '';
+      const meta = i === 0 && first ? `,"meta":${JSON.stringify(first)}` : '';
       const labels = this.grouped ? `,"labels":${JSON.stringify(group.labels)},"config":${JSON.stringify({ displayNameFromDS: group.name })}` : '';
       yield [`{"name":${name}${meta},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`];
     }
@@ -244,7 +251,7 @@ export class ColumnFrame extends HeldFrames {
   }
 
   private *frameJson(): Generator<string> {
-    const meta = this.notices.length > 0 ? { ...this.meta, notices: this.notices } : this.meta;
+    const meta = this.withNotices(this.meta);
     yield `{"name":${JSON.stringify(this.name)}${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`},"fields":[`;
     for (const [i, { name, type }] of this.columns.entries()) {
       yield `${i > 0 ? ',' : ''}{"name":${JSON.stringify(name)},"type":${JSON.stringify(type)},"values":[`;
