@@ -41,10 +41,11 @@ export function withAdHocFilters(query: Query, adHoc: AdHocVariableFilter[] | un
   // A key absent or with no values (a variable at "All" with a blank all value) is not narrowed.
   const keep = new Map<FilterKey, string[]>(listed(query.filters));
   const leaveOut = new Map<FilterKey, string[]>(listed(query.exclude));
+  const leaveOutToo = (key: FilterKey, values: string[]) => leaveOut.set(key, [...new Set([...(leaveOut.get(key) ?? []), ...values])]);
   for (const filter of adHoc) {
     const { key, values } = checked(filter);
     if (LEAVE_OUT_OPERATORS.includes(filter.operator)) {
-      leaveOut.set(key, [...new Set([...(leaveOut.get(key) ?? []), ...values])]);
+      leaveOutToo(key, values);
       continue;
     }
     const kept = keep.get(key);
@@ -55,7 +56,7 @@ export function withAdHocFilters(query: Query, adHoc: AdHocVariableFilter[] | un
       // No value is in both: no event matches. An empty list would mean "any value", so the ad hoc values are kept
       // and left out at once, which the service answers with the report's own "nothing" (no series, zero totals).
       keep.set(key, values);
-      leaveOut.set(key, [...new Set([...(leaveOut.get(key) ?? []), ...values])]);
+      leaveOutToo(key, values);
     }
   }
   return { ...query, filters: Object.fromEntries(keep) as Filters, exclude: Object.fromEntries(leaveOut) as Filters };
