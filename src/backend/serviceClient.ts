@@ -108,6 +108,20 @@ export function unknownToService(answer: { error?: unknown; code?: unknown }): U
 /** Whether parsed JSON is an object: what every answer and line of the service is. */
 const isJsonObject = (value: unknown): value is object => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** How much of an error that is not words (a server at the URL that is not Trailhound: an object, a number) is quoted. */
+const QUOTED_ERROR_CHARS = 120;
+
+/** POST /api/query, the one call that answers queries. */
+const QUERY_PATH = '/api/query';
+
+/**
+ * What a batch asks of the service, as Grafana's query inspector shows it (frame meta executedQueryString): the method,
+ * the path and the body. The token is a header, never in it.
+ */
+export function queryRequestText(request: QueryRequest): string {
+  return `POST ${QUERY_PATH} ${JSON.stringify(request)}`;
+}
+
 /** The type of the service's answer to a query a line per frame, which it gives when asked (QueryResultLine). */
 const LINES_TYPE = 'application/x-ndjson';
 
@@ -353,6 +367,29 @@ export class ServiceClient {
     return new ServiceError(answer.error!, status < 500 ? status : status === 504 ? 504 : 502, 'http', status, answer.code);
   }
 
+  /**
+   * A query's result (or a part of it) with an error in words: the service's errors are strings, but a server at the URL
+   * that is not Trailhound may answer an object, a number or null, which Grafana would show as "[object Object]". Its
+   * `message` (when a string) or its JSON is quoted, short and without the token, and says to check the URL.
+   */
+  private readableResult(path: string, result: QueryResult): QueryResult {
+    if (isJsonObject(result) && (!('error' in result) || typeof result.error === 'string')) return result;
+    const said: unknown = isJsonObject(result) ? result.error : result;
+    const message = (said as { message?: unknown } | null)?.message;
+    const short = (text: string) => {
+      const folded = withoutToken(text, this.token).replace(/\s+/g, ' ').trim();
+      return folded.length > QUOTED_ERROR_CHARS ? `${folded.slice(0, QUOTED_ERROR_CHARS)}…` : folded;
+    };
+    const quoted = typeof message === 'string' ? `"${short(message)}"` : short(JSON.stringify(said));
+    const what = isJsonObject(result) ? 'an error that is not text' : 'a result that is not a JSON object';
+    return {
+      error:
+        `${this.baseUrl}${path} answered ${what} (${quoted}), as no Trailhound service does: ` +
+        'the server at that URL may not be Trailhound; check the URL in the data source settings',
+      status: 502,
+    };
+  }
+
   health(signal?: AbortSignal): Promise<HealthResponse> {
     return this.json<HealthResponse>('GET', '/api/health', { auth: false, signal });
   }
@@ -377,7 +414,7 @@ export class ServiceClient {
    * older than the answer by lines answers JSON whatever it is asked: its results, read whole, are handed over one by one.
    */
   async query(request: QueryRequest, onResult: (refId: string, part: QueryResult) => void, signal?: AbortSignal): Promise<void> {
-    const path = '/api/query';
+    const path = QUERY_PATH;
     const options = { body: request, signal, accept: `${LINES_TYPE}, application/json;q=0.9` };
     const { response, timeout } = await this.open('POST', path, options);
     const type = response.headers.get('content-type') ?? '';
@@ -391,7 +428,7 @@ export class ServiceClient {
     if (!response.ok || type.split(';')[0].trim().toLowerCase() !== LINES_TYPE) {
       const answer = this.decode<QueryResponse>(path, await this.readWhole(path, response, timeout, signal));
       if (!isJsonObject(answer)) throw notAnAnswer('JSON that is not an object');
-      for (const [refId, result] of Object.entries(answer.results ?? {})) onResult(refId, result);
+      for (const [refId, result] of Object.entries(answer.results ?? {})) onResult(refId, this.readableResult(path, result));
       return;
     }
     let ended = false;
@@ -412,7 +449,7 @@ export class ServiceClient {
         }
         const { refId, ...part } = line;
         try {
-          onResult(refId, part);
+          onResult(refId, this.readableResult(path, part));
         } catch (err) {
           // The caller's own failure, not the connection's: it goes on as it is.
           failed = { err };

@@ -200,6 +200,44 @@ describe('service client', () => {
     }
   });
 
+  test("a query's error that is not text (an object, a number, null), whole or a line, is quoted in words that say to check the URL, " +
+    'never "[object Object]"', async () => {
+    const token = 'a-token-of-the-data-source';
+    const errors = [
+      { message: `  rate   limited\n for ${token}`, code: 42 },
+      { detail: 'x'.repeat(300) },
+      404,
+      null,
+    ];
+    const lines = errors.map((error, i) => JSON.stringify({ refId: `q${i}`, error, status: 'bad' }));
+    const byLines = await answering(200, `${lines.join('\n')}\n{"refId":"q4","error":"the service's own words","status":400}\n{"end":true}\n`,
+      'application/x-ndjson');
+    const results = Object.fromEntries(errors.map((error, i) => [`q${i}`, { error, status: 500 }]));
+    const whole = await answering(200, JSON.stringify({ results: { ...results, q4: 7, q5: { frames: [] } } }));
+    const request = { range: { from: 0, to: 1 }, queries: [] };
+    const said = (url: string, what: string, quoted: string) =>
+      `${url}/api/query answered ${what} (${quoted}), as no Trailhound service does: ` +
+      'the server at that URL may not be Trailhound; check the URL in the data source settings';
+    const notText = (url: string) => [
+      said(url, 'an error that is not text', '"rate limited for <token>"'),
+      said(url, 'an error that is not text', `{"detail":"${'x'.repeat(109)}…`),
+      said(url, 'an error that is not text', '404'),
+      said(url, 'an error that is not text', 'null'),
+    ];
+    try {
+      for (const server of [byLines, whole]) {
+        const parts: Array<Record<string, unknown>> = [];
+        await new ServiceClient(server.url, token).query(request, (refId, part) => parts.push({ refId, ...part }));
+        expect(parts.slice(0, 4)).toEqual(notText(server.url).map((error, i) => ({ refId: `q${i}`, error, status: 502 })));
+        if (server === byLines) expect(parts[4]).toEqual({ refId: 'q4', error: "the service's own words", status: 400 });
+        else expect(parts.slice(4)).toEqual([{ refId: 'q4', error: said(server.url, 'a result that is not a JSON object', '7'), status: 502 },
+          { refId: 'q5', frames: [] }]);
+      }
+    } finally {
+      await Promise.all([byLines.close(), whole.close()]);
+    }
+  });
+
   test('an answer without end (a wrong URL streaming for ever) stops at its cap, whole or in one line: a 502, not the plugin out of memory', async () => {
     // Each server streams 64 kB chunks until its client leaves, and counts what it sent.
     const endless = async (type: string, chunk: string) => {

@@ -252,6 +252,34 @@ test('QueryData: a wrong token, a refused connection or bad settings fail each q
   expect(empty.responses.A.error).toMatch(/timeRange: is missing or empty/);
 });
 
+test('QueryData: a server at the URL whose per-query errors are not text (an object, null) fails those queries in words, the others answer', async () => {
+  const lines = [
+    { refId: 'q0', error: { message: 'quota exceeded', code: 'E42' }, status: 429 },
+    { refId: 'q1', error: null, status: 500 },
+    { refId: 'q2', frames: [{ name: 'ok', fields: [{ name: 'n', type: 'number', values: [1] }] }] },
+    { end: true },
+  ];
+  const other = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(lines.map((line) => `${JSON.stringify(line)}\n`).join('')));
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+      pluginContext: context({ url, uid: 'not-trailhound' }),
+      queries: ['A', 'B', 'C'].map((refId) => query(refId, { queryType: 'totals' })),
+    });
+    const words = (quoted: string) =>
+      `${url}/api/query answered an error that is not text (${quoted}), as no Trailhound service does: ` +
+      'the server at that URL may not be Trailhound; check the URL in the data source settings';
+    expect(res.responses.A).toEqual({ frames: [], error: words('"quota exceeded"'), status: 502, errorSource: 'downstream' });
+    expect(res.responses.B).toEqual({ frames: [], error: words('null'), status: 502, errorSource: 'downstream' });
+    expect(res.responses.C).toMatchObject({ error: '', status: 200 });
+    expect(tableFromIPC(res.responses.C.frames[0]).getChild('n')!.get(0)).toBe(1);
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
 test('QueryData: every refId gets its own response, however long, and "__proto__" too', async () => {
   // The service takes refIds of up to 100 characters: the plugin sends it keys of its own.
   const long = `Failed logins by user, excluding service principals and break-glass accounts (see runbook SEC-142) ${'v'.repeat(100)}`;
