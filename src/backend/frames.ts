@@ -98,8 +98,11 @@ function column(field: FrameField): { type: DataType; data: Data } {
   }
 }
 
-/** One frame as one Arrow IPC file, tagged with the query's refId. */
-export function encodeFrame(frame: Frame, refId: string): Uint8Array {
+/**
+ * One frame as one Arrow IPC file, tagged with the query's refId; `meta`, the plugin's own (executedQueryString), is
+ * added to the service's, over a key of the same name.
+ */
+export function encodeFrame(frame: Frame, refId: string, meta?: Frame['meta']): Uint8Array {
   const fields = frame.fields ?? [];
   const length = fields[0]?.values?.length ?? 0;
   for (const f of fields) {
@@ -120,7 +123,7 @@ export function encodeFrame(frame: Frame, refId: string): Uint8Array {
     ['name', frame.name ?? ''],
     ['refId', refId],
   ]);
-  if (frame.meta) metadata.set('meta', stableJson(frame.meta));
+  if (frame.meta || meta) metadata.set('meta', stableJson({ ...frame.meta, ...meta }));
   const schema = new Schema(arrowFields, metadata);
   const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns.map((c) => c.data) }));
   return tableToIPC(new Table(schema, [batch]), 'file');

@@ -105,6 +105,14 @@ test("the unreadable files' retry time: a time in nanoseconds for a file that ra
   expect([...table.getChild('time')!]).toEqual([Date.parse(failedAt), Date.parse(failedAt)]);
 });
 
+test("the plugin's own meta (executedQueryString) is added to the service's, over a key of the same name; or is the meta alone", () => {
+  const fields = [{ name: 'x', type: 'number' as const, values: [1] }];
+  const added = { executedQueryString: 'POST /api/query {"queries":[]}' };
+  const both = tableFromIPC(encodeFrame({ meta: { notices: [{ severity: 'info', text: 'n' }], executedQueryString: 'theirs' }, fields }, 'A', added));
+  expect(JSON.parse(both.schema.metadata.get('meta')!)).toEqual({ notices: [{ severity: 'info', text: 'n' }], executedQueryString: added.executedQueryString });
+  expect(JSON.parse(tableFromIPC(encodeFrame({ fields }, 'A', added)).schema.metadata.get('meta')!)).toEqual(added);
+});
+
 test('a frame without a name gets name "" (as Go writes it); a frame without meta has no meta key', () => {
   const table = decode({ fields: [{ name: 'x', type: 'number', values: [1] }] }, 'Z');
   expect(Object.fromEntries(table.schema.metadata)).toEqual({ name: '', refId: 'Z' });

@@ -97,8 +97,9 @@ describeWithGo('go-plugin host', () => {
     const series = frames(r.series);
     expect(r.series).toMatchObject({ status: 200, error: '' });
     expect(series).toHaveLength(Math.min(regions.size, 20));
-    for (const t of series) {
-      expect(Object.fromEntries(t.schema.metadata)).toEqual({ name: expect.any(String), refId: 'series' });
+    for (const [i, t] of series.entries()) {
+      // Only the first frame says what was asked: one place for Grafana's query inspector, not one per series.
+      expect(Object.fromEntries(t.schema.metadata)).toEqual({ name: expect.any(String), refId: 'series', ...(i === 0 && { meta: expect.any(String) }) });
       const [time, events] = t.schema.fields;
       expect([time.name, time.type.typeId, (time.type as any).unit, (time.type as any).timezone]).toEqual(['time', Type.Timestamp, TimeUnit.NANOSECOND, null]);
       expect([events.name, String(events.type)]).toEqual(['events', 'Float64']);
@@ -113,9 +114,22 @@ describeWithGo('go-plugin host', () => {
       expect(times.every((ms) => ms % 86_400_000 === 0)).toBe(true);
     }
 
+    // What each query asked of the service, its part of the batch (its own key, never the token), as the query inspector shows it.
+    const asked = (t: Table) => {
+      const text: string = JSON.parse(t.schema.metadata.get('meta')!).executedQueryString;
+      expect(text).not.toContain(service.token);
+      const [method, path, ...body] = text.split(' ');
+      return { method, path, body: JSON.parse(body.join(' ')) };
+    };
+    const batch = { range: { from: FROM, to: TO }, intervalMs: 60_000, maxDataPoints: 500 };
+    expect(asked(series[0])).toEqual({
+      method: 'POST', path: '/api/query', body: { ...batch, queries: [{ groupBy: 'region', aggregate: 'day', filters: { service: ['ec2'] }, refId: 'q0' }] },
+    });
+
     // Event list: strings, times, booleans, nulls.
     const [list] = frames(r.list);
-    expect(JSON.parse(list.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+    expect(JSON.parse(list.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table', executedQueryString: expect.any(String) });
+    expect(asked(list).body).toEqual({ ...batch, queries: [{ format: 'list', limit: 20, refId: 'q1' }] });
     expect(list.numRows).toBe(20);
     const types = Object.fromEntries(list.schema.fields.map((f) => [f.name, f.type.typeId]));
     expect(types).toMatchObject({

@@ -146,8 +146,20 @@ test('QueryData: one service call per time range; frames per query, errors per q
   expect(res.responses.D.error).toBe('invalid query: format: "pie" is not one of timeseries, table, list');
   expect(res.responses.E).toMatchObject({ status: 400, error: 'invalid query: query: is not valid JSON' });
 
+  // Each query's first frame says what it asked of the service, its own part of its batch (Grafana's query inspector).
+  const executed = (frame: Uint8Array) => JSON.parse(tableFromIPC(frame).schema.metadata.get('meta')!).executedQueryString;
+  const asked = (range: { from: number; to: number }, model: Record<string, unknown>) =>
+    `POST /api/query ${JSON.stringify({ range, intervalMs: 60_000, maxDataPoints: 1000, queries: [model] })}`;
+  const aModel = { queryType: 'events', format: 'timeseries', groupBy: 'service', aggregate: 'day', refId: 'q0' };
+  expect(executed(a.frames[0])).toBe(asked({ from: FROM, to: TO }, aModel));
+  expect(a.frames.slice(1).map((frame) => tableFromIPC(frame).schema.metadata.get('meta'))).toEqual(a.frames.slice(1).map(() => undefined));
+  expect(executed(res.responses.C.frames[0])).toBe(asked({ from: FROM, to: TO }, { queryType: 'totals', refId: 'q2' }));
   const f = tableFromIPC(res.responses.F.frames[0]);
-  expect(JSON.parse(f.schema.metadata.get('meta')!)).toEqual({ preferredVisualisationType: 'table' });
+  expect(JSON.parse(f.schema.metadata.get('meta')!)).toEqual({
+    preferredVisualisationType: 'table',
+    executedQueryString: asked(late, { queryType: 'events', format: 'list', filters: { service: ['ec2'] }, limit: 5, refId: 'q5' }),
+  });
+  expect(f.schema.metadata.get('meta')).not.toContain(service.token);
   const ec2Late = service.records.filter((r) => r.eventSource === 'ec2.amazonaws.com' && Date.parse(r.eventTime) >= late.from);
   expect(ec2Late.length).toBeGreaterThan(5);
   expect(f.numRows).toBe(5);
@@ -829,7 +841,7 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key, reas
     const a = tableFromIPC(res.responses.A.frames[0]);
     expect(a.schema.metadata.get('name')).toBe('unreadable files');
     const meta = JSON.parse(a.schema.metadata.get('meta')!);
-    expect(meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: expect.any(Array) } });
+    expect(meta).toEqual({ preferredVisualisationType: 'table', custom: { reasonKinds: expect.any(Array) }, executedQueryString: expect.any(String) });
     const columns = [['time', Type.Timestamp], ['source', Type.Utf8], ['key', Type.Utf8], ['reason', Type.Utf8], ['retry after', Type.Timestamp]];
     // As a Viewer reads it (context()'s role): the retry time is a column the backend lets through.
     expect(a.schema.fields.map((f) => [f.name, f.type.typeId])).toEqual(columns);

@@ -6,7 +6,7 @@ import { refusalAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import type { Runtime } from '../runtime';
-import { fromVersions, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
+import { fromVersions, queryRequestText, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 import { seesDetails, shortIngestFrame } from '../visibility';
 
@@ -105,8 +105,8 @@ class BatchAnswer {
   private readonly codes = new Map<string, string | undefined>();
 
   constructor(
-    /** Grafana's refId and the model of each of the batch's keys. */
-    private readonly queries: Map<string, { refId: string; model: TrailhoundQuery }>,
+    /** Grafana's refId, the model and what was asked of the service (executedQueryString) for each of the batch's keys. */
+    private readonly queries: Map<string, { refId: string; model: TrailhoundQuery; executed: string }>,
     private readonly short: (model: TrailhoundQuery) => boolean
   ) {}
 
@@ -122,7 +122,11 @@ class BatchAnswer {
     if (response?.error) return; // an earlier frame of the result failed: the result is that error
     try {
       const short = this.short(query.model);
-      const frames = (part.frames ?? []).map((frame) => encodeFrame(short ? shortIngestFrame(frame) : frame, query.refId));
+      // The query's first frame says what was asked, as Grafana's query inspector shows it.
+      const first = (response?.frames.length ?? 0) === 0;
+      const frames = (part.frames ?? []).map((frame, i) =>
+        encodeFrame(short ? shortIngestFrame(frame) : frame, query.refId, first && i === 0 ? { executedQueryString: query.executed } : undefined)
+      );
       if (response) response.frames.push(...frames);
       else this.responses.set(key, { frames, error: '', status: 200, errorSource: '' });
     } catch (err) {
@@ -182,8 +186,11 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
-        const answer = new BatchAnswer(new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model }])), (model) =>
-          shortensIngest(request, model)
+        // Each query's own part of the batch: the others' frames say theirs.
+        const executed = (model: (typeof batch.queries)[number]) => queryRequestText({ ...batch, queries: [model] });
+        const answer = new BatchAnswer(
+          new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model, executed: executed(model) }])),
+          (model) => shortensIngest(request, model)
         );
         await client.query(batch, (key, part) => answer.add(key, part), signal);
         for (const [refId, response, code] of answer.done()) {
