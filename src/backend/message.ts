@@ -4,6 +4,13 @@
 // The bytes are those protobufjs writes for backend.proto's QueryDataResponse (tests/backend/message.test.ts checks it).
 import type { DataResponse, QueryDataResponse } from './types';
 
+/**
+ * The most a gRPC message of the plugin's may weigh (grpc-js's limits, both ways; its default send limit is unlimited,
+ * its receive limit 4 MB): frames of a big event list can be large. Grafana's client (go-plugin's) accepts 2 GB, but the
+ * plugin holds a whole answer, and then a copy of it, in memory.
+ */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
 /** Bytes of a varint. */
 function varintLength(value: number): number {
   let n = 1;
@@ -106,6 +113,11 @@ export class QueryDataMessage {
     }
     if (pos - offset !== this.byteLength) throw new Error(`QueryDataResponse wrote ${pos - offset} bytes, ${this.byteLength} were planned`);
     return this.byteLength;
+  }
+
+  /** Bytes of one query's response in a QueryDataResponse (its map entry): the message's bytes are the sum of its entries'. */
+  static entryBytes(refId: string, response: DataResponse): number {
+    return new QueryDataMessage({ responses: { [refId]: response } }).byteLength;
   }
 
   toBuffer(): Buffer {

@@ -1,7 +1,7 @@
 // The gRPC server Grafana talks to: the pluginv2 services plus go-plugin's health, controller and stdio.
 import * as grpc from '@grpc/grpc-js';
 import { messageOf } from '../model/errorMessage';
-import { QueryDataMessage } from './message';
+import { MAX_MESSAGE_BYTES, QueryDataMessage } from './message';
 import { loadProtos } from './protos';
 import type { Runtime } from './runtime';
 import { DeadlineExceeded } from './serviceClient';
@@ -12,9 +12,6 @@ import { healthCheck } from './services/health';
 import { callResource } from './services/resource';
 import { StdioStreams } from './services/stdio';
 import type { QueryDataResponse } from './types';
-
-/** Frames of a big event list can be large; Grafana's own client accepts far more than gRPC's 4 MB default. */
-export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 export interface PluginServer {
   server: grpc.Server;
@@ -73,16 +70,16 @@ function unary<Req, Res>(runtime: Runtime, endpoint: string, fn: (request: Req, 
   };
 }
 
-export function createServer(runtime: Runtime, stdio = new StdioStreams()): grpc.Server {
+export function createServer(runtime: Runtime, stdio = new StdioStreams(), maxMessageBytes = MAX_MESSAGE_BYTES): grpc.Server {
   const protos = loadProtos();
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
   });
   // QueryData's answer is written straight into the buffer grpc-js sends (see message.ts), not encoded by protobufjs and copied.
   const queryDataMethod = { ...protos.Data.QueryData, responseSerialize: (response: QueryDataResponse) => new QueryDataMessage(response) as unknown as Buffer };
   server.addService({ ...protos.Data, QueryData: queryDataMethod }, {
-    QueryData: unary(runtime, 'queryData', (req: any, signal) => queryData(req, runtime, signal)),
+    QueryData: unary(runtime, 'queryData', (req: any, signal) => queryData(req, runtime, signal, maxMessageBytes)),
   });
   server.addService(protos.Diagnostics, {
     CheckHealth: unary(runtime, 'checkHealth', (req: any, signal) => checkHealth(req, runtime, signal)),
@@ -143,10 +140,14 @@ async function bindLoopback(server: grpc.Server, host: string, range?: { min: nu
   return bind(server, `${host}:0`);
 }
 
-export async function startServer(runtime: Runtime, options: { host?: string; range?: { min: number; max: number } } = {}): Promise<PluginServer> {
+export async function startServer(
+  runtime: Runtime,
+  /** maxMessageBytes: MAX_MESSAGE_BYTES unless told (less in tests). */
+  options: { host?: string; range?: { min: number; max: number }; maxMessageBytes?: number } = {}
+): Promise<PluginServer> {
   const host = options.host ?? '127.0.0.1';
   const stdio = new StdioStreams();
-  const server = createServer(runtime, stdio);
+  const server = createServer(runtime, stdio, options.maxMessageBytes);
   const port = await bindLoopback(server, host, options.range);
   return {
     server,

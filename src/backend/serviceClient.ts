@@ -167,6 +167,9 @@ async function readBody(response: Response, maxBytes: number): Promise<Buffer> {
  */
 export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
+/** Bytes in MB for a message: 256 MB, 1.5 MB. */
+export const megabytes = (bytes: number) => `${+(bytes / 1024 / 1024).toFixed(1)} MB`;
+
 /** An answer past MAX_ANSWER_BYTES; `what` is "" for a whole answer, "a line of " for a line. */
 class AnswerTooBig extends Error {
   constructor(readonly what: string) {
@@ -261,7 +264,7 @@ export class ServiceClient {
   }
 
   private tooBig(path: string, err: AnswerTooBig): ServiceError {
-    const mb = `${+(this.maxAnswerBytes / 1024 / 1024).toFixed(1)} MB`;
+    const mb = megabytes(this.maxAnswerBytes);
     return new ServiceError(
       `${this.baseUrl}${path} answered ${err.what}more than ${mb}, more than a Trailhound service ever does: check the URL in the data source settings`,
       502,

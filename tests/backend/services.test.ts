@@ -292,6 +292,54 @@ test('QueryData: a server at the URL whose per-query errors are not text (an obj
   }
 });
 
+test('QueryData whose frames would pass the gRPC message limit fails the biggest queries with "too much data"; the others answer', async () => {
+  // A server at the URL answering each query one frame of one string: q0's the biggest.
+  const sizes = [600_000, 300_000, 200_000];
+  const lines = sizes.map((n, i) => ({ refId: `q${i}`, frames: [{ name: 'big', fields: [{ name: 's', type: 'string', values: ['x'.repeat(n)] }] }] }));
+  const big = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end([...lines, { end: true }].map((line) => `${JSON.stringify(line)}\n`).join('')));
+  await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
+  const request = {
+    pluginContext: context({ url: `http://127.0.0.1:${(big.address() as AddressInfo).port}`, uid: 'big' }),
+    queries: ['A', 'B', 'C'].map((refId) => query(refId, { queryType: 'totals' })),
+  };
+  // The same call to a plugin whose gRPC messages weigh at most maxMessageBytes.
+  const ask = async (maxMessageBytes: number) => {
+    const limited = await startServer(runtime, { maxMessageBytes });
+    const client = new (loadProtos().clients['pluginv2.Data'])(limited.address, grpc.credentials.createInsecure());
+    try {
+      return await new Promise<QueryDataResponse>((resolve, reject) =>
+        (client as any).QueryData(request, (err: Error | null, res: QueryDataResponse) => (err ? reject(err) : resolve(res))));
+    } finally {
+      client.close();
+      await limited.stop(100);
+    }
+  };
+  try {
+    const whole = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', request);
+    const bytes = new QueryDataMessage(whole).byteLength;
+    expect(bytes).toBeGreaterThan(1_100_000);
+    const answered = (res: QueryDataResponse) => Object.entries(res.responses).filter(([, r]) => r.status === 200).map(([refId]) => refId);
+    expect(answered(whole)).toEqual(['A', 'B', 'C']);
+    // Frames as text: jest compares a Buffer byte by byte, for seconds.
+    const readable = (r: QueryDataResponse['responses'][string]) => ({ ...r, frames: r.frames.map((f) => Buffer.from(f).toString('base64')) });
+    // Exactly at the limit, all of it is sent; a byte over it, the biggest query alone fails, in words.
+    const exact = await ask(bytes);
+    for (const refId of ['A', 'B', 'C']) expect(readable(exact.responses[refId])).toEqual(readable(whole.responses[refId]));
+    const over = await ask(bytes - 1);
+    expect(answered(over)).toEqual(['B', 'C']);
+    expect(over.responses.A).toEqual({
+      frames: [], status: 400, errorSource: 'downstream',
+      error: "too much data: this query's frames are 0.6 MB, and the queries Grafana sent together get at most 1.1 MB in all: " +
+        "lower the query's limit or narrow its time range",
+    });
+    expect(readable(over.responses.B)).toEqual(readable(whole.responses.B));
+    expect(answered(await ask(400_000))).toEqual(['C']);
+  } finally {
+    await new Promise((resolve) => big.close(resolve));
+  }
+});
+
 test('QueryData: every refId gets its own response, however long, and "__proto__" too', async () => {
   // The service takes refIds of up to 100 characters: the plugin sends it keys of its own.
   const long = `Failed logins by user, excluding service principals and break-glass accounts (see runbook SEC-142) ${'v'.repeat(100)}`;

@@ -5,8 +5,9 @@ import { MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../.
 import { refusalAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
+import { MAX_MESSAGE_BYTES, QueryDataMessage } from '../message';
 import type { Runtime } from '../runtime';
-import { fromVersions, queryRequestText, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
+import { fromVersions, megabytes, queryRequestText, type ServiceClient, ServiceError, unknownToService } from '../serviceClient';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../types';
 import { seesDetails, shortIngestFrame } from '../visibility';
 
@@ -161,7 +162,35 @@ async function adviseOnVersions(client: ServiceClient, refused: Refused[], signa
   for (const response of skewed) response.error += ` (${advice})`;
 }
 
-export async function queryData(request: QueryDataRequest, runtime: Runtime, signal?: AbortSignal): Promise<QueryDataResponse> {
+/**
+ * Fails the queries with the most bytes of frames, the biggest first, until the answer fits in one gRPC message
+ * (maxBytes): past it grpc-js would fail the whole call, every query Grafana sent in it, where the others can answer.
+ */
+function fitInMessage(responses: Record<string, DataResponse>, maxBytes: number, runtime: Runtime): void {
+  const sizes = Object.keys(responses).map((refId) => ({ refId, bytes: QueryDataMessage.entryBytes(refId, responses[refId]) }));
+  let total = sizes.reduce((sum, { bytes }) => sum + bytes, 0);
+  for (const { refId, bytes } of sizes.sort((a, b) => b.bytes - a.bytes)) {
+    if (total <= maxBytes) return;
+    if (responses[refId].frames.length === 0) continue;
+    runtime.logger.warn('query answer too big for one gRPC message', { refId, bytes, total, maxBytes });
+    responses[refId] = {
+      frames: [],
+      error:
+        `too much data: this query's frames are ${megabytes(bytes)}, and the queries Grafana sent together get at most ` +
+        `${megabytes(maxBytes)} in all: lower the query's limit or narrow its time range`,
+      status: 400,
+      errorSource: 'downstream',
+    };
+    total += QueryDataMessage.entryBytes(refId, responses[refId]) - bytes;
+  }
+}
+
+export async function queryData(
+  request: QueryDataRequest,
+  runtime: Runtime,
+  signal?: AbortSignal,
+  maxMessageBytes = MAX_MESSAGE_BYTES
+): Promise<QueryDataResponse> {
   // No prototype: a refId such as "__proto__" or "constructor" is a key like any other.
   const responses: Record<string, DataResponse> = Object.create(null);
   const queries = request.queries ?? [];
@@ -210,5 +239,6 @@ export async function queryData(request: QueryDataRequest, runtime: Runtime, sig
     })
   );
   await adviseOnVersions(client, refused, signal);
+  fitInMessage(responses, maxMessageBytes, runtime);
   return { responses };
 }
