@@ -201,6 +201,30 @@ test('a big file whose record DuckDB cannot read: the reason says which of its R
   }
 });
 
+// A file that gzips so well that the batching's estimate puts it in a batch with others fails the batch's whole-file
+// read, whose error gives a byte of the whole file (and "record/value 2", the file's own object): read in pieces
+// alone, as a big file that came alone is, it names the record.
+test('a big file that came in a batch and cannot be read: the reason says which of its Records, as for one that came alone', async () => {
+  const records = Array.from({ length: 7_000 }, (_, i) => JSON.stringify(record(i)));
+  records[6_000] = '{"eventID": "big-6000", "eventTime": nope}';
+  const malformed = zlib.gzipSync(`{"Records": [${records.join(',')}]}`);
+  expect(malformed.length * 10).toBeLessThan(8 * 1024 * 1024); // batched with the good file
+  expect(zlib.gunzipSync(malformed).length).toBeGreaterThan(8 * 1024 * 1024); // yet big
+  const logs = writeFiles(path.join(dir, 'batched-logs'), {
+    'a-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(100_000)] })),
+    'b-malformed.json.gz': malformed,
+  });
+  const db = await Database.open(path.join(dir, 'batched.duckdb'), { memoryLimit: DEFAULTS.memoryLimit });
+  try {
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 1 });
+    expect(await db.all('SELECT key, reason, kind FROM ingest_errors')).toEqual([
+      { key: 'b-malformed.json.gz', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in Records\[6000\]: invalid literal\.$/), kind: 'bad-json' },
+    ]);
+  } finally {
+    db.close();
+  }
+});
+
 test('a big file with a broken gzip checksum, or a gzip that is not one, never stops the run: the good file beside it is stored', async () => {
   const records = Array.from({ length: 7_000 }, (_, i) => record(i));
   const badCrc = zlib.gzipSync(JSON.stringify({ Records: records }));
