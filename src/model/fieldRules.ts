@@ -250,6 +250,17 @@ export const SERVICE_RESOURCE_ID_PATHS: Readonly<Record<string, readonly string[
 /** List-valued identifiers (EC2's item sets), as JSON paths relative to requestParameters / responseElements. */
 export const RESOURCE_ID_LIST_PATHS = ['$.instancesSet.items[*].instanceId', '$.resourcesSet.items[*].resourceId'] as const;
 
+/**
+ * A blank value (RE2, whole string): '' or only whitespace, the characters JavaScript's trim() removes (\s: tab, line
+ * feed, form feed, carriage return, space; \v; \p{Z}: the Unicode spaces and line and paragraph separators; the BOM).
+ * The query model drops such a filter value, and Grafana's variables and ad hoc filters too, so a value stored blank
+ * would be a group that no filter can pick: ingestion stores a blank field as absent.
+ */
+export const BLANK_PATTERN = '[\\s\\v\\p{Z}\\x{FEFF}]*';
+
+/** SQL: the text (an expression, best a column: it is read twice) when not blank, else NULL. */
+export const presentSql = (text: string) => `CASE WHEN NOT regexp_full_match(${text}, '${BLANK_PATTERN}') THEN ${text} END`;
+
 /** A strict IPv4 address (no leading zeros: 255.090.254.5 is not an address). */
 export const IPV4_PATTERN = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
 /** A plausible IPv6 address: two to seven colon-separated hex groups, optionally an IPv4 tail (RE2 syntax). */

@@ -188,7 +188,7 @@ test('a big file whose record DuckDB cannot read: the reason says which of its R
       // No record counted: the piece's records (the first piece ends with the first record after its 4 MB).
       {
         key: 'huge-record.json.gz',
-        reason: expect.stringMatching(/^a JSON value over 16 MB \(reading Records\[0\] to Records\[100\]\): a file over 8 MB/),
+        reason: expect.stringMatching(/^a JSON value over 32 MB \(reading Records\[0\] to Records\[100\]\): a file over 8 MB.* no record may be over 32 MB /),
         kind: 'too-big',
       },
       // DuckDB's words, its count within the piece made the record's index in the file (record i is big-i).
@@ -196,6 +196,30 @@ test('a big file whose record DuckDB cannot read: the reason says which of its R
     ]);
     // What the log and the CLI's warning say: the same.
     expect(warned.sort()).toEqual(errors.map((e) => `${e.key}: ${e.reason}`));
+  } finally {
+    db.close();
+  }
+});
+
+// A file that gzips so well that the batching's estimate puts it in a batch with others fails the batch's whole-file
+// read, whose error gives a byte of the whole file (and "record/value 2", the file's own object): read in pieces
+// alone, as a big file that came alone is, it names the record.
+test('a big file that came in a batch and cannot be read: the reason says which of its Records, as for one that came alone', async () => {
+  const records = Array.from({ length: 7_000 }, (_, i) => JSON.stringify(record(i)));
+  records[6_000] = '{"eventID": "big-6000", "eventTime": nope}';
+  const malformed = zlib.gzipSync(`{"Records": [${records.join(',')}]}`);
+  expect(malformed.length * 10).toBeLessThan(8 * 1024 * 1024); // batched with the good file
+  expect(zlib.gunzipSync(malformed).length).toBeGreaterThan(8 * 1024 * 1024); // yet big
+  const logs = writeFiles(path.join(dir, 'batched-logs'), {
+    'a-good.json.gz': zlib.gzipSync(JSON.stringify({ Records: [record(100_000)] })),
+    'b-malformed.json.gz': malformed,
+  });
+  const db = await Database.open(path.join(dir, 'batched.duckdb'), { memoryLimit: DEFAULTS.memoryLimit });
+  try {
+    expect(await ingest({ source: logs, db })).toMatchObject({ objects: 1, events: 1, errors: 1 });
+    expect(await db.all('SELECT key, reason, kind FROM ingest_errors')).toEqual([
+      { key: 'b-malformed.json.gz', reason: expect.stringMatching(/^Malformed JSON at byte \d+ in Records\[6000\]: invalid literal\.$/), kind: 'bad-json' },
+    ]);
   } finally {
     db.close();
   }

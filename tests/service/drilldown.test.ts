@@ -183,3 +183,59 @@ test('the events without a source IP address (Insight events) are the source IP 
     cleanup();
   }
 });
+
+test('a blank field (whitespace only) is stored as absent: every group of every dimension can be drilled into, and a re-delivery is a duplicate', async () => {
+  const call = { ...base, eventTime: '2026-11-20T10:00:00Z', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', userIdentity: user('erin') };
+  const blanks = [
+    { ...call, eventID: 'ok' },
+    { ...call, eventID: 'region', awsRegion: '  ' },
+    { ...call, eventID: 'source', eventSource: ' ' },
+    { ...call, eventID: 'name', eventName: '\u00a0' },
+    { ...call, eventID: 'ip', sourceIPAddress: '   ' },
+    { ...call, eventID: 'recipient', recipientAccountId: ' ' },
+    { ...call, eventID: 'code', errorCode: '\t' },
+    { ...call, eventID: 'type', userIdentity: { ...user('frank'), type: ' ' } },
+    { ...call, eventID: 'user', userIdentity: { ...user('erin'), userName: '\t ', arn: 'arn:aws:iam::111122223333:user/eve' } },
+    { ...call, eventID: 'role',
+      userIdentity: { type: 'AssumedRole', principalId: 'AROA1:s', arn: ' ', sessionContext: { sessionIssuer: { userName: '  ' } } } },
+    { ...call, eventID: 'category', eventCategory: ' ', managementEvent: false },
+    // A blank eventID is none: each record is its own event, not one for both.
+    { ...call, eventID: '  ', eventName: 'StartInstances' },
+    { ...call, eventID: '  ', eventName: 'StopInstances' },
+  ];
+  const { db: own, summary, cleanup } = await ingestRecords([blanks, blanks], { days: 3650 });
+  try {
+    expect(summary).toMatchObject({ events: blanks.length, duplicates: blanks.length, errors: 0 });
+    const reports = new Reports(own);
+    const blank = /^\s*$/;
+    for (const groupBy of ['region', 'service', 'eventName', 'user', 'sourceIp', 'account', 'errorCode', 'identityType', 'role', 'eventCategory'] as const) {
+      const groups = await table({ groupBy }, reports);
+      expect(Object.keys(groups).filter((g) => blank.test(g))).toEqual([]);
+      for (const [value, count] of Object.entries(groups)) {
+        expect([groupBy, value, await table({ groupBy, filters: { [groupBy]: [value] } }, reports)]).toEqual([groupBy, value, { [value]: count }]);
+      }
+      for (const { value } of await reports.values(groupBy, RANGE, '', 100)) expect([groupBy, value]).not.toEqual([groupBy, expect.stringMatching(blank)]);
+    }
+    const stored = await own.all<Record<string, unknown>>(
+      `SELECT event_id, region, service, event_source, event_name, source_ip, account, error_code, is_error, identity_type, user_name, role_name,
+         principal_arn, event_category FROM events ORDER BY event_id`
+    );
+    const byId = new Map(stored.map((r) => [r.event_id, r]));
+    expect(byId.get('region')).toMatchObject({ region: 'unknown' });
+    expect(byId.get('source')).toMatchObject({ service: 'unknown', event_source: '' });
+    expect(byId.get('name')).toMatchObject({ event_name: 'unknown' });
+    expect(byId.get('ip')).toMatchObject({ source_ip: '' });
+    // No recipientAccountId: the caller's account, the file being outside the AWSLogs layout.
+    expect(byId.get('recipient')).toMatchObject({ account: '111122223333' });
+    // A blank errorCode still says the call failed.
+    expect(byId.get('code')).toMatchObject({ error_code: null, is_error: true });
+    expect(byId.get('type')).toMatchObject({ identity_type: 'Unknown', user_name: 'frank' });
+    expect(byId.get('user')).toMatchObject({ user_name: 'arn:aws:iam::111122223333:user/eve' });
+    expect(byId.get('role')).toMatchObject({ role_name: null, principal_arn: null, user_name: 'AROA1:s' });
+    expect(byId.get('category')).toMatchObject({ event_category: 'Data' });
+    expect(stored.filter((r) => String(r.event_id).startsWith('md5:'))).toHaveLength(2);
+    expect(await table({ groupBy: 'sourceIp', filters: { sourceIp: ['(none)'] } }, reports)).toEqual({ '(none)': 1 });
+  } finally {
+    cleanup();
+  }
+});

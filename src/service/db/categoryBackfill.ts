@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { eventCategorySql } from '../../model/fieldRules';
+import { eventCategorySql, presentSql } from '../../model/fieldRules';
 import { isOutOfMemory } from '../errorKind';
 import { literalPath } from './filePaths';
 import { readRecords, type CloudTrailRecord, type KeptFile } from '../reports/recordScan';
@@ -57,7 +57,7 @@ class CategoryFill {
   async flush(): Promise<void> {
     if (this.rows === 0) return;
     this.appender.flushSync();
-    const category = eventCategorySql('f.category', 'f.management', 'f.type', 'events.event_source', 'events.event_name');
+    const category = eventCategorySql(presentSql('f.category'), 'f.management', 'f.type', 'events.event_source', 'events.event_name');
     await this.conn.run(`UPDATE events SET event_category = ${category}
       FROM category_fill f
       WHERE events.event_category IS NULL AND events.object_key = f.k AND events.record_index = f.i

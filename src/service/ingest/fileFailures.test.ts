@@ -1,4 +1,4 @@
-import { fileErrorKind, isFileProblem, namedFile } from './fileFailures';
+import { fileErrorKind, isFileProblem, namedFile, reasonOf } from './fileFailures';
 import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
@@ -38,4 +38,17 @@ test('namedFile: the file DuckDB names, the longest path before a shorter one (a
   expect(named('/logs/a [1].json')).toBe('/logs/a [1].json');
   expect(named('/logs/b *.json.gz')).toBe('/logs/b *.json.gz');
   expect(named('/logs/d.json')).toBeUndefined();
+});
+
+test('a JSON value too big for DuckDB: the reason gives the size it refuses (its 32 MiB buffer), not maximum_object_size (a 20 MB record is read)', () => {
+  // DuckDB 1.5's words, for a staged piece (errorOfStagedFile adds the records it read) and for a file read whole.
+  const piece =
+    'Invalid Input Error: "maximum_object_size" of 16777216 bytes exceeded while reading file "/logs/a.json.gz" (>33554417 bytes). ' +
+    '(reading Records[0] to Records[100])\n Try increasing "maximum_object_size".';
+  expect(reasonOf(new Error(piece), '/logs/a.json.gz')).toBe(
+    'a JSON value over 32 MB (reading Records[0] to Records[100]): a file over 8 MB is read record by record, which needs ' +
+      'CloudTrail\'s layout ({"Records": [...]} and nothing else), and no record may be over 32 MB (CloudTrail writes none over 256 KB)'
+  );
+  const whole = 'Invalid Input Error: "maximum_object_size" of 16777216 bytes exceeded while reading file "/logs/b.json" (>50331633 bytes).';
+  expect(reasonOf(new Error(whole), '/logs/b.json')).toMatch(/^a JSON value over 48 MB: .* no record may be over 48 MB /);
 });

@@ -41,11 +41,22 @@ export function reasonOf(err: unknown, file: string): string {
     .replace(new RegExp(`: ${name}$`, 'gm'), '')
     // DuckDB's advice to raise maximum_object_size is not the user's to follow. Which records of a staged file it read
     // (errorOfStagedFile) is kept.
-    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (m) =>
-      `a JSON value over ${MAX_OBJECT_SIZE / 1024 / 1024} MB${STAGED_RECORDS.exec(m)?.[0] ?? ''}: ` +
-        `a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read record by record, which needs ` +
-        `CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${MAX_OBJECT_SIZE / 1024 / 1024} MB`)
+    .replace(/"maximum_object_size" of \d+ bytes exceeded[^\n]*(\n.*)?$/s, (m) => {
+      const limit = `${Math.round(largestValueRead(m) / 1024 / 1024)} MB`;
+      return `a JSON value over ${limit}${STAGED_RECORDS.exec(m)?.[0] ?? ''}: a file over ${BIG_FILE_BYTES / 1024 / 1024} MB is read ` +
+        `record by record, which needs CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${limit} ` +
+        `(CloudTrail writes none over 256 KB)`;
+    })
     .trim();
+}
+
+/**
+ * The largest JSON value DuckDB's reader took before it failed with "maximum_object_size … exceeded": its buffer, twice
+ * maximum_object_size, which its message gives as "(>33554417 bytes)". A value between the two is read (a record of
+ * 16–31 MB runs out of memory at the default limit, and is stored with memory enough): it is not what was too big.
+ */
+function largestValueRead(message: string): number {
+  return Number(/\(>(\d+) bytes\)/.exec(message)?.[1] ?? 2 * MAX_OBJECT_SIZE);
 }
 
 /**

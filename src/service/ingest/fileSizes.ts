@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 
 /**
- * The largest JSON value DuckDB's reader takes: a whole file of up to 8 MB, or one record of a bigger one. Never more:
+ * DuckDB's maximum_object_size for every read: a whole file of up to 8 MB, or one record of a bigger one. Never more:
  * DuckDB sizes its read buffers by it (twice this, per thread, counted in its memory limit and never spilled), and a
- * 2 GB value took 2 GB of RSS and failed the run.
+ * 2 GB value took 2 GB of RSS and failed the run. Its reader takes a value up to that buffer (32 MiB), not only to this.
  */
 export const MAX_OBJECT_SIZE = 16 * 1024 * 1024;
 /**

@@ -182,7 +182,11 @@ export class BatchLoader {
     const alone = new Set<LocalLogFile>();
     for (const [file, badToNode] of suspects) {
       const failure = await this.readFails(file);
-      if (failure && failsAnyRead(failure)) bad.push({ file, ...(await fileFailure(file, failure, gzipVerdicts)) });
+      // A big file that gzips so well that it came in a batch is read in pieces alone, as if it had come alone: its
+      // reason then names the record at fault (Records[6000]), not a byte of the whole file in "record/value 2".
+      if (failure && failsAnyRead(failure) && uncompressedSize(file.path) <= BIG_FILE_BYTES) {
+        bad.push({ file, ...(await fileFailure(file, failure, gzipVerdicts)) });
+      }
       // Named by DuckDB, yet read alone and good to Node: another file's fault (a top-level list makes DuckDB blame the
       // next file), so it stays in the batch.
       else if (failure || badToNode) alone.add(file);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ingest } from '.';
 import { dayPrefix, ingestRecords, storedRecords, withTempDatabase, writeFiles } from '../../../tests/support/temp';
 import { logFile, type CloudTrailRecord } from '../../../tests/support/stratus';
+import { BLANK_PATTERN } from '../../model/fieldRules';
 
 let seq = 0;
 function record(over: CloudTrailRecord): CloudTrailRecord {
@@ -642,5 +643,20 @@ describe('MFA', () => {
       sessionWithout: false,
       unknown: null,
     });
+  });
+});
+
+test("a blank value is one of only the characters JavaScript's trim() removes, as the query model drops a blank filter value", async () => {
+  await withTempDatabase(async (_dir, db) => {
+    // Every code point but the surrogates (chr refuses those) and NUL.
+    const matched = await db.all<{ c: number }>(
+      `SELECT i::INTEGER AS c FROM range(1, 1114112) t(i)
+       WHERE CASE WHEN i BETWEEN 55296 AND 57343 THEN false
+         ELSE regexp_full_match(chr(CASE WHEN i BETWEEN 55296 AND 57343 THEN 32 ELSE i END::INTEGER), $blank) END
+       ORDER BY i`,
+      { blank: BLANK_PATTERN }
+    );
+    const trimmed = [...Array(0x110000).keys()].filter((i) => i > 0 && (i < 0xd800 || i > 0xdfff) && String.fromCodePoint(i).trim() === '');
+    expect(matched.map((m) => m.c)).toEqual(trimmed);
   });
 });

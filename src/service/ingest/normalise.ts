@@ -5,6 +5,7 @@
 // Only constants from src/model/fieldRules.ts are written into the SQL text (JSON paths and patterns, which
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
+  BLANK_PATTERN,
   DRY_RUN_SUCCESS_CODE,
   eventCategorySql,
   federatedSignInSql,
@@ -12,6 +13,7 @@ import {
   IPV4_PATTERN,
   IPV6_PATTERN,
   permissionSetSql,
+  presentSql,
   READ_ONLY_NAME_PREFIXES,
   RESOURCE_ID_KEYS,
   RESOURCE_ID_LIST_PATHS,
@@ -86,17 +88,18 @@ const resourceIds = [
 const RESOURCES_SQL = `list_transform(
     list_filter(
       list_distinct(flatten([${resourceIds}])),
-      id -> id <> '' AND left(id, 1) NOT IN ('{', '[')),
+      id -> NOT regexp_full_match(id, ${literal(BLANK_PATTERN)}) AND left(id, 1) NOT IN ('{', '[')),
     id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
   )`;
 
 /**
  * The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes.
- * An empty or non-string eventID counts as missing: "" made every such record of a batch one event, and a number's
- * id never matched its record when read back (records.ts finds an md5 id by its position).
+ * A blank (empty or whitespace only) or non-string eventID counts as missing: "" or "  " made every such record of a
+ * batch one event, and a number's id never matched its record when read back (records.ts finds an md5 id by its position).
  */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
-const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND event_id_json <> '""' THEN event_id_json ->> '$'
+const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND NOT regexp_full_match(event_id_json ->> '$', ${literal(BLANK_PATTERN)})
+  THEN event_id_json ->> '$'
   ELSE 'md5:' || md5(to_json(r)::VARCHAR) END`;
 /**
  * eventTime as a UTC TIMESTAMP; NULL when missing, not a time, before 1970 or more than a day ahead of this clock
@@ -122,11 +125,19 @@ WITH x AS (
     json_extract_string(r['userIdentity'], ${identityPaths}) AS ident,
     ${signInFailureSql(field('eventName'), (doc) => `r[${literal(doc)}]`)} AS sign_in_failure,
     r['additionalEventData'] ->> '$.MFAUsed' AS mfa_login,
-    r['additionalEventData'] ->> '$.UserName' AS sign_in_user_name
+    r['additionalEventData'] ->> '$.UserName' AS sign_in_user_name, ${field('eventCategory')} AS category_raw
   FROM ${input}
 ), y AS (
-  SELECT *,
-    coalesce(nullif(${id('type')}, ''), 'Unknown') AS identity_type,
+  -- A blank field (whitespace only, fieldRules.ts BLANK_PATTERN) is an absent one, for every rule below: stored as
+  -- written it was a group that no filter could take (the model drops a blank value). Replaced here, in a projection
+  -- the SELECT has anyway: one more ran a 12 MB file out of memory before (loader.ts).
+  SELECT * REPLACE (${['event_name_raw', 'event_source_raw', 'region_raw', 'recipient', 'ip', 'error_code', 'sign_in_user_name', 'category_raw']
+    .map((c) => `${presentSql(c)} AS ${c}`)
+    .join(', ')},
+      list_transform(ident, v -> ${presentSql('v')}) AS ident),
+    -- A blank errorCode still says the call failed: the event is an error without a code.
+    error_code IS NOT NULL AS error_code_given,
+    coalesce(${presentSql(id('type'))}, 'Unknown') AS identity_type,
     try_strptime(event_time_raw, '%Y-%m-%dT%H:%M:%SZ') AS event_time_utc,
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
@@ -182,13 +193,13 @@ SELECT
   coalesce(regexp_full_match(ip, ${literal(IPV4_PATTERN)}) OR regexp_full_match(ip, ${literal(IPV6_PATTERN)}), false) AS source_is_ip,
   ${field('userAgent')} AS user_agent,
   ${field('eventType')} AS event_type,
-  ${eventCategorySql(field('eventCategory'), field('managementEvent'), field('eventType'), 'event_source_raw', 'event_name_raw')} AS event_category,
+  ${eventCategorySql('category_raw', field('managementEvent'), field('eventType'), 'event_source_raw', 'event_name_raw')} AS event_category,
   CASE WHEN r['readOnly'] IN ('true', 'false') THEN r['readOnly'] = 'true'
        ELSE coalesce(regexp_matches(event_name_raw, ${readOnlyNames}), false) END AS read_only,
   error_code,
   error_message,
   -- A failed sign-in (ConsoleLogin, an IAM Identity Center credential …) says so in its outcome, not in an errorCode.
-  NOT dry_run AND (error_code IS NOT NULL OR error_message IS NOT NULL OR coalesce(sign_in_failure, false)) AS is_error,
+  NOT dry_run AND (error_code_given OR error_message IS NOT NULL OR coalesce(sign_in_failure, false)) AS is_error,
   ${unauthorizedSql('error_code', 'error_message')} OR coalesce(sign_in_failure, false) AS is_unauthorized,
   -- A federated console sign-in's MFA is unknown, not "not used" (fieldRules.ts SIGN_IN_MFA_IDENTITY_TYPES).
   CASE WHEN ${federatedSignInSql('event_source_raw', 'event_name_raw', 'identity_type')} THEN NULL
