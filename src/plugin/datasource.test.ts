@@ -145,6 +145,36 @@ describe('ad hoc filters', () => {
     expect(get).toHaveBeenLastCalledWith('values/eventCategory', { limit: 10_000 });
   });
 
+  it("narrows a key's values by the dashboard's other ad hoc filters, as a query takes them, leaving out its own and those none can take", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'eu-west-1', count: 4 }] });
+    const filters: AdHocVariableFilter[] = [
+      { key: 'user', operator: '=|', value: 'alice', values: ['alice', 'bob'] },
+      { key: 'user', operator: '=', value: 'bob' },
+      { key: 'eventName', operator: '!=', value: 'HeadBucket' },
+      { key: 'errorCode', operator: '!=|', value: 'AccessDenied', values: ['AccessDenied', '(none)'] },
+      // The key's own filter: its other values stay to pick.
+      { key: 'region', operator: '=', value: 'us-east-1' },
+      // None a query can take: the panels refuse them and say so.
+      { key: 'sourceIp', operator: '=~', value: '^10\\.' },
+      { key: 'userName', operator: '=', value: 'bob' },
+    ];
+    await expect(ds().getTagValues({ key: 'region', filters, timeRange: range })).resolves.toEqual([{ text: 'eu-west-1', value: 'eu-west-1' }]);
+    expect(get).toHaveBeenCalledWith('values/region', {
+      from: 1_000,
+      to: 9_000,
+      limit: 10_000,
+      filters: JSON.stringify({ user: ['bob'] }),
+      exclude: JSON.stringify({ eventName: ['HeadBucket'], errorCode: ['AccessDenied', '(none)'] }),
+    });
+    // A user = alice beside user = bob keeps no one, as in a query: bob kept and left out at once.
+    await ds().getTagValues({ key: 'region', filters: [filters[1], { key: 'user', operator: '=', value: 'alice' }] });
+    const nobody = JSON.stringify({ user: ['alice'] });
+    expect(get).toHaveBeenLastCalledWith('values/region', { limit: 10_000, filters: nobody, exclude: nobody });
+    // Only the key's own, or none that apply: the whole list, asked as an older service takes it.
+    await ds().getTagValues({ key: 'region', filters: [filters[4], filters[5]] });
+    expect(get).toHaveBeenLastCalledWith('values/region', { limit: 10_000 });
+  });
+
   it('offers no values for a key that is no filter, and asks the service nothing', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'x', count: 1 }] });
     await expect(ds().getTagValues({ key: 'User', filters: [], timeRange: range })).resolves.toEqual([]);

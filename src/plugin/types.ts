@@ -1,7 +1,7 @@
 // Frontend types: the shared query model wrapped as a Grafana DataQuery, plus the data source settings.
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
-import type { Dimension, TimeField, TrailhoundQuery } from '../model/query';
+import type { Dimension, Filters, TimeField, TrailhoundQuery } from '../model/query';
 import { DEFAULT_SERVICE_URL } from '../model/settings';
 
 /** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
@@ -42,6 +42,9 @@ export interface ValuesRequest {
    * arrival-time query counts them. May be a dashboard variable ($timeField): DataSource.values expands it.
    */
   timeField?: TimeField;
+  /** The events a query with these filters and exclusions counts (a dashboard's other ad hoc filters); unset: every one. */
+  filters?: Filters;
+  exclude?: Filters;
 }
 
 /** A query variable: the distinct values of one dimension in the dashboard's time range. */
