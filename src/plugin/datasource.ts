@@ -51,12 +51,15 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
    * dashboard's variables nor its ad hoc filters. An ad hoc filter the query cannot take (=~, <, …) is left out, the
    * others kept: a panel refuses such a query, as it would silently show more than the dashboard says, but Explore
    * shows the query in its editor, so what it filters on is in view, and refusing would leave Explore nothing to open.
+   * What was left out, and why, goes with the query (adHocLeftOut) for its editor to say: Explore's results have no
+   * place for a query's notice.
    */
   interpolateVariablesInQueries(queries: Query[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): Query[] {
-    return queries.map((query) => {
-      const { query: filtered } = withApplicableAdHocFilters(expandQuery(query, getTemplateSrv(), scopedVars), filters);
+    return queries.map(({ adHocLeftOut: _earlier, ...query }) => {
+      const { query: filtered, leftOut } = withApplicableAdHocFilters(expandQuery(query, getTemplateSrv(), scopedVars), filters);
       // This data source's own ref, also for a query naming it by a variable ($ds), which Explore does not have.
-      return { ...filtered, datasource: this.getRef() };
+      const opened = { ...filtered, datasource: this.getRef() };
+      return leftOut.length > 0 ? { ...opened, adHocLeftOut: [...new Set(leftOut.map((left) => left.reason))] } : opened;
     });
   }
 

@@ -4,8 +4,12 @@ import type { DataQuery } from '@grafana/schema';
 import type { Dimension, Filters, TimeField, TrailhoundQuery } from '../model/query';
 import { DEFAULT_SERVICE_URL } from '../model/settings';
 
-/** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
-export type Query = TrailhoundQuery & DataQuery;
+/**
+ * A panel query: the shared model plus Grafana's refId, hide and datasource fields, and in Explore, the note of the
+ * dashboard's ad hoc filters it was opened without (DataSource.interpolateVariablesInQueries), which the editor shows
+ * until dismissed. Not part of the model: the backend sends the service the model's fields only.
+ */
+export type Query = TrailhoundQuery & DataQuery & { adHocLeftOut?: string[] };
 
 /** jsonData: what the backend needs to reach the service. */
 export interface Options extends DataSourceJsonData {
