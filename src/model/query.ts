@@ -189,8 +189,8 @@ export function filterValues(values: string | readonly string[] | undefined): st
   return typeof values === 'string' ? [values] : [...(values ?? [])];
 }
 
-/** The filters, or the exclusions (`field`): lists of values by dimension. */
-function filters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filters {
+/** The filters, or the exclusions (`field`): lists of values by dimension (a query's, or a value list's parameters). */
+export function resolveFilters(value: unknown, field: 'filters' | 'exclude' = 'filters'): Filters {
   if (value === undefined || value === null) {
     return {};
   }
@@ -272,8 +272,8 @@ export function resolveQuery(input: unknown): ResolvedQuery {
     serviceCalls: oneOf('serviceCalls', q.serviceCalls, SERVICE_CALLS, DEFAULT_QUERY.serviceCalls),
     peakWindow: peakWindow(q.peakWindow),
     resourceId: text('resourceId', q.resourceId),
-    filters: filters(q.filters),
-    exclude: filters(q.exclude, 'exclude'),
+    filters: resolveFilters(q.filters),
+    exclude: resolveFilters(q.exclude, 'exclude'),
     limit: limit(q.limit, defaultLimit({ queryType, ingestView })),
     ingestView,
   };

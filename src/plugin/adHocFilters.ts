@@ -62,6 +62,33 @@ export function withAdHocFilters(query: Query, adHoc: AdHocVariableFilter[] | un
   return { ...query, filters: Object.fromEntries(keep) as Filters, exclude: Object.fromEntries(leaveOut) as Filters };
 }
 
+/** An ad hoc filter a query could not take, and why (the QueryError's message, which names the filter). */
+export interface LeftOutFilter {
+  filter: AdHocVariableFilter;
+  reason: string;
+}
+
+/**
+ * The query with the ad hoc filters it can take, and those it cannot, left out: for where a refusal would leave nothing
+ * to show (Explore, a filter's value list), not a panel's query. One filter at a time gives what all at once would:
+ * each is one more condition (an AND).
+ */
+export function withApplicableAdHocFilters(query: Query, adHoc: AdHocVariableFilter[] | undefined): { query: Query; leftOut: LeftOutFilter[] } {
+  const leftOut: LeftOutFilter[] = [];
+  const applied = (adHoc ?? []).reduce((q, filter) => {
+    try {
+      return withAdHocFilters(q, [filter]);
+    } catch (err) {
+      if (!(err instanceof QueryError)) {
+        throw err;
+      }
+      leftOut.push({ filter, reason: err.message });
+      return q;
+    }
+  }, query);
+  return { query: applied, leftOut };
+}
+
 /** A query's filters or exclusions (already expanded to lists), without the keys that list nothing. */
 function listed(filters: Filters | undefined): Array<[FilterKey, string[]]> {
   const entries = Object.entries(filters ?? {}) as Array<[FilterKey, string[] | undefined]>;

@@ -3,6 +3,7 @@
 import { CoreApp, dateTime, LoadingState, type AdHocVariableFilter, type DataQueryRequest, type TimeRange } from '@grafana/data';
 import { setBackendSrv, setDataSourceSrv, setTemplateSrv, type BackendSrv, type BackendSrvRequest, type DataSourceSrv } from '@grafana/runtime';
 import { lastValueFrom, of } from 'rxjs';
+import { annotationSupport } from './annotations';
 import { DataSource } from './datasource';
 import { fakeTemplateSrv } from './testing/fakeTemplateSrv';
 import { instanceSettings } from './testing/settings';
@@ -145,6 +146,36 @@ describe('ad hoc filters', () => {
     expect(get).toHaveBeenLastCalledWith('values/eventCategory', { limit: 10_000 });
   });
 
+  it("narrows a key's values by the dashboard's other ad hoc filters, as a query takes them, leaving out its own and those none can take", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'eu-west-1', count: 4 }] });
+    const filters: AdHocVariableFilter[] = [
+      { key: 'user', operator: '=|', value: 'alice', values: ['alice', 'bob'] },
+      { key: 'user', operator: '=', value: 'bob' },
+      { key: 'eventName', operator: '!=', value: 'HeadBucket' },
+      { key: 'errorCode', operator: '!=|', value: 'AccessDenied', values: ['AccessDenied', '(none)'] },
+      // The key's own filter: its other values stay to pick.
+      { key: 'region', operator: '=', value: 'us-east-1' },
+      // None a query can take: the panels refuse them and say so.
+      { key: 'sourceIp', operator: '=~', value: '^10\\.' },
+      { key: 'userName', operator: '=', value: 'bob' },
+    ];
+    await expect(ds().getTagValues({ key: 'region', filters, timeRange: range })).resolves.toEqual([{ text: 'eu-west-1', value: 'eu-west-1' }]);
+    expect(get).toHaveBeenCalledWith('values/region', {
+      from: 1_000,
+      to: 9_000,
+      limit: 10_000,
+      filters: JSON.stringify({ user: ['bob'] }),
+      exclude: JSON.stringify({ eventName: ['HeadBucket'], errorCode: ['AccessDenied', '(none)'] }),
+    });
+    // A user = alice beside user = bob keeps no one, as in a query: bob kept and left out at once.
+    await ds().getTagValues({ key: 'region', filters: [filters[1], { key: 'user', operator: '=', value: 'alice' }] });
+    const nobody = JSON.stringify({ user: ['alice'] });
+    expect(get).toHaveBeenLastCalledWith('values/region', { limit: 10_000, filters: nobody, exclude: nobody });
+    // Only the key's own, or none that apply: the whole list, asked as an older service takes it.
+    await ds().getTagValues({ key: 'region', filters: [filters[4], filters[5]] });
+    expect(get).toHaveBeenLastCalledWith('values/region', { limit: 10_000 });
+  });
+
   it('offers no values for a key that is no filter, and asks the service nothing', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [{ value: 'x', count: 1 }] });
     await expect(ds().getTagValues({ key: 'User', filters: [], timeRange: range })).resolves.toEqual([]);
@@ -205,7 +236,19 @@ describe('ad hoc filters', () => {
         { key: 'region', operator: '=', value: 'us-east-1' },
       ];
       const [query] = ds().interpolateVariablesInQueries([{ refId: 'A', queryType: 'totals', filters: { user: ['$users'] } }], {}, filters);
-      expect(query).toEqual({ refId: 'A', datasource: ref, queryType: 'totals', filters: { user: ['alice', 'bob'], region: ['us-east-1'] }, exclude: {} });
+      // What was left out goes with the query, for its editor to say.
+      const adHocLeftOut = [
+        'ad hoc filter "user =~ adm.*": =~ is not supported: Trailhound matches whole values; use =, !=, or their "one of" forms (=| and !=|)',
+      ];
+      const filtered = { user: ['alice', 'bob'], region: ['us-east-1'] };
+      expect(query).toEqual({ refId: 'A', datasource: ref, queryType: 'totals', filters: filtered, exclude: {}, adHocLeftOut });
+      // A query opened again says what this opening left out: nothing, or only its own.
+      const [again] = ds().interpolateVariablesInQueries([query], {}, filters.slice(1));
+      expect(again).toEqual({ refId: 'A', datasource: ref, queryType: 'totals', filters: filtered, exclude: {} });
+      const [other] = ds().interpolateVariablesInQueries([query], {}, [{ key: 'account', operator: '<', value: '2' }]);
+      expect(other.adHocLeftOut).toEqual([expect.stringMatching(/^ad hoc filter "account < 2": < is not supported/)]);
+      // A list and an ingestion report take no filters, so leave none out.
+      expect(ds().interpolateVariablesInQueries([{ refId: 'B', queryType: 'trails' }], {}, filters)[0].adHocLeftOut).toBeUndefined();
     });
   });
 
@@ -273,6 +316,26 @@ describe('ad hoc filters', () => {
       const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '<', value: 'm' }])));
       expect(answer.errors?.map((e) => [e.refId, e.message?.slice(0, 40)])).toEqual([['A', 'invalid query: ad hoc filter "user < m":']]);
       expect(sent[0].map((q) => [q.refId, q.filters])).toEqual([['B', undefined]]);
+    });
+
+    it("narrows an annotation's events as a panel's, as Grafana asks for them: its query with the ad hoc filters of its data source", async () => {
+      // As Grafana's annotation layer (Scenes' executeAnnotationQuery) builds the request: the prepared query as 'Anno',
+      // the dashboard's ad hoc filters of this data source in `filters`.
+      const target = { refId: 'A', filters: { eventName: ['StopLogging', 'DeleteTrail'] } };
+      const annotation = { name: 'Trail changes', enable: true, iconColor: 'red', target };
+      const prepared = annotationSupport.prepareQuery!(annotationSupport.prepareAnnotation!(annotation))!;
+      const targets = [{ ...prepared, refId: 'Anno' }];
+      const filters: AdHocVariableFilter[] = [{ key: 'eventName', operator: '=', value: 'StopLogging' }, { key: 'user', operator: '!=', value: 'deployer' }];
+      const answer = await lastValueFrom(ds().query(request(targets, filters)));
+      expect(answer.errors).toBeUndefined();
+      expect(sent).toEqual([[expect.objectContaining({ refId: 'Anno', queryType: 'events', format: 'list' })]]);
+      expect(sent[0][0]).toMatchObject({ filters: { eventName: ['StopLogging'] }, exclude: { user: ['deployer'] } });
+      // One it cannot apply: no marks, rather than the marks of events the dashboard leaves out.
+      sent = [];
+      const refused = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '=~', value: 'adm.*' }])));
+      expect(sent).toEqual([]);
+      expect(refused.data).toEqual([]);
+      expect(refused.errors?.map((e) => e.refId)).toEqual(['Anno']);
     });
 
     it('sends nothing when every query has a filter it cannot apply', async () => {

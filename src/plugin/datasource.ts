@@ -8,7 +8,7 @@ import { DataSourceWithBackend, getDataSourceSrv, getTemplateSrv } from '@grafan
 import { map, of, type Observable } from 'rxjs';
 import type { IngestErrors, IngestStatus } from '../model/api';
 import { DEFAULT_QUERY, MAX_LIMIT, QueryError, type Dimension, type TimeField } from '../model/query';
-import { adHocKeys, isFilterKey, withAdHocFilters } from './adHocFilters';
+import { adHocKeys, isFilterKey, withAdHocFilters, withApplicableAdHocFilters } from './adHocFilters';
 import { annotationSupport } from './annotations';
 import { fetchIngestErrors, fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
 import { expandQuery, expandValue } from './templateVariables';
@@ -51,14 +51,15 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
    * dashboard's variables nor its ad hoc filters. An ad hoc filter the query cannot take (=~, <, …) is left out, the
    * others kept: a panel refuses such a query, as it would silently show more than the dashboard says, but Explore
    * shows the query in its editor, so what it filters on is in view, and refusing would leave Explore nothing to open.
+   * What was left out, and why, goes with the query (adHocLeftOut) for its editor to say: Explore's results have no
+   * place for a query's notice.
    */
   interpolateVariablesInQueries(queries: Query[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): Query[] {
-    return queries.map((query) => {
-      const expanded = expandQuery(query, getTemplateSrv(), scopedVars);
-      // One filter at a time gives what all at once would: each is one more condition (an AND).
-      const filtered = (filters ?? []).reduce((q, filter) => applicable(q, filter) ?? q, expanded);
+    return queries.map(({ adHocLeftOut: _earlier, ...query }) => {
+      const { query: filtered, leftOut } = withApplicableAdHocFilters(expandQuery(query, getTemplateSrv(), scopedVars), filters);
       // This data source's own ref, also for a query naming it by a variable ($ds), which Explore does not have.
-      return { ...filtered, datasource: this.getRef() };
+      const opened = { ...filtered, datasource: this.getRef() };
+      return leftOut.length > 0 ? { ...opened, adHocLeftOut: [...new Set(leftOut.map((left) => left.reason))] } : opened;
     });
   }
 
@@ -101,15 +102,20 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
 
   /**
    * Ad hoc filters' values: the key's value list in the dashboard's time range, by event time (the variable belongs
-   * to no one query to take a time field from). Every value the service gives, as a query variable's list, for
-   * Grafana searches the list it is given; most frequent first.
+   * to no one query to take a time field from), of the events the dashboard's other ad hoc filters keep, as a query
+   * would apply them (= and =| narrow, != and !=| leave out). The key's own filters are not applied, so that its other
+   * values stay to pick; one that no query could take (=~ …) is left out, as the panels refuse it and say so. Every
+   * value the service gives, as a query variable's list, for Grafana searches the list it is given; most frequent first.
    */
   async getTagValues(options: DataSourceGetTagValuesOptions<Query>): Promise<MetricFindValue[]> {
     if (!isFilterKey(options.key)) {
       return [];
     }
+    const others = (options.filters ?? []).filter((filter) => filter.key !== options.key);
+    const { query: narrowed } = withApplicableAdHocFilters({ refId: 'values', queryType: 'events' }, others);
     const range = options.timeRange;
-    const values = await this.values(options.key, { from: range?.from.valueOf(), to: range?.to.valueOf(), limit: MAX_LIMIT });
+    const request = { from: range?.from.valueOf(), to: range?.to.valueOf(), limit: MAX_LIMIT, filters: narrowed.filters, exclude: narrowed.exclude };
+    const values = await this.values(options.key, request);
     return values.map(({ value }) => ({ text: value, value }));
   }
 
@@ -136,17 +142,5 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
 
   backfill(days: number): Promise<BackfillAnswer> {
     return startBackfill(this, days);
-  }
-}
-
-/** The query with one more ad hoc filter, or undefined if it cannot take that filter. */
-function applicable(query: Query, filter: AdHocVariableFilter): Query | undefined {
-  try {
-    return withAdHocFilters(query, [filter]);
-  } catch (err) {
-    if (err instanceof QueryError) {
-      return undefined;
-    }
-    throw err;
   }
 }

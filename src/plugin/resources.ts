@@ -20,6 +20,13 @@ export async function fetchValues(client: ResourceClient, dimension: Dimension, 
       params[key] = value;
     }
   }
+  // As JSON, as a query has them; only when they narrow, so a list without them asks what an older service knows.
+  for (const key of ['filters', 'exclude'] as const) {
+    const narrowing = request[key];
+    if (narrowing && Object.keys(narrowing).length > 0) {
+      params[key] = JSON.stringify(narrowing);
+    }
+  }
   const answer = await client.getResource<{ values?: ValueCount[] }>(`values/${dimension}`, params);
   return answer?.values ?? [];
 }

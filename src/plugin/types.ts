@@ -1,11 +1,15 @@
 // Frontend types: the shared query model wrapped as a Grafana DataQuery, plus the data source settings.
 import type { DataSourceJsonData } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
-import type { Dimension, TimeField, TrailhoundQuery } from '../model/query';
+import type { Dimension, Filters, TimeField, TrailhoundQuery } from '../model/query';
 import { DEFAULT_SERVICE_URL } from '../model/settings';
 
-/** A panel query: the shared model plus Grafana's refId, hide and datasource fields. */
-export type Query = TrailhoundQuery & DataQuery;
+/**
+ * A panel query: the shared model plus Grafana's refId, hide and datasource fields, and in Explore, the note of the
+ * dashboard's ad hoc filters it was opened without (DataSource.interpolateVariablesInQueries), which the editor shows
+ * until dismissed. Not part of the model: the backend sends the service the model's fields only.
+ */
+export type Query = TrailhoundQuery & DataQuery & { adHocLeftOut?: string[] };
 
 /** jsonData: what the backend needs to reach the service. */
 export interface Options extends DataSourceJsonData {
@@ -42,6 +46,9 @@ export interface ValuesRequest {
    * arrival-time query counts them. May be a dashboard variable ($timeField): DataSource.values expands it.
    */
   timeField?: TimeField;
+  /** The events a query with these filters and exclusions counts (a dashboard's other ad hoc filters); unset: every one. */
+  filters?: Filters;
+  exclude?: Filters;
 }
 
 /** A query variable: the distinct values of one dimension in the dashboard's time range. */

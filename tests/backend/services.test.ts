@@ -930,6 +930,20 @@ test('QueryData: the unreadable files, an Arrow table of time, source, key, reas
   }
 });
 
+test("CallResource passes the value lists' filters and exclusions on to the service, as the frontend encodes them", async () => {
+  const total = async (params: Record<string, string>) => {
+    const query = new URLSearchParams({ from: '2024-07-01T00:00:00Z', to: '2025-01-01T00:00:00Z', limit: '10000', ...params });
+    const [answer] = await resource({ pluginContext: context(), path: 'values/region', method: 'GET', url: `values/region?${query}` });
+    const body = JSON.parse(Buffer.from(answer.body).toString());
+    return answer.code === 200 ? body.values.reduce((n: number, v: { count: number }) => n + v.count, 0) : body;
+  };
+  // The regions of the ssm calls (138 of them), and of every call but those.
+  const all = await total({});
+  expect(await total({ filters: JSON.stringify({ service: ['ssm'] }) })).toBe(138);
+  expect(await total({ exclude: JSON.stringify({ service: ['ssm'] }) })).toBe(all - 138);
+  expect(await total({ filters: '{"user":' })).toEqual({ error: expect.stringMatching(/^filters: is not JSON/), code: 'invalid-request' });
+});
+
 test("CallResource passes the value lists' time field on to the service, and the service's 400 for an unknown one back", async () => {
   const values = async (window: { from: string; to: string }, timeField?: string) => {
     const url = `values/service?from=${window.from}&to=${window.to}${timeField === undefined ? '' : `&timeField=${timeField}`}`;

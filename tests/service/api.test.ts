@@ -645,6 +645,32 @@ describe('other endpoints', () => {
     expect(r.json.values[0].count).toBe(Math.max(...Object.values(counts)));
   });
 
+  test('values narrowed by filters and exclusions, as a query with them counts its events (a dashboard\'s other ad hoc filters)', async () => {
+    // The user with the most kinds of events, one of them left out.
+    const kinds = (u: string) => new Set(records.filter((x) => oracleUser(x) === u).map((x) => x.eventName)).size;
+    const user = [...new Set(records.map(oracleUser))].sort((a, b) => kinds(b) - kinds(a))[0];
+    const skipped = records.find((x) => oracleUser(x) === user)!.eventName;
+    const kept = records.filter((x) => oracleUser(x) === user && x.eventName !== skipped);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(records.filter((x) => oracleUser(x) === user).length);
+    const json = (filters: object) => encodeURIComponent(JSON.stringify(filters));
+    const list = (params: string) => call('GET', `/api/values/region?from=${RANGE.from}&to=${RANGE.to}&limit=100&${params}`);
+    const r = await list(`filters=${json({ user: [user] })}&exclude=${json({ eventName: skipped })}`);
+    expect(r.status).toBe(200);
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(countBy(kept, (x) => x.awsRegion));
+    // A value both kept and left out keeps nothing; empty objects narrow nothing.
+    expect((await list(`filters=${json({ user: [user] })}&exclude=${json({ user: [user] })}`)).json.values).toEqual([]);
+    expect((await list(`filters=${json({})}&exclude=`)).json.values.reduce((n: number, v: any) => n + v.count, 0)).toBe(records.length);
+    // Checked as a query's filters are, with the same messages.
+    expect(await list('filters=user')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^filters: is not JSON/), code: 'invalid-request' } });
+    expect(await list(`exclude=${json({ userName: ['x'] })}`)).toMatchObject({
+      status: 400,
+      json: { error: expect.stringMatching(/^exclude\.userName: is not a filter/), code: 'unknown-filter' },
+    });
+    const twice = { status: 400, json: { error: 'filters: given 2 times: give it once' } };
+    expect(await list(`filters=${json({ user: 'a' })}&filters=${json({ user: 'b' })}`)).toMatchObject(twice);
+  });
+
   test('identity types as CloudTrail writes them, with their counts (Unknown without a userIdentity)', async () => {
     const r = await call('GET', `/api/values/identityType?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
     expect(r.status).toBe(200);
@@ -770,7 +796,7 @@ describe('other endpoints', () => {
     expect(await call('GET', '/api/ingest/errors?limit=1&limit=2')).toMatchObject(given('limit'));
     expect(await call('GET', '/api/values/user?from=2026-11-20&from=2026-11-21')).toMatchObject(given('from'));
     // A parameter this service does not know is refused, not ignored (a newer client's lists would be quietly wrong).
-    const unknown = /^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField\)/;
+    const unknown = /^timefield: is not a field of this service's value lists \(from, to, q, limit, timeField, filters, exclude\)/;
     const answer = { status: 400, json: { error: expect.stringMatching(unknown), code: 'unknown-field' } };
     expect(await call('GET', '/api/values/user?timefield=arrival')).toMatchObject(answer);
   });

@@ -68,6 +68,25 @@ const firstValue = (field: HTMLElement) =>
   within(field).getAllByRole('button', { name: /^Remove (?!the )/ })[0].getAttribute('aria-label')!.replace(/^Remove /, '');
 
 describe('QueryEditor', () => {
+  it('says which ad hoc filters Explore opened the query without, until dismissed, without running it again', async () => {
+    const user = userEvent.setup();
+    const reason = 'ad hoc filter "user =~ adm.*": =~ is not supported: Trailhound matches whole values';
+    const query: Query = { refId: 'A', queryType: 'totals', filters: { region: ['eu-west-1'] }, adHocLeftOut: [reason] };
+    const { latest, onRunQuery } = renderQueryEditor(datasource(), query);
+    const note = screen.getByRole('alert');
+    expect(note).toHaveTextContent("Opened without some of the dashboard's ad hoc filters");
+    expect(within(note).getByRole('listitem')).toHaveTextContent(reason);
+    await user.click(within(note).getByRole('button', { name: /close/i }));
+    expect(screen.queryByText(reason)).not.toBeInTheDocument();
+    expect(latest()).toEqual({ refId: 'A', queryType: 'totals', filters: { region: ['eu-west-1'] } });
+    expect(onRunQuery).not.toHaveBeenCalled();
+  });
+
+  it('shows no such note for a query opened with every filter', () => {
+    renderQueryEditor(datasource(), { refId: 'A', queryType: 'totals', adHocLeftOut: [] });
+    expect(screen.queryByText(/Opened without/)).not.toBeInTheDocument();
+  });
+
   it('switches report type and runs the query', async () => {
     const user = userEvent.setup();
     const { latest, onRunQuery } = renderQueryEditor(datasource());

@@ -6,6 +6,7 @@ import { RadioButtonGroup } from '@grafana/ui';
 import { DEFAULT_QUERY, type QueryType } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query } from '../types';
+import { AdHocLeftOut } from './AdHocLeftOut';
 import { EventsQueryEditor } from './EventsQueryEditor';
 import { IngestQueryEditor } from './IngestQueryEditor';
 import { withChoice } from './LimitField';
@@ -29,6 +30,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
 
   return (
     <EditorRows>
+      <AdHocLeftOut query={query} onChange={onChange} />
       {/* Only the views with value lists: a failed lookup says nothing about the trails or the ingestion reports. */}
       {(queryType === 'events' || queryType === 'totals') && <LookupError error={error} />}
       <EditorRow>

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
-import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveTimeField } from '../../model/query';
+import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveFilters, resolveTimeField, type Filters } from '../../model/query';
 import { counted, sizeText } from '../counted';
 import { kindsOf } from '../errorKind';
 import { Database } from '../db/database';
@@ -137,12 +137,25 @@ const valuesSchema = {
   params: { type: 'object', properties: { dimension: { type: 'string' } } },
   querystring: {
     type: 'object',
-    // timeField is checked by the query model's own rule (resolveTimeField), with the same message as in a query.
+    // timeField, filters and exclude are checked by the query model's own rules, with the same messages as in a query.
     properties: {
       from: timeValue, to: timeValue, q: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT }, timeField: {},
+      filters: { type: 'string', description: 'JSON, as a query\'s: {"user": ["alice"]}' }, exclude: { type: 'string', description: 'JSON, as filters' },
     },
   },
 };
+
+/** A value list's filters or exclusions: a query's, as JSON in the query string. */
+function narrowingOf(field: 'filters' | 'exclude', text: string | undefined): Filters {
+  if (text === undefined || text === '') return {};
+  let given: unknown;
+  try {
+    given = JSON.parse(text);
+  } catch {
+    throw new QueryError(field, 'is not JSON: give an object of lists, as in a query, e.g. {"user": ["alice"]}');
+  }
+  return resolveFilters(given, field);
+}
 
 const MAX_EVENT_ID = 256;
 const eventSchema = {
@@ -405,7 +418,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!isDimension(dimension)) {
       return reply.code(400).send(errorAnswer('unknown-value', `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`));
     }
-    const q = request.query as { from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown };
+    const q = request.query as {
+      from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown; filters?: string; exclude?: string;
+    };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
     // `from` read first, so that its error comes first, as in a query.
@@ -414,7 +429,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const range = parseRange({ from: from ?? defaultFrom(to), to }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
-    const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal);
+    // The events a query with these filters and exclusions would count: a dashboard's other ad hoc filters.
+    const narrowing = { filters: narrowingOf('filters', q.filters), exclude: narrowingOf('exclude', q.exclude) };
+    const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal, narrowing);
     return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
   });
 

@@ -255,8 +255,8 @@ export class Reports {
   }
 
   /**
-   * Distinct values of a dimension, most frequent first: of the events made in the range, or stored in it (by arrival).
-   * `signal`, as in query(), stops it.
+   * Distinct values of a dimension, most frequent first: of the events made in the range, or stored in it (by arrival),
+   * that `narrowing`'s filters and exclusions keep. `signal`, as in query(), stops it.
    */
   async values(
     dimension: Dimension,
@@ -264,9 +264,10 @@ export class Reports {
     search: string,
     limit: number,
     timeField: TimeField = DEFAULT_QUERY.timeField,
-    signal?: AbortSignal
+    signal?: AbortSignal,
+    narrowing?: SQL.Narrowing
   ): Promise<Array<{ value: string; count: number }>> {
-    const statement = SQL.dimensionValues(dimension, range, search, limit, timeField);
+    const statement = SQL.dimensionValues(dimension, range, search, limit, timeField, narrowing);
     const rows = await this.stoppable(signal, (conn, guard) => guard(rowsOf(conn, statement)));
     return rows.map((r) => ({ value: String(r.value), count: Number(r.n) }));
   }

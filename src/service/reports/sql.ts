@@ -1,7 +1,7 @@
 // The one SQL generator behind every report. Every value is a bound parameter; only identifiers chosen from
 // fixed tables below are written into the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
-import { MAX_LATENESS_MS, type Dimension, type FilterKey, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
+import { MAX_LATENESS_MS, type Dimension, type FilterKey, type Filters, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
 import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, NO_SOURCE_IP, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
 
 export interface Statement {
@@ -178,11 +178,18 @@ function matchConditions(q: ResolvedQuery, params: Record<string, DuckDBValue>, 
     parts.push('len(list_filter(resources, r -> r.id = $resource OR r.name = $resource)) > 0');
     params.resource = q.resourceId;
   }
-  for (const [key, values] of Object.entries(q.filters)) {
+  parts.push(...filterConditions(q, params));
+  return parts;
+}
+
+/** The filters' and the exclusions' conditions: of a query, or of a value list narrowed as a query is (dimensionValues). */
+function filterConditions({ filters, exclude }: Narrowing, params: Record<string, DuckDBValue>): string[] {
+  const parts: string[] = [];
+  for (const [key, values] of Object.entries(filters)) {
     if (values?.length) parts.push(filterCondition(key as FilterKey, values, params, 'f'));
   }
   // An event whose column is NULL is not one of a list's values: its exclusion is false, not NULL, so it stays.
-  for (const [key, values] of Object.entries(q.exclude)) {
+  for (const [key, values] of Object.entries(exclude)) {
     if (values?.length) parts.push(`NOT coalesce(${filterCondition(key as FilterKey, values, params, 'x')}, false)`);
   }
   return parts;
@@ -381,15 +388,30 @@ export function totals(q: ResolvedQuery, range: Range, match?: ResourceMatch): S
   };
 }
 
+/** What narrows the events to those a query keeps, or a value list offers: its filters and exclusions. */
+export interface Narrowing {
+  filters: Filters;
+  exclude: Filters;
+}
+const NO_NARROWING: Narrowing = { filters: {}, exclude: {} };
+
 /**
  * Distinct values of a dimension in the range, most frequent first, optionally containing `q`. The range applies to
- * `timeField` as in a report: by arrival, the values of the events stored in it (at most a day late).
+ * `timeField` as in a report: by arrival, the values of the events stored in it (at most a day late). `narrowing`
+ * keeps the events a query with those filters and exclusions would count (a dashboard's other ad hoc filters).
  */
-export function dimensionValues(dimension: Dimension, range: Range, search: string, limit: number, timeField: TimeField): Statement {
+export function dimensionValues(
+  dimension: Dimension,
+  range: Range,
+  search: string,
+  limit: number,
+  timeField: TimeField,
+  narrowing: Narrowing = NO_NARROWING
+): Statement {
   // Listed as they are grouped ((none) among the error codes and roles), so a group of a table is also a value of the filter.
   const column = groupExpression(dimension);
   const { parts, params } = inRange(timeField, range);
-  parts.push(`${column} IS NOT NULL`);
+  parts.push(`${column} IS NOT NULL`, ...filterConditions(narrowing, params));
   params.limit = limit;
   if (search) {
     parts.push(`contains(lower(${column}), lower($q))`);
