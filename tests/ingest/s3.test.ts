@@ -436,6 +436,39 @@ test('a file that ran out of memory and was rewritten before its next try is rea
   }
 }, 60_000);
 
+test('a bucket in another Region than the configured one is asked there from the start, not sent to the wrong Region at every request', async () => {
+  await s3.createBucket('elsewhere');
+  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  for (const name of ['a', 'b', 'c']) await s3.put('elsewhere', `${prefix}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  // S3 as it answers for a bucket in eu-west-1: a request signed for another Region is a 301 that names the bucket's
+  // (which the SDK follows, request by request); HeadBucket says it too when it succeeds. fauxqs has no Regions.
+  const signedFor: string[] = [];
+  const proxy = await proxyTo((req, res) => {
+    const region = /Credential=[^/]+\/\d+\/([^/]+)\/s3\//.exec(String(req.headers.authorization))?.[1] ?? '';
+    signedFor.push(`${req.method} ${region}`);
+    const headers = { 'x-amz-bucket-region': 'eu-west-1', 'content-type': 'application/xml' };
+    if (region !== 'eu-west-1') {
+      const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code>' +
+        '<Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>';
+      res.writeHead(301, headers).end(req.method === 'HEAD' ? undefined : xml);
+      return true;
+    }
+    if (req.method !== 'HEAD') return false;
+    res.writeHead(200, headers).end();
+    return true;
+  });
+  try {
+    const summary = await ingest({ source: 's3://elsewhere', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    expect(summary).toMatchObject({ objects: 3, events: 3, errors: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // One request to the configured Region (us-east-1, as the tests set AWS_REGION), whose answer names the bucket's;
+  // every one after it signed for the bucket's own.
+  expect(signedFor.filter((r) => !r.endsWith(' eu-west-1'))).toEqual(['HEAD us-east-1']);
+  expect(signedFor.length).toBeGreaterThan(6);
+});
+
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
   await s3.createBucket('refusing');
   const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');

@@ -7,12 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   S3Client,
   type GetObjectCommandOutput,
+  type HeadBucketCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
+import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
@@ -106,7 +108,9 @@ export function noLogsHere({ bucket, prefix }: S3Location): string {
 
 export class S3Source implements LogSource {
   readonly id: string;
-  private readonly client: S3Client;
+  private client: S3Client;
+  /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
+  private region: string;
   private readonly tmp: string;
   private readonly endpoint?: string;
   private readonly idleTimeoutMs: number;
@@ -123,16 +127,46 @@ export class S3Source implements LogSource {
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
-    this.client = new S3Client({
-      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.client = this.clientFor(this.region);
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
+    // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
+    process.on('exit', this.removeDownloads);
+  }
+
+  private clientFor(region: string): S3Client {
+    return new S3Client({
+      region,
+      ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
       // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
       requestHandler: requestHandler(this.idleTimeoutMs),
     });
-    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
-    // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
-    process.on('exit', this.removeDownloads);
+  }
+
+  /**
+   * A client for the bucket's own Region, when S3 names another than the configured one (HeadBucket's
+   * x-amz-bucket-region). The SDK follows S3's redirect request by request, never remembering it: every listing and
+   * download of a bucket in eu-west-1 went to us-east-1 first. Unknown (HeadBucket denied, a server that does not say):
+   * the redirects as before, and the listing's own error says what is wrong.
+   */
+  private async useBucketRegion(): Promise<void> {
+    let head: HeadBucketCommandOutput;
+    try {
+      head = await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }), {
+        abortSignal: this.signal,
+        requestTimeout: this.answerTimeoutMs,
+      });
+    } catch (err) {
+      if (this.signal?.aborted) throw err;
+      // Not reached: the listing would wait as long again for nothing.
+      if (networkErrorCode(err)) throw explainS3Error(err, this.location.bucket, this.endpoint);
+      return;
+    }
+    if (!head.BucketRegion || head.BucketRegion === this.region) return;
+    this.client.destroy();
+    this.region = head.BucketRegion;
+    this.client = this.clientFor(this.region);
   }
 
   private readonly removeDownloads = () => fs.rmSync(this.tmp, { recursive: true, force: true });
@@ -165,6 +199,7 @@ export class S3Source implements LogSource {
 
   /** Accounts (organization trails too) and their regions, then one unit per day of the window. */
   async plan(window: DayWindow): Promise<string[]> {
+    await this.useBucketRegion();
     const root = `${this.location.prefix}AWSLogs/`;
     const accounts: string[] = [];
     for (const p of await this.folders(root)) {
