@@ -496,6 +496,34 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
   }
 });
 
+test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
+  // AWS's own endpoint here, not --s3-endpoint (as AWS_ENDPOINT_URL_S3 sets it for the SDK alone): a bucket in
+  // us-gov-west-1 or cn-north-1 read with AWS_REGION unset (us-east-1) refuses the keys as unknown.
+  const proxy = await proxyTo((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>' +
+      '<Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
+    return true;
+  });
+  const regionBefore = process.env.AWS_REGION;
+  process.env.AWS_ENDPOINT_URL_S3 = proxy.url;
+  try {
+    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+      'S3 refused the credentials (InvalidAccessKeyId): the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use. ' +
+        'Keys of AWS GovCloud (US) and of AWS China are known only there: for a bucket in one of them, set AWS_REGION to its Region ' +
+        '(this asked us-east-1).'
+    );
+    // The other way round: commercial keys, and AWS_REGION in GovCloud.
+    process.env.AWS_REGION = 'us-gov-west-1';
+    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+      /the access key id is not known to AWS; .* AWS_REGION is us-gov-west-1, in AWS GovCloud \(US\): only its own keys are known there\.$/
+    );
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_REGION = regionBefore;
+    await proxy.close();
+  }
+});
+
 test('`trailhound ingest` whose credentials S3 refuses leaves no new database behind, and never removes one that was there', async () => {
   await s3.createBucket('no-entry');
   await s3.put('no-entry', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));

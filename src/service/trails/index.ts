@@ -11,7 +11,7 @@ import {
   type TrailInfo,
 } from '@aws-sdk/client-cloudtrail';
 import { messageOf } from '../../model/errorMessage';
-import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
+import { isMissingCredentials, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../awsErrors';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
 
@@ -111,7 +111,10 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
         token = page.NextToken;
       } while (token);
     } catch (err) {
-      if ((err as { name?: string }).name !== 'AccessDeniedException') throw new Error(explain(err, options.endpoint));
+      const name = (err as { name?: string }).name;
+      // CloudTrail's words for a key it does not know: "The security token included in the request is invalid".
+      const partition = name === 'UnrecognizedClientException' && !options.endpoint ? otherPartition(home, 'trails') : '';
+      if (name !== 'AccessDeniedException') throw new Error(`${explain(err, options.endpoint)}${partition}`, { cause: err });
       warnings.push(`ListTrails was denied; describing trails in ${[home, ...(options.fallbackRegions ?? [])].join(', ')} only`);
       for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
     }

@@ -328,3 +328,21 @@ test('a trail ListTrails lists that DescribeTrails by ARN leaves out (an organiz
     await member.stop();
   }
 });
+
+test('keys CloudTrail does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
+  // AWS's endpoint as far as the sync knows (AWS_ENDPOINT_URL_CLOUDTRAIL sets it for the SDK alone, not --cloudtrail-endpoint).
+  const unknown = await startTestCloudTrail(() => notEnabled());
+  process.env.AWS_ENDPOINT_URL_CLOUDTRAIL = unknown.endpoint;
+  const db = await Database.open(path.join(dir, 'partition.duckdb'));
+  try {
+    await expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
+      'UnrecognizedClientException: The security token included in the request is invalid. Keys of AWS GovCloud (US) and of AWS China are known ' +
+        'only there: for trails in one of them, set AWS_REGION to its Region (this asked us-east-1).'
+    );
+    await expect(syncTrails(db, { region: 'cn-north-1' })).rejects.toThrow(/ AWS_REGION is cn-north-1, in AWS China: only its own keys are known there\.$/);
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_CLOUDTRAIL;
+    db.close();
+    await unknown.stop();
+  }
+});

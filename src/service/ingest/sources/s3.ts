@@ -14,7 +14,7 @@ import {
   type HeadBucketCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
+import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
@@ -64,8 +64,11 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
 const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
 const S3_SERVICE: AwsService = { name: 'S3', aws: 'S3', endpointCheck: `${S3_SETTING} and that the server runs`, setting: S3_SETTING };
 
-/** Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error. */
-export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
+/**
+ * Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error.
+ * `region`: the one asked, when it is AWS's (not --s3-endpoint's).
+ */
+export function explainS3Error(err: unknown, bucket: string, endpoint?: string, region?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
   const kind = kindOf(err);
@@ -81,7 +84,8 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   }
   const credentialProblem = CREDENTIAL_ERRORS[name];
   if (credentialProblem) {
-    return kinded(`S3 refused the credentials (${name}): ${credentialProblem}`, kind, err);
+    const partition = name === 'InvalidAccessKeyId' && region && !endpoint ? otherPartition(region, 'a bucket') : '';
+    return kinded(`S3 refused the credentials (${name}): ${credentialProblem}${partition}`, kind, err);
   }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
@@ -160,7 +164,7 @@ export class S3Source implements LogSource {
     } catch (err) {
       if (this.signal?.aborted) throw err;
       // Not reached: the listing would wait as long again for nothing.
-      if (networkErrorCode(err)) throw explainS3Error(err, this.location.bucket, this.endpoint);
+      if (networkErrorCode(err)) throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
       return;
     }
     if (!head.BucketRegion || head.BucketRegion === this.region) return;
@@ -193,7 +197,7 @@ export class S3Source implements LogSource {
     } catch (err) {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
-      throw explainS3Error(err, this.location.bucket, this.endpoint);
+      throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
     }
   }
 
