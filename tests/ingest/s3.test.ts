@@ -519,7 +519,8 @@ test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud
     );
   } finally {
     delete process.env.AWS_ENDPOINT_URL_S3;
-    process.env.AWS_REGION = regionBefore;
+    if (regionBefore === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = regionBefore;
     await proxy.close();
   }
 });
