@@ -696,6 +696,34 @@ test('a listing refused on a later day fails the run once the batches before it 
   expect(await count('events')).toBe(4);
 }, 60_000);
 
+test('credentials that expire during a run fail it at their first refused download, not as a download error of every file after it', async () => {
+  await s3.createBucket('expires');
+  await s3.put('expires', `${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}big.json.gz`, loneBatchLog('2026-11-19'));
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  for (const name of ['a', 'b', 'c']) await s3.put('expires', `${day}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  // The session ends after the first day's batch: S3 refuses every download of the second day's as it does an expired token.
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req) || !decodeURIComponent(req.url!).includes('/2026/11/20/')) return false;
+    res.writeHead(400, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>');
+    return true;
+  });
+  try {
+    const left = await withOwnTmp(async () => {
+      await expect(ingest({ source: 's3://expires', db, days: 2, now: NOW, s3Endpoint: proxy.url }))
+        .rejects.toThrow(/^S3 refused the credentials \(ExpiredToken\): the session has expired/);
+    });
+    expect(left).toEqual({ folders: 0, hooks: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // The batch before is stored; no file is recorded as one that failed: they are not at fault, and the next run lists them.
+  expect(await count('events')).toBe(1);
+  expect(await count('ingest_errors')).toBe(0);
+  expect(await db.all(`SELECT error_kind FROM ingest_runs`)).toEqual([{ error_kind: 'credentials' }]);
+  expect(await ingest({ source: 's3://expires', db, days: 2, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 3, unchanged: 1, errors: 0 });
+}, 60_000);
+
 test('a load that fails while the next batch downloads aborts those downloads and removes them before the run fails', async () => {
   await s3.createBucket('loadfails');
   const next = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}big.json.gz`;
