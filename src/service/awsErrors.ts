@@ -46,6 +46,16 @@ export interface AwsService {
   setting: string;
 }
 
+/**
+ * What to add when AWS does not know the access key: AWS GovCloud (US) and AWS China are partitions of their own, whose
+ * keys the others do not know, and the SDK asks the Region of AWS_REGION (else us-east-1) whatever the bucket's.
+ */
+export function otherPartition(region: string, what: string): string {
+  const partition = region.startsWith('us-gov-') ? 'AWS GovCloud (US)' : region.startsWith('cn-') ? 'AWS China' : undefined;
+  if (partition) return ` AWS_REGION is ${region}, in ${partition}: only its own keys are known there.`;
+  return ` Keys of AWS GovCloud (US) and of AWS China are known only there: for ${what} in one of them, set AWS_REGION to its Region (this asked ${region}).`;
+}
+
 /** 403s that are about the credentials themselves, not about what they may do (the AWS SDK's error names). */
 export const CREDENTIAL_ERROR_NAMES = ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'];
 

@@ -436,6 +436,39 @@ test('a file that ran out of memory and was rewritten before its next try is rea
   }
 }, 60_000);
 
+test('a bucket in another Region than the configured one is asked there from the start, not sent to the wrong Region at every request', async () => {
+  await s3.createBucket('elsewhere');
+  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  for (const name of ['a', 'b', 'c']) await s3.put('elsewhere', `${prefix}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  // S3 as it answers for a bucket in eu-west-1: a request signed for another Region is a 301 that names the bucket's
+  // (which the SDK follows, request by request); HeadBucket says it too when it succeeds. fauxqs has no Regions.
+  const signedFor: string[] = [];
+  const proxy = await proxyTo((req, res) => {
+    const region = /Credential=[^/]+\/\d+\/([^/]+)\/s3\//.exec(String(req.headers.authorization))?.[1] ?? '';
+    signedFor.push(`${req.method} ${region}`);
+    const headers = { 'x-amz-bucket-region': 'eu-west-1', 'content-type': 'application/xml' };
+    if (region !== 'eu-west-1') {
+      const xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code>' +
+        '<Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>';
+      res.writeHead(301, headers).end(req.method === 'HEAD' ? undefined : xml);
+      return true;
+    }
+    if (req.method !== 'HEAD') return false;
+    res.writeHead(200, headers).end();
+    return true;
+  });
+  try {
+    const summary = await ingest({ source: 's3://elsewhere', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    expect(summary).toMatchObject({ objects: 3, events: 3, errors: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // One request to the configured Region (us-east-1, as the tests set AWS_REGION), whose answer names the bucket's;
+  // every one after it signed for the bucket's own.
+  expect(signedFor.filter((r) => !r.endsWith(' eu-west-1'))).toEqual(['HEAD us-east-1']);
+  expect(signedFor.length).toBeGreaterThan(6);
+});
+
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
   await s3.createBucket('refusing');
   const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
@@ -459,6 +492,35 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
     answer = 'AccessDenied';
     await expect(run()).rejects.toThrow(`kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted (AWS says: ${kms})`);
   } finally {
+    await proxy.close();
+  }
+});
+
+test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
+  // AWS's own endpoint here, not --s3-endpoint (as AWS_ENDPOINT_URL_S3 sets it for the SDK alone): a bucket in
+  // us-gov-west-1 or cn-north-1 read with AWS_REGION unset (us-east-1) refuses the keys as unknown.
+  const proxy = await proxyTo((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>' +
+      '<Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
+    return true;
+  });
+  const regionBefore = process.env.AWS_REGION;
+  process.env.AWS_ENDPOINT_URL_S3 = proxy.url;
+  try {
+    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+      'S3 refused the credentials (InvalidAccessKeyId): the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use. ' +
+        'Keys of AWS GovCloud (US) and of AWS China are known only there: for a bucket in one of them, set AWS_REGION to its Region ' +
+        '(this asked us-east-1).'
+    );
+    // The other way round: commercial keys, and AWS_REGION in GovCloud.
+    process.env.AWS_REGION = 'us-gov-west-1';
+    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+      /the access key id is not known to AWS; .* AWS_REGION is us-gov-west-1, in AWS GovCloud \(US\): only its own keys are known there\.$/
+    );
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    if (regionBefore === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = regionBefore;
     await proxy.close();
   }
 });
@@ -632,6 +694,34 @@ test('a listing refused on a later day fails the run once the batches before it 
   expect(failed).toMatchObject({ error: expect.stringMatching(/denied/), stopped: false });
   expect(await ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 2, unchanged: 2, errors: 0 });
   expect(await count('events')).toBe(4);
+}, 60_000);
+
+test('credentials that expire during a run fail it at their first refused download, not as a download error of every file after it', async () => {
+  await s3.createBucket('expires');
+  await s3.put('expires', `${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}big.json.gz`, loneBatchLog('2026-11-19'));
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  for (const name of ['a', 'b', 'c']) await s3.put('expires', `${day}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  // The session ends after the first day's batch: S3 refuses every download of the second day's as it does an expired token.
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req) || !decodeURIComponent(req.url!).includes('/2026/11/20/')) return false;
+    res.writeHead(400, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>');
+    return true;
+  });
+  try {
+    const left = await withOwnTmp(async () => {
+      await expect(ingest({ source: 's3://expires', db, days: 2, now: NOW, s3Endpoint: proxy.url }))
+        .rejects.toThrow(/^S3 refused the credentials \(ExpiredToken\): the session has expired/);
+    });
+    expect(left).toEqual({ folders: 0, hooks: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // The batch before is stored; no file is recorded as one that failed: they are not at fault, and the next run lists them.
+  expect(await count('events')).toBe(1);
+  expect(await count('ingest_errors')).toBe(0);
+  expect(await db.all(`SELECT error_kind FROM ingest_runs`)).toEqual([{ error_kind: 'credentials' }]);
+  expect(await ingest({ source: 's3://expires', db, days: 2, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 3, unchanged: 1, errors: 0 });
 }, 60_000);
 
 test('a load that fails while the next batch downloads aborts those downloads and removes them before the run fails', async () => {

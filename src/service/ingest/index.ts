@@ -539,6 +539,12 @@ async function loadPipelined(
         return { ref, fetched, refused };
       } catch (err) {
         if (err instanceof ObjectGoneError) return { ref, gone: true };
+        // Credentials refused (expired, unknown) are refused for every file after it: the run fails, as on a full disk,
+        // with no file at fault. Recorded, each file of the rest of the run was a download error, all retried by key.
+        if (kindOf(err) === 'credentials') {
+          halt.abort();
+          throw err;
+        }
         return { ref, error: messageOf(err), kind: kindOf(err) };
       }
     }, () => halt.signal.aborted);

@@ -8,9 +8,10 @@ import {
   ListTrailsCommand,
   type GetTrailStatusCommandOutput,
   type Trail,
+  type TrailInfo,
 } from '@aws-sdk/client-cloudtrail';
 import { messageOf } from '../../model/errorMessage';
-import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../awsErrors';
+import { isMissingCredentials, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../awsErrors';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
 
@@ -96,6 +97,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
   try {
     // 1. Every trail and its home region.
     const byRegion = new Map<string, string[]>();
+    const listed = new Map<string, TrailInfo>();
     try {
       let token: string | undefined;
       do {
@@ -104,11 +106,15 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
           if (!t.TrailARN) continue;
           const region = t.HomeRegion ?? home;
           byRegion.set(region, [...(byRegion.get(region) ?? []), t.TrailARN]);
+          listed.set(t.TrailARN, t);
         }
         token = page.NextToken;
       } while (token);
     } catch (err) {
-      if ((err as { name?: string }).name !== 'AccessDeniedException') throw new Error(explain(err, options.endpoint));
+      const name = (err as { name?: string }).name;
+      // CloudTrail's words for a key it does not know: "The security token included in the request is invalid".
+      const partition = name === 'UnrecognizedClientException' && !options.endpoint ? otherPartition(home, 'trails') : '';
+      if (name !== 'AccessDeniedException') throw new Error(`${explain(err, options.endpoint)}${partition}`, { cause: err });
       warnings.push(`ListTrails was denied; describing trails in ${[home, ...(options.fallbackRegions ?? [])].join(', ')} only`);
       for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
     }
@@ -116,12 +122,41 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     // 2. Their configuration, asked in their home region (an empty list there means "all"). With shadow trails: without
     // them DescribeTrails leaves out an organization trail seen from a member account (AWS's API reference).
     const trails = new Map<string, Trail>();
+    const describe = async (region: string, arns: string[]) =>
+      (
+        await client(region).send(new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }), {
+          abortSignal: options.signal,
+        })
+      ).trailList ?? [];
+    const notDescribed = new Set<string>();
+    let firstFailure: unknown;
     for (const [region, arns] of byRegion) {
-      const res = await client(region).send(
-        new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }),
-        { abortSignal: options.signal }
-      );
-      for (const t of res.trailList ?? []) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
+      try {
+        for (const t of await describe(region, arns)) if (t.TrailARN && !trails.has(t.TrailARN)) trails.set(t.TrailARN, t);
+        // By name, AWS describes the caller's own trails ("current Region and current account"): an organization trail
+        // listed in a member account may only be in the Region's whole list.
+        const missing = new Set(arns.filter((arn) => !trails.has(arn)));
+        if (missing.size > 0) for (const t of await describe(region, [])) if (t.TrailARN && missing.has(t.TrailARN)) trails.set(t.TrailARN, t);
+      } catch (err) {
+        // One Region that cannot be asked (not enabled for the account, denied by an SCP) does not empty the inventory.
+        if (options.signal?.aborted || isMissingCredentials(err)) throw err;
+        firstFailure ??= err;
+        notDescribed.add(region);
+        const optIn = (err as { name?: string }).name === 'UnrecognizedClientException' ? '; a Region not enabled for the account answers so' : '';
+        warnings.push(`trails in ${region} not described: ${explain(err, options.endpoint)}${optIn}`);
+      }
+    }
+    // Described nowhere: a failure, not an empty inventory stored over the one there.
+    if (notDescribed.size > 0 && notDescribed.size === byRegion.size) {
+      throw new Error(explain(firstFailure, options.endpoint), { cause: firstFailure });
+    }
+    // Listed but not described: kept, with what ListTrails says of it (its name and home region).
+    for (const [arn, t] of listed) {
+      if (trails.has(arn)) continue;
+      trails.set(arn, { TrailARN: arn, Name: t.Name, HomeRegion: t.HomeRegion });
+      const region = t.HomeRegion ?? home;
+      if (notDescribed.has(region)) continue;
+      warnings.push(`${t.Name ?? arn}: listed, but DescribeTrails in ${region} did not describe it; kept without its configuration`);
     }
 
     // 3. Their status; one that cannot be read keeps the trail, with its status unknown.

@@ -240,3 +240,109 @@ test('trails sync --json and trails list, as a user runs them', async () => {
     `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db\n`
   );
 });
+
+// A Region that is not enabled for the account (an opt-in Region such as ap-southeast-5) answers every call with
+// UnrecognizedClientException; an SCP that denies a Region, with AccessDeniedException.
+const OPT_IN = 'arn:aws:cloudtrail:ap-southeast-5:111122223333:trail/apse5-audit';
+const notEnabled = () => awsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+
+test('a Region whose DescribeTrails fails is a warning: the other Regions\' trails are stored, ' +
+  'and its listed trails kept with what ListTrails says', async () => {
+  const partial = await startTestCloudTrail((call) => {
+    if (call.region === 'ap-southeast-5') return notEnabled();
+    if (call.operation === 'ListTrails') {
+      const trails = [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }, { TrailARN: OPT_IN, Name: 'apse5-audit', HomeRegion: 'ap-southeast-5' }];
+      return { body: { Trails: trails } };
+    }
+    return handler(call);
+  });
+  const db = await Database.open(path.join(dir, 'partial.duckdb'));
+  try {
+    const result = await syncTrails(db, { endpoint: partial.endpoint, region: 'us-east-1' });
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^trails in ap-southeast-5 not described: UnrecognizedClientException: .*; a Region not enabled for the account answers so/),
+      expect.stringMatching(/^status of apse5-audit: UnrecognizedClientException/),
+    ]);
+    expect(await db.all(`SELECT name, home_region, s3_bucket, is_logging FROM trails ORDER BY name`)).toEqual([
+      { name: 'apse5-audit', home_region: 'ap-southeast-5', s3_bucket: null, is_logging: null },
+      { name: 'org-trail', home_region: 'us-east-1', s3_bucket: 'acme-cloudtrail', is_logging: true },
+    ]);
+  } finally {
+    db.close();
+    await partial.stop();
+  }
+});
+
+test('ListTrails denied: a --region that is not enabled is a warning, the others are described; ' +
+  'denied everywhere, the sync fails and keeps the inventory', async () => {
+  let describe: 'eu-only' | 'denied' = 'eu-only';
+  const fallback = await startTestCloudTrail((call) => {
+    if (call.operation === 'ListTrails') return awsError('AccessDeniedException', 'no');
+    if (call.region === 'ap-southeast-5') return notEnabled();
+    if (call.operation === 'DescribeTrails') {
+      if (describe === 'denied') return awsError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:DescribeTrails');
+      return { body: { trailList: call.region === 'eu-west-1' ? [DESCRIBED[B]] : [] } };
+    }
+    return { body: { IsLogging: true } };
+  });
+  const db = await Database.open(path.join(dir, 'fallback.duckdb'));
+  try {
+    const sync = () => syncTrails(db, { endpoint: fallback.endpoint, region: 'us-east-1', fallbackRegions: ['ap-southeast-5', 'eu-west-1'] });
+    const result = await sync();
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^ListTrails was denied/),
+      expect.stringMatching(/^trails in ap-southeast-5 not described: UnrecognizedClientException/),
+    ]);
+    expect(await db.all(`SELECT name FROM trails`)).toEqual([{ name: 'eu-audit' }]);
+    // Described nowhere: not an empty inventory stored over the one there.
+    describe = 'denied';
+    await expect(sync()).rejects.toThrow(/^AccessDeniedException: User is not authorized to perform: cloudtrail:DescribeTrails/);
+    expect(await db.all(`SELECT name FROM trails`)).toEqual([{ name: 'eu-audit' }]);
+  } finally {
+    db.close();
+    await fallback.stop();
+  }
+});
+
+test('a trail ListTrails lists that DescribeTrails by ARN leaves out (an organization trail seen from a member account) ' +
+  'is described from its Region\'s list; one described nowhere is kept, with a warning', async () => {
+  // DescribeTrails by name answers for the caller's own trails only ("current Region and current account"); without
+  // names, with shadow trails, it lists the organization's trail too.
+  const member = await startTestCloudTrail((call) => {
+    // eu-audit, listed, is described by neither (deleted between the calls, say).
+    const trails = [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }, { TrailARN: B, Name: 'eu-audit', HomeRegion: 'eu-west-1' }];
+    if (call.operation === 'ListTrails') return { body: { Trails: trails } };
+    if (call.operation === 'DescribeTrails') return { body: { trailList: call.body.trailNameList || call.region !== 'us-east-1' ? [] : [DESCRIBED[A]] } };
+    return handler(call);
+  });
+  const db = await Database.open(path.join(dir, 'member.duckdb'));
+  try {
+    const result = await syncTrails(db, { endpoint: member.endpoint, region: 'us-east-1' });
+    expect(result.warnings).toEqual(['eu-audit: listed, but DescribeTrails in eu-west-1 did not describe it; kept without its configuration']);
+    expect(await db.all(`SELECT name, home_region, s3_bucket, is_organization_trail, is_logging FROM trails ORDER BY name`)).toEqual([
+      { name: 'eu-audit', home_region: 'eu-west-1', s3_bucket: null, is_organization_trail: null, is_logging: false },
+      { name: 'org-trail', home_region: 'us-east-1', s3_bucket: 'acme-cloudtrail', is_organization_trail: true, is_logging: true },
+    ]);
+  } finally {
+    db.close();
+    await member.stop();
+  }
+});
+
+test('keys CloudTrail does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
+  // AWS's endpoint as far as the sync knows (AWS_ENDPOINT_URL_CLOUDTRAIL sets it for the SDK alone, not --cloudtrail-endpoint).
+  const unknown = await startTestCloudTrail(() => notEnabled());
+  process.env.AWS_ENDPOINT_URL_CLOUDTRAIL = unknown.endpoint;
+  const db = await Database.open(path.join(dir, 'partition.duckdb'));
+  try {
+    await expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
+      'UnrecognizedClientException: The security token included in the request is invalid. Keys of AWS GovCloud (US) and of AWS China are known ' +
+        'only there: for trails in one of them, set AWS_REGION to its Region (this asked us-east-1).'
+    );
+    await expect(syncTrails(db, { region: 'cn-north-1' })).rejects.toThrow(/ AWS_REGION is cn-north-1, in AWS China: only its own keys are known there\.$/);
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_CLOUDTRAIL;
+    db.close();
+    await unknown.stop();
+  }
+});

@@ -7,12 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   S3Client,
   type GetObjectCommandOutput,
+  type HeadBucketCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { isMissingCredentials, notTheService, noCredentials, unreachable, type AwsService } from '../../awsErrors';
+import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { kinded, kindOf } from '../../errorKind';
 import { daysOf, type DayWindow } from '../keys';
@@ -62,8 +64,11 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
 const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
 const S3_SERVICE: AwsService = { name: 'S3', aws: 'S3', endpointCheck: `${S3_SETTING} and that the server runs`, setting: S3_SETTING };
 
-/** Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error. */
-export function explainS3Error(err: unknown, bucket: string, endpoint?: string): Error {
+/**
+ * Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error.
+ * `region`: the one asked, when it is AWS's (not --s3-endpoint's).
+ */
+export function explainS3Error(err: unknown, bucket: string, endpoint?: string, region?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
   const kind = kindOf(err);
@@ -79,7 +84,8 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string):
   }
   const credentialProblem = CREDENTIAL_ERRORS[name];
   if (credentialProblem) {
-    return kinded(`S3 refused the credentials (${name}): ${credentialProblem}`, kind, err);
+    const partition = name === 'InvalidAccessKeyId' && region && !endpoint ? otherPartition(region, 'a bucket') : '';
+    return kinded(`S3 refused the credentials (${name}): ${credentialProblem}${partition}`, kind, err);
   }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
@@ -106,7 +112,9 @@ export function noLogsHere({ bucket, prefix }: S3Location): string {
 
 export class S3Source implements LogSource {
   readonly id: string;
-  private readonly client: S3Client;
+  private client: S3Client;
+  /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
+  private region: string;
   private readonly tmp: string;
   private readonly endpoint?: string;
   private readonly idleTimeoutMs: number;
@@ -123,16 +131,46 @@ export class S3Source implements LogSource {
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
-    this.client = new S3Client({
-      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.client = this.clientFor(this.region);
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
+    // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
+    process.on('exit', this.removeDownloads);
+  }
+
+  private clientFor(region: string): S3Client {
+    return new S3Client({
+      region,
+      ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
       // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
       requestHandler: requestHandler(this.idleTimeoutMs),
     });
-    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
-    // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
-    process.on('exit', this.removeDownloads);
+  }
+
+  /**
+   * A client for the bucket's own Region, when S3 names another than the configured one (HeadBucket's
+   * x-amz-bucket-region). The SDK follows S3's redirect request by request, never remembering it: every listing and
+   * download of a bucket in eu-west-1 went to us-east-1 first. Unknown (HeadBucket denied, a server that does not say):
+   * the redirects as before, and the listing's own error says what is wrong.
+   */
+  private async useBucketRegion(): Promise<void> {
+    let head: HeadBucketCommandOutput;
+    try {
+      head = await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }), {
+        abortSignal: this.signal,
+        requestTimeout: this.answerTimeoutMs,
+      });
+    } catch (err) {
+      if (this.signal?.aborted) throw err;
+      // Not reached: the listing would wait as long again for nothing.
+      if (networkErrorCode(err)) throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
+      return;
+    }
+    if (!head.BucketRegion || head.BucketRegion === this.region) return;
+    this.client.destroy();
+    this.region = head.BucketRegion;
+    this.client = this.clientFor(this.region);
   }
 
   private readonly removeDownloads = () => fs.rmSync(this.tmp, { recursive: true, force: true });
@@ -159,12 +197,13 @@ export class S3Source implements LogSource {
     } catch (err) {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
-      throw explainS3Error(err, this.location.bucket, this.endpoint);
+      throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
     }
   }
 
   /** Accounts (organization trails too) and their regions, then one unit per day of the window. */
   async plan(window: DayWindow): Promise<string[]> {
+    await this.useBucketRegion();
     const root = `${this.location.prefix}AWSLogs/`;
     const accounts: string[] = [];
     for (const p of await this.folders(root)) {
