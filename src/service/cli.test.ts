@@ -36,6 +36,32 @@ test.each([
   expect(r.stderr).toMatch(new RegExp(`^${error}\n${usage(command)}\n$`));
 }, 30_000);
 
+// Number() took 0x10 as 16 days, 1e3 as 1000 downloads at once and 1e2 as a retention: only decimal digits are a count.
+// Taken, each value runs into a missing folder (or --out a file): the command fails at once, writing nothing.
+test('a whole-number flag takes decimal digits only: the error names the flag, the value and what it expects', async () => {
+  const missing = path.join(tempDir(), 'missing');
+  const cases: Array<[string[], string, string]> = [
+    [['ingest', '--source', missing, '--db', `${missing}/db.duckdb`, '--days', '0x10'], "option '--days <n>' argument '0x10'", 'ingest'],
+    [['ingest', '--source', missing, '--db', `${missing}/db.duckdb`, '--concurrency', '1e3'], "option '--concurrency <n>' argument '1e3'", 'ingest'],
+    [['prune', '--db', `${missing}/db.duckdb`, '--retention-days', '1e2'], "option '--retention-days <n>' argument '1e2'", 'prune'],
+    [
+      ['serve', '--listen', '127.0.0.1:0', '--source', missing, '--db', `${missing}/db.duckdb`, '--poll-interval', ' 5 '],
+      "option '--poll-interval <seconds>' argument ' 5 '",
+      'serve',
+    ],
+    [['generate', '--out', 'package.json', '--events', '0b1'], "option '--events <n>' argument '0b1'", 'generate'],
+  ];
+  try {
+    const runs = await Promise.all(cases.map(([args]) => runCli(args, { TRAILHOUND_TOKEN: 'a-long-enough-test-token' })));
+    for (const [i, [, option, command]] of cases.entries()) {
+      const error = `trailhound: ${option} is invalid. expected a whole number, 1 or more, in decimal digits\n(run 'trailhound ${command} --help' for usage)\n`;
+      expect(runs[i]).toEqual({ code: 1, stdout: '', stderr: error });
+    }
+  } finally {
+    fs.rmSync(path.dirname(missing), { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('generate --out a file says so, before writing anything', async () => {
   const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });

@@ -22,14 +22,25 @@ export function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** What a count, a number of days or seconds, given as a flag or a TRAILHOUND_* variable, must be. */
+export const POSITIVE_WHOLE_EXPECTED = 'expected a whole number, 1 or more, in decimal digits';
+
+/**
+ * The whole number, 1 or more, that `text` writes in decimal digits only; else undefined. Number() alone also reads
+ * 0x10 as 16, 0b1, 1e3, Infinity, and " 5 " or "" (as 0): no one means a hex number of days.
+ */
+export function positiveWhole(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 ? n : undefined;
+}
+
 /** A TRAILHOUND_* variable that must be a whole number, 1 or more, as its flag must (commands/options.ts positiveInt). */
 export function envPositiveInt(name: string, ifUnset = 'for the default'): number | undefined {
   const value = env(name);
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`TRAILHOUND_${name}=${value}: expected a whole number, 1 or more (or unset it ${ifUnset})`);
-  }
+  const n = positiveWhole(value);
+  if (n === undefined) throw new Error(`TRAILHOUND_${name}=${value}: ${POSITIVE_WHOLE_EXPECTED} (or unset it ${ifUnset})`);
   return n;
 }
 

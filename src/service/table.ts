@@ -65,9 +65,19 @@ const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
 export function formatTable(rows: Array<Record<string, unknown>>, width?: number): string {
   if (rows.length === 0) return '(no rows)';
   const columns = Object.keys(rows[0]);
+  return formatColumns(columns, rows.map((r) => columns.map((c) => r[c])), width);
+}
+
+/**
+ * formatTable's table of `values`, a row an array with a value per heading of `columns`, in their order. Headings
+ * that come from the data (a time series' groups) go here: as a record's keys, a group named "time" overwrote the
+ * time column, one named "42" came before it (integer-like keys go first) and one named "__proto__" was lost.
+ */
+export function formatColumns(columns: string[], values: unknown[][], width?: number): string {
+  if (values.length === 0) return '(no rows)';
   const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
-  const cells = rows.map((r) => columns.map((c) => text(r[c])));
-  const numeric = columns.map((c) => rows.some((r) => isNumber(r[c])) && rows.every((r) => isNumber(r[c]) || r[c] === null || r[c] === undefined));
+  const cells = values.map((row) => columns.map((_, i) => text(row[i])));
+  const numeric = columns.map((_, i) => values.some((r) => isNumber(r[i])) && values.every((r) => isNumber(r[i]) || r[i] === null || r[i] === undefined));
   const align = (v: string, i: number, w: number) => (numeric[i] ? padStart(v, w) : pad(v, w));
   const widths = columns.map((c, i) => Math.max(displayWidth(c), ...cells.map((row) => displayWidth(row[i]))));
   const whole = widths.reduce((sum, w) => sum + w, GAP.length * (columns.length - 1));

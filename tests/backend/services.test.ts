@@ -832,6 +832,15 @@ test('CallResource proxies values, trails, ingest status, event records and back
   const [event] = await resource({ pluginContext: context(), path: `events/${original.eventID}`, method: 'GET' });
   expect(event.code).toBe(200);
   expect(JSON.parse(Buffer.from(event.body).toString())).toEqual({ eventId: original.eventID, record: original });
+  // The link opened in a browser may carry Grafana's orgId (its organization switch): Grafana's, not passed on. Any
+  // other parameter is the service's to refuse (it takes none), not ignored.
+  const at = `events/${original.eventID}`;
+  const eventWith = (query: string) => resource({ pluginContext: context(), path: at, method: 'GET', url: `${at}?${query}` });
+  const [inOrg] = await eventWith('orgId=1');
+  expect([inOrg.code, JSON.parse(Buffer.from(inOrg.body).toString())]).toEqual([200, { eventId: original.eventID, record: original }]);
+  const [pretty] = await eventWith('orgId=1&pretty=1');
+  const unknownField = expect.objectContaining({ error: expect.stringMatching(/^pretty: /), code: 'unknown-field' });
+  expect([pretty.code, JSON.parse(Buffer.from(pretty.body).toString())]).toEqual([400, unknownField]);
   const [noEvent] = await resource({ pluginContext: context(), path: 'events/no-such-event', method: 'GET' });
   expect(noEvent.code).toBe(404);
   const [eventTraversal] = await resource({ pluginContext: context(), path: 'events/../../metrics', method: 'GET' });

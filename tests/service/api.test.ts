@@ -811,6 +811,10 @@ describe('other endpoints', () => {
       status: 404,
       json: { error: `no stored event has eventID "${hostile}"`, code: 'not-found' },
     });
+    // It takes no parameter: one given (a newer client's format, say) is refused, not answered as if it were not there.
+    const stored = await call('GET', `/api/events/${encodeURIComponent(records[0].eventID)}?format=compact`);
+    const refused = /^format: is not a field of this service's event records \(it takes none\)/;
+    expect(stored).toMatchObject({ status: 400, json: { error: expect.stringMatching(refused), code: 'unknown-field' } });
   });
 
   test('an event id up to 256 characters, percent-encoded or not, is looked up; a longer one is a 400 that says so', async () => {
@@ -1122,6 +1126,9 @@ describe('a request the schema refuses: the field as the model names it, what it
       `name: is not a field of this service's trail lists (it takes none): ${OTHER_VERSION}`],
     ['status: unknown parameter', 'GET', '/api/ingest/status?source=x', undefined,
       `source: is not a field of this service's ingestion status (it takes none): ${OTHER_VERSION}`],
+    // Refused before the event is looked up: for a stored event's id as for any other.
+    ['event: unknown parameter', 'GET', '/api/events/not-among-them?pretty=1', undefined,
+      `pretty: is not a field of this service's event records (it takes none): ${OTHER_VERSION}`],
   ];
   // Each refusal's code beside its words: of what this service does not know (a client newer than the service reads
   // it), of more than one request may ask, and `invalid-request` for the others.
@@ -1137,6 +1144,7 @@ describe('a request the schema refuses: the field as the model names it, what it
     'unreadable files: unknown parameter': 'unknown-field',
     'trails: unknown parameter': 'unknown-field',
     'status: unknown parameter': 'unknown-field',
+    'event: unknown parameter': 'unknown-field',
   };
   test.each(refusals)('%s: a 400 in plain words, no slash path or ajv jargon', async (what, method, route, body, error) => {
     const before = backfills.length;

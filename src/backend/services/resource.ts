@@ -38,11 +38,16 @@ function jsonResponse(code: number, body: unknown, extra: Record<string, string>
   return { code, headers, body: Buffer.from(JSON.stringify(body)) };
 }
 
-/** The query string of the request, wherever Grafana put it (url is the resource URL with its query). */
+/**
+ * The query string of the request, wherever Grafana put it (url is the resource URL with its query), as it is but
+ * for Grafana's own orgId: Grafana switches the signed-in user's organization by it on any URL, so a link opened in
+ * the browser (the Events table's, to an event's record) may carry it, and the service refuses what it does not know.
+ */
 function queryString(request: CallResourceRequest): string {
   const url = request.url ?? '';
   const at = url.indexOf('?');
-  return at >= 0 ? url.slice(at + 1) : '';
+  if (at < 0) return '';
+  return url.slice(at + 1).split('&').filter((pair) => !/^orgId(=|$)/.test(pair)).join('&');
 }
 
 function header(request: CallResourceRequest, name: string): string | undefined {

@@ -435,8 +435,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
   });
 
-  // An event's details: its original record, e.g. for a data link from the Events table.
+  // An event's details: its original record, e.g. for a data link from the Events table. No parameters, and none
+  // ignored, as on /api/trails: one given is a newer client's (a format, a field to pick) or a typo.
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
+    refuseUnknownFields(request.query as object, [], 'event records');
     const { eventId } = request.params as { eventId: string };
     const record = await untilStopped(reply, requestTimeoutMs, (signal) => open().record(eventId, signal), BUSY);
     if (!record) return reply.code(404).send(errorAnswer('not-found', `no stored event has eventID "${eventId}"`));

@@ -2,13 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Help, InvalidArgumentError, type Command } from 'commander';
-import { DEFAULTS, dbPath, memoryLimit } from '../config';
+import { DEFAULTS, dbPath, memoryLimit, POSITIVE_WHOLE_EXPECTED, positiveWhole } from '../config';
 import type { Database } from '../db/database';
 import * as lazy from './lazy';
 
+/** A flag's whole number, 1 or more (config.ts positiveWhole); commander's error names the flag and the value. */
 export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, 1 or more');
+  const n = positiveWhole(value);
+  if (n === undefined) throw new InvalidArgumentError(POSITIVE_WHOLE_EXPECTED);
   return n;
 }
 

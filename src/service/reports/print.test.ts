@@ -71,3 +71,21 @@ test('a time series without a point but with a notice (a range the retention emp
   };
   expect(printFrames([frame])).toBe(`(no events match)\n(${text})`);
 });
+
+test('a grouped time series keeps its time column and its groups in order, whatever the groups are named', () => {
+  // As SeriesFrames writes them, busiest first: an IAM user may be named "time", "42" or "__proto__".
+  const group = (name: string, values: number[]) => ({
+    name,
+    fields: [
+      { name: 'time', type: 'time' as const, values: [0, 3_600_000] },
+      { name: 'events', type: 'number' as const, values, labels: { user: name }, config: { displayNameFromDS: name } },
+    ],
+  });
+  const printed = printFrames([group('alice', [5, 4]), group('time', [3, 2]), group('42', [2, 1]), group('__proto__', [1, 0])]);
+  expect(printed.split('\n')).toEqual([
+    'time              alice  time  42  __proto__',
+    '----------------  -----  ----  --  ---------',
+    '1970-01-01 00:00      5     3   2          1',
+    '1970-01-01 01:00      4     2   1          0',
+  ]);
+});

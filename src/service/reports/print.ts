@@ -1,6 +1,6 @@
 // Frames as terminal text: the same frames the API returns, laid out as aligned tables.
 import type { Frame, FrameField } from '../../model/api';
-import { formatTable } from '../table';
+import { formatColumns } from '../table';
 
 const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -41,7 +41,7 @@ const ONE_ROW = new Set(['totals', 'ingestion']);
 
 /** One-row frames (totals, ingestion) read best as "name  value" lines. */
 function vertical(frame: Frame, width?: number): string {
-  return formatTable(frame.fields.map((f) => ({ [frame.name ?? 'measure']: f.name, value: cell(f, 0) })), width);
+  return formatColumns([frame.name ?? 'measure', 'value'], frame.fields.map((f) => [f.name, cell(f, 0)]), width);
 }
 
 /** Timeseries frames side by side: a time column, then one column per group. */
@@ -49,13 +49,9 @@ function series(frames: Frame[], counts: string): string {
   const times = frames[0].fields[0];
   // Only there for its notice (SeriesFrames.noticeOnly).
   if (times.values.length === 0) return NO_EVENTS;
-  const rows = times.values.map((t, i) => {
-    const row: Record<string, string | number | null> = { time: minute(Number(t)) };
-    // A group's own name (its values labelled), else the count's.
-    for (const f of frames) row[f.fields[1].labels ? (f.name ?? counts) : counts] = cell(f.fields[1], i);
-    return row;
-  });
-  return formatTable(rows);
+  // A group's own name (its values labelled), else the count's; in a slot of its own, whatever the name ("time" too).
+  const headings = ['time', ...frames.map((f) => (f.fields[1].labels ? (f.name ?? counts) : counts))];
+  return formatColumns(headings, times.values.map((t, i) => [minute(Number(t)), ...frames.map((f) => cell(f.fields[1], i))]));
 }
 
 export const NO_EVENTS = '(no events match)';
@@ -71,7 +67,7 @@ function rows(frame: Frame, counts: string, width?: number): string {
   // An events table or list: as an empty time series says it (no frames at all).
   if (count === 0) return NO_EVENTS;
   const heading = (f: FrameField) => (f.name === 'events' && f.type === 'number' ? counts : f.name);
-  return formatTable(Array.from({ length: count }, (_, i) => Object.fromEntries(frame.fields.map((f) => [heading(f), cell(f, i)]))), width);
+  return formatColumns(frame.fields.map(heading), Array.from({ length: count }, (_, i) => frame.fields.map((f) => cell(f, i))), width);
 }
 
 /** A frame's notices (Grafana shows them in the panel's header), as lines under its table. */
