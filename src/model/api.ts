@@ -194,9 +194,9 @@ export interface IngestError {
   /** When it last failed (ISO). */
   failedAt: string;
   /**
-   * Added: when a file that ran out of memory is tried again (ISO), its wait doubling after each failure (a service
-   * with another memory limit tries it at once). Absent for other files (a failed download is tried at every run) and
-   * from older services.
+   * Added: when a file that ran out of memory, or whose download S3 denied, is tried again (ISO), its wait doubling
+   * after each failure (a service with another memory limit tries the first at once; a backfill, the second). Absent
+   * for other files (another failed download is tried at every run) and from older services.
    */
   retryAt?: string;
 }

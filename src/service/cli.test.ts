@@ -242,10 +242,13 @@ test.each(EVERY_COMMAND)('trailhound %s --help writes every default as "(default
 
 test("ingest's summary counts in words, its pronouns agreeing: one file is 'it', several 'them'", () => {
   const summary = { source: '/logs', window: { from: '2026-11-01', to: '2026-11-02' }, objects: 1, events: 1, duplicates: 0, skipped: 0, unchanged: 0 };
-  const one = formatSummary({ ...summary, unreadable: 1, waiting: 1, errors: 1, rejected: 1, halved: 1, stopped: false, durationMs: 0 });
+  const one = formatSummary({ ...summary, unreadable: 1, waiting: 1, denied: 1, errors: 1, rejected: 1, halved: 1, stopped: false, durationMs: 0 });
   const waiting =
     "\n  1 file that ran out of memory before, not read again until its wait is over: 'trailhound report ingest --errors' lists it, with when\n";
   expect(one).toContain(waiting);
+  const denied = '\n  1 file whose download S3 denied before, not tried again until its wait is over (--retry-denied tries at once): ' +
+    "'trailhound report ingest --errors' lists it, with when\n";
+  expect(one).toContain(denied);
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   // Each file's warning goes to stderr, and the summary to stdout: "named above" was not so with 2>/dev/null, or in a log.
   const warned = "(each in a 'could not ingest' warning on stderr, with why)";
@@ -254,10 +257,13 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
   expect(one).toContain('\n  1 record that cannot be an event (');
   expect(one).toContain("\n  1 batch ran out of DuckDB's memory and was loaded again in two parts (");
-  const two = formatSummary({ ...summary, unreadable: 2, waiting: 0, errors: 3, rejected: 0, halved: 2, stopped: false, durationMs: 0 });
+  const two = formatSummary({ ...summary, unreadable: 2, waiting: 0, denied: 2, errors: 3, rejected: 0, halved: 2, stopped: false, durationMs: 0 });
   expect(two).not.toContain('ran out of memory');
+  expect(two).toContain('\n  2 files whose download S3 denied before, not tried again until their waits are over (');
   expect(two).toContain("\n  2 batches ran out of DuckDB's memory and were loaded again in two parts (");
-  expect(formatSummary({ ...summary, unreadable: 0, waiting: 0, errors: 0, rejected: 0, halved: 0, stopped: false, durationMs: 0 })).not.toContain('two parts');
+  const none = formatSummary({ ...summary, unreadable: 0, waiting: 0, denied: 0, errors: 0, rejected: 0, halved: 0, stopped: false, durationMs: 0 });
+  expect(none).not.toContain('two parts');
+  expect(none).not.toContain('denied');
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
   expect(two).toContain(`\n  3 files could not be read ${warned}: kept until they change; 'trailhound report ingest --errors' lists them`);
 });

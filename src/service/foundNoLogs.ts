@@ -4,7 +4,7 @@ import type { IngestSummary } from './ingest';
 
 /** "found no log files under <source> from <day> to <day>" for such a run (`ingest` warns it, `serve` logs it); else undefined. */
 export function foundNoLogs(summary: IngestSummary): string | undefined {
-  const { objects, unchanged, skipped, errors, unreadable, waiting } = summary;
-  if (summary.stopped || objects + unchanged + skipped + errors + unreadable + waiting > 0) return undefined;
+  const { objects, unchanged, skipped, errors, unreadable, waiting, denied } = summary;
+  if (summary.stopped || objects + unchanged + skipped + errors + unreadable + waiting + denied > 0) return undefined;
   return `found no log files under ${summary.source} from ${summary.window.from} to ${summary.window.to}`;
 }

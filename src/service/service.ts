@@ -114,7 +114,8 @@ export function startService(options: ServiceOptions): Service {
   if (options.days) noteEarly(options.days, 'the days asked for');
   /** Per source, the unfollowed links last warned of (FolderSource.passedOver). */
   const passedOverSaid = new Map<string, string>();
-  const ingestDays = async (source: string, days: number, at = now()) => {
+  /** `retryDenied`: a backfill, which an Admin asks for, tries the files whose download was denied at once (IngestOptions). */
+  const ingestDays = async (source: string, days: number, at = now(), retryDenied = false) => {
     // A first load of a large bucket runs for hours: without a line now and then, the log looks like a hung service.
     let progress: IngestProgress | undefined;
     const timer = setInterval(() => {
@@ -134,6 +135,7 @@ export function startService(options: ServiceOptions): Service {
         now: at,
         retentionDays: retention,
         s3Endpoint: options.s3Endpoint,
+        retryDenied,
         signal: stopping.signal,
         onProgress: (p) => (progress = p),
         onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
@@ -337,7 +339,7 @@ export function startService(options: ServiceOptions): Service {
       noteEarly(days, `the ${counted(days, 'day')} of the backfill`);
       const totals = await exclusive(() =>
         eachSource(
-          ({ source }) => ingestDays(source, days),
+          ({ source }) => ingestDays(source, days, now(), true),
           // A source the stop came before is on record as a stopped run of the backfill's days: the next start reads
           // them, as it reads the rest of the source the stop came during.
           ({ source }) => recordEndedRun(db, source, new Date(), dayWindow({ days: withinRetention(days), now: now() }).from, { stopped: true })

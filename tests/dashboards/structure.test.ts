@@ -514,15 +514,17 @@ describe('CloudTrail Ingestion', () => {
     const time = list.fieldConfig.overrides.find((o: Json) => o.matcher.options === 'time').properties;
     expect(time).toContainEqual({ id: 'unit', value: 'dateTimeAsIso' });
   });
-  test('when a file that ran out of memory is tried again: a date under a header that says so, explained, empty for the other files', () => {
+  test('when a file that ran out of memory, or whose download S3 denied, is tried again: a date under a header that says so, explained, ' +
+    'empty for the other files', () => {
     const retry = list.fieldConfig.overrides.find((o: Json) => o.matcher.options === 'retry after').properties;
     expect(retry).toContainEqual({ id: 'displayName', value: 'next try after' });
     expect(retry).toContainEqual({ id: 'unit', value: 'dateTimeAsIso' });
     // Not the panel's "No unreadable files", which a cell without a value would show otherwise (mappings.jsdom.test.ts).
     expect(list.fieldConfig.defaults.noValue).toBe('No unreadable files');
     expect(retry).toContainEqual({ id: 'noValue', value: '' });
-    expect(retry.find((p: Json) => p.id === 'description').value).toMatch(/ran out of DuckDB's memory .* Empty for the other files/);
-    expect(list.description).toMatch(/for a file that ran out of memory, when it is tried again/);
+    const explained = retry.find((p: Json) => p.id === 'description').value;
+    expect(explained).toMatch(/ran out of DuckDB's memory, or whose download S3 denied, .* Empty for the other files/);
+    expect(list.description).toMatch(/for a file that ran out of memory or whose download S3 denied, when it is tried again/);
   });
   test('full width under the status table, the panels below it moved down without a gap', () => {
     const status = panels.find((p) => p.title === 'Ingestion status')!;

@@ -199,7 +199,7 @@ test('--json counts a file that ran out of memory and waits for its next try, as
   const args = ['ingest', '--source', logs, '--db', path.join(dir, 'huge.duckdb'), '--json'];
   const memory = { TRAILHOUND_MEMORY_LIMIT: '128MB' };
   expect(JSON.parse((await runCli(args, memory)).stdout)).toMatchObject({ objects: 0, errors: 1 });
-  const keys = ['objects', 'events', 'duplicates', 'skipped', 'errors', 'unchanged', 'unreadable', 'waiting', 'rejected', 'halved'];
+  const keys = ['objects', 'events', 'duplicates', 'skipped', 'errors', 'unchanged', 'unreadable', 'waiting', 'denied', 'rejected', 'halved'];
   const second = await runCli(args, memory);
   expect(JSON.parse(second.stdout)).toEqual(Object.fromEntries(keys.map((k) => [k, k === 'waiting' ? 1 : 0])));
   const text = await runCli(args.slice(0, -1), memory);

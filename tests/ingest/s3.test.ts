@@ -12,12 +12,15 @@ import { ingest, type IngestProgress } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
 import { parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
+import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
+import { memoryLogger, waitFor } from '../support/watch';
+import { startService } from '../../src/service/service';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 let s3: TestS3;
@@ -30,8 +33,27 @@ const rec = (day: string, over: CloudTrailRecord = {}): CloudTrailRecord => ({
 const run = (bucketUrl: string, days = 3, retentionDays?: number) => ingest({ source: bucketUrl, db, days, now: NOW, s3Endpoint: s3.endpoint, retentionDays });
 const count = (from: string) => rowCount(db, from);
 
+/** As if every recorded file's wait were over (a denied download's, one that ran out of memory): the next run tries them. */
+const waitsOver = () => db.run(`UPDATE ingest_errors SET retry_at = failed_at - INTERVAL 1 SECOND`);
+
 /** A proxy in front of the test server; `hook` answers a request itself when it returns true. */
 const proxyTo = (hook: ProxyHook) => proxyS3(s3, hook);
+
+/**
+ * A proxy that denies the GetObjects of the keys `denied` picks (all by default) as S3 does, in AWS's `message`, and
+ * counts them: each would be an AccessDenied event in the bucket owner's CloudTrail.
+ */
+async function denyingProxy(message = 'Access Denied', denied: (key: string) => boolean = () => true) {
+  let denials = 0;
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req) || !denied(decodeURIComponent(req.url!))) return false;
+    denials++;
+    res.writeHead(403, { 'content-type': 'application/xml' })
+      .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`);
+    return true;
+  });
+  return { ...proxy, denials: () => denials };
+}
 
 beforeAll(async () => {
   s3 = await startTestS3();
@@ -271,14 +293,134 @@ test('downloads that fail are recorded and tried again; a run where every downlo
   ]);
   const runRow = await db.one<{ error: string }>(`SELECT error FROM ingest_runs ORDER BY started_at DESC LIMIT 1`);
   expect(runRow!.error).toMatch(/none of the 2 log files could be downloaded/);
-  // Not in the ledger: the next run fetches them, even when its window no longer lists their day (a poll five days
-  // later reads only its last days), and their errors are cleared.
+  // Not in the ledger: the next run once their waits are over (a denial waits: see below) fetches them, even when its
+  // window no longer lists their day (a poll five days later reads only its last days), and their errors are cleared.
+  await waitsOver();
   const later = await ingest({ source: 's3://flaky', db, days: 2, now: new Date('2026-11-25T12:00:00Z'), s3Endpoint: s3.endpoint });
   expect(later).toMatchObject({ objects: 2, events: 2, errors: 0 });
   expect(await count('ingest_errors')).toBe(0);
   const sizes = await db.all<{ size: bigint }>(`SELECT size FROM ingested_objects`);
   expect(sizes.every((s) => Number(s.size) > 0)).toBe(true);
   expect(await run('s3://flaky')).toMatchObject({ objects: 0, unchanged: 2 });
+});
+
+test('a download S3 denies (GetObject, kms:Decrypt) waits before its next try, twice as long each time, ' +
+  'and is tried at once when it changes or with retryDenied', async () => {
+  await s3.createBucket('denying');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  const key = `${prefix}a.json.gz`;
+  await s3.put('denying', key, logFile([rec('2026-11-20')]));
+  await s3.put('denying', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
+  // a was written with a KMS key the reader may no longer use (the trail's key changed): S3 denies its GetObject, as AWS
+  // words it.
+  const kms = 'User: arn:aws:sts::111122223333:assumed-role/trailhound/i-1 is not authorized to perform: kms:Decrypt on resource: ' +
+    'arn:aws:kms:us-east-1:111122223333:key/k2 because no identity-based policy allows the kms:Decrypt action';
+  const proxy = await denyingProxy(kms, (url) => url.includes(key));
+  const at = (time: string, more: { days?: number; retryDenied?: boolean } = {}) =>
+    ingest({ source: 's3://denying', db, days: 1, now: new Date(time), s3Endpoint: proxy.url, ...more });
+  /** a's error: its etag, how often it was denied and how long it waits after its last denial, in minutes. */
+  const error = async () => {
+    const rows = await db.all<{ etag: string; reason: string; kind: string; attempts: number; wait: bigint }>(
+      `SELECT etag, reason, kind, attempts, (epoch_ms(retry_at) - epoch_ms(failed_at)) // 60000 AS wait FROM ingest_errors`
+    );
+    return rows.map((r) => ({ ...r, wait: Number(r.wait) }));
+  };
+  try {
+    expect(await at('2026-11-20T12:00:00Z')).toMatchObject({ objects: 1, errors: 1 });
+    expect(proxy.denials()).toBe(1);
+    const [first] = await error();
+    expect(first).toMatchObject({ kind: 'access-denied', attempts: 1, wait: 5 });
+    expect(first.reason).toMatch(/^download failed: Access to s3:\/\/denying was denied: .*\(AWS says: User: .* kms:Decrypt .*\)\. Denied 1 time: /);
+    // The list of unreadable files says when it is tried again, as for a file that ran out of memory.
+    const [listed] = (await new Reports(db).ingestErrors(10)).errors;
+    expect(listed).toMatchObject({ key, kind: 'access-denied', retryAt: expect.stringMatching(/Z$/) });
+    expect(Date.parse(listed.retryAt!) - Date.parse(listed.failedAt)).toBe(5 * 60_000);
+    expect(first.reason).toContain(`the next try is after ${listed.retryAt} (each wait twice the last, at most a day)`);
+
+    // Within its wait, a poll that lists it leaves it (it was fetched at every poll, every 5 minutes, for ever), and so
+    // does one that no longer lists its day; neither is a failed run.
+    expect(await at('2026-11-20T12:05:00Z')).toMatchObject({ objects: 0, unchanged: 1, denied: 1, errors: 0 });
+    expect(await at('2026-11-25T12:00:00Z')).toMatchObject({ objects: 0, denied: 0, errors: 0 });
+    expect(proxy.denials()).toBe(1);
+    expect(await error()).toEqual([first]);
+
+    // Its wait over, it is fetched by key though its day is not listed, and waits twice as long; then four times.
+    await waitsOver();
+    await expect(at('2026-11-25T12:05:00Z')).rejects.toThrow(/^the 1 log file could not be downloaded/);
+    expect(proxy.denials()).toBe(2);
+    expect(await error()).toEqual([expect.objectContaining({ attempts: 2, wait: 10, reason: expect.stringContaining('Denied 2 times') })]);
+    await waitsOver();
+    await expect(at('2026-11-20T12:30:00Z')).rejects.toThrow(/could not be downloaded/);
+    expect(await error()).toEqual([expect.objectContaining({ etag: first.etag, attempts: 3, wait: 20 })]);
+
+    // Asked for (ingest --retry-denied, a backfill: the access is fixed, the user says), it is tried at once.
+    await expect(at('2026-11-25T12:10:00Z', { retryDenied: true })).rejects.toThrow(/could not be downloaded/);
+    expect(proxy.denials()).toBe(4);
+    expect(await error()).toEqual([expect.objectContaining({ attempts: 4, wait: 40 })]);
+
+    // Changed (another ETag), it is another object: tried at once by a run that lists it, its waits from the first again.
+    await s3.put('denying', key, logFile([rec('2026-11-20'), rec('2026-11-20')]));
+    await expect(at('2026-11-20T12:35:00Z')).rejects.toThrow(/could not be downloaded/);
+    expect(proxy.denials()).toBe(5);
+    const [changed] = await error();
+    expect(changed).toMatchObject({ attempts: 1, wait: 5 });
+    expect(changed.etag).not.toBe(first.etag);
+
+    // The access fixed: its wait holds it back until it is over or the user asks, then it loads and its error goes.
+    const fixed = (more: { retryDenied?: boolean } = {}) =>
+      ingest({ source: 's3://denying', db, days: 1, now: new Date('2026-11-20T12:40:00Z'), s3Endpoint: s3.endpoint, ...more });
+    expect(await fixed()).toMatchObject({ objects: 0, denied: 1 });
+    expect(await fixed({ retryDenied: true })).toMatchObject({ objects: 1, events: 2, errors: 0, denied: 0 });
+    expect(await count('ingest_errors')).toBe(0);
+  } finally {
+    await proxy.close();
+  }
+  expect(proxy.denials()).toBe(5);
+});
+
+test("a download that fails for another reason than a denial (S3's 500) is tried again at the next run, without a wait", async () => {
+  await s3.createBucket('hiccup');
+  const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`;
+  await s3.put('hiccup', key, logFile([rec('2026-11-20')]));
+  let failures = 0;
+  const proxy = await proxyTo((req, res) => {
+    if (!isGetObject(req)) return false;
+    failures++;
+    res.writeHead(500, { 'content-type': 'application/xml' }).end('<Error><Code>InternalError</Code><Message>try again</Message></Error>');
+    return true;
+  });
+  try {
+    const run = (time: string) => ingest({ source: 's3://hiccup', db, days: 1, now: new Date(time), s3Endpoint: proxy.url });
+    await expect(run('2026-11-20T12:00:00Z')).rejects.toThrow(/could not be downloaded/);
+    const tries = failures;
+    await expect(run('2026-11-20T12:05:00Z')).rejects.toThrow(/could not be downloaded/);
+    expect(failures).toBeGreaterThan(tries);
+    expect(await db.all(`SELECT kind, attempts, retry_at FROM ingest_errors`)).toEqual([{ kind: 'other', attempts: null, retry_at: null }]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("the service's polls leave a denied download to its wait; a backfill (an Admin's ask) tries it at once", async () => {
+  await s3.createBucket('denied-serve');
+  const today = new Date().toISOString().slice(0, 10);
+  const key = `${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`;
+  await s3.put('denied-serve', key, logFile([rec(today)]));
+  const proxy = await denyingProxy();
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: ['s3://denied-serve'], logger, pollIntervalMs: 50, s3Endpoint: proxy.url, syncTrails: false });
+  try {
+    await waitFor('the first poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    // Polls go on (the one that failed is retried within a moment, and every 50 ms), none fetching it again.
+    await waitFor('more polls', async () => (lines.filter((l) => l.msg === 'ingest finished').length >= 3 ? true : undefined));
+    expect(proxy.denials()).toBe(1);
+    await expect(service.backfill(1)).rejects.toThrow(/could not be downloaded/);
+    expect(proxy.denials()).toBe(2);
+    expect(await db.all(`SELECT attempts FROM ingest_errors`)).toEqual([{ attempts: 2 }]);
+  } finally {
+    await service.stop();
+    await proxy.close();
+  }
 });
 
 test('a key is loaded once per run, as the version S3 has now: ' +
@@ -398,8 +540,10 @@ test('an object deleted after it was listed is skipped, and a failed download de
   }
   expect((await db.all<{ key: string }>(`SELECT key FROM ingest_errors`)).map((e) => path.basename(e.key))).toEqual(['c.json.gz']);
 
-  // c expires before the next run, which retries it by key: gone, so its error goes, and the run is not a failed one.
+  // c expires before the next run after its wait, which retries it by key: gone, so its error goes, and the run is not a
+  // failed one.
   await s3.client.send(new DeleteObjectCommand({ Bucket: 'expiring', Key: `${prefix}c.json.gz` }));
+  await waitsOver();
   const later = await ingest({ source: 's3://expiring', db, days: 1, now: new Date('2026-11-25T12:00:00Z'), s3Endpoint: s3.endpoint });
   expect(later).toMatchObject({ objects: 0, skipped: 1, errors: 0 });
   expect(await count('ingest_errors')).toBe(0);
@@ -559,15 +703,11 @@ test('`trailhound ingest` whose credentials S3 refuses leaves no new database be
   }
 }, 60_000);
 
-test('`trailhound ingest` whose every download is refused keeps the new database for the files it could not read, and says so', async () => {
+test('`trailhound ingest` whose every download is refused keeps the new database for the files it could not read, and says so; ' +
+  'the next leaves them to their wait, unless --retry-denied', async () => {
   await s3.createBucket('no-reading');
   await s3.put('no-reading', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
-  const proxy = await proxyTo((req, res) => {
-    if (!isGetObject(req)) return false;
-    res.writeHead(403, { 'content-type': 'application/xml' })
-      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-    return true;
-  });
+  const proxy = await denyingProxy();
   try {
     const file = path.join(dir, 'data', 'trailhound.duckdb');
     const r = await runCli(['ingest', '--source', 's3://no-reading', '--s3-endpoint', proxy.url, '--db', file, '--json']);
@@ -577,6 +717,16 @@ test('`trailhound ingest` whose every download is refused keeps the new database
       /\n\(no events were stored, but the database this run created, .*, is kept for the log files it could not read: 'trailhound report ingest --errors' lists them\)\n$/
     );
     expect(fs.existsSync(file)).toBe(true);
+    expect(proxy.denials()).toBe(1);
+    // From cron, every 5 minutes: the file waits, and the run is not a failed one.
+    const again = await runCli(['ingest', '--source', 's3://no-reading', '--s3-endpoint', proxy.url, '--db', file, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ objects: 0, errors: 0, denied: 1 });
+    expect(proxy.denials()).toBe(1);
+    // The user says the access is fixed: tried at once.
+    const asked = await runCli(['ingest', '--source', 's3://no-reading', '--s3-endpoint', proxy.url, '--db', file, '--json', '--retry-denied']);
+    expect(asked.code).toBe(1);
+    expect(proxy.denials()).toBe(2);
   } finally {
     await proxy.close();
   }

@@ -588,7 +588,9 @@ describe('ConfigEditor', () => {
     const reasons = within(list).getAllByRole('row').slice(1).map((row) => row.querySelectorAll('td')[3].textContent);
     // The second, like every file but one that ran out of memory, has no retryAt: nothing is said of it.
     expect(reasons).toEqual([`${reason}Tried again ${new Date(RETRY_AT).toLocaleString()}`, 'no Records array']);
-    expect(list).toHaveTextContent('a failed download at the next poll, one that ran out of memory when its row says');
+    expect(list).toHaveTextContent(
+      'a failed download at the next poll, one that ran out of memory or whose download was denied when its row says (a backfill tries a denied one at once)'
+    );
   });
 
   it('heads the list plainly when it holds every unreadable file', async () => {

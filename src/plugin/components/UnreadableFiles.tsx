@@ -66,7 +66,8 @@ export function UnreadableFiles({ unreadable }: Props) {
               </td>
               <td style={{ ...cell, overflowWrap: 'anywhere' }}>
                 {e.reason}
-                {/* A file that ran out of memory waits longer after each failure: when, so nobody waits on the next poll for it. */}
+                {/* A file that ran out of memory, or whose download S3 denied, waits longer after each failure: when, so nobody
+                    waits on the next poll for it. */}
                 {e.retryAt && (
                   <Text element="p" variant="bodySmall" color="secondary">
                     Tried again {formatTime(e.retryAt)}
@@ -78,7 +79,8 @@ export function UnreadableFiles({ unreadable }: Props) {
         </tbody>
       </table>
       <Text element="p" variant="bodySmall" color="secondary">
-        Newest failure first. A file is read again once it changes, a failed download at the next poll, one that ran out of memory when its row says;{' '}
+        Newest failure first. A file is read again once it changes, a failed download at the next poll, one that ran out of memory or whose
+        download was denied when its row says (a backfill tries a denied one at once);{' '}
         {elsewhere}.
       </Text>
     </section>

@@ -28,6 +28,13 @@ export function formatSummary(s: IngestSummary): string {
     const wait = s.waiting === 1 ? 'its wait is' : 'their waits are';
     lines.push(`  ${counted(s.waiting, 'file')} that ran out of memory before, not read again until ${wait} over: ${listed(s.waiting)}, with when`);
   }
+  if (s.denied > 0) {
+    const wait = s.denied === 1 ? 'its wait is' : 'their waits are';
+    lines.push(
+      `  ${counted(s.denied, 'file')} whose download S3 denied before, not tried again until ${wait} over (--retry-denied tries at once): ` +
+        `${listed(s.denied)}, with when`
+    );
+  }
   if (s.halved > 0) {
     const was = s.halved === 1 ? 'was' : 'were';
     const saves = 'a bigger TRAILHOUND_MEMORY_LIMIT saves the rereads';
@@ -43,8 +50,8 @@ export function formatSummary(s: IngestSummary): string {
 
 /** The --json line: the summary's counts, `stopped` only when it was, `pruned` (events removed) only under a retention. */
 export function jsonSummary(s: IngestSummary, pruned?: number): string {
-  const { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, halved, stopped } = s;
-  const counts = { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, rejected, halved };
+  const { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, denied, rejected, halved, stopped } = s;
+  const counts = { objects, events, duplicates, skipped, errors, unchanged, unreadable, waiting, denied, rejected, halved };
   return JSON.stringify({ ...counts, ...(stopped && { stopped }), ...(pruned !== undefined && { pruned }) });
 }
 
@@ -68,6 +75,7 @@ export function ingestCommand(): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--concurrency <n>', `parallel downloads (default: ${DEFAULTS.concurrency})`, positiveInt)
     .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
+    .option('--retry-denied', 'try at once the files whose download S3 denied (once their access is fixed), not after their wait')
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');
@@ -141,6 +149,7 @@ export function ingestCommand(): Command {
           retentionDays: retention,
           s3Endpoint: opts.s3Endpoint,
           concurrency: opts.concurrency,
+          retryDenied: opts.retryDenied,
           signal: interrupt.signal,
           onProgress: (p) => {
             bar?.setTotal(barFill(p).total);

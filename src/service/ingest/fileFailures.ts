@@ -63,12 +63,23 @@ function largestValueRead(message: string): number {
  * How ingest_errors marks a file that ran out of DuckDB's memory on its own (a record of megabytes): not the file's
  * fault, so it is tried again (ingest/index.ts), but no longer a failed run, which stopped before the files after it,
  * every time. Not at every poll either: each try costs DuckDB's whole memory limit, which the service's queries then
- * wait for. It waits OUT_OF_MEMORY_FIRST_WAIT_MS, then twice as long after each failure, at most
- * OUT_OF_MEMORY_MAX_WAIT_MS; another memory limit (a restart with more) tries it at once.
+ * wait for. It waits as retryWait says; another memory limit (a restart with more) tries it at once.
  */
 export const OUT_OF_MEMORY = 'out of memory: ';
-export const OUT_OF_MEMORY_FIRST_WAIT_MS = 5 * 60_000;
-export const OUT_OF_MEMORY_MAX_WAIT_MS = 24 * 3_600_000;
+
+/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
+export const DOWNLOAD_FAILED = 'download failed: ';
+
+/**
+ * How long a file waits before its next try after its nth failure (out of memory, or a download S3 denied): 5 minutes,
+ * serve's poll, so a failure of a moment (a policy change not yet everywhere) is tried again within two polls; then
+ * twice as long after each failure, at most a day, which it reaches after 9 failures: a file that fails for good is
+ * tried 9 times in its first day and once a day after, not at each of a day's 288 polls.
+ */
+export function retryWait(failures: number): number {
+  const first = 5 * 60_000;
+  return Math.min(first * 2 ** (failures - 1), 24 * 3_600_000);
+}
 
 /**
  * SQL over ingest_errors: a file that ran out of memory whose next try has come (its wait is over, it failed at another

@@ -7,7 +7,7 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
-import { OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
+import { DOWNLOAD_FAILED, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
@@ -37,6 +37,11 @@ export interface IngestOptions {
    */
   retentionDays?: number;
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Tries at once the files whose download was denied, waiting for their next try (ingest --retry-denied, a backfill):
+   * the user says the access is fixed. Without it they wait (BatchLoader.recordDownloadFailures).
+   */
+  retryDenied?: boolean;
   /** Called for each file that could not be ingested. */
   onFileError?: (key: string, reason: string) => void;
   /**
@@ -70,6 +75,8 @@ export interface IngestSummary {
   unreadable: number;
   /** Objects that ran out of memory in an earlier run, not read again until their wait is over (ingest_errors.retry_at). */
   waiting: number;
+  /** Objects whose download was denied in an earlier run and unchanged since, not fetched again until their wait is over. */
+  denied: number;
   /** Objects that could not be read (see ingest_errors). */
   errors: number;
   /** Records kept in rejected_records (no usable eventTime, or not an object). */
@@ -200,19 +207,25 @@ export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
   return out.length > 0 ? [...out.slice(0, -1), ...lone, out[out.length - 1]] : lone;
 }
 
-/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
-const DOWNLOAD_FAILED = 'download failed: ';
+/**
+ * SQL over ingest_errors: a failed download waiting for its next try (one the source denied, retry_at), unless the run
+ * tries them at once ($retryDenied). One without a wait is tried at every run.
+ */
+const DOWNLOAD_WAITING = `starts_with(reason, $marker) AND coalesce(retry_at > now()::TIMESTAMP, false) AND NOT $retryDenied::BOOLEAN`;
 
-/** What an earlier run made of a listed file: ingested, unreadable, or out of memory and waiting for its next try. */
-type DealtWith = 'ingested' | 'unreadable' | 'waiting';
+/**
+ * What an earlier run made of a listed file: ingested, unreadable, out of memory and waiting for its next try, or
+ * denied and waiting for its next try.
+ */
+type DealtWith = 'ingested' | 'unreadable' | 'waiting' | 'denied';
 
 /**
  * The listed files this source has already dealt with, as it is now (same ETag): ingested, or found unreadable (a
  * corrupt gzip stays corrupt; read again only once it changes, not failed again at every poll). A failed download is
- * tried again, and so is a file that ran out of memory once its wait is over (OUT_OF_MEMORY_DUE).
+ * tried again, a denied one (DOWNLOAD_WAITING) and a file that ran out of memory (OUT_OF_MEMORY_DUE) once its wait is over.
  */
 async function alreadyDealtWith(
-  db: Database, source: string, refs: LogObjectRef[], keptFrom: Date | null, conn: DuckDBConnection
+  db: Database, source: string, refs: LogObjectRef[], keptFrom: Date | null, retryDenied: boolean, conn: DuckDBConnection
 ): Promise<Map<string, DealtWith>> {
   if (refs.length === 0) return new Map();
   const rows = await db.all<{ key: string; etag: string; state: DealtWith }>(
@@ -223,23 +236,27 @@ async function alreadyDealtWith(
     `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
        AND (events_pruned_before IS NULL OR coalesce($keptFrom::TIMESTAMP >= events_pruned_before, false))
      UNION ALL
-     SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' ELSE 'unreadable' END FROM ingest_errors
-     WHERE source = $source AND key IN (SELECT unnest($keys)) AND NOT starts_with(reason, $marker) AND NOT (${OUT_OF_MEMORY_DUE})`,
-    { source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY },
+     SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' WHEN starts_with(reason, $marker) THEN 'denied' ELSE 'unreadable' END
+     FROM ingest_errors
+     WHERE source = $source AND key IN (SELECT unnest($keys)) AND (NOT starts_with(reason, $marker) OR (${DOWNLOAD_WAITING})) AND NOT (${OUT_OF_MEMORY_DUE})`,
+    {
+      source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY, retryDenied,
+    },
     conn
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
 }
 
 /**
- * The files an earlier run recorded that this one tries again, by key: failed downloads, and files that ran out of
- * memory whose wait is over. Fetched whether or not the run lists their folder (a poll lists only its last days), so
- * that none waits for ever.
+ * The files an earlier run recorded that this one tries again, by key: failed downloads (a denied one once its wait is
+ * over, or with retryDenied), and files that ran out of memory whose wait is over. Fetched whether or not the run lists
+ * their folder (a poll lists only its last days), so that none waits for ever.
  */
-async function retriesDue(db: Database, source: string): Promise<LogObjectRef[]> {
+async function retriesDue(db: Database, source: string, retryDenied: boolean): Promise<LogObjectRef[]> {
   return db.all<LogObjectRef>(
-    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors WHERE source = $source AND (starts_with(reason, $marker) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
-    { source, marker: DOWNLOAD_FAILED }
+    `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors
+     WHERE source = $source AND ((starts_with(reason, $marker) AND NOT (${DOWNLOAD_WAITING})) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
+    { source, marker: DOWNLOAD_FAILED, retryDenied }
   );
 }
 
@@ -324,7 +341,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     throw err;
   }
   const summary: IngestSummary = {
-    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, errors: 0, rejected: 0,
+    source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, denied: 0, errors: 0, rejected: 0,
     halved: 0, stopped: false, durationMs: 0,
   };
   const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined, (batch) => {
@@ -377,8 +394,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     downloads.tried += outcomes.length + notFetched.length;
     downloads.failed += notFetched.length;
     if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
-    // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue).
-    outcomes.push(...(await loader.recordErrors(notFetched.map(({ ref, error, kind }) => ({ file: ref, reason: `${DOWNLOAD_FAILED}${error}`, kind })))));
+    // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue), a denied one
+    // once its wait is over.
+    const failures = notFetched.map(({ ref, error, kind }) => ({ file: ref, error, kind }));
+    outcomes.push(...(await loader.recordDownloadFailures(failures, source.refusalsAreLogged ?? false)));
     outcomes.forEach(tally);
     report();
   };
@@ -400,7 +419,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // Downloads that failed in an earlier run, and files that ran out of memory whose wait is over: fetched again by
     // key, unless this run's listing finds them anyway (a poll lists only its last days). Kept by key, so memory follows
     // the failures, not the listing.
-    const retries = new Map((await retriesDue(db, source.id)).map((ref) => [ref.key, ref]));
+    const retryDenied = options.retryDenied ?? false;
+    const retries = new Map((await retriesDue(db, source.id, retryDenied)).map((ref) => [ref.key, ref]));
     // Whether the listing reached its end: a run stopped before it did has not read its window.
     let listedAll = false;
     // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
@@ -422,7 +442,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           return inWindow(day, window);
         });
         for (const ref of events) retries.delete(ref.key);
-        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, ledger);
+        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, retryDenied, ledger);
         const todo: LogObjectRef[] = [];
         for (const ref of events) {
           const state = seen.get(`${ref.key}\u0000${ref.etag}`);

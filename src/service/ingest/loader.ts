@@ -20,10 +20,10 @@ import {
   isFileProblem,
   looksBad,
   namedFile,
+  DOWNLOAD_FAILED,
   OUT_OF_MEMORY,
-  OUT_OF_MEMORY_FIRST_WAIT_MS,
-  OUT_OF_MEMORY_MAX_WAIT_MS,
   reasonOf,
+  retryWait,
   withValidUtf8,
   type GzipVerdicts,
 } from './fileFailures';
@@ -79,13 +79,23 @@ interface FileError {
   nextTry?: NextTry;
 }
 
-/** When a file that ran out of memory is tried again (ingest_errors.attempts, retry_at, memory_limit). */
+/**
+ * When a file that ran out of memory, or whose download was denied, is tried again (ingest_errors.attempts, retry_at;
+ * memory_limit, the limit it ran out of).
+ */
 interface NextTry {
   attempts: number;
   /** When it failed, as the wait and the reason count from it. */
   failedAt: Date;
   at: Date;
-  memoryLimit: string;
+  memoryLimit?: string;
+}
+
+/** A file whose download failed, why, and its kind (the SDK's error's). */
+export interface DownloadFailure {
+  file: Pick<LocalLogFile, 'key' | 'etag'>;
+  error: string;
+  kind: ErrorKind;
 }
 
 /** One batch on its way into the database. */
@@ -251,7 +261,7 @@ export class BatchLoader {
     );
     const memoryLimit = row?.memory_limit ?? '?';
     const attempts = (row?.attempts ?? 0) + 1;
-    const wait = Math.min(OUT_OF_MEMORY_FIRST_WAIT_MS * 2 ** (attempts - 1), OUT_OF_MEMORY_MAX_WAIT_MS);
+    const wait = retryWait(attempts);
     const failedAt = new Date();
     const at = new Date(failedAt.getTime() + wait);
     return (
@@ -268,6 +278,38 @@ export class BatchLoader {
         },
       ])
     )[0];
+  }
+
+  /**
+   * Files whose download failed, recorded as such (DOWNLOAD_FAILED): later runs fetch them again by key. With
+   * `deniedWait`, one the source refused (access-denied: GetObject or kms:Decrypt denied) waits before its next try as
+   * one that ran out of memory does (retryWait): each refusal is an AccessDenied event in the bucket owner's CloudTrail,
+   * which the failed-authorization alert rules count, so one a poll made every 5 minutes was noise we made ourselves.
+   * Its failures are counted for this version (ETag): a changed object starts again from the first wait.
+   */
+  async recordDownloadFailures(failures: DownloadFailure[], deniedWait: boolean): Promise<FileOutcome[]> {
+    const denied = new Set(deniedWait ? failures.filter((f) => f.kind === 'access-denied') : []);
+    const before = new Map<string, number>();
+    if (denied.size > 0) {
+      const rows = await this.db.all<{ key: string; etag: string; attempts: number | null }>(
+        `SELECT key, etag, attempts FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys)) AND starts_with(reason, $marker)`,
+        { source: this.source, keys: listValue([...denied].map((f) => f.file.key)), marker: DOWNLOAD_FAILED }
+      );
+      for (const r of rows) before.set(`${r.key}\u0000${r.etag}`, r.attempts ?? 0);
+    }
+    const failedAt = new Date();
+    return this.recordErrors(
+      failures.map((failure) => {
+        const { file, error, kind } = failure;
+        if (!denied.has(failure)) return { file, reason: `${DOWNLOAD_FAILED}${error}`, kind };
+        const attempts = (before.get(`${file.key}\u0000${file.etag}`) ?? 0) + 1;
+        const at = new Date(failedAt.getTime() + retryWait(attempts));
+        const reason =
+          `${DOWNLOAD_FAILED}${error.replace(/\.?$/, '.')} Denied ${counted(attempts, 'time')}: the next try is after ${at.toISOString()} ` +
+          '(each wait twice the last, at most a day), or at once when the object changes, at a backfill, or with ingest --retry-denied';
+        return { file, reason, kind, nextTry: { attempts, failedAt, at } };
+      })
+    );
   }
 
   /** Drops a file's recorded error: it is gone from the source, so no later run can load it. */
@@ -561,7 +603,7 @@ export class BatchLoader {
           attempts: nextTry.attempts,
           failed: nextTry.failedAt.getTime(),
           at: nextTry.at.getTime(),
-          limit: nextTry.memoryLimit,
+          limit: nextTry.memoryLimit ?? null,
         }
       );
     }

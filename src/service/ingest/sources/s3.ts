@@ -112,6 +112,7 @@ export function noLogsHere({ bucket, prefix }: S3Location): string {
 
 export class S3Source implements LogSource {
   readonly id: string;
+  readonly refusalsAreLogged = true;
   private client: S3Client;
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;
