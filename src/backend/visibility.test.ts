@@ -63,7 +63,12 @@ describe('errorKinds: the kind of each of the service messages', () => {
       'an endpoint could not be reached',
     ],
     ['a folder not there', folderError(), 'a source folder that is not there'],
-    ['no logs under the source', noLogsHere({ bucket: 'audit-logs', prefix: 'prod/' }), 'no CloudTrail logs where a source points'],
+    ['no logs under the source', noLogsHere({ bucket: 'audit-logs', prefix: 'prod/', scope: '' }), 'no CloudTrail logs where a source points'],
+    [
+      "no logs under an account's folder",
+      noLogsHere({ bucket: 'audit-logs', prefix: 'prod/', scope: 'AWSLogs/111122223333/' }, 'AWSLogs/111122223333/CloudTrail/'),
+      'no CloudTrail logs where a source points',
+    ],
     ['not a bucket', 'Catalog Error: Table with name events does not exist!', 'an error'],
     ['a message of no known kind', 'IO Error: disk full at /var/lib/trailhound', 'an error'],
   ])('%s', (_what, message, kind) => {

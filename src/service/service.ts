@@ -6,7 +6,7 @@ import { counted } from './counted';
 import { kindsOf } from './errorKind';
 import { foundNoLogs } from './foundNoLogs';
 import type { Database } from './db/database';
-import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, type IngestProgress, type IngestSummary } from './ingest';
+import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, sourceLedger, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { compactOriginals, describeCompaction } from './ingest/originals';
 import { startPoller, type Poller } from './ingest/poller';
@@ -297,10 +297,17 @@ export function startService(options: ServiceOptions): Service {
       // their runs carry, shown as configured (the user's ./logs or s3://bucket, not /srv/app/logs or s3://bucket/).
       // Written by the first poll (again by the next, if it failed): the list does not change while the service runs.
       if (!sourcesRecorded) {
-        await db.run(`INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names)`, {
-          ids: JSON.stringify(sources.map((s) => s.id)),
-          names: JSON.stringify(sources.map((s) => s.source)),
-        });
+        // And where their files are in the ledger: a source that is an account's folder counts its trail's rows under it.
+        const ledgers = sources.map((s) => sourceLedger(s.source));
+        await db.run(
+          `INSERT OR REPLACE INTO meta VALUES ('sources', $ids), ('source_names', $names), ('source_ledgers', $ledgers), ('source_key_scopes', $scopes)`,
+          {
+            ids: JSON.stringify(sources.map((s) => s.id)),
+            names: JSON.stringify(sources.map((s) => s.source)),
+            ledgers: JSON.stringify(ledgers.map((l) => l.ledger)),
+            scopes: JSON.stringify(ledgers.map((l) => l.keyScope)),
+          }
+        );
         sourcesRecorded = true;
       }
       return eachSource(pollSource);

@@ -250,11 +250,141 @@ test('a --source that names the wrong place says where it looked and what to giv
   await expect(run('s3://misnamed/trial')).rejects.toThrow(
     "no CloudTrail logs under s3://misnamed/trial/AWSLogs/: check --source, the bucket and the trail's S3 key prefix"
   );
-  await expect(run('s3://misnamed/trail/AWSLogs/111122223333')).rejects.toThrow(
-    'no CloudTrail logs under s3://misnamed/trail/AWSLogs/111122223333/AWSLogs/: ' +
-      "give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, e.g. s3://misnamed/trail/"
+  // An account's folder is a source (below), but one that is not there has nothing to list.
+  await expect(run('s3://misnamed/trail/AWSLogs/999999999999')).rejects.toThrow(
+    'no CloudTrail logs under s3://misnamed/trail/AWSLogs/999999999999/CloudTrail/: check --source, the bucket, ' +
+      "the trail's S3 key prefix and the folder below AWSLogs/ (an organization, account, CloudTrail/ or region folder, as the trail writes them)"
   );
+  await expect(run('s3://misnamed/trail/AWSLogs/111122223333/CloudTrail/eu-west-1')).rejects.toThrow(
+    'no CloudTrail logs under s3://misnamed/trail/AWSLogs/111122223333/CloudTrail/eu-west-1/: check --source'
+  );
+  // Inside the layout, but no folder discovery can start at: where it could.
+  await expect(run('s3://misnamed/trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11')).rejects.toThrow(
+    "s3://misnamed/trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11 is inside CloudTrail's layout, but not a folder a source can start at: " +
+      "give the trail's prefix (s3://bucket/prefix, without AWSLogs/), or its organization, account, CloudTrail/ or region folder, " +
+      'e.g. s3://misnamed/trail/AWSLogs/111122223333/CloudTrail/us-east-1/'
+  );
+  await expect(run('s3://misnamed/trail/AWSLogs/notes')).rejects.toThrow(/not a folder a source can start at: .*, e\.g\. s3:\/\/misnamed\/trail\/$/);
   expect(await run('s3://misnamed/trail')).toMatchObject({ objects: 1, events: 1, errors: 0 });
+});
+
+/**
+ * A proxy that grants what an IAM policy with s3:prefix "<granted>*" grants: listings and downloads under `granted`
+ * only (HeadBucket, which has no prefix, is denied as well). Every listing's prefix is kept in `listed`.
+ */
+async function grantedOnly(granted: { prefix: string }, listed: string[]) {
+  const denied = (res: http.ServerResponse) => {
+    res.writeHead(403, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return true;
+  };
+  return proxyTo((req, res) => {
+    const url = new URL(req.url!, 'http://s3');
+    const [, , ...key] = url.pathname.split('/');
+    if (req.method === 'HEAD' && key.length === 0) return denied(res);
+    if (url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      listed.push(prefix);
+      return prefix.startsWith(granted.prefix) ? false : denied(res);
+    }
+    return decodeURIComponent(key.join('/')).startsWith(granted.prefix) ? false : denied(res);
+  });
+}
+
+test("a source at an organization, account, CloudTrail/ or region folder lists only below it; its files have one ledger row with the trail's", async () => {
+  await s3.createBucket('scoped');
+  const put = (prefix: string, name: string, records: CloudTrailRecord[]) => s3.put('scoped', `trail/${prefix}${name}`, logFile(records));
+  const org = 'o-abcdef1234';
+  await put(dayPrefix('111122223333', 'us-east-1', '2026-11-20', org), 'a.json.gz', [rec('2026-11-20'), rec('2026-11-20')]);
+  await put(dayPrefix('111122223333', 'us-east-1', '2026-11-19', org), 'b.json.gz', [rec('2026-11-19')]);
+  await put(dayPrefix('111122223333', 'eu-west-1', '2026-11-18', org), 'c.json.gz', [rec('2026-11-18')]);
+  // Outside the 3-day window: its account's folder as the source does not widen the window.
+  await put(dayPrefix('111122223333', 'us-east-1', '2026-11-17', org), 'old.json.gz', [rec('2026-11-17')]);
+  await put(dayPrefix('444455556666', 'us-east-1', '2026-11-20', org), 'd.json.gz', [rec('2026-11-20')]);
+  await put(dayPrefix('444455556666', 'eu-west-1', '2026-11-20', org), 'e.json.gz', [rec('2026-11-20')]);
+  await put(dayPrefix('777788889999', 'us-east-1', '2026-11-20'), 'f.json.gz', [rec('2026-11-20')]);
+
+  const granted = { prefix: '' };
+  const listed: string[] = [];
+  const proxy = await grantedOnly(granted, listed);
+  const from = async (folder: string, grant = folder) => {
+    granted.prefix = `trail/${grant}`;
+    listed.length = 0;
+    return ingest({ source: `s3://scoped/trail/${folder}`, db, days: 3, now: NOW, s3Endpoint: proxy.url });
+  };
+  try {
+    // One member account, as its reader is granted it: its regions are found below its folder, nothing above is listed.
+    const account = `AWSLogs/${org}/111122223333/`;
+    expect(await from(account)).toMatchObject({ source: `s3://scoped/trail/${account}`, objects: 3, events: 4, errors: 0, unchanged: 0 });
+    expect(listed[0]).toBe(`trail/${account}CloudTrail/`);
+    expect(listed.every((prefix) => prefix.startsWith(`trail/${account}`))).toBe(true);
+    // The same account's CloudTrail/ folder: the same files, already read.
+    expect(await from(`${account}CloudTrail/`)).toMatchObject({ objects: 0, unchanged: 3 });
+    // One region of another account.
+    const region = `AWSLogs/${org}/444455556666/CloudTrail/eu-west-1/`;
+    expect(await from(region)).toMatchObject({ objects: 1, events: 1, unchanged: 0 });
+    expect(listed[0]).toBe(`trail/${region}`);
+    // The organization's folder: its accounts found there, the files read above not read again.
+    expect(await from(`AWSLogs/${org}/`)).toMatchObject({ objects: 1, events: 1, unchanged: 4, duplicates: 0 });
+    expect(listed[0]).toBe(`trail/AWSLogs/${org}/`);
+    // The whole trail: only the account outside the organization is new. Nothing was read twice.
+    expect(await from('', '')).toMatchObject({ source: 's3://scoped/trail/', objects: 1, events: 1, unchanged: 5, duplicates: 0 });
+    expect(listed[0]).toBe('trail/AWSLogs/');
+    expect(await count('events')).toBe(7);
+    expect(await db.all('SELECT DISTINCT source FROM ingested_objects')).toEqual([{ source: 's3://scoped/trail/' }]);
+    expect(await count('ingested_objects')).toBe(6);
+    // And back to an account's folder: nothing new.
+    expect(await from(account)).toMatchObject({ objects: 0, unchanged: 3 });
+    // Its runs are its own, named as given.
+    const runs = await db.all<{ source: string }>('SELECT DISTINCT source FROM ingest_runs ORDER BY source');
+    expect(runs.map((r) => r.source)).toEqual([
+      's3://scoped/trail/',
+      `s3://scoped/trail/AWSLogs/${org}/`,
+      `s3://scoped/trail/${account}`,
+      `s3://scoped/trail/${account}CloudTrail/`,
+      `s3://scoped/trail/${region}`,
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("a source at an account's folder retries its own failed downloads, not another account's it may not read", async () => {
+  await s3.createBucket('retries');
+  const mine = `AWSLogs/111122223333/`;
+  await s3.put('retries', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('retries', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}b.json.gz`, logFile([rec('2026-11-20')]));
+  await s3.put('retries', `${dayPrefix('444455556666', 'us-east-1', '2026-11-20')}c.json.gz`, logFile([rec('2026-11-20')]));
+  const failing = new Set(['b.json.gz', 'c.json.gz']);
+  const gets: string[] = [];
+  const granted = { prefix: '' };
+  const listed: string[] = [];
+  const grant = await grantedOnly(granted, listed);
+  // Downloads of `failing` break off (a network error, retried by key by the next run); the rest go to the grant.
+  const proxy = await proxyS3({ endpoint: grant.url }, (req, res) => {
+    if (!isGetObject(req)) return false;
+    const name = new URL(req.url!, 'http://s3').pathname.split('/').pop()!;
+    gets.push(name);
+    if (!failing.has(name)) return false;
+    res.destroy();
+    return true;
+  });
+  const from = (source: string) => ingest({ source, db, days: 1, now: NOW, s3Endpoint: proxy.url });
+  try {
+    expect(await from('s3://retries')).toMatchObject({ objects: 1, errors: 2 });
+    failing.clear();
+    gets.length = 0;
+    granted.prefix = mine;
+    // b.json.gz is this account's (listed again, and read); c.json.gz is not, and is not asked for.
+    expect(await from(`s3://retries/${mine}`)).toMatchObject({ objects: 1, errors: 0, unchanged: 1 });
+    expect(gets).toEqual(['b.json.gz']);
+    granted.prefix = '';
+    expect(await from('s3://retries')).toMatchObject({ objects: 1, errors: 0, unchanged: 2 });
+    expect(await count('ingest_errors')).toBe(0);
+  } finally {
+    await proxy.close();
+    await grant.close();
+  }
 });
 
 test('objects in a day folder that are not log files are skipped, not read and failed on every poll', async () => {

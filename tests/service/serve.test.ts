@@ -241,6 +241,36 @@ async function eventDays(db: Database): Promise<string[]> {
   return (await db.all<{ d: string }>(`SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM events ORDER BY 1`)).map((r) => r.d);
 }
 
+test("several sources: an account's folder of a trail counts its own files in the status, though the trail's ledger rows hold them", async () => {
+  const dir = tempDir();
+  const trail = writeFiles(path.join(dir, 'trail'), {
+    [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]),
+    [`${dayPrefix('111122223333', 'eu-west-1', today)}b.json.gz`]: logFile([rec()]),
+    [`${dayPrefix('444455556666', 'us-east-1', today)}c.json.gz`]: logFile([rec()]),
+    [`${dayPrefix('444455556666', 'us-east-1', today)}d.json.gz`]: 'not gzip',
+  });
+  const sources = [path.join(trail, 'AWSLogs', '111122223333'), path.join(trail, 'AWSLogs', '444455556666', 'CloudTrail'), trail];
+  const db = await Database.open(path.join(dir, 'db.duckdb'));
+  const service = startService({ db, sources, logger: memoryLogger().logger, pollIntervalMs: 3_600_000 });
+  try {
+    await waitFor('the first poll', async () => (service.lastPoll ? true : undefined));
+    // Each file read once, by the account's folder that comes first; the trail's folder found them in the ledger.
+    expect([await rowCount(db, 'ingested_objects'), await rowCount(db, 'events')]).toEqual([3, 3]);
+    expect((await new Reports(db).ingestStatus()).sources).toEqual([
+      { source: sources[0], objects: 2, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
+      { source: sources[1], objects: 1, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
+      { source: sources[2], objects: 3, lastRun: expect.any(String), lastError: null, lastErrorKind: null },
+    ]);
+    // A file it could not read is named with the source that names its folder most closely.
+    const { errors } = await new Reports(db).ingestErrors(10);
+    expect(errors.map((e) => [e.source, e.key])).toEqual([[sources[1], `${dayPrefix('444455556666', 'us-east-1', today)}d.json.gz`]]);
+  } finally {
+    await service.stop();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('several sources: a source read after midnight counts its days to its own day, not to the poll’s', () =>
   withTempDatabase(async (dir, db) => {
     const [first, second] = [path.join(dir, 'first'), path.join(dir, 'second')];

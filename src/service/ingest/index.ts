@@ -11,8 +11,8 @@ import { DOWNLOAD_FAILED, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailure
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
-import { FolderSource } from './sources/folder';
-import { parseS3Url, s3SourceId, S3Source } from './sources/s3';
+import { FolderSource, folderLedger } from './sources/folder';
+import { parseS3Url, s3LedgerId, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { isDiskFull, kinded, kindOf } from '../errorKind';
 import { refusalOf, type Refusal } from './sources/nesting';
@@ -110,6 +110,13 @@ const BATCH_BYTES = 256 * 1024 * 1024;
 /** The name a source's runs and ledger rows carry (LogSource.id), without opening it. */
 export function sourceId(spec: string): string {
   return spec.startsWith('s3://') ? s3SourceId(parseS3Url(spec)) : path.resolve(spec);
+}
+
+/** The name a source's files carry in the ledger (LogSource.ledger) and what their keys start with (keyScope), without opening it. */
+export function sourceLedger(spec: string): { ledger: string; keyScope: string } {
+  if (!spec.startsWith('s3://')) return folderLedger(spec);
+  const location = parseS3Url(spec);
+  return { ledger: s3LedgerId(location), keyScope: `${location.prefix}${location.scope}` };
 }
 
 /** The sources in order, each once by the name its runs carry (s3://b and s3://b/ are one); onRepeat hears of the others. */
@@ -252,11 +259,13 @@ async function alreadyDealtWith(
  * over, or with retryDenied), and files that ran out of memory whose wait is over. Fetched whether or not the run lists
  * their folder (a poll lists only its last days), so that none waits for ever.
  */
-async function retriesDue(db: Database, source: string, retryDenied: boolean): Promise<LogObjectRef[]> {
+async function retriesDue(db: Database, source: LogSource, retryDenied: boolean): Promise<LogObjectRef[]> {
+  // Only the source's own: another folder of its trail (another account) may be one it cannot read.
   return db.all<LogObjectRef>(
     `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors
-     WHERE source = $source AND ((starts_with(reason, $marker) AND NOT (${DOWNLOAD_WAITING})) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
-    { source, marker: DOWNLOAD_FAILED, retryDenied }
+     WHERE source = $source AND starts_with(key, $scope)
+       AND ((starts_with(reason, $marker) AND NOT (${DOWNLOAD_WAITING})) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
+    { source: source.ledger, scope: source.keyScope, marker: DOWNLOAD_FAILED, retryDenied }
   );
 }
 
@@ -344,7 +353,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, denied: 0, errors: 0, rejected: 0,
     halved: 0, stopped: false, durationMs: 0,
   };
-  const loader = new BatchLoader(db, source.id, firstLoad ? new Date(started) : undefined, (batch) => {
+  const loader = new BatchLoader(db, source.ledger, firstLoad ? new Date(started) : undefined, (batch) => {
     summary.halved++;
     options.onHalved?.(batch);
   });
@@ -420,7 +429,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // key, unless this run's listing finds them anyway (a poll lists only its last days). Kept by key, so memory follows
     // the failures, not the listing.
     const retryDenied = options.retryDenied ?? false;
-    const retries = new Map((await retriesDue(db, source.id, retryDenied)).map((ref) => [ref.key, ref]));
+    const retries = new Map((await retriesDue(db, source, retryDenied)).map((ref) => [ref.key, ref]));
     // Whether the listing reached its end: a run stopped before it did has not read its window.
     let listedAll = false;
     // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
@@ -442,7 +451,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           return inWindow(day, window);
         });
         for (const ref of events) retries.delete(ref.key);
-        const seen = await alreadyDealtWith(db, source.id, events, keptFrom, retryDenied, ledger);
+        const seen = await alreadyDealtWith(db, source.ledger, events, keptFrom, retryDenied, ledger);
         const todo: LogObjectRef[] = [];
         for (const ref of events) {
           const state = seen.get(`${ref.key}\u0000${ref.etag}`);

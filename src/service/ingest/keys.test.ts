@@ -1,4 +1,4 @@
-import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow, daysOf, inDayOrder, isLogFileName, parseKey } from './keys';
+import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow, daysOf, inDayOrder, isLogFileName, parseKey, sourceScope } from './keys';
 
 describe('parseKey', () => {
   test('an event file, with and without prefix and organization', () => {
@@ -56,6 +56,31 @@ describe('dayWindow', () => {
     expect(dayWindow({ since: '2024-02-29', now }).from).toBe('2024-02-29');
     expect(() => dayWindow({ since: '2026-04-01', now })).toThrow('--since 2026-04-01 is in the future: today is 2026-03-02 (UTC); give a day up to it');
     expect(() => dayWindow({ days: 0, now })).toThrow(/whole number/);
+  });
+});
+
+describe('sourceScope', () => {
+  test('a trail prefix, AWSLogs/ itself, or an organization, account, CloudTrail/ or region folder: the trail and the folder below it', () => {
+    expect(sourceScope('')).toEqual({ root: '', scope: '' });
+    expect(sourceScope('team/trail/')).toEqual({ root: 'team/trail/', scope: '' });
+    expect(sourceScope('team/trail/AWSLogs/')).toEqual({ root: 'team/trail/', scope: '' });
+    for (const folder of [
+      'AWSLogs/o-a1b2c3d4e5/',
+      'AWSLogs/o-a1b2c3d4e5/444455556666/',
+      'AWSLogs/444455556666/',
+      'AWSLogs/444455556666/CloudTrail/',
+      'AWSLogs/o-a1b2c3d4e5/444455556666/CloudTrail/eu-west-3/',
+    ]) {
+      expect(sourceScope(`team/trail/${folder}`)).toEqual({ root: 'team/trail/', scope: folder });
+      expect(sourceScope(folder)).toEqual({ root: '', scope: folder });
+    }
+  });
+
+  test('other folders inside the layout: the nearest folder above that a source can start at', () => {
+    expect(sourceScope('t/AWSLogs/444455556666/CloudTrail/us-east-1/2026/11/')).toEqual({ startAt: 't/AWSLogs/444455556666/CloudTrail/us-east-1/' });
+    expect(sourceScope('AWSLogs/444455556666/CloudTrail-Digest/')).toEqual({ startAt: 'AWSLogs/444455556666/' });
+    expect(sourceScope('t/AWSLogs/4444/')).toEqual({ startAt: 't/' });
+    expect(sourceScope('AWSLogs/notes/')).toEqual({ startAt: '' });
   });
 });
 

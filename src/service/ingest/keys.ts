@@ -39,6 +39,39 @@ export function parseKey(key: string): ParsedKey {
   return { kind, account, organization, region, day: `${y}-${mo}-${d}` };
 }
 
+/**
+ * Where a source that names a path (an S3 prefix, a folder; '' or ending in '/') starts: `root`, the trail's own
+ * prefix, which keys are relative to and the ledger names; and `scope`, the folder of the layout below it that alone
+ * is listed: '' (the whole trail), or AWSLogs/ followed by an organization, an account, its CloudTrail/ or a region
+ * folder. A reader granted only an account's folder is refused a listing of AWSLogs/; a file still has the same key,
+ * and one ledger row, whichever of them reads it.
+ */
+export interface SourceScope {
+  root: string;
+  scope: string;
+}
+
+/** A folder of the layout a source may start at: groups 1 the trail's prefix, 2 the folder from AWSLogs/ on. */
+const STARTING_FOLDER = /^((?:.*\/)?)(AWSLogs\/(?:o-[a-z0-9]+\/)?(?:\d{12}\/(?:CloudTrail\/(?:[^/]+\/)?)?)?)$/;
+
+/**
+ * The root and scope of a source's path; for a path inside the layout that is not a folder a source can start at
+ * (a day folder, CloudTrail-Digest/, a name that is no account), the nearest folder above it that is (AWSLogs/ itself:
+ * the trail's prefix).
+ */
+export function sourceScope(path: string): SourceScope | { startAt: string } {
+  const m = STARTING_FOLDER.exec(path);
+  if (m) return { root: m[1], scope: m[2] === 'AWSLogs/' ? '' : m[2] };
+  if (!/(?:^|\/)AWSLogs\//.test(path)) return { root: path, scope: '' };
+  let above = path;
+  let up: RegExpExecArray | null = null;
+  while (!up) {
+    above = above.replace(/[^/]*\/$/, '');
+    up = STARTING_FOLDER.exec(above);
+  }
+  return { startAt: up[2] === 'AWSLogs/' ? up[1] : above };
+}
+
 /** The day of a folder in CloudTrail's layout (…/CloudTrail/<region>/YYYY/MM/DD, with or without a trailing slash), as a file in it has. */
 export function folderDay(folder: string): string | undefined {
   return parseKey(`${folder.endsWith('/') ? folder : `${folder}/`}x.json.gz`).day;

@@ -439,6 +439,9 @@ export type WithRetries = boolean;
 /** Whether the database says which runs a stop cut short (ingest_runs.stopped, version 6). */
 export type WithStopped = boolean;
 
+/** A list the service recorded in meta (NULL when it did not). */
+const META_LIST = (key: string) => `(SELECT from_json(value, '["VARCHAR"]') FROM meta WHERE key = '${key}')`;
+
 /** Each source's last finished run. */
 const LAST_RUNS = (kinds: WithKinds) => `(SELECT source, finished_at, error, ${kinds ? 'error_kind' : 'NULL::VARCHAR AS error_kind'}, skipped
     FROM ingest_runs WHERE finished_at IS NOT NULL
@@ -446,11 +449,14 @@ const LAST_RUNS = (kinds: WithKinds) => `(SELECT source, finished_at, error, ${k
 
 /**
  * The sources a service reads (it records them: meta 'sources', service.ts), in its order (i); none when only ingest
- * wrote. source is the id their runs carry; name is as configured (a file served before 'source_names': the id).
+ * wrote. source is the id their runs carry; name is as configured (a file served before 'source_names': the id); its
+ * files are the ledger's rows of `ledger` whose keys start with `key_scope` (an account's folder of a trail: ingest/keys.ts
+ * sourceScope), the source's own before 'source_ledgers'.
  */
-const LISTED_SOURCES = `(SELECT source, coalesce(names[i], source) AS name, i
-    FROM (SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i, names
-          FROM (SELECT from_json(value, '["VARCHAR"]') AS ids, (SELECT from_json(value, '["VARCHAR"]') FROM meta WHERE key = 'source_names') AS names
+const LISTED_SOURCES = `(SELECT source, coalesce(names[i], source) AS name, coalesce(ledgers[i], source) AS ledger, coalesce(scopes[i], '') AS key_scope, i
+    FROM (SELECT unnest(ids) AS source, generate_subscripts(ids, 1) AS i, names, ledgers, scopes
+          FROM (SELECT from_json(value, '["VARCHAR"]') AS ids, ${META_LIST('source_names')} AS names,
+                       ${META_LIST('source_ledgers')} AS ledgers, ${META_LIST('source_key_scopes')} AS scopes
                 FROM meta WHERE key = 'sources')))`;
 
 /**
@@ -474,9 +480,17 @@ const lastPollRuns = (scope: StatusScope, kinds: WithKinds) => {
 };
 
 /** The listed sources, in order, each with its log files and its last finished run. */
-export const sourcesSql = (kinds: WithKinds) => `SELECT name AS source, (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.source) AS objects,
+export const sourcesSql = (kinds: WithKinds) => `SELECT name AS source,
+         (SELECT count(*) FROM ingested_objects o WHERE o.source = listed.ledger AND starts_with(o.key, listed.key_scope)) AS objects,
          epoch_ms(finished_at) AS last_run, error, error_kind
   FROM ${LISTED_SOURCES} listed LEFT JOIN ${LAST_RUNS(kinds)} last_run USING (source) ORDER BY i`;
+
+/**
+ * The listed source a ledger row (`row`.source, `row`.key) is a file of, by its configured name: the one that names its
+ * folder most closely (an account's folder before its trail's, when both are listed); NULL for none.
+ */
+const LISTED_NAME_OF = (row: string) => `(SELECT name FROM ${LISTED_SOURCES} listed
+    WHERE listed.ledger = ${row}.source AND starts_with(${row}.key, listed.key_scope) ORDER BY length(listed.key_scope) DESC, i LIMIT 1)`;
 
 /**
  * The log files ingestion could not read, newest failure first (then by key), at most $limit, each with the count of
@@ -486,11 +500,10 @@ export const sourcesSql = (kinds: WithKinds) => `SELECT name AS source, (SELECT 
  * its own in the same statement, so it agrees with the rows. Counted as a window (count(*) OVER ()) and sorted whole
  * (for 10 000 of a million rows DuckDB sorted them all rather than keep a top N), a million rows took ~600 MB and 10 s.
  */
-export const ingestErrorsSql = (kinds: WithKinds, retries: WithRetries) => `SELECT coalesce(listed.name, e.source) AS source, e.key, e.reason,
+export const ingestErrorsSql = (kinds: WithKinds, retries: WithRetries) => `SELECT coalesce(${LISTED_NAME_OF('e')}, e.source) AS source, e.key, e.reason,
          e.kind, epoch_ms(e.failed_at) AS failed_at, epoch_ms(e.retry_at) AS retry_at, (SELECT count(*) FROM ingest_errors) AS total
   FROM (SELECT source, key, reason, ${kinds ? 'kind' : 'NULL::VARCHAR AS kind'}, failed_at, ${retries ? 'retry_at' : 'NULL::TIMESTAMP AS retry_at'}
         FROM ingest_errors WHERE rowid IN (SELECT unnest(min_by(rowid, (-epoch_us(failed_at), key, source), $limit)) FROM ingest_errors)) e
-  LEFT JOIN ${LISTED_SOURCES} listed USING (source)
   ORDER BY e.failed_at DESC, e.key, e.source`;
 
 export const ingestSql = (scope: StatusScope, kinds: WithKinds, stopped: WithStopped) => `WITH last_poll AS ${lastPollRuns(scope, kinds)}

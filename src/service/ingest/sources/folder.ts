@@ -3,12 +3,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { duckDbMisreads } from '../../db/filePaths';
-import { folderDay, inWindow, isLogFileName, type DayWindow } from '../keys';
+import { folderDay, inWindow, isLogFileName, sourceScope, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
 const etagOf = (stat: fs.Stats) => `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
+
+/**
+ * The folder a source folder's keys are relative to, and what they start with. An organization's, account's,
+ * CloudTrail/ or region folder: the trail's (the one holding AWSLogs/), so its files have the keys, and the ledger rows,
+ * they have when the trail's folder is the source. Any other folder: itself, as before.
+ */
+export function folderLedger(folder: string): { ledger: string; keyScope: string } {
+  const id = path.resolve(folder);
+  const scoped = sourceScope(`${id.split(path.sep).join('/')}/`);
+  if (!('root' in scoped) || scoped.scope === '') return { ledger: id, keyScope: '' };
+  return { ledger: path.resolve(scoped.root), keyScope: scoped.scope };
+}
 
 /** A symbolic link the walk does not follow: it leads outside the source folder, or nowhere. */
 interface PassedLink {
@@ -20,6 +32,9 @@ interface PassedLink {
 
 export class FolderSource implements LogSource {
   readonly id: string;
+  /** The folder keys are relative to: the trail's (the one holding AWSLogs/) for a folder of its layout, else the source's. */
+  readonly ledger: string;
+  readonly keyScope: string;
   /** The folder with every link resolved: a link is followed only when its target is under it. */
   private readonly root: string;
   private passed: PassedLink[] = [];
@@ -37,6 +52,7 @@ export class FolderSource implements LogSource {
       throw kinded(`${folder} is not a folder (${there}). Give --source an existing folder or an s3://bucket[/prefix] URL.`, 'no-folder');
     }
     this.root = fs.realpathSync(this.id);
+    ({ ledger: this.ledger, keyScope: this.keyScope } = folderLedger(this.id));
   }
 
   private inside(real: string): boolean {
@@ -44,7 +60,7 @@ export class FolderSource implements LogSource {
   }
 
   private keyOf(dir: string, name: string): string {
-    return path.relative(this.id, path.join(dir, name)).split(path.sep).join('/');
+    return path.relative(this.ledger, path.join(dir, name)).split(path.sep).join('/');
   }
 
   /**
@@ -96,7 +112,7 @@ export class FolderSource implements LogSource {
     const walk = (dir: string) => {
       const { files, dirs } = this.entries(dir, true);
       if (files.length > 0) {
-        const rel = path.relative(this.id, dir).split(path.sep).join('/');
+        const rel = path.relative(this.ledger, dir).split(path.sep).join('/');
         // Skip day folders outside the window without reading them.
         if (inWindow(folderDay(rel), window)) units.push(rel);
       }
@@ -125,7 +141,7 @@ export class FolderSource implements LogSource {
   }
 
   async list(unit: string): Promise<LogObjectRef[]> {
-    const dir = path.join(this.id, unit);
+    const dir = path.join(this.ledger, unit);
     return this.entries(dir, false)
       .files.flatMap((name) => {
         // A followed link's target: its size and time are the file's, so a rewrite of it is read again.
@@ -144,7 +160,7 @@ export class FolderSource implements LogSource {
   }
 
   async fetch(ref: LogObjectRef): Promise<FetchedObject> {
-    const file = path.join(this.id, ref.key);
+    const file = path.join(this.ledger, ref.key);
     let stat: fs.Stats;
     let real: string;
     try {

@@ -17,13 +17,15 @@ import {
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { kinded, kindOf } from '../../errorKind';
-import { daysOf, type DayWindow } from '../keys';
+import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 export interface S3Location {
   bucket: string;
-  /** '' or a prefix ending in '/'. */
+  /** The trail's S3 key prefix: '' or a prefix ending in '/'. */
   prefix: string;
+  /** The folder of the layout below it that alone is listed ('' for all of AWSLogs/): see keys.ts sourceScope. */
+  scope: string;
 }
 
 export function parseS3Url(url: string): S3Location {
@@ -31,15 +33,25 @@ export function parseS3Url(url: string): S3Location {
   if (!m || !m[1]) {
     throw new Error(`${url} is not an S3 URL: expected s3://bucket or s3://bucket/prefix`);
   }
-  const prefix = m[2].replace(/\/+$/, '');
-  return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
+  const path = m[2].replace(/\/+$/, '');
+  const scoped = sourceScope(path ? `${path}/` : '');
+  if ('startAt' in scoped) {
+    throw new Error(
+      `${url} is inside CloudTrail's layout, but not a folder a source can start at: give the trail's prefix (s3://bucket/prefix, ` +
+        `without AWSLogs/), or its organization, account, CloudTrail/ or region folder, e.g. s3://${m[1]}/${scoped.startAt}`
+    );
+  }
+  return { bucket: m[1], prefix: scoped.root, scope: scoped.scope };
 }
 
 /** An ETag as the ledger keeps it: S3 quotes it ("…"). */
 const unquoted = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
 
-/** How the ledger and ingest_runs name an S3 source. */
-export const s3SourceId = ({ bucket, prefix }: S3Location) => `s3://${bucket}/${prefix}`;
+/** How ingest_runs names an S3 source. */
+export const s3SourceId = ({ bucket, prefix, scope }: S3Location) => `s3://${bucket}/${prefix}${scope}`;
+
+/** How the ledger names an S3 source's files: by the trail, whichever of its folders the source starts at. */
+export const s3LedgerId = ({ bucket, prefix }: S3Location) => `s3://${bucket}/${prefix}`;
 
 export interface S3SourceOptions {
   /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
@@ -98,21 +110,22 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
   return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
 }
 
-/** Nothing under <prefix>AWSLogs/: almost always a --source that names the wrong place. */
-export function noLogsHere({ bucket, prefix }: S3Location): string {
-  const looked = `s3://${bucket}/${prefix}AWSLogs/`;
-  const at = prefix.indexOf('AWSLogs/');
-  if (at >= 0) {
-    return `no CloudTrail logs under ${looked}: give the bucket and the trail's S3 key prefix without AWSLogs/ and what follows it, ` +
-      `e.g. s3://${bucket}/${prefix.slice(0, at)}`;
+/** Nothing where a source's listing starts (`looked`, a folder under AWSLogs/): almost always a --source that names the wrong place. */
+export function noLogsHere({ bucket, prefix, scope }: S3Location, looked = scope || 'AWSLogs/'): string {
+  const where = `s3://${bucket}/${prefix}${looked}`;
+  if (scope) {
+    return `no CloudTrail logs under ${where}: check --source, the bucket, the trail's S3 key prefix and the folder below AWSLogs/ ` +
+      '(an organization, account, CloudTrail/ or region folder, as the trail writes them)';
   }
-  return `no CloudTrail logs under ${looked}: check --source, the bucket and the trail's S3 key prefix ` +
+  return `no CloudTrail logs under ${where}: check --source, the bucket and the trail's S3 key prefix ` +
     '(s3://bucket/prefix, without AWSLogs/; List of Trails shows both). A new trail delivers its first logs within about 15 minutes.';
 }
 
 export class S3Source implements LogSource {
   readonly id: string;
   readonly refusalsAreLogged = true;
+  readonly ledger: string;
+  readonly keyScope: string;
   private client: S3Client;
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;
@@ -128,6 +141,8 @@ export class S3Source implements LogSource {
     options: S3SourceOptions = {}
   ) {
     this.id = s3SourceId(location);
+    this.ledger = s3LedgerId(location);
+    this.keyScope = `${location.prefix}${location.scope}`;
     this.endpoint = options.endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
@@ -202,27 +217,47 @@ export class S3Source implements LogSource {
     }
   }
 
-  /** Accounts (organization trails too) and their regions, then one unit per day of the window. */
+  /**
+   * Accounts (organization trails too) and their regions, then one unit per day of the window. Listed from the
+   * source's folder down only: a reader may be granted nothing above it (s3:prefix AWSLogs/o-…/111122223333/*).
+   */
   async plan(window: DayWindow): Promise<string[]> {
     await this.useBucketRegion();
-    const root = `${this.location.prefix}AWSLogs/`;
+    const regions = await this.regions();
+    const days = daysOf(window);
+    return regions.flatMap((region) => days.map((day) => `${region}${day}/`));
+  }
+
+  /** The region folders at or below the source's folder. None found where the listing starts is no logs there. */
+  private async regions(): Promise<string[]> {
+    const { prefix, scope } = this.location;
+    const start = `${prefix}${scope}`;
+    const noLogs = (looked?: string) => kinded(noLogsHere(this.location, looked), 'no-logs');
+    if (/\d{12}\/CloudTrail\/[^/]+\/$/.test(scope)) {
+      // A region folder: listed only to say whether it is there, as the folders above it are.
+      if ((await this.folders(start)).length === 0) throw noLogs();
+      return [start];
+    }
+    if (/\d{12}\/(CloudTrail\/)?$/.test(scope)) {
+      const trail = start.replace(/(CloudTrail\/)?$/, 'CloudTrail/');
+      const regions = await this.folders(trail);
+      if (regions.length === 0) throw noLogs(trail.slice(prefix.length));
+      return regions;
+    }
+    // The trail (AWSLogs/), with its organizations' accounts, or one organization's folder.
+    const root = scope ? start : `${prefix}AWSLogs/`;
     const accounts: string[] = [];
     for (const p of await this.folders(root)) {
       const name = p.slice(root.length, -1);
       if (/^\d{12}$/.test(name)) accounts.push(p);
-      else if (/^o-[a-z0-9]+$/.test(name)) {
+      else if (!scope && /^o-[a-z0-9]+$/.test(name)) {
         accounts.push(...(await this.folders(p)).filter((a) => /\/\d{12}\/$/.test(a)));
       }
     }
-    if (accounts.length === 0) throw kinded(noLogsHere(this.location), 'no-logs');
-    const days = daysOf(window);
-    const units: string[] = [];
-    for (const account of accounts) {
-      for (const region of await this.folders(`${account}CloudTrail/`)) {
-        for (const day of days) units.push(`${region}${day}/`);
-      }
-    }
-    return units;
+    if (accounts.length === 0) throw noLogs();
+    const regions: string[] = [];
+    for (const account of accounts) regions.push(...(await this.folders(`${account}CloudTrail/`)));
+    return regions;
   }
 
   async list(unit: string): Promise<LogObjectRef[]> {

@@ -21,8 +21,15 @@ export interface FetchedObject {
 
 /** Where log files come from: an S3 bucket or a local folder with the same layout. */
 export interface LogSource {
-  /** Names the source in the ledger: s3://bucket/prefix or the folder's absolute path. */
+  /** Names the source in ingest_runs: s3://bucket/prefix or the folder's absolute path, down to the folder given. */
   readonly id: string;
+  /**
+   * Names the source's files in the ledger (ingested_objects, ingest_errors, log_objects): the trail's root when the
+   * source is a folder of its layout (an account's), so that a file has one ledger row whichever of them reads it.
+   */
+  readonly ledger: string;
+  /** What every key this source lists starts with ('' for all its ledger's): whose failed downloads it retries. */
+  readonly keyScope: string;
   /** The listing units inside the window (S3: one per account, region and day), so progress can be shown. */
   plan(window: DayWindow): Promise<string[]>;
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
