@@ -109,6 +109,8 @@ test('a --db that cannot be a database file names it and the setting, beside the
     const folder = await run(dir);
     expect(folder.code).toBe(1);
     expect(folder.stderr).toMatch(/^trailhound: cannot open the database .* \(--db, or TRAILHOUND_DB\): IO Error: /);
+    // The data folder given for the file, a newcomer's mistake: what to give instead.
+    expect(folder.stderr).toMatch(new RegExp(`: Is a directory\\. --db names the database file, not its folder: e\\.g\\. ${dir}/trailhound\\.duckdb\n$`));
     // An existing file under a memory limit too small to open it: DuckDB's "failed to pin block" is no lock held by
     // another process.
     const db = path.join(dir, 'db', 'x.duckdb');
@@ -117,6 +119,50 @@ test('a --db that cannot be a database file names it and the setting, beside the
     expect(small.code).toBe(1);
     expect(small.stderr).toMatch(/^trailhound: cannot open the database .*: Out of Memory Error: failed to pin block/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test("a --db this user may not open says to run as its owner or give another --db; report asks a service named instead", async () => {
+  const dir = tempDir();
+  // Not this user's to write: as root, which writes anywhere, the command runs as nobody in a folder root owns.
+  const root = process.getuid?.() === 0;
+  const user = root ? { uid: 65534, gid: 65534 } : {};
+  const logs = path.join(dir, 'logs');
+  fs.mkdirSync(logs);
+  const owned = path.join(dir, 'owned', 'db.duckdb');
+  expect((await runCli(['ingest', '--source', logs, '--db', owned])).code).toBe(0);
+  fs.chmodSync(dir, root ? 0o755 : 0o555);
+  const advice = ". This user may not open it: run the command as the user that owns the database, or give a --db in a folder this user can write\n";
+  try {
+    // A new database in a folder it cannot make: Node's "EACCES: permission denied, mkdir …".
+    const fresh = await runCli(['ingest', '--source', logs, '--db', path.join(dir, 'new', 'db.duckdb')], {}, user);
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toMatch(/^trailhound: cannot open the database .*new\/db\.duckdb \(--db, or TRAILHOUND_DB\): EACCES: /);
+    expect(fresh.stderr.endsWith(advice)).toBe(true);
+    // Another user's database (its file 600): DuckDB's "IO Error: Cannot open file …: Permission denied".
+    if (root) {
+      const theirs = await runCli(['ingest', '--source', logs, '--db', owned], {}, user);
+      expect(theirs.code).toBe(1);
+      expect(theirs.stderr).toMatch(/: IO Error: .*Permission denied\. This user may not open it/);
+      expect(theirs.stderr.endsWith(advice)).toBe(true);
+      // Its folder (700) hides it: a report says why it cannot read it, not that there is none; a service named answers.
+      const report = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['report', 'totals', '--db', owned, ...args], env, user);
+      const hidden = await report([]);
+      expect([hidden.code, hidden.stderr.endsWith(advice)]).toEqual([1, true]);
+      const served = await Database.open(':memory:');
+      const api = await buildApi({ db: served, token: 'the-right-token-1234', backfill: async () => undefined });
+      try {
+        const url = await api.listen({ host: '127.0.0.1', port: 0 });
+        const asked = await report(['--service-url', url], { TRAILHOUND_TOKEN: 'the-right-token-1234' });
+        expect([asked.code, asked.stderr, asked.stdout]).toEqual([0, '', expect.stringMatching(/^totals +value\n/)]);
+      } finally {
+        await api.close();
+        served.close();
+      }
+    }
+  } finally {
+    fs.chmodSync(dir, 0o700);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);

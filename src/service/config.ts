@@ -126,7 +126,15 @@ export function dbPath(flag?: string): string {
 
 /** Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one). */
 export function missingDatabase(file: string): string | undefined {
-  return fs.existsSync(file) ? undefined : `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+  try {
+    fs.statSync(file);
+    return undefined;
+  } catch (err) {
+    // Only when it is not there: a folder this user may not read hides a database, whose open then says so.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return undefined;
+    return `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+  }
 }
 
 /** `file`, when a database is there; else the error missingDatabase says. */

@@ -15,8 +15,12 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, user: Pick
   });
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, env);
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  user: Parameters<typeof spawnCli>[2] = {}
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, env, user);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

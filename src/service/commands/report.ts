@@ -326,7 +326,7 @@ export function reportCommand(): Command {
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
-      const { Database, DatabaseLockedError } = lazy.database();
+      const { Database, DatabaseLockedError, deniedToThisUser } = lazy.database();
       const { defaultFrom, errorResult, parseRange, Reports } = lazy.reports();
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
@@ -351,10 +351,13 @@ export function reportCommand(): Command {
           fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         }
         let db: Database | undefined;
+        // Not this user's to read (a service account's data folder): the service named answers instead.
+        let denied = false;
         try {
           if (!missing) db = await Database.open(file, { readOnly: true });
         } catch (err) {
-          if (!(err instanceof DatabaseLockedError)) throw err;
+          denied = serviceNamed && deniedToThisUser(err);
+          if (!(err instanceof DatabaseLockedError) && !denied) throw err;
         }
         if (db) {
           try {
@@ -398,10 +401,12 @@ export function reportCommand(): Command {
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
             const asked = missing
               ? `there is no database at ${file}, and asking the service`
-              : `${file} is in use by a running 'trailhound serve', and asking it`;
+              : denied
+                ? `this user may not read ${file}, and asking the service`
+                : `${file} is in use by a running 'trailhound serve', and asking it`;
             return fail(
               `${asked} at ${o.serviceUrl} failed (${why}). ` +
-                `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing ? '' : ', or stop it first'}.`
+                `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing || denied ? '' : ', or stop it first'}.`
             );
           }
         }
