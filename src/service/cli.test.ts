@@ -433,6 +433,35 @@ test('report asking a service that refuses its token says which token it sent, a
   }
 }, 60_000);
 
+test('report refused the token file of a database in use says the serve holding it may listen elsewhere, unless its URL was named', async () => {
+  const dir = tempDir();
+  const held = path.join(dir, 'db.duckdb');
+  const db = await Database.open(held);
+  // Another serve, of another database and token, answers where this report asks by default.
+  const other = await Database.open(':memory:');
+  const api = await buildApi({ db: other, token: 'another-services-token', backfill: async () => undefined });
+  try {
+    fs.writeFileSync(path.join(dir, 'token'), 'the-held-databases-token\n');
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    const listen = url.replace('http://', '');
+    const refused =
+      `trailhound: the service at ${url} refused the token in ${dir}/token: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`;
+    const byDefault = await runCli(['report', 'totals', '--db', held], { TRAILHOUND_TOKEN: '', TRAILHOUND_URL: '', TRAILHOUND_LISTEN: listen });
+    expect([byDefault.code, byDefault.stderr]).toEqual([
+      1,
+      `${refused}; or, if the serve that holds ${held} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url\n`,
+    ]);
+    // Named, the URL is the one the user meant: only the token can be wrong.
+    const named = await runCli(['report', 'totals', '--db', held, '--service-url', url], { TRAILHOUND_TOKEN: '', TRAILHOUND_URL: '' });
+    expect([named.code, named.stderr]).toEqual([1, `${refused}\n`]);
+  } finally {
+    await api.close();
+    other.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test("report reads the service's 503 and 401 by their code: opening or upgrading, a wrong token; a proxy's page is not taken for the service's", async () => {
   const dir = tempDir();
   const token = 'the-right-token-1234';

@@ -166,12 +166,16 @@ function parsedQueryResult(text: string): QueryResponse['results'][string] | und
   }
 }
 
-/** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
+/**
+ * Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder).
+ * `heldFile`: the database a serve holds, when `url` is where serve listens by default, not a URL the user named.
+ */
 async function askService(
   url: string,
   dataDir: string,
   token: Token | undefined,
-  body: object
+  body: object,
+  heldFile?: string
 ): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
@@ -211,7 +215,16 @@ async function askService(
   if (res.status === 401 && theService('unauthorized')) {
     const none = `no token (TRAILHOUND_TOKEN is not set, and there is no token file in ${dataDir})`;
     const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
-    return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
+    // The token file of the database in use, refused: most likely another serve answers here, and the one that holds
+    // it listens elsewhere (started with TRAILHOUND_LISTEN, which this command was not given).
+    const elsewhere =
+      token?.file && heldFile
+        ? `; or, if the serve that holds ${heldFile} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`
+        : '';
+    return {
+      error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)${elsewhere}`,
+      status: 401,
+    };
   }
   // A 403 too, as the plugin reads it: an auth proxy turns away a path it does not let through (the service never answers 403).
   if (res.status === 401 || answer.from === 'sign-in') {
@@ -389,11 +402,8 @@ export function reportCommand(): Command {
           const dataDir = path.dirname(path.resolve(file));
           const token = readToken(dataDir);
           try {
-            result = await askService(o.serviceUrl, dataDir, token, {
-              range,
-              maxDataPoints: SERIES_ROWS,
-              queries: [{ ...withoutDefaults(query), refId: 'A' }],
-            });
+            const body = { range, maxDataPoints: SERIES_ROWS, queries: [{ ...withoutDefaults(query), refId: 'A' }] };
+            result = await askService(o.serviceUrl, dataDir, token, body, !missing && !denied && !serviceNamed ? file : undefined);
           } catch (err) {
             caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
