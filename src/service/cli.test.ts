@@ -41,6 +41,22 @@ test('generate --out a file says so, before writing anything', async () => {
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
 }, 30_000);
 
+test('generate --out a folder this user cannot write says so and what to give, before writing anything', async () => {
+  const dir = tempDir();
+  // As root, which writes anywhere, it runs as nobody in a folder root owns.
+  const root = process.getuid?.() === 0;
+  fs.chmodSync(dir, root ? 0o755 : 0o555);
+  try {
+    const out = path.join(dir, 'logs');
+    const r = await runCli(['generate', '--out', out, '--events', '10'], {}, root ? { uid: 65534, gid: 65534 } : {});
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(new RegExp(`^trailhound: cannot write into --out ${out} \\(EACCES: .*\\): give a folder this user can write\n$`));
+  } finally {
+    fs.chmodSync(dir, 0o700);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('generate --end in the future is refused, before writing anything: no ingest would find those logs (its window ends today)', async () => {
   const dir = tempDir();
   try {
@@ -555,7 +571,7 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
   }
 }, 60_000);
 
-const NOT_S3_URLS = ['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'];
+const NOT_S3_URLS = ['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs', 's3:/logs', 's3:logs'];
 test.each(NOT_S3_URLS)('--source %s, a URL but not s3://, says what a source is', async (source) => {
   const dir = tempDir();
   const r = await runCli(['ingest', '--source', source, '--db', path.join(dir, 'x.duckdb')]);
