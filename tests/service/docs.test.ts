@@ -285,6 +285,7 @@ test("README's Without Docker names the uid the dashboards and rules find their 
   expect([...uids]).toEqual([provisioned.uid]);
   const section = sectionAt('README.md', 'without-docker')!.replace(/\s+/g, ' ');
   expect(section).toContain(`by its uid, \`${provisioned.uid}\``);
+  expect(read('src/plugin/README.md').replace(/\s+/g, ' ')).toContain(`They find their data source by its uid, \`${provisioned.uid}\``);
   const variable = /^\$(\w+)$/.exec(provisioned.secureJsonData.token)![1];
   expect(section).toContain(`set \`${variable}\` in Grafana's environment to the service's token`);
 });
