@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -474,6 +475,41 @@ test('report refused the token file of a database in use says the serve holding 
     await api.close();
     other.close();
     db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('report with a service named and no --db asks the service, not a database an earlier npm start left in ./data', async () => {
+  const dir = tempDir();
+  (await Database.open(path.join(dir, 'data', 'trailhound.duckdb'))).close();
+  const url = await refusedUrl();
+  // Run from that folder, as the README's Docker quick start is after its npm start.
+  const report = (args: string[]) => {
+    const main = path.join(__dirname, 'main.ts');
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), main, 'report', 'totals', ...args], {
+      cwd: dir,
+      env: { ...process.env, TRAILHOUND_URL: url, TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_DB: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  };
+  try {
+    const asked = await report([]);
+    expect([asked.code, asked.stdout]).toEqual([1, '']);
+    expect(asked.stderr).toMatch(
+      new RegExp(
+        `^trailhound: asking the service at ${url} failed \\(fetch failed: connect ECONNREFUSED .*\\)\\. ` +
+          'Point --service-url \\(or TRAILHOUND_URL\\) and TRAILHOUND_TOKEN at the running service, or give a --db to read a database here\\.\n$'
+      )
+    );
+    // Named, the file here is read.
+    const named = await report(['--db', 'data/trailhound.duckdb']);
+    expect([named.code, named.stderr, named.stdout]).toEqual([0, '', expect.stringMatching(/^totals +value\n/)]);
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);

@@ -320,7 +320,8 @@ export function reportCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(
       '--service-url <url>',
-      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), also when there is no file here (Docker)',
+      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), it answers unless --db (or TRAILHOUND_DB) is given too ' +
+        'and names a file here (a service in Docker, on another host)',
       env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen)
     )
     .option('--json', 'print the frames the API returns for this query')
@@ -359,7 +360,10 @@ export function reportCommand(): Command {
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
         const serviceNamed = command.getOptionValueSource('serviceUrl') === 'cli' || env('URL') !== undefined;
-        const missing = missingDatabase(file);
+        // Named without a database (--db, TRAILHOUND_DB), it answers even when the default file is here: that one is
+        // what an earlier npm start left, not the named service's, and its events would be printed without a word.
+        const askNamed = serviceNamed && o.db === undefined && env('DB') === undefined;
+        const missing = askNamed ? undefined : missingDatabase(file);
         if (missing && !serviceNamed) {
           fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         }
@@ -367,7 +371,7 @@ export function reportCommand(): Command {
         // Not this user's to read (a service account's data folder): the service named answers instead.
         let denied = false;
         try {
-          if (!missing) db = await Database.open(file, { readOnly: true });
+          if (!missing && !askNamed) db = await Database.open(file, { readOnly: true });
         } catch (err) {
           denied = serviceNamed && deniedToThisUser(err);
           if (!(err instanceof DatabaseLockedError) && !denied) throw err;
@@ -409,14 +413,16 @@ export function reportCommand(): Command {
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
-            const asked = missing
-              ? `there is no database at ${file}, and asking the service`
-              : denied
-                ? `this user may not read ${file}, and asking the service`
-                : `${file} is in use by a running 'trailhound serve', and asking it`;
+            const asked = askNamed
+              ? 'asking the service'
+              : missing
+                ? `there is no database at ${file}, and asking the service`
+                : denied
+                  ? `this user may not read ${file}, and asking the service`
+                  : `${file} is in use by a running 'trailhound serve', and asking it`;
+            const instead = askNamed ? ', or give a --db to read a database here' : missing || denied ? '' : ', or stop it first';
             return fail(
-              `${asked} at ${o.serviceUrl} failed (${why}). ` +
-                `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing || denied ? '' : ', or stop it first'}.`
+              `${asked} at ${o.serviceUrl} failed (${why}). Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${instead}.`
             );
           }
         }
