@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { HEAVY_PACKAGES, loadedPackagesProbe, runCli } from '../../tests/support/cli';
+import { HEAVY_PACKAGES, loadedPackagesProbe, ROOT, runCli } from '../../tests/support/cli';
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
@@ -181,6 +181,21 @@ test("a --db this user may not open says to run as its owner or give another --d
   } finally {
     fs.chmodSync(dir, 0o700);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test('a TRAILHOUND_DB under ~ that no shell expanded is in the home folder, the database and its files alike, not in a folder named ~', async () => {
+  const home = tempDir();
+  const logs = path.join(home, 'logs');
+  fs.mkdirSync(logs);
+  try {
+    const r = await runCli(['ingest', '--source', logs, '--json'], { HOME: home, TRAILHOUND_DB: '~/data/t.duckdb' });
+    expect([r.code, r.stderr.replace(/^trailhound: warning: found no log files.*\n/m, '')]).toEqual([0, '']);
+    expect(fs.readdirSync(path.join(home, 'data'))).toContain('t.duckdb');
+    expect(fs.existsSync(path.join(ROOT, '~'))).toBe(false);
+  } finally {
+    fs.rmSync(path.join(ROOT, '~'), { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
   }
 }, 30_000);
 
