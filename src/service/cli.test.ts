@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { HEAVY_PACKAGES, loadedPackagesProbe, ROOT, runCli } from '../../tests/support/cli';
+import { HEAVY_PACKAGES, loadedPackagesProbe, ROOT, runCli, withUnwritableFolder } from '../../tests/support/cli';
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
@@ -44,18 +44,12 @@ test('generate --out a file says so, before writing anything', async () => {
 
 test('generate --out a folder this user cannot write says so and what to give, before writing anything', async () => {
   const dir = tempDir();
-  // As root, which writes anywhere, it runs as nobody in a folder root owns.
-  const root = process.getuid?.() === 0;
-  fs.chmodSync(dir, root ? 0o755 : 0o555);
-  try {
+  await withUnwritableFolder(dir, async (user) => {
     const out = path.join(dir, 'logs');
-    const r = await runCli(['generate', '--out', out, '--events', '10'], {}, root ? { uid: 65534, gid: 65534 } : {});
+    const r = await runCli(['generate', '--out', out, '--events', '10'], {}, user);
     expect([r.code, r.stdout]).toEqual([1, '']);
     expect(r.stderr).toMatch(new RegExp(`^trailhound: cannot write into --out ${out} \\(EACCES: .*\\): give a folder this user can write\n$`));
-  } finally {
-    fs.chmodSync(dir, 0o700);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 30_000);
 
 test('generate --end in the future is refused, before writing anything: no ingest would find those logs (its window ends today)', async () => {
@@ -142,23 +136,19 @@ test('a --db that cannot be a database file names it and the setting, beside the
 
 test("a --db this user may not open says to run as its owner or give another --db; report asks a service named instead", async () => {
   const dir = tempDir();
-  // Not this user's to write: as root, which writes anywhere, the command runs as nobody in a folder root owns.
-  const root = process.getuid?.() === 0;
-  const user = root ? { uid: 65534, gid: 65534 } : {};
   const logs = path.join(dir, 'logs');
   fs.mkdirSync(logs);
   const owned = path.join(dir, 'owned', 'db.duckdb');
   expect((await runCli(['ingest', '--source', logs, '--db', owned])).code).toBe(0);
-  fs.chmodSync(dir, root ? 0o755 : 0o555);
   const advice = ". This user may not open it: run the command as the user that owns the database, or give a --db in a folder this user can write\n";
-  try {
+  await withUnwritableFolder(dir, async (user) => {
     // A new database in a folder it cannot make: Node's "EACCES: permission denied, mkdir …".
     const fresh = await runCli(['ingest', '--source', logs, '--db', path.join(dir, 'new', 'db.duckdb')], {}, user);
     expect(fresh.code).toBe(1);
     expect(fresh.stderr).toMatch(/^trailhound: cannot open the database .*new\/db\.duckdb \(--db, or TRAILHOUND_DB\): EACCES: /);
     expect(fresh.stderr.endsWith(advice)).toBe(true);
-    // Another user's database (its file 600): DuckDB's "IO Error: Cannot open file …: Permission denied".
-    if (root) {
+    // Another user's database (its file 600), as root runs this as nobody: DuckDB's "IO Error: Cannot open file …: Permission denied".
+    if (user.uid !== undefined) {
       const theirs = await runCli(['ingest', '--source', logs, '--db', owned], {}, user);
       expect(theirs.code).toBe(1);
       expect(theirs.stderr).toMatch(/: IO Error: .*Permission denied\. This user may not open it/);
@@ -178,10 +168,7 @@ test("a --db this user may not open says to run as its owner or give another --d
         served.close();
       }
     }
-  } finally {
-    fs.chmodSync(dir, 0o700);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 30_000);
 
 test('a TRAILHOUND_DB under ~ that no shell expanded is in the home folder, the database and its files alike, not in a folder named ~', async () => {
