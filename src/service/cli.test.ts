@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { HEAVY_PACKAGES, loadedPackagesProbe, runCli } from '../../tests/support/cli';
+import { HEAVY_PACKAGES, loadedPackagesProbe, ROOT, runCli, withUnwritableFolder } from '../../tests/support/cli';
 import { refusedUrl } from '../../tests/support/net';
 import { tempDir } from '../../tests/support/temp';
 import type { Command } from 'commander';
@@ -65,6 +66,16 @@ test('a whole-number flag takes decimal digits only: the error names the flag, t
 test('generate --out a file says so, before writing anything', async () => {
   const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);
   expect(r).toEqual({ code: 1, stdout: '', stderr: 'trailhound: --out package.json is a file: give a folder (it is created when missing)\n' });
+}, 30_000);
+
+test('generate --out a folder this user cannot write says so and what to give, before writing anything', async () => {
+  const dir = tempDir();
+  await withUnwritableFolder(dir, async (user) => {
+    const out = path.join(dir, 'logs');
+    const r = await runCli(['generate', '--out', out, '--events', '10'], {}, user);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(new RegExp(`^trailhound: cannot write into --out ${out} \\(EACCES: .*\\): give a folder this user can write\n$`));
+  });
 }, 30_000);
 
 test('generate --end in the future is refused, before writing anything: no ingest would find those logs (its window ends today)', async () => {
@@ -135,6 +146,8 @@ test('a --db that cannot be a database file names it and the setting, beside the
     const folder = await run(dir);
     expect(folder.code).toBe(1);
     expect(folder.stderr).toMatch(/^trailhound: cannot open the database .* \(--db, or TRAILHOUND_DB\): IO Error: /);
+    // The data folder given for the file, a newcomer's mistake: what to give instead.
+    expect(folder.stderr).toMatch(new RegExp(`: Is a directory\\. --db names the database file, not its folder: e\\.g\\. ${dir}/trailhound\\.duckdb\n$`));
     // An existing file under a memory limit too small to open it: DuckDB's "failed to pin block" is no lock held by
     // another process.
     const db = path.join(dir, 'db', 'x.duckdb');
@@ -144,6 +157,58 @@ test('a --db that cannot be a database file names it and the setting, beside the
     expect(small.stderr).toMatch(/^trailhound: cannot open the database .*: Out of Memory Error: failed to pin block/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test("a --db this user may not open says to run as its owner or give another --db; report asks a service named instead", async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  fs.mkdirSync(logs);
+  const owned = path.join(dir, 'owned', 'db.duckdb');
+  expect((await runCli(['ingest', '--source', logs, '--db', owned])).code).toBe(0);
+  const advice = ". This user may not open it: run the command as the user that owns the database, or give a --db in a folder this user can write\n";
+  await withUnwritableFolder(dir, async (user) => {
+    // A new database in a folder it cannot make: Node's "EACCES: permission denied, mkdir …".
+    const fresh = await runCli(['ingest', '--source', logs, '--db', path.join(dir, 'new', 'db.duckdb')], {}, user);
+    expect(fresh.code).toBe(1);
+    expect(fresh.stderr).toMatch(/^trailhound: cannot open the database .*new\/db\.duckdb \(--db, or TRAILHOUND_DB\): EACCES: /);
+    expect(fresh.stderr.endsWith(advice)).toBe(true);
+    // Another user's database (its file 600), as root runs this as nobody: DuckDB's "IO Error: Cannot open file …: Permission denied".
+    if (user.uid !== undefined) {
+      const theirs = await runCli(['ingest', '--source', logs, '--db', owned], {}, user);
+      expect(theirs.code).toBe(1);
+      expect(theirs.stderr).toMatch(/: IO Error: .*Permission denied\. This user may not open it/);
+      expect(theirs.stderr.endsWith(advice)).toBe(true);
+      // Its folder (700) hides it: a report says why it cannot read it, not that there is none; a service named answers.
+      const report = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['report', 'totals', '--db', owned, ...args], env, user);
+      const hidden = await report([]);
+      expect([hidden.code, hidden.stderr.endsWith(advice)]).toEqual([1, true]);
+      const served = await Database.open(':memory:');
+      const api = await buildApi({ db: served, token: 'the-right-token-1234', backfill: async () => undefined });
+      try {
+        const url = await api.listen({ host: '127.0.0.1', port: 0 });
+        const asked = await report(['--service-url', url], { TRAILHOUND_TOKEN: 'the-right-token-1234' });
+        expect([asked.code, asked.stderr, asked.stdout]).toEqual([0, '', expect.stringMatching(/^totals +value\n/)]);
+      } finally {
+        await api.close();
+        served.close();
+      }
+    }
+  });
+}, 30_000);
+
+test('a TRAILHOUND_DB under ~ that no shell expanded is in the home folder, the database and its files alike, not in a folder named ~', async () => {
+  const home = tempDir();
+  const logs = path.join(home, 'logs');
+  fs.mkdirSync(logs);
+  try {
+    const r = await runCli(['ingest', '--source', logs, '--json'], { HOME: home, TRAILHOUND_DB: '~/data/t.duckdb' });
+    expect([r.code, r.stderr.replace(/^trailhound: warning: found no log files.*\n/m, '')]).toEqual([0, '']);
+    expect(fs.readdirSync(path.join(home, 'data'))).toContain('t.duckdb');
+    expect(fs.existsSync(path.join(ROOT, '~'))).toBe(false);
+  } finally {
+    fs.rmSync(path.join(ROOT, '~'), { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
   }
 }, 30_000);
 
@@ -419,6 +484,70 @@ test('report asking a service that refuses its token says which token it sent, a
   }
 }, 60_000);
 
+test('report refused the token file of a database in use says the serve holding it may listen elsewhere, unless its URL was named', async () => {
+  const dir = tempDir();
+  const held = path.join(dir, 'db.duckdb');
+  const db = await Database.open(held);
+  // Another serve, of another database and token, answers where this report asks by default.
+  const other = await Database.open(':memory:');
+  const api = await buildApi({ db: other, token: 'another-services-token', backfill: async () => undefined });
+  try {
+    fs.writeFileSync(path.join(dir, 'token'), 'the-held-databases-token\n');
+    const url = await api.listen({ host: '127.0.0.1', port: 0 });
+    const listen = url.replace('http://', '');
+    const refused =
+      `trailhound: the service at ${url} refused the token in ${dir}/token: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`;
+    const byDefault = await runCli(['report', 'totals', '--db', held], { TRAILHOUND_TOKEN: '', TRAILHOUND_URL: '', TRAILHOUND_LISTEN: listen });
+    expect([byDefault.code, byDefault.stderr]).toEqual([
+      1,
+      `${refused}; or, if the serve that holds ${held} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url\n`,
+    ]);
+    // Named, the URL is the one the user meant: only the token can be wrong.
+    const named = await runCli(['report', 'totals', '--db', held, '--service-url', url], { TRAILHOUND_TOKEN: '', TRAILHOUND_URL: '' });
+    expect([named.code, named.stderr]).toEqual([1, `${refused}\n`]);
+  } finally {
+    await api.close();
+    other.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('report with a service named and no --db asks the service, not a database an earlier npm start left in ./data', async () => {
+  const dir = tempDir();
+  (await Database.open(path.join(dir, 'data', 'trailhound.duckdb'))).close();
+  const url = await refusedUrl();
+  // Run from that folder, as the README's Docker quick start is after its npm start.
+  const report = (args: string[]) => {
+    const main = path.join(__dirname, 'main.ts');
+    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), main, 'report', 'totals', ...args], {
+      cwd: dir,
+      env: { ...process.env, TRAILHOUND_URL: url, TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_DB: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  };
+  try {
+    const asked = await report([]);
+    expect([asked.code, asked.stdout]).toEqual([1, '']);
+    expect(asked.stderr).toMatch(
+      new RegExp(
+        `^trailhound: asking the service at ${url} failed \\(fetch failed: connect ECONNREFUSED .*\\)\\. ` +
+          'Point --service-url \\(or TRAILHOUND_URL\\) and TRAILHOUND_TOKEN at the running service, or give a --db to read a database here\\.\n$'
+      )
+    );
+    // Named, the file here is read.
+    const named = await report(['--db', 'data/trailhound.duckdb']);
+    expect([named.code, named.stderr, named.stdout]).toEqual([0, '', expect.stringMatching(/^totals +value\n/)]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test("report reads the service's 503 and 401 by their code: opening or upgrading, a wrong token; a proxy's page is not taken for the service's", async () => {
   const dir = tempDir();
   const token = 'the-right-token-1234';
@@ -512,7 +641,7 @@ test("report reads the service's 503 and 401 by their code: opening or upgrading
   }
 }, 60_000);
 
-const NOT_S3_URLS = ['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs'];
+const NOT_S3_URLS = ['https://my-trail.s3.amazonaws.com/AWSLogs', 'http://127.0.0.1:9000/logs', 'S3://logs', 's3:/logs', 's3:logs'];
 test.each(NOT_S3_URLS)('--source %s, a URL but not s3://, says what a source is', async (source) => {
   const dir = tempDir();
   const r = await runCli(['ingest', '--source', source, '--db', path.join(dir, 'x.duckdb')]);

@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn } from './config';
+import { dbPath, endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn } from './config';
 import { distinctSources } from './ingest';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
@@ -138,4 +138,19 @@ describe('endpointUrl: an S3- or CloudTrail-compatible endpoint is an http(s) UR
       `--s3-endpoint (or TRAILHOUND_S3_ENDPOINT) ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000`
     );
   });
+});
+
+test('dbPath: a leading ~ (TRAILHOUND_DB quoted, or set by systemd) is the home folder', () => {
+  const inHome = path.join(os.homedir(), 'trailhound-data', 't.duckdb');
+  expect(dbPath('~/trailhound-data/t.duckdb')).toBe(inHome);
+  process.env.TRAILHOUND_DB = '~/trailhound-data/t.duckdb';
+  try {
+    expect(dbPath()).toBe(inHome);
+  } finally {
+    delete process.env.TRAILHOUND_DB;
+  }
+  // Only the home folder's own ~: a folder named ~ below this one, or another user's home, is left as written.
+  expect(dbPath('./~/t.duckdb')).toBe('./~/t.duckdb');
+  expect(dbPath('~other/t.duckdb')).toBe('~other/t.duckdb');
+  // DuckDB's own reading of ~ agrees: cli.test.ts runs ingest so.
 });

@@ -1,5 +1,7 @@
 // Settings come from flags first, then TRAILHOUND_* variables, then these defaults.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
@@ -130,14 +132,27 @@ export function endpointUrl(value: string | undefined, setting: string, example 
 export const s3EndpointUrl = (value?: string) => endpointUrl(value, '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)');
 export const cloudtrailEndpointUrl = (value?: string) => endpointUrl(value, '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)');
 
-/** The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. */
+/**
+ * The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. A leading ~ (a variable quoted, or set
+ * by systemd's Environment=, which no shell expands) is the home folder: DuckDB reads it so, and Node made a folder
+ * named ~ for the kept log files and the token.
+ */
 export function dbPath(flag?: string): string {
-  return flag ?? env('DB') ?? DEFAULTS.db;
+  const file = flag ?? env('DB') ?? DEFAULTS.db;
+  return /^~(\/|$)/.test(file) ? path.join(os.homedir(), file.slice(1)) : file;
 }
 
 /** Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one). */
 export function missingDatabase(file: string): string | undefined {
-  return fs.existsSync(file) ? undefined : `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+  try {
+    fs.statSync(file);
+    return undefined;
+  } catch (err) {
+    // Only when it is not there: a folder this user may not read hides a database, whose open then says so.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return undefined;
+    return `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+  }
 }
 
 /** `file`, when a database is there; else the error missingDatabase says. */

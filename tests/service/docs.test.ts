@@ -23,7 +23,8 @@ import {
   TIME_FIELDS,
 } from '../../src/model/query';
 import { buildCli } from '../../src/service/cli';
-import { anchorsOf, prose, readDoc as read, ROOT } from '../support/markdown';
+import { anchorsOf, prose, readDoc as read, ROOT, sectionAt } from '../support/markdown';
+import { loadAlertRules, loadDashboards, loadYaml } from '../dashboards/support';
 
 const DOCS = ['README.md', 'docs/DESIGN.md', 'docs/runbooks.md', 'src/backend/README.md', 'src/plugin/README.md', 'dashboards/README.md', 'CHANGELOG.md'];
 
@@ -265,4 +266,26 @@ test("README's and DESIGN's tables of the API's error codes list API_ERROR_CODES
     // Each row's status: the HTTP statuses the code comes with.
     for (const [code, [status]] of rows) expect([file, code, status]).toEqual([file, code, expect.stringMatching(/^\d{3}(, \d{3})*$/)]);
   }
+});
+
+test("README's Without Docker names the uid the dashboards and rules find their data source by, and the variable its token comes from", () => {
+  const [provisioned] = loadYaml('datasources/trailhound.yaml').datasources;
+  // Every dashboard's and rule's Trailhound queries name the provisioned data source, by uid: one added by hand has another.
+  const uids = new Set<string>();
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(collect);
+    else if (value && typeof value === 'object') {
+      const { datasource } = value as { datasource?: { type?: string; uid?: string } };
+      if (datasource?.type === provisioned.type) uids.add(String(datasource?.uid));
+      Object.values(value).forEach(collect);
+    }
+  };
+  loadDashboards().forEach(({ dashboard }) => collect(dashboard));
+  for (const { rule } of loadAlertRules()) for (const q of rule.data) if (q.datasourceUid !== '__expr__') uids.add(q.datasourceUid);
+  expect([...uids]).toEqual([provisioned.uid]);
+  const section = sectionAt('README.md', 'without-docker')!.replace(/\s+/g, ' ');
+  expect(section).toContain(`by its uid, \`${provisioned.uid}\``);
+  expect(read('src/plugin/README.md').replace(/\s+/g, ' ')).toContain(`They find their data source by its uid, \`${provisioned.uid}\``);
+  const variable = /^\$(\w+)$/.exec(provisioned.secureJsonData.token)![1];
+  expect(section).toContain(`set \`${variable}\` in Grafana's environment to the service's token`);
 });

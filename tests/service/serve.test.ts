@@ -1,4 +1,5 @@
 // The service keeps the database up to date: it backfills, polls, survives a failing source, and stops cleanly.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { startService, type RunTotals, type Service, type ServiceOptions } from 
 import { CLOUDTRAIL_ENDPOINT_HINT } from '../../src/service/trails';
 import { logFile } from '../support/stratus';
 import { dayPrefix, eventFiles, rowCount, tempDir, withTempDatabase, writeFiles } from '../support/temp';
-import { spawnCli } from '../support/cli';
+import { ROOT, spawnCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
 import { hungServer, refusedUrl } from '../support/net';
 
@@ -798,6 +799,39 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 180_000);
+
+test('npm start stopped by a SIGTERM to npm alone (a supervisor, kill %1) stops the service too, not only npm and its shell', async () => {
+  const dir = tempDir();
+  const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
+  const env = {
+    ...process.env, TRAILHOUND_DB: path.join(dir, 'data', 'db.duckdb'), TRAILHOUND_SOURCE: logs, TRAILHOUND_LISTEN: '127.0.0.1:0',
+    TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_POLL_INTERVAL: '3600',
+  };
+  const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  npm.stdout.on('data', (d) => (out += d));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let pid: number | undefined;
+  try {
+    pid = await waitFor('serve to listen', async () => Number(/"pid":(\d+)[^\n]*API listening/.exec(out)?.[1]) || undefined, 60_000);
+    const npmExited = new Promise((resolve) => npm.once('exit', resolve));
+    npm.kill('SIGTERM');
+    await npmExited;
+    // Left running, it would hold the port and the database: the next npm start would find both taken.
+    await waitFor('serve to stop', async () => (alive(pid!) ? undefined : true), 15_000);
+  } finally {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    if (npm.exitCode === null) npm.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
 
 /** Runs the CLI; a run still going after `ms` is killed and reported as such (a service that did not stop). */
 async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000, user: Parameters<typeof spawnCli>[2] = {}) {

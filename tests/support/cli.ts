@@ -15,8 +15,27 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, user: Pick
   });
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, env);
+/**
+ * Makes `dir` a folder the CLI's runs cannot write, and removes it afterwards: as root, which writes anywhere, they run
+ * as nobody (`user`, for runCli) in a folder root owns; as anyone else, the folder is read-only.
+ */
+export async function withUnwritableFolder(dir: string, body: (user: Pick<SpawnOptions, 'uid' | 'gid'>) => Promise<void>): Promise<void> {
+  const root = process.getuid?.() === 0;
+  fs.chmodSync(dir, root ? 0o755 : 0o555);
+  try {
+    await body(root ? { uid: 65534, gid: 65534 } : {});
+  } finally {
+    fs.chmodSync(dir, 0o700);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  user: Parameters<typeof spawnCli>[2] = {}
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, env, user);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

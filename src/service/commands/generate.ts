@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
+import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import { DEFAULTS } from '../config';
 import { positiveInt } from './options';
@@ -26,6 +27,13 @@ export function generateCommand(): Command {
       // Not Node's "ENOTDIR: not a directory, mkdir '<file>/AWSLogs/…'" halfway through.
       if (fs.existsSync(opts.out) && !fs.statSync(opts.out).isDirectory()) {
         throw new Error(`--out ${opts.out} is a file: give a folder (it is created when missing)`);
+      }
+      // Not Node's bare "EACCES: permission denied, mkdir '<out>/AWSLogs/…'", without what to do.
+      try {
+        fs.mkdirSync(opts.out, { recursive: true });
+        fs.accessSync(opts.out, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+      } catch (err) {
+        throw new Error(`cannot write into --out ${opts.out} (${messageOf(err)}): give a folder this user can write`, { cause: err });
       }
       // Not added to what is there: another run's files, of other --events, --days or --seed, would be ingested with these.
       const there = fs.existsSync(opts.out) ? fs.readdirSync(opts.out) : [];

@@ -166,12 +166,16 @@ function parsedQueryResult(text: string): QueryResponse['results'][string] | und
   }
 }
 
-/** Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder). */
+/**
+ * Asks a running `trailhound serve` for the report (its bearer token from the environment or the data folder).
+ * `heldFile`: the database a serve holds, when `url` is where serve listens by default, not a URL the user named.
+ */
 async function askService(
   url: string,
   dataDir: string,
   token: Token | undefined,
-  body: object
+  body: object,
+  heldFile?: string
 ): Promise<{ frames: Frame[] } | { error: string; status: number }> {
   const secret = token?.token ?? '';
   const insecure = plainHttpWarning(url);
@@ -211,7 +215,16 @@ async function askService(
   if (res.status === 401 && theService('unauthorized')) {
     const none = `no token (TRAILHOUND_TOKEN is not set, and there is no token file in ${dataDir})`;
     const sent = !token ? none : token.file ? `the token in ${token.file}` : 'the token in TRAILHOUND_TOKEN';
-    return { error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)`, status: 401 };
+    // The token file of the database in use, refused: most likely another serve answers here, and the one that holds
+    // it listens elsewhere (started with TRAILHOUND_LISTEN, which this command was not given).
+    const elsewhere =
+      token?.file && heldFile
+        ? `; or, if the serve that holds ${heldFile} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`
+        : '';
+    return {
+      error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)${elsewhere}`,
+      status: 401,
+    };
   }
   // A 403 too, as the plugin reads it: an auth proxy turns away a path it does not let through (the service never answers 403).
   if (res.status === 401 || answer.from === 'sign-in') {
@@ -307,7 +320,8 @@ export function reportCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(
       '--service-url <url>',
-      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), also when there is no file here (Docker)',
+      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), it answers unless --db (or TRAILHOUND_DB) is given too ' +
+        'and names a file here (a service in Docker, on another host)',
       env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen)
     )
     .option('--json', 'print the frames the API returns for this query')
@@ -326,7 +340,7 @@ export function reportCommand(): Command {
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
-      const { Database, DatabaseLockedError } = lazy.database();
+      const { Database, DatabaseLockedError, deniedToThisUser } = lazy.database();
       const { defaultFrom, errorResult, parseRange, Reports } = lazy.reports();
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
@@ -346,15 +360,21 @@ export function reportCommand(): Command {
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
         const serviceNamed = command.getOptionValueSource('serviceUrl') === 'cli' || env('URL') !== undefined;
-        const missing = missingDatabase(file);
+        // Named without a database (--db, TRAILHOUND_DB), it answers even when the default file is here: that one is
+        // what an earlier npm start left, not the named service's, and its events would be printed without a word.
+        const askNamed = serviceNamed && o.db === undefined && env('DB') === undefined;
+        const missing = askNamed ? undefined : missingDatabase(file);
         if (missing && !serviceNamed) {
           fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         }
         let db: Database | undefined;
+        // Not this user's to read (a service account's data folder): the service named answers instead.
+        let denied = false;
         try {
-          if (!missing) db = await Database.open(file, { readOnly: true });
+          if (!missing && !askNamed) db = await Database.open(file, { readOnly: true });
         } catch (err) {
-          if (!(err instanceof DatabaseLockedError)) throw err;
+          denied = serviceNamed && deniedToThisUser(err);
+          if (!(err instanceof DatabaseLockedError) && !denied) throw err;
         }
         if (db) {
           try {
@@ -386,22 +406,23 @@ export function reportCommand(): Command {
           const dataDir = path.dirname(path.resolve(file));
           const token = readToken(dataDir);
           try {
-            result = await askService(o.serviceUrl, dataDir, token, {
-              range,
-              maxDataPoints: SERIES_ROWS,
-              queries: [{ ...withoutDefaults(query), refId: 'A' }],
-            });
+            const body = { range, maxDataPoints: SERIES_ROWS, queries: [{ ...withoutDefaults(query), refId: 'A' }] };
+            result = await askService(o.serviceUrl, dataDir, token, body, !missing && !denied && !serviceNamed ? file : undefined);
           } catch (err) {
             caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
             const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
             const why = [(err as Error).message, cause?.message || cause?.code].filter(Boolean).join(': ');
-            const asked = missing
-              ? `there is no database at ${file}, and asking the service`
-              : `${file} is in use by a running 'trailhound serve', and asking it`;
+            const asked = askNamed
+              ? 'asking the service'
+              : missing
+                ? `there is no database at ${file}, and asking the service`
+                : denied
+                  ? `this user may not read ${file}, and asking the service`
+                  : `${file} is in use by a running 'trailhound serve', and asking it`;
+            const instead = askNamed ? ', or give a --db to read a database here' : missing || denied ? '' : ', or stop it first';
             return fail(
-              `${asked} at ${o.serviceUrl} failed (${why}). ` +
-                `Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${missing ? '' : ', or stop it first'}.`
+              `${asked} at ${o.serviceUrl} failed (${why}). Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${instead}.`
             );
           }
         }

@@ -78,6 +78,37 @@ async function interruptedBy<T>(signal: AbortSignal | undefined, conn: DuckDBCon
   }
 }
 
+/** Whether `err` (Node's, DuckDB's, or the open's error caused by one) is the file system refusing this user. */
+export function deniedToThisUser(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM' || /permission denied/i.test(messageOf(err))) return true;
+  const cause = (err as Error | undefined)?.cause;
+  return cause !== undefined && cause !== err && deniedToThisUser(cause);
+}
+
+/**
+ * What to do about a database that cannot be opened, for the mistakes a user makes (a folder given as --db, one this
+ * user may not write, a read-only disk), after DuckDB's or Node's words, which say only what failed; '' for the others.
+ */
+export function cannotOpenAdvice(file: string, err: unknown): string {
+  const isFolder = () => {
+    try {
+      return fs.statSync(file).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (file !== ':memory:' && isFolder()) {
+    return `. --db names the database file, not its folder: e.g. ${path.join(file, 'trailhound.duckdb')}`;
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EROFS' || /read-only file system/i.test(messageOf(err))) return '. Its disk is read-only: give a --db on one this user can write';
+  if (deniedToThisUser(err)) {
+    return '. This user may not open it: run the command as the user that owns the database, or give a --db in a folder this user can write';
+  }
+  return '';
+}
+
 export class DatabaseLockedError extends Error {
   /** `inUse`: what the command that opened it can do instead (ingest, prune and trails each can do something else). */
   constructor(file: string, cause: unknown, inUse = "Stop it first, or ask it: 'trailhound report' does, and so does its HTTP API.") {
@@ -145,7 +176,7 @@ export class Database {
     // Which file, and which setting names it: DuckDB's and Node's own words (IO Error: Could not read from file "data":
     // Is a directory; ENOTDIR: not a directory, mkdir …) name neither.
     const cannotOpen = (err: unknown) =>
-      new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${messageOf(err)}`, { cause: err });
+      new Error(`cannot open the database ${file} (--db, or TRAILHOUND_DB): ${messageOf(err)}${cannotOpenAdvice(file, err)}`, { cause: err });
     if (file !== ':memory:') {
       // Before anything is made: refused later, it leaves a database that cannot commit, or whose kept files read as others'.
       const unusable = unusableDatabasePath(file);

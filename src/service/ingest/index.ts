@@ -1,6 +1,7 @@
 // Ingestion: list the window's log objects, skip what the ledger has, fetch with bounded concurrency,
 // and load in batches. Re-running is always safe: the ledger and eventID dedupe make it idempotent.
 import { setMaxListeners } from 'node:events';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
@@ -135,7 +136,9 @@ export function distinctSources(sources: string[], onRepeat: (source: string) =>
 
 export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number; signal?: AbortSignal } = {}): LogSource {
   // Another URL (a bucket's https:// address, an S3-compatible server's) was read as a folder: "there is nothing at …/https:/…".
-  if (/^[a-z][a-z\d+.-]*:\/\//i.test(spec) && !spec.startsWith('s3://')) {
+  // So was a mistyped s3:// (s3:/logs, s3:logs), unless a folder has that name; a scheme is two letters or more (not C:).
+  const url = /^[a-z][a-z\d+.-]*:\/\//i.test(spec) || (/^[a-z][a-z\d+.-]+:/i.test(spec) && !fs.existsSync(spec));
+  if (url && !spec.startsWith('s3://')) {
     throw new Error(`${spec} is not a source: give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder`);
   }
   // Downloads, and copies of files to clean or unpack, are read by DuckDB from there (filePaths.ts).
