@@ -3,6 +3,7 @@
 // offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it. On a
 // dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable. The
 // button stays beside the box it opened, pressed: clicking it again, or Escape in the box, brings the buttons back.
+import { CoreApp } from '@grafana/data';
 import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
@@ -19,6 +20,14 @@ export function choicesAndVariables<T extends string>(options: Options<T>, searc
   const needle = search.toLowerCase();
   const choices = options.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle));
   return [...choices, ...variableOptions(search)];
+}
+
+/**
+ * The choices where the editor is (app): an alert rule gets none of `lists`, whose answers (the events, the trails, the
+ * unreadable files) have no number for it to evaluate. The query's own choice stays, so a rule saved with one shows it.
+ */
+export function choicesFor<T extends string>(options: Options<T>, app: CoreApp | undefined, lists: ReadonlyArray<NoInfer<T>>, value: string): Options<T> {
+  return app === CoreApp.UnifiedAlerting ? options.filter((o) => !lists.includes(o.value) || o.value === value) : options;
 }
 
 /** The option for a stored value, so the box shows a label, not the raw value. */

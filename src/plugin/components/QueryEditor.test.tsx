@@ -10,6 +10,7 @@ import { GROUP_BYS } from '../../model/query';
 import { DataSource } from '../datasource';
 import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import { GROUP_BYS as GROUP_BY_OPTIONS } from './labels';
+import { QueryEditor } from './QueryEditor';
 import { RANGE, renderQueryEditor } from '../testing/renderQueryEditor';
 import { instanceSettings } from '../testing/settings';
 import type { Query } from '../types';
@@ -203,6 +204,33 @@ describe('QueryEditor', () => {
     await user.click(radio('Report type', 'Events'));
     expect(latest().limit).toBeUndefined();
     expect(screen.getByLabelText('Limit')).toHaveAttribute('placeholder', '20');
+  });
+
+  it('offers an alert rule only the reports and views with numbers to evaluate, and still shows a list the query already has', async () => {
+    const user = userEvent.setup();
+    const ds = datasource();
+    const options = (group: string) =>
+      within(screen.getByRole('radiogroup', { name: group }))
+        .getAllByRole<HTMLInputElement>('radio')
+        .map((r) => r.labels?.[0]?.textContent);
+    const alerting = renderQueryEditor(ds, { refId: 'A', ...ds.getDefaultQuery(CoreApp.UnifiedAlerting) }, QueryEditor, CoreApp.UnifiedAlerting);
+    // An event list, the trails and the unreadable files have no number column: an alert rule on one fails to evaluate.
+    expect(options('Report type')).toEqual(['Events', 'Summary totals', 'Ingestion']);
+    expect(options('Format')).toEqual(['Time series', 'Table']);
+    await user.click(radio('Report type', 'Ingestion'));
+    expect(options('Show')).toEqual(['Status']);
+    alerting.unmount();
+
+    // A rule saved with one before keeps showing it, so the editor says what the rule runs.
+    const saved = renderQueryEditor(ds, { refId: 'A', format: 'list' }, QueryEditor, CoreApp.UnifiedAlerting);
+    expect(options('Format')).toEqual(['Time series', 'Table', 'Event list']);
+    expect(radio('Format', 'Event list')).toBeChecked();
+    saved.unmount();
+
+    // Elsewhere every choice stays.
+    renderQueryEditor(ds, { refId: 'A', queryType: 'ingest' }, QueryEditor, CoreApp.PanelEditor);
+    expect(options('Report type')).toEqual(['Events', 'Summary totals', 'List of Trails', 'Ingestion']);
+    expect(options('Show')).toEqual(['Status', 'Unreadable files']);
   });
 
   it('a limit of its own is kept across a switch of report or view', async () => {
