@@ -288,6 +288,25 @@ describe('QueryEditor', () => {
     ]);
   });
 
+  it('empties the Leave out box after a pick, clicked or typed: the dimension picked is a field of its own, no longer a choice of the box', async () => {
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    const add = () => screen.getByRole('combobox', { name: /^Leave out/ });
+    await user.click(add());
+    await user.click(await screen.findByRole('option', { name: 'Region' }));
+    expect(exclusionFields()).toEqual(['Region is not']);
+    expect(add()).toHaveValue('');
+    expect(add()).toHaveAttribute('placeholder', 'Add exclusion');
+    await user.click(add());
+    await user.keyboard('Servi');
+    await screen.findByRole('option', { name: 'Service' });
+    await user.keyboard('{Enter}');
+    expect(exclusionFields()).toEqual(['Region is not', 'Service is not']);
+    expect(add()).toHaveValue('');
+    // The new field has the focus, to pick its values.
+    expect(screen.getByLabelText('Service is not')).toHaveFocus();
+  });
+
   it('leaves out values picked as in a filter: the values that exist, typed ones and dashboard variables; removes a value and the exclusion', async () => {
     setTemplateSrv(fakeTemplateSrv({ users: ['alice', 'bob'] }));
     const user = userEvent.setup();
