@@ -111,6 +111,32 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it("points no field's label at a control that is not there: radio buttons take their name from it instead", () => {
+    // What each label[for] names: null where no element has that id (a click on the label then does nothing).
+    const targets = () =>
+      [...document.querySelectorAll<HTMLLabelElement>('label[for]')].map((l) => [l.textContent, document.getElementById(l.htmlFor)?.tagName ?? null]);
+    const views: Query[] = [
+      { refId: 'A', format: 'timeseries' },
+      { refId: 'A', queryType: 'totals' },
+      { refId: 'A', queryType: 'ingest', ingestView: 'errors' },
+      // A choice from a dashboard variable: its box is a control the label names.
+      { refId: 'A', status: '$status' as Query['status'] },
+    ];
+    for (const variables of [{}, { status: ['error'] }] as Array<Record<string, string[]>>) {
+      setTemplateSrv(fakeTemplateSrv(variables));
+      for (const query of views) {
+        const { unmount } = renderQueryEditor(datasource(), query);
+        expect([query, targets().filter(([, tag]) => tag === null)]).toEqual([query, []]);
+        // The radio buttons still have the field's name.
+        if (!query.queryType) expect(screen.getByRole('radiogroup', { name: 'Read-only' })).toBeInTheDocument();
+        unmount();
+      }
+    }
+    setTemplateSrv(fakeTemplateSrv({ status: ['error'] }));
+    renderQueryEditor(datasource(), { refId: 'A', status: '$status' as Query['status'] });
+    expect(screen.getByRole('combobox', { name: /^Status/ })).toHaveValue('$status');
+  });
+
   it('says what every field of every report is: a tooltip beside each label', async () => {
     // A field's label is the one before its control, not a radio button's own (whose label is its text).
     const untold = () =>
