@@ -3,6 +3,7 @@
 // offers the choices and the dashboard's variables, so opening such a panel neither hides nor loses it. On a
 // dashboard with variables, a "$" button beside the radio buttons opens that box, the way back to a variable. The
 // button stays beside the box it opened, pressed: clicking it again, or Escape in the box, brings the buttons back.
+import { CoreApp } from '@grafana/data';
 import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
@@ -19,6 +20,14 @@ export function choicesAndVariables<T extends string>(options: Options<T>, searc
   const needle = search.toLowerCase();
   const choices = options.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle));
   return [...choices, ...variableOptions(search)];
+}
+
+/**
+ * The choices where the editor is (app): an alert rule gets none of `lists`, whose answers (the events, the trails, the
+ * unreadable files) have no number for it to evaluate. The query's own choice stays, so a rule saved with one shows it.
+ */
+export function choicesFor<T extends string>(options: Options<T>, app: CoreApp | undefined, lists: ReadonlyArray<NoInfer<T>>, value: string): Options<T> {
+  return app === CoreApp.UnifiedAlerting ? options.filter((o) => !lists.includes(o.value) || o.value === value) : options;
 }
 
 /** The option for a stored value, so the box shows a label, not the raw value. */
@@ -38,16 +47,26 @@ interface Props<T extends string> {
 }
 
 export function ChoiceField<T extends string>({ id, label, tooltip, ...choice }: Props<T>) {
+  // The box stays open after the "$" button until something is chosen in it, or it is closed (Escape, the button again).
+  const [pickingVariable, setPickingVariable] = useState(false);
+  // The label names the box, the one control here with an id; a group of radio buttons can have no label element
+  // pointing at it (the label would name nothing), so it takes the field's name as its aria-label instead.
+  const boxShown = isVariable(choice.value) || pickingVariable;
   return (
-    <EditorField label={label} tooltip={tooltip} htmlFor={id}>
-      <Choice id={id} label={label} {...choice} />
+    <EditorField label={label} tooltip={tooltip} htmlFor={boxShown ? id : undefined}>
+      <Choice boxId={id} label={label} pickingVariable={pickingVariable} setPickingVariable={setPickingVariable} {...choice} />
     </EditorField>
   );
 }
 
-function Choice<T extends string>({ id, label, options, value, onChange }: Omit<Props<T>, 'tooltip'>) {
-  // The box stays open after the "$" button until something is chosen in it, or it is closed (Escape, the button again).
-  const [pickingVariable, setPickingVariable] = useState(false);
+interface ChoiceProps<T extends string> extends Omit<Props<T>, 'id' | 'tooltip'> {
+  /** Not `id`: the field would take a child's id for its label's, also while the radio buttons show. */
+  boxId: string;
+  pickingVariable: boolean;
+  setPickingVariable: (picking: boolean) => void;
+}
+
+function Choice<T extends string>({ boxId: id, label, options, value, onChange, pickingVariable, setPickingVariable }: ChoiceProps<T>) {
   // After the box gives way to the buttons, the focus it had goes to the chosen button (a choice picked in the box)
   // or to the "$" button (the box closed without a choice), once: not to the page's start.
   const [focusAfter, setFocusAfter] = useState<'choice' | 'dollar'>();
@@ -96,7 +115,7 @@ function Choice<T extends string>({ id, label, options, value, onChange }: Omit<
     </div>
   );
   const radios = (
-    <RadioButtonGroup<T> id={id} aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusAfter === 'choice'} />
+    <RadioButtonGroup<T> aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusAfter === 'choice'} />
   );
   if (!variable && !pickingVariable && variableOptions('').length === 0) {
     return radios;

@@ -1,10 +1,11 @@
 // The Events report: what to count and how to show it, then the filters.
+import type { CoreApp } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Combobox } from '@grafana/ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
-import { ChoiceField, choicesAndVariables, selected } from './ChoiceField';
+import { ChoiceField, choicesAndVariables, choicesFor, selected } from './ChoiceField';
 import { CommonSearches } from './CommonSearches';
 import { FiltersEditor } from './FiltersEditor';
 import { AGGREGATES, FORMATS, GROUP_BYS } from './labels';
@@ -18,9 +19,11 @@ interface Props {
   query: Query;
   onChange: (query: Query) => void;
   loadValues: LoadValues;
+  /** Where the editor is: an alert rule gets no event list. */
+  app?: CoreApp;
 }
 
-export function EventsQueryEditor({ query, onChange: send, loadValues }: Props) {
+export function EventsQueryEditor({ query, onChange: send, loadValues, app }: Props) {
   const format = query.format ?? DEFAULT_QUERY.format;
   // Ids unique per editor: a panel's queries A, B … each have these controls.
   const id = useId();
@@ -36,7 +39,7 @@ export function EventsQueryEditor({ query, onChange: send, loadValues }: Props) 
             id={`${id}-format`}
             label="Format"
             tooltip="Time series: a series per group over time; Table: a row per group with its total; Event list: the events themselves"
-            options={FORMATS}
+            options={choicesFor(FORMATS, app, ['list'], format)}
             value={format}
             onChange={(f) => onChange({ ...query, format: f })}
           />

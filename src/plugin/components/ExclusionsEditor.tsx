@@ -74,6 +74,9 @@ export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
         {addable.length > 0 && (
           <EditorField label="Leave out" optional tooltip={EXCLUDE_TOOLTIP} htmlFor={addId}>
             <Combobox<FilterKey>
+              // A new box for each set of fields: the Combobox keeps the text of a pick (its value stays null), so the
+              // box went on showing a dimension that is now a field of its own and no longer one of its choices.
+              key={shown.join()}
               id={addId}
               width={20}
               placeholder="Add exclusion"

@@ -1,9 +1,10 @@
 // The Ingestion report: its status (counts, newest event, lag, last poll), or the log files it could not read.
+import type { CoreApp } from '@grafana/data';
 import { EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY } from '../../model/query';
 import type { Query } from '../types';
-import { ChoiceField } from './ChoiceField';
+import { ChoiceField, choicesFor } from './ChoiceField';
 import { INGEST_VIEWS } from './labels';
 import { LimitField, withChoice } from './LimitField';
 import { ReportNote } from './ReportNote';
@@ -11,9 +12,11 @@ import { ReportNote } from './ReportNote';
 interface Props {
   query: Query;
   onChange: (query: Query) => void;
+  /** Where the editor is: an alert rule gets no list of unreadable files. */
+  app?: CoreApp;
 }
 
-export function IngestQueryEditor({ query, onChange }: Props) {
+export function IngestQueryEditor({ query, onChange, app }: Props) {
   const view = query.ingestView ?? DEFAULT_QUERY.ingestView;
   const id = useId();
   return (
@@ -24,7 +27,7 @@ export function IngestQueryEditor({ query, onChange }: Props) {
             id={`${id}-show`}
             label="Show"
             tooltip="The ingestion status (one row), or the log files it could not read, with why"
-            options={INGEST_VIEWS}
+            options={choicesFor(INGEST_VIEWS, app, ['errors'], view)}
             value={view}
             // The status is the default: left out of the query, as a query older than the choice has it (and as a
             // service older than it takes it).

@@ -10,6 +10,7 @@ import { GROUP_BYS } from '../../model/query';
 import { DataSource } from '../datasource';
 import { fakeTemplateSrv } from '../testing/fakeTemplateSrv';
 import { GROUP_BYS as GROUP_BY_OPTIONS } from './labels';
+import { QueryEditor } from './QueryEditor';
 import { RANGE, renderQueryEditor } from '../testing/renderQueryEditor';
 import { instanceSettings } from '../testing/settings';
 import type { Query } from '../types';
@@ -110,6 +111,32 @@ describe('QueryEditor', () => {
     expect(screen.getByText(/Ingestion health/)).toBeInTheDocument();
   });
 
+  it("points no field's label at a control that is not there: radio buttons take their name from it instead", () => {
+    // What each label[for] names: null where no element has that id (a click on the label then does nothing).
+    const targets = () =>
+      [...document.querySelectorAll<HTMLLabelElement>('label[for]')].map((l) => [l.textContent, document.getElementById(l.htmlFor)?.tagName ?? null]);
+    const views: Query[] = [
+      { refId: 'A', format: 'timeseries' },
+      { refId: 'A', queryType: 'totals' },
+      { refId: 'A', queryType: 'ingest', ingestView: 'errors' },
+      // A choice from a dashboard variable: its box is a control the label names.
+      { refId: 'A', status: '$status' as Query['status'] },
+    ];
+    for (const variables of [{}, { status: ['error'] }] as Array<Record<string, string[]>>) {
+      setTemplateSrv(fakeTemplateSrv(variables));
+      for (const query of views) {
+        const { unmount } = renderQueryEditor(datasource(), query);
+        expect([query, targets().filter(([, tag]) => tag === null)]).toEqual([query, []]);
+        // The radio buttons still have the field's name.
+        if (!query.queryType) expect(screen.getByRole('radiogroup', { name: 'Read-only' })).toBeInTheDocument();
+        unmount();
+      }
+    }
+    setTemplateSrv(fakeTemplateSrv({ status: ['error'] }));
+    renderQueryEditor(datasource(), { refId: 'A', status: '$status' as Query['status'] });
+    expect(screen.getByRole('combobox', { name: /^Status/ })).toHaveValue('$status');
+  });
+
   it('says what every field of every report is: a tooltip beside each label', async () => {
     // A field's label is the one before its control, not a radio button's own (whose label is its text).
     const untold = () =>
@@ -205,6 +232,33 @@ describe('QueryEditor', () => {
     expect(screen.getByLabelText('Limit')).toHaveAttribute('placeholder', '20');
   });
 
+  it('offers an alert rule only the reports and views with numbers to evaluate, and still shows a list the query already has', async () => {
+    const user = userEvent.setup();
+    const ds = datasource();
+    const options = (group: string) =>
+      within(screen.getByRole('radiogroup', { name: group }))
+        .getAllByRole<HTMLInputElement>('radio')
+        .map((r) => r.labels?.[0]?.textContent);
+    const alerting = renderQueryEditor(ds, { refId: 'A', ...ds.getDefaultQuery(CoreApp.UnifiedAlerting) }, QueryEditor, CoreApp.UnifiedAlerting);
+    // An event list, the trails and the unreadable files have no number column: an alert rule on one fails to evaluate.
+    expect(options('Report type')).toEqual(['Events', 'Summary totals', 'Ingestion']);
+    expect(options('Format')).toEqual(['Time series', 'Table']);
+    await user.click(radio('Report type', 'Ingestion'));
+    expect(options('Show')).toEqual(['Status']);
+    alerting.unmount();
+
+    // A rule saved with one before keeps showing it, so the editor says what the rule runs.
+    const saved = renderQueryEditor(ds, { refId: 'A', format: 'list' }, QueryEditor, CoreApp.UnifiedAlerting);
+    expect(options('Format')).toEqual(['Time series', 'Table', 'Event list']);
+    expect(radio('Format', 'Event list')).toBeChecked();
+    saved.unmount();
+
+    // Elsewhere every choice stays.
+    renderQueryEditor(ds, { refId: 'A', queryType: 'ingest' }, QueryEditor, CoreApp.PanelEditor);
+    expect(options('Report type')).toEqual(['Events', 'Summary totals', 'List of Trails', 'Ingestion']);
+    expect(options('Show')).toEqual(['Status', 'Unreadable files']);
+  });
+
   it('a limit of its own is kept across a switch of report or view', async () => {
     const user = userEvent.setup();
     const { latest } = renderQueryEditor(datasource(), { refId: 'A', format: 'table', limit: 50 });
@@ -258,6 +312,25 @@ describe('QueryEditor', () => {
     expect((await screen.findAllByRole('option')).map((o) => o.textContent)).toEqual([
       'Region', 'Service', 'Event name', 'User', 'IP address', 'Account', 'Error code', 'Identity type', 'Role', 'Permission set', 'Event category',
     ]);
+  });
+
+  it('empties the Leave out box after a pick, clicked or typed: the dimension picked is a field of its own, no longer a choice of the box', async () => {
+    const user = userEvent.setup();
+    renderQueryEditor(datasource());
+    const add = () => screen.getByRole('combobox', { name: /^Leave out/ });
+    await user.click(add());
+    await user.click(await screen.findByRole('option', { name: 'Region' }));
+    expect(exclusionFields()).toEqual(['Region is not']);
+    expect(add()).toHaveValue('');
+    expect(add()).toHaveAttribute('placeholder', 'Add exclusion');
+    await user.click(add());
+    await user.keyboard('Servi');
+    await screen.findByRole('option', { name: 'Service' });
+    await user.keyboard('{Enter}');
+    expect(exclusionFields()).toEqual(['Region is not', 'Service is not']);
+    expect(add()).toHaveValue('');
+    // The new field has the focus, to pick its values.
+    expect(screen.getByLabelText('Service is not')).toHaveFocus();
   });
 
   it('leaves out values picked as in a filter: the values that exist, typed ones and dashboard variables; removes a value and the exclusion', async () => {
