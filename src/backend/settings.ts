@@ -48,6 +48,12 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
         "remove it, and set the service's token as the API token"
     );
   }
+  if (problem === 'query') {
+    throw new SettingsError(
+      `the service URL "${shown}" must not have a query (?) or a fragment (#): ` +
+        "each call adds its path (/api/...) at the end, where it would not be the path; give the service's address alone"
+    );
+  }
   const url = new URL(given);
   const token = (settings.decryptedSecureJsonData?.token ?? '').trim();
   // Tokens are visible ASCII. fetch refuses a header with a line break, NUL or non-Latin-1 character, and its error quotes it.

@@ -13,6 +13,12 @@ describe('serviceUrlProblem', () => {
     ['ftp://host', 'not-http'],
     ['http://admin:secret@trailhound:7480', 'credentials'],
     ['http://admin@trailhound:7480', 'credentials'],
+    // Each call's path is added at the end: after a ? or # it would be the query's or the fragment's, and the call go
+    // to the path before it, whatever that is (a metadata service's credentials, answered to the browser).
+    ['http://169.254.169.254/latest/meta-data/iam/security-credentials/role#', 'query'],
+    ['http://169.254.169.254/latest/meta-data/iam/security-credentials/role?', 'query'],
+    ['http://trailhound:7480/?x=1', 'query'],
+    ['http://trailhound:7480#top', 'query'],
   ])('%s: %s', (url, problem) => {
     expect(serviceUrlProblem(url)).toBe(problem);
   });

@@ -8,8 +8,11 @@ export const DEFAULT_TIMEOUT_SECONDS = 60;
 /** Far below setTimeout's limit (2^31-1 ms, about 24.8 days), past which Node fires a timer at once. */
 export const MAX_TIMEOUT_SECONDS = 3600;
 
-/** Why a service URL cannot be used: not a URL, not http(s) ("trailhound:7480" parses, as a URL of the scheme "trailhound:"), or a user:password@ in it. */
-export type ServiceUrlProblem = 'not-a-url' | 'not-http' | 'credentials';
+/**
+ * Why a service URL cannot be used: not a URL, not http(s) ("trailhound:7480" parses, as a URL of the scheme "trailhound:"),
+ * a user:password@ in it, or a query or fragment, after which the calls' paths would land.
+ */
+export type ServiceUrlProblem = 'not-a-url' | 'not-http' | 'credentials' | 'query';
 
 export function serviceUrlProblem(url: string): ServiceUrlProblem | undefined {
   let parsed: URL;
@@ -21,6 +24,9 @@ export function serviceUrlProblem(url: string): ServiceUrlProblem | undefined {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'not-http';
   // fetch refuses such URLs, and the service takes only the bearer token.
   if (parsed.username || parsed.password) return 'credentials';
+  // Each call adds its path (/api/...) at the end: after a ? or # the call would go to the path before it, any path of
+  // any server (a metadata service's credentials), and the resource routes hand the answer to the browser.
+  if (/[?#]/.test(url)) return 'query';
   return undefined;
 }
 

@@ -123,3 +123,23 @@ test('wide characters (CJK, emoji) take two columns of the terminal: fitted, no 
   // A letter with its combining accent stays whole.
   expect(wrap('e\u0301'.repeat(6), 3)).toEqual(['e\u0301e\u0301e\u0301', 'e\u0301e\u0301e\u0301']);
 });
+
+test("a cell's control characters are printed as escapes: CloudTrail text cannot drive the terminal or forge a row", () => {
+  // An errorMessage or a resource name echoes what the caller sent, which any principal of the organization chooses:
+  // ESC sequences (colours, the window title, OSC 52 writing the clipboard), a carriage return or a line break.
+  const hostile = [
+    { user: 'mallory', 'error message': 'denied\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2K\rok', 'event id': 'a' },
+    { user: 'eve\u202egnp.exe', 'error message': 'x\n2026-11-26 18:52  alice  (none)\u009b31m', 'event id': 'b' },
+  ];
+  for (const text of [formatTable(hostile), formatTable(hostile, 40), formatTable(hostile, 200)]) {
+    expect(text.replaceAll('\n', '')).not.toMatch(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+  }
+  // A row a line, as without them: the line break in the message forged none.
+  const whole = formatTable(hostile).split('\n');
+  expect(whole).toHaveLength(4);
+  expect(whole[2]).toContain('denied\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\x1b[2K\\rok');
+  expect(whole[3]).toContain('eve\\u202egnp.exe');
+  expect(whole[3]).toContain('x\\n2026-11-26 18:52  alice  (none)\\x9b31m');
+  // Headings too: a time series' groups are user names.
+  expect(formatTable([{ ['\x1b[8mhidden']: 1 }])).toContain('\\x1b[8mhidden');
+});

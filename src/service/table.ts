@@ -21,6 +21,22 @@ export function displayWidth(text: string): number {
   return width;
 }
 
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides, each as an escape: cells hold CloudTrail text that
+ * any principal chooses (an errorMessage echoes the request), whose ESC sequences would drive the terminal (the title,
+ * the clipboard through OSC 52, erasing a line), a carriage return or line break would forge a row, and an override
+ * would show a name reversed.
+ */
+const UNPRINTABLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+export const printable = (text: string) =>
+  text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+
 const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 const padStart = (text: string, width: number) => ' '.repeat(Math.max(0, width - displayWidth(text))) + text;
 
@@ -75,7 +91,8 @@ export function formatTable(rows: Array<Record<string, unknown>>, width?: number
  */
 export function formatColumns(columns: string[], values: unknown[][], width?: number): string {
   if (values.length === 0) return '(no rows)';
-  const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
+  const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : printable(String(v)));
+  columns = columns.map(printable);
   const cells = values.map((row) => columns.map((_, i) => text(row[i])));
   const numeric = columns.map((_, i) => values.some((r) => isNumber(r[i])) && values.every((r) => isNumber(r[i]) || r[i] === null || r[i] === undefined));
   const align = (v: string, i: number, w: number) => (numeric[i] ? padStart(v, w) : pad(v, w));

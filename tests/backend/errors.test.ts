@@ -441,6 +441,13 @@ describe('settings', () => {
     expect(parseSettings(ds({})).token).toBe('');
   });
 
+  test('a service URL with a query or a fragment is refused: the paths of the calls would be added after it', () => {
+    const message = 'the service URL "http://169.254.169.254/latest/meta-data/iam/security-credentials/role#" must not have a query ' +
+      "(?) or a fragment (#): each call adds its path (/api/...) at the end, where it would not be the path; give the service's address alone";
+    expect(() => parseSettings(ds({ url: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/role#' }))).toThrow(new SettingsError(message));
+    expect(() => parseSettings(ds({ url: 'http://127.0.0.1:7480/?' }))).toThrow(SettingsError);
+  });
+
   test('a service URL with a user name or password is refused without repeating the password', () => {
     const message = 'the service URL "http://127.0.0.1:7480" must not contain a user name or password (user:password@): ' +
       'remove it, and set the service\'s token as the API token';

@@ -190,6 +190,17 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });
 
+test("a file name's control characters are escaped in the warning: a name in the bucket cannot drive the terminal", async () => {
+  // Whoever may write into the trail's bucket (or the folder) names the files: an ESC sequence there would set the
+  // window title, write the clipboard (OSC 52) or erase the lines before it.
+  const logs = path.join(dir, 'with-escapes');
+  fs.mkdirSync(logs, { recursive: true });
+  fs.writeFileSync(path.join(logs, '\x1b]0;owned\x07\x1b[1A\x1b[2Kbad.json.gz'), 'not gzip');
+  const run = await runCli(['ingest', '--source', logs, '--db', path.join(dir, 'escapes.duckdb'), '--days', '3650']);
+  expect(run.stderr).not.toMatch(/\p{Cc}(?<!\n)/u);
+  expect(run.stderr).toContain('could not ingest \\x1b]0;owned\\x07\\x1b[1A\\x1b[2Kbad.json.gz: ');
+});
+
 test('--json counts a file that ran out of memory and waits for its next try, as the text summary does', async () => {
   const logs = path.join(dir, 'with-huge');
   fs.mkdirSync(logs, { recursive: true });

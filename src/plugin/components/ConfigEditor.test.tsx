@@ -164,6 +164,9 @@ describe('ConfigEditor', () => {
     await user.type(url, 'http://admin:secret@trailhound:7480');
     expect(screen.getByText(/^Leave out the user name and password/)).toBeInTheDocument();
     await user.clear(url);
+    await user.type(url, 'http://trailhound:7480/?x=1');
+    expect(screen.getByText(/^Leave out the query \(\?\) and fragment \(#\)/)).toBeInTheDocument();
+    await user.clear(url);
     await user.type(url, 'http://');
     expect(screen.getByText(`Not a URL: write it whole, e.g. ${DEFAULT_URL}`)).toBeInTheDocument();
     await user.type(url, 'trailhound:7480');

@@ -31,6 +31,8 @@ export function urlProblem(url: string): string | undefined {
       return `Start it with http:// or https://, e.g. ${DEFAULT_URL}`;
     case 'credentials':
       return 'Leave out the user name and password (user:password@): the service takes only the token below';
+    case 'query':
+      return "Leave out the query (?) and fragment (#): each call's path (/api/...) is added at the end";
     default:
       return undefined;
   }

@@ -4,6 +4,7 @@ import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { foundNoLogs } from '../foundNoLogs';
+import { printable } from '../table';
 import { DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
@@ -166,7 +167,8 @@ export function ingestCommand(): Command {
             // A warning: the run goes on, and its summary counts these files. Off the bar's line.
             if (opts.json) return;
             if (bar) process.stderr.write('\n');
-            warn(`could not ingest ${key}: ${reason}`);
+            // A key is whatever name the bucket's writer gave: its control characters must not reach the terminal.
+            warn(`could not ingest ${printable(key)}: ${printable(reason)}`);
           },
           // Not a fault, and counted in the summary (halved): said as it happens, as the progress is.
           onHalved: ({ said }) => {
@@ -177,7 +179,7 @@ export function ingestCommand(): Command {
           // Said under --json too, as the command's other warnings: no count in the summary tells of these links.
           onPassedOver: (key, reason) => {
             if (bar) process.stderr.write('\n');
-            warn(`${key} is ${reason}`);
+            warn(`${printable(key)} is ${printable(reason)}`);
           },
         });
         bar?.stop();
