@@ -1,7 +1,7 @@
 // The Events report: what to count and how to show it, then the filters.
 import type { CoreApp } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
-import { Combobox } from '@grafana/ui';
+import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useId } from 'react';
 import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
@@ -54,8 +54,9 @@ export function EventsQueryEditor({ query, onChange: send, loadValues, app }: Pr
                 width={22}
                 options={async (search) => choicesAndVariables(GROUP_BYS, search)}
                 value={selected(GROUP_BYS, query.groupBy ?? DEFAULT_QUERY.groupBy)}
-                // A dashboard variable ($groupBy) stands for one of the choices.
-                onChange={(option) => onChange({ ...query, groupBy: option.value as GroupBy })}
+                // A dashboard variable ($groupBy) stands for one of the choices. A cleared box hands over no option (null,
+                // or undefined, whatever the types say): the query keeps what it groups by until something is picked.
+                onChange={(option?: ComboboxOption<string> | null) => option && onChange({ ...query, groupBy: option.value as GroupBy })}
               />
             </EditorField>
           )}
