@@ -313,6 +313,36 @@ describe('ConfigEditor', () => {
     expect(latest().secureJsonData).toEqual({ token: 'new' });
   });
 
+  it('changes nothing of a provisioned (read-only) data source, says so, and still shows its ingestion status', async () => {
+    const user = userEvent.setup();
+    const provisioned = settings({ readOnly: true, secureJsonFields: { token: true }, jsonData: { url: DEFAULT_URL, timeoutSeconds: 90 } });
+    const { onOptionsChange } = await renderEditor(provisioned);
+    expect(screen.getByText(/Provisioned/)).toBeInTheDocument();
+    const url = screen.getByRole('textbox', { name: /Service URL/ });
+    const timeout = screen.getByRole('textbox', { name: /Timeout/ });
+    const reset = screen.getByRole('button', { name: 'Reset' });
+    for (const control of [url, timeout, reset]) {
+      expect(control).toBeDisabled();
+    }
+    await user.type(url, '/x');
+    await user.type(timeout, '0');
+    await user.click(reset);
+    expect(onOptionsChange).not.toHaveBeenCalled();
+    expect(url).toHaveValue(DEFAULT_URL);
+    expect(screen.getByDisplayValue('configured')).toBeInTheDocument();
+    // The service's status is no setting of the data source: it shows as for any other.
+    expect(await screen.findByText((1234).toLocaleString())).toBeInTheDocument();
+  });
+
+  it('leaves the fields of a data source saved in Grafana editable, without the provisioned note', async () => {
+    await renderEditor(settings({ secureJsonFields: { token: true } }));
+    expect(screen.queryByText(/Provisioned/)).not.toBeInTheDocument();
+    const textboxes = [screen.getByRole('textbox', { name: /Service URL/ }), screen.getByRole('textbox', { name: /Timeout/ })];
+    for (const control of [...textboxes, screen.getByRole('button', { name: 'Reset' })]) {
+      expect(control).toBeEnabled();
+    }
+  });
+
   it('shows the ingestion status of the saved data source', async () => {
     await renderEditor(settings());
     expect(await screen.findByText('Log files')).toBeInTheDocument();

@@ -100,57 +100,66 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   return (
     <>
       <ConfigSection title="Trailhound service" description="The service that ingests CloudTrail logs and answers report queries (trailhound serve).">
-        <Field label="Service URL" description={`Where trailhound serve listens; default ${DEFAULT_URL}`} required invalid={Boolean(problem)} error={problem}>
-          <Input
-            id="trailhound-url"
-            width={50}
-            invalid={Boolean(problem)}
-            placeholder={DEFAULT_URL}
-            value={jsonData.url ?? ''}
-            onChange={(e) => onOptionsChange({ ...options, jsonData: { ...jsonData, url: e.currentTarget.value.trim() } })}
-            aria-describedby={warning ? 'trailhound-url-warning' : undefined}
-          />
-        </Field>
-        {warning && (
-          <Text element="p" variant="bodySmall" color="warning" id="trailhound-url-warning">
-            {warning}
+        {options.readOnly && (
+          <Text element="p" variant="bodySmall" color="secondary">
+            Provisioned: these settings come from Grafana&apos;s provisioning files and can be changed only there.
           </Text>
         )}
-        <Field label="Token" description="The service's bearer token: TRAILHOUND_TOKEN, or the token file in its data folder" required>
-          <SecretInput
-            id="trailhound-token"
-            width={50}
-            placeholder="Bearer token"
-            isConfigured={Boolean(secureJsonFields?.token)}
-            value={secureJsonData?.token ?? ''}
-            onChange={(e) => onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, token: e.currentTarget.value } })}
-            // Reset forgets the stored token: Grafana deletes it on save when the field is unset and not configured.
-            onReset={() =>
-              onOptionsChange({
-                ...options,
-                secureJsonFields: { ...secureJsonFields, token: false },
-                secureJsonData: { ...secureJsonData, token: '' },
-              })
-            }
-          />
-        </Field>
-        <Field
-          label="Timeout"
-          htmlFor="trailhound-timeout"
-          description={`Seconds to wait for each call to the service; default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS} (one hour)`}
-          invalid={timeoutInvalid}
-          error={timeoutInvalid ? `More than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds; empty for the default` : undefined}
-        >
-          <TimeoutInput
+        {/* A provisioned data source cannot be saved from here: a disabled fieldset disables every control in it, the
+            token's Reset button too (SecretInput takes no disabled for it), so no edit looks as if it would count. */}
+        <fieldset disabled={options.readOnly} style={{ border: 0, margin: 0, padding: 0, minWidth: 0 }}>
+          <Field label="Service URL" description={`Where trailhound serve listens; default ${DEFAULT_URL}`} required invalid={Boolean(problem)} error={problem}>
+            <Input
+              id="trailhound-url"
+              width={50}
+              invalid={Boolean(problem)}
+              placeholder={DEFAULT_URL}
+              value={jsonData.url ?? ''}
+              onChange={(e) => onOptionsChange({ ...options, jsonData: { ...jsonData, url: e.currentTarget.value.trim() } })}
+              aria-describedby={warning ? 'trailhound-url-warning' : undefined}
+            />
+          </Field>
+          {warning && (
+            <Text element="p" variant="bodySmall" color="warning" id="trailhound-url-warning">
+              {warning}
+            </Text>
+          )}
+          <Field label="Token" description="The service's bearer token: TRAILHOUND_TOKEN, or the token file in its data folder" required>
+            <SecretInput
+              id="trailhound-token"
+              width={50}
+              placeholder="Bearer token"
+              isConfigured={Boolean(secureJsonFields?.token)}
+              value={secureJsonData?.token ?? ''}
+              onChange={(e) => onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, token: e.currentTarget.value } })}
+              // Reset forgets the stored token: Grafana deletes it on save when the field is unset and not configured.
+              onReset={() =>
+                onOptionsChange({
+                  ...options,
+                  secureJsonFields: { ...secureJsonFields, token: false },
+                  secureJsonData: { ...secureJsonData, token: '' },
+                })
+              }
+            />
+          </Field>
+          <Field
+            label="Timeout"
+            htmlFor="trailhound-timeout"
+            description={`Seconds to wait for each call to the service; default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS} (one hour)`}
             invalid={timeoutInvalid}
-            value={jsonData.timeoutSeconds}
-            onChange={(stored) => {
-              // Stored even when out of range: Save & test refuses it too, and says why.
-              const { timeoutSeconds: _old, ...rest } = jsonData;
-              onOptionsChange({ ...options, jsonData: stored === undefined ? rest : { ...rest, timeoutSeconds: stored } });
-            }}
-          />
-        </Field>
+            error={timeoutInvalid ? `More than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds; empty for the default` : undefined}
+          >
+            <TimeoutInput
+              invalid={timeoutInvalid}
+              value={jsonData.timeoutSeconds}
+              onChange={(stored) => {
+                // Stored even when out of range: Save & test refuses it too, and says why.
+                const { timeoutSeconds: _old, ...rest } = jsonData;
+                onOptionsChange({ ...options, jsonData: stored === undefined ? rest : { ...rest, timeoutSeconds: stored } });
+              }}
+            />
+          </Field>
+        </fieldset>
       </ConfigSection>
       {/* Each save (Save & test) raises the version: the panel starts over and asks the service with the settings just saved,
           rather than keep showing what the old ones got (a failure to reach it, say). */}
