@@ -1,7 +1,7 @@
 // What a query leaves out (its `exclude`): the filters' dimensions and pickers, values left out instead of kept. One
 // "Leave out" box adds a dimension; each added one is a field of its own, so a query without exclusions takes one box.
 import { AccessoryButton, EditorField, EditorFieldGroup, EditorRow, InputGroup } from '@grafana/plugin-ui';
-import { Combobox } from '@grafana/ui';
+import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useEffect, useState } from 'react';
 import { FILTER_KEYS, filterValues, type FilterKey } from '../../model/query';
 import type { Query } from '../types';
@@ -83,7 +83,9 @@ export function ExclusionsEditor({ id, query, onChange, loadValues }: Props) {
               options={addable}
               // Never holds a choice: picking a dimension adds its field, and the box is ready for the next.
               value={null}
-              onChange={(option) => {
+              // Grafana 12.3's box hands over no option (null or undefined) when cleared: nothing to add then.
+              onChange={(option?: ComboboxOption<FilterKey> | null) => {
+                if (!option) return;
                 setPending((keys) => [...keys, option.value]);
                 setFocus(fieldId(option.value));
               }}
