@@ -255,7 +255,7 @@ test("report's help says the defaults its flags leave to the query (not set as v
     '--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)'
   );
   expect(help).toContain('a list of the events themselves (default: table)');
-  expect(queryFromFlags('events', { preset: 'ips-activity' }).groupBy).toBe('sourceIp');
+  expect(queryFromFlags('events', { preset: 'ips-activity', sourceIp: ['198.51.100.23'] }).groupBy).toBe('sourceIp');
 });
 
 /** A command's help as `trailhound <path> --help` prints it (at 80 columns, as without a terminal), on one line. */

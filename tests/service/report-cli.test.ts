@@ -127,6 +127,21 @@ test('--preset ec2-started-by takes the instance id from --resource-id', async (
   expect(JSON.parse(r.stdout).frames[0].fields[0].values).toEqual([]);
 });
 
+test('--preset users-activity without --user, or ips-activity without --source-ip, is refused, not every event reported', async () => {
+  const users = await report(['events', '--preset', 'users-activity']);
+  expect(users.code).toBe(1);
+  expect(users.stdout).toBe('');
+  expect(users.stderr).toContain('trailhound: --user: the users-activity preset needs at least one --user, e.g. --preset users-activity --user alice');
+  const ips = await report(['events', '--preset', 'ips-activity', '--group-by', 'user']);
+  expect(ips.code).toBe(1);
+  expect(ips.stderr).toContain('--source-ip: the ips-activity preset needs at least one --source-ip, e.g. --preset ips-activity --source-ip ');
+  // Given, the preset reports that user's events only; ec2-started-by without an id lists every launch, as designed.
+  const user = oracleUser(records[0]);
+  const one = await report(['events', '--preset', 'users-activity', '--user', user, '--json']);
+  expect(table(JSON.parse(one.stdout).frames[0])).toEqual({ [user]: records.filter((x) => oracleUser(x) === user).length });
+  expect(queryFromFlags('events', { preset: 'ec2-started-by' })).toMatchObject({ resourceId: '', filters: { eventName: ['RunInstances', 'StartInstances'] } });
+});
+
 test('a timeseries prints one column per group, its counts right-aligned', async () => {
   const r = await report([
     'events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z',

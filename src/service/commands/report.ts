@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
-import { COMMON_SEARCHES, commonSearch } from '../../model/commonSearches';
+import { COMMON_SEARCHES, commonSearch, type CommonSearch } from '../../model/commonSearches';
 import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS,
   STATUSES, TIME_FIELDS,
@@ -108,10 +108,22 @@ export function noEventsIn(range: { from: number; to: number }, lookedBack: bool
   return lookedBack ? `(no events match in the last 14 days, ${within}: --from and --to set another range)` : `(no events match ${within})`;
 }
 
+/** The flag that gives a preset its input, where it filters nothing without one. */
+const PRESET_FLAGS: Partial<Record<CommonSearch['input'], { option: 'user' | 'sourceIp'; flag: string; example: string }>> = {
+  users: { option: 'user', flag: '--user', example: 'alice' },
+  ips: { option: 'sourceIp', flag: '--source-ip', example: '198.51.100.23' },
+};
+
 /** The query the flags describe: a preset first (if any), then every flag given on top of it. */
 export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery {
   const preset = o.preset ? commonSearch(o.preset) : undefined;
   if (o.preset && !preset) throw new QueryError('preset', `"${o.preset}" is not one of ${COMMON_SEARCHES.map((s) => s.id).join(', ')}`);
+  // Without its input such a preset filters nothing, and its report is every event: the Grafana editor may show that
+  // for an empty variable, but a flag left out here is a mistake. ec2-started-by without an id lists every launch, as designed.
+  const needed = preset && PRESET_FLAGS[preset.input];
+  if (needed && !o[needed.option]?.length) {
+    throw new QueryError(needed.flag, `the ${preset.id} preset needs at least one ${needed.flag}, e.g. --preset ${preset.id} ${needed.flag} ${needed.example}`);
+  }
   const base = preset?.query({ instanceId: o.resourceId, users: o.user, ips: o.sourceIp }) ?? {};
   const filters = { ...base.filters };
   // Every filter of the model has its flag.
