@@ -77,6 +77,28 @@ test('each kind of broken file is recorded with a reason, and ingestion carries 
   expect(await count(`log_objects`)).toBe(1);
 });
 
+test('a file whose Records is not a list: its reason says what Records is, in plain words, not DuckDB\'s', async () => {
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}number.json.gz`]: zlib.gzipSync('{"Records": 3}'),
+    [`${DAY}fraction.json.gz`]: zlib.gzipSync('{"Records": -2.5}'),
+    [`${DAY}string.json.gz`]: zlib.gzipSync('{"Records": "none today"}'),
+    [`${DAY}boolean.json.gz`]: zlib.gzipSync('{"Records": true}'),
+    [`${DAY}object.json.gz`]: zlib.gzipSync(JSON.stringify({ Records: rec() })),
+    [`${DAY}second-value.json`]: '{"Records": []}\n{"Records": 7}',
+  });
+  await run();
+  const errors = await db.all<{ key: string; kind: string; reason: string }>(`SELECT key, kind, reason FROM ingest_errors ORDER BY key`);
+  const not = 'not a list of records';
+  expect(Object.fromEntries(errors.map((e) => [path.basename(e.key), [e.kind, e.reason]]))).toEqual({
+    'boolean.json.gz': ['no-records', `\`Records\` is true or false (true), ${not}: not a CloudTrail log file`],
+    'fraction.json.gz': ['no-records', `\`Records\` is a number (-2.5), ${not}: not a CloudTrail log file`],
+    'number.json.gz': ['no-records', `\`Records\` is a number (3), ${not}: not a CloudTrail log file`],
+    'object.json.gz': ['no-records', `\`Records\` is an object, ${not}: not a CloudTrail log file`],
+    'second-value.json': ['no-records', `\`Records\` is a number (7), ${not} (in JSON value 2 of the file): not a CloudTrail log file`],
+    'string.json.gz': ['no-records', `\`Records\` is a string ("none today"), ${not}: not a CloudTrail log file`],
+  });
+});
+
 test.each([
   ['a gzip cut short', (gz: Buffer) => gz.subarray(0, gz.length - 12), 'bad-gzip', /; the gzip itself is broken \(unexpected end of file\)$/],
   ['a whole gzip of JSON cut short', () => zlib.gzipSync('{"Records": [ {"eventID": '), 'bad-json', /Malformed JSON[^;]*$/],

@@ -47,8 +47,22 @@ export function reasonOf(err: unknown, file: string): string {
         `record by record, which needs CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${limit} ` +
         `(CloudTrail writes none over 256 KB)`;
     })
+    .replace(RECORDS_NOT_A_LIST, (_m, value: string, type: string, shown: string) => {
+      const which = value === '1' ? '' : ` (in JSON value ${value} of the file)`;
+      const what = JSON_TYPES[type] ?? `a ${type.toLowerCase()} value`;
+      const quoted = type === 'OBJECT' || shown.length > 40 ? '' : ` (${shown})`;
+      return `\`Records\` is ${what}${quoted}, not a list of records${which}: not a CloudTrail log file`;
+    })
     .trim();
 }
+
+/** DuckDB's words for a file whose Records is not a list: "JSON transform error in record/value 1: Expected ARRAY, but got UBIGINT: 3". */
+const RECORDS_NOT_A_LIST = /^JSON transform error in record\/value (\d+): Expected ARRAY, but got (\w+): (.*)$/s;
+/** DuckDB's JSON types, as a user who wrote the JSON would call them. */
+const JSON_TYPES: Record<string, string> = {
+  UBIGINT: 'a number', BIGINT: 'a number', HUGEINT: 'a number', UHUGEINT: 'a number', DOUBLE: 'a number', VARCHAR: 'a string',
+  BOOLEAN: 'true or false', OBJECT: 'an object',
+};
 
 /**
  * The largest JSON value DuckDB's reader took before it failed with "maximum_object_size … exceeded": its buffer, twice
