@@ -99,6 +99,18 @@ test('its records say their category, and the rule for records that say none (ev
   expect([...new Set(disagree)]).toEqual([]);
 });
 
+test('a small run is spread over every day asked for, not held whole in one file of the last minutes', () => {
+  const small = { events: 100, days: 30, end: END, seed: 3 };
+  const objects = [...generateLogObjects(small)];
+  const days = new Set(records(objects).map((r) => r.eventTime.slice(0, 10)));
+  // The 30 calendar days up to the 20th, each with events, as `ingest --days 30` reads them.
+  expect([...days].sort()).toEqual(Array.from({ length: 30 }, (_, i) => new Date(END.getTime() - (29 - i) * 86_400_000).toISOString().slice(0, 10)));
+  expect(new Set(records(objects).map((r) => r.eventID)).size).toBe(100);
+  // Still the same bytes for the same seed; a file size asked for is kept.
+  expect(Buffer.concat([...generateLogObjects(small)].map((o) => o.body)).equals(Buffer.concat(objects.map((o) => o.body)))).toBe(true);
+  expect([...generateLogObjects({ ...small, eventsPerFile: 500, digest: false })].filter((o) => o.records > 0)[0].records).toBe(100);
+});
+
 test('writeLogFolder writes the files in their layout; a large run streams in flat memory', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-'));
   try {

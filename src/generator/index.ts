@@ -135,6 +135,9 @@ function logObject(key: string, records: CloudTrailRecord[]): LogObject {
   return { key, body: zlib.gzipSync(JSON.stringify({ Records: records }), { level: 1 }), records: records.length };
 }
 
+/** The fewest log files a day a run of the default file size is spread over. */
+const FILES_PER_DAY = 2;
+
 /**
  * Yields log files oldest first. Global events (IAM, STS, sign-in) in us-east-1 are, half of the time, delivered
  * a second time by another trail, in a file of their own with the same eventID and content: as real CloudTrail does.
@@ -142,11 +145,13 @@ function logObject(key: string, records: CloudTrailRecord[]): LogObject {
 export function* generateLogObjects(options: GenerateOptions): Generator<LogObject> {
   const rng = new Rng(options.seed ?? 1);
   const days = options.days ?? 14;
-  const perFile = options.eventsPerFile ?? 500;
   const prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
   const endMs = (options.end ?? new Date()).getTime();
   // The same calendar days as `trailhound ingest --days N`: today and the N - 1 days before it (UTC).
   const startMs = options.start?.getTime() ?? Math.floor(endMs / 86_400_000) * 86_400_000 - (days - 1) * 86_400_000;
+  // Files of 500 would hold a small run whole (100 events over 30 days: one file, in the last minutes): by default, at
+  // least FILES_PER_DAY files a day, so the events span the days asked for.
+  const perFile = options.eventsPerFile ?? Math.min(500, Math.max(1, options.events / (FILES_PER_DAY * ((endMs - startMs) / 86_400_000))));
   let remaining = options.events;
   let currentDay = '';
   let slots = new Map<string, { account: Account; region: string; files: string[]; last: number }>();
