@@ -13,7 +13,7 @@ import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
 import { FolderSource, folderLedger } from './sources/folder';
-import { parseS3Url, s3LedgerId, s3SourceId, S3Source } from './sources/s3';
+import { parseS3Url, s3Ledger, s3SourceId, S3Source } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { isDiskFull, kinded, kindOf } from '../errorKind';
 import { refusalOf, type Refusal } from './sources/nesting';
@@ -115,9 +115,7 @@ export function sourceId(spec: string): string {
 
 /** The name a source's files carry in the ledger (LogSource.ledger) and what their keys start with (keyScope), without opening it. */
 export function sourceLedger(spec: string): { ledger: string; keyScope: string } {
-  if (!spec.startsWith('s3://')) return folderLedger(spec);
-  const location = parseS3Url(spec);
-  return { ledger: s3LedgerId(location), keyScope: `${location.prefix}${location.scope}` };
+  return spec.startsWith('s3://') ? s3Ledger(parseS3Url(spec)) : folderLedger(spec);
 }
 
 /** The sources in order, each once by the name its runs carry (s3://b and s3://b/ are one); onRepeat hears of the others. */

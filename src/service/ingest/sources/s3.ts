@@ -50,8 +50,11 @@ const unquoted = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
 /** How ingest_runs names an S3 source. */
 export const s3SourceId = ({ bucket, prefix, scope }: S3Location) => `s3://${bucket}/${prefix}${scope}`;
 
-/** How the ledger names an S3 source's files: by the trail, whichever of its folders the source starts at. */
-export const s3LedgerId = ({ bucket, prefix }: S3Location) => `s3://${bucket}/${prefix}`;
+/**
+ * How the ledger names an S3 source's files, by the trail whichever of its folders the source starts at, and what
+ * their keys start with (the folder's own): as folder.ts folderLedger says it of a folder.
+ */
+export const s3Ledger = ({ bucket, prefix, scope }: S3Location) => ({ ledger: `s3://${bucket}/${prefix}`, keyScope: `${prefix}${scope}` });
 
 export interface S3SourceOptions {
   /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
@@ -141,8 +144,7 @@ export class S3Source implements LogSource {
     options: S3SourceOptions = {}
   ) {
     this.id = s3SourceId(location);
-    this.ledger = s3LedgerId(location);
-    this.keyScope = `${location.prefix}${location.scope}`;
+    ({ ledger: this.ledger, keyScope: this.keyScope } = s3Ledger(location));
     this.endpoint = options.endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
