@@ -12,6 +12,7 @@ import type { Database } from '../db/database';
 import { CALLER_ACCOUNT_USER_SQL, RESOURCE_INDEX_SELECT } from '../db/schema';
 import { counted, sizeText } from '../counted';
 import { literalPath } from '../db/filePaths';
+import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
 import {
   failsAnyRead,
@@ -417,6 +418,9 @@ export class BatchLoader {
     const freshRows = '(SELECT * FROM batch WHERE rowid IN (SELECT row FROM fresh))';
     // Arrived when the batch's transaction began, as its ledger rows say (now() is the transaction's start).
     const arrived = this.historyBefore ? 'CASE WHEN event_time < $historyBefore::TIMESTAMP THEN event_time ELSE now()::TIMESTAMP END' : 'now()::TIMESTAMP';
+    // On one thread: on several, each thread gathers part of a batch's rows, and a part smaller than a row group
+    // (122 880 rows: a batch's, split) is appended to the table a second time. 200 k generated events took 1.6 s of CPU
+    // to insert on 2 threads, 0.7 s on one (and 0.3 s more at commit), which was sooner too.
     await onOneThread(conn, async () => {
       await conn.run(
         `INSERT INTO events BY NAME SELECT *, ${arrived} AS arrived_at FROM ${freshRows}`,
@@ -647,22 +651,3 @@ async function fillFromParts(conn: DuckDBConnection, table: string, parts: Batch
     await conn.run(`${i === 0 ? `CREATE OR REPLACE TEMP TABLE ${table} AS` : `INSERT INTO ${table}`} ${select(records)}`, params);
   }
 }
-
-/**
- * Runs `inserts` with DuckDB on one thread. On several, each thread gathers part of a batch's rows, and a part smaller
- * than a row group (122 880 rows: a batch's, split) is appended to the table a second time: 200 k generated events
- * took 1.6 s of CPU to insert on 2 threads, 0.7 s on one (and 0.3 s more at commit), which was sooner too. The
- * setting is the database's: other connections' queries meanwhile run on one thread as well.
- */
-async function onOneThread(conn: DuckDBConnection, inserts: () => Promise<void>): Promise<void> {
-  const reader = await conn.runAndReadAll(`SELECT current_setting('threads')::INTEGER`);
-  const threads = Number(reader.getRowsJS()[0][0]);
-  if (threads === 1) return inserts();
-  await conn.run(`SET threads = 1`);
-  try {
-    await inserts();
-  } finally {
-    await conn.run(`SET threads = ${threads}`);
-  }
-}
-

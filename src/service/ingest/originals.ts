@@ -12,12 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
+import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
 
 const DAY_MS = 86_400_000;
@@ -214,12 +215,10 @@ interface Run {
   options: CompactionOptions;
 }
 
-/** The day's kept files to copy: a bit per row of `sources` (in order), set for the rows their log_objects rows name. */
+/** The day's kept files to copy: per source, a bit per row, set for the rows their log_objects rows name. */
 interface Selection {
   sources: string[];
-  bits: string;
-  /** Per source: its first row's position in `bits`. */
-  offsets: number[];
+  bits: Map<string, string>;
   /** Rows selected, per source. */
   found: Map<string, number>;
 }
@@ -253,11 +252,9 @@ async function select(conn: DuckDBConnection, db: Database, day: string, archive
   let all = '';
   for (const group of groups) all += await selectGroup(conn, db, day, group, rowsIn);
   const found = new Map<string, number>();
+  const bits = new Map<string, string>();
   const sources: string[] = [];
-  const parts: string[] = [];
-  const starts: number[] = [];
   let offset = 0;
-  let length = 0;
   for (const archive of archives) {
     const rows = rowsIn.get(archive) ?? 0;
     const part = all.slice(offset, offset + rows);
@@ -265,12 +262,10 @@ async function select(conn: DuckDBConnection, db: Database, day: string, archive
     const n = part.split('1').length - 1;
     if (n === 0) continue;
     found.set(archive, n);
+    bits.set(archive, part);
     sources.push(archive);
-    starts.push(length);
-    parts.push(part);
-    length += part.length;
   }
-  return { sources, bits: parts.join(''), offsets: starts, found };
+  return { sources, bits, found };
 }
 
 /** One group of `select`: a bit per row of its files (in order), set for the rows whose key the day's rows name in that file. */
@@ -324,14 +319,45 @@ async function unreadableOf(conn: DuckDBConnection, db: Database, archives: stri
 /** What a day's copy left where it was, with why; `unreadable` (DuckDB's reason) for a file that cannot be read. */
 type Left = { archive: string; why: string; unreadable?: string };
 
-/** Copies the rows `selection` chose into `target`; fails when a file changed since it was selected. */
-async function copySelection(conn: DuckDBConnection, dir: string, { sources, bits, offsets, found }: Selection, target: string): Promise<void> {
-  const copied = await conn.run(
-    // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
-    `COPY (SELECT key, content FROM read_parquet($files) WHERE get_bit($bits::BITSTRING, ($offsets[file_index::BIGINT + 1] + file_row_number)::INTEGER) = 1)
-     TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-    { files: listValue(sources.map((a) => literalPath(path.join(dir, a)))), bits, offsets: listValue(offsets), target }
-  );
+/**
+ * Copies the rows `selection` chose into `target`, on one thread; fails when a file changed since it was selected.
+ * The files whose every row was chosen are read whole; each other file has a query of its own, whose filter names one
+ * column (its `file_row_number`), which the Parquet scan applies as it reads. A filter over two columns (`file_index`
+ * and `file_row_number`, all files in one scan) made DuckDB hold the whole day on one thread (a day of 90 MB went past
+ * 270 MB), and each further thread reads row groups of its own (64 log files each: a day of 180 kB files ran out of a
+ * 128 MB limit on 4 threads, and came within 6 MB of it on 2); on one thread it stays near 55 MB.
+ */
+async function copySelection(
+  conn: DuckDBConnection,
+  db: Database,
+  { sources, bits, found }: Selection,
+  rowsIn: Map<string, number>,
+  target: string
+): Promise<void> {
+  const file = (archive: string) => literalPath(path.join(db.originalsDir, archive));
+  const whole = sources.filter((a) => found.get(a) === rowsIn.get(a));
+  const parts = sources.filter((a) => found.get(a) !== rowsIn.get(a));
+  const params: Record<string, DuckDBValue> = { target };
+  const selects: string[] = [];
+  if (whole.length > 0) {
+    selects.push(`SELECT key, content FROM read_parquet($whole)`);
+    params.whole = listValue(whole.map(file));
+  }
+  for (const [i, archive] of parts.entries()) {
+    selects.push(`SELECT key, content FROM read_parquet($file${i}) WHERE get_bit($bits${i}::BITSTRING, file_row_number::INTEGER) = 1`);
+    params[`file${i}`] = file(archive);
+    params[`bits${i}`] = bits.get(archive)!;
+  }
+  // The thread count is set on a connection of its own: a stop interrupts `conn` until the day ends, and would
+  // interrupt the statement that gives the count back too.
+  const settings = await db.connect();
+  const copied = await onOneThread(settings, () =>
+    conn.run(
+      // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
+      `COPY (${selects.join(' UNION ALL ')}) TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+      params
+    )
+  ).finally(() => settings.closeSync());
   const expected = total(found);
   if (Number(copied.rowsChanged) !== expected) {
     throw new Error(`copied ${copied.rowsChanged} of the ${expected} log files selected: a kept Parquet file changed meanwhile`);
@@ -380,7 +406,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
       if (sources.length === 0 || (sources.length === 1 && found.get(sources[0]) === rowsIn.get(sources[0]))) return { left: unreadableLeft() };
       options.onStep?.('copying', target);
       if (options.signal?.aborted) throw new Error('stopped');
-      await copySelection(conn, dir, selection, target);
+      await copySelection(conn, db, selection, rowsIn, target);
       const left = unreadableLeft();
       for (const archive of archives) {
         const missing = kept.get(archive)! - (found.get(archive) ?? 0);
