@@ -244,7 +244,8 @@ export interface BackfillStatus {
  *
  * About the service's side (its credentials, permissions, endpoints, folders, memory):
  * - `credentials`: no AWS credentials, or refused ones (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, InvalidToken)
- * - `access-denied`: AccessDenied or another 403 (an S3 or KMS permission; a file the service may not read)
+ * - `access-denied`: AccessDenied or another 403 (an S3 or KMS permission; a file the service may not read), or an
+ *   SSE-KMS key S3 may not use (its 400 KMS.DisabledException, KMS.KMSInvalidStateException, KMS.NotFoundException)
  * - `unreachable`: an endpoint that could not be reached (connection refused, DNS, timeouts, a stalled download)
  * - `no-bucket`: NoSuchBucket
  * - `no-logs`: nothing under the source's AWSLogs/

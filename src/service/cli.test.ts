@@ -311,7 +311,7 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   const waiting =
     "\n  1 file that ran out of memory before, not read again until its wait is over: 'trailhound report ingest --errors' lists it, with when\n";
   expect(one).toContain(waiting);
-  const denied = '\n  1 file whose download S3 denied before, not tried again until its wait is over (--retry-denied tries at once): ' +
+  const denied = '\n  1 file whose download was refused before, not tried again until its wait is over (--retry-denied tries at once): ' +
     "'trailhound report ingest --errors' lists it, with when\n";
   expect(one).toContain(denied);
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
@@ -324,7 +324,7 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(one).toContain("\n  1 batch ran out of DuckDB's memory and was loaded again in two parts (");
   const two = formatSummary({ ...summary, unreadable: 2, waiting: 0, denied: 2, errors: 3, rejected: 0, halved: 2, stopped: false, durationMs: 0 });
   expect(two).not.toContain('ran out of memory');
-  expect(two).toContain('\n  2 files whose download S3 denied before, not tried again until their waits are over (');
+  expect(two).toContain('\n  2 files whose download was refused before, not tried again until their waits are over (');
   expect(two).toContain("\n  2 batches ran out of DuckDB's memory and were loaded again in two parts (");
   const none = formatSummary({ ...summary, unreadable: 0, waiting: 0, denied: 0, errors: 0, rejected: 0, halved: 0, stopped: false, durationMs: 0 });
   expect(none).not.toContain('two parts');

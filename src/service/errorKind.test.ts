@@ -11,6 +11,11 @@ const timeout = (message: string) => Object.assign(new Error(`@smithy/node-http-
 test.each([
   [sdk('AccessDenied', 403), 'access-denied'],
   [sdk('UnknownError', 403), 'access-denied'],
+  // An SSE-KMS object whose key S3 may not use: a 400 with KMS's code, refused as a denied kms:Decrypt is.
+  [sdk('KMS.DisabledException', 400), 'access-denied'],
+  [sdk('KMS.KMSInvalidStateException', 400), 'access-denied'],
+  [sdk('KMS.NotFoundException', 400), 'access-denied'],
+  [sdk('KMS.ThrottlingException', 400), 'other'],
   [sdk('NoSuchBucket', 404), 'no-bucket'],
   [sdk('InvalidAccessKeyId', 403), 'credentials'],
   [sdk('SignatureDoesNotMatch', 403), 'credentials'],

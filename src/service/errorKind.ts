@@ -30,6 +30,13 @@ export function isDiskFull(err: unknown): boolean {
 
 const ACCESS_CODES = ['EACCES', 'EPERM'];
 
+/**
+ * S3's answers (400) to a GetObject of an SSE-KMS object whose key it may not use: disabled, in another state than
+ * enabled (pending deletion, pending import, unavailable), or deleted. Refused as a denied kms:Decrypt is, and no more
+ * likely to pass at the next poll: the key's owner has to act.
+ */
+export const KMS_KEY_UNUSABLE = ['KMS.DisabledException', 'KMS.KMSInvalidStateException', 'KMS.NotFoundException'] as const;
+
 /** The kind of an error as caught: the one it carries, else what the error itself is. */
 export function kindOf(err: unknown): ErrorKind {
   const e = err as { kind?: unknown; kinds?: unknown; name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
@@ -41,6 +48,7 @@ export function kindOf(err: unknown): ErrorKind {
   if (name === 'NoSuchBucket') return 'no-bucket';
   if (CREDENTIAL_ERROR_NAMES.includes(name)) return 'credentials';
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403 || ACCESS_CODES.includes(String(e?.code))) return 'access-denied';
+  if ((KMS_KEY_UNUSABLE as readonly string[]).includes(name)) return 'access-denied';
   if (isOutOfMemory(err)) return 'out-of-memory';
   if (isDiskFull(err)) return 'disk-full';
   return 'other';

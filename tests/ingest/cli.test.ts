@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
+import { Reports } from '../../src/service/reports';
 import { runCli } from '../support/cli';
 import { refusedUrl } from '../support/net';
 import { writeStratusFolder } from '../support/stratus';
@@ -189,6 +190,54 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   expect(second.stdout).toMatch(/no new errors/);
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });
+
+test("a folder's file the service may not read waits before its next try, as a denied download does, " +
+  'the file beside it stored; its warning says to fix its permissions', async () => {
+  // Unreadable for real: as root, which reads any file whatever its mode, the runs are nobody's, in a folder nobody owns.
+  const root = process.getuid?.() === 0;
+  const user = root ? { uid: 65534, gid: 65534 } : {};
+  const own = tempDir();
+  try {
+    const logs = path.join(own, 'logs');
+    fs.mkdirSync(logs);
+    const sample = path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]);
+    fs.copyFileSync(sample, path.join(logs, 'good.json.gz'));
+    fs.copyFileSync(sample, path.join(logs, 'secret.json.gz'));
+    if (root) for (const p of [own, logs, path.join(logs, 'good.json.gz'), path.join(logs, 'secret.json.gz')]) fs.chownSync(p, 65534, 65534);
+    fs.chmodSync(path.join(logs, 'secret.json.gz'), 0o000);
+    const file = path.join(own, 'db.duckdb');
+    const args = ['ingest', '--source', logs, '--db', file, '--days', '3650'];
+
+    // It failed the whole run (DuckDB's read of the batch), at every poll, the file beside it never stored.
+    const first = await runCli(args, {}, user);
+    expect([first.code, first.stdout]).toEqual([0, expect.stringMatching(/^Ingested 1 log file from /)]);
+    expect(first.stderr).toMatch(
+      new RegExp(`^trailhound: warning: could not ingest secret\\.json\\.gz: download failed: ${logs}/secret\\.json\\.gz may not be read by the ` +
+        "service's user \\(EACCES\\): fix the file's permissions \\(chmod, chown\\); .* Denied 1 time: the next try is after \\S+Z ", 'm')
+    );
+    // As GET /api/ingest/errors lists it: when it is tried again.
+    const db = await Database.open(file);
+    const reports = new Reports(db);
+    try {
+      const [listed] = (await reports.ingestErrors(10)).errors;
+      expect(listed).toMatchObject({ key: 'secret.json.gz', kind: 'access-denied', retryAt: expect.stringMatching(/Z$/) });
+      expect(Date.parse(listed.retryAt!) - Date.parse(listed.failedAt)).toBe(5 * 60_000);
+    } finally {
+      reports.close();
+      db.close();
+    }
+
+    // The next run (serve's next poll, cron's) leaves it to its wait; asked (its permissions fixed), it reads it at once.
+    const again = await runCli([...args, '--json'], {}, user);
+    expect([again.code, JSON.parse(again.stdout)]).toEqual([0, expect.objectContaining({ objects: 0, unchanged: 1, denied: 1, errors: 0 })]);
+    fs.chmodSync(path.join(logs, 'secret.json.gz'), 0o644);
+    expect(JSON.parse((await runCli([...args, '--json'], {}, user)).stdout)).toMatchObject({ objects: 0, denied: 1 });
+    const asked = await runCli([...args, '--json', '--retry-denied'], {}, user);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ objects: 1, denied: 0, errors: 0 });
+  } finally {
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+}, 60_000);
 
 test("a file name's control characters are escaped in the warning: a name in the bucket cannot drive the terminal", async () => {
   // Whoever may write into the trail's bucket (or the folder) names the files: an ESC sequence there would set the

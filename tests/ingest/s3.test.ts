@@ -508,6 +508,61 @@ test('a download S3 denies (GetObject, kms:Decrypt) waits before its next try, t
   expect(proxy.denials()).toBe(5);
 });
 
+test('a download S3 refuses for its SSE-KMS key (disabled, pending deletion, deleted: a 400, not AccessDenied) waits as a denied one, ' +
+  'with what to do', async () => {
+  await s3.createBucket('unusable-keys');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  const key = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${id}`;
+  // S3's code (and KMS's words) for each object whose key S3 may not use: 400 Bad Request, as AWS answers a GetObject
+  // of such an object. Simulated here: fauxqs has no KMS, so the proxy answers for it.
+  const answers: Record<string, [string, string]> = {
+    'disabled.json.gz': ['KMS.DisabledException', `${key('k1')} is disabled.`],
+    'pending.json.gz': ['KMS.KMSInvalidStateException', `${key('k2')} is pending deletion.`],
+    'deleted.json.gz': ['KMS.NotFoundException', `Key '${key('k3')}' does not exist`],
+  };
+  for (const name of [...Object.keys(answers), 'readable.json.gz']) await s3.put('unusable-keys', `${prefix}${name}`, logFile([rec('2026-11-20')]));
+  let refusals = 0;
+  const proxy = await proxyTo((req, res) => {
+    const answer = isGetObject(req) ? answers[path.basename(decodeURIComponent(req.url!.split('?')[0]))] : undefined;
+    if (!answer) return false;
+    refusals++;
+    res.writeHead(400, { 'content-type': 'application/xml' })
+      .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${answer[0]}</Code><Message>${answer[1]}</Message></Error>`);
+    return true;
+  });
+  const at = (time: string) => ingest({ source: 's3://unusable-keys', db, days: 1, now: new Date(time), s3Endpoint: proxy.url });
+  try {
+    expect(await at('2026-11-20T12:00:00Z')).toMatchObject({ objects: 1, errors: 3 });
+    expect(refusals).toBe(3);
+    const { errors } = await new Reports(db).ingestErrors(10);
+    const byName = Object.fromEntries(errors.map((e) => [path.basename(e.key), e]));
+    for (const name of Object.keys(answers)) {
+      expect(byName[name]).toMatchObject({ kind: 'access-denied', retryAt: expect.stringMatching(/Z$/) });
+      expect(Date.parse(byName[name].retryAt!) - Date.parse(byName[name].failedAt)).toBe(5 * 60_000);
+      expect(byName[name].reason).toContain(`(${answers[name][0]}; AWS says: ${answers[name][1]}): its KMS key `);
+      expect(byName[name].reason).toContain(`Denied 1 time: the next try is after ${byName[name].retryAt}`);
+    }
+    expect(byName['disabled.json.gz'].reason).toMatch(/its KMS key is disabled: its owner has to enable it again \(kms:EnableKey\)/);
+    expect(byName['pending.json.gz'].reason).toMatch(/pending deletion.*: its owner has to cancel its deletion and enable it/);
+    expect(byName['deleted.json.gz'].reason).toMatch(/no longer exists \(deleted\): the objects it encrypted cannot be decrypted again/);
+
+    // The next poll (5 minutes on) leaves them to their wait, as it does a denied download: it was a refusal at every poll.
+    expect(await at('2026-11-20T12:05:00Z')).toMatchObject({ objects: 0, unchanged: 1, denied: 3, errors: 0 });
+    expect(refusals).toBe(3);
+    // Their wait over, each is tried again and waits twice as long.
+    await waitsOver();
+    const none = /^none of the 3 log files could be downloaded, e\.g\. S3 could not decrypt an object in s3:\/\/unusable-keys/;
+    await expect(at('2026-11-20T12:10:00Z')).rejects.toThrow(none);
+    expect(refusals).toBe(6);
+    const waits = await db.all<{ attempts: number; wait: bigint }>(
+      `SELECT attempts, (epoch_ms(retry_at) - epoch_ms(failed_at)) // 60000 AS wait FROM ingest_errors`
+    );
+    expect(waits.map((w) => [w.attempts, Number(w.wait)])).toEqual([[2, 10], [2, 10], [2, 10]]);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test("a download that fails for another reason than a denial (S3's 500) is tried again at the next run, without a wait", async () => {
   await s3.createBucket('hiccup');
   const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`;

@@ -32,7 +32,7 @@ export function formatSummary(s: IngestSummary): string {
   if (s.denied > 0) {
     const wait = s.denied === 1 ? 'its wait is' : 'their waits are';
     lines.push(
-      `  ${counted(s.denied, 'file')} whose download S3 denied before, not tried again until ${wait} over (--retry-denied tries at once): ` +
+      `  ${counted(s.denied, 'file')} whose download was refused before, not tried again until ${wait} over (--retry-denied tries at once): ` +
         `${listed(s.denied)}, with when`
     );
   }
@@ -76,7 +76,7 @@ export function ingestCommand(): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--concurrency <n>', `parallel downloads (default: ${DEFAULTS.concurrency})`, positiveInt)
     .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
-    .option('--retry-denied', 'try at once the files whose download S3 denied (once their access is fixed), not after their wait')
+    .option('--retry-denied', 'try at once the files whose download was refused (once their access, KMS key or file mode is fixed), not after their wait')
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {
       if (opts.days && opts.since) throw new InvalidArgumentError('give --days or --since, not both');

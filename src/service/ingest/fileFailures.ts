@@ -85,7 +85,7 @@ export const OUT_OF_MEMORY = 'out of memory: ';
 export const DOWNLOAD_FAILED = 'download failed: ';
 
 /**
- * How long a file waits before its next try after its nth failure (out of memory, or a download S3 denied): 5 minutes,
+ * How long a file waits before its next try after its nth failure (out of memory, or a refused download): 5 minutes,
  * serve's poll, so a failure of a moment (a policy change not yet everywhere) is tried again within two polls; then
  * twice as long after each failure, at most a day, which it reaches after 9 failures: a file that fails for good is
  * tried 9 times in its first day and once a day after, not at each of a day's 288 polls.

@@ -407,7 +407,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue), a denied one
     // once its wait is over.
     const failures = notFetched.map(({ ref, error, kind }) => ({ file: ref, error, kind }));
-    outcomes.push(...(await loader.recordDownloadFailures(failures, source.refusalsAreLogged ?? false)));
+    outcomes.push(...(await loader.recordDownloadFailures(failures)));
     outcomes.forEach(tally);
     report();
   };

@@ -282,14 +282,15 @@ export class BatchLoader {
   }
 
   /**
-   * Files whose download failed, recorded as such (DOWNLOAD_FAILED): later runs fetch them again by key. With
-   * `deniedWait`, one the source refused (access-denied: GetObject or kms:Decrypt denied) waits before its next try as
-   * one that ran out of memory does (retryWait): each refusal is an AccessDenied event in the bucket owner's CloudTrail,
-   * which the failed-authorization alert rules count, so one a poll made every 5 minutes was noise we made ourselves.
+   * Files whose download failed, recorded as such (DOWNLOAD_FAILED): later runs fetch them again by key. One the source
+   * refused (access-denied: GetObject or kms:Decrypt denied, an SSE-KMS key disabled or deleted, a folder's file the
+   * service may not read) waits before its next try as one that ran out of memory does (retryWait): none passes until
+   * someone acts, and each S3 denial is an AccessDenied event in the bucket owner's CloudTrail, which the
+   * failed-authorization alert rules count, so one a poll made every 5 minutes was noise we made ourselves.
    * Its failures are counted for this version (ETag): a changed object starts again from the first wait.
    */
-  async recordDownloadFailures(failures: DownloadFailure[], deniedWait: boolean): Promise<FileOutcome[]> {
-    const denied = new Set(deniedWait ? failures.filter((f) => f.kind === 'access-denied') : []);
+  async recordDownloadFailures(failures: DownloadFailure[]): Promise<FileOutcome[]> {
+    const denied = new Set(failures.filter((f) => f.kind === 'access-denied'));
     const before = new Map<string, number>();
     if (denied.size > 0) {
       const rows = await this.db.all<{ key: string; etag: string; attempts: number | null }>(

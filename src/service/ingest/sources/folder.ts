@@ -11,6 +11,25 @@ import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource 
 const etagOf = (stat: fs.Stats) => `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
 
 /**
+ * Opens the file once, as DuckDB will: one the service's user may not read (EACCES, EPERM) is then refused like a
+ * download S3 denies, and waits, where DuckDB's failed read failed the whole batch's load, and the run, at every poll.
+ */
+function mayRead(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, 'r'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    throw kinded(
+      `${file} may not be read by the service's user (${code}): fix the file's permissions (chmod, chown); ` +
+        'a chmod leaves its size and time as they were, so the file is not seen as changed',
+      'access-denied',
+      err
+    );
+  }
+}
+
+/**
  * The folder a source folder's keys are relative to, and what they start with. An organization's, account's,
  * CloudTrail/ or region folder: the trail's (the one holding AWSLogs/), so its files have the keys, and the ledger rows,
  * they have when the trail's folder is the source. Any other folder: itself, as before.
@@ -173,6 +192,7 @@ export class FolderSource implements LogSource {
     }
     // A retry by key, of a file made a link outside since: not read, as the listing would not have listed it.
     if (!this.inside(real)) throw new Error(`${ref.key} is now a symbolic link to ${real}, outside the source folder ${this.root}: not read`);
+    mayRead(file);
     if (!duckDbMisreads(file)) return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
     // A path DuckDB would misread (a '?' in it, say: filePaths.ts): read through a link of a plain name.
     this.links ??= fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-links-'));

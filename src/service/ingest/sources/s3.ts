@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
-import { kinded, kindOf } from '../../errorKind';
+import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -76,6 +76,15 @@ const CREDENTIAL_ERRORS: Record<string, string> = {
   InvalidToken: 'the session token is not valid; renew it (aws sso login, or new temporary credentials).',
 };
 
+/** What to do about an SSE-KMS object's key that S3 may not use (KMS_KEY_UNUSABLE, errorKind.ts), by S3's code. */
+const KMS_KEY_PROBLEMS: Record<(typeof KMS_KEY_UNUSABLE)[number], string> = {
+  'KMS.DisabledException': "is disabled: its owner has to enable it again (kms:EnableKey), and the service's credentials need kms:Decrypt on it",
+  'KMS.KMSInvalidStateException':
+    "cannot be used in its state (pending deletion, pending import, unavailable): its owner has to cancel its deletion and enable it, " +
+    "or import its key material, and the service's credentials need kms:Decrypt on it",
+  'KMS.NotFoundException': 'no longer exists (deleted): the objects it encrypted cannot be decrypted again, by anyone',
+};
+
 const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
 const S3_SERVICE: AwsService = { name: 'S3', aws: 'S3', endpointCheck: `${S3_SETTING} and that the server runs`, setting: S3_SETTING };
 
@@ -102,6 +111,11 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
     const partition = name === 'InvalidAccessKeyId' && region && !endpoint ? otherPartition(region, 'a bucket') : '';
     return kinded(`S3 refused the credentials (${name}): ${credentialProblem}${partition}`, kind, err);
   }
+  const keyProblem = Object.hasOwn(KMS_KEY_PROBLEMS, name) ? KMS_KEY_PROBLEMS[name as keyof typeof KMS_KEY_PROBLEMS] : undefined;
+  if (keyProblem) {
+    const aws = e?.message && e.message !== 'UnknownError' ? `; AWS says: ${e.message}` : '';
+    return kinded(`S3 could not decrypt an object in s3://${bucket} (${name}${aws}): its KMS key ${keyProblem}.`, kind, err);
+  }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
     const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${e.message})` : '';
@@ -126,7 +140,6 @@ export function noLogsHere({ bucket, prefix, scope }: S3Location, looked = scope
 
 export class S3Source implements LogSource {
   readonly id: string;
-  readonly refusalsAreLogged = true;
   readonly ledger: string;
   readonly keyScope: string;
   private client: S3Client;

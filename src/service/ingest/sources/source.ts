@@ -35,12 +35,6 @@ export interface LogSource {
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
   list(unit: string, window: DayWindow): Promise<LogObjectRef[]>;
   fetch(ref: LogObjectRef): Promise<FetchedObject>;
-  /**
-   * Whether a fetch it refuses (access-denied) is logged where Trailhound reads it: S3's denied GetObject and kms:Decrypt
-   * are AccessDenied events in the bucket owner's CloudTrail, which the failed-authorization alert rules count. A file
-   * so refused waits before its next try (BatchLoader.recordDownloadFailures); a folder's refusals cost nothing.
-   */
-  readonly refusalsAreLogged?: boolean;
   /** What the last plan left out unread that the user should hear of, once a run: a folder's links it does not follow. */
   passedOver?(): { key: string; reason: string } | undefined;
   close(): void;
