@@ -18,6 +18,7 @@ import { nextStep } from './commands/generate';
 import { queryFromFlags, reportCommand } from './commands/report';
 import { CLOUDTRAIL_ENDPOINT_HINT } from './trails';
 
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
 
 // A mistake in a sub-command's flags says where its usage is, as one in the command itself does.
@@ -62,6 +63,75 @@ test('a whole-number flag takes decimal digits only: the error names the flag, t
     fs.rmSync(path.dirname(missing), { recursive: true, force: true });
   }
 }, 30_000);
+
+// Uncapped, --concurrency 10^20 opened a download for every file of a batch, --events 10^15 ran for ever, --seed 2^32 + 1
+// wrote seed 1's files, and a count past 2^53 was rounded (the error quoted 100000000000000000000 for 99999999999999999999).
+// Refused, each names the flag, the value as typed, and the range; taken, each value runs into --out a file or a
+// missing folder (so the bound, and not what comes after, is what each case tests).
+test('a whole-number flag past its bound is refused, naming the flag, the value as typed and the range; the bound itself is taken', async () => {
+  const missing = path.join(tempDir(), 'missing');
+  const ingest = (...args: string[]) => ['ingest', '--source', missing, '--db', `${missing}/db.duckdb`, ...args];
+  const serve = (...args: string[]) => ['serve', '--listen', '127.0.0.1:0', '--source', missing, '--db', `${missing}/db.duckdb`, ...args];
+  const generate = (...args: string[]) => ['generate', '--out', 'package.json', ...args];
+  const huge = '99999999999999999999';
+  const safe = Number.MAX_SAFE_INTEGER;
+  const refused: Array<[string[], string, string]> = [
+    [ingest('--concurrency', '51'), "option '--concurrency <n>' argument '51' is invalid. expected a whole number from 1 to 50", 'ingest'],
+    [ingest('--concurrency', huge), `option '--concurrency <n>' argument '${huge}' is invalid. expected a whole number from 1 to 50`, 'ingest'],
+    [ingest('--days', '9007199254740993'), `option '--days <n>' argument '9007199254740993' is invalid. expected a whole number from 1 to ${safe}`, 'ingest'],
+    [ingest('--retention-days', huge), `option '--retention-days <n>' argument '${huge}' is invalid. expected a whole number from 1 to 36500`, 'ingest'],
+    [serve('--days', huge), `option '--days <n>' argument '${huge}' is invalid. expected a whole number from 1 to ${safe}`, 'serve'],
+    [serve('--poll-interval', '86401'), "option '--poll-interval <seconds>' argument '86401' is invalid. expected a whole number from 1 to 86400", 'serve'],
+    [serve('--retention-days', '36501'), "option '--retention-days <n>' argument '36501' is invalid. expected a whole number from 1 to 36500", 'serve'],
+    [['prune', '--retention-days', huge], `option '--retention-days <n>' argument '${huge}' is invalid. expected a whole number from 1 to 36500`, 'prune'],
+    [generate('--events', '100000001'), "option '--events <n>' argument '100000001' is invalid. expected a whole number from 1 to 100000000", 'generate'],
+    [generate('--seed', '4294967296'), "option '--seed <n>' argument '4294967296' is invalid. expected a whole number from 1 to 4294967295", 'generate'],
+    [generate('--days', huge), `option '--days <n>' argument '${huge}' is invalid. expected a whole number from 1 to ${safe}`, 'generate'],
+  ];
+  // The bounds themselves, 10 million events (the benchmarks') among them, get past the flags to what comes next.
+  const taken: Array<[string[], RegExp]> = [
+    [ingest('--concurrency', '50'), /is not a folder/],
+    [ingest('--days', '9007199254740991'), /is not a folder/],
+    [serve('--poll-interval', '86400', '--retention-days', '36500', '--days', '100000000'), /is not a folder/],
+    [generate('--events', '10000000', '--seed', '4294967295'), /^trailhound: --out package\.json is a file/],
+    [generate('--events', '100000000'), /^trailhound: --out package\.json is a file/],
+  ];
+  try {
+    const env = { TRAILHOUND_TOKEN: 'a-long-enough-test-token' };
+    const runs = await Promise.all([...refused, ...taken].map(([args]) => runCli(args, env)));
+    for (const [i, [, error, command]] of refused.entries()) {
+      expect(runs[i]).toMatchObject({ code: 1, stdout: '' });
+      expect(runs[i].stderr).toMatch(new RegExp(`^trailhound: ${escaped(error)} \\(.*\\)\n${usage(command)}\n$`));
+    }
+    for (const [i, [, error]] of taken.entries()) {
+      const run = runs[refused.length + i];
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toMatch(error);
+      expect(run.stderr).not.toMatch(/is invalid/);
+    }
+  } finally {
+    fs.rmSync(path.dirname(missing), { recursive: true, force: true });
+  }
+}, 60_000);
+
+// Days before CloudTrail began are none that ingest reads: --days 100000000 wrote events of the year -271764.
+test('generate --days reaching before CloudTrail began is refused, naming the days there are up to --end; those days are taken', async () => {
+  const out = path.join(tempDir(), 'out');
+  try {
+    // 2013-11-13 to 2026-01-01, both counted.
+    const end = '2026-01-01T00:00:00Z';
+    const refused = await runCli(['generate', '--out', out, '--events', '10', '--days', '4434', '--end', end]);
+    const error = '--days 4434: at most 4433, the days from 2013-11-13 (when CloudTrail began) to --end; ingest reads no earlier logs';
+    expect(refused).toEqual({ code: 1, stdout: '', stderr: `trailhound: ${error}\n` });
+    expect(fs.existsSync(out)).toBe(false);
+    const taken = await runCli(['generate', '--out', out, '--events', '10', '--days', '4433', '--end', end]);
+    expect(taken.code).toBe(0);
+    const next = `Next: trailhound ingest --source ${out} --since 2013-11-13, then trailhound report events --from 2013-11-13 --to 2026-01-02`;
+    expect(taken.stdout.split('\n')[1]).toBe(next);
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+}, 60_000);
 
 test('generate --out a file says so, before writing anything', async () => {
   const r = await runCli(['generate', '--out', 'package.json', '--events', '10']);

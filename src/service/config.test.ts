@@ -2,29 +2,53 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dbPath, endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn } from './config';
+import { BOUNDS, dbPath, endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn, wholeNumberProblem } from './config';
 import { distinctSources } from './ingest';
 
-describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule', () => {
+describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule and bound', () => {
   const name = 'TRAILHOUND_TEST_INTERVAL';
   afterEach(() => delete process.env[name]);
 
   test('a whole number, 1 or more', () => {
     process.env[name] = '30';
-    expect(envPositiveInt('TEST_INTERVAL')).toBe(30);
+    expect(envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toBe(30);
   });
 
   test('unset or empty is the default (undefined)', () => {
-    expect(envPositiveInt('TEST_INTERVAL')).toBeUndefined();
+    expect(envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toBeUndefined();
     process.env[name] = '';
-    expect(envPositiveInt('TEST_INTERVAL')).toBeUndefined();
+    expect(envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toBeUndefined();
   });
 
   // Number() read the hex, binary and exponent forms, Infinity, and the padded one as numbers.
   test.each(['0', '-5', '1.5', 'soon', ' ', '0x10', '0b1', '0o7', '1e3', 'Infinity', ' 5 ', '+5', '5.0'])('%j is refused, naming the variable', (value) => {
     process.env[name] = value;
     const expected = 'expected a whole number, 1 or more, in decimal digits (or unset it for the default)';
-    expect(() => envPositiveInt('TEST_INTERVAL')).toThrow(`TRAILHOUND_TEST_INTERVAL=${value}: ${expected}`);
+    expect(() => envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toThrow(`TRAILHOUND_TEST_INTERVAL=${value}: ${expected}`);
+  });
+
+  test('a variable past its bound is refused, naming it, its value as given, and the range', () => {
+    process.env[name] = '86400';
+    expect(envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toBe(86_400);
+    process.env[name] = '86401';
+    expect(() => envPositiveInt('TEST_INTERVAL', BOUNDS.pollSeconds)).toThrow(
+      new Error(`TRAILHOUND_TEST_INTERVAL=86401: expected a whole number from 1 to 86400 (a day) (or unset it for the default)`)
+    );
+  });
+
+  // Number() reads both as 9007199254740992, and 10^20 as 1e+20: the digits are compared, and an error quotes them as typed.
+  test('past 2^53 nothing is rounded: the largest safe number is taken, the next refused', () => {
+    expect(wholeNumberProblem('9007199254740991', BOUNDS.days)).toBeUndefined();
+    expect(wholeNumberProblem('9007199254740993', BOUNDS.days)).toMatch(/^expected a whole number from 1 to 9007199254740991 \(/);
+    expect(wholeNumberProblem('9007199254740992', BOUNDS.days)).toMatch(/^expected a whole number from 1 to 9007199254740991 \(/);
+    process.env[name] = '99999999999999999999';
+    expect(() => envPositiveInt('TEST_INTERVAL', BOUNDS.retentionDays)).toThrow(/^TRAILHOUND_TEST_INTERVAL=99999999999999999999: .* from 1 to 36500 /);
+  });
+
+  test('leading zeros are the number they write, and count against the bound as it', () => {
+    expect(wholeNumberProblem('0050', BOUNDS.concurrency)).toBeUndefined();
+    expect(wholeNumberProblem('00051', BOUNDS.concurrency)).toMatch(/^expected a whole number from 1 to 50 /);
+    expect(wholeNumberProblem('000', BOUNDS.concurrency)).toBe('expected a whole number, 1 or more, in decimal digits');
   });
 });
 
@@ -37,6 +61,19 @@ describe('memoryLimit: TRAILHOUND_MEMORY_LIMIT is a size DuckDB takes, or a mess
   });
 
   test.each(['512MB', '1.5GB', '500MiB', '2 GB', '1G', '1gb', '64KiB', '1TB'])('%j is passed on, and DuckDB takes it', async (value) => {
+    process.env[name] = value;
+    expect(memoryLimit('224MB')).toBe(value);
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: value });
+    instance.closeSync();
+  });
+
+  // DuckDB takes up to 2^64 bytes; past that its "Failed to set config" was said as the --db's fault.
+  test.each(['1001TB', '99999999999999999999TB', '1000000000GB', '910TiB'])('%j is refused: at most 1000TB', (value) => {
+    process.env[name] = value;
+    expect(() => memoryLimit('224MB')).toThrow(new Error(`TRAILHOUND_MEMORY_LIMIT=${value}: at most 1000TB (or unset it for the default, 224MB)`));
+  });
+
+  test.each(['1000TB', '909TiB', '999999999999999B'])('%j, within 1000TB, is taken', async (value) => {
     process.env[name] = value;
     expect(memoryLimit('224MB')).toBe(value);
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: value });
@@ -117,9 +154,12 @@ describe('retentionDays: --retention-days, else TRAILHOUND_RETENTION_DAYS', () =
     expect(() => retentionDays()).toThrow(new Error(`TRAILHOUND_RETENTION_DAYS=0: ${expected}`));
   });
 
-  test('at most a hundred years', () => {
-    expect(retentionDays(36_500)).toBe(36_500);
-    expect(() => retentionDays(36_501)).toThrow('--retention-days (or TRAILHOUND_RETENTION_DAYS) 36501: at most 36500 days (a hundred years)');
+  test('at most a hundred years: the variable names itself and the range', () => {
+    process.env.TRAILHOUND_RETENTION_DAYS = '36500';
+    expect(retentionDays()).toBe(36_500);
+    process.env.TRAILHOUND_RETENTION_DAYS = '36501';
+    const expected = 'expected a whole number from 1 to 36500 (a hundred years) (or unset it to keep every event)';
+    expect(() => retentionDays()).toThrow(new Error(`TRAILHOUND_RETENTION_DAYS=36501: ${expected}`));
   });
 });
 

@@ -27,36 +27,57 @@ export function env(name: string): string | undefined {
 /** What a count, a number of days or seconds, given as a flag or a TRAILHOUND_* variable, must be. */
 export const POSITIVE_WHOLE_EXPECTED = 'expected a whole number, 1 or more, in decimal digits';
 
-/**
- * The whole number, 1 or more, that `text` writes in decimal digits only; else undefined. Number() alone also reads
- * 0x10 as 16, 0b1, 1e3, Infinity, and " 5 " or "" (as 0): no one means a hex number of days.
- */
-export function positiveWhole(text: string): number | undefined {
-  if (!/^\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return n >= 1 ? n : undefined;
+/** A whole-number setting's largest value, and why: said when a larger one is refused. */
+export interface Bound {
+  max: number;
+  why: string;
 }
 
-/** A TRAILHOUND_* variable that must be a whole number, 1 or more, as its flag must (commands/options.ts positiveInt). */
-export function envPositiveInt(name: string, ifUnset = 'for the default'): number | undefined {
+/**
+ * Each whole-number setting's bound. A count far past any use is a typo (a key held down, a unit mixed up): it is
+ * refused, naming the setting and its range, rather than run for ever, or rounded past 2^53 where Number() loses digits.
+ */
+export const BOUNDS = {
+  /** serve's and ingest's window starts at CloudTrail's start whatever the count: only digits Number() would round are refused. */
+  days: { max: Number.MAX_SAFE_INTEGER, why: 'a window reaching back before 2013-11-13, when CloudTrail began, starts on that day' },
+  // Past 50 the downloads only wait for one of the S3 client's 50 connections (the SDK's maxSockets), and a batch holds 1000 files.
+  concurrency: { max: 50, why: "more downloads at once only wait for one of the S3 client's 50 connections" },
+  // Node's timers wrap around after ~24.8 days, and CloudTrail wants watching more often than daily anyway.
+  pollSeconds: { max: 86_400, why: 'a day' },
+  // Events before 1970 are refused at ingestion anyway.
+  retentionDays: { max: 36_500, why: 'a hundred years' },
+  // About 15 GB of logs and half an hour of writing; 10 million (the benchmarks') take a few minutes.
+  events: { max: 100_000_000, why: 'a hundred million, about 15 GB of log files' },
+  // The generator's random state is 32 bits (generator/rng.ts): seed 4294967297 wrote seed 1's files.
+  seed: { max: 4_294_967_295, why: 'the generator keeps 32 bits of it: a larger seed repeats a smaller one\'s files' },
+} as const satisfies Record<string, Bound>;
+
+/** What a value over `bound` is told. */
+const overBound = (bound: Bound) => `expected a whole number from 1 to ${bound.max} (${bound.why})`;
+
+/**
+ * Why `text` is not a whole number from 1 to bound.max in decimal digits; undefined when it is one. Number() alone
+ * also reads 0x10 as 16, 0b1, 1e3, Infinity, and " 5 " or "" (as 0): no one means a hex number of days.
+ */
+export function wholeNumberProblem(text: string, bound: Bound): string | undefined {
+  if (!/^\d+$/.test(text) || /^0+$/.test(text)) return POSITIVE_WHOLE_EXPECTED;
+  // Compared as digits: past 2^53 Number() rounds, and 9007199254740993 passed as 9007199254740992.
+  return BigInt(text) > BigInt(bound.max) ? overBound(bound) : undefined;
+}
+
+/** A TRAILHOUND_* variable that must be a whole number from 1 to bound.max, as its flag must (commands/options.ts wholeFlag). */
+export function envPositiveInt(name: string, bound: Bound, ifUnset = 'for the default'): number | undefined {
   const value = env(name);
   if (value === undefined) return undefined;
-  const n = positiveWhole(value);
-  if (n === undefined) throw new Error(`TRAILHOUND_${name}=${value}: ${POSITIVE_WHOLE_EXPECTED} (or unset it ${ifUnset})`);
-  return n;
+  const problem = wholeNumberProblem(value, bound);
+  if (problem) throw new Error(`TRAILHOUND_${name}=${value}: ${problem} (or unset it ${ifUnset})`);
+  return Number(value);
 }
 
-/** A hundred years: more is a typo, and events before 1970 are refused at ingestion anyway. */
-export const MAX_RETENTION_DAYS = 36_500;
-
-/** Days of events to keep (ingest/retention.ts): --retention-days, else TRAILHOUND_RETENTION_DAYS; undefined keeps all. */
+/** Days of events to keep (ingest/retention.ts): --retention-days (bounded as it is read), else TRAILHOUND_RETENTION_DAYS; undefined keeps all. */
 export function retentionDays(flag?: number): number | undefined {
   // Unset, serve and ingest keep every event, and prune asks for a number: no default to offer.
-  const days = flag ?? envPositiveInt('RETENTION_DAYS', 'to keep every event');
-  if (days !== undefined && days > MAX_RETENTION_DAYS) {
-    throw new Error(`--retention-days (or TRAILHOUND_RETENTION_DAYS) ${days}: at most ${MAX_RETENTION_DAYS} days (a hundred years)`);
-  }
-  return days;
+  return flag ?? envPositiveInt('RETENTION_DAYS', BOUNDS.retentionDays, 'to keep every event');
 }
 
 /** The sources `serve` reads: each --source, else TRAILHOUND_SOURCE's comma-separated list (sourcesIn); none means the sample. */
@@ -162,6 +183,16 @@ export function existingDatabase(file: string): string {
   return file;
 }
 
+/** 1000TB: far past any machine's memory, and well within the 2^64 bytes DuckDB can be given. */
+const MAX_MEMORY_BYTES = 1e15;
+
+/** The bytes of a size memoryLimit takes, as DuckDB reads it: KB, MB … are powers of 1000, KiB, MiB … of 1024. */
+function sizeBytes(size: string): number {
+  const [, amount, unit] = /^([\d.]+)\s*(\w+)$/.exec(size)!;
+  const power = 'BKMGT'.indexOf(unit[0].toUpperCase());
+  return Number(amount) * (/i/i.test(unit) ? 1024 : 1000) ** power;
+}
+
 /** DuckDB's memory cap: TRAILHOUND_MEMORY_LIMIT (e.g. 1GB), else the command's default. */
 export function memoryLimit(fallback: string): string {
   const value = env('MEMORY_LIMIT');
@@ -169,6 +200,10 @@ export function memoryLimit(fallback: string): string {
   // DuckDB's own refusal says only "Failed to set config".
   if (!/^\d+(\.\d+)?\s*(B|[KMGT]B?|[KMGT]iB)$/i.test(value)) {
     throw new Error(`TRAILHOUND_MEMORY_LIMIT=${value}: expected a size with its unit, e.g. 512MB or 2GB (or unset it for the default, ${fallback})`);
+  }
+  // DuckDB's refusal of a size past 2^64 bytes says only "Failed to set config", and was taken for the --db's.
+  if (sizeBytes(value) > MAX_MEMORY_BYTES) {
+    throw new Error(`TRAILHOUND_MEMORY_LIMIT=${value}: at most 1000TB (or unset it for the default, ${fallback})`);
   }
   return value;
 }

@@ -881,7 +881,19 @@ test('serve refuses to start without its API: a bad listen address, a port in us
         'too-long',
         ['--listen', '127.0.0.1:0', '--poll-interval', '2592000'],
         {},
-        /^trailhound: --poll-interval \(or TRAILHOUND_POLL_INTERVAL\) 2592000: at most 86400 seconds/,
+        /^trailhound: option '--poll-interval <seconds>' argument '2592000' is invalid\. expected a whole number from 1 to 86400 \(a day\)/,
+      ],
+      [
+        'too-long-variable',
+        ['--listen', '127.0.0.1:0'],
+        { TRAILHOUND_POLL_INTERVAL: '99999999999999999999' },
+        /^trailhound: TRAILHOUND_POLL_INTERVAL=99999999999999999999: expected a whole number from 1 to 86400 \(a day\)/,
+      ],
+      [
+        'retention-variable',
+        ['--listen', '127.0.0.1:0'],
+        { TRAILHOUND_RETENTION_DAYS: '36501' },
+        /^trailhound: TRAILHOUND_RETENTION_DAYS=36501: expected a whole number from 1 to 36500 \(a hundred years\) \(or unset it to keep every event\)/,
       ],
       // A mistyped source (beside a good one): said at once, not a poll retried for ever.
       // Without TRAILHOUND_TOKEN, which would write a token file if the source were checked too late.

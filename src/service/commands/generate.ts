@@ -4,8 +4,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { writeLogFolder } from '../../generator';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
-import { DEFAULTS } from '../config';
-import { positiveInt } from './options';
+import { BOUNDS, DEFAULTS } from '../config';
+import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
+import { wholeFlag } from './options';
 
 const DAY_MS = 86_400_000;
 
@@ -13,9 +14,9 @@ export function generateCommand(): Command {
   return new Command('generate')
     .description('write realistic, deterministic CloudTrail log files in the S3 key layout (for trying things out and benchmarks)')
     .requiredOption('--out <dir>', 'folder to write into (a new or empty one)')
-    .option('--events <n>', 'unique events', positiveInt, 100_000)
-    .option('--days <n>', 'calendar days up to --end', positiveInt, 14)
-    .option('--seed <n>', 'same seed, same files', positiveInt, 1)
+    .option('--events <n>', `unique events (at most ${BOUNDS.events.max})`, wholeFlag(BOUNDS.events), 100_000)
+    .option('--days <n>', 'calendar days up to --end, none before CloudTrail began (2013-11-13)', wholeFlag(BOUNDS.days), 14)
+    .option('--seed <n>', `same seed, same files (at most ${BOUNDS.seed.max})`, wholeFlag(BOUNDS.seed), 1)
     .option('--end <iso>', 'last moment of the logs (default: now)', (v: string) => {
       const d = new Date(v);
       if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');
@@ -24,6 +25,13 @@ export function generateCommand(): Command {
       return d;
     })
     .action(async (opts) => {
+      // Logs of days before CloudTrail began are none that ingest reads (its window starts there): --days 100000000
+      // wrote events of the year -271764, and a Next line with --from -271764-03.
+      const possible = cloudTrailDays(opts.end ?? new Date());
+      if (opts.days > possible) {
+        const span = `the days from ${CLOUDTRAIL_BEGAN} (when CloudTrail began) to --end`;
+        throw new Error(`--days ${opts.days}: at most ${possible}, ${span}; ingest reads no earlier logs`);
+      }
       // Not Node's "ENOTDIR: not a directory, mkdir '<file>/AWSLogs/…'" halfway through.
       if (fs.existsSync(opts.out) && !fs.statSync(opts.out).isDirectory()) {
         throw new Error(`--out ${opts.out} is a file: give a folder (it is created when missing)`);

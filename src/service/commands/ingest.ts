@@ -5,11 +5,11 @@ import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { foundNoLogs } from '../foundNoLogs';
 import { printable } from '../table';
-import { DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
+import { BOUNDS, DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
-import { IN_USE, openForWriting, positiveInt, warn, withEnvironment } from './options';
+import { IN_USE, openForWriting, warn, wholeFlag, withEnvironment } from './options';
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
@@ -70,12 +70,16 @@ export function ingestCommand(): Command {
   const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
     .requiredOption('--source <source>', 's3://bucket[/prefix] or a local folder (env TRAILHOUND_SOURCE)', env('SOURCE'))
-    .option('--days <n>', `calendar days (UTC) to read, today's and the n - 1 before it (default: ${DEFAULTS.days})`, positiveInt)
+    .option('--days <n>', `calendar days (UTC) to read, today's and the n - 1 before it (default: ${DEFAULTS.days})`, wholeFlag(BOUNDS.days))
     .option('--since <date>', 'ingest from this day (YYYY-MM-DD) until today, instead of --days')
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
-    .option('--concurrency <n>', `parallel downloads (default: ${DEFAULTS.concurrency})`, positiveInt)
-    .option('--retention-days <n>', 'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)', positiveInt)
+    .option('--concurrency <n>', `parallel downloads (default: ${DEFAULTS.concurrency}, at most ${BOUNDS.concurrency.max})`, wholeFlag(BOUNDS.concurrency))
+    .option(
+      '--retention-days <n>',
+      'keep this many days of events: read no further back, then remove older ones (env TRAILHOUND_RETENTION_DAYS)',
+      wholeFlag(BOUNDS.retentionDays)
+    )
     .option('--retry-denied', 'try at once the files whose download was refused (once their access, KMS key or file mode is fixed), not after their wait')
     .option('--json', 'print a one-line JSON summary instead of a progress bar')
     .action(async (opts, command: Command) => {

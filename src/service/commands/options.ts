@@ -2,16 +2,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Help, InvalidArgumentError, type Command } from 'commander';
-import { DEFAULTS, dbPath, memoryLimit, POSITIVE_WHOLE_EXPECTED, positiveWhole } from '../config';
+import { type Bound, DEFAULTS, dbPath, memoryLimit, wholeNumberProblem } from '../config';
 import type { Database } from '../db/database';
 import * as lazy from './lazy';
 
-/** A flag's whole number, 1 or more (config.ts positiveWhole); commander's error names the flag and the value. */
-export function positiveInt(value: string): number {
-  const n = positiveWhole(value);
-  if (n === undefined) throw new InvalidArgumentError(POSITIVE_WHOLE_EXPECTED);
-  return n;
-}
+/** A flag's whole number, 1 to bound.max (config.ts wholeNumberProblem); commander's error names the flag and the value as typed. */
+export const wholeFlag =
+  (bound: Bound) =>
+  (value: string): number => {
+    const problem = wholeNumberProblem(value, bound);
+    if (problem) throw new InvalidArgumentError(problem);
+    return Number(value);
+  };
 
 /** A repeatable option: every occurrence adds a value. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

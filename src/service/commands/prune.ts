@@ -1,13 +1,13 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
+import { BOUNDS, DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
 import * as lazy from './lazy';
-import { IN_USE, positiveInt, sayLongMigration, warnIfExposed, withEnvironment } from './options';
+import { IN_USE, sayLongMigration, warnIfExposed, wholeFlag, withEnvironment } from './options';
 
 export function pruneCommand(): Command {
   const definition = new Command('prune')
     .description('remove events older than the retention, with the kept log files and ledger rows only they needed; then compact the kept log files')
-    .option('--retention-days <n>', 'required: days of events to keep (or env TRAILHOUND_RETENTION_DAYS)', positiveInt)
+    .option('--retention-days <n>', 'required: days of events to keep (or env TRAILHOUND_RETENTION_DAYS)', wholeFlag(BOUNDS.retentionDays))
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {

@@ -6,12 +6,12 @@ import { Command } from 'commander';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { unusableDatabasePath } from '../db/filePaths';
-import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
+import { BOUNDS, cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
 import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
 import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
 import * as lazy from './lazy';
-import { collect, IN_USE, positiveInt, withEnvironment } from './options';
+import { collect, IN_USE, wholeFlag, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -22,8 +22,6 @@ export function parseListen(value: string): { host: string; port: number } {
   if (Number(m[2]) > 65535) throw new Error(`--listen (or TRAILHOUND_LISTEN) ${JSON.stringify(value)}: the port must be 65535 or less, e.g. 127.0.0.1:7480`);
   return { host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
 }
-
-const MAX_POLL_SECONDS = 86_400;
 
 /** Why the API could not listen, and what to do about it. */
 export function listenFailure(listen: string, err: unknown): string {
@@ -127,23 +125,23 @@ export function serveCommand(): Command {
       collect
     )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
-    .option('--days <n>', `days to backfill on start (default: ${DEFAULTS.days})`, positiveInt)
-    .option('--poll-interval <seconds>', `seconds between polls (env TRAILHOUND_POLL_INTERVAL; default: ${DEFAULTS.pollIntervalSeconds})`, positiveInt)
+    .option('--days <n>', `days to backfill on start (default: ${DEFAULTS.days})`, wholeFlag(BOUNDS.days))
+    .option(
+      '--poll-interval <seconds>',
+      `seconds between polls (env TRAILHOUND_POLL_INTERVAL; default: ${DEFAULTS.pollIntervalSeconds}, at most ${BOUNDS.pollSeconds.max})`,
+      wholeFlag(BOUNDS.pollSeconds)
+    )
     .option(
       '--retention-days <n>',
       'keep this many days of events; older ones are removed hourly (env TRAILHOUND_RETENTION_DAYS; default: keep all)',
-      positiveInt
+      wholeFlag(BOUNDS.retentionDays)
     )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, path-style (env TRAILHOUND_S3_ENDPOINT)', env('S3_ENDPOINT'))
     .option('--cloudtrail-endpoint <url>', 'CloudTrail-compatible endpoint (env TRAILHOUND_CLOUDTRAIL_ENDPOINT)', env('CLOUDTRAIL_ENDPOINT'))
     .action(async (opts) => {
       // Settings first: a wrong one stops the start before anything is opened or scheduled.
       const { host, port } = parseListen(opts.listen);
-      const pollSeconds = opts.pollInterval ?? envPositiveInt('POLL_INTERVAL') ?? DEFAULTS.pollIntervalSeconds;
-      // Node's timers wrap around after ~24.8 days, and CloudTrail wants watching more often than daily anyway.
-      if (pollSeconds > MAX_POLL_SECONDS) {
-        throw new Error(`--poll-interval (or TRAILHOUND_POLL_INTERVAL) ${pollSeconds}: at most ${MAX_POLL_SECONDS} seconds (a day)`);
-      }
+      const pollSeconds = opts.pollInterval ?? envPositiveInt('POLL_INTERVAL', BOUNDS.pollSeconds) ?? DEFAULTS.pollIntervalSeconds;
       const retention = retentionDays(opts.retentionDays);
       // Not once the token file, the sample and the API are made: DuckDB reads it when the database opens.
       const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
