@@ -1,10 +1,12 @@
 // Reading original records back from the kept log files: gzip or plain, and robust to a file whose records moved.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { listValue } from '@duckdb/node-api';
 import { Database, databaseFiles, removeDatabase } from '../db/database';
 import { ingest } from '../ingest';
-import { originalRecords, UnreadableRecordError } from './records';
+import { originalFiles, originalRecords, UnreadableRecordError } from './records';
 import { storedRecords, tempDir, writeFiles } from '../../../tests/support/temp';
 
 const rec = (id: string, extra: Record<string, unknown> = {}) => ({ eventID: id, eventTime: '2026-11-20T10:00:00Z', eventName: 'GetObject', ...extra });
@@ -166,3 +168,53 @@ test('removeDatabase deletes a database with its WAL and its kept log files, and
   expect(Object.values(parts).filter((p) => fs.existsSync(p))).toEqual([]);
   expect(fs.existsSync(db.file)).toBe(true);
 });
+
+// DuckDB reads a row group's contents in one piece (here 64 files of 180 kB: 12 MB, in a buffer of 16 MB). One statement
+// for all keys read every row group between the smallest and the largest (a join of the keys), one on each thread:
+// it needed 128 MB on 4 threads (40 MB on 1). The key filter alone in the scan read the 8 row groups 4 at a time: 64 MB.
+// A row group at a time (records.ts keptIn) needs 20 MB, on 1, 2 or 4 threads.
+test('a lookup reads one row group of a kept Parquet file at a time, in 32 MB on 4 threads, whatever rows it wants', async () => {
+  const file = path.join(dir, 'groups.duckdb');
+  const setup = await Database.open(file);
+  fs.mkdirSync(setup.originalsDir, { recursive: true });
+  const archive = 'groups.parquet';
+  // 8 row groups of 64 log files of 180 kB that do not compress, as ingestion writes them (loader.ts keepOriginals).
+  // DuckDB cuts a row group only between the chunks it writes: 8 files of 64 rows, read one after the other, are 8 chunks.
+  const parts = Array.from({ length: 8 }, (_, g) => path.join(dir, `group-${g}.parquet`));
+  for (const [g, part] of parts.entries()) {
+    await setup.run(
+      `COPY (SELECT 'k' || lpad(r::VARCHAR, 3, '0') AS key, unhex(string_agg(md5(random()::VARCHAR || r || '-' || j), '')) AS content
+             FROM range($first, $first + 64) t(r), range(11250) u(j) GROUP BY r ORDER BY r) TO $part (FORMAT parquet, COMPRESSION uncompressed)`,
+      { first: 64 * g, part }
+    );
+  }
+  await setup.run(`SET preserve_insertion_order = true`);
+  await setup.run(`COPY (SELECT key, content FROM read_parquet($parts)) TO $file (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`, {
+    parts: listValue(parts), file: path.join(setup.originalsDir, archive),
+  });
+  const groups = await setup.all<{ rows: bigint }>(`SELECT row_group_num_rows AS rows FROM parquet_metadata($file) WHERE column_id = 0`, {
+    file: path.join(setup.originalsDir, archive),
+  });
+  expect(groups.map((g) => Number(g.rows))).toEqual(Array(8).fill(64));
+  await setup.run(`INSERT INTO log_objects SELECT key, 'logs', 'etag', $archive, NULL FROM read_parquet($file)`, {
+    archive, file: path.join(setup.originalsDir, archive),
+  });
+  // A key in each row group, two in the first; their digests, read without a limit.
+  const keys = ['k000', 'k063', ...Array.from({ length: 7 }, (_, g) => `k${String(64 * (g + 1) + 9).padStart(3, '0')}`)];
+  const digests = await setup.all<{ key: string; digest: string }>(
+    `SELECT key, md5(content) AS digest FROM read_parquet($file) WHERE key IN (SELECT unnest($keys)) ORDER BY key`,
+    { file: path.join(setup.originalsDir, archive), keys: listValue(keys) }
+  );
+  setup.close();
+  const limited = await Database.open(file, { memoryLimit: '32MB', threads: 4 });
+  const conn = await limited.connect();
+  try {
+    const files = await originalFiles(conn, limited.originalsDir, [...keys, 'k999']);
+    const md5 = (content: unknown) => crypto.createHash('md5').update(content as Uint8Array).digest('hex');
+    expect([...files].map(([key, content]) => ({ key, digest: md5(content) })).sort((a, b) => a.key.localeCompare(b.key))).toEqual(digests);
+    expect(digests.map((d) => d.key)).toEqual(keys);
+  } finally {
+    conn.closeSync();
+    limited.close();
+  }
+}, 60_000);
