@@ -92,6 +92,30 @@ test('both containers run without Linux capabilities and cannot gain privileges 
   }
 });
 
+/** Where each container writes, each a volume or a tmpfs over a read-only root: what a foothold could change. */
+const WRITABLE = { trailhound: ['/data', '/tmp'], grafana: ['/var/lib/grafana', '/tmp'] };
+
+test('both root filesystems are read-only, with a volume for their data and a tmpfs for /tmp', () => {
+  expect(path.posix.dirname(compose.services.trailhound.environment.TRAILHOUND_DB)).toBe('/data');
+  for (const [name, places] of Object.entries(WRITABLE)) {
+    const service = compose.services[name];
+    const mounted = [...(service.volumes as string[]).filter((v) => !v.endsWith(':ro')).map((v) => v.split(':')[1]), ...(service.tmpfs ?? [])];
+    expect([name, service.read_only, mounted.sort()]).toEqual([name, true, [...places].sort()]);
+  }
+  // File logs would go to /var/log/grafana, on the read-only root.
+  expect(compose.services.grafana.environment.GF_LOG_MODE).toBe('console');
+});
+
+testWithCompose('Compose itself reads the read-only roots and the tmpfs mounts as such', () => {
+  const clean = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TRAILHOUND_TOKEN: 'a-test-token' };
+  const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT, env: clean, encoding: 'utf8' });
+  expect(result.status).toBe(0);
+  const resolved = YAML.parse(result.stdout);
+  for (const name of Object.keys(WRITABLE)) {
+    expect([name, resolved.services[name].read_only, resolved.services[name].tmpfs]).toEqual([name, true, ['/tmp']]);
+  }
+});
+
 test("the service is given every TRAILHOUND_* setting serve's help and trailhound --help name, from the shell when set there", () => {
   const cli = buildCli();
   let help = '';
