@@ -41,6 +41,28 @@ describe('createLogger', () => {
     expect(headers.authorization).toBe('Bearer secret-token-1');
   });
 
+  test('readable lines print an error\'s message and stack escaped: no escape sequence, override or forged line reaches the terminal', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ pretty: true, write: (line) => lines.push(line) });
+    // An S3 key or a caller's errorMessage: a window title and a line erase, a right-to-left override, a forged line.
+    const hostile = 'no such key logs/\x1b]0;owned\x07\x1b[2K\u202egol.txt\r\n[12:00:00] INFO: all clear\x9b';
+    const err = new Error(hostile);
+    logger.error({ err, key: hostile }, 'ingest failed');
+    logger.error(err);
+    const printed = lines.join('');
+    // The colours pino-pretty adds are the only escapes left; every line but the stacks' frames starts with a time or
+    // is indented under its error.
+    // eslint-disable-next-line no-control-regex -- the characters this checks for
+    expect(printed.replace(/\x1b\[\d+m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    const printedLines = printed.split('\n').filter(Boolean);
+    expect(printedLines.filter((line) => line.startsWith('['))).toHaveLength(2);
+    expect(printedLines.filter((line) => !/^(\[\d\d:\d\d:\d\d\]| {4})/.test(line))).toEqual([]);
+    // The forged line stays on the line of the key it came in.
+    expect(printedLines.filter((line) => line.includes('all clear') && !line.includes('no such key'))).toEqual([]);
+    // Escaped, not dropped: the operator sees what the value held.
+    expect(printed).toContain('Error: no such key logs/\\x1b]0;owned\\x07\\x1b[2K\\u202egol.txt\\r\\n[12:00:00] INFO: all clear\\x9b');
+  });
+
   test('an unknown level says which ones there are', () => {
     process.env.TRAILHOUND_LOG_LEVEL = 'verbose';
     expect(() => createLogger({ pretty: false }))
