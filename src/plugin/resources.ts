@@ -10,7 +10,11 @@ export interface ResourceClient {
   postResource<T = unknown>(path: string, data?: Record<string, unknown>): Promise<T>;
 }
 
-/** Distinct values of a dimension in a time range, most frequent first. */
+/**
+ * Distinct values of a dimension in a time range, most frequent first. Narrowed by filters or exclusions, the list is a
+ * POST with its fields in a JSON body: hundreds of ad hoc filter values (ARNs) made a URL past the service's 16 KB of
+ * headers. Without them it is a GET, which a service older than those narrowings answers too.
+ */
 export async function fetchValues(client: ResourceClient, dimension: Dimension, request: ValuesRequest = {}): Promise<ValueCount[]> {
   const params: Record<string, unknown> = {};
   // Only send what is set: the service defaults the range to the last 14 days.
@@ -20,14 +24,19 @@ export async function fetchValues(client: ResourceClient, dimension: Dimension, 
       params[key] = value;
     }
   }
-  // As JSON, as a query has them; only when they narrow, so a list without them asks what an older service knows.
+  const narrowing: Record<string, unknown> = {};
+  // Only when they narrow: a list without them asks what an older service knows.
   for (const key of ['filters', 'exclude'] as const) {
-    const narrowing = request[key];
-    if (narrowing && Object.keys(narrowing).length > 0) {
-      params[key] = JSON.stringify(narrowing);
+    const given = request[key];
+    if (given && Object.keys(given).length > 0) {
+      narrowing[key] = given;
     }
   }
-  const answer = await client.getResource<{ values?: ValueCount[] }>(`values/${dimension}`, params);
+  const path = `values/${dimension}`;
+  const answer =
+    Object.keys(narrowing).length > 0
+      ? await client.postResource<{ values?: ValueCount[] }>(path, { ...params, ...narrowing })
+      : await client.getResource<{ values?: ValueCount[] }>(path, params);
   return answer?.values ?? [];
 }
 

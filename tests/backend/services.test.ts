@@ -953,6 +953,29 @@ test("CallResource passes the value lists' filters and exclusions on to the serv
   expect(await total({ filters: '{"user":' })).toEqual({ error: expect.stringMatching(/^filters: is not JSON/), code: 'invalid-request' });
 });
 
+test('CallResource posts a value list whose filters no URL could hold to the service, and passes its refusal of a body too big back', async () => {
+  const list = async (body: string) => {
+    const [answer] = await resource({
+      pluginContext: context(), path: 'values/region', method: 'POST', body: Buffer.from(body), headers: { 'Content-Type': { values: ['application/json'] } },
+    });
+    return { code: answer.code, body: JSON.parse(Buffer.from(answer.body).toString()) };
+  };
+  const total = (answer: { body: { values: Array<{ count: number }> } }) => answer.body.values.reduce((n, v) => n + v.count, 0);
+  // Hundreds of ARNs beside the one service that matches: over 20 KB, which as a GET's query string is past 16 KB of headers.
+  const arns = Array.from({ length: 300 }, (_, i) => `arn:aws:iam::123456789012:role/service-role/some-long-role-name-${i}`);
+  const fields = { from: '2024-07-01T00:00:00Z', to: '2025-01-01T00:00:00Z', limit: 10_000, filters: { service: ['ssm', ...arns] }, exclude: { user: arns } };
+  expect(JSON.stringify(fields).length).toBeGreaterThan(20 * 1024);
+  const posted = await list(JSON.stringify(fields));
+  expect(posted.code).toBe(200);
+  expect(total(posted)).toBe(138);
+  // Past the service's body limit (4 MB): its 413 says what to narrow, as the frontend shows it.
+  const huge = await list(JSON.stringify({ ...fields, filters: { service: Array.from({ length: 9000 }, (_, i) => `${'x'.repeat(500)}${i}`) } }));
+  expect(huge).toEqual({
+    code: 413,
+    body: { error: 'the body is over 4 MB, the most this service reads: narrow the filters and exclusions (fewer or shorter values)', code: 'too-large' },
+  });
+});
+
 test("CallResource passes the value lists' time field on to the service, and the service's 400 for an unknown one back", async () => {
   const values = async (window: { from: string; to: string }, timeField?: string) => {
     const url = `values/service?from=${window.from}&to=${window.to}${timeField === undefined ? '' : `&timeField=${timeField}`}`;

@@ -835,6 +835,36 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
     }
   });
 
+  test("an ad hoc filter's values narrowed by hundreds of ARNs: the frontend posts them, through go-plugin's host, past what a URL holds", async () => {
+    // The frontend's own lookup (resources.ts), each of its calls a resource call through go-plugin's host.
+    const call = async (cmd: object) => {
+      const reply = await session.send({ cmd: 'resource', settings, ...cmd });
+      return { code: reply.result.code, body: JSON.parse(reply.result.body) };
+    };
+    const client: ResourceClient = {
+      async getResource<T>(resourcePath: string, params: Record<string, unknown> = {}) {
+        const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+        const answer = await call({ path: resourcePath, url: `${resourcePath}?${query}` });
+        expect({ resourcePath, answer }).toEqual({ resourcePath, answer: { code: 200, body: expect.anything() } });
+        return answer.body as T;
+      },
+      async postResource<T>(resourcePath: string, data: Record<string, unknown> = {}) {
+        const answer = await call({ path: resourcePath, method: 'POST', body: JSON.stringify(data), headers: { 'Content-Type': 'application/json' } });
+        expect({ resourcePath, answer }).toEqual({ resourcePath, answer: { code: 200, body: expect.anything() } });
+        return answer.body as T;
+      },
+    };
+    const user = oracleUser(records[0]);
+    const arns = Array.from({ length: 300 }, (_, i) => `arn:aws:iam::123456789012:role/service-role/some-long-role-name-${i}`);
+    const filters = { user: [...arns, user] };
+    expect(encodeURIComponent(JSON.stringify(filters)).length).toBeGreaterThan(20 * 1024);
+    const range = { from: 0, to: Date.UTC(2100, 0, 1) };
+    const listed = await fetchValues(client, 'region', { ...range, limit: MAX_LIMIT, filters, exclude: { eventName: arns } });
+    const expected = countBy(records.filter((r) => oracleUser(r) === user && matches(r, resolveQuery({}), range)), oracleDimension.region!);
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    expect(Object.fromEntries(listed.map((v) => [v.value, v.count]))).toEqual(expected);
+  });
+
   test('console login without MFA: the Stratus Red Team login fires for its user', async () => {
     const rule = rules.find((r) => r.uid === 'trailhound-console-login-without-mfa')!;
     const login = records.find((r) => r.eventName === 'ConsoleLogin' && r.additionalEventData?.MFAUsed === 'No' && r.eventTime < '2025')!;

@@ -671,6 +671,55 @@ describe('other endpoints', () => {
     expect(await list(`filters=${json({ user: 'a' })}&filters=${json({ user: 'b' })}`)).toMatchObject(twice);
   });
 
+  test('POST /api/values takes filters past what a URL may hold (16 KB of headers), in a body checked as the GET', async () => {
+    const user = oracleUser(records[0]);
+    const kept = records.filter((x) => oracleUser(x) === user);
+    // Hundreds of role ARNs, as a dashboard's ad hoc filters give them: over 20 KB once encoded, one of them matching.
+    const arns = Array.from({ length: 300 }, (_, i) => `arn:aws:iam::123456789012:role/service-role/some-long-role-name-${i}`);
+    const filters = { user: [...arns, user] };
+    const fields = { from: RANGE.from, to: RANGE.to, limit: 100, filters, exclude: { eventName: arns.slice(0, 100) } };
+    const json = (narrowing: object) => encodeURIComponent(JSON.stringify(narrowing));
+    expect(json(filters).length).toBeGreaterThan(20 * 1024);
+    // As a GET, the URL alone is past Node's header limit: the 431 says where such filters go.
+    const asGet = await call('GET', `/api/values/region?from=${RANGE.from}&to=${RANGE.to}&filters=${json(filters)}`);
+    expect(asGet).toMatchObject({ status: 431, json: { error: expect.stringMatching(/POST \/api\/values\/<dimension>/), code: 'too-large' } });
+    const r = await call('POST', '/api/values/region', fields);
+    expect(r.status).toBe(200);
+    expect(Object.fromEntries(r.json.values.map((v: any) => [v.value, v.count]))).toEqual(countBy(kept, (x) => x.awsRegion));
+    // The GET's answer for the same small request is the POST's.
+    const small = { from: RANGE.from, to: RANGE.to, q: 'us', limit: 3, filters: { user: [user] } };
+    const get = await call('GET', `/api/values/region?from=${RANGE.from}&to=${RANGE.to}&q=us&limit=3&filters=${json(small.filters)}`);
+    expect((await call('POST', '/api/values/region', small)).json).toEqual(get.json);
+    // Checked as the GET is, with the same messages: filters' keys, unknown fields, dimensions, and the JSON's own types.
+    expect(await call('POST', '/api/values/region', { ...small, filters: { userName: ['x'] } })).toMatchObject({
+      status: 400,
+      json: { error: expect.stringMatching(/^filters\.userName: is not a filter/), code: 'unknown-filter' },
+    });
+    const refused = (error: RegExp) => ({ status: 400, json: { error: expect.stringMatching(error) } });
+    expect(await call('POST', '/api/values/region', { ...small, format: 'csv' })).toMatchObject(refused(/format/));
+    expect(await call('POST', '/api/values/nope', small)).toMatchObject({ status: 400, json: { code: 'unknown-value' } });
+    expect(await call('POST', '/api/values/region', { ...small, limit: '3x' })).toMatchObject(refused(/^limit/));
+    expect(await call('POST', '/api/values/region', { ...small, filters: '{"user":["a"]}' })).toMatchObject(refused(/^filters/));
+  });
+
+  test("a POST /api/values body past the service's limit says what to narrow", async () => {
+    const api = await buildApi({ db: served.db, token: TOKEN, bodyLimit: 10 * 1024 });
+    try {
+      const url = await api.listen({ host: '127.0.0.1', port: 0 });
+      const res = await fetch(`${url}/api/values/user`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ filters: { user: Array.from({ length: 1000 }, (_, i) => `user-${i}`) } }),
+      });
+      expect({ status: res.status, json: await res.json() }).toEqual({
+        status: 413,
+        json: { error: 'the body is over 10 KB, the most this service reads: narrow the filters and exclusions (fewer or shorter values)', code: 'too-large' },
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
   test('identity types as CloudTrail writes them, with their counts (Unknown without a userIdentity)', async () => {
     const r = await call('GET', `/api/values/identityType?from=${RANGE.from}&to=${RANGE.to}&limit=100`);
     expect(r.status).toBe(200);

@@ -22,6 +22,8 @@ interface Route {
 
 const ROUTES: Route[] = [
   { method: 'GET', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
+  // The same list with its fields in a JSON body: many ad hoc filters made a URL past the service's 16 KB of headers.
+  { method: 'POST', target: (p) => (/^values\/[A-Za-z]+$/.test(p) ? `/api/${p}` : undefined) },
   { method: 'GET', target: (p) => (p === 'trails' ? '/api/trails' : undefined) },
   { method: 'GET', target: (p) => (p === 'ingest/status' ? '/api/ingest/status' : undefined), short: shortStatus },
   { method: 'GET', target: (p) => (p === 'ingest/errors' ? '/api/ingest/errors' : undefined), short: shortErrors },

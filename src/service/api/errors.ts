@@ -53,7 +53,8 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   let answer = errorAnswer('invalid-request', `the request could not be read as HTTP (${err.message}): check the client, or the proxy that sent it`);
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     status = 431;
-    answer = errorAnswer('too-large', `the request's headers are larger than this service reads (${sizeText(maxHeaderSize)}): send fewer or shorter headers`);
+    answer = errorAnswer('too-large', `the request's headers are larger than this service reads (${sizeText(maxHeaderSize)}): send fewer or shorter headers, ` +
+      "or a shorter URL (a value list's many filters go in the body of POST /api/values/<dimension>)");
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     status = 408;
     answer = errorAnswer('invalid-request', 'the request did not arrive in time: send it again');

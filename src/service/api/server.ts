@@ -145,9 +145,37 @@ const valuesSchema = {
   },
 };
 
-/** A value list's filters or exclusions: a query's, as JSON in the query string. */
-function narrowingOf(field: 'filters' | 'exclude', text: string | undefined): Filters {
+/**
+ * POST /api/values/:dimension: the same fields in a JSON body, filters and exclude as objects, as in a query. Many or
+ * long filter values (hundreds of ARNs) make a URL past Node's 16 KB of headers; a body may hold up to bodyLimit.
+ */
+const valuesBodySchema = {
+  params: valuesSchema.params,
+  body: {
+    type: 'object',
+    description: '{"from": ..., "to": ..., "filters": {"user": ["alice"]}}',
+    properties: {
+      ...valuesSchema.querystring.properties,
+      filters: { type: 'object', description: 'an object of lists, as a query\'s: {"user": ["alice"]}' },
+      exclude: { type: 'object', description: 'an object of lists, as filters' },
+    },
+  },
+};
+
+interface ValuesFields {
+  from?: string | number;
+  to?: string | number;
+  q?: string;
+  limit?: number;
+  timeField?: unknown;
+  filters?: unknown;
+  exclude?: unknown;
+}
+
+/** A value list's filters or exclusions: a query's, as JSON in the query string (GET) or as an object in the body (POST). */
+function narrowingOf(field: 'filters' | 'exclude', text: unknown): Filters {
   if (text === undefined || text === '') return {};
+  if (typeof text !== 'string') return resolveFilters(text, field);
   let given: unknown;
   try {
     given = JSON.parse(text);
@@ -337,7 +365,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // curl -d without -H 'content-type: application/json' sends a form, which Fastify answers only "Unsupported Media Type".
     // fastify says only "Request body is too large": say how large it may be, and what to do instead.
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const error = `the body is over ${sizeText(bodyLimit)}, the most this service reads: send fewer or shorter queries, in several requests`;
+      // A value list is one request: its filters can only be fewer or shorter (a prefix, a variable's narrower values).
+      const what =
+        request.routeOptions.url === '/api/values/:dimension'
+          ? 'narrow the filters and exclusions (fewer or shorter values)'
+          : 'send fewer or shorter queries, in several requests';
+      const error = `the body is over ${sizeText(bodyLimit)}, the most this service reads: ${what}`;
       return reply.code(413).send(errorAnswer('too-large', error));
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -413,14 +446,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.type('application/json; charset=utf-8').send(Readable.from(answerJson(answer)));
   });
 
-  app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) => {
-    const { dimension } = request.params as { dimension: string };
+  /** A value list, its fields from the query string (GET) or the body (POST): the same checks and answer. */
+  const answerValues = async (dimension: string, q: ValuesFields, reply: FastifyReply) => {
     if (!isDimension(dimension)) {
       return reply.code(400).send(errorAnswer('unknown-value', `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`));
     }
-    const q = request.query as {
-      from?: string | number; to?: string | number; q?: string; limit?: number; timeField?: unknown; filters?: string; exclude?: string;
-    };
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
     // `from` read first, so that its error comes first, as in a query.
@@ -433,7 +463,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const narrowing = { filters: narrowingOf('filters', q.filters), exclude: narrowingOf('exclude', q.exclude) };
     const read = (signal: AbortSignal) => open().values(dimension, range, q.q ?? '', q.limit ?? 100, timeField, signal, narrowing);
     return { values: await untilStopped(reply, requestTimeoutMs, read, 'narrow the time range') };
-  });
+  };
+  app.get('/api/values/:dimension', { schema: valuesSchema }, async (request, reply) =>
+    answerValues((request.params as { dimension: string }).dimension, request.query as ValuesFields, reply)
+  );
+  app.post('/api/values/:dimension', { schema: valuesBodySchema }, async (request, reply) =>
+    answerValues((request.params as { dimension: string }).dimension, request.body as ValuesFields, reply)
+  );
 
   // An event's details: its original record, e.g. for a data link from the Events table. No parameters, and none
   // ignored, as on /api/trails: one given is a newer client's (a format, a field to pick) or a typo.
