@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Database, MIGRATION_STEPS, type LongMigration } from '../../src/service/db/database';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../src/service/db/schema';
-import { resolveQuery } from '../../src/model/query';
+import { resolveQuery, type TrailhoundQuery } from '../../src/model/query';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import { writeLogFolder } from '../../src/generator';
@@ -894,6 +894,96 @@ test('a database older than stopped runs (version 5), read as it is (trailhound 
     } finally {
       db.close();
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a version 20 database reads its blank values (whitespace only) as absent, as ingestion stores them now: each group can be drilled into', async () => {
+  /** An event as version 20 stored it, with `over` (column → SQL expression) in place of the defaults. */
+  const stored = (id: string, over: Record<string, string> = {}) => {
+    const columns: Record<string, string> = {
+      event_id: `'${id}'`, event_time: "TIMESTAMP '2026-01-01 10:00:00'", event_name: "'RunInstances'", event_source: "'ec2.amazonaws.com'",
+      service: "'ec2'", region: "'us-east-1'", account: "'111122223333'", user_name: "'erin'", identity_type: "'IAMUser'", invoked_by: 'NULL',
+      principal_arn: "'arn:aws:iam::111122223333:user/erin'", source_ip: "'203.0.113.7'", source_is_ip: 'true', read_only: 'false',
+      error_code: 'NULL', is_error: 'false', is_unauthorized: 'false', event_category: "'Management'", object_key: "'k'",
+      resources: '[]',
+      ...over,
+    };
+    return `SELECT ${Object.entries(columns).map(([c, v]) => `${v} AS ${c}`).join(', ')}`;
+  };
+  const events = [
+    stored('ok', { resources: "[{'id': 'i-0abc', 'name': 'i-0abc'}]" }),
+    stored('region', { region: "'  '" }),
+    stored('source', { event_source: "' '", service: "' '" }),
+    stored('name', { event_name: "'\u00a0'" }),
+    stored('ip', { source_ip: "'   '", source_is_ip: 'false' }),
+    stored('no-ip', { source_ip: "''", source_is_ip: 'false' }),
+    stored('code', { error_code: "'\t'", is_error: 'true' }),
+    stored('type', { identity_type: "' '" }),
+    stored('arn', { principal_arn: "' '", invoked_by: "'\u3000'" }),
+    stored('category', { event_category: "' '" }),
+    stored('resource', { resources: "[{'id': ' ', 'name': ' '}, {'id': 'i-0abc', 'name': 'i-0abc'}]" }),
+  ].join(' UNION ALL ');
+  // Its resource index as version 20 wrote it: a row per id (each is its own name here).
+  const index = `INSERT INTO event_resources SELECT hash(k), TIMESTAMP '2026-01-01 10:00:00', e
+    FROM (VALUES ('resource', ' '), ('resource', 'i-0abc'), ('ok', 'i-0abc')) t(e, k)`;
+  const range = { from: Date.parse('2026-01-01'), to: Date.parse('2026-01-02') };
+  const table = async (reports: Reports, query: Omit<TrailhoundQuery, 'format'>) => {
+    const [frame] = await reports.frames(resolveQuery({ format: 'table', ...query }), range);
+    const [groups, counts] = frame.fields;
+    return Object.fromEntries(groups.values.map((g, i) => [String(g), Number(counts.values[i])]));
+  };
+  const dir = tempDir();
+  const file = path.join(dir, 'v20.duckdb');
+  try {
+    await writeOldDatabase(file, 20, SCHEMA_SQL, events, index);
+    const check = async () => {
+      const db = await Database.open(file);
+      try {
+        const reports = new Reports(db);
+        const blank = /^\s*$/;
+        for (const groupBy of ['region', 'service', 'eventName', 'sourceIp', 'errorCode', 'identityType', 'eventCategory'] as const) {
+          const groups = await table(reports, { groupBy });
+          expect([groupBy, Object.keys(groups).filter((g) => blank.test(g))]).toEqual([groupBy, []]);
+          for (const [value, count] of Object.entries(groups)) {
+            expect([groupBy, value, await table(reports, { groupBy, filters: { [groupBy]: [value] } })]).toEqual([groupBy, value, { [value]: count }]);
+          }
+        }
+        expect(await table(reports, { groupBy: 'region' })).toEqual({ 'us-east-1': 10, unknown: 1 });
+        expect(await table(reports, { groupBy: 'service', filters: { service: ['unknown'] } })).toEqual({ unknown: 1 });
+        expect(await table(reports, { groupBy: 'eventName', filters: { eventName: ['unknown'] } })).toEqual({ unknown: 1 });
+        expect(await table(reports, { groupBy: 'sourceIp', filters: { sourceIp: ['(none)'] } })).toEqual({ '(none)': 2 });
+        // A blank code still says the call failed: an error without a code.
+        expect(await table(reports, { groupBy: 'errorCode' })).toEqual({ '(none)': 10, '(error without code)': 1 });
+        expect(await table(reports, { groupBy: 'identityType', filters: { identityType: ['Unknown'] } })).toEqual({ Unknown: 1 });
+        // The category cannot be read again from what is stored (managementEvent is not): not known, as a gone file's.
+        expect(await table(reports, { groupBy: 'eventCategory', filters: { eventCategory: ['(unknown)'] } })).toEqual({ '(unknown)': 1 });
+        expect(await table(reports, { groupBy: 'resource' })).toEqual({ 'i-0abc': 2 });
+        expect(Object.values(await table(reports, { groupBy: 'none', resourceId: 'i-0abc' }))).toEqual([2]);
+        expect(
+          await db.all(`SELECT event_id, principal_arn, invoked_by, event_source FROM events WHERE event_id IN ('arn', 'source', 'ok') ORDER BY event_id`)
+        ).toEqual([
+          { event_id: 'arn', principal_arn: null, invoked_by: null, event_source: 'ec2.amazonaws.com' },
+          { event_id: 'ok', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: 'ec2.amazonaws.com' },
+          { event_id: 'source', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: '' },
+        ]);
+        expect(await db.all(`SELECT event_id FROM event_resources WHERE key_hash = hash(' ')`)).toEqual([]);
+        expect(await db.all(`SELECT event_id FROM event_resources WHERE key_hash = hash('i-0abc') ORDER BY event_id`)).toEqual([
+          { event_id: 'ok' },
+          { event_id: 'resource' },
+        ]);
+        expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: String(SCHEMA_VERSION) });
+      } finally {
+        db.close();
+      }
+    };
+    await check();
+    // Again from version 20: nothing more changes.
+    const db = await Database.open(file);
+    await db.run(`UPDATE meta SET value = '20' WHERE key = 'schema_version'`);
+    db.close();
+    await check();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

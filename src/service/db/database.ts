@@ -7,6 +7,7 @@ import { messageOf } from '../../model/errorMessage';
 import {
   ARRIVED_AT_SQL,
   BACKFILL_RESOURCE_INDEX_SQL,
+  BLANK_VALUES_SQL,
   CALLER_ACCOUNT_ROLE_SQL,
   CALLER_ACCOUNT_USER_SQL,
   FEDERATED_SIGN_IN_MFA_SQL,
@@ -305,6 +306,8 @@ export class Database {
     if (previous > 0 && previous < 17) await run(`ALTER TABLE ingested_objects ADD COLUMN IF NOT EXISTS events_pruned_before TIMESTAMP`);
     // Version 20: each kept file's day, which compaction found by a regexp over every key each hour.
     if (previous > 0 && previous < 20) await run(LOG_OBJECT_DAY_SQL);
+    // Version 21: blank values stored before read as absent, as ingestion now stores them.
+    if (previous > 0 && previous < 21) for (const sql of BLANK_VALUES_SQL) await run(sql);
     signal?.throwIfAborted();
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }

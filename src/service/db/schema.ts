@@ -1,9 +1,17 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { KEY_DATE_SQL } from '../ingest/keys';
-import { federatedSignInSql, IDENTITY_CENTER_ROLE_PREFIX, permissionSetSql, unauthorizedSql, unmarkedDataEventSql } from '../../model/fieldRules';
+import {
+  BLANK_PATTERN,
+  federatedSignInSql,
+  IDENTITY_CENTER_ROLE_PREFIX,
+  permissionSetSql,
+  presentSql,
+  unauthorizedSql,
+  unmarkedDataEventSql,
+} from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 20;
+export const SCHEMA_VERSION = 21;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -305,6 +313,44 @@ export const UNMARKED_DATA_EVENTS_SQL = `UPDATE events SET event_category = 'Dat
 
 /** Version 20: the day of each kept log file's key, for the rows stored before (see log_objects.day). */
 export const LOG_OBJECT_DAY_SQL = `UPDATE log_objects SET day = ${KEY_DATE_SQL('key')} WHERE day IS NULL`;
+
+/** SQL: the column holds a blank value (fieldRules.ts BLANK_PATTERN) other than '' (NULL: no). */
+const blankNotEmpty = (column: string) => `(${column} <> '' AND regexp_full_match(${column}, '${BLANK_PATTERN}'))`;
+/** SQL: the event keeps a resource whose id is blank (ingestion stored '' never, a blank id since version 21 neither). */
+const BLANK_RESOURCE = `list_bool_or(list_transform(resources, r -> regexp_full_match(r.id, '${BLANK_PATTERN}')))`;
+/** SQL: the event's resources without those of a blank id. */
+const PRESENT_RESOURCES = `list_filter(resources, r -> NOT regexp_full_match(r.id, '${BLANK_PATTERN}'))`;
+/** The columns version 21 corrects, each with what ingestion now writes for a blank value and the condition that it is one. */
+const BLANK_COLUMNS: Array<{ column: string; value: string; blank: string }> = [
+  // '' too for the nullable ones: ingestion stored an empty principal ARN and error code as written.
+  ...['principal_arn', 'error_code', 'invoked_by', 'event_category'].map((column) => ({
+    column, value: presentSql(column), blank: `regexp_full_match(${column}, '${BLANK_PATTERN}')`,
+  })),
+  ...[['event_name', "'unknown'"], ['region', "'unknown'"], ['identity_type', "'Unknown'"], ['event_source', "''"], ['source_ip', "''"]].map(
+    ([column, absent]) => ({ column, value: `CASE WHEN ${blankNotEmpty(column)} THEN ${absent} ELSE ${column} END`, blank: blankNotEmpty(column) })
+  ),
+  // The service is the event source's: 'unknown' where that is blank (one of blank service …amazonaws.com stays, as ingestion writes it).
+  { column: 'service', value: `CASE WHEN ${blankNotEmpty('service')} AND regexp_full_match(event_source, '${BLANK_PATTERN}') THEN 'unknown' ELSE service END`,
+    blank: `(${blankNotEmpty('service')} AND regexp_full_match(event_source, '${BLANK_PATTERN}'))` },
+];
+
+/**
+ * Version 21: a blank value (whitespace only) is an absent one, as ingestion stores it since this version; events stored
+ * before get, in their self-contained columns, what ingestion now writes for an absent field (the region 'unknown', the
+ * source IP '', the error code NULL …), and lose their resources of a blank id, with those ids' rows of the resource
+ * index. Only the rows holding one are written. Derived columns (user, account, role, session, identity provider) and
+ * the event id are left: what they fall back to (the principal id, the record's hash …) is not stored.
+ */
+export const BLANK_VALUES_SQL = [
+  // The index first, while the events still say which ids were blank: their rows go, and the event's other ids are indexed again.
+  `DELETE FROM event_resources WHERE event_id IN (SELECT event_id FROM events WHERE ${BLANK_RESOURCE})`,
+  `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(
+    `(SELECT event_time, event_id, ${PRESENT_RESOURCES} AS resources FROM events WHERE ${BLANK_RESOURCE})`
+  )}`,
+  `UPDATE events SET ${BLANK_COLUMNS.map((c) => `${c.column} = ${c.value}`).join(', ')},
+     resources = CASE WHEN ${BLANK_RESOURCE} THEN ${PRESENT_RESOURCES} ELSE resources END
+   WHERE ${BLANK_COLUMNS.map((c) => c.blank).join(' OR ')} OR ${BLANK_RESOURCE}`,
+];
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;

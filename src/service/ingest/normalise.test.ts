@@ -149,6 +149,30 @@ describe('user, per identity type', () => {
       'AWSReservedSSO_ReadOnly_1234567890abcdef',
       { session_name: null },
     ],
+    // A blank part of an ARN or principal id names no one: the rules fall back as for a missing name.
+    [
+      'AssumedRole whose ARN has a blank role, no issuer → the principal ARN, no role',
+      { userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111122223333:assumed-role/  /s1', principalId: 'AROA1:s1' } },
+      'arn:aws:sts::111122223333:assumed-role/  /s1',
+      { role_name: null, session_name: 's1' },
+    ],
+    [
+      'Identity Center role whose ARN has a blank session → the session name after the principal id\'s colon',
+      { userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', '\u00a0'), principalId: 'AROA1:gina' } },
+      'gina',
+      { session_name: 'gina', role_name: 'AWSReservedSSO_ReadOnly_1234567890abcdef' },
+    ],
+    [
+      'Identity Center role with blank sessions in both ARN and principal id → the role, no session',
+      { userIdentity: { ...ssoSession('AWSReservedSSO_ReadOnly_1234567890abcdef', 'aws-reserved/sso.amazonaws.com/', ' '), principalId: 'AROAEXAMPLE:\t' } },
+      'AWSReservedSSO_ReadOnly_1234567890abcdef',
+      { session_name: null },
+    ],
+    [
+      'FederatedUser whose ARN has a blank name → the principal ARN',
+      { userIdentity: { type: 'FederatedUser', arn: 'arn:aws:sts::111122223333:federated-user/ ', principalId: '111122223333: ' } },
+      'arn:aws:sts::111122223333:federated-user/ ',
+    ],
     ['Root → root', { userIdentity: { type: 'Root', arn: 'arn:aws:iam::111122223333:root', principalId: '111122223333' } }, 'root', { invoked_by: null }],
     // The bucket owner's copy of a call its bucket policy let another account make, with that account's root user.
     [
@@ -484,6 +508,11 @@ describe('service, source IP, status, read-only, resources', () => {
       responseElements: { instancesSet: { items: [{ instanceId: 'i-0new' }] } },
       resources: [{ ARN: 'arn:aws:iam::111122223333:role/Deployer', accountId: '111122223333' }],
     }),
+    // An ARN whose name part is blank names no one: the ARN itself is the name, as for one that ends in a colon.
+    blankArnName: record({
+      eventName: 'GetUser',
+      resources: [{ ARN: 'arn:aws:iam::123456789012:user/ ' }, { ARN: 'arn:aws:iam::123456789012:role/\u3000/' }],
+    }),
     // SSM's calls on instances, as Stratus Red Team recorded them (ssm-send-command, ssm-start-session): a list of instance
     // ids, and one instance as the session's target.
     sendCommand: record({
@@ -577,6 +606,10 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(ids(r.writeNoFlag)).toEqual(['i-0aaa=i-0aaa', 'i-0bbb=i-0bbb']);
     expect(ids(r.runInstances)).toEqual(['ami-123=ami-123', 'arn:aws:iam::111122223333:role/Deployer=Deployer', 'i-0new=i-0new']);
     expect(ids(r.listNoFlag)).toEqual([]);
+    expect(ids(r.blankArnName)).toEqual([
+      'arn:aws:iam::123456789012:role/\u3000/=arn:aws:iam::123456789012:role/\u3000/',
+      'arn:aws:iam::123456789012:user/ =arn:aws:iam::123456789012:user/ ',
+    ]);
     // An instance's id finds the commands run on it and the shells opened on it.
     expect(ids(r.sendCommand)).toEqual(['i-00456A8D163f546Ff=i-00456A8D163f546Ff', 'i-cfE23b1a7ceba6f86=i-cfE23b1a7ceba6f86']);
     expect(ids(r.startSession)).toEqual(['i-eA1d1296c1dE3Aa1f=i-eA1d1296c1dE3Aa1f']);

@@ -82,14 +82,15 @@ const resourceIds = [
 
 /**
  * The resources an event touched, from a record `r`: every resources[].ARN and the identifiers in
- * requestParameters / responseElements, each with a friendly name. list_distinct comes first because it also drops
+ * requestParameters / responseElements, each with a friendly name (an ARN's last part; the ARN itself where that is
+ * blank, as arn:aws:iam::123456789012:user/  names no one). list_distinct comes first because it also drops
  * the NULLs (most of the ~60 candidates), so the filter runs on the few left.
  */
 const RESOURCES_SQL = `list_transform(
     list_filter(
       list_distinct(flatten([${resourceIds}])),
       id -> NOT regexp_full_match(id, ${literal(BLANK_PATTERN)}) AND left(id, 1) NOT IN ('{', '[')),
-    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(nullif(regexp_extract(id, '([^/:]+)/?$', 1), ''), id) ELSE id END}
+    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(${presentSql(`regexp_extract(id, '([^/:]+)/?$', 1)`)}, id) ELSE id END}
   )`;
 
 /**
@@ -144,10 +145,11 @@ WITH x AS (
 ), z AS (
   SELECT *, ${PARSED_TIME_SQL} AS parsed_time,
     CASE WHEN identity_type = 'AssumedRole'
-      THEN coalesce(${id('issuerUserName')}, nullif(regexp_extract(${id('arn')}, 'assumed-role/([^/]+)', 1), '')) END AS assumed_role,
+      THEN coalesce(${id('issuerUserName')}, ${presentSql(`regexp_extract(${id('arn')}, 'assumed-role/([^/]+)', 1)`)}) END AS assumed_role,
     -- The session name is the ARN's last part, and follows the role id in the principal id (AROA…:name) when an ARN lacks it.
-    CASE WHEN identity_type = 'AssumedRole' THEN coalesce(nullif(regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1), ''),
-      nullif(regexp_extract(${id('principalId')}, '^[^:]+:(.+)$', 1), '')) END AS role_session
+    -- A blank part (assumed-role/  /s, AROA…:  ) names no one: absent, as a blank field is.
+    CASE WHEN identity_type = 'AssumedRole' THEN coalesce(${presentSql(`regexp_extract(${id('arn')}, 'assumed-role/[^/]+/(.+)$', 1)`)},
+      ${presentSql(`regexp_extract(${id('principalId')}, '^[^:]+:(.+)$', 1)`)}) END AS role_session
   FROM y
 )
 SELECT
@@ -168,7 +170,7 @@ SELECT
       WHEN 'AssumedRole' THEN CASE WHEN ${identityCenterRoleSql(id('issuerArn'), 'assumed_role')} AND role_session IS NOT NULL
         THEN role_session ELSE assumed_role END
       WHEN 'Root' THEN 'root'
-      WHEN 'FederatedUser' THEN nullif(regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1), '')
+      WHEN 'FederatedUser' THEN ${presentSql(`regexp_extract(${id('arn')}, 'federated-user/(.+)$', 1)`)}
       WHEN 'AWSService' THEN ${id('invokedBy')}
       WHEN 'AWSAccount' THEN ${id('accountId')}
       -- IdentityCenterUser, and Unknown (IAM Identity Center's sign-in steps): since July 2025 no userName, only the
