@@ -194,7 +194,7 @@ export interface IngestError {
   /** When it last failed (ISO). */
   failedAt: string;
   /**
-   * Added: when a file that ran out of memory, or whose download S3 denied, is tried again (ISO), its wait doubling
+   * Added: when a file that ran out of memory, or whose download was refused, is tried again (ISO), its wait doubling
    * after each failure (a service with another memory limit tries the first at once; a backfill, the second). Absent
    * for other files (another failed download is tried at every run) and from older services.
    */

@@ -66,7 +66,7 @@ export function UnreadableFiles({ unreadable }: Props) {
               </td>
               <td style={{ ...cell, overflowWrap: 'anywhere' }}>
                 {e.reason}
-                {/* A file that ran out of memory, or whose download S3 denied, waits longer after each failure: when, so nobody
+                {/* A file that ran out of memory, or whose download was refused, waits longer after each failure: when, so nobody
                     waits on the next poll for it. */}
                 {e.retryAt && (
                   <Text element="p" variant="bodySmall" color="secondary">
