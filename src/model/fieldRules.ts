@@ -258,8 +258,11 @@ export const RESOURCE_ID_LIST_PATHS = ['$.instancesSet.items[*].instanceId', '$.
  */
 export const BLANK_PATTERN = '[\\s\\v\\p{Z}\\x{FEFF}]*';
 
+/** SQL: whether the text (an expression) is blank; NULL for NULL. */
+export const blankSql = (text: string) => `regexp_full_match(${text}, '${BLANK_PATTERN}')`;
+
 /** SQL: the text (an expression, best a column: it is read twice) when not blank, else NULL. */
-export const presentSql = (text: string) => `CASE WHEN NOT regexp_full_match(${text}, '${BLANK_PATTERN}') THEN ${text} END`;
+export const presentSql = (text: string) => `CASE WHEN NOT ${blankSql(text)} THEN ${text} END`;
 
 /** A strict IPv4 address (no leading zeros: 255.090.254.5 is not an address). */
 export const IPV4_PATTERN = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';

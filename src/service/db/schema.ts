@@ -2,11 +2,10 @@
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { KEY_DATE_SQL } from '../ingest/keys';
 import {
-  BLANK_PATTERN,
+  blankSql,
   federatedSignInSql,
   IDENTITY_CENTER_ROLE_PREFIX,
   permissionSetSql,
-  presentSql,
   unauthorizedSql,
   unmarkedDataEventSql,
 } from '../../model/fieldRules';
@@ -314,24 +313,21 @@ export const UNMARKED_DATA_EVENTS_SQL = `UPDATE events SET event_category = 'Dat
 /** Version 20: the day of each kept log file's key, for the rows stored before (see log_objects.day). */
 export const LOG_OBJECT_DAY_SQL = `UPDATE log_objects SET day = ${KEY_DATE_SQL('key')} WHERE day IS NULL`;
 
-/** SQL: the column holds a blank value (fieldRules.ts BLANK_PATTERN) other than '' (NULL: no). */
-const blankNotEmpty = (column: string) => `(${column} <> '' AND regexp_full_match(${column}, '${BLANK_PATTERN}'))`;
+/** SQL: the column holds a blank value (fieldRules.ts blankSql) other than '' (NULL: no). */
+const blankNotEmpty = (column: string) => `(${column} <> '' AND ${blankSql(column)})`;
 /** SQL: the event keeps a resource whose id is blank (ingestion stored '' never, a blank id since version 21 neither). */
-const BLANK_RESOURCE = `list_bool_or(list_transform(resources, r -> regexp_full_match(r.id, '${BLANK_PATTERN}')))`;
+const BLANK_RESOURCE = `list_bool_or(list_transform(resources, r -> ${blankSql('r.id')}))`;
 /** SQL: the event's resources without those of a blank id. */
-const PRESENT_RESOURCES = `list_filter(resources, r -> NOT regexp_full_match(r.id, '${BLANK_PATTERN}'))`;
-/** The columns version 21 corrects, each with what ingestion now writes for a blank value and the condition that it is one. */
-const BLANK_COLUMNS: Array<{ column: string; value: string; blank: string }> = [
+const PRESENT_RESOURCES = `list_filter(resources, r -> NOT ${blankSql('r.id')})`;
+/** The columns version 21 corrects, each with the condition that it holds a blank value and what ingestion now writes then. */
+const BLANK_COLUMNS: Array<{ column: string; blank: string; absent: string }> = [
   // '' too for the nullable ones: ingestion stored an empty principal ARN and error code as written.
-  ...['principal_arn', 'error_code', 'invoked_by', 'event_category'].map((column) => ({
-    column, value: presentSql(column), blank: `regexp_full_match(${column}, '${BLANK_PATTERN}')`,
-  })),
+  ...['principal_arn', 'error_code', 'invoked_by', 'event_category'].map((column) => ({ column, blank: blankSql(column), absent: 'NULL' })),
   ...[['event_name', "'unknown'"], ['region', "'unknown'"], ['identity_type', "'Unknown'"], ['event_source', "''"], ['source_ip', "''"]].map(
-    ([column, absent]) => ({ column, value: `CASE WHEN ${blankNotEmpty(column)} THEN ${absent} ELSE ${column} END`, blank: blankNotEmpty(column) })
+    ([column, absent]) => ({ column, blank: blankNotEmpty(column), absent })
   ),
   // The service is the event source's: 'unknown' where that is blank (one of blank service …amazonaws.com stays, as ingestion writes it).
-  { column: 'service', value: `CASE WHEN ${blankNotEmpty('service')} AND regexp_full_match(event_source, '${BLANK_PATTERN}') THEN 'unknown' ELSE service END`,
-    blank: `(${blankNotEmpty('service')} AND regexp_full_match(event_source, '${BLANK_PATTERN}'))` },
+  { column: 'service', blank: `(${blankNotEmpty('service')} AND ${blankSql('event_source')})`, absent: "'unknown'" },
 ];
 
 /**
@@ -347,7 +343,7 @@ export const BLANK_VALUES_SQL = [
   `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT(
     `(SELECT event_time, event_id, ${PRESENT_RESOURCES} AS resources FROM events WHERE ${BLANK_RESOURCE})`
   )}`,
-  `UPDATE events SET ${BLANK_COLUMNS.map((c) => `${c.column} = ${c.value}`).join(', ')},
+  `UPDATE events SET ${BLANK_COLUMNS.map((c) => `${c.column} = CASE WHEN ${c.blank} THEN ${c.absent} ELSE ${c.column} END`).join(', ')},
      resources = CASE WHEN ${BLANK_RESOURCE} THEN ${PRESENT_RESOURCES} ELSE resources END
    WHERE ${BLANK_COLUMNS.map((c) => c.blank).join(' OR ')} OR ${BLANK_RESOURCE}`,
 ];

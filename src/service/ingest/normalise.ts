@@ -5,7 +5,7 @@
 // Only constants from src/model/fieldRules.ts are written into the SQL text (JSON paths and patterns, which
 // DuckDB needs as constants); every value that comes from outside (file names, keys, sizes) is a bound parameter.
 import {
-  BLANK_PATTERN,
+  blankSql,
   DRY_RUN_SUCCESS_CODE,
   eventCategorySql,
   federatedSignInSql,
@@ -89,7 +89,7 @@ const resourceIds = [
 const RESOURCES_SQL = `list_transform(
     list_filter(
       list_distinct(flatten([${resourceIds}])),
-      id -> NOT regexp_full_match(id, ${literal(BLANK_PATTERN)}) AND left(id, 1) NOT IN ('{', '[')),
+      id -> NOT ${blankSql('id')} AND left(id, 1) NOT IN ('{', '[')),
     id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(${presentSql(`regexp_extract(id, '([^/:]+)/?$', 1)`)}, id) ELSE id END}
   )`;
 
@@ -99,7 +99,7 @@ const RESOURCES_SQL = `list_transform(
  * batch one event, and a number's id never matched its record when read back (records.ts finds an md5 id by its position).
  */
 // CASE, not coalesce: DuckDB evaluates every coalesce argument, and hashing every record is expensive.
-const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND NOT regexp_full_match(event_id_json ->> '$', ${literal(BLANK_PATTERN)})
+const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND NOT ${blankSql("event_id_json ->> '$'")}
   THEN event_id_json ->> '$'
   ELSE 'md5:' || md5(to_json(r)::VARCHAR) END`;
 /**
