@@ -8,18 +8,22 @@ import { EditorField } from '@grafana/plugin-ui';
 import type { ComboboxOption } from '@grafana/ui';
 import { Combobox, IconButton, RadioButtonGroup, Stack } from '@grafana/ui';
 import { useEffect, useRef, useState } from 'react';
-import { variableOptions } from './FilterField';
+import { useVariableOptions, variableOptions } from './FilterField';
 
 type Options<T extends string> = Array<ComboboxOption<T>>;
 
 /** No value of the model contains "$" or "[[": one that does refers to a variable ($name, ${name}, [[name]]). */
 export const isVariable = (value: string | undefined): boolean => /\$|\[\[/.test(value ?? '');
 
-/** The choices and the dashboard variables matching a search, for a Combobox. */
-export function choicesAndVariables<T extends string>(options: Options<T>, search: string): Array<ComboboxOption<string>> {
+/** The choices and the dashboard variables matching a search, for a Combobox (variables: those the editor offers). */
+export function choicesAndVariables<T extends string>(
+  options: Options<T>,
+  search: string,
+  variables: (search: string) => Array<ComboboxOption<string>> = variableOptions
+): Array<ComboboxOption<string>> {
   const needle = search.toLowerCase();
   const choices = options.filter((o) => (o.label ?? o.value).toLowerCase().includes(needle));
-  return [...choices, ...variableOptions(search)];
+  return [...choices, ...variables(search)];
 }
 
 /**
@@ -75,6 +79,7 @@ function Choice<T extends string>({ boxId: id, label, options, value, onChange, 
     if (focusAfter === 'dollar') dollar.current?.focus();
     if (focusAfter) setFocusAfter(undefined);
   }, [focusAfter]);
+  const variableOptionsFor = useVariableOptions();
   const variable = isVariable(value);
   // Opened by the "$" button for a value that is no variable: closing goes back to the buttons, which can show it.
   const closable = pickingVariable && !variable;
@@ -101,7 +106,7 @@ function Choice<T extends string>({ boxId: id, label, options, value, onChange, 
         // Opened by the "$" button, which stays beside it: the focus comes here, not to the page's start.
         autoFocus={pickingVariable}
         value={selected(options, value)}
-        options={async (search) => choicesAndVariables(options, search)}
+        options={async (search) => choicesAndVariables(options, search, variableOptionsFor)}
         onIsOpenChange={setListOpen}
         onChange={(option: ComboboxOption<string> | null) => {
           // Typing over the text can clear downshift's selection (null), whatever the types say: a choice is never
@@ -117,7 +122,7 @@ function Choice<T extends string>({ boxId: id, label, options, value, onChange, 
   const radios = (
     <RadioButtonGroup<T> aria-label={label} options={options} value={value as T} onChange={onChange} autoFocus={focusAfter === 'choice'} />
   );
-  if (!variable && !pickingVariable && variableOptions('').length === 0) {
+  if (!variable && !pickingVariable && variableOptionsFor('').length === 0) {
     return radios;
   }
   // One layout for every state, so the box and the button stay the same elements, and keep the focus, as they change.

@@ -3,7 +3,7 @@
 import type { ComboboxOption } from '@grafana/ui';
 import { MultiCombobox } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
-import { useCallback } from 'react';
+import { createContext, useCallback, useContext } from 'react';
 import type { Dimension } from '../../model/query';
 import type { LoadValues } from './useValueLookup';
 
@@ -18,20 +18,34 @@ interface Props {
   placeholder?: string;
 }
 
-/** "$name" for each dashboard variable that contains the search text. */
-export function variableOptions(search: string): Array<ComboboxOption<string>> {
+/**
+ * The dashboard variables the lists below leave out, asked when a list opens. The variable editor gives its own
+ * variable and those depending on it (picking one would make the variable depend on itself); elsewhere none.
+ */
+export const LeftOutVariables = createContext<() => ReadonlySet<string>>(() => new Set());
+
+/** "$name" for each dashboard variable that contains the search text, but those left out. */
+export function variableOptions(search: string, leftOut: ReadonlySet<string> = new Set()): Array<ComboboxOption<string>> {
   const needle = search.toLowerCase();
   return getTemplateSrv()
     .getVariables()
+    .filter((v) => !leftOut.has(v.name))
     .map((v) => `$${v.name}`)
     .filter((name) => name.toLowerCase().includes(needle))
     .map((name) => ({ value: name, label: name, description: 'Dashboard variable' }));
 }
 
+/** variableOptions, leaving out what the editor around says to. */
+export function useVariableOptions(): (search: string) => Array<ComboboxOption<string>> {
+  const leftOut = useContext(LeftOutVariables);
+  return useCallback((search: string) => variableOptions(search, leftOut()), [leftOut]);
+}
+
 export function FilterField({ dimension, values, onChange, loadValues, id, minWidth = 20, placeholder = 'Any' }: Props) {
+  const variableOptionsFor = useVariableOptions();
   const options = useCallback(
     async (search: string): Promise<Array<ComboboxOption<string>>> => {
-      const variables = variableOptions(search);
+      const variables = variableOptionsFor(search);
       try {
         const found = await loadValues(dimension, search);
         const counted = found.map((v) => ({ value: v.value, label: v.value, description: `${v.count.toLocaleString()} events` }));
@@ -41,7 +55,7 @@ export function FilterField({ dimension, values, onChange, loadValues, id, minWi
         return variables;
       }
     },
-    [dimension, loadValues]
+    [dimension, loadValues, variableOptionsFor]
   );
   return (
     <MultiCombobox<string>

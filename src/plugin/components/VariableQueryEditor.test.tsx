@@ -2,6 +2,7 @@
 // TemplateSrv is a stand-in (no Grafana server here) holding the Events dashboard's $timeField.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TypedVariableModel } from '@grafana/data';
 import { setTemplateSrv } from '@grafana/runtime';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
@@ -15,7 +16,8 @@ beforeEach(() => setTemplateSrv(fakeTemplateSrv({ timeField: 'arrival' })));
 
 const radio = (group: string, option: string) => within(screen.getByRole('radiogroup', { name: group })).getByRole('radio', { name: option });
 
-function renderEditor(initial: VariableQuery | undefined) {
+/** stored: called with each query the editor gives, as Grafana stores it in the variable it edits in place. */
+function renderEditor(initial: VariableQuery | undefined, stored?: (query: VariableQuery) => void) {
   const onChange = jest.fn<void, [VariableQuery]>();
   function Harness() {
     const [query, setQuery] = useState(initial);
@@ -26,6 +28,7 @@ function renderEditor(initial: VariableQuery | undefined) {
         onRunQuery={() => {}}
         onChange={(q) => {
           onChange(q);
+          stored?.(q);
           setQuery(q);
         }}
       />
@@ -132,5 +135,70 @@ describe('VariableQueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
     await user.tab();
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'eventName', search: 'Delete' });
+  });
+});
+
+describe('VariableQueryEditor dashboard variables', () => {
+  type Model = Partial<TypedVariableModel> & { name: string; query?: unknown };
+  const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../../dashboards/cloudtrail-events.json'), 'utf8'));
+  // Some of the Events dashboard's variables (as Grafana lists them: their "All" is "$__all", no reference), and some
+  // chained to $user: the roles of the chosen users, the accounts of those roles (through $userRole: depends on $user
+  // too), and a text box whose value only looks like a reference. Few enough that the box's list shows them all.
+  const eventsVariables: Model[] = dashboard.templating.list.filter((v: Model) => ['timeField', 'region', 'user', 'account'].includes(v.name));
+  const chained: Model[] = [
+    { name: 'userRole', type: 'query', query: { refId: 'TrailhoundVariableQuery', dimension: 'role', search: '$user' }, regex: '' },
+    { name: 'roleAccount', type: 'query', query: { refId: 'TrailhoundVariableQuery', dimension: 'account', search: '${userRole:raw}' }, regex: '' },
+    { name: 'note', type: 'textbox', query: '$user' },
+  ];
+  const userQuery = (): VariableQuery => ({ ...eventsVariables.find((v) => v.name === 'user')!.query } as VariableQuery);
+
+  function useDashboard(extra: Model[] = []) {
+    const models = Object.fromEntries([...eventsVariables, ...chained, ...extra].map((v) => [v.name, { ...v }]));
+    setTemplateSrv(fakeTemplateSrv(Object.fromEntries(Object.keys(models).map((name) => [name, ''])), models));
+    return models;
+  }
+
+  /** The "$name" options of the Time box. */
+  async function offeredVariables() {
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('combobox', { name: 'Time' }));
+    const options = await screen.findAllByRole('option');
+    await user.keyboard('{Escape}');
+    return options.map((o) => o.textContent?.replace(/Dashboard variable$/, '')).filter((name) => name?.startsWith('$'));
+  }
+
+  const others = ['$timeField', '$region', '$account', '$note'];
+
+  it('offers every variable but the one edited and those depending on it', async () => {
+    useDashboard();
+    renderEditor(userQuery());
+    expect(await offeredVariables()).toEqual(others);
+  });
+
+  it('still leaves it out after a change that the dashboard has not taken yet (a draft, applied later)', async () => {
+    useDashboard();
+    const onChange = renderEditor(userQuery());
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/^Containing/), 'admin');
+    await user.tab();
+    expect(onChange).toHaveBeenLastCalledWith({ ...userQuery(), search: 'admin' });
+    expect(await offeredVariables()).toEqual(others);
+  });
+
+  it('still leaves it out when the dashboard takes each change at once (edited in place)', async () => {
+    const models = useDashboard();
+    renderEditor(userQuery(), (query) => (models.user.query = query));
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText(/^Containing/), 'admin');
+    await user.tab();
+    expect(models.user.query).toEqual({ ...userQuery(), search: 'admin' });
+    expect(await offeredVariables()).toEqual(others);
+  });
+
+  it('leaves out a new variable, stored empty until the editor gives its default', async () => {
+    useDashboard([{ name: 'fresh', type: 'query', query: '' }]);
+    renderEditor('' as unknown as VariableQuery);
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Use a dashboard variable for Time' }));
+    expect(await offeredVariables()).toEqual(['$timeField', '$region', '$user', '$account', '$userRole', '$roleAccount', '$note']);
   });
 });

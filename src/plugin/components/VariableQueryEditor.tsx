@@ -2,14 +2,17 @@
 // time the range applies (as the query editor's "Time": the Events dashboard's lists follow its $timeField).
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
+import { getTemplateSrv } from '@grafana/runtime';
 import { Combobox, type ComboboxOption } from '@grafana/ui';
-import { useEffect } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { Dimension } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
 import { BlurInput } from './BlurInput';
+import { LeftOutVariables } from './FilterField';
 import { DIMENSION_OPTIONS } from './labels';
 import { TimeFieldChoice } from './TimeFieldChoice';
+import { variablesLeftOut } from '../variableDependencies';
 import { variableQueryOf } from '../variableQuery';
 
 type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
@@ -23,38 +26,44 @@ export function VariableQueryEditor({ query, onChange }: Props) {
       onChange(current);
     }
   }, [current, query, onChange]);
+  // The variable lists (Time's "$") leave out this variable and those depending on it; Grafana names neither, so
+  // they are found from the query this editor was opened with and the one it holds (see variablesLeftOut).
+  const [opened] = useState<unknown>(query);
+  const leftOut = useCallback(() => variablesLeftOut(opened, query, getTemplateSrv().getVariables()), [opened, query]);
   return (
-    <EditorRows>
-      <EditorRow>
-        <EditorFieldGroup>
-          <EditorField label="Values of" htmlFor="trailhound-variable-dimension" tooltip="Distinct values in the dashboard's time range, most frequent first">
-            <Combobox
-              id="trailhound-variable-dimension"
-              width={24}
-              options={DIMENSION_OPTIONS}
-              value={current.dimension}
-              // Enter on a typed search hands over no option (undefined) when the list it filtered is shorter than the
-              // position of the dimension chosen before: the dimension stays until one is picked.
-              onChange={(option?: ComboboxOption<Dimension> | null) => option && onChange({ ...current, dimension: option.value })}
-            />
-          </EditorField>
-          <EditorField
-            label="Containing"
-            optional
-            htmlFor="trailhound-variable-search"
-            tooltip="Only values containing this text (case-insensitive); may use other variables"
-          >
-            <BlurInput
-              id="trailhound-variable-search"
-              width={30}
-              placeholder="e.g. admin"
-              value={current.search ?? ''}
-              onCommit={(search) => onChange({ ...current, search })}
-            />
-          </EditorField>
-          <TimeFieldChoice id="trailhound-variable-time-field" value={current.timeField} onChange={(timeField) => onChange({ ...current, timeField })} />
-        </EditorFieldGroup>
-      </EditorRow>
-    </EditorRows>
+    <LeftOutVariables.Provider value={leftOut}>
+      <EditorRows>
+        <EditorRow>
+          <EditorFieldGroup>
+            <EditorField label="Values of" htmlFor="trailhound-variable-dimension" tooltip="Distinct values in the dashboard's time range, most frequent first">
+              <Combobox
+                id="trailhound-variable-dimension"
+                width={24}
+                options={DIMENSION_OPTIONS}
+                value={current.dimension}
+                // Enter on a typed search hands over no option (undefined) when the list it filtered is shorter than the
+                // position of the dimension chosen before: the dimension stays until one is picked.
+                onChange={(option?: ComboboxOption<Dimension> | null) => option && onChange({ ...current, dimension: option.value })}
+              />
+            </EditorField>
+            <EditorField
+              label="Containing"
+              optional
+              htmlFor="trailhound-variable-search"
+              tooltip="Only values containing this text (case-insensitive); may use other variables"
+            >
+              <BlurInput
+                id="trailhound-variable-search"
+                width={30}
+                placeholder="e.g. admin"
+                value={current.search ?? ''}
+                onCommit={(search) => onChange({ ...current, search })}
+              />
+            </EditorField>
+            <TimeFieldChoice id="trailhound-variable-time-field" value={current.timeField} onChange={(timeField) => onChange({ ...current, timeField })} />
+          </EditorFieldGroup>
+        </EditorRow>
+      </EditorRows>
+    </LeftOutVariables.Provider>
   );
 }

@@ -5,10 +5,14 @@ import type { TemplateSrv } from '@grafana/runtime';
 
 type Formatter = (value: string | string[]) => string;
 
-export function fakeTemplateSrv(variables: Record<string, string | string[]>): TemplateSrv {
+/**
+ * variables: each one's value; models: what getVariables() tells of some of them beyond a name (type, query …), read
+ * at each call, so a test can change a variable as Grafana's editor would.
+ */
+export function fakeTemplateSrv(variables: Record<string, string | string[]>, models: Record<string, Partial<TypedVariableModel>> = {}): TemplateSrv {
   const pattern = /\$(\w+)|\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]/g;
   return {
-    getVariables: () => Object.keys(variables).map((name) => ({ name, type: 'custom' }) as unknown as TypedVariableModel),
+    getVariables: () => Object.keys(variables).map((name) => ({ name, type: 'custom', ...models[name] }) as unknown as TypedVariableModel),
     replace(target?: string, scopedVars?: ScopedVars, format?: string | ((value: unknown) => string)): string {
       return (target ?? '').replace(pattern, (match, a, b, c) => {
         const name = a ?? b ?? c;
