@@ -341,6 +341,22 @@ describe('ad hoc filters', () => {
       expect(refused.errors?.map((e) => e.refId)).toEqual(['Anno']);
     });
 
+    it('expands each variable once: a value holding "$" is sent as it is, not read as a variable in turn', async () => {
+      // query() expands the targets to find the ones to refuse, then DataSourceWithBackend expands them again to send:
+      // both times the stored targets, never the expanded ones, so $other in a user's name stays.
+      setTemplateSrv(fakeTemplateSrv({ users: ['a$b', '$other', '${other}'], other: 'X', resource: '[[other]]' }));
+      const targets: Query[] = [{ refId: 'A', queryType: 'events', filters: { user: ['$users'] }, exclude: { user: ['x-$users'] }, resourceId: '$resource' }];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'sourceIp', operator: '=', value: '$other' }])));
+      expect(answer.errors).toBeUndefined();
+      expect(sent[0].map(({ filters, exclude, resourceId }) => ({ filters, exclude, resourceId }))).toEqual([
+        {
+          filters: { user: ['a$b', '$other', '${other}'], sourceIp: ['$other'] },
+          exclude: { user: ['x-a$b', 'x-$other', 'x-${other}'] },
+          resourceId: '[[other]]',
+        },
+      ]);
+    });
+
     it('sends nothing when every query has a filter it cannot apply', async () => {
       const targets: Query[] = [{ refId: 'A' }, { refId: 'B', queryType: 'totals' }];
       const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'sourceIp', operator: '!~', value: '^10\\.' }])));
@@ -376,6 +392,13 @@ describe('variable support', () => {
     const response = await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$users' })));
     expect(get.mock.calls.map((call) => call[1]?.q)).toEqual(['alice', 'bob']);
     expect(response.data[0].fields[0].values).toEqual(['alice', 'alice-admin', 'bob']);
+  });
+
+  it('searches for a value holding "$" as it is: the search text is expanded once', async () => {
+    setTemplateSrv(fakeTemplateSrv({ users: ['a$b', '$search'], search: 'adm' }));
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    await lastValueFrom(ds().variables!.query(request({ dimension: 'user', search: '$users' })));
+    expect(get.mock.calls.map((call) => call[1]?.q)).toEqual(['a$b', '$search']);
   });
 
   it('accepts a filter stored as one string, as the API and alert rules do', () => {
