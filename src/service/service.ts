@@ -9,6 +9,7 @@ import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, sourceLedger, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { compactOriginals, describeCompaction } from './ingest/originals';
+import { BucketRegions } from './ingest/sources/s3';
 import { startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -112,6 +113,8 @@ export function startService(options: ServiceOptions): Service {
     if (early) logger.info({ days, from: CLOUDTRAIL_BEGAN }, `${asked} reach back to ${early}, before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
   };
   if (options.days) noteEarly(options.days, 'the days asked for');
+  // Shared by every run: HeadBucket is asked once per bucket, not at every poll, and a Region it did not learn said once.
+  const bucketRegions = new BucketRegions();
   /** Per source, the unfollowed links last warned of (FolderSource.passedOver). */
   const passedOverSaid = new Map<string, string>();
   /** `retryDenied`: a backfill, which an Admin asks for, tries the files whose download was denied at once (IngestOptions). */
@@ -135,6 +138,9 @@ export function startService(options: ServiceOptions): Service {
         now: at,
         retentionDays: retention,
         s3Endpoint: options.s3Endpoint,
+        bucketRegions,
+        // Not a fault (the run reads all it should): a setting that spares a redirect per request.
+        onRegionUnknown: (said) => logger.info({ source }, said),
         retryDenied,
         signal: stopping.signal,
         onProgress: (p) => (progress = p),

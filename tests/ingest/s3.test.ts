@@ -11,7 +11,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest, type IngestProgress } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
-import { parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
+import { BucketRegions, parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
 import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
@@ -765,15 +765,20 @@ test('a file that ran out of memory and was rewritten before its next try is rea
   }
 }, 60_000);
 
-test('a bucket in another Region than the configured one is asked there from the start, not sent to the wrong Region at every request', async () => {
-  await s3.createBucket('elsewhere');
-  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
-  for (const name of ['a', 'b', 'c']) await s3.put('elsewhere', `${prefix}${name}.json.gz`, logFile([rec('2026-11-20')]));
-  // S3 as it answers for a bucket in eu-west-1: a request signed for another Region is a 301 that names the bucket's
-  // (which the SDK follows, request by request); HeadBucket says it too when it succeeds. fauxqs has no Regions.
-  const signedFor: string[] = [];
-  const proxy = await proxyTo((req, res) => {
-    const region = /Credential=[^/]+\/\d+\/([^/]+)\/s3\//.exec(String(req.headers.authorization))?.[1] ?? '';
+/** The Region a request was signed for (its Authorization header's credential scope). */
+const signedRegion = (req: http.IncomingMessage) => /Credential=[^/]+\/\d+\/([^/]+)\/s3\//.exec(String(req.headers.authorization))?.[1] ?? '';
+/** Path-style, as --s3-endpoint asks: HEAD /bucket/ (no key). */
+const isHeadBucket = (req: http.IncomingMessage) => req.method === 'HEAD' && /^\/[^/]+\/?$/.test(new URL(req.url!, 'http://s3').pathname);
+
+/**
+ * S3 as it answers for a bucket in eu-west-1 (fauxqs has no Regions), keeping each request's method and Region in
+ * `signedFor`: a request signed for another Region is a 301 that names the bucket's (which the SDK follows, request by
+ * request); HeadBucket there names it too, answering `headStatus` (200, or 403 to a reader granted ListBucket under a
+ * prefix only).
+ */
+async function inEuWest1(signedFor: string[], headStatus: 200 | 403) {
+  return proxyTo((req, res) => {
+    const region = signedRegion(req);
     signedFor.push(`${req.method} ${region}`);
     const headers = { 'x-amz-bucket-region': 'eu-west-1', 'content-type': 'application/xml' };
     if (region !== 'eu-west-1') {
@@ -782,10 +787,18 @@ test('a bucket in another Region than the configured one is asked there from the
       res.writeHead(301, headers).end(req.method === 'HEAD' ? undefined : xml);
       return true;
     }
-    if (req.method !== 'HEAD') return false;
-    res.writeHead(200, headers).end();
+    if (!isHeadBucket(req)) return false;
+    res.writeHead(headStatus, headers).end();
     return true;
   });
+}
+
+test('a bucket in another Region than the configured one is asked there from the start, not sent to the wrong Region at every request', async () => {
+  await s3.createBucket('elsewhere');
+  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  for (const name of ['a', 'b', 'c']) await s3.put('elsewhere', `${prefix}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  const signedFor: string[] = [];
+  const proxy = await inEuWest1(signedFor, 200);
   try {
     const summary = await ingest({ source: 's3://elsewhere', db, days: 1, now: NOW, s3Endpoint: proxy.url });
     expect(summary).toMatchObject({ objects: 3, events: 3, errors: 0 });
@@ -796,6 +809,91 @@ test('a bucket in another Region than the configured one is asked there from the
   // every one after it signed for the bucket's own.
   expect(signedFor.filter((r) => !r.endsWith(' eu-west-1'))).toEqual(['HEAD us-east-1']);
   expect(signedFor.length).toBeGreaterThan(6);
+});
+
+test("runs that share the service's bucket Regions ask HeadBucket once, and a later run asks the bucket's Region from the start", async () => {
+  await s3.createBucket('asked-once');
+  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  await s3.put('asked-once', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+  const signedFor: string[] = [];
+  // HeadBucket answers, naming the bucket's Region; every other request goes through (fauxqs has no Regions).
+  const proxy = await proxyTo((req, res) => {
+    signedFor.push(`${req.method} ${signedRegion(req)}`);
+    if (!isHeadBucket(req)) return false;
+    res.writeHead(200, { 'x-amz-bucket-region': 'eu-west-1' }).end();
+    return true;
+  });
+  const bucketRegions = new BucketRegions();
+  try {
+    const runOnce = () => ingest({ source: 's3://asked-once', db, days: 1, now: NOW, s3Endpoint: proxy.url, bucketRegions });
+    expect(await runOnce()).toMatchObject({ objects: 1, events: 1, errors: 0 });
+    signedFor.length = 0;
+    expect(await runOnce()).toMatchObject({ objects: 0, unchanged: 1, errors: 0 });
+    // The second run: no HeadBucket, and every listing signed for the bucket's Region.
+    expect(signedFor.length).toBeGreaterThan(0);
+    expect(signedFor.filter((r) => r !== 'GET eu-west-1')).toEqual([]);
+    // Another run without the shared Regions asks again.
+    signedFor.length = 0;
+    await ingest({ source: 's3://asked-once', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    expect(signedFor.filter((r) => r.startsWith('HEAD '))).toEqual(['HEAD us-east-1']);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a refused HeadBucket that names the bucket\'s Region (S3\'s 301, then 403) still moves the reads there from the start', async () => {
+  await s3.createBucket('refused-elsewhere');
+  const prefix = dayPrefix('111122223333', 'eu-west-1', '2026-11-20');
+  for (const name of ['a', 'b']) await s3.put('refused-elsewhere', `${prefix}${name}.json.gz`, logFile([rec('2026-11-20')]));
+  const signedFor: string[] = [];
+  const proxy = await inEuWest1(signedFor, 403);
+  const said: string[] = [];
+  try {
+    const onRegionUnknown = (line: string) => said.push(line);
+    const summary = await ingest({ source: 's3://refused-elsewhere', db, days: 1, now: NOW, s3Endpoint: proxy.url, onRegionUnknown });
+    expect(summary).toMatchObject({ objects: 2, events: 2, errors: 0 });
+  } finally {
+    await proxy.close();
+  }
+  // HeadBucket in the configured Region (301), then in the bucket's (403): every request after it signed for the bucket's.
+  expect(signedFor.slice(0, 2)).toEqual(['HEAD us-east-1', 'HEAD eu-west-1']);
+  expect(signedFor.filter((r) => !r.endsWith(' eu-west-1'))).toEqual(['HEAD us-east-1']);
+  expect(signedFor.length).toBeGreaterThan(4);
+  expect(said).toEqual([]);
+});
+
+test("a HeadBucket refused without a Region is asked once per service and said once: the configured Region, and what to set", async () => {
+  await s3.createBucket('no-region');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('no-region', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  const listed: string[] = [];
+  let heads = 0;
+  const granted = await grantedOnly({ prefix: 'trail/' }, listed);
+  // In front of it, counting the HeadBuckets it refuses (with no x-amz-bucket-region: an S3-compatible server's 403).
+  const proxy = await proxyS3({ endpoint: granted.url }, (req) => {
+    if (isHeadBucket(req)) heads++;
+    return false;
+  });
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: ['s3://no-region/trail'], logger, pollIntervalMs: 50, s3Endpoint: proxy.url, syncTrails: false });
+  try {
+    await waitFor('three polls', async () => (lines.filter((l) => l.msg === 'ingest finished').length >= 3 ? true : undefined));
+  } finally {
+    await service.stop();
+    await proxy.close();
+    await granted.close();
+  }
+  expect(heads).toBe(1);
+  const said = lines.filter((l) => /HeadBucket/.test(l.msg));
+  expect(said).toEqual([
+    expect.objectContaining({
+      level: 30,
+      source: 's3://no-region/trail',
+      msg: "s3://no-region: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
+        "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
+    }),
+  ]);
+  expect(await count('events')).toBe(1);
 });
 
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
@@ -815,9 +913,14 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
     res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('AccessDenied', kms));
     return true;
   });
+  // Refused credentials are refused HeadBucket too, with no Region named: not a Region to set, and asked again once they are fixed.
+  const bucketRegions = new BucketRegions();
+  const said: string[] = [];
   try {
-    const run = () => ingest({ source: 's3://refusing', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    const run = () => ingest({ source: 's3://refusing', db, days: 1, now: NOW, s3Endpoint: proxy.url, bucketRegions, onRegionUnknown: (l) => said.push(l) });
     await expect(run()).rejects.toThrow('S3 refused the credentials (SignatureDoesNotMatch): the secret access key does not match the access key id');
+    expect(said).toEqual([]);
+    expect(bucketRegions.get('refusing', proxy.url)).toBeUndefined();
     answer = 'AccessDenied';
     await expect(run()).rejects.toThrow(`kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted (AWS says: ${kms})`);
   } finally {

@@ -145,6 +145,12 @@ export function ingestCommand(): Command {
       const lines = !opts.json && !bar;
       let lastLine = 0;
       let lastDone = 0;
+      /** A note, not a warning: off the bar's line, and not under --json. */
+      const note = (said: string) => {
+        if (opts.json) return;
+        if (bar) process.stderr.write('\n');
+        process.stderr.write(`trailhound: ${said}\n`);
+      };
       try {
         const summary = await ingest({
           source: opts.source,
@@ -175,11 +181,9 @@ export function ingestCommand(): Command {
             warn(`could not ingest ${printable(key)}: ${printable(reason)}`);
           },
           // Not a fault, and counted in the summary (halved): said as it happens, as the progress is.
-          onHalved: ({ said }) => {
-            if (opts.json) return;
-            if (bar) process.stderr.write('\n');
-            process.stderr.write(`trailhound: ${said}\n`);
-          },
+          onHalved: ({ said }) => note(said),
+          // Not a fault either: a setting that spares a redirect per request.
+          onRegionUnknown: note,
           // Said under --json too, as the command's other warnings: no count in the summary tells of these links.
           onPassedOver: (key, reason) => {
             if (bar) process.stderr.write('\n');

@@ -13,7 +13,7 @@ import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
 import { FolderSource, folderLedger } from './sources/folder';
-import { parseS3Url, s3Ledger, s3SourceId, S3Source } from './sources/s3';
+import { parseS3Url, s3Ledger, s3SourceId, S3Source, type BucketRegions } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { isDiskFull, kinded, kindOf } from '../errorKind';
 import { refusalOf, type Refusal } from './sources/nesting';
@@ -31,6 +31,10 @@ export interface IngestOptions {
   s3IdleTimeoutMs?: number;
   /** Parallel downloads (S3). */
   concurrency?: number;
+  /** The S3 buckets' Regions learned by earlier runs (the service's, so that HeadBucket is asked once per bucket); without it, the run's own. */
+  bucketRegions?: BucketRegions;
+  /** Called, with a line to say, when an S3 bucket's Region cannot be learned (HeadBucket refused): once per bucket per `bucketRegions`. */
+  onRegionUnknown?: (said: string) => void;
   now?: Date;
   /**
    * The retention the caller prunes to after this run (serve's, ingest --retention-days): files a prune took events
@@ -132,7 +136,10 @@ export function distinctSources(sources: string[], onRepeat: (source: string) =>
   });
 }
 
-export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleTimeoutMs?: number; signal?: AbortSignal } = {}): LogSource {
+export function openSource(
+  spec: string,
+  options: Pick<IngestOptions, 's3Endpoint' | 's3IdleTimeoutMs' | 'signal' | 'bucketRegions' | 'onRegionUnknown'> = {}
+): LogSource {
   // Another URL (a bucket's https:// address, an S3-compatible server's) was read as a folder: "there is nothing at …/https:/…".
   // So was a mistyped s3:// (s3:/logs, s3:logs), unless a folder has that name; a scheme is two letters or more (not C:).
   const url = /^[a-z][a-z\d+.-]*:\/\//i.test(spec) || (/^[a-z][a-z\d+.-]+:/i.test(spec) && !fs.existsSync(spec));
@@ -145,7 +152,13 @@ export function openSource(spec: string, options: { s3Endpoint?: string; s3IdleT
     throw new Error(`DuckDB cannot read the log files put in the temporary folder ${os.tmpdir()}: its path ${misread}. Set TMPDIR to another folder`);
   }
   return spec.startsWith('s3://')
-    ? new S3Source(parseS3Url(spec), { endpoint: options.s3Endpoint, idleTimeoutMs: options.s3IdleTimeoutMs, signal: options.signal })
+    ? new S3Source(parseS3Url(spec), {
+      endpoint: options.s3Endpoint,
+      idleTimeoutMs: options.s3IdleTimeoutMs,
+      signal: options.signal,
+      bucketRegions: options.bucketRegions,
+      onRegionUnknown: options.onRegionUnknown,
+    })
     : new FolderSource(spec);
 }
 

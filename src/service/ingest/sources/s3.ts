@@ -11,7 +11,6 @@ import {
   ListObjectsV2Command,
   S3Client,
   type GetObjectCommandOutput,
-  type HeadBucketCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
@@ -66,7 +65,41 @@ export interface S3SourceOptions {
   answerTimeoutMs?: number;
   /** The run's stop signal: it aborts the requests in flight (listings and downloads). */
   signal?: AbortSignal;
+  /** The Regions learned by earlier runs (the service's, shared by its polls); without it, this source's own. */
+  bucketRegions?: BucketRegions;
+  /** Told, with a line to log, when the bucket's Region cannot be learned: once per bucket per `bucketRegions`. */
+  onRegionUnknown?: (said: string) => void;
 }
+
+/**
+ * The Region each bucket is read in, by endpoint and bucket, once HeadBucket was asked: a service asks it once per
+ * bucket, not at every poll. A bucket whose Region could not be learned has the configured one, as it was read in.
+ */
+export class BucketRegions {
+  private readonly regions = new Map<string, string>();
+
+  private static key(bucket: string, endpoint = '') {
+    return `${endpoint} ${bucket}`;
+  }
+
+  get(bucket: string, endpoint?: string): string | undefined {
+    return this.regions.get(BucketRegions.key(bucket, endpoint));
+  }
+
+  set(bucket: string, endpoint: string | undefined, region: string): void {
+    this.regions.set(BucketRegions.key(bucket, endpoint), region);
+  }
+}
+
+/**
+ * HeadBucket's answers that the next run would get again: a refusal (a reader granted s3:ListBucket under a prefix),
+ * or a server that does not do HeadBucket. Others (no such bucket yet, throttled, a server error) are asked again.
+ */
+const LASTING_REFUSALS = [400, 401, 403, 405, 501];
+
+/** The bucket's Region as S3 names it on a refused or redirected HeadBucket (x-amz-bucket-region), on 301 and 403 too. */
+const regionNamedBy = (err: unknown): string | undefined =>
+  (err as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.['x-amz-bucket-region'] || undefined;
 
 /** 403s that are about the credentials themselves, not about what they may do. */
 const CREDENTIAL_ERRORS: Record<string, string> = {
@@ -150,6 +183,8 @@ export class S3Source implements LogSource {
   private readonly idleTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly signal?: AbortSignal;
+  private readonly bucketRegions: BucketRegions;
+  private readonly onRegionUnknown?: (said: string) => void;
   private downloads = 0;
 
   constructor(
@@ -162,7 +197,10 @@ export class S3Source implements LogSource {
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.bucketRegions = options.bucketRegions ?? new BucketRegions();
+    this.onRegionUnknown = options.onRegionUnknown;
+    this.region =
+      this.bucketRegions.get(location.bucket, this.endpoint) ?? options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
     this.client = this.clientFor(this.region);
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
     // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
@@ -180,28 +218,48 @@ export class S3Source implements LogSource {
   }
 
   /**
-   * A client for the bucket's own Region, when S3 names another than the configured one (HeadBucket's
-   * x-amz-bucket-region). The SDK follows S3's redirect request by request, never remembering it: every listing and
-   * download of a bucket in eu-west-1 went to us-east-1 first. Unknown (HeadBucket denied, a server that does not say):
-   * the redirects as before, and the listing's own error says what is wrong.
+   * A client for the bucket's own Region, when S3 names another than the configured one (x-amz-bucket-region, which
+   * S3 sends on HeadBucket's 200, 301 and 403 alike). The SDK follows S3's redirect request by request, never
+   * remembering it: every listing and download of a bucket in eu-west-1 went to us-east-1 first. Asked once per
+   * bucket per `bucketRegions` (the constructor took a Region learned before). Gives true when it cannot be learned
+   * (refused without a Region, a server that does not say): the configured Region and the redirects, as before.
    */
-  private async useBucketRegion(): Promise<void> {
-    let head: HeadBucketCommandOutput;
+  private async useBucketRegion(): Promise<boolean> {
+    const { bucket } = this.location;
+    if (this.bucketRegions.get(bucket, this.endpoint)) return false;
+    let region: string;
     try {
-      head = await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }), {
-        abortSignal: this.signal,
-        requestTimeout: this.answerTimeoutMs,
-      });
+      const head = await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: this.signal, requestTimeout: this.answerTimeoutMs });
+      // A server with no Regions (an S3-compatible one) names none, and answered in the configured one.
+      region = head.BucketRegion || this.region;
     } catch (err) {
       if (this.signal?.aborted) throw err;
       // Not reached: the listing would wait as long again for nothing.
-      if (networkErrorCode(err)) throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
-      return;
+      if (networkErrorCode(err)) throw explainS3Error(err, bucket, this.endpoint, this.region);
+      const named = regionNamedBy(err);
+      // Unknown: the listing's own error says what else is wrong.
+      if (!named) return LASTING_REFUSALS.includes((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
+      region = named;
     }
-    if (!head.BucketRegion || head.BucketRegion === this.region) return;
-    this.client.destroy();
-    this.region = head.BucketRegion;
-    this.client = this.clientFor(this.region);
+    this.bucketRegions.set(bucket, this.endpoint, region);
+    if (region !== this.region) {
+      this.client.destroy();
+      this.region = region;
+      this.client = this.clientFor(this.region);
+    }
+    return false;
+  }
+
+  /**
+   * A Region HeadBucket's refusal did not name, once the listing worked (refused credentials are refused HeadBucket
+   * too, and their error says so): remembered as the configured one, not asked again, and said once.
+   */
+  private regionUnknown(): void {
+    this.bucketRegions.set(this.location.bucket, this.endpoint, this.region);
+    this.onRegionUnknown?.(
+      `s3://${this.location.bucket}: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region ` +
+        `(${this.region}), and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip`
+    );
   }
 
   private readonly removeDownloads = () => fs.rmSync(this.tmp, { recursive: true, force: true });
@@ -237,8 +295,9 @@ export class S3Source implements LogSource {
    * source's folder down only: a reader may be granted nothing above it (s3:prefix AWSLogs/o-…/111122223333/*).
    */
   async plan(window: DayWindow): Promise<string[]> {
-    await this.useBucketRegion();
+    const unlearnable = await this.useBucketRegion();
     const regions = await this.regions();
+    if (unlearnable) this.regionUnknown();
     const days = daysOf(window);
     return regions.flatMap((region) => days.map((day) => `${region}${day}/`));
   }
