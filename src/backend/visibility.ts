@@ -28,6 +28,7 @@ const KIND_TEXT: Record<ErrorKind, string> = {
   credentials: 'AWS credentials missing or refused',
   'access-denied': 'access denied',
   unreachable: 'an endpoint could not be reached',
+  throttled: 'S3 throttled the requests',
   'no-bucket': 'a bucket that does not exist',
   'no-logs': 'no CloudTrail logs where a source points',
   'no-folder': 'a source folder that is not there',

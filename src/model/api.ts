@@ -247,6 +247,7 @@ export interface BackfillStatus {
  * - `access-denied`: AccessDenied or another 403 (an S3 or KMS permission; a file the service may not read), or an
  *   SSE-KMS key S3 may not use (its 400 KMS.DisabledException, KMS.KMSInvalidStateException, KMS.NotFoundException)
  * - `unreachable`: an endpoint that could not be reached (connection refused, DNS, timeouts, a stalled download)
+ * - `throttled`: S3 throttled the requests (its 503 SlowDown or ServiceUnavailable) past every retry
  * - `no-bucket`: NoSuchBucket
  * - `no-logs`: nothing under the source's AWSLogs/
  * - `no-folder`: a folder source that is not there
@@ -265,6 +266,7 @@ export const ERROR_KINDS = [
   'credentials',
   'access-denied',
   'unreachable',
+  'throttled',
   'no-bucket',
   'no-logs',
   'no-folder',

@@ -37,6 +37,12 @@ const ACCESS_CODES = ['EACCES', 'EPERM'];
  */
 export const KMS_KEY_UNUSABLE = ['KMS.DisabledException', 'KMS.KMSInvalidStateException', 'KMS.NotFoundException'] as const;
 
+/**
+ * S3's answers (503) when a prefix gets more requests than it takes at the time: a moment's, not the service's fault,
+ * passed once S3 has scaled the prefix up. The AWS SDK tries them three times, and a listing more (S3Source).
+ */
+export const THROTTLED = ['SlowDown', 'ServiceUnavailable'];
+
 /** The kind of an error as caught: the one it carries, else what the error itself is. */
 export function kindOf(err: unknown): ErrorKind {
   const e = err as { kind?: unknown; kinds?: unknown; name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
@@ -46,6 +52,7 @@ export function kindOf(err: unknown): ErrorKind {
   if (networkErrorCode(err)) return 'unreachable';
   const name = typeof e?.name === 'string' ? e.name : '';
   if (name === 'NoSuchBucket') return 'no-bucket';
+  if (THROTTLED.includes(name)) return 'throttled';
   if (CREDENTIAL_ERROR_NAMES.includes(name)) return 'credentials';
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403 || ACCESS_CODES.includes(String(e?.code))) return 'access-denied';
   if ((KMS_KEY_UNUSABLE as readonly string[]).includes(name)) return 'access-denied';

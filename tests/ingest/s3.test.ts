@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
-import { ingest, type IngestProgress } from '../../src/service/ingest';
+import { COMPLETED_RUN, ingest, type IngestProgress } from '../../src/service/ingest';
+import type { KindedError } from '../../src/service/errorKind';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
 import { BucketRegions, parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
@@ -1132,6 +1133,120 @@ test('a listing refused on a later day fails the run once the batches before it 
   expect(failed).toMatchObject({ error: expect.stringMatching(/denied/), stopped: false });
   expect(await ingest({ source: 's3://listfails', db, days: 4, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 2, unchanged: 2, errors: 0 });
   expect(await count('events')).toBe(4);
+}, 60_000);
+
+/** Waits short enough for a test: the run's tries and cap as the service's, at a hundredth of the time. */
+const QUICK_WAITS = { firstMs: 10, perRunMs: 1200 };
+
+/**
+ * A proxy that answers S3's 503 SlowDown to listings of the day folder `day` (2026/11/19/) while `throttles(n)` says so
+ * of its nth listing request (from 1); `requests()` counts them. Each try of the source is three requests: the SDK's.
+ */
+async function throttlingProxy(day: string, throttles: (n: number) => boolean) {
+  let requests = 0;
+  const proxy = await proxyTo((req, res) => {
+    const url = new URL(req.url!, 'http://s3');
+    if (url.searchParams.get('list-type') !== '2' || !url.searchParams.get('prefix')?.endsWith(day)) return false;
+    if (!throttles(++requests)) return false;
+    res.writeHead(503, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+    return true;
+  });
+  return { ...proxy, requests: () => requests };
+}
+
+/** A bucket with a file of one event in each of the 3 days before NOW's, and NOW's day. */
+async function threeDays(bucket: string) {
+  await s3.createBucket(bucket);
+  for (const day of ['2026-11-18', '2026-11-19', '2026-11-20']) {
+    await s3.put(bucket, `${dayPrefix('111122223333', 'us-east-1', day)}a.json.gz`, logFile([rec(day)]));
+  }
+}
+
+const lastRun = async () =>
+  (await db.all<{ error: string | null; kind: string | null; completed: boolean }>(
+    `SELECT error, error_kind AS kind, ${COMPLETED_RUN} AS completed FROM ingest_runs ORDER BY started_at DESC LIMIT 1`
+  ))[0];
+
+test("a listing S3 throttles past the SDK's own tries is tried again after a wait, and the run completes with every event", async () => {
+  await threeDays('throttled-twice');
+  // Two of the source's tries (six requests) are throttled, the third passes.
+  const proxy = await throttlingProxy('/2026/11/19/', (n) => n <= 6);
+  try {
+    const summary = await ingest({ source: 's3://throttled-twice', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: QUICK_WAITS });
+    expect(summary).toMatchObject({ objects: 3, events: 3, errors: 0, stopped: false });
+    expect(proxy.requests()).toBe(7);
+  } finally {
+    await proxy.close();
+  }
+  expect(await lastRun()).toEqual({ error: null, kind: null, completed: true });
+}, 60_000);
+
+test('a day whose listing S3 throttles past every try is skipped, the other days are stored, and the run fails naming it; ' +
+  'the next run lists it again and stores it, no event twice', async () => {
+  await threeDays('throttled-day');
+  let throttling = true;
+  const proxy = await throttlingProxy('/2026/11/19/', () => throttling);
+  const run = () => ingest({ source: 's3://throttled-day', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: QUICK_WAITS });
+  try {
+    const failed = await run().then(() => undefined, (err: unknown) => err as KindedError);
+    const day = `s3://throttled-day/${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}`;
+    const said = `under a day folder, skipped: ${day} (SlowDown: Please reduce your request rate.; still after 5 tries)`;
+    expect(failed).toMatchObject({ kind: 'throttled', message: expect.stringContaining(said) });
+    expect(failed?.message).toMatch(/the next poll \(or ingest run\) lists it again/);
+    // The SDK's three requests at each of the source's five tries.
+    expect(proxy.requests()).toBe(15);
+    const stored = await db.all<{ key: string }>(`SELECT key FROM ingested_objects ORDER BY key`);
+    expect(stored.map((r) => parseKey(r.key).day)).toEqual(['2026-11-18', '2026-11-20']);
+    // Not a completed run: the service's next poll reads its days again (service.ts unfinishedWindowFrom).
+    expect(await lastRun()).toEqual({ error: failed?.message, kind: 'throttled', completed: false });
+
+    throttling = false;
+    expect(await run()).toMatchObject({ objects: 1, events: 1, duplicates: 0, unchanged: 2, errors: 0 });
+  } finally {
+    await proxy.close();
+  }
+  expect(await db.all(`SELECT count(*)::INTEGER AS events, count(DISTINCT event_id)::INTEGER AS ids FROM events`)).toEqual([{ events: 3, ids: 3 }]);
+  expect(await lastRun()).toMatchObject({ error: null, completed: true });
+}, 60_000);
+
+test("a run's throttled listings wait no longer than its cap, all together: past it, a throttled listing is not tried again", async () => {
+  await threeDays('throttled-cap');
+  const proxy = await throttlingProxy('/2026/11/19/', () => true);
+  try {
+    const run = ingest({ source: 's3://throttled-cap', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: { firstMs: 10, perRunMs: 0 } });
+    await expect(run).rejects.toMatchObject({ kind: 'throttled', message: expect.stringMatching(/still after 1 try\)/) });
+    expect(proxy.requests()).toBe(3);
+  } finally {
+    await proxy.close();
+  }
+  expect(await count('events')).toBe(2);
+}, 60_000);
+
+test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
+  await threeDays('throttled-stop');
+  const stop = new AbortController();
+  let stoppedAt = 0;
+  // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
+  const proxy = await throttlingProxy('/2026/11/20/', (n) => {
+    if (n === 3) {
+      setTimeout(() => {
+        stoppedAt = Date.now();
+        stop.abort();
+      }, 300);
+    }
+    return true;
+  });
+  try {
+    const waits = { firstMs: 60_000, perRunMs: 600_000 };
+    const run = ingest({ source: 's3://throttled-stop', db, days: 1, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: waits, signal: stop.signal });
+    await expect(run).resolves.toMatchObject({ stopped: true, objects: 0 });
+    expect(Date.now() - stoppedAt).toBeLessThan(2000);
+    expect(proxy.requests()).toBe(3);
+  } finally {
+    await proxy.close();
+  }
+  expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
 }, 60_000);
 
 test('credentials that expire during a run fail it at their first refused download, not as a download error of every file after it', async () => {

@@ -13,12 +13,12 @@ import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
 import { FolderSource, folderLedger } from './sources/folder';
-import { parseS3Url, s3Ledger, s3SourceId, S3Source, type BucketRegions } from './sources/s3';
+import { parseS3Url, s3Ledger, s3SourceId, S3Source, type BucketRegions, type ThrottleWaits } from './sources/s3';
 import type { ErrorKind } from '../../model/api';
 import { isDiskFull, kinded, kindOf } from '../errorKind';
 import { refusalOf, type Refusal } from './sources/nesting';
 import { retentionCutoff } from './retention';
-import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
+import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './sources/source';
 
 export interface IngestOptions {
   /** s3://bucket[/prefix] or a local folder. */
@@ -29,6 +29,8 @@ export interface IngestOptions {
   s3Endpoint?: string;
   /** How long an S3 request may go without a byte before it fails (default 60 s; tests shorten it). */
   s3IdleTimeoutMs?: number;
+  /** The waits of a listing S3 throttles (default sources/s3.ts THROTTLE_WAITS; tests shorten them). */
+  s3ThrottleWaits?: ThrottleWaits;
   /** Parallel downloads (S3). */
   concurrency?: number;
   /** The S3 buckets' Regions learned by earlier runs (the service's, so that HeadBucket is asked once per bucket); without it, the run's own. */
@@ -138,7 +140,7 @@ export function distinctSources(sources: string[], onRepeat: (source: string) =>
 
 export function openSource(
   spec: string,
-  options: Pick<IngestOptions, 's3Endpoint' | 's3IdleTimeoutMs' | 'signal' | 'bucketRegions' | 'onRegionUnknown'> = {}
+  options: Pick<IngestOptions, 's3Endpoint' | 's3IdleTimeoutMs' | 's3ThrottleWaits' | 'signal' | 'bucketRegions' | 'onRegionUnknown'> = {}
 ): LogSource {
   // Another URL (a bucket's https:// address, an S3-compatible server's) was read as a folder: "there is nothing at …/https:/…".
   // So was a mistyped s3:// (s3:/logs, s3:logs), unless a folder has that name; a scheme is two letters or more (not C:).
@@ -155,6 +157,7 @@ export function openSource(
     ? new S3Source(parseS3Url(spec), {
       endpoint: options.s3Endpoint,
       idleTimeoutMs: options.s3IdleTimeoutMs,
+      throttleWaits: options.s3ThrottleWaits,
       signal: options.signal,
       bucketRegions: options.bucketRegions,
       onRegionUnknown: options.onRegionUnknown,
@@ -446,6 +449,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const retries = new Map((await retriesDue(db, source, retryDenied)).map((ref) => [ref.key, ref]));
     // Whether the listing reached its end: a run stopped before it did has not read its window.
     let listedAll = false;
+    // Units whose listing S3 throttled past the source's retries: skipped, and the run's error once the rest is read.
+    const throttled: ListingThrottled[] = [];
     // The window's files to read, in load batches, listed as the loads ask for them. Batches span listing units: one
     // day folder alone is too small a transaction to be efficient.
     const listings = listedAhead(source, units, window);
@@ -454,7 +459,16 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       let pending: LogObjectRef[] = [];
       for (let i = 0; i < units.length; i++) {
         if (stopping()) return;
-        const listed = await listings(i);
+        let listed: LogObjectRef[];
+        try {
+          listed = await listings(i);
+        } catch (err) {
+          if (!(err instanceof ListingThrottled)) throw err;
+          throttled.push(err);
+          progress.unitsDone++;
+          report();
+          continue;
+        }
         const events = listed.filter((ref) => {
           const { kind, day } = parseKey(ref.key);
           // Digests, Insights, and anything else someone put beside the logs (notes, signatures, exports).
@@ -494,6 +508,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const complete = (await loadPipelined(source, loader, planned(ledger), options.concurrency ?? 8, options.signal, halt, onLoaded)) && listedAll;
     // Stopped: what was loaded is committed, the rest (still listed, or never listed) is the next run's.
     summary.stopped = !complete && stopping();
+    // Not a completed run: the next one reads the window again, these units with it.
+    if (!summary.stopped && throttled.length > 0) throw throttledUnits(throttled);
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       const none = downloads.failed === 1 ? 'the 1 log file could not be downloaded' : `none of the ${downloads.failed} log files could be downloaded`;
@@ -519,6 +535,23 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     source.close();
     options.signal?.removeEventListener('abort', stop);
   }
+}
+
+/** How many throttled units a run's error names: an organization trail's load lists thousands. */
+const THROTTLED_NAMED = 5;
+
+/** A run's error for the units skipped as S3 throttled their listings: which, and that the next run lists them again. */
+function throttledUnits(skipped: ListingThrottled[]): Error {
+  const named = skipped.slice(0, THROTTLED_NAMED).map((unit) => unit.where).join(', ');
+  const more = skipped.length > THROTTLED_NAMED ? ` and ${skipped.length - THROTTLED_NAMED} more` : '';
+  const one = skipped.length === 1;
+  return kinded(
+    `S3 is throttling requests under ${one ? 'a day folder' : `${skipped.length} day folders`}, skipped: ${named}${more} (${skipped[0].why}). ` +
+      `The rest of the window was read, and the next poll (or ingest run) lists ${one ? 'it' : 'them'} again. Should it go on, something else ` +
+      `may be making requests under ${one ? 'that prefix' : 'those prefixes'} (S3 takes some thousands a second per prefix)`,
+    'throttled',
+    skipped[0]
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -11,13 +12,15 @@ import {
   ListObjectsV2Command,
   S3Client,
   type GetObjectCommandOutput,
+  type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
+import { counted } from '../../counted';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
-import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
+import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 export interface S3Location {
   bucket: string;
@@ -69,6 +72,8 @@ export interface S3SourceOptions {
   bucketRegions?: BucketRegions;
   /** Told, with a line to log, when the bucket's Region cannot be learned: once per bucket per `bucketRegions`. */
   onRegionUnknown?: (said: string) => void;
+  /** The waits of a throttled listing (THROTTLE_WAITS; tests shorten them). */
+  throttleWaits?: ThrottleWaits;
 }
 
 /**
@@ -100,6 +105,23 @@ const LASTING_REFUSALS = [400, 401, 403, 405, 501];
 /** The bucket's Region as S3 names it on a refused or redirected HeadBucket (x-amz-bucket-region), on 301 and 403 too. */
 const regionNamedBy = (err: unknown): string | undefined =>
   (err as { $response?: { headers?: Record<string, string | undefined> } }).$response?.headers?.['x-amz-bucket-region'] || undefined;
+
+/** How long a listing S3 throttles waits before it is tried again. */
+export interface ThrottleWaits {
+  /** Before its first retry; each wait after doubles it, with jitter. */
+  firstMs: number;
+  /** All of a run's waits together at most: past it, a throttled listing is not tried again (the next poll lists it). */
+  perRunMs: number;
+}
+
+/**
+ * A listing S3 throttles (503 SlowDown) past the AWS SDK's own three tries is tried this many times more, after waits of
+ * up to 1, 2, 4 and 8 s: S3 raises a prefix's request rate as the load on it grows, and a large organization trail's
+ * load lists thousands of day folders. At most 2 minutes of waits a run, so that a prefix throttled for long ends the
+ * run (its next poll lists the prefix again) instead of holding it and the polls after it.
+ */
+const THROTTLE_RETRIES = 4;
+export const THROTTLE_WAITS: ThrottleWaits = { firstMs: 1000, perRunMs: 120_000 };
 
 /** 403s that are about the credentials themselves, not about what they may do. */
 const CREDENTIAL_ERRORS: Record<string, string> = {
@@ -139,6 +161,7 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
   if (name === 'NoSuchBucket') {
     return kinded(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`, kind, err);
   }
+  if (kind === 'throttled') return kinded(`S3 is throttling requests to s3://${bucket} (${throttleSaid(err)})`, kind, err);
   const credentialProblem = CREDENTIAL_ERRORS[name];
   if (credentialProblem) {
     const partition = name === 'InvalidAccessKeyId' && region && !endpoint ? otherPartition(region, 'a bucket') : '';
@@ -158,6 +181,12 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
   const notS3 = notTheService(err, S3_SERVICE, endpoint);
   if (notS3) return kinded(notS3, kind, err);
   return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
+}
+
+/** S3's code and words for a request it throttled: "SlowDown: Please reduce your request rate." */
+function throttleSaid(err: unknown): string {
+  const { name, message } = (err ?? {}) as { name?: string; message?: string };
+  return message && message !== name && message !== 'UnknownError' ? `${name}: ${message}` : String(name);
 }
 
 /** Nothing where a source's listing starts (`looked`, a folder under AWSLogs/): almost always a --source that names the wrong place. */
@@ -186,6 +215,9 @@ export class S3Source implements LogSource {
   private readonly bucketRegions: BucketRegions;
   private readonly onRegionUnknown?: (said: string) => void;
   private downloads = 0;
+  private readonly throttleWaits: ThrottleWaits;
+  /** How long this run's throttled listings have waited, all together (ThrottleWaits.perRunMs). */
+  private throttleWaited = 0;
 
   constructor(
     private readonly location: S3Location,
@@ -201,6 +233,7 @@ export class S3Source implements LogSource {
     this.onRegionUnknown = options.onRegionUnknown;
     this.region =
       this.bucketRegions.get(location.bucket, this.endpoint) ?? options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.throttleWaits = options.throttleWaits ?? THROTTLE_WAITS;
     this.client = this.clientFor(this.region);
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
     // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
@@ -269,10 +302,7 @@ export class S3Source implements LogSource {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.send<ListObjectsV2CommandOutput>(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
-        this.answerTimeoutMs
-      );
+      const page = await this.listPage({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token });
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -287,6 +317,31 @@ export class S3Source implements LogSource {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
       throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
+    }
+  }
+
+  /**
+   * A page of a listing, tried again while S3 throttles it (THROTTLE_WAITS): still throttled, a ListingThrottled that
+   * names its prefix. The run's stop ends a wait at once.
+   */
+  private async listPage(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command(input), this.answerTimeoutMs);
+      } catch (err) {
+        if (kindOf(err) !== 'throttled') throw err;
+        // Half to all of the doubled wait: listings throttled together do not all come back together.
+        const doubled = this.throttleWaits.firstMs * 2 ** (tries - 1);
+        const wait = Math.min(Math.round(doubled * (0.5 + Math.random() / 2)), this.throttleWaits.perRunMs - this.throttleWaited);
+        if (tries > THROTTLE_RETRIES || wait <= 0) {
+          const where = `s3://${this.location.bucket}/${input.Prefix ?? ''}`;
+          // No times in it: the same throttling at the next poll is the same error, which the runs keep once (foldRepeatedFailure).
+          const why = `${throttleSaid((err as Error).cause)}; still after ${counted(tries, 'try', 'tries')}`;
+          throw new ListingThrottled(where, why, `S3 is throttling requests under ${where} (${why}): the next poll (or ingest run) lists it again`, err);
+        }
+        this.throttleWaited += wait;
+        await sleep(wait, undefined, { signal: this.signal });
+      }
     }
   }
 
@@ -338,10 +393,7 @@ export class S3Source implements LogSource {
     const out: LogObjectRef[] = [];
     let token: string | undefined;
     do {
-      const page = await this.send<ListObjectsV2CommandOutput>(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token }),
-        this.answerTimeoutMs
-      );
+      const page = await this.listPage({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token });
       for (const o of page.Contents ?? []) {
         if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: unquoted(o.ETag), size: o.Size ?? 0 });
       }

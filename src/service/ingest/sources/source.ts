@@ -47,3 +47,22 @@ export class ObjectGoneError extends Error {
     this.name = 'ObjectGoneError';
   }
 }
+
+/**
+ * A unit's listing that the source's server throttled, still after the source's retries (S3's 503 SlowDown): the run
+ * skips the unit, reads the others, and then fails naming it (ingest/index.ts), so that the next poll lists it again.
+ */
+export class ListingThrottled extends Error {
+  readonly kind = 'throttled';
+
+  /** `where`: the unit as a person finds it (s3://bucket/key prefix/); `why`: what the server said, and how often. */
+  constructor(
+    readonly where: string,
+    readonly why: string,
+    message: string,
+    cause: unknown
+  ) {
+    super(message, { cause });
+    this.name = 'ListingThrottled';
+  }
+}
