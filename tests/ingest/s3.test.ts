@@ -281,8 +281,9 @@ async function grantedOnly(granted: { prefix: string }, listed: string[]) {
   };
   return proxyTo((req, res) => {
     const url = new URL(req.url!, 'http://s3');
+    // "/bucket/" (the SDK's HeadBucket) gives a key of [''].
     const [, , ...key] = url.pathname.split('/');
-    if (req.method === 'HEAD' && key.length === 0) return denied(res);
+    if (req.method === 'HEAD' && key.join('/') === '') return denied(res);
     if (url.searchParams.get('list-type') === '2') {
       const prefix = url.searchParams.get('prefix') ?? '';
       listed.push(prefix);
