@@ -22,6 +22,24 @@ describe('createLogger', () => {
     ]);
   });
 
+  test('JSON lines escape C1 controls and bidirectional overrides, which JSON.stringify leaves raw, and parse back to what was logged', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
+    // An S3 key or an error message that shows reversed in a log viewer, and C1 controls a terminal may act on.
+    const hostile = 'logs/\u202etxt.gol\u0085\u2066x\u2069\u009b2K\x7f';
+    logger.error({ err: new Error(hostile), key: hostile, nested: [{ [hostile]: hostile }] }, `no such key ${hostile}`);
+    logger.child({ batch: hostile }).warn(hostile);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).not.toMatch(/[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines[0]).toContain('logs/\\u202etxt.gol\\u0085\\u2066x\\u2069\\u009b2K\\u007f');
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        msg: `no such key ${hostile}`, key: hostile, nested: [{ [hostile]: hostile }], err: expect.objectContaining({ message: hostile }),
+      }),
+      expect.objectContaining({ msg: hostile, batch: hostile }),
+    ]);
+  });
+
   test('a token or a cookie in headers, however deep the object logged holds them, is never written', () => {
     const lines: string[] = [];
     const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
