@@ -81,6 +81,25 @@ describe('createLogger', () => {
     expect(printed).toContain('Error: no such key logs/\\x1b]0;owned\\x07\\x1b[2K\\u202egol.txt\\r\\n[12:00:00] INFO: all clear\\x9b');
   });
 
+  test('readable lines escape the messages of an error\'s causes as its own: an inner message\'s line break forges no line', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ pretty: true, write: (line) => lines.push(line) });
+    // The S3 error a wrapper's cause holds, two levels down, and a wrapper whose own message breaks a line too.
+    const inner = new Error('no such key logs/a\r\n[12:00:00] INFO: all clear\u202e');
+    const err = new Error('ingest\nfailed', { cause: new Error('batch 3 of 4', { cause: inner }) });
+    logger.error({ err }, 'ingest failed');
+    logger.error(err);
+    // eslint-disable-next-line no-control-regex -- pino-pretty's colours
+    const printedLines = lines.join('').replace(/\x1b\[\d+m/g, '').split('\n');
+    expect(printedLines.filter((line) => line.includes('all clear') && !line.includes('no such key'))).toEqual([]);
+    expect(printedLines.filter((line) => line.trim().startsWith('failed'))).toEqual([]);
+    expect(printedLines.filter((line) => /[\r\u202e]/.test(line))).toEqual([]);
+    // Each message is there once per line logged, escaped whole where its stack starts.
+    expect(printedLines.filter((line) => line.includes('Error: no such key logs/a\\r\\n[12:00:00] INFO: all clear\\u202e'))).toHaveLength(2);
+    expect(printedLines.filter((line) => line.includes('Error: ingest\\nfailed'))).toHaveLength(2);
+    expect(printedLines.filter((line) => line.includes('Error: batch 3 of 4'))).toHaveLength(2);
+  });
+
   test('an unknown level says which ones there are', () => {
     process.env.TRAILHOUND_LOG_LEVEL = 'verbose';
     expect(() => createLogger({ pretty: false }))

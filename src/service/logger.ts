@@ -76,7 +76,10 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     // pino-pretty's own stream prints what it parsed: its factory lets every string be escaped in between.
     const prettify = pretty.prettyFactory(READABLE);
     const sink = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
-    return pino({ level, redact: REDACT }, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
+    // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
+    // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
+    const serializers = { err: pino.stdSerializers.errWithCause };
+    return pino({ level, redact: REDACT, serializers }, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
   }
   return options.write ? pino({ level, redact: REDACT, ...JSON_LINES }, { write: options.write }) : pino({ level, redact: REDACT, ...JSON_LINES });
 }
