@@ -22,6 +22,24 @@ describe('createLogger', () => {
     ]);
   });
 
+  test('JSON lines escape C1 controls and bidirectional overrides, which JSON.stringify leaves raw, and parse back to what was logged', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
+    // An S3 key or an error message that shows reversed in a log viewer, and C1 controls a terminal may act on.
+    const hostile = 'logs/\u202etxt.gol\u0085\u2066x\u2069\u009b2K\x7f';
+    logger.error({ err: new Error(hostile), key: hostile, nested: [{ [hostile]: hostile }] }, `no such key ${hostile}`);
+    logger.child({ batch: hostile }).warn(hostile);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).not.toMatch(/[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines[0]).toContain('logs/\\u202etxt.gol\\u0085\\u2066x\\u2069\\u009b2K\\u007f');
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        msg: `no such key ${hostile}`, key: hostile, nested: [{ [hostile]: hostile }], err: expect.objectContaining({ message: hostile }),
+      }),
+      expect.objectContaining({ msg: hostile, batch: hostile }),
+    ]);
+  });
+
   test('a token or a cookie in headers, however deep the object logged holds them, is never written', () => {
     const lines: string[] = [];
     const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
@@ -61,6 +79,25 @@ describe('createLogger', () => {
     expect(printedLines.filter((line) => line.includes('all clear') && !line.includes('no such key'))).toEqual([]);
     // Escaped, not dropped: the operator sees what the value held.
     expect(printed).toContain('Error: no such key logs/\\x1b]0;owned\\x07\\x1b[2K\\u202egol.txt\\r\\n[12:00:00] INFO: all clear\\x9b');
+  });
+
+  test('readable lines escape the messages of an error\'s causes as its own: an inner message\'s line break forges no line', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ pretty: true, write: (line) => lines.push(line) });
+    // The S3 error a wrapper's cause holds, two levels down, and a wrapper whose own message breaks a line too.
+    const inner = new Error('no such key logs/a\r\n[12:00:00] INFO: all clear\u202e');
+    const err = new Error('ingest\nfailed', { cause: new Error('batch 3 of 4', { cause: inner }) });
+    logger.error({ err }, 'ingest failed');
+    logger.error(err);
+    // eslint-disable-next-line no-control-regex -- pino-pretty's colours
+    const printedLines = lines.join('').replace(/\x1b\[\d+m/g, '').split('\n');
+    expect(printedLines.filter((line) => line.includes('all clear') && !line.includes('no such key'))).toEqual([]);
+    expect(printedLines.filter((line) => line.trim().startsWith('failed'))).toEqual([]);
+    expect(printedLines.filter((line) => /[\r\u202e]/.test(line))).toEqual([]);
+    // Each message is there once per line logged, escaped whole where its stack starts.
+    expect(printedLines.filter((line) => line.includes('Error: no such key logs/a\\r\\n[12:00:00] INFO: all clear\\u202e'))).toHaveLength(2);
+    expect(printedLines.filter((line) => line.includes('Error: ingest\\nfailed'))).toHaveLength(2);
+    expect(printedLines.filter((line) => line.includes('Error: batch 3 of 4'))).toHaveLength(2);
   });
 
   test('an unknown level says which ones there are', () => {

@@ -1,7 +1,7 @@
 // pino logs: readable lines on a terminal, JSON lines otherwise (containers, log shippers).
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { printable } from './table';
+import { BIDI_CONTROLS, printable } from './table';
 
 export type { Logger };
 
@@ -14,7 +14,16 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const JSON_LINES: pino.LoggerOptions = {
   formatters: { level: (label) => ({ level: label }) },
   timestamp: pino.stdTimeFunctions.isoTime,
+  hooks: { streamWrite: (line) => jsonEscaped(line) },
 };
+
+/**
+ * What printable escapes that JSON.stringify writes raw: DEL, the C1 controls (a terminal acts on CSI and NEL) and the
+ * bidirectional overrides and isolates (an S3 key shown reversed in a log viewer). Outside strings a JSON line holds
+ * ASCII only, so each match sits in a string, where its \uXXXX escape parses back to the same character.
+ */
+const JSON_RAW_CONTROLS = new RegExp(`[\\x7f-\\x9f${BIDI_CONTROLS}]`, 'g');
+const jsonEscaped = (line: string) => line.replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
  * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici
@@ -67,7 +76,10 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     // pino-pretty's own stream prints what it parsed: its factory lets every string be escaped in between.
     const prettify = pretty.prettyFactory(READABLE);
     const sink = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
-    return pino({ level, redact: REDACT }, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
+    // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
+    // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
+    const serializers = { err: pino.stdSerializers.errWithCause };
+    return pino({ level, redact: REDACT, serializers }, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
   }
   return options.write ? pino({ level, redact: REDACT, ...JSON_LINES }, { write: options.write }) : pino({ level, redact: REDACT, ...JSON_LINES });
 }

@@ -27,7 +27,8 @@ export function displayWidth(text: string): number {
  * the clipboard through OSC 52, erasing a line), a carriage return or line break would forge a row, and an override
  * would show a name reversed.
  */
-const UNPRINTABLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+export const BIDI_CONTROLS = '\u202a-\u202e\u2066-\u2069'; // embeddings, overrides and isolates, as a character class's range
+const UNPRINTABLE = new RegExp(`[\\p{Cc}${BIDI_CONTROLS}]`, 'gu');
 export const printable = (text: string) =>
   text.replace(UNPRINTABLE, (c) => {
     const code = c.charCodeAt(0);

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { buildCli } from '../../src/service/cli';
+import { BATCH_BYTES } from '../../src/service/ingest';
+import { MAX_UNPACKED_BYTES } from '../../src/service/ingest/recordsArray';
 import { ROOT, loadYaml } from './support';
 import { spawnServe } from '../support/cli';
 import { tempDir } from '../support/temp';
@@ -99,7 +101,8 @@ test('both root filesystems are read-only, with a volume for their data and a tm
   expect(path.posix.dirname(compose.services.trailhound.environment.TRAILHOUND_DB)).toBe('/data');
   for (const [name, places] of Object.entries(WRITABLE)) {
     const service = compose.services[name];
-    const mounted = [...(service.volumes as string[]).filter((v) => !v.endsWith(':ro')).map((v) => v.split(':')[1]), ...(service.tmpfs ?? [])];
+    const tmpfs = (service.tmpfs ?? []).map((entry: string) => entry.split(':')[0]);
+    const mounted = [...(service.volumes as string[]).filter((v) => !v.endsWith(':ro')).map((v) => v.split(':')[1]), ...tmpfs];
     expect([name, service.read_only, mounted.sort()]).toEqual([name, true, [...places].sort()]);
   }
   // File logs would go to /var/log/grafana, on the read-only root.
@@ -112,8 +115,31 @@ testWithCompose('Compose itself reads the read-only roots and the tmpfs mounts a
   expect(result.status).toBe(0);
   const resolved = YAML.parse(result.stdout);
   for (const name of Object.keys(WRITABLE)) {
-    expect([name, resolved.services[name].read_only, resolved.services[name].tmpfs]).toEqual([name, true, ['/tmp']]);
+    expect([name, resolved.services[name].read_only, resolved.services[name].tmpfs]).toEqual([name, true, compose.services[name].tmpfs]);
+    expect([name, resolved.services[name].tmpfs]).toEqual([name, [expect.stringMatching(/^\/tmp:size=\d+[kmg]$/)]]);
   }
+});
+
+/** A tmpfs mount's size option in bytes (the kernel's k, m and g are of 1024), or undefined when it has none. */
+function tmpfsSize(entry: string): number | undefined {
+  const m = /(?:^|[:,])size=(\d+)([kmg]?)(?:,|$)/.exec(entry);
+  return m ? Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2] || ' ') : undefined;
+}
+
+test('each tmpfs on /tmp has a size cap that fits what it must hold (a tmpfs is memory, by default up to half the host\'s)', () => {
+  const [serviceTmp] = compose.services.trailhound.tmpfs;
+  const [grafanaTmp] = compose.services.grafana.tmpfs;
+  // At once, the service holds a big file's staged copy (refused past MAX_UNPACKED_BYTES unpacked), that file's download,
+  // and the next batch's downloads: a lone file's or a batch's of BATCH_BYTES unpacked, each gzip about a tenth of it.
+  const download = Math.max(MAX_UNPACKED_BYTES, BATCH_BYTES) / 10;
+  const needed = MAX_UNPACKED_BYTES + 2 * download;
+  expect(tmpfsSize(serviceTmp)).toBeGreaterThanOrEqual(needed);
+  expect(tmpfsSize(serviceTmp)).toBeLessThanOrEqual(1.25 * needed);
+  // Grafana stages a catalog plugin's download there, tens of MB.
+  expect(tmpfsSize(grafanaTmp)).toBeGreaterThanOrEqual(128 * 1024 ** 2);
+  expect(tmpfsSize(grafanaTmp)).toBeLessThanOrEqual(512 * 1024 ** 2);
+  expect([tmpfsSize('/tmp:size=64m'), tmpfsSize('/tmp:mode=1777,size=5g'), tmpfsSize('/tmp:size=4096'), tmpfsSize('/tmp')])
+    .toEqual([64 * 1024 ** 2, 5 * 1024 ** 3, 4096, undefined]);
 });
 
 test("the service is given every TRAILHOUND_* setting serve's help and trailhound --help name, from the shell when set there", () => {
