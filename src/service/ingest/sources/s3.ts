@@ -17,6 +17,7 @@ import {
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
+import { DOWNLOAD_FAILED } from '../fileFailures';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -142,6 +143,7 @@ export class S3Source implements LogSource {
   readonly id: string;
   readonly ledger: string;
   readonly keyScope: string;
+  readonly fetchFailed = DOWNLOAD_FAILED;
   private client: S3Client;
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;
