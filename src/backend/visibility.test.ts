@@ -258,6 +258,9 @@ describe('the kinds the service names beside its messages', () => {
     expect(shortReason('out of memory: DuckDB\'s memory limit (224MB) does not hold this file', 'out-of-memory')).toMatch(/^out of memory: DuckDB/);
     // Without a kind: the service's "download failed: " mark decides.
     expect(shortReason(`download failed: ${denied}`)).toBe(`download failed: ${shortError(denied)}`);
+    // A folder's file the service may not read keeps its own mark; the path on the service's disk goes.
+    const unreadable = "/srv/trail/AWSLogs/a.json.gz may not be read by the service's user (EACCES): fix the file's permissions (chmod, chown)";
+    expect(shortReason(`read failed: ${unreadable}`, 'access-denied')).toBe(`read failed: ${shortError(unreadable, ['access-denied'])}`);
   });
 
   it('shortens the status and the frames by their kinds', () => {

@@ -146,8 +146,11 @@ export function shortStatus(status: IngestStatus): IngestStatus {
   return allowed(status, STATUS_FIELDS);
 }
 
-/** How ingest_errors marks a file that could not be fetched: what follows is the S3 error, which names the role. */
-const DOWNLOAD_FAILED = 'download failed: ';
+/**
+ * How ingest_errors marks a file that could not be fetched: what follows is the S3 error, which names the role, or
+ * (a folder's file, read failed) the file's path on the service's disk.
+ */
+const FETCH_FAILED_MARKS = ['download failed: ', 'read failed: '];
 
 /** The kinds of a file read but not loaded: what is wrong with its content, or that it did not fit in memory. */
 const READ_KINDS: readonly ErrorKind[] = [...FILE_ERROR_KINDS, 'out-of-memory'];
@@ -159,8 +162,8 @@ const READ_KINDS: readonly ErrorKind[] = [...FILE_ERROR_KINDS, 'out-of-memory'];
  */
 export function shortReason(reason: string, kind?: unknown): string {
   const known = isErrorKind(kind);
-  if (known ? READ_KINDS.includes(kind) : !reason.startsWith(DOWNLOAD_FAILED)) return reason;
-  const mark = reason.startsWith(DOWNLOAD_FAILED) ? DOWNLOAD_FAILED : '';
+  const mark = FETCH_FAILED_MARKS.find((m) => reason.startsWith(m)) ?? '';
+  if (known ? READ_KINDS.includes(kind) : !mark) return reason;
   return `${mark}${shortError(reason.slice(mark.length), known ? [kind] : undefined)}`;
 }
 

@@ -187,7 +187,7 @@ export interface IngestError {
   source: string;
   /** The S3 key, or the file's path under its folder. */
   key: string;
-  /** Why it could not be read (or fetched: "download failed: …"). */
+  /** Why it could not be read (or fetched: "download failed: …" from S3, "read failed: …" from a folder's disk). */
   reason: string;
   /** The reason's kind: a file kind (FILE_ERROR_KINDS) or out-of-memory when it was read, another when its download failed. Absent from older services. */
   kind?: ErrorKind;

@@ -48,6 +48,9 @@ test.each([
   [{ limit: '0x10' }, 'limit'],
   [{ limit: '0b11' }, 'limit'],
   [{ peakWindow: '0x1e' }, 'peakWindow'],
+  // Number() reads both as whole numbers (10000 and 30): a fraction is refused however many digits it has.
+  [{ limit: '10000.0000000000000001' }, 'limit'],
+  [{ peakWindow: '30.0000000000000001' }, 'peakWindow'],
   [{ limit: [3] }, 'limit'],
   [{ filters: ['alice'] }, 'filters'],
   [{ filters: { colour: ['red'] } }, 'filters.colour'],

@@ -1,7 +1,7 @@
 // The one query model behind every report: editor, dashboards, alert rules, HTTP API and CLI.
 // Pure code, no I/O: it runs in the browser, the backend plugin and the service alike.
 import type { ApiErrorCode } from './api';
-import { decimalNumber } from './decimal';
+import { wholeDecimalNumber } from './decimal';
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
 export const FORMATS = ['timeseries', 'table', 'list'] as const;
@@ -219,8 +219,11 @@ export function resolveFilters(value: unknown, field: 'filters' | 'exclude' = 'f
   return out;
 }
 
-/** A number given as text (a Grafana variable's "3") is read as one, decimal only (other text is NaN, which the caller refuses). */
-const numberOf = (value: unknown): unknown => (typeof value === 'string' ? decimalNumber(value) : value);
+/**
+ * A whole number given as text (a Grafana variable's "3") is read as one, decimal only; other text, a fraction however
+ * many digits it has among it, is NaN, which the caller refuses.
+ */
+const numberOf = (value: unknown): unknown => (typeof value === 'string' ? wholeDecimalNumber(value) : value);
 
 function limit(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === '') {

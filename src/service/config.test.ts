@@ -50,6 +50,23 @@ describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule and 
     expect(wholeNumberProblem('00051', BOUNDS.concurrency)).toMatch(/^expected a whole number from 1 to 50 /);
     expect(wholeNumberProblem('000', BOUNDS.concurrency)).toBe('expected a whole number, 1 or more, in decimal digits');
   });
+
+  // Number() reads both as whole numbers (10000 and 30): the digits after the point are not rounded away.
+  test('a fraction is refused however many digits it has', () => {
+    expect(wholeNumberProblem('10000.0000000000000001', BOUNDS.limit)).toBe('expected a whole number, 1 or more, in decimal digits');
+    expect(wholeNumberProblem('30.0000000000000001', BOUNDS.peakWindow)).toBe('expected a whole number from 1 to 1440 (a day), or 0 for plain counts');
+    expect(wholeNumberProblem('10.0', BOUNDS.limit)).toBe('expected a whole number, 1 or more, in decimal digits');
+  });
+
+  test('a bound that takes 0 takes it (and 00), and says so when refusing', () => {
+    expect(wholeNumberProblem('0', BOUNDS.peakWindow)).toBeUndefined();
+    expect(wholeNumberProblem('00', BOUNDS.peakWindow)).toBeUndefined();
+    expect(wholeNumberProblem('1440', BOUNDS.peakWindow)).toBeUndefined();
+    expect(wholeNumberProblem('1441', BOUNDS.peakWindow)).toBe('expected a whole number from 1 to 1440 (a day), or 0 for plain counts');
+    expect(wholeNumberProblem('-5', BOUNDS.peakWindow)).toBe('expected a whole number from 1 to 1440 (a day), or 0 for plain counts');
+    expect(wholeNumberProblem('10000', BOUNDS.limit)).toBeUndefined();
+    expect(wholeNumberProblem('0', BOUNDS.limit)).toBe('expected a whole number, 1 or more, in decimal digits');
+  });
 });
 
 describe('memoryLimit: TRAILHOUND_MEMORY_LIMIT is a size DuckDB takes, or a message naming the variable', () => {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MAX_LIMIT, PEAK_WINDOW } from '../model/query';
 
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
@@ -31,6 +32,8 @@ export const POSITIVE_WHOLE_EXPECTED = 'expected a whole number, 1 or more, in d
 export interface Bound {
   max: number;
   why: string;
+  /** What 0 means, for a setting that takes it (report --peak-window 0: plain counts); others start at 1. */
+  zero?: string;
 }
 
 /**
@@ -50,17 +53,22 @@ export const BOUNDS = {
   events: { max: 100_000_000, why: 'a hundred million, about 15 GB of log files' },
   // The generator's random state is 32 bits (generator/rng.ts): seed 4294967297 wrote seed 1's files.
   seed: { max: 4_294_967_295, why: 'the generator keeps 32 bits of it: a larger seed repeats a smaller one\'s files' },
+  // report's, as the query model bounds them (the API refuses more).
+  limit: { max: MAX_LIMIT, why: 'the most a report lists' },
+  peakWindow: { max: PEAK_WINDOW.max, why: 'a day', zero: 'for plain counts' },
 } as const satisfies Record<string, Bound>;
 
-/** What a value over `bound` is told. */
-const overBound = (bound: Bound) => `expected a whole number from 1 to ${bound.max} (${bound.why})`;
+/** What a value over `bound` is told (and any other, where 0 is taken too). */
+const overBound = (bound: Bound) => `expected a whole number from 1 to ${bound.max} (${bound.why})${bound.zero ? `, or 0 ${bound.zero}` : ''}`;
 
 /**
- * Why `text` is not a whole number from 1 to bound.max in decimal digits; undefined when it is one. Number() alone
- * also reads 0x10 as 16, 0b1, 1e3, Infinity, and " 5 " or "" (as 0): no one means a hex number of days.
+ * Why `text` is not a whole number from 1 to bound.max in decimal digits (or 0, where bound.zero); undefined when it
+ * is one. Number() alone also reads 0x10 as 16, 0b1, 1e3, Infinity, " 5 " or "" (as 0), and rounds 10.0000000000000001
+ * to 10: no one means a hex number of days, and a fraction is refused however many digits it has.
  */
 export function wholeNumberProblem(text: string, bound: Bound): string | undefined {
-  if (!/^\d+$/.test(text) || /^0+$/.test(text)) return POSITIVE_WHOLE_EXPECTED;
+  if (!/^\d+$/.test(text)) return bound.zero ? overBound(bound) : POSITIVE_WHOLE_EXPECTED;
+  if (/^0+$/.test(text)) return bound.zero ? undefined : POSITIVE_WHOLE_EXPECTED;
   // Compared as digits: past 2^53 Number() rounds, and 9007199254740993 passed as 9007199254740992.
   return BigInt(text) > BigInt(bound.max) ? overBound(bound) : undefined;
 }

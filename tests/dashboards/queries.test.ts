@@ -312,9 +312,7 @@ describeWithGo('dashboards and alert rules through the backend plugin', () => {
   }, 180_000);
 
   afterAll(async () => {
-    // Shutdown through go-plugin first: killing only the host would leave the plugin process running.
-    if (session) await Promise.race([session.send({ cmd: 'kill' }).catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
-    session?.kill();
+    await session?.close();
     await api?.close();
     db?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

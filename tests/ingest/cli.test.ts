@@ -212,7 +212,7 @@ test("a folder's file the service may not read waits before its next try, as a d
     const first = await runCli(args, {}, user);
     expect([first.code, first.stdout]).toEqual([0, expect.stringMatching(/^Ingested 1 log file from /)]);
     expect(first.stderr).toMatch(
-      new RegExp(`^trailhound: warning: could not ingest secret\\.json\\.gz: download failed: ${logs}/secret\\.json\\.gz may not be read by the ` +
+      new RegExp(`^trailhound: warning: could not ingest secret\\.json\\.gz: read failed: ${logs}/secret\\.json\\.gz may not be read by the ` +
         "service's user \\(EACCES\\): fix the file's permissions \\(chmod, chown\\); .* Denied 1 time: the next try is after \\S+Z ", 'm')
     );
     // As GET /api/ingest/errors lists it: when it is tried again.
@@ -231,6 +231,14 @@ test("a folder's file the service may not read waits before its next try, as a d
     const again = await runCli([...args, '--json'], {}, user);
     expect([again.code, JSON.parse(again.stdout)]).toEqual([0, expect.objectContaining({ objects: 0, unchanged: 1, denied: 1, errors: 0 })]);
     fs.chmodSync(path.join(logs, 'secret.json.gz'), 0o644);
+    // As a version before the folder's own mark recorded it: it still waits, and is tried again, as a failed fetch.
+    const older = await Database.open(file);
+    try {
+      await older.run(`UPDATE ingest_errors SET reason = 'download failed: ' || reason[length('read failed: ') + 1:]
+        WHERE starts_with(reason, 'read failed: ')`);
+    } finally {
+      older.close();
+    }
     expect(JSON.parse((await runCli([...args, '--json'], {}, user)).stdout)).toMatchObject({ objects: 0, denied: 1 });
     const asked = await runCli([...args, '--json', '--retry-denied'], {}, user);
     expect(JSON.parse(asked.stdout)).toMatchObject({ objects: 1, denied: 0, errors: 0 });

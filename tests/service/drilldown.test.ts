@@ -190,6 +190,9 @@ test('a blank field (whitespace only) is stored as absent: every group of every 
     { ...call, eventID: 'ok' },
     { ...call, eventID: 'region', awsRegion: '  ' },
     { ...call, eventID: 'source', eventSource: ' ' },
+    // Blank before the suffix: a source, but no service.
+    { ...call, eventID: 'service', eventSource: '  .amazonaws.com' },
+    { ...call, eventID: 'service-wide', eventSource: '\u3000.amazonaws.com' },
     { ...call, eventID: 'name', eventName: '\u00a0' },
     { ...call, eventID: 'ip', sourceIPAddress: '   ' },
     { ...call, eventID: 'recipient', recipientAccountId: ' ' },
@@ -223,6 +226,8 @@ test('a blank field (whitespace only) is stored as absent: every group of every 
     const byId = new Map(stored.map((r) => [r.event_id, r]));
     expect(byId.get('region')).toMatchObject({ region: 'unknown' });
     expect(byId.get('source')).toMatchObject({ service: 'unknown', event_source: '' });
+    expect(byId.get('service')).toMatchObject({ service: 'unknown', event_source: '  .amazonaws.com' });
+    expect(byId.get('service-wide')).toMatchObject({ service: 'unknown', event_source: '\u3000.amazonaws.com' });
     expect(byId.get('name')).toMatchObject({ event_name: 'unknown' });
     expect(byId.get('ip')).toMatchObject({ source_ip: '' });
     // No recipientAccountId: the caller's account, the file being outside the AWSLogs layout.

@@ -203,11 +203,23 @@ test('--from and --to without a zone are UTC, as stored times are, whatever the 
   expect(JSON.parse(r.stdout).frames[0].fields.find((f: any) => f.name === 'events').values).toEqual([within(from)]);
 });
 
+/** What a --peak-window that is not a whole number of minutes from 0 to 1440 is told, quoting it as typed. */
+const peakRefused = (value: string) =>
+  new RegExp(
+    `^trailhound: option '--peak-window <minutes>' argument '${value.replace(/\./g, '\\.')}' is invalid\\. ` +
+      'expected a whole number from 1 to 1440 \\(a day\\), or 0 for plain counts$',
+    'm'
+  );
+
 test.each([
   [['events', '--group-by', 'colour'], /--group-by.*colour.*invalid/],
-  // Named by the flag that was given, not by the query model's field (limit, range.to).
-  [['events', '--limit', 'lots'], /^trailhound: --limit: must be a whole number/m],
-  [['events', '--limit', '0'], /^trailhound: --limit: must be a whole number from 1 to/m],
+  // Named by the flag that was given, not by the query model's field (range.to); commander's own words for a whole-number flag, as other commands'.
+  [['events', '--limit', 'lots'], /^trailhound: option '--limit <n>' argument 'lots' is invalid\. expected a whole number, 1 or more, in decimal digits$/m],
+  [['events', '--limit', '0'], /^trailhound: option '--limit <n>' argument '0' is invalid\. expected a whole number, 1 or more/m],
+  [['events', '--limit', '10001'], /^trailhound: option '--limit <n>' argument '10001' is invalid\. expected a whole number from 1 to 10000 \(/m],
+  // A fraction is refused however many digits it has: Number() reads this one as 10000.
+  [['events', '--limit', '10000.0000000000000001'], /^trailhound: option '--limit <n>' argument '10000\.0{15}1' is invalid\. expected a whole number/m],
+  [['events', '--limit', '5.5'], /^trailhound: option '--limit <n>' argument '5\.5' is invalid\. expected a whole number/m],
   [['events', '--group-by', 'users'], /^trailhound: option '--group-by <dimension>' argument 'users' is invalid/m],
   [['events', '--to', 'soon'], /^trailhound: --to: "soon" is not a time: use now, now-7d, now-12h or now-30m \(s, m, h, d, w\), an ISO time/m],
   // A bare duration could be ago or ahead: Grafana's syntax says which.
@@ -230,11 +242,12 @@ test.each([
   [['everything'], /^trailhound: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
   [['events', '--time-field', 'received'], /^trailhound: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
-  [['events', '--peak-window', '2000'], /^trailhound: --peak-window: must be a whole number of minutes from 1 to 1440 \(a day\), or 0 for plain counts$/m],
-  [['events', '--peak-window', '30m'], /^trailhound: --peak-window: must be a whole number of minutes/m],
+  [['events', '--peak-window', '2000'], peakRefused('2000')],
+  [['events', '--peak-window', '30m'], peakRefused('30m')],
   // Number() reads 0x10 as 16; the API refuses it as text, so the flag does too.
-  [['events', '--peak-window', '0x10'], /^trailhound: --peak-window: must be a whole number of minutes/m],
-  [['events', '--limit', '0x10'], /^trailhound: --limit: must be a whole number from 1 to 10000$/m],
+  [['events', '--peak-window', '0x10'], peakRefused('0x10')],
+  [['events', '--peak-window', '30.0000000000000001'], peakRefused('30.0000000000000001')],
+  [['events', '--limit', '0x10'], /^trailhound: option '--limit <n>' argument '0x10' is invalid\. expected a whole number, 1 or more, in decimal digits$/m],
 ])('%j fails with a clear message, and exits 1 as every command does for an error', async (args, message) => {
   const r = await report(args);
   expect(r.code).toBe(1);
@@ -269,7 +282,7 @@ test("--service-calls sets the query's serviceCalls, on top of a preset too; inc
 });
 
 test("--peak-window sets the query's peakWindow: each user's most refused calls within that many minutes of each other", async () => {
-  expect(queryFromFlags('events', { preset: 'unauthorized', peakWindow: '30' })).toMatchObject({ status: 'unauthorized', peakWindow: 30 });
+  expect(queryFromFlags('events', { preset: 'unauthorized', peakWindow: 30 })).toMatchObject({ status: 'unauthorized', peakWindow: 30 });
   expect(queryFromFlags('events', {}).peakWindow).toBeUndefined();
   const r = await report(['events', '--group-by', 'user', '--status', 'unauthorized', '--peak-window', '5', '--json']);
   expect([r.code, r.stderr]).toEqual([0, '']);
@@ -285,8 +298,9 @@ test('the printed column of peaks is headed as peaks, not as events', async () =
   const heading = async (...args: string[]) => (await report(['events', '--status', 'unauthorized', ...args])).stdout.split('\n')[0].trim().split(/\s{2,}/);
   expect(await heading('--group-by', 'user', '--peak-window', '5')).toEqual(['user', 'peak (5 min)']);
   expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day', '--peak-window', '30')).toEqual(['time', 'peak (30 min)']);
-  // Plain counts, and list rows, as before.
+  // Plain counts, and list rows, as before; --peak-window 0 asks for them.
   expect(await heading('--group-by', 'user')).toEqual(['user', 'events']);
+  expect(await heading('--group-by', 'user', '--peak-window', '0')).toEqual(['user', 'events']);
   expect(await heading('--group-by', 'none', '--format', 'timeseries', '--aggregate', 'day')).toEqual(['time', 'events']);
 });
 

@@ -916,6 +916,8 @@ test('a version 20 database reads its blank values (whitespace only) as absent, 
     stored('ok', { resources: "[{'id': 'i-0abc', 'name': 'i-0abc'}]" }),
     stored('region', { region: "'  '" }),
     stored('source', { event_source: "' '", service: "' '" }),
+    // Ingestion up to version 21 took the service of this source to be blank.
+    stored('service', { event_source: "'  .amazonaws.com'", service: "'  '" }),
     stored('name', { event_name: "'\u00a0'" }),
     stored('ip', { source_ip: "'   '", source_is_ip: 'false' }),
     stored('no-ip', { source_ip: "''", source_is_ip: 'false' }),
@@ -950,23 +952,24 @@ test('a version 20 database reads its blank values (whitespace only) as absent, 
             expect([groupBy, value, await table(reports, { groupBy, filters: { [groupBy]: [value] } })]).toEqual([groupBy, value, { [value]: count }]);
           }
         }
-        expect(await table(reports, { groupBy: 'region' })).toEqual({ 'us-east-1': 10, unknown: 1 });
-        expect(await table(reports, { groupBy: 'service', filters: { service: ['unknown'] } })).toEqual({ unknown: 1 });
+        expect(await table(reports, { groupBy: 'region' })).toEqual({ 'us-east-1': 11, unknown: 1 });
+        expect(await table(reports, { groupBy: 'service', filters: { service: ['unknown'] } })).toEqual({ unknown: 2 });
         expect(await table(reports, { groupBy: 'eventName', filters: { eventName: ['unknown'] } })).toEqual({ unknown: 1 });
         expect(await table(reports, { groupBy: 'sourceIp', filters: { sourceIp: ['(none)'] } })).toEqual({ '(none)': 2 });
         // A blank code still says the call failed: an error without a code.
-        expect(await table(reports, { groupBy: 'errorCode' })).toEqual({ '(none)': 10, '(error without code)': 1 });
+        expect(await table(reports, { groupBy: 'errorCode' })).toEqual({ '(none)': 11, '(error without code)': 1 });
         expect(await table(reports, { groupBy: 'identityType', filters: { identityType: ['Unknown'] } })).toEqual({ Unknown: 1 });
         // The category cannot be read again from what is stored (managementEvent is not): not known, as a gone file's.
         expect(await table(reports, { groupBy: 'eventCategory', filters: { eventCategory: ['(unknown)'] } })).toEqual({ '(unknown)': 1 });
         expect(await table(reports, { groupBy: 'resource' })).toEqual({ 'i-0abc': 2 });
         expect(Object.values(await table(reports, { groupBy: 'none', resourceId: 'i-0abc' }))).toEqual([2]);
-        expect(
-          await db.all(`SELECT event_id, principal_arn, invoked_by, event_source FROM events WHERE event_id IN ('arn', 'source', 'ok') ORDER BY event_id`)
-        ).toEqual([
-          { event_id: 'arn', principal_arn: null, invoked_by: null, event_source: 'ec2.amazonaws.com' },
-          { event_id: 'ok', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: 'ec2.amazonaws.com' },
-          { event_id: 'source', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: '' },
+        const corrected = `SELECT event_id, principal_arn, invoked_by, event_source, service FROM events
+          WHERE event_id IN ('arn', 'source', 'service', 'ok') ORDER BY event_id`;
+        expect(await db.all(corrected)).toEqual([
+          { event_id: 'arn', principal_arn: null, invoked_by: null, event_source: 'ec2.amazonaws.com', service: 'ec2' },
+          { event_id: 'ok', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: 'ec2.amazonaws.com', service: 'ec2' },
+          { event_id: 'service', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: '  .amazonaws.com', service: 'unknown' },
+          { event_id: 'source', principal_arn: 'arn:aws:iam::111122223333:user/erin', invoked_by: null, event_source: '', service: 'unknown' },
         ]);
         expect(await db.all(`SELECT event_id FROM event_resources WHERE key_hash = hash(' ')`)).toEqual([]);
         expect(await db.all(`SELECT event_id FROM event_resources WHERE key_hash = hash('i-0abc') ORDER BY event_id`)).toEqual([

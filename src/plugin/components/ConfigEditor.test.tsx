@@ -458,6 +458,11 @@ describe('ConfigEditor', () => {
     // Said with the box, not only shown below it.
     expect(days).toBeInvalid();
     expect(days).toHaveAccessibleDescription(/this many days back from today A whole number of days, 1 or more$/);
+    // Number() reads it as 30, which would be asked for: a fraction is refused however many digits it has.
+    await user.clear(days);
+    await user.type(days, '30.0000000000000001');
+    expect(screen.getByRole('button', { name: 'Retrieve older logs' })).toBeDisabled();
+    expect(days).toBeInvalid();
   });
 
   it('asks for any number of days, and says when the service reads from when CloudTrail began instead', async () => {

@@ -4,7 +4,7 @@ import { ConfigSection } from '@grafana/plugin-ui';
 import { Alert, Button, Field, FieldValidationMessage, Input, Label, LoadingPlaceholder, Stack, Text, useTheme2 } from '@grafana/ui';
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import type { IngestErrors, IngestStatus } from '../../model/api';
-import { decimalNumber } from '../../model/decimal';
+import { wholeDecimalNumber } from '../../model/decimal';
 import type { BackfillAnswer } from '../types';
 import { formatBackfill, formatCount, formatDays, formatLag, formatRetention, formatSource, formatTime } from './format';
 import { SHOWN_UNREADABLE, UnreadableFiles } from './UnreadableFiles';
@@ -86,7 +86,7 @@ export function IngestionPanel({ datasource, canBackfill }: Props) {
   }, [refresh]);
 
   const stale = Boolean(statusError && status);
-  const n = decimalNumber(days);
+  const n = wholeDecimalNumber(days);
   // No upper bound: the service reads no further back than CloudTrail began, and its answer says so.
   const daysValid = Number.isInteger(n) && n >= 1;
 

@@ -1,12 +1,12 @@
 // A box for a whole number of the model (a limit, a peak window): stored when the box is left, the model's default
 // when left empty or not a number it takes.
 import { EditorField } from '@grafana/plugin-ui';
-import { decimalNumber } from '../../model/decimal';
+import { wholeDecimalNumber } from '../../model/decimal';
 import { BlurInput } from './BlurInput';
 
 /** A whole number from 1 to max (a larger one is max), or undefined to use the default. */
 export function parseWholeNumber(text: string, max: number): number | undefined {
-  const n = decimalNumber(text);
+  const n = wholeDecimalNumber(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) {
     return undefined;
   }

@@ -64,5 +64,7 @@ describe('parseLimit', () => {
     expect(parseLimit('0x10')).toBeUndefined();
     expect(parseLimit('0b11')).toBeUndefined();
     expect(parseLimit('Infinity')).toBeUndefined();
+    // Number() reads it as 50: the service refuses the fraction, so the box does too.
+    expect(parseLimit('50.0000000000000001')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // own messages name fields by slash paths ("queries/0/refId") and speak its jargon ("must NOT have fewer than 1
 // characters", "must match a schema in anyOf"), which tell a user of the API neither what is wrong nor what to do.
 import type { ApiErrorCode } from '../../model/api';
-import { DECIMAL_TEXT } from '../../model/decimal';
+import { DECIMAL_TEXT, wholeDecimalNumber } from '../../model/decimal';
 
 /** A field's schema, as far as the messages read it: `description` says what to send (an object's, an example). */
 export interface FieldSchema {
@@ -30,8 +30,10 @@ export function strictBodyTypes(data: unknown, schema: BodySchema, path = ''): S
   const refused = (): SchemaError => ({ keyword: 'type', instancePath: path, params: { type: schema.type }, parentSchema: schema, data });
   switch (schema.type) {
     case 'number':
-    case 'integer':
       return typeof data === 'number' || (typeof data === 'string' && DECIMAL_TEXT.test(data)) ? undefined : refused();
+    case 'integer':
+      // ajv's coercion, as Number(), read "10000.0000000000000001" as the whole 10000: a fraction is refused as written.
+      return typeof data === 'number' || (typeof data === 'string' && !Number.isNaN(wholeDecimalNumber(data))) ? undefined : refused();
     case 'string':
       // A number is harmless as text (a refId of 1); null was "" (then "must not be empty"), true "true" and ["A"] "A".
       return typeof data === 'string' || typeof data === 'number' ? undefined : refused();

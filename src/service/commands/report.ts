@@ -10,16 +10,15 @@ import {
   STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
-import { decimalNumber } from '../../model/decimal';
 import { readHttpAnswer, withoutToken } from '../../model/httpAnswer';
 import { plainHttpHost } from '../../model/settings';
-import { DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
+import { BOUNDS, DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { readToken, type Token } from '../api/token';
 import * as lazy from './lazy';
-import { collect, warn, withEnvironment } from './options';
+import { collect, warn, wholeFlag, withEnvironment } from './options';
 import { parseListen } from './serve';
 
 const DAY = 86_400_000;
@@ -38,7 +37,7 @@ interface ReportOptions {
   mfa?: string;
   timeField?: string;
   serviceCalls?: string;
-  peakWindow?: string;
+  peakWindow?: number;
   resourceId?: string;
   region?: string[];
   service?: string[];
@@ -54,7 +53,7 @@ interface ReportOptions {
   format?: string;
   from?: string;
   to?: string;
-  limit?: string;
+  limit?: number;
   preset?: string;
   db?: string;
   json?: boolean;
@@ -143,10 +142,10 @@ export function queryFromFlags(type: string, o: ReportOptions): TrailhoundQuery 
     mfa: given(o.mfa, base.mfa) as TrailhoundQuery['mfa'],
     timeField: given(o.timeField, base.timeField) as TrailhoundQuery['timeField'],
     serviceCalls: given(o.serviceCalls, base.serviceCalls) as TrailhoundQuery['serviceCalls'],
-    peakWindow: o.peakWindow === undefined ? base.peakWindow : decimalNumber(o.peakWindow),
+    peakWindow: given(o.peakWindow, base.peakWindow),
     format: given(o.format, base.format ?? 'table') as TrailhoundQuery['format'],
     resourceId: given(o.resourceId, base.resourceId),
-    limit: o.limit === undefined ? base.limit : decimalNumber(o.limit),
+    limit: given(o.limit, base.limit),
     filters,
     ingestView: o.errors ? 'errors' : undefined,
   };
@@ -291,7 +290,8 @@ export function reportCommand(): Command {
     .option(
       '--peak-window <minutes>',
       "count peaks (table and timeseries): each group's most events made within this many minutes of each other " +
-        `(${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`
+        `(${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`,
+      wholeFlag(BOUNDS.peakWindow)
     )
     .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
     .option('--region <region>', 'repeatable', collect)
@@ -327,7 +327,8 @@ export function reportCommand(): Command {
     .option(
       '--limit <n>',
       `top N groups, or events or unreadable files listed (default: ${DEFAULT_QUERY.limit}; ` +
-        `${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`
+        `${DEFAULT_ERRORS_LIMIT} unreadable files with ingest --errors; at most ${MAX_LIMIT})`,
+      wholeFlag(BOUNDS.limit)
     )
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(

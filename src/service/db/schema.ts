@@ -326,8 +326,9 @@ const BLANK_COLUMNS: Array<{ column: string; blank: string; absent: string }> = 
   ...[['event_name', "'unknown'"], ['region', "'unknown'"], ['identity_type', "'Unknown'"], ['event_source', "''"], ['source_ip', "''"]].map(
     ([column, absent]) => ({ column, blank: blankNotEmpty(column), absent })
   ),
-  // The service is the event source's: 'unknown' where that is blank (one of blank service …amazonaws.com stays, as ingestion writes it).
-  { column: 'service', blank: `(${blankNotEmpty('service')} AND ${blankSql('event_source')})`, absent: "'unknown'" },
+  // The service is the event source's, without .amazonaws.com: 'unknown' where that is blank, or blank before the suffix
+  // ('  .amazonaws.com'), the source kept as written, as ingestion now stores them.
+  { column: 'service', blank: blankNotEmpty('service'), absent: "'unknown'" },
 ];
 
 /**

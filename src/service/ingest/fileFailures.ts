@@ -81,8 +81,16 @@ function largestValueRead(message: string): number {
  */
 export const OUT_OF_MEMORY = 'out of memory: ';
 
-/** How ingest_errors marks a file that could not be fetched (as opposed to one that could not be read). */
+/**
+ * How ingest_errors marks a file that could not be fetched, as opposed to one fetched whose content could not be read:
+ * an S3 object whose download failed, and (READ_FAILED) a folder's file that could not be read from disk. Either is
+ * fetched again by key (ingest/index.ts retriesDue), a refused one after its wait.
+ */
 export const DOWNLOAD_FAILED = 'download failed: ';
+export const READ_FAILED = 'read failed: ';
+
+/** SQL over ingest_errors: a file that could not be fetched (either mark: a folder's file said download failed before this version). */
+export const FETCH_FAILED_SQL = `(starts_with(reason, '${DOWNLOAD_FAILED}') OR starts_with(reason, '${READ_FAILED}'))`;
 
 /**
  * How long a file waits before its next try after its nth failure (out of memory, or a refused download): 5 minutes,

@@ -8,7 +8,7 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
-import { DOWNLOAD_FAILED, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
+import { FETCH_FAILED_SQL, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
@@ -235,7 +235,7 @@ export function batches(refs: LogObjectRef[]): LogObjectRef[][] {
  * SQL over ingest_errors: a failed download waiting for its next try (one the source denied, retry_at), unless the run
  * tries them at once ($retryDenied). One without a wait is tried at every run.
  */
-const DOWNLOAD_WAITING = `starts_with(reason, $marker) AND coalesce(retry_at > now()::TIMESTAMP, false) AND NOT $retryDenied::BOOLEAN`;
+const DOWNLOAD_WAITING = `${FETCH_FAILED_SQL} AND coalesce(retry_at > now()::TIMESTAMP, false) AND NOT $retryDenied::BOOLEAN`;
 
 /**
  * What an earlier run made of a listed file: ingested, unreadable, out of memory and waiting for its next try, or
@@ -260,12 +260,10 @@ async function alreadyDealtWith(
     `SELECT key, etag, 'ingested' AS state FROM ingested_objects WHERE source = $source AND key IN (SELECT unnest($keys))
        AND (events_pruned_before IS NULL OR coalesce($keptFrom::TIMESTAMP >= events_pruned_before, false))
      UNION ALL
-     SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' WHEN starts_with(reason, $marker) THEN 'denied' ELSE 'unreadable' END
+     SELECT key, etag, CASE WHEN starts_with(reason, $memory) THEN 'waiting' WHEN ${FETCH_FAILED_SQL} THEN 'denied' ELSE 'unreadable' END
      FROM ingest_errors
-     WHERE source = $source AND key IN (SELECT unnest($keys)) AND (NOT starts_with(reason, $marker) OR (${DOWNLOAD_WAITING})) AND NOT (${OUT_OF_MEMORY_DUE})`,
-    {
-      source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, marker: DOWNLOAD_FAILED, memory: OUT_OF_MEMORY, retryDenied,
-    },
+     WHERE source = $source AND key IN (SELECT unnest($keys)) AND (NOT ${FETCH_FAILED_SQL} OR (${DOWNLOAD_WAITING})) AND NOT (${OUT_OF_MEMORY_DUE})`,
+    { source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, memory: OUT_OF_MEMORY, retryDenied },
     conn
   );
   return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
@@ -281,8 +279,8 @@ async function retriesDue(db: Database, source: LogSource, retryDenied: boolean)
   return db.all<LogObjectRef>(
     `SELECT key, etag, 0::INTEGER AS size FROM ingest_errors
      WHERE source = $source AND starts_with(key, $scope)
-       AND ((starts_with(reason, $marker) AND NOT (${DOWNLOAD_WAITING})) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
-    { source: source.ledger, scope: source.keyScope, marker: DOWNLOAD_FAILED, retryDenied }
+       AND ((${FETCH_FAILED_SQL} AND NOT (${DOWNLOAD_WAITING})) OR (${OUT_OF_MEMORY_DUE})) ORDER BY key`,
+    { source: source.ledger, scope: source.keyScope, retryDenied }
   );
 }
 
@@ -423,7 +421,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue), a denied one
     // once its wait is over.
     const failures = notFetched.map(({ ref, error, kind }) => ({ file: ref, error, kind }));
-    outcomes.push(...(await loader.recordDownloadFailures(failures)));
+    outcomes.push(...(await loader.recordDownloadFailures(failures, source.fetchFailed)));
     outcomes.forEach(tally);
     report();
   };

@@ -21,7 +21,7 @@ import {
   isFileProblem,
   looksBad,
   namedFile,
-  DOWNLOAD_FAILED,
+  FETCH_FAILED_SQL,
   OUT_OF_MEMORY,
   reasonOf,
   retryWait,
@@ -282,20 +282,20 @@ export class BatchLoader {
   }
 
   /**
-   * Files whose download failed, recorded as such (DOWNLOAD_FAILED): later runs fetch them again by key. One the source
+   * Files whose download failed, recorded as such (`mark`: DOWNLOAD_FAILED, or a folder's READ_FAILED): later runs fetch them again by key. One the source
    * refused (access-denied: GetObject or kms:Decrypt denied, an SSE-KMS key disabled or deleted, a folder's file the
    * service may not read) waits before its next try as one that ran out of memory does (retryWait): none passes until
    * someone acts, and each S3 denial is an AccessDenied event in the bucket owner's CloudTrail, which the
    * failed-authorization alert rules count, so one a poll made every 5 minutes was noise we made ourselves.
    * Its failures are counted for this version (ETag): a changed object starts again from the first wait.
    */
-  async recordDownloadFailures(failures: DownloadFailure[]): Promise<FileOutcome[]> {
+  async recordDownloadFailures(failures: DownloadFailure[], mark: string): Promise<FileOutcome[]> {
     const denied = new Set(failures.filter((f) => f.kind === 'access-denied'));
     const before = new Map<string, number>();
     if (denied.size > 0) {
       const rows = await this.db.all<{ key: string; etag: string; attempts: number | null }>(
-        `SELECT key, etag, attempts FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys)) AND starts_with(reason, $marker)`,
-        { source: this.source, keys: listValue([...denied].map((f) => f.file.key)), marker: DOWNLOAD_FAILED }
+        `SELECT key, etag, attempts FROM ingest_errors WHERE source = $source AND key IN (SELECT unnest($keys)) AND ${FETCH_FAILED_SQL}`,
+        { source: this.source, keys: listValue([...denied].map((f) => f.file.key)) }
       );
       for (const r of rows) before.set(`${r.key}\u0000${r.etag}`, r.attempts ?? 0);
     }
@@ -303,11 +303,11 @@ export class BatchLoader {
     return this.recordErrors(
       failures.map((failure) => {
         const { file, error, kind } = failure;
-        if (!denied.has(failure)) return { file, reason: `${DOWNLOAD_FAILED}${error}`, kind };
+        if (!denied.has(failure)) return { file, reason: `${mark}${error}`, kind };
         const attempts = (before.get(`${file.key}\u0000${file.etag}`) ?? 0) + 1;
         const at = new Date(failedAt.getTime() + retryWait(attempts));
         const reason =
-          `${DOWNLOAD_FAILED}${error.replace(/\.?$/, '.')} Denied ${counted(attempts, 'time')}: the next try is after ${at.toISOString()} ` +
+          `${mark}${error.replace(/\.?$/, '.')} Denied ${counted(attempts, 'time')}: the next try is after ${at.toISOString()} ` +
           '(each wait twice the last, at most a day), or at once when the object changes, at a backfill, or with ingest --retry-denied';
         return { file, reason, kind, nextTry: { attempts, failedAt, at } };
       })

@@ -157,7 +157,9 @@ SELECT
   ${EVENT_TIME_SQL} AS event_time,
   coalesce(nullif(event_name_raw, ''), 'unknown') AS event_name,
   coalesce(event_source_raw, '') AS event_source,
-  coalesce(nullif(CASE WHEN suffix(event_source_raw, '.amazonaws.com') THEN left(event_source_raw, -14) ELSE event_source_raw END, ''), 'unknown') AS service,
+  -- The source is not blank (y), but what comes before its suffix may be ('  .amazonaws.com'): no service either.
+  coalesce(CASE WHEN suffix(event_source_raw, '.amazonaws.com') THEN ${presentSql('left(event_source_raw, -14)')} ELSE event_source_raw END,
+    'unknown') AS service,
   coalesce(nullif(region_raw, ''), 'unknown') AS region,
   -- The key's account logged the event, as recipientAccountId says (records before 2014 lack it); the caller's account
   -- may be another one, and is the last resort for files outside the AWSLogs layout.

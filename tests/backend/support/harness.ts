@@ -101,4 +101,22 @@ export class HarnessSession {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+
+  /**
+   * Ends the session through go-plugin first (a SIGKILL of the host alone would leave the plugin process running),
+   * waiting at most `waitMs` for it, then the host. The wait's timer is cleared once go-plugin answers: left pending,
+   * it held Jest for its whole length after the last test.
+   */
+  async close(waitMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+        await Promise.race([this.send({ cmd: 'kill' }).catch(() => undefined), waited]);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.kill();
+    }
+  }
 }

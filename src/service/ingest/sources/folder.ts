@@ -5,6 +5,7 @@ import path from 'node:path';
 import { duckDbMisreads } from '../../db/filePaths';
 import { folderDay, inWindow, isLogFileName, sourceScope, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
+import { READ_FAILED } from '../fileFailures';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
@@ -54,6 +55,8 @@ export class FolderSource implements LogSource {
   /** The folder keys are relative to: the trail's (the one holding AWSLogs/) for a folder of its layout, else the source's. */
   readonly ledger: string;
   readonly keyScope: string;
+  /** Its files are read from disk, not downloaded. */
+  readonly fetchFailed = READ_FAILED;
   /** The folder with every link resolved: a link is followed only when its target is under it. */
   private readonly root: string;
   private passed: PassedLink[] = [];

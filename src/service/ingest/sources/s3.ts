@@ -19,6 +19,7 @@ import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, o
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { counted } from '../../counted';
+import { DOWNLOAD_FAILED } from '../fileFailures';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -204,6 +205,7 @@ export class S3Source implements LogSource {
   readonly id: string;
   readonly ledger: string;
   readonly keyScope: string;
+  readonly fetchFailed = DOWNLOAD_FAILED;
   private client: S3Client;
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;

@@ -30,6 +30,8 @@ export interface LogSource {
   readonly ledger: string;
   /** What every key this source lists starts with ('' for all its ledger's): whose failed downloads it retries. */
   readonly keyScope: string;
+  /** How ingest_errors marks its file that could not be fetched (fileFailures.ts): S3's failed download, a folder's failed read. */
+  readonly fetchFailed: string;
   /** The listing units inside the window (S3: one per account, region and day), so progress can be shown. */
   plan(window: DayWindow): Promise<string[]>;
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
