@@ -16,7 +16,7 @@ function runBuilt(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: 
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 let dir: string;

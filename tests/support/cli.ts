@@ -40,7 +40,8 @@ export async function runCli(
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  // 'close', not 'exit': a process may exit before its output is read from the pipes (a loaded machine read "" then).
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return { code, stdout, stderr };
 }
 
@@ -60,7 +61,7 @@ export async function runCliOnTerminal(args: string[], columns: number): Promise
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return { code, output: output.replace(/\r\n/g, '\n') };
 }
 
@@ -84,9 +85,9 @@ export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): P
       const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+    child.on('close', () => reject(new Error(`serve exited: ${out}`)));
   });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const exited = new Promise((resolve) => child.on('close', resolve));
   return {
     child,
     url,
