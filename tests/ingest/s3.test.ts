@@ -21,7 +21,9 @@ import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
-import { startService } from '../../src/service/service';
+import { startService, type Service } from '../../src/service/service';
+import { buildApi } from '../../src/service/api/server';
+import type { IngestStatus } from '../../src/model/api';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 let s3: TestS3;
@@ -1248,6 +1250,92 @@ test("a stop during a throttled listing's wait ends the run at once, as a stoppe
     await proxy.close();
   }
   expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
+}, 60_000);
+
+/** The service's ingestion status, as GET /api/ingest/status answers it. */
+async function statusApi() {
+  const token = 'status-token-0123456789';
+  const api = await buildApi({ db, token });
+  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    status: async (): Promise<IngestStatus> => (await fetch(`${url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json(),
+    close: () => api.close(),
+  };
+}
+
+test("the service's poll that S3 throttles on a day folder fails as throttled, and its retry stores that day, no event twice", async () => {
+  await threeDays('throttled-serve');
+  // The day before yesterday: not a poll's usual days, so a retry that read only those would never store it.
+  const day = `s3://throttled-serve/${dayPrefix('111122223333', 'us-east-1', '2026-11-18')}`;
+  let polls = 0;
+  let statusRead!: () => void;
+  const checked = new Promise<void>((resolve) => (statusRead = resolve));
+  const proxy = await throttlingProxy('/2026/11/18/', () => polls === 1);
+  const api = await statusApi();
+  const { lines, logger } = memoryLogger();
+  const service = startService({
+    db, sources: ['s3://throttled-serve'], logger, days: 3, pollIntervalMs: 50, now: () => NOW, s3Endpoint: proxy.url, s3ThrottleWaits: QUICK_WAITS,
+    syncTrails: false,
+    // The retry waits until the failed poll's status is read: it would otherwise come 50 ms later.
+    beforePoll: async () => {
+      if (++polls === 2) await checked;
+    },
+  });
+  try {
+    await waitFor('the throttled poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    expect(lines.find((l) => l.msg === 'ingest failed; retrying')?.err).toMatch(`under a day folder, skipped: ${day} (SlowDown`);
+    const failed = await api.status();
+    expect(failed).toMatchObject({ lastPoll: null, lastPollError: expect.stringContaining(day), lastPollErrorKinds: ['throttled'] });
+    expect(failed.sources).toEqual([
+      { source: 's3://throttled-serve', objects: 2, lastRun: expect.any(String), lastError: failed.lastPollError, lastErrorKind: 'throttled' },
+    ]);
+    statusRead();
+    await waitFor('the retry', async () => (lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
+    // The first poll's 5 tries of 3 requests each, and the retry's listing of the day, not throttled.
+    expect(proxy.requests()).toBe(16);
+    const healthy = await api.status();
+    expect(healthy).toMatchObject({ lastPoll: expect.any(String), lastPollError: null, lastPollErrorKinds: null });
+    expect(healthy.sources).toEqual([{ source: 's3://throttled-serve', objects: 3, lastRun: expect.any(String), lastError: null, lastErrorKind: null }]);
+  } finally {
+    statusRead();
+    await service.stop();
+    await api.close();
+    await proxy.close();
+  }
+  expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 1, events: 1, duplicates: 0 });
+  expect(await db.all(`SELECT count(*)::INTEGER AS events, count(DISTINCT event_id)::INTEGER AS ids FROM events`)).toEqual([{ events: 3, ids: 3 }]);
+}, 60_000);
+
+test("a service started again after a poll S3 throttled reads that poll's days again, as it did not complete", async () => {
+  await threeDays('throttled-restart');
+  let throttling = true;
+  const proxy = await throttlingProxy('/2026/11/18/', () => throttling);
+  const serve = (days: number, logger: ReturnType<typeof memoryLogger>['logger']) =>
+    startService({
+      db, sources: ['s3://throttled-restart'], logger, days, pollIntervalMs: 3_600_000, now: () => NOW, s3Endpoint: proxy.url,
+      s3ThrottleWaits: QUICK_WAITS, syncTrails: false,
+    });
+  const first = memoryLogger();
+  const again = memoryLogger();
+  const started: Service[] = [];
+  try {
+    // Stopped before its retry (10 s later).
+    started.push(serve(3, first.logger));
+    await waitFor('the throttled poll', async () => (first.lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    await started[0].stop();
+    expect(await count('events')).toBe(2);
+    throttling = false;
+    // A first poll of 1 day: the day before yesterday is read only as the days of a run that did not complete.
+    started.push(serve(1, again.logger));
+    await waitFor('the poll after the restart', async () => (again.lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
+  } finally {
+    for (const service of started) await service.stop();
+    await proxy.close();
+  }
+  const caughtUp = again.lines.find((l) => /^catching up/.test(l.msg));
+  expect(caughtUp).toMatchObject({ days: 3, msg: 'catching up: reading the 3 days since a run that did not complete' });
+  expect(again.lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 1, events: 1, duplicates: 0 });
+  expect(await db.all(`SELECT count(*)::INTEGER AS events, count(DISTINCT event_id)::INTEGER AS ids FROM events`)).toEqual([{ events: 3, ids: 3 }]);
 }, 60_000);
 
 test('credentials that expire during a run fail it at their first refused download, not as a download error of every file after it', async () => {
