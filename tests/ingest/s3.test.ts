@@ -12,7 +12,7 @@ import { COMPLETED_RUN, ingest, type IngestProgress } from '../../src/service/in
 import type { KindedError } from '../../src/service/errorKind';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
-import { BucketRegions, parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
+import { BucketRegions, parseS3Url, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
 import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
@@ -1145,13 +1145,13 @@ const QUICK_WAITS = { firstMs: 10, perRunMs: 1200 };
  * A proxy that answers S3's 503 SlowDown to listings of the day folder `day` (2026/11/19/) while `throttles(n)` says so
  * of its nth listing request (from 1); `requests()` counts them. Each try of the source is three requests: the SDK's.
  */
-async function throttlingProxy(day: string, throttles: (n: number) => boolean) {
+async function throttlingProxy(day: string, throttles: (n: number) => boolean, headers: Record<string, string> = {}) {
   let requests = 0;
   const proxy = await proxyTo((req, res) => {
     const url = new URL(req.url!, 'http://s3');
     if (url.searchParams.get('list-type') !== '2' || !url.searchParams.get('prefix')?.endsWith(day)) return false;
     if (!throttles(++requests)) return false;
-    res.writeHead(503, { 'content-type': 'application/xml' })
+    res.writeHead(503, { 'content-type': 'application/xml', ...headers })
       .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
     return true;
   });
@@ -1226,29 +1226,44 @@ test("a run's throttled listings wait no longer than its cap, all together: past
   expect(await count('events')).toBe(2);
 }, 60_000);
 
-test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
-  await threeDays('throttled-stop');
+/**
+ * A run of NOW's day, whose listing S3 throttles, stopped 200 ms after the listing's request `stopAfter` (from 1), `headers`
+ * sent with each 503: what it gave, how long after the stop it ended, and how many listing requests it made.
+ */
+async function stoppedWhileThrottled(bucket: string, stopAfter: number, waits: ThrottleWaits, headers?: Record<string, string>) {
+  await threeDays(bucket);
   const stop = new AbortController();
   let stoppedAt = 0;
-  // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
   const proxy = await throttlingProxy('/2026/11/20/', (n) => {
-    if (n === 3) {
+    if (n === stopAfter) {
       setTimeout(() => {
         stoppedAt = Date.now();
         stop.abort();
-      }, 300);
+      }, 200);
     }
     return true;
-  });
+  }, headers);
   try {
-    const waits = { firstMs: 60_000, perRunMs: 600_000 };
-    const run = ingest({ source: 's3://throttled-stop', db, days: 1, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: waits, signal: stop.signal });
-    await expect(run).resolves.toMatchObject({ stopped: true, objects: 0 });
-    expect(Date.now() - stoppedAt).toBeLessThan(2000);
-    expect(proxy.requests()).toBe(3);
+    const summary = await ingest({ source: `s3://${bucket}`, db, days: 1, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: waits, signal: stop.signal });
+    return { summary, endedMs: Date.now() - stoppedAt, requests: proxy.requests() };
   } finally {
     await proxy.close();
   }
+}
+
+test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
+  // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
+  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000 });
+  expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 3 });
+  expect(stopped.endedMs).toBeLessThan(2000);
+  expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
+}, 60_000);
+
+test("a stop during the AWS SDK's own wait between its tries of a throttled listing ends the run at once, as a stopped run", async () => {
+  // Stopped after the SDK's first request, in its wait before the second: 5 s or more, as S3 asks for it (x-amz-retry-after, in ms).
+  const stopped = await stoppedWhileThrottled('throttled-sdk-stop', 1, QUICK_WAITS, { 'x-amz-retry-after': '5000' });
+  expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 1 });
+  expect(stopped.endedMs).toBeLessThan(1000);
   expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
 }, 60_000);
 
