@@ -252,6 +252,24 @@ describe('the kinds the service names beside its messages', () => {
     expect(errorKinds(denied, ['some-new-kind'])).toBe('access denied');
   });
 
+  it("reads S3's throttling as such, without the bucket or day folder the service's messages name", () => {
+    const slowDown = explainS3Error(awsError('SlowDown', 'Please reduce your request rate.', 503), 'audit-logs').message;
+    expect(slowDown).toContain('s3://audit-logs');
+    const download = shortReason(`download failed: ${slowDown}`, 'throttled');
+    expect(download).toBe(`download failed: ${shortError(slowDown, ['throttled'])}`);
+    expect(download).toMatch(/^download failed: S3 throttled the requests: an organization Editor or Admin sees the details/);
+    const run = 'S3 is throttling requests under a day folder, skipped: s3://audit-logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/18/ (SlowDown)';
+    const status = shortStatus({
+      objects: 2, events: 2, errors: 0, skipped: 0, newestEvent: null, oldestEvent: null, lagSeconds: null, lastPoll: null,
+      lastPollError: run, lastPollErrorKinds: ['throttled'],
+      sources: [{ source: 's3://audit-logs/', objects: 2, lastRun: null, lastError: run, lastErrorKind: 'throttled' }],
+    });
+    expect(status).toMatchObject({ lastPollError: shortError(run, ['throttled']), lastPollErrorKinds: ['throttled'] });
+    expect(status.lastPollError).toMatch(/^S3 throttled the requests: /);
+    expect(status.sources?.[0]).toMatchObject({ lastError: shortError(run, ['throttled']), lastErrorKind: 'throttled' });
+    expect(JSON.stringify([download, status])).not.toMatch(/AWSLogs|111122223333|rate/);
+  });
+
   it("shortens a file's reason by its kind: a download's failure, not what is wrong with the file", () => {
     expect(shortReason(`download failed: ${reworded}`, 'access-denied')).toBe(`download failed: ${shortError(reworded, ['access-denied'])}`);
     expect(shortReason('Input is not a GZIP stream: 1.json.gz', 'bad-gzip')).toBe('Input is not a GZIP stream: 1.json.gz');

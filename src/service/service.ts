@@ -9,7 +9,7 @@ import type { Database } from './db/database';
 import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, sourceLedger, type IngestProgress, type IngestSummary } from './ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { compactOriginals, describeCompaction } from './ingest/originals';
-import { BucketRegions } from './ingest/sources/s3';
+import { BucketRegions, type ThrottleWaits } from './ingest/sources/s3';
 import { startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
@@ -25,6 +25,8 @@ export interface ServiceOptions {
   pollIntervalMs: number;
   trailsIntervalMs?: number;
   s3Endpoint?: string;
+  /** The waits of a listing S3 throttles (default sources/s3.ts THROTTLE_WAITS; tests shorten them). */
+  s3ThrottleWaits?: ThrottleWaits;
   cloudtrailEndpoint?: string;
   /** Refresh the trail inventory (default: when a source is S3). */
   syncTrails?: boolean;
@@ -138,6 +140,7 @@ export function startService(options: ServiceOptions): Service {
         now: at,
         retentionDays: retention,
         s3Endpoint: options.s3Endpoint,
+        s3ThrottleWaits: options.s3ThrottleWaits,
         bucketRegions,
         // Not a fault (the run reads all it should): a setting that spares a redirect per request.
         onRegionUnknown: (said) => logger.info({ source }, said),

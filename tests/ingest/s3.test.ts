@@ -12,7 +12,7 @@ import { COMPLETED_RUN, ingest, type IngestProgress } from '../../src/service/in
 import type { KindedError } from '../../src/service/errorKind';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
-import { BucketRegions, parseS3Url, S3Source } from '../../src/service/ingest/sources/s3';
+import { BucketRegions, parseS3Url, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
 import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
@@ -21,7 +21,9 @@ import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
 import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
-import { startService } from '../../src/service/service';
+import { startService, type Service } from '../../src/service/service';
+import { buildApi } from '../../src/service/api/server';
+import type { IngestStatus } from '../../src/model/api';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 let s3: TestS3;
@@ -1143,13 +1145,13 @@ const QUICK_WAITS = { firstMs: 10, perRunMs: 1200 };
  * A proxy that answers S3's 503 SlowDown to listings of the day folder `day` (2026/11/19/) while `throttles(n)` says so
  * of its nth listing request (from 1); `requests()` counts them. Each try of the source is three requests: the SDK's.
  */
-async function throttlingProxy(day: string, throttles: (n: number) => boolean) {
+async function throttlingProxy(day: string, throttles: (n: number) => boolean, headers: Record<string, string> = {}) {
   let requests = 0;
   const proxy = await proxyTo((req, res) => {
     const url = new URL(req.url!, 'http://s3');
     if (url.searchParams.get('list-type') !== '2' || !url.searchParams.get('prefix')?.endsWith(day)) return false;
     if (!throttles(++requests)) return false;
-    res.writeHead(503, { 'content-type': 'application/xml' })
+    res.writeHead(503, { 'content-type': 'application/xml', ...headers })
       .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
     return true;
   });
@@ -1224,30 +1226,131 @@ test("a run's throttled listings wait no longer than its cap, all together: past
   expect(await count('events')).toBe(2);
 }, 60_000);
 
-test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
-  await threeDays('throttled-stop');
+/**
+ * A run of NOW's day, whose listing S3 throttles, stopped 200 ms after the listing's request `stopAfter` (from 1), `headers`
+ * sent with each 503: what it gave, how long after the stop it ended, and how many listing requests it made.
+ */
+async function stoppedWhileThrottled(bucket: string, stopAfter: number, waits: ThrottleWaits, headers?: Record<string, string>) {
+  await threeDays(bucket);
   const stop = new AbortController();
   let stoppedAt = 0;
-  // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
   const proxy = await throttlingProxy('/2026/11/20/', (n) => {
-    if (n === 3) {
+    if (n === stopAfter) {
       setTimeout(() => {
         stoppedAt = Date.now();
         stop.abort();
-      }, 300);
+      }, 200);
     }
     return true;
-  });
+  }, headers);
   try {
-    const waits = { firstMs: 60_000, perRunMs: 600_000 };
-    const run = ingest({ source: 's3://throttled-stop', db, days: 1, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: waits, signal: stop.signal });
-    await expect(run).resolves.toMatchObject({ stopped: true, objects: 0 });
-    expect(Date.now() - stoppedAt).toBeLessThan(2000);
-    expect(proxy.requests()).toBe(3);
+    const summary = await ingest({ source: `s3://${bucket}`, db, days: 1, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: waits, signal: stop.signal });
+    return { summary, endedMs: Date.now() - stoppedAt, requests: proxy.requests() };
   } finally {
     await proxy.close();
   }
+}
+
+test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
+  // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
+  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000 });
+  expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 3 });
+  expect(stopped.endedMs).toBeLessThan(2000);
   expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
+}, 60_000);
+
+test("a stop during the AWS SDK's own wait between its tries of a throttled listing ends the run at once, as a stopped run", async () => {
+  // Stopped after the SDK's first request, in its wait before the second: 5 s or more, as S3 asks for it (x-amz-retry-after, in ms).
+  const stopped = await stoppedWhileThrottled('throttled-sdk-stop', 1, QUICK_WAITS, { 'x-amz-retry-after': '5000' });
+  expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 1 });
+  expect(stopped.endedMs).toBeLessThan(1000);
+  expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });
+}, 60_000);
+
+/** The service's ingestion status, as GET /api/ingest/status answers it. */
+async function statusApi() {
+  const token = 'status-token-0123456789';
+  const api = await buildApi({ db, token });
+  const url = await api.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    status: async (): Promise<IngestStatus> => (await fetch(`${url}/api/ingest/status`, { headers: { authorization: `Bearer ${token}` } })).json(),
+    close: () => api.close(),
+  };
+}
+
+test("the service's poll that S3 throttles on a day folder fails as throttled, and its retry stores that day, no event twice", async () => {
+  await threeDays('throttled-serve');
+  // The day before yesterday: not a poll's usual days, so a retry that read only those would never store it.
+  const day = `s3://throttled-serve/${dayPrefix('111122223333', 'us-east-1', '2026-11-18')}`;
+  let polls = 0;
+  let statusRead!: () => void;
+  const checked = new Promise<void>((resolve) => (statusRead = resolve));
+  const proxy = await throttlingProxy('/2026/11/18/', () => polls === 1);
+  const api = await statusApi();
+  const { lines, logger } = memoryLogger();
+  const service = startService({
+    db, sources: ['s3://throttled-serve'], logger, days: 3, pollIntervalMs: 50, now: () => NOW, s3Endpoint: proxy.url, s3ThrottleWaits: QUICK_WAITS,
+    syncTrails: false,
+    // The retry waits until the failed poll's status is read: it would otherwise come 50 ms later.
+    beforePoll: async () => {
+      if (++polls === 2) await checked;
+    },
+  });
+  try {
+    await waitFor('the throttled poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    expect(lines.find((l) => l.msg === 'ingest failed; retrying')?.err).toMatch(`under a day folder, skipped: ${day} (SlowDown`);
+    const failed = await api.status();
+    expect(failed).toMatchObject({ lastPoll: null, lastPollError: expect.stringContaining(day), lastPollErrorKinds: ['throttled'] });
+    expect(failed.sources).toEqual([
+      { source: 's3://throttled-serve', objects: 2, lastRun: expect.any(String), lastError: failed.lastPollError, lastErrorKind: 'throttled' },
+    ]);
+    statusRead();
+    await waitFor('the retry', async () => (lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
+    // The first poll's 5 tries of 3 requests each, and the retry's listing of the day, not throttled.
+    expect(proxy.requests()).toBe(16);
+    const healthy = await api.status();
+    expect(healthy).toMatchObject({ lastPoll: expect.any(String), lastPollError: null, lastPollErrorKinds: null });
+    expect(healthy.sources).toEqual([{ source: 's3://throttled-serve', objects: 3, lastRun: expect.any(String), lastError: null, lastErrorKind: null }]);
+  } finally {
+    statusRead();
+    await service.stop();
+    await api.close();
+    await proxy.close();
+  }
+  expect(lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 1, events: 1, duplicates: 0 });
+  expect(await db.all(`SELECT count(*)::INTEGER AS events, count(DISTINCT event_id)::INTEGER AS ids FROM events`)).toEqual([{ events: 3, ids: 3 }]);
+}, 60_000);
+
+test("a service started again after a poll S3 throttled reads that poll's days again, as it did not complete", async () => {
+  await threeDays('throttled-restart');
+  let throttling = true;
+  const proxy = await throttlingProxy('/2026/11/18/', () => throttling);
+  const serve = (days: number, logger: ReturnType<typeof memoryLogger>['logger']) =>
+    startService({
+      db, sources: ['s3://throttled-restart'], logger, days, pollIntervalMs: 3_600_000, now: () => NOW, s3Endpoint: proxy.url,
+      s3ThrottleWaits: QUICK_WAITS, syncTrails: false,
+    });
+  const first = memoryLogger();
+  const again = memoryLogger();
+  const started: Service[] = [];
+  try {
+    // Stopped before its retry (10 s later).
+    started.push(serve(3, first.logger));
+    await waitFor('the throttled poll', async () => (first.lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    await started[0].stop();
+    expect(await count('events')).toBe(2);
+    throttling = false;
+    // A first poll of 1 day: the day before yesterday is read only as the days of a run that did not complete.
+    started.push(serve(1, again.logger));
+    await waitFor('the poll after the restart', async () => (again.lines.some((l) => l.msg === 'ingest finished') ? true : undefined));
+  } finally {
+    for (const service of started) await service.stop();
+    await proxy.close();
+  }
+  const caughtUp = again.lines.find((l) => /^catching up/.test(l.msg));
+  expect(caughtUp).toMatchObject({ days: 3, msg: 'catching up: reading the 3 days since a run that did not complete' });
+  expect(again.lines.find((l) => l.msg === 'ingest finished')).toMatchObject({ objects: 1, events: 1, duplicates: 0 });
+  expect(await db.all(`SELECT count(*)::INTEGER AS events, count(DISTINCT event_id)::INTEGER AS ids FROM events`)).toEqual([{ events: 3, ids: 3 }]);
 }, 60_000);
 
 test('credentials that expire during a run fail it at their first refused download, not as a download error of every file after it', async () => {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { API_ERROR_CODES } from '../../src/model/api';
+import { API_ERROR_CODES, ERROR_KINDS } from '../../src/model/api';
 import {
   AGGREGATES,
   DEFAULT_QUERY,
@@ -266,6 +266,17 @@ test("README's and DESIGN's tables of the API's error codes list API_ERROR_CODES
     // Each row's status: the HTTP statuses the code comes with.
     for (const [code, [status]] of rows) expect([file, code, status]).toEqual([file, code, expect.stringMatching(/^\d{3}(, \d{3})*$/)]);
   }
+});
+
+test("README's table of error kinds has every kind the service names, in ERROR_KINDS' order, and DESIGN's list names each", () => {
+  const [, after] = read('README.md').split(/^\| kind \| meaning \|$/m);
+  expect(after).toEqual(expect.any(String));
+  // A row's first cell names its kinds (the file kinds share one: `bad-gzip`, `bad-json`, …), its second says what they are.
+  const rows = after.split('\n\n')[0].split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | '));
+  expect(rows.flatMap(([kinds]) => [...kinds.matchAll(/`([^`]+)`/g)].map((m) => m[1]))).toEqual([...ERROR_KINDS]);
+  for (const [kinds, meaning] of rows) expect([kinds, meaning]).toEqual([kinds, expect.stringMatching(/\w/)]);
+  const design = read('docs/DESIGN.md').split('**Error kinds**')[1].split('\n\n')[0];
+  expect(ERROR_KINDS.filter((kind) => !design.includes(`\`${kind}\``))).toEqual([]);
 });
 
 test("README's Without Docker names the uid the dashboards and rules find their data source by, and the variable its token comes from", () => {
