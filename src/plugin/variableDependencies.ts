@@ -2,8 +2,9 @@
 // it. Either would make the variable depend on itself, which Grafana reports as a circular dependency.
 import type { TypedVariableModel } from '@grafana/data';
 
-// $name, ${name}, ${name:format}, [[name]], [[name:format]]: the forms Grafana replaces.
-const REFERENCE = /\$(\w+)|\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]/g;
+// $name, ${name}, ${name:format}, ${name.field}, [[name]], [[name:format]]: the forms Grafana replaces (and counts as
+// dependencies: ${name.field} too).
+const REFERENCE = /\$(\w+)|\$\{(\w+)(?:\.[^:}]+)?(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]/g;
 
 /** The variable names a text refers to. */
 export function referencedNames(text: string): Set<string> {

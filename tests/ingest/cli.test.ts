@@ -191,20 +191,27 @@ test('a file still unreadable is said so on later runs, not counted as ingested'
   expect(JSON.parse((await runCli([...args, '--json'])).stdout)).toMatchObject({ unchanged: 1, unreadable: 1, errors: 0 });
 });
 
-test("a folder's file the service may not read waits before its next try, as a denied download does, " +
-  'the file beside it stored; its warning says to fix its permissions', async () => {
-  // Unreadable for real: as root, which reads any file whatever its mode, the runs are nobody's, in a folder nobody owns.
+/**
+ * A folder of copies of a sample log named `names`, secret.json.gz among them unreadable for real: as root, which reads
+ * any file whatever its mode, the runs are nobody's (`user`), in a folder nobody owns. `own` holds it, to remove.
+ */
+function unreadableLogs(names: string[]) {
   const root = process.getuid?.() === 0;
   const user = root ? { uid: 65534, gid: 65534 } : {};
   const own = tempDir();
+  const logs = path.join(own, 'logs');
+  fs.mkdirSync(logs);
+  const sample = path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]);
+  for (const name of names) fs.copyFileSync(sample, path.join(logs, name));
+  if (root) for (const p of [own, logs, ...names.map((name) => path.join(logs, name))]) fs.chownSync(p, 65534, 65534);
+  fs.chmodSync(path.join(logs, 'secret.json.gz'), 0o000);
+  return { user, own, logs };
+}
+
+test("a folder's file the service may not read waits before its next try, as a denied download does, " +
+  'the file beside it stored; its warning says to fix its permissions', async () => {
+  const { user, own, logs } = unreadableLogs(['good.json.gz', 'secret.json.gz']);
   try {
-    const logs = path.join(own, 'logs');
-    fs.mkdirSync(logs);
-    const sample = path.join(dir, 'logs', fs.readdirSync(path.join(dir, 'logs'))[0]);
-    fs.copyFileSync(sample, path.join(logs, 'good.json.gz'));
-    fs.copyFileSync(sample, path.join(logs, 'secret.json.gz'));
-    if (root) for (const p of [own, logs, path.join(logs, 'good.json.gz'), path.join(logs, 'secret.json.gz')]) fs.chownSync(p, 65534, 65534);
-    fs.chmodSync(path.join(logs, 'secret.json.gz'), 0o000);
     const file = path.join(own, 'db.duckdb');
     const args = ['ingest', '--source', logs, '--db', file, '--days', '3650'];
 
@@ -242,6 +249,17 @@ test("a folder's file the service may not read waits before its next try, as a d
     expect(JSON.parse((await runCli([...args, '--json'], {}, user)).stdout)).toMatchObject({ objects: 0, denied: 1 });
     const asked = await runCli([...args, '--json', '--retry-denied'], {}, user);
     expect(JSON.parse(asked.stdout)).toMatchObject({ objects: 1, denied: 0, errors: 0 });
+  } finally {
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test("a folder none of whose files may be read fails the run saying they could not be read, not downloaded", async () => {
+  const { user, own, logs } = unreadableLogs(['secret.json.gz']);
+  try {
+    const r = await runCli(['ingest', '--source', logs, '--db', path.join(own, 'db.duckdb'), '--days', '3650'], {}, user);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^trailhound: the 1 log file could not be read, e\\.g\\. ${logs}/secret\\.json\\.gz may not be read`, 'm'));
   } finally {
     fs.rmSync(own, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
-import { FETCH_FAILED_SQL, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
+import { FETCH_FAILED_SQL, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE, READ_FAILED } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
@@ -510,7 +510,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     if (!summary.stopped && throttled.length > 0) throw throttledUnits(throttled);
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
-      const none = downloads.failed === 1 ? 'the 1 log file could not be downloaded' : `none of the ${downloads.failed} log files could be downloaded`;
+      // A folder's files are read from disk, not downloaded: its mark (fetchFailed) says which.
+      const fetched = source.fetchFailed === READ_FAILED ? 'read' : 'downloaded';
+      const none = downloads.failed === 1 ? `the 1 log file could not be ${fetched}` : `none of the ${downloads.failed} log files could be ${fetched}`;
       throw kinded(`${none}, e.g. ${downloads.firstError}`, downloads.firstKind);
     }
     return await finished();
