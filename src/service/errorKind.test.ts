@@ -15,11 +15,12 @@ test.each([
   [sdk('KMS.DisabledException', 400), 'access-denied'],
   [sdk('KMS.KMSInvalidStateException', 400), 'access-denied'],
   [sdk('KMS.NotFoundException', 400), 'access-denied'],
-  [sdk('KMS.ThrottlingException', 400), 'other'],
   [sdk('NoSuchBucket', 404), 'no-bucket'],
   // S3's 503s when a prefix gets more requests than it takes at the time.
   [sdk('SlowDown', 503), 'throttled'],
   [sdk('ServiceUnavailable', 503), 'throttled'],
+  // KMS throttling an SSE-KMS download's Decrypt: S3's 400, passed once the key's request rate allows.
+  [sdk('KMS.ThrottlingException', 400), 'throttled'],
   [sdk('InvalidAccessKeyId', 403), 'credentials'],
   [sdk('SignatureDoesNotMatch', 403), 'credentials'],
   [sdk('ExpiredToken', 400), 'credentials'],

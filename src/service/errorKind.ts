@@ -39,9 +39,10 @@ export const KMS_KEY_UNUSABLE = ['KMS.DisabledException', 'KMS.KMSInvalidStateEx
 
 /**
  * S3's answers (503) when a prefix gets more requests than it takes at the time: a moment's, not the service's fault,
- * passed once S3 has scaled the prefix up. The AWS SDK tries them three times, and a listing more (S3Source).
+ * passed once S3 has scaled the prefix up. The AWS SDK tries them three times, and a listing more (S3Source). Also
+ * S3's 400 for an SSE-KMS download when KMS throttles its Decrypt calls: the same moment's refusal, from the key's quota.
  */
-export const THROTTLED = ['SlowDown', 'ServiceUnavailable'];
+export const THROTTLED = ['SlowDown', 'ServiceUnavailable', 'KMS.ThrottlingException'];
 
 /** The kind of an error as caught: the one it carries, else what the error itself is. */
 export function kindOf(err: unknown): ErrorKind {

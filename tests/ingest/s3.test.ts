@@ -590,6 +590,29 @@ test("a download that fails for another reason than a denial (S3's 500) is tried
   }
 });
 
+// KMS's quota on Decrypt, not a refusal of the key: no wait as a denied download has, and said as KMS's, not S3's.
+test('a download S3 could not decrypt because KMS throttled it (KMS.ThrottlingException) is kind throttled, tried again at the next run', async () => {
+  await s3.createBucket('kms-throttled');
+  await s3.put('kms-throttled', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+  let throttling = true;
+  // Simulated, as the KMS test above: fauxqs has no KMS.
+  const proxy = await proxyTo((req, res) => {
+    if (!throttling || !isGetObject(req)) return false;
+    res.writeHead(400, { 'content-type': 'application/xml' })
+      .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>KMS.ThrottlingException</Code><Message>Rate exceeded</Message></Error>');
+    return true;
+  });
+  try {
+    const run = (time: string) => ingest({ source: 's3://kms-throttled', db, days: 1, now: new Date(time), s3Endpoint: proxy.url });
+    await expect(run('2026-11-20T12:00:00Z')).rejects.toThrow(/KMS is throttling the decryption of objects in s3:\/\/kms-throttled/);
+    expect(await db.all(`SELECT kind, retry_at FROM ingest_errors`)).toEqual([{ kind: 'throttled', retry_at: null }]);
+    throttling = false;
+    expect(await run('2026-11-20T12:05:00Z')).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  } finally {
+    await proxy.close();
+  }
+});
+
 test("the service's polls leave a denied download to its wait; a backfill (an Admin's ask) tries it at once", async () => {
   await s3.createBucket('denied-serve');
   const today = new Date().toISOString().slice(0, 10);

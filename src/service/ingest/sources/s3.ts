@@ -162,7 +162,11 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
   if (name === 'NoSuchBucket') {
     return kinded(`The bucket ${bucket} does not exist (or not in this account/endpoint). Check --source.`, kind, err);
   }
-  if (kind === 'throttled') return kinded(`S3 is throttling requests to s3://${bucket} (${throttleSaid(err)})`, kind, err);
+  if (kind === 'throttled') {
+    // KMS throttles the Decrypt calls of SSE-KMS downloads against the key's own quota, not S3 the prefix.
+    const who = name === 'KMS.ThrottlingException' ? 'KMS is throttling the decryption of objects in' : 'S3 is throttling requests to';
+    return kinded(`${who} s3://${bucket} (${throttleSaid(err)})`, kind, err);
+  }
   const credentialProblem = CREDENTIAL_ERRORS[name];
   if (credentialProblem) {
     const partition = name === 'InvalidAccessKeyId' && region && !endpoint ? otherPartition(region, 'a bucket') : '';
