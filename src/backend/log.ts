@@ -1,5 +1,6 @@
 // Logs for the plugin host: go-plugin reads the plugin's stderr and re-logs each hclog JSON line with its
 // level and key/values, so Grafana's log shows them as its own. stdout belongs to the handshake alone.
+import { escapedControls } from '../model/controls';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -24,15 +25,20 @@ export function hclogTimestamp(now = Date.now(), subMs = performance.now() % 1):
   return `${iso.slice(0, 23)}${micros}Z`;
 }
 
+/**
+ * A value as hclog carries it. Text is escaped before it is JSON: go-plugin decodes the line and Grafana writes the
+ * text again (logfmt or JSON) with C1 and bidi controls raw, so only an escape that is text of its own reaches its log.
+ */
 function plain(value: unknown): unknown {
-  if (value instanceof Error) return value.message;
+  if (value instanceof Error) return escapedControls(value.message);
+  if (typeof value === 'string') return escapedControls(value);
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
 
 /** One hclog JSON line: @level, @message, @timestamp, then the fields. */
 export function formatLine(level: Level, message: string, fields: Fields = {}, now?: number): string {
-  const line: Record<string, unknown> = { '@level': level, '@message': message, '@timestamp': hclogTimestamp(now) };
+  const line: Record<string, unknown> = { '@level': level, '@message': escapedControls(message), '@timestamp': hclogTimestamp(now) };
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && !key.startsWith('@')) line[key] = plain(value);
   }

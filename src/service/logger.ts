@@ -1,7 +1,8 @@
 // pino logs: readable lines on a terminal, JSON lines otherwise (containers, log shippers).
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { BIDI_CONTROLS, printable } from './table';
+import { escapedControls } from '../model/controls';
+import { printable } from './table';
 
 export type { Logger };
 
@@ -14,16 +15,10 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const JSON_LINES: pino.LoggerOptions = {
   formatters: { level: (label) => ({ level: label }) },
   timestamp: pino.stdTimeFunctions.isoTime,
-  hooks: { streamWrite: (line) => jsonEscaped(line) },
+  // Outside strings a JSON line holds ASCII only: each character escapedControls escapes sits in a string.
+  hooks: { streamWrite: escapedControls },
 };
 
-/**
- * What printable escapes that JSON.stringify writes raw: DEL, the C1 controls (a terminal acts on CSI and NEL) and the
- * bidirectional overrides and isolates (an S3 key shown reversed in a log viewer). Outside strings a JSON line holds
- * ASCII only, so each match sits in a string, where its \uXXXX escape parses back to the same character.
- */
-const JSON_RAW_CONTROLS = new RegExp(`[\\x7f-\\x9f${BIDI_CONTROLS}]`, 'g');
-const jsonEscaped = (line: string) => line.replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
  * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici

@@ -1,4 +1,5 @@
 // Aligned plain-text tables for the terminal.
+import { BIDI_CONTROLS } from '../model/controls';
 
 const GAP = '  ';
 /** No column of a wrapped table is cut narrower than this (or its own width): a narrower one reads as a word a line. */
@@ -27,7 +28,6 @@ export function displayWidth(text: string): number {
  * the clipboard through OSC 52, erasing a line), a carriage return or line break would forge a row, and an override
  * would show a name reversed.
  */
-export const BIDI_CONTROLS = '\u202a-\u202e\u2066-\u2069'; // embeddings, overrides and isolates, as a character class's range
 const UNPRINTABLE = new RegExp(`[\\p{Cc}${BIDI_CONTROLS}]`, 'gu');
 export const printable = (text: string) =>
   text.replace(UNPRINTABLE, (c) => {

@@ -39,6 +39,15 @@ test('hclog timestamps have exactly six fraction digits (Go layout 2006-01-02T15
   expect(hclogTimestamp()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 });
 
+// go-plugin decodes the line and Grafana writes its text again with C1 and bidi controls raw: they reach it as text.
+test("log lines carry C1 and bidi controls as escapes of their own, which Grafana's log shows as written", () => {
+  const hostile = 'key\u202etxt.exe\u0085\u009b2J\u007f';
+  const line = formatLine('error', `download failed: ${hostile}`, { key: hostile, error: new Error(hostile), n: 3 }, 0);
+  expect(line).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  const escaped = 'key\\u202etxt.exe\\u0085\\u009b2J\\u007f';
+  expect(JSON.parse(line)).toMatchObject({ '@message': `download failed: ${escaped}`, key: escaped, error: escaped, n: 3 });
+});
+
 test('log lines are hclog JSON: @level, @message, @timestamp, then key/values', () => {
   const line = JSON.parse(formatLine('warn', 'query failed', { error: new Error('refused'), queries: 2, n: 10n, skip: undefined, '@level': 'x' }, 0));
   expect(line).toEqual({
