@@ -7,10 +7,6 @@ import { BlurInput } from './BlurInput';
 /** A whole number from 1 to max (a larger one is max), or undefined to use the default. */
 export function parseWholeNumber(text: string, max: number): number | undefined {
   const n = wholeDecimalNumber(text);
-  // 1e400 is a whole number past any double: Infinity, larger than max as 999999 is.
-  if (n === Infinity) {
-    return max;
-  }
   if (text.trim() === '' || !Number.isInteger(n) || n < 1) {
     return undefined;
   }
