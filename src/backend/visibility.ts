@@ -4,6 +4,7 @@
 // Grafana lets everyone who may query the data source (Viewers, a public dashboard) read the ingestion status, so an
 // organization Editor or Admin gets the message whole, anyone else the kind of error and where the details are.
 import {
+  FETCH_FAILED_MARKS,
   FILE_ERROR_KINDS,
   isErrorKind,
   type BackfillStatus,
@@ -145,12 +146,6 @@ const STATUS_FIELDS: Allowed<IngestStatus> = {
 export function shortStatus(status: IngestStatus): IngestStatus {
   return allowed(status, STATUS_FIELDS);
 }
-
-/**
- * How ingest_errors marks a file that could not be fetched: what follows is the S3 error, which names the role, or
- * (a folder's file, read failed) the file's path on the service's disk.
- */
-const FETCH_FAILED_MARKS = ['download failed: ', 'read failed: '];
 
 /** The kinds of a file read but not loaded: what is wrong with its content, or that it did not fit in memory. */
 const READ_KINDS: readonly ErrorKind[] = [...FILE_ERROR_KINDS, 'out-of-memory'];

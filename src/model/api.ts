@@ -182,6 +182,15 @@ export interface IngestErrors {
   errors: IngestError[];
 }
 
+/**
+ * How an IngestError's reason starts for a file that could not be fetched, as opposed to one fetched whose content
+ * could not be read: an S3 object whose download failed (what follows is S3's error), a folder's file that could not be
+ * read from disk (its path on the service's disk follows).
+ */
+export const DOWNLOAD_FAILED = 'download failed: ';
+export const READ_FAILED = 'read failed: ';
+export const FETCH_FAILED_MARKS = [DOWNLOAD_FAILED, READ_FAILED] as const;
+
 export interface IngestError {
   /** As the service was given it, as in SourceStatus (the resolved folder or s3://bucket/prefix/ for a file only ingest read). */
   source: string;

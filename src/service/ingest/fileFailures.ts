@@ -9,7 +9,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { ErrorKind } from '../../model/api';
+import { FETCH_FAILED_MARKS, type ErrorKind } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
 import { isOutOfMemory } from '../errorKind';
 import { isGzip, openLogFile } from '../logFileStream';
@@ -82,15 +82,11 @@ function largestValueRead(message: string): number {
 export const OUT_OF_MEMORY = 'out of memory: ';
 
 /**
- * How ingest_errors marks a file that could not be fetched, as opposed to one fetched whose content could not be read:
- * an S3 object whose download failed, and (READ_FAILED) a folder's file that could not be read from disk. Either is
- * fetched again by key (ingest/index.ts retriesDue), a refused one after its wait.
+ * SQL over ingest_errors: a file that could not be fetched, by either mark (model/api.ts, which the plugin reads too; a
+ * folder's file said download failed before this version). Either is fetched again by key (ingest/index.ts
+ * retriesDue), a refused one after its wait.
  */
-export const DOWNLOAD_FAILED = 'download failed: ';
-export const READ_FAILED = 'read failed: ';
-
-/** SQL over ingest_errors: a file that could not be fetched (either mark: a folder's file said download failed before this version). */
-export const FETCH_FAILED_SQL = `(starts_with(reason, '${DOWNLOAD_FAILED}') OR starts_with(reason, '${READ_FAILED}'))`;
+export const FETCH_FAILED_SQL = `(${FETCH_FAILED_MARKS.map((mark) => `starts_with(reason, '${mark}')`).join(' OR ')})`;
 
 /**
  * How long a file waits before its next try after its nth failure (out of memory, or a refused download): 5 minutes,

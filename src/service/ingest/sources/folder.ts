@@ -5,7 +5,7 @@ import path from 'node:path';
 import { duckDbMisreads } from '../../db/filePaths';
 import { folderDay, inWindow, isLogFileName, sourceScope, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
-import { READ_FAILED } from '../fileFailures';
+import { READ_FAILED } from '../../../model/api';
 import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */

@@ -15,11 +15,11 @@ import {
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
+import { DOWNLOAD_FAILED } from '../../../model/api';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { counted } from '../../counted';
-import { DOWNLOAD_FAILED } from '../fileFailures';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
