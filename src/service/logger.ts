@@ -19,7 +19,6 @@ const JSON_LINES: pino.LoggerOptions = {
   hooks: { streamWrite: escapedControls },
 };
 
-
 /**
  * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici
  * or the AWS SDK shape them. Nothing logs them today (fastify logs no request lines here, and its req serializer leaves
