@@ -1,6 +1,7 @@
 // Logs for the plugin host: go-plugin reads the plugin's stderr and re-logs each hclog JSON line with its
 // level and key/values, so Grafana's log shows them as its own. stdout belongs to the handshake alone.
 import { escapedControls } from '../model/controls';
+import { withoutSecrets } from '../model/redacted';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -28,12 +29,13 @@ export function hclogTimestamp(now = Date.now(), subMs = performance.now() % 1):
 /**
  * A value as hclog carries it. Text is escaped before it is JSON: go-plugin decodes the line and Grafana writes the
  * text again (logfmt or JSON) with C1 and bidi controls raw, so only an escape that is text of its own reaches its log.
+ * An error is its message; any other object (a rejection's reason that is no error) goes with its headers' secrets censored.
  */
 function plain(value: unknown): unknown {
   if (value instanceof Error) return escapedControls(value.message);
   if (typeof value === 'string') return escapedControls(value);
   if (typeof value === 'bigint') return value.toString();
-  return value;
+  return withoutSecrets(value);
 }
 
 /** One hclog JSON line: @level, @message, @timestamp, then the fields. */

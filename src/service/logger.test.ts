@@ -1,4 +1,36 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLogger } from './logger';
+
+/** The lines one logger writes, JSON or readable. */
+function loggedLines(pretty: boolean) {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ pretty, write: (line) => lines.push(line) }) };
+}
+
+/** What the AWS SDK throws when S3 refuses: here a loopback server that answers 403 and sets a cookie. */
+async function refusedByS3(): Promise<Error & { $response?: unknown }> {
+  const server = http.createServer((req, res) => {
+    res.writeHead(403, { 'set-cookie': 'awsalb=secret-cookie-1; Path=/', 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A session's credentials: the request carries x-amz-security-token, and Authorization with its signature.
+  const client = new S3Client({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, forcePathStyle: true, region: 'us-east-1', maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret-key-2', sessionToken: 'secret-session-3' },
+  });
+  try {
+    await client.send(new GetObjectCommand({ Bucket: 'logs', Key: 'a.json.gz' }));
+    throw new Error('S3 answered');
+  } catch (err) {
+    return err as Error;
+  } finally {
+    client.destroy();
+    server.close();
+  }
+}
 
 describe('createLogger', () => {
   afterEach(() => delete process.env.TRAILHOUND_LOG_LEVEL);
@@ -45,18 +77,89 @@ describe('createLogger', () => {
     const logger = createLogger({ pretty: false, write: (line) => lines.push(line) });
     const headers = {
       authorization: 'Bearer secret-token-1', cookie: 'grafana_session=secret-cookie-2', 'x-amz-security-token': 'secret-session-3', accept: 'x',
+      'set-cookie': 'grafana_session=secret-cookie-4', 'proxy-authorization': 'Basic secret-5',
     };
     logger.error({ headers }, 'a');
     logger.error({ req: { method: 'GET', headers } }, 'b');
     logger.error({ err: { request: { headers } } }, 'c');
     expect(lines.join('')).not.toMatch(/secret/);
     expect(lines.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-amz-security-token': '[redacted]', accept: 'x' } }),
+      expect.objectContaining({
+        headers: {
+          authorization: '[redacted]', cookie: '[redacted]', 'x-amz-security-token': '[redacted]', accept: 'x',
+          'set-cookie': '[redacted]', 'proxy-authorization': '[redacted]',
+        },
+      }),
       expect.objectContaining({ req: { method: 'GET', headers: expect.objectContaining({ authorization: '[redacted]', accept: 'x' }) } }),
       expect.objectContaining({ err: { request: { headers: expect.objectContaining({ authorization: '[redacted]' }) } } }),
     ]);
     // The object logged is left as it was.
     expect(headers.authorization).toBe('Bearer secret-token-1');
+  });
+
+  test('an error\'s causes, at any depth, and the response the AWS SDK hides in $response write no token or cookie, JSON or readable', async () => {
+    const refused = await refusedByS3();
+    // The SDK keeps the response out of sight ($response is not enumerable); code that copies it onto its own error
+    // gets its headers and, in its body (the IncomingMessage), the raw request head with the session token.
+    const wrapped = new Error('listing s3://logs failed', {
+      cause: Object.assign(new Error('S3 refused', { cause: refused }), { $response: refused.$response }),
+    });
+    // undici's and most HTTP clients' errors: the answer's headers on the error, two causes down; a request that
+    // refers to itself.
+    const request: Record<string, unknown> = { method: 'GET', headers: { Authorization: 'Bearer secret-7' } };
+    request.self = request;
+    const deep = new Error('ingest failed', {
+      cause: new Error('batch 3', {
+        cause: Object.assign(new Error('proxy refused'), {
+          statusCode: 407, headers: { 'Set-Cookie': ['a=secret-cookie-4'], 'proxy-authorization': 'Basic secret-5' },
+          rawHeaders: ['Cookie', 'b=secret-cookie-6', 'Via', '1.1 proxy'], request,
+        }),
+      }),
+    });
+    for (const pretty of [false, true]) {
+      const { lines, logger } = loggedLines(pretty);
+      logger.error({ err: wrapped }, 'poll failed');
+      logger.error(Object.assign(new Error('S3 refused'), { response: refused.$response }));
+      logger.error({ err: deep }, 'ingest failed');
+      logger.error({ err: Object.assign(new Error('proxy refused'), { request }) }, 'proxy refused');
+      const written = lines.join('');
+      expect(written).not.toMatch(/secret|Signature=/);
+      // What a reader needs stays: the status, the other headers, the messages.
+      expect(written).toContain('[redacted]');
+      expect(written).toMatch(/"?statusCode"?: ?403/);
+      expect(written).toContain('application/xml');
+      // JSON lines join the causes' messages and stacks, and leave their other fields out, as pino does.
+      if (pretty) expect(written).toContain('1.1 proxy');
+      expect(written).toContain('Access Denied');
+    }
+    // The objects logged are left as they were.
+    expect(JSON.stringify((refused.$response as { headers: unknown }).headers)).toContain('secret-cookie-1');
+  });
+
+  test('JSON lines give the message of every cause, a text cause and an AggregateError\'s errors too, escaped as the outer one', () => {
+    const { lines, logger } = loggedLines(false);
+    const text = 'no such key logs/a\r\n{"level":"info"}\u0085\u202e';
+    logger.error({ err: new Error('ingest\nfailed', { cause: new Error('batch 3\u009b', { cause: text }) }) }, 'ingest failed');
+    // Node's fetch when each of a host's addresses refused.
+    const refusals = [new Error('connect ECONNREFUSED ::1:9\u2066'), new Error('connect ECONNREFUSED 127.0.0.1:9', { cause: 'port\nclosed' })];
+    logger.error(new TypeError('fetch failed', { cause: new AggregateError(refusals) }));
+    expect(lines).toHaveLength(2);
+    // eslint-disable-next-line no-control-regex -- the characters this checks for
+    for (const line of lines) expect(line.trimEnd()).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    const [chain, fetchFailed] = lines.map((line) => JSON.parse(line).err);
+    expect(chain.message).toBe(`ingest\nfailed: batch 3\u009b: ${text}`);
+    expect(chain.stack).toMatch(/^Error: ingest\nfailed\n[^]*\ncaused by: Error: batch 3\u009b\n[^]*\ncaused by: no such key logs\/a\r\n/);
+    expect(chain.stack.endsWith(`\ncaused by: ${text}`)).toBe(true);
+    expect(fetchFailed.message).toBe('fetch failed: [connect ECONNREFUSED ::1:9\u2066; connect ECONNREFUSED 127.0.0.1:9: port\nclosed]');
+  });
+
+  test('readable lines keep a cause given as text, escaped', () => {
+    const { lines, logger } = loggedLines(true);
+    logger.error({ err: new Error('ingest failed', { cause: new Error('batch 3', { cause: 'no such key\r\n[12:00:00] INFO: all clear\u202e' }) }) }, 'ingest');
+    const printed = lines.join('');
+    // printable's escapes, their backslashes escaped again by pino-pretty's JSON.
+    expect(printed).toContain('"cause": "no such key\\\\r\\\\n[12:00:00] INFO: all clear\\\\u202e"');
+    expect(printed).not.toMatch(/[\r\u202e]/);
   });
 
   test('readable lines print an error\'s message and stack escaped: no escape sequence, override or forged line reaches the terminal', () => {

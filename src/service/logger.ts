@@ -2,6 +2,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { escapedControls } from '../model/controls';
+import { withoutSecrets } from '../model/redacted';
 import { printable } from './table';
 
 export type { Logger };
@@ -22,16 +23,77 @@ const JSON_LINES: pino.LoggerOptions = {
 /**
  * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici
  * or the AWS SDK shape them. Nothing logs them today (fastify logs no request lines here, and its req serializer leaves
- * headers out); this keeps a later `log.error({ req })` or a library's error object from writing the token to the log.
+ * headers out); this keeps a later `log.error({ req })` from writing the token to the log. A path to the headers, not
+ * to each secret one: pino's redaction pays for each path on every key of every line, and the censor then finds the
+ * names in any case. An error, whose causes nest without end, is censored by its serializer instead (jsonError).
  */
 const REDACT = {
-  paths: ['authorization', 'cookie', 'x-amz-security-token'].flatMap((h) => [
-    `headers["${h}"]`,
-    `*.headers["${h}"]`,
-    `*.*.headers["${h}"]`,
-  ]),
-  censor: '[redacted]',
+  paths: ['headers', 'rawHeaders'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  censor: (headers: unknown, path: string[]) => withoutSecrets(headers, path[path.length - 1]),
 };
+
+type Caused = Error & { errors?: unknown };
+
+const isErrorLike = (value: unknown): value is Caused => typeof (value as Error | null | undefined)?.message === 'string';
+
+/** A cause that is no error but text (`new Error(m, { cause: 'why' })`): pino's serializers leave it out. */
+const isTextCause = (cause: unknown) => cause !== undefined && cause !== null && typeof cause !== 'object' && typeof cause !== 'function';
+
+/** `err` and its causes, as far as they are errors, and the text that ends the chain when a cause is that. */
+function causeChain(err: Error): { errors: Caused[]; text?: string } {
+  const errors: Caused[] = [];
+  let next: unknown = err;
+  while (isErrorLike(next) && !errors.includes(next)) {
+    errors.push(next);
+    next = next.cause;
+  }
+  return { errors, text: isTextCause(next) ? String(next) : undefined };
+}
+
+/**
+ * The message of `err` and of each cause, joined as pino joins them, with what pino's join leaves out: a cause given
+ * as text, and the errors of an AggregateError among the causes (undici's "fetch failed" holds one when each of a
+ * host's addresses refused), in brackets after its own message.
+ */
+function chainMessage(err: Error): string {
+  const { errors, text } = causeChain(err);
+  const parts = errors.map((e, i) => {
+    const members = i > 0 && Array.isArray(e.errors) ? e.errors.filter(isErrorLike) : [];
+    return members.length ? `${e.message ? `${e.message} ` : ''}[${members.map(chainMessage).join('; ')}]` : e.message;
+  });
+  return [...parts, ...(text === undefined ? [] : [text])].join(': ');
+}
+
+/**
+ * The JSON lines' err: pino's, one message and one stack for the whole chain (a log store's one field to search), with
+ * chainMessage's message, a text cause ending the stack too, and no secrets.
+ */
+function jsonError(err: unknown): unknown {
+  const serialized = pino.stdSerializers.err(err as Error);
+  if (!isErrorLike(err)) return serialized;
+  const { text } = causeChain(err);
+  serialized.message = chainMessage(err);
+  if (text !== undefined) serialized.stack += `\ncaused by: ${text}`;
+  return withoutSecrets(serialized);
+}
+
+/**
+ * Each error's text cause kept as its cause, which errWithCause leaves out. Its causes and an AggregateError's errors
+ * are serialized errors of their own (SerializedError's type says it has no cause: errWithCause's has).
+ */
+function keepTextCauses(serialized: Record<string, unknown>): void {
+  const cause: unknown = (serialized as pino.SerializedError).raw?.cause;
+  if (serialized.cause === undefined && isTextCause(cause)) serialized.cause = cause;
+  if (isErrorLike(serialized.cause)) keepTextCauses(serialized.cause as unknown as Record<string, unknown>);
+  for (const member of (serialized.aggregateErrors as Array<Record<string, unknown>> | undefined) ?? []) keepTextCauses(member);
+}
+
+/** The readable lines' err: pino's errWithCause, each cause an object of its own, with text causes kept and no secrets. */
+function readableError(err: unknown): unknown {
+  const serialized = pino.stdSerializers.errWithCause(err as Error);
+  if (isErrorLike(err)) keepTextCauses(serialized);
+  return withoutSecrets(serialized);
+}
 
 const READABLE: pretty.PrettyOptions = { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' };
 
@@ -72,8 +134,9 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     const sink = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
     // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
     // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
-    const serializers = { err: pino.stdSerializers.errWithCause };
-    return pino({ level, redact: REDACT, serializers }, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
+    const readableOptions = { level, redact: REDACT, serializers: { err: readableError } };
+    return pino(readableOptions, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
   }
-  return options.write ? pino({ level, redact: REDACT, ...JSON_LINES }, { write: options.write }) : pino({ level, redact: REDACT, ...JSON_LINES });
+  const jsonOptions = { level, redact: REDACT, serializers: { err: jsonError }, ...JSON_LINES };
+  return options.write ? pino(jsonOptions, { write: options.write }) : pino(jsonOptions);
 }

@@ -48,6 +48,15 @@ test("log lines carry C1 and bidi controls as escapes of their own, which Grafan
   expect(JSON.parse(line)).toMatchObject({ '@message': `download failed: ${escaped}`, key: escaped, error: escaped, n: 3 });
 });
 
+// An unhandled rejection's reason may be any value: a library's answer with its headers, say.
+test('log lines write no token or cookie that a value logged holds in its headers, however deep', () => {
+  const reason = { status: 401, response: { headers: { Authorization: 'Bearer secret-1', 'set-cookie': ['a=secret-2'], accept: 'x' } } };
+  const line = formatLine('error', 'unhandled rejection', { error: reason }, 0);
+  expect(line).not.toMatch(/secret/);
+  expect(JSON.parse(line).error).toEqual({ status: 401, response: { headers: { Authorization: '[redacted]', 'set-cookie': '[redacted]', accept: 'x' } } });
+  expect(reason.response.headers.Authorization).toBe('Bearer secret-1');
+});
+
 test('log lines are hclog JSON: @level, @message, @timestamp, then key/values', () => {
   const line = JSON.parse(formatLine('warn', 'query failed', { error: new Error('refused'), queries: 2, n: 10n, skip: undefined, '@level': 'x' }, 0));
   expect(line).toEqual({
