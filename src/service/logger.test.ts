@@ -122,6 +122,8 @@ describe('createLogger', () => {
       logger.error(Object.assign(new Error('S3 refused'), { response: refused.$response }));
       logger.error({ err: deep }, 'ingest failed');
       logger.error({ err: Object.assign(new Error('proxy refused'), { request }) }, 'proxy refused');
+      // An err that is no error, its headers deeper than redact's paths.
+      logger.error({ err: { reason: { response: { status: 401, headers: { cookie: 'secret-cookie-8' } } } } }, 'refused');
       const written = lines.join('');
       expect(written).not.toMatch(/secret|Signature=/);
       // What a reader needs stays: the status, the other headers, the messages.

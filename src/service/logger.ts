@@ -70,10 +70,11 @@ function chainMessage(err: Error): string {
  */
 function jsonError(err: unknown): unknown {
   const serialized = pino.stdSerializers.err(err as Error);
-  if (!isErrorLike(err)) return serialized;
-  const { text } = causeChain(err);
-  serialized.message = chainMessage(err);
-  if (text !== undefined) serialized.stack += `\ncaused by: ${text}`;
+  if (isErrorLike(err)) {
+    const { text } = causeChain(err);
+    serialized.message = chainMessage(err);
+    if (text !== undefined) serialized.stack += `\ncaused by: ${text}`;
+  }
   return withoutSecrets(serialized);
 }
 
