@@ -2,6 +2,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { escapedControls } from '../model/controls';
+import { causeChain, chainMessage, isErrorLike, isTextCause } from '../model/errorChain';
 import { withoutSecrets } from '../model/redacted';
 import { printable } from './table';
 
@@ -31,38 +32,6 @@ const REDACT = {
   paths: ['headers', 'rawHeaders'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
   censor: (headers: unknown, path: string[]) => withoutSecrets(headers, path[path.length - 1]),
 };
-
-type Caused = Error & { errors?: unknown };
-
-const isErrorLike = (value: unknown): value is Caused => typeof (value as Error | null | undefined)?.message === 'string';
-
-/** A cause that is no error but text (`new Error(m, { cause: 'why' })`): pino's serializers leave it out. */
-const isTextCause = (cause: unknown) => cause !== undefined && cause !== null && typeof cause !== 'object' && typeof cause !== 'function';
-
-/** `err` and its causes, as far as they are errors, and the text that ends the chain when a cause is that. */
-function causeChain(err: Error): { errors: Caused[]; text?: string } {
-  const errors: Caused[] = [];
-  let next: unknown = err;
-  while (isErrorLike(next) && !errors.includes(next)) {
-    errors.push(next);
-    next = next.cause;
-  }
-  return { errors, text: isTextCause(next) ? String(next) : undefined };
-}
-
-/**
- * The message of `err` and of each cause, joined as pino joins them, with what pino's join leaves out: a cause given
- * as text, and the errors of an AggregateError among the causes (undici's "fetch failed" holds one when each of a
- * host's addresses refused), in brackets after its own message.
- */
-function chainMessage(err: Error): string {
-  const { errors, text } = causeChain(err);
-  const parts = errors.map((e, i) => {
-    const members = i > 0 && Array.isArray(e.errors) ? e.errors.filter(isErrorLike) : [];
-    return members.length ? `${e.message ? `${e.message} ` : ''}[${members.map(chainMessage).join('; ')}]` : e.message;
-  });
-  return [...parts, ...(text === undefined ? [] : [text])].join(': ');
-}
 
 /**
  * The JSON lines' err: pino's, one message and one stack for the whole chain (a log store's one field to search), with
