@@ -1,6 +1,7 @@
 // Logs for the plugin host: go-plugin reads the plugin's stderr and re-logs each hclog JSON line with its
 // level and key/values, so Grafana's log shows them as its own. stdout belongs to the handshake alone.
 import { escapedControls } from '../model/controls';
+import { chainMessage } from '../model/errorChain';
 import { withoutSecrets } from '../model/redacted';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -29,13 +30,57 @@ export function hclogTimestamp(now = Date.now(), subMs = performance.now() % 1):
 /**
  * A value as hclog carries it. Text is escaped before it is JSON: go-plugin decodes the line and Grafana writes the
  * text again (logfmt or JSON) with C1 and bidi controls raw, so only an escape that is text of its own reaches its log.
- * An error is its message; any other object (a rejection's reason that is no error) goes with its headers' secrets censored.
+ * An error is the messages of its chain of causes; any other object (a rejection's reason that is no error) goes with
+ * its headers' secrets censored, then every string in it, keys too, escaped at any depth (loggable).
  */
 function plain(value: unknown): unknown {
-  if (value instanceof Error) return escapedControls(value.message);
+  return value instanceof Error ? loggable(value) : loggable(withoutSecrets(value));
+}
+
+/**
+ * `value` as JSON.stringify would write it, with its text escaped: what withoutSecrets gives back, so no cycle and no
+ * stream. An error in it is its chain's messages (JSON would write its enumerable fields alone, the message not among
+ * them); a bigint is its digits (JSON.stringify throws on one); a value with toJSON (a Date, a Buffer) is what that
+ * gives, as JSON.stringify takes it.
+ */
+function loggable(value: unknown, ownJson = true): unknown {
   if (typeof value === 'string') return escapedControls(value);
   if (typeof value === 'bigint') return value.toString();
-  return withoutSecrets(value);
+  if (value instanceof Error) return escapedControls(chainMessage(value, true));
+  if (value === null || typeof value !== 'object') return value;
+  // Once, as JSON.stringify calls it: a toJSON that gives its own object back would otherwise be called without end.
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (ownJson && typeof json === 'function') return loggable(json.call(value), false);
+  if (Array.isArray(value)) return value.map((item) => loggable(item));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapedControls(k), loggable(v)]));
+}
+
+/**
+ * The longest line go-plugin reads whole: its reader's buffer is 64 KiB, and it writes each piece of a longer line to
+ * Grafana's log as a debug line of raw text, its level lost (Grafana logs at info: an error line would not be seen).
+ */
+export const MAX_LINE_BYTES = 64 * 1024 - 1;
+
+/** What stands for the end of a text cut to fit in a line. */
+const cutMark = (characters: number) => `… (${characters} more characters)`;
+
+/**
+ * `entry` as one JSON line go-plugin reads whole: when it is longer than MAX_LINE_BYTES, its longest values (the
+ * message too; an object as its JSON text) are cut, each to the same length, halved until the line fits, so that the
+ * short ones (the URL, the counts) stay whole and an error's chain keeps its start.
+ */
+function fittedLine(entry: Record<string, unknown>): string {
+  let line = JSON.stringify(entry);
+  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  // @level and @timestamp are short, and go-plugin reads no line whose timestamp is not one.
+  const cuttable = Object.entries(entry).filter(([key]) => key !== '@level' && key !== '@timestamp');
+  const texts = cuttable.map(([key, value]) => [key, typeof value === 'string' ? value : (JSON.stringify(value) ?? '')] as const);
+  for (let keep = MAX_LINE_BYTES; keep > 0; keep = Math.floor(keep / 2)) {
+    const cut = texts.filter(([, text]) => text.length > keep).map(([key, text]) => [key, `${text.slice(0, keep)}${cutMark(text.length - keep)}`]);
+    line = JSON.stringify({ ...entry, ...Object.fromEntries(cut) });
+    if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  }
+  return line;
 }
 
 /** One hclog JSON line: @level, @message, @timestamp, then the fields. */
@@ -44,7 +89,7 @@ export function formatLine(level: Level, message: string, fields: Fields = {}, n
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && !key.startsWith('@')) line[key] = plain(value);
   }
-  return JSON.stringify(line);
+  return fittedLine(line);
 }
 
 export function levelFrom(value: string | undefined, fallback: Level = 'info'): Level {

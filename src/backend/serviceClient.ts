@@ -2,6 +2,7 @@
 // says what went wrong in words a Grafana user can act on, and carries an HTTP-like status for Grafana.
 import type { HealthResponse, IngestStatus, QueryRequest, QueryResponse, QueryResult, QueryResultLine } from '../model/api';
 import { UNKNOWN_CODES } from '../model/api';
+import { chainMessage } from '../model/errorChain';
 import { readHttpAnswer, withoutToken } from '../model/httpAnswer';
 import { DEFAULT_TIMEOUT_SECONDS } from '../model/settings';
 import { compareVersions } from '../model/version';
@@ -30,9 +31,11 @@ export class ServiceError extends Error {
      */
     readonly code?: string,
     /** The start of a 401's or 403's answer that is not the service's (readHttpAnswer: a page, say), "" when empty. */
-    readonly page?: string
+    readonly page?: string,
+    /** What failed beneath, for the log alone: Grafana's answers give the message. */
+    options?: ErrorOptions
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ServiceError';
   }
 }
@@ -315,7 +318,12 @@ export class ServiceClient {
       EHOSTUNREACH: 'the host is unreachable',
       ETIMEDOUT: 'the connection timed out',
     };
-    return new ServiceError(`cannot reach ${where}: ${hints[code ?? ''] ?? withoutToken(detail, this.token)}`, 502, 'unreachable');
+    // The log's "query failed" says why too (the address refused, the TLS alert): the failure's chain of causes, as
+    // text without the token as the detail is, when the fetch failed on the network (one that refused to build the
+    // request quotes the headers).
+    const beneath = cause === undefined ? undefined : { cause: withoutToken(chainMessage(err as Error, true), this.token) };
+    const message = `cannot reach ${where}: ${hints[code ?? ''] ?? withoutToken(detail, this.token)}`;
+    return new ServiceError(message, 502, 'unreachable', undefined, undefined, undefined, beneath);
   }
 
   /** A JSON call: a non-2xx answer or a non-JSON body becomes a ServiceError. */

@@ -186,6 +186,27 @@ describeWithGo('go-plugin host', () => {
     expect(reply.result.responses.A.error).toContain(url);
   });
 
+  // Its answer to Grafana names the URL; the warning in Grafana's log says why too, as Node's fetch told it in its causes.
+  test("QueryData's failure is logged with the chain of causes beneath it: the address that refused, as go-plugin re-logs it", async () => {
+    const url = await refusedUrl();
+    await session.send({ cmd: 'query', settings: { ...settings, uid: 'refused-log', url }, queries: [{ refId: 'A', json: '{}', from: FROM, to: TO }] });
+    const failed = await session.pluginLog((l) => l['@message'] === 'query failed' && l.url === url);
+    expect(failed).toMatchObject({ '@level': 'warn', queries: 1 });
+    expect(failed!.error).toMatch(/^cannot reach the Trailhound service at \S+: connection refused: .*: fetch failed: connect ECONNREFUSED \S+$/);
+    expect(failed!.error.startsWith(`cannot reach the Trailhound service at ${url}: `)).toBe(true);
+    expect(failed!.error.endsWith(`: connect ECONNREFUSED ${new URL(url).host}`)).toBe(true);
+  });
+
+  // go-plugin reads the plugin's stderr 64 KiB at a time: a longer line reached Grafana's log as pieces of raw text at
+  // debug level, which Grafana's default level (info) leaves out, so the warning was lost.
+  test('a warning longer than go-plugin reads whole reaches it as one line, at its level, its long values cut', async () => {
+    const url = `${await refusedUrl()}/${'a'.repeat(70_000)}`;
+    await session.send({ cmd: 'query', settings: { ...settings, uid: 'long-log', url }, queries: [{ refId: 'A', json: '{}', from: FROM, to: TO }] });
+    const failed = await session.pluginLog((l) => l['@message'] === 'query failed' && String(l.url).startsWith(url.slice(0, 100)));
+    expect(failed).toMatchObject({ '@level': 'warn', queries: 1, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/a+… \(\d+ more characters\)$/) });
+    expect(failed!.error).toMatch(/^cannot reach the Trailhound service at http:\/\/127\.0\.0\.1:\d+\/a+… \(\d+ more characters\)$/);
+  });
+
   test('QueryData: a URL answering without end is a 502 past the answer cap (256 MB), and the plugin lives on', async () => {
     // One line that never ends, as fast as the plugin reads it.
     const chunk = Buffer.alloc(1024 * 1024, 'x');

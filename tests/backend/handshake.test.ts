@@ -6,7 +6,7 @@ import {
   negotiateVersion,
   portRange,
 } from '../../src/backend/handshake';
-import { createLogger, formatLine, hclogTimestamp, levelFrom } from '../../src/backend/log';
+import { createLogger, formatLine, hclogTimestamp, levelFrom, MAX_LINE_BYTES } from '../../src/backend/log';
 
 test('the magic cookie is grafana_plugin_type=datasource', () => {
   expect(hasMagicCookie({ grafana_plugin_type: 'datasource' })).toBe(true);
@@ -46,6 +46,62 @@ test("log lines carry C1 and bidi controls as escapes of their own, which Grafan
   expect(line).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   const escaped = 'key\\u202etxt.exe\\u0085\\u009b2J\\u007f';
   expect(JSON.parse(line)).toMatchObject({ '@message': `download failed: ${escaped}`, key: escaped, error: escaped, n: 3 });
+});
+
+// A rejection's reason that is no error, a field that is a list: their text reaches Grafana as the top level's does.
+test('log lines escape the controls in strings at any depth of a field, keys too, and still censor its headers', () => {
+  const hostile = 'key\u202etxt.exe\u0085\u009b2J\u007f';
+  const escaped = 'key\\u202etxt.exe\\u0085\\u009b2J\\u007f';
+  const reason = {
+    status: 403, body: { message: hostile, [hostile]: [hostile, { deeper: hostile }] }, headers: { cookie: `a=secret-1${hostile}`, via: hostile },
+    at: new Date(0), cause: new Error(hostile, { cause: hostile }), bytes: 7n,
+  };
+  // A toJSON that gives its own object back, which JSON.stringify calls once.
+  const own = { text: hostile, toJSON() { return this; } };
+  const line = formatLine('error', 'unhandled rejection', { error: reason, keys: [hostile, hostile], own }, 0);
+  expect(line).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]|secret/);
+  expect(JSON.parse(line)).toMatchObject({
+    error: {
+      status: 403, body: { message: escaped, [escaped]: [escaped, { deeper: escaped }] }, headers: { cookie: '[redacted]', via: escaped },
+      at: '1970-01-01T00:00:00.000Z', cause: `${escaped}: ${escaped}`, bytes: '7',
+    },
+    keys: [escaped, escaped],
+    own: { text: escaped },
+  });
+  expect(reason.body.message).toBe(hostile);
+});
+
+// undici's "fetch failed" says why only in its causes; Grafana's log had the outer words alone.
+test("an error field gives its chain's messages: causes, a text cause, an AggregateError's errors, each escaped", () => {
+  const refusals = [new Error('connect ECONNREFUSED ::1:9\u2066'), new Error('connect ECONNREFUSED 127.0.0.1:9', { cause: 'port\u0085closed' })];
+  const fetchFailed = new TypeError('fetch failed', { cause: new AggregateError(refusals) });
+  const chain = new Error('ingest\u202efailed', { cause: new Error('batch 3', { cause: new Error('no such key') }) });
+  const all = new AggregateError([chain, new Error('second')], 'two queries failed');
+  const fields = (line: string) => JSON.parse(line);
+  expect(fields(formatLine('warn', 'query failed', { error: fetchFailed }, 0)).error)
+    .toBe('fetch failed: [connect ECONNREFUSED ::1:9\\u2066; connect ECONNREFUSED 127.0.0.1:9: port\\u0085closed]');
+  expect(fields(formatLine('warn', 'query failed', { error: chain }, 0)).error).toBe('ingest\\u202efailed: batch 3: no such key');
+  // The error's own AggregateError members too: hclog has no field of their own for them.
+  expect(fields(formatLine('error', 'unhandled rejection', { error: all }, 0)).error)
+    .toBe('two queries failed [ingest\\u202efailed: batch 3: no such key; second]');
+});
+
+// go-plugin reads stderr through a 64 KiB buffer: a longer line reaches Grafana's log as pieces of raw text at debug.
+test('a line longer than go-plugin reads whole has its longest values cut to fit, the short ones and the level kept', () => {
+  const url = `http://127.0.0.1:9/${'a'.repeat(70_000)}`;
+  const error = new Error(`cannot reach the Trailhound service at ${url}`, { cause: 'x\u0085'.repeat(50_000) });
+  const line = formatLine('warn', 'query failed', { error, queries: 2, url, big: { list: ['\u202e'.repeat(40_000)] } }, 0);
+  expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+  const parsed = JSON.parse(line);
+  expect(parsed).toMatchObject({ '@level': 'warn', '@message': 'query failed', queries: 2 });
+  expect(parsed['@timestamp']).toMatch(/^1970-01-01T00:00:00\.\d{6}Z$/);
+  expect(parsed.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/a+… \(\d+ more characters\)$/);
+  expect(parsed.error).toMatch(/^cannot reach the Trailhound service at http:\/\/127\.0\.0\.1:9\/a+… \(\d+ more characters\)$/);
+  // An object is its JSON text, cut: its strings' escapes are text there, their backslashes written again.
+  expect(parsed.big).toMatch(/^\{"list":\["(\\\\u202e)+… \(\d+ more characters\)$/);
+  // A line that fits is left whole.
+  const whole = formatLine('warn', 'query failed', { url: url.slice(0, 60_000) }, 0);
+  expect(JSON.parse(whole).url).toBe(url.slice(0, 60_000));
 });
 
 // An unhandled rejection's reason may be any value: a library's answer with its headers, say.

@@ -98,6 +98,17 @@ export class HarnessSession {
       .filter((l) => typeof l['@module'] === 'string' && l['@module'].startsWith('host.'));
   }
 
+  /**
+   * The first of the plugin's log lines that `matches`, once go-plugin has re-logged it: the line comes through the
+   * plugin's stderr and go-plugin's, the reply to a command through the gRPC call and the harness's stdout, either first.
+   */
+  async pluginLog(matches: (line: Record<string, any>) => boolean, waitMs = 5000): Promise<Record<string, any> | undefined> {
+    for (const end = Date.now() + waitMs; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      const found = this.pluginLogs().find(matches);
+      if (found || Date.now() > end) return found;
+    }
+  }
+
   kill(): void {
     this.child.kill('SIGKILL');
   }
