@@ -1161,8 +1161,8 @@ test('a listing refused on a later day fails the run once the batches before it 
   expect(await count('events')).toBe(4);
 }, 60_000);
 
-/** Waits short enough for a test: the run's tries and cap as the service's, at a hundredth of the time. */
-const QUICK_WAITS = { firstMs: 10, perRunMs: 1200 };
+/** Waits short enough for a test: the run's tries and cap as the service's, at a hundredth of the time, and the SDK's tries at once. */
+const QUICK_WAITS = { firstMs: 10, perRunMs: 1200, sdkRetryMs: 1 };
 
 /**
  * A proxy that answers S3's 503 SlowDown to listings of the day folder `day` (2026/11/19/) while `throttles(n)` says so
@@ -1240,7 +1240,7 @@ test("a run's throttled listings wait no longer than its cap, all together: past
   await threeDays('throttled-cap');
   const proxy = await throttlingProxy('/2026/11/19/', () => true);
   try {
-    const run = ingest({ source: 's3://throttled-cap', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: { firstMs: 10, perRunMs: 0 } });
+    const run = ingest({ source: 's3://throttled-cap', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: { ...QUICK_WAITS, perRunMs: 0 } });
     await expect(run).rejects.toMatchObject({ kind: 'throttled', message: expect.stringMatching(/still after 1 try\)/) });
     expect(proxy.requests()).toBe(3);
   } finally {
@@ -1276,7 +1276,7 @@ async function stoppedWhileThrottled(bucket: string, stopAfter: number, waits: T
 
 test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
   // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
-  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000 });
+  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000, sdkRetryMs: 1 });
   expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 3 });
   expect(stopped.endedMs).toBeLessThan(2000);
   expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });

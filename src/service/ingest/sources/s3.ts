@@ -15,6 +15,7 @@ import {
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
+import { ConfiguredRetryStrategy, DEFAULT_MAX_ATTEMPTS } from '@smithy/core/retry';
 import { DOWNLOAD_FAILED } from '../../../model/api';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
@@ -113,6 +114,11 @@ export interface ThrottleWaits {
   firstMs: number;
   /** All of a run's waits together at most: past it, a throttled listing is not tried again (the next poll lists it). */
   perRunMs: number;
+  /**
+   * The AWS SDK's own wait before each of its retries of a request, throttled or not (tests shorten it). Unset, the SDK's
+   * backoff: up to 1 s, then 2 s, for a throttled request, which waits most; S3's x-amz-retry-after still stretches it.
+   */
+  sdkRetryMs?: number;
 }
 
 /**
@@ -251,6 +257,8 @@ export class S3Source implements LogSource {
       region,
       ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
+      // The SDK's three tries, each retry after sdkRetryMs instead of its backoff.
+      ...(this.throttleWaits.sdkRetryMs !== undefined && { retryStrategy: new ConfiguredRetryStrategy(DEFAULT_MAX_ATTEMPTS, this.throttleWaits.sdkRetryMs) }),
       // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
       requestHandler: requestHandler(this.idleTimeoutMs),
     });
