@@ -1249,6 +1249,36 @@ test("a run's throttled listings wait no longer than its cap, all together: past
   expect(await count('events')).toBe(2);
 }, 60_000);
 
+test('polls of a lasting throttle leave one run on record, though their errors differ (the tries, cut short by the cap), ' +
+  'and it still says what was skipped and what to do', async () => {
+  await threeDays('throttled-lasting');
+  const proxy = await throttlingProxy('/2026/11/19/', () => true);
+  const api = await statusApi();
+  const poll = (now: Date, s3ThrottleWaits: ThrottleWaits) =>
+    ingest({ source: 's3://throttled-lasting', db, days: 3, now, s3Endpoint: proxy.url, s3ThrottleWaits }).then(
+      () => 'completed',
+      (err: Error) => err.message
+    );
+  try {
+    // Every try at the first poll; the next day's, the run's cap of waits spent before its first wait.
+    const first = await poll(NOW, QUICK_WAITS);
+    const second = await poll(new Date('2026-11-21T12:00:00Z'), { ...QUICK_WAITS, perRunMs: 0 });
+    expect(first).toContain('still after 5 tries');
+    expect(second).toContain('still after 1 try');
+    // The second's row, reading from the first's first day.
+    const runs = await db.all(`SELECT error, error_kind AS kind, window_from FROM ingest_runs`);
+    expect(runs).toEqual([{ error: second, kind: 'throttled', window_from: '2026-11-18' }]);
+    const status = await api.status();
+    expect(status).toMatchObject({ lastPoll: null, lastPollError: second, lastPollErrorKinds: ['throttled'] });
+    const day = `s3://throttled-lasting/${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}`;
+    expect(status.lastPollError).toContain(`S3 is throttling requests under a day folder, skipped: ${day} (SlowDown`);
+    expect(status.lastPollError).toMatch(/The rest of the window was read, and the next poll \(or ingest run\) lists it again\. Should it go on, /);
+  } finally {
+    await api.close();
+    await proxy.close();
+  }
+}, 60_000);
+
 /**
  * A run of NOW's day, whose listing S3 throttles, stopped 200 ms after the listing's request `stopAfter` (from 1), `headers`
  * sent with each 503: what it gave, how long after the stop it ended, and how many listing requests it made.

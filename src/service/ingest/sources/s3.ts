@@ -349,7 +349,7 @@ export class S3Source implements LogSource {
         const wait = Math.min(Math.round(doubled * (0.5 + Math.random() / 2)), this.throttleWaits.perRunMs - this.throttleWaited);
         if (tries > THROTTLE_RETRIES || wait <= 0) {
           const where = `s3://${this.location.bucket}/${input.Prefix ?? ''}`;
-          // No times in it: the same throttling at the next poll is the same error, which the runs keep once (foldRepeatedFailure).
+          // The tries differ from run to run (fewer once the run's cap is spent): the runs fold throttled failures by kind (foldRepeatedFailure).
           const why = `${throttleSaid((err as Error).cause)}; still after ${counted(tries, 'try', 'tries')}`;
           throw new ListingThrottled(where, why, `S3 is throttling requests under ${where} (${why}): the next poll (or ingest run) lists it again`, err);
         }
