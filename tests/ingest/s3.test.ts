@@ -889,7 +889,7 @@ test('a refused HeadBucket that names the bucket\'s Region (S3\'s 301, then 403)
   expect(said).toEqual([]);
 });
 
-test("a HeadBucket refused without a Region is asked once per service and said once: the configured Region, and what to set", async () => {
+test("a HeadBucket refused without a Region is asked once per service and said once: the configured Region, not redirected by an --s3-endpoint", async () => {
   await s3.createBucket('no-region');
   const today = new Date().toISOString().slice(0, 10);
   await s3.put('no-region', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
@@ -912,15 +912,38 @@ test("a HeadBucket refused without a Region is asked once per service and said o
   }
   expect(heads).toBe(1);
   const said = lines.filter((l) => /HeadBucket/.test(l.msg));
+  // An --s3-endpoint's server (MinIO, LocalStack) has no Regions to redirect to: the line says so, not AWS's redirects.
   expect(said).toEqual([
     expect.objectContaining({
       level: 30,
       source: 's3://no-region/trail',
-      msg: "s3://no-region: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
-        "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
+      msg: `s3://no-region: HeadBucket was refused without naming the bucket's Region, so requests to ${proxy.url} are signed for the ` +
+        'configured Region (us-east-1), which the server accepted for the listing: nothing to set, as an S3-compatible server does not ' +
+        'redirect them to another Region',
     }),
   ]);
   expect(await count('events')).toBe(1);
+});
+
+test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it", async () => {
+  await s3.createBucket('no-region-aws');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('no-region-aws', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  const granted = await grantedOnly({ prefix: 'trail/' }, []);
+  const said: string[] = [];
+  // The SDK's own setting, which the source does not know of: to it, the source reads AWS's S3.
+  process.env.AWS_ENDPOINT_URL_S3 = granted.url;
+  try {
+    const summary = await ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) });
+    expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    await granted.close();
+  }
+  expect(said).toEqual([
+    "s3://no-region-aws: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
+      "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
+  ]);
 });
 
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {

@@ -299,13 +299,19 @@ export class S3Source implements LogSource {
 
   /**
    * A Region HeadBucket's refusal did not name, once the listing worked (refused credentials are refused HeadBucket
-   * too, and their error says so): remembered as the configured one, not asked again, and said once.
+   * too, and their error says so): remembered as the configured one, not asked again, and said once. An --s3-endpoint
+   * is asked whatever the Region, which only signs the requests: a server that accepted the listing signed so (MinIO,
+   * LocalStack) does not redirect them, unlike AWS's S3 for a bucket in another Region.
    */
   private regionUnknown(): void {
     this.bucketRegions.set(this.location.bucket, this.endpoint, this.region);
+    const refused = `s3://${this.location.bucket}: HeadBucket was refused without naming the bucket's Region`;
     this.onRegionUnknown?.(
-      `s3://${this.location.bucket}: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region ` +
-        `(${this.region}), and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip`
+      this.endpoint
+        ? `${refused}, so requests to ${this.endpoint} are signed for the configured Region (${this.region}), which the server accepted ` +
+            'for the listing: nothing to set, as an S3-compatible server does not redirect them to another Region'
+        : `${refused}, so requests go to the configured Region (${this.region}), and S3 redirects each one if the bucket is in another: ` +
+            "set AWS_REGION to the bucket's Region to save that round trip"
     );
   }
 
