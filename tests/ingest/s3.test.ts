@@ -889,7 +889,7 @@ test('a refused HeadBucket that names the bucket\'s Region (S3\'s 301, then 403)
   expect(said).toEqual([]);
 });
 
-test("a HeadBucket refused without a Region is asked once per service and said once: the configured Region, and what to set", async () => {
+test("a HeadBucket refused without a Region is asked once per service and said once: the configured Region, not redirected by an --s3-endpoint", async () => {
   await s3.createBucket('no-region');
   const today = new Date().toISOString().slice(0, 10);
   await s3.put('no-region', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
@@ -912,15 +912,38 @@ test("a HeadBucket refused without a Region is asked once per service and said o
   }
   expect(heads).toBe(1);
   const said = lines.filter((l) => /HeadBucket/.test(l.msg));
+  // An --s3-endpoint's server (MinIO, LocalStack) has no Regions to redirect to: the line says so, not AWS's redirects.
   expect(said).toEqual([
     expect.objectContaining({
       level: 30,
       source: 's3://no-region/trail',
-      msg: "s3://no-region: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
-        "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
+      msg: `s3://no-region: HeadBucket was refused without naming the bucket's Region, so requests to ${proxy.url} are signed for the ` +
+        'configured Region (us-east-1), which the server accepted for the listing: nothing to set, as an S3-compatible server does not ' +
+        'redirect them to another Region',
     }),
   ]);
   expect(await count('events')).toBe(1);
+});
+
+test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it", async () => {
+  await s3.createBucket('no-region-aws');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('no-region-aws', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  const granted = await grantedOnly({ prefix: 'trail/' }, []);
+  const said: string[] = [];
+  // The SDK's own setting, which the source does not know of: to it, the source reads AWS's S3.
+  process.env.AWS_ENDPOINT_URL_S3 = granted.url;
+  try {
+    const summary = await ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) });
+    expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    await granted.close();
+  }
+  expect(said).toEqual([
+    "s3://no-region-aws: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
+      "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
+  ]);
 });
 
 test('a 403 says whether the credentials are wrong or lack a permission, with what AWS said', async () => {
@@ -1161,8 +1184,8 @@ test('a listing refused on a later day fails the run once the batches before it 
   expect(await count('events')).toBe(4);
 }, 60_000);
 
-/** Waits short enough for a test: the run's tries and cap as the service's, at a hundredth of the time. */
-const QUICK_WAITS = { firstMs: 10, perRunMs: 1200 };
+/** Waits short enough for a test: the run's tries and cap as the service's, at a hundredth of the time, and the SDK's tries at once. */
+const QUICK_WAITS = { firstMs: 10, perRunMs: 1200, sdkRetryMs: 1 };
 
 /**
  * A proxy that answers S3's 503 SlowDown to listings of the day folder `day` (2026/11/19/) while `throttles(n)` says so
@@ -1240,13 +1263,43 @@ test("a run's throttled listings wait no longer than its cap, all together: past
   await threeDays('throttled-cap');
   const proxy = await throttlingProxy('/2026/11/19/', () => true);
   try {
-    const run = ingest({ source: 's3://throttled-cap', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: { firstMs: 10, perRunMs: 0 } });
+    const run = ingest({ source: 's3://throttled-cap', db, days: 3, now: NOW, s3Endpoint: proxy.url, s3ThrottleWaits: { ...QUICK_WAITS, perRunMs: 0 } });
     await expect(run).rejects.toMatchObject({ kind: 'throttled', message: expect.stringMatching(/still after 1 try\)/) });
     expect(proxy.requests()).toBe(3);
   } finally {
     await proxy.close();
   }
   expect(await count('events')).toBe(2);
+}, 60_000);
+
+test('polls of a lasting throttle leave one run on record, though their errors differ (the tries, cut short by the cap), ' +
+  'and it still says what was skipped and what to do', async () => {
+  await threeDays('throttled-lasting');
+  const proxy = await throttlingProxy('/2026/11/19/', () => true);
+  const api = await statusApi();
+  const poll = (now: Date, s3ThrottleWaits: ThrottleWaits) =>
+    ingest({ source: 's3://throttled-lasting', db, days: 3, now, s3Endpoint: proxy.url, s3ThrottleWaits }).then(
+      () => 'completed',
+      (err: Error) => err.message
+    );
+  try {
+    // Every try at the first poll; the next day's, the run's cap of waits spent before its first wait.
+    const first = await poll(NOW, QUICK_WAITS);
+    const second = await poll(new Date('2026-11-21T12:00:00Z'), { ...QUICK_WAITS, perRunMs: 0 });
+    expect(first).toContain('still after 5 tries');
+    expect(second).toContain('still after 1 try');
+    // The second's row, reading from the first's first day.
+    const runs = await db.all(`SELECT error, error_kind AS kind, window_from FROM ingest_runs`);
+    expect(runs).toEqual([{ error: second, kind: 'throttled', window_from: '2026-11-18' }]);
+    const status = await api.status();
+    expect(status).toMatchObject({ lastPoll: null, lastPollError: second, lastPollErrorKinds: ['throttled'] });
+    const day = `s3://throttled-lasting/${dayPrefix('111122223333', 'us-east-1', '2026-11-19')}`;
+    expect(status.lastPollError).toContain(`S3 is throttling requests under a day folder, skipped: ${day} (SlowDown`);
+    expect(status.lastPollError).toMatch(/The rest of the window was read, and the next poll \(or ingest run\) lists it again\. Should it go on, /);
+  } finally {
+    await api.close();
+    await proxy.close();
+  }
 }, 60_000);
 
 /**
@@ -1276,7 +1329,7 @@ async function stoppedWhileThrottled(bucket: string, stopAfter: number, waits: T
 
 test("a stop during a throttled listing's wait ends the run at once, as a stopped run", async () => {
   // Stopped once the source's first try has failed (the SDK's third request), in the source's wait of 30 to 60 s.
-  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000 });
+  const stopped = await stoppedWhileThrottled('throttled-stop', 3, { firstMs: 60_000, perRunMs: 600_000, sdkRetryMs: 1 });
   expect(stopped).toMatchObject({ summary: { stopped: true, objects: 0 }, requests: 3 });
   expect(stopped.endedMs).toBeLessThan(2000);
   expect(await lastRun()).toEqual({ error: null, kind: null, completed: false });

@@ -307,23 +307,31 @@ export async function recordEndedRun(
      VALUES ($source, $started::TIMESTAMP, $from, now()::TIMESTAMP, $error, $stopped, $kind)`,
     { ...run, from, error: 'error' in end ? end.error : null, stopped: 'stopped' in end ? true : null, kind: 'error' in end ? end.kind : null }
   );
-  if ('error' in end) await foldRepeatedFailure(db, run.source, run.started, end.error);
+  if ('error' in end) await foldRepeatedFailure(db, run.source, run.started, end.error, end.kind);
 }
 
 /**
- * A failed run (source, started) replaces its source's run before it when that one failed with the same error: a source
- * that never opens (a mistyped folder, a bucket that does not exist) would otherwise add a row at every poll, forever.
- * The row kept is the latest attempt's, so the status still says the source fails, why, and when it last did; it keeps
- * the earlier first day of the two (window_from), which the next good run reads from.
+ * Failures whose error names what changes from run to run while their cause lasts: a throttled run names the day folders
+ * it skipped, how many, and the tries each had (fewer once the run's cap of waits is spent). Repeated, they are folded by
+ * their kind, not only by their words.
  */
-async function foldRepeatedFailure(db: Database, source: string, started: string, error: string): Promise<void> {
+const FOLDED_BY_KIND: readonly ErrorKind[] = ['throttled'];
+
+/**
+ * A failed run (source, started) replaces its source's run before it when that one failed with the same error, or with
+ * the same kind of FOLDED_BY_KIND: a source that never opens (a mistyped folder, a bucket that does not exist), or a
+ * prefix S3 throttles for hours, would otherwise add a row at every poll, forever. The row kept is the latest attempt's,
+ * so the status still says the source fails, why, and when it last did; it keeps the earlier first day of the two
+ * (window_from), which the next good run reads from.
+ */
+async function foldRepeatedFailure(db: Database, source: string, started: string, error: string, kind: ErrorKind): Promise<void> {
   await db.transaction(async (conn) => {
     const previous = await conn.runAndReadAll(
       `DELETE FROM ingest_runs
-       WHERE source = $source AND error = $error AND stopped IS NOT TRUE
+       WHERE source = $source AND (error = $error OR error_kind = $foldedKind) AND stopped IS NOT TRUE
          AND started_at = (SELECT max(started_at) FROM ingest_runs WHERE source = $source AND started_at < $started::TIMESTAMP)
        RETURNING window_from`,
-      { source, started, error }
+      { source, started, error, foldedKind: FOLDED_BY_KIND.includes(kind) ? kind : null }
     );
     if (previous.currentRowCount === 0) return;
     await conn.run(`UPDATE ingest_runs SET window_from = least(window_from, $from::VARCHAR) WHERE source = $source AND started_at = $started::TIMESTAMP`, {
@@ -525,9 +533,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     }
     const failure = diskFull(err);
     const error = messageOf(failure);
+    const kind = kindOf(failure);
     // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
-    await finishRun(error, kindOf(failure))
-      .then(() => foldRepeatedFailure(db, source.id, runStarted, error))
+    await finishRun(error, kind)
+      .then(() => foldRepeatedFailure(db, source.id, runStarted, error, kind))
       .catch(() => undefined);
     throw failure;
   } finally {

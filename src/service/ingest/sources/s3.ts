@@ -15,6 +15,7 @@ import {
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
+import { ConfiguredRetryStrategy, DEFAULT_MAX_ATTEMPTS } from '@smithy/core/retry';
 import { DOWNLOAD_FAILED } from '../../../model/api';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
@@ -113,6 +114,11 @@ export interface ThrottleWaits {
   firstMs: number;
   /** All of a run's waits together at most: past it, a throttled listing is not tried again (the next poll lists it). */
   perRunMs: number;
+  /**
+   * The AWS SDK's own wait before each of its retries of a request, throttled or not (tests shorten it). Unset, the SDK's
+   * backoff: up to 1 s, then 2 s, for a throttled request, which waits most; S3's x-amz-retry-after still stretches it.
+   */
+  sdkRetryMs?: number;
 }
 
 /**
@@ -251,6 +257,8 @@ export class S3Source implements LogSource {
       region,
       ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
+      // The SDK's three tries, each retry after sdkRetryMs instead of its backoff.
+      ...(this.throttleWaits.sdkRetryMs !== undefined && { retryStrategy: new ConfiguredRetryStrategy(DEFAULT_MAX_ATTEMPTS, this.throttleWaits.sdkRetryMs) }),
       // The SDK sets no timeout of its own on S3 requests: a server that stops answering would hold the run for ever.
       requestHandler: requestHandler(this.idleTimeoutMs),
     });
@@ -291,13 +299,19 @@ export class S3Source implements LogSource {
 
   /**
    * A Region HeadBucket's refusal did not name, once the listing worked (refused credentials are refused HeadBucket
-   * too, and their error says so): remembered as the configured one, not asked again, and said once.
+   * too, and their error says so): remembered as the configured one, not asked again, and said once. An --s3-endpoint
+   * is asked whatever the Region, which only signs the requests: a server that accepted the listing signed so (MinIO,
+   * LocalStack) does not redirect them, unlike AWS's S3 for a bucket in another Region.
    */
   private regionUnknown(): void {
     this.bucketRegions.set(this.location.bucket, this.endpoint, this.region);
+    const refused = `s3://${this.location.bucket}: HeadBucket was refused without naming the bucket's Region`;
     this.onRegionUnknown?.(
-      `s3://${this.location.bucket}: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region ` +
-        `(${this.region}), and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip`
+      this.endpoint
+        ? `${refused}, so requests to ${this.endpoint} are signed for the configured Region (${this.region}), which the server accepted ` +
+            'for the listing: nothing to set, as an S3-compatible server does not redirect them to another Region'
+        : `${refused}, so requests go to the configured Region (${this.region}), and S3 redirects each one if the bucket is in another: ` +
+            "set AWS_REGION to the bucket's Region to save that round trip"
     );
   }
 
@@ -341,7 +355,7 @@ export class S3Source implements LogSource {
         const wait = Math.min(Math.round(doubled * (0.5 + Math.random() / 2)), this.throttleWaits.perRunMs - this.throttleWaited);
         if (tries > THROTTLE_RETRIES || wait <= 0) {
           const where = `s3://${this.location.bucket}/${input.Prefix ?? ''}`;
-          // No times in it: the same throttling at the next poll is the same error, which the runs keep once (foldRepeatedFailure).
+          // The tries differ from run to run (fewer once the run's cap is spent): the runs fold throttled failures by kind (foldRepeatedFailure).
           const why = `${throttleSaid((err as Error).cause)}; still after ${counted(tries, 'try', 'tries')}`;
           throw new ListingThrottled(where, why, `S3 is throttling requests under ${where} (${why}): the next poll (or ingest run) lists it again`, err);
         }
