@@ -28,6 +28,15 @@ export function isDiskFull(err: unknown): boolean {
   return /No space left on device|Disk quota exceeded/i.test(messageOf(err));
 }
 
+/**
+ * A full disk's error, given the folder it was writing in when the system's error names no path (a write's ENOSPC does
+ * not): the advice then names the disk that filled (ingest/index.ts diskFull). Any other error as it is.
+ */
+export function diskFullIn(err: unknown, folder: string): unknown {
+  if (isDiskFull(err) && typeof err === 'object' && err !== null && typeof (err as { path?: unknown }).path !== 'string') Object.assign(err, { path: folder });
+  return err;
+}
+
 const ACCESS_CODES = ['EACCES', 'EPERM'];
 
 /**

@@ -31,7 +31,7 @@ describe('recordsArrayCopy', () => {
   const copy = async (name: string, body: string | Buffer) => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, body);
-    const out = await recordsArrayCopy(file);
+    const out = await recordsArrayCopy(file, path.join(dir, 'staging'));
     const pieces = out?.pieces.map((p) =>
       ({ first: p.first, records: JSON.parse(fs.readFileSync(p.path, 'utf8')) as unknown[], bytes: fs.statSync(p.path).size }));
     if (out) removeRecordsArrayCopy(out);

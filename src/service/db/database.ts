@@ -132,10 +132,13 @@ export class NewerDatabaseError extends Error {
   }
 }
 
-/** Every file and folder that makes up the database `file`: itself, its WAL and the kept log files. */
-export function databaseFiles(file: string): { db: string; wal: string; originals: string } {
+/**
+ * Every file and folder that makes up the database `file`: itself, its WAL, the kept log files, and the big temporary
+ * copies ingestion reads a file through (Database.stagingDir), there only while it loads one.
+ */
+export function databaseFiles(file: string): { db: string; wal: string; originals: string; staging: string } {
   const db = path.resolve(file);
-  return { db, wal: `${db}.wal`, originals: `${db}.originals` };
+  return { db, wal: `${db}.wal`, originals: `${db}.originals`, staging: `${db}.staging` };
 }
 
 /**
@@ -224,6 +227,7 @@ export class Database {
         await db.migrate(version, options);
         options.signal?.throwIfAborted();
         await db.removeOrphanOriginals();
+        db.removeStagingLeftovers();
       }
       return db;
     } catch (err) {
@@ -315,6 +319,24 @@ export class Database {
   /** Where the ingested log files are kept, as delivered (see log_objects): a folder beside the database file. */
   get originalsDir(): string {
     return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-originals-${process.pid}`) : databaseFiles(this.file).originals;
+  }
+
+  /**
+   * Where ingestion writes its big temporary copies of a file (a big file's records array, recordsArray.ts; a file's
+   * copy with invalid UTF-8 replaced, fileFailures.ts withValidUtf8), up to 4 GiB each: a folder beside the database, on
+   * its disk, not in the temporary folder (a container's /tmp is a small tmpfs, which is memory). One in memory has no
+   * disk of its own: a folder of this process's in the temporary folder.
+   */
+  get stagingDir(): string {
+    return this.file === ':memory:' ? path.join(os.tmpdir(), `trailhound-staging-${process.pid}`) : databaseFiles(this.file).staging;
+  }
+
+  /**
+   * A process killed while it read a file through a copy leaves the copy. Only at open for writing (DuckDB lets no
+   * other process write the file meanwhile), before this process ingests anything, is every copy such a leftover.
+   */
+  private removeStagingLeftovers(): void {
+    if (this.file !== ':memory:') fs.rmSync(this.stagingDir, { recursive: true, force: true });
   }
 
   /**

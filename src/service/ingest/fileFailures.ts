@@ -3,7 +3,6 @@
 // suspects, and the copy with invalid UTF-8 replaced that the tolerant read takes; and how ingest_errors marks a file
 // that ran out of memory. Apart from loader.ts, which writes batches into DuckDB and calls these on its bad path.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,11 +10,11 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { FETCH_FAILED_MARKS, type ErrorKind } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
-import { isOutOfMemory } from '../errorKind';
+import { diskFullIn, isDiskFull, isOutOfMemory } from '../errorKind';
 import { isGzip, openLogFile } from '../logFileStream';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE } from './fileSizes';
 import type { LocalLogFile } from './loader';
-import { UnpackLimit, UnreadableLogFile } from './recordsArray';
+import { copyFolder, removeCopyFolder, UnpackLimit, UnreadableLogFile } from './recordsArray';
 
 /** The records of a staged file that DuckDB was reading when it failed, as errorOfStagedFile says them. */
 const STAGED_RECORDS = / \(reading Records\[\d+\] to Records\[\d+\]\)/;
@@ -237,9 +236,14 @@ export function isFileProblem(err: unknown): boolean {
   return /^(Invalid Input|Conversion) Error/.test(message) || /gzip|malformed|invalid utf-8|JSON/i.test(message);
 }
 
-/** A copy with invalid UTF-8 replaced, streamed (a file may unpack to GBs), within the same unpack limit as staging. */
-export async function withValidUtf8(file: LocalLogFile): Promise<string | undefined> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-utf8-'));
+/**
+ * A copy with invalid UTF-8 replaced, streamed (a file may unpack to GBs, and each bad byte takes 3), within the same
+ * unpack limit as staging, in `stagingDir` (Database.stagingDir, beside the database); removeCopyFolder removes its
+ * folder. Undefined when the file cannot be copied so (a gzip fault, over the limit): the read of the file as it is
+ * says why. A full disk is the run's error, not the file's.
+ */
+export async function withValidUtf8(file: LocalLogFile, stagingDir: string): Promise<string | undefined> {
+  const dir = copyFolder(stagingDir, 'trailhound-utf8-');
   const out = path.join(dir, 'cleaned.json');
   const decoder = new TextDecoder('utf-8', { fatal: false });
   // stream: true keeps a character split across chunks whole.
@@ -254,8 +258,9 @@ export async function withValidUtf8(file: LocalLogFile): Promise<string | undefi
   try {
     await pipeline(openLogFile(file.path, file.path.endsWith('.gz')), new UnpackLimit(fs.statSync(file.path).size), clean, fs.createWriteStream(out));
     return out;
-  } catch {
-    fs.rmSync(dir, { recursive: true, force: true });
+  } catch (err) {
+    removeCopyFolder(dir);
+    if (isDiskFull(err)) throw diskFullIn(err, dir);
     return undefined;
   }
 }

@@ -148,7 +148,7 @@ export function openSource(
   if (url && !spec.startsWith('s3://')) {
     throw new Error(`${spec} is not a source: give s3://bucket[/prefix] (an S3-compatible server's address goes in --s3-endpoint) or a folder`);
   }
-  // Downloads, and copies of files to clean or unpack, are read by DuckDB from there (filePaths.ts).
+  // Downloads, and a folder source's links, are read by DuckDB from there (filePaths.ts); a big file's copies go beside the database.
   const misread = duckDbMisreads(os.tmpdir());
   if (misread) {
     throw new Error(`DuckDB cannot read the log files put in the temporary folder ${os.tmpdir()}: its path ${misread}. Set TMPDIR to another folder`);
@@ -416,7 +416,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     progress.objectsDone++;
   };
 
-  const downloads = { tried: 0, failed: 0, firstError: '', firstKind: 'other' as ErrorKind };
+  const downloads = { tried: 0, failed: 0, firstError: '', firstKind: 'other' as ErrorKind, firstCause: undefined as unknown };
   const onLoaded = async (outcomes: FileOutcome[], notFetched: NotFetched[], gone: LogObjectRef[]) => {
     // Deleted since the listing: skipped, and no longer retried. Done with, for the progress bar, which they would
     // otherwise leave short of its end.
@@ -425,7 +425,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     progress.objectsDone += gone.length;
     downloads.tried += outcomes.length + notFetched.length;
     downloads.failed += notFetched.length;
-    if (!downloads.firstError && notFetched.length > 0) Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind });
+    if (!downloads.firstError && notFetched.length > 0) {
+      Object.assign(downloads, { firstError: notFetched[0].error, firstKind: notFetched[0].kind, firstCause: notFetched[0].cause });
+    }
     // Recorded, so the status shows them; not in the ledger, so later runs fetch them again (retriesDue), a denied one
     // once its wait is over.
     const failures = notFetched.map(({ ref, error, kind }) => ({ file: ref, error, kind }));
@@ -521,7 +523,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       // A folder's files are read from disk, not downloaded: its mark (fetchFailed) says which.
       const fetched = source.fetchFailed === READ_FAILED ? 'read' : 'downloaded';
       const none = downloads.failed === 1 ? `the 1 log file could not be ${fetched}` : `none of the ${downloads.failed} log files could be ${fetched}`;
-      throw kinded(`${none}, e.g. ${downloads.firstError}`, downloads.firstKind);
+      // Caused by the first failure: a full disk's advice names the folder it names (diskFull).
+      throw kinded(`${none}, e.g. ${downloads.firstError}`, downloads.firstKind, downloads.firstCause);
     }
     return await finished();
   } catch (err) {
@@ -531,7 +534,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.stopped = true;
       return await finished();
     }
-    const failure = diskFull(err);
+    const failure = diskFull(err, db.file);
     const error = messageOf(failure);
     const kind = kindOf(failure);
     // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
@@ -564,19 +567,47 @@ function throttledUnits(skipped: ListingThrottled[]): Error {
 }
 
 /**
- * A full disk, said with what to do: DuckDB's words name the file it could not write, not that the run will keep failing
- * (every retry reads its files again first) until there is room.
+ * A full disk, said with what to do, and which disk: the database's (its file, WAL, kept files, spill files and the big
+ * copies of a file being read, Database.stagingDir), or the temporary folder's (S3 downloads, a folder source's links),
+ * by the path the error names (Node's error, DuckDB's words, or diskFullIn's). DuckDB's words name the file it could not
+ * write, not that the run will keep failing (every retry reads its files again first) until there is room.
  */
-function diskFull(err: unknown): unknown {
+function diskFull(err: unknown, dbFile: string): unknown {
   if (!isDiskFull(err)) return err;
   const message = messageOf(err);
-  return kinded(
-    `${message}: free space on that disk, or give it more; ` +
-      'a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again',
-    'disk-full',
-    err
-  );
+  const written = pathWritten(err);
+  const retention = 'a retention (--retention-days, or TRAILHOUND_RETENTION_DAYS) keeps the database from filling it again';
+  const dbFolder = dbFile === ':memory:' ? undefined : path.dirname(path.resolve(dbFile));
+  // The innermost of the two that holds it: either may be inside the other.
+  const [folder] = [dbFolder, os.tmpdir()]
+    .filter((f): f is string => f !== undefined && written !== undefined && isWithin(written, f))
+    .sort((a, b) => b.length - a.length);
+  const advice =
+    folder === undefined
+      ? `free space on that disk, or give it more; ${retention}`
+      : folder === dbFolder
+        ? `the disk of the database's folder ${dbFolder} is full: free space on it, or give it more; ${retention}`
+        : `the disk of the temporary folder ${folder} is full (S3 downloads wait there for their batch): free space on it, or set ` +
+          'TMPDIR to a folder on a disk with room';
+  return kinded(`${message}: ${advice}`, 'disk-full', err);
 }
+
+/** The path a full disk's error names: Node's (or diskFullIn's) `path`, or the file DuckDB quotes, of the error or of its causes. */
+function pathWritten(err: unknown): string | undefined {
+  // Not `instanceof Error`: Node's and DuckDB's errors may come from another realm (a test's sandbox).
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const named = (e as { path?: unknown }).path;
+    if (typeof named === 'string') return named;
+    const quoted = /"([^"]*[\\/][^"]*)"/.exec(messageOf(e))?.[1];
+    if (quoted) return quoted;
+  }
+  return undefined;
+}
+
+const isWithin = (file: string, folder: string) => {
+  const relative = path.relative(folder, path.resolve(file));
+  return !relative.startsWith('..') && !path.isAbsolute(relative);
+};
 
 /** A file of a batch on local disk, with why DuckDB must not read it when its scan refused it (refusalOf). */
 interface Fetched {
@@ -596,6 +627,8 @@ interface NotFetched {
   ref: LogObjectRef;
   error: string;
   kind: ErrorKind;
+  /** The error itself: for the run's, when no file could be fetched. */
+  cause: unknown;
 }
 
 /**
@@ -630,7 +663,7 @@ async function loadPipelined(
           halt.abort();
           throw err;
         }
-        return { ref, error: messageOf(err), kind: kindOf(err) };
+        return { ref, error: messageOf(err), kind: kindOf(err), cause: err };
       }
     }, () => halt.signal.aborted);
   // The next batch: listed (a poll's listing reads S3 and the ledger), then fetched, while the one before loads.

@@ -31,7 +31,7 @@ import {
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
 import { KEY_DATE_SQL } from './keys';
 import { normaliseSql } from './normalise';
-import { errorOfStagedFile, recordsArrayCopy, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
+import { errorOfStagedFile, recordsArrayCopy, removeCopyFolder, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
 
 /** A log object already on local disk, ready for DuckDB. */
 export interface LocalLogFile {
@@ -236,7 +236,7 @@ export class BatchLoader {
       return this.recordError(file, reason, kind);
     }
     const reason = reasonOf(err, file.path);
-    const cleaned = /invalid UTF-8/i.test(reason) ? await withValidUtf8(file) : undefined;
+    const cleaned = /invalid UTF-8/i.test(reason) ? await withValidUtf8(file, this.db.stagingDir) : undefined;
     try {
       // The cleaned copy is unpacked: its own size on disk says whether it is big (read record by record).
       const read = cleaned ? { ...file, path: cleaned } : file;
@@ -248,7 +248,7 @@ export class BatchLoader {
       const { reason: why, kind } = cleaned ? { reason: reasonOf(retryErr, cleaned), kind: fileErrorKind(retryErr) } : await failure();
       return this.recordError(file, why, kind);
     } finally {
-      if (cleaned) fs.rmSync(path.dirname(cleaned), { recursive: true, force: true });
+      if (cleaned) removeCopyFolder(path.dirname(cleaned));
     }
   }
 
@@ -339,7 +339,7 @@ export class BatchLoader {
   private async loadTogether(files: LocalLogFile[], originals = files.map((f) => f.path), tolerant = false): Promise<FileOutcome[]> {
     const unpacked = uncompressedSize(files[0].path);
     const lone = files.length === 1 && unpacked > BIG_FILE_BYTES;
-    const staged = lone ? await recordsArrayCopy(files[0].path, unpacked <= MAX_OBJECT_SIZE) : undefined;
+    const staged = lone ? await recordsArrayCopy(files[0].path, this.db.stagingDir, unpacked <= MAX_OBJECT_SIZE) : undefined;
     try {
       return await this.loadRecords(files, originals, lone, staged, tolerant);
     } catch (err) {

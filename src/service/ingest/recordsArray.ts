@@ -3,11 +3,11 @@
 // record, in bounded memory. The rewrite streams: gunzip, drop the `{"Records":` head and the closing `}`, and cut the
 // array into pieces of a few MB (STAGED_PIECE_BYTES).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { messageOf } from '../../model/errorMessage';
+import { diskFullIn } from '../errorKind';
 import { sizeText } from '../counted';
 import { JSON_BYTES, RecordBoundaries } from '../jsonBytes';
 import { openLogFile } from '../logFileStream';
@@ -195,19 +195,39 @@ class RecordPieces extends Writable {
 const isZlibError = (err: unknown): boolean => String((err as { code?: unknown })?.code ?? '').startsWith('Z_');
 
 /**
- * Writes the file's Records array to temporary files, in pieces (RecordPieces); undefined when the file has another
- * shape and `readableWhole` (not over 16 MB unpacked: DuckDB reads it whole), or a gzip fault. A file that unpacks past
- * unpackLimit is an UnreadableLogFile, and so is one of another shape that cannot be read whole.
+ * A new folder for a big temporary copy of a file (this staging, or withValidUtf8's), in `stagingDir`
+ * (Database.stagingDir: beside the database, on its disk), which is made its owner's only, as the kept files' folder is.
  */
-export async function recordsArrayCopy(file: string, readableWhole = true): Promise<StagedRecords | undefined> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-records-'));
+export function copyFolder(stagingDir: string, prefix: 'trailhound-records-' | 'trailhound-utf8-'): string {
+  fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+  return fs.mkdtempSync(path.join(stagingDir, prefix));
+}
+
+/** Removes a folder copyFolder made, and the staging folder with it once it holds no other copy: nothing is left beside the database. */
+export function removeCopyFolder(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(dir));
+  } catch {
+    // Another copy is in it still (or it is gone already): its remover takes the folder.
+  }
+}
+
+/**
+ * Writes the file's Records array to temporary files in `stagingDir` (copyFolder), in pieces (RecordPieces); undefined
+ * when the file has another shape and `readableWhole` (not over 16 MB unpacked: DuckDB reads it whole), or a gzip
+ * fault. A file that unpacks past unpackLimit is an UnreadableLogFile, and so is one of another shape that cannot be
+ * read whole.
+ */
+export async function recordsArrayCopy(file: string, stagingDir: string, readableWhole = true): Promise<StagedRecords | undefined> {
+  const dir = copyFolder(stagingDir, 'trailhound-records-');
   const limit = new UnpackLimit(fs.statSync(file).size);
   const pieces = new RecordPieces(dir);
   try {
     await pipeline(openLogFile(file, file.endsWith('.gz')), limit, new StripWrapper(), pieces);
     return { dir, pieces: pieces.pieces, records: pieces.records };
   } catch (err) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeCopyFolder(dir);
     if (err instanceof UnreadableLogFile) throw err;
     if (err instanceof NotRecordsOnly && !readableWhole) {
       // Read whole, DuckDB would unpack all of it only to find a value over its limit (2 GB took a minute, three times).
@@ -219,7 +239,7 @@ export async function recordsArrayCopy(file: string, readableWhole = true): Prom
     // Another shape, or any gzip fault (zlib's codes all start Z_: bad header, method, checksum, length …): the
     // regular path loads it, or records why it cannot.
     if (err instanceof NotRecordsOnly || isZlibError(err) || /unexpected end/i.test(String(err))) return undefined;
-    throw err;
+    throw diskFullIn(err, dir);
   }
 }
 
@@ -247,5 +267,5 @@ export function errorOfStagedFile(err: unknown, staged: StagedRecords, file: str
 
 /** Removes a copy made by recordsArrayCopy. */
 export function removeRecordsArrayCopy(copy: StagedRecords): void {
-  fs.rmSync(copy.dir, { recursive: true, force: true });
+  removeCopyFolder(copy.dir);
 }

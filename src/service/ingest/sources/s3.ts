@@ -19,7 +19,7 @@ import { ConfiguredRetryStrategy, DEFAULT_MAX_ATTEMPTS } from '@smithy/core/retr
 import { DOWNLOAD_FAILED } from '../../../model/api';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
-import { KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
+import { diskFullIn, KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { counted } from '../../counted';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
@@ -435,7 +435,8 @@ export class S3Source implements LogSource {
       // The idle timeout (the SDK's socketTimeout) watches the body too: the SDK destroys a body that stops coming with
       // its TimeoutError (a listing's requestTimeout, unlike it, ends with the headers), whose words name its package.
       const stalled = (err as { name?: string }).name === 'TimeoutError' && !this.signal?.aborted;
-      throw stalled ? kinded(`the download stalled: no data from S3 for ${this.idleTimeoutMs / 1000} s`, 'unreachable', err) : err;
+      // A full disk's error names no path (a write's ENOSPC): this one is in the temporary folder (ingest/index.ts diskFull).
+      throw stalled ? kinded(`the download stalled: no data from S3 for ${this.idleTimeoutMs / 1000} s`, 'unreachable', err) : diskFullIn(err, file);
     }
     // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
     return { path: file, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(file).size, release };
