@@ -613,6 +613,69 @@ test('a download S3 could not decrypt because KMS throttled it (KMS.ThrottlingEx
   }
 });
 
+test('polls where no download works while a bucket policy denies them leave one run on record, though their count and example differ; ' +
+  'another failure (a listing denied, a download failing otherwise) keeps its own row', async () => {
+  await s3.createBucket('denied-lasting');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('denied-lasting', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
+  let answer: 'deny-downloads' | 'deny-all' | 'fail-downloads' = 'deny-downloads';
+  const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  // As AWS words a bucket policy's explicit deny: it names the object, another in each run's example.
+  const proxy = await proxyTo((req, res) => {
+    const key = decodeURIComponent(new URL(req.url!, 'http://s3').pathname.split('/').slice(2).join('/'));
+    if (answer === 'fail-downloads') {
+      if (!isGetObject(req)) return false;
+      res.writeHead(500, { 'content-type': 'application/xml' }).end(xml('InternalError', 'We encountered an internal error. Please try again.'));
+      return true;
+    }
+    if (answer === 'deny-downloads' && !isGetObject(req)) return false;
+    const resource = key ? `arn:aws:s3:::denied-lasting/${key}` : 'arn:aws:s3:::denied-lasting';
+    const action = isGetObject(req) ? 'GetObject' : 'ListBucket';
+    const said = `User: arn:aws:sts::111122223333:assumed-role/trailhound/i-1 is not authorized to perform: s3:${action} on resource: "${resource}" ` +
+      'with an explicit deny in a resource-based policy';
+    res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('AccessDenied', said));
+    return true;
+  });
+  const poll = (time: string, days = 1) =>
+    ingest({ source: 's3://denied-lasting', db, days, now: new Date(time), s3Endpoint: proxy.url }).then(
+      () => 'completed',
+      (err: Error) => err.message
+    );
+  const runs = () => db.all(`SELECT error, error_kind AS kind, window_from FROM ingest_runs ORDER BY started_at`);
+  try {
+    const first = await poll('2026-11-20T12:00:00Z', 2);
+    expect(first).toMatch(/^the 1 log file could not be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied: .*b\.json\.gz/);
+    // A new file, and the denied one's wait over: two files, the example another.
+    await s3.put('denied-lasting', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+    await waitsOver();
+    const second = await poll('2026-11-20T12:10:00Z');
+    expect(second).toMatch(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied: .*a\.json\.gz/);
+    // The second's row, reading from the first's first day.
+    expect(await runs()).toEqual([{ error: second, kind: 'access-denied', window_from: '2026-11-19' }]);
+
+    // Denied its listing too, the source fails otherwise, though of the same kind: a row of its own.
+    answer = 'deny-all';
+    const listing = await poll('2026-11-20T12:20:00Z');
+    expect(listing).toMatch(/^Access to s3:\/\/denied-lasting was denied/);
+    // Downloads failing for another reason (S3's 500s), then denied again: each another kind than the run before.
+    answer = 'fail-downloads';
+    await waitsOver();
+    const failing = await poll('2026-11-20T12:30:00Z');
+    expect(failing).toMatch(/^none of the 2 log files could be downloaded, e\.g\. /);
+    answer = 'deny-downloads';
+    const deniedAgain = await poll('2026-11-20T12:40:00Z');
+    expect(deniedAgain).toMatch(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied/);
+    expect(await runs()).toEqual([
+      { error: second, kind: 'access-denied', window_from: '2026-11-19' },
+      { error: listing, kind: 'access-denied', window_from: '2026-11-20' },
+      { error: failing, kind: 'other', window_from: '2026-11-20' },
+      { error: deniedAgain, kind: 'access-denied', window_from: '2026-11-20' },
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test("the service's polls leave a denied download to its wait; a backfill (an Admin's ask) tries it at once", async () => {
   await s3.createBucket('denied-serve');
   const today = new Date().toISOString().slice(0, 10);
