@@ -12,7 +12,7 @@ import { COMPLETED_RUN, ingest, type IngestProgress } from '../../src/service/in
 import type { KindedError } from '../../src/service/errorKind';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
-import { BucketRegions, parseS3Url, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
+import { BucketRegions, parseS3Url, s3Endpoint, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
 import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
@@ -613,6 +613,69 @@ test('a download S3 could not decrypt because KMS throttled it (KMS.ThrottlingEx
   }
 });
 
+test('polls where no download works while a bucket policy denies them leave one run on record, though their count and example differ; ' +
+  'another failure (a listing denied, a download failing otherwise) keeps its own row', async () => {
+  await s3.createBucket('denied-lasting');
+  const prefix = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('denied-lasting', `${prefix}b.json.gz`, logFile([rec('2026-11-20')]));
+  let answer: 'deny-downloads' | 'deny-all' | 'fail-downloads' = 'deny-downloads';
+  const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  // As AWS words a bucket policy's explicit deny: it names the object, another in each run's example.
+  const proxy = await proxyTo((req, res) => {
+    const key = decodeURIComponent(new URL(req.url!, 'http://s3').pathname.split('/').slice(2).join('/'));
+    if (answer === 'fail-downloads') {
+      if (!isGetObject(req)) return false;
+      res.writeHead(500, { 'content-type': 'application/xml' }).end(xml('InternalError', 'We encountered an internal error. Please try again.'));
+      return true;
+    }
+    if (answer === 'deny-downloads' && !isGetObject(req)) return false;
+    const resource = key ? `arn:aws:s3:::denied-lasting/${key}` : 'arn:aws:s3:::denied-lasting';
+    const action = isGetObject(req) ? 'GetObject' : 'ListBucket';
+    const said = `User: arn:aws:sts::111122223333:assumed-role/trailhound/i-1 is not authorized to perform: s3:${action} on resource: "${resource}" ` +
+      'with an explicit deny in a resource-based policy';
+    res.writeHead(403, { 'content-type': 'application/xml' }).end(xml('AccessDenied', said));
+    return true;
+  });
+  const poll = (time: string, days = 1) =>
+    ingest({ source: 's3://denied-lasting', db, days, now: new Date(time), s3Endpoint: proxy.url }).then(
+      () => 'completed',
+      (err: Error) => err.message
+    );
+  const runs = () => db.all(`SELECT error, error_kind AS kind, window_from FROM ingest_runs ORDER BY started_at`);
+  try {
+    const first = await poll('2026-11-20T12:00:00Z', 2);
+    expect(first).toMatch(/^the 1 log file could not be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied: .*b\.json\.gz/);
+    // A new file, and the denied one's wait over: two files, the example another.
+    await s3.put('denied-lasting', `${prefix}a.json.gz`, logFile([rec('2026-11-20')]));
+    await waitsOver();
+    const second = await poll('2026-11-20T12:10:00Z');
+    expect(second).toMatch(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied: .*a\.json\.gz/);
+    // The second's row, reading from the first's first day.
+    expect(await runs()).toEqual([{ error: second, kind: 'access-denied', window_from: '2026-11-19' }]);
+
+    // Denied its listing too, the source fails otherwise, though of the same kind: a row of its own.
+    answer = 'deny-all';
+    const listing = await poll('2026-11-20T12:20:00Z');
+    expect(listing).toMatch(/^Access to s3:\/\/denied-lasting was denied/);
+    // Downloads failing for another reason (S3's 500s), then denied again: each another kind than the run before.
+    answer = 'fail-downloads';
+    await waitsOver();
+    const failing = await poll('2026-11-20T12:30:00Z');
+    expect(failing).toMatch(/^none of the 2 log files could be downloaded, e\.g\. /);
+    answer = 'deny-downloads';
+    const deniedAgain = await poll('2026-11-20T12:40:00Z');
+    expect(deniedAgain).toMatch(/^none of the 2 log files could be downloaded, e\.g\. Access to s3:\/\/denied-lasting was denied/);
+    expect(await runs()).toEqual([
+      { error: second, kind: 'access-denied', window_from: '2026-11-19' },
+      { error: listing, kind: 'access-denied', window_from: '2026-11-20' },
+      { error: failing, kind: 'other', window_from: '2026-11-20' },
+      { error: deniedAgain, kind: 'access-denied', window_from: '2026-11-20' },
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test("the service's polls leave a denied download to its wait; a backfill (an Admin's ask) tries it at once", async () => {
   await s3.createBucket('denied-serve');
   const today = new Date().toISOString().slice(0, 10);
@@ -925,19 +988,96 @@ test("a HeadBucket refused without a Region is asked once per service and said o
   expect(await count('events')).toBe(1);
 });
 
+/**
+ * `body` run with the AWS SDK sending S3's requests to `url`, standing for AWS's S3: through the shared config file's
+ * endpoint_url, which the source does not read (s3Endpoint), so to it they go to AWS.
+ */
+async function asAwsS3<T>(url: string, body: () => Promise<T>): Promise<T> {
+  const before = { file: process.env.AWS_CONFIG_FILE, profile: process.env.AWS_PROFILE };
+  const file = path.join(dir, `aws-config-${++n}`);
+  fs.writeFileSync(file, `[default]\nendpoint_url = ${url}\n`);
+  process.env.AWS_CONFIG_FILE = file;
+  delete process.env.AWS_PROFILE;
+  try {
+    return await body();
+  } finally {
+    if (before.file === undefined) delete process.env.AWS_CONFIG_FILE;
+    else process.env.AWS_CONFIG_FILE = before.file;
+    if (before.profile !== undefined) process.env.AWS_PROFILE = before.profile;
+  }
+}
+
+test('AWS_ENDPOINT_URL_S3 alone (no --s3-endpoint) is read as --s3-endpoint is: path-style, its Region cached under it, said as an S3-compatible ' +
+  "server's", async () => {
+  await s3.createBucket('env-endpoint');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('env-endpoint', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  const listed: string[] = [];
+  const granted = await grantedOnly({ prefix: 'trail/' }, listed);
+  // By name, as a MinIO is reached: virtual-hosted, the SDK asked env-endpoint.localhost, which no name server knows.
+  const url = granted.url.replace('127.0.0.1', 'localhost');
+  const bucketRegions = new BucketRegions();
+  const said: string[] = [];
+  process.env.AWS_ENDPOINT_URL_S3 = url;
+  try {
+    const summary = await ingest({ source: 's3://env-endpoint/trail', db, days: 1, bucketRegions, onRegionUnknown: (line) => said.push(line) });
+    expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    await granted.close();
+  }
+  expect(listed.length).toBeGreaterThan(0);
+  expect(await count('events')).toBe(1);
+  expect(bucketRegions.get('env-endpoint', url)).toBe('us-east-1');
+  expect(bucketRegions.get('env-endpoint')).toBeUndefined();
+  expect(said).toEqual([
+    `s3://env-endpoint: HeadBucket was refused without naming the bucket's Region, so requests to ${url} are signed for the configured Region ` +
+      '(us-east-1), which the server accepted for the listing: nothing to set, as an S3-compatible server does not redirect them to another Region',
+  ]);
+});
+
+test('an S3 endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL that does not answer names that variable, and --s3-endpoint comes first', async () => {
+  const closed = await refusedUrl();
+  process.env.AWS_ENDPOINT_URL = closed;
+  try {
+    await expect(ingest({ source: 's3://env-nowhere', db, days: 1, now: NOW })).rejects.toThrow(
+      new RegExp(`^cannot reach the S3 endpoint ${closed} \\(ECONNREFUSED.*check AWS_ENDPOINT_URL and that the server runs$`)
+    );
+    process.env.AWS_ENDPOINT_URL_S3 = closed;
+    await expect(ingest({ source: 's3://env-nowhere', db, days: 1, now: NOW })).rejects.toThrow(/check AWS_ENDPOINT_URL_S3 and that the server runs$/);
+    await s3.createBucket('env-nowhere');
+    await s3.put('env-nowhere', `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}a.json.gz`, logFile([rec('2026-11-20')]));
+    expect(await ingest({ source: 's3://env-nowhere', db, days: 1, now: NOW, s3Endpoint: s3.endpoint })).toMatchObject({ objects: 1, events: 1 });
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL;
+    delete process.env.AWS_ENDPOINT_URL_S3;
+  }
+});
+
+test('s3Endpoint: --s3-endpoint, then AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL; none when the SDK ignores them, or for one of AWS\'s own hosts', () => {
+  const minio = 'http://minio:9000';
+  const flag = { url: 'http://flag:9000', setting: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)' };
+  expect(s3Endpoint(flag.url, { AWS_ENDPOINT_URL_S3: minio })).toEqual(flag);
+  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: minio, AWS_ENDPOINT_URL: 'http://all:4566' })).toEqual({ url: minio, setting: 'AWS_ENDPOINT_URL_S3' });
+  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL: 'http://all:4566' })).toEqual({ url: 'http://all:4566', setting: 'AWS_ENDPOINT_URL' });
+  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: minio, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBeUndefined();
+  expect(s3Endpoint(undefined, {})).toBeUndefined();
+  for (const aws of ['https://s3.eu-west-1.amazonaws.com', 'https://bucket.vpce-0a1b2c3d-4e5f.s3.us-east-1.vpce.amazonaws.com',
+    'https://s3.cn-north-1.amazonaws.com.cn', 'https://s3.dualstack.us-east-1.api.aws']) {
+    expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: aws })).toBeUndefined();
+  }
+});
+
 test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it", async () => {
   await s3.createBucket('no-region-aws');
   const today = new Date().toISOString().slice(0, 10);
   await s3.put('no-region-aws', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
   const granted = await grantedOnly({ prefix: 'trail/' }, []);
   const said: string[] = [];
-  // The SDK's own setting, which the source does not know of: to it, the source reads AWS's S3.
-  process.env.AWS_ENDPOINT_URL_S3 = granted.url;
   try {
-    const summary = await ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) });
+    const summary = await asAwsS3(granted.url, () => ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) }));
     expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
   } finally {
-    delete process.env.AWS_ENDPOINT_URL_S3;
     await granted.close();
   }
   expect(said).toEqual([
@@ -979,28 +1119,28 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
 });
 
 test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
-  // AWS's own endpoint here, not --s3-endpoint (as AWS_ENDPOINT_URL_S3 sets it for the SDK alone): a bucket in
-  // us-gov-west-1 or cn-north-1 read with AWS_REGION unset (us-east-1) refuses the keys as unknown.
+  // AWS's own endpoint here, not an S3-compatible one (asAwsS3): a bucket in us-gov-west-1 or cn-north-1 read with
+  // AWS_REGION unset (us-east-1) refuses the keys as unknown.
   const proxy = await proxyTo((_req, res) => {
     res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>' +
       '<Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
     return true;
   });
   const regionBefore = process.env.AWS_REGION;
-  process.env.AWS_ENDPOINT_URL_S3 = proxy.url;
   try {
-    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
-      'S3 refused the credentials (InvalidAccessKeyId): the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use. ' +
-        'Keys of AWS GovCloud (US) and of AWS China are known only there: for a bucket in one of them, set AWS_REGION to its Region ' +
-        '(this asked us-east-1).'
-    );
-    // The other way round: commercial keys, and AWS_REGION in GovCloud.
-    process.env.AWS_REGION = 'us-gov-west-1';
-    await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
-      /the access key id is not known to AWS; .* AWS_REGION is us-gov-west-1, in AWS GovCloud \(US\): only its own keys are known there\.$/
-    );
+    await asAwsS3(proxy.url, async () => {
+      await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+        'S3 refused the credentials (InvalidAccessKeyId): the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use. ' +
+          'Keys of AWS GovCloud (US) and of AWS China are known only there: for a bucket in one of them, set AWS_REGION to its Region ' +
+          '(this asked us-east-1).'
+      );
+      // The other way round: commercial keys, and AWS_REGION in GovCloud.
+      process.env.AWS_REGION = 'us-gov-west-1';
+      await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
+        /the access key id is not known to AWS; .* AWS_REGION is us-gov-west-1, in AWS GovCloud \(US\): only its own keys are known there\.$/
+      );
+    });
   } finally {
-    delete process.env.AWS_ENDPOINT_URL_S3;
     if (regionBefore === undefined) delete process.env.AWS_REGION;
     else process.env.AWS_REGION = regionBefore;
     await proxy.close();

@@ -317,21 +317,35 @@ export async function recordEndedRun(
  */
 const FOLDED_BY_KIND: readonly ErrorKind[] = ['throttled'];
 
+/** A run's error when none of the files it tried could be fetched (`fetched`: downloaded, or read from a folder). */
+const noneFetched = (failed: number, fetched: string, example: string) =>
+  `${failed === 1 ? `the 1 log file could not be ${fetched}` : `none of the ${failed} log files could be ${fetched}`}, e.g. ${example}`;
+
 /**
- * A failed run (source, started) replaces its source's run before it when that one failed with the same error, or with
- * the same kind of FOLDED_BY_KIND: a source that never opens (a mistyped folder, a bucket that does not exist), or a
- * prefix S3 throttles for hours, would otherwise add a row at every poll, forever. The row kept is the latest attempt's,
- * so the status still says the source fails, why, and when it last did; it keeps the earlier first day of the two
- * (window_from), which the next good run reads from.
+ * What noneFetched's errors match (RE2, for DuckDB): the count and the example, which names a file, change from poll to
+ * poll while their cause lasts (a bucket policy's denial, a disabled KMS key). Repeated with the same kind, they fold.
+ */
+const NONE_FETCHED_RE = '^(the 1 log file could not be|none of the [0-9]+ log files could be) (downloaded|read), e\\.g\\. ';
+
+/**
+ * A failed run (source, started) replaces its source's run before it when that one failed with the same error, with
+ * the same kind of FOLDED_BY_KIND, or, both failing to fetch any file (noneFetched), with the same kind: a source that
+ * never opens (a mistyped folder, a bucket that does not exist), a prefix S3 throttles for hours, or downloads a bucket
+ * policy denies would otherwise add a row at every poll, forever. A failure of another kind, or another failure (a
+ * listing denied after downloads were), keeps its own row. The row kept is the latest attempt's, so the status still
+ * says the source fails, why, and when it last did; it keeps the earlier first day of the two (window_from), which the
+ * next good run reads from.
  */
 async function foldRepeatedFailure(db: Database, source: string, started: string, error: string, kind: ErrorKind): Promise<void> {
   await db.transaction(async (conn) => {
     const previous = await conn.runAndReadAll(
       `DELETE FROM ingest_runs
-       WHERE source = $source AND (error = $error OR error_kind = $foldedKind) AND stopped IS NOT TRUE
+       WHERE source = $source AND stopped IS NOT TRUE
+         AND (error = $error OR error_kind = $foldedKind
+              OR (error_kind = $kind AND regexp_matches(error, $noneFetched) AND regexp_matches($error, $noneFetched)))
          AND started_at = (SELECT max(started_at) FROM ingest_runs WHERE source = $source AND started_at < $started::TIMESTAMP)
        RETURNING window_from`,
-      { source, started, error, foldedKind: FOLDED_BY_KIND.includes(kind) ? kind : null }
+      { source, started, error, kind, foldedKind: FOLDED_BY_KIND.includes(kind) ? kind : null, noneFetched: NONE_FETCHED_RE }
     );
     if (previous.currentRowCount === 0) return;
     await conn.run(`UPDATE ingest_runs SET window_from = least(window_from, $from::VARCHAR) WHERE source = $source AND started_at = $started::TIMESTAMP`, {
@@ -522,9 +536,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
       // A folder's files are read from disk, not downloaded: its mark (fetchFailed) says which.
       const fetched = source.fetchFailed === READ_FAILED ? 'read' : 'downloaded';
-      const none = downloads.failed === 1 ? `the 1 log file could not be ${fetched}` : `none of the ${downloads.failed} log files could be ${fetched}`;
       // Caused by the first failure: a full disk's advice names the folder it names (diskFull).
-      throw kinded(`${none}, e.g. ${downloads.firstError}`, downloads.firstKind, downloads.firstCause);
+      throw kinded(noneFetched(downloads.failed, fetched, downloads.firstError), downloads.firstKind, downloads.firstCause);
     }
     return await finished();
   } catch (err) {

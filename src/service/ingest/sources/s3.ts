@@ -61,7 +61,10 @@ export const s3SourceId = ({ bucket, prefix, scope }: S3Location) => `s3://${buc
 export const s3Ledger = ({ bucket, prefix, scope }: S3Location) => ({ ledger: `s3://${bucket}/${prefix}`, keyScope: `${prefix}${scope}` });
 
 export interface S3SourceOptions {
-  /** An S3-compatible endpoint (MinIO, fauxqs, LocalStack); implies path-style addressing. */
+  /**
+   * An S3-compatible endpoint (MinIO, fauxqs, LocalStack) from --s3-endpoint; implies path-style addressing. Without it,
+   * the AWS SDK's AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is one (s3Endpoint).
+   */
   endpoint?: string;
   region?: string;
   /** How long a request may go without a byte, connecting or downloading, before it fails. */
@@ -148,20 +151,48 @@ const KMS_KEY_PROBLEMS: Record<(typeof KMS_KEY_UNUSABLE)[number], string> = {
 };
 
 const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
-const S3_SERVICE: AwsService = { name: 'S3', aws: 'S3', endpointCheck: `${S3_SETTING} and that the server runs`, setting: S3_SETTING };
+/** S3 for errors' words, its endpoint named by `setting`. */
+const s3Service = (setting = S3_SETTING): AwsService => ({ name: 'S3', aws: 'S3', endpointCheck: `${setting} and that the server runs`, setting });
+
+/** The endpoint an S3 source reads, and the setting that named it, for errors to name. */
+export interface S3Endpoint {
+  url: string;
+  setting: string;
+}
+
+/** AWS's own hosts (a Region's endpoint, a FIPS, dual-stack or VPC one): an endpoint there is S3 itself, with Regions and redirects. */
+const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i;
+
+/**
+ * The S3-compatible endpoint a source reads: --s3-endpoint's (or TRAILHOUND_S3_ENDPOINT's) first, else the one the AWS SDK
+ * takes itself from AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. Not
+ * knowing of those, the source read a MinIO they named as AWS's S3: virtual-hosted requests (bucket.host, which a MinIO
+ * by name does not answer), and its Region's words and cache as AWS's. One on AWS's own hosts is none: S3 itself.
+ * The SDK's endpoint_url of the shared config file is not read (it would need the profile's file parsed here).
+ */
+export function s3Endpoint(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): S3Endpoint | undefined {
+  if (flag) return { url: flag, setting: S3_SETTING };
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  const setting = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].find((name) => env[name]);
+  if (!setting) return undefined;
+  const url = env[setting]!;
+  // Not a URL: the SDK's own error says so, as it would have.
+  const host = URL.canParse(url) ? new URL(url).hostname : '';
+  return AWS_HOST.test(host) ? undefined : { url, setting };
+}
 
 /**
  * Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error.
- * `region`: the one asked, when it is AWS's (not --s3-endpoint's).
+ * `region`: the one asked, when it is AWS's (not --s3-endpoint's); `setting`: the one that named `endpoint`.
  */
-export function explainS3Error(err: unknown, bucket: string, endpoint?: string, region?: string): Error {
+export function explainS3Error(err: unknown, bucket: string, endpoint?: string, region?: string, setting?: string): Error {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? '';
   const kind = kindOf(err);
   if (isMissingCredentials(err)) {
     return kinded(noCredentials(), kind, err);
   }
-  const notReached = unreachable(err, S3_SERVICE, endpoint);
+  const notReached = unreachable(err, s3Service(setting), endpoint);
   if (notReached) {
     return kinded(notReached, kind, err);
   }
@@ -189,7 +220,7 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
     const needs = "the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted";
     return kinded(`Access to s3://${bucket} was denied: ${needs}${aws}.`, kind, err);
   }
-  const notS3 = notTheService(err, S3_SERVICE, endpoint);
+  const notS3 = notTheService(err, s3Service(setting), endpoint);
   if (notS3) return kinded(notS3, kind, err);
   return err instanceof Error ? Object.assign(err, { kind }) : kinded(String(err), kind);
 }
@@ -220,7 +251,9 @@ export class S3Source implements LogSource {
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;
   private readonly tmp: string;
+  /** The S3-compatible endpoint's URL (s3Endpoint), and the setting that named it. */
   private readonly endpoint?: string;
+  private readonly endpointSetting?: string;
   private readonly idleTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly signal?: AbortSignal;
@@ -237,7 +270,7 @@ export class S3Source implements LogSource {
   ) {
     this.id = s3SourceId(location);
     ({ ledger: this.ledger, keyScope: this.keyScope } = s3Ledger(location));
-    this.endpoint = options.endpoint;
+    ({ url: this.endpoint, setting: this.endpointSetting } = s3Endpoint(options.endpoint) ?? {});
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
@@ -282,7 +315,7 @@ export class S3Source implements LogSource {
     } catch (err) {
       if (this.signal?.aborted) throw err;
       // Not reached: the listing would wait as long again for nothing.
-      if (networkErrorCode(err)) throw explainS3Error(err, bucket, this.endpoint, this.region);
+      if (networkErrorCode(err)) throw explainS3Error(err, bucket, this.endpoint, this.region, this.endpointSetting);
       const named = regionNamedBy(err);
       // Unknown: the listing's own error says what else is wrong.
       if (!named) return LASTING_REFUSALS.includes((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
@@ -336,7 +369,7 @@ export class S3Source implements LogSource {
     } catch (err) {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
-      throw explainS3Error(err, this.location.bucket, this.endpoint, this.region);
+      throw explainS3Error(err, this.location.bucket, this.endpoint, this.region, this.endpointSetting);
     }
   }
 
