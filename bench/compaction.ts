@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { Database } from '../src/service/db/database';
+import { WRITTEN_PARQUET_OPTIONS } from '../src/service/ingest/keptRowGroups';
 import { compactOriginals } from '../src/service/ingest/originals';
 
 const files = Number(process.argv[2] ?? 20_000);
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       // Random bytes (hex) that do not compress much, as gzip files do not.
       await setup.run(
         `COPY (SELECT k AS key, unhex(substr(repeat(md5(k), $reps), 1, $len))::BLOB AS content FROM (SELECT unnest($keys) AS k))
-         TO '${path.join(setup.originalsDir, archive)}' (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+         TO '${path.join(setup.originalsDir, archive)}' (${WRITTEN_PARQUET_OPTIONS})`,
         { keys: listValue(keys), reps: Math.ceil((bytes * 2) / 32), len: bytes * 2 }
       );
       await setup.run(`INSERT INTO log_objects SELECT unnest($keys), 'bench', 'etag', $archive, DATE '2026-11-14'`, { keys: listValue(keys), archive });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { ROW_GROUP_BYTES } from '../../src/service/ingest/keptRowGroups';
 import { compactOriginals, describeCompaction } from '../../src/service/ingest/originals';
 import { KEY_DAY_SQL, parseKey } from '../../src/service/ingest/keys';
 import { prune } from '../../src/service/ingest/retention';
@@ -34,6 +35,24 @@ function addFile(logs: string, day: string): string {
   const key = `${dayPrefix('111122223333', 'eu-west-1', day)}111122223333_CloudTrail_eu-west-1_f${String(n).padStart(4, '0')}.json.gz`;
   writeFiles(logs, { [key]: logFile(records) });
   return key;
+}
+
+/**
+ * A database (its file returned) of one old day of 500 log files of 180 kB (gzip) that do not compress further, 90 MB,
+ * loaded in several batches (a batch holds at most 256 MB unpacked, as estimated).
+ */
+async function bigDay(dir: string): Promise<string> {
+  const logs = path.join(dir, 'logs');
+  for (let n = 0; n < 500; n++) {
+    const records = [{ eventID: `big-${n}`, eventTime: `${OLD_DAYS[0]}T10:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com',
+      awsRegion: 'eu-west-1', requestParameters: { blob: crypto.randomBytes(180_000).toString('base64') } }];
+    writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0])}111122223333_CloudTrail_eu-west-1_b${n}.json.gz`]: logFile(records) });
+  }
+  const file = path.join(dir, 'db.duckdb');
+  const loading = await Database.open(file);
+  await ingest({ source: logs, db: loading, days: 14, now: NOW });
+  loading.close();
+  return file;
 }
 
 const parquetFiles = (db: Database) => fs.readdirSync(db.originalsDir).filter((f) => f.endsWith('.parquet')).sort();
@@ -493,23 +512,45 @@ describe('compactOriginals', () => {
     }
   }, 120_000);
 
-  // What a copy holds follows its row groups (64 log files each, read and written: here 12 MB), not the day's size;
-  // without insertion order this day ran out of the limit. The copy runs on one thread: the database's 4 here each read
-  // row groups of their own, and ran out of 128 MB now and then (2 came within 6 MB of it); on one it peaks at 55-76 MB,
-  // as the row groups it writes end where a chunk read ends (64 to 127 log files). Its records read back within the same
-  // limit (records.ts keptIn).
-  test('a day of 90 MB is compacted and read back within a 128 MB memory limit on 4 threads: the copy streams; a stop interrupts it', async () => {
-    const logs = path.join(dir, 'logs');
-    const file = path.join(dir, 'db.duckdb');
-    // 500 files of 180 kB (gzip) that do not compress further, loaded in several batches (a batch holds at most 256 MB unpacked, as estimated).
-    for (let n = 0; n < 500; n++) {
-      const records = [{ eventID: `big-${n}`, eventTime: `${OLD_DAYS[0]}T10:00:00Z`, eventName: 'PutObject', eventSource: 's3.amazonaws.com',
-        awsRegion: 'eu-west-1', requestParameters: { blob: crypto.randomBytes(180_000).toString('base64') } }];
-      writeFiles(logs, { [`${dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0])}111122223333_CloudTrail_eu-west-1_b${n}.json.gz`]: logFile(records) });
+  // In row groups of 64 files (12 MB here) this day's copy ran out of the limit now and then (1 run in 8), its row groups
+  // written 20 to 120 files (22 MB), and its records needed 36 MB to read back. In row groups of about 4 MB the copy
+  // peaks at 16-23 MB.
+  test('a day of 90 MB is compacted within an 80 MB memory limit on 4 threads, in row groups of about 4 MB, and read back within 16 MB', async () => {
+    const file = await bigDay(dir);
+    const groupBytes = async (db: Database) =>
+      (await db.all<{ bytes: bigint }>(`SELECT row_group_bytes AS bytes FROM parquet_metadata($files) WHERE column_id = 0`, {
+        files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
+      })).map((r) => Number(r.bytes));
+    const db = await Database.open(file, { memoryLimit: '80MB', threads: 4 });
+    try {
+      // As ingestion wrote them: a row group ends once it holds 4 MB, at most one file (185 kB) past it.
+      const read = await groupBytes(db);
+      expect(Math.max(...read)).toBeLessThan(ROW_GROUP_BYTES + 200_000);
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 1, filesWritten: 1, failed: [] });
+      expect(parquetFiles(db)).toHaveLength(1);
+      // A row group written is fewer files than make 4 MB, then one row group read.
+      const written = await groupBytes(db);
+      expect(written.length).toBeGreaterThan(10);
+      expect(Math.max(...written)).toBeLessThan(ROW_GROUP_BYTES + Math.max(...read));
+    } finally {
+      db.close();
     }
-    const loading = await Database.open(file);
-    await ingest({ source: logs, db: loading, days: 14, now: NOW });
-    loading.close();
+    const reading = await Database.open(file, { memoryLimit: '16MB', threads: 4 });
+    try {
+      const ids = [...Array.from({ length: 10 }, (_, i) => `big-${i * 50}`), 'big-499'];
+      expect([...(await storedRecords(reading, ids)).values()].map((r) => r.eventID).sort()).toEqual([...ids].sort());
+    } finally {
+      reading.close();
+    }
+  }, 120_000);
+
+  // What a copy holds follows its row groups (64 log files each, read and written, before they were bounded by bytes:
+  // here 12 MB), not the day's size; without insertion order this day ran out of the limit. The copy runs on one thread:
+  // the database's 4 here each read row groups of their own, and ran out of 128 MB now and then (2 came within 6 MB of
+  // it); on one it peaked at 55-76 MB, as the row groups it writes end where a chunk read ends (64 to 127 log files then).
+  // Its records read back within the same limit (records.ts keptIn).
+  test('a day of 90 MB is compacted and read back within a 128 MB memory limit on 4 threads: the copy streams; a stop interrupts it', async () => {
+    const file = await bigDay(dir);
     const db = await Database.open(file, { memoryLimit: '128MB', threads: 4 });
     const threads = async () => (await db.one<{ n: bigint }>(`SELECT current_setting('threads')::BIGINT AS n`))!.n;
     try {

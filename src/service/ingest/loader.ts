@@ -29,6 +29,7 @@ import {
   type GzipVerdicts,
 } from './fileFailures';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
+import { WRITTEN_PARQUET_OPTIONS } from './keptRowGroups';
 import { KEY_DATE_SQL } from './keys';
 import { normaliseSql } from './normalise';
 import { errorOfStagedFile, recordsArrayCopy, removeCopyFolder, removeRecordsArrayCopy, UnreadableLogFile, type StagedRecords } from './recordsArray';
@@ -465,9 +466,8 @@ export class BatchLoader {
       fs.chmodSync(archive, 0o600);
     } else {
       await conn.run(
-        // Small row groups: reading one file back reads only the row group that holds it.
-        `COPY (SELECT $keys[file_index::BIGINT + 1] AS key, content FROM read_blob($paths))
-         TO $archive (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
+        // Small row groups, by bytes as well as files: reading one file back, or compacting the day, holds only a row group.
+        `COPY (SELECT $keys[file_index::BIGINT + 1] AS key, content FROM read_blob($paths)) TO $archive (${WRITTEN_PARQUET_OPTIONS})`,
         { keys, paths: listValue(kept.map((i) => literalPath(originals[i]))), archive }
       );
     }

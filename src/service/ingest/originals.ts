@@ -20,6 +20,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
 import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
+import { COPIED_PARQUET_OPTIONS, copiedRowGroupRows } from './keptRowGroups';
 
 const DAY_MS = 86_400_000;
 
@@ -325,7 +326,8 @@ type Left = { archive: string; why: string; unreadable?: string };
  * column (its `file_row_number`), which the Parquet scan applies as it reads. A filter over two columns (`file_index`
  * and `file_row_number`, all files in one scan) made DuckDB hold the whole day on one thread (a day of 90 MB went past
  * 270 MB), and each further thread reads row groups of its own (64 log files each: a day of 180 kB files ran out of a
- * 128 MB limit on 4 threads, and came within 6 MB of it on 2); on one thread it stays near 55 MB.
+ * 128 MB limit on 4 threads, and came within 6 MB of it on 2); on one thread it stays near 55 MB, and near 20 MB in
+ * row groups of 4 MiB (keptRowGroups.ts), which the copy writes too.
  */
 async function copySelection(
   conn: DuckDBConnection,
@@ -348,16 +350,14 @@ async function copySelection(
     params[`file${i}`] = file(archive);
     params[`bits${i}`] = bits.get(archive)!;
   }
+  // Row groups as small as ingestion's (keptRowGroups.ts), so reading one file back reads little, and the copy holds little.
+  params.rowGroupRows = await copiedRowGroupRows(conn, sources.map((a) => path.join(db.originalsDir, a)));
   // The thread count is set on a connection of its own: a stop interrupts `conn` until the day ends, and would
   // interrupt the statement that gives the count back too.
   const settings = await db.connect();
-  const copied = await onOneThread(settings, () =>
-    conn.run(
-      // As ingestion writes them (loader.ts keepOriginals): small row groups, so reading one file back reads little.
-      `COPY (${selects.join(' UNION ALL ')}) TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 64)`,
-      params
-    )
-  ).finally(() => settings.closeSync());
+  const copied = await onOneThread(settings, () => conn.run(`COPY (${selects.join(' UNION ALL ')}) TO $target (${COPIED_PARQUET_OPTIONS})`, params)).finally(
+    () => settings.closeSync()
+  );
   const expected = total(found);
   if (Number(copied.rowsChanged) !== expected) {
     throw new Error(`copied ${copied.rowsChanged} of the ${expected} log files selected: a kept Parquet file changed meanwhile`);

@@ -203,11 +203,12 @@ export async function originalFiles(
 
 /**
  * The log files of `keys` in the kept Parquet file `file`, one row group at a time. DuckDB reads a row group's
- * contents in one piece (64 log files or more: 12–22 MB for files of 180 kB), so a lookup holds one for each row group
- * it reads at once. One statement for all keys read every row group between their smallest and largest key (a join
- * of the keys), each thread one of its own: 2 keys in a day of 90 MB needed 128 MB on 4 threads. First their row
- * numbers, from the key column alone (a few kB a row group); then a statement per row group that holds some, bounded
- * to it by its row numbers: 35 MB, whatever the threads (docs/DESIGN.md, "The full record").
+ * contents in one piece (about 4 MiB, ingest/keptRowGroups.ts; in files kept before, 64 log files or more: 12–22 MB
+ * for files of 180 kB), so a lookup holds one for each row group it reads at once. One statement for all keys read
+ * every row group between their smallest and largest key (a join of the keys), each thread one of its own: 2 keys in
+ * a day of 90 MB needed 128 MB on 4 threads. First their row numbers, from the key column alone (a few kB a row
+ * group); then a statement per row group that holds some, bounded to it by its row numbers: 35 MB, whatever the
+ * threads, and 12 MB in row groups of 4 MiB (docs/DESIGN.md, "The full record").
  */
 async function keptIn(conn: DuckDBConnection, file: string, keys: string[], guard: StatementGuard): Promise<Array<[string, Uint8Array]>> {
   const params = { file: literalPath(file), keys: listValue(keys) };
