@@ -240,6 +240,9 @@ test.each([
     /^trailhound: --from: 9999-01-01 \(9999-01-01 00:00 UTC\) is not before now \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): give a --from before it$/m,
   ],
   [['everything'], /^trailhound: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
+  // A letter short (or in capitals): the type meant is named, as commander names a mistyped command or flag.
+  [['total'], /^trailhound: report type "total" is not one of events, totals, trails, ingest \(did you mean totals\?\)\n/],
+  [['Events'], /^trailhound: report type "Events" is not one of events, totals, trails, ingest \(did you mean events\?\)\n/],
   [['events', '--time-field', 'received'], /^trailhound: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
   [['events', '--peak-window', '2000'], peakRefused('2000')],

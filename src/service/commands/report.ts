@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
+import { didYouMean } from '../../model/closest';
 import { COMMON_SEARCHES, commonSearch, type CommonSearch } from '../../model/commonSearches';
 import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS,
@@ -349,7 +350,7 @@ export function reportCommand(): Command {
       };
       // With the hint commander gives after its own usage errors.
       if (!(QUERY_TYPES as readonly string[]).includes(type)) {
-        fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}\n(run 'trailhound report --help' for usage)`);
+        fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}${didYouMean(type, QUERY_TYPES)}\n(run 'trailhound report --help' for usage)`);
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
