@@ -15,7 +15,7 @@ import { readHttpAnswer, withoutToken } from '../../model/httpAnswer';
 import { plainHttpHost } from '../../model/settings';
 import { BOUNDS, DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
-import { NO_EVENTS, printFrames } from '../reports/print';
+import { minute, NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { readToken, type Token } from '../api/token';
 import * as lazy from './lazy';
@@ -99,8 +99,6 @@ export function timeFlag(flag: string, value: string, now: number): number {
     throw new QueryError(flag, `"${value}" is not a time${ago}: use ${TIME_FORMS}`);
   }
 }
-
-const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 /** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
 export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
