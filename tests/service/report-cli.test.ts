@@ -475,7 +475,7 @@ test.each([
 test('no database yet: says what to run', async () => {
   const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
+  expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: check --db, or run 'trailhound ingest' \(or 'trailhound serve'\) with that --db first/);
   // A service elsewhere (Docker) is asked only when named: the message says how.
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });

@@ -495,7 +495,8 @@ describe('the command line', () => {
       // No database there (a mistyped --db, or ./data run from another folder): said, not a new empty one "pruned".
       const absent = await runCli(['prune', '--db', db, '--retention-days', '30']);
       expect([absent.code, absent.stdout]).toEqual([1, '']);
-      expect(absent.stderr).toMatch(/^trailhound: there is no database at .*db\.duckdb: run 'trailhound ingest' \(or 'trailhound serve'\) first, or pass --db/);
+      const checkDb = /^trailhound: there is no database at .*db\.duckdb: check --db, or run 'trailhound ingest' \(or 'trailhound serve'\) with that --db/;
+      expect(absent.stderr).toMatch(checkDb);
       // Nothing was created by the mistakes.
       expect(fs.existsSync(db)).toBe(false);
       (await Database.open(db)).close();

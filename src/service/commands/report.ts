@@ -375,7 +375,7 @@ export function reportCommand(): Command {
         // Named without a database (--db, TRAILHOUND_DB), it answers even when the default file is here: that one is
         // what an earlier npm start left, not the named service's, and its events would be printed without a word.
         const askNamed = serviceNamed && o.db === undefined && env('DB') === undefined;
-        const missing = askNamed ? undefined : missingDatabase(file);
+        const missing = askNamed ? undefined : missingDatabase(file, o.db);
         if (missing && !serviceNamed) {
           fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         }
