@@ -112,6 +112,19 @@ describe('auth', () => {
     expect((await fetch(`${served.url}/api/trails`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
   });
 
+  test('a token sent without "Bearer " before it (curl -H "Authorization: $TOKEN") is told so, not only "missing or wrong"', async () => {
+    const refused = async (authorization: string) => (await (await fetch(`${served.url}/api/trails`, { headers: { authorization } })).json()) as object;
+    const noScheme = 'missing or wrong bearer token: the Authorization header does not start with "Bearer ": send "Authorization: Bearer <token>"';
+    for (const header of [TOKEN, `Basic ${TOKEN}`, `Token ${TOKEN}`]) {
+      expect(await refused(header)).toEqual({ error: expect.stringContaining(noScheme), code: 'unauthorized' });
+    }
+    // With the scheme, the token is missing or wrong: that alone, as the header holds no slip to point at.
+    const missingOrWrong = /^missing or wrong bearer token: send "Authorization: Bearer <token>"/;
+    for (const header of ['Bearer wrong', 'Bearer', 'bearer  ']) {
+      expect(await refused(header)).toEqual({ error: expect.stringMatching(missingOrWrong), code: 'unauthorized' });
+    }
+  });
+
   test('the service’s token is trimmed, as the presented one is; a blank one is refused', async () => {
     const newline = await buildApi({ db: served.db, token: `${TOKEN}\n` });
     const newlineUrl = await newline.listen({ host: '127.0.0.1', port: 0 });

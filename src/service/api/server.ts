@@ -314,7 +314,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
-      const error = 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)';
+      // The token sent without its scheme (curl -H "Authorization: $TOKEN") is the usual slip: said, as the header shows it.
+      const slip = header.trim() && !/^bearer\b/i.test(header.trim()) ? ': the Authorization header does not start with "Bearer "' : '';
+      const error = `missing or wrong bearer token${slip}: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)`;
       return reply.code(401).send(errorAnswer('unauthorized', error));
     }
     // After the token: without it, a caller learns no more than /api/health tells anyone. /metrics reads no reports
