@@ -583,6 +583,26 @@ test('report refused the token file of a database in use says the serve holding 
   }
 }, 60_000);
 
+test("report on a database in use, with nothing at the address it found itself, says the serve may listen elsewhere: TRAILHOUND_LISTEN", async () => {
+  const dir = tempDir();
+  const held = path.join(dir, 'db.duckdb');
+  // As a serve started with TRAILHOUND_LISTEN=127.0.0.1:7490 holds it, while report asks the default address.
+  const db = await Database.open(held);
+  try {
+    const listen = (await refusedUrl()).replace('http://', '');
+    const r = await runCli(['report', 'totals', '--db', held], { TRAILHOUND_URL: '', TRAILHOUND_LISTEN: listen });
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `trailhound: ${held} is in use by a running 'trailhound serve', and asking it at http://${listen} failed ` +
+        `(fetch failed: connect ECONNREFUSED ${listen}): ` +
+        'if it listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url; or stop it first.\n',
+    ]);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
 test('report with a service named and no --db asks the service, not a database an earlier npm start left in ./data', async () => {
   const dir = tempDir();
   (await Database.open(path.join(dir, 'data', 'trailhound.duckdb'))).close();

@@ -100,6 +100,9 @@ export function timeFlag(flag: string, value: string, now: number): number {
   }
 }
 
+/** What to do when the serve that holds the file does not answer where report asked: it listens at another --listen. */
+const listensElsewhere = (serve: string) => `if ${serve} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`;
+
 /** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
 export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
   const within = `from ${minute(range.from)} to ${minute(range.to)} UTC`;
@@ -229,7 +232,7 @@ async function askService(
     // it listens elsewhere (started with TRAILHOUND_LISTEN, which this command was not given).
     const elsewhere =
       token?.file && heldFile
-        ? `; or, if the serve that holds ${heldFile} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`
+        ? `; or, ${listensElsewhere(`the serve that holds ${heldFile}`)}`
         : '';
     return {
       error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)${elsewhere}`,
@@ -417,9 +420,11 @@ export function reportCommand(): Command {
           // A token no client can send is an error of its own, not a service that could not be asked.
           const dataDir = path.dirname(path.resolve(file));
           const token = readToken(dataDir);
+          // The file is held by a serve, and report found its address itself (TRAILHOUND_LISTEN, or the default).
+          const held = !missing && !denied && !serviceNamed;
           try {
             const body = { range, maxDataPoints: SERIES_ROWS, queries: [{ ...withoutDefaults(query), refId: 'A' }] };
-            result = await askService(o.serviceUrl, dataDir, token, body, !missing && !denied && !serviceNamed ? file : undefined);
+            result = await askService(o.serviceUrl, dataDir, token, body, held ? file : undefined);
           } catch (err) {
             caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
@@ -432,6 +437,8 @@ export function reportCommand(): Command {
                 : denied
                   ? `this user may not read ${file}, and asking the service`
                   : `${file} is in use by a running 'trailhound serve', and asking it`;
+            // Nothing there, most likely: the serve that holds the file was started with a --listen this command was not given.
+            if (held) return fail(`${asked} at ${o.serviceUrl} failed (${why}): ${listensElsewhere('it')}; or stop it first.`);
             const instead = askNamed ? ', or give a --db to read a database here' : missing || denied ? '' : ', or stop it first';
             return fail(
               `${asked} at ${o.serviceUrl} failed (${why}). Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${instead}.`
