@@ -19,11 +19,12 @@ import { queryFromFlags, reportCommand } from './commands/report';
 import { CLOUDTRAIL_ENDPOINT_HINT } from './trails';
 
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
+const usage = (command: string) => `\\(run 'trailhound ${command ? `${command} ` : ''}--help' for usage\\)`;
 
 // A mistake in a sub-command's flags says where its usage is, as one in the command itself does.
 test.each([
   [['ingets'], "trailhound: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
+  [['--verbose'], "trailhound: unknown option '--verbose'", ''],
   [['ingest', '--source', 'logs', '--dayz', '3'], "trailhound: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
   [['generate'], "trailhound: required option '--out <dir>' not specified", 'generate'],
   // A typo is named as one, not hidden behind the required option it misspells.
