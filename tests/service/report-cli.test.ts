@@ -227,6 +227,8 @@ test.each([
   // Grafana's months and years have no fixed length: not taken.
   [['events', '--from', 'now-1M'], /^trailhound: --from: "now-1M" is not a time: use now/m],
   [['events', '--from', 'now-7 d'], /^trailhound: --from: "now-7 d" is not a time: use now/m],
+  // In the form of the example, but no day: what is wrong, not the forms again.
+  [['events', '--from', '2026-11-31'], /^trailhound: --from: "2026-11-31" is not a time: the calendar has no 2026-11-31$/m],
   [['events', '--from', 'now-9999999d'], /^trailhound: --from: "now-9999999d" is before 1970-01-01, the earliest time the service can answer for$/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^trailhound: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^trailhound: --to: 99999999999999999 is outside the times the service can answer for/m],

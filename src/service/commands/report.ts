@@ -93,7 +93,8 @@ export function timeFlag(flag: string, value: string, now: number): number {
   try {
     return lazy.reports().parseTime(flag, value);
   } catch (err) {
-    if (!(err instanceof QueryError && / is not a time/.test(err.message))) throw err;
+    // The forms, for a value in none of them; parseTime's own reason for one that is (a day the calendar has not).
+    if (!(err instanceof QueryError && / is not a time \(/.test(err.message))) throw err;
     // "7d" reads as a week ago or as 7 days ahead: Grafana's own syntax says which.
     const ago = /^\d+[smhdw]$/.test(value.trim()) ? ` (did you mean now-${value.trim()}?)` : '';
     throw new QueryError(flag, `"${value}" is not a time${ago}: use ${TIME_FORMS}`);
