@@ -95,6 +95,15 @@ test('no events match: says over which range, and, when it is the default 14 day
   // Programs get the frames, as ever: an empty one.
   const frames = JSON.parse((await report(['events', '--user', 'nobody', '--json'])).stdout).frames;
   expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
+  // Totals of nothing are zeros: under them, the same line, not zeros a newcomer takes for a quiet fortnight.
+  const totals = await runCli(['report', 'totals', '--db', db]);
+  const [table, line] = totals.stdout.split(/\n(?=\()/);
+  expect(table).toMatch(/^totals +value\n/);
+  expect(table).toMatch(/^events +0$/m);
+  expect(`${line}`).toMatch(lastDays);
+  expect((await report(['totals', '--to', '2000-01-02'])).stdout).toMatch(/\n\(no events match from 2000-01-01 00:00 to 2000-01-02 00:00 UTC\)\n$/);
+  // Totals of some events: the table alone.
+  expect((await report(['totals'])).stdout).not.toMatch(/no events match/);
 });
 
 test('--to alone looks at the 14 days before it, not from 14 days before now (which a past --to comes before)', async () => {

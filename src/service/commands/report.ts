@@ -454,8 +454,11 @@ export function reportCommand(): Command {
       if (o.json) return console.log(JSON.stringify(result));
       // Fitted to a terminal; piped (grep, a file), each row whole on its line.
       const printed = printFrames(result.frames, peakMinutes, terminalWidth());
-      // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
-      console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
+      // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside. Totals of no
+      // events are a table of zeros, which says no more about the range than an empty report did.
+      const nothing = range && noEventsIn(range, o.from === undefined && o.to === undefined);
+      const noTotals = type === 'totals' && result.frames[0]?.fields.find((f) => f.name === 'events')?.values[0] === 0;
+      console.log(printed === NO_EVENTS && nothing ? nothing : noTotals && nothing ? `${printed}\n${nothing}` : printed);
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_LISTEN']);
 }
