@@ -120,7 +120,8 @@ test('role is a way to group and a filter with a value list: a role as given, "(
   // One value as a plain string, as for every filter.
   expect(resolveQuery({ filters: { role: 'Deployer' } }).filters).toEqual({ role: ['Deployer'] });
   expect(() => resolveQuery({ filters: { role: [7] } })).toThrow(new QueryError('filters.role[0]', 'must be a string'));
-  const notAFilter = /^filters\.roles: is not a filter; use one of .*identityType, role, permissionSet, eventCategory$/;
+  // A letter off a filter's name: the one meant is named after the list.
+  const notAFilter = /^filters\.roles: is not a filter; use one of .*identityType, role, permissionSet, eventCategory \(did you mean role\?\)$/;
   expect(() => resolveQuery({ filters: { roles: ['Deployer'] } })).toThrow(notAFilter);
 });
 
@@ -131,7 +132,9 @@ test('permissionSet is a way to group and a filter with a value list: a permissi
   expect(q).toMatchObject({ groupBy: 'permissionSet', filters: { permissionSet: ['AdministratorAccess', '(none)'] } });
   expect(withoutDefaults(q)).toEqual({ groupBy: 'permissionSet', filters: q.filters });
   expect(() => resolveQuery({ filters: { permissionSet: [1] } })).toThrow(new QueryError('filters.permissionSet[0]', 'must be a string'));
-  expect(() => resolveQuery({ groupBy: 'permissionSets' })).toThrow(/^groupBy: /);
+  expect(() => resolveQuery({ groupBy: 'permissionSets' })).toThrow(/^groupBy: "permissionSets" is not one of .* \(did you mean permissionSet\?\)$/);
+  // Nothing near: the list alone.
+  expect(() => resolveQuery({ groupBy: 'colour' })).toThrow(/^groupBy: "colour" is not one of [^(]*$/);
 });
 
 test('eventCategory is a way to group and a filter with a value list: management events only, data events only, "(unknown)"', () => {

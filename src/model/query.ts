@@ -1,6 +1,7 @@
 // The one query model behind every report: editor, dashboards, alert rules, HTTP API and CLI.
 // Pure code, no I/O: it runs in the browser, the backend plugin and the service alike.
 import type { ApiErrorCode } from './api';
+import { didYouMean } from './closest';
 import { wholeDecimalNumber } from './decimal';
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
@@ -166,7 +167,8 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
     return value as T;
   }
-  throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`, 'unknown-value');
+  const meant = typeof value === 'string' ? didYouMean(value, allowed) : '';
+  throw new QueryError(field, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}${meant}`, 'unknown-value');
 }
 
 function untrimmed(field: string, value: unknown): string {
@@ -200,7 +202,7 @@ export function resolveFilters(value: unknown, field: 'filters' | 'exclude' = 'f
   const out: Filters = {};
   for (const [key, list] of Object.entries(value)) {
     if (!(FILTER_KEYS as readonly string[]).includes(key)) {
-      throw new QueryError(`${field}.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}`, 'unknown-filter');
+      throw new QueryError(`${field}.${key}`, `is not a filter; use one of ${FILTER_KEYS.join(', ')}${didYouMean(key, FILTER_KEYS)}`, 'unknown-filter');
     }
     const values = typeof list === 'string' ? [list] : list;
     if (!Array.isArray(values)) {

@@ -19,11 +19,12 @@ import { queryFromFlags, reportCommand } from './commands/report';
 import { CLOUDTRAIL_ENDPOINT_HINT } from './trails';
 
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const usage = (command: string) => (command ? `\\(run 'trailhound ${command} --help' for usage\\)` : '\\(run with --help for usage\\)');
+const usage = (command: string) => `\\(run 'trailhound ${command ? `${command} ` : ''}--help' for usage\\)`;
 
 // A mistake in a sub-command's flags says where its usage is, as one in the command itself does.
 test.each([
   [['ingets'], "trailhound: unknown command 'ingets'\n\\(Did you mean ingest\\?\\)", ''],
+  [['--verbose'], "trailhound: unknown option '--verbose'", ''],
   [['ingest', '--source', 'logs', '--dayz', '3'], "trailhound: unknown option '--dayz'\n\\(Did you mean --days\\?\\)", 'ingest'],
   [['generate'], "trailhound: required option '--out <dir>' not specified", 'generate'],
   // A typo is named as one, not hidden behind the required option it misspells.
@@ -582,6 +583,26 @@ test('report refused the token file of a database in use says the serve holding 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+test("report on a database in use, with nothing at the address it found itself, says the serve may listen elsewhere: TRAILHOUND_LISTEN", async () => {
+  const dir = tempDir();
+  const held = path.join(dir, 'db.duckdb');
+  // As a serve started with TRAILHOUND_LISTEN=127.0.0.1:7490 holds it, while report asks the default address.
+  const db = await Database.open(held);
+  try {
+    const listen = (await refusedUrl()).replace('http://', '');
+    const r = await runCli(['report', 'totals', '--db', held], { TRAILHOUND_URL: '', TRAILHOUND_LISTEN: listen });
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `trailhound: ${held} is in use by a running 'trailhound serve', and asking it at http://${listen} failed ` +
+        `(fetch failed: connect ECONNREFUSED ${listen}): ` +
+        'if it listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url; or stop it first.\n',
+    ]);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
 
 test('report with a service named and no --db asks the service, not a database an earlier npm start left in ./data', async () => {
   const dir = tempDir();

@@ -17,7 +17,8 @@ export function buildCli(): Command {
   const program = new Command('trailhound')
     .description('CloudTrail logs from S3 into DuckDB, and reports over them for Grafana')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
+    // As each command's hint names its own help: the command to run, not "with --help" of nothing in particular.
+    .showHelpAfterError("(run 'trailhound --help' for usage)")
     .configureOutput(sameErrorPrefix);
   withEnvironment(program, ['TRAILHOUND_DEBUG']);
   program.addCommand(ingestCommand());

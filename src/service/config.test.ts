@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BOUNDS, dbPath, endpointUrl, envPositiveInt, memoryLimit, retentionDays, sourceList, sourcesIn, wholeNumberProblem } from './config';
+import { BOUNDS, dbPath, endpointUrl, envPositiveInt, memoryLimit, missingDatabase, retentionDays, sourceList, sourcesIn, wholeNumberProblem } from './config';
 import { distinctSources } from './ingest';
 
 describe('envPositiveInt: a TRAILHOUND_* variable held to its flag’s rule and bound', () => {
@@ -210,4 +210,31 @@ test('dbPath: a leading ~ (TRAILHOUND_DB quoted, or set by systemd) is the home 
   expect(dbPath('./~/t.duckdb')).toBe('./~/t.duckdb');
   expect(dbPath('~other/t.duckdb')).toBe('~other/t.duckdb');
   // DuckDB's own reading of ~ agrees: cli.test.ts runs ingest so.
+});
+
+describe('missingDatabase: what to do when no database is at the file a command reads', () => {
+  const missing = path.join(os.tmpdir(), 'trailhound-no-such-folder', 'x.duckdb');
+  const saved = process.env.TRAILHOUND_DB;
+  afterEach(() => (saved === undefined ? delete process.env.TRAILHOUND_DB : (process.env.TRAILHOUND_DB = saved)));
+
+  test('the default file: run ingest first, or pass --db (the database may be elsewhere)', () => {
+    delete process.env.TRAILHOUND_DB;
+    expect(missingDatabase(missing)).toBe(`there is no database at ${missing}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`);
+  });
+
+  test('a file --db or TRAILHOUND_DB names: check that setting (likely mistyped), not "pass --db" again', () => {
+    delete process.env.TRAILHOUND_DB;
+    const byFlag = `there is no database at ${missing}: check --db, or run 'trailhound ingest' (or 'trailhound serve') with that --db first`;
+    expect(missingDatabase(missing, missing)).toBe(byFlag);
+    process.env.TRAILHOUND_DB = missing;
+    const byVariable =
+      `there is no database at ${missing}: check TRAILHOUND_DB, or run 'trailhound ingest' (or 'trailhound serve') with that TRAILHOUND_DB first`;
+    expect(missingDatabase(missing)).toBe(byVariable);
+    // The flag wins, as it does over the variable.
+    expect(missingDatabase(missing, missing)).toBe(byFlag);
+  });
+
+  test('a database there: nothing to say', () => {
+    expect(missingDatabase(__filename, __filename)).toBeUndefined();
+  });
 });

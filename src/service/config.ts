@@ -171,8 +171,11 @@ export function dbPath(flag?: string): string {
   return /^~(\/|$)/.test(file) ? path.join(os.homedir(), file.slice(1)) : file;
 }
 
-/** Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one). */
-export function missingDatabase(file: string): string | undefined {
+/**
+ * Why a command that reads a database cannot run: there is none at `file` (a mistyped --db must not create an empty one).
+ * `flag` is the command's --db: a file named by it (or TRAILHOUND_DB) is to be checked, not named again with --db.
+ */
+export function missingDatabase(file: string, flag?: string): string | undefined {
   try {
     fs.statSync(file);
     return undefined;
@@ -180,13 +183,16 @@ export function missingDatabase(file: string): string | undefined {
     // Only when it is not there: a folder this user may not read hides a database, whose open then says so.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') return undefined;
-    return `there is no database at ${file}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db`;
+    const named = flag !== undefined ? '--db' : env('DB') !== undefined ? 'TRAILHOUND_DB' : undefined;
+    const run = "run 'trailhound ingest' (or 'trailhound serve')";
+    return `there is no database at ${file}: ${named ? `check ${named}, or ${run} with that ${named} first` : `${run} first, or pass --db`}`;
   }
 }
 
-/** `file`, when a database is there; else the error missingDatabase says. */
-export function existingDatabase(file: string): string {
-  const missing = missingDatabase(file);
+/** The database file dbPath names for `flag` (a command's --db), when a database is there; else the error missingDatabase says. */
+export function existingDatabase(flag: string | undefined): string {
+  const file = dbPath(flag);
+  const missing = missingDatabase(file, flag);
   if (missing) throw new Error(missing);
   return file;
 }

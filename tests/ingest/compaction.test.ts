@@ -98,6 +98,15 @@ test("a key's day in SQL (KEY_DAY_SQL) is parseKey's", async () => {
   }
 });
 
+test("a compaction's line: what it read, wrote and removed, each with its size; a first load split by day removed none", () => {
+  const split = { days: 12, filesRead: 1, filesWritten: 12, filesRemoved: 0, bytesRemoved: 0, bytesWritten: 6_096_116, daysLeft: 0, failed: [] };
+  expect(describeCompaction(split)).toBe('Compacted the kept log files of 12 days: read 1 Parquet file, wrote 12 (6.1 MB), removed none');
+  const day = { ...split, days: 1, filesWritten: 1, filesRemoved: 1, bytesRemoved: 1_100_000, bytesWritten: 400_000, daysLeft: 2 };
+  expect(describeCompaction(day)).toBe(
+    'Compacted the kept log files of 1 day: read 1 Parquet file, wrote 1 (0.4 MB), removed 1 (1.1 MB); 2 days left for the next compaction'
+  );
+});
+
 describe('compactOriginals', () => {
   let dir: string;
   beforeEach(() => {
@@ -116,7 +125,8 @@ describe('compactOriginals', () => {
 
       const summary = await compactOriginals(db, { now: NOW });
       expect(summary).toMatchObject({ days: 4, filesRead: 1 + 4 + 3, filesWritten: 4, filesRemoved: 8, daysLeft: 0, failed: [] });
-      expect(describeCompaction(summary)).toMatch(/^Compacted the kept log files of 4 days: 8 Parquet files into 4, 8 files removed/);
+      const said = /^Compacted the kept log files of 4 days: read 8 Parquet files, wrote 4 \(\d+\.\d MB\), removed 8 \(\d+\.\d MB\)$/;
+      expect(describeCompaction(summary)).toMatch(said);
       // 4 day files, yesterday's 2 and today's 1; nothing on disk that no row refers to.
       expect(parquetFiles(db)).toHaveLength(7);
       expect(parquetFiles(db)).toEqual(await referenced(db));

@@ -112,6 +112,19 @@ describe('auth', () => {
     expect((await fetch(`${served.url}/api/trails`, { headers: { authorization: `Basic ${TOKEN}` } })).status).toBe(401);
   });
 
+  test('a token sent without "Bearer " before it (curl -H "Authorization: $TOKEN") is told so, not only "missing or wrong"', async () => {
+    const refused = async (authorization: string) => (await (await fetch(`${served.url}/api/trails`, { headers: { authorization } })).json()) as object;
+    const noScheme = 'missing or wrong bearer token: the Authorization header does not start with "Bearer ": send "Authorization: Bearer <token>"';
+    for (const header of [TOKEN, `Basic ${TOKEN}`, `Token ${TOKEN}`]) {
+      expect(await refused(header)).toEqual({ error: expect.stringContaining(noScheme), code: 'unauthorized' });
+    }
+    // With the scheme, the token is missing or wrong: that alone, as the header holds no slip to point at.
+    const missingOrWrong = /^missing or wrong bearer token: send "Authorization: Bearer <token>"/;
+    for (const header of ['Bearer wrong', 'Bearer', 'bearer  ']) {
+      expect(await refused(header)).toEqual({ error: expect.stringMatching(missingOrWrong), code: 'unauthorized' });
+    }
+  });
+
   test('the service’s token is trimmed, as the presented one is; a blank one is refused', async () => {
     const newline = await buildApi({ db: served.db, token: `${TOKEN}\n` });
     const newlineUrl = await newline.listen({ host: '127.0.0.1', port: 0 });
@@ -831,11 +844,12 @@ describe('other endpoints', () => {
     const r = await call('GET', '/api/values/user?limit=0');
     expect(r.status).toBe(400);
     expect(r.json).toEqual({ error: expect.stringMatching(/limit/), code: 'invalid-request' });
-    // As in a query: the values allowed, never a silent default.
+    // As in a query: the values allowed, never a silent default (Arrival not taken for arrival, only named).
     for (const [given, shown] of [['received', '"received"'], ['Arrival', '"Arrival"']]) {
+      const meant = given === 'Arrival' ? ' (did you mean arrival?)' : '';
       expect(await call('GET', `/api/values/user?timeField=${given}`)).toMatchObject({
         status: 400,
-        json: { error: `timeField: ${shown} is not one of event, arrival`, code: 'unknown-value' },
+        json: { error: `timeField: ${shown} is not one of event, arrival${meant}`, code: 'unknown-value' },
       });
     }
     expect((await call('GET', '/api/values/user?timeField=arrival')).status).toBe(200);
@@ -1145,6 +1159,11 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['query: too many queries', 'POST', '/api/query', queryBody({ queries: Array.from({ length: 51 }, (_, i) => ({ refId: `q${i}` })) }), /^queries: 51 /],
     ['query: unknown field', 'POST', '/api/query', queryBody({ timezone: 'UTC' }), /^timezone: is not a field of this service's query request/],
     ['query: a groupBy not in the list', 'POST', '/api/query', queryA({ groupBy: 'colour' }), /^groupBy: "colour" is not one of user, /],
+    // A capital or a letter off a known name is a typo, not a newer client's: the name meant, not "another version?".
+    ['query: a field a capital off', 'POST', '/api/query',
+      queryA({ groupby: 'user' }), /^groupby: is not a field of this service's query model \(.*\): did you mean groupBy\?$/],
+    ['query: a filter a letter off', 'POST', '/api/query',
+      queryA({ filters: { users: ['x'] } }), /^filters\.users: is not a filter; use one of .* \(did you mean user\?\)$/],
     ['query: a limit not a number', 'POST', '/api/query', queryA({ limit: 'three' }), `limit: ${WHOLE}`],
     // Number() reads these as whole numbers (10000, 30, 100): a fraction in text is refused however many digits it has.
     ['query: a limit with a fraction', 'POST', '/api/query', queryA({ limit: '10000.0000000000000001' }), `limit: ${WHOLE}`],
@@ -1164,6 +1183,10 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['backfill: days with a fraction', 'POST', '/api/backfill', { days: '30.0000000000000001' }, 'days: must be a whole number of at least 1'],
     ['backfill: unknown field', 'POST', '/api/backfill', { days: 1, since: '2026-01-01' }, /^since: is not a field of this service's backfill requests/],
     ['values: a dimension not in the list', 'GET', '/api/values/password', undefined, /^dimension: "password" is not one of region, /],
+    ['values: a dimension a letter off', 'GET', '/api/values/users', undefined,
+      /^dimension: "users" is not one of region, .* \(did you mean user\?\)$/],
+    ['values: a parameter a letter off', 'GET', '/api/values/user?limt=3', undefined,
+      /^limt: is not a field of this service's value lists \(.*\): did you mean limit\?$/],
     ['values: limit not a number', 'GET', '/api/values/user?limit=three', undefined, `limit: ${WHOLE}`],
     ['values: limit too big', 'GET', '/api/values/user?limit=10001', undefined, `limit: ${WHOLE}`],
     ['values: limit with a fraction', 'GET', '/api/values/user?limit=10000.0000000000000001', undefined, `limit: ${WHOLE}`],
@@ -1172,6 +1195,8 @@ describe('a request the schema refuses: the field as the model names it, what it
     ['unreadable files: limit in binary', 'GET', '/api/ingest/errors?limit=0b11', undefined, `limit: ${WHOLE}`],
     ['values: q too long', 'GET', `/api/values/user?q=${'x'.repeat(257)}`, undefined, 'q: must be at most 256 characters long (it has 257)'],
     ['values: a time field not in the list', 'GET', '/api/values/user?timeField=received', undefined, 'timeField: "received" is not one of event, arrival'],
+    ['values: a time field a letter off', 'GET', '/api/values/user?timeField=arival', undefined,
+      'timeField: "arival" is not one of event, arrival (did you mean arrival?)'],
     ['values: not a time', 'GET', '/api/values/user?from=soon', undefined, /^from: "soon" is not a time/],
     ['values: a parameter twice', 'GET', '/api/values/user?limit=1&limit=2', undefined, 'limit: given 2 times: give it once'],
     // One the model checks, not the schema: not `["event","arrival"] is not one of event, arrival`.
@@ -1198,6 +1223,11 @@ describe('a request the schema refuses: the field as the model names it, what it
     'query: unknown field': 'unknown-field',
     'query: a groupBy not in the list': 'unknown-value',
     'query: a filter not known': 'unknown-filter',
+    'query: a field a capital off': 'unknown-field',
+    'query: a filter a letter off': 'unknown-filter',
+    'values: a dimension a letter off': 'unknown-value',
+    'values: a parameter a letter off': 'unknown-field',
+    'values: a time field a letter off': 'unknown-value',
     'backfill: unknown field': 'unknown-field',
     'values: a dimension not in the list': 'unknown-value',
     'values: a time field not in the list': 'unknown-value',

@@ -95,6 +95,15 @@ test('no events match: says over which range, and, when it is the default 14 day
   // Programs get the frames, as ever: an empty one.
   const frames = JSON.parse((await report(['events', '--user', 'nobody', '--json'])).stdout).frames;
   expect(frames.map((f: any) => f.fields.map((field: any) => field.values))).toEqual([[[], []]]);
+  // Totals of nothing are zeros: under them, the same line, not zeros a newcomer takes for a quiet fortnight.
+  const totals = await runCli(['report', 'totals', '--db', db]);
+  const [table, line] = totals.stdout.split(/\n(?=\()/);
+  expect(table).toMatch(/^totals +value\n/);
+  expect(table).toMatch(/^events +0$/m);
+  expect(`${line}`).toMatch(lastDays);
+  expect((await report(['totals', '--to', '2000-01-02'])).stdout).toMatch(/\n\(no events match from 2000-01-01 00:00 to 2000-01-02 00:00 UTC\)\n$/);
+  // Totals of some events: the table alone.
+  expect((await report(['totals'])).stdout).not.toMatch(/no events match/);
 });
 
 test('--to alone looks at the 14 days before it, not from 14 days before now (which a past --to comes before)', async () => {
@@ -227,6 +236,8 @@ test.each([
   // Grafana's months and years have no fixed length: not taken.
   [['events', '--from', 'now-1M'], /^trailhound: --from: "now-1M" is not a time: use now/m],
   [['events', '--from', 'now-7 d'], /^trailhound: --from: "now-7 d" is not a time: use now/m],
+  // In the form of the example, but no day: what is wrong, not the forms again.
+  [['events', '--from', '2026-11-31'], /^trailhound: --from: "2026-11-31" is not a time: the calendar has no 2026-11-31$/m],
   [['events', '--from', 'now-9999999d'], /^trailhound: --from: "now-9999999d" is before 1970-01-01, the earliest time the service can answer for$/m],
   [['events', '--from', '+020000-01-01', '--to', '+020000-01-02'], /^trailhound: --from: "\+020000-01-01" is not a time/m],
   [['events', '--to', '99999999999999999'], /^trailhound: --to: 99999999999999999 is outside the times the service can answer for/m],
@@ -240,6 +251,9 @@ test.each([
     /^trailhound: --from: 9999-01-01 \(9999-01-01 00:00 UTC\) is not before now \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): give a --from before it$/m,
   ],
   [['everything'], /^trailhound: report type "everything" is not one of events, totals, trails, ingest\n\(run 'trailhound report --help' for usage\)\n$/],
+  // A letter short (or in capitals): the type meant is named, as commander names a mistyped command or flag.
+  [['total'], /^trailhound: report type "total" is not one of events, totals, trails, ingest \(did you mean totals\?\)\n/],
+  [['Events'], /^trailhound: report type "Events" is not one of events, totals, trails, ingest \(did you mean events\?\)\n/],
   [['events', '--time-field', 'received'], /^trailhound: option '--time-field <time>' argument 'received' is invalid. Allowed choices are event, arrival/m],
   [['events', '--service-calls', 'none'], /^trailhound: option '--service-calls <which>' argument 'none' is invalid. Allowed choices are include, exclude/m],
   [['events', '--peak-window', '2000'], peakRefused('2000')],
@@ -472,7 +486,7 @@ test.each([
 test('no database yet: says what to run', async () => {
   const r = await runCli(['report', 'totals', '--db', path.join(dir, 'none', 'x.duckdb')]);
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: run 'trailhound ingest'/);
+  expect(r.stderr).toMatch(/there is no database at .*x\.duckdb: check --db, or run 'trailhound ingest' \(or 'trailhound serve'\) with that --db first/);
   // A service elsewhere (Docker) is asked only when named: the message says how.
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });

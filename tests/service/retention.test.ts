@@ -10,7 +10,7 @@ import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest, sourceId } from '../../src/service/ingest';
 import { parseKey } from '../../src/service/ingest/keys';
-import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
+import { daysWithin, describePrune, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { Reports } from '../../src/service/reports';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
@@ -473,6 +473,13 @@ test("a report whose range reaches before the retention's cutoff says that the r
   }));
 
 describe('the command line', () => {
+  test("prune's line says its cutoff as reports do, to the minute in UTC, not as the JSON's ISO instant", () => {
+    const summary = { retentionDays: 90, before: '2026-08-30T13:41:49.857Z', events: 1, logFiles: 2, ledgerRows: 1, records: 2 };
+    expect(describePrune(summary)).toBe(
+      'Removed 1 event from before 2026-08-30 13:41 UTC (retention: 90 days), 2 kept log files no event needs, and 3 bookkeeping rows'
+    );
+  });
+
   test('prune wants to know how many days to keep, and checks it', async () => {
     const dir = tempDir();
     try {
@@ -488,7 +495,8 @@ describe('the command line', () => {
       // No database there (a mistyped --db, or ./data run from another folder): said, not a new empty one "pruned".
       const absent = await runCli(['prune', '--db', db, '--retention-days', '30']);
       expect([absent.code, absent.stdout]).toEqual([1, '']);
-      expect(absent.stderr).toMatch(/^trailhound: there is no database at .*db\.duckdb: run 'trailhound ingest' \(or 'trailhound serve'\) first, or pass --db/);
+      const checkDb = /^trailhound: there is no database at .*db\.duckdb: check --db, or run 'trailhound ingest' \(or 'trailhound serve'\) with that --db/;
+      expect(absent.stderr).toMatch(checkDb);
       // Nothing was created by the mistakes.
       expect(fs.existsSync(db)).toBe(false);
       (await Database.open(db)).close();
@@ -529,7 +537,7 @@ describe('the command line', () => {
       expect(JSON.parse(pruned.stdout)).toMatchObject({ objects: 0, events: 0, pruned: 1 });
       const since = await runCli(['ingest', '--source', logs, '--db', db, '--since', '2026-01-01', '--retention-days', '1']);
       expect(since.stderr).toMatch(/^trailhound: warning: --since 2026-01-01 is before what a retention of 1 day keeps: reading from \d{4}-\d{2}-\d{2}/);
-      expect(since.stdout).toMatch(/^Removed 0 events from before .* \(retention: 1 day\), 0 kept log files/m);
+      expect(since.stdout).toMatch(/^Removed 0 events from before \d{4}-\d\d-\d\d \d\d:\d\d UTC \(retention: 1 day\), 0 kept log files/m);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
+import { didYouMean } from '../../model/closest';
 import { messageOf } from '../../model/errorMessage';
 import { DEFAULT_ERRORS_LIMIT, DIMENSIONS, isDimension, MAX_LIMIT, QueryError, resolveFilters, resolveTimeField, type Filters } from '../../model/query';
 import { counted, sizeText } from '../counted';
@@ -313,7 +314,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const header = request.headers.authorization ?? '';
     const given = BEARER.exec(header)?.[1].trim() ?? '';
     if (!given || !sameToken(given, expected)) {
-      const error = 'missing or wrong bearer token: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)';
+      // The token sent without its scheme (curl -H "Authorization: $TOKEN") is the usual slip: said, as the header shows it.
+      const slip = header.trim() && !/^bearer\b/i.test(header.trim()) ? ': the Authorization header does not start with "Bearer "' : '';
+      const error = `missing or wrong bearer token${slip}: send "Authorization: Bearer <token>" (TRAILHOUND_TOKEN, or the token file in the data folder)`;
       return reply.code(401).send(errorAnswer('unauthorized', error));
     }
     // After the token: without it, a caller learns no more than /api/health tells anyone. /metrics reads no reports
@@ -449,7 +452,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   /** A value list, its fields from the query string (GET) or the body (POST): the same checks and answer. */
   const answerValues = async (dimension: string, q: ValuesFields, reply: FastifyReply) => {
     if (!isDimension(dimension)) {
-      return reply.code(400).send(errorAnswer('unknown-value', `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}`));
+      const meant = didYouMean(dimension, DIMENSIONS);
+      return reply.code(400).send(errorAnswer('unknown-value', `dimension: "${dimension}" is not one of ${DIMENSIONS.join(', ')}${meant}`));
     }
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');

@@ -1,6 +1,6 @@
 // trailhound prune --retention-days N: what `serve --retention-days` does every hour, once (for `ingest` from cron).
 import { Command } from 'commander';
-import { BOUNDS, DEFAULTS, dbPath, existingDatabase, memoryLimit, retentionDays } from '../config';
+import { BOUNDS, DEFAULTS, existingDatabase, memoryLimit, retentionDays } from '../config';
 import * as lazy from './lazy';
 import { IN_USE, sayLongMigration, warnIfExposed, wholeFlag, withEnvironment } from './options';
 
@@ -16,7 +16,7 @@ export function pruneCommand(): Command {
         throw new Error('how many days to keep? Give --retention-days N (or set TRAILHOUND_RETENTION_DAYS)');
       }
       // Not a new, empty database (of a mistyped --db, or ./data from another folder) pruned of nothing, said as a success.
-      const file = existingDatabase(dbPath(opts.db));
+      const file = existingDatabase(opts.db);
       warnIfExposed(file);
       const { describePrune, prune } = lazy.retention();
       const options = { memoryLimit: memoryLimit(DEFAULTS.memoryLimit), onLongMigration: sayLongMigration, inUse: IN_USE.prune };

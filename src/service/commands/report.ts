@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Frame, QueryResponse } from '../../model/api';
+import { didYouMean } from '../../model/closest';
 import { COMMON_SEARCHES, commonSearch, type CommonSearch } from '../../model/commonSearches';
 import {
   AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS,
@@ -14,7 +15,7 @@ import { readHttpAnswer, withoutToken } from '../../model/httpAnswer';
 import { plainHttpHost } from '../../model/settings';
 import { BOUNDS, DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
-import { NO_EVENTS, printFrames } from '../reports/print';
+import { minute, NO_EVENTS, printFrames } from '../reports/print';
 import { terminalWidth } from '../table';
 import { readToken, type Token } from '../api/token';
 import * as lazy from './lazy';
@@ -92,14 +93,16 @@ export function timeFlag(flag: string, value: string, now: number): number {
   try {
     return lazy.reports().parseTime(flag, value);
   } catch (err) {
-    if (!(err instanceof QueryError && / is not a time/.test(err.message))) throw err;
+    // The forms, for a value in none of them; parseTime's own reason for one that is (a day the calendar has not).
+    if (!(err instanceof QueryError && / is not a time \(/.test(err.message))) throw err;
     // "7d" reads as a week ago or as 7 days ahead: Grafana's own syntax says which.
     const ago = /^\d+[smhdw]$/.test(value.trim()) ? ` (did you mean now-${value.trim()}?)` : '';
     throw new QueryError(flag, `"${value}" is not a time${ago}: use ${TIME_FORMS}`);
   }
 }
 
-const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+/** What to do when the serve that holds the file does not answer where report asked: it listens at another --listen. */
+const listensElsewhere = (serve: string) => `if ${serve} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`;
 
 /** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
 export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
@@ -230,7 +233,7 @@ async function askService(
     // it listens elsewhere (started with TRAILHOUND_LISTEN, which this command was not given).
     const elsewhere =
       token?.file && heldFile
-        ? `; or, if the serve that holds ${heldFile} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`
+        ? `; or, ${listensElsewhere(`the serve that holds ${heldFile}`)}`
         : '';
     return {
       error: `the service at ${url} refused ${sent}: set TRAILHOUND_TOKEN to its token (serve logs where its token file is)${elsewhere}`,
@@ -349,7 +352,7 @@ export function reportCommand(): Command {
       };
       // With the hint commander gives after its own usage errors.
       if (!(QUERY_TYPES as readonly string[]).includes(type)) {
-        fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}\n(run 'trailhound report --help' for usage)`);
+        fail(`report type "${type}" is not one of ${QUERY_TYPES.join(', ')}${didYouMean(type, QUERY_TYPES)}\n(run 'trailhound report --help' for usage)`);
       }
       if (o.errors && type !== 'ingest') fail(`--errors lists the files ingestion could not read: use it with 'report ingest', not '${type}'`);
       const now = Date.now();
@@ -376,7 +379,7 @@ export function reportCommand(): Command {
         // Named without a database (--db, TRAILHOUND_DB), it answers even when the default file is here: that one is
         // what an earlier npm start left, not the named service's, and its events would be printed without a word.
         const askNamed = serviceNamed && o.db === undefined && env('DB') === undefined;
-        const missing = askNamed ? undefined : missingDatabase(file);
+        const missing = askNamed ? undefined : missingDatabase(file, o.db);
         if (missing && !serviceNamed) {
           fail(`${missing}; for a service running elsewhere (Docker, another host), give its --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN`);
         }
@@ -418,9 +421,11 @@ export function reportCommand(): Command {
           // A token no client can send is an error of its own, not a service that could not be asked.
           const dataDir = path.dirname(path.resolve(file));
           const token = readToken(dataDir);
+          // The file is held by a serve, and report found its address itself (TRAILHOUND_LISTEN, or the default).
+          const held = !missing && !denied && !serviceNamed;
           try {
             const body = { range, maxDataPoints: SERIES_ROWS, queries: [{ ...withoutDefaults(query), refId: 'A' }] };
-            result = await askService(o.serviceUrl, dataDir, token, body, !missing && !denied && !serviceNamed ? file : undefined);
+            result = await askService(o.serviceUrl, dataDir, token, body, held ? file : undefined);
           } catch (err) {
             caught = err;
             // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED 127.0.0.1:7480, bad port).
@@ -433,6 +438,8 @@ export function reportCommand(): Command {
                 : denied
                   ? `this user may not read ${file}, and asking the service`
                   : `${file} is in use by a running 'trailhound serve', and asking it`;
+            // Nothing there, most likely: the serve that holds the file was started with a --listen this command was not given.
+            if (held) return fail(`${asked} at ${o.serviceUrl} failed (${why}): ${listensElsewhere('it')}; or stop it first.`);
             const instead = askNamed ? ', or give a --db to read a database here' : missing || denied ? '' : ', or stop it first';
             return fail(
               `${asked} at ${o.serviceUrl} failed (${why}). Point --service-url (or TRAILHOUND_URL) and TRAILHOUND_TOKEN at the running service${instead}.`
@@ -447,8 +454,11 @@ export function reportCommand(): Command {
       if (o.json) return console.log(JSON.stringify(result));
       // Fitted to a terminal; piped (grep, a file), each row whole on its line.
       const printed = printFrames(result.frames, peakMinutes, terminalWidth());
-      // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside.
-      console.log(printed === NO_EVENTS && range ? noEventsIn(range, o.from === undefined && o.to === undefined) : printed);
+      // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside. Totals of no
+      // events are a table of zeros, which says no more about the range than an empty report did.
+      const nothing = range && noEventsIn(range, o.from === undefined && o.to === undefined);
+      const noTotals = type === 'totals' && result.frames[0]?.fields.find((f) => f.name === 'events')?.values[0] === 0;
+      console.log(printed === NO_EVENTS && nothing ? nothing : noTotals && nothing ? `${printed}\n${nothing}` : printed);
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_LISTEN']);
 }

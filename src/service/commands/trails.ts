@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
-import { cloudtrailEndpointUrl, DEFAULTS, dbPath, env, existingDatabase } from '../config';
+import { cloudtrailEndpointUrl, DEFAULTS, env, existingDatabase } from '../config';
 import { terminalWidth } from '../table';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
@@ -53,7 +53,7 @@ export function trailsCommand(): Command {
     .option('--json', 'print JSON rows, as GET /api/trails lists them (times in ISO 8601)')
     .action(async (opts) => {
       // DuckDB's own words would be "Cannot open database … in read-only mode: database does not exist".
-      const db = await lazy.database().Database.open(existingDatabase(dbPath(opts.db)), { readOnly: true, inUse: IN_USE.trailsList });
+      const db = await lazy.database().Database.open(existingDatabase(opts.db), { readOnly: true, inUse: IN_USE.trailsList });
       try {
         // The List of Trails as report trails prints it (its frame's column names), and as the API lists it for --json.
         const reports = new (lazy.reports().Reports)(db);

@@ -52,7 +52,9 @@ describe('dayWindow', () => {
   test('bad values say what is expected', () => {
     expect(() => dayWindow({ since: '27/02/2026', now })).toThrow(/expected a date like/);
     // Days a month does not have: refused, not rolled over into the next month.
-    for (const since of ['2026-02-30', '2026-02-29', '2025-04-31']) expect(() => dayWindow({ since, now })).toThrow(/expected a date like/);
+    for (const since of ['2026-02-30', '2026-02-29', '2025-04-31']) {
+      expect(() => dayWindow({ since, now })).toThrow(`--since ${since}: the calendar has no such day`);
+    }
     expect(dayWindow({ since: '2024-02-29', now }).from).toBe('2024-02-29');
     expect(() => dayWindow({ since: '2026-04-01', now })).toThrow('--since 2026-04-01 is in the future: today is 2026-03-02 (UTC); give a day up to it');
     expect(() => dayWindow({ days: 0, now })).toThrow(/whole number/);

@@ -142,8 +142,10 @@ function unclippedWindow(options: { days?: number; since?: string; now?: Date })
   const to = isoDay(now);
   if (options.since) {
     // Date.parse rolls 2026-02-30 over to March 2: a date must read back as itself.
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(options.since) || Number.isNaN(Date.parse(options.since)) || isoDay(new Date(options.since)) !== options.since) {
-      throw new Error(`--since ${options.since}: expected a date like 2026-11-01`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(options.since)) throw new Error(`--since ${options.since}: expected a date like 2026-11-01`);
+    if (Number.isNaN(Date.parse(options.since)) || isoDay(new Date(options.since)) !== options.since) {
+      // In the form asked for: the form is not what is wrong.
+      throw new Error(`--since ${options.since}: the calendar has no such day`);
     }
     if (options.since > to) {
       // Days are UTC's: east of it, the local date can be a day ahead.

@@ -8,6 +8,7 @@ import { listValue } from '@duckdb/node-api';
 import type { RetentionStatus } from '../../model/api';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
+import { minute } from '../reports/print';
 import { COMPLETED_RUN, ENDED_FIRST_LOAD } from './index';
 import { KEY_DAY_SQL } from './keys';
 
@@ -45,10 +46,10 @@ export function daysUnder(retentionDays: number | undefined, days: number): numb
   return retentionDays ? Math.min(days, daysWithin(retentionDays)) : days;
 }
 
-/** One line for people: what a prune removed. */
+/** One line for people: what a prune removed, its cutoff to the minute as reports say it (not the ISO instant the JSON gives). */
 export function describePrune(s: PruneSummary): string {
   return (
-    `Removed ${counted(s.events, 'event')} from before ${s.before} (retention: ${counted(s.retentionDays, 'day')}), ` +
+    `Removed ${counted(s.events, 'event')} from before ${minute(Date.parse(s.before))} UTC (retention: ${counted(s.retentionDays, 'day')}), ` +
     `${counted(s.logFiles, 'kept log file')} no event needs, and ${counted(s.ledgerRows + s.records, 'bookkeeping row')}`
   );
 }

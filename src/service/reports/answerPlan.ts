@@ -1,5 +1,6 @@
 // A request's budgets of points and rows, and its plan: each query resolved and sized against them before any runs.
 import type { QueryRequest } from '../../model/api';
+import { closestName } from '../../model/closest';
 import { MODEL_KEYS, QueryError, resolveQuery, type ResolvedQuery } from '../../model/query';
 import type { Range } from './sql';
 import { bucketMs, parseRange } from './time';
@@ -136,7 +137,9 @@ export function planAnswer(request: QueryRequest): AnswerPlan {
 export function refuseUnknownFields(given: object, known: readonly string[], what: string, path = ''): void {
   const unknown = Object.keys(given).find((key) => !known.includes(key));
   if (unknown !== undefined) {
-    const advice = 'is the client at another version than the service? Run the same version of both';
+    // A name one letter or a capital off a known one is a person's typo (groupby), not a newer client's field.
+    const meant = closestName(unknown, known);
+    const advice = meant ? `did you mean ${meant}?` : 'is the client at another version than the service? Run the same version of both';
     const message = `is not a field of this service's ${what} (${known.length ? known.join(', ') : 'it takes none'}): ${advice}`;
     throw new QueryError(`${path}${unknown}`, message, 'unknown-field');
   }

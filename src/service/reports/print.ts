@@ -2,7 +2,8 @@
 import type { Frame, FrameField } from '../../model/api';
 import { formatColumns } from '../table';
 
-const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+/** A time as the commands print one: its minute, UTC (2026-11-26 13:41). */
+export const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 /** Seconds as Grafana's unit `s` shows them, scaled to what reads at a glance (a lag of 90000 s is 1.0 days). */
 export function duration(seconds: number): string {

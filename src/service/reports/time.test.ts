@@ -37,7 +37,9 @@ test('under a host time zone that is not UTC, zone-less times are still UTC', ()
 test.each([
   ['yesterday-ish', /is not a time/],
   ['Nov 20 2026', /is not a time/], // not ISO 8601: Date.parse would read it in the host's zone
-  ['2026-02-30', /is not a time/],
+  // A day in the form asked for, which the calendar has not: said so, not the forms again.
+  ['2026-02-30', /^range\.from: "2026-02-30" is not a time: the calendar has no 2026-02-30$/],
+  ['2026-11-31T08:00:00Z', /^range\.from: "2026-11-31T08:00:00Z" is not a time: the calendar has no 2026-11-31$/],
   ['2026-11-20T25:00:00Z', /is not a time/],
   [1e20, /is outside the times the service can answer for: 1970-01-01 to 9999-12-31/],
   [-1, /is outside/],

@@ -46,7 +46,8 @@ export function parseTime(field: string, value: unknown): number {
     // Date.parse would move a 30 February to March: the day must exist.
     const date = `${year}-${month}-${day}`;
     const midnight = Date.parse(`${date}T00:00:00Z`);
-    if (!Number.isFinite(midnight) || isoDay(midnight) !== date) throw notATime();
+    // Said so: a 31 November looks like the example the forms give, and the user would not see what is wrong.
+    if (!Number.isFinite(midnight) || isoDay(midnight) !== date) throw new QueryError(field, `${shown} is not a time: the calendar has no ${date}`);
     ms = Date.parse(`${date}T${clock ?? '00:00'}${(zone ?? 'Z').toUpperCase()}`);
   } else {
     throw notATime();

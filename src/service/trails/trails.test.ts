@@ -237,7 +237,7 @@ test('trails sync --json and trails list, as a user runs them', async () => {
   const typo = await runCli(['trails', 'list', '--db', path.join(dir, 'cli.duckbd')]);
   expect(typo.code).toBe(1);
   expect(typo.stderr).toBe(
-    `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: run 'trailhound ingest' (or 'trailhound serve') first, or pass --db\n`
+    `trailhound: there is no database at ${path.join(dir, 'cli.duckbd')}: check --db, or run 'trailhound ingest' (or 'trailhound serve') with that --db first\n`
   );
 });
 
