@@ -482,6 +482,44 @@ test('trails sync with TRAILHOUND_S3_ENDPOINT set and no CloudTrail endpoint say
   }
 }, 60_000);
 
+// The AWS SDK's endpoint variables, and Trailhound's own, none inherited from this process.
+const NO_ENDPOINTS = {
+  AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL_CLOUDTRAIL: undefined,
+  TRAILHOUND_S3_ENDPOINT: undefined, TRAILHOUND_CLOUDTRAIL_ENDPOINT: undefined,
+};
+
+test('an AWS SDK endpoint variable that is no http(s) URL stops ingest and trails sync at the start, named as the flag is, ' +
+  'not the SDK\'s "Invalid URL" at the first request', async () => {
+  const dir = tempDir();
+  try {
+    const db = (name: string) => path.join(dir, `${name}.duckdb`);
+    const runs: Array<[string[], string, string]> = [
+      [['ingest', '--source', 's3://logs', '--db', db('s3')], 'AWS_ENDPOINT_URL_S3', '127.0.0.1:9000'],
+      [['ingest', '--source', 's3://logs', '--db', db('all-s3')], 'AWS_ENDPOINT_URL', 'localhost:4566'],
+      [['trails', 'sync', '--db', db('cloudtrail')], 'AWS_ENDPOINT_URL_CLOUDTRAIL', 'localhost:4566'],
+      [['trails', 'sync', '--db', db('all-cloudtrail')], 'AWS_ENDPOINT_URL', '127.0.0.1:4566'],
+    ];
+    const results = await Promise.all(runs.map(([args, variable, value]) => runCli(args, { ...AWS, ...NO_ENDPOINTS, [variable]: value })));
+    const refused = (variable: string, value: string) => `trailhound: ${variable} ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n`;
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(runs.map(([, variable, value]) => [1, refused(variable, value)]));
+    // Refused before the database is opened.
+    for (const name of ['s3', 'all-s3', 'cloudtrail', 'all-cloudtrail']) expect(fs.existsSync(db(name))).toBe(false);
+    // The flag comes first, as the SDK takes it; a folder's ingest asks no AWS service, which the variable is for.
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs);
+    const flagged = ['trails', 'sync', '--cloudtrail-endpoint', await refusedUrl(), '--db', db('flag')];
+    const [flagFirst, folder] = await Promise.all([
+      runCli(flagged, { ...AWS, ...NO_ENDPOINTS, AWS_ENDPOINT_URL: 'localhost:4566' }),
+      runCli(['ingest', '--source', logs, '--db', db('folder')], { ...NO_ENDPOINTS, AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }),
+    ]);
+    const unreached = /^trailhound: cannot reach the CloudTrail endpoint http:.*: check --cloudtrail-endpoint/;
+    expect([flagFirst.code, flagFirst.stderr]).toEqual([1, expect.stringMatching(unreached)]);
+    expect(folder.code).toBe(0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('serve refuses a bad TRAILHOUND_MEMORY_LIMIT or port before it writes anything (token file, sample logs, database)', async () => {
   const dir = tempDir();
   try {

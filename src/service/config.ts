@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_LIMIT, PEAK_WINDOW } from '../model/query';
+import { ENDPOINT_FLAG, sdkEndpointVariable, type EndpointService } from './awsEndpoints';
 
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
@@ -158,8 +159,20 @@ export function endpointUrl(value: string | undefined, setting: string, example 
   return value;
 }
 
-export const s3EndpointUrl = (value?: string) => endpointUrl(value, '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)');
-export const cloudtrailEndpointUrl = (value?: string) => endpointUrl(value, '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)');
+/**
+ * `service`'s endpoint as endpointUrl checks one: the flag's value (`flag`), else, when the SDK asks `service` at all
+ * (`asked`: an S3 source), the value of the AWS SDK's own variable for it (AWS_ENDPOINT_URL_S3 …), named so. The SDK's
+ * refusal of that came only at the first request, as "Invalid URL" or "UnknownError".
+ */
+function serviceEndpointUrl(service: EndpointService, flag: string | undefined, asked = true): string | undefined {
+  if (flag !== undefined || !asked) return endpointUrl(flag, ENDPOINT_FLAG[service]);
+  const variable = sdkEndpointVariable(service);
+  if (variable) endpointUrl(process.env[variable], variable);
+  return undefined;
+}
+
+export const s3EndpointUrl = (flag: string | undefined, asked?: boolean) => serviceEndpointUrl('S3', flag, asked);
+export const cloudtrailEndpointUrl = (flag: string | undefined, asked?: boolean) => serviceEndpointUrl('CloudTrail', flag, asked);
 
 /**
  * The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. A leading ~ (a variable quoted, or set

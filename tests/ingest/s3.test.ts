@@ -12,12 +12,13 @@ import { COMPLETED_RUN, ingest, type IngestProgress } from '../../src/service/in
 import type { KindedError } from '../../src/service/errorKind';
 import { BatchLoader } from '../../src/service/ingest/loader';
 import { dayWindow, parseKey } from '../../src/service/ingest/keys';
-import { BucketRegions, parseS3Url, s3Endpoint, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
+import { BucketRegions, parseS3Url, S3Source, type ThrottleWaits } from '../../src/service/ingest/sources/s3';
 import { Reports } from '../../src/service/reports';
 import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/retention';
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
+import { asAws } from '../support/aws-config';
 import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
@@ -988,25 +989,6 @@ test("a HeadBucket refused without a Region is asked once per service and said o
   expect(await count('events')).toBe(1);
 });
 
-/**
- * `body` run with the AWS SDK sending S3's requests to `url`, standing for AWS's S3: through the shared config file's
- * endpoint_url, which the source does not read (s3Endpoint), so to it they go to AWS.
- */
-async function asAwsS3<T>(url: string, body: () => Promise<T>): Promise<T> {
-  const before = { file: process.env.AWS_CONFIG_FILE, profile: process.env.AWS_PROFILE };
-  const file = path.join(dir, `aws-config-${++n}`);
-  fs.writeFileSync(file, `[default]\nendpoint_url = ${url}\n`);
-  process.env.AWS_CONFIG_FILE = file;
-  delete process.env.AWS_PROFILE;
-  try {
-    return await body();
-  } finally {
-    if (before.file === undefined) delete process.env.AWS_CONFIG_FILE;
-    else process.env.AWS_CONFIG_FILE = before.file;
-    if (before.profile !== undefined) process.env.AWS_PROFILE = before.profile;
-  }
-}
-
 test('AWS_ENDPOINT_URL_S3 alone (no --s3-endpoint) is read as --s3-endpoint is: path-style, its Region cached under it, said as an S3-compatible ' +
   "server's", async () => {
   await s3.createBucket('env-endpoint');
@@ -1054,20 +1036,6 @@ test('an S3 endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL that does not 
   }
 });
 
-test('s3Endpoint: --s3-endpoint, then AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL; none when the SDK ignores them, or for one of AWS\'s own hosts', () => {
-  const minio = 'http://minio:9000';
-  const flag = { url: 'http://flag:9000', setting: '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)' };
-  expect(s3Endpoint(flag.url, { AWS_ENDPOINT_URL_S3: minio })).toEqual(flag);
-  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: minio, AWS_ENDPOINT_URL: 'http://all:4566' })).toEqual({ url: minio, setting: 'AWS_ENDPOINT_URL_S3' });
-  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL: 'http://all:4566' })).toEqual({ url: 'http://all:4566', setting: 'AWS_ENDPOINT_URL' });
-  expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: minio, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBeUndefined();
-  expect(s3Endpoint(undefined, {})).toBeUndefined();
-  for (const aws of ['https://s3.eu-west-1.amazonaws.com', 'https://bucket.vpce-0a1b2c3d-4e5f.s3.us-east-1.vpce.amazonaws.com',
-    'https://s3.cn-north-1.amazonaws.com.cn', 'https://s3.dualstack.us-east-1.api.aws']) {
-    expect(s3Endpoint(undefined, { AWS_ENDPOINT_URL_S3: aws })).toBeUndefined();
-  }
-});
-
 test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it", async () => {
   await s3.createBucket('no-region-aws');
   const today = new Date().toISOString().slice(0, 10);
@@ -1075,7 +1043,7 @@ test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 
   const granted = await grantedOnly({ prefix: 'trail/' }, []);
   const said: string[] = [];
   try {
-    const summary = await asAwsS3(granted.url, () => ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) }));
+    const summary = await asAws(granted.url, () => ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) }));
     expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
   } finally {
     await granted.close();
@@ -1119,7 +1087,7 @@ test('a 403 says whether the credentials are wrong or lack a permission, with wh
 });
 
 test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
-  // AWS's own endpoint here, not an S3-compatible one (asAwsS3): a bucket in us-gov-west-1 or cn-north-1 read with
+  // AWS's own endpoint here, not an S3-compatible one (asAws): a bucket in us-gov-west-1 or cn-north-1 read with
   // AWS_REGION unset (us-east-1) refuses the keys as unknown.
   const proxy = await proxyTo((_req, res) => {
     res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>' +
@@ -1128,7 +1096,7 @@ test('keys S3 does not know, asked in one partition\'s Region, say that GovCloud
   });
   const regionBefore = process.env.AWS_REGION;
   try {
-    await asAwsS3(proxy.url, async () => {
+    await asAws(proxy.url, async () => {
       await expect(ingest({ source: 's3://gov-trail', db, days: 1, now: NOW })).rejects.toThrow(
         'S3 refused the credentials (InvalidAccessKeyId): the access key id is not known to AWS; check AWS_ACCESS_KEY_ID or the profile in use. ' +
           'Keys of AWS GovCloud (US) and of AWS China are known only there: for a bucket in one of them, set AWS_REGION to its Region ' +

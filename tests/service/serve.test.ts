@@ -912,6 +912,20 @@ test('serve refuses to start without its API: a bad listen address, a port in us
         {},
         /^trailhound: --cloudtrail-endpoint \(or TRAILHOUND_CLOUDTRAIL_ENDPOINT\) localhost:4566: expected an http/,
       ],
+      // The AWS SDK's own variables, with an S3 source (which asks S3, and the trail inventory CloudTrail): the SDK's
+      // "Invalid URL" at every poll and every hourly sync.
+      [
+        'sdk-s3-endpoint',
+        ['--listen', '127.0.0.1:0', '--source', 's3://logs'],
+        { AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' },
+        /^trailhound: AWS_ENDPOINT_URL_S3 127\.0\.0\.1:9000: expected an http/,
+      ],
+      [
+        'sdk-cloudtrail-endpoint',
+        ['--listen', '127.0.0.1:0', '--source', 's3://logs'],
+        { AWS_ENDPOINT_URL_CLOUDTRAIL: 'localhost:4566' },
+        /^trailhound: AWS_ENDPOINT_URL_CLOUDTRAIL localhost:4566: expected an http/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([name, args, env]) => serve(name, args, env)));
     runs.forEach((r, i) => {

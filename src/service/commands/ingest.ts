@@ -100,7 +100,8 @@ export function ingestCommand(): Command {
       }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
-      s3EndpointUrl(opts.s3Endpoint);
+      // The SDK's AWS_ENDPOINT_URL_S3 too, for an S3 source only: a folder's ingest asks no AWS service.
+      s3EndpointUrl(opts.s3Endpoint, opts.source.startsWith('s3://'));
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };

@@ -145,8 +145,10 @@ export function serveCommand(): Command {
       const retention = retentionDays(opts.retentionDays);
       // Not once the token file, the sample and the API are made: DuckDB reads it when the database opens.
       const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
-      s3EndpointUrl(opts.s3Endpoint);
-      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      // The SDK's AWS_ENDPOINT_URL_S3 and _CLOUDTRAIL too, with an S3 source only: it asks S3, and brings the trail inventory, which asks CloudTrail.
+      const asksAws = sourceList(opts.source).some((source) => source.startsWith('s3://'));
+      s3EndpointUrl(opts.s3Endpoint, asksAws);
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint, asksAws);
       const logger = lazy.logger().createLogger();
 
       // SIGTERM or Ctrl-C, from the start: as PID 1 in a container, a signal no handler takes is ignored, and serve

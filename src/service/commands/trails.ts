@@ -23,7 +23,7 @@ export function trailsCommand(): Command {
       const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.trailsSync);
       let failed = false;
       try {
-        // This command reads no S3, but a TRAILHOUND_S3_ENDPOINT set for serve and ingest means their S3 is not AWS's.
+        // This command reads no S3, but a TRAILHOUND_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3) set for serve and ingest means their S3 is not AWS's.
         const endpoints = { endpoint: opts.cloudtrailEndpoint, s3Endpoint: env('S3_ENDPOINT') };
         const result = await lazy.trails().syncTrails(db, { ...endpoints, fallbackRegions: opts.region });
         const notLogging = result.trails.filter((t) => t.isLogging === false).length;

@@ -11,6 +11,7 @@ import {
   type TrailInfo,
 } from '@aws-sdk/client-cloudtrail';
 import { messageOf } from '../../model/errorMessage';
+import { configuredEndpoint, ENDPOINT_FLAG, type ConfiguredEndpoint } from '../awsEndpoints';
 import { isMissingCredentials, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../awsErrors';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
@@ -39,9 +40,12 @@ export interface TrailOptions {
   region?: string;
   /** Where DescribeTrails runs when ListTrails is not allowed. */
   fallbackRegions?: string[];
-  /** A CloudTrail-compatible endpoint for every region (tests, proxies). */
+  /** A CloudTrail-compatible endpoint for every region (--cloudtrail-endpoint); without it, AWS_ENDPOINT_URL_CLOUDTRAIL's or AWS_ENDPOINT_URL's. */
   endpoint?: string;
-  /** S3's own endpoint (--s3-endpoint or TRAILHOUND_S3_ENDPOINT): without `endpoint`, a failed sync ends with CLOUDTRAIL_ENDPOINT_HINT. */
+  /**
+   * S3's own endpoint (--s3-endpoint), else AWS_ENDPOINT_URL_S3's or AWS_ENDPOINT_URL's: with none for CloudTrail, a failed
+   * sync ends with cloudtrailEndpointHint.
+   */
   s3Endpoint?: string;
   /** How long a request may go without a byte before it fails (tests). */
   idleTimeoutMs?: number;
@@ -57,18 +61,25 @@ export interface TrailSync {
   warnings: string[];
 }
 
-const SETTING = '--cloudtrail-endpoint (or TRAILHOUND_CLOUDTRAIL_ENDPOINT)';
-
-/** Why a trails sync fails when S3 has its own endpoint and CloudTrail has none: what serve and `trails sync` add to its error. */
-export const CLOUDTRAIL_ENDPOINT_HINT =
-  `S3 is read from --s3-endpoint (or TRAILHOUND_S3_ENDPOINT), but the trail list from AWS CloudTrail: set ${SETTING} ` +
+/**
+ * Why a trails sync fails when S3 has its own endpoint (named by `s3Setting`) and CloudTrail has none: what serve and
+ * `trails sync` add to its error.
+ */
+export const cloudtrailEndpointHint = (s3Setting = ENDPOINT_FLAG.S3) =>
+  `S3 is read from ${s3Setting}, but the trail list from AWS CloudTrail: set ${ENDPOINT_FLAG.CloudTrail} ` +
   'to the server\'s CloudTrail-compatible endpoint if it has one; without one, List of Trails stays empty and the logs are still ingested';
-const CLOUDTRAIL: AwsService = { name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: SETTING, setting: SETTING };
+/** The hint when --s3-endpoint gave S3's endpoint. */
+export const CLOUDTRAIL_ENDPOINT_HINT = cloudtrailEndpointHint();
 
-function explain(err: unknown, endpoint: string | undefined): string {
+/** CloudTrail for errors' words, its endpoint named by `setting`: the flag, or the SDK's variable that gave it. */
+const cloudtrailService = (setting = ENDPOINT_FLAG.CloudTrail): AwsService =>
+  ({ name: 'CloudTrail', aws: 'the CloudTrail API', endpointCheck: setting, setting });
+
+function explain(err: unknown, endpoint: ConfiguredEndpoint | undefined): string {
   const e = err as { name?: string; message?: string };
   if (isMissingCredentials(err)) return noCredentials();
-  const notReached = unreachable(err, CLOUDTRAIL, endpoint) ?? notTheService(err, CLOUDTRAIL, endpoint);
+  const service = cloudtrailService(endpoint?.setting);
+  const notReached = unreachable(err, service, endpoint?.url) ?? notTheService(err, service, endpoint?.url);
   if (notReached) return notReached;
   // The SDK's error names (AccessDeniedException …) say what AWS refused; a plain Error's name says nothing.
   return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message ?? ''}` : (e?.message ?? String(err));
@@ -78,6 +89,8 @@ const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! 
 
 export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync> {
   const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // The SDK sends the requests to an AWS_ENDPOINT_URL_CLOUDTRAIL by itself: known here, errors name it, not AWS's API.
+  const endpoint = configuredEndpoint('CloudTrail', options.endpoint);
   const clients = new Map<string, CloudTrailClient>();
   const client = (region: string) => {
     let c = clients.get(region);
@@ -113,8 +126,8 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     } catch (err) {
       const name = (err as { name?: string }).name;
       // CloudTrail's words for a key it does not know: "The security token included in the request is invalid".
-      const partition = name === 'UnrecognizedClientException' && !options.endpoint ? otherPartition(home, 'trails') : '';
-      if (name !== 'AccessDeniedException') throw new Error(`${explain(err, options.endpoint)}${partition}`, { cause: err });
+      const partition = name === 'UnrecognizedClientException' && !endpoint ? otherPartition(home, 'trails') : '';
+      if (name !== 'AccessDeniedException') throw new Error(`${explain(err, endpoint)}${partition}`, { cause: err });
       warnings.push(`ListTrails was denied; describing trails in ${[home, ...(options.fallbackRegions ?? [])].join(', ')} only`);
       for (const region of new Set([home, ...(options.fallbackRegions ?? [])])) byRegion.set(region, []);
     }
@@ -143,12 +156,12 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
         firstFailure ??= err;
         notDescribed.add(region);
         const optIn = (err as { name?: string }).name === 'UnrecognizedClientException' ? '; a Region not enabled for the account answers so' : '';
-        warnings.push(`trails in ${region} not described: ${explain(err, options.endpoint)}${optIn}`);
+        warnings.push(`trails in ${region} not described: ${explain(err, endpoint)}${optIn}`);
       }
     }
     // Described nowhere: a failure, not an empty inventory stored over the one there.
     if (notDescribed.size > 0 && notDescribed.size === byRegion.size) {
-      throw new Error(explain(firstFailure, options.endpoint), { cause: firstFailure });
+      throw new Error(explain(firstFailure, endpoint), { cause: firstFailure });
     }
     // Listed but not described: kept, with what ListTrails says of it (its name and home region).
     for (const [arn, t] of listed) {
@@ -168,7 +181,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       } catch (err) {
         // Stopped: not a trail whose status is unknown, to store as such over the inventory.
         if (options.signal?.aborted) throw err;
-        warnings.push(`status of ${t.Name}: ${explain(err, options.endpoint)}`);
+        warnings.push(`status of ${t.Name}: ${explain(err, endpoint)}`);
       }
       out.push({
         arn: t.TrailARN!,
@@ -193,8 +206,9 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
   } catch (err) {
     // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone (AWS
     // refusing MinIO's keys) did not say which setting was missing.
-    if (!options.s3Endpoint || options.endpoint || options.signal?.aborted) throw err;
-    throw new Error(`${messageOf(err)}; ${CLOUDTRAIL_ENDPOINT_HINT}`, { cause: err });
+    const s3 = configuredEndpoint('S3', options.s3Endpoint);
+    if (!s3 || endpoint || options.signal?.aborted) throw err;
+    throw new Error(`${messageOf(err)}; ${cloudtrailEndpointHint(s3.setting)}`, { cause: err });
   } finally {
     for (const c of clients.values()) c.destroy();
   }

@@ -4,8 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Database } from '../db/database';
-import { syncTrails } from '.';
+import { cloudtrailEndpointHint, syncTrails } from '.';
 import { awsError, startTestCloudTrail, type Handler, type TestCloudTrail } from '../../../tests/support/cloudtrail-api';
+import { asAws } from '../../../tests/support/aws-config';
 import { runCli } from '../../../tests/support/cli';
 import { tempDir } from '../../../tests/support/temp';
 import { hungServer, refusedUrl } from '../../../tests/support/net';
@@ -330,18 +331,93 @@ test('a trail ListTrails lists that DescribeTrails by ARN leaves out (an organiz
 });
 
 test('keys CloudTrail does not know, asked in one partition\'s Region, say that GovCloud\'s and China\'s are known only in theirs', async () => {
-  // AWS's endpoint as far as the sync knows (AWS_ENDPOINT_URL_CLOUDTRAIL sets it for the SDK alone, not --cloudtrail-endpoint).
   const unknown = await startTestCloudTrail(() => notEnabled());
-  process.env.AWS_ENDPOINT_URL_CLOUDTRAIL = unknown.endpoint;
   const db = await Database.open(path.join(dir, 'partition.duckdb'));
   try {
-    await expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
-      'UnrecognizedClientException: The security token included in the request is invalid. Keys of AWS GovCloud (US) and of AWS China are known ' +
-        'only there: for trails in one of them, set AWS_REGION to its Region (this asked us-east-1).'
-    );
-    await expect(syncTrails(db, { region: 'cn-north-1' })).rejects.toThrow(/ AWS_REGION is cn-north-1, in AWS China: only its own keys are known there\.$/);
+    // AWS's endpoint as far as the sync knows (asAws: the config file's endpoint_url reaches the SDK alone).
+    await asAws(unknown.endpoint, async () => {
+      await expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
+        'UnrecognizedClientException: The security token included in the request is invalid. Keys of AWS GovCloud (US) and of AWS China are known ' +
+          'only there: for trails in one of them, set AWS_REGION to its Region (this asked us-east-1).'
+      );
+      await expect(syncTrails(db, { region: 'cn-north-1' })).rejects.toThrow(/ AWS_REGION is cn-north-1, in AWS China: only its own keys are known there\.$/);
+    });
   } finally {
-    delete process.env.AWS_ENDPOINT_URL_CLOUDTRAIL;
+    db.close();
+    await unknown.stop();
+  }
+});
+
+/** `body` run with `variables` set, as a user's environment sets them: the AWS SDK reads them at each client it makes. */
+async function withVariables<T>(variables: Record<string, string>, body: () => Promise<T>): Promise<T> {
+  Object.assign(process.env, variables);
+  try {
+    return await body();
+  } finally {
+    for (const name of Object.keys(variables)) delete process.env[name];
+  }
+}
+
+test('AWS_ENDPOINT_URL_CLOUDTRAIL alone (no --cloudtrail-endpoint) is a CloudTrail-compatible server as the flag\'s is: ' +
+  'its errors neither send the user to AWS\'s partitions nor say to set --cloudtrail-endpoint', async () => {
+  const db = await Database.open(path.join(dir, 'variable.duckdb'));
+  const refusing = await startTestCloudTrail(() => notEnabled());
+  try {
+    await withVariables({ AWS_ENDPOINT_URL_CLOUDTRAIL: api.endpoint }, async () => {
+      expect((await syncTrails(db, { region: 'us-east-1' })).trails.map((t) => t.name)).toEqual(['eu-audit', 'member-trail', 'org-trail']);
+    });
+    expect(api.calls.map((c) => c.operation)).toContain('GetTrailStatus');
+    // A LocalStack's own keys refused, S3 read from its endpoint too (--s3-endpoint): CloudTrail's is set, there is nothing to hint at.
+    await withVariables({ AWS_ENDPOINT_URL_CLOUDTRAIL: refusing.endpoint }, async () => {
+      await expect(syncTrails(db, { region: 'us-east-1', s3Endpoint: 'http://127.0.0.1:4566' })).rejects.toThrow(
+        /^UnrecognizedClientException: The security token included in the request is invalid\.$/
+      );
+    });
+  } finally {
+    db.close();
+    await refusing.stop();
+  }
+});
+
+test('a CloudTrail endpoint from AWS_ENDPOINT_URL_CLOUDTRAIL or AWS_ENDPOINT_URL that does not answer, or not as CloudTrail does, ' +
+  'names that variable; --cloudtrail-endpoint comes first', async () => {
+  const closed = await refusedUrl();
+  const other = http.createServer((req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const notCloudTrail = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const db = await Database.open(path.join(dir, 'variable-nowhere.duckdb'));
+  try {
+    await withVariables({ AWS_ENDPOINT_URL: closed }, async () => {
+      await expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
+        new RegExp(`^cannot reach the CloudTrail endpoint ${closed} \\(ECONNREFUSED, .*\\): check AWS_ENDPOINT_URL$`)
+      );
+      await withVariables({ AWS_ENDPOINT_URL_CLOUDTRAIL: notCloudTrail }, () =>
+        expect(syncTrails(db, { region: 'us-east-1' })).rejects.toThrow(
+          `the CloudTrail endpoint ${notCloudTrail} answered HTTP 404, but not as CloudTrail does: ` +
+            'check that AWS_ENDPOINT_URL_CLOUDTRAIL is the address of the CloudTrail-compatible server'
+        )
+      );
+      expect((await syncTrails(db, { region: 'us-east-1', endpoint: api.endpoint })).trails).toHaveLength(3);
+    });
+  } finally {
+    db.close();
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
+test('S3 from AWS_ENDPOINT_URL_S3 and CloudTrail from AWS: a failed sync says to set --cloudtrail-endpoint, naming the variable S3 is read from', async () => {
+  const unknown = await startTestCloudTrail(() => notEnabled());
+  const db = await Database.open(path.join(dir, 's3-variable.duckdb'));
+  try {
+    await asAws(unknown.endpoint, () =>
+      withVariables({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000' }, async () => {
+        const failed = await syncTrails(db, { region: 'us-east-1' }).then(() => '', (err: Error) => err.message);
+        const hint = cloudtrailEndpointHint('AWS_ENDPOINT_URL_S3');
+        expect([failed.startsWith('UnrecognizedClientException: '), failed.endsWith(`; ${hint}`)]).toEqual([true, true]);
+        expect(hint).toMatch(/^S3 is read from AWS_ENDPOINT_URL_S3, but the trail list from AWS CloudTrail: set --cloudtrail-endpoint /);
+      })
+    );
+  } finally {
     db.close();
     await unknown.stop();
   }

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy, DEFAULT_MAX_ATTEMPTS } from '@smithy/core/retry';
 import { DOWNLOAD_FAILED } from '../../../model/api';
+import { configuredEndpoint, ENDPOINT_FLAG } from '../../awsEndpoints';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { diskFullIn, KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
@@ -63,7 +64,7 @@ export const s3Ledger = ({ bucket, prefix, scope }: S3Location) => ({ ledger: `s
 export interface S3SourceOptions {
   /**
    * An S3-compatible endpoint (MinIO, fauxqs, LocalStack) from --s3-endpoint; implies path-style addressing. Without it,
-   * the AWS SDK's AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is one (s3Endpoint).
+   * the AWS SDK's AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is one (awsEndpoints.ts configuredEndpoint).
    */
   endpoint?: string;
   region?: string;
@@ -150,36 +151,8 @@ const KMS_KEY_PROBLEMS: Record<(typeof KMS_KEY_UNUSABLE)[number], string> = {
   'KMS.NotFoundException': 'no longer exists (deleted): the objects it encrypted cannot be decrypted again, by anyone',
 };
 
-const S3_SETTING = '--s3-endpoint (or TRAILHOUND_S3_ENDPOINT)';
 /** S3 for errors' words, its endpoint named by `setting`. */
-const s3Service = (setting = S3_SETTING): AwsService => ({ name: 'S3', aws: 'S3', endpointCheck: `${setting} and that the server runs`, setting });
-
-/** The endpoint an S3 source reads, and the setting that named it, for errors to name. */
-export interface S3Endpoint {
-  url: string;
-  setting: string;
-}
-
-/** AWS's own hosts (a Region's endpoint, a FIPS, dual-stack or VPC one): an endpoint there is S3 itself, with Regions and redirects. */
-const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i;
-
-/**
- * The S3-compatible endpoint a source reads: --s3-endpoint's (or TRAILHOUND_S3_ENDPOINT's) first, else the one the AWS SDK
- * takes itself from AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. Not
- * knowing of those, the source read a MinIO they named as AWS's S3: virtual-hosted requests (bucket.host, which a MinIO
- * by name does not answer), and its Region's words and cache as AWS's. One on AWS's own hosts is none: S3 itself.
- * The SDK's endpoint_url of the shared config file is not read (it would need the profile's file parsed here).
- */
-export function s3Endpoint(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): S3Endpoint | undefined {
-  if (flag) return { url: flag, setting: S3_SETTING };
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
-  const setting = ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].find((name) => env[name]);
-  if (!setting) return undefined;
-  const url = env[setting]!;
-  // Not a URL: the SDK's own error says so, as it would have.
-  const host = URL.canParse(url) ? new URL(url).hostname : '';
-  return AWS_HOST.test(host) ? undefined : { url, setting };
-}
+const s3Service = (setting = ENDPOINT_FLAG.S3): AwsService => ({ name: 'S3', aws: 'S3', endpointCheck: `${setting} and that the server runs`, setting });
 
 /**
  * Turns the SDK's terse errors into what a user can act on, each with its kind (errorKind.ts), found from the SDK's error.
@@ -251,7 +224,7 @@ export class S3Source implements LogSource {
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
   private region: string;
   private readonly tmp: string;
-  /** The S3-compatible endpoint's URL (s3Endpoint), and the setting that named it. */
+  /** The S3-compatible endpoint's URL (configuredEndpoint), and the setting that named it. */
   private readonly endpoint?: string;
   private readonly endpointSetting?: string;
   private readonly idleTimeoutMs: number;
@@ -270,7 +243,7 @@ export class S3Source implements LogSource {
   ) {
     this.id = s3SourceId(location);
     ({ ledger: this.ledger, keyScope: this.keyScope } = s3Ledger(location));
-    ({ url: this.endpoint, setting: this.endpointSetting } = s3Endpoint(options.endpoint) ?? {});
+    ({ url: this.endpoint, setting: this.endpointSetting } = configuredEndpoint('S3', options.endpoint) ?? {});
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
