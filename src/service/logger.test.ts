@@ -1,3 +1,5 @@
+// As the product's entry points do, before the AWS SDK loads: no Node 20 support warning in the test output.
+import './env';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
