@@ -648,6 +648,33 @@ describe('hostile filter values: right answers, no harm', () => {
 });
 
 describe('other endpoints', () => {
+  // After the token check: without it, a known path and an unknown one both answer 401, so the routes stay unlisted.
+  test('a known path with another method is a 405 naming the methods it takes; an unknown path stays a 404', async () => {
+    const methodOf = async (method: string, route: string) => {
+      const res = await fetch(`${served.url}${route}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+      return { status: res.status, allow: res.headers.get('allow'), json: await res.json() };
+    };
+    expect(await methodOf('POST', '/api/ingest/status')).toEqual({
+      status: 405,
+      allow: 'GET, HEAD',
+      json: { error: 'POST is not a method of /api/ingest/status: use GET or HEAD', code: 'unknown-endpoint' },
+    });
+    expect(await methodOf('GET', '/api/query')).toEqual({
+      status: 405,
+      allow: 'POST',
+      json: { error: 'GET is not a method of /api/query: use POST', code: 'unknown-endpoint' },
+    });
+    expect((await methodOf('DELETE', '/api/events/some-id?x=1')).allow).toBe('GET, HEAD');
+    expect((await methodOf('PUT', '/api/values/user')).allow).toBe('GET, HEAD, POST');
+    expect(await methodOf('POST', '/api/nothing')).toEqual({
+      status: 404,
+      allow: null,
+      json: { error: 'no such endpoint: POST /api/nothing', code: 'unknown-endpoint' },
+    });
+    const anonymous = await fetch(`${served.url}/api/query`);
+    expect([anonymous.status, anonymous.headers.get('allow'), ((await anonymous.json()) as { code: string }).code]).toEqual([401, null, 'unauthorized']);
+  });
+
   test('values of a dimension in a range, most frequent first', async () => {
     const r = await call('GET', `/api/values/region?from=${encodeURIComponent(RANGE.from)}&to=${encodeURIComponent(RANGE.to)}&limit=3`);
     expect(r.status).toBe(200);
