@@ -71,6 +71,23 @@ test('without --json: a readable summary', async () => {
   expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
+test('progress lines: none claims 0/0 files before the listing says so, and the last is printed however quick the run', async () => {
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'progress.duckdb')];
+  const progress = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('ingesting: '));
+  const first = await runCli(args);
+  expect(first.code).toBe(0);
+  const lines = progress(first.stderr);
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.filter((line) => line.startsWith('ingesting: 0/0 files'))).toEqual([]);
+  const folders = /, (\d+)\/\1 folders listed$/;
+  expect(lines.at(-1)).toMatch(/^ingesting: 35\/35 files, 310 events, /);
+  expect(lines.at(-1)).toMatch(folders);
+  // Nothing new, all within the second: its last line was never printed.
+  const again = progress((await runCli(args)).stderr);
+  expect(again.at(-1)).toMatch(/^ingesting: 0\/0 files, 0 events, /);
+  expect(again.at(-1)).toMatch(folders);
+});
+
 test('a run that finds no log file in its window says so: a mistyped --source, or logs older than the window', async () => {
   const empty = path.join(dir, 'empty');
   fs.mkdirSync(empty);

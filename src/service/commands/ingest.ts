@@ -66,6 +66,17 @@ export function barFill(p: IngestProgress): { value: number; total: number } {
   return { value: listed ? 1 : 0, total: 1 };
 }
 
+/**
+ * A progress line's words: before the listing has said anything, what it does (not "0/0 files", a count no one has
+ * made yet); once it is done (`done`, or every folder listed), the counts whatever they are.
+ */
+export function progressText(p: IngestProgress, done = false): string {
+  const listed = done || (p.units > 0 && p.unitsDone === p.units);
+  if (!listed && p.units === 0) return 'finding the folders to list';
+  const files = listed || p.objectsFound > 0 ? `${p.objectsDone}/${p.objectsFound} files` : 'no new files found yet';
+  return `${files}, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} folders listed`;
+}
+
 export function ingestCommand(): Command {
   const definition = new Command('ingest')
     .description('read CloudTrail log files from S3 or a local folder into the DuckDB database')
@@ -136,16 +147,20 @@ export function ingestCommand(): Command {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       const bar = !opts.json && process.stderr.isTTY ? new (lazy.progressBar().SingleBar)({
-        format: 'ingesting |{bar}| {objectsDone}/{objectsFound} files  {events} events  {unitsDone}/{units} folders listed',
+        format: 'ingesting |{bar}| {said}',
         hideCursor: true,
         stream: process.stderr,
       }) : undefined;
       const start = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
-      bar?.start(barFill(start).total, barFill(start).value, start);
+      bar?.start(barFill(start).total, barFill(start).value, { said: progressText(start) });
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
       let lastLine = 0;
       let lastDone = 0;
+      // The last progress, and the last line printed of it: a quick run's last progress comes within the second, and
+      // its line ("N/N folders listed") is printed once the run is over.
+      let lastProgress: IngestProgress | undefined;
+      let lastPrinted = '';
       /** A note, not a warning: off the bar's line, and not under --json. */
       const note = (said: string) => {
         if (opts.json) return;
@@ -165,13 +180,14 @@ export function ingestCommand(): Command {
           signal: interrupt.signal,
           onProgress: (p) => {
             bar?.setTotal(barFill(p).total);
-            bar?.update(barFill(p).value, { ...p });
+            bar?.update(barFill(p).value, { said: progressText(p) });
+            lastProgress = p;
             // A line per committed batch, and one a second while listing: enough to follow, never a flood.
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              const listed = `${p.unitsDone}/${p.units} folders listed`;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${listed}\n`);
+              lastPrinted = progressText(p);
+              process.stderr.write(`ingesting: ${lastPrinted}\n`);
             }
           },
           onFileError: (key, reason) => {
@@ -191,7 +207,9 @@ export function ingestCommand(): Command {
             warn(`${printable(key)} is ${printable(reason)}`);
           },
         });
+        if (bar && lastProgress) bar.update(barFill(lastProgress).value, { said: progressText(lastProgress, true) });
         bar?.stop();
+        if (lines && lastProgress && progressText(lastProgress, true) !== lastPrinted) process.stderr.write(`ingesting: ${progressText(lastProgress, true)}\n`);
         const nothing = foundNoLogs(summary);
         if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.
