@@ -13,8 +13,14 @@ import { IN_USE, openForWriting, warn, wholeFlag, withEnvironment } from './opti
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
+  // The window picks AWSLogs' day folders only: a file outside them (a folder of plain .json files) is read whatever its date.
+  const undated = s.undated ?? 0;
+  const days = `${s.window.from} to ${s.window.to}`;
+  let window = days;
+  if (undated > 0 && !s.dated) window = 'no AWSLogs day folders: every file read, whatever its date';
+  else if (undated > 0) window = `${days}; ${counted(undated, 'file')} outside AWSLogs day folders read whatever ${undated === 1 ? 'its' : 'their'} date`;
   const lines = [
-    `Ingested ${counted(s.objects, 'log file')} from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
+    `Ingested ${counted(s.objects, 'log file')} from ${s.source} (${window}) in ${secs}s:`,
     `  ${counted(s.events, 'new event')}, ${counted(s.duplicates, 'duplicate')} skipped, ${counted(s.unchanged, 'file')} already ingested, ` +
       `${counted(s.skipped, 'non-event file')} skipped`,
   ];
