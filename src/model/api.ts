@@ -48,7 +48,7 @@ export const API_ERROR_CODES = [
   'unknown-value',
   /** 400: a filter (or exclusion) the service does not know. */
   'unknown-filter',
-  /** 404: no such endpoint. */
+  /** 404: no such endpoint; 405 (with an Allow header): a known path called with another method. */
   'unknown-endpoint',
   /**
    * 400, 413 or 431: more than the service answers at once (a body or headers over their limits, over 50 queries, a

@@ -71,6 +71,45 @@ test('without --json: a readable summary', async () => {
   expect((await runCli(['report', 'trails', '--db', path.join(dir, 'other.duckdb')])).stdout).toBe(none);
 });
 
+test('progress lines: none claims 0/0 files before the listing says so, and the last is printed however quick the run', async () => {
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'progress.duckdb')];
+  const progress = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('ingesting: '));
+  const first = await runCli(args);
+  expect(first.code).toBe(0);
+  const lines = progress(first.stderr);
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.filter((line) => line.startsWith('ingesting: 0/0 files'))).toEqual([]);
+  const folders = /, (\d+)\/\1 folders listed$/;
+  expect(lines.at(-1)).toMatch(/^ingesting: 35\/35 files, 310 events, /);
+  expect(lines.at(-1)).toMatch(folders);
+  // Nothing new, all within the second: its last line was never printed.
+  const again = progress((await runCli(args)).stderr);
+  expect(again.at(-1)).toMatch(/^ingesting: 0\/0 files, 0 events, /);
+  expect(again.at(-1)).toMatch(folders);
+});
+
+test('a folder of plain .json files (no AWSLogs day folders) is read whatever its dates, and the summary says so, not a window', async () => {
+  const plain = path.join(dir, 'plain');
+  fs.mkdirSync(plain, { recursive: true });
+  // Years before any window the run could have: the window picks day folders, and these files have none.
+  const record = (id: string) => ({ eventVersion: '1.08', eventID: id, eventTime: '2015-03-02T10:00:00Z', eventSource: 's3.amazonaws.com',
+    eventName: 'ListBuckets', awsRegion: 'us-east-1', recipientAccountId: '111122223333', userIdentity: { type: 'Root' } });
+  fs.writeFileSync(path.join(plain, 'old.json'), JSON.stringify({ Records: [record('e-1'), record('e-2')] }));
+  const res = await runCli(['ingest', '--source', plain, '--db', path.join(dir, 'plain.duckdb'), '--days', '1']);
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/^Ingested 1 log file from .*plain \(no AWSLogs day folders: every file read, whatever its date\) in /);
+  expect(res.stdout).toMatch(/2 new events/);
+  // Beside day folders: the window, and how many files it did not pick.
+  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  const dayFolder = path.join(plain, 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', today);
+  fs.mkdirSync(dayFolder, { recursive: true });
+  const name = `111122223333_CloudTrail_us-east-1_${today.replaceAll('/', '')}T1000Z_abc.json`;
+  fs.writeFileSync(path.join(dayFolder, name), JSON.stringify({ Records: [{ ...record('e-3'), eventTime: new Date().toISOString() }] }));
+  const mixed = await runCli(['ingest', '--source', plain, '--db', path.join(dir, 'plain.duckdb'), '--days', '1']);
+  expect(mixed.stdout).toMatch(/^Ingested 1 log file /);
+  expect(mixed.stdout).toMatch(/\(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; 1 file outside AWSLogs day folders read whatever its date\)/);
+});
+
 test('a run that finds no log file in its window says so: a mistyped --source, or logs older than the window', async () => {
   const empty = path.join(dir, 'empty');
   fs.mkdirSync(empty);
@@ -92,10 +131,16 @@ test('a run that finds no log file in its window says so: a mistyped --source, o
 
 test('a window reaching back before CloudTrail began (2013-11-13) starts there, and says so', async () => {
   const db = path.join(dir, 'early.duckdb');
-  const since = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--since', '1971-01-01']);
+  // A day folder beside the flat files: the summary names the window only for a source that has some.
+  const source = path.join(dir, 'early');
+  fs.cpSync(path.join(dir, 'logs'), source, { recursive: true });
+  const dayFolder = path.join(source, 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1', '2014', '01', '02');
+  fs.mkdirSync(dayFolder, { recursive: true });
+  fs.writeFileSync(path.join(dayFolder, '111122223333_CloudTrail_us-east-1_20140102T1000Z_abc.json'), JSON.stringify({ Records: [] }));
+  const since = await runCli(['ingest', '--source', source, '--db', db, '--since', '1971-01-01']);
   expect(since.code).toBe(0);
   expect(since.stderr).toMatch(/^trailhound: warning: --since 1971-01-01 is before CloudTrail began: reading from 2013-11-13\n/);
-  expect(since.stdout).toMatch(/\(2013-11-13 to \d{4}-\d{2}-\d{2}\)/);
+  expect(since.stdout).toMatch(/\(2013-11-13 to \d{4}-\d{2}-\d{2}; 35 files outside AWSLogs day folders read whatever their date\)/);
   const days = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db, '--days', '36500', '--json']);
   expect(days.code).toBe(0);
   expect(days.stderr).toMatch(/^trailhound: warning: --days 36500 reaches back to 19\d\d-\d\d-\d\d, before CloudTrail began: reading from 2013-11-13\n$/);

@@ -123,7 +123,8 @@ test('fastify’s own errors carry a message in `error`, the field the plugin sh
   // With its code, which a client (the plugin) reads rather than the words: an endpoint this service has not.
   const noSuch = (endpoint: string) => ({ error: `no such endpoint: ${endpoint}`, code: 'unknown-endpoint' });
   expect(await call('GET', '/api/nothing?x=1')).toEqual({ status: 404, json: noSuch('GET /api/nothing') });
-  expect(await call('GET', '/api/backfill')).toEqual({ status: 404, json: noSuch('GET /api/backfill') });
+  const wrongMethod = { error: 'GET is not a method of /api/backfill: use POST', code: 'unknown-endpoint' };
+  expect(await call('GET', '/api/backfill')).toEqual({ status: 405, json: wrongMethod });
   const invalid = (error: string) => ({ status: 400, json: { error, code: 'invalid-request' } });
   expect(await call('POST', '/api/backfill', '5')).toEqual(invalid('the body must be a JSON object: {"days": 30}'));
   expect(await call('POST', '/api/backfill', { days: 'x' })).toEqual(invalid('days: must be a whole number of at least 1'));

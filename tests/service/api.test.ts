@@ -202,9 +202,12 @@ describe('POST /api/query', () => {
   });
 
   test.each([
-    [{ queries: [] }, /^range is required$/],
+    [{ queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\.\}, each a time \(ISO 8601, .* or epoch milliseconds\)$/],
+    // A client that put the range's times beside it is told where they go.
+    [{ ...RANGE, queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\.\}, each a time \(.*\) \(from and to belong inside range\)$/],
+    [{ from: RANGE.from, queries: [] }, /\(from belongs inside range\)$/],
     [{ range: { from: 'x' }, queries: [] }, /^range\.to is required$/],
-    [{ range: RANGE }, /^queries is required$/],
+    [{ range: RANGE }, /^queries is required: a list: \[\{"refId": "A", \.\.\.\}\]$/],
     [{ range: RANGE, queries: [{ queryType: 'totals' }] }, /^queries\[0\]\.refId is required$/],
     [{ range: RANGE, queries: [{ refId: 'A' }], maxDataPoints: 'many' }, /^maxDataPoints: must be a whole number from 1 to 100000$/],
     // What to do, not ajv's "must NOT have more than 50 items".
@@ -648,6 +651,33 @@ describe('hostile filter values: right answers, no harm', () => {
 });
 
 describe('other endpoints', () => {
+  // After the token check: without it, a known path and an unknown one both answer 401, so the routes stay unlisted.
+  test('a known path with another method is a 405 naming the methods it takes; an unknown path stays a 404', async () => {
+    const methodOf = async (method: string, route: string) => {
+      const res = await fetch(`${served.url}${route}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+      return { status: res.status, allow: res.headers.get('allow'), json: await res.json() };
+    };
+    expect(await methodOf('POST', '/api/ingest/status')).toEqual({
+      status: 405,
+      allow: 'GET, HEAD',
+      json: { error: 'POST is not a method of /api/ingest/status: use GET or HEAD', code: 'unknown-endpoint' },
+    });
+    expect(await methodOf('GET', '/api/query')).toEqual({
+      status: 405,
+      allow: 'POST',
+      json: { error: 'GET is not a method of /api/query: use POST', code: 'unknown-endpoint' },
+    });
+    expect((await methodOf('DELETE', '/api/events/some-id?x=1')).allow).toBe('GET, HEAD');
+    expect((await methodOf('PUT', '/api/values/user')).allow).toBe('GET, HEAD, POST');
+    expect(await methodOf('POST', '/api/nothing')).toEqual({
+      status: 404,
+      allow: null,
+      json: { error: 'no such endpoint: POST /api/nothing', code: 'unknown-endpoint' },
+    });
+    const anonymous = await fetch(`${served.url}/api/query`);
+    expect([anonymous.status, anonymous.headers.get('allow'), ((await anonymous.json()) as { code: string }).code]).toEqual([401, null, 'unauthorized']);
+  });
+
   test('values of a dimension in a range, most frequent first', async () => {
     const r = await call('GET', `/api/values/region?from=${encodeURIComponent(RANGE.from)}&to=${encodeURIComponent(RANGE.to)}&limit=3`);
     expect(r.status).toBe(200);
@@ -1126,6 +1156,7 @@ describe('a request the schema refuses: the field as the model names it, what it
     }
   });
 
+  const RANGE_SHAPE = `{"from": ..., "to": ...}, each a time (${TIME_FORMS})`;
   const TIME = 'must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)';
   const WHOLE = 'must be a whole number from 1 to 10000';
   const OTHER_VERSION = 'is the client at another version than the service? Run the same version of both';
@@ -1134,10 +1165,10 @@ describe('a request the schema refuses: the field as the model names it, what it
   const JARGON = /\w\/\w|must NOT|anyOf|must match|must have required|must be (object|array|string|number|integer|[<>]=)|^(body|querystring|params)\b/;
   // [what, method, route, body, error]: the request's error, or (for a query's own fields) its refId A's.
   const refusals: Array<[string, string, string, unknown, string | RegExp]> = [
-    ['query: missing range', 'POST', '/api/query', { queries: [] }, 'range is required'],
+    ['query: missing range', 'POST', '/api/query', { queries: [] }, `range is required: a JSON object: ${RANGE_SHAPE}`],
     ['query: missing range.to', 'POST', '/api/query', { range: { from: 0 }, queries: [] }, 'range.to is required'],
     ['query: missing refId', 'POST', '/api/query', { range: RANGE, queries: [{ refId: 'A' }, { queryType: 'totals' }] }, 'queries[1].refId is required'],
-    ['query: range not an object', 'POST', '/api/query', { range: 'last week', queries: [] }, 'range: must be a JSON object: {"from": ..., "to": ...}'],
+    ['query: range not an object', 'POST', '/api/query', { range: 'last week', queries: [] }, `range: must be a JSON object: ${RANGE_SHAPE}`],
     ['query: time of a wrong type', 'POST', '/api/query', { range: { from: 0, to: [] }, queries: [] }, `range.to: ${TIME}`],
     ['query: queries not a list', 'POST', '/api/query', { range: RANGE, queries: {} }, 'queries: must be a list: [{"refId": "A", ...}]'],
     ['query: a query not an object', 'POST', '/api/query', { range: RANGE, queries: [3] }, 'queries[0]: must be a JSON object: {"refId": "A", ...}'],

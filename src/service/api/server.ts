@@ -109,6 +109,8 @@ async function untilStopped<T>(reply: FastifyReply, ms: number, read: (signal: A
 // Its description is what a refusal says it must be (validation.ts), as a query's time that does not parse says.
 const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }], description: `a time (${TIME_FORMS})` };
 
+const RANGE_SHAPE = `{"from": ..., "to": ...}, each a time (${TIME_FORMS})`;
+
 const querySchema = {
   body: {
     type: 'object',
@@ -116,7 +118,7 @@ const querySchema = {
     description: '{"range": {"from": ..., "to": ...}, "queries": [{"refId": "A", ...}]}',
     required: ['range', 'queries'],
     properties: {
-      range: { type: 'object', description: '{"from": ..., "to": ...}', required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
+      range: { type: 'object', description: RANGE_SHAPE, required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
       intervalMs: { type: 'number', minimum: 0, maximum: MAX_INTERVAL_MS, description: "a bucket's width in milliseconds, at most 366 days" },
       maxDataPoints: { type: 'integer', minimum: 1, maximum: 100_000 },
       queries: {
@@ -282,6 +284,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // (readHttpAnswer took it for a proxy's page).
     return503OnClosing: false,
   });
+  // Each route's path as a pattern, with its methods: a known path called with another method is a 405 (the not-found handler).
+  const routeMethods: Array<{ source: string; pattern: RegExp; methods: Set<string> }> = [];
+  app.addHook('onRoute', ({ url, method }) => {
+    const source = `^${url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`;
+    let route = routeMethods.find((known) => known.source === source);
+    if (!route) routeMethods.push((route = { source, pattern: new RegExp(source), methods: new Set() }));
+    // fastify answers HEAD on every GET route (exposeHeadRoutes), which onRoute does not report.
+    for (const one of [method].flat()) for (const taken of one === 'GET' ? ['GET', 'HEAD'] : [one]) route.methods.add(taken);
+  });
+  const methodsOf = (path: string): string[] => [...(routeMethods.find((route) => route.pattern.test(path))?.methods ?? [])].sort();
   app.removeContentTypeParser('application/json');
   // Every body is JSON: a text/plain one (fetch's for a string sent without a content-type) is the 415 that says so,
   // not a string that fails the schema as "body must be object".
@@ -395,10 +407,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return reply.code(500).send(internalError(request.log, err));
   });
 
-  // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows.
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorAnswer('unknown-endpoint', `no such endpoint: ${request.method} ${request.url.split('?')[0].slice(0, 200)}`))
-  );
+  // fastify's own 404 body says only "Not Found" in `error`, which is all the plugin shows. A known path called with
+  // another method is a 405 naming the methods it takes (RFC 9110, 15.5.6), with the same code: to a client it is an
+  // endpoint this service has not (a plugin at another version). Only after the token check, so a caller without it
+  // learns nothing of the routes (a 401 for any path, as before).
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = methodsOf(path);
+    if (allowed.length) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(errorAnswer('unknown-endpoint', `${request.method} is not a method of ${path.slice(0, 200)}: use ${allowed.join(' or ')}`));
+    }
+    return reply.code(404).send(errorAnswer('unknown-endpoint', `no such endpoint: ${request.method} ${path.slice(0, 200)}`));
+  });
 
   // After fastify's close of app.server: the reports close, and the stop ends, once every server's connections are gone.
   app.addHook('onClose', async () => {

@@ -124,8 +124,17 @@ export function validationMessage(errors: readonly SchemaError[], context: strin
   const schema = error.parentSchema ?? {};
   const about = (what: string) => (field ? `${field}: ${what}` : `${context === 'body' ? 'the body' : 'the request'} ${what}`);
   switch (error.keyword) {
-    case 'required':
-      return `${[field, String(error.params.missingProperty)].filter(Boolean).join('.')} is required`;
+    case 'required': {
+      const missing = String(error.params.missingProperty);
+      const required = `${[field, missing].filter(Boolean).join('.')} is required`;
+      // An object or a list: its shape, which a client that sent its fields elsewhere (from and to beside range) needs.
+      const part = (schema as BodySchema).properties?.[missing];
+      if (!part?.description || (part.type !== 'object' && part.type !== 'array')) return required;
+      const given = error.data !== null && typeof error.data === 'object' ? Object.keys(error.data) : [];
+      const misplaced = Object.keys(part.properties ?? {}).filter((name) => given.includes(name));
+      const where = misplaced.length ? ` (${misplaced.join(' and ')} ${misplaced.length > 1 ? 'belong' : 'belongs'} inside ${missing})` : '';
+      return `${required}: ${expected(part)}${where}`;
+    }
     case 'type':
     case 'minimum':
     case 'maximum':

@@ -13,8 +13,14 @@ import { IN_USE, openForWriting, warn, wholeFlag, withEnvironment } from './opti
 
 export function formatSummary(s: IngestSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
+  // The window picks AWSLogs' day folders only: a file outside them (a folder of plain .json files) is read whatever its date.
+  const undated = s.undated ?? 0;
+  const days = `${s.window.from} to ${s.window.to}`;
+  let window = days;
+  if (undated > 0 && !s.dated) window = 'no AWSLogs day folders: every file read, whatever its date';
+  else if (undated > 0) window = `${days}; ${counted(undated, 'file')} outside AWSLogs day folders read whatever ${undated === 1 ? 'its' : 'their'} date`;
   const lines = [
-    `Ingested ${counted(s.objects, 'log file')} from ${s.source} (${s.window.from} to ${s.window.to}) in ${secs}s:`,
+    `Ingested ${counted(s.objects, 'log file')} from ${s.source} (${window}) in ${secs}s:`,
     `  ${counted(s.events, 'new event')}, ${counted(s.duplicates, 'duplicate')} skipped, ${counted(s.unchanged, 'file')} already ingested, ` +
       `${counted(s.skipped, 'non-event file')} skipped`,
   ];
@@ -64,6 +70,17 @@ export function barFill(p: IngestProgress): { value: number; total: number } {
   if (p.objectsFound > 0) return { value: p.objectsDone, total: p.objectsFound };
   const listed = p.units > 0 && p.unitsDone === p.units;
   return { value: listed ? 1 : 0, total: 1 };
+}
+
+/**
+ * A progress line's words: before the listing has said anything, what it does (not "0/0 files", a count no one has
+ * made yet); once it is done (`done`, or every folder listed), the counts whatever they are.
+ */
+export function progressText(p: IngestProgress, done = false): string {
+  const listed = done || (p.units > 0 && p.unitsDone === p.units);
+  if (!listed && p.units === 0) return 'finding the folders to list';
+  const files = listed || p.objectsFound > 0 ? `${p.objectsDone}/${p.objectsFound} files` : 'no new files found yet';
+  return `${files}, ${counted(p.events, 'event')}, ${p.unitsDone}/${p.units} folders listed`;
 }
 
 export function ingestCommand(): Command {
@@ -136,16 +153,20 @@ export function ingestCommand(): Command {
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
       const bar = !opts.json && process.stderr.isTTY ? new (lazy.progressBar().SingleBar)({
-        format: 'ingesting |{bar}| {objectsDone}/{objectsFound} files  {events} events  {unitsDone}/{units} folders listed',
+        format: 'ingesting |{bar}| {said}',
         hideCursor: true,
         stream: process.stderr,
       }) : undefined;
       const start = { unitsDone: 0, units: 0, objectsDone: 0, objectsFound: 0, events: 0 };
-      bar?.start(barFill(start).total, barFill(start).value, start);
+      bar?.start(barFill(start).total, barFill(start).value, { said: progressText(start) });
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
       let lastLine = 0;
       let lastDone = 0;
+      // The last progress, and the last line printed of it: a quick run's last progress comes within the second, and
+      // its line ("N/N folders listed") is printed once the run is over.
+      let lastProgress: IngestProgress | undefined;
+      let lastPrinted = '';
       /** A note, not a warning: off the bar's line, and not under --json. */
       const note = (said: string) => {
         if (opts.json) return;
@@ -165,13 +186,14 @@ export function ingestCommand(): Command {
           signal: interrupt.signal,
           onProgress: (p) => {
             bar?.setTotal(barFill(p).total);
-            bar?.update(barFill(p).value, { ...p });
+            bar?.update(barFill(p).value, { said: progressText(p) });
+            lastProgress = p;
             // A line per committed batch, and one a second while listing: enough to follow, never a flood.
             if (lines && (p.objectsDone !== lastDone || Date.now() - lastLine >= 1000)) {
               lastLine = Date.now();
               lastDone = p.objectsDone;
-              const listed = `${p.unitsDone}/${p.units} folders listed`;
-              process.stderr.write(`ingesting: ${p.objectsDone}/${p.objectsFound} files, ${counted(p.events, 'event')}, ${listed}\n`);
+              lastPrinted = progressText(p);
+              process.stderr.write(`ingesting: ${lastPrinted}\n`);
             }
           },
           onFileError: (key, reason) => {
@@ -191,7 +213,9 @@ export function ingestCommand(): Command {
             warn(`${printable(key)} is ${printable(reason)}`);
           },
         });
+        if (bar && lastProgress) bar.update(barFill(lastProgress).value, { said: progressText(lastProgress, true) });
         bar?.stop();
+        if (lines && lastProgress && progressText(lastProgress, true) !== lastPrinted) process.stderr.write(`ingesting: ${progressText(lastProgress, true)}\n`);
         const nothing = foundNoLogs(summary);
         if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.

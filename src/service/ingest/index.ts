@@ -92,6 +92,13 @@ export interface IngestSummary {
   halved: number;
   /** Stopped by the signal before the end of its window: not a complete read of it (ingest_runs.stopped). */
   stopped: boolean;
+  /**
+   * Log files listed whose key names no day (outside AWSLogs' day folders: a folder of plain .json files), which the
+   * window does not pick: read whatever their events' dates. Absent where nothing counts them.
+   */
+  undated?: number;
+  /** Log files listed in AWSLogs' day folders, which the window picks. */
+  dated?: number;
   durationMs: number;
 }
 
@@ -498,6 +505,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
             summary.skipped++;
             return false;
           }
+          if (day === undefined) summary.undated = (summary.undated ?? 0) + 1;
+          else summary.dated = (summary.dated ?? 0) + 1;
           return inWindow(day, window);
         });
         for (const ref of events) retries.delete(ref.key);
