@@ -758,6 +758,18 @@ describe('the plugin and the service at different versions', () => {
           code: 404,
           body: { error: `the Trailhound service at ${behind.url} has no GET /api/ingest/errors: ${older}`, code: 'unknown-endpoint' },
         });
+        // A path the service has under another method only (its 405) reads as an endpoint it has not, as a 404 does.
+        if (answers !== 'as 0.1.0') {
+          const moved = await skewedService(service.url, { version: OLDER, movedMethod: ['/api/ingest/errors'], answers });
+          try {
+            expect(await get(moved.url, `${uid}-moved`, 'ingest/errors')).toEqual({
+              code: 404,
+              body: { error: `the Trailhound service at ${moved.url} has no GET /api/ingest/errors: ${older}`, code: 'unknown-endpoint' },
+            });
+          } finally {
+            await moved.close();
+          }
+        }
         // The same refusal from a service of the plugin's version is the service's own words, and its code.
         expect(await get(service.url, 'r-same', 'values/colour')).toEqual({ code: 400, body: { error: colour, code: 'unknown-value' } });
       } finally {

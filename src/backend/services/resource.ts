@@ -118,9 +118,11 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
       });
     }
     const type = answer.headers.get('content-type');
-    if (answer.status === 400 || answer.status === 404) {
+    // A 405 too: a path the service serves under another method only is, to this plugin, an endpoint it has not (a 404
+    // here: the browser called this resource with its own method).
+    if (answer.status === 400 || answer.status === 404 || answer.status === 405) {
       const told = await adviseOnVersions(client, answer.body, method, match.target!, signal);
-      if (told) return jsonResponse(answer.status, told);
+      if (told) return jsonResponse(answer.status === 405 ? 404 : answer.status, told);
     }
     if (match.route.short && answer.status === 200 && !seesDetails(request.pluginContext)) {
       let parsed: unknown;

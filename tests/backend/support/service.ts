@@ -110,7 +110,15 @@ export async function startDeniedService(): Promise<Pick<TestService, 'url' | 't
  */
 export async function skewedService(
   target: string,
-  skew: { version: string; status?: string; extra?: Record<string, unknown>; missing?: string[]; opening?: 'in status'; answers?: AnswerStyle }
+  skew: {
+    version: string;
+    status?: string;
+    extra?: Record<string, unknown>;
+    missing?: string[];
+    movedMethod?: string[];
+    opening?: 'in status';
+    answers?: AnswerStyle;
+  }
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -127,6 +135,8 @@ export async function skewedService(
         return res.end(JSON.stringify({ message: `Route ${req.method}:${req.url} not found`, error: 'Not Found', statusCode: 404 }));
       }
     }
+    // An endpoint another version serves under another method: the real service's 405 for the method the plugin sends.
+    const method = skew.movedMethod?.includes(route) ? 'PATCH' : req.method;
     if (route === '/api/query' && body && skew.extra) {
       const request = JSON.parse(body);
       request.queries = request.queries.map((q: object) => ({ ...q, ...skew.extra }));
@@ -134,7 +144,7 @@ export async function skewedService(
     }
     const headers: Record<string, string> = {};
     for (const name of ['accept', 'authorization', 'content-type']) if (req.headers[name]) headers[name] = String(req.headers[name]);
-    const answer = await fetch(`${target}${url}`, { method: req.method, headers, body });
+    const answer = await fetch(`${target}${url}`, { method, headers, body });
     let text: Buffer = Buffer.from(await answer.arrayBuffer());
     if (skew.answers && route !== '/api/health') text = restyled(text, answer.headers.get('content-type') ?? '', skew.answers);
     if (route === '/api/health') {
