@@ -17,6 +17,22 @@ function censoredList(list: unknown[]): unknown[] {
 }
 
 /**
+ * `value`'s copy with `entries` for its own: an error (its message its own and not enumerable, as an Error's) keeps its
+ * prototype, message, stack and causes, which entries leave out, so that it is still written as an error (the plugin
+ * backend's log writes one as its chain's messages: a copy of its fields alone had none).
+ */
+function withEntries(value: object, entries: unknown[][]): object {
+  const message = Object.getOwnPropertyDescriptor(value, 'message');
+  if (!message || message.enumerable) return Object.fromEntries(entries);
+  const copy = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
+  for (const key of ['message', 'stack', 'cause', 'errors']) {
+    const own = Object.getOwnPropertyDescriptor(value, key);
+    if (own && !own.enumerable) Object.defineProperty(copy, key, { value: (value as Record<string, unknown>)[key], writable: true, configurable: true });
+  }
+  return Object.assign(copy, Object.fromEntries(entries));
+}
+
+/**
  * `value` with the secret headers' values censored wherever they sit: an object or a list under a key named headers
  * or rawHeaders, at any depth. Copies only what it changes: the value logged is left as it was, and a value without
  * secrets comes back as it went in. An event emitter (a Node stream, socket or agent: the AWS SDK's $response.body is
@@ -37,7 +53,7 @@ export function withoutSecrets(value: unknown, key = '', ancestors = new Set<obj
   } else {
     const entries = Object.entries(value);
     const copy = entries.map(([k, v]) => [k, headers && isSecret(k) ? REDACTED : withoutSecrets(v, k, ancestors)]);
-    if (copy.some(([, v], i) => v !== entries[i][1])) result = Object.fromEntries(copy);
+    if (copy.some(([, v], i) => v !== entries[i][1])) result = withEntries(value, copy);
   }
   ancestors.delete(value);
   return result;

@@ -1,4 +1,5 @@
 // The go-plugin start-up contract and the hclog log format, piece by piece.
+import { Readable } from 'node:stream';
 import {
   APP_PROTOCOL_VERSION,
   handshakeLine,
@@ -111,6 +112,16 @@ test('log lines write no token or cookie that a value logged holds in its header
   expect(line).not.toMatch(/secret/);
   expect(JSON.parse(line).error).toEqual({ status: 401, response: { headers: { Authorization: '[redacted]', 'set-cookie': '[redacted]', accept: 'x' } } });
   expect(reason.response.headers.Authorization).toBe('Bearer secret-1');
+});
+
+// The copy that takes a secret or a stream out of an error in a value kept only its enumerable fields: no message.
+test('an error inside a logged value that holds headers or a stream is still its chain\'s messages', () => {
+  const refused = Object.assign(new Error('S3 refused', { cause: new Error('403 Forbidden') }), {
+    response: { status: 403, headers: { authorization: 'Bearer secret-1' }, body: new Readable() },
+  });
+  const line = formatLine('error', 'unhandled rejection', { error: { reason: refused, attempt: 2 } }, 0);
+  expect(line).not.toMatch(/secret/);
+  expect(JSON.parse(line).error).toEqual({ reason: 'S3 refused: 403 Forbidden', attempt: 2 });
 });
 
 test('log lines are hclog JSON: @level, @message, @timestamp, then key/values', () => {
