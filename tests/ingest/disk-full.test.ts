@@ -18,10 +18,13 @@ import { dayPrefix, rowCount, tempDir, writeFiles } from '../support/temp';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 
-/** Mounts a tmpfs of `size` on `dir`; false where this user may not (not root, or no CAP_SYS_ADMIN in a container). */
-function mountSmallDisk(dir: string, size: string): boolean {
+/**
+ * Mounts a tmpfs of `size` (and at most `inodes` files and folders) on `dir`; false where this user may not (not root,
+ * or no CAP_SYS_ADMIN in a container).
+ */
+function mountSmallDisk(dir: string, size: string, inodes?: number): boolean {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -36,11 +39,11 @@ if (!canMount) console.warn('disk-full test SKIPPED: it mounts a small tmpfs, wh
 const testWithMount = canMount ? test : test.skip;
 
 /** Runs `body` with a temporary folder and a small disk of `size` mounted on its `disk` folder; both go afterwards. */
-async function withSmallDisk(size: string, body: (dir: string, disk: string) => Promise<void>): Promise<void> {
+async function withSmallDisk(size: string, body: (dir: string, disk: string) => Promise<void>, inodes?: number): Promise<void> {
   const dir = tempDir();
   const disk = path.join(dir, 'disk');
   fs.mkdirSync(disk);
-  expect(mountSmallDisk(disk, size)).toBe(true);
+  expect(mountSmallDisk(disk, size, inodes)).toBe(true);
   try {
     await body(dir, disk);
   } finally {
@@ -153,3 +156,24 @@ testWithMount('S3 downloads that fill the temporary folder\'s disk fail the run 
       await s3.stop();
     }
   }), 120_000);
+
+// Node's error for a link names the file linked to as its path (the source folder's, here beside the database) and the
+// link as its dest: the advice named the database's disk, which had room.
+testWithMount('a folder source\'s links that fill the temporary folder\'s disk get advice that names that folder, wherever the source is', () =>
+  withSmallDisk('1m', async (dir, tmp) => {
+    const db = await Database.open(path.join(dir, 'db', 'db.duckdb'));
+    const tmpdir = jest.spyOn(os, 'tmpdir').mockReturnValue(tmp);
+    try {
+      // A '?' in its name: DuckDB reads it through a link in the temporary folder, whose disk has room for the links' folder alone.
+      const records = JSON.stringify({ Records: [{ eventID: 'a', eventTime: '2026-11-20T10:00:00Z' }] });
+      const logs = writeFiles(path.join(dir, 'db', 'logs'), { 'odd?.json': records });
+      const failed = (await ingest({ source: logs, db }).catch((err: unknown) => err)) as KindedError;
+      expect({ kind: failed.kind, message: failed.message }).toEqual({
+        kind: 'disk-full',
+        message: expect.stringContaining(`: the disk of the temporary folder ${tmp} is full`),
+      });
+    } finally {
+      tmpdir.mockRestore();
+      db.close();
+    }
+  }, 2), 120_000);

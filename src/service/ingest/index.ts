@@ -614,11 +614,15 @@ function diskFull(err: unknown, dbFile: string): unknown {
   return kinded(`${message}: ${advice}`, 'disk-full', err);
 }
 
-/** The path a full disk's error names: Node's (or diskFullIn's) `path`, or the file DuckDB quotes, of the error or of its causes. */
+/**
+ * The path a full disk's error names: Node's (or diskFullIn's) `path`, or its `dest` where it has one (a link's error:
+ * its path is the file linked to), or the file DuckDB quotes, of the error or of its causes.
+ */
 function pathWritten(err: unknown): string | undefined {
   // Not `instanceof Error`: Node's and DuckDB's errors may come from another realm (a test's sandbox).
   for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    const named = (e as { path?: unknown }).path;
+    const { path: source, dest } = e as { path?: unknown; dest?: unknown };
+    const named = typeof dest === 'string' ? dest : source;
     if (typeof named === 'string') return named;
     const quoted = /"([^"]*[\\/][^"]*)"/.exec(messageOf(e))?.[1];
     if (quoted) return quoted;
