@@ -24,3 +24,13 @@ test('a member whose causes lead back to an error around it ends there, once wri
   (looped.cause as Error).cause = looped;
   expect(chainMessage(looped)).toBe('a: b');
 });
+
+// Promise.any([p, p]) holds one error twice: a nest of such pairs doubled the text at each level (25 levels: 77 s).
+test('an error met again is its message alone, so a nest of shared pairs stays short', () => {
+  let nest: Error = new Error('leaf');
+  for (let level = 0; level < 40; level++) nest = new AggregateError([nest, nest], `level ${level}`);
+  const said = chainMessage(new Error('outer', { cause: nest }));
+  expect(said.length).toBeLessThan(2000);
+  expect(said).toMatch(/^outer: level 39 \[level 38 \[level 37 .*\]; level 38\]$/);
+  expect(said).toContain('[leaf; leaf]');
+});

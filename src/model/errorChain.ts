@@ -25,18 +25,22 @@ export function causeChain(err: Error): { errors: Caused[]; text?: string } {
  * given as text, and the errors of an AggregateError among the causes (undici's "fetch failed" holds one when each of a
  * host's addresses refused), in brackets after its own message. `ownMembers`: `err`'s own errors too, when it is an
  * AggregateError (pino's JSON lines give those a field of their own). `within`: the errors being written around this
- * one, where a member's causes that lead back to one of them stop, instead of writing it again without end.
+ * one, where a member's causes that lead back to one of them stop, instead of writing it again without end. `written`:
+ * the errors whose members are written already; one met again (Promise.any([p, p]) holds one error twice) is its
+ * message alone, or a nest of such pairs doubled the text at each level (25 levels took 77 s).
  */
-export function chainMessage(err: Error, ownMembers = false, within: ReadonlySet<Error> = new Set()): string {
+export function chainMessage(err: Error, ownMembers = false, within: ReadonlySet<Error> = new Set(), written = new Set<Error>()): string {
   const chain = causeChain(err);
   const back = chain.errors.findIndex((e) => within.has(e));
   const errors = back < 0 ? chain.errors : chain.errors.slice(0, back);
   const text = back < 0 ? chain.text : undefined;
   const around = new Set([...within, ...errors]);
   const parts = errors.map((e, i) => {
-    const members = (i > 0 || ownMembers) && Array.isArray(e.errors) ? e.errors.filter(isErrorLike) : [];
-    const written = members.map((m) => chainMessage(m, true, around)).filter(Boolean);
-    return written.length ? `${e.message ? `${e.message} ` : ''}[${written.join('; ')}]` : e.message;
+    const again = written.has(e);
+    written.add(e);
+    const members = !again && (i > 0 || ownMembers) && Array.isArray(e.errors) ? e.errors.filter(isErrorLike) : [];
+    const said = members.map((m) => chainMessage(m, true, around, written)).filter(Boolean);
+    return said.length ? `${e.message ? `${e.message} ` : ''}[${said.join('; ')}]` : e.message;
   });
   return [...parts, ...(text === undefined ? [] : [text])].join(': ');
 }

@@ -7,6 +7,9 @@ const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-c
 
 const REDACTED = '[redacted]';
 
+/** How deep a logged value is walked: below, a value is its type alone. */
+const MAX_DEPTH = 32;
+
 const SECRET = new Set(SECRET_HEADERS);
 const isSecret = (name: unknown) => typeof name === 'string' && SECRET.has(name.toLowerCase());
 
@@ -41,6 +44,8 @@ function withEntries(value: object, entries: unknown[][]): object {
 export function withoutSecrets(value: unknown, key = '', ancestors = new Set<object>()): unknown {
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   if (value instanceof EventEmitter) return `[${value.constructor.name}]`;
+  // Deeper than any log reads (pino writes 5 levels): left out, not walked, as a nest of 20 000 levels overflowed the stack.
+  if (ancestors.size >= MAX_DEPTH) return Array.isArray(value) ? '[Array]' : '[Object]';
   // As pino writes a cycle: the original here would take its uncensored copy of the headers into the line.
   if (ancestors.has(value)) return '[Circular]';
   ancestors.add(value);
