@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { causeChain, isErrorLike } from '../../model/errorChain';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
@@ -619,8 +620,8 @@ function diskFull(err: unknown, dbFile: string): unknown {
  * its path is the file linked to), or the file DuckDB quotes, of the error or of its causes.
  */
 function pathWritten(err: unknown): string | undefined {
-  // Not `instanceof Error`: Node's and DuckDB's errors may come from another realm (a test's sandbox).
-  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  // causeChain knows errors by their message, not `instanceof Error`: Node's and DuckDB's may come from another realm (a test's sandbox).
+  for (const e of isErrorLike(err) ? causeChain(err).errors : []) {
     const { path: source, dest } = e as { path?: unknown; dest?: unknown };
     const named = typeof dest === 'string' ? dest : source;
     if (typeof named === 'string') return named;
