@@ -604,6 +604,64 @@ describe('compactOriginals', () => {
     }
   }, 120_000);
 
+  // A day compacted before row groups were bounded by bytes kept row groups of up to 127 files (23 MB here). Compacting
+  // it again (new files of the day, or a prune) read such a row group in one chunk, and the copy wrote it whole again:
+  // out of an 80 MB limit each time, 102 MB at peak within 128 MB. Read in slices of as many files as make 4 MB, it
+  // peaks near 48 MB, and its row groups are written as small as ingestion's.
+  test('a day kept in row groups of 127 files of 185 kB, compacted again, fits a 64 MB memory limit on 4 threads and is re-split', async () => {
+    const file = path.join(dir, 'db.duckdb');
+    const setup = await Database.open(file);
+    fs.mkdirSync(setup.originalsDir, { recursive: true });
+    const prefix = dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0]);
+    // Log files of 185 kB of random bytes; a COPY ends a row group only where a chunk read ends, so each group of
+    // `groupFiles` is a file of its own first, then read into one in row groups of as many.
+    const keep = async (first: number, count: number, groupFiles: number) => {
+      const parts: string[] = [];
+      for (let from = first; from < first + count; from += groupFiles) {
+        parts.push(path.join(dir, `part-${from}.parquet`));
+        await setup.run(
+          `COPY (SELECT $prefix || 'f' || r || '.json.gz' AS key, unhex(string_agg(md5(random()::VARCHAR || r || '-' || j), '')) AS content
+                 FROM range($from, $to) t(r), range(11600) u(j) GROUP BY r ORDER BY r)
+           TO $part (FORMAT parquet, COMPRESSION uncompressed)`,
+          { prefix, from, to: Math.min(from + groupFiles, first + count), part: parts[parts.length - 1] }
+        );
+      }
+      const archive = `${crypto.randomUUID()}.parquet`;
+      await setup.run(`SET preserve_insertion_order = true`);
+      await setup.run(`COPY (SELECT * FROM read_parquet($parts)) TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE $rows)`, {
+        parts: listValue(parts), target: path.join(setup.originalsDir, archive), rows: groupFiles,
+      });
+      await setup.run(`INSERT INTO log_objects SELECT $prefix || 'f' || r || '.json.gz', 'logs', 'etag', $archive, $day::DATE FROM range($first, $to) t(r)`, {
+        prefix, first, to: first + count, archive, day: OLD_DAYS[0],
+      });
+    };
+    await keep(0, 500, 127);
+    await keep(500, 10, 10);
+    const groups = async (db: Database) =>
+      db.all<{ files: bigint; bytes: bigint }>(
+        `SELECT row_group_num_rows AS files, row_group_bytes AS bytes FROM parquet_metadata($files) WHERE column_id = 0`, {
+        files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
+      });
+    expect(Math.max(...(await groups(setup)).map((g) => Number(g.files)))).toBe(127);
+    const digests = (db: Database) =>
+      db.all<{ key: string; digest: string }>(`SELECT key, md5(content) AS digest FROM read_parquet($files) ORDER BY key`, {
+        files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
+      });
+    const before = await digests(setup);
+    expect(before).toHaveLength(510);
+    setup.close();
+    const db = await Database.open(file, { memoryLimit: '64MB', threads: 4 });
+    try {
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 1, filesRead: 2, filesWritten: 1, filesRemoved: 2, failed: [] });
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      const written = await groups(db);
+      expect(Math.max(...written.map((g) => Number(g.bytes)))).toBeLessThan(2 * ROW_GROUP_BYTES);
+      expect(await digests(db)).toEqual(before);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+
   // A file that holds two days' log files (a batch across midnight, a first load) is copied with a filter of its rows,
   // which its Parquet scan applies as it reads: each day is bigger than the limit. The copy on the database's 4 threads,
   // one filter over every file's rows, ran out of it in each of 3 runs.

@@ -4,6 +4,7 @@
 // they are bounded by bytes as well as by rows. In row groups of 64 files of 180 kB (12 MB, up to 22 MB compacted) a
 // day's compaction ran out of an 80 MB memory limit now and then; in row groups of about 4 MB it peaks at 16-23 MB
 // (docs/DESIGN.md, "Compaction").
+import path from 'node:path';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { literalPath } from '../db/filePaths';
 
@@ -19,21 +20,40 @@ export const ROW_GROUP_BYTES = 4 * 1024 * 1024;
  */
 export const WRITTEN_PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${MAX_ROWS}, ROW_GROUP_SIZE_BYTES ${ROW_GROUP_BYTES}`;
 
-/** The options of compaction's COPY, which preserves the insertion order: its `$rowGroupRows` is copiedRowGroupRows'. */
+/** The options of compaction's COPY, which preserves the insertion order: its `$rowGroupRows` is copiedRowGroups' `rows`. */
 export const COPIED_PARQUET_OPTIONS = 'FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE $rowGroupRows';
 
+/** A row group read of more bytes than this is read in slices (`CopiedRowGroups.oversized`). */
+const OVERSIZED_BYTES = 2 * ROW_GROUP_BYTES;
+
+/** How a copy from kept Parquet files writes its row groups, from those files' footers (copiedRowGroups). */
+export interface CopiedRowGroups {
+  /** Its ROW_GROUP_SIZE: as many files as make ROW_GROUP_BYTES at the read row groups' largest bytes a file, 64 at most. */
+  rows: number;
+  /**
+   * The files (by base name) with a row group of more than OVERSIZED_BYTES and more files than `rows`: a day compacted
+   * before row groups were bounded by bytes (up to 127 files, 23 MB of 180 kB files). The copy reads them in slices of
+   * `rows` files, each a query of its own, as a row group it writes ends only where a chunk read ends: read whole, such
+   * a row group was written whole again, and a copy held it twice (a day of them ran out of an 80 MB memory limit).
+   */
+  oversized: Set<string>;
+}
+
 /**
- * The ROW_GROUP_SIZE of a copy from the kept Parquet `files`, in insertion order. Such a copy ends a row group it
- * writes once it holds that many rows, only where a chunk it read ends, and a chunk lies within a row group read: a
- * row group written is the chunks before (fewer rows than this, so at most ROW_GROUP_BYTES by the read row groups'
- * largest bytes a row) and one more, at most a row group read. So the row groups written stay about as big as those
- * read (64 files, for files written before these bounds).
+ * The row groups of a copy from the kept Parquet `files`, in insertion order. Such a copy ends a row group it writes
+ * once it holds `rows` rows, only where a chunk it read ends, and a chunk lies within a row group read (and within a
+ * slice, for an oversized file): a row group written is the chunks before (fewer rows than `rows`, so at most
+ * ROW_GROUP_BYTES by the read row groups' largest bytes a row) and one more, at most a row group read or a slice.
  */
-export async function copiedRowGroupRows(conn: DuckDBConnection, files: string[]): Promise<number> {
-  const largest = await conn.runAndReadAll(
-    `SELECT max(row_group_bytes / row_group_num_rows)::DOUBLE FROM parquet_metadata($files) WHERE column_id = 0 AND row_group_num_rows > 0`,
+export async function copiedRowGroups(conn: DuckDBConnection, files: string[]): Promise<CopiedRowGroups> {
+  const read = await conn.runAndReadAll(
+    `SELECT file_name, max(row_group_bytes / row_group_num_rows)::DOUBLE, max(row_group_bytes)::DOUBLE, max(row_group_num_rows)::DOUBLE
+     FROM parquet_metadata($files) WHERE column_id = 0 AND row_group_num_rows > 0 GROUP BY file_name`,
     { files: listValue(files.map(literalPath)) }
   );
-  const bytesPerRow = Math.max(1, Number(largest.getRowsJS()[0]?.[0] ?? 0));
-  return Math.max(1, Math.min(MAX_ROWS, Math.floor(ROW_GROUP_BYTES / bytesPerRow)));
+  const perFile = read.getRowsJS() as Array<[string, number, number, number]>;
+  const bytesPerRow = Math.max(1, ...perFile.map(([, perRow]) => perRow));
+  const rows = Math.max(1, Math.min(MAX_ROWS, Math.floor(ROW_GROUP_BYTES / bytesPerRow)));
+  const oversized = new Set(perFile.filter(([, , bytes, most]) => bytes > OVERSIZED_BYTES && most > rows).map(([file]) => path.basename(file)));
+  return { rows, oversized };
 }

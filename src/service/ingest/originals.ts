@@ -20,7 +20,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
 import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
-import { COPIED_PARQUET_OPTIONS, copiedRowGroupRows } from './keptRowGroups';
+import { COPIED_PARQUET_OPTIONS, copiedRowGroups } from './keptRowGroups';
 
 const DAY_MS = 86_400_000;
 
@@ -341,21 +341,38 @@ async function copySelection(
   target: string
 ): Promise<void> {
   const file = (archive: string) => literalPath(path.join(db.originalsDir, archive));
-  const whole = sources.filter((a) => found.get(a) === rowsIn.get(a));
-  const parts = sources.filter((a) => found.get(a) !== rowsIn.get(a));
-  const params: Record<string, DuckDBValue> = { target };
+  // Row groups as small as ingestion's (keptRowGroups.ts), so reading one file back reads little, and the copy holds little.
+  const { rows: rowGroupRows, oversized } = await copiedRowGroups(conn, sources.map((a) => path.join(db.originalsDir, a)));
+  const whole = sources.filter((a) => found.get(a) === rowsIn.get(a) && !oversized.has(a));
+  const params: Record<string, DuckDBValue> = { target, rowGroupRows };
   const selects: string[] = [];
   if (whole.length > 0) {
     selects.push(`SELECT key, content FROM read_parquet($whole)`);
     params.whole = listValue(whole.map(file));
   }
-  for (const [i, archive] of parts.entries()) {
-    selects.push(`SELECT key, content FROM read_parquet($file${i}) WHERE get_bit($bits${i}::BITSTRING, file_row_number::INTEGER) = 1`);
-    params[`file${i}`] = file(archive);
-    params[`bits${i}`] = bits.get(archive)!;
+  const readWhole = new Set(whole);
+  for (const archive of sources.filter((a) => !readWhole.has(a))) {
+    const rows = rowsIn.get(archive)!;
+    const every = found.get(archive) === rows;
+    // An oversized file's slices (keptRowGroups.ts), each a filter of its rows that its Parquet scan applies as it reads.
+    const step = oversized.has(archive) ? rowGroupRows : rows;
+    for (let from = 0; from < rows; from += step) {
+      if (!every && !bits.get(archive)!.slice(from, from + step).includes('1')) continue;
+      const i = selects.length;
+      const filters = [];
+      if (step < rows) {
+        filters.push(`file_row_number >= $from${i} AND file_row_number < $to${i}`);
+        params[`from${i}`] = from;
+        params[`to${i}`] = from + step;
+      }
+      if (!every) {
+        filters.push(`get_bit($bits${i}::BITSTRING, file_row_number::INTEGER) = 1`);
+        params[`bits${i}`] = bits.get(archive)!;
+      }
+      selects.push(`SELECT key, content FROM read_parquet($file${i}) WHERE ${filters.join(' AND ')}`);
+      params[`file${i}`] = file(archive);
+    }
   }
-  // Row groups as small as ingestion's (keptRowGroups.ts), so reading one file back reads little, and the copy holds little.
-  params.rowGroupRows = await copiedRowGroupRows(conn, sources.map((a) => path.join(db.originalsDir, a)));
   // The thread count is set on a connection of its own: a stop interrupts `conn` until the day ends, and would
   // interrupt the statement that gives the count back too.
   const settings = await db.connect();
