@@ -1,5 +1,6 @@
-// npx tsx bench/compaction.ts [files=20000] [perArchive=70] [bytes=2000] [memoryLimit]
-// One finished day of `files` kept log files, in Parquet files of `perArchive` each (as 5-minute polls leave them),
+// npx tsx bench/compaction.ts [files=20000] [perArchive=70] [bytes=2000] [memoryLimit] [days=1]
+// `days` finished days of `files` kept log files in all, in Parquet files of `perArchive` each (as 5-minute polls leave
+// them; with days > 1 each Parquet file holds every day's, in turn, as a first load's batches do),
 // written straight into a new database's originals folder (no ingestion: only log_objects and the files matter here),
 // then compacted once. Prints one JSON line: time, peak RSS, files and bytes. Figures: docs/DESIGN.md, "Compaction".
 import crypto from 'node:crypto';
@@ -14,7 +15,8 @@ import { compactOriginals } from '../src/service/ingest/originals';
 const files = Number(process.argv[2] ?? 20_000);
 const perArchive = Number(process.argv[3] ?? 70);
 const bytes = Number(process.argv[4] ?? 2000);
-const memoryLimit = process.argv[5];
+const memoryLimit = process.argv[5] || undefined;
+const days = Number(process.argv[6] ?? 1);
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-compaction-'));
@@ -22,7 +24,8 @@ async function main(): Promise<void> {
     const file = path.join(dir, 'db.duckdb');
     const setup = await Database.open(file);
     fs.mkdirSync(setup.originalsDir, { recursive: true });
-    const key = (n: number) => `AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/14/111122223333_CloudTrail_eu-west-1_${n}.json.gz`;
+    const dayOf = (n: number) => `2026-11-${String(14 - (n % days)).padStart(2, '0')}`;
+    const key = (n: number) => `AWSLogs/111122223333/CloudTrail/eu-west-1/${dayOf(n).replaceAll('-', '/')}/111122223333_CloudTrail_eu-west-1_${n}.json.gz`;
     for (let first = 0; first < files; first += perArchive) {
       const keys = Array.from({ length: Math.min(perArchive, files - first) }, (_, i) => key(first + i));
       const archive = `${crypto.randomUUID()}.parquet`;
@@ -32,7 +35,9 @@ async function main(): Promise<void> {
          TO '${path.join(setup.originalsDir, archive)}' (${WRITTEN_PARQUET_OPTIONS})`,
         { keys: listValue(keys), reps: Math.ceil((bytes * 2) / 32), len: bytes * 2 }
       );
-      await setup.run(`INSERT INTO log_objects SELECT unnest($keys), 'bench', 'etag', $archive, DATE '2026-11-14'`, { keys: listValue(keys), archive });
+      await setup.run(`INSERT INTO log_objects SELECT unnest($keys), 'bench', 'etag', $archive, unnest($days)::DATE`, {
+        keys: listValue(keys), archive, days: listValue(keys.map((_, i) => dayOf(first + i))),
+      });
     }
     setup.close();
     const db = await Database.open(file, memoryLimit ? { memoryLimit } : {});
@@ -50,9 +55,9 @@ async function main(): Promise<void> {
       await compactOriginals(db, { now: new Date('2026-11-20T13:00:00Z') });
       const idleSeconds = (performance.now() - idleStarted) / 1000;
       console.log(JSON.stringify({
-        files, perArchive, bytes, memoryLimit, seconds: Number(seconds.toFixed(2)), idleSeconds: Number(idleSeconds.toFixed(2)),
+        files, perArchive, bytes, memoryLimit, days, seconds: Number(seconds.toFixed(2)), idleSeconds: Number(idleSeconds.toFixed(2)),
         peakRssAddedMB: Math.round((peak - rssBefore) / 1e6),
-        days: summary.days, filesRead: summary.filesRead, writtenMB: Number((summary.bytesWritten / 1e6).toFixed(1)), failed: summary.failed,
+        daysCompacted: summary.days, filesRead: summary.filesRead, writtenMB: Number((summary.bytesWritten / 1e6).toFixed(1)), failed: summary.failed,
       }));
     } finally {
       db.close();

@@ -57,6 +57,19 @@ async function bigDay(dir: string): Promise<string> {
 
 const parquetFiles = (db: Database) => fs.readdirSync(db.originalsDir).filter((f) => f.endsWith('.parquet')).sort();
 const referenced = async (db: Database) => (await db.all<{ a: string }>('SELECT DISTINCT archive AS a FROM log_objects ORDER BY 1')).map((r) => r.a);
+/** A new database (`setup`, open) and its empty originals folder, for kept Parquet files written straight into it. */
+async function emptyDatabase(dir: string): Promise<{ file: string; setup: Database }> {
+  const file = path.join(dir, 'db.duckdb');
+  const setup = await Database.open(file);
+  fs.mkdirSync(setup.originalsDir, { recursive: true });
+  return { file, setup };
+}
+
+/** Each kept log file in the database's Parquet files, by key: its content's md5. */
+const digests = (db: Database) =>
+  db.all<{ key: string; digest: string }>(`SELECT key, md5(content) AS digest FROM read_parquet($files) ORDER BY key`, {
+    files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
+  });
 const asJson = (m: Map<string, unknown>) => JSON.stringify([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
 
 /**
@@ -604,14 +617,60 @@ describe('compactOriginals', () => {
     }
   }, 120_000);
 
+  // A first load of small batches leaves many small files that each hold several days: such files are copied some
+  // together (a filter of each row's bit among the group's), the others as before (a file of 9 MB that holds both days
+  // alone, and a file of one day whole). Each day's log files, and only they, land in its file, byte for byte.
+  test("300 small Parquet files that each hold two days' log files, and a big one, are compacted day by day, every log file the same", async () => {
+    const { file, setup } = await emptyDatabase(dir);
+    const prefixes = { first: dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0]), second: dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[1]) };
+    // Rows alternate between the two days (`mixed`), or are all of the first; `bytes` of random bytes each.
+    const key = (mixed: boolean) => `CASE WHEN ${mixed ? 'r % 2 = 0' : 'true'} THEN $first ELSE $second END || 'f' || $n || '-' || r || '.json.gz'`;
+    const keep = async (n: number, files: number, bytes: number, mixed: boolean) => {
+      const archive = `${crypto.randomUUID()}.parquet`;
+      await setup.run(
+        `COPY (SELECT ${key(mixed)} AS key, unhex(string_agg(md5(random()::VARCHAR || r || '-' || j), '')) AS content
+               FROM range($files) t(r), range($chunks) u(j) GROUP BY r ORDER BY r)
+         TO $target (FORMAT parquet, COMPRESSION uncompressed)`,
+        { ...prefixes, n, files, chunks: bytes / 16, target: path.join(setup.originalsDir, archive) }
+      );
+      await setup.run(
+        `INSERT INTO log_objects SELECT ${key(mixed)}, 'logs', 'etag', $archive, CASE WHEN ${mixed ? 'r % 2 = 0' : 'true'} THEN $d0 ELSE $d1 END::DATE
+         FROM range($files) t(r)`,
+        { ...prefixes, n, files, archive, d0: OLD_DAYS[0], d1: OLD_DAYS[1] }
+      );
+    };
+    for (let n = 0; n < 300; n++) await keep(n, 3 + (n % 3), 4096, true);
+    await keep(300, 50, 185_600, true);
+    await keep(301, 5, 4096, false);
+    const before = await digests(setup);
+    expect(before).toHaveLength(1255);
+    setup.close();
+    const db = await Database.open(file, { memoryLimit: '128MB', threads: 4 });
+    try {
+      expect(await compactOriginals(db, { now: NOW })).toMatchObject({ days: 2, filesRead: 302, filesWritten: 2, filesRemoved: 302, failed: [] });
+      expect(parquetFiles(db)).toEqual(await referenced(db));
+      // Each day's file holds its day's log files alone, as log_objects says.
+      for (const day of OLD_DAYS.slice(0, 2)) {
+        const { archive, n } = (await db.one<{ archive: string; n: bigint }>(
+          `SELECT any_value(archive) AS archive, count(DISTINCT archive) AS n FROM log_objects WHERE day = $day::DATE`, { day }
+        ))!;
+        expect(n).toBe(1n);
+        const keys = await db.all<{ key: string }>(`SELECT key FROM read_parquet($file) ORDER BY key`, { file: path.join(db.originalsDir, archive) });
+        const expected = await db.all<{ key: string }>(`SELECT key FROM log_objects WHERE day = $day::DATE ORDER BY key`, { day });
+        expect(keys).toEqual(expected);
+      }
+      expect(await digests(db)).toEqual(before);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+
   // A day compacted before row groups were bounded by bytes kept row groups of up to 127 files (23 MB here). Compacting
   // it again (new files of the day, or a prune) read such a row group in one chunk, and the copy wrote it whole again:
   // out of an 80 MB limit each time, 102 MB at peak within 128 MB. Read in slices of as many files as make 4 MB, it
   // peaks near 48 MB, and its row groups are written as small as ingestion's.
   test('a day kept in row groups of 127 files of 185 kB, compacted again, fits a 64 MB memory limit on 4 threads and is re-split', async () => {
-    const file = path.join(dir, 'db.duckdb');
-    const setup = await Database.open(file);
-    fs.mkdirSync(setup.originalsDir, { recursive: true });
+    const { file, setup } = await emptyDatabase(dir);
     const prefix = dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0]);
     // Log files of 185 kB of random bytes; a COPY ends a row group only where a chunk read ends, so each group of
     // `groupFiles` is a file of its own first, then read into one in row groups of as many.
@@ -643,10 +702,6 @@ describe('compactOriginals', () => {
         files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
       });
     expect(Math.max(...(await groups(setup)).map((g) => Number(g.files)))).toBe(127);
-    const digests = (db: Database) =>
-      db.all<{ key: string; digest: string }>(`SELECT key, md5(content) AS digest FROM read_parquet($files) ORDER BY key`, {
-        files: listValue(parquetFiles(db).map((f) => path.join(db.originalsDir, f))),
-      });
     const before = await digests(setup);
     expect(before).toHaveLength(510);
     setup.close();
@@ -666,9 +721,7 @@ describe('compactOriginals', () => {
   // which its Parquet scan applies as it reads: each day is bigger than the limit. The copy on the database's 4 threads,
   // one filter over every file's rows, ran out of it in each of 3 runs.
   test('two days of 110 MB sharing their Parquet files are compacted within a 128 MB memory limit on 4 threads, every log file the same', async () => {
-    const file = path.join(dir, 'db.duckdb');
-    const setup = await Database.open(file);
-    fs.mkdirSync(setup.originalsDir, { recursive: true });
+    const { file, setup } = await emptyDatabase(dir);
     // 8 files of 148 log files of 185 kB (random bytes), alternately of the two days, one row group each (27 MB: bigger than ingestion's).
     const key = `CASE WHEN r % 2 = 0 THEN $first ELSE $second END || 'f' || $n || '-' || r || '.json.gz'`;
     for (let n = 0; n < 8; n++) {
@@ -685,11 +738,7 @@ describe('compactOriginals', () => {
         { ...days, name: path.basename(archive), d0: OLD_DAYS[0], d1: OLD_DAYS[1] }
       );
     }
-    const digests = () =>
-      setup.all<{ key: string; digest: string }>(`SELECT key, md5(content) AS digest FROM read_parquet($files) ORDER BY key`, {
-        files: listValue(parquetFiles(setup).map((f) => path.join(setup.originalsDir, f))),
-      });
-    const before = await digests();
+    const before = await digests(setup);
     expect(before).toHaveLength(1184);
     setup.close();
     const db = await Database.open(file, { memoryLimit: '128MB', threads: 4 });
@@ -706,11 +755,7 @@ describe('compactOriginals', () => {
         `SELECT day::VARCHAR AS day, count(*) AS n FROM log_objects GROUP BY day, archive ORDER BY day`
       );
       expect(perFile).toEqual([{ day: OLD_DAYS[0], n: 592n }, { day: OLD_DAYS[1], n: 592n }]);
-      expect(
-        await after.all(`SELECT key, md5(content) AS digest FROM read_parquet($files) ORDER BY key`, {
-          files: listValue(parquetFiles(after).map((f) => path.join(after.originalsDir, f))),
-        })
-      ).toEqual(before);
+      expect(await digests(after)).toEqual(before);
     } finally {
       after.close();
     }

@@ -20,7 +20,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
 import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
-import { COPIED_PARQUET_OPTIONS, copiedRowGroups } from './keptRowGroups';
+import { COPIED_PARQUET_OPTIONS, copiedRowGroups, ROW_GROUP_BYTES } from './keptRowGroups';
 
 const DAY_MS = 86_400_000;
 
@@ -325,6 +325,28 @@ async function unreadableOf(conn: DuckDBConnection, db: Database, archives: stri
 type Left = { archive: string; why: string; unreadable?: string };
 
 /**
+ * Kept Parquet files of at most this many bytes that hold other days' too are copied some together, in a query of all
+ * the files of a group whose bytes stay within it (a first load of small batches leaves thousands).
+ */
+const SHARED_GROUP_BYTES = 2 * ROW_GROUP_BYTES;
+
+/** `archives` in groups of at most SHARED_GROUP_BYTES together (by `bytesOf`), in their order. */
+function sharedGroups(archives: string[], bytesOf: (archive: string) => number): string[][] {
+  const groups: string[][] = [];
+  let groupBytes = Infinity;
+  for (const archive of archives) {
+    const bytes = bytesOf(archive);
+    if (groupBytes + bytes > SHARED_GROUP_BYTES) {
+      groups.push([]);
+      groupBytes = 0;
+    }
+    groups[groups.length - 1].push(archive);
+    groupBytes += bytes;
+  }
+  return groups;
+}
+
+/**
  * Copies the rows `selection` chose into `target`, on one thread; fails when a file changed since it was selected.
  * The files whose every row was chosen are read whole; each other file has a query of its own, whose filter names one
  * column (its `file_row_number`), which the Parquet scan applies as it reads. A filter over two columns (`file_index`
@@ -351,9 +373,14 @@ async function copySelection(
     params.whole = listValue(whole.map(file));
   }
   const readWhole = new Set(whole);
+  const partial: string[] = [];
   for (const archive of sources.filter((a) => !readWhole.has(a))) {
     const rows = rowsIn.get(archive)!;
     const every = found.get(archive) === rows;
+    if (!every && !oversized.has(archive) && sizeOf(path.join(db.originalsDir, archive)) <= SHARED_GROUP_BYTES) {
+      partial.push(archive);
+      continue;
+    }
     // An oversized file's slices (keptRowGroups.ts), each a filter of its rows that its Parquet scan applies as it reads.
     const step = oversized.has(archive) ? rowGroupRows : rows;
     for (let from = 0; from < rows; from += step) {
@@ -372,6 +399,25 @@ async function copySelection(
       selects.push(`SELECT key, content FROM read_parquet($file${i}) WHERE ${filters.join(' AND ')}`);
       params[`file${i}`] = file(archive);
     }
+  }
+  for (const group of sharedGroups(partial, (a) => sizeOf(path.join(db.originalsDir, a)))) {
+    // Small files that hold other days' too, some together: a filter of each row's bit among the group's, by its file's
+    // offset (file_index) and its row (file_row_number); only rows the footer counted (another file's bit past them).
+    const i = selects.length;
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const archive of group) {
+      offsets.push(offset);
+      offset += rowsIn.get(archive)!;
+    }
+    selects.push(
+      `SELECT key, content FROM read_parquet($file${i}) WHERE file_row_number < $rows${i}[file_index::BIGINT + 1]
+       AND get_bit($bits${i}::BITSTRING, ($offsets${i}[file_index::BIGINT + 1] + file_row_number)::INTEGER) = 1`
+    );
+    params[`file${i}`] = listValue(group.map(file));
+    params[`rows${i}`] = listValue(group.map((a) => rowsIn.get(a)!));
+    params[`offsets${i}`] = listValue(offsets);
+    params[`bits${i}`] = group.map((a) => bits.get(a)!).join('');
   }
   // The thread count is set on a connection of its own: a stop interrupts `conn` until the day ends, and would
   // interrupt the statement that gives the count back too.
