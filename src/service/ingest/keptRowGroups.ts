@@ -4,9 +4,6 @@
 // they are bounded by bytes as well as by rows. In row groups of 64 files of 180 kB (12 MB, up to 22 MB compacted) a
 // day's compaction ran out of an 80 MB memory limit now and then; in row groups of about 4 MB it peaks at 16-23 MB
 // (docs/DESIGN.md, "Compaction").
-import path from 'node:path';
-import { listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { literalPath } from '../db/filePaths';
 
 /** At most this many log files in a row group: small ones are many to a row group, as a lookup reads each one's keys. */
 const MAX_ROWS = 64;
@@ -39,21 +36,33 @@ export interface CopiedRowGroups {
   oversized: Set<string>;
 }
 
+/** Of a kept Parquet file's row groups, from its footer (ROW_GROUPS_SQL): what a copy from it needs. */
+export interface RowGroupsOf {
+  /** The largest bytes a row (a log file) of a row group, the largest row group's bytes, and its most rows. */
+  perRow: number;
+  largest: number;
+  most: number;
+}
+
 /**
- * The row groups of a copy from the kept Parquet `files`, in insertion order. Such a copy ends a row group it writes
- * once it holds `rows` rows, only where a chunk it read ends, and a chunk lies within a row group read (and within a
- * slice, for an oversized file): a row group written is the chunks before (fewer rows than `rows`, so at most
- * ROW_GROUP_BYTES by the read row groups' largest bytes a row) and one more, at most a row group read or a slice.
+ * Each of the kept Parquet `$files` (file_name) with its rows (`n`, all its row groups') and RowGroupsOf, from
+ * parquet_metadata: a row per column of each row group, of which the key column's (column_id 0) stands for its row group.
  */
-export async function copiedRowGroups(conn: DuckDBConnection, files: string[]): Promise<CopiedRowGroups> {
-  const read = await conn.runAndReadAll(
-    `SELECT file_name, max(row_group_bytes / row_group_num_rows)::DOUBLE, max(row_group_bytes)::DOUBLE, max(row_group_num_rows)::DOUBLE
-     FROM parquet_metadata($files) WHERE column_id = 0 AND row_group_num_rows > 0 GROUP BY file_name`,
-    { files: listValue(files.map(literalPath)) }
-  );
-  const perFile = read.getRowsJS() as Array<[string, number, number, number]>;
-  const bytesPerRow = Math.max(1, ...perFile.map(([, perRow]) => perRow));
+export const ROW_GROUPS_SQL = `SELECT file_name AS file, sum(row_group_num_rows) AS n,
+    coalesce(max(row_group_bytes / row_group_num_rows) FILTER (WHERE row_group_num_rows > 0), 0)::DOUBLE AS "perRow",
+    max(row_group_bytes)::DOUBLE AS largest, max(row_group_num_rows)::DOUBLE AS most
+  FROM parquet_metadata($files) WHERE column_id = 0 GROUP BY file_name`;
+
+/**
+ * The row groups of a copy from the kept Parquet `files` (by name, with their RowGroupsOf), in insertion order. Such a
+ * copy ends a row group it writes once it holds `rows` rows, only where a chunk it read ends, and a chunk lies within a
+ * row group read (and within a slice, for an oversized file): a row group written is the chunks before (fewer rows than
+ * `rows`, so at most ROW_GROUP_BYTES by the read row groups' largest bytes a row) and one more, at most a row group
+ * read or a slice.
+ */
+export function copiedRowGroups(files: Array<[string, RowGroupsOf]>): CopiedRowGroups {
+  const bytesPerRow = files.reduce((largest, [, of]) => Math.max(largest, of.perRow), 1);
   const rows = Math.max(1, Math.min(MAX_ROWS, Math.floor(ROW_GROUP_BYTES / bytesPerRow)));
-  const oversized = new Set(perFile.filter(([, , bytes, most]) => bytes > OVERSIZED_BYTES && most > rows).map(([file]) => path.basename(file)));
+  const oversized = new Set(files.filter(([, of]) => of.largest > OVERSIZED_BYTES && of.most > rows).map(([file]) => file));
   return { rows, oversized };
 }

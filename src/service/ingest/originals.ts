@@ -20,7 +20,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import { literalPath } from '../db/filePaths';
 import { onOneThread } from '../db/threads';
 import { isOutOfMemory } from '../errorKind';
-import { COPIED_PARQUET_OPTIONS, copiedRowGroups, ROW_GROUP_BYTES } from './keptRowGroups';
+import { COPIED_PARQUET_OPTIONS, copiedRowGroups, ROW_GROUP_BYTES, ROW_GROUPS_SQL, type RowGroupsOf } from './keptRowGroups';
 
 const DAY_MS = 86_400_000;
 
@@ -75,16 +75,22 @@ export function describeCompaction(s: CompactionSummary): string | undefined {
 
 /**
  * How many rows each kept Parquet file holds, from its footer; a file whose footer cannot be read (cut short, gone)
- * is in `unreadable`, with DuckDB's reason. All at once, and one by one only when that fails.
+ * is in `unreadable`, with DuckDB's reason. All at once, and one by one only when that fails. With `rowGroups` (for a
+ * day's copy), what its row groups are too (keptRowGroups.ts), from the same read: reading the footers twice took
+ * 0.23 s and 0.39 s more for a day of 4 286 files.
  */
-async function footers(db: Database, names: string[]): Promise<{ rows: Map<string, number>; unreadable: Map<string, string> }> {
+async function footers(
+  db: Database,
+  names: string[],
+  { rowGroups = false } = {}
+): Promise<{ rows: Map<string, number>; unreadable: Map<string, string>; groups: Map<string, RowGroupsOf> }> {
+  const sql = rowGroups ? ROW_GROUPS_SQL : `SELECT file_name AS file, num_rows AS n FROM parquet_file_metadata($files)`;
   const read = (some: string[]) =>
-    db.all<{ file: string; n: bigint }>(`SELECT file_name AS file, num_rows AS n FROM parquet_file_metadata($files)`, {
-      files: listValue(some.map((name) => literalPath(path.join(db.originalsDir, name)))),
-    });
+    db.all<{ file: string; n: bigint } & RowGroupsOf>(sql, { files: listValue(some.map((name) => literalPath(path.join(db.originalsDir, name)))) });
   const rows = new Map<string, number>();
   const unreadable = new Map<string, string>();
-  if (names.length === 0) return { rows, unreadable };
+  const groups = new Map<string, RowGroupsOf>();
+  if (names.length === 0) return { rows, unreadable, groups };
   const all = await read(names).catch(async () => {
     const each = [];
     for (const name of names) {
@@ -98,8 +104,13 @@ async function footers(db: Database, names: string[]): Promise<{ rows: Map<strin
     }
     return each;
   });
-  for (const { file, n } of all) rows.set(path.basename(file), Number(n));
-  return { rows, unreadable };
+  // A file without row groups has no row in parquet_metadata: read, and empty.
+  if (rowGroups) for (const name of names) if (!unreadable.has(name)) rows.set(name, 0);
+  for (const { file, n, ...of } of all) {
+    rows.set(path.basename(file), Number(n));
+    if (rowGroups) groups.set(path.basename(file), of);
+  }
+  return { rows, unreadable, groups };
 }
 
 /** A kept Parquet file that cannot be read: what compaction says of it, with the count of its day's log files in it. */
@@ -360,12 +371,12 @@ async function copySelection(
   conn: DuckDBConnection,
   db: Database,
   { sources, bits, found }: Selection,
-  rowsIn: Map<string, number>,
+  { rowsIn, groups }: { rowsIn: Map<string, number>; groups: Map<string, RowGroupsOf> },
   target: string
 ): Promise<void> {
   const file = (archive: string) => literalPath(path.join(db.originalsDir, archive));
   // Row groups as small as ingestion's (keptRowGroups.ts), so reading one file back reads little, and the copy holds little.
-  const { rows: rowGroupRows, oversized } = await copiedRowGroups(conn, sources.map((a) => path.join(db.originalsDir, a)));
+  const { rows: rowGroupRows, oversized } = copiedRowGroups(sources.map((a) => [a, groups.get(a)!]));
   const whole = sources.filter((a) => found.get(a) === rowsIn.get(a) && !oversized.has(a));
   const params: Record<string, DuckDBValue> = { target, rowGroupRows };
   const selects: string[] = [];
@@ -458,7 +469,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
     )
   ).getRowsJS() as Array<[string, bigint]>;
   const kept = new Map(held.map(([archive, n]) => [archive, Number(n)]));
-  const { rows: rowsIn, unreadable } = await footers(db, [...kept.keys()]);
+  const { rows: rowsIn, unreadable, groups } = await footers(db, [...kept.keys()], { rowGroups: true });
   let archives = [...kept.keys()].filter((a) => rowsIn.has(a));
   const unreadableLeft = () =>
     [...unreadable].map(([archive, why]): Left => ({ archive, unreadable: why, why: unreadableWhy(path.join(dir, archive), why, kept.get(archive)!) }));
@@ -474,7 +485,7 @@ async function copyDay(conn: DuckDBConnection, db: Database, day: string, target
       if (sources.length === 0 || (sources.length === 1 && found.get(sources[0]) === rowsIn.get(sources[0]))) return { left: unreadableLeft() };
       options.onStep?.('copying', target);
       if (options.signal?.aborted) throw new Error('stopped');
-      await copySelection(conn, db, selection, rowsIn, target);
+      await copySelection(conn, db, selection, { rowsIn, groups }, target);
       const left = unreadableLeft();
       for (const archive of archives) {
         const missing = kept.get(archive)! - (found.get(archive) ?? 0);
