@@ -363,9 +363,9 @@ function sharedGroups(archives: string[], bytesOf: (archive: string) => number):
  * whose filter names one column (its `file_row_number`), which the Parquet scan applies as it reads. A filter over two
  * columns (`file_index` and `file_row_number`, all files in one scan) made DuckDB hold the whole day on one thread (a
  * day of 90 MB went past 270 MB), so only small files share one, in groups (sharedGroups): a query per file cost ~1 ms
- * (6 000 took 6 s, and 900 MB of RSS). Each further thread reads row groups of its own (64 log files each: a day of 180 kB files ran out of a
- * 128 MB limit on 4 threads, and came within 6 MB of it on 2); on one thread it stays near 55 MB, and near 20 MB in
- * row groups of 4 MiB (keptRowGroups.ts), which the copy writes too.
+ * (6 000 took 6 s, and 900 MB of RSS). Each further thread reads row groups of its own (64 log files each: a day of
+ * 180 kB files ran out of a 128 MB limit on 4 threads, and came within 6 MB of it on 2); on one thread it stays near
+ * 55 MB, and near 20 MB in row groups of 4 MiB (keptRowGroups.ts), which the copy writes too.
  */
 async function copySelection(
   conn: DuckDBConnection,
