@@ -38,3 +38,9 @@ test('a long list or an object of many fields keeps its first 100 and says how m
   const short = [1, 2, 3];
   expect(withoutSecrets(short)).toBe(short);
 });
+
+// Every field of a log line is walked: a getter that throws made the log call throw, where pino writes a marker.
+test('a field whose getter throws is a marker that says why', () => {
+  const odd = { status: 401, get body(): unknown { throw new Error('body used already'); } };
+  expect(withoutSecrets({ response: odd })).toEqual({ response: { status: 401, body: '[unreadable: body used already]' } });
+});

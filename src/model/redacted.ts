@@ -45,6 +45,19 @@ function withEntries(value: object, entries: unknown[][]): object {
   return Object.assign(copy, Object.fromEntries(entries));
 }
 
+/** What stands for a field whose getter throws: a log call must not throw (pino writes such an object as a marker too). */
+class Unreadable {
+  constructor(readonly said: string) {}
+}
+
+function readField(object: Record<string, unknown>, key: string): unknown {
+  try {
+    return object[key];
+  } catch (err) {
+    return new Unreadable(`[unreadable: ${err instanceof Error ? err.message : typeof err}]`);
+  }
+}
+
 /**
  * `value` with the secret headers' values censored wherever they sit: an object or a list under a key named headers
  * or rawHeaders, at any depth. Copies only what it changes: the value logged is left as it was, and a value without
@@ -55,6 +68,7 @@ function withEntries(value: object, entries: unknown[][]): object {
  */
 export function withoutSecrets(value: unknown, key = '', ancestors = new Set<object>()): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Unreadable) return value.said;
   // Its items as JSON, one number each: as long a line as a list of that many.
   if (ArrayBuffer.isView(value)) {
     const items = (value as { length?: number }).length ?? value.byteLength;
@@ -78,7 +92,7 @@ export function withoutSecrets(value: unknown, key = '', ancestors = new Set<obj
     const keys = Object.keys(value);
     const kept = keys.length > MAX_ITEMS ? keys.slice(0, MAX_ITEMS) : keys;
     // Each read once: a getter may give a new object each time.
-    const values = kept.map((k) => (value as Record<string, unknown>)[k]);
+    const values = kept.map((k) => readField(value as Record<string, unknown>, k));
     const copy: unknown[][] = kept.map((k, i) => [k, headers && isSecret(k) ? REDACTED : withoutSecrets(values[i], k, ancestors)]);
     // A key of its own, which no field of an object is likely to have.
     if (kept !== keys) copy.push(['…', moreItems(keys.length - MAX_ITEMS, 'fields')]);

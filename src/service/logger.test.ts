@@ -182,6 +182,13 @@ describe('createLogger', () => {
     expect(req.headers.authorization).toBe('Bearer secret-1');
   });
 
+  // pino writes an object it cannot serialize as a marker: censoring every field must not make the call throw instead.
+  test('a field whose getter throws is written as a marker, the rest of the line kept', () => {
+    const { lines, logger } = loggedLines(false);
+    logger.warn({ response: { status: 401, get body(): unknown { throw new Error('body used already'); } } }, 'refused');
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'refused', response: { status: 401, body: '[unreadable: body used already]' } });
+  });
+
   // A list of 2 million items took a second to log.
   test('a long list under any field keeps its first 100 items and says how many it left out', () => {
     const { lines, logger } = loggedLines(false);

@@ -136,16 +136,18 @@ test('a long list, one a toJSON gives too, keeps its first 100 items and says ho
 });
 
 // JSON.stringify throws on a cycle, and a toJSON gives what it likes: a log call must not throw.
-test('a value whose toJSON gives a cycle, a new nest at each call, or throws is written with a marker there', () => {
+test('a value whose toJSON gives a cycle, a new nest at each call, or throws, or a getter that throws, is written with a marker there', () => {
   const cyclic = { toJSON: () => { const made: Record<string, unknown> = { headers: { cookie: 'secret-1' } }; made.self = made; return made; } };
   const nest: { toJSON(): unknown } = { toJSON: () => ({ inner: { toJSON: nest.toJSON } }) };
   const failing = { toJSON: () => { throw new Error('no JSON'); } };
-  const line = formatLine('error', 'unhandled rejection', { error: { at: { cyclic }, nest, failing, when: new Date(0) } }, 0);
+  const unread = { get body(): unknown { throw new Error('gone'); } };
+  const line = formatLine('error', 'unhandled rejection', { error: { at: { cyclic }, nest, failing, unread, when: new Date(0) } }, 0);
   expect(line).not.toMatch(/secret/);
   const { error } = JSON.parse(line);
   expect(error.at.cyclic).toEqual({ headers: { cookie: '[redacted]' }, self: '[Circular]' });
   expect(JSON.stringify(error.nest)).toMatch(/^(\{"inner":)+"\[Object\]"\}+$/);
   expect(error.failing).toBe('[toJSON failed: no JSON]');
+  expect(error.unread).toEqual({ body: '[unreadable: gone]' });
   expect(error.when).toBe('1970-01-01T00:00:00.000Z');
 });
 
