@@ -2,7 +2,7 @@
 // level and key/values, so Grafana's log shows them as its own. stdout belongs to the handshake alone.
 import { escapedControls } from '../model/controls';
 import { chainMessage } from '../model/errorChain';
-import { withoutSecrets } from '../model/redacted';
+import { MAX_DEPTH, withoutSecrets } from '../model/redacted';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Level[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -41,18 +41,35 @@ function plain(value: unknown): unknown {
  * `value` as JSON.stringify would write it, with its text escaped: what withoutSecrets gives back, so no cycle and no
  * stream. An error in it is its chain's messages (JSON would write its enumerable fields alone, the message not among
  * them); a bigint is its digits (JSON.stringify throws on one); a value with toJSON (a Date, a Buffer) is what that
- * gives, as JSON.stringify takes it.
+ * gives, as JSON.stringify takes it, censored and cut as withoutSecrets does, and a cycle through it, or a nest of new
+ * objects it makes at each call, is a marker, as a log call must not throw (JSON.stringify throws on those).
  */
-function loggable(value: unknown, ownJson = true): unknown {
+function loggable(value: unknown, key = '', ancestors = new Set<object>(), ownJson = true): unknown {
   if (typeof value === 'string') return escapedControls(value);
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return escapedControls(chainMessage(value, true));
   if (value === null || typeof value !== 'object') return value;
+  if (ancestors.has(value)) return '[Circular]';
+  if (ancestors.size >= MAX_DEPTH) return Array.isArray(value) ? '[Array]' : '[Object]';
+  ancestors.add(value);
   // Once, as JSON.stringify calls it: a toJSON that gives its own object back would otherwise be called without end.
   const json = (value as { toJSON?: unknown }).toJSON;
-  if (ownJson && typeof json === 'function') return loggable(json.call(value), false);
-  if (Array.isArray(value)) return value.map((item) => loggable(item));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapedControls(k), loggable(v)]));
+  const given = ownJson && typeof json === 'function' ? givenJson(value, json as () => unknown) : value;
+  let result: unknown;
+  if (given !== value) result = loggable(withoutSecrets(given, key), key, ancestors, false);
+  else if (Array.isArray(value)) result = value.map((item) => loggable(item, '', ancestors));
+  else result = Object.fromEntries(Object.entries(value).map(([k, v]) => [escapedControls(k), loggable(v, k, ancestors)]));
+  ancestors.delete(value);
+  return result;
+}
+
+/** What `value`'s toJSON gives, or a marker with what it threw. */
+function givenJson(value: object, json: () => unknown): unknown {
+  try {
+    return json.call(value);
+  } catch (err) {
+    return `[toJSON failed: ${err instanceof Error ? err.message : typeof err}]`;
+  }
 }
 
 /**
@@ -64,10 +81,44 @@ export const MAX_LINE_BYTES = 64 * 1024 - 1;
 /** What stands for the end of a text cut to fit in a line. */
 const cutMark = (characters: number) => `… (${characters} more characters)`;
 
+/** How long a value is at most once fields are left out: a chain of causes still says what failed. */
+const FIELD_KEEP = 1024;
+
+/** What a line has room for besides its fields: the field that says how many were left out, and its separators. */
+const LEFT_OUT_ROOM = 160;
+
+/** The field that says how many fields a line left out. */
+const LEFT_OUT = '…';
+
+/**
+ * `entry`, each value no longer than FIELD_KEEP, as a line of MAX_LINE_BYTES at most: its fields, in their order,
+ * each that still fits, and one that says how many did not. Each field's length is counted once, not the whole line
+ * again for each field.
+ */
+function fewerFields(entry: Record<string, unknown>): string {
+  const { '@level': level, '@message': message, '@timestamp': timestamp, ...fields } = entry;
+  const kept: Record<string, unknown> = { '@level': level, '@message': message, '@timestamp': timestamp };
+  let room = MAX_LINE_BYTES - LEFT_OUT_ROOM - Buffer.byteLength(JSON.stringify(kept));
+  const names = Object.keys(fields);
+  let count = 0;
+  // A field of LEFT_OUT's name is left out: the count would take its place.
+  for (const name of names.filter((n) => n !== LEFT_OUT)) {
+    // "name":value and the comma before it.
+    const size = Buffer.byteLength(JSON.stringify(name)) + Buffer.byteLength(JSON.stringify(fields[name]) ?? '') + 2;
+    if (size > room) continue;
+    kept[name] = fields[name];
+    room -= size;
+    count++;
+  }
+  if (count < names.length) kept[LEFT_OUT] = `${names.length - count} fields left out: the line would be longer than go-plugin reads`;
+  return JSON.stringify(kept);
+}
+
 /**
  * `entry` as one JSON line go-plugin reads whole: when it is longer than MAX_LINE_BYTES, its longest values (the
  * message too; an object as its JSON text) are cut, each to the same length, halved until the line fits, so that the
- * short ones (the URL, the counts) stay whole and an error's chain keeps its start.
+ * short ones (the URL, the counts) stay whole and an error's chain keeps its start. When cutting the values is not
+ * enough (thousands of short fields, or long names), the fields that fit are kept in order and the rest left out.
  */
 function fittedLine(entry: Record<string, unknown>): string {
   let line = JSON.stringify(entry);
@@ -75,12 +126,13 @@ function fittedLine(entry: Record<string, unknown>): string {
   // @level and @timestamp are short, and go-plugin reads no line whose timestamp is not one.
   const cuttable = Object.entries(entry).filter(([key]) => key !== '@level' && key !== '@timestamp');
   const texts = cuttable.map(([key, value]) => [key, typeof value === 'string' ? value : (JSON.stringify(value) ?? '')] as const);
+  const cutTo = (keep: number) => texts.filter(([, text]) => text.length > keep)
+    .map(([key, text]) => [key, `${text.slice(0, keep)}${cutMark(text.length - keep)}`]);
   for (let keep = MAX_LINE_BYTES; keep > 0; keep = Math.floor(keep / 2)) {
-    const cut = texts.filter(([, text]) => text.length > keep).map(([key, text]) => [key, `${text.slice(0, keep)}${cutMark(text.length - keep)}`]);
-    line = JSON.stringify({ ...entry, ...Object.fromEntries(cut) });
+    line = JSON.stringify({ ...entry, ...Object.fromEntries(cutTo(keep)) });
     if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
   }
-  return line;
+  return fewerFields({ ...entry, ...Object.fromEntries(cutTo(FIELD_KEEP)) });
 }
 
 /** One hclog JSON line: @level, @message, @timestamp, then the fields. */

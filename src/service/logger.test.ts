@@ -140,6 +140,62 @@ describe('createLogger', () => {
     expect(JSON.stringify((refused.$response as { headers: unknown }).headers)).toContain('secret-cookie-1');
   });
 
+  // pino's redaction found headers two levels down at most: a raw IncomingMessage's rawHeaders deeper, under any field
+  // but err, were written whole.
+  test('secret headers under any field, at any depth, a raw IncomingMessage\'s rawHeaders too, are never written, JSON or readable', async () => {
+    const server = http.createServer((req, res) => {
+      res.end();
+      server.emit('received', req);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const received = new Promise<http.IncomingMessage>((resolve) => server.once('received', resolve));
+    const answered = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+      headers: { authorization: 'Bearer secret-1', cookie: 'session=secret-2', 'x-amz-security-token': 'secret-3', accept: 'x/y' },
+    });
+    await answered.arrayBuffer();
+    const req = await received;
+    server.close();
+    for (const pretty of [false, true]) {
+      const { lines, logger } = loggedLines(pretty);
+      // The request itself, and an object shaped as one (a copy, or another library's), four levels down.
+      logger.warn({ upstream: { attempt: { last: { req } } } }, 'a');
+      logger.warn({ reason: { response: { body: { rawHeaders: req.rawHeaders, headers: req.headers, statusCode: 401 } } } }, 'b');
+      logger.warn({ a: { b: { c: { d: { headers: { 'Set-Cookie': ['x=secret-4'], 'Proxy-Authorization': 'Basic secret-5' } } } } } }, 'c');
+      // A child's fields, and its child's, written on each of their lines.
+      logger.child({ request: { headers: { cookie: 'secret-6' } } }).child({ ctx: { a: { b: { headers: { authorization: 'secret-7' } } } } }).warn('d');
+      const written = lines.join('');
+      expect(written).not.toMatch(/secret/);
+      expect(written).toContain('[IncomingMessage]');
+      expect(written).toContain('x/y');
+      expect(written).toMatch(/"?statusCode"?: ?401/);
+      if (pretty) continue;
+      const [first, second, third, fourth] = lines.map((line) => JSON.parse(line));
+      expect(first.upstream).toEqual({ attempt: { last: { req: '[IncomingMessage]' } } });
+      const { rawHeaders, headers } = second.reason.response.body;
+      expect(rawHeaders.slice(rawHeaders.indexOf('authorization'), rawHeaders.indexOf('authorization') + 2)).toEqual(['authorization', '[redacted]']);
+      expect(rawHeaders).toContain('x/y');
+      expect(headers).toMatchObject({ authorization: '[redacted]', cookie: '[redacted]', 'x-amz-security-token': '[redacted]', accept: 'x/y' });
+      expect(third.a.b.c.d.headers).toEqual({ 'Set-Cookie': '[redacted]', 'Proxy-Authorization': '[redacted]' });
+      expect(fourth).toMatchObject({ request: { headers: { cookie: '[redacted]' } }, ctx: { a: { b: { headers: { authorization: '[redacted]' } } } } });
+    }
+    // The objects logged are left as they were.
+    expect(req.headers.authorization).toBe('Bearer secret-1');
+  });
+
+  // pino writes an object it cannot serialize as a marker: censoring every field must not make the call throw instead.
+  test('a field whose getter throws is written as a marker, the rest of the line kept', () => {
+    const { lines, logger } = loggedLines(false);
+    logger.warn({ response: { status: 401, get body(): unknown { throw new Error('body used already'); } } }, 'refused');
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'refused', response: { status: 401, body: '[unreadable: body used already]' } });
+  });
+
+  // A list of 2 million items took a second to log.
+  test('a long list under any field keeps its first 100 items and says how many it left out', () => {
+    const { lines, logger } = loggedLines(false);
+    logger.warn({ report: { keys: Array.from({ length: 2_000_000 }, (_, i) => `k${i}`) } }, 'long');
+    expect(JSON.parse(lines[0]).report.keys).toEqual([...Array.from({ length: 100 }, (_, i) => `k${i}`), '… 1999900 more items']);
+  });
+
   test('JSON lines give the message of every cause, a text cause and an AggregateError\'s errors too, escaped as the outer one', () => {
     const { lines, logger } = loggedLines(false);
     const text = 'no such key logs/a\r\n{"level":"info"}\u0085\u202e';

@@ -11,26 +11,33 @@ export type { Logger };
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
+ * A line's fields with the secrets in their headers censored at any depth (withoutSecrets): a bearer token or a cookie
+ * sits in a request's or a response's headers, as fastify, undici or the AWS SDK shape them, or in a raw
+ * IncomingMessage's rawHeaders. Nothing logs them today (fastify logs no request lines here, and its req serializer
+ * leaves headers out); this keeps a later `log.error({ req })`, or a library's object logged under any name, from
+ * writing the token. pino's redaction, which this replaces, found headers only where a path named them (two levels
+ * down: a response three levels down was written whole), and paid for each path on every key of every line. A field
+ * without an object costs a type check; one without secrets is not copied. `err` is censored by its serializer.
+ */
+function censoredFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'err' || value === null || typeof value !== 'object') continue;
+    const censored = withoutSecrets(value, key);
+    if (censored !== value) (copy ??= { ...fields })[key] = censored;
+  }
+  return copy ?? fields;
+}
+
+/**
  * JSON lines that a person reading `docker compose logs` and a log store (Loki, which Grafana reads levels from by
  * name) both understand: "level":"warn" and an ISO time, not pino's "level":40 and epoch milliseconds.
  */
 const JSON_LINES: pino.LoggerOptions = {
-  formatters: { level: (label) => ({ level: label }) },
+  formatters: { level: (label) => ({ level: label }), log: censoredFields },
   timestamp: pino.stdTimeFunctions.isoTime,
   // Outside strings a JSON line holds ASCII only: each character escapedControls escapes sits in a string.
   hooks: { streamWrite: escapedControls },
-};
-
-/**
- * Where a bearer token or a cookie could sit in what is logged: a request's or a response's headers, as fastify, undici
- * or the AWS SDK shape them. Nothing logs them today (fastify logs no request lines here, and its req serializer leaves
- * headers out); this keeps a later `log.error({ req })` from writing the token to the log. A path to the headers, not
- * to each secret one: pino's redaction pays for each path on every key of every line, and the censor then finds the
- * names in any case. An error, whose causes nest without end, is censored by its serializer instead (jsonError).
- */
-const REDACT = {
-  paths: ['headers', 'rawHeaders'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
-  censor: (headers: unknown, path: string[]) => withoutSecrets(headers, path[path.length - 1]),
 };
 
 /**
@@ -104,9 +111,22 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     const sink = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
     // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
     // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
-    const readableOptions = { level, redact: REDACT, serializers: { err: readableError } };
-    return pino(readableOptions, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) });
+    const readableOptions = { level, formatters: { log: censoredFields }, serializers: { err: readableError } };
+    return withCensoredBindings(pino(readableOptions, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) }));
   }
-  const jsonOptions = { level, redact: REDACT, serializers: { err: jsonError }, ...JSON_LINES };
-  return options.write ? pino(jsonOptions, { write: options.write }) : pino(jsonOptions);
+  const jsonOptions = { level, serializers: { err: jsonError }, ...JSON_LINES };
+  return withCensoredBindings(options.write ? pino(jsonOptions, { write: options.write }) : pino(jsonOptions));
+}
+
+/**
+ * `logger`, whose children's fields (`child({ req })`) are censored as a line's are: pino formats them once, when the
+ * child is made, without the log formatter (its redaction censored them). A child is made from its parent with
+ * Object.create, so its children's `child` is this one too.
+ */
+function withCensoredBindings(logger: Logger): Logger {
+  const child = logger.child;
+  logger.child = function censoredChild(this: Logger, bindings, childOptions) {
+    return child.call(this, censoredFields(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }

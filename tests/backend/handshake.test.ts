@@ -105,6 +105,52 @@ test('a line longer than go-plugin reads whole has its longest values cut to fit
   expect(JSON.parse(whole).url).toBe(url.slice(0, 60_000));
 });
 
+// Cutting each value to a few characters still left "name":"x… (n more characters)" for each of thousands of fields.
+test('a line of thousands of fields, or of names too long to cut, still fits: the fields that fit are kept, and how many were left out', () => {
+  const many = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`field-${i}`, `value-${i}`]));
+  const lines = [
+    formatLine('warn', `many ${'\u202e'.repeat(70_000)}`, { error: new Error('x'.repeat(100_000)), ...many }, 0),
+    formatLine('warn', 'long names', { queries: 2, ...Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`${i}`.repeat(70_000), 1])) }, 0),
+    formatLine('warn', 'one field', { [`\u202e${'k'.repeat(70_000)}`]: 1 }, 0),
+  ];
+  for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+  const [first, second, third] = lines.map((line) => JSON.parse(line));
+  expect(first).toMatchObject({ '@level': 'warn', '@timestamp': expect.stringMatching(/^1970-01-01T00:00:00\.\d{6}Z$/), 'field-0': 'value-0' });
+  // Cut as text: an escape may be cut in the middle.
+  expect(first['@message']).toMatch(/^many [\\u202e]{1019}… \(\d+ more characters\)$/);
+  expect(first.error).toMatch(/^x{1024}… \(98976 more characters\)$/);
+  const kept = Object.keys(first).filter((key) => key.startsWith('field-')).length;
+  expect(kept).toBeGreaterThan(1_000);
+  expect(first['…']).toBe(`${5_000 - kept} fields left out: the line would be longer than go-plugin reads`);
+  expect(second).toMatchObject({ '@message': 'long names', queries: 2, '…': '3 fields left out: the line would be longer than go-plugin reads' });
+  expect(third['…']).toBe('1 fields left out: the line would be longer than go-plugin reads');
+});
+
+// A list of 2 million items took 8 s a line.
+test('a long list, one a toJSON gives too, keeps its first 100 items and says how many it left out', () => {
+  const list = Array.from({ length: 2_000_000 }, (_, i) => i);
+  const line = formatLine('warn', 'long', { list, given: { toJSON: () => list } }, 0);
+  const { list: written, given } = JSON.parse(line);
+  expect(written).toEqual([...list.slice(0, 100), '… 1999900 more items']);
+  expect(given).toEqual(written);
+});
+
+// JSON.stringify throws on a cycle, and a toJSON gives what it likes: a log call must not throw.
+test('a value whose toJSON gives a cycle, a new nest at each call, or throws, or a getter that throws, is written with a marker there', () => {
+  const cyclic = { toJSON: () => { const made: Record<string, unknown> = { headers: { cookie: 'secret-1' } }; made.self = made; return made; } };
+  const nest: { toJSON(): unknown } = { toJSON: () => ({ inner: { toJSON: nest.toJSON } }) };
+  const failing = { toJSON: () => { throw new Error('no JSON'); } };
+  const unread = { get body(): unknown { throw new Error('gone'); } };
+  const line = formatLine('error', 'unhandled rejection', { error: { at: { cyclic }, nest, failing, unread, when: new Date(0) } }, 0);
+  expect(line).not.toMatch(/secret/);
+  const { error } = JSON.parse(line);
+  expect(error.at.cyclic).toEqual({ headers: { cookie: '[redacted]' }, self: '[Circular]' });
+  expect(JSON.stringify(error.nest)).toMatch(/^(\{"inner":)+"\[Object\]"\}+$/);
+  expect(error.failing).toBe('[toJSON failed: no JSON]');
+  expect(error.unread).toEqual({ body: '[unreadable: gone]' });
+  expect(error.when).toBe('1970-01-01T00:00:00.000Z');
+});
+
 // An unhandled rejection's reason may be any value: a library's answer with its headers, say.
 test('log lines write no token or cookie that a value logged holds in its headers, however deep', () => {
   const reason = { status: 401, response: { headers: { Authorization: 'Bearer secret-1', 'set-cookie': ['a=secret-2'], accept: 'x' } } };
