@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TypedVariableModel } from '@grafana/data';
 import { setTemplateSrv } from '@grafana/runtime';
-import { render, screen, within } from '@testing-library/react';
+import { fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import type { DataSource } from '../datasource';
@@ -135,6 +135,43 @@ describe('VariableQueryEditor', () => {
     expect(onChange).not.toHaveBeenCalled();
     await user.tab();
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'eventName', search: 'Delete' });
+  });
+
+  it("keeps a search typed when the editor is taken away with the focus still in the box (its view left by the browser's Back)", async () => {
+    const stored = jest.fn<void, [VariableQuery]>();
+    // As Grafana's drawer: tabs that take the editor away, and a copy of the stored query at each render.
+    function Drawer() {
+      const [query, setQuery] = useState<VariableQuery>({ refId: 'v', dimension: 'user' });
+      const [tab, setTab] = useState('query');
+      return (
+        <>
+          <button onClick={() => setTab('query')}>Query</button>
+          <button onClick={() => setTab('static')}>Static options</button>
+          {tab === 'query' && (
+            <VariableQueryEditor
+              datasource={{} as DataSource}
+              query={{ ...query }}
+              onRunQuery={() => {}}
+              onChange={(q) => {
+                stored(q);
+                setQuery(q);
+              }}
+            />
+          )}
+        </>
+      );
+    }
+    render(<Drawer />);
+    await userEvent.setup().type(screen.getByLabelText(/^Containing/), 'admin');
+    // A click alone, no focus moved: the box gets no blur.
+    fireEvent.click(screen.getByRole('button', { name: 'Static options' }));
+    expect(stored).toHaveBeenCalledTimes(1);
+    expect(stored).toHaveBeenLastCalledWith({ refId: 'v', dimension: 'user', search: 'admin' });
+    fireEvent.click(screen.getByRole('button', { name: 'Query' }));
+    expect(screen.getByLabelText(/^Containing/)).toHaveValue('admin');
+    // Nothing typed since: taken away again, it reports nothing.
+    fireEvent.click(screen.getByRole('button', { name: 'Static options' }));
+    expect(stored).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -57,6 +57,9 @@ export function VariableQueryEditor({ query, onChange }: Props) {
                 width={30}
                 placeholder="e.g. admin"
                 value={current.search ?? ''}
+                // Grafana may take the editor away with the focus still in the box (the settings view left by the
+                // browser's Back): the search typed is kept, as on leaving the box.
+                commitWhenRemoved
                 onCommit={(search) => onChange({ ...current, search })}
               />
             </EditorField>
