@@ -33,16 +33,31 @@ function dependencyText(variable: TypedVariableModel): string {
 }
 
 /**
+ * Which variable Grafana's dashboard settings view edits: its URL names it by its place in the dashboard's list
+ * (`editview=variables&editIndex=2`). Grafana's variable drawer says nothing of the kind.
+ */
+export function settingsViewIndex(search: Record<string, unknown>): number | undefined {
+  const index = Number(search.editIndex);
+  return search.editview === 'variables' && Number.isInteger(index) && index >= 0 ? index : undefined;
+}
+
+/**
  * The names to leave out of the editor's variable list. Grafana does not tell a variable's query editor which variable
  * it edits (its props are the query, the data source and callbacks), so the edited one is found by its query: the
  * dashboard's query variable whose stored query is the query the editor was opened with (Grafana's editor drawer works
  * on a draft, and the dashboard keeps that query until Apply) or the one it holds now (the settings view edits the
- * variable in place). Two variables with the same query both go: the twin is no choice worth keeping, and leaving the
- * edited one in is the failure this prevents. Then, repeatedly, every variable referring to one already left out.
+ * variable in place). Two variables with the same query (a twin, as Duplicate makes) are told apart by `editedIndex`,
+ * the settings view's (settingsViewIndex): the variable there, if it holds one of those queries, is the one edited,
+ * and its twin an ordinary choice. Without it (the drawer) both go: leaving the edited one in is the failure this
+ * prevents. Then, repeatedly, every variable referring to one already left out.
  */
-export function variablesLeftOut(opened: unknown, editing: unknown, variables: TypedVariableModel[]): Set<string> {
+export function variablesLeftOut(opened: unknown, editing: unknown, variables: TypedVariableModel[], editedIndex?: number): Set<string> {
   const queries = new Set([canonical(opened), canonical(editing)]);
-  const leftOut = new Set(variables.filter((v) => v.type === 'query' && queries.has(canonical(v.query))).map((v) => v.name));
+  const holdsQuery = (v: TypedVariableModel) => v.type === 'query' && queries.has(canonical(v.query));
+  const named = editedIndex === undefined ? undefined : variables[editedIndex];
+  // A place that holds another query is not trusted (a list Grafana orders otherwise): the query alone decides then.
+  const edited = named && holdsQuery(named) ? [named] : variables.filter(holdsQuery);
+  const leftOut = new Set(edited.map((v) => v.name));
   if (leftOut.size === 0) {
     return leftOut;
   }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TypedVariableModel } from '@grafana/data';
-import { setTemplateSrv } from '@grafana/runtime';
+import { getTemplateSrv, locationService, setTemplateSrv } from '@grafana/runtime';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
@@ -230,6 +230,39 @@ describe('VariableQueryEditor dashboard variables', () => {
     await user.tab();
     expect(models.user.query).toEqual({ ...userQuery(), search: 'admin' });
     expect(await offeredVariables()).toEqual(others);
+  });
+
+  describe('with a twin, a variable of the same query (as Duplicate makes it)', () => {
+    const twin: Model = { name: 'copy_of_user', type: 'query', query: userQuery(), regex: '' };
+    /** The settings view's URL while it edits the variable named. */
+    const editing = (name: string) =>
+      locationService.push(`/d/events?editview=variables&editIndex=${getTemplateSrv().getVariables().findIndex((v) => v.name === name)}`);
+    afterEach(() => locationService.push('/'));
+
+    it('leaves out only the one the settings view edits, and those depending on it', async () => {
+      const models = useDashboard([twin]);
+      editing('copy_of_user');
+      renderEditor(userQuery(), (query) => (models.copy_of_user.query = query));
+      // $user and its chain are choices: the variable edited refers to none of them.
+      expect(await offeredVariables()).toEqual(['$timeField', '$region', '$user', '$account', '$userRole', '$roleAccount', '$note']);
+      const user = userEvent.setup();
+      await user.type(screen.getByLabelText(/^Containing/), 'admin');
+      await user.tab();
+      expect(await offeredVariables()).toEqual(['$timeField', '$region', '$user', '$account', '$userRole', '$roleAccount', '$note']);
+    });
+
+    it('leaves out the original, not its twin, when the original is edited', async () => {
+      useDashboard([twin]);
+      editing('user');
+      renderEditor(userQuery());
+      expect(await offeredVariables()).toEqual([...others, '$copy_of_user']);
+    });
+
+    it('leaves out both where nothing says which is edited (the drawer), rather than offer the one edited', async () => {
+      useDashboard([twin]);
+      renderEditor(userQuery());
+      expect(await offeredVariables()).toEqual(others);
+    });
   });
 
   it('leaves out a new variable, stored empty until the editor gives its default', async () => {

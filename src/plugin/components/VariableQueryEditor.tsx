@@ -2,7 +2,7 @@
 // time the range applies (as the query editor's "Time": the Events dashboard's lists follow its $timeField).
 import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
-import { getTemplateSrv } from '@grafana/runtime';
+import { getTemplateSrv, locationService } from '@grafana/runtime';
 import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useCallback, useEffect, useState } from 'react';
 import type { Dimension } from '../../model/query';
@@ -12,7 +12,7 @@ import { BlurInput } from './BlurInput';
 import { LeftOutVariables } from './FilterField';
 import { DIMENSION_OPTIONS } from './labels';
 import { TimeFieldChoice } from './TimeFieldChoice';
-import { variablesLeftOut } from '../variableDependencies';
+import { settingsViewIndex, variablesLeftOut } from '../variableDependencies';
 import { variableQueryOf } from '../variableQuery';
 
 type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
@@ -27,9 +27,13 @@ export function VariableQueryEditor({ query, onChange }: Props) {
     }
   }, [current, query, onChange]);
   // The variable lists (Time's "$") leave out this variable and those depending on it; Grafana names neither, so
-  // they are found from the query this editor was opened with and the one it holds (see variablesLeftOut).
+  // they are found from the query this editor was opened with and the one it holds, and the settings view's URL
+  // (see variablesLeftOut).
   const [opened] = useState<unknown>(query);
-  const leftOut = useCallback(() => variablesLeftOut(opened, query, getTemplateSrv().getVariables()), [opened, query]);
+  const leftOut = useCallback(
+    () => variablesLeftOut(opened, query, getTemplateSrv().getVariables(), settingsViewIndex(locationService.getSearchObject())),
+    [opened, query]
+  );
   return (
     <LeftOutVariables.Provider value={leftOut}>
       <EditorRows>
