@@ -98,4 +98,11 @@ test('the sample’s trails fill the List of Trails, one of them stopped', async
   expect(names).toEqual(['acme-org-trail', 'legacy-dev-trail', 'security-audit']);
   expect(column('is logging')).toEqual([true, false, true]);
   expect(column('organization trail')).toEqual([true, false, false]);
+  // Each column the classic List of Trails describes shows a value in at least one sample trail, not an empty column.
+  const described = ['S3 bucket', 'S3 key prefix', 'is logging', 'include global service events', 'logging started', 'logging ended',
+    'last delivery', 'last notification', 'SNS topic'];
+  expect(described.filter((name) => column(name).every((v) => v === null || v === ''))).toEqual([]);
+  // CloudTrail notifies its topic of each file it delivers: a trail with a topic has a last notification.
+  const topics = column('SNS topic');
+  expect(column('last notification').filter((_, i) => topics[i] !== null)).not.toContain(null);
 });

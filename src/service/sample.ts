@@ -76,6 +76,7 @@ export async function deliverSampleLogs(dir: string, now = new Date()): Promise<
 export function sampleTrails(now = new Date()): TrailRecord[] {
   const [main, member] = ACCOUNTS;
   const org = member.org!;
+  const delivered = new Date(now.getTime() - 4 * 60_000);
   const trail = (account: string, name: string, fields: Partial<TrailRecord>): TrailRecord => ({
     arn: `arn:aws:cloudtrail:us-east-1:${account}:trail/${name}`,
     name,
@@ -88,7 +89,7 @@ export function sampleTrails(now = new Date()): TrailRecord[] {
     isOrganizationTrail: false,
     loggingStarted: new Date(now.getTime() - 400 * DAY_MS),
     loggingStopped: null,
-    lastDelivery: new Date(now.getTime() - 4 * 60_000),
+    lastDelivery: delivered,
     lastDeliveryError: null,
     lastNotification: null,
     lastNotificationError: null,
@@ -96,8 +97,9 @@ export function sampleTrails(now = new Date()): TrailRecord[] {
     ...fields,
   });
   return [
-    trail(main.id, 'acme-org-trail', { isOrganizationTrail: true, snsTopic: `cloudtrail-${org}` }),
-    trail(main.id, 'security-audit', { s3Bucket: 'acme-security-audit', isMultiRegion: false }),
+    // A trail with a topic notifies of each file it delivers; a prefix shows the List of Trails' S3 key prefix column filled.
+    trail(main.id, 'acme-org-trail', { isOrganizationTrail: true, snsTopic: `cloudtrail-${org}`, lastNotification: delivered }),
+    trail(main.id, 'security-audit', { s3Bucket: 'acme-security-audit', s3KeyPrefix: 'audit', isMultiRegion: false }),
     trail(member.id, 'legacy-dev-trail', {
       s3Bucket: 'acme-dev-logs',
       isLogging: false,
