@@ -277,6 +277,11 @@ describe('CloudTrail Summary', () => {
       if (p.type === 'table') expect([p.title, p.options.sortBy]).toEqual([p.title, [{ displayName: count, desc: true }]]);
     }
   });
+  test('a table of the busiest 20 has no sum under it: the rows shown are not all the events, which Total events counts', () => {
+    const tables = queryPanels(d).filter((p) => p.type === 'table' && p.targets[0].queryType === 'events');
+    expect(tables.map((p) => p.targets[0].limit)).toEqual(tables.map(() => 20));
+    for (const p of tables) expect([p.title, strings(p.fieldConfig).filter((s) => s === 'custom.footer.reducers')]).toEqual([p.title, []]);
+  });
 });
 
 describe('CloudTrail Events', () => {
