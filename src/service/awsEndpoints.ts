@@ -1,8 +1,21 @@
 // Where S3 and CloudTrail are asked: Trailhound's flag first, else the endpoint the AWS SDK takes itself from its
-// variables, which the source and the trail inventory must know of too, to address it and to name it in errors.
+// variables and its shared config file, which the source and the trail inventory must know of too, to address it and
+// to name it in errors.
+import path from 'node:path';
+
+/** The AWS SDK's shared config loader, loaded when asked: config.ts imports this module, and every command config.ts. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sdkConfig = () => require('@smithy/core/config') as typeof import('@smithy/core/config');
 
 /** The services Trailhound asks, as the AWS SDK names them (its serviceId, whose upper case names their variable). */
 export type EndpointService = 'S3' | 'CloudTrail';
+
+/**
+ * Every service whose endpoint the AWS SDK may read for Trailhound: its own two, and those its credential chain asks
+ * (STS for an assumed role or web identity, SSO and SSO OIDC for IAM Identity Center, Signin for `aws login`).
+ */
+export const SDK_SERVICES = ['S3', 'CloudTrail', 'STS', 'SSO', 'SSO OIDC', 'Signin'] as const;
+export type SdkService = (typeof SDK_SERVICES)[number];
 
 /** The flag (and its TRAILHOUND_ variable) that gives each service an endpoint of its own. */
 export const ENDPOINT_FLAG: Record<EndpointService, string> = {
@@ -19,27 +32,64 @@ export interface ConfiguredEndpoint {
 /** AWS's own hosts (a Region's endpoint, a FIPS, dual-stack or VPC one): an endpoint there is the service itself, with Regions and partitions. */
 const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i;
 
+/** Whether `url` is on one of AWS's own hosts. Not a URL: no (the CLI refuses it at the start, config.ts checkSdkEndpoints). */
+export const isAwsHost = (url: string) => URL.canParse(url) && AWS_HOST.test(new URL(url).hostname);
+
 /**
- * The variable the AWS SDK takes `service`'s endpoint from: AWS_ENDPOINT_URL_S3 (or _CLOUDTRAIL), then AWS_ENDPOINT_URL;
- * none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true. An empty one is unset, as the SDK reads it.
+ * The endpoint the AWS SDK takes for `service` by itself, as it reads it (@smithy/core's endpoint config): none when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's ignore_configured_endpoint_urls) is true; else
+ * AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL (an empty one is unset), then the profile's services section's
+ * `<service> = endpoint_url`, then the profile's own endpoint_url. `problem`: the profile names a services section the
+ * file has not, for which the SDK takes no endpoint from the file at all, silently.
  */
-export function sdkEndpointVariable(service: EndpointService, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
-  return [`AWS_ENDPOINT_URL_${service.toUpperCase()}`, 'AWS_ENDPOINT_URL'].find((name) => env[name]);
+export async function sdkEndpoint(service: SdkService, env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint?: ConfiguredEndpoint; problem?: string }> {
+  const { getHomeDir, getProfileName, loadSharedConfigFiles } = sdkConfig();
+  const files = {
+    config: env.AWS_CONFIG_FILE || path.join(getHomeDir(), '.aws', 'config'),
+    credentials: env.AWS_SHARED_CREDENTIALS_FILE || path.join(getHomeDir(), '.aws', 'credentials'),
+  };
+  // The SDK's own loader, and its cache: what it read is what Trailhound reads.
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ configFilepath: files.config, filepath: files.credentials });
+  const name = getProfileName({ profile: env.AWS_PROFILE });
+  const fromConfig = configFile[name] ?? {};
+  const profile = { ...credentialsFile[name], ...fromConfig };
+  // Neither "true" nor "false" is unset for the SDK, which then reads the profile's.
+  const ignore = ['true', 'false'].includes(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')
+    ? env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+    : profile.ignore_configured_endpoint_urls;
+  if (ignore === 'true') return {};
+  const variable = [['AWS_ENDPOINT_URL', ...service.toUpperCase().split(' ')].join('_'), 'AWS_ENDPOINT_URL'].find((v) => env[v]);
+  if (variable) return { endpoint: { url: env[variable]!, setting: variable } };
+  // The file and section a profile key came from, as the SDK merges them (the config file's first).
+  const section = (key: string) =>
+    fromConfig[key] !== undefined ? `${files.config}'s [${name === 'default' ? name : `profile ${name}`}]` : `${files.credentials}'s [${name}]`;
+  if (profile.services) {
+    const services = configFile[`services.${profile.services}`];
+    if (!services) {
+      return {
+        problem: `${section('services')} has services = ${profile.services}, but ${files.config} has no [services ${profile.services}] section, ` +
+          'so the AWS SDK reads no endpoint_url from it: add that section, or remove that line',
+      };
+    }
+    const key = service.toLowerCase().split(' ').join('_');
+    const url = services[`${key}.endpoint_url`];
+    if (url) return { endpoint: { url, setting: `${files.config}'s [services ${profile.services}] ${key} endpoint_url` } };
+  }
+  return profile.endpoint_url ? { endpoint: { url: profile.endpoint_url, setting: `${section('endpoint_url')} endpoint_url` } } : {};
 }
 
 /**
- * The compatible server `service` is asked at: the flag's (`flag`), else the one the SDK takes from its variables
- * (sdkEndpointVariable). Not knowing of those, the S3 source read a MinIO they named as AWS's S3 (virtual-hosted), and
- * errors named the flag, or AWS, for an endpoint the flag did not give. One on AWS's own hosts is none: the service itself.
- * The SDK's endpoint_url of the shared config file is not read (it would need the profile's file parsed here).
+ * The compatible server `service` is asked at: the flag's (`flag`), else the one the SDK takes by itself (sdkEndpoint).
+ * Not knowing of those, the S3 source read a MinIO they named as AWS's S3 (virtual-hosted), and errors named the flag,
+ * or AWS, for an endpoint the flag did not give. One on AWS's own hosts is none, the flag's too: the service itself (a
+ * FIPS, dual-stack or Region's endpoint), with its Regions, partitions and virtual-hosted buckets.
  */
-export function configuredEndpoint(service: EndpointService, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ConfiguredEndpoint | undefined {
-  if (flag) return { url: flag, setting: ENDPOINT_FLAG[service] };
-  const setting = sdkEndpointVariable(service, env);
-  if (!setting) return undefined;
-  const url = env[setting]!;
-  // Not a URL: the CLI refuses it at the start (config.ts serviceEndpointUrl); as a library, the SDK's own error says so.
-  const host = URL.canParse(url) ? new URL(url).hostname : '';
-  return AWS_HOST.test(host) ? undefined : { url, setting };
+export async function configuredEndpoint(
+  service: EndpointService,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<ConfiguredEndpoint | undefined> {
+  // The flag's is the client's, which the SDK then takes over its own.
+  const endpoint = flag ? { url: flag, setting: ENDPOINT_FLAG[service] } : (await sdkEndpoint(service, env)).endpoint;
+  return endpoint && !isAwsHost(endpoint.url) ? endpoint : undefined;
 }

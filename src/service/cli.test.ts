@@ -482,35 +482,60 @@ test('trails sync with TRAILHOUND_S3_ENDPOINT set and no CloudTrail endpoint say
   }
 }, 60_000);
 
-// The AWS SDK's endpoint variables, and Trailhound's own, none inherited from this process.
+// The AWS SDK's endpoint variables and config file, and Trailhound's own, none inherited from this process.
 const NO_ENDPOINTS = {
-  AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL_CLOUDTRAIL: undefined,
-  TRAILHOUND_S3_ENDPOINT: undefined, TRAILHOUND_CLOUDTRAIL_ENDPOINT: undefined,
+  AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL_CLOUDTRAIL: undefined, AWS_ENDPOINT_URL_STS: undefined,
+  AWS_ENDPOINT_URL_SSO: undefined, AWS_ENDPOINT_URL_SSO_OIDC: undefined, AWS_ENDPOINT_URL_SIGNIN: undefined, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined,
+  AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_PROFILE: undefined, TRAILHOUND_S3_ENDPOINT: undefined, TRAILHOUND_CLOUDTRAIL_ENDPOINT: undefined,
 };
 
-test('an AWS SDK endpoint variable that is no http(s) URL stops ingest and trails sync at the start, named as the flag is, ' +
-  'not the SDK\'s "Invalid URL" at the first request', async () => {
+test('an AWS SDK endpoint (a variable, or the config file\'s endpoint_url) that is no http(s) URL stops ingest and trails sync at the start, ' +
+  'whichever of the services Trailhound\'s clients call it is for, named as a flag is, not the SDK\'s "Invalid URL" at the first request', async () => {
   const dir = tempDir();
   try {
     const db = (name: string) => path.join(dir, `${name}.duckdb`);
-    const runs: Array<[string[], string, string]> = [
-      [['ingest', '--source', 's3://logs', '--db', db('s3')], 'AWS_ENDPOINT_URL_S3', '127.0.0.1:9000'],
-      [['ingest', '--source', 's3://logs', '--db', db('all-s3')], 'AWS_ENDPOINT_URL', 'localhost:4566'],
-      [['trails', 'sync', '--db', db('cloudtrail')], 'AWS_ENDPOINT_URL_CLOUDTRAIL', 'localhost:4566'],
-      [['trails', 'sync', '--db', db('all-cloudtrail')], 'AWS_ENDPOINT_URL', '127.0.0.1:4566'],
+    const config = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const profile = config('profile', '[default]\nendpoint_url = localhost:4566\n');
+    const services = config('services', '[default]\nservices = local\n\n[services local]\ncloudtrail =\n  endpoint_url = 127.0.0.1:4566\n');
+    const typo = config('typo', '[default]\nservices = locl\n\n[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n');
+    const ingestS3 = (name: string) => ['ingest', '--source', 's3://logs', '--db', db(name)];
+    const sync = (name: string) => ['trails', 'sync', '--db', db(name)];
+    const runs: Array<[string[], NodeJS.ProcessEnv, string]> = [
+      [ingestS3('s3'), { AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }, 'AWS_ENDPOINT_URL_S3 127.0.0.1:9000'],
+      [ingestS3('all-s3'), { AWS_ENDPOINT_URL: 'localhost:4566' }, 'AWS_ENDPOINT_URL localhost:4566'],
+      [sync('cloudtrail'), { AWS_ENDPOINT_URL_CLOUDTRAIL: 'localhost:4566' }, 'AWS_ENDPOINT_URL_CLOUDTRAIL localhost:4566'],
+      [sync('all-cloudtrail'), { AWS_ENDPOINT_URL: '127.0.0.1:4566' }, 'AWS_ENDPOINT_URL 127.0.0.1:4566'],
+      // The other service's, and the credential chain's: one deployment's settings, said at the first command.
+      [ingestS3('other-cloudtrail'), { AWS_ENDPOINT_URL_CLOUDTRAIL: 'localhost:4566' }, 'AWS_ENDPOINT_URL_CLOUDTRAIL localhost:4566'],
+      [sync('other-s3'), { AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }, 'AWS_ENDPOINT_URL_S3 127.0.0.1:9000'],
+      [ingestS3('sts'), { AWS_ENDPOINT_URL_STS: 'sts.local:4566' }, 'AWS_ENDPOINT_URL_STS sts.local:4566'],
+      // The config file's, named by file, section and key.
+      [ingestS3('profile'), { AWS_CONFIG_FILE: profile }, `${profile}'s [default] endpoint_url localhost:4566`],
+      [sync('services'), { AWS_CONFIG_FILE: services }, `${services}'s [services local] cloudtrail endpoint_url 127.0.0.1:4566`],
     ];
-    const results = await Promise.all(runs.map(([args, variable, value]) => runCli(args, { ...AWS, ...NO_ENDPOINTS, [variable]: value })));
-    const refused = (variable: string, value: string) => `trailhound: ${variable} ${value}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n`;
-    expect(results.map((r) => [r.code, r.stderr])).toEqual(runs.map(([, variable, value]) => [1, refused(variable, value)]));
+    const results = await Promise.all(runs.map(([args, env]) => runCli(args, { ...AWS, ...NO_ENDPOINTS, ...env })));
+    const refused = (said: string) => `trailhound: ${said}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n`;
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(runs.map(([, , said]) => [1, refused(said)]));
+    // A services section the file has not: the SDK would read no endpoint from the file, silently.
+    const typoRun = await runCli(ingestS3('typo'), { ...AWS, ...NO_ENDPOINTS, AWS_CONFIG_FILE: typo });
+    expect([typoRun.code, typoRun.stderr]).toEqual([
+      1,
+      `trailhound: ${typo}'s [default] has services = locl, but ${typo} has no [services locl] section, so the AWS SDK reads no endpoint_url ` +
+        'from it: add that section, or remove that line\n',
+    ]);
     // Refused before the database is opened.
-    for (const name of ['s3', 'all-s3', 'cloudtrail', 'all-cloudtrail']) expect(fs.existsSync(db(name))).toBe(false);
-    // The flag comes first, as the SDK takes it; a folder's ingest asks no AWS service, which the variable is for.
+    for (const [args] of runs) expect(fs.existsSync(args[args.indexOf('--db') + 1])).toBe(false);
+    // The flag comes first, as the SDK takes it; a folder's ingest asks no AWS service, which the variables and the file are for.
     const logs = path.join(dir, 'logs');
     fs.mkdirSync(logs);
     const flagged = ['trails', 'sync', '--cloudtrail-endpoint', await refusedUrl(), '--db', db('flag')];
+    const unused = { AWS_ENDPOINT_URL_S3: '127.0.0.1:9000', AWS_ENDPOINT_URL_STS: 'sts.local', AWS_CONFIG_FILE: typo };
     const [flagFirst, folder] = await Promise.all([
-      runCli(flagged, { ...AWS, ...NO_ENDPOINTS, AWS_ENDPOINT_URL: 'localhost:4566' }),
-      runCli(['ingest', '--source', logs, '--db', db('folder')], { ...NO_ENDPOINTS, AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }),
+      runCli(flagged, { ...AWS, ...NO_ENDPOINTS, AWS_ENDPOINT_URL_CLOUDTRAIL: 'localhost:4566', AWS_CONFIG_FILE: services }),
+      runCli(['ingest', '--source', logs, '--db', db('folder')], { ...NO_ENDPOINTS, ...unused }),
     ]);
     const unreached = /^trailhound: cannot reach the CloudTrail endpoint http:.*: check --cloudtrail-endpoint/;
     expect([flagFirst.code, flagFirst.stderr]).toEqual([1, expect.stringMatching(unreached)]);

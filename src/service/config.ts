@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_LIMIT, PEAK_WINDOW } from '../model/query';
-import { ENDPOINT_FLAG, sdkEndpointVariable, type EndpointService } from './awsEndpoints';
+import { ENDPOINT_FLAG, SDK_SERVICES, sdkEndpoint, type EndpointService } from './awsEndpoints';
 
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
@@ -159,20 +159,26 @@ export function endpointUrl(value: string | undefined, setting: string, example 
   return value;
 }
 
-/**
- * `service`'s endpoint as endpointUrl checks one: the flag's value (`flag`), else, when the SDK asks `service` at all
- * (`asked`: an S3 source), the value of the AWS SDK's own variable for it (AWS_ENDPOINT_URL_S3 …), named so. The SDK's
- * refusal of that came only at the first request, as "Invalid URL" or "UnknownError".
- */
-function serviceEndpointUrl(service: EndpointService, flag: string | undefined, asked = true): string | undefined {
-  if (flag !== undefined || !asked) return endpointUrl(flag, ENDPOINT_FLAG[service]);
-  const variable = sdkEndpointVariable(service);
-  if (variable) endpointUrl(process.env[variable], variable);
-  return undefined;
-}
+/** A flag's endpoint (or its TRAILHOUND_ variable's), as endpointUrl checks it, named with both. */
+export const s3EndpointUrl = (flag: string | undefined) => endpointUrl(flag, ENDPOINT_FLAG.S3);
+export const cloudtrailEndpointUrl = (flag: string | undefined) => endpointUrl(flag, ENDPOINT_FLAG.CloudTrail);
 
-export const s3EndpointUrl = (flag: string | undefined, asked?: boolean) => serviceEndpointUrl('S3', flag, asked);
-export const cloudtrailEndpointUrl = (flag: string | undefined, asked?: boolean) => serviceEndpointUrl('CloudTrail', flag, asked);
+/**
+ * Every endpoint the AWS SDK would take by itself (awsEndpoints.ts sdkEndpoint: its variables, then its config file)
+ * for a service Trailhound's clients call, checked as endpointUrl checks a flag: for a command that asks AWS. The SDK
+ * refused one only at the first request that used it, as "Invalid URL" or "UnknownError", and took no endpoint at all
+ * from a profile naming a services section the file has not. `flags`: the services whose endpoint a flag gives, which
+ * the SDK then never reads. All of them, not only the services this command asks: they are the same deployment's
+ * settings (serve asks both, and the credential chain STS or SSO), and a mistake is said at the first command.
+ */
+export async function checkSdkEndpoints(flags: Partial<Record<EndpointService, string>>): Promise<void> {
+  for (const service of SDK_SERVICES) {
+    if (service in flags && flags[service as EndpointService]) continue;
+    const { endpoint, problem } = await sdkEndpoint(service);
+    if (problem) throw new Error(problem);
+    if (endpoint) endpointUrl(endpoint.url, endpoint.setting);
+  }
+}
 
 /**
  * The database file: --db, else TRAILHOUND_DB, else ./data/trailhound.duckdb. A leading ~ (a variable quoted, or set

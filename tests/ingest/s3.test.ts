@@ -18,7 +18,7 @@ import { daysWithin, prune, retentionCutoff } from '../../src/service/ingest/ret
 import { isGetObject, proxyS3, startTestS3, type ProxyHook, type TestS3 } from '../support/s3';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { dayPrefix, rowCount, storedRecords, tempDir } from '../support/temp';
-import { asAws } from '../support/aws-config';
+import { asAws, awsOnLoopback, withConfigFile } from '../support/aws-config';
 import { hungServer, refusedUrl } from '../support/net';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
@@ -989,33 +989,64 @@ test("a HeadBucket refused without a Region is asked once per service and said o
   expect(await count('events')).toBe(1);
 });
 
-test('AWS_ENDPOINT_URL_S3 alone (no --s3-endpoint) is read as --s3-endpoint is: path-style, its Region cached under it, said as an S3-compatible ' +
-  "server's", async () => {
-  await s3.createBucket('env-endpoint');
+/** `body` run with S3's endpoint `url` set as `how` says: the AWS SDK's variable, or its config file's endpoint_url (the profile's, or its services section's). */
+function withSdkEndpoint<T>(how: string, url: string, body: () => Promise<T>): Promise<T> {
+  if (how === 'variable') {
+    process.env.AWS_ENDPOINT_URL_S3 = url;
+    return body().finally(() => delete process.env.AWS_ENDPOINT_URL_S3);
+  }
+  const config = how === 'profile'
+    ? `[default]\nendpoint_url = ${url}\n`
+    : `[default]\nservices = local\nendpoint_url = http://127.0.0.1:1\n\n[services local]\ns3 =\n  endpoint_url = ${url}\n`;
+  return withConfigFile(config, body);
+}
+
+test.each([
+  { how: 'variable', named: 'AWS_ENDPOINT_URL_S3' },
+  { how: 'profile', named: "the config file's endpoint_url" },
+  { how: 'services', named: "the config file's services section's s3 endpoint_url" },
+])('S3 from $named alone (no --s3-endpoint) is read as --s3-endpoint is: path-style, its Region cached under it, said as an S3-compatible ' +
+  "server's", async ({ how }) => {
+  const bucket = `sdk-endpoint-${how}`;
+  await s3.createBucket(bucket);
   const today = new Date().toISOString().slice(0, 10);
-  await s3.put('env-endpoint', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  await s3.put(bucket, `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
   const listed: string[] = [];
   const granted = await grantedOnly({ prefix: 'trail/' }, listed);
-  // By name, as a MinIO is reached: virtual-hosted, the SDK asked env-endpoint.localhost, which no name server knows.
+  // By name, as a MinIO is reached: virtual-hosted, the SDK asked sdk-endpoint-….localhost, which no name server knows.
   const url = granted.url.replace('127.0.0.1', 'localhost');
   const bucketRegions = new BucketRegions();
   const said: string[] = [];
-  process.env.AWS_ENDPOINT_URL_S3 = url;
   try {
-    const summary = await ingest({ source: 's3://env-endpoint/trail', db, days: 1, bucketRegions, onRegionUnknown: (line) => said.push(line) });
+    const summary = await withSdkEndpoint(how, url, () =>
+      ingest({ source: `s3://${bucket}/trail`, db, days: 1, bucketRegions, onRegionUnknown: (line) => said.push(line) }));
     expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
   } finally {
-    delete process.env.AWS_ENDPOINT_URL_S3;
     await granted.close();
   }
   expect(listed.length).toBeGreaterThan(0);
-  expect(await count('events')).toBe(1);
-  expect(bucketRegions.get('env-endpoint', url)).toBe('us-east-1');
-  expect(bucketRegions.get('env-endpoint')).toBeUndefined();
+  expect(await rowCount(db, `events WHERE event_id = 's3-${n}'`)).toBe(1);
+  expect(bucketRegions.get(bucket, url)).toBe('us-east-1');
+  expect(bucketRegions.get(bucket)).toBeUndefined();
   expect(said).toEqual([
-    `s3://env-endpoint: HeadBucket was refused without naming the bucket's Region, so requests to ${url} are signed for the configured Region ` +
+    `s3://${bucket}: HeadBucket was refused without naming the bucket's Region, so requests to ${url} are signed for the configured Region ` +
       '(us-east-1), which the server accepted for the listing: nothing to set, as an S3-compatible server does not redirect them to another Region',
   ]);
+});
+
+test('an S3 endpoint from the config file that does not answer names the file, section and key; AWS_ENDPOINT_URL_S3 comes first', async () => {
+  const closed = await refusedUrl();
+  await withConfigFile(`[default]\nservices = local\n\n[services local]\ns3 =\n  endpoint_url = ${closed}\n`, async (file) => {
+    await expect(ingest({ source: 's3://config-nowhere', db, days: 1, now: NOW })).rejects.toThrow(
+      new RegExp(`^cannot reach the S3 endpoint ${closed} \\(ECONNREFUSED.*check ${file}'s \\[services local\\] s3 endpoint_url and that the server runs$`)
+    );
+    process.env.AWS_ENDPOINT_URL_S3 = closed;
+    try {
+      await expect(ingest({ source: 's3://config-nowhere', db, days: 1, now: NOW })).rejects.toThrow(/check AWS_ENDPOINT_URL_S3 and that the server runs$/);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_S3;
+    }
+  });
 });
 
 test('an S3 endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL that does not answer names that variable, and --s3-endpoint comes first', async () => {
@@ -1036,20 +1067,30 @@ test('an S3 endpoint from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL that does not 
   }
 });
 
-test("without --s3-endpoint, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it", async () => {
-  await s3.createBucket('no-region-aws');
+test.each([
+  { named: 'no --s3-endpoint (AWS\'s S3)', flag: false },
+  { named: 'an --s3-endpoint on one of AWS\'s own hosts (a Region\'s, FIPS or dual-stack endpoint)', flag: true },
+])('with $named, a HeadBucket refused without a Region says that S3 redirects each request, and that AWS_REGION saves it; ' +
+  'the bucket is addressed virtual-hosted, as AWS\'s S3, not as an S3-compatible server', async ({ flag }) => {
+  const bucket = flag ? 'flag-aws-host' : 'no-region-aws';
+  await s3.createBucket(bucket);
   const today = new Date().toISOString().slice(0, 10);
-  await s3.put('no-region-aws', `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  await s3.put(bucket, `trail/${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
   const granted = await grantedOnly({ prefix: 'trail/' }, []);
   const said: string[] = [];
   try {
-    const summary = await asAws(granted.url, () => ingest({ source: 's3://no-region-aws/trail', db, days: 1, onRegionUnknown: (line) => said.push(line) }));
-    expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
+    await awsOnLoopback(granted.url, async (aws, hosts) => {
+      const run = () => ingest({ source: `s3://${bucket}/trail`, db, days: 1, s3Endpoint: flag ? aws : undefined, onRegionUnknown: (line) => said.push(line) });
+      // Without the flag, the config file's endpoint_url stands for AWS's own (asAws).
+      const summary = flag ? await run() : await withConfigFile(`[default]\nendpoint_url = ${aws}\n`, run);
+      expect(summary).toMatchObject({ objects: 1, events: 1, errors: 0 });
+      expect([...new Set(hosts)]).toEqual([`${bucket}.s3.us-east-1.amazonaws.com`]);
+    });
   } finally {
     await granted.close();
   }
   expect(said).toEqual([
-    "s3://no-region-aws: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), " +
+    `s3://${bucket}: HeadBucket was refused without naming the bucket's Region, so requests go to the configured Region (us-east-1), ` +
       "and S3 redirects each one if the bucket is in another: set AWS_REGION to the bucket's Region to save that round trip",
   ]);
 });

@@ -858,6 +858,8 @@ test('serve refuses to start without its API: a bad listen address, a port in us
   const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
   const serve = (name: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     runWithin(['serve', '--db', path.join(dir, name, 'db.duckdb'), '--source', logs, ...args], { TRAILHOUND_TOKEN: 'a-long-enough-test-token', ...env });
+  const configFile = path.join(dir, 'aws-config');
+  fs.writeFileSync(configFile, '[default]\nendpoint_url = localhost:4566\n');
   try {
     const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
       ['flag', ['--listen', 'foo'], {}, /^trailhound: --listen \(or TRAILHOUND_LISTEN\) "foo": expected host:port, e\.g\. 127\.0\.0\.1:7480/],
@@ -925,6 +927,19 @@ test('serve refuses to start without its API: a bad listen address, a port in us
         ['--listen', '127.0.0.1:0', '--source', 's3://logs'],
         { AWS_ENDPOINT_URL_CLOUDTRAIL: 'localhost:4566' },
         /^trailhound: AWS_ENDPOINT_URL_CLOUDTRAIL localhost:4566: expected an http/,
+      ],
+      // The config file's, and a credential service's.
+      [
+        'sdk-config-endpoint',
+        ['--listen', '127.0.0.1:0', '--source', 's3://logs'],
+        { AWS_CONFIG_FILE: configFile },
+        /^trailhound: \S+'s \[default\] endpoint_url localhost:4566: expected an http/,
+      ],
+      [
+        'sdk-sts-endpoint',
+        ['--listen', '127.0.0.1:0', '--source', 's3://logs'],
+        { AWS_ENDPOINT_URL_STS: 'sts.local' },
+        /^trailhound: AWS_ENDPOINT_URL_STS sts\.local: expected an http/,
       ],
     ];
     const runs = await Promise.all(cases.map(([name, args, env]) => serve(name, args, env)));

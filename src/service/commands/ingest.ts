@@ -5,7 +5,7 @@ import { counted } from '../counted';
 import type { Database } from '../db/database';
 import { foundNoLogs } from '../foundNoLogs';
 import { printable } from '../table';
-import { BOUNDS, DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
+import { BOUNDS, checkSdkEndpoints, DEFAULTS, env, s3EndpointUrl, retentionDays, sourceList } from '../config';
 import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
@@ -117,8 +117,10 @@ export function ingestCommand(): Command {
       }
       // The source and the window first: a mistake in them must not leave a new, empty database behind.
       dayWindow({ days: opts.days, since: opts.since });
-      // The SDK's AWS_ENDPOINT_URL_S3 too, for an S3 source only: a folder's ingest asks no AWS service.
-      s3EndpointUrl(opts.s3Endpoint, opts.source.startsWith('s3://'));
+      s3EndpointUrl(opts.s3Endpoint);
+      // The SDK's own endpoints (AWS_ENDPOINT_URL_*, the config file's endpoint_url) for an S3 source only: a folder's
+      // ingest asks no AWS service, and a variable left for another tool must not stop it.
+      if (opts.source.startsWith('s3://')) await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: env('CLOUDTRAIL_ENDPOINT') });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };

@@ -6,7 +6,9 @@ import { Command } from 'commander';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { unusableDatabasePath } from '../db/filePaths';
-import { BOUNDS, cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList } from '../config';
+import {
+  BOUNDS, checkSdkEndpoints, cloudtrailEndpointUrl, DEFAULTS, dbPath, env, envPositiveInt, memoryLimit, retentionDays, s3EndpointUrl, sourceList,
+} from '../config';
 import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sampleLogsMade, sampleTrails } from '../sample';
 import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
@@ -145,10 +147,12 @@ export function serveCommand(): Command {
       const retention = retentionDays(opts.retentionDays);
       // Not once the token file, the sample and the API are made: DuckDB reads it when the database opens.
       const memory = memoryLimit(DEFAULTS.serveMemoryLimit);
-      // The SDK's AWS_ENDPOINT_URL_S3 and _CLOUDTRAIL too, with an S3 source only: it asks S3, and brings the trail inventory, which asks CloudTrail.
-      const asksAws = sourceList(opts.source).some((source) => source.startsWith('s3://'));
-      s3EndpointUrl(opts.s3Endpoint, asksAws);
-      cloudtrailEndpointUrl(opts.cloudtrailEndpoint, asksAws);
+      s3EndpointUrl(opts.s3Endpoint);
+      cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      // The SDK's own endpoints too, with an S3 source only: it asks S3, and brings the trail inventory, which asks CloudTrail.
+      if (sourceList(opts.source).some((source) => source.startsWith('s3://'))) {
+        await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: opts.cloudtrailEndpoint });
+      }
       const logger = lazy.logger().createLogger();
 
       // SIGTERM or Ctrl-C, from the start: as PID 1 in a container, a signal no handler takes is ignored, and serve

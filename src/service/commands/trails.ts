@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
-import { cloudtrailEndpointUrl, DEFAULTS, env, existingDatabase } from '../config';
+import { checkSdkEndpoints, cloudtrailEndpointUrl, DEFAULTS, env, existingDatabase } from '../config';
 import { terminalWidth } from '../table';
 import { printFrames } from '../reports/print';
 import { resolveQuery } from '../../model/query';
@@ -20,10 +20,12 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
+      await checkSdkEndpoints({ CloudTrail: opts.cloudtrailEndpoint, S3: env('S3_ENDPOINT') });
       const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.trailsSync);
       let failed = false;
       try {
-        // This command reads no S3, but a TRAILHOUND_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3) set for serve and ingest means their S3 is not AWS's.
+        // This command reads no S3, but a TRAILHOUND_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, the config file's) set for serve
+        // and ingest means their S3 is not AWS's.
         const endpoints = { endpoint: opts.cloudtrailEndpoint, s3Endpoint: env('S3_ENDPOINT') };
         const result = await lazy.trails().syncTrails(db, { ...endpoints, fallbackRegions: opts.region });
         const notLogging = result.trails.filter((t) => t.isLogging === false).length;

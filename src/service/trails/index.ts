@@ -40,10 +40,13 @@ export interface TrailOptions {
   region?: string;
   /** Where DescribeTrails runs when ListTrails is not allowed. */
   fallbackRegions?: string[];
-  /** A CloudTrail-compatible endpoint for every region (--cloudtrail-endpoint); without it, AWS_ENDPOINT_URL_CLOUDTRAIL's or AWS_ENDPOINT_URL's. */
+  /**
+   * A CloudTrail-compatible endpoint for every region (--cloudtrail-endpoint; one on AWS's own hosts is AWS's); without
+   * it, AWS_ENDPOINT_URL_CLOUDTRAIL's, AWS_ENDPOINT_URL's or the config file's endpoint_url.
+   */
   endpoint?: string;
   /**
-   * S3's own endpoint (--s3-endpoint), else AWS_ENDPOINT_URL_S3's or AWS_ENDPOINT_URL's: with none for CloudTrail, a failed
+   * S3's own endpoint (--s3-endpoint), else AWS_ENDPOINT_URL_S3's, AWS_ENDPOINT_URL's or the config file's: with none for CloudTrail, a failed
    * sync ends with cloudtrailEndpointHint.
    */
   s3Endpoint?: string;
@@ -89,8 +92,8 @@ const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! 
 
 export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync> {
   const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  // The SDK sends the requests to an AWS_ENDPOINT_URL_CLOUDTRAIL by itself: known here, errors name it, not AWS's API.
-  const endpoint = configuredEndpoint('CloudTrail', options.endpoint);
+  // The SDK sends the requests to an AWS_ENDPOINT_URL_CLOUDTRAIL (or the config file's endpoint_url) by itself: known here, errors name it, not AWS's API.
+  const endpoint = await configuredEndpoint('CloudTrail', options.endpoint);
   const clients = new Map<string, CloudTrailClient>();
   const client = (region: string) => {
     let c = clients.get(region);
@@ -206,7 +209,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
   } catch (err) {
     // S3 from another server (MinIO, LocalStack) and the trails from AWS: rarely meant, and the error alone (AWS
     // refusing MinIO's keys) did not say which setting was missing.
-    const s3 = configuredEndpoint('S3', options.s3Endpoint);
+    const s3 = await configuredEndpoint('S3', options.s3Endpoint);
     if (!s3 || endpoint || options.signal?.aborted) throw err;
     throw new Error(`${messageOf(err)}; ${cloudtrailEndpointHint(s3.setting)}`, { cause: err });
   } finally {

@@ -63,8 +63,9 @@ export const s3Ledger = ({ bucket, prefix, scope }: S3Location) => ({ ledger: `s
 
 export interface S3SourceOptions {
   /**
-   * An S3-compatible endpoint (MinIO, fauxqs, LocalStack) from --s3-endpoint; implies path-style addressing. Without it,
-   * the AWS SDK's AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is one (awsEndpoints.ts configuredEndpoint).
+   * An S3-compatible endpoint (MinIO, fauxqs, LocalStack) from --s3-endpoint; implies path-style addressing, unless it
+   * is on AWS's own hosts. Without it, the AWS SDK's AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or config file's
+   * endpoint_url is one (awsEndpoints.ts configuredEndpoint).
    */
   endpoint?: string;
   region?: string;
@@ -220,17 +221,22 @@ export class S3Source implements LogSource {
   readonly ledger: string;
   readonly keyScope: string;
   readonly fetchFailed = DOWNLOAD_FAILED;
-  private client: S3Client;
+  /** Made by connect(), at the first request. */
+  private client?: S3Client;
+  private connecting?: Promise<void>;
   /** The client's Region: the configured one, then the bucket's own (useBucketRegion). */
-  private region: string;
+  private region = '';
   private readonly tmp: string;
-  /** The S3-compatible endpoint's URL (configuredEndpoint), and the setting that named it. */
-  private readonly endpoint?: string;
-  private readonly endpointSetting?: string;
+  /** --s3-endpoint's URL, given to the client whatever its host. */
+  private readonly flagEndpoint?: string;
+  /** The S3-compatible endpoint's URL (configuredEndpoint), and the setting that named it; none for AWS's own S3. */
+  private endpoint?: string;
+  private endpointSetting?: string;
   private readonly idleTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly signal?: AbortSignal;
   private readonly bucketRegions: BucketRegions;
+  private readonly configuredRegion?: string;
   private readonly onRegionUnknown?: (said: string) => void;
   private downloads = 0;
   private readonly throttleWaits: ThrottleWaits;
@@ -243,25 +249,38 @@ export class S3Source implements LogSource {
   ) {
     this.id = s3SourceId(location);
     ({ ledger: this.ledger, keyScope: this.keyScope } = s3Ledger(location));
-    ({ url: this.endpoint, setting: this.endpointSetting } = configuredEndpoint('S3', options.endpoint) ?? {});
+    this.flagEndpoint = options.endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
     this.signal = options.signal;
     this.bucketRegions = options.bucketRegions ?? new BucketRegions();
     this.onRegionUnknown = options.onRegionUnknown;
-    this.region =
-      this.bucketRegions.get(location.bucket, this.endpoint) ?? options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    this.configuredRegion = options.region;
     this.throttleWaits = options.throttleWaits ?? THROTTLE_WAITS;
-    this.client = this.clientFor(this.region);
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-s3-'));
     // close() removes the downloads; a process that quits at once (a second Ctrl-C) removes them on its way out.
     process.on('exit', this.removeDownloads);
   }
 
+  /**
+   * The endpoint (configuredEndpoint, which reads the SDK's config file: asynchronous), the Region and the client,
+   * once, before the first request.
+   */
+  private connect(): Promise<void> {
+    this.connecting ??= (async () => {
+      ({ url: this.endpoint, setting: this.endpointSetting } = (await configuredEndpoint('S3', this.flagEndpoint)) ?? {});
+      this.region = this.bucketRegions.get(this.location.bucket, this.endpoint) ?? this.configuredRegion ??
+        process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+      this.client = this.clientFor(this.region);
+    })();
+    return this.connecting;
+  }
+
   private clientFor(region: string): S3Client {
     return new S3Client({
       region,
-      ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
+      // An --s3-endpoint on AWS's own hosts (a FIPS or dual-stack one) is asked as AWS's S3 is: virtual-hosted.
+      ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : this.flagEndpoint ? { endpoint: this.flagEndpoint } : {}),
       followRegionRedirects: true,
       // The SDK's three tries, each retry after sdkRetryMs instead of its backoff.
       ...(this.throttleWaits.sdkRetryMs !== undefined && { retryStrategy: new ConfiguredRetryStrategy(DEFAULT_MAX_ATTEMPTS, this.throttleWaits.sdkRetryMs) }),
@@ -279,10 +298,11 @@ export class S3Source implements LogSource {
    */
   private async useBucketRegion(): Promise<boolean> {
     const { bucket } = this.location;
+    await this.connect();
     if (this.bucketRegions.get(bucket, this.endpoint)) return false;
     let region: string;
     try {
-      const head = await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: this.signal, requestTimeout: this.answerTimeoutMs });
+      const head = await this.client!.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: this.signal, requestTimeout: this.answerTimeoutMs });
       // A server with no Regions (an S3-compatible one) names none, and answered in the configured one.
       region = head.BucketRegion || this.region;
     } catch (err) {
@@ -296,7 +316,7 @@ export class S3Source implements LogSource {
     }
     this.bucketRegions.set(bucket, this.endpoint, region);
     if (region !== this.region) {
-      this.client.destroy();
+      this.client!.destroy();
       this.region = region;
       this.client = this.clientFor(this.region);
     }
@@ -337,8 +357,9 @@ export class S3Source implements LogSource {
 
   /** `answerMs`: how long a listing waits for its answer. A download has the idle timeout alone, not to cut a slow large one. */
   private async send<T>(command: { input: unknown }, answerMs?: number): Promise<T> {
+    await this.connect();
     try {
-      return (await this.client.send(command as never, { abortSignal: this.signal, requestTimeout: answerMs })) as T;
+      return (await this.client!.send(command as never, { abortSignal: this.signal, requestTimeout: answerMs })) as T;
     } catch (err) {
       // An object deleted or expired by a lifecycle rule since the listing: retrying would fail for ever.
       if ((err as { name?: string }).name === 'NoSuchKey') throw new ObjectGoneError(String((command.input as { Key?: string }).Key));
@@ -449,7 +470,7 @@ export class S3Source implements LogSource {
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
     process.off('exit', this.removeDownloads);
     this.removeDownloads();
   }
