@@ -388,7 +388,10 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   // Each file's warning goes to stderr, and the summary to stdout: "named above" was not so with 2>/dev/null, or in a log.
   const warned = "(each in a 'could not ingest' warning on stderr, with why)";
-  expect(one).toContain(`\n  1 file could not be read ${warned}: kept until it changes; 'trailhound report ingest --errors' lists it`);
+  expect(one).toContain(
+    `\n  1 file could not be read ${warned}: left out of later runs until its content changes ` +
+      `(a new ETag; in a folder, a new size or modification time): fix or replace it; 'trailhound report ingest --errors' lists it`
+  );
   expect(one).toContain(' 1 log file from /logs ');
   expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
   expect(one).toContain('\n  1 record that cannot be an event (');
@@ -401,7 +404,10 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(none).not.toContain('two parts');
   expect(none).not.toContain('denied');
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
-  expect(two).toContain(`\n  3 files could not be read ${warned}: kept until they change; 'trailhound report ingest --errors' lists them`);
+  expect(two).toContain(
+    `\n  3 files could not be read ${warned}: left out of later runs until their content changes ` +
+      `(a new ETag; in a folder, a new size or modification time): fix or replace them; 'trailhound report ingest --errors' lists them`
+  );
 });
 
 test("ingest's progress bar is empty while the first folders are listed, not full as 0 of 0 files would draw it", () => {
