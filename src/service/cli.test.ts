@@ -318,12 +318,13 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--errors with ingest: the log files it could not read');
   // Grafana's relative times, ISO and epoch milliseconds: every form there is.
   expect(help).toContain(
-    "--from <time> now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; " +
-      'UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
+    "--from <time> where the report begins: now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day " +
+      '(2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
   );
   // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
   expect(help).toContain(
-    '--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)'
+    '--to <time> where the report ends, written as --from; a day means its midnight, where it begins, so the day is left out ' +
+      '(default: now; without --from, the report covers the 14 days before it)'
   );
   expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity', sourceIp: ['198.51.100.23'] }).groupBy).toBe('sourceIp');
