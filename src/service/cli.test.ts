@@ -318,12 +318,13 @@ test("report's help says the defaults its flags leave to the query (not set as v
   expect(help).toContain('--errors with ingest: the log files it could not read');
   // Grafana's relative times, ISO and epoch milliseconds: every form there is.
   expect(help).toContain(
-    "--from <time> now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; " +
-      'UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
+    "--from <time> where the report begins: now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day " +
+      '(2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
   );
   // What a newcomer tripped over: --to 2026-11-25 leaves the 25th out; list, the events themselves.
   expect(help).toContain(
-    '--to <time> as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)'
+    '--to <time> where the report ends, written as --from; a day means its midnight, where it begins, so the day is left out ' +
+      '(default: now; without --from, the report covers the 14 days before it)'
   );
   expect(help).toContain('a list of the events themselves (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity', sourceIp: ['198.51.100.23'] }).groupBy).toBe('sourceIp');
@@ -388,7 +389,10 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(one).toContain('\n  1 file still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists it, with why\n');
   // Each file's warning goes to stderr, and the summary to stdout: "named above" was not so with 2>/dev/null, or in a log.
   const warned = "(each in a 'could not ingest' warning on stderr, with why)";
-  expect(one).toContain(`\n  1 file could not be read ${warned}: kept until it changes; 'trailhound report ingest --errors' lists it`);
+  expect(one).toContain(
+    `\n  1 file could not be read ${warned}: left out of later runs until its content changes ` +
+      `(a new ETag; in a folder, a new size or modification time): fix or replace it; 'trailhound report ingest --errors' lists it`
+  );
   expect(one).toContain(' 1 log file from /logs ');
   expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
   expect(one).toContain('\n  1 record that cannot be an event (');
@@ -401,7 +405,10 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(none).not.toContain('two parts');
   expect(none).not.toContain('denied');
   expect(two).toContain('\n  2 files still unreadable, unchanged since an earlier run: \'trailhound report ingest --errors\' lists them, with why\n');
-  expect(two).toContain(`\n  3 files could not be read ${warned}: kept until they change; 'trailhound report ingest --errors' lists them`);
+  expect(two).toContain(
+    `\n  3 files could not be read ${warned}: left out of later runs until their content changes ` +
+      `(a new ETag; in a folder, a new size or modification time): fix or replace them; 'trailhound report ingest --errors' lists them`
+  );
 });
 
 test("ingest's progress bar is empty while the first folders are listed, not full as 0 of 0 files would draw it", () => {

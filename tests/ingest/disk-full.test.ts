@@ -1,6 +1,6 @@
 // A full disk under the database fails the run with what to do, records no good file as broken, and loses nothing:
 // once there is room, the next run reads every file. The advice names the disk that filled: the database's (where a big
-// file's copies go too) or the temporary folder's (S3 downloads). The disk is a real one, a small tmpfs (mounting needs root).
+// file's copies go too) or the temporary folder's (S3 downloads, a folder source's links). The disk is a real one, a small tmpfs (mounting needs root).
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import { Database } from '../../src/service/db/database';
 import { writeLogFolder } from '../../src/generator';
 import type { KindedError } from '../../src/service/errorKind';
 import { ingest } from '../../src/service/ingest';
+import { copyFolder } from '../../src/service/ingest/recordsArray';
 import { Reports } from '../../src/service/reports';
 import { startTestS3 } from '../support/s3';
 import { logFile } from '../support/stratus';
@@ -170,10 +171,20 @@ testWithMount('a folder source\'s links that fill the temporary folder\'s disk g
       const failed = (await ingest({ source: logs, db }).catch((err: unknown) => err)) as KindedError;
       expect({ kind: failed.kind, message: failed.message }).toEqual({
         kind: 'disk-full',
-        message: expect.stringContaining(`: the disk of the temporary folder ${tmp} is full`),
+        message: expect.stringContaining(
+          `: the disk of the temporary folder ${tmp} is full (links to the source's files whose names DuckDB would misread are made there): `
+        ),
       });
     } finally {
       tmpdir.mockRestore();
       db.close();
     }
+  }, 2), 120_000);
+
+// A disk with inodes for the staging folder and none for the copy's folder in it: mkdtemp fails after the mkdir.
+testWithMount('a copy\'s folder that cannot be made leaves no empty staging folder beside the database', () =>
+  withSmallDisk('1m', async (_dir, disk) => {
+    const staging = path.join(disk, 'db.duckdb.staging');
+    expect(() => copyFolder(staging, 'trailhound-records-')).toThrow(/ENOSPC/);
+    expect(fs.readdirSync(disk)).toEqual([]);
   }, 2), 120_000);

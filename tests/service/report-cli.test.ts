@@ -491,6 +491,35 @@ test('no database yet: says what to run', async () => {
   expect(r.stderr).toMatch(/for a service running elsewhere \(Docker, another host\), give its --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN/);
 });
 
+test('report --help on an 80-column terminal: each filter says what it keeps, and --service-url when the service answers', async () => {
+  if (!HAS_SCRIPT) return console.warn("this test SKIPPED: no util-linux 'script' here to make a terminal");
+  const help = await runCliOnTerminal(['report', '--help'], 80);
+  expect(help.code).toBe(0);
+  const lines = help.output.trimEnd().split('\n');
+  expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+  // Each option's text, its wrapped lines joined: "  --flag <value>   text", then lines indented under the text.
+  const texts = new Map<string, string>();
+  let flag: string | undefined;
+  for (const line of lines) {
+    const option = /^ {2}(--[a-z-]+)(?: <[a-z]+>)?\s+(.*)$/.exec(line);
+    if (option) [, flag] = option;
+    if (option && flag) texts.set(flag, option[2]);
+    else if (flag && /^ {20,}\S/.test(line)) texts.set(flag, `${texts.get(flag)} ${line.trim()}`);
+    else flag = undefined;
+  }
+  const filters = [
+    ...['--resource-id', '--region', '--service', '--event-name', '--user', '--source-ip', '--account', '--error-code', '--identity-type'],
+    ...['--role', '--permission-set', '--event-category'],
+  ];
+  for (const filter of filters) expect(`${filter}: ${texts.get(filter)}`).toMatch(new RegExp(`^${filter}: only `));
+  const serviceUrl = [
+    'a running service to ask (env TRAILHOUND_URL).',
+    "Not given: report reads the database file, and asks a serve at TRAILHOUND_LISTEN's address only while it holds the file.",
+    'Given (a service in Docker, on another host): the service answers, unless --db or TRAILHOUND_DB names a file here',
+  ];
+  expect(texts.get('--service-url')).toContain(serviceUrl.join(' '));
+});
+
 test('a --service-url (or TRAILHOUND_URL) without http:// says what to give, not fetch\'s "Failed to parse URL" or "unknown scheme"', async () => {
   const none = path.join(dir, 'none', 'x.duckdb');
   for (const [args, env] of [[['--service-url', '127.0.0.1:7480'], {}], [[], { TRAILHOUND_URL: 'localhost:7480' }]] as const) {

@@ -533,10 +533,10 @@ describe('the command line', () => {
       const db = path.join(dir, 'db.duckdb');
       expect(JSON.parse((await runCli(['ingest', '--source', logs, '--db', db, '--json'])).stdout).events).toBe(2);
       const pruned = await runCli(['ingest', '--source', logs, '--db', db, '--json', '--days', '30', '--retention-days', '1']);
-      expect(pruned.stderr).toMatch(/^trailhound: warning: --days 30 reaches past what a retention of 1 day keeps: reading 2 days/);
+      expect(pruned.stderr).toMatch(/^trailhound: warning: --days 30 reaches past what a retention of 1 day keeps: reading 2 days$/m);
       expect(JSON.parse(pruned.stdout)).toMatchObject({ objects: 0, events: 0, pruned: 1 });
       const since = await runCli(['ingest', '--source', logs, '--db', db, '--since', '2026-01-01', '--retention-days', '1']);
-      expect(since.stderr).toMatch(/^trailhound: warning: --since 2026-01-01 is before what a retention of 1 day keeps: reading from \d{4}-\d{2}-\d{2}/);
+      expect(since.stderr).toMatch(/^trailhound: warning: --since 2026-01-01 is before what a retention of 1 day keeps: reading from \d{4}-\d{2}-\d{2}$/m);
       expect(since.stdout).toMatch(/^Removed 0 events from before \d{4}-\d\d-\d\d \d\d:\d\d UTC \(retention: 1 day\), 0 kept log files/m);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -47,7 +47,9 @@ export function formatSummary(s: IngestSummary): string {
     const saves = 'a bigger TRAILHOUND_MEMORY_LIMIT saves the rereads';
     lines.push(`  ${counted(s.halved, 'batch', 'batches')} ran out of DuckDB's memory and ${was} loaded again in two parts (${saves})`);
   }
-  const kept = `kept until ${s.errors === 1 ? 'it changes' : 'they change'}`;
+  // What becomes of them, and what to do: the ledger keys a failure by the file's ETag (a folder's: its size and time).
+  const [it, its] = s.errors === 1 ? ['it', 'its'] : ['them', 'their'];
+  const kept = `left out of later runs until ${its} content changes (a new ETag; in a folder, a new size or modification time): fix or replace ${it}`;
   // Each file's warning went to stderr as it failed, not necessarily "above" this line (2>/dev/null, a log of stdout).
   const warned = `each in a 'could not ingest' warning on stderr, with why`;
   lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (${warned}): ${kept}; ${listed(s.errors)}` : '  no new errors');
@@ -123,11 +125,14 @@ export function ingestCommand(): Command {
       if (opts.source.startsWith('s3://')) await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: env('CLOUDTRAIL_ENDPOINT') });
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
-      const window = retention ? windowUnder(retention, opts.days, opts.since) : { days: opts.days, since: opts.since };
+      // What narrowed the window, said once the run has listed the source: one of plain .json files only (no AWSLogs
+      // day folders) is read whole whatever the window, where "reading from 2013-11-13" would be untrue.
+      const narrowed: string[] = [];
+      const window = retention ? windowUnder(retention, narrowed, opts.days, opts.since) : { days: opts.days, since: opts.since };
       const early = beforeCloudTrail(window);
       if (early) {
         const asked = window.since !== undefined ? `--since ${window.since} is` : `--days ${window.days} reaches back to ${early},`;
-        warn(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
+        narrowed.push(`${asked} before CloudTrail began: reading from ${CLOUDTRAIL_BEGAN}`);
       }
       const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.ingest);
       // A first run that fails before storing anything (bad credentials, a wrong bucket) removes the database it created:
@@ -218,6 +223,7 @@ export function ingestCommand(): Command {
         if (bar && lastProgress) bar.update(barFill(lastProgress).value, { said: progressText(lastProgress, true) });
         bar?.stop();
         if (lines && lastProgress && progressText(lastProgress, true) !== lastPrinted) process.stderr.write(`ingesting: ${progressText(lastProgress, true)}\n`);
+        if (windowApplied(summary)) for (const said of narrowed) warn(said);
         const nothing = foundNoLogs(summary);
         if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.
@@ -257,18 +263,23 @@ async function storedByRun(db: Database): Promise<{ events: boolean; anything: b
   return { events: row?.events ?? true, anything: (row?.events || row?.others) ?? true };
 }
 
-/** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is said so). */
-function windowUnder(retention: number, days?: number, since?: string): { days?: number; since?: string } {
+/** Whether the run's window picked any file: not when all it listed were outside AWSLogs' day folders (read whatever their date). */
+export function windowApplied(s: Pick<IngestSummary, 'dated' | 'undated'>): boolean {
+  return (s.dated ?? 0) > 0 || (s.undated ?? 0) === 0;
+}
+
+/** The window a run reads under a retention: never further back than it keeps (an asked-for longer one is told in `narrowed`). */
+function windowUnder(retention: number, narrowed: string[], days?: number, since?: string): { days?: number; since?: string } {
   const { daysUnder, retentionCutoff } = lazy.retention();
   const { firstDay } = retentionCutoff(retention, new Date());
   if (since !== undefined) {
     if (since >= firstDay) return { since };
-    warn(`--since ${since} is before what a retention of ${counted(retention, 'day')} keeps: reading from ${firstDay}`);
+    narrowed.push(`--since ${since} is before what a retention of ${counted(retention, 'day')} keeps: reading from ${firstDay}`);
     return { since: firstDay };
   }
   const read = daysUnder(retention, days ?? DEFAULTS.days);
   if (days !== undefined && read < days) {
-    warn(`--days ${days} reaches past what a retention of ${counted(retention, 'day')} keeps: reading ${counted(read, 'day')}`);
+    narrowed.push(`--days ${days} reaches past what a retention of ${counted(retention, 'day')} keeps: reading ${counted(read, 'day')}`);
   }
   return { days: read };
 }

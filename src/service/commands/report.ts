@@ -296,36 +296,43 @@ export function reportCommand(): Command {
         `(${PEAK_WINDOW.min} to ${PEAK_WINDOW.max}; 0: plain counts)`,
       wholeFlag(BOUNDS.peakWindow)
     )
-    .option('--resource-id <id>', 'an instance id, bucket name, ARN …')
-    .option('--region <region>', 'repeatable', collect)
-    .option('--service <service>', 'e.g. ec2 (repeatable)', collect)
-    .option('--event-name <name>', 'repeatable', collect)
-    .option('--user <user>', 'repeatable', collect)
-    .option('--source-ip <ip>', 'repeatable', collect)
-    .option('--account <account>', 'repeatable', collect)
-    .option('--error-code <code>', 'e.g. AccessDenied (repeatable)', collect)
-    .option('--identity-type <type>', 'userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
+    .option('--resource-id <id>', 'only events on this resource: an instance id, bucket name, ARN …')
+    .option('--region <region>', 'only events in this region, e.g. us-east-1 (repeatable)', collect)
+    .option('--service <service>', 'only calls to this service, e.g. ec2 (repeatable)', collect)
+    .option('--event-name <name>', 'only this API call, e.g. RunInstances (repeatable)', collect)
+    .option('--user <user>', "only this user's calls (repeatable)", collect)
+    .option('--source-ip <ip>', 'only calls from this IP address (repeatable)', collect)
+    .option('--account <account>', 'only events of this AWS account id (repeatable)', collect)
+    .option('--error-code <code>', 'only calls that failed with this code, e.g. AccessDenied (repeatable)', collect)
+    .option('--identity-type <type>', 'only callers of this userIdentity.type, e.g. Root, IAMUser, AssumedRole (repeatable)', collect)
     .option(
       '--role <role>',
-      "a role session's role, e.g. Deployer, AWSReservedSSO_AdministratorAccess_… (an Identity Center permission set); (none): no role (repeatable)",
+      "only this role's sessions, e.g. Deployer, AWSReservedSSO_AdministratorAccess_… (an Identity Center permission set's); (none): calls made " +
+        'without a role (repeatable)',
       collect
     )
     .option(
       '--permission-set <name>',
-      "an IAM Identity Center permission set, e.g. AdministratorAccess: its roles in every account; (none): no permission set (repeatable)",
+      'only the roles of this IAM Identity Center permission set, in every account, e.g. AdministratorAccess; (none): calls made without one ' +
+        '(repeatable)',
       collect
     )
     .option(
       '--event-category <category>',
-      'Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known (repeatable)',
+      'only events of this category: Management, Data (S3 object calls, Lambda Invoke …), NetworkActivity or Insight; (unknown): not known ' +
+        '(repeatable)',
       collect
     )
     .option(
       '--from <time>',
-      "now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day (2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names " +
-        'a zone) or epoch milliseconds (default: now-14d)'
+      "where the report begins: now-7d, now-12h, now-30m (Grafana's relative times: s, m, h, d, w), an ISO time or day " +
+        '(2026-11-20T08:00:00Z, 2026-11-20; UTC unless it names a zone) or epoch milliseconds (default: now-14d)'
     )
-    .option('--to <time>', 'as --from; a day is its midnight, where it begins (default: now; without --from, the report covers the 14 days before it)')
+    .option(
+      '--to <time>',
+      'where the report ends, written as --from; a day means its midnight, where it begins, so the day is left out ' +
+        '(default: now; without --from, the report covers the 14 days before it)'
+    )
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -336,8 +343,9 @@ export function reportCommand(): Command {
     .option('--db <file>', `DuckDB file (env TRAILHOUND_DB; default: ${DEFAULTS.db})`)
     .option(
       '--service-url <url>',
-      'the running service to ask when the file is in use; given (or env TRAILHOUND_URL), it answers unless --db (or TRAILHOUND_DB) is given too ' +
-        'and names a file here (a service in Docker, on another host)',
+      "a running service to ask (env TRAILHOUND_URL). Not given: report reads the database file, and asks a serve at TRAILHOUND_LISTEN's " +
+        'address only while it holds the file. Given (a service in Docker, on another host): the service answers, unless --db or ' +
+        'TRAILHOUND_DB names a file here',
       env('URL') ?? localServiceUrl(env('LISTEN') ?? DEFAULTS.listen)
     )
     .option('--json', 'print the frames the API returns for this query')

@@ -557,7 +557,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.stopped = true;
       return await finished();
     }
-    const failure = diskFull(err, db.file);
+    const failure = diskFull(err, db.file, source.fetchFailed === READ_FAILED ? 'folder' : 's3');
     const error = messageOf(failure);
     const kind = kindOf(failure);
     // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
@@ -589,13 +589,19 @@ function throttledUnits(skipped: ListingThrottled[]): Error {
   );
 }
 
+/** What a run of each kind of source puts in the temporary folder: what filled its disk. */
+const TEMPORARY_USE = {
+  s3: 'S3 downloads wait there for their batch',
+  folder: "links to the source's files whose names DuckDB would misread are made there",
+} as const;
+
 /**
  * A full disk, said with what to do, and which disk: the database's (its file, WAL, kept files, spill files and the big
  * copies of a file being read, Database.stagingDir), or the temporary folder's (S3 downloads, a folder source's links),
  * by the path the error names (Node's error, DuckDB's words, or diskFullIn's). DuckDB's words name the file it could not
  * write, not that the run will keep failing (every retry reads its files again first) until there is room.
  */
-function diskFull(err: unknown, dbFile: string): unknown {
+function diskFull(err: unknown, dbFile: string, sourceKind: 'folder' | 's3'): unknown {
   if (!isDiskFull(err)) return err;
   const message = messageOf(err);
   const written = pathWritten(err);
@@ -610,7 +616,7 @@ function diskFull(err: unknown, dbFile: string): unknown {
       ? `free space on that disk, or give it more; ${retention}`
       : folder === dbFolder
         ? `the disk of the database's folder ${dbFolder} is full: free space on it, or give it more; ${retention}`
-        : `the disk of the temporary folder ${folder} is full (S3 downloads wait there for their batch): free space on it, or set ` +
+        : `the disk of the temporary folder ${folder} is full (${TEMPORARY_USE[sourceKind]}): free space on it, or set ` +
           'TMPDIR to a folder on a disk with room';
   return kinded(`${message}: ${advice}`, 'disk-full', err);
 }

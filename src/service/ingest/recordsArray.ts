@@ -199,18 +199,28 @@ const isZlibError = (err: unknown): boolean => String((err as { code?: unknown }
  * (Database.stagingDir: beside the database, on its disk), which is made its owner's only, as the kept files' folder is.
  */
 export function copyFolder(stagingDir: string, prefix: 'trailhound-records-' | 'trailhound-utf8-'): string {
-  fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
-  return fs.mkdtempSync(path.join(stagingDir, prefix));
+  const made = fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+  try {
+    return fs.mkdtempSync(path.join(stagingDir, prefix));
+  } catch (err) {
+    // No room for the copy's folder (a disk out of inodes): the staging folder made for it must not stay, empty, beside the database.
+    if (made !== undefined) removeEmptyFolder(stagingDir);
+    throw err;
+  }
+}
+
+function removeEmptyFolder(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // Another copy is in it still (or it is gone already): its remover takes the folder.
+  }
 }
 
 /** Removes a folder copyFolder made, and the staging folder with it once it holds no other copy: nothing is left beside the database. */
 export function removeCopyFolder(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
-  try {
-    fs.rmdirSync(path.dirname(dir));
-  } catch {
-    // Another copy is in it still (or it is gone already): its remover takes the folder.
-  }
+  removeEmptyFolder(path.dirname(dir));
 }
 
 /**
