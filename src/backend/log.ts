@@ -33,8 +33,9 @@ export function hclogTimestamp(now = Date.now(), subMs = performance.now() % 1):
  * An error is the messages of its chain of causes; any other object (a rejection's reason that is no error) goes with
  * its headers' secrets censored, then every string in it, keys too, escaped at any depth (loggable).
  */
-function plain(value: unknown): unknown {
-  return value instanceof Error ? loggable(value) : loggable(withoutSecrets(value));
+function plain(value: unknown, key: string): unknown {
+  // The field's name too: a field named headers is the headers themselves, as in the service's log.
+  return value instanceof Error ? loggable(value) : loggable(withoutSecrets(value, key), key);
 }
 
 /**
@@ -139,7 +140,7 @@ function fittedLine(entry: Record<string, unknown>): string {
 export function formatLine(level: Level, message: string, fields: Fields = {}, now?: number): string {
   const line: Record<string, unknown> = { '@level': level, '@message': escapedControls(message), '@timestamp': hclogTimestamp(now) };
   for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined && !key.startsWith('@')) line[key] = plain(value);
+    if (value !== undefined && !key.startsWith('@')) line[key] = plain(value, key);
   }
   return fittedLine(line);
 }

@@ -160,6 +160,14 @@ test('log lines write no token or cookie that a value logged holds in its header
   expect(reason.response.headers.Authorization).toBe('Bearer secret-1');
 });
 
+// A field named headers (or rawHeaders) is headers itself, as in the service's log: its name is the only sign.
+test('log lines write no token or cookie of a field that is the headers themselves', () => {
+  const fields = { headers: { Authorization: 'Bearer secret-1', accept: 'x' }, rawHeaders: ['Cookie', 'a=secret-2', 'Via', 'y'] };
+  const line = formatLine('warn', 'refused', fields, 0);
+  expect(line).not.toMatch(/secret/);
+  expect(JSON.parse(line)).toMatchObject({ headers: { Authorization: '[redacted]', accept: 'x' }, rawHeaders: ['Cookie', '[redacted]', 'Via', 'y'] });
+});
+
 // The copy that takes a secret or a stream out of an error in a value kept only its enumerable fields: no message.
 test('an error inside a logged value that holds headers or a stream is still its chain\'s messages', () => {
   const refused = Object.assign(new Error('S3 refused', { cause: new Error('403 Forbidden') }), {
