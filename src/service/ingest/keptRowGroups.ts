@@ -28,13 +28,23 @@ export interface CopiedRowGroups {
   /** Its ROW_GROUP_SIZE: as many files as make ROW_GROUP_BYTES at the read row groups' largest bytes a file, 64 at most. */
   rows: number;
   /**
-   * The files (by base name) with a row group of more than OVERSIZED_BYTES and more files than `rows`: a day compacted
-   * before row groups were bounded by bytes (up to 127 files, 23 MB of 180 kB files). The copy reads them in slices of
-   * `rows` files, each a query of its own, as a row group it writes ends only where a chunk read ends: read whole, such
-   * a row group was written whole again, and a copy held it twice (a day of them ran out of an 80 MB memory limit).
+   * The files (by base name) with a row group of more than OVERSIZED_BYTES and more files than `rows`, each with the
+   * files a slice of it holds: a day compacted before row groups were bounded by bytes (up to 127 files, 23 MB of 180 kB
+   * files). The copy reads them in slices, each a query of its own, as a row group it writes ends only where a chunk
+   * read ends: read whole, such a row group was written whole again, and a copy held it twice (a day of them ran out
+   * of an 80 MB memory limit). A slice holds `rows` files, or more where SLICED_FOOTERS says so.
    */
-  oversized: Set<string>;
+  oversized: Map<string, number>;
 }
+
+/**
+ * At most this many slices times the row groups of the file each reads, in one copy: every slice is a query that
+ * reads and keeps its file's whole footer (DuckDB keeps no footer cache here), so their memory, outside DuckDB's
+ * limit, grew with the square of an old day's size (measured on one thread: 1 000 slices of a file of 1 200 row
+ * groups, +233 MB of RSS; 3 000 of 400, +430 MB). Within this, ~40-70 MB: an old day of 9 GB (about 394 row groups of
+ * 127 files) is read in slices of ~96 files, not 64, and is still written in smaller row groups than it had.
+ */
+const SLICED_FOOTERS = 200_000;
 
 /** Of a kept Parquet file's row groups, from its footer (ROW_GROUPS_SQL): what a copy from it needs. */
 export interface RowGroupsOf {
@@ -42,6 +52,9 @@ export interface RowGroupsOf {
   perRow: number;
   largest: number;
   most: number;
+  /** Its rows (log files), and how many row groups hold them. */
+  rows: number;
+  rowGroups: number;
 }
 
 /**
@@ -50,7 +63,8 @@ export interface RowGroupsOf {
  */
 export const ROW_GROUPS_SQL = `SELECT file_name AS file, sum(row_group_num_rows) AS n,
     coalesce(max(row_group_bytes / row_group_num_rows) FILTER (WHERE row_group_num_rows > 0), 0)::DOUBLE AS "perRow",
-    max(row_group_bytes)::DOUBLE AS largest, max(row_group_num_rows)::DOUBLE AS most
+    max(row_group_bytes)::DOUBLE AS largest, max(row_group_num_rows)::DOUBLE AS most,
+    sum(row_group_num_rows)::DOUBLE AS "rows", count(*)::DOUBLE AS "rowGroups"
   FROM parquet_metadata($files) WHERE column_id = 0 GROUP BY file_name`;
 
 /**
@@ -63,6 +77,10 @@ export const ROW_GROUPS_SQL = `SELECT file_name AS file, sum(row_group_num_rows)
 export function copiedRowGroups(files: Array<[string, RowGroupsOf]>): CopiedRowGroups {
   const bytesPerRow = files.reduce((largest, [, of]) => Math.max(largest, of.perRow), 1);
   const rows = Math.max(1, Math.min(MAX_ROWS, Math.floor(ROW_GROUP_BYTES / bytesPerRow)));
-  const oversized = new Set(files.filter(([, of]) => of.largest > OVERSIZED_BYTES && of.most > rows).map(([file]) => file));
-  return { rows, oversized };
+  const big = files.filter(([, of]) => of.largest > OVERSIZED_BYTES && of.most > rows);
+  // One slice size for all of them, as many files as keep their slices' footers within SLICED_FOOTERS.
+  const footers = big.reduce((sum, [, of]) => sum + of.rows * of.rowGroups, 0);
+  const slice = Math.max(rows, Math.ceil(footers / SLICED_FOOTERS));
+  // A slice as big as a row group read gains nothing: such a file is read whole, as before row groups were bounded.
+  return { rows, oversized: new Map(big.filter(([, of]) => of.most > slice).map(([file]) => [file, slice])) };
 }

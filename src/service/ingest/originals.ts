@@ -394,7 +394,7 @@ async function copySelection(
       continue;
     }
     // An oversized file's slices (keptRowGroups.ts), each a filter of its rows that its Parquet scan applies as it reads.
-    const step = oversized.has(archive) ? rowGroupRows : rows;
+    const step = oversized.get(archive) ?? rows;
     for (let from = 0; from < rows; from += step) {
       if (!every && !bits.get(archive)!.slice(from, from + step).includes('1')) continue;
       const i = selects.length;
