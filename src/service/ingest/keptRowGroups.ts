@@ -42,7 +42,7 @@ export interface CopiedRowGroups {
  * reads and keeps its file's whole footer (DuckDB keeps no footer cache here), so their memory, outside DuckDB's
  * limit, grew with the square of an old day's size (measured on one thread: 1 000 slices of a file of 1 200 row
  * groups, +233 MB of RSS; 3 000 of 400, +430 MB). Within this, ~40-70 MB: an old day of 9 GB (about 394 row groups of
- * 127 files) is read in slices of ~96 files, not 64, and is still written in smaller row groups than it had.
+ * 127 files) is read in slices of ~94 files, not 22, and is still written in smaller row groups than it had.
  */
 const SLICED_FOOTERS = 200_000;
 
