@@ -63,8 +63,7 @@ export interface RowGroupsOf {
  */
 export const ROW_GROUPS_SQL = `SELECT file_name AS file, sum(row_group_num_rows) AS n,
     coalesce(max(row_group_bytes / row_group_num_rows) FILTER (WHERE row_group_num_rows > 0), 0)::DOUBLE AS "perRow",
-    max(row_group_bytes)::DOUBLE AS largest, max(row_group_num_rows)::DOUBLE AS most,
-    sum(row_group_num_rows)::DOUBLE AS "rows", count(*)::DOUBLE AS "rowGroups"
+    max(row_group_bytes)::DOUBLE AS largest, max(row_group_num_rows)::DOUBLE AS most, count(*)::DOUBLE AS "rowGroups"
   FROM parquet_metadata($files) WHERE column_id = 0 GROUP BY file_name`;
 
 /**

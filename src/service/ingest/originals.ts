@@ -86,7 +86,9 @@ async function footers(
 ): Promise<{ rows: Map<string, number>; unreadable: Map<string, string>; groups: Map<string, RowGroupsOf> }> {
   const sql = rowGroups ? ROW_GROUPS_SQL : `SELECT file_name AS file, num_rows AS n FROM parquet_file_metadata($files)`;
   const read = (some: string[]) =>
-    db.all<{ file: string; n: bigint } & RowGroupsOf>(sql, { files: listValue(some.map((name) => literalPath(path.join(db.originalsDir, name)))) });
+    db.all<{ file: string; n: bigint } & Omit<RowGroupsOf, 'rows'>>(sql, {
+      files: listValue(some.map((name) => literalPath(path.join(db.originalsDir, name)))),
+    });
   const rows = new Map<string, number>();
   const unreadable = new Map<string, string>();
   const groups = new Map<string, RowGroupsOf>();
@@ -108,7 +110,7 @@ async function footers(
   if (rowGroups) for (const name of names) if (!unreadable.has(name)) rows.set(name, 0);
   for (const { file, n, ...of } of all) {
     rows.set(path.basename(file), Number(n));
-    if (rowGroups) groups.set(path.basename(file), of);
+    if (rowGroups) groups.set(path.basename(file), { ...of, rows: Number(n) });
   }
   return { rows, unreadable, groups };
 }
@@ -341,12 +343,11 @@ type Left = { archive: string; why: string; unreadable?: string };
  */
 const SHARED_GROUP_BYTES = 2 * ROW_GROUP_BYTES;
 
-/** `archives` in groups of at most SHARED_GROUP_BYTES together (by `bytesOf`), in their order. */
-function sharedGroups(archives: string[], bytesOf: (archive: string) => number): string[][] {
+/** `archives` (each with its bytes) in groups of at most SHARED_GROUP_BYTES together, in their order. */
+function sharedGroups(archives: Array<[string, number]>): string[][] {
   const groups: string[][] = [];
   let groupBytes = Infinity;
-  for (const archive of archives) {
-    const bytes = bytesOf(archive);
+  for (const [archive, bytes] of archives) {
     if (groupBytes + bytes > SHARED_GROUP_BYTES) {
       groups.push([]);
       groupBytes = 0;
@@ -385,12 +386,14 @@ async function copySelection(
     params.whole = listValue(whole.map(file));
   }
   const readWhole = new Set(whole);
-  const partial: string[] = [];
+  // Small files that hold other days' too, with their bytes (sharedGroups).
+  const partial: Array<[string, number]> = [];
   for (const archive of sources.filter((a) => !readWhole.has(a))) {
     const rows = rowsIn.get(archive)!;
     const every = found.get(archive) === rows;
-    if (!every && !oversized.has(archive) && sizeOf(path.join(db.originalsDir, archive)) <= SHARED_GROUP_BYTES) {
-      partial.push(archive);
+    const bytes = every || oversized.has(archive) ? Infinity : sizeOf(path.join(db.originalsDir, archive));
+    if (bytes <= SHARED_GROUP_BYTES) {
+      partial.push([archive, bytes]);
       continue;
     }
     // An oversized file's slices (keptRowGroups.ts), each a filter of its rows that its Parquet scan applies as it reads.
@@ -412,7 +415,7 @@ async function copySelection(
       params[`file${i}`] = file(archive);
     }
   }
-  for (const group of sharedGroups(partial, (a) => sizeOf(path.join(db.originalsDir, a)))) {
+  for (const group of sharedGroups(partial)) {
     // Small files that hold other days' too, some together: a filter of each row's bit among the group's, by its file's
     // offset (file_index) and its row (file_row_number); only rows the footer counted (another file's bit past them).
     const i = selects.length;
