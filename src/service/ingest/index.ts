@@ -394,6 +394,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     await recordEndedRun(db, options.source, new Date(started), window.from, { error: messageOf(err), kind: kindOf(err) });
     throw err;
   }
+  // A folder's files are read from disk, not downloaded: its mark (fetchFailed) says which.
+  const fromFolder = source.fetchFailed === READ_FAILED;
   const summary: IngestSummary = {
     source: source.id, window, objects: 0, events: 0, duplicates: 0, skipped: 0, unchanged: 0, unreadable: 0, waiting: 0, denied: 0, errors: 0, rejected: 0,
     halved: 0, stopped: false, durationMs: 0,
@@ -544,8 +546,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     if (!summary.stopped && throttled.length > 0) throw throttledUnits(throttled);
     if (!summary.stopped && downloads.failed > 0 && downloads.failed === downloads.tried) {
       // Nothing could be fetched: the run failed (permissions, KMS, network), whatever the ledger says.
-      // A folder's files are read from disk, not downloaded: its mark (fetchFailed) says which.
-      const fetched = source.fetchFailed === READ_FAILED ? 'read' : 'downloaded';
+      const fetched = fromFolder ? 'read' : 'downloaded';
       // Caused by the first failure: a full disk's advice names the folder it names (diskFull).
       throw kinded(noneFetched(downloads.failed, fetched, downloads.firstError), downloads.firstKind, downloads.firstCause);
     }
@@ -557,7 +558,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       summary.stopped = true;
       return await finished();
     }
-    const failure = diskFull(err, db.file, source.fetchFailed === READ_FAILED ? 'folder' : 's3');
+    const failure = diskFull(err, db.file, fromFolder ? 'folder' : 's3');
     const error = messageOf(failure);
     const kind = kindOf(failure);
     // On a full disk this write may fail too: the error still reaches the log (serve) or stderr (ingest).
