@@ -3,46 +3,19 @@
 // of row groups of `rowGroupFiles` files (23 MB at 127), and 10 more files of the day in a batch's file since, so the
 // day is due again. Compacts it once under `memoryLimit` and prints one JSON line: the outcome, the peak of
 // duckdb_memory() (polled every 10 ms), the row groups read and written. Figures: docs/DESIGN.md, "Compaction".
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { Database } from '../src/service/db/database';
-import { WRITTEN_PARQUET_OPTIONS } from '../src/service/ingest/keptRowGroups';
 import { compactOriginals } from '../src/service/ingest/originals';
+import { keepRandomLogFiles } from '../tests/support/oldRowGroups';
 
 const memoryLimit = process.argv[2] ?? '80MB';
 const threads = Number(process.argv[3] ?? 4);
 const rowGroupFiles = Number(process.argv[4] ?? 127);
 const DAY = '2026-11-14';
 const PREFIX = `AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/14/111122223333_CloudTrail_eu-west-1_`;
-
-/** Log files of 185 kB of random bytes, keys from `first`, as a query. */
-const logFiles = (first: number, count: number) =>
-  `SELECT '${PREFIX}' || r || '.json.gz' AS key, unhex(string_agg(md5(random()::VARCHAR || r || '-' || j), '')) AS content
-   FROM range(${first}, ${first + count}) t(r), range(11600) u(j) GROUP BY r ORDER BY r`;
-
-/**
- * Writes `count` log files from `first` into one Parquet file in row groups of `groupFiles` (a COPY ends a row group
- * only where a chunk ends: each group is a file of its own first, read back a row group at a time); adds their rows.
- */
-async function keep(db: Database, first: number, count: number, groupFiles: number, options: string): Promise<void> {
-  const archive = `${crypto.randomUUID()}.parquet`;
-  const parts: string[] = [];
-  for (let from = first; from < first + count; from += groupFiles) {
-    const part = path.join(db.originalsDir, `part-${from}.tmp`);
-    await db.run(`COPY (${logFiles(from, Math.min(groupFiles, first + count - from))}) TO '${part}' (FORMAT parquet, COMPRESSION uncompressed)`);
-    parts.push(part);
-  }
-  await db.run(`COPY (SELECT * FROM read_parquet($parts)) TO $target (${options})`, {
-    parts: listValue(parts), target: path.join(db.originalsDir, archive),
-  });
-  for (const part of parts) fs.rmSync(part);
-  await db.run(`INSERT INTO log_objects SELECT $prefix || r || '.json.gz', 'logs', 'etag', $archive, $day::DATE FROM range($first, $first + $count) t(r)`, {
-    prefix: PREFIX, first, count, archive, day: DAY,
-  });
-}
 
 const rowGroups = async (db: Database) =>
   (await db.all<{ rows: bigint; bytes: bigint }>(
@@ -54,9 +27,8 @@ async function main(dir: string): Promise<Record<string, unknown>> {
   const file = path.join(dir, 'db.duckdb');
   const setup = await Database.open(file);
   fs.mkdirSync(setup.originalsDir, { recursive: true });
-  await setup.run(`SET preserve_insertion_order = true`);
-  await keep(setup, 0, 500, rowGroupFiles, `FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${rowGroupFiles}`);
-  await keep(setup, 500, 10, 10, WRITTEN_PARQUET_OPTIONS.replace(/, ROW_GROUP_SIZE_BYTES \d+/, ''));
+  await keepRandomLogFiles(setup, { prefix: PREFIX, day: DAY, first: 0, count: 500, groupFiles: rowGroupFiles });
+  await keepRandomLogFiles(setup, { prefix: PREFIX, day: DAY, first: 500, count: 10, groupFiles: 10 });
   const read = await rowGroups(setup);
   setup.close();
   const db = await Database.open(file, { memoryLimit, threads });

@@ -14,6 +14,7 @@ import { prune } from '../../src/service/ingest/retention';
 import { originalFiles, type StatementGuard } from '../../src/service/reports/records';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
+import { keepRandomLogFiles } from '../support/oldRowGroups';
 import { logFile } from '../support/stratus';
 import { memoryLogger, waitFor } from '../support/watch';
 import { dayPrefix, storedFile, storedRecords, tempDir, writeFiles } from '../support/temp';
@@ -672,28 +673,8 @@ describe('compactOriginals', () => {
   test('a day kept in row groups of 127 files of 185 kB, compacted again, fits a 64 MB memory limit on 4 threads and is re-split', async () => {
     const { file, setup } = await emptyDatabase(dir);
     const prefix = dayPrefix('111122223333', 'eu-west-1', OLD_DAYS[0]);
-    // Log files of 185 kB of random bytes; a COPY ends a row group only where a chunk read ends, so each group of
-    // `groupFiles` is a file of its own first, then read into one in row groups of as many.
-    const keep = async (first: number, count: number, groupFiles: number) => {
-      const parts: string[] = [];
-      for (let from = first; from < first + count; from += groupFiles) {
-        parts.push(path.join(dir, `part-${from}.parquet`));
-        await setup.run(
-          `COPY (SELECT $prefix || 'f' || r || '.json.gz' AS key, unhex(string_agg(md5(random()::VARCHAR || r || '-' || j), '')) AS content
-                 FROM range($from, $to) t(r), range(11600) u(j) GROUP BY r ORDER BY r)
-           TO $part (FORMAT parquet, COMPRESSION uncompressed)`,
-          { prefix, from, to: Math.min(from + groupFiles, first + count), part: parts[parts.length - 1] }
-        );
-      }
-      const archive = `${crypto.randomUUID()}.parquet`;
-      await setup.run(`SET preserve_insertion_order = true`);
-      await setup.run(`COPY (SELECT * FROM read_parquet($parts)) TO $target (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE $rows)`, {
-        parts: listValue(parts), target: path.join(setup.originalsDir, archive), rows: groupFiles,
-      });
-      await setup.run(`INSERT INTO log_objects SELECT $prefix || 'f' || r || '.json.gz', 'logs', 'etag', $archive, $day::DATE FROM range($first, $to) t(r)`, {
-        prefix, first, to: first + count, archive, day: OLD_DAYS[0],
-      });
-    };
+    const keep = (first: number, count: number, groupFiles: number) =>
+      keepRandomLogFiles(setup, { prefix, day: OLD_DAYS[0], first, count, groupFiles });
     await keep(0, 500, 127);
     await keep(500, 10, 10);
     const groups = async (db: Database) =>
