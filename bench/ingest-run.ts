@@ -6,6 +6,9 @@
 //   same <logs> <db>: the same parse, normalisation and write as trailhound, as one DuckDB INSERT over all files,
 //        without what makes ingestion safe to re-run (dedupe, ledger, kept log files, resource index, batches):
 //        the cost of the work itself, to tell it apart from the cost of the pipeline around it.
+//   normalise <logs> <db>: the same parse and normalisation, every column of every event computed (folded into a
+//        checksum), and nothing stored: the least work an ingestion that normalises does, so its events/s is the
+//        highest such an ingestion can reach on this machine (the ceiling of the ratio to read_json).
 // As the trailhound executable does, before DuckDB loads (the raw side is started with DuckDB's own allocator
 // settings: see ingest.bench.ts).
 import '../src/service/env';
@@ -43,6 +46,10 @@ function eventFiles(logs: string) {
   return listValue(patterns.map((p) => `${literalPath(path.resolve(logs))}/${p}`));
 }
 
+/** Every record of the files in `$glob`, as trailhound's loader gives them to normaliseSql: (object_key, ord, r). */
+const RECORDS = `(SELECT filename AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
+  FROM read_json($glob, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = 268435456))`;
+
 async function main() {
   const [side, logs, db] = process.argv.slice(2);
   removeDatabase(db);
@@ -59,12 +66,21 @@ async function main() {
     database.close();
   } else if (side === 'same') {
     const database = await Database.open(db);
-    const records = `(SELECT filename AS object_key, unnest(range(len(Records)))::INTEGER AS ord, unnest(Records) AS r
-      FROM read_json($glob, columns = {Records: 'MAP(VARCHAR, JSON)[]'}, filename = true, maximum_object_size = 268435456))`;
-    await database.run(`INSERT INTO events BY NAME SELECT * FROM (${normaliseSql(records)}) WHERE event_time IS NOT NULL`, { glob });
+    await database.run(`INSERT INTO events BY NAME SELECT * FROM (${normaliseSql(RECORDS)}) WHERE event_time IS NOT NULL`, { glob });
     events = Number((await database.all<{ n: bigint }>('SELECT count(*) AS n FROM events'))[0].n);
     await database.run('CHECKPOINT');
     database.close();
+  } else if (side === 'normalise') {
+    // Folded into a sum of hashes, every column is computed: with count(*) alone DuckDB would skip the unused ones.
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    const reader = await conn.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE event_time IS NOT NULL), sum(hash(COLUMNS(*))) FROM (${normaliseSql(RECORDS)})`,
+      { glob }
+    );
+    events = Number(reader.getRowsJS()[0][0]);
+    conn.closeSync();
+    instance.closeSync();
   } else {
     const instance = await DuckDBInstance.create(db);
     const conn = await instance.connect();
