@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { configuredEndpoint, ENDPOINT_FLAG, sdkEndpoint } from './awsEndpoints';
+import { configuredEndpoint, ENDPOINT_FLAG, sdkEndpoint, unreadIgnoreSettings } from './awsEndpoints';
 import { tempDir } from '../../tests/support/temp';
 
 let dir: string;
@@ -98,4 +98,26 @@ test('sdkEndpoint reads the credentials file\'s profile too, names it, and says 
   expect(await sdkEndpoint('SSO OIDC', { ...env, AWS_PROFILE: 'typo', AWS_ENDPOINT_URL_SSO_OIDC: 'http://oidc:4' })).toEqual({
     endpoint: { url: 'http://oidc:4', setting: 'AWS_ENDPOINT_URL_SSO_OIDC' },
   });
+});
+
+test('unreadIgnoreSettings tells each ignore setting the SDK passes over, and what it takes instead; none for a valid, empty or unread one', async () => {
+  const yes = configFile('[default]\nignore_configured_endpoint_urls = yes\n');
+  const yesTrue = configFile('[profile p]\nignore_configured_endpoint_urls = true\n');
+  const uses = "uses the endpoints configured (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, the config file's endpoint_url)";
+  const said = (setting: string, effect = uses) =>
+    `${setting} is neither true nor false, so the AWS SDK passes over it and ${effect}: write true or false (lower case)`;
+  expect(await unreadIgnoreSettings({ ...NO_CONFIG, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: '1' })).toEqual([said('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=1')]);
+  // The variable passed over, the profile's setting decides.
+  expect(await unreadIgnoreSettings({ ...NO_CONFIG, AWS_CONFIG_FILE: yesTrue, AWS_PROFILE: 'p', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' })).toEqual([
+    said('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=TRUE', `ignores configured endpoints, as ${yesTrue}'s [profile p] ignore_configured_endpoint_urls = true says`),
+  ]);
+  // Both passed over: both told.
+  expect(await unreadIgnoreSettings({ ...NO_CONFIG, AWS_CONFIG_FILE: yes, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'on' })).toEqual([
+    said('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=on'),
+    said(`${yes}'s [default] ignore_configured_endpoint_urls = yes`),
+  ]);
+  // A valid variable: the profile's setting is never read. An empty variable is unset.
+  expect(await unreadIgnoreSettings({ ...NO_CONFIG, AWS_CONFIG_FILE: yes, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' })).toEqual([]);
+  expect(await unreadIgnoreSettings({ ...NO_CONFIG, AWS_CONFIG_FILE: yesTrue, AWS_PROFILE: 'p', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: '' })).toEqual([]);
+  expect(await unreadIgnoreSettings(NO_CONFIG)).toEqual([]);
 });

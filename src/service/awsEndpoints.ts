@@ -35,6 +35,52 @@ const AWS_HOST = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws)$/i;
 /** Whether `url` is on one of AWS's own hosts. Not a URL: no (the CLI refuses it at the start, config.ts checkSdkEndpoints). */
 export const isAwsHost = (url: string) => URL.canParse(url) && AWS_HOST.test(new URL(url).hostname);
 
+/** The SDK's shared config files and its profile in them, read as it reads them (its own loader and cache). */
+async function sharedProfile(env: NodeJS.ProcessEnv) {
+  const { getHomeDir, getProfileName, loadSharedConfigFiles } = sdkConfig();
+  const files = {
+    config: env.AWS_CONFIG_FILE || path.join(getHomeDir(), '.aws', 'config'),
+    credentials: env.AWS_SHARED_CREDENTIALS_FILE || path.join(getHomeDir(), '.aws', 'credentials'),
+  };
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ configFilepath: files.config, filepath: files.credentials });
+  const name = getProfileName({ profile: env.AWS_PROFILE });
+  const fromConfig = configFile[name] ?? {};
+  const profile: Record<string, string | undefined> = { ...credentialsFile[name], ...fromConfig };
+  // The file and section a profile key came from, as the SDK merges them (the config file's first).
+  const section = (key: string) =>
+    fromConfig[key] !== undefined ? `${files.config}'s [${name === 'default' ? name : `profile ${name}`}]` : `${files.credentials}'s [${name}]`;
+  return { files, configFile, profile, section };
+}
+
+/** Exactly "true" or "false": the AWS SDK passes over any other value of an ignore setting (@smithy/core's booleanSelector) as if unset. */
+const isBoolean = (value: string | undefined) => value === 'true' || value === 'false';
+
+/** Whether configured endpoints are ignored ('true'), as the SDK decides: the variable, else the profile's setting. */
+const ignoreSetting = (env: NodeJS.ProcessEnv, profile: Record<string, string | undefined>) =>
+  isBoolean(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) ? env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS : profile.ignore_configured_endpoint_urls;
+
+/**
+ * What to tell of an ignore setting the SDK passes over, silently (neither "true" nor "false": "yes", "1", "True", which
+ * the AWS CLI takes as true): the setting and its value, what the SDK does then, and what it takes. An empty variable is
+ * unset to everyone, and a profile's setting under a valid variable is never read: neither is told.
+ */
+export async function unreadIgnoreSettings(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const { profile, section } = await sharedProfile(env);
+  const variable = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+  const inFile = profile.ignore_configured_endpoint_urls;
+  const unread = [
+    ...(variable && !isBoolean(variable) ? [`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=${variable}`] : []),
+    ...(inFile !== undefined && !isBoolean(variable) && !isBoolean(inFile)
+      ? [`${section('ignore_configured_endpoint_urls')} ignore_configured_endpoint_urls = ${inFile}`]
+      : []),
+  ];
+  const effect =
+    ignoreSetting(env, profile) === 'true'
+      ? `ignores configured endpoints, as ${section('ignore_configured_endpoint_urls')} ignore_configured_endpoint_urls = true says`
+      : 'uses the endpoints configured (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, the config file\'s endpoint_url)';
+  return unread.map((setting) => `${setting} is neither true nor false, so the AWS SDK passes over it and ${effect}: write true or false (lower case)`);
+}
+
 /**
  * The endpoint the AWS SDK takes for `service` by itself, as it reads it (@smithy/core's endpoint config): none when
  * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's ignore_configured_endpoint_urls) is true; else
@@ -43,26 +89,10 @@ export const isAwsHost = (url: string) => URL.canParse(url) && AWS_HOST.test(new
  * file has not, for which the SDK takes no endpoint from the file at all, silently.
  */
 export async function sdkEndpoint(service: SdkService, env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint?: ConfiguredEndpoint; problem?: string }> {
-  const { getHomeDir, getProfileName, loadSharedConfigFiles } = sdkConfig();
-  const files = {
-    config: env.AWS_CONFIG_FILE || path.join(getHomeDir(), '.aws', 'config'),
-    credentials: env.AWS_SHARED_CREDENTIALS_FILE || path.join(getHomeDir(), '.aws', 'credentials'),
-  };
-  // The SDK's own loader, and its cache: what it read is what Trailhound reads.
-  const { configFile, credentialsFile } = await loadSharedConfigFiles({ configFilepath: files.config, filepath: files.credentials });
-  const name = getProfileName({ profile: env.AWS_PROFILE });
-  const fromConfig = configFile[name] ?? {};
-  const profile = { ...credentialsFile[name], ...fromConfig };
-  // Neither "true" nor "false" is unset for the SDK, which then reads the profile's.
-  const ignore = ['true', 'false'].includes(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')
-    ? env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
-    : profile.ignore_configured_endpoint_urls;
-  if (ignore === 'true') return {};
+  const { files, configFile, profile, section } = await sharedProfile(env);
+  if (ignoreSetting(env, profile) === 'true') return {};
   const variable = [['AWS_ENDPOINT_URL', ...service.toUpperCase().split(' ')].join('_'), 'AWS_ENDPOINT_URL'].find((v) => env[v]);
   if (variable) return { endpoint: { url: env[variable]!, setting: variable } };
-  // The file and section a profile key came from, as the SDK merges them (the config file's first).
-  const section = (key: string) =>
-    fromConfig[key] !== undefined ? `${files.config}'s [${name === 'default' ? name : `profile ${name}`}]` : `${files.credentials}'s [${name}]`;
   if (profile.services) {
     const services = configFile[`services.${profile.services}`];
     if (!services) {

@@ -552,6 +552,33 @@ test('an AWS SDK endpoint (a variable, or the config file\'s endpoint_url) that 
   }
 }, 60_000);
 
+test('an ignore setting of the AWS SDK that is neither true nor false is told at the start, with what the SDK does instead: it uses ' +
+  'the configured endpoints, as this bad one shows; a folder\'s ingest tells nothing', async () => {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, 'config');
+    fs.writeFileSync(file, '[default]\nignore_configured_endpoint_urls = True\nendpoint_url = localhost:4566\n');
+    const ingest = (name: string, source = 's3://logs') => ['ingest', '--source', source, '--db', path.join(dir, `${name}.duckdb`)];
+    const [variable, inFile, folder] = await Promise.all([
+      runCli(ingest('variable'), { ...AWS, ...NO_ENDPOINTS, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'yes', AWS_ENDPOINT_URL_S3: '127.0.0.1:9000' }),
+      runCli(ingest('file'), { ...AWS, ...NO_ENDPOINTS, AWS_CONFIG_FILE: file }),
+      runCli(ingest('folder', fs.mkdtempSync(path.join(dir, 'logs-'))), { ...NO_ENDPOINTS, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'yes' }),
+    ]);
+    const told = (setting: string) =>
+      `trailhound: warning: ${setting} is neither true nor false, so the AWS SDK passes over it and uses the endpoints configured ` +
+      "(AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, the config file's endpoint_url): write true or false (lower case)\n";
+    const refused = (said: string) => `trailhound: ${said}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9000\n`;
+    expect([variable.code, variable.stderr]).toEqual([1, told('AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=yes') + refused('AWS_ENDPOINT_URL_S3 127.0.0.1:9000')]);
+    expect([inFile.code, inFile.stderr]).toEqual([
+      1,
+      told(`${file}'s [default] ignore_configured_endpoint_urls = True`) + refused(`${file}'s [default] endpoint_url localhost:4566`),
+    ]);
+    expect([folder.code, folder.stderr]).toEqual([0, expect.not.stringContaining('IGNORE')]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
 test('serve refuses a bad TRAILHOUND_MEMORY_LIMIT or port before it writes anything (token file, sample logs, database)', async () => {
   const dir = tempDir();
   try {

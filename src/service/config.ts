@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_LIMIT, PEAK_WINDOW } from '../model/query';
-import { ENDPOINT_FLAG, SDK_SERVICES, sdkEndpoint, type EndpointService } from './awsEndpoints';
+import { ENDPOINT_FLAG, SDK_SERVICES, sdkEndpoint, unreadIgnoreSettings, type EndpointService } from './awsEndpoints';
 
 export const DEFAULTS = {
   db: './data/trailhound.duckdb',
@@ -169,9 +169,12 @@ export const cloudtrailEndpointUrl = (flag: string | undefined) => endpointUrl(f
  * refused one only at the first request that used it, as "Invalid URL" or "UnknownError", and took no endpoint at all
  * from a profile naming a services section the file has not. `flags`: the services whose endpoint a flag gives, which
  * the SDK then never reads. All of them, not only the services this command asks: they are the same deployment's
- * settings (serve asks both, and the credential chain STS or SSO), and a mistake is said at the first command.
+ * settings (serve asks both, and the credential chain STS or SSO), and a mistake is said at the first command. An ignore
+ * setting that is neither true nor false is told to `warn`.
  */
-export async function checkSdkEndpoints(flags: Partial<Record<EndpointService, string>>): Promise<void> {
+export async function checkSdkEndpoints(flags: Partial<Record<EndpointService, string>>, warn: (message: string) => void): Promise<void> {
+  // An ignore setting the SDK passes over decides, unseen, whether every endpoint below is used.
+  for (const said of await unreadIgnoreSettings()) warn(said);
   for (const service of SDK_SERVICES) {
     if (service in flags && flags[service as EndpointService]) continue;
     const { endpoint, problem } = await sdkEndpoint(service);

@@ -122,7 +122,7 @@ export function ingestCommand(): Command {
       s3EndpointUrl(opts.s3Endpoint);
       // The SDK's own endpoints (AWS_ENDPOINT_URL_*, the config file's endpoint_url) for an S3 source only: a folder's
       // ingest asks no AWS service, and a variable left for another tool must not stop it.
-      if (opts.source.startsWith('s3://')) await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: env('CLOUDTRAIL_ENDPOINT') });
+      if (opts.source.startsWith('s3://')) await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: env('CLOUDTRAIL_ENDPOINT') }, warn);
       openSource(opts.source, { s3Endpoint: opts.s3Endpoint }).close();
       const retention = retentionDays(opts.retentionDays);
       // What narrowed the window, said once the run has listed the source: one of plain .json files only (no AWSLogs

@@ -95,7 +95,8 @@ const ENVIRONMENT = {
   TRAILHOUND_S3_ENDPOINT: 'the S3-compatible endpoint of serve and ingest: set, and no --cloudtrail-endpoint, a failed sync says to set that too',
   'AWS_*':
     "credentials and region, from the AWS SDK's chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_REGION, SSO, instance and task roles; " +
-    'AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_CLOUDTRAIL or AWS_ENDPOINT_URL: an endpoint, as the --*-endpoint flags (which come first) give one',
+    'AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_CLOUDTRAIL or AWS_ENDPOINT_URL, else the AWS config file\'s endpoint_url: an endpoint, as the ' +
+    '--*-endpoint flags (which come first) give one',
 } as const;
 
 /**

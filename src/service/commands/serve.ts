@@ -13,7 +13,7 @@ import { deliverSampleLogs, ensureSampleLogs, SAMPLE_DAYS, SAMPLE_EVENTS, sample
 import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
 import * as lazy from './lazy';
-import { collect, IN_USE, wholeFlag, withEnvironment } from './options';
+import { collect, IN_USE, warn, wholeFlag, withEnvironment } from './options';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -151,7 +151,7 @@ export function serveCommand(): Command {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
       // The SDK's own endpoints too, with an S3 source only: it asks S3, and brings the trail inventory, which asks CloudTrail.
       if (sourceList(opts.source).some((source) => source.startsWith('s3://'))) {
-        await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: opts.cloudtrailEndpoint });
+        await checkSdkEndpoints({ S3: opts.s3Endpoint, CloudTrail: opts.cloudtrailEndpoint }, warn);
       }
       const logger = lazy.logger().createLogger();
 

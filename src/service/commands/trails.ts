@@ -20,7 +20,7 @@ export function trailsCommand(): Command {
     .option('--json', 'print a one-line JSON summary')
     .action(async (opts) => {
       cloudtrailEndpointUrl(opts.cloudtrailEndpoint);
-      await checkSdkEndpoints({ CloudTrail: opts.cloudtrailEndpoint, S3: env('S3_ENDPOINT') });
+      await checkSdkEndpoints({ CloudTrail: opts.cloudtrailEndpoint, S3: env('S3_ENDPOINT') }, warn);
       const { db, file, newFile, discardIfNew } = await openForWriting(opts.db, IN_USE.trailsSync);
       let failed = false;
       try {
