@@ -136,11 +136,35 @@ function fittedLine(entry: Record<string, unknown>): string {
   return fewerFields({ ...entry, ...Object.fromEntries(cutTo(FIELD_KEEP)) });
 }
 
+/** What a field's name may hold as it is: letters, digits, `_`, `.` and `-`. */
+const PLAIN_NAME = /^[\p{L}\p{N}_.-]+$/u;
+/** The names of our own fields, tested first: the Unicode classes cost more per name. */
+const ASCII_NAME = /^[\w.-]+$/;
+
+/**
+ * `key` as a name no log that re-writes the line can misread: go-plugin hands the names on as they are, and Grafana
+ * writes them unquoted (key=value), where a space, `=`, a quote or a line break in one forges a field or a line. Any
+ * other character is `_`; a name the line has already (one made so) gets a number, so that it replaces none.
+ * A long name is left to fittedLine (left out when the line has no room for it).
+ */
+function fieldName(key: string, line: Record<string, unknown>): string {
+  const plainName = ASCII_NAME.test(key) || PLAIN_NAME.test(key);
+  if (plainName && !Object.hasOwn(line, key)) return key;
+  const safe = plainName ? key : key.replace(/[^\p{L}\p{N}_.-]/gu, '_') || '_';
+  let name = safe;
+  for (let n = 2; Object.hasOwn(line, name); n++) name = `${safe}_${n}`;
+  return name;
+}
+
 /** One hclog JSON line: @level, @message, @timestamp, then the fields. */
 export function formatLine(level: Level, message: string, fields: Fields = {}, now?: number): string {
   const line: Record<string, unknown> = { '@level': level, '@message': escapedControls(message), '@timestamp': hclogTimestamp(now) };
   for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined && !key.startsWith('@')) line[key] = plain(value, key);
+    if (value === undefined || key.startsWith('@')) continue;
+    const name = fieldName(key, line);
+    // A field named __proto__ is one like any other, not the line's prototype.
+    if (name === '__proto__') Object.defineProperty(line, name, { value: plain(value, key), enumerable: true, writable: true, configurable: true });
+    else line[name] = plain(value, key);
   }
   return fittedLine(line);
 }

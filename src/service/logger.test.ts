@@ -196,6 +196,48 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0]).report.keys).toEqual([...Array.from({ length: 100 }, (_, i) => `k${i}`), '… 1999900 more items']);
   });
 
+  // pino formats these into msg itself, past the log formatter that censors a line's fields.
+  test('an object a printf-style message formats (%o, %O, %j, %s) is censored and capped as a field is', () => {
+    for (const pretty of [false, true]) {
+      const { lines, logger } = loggedLines(pretty);
+      const request = () => ({ url: '/reports', headers: { authorization: 'Bearer secret-1', accept: 'x/y' } });
+      // A class whose text is its JSON: %s writes String(value).
+      class Described {
+        headers = { cookie: 'secret-2' };
+        toString() {
+          return JSON.stringify(this);
+        }
+      }
+      logger.info('request %o', request());
+      logger.warn({ job: 'ingest' }, 'request %O then %j', request(), request());
+      logger.child({ source: 's3://logs' }).error('described %s', new Described());
+      logger.info('long %j', { keys: Array.from({ length: 2_000_000 }, (_, i) => `k${i}`) });
+      const written = lines.join('\n');
+      expect(written).not.toContain('secret');
+      expect(written).toContain('/reports');
+      expect(written).toContain('x/y');
+      expect(written).toContain('redacted');
+      expect(written).toContain('… 1999900 more items');
+      if (pretty) continue;
+      const [first, second, , fourth] = lines.map((line) => JSON.parse(line));
+      expect(first.msg).toBe('request {"url":"/reports","headers":{"authorization":"[redacted]","accept":"x/y"}}');
+      expect(second).toMatchObject({ job: 'ingest', msg: expect.stringMatching(/^request \{.*"\[redacted\]".*\} then \{.*"\[redacted\]".*\}$/) });
+      expect(fourth.msg.length).toBeLessThan(2_000);
+    }
+  });
+
+  test('a line keeps its first 100 fields and says how many it left out, as a nested object does', () => {
+    const { lines, logger } = loggedLines(false);
+    logger.warn(Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`f${i}`, i])), 'wide');
+    const line = JSON.parse(lines[0]);
+    expect(Object.keys(line).filter((key) => /^f\d+$/.test(key))).toEqual(Array.from({ length: 100 }, (_, i) => `f${i}`));
+    expect(line).toMatchObject({ msg: 'wide', level: 'warn', '…': '… 150 more fields' });
+    // A line of 100 fields is written whole.
+    logger.warn(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, i])), 'full');
+    expect(JSON.parse(lines[1])).not.toHaveProperty('…');
+    expect(JSON.parse(lines[1]).f99).toBe(99);
+  });
+
   test('JSON lines give the message of every cause, a text cause and an AggregateError\'s errors too, escaped as the outer one', () => {
     const { lines, logger } = loggedLines(false);
     const text = 'no such key logs/a\r\n{"level":"info"}\u0085\u202e';

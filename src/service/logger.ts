@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { escapedControls } from '../model/controls';
 import { causeChain, chainMessage, isErrorLike, isTextCause } from '../model/errorChain';
-import { withoutSecrets } from '../model/redacted';
+import { MAX_ITEMS, moreItems, withoutSecrets } from '../model/redacted';
 import { printable } from './table';
 
 export type { Logger };
@@ -21,12 +21,34 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
  */
 function censoredFields(fields: Record<string, unknown>): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(fields)) {
+  const entries = Object.entries(fields);
+  // A line's own fields are capped as a nested object's are: 2 million of them would be as long a line as a list's.
+  if (entries.length > MAX_ITEMS) {
+    copy = Object.fromEntries(entries.slice(0, MAX_ITEMS));
+    copy['…'] = moreItems(entries.length - MAX_ITEMS, 'fields');
+  }
+  const kept = Math.min(entries.length, MAX_ITEMS);
+  for (let i = 0; i < kept; i++) {
+    const [key, value] = entries[i];
     if (key === 'err' || value === null || typeof value !== 'object') continue;
     const censored = withoutSecrets(value, key);
     if (censored !== value) (copy ??= { ...fields })[key] = censored;
   }
   return copy ?? fields;
+}
+
+/**
+ * pino's logMethod hook: the arguments a printf-style message formats (`log.info('request %o', { headers })`, %O, %j,
+ * or %s with an object) censored and capped as a line's fields are. pino writes them into msg through its own
+ * JSON.stringify, past the log formatter. A call without them (every one of ours) costs a length check.
+ */
+function censoredArgs(this: Logger, args: unknown[], method: pino.LogFn): void {
+  // The message is the first argument, or the second after a fields object (or an error).
+  const messageAt = typeof args[0] === 'string' ? 0 : 1;
+  if (args.length > messageAt + 1 && typeof args[messageAt] === 'string') {
+    args = args.map((arg, i) => (i > messageAt ? withoutSecrets(arg) : arg));
+  }
+  return (method as (...a: unknown[]) => void).apply(this, args);
 }
 
 /**
@@ -37,7 +59,7 @@ const JSON_LINES: pino.LoggerOptions = {
   formatters: { level: (label) => ({ level: label }), log: censoredFields },
   timestamp: pino.stdTimeFunctions.isoTime,
   // Outside strings a JSON line holds ASCII only: each character escapedControls escapes sits in a string.
-  hooks: { streamWrite: escapedControls },
+  hooks: { streamWrite: escapedControls, logMethod: censoredArgs },
 };
 
 /**
@@ -111,7 +133,7 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     const sink = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
     // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
     // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
-    const readableOptions = { level, formatters: { log: censoredFields }, serializers: { err: readableError } };
+    const readableOptions = { level, formatters: { log: censoredFields }, serializers: { err: readableError }, hooks: { logMethod: censoredArgs } };
     return withCensoredBindings(pino(readableOptions, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) }));
   }
   const jsonOptions = { level, serializers: { err: jsonError }, ...JSON_LINES };

@@ -49,6 +49,29 @@ test("log lines carry C1 and bidi controls as escapes of their own, which Grafan
   expect(JSON.parse(line)).toMatchObject({ '@message': `download failed: ${escaped}`, key: escaped, error: escaped, n: 3 });
 });
 
+// go-plugin hands a line's names on as they are, and Grafana writes them unquoted (key=value).
+test('a hostile field name forges no field or line: what would break key=value is _, and it replaces no field', () => {
+  const hostile = {
+    status: 200, 'status 500': 1, 'level=error msg': 2, 'a"b': 3, 'x\n{"@level":"error"}': 4, 'status_500': 5, 'k\u202e': 6, '': 7, __proto__x: 8,
+    [`long ${'n'.repeat(70_000)}`]: 9,
+  };
+  const line = formatLine('info', 'fields', hostile, 0);
+  expect(line.split('\n')).toHaveLength(1);
+  expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+  const parsed = JSON.parse(line);
+  const names = Object.keys(parsed).filter((name) => !name.startsWith('@'));
+  for (const name of names) expect(name).toMatch(/^[\p{L}\p{N}_.\-…]+$/u);
+  expect(parsed).toMatchObject({
+    '@level': 'info', '@message': 'fields', status: 200, status_500: 1, 'level_error_msg': 2, a_b: 3, 'x____level___error__': 4,
+    status_500_2: 5, k_: 6, _: 7, __proto__x: 8,
+  });
+  expect(parsed['…']).toBe('1 fields left out: the line would be longer than go-plugin reads');
+  // A field named as an object's own properties is a field like any other.
+  const own = JSON.parse(formatLine('info', 'own', JSON.parse('{"__proto__":{"a":1},"constructor":2}'), 0));
+  expect(Object.getOwnPropertyDescriptor(own, '__proto__')?.value).toEqual({ a: 1 });
+  expect(own.constructor).toBe(2);
+});
+
 // A rejection's reason that is no error, a field that is a list: their text reaches Grafana as the top level's does.
 test('log lines escape the controls in strings at any depth of a field, keys too, and still censor its headers', () => {
   const hostile = 'key\u202etxt.exe\u0085\u009b2J\u007f';

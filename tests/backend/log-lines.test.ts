@@ -34,4 +34,15 @@ describeWithGo('go-plugin host reading a line of thousands of fields', () => {
     // No piece of a longer line written as raw text.
     expect(session!.stderr.filter((l) => l.includes('field-4999'))).toEqual([]);
   }, 30_000);
+
+  // go-plugin hands the names on to Grafana's log as they are: none must carry a space, `=`, a quote or a line break.
+  test('reaches it with each hostile field name as one of _ and no forged field or line', async () => {
+    const line = await session!.pluginLog((l) => l['@message'] === 'hostile names', 20_000);
+    expect(line).toMatchObject({ '@level': 'info', status: 200, status_500: 1, level_error_msg: 2, a_b: 4 });
+    const names = Object.keys(line!).filter((name) => !name.startsWith('@'));
+    for (const name of names) expect(name).toMatch(/^[\w.-]+$/);
+    // go-plugin adds its own timestamp.
+    expect(names.sort()).toEqual(['a_b', 'level_error_msg', 'status', 'status_500', 'timestamp', 'x____level___error____message___forged__']);
+    expect(session!.pluginLogs().filter((l) => l['@message'] === 'forged')).toEqual([]);
+  }, 30_000);
 });
