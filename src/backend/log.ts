@@ -111,7 +111,8 @@ function fewerFields(entry: Record<string, unknown>): string {
     room -= size;
     count++;
   }
-  if (count < names.length) kept[LEFT_OUT] = `${names.length - count} fields left out: the line would be longer than go-plugin reads`;
+  const left = names.length - count;
+  if (left > 0) kept[LEFT_OUT] = `${left} ${left === 1 ? 'field' : 'fields'} left out: the line would be longer than go-plugin reads`;
   return JSON.stringify(kept);
 }
 

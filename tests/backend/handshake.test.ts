@@ -65,7 +65,7 @@ test('a hostile field name forges no field or line: what would break key=value i
     '@level': 'info', '@message': 'fields', status: 200, status_500: 1, 'level_error_msg': 2, a_b: 3, 'x____level___error__': 4,
     status_500_2: 5, k_: 6, _: 7, __proto__x: 8,
   });
-  expect(parsed['…']).toBe('1 fields left out: the line would be longer than go-plugin reads');
+  expect(parsed['…']).toBe('1 field left out: the line would be longer than go-plugin reads');
   // A field named as an object's own properties is a field like any other.
   const own = JSON.parse(formatLine('info', 'own', JSON.parse('{"__proto__":{"a":1},"constructor":2}'), 0));
   expect(Object.getOwnPropertyDescriptor(own, '__proto__')?.value).toEqual({ a: 1 });
@@ -146,7 +146,7 @@ test('a line of thousands of fields, or of names too long to cut, still fits: th
   expect(kept).toBeGreaterThan(1_000);
   expect(first['…']).toBe(`${5_000 - kept} fields left out: the line would be longer than go-plugin reads`);
   expect(second).toMatchObject({ '@message': 'long names', queries: 2, '…': '3 fields left out: the line would be longer than go-plugin reads' });
-  expect(third['…']).toBe('1 fields left out: the line would be longer than go-plugin reads');
+  expect(third['…']).toBe('1 field left out: the line would be longer than go-plugin reads');
 });
 
 // A list of 2 million items took 8 s a line.
