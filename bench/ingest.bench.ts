@@ -16,10 +16,14 @@ const ROOT = path.resolve(__dirname, '..');
 export interface Side { side: string; events: number; seconds: number; maxRssMB: number }
 
 /**
- * One size's four reads of the same files: trailhound's load, DuckDB's read_json, the same work as one bare INSERT,
- * and the same parse and normalisation with nothing stored.
+ * The four reads of the same files, each by ingest-run.ts in its own process: trailhound's load, DuckDB's read_json,
+ * the same work as one bare INSERT, and the same parse and normalisation with nothing stored.
  */
-export interface Measured { events: number; ours: Side; raw: Side; same: Side; normalise: Side }
+const SIDES = ['ours', 'raw', 'same', 'normalise'] as const;
+type SideName = (typeof SIDES)[number];
+
+/** One size's reads, one per side. */
+export type Measured = { events: number } & Record<SideName, Side>;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,7 +43,7 @@ async function logsFor(events: number): Promise<string> {
   return dir;
 }
 
-function run(side: 'ours' | 'raw' | 'same' | 'normalise', logs: string, events: number): Side {
+function run(side: SideName, logs: string, events: number): Side {
   const out = execFileSync(
     process.execPath,
     ['--require', 'tsx/cjs', path.join(__dirname, 'ingest-run.ts'), side, logs, path.join(BENCH, `${side}-${events}.duckdb`)],
@@ -103,14 +107,9 @@ async function main() {
   const measured: Measured[] = [];
   for (const n of sizes) {
     const logs = await logsFor(n);
-    measured.push({
-      events: n,
-      ours: run('ours', logs, n),
-      raw: run('raw', logs, n),
-      same: run('same', logs, n),
-      normalise: run('normalise', logs, n),
-    });
-    for (const side of ['ours', 'raw', 'same', 'normalise']) removeDatabase(path.join(BENCH, `${side}-${n}.duckdb`));
+    const sides = Object.fromEntries(SIDES.map((side) => [side, run(side, logs, n)])) as Record<SideName, Side>;
+    measured.push({ events: n, ...sides });
+    for (const side of SIDES) removeDatabase(path.join(BENCH, `${side}-${n}.duckdb`));
   }
   console.log(resultTable(measured));
 }
