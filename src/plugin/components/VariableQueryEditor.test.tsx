@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TypedVariableModel } from '@grafana/data';
 import { getTemplateSrv, locationService, setTemplateSrv } from '@grafana/runtime';
-import { fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import type { DataSource } from '../datasource';
@@ -54,6 +54,26 @@ describe('VariableQueryEditor', () => {
   it('leaves a stored query as it is', () => {
     const onChange = renderEditor({ refId: 'v', dimension: 'region' });
     expect(screen.getByRole('combobox', { name: 'Values of' })).toHaveValue('Region');
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it("stores the default over an emptied query or another data source's, as Grafana gives on a change of data source to ours", () => {
+    for (const other of ['', { refId: 'PrometheusVariableQueryEditor-VariableQuery', query: 'label_values(job)', qryType: 1 }]) {
+      const onChange = renderEditor(other as unknown as VariableQuery);
+      expect(onChange).toHaveBeenCalledTimes(1);
+      expect(onChange).toHaveBeenLastCalledWith({ refId: 'variable', dimension: 'user', search: '' });
+      cleanup();
+    }
+  });
+
+  it('stores nothing when Grafana empties the query on a change to another type of data source, while this editor is still shown', () => {
+    // Grafana sets the variable's query to '' and shows the old data source's editor with it (a new onChange each
+    // render) until the new data source's editor has loaded: the query stored then is the other data source's.
+    const onChange = jest.fn();
+    const props = { datasource: {} as DataSource, onRunQuery: () => {} };
+    const { rerender } = render(<VariableQueryEditor {...props} query={{ refId: 'v', dimension: 'region' }} onChange={(q) => onChange(q)} />);
+    rerender(<VariableQueryEditor {...props} query={'' as unknown as VariableQuery} onChange={(q) => onChange(q)} />);
+    rerender(<VariableQueryEditor {...props} query={'' as unknown as VariableQuery} onChange={(q) => onChange(q)} />);
     expect(onChange).not.toHaveBeenCalled();
   });
 

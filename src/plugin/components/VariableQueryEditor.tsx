@@ -4,7 +4,7 @@ import type { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
 import { getTemplateSrv, locationService } from '@grafana/runtime';
 import { Combobox, type ComboboxOption } from '@grafana/ui';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Dimension } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
@@ -18,18 +18,22 @@ import { variableQueryOf } from '../variableQuery';
 type Props = QueryEditorProps<DataSource, Query, Options, VariableQuery>;
 
 export function VariableQueryEditor({ query, onChange }: Props) {
-  // A brand-new variable arrives without a dimension (or, from old dashboards, as a string): store the default the
-  // editor shows, so the saved variable says what it lists.
   const current = variableQueryOf(query);
+  const [opened] = useState<unknown>(query);
+  // A brand-new variable arrives without a dimension (or, from old dashboards, as a string): store the default the
+  // editor shows, so the saved variable says what it lists. Only for the query the editor opens with: when the
+  // variable's data source is changed to another type, Grafana empties its query and renders this editor with it once
+  // more while the new one loads, and storing our default then would hand the other data source our query.
+  const storeDefault = useRef(variableQueryOf(opened) !== opened);
   useEffect(() => {
-    if (current !== query) {
+    if (storeDefault.current) {
+      storeDefault.current = false;
       onChange(current);
     }
-  }, [current, query, onChange]);
+  }, [current, onChange]);
   // The variable lists (Time's "$") leave out this variable and those depending on it; Grafana names neither, so
   // they are found from the query this editor was opened with and the one it holds, and the settings view's URL
   // (see variablesLeftOut).
-  const [opened] = useState<unknown>(query);
   const leftOut = useCallback(
     () => variablesLeftOut(opened, query, getTemplateSrv().getVariables(), settingsViewIndex(locationService.getSearchObject())),
     [opened, query]
