@@ -323,7 +323,7 @@ export class Database {
 
   /**
    * Where ingestion writes its big temporary copies of a file (a big file's records array, recordsArray.ts; a file's
-   * copy with invalid UTF-8 replaced, fileFailures.ts withValidUtf8), up to 4 GiB each: a folder beside the database, on
+   * copy with invalid Unicode replaced, fileFailures.ts withValidUnicode), up to 4 GiB each: a folder beside the database, on
    * its disk, not in the temporary folder (a container's /tmp is a small tmpfs, which is memory). One in memory has no
    * disk of its own: a folder of this process's in the temporary folder.
    */

@@ -1,4 +1,4 @@
-import { fileErrorKind, isFileProblem, namedFile, reasonOf } from './fileFailures';
+import { failsAnyRead, fileErrorKind, isFileProblem, isInvalidUnicode, LoneHalfEscapes, namedFile, reasonOf } from './fileFailures';
 import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
@@ -51,4 +51,44 @@ test('a JSON value too big for DuckDB: the reason gives the size it refuses (its
   );
   const whole = 'Invalid Input Error: "maximum_object_size" of 16777216 bytes exceeded while reading file "/logs/b.json" (>50331633 bytes).';
   expect(reasonOf(new Error(whole), '/logs/b.json')).toMatch(/^a JSON value over 48 MB: .* no record may be over 48 MB /);
+});
+
+/** Text given to LoneHalfEscapes in the pieces made by cutting it at `cuts`. */
+function inPieces(text: string, cuts: number[]): string {
+  const halves = new LoneHalfEscapes();
+  const bounds = [0, ...cuts, text.length];
+  return bounds.slice(1).map((end, i) => halves.push(text.slice(bounds[i], end))).join('') + halves.end();
+}
+
+test('LoneHalfEscapes: each escape of half a UTF-16 pair alone is written \\ufffd, a pair and every other escape kept, wherever the pieces break', () => {
+  const strings = ['a\ud800b', '\udc00', '\udfff\ud83d', '\ud800\ud800x', 'end\udbff', '\\ud800', '\\\ud800', 'q"\\', 'x'.repeat(20)];
+  // As JSON.stringify writes them (the halves as \ud800 escapes), with pairs escaped as ASCII-only writers do.
+  const json = JSON.stringify({ s: strings, pair: 'PAIR', last: '\ud800' }).replace('PAIR', '\\ud83d\\ude00\\uD83D\\uDE00');
+  expect(json).toContain('"a\\ud800b"');
+  const cleaned = inPieces(json, []);
+  expect(JSON.parse(cleaned)).toEqual({
+    s: ['a\uFFFDb', '\uFFFD', '\uFFFD\uFFFD', '\uFFFD\uFFFDx', 'end\uFFFD', '\\ud800', '\\\uFFFD', 'q"\\', 'x'.repeat(20)],
+    pair: '\u{1F600}\u{1F600}',
+    last: '\uFFFD',
+  });
+  expect(cleaned).toHaveLength(json.length);
+  // Every cut into two pieces, and into pieces of 1 to 13 characters: the same text.
+  for (let i = 0; i <= json.length; i++) expect(inPieces(json, [i])).toBe(cleaned);
+  for (let size = 1; size <= 13; size++) {
+    const cuts = Array.from({ length: Math.ceil(json.length / size) }, (_, k) => k * size).slice(1);
+    expect(inPieces(json, cuts)).toBe(cleaned);
+  }
+  // Text without escapes comes out as it went in, less what a piece may still go on with.
+  expect(inPieces('{"a":"plain"}', [])).toBe('{"a":"plain"}');
+});
+
+test('half a UTF-16 pair alone is a fault the tolerant read gets past; malformed JSON is not', () => {
+  const half = 'Invalid Input Error: Malformed JSON in file "x.json", at byte 25 in record/value 2: no low surrogate in string.';
+  for (const message of [half, half.replace('no low', 'invalid high'), half.replace('no low', 'invalid low')]) {
+    expect(isInvalidUnicode(message)).toBe(true);
+    expect(failsAnyRead(new Error(message))).toBe(false);
+  }
+  const cut = 'Invalid Input Error: Malformed JSON in file "x.json.gz", at byte 15 in record/value 2: unexpected end of data.';
+  expect(isInvalidUnicode(cut)).toBe(false);
+  expect(failsAnyRead(new Error(cut))).toBe(true);
 });

@@ -1,6 +1,6 @@
 // A log file that failed to load, judged without the database: whether the fault is the file's or the machine's, its
 // reason for a person and its kind (ErrorKind), a gzip cut short, the cheap look in Node that picks a failed batch's
-// suspects, and the copy with invalid UTF-8 replaced that the tolerant read takes; and how ingest_errors marks a file
+// suspects, and the copy with invalid Unicode replaced that the tolerant read takes; and how ingest_errors marks a file
 // that ran out of memory. Apart from loader.ts, which writes batches into DuckDB and calls these on its bad path.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,7 +33,7 @@ export function reasonOf(err: unknown, file: string): string {
     .replace(/\n\s*Try setting 'auto_detect'[^\n]*/, '')
     .replace(/^(Invalid Input|Conversion|IO|Binder) Error: /, '')
     .replaceAll(file, path.basename(file))
-    // The staged or cleaned copy (recordsArray.ts, withValidUtf8) is ours: name the file as delivered.
+    // The staged or cleaned copy (recordsArray.ts, withValidUnicode) is ours: name the file as delivered.
     .replace(/[^\s"]*trailhound-(records|utf8)-[^/\s"]+\/[\w-]+\.json/g, path.basename(file))
     // 'Malformed JSON in file "a.json.gz", at byte 28 …', 'Input is not a GZIP stream: a.json.gz': the name left out.
     .replace(new RegExp(` in file "${name}",?`, 'g'), '')
@@ -151,11 +151,20 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
 
 /**
  * Whether a file's read failure is its content's for any read: not gzip, or malformed JSON (the same text fails the
- * tolerant read too, which rescues only invalid UTF-8 and records that are not objects).
+ * tolerant read too, which rescues only invalid Unicode and records that are not objects).
  */
 export function failsAnyRead(err: unknown): boolean {
   const message = messageOf(err);
-  return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|maximum_object_size/i.test(message);
+  return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|surrogate|maximum_object_size/i.test(message);
+}
+
+/**
+ * Whether a failed read is of text that is not valid Unicode, which a cleaned copy (withValidUnicode) reads: bytes that
+ * are not UTF-8, or a string escape of half a UTF-16 pair alone ("\ud800"), which JSON's grammar allows, JSON.stringify
+ * and Python's json.dumps write for a broken string, and DuckDB refuses ("no low surrogate in string").
+ */
+export function isInvalidUnicode(reason: string): boolean {
+  return /invalid UTF-8|surrogate/i.test(reason);
 }
 
 const gunzip = promisify(zlib.gunzip);
@@ -237,22 +246,24 @@ export function isFileProblem(err: unknown): boolean {
 }
 
 /**
- * A copy with invalid UTF-8 replaced, streamed (a file may unpack to GBs, and each bad byte takes 3), within the same
- * unpack limit as staging, in `stagingDir` (Database.stagingDir, beside the database); removeCopyFolder removes its
- * folder. Undefined when the file cannot be copied so (a gzip fault, over the limit): the read of the file as it is
- * says why. A full disk is the run's error, not the file's.
+ * A copy with invalid Unicode replaced by U+FFFD (bytes that are not UTF-8, and escapes of half a UTF-16 pair alone:
+ * see isInvalidUnicode), streamed (a file may unpack to GBs, and each bad byte takes 3), within the same unpack limit
+ * as staging, in `stagingDir` (Database.stagingDir, beside the database); removeCopyFolder removes its folder.
+ * Undefined when the file cannot be copied so (a gzip fault, over the limit): the read of the file as it is says why.
+ * A full disk is the run's error, not the file's.
  */
-export async function withValidUtf8(file: LocalLogFile, stagingDir: string): Promise<string | undefined> {
+export async function withValidUnicode(file: LocalLogFile, stagingDir: string): Promise<string | undefined> {
   const dir = copyFolder(stagingDir, 'trailhound-utf8-');
   const out = path.join(dir, 'cleaned.json');
   const decoder = new TextDecoder('utf-8', { fatal: false });
+  const halves = new LoneHalfEscapes();
   // stream: true keeps a character split across chunks whole.
   const clean = new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      done(null, Buffer.from(decoder.decode(chunk, { stream: true })));
+      done(null, Buffer.from(halves.push(decoder.decode(chunk, { stream: true }))));
     },
     flush(done: TransformCallback) {
-      done(null, Buffer.from(decoder.decode()));
+      done(null, Buffer.from(halves.push(decoder.decode()) + halves.end()));
     },
   });
   try {
@@ -264,3 +275,41 @@ export async function withValidUtf8(file: LocalLogFile, stagingDir: string): Pro
     return undefined;
   }
 }
+
+/** A JSON string escape: a UTF-16 pair, half of one alone, or any other (`\\` too: `\\ud800` is text, not an escape). */
+const ESCAPE = /\\u([dD][89abAB][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\[^]/g;
+/** The longest escape ESCAPE matches: a pair. */
+const LONGEST_ESCAPE = 12;
+
+/**
+ * JSON text in pieces, each escape of half a UTF-16 pair alone written \ufffd (as long), the rest as it is. An escape
+ * that the next piece may go on is held back until then.
+ */
+export class LoneHalfEscapes {
+  private held = '';
+
+  push(piece: string): string {
+    const text = this.held + piece;
+    // Cut before the last LONGEST_ESCAPE characters, or before an escape that crosses that point: what comes next may
+    // change an escape there (a high half whose low half follows).
+    let cut = Math.max(0, text.length - LONGEST_ESCAPE);
+    for (const m of text.matchAll(ESCAPE)) {
+      if (m.index + m[0].length > cut) {
+        cut = Math.min(cut, m.index);
+        break;
+      }
+    }
+    this.held = text.slice(cut);
+    return replaceLoneHalves(text.slice(0, cut));
+  }
+
+  end(): string {
+    const rest = replaceLoneHalves(this.held);
+    this.held = '';
+    return rest;
+  }
+}
+
+const replaceLoneHalves = (text: string) =>
+  text.replace(ESCAPE, (escape: string, high?: string, low?: string) =>
+    (high !== undefined && low === undefined) || /^\\u[dD][c-fC-F]/.test(escape) ? '\\ufffd' : escape);

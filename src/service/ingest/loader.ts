@@ -19,13 +19,14 @@ import {
   fileErrorKind,
   fileFailure,
   isFileProblem,
+  isInvalidUnicode,
   looksBad,
   namedFile,
   FETCH_FAILED_SQL,
   OUT_OF_MEMORY,
   reasonOf,
   retryWait,
-  withValidUtf8,
+  withValidUnicode,
   type GzipVerdicts,
 } from './fileFailures';
 import { BIG_FILE_BYTES, MAX_OBJECT_SIZE, uncompressedSize } from './fileSizes';
@@ -237,7 +238,7 @@ export class BatchLoader {
       return this.recordError(file, reason, kind);
     }
     const reason = reasonOf(err, file.path);
-    const cleaned = /invalid UTF-8/i.test(reason) ? await withValidUtf8(file, this.db.stagingDir) : undefined;
+    const cleaned = isInvalidUnicode(reason) ? await withValidUnicode(file, this.db.stagingDir) : undefined;
     try {
       // The cleaned copy is unpacked: its own size on disk says whether it is big (read record by record).
       const read = cleaned ? { ...file, path: cleaned } : file;

@@ -195,7 +195,7 @@ class RecordPieces extends Writable {
 const isZlibError = (err: unknown): boolean => String((err as { code?: unknown })?.code ?? '').startsWith('Z_');
 
 /**
- * A new folder for a big temporary copy of a file (this staging, or withValidUtf8's), in `stagingDir`
+ * A new folder for a big temporary copy of a file (this staging, or withValidUnicode's), in `stagingDir`
  * (Database.stagingDir: beside the database, on its disk), which is made its owner's only, as the kept files' folder is.
  */
 export function copyFolder(stagingDir: string, prefix: 'trailhound-records-' | 'trailhound-utf8-'): string {
