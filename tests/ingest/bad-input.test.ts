@@ -238,6 +238,7 @@ test('half a UTF-16 pair escaped alone ("\\ud800", as JSON.stringify writes a br
     rec({ eventID: 'reversed', userAgent: '\udc00\ud800' }),
     rec({ eventID: 'pair', userAgent: 'PAIR' }),
     rec({ eventID: 'text', userAgent: '\\ud800' }),
+    rec({ eventID: 'id\udbff', userAgent: 'own id' }),
   ];
   // A pair written as escapes, as Java's and Python's ASCII-only writers do: kept whole.
   const body = JSON.stringify({ Records: records }).replace('PAIR', '\\ud83d\\ude00');
@@ -246,12 +247,13 @@ test('half a UTF-16 pair escaped alone ("\\ud800", as JSON.stringify writes a br
     [`${DAY}a-good.json.gz`]: logFile([rec({ eventID: 'beside' })]),
     [`${DAY}b-halves.json.gz`]: zlib.gzipSync(body),
   });
-  expect(await run()).toMatchObject({ objects: 2, events: 6, errors: 0, rejected: 0 });
+  expect(await run()).toMatchObject({ objects: 2, events: 7, errors: 0, rejected: 0 });
   const rows = await db.all<{ event_id: string; user_agent: string; error_message: string | null; is_unauthorized: boolean }>(
     `SELECT event_id, user_agent, error_message, is_unauthorized FROM events WHERE event_id <> 'beside' ORDER BY event_id`
   );
   expect(rows).toEqual([
     { event_id: 'high', user_agent: 'a\uFFFDb', error_message: null, is_unauthorized: false },
+    { event_id: 'id\uFFFD', user_agent: 'own id', error_message: null, is_unauthorized: false },
     { event_id: 'low', user_agent: '\uFFFD', error_message: 'x\uFFFD', is_unauthorized: true },
     { event_id: 'pair', user_agent: '\u{1F600}', error_message: null, is_unauthorized: false },
     { event_id: 'reversed', user_agent: '\uFFFD\uFFFD', error_message: null, is_unauthorized: false },
@@ -262,6 +264,8 @@ test('half a UTF-16 pair escaped alone ("\\ud800", as JSON.stringify writes a br
   const key = (await db.one<{ key: string }>(`SELECT key FROM log_objects WHERE key LIKE '%b-halves.json.gz'`))!.key;
   expect((await storedFile(db, key))!.equals(zlib.gzipSync(body))).toBe(true);
   expect((await storedRecords(db, ['high'])).get('high')).toMatchObject({ userAgent: 'a\ud800b' });
+  // An eventID with such a half is stored with U+FFFD too: its record is found by it.
+  expect((await storedRecords(db, ['id\uFFFD'])).get('id\uFFFD')).toMatchObject({ eventID: 'id\udbff', userAgent: 'own id' });
   expect((await storedRecords(db, ['pair'])).get('pair')).toMatchObject({ userAgent: '\u{1F600}' });
 });
 

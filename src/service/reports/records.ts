@@ -17,8 +17,11 @@ import { DamagedLogFileError, readRecords, type CloudTrailRecord, type KeptFile 
 export type StatementGuard = <T>(run: () => Promise<T>) => Promise<T>;
 const unguarded: StatementGuard = (run) => run();
 
-/** The stored id of a record: its eventID (records without one are found by position alone). */
-const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID : undefined);
+/**
+ * The stored id of a record: its eventID (records without one are found by position alone), half a UTF-16 pair alone
+ * written U+FFFD, as ingestion stored it (fileFailures.ts LoneHalfEscapes), where JSON.parse keeps the half.
+ */
+const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID.toWellFormed() : undefined);
 
 export interface OriginalRecords {
   /** By event id; ids that are not stored are absent. */
