@@ -684,7 +684,7 @@ async function loadPipelined(
       try {
         const fetched = await source.fetch(ref);
         // Checked beside the download, so the scan overlaps the load of the batch before, as the download does.
-        const refused = await refusalOf(fetched.path, ref.key).catch((err: unknown) => {
+        const refused = await refusalOf(fetched.path).catch((err: unknown) => {
           fetched.release();
           throw err;
         });

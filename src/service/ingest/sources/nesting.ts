@@ -84,15 +84,16 @@ export interface Refusal {
 
 /**
  * Why the file cannot be read, when its scan (scanLogFile) refuses it; undefined when it does not. The ingest pipeline
- * scans each file as it is fetched, and records a refused one for its ETag.
+ * scans each file as it is fetched, and records a refused one for its ETag. The reason does not name the file: its key
+ * is beside it wherever it is shown.
  */
-export async function refusalOf(file: string, key: string): Promise<Refusal | undefined> {
+export async function refusalOf(file: string): Promise<Refusal | undefined> {
   const verdict = await scanLogFile(file);
   if (verdict === 'unpacks-too-far') return { reason: unpacksTooFar(fs.statSync(file).size), kind: 'too-big' };
   if (verdict === 'ok') return undefined;
   return {
     reason:
-      `${key} nests its JSON more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
+      `its JSON nests more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
       'as DuckDB would crash on it. Remove or replace the file; it is read again once it changes',
     kind: 'unreadable',
   };
