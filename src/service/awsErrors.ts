@@ -1,4 +1,5 @@
 // What the AWS SDK's errors mean for a user: shared by the S3 source and the trail inventory.
+import { causeChain, isErrorLike } from '../model/errorChain';
 
 /** What to do when the SDK's default credential chain found nothing: a named profile has its own likely causes. */
 export function noCredentials(profile = process.env.AWS_PROFILE): string {
@@ -80,4 +81,37 @@ export function notTheService(err: unknown, service: AwsService, endpoint: strin
   if (!endpoint) return `${service.aws} answered HTTP ${status}, but not as ${service.name} does: a proxy in the way? Check the network and proxy settings`;
   return `the ${service.name} endpoint ${endpoint} answered HTTP ${status}, but not as ${service.name} does: ` +
     `check that ${service.setting} is the address of the ${service.name}-compatible server`;
+}
+
+/** What identifies AWS's answer to a failed call, for a log line (see awsAnswerOf). */
+export interface AwsAnswer {
+  /** AWS's error code, as the SDK names the error: AccessDenied, NoSuchBucket, ExpiredToken, SlowDown. */
+  awsError: string;
+  httpStatus: number;
+  /** The ids that AWS Support asks for (S3's x-amz-request-id and x-amz-id-2). */
+  requestId?: string;
+  extendedRequestId?: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/**
+ * AWS's answer in `err` or its causes (the SDK's errors carry `$metadata`): our errors wrap the SDK's in words a user
+ * can act on, and a log line that gave those words alone lost the code and the request id. Undefined when no AWS
+ * service answered (unreachable, no credentials, a file's fault).
+ */
+export function awsAnswerOf(err: unknown): AwsAnswer | undefined {
+  if (!isErrorLike(err)) return undefined;
+  // The SDK gives a call that got no answer (refused, timed out) $metadata too, with its attempts but no HTTP status.
+  type Answered = Error & { $metadata: { httpStatusCode: number } & Record<string, unknown> };
+  const answered = causeChain(err).errors.find(
+    (e): e is Answered => isRecord((e as { $metadata?: unknown }).$metadata) && typeof (e as Answered).$metadata.httpStatusCode === 'number'
+  );
+  if (!answered) return undefined;
+  const { httpStatusCode, requestId, extendedRequestId } = answered.$metadata;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const answer: AwsAnswer = { awsError: answered.name, httpStatus: httpStatusCode };
+  if (text(requestId)) answer.requestId = text(requestId);
+  if (text(extendedRequestId)) answer.extendedRequestId = text(extendedRequestId);
+  return answer;
 }

@@ -14,7 +14,8 @@ function loggedLines(pretty: boolean) {
 /** What the AWS SDK throws when S3 refuses: here a loopback server that answers 403 and sets a cookie. */
 async function refusedByS3(): Promise<Error & { $response?: unknown }> {
   const server = http.createServer((req, res) => {
-    res.writeHead(403, { 'set-cookie': 'awsalb=secret-cookie-1; Path=/', 'content-type': 'application/xml' });
+    const ids = { 'x-amz-request-id': 'REQ1', 'x-amz-id-2': 'HOST1' };
+    res.writeHead(403, { 'set-cookie': 'awsalb=secret-cookie-1; Path=/', 'content-type': 'application/xml', ...ids });
     res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -138,6 +139,17 @@ describe('createLogger', () => {
     }
     // The objects logged are left as they were.
     expect(JSON.stringify((refused.$response as { headers: unknown }).headers)).toContain('secret-cookie-1');
+  });
+
+  test("JSON lines give AWS's answer however deep our errors wrap it (err.aws), which pino keeps only for the outer error", async () => {
+    const refused = await refusedByS3();
+    const { lines, logger } = loggedLines(false);
+    logger.error({ err: new Error('backfill failed', { cause: new Error('Access to s3://logs was denied', { cause: refused }) }) }, 'backfill failed');
+    logger.error({ err: new Error('Input is not a GZIP stream') }, 'no AWS answer');
+    const [wrapped, plain] = lines.map((line) => JSON.parse(line));
+    expect(wrapped.err.aws).toEqual({ awsError: 'AccessDenied', httpStatus: 403, requestId: 'REQ1', extendedRequestId: 'HOST1' });
+    expect(wrapped.err.message).toBe('backfill failed: Access to s3://logs was denied: Access Denied');
+    expect(plain.err.aws).toBeUndefined();
   });
 
   // pino's redaction found headers two levels down at most: a raw IncomingMessage's rawHeaders deeper, under any field

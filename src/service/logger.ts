@@ -4,6 +4,7 @@ import pretty from 'pino-pretty';
 import { escapedControls } from '../model/controls';
 import { causeChain, chainMessage, isErrorLike, isTextCause } from '../model/errorChain';
 import { MAX_ITEMS, moreItems, withoutSecrets } from '../model/redacted';
+import { awsAnswerOf } from './awsErrors';
 import { printable } from './table';
 
 export type { Logger };
@@ -64,7 +65,8 @@ const JSON_LINES: pino.LoggerOptions = {
 
 /**
  * The JSON lines' err: pino's, one message and one stack for the whole chain (a log store's one field to search), with
- * chainMessage's message, a text cause ending the stack too, and no secrets.
+ * chainMessage's message, a text cause ending the stack too, AWS's answer wherever it is in the chain (`aws`: its
+ * code, status and request ids, which pino keeps only for the outer error), and no secrets.
  */
 function jsonError(err: unknown): unknown {
   const serialized = pino.stdSerializers.err(err as Error);
@@ -72,6 +74,8 @@ function jsonError(err: unknown): unknown {
     const { text } = causeChain(err);
     serialized.message = chainMessage(err);
     if (text !== undefined) serialized.stack += `\ncaused by: ${text}`;
+    const aws = awsAnswerOf(err);
+    if (aws) serialized.aws = aws;
   }
   return withoutSecrets(serialized);
 }

@@ -52,7 +52,8 @@ async function denyingProxy(message = 'Access Denied', denied: (key: string) => 
   const proxy = await proxyTo((req, res) => {
     if (!isGetObject(req) || !denied(decodeURIComponent(req.url!))) return false;
     denials++;
-    res.writeHead(403, { 'content-type': 'application/xml' })
+    // With the request ids S3 gives every answer, which the SDK reads into the error's $metadata.
+    res.writeHead(403, { 'content-type': 'application/xml', 'x-amz-request-id': `DENIED${denials}`, 'x-amz-id-2': `host-id-${denials}` })
       .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message}</Message></Error>`);
     return true;
   });
@@ -687,6 +688,10 @@ test("the service's polls leave a denied download to its wait; a backfill (an Ad
   const service = startService({ db, sources: ['s3://denied-serve'], logger, pollIntervalMs: 50, s3Endpoint: proxy.url, syncTrails: false });
   try {
     await waitFor('the first poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    // Its line has the kind and S3's answer beside the words, which name neither the code nor the request id.
+    const failed = lines.find((l) => l.msg === 'ingest failed; retrying')!;
+    expect(failed).toMatchObject({ kind: 'access-denied', awsError: 'AccessDenied', httpStatus: 403, requestId: 'DENIED1', extendedRequestId: 'host-id-1' });
+    expect(failed.err).not.toMatch(/DENIED1|host-id/);
     // Polls go on (the one that failed is retried within a moment, and every 50 ms), none fetching it again.
     await waitFor('more polls', async () => (lines.filter((l) => l.msg === 'ingest finished').length >= 3 ? true : undefined));
     expect(proxy.denials()).toBe(1);

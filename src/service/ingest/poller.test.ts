@@ -113,3 +113,18 @@ test('runNow joins a run in progress instead of starting a second one', async ()
   await poller.stop();
   expect(max).toBe(1);
 });
+
+test("a failed run's line gives its kind, each source's when several failed, and no AWS answer where none came", async () => {
+  const logger = recordingLogger();
+  const joined = Object.assign(new Error('s3://a: Access to s3://a was denied; s3://b: The bucket b does not exist'), {
+    kinds: ['access-denied', 'no-bucket'],
+  });
+  const poller = startPoller({ name: 'ingest', run: async () => { throw joined; }, intervalMs: 10_000, retryMs: 10_000, logger });
+  await waitFor(() => logger.lines.length > 0);
+  await poller.stop();
+  expect(logger.lines).toEqual([{
+    level: 'warn',
+    msg: 'ingest failed; retrying',
+    obj: { job: 'ingest', err: joined.message, kind: 'access-denied no-bucket', failures: 1, retryInSeconds: 10 },
+  }]);
+});

@@ -1,6 +1,8 @@
 // Runs a job now and then every `intervalMs`; a failed run is logged and retried sooner, with backoff,
 // so a transient S3 or network problem never stops the service.
 import { messageOf } from '../../model/errorMessage';
+import { awsAnswerOf } from '../awsErrors';
+import { kindsOf } from '../errorKind';
 
 export interface PollerLogger {
   info(obj: object, msg: string): void;
@@ -68,7 +70,11 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
       failures++;
       state.lastError = messageOf(err);
       const delay = Math.min(intervalMs, retryMs * 2 ** (failures - 1));
-      logger.warn({ job: name, err: state.lastError, failures, retryInSeconds: Math.round(delay / 1000) }, `${name} failed; retrying`);
+      // Its kind and AWS's answer beside the words: what a log store's query or alert selects on, and the request id
+      // that AWS Support asks for.
+      const kind = kindsOf(err).join(' ');
+      const retryInSeconds = Math.round(delay / 1000);
+      logger.warn({ job: name, err: state.lastError, kind, ...awsAnswerOf(err), failures, retryInSeconds }, `${name} failed; retrying`);
       return delay;
     }
   };
