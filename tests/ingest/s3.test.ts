@@ -60,6 +60,31 @@ async function denyingProxy(message = 'Access Denied', denied: (key: string) => 
   return { ...proxy, denials: () => denials };
 }
 
+/**
+ * S3's answer to a listing that asks for encoding-type=url, which fauxqs ignores (so a stand-in for what cannot run
+ * here): each Key and Prefix percent-encoded, a space as "+", and EncodingType echoed. fauxqs writes a key's characters
+ * into its XML as they are, as S3 does when the encoding is not asked for.
+ */
+async function urlEncodingProxy() {
+  const unescaped = (xml: string) =>
+    xml.replace(/&(#x?[0-9a-fA-F]+|amp|lt|gt|quot|apos);/g, (_m, ref: string) =>
+      ref.startsWith('#') ? String.fromCodePoint(Number(ref.startsWith('#x') ? `0x${ref.slice(2)}` : ref.slice(1)))
+        : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[ref]);
+  const encoded = (key: string) => encodeURIComponent(key).replace(/%20/g, '+');
+  return proxyTo((req, res) => {
+    const url = new URL(req.url!, 'http://s3');
+    if (req.method !== 'GET' || url.searchParams.get('list-type') !== '2' || url.searchParams.get('encoding-type') !== 'url') return false;
+    void (async () => {
+      const answer = await fetch(`${s3.endpoint}${req.url}`);
+      const xml = (await answer.text())
+        .replace(/<(Key|Prefix)>([^<]*)<\/\1>/g, (_m, tag: string, text: string) => `<${tag}>${encoded(unescaped(text))}</${tag}>`)
+        .replace('</ListBucketResult>', '<EncodingType>url</EncodingType></ListBucketResult>');
+      res.writeHead(answer.status, { 'content-type': 'application/xml' }).end(xml);
+    })();
+    return true;
+  });
+}
+
 beforeAll(async () => {
   s3 = await startTestS3();
 });
@@ -73,6 +98,26 @@ beforeEach(async () => {
 afterEach(() => {
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('keys XML cannot hold (a carriage return) are listed URL-encoded, as S3 advises, and each file is read by its own key', async () => {
+  await s3.createBucket('odd-keys');
+  const day = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;
+  // In S3's XML a carriage return is read as a line feed: that key then downloads as one that does not exist.
+  const names = ['a\rb.json.gz', 'c\r\nd.json.gz', 'e f+g.json.gz', 'h&<i>%20.json.gz', 'tab\tj.json.gz'];
+  for (const name of names) await s3.put('odd-keys', `${day}${name}`, logFile([rec('2026-11-20')]));
+  const proxy = await urlEncodingProxy();
+  try {
+    const summary = await ingest({ source: 's3://odd-keys/logs', db, days: 3, now: NOW, s3Endpoint: proxy.url });
+    expect(summary).toMatchObject({ objects: 5, events: 5, errors: 0 });
+    const keys = (await db.all<{ key: string }>('SELECT key FROM ingested_objects ORDER BY key')).map((r) => r.key);
+    expect(keys).toEqual(names.map((name) => `${day}${name}`).sort());
+  } finally {
+    await proxy.close();
+  }
+  // Without the encoding (fauxqs alone ignores it) each key with a carriage return is listed as another key, which is
+  // not there: passed over as deleted since the listing, its events never read. So it was with S3 before.
+  expect(await run('s3://odd-keys/logs')).toMatchObject({ objects: 0, unchanged: 3, skipped: 2, errors: 0 });
 });
 
 test('discovers accounts (organization trails too) and regions, and reads only the window', async () => {

@@ -369,12 +369,15 @@ export class S3Source implements LogSource {
 
   /**
    * A page of a listing, tried again while S3 throttles it (THROTTLE_WAITS): still throttled, a ListingThrottled that
-   * names its prefix. The run's stop ends a wait at once.
+   * names its prefix. The run's stop ends a wait at once. Its keys are asked for URL-encoded, as S3 advises: in its
+   * XML answer a key's characters that XML 1.0 cannot hold are lost (a carriage return is read as a line feed, and that
+   * key then downloads as another, which does not exist). A server that does not encode them (fauxqs) says so by not
+   * echoing EncodingType, and its keys are taken as they are.
    */
   private async listPage(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput> {
     for (let tries = 1; ; tries++) {
       try {
-        return await this.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command(input), this.answerTimeoutMs);
+        return urlDecoded(await this.send<ListObjectsV2CommandOutput>(new ListObjectsV2Command({ ...input, EncodingType: 'url' }), this.answerTimeoutMs));
       } catch (err) {
         if (kindOf(err) !== 'throttled') throw err;
         // Half to all of the doubled wait: listings throttled together do not all come back together.
@@ -474,4 +477,24 @@ export class S3Source implements LogSource {
     process.off('exit', this.removeDownloads);
     this.removeDownloads();
   }
+}
+
+/** A key or prefix as S3 encodes it for EncodingType=url: percent-escapes, a space as "+" (a "+" is %2B). */
+function urlDecodedKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, '%20'));
+  } catch {
+    return encoded;
+  }
+}
+
+/** A listing's page with its keys and prefixes decoded, when S3 encoded them (it echoes EncodingType). */
+function urlDecoded(page: ListObjectsV2CommandOutput): ListObjectsV2CommandOutput {
+  if (page.EncodingType !== 'url') return page;
+  const decoded = <T extends { Key?: string; Prefix?: string }>(item: T): T => ({
+    ...item,
+    ...(item.Key === undefined ? {} : { Key: urlDecodedKey(item.Key) }),
+    ...(item.Prefix === undefined ? {} : { Prefix: urlDecodedKey(item.Prefix) }),
+  });
+  return { ...page, Contents: page.Contents?.map(decoded), CommonPrefixes: page.CommonPrefixes?.map(decoded) };
 }
