@@ -20,9 +20,12 @@ const ODD: unknown[] = [
 const FIELDS = ['eventID', 'eventTime', 'eventName', 'eventSource', 'awsRegion', 'sourceIPAddress', 'userIdentity', 'errorCode', 'errorMessage',
   'resources', 'requestParameters', 'responseElements', 'readOnly', 'recipientAccountId', 'eventCategory', 'additionalEventData'];
 
+/** An ODD value of its own: a record it goes into may be changed after. */
+const odd = (rng: Rng) => structuredClone(rng.pick(ODD));
+
 /** `value` with some of its fields (at any depth) dropped, renamed or replaced by ODD values; the original is left as it was. */
 function mutated(rng: Rng, value: unknown): unknown {
-  if (rng.chance(0.04)) return rng.pick(ODD);
+  if (rng.chance(0.04)) return odd(rng);
   if (Array.isArray(value)) return value.map((item) => mutated(rng, item));
   if (value === null || typeof value !== 'object') return value;
   const copy: Record<string, unknown> = {};
@@ -37,7 +40,7 @@ function mutatedRecord(rng: Rng, original: CloudTrailRecord, n: number): unknown
   // Most keep a time in the window and an id of their own, so that most are stored; the rest are whatever came.
   const record = mutated(rng, { ...original, eventID: `${original.eventID}-${n}`, eventTime: TIME });
   if (record !== null && typeof record === 'object' && !Array.isArray(record) && rng.chance(0.15)) {
-    (record as Record<string, unknown>)[rng.pick(FIELDS)] = rng.pick(ODD);
+    (record as Record<string, unknown>)[rng.pick(FIELDS)] = odd(rng);
   }
   return record;
 }
