@@ -82,3 +82,17 @@ test("every command of the README's report block runs as written against a servi
   }
   expect(failed).toEqual([]);
 }, 180_000);
+
+test("the README's generate example prints, as its next step, the ingest line the README gives after it", async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const lines = readme.split('\n').map((line) => line.replace(/(^|\s)#.*$/, '').trim());
+  const at = lines.findIndex((line) => line.startsWith('npx trailhound generate '));
+  expect(at).toBeGreaterThan(0);
+  // A folder of this test's, where the README writes into the checkout.
+  const out = /--out (\S+)/.exec(lines[at])![1];
+  const args = lines[at].split(/\s+/).slice(2).map((arg) => (arg === out ? path.join(dir, 'generated') : arg));
+  const { code, stdout } = await runCli(args);
+  expect(code).toBe(0);
+  const next = /^Next: (.+), then /m.exec(stdout)?.[1];
+  expect(`npx ${next}`).toBe(lines[at + 1].replaceAll(out, path.join(dir, 'generated')));
+}, 60_000);
