@@ -9,7 +9,7 @@ import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import type { QueryResponse } from '../../src/model/api';
-import { ROOT } from '../support/cli';
+import { ROOT, runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 const TOKEN = 'readme-token-1234567890';
@@ -60,3 +60,39 @@ test("the README's --role example names a permission set's role that the sample'
   const result = ((await res.json()) as QueryResponse).results.A;
   expect('frames' in result && result.frames[0].fields[1].values[0]).toBeGreaterThan(0);
 });
+
+test("every command of the README's report block runs as written against a service: its flags' values are still the CLI's", async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = readme.split('```sh\n').map((b) => b.slice(0, b.indexOf('```'))).find((b) => b.includes('npx trailhound report totals'));
+  expect(block).toBeDefined();
+  const commands = block!
+    .split('\n')
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter((line) => line !== '');
+  // The block's examples, not a split that stopped finding them.
+  expect(commands.length).toBeGreaterThanOrEqual(10);
+  // The service answers, as for a database in Docker: no file of this checkout is read.
+  const env = { TRAILHOUND_URL: url, TRAILHOUND_TOKEN: TOKEN, TRAILHOUND_DB: '', TRAILHOUND_LISTEN: '' };
+  const failed: string[] = [];
+  for (const command of commands) {
+    const [npx, name, ...args] = command.split(/\s+/);
+    expect([npx, name]).toEqual(['npx', 'trailhound']);
+    const { code, stderr } = await runCli(args, env);
+    if (code !== 0 || stderr !== '') failed.push(`${command}: exit ${code} ${stderr.trim()}`);
+  }
+  expect(failed).toEqual([]);
+}, 180_000);
+
+test("the README's generate example prints, as its next step, the ingest line the README gives after it", async () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const lines = readme.split('\n').map((line) => line.replace(/(^|\s)#.*$/, '').trim());
+  const at = lines.findIndex((line) => line.startsWith('npx trailhound generate '));
+  expect(at).toBeGreaterThan(0);
+  // A folder of this test's, where the README writes into the checkout.
+  const out = /--out (\S+)/.exec(lines[at])![1];
+  const args = lines[at].split(/\s+/).slice(2).map((arg) => (arg === out ? path.join(dir, 'generated') : arg));
+  const { code, stdout } = await runCli(args);
+  expect(code).toBe(0);
+  const next = /^Next: (.+), then /m.exec(stdout)?.[1];
+  expect(`npx ${next}`).toBe(lines[at + 1].replaceAll(out, path.join(dir, 'generated')));
+}, 60_000);

@@ -339,9 +339,9 @@ export function ingestFrame(s: IngestStatus): Frame {
 }
 
 /**
- * The unreadable files as a table: when each failed, its source, its key, why, and, for a file that ran out of memory,
- * when it is tried again (the first run after that time; null for the others, read again once they change). A notice
- * says when there are more.
+ * The unreadable files as a table: when each failed, its source, its key, why, and, for a file that waits (out of
+ * memory, or its download refused), when it is tried again (the first run after that time; null for the others, read
+ * again once they change). A notice says when there are more.
  */
 export function ingestErrorsFrame({ total, errors }: IngestErrors): Frame {
   const more = total - errors.length;
