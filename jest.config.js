@@ -16,7 +16,7 @@ const jsdom = {
   roots: ['<rootDir>/src/plugin', '<rootDir>/tests'],
   testMatch: ['<rootDir>/src/plugin/**/*.test.ts?(x)', '**/*.jsdom.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/.config/jest/setup.ts'],
-  // The React each run is meant to have: src/plugin/react.test.ts checks it got it.
+  // The React each run is meant to have: src/plugin/react.test.tsx checks it got it.
   globals: { reactMajor: 18 },
   moduleNameMapper: { '\\.(css|scss|sass)$': 'identity-obj-proxy' },
   transform: { '^.+\\.(t|j)sx?$': swc, '^.+\\.mjs$': swc },

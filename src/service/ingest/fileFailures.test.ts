@@ -78,7 +78,7 @@ test('LoneHalfEscapes: each escape of half a UTF-16 pair alone is written \\ufff
     const cuts = Array.from({ length: Math.ceil(json.length / size) }, (_, k) => k * size).slice(1);
     expect(inPieces(json, cuts)).toBe(cleaned);
   }
-  // Text without escapes comes out as it went in, less what a piece may still go on with.
+  // Text without escapes comes out as it went in.
   expect(inPieces('{"a":"plain"}', [])).toBe('{"a":"plain"}');
 });
 
