@@ -70,8 +70,11 @@ test.each([1, 2, 3])('seed %i: every mutated record is stored, a duplicate or ke
          OR account IS NULL OR identity_type IS NULL OR source_ip IS NULL OR event_name IS NULL OR is_error IS NULL OR read_only IS NULL`
     );
     expect(incomplete).toEqual([]);
-    const ids = (await db.all<{ id: string }>('SELECT event_id AS id FROM events')).map((r) => r.id);
-    expect(ids).toHaveLength(summary.events);
+    expect(await db.all('SELECT count(*)::INTEGER AS n FROM events')).toEqual([{ n: summary.events }]);
+    // Each id reads its record back. Not one per row: records that share an id but not a time (a mutated eventTime)
+    // are not one delivery twice, and are both stored when they come in different batches (DESIGN, Dedupe across runs),
+    // which the order the files are read in decides.
+    const ids = (await db.all<{ id: string }>('SELECT DISTINCT event_id AS id FROM events')).map((r) => r.id);
     expect((await storedRecords(db, ids)).size).toBe(ids.length);
     // Run again: nothing is read twice.
     expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unchanged: 25 });
