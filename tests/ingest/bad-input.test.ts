@@ -442,6 +442,39 @@ test('the same event in several files is stored once; re-running ingests nothing
 });
 
 // The copy kept of an event twice in a batch is the first by key, not by the batch's order (loader.ts findFresh).
+test('records that share an eventID but not an eventTime are each stored, in one batch or in two; the same id and time again is a duplicate', async () => {
+  // A delivery of one event again carries its time (here written another way); a record with another time is not that
+  // event (forged, or damaged), and is kept. Judged by the id alone, it was dropped when the two shared a batch, and
+  // kept when they did not: the order the files were read in decided.
+  const first = rec({ eventID: 'same-id', eventTime: '2026-11-20T08:00:00Z' });
+  const files = {
+    [`${DAY}a.json.gz`]: logFile([first]),
+    [`${DAY}b.json.gz`]: logFile([{ ...first, eventTime: '2026-11-20T09:00:00Z', userAgent: 'other' }, rec()]),
+    [`${DAY}c.json.gz`]: logFile([{ ...first, eventTime: '2026-11-20T10:00:00+02:00' }]),
+  };
+  const stored = () =>
+    db.all(`SELECT event_time::VARCHAR AS t, object_key FROM events WHERE event_id = 'same-id' ORDER BY event_time`);
+  const expected = [
+    { t: '2026-11-20 08:00:00', object_key: `${DAY}a.json.gz` },
+    { t: '2026-11-20 09:00:00', object_key: `${DAY}b.json.gz` },
+  ];
+  // One run, one batch.
+  writeFiles(path.join(dir, 'logs'), files);
+  expect(await run()).toMatchObject({ objects: 3, events: 3, duplicates: 1 });
+  expect(await stored()).toEqual(expected);
+  // Two runs: the first file alone, then the others.
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  dir = tempDir();
+  db = await Database.open(path.join(dir, 'db.duckdb'));
+  const { [`${DAY}a.json.gz`]: alone, ...others } = files;
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}a.json.gz`]: alone });
+  expect(await run()).toMatchObject({ objects: 1, events: 1 });
+  writeFiles(path.join(dir, 'logs'), others);
+  expect(await run()).toMatchObject({ objects: 2, events: 2, duplicates: 1 });
+  expect(await stored()).toEqual(expected);
+});
+
 test('an event twice in one batch is stored from the file first by key, whatever the batch\'s order, and that file counts it', async () => {
   const shared = rec();
   const logs = writeFiles(path.join(dir, 'logs'), {

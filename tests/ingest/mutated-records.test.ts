@@ -72,8 +72,7 @@ test.each([1, 2, 3])('seed %i: every mutated record is stored, a duplicate or ke
     expect(incomplete).toEqual([]);
     expect(await db.all('SELECT count(*)::INTEGER AS n FROM events')).toEqual([{ n: summary.events }]);
     // Each id reads its record back. Not one per row: records that share an id but not a time (a mutated eventTime)
-    // are not one delivery twice, and are both stored when they come in different batches (DESIGN, Dedupe across runs),
-    // which the order the files are read in decides.
+    // are not one delivery twice, and each is stored (DESIGN, Dedupe across runs).
     const ids = (await db.all<{ id: string }>('SELECT DISTINCT event_id AS id FROM events')).map((r) => r.id);
     expect((await storedRecords(db, ids)).size).toBe(ids.length);
     // Run again: nothing is read twice.

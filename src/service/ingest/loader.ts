@@ -551,8 +551,11 @@ export class BatchLoader {
 
   /**
    * The new events (as rowids of `batch`, the cheapest key to join back on): not stored yet, and the first of any
-   * duplicates inside the batch. Deliveries of one event share its eventTime, so the look-up is limited to the
-   * batch's time span, which lets DuckDB skip every row group outside it.
+   * duplicates inside the batch. A duplicate is a delivery of one event again: the same eventID and eventTime. Records
+   * that share an id but not a time are not one event (a forged or damaged record, kept as evidence), and are each
+   * stored whichever batches they come in: judged by the id alone, one was dropped when they shared a batch and both
+   * kept when they did not, as the order the files were read in fell. Deliveries share the time, so the look-up is
+   * limited to the batch's time span, which lets DuckDB skip every row group outside it.
    */
   private async findFresh(conn: DuckDBConnection): Promise<void> {
     const span = await conn.runAndReadAll(`SELECT min(event_time)::VARCHAR, max(event_time)::VARCHAR FROM batch`);
@@ -561,15 +564,16 @@ export class BatchLoader {
     // past it, so memory follows the batch, not a busy day's millions of events.
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE stored AS
-       SELECT DISTINCT event_id FROM events
+       SELECT DISTINCT event_id, event_time FROM events
        WHERE event_time BETWEEN $lo::TIMESTAMP AND $hi::TIMESTAMP AND event_id IN (SELECT event_id FROM batch)`,
       { lo: lo ?? '1970-01-01', hi: hi ?? '1970-01-01' }
     );
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT rowid AS row, object_key FROM batch
-       WHERE event_time IS NOT NULL AND event_id NOT IN (SELECT event_id FROM stored)
-       QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY object_key, record_index) = 1`
+       SELECT b.rowid AS row, b.object_key FROM batch b
+       WHERE b.event_time IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM stored s WHERE s.event_id = b.event_id AND s.event_time = b.event_time)
+       QUALIFY row_number() OVER (PARTITION BY b.event_id, b.event_time ORDER BY b.object_key, b.record_index) = 1`
     );
   }
 
