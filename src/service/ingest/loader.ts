@@ -570,9 +570,8 @@ export class BatchLoader {
     );
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE fresh AS
-       SELECT b.rowid AS row, b.object_key FROM batch b
+       SELECT b.rowid AS row, b.object_key FROM batch b ANTI JOIN stored s USING (event_id, event_time)
        WHERE b.event_time IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM stored s WHERE s.event_id = b.event_id AND s.event_time = b.event_time)
        QUALIFY row_number() OVER (PARTITION BY b.event_id, b.event_time ORDER BY b.object_key, b.record_index) = 1`
     );
   }
