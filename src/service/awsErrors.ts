@@ -93,7 +93,8 @@ export interface AwsAnswer {
   extendedRequestId?: string;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+/** The SDK's `$metadata` of an error, if it has one. */
+const metadataOf = (e: Error) => (e as { $metadata?: { httpStatusCode?: unknown; requestId?: unknown; extendedRequestId?: unknown } | null }).$metadata;
 
 /**
  * AWS's answer in `err` or its causes (the SDK's errors carry `$metadata`): our errors wrap the SDK's in words a user
@@ -103,14 +104,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 export function awsAnswerOf(err: unknown): AwsAnswer | undefined {
   if (!isErrorLike(err)) return undefined;
   // The SDK gives a call that got no answer (refused, timed out) $metadata too, with its attempts but no HTTP status.
-  type Answered = Error & { $metadata: { httpStatusCode: number } & Record<string, unknown> };
-  const answered = causeChain(err).errors.find(
-    (e): e is Answered => isRecord((e as { $metadata?: unknown }).$metadata) && typeof (e as Answered).$metadata.httpStatusCode === 'number'
-  );
+  const answered = causeChain(err).errors.find((e) => typeof metadataOf(e)?.httpStatusCode === 'number');
   if (!answered) return undefined;
-  const { httpStatusCode, requestId, extendedRequestId } = answered.$metadata;
+  const { httpStatusCode, requestId, extendedRequestId } = metadataOf(answered)!;
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const answer: AwsAnswer = { awsError: answered.name, httpStatus: httpStatusCode };
+  const answer: AwsAnswer = { awsError: answered.name, httpStatus: httpStatusCode as number };
   if (text(requestId)) answer.requestId = text(requestId);
   if (text(extendedRequestId)) answer.extendedRequestId = text(extendedRequestId);
   return answer;

@@ -155,7 +155,7 @@ async function brokenGzip(file: LocalLogFile): Promise<string | undefined> {
  */
 export function failsAnyRead(err: unknown): boolean {
   const message = messageOf(err);
-  return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|surrogate|maximum_object_size/i.test(message);
+  return (/GZIP/i.test(message) || /Malformed JSON/i.test(message)) && !/utf-8|maximum_object_size/i.test(message) && !isInvalidUnicode(message);
 }
 
 /**

@@ -491,10 +491,9 @@ function urlDecodedKey(encoded: string): string {
 /** A listing's page with its keys and prefixes decoded, when S3 encoded them (it echoes EncodingType). */
 function urlDecoded(page: ListObjectsV2CommandOutput): ListObjectsV2CommandOutput {
   if (page.EncodingType !== 'url') return page;
-  const decoded = <T extends { Key?: string; Prefix?: string }>(item: T): T => ({
-    ...item,
-    ...(item.Key === undefined ? {} : { Key: urlDecodedKey(item.Key) }),
-    ...(item.Prefix === undefined ? {} : { Prefix: urlDecodedKey(item.Prefix) }),
-  });
-  return { ...page, Contents: page.Contents?.map(decoded), CommonPrefixes: page.CommonPrefixes?.map(decoded) };
+  return {
+    ...page,
+    Contents: page.Contents?.map((o) => ({ ...o, Key: o.Key && urlDecodedKey(o.Key) })),
+    CommonPrefixes: page.CommonPrefixes?.map((p) => ({ ...p, Prefix: p.Prefix && urlDecodedKey(p.Prefix) })),
+  };
 }
