@@ -2,6 +2,7 @@
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import { messageOf } from '../model/errorMessage';
+import { awsAnswerOf } from './awsErrors';
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
 import { foundNoLogs } from './foundNoLogs';
@@ -276,6 +277,10 @@ export function startService(options: ServiceOptions): Service {
         totals.stopped ||= summary.stopped;
       } catch (err) {
         failures.push({ source: state.source, err });
+        // As the poller's line for one source: the run's joined message cannot carry each source's AWS answer.
+        if (several) {
+          logger.warn({ job: 'ingest', source: state.source, err: messageOf(err), kind: kindsOf(err).join(' '), ...awsAnswerOf(err) }, 'source failed');
+        }
       }
     }
     if (failures.length === 1 && !several) throw failures[0].err;

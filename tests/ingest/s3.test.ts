@@ -749,6 +749,33 @@ test("the service's polls leave a denied download to its wait; a backfill (an Ad
   }
 });
 
+test("with several sources, each failing source's line has its kind and S3's answer, which the run's joined message cannot carry", async () => {
+  await s3.createBucket('denied-several');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('denied-several', `${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'th-several-'));
+  const proxy = await denyingProxy();
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: [folder, 's3://denied-several'], logger, pollIntervalMs: 3_600_000, s3Endpoint: proxy.url, syncTrails: false });
+  try {
+    await waitFor('the first poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    expect(lines.filter((l) => l.msg === 'source failed')).toEqual([
+      expect.objectContaining({
+        source: 's3://denied-several', kind: 'access-denied', awsError: 'AccessDenied', httpStatus: 403, requestId: 'DENIED1', extendedRequestId: 'host-id-1',
+        err: expect.stringMatching(/could not be downloaded/),
+      }),
+    ]);
+    // The run's line names the source in its words; S3's answer is on the source's line alone.
+    const failed = lines.find((l) => l.msg === 'ingest failed; retrying')!;
+    expect(failed).toMatchObject({ kind: 'access-denied', err: expect.stringMatching(/^s3:\/\/denied-several: /) });
+    expect(failed.awsError).toBeUndefined();
+  } finally {
+    await service.stop();
+    await proxy.close();
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
 test('a key is loaded once per run, as the version S3 has now: ' +
   'a failed download of its old version, listed again rewritten, keeps its rejected records once', async () => {
   // The loader takes each file's rejected records as that key's (keepRejected): two versions of one key in one batch
