@@ -1,5 +1,6 @@
 // Logs for the plugin host: go-plugin reads the plugin's stderr and re-logs each hclog JSON line with its
 // level and key/values, so Grafana's log shows them as its own. stdout belongs to the handshake alone.
+import { clipped } from '../model/clipped';
 import { escapedControls } from '../model/controls';
 import { chainMessage } from '../model/errorChain';
 import { MAX_DEPTH, withoutSecrets } from '../model/redacted';
@@ -79,9 +80,6 @@ function givenJson(value: object, json: () => unknown): unknown {
  */
 export const MAX_LINE_BYTES = 64 * 1024 - 1;
 
-/** What stands for the end of a text cut to fit in a line. */
-const cutMark = (characters: number) => `… (${characters} more characters)`;
-
 /** How long a value is at most once fields are left out: a chain of causes still says what failed. */
 const FIELD_KEEP = 1024;
 
@@ -129,7 +127,7 @@ function fittedLine(entry: Record<string, unknown>): string {
   const cuttable = Object.entries(entry).filter(([key]) => key !== '@level' && key !== '@timestamp');
   const texts = cuttable.map(([key, value]) => [key, typeof value === 'string' ? value : (JSON.stringify(value) ?? '')] as const);
   const cutTo = (keep: number) => texts.filter(([, text]) => text.length > keep)
-    .map(([key, text]) => [key, `${text.slice(0, keep)}${cutMark(text.length - keep)}`]);
+    .map(([key, text]) => [key, clipped(text, keep)]);
   for (let keep = MAX_LINE_BYTES; keep > 0; keep = Math.floor(keep / 2)) {
     line = JSON.stringify({ ...entry, ...Object.fromEntries(cutTo(keep)) });
     if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;

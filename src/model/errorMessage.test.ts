@@ -1,4 +1,5 @@
 import vm from 'node:vm';
+import { MAX_TEXT_CHARS } from './clipped';
 import { messageOf } from './errorMessage';
 
 test("an error's message is its words alone, an Error of this realm's or another's (DuckDB's under jest, a vm context's)", () => {
@@ -15,4 +16,11 @@ test('anything else thrown is said as a string', () => {
   expect(messageOf(undefined)).toBe('undefined');
   expect(messageOf(null)).toBe('null');
   expect(messageOf({ message: 7 })).toBe('[object Object]');
+});
+
+test("a message of megabytes (a server's error text, a chain's causes) is cut, its start kept", () => {
+  const said = messageOf(new Error(`Access denied: ${'<html>'.repeat(4_000_000)}`));
+  expect(said.length).toBeLessThan(MAX_TEXT_CHARS + 40);
+  expect(said).toMatch(/^Access denied: <html><html>.*… \(\d+ more characters\)$/);
+  expect(messageOf('x'.repeat(MAX_TEXT_CHARS + 1))).toBe(`${'x'.repeat(MAX_TEXT_CHARS)}… (1 more characters)`);
 });

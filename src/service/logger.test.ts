@@ -317,6 +317,33 @@ describe('createLogger', () => {
     expect(printedLines.filter((line) => line.includes('Error: batch 3 of 4'))).toHaveLength(2);
   });
 
+  test("a chain of causes, a field or a message of megabytes is cut in the line, JSON or readable, each string's start kept", () => {
+    // A server's error text (an HTML page), and an AggregateError of many such: the chain's message joins them all.
+    const page = `<html>${'x'.repeat(20_000)}</html>`;
+    const chain = new Error('ingest failed', { cause: new AggregateError(Array.from({ length: 1_000 }, () => new Error(page))) });
+    for (const pretty of [false, true]) {
+      const { lines, logger } = loggedLines(pretty);
+      logger.error({ err: chain }, 'poll failed');
+      logger.warn({ key: 'k'.repeat(5_000_000), reasons: ['r'.repeat(1_000_000)] }, `skipped ${'m'.repeat(1_000_000)}`);
+      logger.info({ events: 3 }, 'short lines are as they were');
+      expect(lines).toHaveLength(3);
+      // Some strings, each at most MAX_TEXT_CHARS and the count of what was left out: not 20 MB.
+      for (const line of lines.slice(0, 2)) expect(line.length).toBeLessThan(100_000);
+      expect(lines.join('')).toContain('more characters)');
+      if (!pretty) {
+        const [failed, skipped, short] = lines.map((line) => JSON.parse(line));
+        expect(failed.err.message).toMatch(/^ingest failed: \[<html>x+… \(\d+ more characters\)$/);
+        expect(skipped.key).toBe(`${'k'.repeat(8192)}… (4991808 more characters)`);
+        expect(skipped.reasons[0]).toMatch(/^r+… \(991808 more characters\)$/);
+        expect(skipped.msg).toMatch(/^skipped m+… \(\d+ more characters\)$/);
+        expect(short).toMatchObject({ events: 3, msg: 'short lines are as they were' });
+      } else {
+        expect(lines[0]).toContain('ingest failed');
+        expect(lines[2]).toContain('short lines are as they were');
+      }
+    }
+  });
+
   test('an unknown level says which ones there are', () => {
     process.env.TRAILHOUND_LOG_LEVEL = 'verbose';
     expect(() => createLogger({ pretty: false }))

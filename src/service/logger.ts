@@ -2,6 +2,7 @@
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { escapedControls } from '../model/controls';
+import { clipped, MAX_TEXT_CHARS } from '../model/clipped';
 import { causeChain, chainMessage, isErrorLike, isTextCause } from '../model/errorChain';
 import { MAX_ITEMS, moreItems, withoutSecrets } from '../model/redacted';
 import { awsAnswerOf } from './awsErrors';
@@ -52,6 +53,33 @@ function censoredArgs(this: Logger, args: unknown[], method: pino.LogFn): void {
   return (method as (...a: unknown[]) => void).apply(this, args);
 }
 
+/** The longest line written as it is: 64 KiB, as the plugin backend's. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/** `value` with each string in it, keys too, cut at `keep` characters (clipped). */
+function clippedTexts(value: unknown, keep: number): unknown {
+  if (typeof value === 'string') return clipped(value, keep);
+  if (Array.isArray(value)) return value.map((item) => clippedTexts(item, keep));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [clipped(k, keep), clippedTexts(v, keep)]));
+}
+
+/**
+ * `entry` with its long strings cut, each to the same length, halved from MAX_TEXT_CHARS until its JSON fits in
+ * MAX_LINE_CHARS (or the strings are 64 characters): short values stay whole, long ones keep their start. A chain of
+ * causes (an AggregateError's hundred members, each a server's HTML page), a file's reason or a key list can be
+ * megabytes, and no log store or terminal reads such a line.
+ */
+function fitted(entry: unknown): unknown {
+  let keep = MAX_TEXT_CHARS;
+  let cut = clippedTexts(entry, keep);
+  while (keep > 64 && JSON.stringify(cut).length > MAX_LINE_CHARS) cut = clippedTexts(entry, (keep = Math.floor(keep / 2)));
+  return cut;
+}
+
+/** A JSON line fitted (`fitted`); one no longer than MAX_LINE_CHARS is left as it is. */
+const fittedLine = (line: string) => (line.length > MAX_LINE_CHARS ? `${JSON.stringify(fitted(JSON.parse(line)))}\n` : line);
+
 /**
  * JSON lines that a person reading `docker compose logs` and a log store (Loki, which Grafana reads levels from by
  * name) both understand: "level":"warn" and an ISO time, not pino's "level":40 and epoch milliseconds.
@@ -60,7 +88,7 @@ const JSON_LINES: pino.LoggerOptions = {
   formatters: { level: (label) => ({ level: label }), log: censoredFields },
   timestamp: pino.stdTimeFunctions.isoTime,
   // Outside strings a JSON line holds ASCII only: each character escapedControls escapes sits in a string.
-  hooks: { streamWrite: escapedControls, logMethod: censoredArgs },
+  hooks: { streamWrite: (line) => escapedControls(fittedLine(line)), logMethod: censoredArgs },
 };
 
 /**
@@ -138,7 +166,11 @@ export function createLogger(options: { level?: string; pretty?: boolean; write?
     // An error's causes each as an object of their own (message, stack, cause), not pino's one message and stack that
     // join theirs: printableLog then finds each message where its stack starts and escapes its line breaks whole.
     const readableOptions = { level, formatters: { log: censoredFields }, serializers: { err: readableError }, hooks: { logMethod: censoredArgs } };
-    return withCensoredBindings(pino(readableOptions, { write: (line: string) => sink.write(prettify(printableLog(JSON.parse(line)))) }));
+    const write = (line: string) => {
+      const entry = printableLog(JSON.parse(line));
+      sink.write(prettify(line.length > MAX_LINE_CHARS ? fitted(entry) : entry));
+    };
+    return withCensoredBindings(pino(readableOptions, { write }));
   }
   const jsonOptions = { level, serializers: { err: jsonError }, ...JSON_LINES };
   return withCensoredBindings(options.write ? pino(jsonOptions, { write: options.write }) : pino(jsonOptions));

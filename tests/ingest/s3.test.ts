@@ -776,6 +776,30 @@ test("with several sources, each failing source's line has its kind and S3's ans
   }
 });
 
+test("an S3 error text of megabytes is cut where the message quotes it, the words after it kept, in the poll's line and the ingestion status", async () => {
+  await s3.createBucket('denied-long');
+  const today = new Date().toISOString().slice(0, 10);
+  await s3.put('denied-long', `${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`, logFile([rec(today)]));
+  // A server, or a proxy in the way, that says more than S3 does.
+  const proxy = await denyingProxy(`Access Denied ${'by policy '.repeat(300_000)}`);
+  const { lines, logger } = memoryLogger();
+  const service = startService({ db, sources: ['s3://denied-long'], logger, pollIntervalMs: 3_600_000, s3Endpoint: proxy.url, syncTrails: false });
+  try {
+    await waitFor('the first poll', async () => (lines.some((l) => l.msg === 'ingest failed; retrying') ? true : undefined));
+    const said = new RegExp('^the 1 log file could not be downloaded, e\\.g\\. Access to s3://denied-long was denied: ' +
+      '.*\\(AWS says: Access Denied by policy by policy [^)]*… \\(\\d+ more characters\\)\\)\\.$');
+    const failed = lines.find((l) => l.msg === 'ingest failed; retrying')!;
+    expect(failed.err).toMatch(said);
+    expect((failed.err as string).length).toBeLessThan(2_000);
+    const { lastPollError } = await new Reports(db).ingestStatus();
+    expect(lastPollError).toMatch(said);
+    expect(lastPollError!.length).toBeLessThan(2_000);
+  } finally {
+    await service.stop();
+    await proxy.close();
+  }
+});
+
 test('a key is loaded once per run, as the version S3 has now: ' +
   'a failed download of its old version, listed again rewritten, keeps its rejected records once', async () => {
   // The loader takes each file's rejected records as that key's (keepRejected): two versions of one key in one batch

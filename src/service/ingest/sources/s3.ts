@@ -16,6 +16,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy, DEFAULT_MAX_ATTEMPTS } from '@smithy/core/retry';
+import { clipped } from '../../../model/clipped';
 import { DOWNLOAD_FAILED } from '../../../model/api';
 import { configuredEndpoint, ENDPOINT_FLAG } from '../../awsEndpoints';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
@@ -152,6 +153,13 @@ const KMS_KEY_PROBLEMS: Record<(typeof KMS_KEY_UNUSABLE)[number], string> = {
   'KMS.NotFoundException': 'no longer exists (deleted): the objects it encrypted cannot be decrypted again, by anyone',
 };
 
+/**
+ * The most of AWS's own words an error quotes: a policy's denial names the action, the principal and the resource in
+ * a few hundred characters; a server or a proxy that answers with a page of its own should not push our advice and the
+ * key after it out of the message (messageOf cuts at MAX_TEXT_CHARS).
+ */
+const AWS_WORDS_CHARS = 1024;
+
 /** S3 for errors' words, its endpoint named by `setting`. */
 const s3Service = (setting = ENDPOINT_FLAG.S3): AwsService => ({ name: 'S3', aws: 'S3', endpointCheck: `${setting} and that the server runs`, setting });
 
@@ -185,12 +193,12 @@ export function explainS3Error(err: unknown, bucket: string, endpoint?: string, 
   }
   const keyProblem = Object.hasOwn(KMS_KEY_PROBLEMS, name) ? KMS_KEY_PROBLEMS[name as keyof typeof KMS_KEY_PROBLEMS] : undefined;
   if (keyProblem) {
-    const aws = e?.message && e.message !== 'UnknownError' ? `; AWS says: ${e.message}` : '';
+    const aws = e?.message && e.message !== 'UnknownError' ? `; AWS says: ${clipped(e.message, AWS_WORDS_CHARS)}` : '';
     return kinded(`S3 could not decrypt an object in s3://${bucket} (${name}${aws}): its KMS key ${keyProblem}.`, kind, err);
   }
   if (name === 'AccessDenied' || e?.$metadata?.httpStatusCode === 403) {
     // AWS's own words say which action and resource, e.g. kms:Decrypt on the trail's key.
-    const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${e.message})` : '';
+    const aws = e?.message && e.message !== 'Access Denied' && e.message !== 'UnknownError' ? ` (AWS says: ${clipped(e.message, AWS_WORDS_CHARS)})` : '';
     const needs = "the credentials need s3:ListBucket and s3:GetObject on it, and kms:Decrypt on the trail's KMS key if its logs are SSE-KMS encrypted";
     return kinded(`Access to s3://${bucket} was denied: ${needs}${aws}.`, kind, err);
   }
