@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { buildApi } from '../../src/service/api/server';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { BatchLoader } from '../../src/service/ingest/loader';
@@ -458,10 +459,23 @@ test('records that share an eventID but not an eventTime are each stored, in one
     { t: '2026-11-20 08:00:00', object_key: `${DAY}a.json.gz` },
     { t: '2026-11-20 09:00:00', object_key: `${DAY}b.json.gz` },
   ];
+  // The API's record of the id gives both, the earliest first, whichever file was read first: a link from either
+  // event's row showed one of them alone, as if it were that row's.
+  const answered = async () => {
+    const api = await buildApi({ db, token: 'records-token-0123456789' });
+    try {
+      const url = await api.listen({ host: '127.0.0.1', port: 0 });
+      return await (await fetch(`${url}/api/events/same-id`, { headers: { authorization: 'Bearer records-token-0123456789' } })).json();
+    } finally {
+      await api.close();
+    }
+  };
+  const both = { eventId: 'same-id', record: first, alsoStored: [{ ...first, eventTime: '2026-11-20T09:00:00Z', userAgent: 'other' }] };
   // One run, one batch.
   writeFiles(path.join(dir, 'logs'), files);
   expect(await run()).toMatchObject({ objects: 3, events: 3, duplicates: 1 });
   expect(await stored()).toEqual(expected);
+  expect(await answered()).toEqual(both);
   // Two runs: the first file alone, then the others.
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -473,6 +487,7 @@ test('records that share an eventID but not an eventTime are each stored, in one
   writeFiles(path.join(dir, 'logs'), others);
   expect(await run()).toMatchObject({ objects: 2, events: 2, duplicates: 1 });
   expect(await stored()).toEqual(expected);
+  expect(await answered()).toEqual(both);
 });
 
 test('an event twice in one batch is stored from the file first by key, whatever the batch\'s order, and that file counts it', async () => {

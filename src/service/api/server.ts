@@ -503,13 +503,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get('/api/events/:eventId', { schema: eventSchema }, async (request, reply) => {
     refuseUnknownFields(request.query as object, [], 'event records');
     const { eventId } = request.params as { eventId: string };
-    const record = await untilStopped(reply, requestTimeoutMs, (signal) => open().record(eventId, signal), BUSY);
-    if (!record) return reply.code(404).send(errorAnswer('not-found', `no stored event has eventID "${eventId}"`));
-    if (record === 'removed') {
+    const stored = await untilStopped(reply, requestTimeoutMs, (signal) => open().record(eventId, signal), BUSY);
+    if (!stored) return reply.code(404).send(errorAnswer('not-found', `no stored event has eventID "${eventId}"`));
+    if (stored === 'removed') {
       const error = `the event "${eventId}" is no longer stored: the retention removed it, with its original record, as it was being read`;
       return reply.code(404).send(errorAnswer('not-found', error));
     }
-    return { eventId, record };
+    // Events that share the id but not the time (a forged or damaged record) are each given: a link from either one's
+    // row must not show the other's record alone as if it were its own.
+    const { record, alsoStored } = stored;
+    return alsoStored.length > 0 ? { eventId, record, alsoStored } : { eventId, record };
   });
 
   // Small reads, but a busy service takes its time over them too: they stop with their client, and at the request's

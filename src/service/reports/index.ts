@@ -33,6 +33,13 @@ export { defaultFrom, MAX_INTERVAL_MS, parseRange, parseTime, TIME_FORMS } from 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_IDLE_CONNECTIONS = 8;
 
+/** A stored event's original record, and the others stored under its eventID (Reports.record). */
+export interface StoredRecord {
+  record: Record<string, unknown>;
+  /** By eventTime; empty when the id has one event, as it has unless a record was forged or damaged. */
+  alsoStored: Array<Record<string, unknown>>;
+}
+
 /** What the service's metrics count: the DuckDB statements of report queries, and the queries a stopped request left. */
 export interface ReportsObserver {
   /** A statement of a report query (frames) starts; statementEnded follows, however it ends. */
@@ -273,16 +280,19 @@ export class Reports {
   }
 
   /**
-   * The original CloudTrail record of one stored event, as delivered; undefined when no such event is stored, 'removed'
+   * The original CloudTrail record of one stored event, as delivered, and any others stored under its eventID (each
+   * with another eventTime: a forged or damaged record, kept as evidence); undefined when no such event is stored, 'removed'
    * when a prune (the retention) removed it while it was read. A stored event whose kept log file is damaged or does not
    * hold it throws UnreadableRecordError. Each of its statements has the timeout; `signal`, as in query(), stops it.
    */
-  async record(eventId: string, signal?: AbortSignal): Promise<Record<string, unknown> | 'removed' | undefined> {
+  async record(eventId: string, signal?: AbortSignal): Promise<StoredRecord | 'removed' | undefined> {
     return this.stoppable(signal, async (conn, guard) => {
       // The read of a big kept file is no statement: the signal stops it.
-      const { found, removed, unreadable } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
+      const { found, alsoFound, removed, unreadable } = await originalRecords(conn, this.db.originalsDir, [eventId], guard, signal);
       if (unreadable.length > 0) throw new UnreadableRecordError(unreadable[0]);
-      return removed.includes(eventId) ? 'removed' : found.get(eventId);
+      if (removed.includes(eventId)) return 'removed';
+      const record = found.get(eventId);
+      return record && { record, alsoStored: alsoFound.get(eventId) ?? [] };
     });
   }
 

@@ -24,8 +24,13 @@ const unguarded: StatementGuard = (run) => run();
 const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID.toWellFormed() : undefined);
 
 export interface OriginalRecords {
-  /** By event id; ids that are not stored are absent. */
+  /** By event id, the earliest record of those stored under it; ids that are not stored are absent. */
   found: Map<string, CloudTrailRecord>;
+  /**
+   * The other records stored under an id, by eventTime: events that share an eventID but not an eventTime (a forged or
+   * damaged record, kept as evidence beside the other, ingest/loader.ts findFresh). Ids with one record are absent.
+   */
+  alsoFound: Map<string, CloudTrailRecord[]>;
   /** Ids the lookup found that a prune (the retention) removed, with their kept files, before their records were read. */
   removed: string[];
   /** Ids still stored whose record could not be read: the kept copy of their log file `key` (at `file`) is damaged or does not hold them. */
@@ -63,9 +68,15 @@ export async function originalRecords(
   signal?: AbortSignal
 ): Promise<OriginalRecords> {
   const found = new Map<string, CloudTrailRecord>();
+  const alsoFound = new Map<string, CloudTrailRecord[]>();
   const removed: string[] = [];
   const unreadable: UnreadableRecord[] = [];
-  if (eventIds.length === 0) return { found, removed, unreadable };
+  const keep: KeepRecord = (id, record) => {
+    if (!found.has(id)) found.set(id, record);
+    else alsoFound.set(id, [...(alsoFound.get(id) ?? []), record]);
+  };
+  const result = () => ({ found: inTimeOrder(found, alsoFound), alsoFound, removed, unreadable });
+  if (eventIds.length === 0) return result();
   // Files written before schema version 4 kept a copy of the record in each event.
   const legacy = (await guard(() => hasColumn(conn, 'events', 'record'))) ? 'to_json(record)::VARCHAR' : 'NULL';
   const events = await guard(() =>
@@ -75,16 +86,16 @@ export async function originalRecords(
   );
   const byObject = new Map<string, Array<{ id: string; index: number }>>();
   for (const [id, key, index, legacyJson] of events.getRowsJS() as Array<[string, string, number | null, string | null]>) {
-    if (legacyJson !== null) found.set(id, JSON.parse(legacyJson));
+    if (legacyJson !== null) keep(id, JSON.parse(legacyJson));
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
-  if (byObject.size === 0) return { found, removed, unreadable };
+  if (byObject.size === 0) return result();
   // Why the records of a file were not read, by its key: its damage, else (below) that it does not hold them.
   const damage = new Map<string, string>();
   const files = await originalFiles(conn, originalsDir, [...byObject.keys()], guard);
   for (const [key, content] of files) {
     try {
-      await readWanted(content, byObject.get(key) ?? [], found, signal);
+      await readWanted(content, byObject.get(key) ?? [], keep, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
       if (err instanceof DamagedLogFileError) {
@@ -122,7 +133,24 @@ export async function originalRecords(
       }
     }
   }
-  return { found, removed, unreadable };
+  return result();
+}
+
+/** Takes a record read back as the one stored under `id`. */
+type KeepRecord = (id: string, record: CloudTrailRecord) => void;
+
+/**
+ * `found` with, for each id that has more than one record, the earliest (by eventTime, as delivered: ISO 8601 strings
+ * in one zone sort as times do) in it and the rest in `alsoFound`, whatever order the files were read in.
+ */
+function inTimeOrder(found: Map<string, CloudTrailRecord>, alsoFound: Map<string, CloudTrailRecord[]>): Map<string, CloudTrailRecord> {
+  const timeOf = (record: CloudTrailRecord) => String(record.eventTime ?? '');
+  for (const [id, more] of alsoFound) {
+    const all = [found.get(id)!, ...more].sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
+    found.set(id, all[0]);
+    alsoFound.set(id, all.slice(1));
+  }
+  return found;
 }
 
 /** Where the log file `key` is kept: for the service's log, which may name paths that an answer must not. */
@@ -133,13 +161,13 @@ async function keptFile(conn: DuckDBConnection, originalsDir: string, key: strin
 }
 
 /**
- * Reads the wanted records of one kept file into `found`: by index, and by id for any whose index holds another (an
+ * Reads the wanted records of one kept file into `keep`: by index, and by id for any whose index holds another (an
  * object rewritten under the same key could move records: the index is trusted only when the id agrees).
  */
 async function readWanted(
   content: KeptFile,
   wanted: Array<{ id: string; index: number }>,
-  found: Map<string, CloudTrailRecord>,
+  keep: KeepRecord,
   signal?: AbortSignal
 ): Promise<void> {
   const byIndex = new Map(wanted.map((w) => [w.index, w.id]));
@@ -147,7 +175,7 @@ async function readWanted(
   if (byIndex.size === 0) return;
   await readRecords(content, (i, record) => {
     const id = byIndex.get(i)!;
-    if (idOf(record) === id || id.startsWith('md5:')) found.set(id, record);
+    if (idOf(record) === id || id.startsWith('md5:')) keep(id, record);
     else moved.add(id);
     byIndex.delete(i);
     return byIndex.size === 0;
@@ -158,7 +186,7 @@ async function readWanted(
   // Rare: a second pass, for those ids wherever they are (the first record with the id).
   await readRecords(content, (_i, record) => {
     const id = idOf(record);
-    if (id !== undefined && moved.delete(id)) found.set(id, record);
+    if (id !== undefined && moved.delete(id)) keep(id, record);
     return moved.size === 0;
   }, () => true, signal);
 }
