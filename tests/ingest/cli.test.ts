@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { Reports } from '../../src/service/reports';
-import { runCli } from '../support/cli';
+import { runCli, ROOT } from '../support/cli';
 import { refusedUrl } from '../support/net';
 import { writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -123,6 +123,11 @@ test('a run that finds no log file in its window says so: a mistyped --source, o
     );
     expect(res.stderr).toMatch(warning);
   }
+  // Named as given: a folder relative to where the command runs is said so, not as the absolute path it resolves to.
+  const relative = path.relative(ROOT, empty);
+  const given = await runCli(['ingest', '--source', relative, '--db', path.join(dir, 'empty.duckdb')]);
+  expect(given.stderr).toContain(`warning: found no log files under ${relative} from `);
+  expect(given.stdout).toMatch(new RegExp(`^Ingested 0 log files from ${relative.replace(/[.]/g, '\\.')} \\(`));
   // Files read before are files found: a second run of a source is not warned of.
   const again = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);
   const second = await runCli(['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'again.duckdb'), '--json']);

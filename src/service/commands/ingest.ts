@@ -224,14 +224,16 @@ export function ingestCommand(): Command {
         bar?.stop();
         if (lines && lastProgress && progressText(lastProgress, true) !== lastPrinted) process.stderr.write(`ingesting: ${progressText(lastProgress, true)}\n`);
         if (windowApplied(summary)) for (const said of narrowed) warn(said);
-        const nothing = foundNoLogs(summary);
+        // The source as the user gave it (./logs, not /home/them/logs), as serve's status and log name theirs.
+        const given = { ...summary, source: opts.source };
+        const nothing = foundNoLogs(given);
         if (nothing) warn(`${nothing}: check --source, or give --days or --since for older logs`);
         // Not after a stopped run: the user asked it to stop.
         const pruned = retention && !summary.stopped ? await prune(db, retention) : undefined;
         // Each run keeps its batches' files in Parquet files of their own: a cron job every 5 minutes would pile them up.
         const { compactOriginals, describeCompaction } = lazy.originals();
         const compacted = summary.stopped ? undefined : describeCompaction(await compactOriginals(db, { signal: interrupt.signal }));
-        const said = [formatSummary(summary), ...(pruned ? [describePrune(pruned)] : []), ...(compacted ? [compacted] : [])];
+        const said = [formatSummary(given), ...(pruned ? [describePrune(pruned)] : []), ...(compacted ? [compacted] : [])];
         console.log(opts.json ? jsonSummary(summary, pruned?.events) : said.join('\n'));
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
         if (summary.stopped) process.exitCode = exitCode;
