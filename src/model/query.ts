@@ -144,6 +144,8 @@ export const MAX_LATENESS_MS = 86_400_000;
 export const PEAK_WINDOW = { min: 1, max: 1440 } as const;
 
 export const MAX_LIMIT = 10_000;
+/** The largest bucket width a request may ask for (intervalMs): a leap year. */
+export const MAX_INTERVAL_MS = 366 * 86_400_000;
 /** How many values one filter may list; far above any real selection, low enough to keep SQL small. */
 export const MAX_FILTER_VALUES = 10_000;
 export const MAX_VALUE_LENGTH = 2_048;

@@ -358,6 +358,17 @@ test('QueryData: every refId gets its own response, however long, and "__proto__
   }
 });
 
+test("QueryData: an interval wider than the service's buckets (a query's Min interval of years) still answers", async () => {
+  // Grafana's intervalMs is at least the query's Min interval: "5y" asks for buckets of 5 years, where the service takes
+  // 366 days at most. The service refused the whole batch.
+  const years = { from: Date.UTC(2020, 0, 1), to: Date.UTC(2025, 0, 1) };
+  const wide = { ...query('A', { format: 'timeseries', groupBy: 'none' }, years), intervalMS: years.to - years.from, maxDataPoints: 1 };
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context(), queries: [wide] });
+  expect(res.responses.A).toMatchObject({ status: 200, error: '' });
+  const series = tableFromIPC(res.responses.A.frames[0]);
+  expect([...series.getChild('events')!].reduce((sum: number, n) => sum + Number(n), 0)).toBe(service.records.length);
+});
+
 test('QueryData: times past what nanoseconds hold (2262-04-11) are an error, not dates in 1677', async () => {
   const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
     pluginContext: context(),

@@ -1,7 +1,7 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
 // Queries sharing a time range, interval and max data points go to the service in one call.
 import type { QueryRequest, QueryResult } from '../../model/api';
-import { MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { MAX_INTERVAL_MS, MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { refusalAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
@@ -56,7 +56,9 @@ export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
     refId: query.refId,
     model: { ...(model as TrailhoundQuery), refId: key },
     range: { from, to },
-    intervalMs: interval > 0 ? interval : undefined,
+    // A query's Min interval past a year (its own, or the data source's) asks for wider buckets than the service
+    // takes, which would refuse the whole batch: a year's are as wide as any it makes (the day's, at most).
+    intervalMs: interval > 0 ? Math.min(interval, MAX_INTERVAL_MS) : undefined,
     maxDataPoints: points > 0 ? Math.min(points, MAX_DATA_POINTS) : undefined,
   };
 }

@@ -11,8 +11,7 @@ export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * before its start.
  */
 export const defaultFrom = (to: number) => Math.max(MIN_TIME, to - 14 * 86_400_000);
-/** The largest bucket width a request may ask for (intervalMs): a leap year. */
-export const MAX_INTERVAL_MS = 366 * 86_400_000;
+export { MAX_INTERVAL_MS } from '../../model/query';
 
 // YYYY-MM-DD, optionally with a time (T or a space) and a zone (Z, ±hh:mm or ±hhmm).
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}:?\d{2})?)?$/;
