@@ -73,8 +73,13 @@ class CategoryFill {
   }
 }
 
-/** Adds every record of one kept file (a big file read as a stream, a record at a time: readRecords). */
-const addFile = (fill: CategoryFill, key: string, content: KeptFile) => readRecords(content, (i, record) => fill.add(key, i, record));
+/**
+ * Adds every record of one kept file (a big file read as a stream, a record at a time: readRecords). With JSON.parse,
+ * ten times faster than a parse that keeps the first of a key given twice: this reads every record kept, and only a
+ * forged or damaged one gives its category twice.
+ */
+const addFile = (fill: CategoryFill, key: string, content: KeptFile) =>
+  readRecords(content, (i, record) => fill.add(key, i, record), undefined, undefined, JSON.parse);
 
 /**
  * Sets event_category where it is NULL, from each event's original record: by its file and position, where the
