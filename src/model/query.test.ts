@@ -1,5 +1,7 @@
 import { NO_PERMISSION_SET, NO_ROLE, UNKNOWN_CATEGORY } from './fieldRules';
-import { DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, DIMENSIONS, GROUP_BYS, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults } from './query';
+import {
+  DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, DIMENSIONS, filterValues, GROUP_BYS, MAX_FILTER_VALUES, MODEL_KEYS, QueryError, resolveQuery, withoutDefaults,
+} from './query';
 
 test('an empty query is valid and gets every default', () => {
   expect(resolveQuery({})).toEqual(DEFAULT_QUERY);
@@ -145,4 +147,10 @@ test('eventCategory is a way to group and a filter with a value list: management
   expect(withoutDefaults(q)).toEqual({ groupBy: 'eventCategory', filters: { eventCategory: ['Management'] } });
   expect(resolveQuery({ filters: { eventCategory: ['Data', UNKNOWN_CATEGORY] } }).filters).toEqual({ eventCategory: ['Data', '(unknown)'] });
   expect(() => resolveQuery({ filters: { eventCategory: [true] } })).toThrow(new QueryError('filters.eventCategory[0]', 'must be a string'));
+});
+
+test("a filter's values for the editors: one string is a list of it; what is not text (a panel's JSON edited by hand) is left out", () => {
+  expect(filterValues('alice')).toEqual(['alice']);
+  expect(filterValues(['alice', null, 3, { a: 1 }, 'bob'])).toEqual(['alice', 'bob']);
+  for (const odd of [undefined, null, 12, { a: 1 }, true]) expect(filterValues(odd)).toEqual([]);
 });

@@ -188,9 +188,14 @@ function untrimmed(field: string, value: unknown): string {
 
 const text = (field: string, value: unknown): string => untrimmed(field, value).trim();
 
-/** One filter's values as a list: the API, and so a saved panel or alert rule, also takes one value as a plain string. */
-export function filterValues(values: string | readonly string[] | undefined): string[] {
-  return typeof values === 'string' ? [values] : [...(values ?? [])];
+/**
+ * One filter's values as a list of text: the API, and so a saved panel or alert rule, also takes one value as a plain
+ * string. What is not text (a null, a number, an object: a panel's JSON edited by hand) is left out, so that the
+ * editors show what they can edit; the query with it goes to the service as it is, which says what is wrong.
+ */
+export function filterValues(values: unknown): string[] {
+  if (typeof values === 'string') return [values];
+  return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
 }
 
 /** The filters, or the exclusions (`field`): lists of values by dimension (a query's, or a value list's parameters). */

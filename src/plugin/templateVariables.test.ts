@@ -45,6 +45,15 @@ describe('expandFilters', () => {
 });
 
 describe('expandQuery', () => {
+  it("passes what is not text on as it is (a panel's JSON edited by hand), for the service to refuse in words: not a TypeError", () => {
+    // Grafana's replace() throws on an object ("replace is not a function"); left out, a null would widen the filter.
+    const query = {
+      refId: 'A', groupBy: { a: 1 }, status: 7, resourceId: 5, filters: { user: ['$users', null, 3, { a: 1 }], region: 'eu-west-1', account: 12 }, exclude: 'x',
+    } as any;
+    expect(expandQuery(query, templateSrv)).toEqual({ ...query, filters: { user: ['alice', 'bob', null, 3, { a: 1 }], region: ['eu-west-1'], account: 12 } });
+    expect(expandQuery({ refId: 'A', filters: ['$users'] } as any, templateSrv).filters).toEqual(['$users']);
+    expect(() => resolveQuery(expandQuery(query, templateSrv))).toThrow(/groupBy/);
+  });
   it('keeps the stored query shape: same keys, filters still lists, resourceId still a string', () => {
     const query = {
       refId: 'A', queryType: 'events' as const, groupBy: 'user' as const, resourceId: '$instance', filters: { user: ['$users'], eventName: ['RunInstances'] },

@@ -2,7 +2,7 @@
 // alert rules only ever see plain values. The query keeps its shape: filters stay lists, resourceId a string.
 import type { ScopedVars } from '@grafana/data';
 import type { TemplateSrv } from '@grafana/runtime';
-import { filterValues, type Filters, type FilterKey } from '../model/query';
+import type { Filters, FilterKey } from '../model/query';
 import type { Query } from './types';
 
 // A character no CloudTrail value contains: each variable's place in the text is marked with it and a number.
@@ -28,14 +28,25 @@ export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?
   return values.filter((v) => v.trim() !== '');
 }
 
+/**
+ * The filters (or exclusions) with the variables in their values expanded. What is not text (a panel's JSON edited by
+ * hand: filters that are no object, a list's null or number) goes on as it is, for the service to refuse in words:
+ * Grafana's replace() throws on it ("replace is not a function"), and left out it would widen the query.
+ */
 export function expandFilters(filters: Filters, templateSrv: TemplateSrv, scopedVars?: ScopedVars): Filters {
+  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) return filters;
   const out: Filters = {};
-  for (const [key, values] of Object.entries(filters) as Array<[FilterKey, string | string[] | undefined]>) {
+  for (const [key, values] of Object.entries(filters) as Array<[FilterKey, unknown]>) {
     if (values === undefined) {
       continue;
     }
+    if (typeof values !== 'string' && !Array.isArray(values)) {
+      (out as Record<string, unknown>)[key] = values;
+      continue;
+    }
+    const given: unknown[] = typeof values === 'string' ? [values] : values;
     // A Set: the same value picked by hand and through a variable counts once.
-    out[key] = [...new Set(filterValues(values).flatMap((v) => expandValue(v, templateSrv, scopedVars)))];
+    out[key] = [...new Set(given.flatMap((v) => (typeof v === 'string' ? expandValue(v, templateSrv, scopedVars) : [v])))] as string[];
   }
   return out;
 }
@@ -50,8 +61,9 @@ export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?:
   const expanded: Query = { ...query };
   const choices = expanded as Record<(typeof CHOICE_FIELDS)[number], string | undefined>;
   for (const field of CHOICE_FIELDS) {
-    const value: string | undefined = query[field];
-    if (value) {
+    const value: unknown = query[field];
+    // Text only, as in the filters: anything else goes on as it is, for the service to refuse.
+    if (typeof value === 'string' && value) {
       // One value: a multi-value variable gives its first; nothing selected leaves the model's default.
       choices[field] = expandValue(value, templateSrv, scopedVars)[0];
     }
@@ -69,7 +81,7 @@ export function expandQuery(query: Query, templateSrv: TemplateSrv, scopedVars?:
       (expanded as Record<(typeof NUMBER_FIELDS)[number], unknown>)[field] = expandValue(value, templateSrv, scopedVars)[0];
     }
   }
-  if (query.resourceId) {
+  if (typeof query.resourceId === 'string' && query.resourceId) {
     // A resource id is one value: a multi-value variable gives its first selected value.
     expanded.resourceId = expandValue(query.resourceId, templateSrv, scopedVars)[0] ?? '';
   }

@@ -540,6 +540,24 @@ describe('QueryEditor', () => {
     expect(screen.getByText('eu-west-1')).toBeInTheDocument();
   });
 
+  it("opens a panel's JSON edited by hand whose filters hold what is not text, showing the values it can edit", async () => {
+    // A null, a number or an object in a list, or a list that is no list: the editor threw ("Objects are not valid as
+    // a React child", "v.trim is not a function"), and the panel's editor could not be opened to fix it.
+    const query = {
+      refId: 'A', groupBy: 'user',
+      filters: { user: ['alice', null, { a: 1 }], region: 12, sourceIp: ['203.0.113.7', 5] },
+      exclude: { user: [null, 'bob'], eventName: {} },
+    } as unknown as Query;
+    const user = userEvent.setup();
+    const { latest } = renderQueryEditor(datasource(), query);
+    expect(firstValue(fieldLabelled('User'))).toBe('alice');
+    expect(firstValue(fieldLabelled('IP address'))).toBe('203.0.113.7');
+    expect(exclusionFields()).toEqual(['User is not']);
+    // An edit of a field stores its values as shown, text; the fields not edited stay as they were, for the service's error.
+    await user.click(within(fieldLabelled('User')).getByRole('button', { name: 'Remove alice' }));
+    expect(latest().filters).toEqual({ region: 12, sourceIp: ['203.0.113.7', 5] });
+  });
+
   it('offers a way back from a choice to a dashboard variable', async () => {
     setTemplateSrv(fakeTemplateSrv({ status: 'error' }));
     const user = userEvent.setup();
