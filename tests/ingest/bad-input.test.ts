@@ -95,7 +95,8 @@ test('a file whose Records is not a list: its reason says what Records is, in pl
     'fraction.json.gz': ['no-records', `\`Records\` is a number (-2.5), ${not}: not a CloudTrail log file`],
     'number.json.gz': ['no-records', `\`Records\` is a number (3), ${not}: not a CloudTrail log file`],
     'object.json.gz': ['no-records', `\`Records\` is an object, ${not}: not a CloudTrail log file`],
-    'second-value.json': ['no-records', `\`Records\` is a number (7), ${not} (in JSON value 2 of the file): not a CloudTrail log file`],
+    // Refused before DuckDB reads it: see "documents one after another" below.
+    'second-value.json': ['bad-json', expect.stringMatching(/^it is not one JSON document but 2 lists or objects one after another/)],
     'string.json.gz': ['no-records', `\`Records\` is a string ("none today"), ${not}: not a CloudTrail log file`],
   });
 });
@@ -440,6 +441,30 @@ test('the same event in several files is stored once; re-running ingests nothing
   const ledger = await db.all<{ inserted: number; duplicates: number }>(`SELECT inserted, duplicates FROM ingested_objects ORDER BY key`);
   expect(ledger.reduce((a, r) => a + r.inserted, 0)).toBe(3);
   expect(ledger.reduce((a, r) => a + r.duplicates, 0)).toBe(2);
+});
+
+test('a file of JSON documents one after another (files joined into one, plain or gzip members) is refused whole, with why', async () => {
+  // DuckDB read each document, numbering each one's records from 0: the records of the second were stored, and the
+  // lookup of any of them answered that its kept file did not hold it (a 500), or gave the first document's record.
+  const doc = (id: string) => JSON.stringify({ Records: [rec({ eventID: id })] });
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}a-joined.json`]: `${doc('j1')}\n${doc('j2')}`,
+    [`${DAY}b-members.json.gz`]: Buffer.concat([zlib.gzipSync(doc('m1')), zlib.gzipSync(doc('m2'))]),
+    [`${DAY}c-arrays.json`]: `[${JSON.stringify(rec({ eventID: 'x1' }))}][${JSON.stringify(rec({ eventID: 'x2' }))}]`,
+    // One document in two gzip members, as a tool that writes gzip in pieces makes it, is one document.
+    [`${DAY}d-one-in-pieces.json.gz`]: Buffer.concat([zlib.gzipSync(doc('p1').slice(0, 30)), zlib.gzipSync(doc('p1').slice(30))]),
+  });
+  expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 3 });
+  expect(await db.all(`SELECT event_id FROM events`)).toEqual([{ event_id: 'p1' }]);
+  const errors = await db.all<{ key: string; kind: string; reason: string }>(`SELECT key, kind, reason FROM ingest_errors ORDER BY key`);
+  expect(errors.map((e) => [path.basename(e.key), e.kind])).toEqual([
+    ['a-joined.json', 'bad-json'], ['b-members.json.gz', 'bad-json'], ['c-arrays.json', 'bad-json'],
+  ]);
+  expect(errors[0].reason).toBe(
+    'it is not one JSON document but 2 lists or objects one after another (CloudTrail writes one {"Records": [...]} in each file): ' +
+      'files joined into one? Give each its own file; it is read again once it changes'
+  );
+  expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unreadable: 3 });
 });
 
 test('a record that gives a key twice is stored as DuckDB reads it, the first, and read back so: not as JSON.parse reads it, the last', async () => {

@@ -85,3 +85,14 @@ test('a gzip that unpacks past 100× its size (64 MB at least) is refused, whate
   const under = zlib.gzipSync(Buffer.alloc(63 * 1024 * 1024, ' '));
   expect(await scanLogFile(write('under.json.gz', under))).toBe('ok');
 });
+
+test('JSON documents one after another, plain or in gzip members, are found: one document, however nested or spaced, is not', async () => {
+  const doc = JSON.stringify({ Records: [{ eventID: 'a', list: [[1], { b: '}{][' }] }] });
+  expect(await scanLogFile(write('one.json', `\n ${doc} \n`))).toBe('ok');
+  expect(await scanLogFile(write('array.json', JSON.stringify([{ a: 1 }, { b: [2] }])))).toBe('ok');
+  expect(await scanLogFile(write('two.json', `${doc}\n${doc}`))).toEqual({ documents: 2 });
+  expect(await scanLogFile(write('arrays.json', '[{"a": 1}][{"a": 2}][]'))).toEqual({ documents: 3 });
+  expect(await scanLogFile(write('members.json.gz', Buffer.concat([zlib.gzipSync(doc), zlib.gzipSync(doc)])))).toEqual({ documents: 2 });
+  // One document in two gzip members is one document.
+  expect(await scanLogFile(write('split.json.gz', Buffer.concat([zlib.gzipSync(doc.slice(0, 20)), zlib.gzipSync(doc.slice(20))])))).toBe('ok');
+});

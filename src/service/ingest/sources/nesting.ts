@@ -21,6 +21,8 @@ export const MAX_NESTING = 1_000;
 export class DepthScan {
   private depth = 0;
   private inString = false;
+  /** The lists and objects at the top level: 1 in a JSON document, more in documents one after another. */
+  documents = 0;
   private readonly strings = new StringEnds();
 
   constructor(private readonly max: number) {}
@@ -33,6 +35,7 @@ export class DepthScan {
       const b = bytes[i++];
       if (b === QUOTE) i = this.stringEnd(bytes, i);
       else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+        if (this.depth === 0) this.documents++;
         if (++this.depth > this.max) return true;
       } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) this.depth--;
     }
@@ -47,8 +50,11 @@ export class DepthScan {
   }
 }
 
-/** What the scan of a file found: nothing wrong, JSON that nests too deep, or more bytes than the file may unpack to. */
-export type ScanVerdict = 'ok' | 'too-deep' | 'unpacks-too-far';
+/**
+ * What the scan of a file found: nothing wrong, JSON that nests too deep, more bytes than the file may unpack to, or
+ * JSON documents one after another (`{"Records": […]}{"Records": […]}`, or in gzip members one after another).
+ */
+export type ScanVerdict = 'ok' | 'too-deep' | 'unpacks-too-far' | { documents: number };
 
 /**
  * Reads the JSON in `file` (gzip if its name ends in .gz) as DuckDB will: whether it nests deeper than `max` lists and
@@ -73,7 +79,7 @@ export async function scanLogFile(file: string, max = MAX_NESTING): Promise<Scan
   } finally {
     stream.destroy();
   }
-  return 'ok';
+  return scan.documents > 1 ? { documents: scan.documents } : 'ok';
 }
 
 /** Why a fetched file is not given to DuckDB, and the error's kind. */
@@ -91,6 +97,15 @@ export async function refusalOf(file: string): Promise<Refusal | undefined> {
   const verdict = await scanLogFile(file);
   if (verdict === 'unpacks-too-far') return { reason: unpacksTooFar(fs.statSync(file).size), kind: 'too-big' };
   if (verdict === 'ok') return undefined;
+  // DuckDB reads each, numbering each one's records from 0: a record of the second could not be read back by its place.
+  if (typeof verdict === 'object') {
+    return {
+      reason:
+        `it is not one JSON document but ${verdict.documents} lists or objects one after another (CloudTrail writes one ` +
+        '{"Records": [...]} in each file): files joined into one? Give each its own file; it is read again once it changes',
+      kind: 'bad-json',
+    };
+  }
   return {
     reason:
       `its JSON nests more than ${MAX_NESTING} levels deep (a CloudTrail record nests about a dozen): not read, ` +
