@@ -474,9 +474,14 @@ test('a record that gives a key twice is stored as DuckDB reads it, the first, a
   const text = `{"Records": [{"eventVersion": "1.08", "eventID": "twice-1", "eventID": "twice-2", "eventTime": "2026-11-20T10:00:00Z",
     "eventName": "GetObject", "eventSource": "s3.amazonaws.com", "awsRegion": "us-east-1", "sourceIPAddress": "10.0.0.1",
     "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": "111122223333", "userName": "mallory"}}]}`;
-  writeFiles(path.join(dir, 'logs'), { [`${DAY}twice.json.gz`]: zlib.gzipSync(text) });
-  expect(await run()).toMatchObject({ objects: 1, events: 1, errors: 0 });
-  expect(await db.all(`SELECT event_id, user_name FROM events`)).toEqual([{ event_id: 'twice-1', user_name: 'alice' }]);
+  // The same in a file of another layout (a key before Records), which is read back whole rather than scanned.
+  const other = `{"source": "a copy tool", "Records": [{"eventID": "other-1", "eventTime": "2026-11-20T11:00:00Z", "eventID": "other-2"}]}`;
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}twice.json.gz`]: zlib.gzipSync(text), [`${DAY}other.json`]: other });
+  expect(await run()).toMatchObject({ objects: 2, events: 2, errors: 0 });
+  expect(await db.all(`SELECT event_id, user_name FROM events ORDER BY event_time`)).toEqual([
+    { event_id: 'twice-1', user_name: 'alice' }, { event_id: 'other-1', user_name: 'unknown' },
+  ]);
+  expect(await new Reports(db).record('other-1')).toEqual({ record: { eventID: 'other-1', eventTime: '2026-11-20T11:00:00Z' }, alsoStored: [] });
   expect(await new Reports(db).record('twice-1')).toEqual({
     record: expect.objectContaining({ eventID: 'twice-1', userIdentity: { type: 'IAMUser', userName: 'alice', accountId: '111122223333' } }),
     alsoStored: [],

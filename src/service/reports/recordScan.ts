@@ -21,10 +21,10 @@ function unpacked(content: Uint8Array): Buffer {
 }
 
 /** The records of a kept log file read whole (gzip or plain), as delivered: `{"Records": [...]}`, or an array. */
-function recordsOf(content: Uint8Array): CloudTrailRecord[] {
+function recordsOf(content: Uint8Array, parse: (text: string) => unknown): CloudTrailRecord[] {
   // A leading byte-order mark, which ingestion accepts, is no part of the JSON.
   const text = unpacked(content).toString('utf8').replace(/^\uFEFF/, '');
-  const parsed = JSON.parse(text) as { Records?: unknown };
+  const parsed = parse(text) as { Records?: unknown };
   return Array.isArray(parsed) ? parsed : Array.isArray(parsed.Records) ? parsed.Records : [];
 }
 
@@ -143,7 +143,7 @@ async function scanPieces(
  * (as DuckDB reads a key given twice, the first: parseFirstKeyWins); `visit` returns true to stop there. Only the
  * records wanted are parsed: a file given by its path is streamed a record at a time (scanRecords; `signal` stops it
  * between two records), one given whole is unpacked and scanned so too. One not in CloudTrail's layout (at most 16 MB
- * when ingested) is parsed whole, with JSON.parse. A damaged file throws (DamagedLogFileError, or JSON's or gzip's
+ * when ingested) is parsed whole. A damaged file throws (DamagedLogFileError, or JSON's or gzip's
  * error) once the records before the damage are visited.
  */
 export async function readRecords(
@@ -159,6 +159,6 @@ export async function readRecords(
     file = fs.readFileSync(file.path);
   }
   if (await scanPieces([unpacked(file)], 'the kept copy', wanted, visitText, signal)) return;
-  const records = recordsOf(file);
+  const records = recordsOf(file, parse);
   for (let i = 0; i < records.length; i++) if (wanted(i) && visit(i, records[i]) === true) return;
 }
