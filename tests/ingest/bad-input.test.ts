@@ -467,7 +467,7 @@ test('a file of JSON documents one after another (files joined into one, plain o
   expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unreadable: 3 });
 });
 
-test('a record that gives a key twice is stored as DuckDB reads it, the first, and read back so: not as JSON.parse reads it, the last', async () => {
+test('a record is read back as DuckDB read it: a key given twice its first value (not the last), NaN and a comma after a last item accepted', async () => {
   // CloudTrail writes each key once: a file that does not is forged or damaged. JSON leaves the choice to the parser.
   // Read back with JSON.parse, the record had another eventID than the event stored from it: its lookup found no
   // record ("stored, but its original record cannot be read"), and its user was not the one the reports counted.
@@ -476,10 +476,16 @@ test('a record that gives a key twice is stored as DuckDB reads it, the first, a
     "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": "111122223333", "userName": "mallory"}}]}`;
   // The same in a file of another layout (a key before Records), which is read back whole rather than scanned.
   const other = `{"source": "a copy tool", "Records": [{"eventID": "other-1", "eventTime": "2026-11-20T11:00:00Z", "eventID": "other-2"}]}`;
-  writeFiles(path.join(dir, 'logs'), { [`${DAY}twice.json.gz`]: zlib.gzipSync(text), [`${DAY}other.json`]: other });
-  expect(await run()).toMatchObject({ objects: 2, events: 2, errors: 0 });
+  // What DuckDB accepts beyond JSON, and JSON.parse refuses: NaN and Infinity, a comma after a last item.
+  const lenient = `{"Records": [{"eventID": "nan-1", "eventTime": "2026-11-20T12:00:00Z", "requestParameters": {"ratio": NaN, "max": -Infinity,},},]}`;
+  writeFiles(path.join(dir, 'logs'), { [`${DAY}twice.json.gz`]: zlib.gzipSync(text), [`${DAY}other.json`]: other, [`${DAY}lenient.json`]: lenient });
+  expect(await run()).toMatchObject({ objects: 3, events: 3, errors: 0 });
+  expect(await new Reports(db).record('nan-1')).toEqual({
+    record: { eventID: 'nan-1', eventTime: '2026-11-20T12:00:00Z', requestParameters: { ratio: NaN, max: -Infinity } },
+    alsoStored: [],
+  });
   expect(await db.all(`SELECT event_id, user_name FROM events ORDER BY event_time`)).toEqual([
-    { event_id: 'twice-1', user_name: 'alice' }, { event_id: 'other-1', user_name: 'unknown' },
+    { event_id: 'twice-1', user_name: 'alice' }, { event_id: 'other-1', user_name: 'unknown' }, { event_id: 'nan-1', user_name: 'unknown' },
   ]);
   expect(await new Reports(db).record('other-1')).toEqual({ record: { eventID: 'other-1', eventTime: '2026-11-20T11:00:00Z' }, alsoStored: [] });
   expect(await new Reports(db).record('twice-1')).toEqual({

@@ -6,7 +6,7 @@ import zlib from 'node:zlib';
 import { RecordBoundaries } from '../jsonBytes';
 import { recordsArrayStart } from '../ingest/recordsArray';
 import { isGzip, openLogFile } from '../logFileStream';
-import { parseFirstKeyWins } from './firstKeyJson';
+import { parseAsDuckDb } from './duckDbJson';
 
 /** One record of a CloudTrail log file, as delivered. */
 export type CloudTrailRecord = Record<string, unknown>;
@@ -140,7 +140,7 @@ async function scanPieces(
 
 /**
  * Reads a kept log file's records in order, and gives each one `wanted(index)` asks for to `visit`, parsed by `parse`
- * (as DuckDB reads a key given twice, the first: parseFirstKeyWins); `visit` returns true to stop there. Only the
+ * (as DuckDB read it when the events were stored: parseAsDuckDb); `visit` returns true to stop there. Only the
  * records wanted are parsed: a file given by its path is streamed a record at a time (scanRecords; `signal` stops it
  * between two records), one given whole is unpacked and scanned so too. One not in CloudTrail's layout (at most 16 MB
  * when ingested) is parsed whole. A damaged file throws (DamagedLogFileError, or JSON's or gzip's
@@ -151,7 +151,7 @@ export async function readRecords(
   visit: (index: number, record: CloudTrailRecord) => boolean | void,
   wanted: (index: number) => boolean = () => true,
   signal?: AbortSignal,
-  parse: (text: string) => unknown = parseFirstKeyWins
+  parse: (text: string) => unknown = parseAsDuckDb
 ): Promise<void> {
   const visitText = (i: number, text: Buffer) => visit(i, parse(text.toString('utf8')) as CloudTrailRecord) === true;
   if (!(file instanceof Uint8Array)) {

@@ -1,15 +1,19 @@
-// JSON read as DuckDB reads it where an object gives a key twice: the first value is the one. JSON.parse keeps the last,
-// so a record read back with it could hold another eventID, user or time than the event stored from it (and a lookup
-// by its eventID found no record at all). JSON leaves the choice to the parser; a log file that makes it is forged
-// or damaged, as CloudTrail writes each key once.
+// JSON read back as DuckDB's reader (yyjson) read it when the events were stored, where the two differ:
+// - a key given twice in an object: DuckDB takes the first value, JSON.parse the last. Read back with JSON.parse, a
+//   record could hold another eventID, user or time than the event stored from it (and a lookup by its eventID found
+//   no record at all);
+// - NaN, Infinity and inf (either case, with a minus too) as numbers, and a comma after the last item of a list or
+//   object: DuckDB accepts them, JSON.parse refuses them, and the record of an event that was stored could not be read.
+// CloudTrail writes neither: a log file that holds one is forged or damaged.
 
 // eslint-disable-next-line no-control-regex -- a JSON string holds no raw control character
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const NOT_A_NUMBER = /(-?)(?:(nan)|infinity|inf)/iy;
 const SPACE = /[ \t\n\r]*/y;
 
-/** JSON.parse's value of `text`, but for an object's key given twice, whose first value it keeps. Throws SyntaxError as JSON.parse does. */
-export function parseFirstKeyWins(text: string): unknown {
+/** The value of `text` as DuckDB reads it (see above). Throws a SyntaxError, as JSON.parse does, on what DuckDB refuses too. */
+export function parseAsDuckDb(text: string): unknown {
   let at = 0;
   const fail = (): never => {
     throw new SyntaxError(at < text.length ? `Unexpected token in JSON at position ${at}` : 'Unexpected end of JSON input');
@@ -19,21 +23,25 @@ export function parseFirstKeyWins(text: string): unknown {
     SPACE.test(text);
     at = SPACE.lastIndex;
   };
-  const token = (pattern: RegExp): string => {
+  const match = (pattern: RegExp): RegExpExecArray | null => {
     pattern.lastIndex = at;
     const found = pattern.exec(text);
-    if (!found) fail();
-    at = pattern.lastIndex;
-    return found![0];
+    if (found) at = pattern.lastIndex;
+    return found;
   };
   const string = () => {
-    const quoted = token(STRING);
+    const quoted = (match(STRING) ?? fail())[0];
     return quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
   };
   const expect = (char: string) => {
     space();
     if (text[at] !== char) fail();
     at++;
+  };
+  /** After an item and its comma: whether the list or object ends there (a comma after its last item). */
+  const endsAfterComma = (close: string) => {
+    space();
+    return text[at] === close && ++at > 0;
   };
   const value = (): unknown => {
     space();
@@ -51,8 +59,9 @@ export function parseFirstKeyWins(text: string): unknown {
         // As JSON.parse makes it: an own field, a key named __proto__ too.
         if (!Object.hasOwn(object, key)) Object.defineProperty(object, key, { value: item, enumerable: true, writable: true, configurable: true });
         space();
-        if (text[at] === ',') at++;
-        else return expect('}'), object;
+        if (text[at] !== ',') return expect('}'), object;
+        at++;
+        if (endsAfterComma('}')) return object;
       }
     }
     if (char === '[') {
@@ -63,15 +72,18 @@ export function parseFirstKeyWins(text: string): unknown {
       for (;;) {
         list.push(value());
         space();
-        if (text[at] === ',') at++;
-        else return expect(']'), list;
+        if (text[at] !== ',') return expect(']'), list;
+        at++;
+        if (endsAfterComma(']')) return list;
       }
     }
     if (char === '"') return string();
     for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
       if (text.startsWith(word, at)) return (at += word.length), literal;
     }
-    return Number(token(NUMBER));
+    const odd = match(NOT_A_NUMBER);
+    if (odd) return odd[2] ? NaN : odd[1] ? -Infinity : Infinity;
+    return Number((match(NUMBER) ?? fail())[0]);
   };
   const parsed = value();
   space();
