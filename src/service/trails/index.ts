@@ -90,6 +90,15 @@ function explain(err: unknown, endpoint: ConfiguredEndpoint | undefined): string
 
 const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! : (name ?? null));
 
+// What a CloudTrail-compatible server may answer and AWS never does (a number for a name, a list that is no list, a
+// time past year 9999): the SDK passes it on as it is, and it was a TypeError or RangeError no one could act on. Read
+// as absent: a trail without an ARN is no trail, a field so is empty.
+const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+const flag = (v: unknown) => (typeof v === 'boolean' ? v : null);
+const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59);
+const time = (v: unknown) => (v instanceof Date && v.getTime() >= 0 && v.getTime() <= LAST_TIME ? v : null);
+const objects = <T>(v: unknown) => (Array.isArray(v) ? v.filter((x): x is T => typeof x === 'object' && x !== null) : []);
+
 export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync> {
   const home = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   // The SDK sends the requests to an AWS_ENDPOINT_URL_CLOUDTRAIL (or the config file's endpoint_url) by itself: known here, errors name it, not AWS's API.
@@ -116,15 +125,22 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     const listed = new Map<string, TrailInfo>();
     try {
       let token: string | undefined;
+      const tokens = new Set<string>();
       do {
         const page = await client(home).send(new ListTrailsCommand({ NextToken: token }), { abortSignal: options.signal });
-        for (const t of page.Trails ?? []) {
-          if (!t.TrailARN) continue;
-          const region = t.HomeRegion ?? home;
-          byRegion.set(region, [...(byRegion.get(region) ?? []), t.TrailARN]);
-          listed.set(t.TrailARN, t);
+        for (const t of objects<TrailInfo>(page.Trails)) {
+          const arn = text(t.TrailARN);
+          if (!arn) continue;
+          const region = text(t.HomeRegion) ?? home;
+          byRegion.set(region, [...(byRegion.get(region) ?? []), arn]);
+          listed.set(arn, { ...t, Name: text(t.Name), HomeRegion: text(t.HomeRegion) });
         }
-        token = page.NextToken;
+        token = text(page.NextToken);
+        // A page's token given again would list the same pages for ever.
+        if (token && tokens.has(token)) {
+          throw new Error(`${endpoint ? `the CloudTrail endpoint ${endpoint.url}` : 'the CloudTrail API'} gave one NextToken twice: not as CloudTrail does`);
+        }
+        if (token) tokens.add(token);
       } while (token);
     } catch (err) {
       const name = (err as { name?: string }).name;
@@ -139,11 +155,13 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     // them DescribeTrails leaves out an organization trail seen from a member account (AWS's API reference).
     const trails = new Map<string, Trail>();
     const describe = async (region: string, arns: string[]) =>
-      (
-        await client(region).send(new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }), {
-          abortSignal: options.signal,
-        })
-      ).trailList ?? [];
+      objects<Trail>(
+        (
+          await client(region).send(new DescribeTrailsCommand({ ...(arns.length > 0 && { trailNameList: arns }), includeShadowTrails: true }), {
+            abortSignal: options.signal,
+          })
+        ).trailList
+      ).filter((t) => text(t.TrailARN));
     const notDescribed = new Set<string>();
     let firstFailure: unknown;
     for (const [region, arns] of byRegion) {
@@ -180,7 +198,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     for (const t of trails.values()) {
       let status: GetTrailStatusCommandOutput | undefined;
       try {
-        status = await client(t.HomeRegion ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }), { abortSignal: options.signal });
+        status = await client(text(t.HomeRegion) ?? home).send(new GetTrailStatusCommand({ Name: t.TrailARN }), { abortSignal: options.signal });
       } catch (err) {
         // Stopped: not a trail whose status is unknown, to store as such over the inventory.
         if (options.signal?.aborted) throw err;
@@ -188,21 +206,21 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
       }
       out.push({
         arn: t.TrailARN!,
-        name: t.Name ?? t.TrailARN!,
-        homeRegion: t.HomeRegion ?? null,
-        s3Bucket: t.S3BucketName ?? null,
-        s3KeyPrefix: t.S3KeyPrefix ?? null,
-        isLogging: status?.IsLogging ?? null,
-        includeGlobalServiceEvents: t.IncludeGlobalServiceEvents ?? null,
-        isMultiRegion: t.IsMultiRegionTrail ?? null,
-        isOrganizationTrail: t.IsOrganizationTrail ?? null,
-        loggingStarted: status?.StartLoggingTime ?? null,
-        loggingStopped: status?.StopLoggingTime ?? null,
-        lastDelivery: status?.LatestDeliveryTime ?? null,
-        lastDeliveryError: status?.LatestDeliveryError || null,
-        lastNotification: status?.LatestNotificationTime ?? null,
-        lastNotificationError: status?.LatestNotificationError || null,
-        snsTopic: topicName(t.SnsTopicARN, t.SnsTopicName),
+        name: text(t.Name) ?? t.TrailARN!,
+        homeRegion: text(t.HomeRegion) ?? null,
+        s3Bucket: text(t.S3BucketName) ?? null,
+        s3KeyPrefix: text(t.S3KeyPrefix) ?? null,
+        isLogging: flag(status?.IsLogging),
+        includeGlobalServiceEvents: flag(t.IncludeGlobalServiceEvents),
+        isMultiRegion: flag(t.IsMultiRegionTrail),
+        isOrganizationTrail: flag(t.IsOrganizationTrail),
+        loggingStarted: time(status?.StartLoggingTime),
+        loggingStopped: time(status?.StopLoggingTime),
+        lastDelivery: time(status?.LatestDeliveryTime),
+        lastDeliveryError: text(status?.LatestDeliveryError) ?? null,
+        lastNotification: time(status?.LatestNotificationTime),
+        lastNotificationError: text(status?.LatestNotificationError) ?? null,
+        snsTopic: topicName(text(t.SnsTopicARN), text(t.SnsTopicName)),
       });
     }
     return { trails: out.sort((a, b) => a.name.localeCompare(b.name)), warnings };

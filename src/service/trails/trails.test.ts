@@ -143,6 +143,43 @@ test('a second sync replaces the inventory; ListTrails denied falls back to the 
   }
 });
 
+test("a CloudTrail-compatible server's answer of types AWS never sends is stored with those fields empty, not a TypeError", async () => {
+  // The SDK passes a JSON 1.1 answer on as it is: a number for a name, a list that is no list, a time past year 9999.
+  const odd = await startTestCloudTrail(({ operation }) => {
+    if (operation === 'ListTrails') return { body: { Trails: [null, 7, { TrailARN: 12 }, { TrailARN: A, Name: 42, HomeRegion: { r: 1 } }] } };
+    if (operation === 'DescribeTrails') {
+      return { body: { trailList: [{ ...DESCRIBED[A], Name: ['org-trail'], S3BucketName: 5, IsMultiRegionTrail: 'yes', HomeRegion: 7 }, 'x'] } };
+    }
+    return { body: { IsLogging: 'true', LatestDeliveryTime: 1e20, StartLoggingTime: 1700000000, LatestDeliveryError: { code: 1 } } };
+  });
+  const db = await Database.open(path.join(dir, 'odd.duckdb'));
+  try {
+    expect(await syncTrails(db, { endpoint: odd.endpoint, region: 'us-east-1' })).toMatchObject({ warnings: [] });
+    expect(await db.all(`SELECT arn, name, home_region, s3_bucket, is_multi_region, is_logging, logging_started::VARCHAR AS started,
+      last_delivery, last_delivery_error, s3_key_prefix FROM trails`)).toEqual([{
+      arn: A, name: A, home_region: null, s3_bucket: null, is_multi_region: null, is_logging: null, started: '2023-11-14 22:13:20',
+      last_delivery: null, last_delivery_error: null, s3_key_prefix: 'org',
+    }]);
+  } finally {
+    db.close();
+    await odd.stop();
+  }
+});
+
+test('a server that gives one NextToken twice fails the sync in words, instead of listing the same pages for ever', async () => {
+  const looping = await startTestCloudTrail(() => ({ body: { Trails: [{ TrailARN: A, Name: 'org-trail', HomeRegion: 'us-east-1' }], NextToken: 'again' } }));
+  const db = await Database.open(path.join(dir, 'looping.duckdb'));
+  try {
+    await expect(syncTrails(db, { endpoint: looping.endpoint, region: 'us-east-1' })).rejects.toThrow(
+      `the CloudTrail endpoint ${looping.endpoint} gave one NextToken twice: not as CloudTrail does`
+    );
+    expect(looping.calls.map((c) => c.operation)).toEqual(['ListTrails', 'ListTrails']);
+  } finally {
+    db.close();
+    await looping.stop();
+  }
+});
+
 test('an endpoint that does not answer says which one and what to check', async () => {
   const url = await refusedUrl();
   const db = await Database.open(path.join(dir, 'refused.duckdb'));
