@@ -100,6 +100,33 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test("a server's listing that gives one continuation token twice fails the run in words: it listed the same page for ever", async () => {
+  await s3.createBucket('looping');
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('looping', `${day}a.json.gz`, logFile([rec('2026-11-20')]));
+  // A day's listing (no delimiter) answered as a server with that bug answers it: truncated, the same page and token
+  // each time. (fauxqs has no such bug: a stand-in for one that does.)
+  let dayListings = 0;
+  const proxy = await proxyTo((req, res) => {
+    const url = new URL(req.url!, 'http://s3');
+    if (url.searchParams.get('list-type') !== '2' || url.searchParams.has('delimiter')) return false;
+    dayListings++;
+    res.writeHead(200, { 'content-type': 'application/xml' }).end(
+      '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>looping</Name><KeyCount>1</KeyCount><IsTruncated>true</IsTruncated>' +
+        `<Contents><Key>${day}a.json.gz</Key><ETag>"e1"</ETag><Size>10</Size></Contents><NextContinuationToken>again</NextContinuationToken></ListBucketResult>`
+    );
+    return true;
+  });
+  try {
+    await expect(ingest({ source: 's3://looping', db, days: 1, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow(
+      `the listing of s3://looping/${day} gave one continuation token twice: not as S3 does`
+    );
+    expect(dayListings).toBe(2);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('keys XML cannot hold (a carriage return) are listed URL-encoded, as S3 advises, and each file is read by its own key', async () => {
   await s3.createBucket('odd-keys');
   const day = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;

@@ -354,13 +354,26 @@ export class S3Source implements LogSource {
   /** Folder names directly under a prefix ("accounts", "regions"), following every page. */
   private async folders(prefix: string): Promise<string[]> {
     const out: string[] = [];
+    for await (const page of this.pages({ Prefix: prefix, Delimiter: '/' })) for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+    return out;
+  }
+
+  /**
+   * A listing's pages, one after another by their continuation tokens. A token given twice (a server's bug: S3 gives
+   * each once) fails the listing: it listed the same pages for ever, holding each page's keys, until memory ran out.
+   */
+  private async *pages(input: { Prefix: string; Delimiter?: string }): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const tokens = new Set<string>();
     let token: string | undefined;
     do {
-      const page = await this.listPage({ Bucket: this.location.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token });
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+      const page = await this.listPage({ Bucket: this.location.bucket, ...input, ContinuationToken: token });
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (token !== undefined && tokens.has(token)) {
+        throw new Error(`the listing of s3://${this.location.bucket}/${input.Prefix} gave one continuation token twice: not as S3 does`);
+      }
+      if (token !== undefined) tokens.add(token);
     } while (token);
-    return out;
   }
 
   /** `answerMs`: how long a listing waits for its answer. A download has the idle timeout alone, not to cut a slow large one. */
@@ -449,14 +462,11 @@ export class S3Source implements LogSource {
 
   async list(unit: string): Promise<LogObjectRef[]> {
     const out: LogObjectRef[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.listPage({ Bucket: this.location.bucket, Prefix: unit, ContinuationToken: token });
+    for await (const page of this.pages({ Prefix: unit })) {
       for (const o of page.Contents ?? []) {
         if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, etag: unquoted(o.ETag), size: o.Size ?? 0 });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return out;
   }
 
