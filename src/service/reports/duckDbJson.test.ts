@@ -15,6 +15,9 @@ test('anything else JSON.parse reads is read as it reads it: escapes, numbers, l
     '"\\ud800 alone"',
     '0',
     `{"deep": ${'['.repeat(500)}${']'.repeat(500)}}`,
+    // A string of megabytes (a policy document in requestParameters), and one of escapes: a pattern's backtracking
+    // overflowed its stack on them.
+    JSON.stringify({ policy: 'x'.repeat(20 * 1024 * 1024), escaped: '"\\'.repeat(1_000_000), last: '\\' }),
   ];
   for (const text of samples) expect(parseAsDuckDb(text)).toEqual(JSON.parse(text));
   const proto = parseAsDuckDb('{"__proto__": {"polluted": true}}') as Record<string, unknown>;
