@@ -2,7 +2,6 @@
 // successful run, at least today and yesterday), for each source in turn,
 // the trail inventory refreshed hourly for S3 sources, and on-demand backfills. One ingestion at a time.
 import { messageOf } from '../model/errorMessage';
-import { awsAnswerOf } from './awsErrors';
 import { counted } from './counted';
 import { kindsOf } from './errorKind';
 import { foundNoLogs } from './foundNoLogs';
@@ -11,7 +10,7 @@ import { COMPLETED_RUN, ingest, recordEndedRun, sourceId, sourceLedger, type Ing
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, cloudTrailDays, dayWindow } from './ingest/keys';
 import { compactOriginals, describeCompaction } from './ingest/originals';
 import { BucketRegions, type ThrottleWaits } from './ingest/sources/s3';
-import { startPoller, type Poller } from './ingest/poller';
+import { failureFields, startPoller, type Poller } from './ingest/poller';
 import { daysUnder, prune } from './ingest/retention';
 import type { Logger } from './logger';
 import { syncTrails } from './trails';
@@ -278,9 +277,7 @@ export function startService(options: ServiceOptions): Service {
       } catch (err) {
         failures.push({ source: state.source, err });
         // As the poller's line for one source: the run's joined message cannot carry each source's AWS answer.
-        if (several) {
-          logger.warn({ job: 'ingest', source: state.source, err: messageOf(err), kind: kindsOf(err).join(' '), ...awsAnswerOf(err) }, 'source failed');
-        }
+        if (several) logger.warn({ job: 'ingest', source: state.source, ...failureFields(err) }, 'source failed');
       }
     }
     if (failures.length === 1 && !several) throw failures[0].err;

@@ -4,6 +4,14 @@ import { messageOf } from '../../model/errorMessage';
 import { awsAnswerOf } from '../awsErrors';
 import { kindsOf } from '../errorKind';
 
+/**
+ * A failure's fields for a log line: its message, its kind, and AWS's answer when AWS answered (what a log store's query
+ * or alert selects on, and the request id that AWS Support asks for). The poller's line, and serve's for each source.
+ */
+export function failureFields(err: unknown): { err: string; kind: string } {
+  return { err: messageOf(err), kind: kindsOf(err).join(' '), ...awsAnswerOf(err) };
+}
+
 export interface PollerLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -68,13 +76,11 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
       return intervalMs;
     } catch (err) {
       failures++;
-      state.lastError = messageOf(err);
+      const fields = failureFields(err);
+      state.lastError = fields.err;
       const delay = Math.min(intervalMs, retryMs * 2 ** (failures - 1));
-      // Its kind and AWS's answer beside the words: what a log store's query or alert selects on, and the request id
-      // that AWS Support asks for.
-      const kind = kindsOf(err).join(' ');
       const retryInSeconds = Math.round(delay / 1000);
-      logger.warn({ job: name, err: state.lastError, kind, ...awsAnswerOf(err), failures, retryInSeconds }, `${name} failed; retrying`);
+      logger.warn({ job: name, ...fields, failures, retryInSeconds }, `${name} failed; retrying`);
       return delay;
     }
   };
