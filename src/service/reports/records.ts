@@ -67,15 +67,12 @@ export async function originalRecords(
   guard = unguarded,
   signal?: AbortSignal
 ): Promise<OriginalRecords> {
-  const found = new Map<string, CloudTrailRecord>();
-  const alsoFound = new Map<string, CloudTrailRecord[]>();
+  // Every record read under each id, in the order the files were read.
+  const read = new Map<string, CloudTrailRecord[]>();
   const removed: string[] = [];
   const unreadable: UnreadableRecord[] = [];
-  const keep: KeepRecord = (id, record) => {
-    if (!found.has(id)) found.set(id, record);
-    else alsoFound.set(id, [...(alsoFound.get(id) ?? []), record]);
-  };
-  const result = () => ({ found: inTimeOrder(found, alsoFound), alsoFound, removed, unreadable });
+  const keep: KeepRecord = (id, record) => read.set(id, [...(read.get(id) ?? []), record]);
+  const result = () => ({ ...inTimeOrder(read), removed, unreadable });
   if (eventIds.length === 0) return result();
   // Files written before schema version 4 kept a copy of the record in each event.
   const legacy = (await guard(() => hasColumn(conn, 'events', 'record'))) ? 'to_json(record)::VARCHAR' : 'NULL';
@@ -116,7 +113,7 @@ export async function originalRecords(
   }
   // Each query reads what is committed when it runs: a prune that committed after the lookup took events without
   // their files. Those no longer in events were removed, not lost.
-  const unread = [...byObject.values()].flat().map(({ id }) => id).filter((id) => !found.has(id));
+  const unread = [...byObject.values()].flat().map(({ id }) => id).filter((id) => !read.has(id));
   if (unread.length > 0) {
     const still = await guard(() => conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) }));
     const kept = new Set(still.getRowsJS().map(([id]) => String(id)));
@@ -140,17 +137,19 @@ export async function originalRecords(
 type KeepRecord = (id: string, record: CloudTrailRecord) => void;
 
 /**
- * `found` with, for each id that has more than one record, the earliest (by eventTime, as delivered: ISO 8601 strings
- * in one zone sort as times do) in it and the rest in `alsoFound`, whatever order the files were read in.
+ * The records read under each id as `found` (the earliest, by eventTime as delivered: ISO 8601 strings in one zone
+ * sort as times do) and `alsoFound` (the rest, in that order), whatever order the files were read in.
  */
-function inTimeOrder(found: Map<string, CloudTrailRecord>, alsoFound: Map<string, CloudTrailRecord[]>): Map<string, CloudTrailRecord> {
+function inTimeOrder(read: Map<string, CloudTrailRecord[]>): Pick<OriginalRecords, 'found' | 'alsoFound'> {
   const timeOf = (record: CloudTrailRecord) => String(record.eventTime ?? '');
-  for (const [id, more] of alsoFound) {
-    const all = [found.get(id)!, ...more].sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
-    found.set(id, all[0]);
-    alsoFound.set(id, all.slice(1));
+  const found = new Map<string, CloudTrailRecord>();
+  const alsoFound = new Map<string, CloudTrailRecord[]>();
+  for (const [id, records] of read) {
+    const [first, ...rest] = records.length > 1 ? records.sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0)) : records;
+    found.set(id, first);
+    if (rest.length > 0) alsoFound.set(id, rest);
   }
-  return found;
+  return { found, alsoFound };
 }
 
 /** Where the log file `key` is kept: for the service's log, which may name paths that an answer must not. */
