@@ -55,7 +55,9 @@ export function parseAsDuckDb(text: string): unknown {
   /** After an item and its comma: whether the list or object ends there (a comma after its last item). */
   const endsAfterComma = (close: string) => {
     space();
-    return text[at] === close && ++at > 0;
+    if (text[at] !== close) return false;
+    at++;
+    return true;
   };
   const value = (): unknown => {
     space();

@@ -15,6 +15,7 @@ import { configuredEndpoint, ENDPOINT_FLAG, type ConfiguredEndpoint } from '../a
 import { isMissingCredentials, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../awsErrors';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
+import { MAX_TIME, MIN_TIME } from '../reports/time';
 
 export interface TrailRecord {
   arn: string;
@@ -95,8 +96,7 @@ const topicName = (arn?: string, name?: string) => (arn ? arn.split(':').pop()! 
 // as absent: a trail without an ARN is no trail, a field so is empty.
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const flag = (v: unknown) => (typeof v === 'boolean' ? v : null);
-const LAST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59);
-const time = (v: unknown) => (v instanceof Date && v.getTime() >= 0 && v.getTime() <= LAST_TIME ? v : null);
+const time = (v: unknown) => (v instanceof Date && v.getTime() >= MIN_TIME && v.getTime() <= MAX_TIME ? v : null);
 const objects = <T>(v: unknown) => (Array.isArray(v) ? v.filter((x): x is T => typeof x === 'object' && x !== null) : []);
 
 export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync> {
