@@ -422,6 +422,19 @@ describe('variable support', () => {
     expect(get).toHaveBeenLastCalledWith('values/region', { from: 1_000, to: 9_000, limit: 10_000, timeField: 'arrival' });
   });
 
+  it("refuses a search that is not text (a variable's JSON edited by hand) in words, asking nothing", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    const hand = request({ dimension: 'user', search: { q: 'adm' } as unknown as string });
+    await expect(lastValueFrom(ds().variables!.query(hand))).rejects.toThrow(`This variable's "Containing" is {"q":"adm"} in its saved JSON, not text`);
+    expect(get).not.toHaveBeenCalled();
+  });
+
+  it('passes a time field that is not text on as it is, for the service to refuse in words', async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    await lastValueFrom(ds().variables!.query(request({ dimension: 'user', timeField: 7 as unknown as VariableQuery['timeField'] })));
+    expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 7 });
+  });
+
   it('falls back to users when the variable has no dimension yet', async () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
     await lastValueFrom(ds().variables!.query(request({})));

@@ -124,7 +124,9 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
    * in a query (a multi-value variable gives its first value), so the lists follow the dashboard's choice.
    */
   values(dimension: Dimension, request: ValuesRequest = {}, scopedVars?: ScopedVars): Promise<ValueCount[]> {
-    const timeField = request.timeField && (expandValue(request.timeField, getTemplateSrv(), scopedVars)[0] as TimeField | undefined);
+    // What is not text (a variable's JSON edited by hand) goes on as it is, for the service to refuse in words.
+    const timeField =
+      typeof request.timeField === 'string' ? (expandValue(request.timeField, getTemplateSrv(), scopedVars)[0] as TimeField | undefined) : request.timeField;
     return fetchValues(this, dimension, { ...request, timeField });
   }
 

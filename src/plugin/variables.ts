@@ -2,6 +2,7 @@
 import { CustomVariableSupport, FieldType, createDataFrame, type DataQueryRequest, type DataQueryResponse } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
 import { from, type Observable } from 'rxjs';
+import { clipped } from '../model/clipped';
 import { MAX_LIMIT } from '../model/query';
 import type { DataSource } from './datasource';
 import { VariableQueryEditor } from './components/VariableQueryEditor';
@@ -24,6 +25,11 @@ export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource,
 
   private async values(request: DataQueryRequest<VariableQuery>): Promise<DataQueryResponse> {
     const target = variableQueryOf(request.targets[0]);
+    // Only a variable's JSON edited by hand holds anything else; Grafana's replace() would throw a bare TypeError.
+    if (target.search !== undefined && typeof target.search !== 'string') {
+      const saved = clipped(JSON.stringify(target.search), 60);
+      throw new Error(`This variable's "Containing" is ${saved} in its saved JSON, not text: open the variable and type the search again.`);
+    }
     // The search text may itself use other variables (chained variables); a multi-value one gives one search per
     // selected value, and the options are all their answers. Past MAX_SEARCHES (a parent's "All" without an "All
     // value"), one unnarrowed lookup instead of a request per value. The time field may be a variable too ($timeField):
