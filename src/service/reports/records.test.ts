@@ -7,7 +7,7 @@ import { listValue } from '@duckdb/node-api';
 import { Database, databaseFiles, removeDatabase } from '../db/database';
 import { ingest } from '../ingest';
 import { originalFiles, originalRecords, UnreadableRecordError } from './records';
-import { storedRecords, tempDir, writeFiles } from '../../../tests/support/temp';
+import { storedRecords, tempDir, withTempDatabase, writeFiles } from '../../../tests/support/temp';
 
 const rec = (id: string, extra: Record<string, unknown> = {}) => ({ eventID: id, eventTime: '2026-11-20T10:00:00Z', eventName: 'GetObject', ...extra });
 
@@ -133,6 +133,48 @@ test('a big file of its own with a record that is not JSON is damaged, as one in
   const { unreadable } = await withKeptCopy('b.json', { name: 'broken-record.json', content }, ['b1']);
   expect(unreadable)
     .toEqual([{ id: 'b1', key: 'b.json', file: path.join(db.originalsDir, 'broken-record.json'), why: expect.stringMatching(/^is damaged: /) }]);
+});
+
+describe('events that share an eventID but not an eventTime (each stored, loader.ts findFresh)', () => {
+  const early = rec('s1', { eventTime: '2026-11-20T08:00:00Z' });
+  const late = rec('s1', { eventTime: '2026-11-20T09:00:00Z', userAgent: 'other' });
+
+  /** originalRecords of s1 in a database of `files`, after `damage` changed the kept copies. */
+  const lookUp = (files: Record<string, Buffer | string>, damage: (db: Database) => Promise<void> = async () => {}) =>
+    withTempDatabase(async (tmp, shared) => {
+      await ingest({ source: writeFiles(path.join(tmp, 'logs'), files), db: shared, days: 3650 });
+      await damage(shared);
+      const conn = await shared.connect();
+      try {
+        return await originalRecords(conn, shared.originalsDir, ['s1']);
+      } finally {
+        conn.closeSync();
+      }
+    });
+  /** Keeps `key` as a big file of its own holding `content`, as if its kept copy had changed. */
+  const keptAs = (key: string, content: string) => async (shared: Database) => {
+    fs.writeFileSync(path.join(shared.originalsDir, 'changed.json'), content);
+    await shared.run(`UPDATE log_objects SET archive = 'changed.json' WHERE key = $key`, { key });
+  };
+
+  test('both are read, the earliest first', async () => {
+    const { found, alsoFound, unreadable } = await lookUp({ 'x.json': JSON.stringify({ Records: [late] }), 'y.json': JSON.stringify({ Records: [early] }) });
+    expect([found.get('s1'), alsoFound.get('s1'), unreadable]).toEqual([early, [late], []]);
+  });
+
+  // Judged by its id, read once: the other event's damaged file went unsaid, and the one read was given alone.
+  test("one whose kept file is damaged is unreadable, though the other's record is read", async () => {
+    const files = { 'x.json': JSON.stringify({ Records: [early] }), 'y.json': JSON.stringify({ Records: [late] }) };
+    const { found, unreadable } = await lookUp(files, keptAs('y.json', '{"Records": [{"eventID": "s1"'));
+    expect(found.get('s1')).toEqual(early);
+    expect(unreadable).toEqual([{ id: 's1', key: 'y.json', file: expect.stringMatching(/changed\.json$/), why: expect.stringMatching(/^is damaged: /) }]);
+  });
+
+  test('both in one file whose records moved are each found by eventID', async () => {
+    const moved = JSON.stringify({ Records: [rec('x1'), { ...early, moved: 1 }, { ...late, moved: 2 }] });
+    const { found, alsoFound, unreadable } = await lookUp({ 'x.json': JSON.stringify({ Records: [early, late] }) }, keptAs('x.json', moved));
+    expect([found.get('s1'), alsoFound.get('s1'), unreadable]).toEqual([{ ...early, moved: 1 }, [{ ...late, moved: 2 }], []]);
+  });
 });
 
 test('a missing originals folder is an error that says what is gone', async () => {

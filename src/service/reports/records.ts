@@ -67,11 +67,16 @@ export async function originalRecords(
   guard = unguarded,
   signal?: AbortSignal
 ): Promise<OriginalRecords> {
-  // Every record read under each id, in the order the files were read.
+  // Every record read under each id, in the order the files were read, and which stored events they are: an id may
+  // have several (events that share it, not their time), each of which must be read.
   const read = new Map<string, CloudTrailRecord[]>();
+  const readEvents = new Set<Wanted>();
   const removed: string[] = [];
   const unreadable: UnreadableRecord[] = [];
-  const keep: KeepRecord = (id, record) => read.set(id, [...(read.get(id) ?? []), record]);
+  const keep: KeepRecord = (event, record) => {
+    read.set(event.id, [...(read.get(event.id) ?? []), record]);
+    readEvents.add(event);
+  };
   const result = () => ({ ...inTimeOrder(read), removed, unreadable });
   if (eventIds.length === 0) return result();
   // Files written before schema version 4 kept a copy of the record in each event.
@@ -81,9 +86,9 @@ export async function originalRecords(
       ids: listValue(eventIds),
     })
   );
-  const byObject = new Map<string, Array<{ id: string; index: number }>>();
+  const byObject = new Map<string, Wanted[]>();
   for (const [id, key, index, legacyJson] of events.getRowsJS() as Array<[string, string, number | null, string | null]>) {
-    if (legacyJson !== null) keep(id, JSON.parse(legacyJson));
+    if (legacyJson !== null) keep({ id, index: index ?? -1 }, JSON.parse(legacyJson));
     else if (index !== null) byObject.set(key, [...(byObject.get(key) ?? []), { id, index }]);
   }
   if (byObject.size === 0) return result();
@@ -113,14 +118,20 @@ export async function originalRecords(
   }
   // Each query reads what is committed when it runs: a prune that committed after the lookup took events without
   // their files. Those no longer in events were removed, not lost.
-  const unread = [...byObject.values()].flat().map(({ id }) => id).filter((id) => !read.has(id));
+  const unread = [...byObject.values()].flat().filter((event) => !readEvents.has(event));
   if (unread.length > 0) {
-    const still = await guard(() => conn.runAndReadAll(`SELECT event_id FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids: listValue(unread) }));
-    const kept = new Set(still.getRowsJS().map(([id]) => String(id)));
-    removed.push(...unread.filter((id) => !kept.has(id)));
-    // Still stored, yet not read: say why, rather than let the caller answer that no such event is stored.
+    const ids = listValue([...new Set(unread.map(({ id }) => id))]);
+    const still = await guard(() =>
+      conn.runAndReadAll(`SELECT event_id, object_key, record_index FROM events WHERE event_id IN (SELECT unnest($ids))`, { ids })
+    );
+    const stillStored = still.getRowsJS() as Array<[string, string, number]>;
+    const stillIds = new Set(stillStored.map(([id]) => id));
+    const stillEvents = new Set(stillStored.map(([id, key, index]) => JSON.stringify([id, key, index])));
+    removed.push(...new Set(unread.map(({ id }) => id).filter((id) => !read.has(id) && !stillIds.has(id))));
+    // Still stored, yet not read: say why, rather than let the caller answer that no such event is stored, or give
+    // another event under its id as if it were this one.
     for (const [key, wanted] of byObject) {
-      for (const { id, index } of wanted.filter((w) => kept.has(w.id))) {
+      for (const { id, index } of wanted.filter((w) => !readEvents.has(w) && stillEvents.has(JSON.stringify([w.id, key, w.index])))) {
         const content = files.get(key);
         const why =
           damage.get(key) ??
@@ -133,8 +144,14 @@ export async function originalRecords(
   return result();
 }
 
-/** Takes a record read back as the one stored under `id`. */
-type KeepRecord = (id: string, record: CloudTrailRecord) => void;
+/** A stored event whose record is wanted: its id, and its place in its log file. */
+interface Wanted {
+  id: string;
+  index: number;
+}
+
+/** Takes a record read back as the one of a stored event. */
+type KeepRecord = (event: Wanted, record: CloudTrailRecord) => void;
 
 /**
  * The records read under each id as `found` (the earliest, by eventTime as delivered: ISO 8601 strings in one zone
@@ -163,29 +180,34 @@ async function keptFile(conn: DuckDBConnection, originalsDir: string, key: strin
  * Reads the wanted records of one kept file into `keep`: by index, and by id for any whose index holds another (an
  * object rewritten under the same key could move records: the index is trusted only when the id agrees).
  */
-async function readWanted(
-  content: KeptFile,
-  wanted: Array<{ id: string; index: number }>,
-  keep: KeepRecord,
-  signal?: AbortSignal
-): Promise<void> {
-  const byIndex = new Map(wanted.map((w) => [w.index, w.id]));
-  const moved = new Set<string>();
+async function readWanted(content: KeptFile, wanted: Wanted[], keep: KeepRecord, signal?: AbortSignal): Promise<void> {
+  const byIndex = new Map(wanted.map((w) => [w.index, w]));
+  // By id, the events not where their index says.
+  const moved = new Map<string, Wanted[]>();
+  const move = (event: Wanted) => moved.set(event.id, [...(moved.get(event.id) ?? []), event]);
+  // The records given already: one of them is not another event's too.
+  const taken = new Set<number>();
   if (byIndex.size === 0) return;
   await readRecords(content, (i, record) => {
-    const id = byIndex.get(i)!;
-    if (idOf(record) === id || id.startsWith('md5:')) keep(id, record);
-    else moved.add(id);
+    const event = byIndex.get(i)!;
+    if (idOf(record) === event.id || event.id.startsWith('md5:')) {
+      keep(event, record);
+      taken.add(i);
+    } else move(event);
     byIndex.delete(i);
     return byIndex.size === 0;
   }, (i) => byIndex.has(i), signal);
   // An index past the file's end (rewritten shorter) was never visited: its id may have moved too.
-  for (const id of byIndex.values()) if (!id.startsWith('md5:')) moved.add(id);
+  for (const event of byIndex.values()) if (!event.id.startsWith('md5:')) move(event);
   if (moved.size === 0) return;
-  // Rare: a second pass, for those ids wherever they are (the first record with the id).
-  await readRecords(content, (_i, record) => {
+  // Rare: a second pass, for those ids wherever they are (the first records with the id, one each).
+  await readRecords(content, (i, record) => {
     const id = idOf(record);
-    if (id !== undefined && moved.delete(id)) keep(id, record);
+    const waiting = id === undefined || taken.has(i) ? undefined : moved.get(id);
+    if (waiting) {
+      keep(waiting.shift()!, record);
+      if (waiting.length === 0) moved.delete(id!);
+    }
     return moved.size === 0;
   }, () => true, signal);
 }
