@@ -46,17 +46,19 @@ export function reasonOf(err: unknown, file: string): string {
         `record by record, which needs CloudTrail's layout ({"Records": [...]} and nothing else), and no record may be over ${limit} ` +
         `(CloudTrail writes none over 256 KB)`;
     })
-    .replace(RECORDS_NOT_A_LIST, (_m, value: string, type: string, shown: string) => {
-      const which = value === '1' ? '' : ` (in JSON value ${value} of the file)`;
+    .replace(RECORDS_NOT_A_LIST, (_m, type: string, shown: string) => {
       const what = JSON_TYPES[type] ?? `a ${type.toLowerCase()} value`;
       const quoted = type === 'OBJECT' || shown.length > 40 ? '' : ` (${shown})`;
-      return `\`Records\` is ${what}${quoted}, not a list of records${which}: not a CloudTrail log file`;
+      return `\`Records\` is ${what}${quoted}, not a list of records: not a CloudTrail log file`;
     })
     .trim();
 }
 
-/** DuckDB's words for a file whose Records is not a list: "JSON transform error in record/value 1: Expected ARRAY, but got UBIGINT: 3". */
-const RECORDS_NOT_A_LIST = /^JSON transform error in record\/value (\d+): Expected ARRAY, but got (\w+): (.*)$/s;
+/**
+ * DuckDB's words for a file whose Records is not a list: "JSON transform error in record/value 1: Expected ARRAY, but got
+ * UBIGINT: 3". Always its first JSON value: a file of several is refused before DuckDB reads it (sources/nesting.ts).
+ */
+const RECORDS_NOT_A_LIST = /^JSON transform error in record\/value 1: Expected ARRAY, but got (\w+): (.*)$/s;
 /** DuckDB's JSON types, as a user who wrote the JSON would call them. */
 const JSON_TYPES: Record<string, string> = {
   UBIGINT: 'a number', BIGINT: 'a number', HUGEINT: 'a number', UHUGEINT: 'a number', DOUBLE: 'a number', VARCHAR: 'a string',
