@@ -480,10 +480,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     // As in a query: a client newer than the service must not get lists that quietly ignore what it asked.
     refuseUnknownFields(q, Object.keys(valuesSchema.querystring.properties), 'value lists');
-    // `from` read first, so that its error comes first, as in a query.
-    const from = q.from === undefined ? undefined : parseTime('from', q.from);
-    const to = q.to === undefined ? Date.now() : parseTime('to', q.to);
-    const range = parseRange({ from: from ?? defaultFrom(to), to }, { from: 'from', to: 'to', range: 'to' });
+    // Given as they came, so that their errors show them so; `from` is read first, as in a query.
+    const to = q.to ?? Date.now();
+    const range = parseRange({ from: q.from ?? defaultFrom(parseTime('to', to)), to }, { from: 'from', to: 'to', range: 'to' });
     // By arrival, the values of the events stored in the range, as an arrival-time report counts them.
     const timeField = resolveTimeField(q.timeField);
     // The events a query with these filters and exclusions would count: a dashboard's other ad hoc filters.

@@ -84,12 +84,18 @@ const TIME_FORMS = 'now, now-7d, now-12h or now-30m (s, m, h, d, w), an ISO time
  * times: the CLI sends it the times they come to.
  */
 export function timeFlag(flag: string, value: string, now: number): number {
+  const { MAX_TIME, MIN_TIME } = lazy.reports();
+  const ms = readTimeFlag(flag, value, now);
+  // A --from before 1970 (or a --to after 9999) is answered from 1970 (or to 9999), as the API answers such a range
+  // (parseRange): every stored event is within. A --to before it, or a --from after it, leaves no time to answer for.
+  if (flag === '--to' && !(ms > MIN_TIME)) throw new QueryError(flag, `"${value}" is not after 1970-01-01, the earliest time the service can answer for`);
+  if (flag === '--from' && !(ms <= MAX_TIME)) throw new QueryError(flag, `"${value}" is after 9999-12-31, the last time the service can answer for`);
+  return Math.min(Math.max(ms, MIN_TIME), MAX_TIME);
+}
+
+function readTimeFlag(flag: string, value: string, now: number): number {
   const relative = RELATIVE.exec(value.trim());
-  if (relative) {
-    const ms = relative[1] === undefined ? now : now - Number(relative[1]) * UNITS[relative[2]];
-    if (!(ms >= 0)) throw new QueryError(flag, `"${value}" is before 1970-01-01, the earliest time the service can answer for`);
-    return ms;
-  }
+  if (relative) return relative[1] === undefined ? now : now - Number(relative[1]) * UNITS[relative[2]];
   try {
     return lazy.reports().parseTime(flag, value);
   } catch (err) {

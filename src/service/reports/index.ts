@@ -28,7 +28,7 @@ export { ANSWER_LINES_TYPE, answerJson, answerLines, type Answer, type AnswerRes
 export { MAX_WEIGHT, planAnswer, refuseUnknownFields, type AnswerPlan } from './answerPlan';
 export { errorResult, QueryTimeoutError, RequestStoppedError } from './errors';
 export { ingestErrorsFrame, ingestFrame } from './frames';
-export { defaultFrom, MAX_INTERVAL_MS, parseRange, parseTime, TIME_FORMS } from './time';
+export { defaultFrom, MAX_INTERVAL_MS, MAX_TIME, MIN_TIME, parseRange, parseTime, TIME_FORMS } from './time';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_IDLE_CONNECTIONS = 8;

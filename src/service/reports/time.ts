@@ -1,4 +1,5 @@
-// The times and ranges a request names (ISO 8601 or epoch milliseconds, years 1970 to 9999), and a time series' bucket width.
+// The times and ranges a request names (ISO 8601 or epoch milliseconds; a range answered for years 1970 to 9999), and a
+// time series' bucket width.
 import { QueryError, type ResolvedQuery } from '../../model/query';
 import type { Range } from './sql';
 
@@ -7,10 +8,10 @@ export const MIN_TIME = Date.UTC(1970, 0, 1);
 export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /**
  * The start of a range given only its end (or neither, ending now): the 14 days before it, as ingest reads by default,
- * from 1970 on. The CLI's report and GET /api/values both count back from the end: counted from now, a past end came
+ * within 1970 to 9999. The CLI's report and GET /api/values both count back from the end: counted from now, a past end came
  * before its start.
  */
-export const defaultFrom = (to: number) => Math.max(MIN_TIME, to - 14 * 86_400_000);
+export const defaultFrom = (to: number) => Math.max(MIN_TIME, Math.min(to, MAX_TIME) - 14 * 86_400_000);
 export { MAX_INTERVAL_MS } from '../../model/query';
 
 // YYYY-MM-DD, optionally with a time (T or a space) and a zone (Z, ±hh:mm or ±hhmm).
@@ -24,14 +25,16 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** What the API takes for a time, as its errors say it. */
 export const TIME_FORMS = 'ISO 8601, UTC unless it names a zone, or epoch milliseconds';
 
+/** A time as a request gave it, for its errors: numbers arrive as their digits (see the API's schema), shown as numbers. */
+const shownTime = (value: unknown) => (typeof value === 'string' && EPOCH_MS.test(value) ? value : JSON.stringify(value));
+
 /**
- * Parses an ISO 8601 time or epoch milliseconds. A date or date-time without a zone is UTC, as stored times are,
- * whatever the host's time zone.
+ * Parses an ISO 8601 time or epoch milliseconds, any year (parseRange bounds them). A date or date-time without a zone
+ * is UTC, as stored times are, whatever the host's time zone.
  */
 export function parseTime(field: string, value: unknown): number {
-  // Numbers arrive as their digits (see the API's schema): read and shown as numbers.
   const digits = typeof value === 'string' && EPOCH_MS.test(value);
-  const shown = digits ? value : JSON.stringify(value);
+  const shown = shownTime(value);
   const notATime = () => new QueryError(field, `${shown} is not a time (${TIME_FORMS})`);
   let ms: number;
   if (typeof value === 'number') {
@@ -52,9 +55,6 @@ export function parseTime(field: string, value: unknown): number {
     throw notATime();
   }
   if (!Number.isFinite(ms)) throw notATime();
-  if (ms < MIN_TIME || ms > MAX_TIME) {
-    throw new QueryError(field, `${shown} is outside the times the service can answer for: 1970-01-01 to 9999-12-31 (UTC)`);
-  }
   return ms;
 }
 
@@ -71,8 +71,13 @@ export function parseRange(
 ): Range {
   const from = parseTime(fields.from, range?.from);
   const to = parseTime(fields.to, range?.to);
+  // A range reaching past the times the service can answer for (Grafana's "now-100y", a zoom out past 1970) is answered
+  // for the part within them, where every stored event is; one with no part within is refused.
+  const within = '1970-01-01 to 9999-12-31 (UTC)';
+  if (from > MAX_TIME) throw new QueryError(fields.from, `${shownTime(range?.from)} is after the times the service can answer for: ${within}`);
+  if (to <= MIN_TIME) throw new QueryError(fields.to, `${shownTime(range?.to)} ends the range before the times the service can answer for: ${within}`);
   if (to <= from) throw new QueryError(fields.range, '"to" must be after "from"');
-  return { from, to };
+  return { from: Math.max(from, MIN_TIME), to: Math.min(to, MAX_TIME) };
 }
 
 const BUCKETS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000];
