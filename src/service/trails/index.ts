@@ -13,6 +13,7 @@ import {
 import { messageOf } from '../../model/errorMessage';
 import { configuredEndpoint, ENDPOINT_FLAG, type ConfiguredEndpoint } from '../awsEndpoints';
 import { isMissingCredentials, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../awsErrors';
+import { pagesByToken } from '../awsPages';
 import { ANSWER_TIMEOUT_MS, requestHandler } from '../awsTimeouts';
 import type { Database } from '../db/database';
 import { MAX_TIME, MIN_TIME } from '../reports/time';
@@ -124,10 +125,12 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
     const byRegion = new Map<string, string[]>();
     const listed = new Map<string, TrailInfo>();
     try {
-      let token: string | undefined;
-      const tokens = new Set<string>();
-      do {
-        const page = await client(home).send(new ListTrailsCommand({ NextToken: token }), { abortSignal: options.signal });
+      const pages = pagesByToken(
+        (token) => client(home).send(new ListTrailsCommand({ NextToken: token }), { abortSignal: options.signal }),
+        (page) => text(page.NextToken),
+        `${endpoint ? `the CloudTrail endpoint ${endpoint.url}` : 'the CloudTrail API'} gave one NextToken twice: not as CloudTrail does`
+      );
+      for await (const page of pages) {
         for (const t of objects<TrailInfo>(page.Trails)) {
           const arn = text(t.TrailARN);
           if (!arn) continue;
@@ -135,13 +138,7 @@ export async function fetchTrails(options: TrailOptions = {}): Promise<TrailSync
           byRegion.set(region, [...(byRegion.get(region) ?? []), arn]);
           listed.set(arn, { ...t, Name: text(t.Name), HomeRegion: text(t.HomeRegion) });
         }
-        token = text(page.NextToken);
-        // A page's token given again would list the same pages for ever.
-        if (token && tokens.has(token)) {
-          throw new Error(`${endpoint ? `the CloudTrail endpoint ${endpoint.url}` : 'the CloudTrail API'} gave one NextToken twice: not as CloudTrail does`);
-        }
-        if (token) tokens.add(token);
-      } while (token);
+      }
     } catch (err) {
       const name = (err as { name?: string }).name;
       // CloudTrail's words for a key it does not know: "The security token included in the request is invalid".

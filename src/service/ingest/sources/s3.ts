@@ -20,6 +20,7 @@ import { clipped } from '../../../model/clipped';
 import { DOWNLOAD_FAILED } from '../../../model/api';
 import { configuredEndpoint, ENDPOINT_FLAG } from '../../awsEndpoints';
 import { isMissingCredentials, networkErrorCode, notTheService, noCredentials, otherPartition, unreachable, type AwsService } from '../../awsErrors';
+import { pagesByToken } from '../../awsPages';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { diskFullIn, KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { counted } from '../../counted';
@@ -358,22 +359,13 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  /**
-   * A listing's pages, one after another by their continuation tokens. A token given twice (a server's bug: S3 gives
-   * each once) fails the listing: it listed the same pages for ever, holding each page's keys, until memory ran out.
-   */
-  private async *pages(input: { Prefix: string; Delimiter?: string }): AsyncGenerator<ListObjectsV2CommandOutput> {
-    const tokens = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await this.listPage({ Bucket: this.location.bucket, ...input, ContinuationToken: token });
-      yield page;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (token !== undefined && tokens.has(token)) {
-        throw new Error(`the listing of s3://${this.location.bucket}/${input.Prefix} gave one continuation token twice: not as S3 does`);
-      }
-      if (token !== undefined) tokens.add(token);
-    } while (token);
+  /** A listing's pages, one after another by their continuation tokens. */
+  private pages(input: { Prefix: string; Delimiter?: string }): AsyncGenerator<ListObjectsV2CommandOutput> {
+    return pagesByToken(
+      (token) => this.listPage({ Bucket: this.location.bucket, ...input, ContinuationToken: token }),
+      (page) => (page.IsTruncated ? page.NextContinuationToken : undefined),
+      `the listing of s3://${this.location.bucket}/${input.Prefix} gave one continuation token twice: not as S3 does`
+    );
   }
 
   /** `answerMs`: how long a listing waits for its answer. A download has the idle timeout alone, not to cut a slow large one. */
