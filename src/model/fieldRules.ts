@@ -264,7 +264,35 @@ export const blankSql = (text: string) => `regexp_full_match(${text}, '${BLANK_P
 /** SQL: the text (an expression, best a column: it is read twice) when not blank, else NULL. */
 export const presentSql = (text: string) => `CASE WHEN NOT ${blankSql(text)} THEN ${text} END`;
 
+const IPV4 = '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 /** A strict IPv4 address (no leading zeros: 255.090.254.5 is not an address). */
-export const IPV4_PATTERN = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
-/** A plausible IPv6 address: two to seven colon-separated hex groups, optionally an IPv4 tail (RE2 syntax). */
-export const IPV6_PATTERN = '^([0-9A-Fa-f]{0,4}:){2,7}([0-9A-Fa-f]{0,4}|[0-9]{1,3}(\\.[0-9]{1,3}){3})$';
+export const IPV4_PATTERN = `^${IPV4}$`;
+
+/**
+ * An IPv6 address, as RFC 3986 writes its grammar: eight groups of up to four hex digits, the last two of which may be
+ * an IPv4 address, and one run of groups left out as "::" (`::`, `2001:db8::1`, `::ffff:192.0.2.1`); a link-local
+ * address's zone (`fe80::1%eth0`) too, as Node's net.isIP reads them. Not `1::2::3`, `:::` or seven groups without "::",
+ * which its first form, of two to seven groups of none to four digits, took for addresses. RE2 syntax.
+ */
+export const IPV6_PATTERN = (() => {
+  const group = '[0-9A-Fa-f]{1,4}';
+  const groups = (n: number) => (n === 0 ? '' : `(${group}:){${n}}`);
+  const last32 = `(${group}:${group}|${IPV4})`;
+  // Before "::", up to `before` groups; after it, `after` groups (of which the last two may be an IPv4 address).
+  const compressed = (before: number, tail: string) => `((${group}:){0,${before - 1}}${group})?::${tail}`;
+  const forms = [
+    `${groups(6)}${last32}`,
+    `::${groups(5)}${last32}`,
+    compressed(1, `${groups(4)}${last32}`),
+    compressed(2, `${groups(3)}${last32}`),
+    compressed(3, `${groups(2)}${last32}`),
+    compressed(4, `${groups(1)}${last32}`),
+    compressed(5, last32),
+    compressed(6, group),
+    compressed(7, ''),
+  ];
+  return `^(${forms.join('|')})(%[0-9A-Za-z.:-]+)?$`;
+})();
+
+/** SQL: whether the text (an expression) is an IPv4 or IPv6 address; NULL for NULL. */
+export const isIpSql = (text: string) => `(regexp_full_match(${text}, '${IPV4_PATTERN}') OR regexp_full_match(${text}, '${IPV6_PATTERN}'))`;

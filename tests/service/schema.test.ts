@@ -991,3 +991,41 @@ test('a version 20 database reads its blank values (whitespace only) as absent, 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a version 21 database counts as addresses what Node's net.isIP takes for one, as ingestion now does: 1::2::3 is none", async () => {
+  const event = (id: string, ip: string, isIp: boolean) =>
+    consoleLogin(id, id, 'IAMUser', `NULL AS error_code, NULL AS error_message, NULL AS mfa_used, [] AS resources`)
+      .replace("'' AS source_ip, false AS source_is_ip", `'${ip}' AS source_ip, ${isIp} AS source_is_ip`);
+  // As version 21 stored them: its pattern took any two to seven groups of none to four hex digits.
+  const events = [
+    event('v4', '203.0.113.7', true),
+    event('two-gaps', '1::2::3', true),
+    event('colons', ':::', true),
+    event('three-groups', '1:2:3', true),
+    event('seven-then-gap', '1:2:3:4:5:6:7::', false),
+    event('service', 'ec2.amazonaws.com', false),
+  ].join(' UNION ALL ');
+  const dir = tempDir();
+  const file = path.join(dir, 'v21.duckdb');
+  try {
+    await writeOldDatabase(file, 21, SCHEMA_SQL, events);
+    const db = await Database.open(file);
+    try {
+      expect(await db.all(`SELECT event_id, source_ip, source_is_ip FROM events ORDER BY event_id`)).toEqual([
+        { event_id: 'colons', source_ip: ':::', source_is_ip: false },
+        { event_id: 'service', source_ip: 'ec2.amazonaws.com', source_is_ip: false },
+        { event_id: 'seven-then-gap', source_ip: '1:2:3:4:5:6:7::', source_is_ip: true },
+        { event_id: 'three-groups', source_ip: '1:2:3', source_is_ip: false },
+        { event_id: 'two-gaps', source_ip: '1::2::3', source_is_ip: false },
+        { event_id: 'v4', source_ip: '203.0.113.7', source_is_ip: true },
+      ]);
+      const [totals] = await new Reports(db).frames(resolveQuery({ queryType: 'totals' }), { from: Date.parse('2025-12-31'), to: Date.parse('2026-01-02') });
+      expect(totals.fields.find((f) => f.name === 'ips')?.values).toEqual([2]);
+      expect(await db.one(`SELECT value FROM meta WHERE key = 'schema_version'`)).toEqual({ value: String(SCHEMA_VERSION) });
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,7 @@ import {
   PERMISSION_SET_SQL,
   SCHEMA_SQL,
   SCHEMA_VERSION,
+  SOURCE_IS_IP_SQL,
   UNAUTHORIZED_MESSAGE_SQL,
   UNMARKED_DATA_EVENTS_SQL,
 } from './schema';
@@ -312,6 +313,8 @@ export class Database {
     if (previous > 0 && previous < 20) await run(LOG_OBJECT_DAY_SQL);
     // Version 21: blank values stored before read as absent, as ingestion now stores them.
     if (previous > 0 && previous < 21) for (const sql of BLANK_VALUES_SQL) await run(sql);
+    // Version 22: the source's IP addresses by the exact IPv6 grammar.
+    if (previous > 0 && previous < 22) await run(SOURCE_IS_IP_SQL);
     signal?.throwIfAborted();
     await conn.run(`INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)`, { v: String(SCHEMA_VERSION) });
   }

@@ -5,12 +5,13 @@ import {
   blankSql,
   federatedSignInSql,
   IDENTITY_CENTER_ROLE_PREFIX,
+  isIpSql,
   permissionSetSql,
   unauthorizedSql,
   unmarkedDataEventSql,
 } from '../../model/fieldRules';
 
-export const SCHEMA_VERSION = 21;
+export const SCHEMA_VERSION = 22;
 
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
@@ -351,3 +352,9 @@ export const BLANK_VALUES_SQL = [
 
 /** Fills the resource index from stored events: for files written before schema version 3. */
 export const BACKFILL_RESOURCE_INDEX_SQL = `INSERT INTO event_resources ${RESOURCE_INDEX_SELECT('events')}`;
+
+/**
+ * Version 22: whether the source is an IP address, by the exact IPv6 grammar (fieldRules.ts IPV6_PATTERN): before it,
+ * `1::2::3` or `:::` counted as addresses in the Summary, and `1:2:3:4:5:6:7::` did not. Only the rows it changes are written.
+ */
+export const SOURCE_IS_IP_SQL = `UPDATE events SET source_is_ip = NOT source_is_ip WHERE source_is_ip <> coalesce(${isIpSql('source_ip')}, false)`;

@@ -1,9 +1,12 @@
 // The CloudTrail field rules (DESIGN.md), one case each, through the real ingestion path into DuckDB.
+import net from 'node:net';
 import path from 'node:path';
+import { listValue } from '@duckdb/node-api';
+import { Rng } from '../../generator/rng';
 import { ingest } from '.';
 import { dayPrefix, ingestRecords, storedRecords, withTempDatabase, writeFiles } from '../../../tests/support/temp';
 import { logFile, type CloudTrailRecord } from '../../../tests/support/stratus';
-import { BLANK_PATTERN } from '../../model/fieldRules';
+import { BLANK_PATTERN, isIpSql } from '../../model/fieldRules';
 
 let seq = 0;
 function record(over: CloudTrailRecord): CloudTrailRecord {
@@ -422,6 +425,7 @@ describe('service, source IP, status, read-only, resources', () => {
     internal: record({ sourceIPAddress: 'AWS Internal' }),
     leadingZero: record({ sourceIPAddress: '255.090.254.5' }),
     ipv6: record({ sourceIPAddress: '2001:db8::8a2e:370:7334' }),
+    notIpv6: record({ sourceIPAddress: '2001::db8::1' }),
     noIp: record({ sourceIPAddress: undefined }),
     accessDenied: record({ errorCode: 'AccessDenied', errorMessage: 'User: x is not authorized to perform: s3:GetObject' }),
     clientUnauthorized: record({ errorCode: 'Client.UnauthorizedOperation', errorMessage: 'You are not authorized to perform this operation.' }),
@@ -551,6 +555,7 @@ describe('service, source IP, status, read-only, resources', () => {
     expect(get(r.internal)).toMatchObject({ source_ip: 'AWS Internal', source_is_ip: false });
     expect(get(r.leadingZero)).toMatchObject({ source_ip: '255.090.254.5', source_is_ip: false });
     expect(get(r.ipv6)).toMatchObject({ source_ip: '2001:db8::8a2e:370:7334', source_is_ip: true });
+    expect(get(r.notIpv6)).toMatchObject({ source_ip: '2001::db8::1', source_is_ip: false });
     expect(get(r.noIp)).toMatchObject({ source_ip: '', source_is_ip: false });
   });
 
@@ -691,5 +696,27 @@ test("a blank value is one of only the characters JavaScript's trim() removes, a
     );
     const trimmed = [...Array(0x110000).keys()].filter((i) => i > 0 && (i < 0xd800 || i > 0xdfff) && String.fromCodePoint(i).trim() === '');
     expect(matched.map((m) => m.c)).toEqual(trimmed);
+  });
+});
+
+// The Summary counts distinct addresses by it; the tests' oracle (tests/support/oracle.ts) by Node's net.isIP.
+test("an address is what Node's net.isIP takes for one: IPv4 without leading zeros, IPv6 by its grammar, tried at random too", async () => {
+  const listed = [
+    '203.0.113.7', '255.090.254.5', '256.1.1.1', '1.2.3', '::', '::1', '2001:db8::', '2001:db8:0:0:0:0:2:1', '1:2:3:4:5:6:7::', '::0:0:0:0:0:0:0',
+    '::ffff:192.0.2.1', '1:2:3:4:5:6:1.2.3.4', 'fe80::1%eth0', ':::', ':::::::', '1::2::3', '1:2:3', '1:2:3:', ':1:2:3', '1:2:3:4:5:6:7:1.2.3.4',
+    '::999.1.1.1', '1::1.2.3.04', '12345::1', 'g::1', 'ec2.amazonaws.com', 'AWS Internal', '',
+  ];
+  // Strings of the pieces addresses are made of, mostly not addresses, some of them near ones.
+  const rng = new Rng(22);
+  const pieces = ['0', '1', 'f', 'FF', 'ffff', '12345', ':', ':', '::', '.', '.', '255', '256', '01', 'g', '%', 'eth0', '192.0.2.1'];
+  const random = Array.from({ length: 20_000 }, () => Array.from({ length: rng.int(0, 15) }, () => rng.pick(pieces)).join(''));
+  await withTempDatabase(async (_dir, db) => {
+    for (const texts of [listed, random]) {
+      const rows = await db.all<{ text: string; ip: boolean }>(`SELECT text, ${isIpSql('text')} AS ip FROM (SELECT unnest($texts) AS text)`, {
+        texts: listValue(texts),
+      });
+      expect(rows.filter((row) => row.ip !== (net.isIP(row.text) !== 0))).toEqual([]);
+      expect(rows.filter((row) => row.ip).length).toBeGreaterThanOrEqual(texts === listed ? 10 : 100);
+    }
   });
 });
