@@ -127,6 +127,29 @@ test("a server's listing that gives one continuation token twice fails the run i
   }
 });
 
+test("a server's listing cut short without a token for the rest fails the run in words: the keys after it are not missed unsaid", async () => {
+  await s3.createBucket('cut-short');
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('cut-short', `${day}a.json.gz`, logFile([rec('2026-11-20')]));
+  // A stand-in for a server with that bug (fauxqs has none): truncated, and no NextContinuationToken.
+  const proxy = await proxyTo((req, res) => {
+    const url = new URL(req.url!, 'http://s3');
+    if (url.searchParams.get('list-type') !== '2' || url.searchParams.has('delimiter')) return false;
+    res.writeHead(200, { 'content-type': 'application/xml' }).end(
+      '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>cut-short</Name><KeyCount>1</KeyCount><IsTruncated>true</IsTruncated>' +
+        `<Contents><Key>${day}a.json.gz</Key><ETag>"e1"</ETag><Size>10</Size></Contents></ListBucketResult>`
+    );
+    return true;
+  });
+  try {
+    await expect(ingest({ source: 's3://cut-short', db, days: 1, now: NOW, s3Endpoint: proxy.url })).rejects.toThrow(
+      `the listing of s3://cut-short/${day} was cut short (IsTruncated) without a continuation token for the rest: not as S3 does`
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('keys XML cannot hold (a carriage return) are listed URL-encoded, as S3 advises, and each file is read by its own key', async () => {
   await s3.createBucket('odd-keys');
   const day = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;

@@ -359,12 +359,21 @@ export class S3Source implements LogSource {
     return out;
   }
 
-  /** A listing's pages, one after another by their continuation tokens. */
+  /**
+   * A listing's pages, one after another by their continuation tokens. One cut short without a token for the rest (a
+   * server's bug: S3 gives one) fails, as a token given twice does: the keys after it would be missed without a word.
+   */
   private pages(input: { Prefix: string; Delimiter?: string }): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const listing = `the listing of s3://${this.location.bucket}/${input.Prefix}`;
+    const nextToken = (page: ListObjectsV2CommandOutput) => {
+      if (!page.IsTruncated) return undefined;
+      if (!page.NextContinuationToken) throw new Error(`${listing} was cut short (IsTruncated) without a continuation token for the rest: not as S3 does`);
+      return page.NextContinuationToken;
+    };
     return pagesByToken(
       (token) => this.listPage({ Bucket: this.location.bucket, ...input, ContinuationToken: token }),
-      (page) => (page.IsTruncated ? page.NextContinuationToken : undefined),
-      `the listing of s3://${this.location.bucket}/${input.Prefix} gave one continuation token twice: not as S3 does`
+      nextToken,
+      `${listing} gave one continuation token twice: not as S3 does`
     );
   }
 
