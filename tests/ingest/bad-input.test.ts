@@ -36,6 +36,26 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+// A browser unpacks a download whose Content-Encoding is gzip and keeps its .json.gz name; a copy tool may keep a gzip
+// under a .json name. Each was refused as a bad gzip or bad JSON, though its bytes say plainly what it is.
+test('a log file whose name says another encoding than its bytes is read by its bytes, alone or in a batch, and reads back', async () => {
+  const plain = [rec(), rec()];
+  const packed = [rec()];
+  const big = Array.from({ length: 1000 }, () => rec({ requestParameters: { pad: 'p'.repeat(10_000) } }));
+  writeFiles(path.join(dir, 'logs'), {
+    [`${DAY}a-unpacked.json.gz`]: `\uFEFF\n ${JSON.stringify({ Records: plain })}`,
+    [`${DAY}b-packed.json`]: logFile(packed),
+    // Over BIG_FILE_BYTES: read record by record, alone, and kept as a file of its own.
+    [`${DAY}c-big-unpacked.json.gz`]: JSON.stringify({ Records: big }),
+  });
+  expect(await run()).toMatchObject({ objects: 3, events: 1003, errors: 0 });
+  const all = [...plain, ...packed, ...big];
+  const read = await storedRecords(db, all.map((r) => r.eventID as string));
+  expect(all.filter((r) => JSON.stringify(read.get(r.eventID as string)) !== JSON.stringify(r))).toEqual([]);
+  // Again: nothing new, nothing failed.
+  expect(await run()).toMatchObject({ objects: 0, events: 0, errors: 0, unchanged: 3 });
+});
+
 test('each kind of broken file is recorded with a reason, and ingestion carries on', async () => {
   const good = [rec(), rec()];
   const gz = logFile([rec()]);

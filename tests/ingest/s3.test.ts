@@ -150,6 +150,19 @@ test("a server's listing cut short without a token for the rest fails the run in
   }
 });
 
+test("an object whose key says another encoding than its bytes (a gzip under .json, plain JSON under .json.gz) is read by its bytes", async () => {
+  await s3.createBucket('renamed');
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  const packed = [rec('2026-11-20')];
+  const plain = [rec('2026-11-20'), rec('2026-11-20')];
+  await s3.put('renamed', `${day}packed.json`, logFile(packed));
+  await s3.put('renamed', `${day}plain.json.gz`, Buffer.from(JSON.stringify({ Records: plain })));
+  expect(await run('s3://renamed')).toMatchObject({ objects: 2, events: 3, errors: 0 });
+  const read = await storedRecords(db, [...packed, ...plain].map((r) => r.eventID as string));
+  expect([...read.values()]).toEqual(expect.arrayContaining([...packed, ...plain]));
+  expect(read.size).toBe(3);
+});
+
 test('keys XML cannot hold (a carriage return) are listed URL-encoded, as S3 advises, and each file is read by its own key', async () => {
   await s3.createBucket('odd-keys');
   const day = `logs/${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}`;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { duckDbMisreads } from '../../db/filePaths';
+import { isGzipFile } from '../../logFileStream';
 import { folderDay, inWindow, isLogFileName, sourceScope, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
 import { READ_FAILED } from '../../../model/api';
@@ -196,10 +197,12 @@ export class FolderSource implements LogSource {
     // A retry by key, of a file made a link outside since: not read, as the listing would not have listed it.
     if (!this.inside(real)) throw new Error(`${ref.key} is now a symbolic link to ${real}, outside the source folder ${this.root}: not read`);
     mayRead(file);
-    if (!duckDbMisreads(file)) return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
-    // A path DuckDB would misread (a '?' in it, say: filePaths.ts): read through a link of a plain name.
+    const gzip = isGzipFile(file);
+    if (gzip === file.endsWith('.gz') && !duckDbMisreads(file)) return { path: file, etag: etagOf(stat), size: stat.size, release: () => undefined };
+    // A path DuckDB would misread (a '?' in it, say: filePaths.ts), or a name that says another encoding than its bytes
+    // (a browser's download, unpacked under its .json.gz name): read through a link of a plain name that says theirs.
     this.links ??= fs.mkdtempSync(path.join(os.tmpdir(), 'trailhound-links-'));
-    const link = path.join(this.links, `${++this.linked}${file.endsWith('.gz') ? '.json.gz' : '.json'}`);
+    const link = path.join(this.links, `${++this.linked}${gzip ? '.json.gz' : '.json'}`);
     fs.symlinkSync(real, link);
     return { path: link, etag: etagOf(stat), size: stat.size, release: () => fs.rmSync(link, { force: true }) };
   }

@@ -24,6 +24,7 @@ import { pagesByToken } from '../../awsPages';
 import { ANSWER_TIMEOUT_MS, IDLE_TIMEOUT_MS, requestHandler } from '../../awsTimeouts';
 import { diskFullIn, KMS_KEY_UNUSABLE, kinded, kindOf } from '../../errorKind';
 import { counted } from '../../counted';
+import { isGzipFile } from '../../logFileStream';
 import { daysOf, sourceScope, type DayWindow } from '../keys';
 import { ListingThrottled, ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
 
@@ -487,8 +488,11 @@ export class S3Source implements LogSource {
       // A full disk's error names no path (a write's ENOSPC): this one is in the temporary folder (ingest/index.ts diskFull).
       throw stalled ? kinded(`the download stalled: no data from S3 for ${this.idleTimeoutMs / 1000} s`, 'unreachable', err) : diskFullIn(err, file);
     }
+    // Named by its bytes, which the key may not say (a gzip kept under a .json name): DuckDB and Node read by the name.
+    const named = isGzipFile(file) === file.endsWith('.gz') ? file : file.endsWith('.gz') ? file.slice(0, -3) : `${file}.gz`;
+    if (named !== file) fs.renameSync(file, named);
     // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
-    return { path: file, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(file).size, release };
+    return { path: named, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(named).size, release: () => fs.rmSync(named, { force: true }) };
   }
 
   close(): void {
