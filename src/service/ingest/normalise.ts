@@ -106,7 +106,13 @@ const EVENT_ID_SQL = `CASE WHEN json_type(event_id_json) = 'VARCHAR' AND NOT ${b
  * (such records are kept aside, not stored: no report could reach them, and a year 99999 would freeze the lag at 0).
  */
 // CloudTrail writes 2026-11-20T10:00:00Z: parsed directly; any other form (offsets, fractions) goes the general way.
-const PARSED_TIME_SQL = `CASE WHEN event_time_utc IS NULL THEN timezone('UTC', try_cast(event_time_raw AS TIMESTAMPTZ)) ELSE event_time_utc END`;
+/** SQL: eventTime's text `raw` in CloudTrail's own form, as a TIMESTAMP (NULL in any other). */
+const cloudTrailTimeSql = (raw: string) => `try_strptime(${raw}, '%Y-%m-%dT%H:%M:%SZ')`;
+/** SQL: eventTime's text `raw` as a UTC TIMESTAMP, NULL when it is not a time; `direct` is cloudTrailTimeSql of it. */
+const parsedTimeSql = (raw: string, direct: string) => `CASE WHEN ${direct} IS NULL THEN timezone('UTC', try_cast(${raw} AS TIMESTAMPTZ)) ELSE ${direct} END`;
+/** SQL: eventTime's text `raw` as ingestion reads it (a UTC TIMESTAMP, NULL when it is not a time), for what reads records back. */
+export const eventTimeSql = (raw: string) => parsedTimeSql(raw, cloudTrailTimeSql(raw));
+const PARSED_TIME_SQL = parsedTimeSql('event_time_raw', 'event_time_utc');
 const EVENT_TIME_SQL = `CASE WHEN parsed_time >= TIMESTAMP '1970-01-01' AND parsed_time < now()::TIMESTAMP + INTERVAL 1 DAY THEN parsed_time END`;
 
 /**
@@ -138,7 +144,7 @@ WITH x AS (
     -- A blank errorCode still says the call failed: the event is an error without a code.
     error_code IS NOT NULL AS error_code_given,
     coalesce(${presentSql(id('type'))}, 'Unknown') AS identity_type,
-    try_strptime(event_time_raw, '%Y-%m-%dT%H:%M:%SZ') AS event_time_utc,
+    ${cloudTrailTimeSql('event_time_raw')} AS event_time_utc,
     coalesce(error_code = ${literal(DRY_RUN_SUCCESS_CODE)}, false) AS dry_run
   FROM x
 ), z AS (

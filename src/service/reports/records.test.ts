@@ -162,6 +162,15 @@ describe('events that share an eventID but not an eventTime (each stored, loader
     expect([found.get('s1'), alsoFound.get('s1'), unreadable]).toEqual([early, [late], []]);
   });
 
+  // As text, 08:00:00Z sorts before 09:00:00+02:00, which is 07:00 UTC; and without its Z a time is still UTC.
+  test('the earliest is by eventTime as ingestion reads it, not as its text sorts', async () => {
+    const inZone = rec('s1', { eventTime: '2026-11-20T09:00:00+02:00' });
+    const plain = rec('s1', { eventTime: '2026-11-20 07:30:00' });
+    const file = (record: object) => JSON.stringify({ Records: [record] });
+    const { found, alsoFound } = await lookUp({ 'x.json': file(late), 'y.json': file(inZone), 'z.json': file(plain) });
+    expect([found.get('s1'), alsoFound.get('s1')]).toEqual([inZone, [plain, late]]);
+  });
+
   // Judged by its id, read once: the other event's damaged file went unsaid, and the one read was given alone.
   test("one whose kept file is damaged is unreadable, though the other's record is read", async () => {
     const files = { 'x.json': JSON.stringify({ Records: [early] }), 'y.json': JSON.stringify({ Records: [late] }) };

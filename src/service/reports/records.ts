@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listValue } from '@duckdb/node-api';
 import { hasColumn } from '../db/database';
+import { eventTimeSql } from '../ingest/normalise';
 import { literalPath } from '../db/filePaths';
 import { DamagedLogFileError, readRecords, type CloudTrailRecord, type KeptFile } from './recordScan';
 
@@ -24,7 +25,7 @@ const unguarded: StatementGuard = (run) => run();
 const idOf = (record: CloudTrailRecord | undefined) => (typeof record?.eventID === 'string' ? record.eventID.toWellFormed() : undefined);
 
 export interface OriginalRecords {
-  /** By event id, the earliest record of those stored under it; ids that are not stored are absent. */
+  /** By event id, the earliest record of those stored under it (by eventTime, as ingestion reads it); ids that are not stored are absent. */
   found: Map<string, CloudTrailRecord>;
   /**
    * The other records stored under an id, by eventTime: events that share an eventID but not an eventTime (a forged or
@@ -77,7 +78,7 @@ export async function originalRecords(
     read.set(event.id, [...(read.get(event.id) ?? []), record]);
     readEvents.add(event);
   };
-  const result = () => ({ ...inTimeOrder(read), removed, unreadable });
+  const result = async () => ({ ...(await inTimeOrder(conn, read, guard)), removed, unreadable });
   if (eventIds.length === 0) return result();
   // Files written before schema version 4 kept a copy of the record in each event.
   const legacy = (await guard(() => hasColumn(conn, 'events', 'record'))) ? 'to_json(record)::VARCHAR' : 'NULL';
@@ -154,20 +155,40 @@ interface Wanted {
 type KeepRecord = (event: Wanted, record: CloudTrailRecord) => void;
 
 /**
- * The records read under each id as `found` (the earliest, by eventTime as delivered: ISO 8601 strings in one zone
- * sort as times do) and `alsoFound` (the rest, in that order), whatever order the files were read in.
+ * The records read under each id as `found` (the earliest, by eventTime) and `alsoFound` (the rest, in that order),
+ * whatever order the files were read in. Their times are read as ingestion read them, by DuckDB (normalise.ts
+ * eventTimeSql): as text they sort as times only in CloudTrail's own form (one in +02:00, or without its Z, did not).
+ * Only ids with more than one record need them: one statement, and none for the others.
  */
-function inTimeOrder(read: Map<string, CloudTrailRecord[]>): Pick<OriginalRecords, 'found' | 'alsoFound'> {
-  const timeOf = (record: CloudTrailRecord) => String(record.eventTime ?? '');
+async function inTimeOrder(
+  conn: DuckDBConnection,
+  read: Map<string, CloudTrailRecord[]>,
+  guard: StatementGuard
+): Promise<Pick<OriginalRecords, 'found' | 'alsoFound'>> {
+  const several = [...read.values()].filter((records) => records.length > 1).flat();
+  const texts = [...new Set(several.map(eventTimeText))];
+  const times = new Map<string, number>();
+  if (texts.length > 0) {
+    const parsed = await guard(() =>
+      conn.runAndReadAll(`SELECT t, epoch_ms(${eventTimeSql('t')}) FROM (SELECT unnest($texts) AS t)`, { texts: listValue(texts) })
+    );
+    for (const [text, ms] of parsed.getRowsJS() as Array<[string, bigint | null]>) if (ms !== null) times.set(text, Number(ms));
+  }
+  // A time that is none (a record rewritten since) comes after those that are; the sort keeps the order read among equals.
+  const timeOf = (record: CloudTrailRecord) => times.get(eventTimeText(record)) ?? Infinity;
   const found = new Map<string, CloudTrailRecord>();
   const alsoFound = new Map<string, CloudTrailRecord[]>();
   for (const [id, records] of read) {
-    const [first, ...rest] = records.length > 1 ? records.sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0)) : records;
+    const [first, ...rest] = records.length > 1 ? records.sort((a, b) => timeOf(a) - timeOf(b) || 0) : records;
     found.set(id, first);
     if (rest.length > 0) alsoFound.set(id, rest);
   }
   return { found, alsoFound };
 }
+
+/** A record's eventTime as text, as ingestion takes it (a string as it is, anything else as its JSON). */
+const eventTimeText = (record: CloudTrailRecord) =>
+  typeof record.eventTime === 'string' ? record.eventTime : (JSON.stringify(record.eventTime) ?? '');
 
 /** Where the log file `key` is kept: for the service's log, which may name paths that an answer must not. */
 async function keptFile(conn: DuckDBConnection, originalsDir: string, key: string, guard: StatementGuard): Promise<string | undefined> {
