@@ -278,7 +278,7 @@ export const IPV6_PATTERN = (() => {
   const group = '[0-9A-Fa-f]{1,4}';
   const groups = (n: number) => (n === 0 ? '' : `(${group}:){${n}}`);
   const last32 = `(${group}:${group}|${IPV4})`;
-  // Before "::", up to `before` groups; after it, `after` groups (of which the last two may be an IPv4 address).
+  // Up to `before` groups, "::", then `tail` (whose last two groups may be an IPv4 address).
   const compressed = (before: number, tail: string) => `((${group}:){0,${before - 1}}${group})?::${tail}`;
   const forms = [
     `${groups(6)}${last32}`,
