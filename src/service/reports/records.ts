@@ -68,15 +68,13 @@ export async function originalRecords(
   guard = unguarded,
   signal?: AbortSignal
 ): Promise<OriginalRecords> {
-  // Every record read under each id, in the order the files were read, and which stored events they are: an id may
-  // have several (events that share it, not their time), each of which must be read.
-  const read = new Map<string, CloudTrailRecord[]>();
-  const readEvents = new Set<Wanted>();
+  // Each stored event read, with its record, in the order the files were read: an id may have several (events that
+  // share it, not their time), each of which must be read.
+  const read = new Map<Wanted, CloudTrailRecord>();
   const removed: string[] = [];
   const unreadable: UnreadableRecord[] = [];
   const keep: KeepRecord = (event, record) => {
-    read.set(event.id, [...(read.get(event.id) ?? []), record]);
-    readEvents.add(event);
+    read.set(event, record);
   };
   const result = async () => ({ ...(await inTimeOrder(conn, read, guard)), removed, unreadable });
   if (eventIds.length === 0) return result();
@@ -119,7 +117,7 @@ export async function originalRecords(
   }
   // Each query reads what is committed when it runs: a prune that committed after the lookup took events without
   // their files. Those no longer in events were removed, not lost.
-  const unread = [...byObject.values()].flat().filter((event) => !readEvents.has(event));
+  const unread = [...byObject.values()].flat().filter((event) => !read.has(event));
   if (unread.length > 0) {
     const ids = listValue([...new Set(unread.map(({ id }) => id))]);
     const still = await guard(() =>
@@ -128,11 +126,12 @@ export async function originalRecords(
     const stillStored = still.getRowsJS() as Array<[string, string, number]>;
     const stillIds = new Set(stillStored.map(([id]) => id));
     const stillEvents = new Set(stillStored.map(([id, key, index]) => JSON.stringify([id, key, index])));
-    removed.push(...new Set(unread.map(({ id }) => id).filter((id) => !read.has(id) && !stillIds.has(id))));
+    const readIds = new Set([...read.keys()].map(({ id }) => id));
+    removed.push(...new Set(unread.map(({ id }) => id).filter((id) => !readIds.has(id) && !stillIds.has(id))));
     // Still stored, yet not read: say why, rather than let the caller answer that no such event is stored, or give
     // another event under its id as if it were this one.
     for (const [key, wanted] of byObject) {
-      for (const { id, index } of wanted.filter((w) => !readEvents.has(w) && stillEvents.has(JSON.stringify([w.id, key, w.index])))) {
+      for (const { id, index } of wanted.filter((w) => !read.has(w) && stillEvents.has(JSON.stringify([w.id, key, w.index])))) {
         const content = files.get(key);
         const why =
           damage.get(key) ??
@@ -162,10 +161,12 @@ type KeepRecord = (event: Wanted, record: CloudTrailRecord) => void;
  */
 async function inTimeOrder(
   conn: DuckDBConnection,
-  read: Map<string, CloudTrailRecord[]>,
+  read: Map<Wanted, CloudTrailRecord>,
   guard: StatementGuard
 ): Promise<Pick<OriginalRecords, 'found' | 'alsoFound'>> {
-  const several = [...read.values()].filter((records) => records.length > 1).flat();
+  const byId = new Map<string, CloudTrailRecord[]>();
+  for (const [{ id }, record] of read) byId.set(id, [...(byId.get(id) ?? []), record]);
+  const several = [...byId.values()].filter((records) => records.length > 1).flat();
   const texts = [...new Set(several.map(eventTimeText))];
   const times = new Map<string, number>();
   if (texts.length > 0) {
@@ -178,7 +179,7 @@ async function inTimeOrder(
   const timeOf = (record: CloudTrailRecord) => times.get(eventTimeText(record)) ?? Infinity;
   const found = new Map<string, CloudTrailRecord>();
   const alsoFound = new Map<string, CloudTrailRecord[]>();
-  for (const [id, records] of read) {
+  for (const [id, records] of byId) {
     const [first, ...rest] = records.length > 1 ? records.sort((a, b) => timeOf(a) - timeOf(b) || 0) : records;
     found.set(id, first);
     if (rest.length > 0) alsoFound.set(id, rest);
