@@ -93,7 +93,7 @@ function userName(r: CloudTrailRecord): string {
         throw new Error(`identity type ${id.type} is not in the design's rules: extend the oracle`);
     }
   })();
-  return name || id.arn || id.principalId;
+  return name || id.arn || id.principalId || id.invokedBy || 'unknown';
 }
 
 export const oracleService = (r: CloudTrailRecord): string => String(r.eventSource).replace(/\.amazonaws\.com$/, '');
