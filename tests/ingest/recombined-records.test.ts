@@ -1,8 +1,9 @@
 // The field rules in DuckDB (normalise.ts) against the same rules written plainly in tests/support/oracle.ts, on records
 // no trail wrote but any could: the real identities (Stratus Red Team and generated ones, plus the odd ones AWS
-// documents) recombined at random with outcomes, sign-in steps, read-only flags, MFA, categories and source addresses.
-// Seeded: a failure names its seed and comes again.
+// documents) recombined at random with outcomes, sign-in steps, read-only flags, MFA, categories and source addresses;
+// and identifiers of every shape where the resource rules look. Seeded: a failure names its seed and comes again.
 import { Rng } from '../../src/generator/rng';
+import { RESOURCE_ID_KEYS, SERVICE_RESOURCE_ID_PATHS } from '../../src/model/fieldRules';
 import {
   accountOf,
   generatedRecords,
@@ -12,6 +13,7 @@ import {
   oracleMfa,
   oraclePermissionSet,
   oracleReadOnly,
+  oracleResourceIds,
   oracleRole,
   oracleService,
   oracleUnauthorized,
@@ -151,6 +153,52 @@ test.each([1, 2, 3])('seed %i: every derived column of recombined records is wha
     );
     // Some users are the fallback a record without a name, ARN or principal id ends in: the service that called.
     expect(all.some((row) => row.user_name === 'cloudformation.amazonaws.com')).toBe(true);
+  } finally {
+    cleanup();
+  }
+});
+
+/** Values an identifier key may hold in a hand-made or hostile record: no text, blank text, JSON documents, escapes. */
+const ID_VALUES: unknown[] = [
+  null, 1, 1.5, true, '', '  ', '\u00a0', 'i-0abc', { id: 'i-1' }, ['i-2'], 'arn:aws:s3:::bucket/', 'a\u0000b', 'é', 'a"b', 'a\\b', '{x', '[y',
+];
+
+/** One place an identifier can be, given one of ID_VALUES (or a document that is not an object). */
+const ID_CHANGES: Array<(rng: Rng, r: CloudTrailRecord) => void> = [
+  (rng, r) => (r.requestParameters = { ...r.requestParameters, [rng.pick(RESOURCE_ID_KEYS)]: rng.pick(ID_VALUES) }),
+  (rng, r) => (r.responseElements = { ...r.responseElements, instancesSet: { items: [{ instanceId: rng.pick(ID_VALUES) }, { instanceId: 'i-1' }] } }),
+  (rng, r) => (r.requestParameters = { ...r.requestParameters, resourcesSet: { items: [{ resourceId: rng.pick(ID_VALUES) }] } }),
+  (rng, r) => (r.resources = rng.pick([[{ ARN: rng.pick(ID_VALUES) }], [{ ARN: 'arn:aws:iam::111122223333:user/x' }, null, 'y'], { ARN: 'z' }, null, []])),
+  (rng, r) => {
+    r.eventSource = rng.pick(Object.keys(SERVICE_RESOURCE_ID_PATHS));
+    const pickId = () => rng.pick(ID_VALUES);
+    r.requestParameters = { name: pickId(), instanceIds: [pickId(), 'i-2'], target: pickId(), distribution: { aRN: pickId() } };
+  },
+  (rng, r) => (r.responseElements = rng.pick([null, 'text', [1], 5])),
+  // An identifier key below the top is not one the rules read.
+  (_, r) => (r.requestParameters = { nested: { instanceId: 'i-deep' } }),
+];
+
+test.each([1, 2])('seed %i: the resources of records with identifiers of every shape are what the plain rules give', async (seed) => {
+  const rng = new Rng(seed);
+  const bases = [...stratusRecords().map((s) => s.record), ...generatedRecords({ events: 300, days: 1, seed, end: NOW })];
+  const records = Array.from({ length: 2000 }, (_, n) => {
+    const r = structuredClone(rng.pick(bases));
+    Object.assign(r, { eventID: `identifiers-${n}`, eventTime: '2026-11-20T08:00:00Z' });
+    for (let i = rng.int(0, 3); i > 0; i--) rng.pick(ID_CHANGES)(rng, r);
+    return r;
+  });
+  const { db, summary, cleanup } = await ingestRecords([records], { now: NOW, days: 2 });
+  try {
+    expect(summary).toMatchObject({ events: records.length, errors: 0, rejected: 0 });
+    const rows = await db.all<{ id: string; resources: Array<{ id: string }> | null }>('SELECT event_id AS id, resources FROM events');
+    const stored = new Map(rows.map((row) => [row.id, (row.resources ?? []).map((x) => x.id).sort()]));
+    const differing = records.filter((r) => JSON.stringify(stored.get(r.eventID)) !== JSON.stringify(oracleResourceIds(r).sort()));
+    expect(differing.slice(0, 3).map((r) => ({ record: r, stored: stored.get(r.eventID), expected: oracleResourceIds(r) }))).toEqual([]);
+    // Not a comparison of empty lists: most events have resources, some of them ids that were no text.
+    const ids = [...stored.values()].flat();
+    expect([...stored.values()].filter((list) => list.length > 0).length).toBeGreaterThan(records.length / 2);
+    expect(ids).toEqual(expect.arrayContaining(['1.5', 'true', 'a\u0000b', 'a\\b']));
   } finally {
     cleanup();
   }

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { generateLogObjects, type GenerateOptions } from '../../src/generator';
-import { UNMARKED_DATA_EVENTS } from '../../src/model/fieldRules';
+import { RESOURCE_ID_KEYS, RESOURCE_ID_LIST_PATHS, SERVICE_RESOURCE_ID_PATHS, UNMARKED_DATA_EVENTS } from '../../src/model/fieldRules';
 import type { ResolvedQuery } from '../../src/model/query';
 import type { CloudTrailRecord } from './stratus';
 
@@ -166,6 +166,35 @@ export function oracleEventCategory(r: CloudTrailRecord): string {
 export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.sourceIPAddress ?? '')) !== 0;
 
 export const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
+
+/** A JSON value as text, as a JSON path reads it: a string itself, anything else its JSON; null and absent none. */
+const jsonText = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The values at a JSON path of fieldRules.ts ($.a.b, $.a[*].b): a step of a list ([*]) takes each of its items. */
+function valuesAt(doc: unknown, jsonPath: string): string[] {
+  let found: unknown[] = [doc];
+  for (const step of jsonPath.slice(2).split('.')) {
+    const key = step.replace(/\[\*\]$/, '');
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    found = found.flatMap((v) => (isObject(v) && Object.hasOwn(v, key) ? [v[key]] : []));
+    if (step.endsWith('[*]')) found = found.flatMap((v) => (Array.isArray(v) ? v : []));
+  }
+  return found.map(jsonText).filter((v): v is string => v !== undefined);
+}
+
+/**
+ * The ids of the resources an event touched: every resources[].ARN, the identifier keys and item sets of its
+ * requestParameters and responseElements, and its service's own paths; each once, blank ones and JSON documents left out.
+ */
+export function oracleResourceIds(r: CloudTrailRecord): string[] {
+  const ids: string[] = Array.isArray(r.resources) ? r.resources.flatMap((item: unknown) => valuesAt(item, '$.ARN')) : [];
+  for (const doc of [r.requestParameters, r.responseElements]) {
+    for (const key of RESOURCE_ID_KEYS) ids.push(...valuesAt(doc, `$.${key}`));
+    for (const listPath of RESOURCE_ID_LIST_PATHS) ids.push(...valuesAt(doc, listPath));
+    for (const servicePath of SERVICE_RESOURCE_ID_PATHS[r.eventSource] ?? []) ids.push(...valuesAt(doc, servicePath));
+  }
+  return [...new Set(ids)].filter((id) => id.trim() !== '' && !id.startsWith('{') && !id.startsWith('['));
+}
 
 /** A record's value of each dimension: what filters match and what groups are named by (resources aside). */
 export const oracleDimension: Partial<Record<string, (r: CloudTrailRecord) => string>> = {
