@@ -1,5 +1,5 @@
 // Frames are Arrow IPC files that Grafana's Go SDK reads: checked by decoding them with apache-arrow.
-import { tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
+import { makeVector, RecordBatchReader, tableFromIPC, Type, TimeUnit, type Table } from 'apache-arrow';
 import type { Frame } from '../../src/model/api';
 import { encodeFrame, FrameError } from '../../src/backend/frames';
 import { ingestErrorsFrame } from '../../src/service/reports';
@@ -163,6 +163,36 @@ test('duplicate field names stay two fields', () => {
   });
   expect(table.schema.fields).toHaveLength(2);
   expect(table.getChildAt(1)!.get(0)).toBe(2);
+});
+
+test('fields of one name keep their own type, nullability and labels', () => {
+  const bytes = encodeFrame(
+    {
+      fields: [
+        { name: 'v', type: 'number', values: [1, 2], labels: { user: 'alice' } },
+        { name: 'v', type: 'boolean', values: [true, null], labels: { user: 'bob' } },
+        { name: 'v', type: 'string', values: ['a', 'b'] },
+      ],
+    },
+    'A'
+  );
+  // Read as Grafana's Go reader reads it: the file's schema and each column's data. (Arrow's Table, read or written,
+  // keeps one field per name: the encoder writes around that, and tableFromIPC would show it again.)
+  const reader = RecordBatchReader.from(bytes).open();
+  const schema = reader.schema;
+  const [batch, ...more] = [...reader];
+  expect(more).toEqual([]);
+  expect(schema.fields.map((f) => [f.name, Type[f.type.typeId], f.nullable, f.metadata.get('labels') ?? null])).toEqual([
+    ['v', 'Float', false, '{"user":"alice"}'],
+    ['v', 'Bool', true, '{"user":"bob"}'],
+    ['v', 'Utf8', false, null],
+  ]);
+  const columns = batch.data.children.map((data, i) => [...makeVector(data.clone(schema.fields[i].type))]);
+  expect(columns).toEqual([
+    [1, 2],
+    [true, null],
+    ['a', 'b'],
+  ]);
 });
 
 test('malformed frames are a FrameError naming the field, not a crash', () => {
