@@ -254,6 +254,36 @@ test('the ETag ledger: unchanged objects are skipped, a rewritten object is read
   expect(etags[0].etag).toMatch(/^[0-9a-f]{32}$/);
 });
 
+test("a server whose listings give no ETags: a file read once is not downloaded again at every poll", async () => {
+  await s3.createBucket('no-etags');
+  const day = dayPrefix('111122223333', 'us-east-1', '2026-11-20');
+  await s3.put('no-etags', `${day}a.json.gz`, logFile([rec('2026-11-20'), rec('2026-11-20')]));
+  // A stand-in for such a server (fauxqs, as S3, lists ETags): its day listings without them; downloads give theirs.
+  let downloads = 0;
+  const target = new URL(s3.endpoint);
+  const proxy = await proxyTo((req, res) => {
+    if (isGetObject(req)) downloads++;
+    const url = new URL(req.url!, 'http://s3');
+    if (url.searchParams.get('list-type') !== '2' || url.searchParams.has('delimiter')) return false;
+    http.get({ host: target.hostname, port: target.port, path: req.url, headers: req.headers }, async (up) => {
+      let xml = '';
+      for await (const chunk of up) xml += chunk;
+      const stripped = xml.replace(/<ETag>[^<]*<\/ETag>/g, '');
+      expect(stripped).not.toBe(xml);
+      res.writeHead(up.statusCode ?? 502, { 'content-type': 'application/xml' }).end(stripped);
+    });
+    return true;
+  });
+  try {
+    const poll = () => ingest({ source: 's3://no-etags', db, days: 1, now: NOW, s3Endpoint: proxy.url });
+    expect(await poll()).toMatchObject({ objects: 1, events: 2, errors: 0 });
+    expect(await poll()).toMatchObject({ objects: 0, events: 0, duplicates: 0, unchanged: 1 });
+    expect(downloads).toBe(1);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('a rewritten object in another order: every event still reads back its own original record', async () => {
   await s3.createBucket('reorder');
   const key = `${dayPrefix('111122223333', 'us-east-1', '2026-11-20')}x.json.gz`;
