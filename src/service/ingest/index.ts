@@ -75,7 +75,7 @@ export interface IngestSummary {
   events: number;
   /** Events skipped because their eventID was already stored. */
   duplicates: number;
-  /** Objects that are not event files (digest, insight, other names). */
+  /** Objects that are not event files: other names, and in a folder digests and Insights (S3 listings never reach theirs). */
   skipped: number;
   /** Objects already in the ledger, not read again. */
   unchanged: number;
