@@ -126,8 +126,8 @@ export function encodeFrame(frame: Frame, refId: string, meta?: Frame['meta']): 
   if (frame.meta || meta) metadata.set('meta', stableJson({ ...frame.meta, ...meta }));
   const schema = new Schema(arrowFields, metadata);
   const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns.map((c) => c.data) }));
-  // Arrow's RecordBatch rebuilds its schema by field name (Schema.assign), so that of two fields of one name the second's
-  // type, nullability and labels replaced the first's. A Grafana frame may have both: the batch keeps the schema as built.
+  // Arrow's RecordBatch rebuilds its schema by field name (Schema.assign): of fields of one name, the last took the
+  // first's place, their labels merged. A Grafana frame may have several: the batch keeps the schema as built.
   (batch as { schema: Schema }).schema = schema;
   return tableToIPC(new Table(schema, [batch]), 'file');
 }

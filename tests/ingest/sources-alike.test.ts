@@ -64,7 +64,7 @@ async function made(db: Database) {
     events,
     errors: await db.all(`SELECT key, kind, reason FROM ingest_errors ORDER BY ALL`),
     rejected: await db.all(`SELECT reason, record::VARCHAR AS record FROM rejected_records ORDER BY ALL`),
-    ledger: await db.all(`SELECT key FROM ingested_objects ORDER BY ALL`),
+    ledger: await db.all(`SELECT key, size, records, inserted, duplicates FROM ingested_objects ORDER BY ALL`),
     records: ids.map((id) => [id, records.get(id)]),
   };
 }

@@ -167,8 +167,9 @@ export const oracleIsIp = (r: CloudTrailRecord): boolean => net.isIP(String(r.so
 
 export const accountOf = (r: CloudTrailRecord): string => r.recipientAccountId || r.userIdentity?.accountId || 'unknown';
 
-/** A JSON value as text, as a JSON path reads it: a string itself, anything else its JSON; null and absent none. */
-const jsonText = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+/** An identifier's value as text: a string itself, a number or boolean its JSON; null, absent, objects and lists none. */
+const idText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? JSON.stringify(v) : undefined;
 
 /** The values at a JSON path of fieldRules.ts ($.a.b, $.a[*].b): a step of a list ([*]) takes each of its items. */
 function valuesAt(doc: unknown, jsonPath: string): string[] {
@@ -179,12 +180,13 @@ function valuesAt(doc: unknown, jsonPath: string): string[] {
     found = found.flatMap((v) => (isObject(v) && Object.hasOwn(v, key) ? [v[key]] : []));
     if (step.endsWith('[*]')) found = found.flatMap((v) => (Array.isArray(v) ? v : []));
   }
-  return found.map(jsonText).filter((v): v is string => v !== undefined);
+  return found.map(idText).filter((v): v is string => v !== undefined);
 }
 
 /**
  * The ids of the resources an event touched: every resources[].ARN, the identifier keys and item sets of its
- * requestParameters and responseElements, and its service's own paths; each once, blank ones and JSON documents left out.
+ * requestParameters and responseElements, and its service's own paths; each once. Not blank ones, objects or lists,
+ * nor text that begins as one (DESIGN, resources).
  */
 export function oracleResourceIds(r: CloudTrailRecord): string[] {
   const ids: string[] = Array.isArray(r.resources) ? r.resources.flatMap((item: unknown) => valuesAt(item, '$.ARN')) : [];

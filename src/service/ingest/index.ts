@@ -274,7 +274,11 @@ async function alreadyDealtWith(
     { source, keys: listValue(refs.map((r) => r.key)), keptFrom: keptFrom?.toISOString() ?? null, memory: OUT_OF_MEMORY, retryDenied },
     conn
   );
-  return new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
+  const dealtWith = new Map(rows.map((r) => [`${r.key}\u0000${r.etag}`, r.state]));
+  // A listing without ETags (an S3-compatible server's) names no version: any recorded version of the key is the file
+  // as it is. The ledger holds the download's ETag, which such a listing never gave: each poll read every file again.
+  for (const r of rows) if (!dealtWith.has(`${r.key}\u0000`)) dealtWith.set(`${r.key}\u0000`, r.state);
+  return dealtWith;
 }
 
 /**

@@ -492,10 +492,7 @@ export class S3Source implements LogSource {
     const named = isGzipFile(file) === file.endsWith('.gz') ? file : file.endsWith('.gz') ? file.slice(0, -3) : `${file}.gz`;
     if (named !== file) fs.renameSync(file, named);
     // The version downloaded, not the one the ref names: a retry by key may find the object rewritten since it failed.
-    // But where the listing gives no ETag (an S3-compatible server's), the ledger keeps that none, which the next listing
-    // gives again: with the download's, each poll read the file again.
-    const etag = ref.etag && res.ETag ? unquoted(res.ETag) : ref.etag;
-    return { path: named, etag, size: fs.statSync(named).size, release: () => fs.rmSync(named, { force: true }) };
+    return { path: named, etag: res.ETag ? unquoted(res.ETag) : ref.etag, size: fs.statSync(named).size, release: () => fs.rmSync(named, { force: true }) };
   }
 
   close(): void {
