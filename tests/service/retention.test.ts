@@ -221,6 +221,50 @@ test('a retention shorter than everything stored empties the tables but keeps wh
     expect(await ingest({ source: logs, db, days: 2 })).toMatchObject({ objects: 0, events: 0 });
   }));
 
+/** The Summary's totals, the events per user and the hourly series per service of the last 20 days. */
+async function reportsOf(db: Database) {
+  const reports = new Reports(db);
+  try {
+    const range = { from: NOW.getTime() - 20 * DAY, to: NOW.getTime() };
+    const queries: TrailhoundQuery[] = [{ queryType: 'totals' }, { format: 'table', groupBy: 'user' }, { groupBy: 'service', aggregate: 'hour' }];
+    return await Promise.all(queries.map((q) => reports.frames(resolveQuery(q), range)));
+  } finally {
+    reports.close();
+  }
+}
+
+// Two ways to the same days: a fortnight ingested then pruned, and only the retention's days ingested, then pruned. The
+// same database both ways: a prune leaves no trace of the days before its cutoff, however many were stored.
+test.each([['a day', 1], [`${RETENTION} days`, RETENTION], ['13 days', 13]])(
+  'a retention of %s leaves the same events, resources, ledger and reports however it was reached',
+  (_, days) =>
+  withTempDatabase(async (dir, whole) => {
+    const logs = path.join(dir, 'logs');
+    await writeLogFolder(logs, { events: 8000, days: 14, seed: 9, end: NOW });
+    const kept = await Database.open(path.join(dir, 'kept.duckdb'));
+    try {
+      await ingest({ source: logs, db: whole, days: 14, now: NOW });
+      const removed = await prune(whole, days, NOW);
+      await ingest({ source: logs, db: kept, days: daysWithin(days), now: NOW, retentionDays: days });
+      await prune(kept, days, NOW);
+      const state = async (db: Database) => ({
+        events: await db.all(`SELECT * EXCLUDE (arrived_at) FROM events ORDER BY event_id, object_key`),
+        resources: await db.all(`SELECT * FROM event_resources ORDER BY ALL`),
+        ledger: await column(db, 'SELECT key AS v FROM ingested_objects'),
+        records: [...(await storedRecords(db))].sort(([a], [b]) => (a < b ? -1 : 1)),
+        reports: await reportsOf(db),
+      });
+      const [a, b] = [await state(whole), await state(kept)];
+      expect(b).toEqual(a);
+      // Not the same because both are empty, nor because the prune took nothing.
+      expect([a.events.length > 500, removed.events > 0]).toEqual([true, true]);
+    } finally {
+      kept.close();
+    }
+  }),
+  120_000
+);
+
 test('a prune keeps the run that ended the first load, though runs from cron read one day', () =>
   withTempDatabase(async (dir, db) => {
     const today = new Date().toISOString().slice(0, 10);
