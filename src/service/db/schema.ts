@@ -1,6 +1,7 @@
 // The DuckDB schema that ingestion writes and every report reads.
 // Times are TIMESTAMP in UTC (no time zone), so DuckDB never shifts them by the host's zone.
 import { KEY_DATE_SQL } from '../ingest/keys';
+import { distinctSql } from './distinct';
 import {
   blankSql,
   federatedSignInSql,
@@ -16,7 +17,8 @@ export const SCHEMA_VERSION = 22;
 /** Rows of the resource index for the events of `relation` (columns event_time, event_id, resources). */
 export const RESOURCE_INDEX_SELECT = (relation: string) =>
   `SELECT hash(k) AS key_hash, event_time, event_id
-   FROM (SELECT event_time, event_id, unnest(list_distinct(flatten(list_transform(resources, r -> [r.id, r.name])))) AS k FROM ${relation})`;
+   FROM (SELECT event_time, event_id, unnest(${distinctSql('keys')}) AS k
+         FROM (SELECT event_time, event_id, flatten(list_transform(resources, r -> [r.id, r.name])) AS keys FROM ${relation}))`;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (

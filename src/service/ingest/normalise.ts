@@ -20,6 +20,7 @@ import {
   signInFailureSql,
   unauthorizedSql,
 } from '../../model/fieldRules';
+import { distinctSql } from '../db/distinct';
 
 /** A SQL string literal for a constant of our own code (never for outside input). */
 function literal(value: string): string {
@@ -80,17 +81,18 @@ const resourceIds = [
 ].join(',\n               ');
 
 /**
- * The resources an event touched, from a record `r`: every resources[].ARN and the identifiers in
- * requestParameters / responseElements, each with a friendly name (an ARN's last part; the ARN itself where that is
- * blank, as arn:aws:iam::123456789012:user/  names no one). list_distinct comes first because it also drops
- * the NULLs (most of the ~60 candidates), so the filter runs on the few left.
+ * The identifiers of the resources an event touched, from a record `r`: every resources[].ARN and the identifiers in
+ * requestParameters / responseElements. The NULLs (most of the ~60 candidates) go first, so that the other tests run on
+ * the few left.
  */
-const RESOURCES_SQL = `list_transform(
-    list_filter(
-      list_distinct(flatten([${resourceIds}])),
-      id -> NOT ${blankSql('id')} AND left(id, 1) NOT IN ('{', '[')),
-    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(${presentSql(`regexp_extract(id, '([^/:]+)/?$', 1)`)}, id) ELSE id END}
-  )`;
+const RESOURCE_IDS_SQL = `list_filter(flatten([${resourceIds}]), id -> id IS NOT NULL AND NOT ${blankSql('id')} AND left(id, 1) NOT IN ('{', '['))`;
+
+/**
+ * The resources of the identifiers `ids` (a column), each once, with a friendly name (an ARN's last part; the ARN itself
+ * where that is blank, as arn:aws:iam::123456789012:user/  names no one).
+ */
+const resourcesSql = (ids: string) => `list_transform(${distinctSql(ids)},
+    id -> {'id': id, 'name': CASE WHEN starts_with(id, 'arn:') THEN coalesce(${presentSql(`regexp_extract(id, '([^/:]+)/?$', 1)`)}, id) ELSE id END})`;
 
 /**
  * The event's identity: a record without eventID gets a stable id from its content, so a re-delivery still dedupes.
@@ -123,7 +125,7 @@ const EVENT_TIME_SQL = `CASE WHEN parsed_time >= TIMESTAMP '1970-01-01' AND pars
 export function normaliseSql(input: string): string {
   return `
 WITH x AS (
-  SELECT object_key, ord, r, ${RESOURCES_SQL} AS resources,
+  SELECT object_key, ord, r, ${RESOURCE_IDS_SQL} AS resource_ids,
     r['eventID'] AS event_id_json, ${field('eventTime')} AS event_time_raw,
     ${field('eventName')} AS event_name_raw,
     ${field('eventSource')} AS event_source_raw, ${field('awsRegion')} AS region_raw, ${field('recipientAccountId')} AS recipient,
@@ -214,7 +216,7 @@ SELECT
   CASE WHEN ${federatedSignInSql('event_source_raw', 'event_name_raw', 'identity_type')} THEN NULL
        WHEN mfa_login = 'Yes' OR ${id('mfaAuthenticated')} = 'true' THEN true
        WHEN mfa_login = 'No' OR ${id('mfaAuthenticated')} = 'false' THEN false END AS mfa_used,
-  resources,
+  ${resourcesSql('resource_ids')} AS resources,
   object_key,
   ord AS record_index
 FROM z`;

@@ -3,6 +3,7 @@
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type Filters, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
 import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, NO_SOURCE_IP, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
+import { distinctSql } from '../db/distinct';
 
 export interface Statement {
   sql: string;
@@ -218,7 +219,10 @@ function filterCondition(key: FilterKey, values: string[], params: Record<string
  * call names its bucket twice (the ARN in resources, bucketName in its parameters), and both have the same name.
  */
 function groupSource(groupBy: GroupBy): { from: string; key: string } {
-  if (groupBy === 'resource') return { from: 'events, unnest(list_distinct(list_transform(resources, r -> r.name))) AS u(name)', key: 'u.name' };
+  if (groupBy === 'resource') {
+    const named = '(SELECT *, list_transform(resources, r -> r.name) AS names FROM events) AS events';
+    return { from: `${named}, unnest(${distinctSql('names')}) AS u(name)`, key: 'u.name' };
+  }
   if (groupBy === 'none') return { from: 'events', key: "'all'" };
   // Structs compare field by field: ties in count order by user, then account, as the table's columns read.
   if (groupBy === 'userAndAccount') return { from: 'events', key: `{'user': ${COLUMN.user}, 'account': ${COLUMN.account}}` };
