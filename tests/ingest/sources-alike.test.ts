@@ -1,6 +1,6 @@
 // Two sources of the same bytes: one tree of log files (good, odd and broken, at random) ingested from a folder and from
-// S3 (fauxqs on loopback) must make the same database: events, unreadable files and their reasons, the ledger, and
-// every record read back. Seeded: a failure names its seed and comes again.
+// S3 (fauxqs on loopback) must make the same database: events, resources, unreadable files and their reasons, the
+// ledger, and every record read back. Seeded: a failure names its seed and comes again.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -10,7 +10,7 @@ import { ingest, type IngestSummary } from '../../src/service/ingest';
 import { BIG_FILE_BYTES } from '../../src/service/ingest/fileSizes';
 import { startTestS3, type TestS3 } from '../support/s3';
 import { logFile, stratusRecords, type CloudTrailRecord } from '../support/stratus';
-import { dayPrefix, storedRecords, tempDir, writeFiles } from '../support/temp';
+import { dayPrefix, storedState, tempDir, writeFiles } from '../support/temp';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 
@@ -55,20 +55,6 @@ function logTree(rng: Rng): Record<string, Buffer | string> {
   return files;
 }
 
-/** What a source's ingestion made: everything but when it happened and what it was read from. */
-async function made(db: Database) {
-  const events = await db.all<{ event_id: string }>(`SELECT * EXCLUDE (arrived_at) FROM events ORDER BY ALL`);
-  const ids = [...new Set(events.map((e) => e.event_id))].sort();
-  const records = await storedRecords(db, ids);
-  return {
-    events,
-    errors: await db.all(`SELECT key, kind, reason FROM ingest_errors ORDER BY ALL`),
-    rejected: await db.all(`SELECT reason, record::VARCHAR AS record FROM rejected_records ORDER BY ALL`),
-    ledger: await db.all(`SELECT key, size, records, inserted, duplicates FROM ingested_objects ORDER BY ALL`),
-    records: ids.map((id) => [id, records.get(id)]),
-  };
-}
-
 let s3: TestS3;
 let dir: string;
 beforeAll(async () => {
@@ -87,11 +73,11 @@ test.each([1, 2])('seed %i: a tree of log files makes the same database from a f
   await s3.createBucket(bucket);
   for (const [key, body] of Object.entries(files)) await s3.put(bucket, key, body);
 
-  const load = async (name: string, source: string): Promise<{ summary: IngestSummary; made: Awaited<ReturnType<typeof made>> }> => {
+  const load = async (name: string, source: string): Promise<{ summary: IngestSummary; made: Awaited<ReturnType<typeof storedState>> }> => {
     const db = await Database.open(path.join(dir, `${name}.duckdb`));
     try {
       const summary = await ingest({ source, db, days: 3, now: NOW, s3Endpoint: s3.endpoint });
-      return { summary, made: await made(db) };
+      return { summary, made: await storedState(db) };
     } finally {
       db.close();
     }
@@ -108,6 +94,6 @@ test.each([1, 2])('seed %i: a tree of log files makes the same database from a f
   expect(fromS3.made).toEqual(folder.made);
   // Not a comparison of nothing: events, duplicates and unreadable files of several kinds, a big file among the events.
   expect([folder.summary.events > 100, folder.summary.duplicates > 0, digests > 0]).toEqual([true, true, true]);
-  expect(new Set(folder.made.errors.map((e) => (e as { kind: string }).kind))).toEqual(new Set(['bad-gzip', 'bad-json', 'no-records']));
+  expect(new Set(folder.made.errors.map((e) => e.kind))).toEqual(new Set(['bad-gzip', 'bad-json', 'no-records']));
   expect(folder.made.events.some((e) => e.event_id.startsWith('big-'))).toBe(true);
 }, 60_000);

@@ -16,7 +16,7 @@ import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
 import { memoryLogger, waitFor } from '../support/watch';
 import { logFile } from '../support/stratus';
-import { dayPrefix, rowCount, storedRecords, tempDir, withTempDatabase, writeFiles } from '../support/temp';
+import { dayPrefix, rowCount, storedRecords, storedState, tempDir, withTempDatabase, writeFiles } from '../support/temp';
 
 const DAY = 86_400_000;
 // Mid-afternoon, so that the cutoff falls inside some log file's five minutes.
@@ -247,13 +247,7 @@ test.each([['a day', 1], [`${RETENTION} days`, RETENTION], ['13 days', 13]])(
       const removed = await prune(whole, days, NOW);
       await ingest({ source: logs, db: kept, days: daysWithin(days), now: NOW, retentionDays: days });
       await prune(kept, days, NOW);
-      const state = async (db: Database) => ({
-        events: await db.all(`SELECT * EXCLUDE (arrived_at) FROM events ORDER BY event_id, object_key`),
-        resources: await db.all(`SELECT * FROM event_resources ORDER BY ALL`),
-        ledger: await column(db, 'SELECT key AS v FROM ingested_objects'),
-        records: [...(await storedRecords(db))].sort(([a], [b]) => (a < b ? -1 : 1)),
-        reports: await reportsOf(db),
-      });
+      const state = async (db: Database) => ({ ...(await storedState(db)), reports: await reportsOf(db) });
       const [a, b] = [await state(whole), await state(kept)];
       expect(b).toEqual(a);
       // Not the same because both are empty, nor because the prune took nothing.

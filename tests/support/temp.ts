@@ -84,6 +84,24 @@ export async function storedRecords(db: Database, ids?: string[]): Promise<Map<s
   }
 }
 
+/**
+ * What ingestion left in a database, to compare two ways to it: the events (but when they arrived), their resources,
+ * the unreadable files, the records set aside, the ledger with its counts, and each event's record read back.
+ */
+export async function storedState(db: Database) {
+  const events = await db.all<{ event_id: string }>(`SELECT * EXCLUDE (arrived_at) FROM events ORDER BY ALL`);
+  const ids = [...new Set(events.map((e) => e.event_id))].sort();
+  const records = await storedRecords(db, ids);
+  return {
+    events,
+    resources: await db.all(`SELECT * FROM event_resources ORDER BY ALL`),
+    errors: await db.all<{ key: string; kind: string; reason: string }>(`SELECT key, kind, reason FROM ingest_errors ORDER BY ALL`),
+    rejected: await db.all(`SELECT reason, record::VARCHAR AS record FROM rejected_records ORDER BY ALL`),
+    ledger: await db.all(`SELECT key, size, records, inserted, duplicates FROM ingested_objects ORDER BY ALL`),
+    records: ids.map((id) => [id, records.get(id)]),
+  };
+}
+
 /** A kept log file, as delivered, read back the way the service reads it. */
 export async function storedFile(db: Database, key: string): Promise<Buffer | undefined> {
   const conn = await db.connect();
