@@ -23,6 +23,8 @@ export interface TimeRange {
   /** ISO 8601 or epoch milliseconds. */
   from: string | number;
   to: string | number;
+  /** The IANA time zone whose days and hours a time series' buckets are (Europe/Berlin); UTC when absent. */
+  timeZone?: string;
 }
 
 export interface QueryRequest {

@@ -321,6 +321,31 @@ describe('ad hoc filters', () => {
       expect(sent[0].map((q) => [q.refId, q.filters])).toEqual([['B', undefined]]);
     });
 
+    it("sends the dashboard's time zone with each of its queries, the browser's for 'browser', none for UTC or another data source's", async () => {
+      const own = instanceSettings();
+      const expressions = instanceSettings({ uid: '__expr__', type: '__expr__', name: 'Expression' });
+      const registry = { [own.uid]: own, __expr__: expressions };
+      setDataSourceSrv({ getInstanceSettings: (ref?: { uid?: string } | null) => registry[ref?.uid ?? own.uid] } as unknown as DataSourceSrv);
+      const targets = [
+        { refId: 'A', queryType: 'events', aggregate: 'day' },
+        { refId: 'B', datasource: { type: '__expr__', uid: '__expr__' }, type: 'math', expression: '$A * 2' },
+      ] as Query[];
+      const zones = async (timezone: string) => {
+        sent = [];
+        await lastValueFrom(ds().query({ ...request(targets, []), timezone }));
+        return sent[0].map((q) => [q.refId, q.timeZone]);
+      };
+      expect(await zones('Australia/Sydney')).toEqual([['A', 'Australia/Sydney'], ['B', undefined]]);
+      expect(await zones('utc')).toEqual([['A', undefined], ['B', undefined]]);
+      // The browser's own zone, as Intl gives it: a browser in São Paulo's.
+      const browser = Intl.DateTimeFormat().resolvedOptions();
+      jest.spyOn(Intl.DateTimeFormat.prototype, 'resolvedOptions').mockReturnValue({ ...browser, timeZone: 'America/Sao_Paulo' });
+      expect(await zones('browser')).toEqual([['A', 'America/Sao_Paulo'], ['B', undefined]]);
+      expect(await zones('')).toEqual([['A', 'America/Sao_Paulo'], ['B', undefined]]);
+      // Not saved in the query: the panel's own target is as it was.
+      expect(targets[0]).toEqual({ refId: 'A', queryType: 'events', aggregate: 'day' });
+    });
+
     it("narrows an annotation's events as a panel's, as Grafana asks for them: its query with the ad hoc filters of its data source", async () => {
       // As Grafana's annotation layer (Scenes' executeAnnotationQuery) builds the request: the prepared query as 'Anno',
       // the dashboard's ad hoc filters of this data source in `filters`.

@@ -8,6 +8,7 @@ import { DataSourceWithBackend, getDataSourceSrv, getTemplateSrv } from '@grafan
 import { map, of, type Observable } from 'rxjs';
 import type { IngestErrors, IngestStatus } from '../model/api';
 import { DEFAULT_QUERY, MAX_LIMIT, QueryError, type Dimension, type TimeField } from '../model/query';
+import { browserTimeZone, UTC } from '../model/timeZone';
 import { adHocKeys, isFilterKey, withAdHocFilters, withApplicableAdHocFilters } from './adHocFilters';
 import { annotationSupport } from './annotations';
 import { fetchIngestErrors, fetchIngestStatus, fetchTrails, fetchValues, startBackfill } from './resources';
@@ -69,10 +70,17 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
    * The panel's other queries still run.
    */
   query(request: DataQueryRequest<Query>): Observable<DataQueryResponse> {
+    // Another data source's query (an expression, a mixed panel's) is left as it is, as DataSourceWithBackend leaves it.
+    const ours = (target: Query) => !target.datasource || getDataSourceSrv().getInstanceSettings(target.datasource, request.scopedVars)?.uid === this.uid;
+    // Day and hour buckets are the dashboard's days and hours: its time zone goes with each query, not saved in it, so an
+    // alert rule, which has no dashboard, counts UTC days.
+    const timeZone = browserTimeZone(request.timezone);
+    if (timeZone !== UTC) {
+      request = { ...request, targets: request.targets.map((target) => (ours(target) ? { ...target, timeZone } : target)) };
+    }
     const refused: DataQueryError[] = [];
     for (const target of request.targets) {
-      // Another data source's query (an expression, a mixed panel's) is not expanded: DataSourceWithBackend leaves it.
-      if (target.datasource && getDataSourceSrv().getInstanceSettings(target.datasource, request.scopedVars)?.uid !== this.uid) {
+      if (!ours(target)) {
         continue;
       }
       try {

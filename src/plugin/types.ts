@@ -7,9 +7,10 @@ import { DEFAULT_SERVICE_URL } from '../model/settings';
 /**
  * A panel query: the shared model plus Grafana's refId, hide and datasource fields, and in Explore, the note of the
  * dashboard's ad hoc filters it was opened without (DataSource.interpolateVariablesInQueries), which the editor shows
- * until dismissed. Not part of the model: the backend sends the service the model's fields only.
+ * until dismissed. Not part of the model: the backend sends the service the model's fields only. And as it is sent, the
+ * dashboard's time zone (DataSource.query), which the backend sends the service with the time range.
  */
-export type Query = TrailhoundQuery & DataQuery & { adHocLeftOut?: string[] };
+export type Query = TrailhoundQuery & DataQuery & { adHocLeftOut?: string[]; timeZone?: string };
 
 /** jsonData: what the backend needs to reach the service. */
 export interface Options extends DataSourceJsonData {

@@ -169,6 +169,36 @@ test('QueryData: one service call per time range; frames per query, errors per q
   expect(f.schema.fields.find((x) => x.name === 'read only')!.type.typeId).toBe(Type.Bool);
 });
 
+test("QueryData: the dashboard's time zone, which the frontend adds to each query, goes to the service with the range", async () => {
+  const before = serviceCalls('/api/query');
+  const day = { queryType: 'events', format: 'timeseries', groupBy: 'none', aggregate: 'day' };
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [
+      query('S', { ...day, timeZone: 'Australia/Sydney' }),
+      query('U', day),
+      // UTC spelt another way is UTC: the same call as U's.
+      query('u', { ...day, timeZone: 'utc' }),
+      query('X', { ...day, timeZone: 'Mars/Olympus_Mons' }),
+    ],
+  });
+  expect(serviceCalls('/api/query') - before).toBe(2);
+  const meta = (refId: string) => JSON.parse(tableFromIPC(res.responses[refId].frames[0]).schema.metadata.get('meta')!);
+  // "POST /api/query {…}": the body.
+  const executed = (refId: string) => JSON.parse(meta(refId).executedQueryString.slice('POST /api/query '.length));
+  expect(executed('S').range).toEqual({ from: FROM, to: TO, timeZone: 'Australia/Sydney' });
+  expect(executed('U').range).toEqual({ from: FROM, to: TO });
+  // Sydney's days start at its midnight (+10 or +11), UTC's at 00:00 UTC; both count every event.
+  const times = (refId: string) =>
+    [...tableFromIPC(res.responses[refId].frames[0]).getChild('time')!].map((t) => new Date(Number(t)).toISOString().slice(11, 23));
+  expect(new Set(times('S'))).toEqual(new Set(['14:00:00.000', '13:00:00.000']));
+  expect(new Set(times('U'))).toEqual(new Set(['00:00:00.000']));
+  const total = (refId: string) => [...tableFromIPC(res.responses[refId].frames[0]).getChild('events')!].reduce((n: number, v) => n + (v as number), 0);
+  expect([total('S'), total('U'), total('u')]).toEqual([service.records.length, service.records.length, service.records.length]);
+  expect(res.responses.X).toMatchObject({ status: 400, frames: [] });
+  expect(res.responses.X.error).toBe('invalid query: timeZone: "Mars/Olympus_Mons" is not a time zone: use an IANA name such as Europe/Berlin, or UTC');
+});
+
 test("QueryData's answer is written once, straight into the buffer grpc-js sends: after its 5-byte header", async () => {
   const copy = jest.spyOn(QueryDataMessage.prototype, 'copy');
   try {

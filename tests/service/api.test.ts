@@ -192,7 +192,7 @@ describe('POST /api/query', () => {
     // Beside the queries too, and in the range (named with it): the whole request is refused.
     const refusals: Array<[object, string]> = [
       [{ range: RANGE, timezone: 'Europe/Paris' }, "timezone: is not a field of this service's query request (range, intervalMs, maxDataPoints, queries): "],
-      [{ range: { ...RANGE, timezone: 'Europe/Paris' } }, "range.timezone: is not a field of this service's time range (from, to): "],
+      [{ range: { ...RANGE, calendar: 'julian' } }, "range.calendar: is not a field of this service's time range (from, to, timeZone): "],
     ];
     for (const [request, refusal] of refusals) {
       const whole = await call('POST', '/api/query', { ...request, queries: [{ refId: 'A', queryType: 'totals' }] });
@@ -202,9 +202,9 @@ describe('POST /api/query', () => {
   });
 
   test.each([
-    [{ queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\.\}, each a time \(ISO 8601, .* or epoch milliseconds\)$/],
+    [{ queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\., "timeZone": \.\.\.\}, each a time \(ISO 8601, .*\), and the/],
     // A client that put the range's times beside it is told where they go.
-    [{ ...RANGE, queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\.\}, each a time \(.*\) \(from and to belong inside range\)$/],
+    [{ ...RANGE, queries: [] }, /^range is required: a JSON object: \{"from": \.\.\., "to": \.\.\., "timeZone": .* \(from and to belong inside range\)$/],
     [{ from: RANGE.from, queries: [] }, /\(from belongs inside range\)$/],
     [{ range: { from: 'x' }, queries: [] }, /^range\.to is required$/],
     [{ range: RANGE }, /^queries is required: a list: \[\{"refId": "A", \.\.\.\}\]$/],
@@ -1168,7 +1168,9 @@ describe('a request the schema refuses: the field as the model names it, what it
     }
   });
 
-  const RANGE_SHAPE = `{"from": ..., "to": ...}, each a time (${TIME_FORMS})`;
+  const RANGE_SHAPE =
+    `{"from": ..., "to": ..., "timeZone": ...}, each a time (${TIME_FORMS}), and the time zone of day and hour buckets ` +
+    '(an IANA name; UTC when none)';
   const TIME = 'must be a time (ISO 8601, UTC unless it names a zone, or epoch milliseconds)';
   const WHOLE = 'must be a whole number from 1 to 10000';
   const OTHER_VERSION = 'is the client at another version than the service? Run the same version of both';

@@ -11,6 +11,7 @@ import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
 import { Reports } from '../../src/service/reports';
 import * as SQL from '../../src/service/reports/sql';
+import { BucketGrid } from '../../src/service/reports/buckets';
 import { accountOf, countBy, generatedRecords, oracleDimension, oracleMatches, oraclePeaks, oracleUser } from '../support/oracle';
 import { logFile, type CloudTrailRecord } from '../support/stratus';
 import { tempDir, writeFiles } from '../support/temp';
@@ -220,7 +221,7 @@ test('without a peak window, or with 0, the SQL and the answers are the plain co
     for (const format of ['timeseries', 'table'] as const) {
       const q = resolveQuery({ ...plain, format });
       const zero = resolveQuery({ ...plain, format, peakWindow: 0 });
-      const statement = format === 'table' ? SQL.topGroups : (x: ResolvedQuery) => SQL.timeseries(x, range, BUCKET);
+      const statement = format === 'table' ? SQL.topGroups : (x: ResolvedQuery) => SQL.timeseries(x, range, new BucketGrid(range, BUCKET));
       expect(statement(q, range)).toEqual(statement(zero, range));
       expect(statement(q, range).sql).not.toContain('OVER');
       expect(await run(zero)).toEqual(await run(q));

@@ -1,7 +1,8 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
-// Queries sharing a time range, interval and max data points go to the service in one call.
+// Queries sharing a time range (and time zone), interval and max data points go to the service in one call.
 import type { QueryRequest, QueryResult } from '../../model/api';
 import { MAX_INTERVAL_MS, MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
+import { resolveTimeZone, UTC } from '../../model/timeZone';
 import { refusalAdvice } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
@@ -25,7 +26,8 @@ export interface PreparedQuery {
    * takes refIds of up to 100 characters, and one longer refId would fail its whole batch.
    */
   model: TrailhoundQuery & { refId: string };
-  range: { from: number; to: number };
+  /** With the dashboard's time zone, which the frontend adds to each query it sends (none from an alert rule: UTC). */
+  range: { from: number; to: number; timeZone?: string };
   intervalMs?: number;
   maxDataPoints?: number;
 }
@@ -50,12 +52,14 @@ export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
   const from = Number(query.timeRange?.fromEpochMS ?? 0);
   const to = Number(query.timeRange?.toEpochMS ?? 0);
   if (!query.timeRange || !(to > from)) throw new QueryError('timeRange', 'is missing or empty ("to" must be after "from")');
+  const timeZone = resolveTimeZone('timeZone', given.timeZone);
   const interval = Number(query.intervalMS);
   const points = Math.floor(Number(query.maxDataPoints));
   return {
     refId: query.refId,
     model: { ...(model as TrailhoundQuery), refId: key },
-    range: { from, to },
+    // UTC is the service's default: left out, the request is one a service without time zones takes.
+    range: { from, to, ...(timeZone !== UTC && { timeZone }) },
     // A query's Min interval past a year (its own, or the data source's) asks for wider buckets than the service
     // takes, which would refuse the whole batch: a year's are as wide as any it makes (the day's, at most).
     intervalMs: interval > 0 ? Math.min(interval, MAX_INTERVAL_MS) : undefined,
@@ -67,7 +71,7 @@ export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
 export function batchQueries(queries: PreparedQuery[]): QueryRequest[] {
   const groups = new Map<string, PreparedQuery[]>();
   for (const q of queries) {
-    const key = JSON.stringify([q.range.from, q.range.to, q.intervalMs, q.maxDataPoints]);
+    const key = JSON.stringify([q.range.from, q.range.to, q.range.timeZone, q.intervalMs, q.maxDataPoints]);
     groups.set(key, [...(groups.get(key) ?? []), q]);
   }
   const batches: QueryRequest[] = [];

@@ -109,7 +109,9 @@ async function untilStopped<T>(reply: FastifyReply, ms: number, read: (signal: A
 // Its description is what a refusal says it must be (validation.ts), as a query's time that does not parse says.
 const timeValue = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }], description: `a time (${TIME_FORMS})` };
 
-const RANGE_SHAPE = `{"from": ..., "to": ...}, each a time (${TIME_FORMS})`;
+const RANGE_SHAPE =
+  `{"from": ..., "to": ..., "timeZone": ...}, each a time (${TIME_FORMS}), and the time zone of day and hour buckets ` +
+  '(an IANA name; UTC when none)';
 
 const querySchema = {
   body: {
@@ -118,7 +120,12 @@ const querySchema = {
     description: '{"range": {"from": ..., "to": ...}, "queries": [{"refId": "A", ...}]}',
     required: ['range', 'queries'],
     properties: {
-      range: { type: 'object', description: RANGE_SHAPE, required: ['from', 'to'], properties: { from: timeValue, to: timeValue } },
+      range: {
+        type: 'object',
+        description: RANGE_SHAPE,
+        required: ['from', 'to'],
+        properties: { from: timeValue, to: timeValue, timeZone: { type: 'string' } },
+      },
       intervalMs: { type: 'number', minimum: 0, maximum: MAX_INTERVAL_MS, description: "a bucket's width in milliseconds, at most 366 days" },
       maxDataPoints: { type: 'integer', minimum: 1, maximum: 100_000 },
       queries: {

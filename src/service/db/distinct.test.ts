@@ -4,6 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveQuery } from '../../model/query';
 import { normaliseSql } from '../ingest/normalise';
 import { timeseries, topGroups } from '../reports/sql';
+import { BucketGrid } from '../reports/buckets';
 import { distinctSql } from './distinct';
 import { RESOURCE_INDEX_SELECT } from './schema';
 
@@ -27,7 +28,7 @@ test('no statement of ingestion or of a report grouped by resource uses list_dis
   const statements = [
     normaliseSql('records'),
     RESOURCE_INDEX_SELECT('fresh'),
-    timeseries(byResource, range, 3_600_000).sql,
+    timeseries(byResource, range, new BucketGrid(range, 3_600_000)).sql,
     topGroups(resolveQuery({ groupBy: 'resource', format: 'table' }), range).sql,
   ];
   for (const sql of statements) expect(sql).not.toMatch(/list_distinct|array_distinct/i);

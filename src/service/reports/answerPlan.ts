@@ -2,6 +2,7 @@
 import type { QueryRequest } from '../../model/api';
 import { closestName } from '../../model/closest';
 import { MODEL_KEYS, QueryError, resolveQuery, type ResolvedQuery } from '../../model/query';
+import { BucketGrid } from './buckets';
 import type { Range } from './sql';
 import { bucketMs, parseRange } from './time';
 
@@ -25,10 +26,10 @@ const ROW_POINTS = MAX_CELLS / MAX_ROWS;
  */
 export const MAX_WEIGHT = MAX_CELLS;
 
-/** A time series' bucket width and its points in all (at most `limit` series; one when ungrouped), within one query's limits. */
-export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { bucket: number; cells: number } {
-  const bucket = bucketMs(q, range, intervalMs, maxDataPoints);
-  const points = Math.ceil((range.to - range.from) / bucket);
+/** A time series' buckets and its points in all (at most `limit` series; one when ungrouped), within one query's limits. */
+export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { grid: BucketGrid; cells: number } {
+  const grid = new BucketGrid(range, bucketMs(q, range, intervalMs, maxDataPoints));
+  const points = grid.points;
   if (points > MAX_POINTS) {
     throw new QueryError(
       'aggregate',
@@ -44,7 +45,7 @@ export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, 
       'too-large'
     );
   }
-  return { bucket, cells: points * series };
+  return { grid, cells: points * series };
 }
 
 /** What a query may return, counted before it runs: its time series' points, its lists' and tables' rows. */
@@ -75,7 +76,7 @@ export interface AnswerPlan {
 
 export function planAnswer(request: QueryRequest): AnswerPlan {
   refuseUnknownFields(request, REQUEST_FIELDS, 'query request');
-  // Its range too: a newer client's field there (a time zone, say) would otherwise be ignored without a word.
+  // Its range too: a newer client's field there would otherwise be ignored without a word.
   if (request.range) refuseUnknownFields(request.range, RANGE_FIELDS, 'time range', 'range.');
   // Answers are keyed by refId: two queries with one refId would silently lose one answer.
   const seen = new Set<string>();
@@ -146,5 +147,5 @@ export function refuseUnknownFields(given: object, known: readonly string[], wha
 }
 
 const REQUEST_FIELDS = ['range', 'intervalMs', 'maxDataPoints', 'queries'] as const satisfies ReadonlyArray<keyof QueryRequest>;
-const RANGE_FIELDS = ['from', 'to'] as const satisfies ReadonlyArray<keyof QueryRequest['range']>;
+const RANGE_FIELDS = ['from', 'to', 'timeZone'] as const satisfies ReadonlyArray<keyof QueryRequest['range']>;
 const QUERY_FIELDS = [...MODEL_KEYS, 'refId'];

@@ -3,7 +3,8 @@ import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api'
 import type { Frame, FrameField, IngestErrors, IngestStatus } from '../../model/api';
 import { MAX_LIMIT, type ResolvedQuery } from '../../model/query';
 import * as SQL from './sql';
-import type { Range, Statement } from './sql';
+import type { BucketGrid } from './buckets';
+import type { Statement } from './sql';
 
 export type Row = Record<string, unknown>;
 
@@ -81,20 +82,17 @@ export abstract class HeldFrames {
  * ~470 MB more, and DuckDB's rows read as objects (a series dense with events) 1.9 GB more.
  */
 export class SeriesFrames extends HeldFrames {
-  /** The first bucket's time: buckets are whole multiples of their width, every one of the range, so 0 is drawn, not a gap. */
-  private readonly start: number;
+  /** Every bucket of the range has a point, so 0 is drawn, not a gap. */
   private readonly points: number;
   private readonly groups = new Map<string, Series>();
   private ordered: Series[] = [];
 
   constructor(
     private readonly q: ResolvedQuery,
-    range: Range,
-    private readonly bucket: number
+    private readonly grid: BucketGrid
   ) {
     super();
-    this.start = Math.floor(range.from / bucket) * bucket;
-    this.points = Math.ceil((range.to - this.start) / bucket);
+    this.points = grid.points;
   }
 
   /** Reads SQL.timeseries' rows (grp, t, n), in any order, a DuckDB chunk at a time, into each group's counts. */
@@ -122,7 +120,7 @@ export class SeriesFrames extends HeldFrames {
       const counts = chunk.getColumnVector(2);
       for (let i = 0; i < chunk.rowCount; i++) {
         const series = seriesOf(keys[i]);
-        const at = (Number(times.getItem(i)) - this.start) / this.bucket;
+        const at = (Number(times.getItem(i)) - this.grid.start) / this.grid.width;
         if (!Number.isInteger(at) || at < 0 || at >= this.points) continue;
         const n = Number(counts.getItem(i));
         series.counts[at] = n;
@@ -141,8 +139,12 @@ export class SeriesFrames extends HeldFrames {
     return this;
   }
 
-  private times(): number[] {
-    return Array.from({ length: this.points }, (_, i) => this.start + i * this.bucket);
+  /** The points drawn: each bucket's start, but for a bucket no instant has (an hour the clocks skip), which no event is in. */
+  private drawn(): { times: number[]; values: (counts: Float64Array) => ArrayLike<number> & { join(separator: string): string } } {
+    const starts = this.grid.times();
+    const kept = starts.flatMap((t, i) => (Number.isNaN(t) ? [] : [i]));
+    if (kept.length === starts.length) return { times: starts, values: (counts) => counts };
+    return { times: kept.map((i) => starts[i]), values: (counts) => kept.map((i) => counts[i]) };
   }
 
   private get grouped(): boolean {
@@ -162,7 +164,7 @@ export class SeriesFrames extends HeldFrames {
   frames(): Frame[] {
     const empty = this.noticeOnly();
     if (empty) return [empty];
-    const times = this.times();
+    const { times, values } = this.drawn();
     const first = this.withNotices();
     return this.ordered.map(({ group, counts }, i) => ({
       name: this.grouped ? group.name : 'events',
@@ -172,7 +174,7 @@ export class SeriesFrames extends HeldFrames {
         {
           name: 'events',
           type: 'number',
-          values: Array.from(counts),
+          values: Array.from(values(counts)),
           ...(this.grouped ? { labels: group.labels, config: { displayNameFromDS: group.name } } : {}),
         },
       ],
@@ -183,13 +185,14 @@ export class SeriesFrames extends HeldFrames {
     const empty = this.noticeOnly();
     if (empty) yield [JSON.stringify(empty)];
     // Every frame has the same times: their JSON is written once.
-    const time = JSON.stringify({ name: 'time', type: 'time', values: this.times() });
+    const { times, values } = this.drawn();
+    const time = JSON.stringify({ name: 'time', type: 'time', values: times });
     const first = this.withNotices();
     for (const [i, { group, counts }] of this.ordered.entries()) {
       const name = JSON.stringify(this.grouped ? group.name : 'events');
       const meta = i === 0 && first ? `,"meta":${JSON.stringify(first)}` : '';
       const labels = this.grouped ? `,"labels":${JSON.stringify(group.labels)},"config":${JSON.stringify({ displayNameFromDS: group.name })}` : '';
-      yield [`{"name":${name}${meta},"fields":[${time},{"name":"events","type":"number","values":[${counts.join(',')}]${labels}}]}`];
+      yield [`{"name":${name}${meta},"fields":[${time},{"name":"events","type":"number","values":[${values(counts).join(',')}]${labels}}]}`];
     }
   }
 }

@@ -222,10 +222,10 @@ export class Reports {
             return guard(() => frame.read(conn, statement));
           }
           {
-            const { bucket } = seriesPlan(q, range, intervalMs, maxDataPoints);
-            const series = new SeriesFrames(q, range, bucket);
+            const { grid } = seriesPlan(q, range, intervalMs, maxDataPoints);
+            const series = new SeriesFrames(q, grid);
             series.notices = notices;
-            await guard(() => series.read(conn, SQL.timeseries(q, range, bucket, match)));
+            await guard(() => series.read(conn, SQL.timeseries(q, range, grid, match)));
             return series.sorted();
           }
       }

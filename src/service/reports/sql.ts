@@ -4,6 +4,7 @@ import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { MAX_LATENESS_MS, type Dimension, type FilterKey, type Filters, type GroupBy, type ResolvedQuery, type TimeField } from '../../model/query';
 import { NO_CODE, NO_PERMISSION_SET, NO_ROLE, NO_SOURCE_IP, serviceCallSql, SUCCESS_CODE, UNKNOWN_CATEGORY } from '../../model/fieldRules';
 import { distinctSql } from '../db/distinct';
+import type { BucketGrid } from './buckets';
 
 export interface Statement {
   sql: string;
@@ -14,6 +15,8 @@ export interface Statement {
 export interface Range {
   from: number;
   to: number;
+  /** The IANA zone whose days and hours a time series' buckets are (BucketGrid); UTC when absent. */
+  timeZone?: string;
 }
 
 /** The column (or expression) behind each dimension. */
@@ -330,31 +333,33 @@ export function topGroups(q: ResolvedQuery, range: Range, match?: ResourceMatch)
 
 /**
  * Counts per bucket for the top groups (the caller zero-fills the missing buckets). One scan: counts per group and
- * bucket first, then the top groups by their sums. Buckets are whole multiples of their width since the epoch, as
- * the zero-fill lays them out. In no order: the caller puts each row in its place, and sorting 5 M rows (the points
+ * bucket first, then the top groups by their sums. Buckets are the grid's: whole multiples of their width on the
+ * wall clock of the range's time zone, as the zero-fill lays them out. In no order: the caller puts each row in its place, and sorting 5 M rows (the points
  * budget, every bucket counted) took DuckDB ~200 MB more.
  */
-export function timeseries(q: ResolvedQuery, range: Range, bucketMs: number, match?: ResourceMatch): Statement {
+export function timeseries(q: ResolvedQuery, range: Range, grid: BucketGrid, match?: ResourceMatch): Statement {
   if (countsPeaks(q)) {
     // A bucket's value is its events' highest peak; the top groups are those with the highest.
     const peak = peaks(q, range, match);
+    const bucket = grid.keySql('counted_at');
     return {
       sql: `WITH counts AS MATERIALIZED (
-            SELECT grp, epoch_ms(counted_at) // $bucket * $bucket AS t, max(n) AS n FROM (${peak.sql}) GROUP BY 1, 2),
+            SELECT grp, ${bucket.sql} AS t, max(n) AS n FROM (${peak.sql}) GROUP BY 1, 2),
           top AS (SELECT grp, max(n) AS peak FROM counts GROUP BY 1 ORDER BY peak DESC, grp LIMIT $limit)
           SELECT grp, t, n FROM counts SEMI JOIN top USING (grp)`,
-      params: { ...peak.params, limit: q.limit, bucket: bucketMs },
+      params: { ...peak.params, ...bucket.params, limit: q.limit },
     };
   }
   const where = whereClause(q, range, match);
   const { from, key } = groupSource(q.groupBy);
+  const bucket = grid.keySql(TIME_COLUMN[q.timeField]);
   return {
     sql: `WITH counts AS MATERIALIZED (
-            SELECT ${key} AS grp, epoch_ms(${TIME_COLUMN[q.timeField]}) // $bucket * $bucket AS t, count(*) AS n
+            SELECT ${key} AS grp, ${bucket.sql} AS t, count(*) AS n
             FROM ${from} WHERE ${where.sql} GROUP BY 1, 2),
           top AS (SELECT grp, sum(n) AS total FROM counts GROUP BY 1 ORDER BY total DESC, grp LIMIT $limit)
           SELECT grp, t, n FROM counts SEMI JOIN top USING (grp)`,
-    params: { ...where.params, limit: q.limit, bucket: bucketMs },
+    params: { ...where.params, ...bucket.params, limit: q.limit },
   };
 }
 

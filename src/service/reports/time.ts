@@ -1,6 +1,7 @@
 // The times and ranges a request names (ISO 8601 or epoch milliseconds; a range answered for years 1970 to 9999), and a
 // time series' bucket width.
 import { QueryError, type ResolvedQuery } from '../../model/query';
+import { resolveTimeZone, UTC } from '../../model/timeZone';
 import type { Range } from './sql';
 
 /** The times a request may name: stored times are timestamps DuckDB reads as years 1970 to 9999, UTC. */
@@ -63,11 +64,12 @@ export interface RangeFields {
   from: string;
   to: string;
   range: string;
+  timeZone?: string;
 }
 
 export function parseRange(
-  range: { from?: unknown; to?: unknown } | undefined,
-  fields: RangeFields = { from: 'range.from', to: 'range.to', range: 'range' }
+  range: { from?: unknown; to?: unknown; timeZone?: unknown } | undefined,
+  fields: RangeFields = { from: 'range.from', to: 'range.to', range: 'range', timeZone: 'range.timeZone' }
 ): Range {
   const from = parseTime(fields.from, range?.from);
   const to = parseTime(fields.to, range?.to);
@@ -77,7 +79,8 @@ export function parseRange(
   if (from > MAX_TIME) throw new QueryError(fields.from, `${shownTime(range?.from)} is after the times the service can answer for: ${within}`);
   if (to <= MIN_TIME) throw new QueryError(fields.to, `${shownTime(range?.to)} ends the range before the times the service can answer for: ${within}`);
   if (to <= from) throw new QueryError(fields.range, '"to" must be after "from"');
-  return { from: Math.max(from, MIN_TIME), to: Math.min(to, MAX_TIME) };
+  const timeZone = resolveTimeZone(fields.timeZone ?? 'range.timeZone', range?.timeZone);
+  return { from: Math.max(from, MIN_TIME), to: Math.min(to, MAX_TIME), ...(timeZone !== UTC && { timeZone }) };
 }
 
 const BUCKETS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000];
