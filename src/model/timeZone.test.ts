@@ -81,13 +81,23 @@ describe('zonePieces', () => {
     expect(zonePieces('Asia/Kolkata', 0, at('9999-01-01T00:00:00Z'))).toEqual([{ from: 0, offset: 5.5 * HOUR }]);
   });
 
+  test("a summer time of one week is seen: Noronha's, 8 to 15 October 2000", () => {
+    expect(zonePieces('America/Noronha', at('2000-09-01T00:00:00Z'), at('2000-12-01T00:00:00Z'))).toEqual([
+      { from: at('2000-09-01T00:00:00Z'), offset: -2 * HOUR },
+      { from: at('2000-10-08T02:00:00Z'), offset: -HOUR },
+      { from: at('2000-10-15T01:00:00Z'), offset: -2 * HOUR },
+    ]);
+  });
+
   test('changes are followed until 2200 and the offset then holds', () => {
     const pieces = zonePieces('Europe/Berlin', at('2199-01-01T00:00:00Z'), at('2300-01-01T00:00:00Z'));
     expect(pieces.map((p) => p.offset)).toEqual([HOUR, 2 * HOUR, HOUR]);
     expect(pieces[pieces.length - 1].from).toBeLessThan(FOLLOWED_UNTIL);
   });
 
-  test.each(['Europe/Berlin', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Africa/Casablanca', 'Pacific/Apia', 'America/Sao_Paulo'])(
+  // Noronha had a summer time of one week, in October 2000.
+  const changing = ['Europe/Berlin', 'America/Santiago', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Africa/Casablanca', 'Pacific/Apia'];
+  test.each([...changing, 'America/Sao_Paulo', 'America/Noronha'])(
     '%s: the piece holding an instant has the offset Intl gives it (1970 to 2040, an instant every 3 days and 7 hours)',
     (zone) => {
       const from = 0;
@@ -106,4 +116,17 @@ describe('zonePieces', () => {
       }
     }
   );
+});
+
+test("a zone's formatter is kept under its own spelling only: other spellings sent by requests are not kept", () => {
+  const made = jest.spyOn(Intl, 'DateTimeFormat');
+  try {
+    for (let i = 0; i < 3; i++) expect(offsetAt('Asia/Tokyo', i)).toBe(9 * HOUR);
+    expect(made).toHaveBeenCalledTimes(1);
+    // 50,000 spellings of one zone, each kept, held 1.4 GB.
+    for (const spelling of ['asia/tokyo', 'ASIA/TOKYO', 'asia/tokyo']) expect(offsetAt(spelling, 0)).toBe(9 * HOUR);
+    expect(made).toHaveBeenCalledTimes(4);
+  } finally {
+    made.mockRestore();
+  }
 });

@@ -180,6 +180,8 @@ test("QueryData: the dashboard's time zone, which the frontend adds to each quer
       // UTC spelt another way is UTC: the same call as U's.
       query('u', { ...day, timeZone: 'utc' }),
       query('X', { ...day, timeZone: 'Mars/Olympus_Mons' }),
+      // A table has no buckets: it goes without the zone, with U's call, which a service older than time zones takes.
+      query('T', { queryType: 'events', format: 'table', groupBy: 'service', timeZone: 'Australia/Sydney' }),
     ],
   });
   expect(serviceCalls('/api/query') - before).toBe(2);
@@ -188,6 +190,7 @@ test("QueryData: the dashboard's time zone, which the frontend adds to each quer
   const executed = (refId: string) => JSON.parse(meta(refId).executedQueryString.slice('POST /api/query '.length));
   expect(executed('S').range).toEqual({ from: FROM, to: TO, timeZone: 'Australia/Sydney' });
   expect(executed('U').range).toEqual({ from: FROM, to: TO });
+  expect(executed('T').range).toEqual({ from: FROM, to: TO });
   // Sydney's days start at its midnight (+10 or +11), UTC's at 00:00 UTC; both count every event.
   const times = (refId: string) =>
     [...tableFromIPC(res.responses[refId].frames[0]).getChild('time')!].map((t) => new Date(Number(t)).toISOString().slice(11, 23));

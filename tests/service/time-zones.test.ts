@@ -105,6 +105,18 @@ test('hour buckets across the hour Sydney skips: 23 points, in order, each its l
   expect(points(frame, localHour)).toEqual(countsBy(range.from, range.to, localHour));
 });
 
+test('hour buckets across the hour Sydney repeats: 25 points, its 02:00 twice, each an hour of events, not two', async () => {
+  // 5 April 2026, midnight to midnight: 03:00 becomes 02:00.
+  const range = { from: at('2026-04-04T13:00:00Z'), to: at('2026-04-05T14:00:00Z'), timeZone: ZONE };
+  const [frame] = await series(range, { aggregate: 'hour', groupBy: 'none' });
+  const times = frame.fields[0].values as number[];
+  expect(times.map((t) => wallClock(ZONE, t).slice(11))).toEqual(
+    ['00', '01', '02', '02', ...Array.from({ length: 21 }, (_, h) => String(h + 3).padStart(2, '0'))].map((h) => `${h}:00`)
+  );
+  const utcHour = (t: number) => new Date(t).toISOString().slice(0, 13);
+  expect(points(frame, utcHour)).toEqual(countsBy(range.from, range.to, utcHour));
+});
+
 test('by arrival, the buckets are the local days the events arrived on', async () => {
   const range = { from: at('2026-04-01T13:00:00Z'), to: at('2026-04-07T14:00:00Z'), timeZone: ZONE };
   const [frame] = await series(range, { aggregate: 'day', groupBy: 'none', timeField: 'arrival' });
@@ -138,29 +150,39 @@ test('a zone Intl does not know is refused, saying which was meant; so is one of
   expect((await res.json()).error).toBe('range.timeZone: must be text');
 });
 
-test('over the API, the answer is the frames built in memory, byte for byte, the skipped hour left out of both', async () => {
-  const body: QueryRequest = {
+test('over the API, the answer is the frames built in memory, byte for byte, a day no instant has left out of both', async () => {
+  const sydney: QueryRequest = {
     range: { from: at('2026-10-03T14:00:00Z'), to: at('2026-10-05T13:00:00Z'), timeZone: ZONE },
     queries: [
       { refId: 'H', format: 'timeseries', aggregate: 'hour', groupBy: 'user' },
       { refId: 'D', format: 'timeseries', aggregate: 'day', groupBy: 'user', timeField: 'arrival' },
     ],
   };
-  const built = await new Reports(served.db).query(body);
-  expect((built.results.H as { frames: Frame[] }).frames[0].fields[0].values).toHaveLength(47);
-  for (const accept of ['application/json', 'application/x-ndjson']) {
-    const res = await fetch(`${served.url}/api/query`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    if (accept === 'application/json') {
-      expect(text).toBe(JSON.stringify(built));
-    } else {
-      const frames = text.trim().split('\n').flatMap((line) => (JSON.parse(line) as { frames?: Frame[] }).frames ?? []);
-      expect(frames).toEqual(Object.values(built.results).flatMap((r) => (r as { frames: Frame[] }).frames));
+  // Samoa went west of the date line at the end of 29 December 2011: it had no 30 December.
+  const samoa: QueryRequest = {
+    range: { from: at('2011-12-28T10:00:00Z'), to: at('2011-12-31T10:00:00Z'), timeZone: 'Pacific/Apia' },
+    queries: [{ refId: 'A', format: 'timeseries', aggregate: 'day', groupBy: 'none' }],
+  };
+  for (const body of [sydney, samoa]) {
+    const built = await new Reports(served.db).query(body);
+    for (const accept of ['application/json', 'application/x-ndjson']) {
+      const res = await fetch(`${served.url}/api/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      if (accept === 'application/json') {
+        expect(text).toBe(JSON.stringify(built));
+      } else {
+        const frames = text.trim().split('\n').flatMap((line) => (JSON.parse(line) as { frames?: Frame[] }).frames ?? []);
+        expect(frames).toEqual(Object.values(built.results).flatMap((r) => (r as { frames: Frame[] }).frames));
+      }
     }
   }
+  const built = await new Reports(served.db).query(samoa);
+  const [frame] = (built.results.A as { frames: Frame[] }).frames;
+  expect((frame.fields[0].values as number[]).map((t) => wallClock('Pacific/Apia', t))).toEqual(['2011-12-28 00:00', '2011-12-29 00:00', '2011-12-31 00:00']);
+  expect(frame.fields[1].values).toEqual([0, 0, 0]);
 });

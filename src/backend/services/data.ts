@@ -48,11 +48,14 @@ export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
   const model: Record<string, unknown> = {};
   for (const key of MODEL_KEYS) if (given[key] !== undefined) model[key] = given[key];
   if (model.queryType === undefined && query.queryType) model.queryType = query.queryType;
-  resolveQuery(model);
+  const resolved = resolveQuery(model);
   const from = Number(query.timeRange?.fromEpochMS ?? 0);
   const to = Number(query.timeRange?.toEpochMS ?? 0);
   if (!query.timeRange || !(to > from)) throw new QueryError('timeRange', 'is missing or empty ("to" must be after "from")');
-  const timeZone = resolveTimeZone('timeZone', given.timeZone);
+  // Only a time series has buckets for a zone to lay out: the other queries go without one, so that they still answer
+  // from a service older than time zones.
+  const bucketed = resolved.queryType === 'events' && resolved.format === 'timeseries';
+  const timeZone = bucketed ? resolveTimeZone('timeZone', given.timeZone) : UTC;
   const interval = Number(query.intervalMS);
   const points = Math.floor(Number(query.maxDataPoints));
   return {

@@ -30,3 +30,17 @@ test('a request refused whole (two queries with one refId, an unknown field) is 
   expect(() => planAnswer({ range, queries: [list('A'), list('A')] })).toThrow(/refId "A" is used by more than one query/);
   expect(() => planAnswer({ range, queries: [list('A')], newer: true } as never)).toThrow(/newer/);
 });
+
+test('a time zone takes the ranges UTC takes: auto buckets at the points asked for, hours up to the most points', () => {
+  const MINUTE = 60_000;
+  // Berlin's clocks go forward on 29 March 2026: its wall clock spans an hour more than the range.
+  const from = Date.parse('2026-03-01T00:00:00Z');
+  const auto = { range: { from, to: from + 99_999 * MINUTE }, maxDataPoints: 100_000, queries: [{ refId: 'A', aggregate: 'auto' as const }] };
+  const hours = { range: { from, to: from + 100_000 * 60 * MINUTE }, queries: [{ refId: 'A', aggregate: 'hour' as const }] };
+  for (const request of [auto, hours]) {
+    for (const timeZone of [undefined, 'Europe/Berlin', 'Australia/Lord_Howe']) {
+      const [planned] = planAnswer({ ...request, range: { ...request.range, timeZone } }).queries;
+      expect({ timeZone, error: 'error' in planned ? String(planned.error) : undefined }).toEqual({ timeZone, error: undefined });
+    }
+  }
+});

@@ -29,7 +29,9 @@ export const MAX_WEIGHT = MAX_CELLS;
 /** A time series' buckets and its points in all (at most `limit` series; one when ungrouped), within one query's limits. */
 export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { grid: BucketGrid; cells: number } {
   const grid = new BucketGrid(range, bucketMs(q, range, intervalMs, maxDataPoints));
-  const points = grid.points;
+  // Refused by the range's length, as in UTC: in a zone, the wall clock's span of a range the clocks are put forward in
+  // is an hour longer, and a range UTC takes whole (auto buckets at the points Grafana asks for) would be refused.
+  const points = Math.ceil((range.to - range.from) / grid.width);
   if (points > MAX_POINTS) {
     throw new QueryError(
       'aggregate',
@@ -45,7 +47,7 @@ export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, 
       'too-large'
     );
   }
-  return { grid, cells: points * series };
+  return { grid, cells: grid.points * series };
 }
 
 /** What a query may return, counted before it runs: its time series' points, its lists' and tables' rows. */

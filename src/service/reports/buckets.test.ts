@@ -61,7 +61,8 @@ const RANGES: Array<[string, string, string]> = [
   ['Africa/Monrovia', '1970-01-01T00:00:00Z', '1972-06-01T00:00:00Z'],
   ['UTC', '2026-01-01T00:00:00.123Z', '2026-02-01T00:00:00Z'],
 ];
-const WIDTHS = [MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, DAY, 2 * DAY, 7 * DAY];
+const SHORT = [MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR];
+const LONG = [DAY, 2 * DAY, 7 * DAY];
 
 describe.each(RANGES)('%s from %s to %s', (zone, fromIso, toIso) => {
   const range: Range = { from: at(fromIso), to: at(toIso), timeZone: zone };
@@ -71,8 +72,30 @@ describe.each(RANGES)('%s from %s to %s', (zone, fromIso, toIso) => {
   for (let t = range.from; t < range.to; t += 37 * MINUTE + 13_000) instants.push(t);
 
   // Widths whose grid seriesPlan would refuse (more than MAX_POINTS) are left out: a minute's over a year.
-  const widths = WIDTHS.filter((width) => (range.to - range.from) / width < MAX_POINTS);
-  test.each(widths)('width %d ms: keys, points and starts as ICU reads the zone', async (width) => {
+  const short = SHORT.filter((width) => (range.to - range.from) / width < MAX_POINTS);
+  test.each(short)('width %d ms: even buckets, on the whole hours of the offset ICU gives the range start', async (width) => {
+    const grid = new BucketGrid(range, width);
+    const [fromWall] = await wallClocks(zone, [range.from]);
+    const offset = fromWall - range.from;
+    const got = await keys(grid, instants);
+    expect(got).toEqual(instants.map((t) => floorTo(t + offset, width)));
+    const starts = grid.times();
+    // Every bucket of the range, one width apart, from the one holding its start to the one holding its end.
+    expect(starts[0]).toBe(floorTo(range.from + offset, width) - offset);
+    expect(starts.every((t, i) => i === 0 || t - starts[i - 1] === width)).toBe(true);
+    expect(starts[starts.length - 1]).toBe(floorTo(range.to - 1 + offset, width) - offset);
+    // Each instant is drawn in the bucket that holds it.
+    const wrong = instants.filter((t, i) => !(starts[(got[i] - grid.start) / width] <= t && t < starts[(got[i] - grid.start) / width] + width));
+    expect(wrong).toEqual([]);
+    // On the wall clock, each bucket starts on a whole multiple of the width, until a change of the offset by a part of
+    // it (Lord Howe's half hour, under hours): the buckets stay even.
+    const offsets = zonePieces(zone, range.from, range.to).map((p) => p.offset);
+    if (offsets.every((o) => (o - offsets[0]) % width === 0)) {
+      expect((await wallClocks(zone, starts)).filter((wall) => wall % width !== 0)).toEqual([]);
+    }
+  });
+
+  test.each(LONG)('width %d ms: keys, points and starts of local days as ICU reads the zone', async (width) => {
     const grid = new BucketGrid(range, width);
     const walls = await wallClocks(zone, instants);
     const got = await keys(grid, instants);
@@ -126,14 +149,17 @@ test("Sydney's day buckets start at its midnights, in summer time and out of it"
   expect(grid.times()).toEqual([at('2026-04-03T13:00:00Z'), at('2026-04-04T13:00:00Z'), at('2026-04-05T14:00:00Z')]);
 });
 
-test('an hour the clocks skip is not drawn; the day it is in has 23 points', () => {
-  // Sydney, 4 October 2026: 02:00 becomes 03:00.
-  const grid = new BucketGrid({ from: at('2026-10-03T14:00:00Z'), to: at('2026-10-04T13:00:00Z'), timeZone: 'Australia/Sydney' }, HOUR);
-  const starts = grid.times();
-  expect(grid.points).toBe(24);
-  expect(starts.filter((t) => !Number.isNaN(t))).toHaveLength(23);
-  expect(starts[2]).toBeNaN();
-  expect([starts[1], starts[3]]).toEqual([at('2026-10-03T15:00:00Z'), at('2026-10-03T16:00:00Z')]);
+test("hours are even: the day Sydney's clocks skip an hour has 23, the day they go back 25, its 02:00 twice", () => {
+  // 4 October 2026: 02:00 becomes 03:00. 5 April 2026: 03:00 becomes 02:00.
+  const short = new BucketGrid({ from: at('2026-10-03T14:00:00Z'), to: at('2026-10-04T13:00:00Z'), timeZone: 'Australia/Sydney' }, HOUR);
+  expect(short.times()).toEqual(Array.from({ length: 23 }, (_, h) => at('2026-10-03T14:00:00Z') + h * HOUR));
+  const long = new BucketGrid({ from: at('2026-04-04T13:00:00Z'), to: at('2026-04-05T14:00:00Z'), timeZone: 'Australia/Sydney' }, HOUR);
+  expect(long.times()).toEqual(Array.from({ length: 25 }, (_, h) => at('2026-04-04T13:00:00Z') + h * HOUR));
+});
+
+test("a day's buckets of a day whose midnight the clocks skip start when the day does: Santiago, 6 September 2026, 01:00", () => {
+  const grid = new BucketGrid({ from: at('2026-09-05T04:00:00Z'), to: at('2026-09-07T03:00:00Z'), timeZone: 'America/Santiago' }, DAY);
+  expect(grid.times()).toEqual([at('2026-09-05T04:00:00Z'), at('2026-09-06T04:00:00Z')]);
 });
 
 test('the SQL stays a few comparisons an event however many changes the range has', () => {

@@ -1,8 +1,10 @@
-// A time series' buckets, laid on the wall clock of the request's time zone: a day bucket is a local day, midnight to
-// midnight (23 or 25 hours when the clocks change), an hour bucket a local hour. A bucket's key is its start in
+// A time series' buckets in the request's time zone. Days (and auto buckets of several days) are laid on its wall clock:
+// a day bucket is a local day, midnight to midnight, 23 or 25 hours when the clocks change. Shorter buckets are even
+// stretches of time that start on the zone's whole hours (its half hours in India): on the wall clock, the hour the
+// clocks go back would be one bucket of two hours' events, and the hour they skip a gap. A bucket's key is its start in
 // wall-clock milliseconds (the local time read as if it were UTC), a whole multiple of the width; the SQL works it out
 // for each event (keySql), and the frames draw each bucket at the instant it starts (times).
-import { UTC, zonePieces, type ZonePiece } from '../../model/timeZone';
+import { offsetAt, UTC, zonePieces, type ZonePiece } from '../../model/timeZone';
 import type { Range, Statement } from './sql';
 
 const DAY_MS = 86_400_000;
@@ -29,7 +31,11 @@ export class BucketGrid {
     readonly width: number
   ) {
     const zone = range.timeZone ?? UTC;
-    this.around = zonePieces(zone, Math.max(EARLIEST, range.from - width - 2 * DAY_MS), range.to + 2 * DAY_MS);
+    // Shorter than a day, one offset, the range's first, for the whole range: even buckets, aligned to the zone's hours.
+    this.around =
+      width < DAY_MS
+        ? [{ from: -Infinity, offset: offsetAt(zone, range.from) }]
+        : zonePieces(zone, Math.max(EARLIEST, range.from - width - 2 * DAY_MS), range.to + 2 * DAY_MS);
     this.inRange = within(this.around, range.from, range.to);
     // The range's wall-clock times run from the earliest (at its start, or just after the clocks go back) to the latest.
     let lo = Infinity;
