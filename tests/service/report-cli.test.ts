@@ -159,6 +159,27 @@ test('a timeseries prints one column per group, its counts right-aligned', async
     .toEqual(['time              events', '----------------  ------', '2100-01-01 00:00       0', '2100-01-02 00:00       0']);
 });
 
+test('--time-zone: a day is its day, printed on its wall clock under a heading that names it; a zone it does not know is refused', async () => {
+  // Two UTC days are parts of three of Sydney's (11 hours ahead in its January).
+  const r = await report([
+    'events', '--format', 'timeseries', '--aggregate', 'day', '--group-by', 'none', '--from', '2100-01-01T00:00:00Z', '--to', '2100-01-03T00:00:00Z',
+    '--time-zone', 'Australia/Sydney',
+  ]);
+  const [heading, , ...rows] = r.stdout.trimEnd().split('\n');
+  expect(heading).toMatch(/^time \(Australia\/Sydney\)\s+events$/);
+  expect(rows.map((row) => row.split(/\s{2,}/))).toEqual([['2100-01-01 00:00', '0'], ['2100-01-02 00:00', '0'], ['2100-01-03 00:00', '0']]);
+  // An event's time too: Kolkata is 5 h 30 ahead.
+  const [first] = [...records].sort((x, y) => Date.parse(y.eventTime) - Date.parse(x.eventTime));
+  const list = await report(['events', '--format', 'list', '--limit', '1', '--time-zone', 'Asia/Kolkata']);
+  expect(list.stdout.split('\n')[0]).toMatch(/^time \(Asia\/Kolkata\)/);
+  const local = new Date(Date.parse(first.eventTime) + 5.5 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+  expect(list.stdout.split('\n')[2].startsWith(local)).toBe(true);
+  const bad = await report(['totals', '--time-zone', 'Australia/Sidney']);
+  expect([bad.code, bad.stderr.trim()]).toEqual([
+    1, 'trailhound: --time-zone: "Australia/Sidney" is not a time zone: use an IANA name such as Europe/Berlin, or UTC (did you mean Australia/Sydney?)',
+  ]);
+});
+
 test("--from and --to take Grafana's relative times, counted from one now; the API is sent the times they come to", () => {
   const now = Date.UTC(2026, 10, 26, 12, 0);
   expect(timeFlag('--to', 'now', now)).toBe(now);

@@ -54,6 +54,7 @@ interface ReportOptions {
   format?: string;
   from?: string;
   to?: string;
+  timeZone?: string;
   limit?: number;
   preset?: string;
   db?: string;
@@ -339,6 +340,10 @@ export function reportCommand(): Command {
       'where the report ends, written as --from; a day means its midnight, where it begins, so the day is left out ' +
         '(default: now; without --from, the report covers the 14 days before it)'
     )
+    .option(
+      '--time-zone <zone>',
+      "the IANA time zone (Australia/Sydney) whose days and hours a timeseries' buckets are, and the times are printed in (default: UTC)"
+    )
     .option('--errors', 'with ingest: the log files it could not read (corrupt, not JSON, no Records), newest first, each with its source and why')
     .option(
       '--limit <n>',
@@ -374,7 +379,7 @@ export function reportCommand(): Command {
       const { defaultFrom, errorResult, parseRange, Reports } = lazy.reports();
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
-      let range: { from: number; to: number } | undefined;
+      let range: { from: number; to: number; timeZone?: string } | undefined;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (lazy.reportSql().countsPeaks(query)) peakMinutes = query.peakWindow;
@@ -385,7 +390,10 @@ export function reportCommand(): Command {
           const end = o.to === undefined ? 'now' : `--to ${o.to}`;
           throw new QueryError('--from', `${o.from} (${minute(from)} UTC) is not before ${end} (${minute(to)} UTC): give a --from before it`);
         }
-        range = parseRange({ from: from ?? defaultFrom(to), to }, { from: '--from', to: '--to', range: '--from/--to' });
+        range = parseRange(
+          { from: from ?? defaultFrom(to), to, timeZone: o.timeZone },
+          { from: '--from', to: '--to', range: '--from/--to', timeZone: '--time-zone' }
+        );
         const file = dbPath(o.db);
         // A service named by the user (--service-url, TRAILHOUND_URL) answers when there is no file here: one in Docker
         // or on another host keeps its database where this command cannot read it.
@@ -467,7 +475,8 @@ export function reportCommand(): Command {
       if ('error' in result) return fail(result.error);
       if (o.json) return console.log(JSON.stringify(result));
       // Fitted to a terminal; piped (grep, a file), each row whole on its line.
-      const printed = printFrames(result.frames, peakMinutes, terminalWidth());
+      const zone = range?.timeZone ? { zone: range.timeZone, shown: o.timeZone ?? range.timeZone } : undefined;
+      const printed = printFrames(result.frames, peakMinutes, terminalWidth(), zone);
       // Nothing: over which range, which older logs (generated ones, a --since ingest) may lie outside. Totals of no
       // events are a table of zeros, which says no more about the range than an empty report did.
       const nothing = range && noEventsIn(range, o.from === undefined && o.to === undefined);
