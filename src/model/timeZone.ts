@@ -118,14 +118,12 @@ export function zonePieces(zone: string, from: number, to: number): ZonePiece[] 
   return pieces;
 }
 
-/** The zone's offsets over [from, to), read a step apart. */
+/** The zone's offsets over [from, to), read a step apart (zonePieces reads no UTC and nothing past FOLLOWED_UNTIL). */
 function readPieces(zone: string, from: number, to: number): ZonePiece[] {
   const pieces: ZonePiece[] = [{ from, offset: offsetAt(zone, from) }];
-  if (zone === UTC) return pieces;
-  const end = Math.min(to, FOLLOWED_UNTIL);
   // `lo` is the latest instant read with the last piece's offset.
   for (let lo = from; ; ) {
-    const t = Math.min(lo + STEP_MS, end - 1);
+    const t = Math.min(lo + STEP_MS, to - 1);
     if (t <= lo) break;
     const offset = pieces[pieces.length - 1].offset;
     if (offsetAt(zone, t) === offset) {

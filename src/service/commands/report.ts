@@ -16,6 +16,7 @@ import { plainHttpHost } from '../../model/settings';
 import { BOUNDS, DEFAULTS, dbPath, endpointUrl, env, missingDatabase } from '../config';
 import type { Database } from '../db/database';
 import { minute, NO_EVENTS, printFrames } from '../reports/print';
+import type { Range } from '../reports/sql';
 import { terminalWidth } from '../table';
 import { readToken, type Token } from '../api/token';
 import * as lazy from './lazy';
@@ -379,7 +380,7 @@ export function reportCommand(): Command {
       const { defaultFrom, errorResult, parseRange, Reports } = lazy.reports();
       let result: { frames: Frame[] } | { error: string; status: number };
       let peakMinutes = 0;
-      let range: { from: number; to: number; timeZone?: string } | undefined;
+      let range: Range | undefined;
       try {
         const query = resolveQuery(queryFromFlags(type, o));
         if (lazy.reportSql().countsPeaks(query)) peakMinutes = query.peakWindow;

@@ -1,6 +1,6 @@
-// The bucket grid against DuckDB's own time zones (ICU's, a second reading of the zone data): each instant's bucket
-// key as the SQL works it out is its wall-clock time there, floored to the width, and the time a bucket is drawn at is
-// the first instant whose wall clock is in it.
+// The bucket grid against DuckDB's own time zones (ICU's, a second reading of the zone data). For buckets of a day or
+// more, each instant's key as the SQL works it out is its wall-clock time there, floored to the width, and a bucket is
+// drawn at the first instant whose wall clock is in it; shorter buckets are even, on the offset at the range's start.
 import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { zonePieces } from '../../model/timeZone';
 import { MAX_POINTS } from './answerPlan';

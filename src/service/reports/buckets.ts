@@ -74,7 +74,7 @@ export class BucketGrid {
 
   /**
    * The instant each bucket starts at: the first whose wall-clock time is in the bucket, so a day whose midnight the
-   * clocks skip (Santiago's in September) starts at 01:00. NaN for a bucket no instant has: an hour the clocks skip.
+   * clocks skip (Santiago's in September) starts at 01:00. NaN for a bucket no instant has: Samoa's 30 December 2011.
    */
   times(): number[] {
     const pieces = this.around;

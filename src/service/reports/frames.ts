@@ -139,7 +139,7 @@ export class SeriesFrames extends HeldFrames {
     return this;
   }
 
-  /** The points drawn: each bucket's start, but for a bucket no instant has (an hour the clocks skip), which no event is in. */
+  /** The points drawn: each bucket's start, but for a bucket no instant has (a day a zone skipped), which no event is in. */
   private drawn(): { times: number[]; values: (counts: Float64Array) => ArrayLike<number> & { join(separator: string): string } } {
     const starts = this.grid.times();
     const kept = starts.flatMap((t, i) => (Number.isNaN(t) ? [] : [i]));
