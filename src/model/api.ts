@@ -12,6 +12,12 @@ export interface FrameField {
   config?: Record<string, unknown>;
 }
 
+/** A frame's notice, as Grafana reads meta.notices (shown in the panel's header). */
+export interface Notice {
+  severity: 'info' | 'warning';
+  text: string;
+}
+
 /** A columnar data frame, as Grafana models it. */
 export interface Frame {
   name?: string;

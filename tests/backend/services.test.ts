@@ -184,7 +184,8 @@ test("QueryData: the dashboard's time zone, which the frontend adds to each quer
       query('T', { queryType: 'events', format: 'table', groupBy: 'service', timeZone: 'Australia/Sydney' }),
     ],
   });
-  expect(serviceCalls('/api/query') - before).toBe(2);
+  // X's zone, which neither the plugin nor the service knows, is refused by the service, and asked again in UTC.
+  expect(serviceCalls('/api/query') - before).toBe(4);
   const meta = (refId: string) => JSON.parse(tableFromIPC(res.responses[refId].frames[0]).schema.metadata.get('meta')!);
   // "POST /api/query {…}": the body.
   const executed = (refId: string) => JSON.parse(meta(refId).executedQueryString.slice('POST /api/query '.length));
@@ -198,8 +199,26 @@ test("QueryData: the dashboard's time zone, which the frontend adds to each quer
   expect(new Set(times('U'))).toEqual(new Set(['00:00:00.000']));
   const total = (refId: string) => [...tableFromIPC(res.responses[refId].frames[0]).getChild('events')!].reduce((n: number, v) => n + (v as number), 0);
   expect([total('S'), total('U'), total('u')]).toEqual([service.records.length, service.records.length, service.records.length]);
-  expect(res.responses.X).toMatchObject({ status: 400, frames: [] });
-  expect(res.responses.X.error).toBe('invalid query: timeZone: "Mars/Olympus_Mons" is not a time zone: use an IANA name such as Europe/Berlin, or UTC');
+  // A zone the service does not know (a browser's time zone data newer than its Node's) is drawn in UTC days, warned of.
+  expect(res.responses.X).toMatchObject({ status: 200, error: '' });
+  expect(executed('X').range).toEqual({ from: FROM, to: TO });
+  expect(times('X')).toEqual(times('U'));
+  expect(total('X')).toBe(service.records.length);
+  expect(meta('X').notices).toEqual([
+    {
+      severity: 'warning',
+      text:
+        `Days and hours in UTC: the service refused the dashboard's time zone (range.timeZone: "Mars/Olympus_Mons" is not ` +
+        'a time zone: use an IANA name such as Europe/Berlin, or UTC)',
+    },
+  ]);
+  expect(meta('S').notices).toBeUndefined();
+});
+
+test('QueryData: a time zone that is not text is a query the plugin refuses', async () => {
+  const series = { queryType: 'events', format: 'timeseries', groupBy: 'none', aggregate: 'day' };
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext: context(), queries: [query('A', { ...series, timeZone: 10 })] });
+  expect(res.responses.A).toMatchObject({ status: 400, error: 'invalid query: timeZone: must be the name of a time zone, such as Europe/Berlin or UTC' });
 });
 
 test("QueryData's answer is written once, straight into the buffer grpc-js sends: after its 5-byte header", async () => {
@@ -759,6 +778,34 @@ describe('the plugin and the service at different versions', () => {
       expect(await get(ahead.url, 'words-ahead', 'values/colour')).toEqual({ code: 400, body: { error: colour } });
     } finally {
       await ahead.close();
+    }
+  });
+
+  test('QueryData: a service older than time zones draws a time series in UTC days, with a warning naming which to upgrade', async () => {
+    const behind = await skewedService(service.url, { version: OLDER, rangeFields: ['from', 'to'] });
+    try {
+      const series = { queryType: 'events', format: 'timeseries', groupBy: 'none', aggregate: 'day', timeZone: 'Australia/Sydney' };
+      const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+        pluginContext: context({ url: behind.url, uid: 'zone-behind' }),
+        queries: [query('S', series), query('T', { queryType: 'events', format: 'table', groupBy: 'service', timeZone: 'Australia/Sydney' })],
+      });
+      const frame = (refId: string) => tableFromIPC(res.responses[refId].frames[0]);
+      expect(res.responses.S).toMatchObject({ status: 200, error: '' });
+      expect(new Set([...frame('S').getChild('time')!].map((t) => new Date(Number(t)).toISOString().slice(11)))).toEqual(new Set(['00:00:00.000Z']));
+      expect(JSON.parse(frame('S').schema.metadata.get('meta')!).notices).toEqual([
+        {
+          severity: 'warning',
+          text:
+            "Days and hours in UTC: the service refused the dashboard's time zone (range.timeZone: is not a field of this " +
+            "service's time range (from, to): is the client at another version than the service? Run the same version of both): " +
+            older,
+        },
+      ]);
+      // A table goes without the zone: no refusal, no warning.
+      expect(res.responses.T).toMatchObject({ status: 200, error: '' });
+      expect(JSON.parse(frame('T').schema.metadata.get('meta')!).notices).toBeUndefined();
+    } finally {
+      await behind.close();
     }
   });
 

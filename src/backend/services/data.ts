@@ -1,6 +1,6 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
 // Queries sharing a time range (and time zone), interval and max data points go to the service in one call.
-import type { QueryRequest, QueryResult } from '../../model/api';
+import type { Notice, QueryRequest, QueryResult } from '../../model/api';
 import { MAX_INTERVAL_MS, MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { resolveTimeZone, UTC } from '../../model/timeZone';
 import { refusalAdvice } from '../../model/version';
@@ -32,6 +32,19 @@ export interface PreparedQuery {
   maxDataPoints?: number;
 }
 
+/**
+ * The query's time zone by its canonical name, or as given where this process does not know it: the service's Node
+ * may (its time zone data newer than the plugin's), and if it does not, the batch is answered in UTC with a warning.
+ */
+function knownOrAsGiven(zone: unknown): string {
+  try {
+    return resolveTimeZone('timeZone', zone);
+  } catch (err) {
+    if (err instanceof QueryError && err.code === 'unknown-value') return zone as string;
+    throw err;
+  }
+}
+
 /** Reads one DataQuery: its JSON must be a valid model (checked here with the shared rules, before any call). */
 export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
   let json: unknown = {};
@@ -55,7 +68,7 @@ export function prepareQuery(query: DataQuery, key: string): PreparedQuery {
   // Only a time series has buckets for a zone to lay out: the other queries go without one, so that they still answer
   // from a service older than time zones.
   const bucketed = resolved.queryType === 'events' && resolved.format === 'timeseries';
-  const timeZone = bucketed ? resolveTimeZone('timeZone', given.timeZone) : UTC;
+  const timeZone = bucketed ? knownOrAsGiven(given.timeZone) : UTC;
   const interval = Number(query.intervalMS);
   const points = Math.floor(Number(query.maxDataPoints));
   return {
@@ -117,7 +130,9 @@ class BatchAnswer {
   constructor(
     /** Grafana's refId, the model and what was asked of the service (executedQueryString) for each of the batch's keys. */
     private readonly queries: Map<string, { refId: string; model: TrailhoundQuery; executed: string }>,
-    private readonly short: (model: TrailhoundQuery) => boolean
+    private readonly short: (model: TrailhoundQuery) => boolean,
+    /** A notice for each query's first frame, beside the service's own (Grafana shows them in the panel's header). */
+    private readonly notice?: Notice
   ) {}
 
   add(key: string, part: QueryResult): void {
@@ -134,9 +149,12 @@ class BatchAnswer {
       const short = this.short(query.model);
       // The query's first frame says what was asked, as Grafana's query inspector shows it.
       const first = (response?.frames.length ?? 0) === 0;
-      const frames = (part.frames ?? []).map((frame, i) =>
-        encodeFrame(short ? shortIngestFrame(frame) : frame, query.refId, first && i === 0 ? { executedQueryString: query.executed } : undefined)
-      );
+      const frames = (part.frames ?? []).map((frame, i) => {
+        const shown = short ? shortIngestFrame(frame) : frame;
+        if (!(first && i === 0)) return encodeFrame(shown, query.refId);
+        const notices = [...((shown.meta?.notices as Notice[] | undefined) ?? []), ...(this.notice ? [this.notice] : [])];
+        return encodeFrame(shown, query.refId, { executedQueryString: query.executed, ...(notices.length > 0 && { notices }) });
+      });
       if (response) response.frames.push(...frames);
       else this.responses.set(key, { frames, error: '', status: 200, errorSource: '' });
     } catch (err) {
@@ -148,6 +166,25 @@ class BatchAnswer {
   *done(): Generator<[string, DataResponse, string | undefined]> {
     for (const [key, { refId }] of this.queries) yield [refId, this.responses.get(key) ?? errorOf(refId, undefined), this.codes.get(key)];
   }
+}
+
+/**
+ * Whether the service refused a batch for its time zone: a zone its Node does not know (time zone data older than the
+ * browser's), or a service older than time zones (range.timeZone is not a field of its range). Either way the panel is
+ * better drawn in UTC days, with a warning, than failed: the zone is the dashboard's, not something the user typed.
+ */
+function refusedZone(error: string): boolean {
+  return /^range\.timeZone\b/.test(error);
+}
+
+/** The warning on the frames a refused zone is answered without: why, and what to do when the versions differ. */
+async function zoneNotice(client: ServiceClient, refusal: { error: string; code?: string }, signal?: AbortSignal): Promise<Notice> {
+  let text = `Days and hours in UTC: the service refused the dashboard's time zone (${refusal.error})`;
+  if (unknownToService(refusal) === 'unknown-field') {
+    const version = await client.serviceVersion(signal);
+    if (version !== undefined && fromVersions(refusal, version)) text += `: ${refusalAdvice(version)}`;
+  }
+  return { severity: 'warning', text };
 }
 
 /** A query the service refused (400), and its error's code, when the service gave one. */
@@ -221,17 +258,39 @@ export async function queryData(
   const refIds = new Map(prepared.map((q) => [q.model.refId, q.refId]));
   // The service's refusals (400) of queries the plugin's own model took.
   const refused: Refused[] = [];
+  /** The service's answer to each of a batch's queries: its response by Grafana's refId, and its error's code. */
+  const ask = async (batch: QueryRequest, notice?: Notice) => {
+    // Each query's own part of the batch: the others' frames say theirs.
+    const executed = (model: (typeof batch.queries)[number]) => queryRequestText({ ...batch, queries: [model] });
+    const answer = new BatchAnswer(
+      new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model, executed: executed(model) }])),
+      (model) => shortensIngest(request, model),
+      notice
+    );
+    await client.query(batch, (key, part) => answer.add(key, part), signal);
+    return [...answer.done()];
+  };
+  /** A batch's answers; one whose time zone the service refused is asked again in UTC, its frames warned of that. */
+  const answerBatch = async (batch: QueryRequest) => {
+    if (batch.range.timeZone === undefined) return ask(batch);
+    let refusal: { error: string; code?: string } | undefined;
+    try {
+      const answers = await ask(batch);
+      // A service that does not know the zone refuses each query for the range.
+      refusal = answers.map(([, { error }, code]) => ({ error, code })).find(({ error }) => refusedZone(error));
+      if (refusal === undefined) return answers;
+    } catch (err) {
+      // A service older than time zones refuses the whole request for the range's field.
+      if (!(err instanceof ServiceError && err.kind === 'http' && refusedZone(err.message))) throw err;
+      refusal = { error: err.message, code: err.code };
+    }
+    runtime.logger.warn('time zone refused by the service: answered in UTC', { timeZone: batch.range.timeZone, error: refusal.error, url: client.baseUrl });
+    return ask({ ...batch, range: { from: batch.range.from, to: batch.range.to } }, await zoneNotice(client, refusal, signal));
+  };
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {
       try {
-        // Each query's own part of the batch: the others' frames say theirs.
-        const executed = (model: (typeof batch.queries)[number]) => queryRequestText({ ...batch, queries: [model] });
-        const answer = new BatchAnswer(
-          new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model, executed: executed(model) }])),
-          (model) => shortensIngest(request, model)
-        );
-        await client.query(batch, (key, part) => answer.add(key, part), signal);
-        for (const [refId, response, code] of answer.done()) {
+        for (const [refId, response, code] of await answerBatch(batch)) {
           responses[refId] = response;
           if (response.status === 400) refused.push({ response, code });
         }

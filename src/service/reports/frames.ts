@@ -1,6 +1,6 @@
 // A query's frames: time series, lists and tables held compactly until written (HeldFrames), and the small frames built whole.
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestErrors, IngestStatus } from '../../model/api';
+import type { Frame, FrameField, IngestErrors, IngestStatus, Notice } from '../../model/api';
 import { MAX_LIMIT, type ResolvedQuery } from '../../model/query';
 import * as SQL from './sql';
 import type { BucketGrid } from './buckets';
@@ -8,11 +8,6 @@ import type { Statement } from './sql';
 
 export type Row = Record<string, unknown>;
 
-/** A frame's notice, as Grafana reads meta.notices. */
-export interface Notice {
-  severity: 'info' | 'warning';
-  text: string;
-}
 
 /** A group of a timeseries or table: its labels (one, or a pair's two) and how it is shown. */
 interface Group {

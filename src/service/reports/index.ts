@@ -8,6 +8,7 @@ import {
   type Frame,
   type IngestErrors,
   type IngestStatus,
+  type Notice,
   type QueryRequest,
   type RetentionStatus,
   type QueryResponse,
@@ -18,7 +19,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import type { Answer, AnswerResult } from './answerJson';
 import { planAnswer, seriesPlan, type AnswerPlan } from './answerPlan';
 import { errorResult, QueryTimeoutError, RequestStoppedError } from './errors';
-import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Notice, type Row } from './frames';
+import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Row } from './frames';
 import { originalRecords, UnreadableRecordError, type StatementGuard } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';

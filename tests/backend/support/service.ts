@@ -5,7 +5,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { QueryError } from '../../../src/model/query';
+import { errorAnswer } from '../../../src/service/api/errors';
 import { buildApi } from '../../../src/service/api/server';
+import { refuseUnknownFields } from '../../../src/service/reports/answerPlan';
 import { Database } from '../../../src/service/db/database';
 import { ingest } from '../../../src/service/ingest';
 import { isGetObject, proxyS3, startTestS3 } from '../../support/s3';
@@ -118,6 +121,8 @@ export async function skewedService(
     movedMethod?: string[];
     opening?: 'in status';
     answers?: AnswerStyle;
+    /** The fields of a query's range the service knows (as one older than time zones knew from and to alone). */
+    rangeFields?: readonly string[];
   }
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
@@ -137,6 +142,16 @@ export async function skewedService(
     }
     // An endpoint another version serves under another method: the real service's 405 for the method the plugin sends.
     const method = skew.movedMethod?.includes(route) ? 'PATCH' : req.method;
+    if (route === '/api/query' && body && skew.rangeFields) {
+      // The refusal of a range field it does not know, by the service's own check with the older list of fields.
+      try {
+        refuseUnknownFields(JSON.parse(body).range, skew.rangeFields, 'time range', 'range.');
+      } catch (err) {
+        const { message, code } = err as QueryError;
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+        return res.end(JSON.stringify(errorAnswer(code!, message)));
+      }
+    }
     if (route === '/api/query' && body && skew.extra) {
       const request = JSON.parse(body);
       request.queries = request.queries.map((q: object) => ({ ...q, ...skew.extra }));
