@@ -5,7 +5,9 @@ import { didYouMean } from './closest';
 import { wholeDecimalNumber } from './decimal';
 
 export const QUERY_TYPES = ['events', 'totals', 'trails', 'ingest'] as const;
-export const FORMATS = ['timeseries', 'table', 'list'] as const;
+export const FORMATS = ['timeseries', 'table', 'list', 'logs'] as const;
+/** The formats that list the events themselves, not counts: a table of them, or log lines (Grafana's Logs view). */
+export const EVENT_LISTS: readonly Format[] = ['list', 'logs'];
 /**
  * What events are grouped by. userAndAccount is the pair (user, account): in an organization trail, a role of the same
  * name in every account (OrganizationAccountAccessRole, a scanner's role) is a group per account, not one for all.

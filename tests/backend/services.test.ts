@@ -143,7 +143,7 @@ test('QueryData: one service call per time range; frames per query, errors per q
   expect(c.getChild('events')!.get(0)).toBe(service.records.length);
 
   expect(res.responses.D).toMatchObject({ status: 400, errorSource: 'downstream', frames: [] });
-  expect(res.responses.D.error).toBe('invalid query: format: "pie" is not one of timeseries, table, list');
+  expect(res.responses.D.error).toBe('invalid query: format: "pie" is not one of timeseries, table, list, logs');
   expect(res.responses.E).toMatchObject({ status: 400, error: 'invalid query: query: is not valid JSON' });
 
   // Each query's first frame says what it asked of the service, its own part of its batch (Grafana's query inspector).
@@ -167,6 +167,24 @@ test('QueryData: one service call per time range; frames per query, errors per q
   for (const id of f.getChild('event id')!) expect(ec2Late.map((r) => r.eventID)).toContain(id);
   for (const t of f.getChild('time')!) expect(t as number).toBeGreaterThanOrEqual(late.from);
   expect(f.schema.fields.find((x) => x.name === 'read only')!.type.typeId).toBe(Type.Bool);
+});
+
+test("QueryData: log lines are an Arrow frame Grafana's Logs view reads: time first, then the line, its level and id", async () => {
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [query('L', { queryType: 'events', format: 'logs', status: 'unauthorized', limit: 1000 })],
+  });
+  const logs = tableFromIPC(res.responses.L.frames[0]);
+  expect(JSON.parse(logs.schema.metadata.get('meta')!)).toMatchObject({ preferredVisualisationType: 'logs' });
+  expect(logs.schema.fields.slice(0, 4).map((f) => [f.name, f.type.typeId])).toEqual([
+    ['time', Type.Timestamp], ['line', Type.Utf8], ['level', Type.Utf8], ['id', Type.Utf8],
+  ]);
+  // The Stratus Red Team's refused calls, each a critical line naming who was refused what.
+  const refused = service.records.filter((r) => /AccessDenied|UnauthorizedOperation/.test(String(r.errorCode)));
+  expect(refused.length).toBeGreaterThan(0);
+  expect(logs.numRows).toBe(refused.length);
+  expect(new Set([...logs.getChild('level')!])).toEqual(new Set(['critical']));
+  for (const line of logs.getChild('line')!) expect(line).toMatch(/^\S+ [\w-]+:\w+ .* in [\w-]+ \(\d{12}\): \w+/);
 });
 
 test("QueryData: the dashboard's time zone, which the frontend adds to each query, goes to the service with the range", async () => {

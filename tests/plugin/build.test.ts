@@ -36,6 +36,7 @@ describe('npm run build:frontend', () => {
       executable: 'gpx_trailhound',
       alerting: true,
       annotations: true,
+      logs: true,
       metrics: true,
       info: { version: pkg.version, logos: { small: 'img/logo.svg', large: 'img/logo.svg' } },
     });

@@ -43,7 +43,7 @@ beforeAll(async () => {
       '10.0.0.' || (i % 250) AS source_ip, true AS source_is_ip, i % 2 = 0 AS read_only,
       CASE WHEN i % 5 = 0 THEN 'AccessDenied' END AS error_code,
       CASE WHEN i = 4321 THEN repeat('big 😀 "x" ', 20000) WHEN i % 5 = 0 THEN $odd[1 + i % 6] END AS error_message,
-      i % 5 = 0 AS is_error, false AS is_unauthorized, CASE WHEN i % 4 = 0 THEN NULL ELSE i % 4 = 1 END AS mfa_used,
+      i % 5 = 0 AS is_error, i % 10 = 0 AS is_unauthorized, CASE WHEN i % 4 = 0 THEN NULL ELSE i % 4 = 1 END AS mfa_used,
       CASE WHEN i = 4322 THEN list_transform(range(3000), k -> {'id': 'arn:aws:s3:::b-' || k, 'name': 'b-' || k})
            WHEN i % 6 = 0 THEN [{'id': $odd[1 + i % 6], 'name': 'n'}] ELSE [] END AS resources,
       'k' AS object_key, 0 AS record_index, $from::TIMESTAMP + to_seconds(i * 20 + (i % 9) * 7) AS arrived_at
@@ -164,6 +164,54 @@ test('lists and tables over the API: byte for byte the JSON of the frames the bu
   expect(text).toBe(JSON.stringify(expected));
   // And as frames (Reports.query, which the CLI's report reads).
   expect(await new Reports(db).query(body)).toEqual(expected);
+});
+
+const field = (frame: Frame, name: string) => frame.fields.find((f) => f.name === name)!.values;
+
+test("log lines: the list's events in its order, each with its line, level and a unique id, for Grafana's Logs view", async () => {
+  const ask = async (queries: TrailhoundQuery[]) => {
+    const body = { range: { from: FROM, to: TO }, queries: queries.map((q, i) => ({ refId: `q${i}`, ...q })) } as QueryRequest;
+    const { results } = await (await fetch(`${url}/api/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })).json();
+    return queries.map((_, i) => results[`q${i}`].frames[0] as Frame);
+  };
+  // Each stored event's outcome, by its log id (id@time), read apart from the list.
+  const conn = await db.connect();
+  const outcome = new Map(
+    (await conn.runAndReadAll(`SELECT event_id || '@' || epoch_ms(event_time) AS id, is_error, is_unauthorized FROM events`)).getRowObjectsJS()
+      .map((r) => [r.id as string, r.is_unauthorized ? 'critical' : r.is_error ? 'error' : 'info'])
+  );
+  conn.closeSync();
+  const lists: TrailhoundQuery[] = [QUERIES.list, QUERIES['list by arrival'], QUERIES['list of errors'], QUERIES['empty list']];
+  const [listFrames, logFrames] = await Promise.all([ask(lists), ask(lists.map((q) => ({ ...q, format: 'logs' })))]);
+  for (const [i, list] of listFrames.entries()) {
+    const logs = logFrames[i];
+    const arrival = lists[i].timeField === 'arrival';
+    expect(logs.meta).toEqual({ preferredVisualisationType: 'logs' });
+    // Grafana reads the first time field as the line's time (the one the range applies to), the first string as the line.
+    const head = [...(arrival ? [['arrived', 'time']] : []), ['time', 'time'], ['line', 'string'], ['level', 'string'], ['id', 'string']];
+    expect(logs.fields.slice(0, head.length).map((f) => [f.name, f.type])).toEqual(head);
+    // Every field of the list, as the list has it.
+    for (const { name, values } of list.fields) expect([name, field(logs, name)]).toEqual([name, values]);
+    const rows = list.fields[0].values.map((_, r) => Object.fromEntries(list.fields.map((f) => [f.name, f.values[r]])));
+    // The oracle: the line written from the list's own fields.
+    const failed = (r: Row) => [r['error code'], r['error message']].filter((v) => v !== null);
+    const why = (r: Row) => (failed(r).length > 0 ? `: ${failed(r).join(' ')}` : '');
+    const from = (r: Row) => (r['source IP'] ? ` from ${r['source IP']}` : '');
+    const line = (r: Row) => `${r.user} ${r.service}:${r['event name']}${from(r)} in ${r.region} (${r.account})${why(r)}`;
+    expect(field(logs, 'line')).toEqual(rows.map(line));
+    const ids = rows.map((r) => `${r['event id']}@${r.time}`);
+    expect(field(logs, 'id')).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(field(logs, 'level')).toEqual(ids.map((id) => outcome.get(id)));
+  }
+  // The data has what the lines must get right: every level, errors with and without a message, odd strings.
+  expect(new Set(field(logFrames[0], 'level'))).toEqual(new Set(['info', 'error', 'critical']));
+  expect(listFrames[0].fields[0].values.length).toBe(EVENTS);
+  expect(logFrames[3].fields[0].values).toEqual([]);
 });
 
 test('a list or a table interrupted while its rows stream out is a 504, never the rows read so far', async () => {

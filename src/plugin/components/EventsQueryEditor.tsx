@@ -3,7 +3,7 @@ import type { CoreApp } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useId } from 'react';
-import { DEFAULT_QUERY, type GroupBy } from '../../model/query';
+import { DEFAULT_QUERY, EVENT_LISTS, type GroupBy } from '../../model/query';
 import type { Query } from '../types';
 import { ChoiceField, choicesAndVariables, choicesFor, selected } from './ChoiceField';
 import { CommonSearches } from './CommonSearches';
@@ -19,12 +19,13 @@ interface Props {
   query: Query;
   onChange: (query: Query) => void;
   loadValues: LoadValues;
-  /** Where the editor is: an alert rule gets no event list. */
+  /** Where the editor is: an alert rule gets no list of events. */
   app?: CoreApp;
 }
 
 export function EventsQueryEditor({ query, onChange: send, loadValues, app }: Props) {
   const format = query.format ?? DEFAULT_QUERY.format;
+  const listed = EVENT_LISTS.includes(format);
   // Ids unique per editor: a panel's queries A, B … each have these controls.
   const id = useId();
   // A preset, or a query replaced from outside, starts the filters over (a new key): no field of their own, such as a
@@ -38,12 +39,15 @@ export function EventsQueryEditor({ query, onChange: send, loadValues, app }: Pr
           <ChoiceField
             id={`${id}-format`}
             label="Format"
-            tooltip="Time series: a series per group over time; Table: a row per group with its total; Event list: the events themselves"
-            options={choicesFor(FORMATS, app, ['list'], format)}
+            tooltip={
+              'Time series: a series per group over time; Table: a row per group with its total; Event list: the events themselves; ' +
+              'Log lines: the events as lines of a log, for the Logs view'
+            }
+            options={choicesFor(FORMATS, app, EVENT_LISTS, format)}
             value={format}
             onChange={(f) => onChange({ ...query, format: f })}
           />
-          {format !== 'list' && (
+          {!listed && (
             <EditorField
               label="Group by"
               tooltip="What a series or a row counts the events of: each user, event name, IP address …"
@@ -71,11 +75,11 @@ export function EventsQueryEditor({ query, onChange: send, loadValues, app }: Pr
             />
           )}
           <TimeFieldChoice id={`${id}-time-field`} value={query.timeField} onChange={(timeField) => onChange({ ...query, timeField })} />
-          {/* An event list lists events: it has no counts to take peaks of. */}
-          {format !== 'list' && <PeakWindowField id={`${id}-peak-window`} query={query} onChange={onChange} />}
+          {/* A list of events has no counts to take peaks of. */}
+          {!listed && <PeakWindowField id={`${id}-peak-window`} query={query} onChange={onChange} />}
           <LimitField
             id={`${id}-limit`}
-            tooltip={format === 'list' ? 'Most events listed, newest first' : 'How many top groups to show'}
+            tooltip={listed ? 'Most events listed, newest first' : 'How many top groups to show'}
             query={query}
             onChange={onChange}
           />

@@ -148,6 +148,7 @@ describe('QueryEditor', () => {
       { refId: 'A', format: 'timeseries' },
       { refId: 'A', format: 'table' },
       { refId: 'A', format: 'list' },
+      { refId: 'A', format: 'logs' },
       { refId: 'A', queryType: 'totals' },
       { refId: 'A', queryType: 'trails' },
       { refId: 'A', queryType: 'ingest' },
@@ -240,7 +241,7 @@ describe('QueryEditor', () => {
         .getAllByRole<HTMLInputElement>('radio')
         .map((r) => r.labels?.[0]?.textContent);
     const alerting = renderQueryEditor(ds, { refId: 'A', ...ds.getDefaultQuery(CoreApp.UnifiedAlerting) }, QueryEditor, CoreApp.UnifiedAlerting);
-    // An event list, the trails and the unreadable files have no number column: an alert rule on one fails to evaluate.
+    // An event list, log lines, the trails and the unreadable files have no number column: an alert rule on one fails to evaluate.
     expect(options('Report type')).toEqual(['Events', 'Summary totals', 'Ingestion']);
     expect(options('Format')).toEqual(['Time series', 'Table']);
     await user.click(radio('Report type', 'Ingestion'));
@@ -252,6 +253,9 @@ describe('QueryEditor', () => {
     expect(options('Format')).toEqual(['Time series', 'Table', 'Event list']);
     expect(radio('Format', 'Event list')).toBeChecked();
     saved.unmount();
+    const logs = renderQueryEditor(ds, { refId: 'A', format: 'logs' }, QueryEditor, CoreApp.UnifiedAlerting);
+    expect(options('Format')).toEqual(['Time series', 'Table', 'Log lines']);
+    logs.unmount();
 
     // Elsewhere every choice stays.
     renderQueryEditor(ds, { refId: 'A', queryType: 'ingest' }, QueryEditor, CoreApp.PanelEditor);
@@ -461,6 +465,13 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(8);
     expect(latest()).toEqual({
       refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'list',
+    });
+
+    // Log lines are the same events, for the Logs view: not grouped either, every filter kept.
+    await user.click(radio('Format', 'Log lines'));
+    expect(screen.queryByRole('combobox', { name: 'Group by' })).not.toBeInTheDocument();
+    expect(latest()).toEqual({
+      refId: 'A', aggregate: 'day', timeField: 'arrival', status: 'unauthorized', readOnly: 'write', mfa: 'notUsed', serviceCalls: 'exclude', format: 'logs',
     });
   });
 
@@ -763,6 +774,8 @@ describe('QueryEditor', () => {
     await user.click(radio('Format', 'Table'));
     expect(screen.getByLabelText('Peak window (min)')).toBeInTheDocument();
     await user.click(radio('Format', 'Event list'));
+    expect(screen.queryByLabelText('Peak window (min)')).not.toBeInTheDocument();
+    await user.click(radio('Format', 'Log lines'));
     expect(screen.queryByLabelText('Peak window (min)')).not.toBeInTheDocument();
   });
 

@@ -21,6 +21,7 @@ export const FORMATS: Options<Format> = [
   { value: 'timeseries', label: 'Time series' },
   { value: 'table', label: 'Table' },
   { value: 'list', label: 'Event list' },
+  { value: 'logs', label: 'Log lines' },
 ];
 
 export const GROUP_BYS: Options<GroupBy> = [

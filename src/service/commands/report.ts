@@ -7,8 +7,8 @@ import type { Frame, QueryResponse } from '../../model/api';
 import { didYouMean } from '../../model/closest';
 import { COMMON_SEARCHES, commonSearch, type CommonSearch } from '../../model/commonSearches';
 import {
-  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY, SERVICE_CALLS,
-  STATUSES, TIME_FIELDS,
+  AGGREGATES, DEFAULT_ERRORS_LIMIT, DEFAULT_QUERY, EVENT_LISTS, FORMATS, GROUP_BYS, MAX_LIMIT, MFA, PEAK_WINDOW, QUERY_TYPES, QueryError, READ_ONLY,
+  SERVICE_CALLS, STATUSES, TIME_FIELDS,
   resolveQuery, withoutDefaults, type FilterKey, type TrailhoundQuery,
 } from '../../model/query';
 import { readHttpAnswer, withoutToken } from '../../model/httpAnswer';
@@ -276,7 +276,11 @@ export function reportCommand(): Command {
       )
     )
     .addOption(
-      choices('--format <format>', 'events as a table of counts by group, a timeseries of them, or a list of the events themselves (default: table)', FORMATS)
+      choices(
+        '--format <format>',
+        'events as a table of counts by group, a timeseries of them, a list of the events themselves, or the events as log lines (default: table)',
+        FORMATS
+      )
     )
     .addOption(choices('--status <status>', `only successful, failed or unauthorized calls (default: ${DEFAULT_QUERY.status})`, STATUSES))
     .addOption(choices('--read-only <which>', `only write or read calls (default: ${DEFAULT_QUERY.readOnly})`, READ_ONLY))
@@ -428,7 +432,8 @@ export function reportCommand(): Command {
               );
             if (query.timeField === 'arrival' && (await lacks('arrived_at'))) throw older('timeField', 'arrival times');
             if (query.serviceCalls === 'exclude' && (await lacks('invoked_by'))) throw older('serviceCalls', 'which AWS service made each call');
-            if (query.queryType === 'events' && query.format === 'list' && (await lacks('role_name'))) throw older('format', 'the role of each role session');
+            const listed = query.queryType === 'events' && EVENT_LISTS.includes(query.format);
+            if (listed && (await lacks('role_name'))) throw older('format', 'the role of each role session');
             const byPermissionSet = query.groupBy === 'permissionSet' || query.filters.permissionSet?.length;
             if (byPermissionSet && (await lacks('permission_set'))) throw older('permissionSet', 'the permission set of each Identity Center role');
             const byCategory = query.groupBy === 'eventCategory' || query.filters.eventCategory?.length;

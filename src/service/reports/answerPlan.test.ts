@@ -16,6 +16,9 @@ test('lists weigh their limits, up to the row budget: a list past it is refused,
   expect(plan.queries.at(-1)).toMatchObject({
     refId: `q${MAX_ROWS / MAX_LIMIT}`, error: expect.objectContaining({ message: expect.stringMatching(/more than 100000 rows/) }),
   });
+  // Log lines are a list of the same rows.
+  expect(planAnswer({ range, queries: lists(3, { format: 'logs' }) }).weight).toBe(3 * LIST);
+  expect(planAnswer({ range, queries: lists(MAX_ROWS / MAX_LIMIT + 1, { format: 'logs' }) }).queries.at(-1)).toHaveProperty('error');
 });
 
 test('queries refused for what they ask weigh nothing: an unknown field, a bad range', () => {

@@ -54,7 +54,7 @@ export function seriesPlan(q: ResolvedQuery, range: Range, intervalMs?: number, 
 function plannedSize(q: ResolvedQuery, range: Range, intervalMs?: number, maxDataPoints?: number): { cells: number; rows: number } {
   if (q.queryType === 'events' && q.format === 'timeseries') return { cells: seriesPlan(q, range, intervalMs, maxDataPoints).cells, rows: 0 };
   // The unreadable files are a list up to `limit` too: fifty of 10 000 would be the answer the budget refuses.
-  if ((q.queryType === 'events' && (q.format === 'list' || q.format === 'table')) || (q.queryType === 'ingest' && q.ingestView === 'errors')) {
+  if (q.queryType === 'events' || (q.queryType === 'ingest' && q.ingestView === 'errors')) {
     return { cells: 0, rows: q.limit };
   }
   return { cells: 0, rows: 0 };

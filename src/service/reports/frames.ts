@@ -279,20 +279,41 @@ function column(rows: Row[], name: string, type: 'time' | 'string' | 'boolean', 
   return { name, type, values: rows.map((r) => value(r[key]) as string | number | boolean | null) };
 }
 
+/** A column of SQL.eventList's rows: its field's name and type, and the result column it comes from. */
+type ListColumn = [string, 'time' | 'string' | 'boolean', string];
+
+/** An event's fields in a list, and the details of its log line. */
+const EVENT_COLUMNS: ListColumn[] = [
+  ['user', 'string', 'user_name'], ['identity type', 'string', 'identity_type'],
+  // The role a role session acted through: an Identity Center user's permission set, beside the person as the user.
+  ['role', 'string', 'role_name'], ['source IP', 'string', 'source_ip'], ['event name', 'string', 'event_name'], ['service', 'string', 'service'],
+  ['region', 'string', 'region'],
+  ['account', 'string', 'account'], ['resources', 'string', 'resources'], ['error code', 'string', 'error_code'],
+  ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],
+  ['event id', 'string', 'event_id'],
+];
+
+const eventsFrame = (visualisation: 'table' | 'logs', columns: ListColumn[]) =>
+  new ColumnFrame(
+    'events',
+    { preferredVisualisationType: visualisation },
+    columns.map(([name, type, from]) => ({ name, type, from, value: fieldValue(type) }))
+  );
+
 /** An event list's frame (SQL.eventList's rows). */
 export function listFrame(q: ResolvedQuery): ColumnFrame {
-  type Column = [string, 'time' | 'string' | 'boolean', string];
-  const arrived: Column[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived']] : [];
-  const spec: Column[] = [
-    ['time', 'time', 'time'], ...arrived, ['user', 'string', 'user_name'], ['identity type', 'string', 'identity_type'],
-    // The role a role session acted through: an Identity Center user's permission set, beside the person as the user.
-    ['role', 'string', 'role_name'], ['source IP', 'string', 'source_ip'], ['event name', 'string', 'event_name'], ['service', 'string', 'service'],
-    ['region', 'string', 'region'],
-    ['account', 'string', 'account'], ['resources', 'string', 'resources'], ['error code', 'string', 'error_code'],
-    ['error message', 'string', 'error_message'], ['read only', 'boolean', 'read_only'], ['MFA', 'boolean', 'mfa_used'],
-    ['event id', 'string', 'event_id'],
-  ];
-  return new ColumnFrame('events', { preferredVisualisationType: 'table' }, spec.map(([name, type, from]) => ({ name, type, from, value: fieldValue(type) })));
+  const arrived: ListColumn[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived']] : [];
+  return eventsFrame('table', [['time', 'time', 'time'], ...arrived, ...EVENT_COLUMNS]);
+}
+
+/**
+ * The events as log lines, for Grafana's Logs view (Explore, the Logs panel), which reads a frame's first time field as
+ * the time, its first string field as the line, `level` as the level and `id` as the row's id; the event list's fields
+ * follow, as the line's details. By arrival time the arrival comes first: the time the range applies to.
+ */
+export function logsFrame(q: ResolvedQuery): ColumnFrame {
+  const times: ListColumn[] = q.timeField === 'arrival' ? [['arrived', 'time', 'arrived'], ['time', 'time', 'time']] : [['time', 'time', 'time']];
+  return eventsFrame('logs', [...times, ['line', 'string', 'log_line'], ['level', 'string', 'log_level'], ['id', 'string', 'log_id'], ...EVENT_COLUMNS]);
 }
 
 export function totalsFrame(rows: Row[]): Frame {

@@ -19,7 +19,7 @@ import { repeatedInterrupt } from '../db/interrupt';
 import type { Answer, AnswerResult } from './answerJson';
 import { planAnswer, seriesPlan, type AnswerPlan } from './answerPlan';
 import { errorResult, QueryTimeoutError, RequestStoppedError } from './errors';
-import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Row } from './frames';
+import { HeldFrames, ingestErrorsFrame, ingestFrame, listFrame, logsFrame, SeriesFrames, tableFrame, totalsFrame, trailsFrame, type Row } from './frames';
 import { originalRecords, UnreadableRecordError, type StatementGuard } from './records';
 import * as SQL from './sql';
 import type { Range, Statement } from './sql';
@@ -216,10 +216,10 @@ export class Reports {
           if (q.ingestView === 'errors') return [ingestErrorsFrame(await this.readErrors(all, q.limit))];
           return [ingestFrame(await this.readStatus(all))];
         case 'events':
-          if (q.format === 'list' || q.format === 'table') {
-            const frame = q.format === 'list' ? listFrame(q) : tableFrame(q);
+          if (q.format !== 'timeseries') {
+            const frame = q.format === 'list' ? listFrame(q) : q.format === 'logs' ? logsFrame(q) : tableFrame(q);
             frame.notices = notices;
-            const statement = q.format === 'list' ? SQL.eventList(q, range, match) : SQL.topGroups(q, range, match);
+            const statement = q.format === 'table' ? SQL.topGroups(q, range, match) : SQL.eventList(q, range, match);
             return guard(() => frame.read(conn, statement));
           }
           {
