@@ -222,15 +222,36 @@ test("QueryData: the dashboard's time zone, which the frontend adds to each quer
   expect(executed('X').range).toEqual({ from: FROM, to: TO });
   expect(times('X')).toEqual(times('U'));
   expect(total('X')).toBe(service.records.length);
+  // Neither the plugin's Node nor the service's knows it: the browser's time zone data is newer.
   expect(meta('X').notices).toEqual([
     {
       severity: 'warning',
       text:
-        `Days and hours in UTC: the service refused the dashboard's time zone (range.timeZone: "Mars/Olympus_Mons" is not ` +
-        'a time zone: use an IANA name such as Europe/Berlin, or UTC)',
+        `Days and hours in UTC: the service does not know the dashboard's time zone, "Mars/Olympus_Mons": its Node's time zone data is ` +
+        "older than the browser's. Run the service on a newer Node (its Docker image has one), or pick a zone it knows in the dashboard's settings",
     },
   ]);
-  expect(meta('S').notices).toBeUndefined();
+  // The service says which zone it laid the buckets out in (none: UTC).
+  expect([meta('S').notices, meta('S').custom]).toEqual([undefined, { timeZone: 'Australia/Sydney' }]);
+  expect(meta('U').custom).toBeUndefined();
+});
+
+test('QueryData: a refused zone\'s warning is shown on a series without events too, on a frame of no points', async () => {
+  const series = { queryType: 'events', format: 'timeseries', groupBy: 'service', aggregate: 'day', filters: { user: ['nobody-at-all'] } };
+  const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+    pluginContext: context(),
+    queries: [query('X', { ...series, timeZone: 'Mars/Olympus_Mons' }), query('U', series)],
+  });
+  // A grouped series without events has no frames.
+  expect(res.responses.U).toMatchObject({ status: 200, frames: [] });
+  expect(res.responses.X).toMatchObject({ status: 200, error: '' });
+  expect(res.responses.X.frames).toHaveLength(1);
+  const frame = tableFromIPC(res.responses.X.frames[0]);
+  expect(frame.numRows).toBe(0);
+  const meta = JSON.parse(frame.schema.metadata.get('meta')!);
+  const warned = { severity: 'warning', text: expect.stringMatching(/^Days and hours in UTC: .*"Mars\/Olympus_Mons"/) };
+  expect(meta.notices).toEqual([expect.objectContaining(warned)]);
+  expect(JSON.parse(meta.executedQueryString.slice('POST /api/query '.length)).range).toEqual({ from: FROM, to: TO });
 });
 
 test('QueryData: a time zone that is not text is a query the plugin refuses', async () => {
@@ -824,6 +845,28 @@ describe('the plugin and the service at different versions', () => {
       expect(JSON.parse(frame('T').schema.metadata.get('meta')!).notices).toBeUndefined();
     } finally {
       await behind.close();
+    }
+  });
+
+  test('QueryData: a service that takes the zone without a word (0.1.0) and answers in UTC has its series warned of that', async () => {
+    const ignoring = await skewedService(service.url, { version: OLDER, ignoredRangeFields: ['timeZone'] });
+    try {
+      const series = { queryType: 'events', format: 'timeseries', groupBy: 'none', aggregate: 'day' };
+      const res = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+        pluginContext: context({ url: ignoring.url, uid: 'zone-ignored' }),
+        queries: [query('S', { ...series, timeZone: 'Australia/Sydney' }), query('U', series)],
+      });
+      const meta = (refId: string) => JSON.parse(tableFromIPC(res.responses[refId].frames[0]).schema.metadata.get('meta')!);
+      expect(meta('S').notices).toEqual([
+        {
+          severity: 'warning',
+          text: `Days and hours in UTC, not Australia/Sydney's: the service is older than time zones: upgrade it to this plugin's version (${VERSION})`,
+        },
+      ]);
+      // UTC asked, UTC answered: nothing to say.
+      expect(meta('U').notices).toBeUndefined();
+    } finally {
+      await ignoring.close();
     }
   });
 

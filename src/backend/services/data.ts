@@ -1,9 +1,9 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
 // Queries sharing a time range (and time zone), interval and max data points go to the service in one call.
-import type { Notice, QueryRequest, QueryResult } from '../../model/api';
+import type { Frame, Notice, QueryRequest, QueryResult } from '../../model/api';
 import { MAX_INTERVAL_MS, MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { resolveTimeZone, UTC } from '../../model/timeZone';
-import { refusalAdvice } from '../../model/version';
+import { refusalAdvice, VERSION } from '../../model/version';
 import { errorResponse } from '../errors';
 import { encodeFrame } from '../frames';
 import { MAX_MESSAGE_BYTES, QueryDataMessage } from '../message';
@@ -131,9 +131,20 @@ class BatchAnswer {
     /** Grafana's refId, the model and what was asked of the service (executedQueryString) for each of the batch's keys. */
     private readonly queries: Map<string, { refId: string; model: TrailhoundQuery; executed: string }>,
     private readonly short: (model: TrailhoundQuery) => boolean,
-    /** A notice for each query's first frame, beside the service's own (Grafana shows them in the panel's header). */
+    /** The time zone the batch asks for (none: UTC), which the service says it laid the buckets out in. */
+    private readonly zone?: string,
+    /** A notice for each query, on its first frame, beside the service's own (Grafana shows them in the panel's header). */
     private readonly notice?: Notice
   ) {}
+
+  /** The notices of a query's first frame: the service's own, and the batch's. */
+  private noticesOf(frame: Frame): Notice[] {
+    const notices = [...((frame.meta?.notices as Notice[] | undefined) ?? []), ...(this.notice ? [this.notice] : [])];
+    // A service older than time zones takes the zone without a word, and lays the buckets out in UTC.
+    const zoned = (frame.meta?.custom as { timeZone?: unknown } | undefined)?.timeZone !== undefined;
+    if (this.zone !== undefined && !zoned) notices.push(zoneIgnored(this.zone));
+    return notices;
+  }
 
   add(key: string, part: QueryResult): void {
     const query = this.queries.get(key);
@@ -152,7 +163,7 @@ class BatchAnswer {
       const frames = (part.frames ?? []).map((frame, i) => {
         const shown = short ? shortIngestFrame(frame) : frame;
         if (!(first && i === 0)) return encodeFrame(shown, query.refId);
-        const notices = [...((shown.meta?.notices as Notice[] | undefined) ?? []), ...(this.notice ? [this.notice] : [])];
+        const notices = this.noticesOf(shown);
         return encodeFrame(shown, query.refId, { executedQueryString: query.executed, ...(notices.length > 0 && { notices }) });
       });
       if (response) response.frames.push(...frames);
@@ -164,7 +175,14 @@ class BatchAnswer {
 
   /** Each of the batch's queries' response, by Grafana's refId, and its error's code. */
   *done(): Generator<[string, DataResponse, string | undefined]> {
-    for (const [key, { refId }] of this.queries) yield [refId, this.responses.get(key) ?? errorOf(refId, undefined), this.codes.get(key)];
+    for (const [key, { refId, executed }] of this.queries) {
+      const response = this.responses.get(key);
+      // A series without events has no frame: the batch's notice needs one of no points to be shown.
+      if (this.notice && response?.status === 200 && response.frames.length === 0) {
+        response.frames.push(encodeFrame({ name: 'events', fields: NO_POINTS }, refId, { executedQueryString: executed, notices: [this.notice] }));
+      }
+      yield [refId, response ?? errorOf(refId, undefined), this.codes.get(key)];
+    }
   }
 }
 
@@ -177,14 +195,51 @@ function refusedZone(error: string): boolean {
   return /^range\.timeZone\b/.test(error);
 }
 
-/** The warning on the frames a refused zone is answered without: why, and what to do when the versions differ. */
-async function zoneNotice(client: ServiceClient, refusal: { error: string; code?: string }, signal?: AbortSignal): Promise<Notice> {
-  let text = `Days and hours in UTC: the service refused the dashboard's time zone (${refusal.error})`;
+/** A series' fields without points. */
+const NO_POINTS: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
+
+/**
+ * The warning on the frames a refused zone is answered without: why, and what to do. A zone the service's Node does
+ * not know is in time zone data newer than its own (this plugin's Node's, or the browser's); a field it does not know,
+ * a service at another version.
+ */
+async function zoneNotice(client: ServiceClient, zone: string, refusal: { error: string; code?: string }, signal?: AbortSignal): Promise<Notice> {
+  const utc = 'Days and hours in UTC';
+  if (unknownToService(refusal) === 'unknown-value') {
+    // The browser's, when this plugin's Node does not know the zone either.
+    const newer = knowsZone(zone) ? "this plugin's" : "the browser's";
+    return {
+      severity: 'warning',
+      text:
+        `${utc}: the service does not know the dashboard's time zone, ${JSON.stringify(zone)}: its Node's time zone data is older than ` +
+        `${newer}. Run the service on a newer Node (its Docker image has one), or pick a zone it knows in the dashboard's settings`,
+    };
+  }
+  let text = `${utc}: the service refused the dashboard's time zone (${refusal.error})`;
   if (unknownToService(refusal) === 'unknown-field') {
     const version = await client.serviceVersion(signal);
     if (version !== undefined && fromVersions(refusal, version)) text += `: ${refusalAdvice(version)}`;
   }
   return { severity: 'warning', text };
+}
+
+/** The warning on the frames of a service that took the zone without a word and laid the buckets out in UTC. */
+function zoneIgnored(zone: string): Notice {
+  return {
+    severity: 'warning',
+    text:
+      `Days and hours in UTC, not ${zone}'s: the service is older than time zones: upgrade it to this plugin's version (${VERSION})`,
+  };
+}
+
+/** Whether this process's Node knows a zone. */
+function knowsZone(zone: string): boolean {
+  try {
+    resolveTimeZone('timeZone', zone);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A query the service refused (400), and its error's code, when the service gave one. */
@@ -265,6 +320,7 @@ export async function queryData(
     const answer = new BatchAnswer(
       new Map(batch.queries.map((model) => [model.refId, { refId: refIds.get(model.refId)!, model, executed: executed(model) }])),
       (model) => shortensIngest(request, model),
+      batch.range.timeZone,
       notice
     );
     await client.query(batch, (key, part) => answer.add(key, part), signal);
@@ -285,7 +341,8 @@ export async function queryData(
       refusal = { error: err.message, code: err.code };
     }
     runtime.logger.warn('time zone refused by the service: answered in UTC', { timeZone: batch.range.timeZone, error: refusal.error, url: client.baseUrl });
-    return ask({ ...batch, range: { from: batch.range.from, to: batch.range.to } }, await zoneNotice(client, refusal, signal));
+    const zone = batch.range.timeZone;
+    return ask({ ...batch, range: { from: batch.range.from, to: batch.range.to } }, await zoneNotice(client, zone, refusal, signal));
   };
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {

@@ -81,6 +81,11 @@ export class SeriesFrames extends HeldFrames {
   private readonly points: number;
   private readonly groups = new Map<string, Series>();
   private ordered: Series[] = [];
+  /**
+   * The zone whose days and hours the buckets are, when not UTC: said in the first frame's meta (custom.timeZone), so
+   * that a client can tell a service that laid them out in it from an older one that ignored it.
+   */
+  timeZone?: string;
 
   constructor(
     private readonly q: ResolvedQuery,
@@ -153,14 +158,19 @@ export class SeriesFrames extends HeldFrames {
   private noticeOnly(): Frame | undefined {
     if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
     const fields: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
-    return { name: 'events', meta: this.withNotices(), fields };
+    return { name: 'events', meta: this.firstMeta(), fields };
+  }
+
+  /** The first frame's meta: the notices, and the zone of the buckets. */
+  private firstMeta(): Frame['meta'] {
+    return this.withNotices(this.timeZone === undefined ? undefined : { custom: { timeZone: this.timeZone } });
   }
 
   frames(): Frame[] {
     const empty = this.noticeOnly();
     if (empty) return [empty];
     const { times, values } = this.drawn();
-    const first = this.withNotices();
+    const first = this.firstMeta();
     return this.ordered.map(({ group, counts }, i) => ({
       name: this.grouped ? group.name : 'events',
       ...(i === 0 && first && { meta: first }),
@@ -182,7 +192,7 @@ export class SeriesFrames extends HeldFrames {
     // Every frame has the same times: their JSON is written once.
     const { times, values } = this.drawn();
     const time = JSON.stringify({ name: 'time', type: 'time', values: times });
-    const first = this.withNotices();
+    const first = this.firstMeta();
     for (const [i, { group, counts }] of this.ordered.entries()) {
       const name = JSON.stringify(this.grouped ? group.name : 'events');
       const meta = i === 0 && first ? `,"meta":${JSON.stringify(first)}` : '';

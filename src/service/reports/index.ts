@@ -226,6 +226,7 @@ export class Reports {
             const { grid } = seriesPlan(q, range, intervalMs, maxDataPoints);
             const series = new SeriesFrames(q, grid);
             series.notices = notices;
+            series.timeZone = range.timeZone;
             await guard(() => series.read(conn, SQL.timeseries(q, range, grid, match)));
             return series.sorted();
           }

@@ -123,6 +123,8 @@ export async function skewedService(
     answers?: AnswerStyle;
     /** The fields of a query's range the service knows (as one older than time zones knew from and to alone). */
     rangeFields?: readonly string[];
+    /** Fields of a query's range the service takes but ignores (as 0.1.0 did the time zone): not passed on. */
+    ignoredRangeFields?: readonly string[];
   }
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(async (req, res) => {
@@ -151,6 +153,11 @@ export async function skewedService(
         res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
         return res.end(JSON.stringify(errorAnswer(code!, message)));
       }
+    }
+    if (route === '/api/query' && body && skew.ignoredRangeFields) {
+      const request = JSON.parse(body);
+      for (const field of skew.ignoredRangeFields) delete request.range[field];
+      body = JSON.stringify(request);
     }
     if (route === '/api/query' && body && skew.extra) {
       const request = JSON.parse(body);
