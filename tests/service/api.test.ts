@@ -1,6 +1,7 @@
 // The service's HTTP API over real loopback HTTP: auth, validation, every endpoint, hostile filter values,
 // and queries racing an ingestion into the same DuckDB file.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { type QueryResponse, SERVICE_HEADER } from '../../src/model/api';
 import { writeLogFolder } from '../../src/generator';
@@ -15,11 +16,13 @@ import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../../src/service/ingest/keys'
 import { QueryTimeoutError, Reports, TIME_FORMS } from '../../src/service/reports';
 import { sampleTrails } from '../../src/service/sample';
 import { storeTrails } from '../../src/service/trails';
+import type { Logger } from '../../src/service/logger';
 import { withApi } from '../support/api';
 import { runCli } from '../support/cli';
 import { countBy, oracleEventCategory, oraclePermissionSet, oracleRole, oracleUser } from '../support/oracle';
 import { stratusRecords, writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
+import { memoryLogger } from '../support/watch';
 
 const TOKEN = 'test-token-123';
 const records = stratusRecords().map((x) => x.record);
@@ -387,7 +390,7 @@ describe('POST /api/query', () => {
   });
 });
 
-type StopOptions = { queryTimeoutMs?: number; requestTimeoutMs?: number; answerCapacity?: number };
+type StopOptions = { queryTimeoutMs?: number; requestTimeoutMs?: number; answerCapacity?: number; sendTimeoutMs?: number; logger?: Logger };
 type WithMetrics = (url: string, metric: (name: string) => Promise<number>) => Promise<void>;
 
 /** An API of its own on `database`; `run` gets its URL and a reader of its metrics. */
@@ -498,6 +501,63 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       expect(await metric('trailhound_query_requests_waiting')).toBe(0);
       expect(await metric('trailhound_query_statements_total')).toBe(2);
     });
+  });
+
+  test('a client that does not read its answer loses it after the send timeout, and the requests waiting for its room answer', async () => {
+    // Room for one list of 10 000 events (~10 MB with their resources: more than the sockets' buffers hold).
+    const list = { format: 'list', limit: 10_000 };
+    const { lines, logger } = memoryLogger();
+    await withOwnApi({ answerCapacity: 500_000, sendTimeoutMs: 1_000, requestTimeoutMs: 10_000, logger }, async (apiUrl, metric) => {
+      const { hostname, port } = new URL(apiUrl);
+      const body = JSON.stringify({ range: RANGE, queries: [{ refId: 'A', ...list }] });
+      // A client that sends its request and reads nothing of the answer, until the next request has answered.
+      const stalled = net.connect(Number(port), hostname);
+      stalled.pause();
+      stalled.write(
+        `POST /api/query HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${TOKEN}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      );
+      await until(async () => (await metric('trailhound_query_duration_seconds_count{query_type="events"}')) === 1);
+      // Its answer is ready, and unread: the next request waits for its room, and gets it once the stalled one is cut off.
+      const started = Date.now();
+      const next = await post(apiUrl, [{ refId: 'B', ...list }]);
+      const waited = Date.now() - started;
+      expect((await next.json()).results.B.frames[0].fields[0].values).toHaveLength(10_000);
+      expect(waited).toBeLessThan(8_000);
+      // What the stalled client gets, read at last: the start of its answer, cut off.
+      const got: Buffer[] = [];
+      stalled.on('data', (chunk: Buffer) => got.push(chunk));
+      await new Promise((resolve) => stalled.once('close', resolve).on('error', () => undefined).resume());
+      const text = Buffer.concat(got).toString('utf8');
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      // Its last chunk never came.
+      expect(text).toMatch(/transfer-encoding: chunked/i);
+      expect(text.endsWith('\r\n0\r\n\r\n')).toBe(false);
+    });
+    // Said as a warning, and nothing else: the service is not at fault (no error, no internal error's id).
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'answer not read in time by its client: connection closed, for the requests waiting']]);
+  }, 30_000);
+
+  test('a client that goes away while its answer is sent is no error of the service: nothing is logged', async () => {
+    const { lines, logger } = memoryLogger();
+    await withOwnApi({ logger }, async (apiUrl) => {
+      // The headers are in, the answer's first bytes too: then the client hangs up.
+      const client = new AbortController();
+      const reader = (await post(apiUrl, [{ refId: 'A', format: 'list', limit: 10_000 }], client.signal)).body!.getReader();
+      await reader.read();
+      client.abort();
+      await reader.read().catch(() => undefined);
+      // Hang-ups at every moment, as the answer is built and as it is sent: some come as it is handed over to be sent.
+      for (let ms = 0; ms < 300; ms += 11) {
+        const client = new AbortController();
+        setTimeout(() => client.abort(), ms);
+        await post(apiUrl, [{ refId: 'A', format: 'list', limit: 10_000 }], client.signal).then((r) => r.text()).catch(() => undefined);
+      }
+      // The service carries on: the next answer is whole.
+      const whole = await (await post(apiUrl, [{ refId: 'A', format: 'list', limit: 10 }])).json();
+      expect(whole.results.A.frames[0].fields[0].values).toHaveLength(10);
+    });
+    expect(lines.map((l) => [l.level, l.msg, l.err?.code])).toEqual([]);
   });
 
   test('a client that goes away stops its request: the running statement is interrupted and no later query starts', async () => {

@@ -59,6 +59,8 @@ export interface ApiOptions {
   answerCapacity?: number;
   /** How long a request's headers and body may take to arrive (RECEIVE_TIMEOUT_MS; tests shorten it). */
   receiveTimeoutMs?: number;
+  /** How long a query's answer may take to be read by its client (SEND_TIMEOUT_MS; tests shorten it). */
+  sendTimeoutMs?: number;
   /** Once the stop begins: when the connections giving no answer are ended (stopping.ts STOP_GRACE_MS), and every one (STOP_DEADLINE_MS). */
   stopGraceMs?: number;
   stopDeadlineMs?: number;
@@ -75,6 +77,12 @@ const RETRY_AFTER_SECONDS = 10;
  * gets the answer, with the stopped queries' errors, rather than a timeout of the whole call.
  */
 export const REQUEST_TIMEOUT_MS = 50_000;
+/**
+ * How long a client may take to read a query's answer, once it is ready: the answer's weight in the gate is held until
+ * it is sent, so a client that reads slowly, or not at all, would keep the others waiting for ever (each a 504 after
+ * its deadline). The plugin gives up on a call after 60 s by default, a call answered within REQUEST_TIMEOUT_MS.
+ */
+export const SEND_TIMEOUT_MS = 60_000;
 /**
  * How long a request's headers and body may take to arrive; a later one is a 408 (within half that again: Node checks
  * twice per period). fastify has no limit, and asks for one when no proxy is in front, as here: a client sending
@@ -307,6 +315,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const sendTimeoutMs = options.sendTimeoutMs ?? SEND_TIMEOUT_MS;
   const answers = new WeightGate(options.answerCapacity ?? MAX_WEIGHT);
   // The reports once the database is open; until then the gate below answers every route that would read it.
   let reports: Reports | undefined;
@@ -374,6 +383,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // The client left before its answer was all sent (or was cut off: SEND_TIMEOUT_MS), as a client may: nothing is
+    // wrong here, and no one is there to answer.
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' && reply.raw.destroyed) return;
     if (err.validation) {
       const [first] = err.validation;
       // ajv says "must NOT have more than 50 items"; the queries a request may not hold still have to be asked.
@@ -473,6 +485,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);
+    const sending = setTimeout(() => {
+      request.log.warn({ sendTimeoutMs }, 'answer not read in time by its client: connection closed, for the requests waiting');
+      reply.raw.destroy();
+    }, sendTimeoutMs).unref();
+    reply.raw.once('close', () => clearTimeout(sending));
     if (acceptsLines(request.headers.accept)) {
       return reply.type(`${ANSWER_LINES_TYPE}; charset=utf-8`).send(Readable.from(answerLines(answer)));
     }
