@@ -25,6 +25,13 @@ test('given values are kept; filters are de-duplicated, blank ones dropped, and 
   });
 });
 
+test('a null among a filter\'s values is refused, not dropped: [null] would drop the filter, and count every event', () => {
+  expect(() => resolveQuery({ filters: { user: [null] } })).toThrow(new QueryError('filters.user[0]', 'must be a string'));
+  expect(() => resolveQuery({ exclude: { user: ['alice', null] } })).toThrow(new QueryError('exclude.user[1]', 'must be a string'));
+  // A blank value is none (a cleared field), as before.
+  expect(resolveQuery({ filters: { region: [''] }, exclude: { user: [' '] } })).toMatchObject({ filters: {}, exclude: {} });
+});
+
 test.each([
   [{ queryType: 'everything' }, 'queryType'],
   [{ format: 'pie' }, 'format'],

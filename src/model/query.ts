@@ -221,8 +221,13 @@ export function resolveFilters(value: unknown, field: 'filters' | 'exclude' = 'f
       throw new QueryError(`${field}.${key}`, `has more than ${MAX_FILTER_VALUES} values`);
     }
     // Kept as given, not trimmed: a stored value can end in a space (a SAML user "bob "), and picked from the lists it
-    // must still match exactly.
-    const cleaned = [...new Set(values.map((v, i) => untrimmed(`${field}.${key}[${i}]`, v)).filter((v) => v.trim() !== ''))];
+    // must still match exactly. A null is no value to match: left out, [null] would drop the filter, and a rule with it
+    // count every event.
+    const valueOf = (v: unknown, i: number) => {
+      if (typeof v !== 'string') throw new QueryError(`${field}.${key}[${i}]`, 'must be a string');
+      return untrimmed(`${field}.${key}[${i}]`, v);
+    };
+    const cleaned = [...new Set(values.map(valueOf).filter((v) => v.trim() !== ''))];
     if (cleaned.length > 0) {
       out[key as FilterKey] = cleaned;
     }

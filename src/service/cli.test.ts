@@ -326,7 +326,7 @@ test("report's help says the defaults its flags leave to the query (not set as v
     '--to <time> where the report ends, written as --from; a day means its midnight, where it begins, so the day is left out ' +
       '(default: now; without --from, the report covers the 14 days before it)'
   );
-  expect(help).toContain('a list of the events themselves (default: table)');
+  expect(help).toContain('or the events as log lines (default: table)');
   expect(queryFromFlags('events', { preset: 'ips-activity', sourceIp: ['198.51.100.23'] }).groupBy).toBe('sourceIp');
 });
 

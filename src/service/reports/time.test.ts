@@ -20,6 +20,18 @@ test('a date or date-time without a zone is UTC; a zone or offset is honoured', 
   expect(parseTime('from', String(midnight))).toBe(midnight);
 });
 
+test('a time between two milliseconds is the later: ranges are half-open, and an event at a whole millisecond is before it', () => {
+  for (const between of [midnight + 0.5, String(midnight + 0.001), '2026-11-20T00:00:00.0005Z', '2026-11-20T00:00:00.000000001']) {
+    expect([between, parseTime('from', between)]).toEqual([between, midnight + 1]);
+  }
+  for (const exact of [midnight, `${midnight}.000`, '2026-11-20T00:00:00.000000Z', '2026-11-20T00:00:00.250000']) {
+    expect([exact, parseTime('from', exact)]).toEqual([exact, typeof exact === 'string' && exact.endsWith('250000') ? midnight + 250 : midnight]);
+  }
+  // An event at midnight is in [midnight, midnight + 0.5), and not in [midnight + 0.5, midnight + 1000).
+  expect(parseRange({ from: midnight, to: midnight + 0.5 })).toEqual({ from: midnight, to: midnight + 1 });
+  expect(parseRange({ from: `${midnight}.5`, to: midnight + 1000 })).toEqual({ from: midnight + 1, to: midnight + 1000 });
+});
+
 test('under a host time zone that is not UTC, zone-less times are still UTC', () => {
   // Node reads TZ once per process: a child process with New York's zone.
   const script = `

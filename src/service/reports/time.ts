@@ -31,7 +31,9 @@ const shownTime = (value: unknown) => (typeof value === 'string' && EPOCH_MS.tes
 
 /**
  * Parses an ISO 8601 time or epoch milliseconds, any year (parseRange bounds them). A date or date-time without a zone
- * is UTC, as stored times are, whatever the host's time zone.
+ * is UTC, as stored times are, whatever the host's time zone. A time between two milliseconds is the later one: ranges
+ * are half-open, and an event at 12:00:00.000 is before 12:00:00.0005, not at or after it (the earlier, it counted as
+ * in a range from then, and not in one to then).
  */
 export function parseTime(field: string, value: unknown): number {
   const digits = typeof value === 'string' && EPOCH_MS.test(value);
@@ -39,9 +41,9 @@ export function parseTime(field: string, value: unknown): number {
   const notATime = () => new QueryError(field, `${shown} is not a time (${TIME_FORMS})`);
   let ms: number;
   if (typeof value === 'number') {
-    ms = value;
+    ms = Math.ceil(value);
   } else if (digits) {
-    ms = Number(value);
+    ms = Math.ceil(Number(value));
   } else if (typeof value === 'string') {
     const m = ISO_TIME.exec(value.trim());
     if (!m) throw notATime();
@@ -52,6 +54,8 @@ export function parseTime(field: string, value: unknown): number {
     // Said so: a 31 November looks like the example the forms give, and the user would not see what is wrong.
     if (!Number.isFinite(midnight) || isoDay(midnight) !== date) throw new QueryError(field, `${shown} is not a time: the calendar has no ${date}`);
     ms = Date.parse(`${date}T${clock ?? '00:00'}${(zone ?? 'Z').toUpperCase()}`);
+    // Date.parse drops the digits past the milliseconds.
+    if (/\.\d{3}\d*[1-9]/.test(clock ?? '')) ms += 1;
   } else {
     throw notATime();
   }
