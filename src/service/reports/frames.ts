@@ -8,7 +8,6 @@ import type { Statement } from './sql';
 
 export type Row = Record<string, unknown>;
 
-
 /** A group of a timeseries or table: its labels (one, or a pair's two) and how it is shown. */
 interface Group {
   labels: Record<string, string>;

@@ -366,12 +366,6 @@ export function timeseries(q: ResolvedQuery, range: Range, grid: BucketGrid, mat
 }
 
 /**
- * The matching events themselves, newest first. By arrival time: the latest stored first, with when each was stored
- * beside when it happened (a late event is why an alert fired at that moment). The newest are found by their order's
- * columns alone (rowid), and only theirs are read whole: a top-N of whole rows kept every column of up to `limit` rows
- * per thread, ~210 MB for ten lists of 10,000 over 1 M events, ~110 MB so (and twice as fast).
- */
-/**
  * A log line's own columns (Grafana's Logs view): the line, who did what from where, and why it failed; its level, by
  * outcome (an unauthorized call is `critical`, the one a security team looks for, another error `error`); an id unique
  * per stored event (one eventID may have records of different times), which Grafana keys and deduplicates rows by.
@@ -383,7 +377,13 @@ const LOG_LINE = `concat(user_name, ' ', service, ':', event_name, CASE WHEN sou
                  CASE WHEN is_unauthorized THEN 'critical' WHEN is_error THEN 'error' ELSE 'info' END AS log_level,
                  concat(event_id, '@', epoch_ms(event_time)) AS log_id`;
 
-/** The events themselves, newest first: an event list's rows, or, with a log line, level and id each, a logs frame's. */
+/**
+ * The matching events themselves, newest first: an event list's rows, or, with a log line, level and id each, log
+ * lines'. By arrival time: the latest stored first, with when each was stored beside when it happened (a late event is
+ * why an alert fired at that moment). The newest are found by their order's columns alone (rowid), and only theirs are
+ * read whole: a top-N of whole rows kept every column of up to `limit` rows per thread, ~210 MB for ten lists of 10,000
+ * over 1 M events, ~110 MB so (and twice as fast).
+ */
 export function eventList(q: ResolvedQuery, range: Range, match?: ResourceMatch): Statement {
   const where = whereClause(q, range, match);
   const arrival = q.timeField === 'arrival';
