@@ -31,18 +31,20 @@ beforeAll(async () => {
   dir = tempDir();
   db = await Database.open(path.join(dir, 'lists.duckdb'));
   // Seconds apart but for a run of ties (same time, by event id); some values NULL, some huge (a 200 kB message, a
-  // long list of resources), some odd; users in two accounts, roles for some.
+  // long list of resources), some odd; users in two accounts, roles for some; some without a source IP; errors with a
+  // code and a message, one of them or neither; ten event ids stored twice, at different times.
   await db.run(
     `INSERT INTO events BY NAME
-    SELECT 'e-' || lpad(i::VARCHAR, 5, '0') || CASE WHEN i % 11 = 0 THEN $odd[1 + i % 6] ELSE '' END AS event_id,
+    SELECT 'e-' || lpad((CASE WHEN i BETWEEN 6000 AND 6009 THEN i - 1000 ELSE i END)::VARCHAR, 5, '0')
+             || CASE WHEN i % 11 = 0 THEN $odd[1 + i % 6] ELSE '' END AS event_id,
       $from::TIMESTAMP + to_seconds(CASE WHEN i BETWEEN 3000 AND 3100 THEN 3000 ELSE i END * 20) AS event_time,
       CASE WHEN i % 13 = 0 THEN $odd[1 + i % 6] ELSE 'GetObject' END AS event_name, 's3.amazonaws.com' AS event_source, 's3' AS service,
       'eu-west-1' AS region, CASE WHEN i % 2 = 0 THEN '111111111111' ELSE '222222222222' END AS account,
       CASE WHEN i % 7 = 0 THEN $odd[1 + i % 6] ELSE 'user-' || (i % 40) END AS user_name, 'IAMUser' AS identity_type,
       CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN 'Role-' || (i % 5) ELSE $odd[1 + i % 6] END AS role_name,
-      '10.0.0.' || (i % 250) AS source_ip, true AS source_is_ip, i % 2 = 0 AS read_only,
-      CASE WHEN i % 5 = 0 THEN 'AccessDenied' END AS error_code,
-      CASE WHEN i = 4321 THEN repeat('big 😀 "x" ', 20000) WHEN i % 5 = 0 THEN $odd[1 + i % 6] END AS error_message,
+      CASE WHEN i % 17 = 0 THEN '' ELSE '10.0.0.' || (i % 250) END AS source_ip, i % 17 <> 0 AS source_is_ip, i % 2 = 0 AS read_only,
+      CASE WHEN i % 5 = 0 AND i % 15 <> 0 THEN 'AccessDenied' END AS error_code,
+      CASE WHEN i = 4321 THEN repeat('big 😀 "x" ', 20000) WHEN i % 10 = 5 THEN $odd[1 + i % 6] END AS error_message,
       i % 5 = 0 AS is_error, i % 10 = 0 AS is_unauthorized, CASE WHEN i % 4 = 0 THEN NULL ELSE i % 4 = 1 END AS mfa_used,
       CASE WHEN i = 4322 THEN list_transform(range(3000), k -> {'id': 'arn:aws:s3:::b-' || k, 'name': 'b-' || k})
            WHEN i % 6 = 0 THEN [{'id': $odd[1 + i % 6], 'name': 'n'}] ELSE [] END AS resources,
@@ -197,19 +199,29 @@ test("log lines: the list's events in its order, each with its line, level and a
     // Every field of the list, as the list has it.
     for (const { name, values } of list.fields) expect([name, field(logs, name)]).toEqual([name, values]);
     const rows = list.fields[0].values.map((_, r) => Object.fromEntries(list.fields.map((f) => [f.name, f.values[r]])));
-    // The oracle: the line written from the list's own fields.
-    const failed = (r: Row) => [r['error code'], r['error message']].filter((v) => v !== null);
-    const why = (r: Row) => (failed(r).length > 0 ? `: ${failed(r).join(' ')}` : '');
-    const from = (r: Row) => (r['source IP'] ? ` from ${r['source IP']}` : '');
-    const line = (r: Row) => `${r.user} ${r.service}:${r['event name']}${from(r)} in ${r.region} (${r.account})${why(r)}`;
-    expect(field(logs, 'line')).toEqual(rows.map(line));
+    // The oracle: the line written from the list's own fields, and the outcome, on one line.
     const ids = rows.map((r) => `${r['event id']}@${r.time}`);
+    const failed = (r: Row) => [r['error code'], r['error message']].filter((v) => v !== null);
+    const why = (r: Row, id: string) => (failed(r).length > 0 ? `: ${failed(r).join(' ')}` : outcome.get(id) === 'info' ? '' : ': failed');
+    const from = (r: Row) => (r['source IP'] ? ` from ${r['source IP']}` : '');
+    const line = (r: Row, n: number) =>
+      `${r.user} ${r.service}:${r['event name']}${from(r)} in ${r.region} (${r.account})${why(r, ids[n])}`.replace(/[\x00-\x1f\x7f]/g, ' ');
+    expect(field(logs, 'line')).toEqual(rows.map(line));
     expect(field(logs, 'id')).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
     expect(field(logs, 'level')).toEqual(ids.map((id) => outcome.get(id)));
   }
-  // The data has what the lines must get right: every level, errors with and without a message, odd strings.
-  expect(new Set(field(logFrames[0], 'level'))).toEqual(new Set(['info', 'error', 'critical']));
+  // The data has what the lines must get right: every level, each kind of failure, no source IP, an event id twice,
+  // a line break in a message.
+  const all = logFrames[0];
+  expect(new Set(field(all, 'level'))).toEqual(new Set(['info', 'error', 'critical']));
+  const lines = field(all, 'line') as string[];
+  // Both, the code alone, the message alone, neither.
+  const endings = [/\(\d{12}\): AccessDenied \S/, /\(\d{12}\): AccessDenied$/, /\(\d{12}\): (?!AccessDenied|failed$)/, /\(\d{12}\): failed$/];
+  for (const ending of endings) expect([ending, lines.some((l) => ending.test(l))]).toEqual([ending, true]);
+  expect(lines.some((l) => !l.includes(' from '))).toBe(true);
+  expect(new Set(field(all, 'event id')).size).toBeLessThan(EVENTS);
+  expect(field(all, 'error message')).toContain(ODD[1]);
   expect(listFrames[0].fields[0].values.length).toBe(EVENTS);
   expect(logFrames[3].fields[0].values).toEqual([]);
 });

@@ -485,11 +485,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);
-    const sending = setTimeout(() => {
-      request.log.warn({ sendTimeoutMs }, 'answer not read in time by its client: connection closed, for the requests waiting');
-      reply.raw.destroy();
-    }, sendTimeoutMs).unref();
-    reply.raw.once('close', () => clearTimeout(sending));
+    // Not for a client already gone (its queries stopped): there is nothing to send, nor to cut off.
+    if (!reply.raw.closed) {
+      const sending = setTimeout(() => {
+        request.log.warn({ sendTimeoutMs }, 'answer not read in time by its client: connection closed, for the requests waiting');
+        reply.raw.destroy();
+      }, sendTimeoutMs).unref();
+      reply.raw.once('close', () => clearTimeout(sending));
+    }
     if (acceptsLines(request.headers.accept)) {
       return reply.type(`${ANSWER_LINES_TYPE}; charset=utf-8`).send(Readable.from(answerLines(answer)));
     }

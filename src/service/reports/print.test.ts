@@ -31,6 +31,27 @@ test('an empty events table or list says no events match, as an empty time serie
   expect(printFrames([])).toBe('(no events match)');
 });
 
+test('log lines print as a log reads: the time the range applies to, the level and the line, not the events\' fields again', () => {
+  const time = Date.UTC(2026, 10, 20, 8, 0);
+  const logs = {
+    name: 'events',
+    meta: { preferredVisualisationType: 'logs' },
+    fields: [
+      { name: 'arrived', type: 'time' as const, values: [time + 60_000] },
+      { name: 'time', type: 'time' as const, values: [time] },
+      { name: 'line', type: 'string' as const, values: ['alice s3:GetObject from 10.0.0.1 in eu-west-1 (111122223333)'] },
+      { name: 'level', type: 'string' as const, values: ['info'] },
+      { name: 'id', type: 'string' as const, values: ['e-1@1'] },
+      { name: 'user', type: 'string' as const, values: ['alice'] },
+    ],
+  };
+  expect(printFrames([logs]).split('\n')).toEqual([
+    'arrived           level  line',
+    '----------------  -----  ------------------------------------------------------------',
+    '2026-11-20 08:01  info   alice s3:GetObject from 10.0.0.1 in eu-west-1 (111122223333)',
+  ]);
+});
+
 test('given a width, a long value wraps under its own (the last poll error); a time series stays a grid, as wide as it is', () => {
   const error = 'ListObjectsV2 on s3://acme-cloudtrail/AWSLogs/ failed: AccessDenied: User: arn:aws:iam::111122223333:user/trailhound is not authorized';
   const printed = printFrames([ingestFrame({ ...status, lastPollError: error, retention: null })], 0, 60);

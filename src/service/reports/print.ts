@@ -51,6 +51,16 @@ const isSeries = (f: Frame) => f.fields.length === 2 && f.fields[0].type === 'ti
 
 const ONE_ROW = new Set(['totals', 'ingestion']);
 
+/**
+ * Log lines as a log reads: the time (the first: the arrival, by arrival time), the level and the line. Their other
+ * fields are the events' (`--format list` prints them), which the line says in words.
+ */
+function logView(frame: Frame): Frame {
+  if (frame.meta?.preferredVisualisationType !== 'logs') return frame;
+  const named = (name: string) => frame.fields.filter((f) => f.name === name);
+  return { ...frame, fields: [...frame.fields.filter((f) => f.type === 'time').slice(0, 1), ...named('level'), ...named('line')] };
+}
+
 /** One-row frames (totals, ingestion) read best as "name  value" lines. */
 function vertical(frame: Frame, zone: PrintZone, width?: number): string {
   const lines = frame.fields.map((f) => [f.type === 'time' ? timeHeading(f.name, zone) : f.name, cell(f, 0, zone)]);
@@ -101,5 +111,5 @@ export function printFrames(frames: Frame[], peakMinutes = 0, width?: number, zo
   const counts = peakMinutes > 0 ? `peak (${peakMinutes} min)` : 'events';
   // A time series' notices are its first frame's (SeriesFrames).
   if (frames.every(isSeries)) return series(frames, counts, zone) + notices(frames[0]);
-  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f, zone, width) : rows(f, counts, zone, width)) + notices(f)).join('\n\n');
+  return frames.map((f) => (ONE_ROW.has(f.name ?? '') ? vertical(f, zone, width) : rows(logView(f), counts, zone, width)) + notices(f)).join('\n\n');
 }

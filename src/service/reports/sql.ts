@@ -366,14 +366,18 @@ export function timeseries(q: ResolvedQuery, range: Range, grid: BucketGrid, mat
 }
 
 /**
- * A log line's own columns (Grafana's Logs view): the line, who did what from where, and why it failed; its level, by
- * outcome (an unauthorized call is `critical`, the one a security team looks for, another error `error`); an id unique
- * per stored event (one eventID may have records of different times), which Grafana keys and deduplicates rows by.
+ * A log line's own columns (Grafana's Logs view): the line, who did what from where, and why it failed (a failure
+ * without a code or message, an Identity Center sign-in step's, says "failed"), on one line whatever its values hold
+ * (an error message quotes what the caller sent: a line break there would start what looks like a line of its own);
+ * its level, by outcome (an unauthorized call is `critical`, the one a security team looks for, another error `error`);
+ * an id unique per stored event (one eventID may have records of different times), which Grafana keys rows by.
  */
-const LOG_LINE = `concat(user_name, ' ', service, ':', event_name, CASE WHEN source_ip <> '' THEN ' from ' || source_ip ELSE '' END,
-                   ' in ', region, ' (', account, ')',
-                   CASE WHEN error_code IS NOT NULL OR error_message IS NOT NULL
-                        THEN ': ' || concat_ws(' ', error_code, error_message) ELSE '' END) AS log_line,
+const LOG_LINE = `regexp_replace(
+                   concat(user_name, ' ', service, ':', event_name, CASE WHEN source_ip <> '' THEN ' from ' || source_ip ELSE '' END,
+                     ' in ', region, ' (', account, ')',
+                     CASE WHEN error_code IS NOT NULL OR error_message IS NOT NULL THEN ': ' || concat_ws(' ', error_code, error_message)
+                          WHEN is_error THEN ': failed' ELSE '' END),
+                   '[\\x00-\\x1f\\x7f]', ' ', 'g') AS log_line,
                  CASE WHEN is_unauthorized THEN 'critical' WHEN is_error THEN 'error' ELSE 'info' END AS log_level,
                  concat(event_id, '@', epoch_ms(event_time)) AS log_id`;
 
