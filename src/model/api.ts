@@ -25,6 +25,21 @@ export interface Frame {
   fields: FrameField[];
 }
 
+/**
+ * A time series' frame without points: where a series has no events, still the one its notices are shown on (a
+ * retention that emptied the range, a zone drawn in UTC). A new one each time: frames are built up in place.
+ */
+export function noPointsFrame(meta?: Frame['meta']): Frame {
+  return {
+    name: 'events',
+    ...(meta && { meta }),
+    fields: [
+      { name: 'time', type: 'time', values: [] },
+      { name: 'events', type: 'number', values: [] },
+    ],
+  };
+}
+
 export interface TimeRange {
   /** ISO 8601 or epoch milliseconds. */
   from: string | number;

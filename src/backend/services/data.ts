@@ -1,6 +1,6 @@
 // pluginv2.Data/QueryData: Grafana's data queries → POST /api/query on the service → Arrow frames.
 // Queries sharing a time range (and time zone), interval and max data points go to the service in one call.
-import type { Frame, Notice, QueryRequest, QueryResult } from '../../model/api';
+import { type Frame, type Notice, noPointsFrame, type QueryRequest, type QueryResult } from '../../model/api';
 import { MAX_INTERVAL_MS, MODEL_KEYS, QueryError, resolveQuery, type TrailhoundQuery } from '../../model/query';
 import { resolveTimeZone, UTC } from '../../model/timeZone';
 import { refusalAdvice, VERSION } from '../../model/version';
@@ -37,10 +37,15 @@ export interface PreparedQuery {
  * may (its time zone data newer than the plugin's), and if it does not, the batch is answered in UTC with a warning.
  */
 function knownOrAsGiven(zone: unknown): string {
+  return knownZone(zone) ?? (zone as string);
+}
+
+/** A zone by its canonical name where this process's Node knows it; undefined where it does not; a zone that is not text refused. */
+function knownZone(zone: unknown): string | undefined {
   try {
     return resolveTimeZone('timeZone', zone);
   } catch (err) {
-    if (err instanceof QueryError && err.code === 'unknown-value') return zone as string;
+    if (err instanceof QueryError && err.code === 'unknown-value') return undefined;
     throw err;
   }
 }
@@ -179,7 +184,7 @@ class BatchAnswer {
       const response = this.responses.get(key);
       // A series without events has no frame: the batch's notice needs one of no points to be shown.
       if (this.notice && response?.status === 200 && response.frames.length === 0) {
-        response.frames.push(encodeFrame({ name: 'events', fields: NO_POINTS }, refId, { executedQueryString: executed, notices: [this.notice] }));
+        response.frames.push(encodeFrame(noPointsFrame(), refId, { executedQueryString: executed, notices: [this.notice] }));
       }
       yield [refId, response ?? errorOf(refId, undefined), this.codes.get(key)];
     }
@@ -195,9 +200,6 @@ function refusedZone(error: string): boolean {
   return /^range\.timeZone\b/.test(error);
 }
 
-/** A series' fields without points. */
-const NO_POINTS: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
-
 /**
  * The warning on the frames a refused zone is answered without: why, and what to do. A zone the service's Node does
  * not know is in time zone data newer than its own (this plugin's Node's, or the browser's); a field it does not know,
@@ -205,9 +207,10 @@ const NO_POINTS: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, 
  */
 async function zoneNotice(client: ServiceClient, zone: string, refusal: { error: string; code?: string }, signal?: AbortSignal): Promise<Notice> {
   const utc = 'Days and hours in UTC';
-  if (unknownToService(refusal) === 'unknown-value') {
+  const unknown = unknownToService(refusal);
+  if (unknown === 'unknown-value') {
     // The browser's, when this plugin's Node does not know the zone either.
-    const newer = knowsZone(zone) ? "this plugin's" : "the browser's";
+    const newer = knownZone(zone) !== undefined ? "this plugin's" : "the browser's";
     return {
       severity: 'warning',
       text:
@@ -216,7 +219,7 @@ async function zoneNotice(client: ServiceClient, zone: string, refusal: { error:
     };
   }
   let text = `${utc}: the service refused the dashboard's time zone (${refusal.error})`;
-  if (unknownToService(refusal) === 'unknown-field') {
+  if (unknown === 'unknown-field') {
     const version = await client.serviceVersion(signal);
     if (version !== undefined && fromVersions(refusal, version)) text += `: ${refusalAdvice(version)}`;
   }
@@ -230,16 +233,6 @@ function zoneIgnored(zone: string): Notice {
     text:
       `Days and hours in UTC, not ${zone}'s: the service is older than time zones: upgrade it to this plugin's version (${VERSION})`,
   };
-}
-
-/** Whether this process's Node knows a zone. */
-function knowsZone(zone: string): boolean {
-  try {
-    resolveTimeZone('timeZone', zone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A query the service refused (400), and its error's code, when the service gave one. */

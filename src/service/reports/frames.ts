@@ -1,6 +1,6 @@
 // A query's frames: time series, lists and tables held compactly until written (HeldFrames), and the small frames built whole.
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
-import type { Frame, FrameField, IngestErrors, IngestStatus, Notice } from '../../model/api';
+import { type Frame, type FrameField, type IngestErrors, type IngestStatus, type Notice, noPointsFrame } from '../../model/api';
 import { MAX_LIMIT, type ResolvedQuery } from '../../model/query';
 import * as SQL from './sql';
 import type { BucketGrid } from './buckets';
@@ -156,8 +156,7 @@ export class SeriesFrames extends HeldFrames {
    */
   private noticeOnly(): Frame | undefined {
     if (this.ordered.length > 0 || this.notices.length === 0) return undefined;
-    const fields: Frame['fields'] = [{ name: 'time', type: 'time', values: [] }, { name: 'events', type: 'number', values: [] }];
-    return { name: 'events', meta: this.firstMeta(), fields };
+    return noPointsFrame(this.firstMeta());
   }
 
   /** The first frame's meta: the notices, and the zone of the buckets. */
