@@ -538,6 +538,43 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
     expect(lines.map((l) => [l.level, l.msg])).toEqual([[40, 'answer not read in time by its client: connection closed, for the requests waiting']]);
   }, 30_000);
 
+  test('a client that reads its answer slowly, but keeps reading, gets it whole however long it takes: the send timeout is of a stall', async () => {
+    const { lines, logger } = memoryLogger();
+    const sendTimeoutMs = 1_000;
+    await withOwnApi({ sendTimeoutMs, logger }, async (apiUrl) => {
+      const { hostname, port } = new URL(apiUrl);
+      // Four lists of 10 000 events, ~20 MB: more than the sockets' buffers hold.
+      const queries = ['A', 'B', 'C', 'D'].map((refId) => ({ refId, format: 'list', limit: 10_000 }));
+      const body = JSON.stringify({ range: RANGE, queries });
+      // Reads a megabyte, then nothing for a quarter of the send timeout, again and again: never stalled for as long as
+      // the timeout, but the answer takes several timeouts in all.
+      const client = net.connect(Number(port), hostname);
+      const got: Buffer[] = [];
+      let burst = 0;
+      client.on('data', (chunk: Buffer) => {
+        got.push(chunk);
+        burst += chunk.length;
+        if (burst < 1_000_000) return;
+        burst = 0;
+        client.pause();
+        setTimeout(() => client.resume(), sendTimeoutMs / 4);
+      });
+      // From the answer's first bytes: it is ready by then.
+      const started = new Promise<number>((resolve) => client.once('data', () => resolve(Date.now())));
+      client.write(
+        `POST /api/query HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${TOKEN}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+      );
+      await new Promise((resolve, reject) => client.once('close', resolve).once('error', reject));
+      const text = Buffer.concat(got).toString('utf8');
+      // What the test is about: reading took longer than a send timeout, several times over.
+      expect(Date.now() - (await started)).toBeGreaterThan(2 * sendTimeoutMs);
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text.endsWith('\r\n0\r\n\r\n')).toBe(true);
+    });
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([]);
+  }, 30_000);
+
   test('a client that goes away while its answer is built or sent is no error of the service: nothing is logged', async () => {
     const { lines, logger } = memoryLogger();
     // A send timeout shorter than the test: a client gone is not one to cut off later.

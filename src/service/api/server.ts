@@ -59,7 +59,7 @@ export interface ApiOptions {
   answerCapacity?: number;
   /** How long a request's headers and body may take to arrive (RECEIVE_TIMEOUT_MS; tests shorten it). */
   receiveTimeoutMs?: number;
-  /** How long a query's answer may take to be read by its client (SEND_TIMEOUT_MS; tests shorten it). */
+  /** How long a client may leave its answer unread (SEND_TIMEOUT_MS; tests shorten it). */
   sendTimeoutMs?: number;
   /** Once the stop begins: when the connections giving no answer are ended (stopping.ts STOP_GRACE_MS), and every one (STOP_DEADLINE_MS). */
   stopGraceMs?: number;
@@ -78,9 +78,10 @@ const RETRY_AFTER_SECONDS = 10;
  */
 export const REQUEST_TIMEOUT_MS = 50_000;
 /**
- * How long a client may take to read a query's answer, once it is ready: the answer's weight in the gate is held until
- * it is sent, so a client that reads slowly, or not at all, would keep the others waiting for ever (each a 504 after
- * its deadline). The plugin gives up on a call after 60 s by default, a call answered within REQUEST_TIMEOUT_MS.
+ * How long a client may go without reading any of a query's answer, once it is ready: the answer's weight in the gate
+ * is held until it is sent, so a client that stops reading would keep the others waiting for ever (each a 504 after its
+ * deadline). A stall, not a total: a big answer over a slow link (the CLI's, from afar) takes as long as it takes. The
+ * plugin gives up on a call after 60 s by default, a call answered within REQUEST_TIMEOUT_MS.
  */
 export const SEND_TIMEOUT_MS = 60_000;
 /**
@@ -485,18 +486,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);
+    const lines = acceptsLines(request.headers.accept);
+    const pieces = lines ? answerLines(answer) : answerJson(answer);
+    reply.type(lines ? `${ANSWER_LINES_TYPE}; charset=utf-8` : 'application/json; charset=utf-8');
     // Not for a client already gone (its queries stopped): there is nothing to send, nor to cut off.
-    if (!reply.raw.closed) {
-      const sending = setTimeout(() => {
-        request.log.warn({ sendTimeoutMs }, 'answer not read in time by its client: connection closed, for the requests waiting');
-        reply.raw.destroy();
-      }, sendTimeoutMs).unref();
-      reply.raw.once('close', () => clearTimeout(sending));
-    }
-    if (acceptsLines(request.headers.accept)) {
-      return reply.type(`${ANSWER_LINES_TYPE}; charset=utf-8`).send(Readable.from(answerLines(answer)));
-    }
-    return reply.type('application/json; charset=utf-8').send(Readable.from(answerJson(answer)));
+    if (reply.raw.closed) return reply.send(Readable.from(pieces));
+    const stalled = setTimeout(() => {
+      request.log.warn({ sendTimeoutMs }, 'answer not read in time by its client: connection closed, for the requests waiting');
+      reply.raw.destroy();
+    }, sendTimeoutMs).unref();
+    reply.raw.once('close', () => clearTimeout(stalled));
+    return reply.send(Readable.from(whileRead(pieces, () => stalled.refresh())));
   });
 
   /** A value list, its fields from the query string (GET) or the body (POST): the same checks and answer. */
@@ -615,3 +615,13 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * The answer's pieces, telling `read` as each is taken to be sent: the stream takes the next only once the client has
+ * read enough of the ones before (backpressure), so a piece taken is the client reading.
+ */
+function* whileRead(pieces: Iterable<string>, read: () => void): Generator<string> {
+  for (const piece of pieces) {
+    read();
+    yield piece;
+  }
+}
