@@ -291,6 +291,17 @@ describe('ad hoc filters', () => {
       ]);
     });
 
+    it('leaves a hidden query out, unsent and unrefused: a filter it could not take does not fail the panel', async () => {
+      const targets: Query[] = [
+        { refId: 'A', queryType: 'trails' },
+        { refId: 'B', queryType: 'events', hide: true },
+      ];
+      const answer = await lastValueFrom(ds().query(request(targets, [{ key: 'user', operator: '=~', value: 'adm.*' }])));
+      expect(sent.flat().map((q) => q.refId)).toEqual(['A']);
+      expect(answer.state).not.toBe(LoadingState.Error);
+      expect(answer.errors).toBeUndefined();
+    });
+
     it('answers a query with an unsupported filter with its own error, runs the others, and runs a query without filters as it is', async () => {
       const targets: Query[] = [
         { refId: 'A', queryType: 'events' },
@@ -458,6 +469,21 @@ describe('variable support', () => {
     const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
     await lastValueFrom(ds().variables!.query(request({ dimension: 'user', timeField: 7 as unknown as VariableQuery['timeField'] })));
     expect(get).toHaveBeenCalledWith('values/user', { from: 1_000, to: 9_000, limit: 10_000, timeField: 7 });
+  });
+
+  it("asks for a stored dimension it does not know as it is, search and all: the service answers, or says what is wrong", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockRejectedValue(new Error('dimension: "eventname" is not one of …'));
+    const typo = request({ dimension: 'eventname' as VariableQuery['dimension'], search: 'Delete' });
+    await expect(lastValueFrom(ds().variables!.query(typo))).rejects.toThrow('dimension: "eventname" is not one of');
+    expect(get).toHaveBeenCalledWith('values/eventname', { from: 1_000, to: 9_000, q: 'Delete', limit: 10_000 });
+  });
+
+  it("refuses a dimension that is not text (a variable's JSON edited by hand) in words, asking nothing", async () => {
+    const get = jest.spyOn(DataSource.prototype, 'getResource').mockResolvedValue({ values: [] });
+    const hand = request({ dimension: ['user'] as unknown as VariableQuery['dimension'] });
+    const refused = `This variable's "Values of" is ["user"] in its saved JSON, not text`;
+    await expect(lastValueFrom(ds().variables!.query(hand))).rejects.toThrow(refused);
+    expect(get).not.toHaveBeenCalled();
   });
 
   it('falls back to users when the variable has no dimension yet', async () => {

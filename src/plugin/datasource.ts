@@ -74,6 +74,9 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
     const ours = (target: Query) => !target.datasource || getDataSourceSrv().getInstanceSettings(target.datasource, request.scopedVars)?.uid === this.uid;
     // Day and hour buckets are the dashboard's days and hours: its time zone goes with each query, not saved in it, so an
     // alert rule, which has no dashboard, counts UTC days.
+    // A hidden query is neither sent nor checked: its filters cannot fail the panel. Left out here, as Grafana 12's
+    // DataSourceWithBackend left it out (filterQuery); 13's query runner does it before this is called.
+    request = { ...request, targets: request.targets.filter((target) => !ours(target) || this.filterQuery(target)) };
     const timeZone = browserTimeZone(request.timezone);
     if (timeZone !== UTC) {
       request = { ...request, targets: request.targets.map((target) => (ours(target) ? { ...target, timeZone } : target)) };

@@ -30,6 +30,14 @@ describe('applyCommonSearch', () => {
     });
   });
 
+  it("keeps a time series' Aggregate and Peak window: they decide a bucket's value, not which events count", () => {
+    const series = { refId: 'A', format: 'timeseries' as const, aggregate: 'hour' as const, peakWindow: 5 };
+    for (const search of COMMON_SEARCHES) {
+      const applied = applyCommonSearch(series, search, { users: ['alice'], ips: ['1.2.3.4'] });
+      expect(applied).toMatchObject({ format: 'timeseries', aggregate: 'hour', peakWindow: 5 });
+    }
+  });
+
   it("clears the user's exclusions, as it does the filters, for every preset", () => {
     for (const search of COMMON_SEARCHES) {
       expect(applyCommonSearch(current, search, { users: ['alice'], ips: ['1.2.3.4'] })).not.toHaveProperty('exclude');

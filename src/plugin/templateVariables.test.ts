@@ -31,6 +31,13 @@ describe('expandValue', () => {
     expect(expandValue('${users}@$instance', templateSrv)).toEqual(['alice@i-0abc', 'alice@i-0def', 'bob@i-0abc', 'bob@i-0def']);
     expect(expandValue('team-$empty', templateSrv)).toEqual([]);
   });
+  it("keeps each value of a variable written with a joining format (${users:csv}, [[users:pipe]]): one joined value matches no event", () => {
+    expect(expandValue('${users:csv}', templateSrv)).toEqual(['alice', 'bob']);
+    expect(expandValue('[[users:pipe]]-x', templateSrv)).toEqual(['alice-x', 'bob-x']);
+    expect(expandValue('${users:singlequote}', templateSrv)).toEqual(['alice', 'bob']);
+    // The display text is Grafana's to give, as asked.
+    expect(expandValue('${users:text}', templateSrv)).toEqual(['alice + bob']);
+  });
   it('prefers scoped variables (repeated panels)', () => {
     expect(expandValue('$users', templateSrv, { users: { text: 'dave', value: 'dave' } })).toEqual(['dave']);
   });

@@ -14,7 +14,7 @@ const MARK = '\u001f';
  */
 export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?: ScopedVars): string[] {
   const selections: string[][] = [];
-  const marked = templateSrv.replace(value, scopedVars, (selected: unknown) => {
+  const marked = templateSrv.replace(withoutJoiningFormats(value), scopedVars, (selected: unknown) => {
     selections.push(Array.isArray(selected) ? selected.map(String) : [String(selected ?? '')]);
     return `${MARK}${selections.length - 1}${MARK}`;
   });
@@ -26,6 +26,22 @@ export function expandValue(value: string, templateSrv: TemplateSrv, scopedVars?
   });
   // Not trimmed: a stored value may end in a space, and the service matches values exactly; blank ones go.
   return values.filter((v) => v.trim() !== '');
+}
+
+/**
+ * Formats that join or quote a variable's values into one text (`${users:csv}`, a habit from SQL data sources): Grafana
+ * lets a format written in the text win over the one replace() is given, and alice and bob would be one value,
+ * "alice,bob", that matches no event. The values here are matched exactly, each on its own, so these formats go. Others
+ * (`:text`, a date's) are Grafana's to apply.
+ */
+const JOINING_FORMATS = new Set([
+  'csv', 'pipe', 'distributed', 'singlequote', 'doublequote', 'sqlstring', 'json', 'lucene', 'glob', 'regex', 'raw', 'percentencode', 'queryparam',
+]);
+
+function withoutJoiningFormats(text: string): string {
+  return text
+    .replace(/\$\{(\w+)((?:\.[^:^}]+)?):([^}]+)\}/g, (written, name, path, format) => (JOINING_FORMATS.has(format) ? `\${${name}${path}}` : written))
+    .replace(/\[\[(\w+?):(\w+)\]\]/g, (written, name, format) => (JOINING_FORMATS.has(format) ? `[[${name}]]` : written));
 }
 
 /**

@@ -25,10 +25,13 @@ export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource,
 
   private async values(request: DataQueryRequest<VariableQuery>): Promise<DataQueryResponse> {
     const target = variableQueryOf(request.targets[0]);
-    // Only a variable's JSON edited by hand holds anything else; Grafana's replace() would throw a bare TypeError.
+    // Only a variable's JSON edited by hand holds anything else; Grafana's replace() would throw a bare TypeError, and
+    // a dimension would be asked for as "[object Object]".
+    if (typeof target.dimension !== 'string') {
+      throw new Error(`This variable's "Values of" is ${savedJson(target.dimension)} in its saved JSON, not text: open the variable and choose what it lists.`);
+    }
     if (target.search !== undefined && typeof target.search !== 'string') {
-      const saved = clipped(JSON.stringify(target.search), 60);
-      throw new Error(`This variable's "Containing" is ${saved} in its saved JSON, not text: open the variable and type the search again.`);
+      throw new Error(`This variable's "Containing" is ${savedJson(target.search)} in its saved JSON, not text: open the variable and type the search again.`);
     }
     // The search text may itself use other variables (chained variables); a multi-value one gives one search per
     // selected value, and the options are all their answers. Past MAX_SEARCHES (a parent's "All" without an "All
@@ -60,4 +63,9 @@ export class TrailhoundVariableSupport extends CustomVariableSupport<DataSource,
     });
     return { data: [frame] };
   }
+}
+
+/** A saved value as its JSON shows it, shortened. */
+function savedJson(value: unknown): string {
+  return clipped(JSON.stringify(value), 60);
 }

@@ -51,6 +51,13 @@ describe('VariableQueryEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'variable', dimension: 'user', search: '' });
   });
 
+  it("shows a stored dimension it does not know (a typo, a newer plugin's) as it is, and stores nothing over it", () => {
+    const onChange = renderEditor({ refId: 'v', dimension: 'eventname' as VariableQuery['dimension'], search: 'Delete', timeField: 'arrival' });
+    expect(screen.getByRole('combobox', { name: 'Values of' })).toHaveValue('eventname');
+    expect(screen.getByLabelText(/^Containing/)).toHaveValue('Delete');
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
   it('leaves a stored query as it is', () => {
     const onChange = renderEditor({ refId: 'v', dimension: 'region' });
     expect(screen.getByRole('combobox', { name: 'Values of' })).toHaveValue('Region');

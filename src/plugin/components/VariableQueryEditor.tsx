@@ -5,7 +5,7 @@ import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/p
 import { getTemplateSrv, locationService } from '@grafana/runtime';
 import { Combobox, type ComboboxOption } from '@grafana/ui';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Dimension } from '../../model/query';
+import { type Dimension, isDimension } from '../../model/query';
 import type { DataSource } from '../datasource';
 import type { Options, Query, VariableQuery } from '../types';
 import { BlurInput } from './BlurInput';
@@ -47,8 +47,8 @@ export function VariableQueryEditor({ query, onChange }: Props) {
               <Combobox
                 id="trailhound-variable-dimension"
                 width={24}
-                options={DIMENSION_OPTIONS}
-                value={current.dimension}
+                options={dimensionOptions(current.dimension)}
+                value={typeof current.dimension === 'string' ? current.dimension : null}
                 // Enter on a typed search hands over no option (undefined) when the list it filtered is shorter than the
                 // position of the dimension chosen before: the dimension stays until one is picked.
                 onChange={(option?: ComboboxOption<Dimension> | null) => option && onChange({ ...current, dimension: option.value })}
@@ -77,4 +77,13 @@ export function VariableQueryEditor({ query, onChange }: Props) {
       </EditorRows>
     </LeftOutVariables.Provider>
   );
+}
+
+/**
+ * The dimensions to pick from, with a stored one this plugin does not know (a typo in the JSON, a newer plugin's) shown as
+ * it is, so that the variable's query is seen as saved rather than as another dimension.
+ */
+function dimensionOptions(stored: unknown): Array<ComboboxOption<Dimension>> {
+  if (typeof stored !== 'string' || isDimension(stored)) return DIMENSION_OPTIONS;
+  return [...DIMENSION_OPTIONS, { value: stored as Dimension, label: stored, description: 'Not a dimension this plugin knows' }];
 }
