@@ -397,6 +397,17 @@ test("ingest's summary counts in words, its pronouns agreeing: one file is 'it',
   expect(one).toContain('\n  1 new event, 0 duplicates skipped, 0 files already ingested, 0 non-event files skipped\n');
   expect(one).toContain('\n  1 record that cannot be an event (');
   expect(one).toContain("\n  1 batch ran out of DuckDB's memory and was loaded again in two parts (");
+  // Of this run's errors, those a later run tries again as they are (out of memory, not downloaded): no fix to ask for.
+  const tried = formatSummary({ ...summary, unreadable: 0, waiting: 0, denied: 0, errors: 3, rejected: 0, halved: 0, stopped: false, durationMs: 0 }, 2);
+  expect(tried).toContain(`\n  1 file could not be read ${warned}: left out of later runs until its content changes `);
+  expect(tried).toContain(
+    `\n  2 files could not be read for now, out of DuckDB's memory or not downloaded ${warned}: later runs try them again as they are ` +
+      "(one that ran out of memory after a wait, or at once with another TRAILHOUND_MEMORY_LIMIT); 'trailhound report ingest --errors' lists them, with when"
+  );
+  const allTried = formatSummary({ ...summary, unreadable: 0, waiting: 0, denied: 0, errors: 1, rejected: 0, halved: 0, stopped: false, durationMs: 0 }, 1);
+  expect(allTried).not.toContain('fix or replace');
+  expect(allTried).toContain(': later runs try it again as it is (');
+  expect(allTried).not.toContain('no new errors');
   const two = formatSummary({ ...summary, unreadable: 2, waiting: 0, denied: 2, errors: 3, rejected: 0, halved: 2, stopped: false, durationMs: 0 });
   expect(two).not.toContain('ran out of memory');
   expect(two).toContain('\n  2 files whose download was refused before, not tried again until their waits are over (');

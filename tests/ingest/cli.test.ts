@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Database } from '../../src/service/db/database';
 import { Reports } from '../../src/service/reports';
-import { runCli, ROOT } from '../support/cli';
+import { runCli, ROOT, spawnCli } from '../support/cli';
 import { refusedUrl } from '../support/net';
 import { writeStratusFolder } from '../support/stratus';
 import { tempDir } from '../support/temp';
@@ -163,6 +163,58 @@ test('a source of plain .json files only (no AWSLogs day folders) is read whole:
   expect(since.stdout).toMatch(/\(no AWSLogs day folders: every file read, whatever its date\)/);
 });
 
+test("Ctrl-C once the files are loaded, as the kept log files are compacted, exits 130: the user asked it to stop", async () => {
+  // The signal sent to itself as the command loads the compaction's module (lazy.ts), which it does once the last
+  // batch is stored, right before it compacts.
+  const preload = path.join(dir, 'interrupt-compaction.cjs');
+  fs.writeFileSync(
+    preload,
+    `const Module = require('node:module'); const load = Module._load; let sent = false;\n` +
+      `Module._load = function (request, ...rest) { const loaded = load.call(this, request, ...rest);\n` +
+      `  if (!sent && /ingest[\\\\/]originals$/.test(request)) { sent = true; process.kill(process.pid, 'SIGINT'); }\n` +
+      `  return loaded; };\n`
+  );
+  const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'compacting.duckdb')];
+  const run = await runCli(args, { NODE_OPTIONS: `--require ${preload}` });
+  expect(run.stderr).toMatch(/SIGINT: stopping after the batch being loaded/);
+  // Everything was stored: the summary says so, and what the compaction left.
+  expect(run.stdout).toMatch(/^Ingested 35 log files/);
+  expect(run.code).toBe(130);
+});
+
+test("report while an ingest holds the database names that ingest and says to wait: not a serve it cannot reach", async () => {
+  // A real ingest, paused once its files are stored (as it loads the compaction's module) until the test lets it go.
+  const release = path.join(dir, 'release-ingest');
+  const preload = path.join(dir, 'pause-ingest.cjs');
+  fs.writeFileSync(
+    preload,
+    `const Module = require('node:module'); const fs = require('node:fs'); const load = Module._load;\n` +
+      `Module._load = function (request, ...rest) { if (/ingest[\\\\/]originals$/.test(request)) { process.stderr.write('paused\\n');\n` +
+      `  const cell = new Int32Array(new SharedArrayBuffer(4)); while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(cell, 0, 0, 20); }\n` +
+      `  return load.call(this, request, ...rest); };\n`
+  );
+  const db = path.join(dir, 'held-by-ingest.duckdb');
+  const ingesting = spawnCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db], { NODE_OPTIONS: `--require ${preload}` });
+  const exited = new Promise<number | null>((resolve) => ingesting.on('close', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ingesting.stderr!.on('data', (chunk: Buffer) => chunk.toString().includes('paused') && resolve());
+      ingesting.on('close', () => reject(new Error('the ingest ended before it paused')));
+    });
+    // The default service address, where nothing listens: it was blamed as "a running 'trailhound serve'".
+    const report = await runCli(['report', 'totals', '--db', db], { TRAILHOUND_LISTEN: '127.0.0.1:1' });
+    expect([report.code, report.stderr]).toEqual([
+      1,
+      `trailhound: The database ${db} is in use by a running 'trailhound ingest' (PID ${ingesting.pid}). Run this again once it has finished.\n`,
+    ]);
+  } finally {
+    fs.writeFileSync(release, '');
+  }
+  expect(await exited).toBe(0);
+  // Once it has finished, the report reads it.
+  expect((await runCli(['report', 'totals', '--db', db, '--json'])).code).toBe(0);
+});
+
 test('mistakes get a clear message and a non-zero exit', async () => {
   const missing = await runCli(['ingest', '--source', path.join(dir, 'nope'), '--db', path.join(dir, 'x.duckdb')]);
   expect(missing.code).toBe(1);
@@ -172,6 +224,10 @@ test('mistakes get a clear message and a non-zero exit', async () => {
   expect(missing.stderr).toBe(`trailhound: ${nope} is not a folder (there is nothing at ${nope}). ${give}\n`);
   const relative = await runCli(['ingest', '--source', 'package.json', '--db', path.join(dir, 'x.duckdb')]);
   expect(relative.stderr).toMatch(/^trailhound: package\.json is not a folder \(\/.*\/package\.json is a file\)\. Give --source an existing folder/);
+  // Blank, as "$UNSET" gives it: refused, not the folder the command runs in (a repository's every file unreadable).
+  const blank = await runCli(['ingest', '--source', ' ', '--db', path.join(dir, 'x.duckdb')]);
+  expect([blank.code, blank.stderr]).toEqual([1, 'trailhound: --source is empty: give a folder or an s3://bucket[/prefix] URL\n']);
+  expect(fs.existsSync(path.join(dir, 'x.duckdb'))).toBe(false);
   const both = await runCli(['ingest', '--source', dir, '--days', '2', '--since', '2026-01-01']);
   expect(both.code).not.toBe(0);
   expect(both.stderr).toMatch(/--days or --since/);
@@ -353,6 +409,10 @@ test('--json counts a file that ran out of memory and waits for its next try, as
   expect(JSON.parse(second.stdout)).toEqual(Object.fromEntries(keys.map((k) => [k, k === 'waiting' ? 1 : 0])));
   const text = await runCli(args.slice(0, -1), memory);
   expect(text.stdout).toMatch(/^ {2}1 file that ran out of memory before, not read again until its wait is over: /m);
+  // The run it failed in says it is tried again as it is: not "fix or replace it", for a file with nothing wrong.
+  const first = await runCli(['ingest', '--source', logs, '--db', path.join(dir, 'huge-text.duckdb')], memory);
+  expect(first.stdout).toMatch(/^ {2}1 file could not be read for now, out of DuckDB's memory or not downloaded \(.*\): later runs try it again as it is /m);
+  expect(first.stdout).not.toMatch(/fix or replace|no new errors/);
 }, 60_000);
 
 test('ingest and prune on a database an older version wrote say first that they update it (it reads the kept log files back once)', async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Database } from '../../src/service/db/database';
 import { ingest } from '../../src/service/ingest';
+import { BatchLoader } from '../../src/service/ingest/loader';
 import { FolderSource } from '../../src/service/ingest/sources/folder';
 import { startService } from '../../src/service/service';
 import { runCli } from '../support/cli';
@@ -197,6 +198,32 @@ test('a file removed between the read of its folder and the look at its size is 
     expect(spy.mock.calls.length).toBeGreaterThanOrEqual(2);
   } finally {
     spy.mockRestore();
+    db.close();
+  }
+});
+
+test("a file removed between its fetch and DuckDB's read is left out, the batch's others stored, and the run goes on", async () => {
+  const root = path.join(dir, 'vanishing-late');
+  writeFiles(root, { 'a.json.gz': bodies[0], 'b.json.gz': bodies[1], 'c.json.gz': bodies[2] });
+  const db = await Database.open(path.join(dir, 'vanishing-late.duckdb'));
+  // The batch fetched (its files looked at where they are), then b removed before DuckDB reads them.
+  const load = BatchLoader.prototype.load;
+  const spy = jest.spyOn(BatchLoader.prototype, 'load').mockImplementation(async function (this: BatchLoader, files, triaged) {
+    if (spy.mock.calls.length === 1) fs.unlinkSync(path.join(root, 'b.json.gz'));
+    return load.call(this, files, triaged);
+  });
+  try {
+    expect(await ingest({ source: root, db, days: 1 })).toMatchObject({ objects: 2, events: 7, errors: 0, skipped: 1 });
+    // The batch of three, then its two left.
+    expect(spy.mock.calls.map(([files]) => files.map((f) => f.key))).toEqual([['a.json.gz', 'b.json.gz', 'c.json.gz'], ['a.json.gz', 'c.json.gz']]);
+  } finally {
+    spy.mockRestore();
+  }
+  try {
+    // Nothing left to read, nothing stored twice.
+    expect(await ingest({ source: root, db, days: 1 })).toMatchObject({ objects: 0, events: 0, errors: 0 });
+    expect(await db.all(`SELECT count(*)::INTEGER AS n FROM events`)).toEqual([{ n: 7 }]);
+  } finally {
     db.close();
   }
 });

@@ -677,7 +677,8 @@ test('while serve holds the file, the report comes from the running service; unr
     expect(unreachable.stderr).toMatch(/Point --service-url \(or TRAILHOUND_URL\) and TRAILHOUND_TOKEN at the running service/);
 
     // The other commands cannot ask it: each says what it can do instead (serve ingests and prunes itself; report asks it).
-    const held = `trailhound: The database ${path.resolve(db)} is in use by another process, most likely a running 'trailhound serve'. `;
+    // The serve named by its PID, as its command line says.
+    const held = `trailhound: The database ${path.resolve(db)} is in use by a running 'trailhound serve' (PID ${serve.child.pid}). `;
     const others: Array<[string[], string]> = [
       [['ingest', '--source', path.join(dir, 'logs')],
         'It ingests into this database itself, polling its sources: to read this one too, restart it with this --source'],

@@ -1,5 +1,6 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
 import { Command, InvalidArgumentError } from 'commander';
+import { FILE_ERROR_KINDS } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
@@ -11,7 +12,11 @@ import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
 import { IN_USE, openForWriting, warn, wholeFlag, withEnvironment } from './options';
 
-export function formatSummary(s: IngestSummary): string {
+/**
+ * The ingest's summary, in words. `tried`: of its errors, those a later run tries again (out of memory, a failed download),
+ * which need no fix of the file.
+ */
+export function formatSummary(s: IngestSummary, tried = 0): string {
   const secs = (s.durationMs / 1000).toFixed(1);
   // The window picks AWSLogs' day folders only: a file outside them (a folder of plain .json files) is read whatever its date.
   const undated = s.undated ?? 0;
@@ -48,11 +53,21 @@ export function formatSummary(s: IngestSummary): string {
     lines.push(`  ${counted(s.halved, 'batch', 'batches')} ran out of DuckDB's memory and ${was} loaded again in two parts (${saves})`);
   }
   // What becomes of them, and what to do: the ledger keys a failure by the file's ETag (a folder's: its size and time).
-  const [it, its] = s.errors === 1 ? ['it', 'its'] : ['them', 'their'];
+  const broken = s.errors - tried;
+  const [it, its] = broken === 1 ? ['it', 'its'] : ['them', 'their'];
   const kept = `left out of later runs until ${its} content changes (a new ETag; in a folder, a new size or modification time): fix or replace ${it}`;
   // Each file's warning went to stderr as it failed, not necessarily "above" this line (2>/dev/null, a log of stdout).
   const warned = `each in a 'could not ingest' warning on stderr, with why`;
-  lines.push(s.errors > 0 ? `  ${counted(s.errors, 'file')} could not be read (${warned}): ${kept}; ${listed(s.errors)}` : '  no new errors');
+  if (broken > 0) lines.push(`  ${counted(broken, 'file')} could not be read (${warned}): ${kept}; ${listed(broken)}`);
+  if (tried > 0) {
+    // Nothing wrong with the files: "fix or replace" sent users to files a later run reads as they are.
+    const again = tried === 1 ? 'try it again as it is' : 'try them again as they are';
+    lines.push(
+      `  ${counted(tried, 'file')} could not be read for now, out of DuckDB's memory or not downloaded (${warned}): later runs ${again} ` +
+        `(one that ran out of memory after a wait, or at once with another TRAILHOUND_MEMORY_LIMIT); ${listed(tried)}, with when`
+    );
+  }
+  if (s.errors === 0) lines.push('  no new errors');
   if (s.stopped) lines.push('  stopped before the end: run the same command again to read the rest (nothing is read twice)');
   return lines.join('\n');
 }
@@ -113,6 +128,8 @@ export function ingestCommand(): Command {
         }
         opts.source = listed[0] ?? opts.source;
       }
+      // Blank ("$UNSET"): read as a folder, it was the current one, every file of its tree recorded as unreadable.
+      if (opts.source.trim() === '') throw new Error('--source is empty: give a folder or an s3://bucket[/prefix] URL');
       // The same list as a flag (a bucket's name has no comma): it was read as one bucket, "logs,s3:", that does not exist.
       if (/,\s*s3:\/\//.test(opts.source)) {
         throw new Error(`--source ${opts.source} lists several sources: ingest reads one per run, so run it once for each (serve reads several)`);
@@ -168,6 +185,8 @@ export function ingestCommand(): Command {
       bar?.start(barFill(start).total, barFill(start).value, { said: progressText(start) });
       // Without a terminal (containers, CI, log files): a plain progress line at most every second.
       const lines = !opts.json && !bar;
+      // This run's errors that a later run tries again (formatSummary).
+      let tried = 0;
       let lastLine = 0;
       let lastDone = 0;
       // The last progress, and the last line printed of it: a quick run's last progress comes within the second, and
@@ -203,7 +222,8 @@ export function ingestCommand(): Command {
               process.stderr.write(`ingesting: ${lastPrinted}\n`);
             }
           },
-          onFileError: (key, reason) => {
+          onFileError: (key, reason, kind) => {
+            if (kind && !FILE_ERROR_KINDS.includes(kind)) tried++;
             // A warning: the run goes on, and its summary counts these files. Off the bar's line.
             if (opts.json) return;
             if (bar) process.stderr.write('\n');
@@ -233,10 +253,11 @@ export function ingestCommand(): Command {
         // Each run keeps its batches' files in Parquet files of their own: a cron job every 5 minutes would pile them up.
         const { compactOriginals, describeCompaction } = lazy.originals();
         const compacted = summary.stopped ? undefined : describeCompaction(await compactOriginals(db, { signal: interrupt.signal }));
-        const said = [formatSummary(given), ...(pruned ? [describePrune(pruned)] : []), ...(compacted ? [compacted] : [])];
+        const said = [formatSummary(given, tried), ...(pruned ? [describePrune(pruned)] : []), ...(compacted ? [compacted] : [])];
         console.log(opts.json ? jsonSummary(summary, pruned?.events) : said.join('\n'));
         // Interrupted: the shell's code for the signal, so that a script does not take a partial run for a whole one.
-        if (summary.stopped) process.exitCode = exitCode;
+        // Also when the signal came after the last batch (its prune or compaction stopped): the user asked it to stop.
+        if (interrupt.signal.aborted) process.exitCode = exitCode;
       } catch (err) {
         const stored = newFile ? await storedByRun(db) : undefined;
         if (!stored || stored.events) throw err;

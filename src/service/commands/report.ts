@@ -418,6 +418,9 @@ export function reportCommand(): Command {
         } catch (err) {
           denied = serviceNamed && deniedToThisUser(err);
           if (!(err instanceof DatabaseLockedError) && !denied) throw err;
+          // Held by an ingest (a cron job's) or a prune, which answers no queries: the serve there, if any, is not the
+          // one to blame, and may read another database.
+          if (err instanceof DatabaseLockedError && err.holder && err.holder !== 'serve' && !serviceNamed) throw err;
         }
         if (db) {
           try {

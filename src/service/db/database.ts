@@ -112,10 +112,40 @@ export function cannotOpenAdvice(file: string, err: unknown): string {
 }
 
 export class DatabaseLockedError extends Error {
-  /** `inUse`: what the command that opened it can do instead (ingest, prune and trails each can do something else). */
+  /** The Trailhound command holding the file (serve, ingest …), where its process says so. */
+  readonly holder?: string;
+
+  /**
+   * `inUse`: what the command that opened it can do instead of a serve holding it (ingest, prune and trails each can do
+   * something else). Another command holding it (an ingest from cron) is only to be waited for.
+   */
   constructor(file: string, cause: unknown, inUse = "Stop it first, or ask it: 'trailhound report' does, and so does its HTTP API.") {
-    super(`The database ${file} is in use by another process, most likely a running 'trailhound serve'. ${inUse}`, { cause });
+    const holder = lockHolder(cause);
+    const by = holder.command ? `a running 'trailhound ${holder.command}' (PID ${holder.pid})` : "another process, most likely a running 'trailhound serve'";
+    const advice = holder.command && holder.command !== 'serve' ? 'Run this again once it has finished.' : inUse;
+    super(`The database ${file} is in use by ${by}. ${advice}`, { cause });
     this.name = 'DatabaseLockedError';
+    this.holder = holder.command;
+  }
+}
+
+const COMMANDS = ['serve', 'ingest', 'prune', 'report', 'trails', 'generate'];
+
+/**
+ * Which process holds a database's lock: DuckDB names its PID ("Conflicting lock is held in /usr/bin/node (PID 42)"),
+ * and its command line (Linux's /proc) the Trailhound command, after the script run (bin/trailhound, the built
+ * trailhound.cjs, or main.ts). A process that is no Trailhound command (or a system without /proc) names none.
+ */
+function lockHolder(err: unknown): { pid?: number; command?: string } {
+  const pid = /\(PID (\d+)\)/.exec(messageOf(err))?.[1];
+  if (!pid) return {};
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const script = args.findIndex((arg) => /(^|\/)(trailhound(\.cjs)?|main\.ts)$/.test(arg));
+    const command = script >= 0 ? args[script + 1] : undefined;
+    return { pid: Number(pid), command: command && COMMANDS.includes(command) ? command : undefined };
+  } catch {
+    return { pid: Number(pid) };
   }
 }
 

@@ -50,8 +50,8 @@ export interface IngestOptions {
    * the user says the access is fixed. Without it they wait (BatchLoader.recordDownloadFailures).
    */
   retryDenied?: boolean;
-  /** Called for each file that could not be ingested. */
-  onFileError?: (key: string, reason: string) => void;
+  /** Called for each file that could not be ingested: why, and the kind (a later run tries it again unless a FILE_ERROR_KINDS one). */
+  onFileError?: (key: string, reason: string, kind?: ErrorKind) => void;
   /**
    * Called once a run when the listing left something out unread (a folder's links that lead outside it): not an
    * error of a file, so not in ingest_errors. Without it, onFileError hears of it (the CLI's warnings).
@@ -434,7 +434,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const tally = (outcome: FileOutcome) => {
     if (outcome.error) {
       summary.errors++;
-      options.onFileError?.(outcome.key, outcome.error);
+      options.onFileError?.(outcome.key, outcome.error, outcome.kind);
     } else {
       summary.objects++;
       summary.events += outcome.inserted;
@@ -670,6 +670,23 @@ interface NotFetched {
 }
 
 /**
+ * Loads the files but those removed since they were fetched (their keys into `removed`). A folder source's files are
+ * read where they are, and a tool tidying the folder may remove one between its look and DuckDB's read: DuckDB cannot
+ * open it, which fails the batch, and failing the run for it left every other file unread until the next run. The
+ * failed load stored nothing (one transaction): the rest are loaded again without it.
+ */
+async function loadPresent(loader: BatchLoader, files: LocalLogFile[], removed: Set<string>): Promise<FileOutcome[]> {
+  try {
+    return await loader.load(files);
+  } catch (err) {
+    const gone = files.filter((f) => !fs.existsSync(f.path));
+    if (gone.length === 0) throw err;
+    for (const f of gone) removed.add(f.key);
+    return loadPresent(loader, files.filter((f) => !removed.has(f.key)), removed);
+  }
+}
+
+/**
  * Lists and downloads batch k+1 while DuckDB loads batch k, asking `work` for each batch only once the one before is
  * fetched, so that no more than two batches wait on disk. Once `signal` (the stop) is aborted, no further batch is
  * loaded; once `halt` is (the stop, or a failed load), no further download starts. True when every batch `work` gave was.
@@ -733,9 +750,10 @@ async function loadPipelined(
       // Unreadable as they are: recorded for this version (ETag), read again only once they change.
       const refused = new Map(ready.flatMap(({ ref, refused: refusal }) => (refusal ? [[ref.key, refusal]] : [])));
       const unreadable = files.filter((f) => refused.has(f.key)).map((file) => ({ file, ...refused.get(file.key)! }));
-      const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loader.load(files.filter((f) => !refused.has(f.key))))];
+      const removed = new Set<string>();
+      const outcomes = [...(await loader.recordErrors(unreadable)), ...(await loadPresent(loader, files.filter((f) => !refused.has(f.key)), removed))];
       const notFetched = tried.filter((f): f is NotFetched => 'error' in f);
-      const gone = tried.flatMap((f) => ('gone' in f ? [f.ref] : []));
+      const gone = [...tried.flatMap((f) => ('gone' in f ? [f.ref] : [])), ...ready.filter(({ ref }) => removed.has(ref.key)).map(({ ref }) => ref)];
       await onLoaded(outcomes, notFetched, gone);
     } catch (err) {
       // The next batch's listing and downloads in flight are aborted, and what they fetched released, before the error
