@@ -157,6 +157,12 @@ test('generate --end in the future is refused, before writing anything: no inges
     const error = "trailhound: option '--end <iso>' argument '2999-01-01T00:00:00Z' is invalid. " +
       'expected a time up to now: ingest reads no logs of days to come';
     expect([r.code, r.stderr]).toEqual([1, `${error}\n(run 'trailhound generate --help' for usage)\n`]);
+    // A day the calendar has not (Date moved it to 2 March), and one before CloudTrail began ("--days 14: at most -1411").
+    const noSuchDay = await runCli(['generate', '--out', out, '--events', '10', '--end', '2026-02-30']);
+    expect(noSuchDay.stderr).toMatch(/argument '2026-02-30' is invalid\. expected an ISO time, e\.g\. .*: the calendar has no 2026-02-30\n/);
+    const before = await runCli(['generate', '--out', out, '--events', '10', '--end', '2010-01-01']);
+    expect(before.stderr).toMatch(/argument '2010-01-01' is invalid\. expected a time from 2013-11-13, when CloudTrail began: ingest reads no earlier logs\n/);
+    expect([noSuchDay.code, before.code]).toEqual([1, 1]);
     expect(fs.existsSync(out)).toBe(false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

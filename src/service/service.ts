@@ -117,7 +117,7 @@ export function startService(options: ServiceOptions): Service {
   if (options.days) noteEarly(options.days, 'the days asked for');
   // Shared by every run: HeadBucket is asked once per bucket, not at every poll, and a Region it did not learn said once.
   const bucketRegions = new BucketRegions();
-  /** Per source, the unfollowed links last warned of (FolderSource.passedOver). */
+  /** Per source and kind, what its listing left out last warned of (FolderSource.passedOver: links not followed, …). */
   const passedOverSaid = new Map<string, string>();
   /** `retryDenied`: a backfill, which an Admin asks for, tries the files whose download was denied at once (IngestOptions). */
   const ingestDays = async (source: string, days: number, at = now(), retryDenied = false) => {
@@ -149,11 +149,12 @@ export function startService(options: ServiceOptions): Service {
         onProgress: (p) => (progress = p),
         onFileError: (key, reason) => logger.warn({ source, key, reason }, 'could not ingest a log file; recorded in ingest_errors'),
         onHalved: ({ said, ...batch }) => logger.info({ job: 'ingest', source, ...batch }, said),
-        onPassedOver: (key, reason) => {
+        onPassedOver: (key, reason, what) => {
           // Said once, and again only when what is passed over changes: the same links would warn at every poll.
-          const level = passedOverSaid.get(source) === reason ? 'debug' : 'warn';
-          passedOverSaid.set(source, reason);
-          logger[level]({ source, key, reason }, 'links in the source folder are not followed');
+          const said = `${source}\0${what}`;
+          const level = passedOverSaid.get(said) === reason ? 'debug' : 'warn';
+          passedOverSaid.set(said, reason);
+          logger[level]({ source, key, reason }, what);
         },
       });
     } finally {

@@ -122,7 +122,7 @@ test('the service hears of the links not followed apart from file errors; none i
   // A broken link alone says so, not "outside".
   for (const link of ['a.json.gz', 'archive', 'c.json.gz']) fs.rmSync(path.join(root, link));
   await source.plan({ from: '2026-01-01', to: '2026-01-01' });
-  expect(source.passedOver()?.reason).toMatch(/^a symbolic link to .*nothing-here\.json\.gz, which is not there: not followed\. /);
+  expect(source.passedOver()[0]?.reason).toMatch(/^a symbolic link to .*nothing-here\.json\.gz, which is not there: not followed\. /);
 });
 
 test('serve warns of the links it does not follow once, not at every poll, and again when they change', async () => {

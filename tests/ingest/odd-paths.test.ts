@@ -179,3 +179,35 @@ test('a temporary folder DuckDB cannot read from is refused at the start, saying
       'takes the backslash for a folder separator there. Set TMPDIR to another folder\n'
   );
 });
+
+test('file and folder names that are not UTF-8 are not read, and said so once a run; the rest is read, and the run does not fail', async () => {
+  const root = tempDir();
+  try {
+    const day = path.join(root, dayPrefix('111122223333', 'eu-west-1', today));
+    // Latin-1 names: é is one byte (0xe9), not UTF-8's two. Read as text, such a file was never read, and nothing said;
+    // such a folder failed every run (ENOENT on its scandir).
+    const write = (file: Buffer, body: Buffer) => {
+      fs.mkdirSync(file.subarray(0, file.lastIndexOf('/')), { recursive: true });
+      fs.writeFileSync(file, body);
+    };
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    write(latin1(`${day}café.json.gz`), logFile([record('latin-file', today)]));
+    write(latin1(`${day}déc/a.json.gz`), logFile([record('latin-folder', today)]));
+    write(Buffer.from(`${day}ok.json.gz`), logFile([record('utf8', today)]));
+    const file = path.join(root, 'db.duckdb');
+    const run = await runCli(['ingest', '--source', root, '--db', file, '--days', '1']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Ingested 1 log file /);
+    // One warning for both, naming the first (its odd byte as U+FFFD), how many others, and what to do.
+    const said = /^trailhound: warning: AWSLogs\/.*\/caf\uFFFD\.json\.gz is a name that is not UTF-8 .*: not read, nor 1 other file or folder so named\. /;
+    expect(run.stderr.split('\n').filter((line) => line.includes('UTF-8'))).toEqual([expect.stringMatching(said)]);
+    const db = await Database.open(file);
+    try {
+      expect(await db.all(`SELECT event_id FROM events`)).toEqual([{ event_id: 'utf8' }]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@ import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import { BOUNDS, DEFAULTS } from '../config';
 import { CLOUDTRAIL_BEGAN, cloudTrailDays } from '../ingest/keys';
+import { parseTime } from '../reports/time';
 import { wholeFlag } from './options';
 
 const DAY_MS = 86_400_000;
@@ -18,11 +19,21 @@ export function generateCommand(): Command {
     .option('--days <n>', 'calendar days up to --end, none before CloudTrail began (2013-11-13)', wholeFlag(BOUNDS.days), 14)
     .option('--seed <n>', `same seed, same files (at most ${BOUNDS.seed.max})`, wholeFlag(BOUNDS.seed), 1)
     .option('--end <iso>', 'last moment of the logs (default: now)', (v: string) => {
-      const d = new Date(v);
-      if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO time, e.g. 2026-11-20T12:00:00Z');
+      // Read as report's times are: Date would move a 30 February to 2 March.
+      let ms: number;
+      try {
+        ms = parseTime('--end', v);
+      } catch (err) {
+        const none = /: (the calendar has no .*)$/.exec(messageOf(err))?.[1];
+        throw new InvalidArgumentError(`expected an ISO time, e.g. 2026-11-20T12:00:00Z${none ? `: ${none}` : ''}`);
+      }
       // Logs of days to come are none that ingest reads (its window ends today), and their events would be refused.
-      if (d.getTime() > Date.now()) throw new InvalidArgumentError('expected a time up to now: ingest reads no logs of days to come');
-      return d;
+      if (ms > Date.now()) throw new InvalidArgumentError('expected a time up to now: ingest reads no logs of days to come');
+      // Nor logs of days before CloudTrail began (--days then said "at most -1411").
+      if (ms < Date.parse(`${CLOUDTRAIL_BEGAN}T00:00:00Z`)) {
+        throw new InvalidArgumentError(`expected a time from ${CLOUDTRAIL_BEGAN}, when CloudTrail began: ingest reads no earlier logs`);
+      }
+      return new Date(ms);
     })
     .action(async (opts) => {
       // Logs of days before CloudTrail began are none that ingest reads (its window starts there): --days 100000000

@@ -56,7 +56,7 @@ export interface IngestOptions {
    * Called once a run when the listing left something out unread (a folder's links that lead outside it): not an
    * error of a file, so not in ingest_errors. Without it, onFileError hears of it (the CLI's warnings).
    */
-  onPassedOver?: (key: string, reason: string) => void;
+  onPassedOver?: (key: string, reason: string, what: string) => void;
   /** Called for each batch that ran out of DuckDB's memory and is loaded again in two parts (summary.halved counts them). */
   onHalved?: (batch: HalvedBatch) => void;
   /**
@@ -474,8 +474,10 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       from: window.from,
     });
     const units = inDayOrder(await source.plan(window));
-    const passed = source.passedOver?.();
-    if (passed) (options.onPassedOver ?? options.onFileError)?.(passed.key, passed.reason);
+    for (const passed of source.passedOver?.() ?? []) {
+      if (options.onPassedOver) options.onPassedOver(passed.key, passed.reason, passed.what);
+      else options.onFileError?.(passed.key, passed.reason);
+    }
     progress.units = units.length;
     report();
     // Downloads that failed in an earlier run, and files that ran out of memory whose wait is over: fetched again by

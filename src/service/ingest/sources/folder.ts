@@ -7,7 +7,7 @@ import { isGzipFile } from '../../logFileStream';
 import { folderDay, inWindow, isLogFileName, sourceScope, type DayWindow } from '../keys';
 import { kinded } from '../../errorKind';
 import { READ_FAILED } from '../../../model/api';
-import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource } from './source';
+import { ObjectGoneError, type FetchedObject, type LogObjectRef, type LogSource, type PassedOver } from './source';
 
 /** A local file has no ETag: size and modification time stand in, so a rewritten file is read again. */
 const etagOf = (stat: fs.Stats) => `${stat.size}-${Math.trunc(stat.mtimeMs)}`;
@@ -61,6 +61,8 @@ export class FolderSource implements LogSource {
   /** The folder with every link resolved: a link is followed only when its target is under it. */
   private readonly root: string;
   private passed: PassedLink[] = [];
+  /** Keys (their bytes that are not UTF-8 shown as U+FFFD) of the files and folders the last plan could not name. */
+  private unnamed: string[] = [];
   /** Per real file read only through links, the key of the first link to it in the last plan's walk (see entries). */
   private linkKeys = new Map<string, string>();
   /** Where files DuckDB cannot be given by their own path are linked from, made on first need (fetch). */
@@ -100,12 +102,12 @@ export class FolderSource implements LogSource {
   private entries(dir: string, note: boolean): { files: string[]; dirs: string[] } {
     const files: string[] = [];
     const dirs: string[] = [];
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.isDirectory()) dirs.push(e.name);
+    for (const { e, name } of this.named(dir, note)) {
+      if (e.isDirectory()) dirs.push(name);
       else if (e.isFile()) {
-        if (isLogFileName(e.name)) files.push(e.name);
+        if (isLogFileName(name)) files.push(name);
       } else if (e.isSymbolicLink()) {
-        const link = path.join(dir, e.name);
+        const link = path.join(dir, name);
         let real: string | undefined;
         let problem = 'outside';
         try {
@@ -114,23 +116,42 @@ export class FolderSource implements LogSource {
           problem = (err as NodeJS.ErrnoException).code ?? String(err);
         }
         if (real && this.inside(real)) {
-          if (isLogFileName(e.name) && !isLogFileName(path.basename(real)) && fs.statSync(real).isFile()) {
-            const key = this.keyOf(dir, e.name);
+          if (isLogFileName(name) && !isLogFileName(path.basename(real)) && fs.statSync(real).isFile()) {
+            const key = this.keyOf(dir, name);
             if (note && !this.linkKeys.has(real)) this.linkKeys.set(real, key);
-            if ((this.linkKeys.get(real) ?? key) === key) files.push(e.name);
+            if ((this.linkKeys.get(real) ?? key) === key) files.push(name);
           }
         } else if (note) {
-          this.passed.push({ key: this.keyOf(dir, e.name), target: real ?? fs.readlinkSync(link), problem });
+          this.passed.push({ key: this.keyOf(dir, name), target: real ?? fs.readlinkSync(link), problem });
         }
       }
     }
     return { files, dirs };
   }
 
+  /**
+   * A folder's entries by name, in order, but those whose name is not UTF-8 (a Latin-1 caf\xe9.json.gz): read as text,
+   * its bytes became U+FFFD, a path that names nothing, so such a file was taken for one removed since the listing and
+   * never read, and such a folder failed every run. A key is text (S3's are UTF-8): they are left out, and said once a
+   * run when `note` is set.
+   */
+  private named(dir: string, note: boolean): Array<{ e: fs.Dirent<Buffer>; name: string }> {
+    return fs
+      .readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })
+      .flatMap((e) => {
+        const name = e.name.toString('utf8');
+        if (Buffer.from(name, 'utf8').equals(e.name)) return [{ e, name }];
+        if (note) this.unnamed.push(this.keyOf(dir, name));
+        return [];
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** One unit per folder that holds files, so a large tree is listed and loaded piece by piece. */
   async plan(window: DayWindow): Promise<string[]> {
     const units: string[] = [];
     this.passed = [];
+    this.unnamed = [];
     this.linkKeys = new Map();
     const walk = (dir: string) => {
       const { files, dirs } = this.entries(dir, true);
@@ -145,8 +166,26 @@ export class FolderSource implements LogSource {
     return units;
   }
 
-  /** The links the last plan did not follow, said once: how many, one of them, and what to do. */
-  passedOver(): { key: string; reason: string } | undefined {
+  /** What the last plan left out, each said once: the links it did not follow, the names it could not read. */
+  passedOver(): PassedOver[] {
+    const passed = [this.linksPassedOver(), this.namesPassedOver()];
+    return passed.filter((p): p is PassedOver => p !== undefined);
+  }
+
+  /** The names that are not UTF-8: how many, one of them, and what to do. */
+  private namesPassedOver(): PassedOver | undefined {
+    if (this.unnamed.length === 0) return undefined;
+    const others = this.unnamed.length - 1;
+    const nor = others > 0 ? `, nor ${others === 1 ? '1 other file or folder' : `${others} other files or folders`} so named` : '';
+    return {
+      key: this.unnamed[0],
+      reason: `a name that is not UTF-8 (shown with \uFFFD for its bytes that are not): not read${nor}. Rename it in UTF-8 to have it read`,
+      what: 'names in the source folder that are not UTF-8 are not read',
+    };
+  }
+
+  /** The links the last plan did not follow: how many, one of them, and what to do. */
+  private linksPassedOver(): PassedOver | undefined {
     if (this.passed.length === 0) return undefined;
     const [first] = this.passed;
     const where =
@@ -160,6 +199,7 @@ export class FolderSource implements LogSource {
       reason:
         `a symbolic link to ${where}: not followed${nor}. Links are followed only to files inside the source folder; ` +
         'give the folder a link leads to as --source, or copy its files in',
+      what: 'links in the source folder are not followed',
     };
   }
 

@@ -37,9 +37,16 @@ export interface LogSource {
   /** Every object under one unit of the plan, event files or not (the caller sorts them out). */
   list(unit: string, window: DayWindow): Promise<LogObjectRef[]>;
   fetch(ref: LogObjectRef): Promise<FetchedObject>;
-  /** What the last plan left out unread that the user should hear of, once a run: a folder's links it does not follow. */
-  passedOver?(): { key: string; reason: string } | undefined;
+  /** What the last plan left out unread that the user should hear of, once a run: a folder's links it does not follow, … */
+  passedOver?(): PassedOver[];
   close(): void;
+}
+
+/** Files a listing left out, said once a run: one of them (key), why and what to do (reason), and what they are (what). */
+export interface PassedOver {
+  key: string;
+  reason: string;
+  what: string;
 }
 
 /** The object is no longer there (deleted or expired between listing and download): nothing to fetch, now or later. */
