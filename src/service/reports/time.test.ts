@@ -21,9 +21,13 @@ test('a date or date-time without a zone is UTC; a zone or offset is honoured', 
 });
 
 test('a time between two milliseconds is the later: ranges are half-open, and an event at a whole millisecond is before it', () => {
-  for (const between of [midnight + 0.5, String(midnight + 0.001), '2026-11-20T00:00:00.0005Z', '2026-11-20T00:00:00.000000001']) {
+  const belowDouble = `${midnight}.0000001`;
+  expect(Number(belowDouble)).toBe(midnight);
+  for (const between of [midnight + 0.5, String(midnight + 0.001), belowDouble, '2026-11-20T00:00:00.0005Z', '2026-11-20T00:00:00.000000001']) {
     expect([between, parseTime('from', between)]).toEqual([between, midnight + 1]);
   }
+  // Before 1970, the later millisecond is toward zero.
+  expect(parseTime('from', '-1000.5')).toBe(-1000);
   for (const exact of [midnight, `${midnight}.000`, '2026-11-20T00:00:00.000000Z', '2026-11-20T00:00:00.250000']) {
     expect([exact, parseTime('from', exact)]).toEqual([exact, typeof exact === 'string' && exact.endsWith('250000') ? midnight + 250 : midnight]);
   }

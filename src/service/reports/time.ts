@@ -43,7 +43,9 @@ export function parseTime(field: string, value: unknown): number {
   if (typeof value === 'number') {
     ms = Math.ceil(value);
   } else if (digits) {
-    ms = Math.ceil(Number(value));
+    // From the digits, not Number's rounding: 1772369794000.0000001 is that millisecond to a double, but after it.
+    const [whole, fraction = ''] = value.split('.');
+    ms = Number(whole) + (/[1-9]/.test(fraction) && !whole.startsWith('-') ? 1 : 0);
   } else if (typeof value === 'string') {
     const m = ISO_TIME.exec(value.trim());
     if (!m) throw notATime();
