@@ -843,6 +843,15 @@ describe('the plugin and the service at different versions', () => {
       // A table goes without the zone: no refusal, no warning.
       expect(res.responses.T).toMatchObject({ status: 200, error: '' });
       expect(JSON.parse(frame('T').schema.metadata.get('meta')!).notices).toBeUndefined();
+      // The next refresh is asked in UTC at once, with the same warning: not refused and asked again each time.
+      const asked = behind.requests.filter((r) => r === 'POST /api/query').length;
+      const again = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', {
+        pluginContext: context({ url: behind.url, uid: 'zone-behind' }),
+        queries: [query('S', series)],
+      });
+      expect(behind.requests.filter((r) => r === 'POST /api/query').length).toBe(asked + 1);
+      const notices = (answer: QueryDataResponse) => JSON.parse(tableFromIPC(answer.responses.S.frames[0]).schema.metadata.get('meta')!).notices;
+      expect(notices(again)).toEqual(notices(res));
     } finally {
       await behind.close();
     }

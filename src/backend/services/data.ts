@@ -192,6 +192,16 @@ class BatchAnswer {
 }
 
 /**
+ * How long a data source's service is taken to refuse a zone it refused: its panels are asked in UTC at once, not
+ * refused and asked again at every refresh (a warning in the log each time). Long enough to spare a dashboard's
+ * refreshes, short enough that an upgraded service (or its Node) is soon asked again.
+ */
+const ZONE_REFUSAL_MS = 5 * 60_000;
+
+/** The zones each data source's service refused (its client is its data source's, InstanceCache), with their warning. */
+const zonesRefused = new WeakMap<ServiceClient, Map<string, { notice: Notice; until: number }>>();
+
+/**
  * Whether the service refused a batch for its time zone: a zone its Node does not know (time zone data older than the
  * browser's), or a service older than time zones (range.timeZone is not a field of its range). Either way the panel is
  * better drawn in UTC days, with a warning, than failed: the zone is the dashboard's, not something the user typed.
@@ -321,7 +331,11 @@ export async function queryData(
   };
   /** A batch's answers; one whose time zone the service refused is asked again in UTC, its frames warned of that. */
   const answerBatch = async (batch: QueryRequest) => {
-    if (batch.range.timeZone === undefined) return ask(batch);
+    const zone = batch.range.timeZone;
+    if (zone === undefined) return ask(batch);
+    const inUtc = { ...batch, range: { from: batch.range.from, to: batch.range.to } };
+    const refused = zonesRefused.get(client)?.get(zone);
+    if (refused && refused.until > Date.now()) return ask(inUtc, refused.notice);
     let refusal: { error: string; code?: string } | undefined;
     try {
       const answers = await ask(batch);
@@ -333,9 +347,11 @@ export async function queryData(
       if (!(err instanceof ServiceError && err.kind === 'http' && refusedZone(err.message))) throw err;
       refusal = { error: err.message, code: err.code };
     }
-    runtime.logger.warn('time zone refused by the service: answered in UTC', { timeZone: batch.range.timeZone, error: refusal.error, url: client.baseUrl });
-    const zone = batch.range.timeZone;
-    return ask({ ...batch, range: { from: batch.range.from, to: batch.range.to } }, await zoneNotice(client, zone, refusal, signal));
+    runtime.logger.warn('time zone refused by the service: answered in UTC', { timeZone: zone, error: refusal.error, url: client.baseUrl });
+    const notice = await zoneNotice(client, zone, refusal, signal);
+    if (!zonesRefused.has(client)) zonesRefused.set(client, new Map());
+    zonesRefused.get(client)!.set(zone, { notice, until: Date.now() + ZONE_REFUSAL_MS });
+    return ask(inUtc, notice);
   };
   await Promise.all(
     batchQueries(prepared).map(async (batch) => {

@@ -126,8 +126,11 @@ export async function skewedService(
     /** Fields of a query's range the service takes but ignores (as 0.1.0 did the time zone): not passed on. */
     ignoredRangeFields?: readonly string[];
   }
-): Promise<{ url: string; close: () => Promise<void> }> {
+): Promise<{ url: string; close: () => Promise<void>; requests: string[] }> {
+  // Each request's method and route, as it came: what the plugin asked, and how often.
+  const requests: string[] = [];
   const server = http.createServer(async (req, res) => {
+    requests.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body: string | undefined = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
@@ -181,7 +184,7 @@ export async function skewedService(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())), requests };
 }
 
 export type AnswerStyle = 'reworded' | 'as 0.1.0';
