@@ -194,6 +194,8 @@ test('file and folder names that are not UTF-8 are not read, and said so once a 
     write(latin1(`${day}café.json.gz`), logFile([record('latin-file', today)]));
     write(latin1(`${day}déc/a.json.gz`), logFile([record('latin-folder', today)]));
     write(Buffer.from(`${day}ok.json.gz`), logFile([record('utf8', today)]));
+    // Not a log file's name: skipped whatever its name, and not said.
+    write(latin1(`${day}notes-é.txt`), Buffer.from('notes'));
     const file = path.join(root, 'db.duckdb');
     const run = await runCli(['ingest', '--source', root, '--db', file, '--days', '1']);
     expect(run.code).toBe(0);

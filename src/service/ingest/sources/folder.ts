@@ -141,7 +141,8 @@ export class FolderSource implements LogSource {
       .flatMap((e) => {
         const name = e.name.toString('utf8');
         if (Buffer.from(name, 'utf8').equals(e.name)) return [{ e, name }];
-        if (note) this.unnamed.push(this.keyOf(dir, name));
+        // Only what would be read: another file (notes.txt) is skipped whatever its name.
+        if (note && (e.isDirectory() || isLogFileName(name))) this.unnamed.push(this.keyOf(dir, name));
         return [];
       })
       .sort((a, b) => a.name.localeCompare(b.name));
