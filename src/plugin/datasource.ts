@@ -74,8 +74,8 @@ export class DataSource extends DataSourceWithBackend<Query, Options> {
     const ours = (target: Query) => !target.datasource || getDataSourceSrv().getInstanceSettings(target.datasource, request.scopedVars)?.uid === this.uid;
     // Day and hour buckets are the dashboard's days and hours: its time zone goes with each query, not saved in it, so an
     // alert rule, which has no dashboard, counts UTC days.
-    // A hidden query is neither sent nor checked: its filters cannot fail the panel. Left out here, as Grafana 12's
-    // DataSourceWithBackend left it out (filterQuery); 13's query runner does it before this is called.
+    // A hidden query is neither sent nor checked: its filters cannot fail the panel. Older DataSourceWithBackends left
+    // it out themselves (filterQuery); 13.1.1's leaves that to Grafana's query runner, so it is done here too.
     request = { ...request, targets: request.targets.filter((target) => !ours(target) || this.filterQuery(target)) };
     const timeZone = browserTimeZone(request.timezone);
     if (timeZone !== UTC) {
