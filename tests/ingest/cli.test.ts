@@ -163,19 +163,26 @@ test('a source of plain .json files only (no AWSLogs day folders) is read whole:
   expect(since.stdout).toMatch(/\(no AWSLogs day folders: every file read, whatever its date\)/);
 });
 
-test("Ctrl-C once the files are loaded, as the kept log files are compacted, exits 130: the user asked it to stop", async () => {
-  // The signal sent to itself as the command loads the compaction's module (lazy.ts), which it does once the last
-  // batch is stored, right before it compacts.
-  const preload = path.join(dir, 'interrupt-compaction.cjs');
+/**
+ * The environment of a CLI run that does `action` (JavaScript, with `fs` in scope) once, as the ingest command loads
+ * the compaction's module (lazy.ts): once its last batch is stored, right before it compacts.
+ */
+function atCompaction(name: string, action: string): NodeJS.ProcessEnv {
+  const preload = path.join(dir, `${name}.cjs`);
   fs.writeFileSync(
     preload,
-    `const Module = require('node:module'); const load = Module._load; let sent = false;\n` +
-      `Module._load = function (request, ...rest) { const loaded = load.call(this, request, ...rest);\n` +
-      `  if (!sent && /ingest[\\\\/]originals$/.test(request)) { sent = true; process.kill(process.pid, 'SIGINT'); }\n` +
-      `  return loaded; };\n`
+    `const Module = require('node:module'); const fs = require('node:fs'); const load = Module._load; let done = false;\n` +
+      'Module._load = function (request, ...rest) {\n' +
+      `  if (!done && /ingest[\\\\/]originals$/.test(request)) { done = true; ${action} }\n` +
+      '  return load.call(this, request, ...rest);\n};\n'
   );
+  return { NODE_OPTIONS: `--require ${preload}` };
+}
+
+test("Ctrl-C once the files are loaded, as the kept log files are compacted, exits 130: the user asked it to stop", async () => {
+  // The signal sent to itself as the command starts compacting.
   const args = ['ingest', '--source', path.join(dir, 'logs'), '--db', path.join(dir, 'compacting.duckdb')];
-  const run = await runCli(args, { NODE_OPTIONS: `--require ${preload}` });
+  const run = await runCli(args, atCompaction('interrupt-compaction', "process.kill(process.pid, 'SIGINT');"));
   expect(run.stderr).toMatch(/SIGINT: stopping after the batch being loaded/);
   // Everything was stored: the summary says so, and what the compaction left.
   expect(run.stdout).toMatch(/^Ingested 35 log files/);
@@ -185,16 +192,11 @@ test("Ctrl-C once the files are loaded, as the kept log files are compacted, exi
 test("report while an ingest holds the database names that ingest and says to wait: not a serve it cannot reach", async () => {
   // A real ingest, paused once its files are stored (as it loads the compaction's module) until the test lets it go.
   const release = path.join(dir, 'release-ingest');
-  const preload = path.join(dir, 'pause-ingest.cjs');
-  fs.writeFileSync(
-    preload,
-    `const Module = require('node:module'); const fs = require('node:fs'); const load = Module._load;\n` +
-      `Module._load = function (request, ...rest) { if (/ingest[\\\\/]originals$/.test(request)) { process.stderr.write('paused\\n');\n` +
-      `  const cell = new Int32Array(new SharedArrayBuffer(4)); while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(cell, 0, 0, 20); }\n` +
-      `  return load.call(this, request, ...rest); };\n`
-  );
+  const pause =
+    "process.stderr.write('paused\\n'); const cell = new Int32Array(new SharedArrayBuffer(4)); " +
+    `while (!fs.existsSync(${JSON.stringify(release)})) Atomics.wait(cell, 0, 0, 20);`;
   const db = path.join(dir, 'held-by-ingest.duckdb');
-  const ingesting = spawnCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db], { NODE_OPTIONS: `--require ${preload}` });
+  const ingesting = spawnCli(['ingest', '--source', path.join(dir, 'logs'), '--db', db], atCompaction('pause-ingest', pause));
   const exited = new Promise<number | null>((resolve) => ingesting.on('close', resolve));
   try {
     await new Promise<void>((resolve, reject) => {
