@@ -232,6 +232,13 @@ test('a --db that cannot be a database file names it and the setting, beside the
     const small = await runCli(['ingest', '--source', dir, '--db', db], { TRAILHOUND_MEMORY_LIMIT: '1KB' });
     expect(small.code).toBe(1);
     expect(small.stderr).toMatch(/^trailhound: cannot open the database .*: Out of Memory Error: failed to pin block/);
+    // A new file under a limit too small for its schema: removed again, not left without its tables for report and
+    // serve to fail on ("Table with name meta does not exist").
+    const fresh = path.join(dir, 'db', 'fresh.duckdb');
+    const tooSmall = await runCli(['ingest', '--source', dir, '--db', fresh], { TRAILHOUND_MEMORY_LIMIT: '1MB' });
+    expect(tooSmall.code).toBe(1);
+    expect(tooSmall.stderr).toMatch(/^trailhound: Out of Memory Error: /);
+    expect(fs.readdirSync(path.dirname(fresh)).filter((name) => name.startsWith('fresh'))).toEqual([]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

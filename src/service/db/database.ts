@@ -223,6 +223,9 @@ export class Database {
         throw cannotOpen(err);
       }
     }
+    // A new file that fails to become a database (a memory limit too small for its schema) is removed again: left
+    // without its tables, `report` on it said "Table with name meta does not exist".
+    const newFile = file !== ':memory:' && !options.readOnly && !fs.existsSync(file);
     const config: Record<string, string> = {};
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.threads) config.threads = String(options.threads);
@@ -265,6 +268,7 @@ export class Database {
       // Closed here: a caller that goes on (serve closing its API, a test) must not hold the file's lock.
       if (db) db.close();
       else instance.closeSync();
+      if (newFile) removeDatabase(file);
       // Stopped: the interrupted statement's own error says less.
       throw options.signal?.aborted ? options.signal.reason : err;
     }
