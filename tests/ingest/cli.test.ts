@@ -339,6 +339,9 @@ test("a folder's file the service may not read waits before its next try, as a d
     // It failed the whole run (DuckDB's read of the batch), at every poll, the file beside it never stored.
     const first = await runCli(args, {}, user);
     expect([first.code, first.stdout]).toEqual([0, expect.stringMatching(/^Ingested 1 log file from /)]);
+    // Summed up as the ledger keeps it: tried again as it is (its mark, read failed), not a file to fix or replace.
+    expect(first.stdout).toMatch(/^ {2}1 file could not be read for now, out of DuckDB's memory or not downloaded /m);
+    expect(first.stdout).not.toMatch(/fix or replace/);
     expect(first.stderr).toMatch(
       new RegExp(`^trailhound: warning: could not ingest secret\\.json\\.gz: read failed: ${logs}/secret\\.json\\.gz may not be read by the ` +
         "service's user \\(EACCES\\): fix the file's permissions \\(chmod, chown\\); .* Denied 1 time: the next try is after \\S+Z ", 'm')

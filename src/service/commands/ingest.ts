@@ -1,6 +1,5 @@
 // trailhound ingest --source <s3://bucket[/prefix] | ./folder> [--days N | --since YYYY-MM-DD] [--db FILE] ...
 import { Command, InvalidArgumentError } from 'commander';
-import { FILE_ERROR_KINDS } from '../../model/api';
 import { messageOf } from '../../model/errorMessage';
 import { counted } from '../counted';
 import type { Database } from '../db/database';
@@ -222,8 +221,8 @@ export function ingestCommand(): Command {
               process.stderr.write(`ingesting: ${lastPrinted}\n`);
             }
           },
-          onFileError: (key, reason, kind) => {
-            if (kind && !FILE_ERROR_KINDS.includes(kind)) tried++;
+          onFileError: (key, reason, retried) => {
+            if (retried) tried++;
             // A warning: the run goes on, and its summary counts these files. Off the bar's line.
             if (opts.json) return;
             if (bar) process.stderr.write('\n');

@@ -1,4 +1,5 @@
-import { failsAnyRead, fileErrorKind, isFileProblem, isInvalidUnicode, LoneHalfEscapes, namedFile, reasonOf } from './fileFailures';
+import { DOWNLOAD_FAILED, READ_FAILED } from '../../model/api';
+import { failsAnyRead, fileErrorKind, isFileProblem, isInvalidUnicode, LoneHalfEscapes, namedFile, OUT_OF_MEMORY, reasonOf, triedAgain } from './fileFailures';
 import { UnreadableLogFile } from './recordsArray';
 
 // Messages as DuckDB words them (seen while testing ingestion of broken files and under memory pressure).
@@ -91,4 +92,13 @@ test('half a UTF-16 pair alone is a fault the tolerant read gets past; malformed
   const cut = 'Invalid Input Error: Malformed JSON in file "x.json.gz", at byte 15 in record/value 2: unexpected end of data.';
   expect(isInvalidUnicode(cut)).toBe(false);
   expect(failsAnyRead(new Error(cut))).toBe(true);
+});
+
+test('triedAgain: a file the ledger fetches or reads again as it is, by the mark its reason starts with, and no other', () => {
+  expect(triedAgain(`${OUT_OF_MEMORY}DuckDB's memory limit (128.0 MiB) does not hold this file as DuckDB reads it`)).toBe(true);
+  expect(triedAgain(`${DOWNLOAD_FAILED}AccessDenied: User is not authorized to perform: kms:Decrypt`)).toBe(true);
+  expect(triedAgain(`${READ_FAILED}EACCES: permission denied`)).toBe(true);
+  // Its content's fault: read again only once it changes, whatever words its reason holds further on.
+  expect(triedAgain('Input is not a GZIP stream')).toBe(false);
+  expect(triedAgain(`Malformed JSON at byte 28: ${OUT_OF_MEMORY}`)).toBe(false);
 });

@@ -90,6 +90,14 @@ export const OUT_OF_MEMORY = 'out of memory: ';
 export const FETCH_FAILED_SQL = `(${FETCH_FAILED_MARKS.map((mark) => `starts_with(reason, '${mark}')`).join(' OR ')})`;
 
 /**
+ * Whether a later run tries the file that failed for `reason` again as it is (by the marks the ledger's SQL reads:
+ * OUT_OF_MEMORY_DUE, FETCH_FAILED_SQL), not once its content changes: nothing is wrong with the file.
+ */
+export function triedAgain(reason: string): boolean {
+  return [OUT_OF_MEMORY, ...FETCH_FAILED_MARKS].some((mark) => reason.startsWith(mark));
+}
+
+/**
  * How long a file waits before its next try after its nth failure (out of memory, or a refused download): 5 minutes,
  * serve's poll, so a failure of a moment (a policy change not yet everywhere) is tried again within two polls; then
  * twice as long after each failure, at most a day, which it reaches after 9 failures: a file that fails for good is

@@ -9,7 +9,7 @@ import { causeChain, isErrorLike } from '../../model/errorChain';
 import { messageOf } from '../../model/errorMessage';
 import type { Database } from '../db/database';
 import { duckDbMisreads } from '../db/filePaths';
-import { FETCH_FAILED_SQL, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE } from './fileFailures';
+import { FETCH_FAILED_SQL, OUT_OF_MEMORY, OUT_OF_MEMORY_DUE, triedAgain } from './fileFailures';
 import { BIG_FILE_BYTES } from './fileSizes';
 import { dayWindow, inDayOrder, inWindow, isLogFileName, parseKey, type DayWindow } from './keys';
 import { BatchLoader, type FileOutcome, type HalvedBatch, type LocalLogFile } from './loader';
@@ -50,8 +50,8 @@ export interface IngestOptions {
    * the user says the access is fixed. Without it they wait (BatchLoader.recordDownloadFailures).
    */
   retryDenied?: boolean;
-  /** Called for each file that could not be ingested: why, and the kind (a later run tries it again unless a FILE_ERROR_KINDS one). */
-  onFileError?: (key: string, reason: string, kind?: ErrorKind) => void;
+  /** Called for each file that could not be ingested: why, and whether a later run tries it again as it is (triedAgain). */
+  onFileError?: (key: string, reason: string, retried: boolean) => void;
   /**
    * Called once a run when the listing left something out unread (a folder's links that lead outside it): not an
    * error of a file, so not in ingest_errors. Without it, onFileError hears of it (the CLI's warnings).
@@ -434,7 +434,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const tally = (outcome: FileOutcome) => {
     if (outcome.error) {
       summary.errors++;
-      options.onFileError?.(outcome.key, outcome.error, outcome.kind);
+      options.onFileError?.(outcome.key, outcome.error, triedAgain(outcome.error));
     } else {
       summary.objects++;
       summary.events += outcome.inserted;
@@ -476,7 +476,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const units = inDayOrder(await source.plan(window));
     for (const passed of source.passedOver?.() ?? []) {
       if (options.onPassedOver) options.onPassedOver(passed.key, passed.reason, passed.what);
-      else options.onFileError?.(passed.key, passed.reason);
+      else options.onFileError?.(passed.key, passed.reason, false);
     }
     progress.units = units.length;
     report();
