@@ -129,8 +129,6 @@ export class DatabaseLockedError extends Error {
   }
 }
 
-const COMMANDS = ['serve', 'ingest', 'prune', 'report', 'trails', 'generate'];
-
 /**
  * Which process holds a database's lock: DuckDB names its PID ("Conflicting lock is held in /usr/bin/node (PID 42)"),
  * and its command line (Linux's /proc) the Trailhound command, after the script run (bin/trailhound, the built
@@ -143,7 +141,8 @@ function lockHolder(err: unknown): { pid?: number; command?: string } {
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const script = args.findIndex((arg) => /(^|\/)(trailhound(\.cjs)?|main\.ts)$/.test(arg));
     const command = script >= 0 ? args[script + 1] : undefined;
-    return { pid: Number(pid), command: command && COMMANDS.includes(command) ? command : undefined };
+    // A command's name (the CLI's own list lives with its commands): a word, never a flag or a path.
+    return { pid: Number(pid), command: command && /^[a-z]+$/.test(command) ? command : undefined };
   } catch {
     return { pid: Number(pid) };
   }
