@@ -130,15 +130,57 @@ const LINES_TYPE = 'application/x-ndjson';
 
 export const DEFAULT_TIMEOUT_MS = DEFAULT_TIMEOUT_SECONDS * 1000;
 
-/** The error code behind a failed fetch: undici wraps it in cause, sometimes in an AggregateError. */
+/**
+ * The error code behind a failed fetch: undici wraps it in cause, sometimes in an AggregateError. Its own socket error
+ * (UND_ERR_SOCKET) only when nothing beneath says more (a reset, say): alone, the server closed without a word.
+ */
 function causeCode(err: unknown): string | undefined {
   let e: any = err;
+  let socket: string | undefined;
   for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code;
+    if (e.code === 'UND_ERR_SOCKET') socket = e.code;
+    else if (typeof e.code === 'string') return e.code;
     if (Array.isArray(e.errors) && e.errors[0]?.code) return e.errors[0].code;
     e = e.cause;
   }
-  return undefined;
+  return socket;
+}
+
+/** Node's codes for a TLS certificate the host does not trust: self-signed, or of a CA it does not know. */
+const UNTRUSTED_CERTIFICATE = [
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+];
+
+/** What to check for a connection that failed with `code`, or undefined for a code with no advice of ours. */
+function connectionHint(code: string | undefined): string | undefined {
+  const hints: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?',
+    ENOTFOUND: 'the host name does not resolve: check the URL in the data source settings',
+    EAI_AGAIN: 'the host name does not resolve (DNS is not answering)',
+    ECONNRESET: 'the connection was reset: is it an HTTP (not HTTPS) URL of a Trailhound service?',
+    EHOSTUNREACH: 'the host is unreachable',
+    ETIMEDOUT: 'the connection timed out',
+    // https:// to the service itself, which speaks plain HTTP.
+    ERR_SSL_WRONG_VERSION_NUMBER: 'it does not speak TLS (ERR_SSL_WRONG_VERSION_NUMBER): the service serves plain HTTP, so give an http:// URL, ' +
+      'or the https:// URL of a TLS proxy in front of it',
+    // http:// to a TLS port: the server closes the connection without an answer.
+    UND_ERR_SOCKET: 'the server closed the connection without answering: if it serves HTTPS (a TLS proxy), give an https:// URL; ' +
+      'else check that the URL is the address of `trailhound serve`',
+    CERT_HAS_EXPIRED: 'its TLS certificate has expired (CERT_HAS_EXPIRED): renew it on the proxy in front of the service',
+    CERT_NOT_YET_VALID: "its TLS certificate is not valid yet (CERT_NOT_YET_VALID): check the clocks of Grafana's host and the proxy",
+    ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is not for this host name (ERR_TLS_CERT_ALTNAME_INVALID): ' +
+      'give the URL with a name the certificate names',
+  };
+  if (code && UNTRUSTED_CERTIFICATE.includes(code)) {
+    return `its TLS certificate is not one this host trusts (${code}): for a certificate of your own CA, give Grafana the CA's PEM file in ` +
+      'NODE_EXTRA_CA_CERTS and pass it on to this plugin (from Grafana 12.4: forward_host_env_vars = trailhound-cloudtrail-datasource under [plugins])';
+  }
+  return hints[code ?? ''];
 }
 
 /**
@@ -310,19 +352,11 @@ export class ServiceClient {
     // An error without a cause is fetch refusing to build the request: its text quotes the headers, token included.
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
     const detail = code ?? cause ?? 'the request could not be made: check the URL and the API token in the data source settings';
-    const hints: Record<string, string> = {
-      ECONNREFUSED: 'connection refused: is `trailhound serve` running there, and is the URL in the data source settings right?',
-      ENOTFOUND: 'the host name does not resolve: check the URL in the data source settings',
-      EAI_AGAIN: 'the host name does not resolve (DNS is not answering)',
-      ECONNRESET: 'the connection was reset: is it an HTTP (not HTTPS) URL of a Trailhound service?',
-      EHOSTUNREACH: 'the host is unreachable',
-      ETIMEDOUT: 'the connection timed out',
-    };
     // The log's "query failed" says why too (the address refused, the TLS alert): the failure's chain of causes, as
     // text without the token as the detail is, when the fetch failed on the network (one that refused to build the
     // request quotes the headers).
     const beneath = cause === undefined ? undefined : { cause: withoutToken(chainMessage(err as Error, true), this.token) };
-    const message = `cannot reach ${where}: ${hints[code ?? ''] ?? withoutToken(detail, this.token)}`;
+    const message = `cannot reach ${where}: ${connectionHint(code) ?? withoutToken(detail, this.token)}`;
     return new ServiceError(message, 502, 'unreachable', undefined, undefined, undefined, beneath);
   }
 
@@ -343,9 +377,27 @@ export class ServiceClient {
     throw this.httpError(path, response, text);
   }
 
+  /** What a non-2xx answer to a raw `request` means, as a JSON call's error says it (CallResource's refusals). */
+  errorOf(path: string, response: RawResponse): ServiceError {
+    return this.httpError(path, response, response.body.toString('utf8'));
+  }
+
   private httpError(path: string, { status, headers }: RawResponse, text: string): ServiceError {
     const answer = readHttpAnswer(status, headers, text, this.token);
     const quoted = `${this.baseUrl}${path} answered HTTP ${status}${answer.snippet ? ` "${answer.snippet}"` : ''}`;
+    if ((status === 401 || status === 403) && answer.from === 'sign-in') {
+      // A page, not the service's {error} (its every version answers so): a proxy's (or another app's) sign-in, which
+      // no API token passes. Kind unauthorized still, with the page: Save & test words it with what it knows.
+      return new ServiceError(
+        `${quoted}, not as the Trailhound service does: a proxy in front of it (or another app at that URL) asks for a sign-in of its own: ` +
+          'point the URL in the data source settings at the service itself, or at a proxy that passes the Authorization header on',
+        401,
+        'unauthorized',
+        status,
+        undefined,
+        answer.snippet
+      );
+    }
     if (status === 401 || status === 403) {
       const why = this.token ? 'rejected the API token' : 'needs an API token and none is set';
       // Taken by its status here; Save & test, which knows the service's version, tells a proxy's (tokenRefused).

@@ -36,10 +36,12 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
   if (!settings) throw new SettingsError('the request carries no data source settings');
   const data = jsonData(settings.jsonData);
   const given = typeof data.url === 'string' && data.url.trim() !== '' ? data.url.trim() : settings.url?.trim() || DEFAULT_SERVICE_URL;
-  // Messages show the URL without a user:password@ part, so a password typed into it is never repeated.
-  const shown = given.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1');
+  // Messages show the URL without a user:password@ part, so a password typed into it is never repeated: up to its
+  // last @, as a password with a / ? or # (not encoded) ends no user part and makes the URL one that does not parse.
+  const shown = given.replace(/^([^:/?#]*:\/\/)?.*@/s, '$1');
   // The rules are the config editor's too (src/model/settings.ts), which marks such a URL as it is typed.
-  const problem = serviceUrlProblem(given);
+  // One whose password broke it (a / in it) is told to lose the password: "http://trailhound:7480 is not a URL" misled.
+  const problem = serviceUrlProblem(given) === 'not-a-url' && shown !== given ? 'credentials' : serviceUrlProblem(given);
   if (problem === 'not-a-url') throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
   if (problem === 'not-http') throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
   if (problem === 'credentials') {

@@ -1,6 +1,11 @@
 // How failures reach Grafana: the service client's errors, the status each maps to, and the settings.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { SERVICE_HEADER } from '../../src/model/api';
 import { QueryError } from '../../src/model/query';
 import { describeError, errorResponse } from '../../src/backend/errors';
@@ -47,6 +52,41 @@ describe('service client', () => {
       `cannot reach the Trailhound service at ${url}: connection refused: ` +
         'is `trailhound serve` running there, and is the URL in the data source settings right?'
     );
+  });
+
+  test('an http:// and https:// mix-up, and a certificate of a CA this host does not know, each say what to do', async () => {
+    // A self-signed certificate for localhost and 127.0.0.1, valid until 2126: a TLS proxy's of a CA of its own.
+    const tls = path.join(__dirname, '..', 'fixtures', 'tls');
+    const cert = path.join(tls, 'localhost-cert.pem');
+    const ok = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    const secure = https.createServer({ key: fs.readFileSync(path.join(tls, 'localhost-key.pem')), cert: fs.readFileSync(cert) }, ok);
+    const plain = http.createServer(ok);
+    await Promise.all([secure, plain].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+    const port = (server: http.Server) => (server.address() as AddressInfo).port;
+    const reach = async (url: string) => (await failure(new ServiceClient(url, 't').health())).message;
+    try {
+      // It said the library's code alone (ERR_SSL_WRONG_VERSION_NUMBER, "other side closed", DEPTH_ZERO_SELF_SIGNED_CERT).
+      expect(await reach(`https://127.0.0.1:${port(plain)}`)).toBe(
+        `cannot reach the Trailhound service at https://127.0.0.1:${port(plain)}: it does not speak TLS (ERR_SSL_WRONG_VERSION_NUMBER): ` +
+          'the service serves plain HTTP, so give an http:// URL, or the https:// URL of a TLS proxy in front of it'
+      );
+      expect(await reach(`http://127.0.0.1:${port(secure)}`)).toBe(
+        `cannot reach the Trailhound service at http://127.0.0.1:${port(secure)}: the server closed the connection without answering: ` +
+          'if it serves HTTPS (a TLS proxy), give an https:// URL; else check that the URL is the address of `trailhound serve`'
+      );
+      const url = `https://localhost:${port(secure)}`;
+      expect(await reach(url)).toBe(
+        `cannot reach the Trailhound service at ${url}: its TLS certificate is not one this host trusts (DEPTH_ZERO_SELF_SIGNED_CERT): ` +
+          "for a certificate of your own CA, give Grafana the CA's PEM file in NODE_EXTRA_CA_CERTS and pass it on to this plugin " +
+          '(from Grafana 12.4: forward_host_env_vars = trailhound-cloudtrail-datasource under [plugins])'
+      );
+      // The advice works: Node's fetch, which the client uses, trusts the file NODE_EXTRA_CA_CERTS names.
+      const script = `fetch(${JSON.stringify(`${url}/api/health`)}).then((r) => r.text()).then(console.log, (e) => console.log(e.cause?.code))`;
+      const trusting = await promisify(execFile)(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert } });
+      expect(trusting.stdout).toBe('{"status":"ok"}\n');
+    } finally {
+      await Promise.all([secure, plain].map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 
   test('a host that does not resolve says so', async () => {
@@ -455,8 +495,13 @@ describe('settings', () => {
     expect(() => parseSettings(ds({}, { url: 'http://svc:hunter2@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
     expect(() => parseSettings(ds({ url: 'http://svc@127.0.0.1:7480' }))).toThrow(new SettingsError(message));
     // Nor when the URL is wrong in other ways.
-    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:99999' })))
-      .toThrow(new SettingsError('the service URL "http://127.0.0.1:99999" is not a URL; use e.g. http://127.0.0.1:7480'));
+    expect(() => parseSettings(ds({ url: 'http://svc:hunter2@127.0.0.1:99999' }))).toThrow(new SettingsError(message.replace('7480', '99999')));
+    // A password with a / ? or # (not encoded) ends no user part: the URL does not parse, and its message showed it whole.
+    for (const url of ['http://admin:Sup3r/Secret@127.0.0.1:7480', 'http://admin:a?b@127.0.0.1:7480', 'http://admin:a#b@c@127.0.0.1:7480']) {
+      expect(() => parseSettings(ds({ url }))).toThrow(new SettingsError(message));
+    }
+    expect(() => parseSettings(ds({ url: 'admin:Sup3r/Secret@127.0.0.1:7480' })))
+      .toThrow(new SettingsError('the service URL "127.0.0.1:7480" must start with http:// or https://'));
     expect(() => parseSettings(ds({ url: 'ftp://svc:hunter2@host' })))
       .toThrow(new SettingsError('the service URL "ftp://host" must start with http:// or https://'));
   });

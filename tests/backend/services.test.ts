@@ -974,6 +974,38 @@ test("CallResource: an ingestion answer that is not JSON cannot be shortened, so
   }
 });
 
+test("CallResource: the service's refusal of a token says whether none is set or it is wrong, and a proxy's sign-in page is no refusal of it", async () => {
+  const error = async (pluginContext: ReturnType<typeof context>) => {
+    const [answer] = await resource({ pluginContext, path: 'trails', method: 'GET' });
+    // Never a 401 to the browser, which Grafana's frontend takes for its own session expiring.
+    expect(answer.code).toBe(502);
+    return JSON.parse(Buffer.from(answer.body).toString()).error as string;
+  };
+  // It said "rejected the data source's API token" for a token never set, where a query's error says to set one.
+  expect(await error(context({ token: '', uid: 'no-token' }))).toBe(
+    `the Trailhound service at ${service.url} needs an API token and none is set (HTTP 401): ` +
+      'set the token from the service (TRAILHOUND_TOKEN, or the token file in its data folder) in the data source settings'
+  );
+  expect(await error(context({ token: 'nope', uid: 'wrong-token' }))).toMatch(/ rejected the API token \(HTTP 401\): set the token from the service /);
+  // A proxy that asks for a sign-in of its own: another token would not help.
+  const proxy = http.createServer((_req, res) => res.writeHead(401, { 'content-type': 'text/html' }).end('<html>Please sign in</html>'));
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const signIn = `${url}/api/trails answered HTTP 401 "<html>Please sign in</html>", not as the Trailhound service does: a proxy in front of it ` +
+      '(or another app at that URL) asks for a sign-in of its own: point the URL in the data source settings at the service itself, or at a proxy ' +
+      'that passes the Authorization header on';
+    expect(await error(context({ url, uid: 'sign-in' }))).toBe(signIn);
+    // A query's error says the same.
+    const pluginContext = context({ url, uid: 'sign-in' });
+    const queried = await unary<QueryDataResponse>('pluginv2.Data', 'QueryData', { pluginContext, queries: [query('A', {})] });
+    expect(queried.responses.A.error).toBe(signIn.replace('/api/trails', '/api/query'));
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
 test('CallResource proxies values, trails, ingest status, event records and backfill; anything else is 404', async () => {
   const [values] = await resource({
     pluginContext: context(), path: 'values/service', method: 'GET', url: 'values/service?from=2024-07-01T00:00:00Z&to=2025-01-01T00:00:00Z',
@@ -1037,7 +1069,7 @@ test('CallResource proxies values, trails, ingest status, event records and back
   // A rejected token is never a 401 to the browser (Grafana would think the user's session ended).
   const [token] = await resource({ pluginContext: context({ token: 'wrong' }), path: 'trails', method: 'GET' });
   expect(token.code).toBe(502);
-  expect(JSON.parse(Buffer.from(token.body).toString()).error).toContain('rejected the data source');
+  expect(JSON.parse(Buffer.from(token.body).toString()).error).toContain('rejected the API token');
   const url = await refusedUrl();
   const [refused] = await resource({ pluginContext: context({ url, uid: 'gone' }), path: 'trails', method: 'GET' });
   expect(refused.code).toBe(502);

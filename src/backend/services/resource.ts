@@ -112,10 +112,8 @@ export async function callResource(request: CallResourceRequest, runtime: Runtim
     });
     if (answer.status === 401 || answer.status === 403) {
       // Never hand a 401 to the browser: Grafana's frontend would take it for the user's own session expiring.
-      return jsonResponse(502, {
-        error: `the Trailhound service at ${client.baseUrl} rejected the data source's API token (HTTP ${answer.status}): ` +
-          'fix the token in the data source settings',
-      });
+      // In the words of a query's error: no token set, a wrong one, or a proxy's sign-in page.
+      return jsonResponse(502, { error: client.errorOf(match.target!, answer).message });
     }
     const type = answer.headers.get('content-type');
     // A 405 too: a path the service serves under another method only is, to this plugin, an endpoint it has not (a 404

@@ -667,11 +667,11 @@ describe('ConfigEditor', () => {
 
   it('asks for no list when the status itself fails: its warning says what to fix', async () => {
     getResource.mockRejectedValue({
-      status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the data source\'s API token (HTTP 401)' },
+      status: 502, data: { error: 'the Trailhound service at http://trailhound:7480 rejected the API token (HTTP 401)' },
     });
     await renderEditor(settings());
     expect(await screen.findByText('Ingestion status unavailable')).toBeInTheDocument();
-    expect(screen.getByText(/rejected the data source's API token/)).toBeInTheDocument();
+    expect(screen.getByText(/rejected the API token/)).toBeInTheDocument();
     expect(getResource).not.toHaveBeenCalledWith('ingest/errors', expect.anything());
     expect(screen.queryByText(/unreadable files/)).not.toBeInTheDocument();
   });
