@@ -833,6 +833,38 @@ test('npm start stopped by a SIGTERM to npm alone (a supervisor, kill %1) stops 
   }
 }, 90_000);
 
+test("npm start stopped by a terminal's Ctrl-C stops once, after the batch it is loading: npm's own SIGINT, passed on, is no second Ctrl-C", async () => {
+  const dir = tempDir();
+  const logs = path.join(dir, 'logs');
+  // Small files: several batches, so that the Ctrl-C comes while one loads (seconds), long after npm passes its SIGINT on.
+  await writeLogFolder(logs, { events: 30_000, days: 2, eventsPerFile: 10, seed: 7 });
+  const env = {
+    ...process.env, TRAILHOUND_DB: path.join(dir, 'data', 'db.duckdb'), TRAILHOUND_SOURCE: logs, TRAILHOUND_LISTEN: '127.0.0.1:0',
+    TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_POLL_INTERVAL: '3600',
+  };
+  // A group of its own, as a terminal's foreground job is: the terminal's Ctrl-C is a SIGINT to each process of it.
+  const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  let out = '';
+  npm.stdout.on('data', (d) => (out += d));
+  const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const exited = new Promise((resolve) => npm.once('exit', resolve));
+  try {
+    const { url } = await waitFor('serve to listen', async () => lines().find((l) => l.msg === 'API listening'), 60_000);
+    const authorization = `Bearer ${env.TRAILHOUND_TOKEN}`;
+    const objects = async () => (await (await fetch(`${url}/api/ingest/status`, { headers: { authorization } })).json()).objects;
+    await waitFor('a first batch', async () => ((await objects()) > 0 ? true : undefined), 60_000);
+    process.kill(-npm.pid!, 'SIGINT');
+    await exited;
+    const messages = lines().map((l) => l.msg);
+    // It took npm's SIGINT for a second Ctrl-C: "SIGINT while stopping: quitting at once", the batch rolled back, exit 130.
+    expect(messages.filter((m) => /^(stopping|stopped)$|quitting at once/.test(m))).toEqual(['stopping', 'stopped']);
+    expect(messages).toContain('stopping after the current batch: the next start reads the rest of its days');
+  } finally {
+    if (npm.exitCode === null) process.kill(-npm.pid!, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 180_000);
+
 /** Runs the CLI; a run still going after `ms` is killed and reported as such (a service that did not stop). */
 async function runWithin(args: string[], env: NodeJS.ProcessEnv, ms = 30_000, user: Parameters<typeof spawnCli>[2] = {}) {
   const proc = spawnCli(args, env, user);

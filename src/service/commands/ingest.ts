@@ -10,6 +10,7 @@ import type { IngestProgress, IngestSummary } from '../ingest';
 import { beforeCloudTrail, CLOUDTRAIL_BEGAN, dayWindow } from '../ingest/keys';
 import * as lazy from './lazy';
 import { IN_USE, openForWriting, warn, wholeFlag, withEnvironment } from './options';
+import { stopSignals } from './signals';
 
 /**
  * The ingest's summary, in words. `tried`: of its errors, those a later run tries again (out of memory, a failed download),
@@ -159,8 +160,11 @@ export function ingestCommand(): Command {
       // one quits at once, which is safe too (the batch in progress is rolled back), only slower to resume.
       const interrupt = new AbortController();
       let exitCode = 0;
+      const signals = stopSignals();
       const stop = (signal: NodeJS.Signals, code: number) => {
-        if (interrupt.signal.aborted) {
+        const which = signals(signal);
+        if (which === 'echo') return;
+        if (which === 'again') {
           // The bar hid the cursor and turned line wrapping off: give the terminal back first.
           bar?.stop();
           // Node's exit waits for the DuckDB statement running (seconds on a big batch): interrupt it, it is rolled back.

@@ -14,6 +14,7 @@ import type { Service } from '../service';
 import { exposedShortToken, isLoopback, resolveToken, shortTokenWarning, type Token } from '../api/token';
 import * as lazy from './lazy';
 import { collect, IN_USE, warn, wholeFlag, withEnvironment } from './options';
+import { stopSignals } from './signals';
 
 /** host:port, or :port for all interfaces (only when asked: the default is loopback). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -164,8 +165,11 @@ export function serveCommand(): Command {
       let stopping = false;
       // What the stop closes, from when the database begins to open: undefined before.
       let shutdown: (() => void) | undefined = undefined;
+      const signals = stopSignals();
       const stop = (signal: NodeJS.Signals) => {
-        if (stopping) return quit(signal);
+        const which = signals(signal);
+        if (which === 'echo') return;
+        if (which === 'again') return quit(signal);
         stopping = true;
         logger.info({ signal }, 'stopping');
         stopOpening.abort(new Error('serve was stopped while it opened the database'));
