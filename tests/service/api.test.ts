@@ -610,10 +610,14 @@ describe('long queries are stopped: past the timeout, past the request\'s deadli
       const answer = post(apiUrl, queries, client.signal);
       // A's one statement is running (it takes seconds): then the client hangs up.
       const started = await hangUpMidStatement(client, answer, metric);
-      // Once the request is over (its durations observed, as for any answer), A was interrupted and B and C never ran:
-      // three stopped queries, and not one statement more than had started.
-      await until(async () => (await metric('trailhound_query_duration_seconds_count{query_type="totals"}')) === 1);
-      expect(await metric('trailhound_queries_stopped_total{reason="client_closed"}')).toBe(3);
+      // Once the request is over, A was interrupted and B and C never ran: three stopped queries, and not one statement
+      // more than had started.
+      await until(async () => (await metric('trailhound_queries_stopped_total{reason="client_closed"}')) === 3);
+      // A took time of its own; B and C, which never started, none (each was given a share of the request's time).
+      expect(await metric('trailhound_query_duration_seconds_count{query_type="events"}')).toBe(1);
+      expect(await metric('trailhound_query_duration_seconds_count{query_type="totals"}')).toBe(0);
+      // The request is counted, as the 499 the API names client-closed: it was not counted at all.
+      await until(async () => (await metric('trailhound_http_requests_total{method="POST",route="/api/query",status="499"}')) === 1);
       expect(await metric('trailhound_query_statements_running')).toBe(0);
       expect(await metric('trailhound_query_statements_total')).toBe(started);
       expect(started).toBe(1);
@@ -1162,6 +1166,23 @@ describe('other endpoints', () => {
     const types = [...(await call('GET', '/metrics')).text.matchAll(/^trailhound_query_duration_seconds_count\{query_type="([^"]*)"\}/gm)].map((m) => m[1]);
     expect(types.filter((type) => !['events', 'totals', 'trails', 'ingest', 'refused'].includes(type))).toEqual([]);
     expect(types).toEqual(expect.arrayContaining(['refused', 'events']));
+  });
+
+  test("each query's duration is its own, not an even share of its request's: refused queries beside a list take no time", async () => {
+    const sums = async () => {
+      const text = (await call('GET', '/metrics')).text;
+      const sum = (type: string) => Number(new RegExp(`^trailhound_query_duration_seconds_sum\\{query_type="${type}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { events: sum('events'), refused: sum('refused') };
+    };
+    const before = await sums();
+    const refused = Array.from({ length: 9 }, (_, i) => ({ refId: `R${i}`, queryType: 'made-up' }));
+    const sent = await query([{ refId: 'A', queryType: 'events', format: 'list', limit: 1000 }, ...refused]);
+    expect(sent.json.results.A.frames[0].fields[0].values.length).toBeGreaterThan(0);
+    const after = await sums();
+    const took = { events: after.events - before.events, refused: after.refused - before.refused };
+    // Shared evenly, the nine refused queries were given nine times the list's share.
+    expect(took.events).toBeGreaterThan(0);
+    expect(took.refused).toBeLessThan(took.events);
   });
 
   test('a failing read of the ingestion status leaves the trailhound_ingest_* gauges out of the scrape, not the whole of /metrics', async () => {

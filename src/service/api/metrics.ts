@@ -89,6 +89,7 @@ export function createMetrics(reports: () => Reports | undefined, answers: Weigh
     },
     statementEnded: () => running.dec(),
     queryStopped: (err) => stopped.inc({ reason: err.reason }),
+    queryAnswered: (type, seconds) => queryDuration.observe({ query_type: type }, seconds),
   };
   /**
    * The ingestion's state, read from the database at each scrape, so it is never stale: a gauge each, in its own unit

@@ -1,6 +1,6 @@
 // The service's HTTP API (DESIGN.md, "Service HTTP API"). Every endpoint but /api/health wants the bearer token.
 import { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiErrorCode, BackfillStatus, HealthResponse, IngestErrors, IngestStatus, QueryRequest } from '../../model/api';
 import { didYouMean } from '../../model/closest';
@@ -380,9 +380,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (error) return reply.code(400).send(validationError([error], 'body'));
   });
   const stop = boundStop(app, { graceMs: options.stopGraceMs, deadlineMs: options.stopDeadlineMs });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  // Each request counted once: by its answer's status, or as 499 (client-closed, as the API's errors name it) when its
+  // client left before the answer was all sent (Grafana cancelling a panel's query), for which fastify calls no
+  // onResponse (nor, here, onRequestAbort): they were not counted at all.
+  const countedRequests = new WeakSet<FastifyRequest>();
+  const countRequest = (request: FastifyRequest, status: number) => {
+    if (countedRequests.has(request)) return;
+    countedRequests.add(request);
+    metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(status) });
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) countRequest(request, 499);
+    });
   });
+  app.addHook('onResponse', async (request, reply) => countRequest(request, reply.statusCode));
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // The client left before its answer was all sent (or was cut off: SEND_TIMEOUT_MS), as a client may: nothing is
     // wrong here, and no one is there to answer.
@@ -469,7 +481,6 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.post('/api/query', { schema: querySchema }, async (request, reply) => {
     const body = request.body as QueryRequest;
-    const started = process.hrtime.bigint();
     const plan = planAnswer(body);
     const response = await untilStopped(reply, requestTimeoutMs, async (signal) => {
       // Held until the answer is sent (or the client leaves): building it and its JSON are what take the memory.
@@ -478,11 +489,6 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       else reply.raw.once('close', release);
       return open().answer(plan, signal);
     });
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    // Labelled by the resolved query type, never by what was sent: any text there would be a series of its own.
-    for (const planned of plan.queries) {
-      metrics.queryDuration.observe({ query_type: 'q' in planned ? planned.q.queryType : 'refused' }, seconds / plan.queries.length);
-    }
     // Written as it is sent, a frame at a time, as fast as the client reads: the answer's JSON is never held whole. A
     // client that asks for it (the plugin's backend) gets a line per frame, which it can read a frame at a time too.
     const answer = hideInternalErrors(response, request.log);

@@ -48,6 +48,8 @@ export interface ReportsObserver {
   statementEnded(): void;
   /** A query of a request was interrupted, or never ran, because the request was stopped. */
   queryStopped(err: RequestStoppedError): void;
+  /** A query of a request was answered, or failed, in `seconds` of its own: `type` its query type, or 'refused'. */
+  queryAnswered?(type: string, seconds: number): void;
 }
 
 /** Runs a statement on a query's connection (Reports.all, or a request's guarded statements). */
@@ -179,13 +181,20 @@ export class Reports {
     // No prototype: a refId such as "__proto__" is a key like any other, not the object's prototype (and its answer lost).
     const results: Record<string, AnswerResult> = Object.create(null);
     for (const planned of queries) {
+      const started = performance.now();
+      let ran = false;
       try {
         signal?.throwIfAborted();
+        ran = true;
         if ('error' in planned) throw planned.error;
         results[planned.refId] = { frames: await this.answerFrames(planned.q, range!, request.intervalMs, request.maxDataPoints, signal) };
       } catch (err) {
         if (err instanceof RequestStoppedError) this.observer?.queryStopped(err);
         results[planned.refId] = errorResult(err);
+      } finally {
+        // Each query's own time, not a share of its request's: a slow one beside fast ones was hidden among them.
+        // Labelled by the resolved type, never by what was sent (any text there would be a series of its own).
+        if (ran) this.observer?.queryAnswered?.('q' in planned ? planned.q.queryType : 'refused', (performance.now() - started) / 1000);
       }
     }
     return { results };
