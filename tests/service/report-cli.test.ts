@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { queryFromFlags, SERIES_ROWS, timeFlag } from '../../src/service/commands/report';
+import { queryFromFlags, sayRange, SERIES_ROWS, timeFlag } from '../../src/service/commands/report';
 import { Database } from '../../src/service/db/database';
 import { startService } from '../../src/service/service';
 import { countBy, oracleEventCategory, oracleIsError, oraclePeaks, oraclePermissionSet, oracleRole, oracleUnauthorized, oracleUser } from '../support/oracle';
@@ -104,6 +104,16 @@ test('no events match: says over which range, and, when it is the default 14 day
   expect((await report(['totals', '--to', '2000-01-02'])).stdout).toMatch(/\n\(no events match from 2000-01-01 00:00 to 2000-01-02 00:00 UTC\)\n$/);
   // Totals of some events: the table alone.
   expect((await report(['totals'])).stdout).not.toMatch(/no events match/);
+});
+
+test("an empty report with notices under it (a retention's) still says over which range it looked", () => {
+  const range = '(no events match from 2020-01-01 00:00 to 2020-01-02 00:00 UTC)';
+  const retention = '(Events before 2026-08-30 are pruned: this range reaches back before them)';
+  // It printed "(no events match)" and the notice alone.
+  expect(sayRange(`(no events match)\n${retention}`, range, false)).toBe(`${range}\n${retention}`);
+  expect(sayRange('(no events match)', range, false)).toBe(range);
+  expect(sayRange('totals  value\nevents  0', range, true)).toBe(`totals  value\nevents  0\n${range}`);
+  expect(sayRange('time  events\n…', range, false)).toBe('time  events\n…');
 });
 
 test('--to alone looks at the 14 days before it, not from 14 days before now (which a past --to comes before)', async () => {

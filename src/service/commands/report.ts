@@ -112,6 +112,15 @@ function readTimeFlag(flag: string, value: string, now: number): number {
 /** What to do when the serve that holds the file does not answer where report asked: it listens at another --listen. */
 const listensElsewhere = (serve: string) => `if ${serve} listens elsewhere (its --listen), give its address: TRAILHOUND_LISTEN or --service-url`;
 
+/**
+ * A printed report that found nothing, with the range it looked at (`nothing`, noEventsIn): in place of its "(no events
+ * match)", before the notices under it (a retention's, which dropped the range), or under totals of zeros.
+ */
+export function sayRange(printed: string, nothing: string, noTotals: boolean): string {
+  if (printed === NO_EVENTS || printed.startsWith(`${NO_EVENTS}\n`)) return nothing + printed.slice(NO_EVENTS.length);
+  return noTotals ? `${printed}\n${nothing}` : printed;
+}
+
 /** An empty events report, with its range; `lookedBack`: the range is the default one, the last 14 days. */
 export function noEventsIn(range: { from: number; to: number }, lookedBack: boolean): string {
   const within = `from ${minute(range.from)} to ${minute(range.to)} UTC`;
@@ -490,7 +499,7 @@ export function reportCommand(): Command {
       // events are a table of zeros, which says no more about the range than an empty report did.
       const nothing = range && noEventsIn(range, o.from === undefined && o.to === undefined);
       const noTotals = type === 'totals' && result.frames[0]?.fields.find((f) => f.name === 'events')?.values[0] === 0;
-      console.log(printed === NO_EVENTS && nothing ? nothing : noTotals && nothing ? `${printed}\n${nothing}` : printed);
+      console.log(nothing ? sayRange(printed, nothing, noTotals) : printed);
     });
   return withEnvironment(definition, ['TRAILHOUND_TOKEN', 'TRAILHOUND_LISTEN']);
 }
