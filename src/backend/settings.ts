@@ -41,7 +41,8 @@ export function parseSettings(settings: DataSourceInstanceSettings | null | unde
   const shown = given.replace(/^([^:/?#]*:\/\/)?.*@/s, '$1');
   // The rules are the config editor's too (src/model/settings.ts), which marks such a URL as it is typed.
   // One whose password broke it (a / in it) is told to lose the password: "http://trailhound:7480 is not a URL" misled.
-  const problem = serviceUrlProblem(given) === 'not-a-url' && shown !== given ? 'credentials' : serviceUrlProblem(given);
+  const found = serviceUrlProblem(given);
+  const problem = found === 'not-a-url' && shown !== given ? 'credentials' : found;
   if (problem === 'not-a-url') throw new SettingsError(`the service URL "${shown}" is not a URL; use e.g. ${DEFAULT_SERVICE_URL}`);
   if (problem === 'not-http') throw new SettingsError(`the service URL "${shown}" must start with http:// or https://`);
   if (problem === 'credentials') {

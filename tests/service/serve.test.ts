@@ -800,13 +800,16 @@ test('SIGTERM during a long backfill stops serve after the batch it is loading; 
   }
 }, 180_000);
 
+/** `npm start`'s environment: a database in `dir`, `logs` its source, any free port, and no second poll while it runs. */
+const npmStartEnv = (dir: string, logs: string) => ({
+  ...process.env, TRAILHOUND_DB: path.join(dir, 'data', 'db.duckdb'), TRAILHOUND_SOURCE: logs, TRAILHOUND_LISTEN: '127.0.0.1:0',
+  TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_POLL_INTERVAL: '3600',
+});
+
 test('npm start stopped by a SIGTERM to npm alone (a supervisor, kill %1) stops the service too, not only npm and its shell', async () => {
   const dir = tempDir();
   const logs = writeFiles(path.join(dir, 'logs'), { [`${dayPrefix('111122223333', 'us-east-1', today)}a.json.gz`]: logFile([rec()]) });
-  const env = {
-    ...process.env, TRAILHOUND_DB: path.join(dir, 'data', 'db.duckdb'), TRAILHOUND_SOURCE: logs, TRAILHOUND_LISTEN: '127.0.0.1:0',
-    TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_POLL_INTERVAL: '3600',
-  };
+  const env = npmStartEnv(dir, logs);
   const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   npm.stdout.on('data', (d) => (out += d));
@@ -838,10 +841,7 @@ test("npm start stopped by a terminal's Ctrl-C stops once, after the batch it is
   const logs = path.join(dir, 'logs');
   // Small files: several batches, so that the Ctrl-C comes while one loads (seconds), long after npm passes its SIGINT on.
   await writeLogFolder(logs, { events: 30_000, days: 2, eventsPerFile: 10, seed: 7 });
-  const env = {
-    ...process.env, TRAILHOUND_DB: path.join(dir, 'data', 'db.duckdb'), TRAILHOUND_SOURCE: logs, TRAILHOUND_LISTEN: '127.0.0.1:0',
-    TRAILHOUND_TOKEN: 'a-long-enough-test-token', TRAILHOUND_POLL_INTERVAL: '3600',
-  };
+  const env = npmStartEnv(dir, logs);
   // A group of its own, as a terminal's foreground job is: the terminal's Ctrl-C is a SIGINT to each process of it.
   const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   let out = '';
